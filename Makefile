@@ -1,0 +1,43 @@
+# The Register Jobcoach recertification platform. `make dev` runs it, `make test` tests it.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := libs/recert_common $(wildcard services/*) $(wildcard gateway)
+PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
+PYTEST_ARGS ?=
+
+.PHONY: install test unit integration lint dev demo bench bench-bus infra clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt $(PYPROJECTS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -r requirements-dev.txt $(foreach p,$(PACKAGES),-e $(p))
+	touch $@
+
+infra:
+	bash scripts/ensure-infra.sh
+
+test: install infra
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+unit: install
+	$(BIN)/pytest libs/recert_common/tests $(wildcard services/*/tests) $(wildcard gateway/tests) $(PYTEST_ARGS)
+
+integration: install infra
+	$(BIN)/pytest tests/integration $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+dev: install infra
+	$(BIN)/python scripts/dev.py
+
+bench-bus: install infra
+	$(BIN)/python bench/bench_bus.py --events 5000 --out bench-results/bus.json
+
+bench: bench-bus
+
+clean:
+	rm -rf $(VENV) bench-results .dev

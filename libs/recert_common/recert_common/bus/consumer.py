@@ -1,0 +1,145 @@
+"""The idempotent consumer: one durable queue per consumer, handlers run in a transaction that also records
+the event id in the ``inbox`` table, and the message is acknowledged only after that transaction commits.
+
+A redelivered event finds its id in the inbox and has no second effect. A handler that raises is retried
+through the retry queues (see ``topology``) with doubling delays; after the last retry the message goes to the
+consumer's dead-letter queue with the error in its headers. A message that cannot be read as an event goes
+there at once: retrying it cannot help. A database outage is not the message's fault: the message is put
+back on the queue after a pause and does not use up its retries.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import psycopg
+import psycopg_pool
+from kombu import Connection, Producer
+from kombu.mixins import ConsumerMixin
+
+from recert_common.bus.topology import ConsumerTopology
+from recert_common.context import correlation
+from recert_common.db import Database
+from recert_common.events import Event, InvalidEvent, load_event
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[psycopg.Connection, Event], None]
+_INFRASTRUCTURE_ERRORS = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """What one consumer of a service listens to: ``purpose`` names its queue ``<service>.<purpose>``."""
+
+    purpose: str
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+
+class EventConsumer(ConsumerMixin):
+    def __init__(self, connection: Connection, db: Database, topology: ConsumerTopology,
+                 handlers: dict[str, Handler], *, prefetch: int = 50, infrastructure_pause: float = 1.0):
+        self.connection = connection
+        self.db = db
+        self.topology = topology
+        self.handlers = handlers
+        self.prefetch = prefetch
+        self.infrastructure_pause = infrastructure_pause
+        self.handled = 0
+        self.ready = threading.Event()
+        self._producer: Producer | None = None
+
+    @property
+    def name(self) -> str:
+        return self.topology.queue
+
+    def get_consumers(self, Consumer, channel):
+        self.topology.declare(channel)
+        # Retries and dead letters are published on a channel of their own, with confirms, before the
+        # original is acknowledged: a crash in between redelivers the original rather than losing it.
+        self._producer = Producer(self.connection.channel())
+        return [Consumer(queues=[self.topology.main()], callbacks=[self.on_message],
+                         accept=["application/json"], prefetch_count=self.prefetch)]
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.ready.set()
+
+    def on_connection_revived(self):
+        self._producer = None
+
+    # -- handling ------------------------------------------------------------------------------------
+    def on_message(self, body, message) -> None:
+        try:
+            event = load_event(message.body)
+        except InvalidEvent as exc:
+            self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),
+                          error=f"unreadable event: {exc}")
+            message.ack()
+            return
+        try:
+            self.handle(event)
+        except _INFRASTRUCTURE_ERRORS as exc:
+            log.warning("consumer: database unavailable, requeueing",
+                        extra={"consumer": self.name, "event_id": str(event.id), "error": str(exc)})
+            time.sleep(self.infrastructure_pause)
+            message.requeue()
+            return
+        except Exception as exc:
+            self._retry_or_bury(message, event, exc)
+            message.ack()
+            return
+        message.ack()
+
+    def handle(self, event: Event) -> bool:
+        """Run the handler once per event id. Returns False when the event had been handled before."""
+        handler = self.handlers.get(event.type)
+        with correlation(event.correlation_id), self.db.transaction() as conn:
+            first_time = conn.execute(
+                "INSERT INTO inbox (consumer, event_id, event_type) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING RETURNING event_id",
+                (self.name, event.id, event.type),
+            ).fetchone()
+            if not first_time:
+                return False
+            if handler is not None:
+                handler(conn, event)
+        self.handled += 1
+        return True
+
+    # -- failures ------------------------------------------------------------------------------------
+    @staticmethod
+    def _retries(message) -> int:
+        return int((message.headers or {}).get("x-retries", 0))
+
+    def _retry_or_bury(self, message, event: Event, exc: Exception) -> None:
+        retries = self._retries(message)
+        error = f"{type(exc).__name__}: {exc}"
+        if retries < self.topology.max_retries:
+            log.warning("consumer: handler failed, will retry", extra={
+                "consumer": self.name, "event_id": str(event.id), "retry": retries + 1, "error": error})
+            self._forward(message, self.topology.retry_queue(retries + 1), retries=retries + 1, error=error)
+        else:
+            log.error("consumer: handler failed for the last time, dead-lettered", extra={
+                "consumer": self.name, "event_id": str(event.id), "error": error})
+            self._forward(message, self.topology.dead_letter_queue, retries=retries, error=error)
+
+    def _forward(self, message, queue: str, *, retries: int, error: str) -> None:
+        headers = dict(message.headers or {})
+        headers.update({
+            "x-retries": retries,
+            "x-last-error": error[:1000],
+            "x-failed-at": datetime.now(UTC).isoformat(),
+            "x-original-routing-key": message.delivery_info.get("routing_key")
+            if not headers.get("x-original-routing-key") else headers["x-original-routing-key"],
+        })
+        if self._producer is None:
+            self._producer = Producer(self.connection.channel())
+        self._producer.publish(
+            message.body, exchange="", routing_key=queue, headers=headers, delivery_mode=2,
+            content_type=message.content_type, content_encoding=message.content_encoding,
+            message_id=message.properties.get("message_id"), retry=True,
+        )

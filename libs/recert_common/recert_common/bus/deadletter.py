@@ -1,0 +1,83 @@
+"""Inspecting and replaying a consumer's dead letters.
+
+An operator's tool, also on the command line as ``python -m recert_common.bus``.
+
+Replay sends a dead letter back to its consumer's own queue only (through the default exchange), with its
+retry count reset, so other consumers of the same event are not disturbed.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from kombu import Connection, Producer
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    event_id: str | None
+    event_type: str | None
+    retries: int
+    error: str
+    failed_at: str | None
+
+
+def _connection(amqp_url: str) -> Connection:
+    return Connection(amqp_url, transport_options={"confirm_publish": True}, connect_timeout=5)
+
+
+def _get(channel, queue: str):
+    raw = channel.basic_get(queue, no_ack=False)
+    return None if raw is None else channel.message_to_python(raw)
+
+
+def _describe(message) -> DeadLetter:
+    headers = message.headers or {}
+    try:
+        body = json.loads(message.body)
+    except ValueError:
+        body = {}
+    return DeadLetter(
+        event_id=body.get("id") if isinstance(body, dict) else None,
+        event_type=body.get("type") if isinstance(body, dict) else headers.get("x-original-routing-key"),
+        retries=int(headers.get("x-retries", 0)), error=str(headers.get("x-last-error", "")),
+        failed_at=headers.get("x-failed-at"),
+    )
+
+
+def list_dead_letters(amqp_url: str, queue: str, limit: int = 1000) -> list[DeadLetter]:
+    """Read without removing: every message fetched is returned to the queue when the channel closes."""
+    found: list[DeadLetter] = []
+    with _connection(amqp_url) as conn:
+        channel = conn.channel()
+        try:
+            while len(found) < limit:
+                message = _get(channel, f"{queue}.dead")
+                if message is None:
+                    break
+                found.append(_describe(message))
+        finally:
+            channel.close()  # unacknowledged messages go back to the queue
+    return found
+
+
+def replay_dead_letters(amqp_url: str, queue: str, limit: int | None = None) -> int:
+    """Move dead letters back to ``queue``; each is acknowledged only after its republish was confirmed."""
+    moved = 0
+    with _connection(amqp_url) as conn:
+        channel = conn.channel()
+        producer = Producer(conn.channel())
+        while limit is None or moved < limit:
+            message = _get(channel, f"{queue}.dead")
+            if message is None:
+                break
+            headers = {k: v for k, v in (message.headers or {}).items() if k != "x-retries"}
+            headers["x-replayed"] = int(headers.get("x-replayed", 0)) + 1
+            producer.publish(
+                message.body, exchange="", routing_key=queue, headers=headers, delivery_mode=2,
+                content_type=message.content_type, content_encoding=message.content_encoding,
+                message_id=message.properties.get("message_id"),
+            )
+            message.ack()
+            moved += 1
+    return moved

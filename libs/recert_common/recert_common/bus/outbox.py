@@ -1,0 +1,32 @@
+"""Writing events into the caller's transaction: the producer side of the transactional outbox.
+
+Call ``record`` with the connection of the transaction that makes the state change; the event is published
+by the relay only if that transaction commits.
+"""
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from recert_common.events import Event, new_event
+
+
+def add(conn: psycopg.Connection, event: Event) -> Event:
+    conn.execute(
+        "INSERT INTO outbox (event_id, event_type, body) VALUES (%s, %s, %s)",
+        (event.id, event.type, Jsonb(event.to_message())),
+    )
+    return event
+
+
+def record(conn: psycopg.Connection, type_: str, data: dict, *, producer: str,
+           subject: uuid.UUID | str | None = None) -> Event:
+    """Make an event of ``type_`` (validated by its schema) and add it to the outbox."""
+    return add(conn, new_event(type_, data, producer=producer, subject=subject))
+
+
+def pending_count(conn: psycopg.Connection) -> int:
+    row = conn.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").fetchone()
+    return row["n"] if isinstance(row, dict) else row[0]

@@ -1,0 +1,74 @@
+"""Names and shapes on the broker: the topic exchange, and per consumer a durable queue, its retry queues
+and its dead-letter queue.
+
+Retries wait in one queue per attempt (``<queue>.retry.<n>``) whose TTL doubles with ``n`` and whose
+expired messages are dead-lettered back to the consumer's queue through the default exchange. One queue
+per attempt, rather than per-message TTLs in a single queue, because RabbitMQ only expires messages at the
+head of a queue: a short delay would otherwise wait behind a long one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kombu import Exchange, Queue, binding
+
+
+def events_exchange(name: str) -> Exchange:
+    return Exchange(name, type="topic", durable=True)
+
+
+@dataclass(frozen=True)
+class ConsumerTopology:
+    exchange: str
+    queue: str
+    routing_keys: tuple[str, ...]
+    max_retries: int = 5
+    retry_base_ms: int = 1000
+    expires_ms: int = 0
+
+    def _arguments(self, **extra) -> dict:
+        arguments = dict(extra)
+        if self.expires_ms:
+            arguments["x-expires"] = self.expires_ms
+        return arguments
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.queue}.dead"
+
+    def retry_queue(self, attempt: int) -> str:
+        return f"{self.queue}.retry.{attempt}"
+
+    def retry_delay_ms(self, attempt: int) -> int:
+        return self.retry_base_ms * 2 ** (attempt - 1)
+
+    def main(self) -> Queue:
+        exchange = events_exchange(self.exchange)
+
+        return Queue(
+            self.queue, exchange=exchange, durable=True,
+            bindings=[binding(exchange, routing_key=key) for key in self.routing_keys],
+            queue_arguments=self._arguments() or None,
+        )
+
+    def retries(self) -> list[Queue]:
+        return [
+            Queue(self.retry_queue(n), durable=True, queue_arguments=self._arguments(**{
+                "x-message-ttl": self.retry_delay_ms(n),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.queue,
+            }))
+            for n in range(1, self.max_retries + 1)
+        ]
+
+    def dead(self) -> Queue:
+        return Queue(self.dead_letter_queue, durable=True, queue_arguments=self._arguments() or None)
+
+    def all_queue_names(self) -> list[str]:
+        retries = [self.retry_queue(n) for n in range(1, self.max_retries + 1)]
+        return [self.queue, self.dead_letter_queue, *retries]
+
+    def declare(self, channel) -> None:
+        events_exchange(self.exchange)(channel).declare()
+        for queue in [self.main(), self.dead(), *self.retries()]:
+            queue(channel).declare()

@@ -1,0 +1,143 @@
+"""PostgreSQL access for one service: a connection pool, transactions, database creation and migrations.
+
+Each service owns one database. Migrations are numbered SQL files (``0001_accounts.sql``) applied in order,
+each in its own transaction, under an advisory lock so that two processes starting together do not race.
+Why a small runner instead of a library: see ``docs/adr/0002-migrations.md``.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+log = logging.getLogger(__name__)
+
+COMMON_MIGRATIONS = Path(__file__).parent / "bus" / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_MIGRATION_LOCK = 0x7265636572  # "recer": one advisory lock id for every service's migrations
+
+
+class Database:
+    """A pool of connections to one service database; rows come back as dicts."""
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, name: str | None = None,
+                 timeout: float = 10.0):
+        self.url = url
+        self.pool = ConnectionPool(
+            url, min_size=min_size, max_size=max_size, name=name, open=False, timeout=timeout,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            check=ConnectionPool.check_connection,
+        )
+
+    def open(self, wait: bool = False) -> Database:
+        self.pool.open(wait=wait)
+        return self
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection]:
+        """One transaction: commits when the block ends, rolls back when it raises."""
+        with self.pool.connection() as conn:
+            yield conn
+
+    def ping(self) -> None:
+        with self.pool.connection(timeout=2.0) as conn:
+            conn.execute("SELECT 1")
+
+
+def database_name(url: str) -> str:
+    return conninfo_to_dict(url)["dbname"]
+
+
+def server_url(url: str, dbname: str = "postgres") -> str:
+    return make_conninfo(url, dbname=dbname)
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database named in ``url`` when it does not exist. Returns whether it was created."""
+    name = database_name(url)
+    with psycopg.connect(server_url(url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists:
+            return False
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+            # Another process created it between our check and our create (PostgreSQL reports the race
+            # as either error, depending on where the two collide).
+            return False
+        log.info("created database", extra={"database": name})
+        return True
+
+
+def drop_database(url: str) -> None:
+    name = database_name(url)
+    with psycopg.connect(server_url(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _migration_files(directory: Path) -> list[tuple[int, str, Path]]:
+    found = []
+    for path in sorted(Path(directory).glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise ValueError(f"migration file name must look like 0001_name.sql: {path}")
+        found.append((int(match.group(1)), path.name, path))
+    numbers = [number for number, _, _ in found]
+    if len(numbers) != len(set(numbers)):
+        raise ValueError(f"two migrations share a number in {directory}")
+    return found
+
+
+def migrate(url: str, sets: Iterable[tuple[str, Path]], *, create: bool = True) -> list[str]:
+    """Apply every pending migration of each ``(component, directory)`` set, in order.
+
+    The shared library's own tables (outbox, inbox) are a set of their own, ``recert_common``, listed first
+    by ``migrate_service``. Returns the names of the files applied.
+    """
+    if create:
+        ensure_database(url)
+    applied: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            conn.execute(
+                """CREATE TABLE IF NOT EXISTS schema_migrations (
+                       component text NOT NULL,
+                       number integer NOT NULL,
+                       name text NOT NULL,
+                       applied_at timestamptz NOT NULL DEFAULT now(),
+                       PRIMARY KEY (component, number))"""
+            )
+            for component, directory in sets:
+                done = {row[0] for row in conn.execute(
+                    "SELECT number FROM schema_migrations WHERE component = %s", (component,))}
+                for number, name, path in _migration_files(directory):
+                    if number in done:
+                        continue
+                    with conn.transaction():
+                        conn.execute(path.read_text())
+                        conn.execute(
+                            "INSERT INTO schema_migrations (component, number, name) VALUES (%s, %s, %s)",
+                            (component, number, name),
+                        )
+                    applied.append(f"{component}/{name}")
+                    log.info("applied migration", extra={"migration": f"{component}/{name}"})
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+    return applied
+
+
+def migrate_service(url: str, service: str, directory: Path) -> list[str]:
+    """The shared tables first, then the service's own migrations."""
+    return migrate(url, [("recert_common", COMMON_MIGRATIONS), (service, directory)])

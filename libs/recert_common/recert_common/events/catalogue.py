@@ -1,0 +1,1 @@
+"""Every event type of the platform (the catalogue is being written)."""

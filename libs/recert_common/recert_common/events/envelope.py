@@ -1,0 +1,105 @@
+"""The event envelope (DESIGN.md section 3) and the two ways through it: ``new_event`` and ``load_event``.
+
+Producers dump their data through the type's schema, so only JSON-safe values (UUIDs, decimals and dates as
+strings) leave the service; consumers load through it and get native values back. Unknown data fields are
+ignored on load so that a producer can add fields without breaking older consumers.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+
+from recert_common.context import get_correlation_id
+from recert_common.events import registry
+
+
+class InvalidEvent(ValueError):
+    def __init__(self, message: str, errors: Any = None):
+        super().__init__(f"{message}: {errors}" if errors else message)
+        self.errors = errors
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True, format="iso")
+    producer = fields.String(required=True)
+    correlation_id = fields.String(required=True)
+    subject = fields.UUID(allow_none=True, load_default=None)
+    data = fields.Dict(required=True)
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    data: dict
+    producer: str
+    version: int = 1
+    subject: uuid.UUID | None = None
+    correlation_id: str = ""
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def to_message(self) -> dict:
+        """The JSON-safe envelope, data dumped through the type's schema."""
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "version": self.version,
+            "occurred_at": self.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "producer": self.producer,
+            "correlation_id": self.correlation_id,
+            "subject": str(self.subject) if self.subject else None,
+            "data": self.data,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_message(), separators=(",", ":"))
+
+
+def new_event(type_: str, data: dict, *, producer: str, subject: uuid.UUID | str | None = None,
+              correlation_id: str | None = None, version: int | None = None) -> Event:
+    """Make an event of a registered type; ``data`` is dumped through its schema and validated."""
+    entry = registry.get(type_, version)
+    schema = entry.schema()
+    dumped = schema.dump(data)
+    errors = schema.validate(dumped)
+    if errors:
+        raise InvalidEvent(f"data of {type_} v{entry.version} does not fit its schema", errors)
+    return Event(
+        type=type_, version=entry.version, data=dumped, producer=producer,
+        subject=uuid.UUID(str(subject)) if subject else None,
+        correlation_id=correlation_id or get_correlation_id() or str(uuid.uuid4()),
+    )
+
+
+def load_event(body: bytes | str | dict) -> Event:
+    """Validate a received envelope and load its data through the type's schema (native values)."""
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            raise InvalidEvent("not JSON") from exc
+    try:
+        envelope = EnvelopeSchema().load(body)
+    except ValidationError as exc:
+        raise InvalidEvent("malformed envelope", exc.messages) from exc
+    try:
+        entry = registry.get(envelope["type"], envelope["version"])
+    except registry.UnknownEventType as exc:
+        raise InvalidEvent(f"unknown event type {exc}") from exc
+    try:
+        data = entry.schema(unknown=EXCLUDE).load(envelope["data"])
+    except ValidationError as exc:
+        raise InvalidEvent(f"data of {entry.type} v{entry.version} does not fit its schema",
+                           exc.messages) from exc
+    return Event(**{**envelope, "data": data})

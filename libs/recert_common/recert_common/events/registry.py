@@ -1,0 +1,66 @@
+"""Which event types exist, at which version, with which data schema.
+
+``catalogue.py`` registers every type of the platform with ``@event_type``; tests may register their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marshmallow import Schema
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class EventType:
+    type: str
+    version: int
+    schema: type[Schema]
+    producer: str
+    summary: str
+
+    @property
+    def area(self) -> str:
+        return self.type.split(".", 1)[0]
+
+
+_REGISTRY: dict[tuple[str, int], EventType] = {}
+_LATEST: dict[str, int] = {}
+
+
+def register(type_: str, version: int, schema: type[Schema], *, producer: str, summary: str) -> EventType:
+    if type_.count(".") < 1 or type_ != type_.lower():
+        raise ValueError(f"event types look like <area>.<thing>.<verb>: {type_!r}")
+    key = (type_, version)
+    existing = _REGISTRY.get(key)
+    if existing and existing.schema is not schema:
+        raise ValueError(f"{type_} v{version} is registered already")
+    entry = EventType(type_, version, schema, producer, summary)
+    _REGISTRY[key] = entry
+    _LATEST[type_] = max(version, _LATEST.get(type_, 0))
+    return entry
+
+
+def event_type(type_: str, *, version: int = 1, producer: str, summary: str):
+    """Class decorator: ``@event_type("pe.activity.recorded", producer="pe-registry", summary=...)``."""
+
+    def decorate(schema: type[Schema]) -> type[Schema]:
+        register(type_, version, schema, producer=producer, summary=summary)
+        return schema
+
+    return decorate
+
+
+def get(type_: str, version: int | None = None) -> EventType:
+    if version is None:
+        version = _LATEST.get(type_)
+    try:
+        return _REGISTRY[(type_, version)]
+    except KeyError:
+        raise UnknownEventType(f"{type_} v{version}") from None
+
+
+def all_types() -> list[EventType]:
+    return sorted(_REGISTRY.values(), key=lambda e: (e.type, e.version))

@@ -1,0 +1,105 @@
+"""The worker process every service runs beside its web process: the outbox relay, the service's consumers
+and its schedules, each in a thread, stopped together on SIGTERM or SIGINT.
+
+A service's ``worker.py`` is a few lines: build settings and the database, then
+``Worker(settings, db, SUBSCRIPTIONS, SCHEDULES).run_forever()``.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kombu import Connection
+
+from recert_common.bus import ConsumerTopology, EventConsumer, OutboxRelay, Subscription
+from recert_common.config import ServiceSettings
+from recert_common.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A job run every ``every_seconds``; it must be safe to run in two workers at once."""
+
+    name: str
+    every_seconds: float
+    job: Callable[[Database], object]
+
+
+class Worker:
+    def __init__(self, settings: ServiceSettings, db: Database, subscriptions: Sequence[Subscription] = (),
+                 schedules: Sequence[Schedule] = (), *, relay: bool = True):
+        self.settings = settings
+        self.db = db
+        self.stop_event = threading.Event()
+        self.relay = OutboxRelay(db, settings.amqp_url, settings.exchange,
+                                 poll_seconds=settings.relay_poll_seconds) if relay else None
+        self.consumers = [self._consumer(s) for s in subscriptions]
+        self.schedules = list(schedules)
+        self._threads: list[threading.Thread] = []
+
+    def topology(self, subscription: Subscription) -> ConsumerTopology:
+        s = self.settings
+        return ConsumerTopology(
+            exchange=s.exchange, queue=s.queue(subscription.purpose),
+            routing_keys=tuple(sorted(subscription.handlers)), max_retries=s.consumer_max_retries,
+            retry_base_ms=s.consumer_retry_base_ms, expires_ms=s.queue_expires_ms,
+        )
+
+    def _consumer(self, subscription: Subscription) -> EventConsumer:
+        connection = Connection(self.settings.amqp_url, transport_options={"confirm_publish": True},
+                                heartbeat=30)
+        return EventConsumer(connection, self.db, self.topology(subscription), subscription.handlers,
+                             prefetch=self.settings.consumer_prefetch)
+
+    def _run_schedule(self, schedule: Schedule) -> None:
+        while not self.stop_event.is_set():
+            try:
+                schedule.job(self.db)
+            except Exception:
+                log.exception("schedule failed", extra={"schedule": schedule.name})
+            self.stop_event.wait(schedule.every_seconds)
+
+    def _spawn(self, name: str, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def start(self) -> Worker:
+        if self.relay is not None:
+            self._spawn("relay", self.relay.run, self.stop_event)
+        for consumer in self.consumers:
+            self._spawn(f"consumer:{consumer.name}", consumer.run)
+        for schedule in self.schedules:
+            self._spawn(f"schedule:{schedule.name}", self._run_schedule, schedule)
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> Worker:
+        """Block until every consumer has declared its queues and is consuming."""
+        for consumer in self.consumers:
+            if not consumer.ready.wait(timeout):
+                raise TimeoutError(f"consumer {consumer.name} did not start within {timeout}s")
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        for consumer in self.consumers:
+            consumer.should_stop = True
+        for thread in self._threads:
+            thread.join(timeout)
+        for consumer in self.consumers:
+            consumer.connection.release()
+
+    def run_forever(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.stop_event.set())
+        self.start()
+        log.info("worker started", extra={"consumers": [c.name for c in self.consumers],
+                                          "schedules": [s.name for s in self.schedules]})
+        self.stop_event.wait()
+        self.stop()
+        log.info("worker stopped")

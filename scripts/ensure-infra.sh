@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) answer: start them where they are
+# installed but stopped, install them from Debian's packages where they are missing and we are root, and
+# otherwise say clearly what to do.
+set -euo pipefail
+
+answers() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for_port() {
+  local port=$1 name=$2
+  for _ in $(seq 1 60); do answers "$port" && return 0; sleep 1; done
+  echo "ensure-infra: $name does not answer on 127.0.0.1:$port after 60 s" >&2
+  return 1
+}
+
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "ensure-infra: installing $* from Debian's packages"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+  else
+    echo "ensure-infra: $* is not installed; install it (apt-get install $*) or point RECERT_TEST_* at a server" >&2
+    exit 1
+  fi
+}
+
+if ! answers 5432; then
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  echo "ensure-infra: starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_for_port 5432 PostgreSQL
+fi
+# Trust authentication on loopback is what the default URLs expect (user postgres, no password).
+if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  echo "ensure-infra: PostgreSQL answers but 'psql -h 127.0.0.1 -U postgres' fails; set RECERT_POSTGRES_URL" >&2
+fi
+
+if ! answers 5672; then
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  echo "ensure-infra: starting RabbitMQ"
+  rabbitmq-server -detached || true
+  wait_for_port 5672 RabbitMQ
+fi
+echo "ensure-infra: PostgreSQL and RabbitMQ answer"

@@ -1,0 +1,176 @@
+"""The event bus against the real broker and database, each test asserting on counts."""
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+
+import pytest
+from kombu import Connection, Exchange, Producer, Queue
+
+from recert_common import bus
+from recert_common.config import ServiceSettings
+from recert_common.db import Database
+from recert_common.events import new_event
+from recert_common.worker import Worker
+
+from bus_fixtures import TcpProxy, change_items, effect_counts, make_database, record_effect, wait_for
+
+
+@pytest.fixture
+def names(infra):
+    """A queue prefix and databases of this test alone."""
+    tag = uuid.uuid4().hex[:6]
+    settings = ServiceSettings.from_env("bustest", env={}, exchange=infra.exchange, amqp_url=infra.amqp_url,
+                                        queue_prefix=f"{infra.queue_prefix}{tag}.", queue_expires_ms=600_000,
+                                        consumer_max_retries=2, consumer_retry_base_ms=100,
+                                        relay_poll_seconds=1.0)
+    producer = make_database(infra, f"producer_{tag}", "producer")
+    consumer = make_database(infra, f"consumer_{tag}", "consumer")
+    workers: list[Worker] = []
+
+    class Names:
+        pass
+
+    n = Names()
+    n.settings, n.producer, n.consumer, n.workers = settings, producer, consumer, workers
+
+    def start(db: Database, subscriptions=(), relay=True, **overrides) -> Worker:
+        worker = Worker(ServiceSettings(**{**settings.__dict__, **overrides}), db, subscriptions, relay=relay)
+        for consumer_ in worker.consumers:
+            infra.queues.update(consumer_.topology.all_queue_names())
+        workers.append(worker.start().wait_ready())
+        return worker
+
+    n.start = start
+    yield n
+    for worker in workers:
+        worker.stop()
+    producer.close()
+    consumer.close()
+
+
+EFFECTS = bus.Subscription("effects", {"bustest.item.changed": record_effect})
+
+
+def test_a_thousand_changes_give_a_thousand_effects_none_twice(names):
+    names.start(names.consumer, [EFFECTS], relay=False)
+    change_items(names.producer, 1000)
+    names.start(names.producer)
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 1000, message="1000 effects")
+    with names.producer.transaction() as conn:
+        assert bus.pending_count(conn) == 0
+    assert effect_counts(names.consumer) == (1000, 1000)
+
+
+def test_broker_unreachable_while_200_changes_are_made_none_lost(names, infra):
+    host, port = Connection(infra.amqp_url).hostname, Connection(infra.amqp_url).port or 5672
+    proxy = TcpProxy(host, port)
+    try:
+        proxied_url = Connection(infra.amqp_url).clone(hostname="127.0.0.1", port=proxy.port).as_uri(
+            include_password=True)
+        names.start(names.consumer, [EFFECTS], relay=False)
+        names.start(names.producer, amqp_url=proxied_url)
+        change_items(names.producer, 20)
+        wait_for(lambda: effect_counts(names.consumer)[0] >= 20, message="first 20 effects")
+
+        proxy.cut()
+        change_items(names.producer, 200, start=20)
+        with names.producer.transaction() as conn:
+            # While the broker is unreachable the changes are committed and their events wait.
+            assert bus.pending_count(conn) > 0
+        proxy.restore()
+
+        wait_for(lambda: effect_counts(names.consumer)[0] >= 220, message="all 220 effects")
+        with names.producer.transaction() as conn:
+            assert bus.pending_count(conn) == 0
+        assert effect_counts(names.consumer) == (220, 220)
+    finally:
+        proxy.close()
+
+
+def _publish_raw(infra, exchange: str, body: str, routing_key: str):
+    with Connection(infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+        Producer(conn.channel()).publish(body, exchange=Exchange(exchange, type="topic", durable=True),
+                                         routing_key=routing_key, content_type="application/json",
+                                         content_encoding="utf-8", delivery_mode=2)
+
+
+def test_the_same_event_delivered_twice_has_one_effect(names, infra):
+    worker = names.start(names.consumer, [EFFECTS], relay=False)
+    body = new_event("bustest.item.changed", {"item_id": 7}, producer="bustest").to_json()
+    _publish_raw(infra, names.settings.exchange, body, "bustest.item.changed")
+    _publish_raw(infra, names.settings.exchange, body, "bustest.item.changed")
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 1, message="the effect")
+    # Give the duplicate time to arrive and be dropped, then check it really was dropped.
+    wait_for(lambda: worker.consumers[0].handled >= 1, message="handled")
+    with names.consumer.transaction() as conn:
+        wait_for(lambda: conn.execute("SELECT count(*) AS n FROM inbox").fetchone()["n"] == 1)
+    _publish_raw(infra, names.settings.exchange,
+                 new_event("bustest.item.changed", {"item_id": 8}, producer="bustest").to_json(),
+                 "bustest.item.changed")
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 2, message="the second event's effect")
+    assert effect_counts(names.consumer) == (2, 2)
+
+
+def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back(names, infra):
+    calls = []
+    healthy = threading.Event()
+
+    def flaky(conn, event):
+        calls.append(event.id)
+        if not healthy.is_set():
+            raise RuntimeError("handler broke")
+        record_effect(conn, event)
+
+    worker = names.start(names.consumer, [bus.Subscription("flaky", {"bustest.item.changed": flaky})],
+                         relay=False)
+    queue = worker.consumers[0].topology.queue
+    event = new_event("bustest.item.changed", {"item_id": 1}, producer="bustest")
+    _publish_raw(infra, names.settings.exchange, event.to_json(), "bustest.item.changed")
+
+    letters = wait_for(lambda: bus.list_dead_letters(infra.amqp_url, queue), message="a dead letter")
+    assert [(letter.event_id, letter.retries) for letter in letters] == [(str(event.id), 2)]
+    assert "handler broke" in letters[0].error
+    assert len(calls) == 3  # the first try and two retries
+    assert effect_counts(names.consumer) == (0, 0)
+    # Listing does not remove.
+    assert len(bus.list_dead_letters(infra.amqp_url, queue)) == 1
+
+    healthy.set()
+    assert bus.replay_dead_letters(infra.amqp_url, queue) == 1
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 1, message="the replayed effect")
+    assert effect_counts(names.consumer) == (1, 1)
+    assert bus.list_dead_letters(infra.amqp_url, queue) == []
+
+
+def test_an_unreadable_message_goes_to_the_dead_letter_queue_at_once(names, infra):
+    worker = names.start(names.consumer, [EFFECTS], relay=False)
+    _publish_raw(infra, names.settings.exchange, json.dumps({"type": "bustest.item.changed"}),
+                 "bustest.item.changed")
+    letters = wait_for(lambda: bus.list_dead_letters(infra.amqp_url, worker.consumers[0].topology.queue),
+                       message="a dead letter")
+    assert len(letters) == 1 and letters[0].retries == 0 and "unreadable" in letters[0].error
+
+
+def test_two_relays_at_once_publish_no_event_twice(names, infra):
+    # A plain queue sees every published message, before any deduplication by a consumer.
+    queue_name = f"{names.settings.queue_prefix}tap"
+    infra.queues.add(queue_name)
+    exchange = Exchange(names.settings.exchange, type="topic", durable=True)
+    with Connection(infra.amqp_url) as conn:
+        Queue(queue_name, exchange=exchange, routing_key="bustest.#", durable=True)(conn.channel()).declare()
+    ids = change_items(names.producer, 1000)
+
+    first = names.start(names.producer)
+    second = names.start(names.producer)
+    wait_for(lambda: first.relay.published + second.relay.published >= 1000, message="1000 published")
+
+    seen: list[str] = []
+    with Connection(infra.amqp_url) as conn:
+        channel = conn.channel()
+        while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
+            seen.append(json.loads(message.body)["id"])
+    assert first.relay.published + second.relay.published == 1000
+    assert len(seen) == 1000
+    assert set(seen) == {str(i) for i in ids}

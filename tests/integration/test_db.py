@@ -1,0 +1,97 @@
+"""Database creation and the migration runner against the real PostgreSQL."""
+from __future__ import annotations
+
+import threading
+import uuid
+
+import psycopg
+import pytest
+
+from recert_common import db
+
+
+@pytest.fixture
+def url(infra):
+    url = f"{infra.postgres_url}/t{infra.run_id}_db_{uuid.uuid4().hex[:6]}"
+    infra.databases.append(url)
+    return url
+
+
+def _write(directory, name, text):
+    (directory / name).write_text(text)
+
+
+def test_ensure_database_creates_once(url):
+    assert db.ensure_database(url) is True
+    assert db.ensure_database(url) is False
+
+
+def test_migrations_apply_once_in_order_and_record_themselves(url, tmp_path):
+    _write(tmp_path, "0001_things.sql", "CREATE TABLE things (id int PRIMARY KEY);")
+    _write(tmp_path, "0002_more.sql", "ALTER TABLE things ADD COLUMN name text;")
+    applied = db.migrate_service(url, "svc", tmp_path)
+    assert applied == ["recert_common/0001_outbox_inbox.sql", "svc/0001_things.sql", "svc/0002_more.sql"]
+    assert db.migrate_service(url, "svc", tmp_path) == []
+    _write(tmp_path, "0003_index.sql", "CREATE INDEX things_name ON things (name);")
+    assert db.migrate_service(url, "svc", tmp_path) == ["svc/0003_index.sql"]
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT component, number FROM schema_migrations ORDER BY 1, 2").fetchall()
+    assert rows == [("recert_common", 1), ("svc", 1), ("svc", 2), ("svc", 3)]
+
+
+def test_a_failing_migration_leaves_nothing_of_itself(url, tmp_path):
+    _write(tmp_path, "0001_ok.sql", "CREATE TABLE ok (id int);")
+    _write(tmp_path, "0002_broken.sql", "CREATE TABLE half (id int); SELECT no_such_function();")
+    with pytest.raises(psycopg.errors.UndefinedFunction):
+        db.migrate_service(url, "svc", tmp_path)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT to_regclass('half')").fetchone() == (None,)
+        assert conn.execute("SELECT max(number) FROM schema_migrations WHERE component = 'svc'").fetchone() == (1,)
+
+
+def test_badly_named_or_duplicate_migrations_are_refused(url, tmp_path):
+    _write(tmp_path, "1_bad.sql", "SELECT 1;")
+    with pytest.raises(ValueError, match="0001_name.sql"):
+        db.migrate_service(url, "svc", tmp_path)
+    (tmp_path / "1_bad.sql").unlink()
+    _write(tmp_path, "0001_a.sql", "SELECT 1;")
+    _write(tmp_path, "0001_b.sql", "SELECT 1;")
+    with pytest.raises(ValueError, match="share a number"):
+        db.migrate_service(url, "svc", tmp_path)
+
+
+def test_two_processes_migrating_at_once_apply_each_file_once(url, tmp_path):
+    _write(tmp_path, "0001_counter.sql", "CREATE TABLE counter (n int); INSERT INTO counter VALUES (1);")
+    errors = []
+
+    def run():
+        try:
+            db.migrate_service(url, "svc", tmp_path)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM counter").fetchone() == (1,)
+
+
+def test_transaction_rolls_back_on_error(url, tmp_path):
+    _write(tmp_path, "0001_t.sql", "CREATE TABLE t (id int);")
+    db.migrate_service(url, "svc", tmp_path)
+    database = db.Database(url).open(wait=True)
+    try:
+        with pytest.raises(RuntimeError):
+            with database.transaction() as conn:
+                conn.execute("INSERT INTO t VALUES (1)")
+                raise RuntimeError("boom")
+        with database.transaction() as conn:
+            conn.execute("INSERT INTO t VALUES (2)")
+        with database.transaction() as conn:
+            assert [r["id"] for r in conn.execute("SELECT id FROM t")] == [2]
+    finally:
+        database.close()
