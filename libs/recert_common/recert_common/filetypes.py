@@ -1,0 +1,402 @@
+"""What an uploaded file may be: its real type from its first bytes, and a safe name to show.
+
+The type is decided by the content (magic numbers), never by what the client claims: browsers guess the
+Content-Type from the extension and often send ``application/octet-stream``, so the claimed type is ignored.
+The extension of the claimed filename must agree with the sniffed type, so that a program renamed to
+``cv.pdf`` - or a PDF renamed to ``cv.exe`` - is refused rather than stored under a misleading name.
+
+Allowed (``DEFAULT_ALLOWED``):
+
+- PDF: ``%PDF-`` at byte 0 (readers tolerate junk before it; we do not).
+- PNG: the 8-byte PNG signature. JPEG: ``FF D8 FF``.
+- e-mail (message/rfc822): the file opens with an RFC 5322 header block (every complete line a header field
+  or a folded continuation) that names at least two of From, To, Cc, Subject, Date, Received, Return-Path,
+  Message-ID, MIME-Version, Delivered-To, Reply-To, Sender. An mbox ``From `` first line is not a header:
+  such a file is treated as plain text.
+- plain text: UTF-8 (optional BOM), no NUL and no control characters except tab, LF, FF and CR; a
+  multi-byte character cut off by the end of the sniffed prefix is fine, but not at the end of the file.
+  Legacy encodings (Windows-1252 with accented letters, UTF-16) are refused: convert to UTF-8 or PDF.
+
+Refused, among others: executables (ELF, Windows PE, Mach-O), archives (ZIP, so also .docx/.xlsx), old
+Office files, other images, HTML/XML/SVG (they can carry script that a browser might run from our origin)
+and scripts starting with a ``#!`` line.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+PDF = "application/pdf"
+PNG = "image/png"
+JPEG = "image/jpeg"
+TEXT = "text/plain"
+EMAIL = "message/rfc822"
+
+DEFAULT_ALLOWED: frozenset[str] = frozenset({PDF, PNG, JPEG, TEXT, EMAIL})
+
+#: How many leading bytes decide the type. Enough for a long e-mail header block's first lines.
+SNIFF_BYTES = 8192
+
+MAX_FILENAME_BYTES = 255
+
+_TEXT_EXTENSIONS = frozenset({".txt", ".text", ".log", ".eml"})
+
+#: Extensions a filename may carry for each sniffed type. An e-mail is text and a text named ``.eml``
+#: that our header check did not recognise (an mbox export, say) is harmless, so those two share a set.
+EXTENSIONS: Mapping[str, frozenset[str]] = {
+    PDF: frozenset({".pdf"}),
+    PNG: frozenset({".png"}),
+    JPEG: frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+    TEXT: _TEXT_EXTENSIONS,
+    EMAIL: _TEXT_EXTENSIONS,
+}
+
+# kind -> (Dutch, English) description, for messages a jobcoach reads.
+_KIND_LABELS: Mapping[str, tuple[str, str]] = {
+    "pdf": ("een PDF-document", "a PDF document"),
+    "png": ("een PNG-afbeelding", "a PNG image"),
+    "jpeg": ("een JPEG-afbeelding", "a JPEG image"),
+    "text": ("platte tekst", "plain text"),
+    "email": ("een e-mailbericht", "an e-mail message"),
+    "elf": ("een programma (ELF)", "a program (ELF)"),
+    "pe": ("een Windows-programma", "a Windows program"),
+    "mach-o": ("een macOS-programma", "a macOS program"),
+    "zip": ("een ZIP-archief (zoals .zip, .docx of .xlsx)", "a ZIP archive (such as .zip, .docx or .xlsx)"),
+    "ole": ("een oud Office-bestand (.doc, .xls)", "an old Office file (.doc, .xls)"),
+    "archive": ("een gecomprimeerd archief", "a compressed archive"),
+    "image": ("een afbeelding van een niet-toegestaan type", "an image of a type that is not allowed"),
+    "html": ("een HTML- of XML-document", "an HTML or XML document"),
+    "script": ("een script", "a script"),
+    "empty": ("een leeg bestand", "an empty file"),
+    "unknown": ("een onbekend bestandstype", "an unknown file type"),
+}
+
+_ALLOWED_LABELS: Mapping[str, tuple[str, str]] = {
+    PDF: ("PDF", "PDF"),
+    PNG: ("PNG", "PNG"),
+    JPEG: ("JPEG", "JPEG"),
+    TEXT: ("platte tekst (.txt)", "plain text (.txt)"),
+    EMAIL: ("e-mail (.eml)", "e-mail (.eml)"),
+}
+
+_ALLOWED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", PDF, "pdf"),
+    (b"\x89PNG\r\n\x1a\n", PNG, "png"),
+    (b"\xff\xd8\xff", JPEG, "jpeg"),
+)
+
+# Only to name what we refuse; anything not allowed is refused whether it is listed here or not.
+_REFUSED_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x7fELF", "elf"),
+    (b"MZ", "pe"),
+    (b"\xfe\xed\xfa\xce", "mach-o"),
+    (b"\xfe\xed\xfa\xcf", "mach-o"),
+    (b"\xce\xfa\xed\xfe", "mach-o"),
+    (b"\xcf\xfa\xed\xfe", "mach-o"),
+    (b"\xca\xfe\xba\xbe", "mach-o"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"PK\x07\x08", "zip"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"),
+    (b"\x1f\x8b", "archive"),
+    (b"7z\xbc\xaf\x27\x1c", "archive"),
+    (b"Rar!\x1a\x07", "archive"),
+    (b"GIF87a", "image"),
+    (b"GIF89a", "image"),
+    (b"BM", "image"),
+    (b"II*\x00", "image"),
+    (b"MM\x00*", "image"),
+)
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+# Tab, LF, FF and CR are the only control characters text may hold; C1 controls usually mean a
+# Windows-1252 file that happened to decode.
+_FORBIDDEN_TEXT_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+# WHATWG MIME sniffing's HTML patterns (after leading whitespace, case-insensitive), plus SVG.
+_MARKUP_TAGS = (
+    "<!doctype html", "<html", "<head", "<script", "<iframe", "<h1", "<div", "<font", "<table", "<a",
+    "<style", "<title", "<b", "<body", "<br", "<p", "<!--", "<svg",
+)
+_TAG_END = " >\t\n\r\f/"
+
+_HEADER_FIELD = re.compile(r"([!-9;-~]+):")
+_MAIL_HEADERS = frozenset({
+    "from", "to", "cc", "subject", "date", "received", "return-path", "message-id", "mime-version",
+    "delivered-to", "reply-to", "sender",
+})
+
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(1, 10)} | {f"lpt{i}" for i in range(1, 10)}
+)
+_UNPORTABLE_CHARS = re.compile(r'[<>:"|?*]')
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Refusals: a machine code for the API, and a message in Dutch (default) and English for the jobcoach.
+
+
+class UploadRefused(Exception):
+    """An upload we will not store. ``code`` is stable for clients; the messages are for people."""
+
+    code = "upload_refused"
+    http_status = 400
+
+    def __init__(self, message_nl: str, message_en: str, **details):
+        super().__init__(message_en)
+        self.message_nl = message_nl
+        self.message_en = message_en
+        self.details = details
+
+    def message(self, language: str = "nl") -> str:
+        return self.message_en if language.lower().startswith("en") else self.message_nl
+
+
+class UploadTypeRefused(UploadRefused):
+    """The content is not of an allowed type."""
+
+    code = "upload_type_refused"
+    http_status = 415
+
+    def __init__(self, kind: str, allowed: Collection[str] = DEFAULT_ALLOWED):
+        nl, en = _KIND_LABELS.get(kind, _KIND_LABELS["unknown"])
+        allowed_nl, allowed_en = _allowed_list(allowed)
+        super().__init__(
+            f"Dit bestand is {nl}; dat kunnen we niet aannemen. Toegestaan zijn: {allowed_nl}.",
+            f"This file is {en}, which we cannot accept. Allowed are: {allowed_en}.",
+            kind=kind,
+        )
+        self.kind = kind
+
+
+class UploadTypeMismatch(UploadTypeRefused):
+    """The content is allowed, but the filename's extension says it is something else."""
+
+    code = "upload_type_mismatch"
+
+    def __init__(self, kind: str, extension: str):
+        nl, en = _KIND_LABELS[kind]
+        UploadRefused.__init__(
+            self,
+            f"De bestandsnaam eindigt op '{extension}', maar de inhoud is {nl}. "
+            "Geef het bestand de juiste extensie.",
+            f"The filename ends in '{extension}' but the content is {en}. Give the file the right extension.",
+            kind=kind, extension=extension,
+        )
+        self.kind = kind
+        self.extension = extension
+
+
+_FILENAME_REASONS: Mapping[str, tuple[str, str]] = {
+    "empty": ("hij is leeg", "it is empty"),
+    "too_long": (
+        f"hij is langer dan {MAX_FILENAME_BYTES} bytes", f"it is longer than {MAX_FILENAME_BYTES} bytes",
+    ),
+    "encoding": ("hij bevat ongeldige tekens", "it contains invalid characters"),
+    "path": ("hij bevat een pad (/ of \\)", "it contains a path (/ or \\)"),
+    "control": ("hij bevat onzichtbare of stuurtekens", "it contains invisible or control characters"),
+    "dot": ("hij begint of eindigt met een punt", "it starts or ends with a dot"),
+    "reserved": ("het is een gereserveerde naam van Windows", "it is a name Windows reserves"),
+}
+
+
+class UnsafeFilename(UploadRefused):
+    """The claimed filename is empty, too long, or tries a trick (path, control characters, ...)."""
+
+    code = "filename_refused"
+
+    def __init__(self, reason: str):
+        nl, en = _FILENAME_REASONS[reason]
+        super().__init__(
+            f"Deze bestandsnaam kunnen we niet gebruiken: {nl}. Geef het bestand een andere naam.",
+            f"We cannot use this filename: {en}. Please rename the file.",
+            reason=reason,
+        )
+        self.reason = reason
+
+
+def _allowed_list(allowed: Collection[str]) -> tuple[str, str]:
+    labels = [_ALLOWED_LABELS[t] for t in _ALLOWED_LABELS if t in allowed]
+    return ", ".join(nl for nl, _ in labels), ", ".join(en for _, en in labels)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sniffing
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    """The verdict on a file's first bytes: an allowed ``content_type``, or None, and the ``kind`` seen."""
+
+    content_type: str | None
+    kind: str
+
+
+def sniff(prefix: bytes, *, complete: bool) -> Sniffed:
+    """Decide the real type from ``prefix``, the first (up to ``SNIFF_BYTES``) bytes of a file.
+
+    ``complete`` says the prefix is the whole file, so that a multi-byte character cut off at its end is
+    an error rather than an artefact of where we stopped reading.
+    """
+    if not prefix:
+        return Sniffed(None, "empty")
+    for magic, content_type, kind in _ALLOWED_MAGIC:
+        if prefix.startswith(magic):
+            return Sniffed(content_type, kind)
+    text = _as_text(prefix, complete=complete)
+    if text is not None:
+        if _is_email(text, complete=complete):
+            return Sniffed(EMAIL, "email")
+        if text.startswith("#!"):
+            return Sniffed(None, "script")
+        if _is_markup(text):
+            return Sniffed(None, "html")
+        return Sniffed(TEXT, "text")
+    if b"\x00" not in prefix and _is_email_with_legacy_body(prefix):
+        return Sniffed(EMAIL, "email")
+    for magic, kind in _REFUSED_MAGIC:
+        if prefix.startswith(magic):
+            return Sniffed(None, kind)
+    return Sniffed(None, "unknown")
+
+
+def _as_text(prefix: bytes, *, complete: bool) -> str | None:
+    if prefix.startswith(_UTF8_BOM):
+        prefix = prefix[len(_UTF8_BOM):]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        # final=False keeps an incomplete trailing sequence pending instead of failing on it.
+        text = decoder.decode(prefix, final=complete)
+    except UnicodeDecodeError:
+        return None
+    if _FORBIDDEN_TEXT_CHARS.search(text):
+        return None
+    return text
+
+
+def _is_markup(text: str) -> bool:
+    head = text.lstrip(" \t\n\r\f")[:32].lower()
+    if head.startswith("<?xml"):
+        return True
+    return any(
+        head.startswith(tag) and len(head) > len(tag) and head[len(tag)] in _TAG_END for tag in _MARKUP_TAGS
+    )
+
+
+def _header_block_lines(text: str, *, complete: bool) -> list[str]:
+    lines = text.splitlines(keepends=True)
+    if not complete and lines and not lines[-1].endswith(("\n", "\r")):
+        lines.pop()  # cut off by the sniff boundary: judge only whole lines
+    block = []
+    for line in lines:
+        if not line.strip("\r\n"):
+            break
+        block.append(line.rstrip("\r\n"))
+    return block
+
+
+def _is_email(text: str, *, complete: bool) -> bool:
+    block = _header_block_lines(text, complete=complete)
+    if not block or not _HEADER_FIELD.match(block[0]):
+        return False
+    names = set()
+    for line in block:
+        if line[:1] in (" ", "\t"):
+            continue  # a folded continuation of the previous field
+        match = _HEADER_FIELD.match(line)
+        if not match:
+            return False
+        names.add(match.group(1).lower())
+    return len(names & _MAIL_HEADERS) >= 2
+
+
+def _is_email_with_legacy_body(prefix: bytes) -> bool:
+    """An e-mail whose body is 8-bit in a legacy charset: its headers must be clean text, its body not."""
+    end = re.search(rb"\r?\n\r?\n", prefix)
+    if end is None:
+        return False
+    headers = _as_text(prefix[: end.end()], complete=True)
+    return headers is not None and _is_email(headers, complete=True)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Filenames
+
+
+def safe_filename(name: str) -> str:
+    """The display name for a claimed filename, or ``UnsafeFilename`` when it tries a trick.
+
+    Refused: empty, over 255 UTF-8 bytes, any ``/`` or ``\\`` (paths, ``../``, absolute and Windows
+    paths), NUL and other control or invisible formatting characters (including the right-to-left
+    override of the ``cv<RLO>fdp.exe`` trick), a leading dot (hidden files, ``..``), a trailing dot
+    (Windows drops it, changing the extension) and Windows device names (``CON``, ``LPT1``, ...).
+    Made safe: Unicode normalised to NFC, runs of spaces collapsed and trimmed, and the characters
+    Windows cannot store (``<>:"|?*``) replaced by ``_``.
+    """
+    if not isinstance(name, str):
+        raise UnsafeFilename("encoding")
+    name = unicodedata.normalize("NFC", name)
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise UnsafeFilename("encoding") from None
+    if size > MAX_FILENAME_BYTES:
+        raise UnsafeFilename("too_long")
+    if "/" in name or "\\" in name:
+        raise UnsafeFilename("path")
+    for char in name:
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Zl", "Zp") or char in _BIDI_CONTROLS:
+            raise UnsafeFilename("control")
+    name = " ".join(name.split())
+    if not name:
+        raise UnsafeFilename("empty")
+    if name.startswith(".") or name.endswith("."):
+        raise UnsafeFilename("dot")
+    if name.split(".")[0].strip().lower() in _WINDOWS_RESERVED:
+        raise UnsafeFilename("reserved")
+    return _UNPORTABLE_CHARS.sub("_", name)
+
+
+def extension_of(display_name: str) -> str:
+    """The lower-cased last extension (``.pdf``), or ``""``; ``display_name`` comes from ``safe_filename``."""
+    stem, dot, ext = display_name.rpartition(".")
+    return f".{ext.lower()}" if dot and stem else ""
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The whole check
+
+
+@dataclass(frozen=True)
+class Accepted:
+    content_type: str
+    filename: str | None
+
+
+def check_upload(
+    prefix: bytes,
+    *,
+    complete: bool,
+    filename: str | None = None,
+    allowed: Collection[str] = DEFAULT_ALLOWED,
+) -> Accepted:
+    """Accept a file by its first bytes and claimed name, or raise an ``UploadRefused``.
+
+    The sniffed type wins: it is the content type we store. A filename without an extension is fine; one
+    whose extension does not belong to the sniffed type is refused.
+    """
+    display = safe_filename(filename) if filename is not None else None
+    verdict = sniff(prefix, complete=complete)
+    if verdict.content_type is None or verdict.content_type not in allowed:
+        raise UploadTypeRefused(verdict.kind, allowed)
+    if display is not None:
+        extension = extension_of(display)
+        if extension and extension not in EXTENSIONS[verdict.content_type]:
+            raise UploadTypeMismatch(verdict.kind, extension)
+    return Accepted(verdict.content_type, display)
