@@ -1,1 +1,662 @@
-"""Every event type of the platform (the catalogue is being written)."""
+"""Every event type of the platform: one marshmallow schema for the ``data`` of each type.
+
+This module is the contract between services. Each schema says what a producer must put in and what a
+consumer may rely on; ``required=True`` marks what consumers rely on. Events carry enough state that their
+consumers can act without calling the producer back (the read models of DESIGN.md section 2).
+
+Conventions that hold for every type:
+
+- ``subject`` in the envelope is the account the event is about. ``account_id`` is repeated in ``data``
+  whenever there is an account, because most consumers key their read models on it; for the ``noloc.*``
+  events Noloc does not know our account ids, so there is no subject and ``membership_number`` is the link.
+- Money is ``{"amount": "242.00", "currency": "EUR"}``: two decimals, never a float.
+- Instants are RFC 3339 with an offset (``AwareDateTime``); calendar days are ISO dates.
+- Data schemas exclude unknown fields, so a producer may add an optional field without a new version. Any
+  change a consumer would notice (a new required field, a removed field, a changed meaning) is a new version,
+  registered next to the old one.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from recert_common.events.registry import event_type
+
+# --- vocabularies that consumers switch on -------------------------------------------------------------
+
+ROLES = ("jobcoach", "assessor", "dnv_officer", "noloc_admin")
+LANGUAGES = ("nl", "en")
+MEMBERSHIP_KINDS = ("member", "affiliate")
+PARTS = ("A1", "A2", "A3", "A4", "B")
+PE_UNITS = ("sbu", "ects", "points")  # study-load hours, ECTS credits, PE points awarded directly
+PE_SOURCES = ("manual", "noloc_academy")
+EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822")
+ADVICES = ("positive", "postponed", "negative")
+DECISIONS = ("positive", "postponed", "negative")
+ISSUERS = ("DNV", "Noloc")
+INVOICE_KINDS = ("recertification", "reassessment", "register_fee", "affiliate_number")
+REFLECTION_MEETING_KINDS = ("intervision", "supervision", "coaching", "quality_circle")
+MESSAGE_CHANNELS = ("email", "in_app")
+CURRENCIES = ("EUR",)
+
+SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lower-case hex SHA-256 digest.")
+
+# Which services are expected to act on each type (DESIGN.md section 2). Documentation, not wiring: each
+# service binds its own queues; this feeds the AsyncAPI document and docs/events.md.
+CONSUMERS: dict[str, tuple[str, ...]] = {}
+
+
+def _event(type_: str, *, producer: str, summary: str, consumers: tuple[str, ...], version: int = 1):
+    """``@event_type`` plus the expected consumers, kept side by side so that neither is forgotten."""
+
+    def decorate(schema: type[Schema]) -> type[Schema]:
+        event_type(type_, version=version, producer=producer, summary=summary)(schema)
+        CONSUMERS[type_] = tuple(consumers)
+        return schema
+
+    return decorate
+
+
+# --- small shared pieces -------------------------------------------------------------------------------
+
+
+class EventData(Schema):
+    """Base of every data schema: unknown fields are dropped so producers can add optional ones."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class WireDecimal(fields.Decimal):
+    """A decimal sent as a string (``"12.5"``), never in exponent notation; non-negative unless told.
+
+    A value that is no number at all is dumped unchanged so that ``new_event``'s validation reports it as
+    ``InvalidEvent`` instead of the dump failing with a bare ``decimal`` error.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=Decimal("0")))
+        super().__init__(as_string=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        try:
+            number = Decimal(str(value))
+        except ArithmeticError:
+            return value
+        return format(self._wire(number), "f")
+
+    def _wire(self, number: Decimal) -> Decimal:
+        return number
+
+
+class Cents(WireDecimal):
+    """Money: exactly two decimals on the wire (``"200.00"``).
+
+    Whole amounts are padded on dump; an amount with more than two decimals is dumped as it is, so that
+    validation rejects it instead of rounding money silently.
+    """
+
+    def _wire(self, number: Decimal) -> Decimal:
+        if number.is_finite() and number.as_tuple().exponent >= -2:
+            return number.quantize(Decimal("0.01"))
+        return number
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if number.as_tuple().exponent < -2:
+            raise ValidationError("At most two decimals.")
+        return number
+
+
+class Money(EventData):
+    amount = Cents(required=True)
+    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES))
+
+
+def _money(**kwargs) -> fields.Nested:
+    return fields.Nested(Money, required=True, **kwargs)
+
+
+def _doc(text: str) -> dict:
+    return {"description": text}
+
+
+def _enum(choices, **kwargs) -> fields.String:
+    return fields.String(validate=validate.OneOf(choices), **kwargs)
+
+
+# --- identity ------------------------------------------------------------------------------------------
+
+_IDENTITY_CONSUMERS = ("notifications",)
+
+
+class _AccountProfile(EventData):
+    """The account as other services keep it in their read models.
+
+    membership_kind and membership_number are both null (staff) or both set.
+    """
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    roles = fields.List(_enum(ROLES), required=True, validate=validate.Length(min=1))
+    membership_kind = _enum(MEMBERSHIP_KINDS, required=True, allow_none=True, metadata=_doc(
+        "null for staff accounts (assessors, DNV officers, Noloc admins), who are not in the register."))
+    membership_number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=32),
+                                      metadata=_doc("Noloc membership number or external affiliate number."))
+    preferred_language = _enum(LANGUAGES, required=True)
+
+    @validates_schema
+    def _membership_number_with_kind(self, data, **kwargs):
+        if (data.get("membership_kind") is None) != (data.get("membership_number") is None):
+            raise ValidationError("membership_kind and membership_number go together.", "membership_number")
+
+
+@_event("identity.account.registered", producer="identity",
+        consumers=("portfolio", "pe-registry", "notifications", "billing"),
+        summary="An account was created; carries the profile every read model starts from.")
+class AccountRegistered(_AccountProfile):
+    pass
+
+
+@_event("identity.account.updated", producer="identity", consumers=("notifications", "billing"),
+        summary="An account's profile changed; carries the whole profile after the change and which fields "
+                "changed, so a read model overwrites its copy.")
+class AccountUpdated(_AccountProfile):
+    changed = fields.List(
+        _enum(("email", "full_name", "roles", "membership_kind", "membership_number", "preferred_language")),
+        required=True, validate=validate.Length(min=1))
+
+
+@_event("identity.totp.enrolled", producer="identity", consumers=_IDENTITY_CONSUMERS,
+        summary="An authenticator app was linked to the account (first enrolment or after a reset).")
+class TotpEnrolled(EventData):
+    account_id = fields.UUID(required=True)
+    after_reset = fields.Boolean(required=True)
+
+
+@_event("identity.totp.reset", producer="identity", consumers=_IDENTITY_CONSUMERS,
+        summary="The account's TOTP secret was removed; the next login enrols a new authenticator.")
+class TotpReset(EventData):
+    account_id = fields.UUID(required=True)
+    reset_by = fields.UUID(required=True, allow_none=True,
+                           metadata=_doc("The admin who reset it; null when the jobcoach did it."))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+@_event("identity.account.locked", producer="identity", consumers=_IDENTITY_CONSUMERS,
+        summary="Logins to the account are refused until locked_until.")
+class AccountLocked(EventData):
+    account_id = fields.UUID(required=True)
+    locked_until = fields.AwareDateTime(required=True, format="iso")
+    reason = _enum(("failed_passwords", "failed_totp_codes", "administrative"), required=True)
+
+
+@_event("identity.account.disabled", producer="identity", consumers=("notifications", "billing"),
+        summary="The account can no longer log in; its data stays.")
+class AccountDisabled(EventData):
+    account_id = fields.UUID(required=True)
+    disabled_by = fields.UUID(required=True, allow_none=True,
+                              metadata=_doc("The admin who disabled it; null when the system did it."))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+# --- portfolio -----------------------------------------------------------------------------------------
+
+
+@_event("portfolio.cycle.opened", producer="portfolio", consumers=("notifications",),
+        summary="A recertification cycle started: the jobcoach can build the next portfolio.")
+class CycleOpened(EventData):
+    cycle_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    certificate_id = fields.UUID(required=True)
+    kind = _enum(("regular", "after_negative"), required=True, metadata=_doc(
+        "after_negative: the whole new portfolio allowed within 3 months of a negative decision."))
+    expires_on = fields.Date(required=True, metadata=_doc("The certificate's valid_until."))
+    window_opens_on = fields.Date(required=True, metadata=_doc("First day a portfolio may be submitted."))
+    submit_by = fields.Date(required=True, metadata=_doc(
+        "Last day a portfolio may be submitted: expires_on, or the new-portfolio deadline."))
+    pe_period_starts_on = fields.Date(required=True, metadata=_doc(
+        "PE activities count from this day (the previous (re)certification)."))
+
+
+@_event("portfolio.submitted", producer="portfolio", consumers=("assessment", "billing", "notifications"),
+        summary="A portfolio was submitted to DNV; its snapshot is frozen under snapshot_hash.")
+class PortfolioSubmitted(EventData):
+    portfolio_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    certificate_id = fields.UUID(required=True)
+    certificate_expires_on = fields.Date(required=True)
+    submitted_at = fields.AwareDateTime(required=True, format="iso")
+    snapshot_hash = fields.String(required=True, validate=SHA256_HEX)
+    pe_activity_ids = fields.List(fields.UUID(), required=True)
+    pe_points_counted = WireDecimal(required=True, metadata=_doc(
+        "PE points after the category maxima, as the jobcoach saw them on submitting."))
+    reflection_meetings = fields.Integer(required=True, validate=validate.Range(min=0))
+    is_new_portfolio_after_negative = fields.Boolean(required=True)
+
+
+@_event("portfolio.withdrawn", producer="portfolio", consumers=("assessment", "billing", "notifications"),
+        summary="The jobcoach withdrew a submitted portfolio before a decision.")
+class PortfolioWithdrawn(EventData):
+    portfolio_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+@_event("portfolio.supplement.submitted", producer="portfolio",
+        consumers=("assessment", "billing", "notifications"),
+        summary="The supplementary assignments after a postponed advice were submitted for reassessment.")
+class SupplementSubmitted(EventData):
+    supplement_id = fields.UUID(required=True)
+    case_id = fields.UUID(required=True)
+    portfolio_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True, metadata=_doc("The original submission the case is about."))
+    account_id = fields.UUID(required=True)
+    parts = fields.List(_enum(PARTS), required=True, validate=validate.Length(min=1))
+    submitted_at = fields.AwareDateTime(required=True, format="iso")
+    snapshot_hash = fields.String(required=True, validate=SHA256_HEX)
+
+
+# --- pe-registry ---------------------------------------------------------------------------------------
+
+
+class _PeActivity(EventData):
+    """The whole activity, so a consumer's copy is replaced, never patched.
+
+    An activity with source noloc_academy carries Noloc's external_id.
+    """
+
+    activity_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    # Not an enum: Noloc may replace the category list by configuration.
+    category = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata=_doc(
+        "A key of the assessment framework's category list; \"1\" is bij- en nascholing in het vakgebied."))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    completed_on = fields.Date(required=True)
+    unit = _enum(PE_UNITS, required=True)
+    amount = WireDecimal(required=True, metadata=_doc("The study load, in unit."))
+    points = WireDecimal(required=True, metadata=_doc(
+        "PE points recorded for the activity; category maxima apply only when counting."))
+    source = _enum(PE_SOURCES, required=True)
+    external_id = fields.String(load_default=None, allow_none=True,
+                                metadata=_doc("The Noloc Academie id of an imported activity."))
+
+    @validates_schema
+    def _external_id_for_imports(self, data, **kwargs):
+        if data.get("source") == "noloc_academy" and not data.get("external_id"):
+            raise ValidationError("Imported activities carry Noloc's external_id.", "external_id")
+
+
+@_event("pe.activity.recorded", producer="pe-registry", consumers=("assessment", "portfolio"),
+        summary="A PE activity was added, by the jobcoach or imported from the Noloc Academie.")
+class PeActivityRecorded(_PeActivity):
+    pass
+
+
+@_event("pe.activity.updated", producer="pe-registry", consumers=("assessment", "portfolio"),
+        summary="A PE activity changed; carries the whole activity after the change.")
+class PeActivityUpdated(_PeActivity):
+    pass
+
+
+@_event("pe.activity.removed", producer="pe-registry", consumers=("assessment", "portfolio"),
+        summary="A PE activity was removed with its evidence.")
+class PeActivityRemoved(EventData):
+    activity_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    # What it was, so a totals-only read model can subtract without having kept the activity.
+    category = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    points = WireDecimal(required=True)
+
+
+@_event("pe.evidence.attached", producer="pe-registry", consumers=("assessment",),
+        summary="A file was stored as evidence for a PE activity.")
+class PeEvidenceAttached(EventData):
+    evidence_id = fields.UUID(required=True)
+    activity_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=SHA256_HEX)
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    content_type = _enum(EVIDENCE_CONTENT_TYPES, required=True)
+    filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+
+# --- assessment ----------------------------------------------------------------------------------------
+
+
+@_event("assessment.case.opened", producer="assessment", consumers=("notifications",),
+        summary="DNV opened an assessment case for a submitted portfolio.")
+class CaseOpened(EventData):
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    portfolio_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    due_on = fields.Date(required=True, metadata=_doc("When the decision is due (8 weeks after submission)."))
+
+
+class PeFinding(EventData):
+    text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    activity_id = fields.UUID(load_default=None, allow_none=True)
+    category = fields.String(load_default=None, allow_none=True)
+
+
+@_event("assessment.pe_check.completed", producer="assessment", consumers=("notifications",),
+        summary="DNV's check of the PE points (part B) is done.")
+class PeCheckCompleted(EventData):
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    passed = fields.Boolean(required=True)
+    pe_points_counted = WireDecimal(required=True)
+    pe_points_required = WireDecimal(required=True)
+    findings = fields.List(fields.Nested(PeFinding), required=True)
+
+
+@_event("assessment.assessor.assigned", producer="assessment", consumers=("notifications",),
+        summary="An assessor was assigned to a case (or it was reassigned).")
+class AssessorAssigned(EventData):
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True, metadata=_doc("The jobcoach whose portfolio it is."))
+    assessor_id = fields.UUID(required=True)
+    previous_assessor_id = fields.UUID(load_default=None, allow_none=True)
+    due_on = fields.Date(required=True)
+
+
+class SupplementAssignment(EventData):
+    part = _enum(PARTS, required=True)
+    assignment = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+@_event("assessment.advice.given", producer="assessment", consumers=("portfolio", "notifications"),
+        summary="The assessor's advice on a case; after a postponed advice it names the supplementary "
+                "assignments per part and their due date.")
+class AdviceGiven(EventData):
+    """A postponed advice has supplements (at least one) and supplement_due_on; any other advice has
+    neither. A reassessment (is_reassessment) is never postponed."""
+
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    assessor_id = fields.UUID(required=True)
+    advice = _enum(ADVICES, required=True)
+    is_reassessment = fields.Boolean(required=True, metadata=_doc(
+        "True for the new advice after a supplement, which is positive or negative."))
+    supplements = fields.List(fields.Nested(SupplementAssignment), load_default=list)
+    supplement_due_on = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _supplements_only_when_postponed(self, data, **kwargs):
+        postponed = data.get("advice") == "postponed"
+        if postponed and data.get("is_reassessment"):
+            raise ValidationError("A reassessment ends in a positive or negative advice.", "advice")
+        if postponed and not (data.get("supplements") and data.get("supplement_due_on")):
+            raise ValidationError("A postponed advice names its assignments and their due date.",
+                                  "supplements")
+        if not postponed and (data.get("supplements") or data.get("supplement_due_on")):
+            raise ValidationError("Only a postponed advice has supplementary assignments.", "supplements")
+
+
+@_event("assessment.case.overdue", producer="assessment", consumers=("notifications",),
+        summary="A case passed its due date without a decision.")
+class CaseOverdue(EventData):
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    due_on = fields.Date(required=True)
+    stage = _enum(("pe_check", "assessment", "supplement", "decision"), required=True)
+    assessor_id = fields.UUID(load_default=None, allow_none=True)
+
+
+@_event("assessment.objection.filed", producer="assessment", consumers=("notifications",),
+        summary="The jobcoach filed an objection (bezwaar) against a certification decision.")
+class ObjectionFiled(EventData):
+    objection_id = fields.UUID(required=True)
+    case_id = fields.UUID(required=True)
+    decision_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    filed_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("assessment.objection.decided", producer="assessment", consumers=("notifications",),
+        summary="DNV decided on an objection; an upheld objection is followed by a new decision.")
+class ObjectionDecided(EventData):
+    objection_id = fields.UUID(required=True)
+    case_id = fields.UUID(required=True)
+    decision_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    outcome = _enum(("upheld", "rejected"), required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+# --- certification (produced by assessment, which owns certificates and the public register) -----------
+
+# portfolio opens the next cycle, billing starts or stops the affiliates' register fee.
+_CERTIFICATE_CONSUMERS = ("portfolio", "billing", "notifications")
+
+
+class _Certificate(EventData):
+    certificate_id = fields.UUID(required=True)
+    certificate_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    account_id = fields.UUID(required=True)
+
+
+class _CertificatePeriod(_Certificate):
+    """valid_until is after valid_from."""
+
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(required=True)
+
+    @validates_schema
+    def _period_runs_forward(self, data, **kwargs):
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
+            raise ValidationError("valid_until is after valid_from.", "valid_until")
+
+
+@_event("certification.certificate.registered", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
+        summary="A certificate entered the register (first certification or an existing one taken over).")
+class CertificateRegistered(_CertificatePeriod):
+    pass
+
+
+@_event("certification.certificate.expiring", producer="assessment", consumers=("notifications",),
+        summary="Reminder that a certificate expires in 12, 6, 3 or 1 months.")
+class CertificateExpiring(_Certificate):
+    months_before = fields.Integer(required=True, validate=validate.OneOf((12, 6, 3, 1)))
+    valid_until = fields.Date(required=True)
+    window_opens_on = fields.Date(required=True)
+    window_open = fields.Boolean(required=True, metadata=_doc("A portfolio can be submitted today."))
+
+
+@_event("certification.certificate.renewed", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
+        summary="A positive decision extended the certificate by 4 years from its old expiry date.")
+class CertificateRenewed(_CertificatePeriod):
+    decision_id = fields.UUID(required=True)
+    previous_valid_until = fields.Date(required=True)
+
+
+@_event("certification.certificate.lapsed", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
+        summary="The certificate expired without a positive decision: the jobcoach left the register.")
+class CertificateLapsed(_Certificate):
+    lapsed_on = fields.Date(required=True)
+    reason = _enum(("negative_decision", "not_recertified"), required=True)
+    new_portfolio_deadline = fields.Date(required=True, allow_none=True, metadata=_doc(
+        "Last day a whole new portfolio may be submitted (3 months after a negative decision); else null."))
+
+
+@_event("certification.certificate.reactivated", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
+        summary="A positive decision on a new portfolio after a negative one put the certificate back.")
+class CertificateReactivated(_CertificatePeriod):
+    decision_id = fields.UUID(required=True)
+
+
+@_event("certification.decision.made", producer="assessment", consumers=("portfolio", "notifications"),
+        summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
+                "reactivated; negative by certificate.lapsed at expiry.")
+class DecisionMade(EventData):
+    """A decision that does not follow the advice gives a reason. Exactly the negative decisions have a
+    new_portfolio_deadline, and exactly the postponed ones a supplement_due_on."""
+
+    decision_id = fields.UUID(required=True)
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    certificate_id = fields.UUID(required=True)
+    decision = _enum(DECISIONS, required=True)
+    follows_advice = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
+    objection_deadline = fields.Date(required=True)
+    new_portfolio_deadline = fields.Date(load_default=None, allow_none=True,
+                                         metadata=_doc("Negative decisions only."))
+    supplement_due_on = fields.Date(load_default=None, allow_none=True,
+                                    metadata=_doc("Postponed decisions only."))
+
+    @validates_schema
+    def _deadlines_fit_decision(self, data, **kwargs):
+        decision = data.get("decision")
+        if not data.get("follows_advice", True) and not data.get("reason"):
+            raise ValidationError("A decision that departs from the advice gives its reason.", "reason")
+        if (decision == "negative") != (data.get("new_portfolio_deadline") is not None):
+            raise ValidationError("Exactly a negative decision has a new-portfolio deadline.",
+                                  "new_portfolio_deadline")
+        if (decision == "postponed") != (data.get("supplement_due_on") is not None):
+            raise ValidationError("Exactly a postponed decision has a supplement due date.",
+                                  "supplement_due_on")
+
+
+# --- billing -------------------------------------------------------------------------------------------
+
+
+class _Invoice(EventData):
+    invoice_id = fields.UUID(required=True)
+    number = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                           metadata=_doc("Gapless per issuer and year."))
+    issuer = _enum(ISSUERS, required=True)
+    account_id = fields.UUID(required=True)
+    kind = _enum(INVOICE_KINDS, required=True)
+    # What the fee is for, so assessment can match a payment to its case without asking billing.
+    submission_id = fields.UUID(load_default=None, allow_none=True, metadata=_doc(
+        "The portfolio submission a DNV fee is for (also for a reassessment)."))
+    case_id = fields.UUID(load_default=None, allow_none=True,
+                          metadata=_doc("The assessment case a reassessment fee is for."))
+
+
+@_event("billing.invoice.issued", producer="billing", consumers=("notifications",),
+        summary="An invoice was issued by DNV or Noloc.")
+class InvoiceIssued(_Invoice):
+    """gross = net + vat, all in one currency."""
+
+    net = _money()
+    vat = _money()
+    gross = _money()
+    vat_rate = WireDecimal(required=True, validate=validate.Range(min=0, max=100),
+                           metadata=_doc("Percent, e.g. \"21\"."))
+    issued_on = fields.Date(required=True)
+    due_on = fields.Date(required=True)
+    period_year = fields.Integer(load_default=None, allow_none=True,
+                                 metadata=_doc("The year a register fee covers."))
+
+    @validates_schema
+    def _gross_is_net_plus_vat(self, data, **kwargs):
+        parts = [data.get(name) for name in ("net", "vat", "gross")]
+        if not all(parts):
+            return
+        net, vat, gross = parts
+        if gross["amount"] != net["amount"] + vat["amount"]:
+            raise ValidationError("gross is net plus vat.", "gross")
+        if len({part["currency"] for part in parts}) != 1:
+            raise ValidationError("One invoice, one currency.", "gross")
+
+
+@_event("billing.invoice.paid", producer="billing", consumers=("assessment", "notifications"),
+        summary="An invoice was paid in full.")
+class InvoicePaid(_Invoice):
+    amount = _money()
+    paid_on = fields.Date(required=True)
+
+
+@_event("billing.invoice.cancelled", producer="billing", consumers=("assessment", "notifications"),
+        summary="An invoice was cancelled by a credit note.")
+class InvoiceCancelled(_Invoice):
+    credit_note_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+# --- notifications -------------------------------------------------------------------------------------
+
+
+class _Message(EventData):
+    message_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    channel = _enum(MESSAGE_CHANNELS, required=True)
+    template = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    trigger_event_id = fields.UUID(required=True, allow_none=True,
+                                   metadata=_doc("The envelope id of the event that caused the message."))
+
+
+@_event("notifications.message.sent", producer="notifications", consumers=(),
+        summary="A message was handed to the mail server or placed in the in-app inbox.")
+class MessageSent(_Message):
+    pass
+
+
+@_event("notifications.message.failed", producer="notifications", consumers=(),
+        summary="A message could not be delivered; permanent means no more retries.")
+class MessageFailed(_Message):
+    attempts = fields.Integer(required=True, validate=validate.Range(min=1))
+    permanent = fields.Boolean(required=True)
+    error = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+# --- from Noloc's systems ------------------------------------------------------------------------------
+
+
+@_event("noloc.academy.activity.completed", producer="noloc", consumers=("pe-registry",),
+        summary="A jobcoach finished a webinar, e-learning or podcast in the Noloc Academie; becomes a PE "
+                "activity.")
+class AcademyActivityCompleted(EventData):
+    """Either a study load (amount with unit) or points awarded directly, not both.
+
+    There is no subject in the envelope: membership_number links the jobcoach.
+    """
+
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                metadata=_doc("Noloc's id; the same id sent twice is one fact."))
+    membership_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    provider = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    completed_on = fields.Date(required=True)
+    amount = WireDecimal(load_default=None, allow_none=True)
+    unit = _enum(("sbu", "ects"), load_default=None, allow_none=True)
+    points = WireDecimal(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _load_orWireDecimal(self, data, **kwargs):
+        has_load = data.get("amount") is not None and data.get("unit") is not None
+        half_load = (data.get("amount") is None) != (data.get("unit") is None)
+        if half_load or has_load == (data.get("points") is not None):
+            raise ValidationError("Give amount with unit, or points.", "points")
+
+
+@_event("noloc.meeting.attended", producer="noloc", consumers=("portfolio",),
+        summary="A jobcoach attended a reflection meeting planned in Noloc's planning tool; becomes proof "
+                "for part A3.")
+class MeetingAttended(EventData):
+    """Names the group, the supervisor or both. There is no subject: membership_number links the jobcoach."""
+
+    external_id = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                                metadata=_doc("Noloc's id; the same id sent twice is one fact."))
+    membership_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    met_on = fields.Date(required=True)
+    kind = _enum(REFLECTION_MEETING_KINDS, required=True)
+    group_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    supervisor_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    duration_minutes = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+
+    @validates_schema
+    def _group_or_supervisor(self, data, **kwargs):
+        if not (data.get("group_name") or data.get("supervisor_name")):
+            raise ValidationError("Name the group or the supervisor.", "group_name")

@@ -71,7 +71,14 @@ def new_event(type_: str, data: dict, *, producer: str, subject: uuid.UUID | str
     """Make an event of a registered type; ``data`` is dumped through its schema and validated."""
     entry = registry.get(type_, version)
     schema = entry.schema()
-    dumped = schema.dump(data)
+    # Dumping silently drops keys the schema does not know: a mistyped key is a producer bug, say so.
+    unknown = sorted(set(data) - {f.data_key or name for name, f in schema.fields.items()})
+    if unknown:
+        raise InvalidEvent(f"data of {type_} v{entry.version} has unknown fields", unknown)
+    try:
+        dumped = schema.dump(data)
+    except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
+        raise InvalidEvent(f"data of {type_} v{entry.version} cannot be serialised", str(exc)) from exc
     errors = schema.validate(dumped)
     if errors:
         raise InvalidEvent(f"data of {type_} v{entry.version} does not fit its schema", errors)
