@@ -13,9 +13,9 @@ ACCOUNT = uuid.uuid4()
 
 
 def _locked(**data):
-    return new_event("identity.account.locked", {"account_id": ACCOUNT, "locked_until": datetime(2026, 11, 28, 12, tzinfo=UTC),
-                                                 "reason": "failed_passwords", **data},
-                     producer="identity", subject=ACCOUNT)
+    data = {"account_id": ACCOUNT, "locked_until": datetime(2026, 11, 28, 12, tzinfo=UTC),
+            "reason": "failed_passwords", **data}
+    return new_event("identity.account.locked", data, producer="identity", subject=ACCOUNT)
 
 
 def test_a_mistyped_data_key_is_refused_rather_than_dropped():

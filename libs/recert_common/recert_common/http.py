@@ -1,0 +1,157 @@
+"""The one client for synchronous calls between services (DESIGN.md section 2: the exception, not the rule).
+
+``ServiceClient("http://assessment:8000", service="assessment").get("/v1/cases/1", token=token)`` returns
+the parsed JSON body. It forwards the correlation id as ``X-Request-ID`` and a bearer token when given, and
+turns every failure into a ``ServiceCallError``; left uncaught in a view, that becomes a 503, 504 or 502
+problem (see ``to_problem``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from recert_common.context import get_correlation_id
+from recert_common.errors import PROBLEM_JSON, BadGateway, GatewayTimeout, Problem, ServiceUnavailable
+
+_log = logging.getLogger(__name__)
+
+
+class ServiceCallError(Exception):
+    """A call to another service failed."""
+
+    def __init__(self, message: str, *, service: str, method: str, url: str):
+        super().__init__(message)
+        self.service = service
+        self.method = method
+        self.url = url
+
+    def to_problem(self) -> Problem:
+        return BadGateway(code="detail.upstream_error", params={"service": self.service, "status": "-"})
+
+
+class ServiceUnreachable(ServiceCallError):
+    """No connection could be made (refused, DNS, TLS)."""
+
+    def to_problem(self) -> Problem:
+        return ServiceUnavailable(code="detail.upstream_unreachable", params={"service": self.service})
+
+
+class ServiceTimeout(ServiceCallError):
+    """The service did not answer within the timeout."""
+
+    def to_problem(self) -> Problem:
+        return GatewayTimeout(code="detail.upstream_timeout", params={"service": self.service})
+
+
+class ServiceResponseError(ServiceCallError):
+    """The service answered with a status outside 2xx; ``problem`` is its problem document if it sent one."""
+
+    def __init__(
+        self, message: str, *, status: int, problem: Mapping[str, Any] | None, body: str, **kwargs: Any
+    ):
+        super().__init__(message, **kwargs)
+        self.status = status
+        self.problem = problem
+        self.body = body
+
+    def to_problem(self) -> Problem:
+        return BadGateway(code="detail.upstream_error",
+                          params={"service": self.service, "status": self.status})
+
+
+class InvalidServiceResponse(ServiceCallError):
+    """The service answered 2xx with a body that is not JSON."""
+
+
+class ServiceClient:
+    """Calls one service at ``base_url``. Safe to share between threads of one process."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        service: str | None = None,
+        timeout: float = 5.0,
+        session: requests.Session | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.service = service or self.base_url
+        self.timeout = timeout
+        self._session = session or requests.Session()
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> Any:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> Any:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", path, **kwargs)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """The parsed JSON body of the answer (``None`` for an empty body, as with 204)."""
+        url = f"{self.base_url}/{path.lstrip('/')}"
+        sent_headers = {"Accept": "application/json", **(headers or {})}
+        correlation_id = get_correlation_id()
+        if correlation_id:
+            sent_headers["X-Request-ID"] = correlation_id
+        if token:
+            sent_headers["Authorization"] = f"Bearer {token}"
+        where = {"service": self.service, "method": method, "url": url}
+        started = time.perf_counter()
+        try:
+            response = self._session.request(method, url, params=params, json=json, headers=sent_headers,
+                                             timeout=timeout or self.timeout)
+        except requests.ConnectTimeout as exc:
+            # Nothing reached the service, so (unlike a read timeout) the call certainly had no effect.
+            raise ServiceUnreachable(f"{method} {url}: connect timed out", **where) from exc
+        except requests.Timeout as exc:
+            raise ServiceTimeout(f"{method} {url} timed out", **where) from exc
+        except requests.ConnectionError as exc:
+            raise ServiceUnreachable(f"{method} {url}: cannot connect", **where) from exc
+        except requests.RequestException as exc:
+            raise ServiceCallError(f"{method} {url}: {exc}", **where) from exc
+        _log.debug("service call", extra={**where, "status": response.status_code,
+                                          "duration_ms": round((time.perf_counter() - started) * 1000, 3)})
+        if not 200 <= response.status_code < 300:
+            raise ServiceResponseError(
+                f"{method} {url} answered {response.status_code}",
+                status=response.status_code, problem=_problem_of(response), body=response.text[:2000],
+                **where)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise InvalidServiceResponse(f"{method} {url} answered a body that is not JSON", **where) from exc
+
+
+def _problem_of(response: requests.Response) -> Mapping[str, Any] | None:
+    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if content_type not in (PROBLEM_JSON, "application/json"):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, Mapping) else None

@@ -1,0 +1,230 @@
+"""Messages a person reads, in Dutch (the default) and English.
+
+A message has a stable code (``problem.not_found``, ``detail.malformed_json``, ``field.required``) and one
+text per language, with ``{name}`` placeholders filled from parameters. Services add their own codes with
+``register_messages`` at import time instead of editing this module.
+
+Field messages from marshmallow arrive as English sentences; ``translate_field_message`` recognises
+marshmallow's default sentences and renders them in Dutch, so a jobcoach never sees a mix of languages.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
+
+DEFAULT_LANGUAGE = "nl"
+LANGUAGES: tuple[str, ...] = ("nl", "en")
+
+_CATALOGUE: dict[str, dict[str, str]] = {}
+
+
+def register_messages(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add codes to the catalogue: ``{"portfolio.locked": {"nl": "...", "en": "..."}}``.
+
+    Every code needs a text in every language so that no reader falls back silently; re-registering a code
+    with the same texts is allowed (modules may be imported twice in tests), with other texts it is a bug.
+    """
+    for code, texts in messages.items():
+        missing = [lang for lang in LANGUAGES if not texts.get(lang)]
+        if missing:
+            raise ValueError(f"message {code!r} lacks a text for {', '.join(missing)}")
+        known = _CATALOGUE.get(code)
+        if known is not None and known != dict(texts):
+            raise ValueError(f"message {code!r} is already registered with other texts")
+        _CATALOGUE[code] = dict(texts)
+
+
+def is_known(code: str) -> bool:
+    return code in _CATALOGUE
+
+
+def known_codes() -> frozenset[str]:
+    return frozenset(_CATALOGUE)
+
+
+class _KeepMissing(dict):
+    """Leaves an unknown ``{placeholder}`` in place: a missing parameter must not turn an error into a 500."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def translate(code: str, language: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
+    """The text of ``code`` in ``language`` (falling back to Dutch, then to the code itself)."""
+    texts = _CATALOGUE.get(code)
+    if texts is None:
+        return code
+    template = texts.get(language) or texts[DEFAULT_LANGUAGE]
+    try:
+        return template.format_map(_KeepMissing(params))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+def negotiate_language(accept_language: str | None, supported: Iterable[str] = LANGUAGES) -> str:
+    """The best supported language for an ``Accept-Language`` header, honouring quality values.
+
+    ``en-GB`` matches ``en``; ``*``, an empty header or only unsupported languages give Dutch.
+    """
+    if not accept_language:
+        return DEFAULT_LANGUAGE
+    accepted = parse_accept_header(accept_language, LanguageAccept)
+    return accepted.best_match(list(supported), default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+# Marshmallow's default field messages, as patterns, each mapped to a code of ours. The named groups become
+# the parameters of the translated text.
+_FIELD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), code)
+    for pattern, code in (
+        (r"Missing data for required field\.", "field.required"),
+        (r"Field may not be null\.", "field.null"),
+        (r"Unknown field\.", "field.unknown"),
+        (r"Invalid value\.", "field.invalid"),
+        (r"Invalid input\.", "field.invalid"),
+        (r"Invalid type\.", "field.invalid_type"),
+        (r"Invalid input type\.", "field.invalid_type"),
+        (r"Not a valid string\.", "field.not_string"),
+        (r"Not a valid utf-8 string\.", "field.not_string"),
+        (r"Not a valid integer\.", "field.not_integer"),
+        (r"Not a valid number\.", "field.not_number"),
+        (r"Number too large\.", "field.number_too_large"),
+        (r"Special numeric values \(nan or infinity\) are not permitted\.", "field.not_number"),
+        (r"Not a valid boolean\.", "field.not_boolean"),
+        (r"Not a valid (?:naive |aware )?datetime\.", "field.not_datetime"),
+        (r"Not a valid date\.", "field.not_date"),
+        (r"Not a valid (?:naive |aware )?time\.", "field.not_time"),
+        (r"Not a valid UUID\.", "field.not_uuid"),
+        (r"Not a valid email address\.", "field.not_email"),
+        (r"Not a valid URL\.", "field.not_url"),
+        (r"Not a valid list\.", "field.not_list"),
+        (r"Not a valid tuple\.", "field.not_list"),
+        (r"Not a valid mapping type\.", "field.not_mapping"),
+        (r"Shorter than minimum length (?P<min>\S+)\.", "field.length_min"),
+        (r"Longer than maximum length (?P<max>\S+)\.", "field.length_max"),
+        (r"Length must be between (?P<min>\S+) and (?P<max>\S+)\.", "field.length_between"),
+        (r"Length must be (?P<equal>\S+)\.", "field.length_equal"),
+        (r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.",
+         "field.range_between"),
+        (r"Must be greater than or equal to (?P<min>\S+)\.", "field.range_min"),
+        (r"Must be greater than (?P<min>\S+)\.", "field.range_above"),
+        (r"Must be less than or equal to (?P<max>\S+)\.", "field.range_max"),
+        (r"Must be less than (?P<max>\S+)\.", "field.range_below"),
+        (r"Must be one of: (?P<choices>.*)\.", "field.one_of"),
+        (r"String does not match expected pattern\.", "field.pattern"),
+    )
+)
+
+
+def translate_field_message(message: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """A validation message for one field in ``language``.
+
+    A message that is a code of ours is translated; a marshmallow default sentence becomes ours; anything
+    else (a service's own sentence) passes unchanged.
+    """
+    if message in _CATALOGUE:
+        return translate(message, language)
+    for pattern, code in _FIELD_PATTERNS:
+        match = pattern.fullmatch(message)
+        if match:
+            return translate(code, language, **match.groupdict())
+    return message
+
+
+register_messages({
+    # Problem titles, one per problem type.
+    "problem.bad_request": {"nl": "Ongeldig verzoek", "en": "Bad request"},
+    "problem.validation_failed": {"nl": "De invoer is niet geldig", "en": "The input is not valid"},
+    "problem.unauthorized": {"nl": "Inloggen vereist", "en": "Authentication required"},
+    "problem.forbidden": {"nl": "Geen toegang", "en": "Access denied"},
+    "problem.not_found": {"nl": "Niet gevonden", "en": "Not found"},
+    "problem.method_not_allowed": {"nl": "Methode niet toegestaan", "en": "Method not allowed"},
+    "problem.conflict": {"nl": "Conflict met de huidige toestand", "en": "Conflict with the current state"},
+    "problem.payload_too_large": {"nl": "Het verzoek is te groot", "en": "Request too large"},
+    "problem.unsupported_media_type": {"nl": "Inhoudstype niet ondersteund", "en": "Unsupported media type"},
+    "problem.too_many_requests": {"nl": "Te veel verzoeken", "en": "Too many requests"},
+    "problem.internal_error": {"nl": "Interne fout", "en": "Internal error"},
+    "problem.bad_gateway": {"nl": "Fout in een achterliggende dienst", "en": "Upstream service failed"},
+    "problem.service_unavailable": {
+        "nl": "Dienst tijdelijk niet beschikbaar", "en": "Service temporarily unavailable"},
+    "problem.gateway_timeout": {
+        "nl": "Achterliggende dienst antwoordt niet op tijd", "en": "Upstream service timed out"},
+    "problem.http_error": {
+        "nl": "Het verzoek kon niet worden verwerkt", "en": "The request could not be processed"},
+    # Details.
+    "detail.malformed_json": {
+        "nl": "De inhoud van het verzoek is geen geldige JSON.", "en": "The request body is not valid JSON."},
+    "detail.route_not_found": {
+        "nl": "Op dit adres is niets te vinden.", "en": "There is nothing at this address."},
+    "detail.method_not_allowed": {
+        "nl": "De methode {method} is hier niet toegestaan.",
+        "en": "The method {method} is not allowed here."},
+    "detail.payload_too_large": {
+        "nl": "Het verzoek mag hoogstens {limit} bytes groot zijn.",
+        "en": "The request may be at most {limit} bytes."},
+    "detail.unsupported_media_type": {
+        "nl": "Stuur de inhoud als application/json.", "en": "Send the body as application/json."},
+    "detail.internal_error": {
+        "nl": "Er ging iets mis aan onze kant. Noem kenmerk {request_id} als u contact met ons opneemt.",
+        "en": "Something went wrong on our side. Please quote reference {request_id} when you contact us."},
+    "detail.token_missing": {
+        "nl": "Voor dit verzoek is een toegangstoken nodig.", "en": "This request needs an access token."},
+    "detail.token_invalid": {"nl": "Het toegangstoken is ongeldig.", "en": "The access token is invalid."},
+    "detail.token_expired": {"nl": "Het toegangstoken is verlopen.", "en": "The access token has expired."},
+    "detail.role_required": {
+        "nl": "Hiervoor is een van deze rollen nodig: {roles}.",
+        "en": "This needs one of these roles: {roles}."},
+    "detail.auth_unavailable": {
+        "nl": "Toegangstokens kunnen nu niet worden gecontroleerd. Probeer het later opnieuw.",
+        "en": "Access tokens cannot be checked right now. Please try again later."},
+    "detail.not_ready": {"nl": "Niet gereed: {checks}.", "en": "Not ready: {checks}."},
+    "detail.upstream_unreachable": {
+        "nl": "De dienst {service} is niet bereikbaar.", "en": "The service {service} cannot be reached."},
+    "detail.upstream_timeout": {
+        "nl": "De dienst {service} antwoordde niet op tijd.",
+        "en": "The service {service} did not answer in time."},
+    "detail.upstream_error": {
+        "nl": "De dienst {service} gaf een onverwacht antwoord (status {status}).",
+        "en": "The service {service} gave an unexpected answer (status {status})."},
+    # Field messages (marshmallow's defaults, see _FIELD_PATTERNS).
+    "field.required": {"nl": "Dit veld is verplicht.", "en": "Missing data for required field."},
+    "field.null": {"nl": "Dit veld mag niet leeg (null) zijn.", "en": "Field may not be null."},
+    "field.unknown": {"nl": "Onbekend veld.", "en": "Unknown field."},
+    "field.invalid": {"nl": "Ongeldige waarde.", "en": "Invalid value."},
+    "field.invalid_type": {"nl": "Ongeldig type.", "en": "Invalid type."},
+    "field.not_string": {"nl": "Geen geldige tekst.", "en": "Not a valid string."},
+    "field.not_integer": {"nl": "Geen geldig geheel getal.", "en": "Not a valid integer."},
+    "field.not_number": {"nl": "Geen geldig getal.", "en": "Not a valid number."},
+    "field.number_too_large": {"nl": "Het getal is te groot.", "en": "Number too large."},
+    "field.not_boolean": {"nl": "Geen geldige ja/nee-waarde.", "en": "Not a valid boolean."},
+    "field.not_datetime": {"nl": "Geen geldig tijdstip.", "en": "Not a valid datetime."},
+    "field.not_date": {"nl": "Geen geldige datum.", "en": "Not a valid date."},
+    "field.not_time": {"nl": "Geen geldige tijd.", "en": "Not a valid time."},
+    "field.not_uuid": {"nl": "Geen geldige UUID.", "en": "Not a valid UUID."},
+    "field.not_email": {"nl": "Geen geldig e-mailadres.", "en": "Not a valid email address."},
+    "field.not_url": {"nl": "Geen geldige URL.", "en": "Not a valid URL."},
+    "field.not_list": {"nl": "Geen geldige lijst.", "en": "Not a valid list."},
+    "field.not_mapping": {"nl": "Geen geldig object.", "en": "Not a valid mapping type."},
+    "field.length_min": {
+        "nl": "Korter dan de minimale lengte {min}.", "en": "Shorter than minimum length {min}."},
+    "field.length_max": {
+        "nl": "Langer dan de maximale lengte {max}.", "en": "Longer than maximum length {max}."},
+    "field.length_between": {
+        "nl": "De lengte moet tussen {min} en {max} liggen.",
+        "en": "Length must be between {min} and {max}."},
+    "field.length_equal": {"nl": "De lengte moet {equal} zijn.", "en": "Length must be {equal}."},
+    "field.range_between": {
+        "nl": "Moet minstens {min} en hoogstens {max} zijn.",
+        "en": "Must be greater than or equal to {min} and less than or equal to {max}."},
+    "field.range_min": {"nl": "Moet minstens {min} zijn.", "en": "Must be greater than or equal to {min}."},
+    "field.range_above": {"nl": "Moet groter dan {min} zijn.", "en": "Must be greater than {min}."},
+    "field.range_max": {"nl": "Mag hoogstens {max} zijn.", "en": "Must be less than or equal to {max}."},
+    "field.range_below": {"nl": "Moet kleiner dan {max} zijn.", "en": "Must be less than {max}."},
+    "field.one_of": {"nl": "Moet een van deze zijn: {choices}.", "en": "Must be one of: {choices}."},
+    "field.pattern": {
+        "nl": "Voldoet niet aan het verwachte patroon.", "en": "String does not match expected pattern."},
+})

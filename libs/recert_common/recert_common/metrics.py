@@ -1,0 +1,55 @@
+"""Prometheus metrics of a Flask app, served at ``GET /metrics``.
+
+Each app has its own ``CollectorRegistry`` (kept in ``app.extensions["recert_metrics"]``) so that several apps
+in one process, as in the tests, do not register the same series twice. Services add their own metrics to
+that registry with ``app_registry(app)``.
+"""
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+_EXTENSION = "recert_metrics"
+UNMATCHED = "<unmatched>"
+
+
+def install_metrics(app: Flask, *, path: str = "/metrics") -> CollectorRegistry:
+    """Count requests and time them by endpoint (the URL rule, never the raw path), method and status."""
+    registry = CollectorRegistry(auto_describe=True)
+    requests_total = Counter(
+        "http_requests_total", "HTTP requests answered.", ["endpoint", "method", "status"], registry=registry
+    )
+    latency = Histogram(
+        "http_request_duration_seconds",
+        "Time from the start of a request to its response.",
+        ["endpoint", "method", "status"],
+        registry=registry,
+    )
+    app.extensions[_EXTENSION] = registry
+
+    @app.before_request
+    def _start_timer() -> None:
+        g._recert_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.pop("_recert_started", None)
+        if started is not None:
+            # The rule keeps the label set bounded: /v1/cases/<uuid:case_id>, not one label per case.
+            endpoint = request.url_rule.rule if request.url_rule is not None else UNMATCHED
+            labels = (endpoint, request.method, str(response.status_code))
+            requests_total.labels(*labels).inc()
+            latency.labels(*labels).observe(time.perf_counter() - started)
+        return response
+
+    def metrics() -> Response:
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+    app.add_url_rule(path, endpoint="recert_metrics", view_func=metrics, methods=["GET"])
+    return registry
+
+
+def app_registry(app: Flask) -> CollectorRegistry:
+    return app.extensions[_EXTENSION]

@@ -1,0 +1,103 @@
+"""The command line every service shares: ``python -m recert_<name> migrate|web|worker|openapi``.
+
+A service describes itself once in a ``ServiceSpec`` (its ``__main__.py``); this module turns that into the
+same processes for every service, so the dev runner, docker compose and the tests start them all alike.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recert_common.config import ServiceSettings
+from recert_common.db import Database, migrate_service
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    settings_cls: type[ServiceSettings]
+    create_app: Callable[[ServiceSettings], object]
+    migrations: Path | None = None
+    # Built from the settings and the database: the consumers and schedules of the worker.
+    subscriptions: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
+    schedules: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
+    default_port: int = 8000
+    commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
+
+    def settings(self) -> ServiceSettings:
+        return self.settings_cls.from_env(self.name)
+
+
+def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
+    if spec.migrations is None:
+        return []
+    return migrate_service(settings.database_url, spec.name, spec.migrations)
+
+
+def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
+    from recert_common.logging import configure_logging
+    from recert_common.worker import Worker
+
+    configure_logging(spec.name, settings.log_level)
+    db = Database(settings.database_url, max_size=8, name=f"{spec.name}-worker").open(wait=False)
+    Worker(settings, db, spec.subscriptions(settings, db), spec.schedules(settings, db)).run_forever()
+    db.close()
+    return 0
+
+
+def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, workers: int,
+            threads: int) -> int:
+    """Serve the app with gunicorn (threaded workers, so a slow streamed upload holds a thread, not a
+    process)."""
+    from gunicorn.app.base import BaseApplication
+
+    class _App(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return spec.create_app(settings)
+
+    _App().run()
+    return 0
+
+
+def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m recert_{spec.name.replace('-', '_')}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="create the database when missing and apply pending migrations")
+    web = sub.add_parser("web", help="serve the HTTP API")
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=spec.default_port)
+    web.add_argument("--workers", type=int, default=1)
+    web.add_argument("--threads", type=int, default=8)
+    sub.add_parser("worker", help="run the outbox relay, the consumers and the schedules")
+    sub.add_parser("openapi", help="print the service's OpenAPI document")
+    for name in spec.commands:
+        extra = sub.add_parser(name)
+        extra.add_argument("args", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    settings = spec.settings()
+    if args.command == "migrate":
+        for name in run_migrations(spec, settings):
+            print(f"applied {name}")
+        return 0
+    if args.command == "web":
+        return run_web(spec, settings, args.host, args.port, args.workers, args.threads)
+    if args.command == "worker":
+        return run_worker(spec, settings)
+    if args.command == "openapi":
+        app = spec.create_app(settings)
+        json.dump(app.test_client().get("/v1/openapi.json").get_json(), sys.stdout, indent=2)
+        print()
+        return 0
+    return spec.commands[args.command](settings, args.args)

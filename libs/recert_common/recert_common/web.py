@@ -1,0 +1,229 @@
+"""The parts every service's Flask app is made of, assembled by ``create_base_app``.
+
+A service's ``app.py``::
+
+    def create_app(settings=None, *, verifier=None):
+        settings = settings or ServiceSettings.from_env("portfolio")
+        pool = make_pool(settings.database_url)
+        app, api = create_base_app(
+            settings, title="Portfolio", version="1.0.0",
+            readiness={"database": lambda: check_database(pool)},
+            verifier=verifier or TokenVerifier.from_settings(settings),
+        )
+        api.register_blueprint(portfolio_blueprint)
+        return app
+"""
+from __future__ import annotations
+
+import http
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask, Response, g, request
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
+from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
+from recert_common.errors import (
+    PROBLEM_JSON,
+    ProblemSchema,
+    ServiceUnavailable,
+    problem_response,
+    register_error_handlers,
+)
+from recert_common.logging import configure_logging
+from recert_common.metrics import install_metrics
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What we accept from outside as a request id: UUIDs and the usual trace ids. Anything else (too long, or with
+# characters that could forge log lines) is replaced by a new id.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+# Probes and scrapes arrive every few seconds; their access log lines are DEBUG so they do not drown the rest.
+_QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+ReadinessCheck = Callable[[], object]
+
+_access_log = logging.getLogger("recert.access")
+_log = logging.getLogger(__name__)
+
+
+class RecertApi(Api):
+    """flask-smorest's Api with problem+json errors, in the handlers and in the OpenAPI document."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        register_error_handlers(self._app)
+
+    def _register_responses(self) -> None:
+        # As flask-smorest 0.47 does it, but documented with our content type.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not 100 <= status < 200 and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Default error response", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
+
+
+def create_base_app(
+    settings: Any,
+    *,
+    title: str,
+    version: str = "1.0.0",
+    readiness: Mapping[str, ReadinessCheck] | None = None,
+    verifier: TokenVerifier | None = None,
+    readiness_timeout: float = 2.0,
+    import_name: str | None = None,
+) -> tuple[Flask, RecertApi]:
+    """A Flask app and its flask-smorest Api with everything services share.
+
+    JSON logs; ``X-Request-ID``; access log; problem+json errors; ``MAX_CONTENT_LENGTH`` from
+    ``settings.max_body_bytes``; OpenAPI 3.0.3 at ``/v1/openapi.json`` with the bearer scheme; ``/healthz``,
+    ``/readyz`` (running ``readiness``) and ``/metrics``; token verification when ``verifier`` is given.
+    """
+    configure_logging(settings.service, settings.log_level)
+    app = Flask(import_name or "recert_" + settings.service.replace("-", "_"), static_folder=None)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.extensions["recert_settings"] = settings
+    install_metrics(app)  # first, so that its timer covers the other hooks
+    install_request_id(app)
+    install_access_log(app)
+    api = RecertApi(app)
+    api.spec.components.security_scheme(
+        BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    install_probes(app, readiness or {}, timeout=readiness_timeout)
+    if verifier is not None:
+        init_auth(app, verifier)
+    return app, api
+
+
+def install_request_id(app: Flask) -> None:
+    """Take ``X-Request-ID`` from the request (or make one), bind it as correlation id, echo it back."""
+
+    @app.before_request
+    def _bind_request_id() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _REQUEST_ID.fullmatch(incoming) else new_correlation_id()
+        g.request_id = request_id
+        g._recert_correlation_token = set_correlation_id(request_id)
+
+    @app.after_request
+    def _echo_request_id(response: Response) -> Response:
+        if "request_id" in g:
+            response.headers[REQUEST_ID_HEADER] = g.request_id
+        return response
+
+    @app.teardown_request
+    def _unbind_request_id(_exc: BaseException | None) -> None:
+        token = g.pop("_recert_correlation_token", None)
+        if token is not None:
+            try:
+                reset_correlation_id(token)
+            except ValueError:  # set in another context (a copied request context): nothing of ours to undo
+                pass
+
+
+def install_access_log(app: Flask) -> None:
+    """One JSON line per request: method, path, status, duration (no query string: may hold personal data)."""
+
+    @app.before_request
+    def _start_clock() -> None:
+        g._recert_access_started = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response: Response) -> Response:
+        started = g.pop("_recert_access_started", None)
+        duration_ms = round((time.perf_counter() - started) * 1000, 3) if started is not None else None
+        level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
+        _access_log.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={"method": request.method, "path": request.path, "status": response.status_code,
+                   "duration_ms": duration_ms},
+        )
+        return response
+
+
+class Readiness:
+    """Runs named checks concurrently, each within ``timeout`` seconds.
+
+    A check passes by returning anything but ``False``; it fails by raising or returning ``False``. Checks run
+    on daemon threads, and a check still hanging from an earlier probe is not started again but reported as
+    ``timeout``: a dependency that hangs costs one thread, not one per probe.
+    """
+
+    def __init__(self, checks: Mapping[str, ReadinessCheck], timeout: float):
+        self.checks = dict(checks)
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._running: dict[str, threading.Thread] = {}
+
+    def run(self) -> dict[str, str]:
+        results: dict[str, str] = {}
+        started: dict[str, tuple[threading.Thread, dict[str, str]]] = {}
+        with self._lock:
+            for name, check in self.checks.items():
+                previous = self._running.get(name)
+                if previous is not None and previous.is_alive():
+                    results[name] = "timeout"
+                    continue
+                outcome: dict[str, str] = {}
+                thread = threading.Thread(target=_run_check, args=(name, check, outcome), daemon=True,
+                                          name=f"readyz-{name}")
+                self._running[name] = thread
+                started[name] = (thread, outcome)
+                thread.start()
+        deadline = time.monotonic() + self.timeout
+        for name, (thread, outcome) in started.items():
+            thread.join(max(0.0, deadline - time.monotonic()))
+            results[name] = "timeout" if thread.is_alive() else outcome.get("result", "failed")
+        return {name: results[name] for name in self.checks}
+
+
+def _run_check(name: str, check: ReadinessCheck, outcome: dict[str, str]) -> None:
+    try:
+        passed = check() is not False
+    except Exception as exc:  # noqa: BLE001 - any failure of a dependency means "not ready"
+        _log.warning("readiness check failed", extra={"check": name, "error": f"{type(exc).__name__}: {exc}"})
+        outcome["result"] = f"failed: {type(exc).__name__}"
+        return
+    outcome["result"] = "ok" if passed else "failed"
+
+
+def install_probes(app: Flask, readiness: Mapping[str, ReadinessCheck], *, timeout: float = 2.0) -> Readiness:
+    """``GET /healthz``: the process answers. ``GET /readyz``: every readiness check passes, else 503."""
+    checks = Readiness(readiness, timeout)
+
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    def readyz() -> Any:
+        results = checks.run()
+        failing = [name for name, result in results.items() if result != "ok"]
+        if failing:
+            problem = ServiceUnavailable(code="detail.not_ready", params={"checks": ", ".join(failing)},
+                                         extensions={"checks": results})
+            return problem_response(problem)
+        return {"status": "ready", "checks": results}
+
+    app.add_url_rule("/healthz", endpoint="recert_healthz", view_func=healthz, methods=["GET"])
+    app.add_url_rule("/readyz", endpoint="recert_readyz", view_func=readyz, methods=["GET"])
+    return checks
