@@ -1,0 +1,121 @@
+"""`make dev`: the whole system on one machine under one supervisor (honcho).
+
+PostgreSQL and RabbitMQ must answer already (`make dev` runs scripts/ensure-infra.sh first). This script
+starts an S3 endpoint (a MinIO binary when one is on PATH, else moto's server from PyPI) and an SMTP sink,
+migrates every service's database, seeds the demo accounts, writes a Procfile with every service's web and
+worker process and the gateway, and hands over to honcho. Ctrl-C stops everything it started.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / ".dev"
+PYTHON = sys.executable
+# Service name -> port of its web process. The gateway is 8000.
+PORTS = {"identity": 8001, "portfolio": 8002, "pe-registry": 8003, "assessment": 8004,
+         "notifications": 8005, "billing": 8006}
+GATEWAY_PORT = int(os.environ.get("RECERT_GATEWAY_PORT", "8000"))
+S3_PORT, SMTP_PORT = 9000, 1025
+
+
+def module(service: str) -> str:
+    return "recert_" + service.replace("-", "_")
+
+
+def present_services() -> list[str]:
+    return [name for name in PORTS if (ROOT / "services" / name / "pyproject.toml").exists()]
+
+
+def persistent_secret(name: str, make) -> str:
+    """Secrets that must survive restarts (encrypted data depends on them) live in .dev/secrets.json."""
+    path = DEV / "secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    if name not in stored:
+        stored[name] = make()
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return stored[name]
+
+
+def environment(services: list[str]) -> dict[str, str]:
+    env = {
+        "RECERT_POSTGRES_URL": os.environ.get("RECERT_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
+        "RECERT_AMQP_URL": os.environ.get("RECERT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+        "RECERT_S3_ENDPOINT": f"127.0.0.1:{S3_PORT}",
+        "RECERT_S3_ACCESS_KEY": "recert",
+        "RECERT_S3_SECRET_KEY": persistent_secret("s3_secret_key", lambda: secrets.token_urlsafe(24)),
+        "RECERT_S3_SECURE": "false",
+        "RECERT_SMTP_HOST": "127.0.0.1",
+        "RECERT_SMTP_PORT": str(SMTP_PORT),
+        "RECERT_JWKS_URL": f"http://127.0.0.1:{PORTS['identity']}/v1/.well-known/jwks.json",
+        "RECERT_IDENTITY_SECRETS_KEY": persistent_secret(
+            "identity_secrets_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
+        "RECERT_GATEWAY_CORS_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",
+        "RECERT_LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in services:
+        env[f"RECERT_{name.upper().replace('-', '_')}_URL"] = f"http://127.0.0.1:{PORTS[name]}"
+    return env
+
+
+def s3_command() -> str:
+    if shutil.which("minio"):
+        return f"minio server {DEV / 'minio'} --address 127.0.0.1:{S3_PORT} --console-address 127.0.0.1:9001"
+    # MinIO is not packaged for Debian or PyPI; moto's server speaks the same S3 API (kept in memory).
+    return f"{PYTHON} -m moto.server -H 127.0.0.1 -p {S3_PORT}"
+
+
+def procfile(services: list[str]) -> str:
+    lines = [
+        f"s3: {s3_command()}",
+        f"smtp: {PYTHON} {ROOT / 'scripts' / 'smtp_sink.py'} --port {SMTP_PORT} --dir {DEV / 'mail'}",
+    ]
+    for name in services:
+        short = name.replace("-", "")
+        lines.append(f"{short}: {PYTHON} -m {module(name)} web --port {PORTS[name]}")
+        lines.append(f"{short}_worker: {PYTHON} -m {module(name)} worker")
+    if (ROOT / "gateway" / "pyproject.toml").exists():
+        lines.append(f"gateway: {PYTHON} -m recert_gateway web --port {GATEWAY_PORT}")
+    lines.append(f"banner: {PYTHON} {ROOT / 'scripts' / 'dev_banner.py'} {DEV / 'seed.json'} {GATEWAY_PORT}")
+    return "\n".join(lines) + "\n"
+
+
+def run(args: list[str], env: dict[str, str], capture: bool = False) -> str:
+    result = subprocess.run(args, env={**os.environ, **env}, cwd=ROOT, text=True,
+                            capture_output=capture)
+    if result.returncode != 0:
+        sys.exit(f"dev: {' '.join(args)} failed:\n{result.stdout or ''}{result.stderr or ''}")
+    return result.stdout if capture else ""
+
+
+def main() -> int:
+    DEV.mkdir(exist_ok=True)
+    services = present_services()
+    env = environment(services)
+    print(f"dev: services present: {', '.join(services) or '(none yet)'}"
+          f"{'' if (ROOT / 'gateway' / 'pyproject.toml').exists() else ' - no gateway yet'}")
+    for name in services:
+        run([PYTHON, "-m", module(name), "migrate"], env)
+    seed = {}
+    if "identity" in services:
+        seed = json.loads(run([PYTHON, "-m", "recert_identity", "seed-demo"], env, capture=True))
+    (DEV / "seed.json").write_text(json.dumps(seed, indent=2))
+    (DEV / "Procfile").write_text(procfile(services))
+    (DEV / "dev.env").write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
+    print(f"dev: starting {len(services)} services, the gateway, S3 and SMTP under honcho (Ctrl-C stops all)")
+    honcho = [PYTHON, "-m", "honcho", "start", "-f", str(DEV / "Procfile"), "-e", str(DEV / "dev.env"),
+              "-d", str(ROOT)]
+    os.execvpe(PYTHON, honcho, {**os.environ, **env})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Services as real processes for the end-to-end tests: migrated, then web and worker started with the
+run's infrastructure, waited for on ``/healthz``, and stopped (SIGTERM, then SIGKILL) at the end.
+
+Each process writes its log to a file; a service that does not come up fails the test with the log's tail.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+MODULES = {
+    "identity": "recert_identity",
+    "portfolio": "recert_portfolio",
+    "pe-registry": "recert_pe_registry",
+    "assessment": "recert_assessment",
+    "notifications": "recert_notifications",
+    "billing": "recert_billing",
+    "gateway": "recert_gateway",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen
+    log: Path
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait(5)
+
+
+@dataclass
+class System:
+    """The services of one test module, and the environment they share."""
+
+    infra: object
+    services: list[str]
+    log_dir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: list[Process] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    @property
+    def gateway(self) -> str:
+        return self.url("gateway")
+
+    def _build_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
+        for name in [*self.services, "gateway"]:
+            self.ports[name] = free_port()
+        for name in self.services:
+            env.update(self.infra.settings_env(name))
+            env[f"RECERT_{name.upper().replace('-', '_')}_URL"] = self.url(name)
+        env.update({
+            "RECERT_GATEWAY_URL": self.url("gateway"),
+            "RECERT_JWKS_URL": f"{self.url('identity')}/v1/.well-known/jwks.json",
+            "RECERT_LOG_LEVEL": "INFO",
+            "RECERT_RELAY_POLL_SECONDS": "1",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, name: str, args: list[str]) -> Process:
+        log = self.log_dir / f"{name}.log"
+        handle = open(log, "ab")
+        popen = subprocess.Popen([sys.executable, "-m", *args], env=self.env, stdout=handle,
+                                 stderr=subprocess.STDOUT, start_new_session=True)
+        process = Process(name, popen, log)
+        self.processes.append(process)
+        return process
+
+    def migrate(self, name: str) -> None:
+        result = subprocess.run([sys.executable, "-m", MODULES[name], "migrate"], env=self.env,
+                                capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(f"migrating {name} failed:\n{result.stdout}\n{result.stderr}")
+
+    def start_web(self, name: str) -> Process:
+        return self._spawn(f"{name}-web", [MODULES[name], "web", "--port", str(self.ports[name])])
+
+    def start_worker(self, name: str) -> Process:
+        return self._spawn(f"{name}-worker", [MODULES[name], "worker"])
+
+    def wait_healthy(self, name: str, process: Process, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                code = process.popen.returncode
+                raise RuntimeError(f"{process.name} exited with {code}:\n{process.tail()}")
+            try:
+                if requests.get(f"{self.url(name)}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{process.name} did not become healthy in {timeout}s:\n{process.tail()}")
+
+    def start(self) -> System:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.env = self._build_env()
+        for name in self.services:
+            self.migrate(name)
+        webs = [(name, self.start_web(name)) for name in self.services]
+        for name in self.services:
+            self.start_worker(name)
+        webs.append(("gateway", self.start_web("gateway")))
+        for name, process in webs:
+            self.wait_healthy(name, process)
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in self.processes)
