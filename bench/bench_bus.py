@@ -43,10 +43,42 @@ def raw_publish_rate(exchange_name: str, count: int) -> float:
     return count / elapsed
 
 
+def change_items_at_rate(db_, count: int, rate: float, start: int) -> None:
+    """``count`` changes at a steady ``rate`` per second (each in its own transaction)."""
+    interval = 1.0 / rate
+    next_at = time.perf_counter()
+    for n in range(count):
+        change_items(db_, 1, start=start + n)
+        next_at += interval
+        delay = next_at - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def latencies_ms(producer, consumer, first_item: int, last_item: int) -> list[float]:
+    """Commit-to-effect latency of the events of items [first_item, last_item)."""
+    with producer.transaction() as conn:
+        rows = conn.execute("SELECT event_id, created_at FROM outbox WHERE (body->'data'->>'item_id')::int "
+                            "BETWEEN %s AND %s", (first_item, last_item - 1))
+        created = {r["event_id"]: r["created_at"] for r in rows}
+    with consumer.transaction() as conn:
+        rows = conn.execute("SELECT event_id, handled_at FROM effects WHERE item_id BETWEEN %s AND %s",
+                            (first_item, last_item - 1))
+        handled = {r["event_id"]: r["handled_at"] for r in rows}
+    return [(handled[i] - created[i]).total_seconds() * 1000 for i in created]
+
+
+def summary(values: list[float]) -> dict:
+    return {"p50": round(percentile(values, 50), 2), "p99": round(percentile(values, 99), 2),
+            "max": round(max(values), 2)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--out", default="bench-results/bus.json")
+    parser.add_argument("--steady-rate", type=float, default=100.0)
+    parser.add_argument("--steady-seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     tag = uuid.uuid4().hex[:8]
@@ -75,16 +107,20 @@ def main() -> int:
 
         wait_for(lambda: effects() >= args.events, timeout=300, interval=0.1, message="every effect")
         total_seconds = time.perf_counter() - started
+        burst = latencies_ms(producer, consumer, 0, args.events)
         with producer.transaction() as conn:
-            rows = conn.execute("SELECT event_id, created_at FROM outbox")
-            created = {r["event_id"]: r["created_at"] for r in rows}
+            first = conn.execute("SELECT min(created_at) AS t FROM outbox").fetchone()["t"]
         with consumer.transaction() as conn:
-            rows = conn.execute("SELECT event_id, handled_at FROM effects")
-            handled = {r["event_id"]: r["handled_at"] for r in rows}
+            last = conn.execute("SELECT max(handled_at) AS t FROM effects").fetchone()["t"]
+
+        steady_count = int(args.steady_rate * args.steady_seconds)
+        change_items_at_rate(producer, steady_count, args.steady_rate, start=args.events)
+        wait_for(lambda: effects() >= args.events + steady_count, timeout=120, interval=0.1,
+                 message="every steady-rate effect")
+        steady = latencies_ms(producer, consumer, args.events, args.events + steady_count)
+        with consumer.transaction() as conn:
             duplicates = conn.execute(
                 "SELECT count(*) - count(DISTINCT event_id) AS d FROM effects").fetchone()["d"]
-        latencies = [(handled[i] - created[i]).total_seconds() * 1000 for i in created]
-        first, last = min(created.values()), max(handled.values())
     finally:
         relaying.stop()
         consuming.stop()
@@ -104,13 +140,14 @@ def main() -> int:
         "raw_kombu_publish_with_confirms_per_second": round(raw_rate, 1),
         "outbox_to_consumer": {
             "throughput_events_per_second": round(args.events / (last - first).total_seconds(), 1),
-            "latency_ms": {"p50": round(percentile(latencies, 50), 2),
-                           "p99": round(percentile(latencies, 99), 2), "max": round(max(latencies), 2)},
+            "latency_ms": summary(burst),
             "producer_commit_rate_per_second": round(args.events / write_seconds, 1),
             "wall_seconds": round(total_seconds, 2),
         },
+        "steady_rate": {"events_per_second": args.steady_rate, "events": steady_count,
+                        "latency_ms": summary(steady)},
     })
-    return 0 if duplicates == 0 and len(latencies) == args.events else 1
+    return 0 if duplicates == 0 and len(burst) == args.events and len(steady) == steady_count else 1
 
 
 if __name__ == "__main__":
