@@ -85,7 +85,10 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
     for name in spec.commands:
         extra = sub.add_parser(name)
         extra.add_argument("args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    # Options of a service's own commands (``rotate-keys --immediately``) are theirs to parse.
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in spec.commands:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = spec.settings()
     if args.command == "migrate":
         for name in run_migrations(spec, settings):
@@ -100,4 +103,4 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
         json.dump(app.test_client().get("/v1/openapi.json").get_json(), sys.stdout, indent=2)
         print()
         return 0
-    return spec.commands[args.command](settings, args.args)
+    return spec.commands[args.command](settings, [*args.args, *rest])

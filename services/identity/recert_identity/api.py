@@ -1,0 +1,218 @@
+"""Identity's HTTP API (all under /v1): accounts, login, sessions, administration and the JWKS.
+
+Views translate HTTP into calls of ``IdentityService`` and back; rules live in the service and the domain.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+from uuid import UUID
+
+import segno
+from flask import current_app, url_for
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from recert_common.auth import Role, current_principal, require_auth, require_roles
+from recert_common.errors import Unauthorized
+from recert_identity.domain import Account, ChallengeKind
+from recert_identity.schemas import (
+    AccountPageSchema,
+    AccountQuerySchema,
+    AccountSchema,
+    AdminActionSchema,
+    JwksSchema,
+    LoginChallengeSchema,
+    LoginSchema,
+    PasswordChangeSchema,
+    ProfileUpdateSchema,
+    RefreshTokenSchema,
+    RegistrationSchema,
+    StaffAccountSchema,
+    TokensSchema,
+    VerifySchema,
+)
+from recert_identity.service import IdentityService, LoginChallenge, Tokens
+
+# Answers carrying credentials must not be stored by any cache (RFC 6749 section 5.1).
+_NO_STORE = {"Cache-Control": "no-store"}
+
+accounts = Blueprint("accounts", __name__, url_prefix="/v1/accounts",
+                     description="Registration and one's own account.")
+auth = Blueprint("auth", __name__, url_prefix="/v1/auth",
+                 description="Login in two steps (password, then TOTP), token refresh and logout.")
+admin = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Staff accounts; noloc_admin only.")
+well_known = Blueprint("jwks", __name__, url_prefix="/v1/.well-known",
+                       description="The public keys that verify access tokens.")
+BLUEPRINTS = (accounts, auth, admin, well_known)
+
+
+def _service() -> IdentityService:
+    return current_app.extensions["identity"]
+
+
+def _own_account() -> Account:
+    account = _service().account(current_principal().account_id)
+    if account.disabled:  # its tokens live on until they expire; identity itself stops serving them now
+        raise Unauthorized(code="detail.token_invalid")
+    return account
+
+
+def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
+    return account, 201, {"Location": url_for("admin.account", account_id=account.id)}
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+@accounts.post("")
+@accounts.arguments(RegistrationSchema)
+@accounts.response(201, AccountSchema)
+def register(data: dict[str, Any]):
+    """Register as a jobcoach, with a Noloc membership number or an external affiliate number."""
+    account = _service().register_jobcoach(**data)
+    return account, 201, {"Location": url_for("accounts.me")}
+
+
+@accounts.get("/me")
+@require_auth
+@accounts.response(200, AccountSchema)
+def me():
+    """The caller's own account."""
+    return _own_account()
+
+
+@accounts.patch("/me")
+@require_auth
+@accounts.arguments(ProfileUpdateSchema)
+@accounts.response(200, AccountSchema)
+def update_me(data: dict[str, Any]):
+    """Change one's name or preferred language."""
+    return _service().update_profile(_own_account().id, **data)
+
+
+@accounts.post("/me/password")
+@require_auth
+@accounts.arguments(PasswordChangeSchema)
+@accounts.response(204)
+def change_password(data: dict[str, Any]):
+    """Change one's password; every other session ends."""
+    sid = current_principal().claims.get("sid")
+    _service().change_password(_own_account().id, session_id=UUID(sid) if sid else None, **data)
+
+
+# --- login and sessions ----------------------------------------------------------------------------------
+
+
+def _qr_images(uri: str) -> dict[str, str]:
+    qr = segno.make(uri, error="m")
+    svg, png = io.BytesIO(), io.BytesIO()
+    qr.save(svg, kind="svg", xmldecl=False, scale=4)
+    qr.save(png, kind="png", scale=6)
+    return {"qr_svg": svg.getvalue().decode(), "qr_png_base64": base64.b64encode(png.getvalue()).decode()}
+
+
+def _challenge_body(challenge: LoginChallenge) -> dict[str, Any]:
+    body = {"challenge_id": challenge.challenge_id, "kind": str(challenge.kind),
+            "expires_at": challenge.expires_at}
+    if challenge.kind is ChallengeKind.ENROL:
+        body.update(otpauth_uri=challenge.otpauth_uri, **_qr_images(challenge.otpauth_uri))
+    return body
+
+
+def _tokens_body(tokens: Tokens) -> dict[str, Any]:
+    body = {"access_token": tokens.access_token, "token_type": "Bearer", "expires_in": tokens.expires_in,
+            "refresh_token": tokens.refresh_token}
+    if tokens.recovery_codes is not None:
+        body["recovery_codes"] = tokens.recovery_codes
+    return body
+
+
+@auth.post("/login")
+@auth.arguments(LoginSchema)
+@auth.response(200, LoginChallengeSchema)
+def login(data: dict[str, Any]):
+    """Step 1: e-mail and password. Answers a challenge: enrol an authenticator app, or give its code."""
+    return _challenge_body(_service().start_login(data["email"], data["password"])), _NO_STORE
+
+
+@auth.post("/login/verify")
+@auth.arguments(VerifySchema)
+@auth.response(200, TokensSchema)
+def verify(data: dict[str, Any]):
+    """Step 2: the challenge and a TOTP code (or a recovery code). Answers the tokens."""
+    return _tokens_body(_service().finish_login(data["challenge_id"], data["code"])), _NO_STORE
+
+
+@auth.post("/refresh")
+@auth.arguments(RefreshTokenSchema)
+@auth.response(200, TokensSchema)
+def refresh(data: dict[str, Any]):
+    """A new access token and the next refresh token; the one sent is spent."""
+    return _tokens_body(_service().refresh(data["refresh_token"])), _NO_STORE
+
+
+@auth.post("/logout")
+@auth.arguments(RefreshTokenSchema)
+@auth.response(204)
+def logout(data: dict[str, Any]):
+    """End the session of this refresh token (its access tokens expire on their own)."""
+    _service().logout(data["refresh_token"])
+
+
+# --- administration --------------------------------------------------------------------------------------
+
+
+@admin.post("/accounts")
+@require_roles(Role.NOLOC_ADMIN)
+@admin.arguments(StaffAccountSchema)
+@admin.response(201, AccountSchema)
+def create_staff(data: dict[str, Any]):
+    """Create an assessor, DNV officer or Noloc admin account."""
+    return _created(_service().create_staff(**data))
+
+
+@admin.get("/accounts")
+@require_roles(Role.NOLOC_ADMIN)
+@admin.arguments(AccountQuerySchema, location="query", unknown=RAISE)  # webargs ignores extras in queries
+@admin.response(200, AccountPageSchema)
+def list_accounts(query: dict[str, Any]):
+    """Every account, oldest first, a page at a time."""
+    items, total = _service().list_accounts(**query)
+    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+
+
+@admin.get("/accounts/<uuid:account_id>")
+@require_roles(Role.NOLOC_ADMIN)
+@admin.response(200, AccountSchema)
+def account(account_id: UUID):
+    return _service().account(account_id)
+
+
+@admin.post("/accounts/<uuid:account_id>/disable")
+@require_roles(Role.NOLOC_ADMIN)
+@admin.arguments(AdminActionSchema, required=False)
+@admin.response(200, AccountSchema)
+def disable(data: dict[str, Any], account_id: UUID):
+    """The account can no longer log in and its sessions end; its data stays."""
+    return _service().disable(account_id, by=current_principal().account_id, reason=data.get("reason"))
+
+
+@admin.post("/accounts/<uuid:account_id>/totp-reset")
+@require_roles(Role.NOLOC_ADMIN)
+@admin.arguments(AdminActionSchema, required=False)
+@admin.response(200, AccountSchema)
+def reset_totp(data: dict[str, Any], account_id: UUID):
+    """Unlink the authenticator app: the next login enrols a new one. Sessions and recovery codes end."""
+    return _service().reset_totp(account_id, by=current_principal().account_id, reason=data.get("reason"))
+
+
+# --- keys ------------------------------------------------------------------------------------------------
+
+
+@well_known.get("/jwks.json")
+@well_known.response(200, JwksSchema)
+def jwks():
+    """The current signing key, the next one (published before it signs) and recently retired ones."""
+    return _service().jwks(), {"Cache-Control": "public, max-age=60"}

@@ -1,0 +1,14 @@
+"""The events identity consumes: none. Identity is the source of accounts and needs nobody's events."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from recert_common.bus import Subscription
+from recert_common.config import ServiceSettings
+from recert_common.db import Database
+
+SUBSCRIPTIONS: Sequence[Subscription] = ()
+
+
+def subscriptions(settings: ServiceSettings, db: Database) -> Sequence[Subscription]:
+    return SUBSCRIPTIONS

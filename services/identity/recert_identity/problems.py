@@ -1,0 +1,166 @@
+"""Identity's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from recert_common import i18n
+from recert_common.errors import Conflict, TooManyRequests, Unauthorized
+
+
+class _FieldErrors:
+    """Adds ``errors`` (field -> message codes), as validation problems have, to another problem type: the
+    client finds the field to mark in the same place whatever the status."""
+
+    def __init__(self, *args: Any, fields: Mapping[str, Sequence[str]] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.field_errors = {name: list(codes) for name, codes in (fields or {}).items()}
+
+    def to_dict(self, language: str = i18n.DEFAULT_LANGUAGE, *, request_id: str | None = None) -> dict:
+        body = super().to_dict(language, request_id=request_id)
+        if self.field_errors:
+            body["errors"] = {name: [i18n.translate_field_message(code, language) for code in codes]
+                              for name, codes in self.field_errors.items()}
+        return body
+
+
+class InvalidCredentials(Unauthorized):
+    """Login step 1 failed. One body for an unknown e-mail, a wrong password, a locked or a disabled account:
+    anything more would tell a stranger which e-mail addresses have accounts, or confirm a guessed password
+    while the account is locked."""
+
+    slug, title_code = "invalid-credentials", "identity.problem.invalid_credentials"
+
+    def __init__(self) -> None:
+        super().__init__(code="identity.detail.invalid_credentials")
+
+
+class ChallengeInvalid(_FieldErrors, Unauthorized):
+    slug, title_code = "login-challenge-invalid", "identity.problem.challenge_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(code="identity.detail.challenge_invalid",
+                         fields={"challenge_id": ["identity.field.challenge_invalid"]})
+
+
+class CodeRejected(_FieldErrors, Unauthorized):
+    """A wrong, expired or already used code: which of these is not said (and often cannot be known)."""
+
+    slug, title_code = "code-rejected", "identity.problem.code_rejected"
+
+    def __init__(self) -> None:
+        super().__init__(code="identity.detail.code_rejected",
+                         fields={"code": ["identity.field.code_rejected"]})
+
+
+class AccountLocked(TooManyRequests):
+    """Said only to a caller who has proven the password (in login step 2 or on a password change)."""
+
+    slug, title_code = "account-locked", "identity.problem.account_locked"
+
+    def __init__(self, locked_until: datetime, now: datetime):
+        super().__init__(code="identity.detail.account_locked",
+                         params={"locked_until": locked_until.strftime("%H:%M UTC")},
+                         retry_after=max(1, int((locked_until - now).total_seconds()) + 1),
+                         extensions={"locked_until": locked_until.isoformat()})
+
+
+class RefreshTokenInvalid(_FieldErrors, Unauthorized):
+    slug, title_code = "refresh-token-invalid", "identity.problem.refresh_token_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(code="identity.detail.refresh_token_invalid",
+                         fields={"refresh_token": ["identity.field.refresh_token_invalid"]})
+
+
+class Duplicate(_FieldErrors, Conflict):
+    def __init__(self, fields: Sequence[str]):
+        super().__init__(code="identity.detail.duplicate",
+                         fields={name: [f"identity.field.duplicate_{name}"] for name in fields})
+
+
+class StateConflict(Conflict):
+    """The account is not in a state that allows the action (already disabled, no TOTP to reset, ...)."""
+
+    def __init__(self, code: str):
+        super().__init__(code=code)
+
+
+i18n.register_messages({
+    "identity.problem.invalid_credentials": {"nl": "Inloggen mislukt", "en": "Login failed"},
+    "identity.problem.challenge_invalid": {"nl": "Inlogstap verlopen", "en": "Login step expired"},
+    "identity.problem.code_rejected": {"nl": "Code niet geaccepteerd", "en": "Code not accepted"},
+    "identity.problem.account_locked": {"nl": "Account tijdelijk geblokkeerd",
+                                        "en": "Account temporarily locked"},
+    "identity.problem.refresh_token_invalid": {"nl": "Sessie verlopen", "en": "Session expired"},
+    "identity.detail.invalid_credentials": {
+        "nl": "Het e-mailadres of het wachtwoord klopt niet, of het account is (tijdelijk) geblokkeerd: "
+              "na te veel mislukte pogingen kan een account een tijd niet inloggen.",
+        "en": "The e-mail address or the password is wrong, or the account is (temporarily) locked: "
+              "after too many failed attempts an account cannot log in for a while."},
+    "identity.detail.challenge_invalid": {
+        "nl": "Deze inlogstap is verlopen of al gebruikt. Log opnieuw in met uw e-mailadres en wachtwoord.",
+        "en": "This login step has expired or was used already. Log in again with your e-mail address and "
+              "password."},
+    "identity.detail.code_rejected": {
+        "nl": "De code klopt niet, is verlopen of is al gebruikt. Wacht op de volgende code in uw "
+              "authenticator-app en probeer het opnieuw.",
+        "en": "The code is wrong, has expired or was used already. Wait for the next code in your "
+              "authenticator app and try again."},
+    "identity.detail.account_locked": {
+        "nl": "Te veel mislukte pogingen: het account is geblokkeerd tot {locked_until}.",
+        "en": "Too many failed attempts: the account is locked until {locked_until}."},
+    "identity.detail.refresh_token_invalid": {
+        "nl": "Uw sessie is verlopen of beëindigd. Log opnieuw in.",
+        "en": "Your session has expired or was ended. Please log in again."},
+    "identity.detail.duplicate": {
+        "nl": "Er bestaat al een account met deze gegevens.",
+        "en": "An account with these details exists already."},
+    "identity.detail.already_disabled": {
+        "nl": "Dit account is al uitgeschakeld.", "en": "This account is disabled already."},
+    "identity.detail.disable_self": {
+        "nl": "U kunt uw eigen account niet uitschakelen.", "en": "You cannot disable your own account."},
+    "identity.detail.totp_not_enrolled": {
+        "nl": "Dit account heeft nog geen authenticator-app gekoppeld.",
+        "en": "This account has no authenticator app linked yet."},
+    "identity.detail.account_not_found": {
+        "nl": "Er is geen account met dit kenmerk.", "en": "There is no account with this id."},
+    "identity.field.challenge_invalid": {
+        "nl": "Verlopen of onbekende inlogstap.", "en": "Expired or unknown login step."},
+    "identity.field.code_rejected": {
+        "nl": "Onjuiste, verlopen of al gebruikte code.", "en": "Wrong, expired or already used code."},
+    "identity.field.code_format": {
+        "nl": "Vul de 6 cijfers uit uw authenticator-app in, of een herstelcode.",
+        "en": "Enter the 6 digits from your authenticator app, or a recovery code."},
+    "identity.field.refresh_token_invalid": {
+        "nl": "Verlopen, ingetrokken of onbekend token.", "en": "Expired, revoked or unknown token."},
+    "identity.field.duplicate_email": {
+        "nl": "Dit e-mailadres is al in gebruik.", "en": "This e-mail address is in use already."},
+    "identity.field.duplicate_membership_number": {
+        "nl": "Dit nummer is al aan een account gekoppeld.",
+        "en": "This number is linked to an account already."},
+    "identity.field.current_password_wrong": {
+        "nl": "Het huidige wachtwoord klopt niet.", "en": "The current password is wrong."},
+    "identity.field.staff_roles_only": {
+        "nl": "Alleen de rollen assessor, dnv_officer en noloc_admin zijn hier toegestaan.",
+        "en": "Only the roles assessor, dnv_officer and noloc_admin are allowed here."},
+    "identity.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
+    "identity.field.nothing_to_change": {
+        "nl": "Geef minstens één veld om te wijzigen.", "en": "Give at least one field to change."},
+    "identity.password.too_short": {
+        "nl": "Het wachtwoord moet minstens 12 tekens lang zijn.",
+        "en": "The password must be at least 12 characters long."},
+    "identity.password.too_long": {
+        "nl": "Het wachtwoord mag hoogstens 1024 tekens lang zijn.",
+        "en": "The password may be at most 1024 characters long."},
+    "identity.password.blank": {
+        "nl": "Het wachtwoord mag niet alleen uit spaties bestaan.",
+        "en": "The password may not consist of spaces only."},
+    "identity.password.is_email": {
+        "nl": "Het wachtwoord mag niet uw e-mailadres zijn.",
+        "en": "The password may not be your e-mail address."},
+    "identity.password.unchanged": {
+        "nl": "Het nieuwe wachtwoord moet anders zijn dan het huidige.",
+        "en": "The new password must differ from the current one."},
+})

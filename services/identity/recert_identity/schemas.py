@@ -1,0 +1,194 @@
+"""The bodies identity's HTTP API reads and writes. Input schemas refuse unknown fields."""
+from __future__ import annotations
+
+from datetime import UTC
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from recert_common.auth import ROLES
+from recert_common.errors import request_language
+from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
+from recert_identity.domain import LANGUAGES, PASSWORD_MAX_LENGTH, STAFF_ROLES, second_factor_kind
+
+MEMBERSHIP_KINDS = ("member", "affiliate")
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class UtcDateTime(fields.DateTime):
+    """An instant in RFC 3339, always in UTC (whatever time zone the database session uses)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Trimmed(fields.String):
+    """Text without the spaces around it (a name pasted with a trailing space is the same name)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("identity.field.blank")
+
+
+def _email(**kwargs) -> fields.Email:
+    return fields.Email(validate=validate.Length(max=254), **kwargs)
+
+
+def _full_name(**kwargs) -> fields.String:
+    return Trimmed(validate=[validate.Length(min=1, max=200), _not_blank], **kwargs)
+
+
+def _password(**kwargs) -> fields.String:
+    # Only the bounds here: the policy (length, not the e-mail) is the service's, and says what is wrong.
+    return fields.String(validate=validate.Length(min=1, max=PASSWORD_MAX_LENGTH), **kwargs)
+
+
+def _language(**kwargs) -> fields.String:
+    return fields.String(validate=validate.OneOf(LANGUAGES), **kwargs)
+
+
+def _opaque(**kwargs) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=128), **kwargs)
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+class AccountSchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    full_name = fields.String()
+    roles = fields.List(fields.String())
+    membership_kind = fields.String(allow_none=True, metadata={"enum": list(MEMBERSHIP_KINDS)})
+    membership_number = fields.String(allow_none=True)
+    preferred_language = fields.String(metadata={"enum": list(LANGUAGES)})
+    totp_enrolled = fields.Boolean()
+    disabled = fields.Boolean()
+    locked_until = UtcDateTime(allow_none=True)
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
+
+
+class RegistrationSchema(Strict):
+    email = _email(required=True)
+    full_name = _full_name(required=True)
+    password = _password(required=True)
+    membership_number = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": "A Noloc membership number (e.g. 1234567) or an external affiliate number "
+                       "(e.g. EXT-000123)."})
+    membership_kind = fields.String(load_default=None, validate=validate.OneOf(MEMBERSHIP_KINDS), metadata={
+        "description": "Optional: when given, the number must be of this kind; otherwise the format says."})
+    preferred_language = _language(load_default="nl")
+
+    @validates_schema(skip_on_field_errors=True)
+    def _number_format(self, data, **kwargs):
+        try:
+            parse_registration_number(data["membership_number"], expected_kind=data["membership_kind"])
+        except InvalidRegistrationNumber as exc:
+            raise ValidationError(exc.message.get(request_language()), "membership_number") from None
+
+    @post_load
+    def _parse_number(self, data, **kwargs):
+        raw, kind = data.pop("membership_number"), data.pop("membership_kind")
+        return {**data, "number": parse_registration_number(raw, expected_kind=kind)}
+
+
+class ProfileUpdateSchema(Strict):
+    full_name = _full_name()
+    preferred_language = _language()
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("identity.field.nothing_to_change")
+
+
+class PasswordChangeSchema(Strict):
+    current_password = _password(required=True)
+    new_password = _password(required=True)
+
+
+# --- login -----------------------------------------------------------------------------------------------
+
+
+class LoginSchema(Strict):
+    email = _email(required=True)
+    password = _password(required=True)
+
+
+class LoginChallengeSchema(Schema):
+    challenge_id = fields.String(metadata={"description": "Send with the code to /v1/auth/login/verify."})
+    kind = fields.String(metadata={"enum": ["enrol", "totp"], "description": (
+        "enrol: link an authenticator app first (scan the QR code); totp: give the app's current code.")})
+    expires_at = UtcDateTime()
+    otpauth_uri = fields.String(metadata={"description": "Enrolment only: the TOTP secret as a URI."})
+    qr_svg = fields.String(metadata={"description": "Enrolment only: the URI as a QR code, an SVG document."})
+    qr_png_base64 = fields.String(metadata={"description": "Enrolment only: the QR code as PNG, base64."})
+
+
+class VerifySchema(Strict):
+    challenge_id = _opaque(required=True)
+    code = fields.String(required=True, validate=validate.Length(max=64), metadata={
+        "description": "The 6 digits from the authenticator app, or one of the recovery codes."})
+
+    @validates_schema(skip_on_field_errors=True)
+    def _code_format(self, data, **kwargs):
+        if second_factor_kind(data["code"]) is None:
+            raise ValidationError("identity.field.code_format", "code")
+
+
+class TokensSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String(dump_default="Bearer")
+    expires_in = fields.Integer(metadata={"description": "Seconds the access token is valid."})
+    refresh_token = fields.String()
+    recovery_codes = fields.List(fields.String(), metadata={
+        "description": "Only when this login linked the authenticator: 10 codes, each usable once instead of "
+                       "a TOTP code. Shown this one time."})
+
+
+class RefreshTokenSchema(Strict):
+    refresh_token = _opaque(required=True)
+
+
+# --- administration --------------------------------------------------------------------------------------
+
+
+class StaffAccountSchema(Strict):
+    email = _email(required=True)
+    full_name = _full_name(required=True)
+    password = _password(required=True)
+    roles = fields.List(
+        fields.String(validate=validate.OneOf(sorted(STAFF_ROLES), error="identity.field.staff_roles_only")),
+        required=True, validate=validate.Length(min=1))
+    preferred_language = _language(load_default="nl")
+
+
+class AccountQuerySchema(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    role = fields.String(load_default=None, validate=validate.OneOf(sorted(ROLES)))
+
+
+class AccountPageSchema(Schema):
+    items = fields.List(fields.Nested(AccountSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+class AdminActionSchema(Strict):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Dict())

@@ -1,0 +1,38 @@
+"""Identity's own settings, on top of what every service reads."""
+from __future__ import annotations
+
+import dataclasses
+
+from recert_common.config import ConfigError, ServiceSettings, env_field
+
+NEW_KEY_HINT = ('python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"')
+
+
+@dataclasses.dataclass(frozen=True)
+class IdentitySettings(ServiceSettings):
+    # One or more 32-byte keys, base64url, comma-separated: the first encrypts, all decrypt (key rotation).
+    secrets_key: str = env_field("RECERT_IDENTITY_SECRETS_KEY", "")
+    access_token_ttl_seconds: int = env_field("RECERT_IDENTITY_ACCESS_TOKEN_TTL_SECONDS", 900)
+    # A refresh-token family (one login session) ends this long after the login, however often it is used.
+    refresh_token_ttl_seconds: int = env_field("RECERT_IDENTITY_REFRESH_TOKEN_TTL_SECONDS", 43_200)
+    lock_threshold: int = env_field("RECERT_IDENTITY_LOCK_THRESHOLD", 5)
+    lock_seconds: int = env_field("RECERT_IDENTITY_LOCK_SECONDS", 900)
+    challenge_ttl_seconds: int = env_field("RECERT_IDENTITY_CHALLENGE_TTL_SECONDS", 300)
+    totp_issuer: str = env_field("RECERT_IDENTITY_TOTP_ISSUER", "Register Jobcoach")
+    # A rotated key is published this long before it signs, so verifiers with a cached key set know it.
+    key_publish_ahead_seconds: int = env_field("RECERT_IDENTITY_KEY_PUBLISH_AHEAD_SECONDS", 300)
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile). Tests lower them.
+    argon2_time_cost: int = env_field("RECERT_IDENTITY_ARGON2_TIME_COST", 3)
+    argon2_memory_kib: int = env_field("RECERT_IDENTITY_ARGON2_MEMORY_KIB", 65_536)
+    argon2_parallelism: int = env_field("RECERT_IDENTITY_ARGON2_PARALLELISM", 4)
+    # The password of the accounts ``seed-demo`` creates; empty means the printed default.
+    demo_password: str = env_field("RECERT_IDENTITY_DEMO_PASSWORD", "")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not self.secrets_key:
+            raise ConfigError(f"RECERT_IDENTITY_SECRETS_KEY must be set; make one with: {NEW_KEY_HINT}")
+        for name in ("access_token_ttl_seconds", "refresh_token_ttl_seconds", "lock_threshold",
+                     "lock_seconds", "challenge_ttl_seconds"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")

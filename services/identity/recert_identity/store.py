@@ -1,0 +1,206 @@
+"""SQL of the identity database (psycopg 3, dict rows). Every function runs in the caller's transaction."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from recert_identity.domain import Account, email_key
+
+_ACCOUNT_COLUMNS = tuple(field.name for field in dataclasses.fields(Account))
+_SELECT_ACCOUNT = f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts"
+_UNIQUE_FIELDS = {"accounts_email_key": "email", "accounts_membership_number_key": "membership_number"}
+
+
+class DuplicateAccount(Exception):
+    def __init__(self, fields: Iterable[str]):
+        self.fields = tuple(fields)
+        super().__init__(", ".join(self.fields))
+
+
+def _account(row: dict[str, Any] | None) -> Account | None:
+    if row is None:
+        return None
+    return Account(**{**row, "roles": tuple(row["roles"])})
+
+
+def _lock(for_update: bool) -> str:
+    return " FOR UPDATE" if for_update else ""
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+def duplicate_fields(conn: psycopg.Connection, email: str, membership_number: str | None) -> list[str]:
+    row = conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = %(email)s) AS email,
+                  EXISTS (SELECT 1 FROM accounts WHERE membership_number = %(number)s)
+                      AS membership_number""",
+        {"email": email_key(email), "number": membership_number},
+    ).fetchone()
+    return [name for name in ("email", "membership_number") if row[name]]
+
+
+def insert_account(conn: psycopg.Connection, account: Account) -> None:
+    """Raises ``DuplicateAccount`` when the e-mail or number is taken (also by a concurrent insert)."""
+    values = dataclasses.asdict(account)
+    values["roles"] = list(account.roles)
+    placeholders = ", ".join(f"%({name})s" for name in _ACCOUNT_COLUMNS)
+    try:
+        with conn.transaction():  # a savepoint, so the caller's transaction survives the violation
+            conn.execute(f"INSERT INTO accounts ({', '.join(_ACCOUNT_COLUMNS)}) VALUES ({placeholders})",
+                         values)
+    except psycopg.errors.UniqueViolation as exc:
+        raise DuplicateAccount([_UNIQUE_FIELDS.get(exc.diag.constraint_name or "", "email")]) from None
+
+
+def update_account(conn: psycopg.Connection, account: Account) -> None:
+    """Write every mutable column of ``account`` (the service changes the entity, this saves it)."""
+    mutable = [name for name in _ACCOUNT_COLUMNS if name not in {"id", "created_at"}]
+    values = dataclasses.asdict(account)
+    values["roles"] = list(account.roles)
+    conn.execute(f"UPDATE accounts SET {', '.join(f'{n} = %({n})s' for n in mutable)} WHERE id = %(id)s",
+                 values)
+
+
+def get_account(conn: psycopg.Connection, account_id: UUID, *, for_update: bool = False) -> Account | None:
+    return _account(conn.execute(f"{_SELECT_ACCOUNT} WHERE id = %s{_lock(for_update)}",
+                                 (account_id,)).fetchone())
+
+
+def find_account_by_email(conn: psycopg.Connection, email: str, *,
+                          for_update: bool = False) -> Account | None:
+    return _account(conn.execute(f"{_SELECT_ACCOUNT} WHERE lower(email) = %s{_lock(for_update)}",
+                                 (email_key(email),)).fetchone())
+
+
+def list_accounts(conn: psycopg.Connection, *, role: str | None, limit: int, offset: int
+                  ) -> tuple[list[Account], int]:
+    where, params = ("WHERE %(role)s = ANY(roles)", {"role": role}) if role else ("", {})
+    total = conn.execute(f"SELECT count(*) AS n FROM accounts {where}", params).fetchone()["n"]
+    rows = conn.execute(
+        f"{_SELECT_ACCOUNT} {where} ORDER BY created_at, id LIMIT %(limit)s OFFSET %(offset)s",
+        {**params, "limit": limit, "offset": offset}).fetchall()
+    return [_account(row) for row in rows], total
+
+
+# --- recovery codes --------------------------------------------------------------------------------------
+
+
+def replace_recovery_codes(conn: psycopg.Connection, account_id: UUID, hashes: Iterable[bytes]) -> None:
+    conn.execute("DELETE FROM recovery_codes WHERE account_id = %s", (account_id,))
+    with conn.cursor() as cur:
+        cur.executemany("INSERT INTO recovery_codes (account_id, code_hash) VALUES (%s, %s)",
+                        [(account_id, code_hash) for code_hash in hashes])
+
+
+def use_recovery_code(conn: psycopg.Connection, account_id: UUID, code_hash: bytes, now: datetime) -> bool:
+    """Spend the code when it is one of the account's unused codes; whether it was."""
+    row = conn.execute(
+        """UPDATE recovery_codes SET used_at = %s
+           WHERE account_id = %s AND code_hash = %s AND used_at IS NULL RETURNING 1 AS spent""",
+        (now, account_id, code_hash)).fetchone()
+    return row is not None
+
+
+def delete_recovery_codes(conn: psycopg.Connection, account_id: UUID) -> None:
+    conn.execute("DELETE FROM recovery_codes WHERE account_id = %s", (account_id,))
+
+
+# --- login challenges ------------------------------------------------------------------------------------
+
+
+def insert_challenge(conn: psycopg.Connection, *, id_hash: bytes, account_id: UUID, kind: str,
+                     pending_secret_encrypted: str | None, created_at: datetime,
+                     expires_at: datetime) -> None:
+    conn.execute(
+        """INSERT INTO login_challenges
+               (id_hash, account_id, kind, pending_secret_encrypted, created_at, expires_at)
+           VALUES (%s, %s, %s, %s, %s, %s)""",
+        (id_hash, account_id, kind, pending_secret_encrypted, created_at, expires_at))
+
+
+def get_challenge(conn: psycopg.Connection, id_hash: bytes) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM login_challenges WHERE id_hash = %s FOR UPDATE", (id_hash,)).fetchone()
+
+
+def delete_challenges(conn: psycopg.Connection, account_id: UUID) -> None:
+    conn.execute("DELETE FROM login_challenges WHERE account_id = %s", (account_id,))
+
+
+# --- refresh tokens --------------------------------------------------------------------------------------
+
+
+def insert_family(conn: psycopg.Connection, family_id: UUID, account_id: UUID, created_at: datetime,
+                  expires_at: datetime) -> None:
+    conn.execute("INSERT INTO refresh_families (id, account_id, created_at, expires_at) "
+                 "VALUES (%s, %s, %s, %s)", (family_id, account_id, created_at, expires_at))
+
+
+def insert_refresh_token(conn: psycopg.Connection, token_hash: bytes, family_id: UUID, now: datetime) -> None:
+    conn.execute("INSERT INTO refresh_tokens (token_hash, family_id, issued_at) VALUES (%s, %s, %s)",
+                 (token_hash, family_id, now))
+
+
+def get_refresh_token(conn: psycopg.Connection, token_hash: bytes) -> dict[str, Any] | None:
+    """The token with its family (``account_id``, ``expires_at``, ``revoked_at``), both rows locked."""
+    return conn.execute(
+        """SELECT t.token_hash, t.family_id, t.used_at, f.account_id, f.expires_at, f.revoked_at
+           FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id
+           WHERE t.token_hash = %s FOR UPDATE""", (token_hash,)).fetchone()
+
+
+def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes, now: datetime) -> None:
+    conn.execute("UPDATE refresh_tokens SET used_at = %s WHERE token_hash = %s", (now, token_hash))
+
+
+def revoke_family(conn: psycopg.Connection, family_id: UUID, now: datetime, reason: str) -> None:
+    conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
+                 "WHERE id = %s AND revoked_at IS NULL", (now, reason, family_id))
+
+
+def revoke_families_of(conn: psycopg.Connection, account_id: UUID, now: datetime, reason: str, *,
+                       keep: UUID | None = None) -> None:
+    conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
+                 "WHERE account_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s",
+                 (now, reason, account_id, keep))
+
+
+# --- signing keys ----------------------------------------------------------------------------------------
+
+
+def lock_signing_keys(conn: psycopg.Connection) -> None:
+    """Serialise key creation across processes for the rest of the transaction."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext('recert_identity.signing_keys'))")
+
+
+def signing_keys(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every key, oldest activation first."""
+    return conn.execute("SELECT * FROM signing_keys ORDER BY activates_at, created_at").fetchall()
+
+
+def insert_signing_key(conn: psycopg.Connection, *, kid: str, public_jwk: dict[str, Any],
+                       private_jwk_encrypted: str, created_at: datetime, activates_at: datetime) -> None:
+    conn.execute(
+        """INSERT INTO signing_keys (kid, public_jwk, private_jwk_encrypted, created_at, activates_at)
+           VALUES (%s, %s, %s, %s, %s)""",
+        (kid, Jsonb(public_jwk), private_jwk_encrypted, created_at, activates_at))
+
+
+def drop_private_keys(conn: psycopg.Connection, kids: Iterable[str]) -> None:
+    conn.execute("UPDATE signing_keys SET private_jwk_encrypted = NULL WHERE kid = ANY(%s)", (list(kids),))
+
+
+# --- housekeeping ----------------------------------------------------------------------------------------
+
+
+def purge_expired(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
+    """Remove challenges and refresh-token families nobody can use any more."""
+    challenges = conn.execute("DELETE FROM login_challenges WHERE expires_at <= %s", (now,)).rowcount
+    families = conn.execute("DELETE FROM refresh_families WHERE expires_at <= %s", (now,)).rowcount
+    return {"challenges": challenges, "families": families}
