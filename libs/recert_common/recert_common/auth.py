@@ -151,7 +151,12 @@ class JWKSClient:
         self.timeout = timeout
         self.cache_seconds = cache_seconds
         self.min_refetch_seconds = min_refetch_seconds
-        self._session = session or requests.Session()
+        if session is None:
+            # Keys come from our own identity service: never through proxies or credentials that the
+            # environment (HTTP_PROXY, ~/.netrc) might configure for other traffic.
+            session = requests.Session()
+            session.trust_env = False
+        self._session = session
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str, jwt.PyJWK] | None = None

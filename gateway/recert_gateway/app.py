@@ -1,0 +1,70 @@
+"""The gateway's Flask app: the one HTTP API (``/api/v1/...``) in front of the services.
+
+It has no database: it is ready when the services it routes to answer their ``/healthz``.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from recert_common.auth import TokenVerifier
+from recert_common.http import ServiceClient
+from recert_common.metrics import app_registry
+from recert_common.web import create_base_app
+from recert_gateway import messages  # noqa: F401 - registers the gateway's message texts
+from recert_gateway.api import Gateway, gateway_blueprint
+from recert_gateway.compose import Composer
+from recert_gateway.cors import install_cors
+from recert_gateway.docs import docs_blueprint
+from recert_gateway.openapi import MergedOpenAPI
+from recert_gateway.proxy import Forwarder, new_session
+from recert_gateway.ratelimit import SlidingWindowLimiter
+from recert_gateway.routes import ROUTES, RouteTable
+from recert_gateway.settings import GatewaySettings
+
+READINESS_TIMEOUT = 2.0
+_EXTENSION = "recert_gateway"
+
+
+def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | None = None,
+               verifier: TokenVerifier | None = None) -> Flask:
+    settings = settings or GatewaySettings.from_env("gateway")
+    routes = routes or ROUTES
+    services = routes.services()
+    urls = {service: settings.service_url(service) for service in services}  # fails early on a missing URL
+
+    session = new_session(pool_size=settings.compose_workers)
+    clients = {service: ServiceClient(url, service=service, timeout=settings.openapi_timeout, session=session)
+               for service, url in urls.items()}
+    readiness = {service: _healthz_check(client) for service, client in clients.items()}
+    app, api = create_base_app(
+        settings, title="Gateway", readiness=readiness, readiness_timeout=READINESS_TIMEOUT,
+        verifier=verifier or TokenVerifier.from_settings(settings), import_name="recert_gateway")
+    app.extensions["recert_api"] = api
+    install_cors(app, settings.cors_origins)
+
+    composer = Composer(clients, max_workers=settings.compose_workers, timeout=settings.openapi_timeout)
+    gateway = Gateway(
+        settings=settings,
+        routes=routes,
+        forwarder=Forwarder(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
+                            registry=app_registry(app)),
+        openapi=MergedOpenAPI(routes, composer, timeout=settings.openapi_timeout,
+                              cache_seconds=settings.openapi_cache_seconds),
+        limiter=SlidingWindowLimiter(settings.auth_rate_limit) if settings.auth_rate_limit else None,
+        composer=composer,
+    )
+    app.extensions[_EXTENSION] = gateway
+    app.register_blueprint(docs_blueprint())
+    app.register_blueprint(gateway_blueprint(gateway))
+    return app
+
+
+def _healthz_check(client: ServiceClient):
+    def check() -> object:
+        return client.get("/healthz", timeout=READINESS_TIMEOUT)
+
+    return check
+
+
+def gateway_of(app: Flask) -> Gateway:
+    return app.extensions[_EXTENSION]

@@ -1,0 +1,175 @@
+"""One OpenAPI document for the whole API, merged from the services' own.
+
+Each service's ``/v1/openapi.json`` is fetched (concurrently, with a short timeout, the result cached for a
+few seconds). Of each document only the paths that the route table sends to that service are kept, moved
+from ``/v1/x`` to ``/api/v1/x``. Components are merged by name: the same name with the same content is kept
+once; a clash is renamed ``<Name>_<service>`` in the later service's document, with its ``$ref``s (and, for
+security schemes, its security requirements) rewritten to match. Services that did not answer are listed in
+``x-unavailable-services``, so that a reader knows the document is partial.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from recert_gateway.compose import Call, Composer
+from recert_gateway.routes import InvalidPath, RouteTable, split_path
+
+OPENAPI_VERSION = "3.0.3"
+SERVICE_PREFIX = "/v1/"
+GATEWAY_PREFIX = "/api/v1/"
+UNAVAILABLE = "x-unavailable-services"
+_REF_PREFIX = "#/components/"
+
+Renames = dict[tuple[str, str], str]
+
+
+def _rewrite(node: Any, renames: Renames) -> Any:
+    """A copy of ``node`` with component references and security requirements renamed."""
+    if isinstance(node, Mapping):
+        result = {}
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(_REF_PREFIX):
+                section, _, name = value[len(_REF_PREFIX):].partition("/")
+                renamed = renames.get((section, name))
+                result[key] = f"{_REF_PREFIX}{section}/{renamed}" if renamed else value
+            elif key == "security" and isinstance(value, list):
+                result[key] = [_renamed_requirement(req, renames) for req in value]
+            else:
+                result[key] = _rewrite(value, renames)
+        return result
+    if isinstance(node, list):
+        return [_rewrite(item, renames) for item in node]
+    return node
+
+
+def _renamed_requirement(requirement: Any, renames: Renames) -> Any:
+    if not isinstance(requirement, Mapping):
+        return requirement
+    return {renames.get(("securitySchemes", scheme), scheme): scopes
+            for scheme, scopes in requirement.items()}
+
+
+def _component_renames(service: str, components: Mapping[str, Any],
+                       merged: Mapping[str, Mapping[str, Any]]) -> Renames:
+    """Which of ``service``'s components must be renamed so as not to clash with those already merged.
+
+    Repeated until nothing changes: renaming one schema changes the content of the schemas that refer to it,
+    which may then clash in turn.
+    """
+    renames: Renames = {}
+    taken = {(section, name) for section, items in merged.items() for name in items}
+    taken |= {(section, name) for section, items in components.items() if isinstance(items, Mapping)
+              for name in items}
+    while True:
+        rewritten = _rewrite(components, renames)
+        added = False
+        for section, items in rewritten.items():
+            if not isinstance(items, Mapping):
+                continue
+            for name, value in items.items():
+                existing = merged.get(section, {}).get(name)
+                if (section, name) in renames or existing is None or existing == value:
+                    continue
+                new_name, number = f"{name}_{service.replace('-', '_')}", 2
+                while (section, new_name) in taken:
+                    new_name, number = f"{name}_{service.replace('-', '_')}{number}", number + 1
+                taken.add((section, new_name))
+                renames[(section, name)] = new_name
+                added = True
+        if not added:
+            return renames
+
+
+def gateway_path(path: str, service: str, routes: RouteTable) -> str | None:
+    """``/v1/x`` as the gateway serves it (``/api/v1/x``), or ``None`` when the gateway does not send it to
+    ``service``."""
+    if not path.startswith(SERVICE_PREFIX):
+        return None
+    try:
+        segments = split_path(path[len(SERVICE_PREFIX):])
+    except InvalidPath:
+        return None
+    route = routes.match(segments)
+    if route is None or route.service != service:
+        return None
+    return GATEWAY_PREFIX + path[len(SERVICE_PREFIX):]
+
+
+def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: RouteTable, *,
+                    unavailable: Sequence[str] = (), title: str, version: str,
+                    description: str = "") -> dict[str, Any]:
+    """Merge ``(service, document)`` pairs, in order, into one document."""
+    merged_paths: dict[str, Any] = {}
+    merged_components: dict[str, dict[str, Any]] = {}
+    tags: dict[str, Any] = {}
+    for service, document in documents:
+        components = document.get("components") or {}
+        renames = _component_renames(service, components, merged_components)
+        for section, items in _rewrite(components, renames).items():
+            if not isinstance(items, Mapping):
+                continue
+            target = merged_components.setdefault(section, {})
+            for name, value in items.items():
+                target.setdefault(renames.get((section, name), name), value)
+        for path, item in (document.get("paths") or {}).items():
+            public = gateway_path(path, service, routes)
+            if public is not None and public not in merged_paths:
+                merged_paths[public] = _rewrite(item, renames)
+        for tag in document.get("tags") or []:
+            if isinstance(tag, Mapping) and tag.get("name"):
+                tags.setdefault(tag["name"], copy.deepcopy(dict(tag)))
+    merged: dict[str, Any] = {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": title, "version": version, **({"description": description} if description else {})},
+        "paths": dict(sorted(merged_paths.items())),
+        "components": {section: dict(sorted(items.items())) for section, items in merged_components.items()},
+        UNAVAILABLE: sorted(unavailable),
+    }
+    if tags:
+        merged["tags"] = list(tags.values())
+    return merged
+
+
+def _usable(document: Any) -> bool:
+    return isinstance(document, Mapping) and isinstance(document.get("paths", {}), Mapping) \
+        and isinstance(document.get("components", {}), Mapping)
+
+
+class MergedOpenAPI:
+    """The merged document, rebuilt at most every ``cache_seconds``; one build at a time."""
+
+    def __init__(self, routes: RouteTable, composer: Composer, *, timeout: float, cache_seconds: float,
+                 title: str = "Register Jobcoach recertificatie API", version: str = "1",
+                 description: str = "", clock: Callable[[], float] = time.monotonic):
+        self.routes = routes
+        self.composer = composer
+        self.timeout = timeout
+        self.cache_seconds = cache_seconds
+        self.title = title
+        self.version = version
+        self.description = description
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._document: dict[str, Any] | None = None
+        self._built_at = 0.0
+
+    def document(self) -> dict[str, Any]:
+        with self._lock:
+            if self._document is None or self._clock() - self._built_at >= self.cache_seconds:
+                self._document = self._build()
+                self._built_at = self._clock()
+            return self._document
+
+    def _build(self) -> dict[str, Any]:
+        services = self.routes.services()
+        fetched = self.composer.fetch({service: Call(service, "/v1/openapi.json") for service in services},
+                                      timeout=self.timeout)
+        documents = [(service, fetched.documents[service]) for service in services
+                     if _usable(fetched.documents.get(service))]
+        answered = {service for service, _ in documents}
+        return merge_documents(documents, self.routes, unavailable=[s for s in services if s not in answered],
+                               title=self.title, version=self.version, description=self.description)

@@ -1,0 +1,48 @@
+"""Who the client is: the direct peer, or the address a trusted proxy in front of us says it saw.
+
+``X-Forwarded-For`` is believed only as far as it was written by proxies we trust: read from the right, the
+first address that is not a trusted proxy is the client. Without trusted proxies the header is ignored, since
+anybody can send one.
+"""
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from recert_gateway.settings import Network
+
+
+@dataclass(frozen=True)
+class Peer:
+    client: str  # the client's address, for rate limiting and logs
+    forwarded_for: str  # the X-Forwarded-For to send on: the trusted chain plus the direct peer
+    proto: str  # the scheme the client used
+
+
+def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted)
+
+
+def resolve_peer(remote_addr: str | None, forwarded_for: str | None, forwarded_proto: str | None,
+                 scheme: str, trusted: Sequence[Network]) -> Peer:
+    peer = remote_addr or "unknown"
+    if not trusted or not _is_trusted(peer, trusted):
+        return Peer(client=peer, forwarded_for=peer, proto=scheme)
+    chain = [part.strip() for part in (forwarded_for or "").split(",") if part.strip()]
+    client = peer
+    kept = 0
+    for address in reversed(chain):
+        kept += 1
+        client = address
+        if not _is_trusted(address, trusted):
+            break
+    # Addresses left of the client were written by the client itself: not passed on as facts.
+    believed = chain[len(chain) - kept:] if kept else []
+    proto = (forwarded_proto or "").split(",")[0].strip().lower()
+    return Peer(client=client, forwarded_for=", ".join([*believed, peer]),
+                proto=proto if proto in ("http", "https") else scheme)

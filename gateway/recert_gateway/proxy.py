@@ -1,0 +1,266 @@
+"""Forwarding one request to a service and its answer back, streamed both ways.
+
+Neither body is ever held whole: the client's body goes to the service in 64 KiB reads as the connection to
+the service sends it (with ``Content-Length`` when the client gave one, chunked otherwise), and the service's
+answer comes back in 64 KiB pieces, bytes unchanged (a compressed answer stays compressed). The connection to
+the service is released when the client's response is closed.
+
+A service that cannot be reached is a 503, one that does not answer within the read timeout a 504, and one
+that breaks the exchange a 502, all problem+json; what the service answers, problems included, passes
+through unchanged apart from hop-by-hop headers.
+"""
+from __future__ import annotations
+
+import http.cookiejar
+import logging
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from flask import Request, Response
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from requests.adapters import HTTPAdapter
+from werkzeug.exceptions import HTTPException
+
+from recert_common.errors import BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable
+from recert_gateway.peers import Peer
+
+CHUNK_SIZE = 64 * 1024
+# RFC 9110 section 7.6.1, plus the non-standard "proxy-connection" and the misspelt "trailers".
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                        "trailer", "trailers", "transfer-encoding", "upgrade", "proxy-connection"})
+# Request headers the gateway writes itself.
+# ("expect": the gateway's server already answered any 100-continue; the service gets the body at once.)
+_SET_BY_GATEWAY = frozenset({"host", "content-length", "expect", "x-request-id", "x-forwarded-for",
+                             "x-forwarded-proto", "x-forwarded-host", "forwarded"})
+# Response headers the gateway's own server writes.
+_SET_BY_SERVER = frozenset({"date", "server"})
+# Seconds a client should wait before retrying when a service cannot be reached.
+UNREACHABLE_RETRY_AFTER = 5
+
+_log = logging.getLogger(__name__)
+
+
+def _dropped(headers: Iterable[tuple[str, str]], always: frozenset[str]) -> set[str]:
+    headers = list(headers)
+    named = {token.strip().lower() for name, value in headers if name.lower() == "connection"
+             for token in value.split(",")}
+    return {*HOP_BY_HOP, *always, *named}
+
+
+def upstream_request_headers(headers: Iterable[tuple[str, str]], *, peer: Peer, host: str | None,
+                             request_id: str | None) -> dict[str, str]:
+    """The client's end-to-end headers (``Authorization`` unchanged) plus the gateway's forwarding headers."""
+    headers = list(headers)
+    dropped = _dropped(headers, _SET_BY_GATEWAY)
+    sent: dict[str, str] = {}
+    for name, value in headers:
+        if name.lower() in dropped:
+            continue
+        # requests keeps one value per name; repeated request headers are a comma-separated list (RFC 9110).
+        sent[name] = f"{sent[name]}, {value}" if name in sent else value
+    sent["X-Forwarded-For"] = peer.forwarded_for
+    sent["X-Forwarded-Proto"] = peer.proto
+    if host:
+        sent["X-Forwarded-Host"] = host
+    if request_id:
+        sent["X-Request-ID"] = request_id
+    return sent
+
+
+def client_response_headers(headers: Iterable[tuple[str, str]], base_url: str) -> list[tuple[str, str]]:
+    """The service's headers minus hop-by-hop ones, repeated headers (``Set-Cookie``) kept apart."""
+    headers = list(headers)
+    dropped = _dropped(headers, _SET_BY_SERVER)
+    kept = []
+    for name, value in headers:
+        if name.lower() in dropped:
+            continue
+        if name.lower() == "location":
+            value = public_location(value, base_url)
+        kept.append((name, value))
+    return kept
+
+
+def public_location(location: str, base_url: str) -> str:
+    """A ``Location`` the service wrote for itself (``/v1/x`` or ``http://service/v1/x``) as ``/api/v1/x``."""
+    split = urlsplit(location)
+    base = urlsplit(base_url)
+    if split.scheme or split.netloc:
+        if (split.scheme, split.netloc) != (base.scheme, base.netloc):
+            return location  # somewhere else entirely: not ours to change
+        location = location[len(f"{split.scheme}://{split.netloc}"):]
+    if location == "/v1" or location.startswith(("/v1/", "/v1?")):
+        return "/api" + location
+    return location
+
+
+class ClientBodyFailed(Exception):
+    """Reading the client's body failed (too large, or the client went away) while sending it on."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class RequestBody:
+    """The client's body as an iterable of chunks, read only as the upstream connection sends them.
+
+    ``len()`` is the client's ``Content-Length``, so that requests sends that header rather than chunking;
+    0 means unknown (chunked).
+    """
+
+    def __init__(self, stream: Any, length: int | None):
+        self._stream = stream
+        self._length = length
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return self._length or 0
+
+    def __bool__(self) -> bool:
+        return True  # requests replaces a falsy body (as len() 0 would make it) with an empty one
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = self._stream.read(CHUNK_SIZE)
+            except Exception as exc:  # noqa: BLE001 - any failure of the client's side ends the forwarding
+                raise ClientBodyFailed(exc) from exc
+            if not chunk:
+                return
+            self.sent += len(chunk)
+            yield chunk
+
+
+def request_body(request: Request) -> RequestBody | None:
+    """The body to send on, or ``None`` when the client sent none.
+
+    ``request.stream`` enforces ``request.max_content_length``: at once against ``Content-Length``, while
+    reading for a chunked body.
+    """
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    length = request.content_length
+    if not chunked and not length:
+        return None
+    return RequestBody(request.stream, None if chunked else length)
+
+
+def new_session(pool_size: int) -> requests.Session:
+    """A session for forwarding: no proxies or netrc from the environment, no default headers, no retries,
+    and no cookie jar (a cookie one client's answer sets must never be sent with another client's request)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.headers.clear()
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class _PassThrough(Response):
+    # No Content-Type of our own when the service sent none (a 204, say).
+    default_mimetype = None
+    automatically_set_content_length = False
+
+
+def _is_connect_failure(exc: requests.ConnectionError) -> bool:
+    """Whether no connection was made at all, so the request certainly did not reach the service."""
+    link: BaseException | None = exc
+    for _ in range(6):
+        if link is None:
+            return False
+        if isinstance(link, (urllib3.exceptions.NewConnectionError, urllib3.exceptions.NameResolutionError,
+                             ConnectionRefusedError)):
+            return True
+        if isinstance(link, urllib3.exceptions.MaxRetryError):
+            link = link.reason
+            continue
+        link = (link.args[0] if link.args and isinstance(link.args[0], BaseException)
+                else link.__cause__ or link.__context__)
+    return False
+
+
+class Forwarder:
+    """Sends requests on to services. One per app; safe to share between threads."""
+
+    def __init__(self, *, connect_timeout: float, read_timeout: float,
+                 registry: CollectorRegistry | None = None, pool_size: int = 32):
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = new_session(pool_size)
+        self._outcomes = Counter("gateway_upstream_requests_total",
+                                 "Requests forwarded to services, by service and outcome (status or failure)",
+                                 ["service", "outcome"], registry=registry)
+        self._latency = Histogram("gateway_upstream_response_seconds",
+                                  "Time until a service's response headers arrived.", ["service"],
+                                  registry=registry)
+
+    def forward(self, request: Request, *, service: str, base_url: str, path: str, peer: Peer,
+                request_id: str | None) -> Response:
+        """Forward ``request`` to ``<base_url>/<path>`` (``path`` already quoted) with its query string."""
+        url = f"{base_url}/{path}"
+        query = request.query_string.decode("latin-1")
+        if query:
+            url = f"{url}?{query}"
+        headers = upstream_request_headers(request.headers.items(), peer=peer, host=request.host,
+                                           request_id=request_id)
+        body = request_body(request)
+        started = time.perf_counter()
+        try:
+            upstream = self.session.request(request.method, url, headers=headers, data=body, stream=True,
+                                            allow_redirects=False, timeout=self.timeout)
+        except ClientBodyFailed as exc:
+            self._outcomes.labels(service, "client_body_failed").inc()
+            if isinstance(exc.cause, HTTPException):
+                raise exc.cause from None  # werkzeug's 413 (over the limit) or 400 (client disconnected)
+            raise BadRequest(code="detail.body_unreadable") from exc
+        except requests.ConnectTimeout as exc:
+            raise self._failed(service, "unreachable", request, exc) from None
+        except requests.Timeout as exc:
+            raise self._failed(service, "timeout", request, exc) from None
+        except requests.ConnectionError as exc:
+            outcome = "unreachable" if _is_connect_failure(exc) else "broken"
+            raise self._failed(service, outcome, request, exc) from None
+        except requests.RequestException as exc:
+            raise self._failed(service, "broken", request, exc) from None
+        self._latency.labels(service).observe(time.perf_counter() - started)
+        self._outcomes.labels(service, str(upstream.status_code)).inc()
+        response = _PassThrough(
+            _relay(upstream, service),
+            status=upstream.status_code,
+            headers=client_response_headers(upstream.raw.headers.items(), base_url),
+            direct_passthrough=True,
+        )
+        response.call_on_close(upstream.close)
+        return response
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _failed(self, service: str, outcome: str, request: Request, exc: Exception) -> Exception:
+        self._outcomes.labels(service, outcome).inc()
+        _log.warning("upstream request failed", extra={
+            "service": service, "outcome": outcome, "method": request.method, "path": request.path,
+            "error": f"{type(exc).__name__}: {exc}"})
+        params: Mapping[str, Any] = {"service": service}
+        if outcome == "unreachable":
+            return ServiceUnavailable(code="detail.upstream_unreachable", params=params,
+                                      retry_after=UNREACHABLE_RETRY_AFTER)
+        if outcome == "timeout":
+            return GatewayTimeout(code="detail.upstream_timeout", params=params)
+        return BadGateway(code="detail.upstream_error", params={**params, "status": "-"})
+
+
+def _relay(upstream: requests.Response, service: str) -> Iterator[bytes]:
+    try:
+        yield from upstream.raw.stream(CHUNK_SIZE, decode_content=False)
+    except Exception as exc:
+        # The status line is gone already: all that is left is to break the connection, so that the client
+        # sees a truncated answer as truncated rather than as complete.
+        _log.warning("upstream response broke off", extra={"service": service,
+                                                            "error": f"{type(exc).__name__}: {exc}"})
+        raise

@@ -1,0 +1,244 @@
+"""Real HTTP servers for the gateway's tests: a fake service, an identity-like key set, token making.
+
+Used by ``gateway/tests`` and ``tests/integration/test_gateway.py``; nothing here runs in production.
+"""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import hashlib
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token
+
+CHUNK = 64 * 1024
+# The content of every fake download: this block over and over, so a reader can check what it got.
+PATTERN = bytes(range(256)) * (CHUNK // 256)
+
+
+def pattern_bytes(count: int) -> Iterator[bytes]:
+    sent = 0
+    while sent < count:
+        piece = PATTERN[:min(CHUNK, count - sent)]
+        sent += len(piece)
+        yield piece
+
+
+def pattern_sha256(count: int) -> str:
+    digest = hashlib.sha256()
+    for piece in pattern_bytes(count):
+        digest.update(piece)
+    return digest.hexdigest()
+
+
+class _SmallDrainReads:
+    """The connection's reader, with reads of 1 MB or more cut to 64 KiB.
+
+    At the end of every connection werkzeug's development server drains what the client left unread with
+    ``read(10_000_000)``, which allocates 10 MB for a moment. Memory measurements in the tests would see that
+    instead of the gateway's own use; production servers (gunicorn) do nothing of the kind.
+    """
+
+    def __init__(self, reader: Any):
+        self._reader = reader
+
+    def read(self, size: int = -1) -> bytes:
+        return self._reader.read(CHUNK if size >= 1_000_000 else size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def setup(self) -> None:
+        super().setup()
+        self.rfile = _SmallDrainReads(self.rfile)
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass  # one line per request of every test server would drown the test output
+
+
+@contextlib.contextmanager
+def serve(app: Callable, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve a WSGI app on a free port in a thread (werkzeug's server); yields its base URL."""
+    server = make_server(host, 0, app, threaded=True, request_handler=_RequestHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+                              name=f"serve-{server.server_port}")
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def closing_server(host: str = "127.0.0.1") -> Iterator[str]:
+    """A server that accepts each connection, reads a little and closes it without answering."""
+    listener = socket.socket()
+    listener.bind((host, 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1.0)
+                with contextlib.suppress(OSError):
+                    conn.recv(65536)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(2)
+        listener.close()
+
+
+def unused_url(host: str = "127.0.0.1") -> str:
+    """A URL at which nothing listens (connections are refused)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return f"http://{host}:{sock.getsockname()[1]}"
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body_bytes: int
+    body_sha256: str
+
+
+@dataclass
+class FakeService:
+    """A service as the gateway sees one. Any path not listed below is echoed back as JSON (``Seen``).
+
+    Special last path segments: ``slow`` (waits ``?seconds=``), ``download`` (streams ``?bytes=`` bytes of
+    ``PATTERN``), ``problem`` (a 404 problem), ``cookies`` (two ``Set-Cookie``), ``gzip`` (a gzip-encoded
+    JSON body), ``created`` (201 with an absolute ``Location``), ``refuse`` (413 after reading 1 MiB).
+    ``/healthz``, ``/v1/openapi.json`` and, when ``jwks`` is given, ``/v1/.well-known/jwks.json`` answer too.
+    """
+
+    name: str = "identity"
+    openapi: Mapping[str, Any] | None = None
+    jwks: Mapping[str, Any] | None = None
+    seen: list[Seen] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def requests_to(self, prefix: str) -> list[Seen]:
+        with self._lock:
+            return [seen for seen in self.seen if seen.path.startswith(prefix)]
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        return self.respond(Request(environ))(environ, start_response)
+
+    def respond(self, request: Request) -> Response:
+        path = request.path
+        if path == "/healthz":
+            return _json({"status": "ok"})
+        if path == "/v1/openapi.json" and self.openapi is not None:
+            return _json(self.openapi)
+        if path == "/v1/.well-known/jwks.json" and self.jwks is not None:
+            return _json(self.jwks)
+        action = path.rstrip("/").rsplit("/", 1)[-1]
+        if action == "refuse":
+            request.stream.read(1024 * 1024)
+            return _json({"type": "about:blank", "title": "too large", "status": 413}, 413,
+                         "application/problem+json")
+        seen = self._read(request)
+        if action == "slow":
+            self.release.wait(float(request.args.get("seconds", "5")))
+            return _json({"slow": True})
+        if action == "download":
+            count = int(request.args.get("bytes", "0"))
+            return Response(pattern_bytes(count), mimetype="application/octet-stream",
+                            headers={"Content-Length": str(count)} if "length" in request.args else None,
+                            direct_passthrough=True)
+        if action == "problem":
+            return _json({"type": "https://recert.noloc.nl/problems/not-found", "title": "Niet gevonden",
+                          "status": 404, "detail": f"from {self.name}"}, 404, "application/problem+json")
+        if action == "cookies":
+            response = _json({"cookies": 2})
+            response.headers.add("Set-Cookie", "a=1; Path=/")
+            response.headers.add("Set-Cookie", "b=2; Path=/")
+            return response
+        if action == "gzip":
+            response = Response(gzip.compress(json.dumps({"zipped": True}).encode()),
+                                mimetype="application/json")
+            response.headers["Content-Encoding"] = "gzip"
+            return response
+        if action == "created":
+            return _json({"created": True}, 201, headers={"Location": f"{request.host_url}v1/things/1"})
+        return _json(seen.__dict__)
+
+    def _read(self, request: Request) -> Seen:
+        digest, total = hashlib.sha256(), 0
+        while chunk := request.stream.read(CHUNK):
+            digest.update(chunk)
+            total += len(chunk)
+        seen = Seen(request.method, request.path, request.query_string.decode(),
+                    dict(request.headers.items()), total, digest.hexdigest())
+        with self._lock:
+            self.seen.append(seen)
+        return seen
+
+
+def _json(body: Any, status: int = 200, mimetype: str = "application/json",
+          headers: Mapping[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, mimetype=mimetype, headers=headers)
+
+
+@dataclass
+class TokenMaker:
+    """Signs access tokens as identity does, with a key of its own; ``jwks`` is what identity publishes."""
+
+    issuer: str = "recert-identity"
+    audience: str = "recert"
+    kid: str = field(default_factory=lambda: f"k-{uuid.uuid4().hex[:8]}")
+    private: dict[str, str] = field(init=False)
+    public: dict[str, str] = field(init=False)
+
+    def __post_init__(self):
+        self.private, self.public = generate_ed25519_jwk(self.kid)
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.public]}
+
+    def token(self, *, roles: tuple[str, ...] = ("jobcoach",), account_id: str | None = None,
+              issued: datetime | None = None, ttl: timedelta = timedelta(minutes=5), **claims: Any) -> str:
+        body = access_token_claims(account_id or uuid.uuid4(), roles, issuer=self.issuer,
+                                   audience=self.audience, ttl=ttl, now=issued)
+        body.update(claims)
+        return sign_token(self.private, self.kid, body)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
