@@ -5,6 +5,7 @@ Each process writes its log to a file; a service that does not come up fails the
 """
 from __future__ import annotations
 
+import base64
 import os
 import signal
 import socket
@@ -87,6 +88,11 @@ class System:
             "RECERT_LOG_LEVEL": "INFO",
             "RECERT_RELAY_POLL_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
+            "RECERT_IDENTITY_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            # Cheap argon2 parameters keep the suite fast; the algorithm (argon2id) is the production one.
+            "RECERT_IDENTITY_ARGON2_TIME_COST": "1",
+            "RECERT_IDENTITY_ARGON2_MEMORY_KIB": "1024",
+            "RECERT_IDENTITY_ARGON2_PARALLELISM": "1",
         })
         env.update(self.extra_env)
         return env

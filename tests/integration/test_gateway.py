@@ -1,0 +1,215 @@
+"""The gateway as it runs in production: ``python -m recert_gateway web`` (gunicorn), in front of an
+identity-like service served over HTTP by this test process.
+
+What only a real process can show: bodies of 30 MiB stream through with the gateway worker's resident memory
+growing far less than the body, timeouts hold under gunicorn, and the command line works.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from recert_gateway.testing import FakeService, TokenMaker, pattern_bytes, pattern_sha256, serve, unused_url
+
+from processes import Process, free_port
+
+MiB = 1024 * 1024
+BIG = 30 * MiB
+# Growth of the worker's peak resident memory allowed while 30 MiB pass; buffering a body would take 30 MiB.
+RSS_BOUND = 12 * MiB
+READ_TIMEOUT = 1.0
+
+OPENAPI = {
+    "openapi": "3.0.3", "info": {"title": "Identity", "version": "1"},
+    "paths": {"/v1/accounts": {"post": {"responses": {"201": {"description": "created"}}}},
+              "/v1/auth/login": {"post": {"responses": {"200": {"description": "ok"}}}}},
+    "components": {"schemas": {"Account": {"type": "object"}}},
+}
+
+
+def start_gateway(log_dir: Path, name: str, **env: str) -> tuple[str, Process]:
+    port = free_port()
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
+    process_env.update({"RECERT_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **env})
+    log = log_dir / f"{name}.log"
+    with open(log, "ab") as handle:
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "recert_gateway", "web", "--port", str(port), "--threads", "8"],
+            env=process_env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    process = Process(name, popen, log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if popen.poll() is not None:
+            raise RuntimeError(f"gateway exited with {popen.returncode}:\n{process.tail()}")
+        try:
+            if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                return url, process
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    process.stop()
+    raise RuntimeError(f"gateway did not come up:\n{process.tail()}")
+
+
+def worker_pid(master_pid: int) -> int:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    assert len(children) == 1, f"expected one gunicorn worker, found {children}"
+    return int(children[0])
+
+
+def peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="module")
+def maker() -> TokenMaker:
+    return TokenMaker()
+
+
+@pytest.fixture(scope="module")
+def identity(maker) -> Iterator[tuple[FakeService, str]]:
+    service = FakeService("identity", jwks=maker.jwks, openapi=OPENAPI)
+    with serve(service) as url:
+        try:
+            yield service, url
+        finally:
+            service.release.set()
+
+
+@pytest.fixture(scope="module")
+def gateway(identity, tmp_path_factory) -> Iterator[tuple[str, Process]]:
+    _, identity_url = identity
+    url, process = start_gateway(
+        tmp_path_factory.mktemp("gateway"), "gateway",
+        RECERT_IDENTITY_URL=identity_url,
+        RECERT_JWKS_URL=f"{identity_url}/v1/.well-known/jwks.json",
+        RECERT_GATEWAY_READ_TIMEOUT=str(READ_TIMEOUT),
+        RECERT_MAX_BODY_BYTES=str(64 * MiB),  # room for the 30 MiB bodies on identity's routes
+        RECERT_GATEWAY_CORS_ORIGINS="https://app.example.nl",
+        RECERT_GATEWAY_AUTH_RATE_LIMIT="5/minute",
+    )
+    yield url, process
+    process.stop()
+
+
+@pytest.fixture
+def auth(maker) -> dict[str, str]:
+    return {"Authorization": f"Bearer {maker.token()}"}
+
+
+def test_migrate_is_a_harmless_no_op():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
+    result = subprocess.run([sys.executable, "-m", "recert_gateway", "migrate"], capture_output=True,
+                            text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "applied" not in result.stdout
+
+
+def test_forwards_with_token_request_id_and_prefix_stripped(gateway, identity, auth):
+    url, _ = gateway
+    response = requests.get(url + "/api/v1/accounts/me?full=1", headers={**auth, "X-Request-ID": "it-1"})
+    assert response.status_code == 200
+    seen = response.json()
+    assert (seen["path"], seen["query"]) == ("/v1/accounts/me", "full=1")
+    assert seen["headers"]["Authorization"] == auth["Authorization"]
+    assert seen["headers"]["X-Request-Id"] == "it-1" == response.headers["X-Request-ID"]
+
+    refused = requests.get(url + "/api/v1/accounts/me", headers={"Authorization": "Bearer x.y.z"})
+    assert refused.status_code == 401
+    assert refused.headers["Content-Type"] == "application/problem+json"
+
+
+def test_readiness_merged_openapi_docs_and_cors(gateway):
+    url, _ = gateway
+    assert requests.get(url + "/readyz").json()["checks"] == {"identity": "ok"}
+    merged = requests.get(url + "/api/v1/openapi.json").json()
+    assert sorted(merged["paths"]) == ["/api/v1/accounts", "/api/v1/auth/login"]
+    assert merged["x-unavailable-services"] == []
+    assert requests.get(url + "/api/v1/docs").status_code == 200
+    assert requests.get(url + "/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
+    preflight = requests.options(url + "/api/v1/accounts/me", headers={
+        "Origin": "https://app.example.nl", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example.nl"
+
+
+def test_registration_is_rate_limited(gateway):
+    url, _ = gateway
+    statuses = [requests.post(url + "/api/v1/accounts", json={}).status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+
+
+def test_slow_service_gives_504_within_the_timeout(gateway, auth):
+    url, _ = gateway
+    started = time.monotonic()
+    response = requests.get(url + "/api/v1/accounts/slow?seconds=10", headers=auth)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert READ_TIMEOUT <= elapsed < READ_TIMEOUT + 1.0
+
+
+def test_unreachable_service_gives_503_and_not_ready(tmp_path):
+    url, process = start_gateway(tmp_path, "gateway-alone", RECERT_IDENTITY_URL=unused_url())
+    try:
+        response = requests.post(url + "/api/v1/auth/login", json={})
+        assert response.status_code == 503
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert requests.get(url + "/readyz").status_code == 503
+    finally:
+        process.stop()
+
+
+def test_a_service_refusing_a_large_upload_is_heard(gateway, auth):
+    # The service stops reading after 1 MiB and answers 413; that answer, not a broken connection, comes back.
+    url, _ = gateway
+    response = requests.post(url + "/api/v1/accounts/me/refuse", data=pattern_bytes(20 * MiB), headers=auth)
+    assert response.status_code == 413
+    assert response.json()["title"] == "too large"
+
+
+def _upload(url: str, auth: dict[str, str], size: int) -> dict:
+    response = requests.post(url + "/api/v1/accounts/me/files", data=pattern_bytes(size), headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _download(url: str, auth: dict[str, str], size: int) -> tuple[int, str]:
+    digest, total = hashlib.sha256(), 0
+    with requests.get(url + f"/api/v1/accounts/download?bytes={size}", headers=auth, stream=True) as response:
+        assert response.status_code == 200
+        for chunk in response.iter_content(64 * 1024):
+            digest.update(chunk)
+            total += len(chunk)
+    return total, digest.hexdigest()
+
+
+def test_30_mib_streams_both_ways_with_bounded_worker_memory(gateway, auth):
+    url, process = gateway
+    worker = worker_pid(process.popen.pid)
+    # Warm up every code path first, so that what is measured is the growth due to the size of the bodies.
+    for _ in range(2):
+        _upload(url, auth, 2 * MiB)
+        _download(url, auth, 2 * MiB)
+    before = peak_rss(worker)
+
+    seen = _upload(url, auth, BIG)
+    assert (seen["body_bytes"], seen["body_sha256"]) == (BIG, pattern_sha256(BIG))
+    assert seen["headers"]["Transfer-Encoding"] == "chunked"
+    assert _download(url, auth, BIG) == (BIG, pattern_sha256(BIG))
+
+    growth = peak_rss(worker) - before
+    assert growth < RSS_BOUND, f"the worker's peak RSS grew by {growth / MiB:.1f} MiB for 30 MiB bodies"
