@@ -146,4 +146,6 @@ ROUTES = RouteTable([
           rate_limited=("POST auth/login", "POST auth/login/verify")),
     Route("admin/accounts", "identity"),
     Route(".well-known", "identity", public=("GET .well-known/jwks.json",)),
+    Route("pe", "pe-registry", uploads=("POST pe/activities/*/evidence",)),
+    Route("portfolio", "portfolio", uploads=("POST portfolio/meetings/*/proof",)),
 ])

@@ -79,7 +79,8 @@ class GatewaySettings(ServiceSettings):
     @classmethod
     def from_env(cls, service: str = "gateway", env: Mapping[str, str] | None = None, **overrides: Any):
         env = os.environ if env is None else env
-        overrides.setdefault("service_urls", service_urls_from_env(env))
+        # Explicit URLs replace the environment's service by service; the rest keep theirs.
+        overrides["service_urls"] = {**service_urls_from_env(env), **overrides.get("service_urls", {})}
         return load(cls, service, env, **overrides)
 
     def service_url(self, service: str) -> str:

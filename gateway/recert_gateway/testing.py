@@ -21,6 +21,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token
+from recert_gateway.routes import ROUTES, RouteTable
 
 CHUNK = 64 * 1024
 # The content of every fake download: this block over and over, so a reader can check what it got.
@@ -242,3 +243,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
             return True
         time.sleep(interval)
     return predicate()
+
+
+# The gateway's tests fake one service, identity; the other routed services are left out so that nothing
+# on this machine's default ports can answer for them.
+IDENTITY_ROUTES = RouteTable([route for route in ROUTES if route.service == "identity"])

@@ -8,7 +8,7 @@ import pytest
 from recert_gateway.app import create_app
 from recert_gateway.routes import RouteTable
 from recert_gateway.settings import GatewaySettings
-from recert_gateway.testing import FakeService, TokenMaker, serve
+from recert_gateway.testing import IDENTITY_ROUTES, FakeService, TokenMaker, serve
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def start_gateway(identity: tuple[FakeService, str]) -> Iterator[Callable[..., s
             "RECERT_LOG_LEVEL": "WARNING",
             **env,
         }, service_urls={"identity": identity_url, **(services or {})})
-        return stack.enter_context(serve(create_app(settings, routes=routes)))
+        return stack.enter_context(serve(create_app(settings, routes=routes or IDENTITY_ROUTES)))
 
     with stack:
         yield start

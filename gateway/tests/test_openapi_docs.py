@@ -5,8 +5,8 @@ import time
 
 import requests
 
-from recert_gateway.routes import ROUTES, Route, RouteTable
-from recert_gateway.testing import FakeService, serve, unused_url
+from recert_gateway.routes import Route, RouteTable
+from recert_gateway.testing import IDENTITY_ROUTES, FakeService, serve, unused_url
 
 
 def doc(title, paths, schemas):
@@ -21,7 +21,7 @@ def test_merged_document_with_one_service_down(start_gateway, identity):
                           {"Account": {"type": "object"}})
     portfolio = FakeService("portfolio", openapi=doc("Portfolio", ["/v1/portfolio/{id}", "/v1/accounts/x"],
                                                      {"Account": {"type": "string"}}))
-    routes = RouteTable([*ROUTES, Route("portfolio", "portfolio"), Route("invoices", "billing")])
+    routes = RouteTable([*IDENTITY_ROUTES, Route("portfolio", "portfolio"), Route("invoices", "billing")])
     with serve(portfolio) as portfolio_url:
         gateway = start_gateway(routes=routes, services={"portfolio": portfolio_url, "billing": unused_url()},
                                 RECERT_GATEWAY_OPENAPI_CACHE_SECONDS="0.3")

@@ -6,6 +6,7 @@ same processes for every service, so the dev runner, docker compose and the test
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -63,6 +64,9 @@ def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, 
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 120)
             self.cfg.set("accesslog", None)
+            # Our access log is JSON from the app; gunicorn's control socket is one path per user, which
+            # several services on one machine would fight over.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return spec.create_app(settings)
@@ -99,8 +103,10 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
     if args.command == "worker":
         return run_worker(spec, settings)
     if args.command == "openapi":
-        app = spec.create_app(settings)
-        json.dump(app.test_client().get("/v1/openapi.json").get_json(), sys.stdout, indent=2)
+        # Log lines go to stdout by design (12-factor); here stdout is the document, so logs go aside.
+        with contextlib.redirect_stdout(sys.stderr):
+            document = spec.create_app(settings).test_client().get("/v1/openapi.json").get_json()
+        json.dump(document, sys.stdout, indent=2)
         print()
         return 0
     return spec.commands[args.command](settings, [*args.args, *rest])
