@@ -1,0 +1,314 @@
+"""The PE registry's HTTP API, all under /v1/pe: activities, evidence files, the points summary and the
+category list.
+
+Who sees what: a jobcoach records and changes their own activities and evidence; the owner, DNV officers
+and an assessor assigned to a case of the jobcoach read activities, evidence and the summary; anyone else
+gets 404, as if the resource did not exist.
+
+Evidence is uploaded as the raw request body (not multipart), so it streams into the object store:
+``POST /v1/pe/activities/{id}/evidence`` with the file's bytes, its name in
+``Content-Disposition: attachment; filename="..."`` (``filename*=UTF-8''...`` for non-ASCII names) or, when
+that header is absent, in ``?filename=``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from typing import Any
+from urllib.parse import quote, unquote
+from uuid import UUID
+
+from flask import Response, current_app, request, url_for
+from flask_smorest import Blueprint
+from werkzeug.http import dump_options_header, parse_options_header
+
+from recert_common.auth import Role, current_principal, require_auth, require_roles
+from recert_common.errors import request_language
+from recert_common.filetypes import UnsafeFilename
+from recert_common.rules import load_framework
+from recert_pe_registry.domain import UNITS, Summary, Viewer
+from recert_pe_registry.problems import refusal_problem
+from recert_pe_registry.schemas import (
+    ActivityCreateSchema,
+    ActivityPageSchema,
+    ActivityQuerySchema,
+    ActivitySchema,
+    ActivityUpdateSchema,
+    CategoriesSchema,
+    EvidenceSchema,
+    EvidenceUploadQuerySchema,
+    EvidenceUploadSchema,
+    SummaryQuerySchema,
+    SummarySchema,
+)
+from recert_pe_registry.service import PeRegistry
+
+pe = Blueprint("pe", __name__, url_prefix="/v1/pe",
+               description="PE activities, their evidence files and the points summary.")
+BLUEPRINTS = (pe,)
+
+_RAW_FILE_BODY = {
+    "required": True,
+    "description": "The file itself (PDF, PNG, JPEG, plain text or e-mail), at most 20 MB by default. Its "
+                   "type is decided from its first bytes; the Content-Type sent is ignored. Name the file in "
+                   "Content-Disposition (attachment; filename=\"...\") or in ?filename=.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+_FILE_RESPONSE = {
+    "description": "The file's bytes, streamed, with its stored type and name.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+def _service() -> PeRegistry:
+    return current_app.extensions["pe_registry"]
+
+
+def _viewer() -> Viewer:
+    principal = current_principal()
+    return Viewer(principal.account_id, principal.roles)
+
+
+def _me() -> UUID:
+    return current_principal().account_id
+
+
+# --- activities ------------------------------------------------------------------------------------------
+
+
+@pe.post("/activities")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(ActivityCreateSchema)
+@pe.response(201, ActivitySchema)
+def record_activity(data: dict[str, Any]):
+    """Record a PE activity of one's own; its PE points follow from the amount and unit."""
+    activity = _service().record_activity(_me(), **data)
+    return activity, 201, {"Location": url_for("pe.activity", activity_id=activity.id)}
+
+
+@pe.get("/activities")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(ActivityQuerySchema, location="query")
+@pe.response(200, ActivityPageSchema)
+def list_activities(query: dict[str, Any]):
+    """One's own activities, latest completion first, a page at a time; filtered by period and category."""
+    return _page(_me(), query)
+
+
+@pe.get("/activities/<uuid:activity_id>")
+@require_auth
+@pe.response(200, ActivitySchema)
+def activity(activity_id: UUID):
+    """One activity with its evidence: for its owner, DNV officers and the jobcoach's assigned assessor."""
+    return _service().activity(_viewer(), activity_id)
+
+
+@pe.patch("/activities/<uuid:activity_id>")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(ActivityUpdateSchema)
+@pe.response(200, ActivitySchema)
+def update_activity(data: dict[str, Any], activity_id: UUID):
+    """Change one's activity while it is not part of a submitted portfolio (409 when it is)."""
+    return _service().update_activity(_me(), activity_id, data)
+
+
+@pe.delete("/activities/<uuid:activity_id>")
+@require_roles(Role.JOBCOACH)
+@pe.response(204)
+def remove_activity(activity_id: UUID):
+    """Remove one's activity and its evidence while it is not part of a submitted portfolio."""
+    _service().remove_activity(_me(), activity_id)
+
+
+@pe.get("/accounts/<uuid:account_id>/activities")
+@require_auth
+@pe.arguments(ActivityQuerySchema, location="query")
+@pe.response(200, ActivityPageSchema)
+def account_activities(query: dict[str, Any], account_id: UUID):
+    """A jobcoach's activities, for DNV officers and the jobcoach's assigned assessor (and the jobcoach)."""
+    return _page(account_id, query)
+
+
+def _page(account_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
+    items, total = _service().list_activities(
+        _viewer(), account_id, first=query["from_"], last=query["to"], category=query["category"],
+        page=query["page"], page_size=query["page_size"])
+    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+
+
+# --- evidence --------------------------------------------------------------------------------------------
+
+
+@pe.post("/activities/<uuid:activity_id>/evidence")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(EvidenceUploadQuerySchema, location="query")
+@pe.response(201, EvidenceUploadSchema)
+@pe.alt_response(200, schema=EvidenceUploadSchema,
+                 description="The same file is evidence of this activity already; nothing was added.")
+@pe.doc(requestBody=_RAW_FILE_BODY)
+def attach_evidence(query: dict[str, Any], activity_id: UUID):
+    """Upload a file as evidence of one's activity (the raw file as the body, streamed to storage).
+
+    The same file (SHA-256) stored before by the same jobcoach is recognised: for another activity it is
+    linked (201, ``deduplicated``, bytes stored once), for this activity nothing is added (200).
+    """
+    service = _service()
+    # Only this route takes large bodies; one byte over the limit proves a stream without a length too big.
+    request.max_content_length = service.settings.max_evidence_bytes + 1
+    try:
+        filename = filename_from_disposition(request.headers.get("Content-Disposition"))
+    except UnsafeFilename as exc:
+        raise refusal_problem(exc) from None
+    result = service.attach_evidence(
+        _me(), activity_id, _RequestBody(), filename=filename if filename is not None else query["filename"],
+        kind=query["kind"], declared_length=request.content_length, content_type=request.mimetype)
+    body = {**dataclasses.asdict(result.evidence), "deduplicated": result.duplicate_of is not None,
+            "duplicate_of": result.duplicate_of}
+    if not result.created:
+        return body, 200
+    return body, 201, {"Location": url_for("pe.evidence", evidence_id=result.evidence.id)}
+
+
+class _RequestBody:
+    """The request's body stream, opened at the first read: the service refuses what it can (unknown
+    activity, declared size over the limit) before anything touches the body."""
+
+    def read(self, size: int = -1) -> bytes:
+        return request.stream.read(size)
+
+
+@pe.get("/evidence/<uuid:evidence_id>")
+@require_auth
+@pe.response(200, EvidenceSchema)
+def evidence(evidence_id: UUID):
+    """What is known of an evidence file: for its owner, DNV officers and the assigned assessor."""
+    return _service().evidence(_viewer(), evidence_id)
+
+
+@pe.get("/evidence/<uuid:evidence_id>/content")
+@require_auth
+@pe.doc(responses={"200": _FILE_RESPONSE})
+def evidence_content(evidence_id: UUID):
+    """The file, streamed: for its owner, DNV officers and the assigned assessor."""
+    found, chunks = _service().open_evidence(_viewer(), evidence_id)
+    response = Response(chunks, mimetype=found.content_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(found.size)
+    response.headers["Content-Disposition"] = content_disposition(found.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Personal documents: no shared cache keeps them, and a browser opening one runs nothing in it.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@pe.delete("/evidence/<uuid:evidence_id>")
+@require_roles(Role.JOBCOACH)
+@pe.response(204)
+def remove_evidence(evidence_id: UUID):
+    """Remove an evidence file of one's activity while the activity is not part of a submitted portfolio."""
+    _service().remove_evidence(_me(), evidence_id)
+
+
+_EXTENDED_FILENAME = re.compile(r"""filename\*\s*=\s*([^;\s]+)""", re.IGNORECASE)
+
+
+def filename_from_disposition(header: str | None) -> str | None:
+    """The filename a ``Content-Disposition`` header gives (RFC 6266), preferring ``filename*``.
+
+    Raises ``UnsafeFilename`` when ``filename*`` cannot be decoded; the name itself is judged later.
+    """
+    if not header:
+        return None
+    extended = _EXTENDED_FILENAME.search(header)
+    if extended:
+        charset, _, rest = extended.group(1).partition("'")
+        _language, _, encoded = rest.partition("'")
+        if charset.lower() not in ("utf-8", "iso-8859-1") or not encoded:
+            raise UnsafeFilename("encoding")
+        try:
+            return unquote(encoded, encoding=charset.lower(), errors="strict")
+        except UnicodeDecodeError:
+            raise UnsafeFilename("encoding") from None
+    _, params = parse_options_header(header)
+    return params.get("filename")
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the stored (already safe) name; non-ASCII names also as ``filename*``."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        simple = simple or "bestand"
+        return dump_options_header("attachment", {
+            "filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")})
+    return dump_options_header("attachment", {"filename": filename})
+
+
+# --- summary and categories ------------------------------------------------------------------------------
+
+
+@pe.get("/summary")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(SummaryQuerySchema, location="query")
+@pe.response(200, SummarySchema)
+def summary(query: dict[str, Any]):
+    """One's PE points per category in a period (default: the current certificate period), the category
+    minimum and maxima applied, against the required total, with what is still missing in words."""
+    return _summary_body(_service().summary(_viewer(), _me(), first=query["from_"], last=query["to"]))
+
+
+@pe.get("/accounts/<uuid:account_id>/summary")
+@require_auth
+@pe.arguments(SummaryQuerySchema, location="query")
+@pe.response(200, SummarySchema)
+def account_summary(query: dict[str, Any], account_id: UUID):
+    """A jobcoach's summary, for DNV officers and the jobcoach's assigned assessor (and the jobcoach)."""
+    return _summary_body(_service().summary(_viewer(), account_id, first=query["from_"], last=query["to"]))
+
+
+def _summary_body(found: Summary) -> dict[str, Any]:
+    language = request_language()
+    result = found.result
+    return {
+        "account_id": found.account_id,
+        "period": {"from_": found.period.first, "to": found.period.last, "source": found.period.source},
+        "framework_version": result.framework_version,
+        "categories_official": found.framework.pe.categories_official,
+        "required_total": result.required_total,
+        "raw_total": result.raw_total,
+        "counted_total": result.counted_total,
+        "missing_total": result.missing_total,
+        "points_still_needed": result.points_still_needed,
+        "met": result.met,
+        "minimum_met": result.minimum_met,
+        "total_met": result.total_met,
+        "categories": [{
+            "number": c.number, "key": c.key, "name": c.name.get(language), "minimum": c.minimum,
+            "maximum": c.maximum, "raw": c.raw, "counted": c.counted, "uncounted": c.uncounted,
+            "missing": c.missing, "activities": found.activity_counts.get(c.number, 0),
+        } for c in result.categories],
+        "missing": [{"code": m.code, "category": m.category, "points": m.points,
+                     "message": m.message.get(language)} for m in result.missing],
+    }
+
+
+@pe.get("/categories")
+@require_auth
+@pe.response(200, CategoriesSchema)
+def categories():
+    """The PE categories with their minimum and maximum, and the units, of the framework in force."""
+    language = request_language()
+    framework = load_framework(_service().today().year)
+    rules = framework.pe
+    return {
+        "framework_version": framework.version, "official": rules.categories_official,
+        "note": rules.categories_note, "required_total": rules.required_total,
+        "units": [{"unit": unit, "name": rules.units[key].name.get(language),
+                   "points_per_unit": rules.units[key].points_per_unit,
+                   "max_per_activity": rules.units[key].max_per_activity}
+                  for unit, key in UNITS.items()],
+        "categories": [{"number": c.number, "key": c.key, "name": c.name.get(language), "minimum": c.minimum,
+                        "maximum": c.maximum} for c in rules.categories],
+    }

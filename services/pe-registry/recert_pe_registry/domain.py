@@ -1,0 +1,365 @@
+"""The rules of PE activities and their evidence: no Flask, no SQL, no broker.
+
+Numbers (points per unit, the most one activity may claim, categories with their minimum and maximum) come
+from the assessment framework in ``recert_common.rules``; this module decides what to do with them.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from recert_common.auth import Role
+from recert_common.filetypes import UploadRefused
+from recert_common.rules import (
+    UNIT_ECTS,
+    UNIT_HOURS,
+    UNIT_POINTS,
+    Framework,
+    InvalidPeAmount,
+    Localized,
+    PeSummary,
+    UnknownUnit,
+    add_years,
+    next_cycle_start,
+    pe_points,
+    pe_summary,
+)
+
+# Units as the API and the events name them, and the framework's name for each. "sbu" (studiebelastinguur)
+# is the study-load hour; "points" are PE points a provider awards directly.
+UNIT_SBU = "sbu"
+UNITS: Mapping[str, str] = {UNIT_SBU: UNIT_HOURS, "ects": UNIT_ECTS, "points": UNIT_POINTS}
+
+#: The calendar of the jobcoaches: "today" and the day a (re)certification was decided are days here.
+ZONE = ZoneInfo("Europe/Amsterdam")
+
+SOURCE_MANUAL = "manual"
+SOURCE_NOLOC = "noloc_academy"
+
+#: Noloc Academie activities are training in the field.
+NOLOC_CATEGORY = 1
+
+#: What a piece of evidence is, as the jobcoach labels it (optional; "other" when not said).
+EVIDENCE_KINDS = ("certificate", "confirmation_email", "screenshot", "invoice", "report", "other")
+
+#: Decimals a jobcoach may give for an amount (half hours, quarter ECTS).
+AMOUNT_PLACES = 2
+
+PERIOD_CERTIFICATE = "certificate"  # from the certificate read model
+PERIOD_FALLBACK = "fallback"  # no certificate known yet: the last validity_years up to today
+PERIOD_REQUESTED = "requested"  # from and/or to given by the caller
+
+
+# --- who may read what ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    account_id: UUID
+    roles: frozenset[str]
+
+
+def may_read(viewer: Viewer, owner_id: UUID, *, assigned: bool) -> bool:
+    """The owner, any DNV officer, and an assessor assigned to a case of the owner read a jobcoach's PE
+    (activities, evidence, summary). Nobody else: not other jobcoaches, not Noloc admins."""
+    if viewer.account_id == owner_id:
+        return True
+    if Role.DNV_OFFICER in viewer.roles:
+        return True
+    return Role.ASSESSOR in viewer.roles and assigned
+
+
+def needs_assignment_check(viewer: Viewer, owner_id: UUID) -> bool:
+    """Whether ``may_read`` depends on an assignment (so the caller need not look one up otherwise)."""
+    return (viewer.account_id != owner_id and Role.DNV_OFFICER not in viewer.roles
+            and Role.ASSESSOR in viewer.roles)
+
+
+# --- periods ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days from ``first`` to ``last``, both included."""
+
+    first: date
+    last: date
+    source: str
+
+    def __contains__(self, day: date) -> bool:
+        return self.first <= day <= self.last
+
+
+def certificate_period_start(valid_from: date, decided_on: date, *,
+                             framework: Framework | None = None) -> date:
+    """The first day PE points count for the next recertification: the day after the (re)certification.
+
+    A renewal is decided before the old certificate expires while the renewed one runs from that expiry
+    (``valid_from``), so the day after the decision is the earlier of the two; a certificate registered
+    long after it was issued has a ``valid_from`` earlier than that. Either way the earlier day wins, so no
+    activity after a (re)certification falls between two periods.
+    """
+    return min(valid_from, next_cycle_start(decided_on, framework=framework))
+
+
+def fallback_period(today: date, framework: Framework) -> Period:
+    """While no certificate is known: the length of one certificate's validity, up to today."""
+    return Period(add_years(today, -framework.periods.validity_years), today, PERIOD_FALLBACK)
+
+
+def requested_period(default: Period, first: date | None, last: date | None) -> Period:
+    """The caller's ``from``/``to`` where given, the default period's where not."""
+    if first is None and last is None:
+        return default
+    period = Period(first or default.first, last or default.last, PERIOD_REQUESTED)
+    if period.first > period.last:
+        raise InvalidInput({"from": [Localized(
+            nl=f"De begindatum ({day_text(period.first, 'nl')}) ligt na de einddatum "
+               f"({day_text(period.last, 'nl')}).",
+            en=f"The start date ({day_text(period.first, 'en')}) is after the end date "
+               f"({day_text(period.last, 'en')}).")]})
+    return period
+
+
+def local_day(instant: datetime) -> date:
+    return instant.astimezone(ZONE).date()
+
+
+def day_text(day: date, language: str) -> str:
+    """A date as people write it: 01-03-2024 in Dutch, 2024-03-01 in English."""
+    return day.strftime("%d-%m-%Y") if language == "nl" else day.isoformat()
+
+
+# --- activities -------------------------------------------------------------------------------------------
+
+
+class InvalidInput(Exception):
+    """Input that breaks a rule, with a message in both languages per field."""
+
+    def __init__(self, errors: Mapping[str, Sequence[Localized]]):
+        super().__init__("; ".join(message.en for messages in errors.values() for message in messages))
+        self.errors = {name: list(messages) for name, messages in errors.items()}
+
+
+@dataclass(frozen=True)
+class StudyLoad:
+    """What an activity claims: an amount in a unit, and the PE points that follow."""
+
+    amount: Decimal
+    unit: str
+    points: Decimal
+
+
+def category_message(category: int, framework: Framework) -> Localized | None:
+    """Why ``category`` cannot be used, or None when it can."""
+    if framework.pe.category(category) is not None:
+        return None
+    known = ", ".join(str(c.number) for c in framework.pe.categories)
+    return Localized(nl=f"Categorie {category} bestaat niet; kies uit {known}.",
+                     en=f"Category {category} does not exist; choose from {known}.")
+
+
+def study_load(amount: Decimal, unit: str, framework: Framework) -> StudyLoad:
+    """The points of ``amount`` in ``unit`` (an API unit), or ``InvalidPeAmount``/``UnknownUnit``."""
+    if unit not in UNITS:
+        known = ", ".join(UNITS)
+        raise UnknownUnit(Localized(nl=f"Onbekende eenheid {unit!r}; kies uit {known}.",
+                                    en=f"Unknown unit {unit!r}; use {known}."), unit=unit)
+    points = pe_points(amount, UNITS[unit], framework=framework)
+    return StudyLoad(_plain(Decimal(amount)), unit, _plain(points))
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Without trailing zeros (14.0 -> 14, 2.50 -> 2.5), so events and answers show what people write."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def check_activity(*, category: int, amount: Decimal, unit: str, completed_on: date, framework: Framework,
+                   period_start: date, today: date) -> StudyLoad:
+    """Every rule a jobcoach's activity must meet; all broken rules at once in ``InvalidInput``.
+
+    The category must be in the framework; the amount positive and plausible for one activity (the
+    framework's maximum per unit, e.g. 500 hours or 20 ECTS); the date not after today and not before the
+    current period.
+    """
+    errors: dict[str, list[Localized]] = {}
+    message = category_message(category, framework)
+    if message is not None:
+        errors["category"] = [message]
+    load = None
+    try:
+        load = study_load(amount, unit, framework)
+    except (InvalidPeAmount, UnknownUnit) as exc:
+        errors["unit" if isinstance(exc, UnknownUnit) else "amount"] = [exc.message]
+    if completed_on > today:
+        errors["completed_on"] = [Localized(
+            nl=f"De datum {day_text(completed_on, 'nl')} ligt in de toekomst.",
+            en=f"The date {day_text(completed_on, 'en')} is in the future.")]
+    elif completed_on < period_start:
+        errors["completed_on"] = [Localized(
+            nl=f"De datum {day_text(completed_on, 'nl')} ligt vóór het begin van uw huidige periode "
+               f"({day_text(period_start, 'nl')}); die activiteit telt niet meer mee.",
+            en=f"The date {day_text(completed_on, 'en')} is before the start of your current period "
+               f"({day_text(period_start, 'en')}); that activity no longer counts.")]
+    if errors:
+        raise InvalidInput(errors)
+    assert load is not None
+    return load
+
+
+def noloc_study_load(*, amount: Decimal | None, unit: str | None, points: Decimal | None,
+                     framework: Framework) -> StudyLoad:
+    """A Noloc Academie completion carries a study load (``sbu`` or ``ects``) or points awarded directly."""
+    if points is not None:
+        return study_load(points, "points", framework)
+    if amount is None or unit is None:
+        raise InvalidPeAmount(
+            Localized(nl="Geen studielast en geen punten.", en="No study load and no points."),
+            amount=None, unit=unit, reason="not_a_number")
+    return study_load(amount, unit, framework)
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: UUID
+    account_id: UUID
+    title: str
+    provider: str
+    completed_on: date
+    category: int
+    amount: Decimal
+    unit: str
+    points: Decimal
+    description: str | None
+    source: str
+    external_id: str | None
+    framework_version: str
+    created_at: datetime
+    updated_at: datetime
+    locked: bool = False
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def imported(self) -> bool:
+        return self.source != SOURCE_MANUAL
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], evidence: Iterable[Evidence] = ()) -> Activity:
+        names = cls.__dataclass_fields__.keys() - {"evidence"}
+        return cls(**{name: row[name] for name in names if name in row}, evidence=tuple(evidence))
+
+
+#: Fields a jobcoach may change on an activity imported from the Noloc Academie: what Noloc vouches for
+#: (title, provider, date, study load, category) stays as Noloc sent it.
+IMPORTED_CHANGEABLE = frozenset({"description"})
+
+
+def refused_changes(activity: Activity, changes: Iterable[str]) -> list[str]:
+    """The fields in ``changes`` the jobcoach may not change on ``activity``."""
+    if not activity.imported:
+        return []
+    return sorted(set(changes) - IMPORTED_CHANGEABLE)
+
+
+# --- evidence ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    id: UUID
+    activity_id: UUID
+    account_id: UUID
+    object_key: str
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    kind: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Evidence:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+
+class FilenameMissing(UploadRefused):
+    code = "filename_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Geef de naam van het bestand mee (in de kop Content-Disposition of als ?filename=).",
+            "Give the file's name (in the Content-Disposition header or as ?filename=).",
+        )
+
+
+class MultipartRefused(UploadRefused):
+    """The file must be the body itself: a form would be stored as its own encoding."""
+
+    code = "multipart_refused"
+    http_status = 415
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Stuur het bestand zelf als inhoud van het verzoek, niet als formulier (multipart).",
+            "Send the file itself as the request body, not as a form (multipart).",
+        )
+
+
+class Dedup(enum.Enum):
+    NEW = "new"  # a file this jobcoach has not stored before
+    SAME_ACTIVITY = "same_activity"  # already evidence of this activity: nothing to add
+    LINK = "link"  # stored for another activity: a new evidence row on the stored object
+
+
+@dataclass(frozen=True)
+class DedupVerdict:
+    outcome: Dedup
+    existing: Evidence | None = None
+
+
+def dedup(activity_id: UUID, same_file: Sequence[Evidence]) -> DedupVerdict:
+    """What to do with an upload whose SHA-256 matches ``same_file`` (this jobcoach's evidence)."""
+    for evidence in same_file:
+        if evidence.activity_id == activity_id:
+            return DedupVerdict(Dedup.SAME_ACTIVITY, evidence)
+    if same_file:
+        return DedupVerdict(Dedup.LINK, same_file[0])
+    return DedupVerdict(Dedup.NEW)
+
+
+def evidence_object_key(account_id: UUID, upload_id: UUID) -> str:
+    """Where an upload's bytes go: chosen before they are seen, so never derived from the content."""
+    return f"accounts/{account_id}/evidence/{upload_id}"
+
+
+# --- summary ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Summary:
+    account_id: UUID
+    period: Period
+    result: PeSummary
+    framework: Framework
+    activity_counts: Mapping[int, int] = field(default_factory=dict)
+
+
+def summarise(account_id: UUID, period: Period, items: Iterable[tuple[int, Decimal]],
+              framework: Framework) -> Summary:
+    """Raw and counted points per category, the minimum and maxima applied, and what is still missing.
+
+    Activities of a category the framework no longer lists (replaced by configuration) are left out
+    rather than failing the whole summary.
+    """
+    known = {category.number for category in framework.pe.categories}
+    kept = [(category, points) for category, points in items if category in known]
+    counts: dict[int, int] = {}
+    for category, _ in kept:
+        counts[category] = counts.get(category, 0) + 1
+    return Summary(account_id, period, pe_summary(kept, framework=framework), framework, counts)

@@ -1,0 +1,109 @@
+"""The events the PE registry consumes, each handled inside the consumer's transaction (the bus records the
+event id in the inbox in that same transaction, so a redelivery has no second effect).
+
+Read models: accounts (membership number -> account, for Noloc), certificate periods, case assignments and
+submission locks. Noloc Academie completions become activities; one for a membership number no account has
+yet is parked and applied when that account registers (or changes to that number).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import psycopg
+
+from recert_common.bus import Subscription
+from recert_common.config import ServiceSettings
+from recert_common.db import Database
+from recert_common.events import Event
+from recert_common.rules import load_framework
+from recert_pe_registry import store
+from recert_pe_registry.domain import certificate_period_start, local_day, noloc_study_load
+from recert_pe_registry.service import (
+    import_noloc_activity,
+    noloc_loaded_data,
+    noloc_wire_data,
+    normalised_number,
+)
+
+_log = logging.getLogger(__name__)
+
+
+def on_account(conn: psycopg.Connection, event: Event) -> None:
+    """identity.account.registered / updated: remember the account's membership number, and import what
+    Noloc sent for that number before the account was known."""
+    data = event.data
+    number = normalised_number(data["membership_number"])
+    if number is not None:
+        store.lock_membership_number(conn, number)
+    if not store.upsert_account(conn, data["account_id"], number, event.occurred_at) or number is None:
+        return
+    for parked in store.take_parked_noloc(conn, number):
+        activity = import_noloc_activity(conn, data["account_id"], noloc_loaded_data(parked["data"]),
+                                         parked["event_id"])
+        _log.info("parked Noloc activity applied", extra={
+            "account_id": str(data["account_id"]), "external_id": parked["external_id"],
+            "activity_id": str(activity.id) if activity else None})
+
+
+def on_noloc_activity_completed(conn: psycopg.Connection, event: Event) -> None:
+    data = event.data
+    # Judged before parking: an implausible study load fails here (and ends in the dead-letter queue for an
+    # operator) instead of failing the account's registration later.
+    noloc_study_load(amount=data.get("amount"), unit=data.get("unit"), points=data.get("points"),
+                     framework=load_framework(data["completed_on"].year))
+    number = normalised_number(data["membership_number"])
+    store.lock_membership_number(conn, number)
+    account_id = store.account_with_membership_number(conn, number)
+    if account_id is None:
+        store.park_noloc(conn, number, data["external_id"], event.id, noloc_wire_data(data))
+        _log.info("Noloc activity parked until its account is known",
+                  extra={"external_id": data["external_id"], "event_id": str(event.id)})
+        return
+    import_noloc_activity(conn, account_id, data, event.id)
+
+
+def on_certificate(conn: psycopg.Connection, event: Event) -> None:
+    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period."""
+    data = event.data
+    store.upsert_certificate_period(
+        conn, account_id=data["account_id"], certificate_id=data["certificate_id"],
+        starts_on=certificate_period_start(data["valid_from"], local_day(event.occurred_at)),
+        valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
+
+
+def on_assessor_assigned(conn: psycopg.Connection, event: Event) -> None:
+    data = event.data
+    store.upsert_assignment(conn, case_id=data["case_id"], account_id=data["account_id"],
+                            assessor_id=data["assessor_id"], assigned_at=event.occurred_at)
+
+
+def on_portfolio_submitted(conn: psycopg.Connection, event: Event) -> None:
+    data = event.data
+    store.lock_activities(conn, submission_id=data["submission_id"], account_id=data["account_id"],
+                          activity_ids=data["pe_activity_ids"])
+
+
+def on_portfolio_withdrawn(conn: psycopg.Connection, event: Event) -> None:
+    store.release_submission(conn, event.data["submission_id"])
+
+
+HANDLERS = {
+    "identity.account.registered": on_account,
+    "identity.account.updated": on_account,
+    "noloc.academy.activity.completed": on_noloc_activity_completed,
+    "certification.certificate.registered": on_certificate,
+    "certification.certificate.renewed": on_certificate,
+    "certification.certificate.reactivated": on_certificate,
+    "assessment.assessor.assigned": on_assessor_assigned,
+    "portfolio.submitted": on_portfolio_submitted,
+    "portfolio.withdrawn": on_portfolio_withdrawn,
+}
+
+#: One consumer, queue ``pe-registry.events``: every handler is small and ordering across types matters
+#: little (each read model is guarded against late events by its own timestamps).
+SUBSCRIPTIONS: Sequence[Subscription] = (Subscription("events", HANDLERS),)
+
+
+def subscriptions(settings: ServiceSettings, db: Database) -> Sequence[Subscription]:
+    return SUBSCRIPTIONS

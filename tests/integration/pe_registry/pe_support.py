@@ -1,0 +1,222 @@
+"""What the PE registry's integration tests share: a running service (app, worker in-thread, its own
+database and bucket), tokens for any role, raw events on the run's exchange, and counts of what is stored."""
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import boto3
+from kombu import Connection, Exchange, Producer
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from recert_common.auth import access_token_claims, sign_token
+from recert_common.events import new_event
+from recert_pe_registry.domain import local_day
+from recert_pe_registry.service import utcnow
+
+from bus_fixtures import wait_for
+
+MiB = 1024 * 1024
+PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+ELF_HEAD = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00"
+
+
+def today() -> date:
+    return local_day(utcnow())
+
+
+class GeneratedFile:
+    """``size`` bytes (``head``, then seeded random bytes) made as they are read, never held whole.
+
+    Records every read request, so a test can show nobody asked for the whole file at once.
+    """
+
+    def __init__(self, head: bytes, size: int, seed: int = 7):
+        self._head = head
+        self.size = size
+        self._random = random.Random(seed)
+        self.position = 0
+        self.reads: list[int] = []
+        self.hash = hashlib.sha256()
+
+    def read(self, n: int = -1) -> bytes:
+        self.reads.append(n)
+        left = self.size - self.position
+        n = left if n is None or n < 0 else min(n, left)
+        head = self._head[self.position:self.position + n]
+        chunk = head + self._random.randbytes(n - len(head))
+        self.position += n
+        self.hash.update(chunk)
+        return chunk
+
+    def readinto(self, buffer) -> int:
+        chunk = self.read(len(buffer))
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+
+def pdf_bytes(text: str = "certificaat") -> bytes:
+    return PDF_HEAD + text.encode() + b"\n%%EOF\n"
+
+
+@dataclass
+class Person:
+    account_id: uuid.UUID
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class PeEnv:
+    """One running PE registry for a test module."""
+
+    app: Any
+    service: Any
+    settings: Any
+    infra: Any
+    private_jwk: dict
+    kid: str
+    http: Any = field(init=False)
+
+    def __post_init__(self):
+        self.http = self.app.test_client()
+        self._s3 = boto3.client(
+            "s3", endpoint_url=f"http://{self.settings.s3_endpoint}", region_name=self.settings.s3_region,
+            aws_access_key_id=self.settings.s3_access_key, aws_secret_access_key=self.settings.s3_secret_key)
+
+    # --- people ----------------------------------------------------------------------------------------
+
+    def person(self, *roles: str) -> Person:
+        account_id = uuid.uuid4()
+        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
+                                     audience=self.settings.jwt_audience, ttl=timedelta(hours=1))
+        return Person(account_id, sign_token(self.private_jwk, self.kid, claims))
+
+    def jobcoach(self, *, period_start: date | None = None, valid_until: date | None = None) -> Person:
+        """A jobcoach whose certificate (and so PE period) is known, from ``period_start``."""
+        coach = self.person("jobcoach")
+        start = period_start or today() - timedelta(days=400)
+        self.publish_and_wait("certification.certificate.registered", {
+            "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8]}",
+            "account_id": coach.account_id, "valid_from": start,
+            "valid_until": valid_until or start + timedelta(days=4 * 365)}, subject=coach.account_id)
+        return coach
+
+    # --- HTTP ------------------------------------------------------------------------------------------
+
+    def call(self, method: str, path: str, who: Person | None = None, **kwargs):
+        headers = {**(who.auth if who else {}), **kwargs.pop("headers", {})}
+        return self.http.open(path, method=method, headers=headers, **kwargs)
+
+    def record(self, who: Person, **overrides) -> dict:
+        body = activity_body(**overrides)
+        response = self.call("POST", "/v1/pe/activities", who, json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def upload(self, who: Person | None, activity_id, data: bytes | GeneratedFile, *,
+               filename: str | None = "bewijs.pdf", chunked: bool = False, headers: dict | None = None,
+               query: str = ""):
+        headers = dict(headers or {})
+        if filename is not None:
+            headers.setdefault("Content-Disposition", f'attachment; filename="{filename}"')
+        stream = data if isinstance(data, GeneratedFile) else _Bytes(data)
+        headers.setdefault("Content-Type", "application/octet-stream")
+        if who is not None:
+            headers.update(who.auth)
+        # Built by hand: werkzeug's test builder would seek the stream to measure it, and a stream that
+        # can be measured could also be read whole without the test noticing.
+        environ = EnvironBuilder(path=f"/v1/pe/activities/{activity_id}/evidence", method="POST",
+                                 query_string=query.lstrip("?"), headers=headers).get_environ()
+        environ["wsgi.input"] = stream
+        if chunked:
+            # As a server that handles chunked transfer says it: the stream ends where the body ends.
+            environ.pop("CONTENT_LENGTH", None)
+            environ["wsgi.input_terminated"] = True
+        else:
+            environ["CONTENT_LENGTH"] = str(stream.size)
+        return self.http.open(Request(environ))
+
+    # --- events ----------------------------------------------------------------------------------------
+
+    def publish(self, type_: str, data: dict, subject=None, event=None) -> uuid.UUID:
+        event = event or new_event(type_, data, producer="tests", subject=subject)
+        with Connection(self.infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.channel()).publish(
+                event.to_json(), exchange=Exchange(self.settings.exchange, type="topic", durable=True),
+                routing_key=event.type, content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2)
+        return event.id
+
+    def handled(self, event_id: uuid.UUID) -> bool:
+        return self.scalar("SELECT count(*) FROM inbox WHERE event_id = %s", (event_id,)) == 1
+
+    def publish_and_wait(self, type_: str, data: dict, subject=None, event=None) -> uuid.UUID:
+        event_id = self.publish(type_, data, subject=subject, event=event)
+        wait_for(lambda: self.handled(event_id), timeout=20, message=f"{type_} handled")
+        return event_id
+
+    # --- what is stored --------------------------------------------------------------------------------
+
+    def scalar(self, sql: str, params=()) -> Any:
+        with self.service.db.transaction() as conn:
+            row = conn.execute(sql, params).fetchone()
+        return next(iter(row.values()))
+
+    def rows(self, sql: str, params=()) -> list[dict]:
+        with self.service.db.transaction() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def counts(self) -> dict[str, int]:
+        """Rows of every table a request may change, objects in the bucket and unfinished uploads."""
+        tables = ("activities", "evidence", "outbox", "noloc_imports", "pending_noloc_activities")
+        found = {table: self.scalar(f"SELECT count(*) FROM {table}") for table in tables}
+        found["objects"] = len(self.objects())
+        found["multipart_uploads"] = len(self._s3.list_multipart_uploads(
+            Bucket=self.settings.evidence_bucket).get("Uploads", []))
+        return found
+
+    def objects(self) -> list[str]:
+        self.service.bucket.ensure()
+        store = self.service.bucket.store
+        return [item.object_name for item in store.client.list_objects(store.bucket, recursive=True)]
+
+    def outbox(self, subject=None, type_: str | None = None) -> list[dict]:
+        bodies = [row["body"] for row in self.rows("SELECT body FROM outbox ORDER BY seq")]
+        return [body for body in bodies if (subject is None or body["subject"] == str(subject))
+                and (type_ is None or body["type"] == type_)]
+
+
+class _Bytes(GeneratedFile):
+    def __init__(self, data: bytes):
+        super().__init__(data, len(data))
+
+
+def activity_body(**overrides) -> dict:
+    body = {"title": "Webinar motiverende gespreksvoering", "provider": "Noloc Academie",
+            "completed_on": (today() - timedelta(days=30)).isoformat(), "category": 1, "amount": "3",
+            "unit": "sbu"}
+    body.update(overrides)
+    return {name: value for name, value in body.items() if value is not None}
+
+
+def assert_problem(response, status: int, *, contains: str | None = None, field: str | None = None) -> dict:
+    """A problem+json answer of ``status``; ``contains`` must be in its detail or a field message."""
+    assert response.status_code == status, (response.status_code, response.get_data(as_text=True)[:500])
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status
+    if field is not None:
+        assert field in body.get("errors", {}), body
+    if contains is not None:
+        texts = [body.get("detail") or ""] + [m for ms in body.get("errors", {}).values() for m in ms]
+        assert any(contains in text for text in texts), body
+    return body
