@@ -1,0 +1,319 @@
+"""Portfolio's HTTP API (all under /v1/portfolio).
+
+Who sees what: a jobcoach works on their own current cycle and sees only their own cycles, meetings, proof
+and submissions; an assessor sees only the snapshots (and their proof files) of cases assigned to them; a
+DNV officer sees every cycle and snapshot. Anything else answers 404, as if it did not exist.
+"""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from flask import Response, current_app, request, url_for
+from flask_smorest import Blueprint
+from werkzeug.http import parse_options_header
+
+from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
+from recert_common.errors import request_language
+from recert_common.storage import ObjectNotFound, UploadTooLarge
+from recert_portfolio.domain import Meeting, Proof, Submission
+from recert_portfolio.problems import UploadProblem, not_found
+from recert_portfolio.schemas import (
+    CyclePageSchema,
+    CycleQuerySchema,
+    CycleSchema,
+    MeetingInputSchema,
+    MeetingSchema,
+    PartInputSchema,
+    PartSchema,
+    ReadinessSchema,
+    SubmissionDetailSchema,
+    SubmissionPageSchema,
+    SubmissionQuerySchema,
+    SubmissionSchema,
+    SupplementSchema,
+    WithdrawInputSchema,
+    readiness_body,
+)
+from recert_portfolio.service import UNCHANGED, PortfolioService
+
+current = Blueprint("current-cycle", __name__, url_prefix="/v1/portfolio/cycles/current",
+                    description="The jobcoach's own cycle in progress: parts, meetings, readiness, submit.")
+cycles = Blueprint("cycles", __name__, url_prefix="/v1/portfolio/cycles",
+                   description="Cycles by id: the owner and DNV officers.")
+meetings = Blueprint("meetings", __name__, url_prefix="/v1/portfolio/meetings",
+                     description="Reflection meetings by id, and their proof files.")
+submissions = Blueprint("submissions", __name__, url_prefix="/v1/portfolio/submissions",
+                        description="Submitted snapshots: the owner, the assigned assessor and DNV officers.")
+BLUEPRINTS = (current, cycles, meetings, submissions)
+
+_UPLOAD_BODY = {
+    "required": True,
+    "description": "The file itself as the body (PDF, PNG, JPEG, plain text or e-mail; its type is read from "
+                   "its first bytes). Name it with ?filename= or a Content-Disposition header.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+_FILE_RESPONSE = {"200": {"description": "The file, streamed.",
+                          "content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                              "format": "binary"}}}}}
+
+
+def _service() -> PortfolioService:
+    return current_app.extensions["portfolio"]
+
+
+def _me() -> UUID:
+    return current_principal().account_id
+
+
+def _page(items: list[Any], total: int, query: dict[str, Any]) -> dict[str, Any]:
+    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+
+
+def _part_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    return {"text": data["text"], "declared": data.get("executive_jobcoach_declared"),
+            "meeting_id": data.get("meeting_id", UNCHANGED)}
+
+
+# --- the current cycle -----------------------------------------------------------------------------------
+
+
+@current.get("")
+@require_roles(Role.JOBCOACH)
+@current.response(200, CycleSchema)
+def get_current():
+    """The cycle in progress with its parts, meetings and supplement; 404 when there is none."""
+    return _service().current(_me())
+
+
+@current.put("/parts/<string:part>")
+@require_roles(Role.JOBCOACH)
+@current.arguments(PartInputSchema)
+@current.response(200, PartSchema)
+def save_part(data: dict[str, Any], part: str):
+    """Save a draft of A1, A2, A3 or A4. Refused (409) once submitted, except parts a supplement reopened."""
+    return _service().save_part(_me(), part, **_part_arguments(data))
+
+
+@current.get("/meetings")
+@require_roles(Role.JOBCOACH)
+@current.response(200, MeetingSchema(many=True))
+def list_meetings():
+    return _service().meetings(_me())
+
+
+@current.post("/meetings")
+@require_roles(Role.JOBCOACH)
+@current.arguments(MeetingInputSchema)
+@current.response(201, MeetingSchema)
+def add_meeting(data: dict[str, Any]):
+    """Add a reflection meeting; its proof is uploaded next (meetings from Noloc arrive by themselves)."""
+    meeting = _service().add_meeting(_me(), **data)
+    return meeting, 201, {"Location": url_for("meetings.get_meeting", meeting_id=meeting.id)}
+
+
+@current.get("/readiness")
+@require_roles(Role.JOBCOACH)
+@current.response(200, ReadinessSchema)
+def readiness():
+    """Per part what is still missing, the reflection meetings required for the expiry year, and PE."""
+    view, result = _service().readiness(_me())
+    return readiness_body(view, result, request_language())
+
+
+@current.post("/submit")
+@require_roles(Role.JOBCOACH)
+@current.response(201, SubmissionSchema)
+def submit():
+    """Submit to DNV: only inside the window and when nothing is missing; freezes a snapshot."""
+    submission = _service().submit(_me())
+    return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
+
+
+@current.post("/withdraw")
+@require_roles(Role.JOBCOACH)
+@current.arguments(WithdrawInputSchema, required=False)
+@current.response(200, CycleSchema)
+def withdraw(data: dict[str, Any]):
+    """Withdraw the submitted portfolio; possible until an assessor is assigned. The parts reopen."""
+    return _service().withdraw(_me(), (data or {}).get("reason"))
+
+
+@current.get("/supplement")
+@require_roles(Role.JOBCOACH)
+@current.response(200, SupplementSchema)
+def get_supplement():
+    """The supplementary assignments of a postponed advice; 404 when there are none."""
+    return _service().supplement(_me())
+
+
+@current.put("/supplement/parts/<string:part>")
+@require_roles(Role.JOBCOACH)
+@current.arguments(PartInputSchema)
+@current.response(200, PartSchema)
+def save_supplement_part(data: dict[str, Any], part: str):
+    """Revise a part the postponed advice reopened, until its due date."""
+    return _service().save_part(_me(), part, supplement_only=True, **_part_arguments(data))
+
+
+@current.post("/supplement/submit")
+@require_roles(Role.JOBCOACH)
+@current.response(201, SubmissionSchema)
+def submit_supplement():
+    """Submit the supplement for reassessment (every reopened part revised, before the due date)."""
+    submission = _service().submit_supplement(_me())
+    return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
+
+
+# --- cycles by id ----------------------------------------------------------------------------------------
+
+
+@cycles.get("")
+@require_roles(Role.JOBCOACH, Role.DNV_OFFICER)
+@cycles.arguments(CycleQuerySchema, location="query")
+@cycles.response(200, CyclePageSchema)
+def list_cycles(query: dict[str, Any]):
+    """A jobcoach's own cycles, newest first; DNV officers see all (optionally of one account_id)."""
+    principal = current_principal()
+    account_id = query.get("account_id") if principal.has_any_role(Role.DNV_OFFICER) else principal.account_id
+    items, total = _service().list_cycles(account_id=account_id, page=query["page"],
+                                          page_size=query["page_size"])
+    return _page([{"cycle": cycle} for cycle in items], total, query)
+
+
+@cycles.get("/<uuid:cycle_id>")
+@require_roles(Role.JOBCOACH, Role.DNV_OFFICER)
+@cycles.response(200, CycleSchema)
+def get_cycle(cycle_id: UUID):
+    view = _service().cycle(cycle_id)
+    if view is None:
+        raise not_found()
+    ensure_owner_or_roles(view.cycle.account_id, Role.DNV_OFFICER, problem=not_found())
+    return view
+
+
+# --- meetings and their proof ----------------------------------------------------------------------------
+
+
+def _visible_meeting(meeting_id: UUID) -> Meeting:
+    meeting = _service().meeting(meeting_id)
+    if meeting is None:
+        raise not_found()
+    ensure_owner_or_roles(meeting.account_id, Role.DNV_OFFICER, problem=not_found())
+    return meeting
+
+
+@meetings.get("/<uuid:meeting_id>")
+@require_roles(Role.JOBCOACH, Role.DNV_OFFICER)
+@meetings.response(200, MeetingSchema)
+def get_meeting(meeting_id: UUID):
+    return _visible_meeting(meeting_id)
+
+
+@meetings.delete("/<uuid:meeting_id>")
+@require_roles(Role.JOBCOACH)
+@meetings.response(204)
+def delete_meeting(meeting_id: UUID):
+    """Remove a meeting one entered (not one from Noloc, nor the one the reflection report is about)."""
+    _service().delete_meeting(_me(), meeting_id)
+
+
+def _upload_filename() -> str | None:
+    if "filename" in request.args:
+        return request.args["filename"]
+    header = request.headers.get("Content-Disposition")
+    if header:
+        return parse_options_header(header)[1].get("filename")
+    return None
+
+
+@meetings.post("/<uuid:meeting_id>/proof")
+@require_roles(Role.JOBCOACH)
+@meetings.doc(requestBody=_UPLOAD_BODY, parameters=[{"name": "filename", "in": "query", "required": False,
+                                                     "schema": {"type": "string"}}])
+@meetings.response(201, MeetingSchema)
+def upload_proof(meeting_id: UUID):
+    """Upload the proof of attending (streamed; at most RECERT_PORTFOLIO_PROOF_MAX_BYTES, 20 MB by default).
+    A new upload replaces the previous proof."""
+    limit = _service().settings.proof_max_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise UploadProblem(UploadTooLarge(limit))
+    # The app-wide body limit is for JSON; this view streams, and put_stream stops at the proof limit.
+    request.max_content_length = limit + 1
+    meeting = _service().upload_proof(_me(), meeting_id, request.stream, filename=_upload_filename())
+    return meeting, 201, {"Location": url_for("meetings.download_proof", meeting_id=meeting_id)}
+
+
+def _file_response(proof: Proof) -> Response:
+    try:
+        chunks = _service().open_proof(proof)
+    except ObjectNotFound:
+        raise not_found() from None
+    name = proof.filename or f"proof-{proof.id}"
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
+    headers = {
+        "Content-Length": str(chunks.info.size),
+        "Content-Disposition":
+            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+        "X-Content-SHA256": proof.sha256,
+    }
+    return Response(chunks, status=200, mimetype=proof.content_type, headers=headers, direct_passthrough=True)
+
+
+@meetings.route("/<uuid:meeting_id>/proof", methods=["GET"])
+@require_roles(Role.JOBCOACH, Role.DNV_OFFICER)
+@meetings.doc(responses=_FILE_RESPONSE)
+def download_proof(meeting_id: UUID):
+    """The meeting's current proof file, streamed (404 when there is none)."""
+    meeting = _visible_meeting(meeting_id)
+    if meeting.proof is None:
+        raise not_found()
+    return _file_response(meeting.proof)
+
+
+# --- submissions -----------------------------------------------------------------------------------------
+
+
+def _visible_submission(submission_id: UUID) -> Submission:
+    service = _service()
+    submission = service.submission(submission_id)
+    if submission is None or not service.may_read(current_principal(), submission):
+        raise not_found()
+    return submission
+
+
+@submissions.get("")
+@require_roles(Role.JOBCOACH, Role.ASSESSOR, Role.DNV_OFFICER)
+@submissions.arguments(SubmissionQuerySchema, location="query")
+@submissions.response(200, SubmissionPageSchema)
+def list_submissions(query: dict[str, Any]):
+    """DNV officers: all; assessors: those of their cases; a jobcoach: their own. Newest first."""
+    items, total = _service().list_submissions(current_principal(), account_id=query.get("account_id"),
+                                               cycle_id=query.get("cycle_id"), page=query["page"],
+                                               page_size=query["page_size"])
+    return _page(items, total, query)
+
+
+@submissions.get("/<uuid:submission_id>")
+@require_roles(Role.JOBCOACH, Role.ASSESSOR, Role.DNV_OFFICER)
+@submissions.response(200, SubmissionDetailSchema)
+def get_submission(submission_id: UUID):
+    """The frozen snapshot with its hash."""
+    return _visible_submission(submission_id)
+
+
+@submissions.route("/<uuid:submission_id>/meetings/<uuid:meeting_id>/proof", methods=["GET"])
+@require_roles(Role.JOBCOACH, Role.ASSESSOR, Role.DNV_OFFICER)
+@submissions.doc(responses=_FILE_RESPONSE)
+def download_submitted_proof(submission_id: UUID, meeting_id: UUID):
+    """The proof file of a meeting as the snapshot lists it (also after the jobcoach replaced it)."""
+    submission = _visible_submission(submission_id)
+    listed = SubmissionDetailSchema()._snapshot(submission)["reflection_meetings"]
+    proof_id = next((m["proof"]["id"] for m in listed if m["id"] == str(meeting_id) and m["proof"]), None)
+    proof = _service().proof(UUID(proof_id)) if proof_id else None
+    if proof is None:
+        raise not_found()
+    return _file_response(proof)

@@ -1,0 +1,229 @@
+"""Portfolio's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from recert_common import i18n
+from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem
+from recert_common.storage import UploadRefused
+from recert_portfolio.domain import DateRefusal, EditRefusal, WindowRefusal
+from recert_portfolio.readiness import Readiness
+
+
+def no_current_cycle() -> NotFound:
+    return NotFound(code="portfolio.detail.no_cycle")
+
+
+def not_found() -> NotFound:
+    """For anything the caller may not see as well as for what does not exist: the two look the same."""
+    return NotFound(code="portfolio.detail.not_found")
+
+
+def unknown_part(part: str) -> NotFound:
+    return NotFound(code="portfolio.detail.unknown_part", params={"part": part})
+
+
+class PortfolioLocked(Conflict):
+    """The part (or the meeting list) cannot be changed in the cycle's state."""
+
+    slug, title_code = "portfolio-locked", "portfolio.problem.locked"
+
+    def __init__(self, reason: EditRefusal, *, part: str, due_on: date | None = None):
+        super().__init__(code=f"portfolio.detail.locked_{reason}",
+                         params={"part": part, "due_on": due_on.isoformat() if due_on else ""},
+                         extensions={"reason": str(reason), "part": part})
+
+
+class SubmissionWindowClosed(Conflict):
+    slug, title_code = "submission-window-closed", "portfolio.problem.window_closed"
+
+    def __init__(self, reason: WindowRefusal, *, opens_on: date, closes_on: date):
+        super().__init__(code=f"portfolio.detail.window_{reason}",
+                         params={"opens_on": opens_on.isoformat(), "closes_on": closes_on.isoformat()},
+                         extensions={"reason": str(reason), "window_opens_on": opens_on.isoformat(),
+                                     "submit_by": closes_on.isoformat()})
+
+
+class PortfolioNotReady(Conflict):
+    """Submit while something is missing; ``missing`` lists it per part, as the readiness check does."""
+
+    slug, title_code = "portfolio-not-ready", "portfolio.problem.not_ready"
+
+    def __init__(self, readiness: Readiness):
+        super().__init__(code="portfolio.detail.not_ready")
+        self.readiness = readiness
+
+    def to_dict(self, language: str = i18n.DEFAULT_LANGUAGE, *, request_id: str | None = None) -> dict:
+        body = super().to_dict(language, request_id=request_id)
+        body["missing"] = {
+            part.part: [{"code": m.code, "message": m.message.get(language)} for m in part.missing]
+            for part in self.readiness.parts if part.missing
+        }
+        return body
+
+
+class StateConflict(Conflict):
+    """The cycle is not in a state that allows the action (submit twice, withdraw what is not submitted)."""
+
+    slug, title_code = "invalid-state", "portfolio.problem.invalid_state"
+
+    def __init__(self, code: str, *, state: str):
+        super().__init__(code=code, params={"state": state}, extensions={"state": state})
+
+
+class WithdrawNotAllowed(Conflict):
+    slug, title_code = "withdraw-not-allowed", "portfolio.problem.withdraw_not_allowed"
+
+    def __init__(self) -> None:
+        super().__init__(code="portfolio.detail.assessor_assigned")
+
+
+class SupplementIncomplete(Conflict):
+    slug, title_code = "supplement-incomplete", "portfolio.problem.supplement_incomplete"
+
+    def __init__(self, parts: tuple[str, ...]):
+        super().__init__(code="portfolio.detail.supplement_unrevised", params={"parts": ", ".join(parts)},
+                         extensions={"parts": list(parts)})
+
+
+class MeetingConflict(Conflict):
+    slug, title_code = "meeting-not-changeable", "portfolio.problem.meeting_not_changeable"
+
+    def __init__(self, code: str):
+        super().__init__(code=code)
+
+
+def invalid_meeting_date(refusal: DateRefusal, *, starts_on: date, today: date, ends_on: date
+                         ) -> ValidationProblem:
+    return ValidationProblem({"met_on": [f"portfolio.field.date_{refusal}"]},
+                             code=f"portfolio.detail.date_{refusal}",
+                             params={"starts_on": starts_on.isoformat(), "today": today.isoformat(),
+                                     "ends_on": ends_on.isoformat()})
+
+
+def invalid_field(field: str, code: str) -> ValidationProblem:
+    return ValidationProblem({field: [code]})
+
+
+class UploadProblem(Problem):
+    """A proof file we refuse; status, type and text come from ``recert_common.storage``'s refusal."""
+
+    def __init__(self, refusal: UploadRefused):
+        super().__init__(extensions={"code": refusal.code})
+        self.refusal = refusal
+        self.status = refusal.http_status  # type: ignore[misc]  # per instance: one class for every refusal
+        self.slug = refusal.code.replace("_", "-")  # type: ignore[misc]
+        self.title_code = f"portfolio.problem.{refusal.code}"  # type: ignore[misc]
+        if not i18n.is_known(self.title_code):
+            self.title_code = "portfolio.problem.upload_refused"  # type: ignore[misc]
+
+    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+        return self.refusal.message(language)
+
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "portfolio.problem.locked": {"nl": "Dit onderdeel kan nu niet worden gewijzigd",
+                                 "en": "This part cannot be changed now"},
+    "portfolio.problem.window_closed": {"nl": "Indienen kan nu niet", "en": "Submitting is not possible now"},
+    "portfolio.problem.not_ready": {"nl": "Het portfolio is nog niet compleet",
+                                    "en": "The portfolio is not complete yet"},
+    "portfolio.problem.invalid_state": {"nl": "Niet mogelijk in deze fase",
+                                        "en": "Not possible at this stage"},
+    "portfolio.problem.withdraw_not_allowed": {"nl": "Intrekken kan niet meer",
+                                               "en": "The portfolio can no longer be withdrawn"},
+    "portfolio.problem.supplement_incomplete": {"nl": "De aanvulling is nog niet compleet",
+                                                "en": "The supplement is not complete yet"},
+    "portfolio.problem.meeting_not_changeable": {"nl": "Deze bijeenkomst kan niet worden gewijzigd",
+                                                 "en": "This meeting cannot be changed"},
+    "portfolio.problem.upload_refused": {"nl": "Het bestand is geweigerd", "en": "The file was refused"},
+    "portfolio.problem.upload_too_large": {"nl": "Het bestand is te groot", "en": "The file is too large"},
+    "portfolio.problem.upload_empty": {"nl": "Het bestand is leeg", "en": "The file is empty"},
+    "portfolio.problem.upload_type_refused": {"nl": "Dit soort bestand is niet toegestaan",
+                                              "en": "This kind of file is not allowed"},
+    "portfolio.problem.upload_type_mismatch": {"nl": "Bestandsnaam en inhoud passen niet bij elkaar",
+                                               "en": "Filename and content do not match"},
+    "portfolio.problem.filename_refused": {"nl": "Ongeldige bestandsnaam", "en": "Invalid filename"},
+    "portfolio.detail.no_cycle": {
+        "nl": "U hebt geen lopende hercertificeringscyclus. Die begint zodra uw certificaat is "
+              "geregistreerd.",
+        "en": "You have no recertification cycle in progress. It starts once your certificate is "
+              "registered."},
+    "portfolio.detail.not_found": {"nl": "Dit is niet gevonden.", "en": "This was not found."},
+    "portfolio.detail.unknown_part": {
+        "nl": "Onbekend onderdeel {part}; kies A1, A2, A3 of A4.",
+        "en": "Unknown part {part}; use A1, A2, A3 or A4."},
+    "portfolio.detail.locked_submitted": {
+        "nl": "Het portfolio is ingediend; onderdeel {part} kan niet meer worden gewijzigd.",
+        "en": "The portfolio has been submitted; part {part} can no longer be changed."},
+    "portfolio.detail.locked_closed": {
+        "nl": "Deze hercertificeringscyclus is afgesloten; onderdeel {part} kan niet meer worden gewijzigd.",
+        "en": "This recertification cycle is closed; part {part} can no longer be changed."},
+    "portfolio.detail.locked_not_reopened": {
+        "nl": "Onderdeel {part} hoort niet bij de aanvullende opdrachten en blijft gesloten.",
+        "en": "Part {part} is not among the supplementary assignments and stays closed."},
+    "portfolio.detail.locked_supplement_overdue": {
+        "nl": "De termijn voor de aanvulling is op {due_on} verlopen.",
+        "en": "The deadline for the supplement passed on {due_on}."},
+    "portfolio.detail.window_not_yet_open": {
+        "nl": "Indienen kan vanaf {opens_on} tot en met {closes_on}.",
+        "en": "The portfolio can be submitted from {opens_on} up to and including {closes_on}."},
+    "portfolio.detail.window_closed": {
+        "nl": "De termijn om in te dienen is op {closes_on} verlopen.",
+        "en": "The period for submitting ended on {closes_on}."},
+    "portfolio.detail.not_ready": {
+        "nl": "Vul eerst aan wat hieronder per onderdeel ontbreekt.",
+        "en": "First complete what is listed below per part."},
+    "portfolio.detail.already_submitted": {
+        "nl": "Dit portfolio is al ingediend (fase: {state}).",
+        "en": "This portfolio has been submitted already (stage: {state})."},
+    "portfolio.detail.not_submitted": {
+        "nl": "Er is geen ingediend portfolio om in te trekken (fase: {state}).",
+        "en": "There is no submitted portfolio to withdraw (stage: {state})."},
+    "portfolio.detail.no_supplement": {
+        "nl": "Er staat geen aanvulling open (fase: {state}).",
+        "en": "No supplement is open (stage: {state})."},
+    "portfolio.detail.assessor_assigned": {
+        "nl": "Er is al een assessor toegewezen; intrekken kan alleen daarvoor.",
+        "en": "An assessor has been assigned already; withdrawing is only possible before that."},
+    "portfolio.detail.supplement_unrevised": {
+        "nl": "Werk eerst deze onderdelen bij: {parts}.", "en": "First revise these parts: {parts}."},
+    "portfolio.detail.meeting_from_noloc": {
+        "nl": "Deze bijeenkomst komt uit de planningstool van Noloc; die is zelf het bewijs en kan hier niet "
+              "worden gewijzigd of verwijderd.",
+        "en": "This meeting comes from Noloc's planning tool, which is the proof itself; it cannot be "
+              "changed or removed here."},
+    "portfolio.detail.meeting_in_use": {
+        "nl": "Uw reflectieverslag (A3) gaat over deze bijeenkomst. Kies eerst een andere bijeenkomst.",
+        "en": "Your reflection report (A3) is about this meeting. Choose another meeting first."},
+    "portfolio.detail.date_in_future": {
+        "nl": "De datum mag niet in de toekomst liggen (vandaag is {today}).",
+        "en": "The date may not be in the future (today is {today})."},
+    "portfolio.detail.date_before_period": {
+        "nl": "De datum ligt vóór het begin van deze periode ({starts_on}).",
+        "en": "The date is before the start of this period ({starts_on})."},
+    "portfolio.detail.date_after_period": {
+        "nl": "De datum ligt na het einde van deze periode ({ends_on}).",
+        "en": "The date is after the end of this period ({ends_on})."},
+    "portfolio.field.date_in_future": {"nl": "Datum in de toekomst.", "en": "Date in the future."},
+    "portfolio.field.date_before_period": {"nl": "Datum vóór het begin van de periode.",
+                                           "en": "Date before the start of the period."},
+    "portfolio.field.date_after_period": {"nl": "Datum na het einde van de periode.",
+                                          "en": "Date after the end of the period."},
+    "portfolio.field.unknown_meeting": {
+        "nl": "Deze bijeenkomst staat niet in uw lijst van reflectiebijeenkomsten.",
+        "en": "This meeting is not in your list of reflection meetings."},
+    "portfolio.field.only_for_a1": {"nl": "Alleen voor onderdeel A1.", "en": "Only for part A1."},
+    "portfolio.field.only_for_a3": {"nl": "Alleen voor onderdeel A3.", "en": "Only for part A3."},
+    "portfolio.field.group_or_supervisor": {
+        "nl": "Noem de groep of de supervisor.", "en": "Name the group or the supervisor."},
+    "portfolio.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
+}
+
+i18n.register_messages(_MESSAGES)
+
+__all__: list[Any] = [
+    "MeetingConflict", "PortfolioLocked", "PortfolioNotReady", "StateConflict", "SubmissionWindowClosed",
+    "SupplementIncomplete", "UploadProblem", "WithdrawNotAllowed", "invalid_field", "invalid_meeting_date",
+    "no_current_cycle", "not_found", "unknown_part",
+]

@@ -1,0 +1,182 @@
+"""The readiness check: per part, what is still missing before a portfolio can be submitted.
+
+Each missing item has a stable ``code`` (for clients and tests), its parameters and a sentence in Dutch and
+English. Part B (PE) is judged by ``recert_common.rules.pe_summary`` over the activities in the cycle's
+period, with the framework of the expiry year.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from recert_common.rules import Framework, Localized, PeSummary, pe_summary
+from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity
+
+
+@dataclass(frozen=True)
+class Missing:
+    code: str
+    message: Localized
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartReadiness:
+    part: str
+    missing: tuple[Missing, ...]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class Readiness:
+    parts: tuple[PartReadiness, ...]  # A1, A2, A3, A4, B
+    required_meetings: int
+    proven_meetings: int
+    pe: PeSummary
+    pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period, as counted
+    uncountable_activity_ids: tuple[str, ...]  # categories the framework does not know
+
+    @property
+    def ready(self) -> bool:
+        return all(part.complete for part in self.parts)
+
+    def part(self, name: str) -> PartReadiness:
+        return next(p for p in self.parts if p.part == name)
+
+    @property
+    def missing_codes(self) -> dict[str, list[str]]:
+        return {p.part: [m.code for m in p.missing] for p in self.parts if p.missing}
+
+
+def _empty(code: str, nl: str, en: str) -> Missing:
+    return Missing(code, Localized(nl=nl, en=en))
+
+
+def _a1(part: Part) -> list[Missing]:
+    missing = []
+    if not part.has_text:
+        missing.append(_empty("a1_text_missing", "Het beroepsgerichte cv (A1) is nog leeg.",
+                              "The professional CV (A1) is still empty."))
+    if part.declared_at is None:
+        missing.append(_empty(
+            "a1_declaration_missing",
+            "Vink de verklaring aan dat u de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
+            "Tick the declaration that you worked as executive jobcoach in the past four years."))
+    return missing
+
+
+def _a2(part: Part) -> list[Missing]:
+    if part.has_text:
+        return []
+    return [_empty("a2_text_missing", "De terugblik op het ontwikkelplan (A2) is nog leeg.",
+                   "The retrospective on the development plan (A2) is still empty.")]
+
+
+def _a4(part: Part) -> list[Missing]:
+    if part.has_text:
+        return []
+    return [_empty("a4_text_missing", "Het ontwikkelplan (A4) is nog leeg.",
+                   "The development plan (A4) is still empty.")]
+
+
+def _meetings_word(count: int, language: str) -> str:
+    if language == "nl":
+        return "reflectiebijeenkomst" if count == 1 else "reflectiebijeenkomsten"
+    return "reflection meeting" if count == 1 else "reflection meetings"
+
+
+def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int) -> list[Missing]:
+    missing = []
+    if not part.has_text:
+        missing.append(_empty("a3_report_missing", "Het reflectieverslag (A3) is nog leeg.",
+                              "The reflection report (A3) is still empty."))
+    if part.meeting_id is None or all(m.id != part.meeting_id for m in meetings):
+        missing.append(_empty("a3_report_meeting_missing",
+                              "Kies over welke reflectiebijeenkomst het reflectieverslag gaat.",
+                              "Choose the reflection meeting the reflection report is about."))
+    proven = sum(1 for m in meetings if m.proven)
+    if proven < required:
+        short = required - proven
+        year = cycle.expires_on.year
+        missing.append(Missing(
+            "a3_meetings_missing",
+            Localized(
+                nl=f"Nog {short} {_meetings_word(short, 'nl')} met bewijs nodig: voor een certificaat dat in "
+                   f"{year} verloopt zijn er {required} vereist, er zijn er nu {proven}.",
+                en=f"{short} more {_meetings_word(short, 'en')} with proof needed: a certificate expiring in "
+                   f"{year} requires {required}, there are {proven} now."),
+            {"required": required, "proven": proven, "short": short, "expiry_year": year},
+        ))
+        for meeting in meetings:
+            if not meeting.proven:
+                day = meeting.met_on.isoformat()
+                missing.append(Missing(
+                    "a3_proof_missing",
+                    Localized(nl=f"Bij de bijeenkomst van {day} ontbreekt nog het bewijs.",
+                              en=f"The meeting of {day} has no proof yet."),
+                    {"meeting_id": str(meeting.id)},
+                ))
+    return missing
+
+
+def category_number(category: str, framework: Framework) -> int | None:
+    """pe-registry sends a category as its number ("1") or its key ("training_in_field")."""
+    for known in framework.pe.categories:
+        if category.strip() == str(known.number) or category.strip() == known.key:
+            return known.number
+    return None
+
+
+def activities_in_period(cycle: Cycle, activities: Iterable[PeActivity]) -> tuple[PeActivity, ...]:
+    period = cycle.period
+    return tuple(sorted((a for a in activities if a.completed_on in period),
+                        key=lambda a: (a.completed_on, str(a.activity_id))))
+
+
+def summarise_pe(cycle: Cycle, activities: Iterable[PeActivity], framework: Framework
+                 ) -> tuple[PeSummary, tuple[PeActivity, ...], tuple[str, ...]]:
+    counted, unknown = [], []
+    in_period = activities_in_period(cycle, activities)
+    for activity in in_period:
+        number = category_number(activity.category, framework)
+        if number is None:
+            unknown.append(str(activity.activity_id))
+        else:
+            counted.append((number, activity.points))
+    return pe_summary(counted, framework=framework), in_period, tuple(unknown)
+
+
+def _b(summary: PeSummary) -> list[Missing]:
+    return [Missing(f"pe_{item.code}", item.message,
+                    {"points": str(item.points), **({"category": item.category} if item.category else {})})
+            for item in summary.missing]
+
+
+def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
+           activities: Iterable[PeActivity], *, framework: Framework | None = None) -> Readiness:
+    framework = framework or cycle.framework()
+    required = cycle.required_meetings
+    summary, in_period, unknown = summarise_pe(cycle, activities, framework)
+
+    def part(name: str) -> Part:
+        return parts.get(name) or Part(name)
+
+    by_part = {
+        "A1": _a1(part("A1")),
+        "A2": _a2(part("A2")),
+        "A3": _a3(cycle, part("A3"), meetings, required),
+        "A4": _a4(part("A4")),
+        "B": _b(summary),
+    }
+    return Readiness(
+        parts=tuple(PartReadiness(name, tuple(items)) for name, items in by_part.items()),
+        required_meetings=required,
+        proven_meetings=sum(1 for m in meetings if m.proven),
+        pe=summary,
+        pe_activities=in_period,
+        uncountable_activity_ids=unknown,
+    )

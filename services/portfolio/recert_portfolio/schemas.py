@@ -1,0 +1,318 @@
+"""The bodies portfolio's HTTP API reads and writes. Input schemas refuse unknown fields."""
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from recert_portfolio.domain import A_PARTS, ALL_PARTS, MEETING_KINDS, TEXT_MAX_LENGTH, CycleKind, CycleState
+from recert_portfolio.readiness import Readiness
+from recert_portfolio.service import CycleView
+from recert_portfolio.snapshot import snapshot_hash
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class UtcDateTime(fields.DateTime):
+    """An instant in RFC 3339, always in UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _optional_name(**kwargs) -> fields.String:
+    return fields.String(allow_none=True, validate=validate.Length(max=200), **kwargs)
+
+
+# --- input -----------------------------------------------------------------------------------------------
+
+
+class PartInputSchema(Strict):
+    text = fields.String(required=True, validate=validate.Length(max=TEXT_MAX_LENGTH),
+                         metadata={"description": "The draft text; saved as often as wanted."})
+    executive_jobcoach_declared = fields.Boolean(metadata={
+        "description": "A1 only: the declaration 'in the past four years I worked as executive "
+                       "jobcoach'. true records when it was ticked (the first time), false unticks; "
+                       "omitted: unchanged."})
+    meeting_id = fields.UUID(allow_none=True, metadata={
+        "description": "A3 only: the reflection meeting the report is about; omitted: unchanged."})
+
+
+class MeetingInputSchema(Strict):
+    met_on = fields.Date(required=True, metadata={"description": "Not in the future, not before the period."})
+    kind = fields.String(required=True, validate=validate.OneOf(MEETING_KINDS))
+    group_name = _optional_name()
+    supervisor_name = _optional_name()
+    duration_minutes = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=24 * 60))
+
+    @post_load
+    def _blank_is_absent(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        for name in ("group_name", "supervisor_name"):
+            value = data.get(name)
+            data[name] = value.strip() if value and value.strip() else None
+        return data
+
+    @validates_schema
+    def _group_or_supervisor(self, data: dict[str, Any], **kwargs) -> None:
+        if not any((data.get(name) or "").strip() for name in ("group_name", "supervisor_name")):
+            raise ValidationError("portfolio.field.group_or_supervisor", "group_name")
+
+
+class WithdrawInputSchema(Strict):
+    reason = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class PageQuerySchema(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class CycleQuerySchema(PageQuerySchema):
+    account_id = fields.UUID(metadata={"description": "DNV officers only: the cycles of one jobcoach."})
+
+
+class SubmissionQuerySchema(PageQuerySchema):
+    account_id = fields.UUID()
+    cycle_id = fields.UUID()
+
+
+# --- output ----------------------------------------------------------------------------------------------
+
+
+class ProofSchema(Schema):
+    id = fields.UUID()
+    sha256 = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+    filename = fields.String(allow_none=True)
+    uploaded_at = UtcDateTime()
+
+
+class MeetingSchema(Schema):
+    id = fields.UUID()
+    cycle_id = fields.UUID()
+    met_on = fields.Date()
+    kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
+    group_name = fields.String(allow_none=True)
+    supervisor_name = fields.String(allow_none=True)
+    duration_minutes = fields.Integer(allow_none=True)
+    source = fields.String(metadata={"description": "upload: entered by the jobcoach (proof is a file); "
+                                                    "noloc: from Noloc's planning tool (its own proof)."})
+    external_id = fields.String(allow_none=True)
+    proven = fields.Boolean()
+    proof = fields.Nested(ProofSchema, allow_none=True)
+
+
+class PartSchema(Schema):
+    part = fields.String(metadata={"enum": list(A_PARTS)})
+    text = fields.String()
+    executive_jobcoach_declared = fields.Method("_declared", metadata={"description": "A1 only; else null."})
+    executive_jobcoach_declared_at = fields.Method("_declared_at")
+    meeting_id = fields.Method("_meeting_id", metadata={"description": "A3 only; else null."})
+    updated_at = UtcDateTime(allow_none=True)
+
+    def _declared(self, part) -> bool | None:
+        return part.declared_at is not None if part.part == "A1" else None
+
+    def _declared_at(self, part) -> str | None:
+        return UtcDateTime()._serialize(part.declared_at, None, None)
+
+    def _meeting_id(self, part) -> str | None:
+        return str(part.meeting_id) if part.meeting_id else None
+
+
+class AssignmentSchema(Schema):
+    part = fields.String(metadata={"enum": list(ALL_PARTS)})
+    assignment = fields.String()
+
+
+class SupplementSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    submission_id = fields.UUID(metadata={"description": "The original submission the case is about."})
+    parts = fields.List(fields.String(), metadata={"description": "The parts the advice names."})
+    assignments = fields.List(fields.Nested(AssignmentSchema))
+    due_on = fields.Date()
+    opened_at = UtcDateTime()
+    revised_parts = fields.List(fields.String())
+    submitted_at = UtcDateTime(allow_none=True)
+    supplement_submission_id = fields.UUID(allow_none=True)
+
+
+class CycleSummarySchema(Schema):
+    id = fields.UUID(attribute="cycle.id")
+    portfolio_id = fields.UUID(attribute="cycle.portfolio_id")
+    account_id = fields.UUID(attribute="cycle.account_id")
+    certificate_id = fields.UUID(attribute="cycle.certificate_id")
+    kind = fields.String(attribute="cycle.kind", metadata={"enum": [str(k) for k in CycleKind]})
+    state = fields.String(attribute="cycle.state", metadata={"enum": [str(s) for s in CycleState]})
+    starts_on = fields.Date(attribute="cycle.starts_on",
+                            metadata={"description": "Meetings and PE activities count from this day."})
+    expires_on = fields.Date(attribute="cycle.expires_on")
+    window_opens_on = fields.Date(attribute="cycle.window_opens_on")
+    submit_by = fields.Date(attribute="cycle.submit_by")
+    submission_id = fields.UUID(attribute="cycle.submission_id", allow_none=True)
+    opened_at = UtcDateTime(attribute="cycle.opened_at")
+    closed_at = UtcDateTime(attribute="cycle.closed_at", allow_none=True)
+    is_new_portfolio_after_negative = fields.Boolean(attribute="cycle.is_after_negative")
+    required_reflection_meetings = fields.Integer(attribute="cycle.required_meetings")
+
+
+class CycleSchema(CycleSummarySchema):
+    today = fields.Date()
+    window_open_today = fields.Boolean()
+    editable_parts = fields.List(fields.String())
+    parts = fields.Method("_parts")
+    meetings = fields.Method("_meetings")
+    supplement = fields.Method("_supplement", allow_none=True)
+
+    def _parts(self, view: CycleView) -> dict[str, Any]:
+        return {name: PartSchema().dump(view.portfolio.part(name)) for name in A_PARTS}
+
+    def _meetings(self, view: CycleView) -> list[dict[str, Any]]:
+        return MeetingSchema(many=True).dump(view.portfolio.meetings)
+
+    def _supplement(self, view: CycleView) -> dict[str, Any] | None:
+        supplement = view.portfolio.supplement
+        return None if supplement is None else SupplementSchema().dump(supplement)
+
+
+class _Page(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+class CyclePageSchema(_Page):
+    items = fields.List(fields.Nested(CycleSummarySchema))
+
+
+class SubmissionSchema(Schema):
+    id = fields.UUID()
+    kind = fields.String(metadata={"enum": ["submission", "supplement"]})
+    cycle_id = fields.UUID()
+    portfolio_id = fields.UUID()
+    account_id = fields.UUID()
+    about_submission_id = fields.UUID(metadata={
+        "description": "The submission the assessment case is about: itself, or the original one."})
+    supplement_id = fields.UUID(allow_none=True)
+    submitted_at = UtcDateTime()
+    snapshot_hash = fields.String(metadata={"description": "SHA-256 (hex) of the canonical snapshot JSON."})
+    withdrawn_at = UtcDateTime(allow_none=True)
+    withdraw_reason = fields.String(allow_none=True)
+
+
+class SubmissionDetailSchema(SubmissionSchema):
+    snapshot = fields.Method("_snapshot", metadata={
+        "description": "The frozen portfolio. Serialised with sorted keys and no whitespace (UTF-8) it "
+                       "hashes to snapshot_hash."})
+    hash_verified = fields.Method("_verified", metadata={
+        "description": "Whether the stored snapshot still hashes to snapshot_hash."})
+
+    def _snapshot(self, submission) -> dict[str, Any]:
+        return json.loads(submission.content)
+
+    def _verified(self, submission) -> bool:
+        return snapshot_hash(submission.content) == submission.snapshot_hash
+
+
+class SubmissionPageSchema(_Page):
+    items = fields.List(fields.Nested(SubmissionSchema))
+
+
+class MissingSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+    params = fields.Dict()
+
+
+class PartReadinessSchema(Schema):
+    complete = fields.Boolean()
+    missing = fields.List(fields.Nested(MissingSchema))
+
+
+class PeCategorySchema(Schema):
+    number = fields.Integer()
+    key = fields.String()
+    name = fields.String()
+    minimum = fields.Decimal(as_string=True)
+    maximum = fields.Decimal(as_string=True, allow_none=True)
+    raw = fields.Decimal(as_string=True)
+    counted = fields.Decimal(as_string=True)
+    missing = fields.Decimal(as_string=True)
+
+
+class PeReadinessSchema(Schema):
+    framework_version = fields.String()
+    met = fields.Boolean()
+    required_total = fields.Decimal(as_string=True)
+    counted_total = fields.Decimal(as_string=True)
+    raw_total = fields.Decimal(as_string=True)
+    missing_total = fields.Decimal(as_string=True)
+    points_still_needed = fields.Decimal(as_string=True)
+    categories = fields.List(fields.Nested(PeCategorySchema))
+    activity_ids = fields.List(fields.UUID())
+    uncountable_activity_ids = fields.List(fields.String(), metadata={
+        "description": "Activities whose category the assessment framework does not know; not counted."})
+
+
+class WindowSchema(Schema):
+    opens_on = fields.Date()
+    closes_on = fields.Date()
+    open_today = fields.Boolean()
+
+
+class ReadinessSchema(Schema):
+    cycle_id = fields.UUID()
+    state = fields.String()
+    today = fields.Date()
+    ready = fields.Boolean(metadata={"description": "Nothing is missing (the window is told apart)."})
+    can_submit_today = fields.Boolean()
+    window = fields.Nested(WindowSchema)
+    required_reflection_meetings = fields.Integer()
+    proven_reflection_meetings = fields.Integer()
+    parts = fields.Dict(keys=fields.String(), values=fields.Nested(PartReadinessSchema))
+    pe = fields.Nested(PeReadinessSchema)
+
+
+def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict[str, Any]:
+    """The readiness check in ``language``: one sentence per missing item."""
+    cycle, summary = view.cycle, readiness.pe
+    return {
+        "cycle_id": cycle.id,
+        "state": str(cycle.state),
+        "today": view.today,
+        "ready": readiness.ready,
+        "can_submit_today": readiness.ready and view.window_open_today,
+        "window": {"opens_on": cycle.window_opens_on, "closes_on": cycle.submit_by,
+                   "open_today": view.window_open_today},
+        "required_reflection_meetings": readiness.required_meetings,
+        "proven_reflection_meetings": readiness.proven_meetings,
+        "parts": {
+            part.part: {"complete": part.complete,
+                        "missing": [{"code": m.code, "message": m.message.get(language),
+                                     "params": dict(m.params)} for m in part.missing]}
+            for part in readiness.parts
+        },
+        "pe": {
+            "framework_version": summary.framework_version,
+            "met": summary.met,
+            "required_total": summary.required_total,
+            "counted_total": summary.counted_total,
+            "raw_total": summary.raw_total,
+            "missing_total": summary.missing_total,
+            "points_still_needed": summary.points_still_needed,
+            "categories": [{"number": c.number, "key": c.key, "name": c.name.get(language),
+                            "minimum": c.minimum, "maximum": c.maximum, "raw": c.raw, "counted": c.counted,
+                            "missing": c.missing} for c in summary.categories],
+            "activity_ids": [a.activity_id for a in readiness.pe_activities],
+            "uncountable_activity_ids": list(readiness.uncountable_activity_ids),
+        },
+    }

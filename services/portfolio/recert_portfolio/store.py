@@ -1,0 +1,422 @@
+"""SQL of the portfolio database (psycopg 3, dict rows). Every function runs in the caller's transaction."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from recert_portfolio.domain import (
+    Cycle,
+    CycleKind,
+    CycleState,
+    Meeting,
+    Part,
+    PeActivity,
+    Proof,
+    Submission,
+    Supplement,
+    SupplementAssignment,
+)
+
+Conn = psycopg.Connection
+_KEEP: Any = object()
+
+
+def _lock(for_update: bool) -> str:
+    return " FOR UPDATE" if for_update else ""
+
+
+# --- accounts (read model) -------------------------------------------------------------------------------
+
+
+def upsert_account(conn: Conn, account_id: UUID, membership_number: str | None, roles: Iterable[str]) -> None:
+    # A number moves to its newest holder: identity guarantees uniqueness, so an older holder here is stale.
+    if membership_number is not None:
+        conn.execute("UPDATE accounts SET membership_number = NULL WHERE membership_number = %s "
+                     "AND account_id <> %s", (membership_number, account_id))
+    conn.execute(
+        """INSERT INTO accounts (account_id, membership_number, roles) VALUES (%s, %s, %s)
+           ON CONFLICT (account_id) DO UPDATE
+               SET membership_number = EXCLUDED.membership_number, roles = EXCLUDED.roles,
+                   updated_at = now()""",
+        (account_id, membership_number, list(roles)),
+    )
+
+
+def account_by_number(conn: Conn, membership_number: str) -> UUID | None:
+    row = conn.execute("SELECT account_id FROM accounts WHERE membership_number = %s",
+                       (membership_number,)).fetchone()
+    return row["account_id"] if row else None
+
+
+# --- Noloc attendance (read model) -----------------------------------------------------------------------
+
+
+def insert_attendance(conn: Conn, data: Mapping[str, Any]) -> bool:
+    """Keep one of Noloc's facts; False when its external id was seen before."""
+    row = conn.execute(
+        """INSERT INTO noloc_attendance (external_id, membership_number, met_on, kind, group_name,
+                                         supervisor_name, duration_minutes)
+           VALUES (%(external_id)s, %(membership_number)s, %(met_on)s, %(kind)s, %(group_name)s,
+                   %(supervisor_name)s, %(duration_minutes)s)
+           ON CONFLICT (external_id) DO NOTHING RETURNING external_id""",
+        {key: data.get(key) for key in ("external_id", "membership_number", "met_on", "kind", "group_name",
+                                         "supervisor_name", "duration_minutes")},
+    ).fetchone()
+    return row is not None
+
+
+def claim_attendance(conn: Conn, membership_number: str, account_id: UUID) -> int:
+    """Give the parked facts of ``membership_number`` their account. Returns how many."""
+    return conn.execute(
+        "UPDATE noloc_attendance SET account_id = %s WHERE membership_number = %s AND meeting_id IS NULL",
+        (account_id, membership_number),
+    ).rowcount
+
+
+def unapplied_attendance(conn: Conn, account_id: UUID) -> list[dict[str, Any]]:
+    return conn.execute(
+        "SELECT * FROM noloc_attendance WHERE account_id = %s AND meeting_id IS NULL "
+        "ORDER BY met_on, external_id FOR UPDATE", (account_id,)).fetchall()
+
+
+def mark_attendance_applied(conn: Conn, external_id: str, meeting_id: UUID) -> None:
+    conn.execute("UPDATE noloc_attendance SET meeting_id = %s WHERE external_id = %s",
+                 (meeting_id, external_id))
+
+
+# --- PE (read model) -------------------------------------------------------------------------------------
+
+
+def upsert_pe_activity(conn: Conn, data: Mapping[str, Any]) -> None:
+    conn.execute(
+        """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points)
+           VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s, %(points)s)
+           ON CONFLICT (activity_id) DO UPDATE
+               SET category = EXCLUDED.category, title = EXCLUDED.title, completed_on = EXCLUDED.completed_on,
+                   points = EXCLUDED.points, updated_at = now()""",
+        {key: data[key] for key in ("activity_id", "account_id", "category", "title", "completed_on",
+                                     "points")},
+    )
+
+
+def delete_pe_activity(conn: Conn, activity_id: UUID) -> None:
+    conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
+    conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+
+
+def insert_evidence(conn: Conn, evidence_id: UUID, activity_id: UUID, account_id: UUID, sha256: str) -> None:
+    conn.execute(
+        "INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (evidence_id) DO NOTHING", (evidence_id, activity_id, account_id, sha256))
+
+
+def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
+    rows = conn.execute(
+        """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points,
+                  coalesce(array_agg(e.sha256 ORDER BY e.sha256) FILTER (WHERE e.sha256 IS NOT NULL), '{}')
+                      AS evidence
+           FROM pe_activities a LEFT JOIN pe_evidence e ON e.activity_id = a.activity_id
+           WHERE a.account_id = %s
+           GROUP BY a.activity_id ORDER BY a.completed_on, a.activity_id""", (account_id,)).fetchall()
+    return tuple(PeActivity(activity_id=r["activity_id"], category=r["category"], title=r["title"],
+                            completed_on=r["completed_on"], points=r["points"],
+                            evidence_sha256s=tuple(r["evidence"])) for r in rows)
+
+
+# --- assessment cases and decisions (read models) --------------------------------------------------------
+
+
+def upsert_case(conn: Conn, case_id: UUID, account_id: UUID, *, submission_id: UUID | None = None,
+                assessor_id: UUID | None = None) -> None:
+    """Either event may come first after a retry; each fills in what it knows."""
+    conn.execute(
+        """INSERT INTO cases (case_id, account_id, submission_id, assessor_id) VALUES (%s, %s, %s, %s)
+           ON CONFLICT (case_id) DO UPDATE
+               SET submission_id = coalesce(EXCLUDED.submission_id, cases.submission_id),
+                   assessor_id = coalesce(EXCLUDED.assessor_id, cases.assessor_id), updated_at = now()""",
+        (case_id, account_id, submission_id, assessor_id),
+    )
+
+
+def case(conn: Conn, case_id: UUID) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM cases WHERE case_id = %s", (case_id,)).fetchone()
+
+
+def assessor_assigned(conn: Conn, submission_id: UUID) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s "
+                       "AND assessor_id IS NOT NULL) AS assigned", (submission_id,)).fetchone()
+    return row["assigned"]
+
+
+def assessor_may_read(conn: Conn, about_submission_id: UUID, assessor_id: UUID) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s AND assessor_id = %s) "
+                       "AS allowed", (about_submission_id, assessor_id)).fetchone()
+    return row["allowed"]
+
+
+def insert_decision(conn: Conn, decision_id: UUID, case_id: UUID, decision: str, decided_on: date) -> None:
+    conn.execute("INSERT INTO decisions (decision_id, case_id, decision, decided_on) VALUES (%s, %s, %s, %s) "
+                 "ON CONFLICT (decision_id) DO NOTHING", (decision_id, case_id, decision, decided_on))
+
+
+def decision_day(conn: Conn, decision_id: UUID) -> date | None:
+    row = conn.execute("SELECT decided_on FROM decisions WHERE decision_id = %s", (decision_id,)).fetchone()
+    return row["decided_on"] if row else None
+
+
+# --- cycles ----------------------------------------------------------------------------------------------
+
+_CYCLE_COLUMNS = tuple(f.name for f in dataclasses.fields(Cycle))
+
+
+def _cycle(row: Mapping[str, Any] | None) -> Cycle | None:
+    if row is None:
+        return None
+    values = {name: row[name] for name in _CYCLE_COLUMNS}
+    return Cycle(**{**values, "kind": CycleKind(row["kind"]), "state": CycleState(row["state"])})
+
+
+def insert_cycle(conn: Conn, cycle: Cycle) -> bool:
+    """False when this certificate period already has its cycle of this kind."""
+    values = {name: getattr(cycle, name) for name in _CYCLE_COLUMNS}
+    values["kind"], values["state"] = str(cycle.kind), str(cycle.state)
+    row = conn.execute(
+        f"INSERT INTO cycles ({', '.join(_CYCLE_COLUMNS)}) "
+        f"VALUES ({', '.join(f'%({n})s' for n in _CYCLE_COLUMNS)}) "
+        "ON CONFLICT (certificate_id, expires_on, kind) DO NOTHING RETURNING id", values).fetchone()
+    return row is not None
+
+
+def cycle_for_period(conn: Conn, certificate_id: UUID, expires_on: date, kind: CycleKind) -> Cycle | None:
+    return _cycle(conn.execute(
+        "SELECT * FROM cycles WHERE certificate_id = %s AND expires_on = %s AND kind = %s",
+        (certificate_id, expires_on, str(kind))).fetchone())
+
+
+def current_cycle(conn: Conn, account_id: UUID, *, for_update: bool = False) -> Cycle | None:
+    return _cycle(conn.execute(
+        f"SELECT * FROM cycles WHERE account_id = %s AND state <> 'closed'{_lock(for_update)}",
+        (account_id,)).fetchone())
+
+
+def cycle(conn: Conn, cycle_id: UUID, *, for_update: bool = False) -> Cycle | None:
+    return _cycle(conn.execute(f"SELECT * FROM cycles WHERE id = %s{_lock(for_update)}",
+                               (cycle_id,)).fetchone())
+
+
+def cycle_of_submission(conn: Conn, submission_id: UUID, *, for_update: bool = False) -> Cycle | None:
+    return _cycle(conn.execute(
+        f"SELECT c.* FROM cycles c JOIN submissions s ON s.cycle_id = c.id WHERE s.id = %s"
+        f"{' FOR UPDATE OF c' if for_update else ''}", (submission_id,)).fetchone())
+
+
+def set_cycle_state(conn: Conn, cycle_id: UUID, state: CycleState, *, now: datetime,
+                    submission_id: UUID | None = _KEEP) -> None:
+    assignments, values = ["state = %(state)s"], {"state": str(state), "id": cycle_id, "now": now}
+    if state == CycleState.CLOSED:
+        assignments.append("closed_at = %(now)s")
+    if submission_id is not _KEEP:
+        assignments.append("submission_id = %(submission_id)s")
+        values["submission_id"] = submission_id
+    conn.execute(f"UPDATE cycles SET {', '.join(assignments)} WHERE id = %(id)s", values)
+
+
+def list_cycles(conn: Conn, *, account_id: UUID | None, page: int, page_size: int) -> tuple[list[Cycle], int]:
+    where, params = "", {}
+    if account_id is not None:
+        where, params = "WHERE account_id = %(account_id)s", {"account_id": account_id}
+    total = conn.execute(f"SELECT count(*) AS n FROM cycles {where}", params).fetchone()["n"]
+    rows = conn.execute(f"SELECT * FROM cycles {where} ORDER BY opened_at DESC, id LIMIT %(limit)s "
+                        "OFFSET %(offset)s", {**params, "limit": page_size,
+                                              "offset": (page - 1) * page_size}).fetchall()
+    return [_cycle(r) for r in rows], total
+
+
+# --- parts -----------------------------------------------------------------------------------------------
+
+
+def parts(conn: Conn, cycle_id: UUID) -> dict[str, Part]:
+    rows = conn.execute("SELECT * FROM parts WHERE cycle_id = %s", (cycle_id,)).fetchall()
+    return {r["part"]: Part(part=r["part"], text=r["text"], declared_at=r["declared_at"],
+                            meeting_id=r["meeting_id"], updated_at=r["updated_at"]) for r in rows}
+
+
+def save_part(conn: Conn, cycle_id: UUID, part: Part) -> None:
+    conn.execute(
+        """INSERT INTO parts (cycle_id, part, text, declared_at, meeting_id, updated_at)
+           VALUES (%s, %s, %s, %s, %s, %s)
+           ON CONFLICT (cycle_id, part) DO UPDATE
+               SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at, meeting_id = EXCLUDED.meeting_id,
+                   updated_at = EXCLUDED.updated_at""",
+        (cycle_id, part.part, part.text, part.declared_at, part.meeting_id, part.updated_at))
+
+
+def meeting_is_reported_on(conn: Conn, meeting_id: UUID) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM parts WHERE meeting_id = %s) AS used",
+                       (meeting_id,)).fetchone()
+    return row["used"]
+
+
+# --- meetings and proofs ---------------------------------------------------------------------------------
+
+_MEETING_SELECT = """
+    SELECT m.*, p.id AS p_id, p.account_id AS p_account_id, p.object_key AS p_object_key,
+           p.sha256 AS p_sha256, p.size AS p_size, p.content_type AS p_content_type, p.filename AS p_filename,
+           p.uploaded_at AS p_uploaded_at
+    FROM meetings m LEFT JOIN proofs p ON p.id = m.proof_id"""
+
+
+def _proof(row: Mapping[str, Any], prefix: str = "") -> Proof | None:
+    if row[f"{prefix}id"] is None:
+        return None
+    return Proof(**{name: row[f"{prefix}{name}"] for name in (f.name for f in dataclasses.fields(Proof))})
+
+
+def _meeting(row: Mapping[str, Any] | None) -> Meeting | None:
+    if row is None:
+        return None
+    return Meeting(id=row["id"], cycle_id=row["cycle_id"], account_id=row["account_id"], met_on=row["met_on"],
+                   kind=row["kind"], group_name=row["group_name"], supervisor_name=row["supervisor_name"],
+                   duration_minutes=row["duration_minutes"], source=row["source"],
+                   external_id=row["external_id"], proof=_proof(row, "p_"), created_at=row["created_at"])
+
+
+def meetings(conn: Conn, cycle_id: UUID) -> tuple[Meeting, ...]:
+    rows = conn.execute(f"{_MEETING_SELECT} WHERE m.cycle_id = %s ORDER BY m.met_on, m.created_at, m.id",
+                        (cycle_id,)).fetchall()
+    return tuple(_meeting(r) for r in rows)
+
+
+def meeting(conn: Conn, meeting_id: UUID) -> Meeting | None:
+    return _meeting(conn.execute(f"{_MEETING_SELECT} WHERE m.id = %s", (meeting_id,)).fetchone())
+
+
+def insert_meeting(conn: Conn, meeting: Meeting) -> bool:
+    """False when the cycle holds this Noloc meeting already."""
+    row = conn.execute(
+        """INSERT INTO meetings (id, cycle_id, account_id, met_on, kind, group_name, supervisor_name,
+                                 duration_minutes, source, external_id, proof_id, created_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (cycle_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id""",
+        (meeting.id, meeting.cycle_id, meeting.account_id, meeting.met_on, meeting.kind, meeting.group_name,
+         meeting.supervisor_name, meeting.duration_minutes, meeting.source, meeting.external_id,
+         meeting.proof.id if meeting.proof else None, meeting.created_at)).fetchone()
+    return row is not None
+
+
+def delete_meeting(conn: Conn, meeting_id: UUID) -> None:
+    conn.execute("DELETE FROM meetings WHERE id = %s", (meeting_id,))
+
+
+def insert_proof(conn: Conn, proof: Proof) -> None:
+    values = dataclasses.asdict(proof)
+    conn.execute(f"INSERT INTO proofs ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)})",
+                 values)
+
+
+def set_meeting_proof(conn: Conn, meeting_id: UUID, proof_id: UUID) -> None:
+    conn.execute("UPDATE meetings SET proof_id = %s WHERE id = %s", (proof_id, meeting_id))
+
+
+def proof(conn: Conn, proof_id: UUID) -> Proof | None:
+    row = conn.execute("SELECT * FROM proofs WHERE id = %s", (proof_id,)).fetchone()
+    return _proof(row) if row else None
+
+
+# --- submissions -----------------------------------------------------------------------------------------
+
+_SUBMISSION_SELECT = """
+    SELECT s.*, w.withdrawn_at, w.reason AS withdraw_reason
+    FROM submissions s LEFT JOIN withdrawals w ON w.submission_id = s.id"""
+
+
+def _submission(row: Mapping[str, Any] | None) -> Submission | None:
+    if row is None:
+        return None
+    return Submission(**{f.name: row[f.name] for f in dataclasses.fields(Submission)})
+
+
+def insert_submission(conn: Conn, submission: Submission) -> None:
+    columns = ("id", "kind", "cycle_id", "portfolio_id", "account_id", "about_submission_id", "supplement_id",
+               "submitted_at", "content", "snapshot_hash")
+    conn.execute(f"INSERT INTO submissions ({', '.join(columns)}) "
+                 f"VALUES ({', '.join(f'%({c})s' for c in columns)})",
+                 {c: getattr(submission, c) for c in columns})
+
+
+def submission(conn: Conn, submission_id: UUID) -> Submission | None:
+    return _submission(conn.execute(f"{_SUBMISSION_SELECT} WHERE s.id = %s", (submission_id,)).fetchone())
+
+
+def insert_withdrawal(conn: Conn, submission_id: UUID, withdrawn_at: datetime, reason: str | None) -> None:
+    conn.execute("INSERT INTO withdrawals (submission_id, withdrawn_at, reason) VALUES (%s, %s, %s)",
+                 (submission_id, withdrawn_at, reason))
+
+
+def list_submissions(conn: Conn, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
+                     cycle_id: UUID | None = None, page: int, page_size: int) -> tuple[list[Submission], int]:
+    conditions, params = [], {}
+    if account_id is not None:
+        conditions.append("s.account_id = %(account_id)s")
+        params["account_id"] = account_id
+    if cycle_id is not None:
+        conditions.append("s.cycle_id = %(cycle_id)s")
+        params["cycle_id"] = cycle_id
+    if assessor_id is not None:
+        conditions.append("EXISTS (SELECT 1 FROM cases c WHERE c.submission_id = s.about_submission_id "
+                          "AND c.assessor_id = %(assessor_id)s)")
+        params["assessor_id"] = assessor_id
+    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+    total = conn.execute(f"SELECT count(*) AS n FROM submissions s {where}", params).fetchone()["n"]
+    rows = conn.execute(f"{_SUBMISSION_SELECT} {where} ORDER BY s.submitted_at DESC, s.id "
+                        "LIMIT %(limit)s OFFSET %(offset)s",
+                        {**params, "limit": page_size, "offset": (page - 1) * page_size}).fetchall()
+    return [_submission(r) for r in rows], total
+
+
+# --- supplements -----------------------------------------------------------------------------------------
+
+
+def _supplement(row: Mapping[str, Any] | None) -> Supplement | None:
+    if row is None:
+        return None
+    return Supplement(
+        id=row["id"], cycle_id=row["cycle_id"], case_id=row["case_id"], submission_id=row["submission_id"],
+        parts=tuple(row["parts"]),
+        assignments=tuple(SupplementAssignment(a["part"], a["assignment"]) for a in row["assignments"]),
+        due_on=row["due_on"], opened_at=row["opened_at"], revised_parts=tuple(row["revised_parts"]),
+        submitted_at=row["submitted_at"], supplement_submission_id=row["supplement_submission_id"])
+
+
+def insert_supplement(conn: Conn, supplement: Supplement) -> bool:
+    row = conn.execute(
+        """INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on,
+                                    opened_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING RETURNING id""",
+        (supplement.id, supplement.cycle_id, supplement.case_id, supplement.submission_id,
+         list(supplement.parts), Jsonb([{"part": a.part, "assignment": a.assignment}
+                                        for a in supplement.assignments]),
+         supplement.due_on, supplement.opened_at)).fetchone()
+    return row is not None
+
+
+def latest_supplement(conn: Conn, cycle_id: UUID) -> Supplement | None:
+    return _supplement(conn.execute("SELECT * FROM supplements WHERE cycle_id = %s "
+                                    "ORDER BY opened_at DESC, id LIMIT 1", (cycle_id,)).fetchone())
+
+
+def mark_part_revised(conn: Conn, supplement_id: UUID, part: str) -> None:
+    conn.execute("UPDATE supplements SET revised_parts = array_append(revised_parts, %s) "
+                 "WHERE id = %s AND NOT (%s = ANY(revised_parts))", (part, supplement_id, part))
+
+
+def mark_supplement_submitted(conn: Conn, supplement_id: UUID, submitted_at: datetime,
+                              submission_id: UUID) -> None:
+    conn.execute("UPDATE supplements SET submitted_at = %s, supplement_submission_id = %s WHERE id = %s",
+                 (submitted_at, submission_id, supplement_id))

@@ -1,0 +1,188 @@
+"""The cycle's state table, its dates, and what may be edited or submitted on which day."""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from datetime import date, timedelta
+
+import pytest
+
+from recert_portfolio.domain import (
+    TRANSITIONS,
+    CycleAction,
+    CycleKind,
+    CycleState,
+    DateRefusal,
+    EditRefusal,
+    Supplement,
+    TransitionNotAllowed,
+    WindowRefusal,
+    accepts_noloc_meeting,
+    after_negative_cycle_dates,
+    allows,
+    edit_refusal,
+    editable_parts,
+    meeting_date_refusal,
+    negative_allows_new_portfolio,
+    regular_cycle_dates,
+    transition,
+    window_refusal,
+)
+
+S, A = CycleState, CycleAction
+
+# Written out independently of domain.TRANSITIONS: the behaviour the issue asks for.
+EXPECTED = {
+    (S.OPEN, A.SUBMIT): S.SUBMITTED,
+    (S.SUBMITTED, A.WITHDRAW): S.OPEN,
+    (S.SUBMITTED, A.OPEN_SUPPLEMENT): S.SUPPLEMENT_OPEN,
+    (S.SUPPLEMENT_OPEN, A.SUBMIT_SUPPLEMENT): S.SUPPLEMENT_SUBMITTED,
+    (S.OPEN, A.CLOSE): S.CLOSED,
+    (S.SUBMITTED, A.CLOSE): S.CLOSED,
+    (S.SUPPLEMENT_OPEN, A.CLOSE): S.CLOSED,
+    (S.SUPPLEMENT_SUBMITTED, A.CLOSE): S.CLOSED,
+}
+
+
+@pytest.mark.parametrize(("state", "action"), list(itertools.product(CycleState, CycleAction)))
+def test_each_state_and_action_is_allowed_exactly_as_the_table_says(state, action):
+    if (state, action) in EXPECTED:
+        assert allows(state, action)
+        assert transition(state, action) == EXPECTED[(state, action)]
+    else:
+        assert not allows(state, action)
+        with pytest.raises(TransitionNotAllowed) as refused:
+            transition(state, action)
+        assert (refused.value.state, refused.value.action) == (state, action)
+
+
+def test_the_table_has_no_transition_beyond_the_expected_ones():
+    assert dict(TRANSITIONS) == EXPECTED
+
+
+def test_closed_is_final_and_withdraw_reopens_for_a_second_submit():
+    assert not any(allows(S.CLOSED, action) for action in CycleAction)
+    state = transition(transition(S.OPEN, A.SUBMIT), A.WITHDRAW)
+    assert state == S.OPEN and transition(state, A.SUBMIT) == S.SUBMITTED
+
+
+def test_transition_accepts_the_stored_strings():
+    assert transition("submitted", "open_supplement") == S.SUPPLEMENT_OPEN
+
+
+# --- dates -----------------------------------------------------------------------------------------------
+
+
+def test_a_cycle_starts_the_day_after_certification_and_the_window_is_three_months_before_expiry():
+    dates = regular_cycle_dates(date(2024, 5, 31), date(2028, 5, 31))
+    assert dates.starts_on == date(2024, 6, 1)
+    assert dates.window_opens_on == date(2028, 2, 29)  # clamped to the end of February in a leap year
+    assert dates.submit_by == date(2028, 5, 31)
+    assert dates.expires_on == date(2028, 5, 31)
+
+
+def test_a_new_portfolio_after_a_negative_decision_keeps_the_period_and_may_be_late(build):
+    cycle = build.cycle(expires_on=date(2027, 6, 30))
+    dates = after_negative_cycle_dates(cycle, date(2027, 8, 15), date(2027, 11, 15))
+    assert (dates.starts_on, dates.expires_on) == (cycle.starts_on, cycle.expires_on)
+    assert (dates.window_opens_on, dates.submit_by) == (date(2027, 8, 15), date(2027, 11, 15))
+    later = dataclasses.replace(cycle, kind=CycleKind.AFTER_NEGATIVE, window_opens_on=dates.window_opens_on,
+                                submit_by=dates.submit_by)
+    assert window_refusal(later, date(2027, 11, 15)) is None  # after expiry, still inside its own window
+    assert later.period.last == date(2027, 11, 15)
+
+
+def test_only_a_regular_portfolio_earns_a_second_chance(build):
+    assert negative_allows_new_portfolio(build.cycle())
+    assert not negative_allows_new_portfolio(build.cycle(kind=CycleKind.AFTER_NEGATIVE))
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (date(2027, 3, 29), WindowRefusal.NOT_YET_OPEN),
+    (date(2027, 3, 30), None),
+    (date(2027, 6, 30), None),
+    (date(2027, 7, 1), WindowRefusal.CLOSED),
+])
+def test_the_window_edges_are_inclusive(build, day, expected):
+    cycle = build.cycle(expires_on=date(2027, 6, 30))
+    assert cycle.window_opens_on == date(2027, 3, 30)
+    assert window_refusal(cycle, day) == expected
+
+
+def test_required_meetings_follow_the_expiry_year(build):
+    assert [build.cycle(certified_on=date(y - 4, 1, 1), expires_on=date(y, 1, 15)).required_meetings
+            for y in (2024, 2025, 2026, 2027, 2030)] == [1, 2, 3, 4, 4]
+
+
+# --- editing ---------------------------------------------------------------------------------------------
+
+
+def _supplement(cycle, parts=("A2", "B"), due_on=date(2027, 9, 30)) -> Supplement:
+    return Supplement(id=cycle.id, cycle_id=cycle.id, case_id=cycle.id, submission_id=cycle.id, parts=parts,
+                      assignments=(), due_on=due_on, opened_at=cycle.opened_at)
+
+
+def test_an_open_cycle_lets_every_part_be_edited(build):
+    cycle = build.cycle()
+    assert editable_parts(cycle, None, date(2027, 4, 1)) == ("A1", "A2", "A3", "A4")
+
+
+@pytest.mark.parametrize("state", [S.SUBMITTED, S.SUPPLEMENT_SUBMITTED])
+def test_after_submission_every_part_is_read_only(build, state):
+    cycle = build.cycle(state=state)
+    assert {edit_refusal(cycle, None, p, date(2027, 4, 1)) for p in ("A1", "A2", "A3", "A4")} \
+        == {EditRefusal.SUBMITTED}
+
+
+def test_a_closed_cycle_is_read_only(build):
+    assert edit_refusal(build.cycle(state=S.CLOSED), None, "A1", date(2027, 4, 1)) == EditRefusal.CLOSED
+
+
+def test_a_supplement_reopens_only_the_named_parts_until_its_due_date(build):
+    cycle = build.cycle(state=S.SUPPLEMENT_OPEN)
+    supplement = _supplement(cycle)
+    assert supplement.reopened_parts == {"A2"}  # B is edited in pe-registry
+    assert editable_parts(cycle, supplement, date(2027, 9, 30)) == ("A2",)
+    assert edit_refusal(cycle, supplement, "A1", date(2027, 9, 1)) == EditRefusal.NOT_REOPENED
+    assert edit_refusal(cycle, supplement, "A2", date(2027, 10, 1)) == EditRefusal.SUPPLEMENT_OVERDUE
+
+
+def test_unrevised_parts_are_the_reopened_ones_not_yet_saved(build):
+    supplement = dataclasses.replace(_supplement(build.cycle(), parts=("A3", "A1", "B")),
+                                     revised_parts=("A3",))
+    assert supplement.unrevised_parts == ("A1",)
+
+
+@pytest.mark.parametrize(("delta_from_start", "today_delta", "expected"), [
+    (-1, 0, DateRefusal.BEFORE_PERIOD),
+    (0, 0, None),
+    (10, 10, None),  # on today
+    (11, 10, DateRefusal.IN_FUTURE),
+])
+def test_meeting_dates_must_lie_in_the_period_and_not_in_the_future(build, delta_from_start, today_delta,
+                                                                     expected):
+    cycle = build.cycle()
+    met_on = cycle.starts_on + timedelta(days=delta_from_start)
+    today = cycle.starts_on + timedelta(days=today_delta)
+    assert meeting_date_refusal(cycle, met_on, today) == expected
+
+
+def test_a_meeting_after_the_period_is_refused_even_when_today_is_later(build):
+    cycle = build.cycle()
+    assert meeting_date_refusal(cycle, cycle.expires_on + timedelta(days=1), cycle.expires_on +
+                                timedelta(days=30)) == DateRefusal.AFTER_PERIOD
+
+
+def test_noloc_meetings_fit_live_cycles_whose_period_holds_their_date(build):
+    cycle = build.cycle()
+    assert accepts_noloc_meeting(cycle, cycle.starts_on)
+    assert not accepts_noloc_meeting(cycle, cycle.starts_on - timedelta(days=1))
+    assert accepts_noloc_meeting(dataclasses.replace(cycle, state=S.SUBMITTED), cycle.expires_on)
+    assert not accepts_noloc_meeting(dataclasses.replace(cycle, state=S.CLOSED), cycle.expires_on)
+
+
+def test_a_noloc_meeting_is_proof_in_itself_an_entered_one_needs_a_file(build):
+    cycle = build.cycle()
+    assert build.meeting(cycle, cycle.starts_on, noloc=True).proven
+    assert not build.meeting(cycle, cycle.starts_on).proven
+    assert build.meeting(cycle, cycle.starts_on, proof=build.proof()).proven

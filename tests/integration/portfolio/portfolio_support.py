@@ -1,0 +1,246 @@
+"""What portfolio's integration tests share: a settable "today", a harness that publishes other services'
+events to the run's exchange and waits for the in-thread worker to handle them, tokens for any role, HTTP
+helpers, and counts of everything a refused request must leave unchanged."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from kombu import Connection, Exchange, Producer
+
+from recert_common.auth import access_token_claims, sign_token
+from recert_common.events import new_event
+from recert_common.rules import add_years
+
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(64)
+PRODUCERS = {"identity": "identity", "noloc": "noloc", "pe": "pe-registry", "assessment": "assessment",
+             "certification": "assessment"}
+
+
+class Clock:
+    """The service's "today"; tests move it to stand on the edges of windows and deadlines."""
+
+    def __init__(self):
+        self.day = date.today()
+
+    def __call__(self) -> date:
+        return self.day
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@dataclass
+class Coach:
+    account_id: uuid.UUID
+    token: str
+    membership_number: str
+
+
+class Harness:
+    def __init__(self, *, app, service, settings, db, amqp_url, private_jwk, clock: Clock):
+        self.app = app
+        self.http = app.test_client()
+        self.service = service
+        self.settings = settings
+        self.db = db
+        self.amqp_url = amqp_url
+        self.private_jwk = private_jwk
+        self.clock = clock
+
+    # --- tokens and HTTP ---------------------------------------------------------------------------------
+
+    def token(self, account_id: uuid.UUID, *roles: str) -> str:
+        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
+                                     audience=self.settings.jwt_audience)
+        return sign_token(self.private_jwk, self.private_jwk["kid"], claims)
+
+    def staff(self, role: str) -> tuple[uuid.UUID, str]:
+        account_id = uuid.uuid4()
+        return account_id, self.token(account_id, role)
+
+    def request(self, method: str, path: str, token: str | None, *, json: Any = None, data: Any = None,
+                headers: dict[str, str] | None = None, **kwargs):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.open(path, method=method, json=json, data=data, headers=headers, **kwargs)
+
+    def get(self, path, token, **kwargs):
+        return self.request("GET", path, token, **kwargs)
+
+    def post(self, path, token, **kwargs):
+        return self.request("POST", path, token, **kwargs)
+
+    def put(self, path, token, **kwargs):
+        return self.request("PUT", path, token, **kwargs)
+
+    def delete(self, path, token, **kwargs):
+        return self.request("DELETE", path, token, **kwargs)
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True):
+        """Publish as the producing service would; wait until portfolio's consumer has handled it."""
+        event = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=subject)
+        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.channel()).publish(
+                event.to_json(), exchange=Exchange(self.settings.exchange, type="topic", durable=True),
+                routing_key=type_, content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+        if wait:
+            self.wait_handled(event.id)
+        return event
+
+    def publish_raw(self, body: str, routing_key: str) -> None:
+        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.channel()).publish(
+                body, exchange=Exchange(self.settings.exchange, type="topic", durable=True),
+                routing_key=routing_key, content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2)
+
+    def wait_handled(self, *event_ids: uuid.UUID) -> None:
+        wanted = [str(i) for i in event_ids]
+        wait_for(lambda: self.scalar("SELECT count(*) FROM inbox WHERE event_id::text = ANY(%s)", wanted)
+                 == len(wanted), message=f"events {wanted} handled")
+
+    def coach(self, *, register: bool = True) -> Coach:
+        coach = Coach(uuid.uuid4(), "", str(uuid.uuid4().int % 90_000_000 + 10_000_000))
+        coach.token = self.token(coach.account_id, "jobcoach")
+        if register:
+            self.register_account(coach)
+        return coach
+
+    def register_account(self, coach: Coach) -> None:
+        self.publish("identity.account.registered", {
+            "account_id": coach.account_id, "email": f"{coach.membership_number}@example.org",
+            "full_name": "Jet Coach", "roles": ["jobcoach"], "membership_kind": "member",
+            "membership_number": coach.membership_number, "preferred_language": "nl"},
+            subject=coach.account_id)
+
+    def certificate(self, coach: Coach, valid_until: date, *, certificate_id=None) -> dict:
+        """Register a certificate expiring on ``valid_until`` (certified 4 years before); return its
+        cycle."""
+        certificate_id = certificate_id or uuid.uuid4()
+        self.publish("certification.certificate.registered", {
+            "certificate_id": certificate_id, "certificate_number": f"RJ-{str(certificate_id)[:8]}",
+            "account_id": coach.account_id, "valid_from": add_years(valid_until, -4),
+            "valid_until": valid_until}, subject=coach.account_id)
+        return self.current(coach)
+
+    def current(self, coach: Coach) -> dict:
+        response = self.get("/v1/portfolio/cycles/current", coach.token)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def noloc_meeting(self, coach: Coach, met_on: date, *, external_id: str | None = None,
+                      kind: str = "intervision", wait: bool = True):
+        return self.publish("noloc.meeting.attended", {
+            "external_id": external_id or f"noloc-{uuid.uuid4()}",
+            "membership_number": coach.membership_number, "met_on": met_on, "kind": kind,
+            "group_name": "Intervisiegroep Utrecht", "duration_minutes": 120},
+            wait=wait)
+
+    def pe_activity(self, coach: Coach, completed_on: date, points: str, category: str = "1",
+                    activity_id=None) -> uuid.UUID:
+        activity_id = activity_id or uuid.uuid4()
+        self.publish("pe.activity.recorded", {
+            "activity_id": activity_id, "account_id": coach.account_id, "category": category,
+            "title": "Training motiverende gespreksvoering", "completed_on": completed_on, "unit": "sbu",
+            "amount": Decimal(points), "points": Decimal(points), "source": "manual"},
+            subject=coach.account_id)
+        return activity_id
+
+    def pe_evidence(self, coach: Coach, activity_id: uuid.UUID, sha256: str) -> None:
+        self.publish("pe.evidence.attached", {
+            "evidence_id": uuid.uuid4(), "activity_id": activity_id, "account_id": coach.account_id,
+            "sha256": sha256, "size": 1234, "content_type": "application/pdf", "filename": "certificaat.pdf"},
+            subject=coach.account_id)
+
+    def case_opened(self, coach: Coach, submission: dict) -> uuid.UUID:
+        case_id = uuid.uuid4()
+        self.publish("assessment.case.opened", {
+            "case_id": case_id, "account_id": coach.account_id, "portfolio_id": submission["portfolio_id"],
+            "submission_id": submission["id"], "due_on": self.clock() + timedelta(weeks=8)},
+            subject=coach.account_id)
+        return case_id
+
+    def assign(self, coach: Coach, case_id: uuid.UUID, assessor_id: uuid.UUID, previous=None) -> None:
+        self.publish("assessment.assessor.assigned", {
+            "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor_id,
+            "previous_assessor_id": previous, "due_on": self.clock() + timedelta(weeks=8)},
+            subject=coach.account_id)
+
+    # --- the whole portfolio -----------------------------------------------------------------------------
+
+    def fill_portfolio(self, coach: Coach, cycle: dict, *, meetings_on: list[date], pe_on: date) -> None:
+        """Everything a complete portfolio holds: texts, declaration, Noloc meetings, A3 report, 75 PE."""
+        for part, text in (("A1", "Loopbaan in vogelvlucht; de laatste vier jaar in detail."),
+                           ("A2", "Terugblik op het ontwikkelplan."), ("A4", "Mijn nieuwe ontwikkelplan.")):
+            body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+            response = self.put(f"/v1/portfolio/cycles/current/parts/{part}", coach.token, json=body)
+            assert response.status_code == 200, response.get_json()
+        for day in meetings_on:
+            self.noloc_meeting(coach, day)
+        meetings = self.current(coach)["meetings"]
+        assert len(meetings) >= len(meetings_on)
+        response = self.put("/v1/portfolio/cycles/current/parts/A3", coach.token,
+                            json={"text": "Reflectie op de intervisie.", "meeting_id": meetings[0]["id"]})
+        assert response.status_code == 200, response.get_json()
+        self.pe_activity(coach, pe_on, "45", "1")
+        self.pe_activity(coach, pe_on, "30", "1")
+
+    # --- looking inside ----------------------------------------------------------------------------------
+
+    def rows(self, sql: str, *params) -> list[dict]:
+        with self.db.transaction() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, *params):
+        with self.db.transaction() as conn:
+            row = conn.execute(sql, params).fetchone()
+        return next(iter(row.values()))
+
+    def outbox(self, type_: str | None = None, subject=None) -> list[dict]:
+        bodies = [r["body"] for r in self.rows("SELECT body FROM outbox ORDER BY seq")]
+        return [b for b in bodies if (type_ is None or b["type"] == type_)
+                and (subject is None or b["subject"] == str(subject))]
+
+    def objects(self) -> list[str]:
+        client, bucket = self.service.proofs.client, self.settings.proof_bucket
+        if not client.bucket_exists(bucket):
+            return []
+        return sorted(o.object_name for o in client.list_objects(bucket, recursive=True))
+
+    def state(self) -> dict[str, Any]:
+        """Everything a refused request must leave as it was."""
+        tables = ("cycles", "parts", "meetings", "proofs", "submissions", "withdrawals", "supplements",
+                  "outbox")
+        counts = {t: self.scalar(f"SELECT count(*) FROM {t}") for t in tables}
+        counts["parts_content"] = self.rows("SELECT cycle_id, part, text, declared_at, meeting_id, "
+                                            "updated_at FROM parts ORDER BY cycle_id, part")
+        counts["cycle_states"] = self.rows("SELECT id, state, submission_id FROM cycles ORDER BY id")
+        counts["meeting_proofs"] = self.rows("SELECT id, proof_id FROM meetings ORDER BY id")
+        counts["objects"] = self.objects()
+        return counts
+
+
+def problem(response, status: int, slug: str | None = None) -> dict:
+    """Assert a problem+json answer with ``status`` (and type ``slug``); return its body."""
+    body = response.get_json(force=True)
+    assert response.status_code == status, (response.status_code, body)
+    assert response.mimetype == "application/problem+json"
+    if slug is not None:
+        assert body["type"] == f"https://recert.noloc.nl/problems/{slug}", body
+    return body
