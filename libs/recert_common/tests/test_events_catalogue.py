@@ -94,6 +94,9 @@ SAMPLES: dict[str, dict] = {
         "sha256": SNAPSHOT, "size": 184_233, "content_type": "application/pdf",
         "filename": "certificaat-webinar.pdf",
     },
+    "pe.evidence.removed": {
+        "evidence_id": _id("evidence/1"), "activity_id": ACTIVITY, "account_id": ACCOUNT, "sha256": SNAPSHOT,
+    },
     "assessment.case.opened": {"case_id": CASE, "account_id": ACCOUNT, "portfolio_id": PORTFOLIO,
                                "submission_id": SUBMISSION, "due_on": date(2026, 4, 27)},
     "assessment.pe_check.completed": {

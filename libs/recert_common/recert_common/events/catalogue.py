@@ -162,7 +162,8 @@ class AccountRegistered(_AccountProfile):
     pass
 
 
-@_event("identity.account.updated", producer="identity", consumers=("notifications", "billing"),
+@_event("identity.account.updated", producer="identity",
+        consumers=("notifications", "billing", "portfolio", "pe-registry"),
         summary="An account's profile changed; carries the whole profile after the change and which fields "
                 "changed, so a read model overwrites its copy.")
 class AccountUpdated(_AccountProfile):
@@ -317,7 +318,7 @@ class PeActivityRemoved(EventData):
     points = WireDecimal(required=True)
 
 
-@_event("pe.evidence.attached", producer="pe-registry", consumers=("assessment",),
+@_event("pe.evidence.attached", producer="pe-registry", consumers=("assessment", "portfolio"),
         summary="A file was stored as evidence for a PE activity.")
 class PeEvidenceAttached(EventData):
     evidence_id = fields.UUID(required=True)
@@ -329,10 +330,19 @@ class PeEvidenceAttached(EventData):
     filename = fields.String(required=True, validate=validate.Length(min=1, max=255))
 
 
+@_event("pe.evidence.removed", producer="pe-registry", consumers=("assessment", "portfolio"),
+        summary="A file was removed from a PE activity's evidence.")
+class PeEvidenceRemoved(EventData):
+    evidence_id = fields.UUID(required=True)
+    activity_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    sha256 = fields.String(required=True, validate=SHA256_HEX)
+
+
 # --- assessment ----------------------------------------------------------------------------------------
 
 
-@_event("assessment.case.opened", producer="assessment", consumers=("notifications",),
+@_event("assessment.case.opened", producer="assessment", consumers=("notifications", "portfolio"),
         summary="DNV opened an assessment case for a submitted portfolio.")
 class CaseOpened(EventData):
     case_id = fields.UUID(required=True)
@@ -359,7 +369,8 @@ class PeCheckCompleted(EventData):
     findings = fields.List(fields.Nested(PeFinding), required=True)
 
 
-@_event("assessment.assessor.assigned", producer="assessment", consumers=("notifications",),
+@_event("assessment.assessor.assigned", producer="assessment",
+        consumers=("notifications", "portfolio", "pe-registry"),
         summary="An assessor was assigned to a case (or it was reassigned).")
 class AssessorAssigned(EventData):
     case_id = fields.UUID(required=True)
@@ -436,7 +447,7 @@ class ObjectionDecided(EventData):
 # --- certification (produced by assessment, which owns certificates and the public register) -----------
 
 # portfolio opens the next cycle, billing starts or stops the affiliates' register fee.
-_CERTIFICATE_CONSUMERS = ("portfolio", "billing", "notifications")
+_CERTIFICATE_CONSUMERS = ("portfolio", "pe-registry", "billing", "notifications")
 
 
 class _Certificate(EventData):
