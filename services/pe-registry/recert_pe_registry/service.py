@@ -251,6 +251,10 @@ class PeRegistry:
                 raise evidence_not_found()
             self._own_activity(conn, account_id, row["activity_id"], writable=True)
             store.delete_evidence(conn, evidence_id)
+            bus.record(conn, "pe.evidence.removed", {
+                "evidence_id": evidence_id, "activity_id": row["activity_id"], "account_id": account_id,
+                "sha256": row["sha256"],
+            }, producer=PRODUCER, subject=account_id)
             orphans = store.unreferenced(conn, [row["object_key"]])
         for key in orphans:
             self.bucket.discard(key)

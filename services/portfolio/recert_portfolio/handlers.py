@@ -88,6 +88,9 @@ class Handlers:
         store.insert_evidence(conn, data["evidence_id"], data["activity_id"], data["account_id"],
                               data["sha256"])
 
+    def on_pe_evidence_removed(self, conn: psycopg.Connection, event: Event) -> None:
+        store.delete_evidence(conn, event.data["evidence_id"])
+
     # --- certificates ------------------------------------------------------------------------------------
 
     def _start_regular_cycle(self, conn: psycopg.Connection, data: dict, certified_on: date) -> None:
@@ -184,6 +187,7 @@ def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscri
         "pe.activity.updated": h.on_pe_activity,
         "pe.activity.removed": h.on_pe_activity_removed,
         "pe.evidence.attached": h.on_pe_evidence,
+        "pe.evidence.removed": h.on_pe_evidence_removed,
         "certification.certificate.registered": h.on_certificate_registered,
         "certification.certificate.renewed": h.on_certificate_renewed,
         "certification.certificate.reactivated": h.on_certificate_renewed,

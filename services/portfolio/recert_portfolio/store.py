@@ -116,6 +116,10 @@ def insert_evidence(conn: Conn, evidence_id: UUID, activity_id: UUID, account_id
         "ON CONFLICT (evidence_id) DO NOTHING", (evidence_id, activity_id, account_id, sha256))
 
 
+def delete_evidence(conn: Conn, evidence_id: UUID) -> None:
+    conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
+
+
 def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
     rows = conn.execute(
         """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points,

@@ -187,6 +187,8 @@ def test_the_same_file_twice_is_recognised_and_stored_once(pe):
     assert pe.call("GET", f"/v1/pe/evidence/{linked.get_json()['id']}/content", coach).get_data() == content
     assert pe.call("DELETE", f"/v1/pe/evidence/{linked.get_json()['id']}", coach).status_code == 204
     assert pe.counts()["objects"] == after["objects"]
+    removed = pe.outbox(coach.account_id, "pe.evidence.removed")
+    assert [body["data"]["evidence_id"] for body in removed] == [linked.get_json()["id"]]
     assert_problem(pe.call("GET", f"/v1/pe/evidence/{linked.get_json()['id']}", coach), 404)
 
 

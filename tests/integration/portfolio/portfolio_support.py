@@ -162,11 +162,13 @@ class Harness:
             subject=coach.account_id)
         return activity_id
 
-    def pe_evidence(self, coach: Coach, activity_id: uuid.UUID, sha256: str) -> None:
+    def pe_evidence(self, coach: Coach, activity_id: uuid.UUID, sha256: str) -> uuid.UUID:
+        evidence_id = uuid.uuid4()
         self.publish("pe.evidence.attached", {
-            "evidence_id": uuid.uuid4(), "activity_id": activity_id, "account_id": coach.account_id,
+            "evidence_id": evidence_id, "activity_id": activity_id, "account_id": coach.account_id,
             "sha256": sha256, "size": 1234, "content_type": "application/pdf", "filename": "certificaat.pdf"},
             subject=coach.account_id)
+        return evidence_id
 
     def case_opened(self, coach: Coach, submission: dict) -> uuid.UUID:
         case_id = uuid.uuid4()

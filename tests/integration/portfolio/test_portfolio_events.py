@@ -116,6 +116,10 @@ def test_pe_events_keep_the_read_model_of_activities_and_evidence(portfolio):
     kept = portfolio.pe_activity(coach, date(2026, 5, 1), "20", "1")
     gone = portfolio.pe_activity(coach, date(2026, 5, 2), "15", "6")
     portfolio.pe_evidence(coach, kept, "d" * 64)
+    dropped = portfolio.pe_evidence(coach, kept, "e" * 64)
+    portfolio.publish("pe.evidence.removed", {"evidence_id": dropped, "activity_id": kept,
+                                              "account_id": coach.account_id, "sha256": "e" * 64},
+                      subject=coach.account_id)
     portfolio.publish("pe.activity.updated", {
         "activity_id": kept, "account_id": coach.account_id, "category": "1", "title": "Bijgewerkt",
         "completed_on": date(2026, 5, 3), "unit": "sbu", "amount": "25", "points": "25", "source": "manual"},
