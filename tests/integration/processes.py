@@ -12,10 +12,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from kombu import Connection, Exchange, Producer
+
+from recert_common.events import new_event
 
 MODULES = {
     "identity": "recert_identity",
@@ -82,6 +86,12 @@ class System:
         for name in self.services:
             env.update(self.infra.settings_env(name))
             env[f"RECERT_{name.upper().replace('-', '_')}_URL"] = self.url(name)
+        # An exchange and queue names of this system alone: another module's services, or events left
+        # in a queue by them, never reach this one.
+        tag = uuid.uuid4().hex[:6]
+        env["RECERT_EXCHANGE"] = f"{self.infra.exchange}.{tag}"
+        env["RECERT_QUEUE_PREFIX"] = f"{self.infra.queue_prefix}{tag}."
+        self.infra.exchanges.add(env["RECERT_EXCHANGE"])
         env.update({
             "RECERT_GATEWAY_URL": self.url("gateway"),
             "RECERT_JWKS_URL": f"{self.url('identity')}/v1/.well-known/jwks.json",
@@ -138,16 +148,45 @@ class System:
         for name in self.services:
             self.migrate(name)
         webs = [(name, self.start_web(name)) for name in self.services]
-        for name in self.services:
-            self.start_worker(name)
+        workers = [self.start_worker(name) for name in self.services]
         webs.append(("gateway", self.start_web("gateway")))
         for name, process in webs:
             self.wait_healthy(name, process)
+        for process in workers:
+            self.wait_for_line(process, '"worker started"')
         return self
+
+    def wait_for_line(self, process: Process, text: str, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.popen.poll() is not None:
+                code = process.popen.returncode
+                raise RuntimeError(f"{process.name} exited with {code}:\n{process.tail()}")
+            if text in process.log.read_text(errors="replace"):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"{process.name} did not log {text} in {timeout}s:\n{process.tail()}")
 
     def stop(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+
+    @property
+    def exchange(self) -> str:
+        return self.env["RECERT_EXCHANGE"]
+
+    def database_url(self, name: str) -> str:
+        return self.env[f"RECERT_{name.upper().replace('-', '_')}_DATABASE_URL"]
+
+    def publish(self, type_: str, data: dict, *, subject=None, producer: str = "noloc") -> str:
+        """Publish an event as another system (Noloc, or a service not running here) would."""
+        event = new_event(type_, data, producer=producer, subject=subject)
+        with Connection(self.env["RECERT_AMQP_URL"], transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.channel()).publish(
+                event.to_json(), exchange=Exchange(self.exchange, type="topic", durable=True),
+                routing_key=type_, content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2)
+        return str(event.id)
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in self.processes)

@@ -98,6 +98,14 @@ class Worker:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: self.stop_event.set())
         self.start()
+        # "started" means consuming: the queues are declared and bound, so no event published from now
+        # on can miss them (the tests and the dev runner wait for this line).
+        while not self.stop_event.is_set():
+            try:
+                self.wait_ready(timeout=5)
+                break
+            except TimeoutError:
+                log.warning("worker: consumers not ready yet (is the broker up?)")
         log.info("worker started", extra={"consumers": [c.name for c in self.consumers],
                                           "schedules": [s.name for s in self.schedules]})
         self.stop_event.wait()

@@ -1,0 +1,251 @@
+"""PE registration with evidence and the portfolio, through the gateway as a frontend uses them: identity,
+pe-registry, portfolio and the gateway run as real processes on the run's PostgreSQL, RabbitMQ and S3.
+
+What the certification service and Noloc would send (a registered certificate, academy activities,
+meetings from the planning tool) is published as raw events on this system's exchange.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+import psycopg
+import pytest
+from minio import Minio
+
+from recert_common.rules import add_years, load_framework
+
+from frontend import Frontend, Person
+from processes import System
+
+TODAY = date.today()
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(4096)
+
+
+@pytest.fixture(scope="module")
+def system(infra, tmp_path_factory):
+    system = System(infra, ["identity", "pe-registry", "portfolio"], tmp_path_factory.mktemp("logs"),
+                    extra_env={"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
+    try:
+        yield system.start()
+    except Exception:
+        print(system.logs())
+        raise
+    finally:
+        system.stop()
+
+
+@pytest.fixture(scope="module")
+def app(system) -> Frontend:
+    return Frontend(system.gateway)
+
+
+def eventually(check, timeout: float = 20.0):
+    """Events take a moment to travel: poll ``check`` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError("the system did not reach the expected state in time")
+        time.sleep(0.1)
+
+
+def certified_coach(app: Frontend, system: System, valid_until: date) -> Person:
+    """A jobcoach with a certificate valid until ``valid_until``, announced as certification would."""
+    person = app.login(app.register())
+    system.publish("certification.certificate.registered", {
+        "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8].upper()}",
+        "account_id": person.id, "valid_from": add_years(valid_until, -4), "valid_until": valid_until,
+    }, subject=person.id, producer="assessment")
+    eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200)
+    eventually(lambda: app.get("pe/summary", person).json()["period"]["source"] == "certificate")
+    return person
+
+
+def record(app, person, category: int, amount, unit: str = "sbu", days_ago: int = 30) -> dict:
+    response = app.post("pe/activities", person, json={
+        "title": f"Activiteit categorie {category}", "provider": "Opleider B.V.", "category": category,
+        "completed_on": str(TODAY - timedelta(days=days_ago)), "amount": str(amount), "unit": unit})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def upload(app, person, activity_id: str, content: bytes, filename: str = "certificaat.pdf",
+           content_type: str = "application/pdf"):
+    return app.post(f"pe/activities/{activity_id}/evidence", person, data=content,
+                    headers={"Content-Type": content_type,
+                             "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def test_activities_with_evidence_and_a_summary_that_applies_the_minimum_and_the_maxima(app, system):
+    person = certified_coach(app, system, TODAY + timedelta(days=400))
+    framework = load_framework(TODAY.year)
+    maximum = {c.number: c.maximum for c in framework.pe.categories}
+
+    hours = record(app, person, 1, 10)
+    ects = record(app, person, 1, 1, unit="ects")
+    assert (Decimal(hours["points"]), Decimal(ects["points"])) == (10, 28)
+    record(app, person, 2, maximum[2] + 5, unit="points")
+    record(app, person, 6, maximum[6] + 7)
+
+    stored = upload(app, person, hours["id"], PDF)
+    assert stored.status_code == 201, stored.text
+    assert stored.json()["sha256"] == hashlib.sha256(PDF).hexdigest()
+    download = app.get(f"pe/evidence/{stored.json()['id']}/content", person)
+    assert download.status_code == 200 and download.content == PDF
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+    again = upload(app, person, ects["id"], PDF, filename="zelfde.pdf")
+    assert again.json()["deduplicated"] is True
+
+    summary = app.get("pe/summary", person).json()
+    by_number = {c["number"]: c for c in summary["categories"]}
+    assert Decimal(by_number[1]["counted"]) == 38
+    assert (Decimal(by_number[2]["raw"]), Decimal(by_number[2]["counted"])) == (maximum[2] + 5, maximum[2])
+    assert (Decimal(by_number[6]["raw"]), Decimal(by_number[6]["counted"])) == (maximum[6] + 7, maximum[6])
+    assert Decimal(summary["counted_total"]) == 38 + maximum[2] + maximum[6]
+    assert summary["met"] is False and summary["minimum_met"] is True
+    missing = 75 - (38 + maximum[2] + maximum[6])
+    assert any(f"{missing} punten" in m["message"] for m in summary["missing"]), summary["missing"]
+
+
+def test_noloc_events_create_an_activity_and_a_meeting_once_each(app, system):
+    person = certified_coach(app, system, TODAY + timedelta(days=400))
+    number = person.account["membership_number"]
+    activity = {"external_id": f"academy-{uuid.uuid4()}", "membership_number": number,
+                "title": "Webinar arbeidsrecht", "provider": "Noloc Academie",
+                "completed_on": TODAY - timedelta(days=10), "amount": Decimal("2"), "unit": "sbu"}
+    meeting = {"external_id": f"meeting-{uuid.uuid4()}", "membership_number": number,
+               "met_on": TODAY - timedelta(days=20), "kind": "intervision", "group_name": "Intervisie"}
+    for _ in range(2):
+        system.publish("noloc.academy.activity.completed", activity)
+        system.publish("noloc.meeting.attended", meeting)
+
+    items = eventually(lambda: app.get("pe/activities", person).json()["items"])
+    meetings = eventually(lambda: app.get("portfolio/cycles/current", person).json()["meetings"])
+    time.sleep(1.0)  # room for the duplicates to arrive, so that the counts below would see them
+    items = app.get("pe/activities", person).json()["items"]
+    meetings = app.get("portfolio/cycles/current", person).json()["meetings"]
+    assert [(i["title"], i["source"]) for i in items] == [("Webinar arbeidsrecht", "noloc_academy")]
+    assert len(meetings) == 1 and meetings[0]["kind"] == "intervision"
+
+
+def complete_portfolio(app, person) -> None:
+    """Everything a portfolio needs, checking after each step that the readiness check follows."""
+    def missing() -> dict[str, list[str]]:
+        readiness = app.get("portfolio/cycles/current/readiness", person).json()
+        return {part: [m["code"] for m in body["missing"]] for part, body in readiness["parts"].items()
+                if body["missing"]}
+
+    assert set(missing()) == {"A1", "A2", "A3", "A4", "B"}
+    for part, text in (("A1", "Mijn loopbaan; de laatste vier jaar in detail."), ("A2", "Terugblik."),
+                       ("A4", "Ontwikkelplan voor de komende jaren.")):
+        body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+        assert app.put(f"portfolio/cycles/current/parts/{part}", person, json=body).status_code == 200
+    assert set(missing()) == {"A3", "B"}
+
+    required = app.get("portfolio/cycles/current/readiness", person).json()["required_reflection_meetings"]
+    meeting_ids = []
+    for n in range(required):
+        created = app.post("portfolio/cycles/current/meetings", person, json={
+            "met_on": str(TODAY - timedelta(days=40 + n)), "kind": "intervision", "group_name": "Groep Oost"})
+        assert created.status_code == 201, created.text
+        proof = app.post(f"portfolio/meetings/{created.json()['id']}/proof", person, data=PDF + bytes([n]),
+                         headers={"Content-Type": "application/pdf",
+                                  "Content-Disposition": f'attachment; filename="verslag-{n}.pdf"'})
+        assert proof.status_code == 201, proof.text
+        meeting_ids.append(created.json()["id"])
+    assert "A3" in missing()  # the meetings are there, the reflection report is not
+    report = {"text": "Reflectie op de intervisie.", "meeting_id": meeting_ids[0]}
+    assert app.put("portfolio/cycles/current/parts/A3", person, json=report).status_code == 200
+    assert set(missing()) == {"B"}
+
+    record(app, person, 1, 45)
+    record(app, person, 1, 30, days_ago=60)
+    eventually(lambda: not missing())
+
+
+def test_readiness_names_what_is_missing_and_submit_only_inside_the_window(app, system):
+    early = certified_coach(app, system, TODAY + timedelta(days=200))
+    complete_portfolio(app, early)
+    refused = app.post("portfolio/cycles/current/submit", early)
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/submission-window-closed")
+
+    ready = certified_coach(app, system, TODAY + timedelta(days=60))
+    not_yet = app.post("portfolio/cycles/current/submit", ready)
+    assert not_yet.status_code == 409 and not_yet.json()["type"].endswith("/portfolio-not-ready")
+    complete_portfolio(app, ready)
+    submitted = app.post("portfolio/cycles/current/submit", ready)
+    assert submitted.status_code == 201, submitted.text
+    submission = submitted.json()
+
+    snapshot = app.get(f"portfolio/submissions/{submission['id']}", ready).json()
+    assert snapshot["hash_verified"] is True
+    # Later edits are refused and the snapshot stays exactly as submitted.
+    edit = app.put("portfolio/cycles/current/parts/A2", ready, json={"text": "Toch iets anders."})
+    assert edit.status_code == 409
+    activity = app.get("pe/activities", ready).json()["items"][0]
+    eventually(lambda: app.patch(f"pe/activities/{activity['id']}", ready,
+                                 json={"title": "Anders"}).status_code == 409)
+    assert app.get(f"portfolio/submissions/{submission['id']}", ready).json() == snapshot
+
+
+def test_another_jobcoach_gets_404_on_every_resource(app, system):
+    owner = certified_coach(app, system, TODAY + timedelta(days=60))
+    stranger = certified_coach(app, system, TODAY + timedelta(days=60))
+    activity = record(app, owner, 1, 10)
+    evidence = upload(app, owner, activity["id"], PDF).json()
+    meeting = app.post("portfolio/cycles/current/meetings", owner, json={
+        "met_on": str(TODAY - timedelta(days=5)), "kind": "coaching", "supervisor_name": "Coach"}).json()
+    cycle = app.get("portfolio/cycles/current", owner).json()
+    attempts = [
+        ("GET", f"pe/activities/{activity['id']}", {}),
+        ("PATCH", f"pe/activities/{activity['id']}", {"json": {"title": "Van mij"}}),
+        ("DELETE", f"pe/activities/{activity['id']}", {}),
+        ("GET", f"pe/evidence/{evidence['id']}", {}),
+        ("GET", f"pe/evidence/{evidence['id']}/content", {}),
+        ("DELETE", f"pe/evidence/{evidence['id']}", {}),
+        ("GET", f"pe/accounts/{owner.id}/summary", {}),
+        ("GET", f"pe/accounts/{owner.id}/activities", {}),
+        ("GET", f"portfolio/cycles/{cycle['id']}", {}),
+        ("GET", f"portfolio/meetings/{meeting['id']}", {}),
+        ("DELETE", f"portfolio/meetings/{meeting['id']}", {}),
+        ("GET", f"portfolio/meetings/{meeting['id']}/proof", {}),
+    ]
+    for method, path, kwargs in attempts:
+        response = app.call(method, path, stranger, **kwargs)
+        assert response.status_code == 404, (method, path, response.status_code, response.text)
+        assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert app.get(f"pe/activities/{activity['id']}", owner).status_code == 200  # still there
+
+
+def _counts(system: System, infra) -> tuple[int, int]:
+    s3 = Minio(infra.s3_endpoint, access_key=infra.s3_access_key, secret_key=infra.s3_secret_key,
+               secure=False)
+    objects = sum(1 for _ in s3.list_objects("pe-evidence", recursive=True)) \
+        if s3.bucket_exists("pe-evidence") else 0
+    with psycopg.connect(system.database_url("pe-registry")) as conn:
+        rows = conn.execute("SELECT count(*) FROM evidence").fetchone()[0]
+    return objects, rows
+
+
+def test_too_large_and_renamed_executable_uploads_leave_nothing_behind(app, system, infra):
+    person = certified_coach(app, system, TODAY + timedelta(days=400))
+    activity = record(app, person, 1, 8)
+    before = _counts(system, infra)
+
+    too_large = upload(app, person, activity["id"], PDF + bytes(25 * 1024 * 1024))
+    assert too_large.status_code == 413, too_large.text
+    executable = upload(app, person, activity["id"], ELF, filename="certificaat.pdf")
+    assert executable.status_code == 415, executable.text
+    assert executable.headers["Content-Type"].startswith("application/problem+json")
+    english = Frontend(system.gateway, language="en")
+    assert upload(english, person, activity["id"], ELF).json()["title"] != executable.json()["title"]
+
+    assert _counts(system, infra) == before
+    assert app.get(f"pe/activities/{activity['id']}", person).json()["evidence"] == []
