@@ -6,7 +6,7 @@ PACKAGES := libs/recert_common $(wildcard services/*) $(wildcard gateway)
 PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: install test unit integration lint dev demo bench bench-bus infra clean
+.PHONY: install test unit integration lint dev demo bench bench-bus bench-upload infra clean
 
 install: $(VENV)/.installed
 
@@ -37,7 +37,10 @@ dev: install infra
 bench-bus: install infra
 	$(BIN)/python bench/bench_bus.py --events 5000 --out bench-results/bus.json
 
-bench: bench-bus
+bench-upload: install infra
+	$(BIN)/python bench/bench_upload.py --mb 15 --out bench-results/upload.json
+
+bench: bench-bus bench-upload
 
 clean:
 	rm -rf $(VENV) bench-results .dev
