@@ -15,6 +15,8 @@ from json import JSONDecodeError
 from typing import Any, ClassVar
 
 import marshmallow as ma
+import psycopg
+import psycopg_pool
 from flask import Flask, Response, current_app, has_request_context, request
 from werkzeug import exceptions as wz
 
@@ -340,6 +342,13 @@ def _handle_unexpected(exc: Exception) -> Response:
                                           params={"request_id": get_correlation_id() or "-"}))
 
 
+def _handle_database_unavailable(exc: Exception) -> Response:
+    # A lost or refused database connection is an outage, not a bug: 503 tells clients to come back, and
+    # the pool replaces broken connections on its own once the server answers again.
+    _log.warning("database unavailable", extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+    return _handle_problem(ServiceUnavailable(code="detail.database_unavailable", retry_after=5))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Make every error of ``app`` a problem+json response. Call after ``flask_smorest.Api(app)``."""
     # Imported here: http.py needs this module to build its problems.
@@ -348,6 +357,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(Problem, _handle_problem)
     app.register_error_handler(wz.HTTPException, _handle_http_exception)
     app.register_error_handler(ServiceCallError, lambda exc: _handle_problem(exc.to_problem()))
+    app.register_error_handler(psycopg.OperationalError, _handle_database_unavailable)
+    app.register_error_handler(psycopg_pool.PoolTimeout, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)
 
 

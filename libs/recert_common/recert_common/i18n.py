@@ -171,6 +171,9 @@ register_messages({
     "detail.internal_error": {
         "nl": "Er ging iets mis aan onze kant. Noem kenmerk {request_id} als u contact met ons opneemt.",
         "en": "Something went wrong on our side. Please quote reference {request_id} when you contact us."},
+    "detail.database_unavailable": {
+        "nl": "De gegevens zijn even niet bereikbaar. Probeer het over enkele ogenblikken opnieuw.",
+        "en": "The data is briefly out of reach. Please try again in a few moments."},
     "detail.token_missing": {
         "nl": "Voor dit verzoek is een toegangstoken nodig.", "en": "This request needs an access token."},
     "detail.token_invalid": {"nl": "Het toegangstoken is ongeldig.", "en": "The access token is invalid."},

@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
+import psycopg
+import psycopg_pool
 import pytest
 from flask import Flask, request
 from flask_smorest import Api, Blueprint, abort
@@ -76,6 +78,14 @@ def app():
     @blp.route("/slow-down")
     def slow_down():
         raise TooManyRequests(retry_after=30)
+
+    @blp.route("/database-gone")
+    def database_gone():
+        raise psycopg.OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+
+    @blp.route("/pool-exhausted")
+    def pool_exhausted():
+        raise psycopg_pool.PoolTimeout("couldn't get a connection after 10.00 sec")
 
     @blp.route("/boom")
     def boom():
@@ -330,3 +340,11 @@ def test_http_problem_from_a_bare_werkzeug_exception_outside_a_request():
 
     problem = errors.problem_from_http_exception(WerkzeugConflict())
     assert isinstance(problem, Conflict)
+
+
+@pytest.mark.parametrize("path", ["/v1/database-gone", "/v1/pool-exhausted"])
+def test_a_database_outage_is_a_503_problem_that_says_come_back(client, path):
+    response = client.get(path, headers={"Accept-Language": "en"})
+    body = _problem(response, 503)
+    assert response.headers["Retry-After"] == "5"
+    assert "try again" in body["detail"] and "127.0.0.1" not in body["detail"]
