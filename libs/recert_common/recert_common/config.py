@@ -104,6 +104,9 @@ class ServiceSettings:
     jwt_audience: str = env_field("RECERT_JWT_AUDIENCE", "recert")
     log_level: str = env_field("RECERT_LOG_LEVEL", "INFO")
     max_body_bytes: int = env_field("RECERT_MAX_BODY_BYTES", 1_048_576)
+    db_pool_size: int = env_field("RECERT_DB_POOL_SIZE", 10)
+    # How long a request waits for a database connection before it answers 503 (e.g. during an outage).
+    db_pool_timeout_seconds: float = env_field("RECERT_DB_POOL_TIMEOUT_SECONDS", 5.0)
     relay_poll_seconds: float = env_field("RECERT_RELAY_POLL_SECONDS", 5.0)
     consumer_max_retries: int = env_field("RECERT_CONSUMER_MAX_RETRIES", 5)
     consumer_retry_base_ms: int = env_field("RECERT_CONSUMER_RETRY_BASE_MS", 1000)

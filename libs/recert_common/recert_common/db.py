@@ -37,6 +37,12 @@ class Database:
             check=ConnectionPool.check_connection,
         )
 
+    @classmethod
+    def from_settings(cls, settings, name: str, *, max_size: int | None = None) -> Database:
+        """The pool of a service process, sized and timed by ``RECERT_DB_POOL_*``; opened."""
+        return cls(settings.database_url, name=name, max_size=max_size or settings.db_pool_size,
+                   timeout=settings.db_pool_timeout_seconds).open(wait=False)
+
     def open(self, wait: bool = False) -> Database:
         self.pool.open(wait=wait)
         return self

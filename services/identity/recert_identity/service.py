@@ -448,7 +448,7 @@ class IdentityService:
 
 def build_service(settings: IdentitySettings, db: Database | None = None) -> IdentityService:
     """The service with its collaborators made from ``settings`` (the app and the commands share this)."""
-    db = db or Database(settings.database_url, name="identity").open(wait=False)
+    db = db or Database.from_settings(settings, "identity")
     box = SecretBox.from_setting(settings.secrets_key)
     hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_kib=settings.argon2_memory_kib,
                             parallelism=settings.argon2_parallelism)

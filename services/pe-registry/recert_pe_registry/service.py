@@ -374,6 +374,6 @@ def normalised_number(raw: str | None) -> str | None:
 
 
 def build_service(settings: PeRegistrySettings, db: Database | None = None) -> PeRegistry:
-    db = db or Database(settings.database_url, name="pe-registry").open(wait=False)
+    db = db or Database.from_settings(settings, "pe-registry")
     bucket = EvidenceBucket(ObjectStore.from_settings(settings, settings.evidence_bucket))
     return PeRegistry(db, bucket, settings)

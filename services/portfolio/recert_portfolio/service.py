@@ -424,7 +424,7 @@ class PortfolioService:
 def build_service(settings: PortfolioSettings, db: Database | None = None, *,
                   today: Callable[[], date] | None = None, now: Callable[[], datetime] = utcnow
                   ) -> PortfolioService:
-    db = db or Database(settings.database_url, name="portfolio-web").open(wait=False)
+    db = db or Database.from_settings(settings, "portfolio-web")
     proofs = ObjectStore.from_settings(settings, settings.proof_bucket)
     return PortfolioService(db, settings, proofs, today=today, now=now)
 
