@@ -15,11 +15,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from kombu import Connection, Exchange, Producer
 
 from recert_common.events import new_event
+
+from bus_fixtures import TcpProxy
 
 MODULES = {
     "identity": "recert_identity",
@@ -30,6 +33,14 @@ MODULES = {
     "billing": "recert_billing",
     "gateway": "recert_gateway",
 }
+
+
+def _via(url: str, port: int) -> str:
+    """``url`` with its host and port replaced by the local proxy's."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def free_port() -> int:
@@ -49,6 +60,12 @@ class Process:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+    def kill(self) -> None:
+        """SIGKILL to the whole process group: no chance to finish anything."""
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
 
     def stop(self, timeout: float = 10.0) -> None:
         if self.popen.poll() is None:
@@ -71,6 +88,9 @@ class System:
     ports: dict[str, int] = field(default_factory=dict)
     processes: list[Process] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
+    # With proxied=True the services reach PostgreSQL and RabbitMQ through TCP proxies the fault tests cut.
+    proxied: bool = False
+    proxies: dict[str, TcpProxy] = field(default_factory=dict)
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -105,7 +125,19 @@ class System:
             "RECERT_IDENTITY_ARGON2_PARALLELISM": "1",
         })
         env.update(self.extra_env)
+        if self.proxied:
+            self._route_through_proxies(env)
         return env
+
+    def _route_through_proxies(self, env: dict[str, str]) -> None:
+        for name, variable in (("postgres", "RECERT_POSTGRES_URL"), ("rabbitmq", "RECERT_AMQP_URL")):
+            target = urlsplit(env[variable])
+            self.proxies[name] = TcpProxy(target.hostname, target.port)
+        for key, value in list(env.items()):
+            if key.endswith("_DATABASE_URL") or key == "RECERT_POSTGRES_URL":
+                env[key] = _via(value, self.proxies["postgres"].port)
+            elif key == "RECERT_AMQP_URL":
+                env[key] = _via(value, self.proxies["rabbitmq"].port)
 
     def _spawn(self, name: str, args: list[str]) -> Process:
         log = self.log_dir / f"{name}.log"
@@ -170,6 +202,8 @@ class System:
     def stop(self) -> None:
         for process in reversed(self.processes):
             process.stop()
+        for proxy in self.proxies.values():
+            proxy.close()
 
     @property
     def exchange(self) -> str:
@@ -180,13 +214,19 @@ class System:
 
     def publish(self, type_: str, data: dict, *, subject=None, producer: str = "noloc") -> str:
         """Publish an event as another system (Noloc, or a service not running here) would."""
-        event = new_event(type_, data, producer=producer, subject=subject)
-        with Connection(self.env["RECERT_AMQP_URL"], transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                event.to_json(), exchange=Exchange(self.exchange, type="topic", durable=True),
-                routing_key=type_, content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2)
-        return str(event.id)
+        return self.publish_many(type_, [data], subject=subject, producer=producer)[0]
+
+    def publish_many(self, type_: str, items: list[dict], *, subject=None,
+                     producer: str = "noloc") -> list[str]:
+        events = [new_event(type_, data, producer=producer, subject=subject) for data in items]
+        exchange = Exchange(self.exchange, type="topic", durable=True)
+        # Straight to the broker: the proxy in front of it may be cut by a fault test.
+        with Connection(self.infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+            producer_ = Producer(conn.channel())
+            for event in events:
+                producer_.publish(event.to_json(), exchange=exchange, routing_key=type_,
+                                  content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+        return [str(event.id) for event in events]
 
     def logs(self) -> str:
         return "\n".join(f"--- {p.name} ---\n{p.tail()}" for p in self.processes)
