@@ -1,0 +1,91 @@
+"""The operators' deployment without a Docker engine: the compose file names every service with a web
+process, a worker and a migration run; each command is one our command line understands; every variable it
+or the example environment sets is one a process reads (and every variable a process reads is documented);
+every health check asks a real endpoint of the app it checks."""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from recert_common.config import ServiceSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
+INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit"}
+# Variables read outside the settings classes: the rules' replacement framework files, and the service
+# URLs the gateway reads for each service it routes to.
+READ_ELSEWHERE = {"RECERT_FRAMEWORK_DIR"} | {f"RECERT_{s.upper().replace('-', '_')}_URL" for s in SERVICES}
+
+
+def module(name: str) -> str:
+    return "recert_" + name.replace("-", "_")
+
+
+def settings_classes() -> dict[str, type[ServiceSettings]]:
+    found = {}
+    for name in [*SERVICES, "gateway"]:
+        settings = importlib.import_module(f"{module(name)}.settings")
+        classes = [c for c in vars(settings).values() if isinstance(c, type)
+                   and issubclass(c, ServiceSettings) and c.__module__ == settings.__name__]
+        found[name] = classes[0] if classes else ServiceSettings
+    return found
+
+
+def variables_read() -> set[str]:
+    names = set(READ_ELSEWHERE)
+    for name, cls in settings_classes().items():
+        for field in dataclasses.fields(cls):
+            if field.metadata.get("env"):
+                names.add(field.metadata["env"].format(service=name.upper().replace("-", "_")))
+    return names
+
+
+def test_compose_names_every_service_with_web_worker_and_migration():
+    names = set(COMPOSE["services"])
+    expected = {"gateway"} | {f"{s}{suffix}" for s in SERVICES for suffix in ("", "-worker", "-migrate")}
+    assert names - INFRASTRUCTURE == expected
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "gateway"])
+def test_each_command_is_one_our_command_line_understands(name):
+    spec = importlib.import_module(f"{module(name)}.__main__").SPEC
+    processes = {"": "web"} if name == "gateway" else {"": "web", "-worker": "worker", "-migrate": "migrate"}
+    for suffix, command in processes.items():
+        argv = COMPOSE["services"][f"{name}{suffix}"]["command"]
+        assert argv[:4] == ["python", "-m", module(name), command], argv
+        if command == "web":
+            assert argv[argv.index("--port") + 1] == "8000"
+    assert spec.name == name
+
+
+def test_every_variable_set_is_read_and_every_variable_read_is_documented():
+    read = variables_read()
+    example = {line.split("=", 1)[0] for line in (ROOT / "deploy" / "example.env").read_text().splitlines()
+               if re.match(r"^RECERT_[A-Z0-9_]+=", line)}
+    compose_set = set()
+    for service in COMPOSE["services"].values():
+        compose_set |= {key for key in (service.get("environment") or {}) if key.startswith("RECERT_")}
+    assert compose_set - read == set(), "compose sets variables nothing reads"
+    assert example - read == set(), "example.env documents variables nothing reads"
+    assert read - example == set(), "variables read but not documented in deploy/example.env"
+
+
+@pytest.mark.parametrize("name", [*SERVICES, "gateway"])
+def test_every_health_check_asks_a_real_endpoint(name, infra, monkeypatch):
+    check = " ".join(COMPOSE["services"][name]["healthcheck"]["test"])
+    url = re.search(r"http://[^'\" ]+", check).group(0)
+    assert urlsplit(url).port == 8000
+    for key, value in infra.settings_env(name).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("RECERT_IDENTITY_SECRETS_KEY", "A" * 43 + "=")
+    spec = importlib.import_module(f"{module(name)}.__main__").SPEC
+    app = spec.create_app(spec.settings())
+    routes = {rule.rule for rule in app.url_map.iter_rules()}
+    assert urlsplit(url).path in routes
