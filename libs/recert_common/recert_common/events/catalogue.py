@@ -196,7 +196,7 @@ class AccountLocked(EventData):
     reason = _enum(("failed_passwords", "failed_totp_codes", "administrative"), required=True)
 
 
-@_event("identity.account.disabled", producer="identity", consumers=("notifications", "billing"),
+@_event("identity.account.disabled", producer="identity", consumers=("notifications",),
         summary="The account can no longer log in; its data stays.")
 class AccountDisabled(EventData):
     account_id = fields.UUID(required=True)

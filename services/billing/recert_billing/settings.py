@@ -1,0 +1,52 @@
+"""Billing's own settings, on top of what every service reads."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recert_common.config import ConfigError, ServiceSettings, env_field
+
+
+def _lines(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split("|") if part.strip())
+
+
+@dataclasses.dataclass(frozen=True)
+class BillingSettings(ServiceSettings):
+    # The secret the payment provider signs its webhook bodies with (HMAC-SHA256). Empty: every webhook
+    # call is refused, because an HMAC under an empty key proves nothing.
+    webhook_secret: str = env_field("RECERT_BILLING_WEBHOOK_SECRET", "")
+    # How often the worker looks for affiliates whose yearly register fee of the current year is not
+    # invoiced yet (it runs in every worker; the invoices are idempotent per account and year).
+    register_fee_interval_seconds: float = env_field("RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS", 3600.0)
+    # Which calendar day it is (issue date, due date, the year of the number and of the fee) is decided in
+    # this zone.
+    time_zone: str = env_field("RECERT_BILLING_TIME_ZONE", "Europe/Amsterdam")
+    # A fixed "today" (ISO date) for demonstrations; empty in production.
+    today: str = env_field("RECERT_BILLING_TODAY", "")
+    # What the PDF prints under each issuer's name (address, KvK and VAT numbers, IBAN): lines separated by
+    # "|". The real details are DNV's and Noloc's to supply; empty prints the name alone.
+    dnv_details: tuple[str, ...] = env_field("RECERT_BILLING_DNV_DETAILS", (), parse=_lines)
+    noloc_details: tuple[str, ...] = env_field("RECERT_BILLING_NOLOC_DETAILS", (), parse=_lines)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.register_fee_interval_seconds <= 0:
+            raise ConfigError("RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS must be positive")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"RECERT_BILLING_TIME_ZONE: unknown time zone {self.time_zone!r}") from exc
+        if self.today:
+            try:
+                date.fromisoformat(self.today)
+            except ValueError as exc:
+                raise ConfigError(f"RECERT_BILLING_TODAY: not an ISO date: {self.today!r}") from exc
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def issuer_details(self, issuer: str) -> tuple[str, ...]:
+        return {"DNV": self.dnv_details, "Noloc": self.noloc_details}.get(issuer, ())

@@ -1,0 +1,304 @@
+"""SQL of the billing database (psycopg 3, dict rows). Every function runs in the caller's transaction."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from recert_billing.domain import (
+    CreditNote,
+    Draft,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    Line,
+    PaymentNotification,
+    PaymentOutcome,
+)
+from recert_common.rules import Localized
+
+Conn = psycopg.Connection
+
+
+def _lock(for_update: bool) -> str:
+    return " FOR UPDATE" if for_update else ""
+
+
+# --- accounts (read model) -------------------------------------------------------------------------------
+
+
+def upsert_account(conn: Conn, data: Mapping[str, Any]) -> None:
+    conn.execute(
+        """INSERT INTO accounts (account_id, email, full_name, membership_kind, membership_number,
+                                 preferred_language)
+           VALUES (%(account_id)s, %(email)s, %(full_name)s, %(membership_kind)s, %(membership_number)s,
+                   %(preferred_language)s)
+           ON CONFLICT (account_id) DO UPDATE
+               SET email = EXCLUDED.email, full_name = EXCLUDED.full_name,
+                   membership_kind = EXCLUDED.membership_kind, membership_number = EXCLUDED.membership_number,
+                   preferred_language = EXCLUDED.preferred_language, updated_at = now()""",
+        {key: data.get(key) for key in ("account_id", "email", "full_name", "membership_kind",
+                                         "membership_number", "preferred_language")},
+    )
+
+
+def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
+
+
+def fill_in_recipient(conn: Conn, account_id: UUID, name: str, number: str | None) -> int:
+    """Give the invoices issued before the account was known its name and number. Returns how many."""
+    return conn.execute(
+        "UPDATE invoices SET recipient_name = %s, recipient_number = %s "
+        "WHERE account_id = %s AND recipient_name IS NULL", (name, number, account_id)).rowcount
+
+
+# --- certificates (read model) ---------------------------------------------------------------------------
+
+
+def upsert_certificate(conn: Conn, *, certificate_id: UUID, account_id: UUID, certificate_number: str,
+                       state: str, as_of: datetime, valid_from: date | None = None,
+                       valid_until: date | None = None) -> None:
+    """Keep the certificate's state as of ``as_of`` (when its event happened), unless a later event set it."""
+    conn.execute(
+        """INSERT INTO certificates (certificate_id, account_id, certificate_number, state, valid_from,
+                                     valid_until, state_as_of)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (certificate_id) DO UPDATE
+               SET account_id = EXCLUDED.account_id, certificate_number = EXCLUDED.certificate_number,
+                   state = EXCLUDED.state,
+                   valid_from = coalesce(EXCLUDED.valid_from, certificates.valid_from),
+                   valid_until = coalesce(EXCLUDED.valid_until, certificates.valid_until),
+                   state_as_of = EXCLUDED.state_as_of, updated_at = now()
+               WHERE certificates.state_as_of <= EXCLUDED.state_as_of""",
+        (certificate_id, account_id, certificate_number, state, valid_from, valid_until, as_of),
+    )
+
+
+def has_active_certificate(conn: Conn, account_id: UUID) -> bool:
+    row = conn.execute("SELECT 1 FROM certificates WHERE account_id = %s AND state = 'active' LIMIT 1",
+                       (account_id,)).fetchone()
+    return row is not None
+
+
+def accounts_owing_register_fee(conn: Conn, year: int) -> list[UUID]:
+    """Affiliates with an active certificate and no register-fee invoice for ``year`` yet."""
+    rows = conn.execute(
+        """SELECT a.account_id FROM accounts a
+           WHERE a.membership_kind = 'affiliate'
+             AND EXISTS (SELECT 1 FROM certificates c
+                         WHERE c.account_id = a.account_id AND c.state = 'active')
+             AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.account_id
+                             AND i.kind = 'register_fee' AND i.period_year = %s)
+           ORDER BY a.account_id""", (year,)).fetchall()
+    return [row["account_id"] for row in rows]
+
+
+# --- withdrawals (read model) ----------------------------------------------------------------------------
+
+
+def record_withdrawal(conn: Conn, submission_id: UUID, account_id: UUID, withdrawn_at: datetime,
+                      reason: str | None) -> None:
+    conn.execute(
+        "INSERT INTO withdrawn_submissions (submission_id, account_id, withdrawn_at, reason) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (submission_id) DO NOTHING",
+        (submission_id, account_id, withdrawn_at, reason))
+
+
+def is_withdrawn(conn: Conn, submission_id: UUID) -> bool:
+    return conn.execute("SELECT 1 FROM withdrawn_submissions WHERE submission_id = %s",
+                        (submission_id,)).fetchone() is not None
+
+
+# --- numbers ---------------------------------------------------------------------------------------------
+
+
+def next_number(conn: Conn, series: str, year: int) -> int:
+    """The next sequence number of ``series`` in ``year``. The counter row stays locked until the caller's
+    transaction ends, so concurrent issuers queue here, and a rollback returns the number."""
+    row = conn.execute(
+        """INSERT INTO number_series (series, year, last_number) VALUES (%s, %s, 1)
+           ON CONFLICT (series, year) DO UPDATE SET last_number = number_series.last_number + 1
+           RETURNING last_number""", (series, year)).fetchone()
+    return row["last_number"]
+
+
+# --- invoices --------------------------------------------------------------------------------------------
+
+_TRIGGER = {
+    InvoiceKind.RECERTIFICATION: ("submission_id = %(submission_id)s", ),
+    InvoiceKind.REASSESSMENT: ("supplement_id = %(supplement_id)s", ),
+    InvoiceKind.AFFILIATE_NUMBER: ("account_id = %(account_id)s", ),
+    InvoiceKind.REGISTER_FEE: ("account_id = %(account_id)s", "period_year = %(period_year)s"),
+}
+
+
+def invoice_exists_for(conn: Conn, draft: Draft) -> bool:
+    """Whether what ``draft`` charges for (the submission, supplement, account, account and year) has its
+    invoice already."""
+    where = " AND ".join(("kind = %(kind)s", *_TRIGGER[draft.kind]))
+    params = {"kind": str(draft.kind), "submission_id": draft.submission_id,
+              "supplement_id": draft.supplement_id, "account_id": draft.account_id,
+              "period_year": draft.period_year}
+    return conn.execute(f"SELECT 1 FROM invoices WHERE {where}", params).fetchone() is not None
+
+
+def insert_invoice(conn: Conn, *, invoice_id: UUID, number: str, seq: int, draft: Draft,
+                   recipient: Mapping[str, Any] | None, issued_at: datetime) -> bool:
+    """Insert the invoice with its lines; False (nothing written) when its trigger has an invoice already."""
+    row = conn.execute(
+        """INSERT INTO invoices (id, number, issuer, year, seq, account_id, kind, submission_id, case_id,
+                                 supplement_id, period_year, recipient_name, recipient_number, currency,
+                                 vat_rate, net, vat, gross, framework_version, issued_on, due_on, issued_at,
+                                 state)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                   'open')
+           ON CONFLICT DO NOTHING RETURNING id""",
+        (invoice_id, number, draft.issuer, draft.year, seq, draft.account_id, str(draft.kind),
+         draft.submission_id, draft.case_id, draft.supplement_id, draft.period_year,
+         recipient["full_name"] if recipient else None, recipient["membership_number"] if recipient else None,
+         draft.currency, draft.vat_rate, draft.net, draft.vat, draft.gross, draft.framework_version,
+         draft.issued_on, draft.due_on, issued_at),
+    ).fetchone()
+    if row is None:
+        return False
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            """INSERT INTO invoice_lines (invoice_id, position, description_nl, description_en, vat_rate, net,
+                                          vat, gross) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+            [(invoice_id, position, line.description.nl, line.description.en, line.vat_rate, line.net,
+              line.vat, line.gross) for position, line in enumerate(draft.lines, start=1)])
+    return True
+
+
+def _lines(conn: Conn, invoice_ids: Iterable[UUID]) -> dict[UUID, tuple[Line, ...]]:
+    rows = conn.execute("SELECT * FROM invoice_lines WHERE invoice_id = ANY(%s) "
+                        "ORDER BY invoice_id, position", (list(invoice_ids),)).fetchall()
+    lines: dict[UUID, list[Line]] = {}
+    for r in rows:
+        lines.setdefault(r["invoice_id"], []).append(Line(
+            description=Localized(nl=r["description_nl"], en=r["description_en"]), vat_rate=r["vat_rate"],
+            net=r["net"], vat=r["vat"], gross=r["gross"]))
+    return {key: tuple(value) for key, value in lines.items()}
+
+
+def _credit_notes(conn: Conn, invoice_ids: Iterable[UUID]) -> dict[UUID, CreditNote]:
+    rows = conn.execute("SELECT * FROM credit_notes WHERE invoice_id = ANY(%s)",
+                        (list(invoice_ids),)).fetchall()
+    return {r["invoice_id"]: _credit_note(r) for r in rows}
+
+
+def _credit_note(r: Mapping[str, Any]) -> CreditNote:
+    return CreditNote(id=r["id"], number=r["number"], invoice_id=r["invoice_id"], issuer=r["issuer"],
+                      year=r["year"], seq=r["seq"], net=r["net"], vat=r["vat"], gross=r["gross"],
+                      reason=r["reason"], refund_due=r["refund_due"], issued_on=r["issued_on"],
+                      issued_at=r["issued_at"])
+
+
+def _invoices(conn: Conn, rows: list[dict[str, Any]]) -> list[Invoice]:
+    ids = [r["id"] for r in rows]
+    lines, credits = _lines(conn, ids), _credit_notes(conn, ids)
+    return [Invoice(
+        id=r["id"], number=r["number"], issuer=r["issuer"], year=r["year"], seq=r["seq"],
+        account_id=r["account_id"], kind=InvoiceKind(r["kind"]), submission_id=r["submission_id"],
+        case_id=r["case_id"], supplement_id=r["supplement_id"], period_year=r["period_year"],
+        recipient_name=r["recipient_name"], recipient_number=r["recipient_number"], currency=r["currency"],
+        vat_rate=r["vat_rate"], net=r["net"], vat=r["vat"], gross=r["gross"],
+        framework_version=r["framework_version"], issued_on=r["issued_on"], due_on=r["due_on"],
+        issued_at=r["issued_at"], state=InvoiceState(r["state"]), paid_at=r["paid_at"],
+        cancelled_at=r["cancelled_at"], lines=lines.get(r["id"], ()), credit_note=credits.get(r["id"]),
+    ) for r in rows]
+
+
+def invoice(conn: Conn, invoice_id: UUID, *, for_update: bool = False) -> Invoice | None:
+    rows = conn.execute("SELECT * FROM invoices WHERE id = %s" + _lock(for_update), (invoice_id,)).fetchall()
+    return next(iter(_invoices(conn, rows)), None)
+
+
+def invoice_by_number(conn: Conn, number: str, *, for_update: bool = False) -> Invoice | None:
+    rows = conn.execute("SELECT * FROM invoices WHERE number = %s" + _lock(for_update), (number,)).fetchall()
+    return next(iter(_invoices(conn, rows)), None)
+
+
+def recertification_invoice(conn: Conn, submission_id: UUID, *, for_update: bool = False) -> Invoice | None:
+    rows = conn.execute("SELECT * FROM invoices WHERE kind = 'recertification' AND submission_id = %s"
+                        + _lock(for_update), (submission_id,)).fetchall()
+    return next(iter(_invoices(conn, rows)), None)
+
+
+def list_invoices(conn: Conn, *, owner_id: UUID | None, issuers: Iterable[str], account_id: UUID | None,
+                  state: str | None, kind: str | None, page: int, page_size: int
+                  ) -> tuple[list[Invoice], int]:
+    """Invoices of ``owner_id`` or of one of ``issuers`` (what the caller may see), narrowed by the filters;
+    newest first."""
+    visible = ["account_id = %(owner_id)s"] if owner_id is not None else []
+    issuers = list(issuers)
+    if issuers:
+        visible.append("issuer = ANY(%(issuers)s)")
+    if not visible:
+        return [], 0
+    where = [f"({' OR '.join(visible)})"]
+    for name, value in (("account_id", account_id), ("state", state), ("kind", kind)):
+        if value is not None:
+            where.append(f"{name} = %({name})s")
+    params = {"owner_id": owner_id, "issuers": issuers, "account_id": account_id, "state": state,
+              "kind": kind, "limit": page_size, "offset": (page - 1) * page_size}
+    condition = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) AS n FROM invoices WHERE {condition}", params).fetchone()["n"]
+    rows = conn.execute(f"SELECT * FROM invoices WHERE {condition} ORDER BY issued_at DESC, number DESC "
+                        "LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
+    return _invoices(conn, rows), total
+
+
+def mark_paid(conn: Conn, invoice_id: UUID, paid_at: datetime) -> None:
+    conn.execute("UPDATE invoices SET state = 'paid', paid_at = %s WHERE id = %s AND state = 'open'",
+                 (paid_at, invoice_id))
+
+
+def mark_cancelled(conn: Conn, invoice_id: UUID, cancelled_at: datetime) -> None:
+    conn.execute("UPDATE invoices SET state = 'cancelled', cancelled_at = %s WHERE id = %s "
+                 "AND state <> 'cancelled'", (cancelled_at, invoice_id))
+
+
+def insert_credit_note(conn: Conn, note: CreditNote) -> None:
+    conn.execute(
+        """INSERT INTO credit_notes (id, number, issuer, year, seq, invoice_id, net, vat, gross, reason,
+                                     refund_due, issued_on, issued_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        (note.id, note.number, note.issuer, note.year, note.seq, note.invoice_id, note.net, note.vat,
+         note.gross, note.reason, note.refund_due, note.issued_on, note.issued_at))
+
+
+# --- payment notifications -------------------------------------------------------------------------------
+
+
+def insert_notification(conn: Conn, notification: PaymentNotification, body: Mapping[str, Any],
+                        received_at: datetime) -> bool:
+    """Keep a notification; False when its provider event id was received before. A concurrent insert of
+    the same id waits here for the other transaction, so a replay racing the original also finds it."""
+    row = conn.execute(
+        """INSERT INTO payment_notifications (provider_event_id, type, invoice_number, amount, currency,
+                                              paid_at, received_at, outcome, body)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, 'received', %s)
+           ON CONFLICT (provider_event_id) DO NOTHING RETURNING provider_event_id""",
+        (notification.provider_event_id, notification.type, notification.invoice_number, notification.amount,
+         notification.currency, notification.paid_at, received_at, Jsonb(dict(body))),
+    ).fetchone()
+    return row is not None
+
+
+def set_notification_outcome(conn: Conn, provider_event_id: str, outcome: PaymentOutcome,
+                             invoice_id: UUID | None) -> None:
+    conn.execute("UPDATE payment_notifications SET outcome = %s, invoice_id = %s "
+                 "WHERE provider_event_id = %s", (str(outcome), invoice_id, provider_event_id))
+
+
+def notification_outcome(conn: Conn, provider_event_id: str) -> str | None:
+    row = conn.execute("SELECT outcome FROM payment_notifications WHERE provider_event_id = %s",
+                       (provider_event_id,)).fetchone()
+    return row["outcome"] if row else None
+

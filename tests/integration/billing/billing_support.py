@@ -1,0 +1,268 @@
+"""What billing's integration tests share: a settable "today", a harness that publishes other services' events
+to the run's exchange and waits for the in-thread consumer to handle them, tokens for any role, the signed
+webhook, and the function the concurrency test runs in other processes."""
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from kombu import Connection, Exchange, Producer
+
+from recert_billing import signature
+from recert_common.auth import access_token_claims, sign_token
+from recert_common.events import new_event
+from recert_common.rules import add_years
+
+WEBHOOK_SECRET = "whsec-test-9f8e7d6c5b4a"
+PRODUCERS = {"identity": "identity", "portfolio": "portfolio", "certification": "assessment"}
+
+
+class Clock:
+    """The service's "today"; tests move it into other years."""
+
+    def __init__(self):
+        self.day = date.today()
+
+    def __call__(self) -> date:
+        return self.day
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+@dataclass
+class Coach:
+    account_id: uuid.UUID
+    token: str
+    kind: str | None  # "member", "affiliate", or None (staff)
+    number: str | None
+    name: str
+
+
+class Harness:
+    def __init__(self, *, app, service, settings, db, amqp_url, private_jwk, clock: Clock):
+        self.app = app
+        self.http = app.test_client()
+        self.service = service
+        self.settings = settings
+        self.db = db
+        self.amqp_url = amqp_url
+        self.private_jwk = private_jwk
+        self.clock = clock
+
+    # --- tokens and HTTP ---------------------------------------------------------------------------------
+
+    def token(self, account_id: uuid.UUID, *roles: str) -> str:
+        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
+                                     audience=self.settings.jwt_audience)
+        return sign_token(self.private_jwk, self.private_jwk["kid"], claims)
+
+    def staff(self, *roles: str) -> tuple[uuid.UUID, str]:
+        account_id = uuid.uuid4()
+        return account_id, self.token(account_id, *roles)
+
+    def get(self, path: str, token: str | None, **kwargs):
+        headers = dict(kwargs.pop("headers", {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.get(path, headers=headers, **kwargs)
+
+    def webhook(self, payload: dict | bytes, *, secret: str = WEBHOOK_SECRET, header: str | None = None):
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json",
+                   signature.HEADER: header if header is not None else signature.sign(secret, body)}
+        return self.http.post("/v1/payments/webhook", data=body, headers=headers)
+
+    @staticmethod
+    def payment(invoice: dict, *, event_id: str | None = None, amount: str | None = None,
+                type_: str = "payment.succeeded", **extra) -> dict:
+        return {"id": event_id or f"evt_{uuid.uuid4().hex}", "type": type_,
+                "invoice_number": invoice["number"], "amount": amount or invoice["gross"]["amount"],
+                "currency": "EUR", "paid_at": datetime.now(UTC).isoformat(), **extra}
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True):
+        """Publish as the producing service would; wait until billing's consumer has handled it."""
+        event = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=subject)
+        self.publish_raw(event.to_json(), type_)
+        if wait:
+            self.wait_handled(event.id)
+        return event
+
+    def publish_raw(self, body: str, routing_key: str) -> None:
+        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
+            Producer(conn.channel()).publish(
+                body, exchange=Exchange(self.settings.exchange, type="topic", durable=True),
+                routing_key=routing_key, content_type="application/json", content_encoding="utf-8",
+                delivery_mode=2)
+
+    def wait_handled(self, *event_ids: uuid.UUID) -> None:
+        wanted = [str(i) for i in event_ids]
+        wait_for(lambda: self.scalar("SELECT count(*) FROM inbox WHERE event_id::text = ANY(%s)", wanted)
+                 == len(wanted), message=f"events {wanted} handled")
+
+    def coach(self, kind: str = "member", *, register: bool = True) -> Coach:
+        account_id = uuid.uuid4()
+        digits = uuid.uuid4().int
+        number = (f"EXT-{digits % 1_000_000:06d}" if kind == "affiliate"
+                  else str(digits % 90_000_000 + 10_000_000))
+        coach = Coach(account_id, self.token(account_id, "jobcoach"), kind, number,
+                      f"Jet {'Extern' if kind == 'affiliate' else 'Lid'} {str(account_id)[:4]}")
+        if register:
+            self.account_event(coach)
+        return coach
+
+    def account_event(self, coach: Coach, type_: str = "identity.account.registered", **changes):
+        data = {"account_id": coach.account_id, "email": f"{coach.account_id.hex[:10]}@example.org",
+                "full_name": coach.name, "roles": ["jobcoach"], "membership_kind": coach.kind,
+                "membership_number": coach.number, "preferred_language": "nl", **changes}
+        if type_ == "identity.account.updated":
+            data.setdefault("changed", ["membership_kind", "membership_number"])
+        return self.publish(type_, data, subject=coach.account_id)
+
+    def certificate(self, coach: Coach, type_: str = "registered", *, certificate_id=None, **extra):
+        certificate_id = certificate_id or uuid.uuid4()
+        valid_from = self.clock() if type_ == "registered" else extra.pop("valid_from", self.clock())
+        data = {"certificate_id": certificate_id, "certificate_number": f"RJ-{str(certificate_id)[:8]}",
+                "account_id": coach.account_id}
+        if type_ == "lapsed":
+            data.update({"lapsed_on": self.clock(), "reason": "not_recertified",
+                         "new_portfolio_deadline": None})
+        else:
+            data.update({"valid_from": valid_from, "valid_until": add_years(valid_from, 4)})
+        if type_ in ("renewed", "reactivated"):
+            data["decision_id"] = uuid.uuid4()
+        if type_ == "renewed":
+            data["previous_valid_until"] = valid_from
+        data.update(extra)
+        self.publish(f"certification.certificate.{type_}", data, subject=coach.account_id)
+        return certificate_id
+
+    def submitted(self, coach: Coach, *, submission_id=None, wait: bool = True):
+        submission_id = submission_id or uuid.uuid4()
+        event = self.publish("portfolio.submitted", {
+            "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
+            "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
+            "certificate_expires_on": add_years(self.clock(), 1), "submitted_at": datetime.now(UTC),
+            "snapshot_hash": "a" * 64, "pe_activity_ids": [], "pe_points_counted": "75",
+            "reflection_meetings": 4, "is_new_portfolio_after_negative": False},
+            subject=coach.account_id, wait=wait)
+        return submission_id, event
+
+    def supplement(self, coach: Coach, submission_id: uuid.UUID, *, supplement_id=None):
+        supplement_id, case_id = supplement_id or uuid.uuid4(), uuid.uuid4()
+        event = self.publish("portfolio.supplement.submitted", {
+            "supplement_id": supplement_id, "case_id": case_id, "portfolio_id": uuid.uuid4(),
+            "submission_id": submission_id, "account_id": coach.account_id, "parts": ["A3"],
+            "submitted_at": datetime.now(UTC), "snapshot_hash": "b" * 64}, subject=coach.account_id)
+        return supplement_id, case_id, event
+
+    def withdrawn(self, coach: Coach, submission_id: uuid.UUID):
+        return self.publish("portfolio.withdrawn", {
+            "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
+            "account_id": coach.account_id, "reason": "Toch nog niet klaar"}, subject=coach.account_id)
+
+    # --- looking inside ----------------------------------------------------------------------------------
+
+    def rows(self, sql: str, *params) -> list[dict]:
+        with self.db.transaction() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, *params):
+        with self.db.transaction() as conn:
+            row = conn.execute(sql, params).fetchone()
+        return next(iter(row.values()))
+
+    def invoices(self, account_id: uuid.UUID) -> list[dict]:
+        return self.rows("SELECT * FROM invoices WHERE account_id = %s ORDER BY issued_at, number",
+                         account_id)
+
+    def kinds(self, account_id: uuid.UUID) -> list[tuple[str, int | None]]:
+        return [(r["kind"], r["period_year"]) for r in self.invoices(account_id)]
+
+    def outbox(self, type_: str | None = None, subject=None) -> list[dict]:
+        bodies = [r["body"] for r in self.rows("SELECT body FROM outbox ORDER BY seq")]
+        return [b for b in bodies if (type_ is None or b["type"] == type_)
+                and (subject is None or b["subject"] == str(subject))]
+
+    def invoice_body(self, coach: Coach, invoice_id) -> dict:
+        response = self.get(f"/v1/invoices/{invoice_id}", coach.token)
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def state(self) -> dict[str, Any]:
+        """Everything a refused webhook call must leave as it was."""
+        return {
+            "invoices": self.rows("SELECT id, state, paid_at, cancelled_at FROM invoices ORDER BY id"),
+            "notifications": self.scalar("SELECT count(*) FROM payment_notifications"),
+            "outbox": self.scalar("SELECT count(*) FROM outbox"),
+        }
+
+
+def problem(response, status: int, slug: str | None = None) -> dict:
+    """Assert a problem+json answer with ``status`` (and type ``slug``); return its body."""
+    body = response.get_json(force=True)
+    assert response.status_code == status, (response.status_code, body)
+    assert response.mimetype == "application/problem+json"
+    if slug is not None:
+        assert body["type"] == f"https://recert.noloc.nl/problems/{slug}", body
+    return body
+
+
+# --- run in other processes by the concurrency test ----------------------------------------------------
+
+
+def issue_in_process(url: str, year: int, count: int, ready, go, results) -> None:
+    """Issue ``count`` invoices of ``year`` (see ``issue_many``) once ``go`` is set; put their numbers on
+    ``results``."""
+    from recert_common.db import Database
+
+    db = Database(url, min_size=1, max_size=1).open(wait=True)
+    try:
+        ready.release()
+        go.wait(60)
+        results.put(issue_many(db, year, count, seed=uuid.uuid4().int))
+    finally:
+        db.close()
+
+
+class RolledBack(Exception):
+    pass
+
+
+def issue_many(db, year: int, count: int, *, seed: int) -> list[str]:
+    """``count`` invoices one thread or process issues, each in its own transaction as a consumer would,
+    with about one attempt in seven rolled back after it got its number."""
+    from recert_billing.domain import InvoiceKind, draft_invoice
+    from recert_billing.service import issue_invoice
+
+    rng = random.Random(seed)
+    committed: list[str] = []
+    index = 0
+    while len(committed) < count:
+        index += 1
+        kind = InvoiceKind.RECERTIFICATION if index % 2 else InvoiceKind.AFFILIATE_NUMBER
+        draft = draft_invoice(kind, account_id=uuid.uuid4(), issued_on=date(year, 1 + index % 12, 1),
+                              submission_id=uuid.uuid4())
+        try:
+            with db.transaction() as conn:
+                invoice = issue_invoice(conn, draft, now=datetime.now(UTC))
+                if rng.random() < 1 / 7:
+                    raise RolledBack()  # e.g. a handler failing after issuing: the number must come back
+                committed.append(invoice.number)
+        except RolledBack:
+            pass
+    return committed
