@@ -1,0 +1,200 @@
+"""Who hears of what, and the rules of delivery. No Flask, no SQL, no broker.
+
+An event becomes zero or more ``Notice``s: a template, an audience (the person the event is about, the
+assessor it names, or every DNV officer) and the *fact* it reports. A message is made once per fact,
+recipient and channel: the same event redelivered, or the same fact sent again in a new envelope (a reminder
+schedule that ran twice), makes nothing new.
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from recert_common.rules import result_expected_window
+
+DNV_OFFICER = "dnv_officer"
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    IN_APP = "in_app"
+
+
+class State(enum.StrEnum):
+    PENDING = "pending"  # e-mail waiting for its (next) attempt
+    SENT = "sent"  # e-mail accepted by the SMTP server
+    FAILED = "failed"  # e-mail given up on: shown to operators, who may retry it
+    DELIVERED = "delivered"  # in-app: in the inbox from the moment it is made
+
+
+class Audience(enum.Enum):
+    PERSON = "person"  # data.account_id: the jobcoach (or staff member) the event is about
+    ASSESSOR = "assessor"  # data.assessor_id
+    DNV_OFFICERS = "dnv_officers"  # every known, enabled contact with the role dnv_officer
+
+
+@dataclass(frozen=True)
+class Contact:
+    account_id: UUID
+    full_name: str
+    email: str
+    language: str
+    roles: frozenset[str]
+    disabled: bool = False
+
+    def as_context(self) -> dict[str, Any]:
+        return {"account_id": self.account_id, "full_name": self.full_name, "email": self.email}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One template to one person (``account_id``) or to everyone with ``role``, about one ``fact``."""
+
+    template: str
+    fact: str
+    account_id: UUID | None = None
+    role: str | None = None
+
+    @property
+    def fact_key(self) -> str:
+        return f"{self.template}:{self.fact}"
+
+
+@dataclass(frozen=True)
+class Route:
+    template: str
+    audience: Audience
+    # The data fields that name the fact; empty: the event itself (its id) is the fact.
+    fact_fields: tuple[str, ...] = ()
+
+
+_PERSON, _ASSESSOR, _OFFICERS = Audience.PERSON, Audience.ASSESSOR, Audience.DNV_OFFICERS
+
+ROUTES: dict[str, tuple[Route, ...]] = {
+    "identity.account.registered": (Route("account_registered", _PERSON, ("account_id",)),),
+    "identity.totp.enrolled": (Route("totp_enrolled", _PERSON),),
+    "identity.totp.reset": (Route("totp_reset", _PERSON),),
+    "identity.account.locked": (Route("account_locked", _PERSON, ("account_id", "locked_until")),),
+    "certification.certificate.expiring": (
+        Route("certificate_expiring", _PERSON, ("certificate_id", "valid_until", "months_before")),),
+    "portfolio.submitted": (Route("portfolio_submitted", _PERSON, ("submission_id",)),),
+    "portfolio.withdrawn": (Route("portfolio_withdrawn", _PERSON, ("submission_id",)),),
+    "portfolio.supplement.submitted": (Route("supplement_submitted", _PERSON, ("supplement_id",)),),
+    "assessment.case.opened": (Route("case_opened", _OFFICERS, ("case_id",)),),
+    "assessment.case.overdue": (Route("case_overdue", _OFFICERS, ("case_id", "stage", "due_on")),),
+    "assessment.pe_check.completed": (Route("pe_check_completed", _PERSON, ("case_id",)),),
+    "assessment.assessor.assigned": (Route("assessor_assigned", _ASSESSOR, ("case_id", "assessor_id")),),
+    "assessment.advice.given": (Route("advice_given", _PERSON, ("case_id", "is_reassessment")),),
+    "assessment.objection.filed": (Route("objection_filed", _PERSON, ("objection_id",)),),
+    "assessment.objection.decided": (Route("objection_decided", _PERSON, ("objection_id",)),),
+    "certification.decision.made": (Route("decision_made", _PERSON, ("decision_id",)),),
+    "certification.certificate.renewed": (
+        Route("certificate_renewed", _PERSON, ("certificate_id", "valid_until")),),
+    "certification.certificate.reactivated": (
+        Route("certificate_reactivated", _PERSON, ("certificate_id", "decision_id")),),
+    "certification.certificate.lapsed": (
+        Route("certificate_lapsed", _PERSON, ("certificate_id", "lapsed_on")),),
+    "billing.invoice.issued": (Route("invoice_issued", _PERSON, ("invoice_id",)),),
+    "billing.invoice.paid": (Route("invoice_paid", _PERSON, ("invoice_id",)),),
+    "billing.invoice.cancelled": (Route("invoice_cancelled", _PERSON, ("invoice_id",)),),
+}
+
+# Made by the worker's schedule, not by an event: a reminder before a supplement's due date.
+SUPPLEMENT_DUE_SOON = "supplement_due_soon"
+
+# Every template the service can make; the template files must match this set exactly.
+TEMPLATES: frozenset[str] = frozenset(
+    {route.template for routes in ROUTES.values() for route in routes} | {SUPPLEMENT_DUE_SOON})
+
+
+def _fact_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def fact(fields: Mapping[str, Any]) -> str:
+    """``{"case_id": ..., "due_on": ...}`` -> "case_id=...|due_on=2027-08-01": stable across envelopes."""
+    return "|".join(f"{name}={_fact_value(value)}" for name, value in fields.items())
+
+
+def notices_for(event_type: str, data: Mapping[str, Any], event_id: UUID) -> list[Notice]:
+    """What the event must become; an empty list for events nobody needs to hear about."""
+    notices = []
+    for route in ROUTES.get(event_type, ()):
+        what = fact({name: data[name] for name in route.fact_fields}) if route.fact_fields \
+            else fact({"event": event_id})
+        if route.audience is Audience.DNV_OFFICERS:
+            notices.append(Notice(route.template, what, role=DNV_OFFICER))
+        else:
+            field = "assessor_id" if route.audience is Audience.ASSESSOR else "account_id"
+            notices.append(Notice(route.template, what, account_id=data[field]))
+    return notices
+
+
+def supplement_reminder(case_id: UUID, account_id: UUID, due_on: date) -> Notice:
+    """Once per case and due date: a later postponement with a new date is reminded of again."""
+    return Notice(SUPPLEMENT_DUE_SOON, fact({"case_id": case_id, "due_on": due_on}), account_id=account_id)
+
+
+def reminder_window(today: date, days_before: int) -> tuple[date, date]:
+    """The due dates to remind of today: from today up to ``days_before`` days ahead, both included (a
+    reminder is due from ``days_before`` days before the due date up to the due date itself)."""
+    return today, today + timedelta(days=days_before)
+
+
+def _extras(template: str, data: Mapping[str, Any], *, zone: ZoneInfo, today: date) -> dict[str, Any]:
+    """Values a template needs besides the event's data: computed here, so templates only format."""
+    if template == "portfolio_submitted":
+        submitted_on = data["submitted_at"].astimezone(zone).date()
+        window = result_expected_window(submitted_on)
+        return {"submitted_on": submitted_on, "result_from": window.first, "result_until": window.last}
+    if template == SUPPLEMENT_DUE_SOON:
+        return {"days_left": (data["due_on"] - today).days}
+    return {}
+
+
+def message_context(template: str, data: Mapping[str, Any], *, recipient: Contact, person: Contact | None,
+                    assessor: Contact | None, portal_url: str, occurred_at: datetime, zone: ZoneInfo,
+                    today: date, already_submitted: bool = False) -> dict[str, Any]:
+    """Everything a template may use: the event's data, who it goes to, the people the event names
+    (``person``: the account it is about; ``assessor``; None when not known), and computed values."""
+    context = dict(data)
+    context.update(
+        recipient=recipient.as_context(), person=person.as_context() if person else None,
+        assessor=assessor.as_context() if assessor else None, portal_url=portal_url.rstrip("/"),
+        occurred_at=occurred_at, already_submitted=already_submitted,
+        **_extras(template, data, zone=zone, today=today))
+    return context
+
+
+# --- e-mail delivery -------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int, *, base_seconds: float, max_seconds: float) -> timedelta:
+    """Back-off after the ``attempts``-th failed try: base, 2x base, 4x base, ..., at most ``max_seconds``."""
+    if attempts < 1:
+        raise ValueError("attempts counts tries made, from 1")
+    return timedelta(seconds=min(max_seconds, base_seconds * 2 ** min(attempts - 1, 30)))
+
+
+@dataclass(frozen=True)
+class AttemptOutcome:
+    state: State
+    next_attempt_in: timedelta | None  # None when no further try follows
+
+
+def after_failed_attempt(attempts: int, *, permanent: bool, max_attempts: int, base_seconds: float,
+                         max_seconds: float) -> AttemptOutcome:
+    """``attempts`` tries failed, the last one permanently or not: try again later, or give up."""
+    if permanent or attempts >= max_attempts:
+        return AttemptOutcome(State.FAILED, None)
+    return AttemptOutcome(State.PENDING, retry_delay(attempts, base_seconds=base_seconds,
+                                                     max_seconds=max_seconds))

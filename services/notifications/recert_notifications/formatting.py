@@ -1,0 +1,74 @@
+"""Dates, times, money and numbers written the way a Dutch or an English reader expects them.
+
+The month names are written out here rather than taken from the operating system's locales, which a
+container rarely has and which differ between machines.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from recert_common.rules import format_number as _format_number
+
+MONTHS = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+_AT = {"nl": "om", "en": "at"}
+_CURRENCY_SIGNS = {"EUR": "€"}
+
+
+def language_of(language: str | None) -> str:
+    """"en" for English, Dutch for anything else: Dutch is the platform's first language."""
+    return "en" if (language or "").lower().startswith("en") else "nl"
+
+
+def format_date(day: date, language: str = "nl") -> str:
+    """``date(2026, 11, 28)`` -> "28 november 2026" (nl) or "28 November 2026" (en)."""
+    if isinstance(day, datetime):
+        raise TypeError("format_date takes a date; use format_datetime for an instant")
+    return f"{day.day} {MONTHS[language_of(language)][day.month - 1]} {day.year}"
+
+
+def format_datetime(instant: datetime, zone: ZoneInfo, language: str = "nl") -> str:
+    """An instant on the reader's clock: "28 november 2026 om 14:05" / "28 November 2026 at 14:05"."""
+    if instant.tzinfo is None:
+        raise ValueError("an instant needs its time zone")
+    local = instant.astimezone(zone)
+    language = language_of(language)
+    return f"{format_date(local.date(), language)} {_AT[language]} {local:%H:%M}"
+
+
+def _group_thousands(whole: str, separator: str) -> str:
+    digits = whole.lstrip("-")
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return ("-" if whole.startswith("-") else "") + separator.join(groups)
+
+
+def format_money(money: Mapping[str, Any] | Decimal, language: str = "nl", currency: str = "EUR") -> str:
+    """``{"amount": Decimal("1242.5"), "currency": "EUR"}`` -> "€ 1.242,50" (nl) or "€1,242.50" (en)."""
+    if isinstance(money, Mapping):
+        amount, currency = Decimal(money["amount"]), money["currency"]
+    else:
+        amount = Decimal(money)
+    amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, cents = format(amount, "f").split(".")
+    sign = _CURRENCY_SIGNS.get(currency, currency + " ")
+    if language_of(language) == "nl":
+        # Dutch puts a space after the sign: "€ 242,00".
+        return f"{sign.rstrip()} {_group_thousands(whole, '.')},{cents}"
+    return f"{sign}{_group_thousands(whole, ',')}.{cents}"
+
+
+def format_number(value: Decimal | int, language: str = "nl") -> str:
+    """``Decimal("12.50")`` -> "12,5" (nl) or "12.5" (en); whole numbers without decimals."""
+    return _format_number(Decimal(value), language_of(language))

@@ -1,0 +1,33 @@
+"""Notifications' problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+from __future__ import annotations
+
+from recert_common import i18n
+from recert_common.errors import Conflict, NotFound
+
+
+def not_found() -> NotFound:
+    """For someone else's message as well as for one that does not exist: the two look the same."""
+    return NotFound(code="notifications.detail.not_found")
+
+
+class NotFailed(Conflict):
+    """Only an e-mail that failed for good can be retried by hand; a pending one is being retried already."""
+
+    slug, title_code = "message-not-failed", "notifications.problem.not_failed"
+
+    def __init__(self, *, state: str):
+        super().__init__(code="notifications.detail.not_failed", params={"state": state},
+                         extensions={"state": state})
+
+
+i18n.register_messages({
+    "notifications.problem.not_failed": {"nl": "Dit bericht is niet mislukt",
+                                         "en": "This message has not failed"},
+    "notifications.detail.not_found": {"nl": "Dit bericht is niet gevonden.",
+                                       "en": "This message was not found."},
+    "notifications.detail.not_failed": {
+        "nl": "Alleen een mislukte e-mail kan opnieuw worden verstuurd; deze heeft de status {state}.",
+        "en": "Only a failed e-mail can be sent again; this one is {state}."},
+})
+
+__all__ = ["NotFailed", "not_found"]

@@ -1,0 +1,70 @@
+"""Notifications' own settings, on top of what every service reads.
+
+The SMTP variables have no service in their names (``RECERT_SMTP_HOST``...): one mail relay serves the
+platform, and ``make dev`` sets them for its local sink.
+"""
+from __future__ import annotations
+
+import dataclasses
+from email.headerregistry import Address
+from email.utils import parseaddr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recert_common.config import ConfigError, ServiceSettings, env_field
+
+
+@dataclasses.dataclass(frozen=True)
+class NotificationsSettings(ServiceSettings):
+    smtp_host: str = env_field("RECERT_SMTP_HOST", "127.0.0.1")
+    smtp_port: int = env_field("RECERT_SMTP_PORT", 25)
+    # STARTTLS upgrades a plain connection (usually port 587); SSL speaks TLS from the start (port 465).
+    smtp_starttls: bool = env_field("RECERT_SMTP_STARTTLS", False)
+    smtp_ssl: bool = env_field("RECERT_SMTP_SSL", False)
+    smtp_username: str = env_field("RECERT_SMTP_USERNAME", "")
+    smtp_password: str = env_field("RECERT_SMTP_PASSWORD", "")
+    smtp_from: str = env_field("RECERT_SMTP_FROM", "Register Jobcoach <noreply@registerjobcoach.nl>")
+    smtp_timeout_seconds: float = env_field("RECERT_SMTP_TIMEOUT_SECONDS", 10.0)
+    # E-mail delivery: how often a message is tried, and the back-off between tries (doubling from the base,
+    # capped): with the defaults 30 s, 1, 2, 4, 8, 16, 32 min, then hourly; failed after about 3 hours.
+    send_max_attempts: int = env_field("RECERT_NOTIFICATIONS_SEND_MAX_ATTEMPTS", 10)
+    send_retry_base_seconds: float = env_field("RECERT_NOTIFICATIONS_SEND_RETRY_BASE_SECONDS", 30.0)
+    send_retry_max_seconds: float = env_field("RECERT_NOTIFICATIONS_SEND_RETRY_MAX_SECONDS", 3600.0)
+    send_poll_seconds: float = env_field("RECERT_NOTIFICATIONS_SEND_POLL_SECONDS", 2.0)
+    send_batch_size: int = env_field("RECERT_NOTIFICATIONS_SEND_BATCH_SIZE", 100)
+    # The reminder before a supplement's due date, and how often the worker looks for due reminders.
+    supplement_reminder_days: int = env_field("RECERT_NOTIFICATIONS_SUPPLEMENT_REMINDER_DAYS", 14)
+    reminder_poll_seconds: float = env_field("RECERT_NOTIFICATIONS_REMINDER_POLL_SECONDS", 3600.0)
+    # Dates and times in messages, and which day "today" is, are those of this zone.
+    time_zone: str = env_field("RECERT_NOTIFICATIONS_TIME_ZONE", "Europe/Amsterdam")
+    # Where messages send people to act (log in, submit); no trailing slash.
+    portal_url: str = env_field("RECERT_NOTIFICATIONS_PORTAL_URL", "https://mijn.registerjobcoach.nl")
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.smtp_ssl and self.smtp_starttls:
+            raise ConfigError("RECERT_SMTP_SSL and RECERT_SMTP_STARTTLS exclude each other; choose one")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            raise ConfigError("RECERT_SMTP_USERNAME and RECERT_SMTP_PASSWORD go together")
+        if "@" not in parseaddr(self.smtp_from)[1]:
+            raise ConfigError(f"RECERT_SMTP_FROM: not an address: {self.smtp_from!r}")
+        for name in ("send_max_attempts", "send_batch_size", "supplement_reminder_days"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        for name in ("send_retry_base_seconds", "send_retry_max_seconds", "send_poll_seconds",
+                     "reminder_poll_seconds", "smtp_timeout_seconds"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"RECERT_NOTIFICATIONS_TIME_ZONE: unknown time zone {self.time_zone!r}") from exc
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def sender_address(self) -> Address:
+        name, address = parseaddr(self.smtp_from)
+        return Address(display_name=name, addr_spec=address)

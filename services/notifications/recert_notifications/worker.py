@@ -1,0 +1,28 @@
+"""What notifications' worker runs besides the outbox relay and the consumer of ``handlers``
+(``python -m recert_notifications worker``; the loop is ``recert_common.runtime.run_worker``):
+
+- ``notifications.send``: every ``RECERT_NOTIFICATIONS_SEND_POLL_SECONDS``, send the e-mails that are due
+  (new ones, and retries whose back-off has passed);
+- ``notifications.supplement-reminders``: every ``RECERT_NOTIFICATIONS_REMINDER_POLL_SECONDS``, remind
+  jobcoaches of supplements due within ``RECERT_NOTIFICATIONS_SUPPLEMENT_REMINDER_DAYS``.
+
+Both are safe in several workers at once: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from recert_common.db import Database
+from recert_common.worker import Schedule
+from recert_notifications.service import NotificationsService, build_service
+from recert_notifications.settings import NotificationsSettings
+
+
+def schedules(settings: NotificationsSettings, db: Database, *,
+              service: NotificationsService | None = None) -> Sequence[Schedule]:
+    service = service or build_service(settings, db)
+    return (
+        Schedule("notifications.send", settings.send_poll_seconds, lambda _db: service.send_due()),
+        Schedule("notifications.supplement-reminders", settings.reminder_poll_seconds,
+                 lambda _db: service.send_reminders()),
+    )

@@ -1,0 +1,308 @@
+"""Every template renders in both languages with realistic events, and says what it must in each."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import UndefinedError
+
+from recert_common.events import load_event, new_event
+from recert_notifications import domain
+from recert_notifications.domain import Contact
+from recert_notifications.templates import LANGUAGES, Renderer
+
+ZONE = ZoneInfo("Europe/Amsterdam")
+TODAY = date(2027, 7, 18)
+JET = Contact(uuid.uuid4(), "Jet de Vries", "jet@example.org", "nl", frozenset({"jobcoach"}))
+ANNA = Contact(uuid.uuid4(), "Anna Assessor", "anna@example.org", "nl", frozenset({"assessor"}))
+OLGA = Contact(uuid.uuid4(), "Olga Officer", "olga@example.org", "nl", frozenset({"dnv_officer"}))
+CASE, CERT, DECISION = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+SCRIPT = "<script>alert('x')</script> & meer"
+MONEY = {"amount": Decimal("200.00"), "currency": "EUR"}
+VAT = {"amount": Decimal("42.00"), "currency": "EUR"}
+GROSS = {"amount": Decimal("242.00"), "currency": "EUR"}
+INVOICE = {"invoice_id": uuid.uuid4(), "number": "DNV-2027-00042", "issuer": "DNV",
+           "account_id": JET.account_id, "kind": "recertification", "submission_id": uuid.uuid4()}
+PROFILE = {"account_id": JET.account_id, "email": JET.email, "full_name": JET.full_name,
+           "roles": ["jobcoach"], "membership_kind": "member", "membership_number": "12345678",
+           "preferred_language": "nl"}
+LOCKED_UNTIL = datetime(2026, 11, 28, 13, 5, tzinfo=UTC)
+
+
+def _expiring(months: int, window_open: bool) -> dict:
+    return {"certificate_id": CERT, "certificate_number": "RJ-2023-0042", "account_id": JET.account_id,
+            "months_before": months, "valid_until": date(2027, 6, 30), "window_opens_on": date(2027, 3, 30),
+            "window_open": window_open}
+
+
+def _decision(decision: str, **extra) -> dict:
+    return {"decision_id": DECISION, "case_id": CASE, "account_id": JET.account_id, "certificate_id": CERT,
+            "decision": decision, "follows_advice": True, "objection_deadline": date(2027, 7, 15), **extra}
+
+
+def _advice(advice: str, *, reassessment: bool = False, **extra) -> dict:
+    return {"case_id": CASE, "account_id": JET.account_id, "assessor_id": ANNA.account_id, "advice": advice,
+            "is_reassessment": reassessment, **extra}
+
+
+def _case(**extra) -> dict:
+    return {"case_id": CASE, "account_id": JET.account_id, **extra}
+
+
+def _certificate(**extra) -> dict:
+    return {"certificate_id": CERT, "certificate_number": "RJ-2023-0042", "account_id": JET.account_id,
+            **extra}
+
+
+def _objection(**extra) -> dict:
+    return {"objection_id": uuid.uuid4(), "case_id": CASE, "decision_id": DECISION,
+            "account_id": JET.account_id, **extra}
+
+
+def _euro(amount: str) -> dict:
+    return {"amount": Decimal(amount), "currency": "EUR"}
+
+
+# (event type, data, already_submitted): every branch of every template at least once.
+SAMPLES: list[tuple[str, dict, bool]] = [
+    ("identity.account.registered", PROFILE, False),
+    ("identity.totp.enrolled", {"account_id": JET.account_id, "after_reset": False}, False),
+    ("identity.totp.enrolled", {"account_id": JET.account_id, "after_reset": True}, False),
+    ("identity.totp.reset", {"account_id": JET.account_id, "reset_by": OLGA.account_id,
+                             "reason": "Nieuwe telefoon"}, False),
+    ("identity.totp.reset", {"account_id": JET.account_id, "reset_by": None}, False),
+    ("identity.account.locked", {"account_id": JET.account_id, "reason": "failed_passwords",
+                                 "locked_until": LOCKED_UNTIL}, False),
+    ("identity.account.locked", {"account_id": JET.account_id, "reason": "administrative",
+                                 "locked_until": LOCKED_UNTIL}, False),
+    ("certification.certificate.expiring", _expiring(12, False), False),
+    ("certification.certificate.expiring", _expiring(6, False), False),
+    ("certification.certificate.expiring", _expiring(3, True), False),
+    ("certification.certificate.expiring", _expiring(1, True), False),
+    ("certification.certificate.expiring", _expiring(1, True), True),
+    ("portfolio.submitted", {
+        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+        "account_id": JET.account_id, "certificate_id": CERT, "certificate_expires_on": date(2027, 6, 30),
+        "submitted_at": datetime(2027, 4, 2, 9, 30, tzinfo=UTC), "snapshot_hash": "a" * 64,
+        "pe_activity_ids": [uuid.uuid4()], "pe_points_counted": Decimal("75"), "reflection_meetings": 4,
+        "is_new_portfolio_after_negative": False}, False),
+    ("portfolio.withdrawn", {
+        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+        "account_id": JET.account_id, "reason": "Nog niet compleet"}, False),
+    ("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": CASE, "portfolio_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(), "account_id": JET.account_id, "parts": ["A2", "A3"],
+        "submitted_at": datetime(2027, 7, 20, 10, 0, tzinfo=UTC), "snapshot_hash": "b" * 64}, False),
+    ("assessment.case.opened", _case(portfolio_id=uuid.uuid4(), submission_id=uuid.uuid4(),
+                                     due_on=date(2027, 5, 28)), False),
+    ("assessment.case.overdue", _case(due_on=date(2027, 5, 28), stage="assessment",
+                                      assessor_id=ANNA.account_id), False),
+    ("assessment.case.overdue", _case(account_id=uuid.uuid4(), due_on=date(2027, 5, 28), stage="pe_check"),
+     False),
+    ("assessment.pe_check.completed", _case(passed=True, pe_points_counted=Decimal("76.5"),
+                                            pe_points_required=Decimal("75"), findings=[]), False),
+    ("assessment.pe_check.completed", _case(passed=False, pe_points_counted=Decimal("60"),
+                                            pe_points_required=Decimal("75"), findings=[{"text": SCRIPT}]),
+     False),
+    ("assessment.assessor.assigned", _case(assessor_id=ANNA.account_id, due_on=date(2027, 5, 28)), False),
+    ("assessment.assessor.assigned", _case(assessor_id=ANNA.account_id, previous_assessor_id=uuid.uuid4(),
+                                           due_on=date(2027, 5, 28)), False),
+    ("assessment.advice.given", _advice("postponed", supplements=[
+        {"part": "A2", "assignment": "Werk de terugblik uit."}, {"part": "A3", "assignment": SCRIPT}],
+        supplement_due_on=date(2027, 8, 1)), False),
+    ("assessment.advice.given", _advice("positive", reassessment=True), False),
+    ("assessment.advice.given", _advice("negative"), False),
+    ("certification.decision.made", _decision("positive"), False),
+    ("certification.decision.made", _decision("postponed", supplement_due_on=date(2027, 9, 1)), False),
+    ("certification.decision.made", _decision("negative", follows_advice=False,
+                                              reason="Onvoldoende reflectie.",
+                                              new_portfolio_deadline=date(2027, 9, 30)), False),
+    ("certification.certificate.renewed", _certificate(
+        valid_from=date(2027, 6, 30), valid_until=date(2031, 6, 30), decision_id=DECISION,
+        previous_valid_until=date(2027, 6, 30)), False),
+    ("certification.certificate.reactivated", _certificate(
+        valid_from=date(2027, 6, 30), valid_until=date(2031, 6, 30), decision_id=DECISION), False),
+    ("certification.certificate.lapsed", _certificate(
+        lapsed_on=date(2027, 7, 1), reason="negative_decision", new_portfolio_deadline=date(2027, 9, 30)),
+     False),
+    ("certification.certificate.lapsed", _certificate(
+        lapsed_on=date(2027, 7, 1), reason="not_recertified", new_portfolio_deadline=None), False),
+    ("assessment.objection.filed", _objection(filed_at=datetime(2027, 6, 1, 8, 0, tzinfo=UTC)), False),
+    ("assessment.objection.decided", _objection(outcome="upheld",
+                                                reason="Het besluit was onvoldoende gemotiveerd."), False),
+    ("assessment.objection.decided", _objection(outcome="rejected", reason="Het besluit blijft staan."),
+     False),
+    ("billing.invoice.issued", {**INVOICE, "net": MONEY, "vat": VAT, "gross": GROSS,
+                                "vat_rate": Decimal("21"), "issued_on": date(2027, 4, 2),
+                                "due_on": date(2027, 5, 2)}, False),
+    ("billing.invoice.issued", {**INVOICE, "issuer": "Noloc", "kind": "register_fee", "period_year": 2027,
+                                "net": _euro("1212.50"), "vat": _euro("254.63"), "gross": _euro("1467.13"),
+                                "vat_rate": Decimal("21"), "issued_on": date(2027, 1, 2),
+                                "due_on": date(2027, 2, 1)}, False),
+    ("billing.invoice.paid", {**INVOICE, "amount": GROSS, "paid_on": date(2027, 4, 20)}, False),
+    ("billing.invoice.cancelled", {**INVOICE, "credit_note_number": "DNV-2027-00043",
+                                   "reason": "Dubbel gefactureerd."}, False),
+]
+PEOPLE = {c.account_id: c for c in (JET, ANNA, OLGA)}
+
+
+def _loaded(event_type: str, data: dict):
+    """The data as a consumer sees it: through the catalogue's schema and back."""
+    event = new_event(event_type, data, producer="test", subject=data.get("account_id"))
+    return load_event(event.to_json())
+
+
+def _renders():
+    """Every (template, language, rendered, event data) the samples produce, plus the supplement reminder."""
+    renderer = Renderer(ZONE)
+    out = []
+    for event_type, data, submitted in SAMPLES:
+        event = _loaded(event_type, data)
+        for notice in domain.notices_for(event.type, event.data, event.id):
+            recipient = PEOPLE.get(notice.account_id, OLGA)
+            for language in LANGUAGES:
+                context = domain.message_context(
+                    notice.template, event.data, recipient=recipient,
+                    person=PEOPLE.get(event.data["account_id"]),
+                    assessor=PEOPLE.get(event.data.get("assessor_id")), portal_url="https://mijn.example.org/",
+                    occurred_at=event.occurred_at, zone=ZONE, today=TODAY, already_submitted=submitted)
+                out.append((notice.template, language, renderer.render(notice.template, language, context),
+                             event.data))
+    reminder = domain.supplement_reminder(CASE, JET.account_id, date(2027, 8, 1))
+    for days_before in (14, 1, 0):
+        today = date.fromordinal(date(2027, 8, 1).toordinal() - days_before)
+        for language in LANGUAGES:
+            data = {"case_id": CASE, "due_on": date(2027, 8, 1), "account_id": JET.account_id}
+            context = domain.message_context(
+                reminder.template, data, recipient=JET, person=JET, assessor=None,
+                portal_url="https://mijn.example.org", occurred_at=datetime.now(UTC), zone=ZONE, today=today)
+            out.append((reminder.template, language, renderer.render(reminder.template, language, context),
+                        data))
+    return out
+
+
+RENDERS = _renders()
+
+
+def _find(template: str, language: str, **match):
+    found = [r for t, lang, r, data in RENDERS if t == template and lang == language
+             and all(data.get(k) == v for k, v in match.items())]
+    assert found, (template, language, match)
+    return found
+
+
+def test_the_template_files_are_exactly_the_templates_the_service_makes():
+    renderer = Renderer(ZONE)
+    for language in LANGUAGES:
+        assert renderer.templates(language) == domain.TEMPLATES
+
+
+def test_every_template_is_rendered_by_the_samples_in_both_languages():
+    rendered = {(template, language) for template, language, _, _ in RENDERS}
+    assert rendered == {(t, lang) for t in domain.TEMPLATES for lang in LANGUAGES}
+
+
+@pytest.mark.parametrize("index", range(len(RENDERS)))
+def test_a_rendered_message_is_complete(index):
+    template, language, rendered, _ = RENDERS[index]
+    assert rendered.subject and "\n" not in rendered.subject
+    for text in (rendered.subject, rendered.text, rendered.html):
+        assert "{{" not in text and "{%" not in text and "None" not in text, (template, text)
+    greeting = "Beste " if language == "nl" else "Dear "
+    assert rendered.text.startswith(greeting) and greeting in rendered.html
+    assert rendered.html.lstrip().startswith("<!DOCTYPE html>")
+    assert f'<html lang="{language}">' in rendered.html
+    # Dates are written out in the message's own language.
+    other = {"nl": (" January ", " March ", " May ", " June ", " July ", " August "),
+             "en": (" januari ", " maart ", " mei ", " juni ", " juli ", " augustus ")}[language]
+    assert not any(month in rendered.text for month in other), rendered.text
+
+
+def test_html_escapes_what_came_from_outside_and_text_keeps_it_as_written():
+    rendered = _find("pe_check_completed", "nl", passed=False)[0]
+    assert SCRIPT in rendered.text
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; meer" in rendered.html
+
+
+def test_the_expiry_reminder_says_you_can_submit_once_the_window_is_open():
+    texts = {r.subject: r.text for r in _find("certificate_expiring", "nl")}
+    twelve = texts["Je certificaat verloopt over 12 maanden"]
+    three = texts["Je certificaat verloopt over 3 maanden"]
+    assert "je kunt nu je portfolio indienen" not in twelve.lower()
+    assert "Vanaf 30 maart 2027 kun je je portfolio indienen, tot en met 30 juni 2027." in twelve
+    assert "Je kunt nu je portfolio indienen, tot en met 30 juni 2027." in three
+    one = [r.text for r in _find("certificate_expiring", "nl", months_before=1)]
+    assert any("Je hebt je portfolio al ingediend" in t for t in one)
+    assert any("vervalt je certificaat" in t and "al ingediend" not in t for t in one)
+    english = {r.subject for r in _find("certificate_expiring", "en")}
+    assert "Your certificate expires in 1 month" in english
+
+
+def test_the_submission_message_names_the_usual_six_to_eight_weeks():
+    nl = _find("portfolio_submitted", "nl")[0]
+    assert "de uitslag volgt in de regel binnen 6 tot 8 weken, dus tussen 14 mei 2027 en 28 mei 2027" \
+        in nl.text
+    assert "op 2 april 2027 je hercertificeringsportfolio ingediend" in nl.text
+    en = _find("portfolio_submitted", "en")[0]
+    assert "the result normally follows within 6 to 8 weeks, so between 14 May 2027 and 28 May 2027" \
+        in en.text
+
+
+def test_a_postponed_advice_says_what_to_do_and_by_when():
+    rendered = _find("advice_given", "nl", advice="postponed")[0]
+    assert rendered.subject == "Je portfolio heeft een aanvulling nodig"
+    assert "- A2 (terugblik op het ontwikkelplan): Werk de terugblik uit." in rendered.text
+    assert "uiterlijk op 1 augustus 2027" in rendered.text
+
+
+def test_decisions_give_the_deadlines_for_an_objection_and_a_new_portfolio():
+    negative = _find("decision_made", "nl", decision="negative")[0]
+    assert "tot en met 30 september 2027 een volledig nieuw portfolio indienen" in negative.text
+    assert "tot en met 15 juli 2027 bezwaar maken" in negative.text
+    assert "Toelichting van DNV: Onvoldoende reflectie." in negative.text
+    postponed = _find("decision_made", "en", decision="postponed")[0]
+    assert "by 1 September 2027 at the latest" in postponed.text
+
+
+def test_invoices_show_money_the_way_each_language_writes_it():
+    nl = _find("invoice_issued", "nl", issuer="DNV")[0]
+    assert nl.subject == "Factuur DNV-2027-00042 van DNV: € 242,00"
+    assert "Btw (21%): € 42,00" in nl.text
+    assert "Te betalen: € 1.467,13" in _find("invoice_issued", "nl", issuer="Noloc")[0].text
+    assert "To pay: €1,467.13" in _find("invoice_issued", "en", issuer="Noloc")[0].text
+
+
+def test_times_are_shown_on_the_amsterdam_clock():
+    locked = _find("account_locked", "nl", reason="failed_passwords")[0]
+    assert "Inloggen kan weer vanaf 28 november 2026 om 14:05." in locked.text
+    english = _find("account_locked", "en", reason="failed_passwords")[0]
+    assert "from 28 November 2026 at 14:05" in english.text
+
+
+def test_staff_messages_name_the_jobcoach_or_say_the_account_when_unknown():
+    assigned = _find("assessor_assigned", "nl")[0]
+    assert assigned.subject == "Nieuwe beoordeling voor jou: portfolio van Jet de Vries"
+    assert assigned.text.startswith("Beste Anna Assessor,")
+    unknown = [r for r in _find("case_overdue", "en") if "Jet de Vries" not in r.subject][0]
+    assert unknown.subject.startswith("Overdue: assessment case of a jobcoach (account ")
+
+
+def test_the_supplement_reminder_counts_the_days_left():
+    texts = [r.text for r in _find("supplement_due_soon", "nl")]
+    assert any("Je hebt daarvoor nog 14 dagen." in t for t in texts)
+    assert any("Dat is morgen." in t for t in texts)
+    assert any("Dat is vandaag." in t for t in texts)
+
+
+def test_a_template_asking_for_what_the_context_lacks_fails():
+    event = _loaded("billing.invoice.paid", {**INVOICE, "amount": GROSS, "paid_on": date(2027, 4, 20)})
+    context = domain.message_context("invoice_paid", event.data, recipient=JET, person=JET, assessor=None,
+                                     portal_url="https://x", occurred_at=event.occurred_at, zone=ZONE,
+                                     today=TODAY)
+    del context["paid_on"]
+    with pytest.raises(UndefinedError):
+        Renderer(ZONE).render("invoice_paid", "nl", context)
