@@ -148,7 +148,7 @@ ROUTES = RouteTable([
     Route(".well-known", "identity", public=("GET .well-known/jwks.json",)),
     Route("pe", "pe-registry", uploads=("POST pe/activities/*/evidence",)),
     Route("portfolio", "portfolio", uploads=("POST portfolio/meetings/*/proof",)),
-    Route("cases", "assessment", uploads=("POST cases/import",)),
+    Route("cases", "assessment"),
     Route("certificates", "assessment", uploads=("POST certificates/import",)),
     # The public register: anyone may look a Register Jobcoach up, without logging in.
     Route("register", "assessment", public=("GET register", "GET register/**")),

@@ -42,6 +42,8 @@ def variables_read() -> set[str]:
     names = set(READ_ELSEWHERE)
     for name, cls in settings_classes().items():
         for field in dataclasses.fields(cls):
+            if name == "gateway" and field.name == "database_url":
+                continue  # the gateway keeps nothing durable: it has no database
             if field.metadata.get("env"):
                 names.add(field.metadata["env"].format(service=name.upper().replace("-", "_")))
     return names

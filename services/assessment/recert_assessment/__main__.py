@@ -1,0 +1,23 @@
+"""``python -m recert_assessment migrate|web|worker|openapi``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from recert_assessment import handlers, worker
+from recert_assessment.app import create_app
+from recert_assessment.settings import AssessmentSettings
+from recert_common.runtime import ServiceSpec, main
+
+SPEC = ServiceSpec(
+    name="assessment",
+    settings_cls=AssessmentSettings,
+    create_app=create_app,
+    migrations=Path(__file__).parent / "migrations",
+    subscriptions=handlers.subscriptions,
+    schedules=worker.schedules,
+    default_port=8004,
+)
+
+if __name__ == "__main__":
+    sys.exit(main(SPEC))

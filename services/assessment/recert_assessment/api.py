@@ -1,0 +1,304 @@
+"""Assessment's HTTP API: /v1/cases, /v1/certificates and the public /v1/register.
+
+Who sees what: a DNV officer sees and acts on every case; an assessor sees only the cases assigned to them
+now and gives their advice; a jobcoach sees their own cases (an advice once DNV decided on it), declares a
+mentor and files objections. Any other case answers 404, as if it did not exist; an endpoint for another
+role answers 403. Certificates: a jobcoach reads their own (the tile), DNV officers and Noloc admins all,
+and load the CSV of existing holders. The register is public and tells name, number, validity and state.
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Response, current_app, request, url_for
+from flask_smorest import Blueprint
+
+from recert_assessment.domain import Finding
+from recert_assessment.problems import not_found
+from recert_assessment.schemas import (
+    AdviceInputSchema,
+    AssignInputSchema,
+    AuditEntrySchema,
+    CaseDetailSchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    CertificatePageSchema,
+    CertificateQuerySchema,
+    CertificateSchema,
+    DecisionInputSchema,
+    DecisionSchema,
+    FormQuerySchema,
+    FormSchema,
+    ImportResultSchema,
+    MentorInputSchema,
+    MentorsSchema,
+    ObjectionInputSchema,
+    ObjectionOutcomeInputSchema,
+    ObjectionSchema,
+    OverdueItemSchema,
+    PeCheckInputSchema,
+    PeCheckSchema,
+    RegisterEntrySchema,
+    RegisterQuerySchema,
+    RegisterResultSchema,
+    RejectionInputSchema,
+    TileSchema,
+)
+from recert_assessment.service import AssessmentService
+from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
+from recert_common.errors import UnsupportedMediaType
+
+cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
+                  description="Assessment cases: PE check, assessor, assessment form, decision, objection.")
+certificates = Blueprint("certificates", __name__, url_prefix="/v1/certificates",
+                         description="Certificates: the jobcoach's tile, DNV's list, the CSV of holders.")
+register = Blueprint("register", __name__, url_prefix="/v1/register",
+                     description="The public register of Register Jobcoaches (no login).")
+BLUEPRINTS = (cases, certificates, register)
+
+STAFF = Role.DNV_OFFICER
+_CASE_READERS = (Role.JOBCOACH, Role.ASSESSOR, Role.DNV_OFFICER)
+
+
+def _service() -> AssessmentService:
+    return current_app.extensions["assessment"]
+
+
+def _page(items: list[Any], total: int, query: dict[str, Any]) -> dict[str, Any]:
+    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+
+
+# --- cases -----------------------------------------------------------------------------------------------
+
+
+@cases.get("")
+@require_roles(*_CASE_READERS)
+@cases.arguments(CaseQuerySchema, location="query")
+@cases.response(200, CasePageSchema)
+def list_cases(query: dict[str, Any]):
+    """DNV officers: every case (filters account_id, assessor_id, state); assessors: the cases assigned to
+    them; a jobcoach: their own. Newest first."""
+    items, total = _service().list_cases(current_principal(), account_id=query.get("account_id"),
+                                         assessor_id=query.get("assessor_id"), state=query.get("state"),
+                                         page=query["page"], page_size=query["page_size"])
+    return _page(items, total, query)
+
+
+@cases.get("/overdue")
+@require_roles(STAFF)
+@cases.response(200, OverdueItemSchema(many=True))
+def overdue():
+    """Open cases past their due date (status overdue) or due within RECERT_ASSESSMENT_DUE_SOON_DAYS
+    (due_soon), soonest first."""
+    return _service().overdue()
+
+
+@cases.get("/<uuid:case_id>")
+@require_roles(*_CASE_READERS)
+@cases.response(200, CaseDetailSchema)
+def get_case(case_id: UUID):
+    return _service().view(current_principal(), case_id)
+
+
+@cases.get("/<uuid:case_id>/pe-check")
+@require_roles(Role.ASSESSOR, STAFF)
+@cases.response(200, PeCheckSchema)
+def get_pe_check(case_id: UUID):
+    """The PE rules applied to the snapshot's activities (minus rejected ones), each activity with its
+    evidence, and the completed check."""
+    return _service().pe_check(current_principal(), case_id)
+
+
+@cases.post("/<uuid:case_id>/pe-check/rejections")
+@require_roles(STAFF)
+@cases.arguments(RejectionInputSchema)
+@cases.response(201, PeCheckSchema)
+def reject_activity(data: dict[str, Any], case_id: UUID):
+    """Reject one of the snapshot's activities with a reason (again: the reason is replaced). Only while the
+    PE check is open."""
+    return _service().reject_activity(current_principal(), case_id, data["activity_id"],
+                                      data["reason"].strip())
+
+
+@cases.delete("/<uuid:case_id>/pe-check/rejections/<uuid:activity_id>")
+@require_roles(STAFF)
+@cases.response(200, PeCheckSchema)
+def withdraw_rejection(case_id: UUID, activity_id: UUID):
+    return _service().withdraw_rejection(current_principal(), case_id, activity_id)
+
+
+@cases.post("/<uuid:case_id>/pe-check")
+@require_roles(STAFF)
+@cases.arguments(PeCheckInputSchema)
+@cases.response(200, PeCheckSchema)
+def complete_pe_check(data: dict[str, Any], case_id: UUID):
+    """Complete the PE check: passed (only when the rules are met) or failed with findings. The case then
+    waits for the recertification invoice to be paid, unless it is paid already."""
+    findings: list[Finding] = data["findings"]
+    return _service().complete_pe_check(current_principal(), case_id, passed=data["passed"],
+                                        findings=findings)
+
+
+@cases.post("/<uuid:case_id>/mentors")
+@require_roles(Role.JOBCOACH, STAFF)
+@cases.arguments(MentorInputSchema)
+@cases.response(200, MentorsSchema)
+def declare_mentor(data: dict[str, Any], case_id: UUID):
+    """The jobcoach (their own case) or a DNV officer names the jobcoach's mentor (an assessor's account),
+    who will not be assigned as their assessor."""
+    return {"mentor_ids": _service().declare_mentor(current_principal(), case_id, data["mentor_id"])}
+
+
+@cases.post("/<uuid:case_id>/assessor")
+@require_roles(STAFF)
+@cases.arguments(AssignInputSchema)
+@cases.response(200, CaseDetailSchema)
+def assign(data: dict[str, Any], case_id: UUID):
+    """Assign (or, before the advice, reassign) an assessor: not the jobcoach's mentor, not the assessor of
+    their previous portfolio."""
+    return _service().assign(current_principal(), case_id, data["assessor_id"])
+
+
+@cases.post("/<uuid:case_id>/advice")
+@require_roles(Role.ASSESSOR)
+@cases.arguments(AdviceInputSchema)
+@cases.response(201, FormSchema)
+def give_advice(form, case_id: UUID):
+    """The assigned assessor's assessment form and advice (after a supplement: the reassessment, positive
+    or negative)."""
+    given = _service().give_advice(current_principal(), case_id, form)
+    return given, 201, {"Location": url_for("cases.get_form", case_id=case_id, round=given.round)}
+
+
+@cases.get("/<uuid:case_id>/form")
+@require_roles(*_CASE_READERS)
+@cases.arguments(FormQuerySchema, location="query")
+@cases.response(200, FormSchema)
+def get_form(query: dict[str, Any], case_id: UUID):
+    """The assessment form (default: the latest round). The jobcoach once DNV decided on it."""
+    return _service().form(current_principal(), case_id, query.get("round"))[1]
+
+
+@cases.route("/<uuid:case_id>/form.pdf", methods=["GET"])
+@require_roles(*_CASE_READERS)
+@cases.arguments(FormQuerySchema, location="query")
+@cases.doc(responses={"200": {"description": "The assessment form as PDF.", "content": {
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def get_form_pdf(query: dict[str, Any], case_id: UUID):
+    document, round_ = _service().form_pdf(current_principal(), case_id, query.get("round"))
+    return Response(document, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="beoordelingsformulier-{case_id}-{round_}.pdf"',
+        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@cases.post("/<uuid:case_id>/decision")
+@require_roles(STAFF)
+@cases.arguments(DecisionInputSchema)
+@cases.response(201, DecisionSchema)
+def decide(data: dict[str, Any], case_id: UUID):
+    """DNV's decision, following or (with a reason) departing from the advice. Positive renews the
+    certificate from its old expiry date for 4 years (or reactivates it); postponed only after a postponed
+    advice; negative lets the certificate lapse at expiry."""
+    return _service().decide(current_principal(), case_id, decision=data["decision"], reason=data["reason"])
+
+
+@cases.post("/<uuid:case_id>/objections")
+@require_roles(Role.JOBCOACH)
+@cases.arguments(ObjectionInputSchema)
+@cases.response(201, ObjectionSchema)
+def file_objection(data: dict[str, Any], case_id: UUID):
+    """The jobcoach's objection (bezwaar) against the latest decision (not a positive one), within the term
+    stated in it; one per decision."""
+    return _service().file_objection(current_principal(), case_id, data["reason"].strip())
+
+
+@cases.post("/<uuid:case_id>/objections/<uuid:objection_id>/outcome")
+@require_roles(STAFF)
+@cases.arguments(ObjectionOutcomeInputSchema)
+@cases.response(200, ObjectionSchema)
+def decide_objection(data: dict[str, Any], case_id: UUID, objection_id: UUID):
+    """upheld: the case reopens for a new decision; rejected: the decision stands."""
+    return _service().decide_objection(current_principal(), case_id, objection_id, outcome=data["outcome"],
+                                       reason=data["reason"].strip())
+
+
+@cases.get("/<uuid:case_id>/audit")
+@require_roles(STAFF)
+@cases.response(200, AuditEntrySchema(many=True))
+def audit_trail(case_id: UUID):
+    """Who did what when, oldest first."""
+    return _service().audit_trail(current_principal(), case_id)
+
+
+# --- certificates ----------------------------------------------------------------------------------------
+
+
+@certificates.get("/mine")
+@require_roles(Role.JOBCOACH)
+@certificates.response(200, TileSchema)
+def my_certificate():
+    """The jobcoach's tile: number, validity, days left, whether the submission window is open."""
+    return _service().certificates.tile(current_principal().account_id)
+
+
+@certificates.get("")
+@require_roles(STAFF, Role.NOLOC_ADMIN)
+@certificates.arguments(CertificateQuerySchema, location="query")
+@certificates.response(200, CertificatePageSchema)
+def list_certificates(query: dict[str, Any]):
+    items, total = _service().certificates.list(
+        number=query["number"].strip().upper() if query.get("number") else None,
+        account_id=query.get("account_id"), state=query.get("state"), page=query["page"],
+        page_size=query["page_size"])
+    return _page(items, total, query)
+
+
+@certificates.get("/<uuid:certificate_id>")
+@require_roles(Role.JOBCOACH, STAFF, Role.NOLOC_ADMIN)
+@certificates.response(200, CertificateSchema)
+def get_certificate(certificate_id: UUID):
+    """The holder, DNV officers and Noloc admins."""
+    view = _service().certificates.get(certificate_id)
+    if view is None:
+        raise not_found()
+    ensure_owner_or_roles(view.certificate.account_id or certificate_id, STAFF, Role.NOLOC_ADMIN,
+                          problem=not_found())
+    return view
+
+
+@certificates.post("/import")
+@require_roles(Role.NOLOC_ADMIN, STAFF)
+@certificates.doc(requestBody={"required": True, "description": (
+    "CSV with a header line: noloc_number,certificate_number,valid_until (comma or semicolon; UTF-8; dates "
+    "2027-06-30 or 30-06-2027). All or nothing: any wrong line refuses the file with 422 and every wrong "
+    "line listed; known certificates are unchanged, so loading the same file twice changes nothing."),
+    "content": {"text/csv": {"schema": {"type": "string"}}}})
+@certificates.response(200, ImportResultSchema)
+def import_certificates():
+    if request.mimetype != "text/csv":
+        raise UnsupportedMediaType(code="detail.unsupported_media_type")
+    # The app-wide body limit is for JSON; this file may be larger (werkzeug answers 413 beyond it).
+    request.max_content_length = _service().settings.import_max_bytes
+    return _service().certificates.import_csv(request.get_data(cache=False))
+
+
+# --- the public register ---------------------------------------------------------------------------------
+
+
+@register.get("")
+@register.arguments(RegisterQuerySchema, location="query")
+@register.response(200, RegisterResultSchema)
+def search_register(query: dict[str, Any]):
+    """Search by certificate number (exact) or name (contains); at most 50 answers. Lapsed certificates are
+    listed with state lapsed: that person is no longer registered."""
+    return {"items": _service().certificates.search_register(query["q"])}
+
+
+@register.get("/<string:certificate_number>")
+@register.response(200, RegisterEntrySchema)
+def register_entry(certificate_number: str):
+    entry = _service().certificates.register_entry(certificate_number)
+    if entry is None:
+        raise not_found()
+    return entry

@@ -1,0 +1,273 @@
+"""Assessment's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from recert_assessment.certificate_csv import LineError, MalformedCsv
+from recert_assessment.domain import AssessorConflict
+from recert_assessment.states import CaseAction, CaseState
+from recert_common import i18n
+from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem
+
+
+def not_found() -> NotFound:
+    """For anything the caller may not see as well as for what does not exist: the two look the same."""
+    return NotFound(code="assessment.detail.not_found")
+
+
+def no_certificate() -> NotFound:
+    return NotFound(code="assessment.detail.no_certificate")
+
+
+def invalid(field: str, code: str, **params: Any) -> ValidationProblem:
+    return ValidationProblem({field: [code]}, code="assessment.detail.invalid_input", params=params)
+
+
+class StepOutOfOrder(Conflict):
+    """The case is not in a state that allows the step (advice before assignment, a second decision)."""
+
+    slug, title_code = "step-out-of-order", "assessment.problem.step_out_of_order"
+
+    def __init__(self, action: CaseAction | str, state: CaseState | str):
+        super().__init__(code=f"assessment.detail.not_now_{action}", params={"state": str(state)},
+                         extensions={"state": str(state), "action": str(action)})
+
+
+class AssessorNotAllowed(Conflict):
+    slug, title_code = "assessor-conflict", "assessment.problem.assessor_conflict"
+
+    def __init__(self, conflict: AssessorConflict):
+        super().__init__(code=f"assessment.detail.assessor_{conflict}",
+                         extensions={"conflict": str(conflict)})
+
+
+class PeRulesNotMet(Conflict):
+    slug, title_code = "pe-rules-not-met", "assessment.problem.pe_rules_not_met"
+
+    def __init__(self, counted: str, required: str):
+        super().__init__(code="assessment.detail.pe_rules_not_met",
+                         params={"counted": counted, "required": required},
+                         extensions={"points_counted": counted, "points_required": required})
+
+
+class ObjectionRefused(Conflict):
+    slug, title_code = "objection-refused", "assessment.problem.objection_refused"
+
+    def __init__(self, reason: str, **params: Any):
+        super().__init__(code=f"assessment.detail.objection_{reason}", params=params,
+                         extensions={"reason": reason, **params})
+
+
+class CertificateConflict(Conflict):
+    slug, title_code = "certificate-conflict", "assessment.problem.certificate_conflict"
+
+    def __init__(self, reason: str, **params: Any):
+        super().__init__(code=f"assessment.detail.certificate_{reason}", params=params,
+                         extensions={"reason": reason})
+
+
+class CsvUnreadable(Problem):
+    """The file is not the certificate CSV at all: nothing was imported."""
+
+    status, slug, title_code = 422, "csv-unreadable", "assessment.problem.csv_unreadable"
+
+    def __init__(self, malformed: MalformedCsv):
+        super().__init__(code=f"assessment.import.{malformed.code}",
+                         params={k: str(v) for k, v in malformed.params.items()},
+                         extensions={"code": malformed.code})
+
+
+class CsvRowsRejected(Problem):
+    """Lines of the file are wrong: nothing was imported; each wrong line is listed."""
+
+    status, slug, title_code = 422, "csv-rows-rejected", "assessment.problem.csv_rows_rejected"
+    MAX_LISTED = 1000
+
+    def __init__(self, errors: Iterable[LineError]):
+        self.line_errors = sorted(errors, key=lambda e: (e.line, e.field))
+        super().__init__(code="assessment.detail.csv_rows_rejected",
+                         params={"count": len({e.line for e in self.line_errors})})
+
+    def to_dict(self, language: str = i18n.DEFAULT_LANGUAGE, *, request_id: str | None = None) -> dict:
+        body = super().to_dict(language, request_id=request_id)
+        body["lines"] = [
+            {"line": e.line, "field": e.field, "code": e.code,
+             "message": i18n.translate(f"assessment.import.{e.code}", language,
+                                       **{k: str(v) for k, v in e.params.items()})}
+            for e in self.line_errors[:self.MAX_LISTED]]
+        body["lines_total"] = len(self.line_errors)
+        return body
+
+
+_NOT_NOW = {
+    "complete_pe_check": ("De PE-toets kan alleen worden afgerond zolang die openstaat (fase: {state}).",
+                          "The PE check can only be completed while it is open (stage: {state})."),
+    "payment_received": ("Er wordt nu geen betaling verwacht (fase: {state}).",
+                         "No payment is expected now (stage: {state})."),
+    "assign": ("Een assessor kan pas worden toegewezen na de PE-toets en de betaling, en vóór het advies "
+               "(fase: {state}).",
+               "An assessor can be assigned only after the PE check and the payment, and before the advice "
+               "(stage: {state})."),
+    "advise": ("Advies kan alleen worden gegeven door de toegewezen assessor, één keer per beoordeling "
+               "(fase: {state}).",
+               "Advice can be given only by the assigned assessor, once per assessment (stage: {state})."),
+    "postpone": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
+                 "A decision can be taken only after the advice, and once (stage: {state})."),
+    "decide": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
+               "A decision can be taken only after the advice, and once (stage: {state})."),
+    "receive_supplement": ("Er wordt nu geen aanvulling verwacht (fase: {state}).",
+                           "No supplement is expected now (stage: {state})."),
+    "reassessment_paid": ("Er wordt nu geen betaling verwacht (fase: {state}).",
+                          "No payment is expected now (stage: {state})."),
+    "uphold_objection": ("Het bezwaar kan in deze fase niet meer worden toegewezen (fase: {state}).",
+                         "The objection can no longer be upheld at this stage (stage: {state})."),
+    "withdraw": ("Intrekken kan alleen vóór de toewijzing van een assessor (fase: {state}).",
+                 "Withdrawing is possible only before an assessor is assigned (stage: {state})."),
+    "reject_activity": ("Activiteiten kunnen alleen tijdens de PE-toets worden afgekeurd (fase: {state}).",
+                        "Activities can be rejected only during the PE check (stage: {state})."),
+}
+
+_IMPORT = {
+    "not_utf8": ("Het bestand is geen UTF-8-tekst (byte {position}).",
+                 "The file is not UTF-8 text (byte {position})."),
+    "not_text": ("Het bestand is geen tekstbestand.", "The file is not a text file."),
+    "empty": ("Het bestand is leeg.", "The file is empty."),
+    "header_duplicate_columns": ("De kopregel noemt kolommen dubbel: {columns}.",
+                                 "The header names columns twice: {columns}."),
+    "header_columns": ("De eerste regel moet de kolomnamen {expected} bevatten (ontbreekt: {missing}; "
+                       "onbekend: {unknown}).",
+                       "The first line must hold the column names {expected} (missing: {missing}; unknown: "
+                       "{unknown})."),
+    "unreadable": ("Het bestand is geen geldige CSV (regel {line}).",
+                   "The file is not valid CSV (line {line})."),
+    "field_count": ("Deze regel heeft {found} velden in plaats van {expected}.",
+                    "This line has {found} fields instead of {expected}."),
+    "required": ("Dit veld is leeg.", "This field is empty."),
+    "noloc_number_invalid": ("{value} is geen Noloc-lidmaatschapsnummer of aansluitnummer.",
+                             "{value} is not a Noloc membership or affiliate number."),
+    "certificate_number_invalid": (
+        "{value} is geen geldig certificaatnummer (letters, cijfers, '-', '.', '/'; hoogstens 32 tekens).",
+        "{value} is not a valid certificate number (letters, digits, '-', '.', '/'; at most 32 characters)."),
+    "date_invalid": ("{value} is geen datum (gebruik 2027-06-30 of 30-06-2027).",
+                     "{value} is not a date (use 2027-06-30 or 30-06-2027)."),
+    "date_in_past": ("De einddatum {value} ligt in het verleden: dit certificaat is niet meer geldig.",
+                     "The expiry date {value} is in the past: this certificate is no longer valid."),
+    "duplicate_in_file": ("Dit nummer staat al op regel {first_line} van het bestand.",
+                          "This number is already on line {first_line} of the file."),
+    "number_taken": ("Certificaat {value} is al geregistreerd met andere gegevens.",
+                     "Certificate {value} is already registered with other data."),
+    "member_has_certificate": ("Dit Noloc-nummer heeft al certificaat {value}.",
+                               "This Noloc number already holds certificate {value}."),
+}
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "assessment.problem.step_out_of_order": {"nl": "Deze stap kan nu niet",
+                                             "en": "This step is not possible now"},
+    "assessment.problem.assessor_conflict": {"nl": "Deze assessor mag dit portfolio niet beoordelen",
+                                             "en": "This assessor may not assess this portfolio"},
+    "assessment.problem.pe_rules_not_met": {"nl": "De PE-punten voldoen niet aan de regels",
+                                            "en": "The PE points do not meet the rules"},
+    "assessment.problem.objection_refused": {"nl": "Bezwaar is niet mogelijk",
+                                             "en": "An objection is not possible"},
+    "assessment.problem.certificate_conflict": {"nl": "Het certificaat past hier niet bij",
+                                                "en": "The certificate does not match"},
+    "assessment.problem.csv_unreadable": {"nl": "Het bestand kan niet worden gelezen",
+                                          "en": "The file cannot be read"},
+    "assessment.problem.csv_rows_rejected": {"nl": "Het bestand bevat fouten",
+                                             "en": "The file contains errors"},
+    "assessment.detail.not_found": {"nl": "Dit is niet gevonden.", "en": "This was not found."},
+    "assessment.detail.no_certificate": {"nl": "Er is (nog) geen certificaat op uw naam geregistreerd.",
+                                         "en": "No certificate is registered in your name (yet)."},
+    "assessment.detail.invalid_input": {"nl": "Controleer de gemarkeerde velden.",
+                                        "en": "Check the fields marked."},
+    "assessment.detail.assessor_is_jobcoach": {"nl": "Een jobcoach kan zijn eigen portfolio niet beoordelen.",
+                                               "en": "A jobcoach cannot assess their own portfolio."},
+    "assessment.detail.assessor_mentor": {"nl": "Deze assessor is de mentor van de jobcoach.",
+                                          "en": "This assessor is the jobcoach's mentor."},
+    "assessment.detail.assessor_previous_assessor": {
+        "nl": "Deze assessor heeft het vorige portfolio van de jobcoach beoordeeld.",
+        "en": "This assessor assessed the jobcoach's previous portfolio."},
+    "assessment.detail.pe_rules_not_met": {
+        "nl": "Na de afgekeurde activiteiten tellen {counted} PE-punten; vereist zijn {required} en de "
+              "minimumaantallen per categorie. Rond de toets af als niet behaald, met bevindingen.",
+        "en": "After the rejected activities {counted} PE points count; {required} are required as well as "
+              "the minimum per category. Complete the check as failed, with findings."},
+    "assessment.detail.objection_term_passed": {
+        "nl": "De bezwaartermijn is op {deadline} verlopen.",
+        "en": "The objection term ended on {deadline}."},
+    "assessment.detail.objection_already_filed": {
+        "nl": "Tegen dit besluit is al bezwaar gemaakt.",
+        "en": "An objection against this decision was filed already."},
+    "assessment.detail.objection_positive_decision": {
+        "nl": "Tegen een positief besluit kan geen bezwaar worden gemaakt.",
+        "en": "No objection can be filed against a positive decision."},
+    "assessment.detail.objection_no_decision": {
+        "nl": "Er is nog geen besluit om bezwaar tegen te maken.",
+        "en": "There is no decision to object to yet."},
+    "assessment.detail.objection_already_decided": {
+        "nl": "Over dit bezwaar is al beslist.", "en": "This objection has been decided already."},
+    "assessment.detail.certificate_missing": {
+        "nl": "Het certificaat van dit dossier is niet bekend.",
+        "en": "The certificate of this case is not known."},
+    "assessment.detail.certificate_period_mismatch": {
+        "nl": "Het certificaat loopt tot {valid_until}, dit dossier gaat over de periode tot {expires_on}.",
+        "en": "The certificate runs until {valid_until}; this case is about the period until {expires_on}."},
+    "assessment.detail.csv_rows_rejected": {
+        "nl": "{count} regel(s) bevatten fouten; er is niets ingelezen. Verbeter de regels hieronder en lees "
+              "het bestand opnieuw in.",
+        "en": "{count} line(s) contain errors; nothing was imported. Correct the lines below and load the "
+              "file again."},
+    "assessment.field.verdict_missing": {"nl": "Geef een oordeel voor dit onderdeel.",
+                                         "en": "Give a verdict for this part."},
+    "assessment.field.positive_with_unmet_part": {
+        "nl": "Een positief advies kan niet als een onderdeel niet voldoet.",
+        "en": "A positive advice is not possible when a part does not meet the requirements."},
+    "assessment.field.not_positive_without_unmet_part": {
+        "nl": "Alle onderdelen voldoen: het advies is dan positief.",
+        "en": "Every part meets the requirements: the advice is then positive."},
+    "assessment.field.reassessment_not_postponed": {
+        "nl": "Na een aanvulling is het advies positief of negatief.",
+        "en": "After a supplement the advice is positive or negative."},
+    "assessment.field.supplement_for_met_part": {
+        "nl": "Aanvullende opdrachten alleen voor onderdelen die niet voldoen.",
+        "en": "Supplementary assignments only for parts that do not meet the requirements."},
+    "assessment.field.supplement_missing": {
+        "nl": "Geef een aanvullende opdracht voor elk onderdeel dat niet voldoet.",
+        "en": "Give a supplementary assignment for every part that does not meet the requirements."},
+    "assessment.field.supplements_only_when_postponed": {
+        "nl": "Aanvullende opdrachten horen alleen bij een uitgesteld advies.",
+        "en": "Supplementary assignments belong to a postponed advice only."},
+    "assessment.field.reason_required": {
+        "nl": "Geef een reden als het besluit afwijkt van het advies.",
+        "en": "Give a reason when the decision departs from the advice."},
+    "assessment.field.postponed_needs_postponed_advice": {
+        "nl": "Uitstellen kan alleen na een uitgesteld advies (met de aanvullende opdrachten van de "
+              "assessor).",
+        "en": "Postponing is possible only after a postponed advice (with the assessor's supplementary "
+              "assignments)."},
+    "assessment.field.final_decision_only": {
+        "nl": "In deze fase is het besluit positief of negatief.",
+        "en": "At this stage the decision is positive or negative."},
+    "assessment.field.supplement_still_due": {
+        "nl": "De termijn voor de aanvulling loopt nog; zonder aanvulling kan pas daarna negatief worden "
+              "besloten.",
+        "en": "The supplement is still due; without it a negative decision is possible only after its due "
+              "date."},
+    "assessment.field.negative_only_without_supplement": {
+        "nl": "Zonder aanvulling kan alleen negatief worden besloten.",
+        "en": "Without the supplement only a negative decision is possible."},
+    "assessment.field.not_an_assessor": {"nl": "Dit account is geen assessor.",
+                                         "en": "This account is not an assessor."},
+    "assessment.field.not_in_snapshot": {"nl": "Deze activiteit hoort niet bij het ingediende portfolio.",
+                                         "en": "This activity is not part of the submitted portfolio."},
+    "assessment.field.findings_required": {"nl": "Noem de bevindingen als de toets niet is behaald.",
+                                           "en": "Give the findings when the check is failed."},
+    "assessment.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
+}
+for action, (nl, en) in _NOT_NOW.items():
+    _MESSAGES[f"assessment.detail.not_now_{action}"] = {"nl": nl, "en": en}
+for code, (nl, en) in _IMPORT.items():
+    _MESSAGES[f"assessment.import.{code}"] = {"nl": nl, "en": en}
+
+i18n.register_messages(_MESSAGES)

@@ -1,0 +1,497 @@
+"""The bodies assessment's HTTP API reads and writes. Input schemas refuse unknown fields."""
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+
+from recert_assessment.domain import (
+    ADVICES,
+    ASSESSED_PARTS,
+    OBJECTION_OUTCOMES,
+    TEXT_MAX_LENGTH,
+    VERDICTS,
+    AssessmentForm,
+    Finding,
+    PartVerdict,
+    SupplementAssignment,
+)
+from recert_assessment.states import CaseState
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class UtcDateTime(fields.DateTime):
+    """An instant in RFC 3339, always in UTC."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("assessment.field.blank")
+
+
+def _text(max_length: int = TEXT_MAX_LENGTH, **kwargs) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
+
+
+# --- input -----------------------------------------------------------------------------------------------
+
+
+class PageQuerySchema(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class CaseQuerySchema(PageQuerySchema):
+    account_id = fields.UUID(metadata={"description": "DNV officers only: the cases of one jobcoach."})
+    assessor_id = fields.UUID(metadata={"description": "DNV officers only: the cases of one assessor."})
+    state = fields.String(validate=validate.OneOf([str(s) for s in CaseState]))
+
+
+class RejectionInputSchema(Strict):
+    activity_id = fields.UUID(required=True, metadata={"description": "One of the snapshot's PE activities."})
+    reason = _text(2000, required=True)
+
+
+class FindingSchema(Strict):
+    text = _text(2000, required=True)
+    activity_id = fields.UUID(allow_none=True)
+    category = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+    @post_load
+    def _finding(self, data: dict[str, Any], **kwargs) -> Finding:
+        return Finding(data["text"].strip(), data.get("activity_id"), data.get("category"))
+
+
+class PeCheckInputSchema(Strict):
+    passed = fields.Boolean(required=True, metadata={
+        "description": "true only when the PE rules are met after the rejected activities."})
+    findings = fields.List(fields.Nested(FindingSchema), load_default=list, validate=validate.Length(max=100),
+                           metadata={"description": "Required (or a rejected activity) when not passed."})
+
+
+class AssignInputSchema(Strict):
+    assessor_id = fields.UUID(required=True)
+
+
+class MentorInputSchema(Strict):
+    mentor_id = fields.UUID(required=True, metadata={"description": "The mentor's (assessor) account id."})
+
+
+class VerdictInputSchema(Strict):
+    verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
+    findings = _text(required=True)
+
+
+class PartsInputSchema(Strict):
+    A1 = fields.Nested(VerdictInputSchema, required=True)
+    A3 = fields.Nested(VerdictInputSchema, required=True)
+    B = fields.Nested(VerdictInputSchema, required=True)
+
+
+class FeedbackInputSchema(Strict):
+    A2 = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX_LENGTH))
+    A4 = fields.String(allow_none=True, validate=validate.Length(max=TEXT_MAX_LENGTH))
+
+
+class SupplementInputSchema(Strict):
+    part = fields.String(required=True, validate=validate.OneOf(ASSESSED_PARTS))
+    assignment = _text(5000, required=True)
+
+
+class AdviceInputSchema(Strict):
+    parts = fields.Nested(PartsInputSchema, required=True, metadata={
+        "description": "A verdict (meets / does_not_meet) with findings for each assessed part: A1, A3, B."})
+    feedback = fields.Nested(FeedbackInputSchema, load_default=dict, metadata={
+        "description": "Optional feedback on A2 and A4; never part of the verdict."})
+    development_advice = _text(required=True)
+    advice = fields.String(required=True, validate=validate.OneOf(ADVICES))
+    supplements = fields.List(fields.Nested(SupplementInputSchema), load_default=list, metadata={
+        "description": "Postponed only: the supplementary assignments, one or more per part that does not "
+                       "meet."})
+
+    @post_load
+    def _form(self, data: dict[str, Any], **kwargs) -> AssessmentForm:
+        parts = data["parts"]
+        feedback = {part: text.strip() for part, text in data["feedback"].items() if text and text.strip()}
+        return AssessmentForm(
+            verdicts=tuple(PartVerdict(part, parts[part]["verdict"], parts[part]["findings"].strip())
+                           for part in ASSESSED_PARTS),
+            feedback=feedback, development_advice=data["development_advice"].strip(), advice=data["advice"],
+            supplements=tuple(SupplementAssignment(s["part"], s["assignment"].strip())
+                              for s in data["supplements"]))
+
+
+class DecisionInputSchema(Strict):
+    decision = fields.String(required=True, validate=validate.OneOf(ADVICES))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=5000), metadata={
+        "description": "Required when the decision departs from the advice."})
+
+    @post_load
+    def _blank_is_none(self, data: dict[str, Any], **kwargs) -> dict[str, Any]:
+        reason = (data.get("reason") or "").strip()
+        data["reason"] = reason or None
+        return data
+
+
+class ObjectionInputSchema(Strict):
+    reason = _text(5000, required=True)
+
+
+class ObjectionOutcomeInputSchema(Strict):
+    outcome = fields.String(required=True, validate=validate.OneOf(OBJECTION_OUTCOMES))
+    reason = _text(5000, required=True)
+
+
+class FormQuerySchema(Strict):
+    round = fields.Integer(validate=validate.OneOf((1, 2)), metadata={
+        "description": "1: the assessment, 2: the reassessment after a supplement; default the latest."})
+
+
+class CertificateQuerySchema(PageQuerySchema):
+    number = fields.String(validate=validate.Length(min=1, max=32))
+    account_id = fields.UUID()
+    state = fields.String(validate=validate.OneOf(("active", "lapsed")))
+
+
+class RegisterQuerySchema(Strict):
+    q = fields.String(required=True, validate=[validate.Length(min=3, max=100), _not_blank], metadata={
+        "description": "A certificate number, or (part of) a name; at least 3 characters."})
+
+
+# --- output ----------------------------------------------------------------------------------------------
+
+
+class CaseSummarySchema(Schema):
+    id = fields.UUID()
+    account_id = fields.UUID()
+    certificate_id = fields.UUID()
+    portfolio_id = fields.UUID()
+    cycle_id = fields.UUID()
+    submission_id = fields.UUID()
+    state = fields.String(metadata={"enum": [str(s) for s in CaseState]})
+    due_on = fields.Date()
+    submitted_at = UtcDateTime()
+    certificate_expires_on = fields.Date()
+    is_new_portfolio_after_negative = fields.Boolean()
+    assessor_id = fields.UUID(allow_none=True)
+    opened_at = UtcDateTime()
+
+
+class _Page(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+class CasePageSchema(_Page):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+
+
+class FindingOutSchema(Schema):
+    text = fields.String()
+    activity_id = fields.UUID(allow_none=True)
+    category = fields.String(allow_none=True)
+
+
+class PeCheckResultSchema(Schema):
+    passed = fields.Boolean()
+    points_counted = fields.Decimal(as_string=True)
+    points_required = fields.Decimal(as_string=True)
+    findings = fields.List(fields.Nested(FindingOutSchema))
+    completed_by = fields.UUID()
+    completed_at = UtcDateTime()
+
+
+class SupplementAssignmentSchema(Schema):
+    part = fields.String()
+    assignment = fields.String()
+
+
+class AdviceSummarySchema(Schema):
+    round = fields.Integer()
+    advice = fields.String(metadata={"enum": list(ADVICES)})
+    assessor_id = fields.UUID()
+    given_at = UtcDateTime()
+    supplement_due_on = fields.Date(allow_none=True)
+    verdicts = fields.Method("_verdicts")
+    supplements = fields.List(fields.Nested(SupplementAssignmentSchema), attribute="form.supplements")
+
+    def _verdicts(self, advice) -> dict[str, str]:
+        return {v.part: v.verdict for v in advice.form.verdicts}
+
+
+class DecisionSchema(Schema):
+    id = fields.UUID()
+    round = fields.Integer()
+    decision = fields.String(metadata={"enum": list(ADVICES)})
+    follows_advice = fields.Boolean()
+    reason = fields.String(allow_none=True)
+    decided_on = fields.Date()
+    decided_by = fields.UUID()
+    decided_at = UtcDateTime()
+    objection_deadline = fields.Date()
+    new_portfolio_deadline = fields.Date(allow_none=True)
+    supplement_due_on = fields.Date(allow_none=True)
+
+
+class ObjectionSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    decision_id = fields.UUID()
+    account_id = fields.UUID()
+    reason = fields.String()
+    filed_at = UtcDateTime()
+    outcome = fields.String(allow_none=True, metadata={"enum": list(OBJECTION_OUTCOMES)})
+    outcome_reason = fields.String(allow_none=True)
+    decided_by = fields.UUID(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+
+
+class SupplementSchema(Schema):
+    supplement_id = fields.UUID()
+    submission_id = fields.UUID()
+    parts = fields.List(fields.String())
+    submitted_at = UtcDateTime()
+    snapshot_hash = fields.String()
+
+
+class CaseDetailSchema(Schema):
+    """A ``CaseView``."""
+
+    id = fields.UUID(attribute="case.id")
+    account_id = fields.UUID(attribute="case.account_id")
+    jobcoach_name = fields.Method("_jobcoach_name", allow_none=True)
+    certificate_id = fields.UUID(attribute="case.certificate_id")
+    portfolio_id = fields.UUID(attribute="case.portfolio_id")
+    cycle_id = fields.UUID(attribute="case.cycle_id")
+    submission_id = fields.UUID(attribute="case.submission_id", metadata={
+        "description": "The snapshot: GET /v1/portfolio/submissions/{id} (the assigned assessor too)."})
+    submitted_at = UtcDateTime(attribute="case.submitted_at")
+    snapshot_hash = fields.String(attribute="case.snapshot_hash")
+    certificate_expires_on = fields.Date(attribute="case.certificate_expires_on")
+    is_new_portfolio_after_negative = fields.Boolean(attribute="case.is_new_portfolio_after_negative")
+    state = fields.String(attribute="case.state", metadata={"enum": [str(s) for s in CaseState]})
+    stage = fields.String(allow_none=True, metadata={
+        "enum": ["pe_check", "assessment", "supplement", "decision"], "description": "null once closed."})
+    due_on = fields.Date(attribute="case.due_on")
+    opened_at = UtcDateTime(attribute="case.opened_at")
+    paid = fields.Method("_paid", metadata={"description": "The recertification invoice is paid."})
+    reassessment_paid = fields.Method("_reassessment_paid")
+    pe_activity_ids = fields.List(fields.UUID(), attribute="case.pe_activity_ids")
+    pe_points_claimed = fields.Decimal(as_string=True, attribute="case.pe_points_claimed")
+    reflection_meetings = fields.Integer(attribute="case.reflection_meetings")
+    assessor_id = fields.UUID(attribute="case.assessor_id", allow_none=True)
+    assessor_name = fields.Method("_assessor_name", allow_none=True)
+    supplement_due_on = fields.Date(attribute="case.supplement_due_on", allow_none=True)
+    mentor_ids = fields.List(fields.UUID())
+    pe_check = fields.Nested(PeCheckResultSchema, allow_none=True)
+    advices = fields.List(fields.Nested(AdviceSummarySchema), metadata={
+        "description": "The jobcoach sees an advice once DNV decided on it."})
+    decisions = fields.List(fields.Nested(DecisionSchema))
+    objections = fields.List(fields.Nested(ObjectionSchema))
+    supplement = fields.Nested(SupplementSchema, allow_none=True)
+
+    def _jobcoach_name(self, view) -> str | None:
+        return view.names.get(view.case.account_id)
+
+    def _assessor_name(self, view) -> str | None:
+        return view.names.get(view.case.assessor_id) if view.case.assessor_id else None
+
+    def _paid(self, view) -> bool:
+        return view.case.paid_at is not None
+
+    def _reassessment_paid(self, view) -> bool:
+        return view.case.reassessment_paid_at is not None
+
+
+class EvidenceSchema(Schema):
+    evidence_id = fields.UUID()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+
+
+class RejectionSchema(Schema):
+    reason = fields.String()
+    rejected_by = fields.UUID()
+    rejected_at = UtcDateTime()
+
+
+class CheckedActivitySchema(Schema):
+    activity_id = fields.UUID()
+    known = fields.Method("_known", metadata={
+        "description": "false: the snapshot names it but pe-registry's event has not arrived yet."})
+    title = fields.String(attribute="activity.title", allow_none=True)
+    category = fields.String(attribute="activity.category", allow_none=True)
+    category_number = fields.Integer(allow_none=True)
+    completed_on = fields.Date(attribute="activity.completed_on", allow_none=True)
+    unit = fields.String(attribute="activity.unit", allow_none=True)
+    amount = fields.Decimal(as_string=True, attribute="activity.amount", allow_none=True)
+    points = fields.Decimal(as_string=True, attribute="activity.points", allow_none=True)
+    source = fields.String(attribute="activity.source", allow_none=True)
+    counted = fields.Boolean()
+    rejection = fields.Nested(RejectionSchema, allow_none=True)
+    evidence = fields.Method("_evidence", metadata={
+        "description": "Files at pe-registry (GET /v1/pe/... for the assigned assessor and DNV officers)."})
+
+    def _known(self, item) -> bool:
+        return item.activity is not None
+
+    def _evidence(self, item) -> list[dict[str, Any]]:
+        return EvidenceSchema(many=True).dump(item.activity.evidence if item.activity else ())
+
+
+class PeCategorySchema(Schema):
+    number = fields.Integer()
+    key = fields.String()
+    name = fields.Method("_name")
+    minimum = fields.Decimal(as_string=True)
+    maximum = fields.Decimal(as_string=True, allow_none=True)
+    raw = fields.Decimal(as_string=True)
+    counted = fields.Decimal(as_string=True)
+    missing = fields.Decimal(as_string=True)
+
+    def _name(self, category) -> dict[str, str]:
+        return {"nl": category.name.nl, "en": category.name.en}
+
+
+class PeCheckSchema(Schema):
+    """A ``PeCheckView``: the rules applied to the snapshot's activities, and the check once completed."""
+
+    case_id = fields.UUID(attribute="case.id")
+    state = fields.String(attribute="case.state")
+    framework_version = fields.String(attribute="proposal.summary.framework_version")
+    rules_met = fields.Boolean(attribute="proposal.summary.met")
+    required_total = fields.Decimal(as_string=True, attribute="proposal.summary.required_total")
+    counted_total = fields.Decimal(as_string=True, attribute="proposal.summary.counted_total")
+    raw_total = fields.Decimal(as_string=True, attribute="proposal.summary.raw_total")
+    points_claimed = fields.Decimal(as_string=True, attribute="case.pe_points_claimed", metadata={
+        "description": "What the jobcoach saw on submitting."})
+    categories = fields.List(fields.Nested(PeCategorySchema), attribute="proposal.summary.categories")
+    activities = fields.List(fields.Nested(CheckedActivitySchema), attribute="proposal.activities")
+    unknown_activity_ids = fields.List(fields.UUID(), attribute="proposal.unknown_activity_ids")
+    completed = fields.Nested(PeCheckResultSchema, attribute="check", allow_none=True)
+
+
+class VerdictSchema(Schema):
+    verdict = fields.String(metadata={"enum": list(VERDICTS)})
+    findings = fields.String()
+
+
+class FormSchema(Schema):
+    """A ``GivenAdvice``: the whole assessment form."""
+
+    case_id = fields.UUID()
+    round = fields.Integer()
+    assessor_id = fields.UUID()
+    given_at = UtcDateTime()
+    advice = fields.String(metadata={"enum": list(ADVICES)})
+    parts = fields.Method("_parts")
+    feedback = fields.Method("_feedback")
+    development_advice = fields.String(attribute="form.development_advice")
+    supplements = fields.List(fields.Nested(SupplementAssignmentSchema), attribute="form.supplements")
+    supplement_due_on = fields.Date(allow_none=True)
+
+    def _parts(self, given) -> dict[str, Any]:
+        return {v.part: {"verdict": v.verdict, "findings": v.findings} for v in given.form.verdicts}
+
+    def _feedback(self, given) -> dict[str, str | None]:
+        return {part: given.form.feedback.get(part) for part in ("A2", "A4")}
+
+
+class MentorsSchema(Schema):
+    mentor_ids = fields.List(fields.UUID())
+
+
+class AuditEntrySchema(Schema):
+    at = UtcDateTime()
+    actor_id = fields.UUID(allow_none=True, metadata={"description": "null: the system (an event, the "
+                                                                     "scheduler)."})
+    role = fields.String()
+    action = fields.String()
+    details = fields.Dict()
+
+
+class OverdueItemSchema(Schema):
+    """An ``OverdueItem``."""
+
+    case = fields.Nested(CaseSummarySchema)
+    status = fields.String(metadata={"enum": ["overdue", "due_soon"]})
+    stage = fields.String(metadata={"enum": ["pe_check", "assessment", "supplement", "decision"]})
+    days_overdue = fields.Integer()
+
+
+class CertificateSchema(Schema):
+    """A ``CertificateView``."""
+
+    id = fields.UUID(attribute="certificate.id")
+    number = fields.String(attribute="certificate.number")
+    membership_number = fields.String(attribute="certificate.membership_number")
+    account_id = fields.UUID(attribute="certificate.account_id", allow_none=True, metadata={
+        "description": "null until an account with the membership number registers."})
+    name = fields.String(allow_none=True)
+    valid_from = fields.Date(attribute="certificate.valid_from")
+    valid_until = fields.Date(attribute="certificate.valid_until")
+    state = fields.String(attribute="certificate.state", metadata={"enum": ["active", "lapsed"]})
+    lapsed_on = fields.Date(attribute="certificate.lapsed_on", allow_none=True)
+    lapse_reason = fields.String(attribute="certificate.lapse_reason", allow_none=True)
+
+
+class CertificatePageSchema(_Page):
+    items = fields.List(fields.Nested(CertificateSchema))
+
+
+class WindowSchema(Schema):
+    opens_on = fields.Date(attribute="first")
+    closes_on = fields.Date(attribute="last")
+
+
+class TileSchema(Schema):
+    """A ``Tile``: what the jobcoach's dashboard shows of the certificate."""
+
+    certificate_id = fields.UUID(attribute="certificate.id")
+    certificate_number = fields.String(attribute="certificate.number")
+    valid_from = fields.Date(attribute="certificate.valid_from")
+    valid_until = fields.Date(attribute="certificate.valid_until")
+    state = fields.String(attribute="certificate.state", metadata={"enum": ["active", "lapsed"]})
+    today = fields.Date()
+    days_left = fields.Integer(metadata={"description": "Days until the expiry date; 0 on and after it."})
+    submission_window = fields.Nested(WindowSchema, attribute="window", allow_none=True, metadata={
+        "description": "3 months before expiry; after a negative decision: up to the new-portfolio "
+                       "deadline."})
+    window_open = fields.Boolean()
+
+
+class RegisterEntrySchema(Schema):
+    """Exactly what the public register tells: nothing more."""
+
+    name = fields.String(allow_none=True, metadata={"description": "null while the holder's account is not "
+                                                                   "known yet."})
+    certificate_number = fields.String()
+    valid_until = fields.Date()
+    state = fields.String(metadata={"enum": ["active", "lapsed"]})
+
+
+class RegisterResultSchema(Schema):
+    items = fields.List(fields.Nested(RegisterEntrySchema))
+
+
+class ImportResultSchema(Schema):
+    rows = fields.Integer()
+    created = fields.Integer()
+    unchanged = fields.Integer(metadata={
+        "description": "Known already: loading a file twice changes nothing."})
+    linked = fields.Integer(metadata={"description": "Created and linked to a known account (announced)."})
+    awaiting_account = fields.Integer(metadata={
+        "description": "Created; linked and announced once an account with the Noloc number registers."})

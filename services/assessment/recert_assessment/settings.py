@@ -1,0 +1,47 @@
+"""Assessment's own settings, on top of what every service reads."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from recert_common.config import ConfigError, ServiceSettings, env_field
+
+MiB = 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class AssessmentSettings(ServiceSettings):
+    # Which calendar day "today" is (expiry, lapse, deadlines) is decided in this zone.
+    time_zone: str = env_field("RECERT_ASSESSMENT_TIME_ZONE", "Europe/Amsterdam")
+    # A fixed "today" (ISO date) for demonstrations and end-to-end tests; empty in production.
+    today: str = env_field("RECERT_ASSESSMENT_TODAY", "")
+    # How often the worker looks for expiring and expired certificates and overdue cases.
+    schedule_seconds: float = env_field("RECERT_ASSESSMENT_SCHEDULE_SECONDS", 60.0)
+    # The term for an objection (bezwaar) against a decision, stated in the decision.
+    objection_weeks: int = env_field("RECERT_ASSESSMENT_OBJECTION_WEEKS", 6)
+    # The overdue list also shows cases due within this many days.
+    due_soon_days: int = env_field("RECERT_ASSESSMENT_DUE_SOON_DAYS", 14)
+    # The largest certificate CSV accepted (the gateway lets this path through with a large body).
+    import_max_bytes: int = env_field("RECERT_ASSESSMENT_IMPORT_MAX_BYTES", 5 * MiB)
+
+    def __post_init__(self):
+        super().__post_init__()
+        for name in ("schedule_seconds", "objection_weeks", "import_max_bytes"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        if self.due_soon_days < 0:
+            raise ConfigError("RECERT_ASSESSMENT_DUE_SOON_DAYS may not be negative")
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"RECERT_ASSESSMENT_TIME_ZONE: unknown time zone {self.time_zone!r}") from exc
+        if self.today:
+            try:
+                date.fromisoformat(self.today)
+            except ValueError as exc:
+                raise ConfigError(f"RECERT_ASSESSMENT_TODAY: not an ISO date: {self.today!r}") from exc
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)

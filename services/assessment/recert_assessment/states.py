@@ -1,0 +1,109 @@
+"""The life of an assessment case: its states, the actions that move it, and every allowed transition in one
+table. Anything not in the table is refused. No Flask, no SQL, no broker.
+
+    opened --complete_pe_check--> awaiting_payment --payment_received--> ready_for_assignment
+    ready_for_assignment --assign--> assigned (--assign--> assigned: reassignment) --advise--> advised
+    advised --decide--> decided                                       (positive or negative)
+    advised --postpone--> supplement_due --receive_supplement--> supplement_received
+    supplement_received --reassessment_paid--> reassessing --advise--> reassessed --decide--> decided
+    supplement_due --decide--> decided                                (negative: supplement not delivered)
+    decided | supplement_due --uphold_objection--> objection_upheld --decide--> decided
+    opened | awaiting_payment | ready_for_assignment --withdraw--> withdrawn
+"""
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class CaseState(enum.StrEnum):
+    OPENED = "opened"  # waiting for DNV's PE check
+    AWAITING_PAYMENT = "awaiting_payment"  # PE check done; the recertification invoice is not paid yet
+    READY_FOR_ASSIGNMENT = "ready_for_assignment"
+    ASSIGNED = "assigned"  # the assessor fills in the assessment form
+    ADVISED = "advised"  # waiting for DNV's decision
+    SUPPLEMENT_DUE = "supplement_due"  # postponed: the jobcoach delivers the supplementary assignments
+    SUPPLEMENT_RECEIVED = "supplement_received"  # waiting for the reassessment invoice to be paid
+    REASSESSING = "reassessing"  # the same assessor judges the supplement
+    REASSESSED = "reassessed"  # waiting for DNV's final decision
+    OBJECTION_UPHELD = "objection_upheld"  # an objection was upheld: DNV takes a new decision
+    DECIDED = "decided"  # positive or negative
+    WITHDRAWN = "withdrawn"
+
+
+class CaseAction(enum.StrEnum):
+    COMPLETE_PE_CHECK = "complete_pe_check"
+    PAYMENT_RECEIVED = "payment_received"
+    ASSIGN = "assign"
+    ADVISE = "advise"
+    POSTPONE = "postpone"  # a postponed decision
+    DECIDE = "decide"  # a positive or negative decision
+    RECEIVE_SUPPLEMENT = "receive_supplement"
+    REASSESSMENT_PAID = "reassessment_paid"
+    UPHOLD_OBJECTION = "uphold_objection"
+    WITHDRAW = "withdraw"
+
+
+S, A = CaseState, CaseAction
+
+TRANSITIONS: Mapping[tuple[CaseState, CaseAction], CaseState] = {
+    (S.OPENED, A.COMPLETE_PE_CHECK): S.AWAITING_PAYMENT,
+    (S.AWAITING_PAYMENT, A.PAYMENT_RECEIVED): S.READY_FOR_ASSIGNMENT,
+    (S.READY_FOR_ASSIGNMENT, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ADVISE): S.ADVISED,
+    (S.ADVISED, A.DECIDE): S.DECIDED,
+    (S.ADVISED, A.POSTPONE): S.SUPPLEMENT_DUE,
+    (S.SUPPLEMENT_DUE, A.RECEIVE_SUPPLEMENT): S.SUPPLEMENT_RECEIVED,
+    (S.SUPPLEMENT_RECEIVED, A.REASSESSMENT_PAID): S.REASSESSING,
+    (S.REASSESSING, A.ADVISE): S.REASSESSED,
+    (S.REASSESSED, A.DECIDE): S.DECIDED,
+    # The supplement never came: DNV ends the case (the service allows only a negative decision after the
+    # supplement's due date).
+    (S.SUPPLEMENT_DUE, A.DECIDE): S.DECIDED,
+    (S.DECIDED, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    (S.SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    (S.OBJECTION_UPHELD, A.DECIDE): S.DECIDED,
+    # Portfolio allows withdrawing only until an assessor is assigned.
+    (S.OPENED, A.WITHDRAW): S.WITHDRAWN,
+    (S.AWAITING_PAYMENT, A.WITHDRAW): S.WITHDRAWN,
+    (S.READY_FOR_ASSIGNMENT, A.WITHDRAW): S.WITHDRAWN,
+}
+
+# A case in one of these states is finished: it holds no certificate open and is never overdue.
+CLOSED_STATES = frozenset({S.DECIDED, S.WITHDRAWN})
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, state: CaseState, action: CaseAction):
+        super().__init__(f"{action} is not allowed in state {state}")
+        self.state = state
+        self.action = action
+
+
+def transition(state: CaseState | str, action: CaseAction | str) -> CaseState:
+    """The state after ``action``; raises ``TransitionNotAllowed`` when the table does not allow it."""
+    try:
+        return TRANSITIONS[(CaseState(state), CaseAction(action))]
+    except KeyError:
+        raise TransitionNotAllowed(CaseState(state), CaseAction(action)) from None
+
+
+def allows(state: CaseState | str, action: CaseAction | str) -> bool:
+    return (CaseState(state), CaseAction(action)) in TRANSITIONS
+
+
+def is_open(state: CaseState | str) -> bool:
+    return CaseState(state) not in CLOSED_STATES
+
+
+def stage(state: CaseState | str) -> str:
+    """Where a case stands, as ``assessment.case.overdue`` names it."""
+    state = CaseState(state)
+    if state == S.OPENED:
+        return "pe_check"
+    if state == S.SUPPLEMENT_DUE:
+        return "supplement"
+    if state in (S.ADVISED, S.REASSESSED, S.OBJECTION_UPHELD):
+        return "decision"
+    return "assessment"

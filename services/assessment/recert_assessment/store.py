@@ -1,0 +1,552 @@
+"""SQL of the assessment database (psycopg 3, dict rows). Every function runs in the caller's transaction."""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from recert_assessment.domain import (
+    AssessmentForm,
+    AuditEntry,
+    Case,
+    Certificate,
+    CertificateState,
+    Decision,
+    Evidence,
+    Finding,
+    GivenAdvice,
+    LapseReason,
+    Objection,
+    PartVerdict,
+    PeActivity,
+    PeCheck,
+    Rejection,
+    Supplement,
+    SupplementAssignment,
+)
+from recert_assessment.states import CLOSED_STATES, CaseState
+
+Conn = psycopg.Connection
+_OPEN_STATES_SQL = f"state NOT IN ({', '.join(repr(str(s)) for s in sorted(CLOSED_STATES))})"
+
+
+def _lock(for_update: bool) -> str:
+    return " FOR UPDATE" if for_update else ""
+
+
+def _page(page: int, page_size: int) -> tuple[int, int]:
+    return page_size, (page - 1) * page_size
+
+
+# --- accounts (read model) -------------------------------------------------------------------------------
+
+
+def upsert_account(conn: Conn, account_id: UUID, full_name: str, membership_number: str | None,
+                   roles: Iterable[str]) -> None:
+    # A number moves to its newest holder: identity guarantees uniqueness, so an older holder here is stale.
+    if membership_number is not None:
+        conn.execute("UPDATE accounts SET membership_number = NULL WHERE membership_number = %s "
+                     "AND account_id <> %s", (membership_number, account_id))
+    conn.execute(
+        """INSERT INTO accounts (account_id, full_name, membership_number, roles) VALUES (%s, %s, %s, %s)
+           ON CONFLICT (account_id) DO UPDATE
+               SET full_name = EXCLUDED.full_name, membership_number = EXCLUDED.membership_number,
+                   roles = EXCLUDED.roles, updated_at = now()""",
+        (account_id, full_name, membership_number, list(roles)))
+
+
+def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
+
+
+def account_by_number(conn: Conn, membership_number: str) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM accounts WHERE membership_number = %s",
+                        (membership_number,)).fetchone()
+
+
+def names(conn: Conn, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
+    wanted = [i for i in set(account_ids) if i is not None]
+    if not wanted:
+        return {}
+    rows = conn.execute("SELECT account_id, full_name FROM accounts WHERE account_id = ANY(%s)",
+                        (wanted,)).fetchall()
+    return {r["account_id"]: r["full_name"] for r in rows}
+
+
+# --- PE (read model) -------------------------------------------------------------------------------------
+
+_ACTIVITY_FIELDS = ("activity_id", "account_id", "category", "title", "completed_on", "unit", "amount",
+                    "points", "source")
+
+
+def upsert_pe_activity(conn: Conn, data: Mapping[str, Any]) -> None:
+    conn.execute(
+        f"""INSERT INTO pe_activities ({', '.join(_ACTIVITY_FIELDS)})
+            VALUES ({', '.join(f'%({n})s' for n in _ACTIVITY_FIELDS)})
+            ON CONFLICT (activity_id) DO UPDATE
+                SET category = EXCLUDED.category, title = EXCLUDED.title,
+                    completed_on = EXCLUDED.completed_on, unit = EXCLUDED.unit, amount = EXCLUDED.amount,
+                    points = EXCLUDED.points, source = EXCLUDED.source, updated_at = now()""",
+        {name: data[name] for name in _ACTIVITY_FIELDS})
+
+
+def delete_pe_activity(conn: Conn, activity_id: UUID) -> None:
+    conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
+    conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+
+
+def insert_evidence(conn: Conn, data: Mapping[str, Any]) -> None:
+    conn.execute(
+        """INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256, size, content_type,
+                                    filename)
+           VALUES (%(evidence_id)s, %(activity_id)s, %(account_id)s, %(sha256)s, %(size)s, %(content_type)s,
+                   %(filename)s)
+           ON CONFLICT (evidence_id) DO NOTHING""",
+        {name: data[name] for name in ("evidence_id", "activity_id", "account_id", "sha256", "size",
+                                        "content_type", "filename")})
+
+
+def delete_evidence(conn: Conn, evidence_id: UUID) -> None:
+    conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
+
+
+def pe_activities(conn: Conn, activity_ids: Sequence[UUID]) -> dict[UUID, PeActivity]:
+    if not activity_ids:
+        return {}
+    rows = conn.execute("SELECT * FROM pe_activities WHERE activity_id = ANY(%s)",
+                        (list(activity_ids),)).fetchall()
+    evidence: dict[UUID, list[Evidence]] = {}
+    for e in conn.execute("SELECT * FROM pe_evidence WHERE activity_id = ANY(%s) ORDER BY filename, "
+                          "evidence_id", (list(activity_ids),)).fetchall():
+        evidence.setdefault(e["activity_id"], []).append(Evidence(
+            evidence_id=e["evidence_id"], sha256=e["sha256"], size=e["size"], content_type=e["content_type"],
+            filename=e["filename"]))
+    return {r["activity_id"]: PeActivity(**{n: r[n] for n in _ACTIVITY_FIELDS},
+                                         evidence=tuple(evidence.get(r["activity_id"], ())))
+            for r in rows}
+
+
+# --- paid invoices (read model) --------------------------------------------------------------------------
+
+
+def insert_paid_invoice(conn: Conn, data: Mapping[str, Any]) -> bool:
+    row = conn.execute(
+        """INSERT INTO paid_invoices (invoice_id, kind, account_id, submission_id, case_id, paid_on)
+           VALUES (%(invoice_id)s, %(kind)s, %(account_id)s, %(submission_id)s, %(case_id)s, %(paid_on)s)
+           ON CONFLICT (invoice_id) DO NOTHING RETURNING invoice_id""",
+        {name: data.get(name) for name in ("invoice_id", "kind", "account_id", "submission_id", "case_id",
+                                            "paid_on")}).fetchone()
+    return row is not None
+
+
+def recertification_paid(conn: Conn, submission_id: UUID) -> bool:
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM paid_invoices WHERE kind = 'recertification' "
+                       "AND submission_id = %s) AS paid", (submission_id,)).fetchone()
+    return row["paid"]
+
+
+def reassessment_paid(conn: Conn, case_id: UUID, submission_id: UUID) -> bool:
+    """billing names the case of a reassessment fee, or at least the submission it is about."""
+    row = conn.execute("SELECT EXISTS (SELECT 1 FROM paid_invoices WHERE kind = 'reassessment' "
+                       "AND (case_id = %s OR (case_id IS NULL AND submission_id = %s))) AS paid",
+                       (case_id, submission_id)).fetchone()
+    return row["paid"]
+
+
+# --- certificates ----------------------------------------------------------------------------------------
+
+_CERTIFICATE_COLUMNS = ("id", "number", "membership_number", "account_id", "valid_from", "valid_until",
+                        "state", "lapsed_on", "lapse_reason", "registered_at", "created_at")
+
+
+def _certificate(row: Mapping[str, Any] | None) -> Certificate | None:
+    if row is None:
+        return None
+    values = {name: row[name] for name in _CERTIFICATE_COLUMNS}
+    values["state"] = CertificateState(row["state"])
+    values["lapse_reason"] = LapseReason(row["lapse_reason"]) if row["lapse_reason"] else None
+    return Certificate(**values)
+
+
+def insert_certificate(conn: Conn, certificate: Certificate) -> bool:
+    """False when the number or the Noloc number is taken (by this very row, imported before, or another)."""
+    values = {name: getattr(certificate, name) for name in _CERTIFICATE_COLUMNS if name != "created_at"}
+    values["state"] = str(certificate.state)
+    values["lapse_reason"] = str(certificate.lapse_reason) if certificate.lapse_reason else None
+    row = conn.execute(
+        f"INSERT INTO certificates ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
+        "ON CONFLICT DO NOTHING RETURNING id", values).fetchone()
+    return row is not None
+
+
+def certificate(conn: Conn, certificate_id: UUID, *, for_update: bool = False) -> Certificate | None:
+    return _certificate(conn.execute("SELECT * FROM certificates WHERE id = %s" + _lock(for_update),
+                                     (certificate_id,)).fetchone())
+
+
+def certificate_by_number(conn: Conn, number: str) -> Certificate | None:
+    return _certificate(conn.execute("SELECT * FROM certificates WHERE number = %s", (number,)).fetchone())
+
+
+def certificate_by_member(conn: Conn, membership_number: str, *, for_update: bool = False
+                          ) -> Certificate | None:
+    return _certificate(conn.execute("SELECT * FROM certificates WHERE membership_number = %s"
+                                     + _lock(for_update), (membership_number,)).fetchone())
+
+
+def certificate_of_account(conn: Conn, account_id: UUID) -> Certificate | None:
+    return _certificate(conn.execute("SELECT * FROM certificates WHERE account_id = %s",
+                                     (account_id,)).fetchone())
+
+
+def link_certificate(conn: Conn, certificate_id: UUID, account_id: UUID, registered_at: datetime) -> None:
+    conn.execute("UPDATE certificates SET account_id = %s, registered_at = %s, updated_at = now() "
+                 "WHERE id = %s", (account_id, registered_at, certificate_id))
+
+
+def set_validity(conn: Conn, certificate_id: UUID, valid_from: date, valid_until: date) -> None:
+    """Renewed or reactivated: active again with the new period."""
+    conn.execute("UPDATE certificates SET valid_from = %s, valid_until = %s, state = 'active', "
+                 "lapsed_on = NULL, lapse_reason = NULL, updated_at = now() WHERE id = %s",
+                 (valid_from, valid_until, certificate_id))
+
+
+def lapse_certificate(conn: Conn, certificate_id: UUID, lapsed_on: date, reason: LapseReason) -> bool:
+    """False when it was not active (lapsed meanwhile by another worker)."""
+    row = conn.execute("UPDATE certificates SET state = 'lapsed', lapsed_on = %s, lapse_reason = %s, "
+                       "updated_at = now() WHERE id = %s AND state = 'active' RETURNING id",
+                       (lapsed_on, str(reason), certificate_id)).fetchone()
+    return row is not None
+
+
+def list_certificates(conn: Conn, *, number: str | None, account_id: UUID | None, state: str | None,
+                      page: int, page_size: int) -> tuple[list[Certificate], int]:
+    where, params = ["TRUE"], []
+    for column, value in (("number", number), ("account_id", account_id), ("state", state)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    clause = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) AS n FROM certificates WHERE {clause}", params).fetchone()["n"]
+    rows = conn.execute(f"SELECT * FROM certificates WHERE {clause} ORDER BY number LIMIT %s OFFSET %s",
+                        [*params, *_page(page, page_size)]).fetchall()
+    return [_certificate(r) for r in rows], total
+
+
+def register_search(conn: Conn, *, text: str, limit: int) -> list[dict[str, Any]]:
+    """Certificates whose number is ``text`` or whose holder's name contains it (case-insensitive)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return conn.execute(
+        """SELECT a.full_name AS name, c.number AS certificate_number, c.valid_until, c.state
+           FROM certificates c LEFT JOIN accounts a ON a.account_id = c.account_id
+           WHERE upper(c.number) = upper(%s) OR a.full_name ILIKE %s
+           ORDER BY a.full_name NULLS LAST, c.number LIMIT %s""", (text, pattern, limit)).fetchall()
+
+
+def register_entry(conn: Conn, number: str) -> dict[str, Any] | None:
+    return conn.execute(
+        """SELECT a.full_name AS name, c.number AS certificate_number, c.valid_until, c.state
+           FROM certificates c LEFT JOIN accounts a ON a.account_id = c.account_id
+           WHERE upper(c.number) = upper(%s)""", (number,)).fetchone()
+
+
+def certificates_to_remind(conn: Conn, today: date, horizon: date) -> list[Certificate]:
+    rows = conn.execute("SELECT * FROM certificates WHERE state = 'active' AND account_id IS NOT NULL "
+                        "AND valid_until BETWEEN %s AND %s ORDER BY valid_until", (today, horizon)).fetchall()
+    return [_certificate(r) for r in rows]
+
+
+def insert_expiry_notice(conn: Conn, certificate_id: UUID, months_before: int, valid_until: date) -> bool:
+    """False when this reminder was recorded before (by this or another worker)."""
+    row = conn.execute("INSERT INTO expiry_notices (certificate_id, months_before, valid_until) "
+                       "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING certificate_id",
+                       (certificate_id, months_before, valid_until)).fetchone()
+    return row is not None
+
+
+def expired_certificates(conn: Conn, today: date) -> list[Certificate]:
+    """Active certificates whose expiry date has passed."""
+    rows = conn.execute("SELECT * FROM certificates WHERE state = 'active' AND valid_until < %s "
+                        "ORDER BY valid_until", (today,)).fetchall()
+    return [_certificate(r) for r in rows]
+
+
+def open_case_for_period(conn: Conn, certificate_id: UUID, expires_on: date, *,
+                         regular_only: bool = False) -> bool:
+    clause = " AND NOT is_new_portfolio_after_negative" if regular_only else ""
+    row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM cases WHERE certificate_id = %s AND "
+                       f"certificate_expires_on = %s AND {_OPEN_STATES_SQL}{clause}) AS found",
+                       (certificate_id, expires_on)).fetchone()
+    return row["found"]
+
+
+# --- mentors ---------------------------------------------------------------------------------------------
+
+
+def insert_mentor(conn: Conn, account_id: UUID, mentor_id: UUID, declared_by: UUID) -> bool:
+    row = conn.execute("INSERT INTO mentors (account_id, mentor_id, declared_by) VALUES (%s, %s, %s) "
+                       "ON CONFLICT DO NOTHING RETURNING mentor_id", (account_id, mentor_id, declared_by)
+                       ).fetchone()
+    return row is not None
+
+
+def mentors(conn: Conn, account_id: UUID) -> list[UUID]:
+    return [r["mentor_id"] for r in conn.execute(
+        "SELECT mentor_id FROM mentors WHERE account_id = %s ORDER BY declared_at", (account_id,)).fetchall()]
+
+
+# --- cases -----------------------------------------------------------------------------------------------
+
+_CASE_COLUMNS = tuple(f.name for f in dataclasses.fields(Case))
+
+
+def _case(row: Mapping[str, Any] | None) -> Case | None:
+    if row is None:
+        return None
+    values = {name: row[name] for name in _CASE_COLUMNS}
+    values["state"] = CaseState(row["state"])
+    values["pe_activity_ids"] = tuple(row["pe_activity_ids"])
+    return Case(**values)
+
+
+def insert_case(conn: Conn, case: Case) -> bool:
+    """False when a case about this submission exists already."""
+    values = {name: getattr(case, name) for name in _CASE_COLUMNS if name != "updated_at"}
+    values["state"] = str(case.state)
+    values["pe_activity_ids"] = list(case.pe_activity_ids)
+    row = conn.execute(
+        f"INSERT INTO cases ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
+        "ON CONFLICT (submission_id) DO NOTHING RETURNING id", values).fetchone()
+    return row is not None
+
+
+def case(conn: Conn, case_id: UUID, *, for_update: bool = False) -> Case | None:
+    return _case(conn.execute("SELECT * FROM cases WHERE id = %s" + _lock(for_update), (case_id,)).fetchone())
+
+
+def case_by_submission(conn: Conn, submission_id: UUID, *, for_update: bool = False) -> Case | None:
+    return _case(conn.execute("SELECT * FROM cases WHERE submission_id = %s" + _lock(for_update),
+                              (submission_id,)).fetchone())
+
+
+_UPDATABLE = frozenset({"state", "due_on", "paid_at", "reassessment_paid_at", "assessor_id",
+                        "supplement_due_on"})
+
+
+def update_case(conn: Conn, case_id: UUID, **changes: Any) -> None:
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    values = {k: str(v) if isinstance(v, CaseState) else v for k, v in changes.items()}
+    assignments = ", ".join(f"{name} = %({name})s" for name in values)
+    conn.execute(f"UPDATE cases SET {assignments}, updated_at = now() WHERE id = %(case_id)s",
+                 {**values, "case_id": case_id})
+
+
+def list_cases(conn: Conn, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
+               state: str | None = None, page: int = 1, page_size: int = 20) -> tuple[list[Case], int]:
+    where, params = ["TRUE"], []
+    for column, value in (("account_id", account_id), ("assessor_id", assessor_id), ("state", state)):
+        if value is not None:
+            where.append(f"{column} = %s")
+            params.append(value)
+    clause = " AND ".join(where)
+    total = conn.execute(f"SELECT count(*) AS n FROM cases WHERE {clause}", params).fetchone()["n"]
+    rows = conn.execute(f"SELECT * FROM cases WHERE {clause} ORDER BY opened_at DESC, id LIMIT %s OFFSET %s",
+                        [*params, *_page(page, page_size)]).fetchall()
+    return [_case(r) for r in rows], total
+
+
+def previous_assessor(conn: Conn, case: Case) -> UUID | None:
+    """Who assessed the jobcoach's previous portfolio: the assessor of their latest earlier case."""
+    row = conn.execute("SELECT assessor_id FROM cases WHERE account_id = %s AND id <> %s AND opened_at <= %s "
+                       "AND assessor_id IS NOT NULL ORDER BY opened_at DESC LIMIT 1",
+                       (case.account_id, case.id, case.opened_at)).fetchone()
+    return row["assessor_id"] if row else None
+
+
+def open_cases_due_by(conn: Conn, day: date) -> list[Case]:
+    rows = conn.execute(f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id",
+                        (day,)).fetchall()
+    return [_case(r) for r in rows]
+
+
+def insert_overdue_notice(conn: Conn, case_id: UUID, due_on: date) -> bool:
+    row = conn.execute("INSERT INTO overdue_notices (case_id, due_on) VALUES (%s, %s) ON CONFLICT DO NOTHING "
+                       "RETURNING case_id", (case_id, due_on)).fetchone()
+    return row is not None
+
+
+# --- PE check --------------------------------------------------------------------------------------------
+
+
+def insert_rejection(conn: Conn, case_id: UUID, rejection: Rejection) -> None:
+    conn.execute("""INSERT INTO pe_check_rejections (case_id, activity_id, reason, rejected_by, rejected_at)
+                    VALUES (%s, %s, %s, %s, %s)
+                    ON CONFLICT (case_id, activity_id) DO UPDATE
+                        SET reason = EXCLUDED.reason, rejected_by = EXCLUDED.rejected_by,
+                            rejected_at = EXCLUDED.rejected_at""",
+                 (case_id, rejection.activity_id, rejection.reason, rejection.rejected_by,
+                  rejection.rejected_at))
+
+
+def delete_rejection(conn: Conn, case_id: UUID, activity_id: UUID) -> bool:
+    return conn.execute("DELETE FROM pe_check_rejections WHERE case_id = %s AND activity_id = %s",
+                        (case_id, activity_id)).rowcount > 0
+
+
+def rejections(conn: Conn, case_id: UUID) -> dict[UUID, Rejection]:
+    rows = conn.execute("SELECT * FROM pe_check_rejections WHERE case_id = %s ORDER BY rejected_at",
+                        (case_id,)).fetchall()
+    return {r["activity_id"]: Rejection(r["activity_id"], r["reason"], r["rejected_by"], r["rejected_at"])
+            for r in rows}
+
+
+def insert_pe_check(conn: Conn, check: PeCheck, framework_version: str) -> None:
+    conn.execute(
+        """INSERT INTO pe_checks (case_id, passed, points_counted, points_required, framework_version,
+                                  findings, completed_by, completed_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+        (check.case_id, check.passed, check.points_counted, check.points_required, framework_version,
+         Jsonb([_finding_json(f) for f in check.findings]), check.completed_by, check.completed_at))
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {"text": finding.text, "activity_id": str(finding.activity_id) if finding.activity_id else None,
+            "category": finding.category}
+
+
+def pe_check(conn: Conn, case_id: UUID) -> PeCheck | None:
+    row = conn.execute("SELECT * FROM pe_checks WHERE case_id = %s", (case_id,)).fetchone()
+    if row is None:
+        return None
+    findings = tuple(Finding(f["text"], UUID(f["activity_id"]) if f["activity_id"] else None, f["category"])
+                     for f in row["findings"])
+    return PeCheck(case_id=case_id, passed=row["passed"], points_counted=row["points_counted"],
+                   points_required=row["points_required"], findings=findings,
+                   completed_by=row["completed_by"], completed_at=row["completed_at"])
+
+
+# --- advice, decisions, objections, supplements ----------------------------------------------------------
+
+
+def _form_json(form: AssessmentForm) -> dict[str, Any]:
+    return {"verdicts": [{"part": v.part, "verdict": v.verdict, "findings": v.findings}
+                         for v in form.verdicts],
+            "feedback": dict(form.feedback), "development_advice": form.development_advice,
+            "advice": form.advice,
+            "supplements": [{"part": s.part, "assignment": s.assignment} for s in form.supplements]}
+
+
+def _form(data: Mapping[str, Any]) -> AssessmentForm:
+    return AssessmentForm(
+        verdicts=tuple(PartVerdict(v["part"], v["verdict"], v["findings"]) for v in data["verdicts"]),
+        feedback=dict(data["feedback"]), development_advice=data["development_advice"], advice=data["advice"],
+        supplements=tuple(SupplementAssignment(s["part"], s["assignment"]) for s in data["supplements"]))
+
+
+def insert_advice(conn: Conn, advice: GivenAdvice) -> None:
+    conn.execute("INSERT INTO advices (case_id, round, assessor_id, advice, form, supplement_due_on, "
+                 "given_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                 (advice.case_id, advice.round, advice.assessor_id, advice.advice,
+                  Jsonb(_form_json(advice.form)), advice.supplement_due_on, advice.given_at))
+
+
+def advices(conn: Conn, case_id: UUID) -> list[GivenAdvice]:
+    rows = conn.execute("SELECT * FROM advices WHERE case_id = %s ORDER BY round", (case_id,)).fetchall()
+    return [GivenAdvice(case_id=r["case_id"], round=r["round"], assessor_id=r["assessor_id"],
+                        form=_form(r["form"]), supplement_due_on=r["supplement_due_on"],
+                        given_at=r["given_at"]) for r in rows]
+
+
+_DECISION_COLUMNS = tuple(f.name for f in dataclasses.fields(Decision))
+
+
+def insert_decision(conn: Conn, decision: Decision) -> None:
+    values = {name: getattr(decision, name) for name in _DECISION_COLUMNS}
+    conn.execute(f"INSERT INTO decisions ({', '.join(values)}) "
+                 f"VALUES ({', '.join(f'%({n})s' for n in values)})", values)
+
+
+def decisions(conn: Conn, case_id: UUID) -> list[Decision]:
+    rows = conn.execute("SELECT * FROM decisions WHERE case_id = %s ORDER BY decided_at, id",
+                        (case_id,)).fetchall()
+    return [Decision(**{n: r[n] for n in _DECISION_COLUMNS}) for r in rows]
+
+
+def negative_decision_for_period(conn: Conn, certificate_id: UUID, expires_on: date) -> Decision | None:
+    """The latest decision about this certificate period, when it is negative and final."""
+    row = conn.execute(
+        """SELECT d.* FROM decisions d JOIN cases c ON c.id = d.case_id
+           WHERE c.certificate_id = %s AND c.certificate_expires_on = %s
+           ORDER BY d.decided_at DESC, d.id DESC LIMIT 1""", (certificate_id, expires_on)).fetchone()
+    if row is None or row["decision"] != "negative":
+        return None
+    return Decision(**{n: row[n] for n in _DECISION_COLUMNS})
+
+
+_OBJECTION_COLUMNS = tuple(f.name for f in dataclasses.fields(Objection))
+
+
+def insert_objection(conn: Conn, objection: Objection) -> bool:
+    values = {name: getattr(objection, name) for name in _OBJECTION_COLUMNS}
+    row = conn.execute(
+        f"INSERT INTO objections ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
+        "ON CONFLICT (decision_id) DO NOTHING RETURNING id", values).fetchone()
+    return row is not None
+
+
+def objections(conn: Conn, case_id: UUID) -> list[Objection]:
+    rows = conn.execute("SELECT * FROM objections WHERE case_id = %s ORDER BY filed_at",
+                        (case_id,)).fetchall()
+    return [Objection(**{n: r[n] for n in _OBJECTION_COLUMNS}) for r in rows]
+
+
+def objection(conn: Conn, objection_id: UUID, *, for_update: bool = False) -> Objection | None:
+    row = conn.execute("SELECT * FROM objections WHERE id = %s" + _lock(for_update),
+                       (objection_id,)).fetchone()
+    return Objection(**{n: row[n] for n in _OBJECTION_COLUMNS}) if row else None
+
+
+def decide_objection(conn: Conn, objection_id: UUID, outcome: str, reason: str, decided_by: UUID,
+                     decided_at: datetime) -> None:
+    conn.execute("UPDATE objections SET outcome = %s, outcome_reason = %s, decided_by = %s, decided_at = %s "
+                 "WHERE id = %s", (outcome, reason, decided_by, decided_at, objection_id))
+
+
+def insert_supplement(conn: Conn, supplement: Supplement) -> bool:
+    row = conn.execute(
+        """INSERT INTO supplements (supplement_id, case_id, submission_id, parts, submitted_at, snapshot_hash)
+           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING supplement_id""",
+        (supplement.supplement_id, supplement.case_id, supplement.submission_id, list(supplement.parts),
+         supplement.submitted_at, supplement.snapshot_hash)).fetchone()
+    return row is not None
+
+
+def supplement(conn: Conn, case_id: UUID) -> Supplement | None:
+    row = conn.execute("SELECT * FROM supplements WHERE case_id = %s", (case_id,)).fetchone()
+    if row is None:
+        return None
+    return Supplement(row["supplement_id"], row["case_id"], row["submission_id"], tuple(row["parts"]),
+                      row["submitted_at"], row["snapshot_hash"])
+
+
+# --- audit trail -----------------------------------------------------------------------------------------
+
+
+def add_audit(conn: Conn, entry: AuditEntry) -> None:
+    conn.execute("INSERT INTO audit_trail (case_id, at, actor_id, role, action, details) "
+                 "VALUES (%s, %s, %s, %s, %s, %s)",
+                 (entry.case_id, entry.at, entry.actor_id, entry.role, entry.action,
+                  Jsonb(dict(entry.details))))
+
+
+def audit(conn: Conn, case_id: UUID) -> list[AuditEntry]:
+    rows = conn.execute("SELECT * FROM audit_trail WHERE case_id = %s ORDER BY id", (case_id,)).fetchall()
+    return [AuditEntry(r["case_id"], r["at"], r["actor_id"], r["role"], r["action"], r["details"])
+            for r in rows]

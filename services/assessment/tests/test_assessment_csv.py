@@ -1,0 +1,61 @@
+"""Reading the CSV of existing certificate holders: rows, per-line errors, and files that are no such CSV."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from recert_assessment.certificate_csv import MalformedCsv, parse_certificate_csv
+
+TODAY = date(2026, 11, 1)
+
+
+def parse(text: str | bytes):
+    return parse_certificate_csv(text.encode() if isinstance(text, str) else text, today=TODAY)
+
+
+def test_rows_are_read_with_either_separator_and_date_format():
+    parsed = parse("noloc_number,certificate_number,valid_until\n1234567,rj-2023-001,2027-06-30\n\n"
+                   "EXT-000123 , RJ-2023-002 ,31-12-2027\n")
+    assert parsed.errors == ()
+    assert [(r.line, r.membership_number, r.certificate_number, r.valid_until) for r in parsed.rows] == [
+        (2, "1234567", "RJ-2023-001", date(2027, 6, 30)),
+        (4, "EXT-000123", "RJ-2023-002", date(2027, 12, 31))]
+    semicolons = parse("\ufeffValid_Until;Noloc_Number;Certificate_Number\r\n30-06-2027;1234567;RJ-1\r\n")
+    assert [(r.membership_number, r.certificate_number) for r in semicolons.rows] == [("1234567", "RJ-1")]
+
+
+def test_each_wrong_line_is_reported_with_its_field():
+    parsed = parse("noloc_number,certificate_number,valid_until\n"
+                   "12,RJ-1,2027-06-30\n"            # 2: not a Noloc number
+                   "1234567,RJ 2,2027-06-30\n"       # 3: space in the certificate number
+                   "1234568,RJ-3,2027-02-30\n"       # 4: no such date
+                   "1234569,RJ-4,2026-10-31\n"       # 5: expired already
+                   "1234570,RJ-5\n"                  # 6: a field short
+                   "1234571,RJ-6,2027-06-30\n"       # 7: fine
+                   "1234572,rj-6,2027-06-30\n"       # 8: the same certificate number again
+                   "1234571,RJ-7,2027-06-30\n"       # 9: the same Noloc number again
+                   ",RJ-8,\n")                       # 10: empty fields
+    assert [(e.line, e.field, e.code) for e in parsed.errors] == [
+        (2, "noloc_number", "noloc_number_invalid"), (3, "certificate_number", "certificate_number_invalid"),
+        (4, "valid_until", "date_invalid"), (5, "valid_until", "date_in_past"), (6, "row", "field_count"),
+        (8, "certificate_number", "duplicate_in_file"), (9, "noloc_number", "duplicate_in_file"),
+        (10, "noloc_number", "required"), (10, "valid_until", "required")]
+    assert [r.line for r in parsed.rows] == [7]
+    assert parsed.errors[5].params == {"first_line": 7}
+
+
+@pytest.mark.parametrize(("data", "code"), [
+    (b"", "empty"),
+    (b"\n  \n", "empty"),
+    (b"noloc_number,certificate_number\n1234567,RJ-1\n", "header_columns"),
+    (b"noloc_number,certificate_number,valid_until,name\n", "header_columns"),
+    (b"noloc_number,noloc_number,valid_until\n", "header_duplicate_columns"),
+    (b"noloc_number,certificate_number,valid_until\n1234567,\xff\xfe,2027-06-30\n", "not_utf8"),
+    (b"%PDF-1.7\x00\x01", "not_text"),
+    (b'noloc_number,certificate_number,valid_until\n1234567,"RJ-1,2027-06-30\n', "unreadable"),
+])
+def test_a_file_that_is_no_such_csv_is_refused_as_a_whole(data, code):
+    with pytest.raises(MalformedCsv) as refused:
+        parse(data)
+    assert refused.value.code == code

@@ -1,0 +1,189 @@
+"""Rules of the assessment service that need no database: the form's consistency, reminders, renewal, the
+tile, the automatic PE check and conflicts of interest."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from recert_assessment.domain import (
+    AssessmentForm,
+    AssessorConflict,
+    Case,
+    Certificate,
+    CertificateState,
+    Decision,
+    PartVerdict,
+    PeActivity,
+    Rejection,
+    SupplementAssignment,
+    assessor_conflict,
+    case_due_on,
+    expiry_notice_due,
+    form_refusals,
+    imported_valid_from,
+    pe_check_proposal,
+    renewal,
+    tile,
+)
+from recert_assessment.states import CaseState
+from recert_common.rules import load_framework
+
+T0 = datetime(2027, 5, 1, 9, tzinfo=UTC)
+
+
+def form(advice="positive", *, a1="meets", a3="meets", b="meets", supplements=()) -> AssessmentForm:
+    return AssessmentForm(
+        verdicts=(PartVerdict("A1", a1, "cv"), PartVerdict("A3", a3, "reflectie"), PartVerdict("B", b, "pe")),
+        feedback={"A2": "mooi"}, development_advice="door", advice=advice,
+        supplements=tuple(SupplementAssignment(p, "doe het over") for p in supplements))
+
+
+def certificate(valid_until=date(2027, 6, 30), state=CertificateState.ACTIVE) -> Certificate:
+    return Certificate(id=uuid.uuid4(), number="RJ-1", membership_number="1234567", account_id=uuid.uuid4(),
+                       valid_from=date(2023, 6, 30), valid_until=valid_until, state=state)
+
+
+def case(account_id=None) -> Case:
+    return Case(id=uuid.uuid4(), account_id=account_id or uuid.uuid4(), certificate_id=uuid.uuid4(),
+                portfolio_id=uuid.uuid4(), cycle_id=uuid.uuid4(), submission_id=uuid.uuid4(), submitted_at=T0,
+                certificate_expires_on=date(2027, 6, 30), is_new_portfolio_after_negative=False,
+                pe_activity_ids=(), pe_points_claimed=Decimal(75), reflection_meetings=4,
+                snapshot_hash="a" * 64, state=CaseState.OPENED, due_on=date(2027, 6, 26), opened_at=T0)
+
+
+# --- the form --------------------------------------------------------------------------------------------
+
+
+def test_a_consistent_form_is_accepted():
+    assert form_refusals(form("positive"), reassessment=False) == {}
+    assert form_refusals(form("negative", b="does_not_meet"), reassessment=False) == {}
+    assert form_refusals(form("postponed", a3="does_not_meet", supplements=("A3",)), reassessment=False) == {}
+    assert form_refusals(form("negative", a1="does_not_meet"), reassessment=True) == {}
+
+
+@pytest.mark.parametrize(("the_form", "reassessment", "errors"), [
+    (form("positive", a3="does_not_meet"), False, {"advice": ["assessment.field.positive_with_unmet_part"]}),
+    (form("negative"), False, {"advice": ["assessment.field.not_positive_without_unmet_part"]}),
+    (form("postponed", supplements=("A1",)), False,
+     {"advice": ["assessment.field.not_positive_without_unmet_part"],
+      "supplements": ["assessment.field.supplement_for_met_part"]}),
+    (form("postponed", a3="does_not_meet", b="does_not_meet", supplements=("A3",)), False,
+     {"supplements": ["assessment.field.supplement_missing"]}),
+    (form("postponed", a3="does_not_meet", supplements=("A3", "A1")), False,
+     {"supplements": ["assessment.field.supplement_for_met_part"]}),
+    (form("negative", a3="does_not_meet", supplements=("A3",)), False,
+     {"supplements": ["assessment.field.supplements_only_when_postponed"]}),
+    (form("postponed", a3="does_not_meet", supplements=("A3",)), True,
+     {"advice": ["assessment.field.reassessment_not_postponed"]}),
+])
+def test_an_inconsistent_form_is_refused_per_field(the_form, reassessment, errors):
+    assert form_refusals(the_form, reassessment=reassessment) == errors
+
+
+def test_every_assessed_part_needs_a_verdict():
+    partial = AssessmentForm(verdicts=(PartVerdict("A1", "meets", "cv"),), feedback={},
+                             development_advice="x", advice="positive")
+    assert form_refusals(partial, reassessment=False) == {
+        "parts.A3": ["assessment.field.verdict_missing"], "parts.B": ["assessment.field.verdict_missing"]}
+
+
+# --- dates -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("today", "months"), [
+    (date(2026, 6, 29), None),  # more than a year before
+    (date(2026, 6, 30), 12),
+    (date(2026, 12, 29), 12),
+    (date(2026, 12, 30), 6),
+    (date(2027, 3, 30), 3),
+    (date(2027, 4, 30), 3),  # loaded two months before expiry: the 3-month reminder, not 12 and 6
+    (date(2027, 5, 30), 1),
+    (date(2027, 6, 30), 1),  # the expiry day itself
+    (date(2027, 7, 1), None),  # expired: no reminder
+])
+def test_only_the_latest_due_reminder_is_due(today, months):
+    assert expiry_notice_due(date(2027, 6, 30), today) == months
+
+
+def test_a_renewal_runs_four_years_from_the_old_expiry_date():
+    june = date(2027, 6, 30)
+    assert renewal(certificate(june), june) == (june, date(2031, 6, 30))
+    # 29 February clamps in a year without it
+    leap = date(2028, 2, 29)
+    assert renewal(certificate(leap), leap) == (leap, date(2032, 2, 29))
+    assert renewal(certificate(date(2024, 2, 29)), date(2024, 2, 29))[1] == date(2028, 2, 29)
+    assert imported_valid_from(date(2027, 6, 30)) == date(2023, 6, 30)
+    assert case_due_on(date(2027, 5, 1)) == date(2027, 6, 26)  # 8 weeks
+
+
+# --- the tile --------------------------------------------------------------------------------------------
+
+
+def test_the_tile_counts_days_and_knows_the_window():
+    cert = certificate(date(2027, 6, 30))
+    before = tile(cert, date(2027, 3, 29), None)
+    assert (before.days_left, before.window_open) == (93, False)
+    assert (before.window.first, before.window.last) == (date(2027, 3, 30), date(2027, 6, 30))
+    assert tile(cert, date(2027, 3, 30), None).window_open
+    last = tile(cert, date(2027, 6, 30), None)
+    assert (last.days_left, last.window_open) == (0, True)
+    assert tile(cert, date(2027, 7, 5), None).days_left == 0
+
+
+def test_after_a_negative_decision_the_window_is_for_a_new_portfolio():
+    negative = Decision(id=uuid.uuid4(), case_id=uuid.uuid4(), round=1, decision="negative",
+                        follows_advice=True, reason=None, decided_on=date(2027, 6, 10),
+                        objection_deadline=date(2027, 7, 22), new_portfolio_deadline=date(2027, 9, 10),
+                        supplement_due_on=None, decided_by=uuid.uuid4(), decided_at=T0)
+    lapsed = certificate(date(2027, 6, 30), CertificateState.LAPSED)
+    after = tile(lapsed, date(2027, 8, 1), negative)
+    assert after.window_open
+    assert (after.window.first, after.window.last) == (date(2027, 6, 10), date(2027, 9, 10))
+    assert not tile(lapsed, date(2027, 9, 11), negative).window_open
+    assert tile(lapsed, date(2027, 8, 1), None).window is None
+
+
+# --- the PE check ----------------------------------------------------------------------------------------
+
+
+def activity(points: str, category: str = "1") -> PeActivity:
+    return PeActivity(activity_id=uuid.uuid4(), account_id=uuid.uuid4(), category=category, title="Cursus",
+                      completed_on=date(2026, 1, 1), unit="sbu", amount=Decimal(points),
+                      points=Decimal(points), source="manual")
+
+
+def test_the_pe_rules_are_applied_to_the_snapshot_minus_rejections():
+    framework = load_framework(2027)
+    a, b, c = activity("45"), activity("30", "training_in_field"), activity("25", "6")  # self-study: max 10
+    missing = uuid.uuid4()
+    ids = (a.activity_id, b.activity_id, c.activity_id, missing)
+    known = {x.activity_id: x for x in (a, b, c)}
+    proposal = pe_check_proposal(ids, known, {}, framework)
+    assert proposal.summary.met and proposal.summary.counted_total == Decimal(85)
+    assert proposal.unknown_activity_ids == (missing,)
+    assert [x.counted for x in proposal.activities] == [True, True, True, False]
+
+    rejection = Rejection(b.activity_id, "Geen bewijs", uuid.uuid4(), T0)
+    rejected = pe_check_proposal(ids, known, {b.activity_id: rejection}, framework)
+    assert not rejected.summary.met and rejected.summary.counted_total == Decimal(55)
+    assert rejected.activities[1].rejection == rejection and not rejected.activities[1].counted
+
+
+def test_an_activity_in_an_unknown_category_does_not_count():
+    odd = activity("80", "no-such-category")
+    proposal = pe_check_proposal((odd.activity_id,), {odd.activity_id: odd}, {}, load_framework(2027))
+    assert proposal.summary.counted_total == 0 and not proposal.activities[0].counted
+
+
+# --- conflicts of interest -------------------------------------------------------------------------------
+
+
+def test_mentor_previous_assessor_and_the_jobcoach_are_refused():
+    the_case, mentor, previous, fresh = case(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    assert assessor_conflict(fresh, the_case, [mentor], previous) is None
+    assert assessor_conflict(mentor, the_case, [mentor], previous) == AssessorConflict.MENTOR
+    assert assessor_conflict(previous, the_case, [mentor], previous) == AssessorConflict.PREVIOUS_ASSESSOR
+    assert assessor_conflict(the_case.account_id, the_case, [], None) == AssessorConflict.IS_JOBCOACH

@@ -1,0 +1,87 @@
+"""The case's state machine, transition by transition: every allowed step leads where it should, every other
+(state, action) pair is refused."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from recert_assessment.states import (
+    CaseAction,
+    CaseState,
+    TransitionNotAllowed,
+    allows,
+    is_open,
+    stage,
+    transition,
+)
+
+S, A = CaseState, CaseAction
+
+# Written out here rather than read from the module: the test must fail when the table changes by accident.
+ALLOWED = {
+    (S.OPENED, A.COMPLETE_PE_CHECK): S.AWAITING_PAYMENT,
+    (S.AWAITING_PAYMENT, A.PAYMENT_RECEIVED): S.READY_FOR_ASSIGNMENT,
+    (S.READY_FOR_ASSIGNMENT, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
+    (S.ASSIGNED, A.ADVISE): S.ADVISED,
+    (S.ADVISED, A.DECIDE): S.DECIDED,
+    (S.ADVISED, A.POSTPONE): S.SUPPLEMENT_DUE,
+    (S.SUPPLEMENT_DUE, A.RECEIVE_SUPPLEMENT): S.SUPPLEMENT_RECEIVED,
+    (S.SUPPLEMENT_RECEIVED, A.REASSESSMENT_PAID): S.REASSESSING,
+    (S.REASSESSING, A.ADVISE): S.REASSESSED,
+    (S.REASSESSED, A.DECIDE): S.DECIDED,
+    (S.SUPPLEMENT_DUE, A.DECIDE): S.DECIDED,
+    (S.DECIDED, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    (S.SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    (S.OBJECTION_UPHELD, A.DECIDE): S.DECIDED,
+    (S.OPENED, A.WITHDRAW): S.WITHDRAWN,
+    (S.AWAITING_PAYMENT, A.WITHDRAW): S.WITHDRAWN,
+    (S.READY_FOR_ASSIGNMENT, A.WITHDRAW): S.WITHDRAWN,
+}
+REFUSED = [pair for pair in itertools.product(CaseState, CaseAction) if pair not in ALLOWED]
+
+
+@pytest.mark.parametrize(("state", "action"), list(ALLOWED), ids=lambda v: str(v))
+def test_an_allowed_step_leads_to_its_state(state, action):
+    assert allows(state, action)
+    assert transition(state, action) == ALLOWED[(state, action)]
+    assert transition(str(state), str(action)) == ALLOWED[(state, action)]  # as stored in the database
+
+
+@pytest.mark.parametrize(("state", "action"), REFUSED, ids=lambda v: str(v))
+def test_any_other_step_is_refused(state, action):
+    assert not allows(state, action)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        transition(state, action)
+    assert (refused.value.state, refused.value.action) == (state, action)
+
+
+def test_the_out_of_order_steps_of_the_issue_are_refused():
+    assert not allows(S.READY_FOR_ASSIGNMENT, A.ADVISE)  # advice before assignment
+    assert not allows(S.ASSIGNED, A.DECIDE)  # decision before advice
+    assert not allows(S.DECIDED, A.DECIDE)  # a second decision
+    assert not allows(S.ADVISED, A.ADVISE)  # a second advice
+    assert not allows(S.ASSIGNED, A.WITHDRAW)  # withdrawing after assignment
+    assert not allows(S.REASSESSED, A.POSTPONE)  # a reassessment ends positive or negative
+
+
+def test_every_state_is_reachable_from_opened_and_closed_states_are_final():
+    reached, frontier = {S.OPENED}, [S.OPENED]
+    while frontier:
+        state = frontier.pop()
+        for (source, _), target in ALLOWED.items():
+            if source == state and target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    assert reached == set(CaseState)
+    assert not any(allows(S.WITHDRAWN, action) for action in CaseAction)
+    assert {s for s in CaseState if not is_open(s)} == {S.DECIDED, S.WITHDRAWN}
+
+
+def test_stages_name_who_the_case_waits_for():
+    assert stage(S.OPENED) == "pe_check"
+    assert {stage(s) for s in (S.AWAITING_PAYMENT, S.READY_FOR_ASSIGNMENT, S.ASSIGNED, S.SUPPLEMENT_RECEIVED,
+                               S.REASSESSING)} == {"assessment"}
+    assert stage(S.SUPPLEMENT_DUE) == "supplement"
+    assert {stage(s) for s in (S.ADVISED, S.REASSESSED, S.OBJECTION_UPHELD)} == {"decision"}

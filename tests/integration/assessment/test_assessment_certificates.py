@@ -1,0 +1,161 @@
+"""Certificates: loading existing holders from CSV (per-line errors, twice changes nothing, holders whose
+account comes later), the public register, the jobcoach's tile and the expiry reminders."""
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from assessment_support import HEADER, problem
+
+
+def _number() -> str:
+    return f"RJ-{uuid.uuid4().hex[:8].upper()}"
+
+
+def test_a_file_is_loaded_once_and_loading_it_again_changes_nothing(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coaches = [assessment.person() for _ in range(3)]
+    numbers = [_number() for _ in coaches]
+    text = HEADER + "".join(f"{c.membership_number},{n},2027-0{i + 4}-30\n"
+                            for i, (c, n) in enumerate(zip(coaches, numbers, strict=True)))
+    first = assessment.ok(assessment.import_csv(text, assessment.officer.token))
+    assert first == {"rows": 3, "created": 3, "unchanged": 0, "linked": 3, "awaiting_account": 0}
+    registered = [e for e in assessment.outbox("certification.certificate.registered")
+                  if e["data"]["certificate_number"] in numbers]
+    assert [e["data"]["certificate_number"] for e in registered] == numbers
+    assert registered[0]["data"]["valid_from"] == "2023-04-30" and registered[0]["data"]["valid_until"] == \
+        "2027-04-30"
+    assert registered[0]["subject"] == str(coaches[0].account_id)
+
+    before = assessment.state()
+    again = assessment.ok(assessment.import_csv(text))
+    assert again == {"rows": 3, "created": 0, "unchanged": 3, "linked": 0, "awaiting_account": 0}
+    assert assessment.state() == before
+
+
+def test_wrong_lines_are_listed_and_nothing_is_loaded(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    holder, newcomer, taken = assessment.person(), assessment.person(), _number()
+    assessment.ok(assessment.import_csv(f"{HEADER}{holder.membership_number},{taken},2027-06-30\n"))
+    before = assessment.state()
+    text = (HEADER + f"{newcomer.membership_number},{_number()},2027-06-30\n"   # 2: fine on its own
+            f"99,{_number()},2027-06-30\n"                                      # 3: no Noloc number
+            f"{assessment.person().membership_number},{taken},2027-06-30\n"     # 4: number taken
+            f"{holder.membership_number},{_number()},2027-06-30\n"              # 5: holder has one
+            f"{assessment.person().membership_number},{_number()},2026-10-31\n")  # 6: expired
+    body = problem(assessment.import_csv(text), 422, "csv-rows-rejected")
+    assert body["detail"].startswith("4 regel(s) bevatten fouten; er is niets ingelezen.")
+    assert [(line["line"], line["field"], line["code"]) for line in body["lines"]] == [
+        (3, "noloc_number", "noloc_number_invalid"), (4, "certificate_number", "number_taken"),
+        (5, "noloc_number", "member_has_certificate"), (6, "valid_until", "date_in_past")]
+    assert body["lines"][2]["message"] == f"Dit Noloc-nummer heeft al certificaat {taken}."
+    english = assessment.post("/v1/certificates/import", assessment.admin.token, data=text.encode(),
+                              headers={"Content-Type": "text/csv", "Accept-Language": "en"}).get_json()
+    assert english["lines"][0]["message"] == "99 is not a Noloc membership or affiliate number."
+    assert assessment.state() == before
+
+
+def test_a_file_that_is_no_such_csv_is_refused(assessment):
+    before = assessment.state()
+    body = problem(assessment.import_csv("nummer,certificaat\n1234567,RJ-1\n"), 422, "csv-unreadable")
+    assert body["code"] == "header_columns"
+    assert "noloc_number,certificate_number,valid_until" in body["detail"]
+    problem(assessment.post("/v1/certificates/import", assessment.admin.token, data=b"\xff\xfe\x00garbage",
+                            headers={"Content-Type": "text/csv"}), 422, "csv-unreadable")
+    problem(assessment.import_csv(""), 422, "csv-unreadable")
+    problem(assessment.import_csv(HEADER, content_type="application/json"), 415, "unsupported-media-type")
+    too_large = HEADER + "1234567,RJ-1,2027-06-30\n" * 3000  # > the test limit of 64 KiB
+    problem(assessment.import_csv(too_large), 413, "payload-too-large")
+    problem(assessment.import_csv(HEADER, assessment.person("assessor").token), 403)
+    assert assessment.state() == before
+
+
+def test_a_holder_without_an_account_is_linked_when_the_account_registers(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person(register=False, name="Henk Nieuwkomer")
+    number = _number()
+    loaded = assessment.ok(assessment.import_csv(f"{HEADER}{coach.membership_number},{number},2028-01-31\n"))
+    assert (loaded["created"], loaded["awaiting_account"]) == (1, 1)
+    assert assessment.outbox("certification.certificate.registered", subject=coach.account_id) == []
+    # The register knows the number, not yet the name; the tile has no certificate for the account yet.
+    assert assessment.register_entry(number) == {"name": None, "certificate_number": number,
+                                                 "valid_until": "2028-01-31", "state": "active"}
+    problem(assessment.get("/v1/certificates/mine", coach.token), 404)
+
+    assessment.register_account(coach)
+    [registered] = assessment.outbox("certification.certificate.registered", subject=coach.account_id)
+    assert registered["data"]["account_id"] == str(coach.account_id)
+    assert assessment.register_entry(number)["name"] == "Henk Nieuwkomer"
+    assert [e["certificate_number"] for e in assessment.register("nieuwkomer")] == [number]
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
+    assert (tile["certificate_number"], tile["valid_until"], tile["days_left"]) == (number, "2028-01-31", 456)
+    assert (tile["window_open"], tile["submission_window"]) == (
+        False, {"opens_on": "2027-10-31", "closes_on": "2028-01-31"})
+    # An update of the account (a new name) does not announce the certificate again.
+    assessment.publish("identity.account.updated", {
+        "account_id": coach.account_id, "email": "h@example.org", "full_name": "Henk Oudgediende",
+        "roles": ["jobcoach"], "membership_kind": "member", "membership_number": coach.membership_number,
+        "preferred_language": "nl", "changed": ["full_name"]}, subject=coach.account_id)
+    assert len(assessment.outbox("certification.certificate.registered", subject=coach.account_id)) == 1
+    assert assessment.register_entry(number)["name"] == "Henk Oudgediende"
+
+
+def test_the_register_answers_searches_without_login_and_nothing_more(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person(name="Wilhelmina Zoekbaar")
+    number = _number()
+    assessment.ok(assessment.import_csv(f"{HEADER}{coach.membership_number},{number},2027-09-30\n"))
+    expected = {"name": "Wilhelmina Zoekbaar", "certificate_number": number, "valid_until": "2027-09-30",
+                "state": "active"}
+    assert assessment.register("zoekBAAR") == [expected]
+    assert assessment.register(number.lower()) == [expected]
+    assert assessment.register_entry(number.lower()) == expected
+    problem(assessment.get("/v1/register/RJ-DOES-NOT-EXIST"), 404)
+    assert problem(assessment.get("/v1/register", query_string={"q": "ab"}), 422)["errors"] == {
+        "q": ["De lengte moet tussen 3 en 100 liggen."]}
+    problem(assessment.get("/v1/register"), 422)
+    assert assessment.register("%%%") == []  # no wildcard tricks
+
+
+def test_the_tile_is_the_jobcoachs_own(assessment):
+    assessment.clock.day = date(2027, 4, 1)
+    coach = assessment.person()
+    certificate = assessment.certificate(coach, date(2027, 6, 30))
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
+    assert tile == {"certificate_id": certificate["id"], "certificate_number": certificate["number"],
+                    "valid_from": "2023-06-30", "valid_until": "2027-06-30", "state": "active",
+                    "today": "2027-04-01", "days_left": 90, "window_open": True,
+                    "submission_window": {"opens_on": "2027-03-30", "closes_on": "2027-06-30"}}
+    mine = assessment.ok(assessment.get(f"/v1/certificates/{certificate['id']}", coach.token))
+    assert mine["number"] == certificate["number"]
+    problem(assessment.get(f"/v1/certificates/{certificate['id']}", assessment.person().token), 404)
+    problem(assessment.get("/v1/certificates/mine", assessment.person(register=False).token), 404)
+
+
+def test_expiry_reminders_send_only_the_latest_due_one_once(assessment):
+    assessment.clock.day = date(2027, 4, 30)  # two months before expiry
+    coach, busy = assessment.person(), assessment.person()
+    certificate = assessment.certificate(coach, date(2027, 6, 30))
+    other = assessment.certificate(busy, date(2027, 6, 30))
+    assessment.submit(busy, other)  # a portfolio is being assessed: no reminder
+
+    def reminders(person):
+        return [(e["data"]["months_before"], e["data"]["window_open"])
+                for e in assessment.outbox("certification.certificate.expiring", subject=person.account_id)]
+
+    assessment.run_schedule()
+    assessment.run_schedule()
+    assert reminders(coach) == [(3, True)]
+    assert reminders(busy) == []
+    [event] = assessment.outbox("certification.certificate.expiring", subject=coach.account_id)
+    assert event["data"] == {"certificate_id": certificate["id"], "certificate_number": certificate["number"],
+                             "account_id": str(coach.account_id), "months_before": 3,
+                             "valid_until": "2027-06-30", "window_opens_on": "2027-03-30",
+                             "window_open": True}
+    assessment.clock.day = date(2027, 5, 29)
+    assessment.run_schedule()
+    assert reminders(coach) == [(3, True)]
+    assessment.clock.day = date(2027, 5, 30)
+    assessment.run_schedule()
+    assessment.run_schedule()
+    assert reminders(coach) == [(3, True), (1, True)]

@@ -1,0 +1,226 @@
+"""The three paths of a case from submission to certificate, with the public register checked at every step:
+positive (renewed from the old expiry date for 4 years), postponed then positive after a supplement, and
+negative then lapse at expiry followed by reactivation through a new portfolio within 3 months."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from assessment_support import form, problem
+from pypdf import PdfReader
+
+EXPIRES = date(2027, 6, 30)
+EVERY_STEP_EVENT = ("assessment.case.opened", "assessment.pe_check.completed", "assessment.assessor.assigned",
+                    "assessment.advice.given", "certification.decision.made")
+
+
+def listed(assessment, certificate: dict) -> dict:
+    """The register's answer for the certificate, by number and by (part of) the holder's name."""
+    entry = assessment.register_entry(certificate["number"])
+    assert set(entry) == {"name", "certificate_number", "valid_until", "state"}  # and nothing more
+    by_name = [e for e in assessment.register(certificate["name"].split()[1])
+               if e["certificate_number"] == certificate["number"]]
+    assert by_name == [entry]
+    return entry
+
+
+def register_says(assessment, certificate: dict, state: str, valid_until: date) -> None:
+    assert listed(assessment, certificate) == {"name": certificate["name"], "state": state,
+                                                "certificate_number": certificate["number"],
+                                                "valid_until": valid_until.isoformat()}
+
+
+def test_positive_path_renews_for_four_years_from_the_old_expiry_date(assessment):
+    assessment.clock.day = date(2027, 4, 1)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    certificate = assessment.certificate(coach, EXPIRES)
+    assert (certificate["valid_from"], certificate["account_id"]) == ("2023-06-30", str(coach.account_id))
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    case = assessment.submit(coach, certificate, submitted_on=date(2027, 4, 15))
+    assert (case["state"], case["due_on"], case["stage"]) == ("opened", "2027-06-10", "pe_check")
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    check = assessment.ok(assessment.get(f"/v1/cases/{case['id']}/pe-check", assessment.officer.token))
+    assert (check["rules_met"], check["counted_total"], check["required_total"]) == (True, "75", "75")
+    assert all(a["known"] and a["counted"] and len(a["evidence"]) == 1 for a in check["activities"])
+    done = assessment.pe_check(case)
+    assert done["completed"]["passed"] is True and done["state"] == "awaiting_payment"
+    assessment.pay(coach, submission_id=case["submission_id"])
+    assert assessment.case(case["id"])["state"] == "ready_for_assignment"
+
+    assigned = assessment.ok(assessment.assign(case, assessor))
+    assert (assigned["state"], assigned["assessor_id"]) == ("assigned", str(assessor.account_id))
+    given = assessment.ok(assessment.advise(case, assessor, form("positive")), 201)
+    assert (given["advice"], given["round"], given["parts"]["B"]["verdict"]) == ("positive", 1, "meets")
+    # The jobcoach reads the form only once DNV decided on it.
+    problem(assessment.get(f"/v1/cases/{case['id']}/form.pdf", coach.token), 404)
+    assert assessment.case(case["id"], coach.token)["advices"] == []
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    assessment.clock.day = date(2027, 5, 20)  # decided before expiry
+    decision = assessment.ok(assessment.decide(case, "positive"), 201)
+    assert (decision["follows_advice"], decision["objection_deadline"]) == (True, "2027-07-01")
+    [renewed] = assessment.outbox("certification.certificate.renewed", subject=coach.account_id)
+    assert renewed["data"] == {
+        "certificate_id": certificate["id"], "certificate_number": certificate["number"],
+        "account_id": str(coach.account_id), "valid_from": "2027-06-30", "valid_until": "2031-06-30",
+        "decision_id": decision["id"], "previous_valid_until": "2027-06-30"}
+    register_says(assessment, certificate, "active", date(2031, 6, 30))
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
+    assert (tile["valid_from"], tile["valid_until"], tile["state"], tile["window_open"]) == (
+        "2027-06-30", "2031-06-30", "active", False)
+
+    pdf = assessment.get(f"/v1/cases/{case['id']}/form.pdf", coach.token)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Advies Positief" in " ".join(text.split()) and "Het cv is helder en volledig." in text
+
+    assessment.clock.day = date(2027, 7, 1)  # the old expiry date has passed
+    assessment.run_schedule()
+    register_says(assessment, certificate, "active", date(2031, 6, 30))
+    events = assessment.events(coach.account_id)
+    assert all(events.count(t) == 1 for t in EVERY_STEP_EVENT), events
+    assert "certification.certificate.lapsed" not in events
+    actions = [e["action"] for e in assessment.ok(assessment.get(f"/v1/cases/{case['id']}/audit",
+                                                                  assessment.officer.token))]
+    assert actions == ["case_opened", "pe_check_completed", "invoice_paid", "ready_for_assignment",
+                       "assessor_assigned", "advice_given", "decision_made", "certificate_renewed"]
+
+
+def test_postponed_then_positive_after_the_supplement(assessment):
+    assessment.clock.day = date(2027, 4, 20)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    certificate = assessment.certificate(coach, EXPIRES)
+    postponed = form("postponed", failing=("A3",), supplements=("A3",))
+    case = assessment.assessed(coach, certificate, assessor, postponed)
+    assert case["state"] == "advised" and case["supplement_due_on"] == "2027-07-20"
+    [advice] = assessment.outbox("assessment.advice.given", subject=coach.account_id)
+    assert advice["data"]["supplements"] == [{"part": "A3", "assignment": "Werk A3 opnieuw uit."}]
+    assert advice["data"]["supplement_due_on"] == "2027-07-20" and advice["data"]["is_reassessment"] is False
+
+    assessment.clock.day = date(2027, 4, 25)
+    decision = assessment.ok(assessment.decide(case, "postponed"), 201)
+    assert decision["supplement_due_on"] == "2027-07-20" and decision["new_portfolio_deadline"] is None
+    case = assessment.case(case["id"])
+    assert (case["state"], case["due_on"], case["stage"]) == ("supplement_due", "2027-07-20", "supplement")
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    # The expiry date passes while the supplement is due: the running case keeps the jobcoach registered.
+    assessment.clock.day = date(2027, 7, 2)
+    assessment.run_schedule()
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    assessment.supplement(coach, case, date(2027, 7, 2), ["A3"])
+    case = assessment.case(case["id"])
+    assert (case["state"], case["due_on"]) == ("supplement_received", "2027-08-27")  # 8 weeks again
+    assessment.pay(coach, submission_id=case["submission_id"], kind="reassessment", case_id=case["id"])
+    assert assessment.case(case["id"])["state"] == "reassessing"
+
+    # The same assessor reassesses: positive or negative only.
+    body = problem(assessment.advise(case, assessor, form("postponed", failing=("A3",), supplements=("A3",))),
+                   422, "validation-failed")
+    assert body["errors"] == {"advice": ["Na een aanvulling is het advies positief of negatief."]}
+    second = assessment.ok(assessment.advise(case, assessor, form("positive")), 201)
+    assert second["round"] == 2
+    assert assessment.outbox("assessment.advice.given", subject=coach.account_id)[-1]["data"][
+        "is_reassessment"] is True
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    assessment.clock.day = date(2027, 8, 10)  # decided after the expiry date
+    final = assessment.ok(assessment.decide(case, "positive"), 201)
+    assert final["round"] == 2 and final["follows_advice"] is True
+    [renewed] = assessment.outbox("certification.certificate.renewed", subject=coach.account_id)
+    assert (renewed["data"]["valid_from"], renewed["data"]["valid_until"]) == ("2027-06-30", "2031-06-30")
+    register_says(assessment, certificate, "active", date(2031, 6, 30))
+    decisions = assessment.outbox("certification.decision.made", subject=coach.account_id)
+    assert [d["data"]["decision"] for d in decisions] == ["postponed", "positive"]
+    # Both forms stay downloadable, each round its own.
+    first_pdf = assessment.get(f"/v1/cases/{case['id']}/form.pdf?round=1", coach.token)
+    assert first_pdf.status_code == 200 and b"%PDF-" in first_pdf.data[:8]
+    pages = PdfReader(io.BytesIO(first_pdf.data)).pages
+    first_text = " ".join(" ".join(p.extract_text() for p in pages).split())
+    assert "Advies Uitgesteld" in first_text and "Werk A3 opnieuw uit." in first_text
+
+
+def test_a_supplement_that_comes_before_the_postponed_decision_counts_from_the_decision(assessment):
+    assessment.clock.day = date(2027, 4, 20)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    certificate = assessment.certificate(coach, EXPIRES)
+    postponed = form("postponed", failing=("B",), supplements=("B",))
+    case = assessment.assessed(coach, certificate, assessor, postponed)
+    assessment.pay(coach, submission_id=case["submission_id"], kind="reassessment", case_id=case["id"])
+    assessment.supplement(coach, case, date(2027, 4, 28), ["B"])
+    assert assessment.case(case["id"])["state"] == "advised"  # DNV has not decided yet
+
+    assessment.ok(assessment.decide(case, "postponed"), 201)
+    case = assessment.case(case["id"])
+    assert case["state"] == "reassessing" and case["supplement"]["parts"] == ["B"]
+
+
+def test_negative_then_lapse_at_expiry_then_reactivation_by_a_new_portfolio(assessment):
+    assessment.clock.day = date(2027, 4, 1)
+    coach, first_assessor, second_assessor = (assessment.person(), assessment.person("assessor"),
+                                              assessment.person("assessor"))
+    certificate = assessment.certificate(coach, EXPIRES)
+    case = assessment.assessed(coach, certificate, first_assessor, form("negative", failing=("A1", "A3")))
+    register_says(assessment, certificate, "active", EXPIRES)
+
+    assessment.clock.day = date(2027, 5, 15)
+    decision = assessment.ok(assessment.decide(case, "negative"), 201)
+    assert decision["new_portfolio_deadline"] == "2027-08-15"
+    assert decision["objection_deadline"] == "2027-06-26"
+    register_says(assessment, certificate, "active", EXPIRES)  # until the expiry date
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
+    assert tile["submission_window"] == {"opens_on": "2027-05-15", "closes_on": "2027-08-15"}
+
+    assessment.clock.day = EXPIRES
+    assessment.run_schedule()
+    register_says(assessment, certificate, "active", EXPIRES)  # valid up to and including the expiry date
+
+    assessment.clock.day = date(2027, 7, 1)
+    assessment.run_schedule()
+    assessment.run_schedule()
+    register_says(assessment, certificate, "lapsed", EXPIRES)
+    [lapsed] = assessment.outbox("certification.certificate.lapsed", subject=coach.account_id)
+    assert lapsed["data"] == {
+        "certificate_id": certificate["id"], "certificate_number": certificate["number"],
+        "account_id": str(coach.account_id), "lapsed_on": "2027-07-01", "reason": "negative_decision",
+        "new_portfolio_deadline": "2027-08-15"}
+
+    # A whole new portfolio within 3 months: a new case, which the first assessor may not assess.
+    assessment.clock.day = date(2027, 7, 20)
+    second = assessment.ready_for_assessor(coach, certificate, after_negative=True)
+    assert second["id"] != case["id"] and second["is_new_portfolio_after_negative"] is True
+    register_says(assessment, certificate, "lapsed", EXPIRES)
+    body = problem(assessment.assign(second, first_assessor), 409, "assessor-conflict")
+    assert body["conflict"] == "previous_assessor"
+    assessment.ok(assessment.assign(second, second_assessor))
+    assessment.ok(assessment.advise(second, second_assessor, form("positive")), 201)
+    register_says(assessment, certificate, "lapsed", EXPIRES)
+
+    assessment.clock.day = date(2027, 8, 30)
+    positive = assessment.ok(assessment.decide(second, "positive"), 201)
+    [reactivated] = assessment.outbox("certification.certificate.reactivated", subject=coach.account_id)
+    assert reactivated["data"] == {
+        "certificate_id": certificate["id"], "certificate_number": certificate["number"],
+        "account_id": str(coach.account_id), "valid_from": "2027-06-30", "valid_until": "2031-06-30",
+        "decision_id": positive["id"]}
+    assert assessment.outbox("certification.certificate.renewed", subject=coach.account_id) == []
+    register_says(assessment, certificate, "active", date(2031, 6, 30))
+    assessment.run_schedule()
+    register_says(assessment, certificate, "active", date(2031, 6, 30))
+
+
+def test_a_certificate_without_a_portfolio_lapses_at_expiry(assessment):
+    assessment.clock.day = date(2027, 6, 1)
+    coach = assessment.person()
+    certificate = assessment.certificate(coach, EXPIRES)
+    assessment.clock.day = date(2027, 7, 1)
+    assessment.run_schedule()
+    register_says(assessment, certificate, "lapsed", EXPIRES)
+    [lapsed] = assessment.outbox("certification.certificate.lapsed", subject=coach.account_id)
+    assert (lapsed["data"]["reason"], lapsed["data"]["new_portfolio_deadline"]) == ("not_recertified", None)
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
+    assert (tile["state"], tile["days_left"], tile["window_open"], tile["submission_window"]) == (
+        "lapsed", 0, False, None)
