@@ -6,7 +6,8 @@ PACKAGES := libs/recert_common $(wildcard services/*) $(wildcard gateway)
 PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.toml gateway/pyproject.toml)
 PYTEST_ARGS ?=
 
-.PHONY: install test unit integration lint dev demo bench bench-bus bench-upload infra clean
+.PHONY: install test unit integration lint dev demo bench bench-bus bench-upload bench-gateway bench-dataset \
+	bench-story infra clean
 
 install: $(VENV)/.installed
 
@@ -40,7 +41,19 @@ bench-bus: install infra
 bench-upload: install infra
 	$(BIN)/python bench/bench_upload.py --mb 15 --out bench-results/upload.json
 
-bench: bench-bus bench-upload
+bench-gateway: install infra
+	$(BIN)/python bench/bench_gateway.py --out bench-results/gateway.json
+
+bench-dataset: install infra
+	$(BIN)/python bench/bench_dataset.py --out bench-results/dataset.json
+
+bench-story: install infra
+	$(BIN)/python bench/bench_story.py --out bench-results/story.json
+
+bench: bench-bus bench-upload bench-gateway bench-story bench-dataset
+
+demo: install
+	$(BIN)/python scripts/demo.py
 
 clean:
 	rm -rf $(VENV) bench-results .dev

@@ -156,14 +156,14 @@ class _AccountProfile(EventData):
 
 
 @_event("identity.account.registered", producer="identity",
-        consumers=("portfolio", "pe-registry", "notifications", "billing"),
+        consumers=("portfolio", "pe-registry", "assessment", "notifications", "billing"),
         summary="An account was created; carries the profile every read model starts from.")
 class AccountRegistered(_AccountProfile):
     pass
 
 
 @_event("identity.account.updated", producer="identity",
-        consumers=("notifications", "billing", "portfolio", "pe-registry"),
+        consumers=("notifications", "billing", "portfolio", "pe-registry", "assessment"),
         summary="An account's profile changed; carries the whole profile after the change and which fields "
                 "changed, so a read model overwrites its copy.")
 class AccountUpdated(_AccountProfile):
