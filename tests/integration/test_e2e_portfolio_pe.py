@@ -19,10 +19,9 @@ from minio import Minio
 from recert_common.rules import add_years, load_framework
 
 from frontend import Frontend, Person
+from journeys import PDF, TODAY, complete_portfolio, eventually, record, upload
 from processes import System
 
-TODAY = date.today()
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(4096)
 
 
@@ -44,18 +43,6 @@ def app(system) -> Frontend:
     return Frontend(system.gateway)
 
 
-def eventually(check, timeout: float = 20.0):
-    """Events take a moment to travel: poll ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("the system did not reach the expected state in time")
-        time.sleep(0.1)
-
-
 def certified_coach(app: Frontend, system: System, valid_until: date) -> Person:
     """A jobcoach with a certificate valid until ``valid_until``, announced as certification would."""
     person = app.login(app.register())
@@ -66,21 +53,6 @@ def certified_coach(app: Frontend, system: System, valid_until: date) -> Person:
     eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200)
     eventually(lambda: app.get("pe/summary", person).json()["period"]["source"] == "certificate")
     return person
-
-
-def record(app, person, category: int, amount, unit: str = "sbu", days_ago: int = 30) -> dict:
-    response = app.post("pe/activities", person, json={
-        "title": f"Activiteit categorie {category}", "provider": "Opleider B.V.", "category": category,
-        "completed_on": str(TODAY - timedelta(days=days_ago)), "amount": str(amount), "unit": unit})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def upload(app, person, activity_id: str, content: bytes, filename: str = "certificaat.pdf",
-           content_type: str = "application/pdf"):
-    return app.post(f"pe/activities/{activity_id}/evidence", person, data=content,
-                    headers={"Content-Type": content_type,
-                             "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def test_activities_with_evidence_and_a_summary_that_applies_the_minimum_and_the_maxima(app, system):
@@ -133,41 +105,6 @@ def test_noloc_events_create_an_activity_and_a_meeting_once_each(app, system):
     meetings = app.get("portfolio/cycles/current", person).json()["meetings"]
     assert [(i["title"], i["source"]) for i in items] == [("Webinar arbeidsrecht", "noloc_academy")]
     assert len(meetings) == 1 and meetings[0]["kind"] == "intervision"
-
-
-def complete_portfolio(app, person) -> None:
-    """Everything a portfolio needs, checking after each step that the readiness check follows."""
-    def missing() -> dict[str, list[str]]:
-        readiness = app.get("portfolio/cycles/current/readiness", person).json()
-        return {part: [m["code"] for m in body["missing"]] for part, body in readiness["parts"].items()
-                if body["missing"]}
-
-    assert set(missing()) == {"A1", "A2", "A3", "A4", "B"}
-    for part, text in (("A1", "Mijn loopbaan; de laatste vier jaar in detail."), ("A2", "Terugblik."),
-                       ("A4", "Ontwikkelplan voor de komende jaren.")):
-        body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
-        assert app.put(f"portfolio/cycles/current/parts/{part}", person, json=body).status_code == 200
-    assert set(missing()) == {"A3", "B"}
-
-    required = app.get("portfolio/cycles/current/readiness", person).json()["required_reflection_meetings"]
-    meeting_ids = []
-    for n in range(required):
-        created = app.post("portfolio/cycles/current/meetings", person, json={
-            "met_on": str(TODAY - timedelta(days=40 + n)), "kind": "intervision", "group_name": "Groep Oost"})
-        assert created.status_code == 201, created.text
-        proof = app.post(f"portfolio/meetings/{created.json()['id']}/proof", person, data=PDF + bytes([n]),
-                         headers={"Content-Type": "application/pdf",
-                                  "Content-Disposition": f'attachment; filename="verslag-{n}.pdf"'})
-        assert proof.status_code == 201, proof.text
-        meeting_ids.append(created.json()["id"])
-    assert "A3" in missing()  # the meetings are there, the reflection report is not
-    report = {"text": "Reflectie op de intervisie.", "meeting_id": meeting_ids[0]}
-    assert app.put("portfolio/cycles/current/parts/A3", person, json=report).status_code == 200
-    assert set(missing()) == {"B"}
-
-    record(app, person, 1, 45)
-    record(app, person, 1, 30, days_ago=60)
-    eventually(lambda: not missing())
 
 
 def test_readiness_names_what_is_missing_and_submit_only_inside_the_window(app, system):

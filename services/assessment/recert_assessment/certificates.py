@@ -174,7 +174,7 @@ class CertificateService:
             if errors:
                 raise CsvRowsRejected(errors)  # inside the transaction: nothing stays
         _log.info("certificates imported",
-                  extra={"created": created, "unchanged": unchanged, "linked": linked})
+                  extra={"certificates_created": created, "unchanged": unchanged, "linked": linked})
         return ImportResult(rows=len(parsed.rows), created=created, unchanged=unchanged, linked=linked)
 
     def _import_row(self, conn: psycopg.Connection, row: CsvRow, now: datetime) -> LineError | str:

@@ -1,0 +1,227 @@
+"""The three paths from a submitted portfolio to DNV's decision, across every service and through the
+gateway, with the public register checked at each step and the e-mails people receive caught by a real
+SMTP server: positive; postponed, supplement, then positive; negative, lapse at expiry, then reactivation
+through a new portfolio within 3 months.
+
+Only the day of the assessment service moves (its worker lapses the certificate once the expiry date has
+passed): it is restarted with ``RECERT_ASSESSMENT_TODAY`` set, as an operator's clock would move.
+"""
+from __future__ import annotations
+
+import email
+import threading
+import time
+from datetime import timedelta
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from recert_common.rules import add_years
+
+from frontend import Frontend, Person
+from journeys import TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, form, ok
+from processes import System, free_port
+
+VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
+SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
+
+
+class Mailbox:
+    """A real SMTP server: every message it accepts, parsed."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture(scope="module")
+def mailbox():
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    box.port = port
+    yield box
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def system(infra, tmp_path_factory, mailbox):
+    system = System(infra, SERVICES, tmp_path_factory.mktemp("logs"), extra_env={
+        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
+        "RECERT_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(mailbox.port),
+        "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
+        "RECERT_ASSESSMENT_SCHEDULE_SECONDS": "1",
+    })
+    try:
+        yield system.start()
+    except Exception:
+        print(system.logs())
+        raise
+    finally:
+        system.stop()
+
+
+@pytest.fixture(scope="module")
+def app(system) -> Frontend:
+    return Frontend(system.gateway)
+
+
+@pytest.fixture(scope="module")
+def office(system, app) -> Office:
+    return Office(system, app)
+
+
+def submitted(app: Frontend, office: Office) -> tuple[Person, str]:
+    """A certified jobcoach whose complete portfolio is in; returns the person and the certificate number."""
+    person = app.login(app.register(full_name="Janneke Jobcoach"))
+    number = office.certify(person, VALID_UNTIL)
+    assert office.register(number) == {"name": "Janneke Jobcoach", "certificate_number": number,
+                                       "valid_until": VALID_UNTIL.isoformat(), "state": "active"}
+    complete_portfolio(app, person)
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    return person, number
+
+
+def register_says(office: Office, number: str, state: str, valid_until) -> None:
+    entry = eventually(lambda: (e := office.register(number))["state"] == state
+                       and e["valid_until"] == valid_until.isoformat() and e, what=f"register: {state}")
+    assert set(entry) == {"name", "certificate_number", "valid_until", "state"}
+
+
+def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, office, mailbox):
+    person, number = submitted(app, office)
+    case = office.ready_for_assessor(person)
+    assert case["due_on"] == (TODAY + timedelta(weeks=8)).isoformat()
+    register_says(office, number, "active", VALID_UNTIL)
+    assessor = office.assessors[0]
+    ok(office.assign(case, assessor))
+    # The assessor sees this case and, through it, the snapshot.
+    assert [c["id"] for c in ok(app.get("cases", assessor))["items"]] == [case["id"]]
+    ok(app.get(f"portfolio/submissions/{case['submission_id']}", assessor))
+    ok(office.advise(case, assessor, form("positive")), 201)
+    register_says(office, number, "active", VALID_UNTIL)
+    office.decide(case, "positive")
+
+    renewed_until = add_years(VALID_UNTIL, 4)
+    register_says(office, number, "active", renewed_until)
+    tile = ok(app.get("certificates/mine", person))
+    assert (tile["valid_from"], tile["valid_until"]) == (VALID_UNTIL.isoformat(), renewed_until.isoformat())
+
+    # The e-mails: each step that matters, to the right person, in Dutch, once each.
+    expected = ["Welkom bij Register Jobcoach", "Authenticator-app gekoppeld aan je account",
+                "Je certificaat verloopt over 3 maanden", "Je portfolio is ingediend", "Factuur DNV-",
+                "De PE-toets van je portfolio is afgerond", "Betaling ontvangen voor factuur DNV-",
+                "Positief advies over je portfolio", "Besluit DNV: je certificaat wordt verlengd",
+                f"Je certificaat is verlengd tot en met {renewed_until.day} "]
+    mails = eventually(lambda: len(mailbox.to(person.email)) >= len(expected) and mailbox.to(person.email),
+                       what="the jobcoach's e-mails")
+    time.sleep(2)  # room for a duplicate to arrive, so that the count below would see it
+    mails = mailbox.to(person.email)
+    subjects = [m["Subject"] for m in mails]
+    assert len(subjects) == len(expected), subjects
+    for start in expected:
+        assert sum(subject.startswith(start) for subject in subjects) == 1, (start, subjects)
+    bodies = " ".join(m.get_body(("plain",)).get_content() for m in mails)
+    assert "de uitslag volgt in de regel binnen 6 tot 8 weken" in bodies
+    assert "je kunt nu je portfolio indienen" in bodies.lower()
+    assessor_mail = eventually(lambda: [m["Subject"] for m in mailbox.to(assessor.email)
+                                        if m["Subject"].startswith("Nieuwe beoordeling voor jou")])
+    dnv_mail = eventually(lambda: [m["Subject"] for m in mailbox.to(office.dnv.email)
+                                   if m["Subject"].startswith("Nieuwe beoordelingszaak")])
+    assert "Janneke Jobcoach" in assessor_mail[0] and "Janneke Jobcoach" in dnv_mail[0]
+    unread = ok(app.get("messages/unread-count", person))["unread"]
+    assert unread == len(mails)
+
+
+def test_postponed_then_positive_after_the_supplement(app, office):
+    person, number = submitted(app, office)
+    case = office.ready_for_assessor(person)
+    assessor = office.assessors[0]
+    ok(office.assign(case, assessor))
+    ok(office.advise(case, assessor, form("postponed", failing=("A3",))), 201)
+    decision = office.decide(case, "postponed")
+    assert decision["supplement_due_on"]
+
+    # Portfolio reopens A3 only; the jobcoach reworks it and hands in the supplement.
+    supplement = eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person)).status_code
+                            == 200 and r.json(), what="the supplement opened")
+    assert supplement["parts"] == ["A3"]
+    refused = app.put("portfolio/cycles/current/parts/A1", person, json={"text": "Iets anders."})
+    assert refused.status_code == 409
+    ok(app.put("portfolio/cycles/current/supplement/parts/A3", person,
+               json={"text": "Een verdiepte reflectie op de intervisie."}))
+    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+
+    office.pay(person, "reassessment")
+    eventually(lambda: office.case(case["id"])["state"] == "reassessing", what="back with the assessor")
+    # The same assessor reassesses; a second postponement is not possible.
+    again = office.advise(case, assessor, form("postponed", failing=("A3",)))
+    assert again.status_code == 422
+    ok(office.advise(case, assessor, form("positive")), 201)
+    office.decide(case, "positive")
+    register_says(office, number, "active", add_years(VALID_UNTIL, 4))
+
+
+def test_an_assessor_is_denied_a_case_that_is_not_theirs(app, office):
+    person, _ = submitted(app, office)
+    case = office.ready_for_assessor(person)
+    mine, other = office.assessors
+    ok(office.assign(case, mine))
+    assert app.get(f"cases/{case['id']}", other).status_code == 404
+    assert office.advise(case, other, form("positive")).status_code == 404
+    assert app.get(f"portfolio/submissions/{case['submission_id']}", other).status_code == 404
+    assert app.get(f"cases/{case['id']}", mine).status_code == 200
+    # And a jobcoach calling a staff endpoint.
+    assert app.post(f"cases/{case['id']}/decision", person, json={"decision": "positive"}).status_code == 403
+
+
+def test_negative_then_lapse_at_expiry_then_reactivation_by_a_new_portfolio(app, office, system):
+    person, number = submitted(app, office)
+    case = office.ready_for_assessor(person)
+    first, second = office.assessors
+    ok(office.assign(case, first))
+    ok(office.advise(case, first, form("negative", failing=("A1", "A3"))), 201)
+    decision = office.decide(case, "negative")
+    assert decision["new_portfolio_deadline"]
+    register_says(office, number, "active", VALID_UNTIL)  # valid up to its expiry date
+
+    # The day after the expiry date: the worker lapses the certificate.
+    for process in [p for p in system.processes if p.name.startswith("assessment-")]:
+        process.stop()
+    system.env["RECERT_ASSESSMENT_TODAY"] = (VALID_UNTIL + timedelta(days=1)).isoformat()
+    web = system.start_web("assessment")
+    system.wait_healthy("assessment", web)
+    system.wait_for_line(system.start_worker("assessment"), '"worker started"')
+    register_says(office, number, "lapsed", VALID_UNTIL)
+
+    # A whole new portfolio within 3 months: a new case, which the first assessor may not assess.
+    def new_cycle():
+        cycle = ok(app.get("portfolio/cycles/current", person))
+        return cycle if cycle["kind"] == "after_negative" else None
+
+    cycle = eventually(new_cycle, what="the cycle for a new portfolio")
+    assert cycle["state"] == "open"
+    missing = ok(app.get("portfolio/cycles/current/readiness", person))
+    assert missing["ready"], missing  # texts and meetings were carried over; PE still counts
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    new_case = office.ready_for_assessor(person, count=2)
+    assert new_case["id"] != case["id"] and new_case["is_new_portfolio_after_negative"] is True
+    conflict = office.assign(new_case, first)
+    assert conflict.status_code == 409 and conflict.json()["conflict"] == "previous_assessor"
+    ok(office.assign(new_case, second))
+    ok(office.advise(new_case, second, form("positive")), 201)
+    register_says(office, number, "lapsed", VALID_UNTIL)
+    office.decide(new_case, "positive")
+    register_says(office, number, "active", add_years(VALID_UNTIL, 4))
