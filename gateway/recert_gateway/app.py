@@ -13,6 +13,8 @@ from recert_common.web import create_base_app
 from recert_gateway import messages  # noqa: F401 - registers the gateway's message texts
 from recert_gateway.api import Gateway, gateway_blueprint
 from recert_gateway.compose import Composer
+from recert_gateway.composed import available_endpoints, composed_blueprint
+from recert_gateway.composed_docs import document_composed
 from recert_gateway.cors import install_cors
 from recert_gateway.docs import docs_blueprint
 from recert_gateway.openapi import MergedOpenAPI
@@ -44,18 +46,21 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
     install_cors(app, settings.cors_origins)
 
     composer = Composer(clients, max_workers=settings.compose_workers, timeout=settings.openapi_timeout)
+    composed = available_endpoints(services)
     gateway = Gateway(
         settings=settings,
         routes=routes,
         forwarder=Forwarder(connect_timeout=settings.connect_timeout, read_timeout=settings.read_timeout,
                             registry=app_registry(app)),
         openapi=MergedOpenAPI(routes, composer, timeout=settings.openapi_timeout,
-                              cache_seconds=settings.openapi_cache_seconds),
+                              cache_seconds=settings.openapi_cache_seconds,
+                              extend=lambda document: document_composed(document, composed)),
         limiter=SlidingWindowLimiter(settings.auth_rate_limit) if settings.auth_rate_limit else None,
         composer=composer,
     )
     app.extensions[_EXTENSION] = gateway
     app.register_blueprint(docs_blueprint())
+    app.register_blueprint(composed_blueprint(composer, composed, timeout=settings.compose_timeout))
     app.register_blueprint(gateway_blueprint(gateway))
     return app
 

@@ -38,6 +38,9 @@ class Composed:
     documents: dict[str, Any] = field(default_factory=dict)
     # Name of each call that gave nothing -> why: "timeout", "unreachable", "status 404", "invalid", "error".
     missing: dict[str, str] = field(default_factory=dict)
+    # The exception of each call that failed (not of those cut off by the deadline): a composed endpoint
+    # reads the status and problem document of a ServiceResponseError from it.
+    errors: dict[str, BaseException] = field(default_factory=dict)
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -59,9 +62,10 @@ class Composer:
         self.timeout = timeout
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="compose")
 
-    def fetch(self, calls: Mapping[str, Call], *, token: str | None = None,
-              timeout: float | None = None) -> Composed:
-        """Run ``calls`` concurrently, with ``token`` (the caller's access token) and this request's id."""
+    def fetch(self, calls: Mapping[str, Call], *, token: str | None = None, timeout: float | None = None,
+              headers: Mapping[str, str] | None = None) -> Composed:
+        """Run ``calls`` concurrently, with ``token`` (the caller's access token), this request's id and
+        ``headers`` (say the caller's ``Accept-Language``)."""
         unknown = sorted({call.service for call in calls.values()} - self.clients.keys())
         if unknown:
             raise ValueError(f"no client for {', '.join(unknown)}")
@@ -69,7 +73,8 @@ class Composer:
         deadline = time.monotonic() + timeout
         futures: dict[str, Future] = {
             # Each call runs in a copy of this context, so it sends this request's X-Request-ID.
-            name: self._executor.submit(contextvars.copy_context().run, self._get, call, token, timeout)
+            name: self._executor.submit(contextvars.copy_context().run, self._get, call, token, timeout,
+                                        headers)
             for name, call in calls.items()
         }
         wait(futures.values(), timeout=max(0.0, deadline - time.monotonic()))
@@ -80,12 +85,14 @@ class Composer:
                 result.missing[name] = "timeout"
             elif future.exception() is not None:
                 result.missing[name] = failure_reason(future.exception())
+                result.errors[name] = future.exception()
             else:
                 result.documents[name] = future.result()
         return result
 
-    def _get(self, call: Call, token: str | None, timeout: float) -> Any:
-        return self.clients[call.service].get(call.path, params=call.params, token=token, timeout=timeout)
+    def _get(self, call: Call, token: str | None, timeout: float, headers: Mapping[str, str] | None) -> Any:
+        return self.clients[call.service].get(call.path, params=call.params, token=token, timeout=timeout,
+                                              headers=headers)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -144,7 +144,8 @@ class MergedOpenAPI:
 
     def __init__(self, routes: RouteTable, composer: Composer, *, timeout: float, cache_seconds: float,
                  title: str = "Register Jobcoach recertificatie API", version: str = "1",
-                 description: str = "", clock: Callable[[], float] = time.monotonic):
+                 description: str = "", clock: Callable[[], float] = time.monotonic,
+                 extend: Callable[[dict[str, Any]], None] | None = None):
         self.routes = routes
         self.composer = composer
         self.timeout = timeout
@@ -153,6 +154,7 @@ class MergedOpenAPI:
         self.version = version
         self.description = description
         self._clock = clock
+        self._extend = extend  # adds the gateway's own paths (composed endpoints) to each merged document
         self._lock = threading.Lock()
         self._document: dict[str, Any] | None = None
         self._built_at = 0.0
@@ -171,5 +173,9 @@ class MergedOpenAPI:
         documents = [(service, fetched.documents[service]) for service in services
                      if _usable(fetched.documents.get(service))]
         answered = {service for service, _ in documents}
-        return merge_documents(documents, self.routes, unavailable=[s for s in services if s not in answered],
-                               title=self.title, version=self.version, description=self.description)
+        merged = merge_documents(documents, self.routes,
+                                 unavailable=[s for s in services if s not in answered],
+                                 title=self.title, version=self.version, description=self.description)
+        if self._extend is not None:
+            self._extend(merged)
+        return merged

@@ -75,6 +75,9 @@ class GatewaySettings(ServiceSettings):
     openapi_timeout: float = env_field("RECERT_GATEWAY_OPENAPI_TIMEOUT", 2.0)
     openapi_cache_seconds: float = env_field("RECERT_GATEWAY_OPENAPI_CACHE_SECONDS", 10.0)
     compose_workers: int = env_field("RECERT_GATEWAY_COMPOSE_WORKERS", 16)
+    # How long a composed endpoint (dashboard, work list, overview) waits for each service; what has not
+    # arrived by then is listed as missing.
+    compose_timeout: float = env_field("RECERT_GATEWAY_COMPOSE_TIMEOUT", 2.0)
 
     @classmethod
     def from_env(cls, service: str = "gateway", env: Mapping[str, str] | None = None, **overrides: Any):

@@ -206,6 +206,55 @@ class FakeService:
         return seen
 
 
+@dataclass
+class Answer:
+    """What a ``ScriptedService`` answers: ``body`` as JSON (a problem document from 400 on), after
+    ``delay`` seconds (cut short when the service's ``release`` is set)."""
+
+    body: Any = None
+    status: int = 200
+    delay: float = 0.0
+
+
+Script = Answer | Callable[[Request], Answer]
+
+
+@dataclass
+class ScriptedService:
+    """A service that answers set documents by path, for the composed endpoints' tests.
+
+    ``answers`` maps a path (``/v1/pe/summary``) to an ``Answer``, or to a function of the request that
+    returns one (to answer by query). Other paths answer a 404 problem. Every request is kept in ``seen``.
+    """
+
+    name: str
+    answers: dict[str, Script] = field(default_factory=dict)
+    seen: list[Seen] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def requests_to(self, path: str) -> list[Seen]:
+        with self._lock:
+            return [seen for seen in self.seen if seen.path == path]
+
+    def __call__(self, environ: dict, start_response: Callable) -> Any:
+        request = Request(environ)
+        seen = Seen(request.method, request.path, request.query_string.decode(),
+                    dict(request.headers.items()), 0, hashlib.sha256().hexdigest())
+        with self._lock:
+            self.seen.append(seen)
+        script = self.answers.get(request.path)
+        if script is None:
+            answer = Answer({"type": "https://recert.noloc.nl/problems/not-found", "title": "Niet gevonden",
+                             "status": 404, "detail": f"{self.name} has no {request.path}"}, 404)
+        else:
+            answer = script(request) if callable(script) else script
+        if answer.delay:
+            self.release.wait(answer.delay)
+        mimetype = "application/problem+json" if answer.status >= 400 else "application/json"
+        return _json(answer.body, answer.status, mimetype)(environ, start_response)
+
+
 def _json(body: Any, status: int = 200, mimetype: str = "application/json",
           headers: Mapping[str, str] | None = None) -> Response:
     return Response(json.dumps(body), status=status, mimetype=mimetype, headers=headers)

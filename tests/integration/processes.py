@@ -117,6 +117,9 @@ class System:
             "RECERT_JWKS_URL": f"{self.url('identity')}/v1/.well-known/jwks.json",
             "RECERT_LOG_LEVEL": "INFO",
             "RECERT_RELAY_POLL_SECONDS": "1",
+            # Six services with a web and a worker pool each must fit in PostgreSQL's default 100
+            # connections beside the rest of the suite; tests never need more than a few at once.
+            "RECERT_DB_POOL_SIZE": "4",
             "PYTHONUNBUFFERED": "1",
             "RECERT_IDENTITY_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             # Cheap argon2 parameters keep the suite fast; the algorithm (argon2id) is the production one.

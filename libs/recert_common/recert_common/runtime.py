@@ -44,7 +44,7 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
     from recert_common.worker import Worker
 
     configure_logging(spec.name, settings.log_level)
-    db = Database.from_settings(settings, f"{spec.name}-worker", max_size=8)
+    db = Database.from_settings(settings, f"{spec.name}-worker")
     Worker(settings, db, spec.subscriptions(settings, db), spec.schedules(settings, db)).run_forever()
     db.close()
     return 0
