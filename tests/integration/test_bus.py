@@ -12,7 +12,7 @@ from recert_common import bus
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import new_event
-from recert_common.worker import Worker
+from recert_common.worker import Worker, consumer_topology, declare_queues
 
 from bus_fixtures import TcpProxy, change_items, effect_counts, make_database, record_effect, wait_for
 
@@ -174,3 +174,17 @@ def test_two_relays_at_once_publish_no_event_twice(names, infra):
     assert first.relay.published + second.relay.published == 1000
     assert len(seen) == 1000
     assert set(seen) == {str(i) for i in ids}
+
+
+def test_events_published_before_the_consumer_first_runs_wait_in_its_declared_queue(names, infra):
+    # What `migrate` does on a fresh deployment, before any worker of any service runs.
+    settings = names.settings
+    [queue] = declare_queues(settings, [EFFECTS])
+    infra.queues.update(consumer_topology(settings, EFFECTS).all_queue_names())
+    assert queue == settings.queue("effects")
+    _publish_raw(infra, settings.exchange,
+                 new_event("bustest.item.changed", {"item_id": 42}, producer="bustest").to_json(),
+                 "bustest.item.changed")
+    names.start(names.consumer, [EFFECTS], relay=False)
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 1, message="the early event's effect")
+    assert effect_counts(names.consumer) == (1, 1)

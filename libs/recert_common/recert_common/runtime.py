@@ -34,9 +34,18 @@ class ServiceSpec:
 
 
 def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
+    """The database's migrations, then the consumers' queues (see ``worker.declare_queues``)."""
+    from recert_common.worker import declare_queues
+
     if spec.migrations is None:
         return []
-    return migrate_service(settings.database_url, spec.name, spec.migrations)
+    applied = migrate_service(settings.database_url, spec.name, spec.migrations)
+    db = Database(settings.database_url, max_size=1, name=f"{spec.name}-migrate")
+    try:
+        queues = declare_queues(settings, spec.subscriptions(settings, db))
+    finally:
+        db.close()
+    return [f"applied {name}" for name in applied] + [f"declared queue {name}" for name in queues]
 
 
 def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
@@ -96,7 +105,7 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
     settings = spec.settings()
     if args.command == "migrate":
         for name in run_migrations(spec, settings):
-            print(f"applied {name}")
+            print(name)
         return 0
     if args.command == "web":
         return run_web(spec, settings, args.host, args.port, args.workers, args.threads)

@@ -30,6 +30,31 @@ class Schedule:
     job: Callable[[Database], object]
 
 
+def consumer_topology(settings: ServiceSettings, subscription: Subscription) -> ConsumerTopology:
+    return ConsumerTopology(
+        exchange=settings.exchange, queue=settings.queue(subscription.purpose),
+        routing_keys=tuple(sorted(subscription.handlers)), max_retries=settings.consumer_max_retries,
+        retry_base_ms=settings.consumer_retry_base_ms, expires_ms=settings.queue_expires_ms,
+    )
+
+
+def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscription]) -> list[str]:
+    """Declare the consumers' queues and bindings without consuming.
+
+    A topic exchange drops what no queue is bound to, so a service's queues must exist before any other
+    service publishes what it needs: on a fresh deployment its worker may start after theirs. The
+    ``migrate`` command calls this, and every deployment runs all migrations before any process starts.
+    """
+    declared = []
+    with Connection(settings.amqp_url, connect_timeout=10) as connection:
+        channel = connection.channel()
+        for subscription in subscriptions:
+            topology = consumer_topology(settings, subscription)
+            topology.declare(channel)
+            declared.append(topology.queue)
+    return declared
+
+
 class Worker:
     def __init__(self, settings: ServiceSettings, db: Database, subscriptions: Sequence[Subscription] = (),
                  schedules: Sequence[Schedule] = (), *, relay: bool = True):
@@ -43,12 +68,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def topology(self, subscription: Subscription) -> ConsumerTopology:
-        s = self.settings
-        return ConsumerTopology(
-            exchange=s.exchange, queue=s.queue(subscription.purpose),
-            routing_keys=tuple(sorted(subscription.handlers)), max_retries=s.consumer_max_retries,
-            retry_base_ms=s.consumer_retry_base_ms, expires_ms=s.queue_expires_ms,
-        )
+        return consumer_topology(self.settings, subscription)
 
     def _consumer(self, subscription: Subscription) -> EventConsumer:
         connection = Connection(self.settings.amqp_url, transport_options={"confirm_publish": True},
