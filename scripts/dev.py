@@ -99,10 +99,22 @@ def run(args: list[str], env: dict[str, str], capture: bool = False) -> str:
     return result.stdout if capture else ""
 
 
+def start_from_empty_databases(services: list[str], env: dict[str, str]) -> None:
+    """A new .dev folder has new secrets, and data encrypted with the old ones (TOTP secrets, signing keys)
+    could never be read again: the dev databases of an earlier checkout go, so the run starts clean."""
+    for name in services:
+        url = f"{env['RECERT_POSTGRES_URL']}/recert_{name.replace('-', '_')}"
+        run([PYTHON, "-c", f"from recert_common.db import drop_database; drop_database({url!r})"], env)
+    print("dev: new .dev folder: started from empty databases")
+
+
 def main() -> int:
+    fresh = not (DEV / "secrets.json").exists()
     DEV.mkdir(exist_ok=True)
     services = present_services()
     env = environment(services)
+    if fresh:
+        start_from_empty_databases(services, env)
     print(f"dev: services present: {', '.join(services) or '(none yet)'}"
           f"{'' if (ROOT / 'gateway' / 'pyproject.toml').exists() else ' - no gateway yet'}")
     for name in services:
