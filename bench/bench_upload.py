@@ -25,7 +25,7 @@ from minio import Minio  # noqa: E402
 
 from recert_common.rules import add_years  # noqa: E402
 
-from common import write_result  # noqa: E402
+from common import drop_databases, write_result  # noqa: E402
 from conftest import _from_local_machine  # noqa: E402
 from frontend import Frontend  # noqa: E402
 from processes import System  # noqa: E402
@@ -139,6 +139,7 @@ def main() -> int:
                 s3.remove_bucket(bucket)
         finally:
             system.stop()
+            drop_databases(infra.databases)
 
     write_result(args.out, "upload", {
         "file_mb": args.mb,

@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,19 @@ def percentile(values: list[float], q: float) -> float:
         return float("nan")
     return statistics.quantiles(ordered, n=1000, method="inclusive")[int(q * 10) - 1] if len(ordered) > 1 \
         else ordered[0]
+
+
+def drop_databases(urls) -> None:
+    """Drop the run's databases; one that cannot be dropped is named, without hiding the run's own error."""
+    import psycopg
+
+    from recert_common import db
+
+    for url in urls:
+        try:
+            db.drop_database(url)
+        except psycopg.Error as exc:
+            print(f"could not drop database {db.database_name(url)}: {exc}", file=sys.stderr)
 
 
 def machine() -> dict:

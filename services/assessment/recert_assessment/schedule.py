@@ -48,9 +48,15 @@ class Scheduler:
     def send_expiry_notices(self, db: Database, today: date) -> int:
         """The reminder 12, 6, 3 or 1 month(s) before expiry whose moment has come, once. None while a
         portfolio for the period is being assessed: the jobcoach has acted already."""
+        # 13 months: month-end clamping can make a 12-month moment fall a day or two beyond 12 months.
+        horizon = add_months(today, 13)
         with db.transaction() as conn:
-            # 13 months: month-end clamping can make a 12-month moment fall a day or two beyond 12 months.
-            candidates = [c.id for c in store.certificates_to_remind(conn, today, add_months(today, 13))]
+            listed = store.certificates_to_remind(conn, today, horizon)
+            sent_before = store.expiry_notices_sent(conn, today, horizon)
+        # Reminders sent in earlier passes are skipped here, so a quiet pass costs two queries rather than a
+        # transaction per certificate; the per-certificate check below still guards two workers racing.
+        candidates = [c.id for c in listed if (months := expiry_notice_due(c.valid_until, today)) is not None
+                      and (c.id, months, c.valid_until) not in sent_before]
         sent = 0
         for certificate_id in candidates:
             with db.transaction() as conn:

@@ -261,6 +261,13 @@ def certificates_to_remind(conn: Conn, today: date, horizon: date) -> list[Certi
     return [_certificate(r) for r in rows]
 
 
+def expiry_notices_sent(conn: Conn, first: date, last: date) -> set[tuple[UUID, int, date]]:
+    """(certificate, months before, expiry) of every reminder recorded for an expiry in [first, last]."""
+    rows = conn.execute("SELECT certificate_id, months_before, valid_until FROM expiry_notices "
+                        "WHERE valid_until BETWEEN %s AND %s", (first, last)).fetchall()
+    return {(r["certificate_id"], r["months_before"], r["valid_until"]) for r in rows}
+
+
 def insert_expiry_notice(conn: Conn, certificate_id: UUID, months_before: int, valid_until: date) -> bool:
     """False when this reminder was recorded before (by this or another worker)."""
     row = conn.execute("INSERT INTO expiry_notices (certificate_id, months_before, valid_until) "

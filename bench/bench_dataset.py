@@ -1,0 +1,422 @@
+"""A seeded data set: the PE summary over 20,000 jobcoaches with 50 activities each, and the expiry
+scheduler's pass over 20,000 certificates.
+
+PE summary. pe-registry's schema (its own migrations) is seeded with COPY, straight into the tables the
+service reads: ``activities`` and the ``certificate_periods`` read model. Activities are written activity
+by activity across all jobcoaches (the first of every jobcoach, then the second...), so each jobcoach's 50
+rows lie on 50 different heap pages, as rows recorded over four years would; a jobcoach's rows written
+together would make every summary read one page. pe-registry's web process (gunicorn, as in production)
+answers ``GET /v1/pe/summary`` for 500 jobcoaches chosen at random, one request at a time, with tokens
+signed by a key the bench serves as the JWKS.
+Baseline: the same request for one jobcoach with 50 activities, answered by a second pe-registry process
+whose database holds nothing else; the two alternate in rounds, so that whatever else the machine does
+falls on both alike. Beside them, the service's own SQL (the functions of ``recert_pe_registry.store``,
+run under EXPLAIN ANALYZE) with its plan, which must use an index.
+
+Expiry scheduler. assessment's schema is seeded with active, linked certificates whose expiry dates are
+spread evenly over the next four years, and the worker's schedule job (``worker.schedules(settings, db)``)
+is run once and then again: the first pass sends the reminders that are due, the second finds them sent,
+as every pass after it does once a minute in production. Baselines: a pass over an empty table and over
+1,000 certificates.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.server
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+import recert_assessment  # noqa: E402
+import recert_pe_registry  # noqa: E402
+from recert_assessment import store as assessment_store  # noqa: E402
+from recert_assessment.settings import AssessmentSettings  # noqa: E402
+from recert_assessment.worker import schedules  # noqa: E402
+from recert_common import db  # noqa: E402
+from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token  # noqa: E402
+from recert_common.rules import add_months, add_years, load_framework  # noqa: E402
+from recert_pe_registry import store as pe_store  # noqa: E402
+
+from common import drop_databases, percentile, write_result  # noqa: E402
+from conftest import _free_port, _from_local_machine  # noqa: E402
+
+PE_MIGRATIONS = Path(recert_pe_registry.__file__).parent / "migrations"
+ASSESSMENT_MIGRATIONS = Path(recert_assessment.__file__).parent / "migrations"
+ISSUER, AUDIENCE = "recert-identity", "recert"
+COPY_BLOCK = 5000  # rows per write to the COPY stream
+
+
+
+# --- seeding pe-registry ----------------------------------------------------------------------------------
+
+
+def periods(accounts: list[uuid.UUID], today: date, rng: random.Random) -> dict[uuid.UUID, tuple[date, date]]:
+    """Each jobcoach's current period (first day, expiry): expiries spread over the next four years."""
+    found = {}
+    for account in accounts:
+        valid_until = today + timedelta(days=rng.randint(30, 4 * 365))
+        found[account] = (add_years(valid_until, -4), valid_until)
+    return found
+
+
+def activity_rows(accounts: list[uuid.UUID], period: dict, per_account: int, today: date,
+                  rng: random.Random) -> Iterator[str]:
+    """COPY text lines, activity number by activity number across all ``accounts``."""
+    versions = {year: load_framework(year).version for year in range(today.year - 5, today.year + 1)}
+    for n in range(per_account):
+        for account in accounts:
+            first = period[account][0]
+            completed_on = first + timedelta(days=rng.randint(0, (today - first).days))
+            amount = rng.randint(1, 16)
+            created_at = datetime(completed_on.year, completed_on.month, completed_on.day, 12, tzinfo=UTC)
+            yield (f"{uuid.uuid4()}\t{account}\tActiviteit {n}\tOpleider\t{completed_on}\t{n % 6 + 1}"
+                   f"\t{amount}\tsbu\t{amount}\tmanual\t{versions[completed_on.year]}\t{created_at}"
+                   f"\t{created_at}\n")
+
+
+def copy_lines(conn: psycopg.Connection, statement: str, lines: Iterator[str]) -> int:
+    count = 0
+    with conn.cursor().copy(statement) as copy:
+        block: list[str] = []
+        for line in lines:
+            block.append(line)
+            if len(block) == COPY_BLOCK:
+                copy.write("".join(block))
+                count += len(block)
+                block = []
+        if block:
+            copy.write("".join(block))
+            count += len(block)
+    return count
+
+
+def seed_pe(url: str, accounts: list[uuid.UUID], period: dict, per_account: int, today: date,
+            rng: random.Random) -> dict:
+    started = time.perf_counter()
+    occurred = datetime.now(UTC)
+    with psycopg.connect(url) as conn:
+        copy_lines(conn, "COPY certificate_periods (account_id, certificate_id, starts_on, valid_from, "
+                         "valid_until, occurred_at) FROM STDIN",
+                   (f"{a}\t{uuid.uuid4()}\t{period[a][0]}\t{period[a][0]}\t{period[a][1]}\t{occurred}\n"
+                    for a in accounts))
+        rows = copy_lines(conn, "COPY activities (id, account_id, title, provider, completed_on, category, "
+                                "amount, unit, points, source, framework_version, created_at, updated_at) "
+                                "FROM STDIN", activity_rows(accounts, period, per_account, today, rng))
+    copied = time.perf_counter() - started
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE activities")
+        conn.execute("VACUUM ANALYZE certificate_periods")
+        # The bulk load's dirty pages are written now, not by a checkpoint during the measurement.
+        conn.execute("CHECKPOINT")
+    return {"activities": rows, "copy_seconds": round(copied, 1),
+            "with_vacuum_analyze_seconds": round(time.perf_counter() - started, 1)}
+
+
+# --- the service's SQL under EXPLAIN ----------------------------------------------------------------------
+
+
+class Explaining:
+    """A connection that EXPLAINs each statement instead of running it, so the plans are those of the
+    service's own SQL (``store`` functions), not of a copy of it."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+        self.plans: list[dict] = []
+
+    def execute(self, query: str, params=None):
+        text = self.conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + query, params).fetchall()
+        plan = self.conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + query, params).fetchone()[0][0]
+        self.plans.append({"query": " ".join(query.split()), "text": [row[0] for row in text],
+                           "execution_ms": round(plan["Execution Time"], 3),
+                           "indexes": sorted(_indexes(plan))})
+        return self
+
+    def fetchone(self):
+        return None
+
+    def fetchall(self):
+        return []
+
+
+def _indexes(plan: dict) -> set[str]:
+    node = plan.get("Plan", plan)
+    found = {node["Index Name"]} if "Index Name" in node else set()
+    for child in node.get("Plans", ()):
+        found |= _indexes(child)
+    return found
+
+
+def explain_summary(url: str, account: uuid.UUID, period: tuple[date, date]) -> list[dict]:
+    with psycopg.connect(url) as conn:
+        explaining = Explaining(conn)
+        pe_store.certificate_period(explaining, account)
+        pe_store.points_in_period(explaining, account, period[0], period[1])
+        conn.rollback()
+    return explaining.plans
+
+
+# --- pe-registry's web process ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def jwks_server(public_jwk: dict) -> Iterator[str]:
+    body = json.dumps({"keys": [public_jwk]}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the name http.server calls
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1/.well-known/jwks.json"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def pe_web(env: dict[str, str], log: Path) -> Iterator[str]:
+    port = _free_port()
+    with open(log, "ab") as handle:
+        process = subprocess.Popen([sys.executable, "-m", "recert_pe_registry", "web", "--port", str(port)],
+                                   env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"pe-registry web did not come up:\n{log.read_text()[-3000:]}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def summary_latencies(base: str, tokens: list[str]) -> list[float]:
+    """One request at a time, each with its own jobcoach's token: milliseconds per request."""
+    session, found = requests.Session(), []
+    for token in tokens:
+        started = time.perf_counter()
+        response = session.get(f"{base}/v1/pe/summary", headers={"Authorization": f"Bearer {token}"},
+                                timeout=30)
+        found.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"summary: {response.status_code} {response.text[:300]}")
+    return found
+
+
+def latency(values: list[float]) -> dict:
+    return {"requests": len(values), "p50": round(percentile(values, 50), 2),
+            "p99": round(percentile(values, 99), 2), "max": round(max(values), 2)}
+
+
+def pe_summary(infra, logs: Path, *, jobcoaches: int, per_account: int, sample: int, rounds: int,
+               rng: random.Random) -> dict:
+    base_env = {**{k: v for k, v in os.environ.items() if not k.startswith("RECERT_")},
+                **infra.settings_env("pe-registry")}
+    # The two processes differ only in their database.
+    envs = {name: {**base_env, "RECERT_PE_REGISTRY_DATABASE_URL": infra.database_url(f"pe_registry_{name}")}
+            for name in ("baseline", "seeded")}
+    urls = {name: env["RECERT_PE_REGISTRY_DATABASE_URL"] for name, env in envs.items()}
+    today = date.today()
+    accounts = [uuid.uuid4() for _ in range(jobcoaches)]
+    period = periods(accounts, today, rng)
+    lone = accounts[0]
+    private, public = generate_ed25519_jwk(f"bench-{uuid.uuid4().hex[:6]}")
+
+    def token(account: uuid.UUID) -> str:
+        claims = access_token_claims(account, ["jobcoach"], issuer=ISSUER, audience=AUDIENCE,
+                                     ttl=timedelta(hours=1))
+        return sign_token(private, private["kid"], claims)
+
+    try:
+        for url in urls.values():
+            db.migrate_service(url, "pe-registry", PE_MIGRATIONS)
+        seed_pe(urls["baseline"], [lone], period, per_account, today, rng)
+        seeding = seed_pe(urls["seeded"], accounts, period, per_account, today, rng)
+        chosen = rng.sample(accounts[1:], sample + 50)
+        tokens = [token(account) for account in chosen]
+        lone_token = token(lone)
+        with jwks_server(public) as jwks_url, contextlib.ExitStack() as stack:
+            bases = {}
+            for name, env in envs.items():
+                env.update({"RECERT_JWKS_URL": jwks_url, "RECERT_JWT_ISSUER": ISSUER,
+                            "RECERT_JWT_AUDIENCE": AUDIENCE, "RECERT_LOG_LEVEL": "INFO",
+                            "PYTHONUNBUFFERED": "1"})
+                bases[name] = stack.enter_context(pe_web(env, logs / f"pe-registry-{name}.log"))
+            ways = {"baseline": (bases["baseline"], [lone_token] * sample),
+                    "seeded_random": (bases["seeded"], tokens[50:]),
+                    "seeded_one_repeated": (bases["seeded"], [lone_token] * sample)}
+            summary_latencies(bases["baseline"], [lone_token] * 50)  # warm-up: pool, JWKS, caches
+            summary_latencies(bases["seeded"], tokens[:50])
+            found: dict[str, list[float]] = {way: [] for way in ways}
+            step = sample // rounds
+            for n in range(rounds):
+                # Alternating in rounds, so whatever else the machine does falls on every way alike.
+                for way, (base, way_tokens) in ways.items():
+                    found[way] += summary_latencies(base, way_tokens[n * step:(n + 1) * step])
+            body = requests.get(f"{bases['seeded']}/v1/pe/summary", timeout=30,
+                                headers={"Authorization": f"Bearer {tokens[-1]}"}).json()
+        sql = {"baseline": explain_summary(urls["baseline"], lone, period[lone]),
+               "seeded": explain_summary(urls["seeded"], chosen[-1], period[chosen[-1]])}
+        with psycopg.connect(urls["seeded"]) as conn:
+            rows = conn.execute("SELECT count(*) FROM activities").fetchone()[0]
+            size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('activities'))").fetchone()[0]
+        query = sql["seeded"][-1]
+        if "activities_by_account" not in query["indexes"]:
+            raise RuntimeError("the summary's query does not use an index:\n" + "\n".join(query["text"]))
+        activities_in_summary = sum(category["activities"] for category in body["categories"])
+        if activities_in_summary != per_account:
+            raise RuntimeError(f"the summary counted {activities_in_summary} activities, not {per_account}")
+    finally:
+        drop_databases(urls.values())
+
+    latencies = {way: latency(values) for way, values in found.items()}
+    seeded, baseline = latencies["seeded_random"], latencies["baseline"]
+    return {
+        "jobcoaches": jobcoaches, "activities_per_jobcoach": per_account, "activity_rows": rows,
+        "activities_table_size": size, "seeding": seeding,
+        "baseline_one_jobcoach_in_empty_database_ms": latencies["baseline"],
+        "seeded_random_jobcoaches_ms": latencies["seeded_random"],
+        "seeded_one_jobcoach_repeated_ms": latencies["seeded_one_repeated"],
+        "p50_ratio_seeded_to_baseline": round(seeded["p50"] / baseline["p50"], 2),
+        "p99_ratio_seeded_to_baseline": round(seeded["p99"] / baseline["p99"], 2),
+        "sql_baseline": sql["baseline"], "sql_seeded": sql["seeded"],
+    }
+
+
+# --- the expiry scheduler ---------------------------------------------------------------------------------
+
+
+def seed_certificates(url: str, count: int, today: date) -> None:
+    """``count`` active certificates, each with an account, expiring evenly over the next four years."""
+    registered = datetime.now(UTC)
+
+    def lines() -> Iterator[str]:
+        for n in range(count):
+            valid_until = today + timedelta(days=1 + n * (4 * 365) // count)
+            yield (f"{uuid.uuid4()}\tRJ-B{n:07d}\t{10_000_000 + n}\t{uuid.uuid4()}"
+                   f"\t{add_years(valid_until, -4)}\t{valid_until}\tactive\t{registered}\n")
+
+    with psycopg.connect(url) as conn:
+        copy_lines(conn, "COPY certificates (id, number, membership_number, account_id, valid_from, "
+                         "valid_until, state, registered_at) FROM STDIN", lines())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE certificates")
+        conn.execute("CHECKPOINT")
+
+
+def one_pass(job: Callable, database: db.Database, url: str) -> dict:
+    with psycopg.connect(url) as conn:
+        before = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        certificates = conn.execute("SELECT count(*) FROM certificates").fetchone()[0]
+    started = time.perf_counter()
+    report = job(database)
+    seconds = time.perf_counter() - started
+    with psycopg.connect(url) as conn:
+        events = conn.execute("SELECT count(*) FROM outbox").fetchone()[0] - before
+    return {"certificates": certificates, "seconds": round(seconds, 3),
+            "certificates_per_second": round(certificates / seconds, 1) if certificates else None,
+            "events_written": events, "report": report.__dict__}
+
+
+def expiry_scheduler(infra, *, certificates: int, baseline: int) -> dict:
+    url = infra.database_url("assessment")
+    try:
+        db.migrate_service(url, "assessment", ASSESSMENT_MIGRATIONS)
+        settings = AssessmentSettings.from_env("assessment", env={}, database_url=url,
+                                               amqp_url=infra.amqp_url, log_level="WARNING")
+        database = db.Database(url, max_size=4).open(wait=True)
+        try:
+            (schedule,) = schedules(settings, database)
+            today = date.today()
+            result = {"empty_table": one_pass(schedule.job, database, url)}
+            for name, count in (("baseline", baseline), ("seeded", certificates)):
+                with psycopg.connect(url) as conn:
+                    conn.execute("TRUNCATE certificates, outbox CASCADE")
+                started = time.perf_counter()
+                seed_certificates(url, count, today)
+                seeding = round(time.perf_counter() - started, 1)
+                with psycopg.connect(url) as conn:
+                    candidates = conn.execute(
+                        "SELECT count(*) FROM certificates WHERE valid_until BETWEEN %s AND %s",
+                        (today, add_months(today, 13))).fetchone()[0]
+                result[name] = {"certificates": count, "seeding_seconds": seeding,
+                                "examined_per_pass": candidates,
+                                "first_pass": one_pass(schedule.job, database, url),
+                                "second_pass": one_pass(schedule.job, database, url)}
+            with psycopg.connect(url) as conn:
+                explaining = Explaining(conn)
+                assessment_store.certificates_to_remind(explaining, today, add_months(today, 13))
+                conn.rollback()
+            result["candidates_query"] = explaining.plans[0]
+        finally:
+            database.close()
+    finally:
+        drop_databases([url])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--jobcoaches", type=int, default=20_000)
+    parser.add_argument("--activities", type=int, default=50, help="activities per jobcoach")
+    parser.add_argument("--sample", type=int, default=500, help="summary requests per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations between baseline and seeded")
+    parser.add_argument("--certificates", type=int, default=20_000)
+    parser.add_argument("--baseline-certificates", type=int, default=1_000)
+    parser.add_argument("--seed", type=int, default=20_000)
+    parser.add_argument("--out", default="bench-results/dataset.json")
+    args = parser.parse_args()
+
+    load_before = os.getloadavg()
+    with _from_local_machine() as infra, tempfile.TemporaryDirectory() as logs:
+        try:
+            summary = pe_summary(infra, Path(logs), jobcoaches=args.jobcoaches, per_account=args.activities,
+                                 sample=args.sample, rounds=args.rounds, rng=random.Random(args.seed))
+            scheduler = expiry_scheduler(infra, certificates=args.certificates,
+                                         baseline=args.baseline_certificates)
+        finally:
+            drop_databases(infra.databases)
+
+    write_result(args.out, "dataset", {"load_average_before": load_before,
+                                       "load_average_after": os.getloadavg(),
+                                       "pe_summary": summary, "expiry_scheduler": scheduler})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Gateway overhead: the PE summary through the gateway against the same request straight to pe-registry.
+
+One jobcoach with 50 activities; identity, pe-registry and the gateway run as real processes (gunicorn, one
+worker of 8 threads each, as ``make dev`` runs them). The same token asks ``GET /api/v1/pe/summary`` of the
+gateway and ``GET /v1/pe/summary`` of pe-registry: first one request at a time (latency without queueing),
+then ``--threads`` client threads at once (throughput and latency under load). The two ways alternate in
+rounds, so that a drift of the machine (a PostgreSQL checkpoint, another process waking up) falls on both.
+
+Beside the client-side figures it reports the CPU time each process spent per request (from
+/proc/<pid>/stat): on a machine where client, gateway, service and PostgreSQL share the cores, the gateway's
+CPU milliseconds per request are what it costs, whatever the wall-clock figures say.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+
+from recert_common import db  # noqa: E402
+from recert_common.rules import add_years  # noqa: E402
+
+from common import drop_databases, percentile, write_result  # noqa: E402
+from conftest import _from_local_machine  # noqa: E402
+from frontend import Frontend  # noqa: E402
+from processes import System  # noqa: E402
+
+ACTIVITIES = 50
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of ``pids`` (processes that have gone are counted as 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / TICKS
+
+
+def postgres_pids(database_urls: list[str]) -> list[int]:
+    """The PostgreSQL backends serving these databases (the services' pools), and no one else's."""
+    names = [db.database_name(url) for url in database_urls]
+    with psycopg.connect(database_urls[0]) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", (names,))]
+
+
+def client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+
+class Load:
+    """``count`` GETs of ``url`` from ``threads`` threads, each with its own keep-alive session."""
+
+    def __init__(self, url: str, token: str, threads: int):
+        self.url, self.threads = url, threads
+        self.headers = {"Authorization": f"Bearer {token}", "Accept-Language": "nl"}
+        self.local = threading.local()
+        self.pool = ThreadPoolExecutor(threads)
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self.local, "session"):
+            self.local.session = requests.Session()
+        return self.local.session
+
+    def _run(self, count: int) -> list[float]:
+        session, latencies = self._session(), []
+        for _ in range(count):
+            started = time.perf_counter()
+            response = session.get(self.url, headers=self.headers, timeout=30)
+            latencies.append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{self.url}: {response.status_code} {response.text[:300]}")
+        return latencies
+
+    def run(self, count: int) -> tuple[list[float], float]:
+        """Latencies (ms) of ``count`` requests, and the wall-clock seconds they took together."""
+        shares = [count // self.threads + (1 if n < count % self.threads else 0) for n in range(self.threads)]
+        started = time.perf_counter()
+        results = list(self.pool.map(self._run, shares))
+        return [value for chunk in results for value in chunk], time.perf_counter() - started
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+def figures(latencies: list[float], seconds: float, cpu: dict[str, float]) -> dict:
+    count = len(latencies)
+    return {"requests": count, "requests_per_second": round(count / seconds, 1),
+            "latency_ms": {"p50": round(percentile(latencies, 50), 2),
+                           "p99": round(percentile(latencies, 99), 2), "max": round(max(latencies), 2)},
+            "cpu_ms_per_request": {name: round(value * 1000 / count, 3) for name, value in cpu.items()}}
+
+
+def overhead(through: dict, direct: dict) -> dict:
+    rps_ratio = through["requests_per_second"] / direct["requests_per_second"]
+    return {"requests_per_second_ratio": round(rps_ratio, 3),
+            "p50_ms_added": round(through["latency_ms"]["p50"] - direct["latency_ms"]["p50"], 2),
+            "p99_ms_added": round(through["latency_ms"]["p99"] - direct["latency_ms"]["p99"], 2),
+            "p50_ratio": round(through["latency_ms"]["p50"] / direct["latency_ms"]["p50"], 2),
+            "p99_ratio": round(through["latency_ms"]["p99"] / direct["latency_ms"]["p99"], 2)}
+
+
+def prepare(system: System) -> tuple[str, dict]:
+    """A signed-in jobcoach with a certificate period and ``ACTIVITIES`` activities; its token and summary."""
+    app = Frontend(system.gateway)
+    person = app.login(app.register())
+    valid_until = date.today() + timedelta(days=400)
+    system.publish("certification.certificate.registered", {
+        "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8]}",
+        "account_id": person.id, "valid_from": add_years(valid_until, -4), "valid_until": valid_until,
+    }, subject=person.id, producer="assessment")
+    deadline = time.monotonic() + 30
+    while app.get("pe/summary", person).json()["period"]["source"] != "certificate":
+        if time.monotonic() > deadline:
+            raise RuntimeError("pe-registry never learnt the certificate period")
+        time.sleep(0.2)
+    for n in range(ACTIVITIES):
+        response = app.post("pe/activities", person, json={
+            "title": f"Activiteit {n}", "provider": "Opleider", "category": n % 6 + 1, "unit": "sbu",
+            "amount": str(n % 9 + 2), "completed_on": str(date.today() - timedelta(days=20 * n))})
+        if response.status_code != 201:
+            raise RuntimeError(response.text)
+    return person.access_token, app.get("pe/summary", person).json()
+
+
+def measure(system: System, token: str, *, requests_: int, threads: int, rounds: int) -> dict:
+    ways = {"through_gateway": f"{system.gateway}/api/v1/pe/summary",
+            "direct_to_service": f"{system.url('pe-registry')}/v1/pe/summary"}
+    named = {process.name: process for process in system.processes}
+    processes = {"gateway": named["gateway-web"], "pe_registry": named["pe-registry-web"],
+                 "identity": named["identity-web"]}
+    pids = {name: [process.popen.pid, *children(process.popen.pid)] for name, process in processes.items()}
+
+    def cpu_now() -> dict[str, float]:
+        return {"client": client_cpu_seconds(), **{name: cpu_seconds(p) for name, p in pids.items()}}
+
+    result = {}
+    for label, concurrency, total in (("sequential", 1, max(requests_ // 4, 200)),
+                                      ("concurrent", threads, requests_)):
+        loads = {way: Load(url, token, concurrency) for way, url in ways.items()}
+        for load in loads.values():
+            load.run(max(total // 10, 50))  # warm-up: connections, caches, the JWKS fetch
+        # After the warm-up: the services' pools have opened the backends this concurrency needs.
+        pids["postgres"] = postgres_pids([system.database_url(name) for name in system.services])
+        latencies = {way: [] for way in ways}
+        seconds = {way: 0.0 for way in ways}
+        cpu = {way: {} for way in ways}
+        for _ in range(rounds):
+            for way, load in loads.items():
+                before = cpu_now()
+                values, elapsed = load.run(total // rounds)
+                after = cpu_now()
+                latencies[way] += values
+                seconds[way] += elapsed
+                for name in after:
+                    cpu[way][name] = cpu[way].get(name, 0.0) + after[name] - before[name]
+        for load in loads.values():
+            load.close()
+        through, direct = (figures(latencies[way], seconds[way], cpu[way]) for way in ways)
+        result[label] = {"client_threads": concurrency, "through_gateway": through,
+                         "direct_to_service": direct, "overhead": overhead(through, direct)}
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000, help="requests per way under concurrency")
+    parser.add_argument("--threads", type=int, default=8, help="concurrent client threads")
+    parser.add_argument("--rounds", type=int, default=4, help="alternations between the two ways")
+    parser.add_argument("--out", default="bench-results/gateway.json")
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+
+    with _from_local_machine() as infra, tempfile.TemporaryDirectory() as logs:
+        system = System(infra, ["identity", "pe-registry"], Path(logs),
+                        extra_env={"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
+        try:
+            system.start()
+            token, summary = prepare(system)
+            direct = requests.get(f"{system.url('pe-registry')}/v1/pe/summary", timeout=10,
+                                  headers={"Authorization": f"Bearer {token}"})
+            if direct.json() != summary:
+                raise RuntimeError("the gateway's answer differs from the service's")
+            figures_ = measure(system, token, requests_=args.requests, threads=args.threads,
+                               rounds=args.rounds)
+        finally:
+            system.stop()
+            drop_databases(infra.databases)
+
+    write_result(args.out, "gateway", {
+        "load_average_before": load_before, "load_average_after": os.getloadavg(),
+        "jobcoach_activities": ACTIVITIES,
+        "summary_raw_total": summary["raw_total"],
+        "servers": "gunicorn gthread, 1 worker x 8 threads per process; access log (JSON) on",
+        **figures_,
+    })
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
