@@ -58,12 +58,13 @@ class Infrastructure:
         self.databases.append(url)
         return url
 
-    def settings_env(self, name: str) -> dict[str, str]:
-        """Environment for a service process (or ``ServiceSettings.from_env``) inside this run."""
+    def settings_env(self, name: str, tag: str = "") -> dict[str, str]:
+        """Environment for a service process (or ``ServiceSettings.from_env``) inside this run; ``tag``
+        gives the service a database of its own beside others of the same service in this run."""
         upper = name.upper().replace("-", "_")
         return {
             "RECERT_POSTGRES_URL": self.postgres_url,
-            f"RECERT_{upper}_DATABASE_URL": self.database_url(name),
+            f"RECERT_{upper}_DATABASE_URL": self.database_url(f"{tag}_{name}" if tag else name),
             "RECERT_AMQP_URL": self.amqp_url,
             "RECERT_EXCHANGE": self.exchange,
             "RECERT_QUEUE_PREFIX": self.queue_prefix,

@@ -15,6 +15,8 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from recert_common.rules import add_years
+
 from frontend import PASSWORD, Frontend, Person, unique_email
 from processes import System
 
@@ -41,7 +43,7 @@ def form(advice: str, failing: tuple[str, ...] = ()) -> dict:
     return body
 
 
-def eventually(check, timeout: float = 30.0, what: str = "the expected state"):
+def eventually(check, timeout: float = 30.0, what: str = "the expected state", interval: float = 0.1):
     """Events take a moment to travel: poll ``check`` until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while True:
@@ -50,7 +52,7 @@ def eventually(check, timeout: float = 30.0, what: str = "the expected state"):
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"not reached in {timeout}s: {what}")
-        time.sleep(0.1)
+        time.sleep(interval)
 
 
 def ok(response, status: int = 200):
@@ -70,6 +72,19 @@ def upload(app: Frontend, person: Person, activity_id: str, content: bytes,
     return app.post(f"pe/activities/{activity_id}/evidence", person, data=content,
                     headers={"Content-Type": content_type,
                              "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def certified_coach(app: Frontend, system: System, valid_until: date, timeout: float = 30.0) -> Person:
+    """A jobcoach with a certificate valid until ``valid_until``, announced as certification would, once
+    portfolio and pe-registry know it."""
+    person = app.login(app.register())
+    system.publish("certification.certificate.registered", {
+        "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8].upper()}",
+        "account_id": person.id, "valid_from": add_years(valid_until, -4), "valid_until": valid_until,
+    }, subject=person.id, producer="assessment")
+    eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200, timeout)
+    eventually(lambda: app.get("pe/summary", person).json()["period"]["source"] == "certificate", timeout)
+    return person
 
 
 def missing_parts(app: Frontend, person: Person) -> dict[str, list[str]]:

@@ -103,12 +103,12 @@ class System:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
         for name in [*self.services, "gateway"]:
             self.ports[name] = free_port()
-        for name in self.services:
-            env.update(self.infra.settings_env(name))
-            env[f"RECERT_{name.upper().replace('-', '_')}_URL"] = self.url(name)
-        # An exchange and queue names of this system alone: another module's services, or events left
-        # in a queue by them, never reach this one.
+        # Databases, an exchange and queue names of this system alone: another module's services, their
+        # data (encrypted with another secrets key) or events left in a queue by them never reach this one.
         tag = uuid.uuid4().hex[:6]
+        for name in self.services:
+            env.update(self.infra.settings_env(name, tag=f"s{tag}"))
+            env[f"RECERT_{name.upper().replace('-', '_')}_URL"] = self.url(name)
         env["RECERT_EXCHANGE"] = f"{self.infra.exchange}.{tag}"
         env["RECERT_QUEUE_PREFIX"] = f"{self.infra.queue_prefix}{tag}."
         self.infra.exchanges.add(env["RECERT_EXCHANGE"])

@@ -22,6 +22,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
+from e2e_fixtures import running_system
 from processes import System, free_port
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
@@ -59,25 +60,18 @@ def smtp(dev_dir):
 
 @pytest.fixture(scope="module")
 def system(infra, tmp_path_factory, smtp, dev_dir):
-    system = System(infra, SERVICES, tmp_path_factory.mktemp("logs"), extra_env={
+    with running_system(infra, tmp_path_factory, SERVICES, {
         "RECERT_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(smtp),
         # Three runs log in twelve times within a minute; the limit itself is the gateway's tests' business.
         "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
-    })
-    try:
-        system.start()
+    }) as system:
         seeded = subprocess.run([sys.executable, "-m", "recert_identity", "seed-demo"], env=system.env,
                                 capture_output=True, text=True, timeout=60)
         assert seeded.returncode == 0, seeded.stderr
         (dev_dir / "seed.json").write_text(seeded.stdout)
         (dev_dir / "secrets.json").write_text(json.dumps({"billing_webhook_secret": WEBHOOK_SECRET}))
         yield system
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
 
 
 def _run(system: System, dev_dir: Path, *, expect: int = 0, **overrides):

@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 import requests
 
+from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person
-from journeys import TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, ok, record
+from journeys import TODAY, WEBHOOK_SECRET, complete_portfolio, eventually, ok, record
 from processes import System, free_port
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
@@ -24,29 +25,18 @@ COMPOSE_TIMEOUT = 5.0  # generous: a loaded test machine must not turn a slow an
 
 @pytest.fixture(scope="module")
 def system(infra, tmp_path_factory):
-    system = System(infra, SERVICES, tmp_path_factory.mktemp("logs"), extra_env={
+    # The port is taken when the module starts (not when it is collected), so that nothing listens on it.
+    with running_system(infra, tmp_path_factory, SERVICES, {
         "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
         "RECERT_GATEWAY_COMPOSE_TIMEOUT": str(COMPOSE_TIMEOUT),
         "RECERT_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "RECERT_SMTP_PORT": str(free_port()),  # nothing listens: e-mails wait for their retries
-    })
-    try:
-        yield system.start()
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
+    }) as system:
+        yield system
 
 
-@pytest.fixture(scope="module")
-def app(system) -> Frontend:
-    return Frontend(system.gateway)
-
-
-@pytest.fixture(scope="module")
-def office(system, app) -> Office:
-    return Office(system, app)
+app = app_fixture()
+office = office_fixture()
 
 
 def own_answer(system: System, service: str, path: str, person: Person, **params) -> requests.Response:

@@ -8,36 +8,22 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pyotp
-import pytest
 
 from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token
 from recert_identity.service import build_service
 from recert_identity.settings import IdentitySettings
 
+from e2e_fixtures import app_fixture, system_fixture
 from frontend import Frontend, Person, unique_email
-from processes import System
 
 LOCK_SECONDS = 3
 
 
-@pytest.fixture(scope="module")
-def system(infra, tmp_path_factory):
-    system = System(infra, ["identity"], tmp_path_factory.mktemp("logs"), extra_env={
-        "RECERT_IDENTITY_LOCK_SECONDS": str(LOCK_SECONDS),
-        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
-    })
-    try:
-        yield system.start()
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
-
-
-@pytest.fixture(scope="module")
-def app(system) -> Frontend:
-    return Frontend(system.gateway)
+system = system_fixture(["identity"], extra_env={
+    "RECERT_IDENTITY_LOCK_SECONDS": str(LOCK_SECONDS),
+    "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
+})
+app = app_fixture()
 
 
 def _problem(response, status):

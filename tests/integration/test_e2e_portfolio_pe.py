@@ -9,50 +9,25 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
-import pytest
 from minio import Minio
 
-from recert_common.rules import add_years, load_framework
+from recert_common.rules import load_framework
 
-from frontend import Frontend, Person
-from journeys import PDF, TODAY, complete_portfolio, eventually, record, upload
+from e2e_fixtures import app_fixture, system_fixture
+from frontend import Frontend
+from journeys import PDF, TODAY, certified_coach, complete_portfolio, eventually, record, upload
 from processes import System
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(4096)
 
 
-@pytest.fixture(scope="module")
-def system(infra, tmp_path_factory):
-    system = System(infra, ["identity", "pe-registry", "portfolio"], tmp_path_factory.mktemp("logs"),
-                    extra_env={"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
-    try:
-        yield system.start()
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
-
-
-@pytest.fixture(scope="module")
-def app(system) -> Frontend:
-    return Frontend(system.gateway)
-
-
-def certified_coach(app: Frontend, system: System, valid_until: date) -> Person:
-    """A jobcoach with a certificate valid until ``valid_until``, announced as certification would."""
-    person = app.login(app.register())
-    system.publish("certification.certificate.registered", {
-        "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8].upper()}",
-        "account_id": person.id, "valid_from": add_years(valid_until, -4), "valid_until": valid_until,
-    }, subject=person.id, producer="assessment")
-    eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200)
-    eventually(lambda: app.get("pe/summary", person).json()["period"]["source"] == "certificate")
-    return person
+system = system_fixture(["identity", "pe-registry", "portfolio"],
+                        extra_env={"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
+app = app_fixture()
 
 
 def test_activities_with_evidence_and_a_summary_that_applies_the_minimum_and_the_maxima(app, system):

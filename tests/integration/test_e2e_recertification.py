@@ -19,9 +19,10 @@ from aiosmtpd.controller import Controller
 
 from recert_common.rules import add_years
 
+from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person
 from journeys import TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, form, ok
-from processes import System, free_port
+from processes import free_port
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
@@ -57,30 +58,18 @@ def mailbox():
 
 @pytest.fixture(scope="module")
 def system(infra, tmp_path_factory, mailbox):
-    system = System(infra, SERVICES, tmp_path_factory.mktemp("logs"), extra_env={
+    with running_system(infra, tmp_path_factory, SERVICES, {
         "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
         "RECERT_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(mailbox.port),
         "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
         "RECERT_ASSESSMENT_SCHEDULE_SECONDS": "1",
-    })
-    try:
-        yield system.start()
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
+    }) as system:
+        yield system
 
 
-@pytest.fixture(scope="module")
-def app(system) -> Frontend:
-    return Frontend(system.gateway)
-
-
-@pytest.fixture(scope="module")
-def office(system, app) -> Office:
-    return Office(system, app)
+app = app_fixture()
+office = office_fixture()
 
 
 def submitted(app: Frontend, office: Office) -> tuple[Person, str]:

@@ -8,52 +8,28 @@ that share the machine's servers.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
 import psycopg
-import pytest
 
-from recert_common.rules import add_years
-
+import journeys
+from e2e_fixtures import app_fixture, system_fixture
 from frontend import Frontend, Person
 from processes import System
 
 TODAY = date.today()
 
 
-@pytest.fixture(scope="module")
-def system(infra, tmp_path_factory):
-    system = System(infra, ["identity", "pe-registry", "portfolio"], tmp_path_factory.mktemp("logs"),
-                    proxied=True, extra_env={"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
-                                             "RECERT_DB_POOL_TIMEOUT_SECONDS": "2",
-                                             "RECERT_CONSUMER_RETRY_BASE_MS": "200"})
-    try:
-        yield system.start()
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
-
-
-@pytest.fixture(scope="module")
-def app(system) -> Frontend:
-    return Frontend(system.gateway)
-
-
-def eventually(check, timeout: float = 60.0, what: str = "the expected state"):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout}s: {what}")
-        time.sleep(0.2)
+system = system_fixture(["identity", "pe-registry", "portfolio"], proxied=True, extra_env={
+    "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off", "RECERT_DB_POOL_TIMEOUT_SECONDS": "2",
+    "RECERT_CONSUMER_RETRY_BASE_MS": "200"})
+app = app_fixture()
+# Recovering from a fault takes longer than an event takes to travel; polling less often spares the services.
+eventually = functools.partial(journeys.eventually, timeout=60.0, interval=0.2)
 
 
 def scalar(system: System, service: str, sql: str, *params):
@@ -65,15 +41,7 @@ def scalar(system: System, service: str, sql: str, *params):
 
 
 def certified_coach(app: Frontend, system: System) -> Person:
-    person = app.login(app.register())
-    valid_until = TODAY + timedelta(days=500)
-    system.publish("certification.certificate.registered", {
-        "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8]}",
-        "account_id": person.id, "valid_from": add_years(valid_until, -4), "valid_until": valid_until,
-    }, subject=person.id, producer="assessment")
-    eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200)
-    eventually(lambda: app.get("pe/summary", person).json()["period"]["source"] == "certificate")
-    return person
+    return journeys.certified_coach(app, system, TODAY + timedelta(days=500), timeout=60.0)
 
 
 def portfolio_knows(system: System, person: Person) -> int:

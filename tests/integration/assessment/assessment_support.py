@@ -1,43 +1,20 @@
-"""What assessment's integration tests share: a settable "today", a harness that publishes other services'
-events to the run's exchange and waits for the in-thread worker to handle them, tokens for any role, HTTP
-helpers, the steps of a case, and the state a refused request must leave unchanged."""
+"""What assessment's integration tests share on top of service_harness: people of any role, other services'
+events, the steps of a case, and the state a refused request must leave unchanged."""
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from kombu import Connection, Exchange, Producer
-
 from recert_assessment.schedule import Scheduler
-from recert_common.auth import access_token_claims, sign_token
-from recert_common.events import new_event
+
+from journeys import POSITIVE_FORM  # the assessor's form, as the end-to-end tests fill it in
+from service_harness import Clock, ServiceHarness
 
 PRODUCERS = {"identity": "identity", "pe": "pe-registry", "portfolio": "portfolio", "billing": "billing"}
 HEADER = "noloc_number,certificate_number,valid_until\n"
-
-
-class Clock:
-    """The service's "today"; tests move it to stand before, on and after expiry dates and deadlines."""
-
-    def __init__(self):
-        self.day = date.today()
-
-    def __call__(self) -> date:
-        return self.day
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 @dataclass
@@ -56,16 +33,6 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-POSITIVE_FORM = {
-    "parts": {"A1": {"verdict": "meets", "findings": "Het cv is helder en volledig."},
-              "A3": {"verdict": "meets", "findings": "Een diepgaande reflectie."},
-              "B": {"verdict": "meets", "findings": "Ruim voldoende PE in categorie 1."}},
-    "feedback": {"A2": "Goede terugblik.", "A4": "Maak het plan concreter."},
-    "development_advice": "Verdiep je in arbeidsrecht.",
-    "advice": "positive",
-}
-
-
 def form(advice: str, *, failing: tuple[str, ...] = (), supplements: tuple[str, ...] = ()) -> dict[str, Any]:
     parts = {part: ({"verdict": "does_not_meet", "findings": f"{part} voldoet niet: te summier."}
                     if part in failing else value) for part, value in POSITIVE_FORM["parts"].items()}
@@ -75,68 +42,26 @@ def form(advice: str, *, failing: tuple[str, ...] = (), supplements: tuple[str, 
     return body
 
 
-class Harness:
-    def __init__(self, *, app, service, settings, db, amqp_url, private_jwk, clock: Clock):
-        self.app = app
-        self.http = app.test_client()
-        self.service = service
-        self.settings = settings
-        self.db = db
-        self.amqp_url = amqp_url
-        self.private_jwk = private_jwk
-        self.clock = clock
+class Harness(ServiceHarness):
+    producers = PRODUCERS
+
+    def __init__(self, *, clock: Clock, **parts):
+        super().__init__(clock=clock, **parts)
         self.scheduler = Scheduler(clock)
         self.officer = self.staff("dnv_officer")
         self.admin = self.staff("noloc_admin")
 
     # --- tokens and HTTP ---------------------------------------------------------------------------------
 
-    def token(self, account_id: uuid.UUID, *roles: str) -> str:
-        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
-                                     audience=self.settings.jwt_audience)
-        return sign_token(self.private_jwk, self.private_jwk["kid"], claims)
-
     def staff(self, role: str) -> Person:
         account_id = uuid.uuid4()
         return Person(account_id, self.token(account_id, role), f"{role} {str(account_id)[:4]}", None)
-
-    def request(self, method: str, path: str, token: str | None, *, json: Any = None, data: Any = None,
-                headers: dict[str, str] | None = None, **kwargs):
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.open(path, method=method, json=json, data=data, headers=headers, **kwargs)
-
-    def get(self, path, token=None, **kwargs):
-        return self.request("GET", path, token, **kwargs)
-
-    def post(self, path, token, **kwargs):
-        return self.request("POST", path, token, **kwargs)
-
-    def delete(self, path, token, **kwargs):
-        return self.request("DELETE", path, token, **kwargs)
 
     def ok(self, response, status: int = 200) -> Any:
         assert response.status_code == status, (response.status_code, response.get_json())
         return response.get_json()
 
     # --- events ------------------------------------------------------------------------------------------
-
-    def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True):
-        """Publish as the producing service would; wait until assessment's consumer has handled it."""
-        event = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=subject)
-        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                event.to_json(), exchange=Exchange(self.settings.exchange, type="topic", durable=True),
-                routing_key=type_, content_type="application/json", content_encoding="utf-8", delivery_mode=2)
-        if wait:
-            self.wait_handled(event.id)
-        return event
-
-    def wait_handled(self, *event_ids: uuid.UUID) -> None:
-        wanted = [str(i) for i in event_ids]
-        wait_for(lambda: self.scalar("SELECT count(*) FROM inbox WHERE event_id::text = ANY(%s)", wanted)
-                 == len(wanted), message=f"events {wanted} handled")
 
     def person(self, role: str = "jobcoach", *, name: str | None = None, register: bool = True) -> Person:
         account_id = uuid.uuid4()
@@ -266,20 +191,6 @@ class Harness:
 
     # --- looking inside ----------------------------------------------------------------------------------
 
-    def rows(self, sql: str, *params) -> list[dict]:
-        with self.db.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, *params):
-        with self.db.transaction() as conn:
-            row = conn.execute(sql, params).fetchone()
-        return next(iter(row.values())) if row else None
-
-    def outbox(self, type_: str | None = None, subject=None) -> list[dict]:
-        bodies = [r["body"] for r in self.rows("SELECT body FROM outbox ORDER BY seq")]
-        return [b for b in bodies if (type_ is None or b["type"] == type_)
-                and (subject is None or b["subject"] == str(subject))]
-
     def events(self, subject) -> list[str]:
         return [b["type"] for b in self.outbox(subject=subject)]
 
@@ -294,12 +205,3 @@ class Harness:
                                                "state FROM certificates ORDER BY id")
         return counts
 
-
-def problem(response, status: int, slug: str | None = None) -> dict:
-    """Assert a problem+json answer with ``status`` (and type ``slug``); return its body."""
-    body = response.get_json(force=True)
-    assert response.status_code == status, (response.status_code, body)
-    assert response.mimetype == "application/problem+json"
-    if slug is not None:
-        assert body["type"] == f"https://recert.noloc.nl/problems/{slug}", body
-    return body

@@ -6,7 +6,9 @@ import uuid
 from datetime import date
 from decimal import Decimal
 
-from assessment_support import at, form, problem
+from assessment_support import at, form
+
+from service_harness import problem
 
 EXPIRES = date(2027, 6, 30)
 

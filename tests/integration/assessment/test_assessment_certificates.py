@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from assessment_support import HEADER, problem
+from assessment_support import HEADER
+
+from service_harness import problem
 
 
 def _number() -> str:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from assessment_support import form, problem
+from assessment_support import form
 from pypdf import PdfReader
+
+from service_harness import problem
 
 EXPIRES = date(2027, 6, 30)
 EVERY_STEP_EVENT = ("assessment.case.opened", "assessment.pe_check.completed", "assessment.assessor.assigned",

@@ -6,7 +6,9 @@ import uuid
 from datetime import date
 
 import pytest
-from assessment_support import POSITIVE_FORM, form, problem
+from assessment_support import POSITIVE_FORM, form
+
+from service_harness import problem
 
 EXPIRES = date(2027, 6, 30)
 

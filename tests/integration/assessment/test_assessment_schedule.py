@@ -7,11 +7,13 @@ import time
 from collections import Counter
 from datetime import date
 
-from assessment_support import HEADER, wait_for
+from assessment_support import HEADER
 
 from recert_assessment.schedule import Scheduler
 from recert_common.db import Database
 from recert_common.worker import Schedule, Worker
+
+from service_harness import wait_for
 
 EXPIRES = date(2027, 6, 30)
 MOMENTS = [(date(2026, 6, 30), 12), (date(2026, 12, 30), 6), (date(2027, 3, 30), 3), (date(2027, 5, 30), 1)]

@@ -1,45 +1,21 @@
-"""What billing's integration tests share: a settable "today", a harness that publishes other services' events
-to the run's exchange and waits for the in-thread consumer to handle them, tokens for any role, the signed
-webhook, and the function the concurrency test runs in other processes."""
+"""What billing's integration tests share on top of service_harness: jobcoaches and other services' events,
+the signed webhook, and the function the concurrency test runs in other processes."""
 from __future__ import annotations
 
 import json
 import random
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from kombu import Connection, Exchange, Producer
-
 from recert_billing import signature
-from recert_common.auth import access_token_claims, sign_token
-from recert_common.events import new_event
 from recert_common.rules import add_years
+
+from service_harness import ServiceHarness
 
 WEBHOOK_SECRET = "whsec-test-9f8e7d6c5b4a"
 PRODUCERS = {"identity": "identity", "portfolio": "portfolio", "certification": "assessment"}
-
-
-class Clock:
-    """The service's "today"; tests move it into other years."""
-
-    def __init__(self):
-        self.day = date.today()
-
-    def __call__(self) -> date:
-        return self.day
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 @dataclass
@@ -51,33 +27,14 @@ class Coach:
     name: str
 
 
-class Harness:
-    def __init__(self, *, app, service, settings, db, amqp_url, private_jwk, clock: Clock):
-        self.app = app
-        self.http = app.test_client()
-        self.service = service
-        self.settings = settings
-        self.db = db
-        self.amqp_url = amqp_url
-        self.private_jwk = private_jwk
-        self.clock = clock
+class Harness(ServiceHarness):
+    producers = PRODUCERS
 
     # --- tokens and HTTP ---------------------------------------------------------------------------------
-
-    def token(self, account_id: uuid.UUID, *roles: str) -> str:
-        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
-                                     audience=self.settings.jwt_audience)
-        return sign_token(self.private_jwk, self.private_jwk["kid"], claims)
 
     def staff(self, *roles: str) -> tuple[uuid.UUID, str]:
         account_id = uuid.uuid4()
         return account_id, self.token(account_id, *roles)
-
-    def get(self, path: str, token: str | None, **kwargs):
-        headers = dict(kwargs.pop("headers", {}))
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.get(path, headers=headers, **kwargs)
 
     def webhook(self, payload: dict | bytes, *, secret: str = WEBHOOK_SECRET, header: str | None = None):
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -93,26 +50,6 @@ class Harness:
                 "currency": "EUR", "paid_at": datetime.now(UTC).isoformat(), **extra}
 
     # --- events ------------------------------------------------------------------------------------------
-
-    def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True):
-        """Publish as the producing service would; wait until billing's consumer has handled it."""
-        event = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=subject)
-        self.publish_raw(event.to_json(), type_)
-        if wait:
-            self.wait_handled(event.id)
-        return event
-
-    def publish_raw(self, body: str, routing_key: str) -> None:
-        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                body, exchange=Exchange(self.settings.exchange, type="topic", durable=True),
-                routing_key=routing_key, content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2)
-
-    def wait_handled(self, *event_ids: uuid.UUID) -> None:
-        wanted = [str(i) for i in event_ids]
-        wait_for(lambda: self.scalar("SELECT count(*) FROM inbox WHERE event_id::text = ANY(%s)", wanted)
-                 == len(wanted), message=f"events {wanted} handled")
 
     def coach(self, kind: str = "member", *, register: bool = True) -> Coach:
         account_id = uuid.uuid4()
@@ -177,26 +114,12 @@ class Harness:
 
     # --- looking inside ----------------------------------------------------------------------------------
 
-    def rows(self, sql: str, *params) -> list[dict]:
-        with self.db.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, *params):
-        with self.db.transaction() as conn:
-            row = conn.execute(sql, params).fetchone()
-        return next(iter(row.values()))
-
     def invoices(self, account_id: uuid.UUID) -> list[dict]:
         return self.rows("SELECT * FROM invoices WHERE account_id = %s ORDER BY issued_at, number",
                          account_id)
 
     def kinds(self, account_id: uuid.UUID) -> list[tuple[str, int | None]]:
         return [(r["kind"], r["period_year"]) for r in self.invoices(account_id)]
-
-    def outbox(self, type_: str | None = None, subject=None) -> list[dict]:
-        bodies = [r["body"] for r in self.rows("SELECT body FROM outbox ORDER BY seq")]
-        return [b for b in bodies if (type_ is None or b["type"] == type_)
-                and (subject is None or b["subject"] == str(subject))]
 
     def invoice_body(self, coach: Coach, invoice_id) -> dict:
         response = self.get(f"/v1/invoices/{invoice_id}", coach.token)
@@ -210,16 +133,6 @@ class Harness:
             "notifications": self.scalar("SELECT count(*) FROM payment_notifications"),
             "outbox": self.scalar("SELECT count(*) FROM outbox"),
         }
-
-
-def problem(response, status: int, slug: str | None = None) -> dict:
-    """Assert a problem+json answer with ``status`` (and type ``slug``); return its body."""
-    body = response.get_json(force=True)
-    assert response.status_code == status, (response.status_code, body)
-    assert response.mimetype == "application/problem+json"
-    if slug is not None:
-        assert body["type"] == f"https://recert.noloc.nl/problems/{slug}", body
-    return body
 
 
 # --- run in other processes by the concurrency test ----------------------------------------------------

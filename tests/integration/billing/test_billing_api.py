@@ -4,8 +4,9 @@ from __future__ import annotations
 import io
 import uuid
 
-from billing_support import problem
 from pypdf import PdfReader
+
+from service_harness import problem
 
 
 def _pdf_text(response) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from billing_support import problem
-
 from recert_billing import signature
 from recert_billing.app import create_app
 from recert_billing.service import BillingService
 from recert_billing.settings import BillingSettings
+
+from service_harness import problem
 
 
 def _open_invoice(billing):

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -15,20 +14,17 @@ sys.path.insert(0, str(Path(__file__).parent))
 from identity_support import IdentityClient  # noqa: E402
 
 import recert_identity  # noqa: E402
-from recert_common.db import migrate_service  # noqa: E402
 from recert_identity.app import create_app  # noqa: E402
 from recert_identity.crypto import new_key  # noqa: E402
 from recert_identity.service import build_service  # noqa: E402
 from recert_identity.settings import IdentitySettings  # noqa: E402
 
-MIGRATIONS = Path(recert_identity.__file__).parent / "migrations"
+from service_harness import fresh_database  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def database_url(infra) -> str:
-    url = infra.database_url(f"identity_{uuid.uuid4().hex[:6]}")
-    migrate_service(url, "identity", MIGRATIONS)
-    return url
+    return fresh_database(infra, "identity", recert_identity)[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,46 +1,28 @@
 """What notifications' integration tests share: a real SMTP server (aiosmtpd) that captures what it accepts
-and can refuse chosen recipients for a while, a settable "today", and a harness that publishes other services'
-events to the run's exchange, waits for the in-thread worker, mints tokens and looks inside the database."""
+and can refuse chosen recipients for a while, and a harness (on top of service_harness's) that publishes other
+services' events, redelivers them, and waits for e-mails."""
 from __future__ import annotations
 
 import email
-import socket
 import threading
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from kombu import Connection, Exchange, Producer
 
-from recert_common.auth import access_token_claims, sign_token
-from recert_common.events import Event, load_event, new_event
+from recert_common.events import Event, load_event
+
+from processes import free_port
+from service_harness import Clock, ServiceHarness, wait_for
 
 # With the test back-off (0.2 s doubling, at most 1 s), an e-mail fails for good 2.5 s after its first try.
 MAX_ATTEMPTS = 5
 PRODUCERS = {"identity": "identity", "portfolio": "portfolio", "assessment": "assessment",
              "certification": "assessment", "billing": "billing"}
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the SMTP server -------------------------------------------------------------------------------------
@@ -151,26 +133,11 @@ class Person:
     token: str = ""
 
 
-class Clock:
-    """The service's "today"; tests move it to stand where a reminder is due."""
+class Harness(ServiceHarness):
+    producers = PRODUCERS
 
-    def __init__(self):
-        self.day = date.today()
-
-    def __call__(self) -> date:
-        return self.day
-
-
-class Harness:
-    def __init__(self, *, app, service, settings, db, amqp_url, private_jwk, clock: Clock, smtp: SmtpServer):
-        self.app = app
-        self.http = app.test_client()
-        self.service = service
-        self.settings = settings
-        self.db = db
-        self.amqp_url = amqp_url
-        self.private_jwk = private_jwk
-        self.clock = clock
+    def __init__(self, *, smtp: SmtpServer, clock: Clock, **parts):
+        super().__init__(clock=clock, **parts)
         self.smtp = smtp
         self.published: list[Event] = []
 
@@ -178,39 +145,14 @@ class Harness:
     def mailbox(self) -> Mailbox:
         return self.smtp.mailbox
 
-    # --- tokens and HTTP ---------------------------------------------------------------------------------
-
-    def token(self, account_id: uuid.UUID, *roles: str) -> str:
-        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
-                                     audience=self.settings.jwt_audience)
-        return sign_token(self.private_jwk, self.private_jwk["kid"], claims)
-
-    def request(self, method: str, path: str, token: str | None, **kwargs):
-        headers = dict(kwargs.pop("headers", None) or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.open(path, method=method, headers=headers, **kwargs)
-
-    def get(self, path, token, **kwargs):
-        return self.request("GET", path, token, **kwargs)
-
-    def post(self, path, token, **kwargs):
-        return self.request("POST", path, token, **kwargs)
-
     # --- events ------------------------------------------------------------------------------------------
 
-    def _send(self, body: str, routing_key: str) -> None:
-        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                body, exchange=Exchange(self.settings.exchange, type="topic", durable=True),
-                routing_key=routing_key, content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2)
-
     def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True) -> Event:
-        """Publish as the producing service would; wait until notifications' consumer has handled it."""
-        event = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]],
-                          subject=subject if subject is not None else data.get("account_id"))
-        self._send(event.to_json(), type_)
+        """Publish as the producing service would (about the account in ``data`` unless told otherwise);
+        wait until notifications' consumer has handled it."""
+        if subject is None:
+            subject = data.get("account_id")
+        event = super().publish(type_, data, subject=subject, wait=False)
         self.published.append(event)
         if wait:
             self.wait_handled(event.id)
@@ -218,16 +160,11 @@ class Harness:
 
     def redeliver(self, event: Event) -> None:
         """The very same envelope again, as the broker does after a lost acknowledgement."""
-        self._send(event.to_json(), event.type)
+        self.publish_raw(event.to_json(), event.type)
 
     def republish(self, event: Event) -> Event:
         """The same fact in a new envelope (a new event id), as a producer's schedule that ran twice sends."""
         return self.publish(event.type, load_event(event.to_json()).data, subject=event.subject)
-
-    def wait_handled(self, *event_ids: uuid.UUID) -> None:
-        wanted = [str(i) for i in event_ids]
-        wait_for(lambda: self.scalar("SELECT count(*) FROM inbox WHERE event_id::text = ANY(%s)", wanted)
-                 == len(wanted), message=f"events {wanted} handled")
 
     def person(self, full_name: str, *roles: str, language: str = "nl", register: bool = True) -> Person:
         account_id = uuid.uuid4()
@@ -252,15 +189,6 @@ class Harness:
 
     # --- looking inside ----------------------------------------------------------------------------------
 
-    def rows(self, sql: str, *params) -> list[dict]:
-        with self.db.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, *params):
-        with self.db.transaction() as conn:
-            row = conn.execute(sql, params).fetchone()
-        return next(iter(row.values()))
-
     def messages(self, person: Person, channel: str | None = None) -> list[dict]:
         return [m for m in self.rows("SELECT * FROM messages WHERE recipient_id = %s ORDER BY created_at",
                                      person.account_id) if channel is None or m["channel"] == channel]
@@ -273,10 +201,6 @@ class Harness:
     def wait_mail(self, person: Person, count: int = 1) -> list[Received]:
         return wait_for(lambda: (found := self.mailbox.to(person.email)) and len(found) >= count and found,
                         message=f"{count} mail(s) to {person.email}")
-
-    def outbox(self, type_: str) -> list[dict]:
-        rows = self.rows("SELECT body FROM outbox WHERE event_type = %s ORDER BY seq", type_)
-        return [r["body"] for r in rows]
 
 
 def subjects(received: list[Received]) -> Counter:

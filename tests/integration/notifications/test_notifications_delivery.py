@@ -7,7 +7,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from notifications_support import MAX_ATTEMPTS, Refusal, wait_for
+from notifications_support import MAX_ATTEMPTS, Refusal
+
+from service_harness import wait_for
 
 LOCKED = "Je account is tijdelijk geblokkeerd"
 

@@ -8,9 +8,9 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from notifications_support import wait_for
-
 from recert_common.events import new_event
+
+from service_harness import wait_for
 
 
 def _submitted(person, **extra) -> dict:

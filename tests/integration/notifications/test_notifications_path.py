@@ -7,7 +7,9 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from notifications_support import Refusal, subjects, wait_for
+from notifications_support import Refusal, subjects
+
+from service_harness import wait_for
 
 SENT, FAILED = "notifications.message.sent", "notifications.message.failed"
 

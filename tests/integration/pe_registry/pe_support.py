@@ -1,5 +1,6 @@
 """What the PE registry's integration tests share: a running service (app, worker in-thread, its own
-database and bucket), tokens for any role, raw events on the run's exchange, and counts of what is stored."""
+database and bucket), tokens for any role, raw events on the run's exchange, and counts of what is stored.
+The plumbing (tokens, publishing, waiting) is service_harness's."""
 from __future__ import annotations
 
 import hashlib
@@ -10,16 +11,14 @@ from datetime import date, timedelta
 from typing import Any
 
 import boto3
-from kombu import Connection, Exchange, Producer
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from recert_common.auth import access_token_claims, sign_token
 from recert_common.events import new_event
 from recert_pe_registry.domain import local_day
 from recert_pe_registry.service import utcnow
 
-from bus_fixtures import wait_for
+from service_harness import mint_token, publish_raw, select_bodies, wait_for
 
 MiB = 1024 * 1024
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
@@ -83,7 +82,6 @@ class PeEnv:
     settings: Any
     infra: Any
     private_jwk: dict
-    kid: str
     http: Any = field(init=False)
 
     def __post_init__(self):
@@ -96,9 +94,8 @@ class PeEnv:
 
     def person(self, *roles: str) -> Person:
         account_id = uuid.uuid4()
-        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
-                                     audience=self.settings.jwt_audience, ttl=timedelta(hours=1))
-        return Person(account_id, sign_token(self.private_jwk, self.kid, claims))
+        return Person(account_id, mint_token(self.settings, self.private_jwk, account_id, roles,
+                                             ttl=timedelta(hours=1)))
 
     def jobcoach(self, *, period_start: date | None = None, valid_until: date | None = None) -> Person:
         """A jobcoach whose certificate (and so PE period) is known, from ``period_start``."""
@@ -149,11 +146,7 @@ class PeEnv:
 
     def publish(self, type_: str, data: dict, subject=None, event=None) -> uuid.UUID:
         event = event or new_event(type_, data, producer="tests", subject=subject)
-        with Connection(self.infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                event.to_json(), exchange=Exchange(self.settings.exchange, type="topic", durable=True),
-                routing_key=event.type, content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2)
+        publish_raw(self.infra.amqp_url, self.settings.exchange, event.to_json(), event.type)
         return event.id
 
     def handled(self, event_id: uuid.UUID) -> bool:
@@ -190,9 +183,8 @@ class PeEnv:
         return [item.object_name for item in store.client.list_objects(store.bucket, recursive=True)]
 
     def outbox(self, subject=None, type_: str | None = None) -> list[dict]:
-        bodies = [row["body"] for row in self.rows("SELECT body FROM outbox ORDER BY seq")]
-        return [body for body in bodies if (subject is None or body["subject"] == str(subject))
-                and (type_ is None or body["type"] == type_)]
+        return select_bodies([row["body"] for row in self.rows("SELECT body FROM outbox ORDER BY seq")],
+                             type_, subject)
 
 
 class _Bytes(GeneratedFile):

@@ -10,7 +10,7 @@ from pe_support import assert_problem, today
 from recert_common.bus import list_dead_letters
 from recert_common.events import new_event
 
-from bus_fixtures import wait_for
+from service_harness import wait_for
 
 NOLOC = "noloc.academy.activity.completed"
 

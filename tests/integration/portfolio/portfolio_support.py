@@ -1,45 +1,21 @@
-"""What portfolio's integration tests share: a settable "today", a harness that publishes other services'
-events to the run's exchange and waits for the in-thread worker to handle them, tokens for any role, HTTP
-helpers, and counts of everything a refused request must leave unchanged."""
+"""What portfolio's integration tests share on top of service_harness: jobcoaches, other services' events, a
+whole portfolio, and counts of everything a refused request must leave unchanged."""
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from kombu import Connection, Exchange, Producer
-
-from recert_common.auth import access_token_claims, sign_token
-from recert_common.events import new_event
 from recert_common.rules import add_years
+
+from service_harness import ServiceHarness
 
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(64)
 PRODUCERS = {"identity": "identity", "noloc": "noloc", "pe": "pe-registry", "assessment": "assessment",
              "certification": "assessment"}
-
-
-class Clock:
-    """The service's "today"; tests move it to stand on the edges of windows and deadlines."""
-
-    def __init__(self):
-        self.day = date.today()
-
-    def __call__(self) -> date:
-        return self.day
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 @dataclass
@@ -49,71 +25,16 @@ class Coach:
     membership_number: str
 
 
-class Harness:
-    def __init__(self, *, app, service, settings, db, amqp_url, private_jwk, clock: Clock):
-        self.app = app
-        self.http = app.test_client()
-        self.service = service
-        self.settings = settings
-        self.db = db
-        self.amqp_url = amqp_url
-        self.private_jwk = private_jwk
-        self.clock = clock
+class Harness(ServiceHarness):
+    producers = PRODUCERS
 
     # --- tokens and HTTP ---------------------------------------------------------------------------------
-
-    def token(self, account_id: uuid.UUID, *roles: str) -> str:
-        claims = access_token_claims(account_id, roles, issuer=self.settings.jwt_issuer,
-                                     audience=self.settings.jwt_audience)
-        return sign_token(self.private_jwk, self.private_jwk["kid"], claims)
 
     def staff(self, role: str) -> tuple[uuid.UUID, str]:
         account_id = uuid.uuid4()
         return account_id, self.token(account_id, role)
 
-    def request(self, method: str, path: str, token: str | None, *, json: Any = None, data: Any = None,
-                headers: dict[str, str] | None = None, **kwargs):
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.open(path, method=method, json=json, data=data, headers=headers, **kwargs)
-
-    def get(self, path, token, **kwargs):
-        return self.request("GET", path, token, **kwargs)
-
-    def post(self, path, token, **kwargs):
-        return self.request("POST", path, token, **kwargs)
-
-    def put(self, path, token, **kwargs):
-        return self.request("PUT", path, token, **kwargs)
-
-    def delete(self, path, token, **kwargs):
-        return self.request("DELETE", path, token, **kwargs)
-
     # --- events ------------------------------------------------------------------------------------------
-
-    def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True):
-        """Publish as the producing service would; wait until portfolio's consumer has handled it."""
-        event = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=subject)
-        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                event.to_json(), exchange=Exchange(self.settings.exchange, type="topic", durable=True),
-                routing_key=type_, content_type="application/json", content_encoding="utf-8", delivery_mode=2)
-        if wait:
-            self.wait_handled(event.id)
-        return event
-
-    def publish_raw(self, body: str, routing_key: str) -> None:
-        with Connection(self.amqp_url, transport_options={"confirm_publish": True}) as conn:
-            Producer(conn.channel()).publish(
-                body, exchange=Exchange(self.settings.exchange, type="topic", durable=True),
-                routing_key=routing_key, content_type="application/json", content_encoding="utf-8",
-                delivery_mode=2)
-
-    def wait_handled(self, *event_ids: uuid.UUID) -> None:
-        wanted = [str(i) for i in event_ids]
-        wait_for(lambda: self.scalar("SELECT count(*) FROM inbox WHERE event_id::text = ANY(%s)", wanted)
-                 == len(wanted), message=f"events {wanted} handled")
 
     def coach(self, *, register: bool = True) -> Coach:
         coach = Coach(uuid.uuid4(), "", str(uuid.uuid4().int % 90_000_000 + 10_000_000))
@@ -205,20 +126,6 @@ class Harness:
 
     # --- looking inside ----------------------------------------------------------------------------------
 
-    def rows(self, sql: str, *params) -> list[dict]:
-        with self.db.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
-
-    def scalar(self, sql: str, *params):
-        with self.db.transaction() as conn:
-            row = conn.execute(sql, params).fetchone()
-        return next(iter(row.values()))
-
-    def outbox(self, type_: str | None = None, subject=None) -> list[dict]:
-        bodies = [r["body"] for r in self.rows("SELECT body FROM outbox ORDER BY seq")]
-        return [b for b in bodies if (type_ is None or b["type"] == type_)
-                and (subject is None or b["subject"] == str(subject))]
-
     def objects(self) -> list[str]:
         client, bucket = self.service.proofs.client, self.settings.proof_bucket
         if not client.bucket_exists(bucket):
@@ -237,12 +144,3 @@ class Harness:
         counts["objects"] = self.objects()
         return counts
 
-
-def problem(response, status: int, slug: str | None = None) -> dict:
-    """Assert a problem+json answer with ``status`` (and type ``slug``); return its body."""
-    body = response.get_json(force=True)
-    assert response.status_code == status, (response.status_code, body)
-    assert response.mimetype == "application/problem+json"
-    if slug is not None:
-        assert body["type"] == f"https://recert.noloc.nl/problems/{slug}", body
-    return body

@@ -5,9 +5,9 @@ import dataclasses
 import uuid
 from datetime import UTC, date, datetime
 
-from portfolio_support import wait_for
-
 from recert_common.events import new_event
+
+from service_harness import wait_for
 
 
 def test_a_registered_certificate_opens_a_cycle_once(portfolio):

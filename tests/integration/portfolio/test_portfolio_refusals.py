@@ -7,7 +7,9 @@ import uuid
 from datetime import date
 
 import pytest
-from portfolio_support import ELF, PDF, problem
+from portfolio_support import ELF, PDF
+
+from service_harness import problem
 
 CURRENT = "/v1/portfolio/cycles/current"
 TODAY = date(2027, 5, 1)

@@ -9,7 +9,9 @@ from datetime import date
 
 import psycopg
 import pytest
-from portfolio_support import PDF, problem
+from portfolio_support import PDF
+
+from service_harness import problem
 
 CURRENT = "/v1/portfolio/cycles/current"
 EXPIRES = date(2027, 6, 30)  # window 2027-03-30 .. 2027-06-30; 4 reflection meetings
