@@ -1,0 +1,299 @@
+"""The authorization matrix, proven against the running system: every operation of the gateway's merged
+OpenAPI document, asked well (``system_actors.OPERATIONS``) by each kind of caller, gets exactly the answer
+the design allows.
+
+The callers: nobody (no token), the jobcoach who owns the resource, another jobcoach, the assessor assigned
+to the owner's case and one who is not, a DNV officer and a Noloc admin. The rules (DESIGN.md section 4 and
+each service's api.py): public routes (registration, login, refresh, logout, JWKS, the register, the signed
+payment webhook) are open to anyone; everything else is 401 without a token; a route for jobcoaches is 403
+for staff and a staff route 403 for jobcoaches; someone else's resource is 404, never 403, and looks exactly
+like one that does not exist; an assessor sees only the cases assigned to them (others 404).
+
+An operation the document gains without a row here fails the test; so does a row for an operation it lost.
+Where the system answers otherwise than the design allows, the cell keeps the design's answer and
+``FINDINGS`` names the difference; the test xfails on exactly that difference (and fails once it is gone,
+so that the entry is removed).
+
+Each row is asked by the callers the design refuses first, so that a refused request that had an effect
+(a deletion, a decision) shows in the allowed caller's answer after it. Rows run in table order: the
+requests that move the case on (the objection's outcome, the supplement) come last.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from recert_common.auth import access_token_claims, sign_token
+from recert_gateway.routes import ROUTES, split_path
+
+from system_actors import OPERATIONS, World, populate, start_system
+
+PREFIX = "/api/v1"
+CALLERS = ("anonymous", "owner", "other_jobcoach", "assessor", "other_assessor", "dnv_officer", "noloc_admin")
+DENIED = (401, 403, 404)
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+# What each caller gets; columns in the order of CALLERS:
+#  anon   = no token                    owner  = the jobcoach whose resource it is (or their own things)
+#  other  = another jobcoach            asg    = the assessor assigned to the owner's case
+#  unasg  = an assessor not assigned    dnv    = a DNV officer            admin = a Noloc admin
+# Answers that are not a refusal are those a well-formed request gets in the world's state: the case is in
+# supplement_due with a decision and an objection, so steps out of order are 409 (or 422 for a decision
+# before the supplement's due date), which shows the caller got past the authorization.
+MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
+    #                                                          anon owner other asg unasg  dnv admin
+    # identity: public, one's own account, administration by a Noloc admin
+    "GET /.well-known/jwks.json":                              (200, 200, 200, 200, 200, 200, 200),
+    "POST /accounts":                                          (201, 201, 201, 201, 201, 201, 201),
+    "GET /accounts/me":                                        (401, 200, 200, 200, 200, 200, 200),
+    "PATCH /accounts/me":                                      (401, 200, 200, 200, 200, 200, 200),
+    "POST /accounts/me/password":                              (401, 204, 204, 204, 204, 204, 204),
+    "GET /admin/accounts":                                     (401, 403, 403, 403, 403, 403, 200),
+    "POST /admin/accounts":                                    (401, 403, 403, 403, 403, 403, 201),
+    "GET /admin/accounts/{account_id}":                        (401, 403, 403, 403, 403, 403, 200),
+    "POST /admin/accounts/{account_id}/disable":               (401, 403, 403, 403, 403, 403, 200),
+    "POST /admin/accounts/{account_id}/totp-reset":            (401, 403, 403, 403, 403, 403, 200),
+    "POST /auth/login":                                        (200, 200, 200, 200, 200, 200, 200),
+    "POST /auth/login/verify":                                 (200, 200, 200, 200, 200, 200, 200),
+    "POST /auth/logout":                                       (204, 204, 204, 204, 204, 204, 204),
+    "POST /auth/refresh":                                      (200, 200, 200, 200, 200, 200, 200),
+    # assessment: each reader their own cases; DNV every case; the assigned assessor advises
+    "GET /cases":                                              (401, 200, 200, 200, 200, 200, 403),
+    "GET /cases/overdue":                                      (401, 403, 403, 403, 403, 200, 403),
+    "GET /cases/{case_id}":                                    (401, 200, 404, 200, 404, 200, 403),
+    "POST /cases/{case_id}/advice":                            (401, 403, 403, 409, 404, 403, 403),
+    "POST /cases/{case_id}/assessor":                          (401, 403, 403, 403, 403, 409, 403),
+    "GET /cases/{case_id}/audit":                              (401, 403, 403, 403, 403, 200, 403),
+    "POST /cases/{case_id}/decision":                          (401, 403, 403, 403, 403, 422, 403),
+    "GET /cases/{case_id}/form":                               (401, 200, 404, 200, 404, 200, 403),
+    "GET /cases/{case_id}/form.pdf":                           (401, 200, 404, 200, 404, 200, 403),
+    "POST /cases/{case_id}/mentors":                           (401, 200, 404, 403, 403, 200, 403),
+    "POST /cases/{case_id}/objections":                        (401, 409, 404, 403, 403, 403, 403),
+    "GET /cases/{case_id}/pe-check":                           (401, 403, 403, 200, 404, 200, 403),
+    "POST /cases/{case_id}/pe-check":                          (401, 403, 403, 403, 403, 409, 403),
+    "POST /cases/{case_id}/pe-check/rejections":               (401, 403, 403, 403, 403, 409, 403),
+    "DELETE /cases/{case_id}/pe-check/rejections/{activity_id}": (401, 403, 403, 403, 403, 409, 403),
+    # assessment: certificates (the holder; DNV and Noloc all) and the public register
+    "GET /certificates":                                       (401, 403, 403, 403, 403, 200, 200),
+    "POST /certificates/import":                               (401, 403, 403, 403, 403, 200, 200),
+    "GET /certificates/mine":                                  (401, 200, 200, 403, 403, 403, 403),
+    "GET /certificates/{certificate_id}":                      (401, 200, 404, 403, 403, 200, 200),
+    "GET /register":                                           (200, 200, 200, 200, 200, 200, 200),
+    "GET /register/{certificate_number}":                      (200, 200, 200, 200, 200, 200, 200),
+    # the gateway's composed answers, one role each
+    "GET /dashboard":                                          (401, 200, 200, 403, 403, 403, 403),
+    "GET /worklist":                                           (401, 403, 403, 200, 200, 403, 403),
+    "GET /overview":                                           (401, 403, 403, 403, 403, 200, 403),
+    # billing: the jobcoach their own invoices, DNV those DNV issued (this one), Noloc Noloc's: 404 here
+    "GET /invoices":                                           (401, 200, 200, 403, 403, 200, 200),
+    "GET /invoices/{invoice_id}":                              (401, 200, 404, 403, 403, 200, 404),
+    "GET /invoices/{invoice_id}/pdf":                          (401, 200, 404, 403, 403, 200, 404),
+    "GET /invoices/{invoice_id}/credit-note/pdf":              (401, 200, 404, 403, 403, 200, 404),
+    # signed by the payment provider, not by a token: anyone may deliver it (an unknown invoice: kept)
+    "POST /payments/webhook":                                  (202, 202, 202, 202, 202, 202, 202),
+    # notifications: everyone their own inbox; failed e-mail for Noloc admins
+    "GET /messages":                                           (401, 200, 200, 200, 200, 200, 200),
+    "GET /messages/unread-count":                              (401, 200, 200, 200, 200, 200, 200),
+    "POST /messages/read-all":                                 (401, 200, 200, 200, 200, 200, 200),
+    "GET /messages/failed":                                    (401, 403, 403, 403, 403, 403, 200),
+    "GET /messages/{message_id}":                              (401, 200, 404, 404, 404, 404, 404),
+    "POST /messages/{message_id}/read":                        (401, 200, 404, 404, 404, 404, 404),
+    "POST /messages/{message_id}/retry":                       (401, 403, 403, 403, 403, 403, 200),
+    # pe-registry: the jobcoach records; the owner, DNV and the assigned assessor read; anyone else 404
+    "GET /pe/categories":                                      (401, 200, 200, 200, 200, 200, 200),
+    "GET /pe/summary":                                         (401, 200, 200, 403, 403, 403, 403),
+    "GET /pe/activities":                                      (401, 200, 200, 403, 403, 403, 403),
+    "POST /pe/activities":                                     (401, 201, 201, 403, 403, 403, 403),
+    "GET /pe/activities/{activity_id}":                        (401, 200, 404, 200, 404, 200, 404),
+    "PATCH /pe/activities/{activity_id}":                      (401, 200, 404, 403, 403, 403, 403),
+    "DELETE /pe/activities/{activity_id}":                     (401, 204, 404, 403, 403, 403, 403),
+    "POST /pe/activities/{activity_id}/evidence":              (401, 201, 404, 403, 403, 403, 403),
+    "GET /pe/evidence/{evidence_id}":                          (401, 200, 404, 200, 404, 200, 404),
+    "GET /pe/evidence/{evidence_id}/content":                  (401, 200, 404, 200, 404, 200, 404),
+    "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403),
+    "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 200, 404, 200, 404),
+    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 200, 404, 200, 404),
+    # portfolio: the jobcoach's own cycle in progress (the other jobcoach's is submitted: 409, or has no
+    # supplement: 404); cycles and meetings by id for the owner and DNV; snapshots also for the assessor
+    "GET /portfolio/cycles/current":                           (401, 200, 200, 403, 403, 403, 403),
+    "PUT /portfolio/cycles/current/parts/{part}":              (401, 200, 409, 403, 403, 403, 403),
+    "GET /portfolio/cycles/current/meetings":                  (401, 200, 200, 403, 403, 403, 403),
+    "POST /portfolio/cycles/current/meetings":                 (401, 201, 409, 403, 403, 403, 403),
+    "GET /portfolio/cycles/current/readiness":                 (401, 200, 200, 403, 403, 403, 403),
+    "POST /portfolio/cycles/current/submit":                   (401, 409, 409, 403, 403, 403, 403),
+    "POST /portfolio/cycles/current/withdraw":                 (401, 409, 409, 403, 403, 403, 403),
+    "GET /portfolio/cycles/current/supplement":                (401, 200, 404, 403, 403, 403, 403),
+    "PUT /portfolio/cycles/current/supplement/parts/{part}":   (401, 200, 409, 403, 403, 403, 403),
+    "GET /portfolio/cycles":                                   (401, 200, 200, 403, 403, 200, 403),
+    "GET /portfolio/cycles/{cycle_id}":                        (401, 200, 404, 403, 403, 200, 403),
+    "GET /portfolio/meetings/{meeting_id}":                    (401, 200, 404, 403, 403, 200, 403),
+    "DELETE /portfolio/meetings/{meeting_id}":                 (401, 204, 404, 403, 403, 403, 403),
+    "GET /portfolio/meetings/{meeting_id}/proof":              (401, 200, 404, 403, 403, 200, 403),
+    "POST /portfolio/meetings/{meeting_id}/proof":             (401, 201, 404, 403, 403, 403, 403),
+    "GET /portfolio/submissions":                              (401, 200, 200, 200, 200, 200, 403),
+    "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403),
+    "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof":
+                                                               (401, 200, 404, 200, 404, 200, 403),
+    # these move the case on, so they come last
+    "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403),
+    "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403),
+}
+
+# (operation, caller) -> the finding that explains why the system answers otherwise than MATRIX says.
+F1 = ("F1: portfolio's list_meetings returns a tuple, which flask-smorest unpacks as (body, status, "
+      "headers): 500 for every jobcoach with meetings")
+FINDINGS: dict[tuple[str, str], str] = {
+    ("GET /portfolio/cycles/current/meetings", "owner"): F1,
+    ("GET /portfolio/cycles/current/meetings", "other_jobcoach"): F1,
+}
+
+
+def document_operations(gateway: str) -> list[str]:
+    """``METHOD /path`` of every operation in the gateway's merged document, without the /api/v1 prefix."""
+    document = requests.get(f"{gateway}{PREFIX}/openapi.json", timeout=30).json()
+    assert document["x-unavailable-services"] == [], document["x-unavailable-services"]
+    return [f"{method.upper()} {path.removeprefix(PREFIX)}" for path, item in document["paths"].items()
+            for method in item if method in ("get", "put", "post", "patch", "delete")]
+
+
+@pytest.fixture(scope="module")
+def world(infra, tmp_path_factory):
+    system = start_system(infra, tmp_path_factory.mktemp("authz-logs"))
+    try:
+        yield populate(system)
+    except Exception:
+        print(system.logs())
+        raise
+    finally:
+        system.stop()
+
+
+def _person(label: str, caller: str) -> str | None:
+    """The name of the person in ``world.people`` who is ``caller`` for the operation ``label``."""
+    owner = OPERATIONS[label].owner
+    return {"anonymous": None, "owner": owner,
+            "other_jobcoach": "draft_jobcoach" if owner == "jobcoach" else "jobcoach"}.get(caller, caller)
+
+
+def _problem(response) -> dict:
+    assert response.headers.get("Content-Type", "").startswith("application/problem+json"), \
+        (response.status_code, response.headers.get("Content-Type"), response.text[:300])
+    return response.json()
+
+
+def _refusal_is_well_formed(world: World, label: str, who: str | None, call, response) -> str | None:
+    """What is wrong with a refusal, if anything: a problem document, ``WWW-Authenticate`` on a 401, and a
+    404 for someone else's resource exactly like the 404 for one that does not exist."""
+    problem = _problem(response)
+    if response.status_code == 401 and not response.headers.get("WWW-Authenticate", "").startswith("Bearer"):
+        return "a 401 without WWW-Authenticate: Bearer"
+    if response.status_code == 404 and _UUID.search(call.path):
+        missing = type(call)(call.method, _UUID.sub(lambda _: str(uuid.uuid4()), call.path), json=call.json,
+                             data=call.data, params=call.params, headers=call.headers)
+        token = world.token(who) if who else None
+        absent = _problem(missing.send(world, token))
+        keys = ("status", "type", "title", "detail")
+        if {k: problem.get(k) for k in keys} != {k: absent.get(k) for k in keys}:
+            return f"the 404 tells this resource from a missing one: {problem} != {absent}"
+    return None
+
+
+def _ask_everyone(world: World, label: str) -> dict[str, tuple[int, str | None]]:
+    """Each caller's status for the operation, refused callers first; with what is wrong with a refusal."""
+    expected = dict(zip(CALLERS, MATRIX[label], strict=True))
+    order = sorted(CALLERS, key=lambda caller: expected[caller] not in DENIED)
+    answers = {}
+    for caller in order:
+        who = _person(label, caller)
+        call = OPERATIONS[label].call(world, label, who)
+        response = call.send(world, world.token(who) if who else None)
+        flaw = None
+        if response.status_code in DENIED:
+            flaw = _refusal_is_well_formed(world, label, who, call, response)
+        answers[caller] = (response.status_code, flaw)
+    return answers
+
+
+def test_the_matrix_has_a_row_for_every_operation_of_the_document_and_no_other(world):
+    in_document = set(document_operations(world.system.gateway))
+    assert sorted(in_document - MATRIX.keys()) == [], "operations without a row in MATRIX"
+    assert sorted(MATRIX.keys() - in_document) == [], "rows in MATRIX for operations the document lacks"
+    assert sorted(in_document - OPERATIONS.keys()) == [], "operations without a request in OPERATIONS"
+
+
+def test_every_operation_answers_each_caller_as_the_design_allows(world, subtests):
+    in_document = set(document_operations(world.system.gateway))
+    for label in [*MATRIX, *sorted(in_document - MATRIX.keys())]:
+        with subtests.test(msg=label):
+            assert label in MATRIX, f"{label} is in the document but has no row in MATRIX"
+            assert label in in_document, f"{label} has a row in MATRIX but is not in the document"
+            answers = _ask_everyone(world, label)
+            expected = dict(zip(CALLERS, MATRIX[label], strict=True))
+            wrong = {caller: (expected[caller], status) for caller, (status, _) in answers.items()
+                     if status != expected[caller]}
+            flaws = {caller: flaw for caller, (_, flaw) in answers.items() if flaw}
+            assert not flaws, f"{label}: refusals not as the design says: {flaws}"
+            known = {caller: finding for (operation, caller), finding in FINDINGS.items()
+                     if operation == label}
+            unexplained = {caller: cell for caller, cell in wrong.items() if caller not in known}
+            assert not unexplained, f"{label}: (expected, got) per caller: {unexplained}"
+            fixed = sorted(set(known) - set(wrong))
+            assert not fixed, f"{label}: {fixed} now answer as designed; remove their FINDINGS entries"
+            if known:
+                pytest.xfail("; ".join(sorted(set(known.values()))))
+
+
+def _forged_token(world: World) -> str:
+    """A Noloc admin's token with identity's current key id, signed with another key."""
+    keys = requests.get(f"{world.system.gateway}{PREFIX}/.well-known/jwks.json", timeout=10).json()["keys"]
+    kid = keys[0]["kid"]
+    claims = access_token_claims(world.people["noloc_admin"].id, ["noloc_admin", "dnv_officer"],
+                                 issuer="recert-identity", audience="recert")
+    return sign_token(Ed25519PrivateKey.generate(), kid, claims)
+
+
+def test_a_token_signed_with_another_key_is_refused_wherever_a_token_is_needed(world, subtests):
+    forged = _forged_token(world)
+    for label, cells in MATRIX.items():
+        if cells[0] != 401:
+            continue
+        with subtests.test(msg=label):
+            response = OPERATIONS[label].call(world, label, "noloc_admin").send(world, forged)
+            assert response.status_code == 401, (label, response.status_code, response.text[:300])
+            assert _problem(response)["type"].endswith("/unauthorized"), response.text[:300]
+
+
+def test_each_service_checks_the_token_itself_behind_the_gateway(world, subtests):
+    """Defence in depth: called directly, a service refuses a request without a token, and one with a
+    forged token, wherever the gateway would have."""
+    forged = _forged_token(world)
+    for label, cells in MATRIX.items():
+        call = OPERATIONS[label].call(world, label, "noloc_admin")
+        route = ROUTES.match(split_path(call.path))
+        if cells[0] != 401 or route is None:
+            continue  # public, or composed by the gateway itself
+        with subtests.test(msg=label):
+            url = f"{world.system.url(route.service)}/v1/{call.path}"
+            for token in (None, forged):
+                headers = {**call.headers, **({"Authorization": f"Bearer {token}"} if token else {})}
+                response = requests.request(call.method, url, headers=headers, json=call.json, data=call.data,
+                                            params=call.params, timeout=30)
+                assert response.status_code == 401, (label, token is not None, response.status_code,
+                                                      response.text[:300])
+
+
+def test_a_payment_notification_with_a_bad_signature_is_refused_whoever_sends_it(world):
+    """The webhook's own check, not the gateway's: refused for a missing or wrong signature (401
+    invalid-signature), with or without an access token, before anything is read."""
+    for caller in CALLERS:
+        who = _person("POST /payments/webhook", caller)
+        call = OPERATIONS["POST /payments/webhook"].call(world, "POST /payments/webhook", who)
+        for bad in ("sha256=" + "0" * 64, "", "md5=abc"):
+            call.headers["X-Signature"] = bad
+            response = call.send(world, world.token(who) if who else None)
+            assert response.status_code == 401, (caller, bad, response.status_code, response.text[:300])
+            assert _problem(response)["type"].endswith("/invalid-signature"), response.text[:300]

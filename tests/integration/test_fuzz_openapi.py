@@ -1,0 +1,356 @@
+"""Hostile input against the running system: schemathesis (pinned 4.32.5) generates requests for every
+operation of the gateway's merged OpenAPI document and sends them with the access token of each kind of
+person. Every answer is checked: no server error (5xx), a documented status and content type, documented
+headers, and a body that matches its schema.
+
+Per person and operation, in a fixed order and derandomized (the same requests on every run, until the
+document or the tools change): ``REAL`` well-formed requests whose path names a resource that exists and
+that person may well see (so the body and query are what varies), ``GENERATED`` with generated path
+values as well, and ``NEGATIVE`` malformed ones (wrong types, missing fields, bad paths). The persons are
+the jobcoach whose case is under assessment, a jobcoach with a portfolio in progress (whose resources may
+still change), the assigned assessor, a DNV officer and a Noloc admin. The payment webhook is fuzzed twice:
+unsigned with everyone's requests (always 401), and signed as the provider signs, to reach past the check.
+
+Before the fuzzing, each operation is also asked once well (``system_actors.OPERATIONS``), so that the
+answers the fuzzer rarely reaches (a created resource, a file) are checked against the document too.
+
+Where the system answers wrongly, the service is not changed here: ``FINDINGS`` says what is wrong, which
+operations show it and with which kind of failure, and ``PROBES`` reproduce each one with one exact
+request. A probe is a strict xfail: once the finding is fixed it passes, the test fails, and the entry must
+go. A fuzzed operation that fails with a known finding's kind of failure xfails naming it; any other
+failure fails.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from recert_billing import signature
+
+from system_actors import OPERATIONS, World, populate, start_system
+
+PREFIX = "/api/v1"
+PERSONAS = ("jobcoach", "draft_jobcoach", "assessor", "dnv_officer", "noloc_admin")
+REAL, GENERATED, NEGATIVE = 15, 4, 8
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
+          response_schema_conformance]
+SERVER_ERROR, UNDOCUMENTED_CONTENT_TYPE, SCHEMA_VIOLATION = "ST101", "ST105", "ST108"
+# Derandomized: hypothesis seeds itself from the test function, so every run sends the same requests.
+# No shrinking: the first failing request is reported as sent, which keeps the run within its time.
+FUZZING = settings(derandomize=True, database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
+                   suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+NUL = "a\x00b"
+
+
+@dataclass(frozen=True)
+class Finding:
+    summary: str
+    codes: frozenset[str]
+    operations: frozenset[str]
+
+
+LISTS = ("GET /messages", "GET /messages/failed", "GET /admin/accounts", "GET /cases", "GET /invoices",
+         "GET /pe/activities", "GET /pe/accounts/{account_id}/activities", "GET /portfolio/cycles",
+         "GET /portfolio/submissions", "GET /certificates")
+TEXT_INPUTS = ("GET /register", "GET /register/{certificate_number}", "PATCH /accounts/me", "POST /accounts",
+               "POST /admin/accounts", "POST /pe/activities", "PATCH /pe/activities/{activity_id}",
+               "PUT /portfolio/cycles/current/parts/{part}", "POST /portfolio/cycles/current/meetings",
+               "PUT /portfolio/cycles/current/supplement/parts/{part}", "POST /cases/{case_id}/objections",
+               "POST /cases/{case_id}/objections/{objection_id}/outcome", "GET /certificates",
+               "POST /admin/accounts/{account_id}/disable", "POST /admin/accounts/{account_id}/totp-reset")
+FINDINGS: dict[str, Finding] = {
+    "F1": Finding(
+        "portfolio: GET /portfolio/cycles/current/meetings answers 500 for a jobcoach with meetings: "
+        "list_meetings returns the service's tuple, which flask-smorest unpacks as (body, status, headers); "
+        "return a list", frozenset({SERVER_ERROR}), frozenset({"GET /portfolio/cycles/current/meetings"})),
+    "F2": Finding(
+        "portfolio, assessment (and so the gateway's dashboard): fields.Decimal(as_string=True) is served "
+        "as a string (\"75\") but documented as type number; document such fields as type string (a shared "
+        "apispec attribute function, or metadata type string)", frozenset({SCHEMA_VIOLATION}),
+        frozenset({"GET /portfolio/cycles/current/readiness", "GET /cases/{case_id}",
+                   "GET /cases/{case_id}/pe-check", "GET /dashboard", "POST /cases/{case_id}/pe-check",
+                   "POST /cases/{case_id}/pe-check/rejections",
+                   "DELETE /cases/{case_id}/pe-check/rejections/{activity_id}",
+                   "POST /cases/{case_id}/assessor"})),
+    "F3": Finding(
+        "pe-registry, portfolio: file downloads are served with the file's own type (application/pdf, "
+        "image/png, ...) but documented as application/octet-stream only; document each allowed type "
+        "(or */*)", frozenset({UNDOCUMENTED_CONTENT_TYPE}),
+        frozenset({"GET /pe/evidence/{evidence_id}/content", "GET /portfolio/meetings/{meeting_id}/proof",
+                   "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof"})),
+    "F4": Finding(
+        "every paged list: a page number whose offset passes PostgreSQL's bigint (page=2**62) answers 500 "
+        "(NumericValueOutOfRange); bound page in each PageQuerySchema (e.g. validate.Range(1, 1_000_000))",
+        frozenset({SERVER_ERROR}), frozenset(LISTS)),
+    "F5": Finding(
+        "every service: a NUL character in a text input (query, path or JSON string) reaches PostgreSQL, "
+        "which refuses it (DataError), and the answer is 500; refuse NUL at the boundary with a 400/422 "
+        "problem (one check in recert_common for query, path and JSON strings)",
+        frozenset({SERVER_ERROR}), frozenset(TEXT_INPUTS)),
+    "F6": Finding(
+        "gateway: GET /worklist documents each case as allOf [CaseSummary, {waiting_for | action}], but "
+        "CaseSummary has additionalProperties: false, so no case with its added member can match; give the "
+        "composed item its own schema (CaseSummary's properties plus the member)",
+        frozenset({SCHEMA_VIOLATION}), frozenset({"GET /worklist"})),
+    "F7": Finding(
+        "billing: a signed payment notification whose amount does not fit numeric(12,2) (amount 1e10 or "
+        "more) answers 500 (NumericValueOutOfRange on storing it); bound amount in PaymentNotificationSchema "
+        "(and keep such a notification for a person to look at, or refuse it with 422)",
+        frozenset({SERVER_ERROR}), frozenset({"POST /payments/webhook"})),
+}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One exact request that shows a finding: the operation asked well by ``persona``, with ``json`` or
+    ``params`` replaced when given."""
+
+    finding: str
+    operation: str
+    persona: str | None
+    json: Any = None
+    params: dict[str, Any] | None = None
+
+
+HUGE_PAGE = {"page": 2**62, "page_size": 100}
+PROBES = (
+    Probe("F1", "GET /portfolio/cycles/current/meetings", "draft_jobcoach"),
+    Probe("F2", "GET /portfolio/cycles/current/readiness", "jobcoach"),
+    Probe("F2", "GET /cases/{case_id}", "dnv_officer"),
+    Probe("F2", "GET /cases/{case_id}/pe-check", "assessor"),
+    Probe("F3", "GET /pe/evidence/{evidence_id}/content", "jobcoach"),
+    Probe("F3", "GET /portfolio/meetings/{meeting_id}/proof", "dnv_officer"),
+    Probe("F3", "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof", "assessor"),
+    Probe("F4", "GET /messages", "jobcoach", params=HUGE_PAGE),
+    Probe("F4", "GET /messages/failed", "noloc_admin", params=HUGE_PAGE),
+    Probe("F4", "GET /admin/accounts", "noloc_admin", params=HUGE_PAGE),
+    Probe("F4", "GET /cases", "dnv_officer", params=HUGE_PAGE),
+    Probe("F4", "GET /certificates", "dnv_officer", params=HUGE_PAGE),
+    Probe("F4", "GET /invoices", "jobcoach", params=HUGE_PAGE),
+    Probe("F4", "GET /pe/activities", "jobcoach", params=HUGE_PAGE),
+    Probe("F4", "GET /portfolio/submissions", "assessor", params=HUGE_PAGE),
+    Probe("F5", "GET /register", None, params={"q": NUL}),
+    Probe("F5", "PATCH /accounts/me", "jobcoach", json={"full_name": NUL}),
+    Probe("F5", "POST /pe/activities", "draft_jobcoach", json={
+        "title": NUL, "provider": "Opleider", "category": 1, "completed_on": "2026-01-01", "amount": "1",
+        "unit": "sbu"}),
+    Probe("F5", "PUT /portfolio/cycles/current/parts/{part}", "draft_jobcoach", json={"text": NUL}),
+    Probe("F5", "POST /cases/{case_id}/objections", "jobcoach", json={"reason": NUL}),
+    Probe("F5", "GET /certificates", "dnv_officer", params={"number": NUL}),
+    Probe("F5", "POST /admin/accounts/{account_id}/totp-reset", "noloc_admin", json={"reason": NUL}),
+    Probe("F6", "GET /worklist", "assessor"),
+    Probe("F7", "POST /payments/webhook", None, json={
+        "id": "evt_probe_f7", "type": "payment.succeeded", "invoice_number": "DNV-1999-999999",
+        "amount": "12345678901234", "currency": "EUR", "paid_at": "2026-01-01T10:00:00Z"}),
+)
+
+
+# --- the system and its document -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(infra, tmp_path_factory):
+    system = start_system(infra, tmp_path_factory.mktemp("fuzz-logs"))
+    try:
+        yield populate(system)
+    except Exception:
+        print(system.logs())
+        raise
+    finally:
+        system.stop()
+
+
+@pytest.fixture(scope="module")
+def schema(world):
+    loaded = schemathesis.openapi.from_url(f"{world.system.gateway}{PREFIX}/openapi.json", timeout=30)
+    assert loaded.raw_schema["x-unavailable-services"] == []
+    return loaded
+
+
+def _operations(schema) -> dict[str, Any]:
+    """The document's operations by ``METHOD /path`` without the prefix, in a fixed order."""
+    found = {}
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        found[f"{operation.method.upper()} {operation.path.removeprefix(PREFIX)}"] = operation
+    return dict(sorted(found.items()))
+
+
+def _path_values(world: World, persona: str, label: str) -> dict[str, str]:
+    """For each path parameter, a resource that exists and that ``persona`` may well be allowed to see."""
+    res, people = world.resources, world.people
+    values = {name: res[name] for name in ("case_id", "objection_id", "activity_id", "evidence_id",
+                                            "meeting_id", "submission_id", "cycle_id", "certificate_id",
+                                            "invoice_id", "message_id", "certificate_number")}
+    values.update(account_id=people["jobcoach"].id, part="A1")
+    if persona == "draft_jobcoach":
+        values.update(activity_id=res["draft_activity_id"], evidence_id=res["spare_evidence_id"],
+                      meeting_id=res["draft_meeting_id"], part="A2", account_id=people[persona].id)
+    if label.startswith(("GET /admin/", "POST /admin/")):
+        values["account_id"] = res["spare_account_id"]
+    if label.endswith("/retry"):
+        values["message_id"] = res["failed_email_id"]
+    if "credit-note" in label:
+        values["invoice_id"] = res["cancelled_invoice_id"]
+    return values
+
+
+def _findings_for(label: str, error: BaseException) -> list[str]:
+    """The known findings that may explain ``error`` on ``label``: those that name the operation and every
+    kind of failure in it."""
+    codes = {getattr(failure, "code", None) for failure in getattr(error, "exceptions", [error])}
+    return [key for key, finding in FINDINGS.items()
+            if label in finding.operations and codes <= finding.codes]
+
+
+def _check(label: str, error: BaseException | None) -> None:
+    """Pass, xfail naming the known finding, or fail with what was found."""
+    if error is None:
+        return
+    known = _findings_for(label, error)
+    if not known:
+        raise error
+    pytest.xfail(f"{label}: " + " / ".join(f"{key}: {FINDINGS[key].summary}" for key in known))
+
+
+# --- well-formed requests, and the findings' probes ------------------------------------------------------
+
+
+def _validate(operation, response) -> BaseException | None:
+    try:
+        # Only the answer is checked: the case needs its path's names, not their values.
+        case = operation.Case(path_parameters={p.name: "-" for p in operation.path_parameters})
+        case.validate_response(response, checks=CHECKS)
+    except (FailureGroup, AssertionError) as error:
+        return error
+    return None
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: f"{p.finding}-{p.operation}")
+def test_a_finding_is_still_there_until_it_is_fixed(world, schema, probe):
+    """Runs first, while the world is as ``populate`` left it."""
+    operation = _operations(schema)[probe.operation]
+    call = OPERATIONS[probe.operation].call(world, probe.operation, probe.persona)
+    call.params = probe.params if probe.params is not None else call.params
+    if probe.json is not None and call.data is not None:  # the webhook: signed as the provider signs
+        call.data = json.dumps(probe.json).encode()
+        call.headers[signature.HEADER] = signature.sign(world.webhook_secret, call.data)
+    elif probe.json is not None:
+        call.json = probe.json
+    response = call.send(world, world.token(probe.persona) if probe.persona else None)
+    error = _validate(operation, response)
+    if error is not None and probe.finding in _findings_for(probe.operation, error):
+        pytest.xfail(f"{probe.finding}: {FINDINGS[probe.finding].summary}")
+    assert error is None, f"{probe.finding} is fixed but the answer is still wrong in another way: {error}"
+    pytest.fail(f"{probe.finding} no longer reproduces: remove it from FINDINGS and PROBES")
+
+
+def test_every_operation_asked_well_answers_as_documented(world, schema, subtests):
+    operations = _operations(schema)
+    for label, operation in operations.items():
+        with subtests.test(msg=label):
+            assert label in OPERATIONS, f"{label} has no well-formed request in system_actors.OPERATIONS"
+            spec = OPERATIONS[label]
+            response = spec.call(world, label, spec.persona).send(
+                world, world.token(spec.persona) if spec.persona else None)
+            _check(label, _validate(operation, response))
+
+
+# --- fuzzing ---------------------------------------------------------------------------------------------
+
+
+def _fuzz(world: World, operation, token: str, *, mode: GenerationMode, examples: int,
+          path_parameters: dict[str, str] | None) -> BaseException | None:
+    session = requests.Session()
+    session.trust_env = False
+    headers = {"Authorization": f"Bearer {token}"}
+
+    @settings(FUZZING, max_examples=examples)
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
+    def run(case):
+        response = case.call(base_url=world.system.gateway, session=session, headers=headers, timeout=30)
+        case.validate_response(response, checks=CHECKS)
+
+    try:
+        run()
+    except Unsatisfiable:
+        # Nothing of the operation can be malformed (no parameters, or any string is a valid path value).
+        assert mode is GenerationMode.NEGATIVE, f"{operation.label}: no well-formed request can be made"
+    except (FailureGroup, AssertionError) as error:
+        return error
+    return None
+
+
+@pytest.mark.timeout(150)  # a persona takes about 25 s; the budget of the whole fuzzing is 5 x this
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_fuzzed_requests_get_no_server_error_and_documented_answers(world, schema, persona, subtests):
+    token = world.token(persona)
+    for label, operation in _operations(schema).items():
+        with subtests.test(msg=label):
+            names = [parameter.name for parameter in operation.path_parameters]
+            values = _path_values(world, persona, label)
+            real = {name: values[name] for name in names if name in values}
+            error = _fuzz(world, operation, token, mode=GenerationMode.POSITIVE, examples=REAL,
+                          path_parameters=real or None)
+            if error is None and names:
+                error = _fuzz(world, operation, token, mode=GenerationMode.POSITIVE, examples=GENERATED,
+                              path_parameters=None)
+            if error is None:
+                error = _fuzz(world, operation, token, mode=GenerationMode.NEGATIVE, examples=NEGATIVE,
+                              path_parameters=None)
+            _check(label, error)
+
+
+WEBHOOK = "POST /payments/webhook"
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
+def test_fuzzed_payment_notifications_signed_by_the_provider_get_documented_answers(world, schema, mode):
+    """Past the signature check: what the webhook does with any body the provider might sign."""
+    operation = _operations(schema)[WEBHOOK]
+    session = requests.Session()
+    session.trust_env = False
+
+    @settings(FUZZING, max_examples=3 * REAL)
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def run(case):
+        # A malformed body may come as raw bytes rather than as JSON.
+        body = case.body if isinstance(case.body, bytes) else \
+            b"" if case.body is NOT_SET else json.dumps(case.body).encode()
+        response = session.post(f"{world.system.gateway}{operation.path}", data=body, timeout=30, headers={
+            "Content-Type": "application/json", signature.HEADER: signature.sign(world.webhook_secret, body)})
+        case.validate_response(response, checks=CHECKS)
+
+    try:
+        run()
+    except (FailureGroup, AssertionError) as error:
+        _check(WEBHOOK, error)
+
+
+def test_the_system_is_still_well_after_the_fuzzing(world):
+    """Hostile input must not break anything for later callers: every process still runs, every service
+    is ready and every person's token still works."""
+    stopped = [process.name for process in world.system.processes if process.popen.poll() is not None]
+    assert stopped == [], world.system.logs()
+    ready = requests.get(f"{world.system.gateway}/readyz", timeout=10)
+    assert ready.status_code == 200, ready.text
+    for persona in PERSONAS:
+        response = world.app.get("accounts/me", token=world.token(persona))
+        assert response.status_code == 200, (persona, response.status_code, response.text[:200])
