@@ -1,4 +1,5 @@
-"""The parts every service's Flask app is made of, assembled by ``create_base_app``.
+"""The parts every service's Flask app is made of, assembled by ``create_base_app`` (and, for a service
+with a database and the broker, by ``create_service_app``).
 
 A service's ``app.py``::
 
@@ -20,7 +21,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -110,6 +111,36 @@ def create_base_app(
     if verifier is not None:
         init_auth(app, verifier)
     return app, api
+
+
+def create_service_app(
+    settings: Any,
+    service: Any,
+    *,
+    title: str,
+    extension: str,
+    blueprints: Sequence[Any],
+    verifier: TokenVerifier | None = None,
+    storage: ReadinessCheck | None = None,
+) -> Flask:
+    """The app of a service that owns a database (``service.db``) and talks to the broker.
+
+    Ready when the database and the broker answer, and ``storage`` too when the service keeps files. The
+    service object is kept in ``app.extensions[extension]`` for the views; tokens are checked by
+    ``verifier``, by default against the JWKS in ``settings``.
+    """
+    from recert_common import readiness
+
+    checks: dict[str, ReadinessCheck] = {"database": service.db.ping,
+                                         "broker": readiness.broker(settings.amqp_url)}
+    if storage is not None:
+        checks["storage"] = storage
+    app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks,
+                               verifier=verifier or TokenVerifier.from_settings(settings))
+    app.extensions[extension] = service
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    return app
 
 
 def install_request_id(app: Flask) -> None:

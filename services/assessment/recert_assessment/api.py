@@ -48,6 +48,7 @@ from recert_assessment.schemas import (
 from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UnsupportedMediaType
+from recert_common.schemas import page_body
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Assessment cases: PE check, assessor, assessment form, decision, objection.")
@@ -65,10 +66,6 @@ def _service() -> AssessmentService:
     return current_app.extensions["assessment"]
 
 
-def _page(items: list[Any], total: int, query: dict[str, Any]) -> dict[str, Any]:
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
-
-
 # --- cases -----------------------------------------------------------------------------------------------
 
 
@@ -82,7 +79,7 @@ def list_cases(query: dict[str, Any]):
     items, total = _service().list_cases(current_principal(), account_id=query.get("account_id"),
                                          assessor_id=query.get("assessor_id"), state=query.get("state"),
                                          page=query["page"], page_size=query["page_size"])
-    return _page(items, total, query)
+    return page_body(items, total, query)
 
 
 @cases.get("/overdue")
@@ -251,7 +248,7 @@ def list_certificates(query: dict[str, Any]):
         number=query["number"].strip().upper() if query.get("number") else None,
         account_id=query.get("account_id"), state=query.get("state"), page=query["page"],
         page_size=query["page_size"])
-    return _page(items, total, query)
+    return page_body(items, total, query)
 
 
 @certificates.get("/<uuid:certificate_id>")

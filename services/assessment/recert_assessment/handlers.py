@@ -8,7 +8,6 @@ the case opens.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -17,13 +16,10 @@ from recert_assessment import certificates, store
 from recert_assessment.service import apply_payment, open_case, receive_supplement, withdraw_case
 from recert_assessment.settings import AssessmentSettings
 from recert_common.bus import Subscription
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.events import Event
 from recert_common.rules import normalise_registration_number
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Handlers:
@@ -36,7 +32,7 @@ class Handlers:
         number = data["membership_number"]
         number = normalise_registration_number(number) if number else None
         store.upsert_account(conn, data["account_id"], data["full_name"], number, data["roles"])
-        certificates.link_known_account(conn, data["account_id"], number, _now())
+        certificates.link_known_account(conn, data["account_id"], number, utcnow())
 
     def on_pe_activity(self, conn: psycopg.Connection, event: Event) -> None:
         store.upsert_pe_activity(conn, event.data)
@@ -51,16 +47,16 @@ class Handlers:
         store.delete_evidence(conn, event.data["evidence_id"])
 
     def on_submitted(self, conn: psycopg.Connection, event: Event) -> None:
-        open_case(conn, event.data, zone=self.zone, now=_now())
+        open_case(conn, event.data, zone=self.zone, now=utcnow())
 
     def on_withdrawn(self, conn: psycopg.Connection, event: Event) -> None:
-        withdraw_case(conn, event.data, _now())
+        withdraw_case(conn, event.data, utcnow())
 
     def on_supplement(self, conn: psycopg.Connection, event: Event) -> None:
-        receive_supplement(conn, event.data, zone=self.zone, now=_now())
+        receive_supplement(conn, event.data, zone=self.zone, now=utcnow())
 
     def on_invoice_paid(self, conn: psycopg.Connection, event: Event) -> None:
-        apply_payment(conn, event.data, _now())
+        apply_payment(conn, event.data, utcnow())
 
 
 def subscriptions(settings: AssessmentSettings, db: Database) -> Sequence[Subscription]:

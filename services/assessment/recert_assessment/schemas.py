@@ -1,10 +1,9 @@
 """The bodies assessment's HTTP API reads and writes. Input schemas refuse unknown fields."""
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from recert_assessment.domain import (
     ADVICES,
@@ -18,20 +17,7 @@ from recert_assessment.domain import (
     SupplementAssignment,
 )
 from recert_assessment.states import CaseState
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant in RFC 3339, always in UTC."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
 
 
 def _not_blank(value: str) -> None:
@@ -44,11 +30,6 @@ def _text(max_length: int = TEXT_MAX_LENGTH, **kwargs) -> fields.String:
 
 
 # --- input -----------------------------------------------------------------------------------------------
-
-
-class PageQuerySchema(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class CaseQuerySchema(PageQuerySchema):
@@ -187,13 +168,7 @@ class CaseSummarySchema(Schema):
     opened_at = UtcDateTime()
 
 
-class _Page(Schema):
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-
-
-class CasePageSchema(_Page):
+class CasePageSchema(PageSchema):
     items = fields.List(fields.Nested(CaseSummarySchema))
 
 
@@ -448,7 +423,7 @@ class CertificateSchema(Schema):
     lapse_reason = fields.String(attribute="certificate.lapse_reason", allow_none=True)
 
 
-class CertificatePageSchema(_Page):
+class CertificatePageSchema(PageSchema):
     items = fields.List(fields.Nested(CertificateSchema))
 
 

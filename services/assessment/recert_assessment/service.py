@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -56,6 +56,7 @@ from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CaseAction, CaseState, allows, is_open, stage, transition
 from recert_common import bus
 from recert_common.auth import Principal, Role
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.errors import ValidationProblem
 from recert_common.rules import new_portfolio_deadline, supplement_deadline
@@ -63,19 +64,6 @@ from recert_common.rules import new_portfolio_deadline, supplement_deadline
 PRODUCER = "assessment"
 SYSTEM = "system"
 _log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def calendar_today(settings: AssessmentSettings) -> Callable[[], date]:
-    """The production clock: the configured fixed day, else today's date in the configured zone."""
-    if settings.today:
-        fixed = date.fromisoformat(settings.today)
-        return lambda: fixed
-    zone = settings.zone
-    return lambda: datetime.now(zone).date()
 
 
 def _plain(value: Any) -> Any:
@@ -142,7 +130,7 @@ class AssessmentService:
                  now: Callable[[], datetime] = utcnow):
         self.db = db
         self.settings = settings
-        self.today = today or calendar_today(settings)
+        self.today = today or settings.calendar_today()
         self.now = now
         self.certificates = CertificateService(db, today=self.today, now=now)
 
@@ -630,5 +618,5 @@ def withdraw_case(conn: psycopg.Connection, data: Mapping[str, Any], now: dateti
 
 
 __all__ = ["PRODUCER", "AssessmentService", "CaseView", "NotYetKnown", "OverdueItem", "PeCheckView",
-           "apply_payment", "build_service", "calendar_today", "open_case", "receive_supplement",
+           "apply_payment", "build_service", "open_case", "receive_supplement",
            "withdraw_case"]

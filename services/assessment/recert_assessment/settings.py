@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from recert_common.clock import CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 MiB = 1024 * 1024
 
 
 @dataclasses.dataclass(frozen=True)
-class AssessmentSettings(ServiceSettings):
+class AssessmentSettings(CalendarSettings, ServiceSettings):
     # Which calendar day "today" is (expiry, lapse, deadlines) is decided in this zone.
     time_zone: str = env_field("RECERT_ASSESSMENT_TIME_ZONE", "Europe/Amsterdam")
     # A fixed "today" (ISO date) for demonstrations and end-to-end tests; empty in production.
@@ -32,16 +31,4 @@ class AssessmentSettings(ServiceSettings):
                 raise ConfigError(f"{name} must be positive")
         if self.due_soon_days < 0:
             raise ConfigError("RECERT_ASSESSMENT_DUE_SOON_DAYS may not be negative")
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"RECERT_ASSESSMENT_TIME_ZONE: unknown time zone {self.time_zone!r}") from exc
-        if self.today:
-            try:
-                date.fromisoformat(self.today)
-            except ValueError as exc:
-                raise ConfigError(f"RECERT_ASSESSMENT_TODAY: not an ISO date: {self.today!r}") from exc
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        self.check_calendar()

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recert_assessment.schedule import Scheduler
-from recert_assessment.service import calendar_today
 from recert_assessment.settings import AssessmentSettings
 from recert_common.db import Database
 from recert_common.worker import Schedule
 
 
 def schedules(settings: AssessmentSettings, db: Database) -> Sequence[Schedule]:
-    scheduler = Scheduler(calendar_today(settings))
+    scheduler = Scheduler(settings.calendar_today())
     return (Schedule("certificates", settings.schedule_seconds, scheduler.run),)

@@ -30,6 +30,7 @@ from recert_billing.schemas import (
 from recert_billing.service import BillingService
 from recert_common.auth import Role, current_principal, require_roles
 from recert_common.errors import BadRequest, ValidationProblem
+from recert_common.schemas import page_body
 
 invoices = Blueprint("invoices", __name__, url_prefix="/v1/invoices",
                      description="Invoices and credit notes: the jobcoach's own, and the issuer's for staff.")
@@ -84,7 +85,7 @@ def list_invoices(query: dict[str, Any]):
     items, total = _service().list_invoices(
         current_principal(), state=query.get("state"), kind=query.get("kind"),
         account_id=query.get("account_id"), page=query["page"], page_size=query["page_size"])
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+    return page_body(items, total, query)
 
 
 @invoices.get("/<uuid:invoice_id>")

@@ -8,22 +8,16 @@ from flask import Flask
 from recert_billing.api import BLUEPRINTS
 from recert_billing.service import BillingService, build_service
 from recert_billing.settings import BillingSettings
-from recert_common import readiness
 from recert_common.auth import TokenVerifier
-from recert_common.web import create_base_app
+from recert_common.web import create_service_app
 
 
 def create_app(settings: BillingSettings | None = None, *, service: BillingService | None = None,
                verifier: TokenVerifier | None = None) -> Flask:
     settings = settings or BillingSettings.from_env("billing")
     service = service or build_service(settings)
-    app, api = create_base_app(
-        settings, title="Billing", version="1.0.0",
-        verifier=verifier or TokenVerifier.from_settings(settings),
-        readiness={"database": service.db.ping, "broker": readiness.broker(settings.amqp_url)})
-    app.extensions["billing"] = service
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
+    app = create_service_app(settings, service, title="Billing", extension="billing",
+                             blueprints=BLUEPRINTS, verifier=verifier)
     if not settings.webhook_secret:
         logging.getLogger(__name__).warning(
             "RECERT_BILLING_WEBHOOK_SECRET is not set: every payment notification will be refused")

@@ -19,7 +19,6 @@ import psycopg
 from recert_billing import store
 from recert_billing.domain import InvoiceKind, InvoiceState, draft_invoice
 from recert_billing.service import (
-    calendar_today,
     cancel_invoice,
     issue_invoice,
     issue_noloc_fees,
@@ -100,7 +99,7 @@ class Handlers:
 
 def subscriptions(settings: BillingSettings, db: Database, *, today: Callable[[], date] | None = None,
                   now: Callable[[], datetime] = utcnow) -> Sequence[Subscription]:
-    h = Handlers(today or calendar_today(settings), now)
+    h = Handlers(today or settings.calendar_today(), now)
     return (Subscription("events", {
         "identity.account.registered": h.on_account,
         "identity.account.updated": h.on_account,

@@ -1,28 +1,14 @@
 """The bodies billing's HTTP API reads and writes. Money is ``{"amount": "242.00", "currency": "EUR"}``."""
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from recert_billing.domain import PAYMENT_SUCCEEDED, InvoiceKind, InvoiceState, PaymentOutcome, vat_percent
 from recert_common.errors import request_language
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant in RFC 3339, always in UTC."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime
 
 
 def money(amount: Decimal, currency: str) -> dict[str, str]:
@@ -36,11 +22,6 @@ def _money_field(name: str, description: str) -> fields.Method:
 
 
 # --- input -----------------------------------------------------------------------------------------------
-
-
-class PageQuerySchema(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class InvoiceQuerySchema(PageQuerySchema):
@@ -178,11 +159,8 @@ class InvoiceSchema(Schema):
         return money(invoice.gross, invoice.currency)
 
 
-class InvoicePageSchema(Schema):
+class InvoicePageSchema(PageSchema):
     items = fields.List(fields.Nested(InvoiceSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
 
 
 class PaymentResultSchema(Schema):

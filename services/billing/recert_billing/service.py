@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -46,25 +46,13 @@ from recert_billing.domain import (
 from recert_billing.settings import BillingSettings
 from recert_common import bus
 from recert_common.auth import Principal, Role
+from recert_common.clock import utcnow
 from recert_common.db import Database
 
 PRODUCER = "billing"
 # Which issuer's invoices each staff role sees (besides anyone's own).
 STAFF_ISSUERS = {Role.DNV_OFFICER: "DNV", Role.NOLOC_ADMIN: "Noloc"}
 _log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def calendar_today(settings: BillingSettings) -> Callable[[], date]:
-    """The production clock: the configured fixed day, else today's date in the configured zone."""
-    if settings.today:
-        fixed = date.fromisoformat(settings.today)
-        return lambda: fixed
-    zone = settings.zone
-    return lambda: datetime.now(zone).date()
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, Any]:
@@ -157,7 +145,7 @@ class BillingService:
                  now: Callable[[], datetime] = utcnow):
         self.db = db
         self.settings = settings
-        self.today = today or calendar_today(settings)
+        self.today = today or settings.calendar_today()
         self.now = now
 
     # --- reading -----------------------------------------------------------------------------------------
@@ -254,5 +242,5 @@ def build_service(settings: BillingSettings, db: Database | None = None, *,
     return BillingService(db, settings, today=today, now=now)
 
 
-__all__ = ["PRODUCER", "STAFF_ISSUERS", "BillingService", "PaymentResult", "build_service", "calendar_today",
+__all__ = ["PRODUCER", "STAFF_ISSUERS", "BillingService", "PaymentResult", "build_service",
            "cancel_invoice", "issue_invoice", "issue_noloc_fees", "utcnow"]

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from recert_common.clock import CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 
@@ -13,7 +12,7 @@ def _lines(raw: str) -> tuple[str, ...]:
 
 
 @dataclasses.dataclass(frozen=True)
-class BillingSettings(ServiceSettings):
+class BillingSettings(CalendarSettings, ServiceSettings):
     # The secret the payment provider signs its webhook bodies with (HMAC-SHA256). Empty: every webhook
     # call is refused, because an HMAC under an empty key proves nothing.
     webhook_secret: str = env_field("RECERT_BILLING_WEBHOOK_SECRET", "")
@@ -34,19 +33,7 @@ class BillingSettings(ServiceSettings):
         super().__post_init__()
         if self.register_fee_interval_seconds <= 0:
             raise ConfigError("RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS must be positive")
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(f"RECERT_BILLING_TIME_ZONE: unknown time zone {self.time_zone!r}") from exc
-        if self.today:
-            try:
-                date.fromisoformat(self.today)
-            except ValueError as exc:
-                raise ConfigError(f"RECERT_BILLING_TODAY: not an ISO date: {self.today!r}") from exc
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        self.check_calendar()
 
     def issuer_details(self, issuer: str) -> tuple[str, ...]:
         return {"DNV": self.dnv_details, "Noloc": self.noloc_details}.get(issuer, ())

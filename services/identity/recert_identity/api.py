@@ -16,6 +16,7 @@ from marshmallow import RAISE
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import Unauthorized
+from recert_common.schemas import page_body
 from recert_identity.domain import Account, ChallengeKind
 from recert_identity.schemas import (
     AccountPageSchema,
@@ -180,7 +181,7 @@ def create_staff(data: dict[str, Any]):
 def list_accounts(query: dict[str, Any]):
     """Every account, oldest first, a page at a time."""
     items, total = _service().list_accounts(**query)
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+    return page_body(items, total, query)
 
 
 @admin.get("/accounts/<uuid:account_id>")

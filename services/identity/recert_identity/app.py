@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from recert_common import readiness
 from recert_common.auth import TokenVerifier
-from recert_common.web import create_base_app
+from recert_common.web import create_service_app
 from recert_identity.api import BLUEPRINTS
 from recert_identity.keys import DatabaseKeySource
 from recert_identity.service import IdentityService, build_service
@@ -18,10 +17,5 @@ def create_app(settings: IdentitySettings | None = None, *, service: IdentitySer
     # Identity verifies its own tokens against the keys in its database, not over HTTP.
     verifier = TokenVerifier(DatabaseKeySource(service.db, service.keys, service.clock),
                              issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    app, api = create_base_app(
-        settings, title="Identity", version="1.0.0", verifier=verifier,
-        readiness={"database": service.db.ping, "broker": readiness.broker(settings.amqp_url)})
-    app.extensions["identity"] = service
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
-    return app
+    return create_service_app(settings, service, title="Identity", extension="identity",
+                              blueprints=BLUEPRINTS, verifier=verifier)

@@ -1,30 +1,15 @@
 """The bodies identity's HTTP API reads and writes. Input schemas refuse unknown fields."""
 from __future__ import annotations
 
-from datetime import UTC
-
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from recert_common.auth import ROLES
 from recert_common.errors import request_language
 from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
+from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
 from recert_identity.domain import LANGUAGES, PASSWORD_MAX_LENGTH, STAFF_ROLES, second_factor_kind
 
 MEMBERSHIP_KINDS = ("member", "affiliate")
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant in RFC 3339, always in UTC (whatever time zone the database session uses)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Trimmed(fields.String):
@@ -173,17 +158,12 @@ class StaffAccountSchema(Strict):
     preferred_language = _language(load_default="nl")
 
 
-class AccountQuerySchema(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+class AccountQuerySchema(PageQuerySchema):
     role = fields.String(load_default=None, validate=validate.OneOf(sorted(ROLES)))
 
 
-class AccountPageSchema(Schema):
+class AccountPageSchema(PageSchema):
     items = fields.List(fields.Nested(AccountSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
 
 
 class AdminActionSchema(Strict):

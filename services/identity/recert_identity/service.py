@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ import psycopg
 
 from recert_common import bus
 from recert_common.auth import Role, access_token_claims, sign_token
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.errors import NotFound, Problem, ValidationProblem
 from recert_common.rules import RegistrationNumber
@@ -56,10 +57,6 @@ from recert_identity.store import DuplicateAccount
 
 PRODUCER = "identity"
 _log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

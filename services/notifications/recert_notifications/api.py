@@ -13,6 +13,7 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
+from recert_common.schemas import page_body
 from recert_notifications.schemas import (
     EmailDeliveryPageSchema,
     EmailDeliverySchema,
@@ -38,10 +39,6 @@ def _me() -> UUID:
     return current_principal().account_id
 
 
-def _page(items: list[Any], total: int, query: dict[str, Any]) -> dict[str, Any]:
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
-
-
 @messages.get("")
 @require_auth
 @messages.arguments(InboxQuerySchema, location="query")
@@ -50,7 +47,7 @@ def list_messages(query: dict[str, Any]):
     """Your in-app messages, newest first (``unread=true``: only the unread ones)."""
     items, total = _service().inbox(_me(), unread_only=query["unread"], page=query["page"],
                                     page_size=query["page_size"])
-    return _page(items, total, query)
+    return page_body(items, total, query)
 
 
 @messages.get("/unread-count")
@@ -76,7 +73,7 @@ def read_all():
 def list_failed(query: dict[str, Any]):
     """E-mails that failed for good (after the last try, or refused permanently), latest first."""
     items, total = _service().failed_emails(page=query["page"], page_size=query["page_size"])
-    return _page(items, total, query)
+    return page_body(items, total, query)
 
 
 @messages.get("/<uuid:message_id>")

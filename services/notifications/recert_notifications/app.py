@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from recert_common import readiness
 from recert_common.auth import TokenVerifier
-from recert_common.web import create_base_app
+from recert_common.web import create_service_app
 from recert_notifications.api import BLUEPRINTS
 from recert_notifications.service import NotificationsService, build_service
 from recert_notifications.settings import NotificationsSettings
@@ -15,11 +14,5 @@ def create_app(settings: NotificationsSettings | None = None, *, service: Notifi
                verifier: TokenVerifier | None = None) -> Flask:
     settings = settings or NotificationsSettings.from_env("notifications")
     service = service or build_service(settings)
-    app, api = create_base_app(
-        settings, title="Notifications", version="1.0.0",
-        verifier=verifier or TokenVerifier.from_settings(settings),
-        readiness={"database": service.db.ping, "broker": readiness.broker(settings.amqp_url)})
-    app.extensions["notifications"] = service
-    for blueprint in BLUEPRINTS:
-        api.register_blueprint(blueprint)
-    return app
+    return create_service_app(settings, service, title="Notifications", extension="notifications",
+                              blueprints=BLUEPRINTS, verifier=verifier)

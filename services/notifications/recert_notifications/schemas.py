@@ -1,31 +1,11 @@
 """The bodies notifications' HTTP API reads and writes. Input schemas refuse unknown fields."""
 from __future__ import annotations
 
-from datetime import UTC
+from marshmallow import Schema, fields
 
-from marshmallow import RAISE, Schema, fields, validate
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant in RFC 3339, always in UTC."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
+from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime
 
 # --- input -----------------------------------------------------------------------------------------------
-
-
-class PageQuerySchema(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class InboxQuerySchema(PageQuerySchema):
@@ -48,11 +28,8 @@ class InboxMessageSchema(Schema):
     trigger_event_type = fields.String(allow_none=True)
 
 
-class InboxPageSchema(Schema):
+class InboxPageSchema(PageSchema):
     items = fields.List(fields.Nested(InboxMessageSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
 
 
 class UnreadCountSchema(Schema):
@@ -82,8 +59,5 @@ class EmailDeliverySchema(Schema):
     trigger_event_type = fields.String(allow_none=True)
 
 
-class EmailDeliveryPageSchema(Schema):
+class EmailDeliveryPageSchema(PageSchema):
     items = fields.List(fields.Nested(EmailDeliverySchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()

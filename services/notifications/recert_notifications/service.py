@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
 
 from recert_common import bus
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.events import Event, load_event
 from recert_common.events import get as event_schema
@@ -38,10 +39,6 @@ PRODUCER = "notifications"
 _log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class NotificationsService:
     def __init__(self, db: Database, settings: NotificationsSettings, *, renderer: Renderer | None = None,
                  mailer_factory: Callable[[], Any] | None = None, today: Callable[[], date] | None = None,
@@ -51,8 +48,7 @@ class NotificationsService:
         self.renderer = renderer or Renderer(settings.zone)
         self.mailer_factory = mailer_factory or (lambda: SmtpMailer(settings))
         self.now = now
-        zone = settings.zone
-        self.today = today or (lambda: datetime.now(zone).date())
+        self.today = today or settings.calendar_today()
 
     # --- making messages (in the consumer's transaction) -------------------------------------------------
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import dataclasses
 from email.headerregistry import Address
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from recert_common.clock import CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 
 @dataclasses.dataclass(frozen=True)
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(CalendarSettings, ServiceSettings):
     smtp_host: str = env_field("RECERT_SMTP_HOST", "127.0.0.1")
     smtp_port: int = env_field("RECERT_SMTP_PORT", 25)
     # STARTTLS upgrades a plain connection (usually port 587); SSL speaks TLS from the start (port 465).
@@ -54,15 +54,7 @@ class NotificationsSettings(ServiceSettings):
                      "reminder_poll_seconds", "smtp_timeout_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ConfigError(
-                f"RECERT_NOTIFICATIONS_TIME_ZONE: unknown time zone {self.time_zone!r}") from exc
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        self.check_calendar()
 
     @property
     def sender_address(self) -> Address:

@@ -27,6 +27,7 @@ from recert_common.auth import Role, current_principal, require_auth, require_ro
 from recert_common.errors import request_language
 from recert_common.filetypes import UnsafeFilename
 from recert_common.rules import load_framework
+from recert_common.schemas import page_body
 from recert_pe_registry.domain import UNITS, Summary, Viewer
 from recert_pe_registry.problems import refusal_problem
 from recert_pe_registry.schemas import (
@@ -134,7 +135,7 @@ def _page(account_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
     items, total = _service().list_activities(
         _viewer(), account_id, first=query["from_"], last=query["to"], category=query["category"],
         page=query["page"], page_size=query["page_size"])
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+    return page_body(items, total, query)
 
 
 # --- evidence --------------------------------------------------------------------------------------------

@@ -4,30 +4,16 @@ Points and amounts travel as decimal strings (``"1.5"``, ``"28"``), never as flo
 """
 from __future__ import annotations
 
-from datetime import UTC
 from decimal import Decimal
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from recert_common.rules import format_number
+from recert_common.schemas import PageSchema, Strict, UtcDateTime
 from recert_pe_registry.domain import EVIDENCE_KINDS, UNITS
 
 _UNIT_DESCRIPTION = ("sbu: study-load hours (1 PE point each); ects: ECTS credits (28 PE points each); "
                      "points: PE points awarded directly by the provider.")
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant in RFC 3339, always in UTC."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Points(fields.String):
@@ -150,11 +136,8 @@ class ActivityQuerySchema(Strict):
             raise ValidationError("Must be less than or equal to {}.".format(data["to"].isoformat()), "from")
 
 
-class ActivityPageSchema(Schema):
+class ActivityPageSchema(PageSchema):
     items = fields.List(fields.Nested(ActivitySchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
 
 
 # --- evidence ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, BinaryIO
 from uuid import UUID
@@ -19,6 +19,7 @@ from uuid import UUID
 import psycopg
 
 from recert_common import bus
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.errors import NotFound
 from recert_common.events import registry
@@ -69,10 +70,6 @@ NOLOC_EVENT = "noloc.academy.activity.completed"
 _STUDY_LOAD_FIELDS = ("category", "amount", "unit", "completed_on")
 
 _log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

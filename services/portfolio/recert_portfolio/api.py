@@ -16,6 +16,7 @@ from werkzeug.http import parse_options_header
 
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import request_language
+from recert_common.schemas import page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_portfolio.domain import Meeting, Proof, Submission
 from recert_portfolio.problems import UploadProblem, not_found
@@ -65,10 +66,6 @@ def _service() -> PortfolioService:
 
 def _me() -> UUID:
     return current_principal().account_id
-
-
-def _page(items: list[Any], total: int, query: dict[str, Any]) -> dict[str, Any]:
-    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
 
 
 def _part_arguments(data: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +176,7 @@ def list_cycles(query: dict[str, Any]):
     account_id = query.get("account_id") if principal.has_any_role(Role.DNV_OFFICER) else principal.account_id
     items, total = _service().list_cycles(account_id=account_id, page=query["page"],
                                           page_size=query["page_size"])
-    return _page([{"cycle": cycle} for cycle in items], total, query)
+    return page_body([{"cycle": cycle} for cycle in items], total, query)
 
 
 @cycles.get("/<uuid:cycle_id>")
@@ -294,7 +291,7 @@ def list_submissions(query: dict[str, Any]):
     items, total = _service().list_submissions(current_principal(), account_id=query.get("account_id"),
                                                cycle_id=query.get("cycle_id"), page=query["page"],
                                                page_size=query["page_size"])
-    return _page(items, total, query)
+    return page_body(items, total, query)
 
 
 @submissions.get("/<uuid:submission_id>")

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
 import psycopg
 
 from recert_common.bus import Subscription
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.events import Event
 from recert_portfolio import store
@@ -40,10 +41,6 @@ class NotYetKnown(Exception):
     """The event refers to something whose own event has not been handled yet: retry later."""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class Handlers:
     def __init__(self, zone: ZoneInfo):
         self.zone = zone
@@ -59,7 +56,7 @@ class Handlers:
         account_id, number = data["account_id"], data["membership_number"]
         store.upsert_account(conn, account_id, number, data["roles"])
         if number is not None and store.claim_attendance(conn, number, account_id):
-            apply_attendance(conn, account_id, _now())
+            apply_attendance(conn, account_id, utcnow())
 
     # --- Noloc -------------------------------------------------------------------------------------------
 
@@ -73,7 +70,7 @@ class Handlers:
                       extra={"external_id": data["external_id"]})
             return
         store.claim_attendance(conn, data["membership_number"], account_id)
-        apply_attendance(conn, account_id, _now())
+        apply_attendance(conn, account_id, utcnow())
 
     # --- pe-registry -------------------------------------------------------------------------------------
 
@@ -98,7 +95,7 @@ class Handlers:
         dates = regular_cycle_dates(certified_on, data["valid_until"])
         if store.cycle_for_period(conn, certificate_id, dates.expires_on, CycleKind.REGULAR) is not None:
             return  # this period has its cycle already (the event was sent again)
-        now = _now()
+        now = utcnow()
         current = store.current_cycle(conn, account_id, for_update=True)
         if current is not None:
             close_cycle(conn, current, now)
@@ -120,7 +117,7 @@ class Handlers:
         current = store.current_cycle(conn, data["account_id"], for_update=True)
         if current is not None and current.certificate_id == data["certificate_id"] \
                 and current.state == CycleState.OPEN:
-            close_cycle(conn, current, _now())
+            close_cycle(conn, current, utcnow())
 
     # --- assessment --------------------------------------------------------------------------------------
 
@@ -155,7 +152,7 @@ class Handlers:
             id=uuid.uuid4(), cycle_id=cycle.id, case_id=data["case_id"], submission_id=case["submission_id"],
             parts=named,
             assignments=tuple(SupplementAssignment(s["part"], s["assignment"]) for s in data["supplements"]),
-            due_on=data["supplement_due_on"], opened_at=_now())
+            due_on=data["supplement_due_on"], opened_at=utcnow())
         if store.insert_supplement(conn, supplement):
             store.set_cycle_state(conn, cycle.id, transition(cycle.state, CycleAction.OPEN_SUPPLEMENT),
                                   now=supplement.opened_at)
@@ -169,7 +166,7 @@ class Handlers:
         _, cycle = self._cycle_of_case(conn, data["case_id"])
         if cycle.state == CycleState.CLOSED:
             return
-        now = _now()
+        now = utcnow()
         close_cycle(conn, cycle, now)
         if negative_allows_new_portfolio(cycle):
             open_cycle(conn, account_id=cycle.account_id, certificate_id=data["certificate_id"],

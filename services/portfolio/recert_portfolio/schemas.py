@@ -2,29 +2,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
 from recert_portfolio.domain import A_PARTS, ALL_PARTS, MEETING_KINDS, TEXT_MAX_LENGTH, CycleKind, CycleState
 from recert_portfolio.readiness import Readiness
 from recert_portfolio.service import CycleView
 from recert_portfolio.snapshot import snapshot_hash
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class UtcDateTime(fields.DateTime):
-    """An instant in RFC 3339, always in UTC."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _optional_name(**kwargs) -> fields.String:
@@ -67,11 +53,6 @@ class MeetingInputSchema(Strict):
 
 class WithdrawInputSchema(Strict):
     reason = fields.String(allow_none=True, validate=validate.Length(max=1000))
-
-
-class PageQuerySchema(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class CycleQuerySchema(PageQuerySchema):
@@ -184,13 +165,7 @@ class CycleSchema(CycleSummarySchema):
         return None if supplement is None else SupplementSchema().dump(supplement)
 
 
-class _Page(Schema):
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-
-
-class CyclePageSchema(_Page):
+class CyclePageSchema(PageSchema):
     items = fields.List(fields.Nested(CycleSummarySchema))
 
 
@@ -223,7 +198,7 @@ class SubmissionDetailSchema(SubmissionSchema):
         return snapshot_hash(submission.content) == submission.snapshot_hash
 
 
-class SubmissionPageSchema(_Page):
+class SubmissionPageSchema(PageSchema):
     items = fields.List(fields.Nested(SubmissionSchema))
 
 

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, BinaryIO
 from uuid import UUID
 
@@ -22,6 +22,7 @@ import psycopg
 
 from recert_common import bus
 from recert_common.auth import Principal, Role
+from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.storage import ObjectChunks, ObjectStore, UploadRefused
 from recert_portfolio import snapshot, store
@@ -72,19 +73,6 @@ UNCHANGED: Any = object()
 _log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def calendar_today(settings: PortfolioSettings) -> Callable[[], date]:
-    """The production clock: the configured fixed day, else today's date in the configured zone."""
-    if settings.today:
-        fixed = date.fromisoformat(settings.today)
-        return lambda: fixed
-    zone = settings.zone
-    return lambda: datetime.now(zone).date()
-
-
 @dataclass(frozen=True)
 class CycleView:
     """A cycle with its portfolio as the jobcoach sees it today."""
@@ -111,7 +99,7 @@ class PortfolioService:
         self.db = db
         self.settings = settings
         self.proofs = proofs
-        self.today = today or calendar_today(settings)
+        self.today = today or settings.calendar_today()
         self.now = now
         self._bucket_ready = False
         self._bucket_lock = threading.Lock()

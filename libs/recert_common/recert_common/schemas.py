@@ -1,0 +1,52 @@
+"""The marshmallow pieces every service's HTTP bodies are made of: strict input, UTC instants, pages.
+
+A service's ``schemas.py`` builds its bodies from these, so that every API refuses unknown fields, writes
+instants alike and pages its lists alike.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class Strict(Schema):
+    """An input body or query: a field the API does not know is an error, not silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class UtcDateTime(fields.DateTime):
+    """An instant in RFC 3339, always in UTC (whatever time zone the database session uses)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class PageQuerySchema(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=DEFAULT_PAGE_SIZE,
+                               validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class PageSchema(Schema):
+    """One page of a list; a subclass says what the items are: ``items = fields.List(fields.Nested(...))``."""
+
+    # Declared here, though every subclass replaces it, so that ``items`` comes first in the documents.
+    items = fields.List(fields.Raw())
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+
+
+def page_body(items: Sequence[Any], total: int, query: Mapping[str, Any]) -> dict[str, Any]:
+    """The body a ``PageSchema`` writes: the items of the page ``query`` asked for, and how many there are."""
+    return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
