@@ -37,6 +37,15 @@ EMAIL = "message/rfc822"
 
 DEFAULT_ALLOWED: frozenset[str] = frozenset({PDF, PNG, JPEG, TEXT, EMAIL})
 
+
+def openapi_file_content(allowed: Collection[str] = DEFAULT_ALLOWED) -> dict[str, dict]:
+    """The OpenAPI ``content`` of a response that streams a stored file back: one entry per type a file
+    can have, since the answer carries the file's real type (documenting only octet-stream made every
+    download break its own schema)."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {content_type: dict(binary) for content_type in sorted(allowed)}
+
+
 #: How many leading bytes decide the type. Enough for a long e-mail header block's first lines.
 SNIFF_BYTES = 8192
 

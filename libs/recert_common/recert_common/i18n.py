@@ -171,6 +171,8 @@ register_messages({
     "detail.internal_error": {
         "nl": "Er ging iets mis aan onze kant. Noem kenmerk {request_id} als u contact met ons opneemt.",
         "en": "Something went wrong on our side. Please quote reference {request_id} when you contact us."},
+    "field.nul_character": {
+        "nl": "Bevat een ongeldig teken (NUL).", "en": "Contains an invalid character (NUL)."},
     "detail.database_unavailable": {
         "nl": "De gegevens zijn even niet bereikbaar. Probeer het over enkele ogenblikken opnieuw.",
         "en": "The data is briefly out of reach. Please try again in a few moments."},

@@ -13,6 +13,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
 
 
 class Strict(Schema):
@@ -32,7 +33,9 @@ class UtcDateTime(fields.DateTime):
 
 
 class PageQuerySchema(Strict):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    # Bounded so that the offset (page x page_size) stays a PostgreSQL bigint: a huge page is a 422,
+    # not an overflow (found by the fuzzer).
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=DEFAULT_PAGE_SIZE,
                                validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 

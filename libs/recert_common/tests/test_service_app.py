@@ -6,9 +6,11 @@ import logging
 import pytest
 from flask import current_app
 from flask_smorest import Blueprint
+from marshmallow import fields
 
 from recert_common.auth import StaticKeySource, TokenVerifier, generate_ed25519_jwk
 from recert_common.config import ServiceSettings
+from recert_common.schemas import Strict
 from recert_common.web import create_service_app
 
 _, PUBLIC = generate_ed25519_jwk("service-app-test")
@@ -43,6 +45,18 @@ things = Blueprint("things", __name__, url_prefix="/v1/things")
 @things.route("/service")
 def which_service():
     return {"is_the_service": current_app.extensions["things"] is current_app.config["EXPECTED"]}
+
+
+class Priced(Strict):
+    name = fields.String(required=True)
+    price = fields.Decimal(as_string=True, required=True)
+
+
+@things.route("/echo", methods=["POST"])
+@things.arguments(Priced)
+@things.response(200, Priced)
+def echo(body):
+    return body
 
 
 def make_app(service, **options):
@@ -80,3 +94,27 @@ def test_a_database_down_makes_the_service_not_ready():
     response = make_app(FakeService(database_up=False), storage=lambda: True).test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json(force=True)["checks"]["database"] == "failed: ConnectionError"
+
+
+@pytest.mark.parametrize("request_args, field", [
+    ({"json": {"name": "a\x00b", "price": "1.00"}}, "name"),
+    ({"json": {"name": "ok", "price": "1.00"}, "query_string": {"q": "x\x00"}}, "q"),
+])
+def test_a_nul_character_anywhere_in_the_input_is_a_422_naming_the_field(request_args, field):
+    client = make_app(FakeService()).test_client()
+    response = client.post("/v1/things/echo", headers={"Accept-Language": "en"}, **request_args)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {field: ["Contains an invalid character (NUL)."]}
+
+
+def test_malformed_json_is_still_a_400_and_clean_input_passes():
+    client = make_app(FakeService()).test_client()
+    broken = client.post("/v1/things/echo", data="{not json", content_type="application/json")
+    assert broken.status_code == 400
+    assert client.post("/v1/things/echo", json={"name": "ok", "price": "1.50"}).get_json() == {
+        "name": "ok", "price": "1.50"}
+
+
+def test_a_decimal_sent_as_a_string_is_documented_as_a_string():
+    document = make_app(FakeService()).test_client().get("/v1/openapi.json").get_json()
+    assert document["components"]["schemas"]["Priced"]["properties"]["price"]["type"] == "string"

@@ -51,7 +51,9 @@ class PaymentNotificationSchema(Schema):
         "description": f"Only {PAYMENT_SUCCEEDED} pays an invoice; other types are kept and ignored."})
     invoice_number = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(min=1, max=32))
-    amount = _TwoDecimals(load_default=None, allow_none=True, metadata={"example": "242.00"})
+    # Bounded by the stored column, numeric(12,2): a larger amount is refused, not an overflow (fuzzer).
+    amount = _TwoDecimals(load_default=None, allow_none=True, metadata={"example": "242.00"},
+                          validate=validate.Range(min=0, max=Decimal("9999999999.99")))
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     paid_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso",
                                    metadata={"description": "When it was paid; the receipt time if absent."})

@@ -25,7 +25,7 @@ from werkzeug.http import dump_options_header, parse_options_header
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import request_language
-from recert_common.filetypes import UnsafeFilename
+from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
 from recert_common.schemas import page_body
 from recert_pe_registry.domain import UNITS, Summary, Viewer
@@ -58,7 +58,7 @@ _RAW_FILE_BODY = {
 }
 _FILE_RESPONSE = {
     "description": "The file's bytes, streamed, with its stored type and name.",
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    "content": openapi_file_content(),
 }
 
 

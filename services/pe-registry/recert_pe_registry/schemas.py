@@ -9,7 +9,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from recert_common.rules import format_number
-from recert_common.schemas import PageSchema, Strict, UtcDateTime
+from recert_common.schemas import MAX_PAGE, PageSchema, Strict, UtcDateTime
 from recert_pe_registry.domain import EVIDENCE_KINDS, UNITS
 
 _UNIT_DESCRIPTION = ("sbu: study-load hours (1 PE point each); ects: ECTS credits (28 PE points each); "
@@ -127,7 +127,7 @@ class ActivityQuerySchema(Strict):
                         metadata={"description": "Completed on or after."})
     to = fields.Date(load_default=None, metadata={"description": "Completed on or before."})
     category = _category(strict=False, load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
     @validates_schema

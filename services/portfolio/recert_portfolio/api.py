@@ -16,6 +16,7 @@ from werkzeug.http import parse_options_header
 
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import request_language
+from recert_common.filetypes import openapi_file_content
 from recert_common.schemas import page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_portfolio.domain import Meeting, Proof, Submission
@@ -55,9 +56,7 @@ _UPLOAD_BODY = {
                    "its first bytes). Name it with ?filename= or a Content-Disposition header.",
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
-_FILE_RESPONSE = {"200": {"description": "The file, streamed.",
-                          "content": {"application/octet-stream": {"schema": {"type": "string",
-                                                                              "format": "binary"}}}}}
+_FILE_RESPONSE = {"200": {"description": "The file, streamed.", "content": openapi_file_content()}}
 
 
 def _service() -> PortfolioService:
@@ -97,7 +96,8 @@ def save_part(data: dict[str, Any], part: str):
 @require_roles(Role.JOBCOACH)
 @current.response(200, MeetingSchema(many=True))
 def list_meetings():
-    return _service().meetings(_me())
+    # A list, not the service's tuple: flask-smorest reads a returned tuple as (body, status, headers).
+    return list(_service().meetings(_me()))
 
 
 @current.post("/meetings")
