@@ -38,6 +38,16 @@ class _TwoDecimals(fields.Decimal):
         return number
 
 
+# The stored column is numeric(12,2): a larger amount is refused, not an overflow (found by the fuzzer).
+# A function rather than validate.Range, which apispec would document with a string bound.
+_LARGEST_AMOUNT = Decimal("9999999999.99")
+
+
+def _fits_the_column(amount: Decimal) -> None:
+    if not Decimal(0) <= amount <= _LARGEST_AMOUNT:
+        raise ValidationError(f"Must be between 0 and {_LARGEST_AMOUNT}.")
+
+
 class PaymentNotificationSchema(Schema):
     """The payment provider's notification. Unknown fields are ignored, unlike our other inputs: the body
     is signed by the provider, and a field it adds must not make us refuse payments."""
@@ -51,9 +61,8 @@ class PaymentNotificationSchema(Schema):
         "description": f"Only {PAYMENT_SUCCEEDED} pays an invoice; other types are kept and ignored."})
     invoice_number = fields.String(load_default=None, allow_none=True,
                                    validate=validate.Length(min=1, max=32))
-    # Bounded by the stored column, numeric(12,2): a larger amount is refused, not an overflow (fuzzer).
-    amount = _TwoDecimals(load_default=None, allow_none=True, metadata={"example": "242.00"},
-                          validate=validate.Range(min=0, max=Decimal("9999999999.99")))
+    amount = _TwoDecimals(load_default=None, allow_none=True, validate=_fits_the_column,
+                          metadata={"example": "242.00", "minimum": 0, "maximum": float(_LARGEST_AMOUNT)})
     currency = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=3))
     paid_at = fields.AwareDateTime(load_default=None, allow_none=True, format="iso",
                                    metadata={"description": "When it was paid; the receipt time if absent."})
