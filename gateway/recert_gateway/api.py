@@ -1,4 +1,5 @@
-"""The gateway's HTTP endpoints: ``/api/v1/openapi.json`` and everything else under ``/api/v1/``, forwarded.
+"""The gateway's HTTP endpoints: ``/api/v1/openapi.json``, ``/api/v1/asyncapi.json`` (the events) and
+everything else under ``/api/v1/``, forwarded.
 
 For a forwarded request, in this order: the path must be clean and routed (400, 404); a rate-limited request
 must be within its client's limit (429); a request that is not public must carry a valid access token (401,
@@ -15,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from recert_common.auth import current_principal
 from recert_common.context import get_correlation_id
 from recert_common.errors import BadRequest, NotFound, TooManyRequests
+from recert_common.events.asyncapi import asyncapi_document
 from recert_gateway.compose import Composer
 from recert_gateway.openapi import MergedOpenAPI
 from recert_gateway.peers import resolve_peer
@@ -44,6 +46,13 @@ def gateway_blueprint(gateway: Gateway) -> Blueprint:
     @blueprint.get("/openapi.json")
     def openapi_document() -> Response:
         response = jsonify(gateway.openapi.document())
+        response.cache_control.max_age = int(gateway.openapi.cache_seconds)
+        return response
+
+    @blueprint.get("/asyncapi.json")
+    def asyncapi() -> Response:
+        """The catalogue of events on the exchange, for DNV's and Noloc's systems that subscribe to them."""
+        response = jsonify(asyncapi_document())
         response.cache_control.max_age = int(gateway.openapi.cache_seconds)
         return response
 

@@ -75,3 +75,16 @@ def test_only_the_listed_assets_are_served(start_gateway):
     for name in ("index.html", "swagger-ui-bundle.js.map", "..%2F__init__.py", "settings.py"):
         response = requests.get(f"{gateway}/api/v1/docs/assets/{name}")
         assert response.status_code in (400, 404), name  # 400: a '..' segment, refused before routing
+
+
+def test_the_event_catalogue_is_served_as_asyncapi_without_a_token(start_gateway):
+    from recert_common.events import all_types
+
+    gateway = start_gateway()
+    response = requests.get(gateway + "/api/v1/asyncapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["asyncapi"] == "3.0.0"
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert {"portfolio.submitted", "certification.certificate.renewed", "billing.invoice.paid"} <= addresses
+    assert len(addresses) >= len({entry.type for entry in all_types() if not entry.type.startswith("test")})
