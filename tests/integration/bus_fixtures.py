@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 from marshmallow import Schema, fields
@@ -13,6 +13,8 @@ from marshmallow import Schema, fields
 from recert_common import bus
 from recert_common.db import Database, migrate_service
 from recert_common.events import event_type
+
+import waiting
 
 MIGRATIONS = Path(__file__).parent / "bus_migrations"
 
@@ -48,14 +50,8 @@ def effect_counts(db: Database) -> tuple[int, int]:
     return row["n"], row["d"]
 
 
-def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05, message: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+# The bus tests move thousands of events: a longer timeout, polled a little less often.
+wait_for = partial(waiting.wait_for, timeout=60.0, interval=0.05)
 
 
 class TcpProxy:

@@ -19,6 +19,7 @@ from recert_common.rules import add_years
 
 from frontend import PASSWORD, Frontend, Person, unique_email
 from processes import System
+from waiting import wait_for
 
 TODAY = date.today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -45,14 +46,7 @@ def form(advice: str, failing: tuple[str, ...] = ()) -> dict:
 
 def eventually(check, timeout: float = 30.0, what: str = "the expected state", interval: float = 0.1):
     """Events take a moment to travel: poll ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout}s: {what}")
-        time.sleep(interval)
+    return wait_for(check, timeout=timeout, interval=interval, message=what)
 
 
 def ok(response, status: int = 200):

@@ -7,7 +7,6 @@ Each service's ``*_support`` module adds the steps its own tests take on top of 
 """
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +28,8 @@ from recert_common.db import Database, migrate_service
 from recert_common.events import Event, new_event
 from recert_common.worker import Worker
 
+from waiting import wait_for  # noqa: F401  (the service tests import it from here)
+
 
 class Clock:
     """The service's "today"; tests move it onto the edges of windows, deadlines and expiry dates."""
@@ -38,17 +39,6 @@ class Clock:
 
     def __call__(self) -> date:
         return self.day
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.02, message: str = "condition"):
-    """Poll ``predicate`` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
 
 
 def problem(response, status: int, slug: str | None = None) -> dict:

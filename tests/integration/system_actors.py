@@ -25,7 +25,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from recert_billing import signature
 
 from frontend import PASSWORD, Frontend, Person, unique_email, unique_member_number
 from processes import System, free_port
+from waiting import wait_for
 
 SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing")
 TODAY = date.today()
@@ -78,14 +78,7 @@ def start_system(infra, log_dir: Path, **extra_env: str) -> System:
 
 def eventually(check: Callable[[], Any], timeout: float = 30.0, what: str = "the expected state") -> Any:
     """Events take a moment to travel: poll ``check`` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"the system did not reach {what} in {timeout}s")
-        time.sleep(0.1)
+    return wait_for(check, timeout=timeout, interval=0.1, message=what)
 
 
 def signed(secret: str, document: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

@@ -7,7 +7,6 @@ read at that moment: that is how bounded buffering and "nothing sent before the 
 from __future__ import annotations
 
 import hashlib
-import random
 import socket
 import time
 from dataclasses import dataclass
@@ -28,44 +27,12 @@ from recert_common.storage import (
     UploadTypeRefused,
 )
 
+from generated_files import BytesSource, GeneratedFile, generated_bytes
+
 MiB = 1024 * 1024
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 ELF_HEAD = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00"
 PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
-
-
-class GeneratedFile:
-    """``size`` bytes (``head`` then seeded random bytes) made as they are read, never held whole.
-
-    Records each read request and how far it has been read; hashes what it hands out with hashlib.
-    """
-
-    def __init__(self, head: bytes, size: int, seed: int = 7):
-        self._head = head
-        self.size = size
-        self._random = random.Random(seed)
-        self.position = 0
-        self.reads: list[int] = []
-        self.hash = hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        self.reads.append(n)
-        left = self.size - self.position
-        n = left if n < 0 else min(n, left)
-        head = self._head[self.position:self.position + n]
-        chunk = head + self._random.randbytes(n - len(head))
-        self.position += n
-        self.hash.update(chunk)
-        return chunk
-
-
-def generated_bytes(head: bytes, size: int, seed: int = 7) -> bytes:
-    return GeneratedFile(head, size, seed).read(size)
-
-
-class BytesSource(GeneratedFile):
-    def __init__(self, data: bytes):
-        super().__init__(data, len(data))
 
 
 @dataclass

@@ -3,8 +3,6 @@ database and bucket), tokens for any role, raw events on the run's exchange, and
 The plumbing (tokens, publishing, waiting) is service_harness's."""
 from __future__ import annotations
 
-import hashlib
-import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -18,6 +16,7 @@ from recert_common.events import new_event
 from recert_pe_registry.domain import local_day
 from recert_pe_registry.service import utcnow
 
+from generated_files import BytesSource, GeneratedFile  # noqa: F401  (tests import it from here)
 from service_harness import mint_token, publish_raw, select_bodies, wait_for
 
 MiB = 1024 * 1024
@@ -27,36 +26,6 @@ ELF_HEAD = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00"
 
 def today() -> date:
     return local_day(utcnow())
-
-
-class GeneratedFile:
-    """``size`` bytes (``head``, then seeded random bytes) made as they are read, never held whole.
-
-    Records every read request, so a test can show nobody asked for the whole file at once.
-    """
-
-    def __init__(self, head: bytes, size: int, seed: int = 7):
-        self._head = head
-        self.size = size
-        self._random = random.Random(seed)
-        self.position = 0
-        self.reads: list[int] = []
-        self.hash = hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        self.reads.append(n)
-        left = self.size - self.position
-        n = left if n is None or n < 0 else min(n, left)
-        head = self._head[self.position:self.position + n]
-        chunk = head + self._random.randbytes(n - len(head))
-        self.position += n
-        self.hash.update(chunk)
-        return chunk
-
-    def readinto(self, buffer) -> int:
-        chunk = self.read(len(buffer))
-        buffer[:len(chunk)] = chunk
-        return len(chunk)
 
 
 def pdf_bytes(text: str = "certificaat") -> bytes:
@@ -125,7 +94,7 @@ class PeEnv:
         headers = dict(headers or {})
         if filename is not None:
             headers.setdefault("Content-Disposition", f'attachment; filename="{filename}"')
-        stream = data if isinstance(data, GeneratedFile) else _Bytes(data)
+        stream = data if isinstance(data, GeneratedFile) else BytesSource(data)
         headers.setdefault("Content-Type", "application/octet-stream")
         if who is not None:
             headers.update(who.auth)
@@ -185,11 +154,6 @@ class PeEnv:
     def outbox(self, subject=None, type_: str | None = None) -> list[dict]:
         return select_bodies([row["body"] for row in self.rows("SELECT body FROM outbox ORDER BY seq")],
                              type_, subject)
-
-
-class _Bytes(GeneratedFile):
-    def __init__(self, data: bytes):
-        super().__init__(data, len(data))
 
 
 def activity_body(**overrides) -> dict:
