@@ -287,10 +287,14 @@ def test_an_overwrite_replaces_bytes_and_metadata(store):
 
 
 def test_ensure_bucket_creates_once_and_ping_reports_readiness(infra):
-    store = _store(infra, f"recert-ensure-{infra.run_id}")
+    http = RecordingHttp()
+    store = _store(infra, f"recert-ensure-{infra.run_id}", http_client=http)
     assert store.ping() is False  # the endpoint answers, the bucket is not there
     store.ensure_bucket()
-    store.ensure_bucket()
+    asked = len(http.sent)
+    store.ensure_bucket()  # services call it before every upload: the store is asked only the first time
+    assert len(http.sent) == asked
+    assert [s.method for s in http.sent if s.method == "PUT"] == ["PUT"]  # created once
     try:
         assert store.ping() is True
     finally:

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import threading
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
@@ -243,6 +244,8 @@ class ObjectStore:
             raise ValueError("S3 multipart parts are at least 5 MiB")
         self.bucket = bucket
         self.part_size = part_size
+        self._bucket_known = False
+        self._bucket_lock = threading.Lock()
         self._connection = dict(
             endpoint=endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
         )
@@ -260,15 +263,21 @@ class ObjectStore:
     # -- bucket and health ---------------------------------------------------------------------------------
 
     def ensure_bucket(self) -> None:
-        """Create the bucket unless it exists (safe when several processes start at once)."""
-        with _translated():
-            if self.client.bucket_exists(self.bucket):
+        """Create the bucket unless it exists (safe when several processes start at once). Asks the store
+        once per object: services call it before every upload, so the bucket can be created on first need
+        rather than at start-up, while the store may still be coming up."""
+        if self._bucket_known:
+            return
+        with self._bucket_lock, _translated():
+            if self._bucket_known:
                 return
-            try:
-                self.client.make_bucket(self.bucket)
-            except S3Error as exc:
-                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                    raise
+            if not self.client.bucket_exists(self.bucket):
+                try:
+                    self.client.make_bucket(self.bucket)
+                except S3Error as exc:
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+            self._bucket_known = True
 
     def ping(self) -> bool:
         """For ``/readyz``: does the store answer quickly and does our bucket exist? Never raises."""

@@ -6,7 +6,6 @@ that a web process starts even while the object store is still coming up.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import BinaryIO
 
 from recert_common.storage import ObjectChunks, ObjectStore, StorageError, StoredObject
@@ -17,20 +16,13 @@ log = logging.getLogger(__name__)
 class EvidenceBucket:
     def __init__(self, store: ObjectStore):
         self.store = store
-        self._ensured = False
-        self._lock = threading.Lock()
 
     @property
     def name(self) -> str:
         return self.store.bucket
 
     def ensure(self) -> None:
-        if self._ensured:
-            return
-        with self._lock:
-            if not self._ensured:
-                self.store.ensure_bucket()
-                self._ensured = True
+        self.store.ensure_bucket()
 
     def ready(self) -> bool:
         """For ``/readyz``: the store answers and the bucket exists (created if need be). Never raises."""

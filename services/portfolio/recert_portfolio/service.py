@@ -10,7 +10,6 @@ function so tests can stand on any day, and from the real calendar (in the confi
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -101,8 +100,6 @@ class PortfolioService:
         self.proofs = proofs
         self.today = today or settings.calendar_today()
         self.now = now
-        self._bucket_ready = False
-        self._bucket_lock = threading.Lock()
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -239,21 +236,13 @@ class PortfolioService:
 
     # --- proof files -------------------------------------------------------------------------------------
 
-    def _ensure_bucket(self) -> None:
-        if self._bucket_ready:
-            return
-        with self._bucket_lock:
-            if not self._bucket_ready:
-                self.proofs.ensure_bucket()
-                self._bucket_ready = True
-
     def upload_proof(self, account_id: UUID, meeting_id: UUID, stream: BinaryIO, *,
                      filename: str | None) -> Meeting:
         """Store the file streamed in as the meeting's proof. Checked before the upload (so a refused request
         sends nothing to storage) and again after it, in the transaction that links the file."""
         with self.db.transaction() as conn:
             self._own_changeable_meeting(conn, account_id, meeting_id)
-        self._ensure_bucket()
+        self.proofs.ensure_bucket()
         key = f"{account_id}/{meeting_id}/{uuid.uuid4()}"
         try:
             stored = self.proofs.put_stream(key, stream, max_bytes=self.settings.proof_max_bytes,
