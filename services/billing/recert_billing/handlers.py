@@ -29,6 +29,7 @@ from recert_billing.settings import BillingSettings
 from recert_common.bus import Subscription
 from recert_common.db import Database
 from recert_common.events import Event
+from recert_common.rules import KIND_AFFILIATE
 
 _log = logging.getLogger(__name__)
 
@@ -44,11 +45,17 @@ class Handlers:
     # --- identity ----------------------------------------------------------------------------------------
 
     def on_account(self, conn: psycopg.Connection, event: Event) -> None:
-        """Keep the recipient's details. Registering charges nothing (no affiliate-number fee: ADR 0013);
-        an affiliate whose certificate arrived first gets the register fees due for it now."""
+        """Keep the recipient's details. Registering charges nothing (no affiliate-number fee: ADR 0013).
+        An affiliate whose certificate arrived first gets the register fees due for it now; a member who
+        becomes an affiliate owes them from the certificate year running then, not for the years before."""
         data = event.data
+        before = store.account(conn, data["account_id"])
         store.upsert_account(conn, data)
         store.fill_in_recipient(conn, data["account_id"], data["full_name"], data["membership_number"])
+        if before is not None and before["membership_kind"] != KIND_AFFILIATE \
+                and data.get("membership_kind") == KIND_AFFILIATE:
+            for certificate in store.active_certificates(conn, data["account_id"]):
+                start_register_fee(conn, certificate["certificate_id"], today=self.today())
         issue_noloc_fees(conn, data["account_id"], today=self.today(), now=self.now())
 
     # --- portfolio ---------------------------------------------------------------------------------------

@@ -119,8 +119,9 @@ def cancel_invoice(conn: psycopg.Connection, invoice: Invoice, *, reason: str, t
 
 def start_register_fee(conn: psycopg.Connection, certificate_id: UUID, *, today: date,
                        paid_until: date | None = None) -> None:
-    """A certificate became active (registered, renewed, reactivated) as billing learns on ``today``: from
-    which certificate year its register fee is invoiced (``domain.first_register_fee_year``)."""
+    """A certificate became active (registered, renewed, reactivated) or its holder an affiliate, as billing
+    learns on ``today``: from which certificate year its register fee is invoiced
+    (``domain.first_register_fee_year``; never moved back)."""
     row = store.certificate(conn, certificate_id, for_update=True)
     if row is None or row["valid_from"] is None:
         return
