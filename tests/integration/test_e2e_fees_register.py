@@ -66,9 +66,12 @@ def jobcoach(app: Frontend, kind: str, surname: str | None = None) -> Person:
 
 
 def import_csv(app: Frontend, office, rows: list[tuple[Person, str, date, date | None]]) -> dict:
-    lines = [f"{person.account['membership_number']},{certificate},{until},{paid or ''}"
-             for person, certificate, until, paid in rows]
-    body = (HEADER + "\n".join(lines) + "\n").encode()
+    """Noloc's CSV; the register_fee_paid_until column only when a row states the date."""
+    with_paid = any(paid for *_, paid in rows)
+    lines = [f"{person.account['membership_number']},{certificate},{until}"
+             + (f",{paid or ''}" if with_paid else "") for person, certificate, until, paid in rows]
+    header = HEADER if with_paid else HEADER.replace(",register_fee_paid_until", "")
+    body = (header + "\n".join(lines) + "\n").encode()
     return ok(app.post("certificates/import", office.admin, data=body, headers={"Content-Type": "text/csv"}))
 
 
@@ -85,38 +88,51 @@ def number() -> str:
     return f"RJ-{uuid.uuid4().hex[:8].upper()}"
 
 
-def test_register_fees_per_certificate_year_and_nothing_on_registration(app, office, system):
-    member, affiliate, paid = (jobcoach(app, "member"), jobcoach(app, "affiliate"),
-                               jobcoach(app, "affiliate"))
-    import_csv(app, office, [(member, number(), VALID_UNTIL, None),
-                             (paid, number(), VALID_UNTIL, date(2025, 8, 31))])
-    for person in (member, paid):  # registered in the register: their events are on their way to billing
-        eventually(lambda p=person: app.get("certificates/mine", p).status_code == 200,
-                   what="the certificate")
-    # Loaded after them, so billing handles this one's event after theirs (one producer, one queue).
-    import_csv(app, office, [(affiliate, number(), VALID_UNTIL, None)])
+def load_in_order(app: Frontend, office, rows: list[tuple[Person, str, date, date | None]]) -> None:
+    """Load the rows one by one, each once the one before is in the register: billing then handles their
+    events in this order (one producer, one queue), so once the last one's invoice is there, the ones
+    before were handled too."""
+    for row in rows:
+        import_csv(app, office, [row])
+        eventually(lambda person=row[0]: app.get("certificates/mine", person).status_code == 200,
+                   what="the certificate in the register")
 
-    first_year = ("register_fee", "2024-09-01", "2025-08-31")
+
+FIRST_YEAR = ("register_fee", "2024-09-01", "2025-08-31")
+SECOND_YEAR = ("register_fee", "2025-09-01", "2026-08-31")
+
+
+def test_registering_costs_nothing_and_the_register_fee_is_per_certificate_year(app, office):
+    member, affiliate = jobcoach(app, "member"), jobcoach(app, "affiliate")
+    load_in_order(app, office, [(member, number(), VALID_UNTIL, None),
+                                (affiliate, number(), VALID_UNTIL, None)])
     eventually(lambda: invoices(app, affiliate), what="the affiliate's register fee")
-    [invoice] = invoices(app, affiliate)  # no affiliate-number fee next to it
-    assert (invoice["kind"], invoice["period_start"], invoice["period_end"]) == first_year
+    [invoice] = invoices(app, affiliate)  # and no affiliate-number fee next to it
+    assert (invoice["kind"], invoice["period_start"], invoice["period_end"]) == FIRST_YEAR
     assert (invoice["issuer"], invoice["issued_on"], invoice["period_year"]) == ("Noloc", "2025-01-10", 2024)
     assert (invoice["net"]["amount"], invoice["gross"]["amount"]) == ("212.50", "257.13")
     assert invoice["number"].startswith("Noloc-2025-")
-    assert invoices(app, member) == [] and invoices(app, paid) == []
+    assert invoices(app, member) == []
+
+
+def test_a_year_paid_to_noloc_is_not_invoiced_and_the_next_year_is_invoiced_once(app, office, system):
+    paid, unpaid = jobcoach(app, "affiliate"), jobcoach(app, "affiliate")
+    load_in_order(app, office, [(paid, number(), VALID_UNTIL, date(2025, 8, 31)),
+                                (unpaid, number(), VALID_UNTIL, None)])
+    eventually(lambda: invoices(app, unpaid), what="the unpaid affiliate's register fee")
+    assert years(app, unpaid) == [FIRST_YEAR]
+    assert invoices(app, paid) == []
 
     # 1 September 2025: the next certificate year starts; two billing workers run the schedule every
     # half second, and each account gets it invoiced once.
     restart(system, "billing", NEXT_YEAR_STARTS, workers=2)
-    second_year = ("register_fee", "2025-09-01", "2026-08-31")
-    eventually(lambda: len(invoices(app, affiliate)) == 2 and invoices(app, paid),
+    eventually(lambda: len(invoices(app, unpaid)) == 2 and invoices(app, paid),
                what="the next certificate year's register fees")
     time.sleep(3)  # several more rounds of both workers' schedule
-    assert years(app, affiliate) == [first_year, second_year]
-    assert years(app, paid) == [second_year]
-    assert invoices(app, member) == []
-    numbers = [i["number"] for person in (affiliate, paid) for i in invoices(app, person)]
-    assert len(set(numbers)) == 3
+    assert years(app, unpaid) == [FIRST_YEAR, SECOND_YEAR]
+    assert years(app, paid) == [SECOND_YEAR]
+    numbers = [i["number"] for person in (unpaid, paid) for i in invoices(app, person)]
+    assert len(set(numbers)) == 3 and all(n.startswith("Noloc-2025-") for n in numbers)
 
 
 def test_a_lapsed_certificate_leaves_the_register_and_its_holder_still_sees_it(app, office, system):
