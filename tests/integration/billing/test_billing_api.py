@@ -132,4 +132,6 @@ def test_the_invoice_document_in_english(billing):
         f"Jaarlijkse registerbijdrage extern aangeslotene, certificaatjaar 1 september {first.year} t/m "
         f"31 augustus {last.year}")
     assert body["kind"] == "register_fee" and body["issuer"] == "Noloc" and body["currency"] == "EUR"
+    text = " ".join(_pdf_text(billing.get(f"/v1/invoices/{row['id']}/pdf", coach.token)).split())
+    assert f"certificaatjaar 1 september {first.year} t/m 31 augustus {last.year}" in text
     assert body["recipient_number"] == coach.number and body["period_year"] == first.year
