@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 
 from recert_common.rules import (
-    FEE_AFFILIATE_NUMBER,
     FEE_KINDS,
     FEE_REASSESSMENT,
     FEE_RECERTIFICATION,
@@ -33,7 +32,14 @@ def packaged_only():
 
 
 def test_fee_kinds_are_plain_strings():
-    assert FEE_KINDS == ("recertification", "reassessment", "register_fee", "affiliate_number")
+    assert FEE_KINDS == ("recertification", "reassessment", "register_fee")
+
+
+def test_there_is_no_affiliate_number_fee():
+    """Noloc's secretariat charges for an affiliate number; the platform issues none, so charges none."""
+    for year in (2023, 2024):
+        with pytest.raises(UnknownFeeKind):
+            fee_amount("affiliate_number", year)
 
 
 @pytest.mark.parametrize(
@@ -42,11 +48,9 @@ def test_fee_kinds_are_plain_strings():
         (FEE_RECERTIFICATION, 2023, "200.00", "42.00", "242.00", "2023.1"),
         (FEE_REASSESSMENT, 2023, "75.00", "15.75", "90.75", "2023.1"),
         (FEE_REGISTER, 2023, "202.50", "42.53", "245.03", "2023.1"),
-        (FEE_AFFILIATE_NUMBER, 2023, "100.00", "21.00", "121.00", "2023.1"),
         (FEE_RECERTIFICATION, 2024, "200.00", "42.00", "242.00", "2024.1"),
         (FEE_REASSESSMENT, 2024, "75.00", "15.75", "90.75", "2024.1"),
         (FEE_REGISTER, 2024, "212.50", "44.63", "257.13", "2024.1"),
-        (FEE_AFFILIATE_NUMBER, 2024, "100.00", "21.00", "121.00", "2024.1"),
         # After the last known year: the latest known figures.
         (FEE_RECERTIFICATION, 2027, "200.00", "42.00", "242.00", "2024.1"),
         (FEE_REGISTER, 2027, "212.50", "44.63", "257.13", "2024.1"),
@@ -66,7 +70,6 @@ def test_issuers():
         FEE_RECERTIFICATION: ISSUER_DNV,
         FEE_REASSESSMENT: ISSUER_DNV,
         FEE_REGISTER: ISSUER_NOLOC,
-        FEE_AFFILIATE_NUMBER: ISSUER_NOLOC,
     }
 
 

@@ -4,7 +4,8 @@ Who sees what: a DNV officer sees and acts on every case; an assessor sees only 
 now and gives their advice; a jobcoach sees their own cases (an advice once DNV decided on it), declares a
 mentor and files objections. Any other case answers 404, as if it did not exist; an endpoint for another
 role answers 403. Certificates: a jobcoach reads their own (the tile), DNV officers and Noloc admins all,
-and load the CSV of existing holders. The register is public and tells name, number, validity and state.
+and load the CSV of existing holders. The register is public and tells name, number, validity and state of
+active certificates only (a lapsed one has left the register).
 """
 from __future__ import annotations
 
@@ -267,8 +268,10 @@ def get_certificate(certificate_id: UUID):
 @certificates.post("/import")
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
-    "CSV with a header line: noloc_number,certificate_number,valid_until (comma or semicolon; UTF-8; dates "
-    "2027-06-30 or 30-06-2027). All or nothing: any wrong line refuses the file with 422 and every wrong "
+    "CSV with a header line: noloc_number,certificate_number,valid_until and optionally "
+    "register_fee_paid_until (the date up to which an external affiliate has paid Noloc's register fee "
+    "already; may be empty) (comma or semicolon; UTF-8; dates 2027-06-30 or 30-06-2027). All or "
+    "nothing: any wrong line refuses the file with 422 and every wrong "
     "line listed; known certificates are unchanged, so loading the same file twice changes nothing."),
     "content": {"text/csv": {"schema": {"type": "string"}}}})
 @certificates.response(200, ImportResultSchema)
@@ -287,14 +290,16 @@ def import_certificates():
 @register.arguments(RegisterQuerySchema, location="query")
 @register.response(200, RegisterResultSchema)
 def search_register(query: dict[str, Any]):
-    """Search by certificate number (exact) or name (contains); at most 50 answers. Lapsed certificates are
-    listed with state lapsed: that person is no longer registered."""
+    """Search by certificate number (exact) or name (contains); at most 50 answers. Only active certificates:
+    a lapsed certificate has left the register (its holder still sees it at /v1/certificates/mine)."""
     return {"items": _service().certificates.search_register(query["q"])}
 
 
 @register.get("/<string:certificate_number>")
 @register.response(200, RegisterEntrySchema)
 def register_entry(certificate_number: str):
+    """One active certificate by number. A lapsed certificate answers 404 exactly as an unknown number does:
+    the register tells only who is in it."""
     entry = _service().certificates.register_entry(certificate_number)
     if entry is None:
         raise not_found()

@@ -1,6 +1,8 @@
 """Reading the CSV file of existing certificate holders: ``noloc_number,certificate_number,valid_until`` with
-a header line. Pure: bytes in, rows and per-line errors out; whether a row is new or known is the service's
-business.
+a header line, and optionally ``register_fee_paid_until``: the date up to which an external affiliate has
+paid Noloc's register fee already (empty or absent: not known, billing invoices the running certificate
+year; see ADR 0013). Pure: bytes in, rows and per-line errors out; whether a row is new or known is the
+service's business.
 
 Accepted: UTF-8 (with or without a byte-order mark), comma or semicolon as separator (Dutch spreadsheets
 write semicolons), columns in any order, blank lines, dates as ``2027-06-30`` or ``30-06-2027``. A file that
@@ -19,6 +21,7 @@ from datetime import date
 from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
 
 COLUMNS = ("noloc_number", "certificate_number", "valid_until")
+OPTIONAL_COLUMNS = ("register_fee_paid_until",)
 CERTIFICATE_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9./-]{0,31}")
 _DUTCH_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
 
@@ -38,6 +41,7 @@ class CsvRow:
     membership_number: str
     certificate_number: str
     valid_until: date
+    register_fee_paid_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,12 @@ def _header(names: list[str]) -> dict[str, int]:
     if duplicated:
         raise MalformedCsv("header_duplicate_columns", columns=", ".join(duplicated))
     missing = [name for name in COLUMNS if name not in normalised]
-    unknown = [name for name in normalised if name not in COLUMNS]
+    unknown = [name for name in normalised if name not in COLUMNS + OPTIONAL_COLUMNS]
     if missing or unknown:
         raise MalformedCsv("header_columns", missing=", ".join(missing) or "-",
-                           unknown=", ".join(unknown) or "-", expected=",".join(COLUMNS))
-    return {name: normalised.index(name) for name in COLUMNS}
+                           unknown=", ".join(unknown) or "-",
+                           expected=",".join(COLUMNS) + "".join(f"[,{name}]" for name in OPTIONAL_COLUMNS))
+    return {name: normalised.index(name) for name in COLUMNS + OPTIONAL_COLUMNS if name in normalised}
 
 
 def parse_date(raw: str) -> date | None:
@@ -116,9 +121,9 @@ def parse_certificate_csv(data: bytes, *, today: date) -> ParsedCsv:
             if columns is None:
                 columns = _header(record)
                 continue
-            if len(record) != len(COLUMNS):
+            if len(record) != len(columns):
                 errors.append(LineError(line, "row", "field_count",
-                                        {"expected": len(COLUMNS), "found": len(record)}))
+                                        {"expected": len(columns), "found": len(record)}))
                 continue
             row_errors, row = _row(line, {name: record[index] for name, index in columns.items()}, today)
             if row is not None:
@@ -166,6 +171,10 @@ def _row(line: int, cells: Mapping[str, str], today: date) -> tuple[list[LineErr
         errors.append(LineError(line, "valid_until", "date_invalid", {"value": raw_date[:40]}))
     elif valid_until < today:
         errors.append(LineError(line, "valid_until", "date_in_past", {"value": valid_until.isoformat()}))
+    raw_paid = cells.get("register_fee_paid_until", "").strip()
+    paid_until = parse_date(raw_paid) if raw_paid else None
+    if raw_paid and paid_until is None:
+        errors.append(LineError(line, "register_fee_paid_until", "date_invalid", {"value": raw_paid[:40]}))
     if errors:
         return errors, None
-    return errors, CsvRow(line, member, number, valid_until)
+    return errors, CsvRow(line, member, number, valid_until, paid_until)

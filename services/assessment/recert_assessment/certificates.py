@@ -49,8 +49,9 @@ def _period(certificate: Certificate) -> dict[str, Any]:
 
 
 def link_account(conn: psycopg.Connection, certificate: Certificate, account_id: UUID, now: datetime) -> bool:
-    """Give the certificate its account and, while it is active, announce it as registered. False when the
-    account holds another certificate already (one certificate per jobcoach)."""
+    """Give the certificate its account and, while it is active, announce it as registered (with the date up
+    to which the holder had paid Noloc's register fee, when the import stated it). False when the account
+    holds another certificate already (one certificate per jobcoach)."""
     other = store.certificate_of_account(conn, account_id)
     if other is not None and other.id != certificate.id:
         _log.warning("account holds another certificate; not linked",
@@ -59,8 +60,9 @@ def link_account(conn: psycopg.Connection, certificate: Certificate, account_id:
     store.link_certificate(conn, certificate.id, account_id, now)
     if certificate.state == CertificateState.ACTIVE:
         linked = replace(certificate, account_id=account_id)
-        bus.record(conn, "certification.certificate.registered", _period(linked), producer=PRODUCER,
-                   subject=account_id)
+        bus.record(conn, "certification.certificate.registered", {
+            **_period(linked), "register_fee_paid_until": store.register_fee_paid_until(conn, certificate.id),
+        }, producer=PRODUCER, subject=account_id)
     return True
 
 
@@ -184,6 +186,8 @@ class CertificateService:
             state=CertificateState.ACTIVE)
         if not store.insert_certificate(conn, certificate):
             return self._known(conn, row)
+        if row.register_fee_paid_until is not None:
+            store.set_register_fee_paid_until(conn, certificate.id, row.register_fee_paid_until)
         account = store.account_by_number(conn, row.membership_number)
         if account is not None and link_account(conn, certificate, account["account_id"], now):
             return "linked"
@@ -226,9 +230,11 @@ class CertificateService:
         return [CertificateView(c, names.get(c.account_id)) for c in items], total
 
     def search_register(self, text: str) -> list[dict[str, Any]]:
+        """Active certificates only: a lapsed certificate has left the register."""
         with self.db.transaction() as conn:
             return store.register_search(conn, text=text.strip(), limit=REGISTER_LIMIT)
 
     def register_entry(self, number: str) -> dict[str, Any] | None:
+        """The active certificate with ``number``; None for a lapsed one, as for an unknown one."""
         with self.db.transaction() as conn:
             return store.register_entry(conn, number.strip())

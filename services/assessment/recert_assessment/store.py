@@ -238,21 +238,37 @@ def list_certificates(conn: Conn, *, number: str | None, account_id: UUID | None
     return [_certificate(r) for r in rows], total
 
 
+def set_register_fee_paid_until(conn: Conn, certificate_id: UUID, paid_until: date | None) -> None:
+    conn.execute("UPDATE certificates SET register_fee_paid_until = %s WHERE id = %s",
+                 (paid_until, certificate_id))
+
+
+def register_fee_paid_until(conn: Conn, certificate_id: UUID) -> date | None:
+    row = conn.execute("SELECT register_fee_paid_until FROM certificates WHERE id = %s",
+                       (certificate_id,)).fetchone()
+    return row["register_fee_paid_until"] if row else None
+
+
+# The public register lists who is in it: active certificates only. A lapsed certificate is not in the
+# register, so its number answers as an unknown one would.
+
+
 def register_search(conn: Conn, *, text: str, limit: int) -> list[dict[str, Any]]:
-    """Certificates whose number is ``text`` or whose holder's name contains it (case-insensitive)."""
+    """Active certificates whose number is ``text`` or whose holder's name contains it (case-insensitive)."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return conn.execute(
         """SELECT a.full_name AS name, c.number AS certificate_number, c.valid_until, c.state
            FROM certificates c LEFT JOIN accounts a ON a.account_id = c.account_id
-           WHERE upper(c.number) = upper(%s) OR a.full_name ILIKE %s
+           WHERE c.state = 'active' AND (upper(c.number) = upper(%s) OR a.full_name ILIKE %s)
            ORDER BY a.full_name NULLS LAST, c.number LIMIT %s""", (text, pattern, limit)).fetchall()
 
 
 def register_entry(conn: Conn, number: str) -> dict[str, Any] | None:
+    """The active certificate with this number; None for a lapsed one as for an unknown one."""
     return conn.execute(
         """SELECT a.full_name AS name, c.number AS certificate_number, c.valid_until, c.state
            FROM certificates c LEFT JOIN accounts a ON a.account_id = c.account_id
-           WHERE upper(c.number) = upper(%s)""", (number,)).fetchone()
+           WHERE c.state = 'active' AND upper(c.number) = upper(%s)""", (number,)).fetchone()
 
 
 def certificates_to_remind(conn: Conn, today: date, horizon: date) -> list[Certificate]:

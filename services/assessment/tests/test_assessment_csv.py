@@ -59,3 +59,23 @@ def test_a_file_that_is_no_such_csv_is_refused_as_a_whole(data, code):
     with pytest.raises(MalformedCsv) as refused:
         parse(data)
     assert refused.value.code == code
+
+
+def test_an_optional_column_states_up_to_when_the_register_fee_was_paid():
+    parsed = parse("noloc_number;certificate_number;valid_until;register_fee_paid_until\n"
+                   "EXT-000123;RJ-1;2028-09-01;2025-08-31\n"
+                   "EXT-000124;RJ-2;2028-09-01;\n"
+                   "EXT-000125;RJ-3;2028-09-01;31-12-2025\n"
+                   "EXT-000126;RJ-4;2028-09-01;31 augustus\n")
+    assert [(e.line, e.field, e.code) for e in parsed.errors] == [
+        (5, "register_fee_paid_until", "date_invalid")]
+    assert [(r.certificate_number, r.register_fee_paid_until) for r in parsed.rows] == [
+        ("RJ-1", date(2025, 8, 31)), ("RJ-2", None), ("RJ-3", date(2025, 12, 31))]
+    # Without the column: not known.
+    plain = parse("noloc_number,certificate_number,valid_until\n1234567,RJ-1,2027-06-30\n")
+    assert plain.rows[0].register_fee_paid_until is None
+    # With it, a row must have all four fields.
+    short = parse("noloc_number,certificate_number,valid_until,register_fee_paid_until\n"
+                  "1234567,RJ-1,2027-06-30\n")
+    assert [(e.line, e.code, e.params) for e in short.errors] == [
+        (2, "field_count", {"expected": 4, "found": 3})]

@@ -2,9 +2,15 @@
 what a payment notification does. No Flask, no SQL, no broker.
 
 Amounts come from the assessment framework (``recert_common.rules.fee_amount``): net, VAT half-up to cents,
-gross. The figures of an invoice are those of the year it is issued in, which is also the year of its number
-(an invoice issued on 2 January 2027 for a portfolio submitted on 31 December 2026 is a 2027 invoice at 2027
-prices: numbers and dates must run in the same order).
+gross. The figures of a DNV invoice are those of the year it is issued in, which is also the year of its
+number (an invoice issued on 2 January 2027 for a portfolio submitted on 31 December 2026 is a 2027 invoice at
+2027 prices: numbers and dates must run in the same order). The register fee is charged per certificate year
+(see ``certificate_year``) at the figures of the calendar year that certificate year starts in; its number
+is still of the year it is issued in (ADR 0013).
+
+There is no affiliate-number fee: Noloc's secretariat issues affiliate numbers and charges for them; someone
+who registers here has one already (ADR 0013). ``InvoiceKind.AFFILIATE_NUMBER`` remains only so that an
+invoice issued before that decision can still be read.
 """
 from __future__ import annotations
 
@@ -16,14 +22,16 @@ from decimal import Decimal
 from uuid import UUID
 
 from recert_common.rules import (
-    FEE_AFFILIATE_NUMBER,
     FEE_REASSESSMENT,
     FEE_RECERTIFICATION,
     FEE_REGISTER,
     ISSUER_DNV,
     ISSUER_NOLOC,
     KIND_AFFILIATE,
+    FeeAmount,
+    FrameworkNotFound,
     Localized,
+    add_years,
     fee_amount,
 )
 
@@ -38,7 +46,8 @@ class InvoiceKind(enum.StrEnum):
     RECERTIFICATION = FEE_RECERTIFICATION
     REASSESSMENT = FEE_REASSESSMENT
     REGISTER_FEE = FEE_REGISTER
-    AFFILIATE_NUMBER = FEE_AFFILIATE_NUMBER
+    # Historic: issued before ADR 0013 and never again (``draft_invoice`` refuses it: no fee in the data).
+    AFFILIATE_NUMBER = "affiliate_number"
 
 
 class InvoiceState(enum.StrEnum):
@@ -94,7 +103,12 @@ class Draft:
     submission_id: UUID | None = None
     case_id: UUID | None = None
     supplement_id: UUID | None = None
-    period_year: int | None = None
+    period: CertificateYear | None = None  # the certificate year a register fee covers
+
+    @property
+    def period_year(self) -> int | None:
+        """The calendar year the covered certificate year starts in (what events and e-mails name)."""
+        return self.period.first.year if self.period else None
 
     @property
     def year(self) -> int:
@@ -115,20 +129,35 @@ class Draft:
 
 def draft_invoice(kind: InvoiceKind | str, *, account_id: UUID, issued_on: date,
                   submission_id: UUID | None = None, case_id: UUID | None = None,
-                  supplement_id: UUID | None = None) -> Draft:
-    """The invoice of fee ``kind`` issued on ``issued_on``: one line at that year's figures, due in 30 days.
-    A register fee covers the year it is issued in."""
+                  supplement_id: UUID | None = None, period: CertificateYear | None = None) -> Draft:
+    """The invoice of fee ``kind`` issued on ``issued_on``: one line, due in 30 days. A register fee covers
+    the certificate year ``period`` (required for it, refused for the others) at the figures of the year
+    that certificate year starts in; the other fees at the figures of the year of issue."""
     kind = InvoiceKind(kind)
+    if (kind == InvoiceKind.REGISTER_FEE) != (period is not None):
+        raise ValueError("a register fee, and only a register fee, covers a certificate year")
     fee = fee_amount(kind.value, issued_on.year)
-    period_year = issued_on.year if kind == InvoiceKind.REGISTER_FEE else None
     description = fee.name
-    if period_year is not None:
-        description = Localized(nl=f"{fee.name.nl} {period_year}", en=f"{fee.name.en} {period_year}")
+    if period is not None:
+        fee = register_fee_amount(period, issued_on)
+        description = Localized(
+            nl=f"{fee.name.nl}, certificaatjaar {dutch_date(period.first)} t/m {dutch_date(period.last)}",
+            en=f"{fee.name.en}, certificate year {english_date(period.first)} to {english_date(period.last)}")
     line = Line(description=description, vat_rate=fee.vat_rate, net=fee.net, vat=fee.vat, gross=fee.gross)
     return Draft(kind=kind, issuer=ISSUERS[fee.issuer], account_id=account_id, issued_on=issued_on,
                  due_on=issued_on + PAYMENT_TERM, lines=(line,), vat_rate=fee.vat_rate,
                  framework_version=fee.framework_version, currency=fee.currency, submission_id=submission_id,
-                 case_id=case_id, supplement_id=supplement_id, period_year=period_year)
+                 case_id=case_id, supplement_id=supplement_id, period=period)
+
+
+def register_fee_amount(period: CertificateYear, issued_on: date) -> FeeAmount:
+    """The register fee of the certificate year ``period``: the figures of the year it starts in (2023:
+    202.50, 2024: 212.50 net; a later year: the latest framework file's figures). A certificate year that
+    starts before the earliest framework file is charged at the figures of the year of issue."""
+    try:
+        return fee_amount(FEE_REGISTER, period.first.year)
+    except FrameworkNotFound:
+        return fee_amount(FEE_REGISTER, issued_on.year)
 
 
 @dataclass(frozen=True)
@@ -161,6 +190,8 @@ class Invoice:
     case_id: UUID | None
     supplement_id: UUID | None
     period_year: int | None
+    period_start: date | None
+    period_end: date | None
     recipient_name: str | None
     recipient_number: str | None
     currency: str
@@ -197,18 +228,79 @@ def credit_note_for(invoice: Invoice, *, seq: int, issued_on: date, issued_at: d
                       refund_due=invoice.state == InvoiceState.PAID, issued_on=issued_on, issued_at=issued_at)
 
 
-# --- who owes which Noloc fee ----------------------------------------------------------------------------
+# --- dates in invoice lines -----------------------------------------------------------------------------
+
+_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+              "oktober", "november", "december")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+              "October", "November", "December")
 
 
-def owes_affiliate_number_fee(membership_kind: str | None) -> bool:
-    """External affiliates pay once for their affiliate number; Noloc members and staff never."""
-    return membership_kind == KIND_AFFILIATE
+def dutch_date(day: date) -> str:
+    """``date(2024, 9, 1)`` -> "1 september 2024"."""
+    return f"{day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+
+
+def english_date(day: date) -> str:
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+
+
+# --- the register fee: who owes it, for which certificate years ------------------------------------------
 
 
 def owes_register_fee(membership_kind: str | None, has_active_certificate: bool) -> bool:
-    """External affiliates pay the yearly register fee while a certificate of theirs is active; members are
-    in the register for free."""
+    """External affiliates pay the register fee while a certificate of theirs is active; members are in the
+    register for free, staff are not in it."""
     return membership_kind == KIND_AFFILIATE and has_active_certificate
+
+
+@dataclass(frozen=True)
+class CertificateYear:
+    """One year of a certificate, counted from its start date: ``first`` to ``last``, both included."""
+
+    first: date
+    last: date
+
+    @property
+    def next_first(self) -> date:
+        return self.last + timedelta(days=1)
+
+
+def certificate_year(valid_from: date, day: date) -> CertificateYear:
+    """The certificate year that holds ``day``, counting whole years from ``valid_from`` (forwards or back:
+    a renewed certificate runs from the old expiry date, so its years continue the old ones). 29 February
+    counts on as 28 February in other years, always from ``valid_from`` itself."""
+    n = day.year - valid_from.year
+    if add_years(valid_from, n) > day:
+        n -= 1
+    return CertificateYear(add_years(valid_from, n), add_years(valid_from, n + 1) - timedelta(days=1))
+
+
+def first_register_fee_year(valid_from: date, *, known_on: date, paid_until: date | None = None) -> date:
+    """The first day of the first certificate year billing invoices, for a certificate billing learns of on
+    ``known_on``: the certificate year running then (the certificate's first year when it has not started
+    yet; earlier years are Noloc's business from before the platform), unless ``paid_until`` (the date up to
+    which the holder paid Noloc's register fee already) reaches into it: then the first certificate year
+    that starts after ``paid_until``. A year paid in part is not invoiced (there is no partial fee)."""
+    first = certificate_year(valid_from, max(known_on, valid_from)).first
+    if paid_until is not None:
+        first = max(first, certificate_year(valid_from, paid_until).next_first)
+    return first
+
+
+def register_fee_years_due(valid_from: date, valid_until: date, *, fee_from: date, today: date
+                           ) -> list[CertificateYear]:
+    """The certificate years of a certificate valid from ``valid_from`` up to ``valid_until`` whose register
+    fee is due by ``today``: each year that starts on or after ``fee_from``, on or before ``today`` and before
+    the expiry date (the year after expiry belongs to the renewed certificate, invoiced once renewed)."""
+    years = []
+    year = certificate_year(valid_from, max(fee_from, valid_from))
+    if year.first < fee_from:
+        year = certificate_year(valid_from, year.next_first)
+    while year.first <= today and year.first < valid_until:
+        years.append(year)
+        year = certificate_year(valid_from, year.next_first)
+    return years
 
 
 # --- payments --------------------------------------------------------------------------------------------
@@ -259,8 +351,9 @@ def judge_payment(notification: PaymentNotification, invoice: Invoice | None) ->
 
 
 __all__ = [
-    "CURRENCY", "ISSUERS", "PAYMENT_SUCCEEDED", "PAYMENT_TERM", "CreditNote", "Draft", "Invoice",
-    "InvoiceKind", "InvoiceState", "Line", "PaymentNotification", "PaymentOutcome", "credit_note_for",
-    "credit_note_series", "draft_invoice", "format_number", "invoice_series", "judge_payment",
-    "owes_affiliate_number_fee", "owes_register_fee", "vat_percent",
+    "CURRENCY", "ISSUERS", "PAYMENT_SUCCEEDED", "PAYMENT_TERM", "CertificateYear", "CreditNote", "Draft",
+    "Invoice", "InvoiceKind", "InvoiceState", "Line", "PaymentNotification", "PaymentOutcome",
+    "certificate_year", "credit_note_for", "credit_note_series", "draft_invoice", "dutch_date",
+    "english_date", "first_register_fee_year", "format_number", "invoice_series", "judge_payment",
+    "owes_register_fee", "register_fee_amount", "register_fee_years_due", "vat_percent",
 ]

@@ -22,12 +22,14 @@ from recert_billing.service import (
     cancel_invoice,
     issue_invoice,
     issue_noloc_fees,
+    start_register_fee,
     utcnow,
 )
 from recert_billing.settings import BillingSettings
 from recert_common.bus import Subscription
 from recert_common.db import Database
 from recert_common.events import Event
+from recert_common.rules import KIND_AFFILIATE
 
 _log = logging.getLogger(__name__)
 
@@ -43,9 +45,17 @@ class Handlers:
     # --- identity ----------------------------------------------------------------------------------------
 
     def on_account(self, conn: psycopg.Connection, event: Event) -> None:
+        """Keep the recipient's details. Registering charges nothing (no affiliate-number fee: ADR 0013).
+        An affiliate whose certificate arrived first gets the register fees due for it now; a member who
+        becomes an affiliate owes them from the certificate year running then, not for the years before."""
         data = event.data
+        before = store.account(conn, data["account_id"])
         store.upsert_account(conn, data)
         store.fill_in_recipient(conn, data["account_id"], data["full_name"], data["membership_number"])
+        if before is not None and before["membership_kind"] != KIND_AFFILIATE \
+                and data.get("membership_kind") == KIND_AFFILIATE:
+            for certificate in store.active_certificates(conn, data["account_id"]):
+                start_register_fee(conn, certificate["certificate_id"], today=self.today())
         issue_noloc_fees(conn, data["account_id"], today=self.today(), now=self.now())
 
     # --- portfolio ---------------------------------------------------------------------------------------
@@ -80,17 +90,21 @@ class Handlers:
     # --- certificates ------------------------------------------------------------------------------------
 
     def on_certificate_active(self, conn: psycopg.Connection, event: Event) -> None:
-        """Registered, renewed or reactivated: an affiliate owes this year's register fee (from now on the
-        worker's schedule invoices each following year)."""
+        """Registered, renewed or reactivated: an affiliate owes the register fee per certificate year from
+        the year running today on (or from the first year after ``register_fee_paid_until``, when the
+        import states that Noloc was paid up to then); the years due now are invoiced at once, each later
+        one by the worker's schedule when it starts."""
         data = event.data
         store.upsert_certificate(conn, certificate_id=data["certificate_id"], account_id=data["account_id"],
                                  certificate_number=data["certificate_number"], state="active",
                                  as_of=event.occurred_at, valid_from=data["valid_from"],
                                  valid_until=data["valid_until"])
+        start_register_fee(conn, data["certificate_id"], today=self.today(),
+                           paid_until=data.get("register_fee_paid_until"))
         issue_noloc_fees(conn, data["account_id"], today=self.today(), now=self.now())
 
     def on_certificate_lapsed(self, conn: psycopg.Connection, event: Event) -> None:
-        """No register fee after this; one already issued for this year stays due."""
+        """No register fee after this; one already issued for the running certificate year stays due."""
         data = event.data
         store.upsert_certificate(conn, certificate_id=data["certificate_id"], account_id=data["account_id"],
                                  certificate_number=data["certificate_number"], state="lapsed",

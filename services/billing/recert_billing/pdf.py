@@ -9,22 +9,27 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from recert_billing.domain import CreditNote, Invoice, InvoiceKind, InvoiceState, Line, vat_percent
+from recert_billing.domain import (
+    CreditNote,
+    Invoice,
+    InvoiceKind,
+    InvoiceState,
+    Line,
+    dutch_date,
+    vat_percent,
+)
 
 ENCODING = "windows-1252"
-_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober",
-           "november", "december")
 _SUBJECTS = {
     InvoiceKind.RECERTIFICATION: "Beoordeling hercertificeringsportfolio Register Jobcoach",
     InvoiceKind.REASSESSMENT: "Herbeoordeling na uitgesteld advies, Register Jobcoach",
     InvoiceKind.REGISTER_FEE: "Registerbijdrage Register Jobcoach (extern aangeslotene)",
-    InvoiceKind.AFFILIATE_NUMBER: "Aansluitnummer Noloc (extern aangeslotene)",
+    InvoiceKind.AFFILIATE_NUMBER: "Aansluitnummer Noloc (extern aangeslotene)",  # historic, see domain
 }
 _STATES = {InvoiceState.OPEN: "openstaand", InvoiceState.PAID: "betaald",
            InvoiceState.CANCELLED: "geannuleerd"}
@@ -40,10 +45,6 @@ def euro(amount: Decimal) -> str:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     return f"€ {sign}{'.'.join(groups)},{cents}"
-
-
-def dutch_date(day: date) -> str:
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def percent(rate: Decimal) -> str:

@@ -137,7 +137,13 @@ class InvoiceSchema(Schema):
                                      metadata={"description": "Noloc membership or affiliate number."})
     submission_id = fields.UUID(allow_none=True)
     case_id = fields.UUID(allow_none=True)
-    period_year = fields.Integer(allow_none=True, metadata={"description": "The year a register fee covers."})
+    period_year = fields.Integer(allow_none=True, metadata={
+        "description": "A register fee: the calendar year its certificate year starts in."})
+    period_start = fields.Date(allow_none=True, metadata={
+        "description": "A register fee: the first day of the certificate year it covers (counted from the "
+                       "certificate's start date)."})
+    period_end = fields.Date(allow_none=True, metadata={
+        "description": "A register fee: the last day of the certificate year it covers."})
     issued_on = fields.Date()
     due_on = fields.Date()
     currency = fields.String(metadata={"enum": ["EUR"]})

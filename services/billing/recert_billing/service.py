@@ -1,8 +1,9 @@
 """Billing's use cases. Each runs in one transaction that writes the state change and its events together.
 
-Invoices are issued by the event handlers (inside the consumer's transaction) and by the worker's yearly
-register-fee schedule, through ``issue_invoice``; what people do over HTTP is read invoices and download
-them. The payment provider's webhook marks invoices paid (``BillingService.receive_payment``).
+Invoices are issued by the event handlers (inside the consumer's transaction) and by the worker's
+register-fee schedule (each certificate year once, when it starts), through ``issue_invoice``; what people
+do over HTTP is read invoices and download them. The payment provider's webhook marks invoices paid
+(``BillingService.receive_payment``).
 
 Gapless numbers: ``issue_invoice`` takes the next number of the issuer's series for the year from a counter
 row that stays locked until the transaction ends, inside a savepoint together with the invoice row. Numbers
@@ -36,11 +37,12 @@ from recert_billing.domain import (
     credit_note_for,
     credit_note_series,
     draft_invoice,
+    first_register_fee_year,
     format_number,
     invoice_series,
     judge_payment,
-    owes_affiliate_number_fee,
     owes_register_fee,
+    register_fee_years_due,
     vat_percent,
 )
 from recert_billing.settings import BillingSettings
@@ -94,6 +96,7 @@ def issue_invoice(conn: psycopg.Connection, draft: Draft, *, now: datetime) -> I
         "net": _money(invoice.net, invoice.currency), "vat": _money(invoice.vat, invoice.currency),
         "gross": _money(invoice.gross, invoice.currency), "vat_rate": vat_percent(invoice.vat_rate),
         "issued_on": invoice.issued_on, "due_on": invoice.due_on, "period_year": invoice.period_year,
+        "period_start": invoice.period_start, "period_end": invoice.period_end,
     }, producer=PRODUCER, subject=invoice.account_id)
     return invoice
 
@@ -114,21 +117,37 @@ def cancel_invoice(conn: psycopg.Connection, invoice: Invoice, *, reason: str, t
     return note
 
 
+def start_register_fee(conn: psycopg.Connection, certificate_id: UUID, *, today: date,
+                       paid_until: date | None = None) -> None:
+    """A certificate became active (registered, renewed, reactivated) or its holder an affiliate, as billing
+    learns on ``today``: from which certificate year its register fee is invoiced
+    (``domain.first_register_fee_year``; never moved back)."""
+    row = store.certificate(conn, certificate_id, for_update=True)
+    if row is None or row["valid_from"] is None:
+        return
+    first = first_register_fee_year(row["valid_from"], known_on=today, paid_until=paid_until)
+    store.set_register_fee_from(conn, certificate_id, first, paid_until)
+
+
 def issue_noloc_fees(conn: psycopg.Connection, account_id: UUID, *, today: date, now: datetime
                      ) -> list[Invoice]:
-    """The Noloc fees the account owes today and has not been invoiced yet: the affiliate-number fee, and
-    the register fee of this year while a certificate is active. Nothing for members or unknown accounts
-    (an account's own event brings it here again once it arrives)."""
+    """The register fees the account owes by ``today`` and has not been invoiced yet: one invoice per
+    certificate year of an active certificate that has started (``domain.register_fee_years_due``).
+    Nothing for members, staff or unknown accounts (an account's own event brings it here again once it
+    arrives). No fee on registration: the platform does not issue affiliate numbers (ADR 0013)."""
     account = store.account(conn, account_id)
-    if account is None:
+    if account is None or not owes_register_fee(account["membership_kind"],
+                                                 store.has_active_certificate(conn, account_id)):
         return []
-    kind = account["membership_kind"]
-    drafts = []
-    if owes_affiliate_number_fee(kind):
-        drafts.append(draft_invoice(InvoiceKind.AFFILIATE_NUMBER, account_id=account_id, issued_on=today))
-    if owes_register_fee(kind, store.has_active_certificate(conn, account_id)):
-        drafts.append(draft_invoice(InvoiceKind.REGISTER_FEE, account_id=account_id, issued_on=today))
-    return [invoice for draft in drafts if (invoice := issue_invoice(conn, draft, now=now)) is not None]
+    issued = []
+    for certificate in store.active_certificates(conn, account_id):
+        for year in register_fee_years_due(certificate["valid_from"], certificate["valid_until"],
+                                           fee_from=certificate["register_fee_from"], today=today):
+            draft = draft_invoice(InvoiceKind.REGISTER_FEE, account_id=account_id, issued_on=today,
+                                  period=year)
+            if (invoice := issue_invoice(conn, draft, now=now)) is not None:
+                issued.append(invoice)
+    return issued
 
 
 # --- the service -----------------------------------------------------------------------------------------
@@ -215,23 +234,19 @@ class BillingService:
     # --- the yearly register fee -------------------------------------------------------------------------
 
     def issue_register_fees(self, today: date | None = None) -> int:
-        """Invoice this year's register fee to every affiliate with an active certificate who has none yet
-        (the worker's schedule). Each invoice in its own transaction. Returns how many were issued."""
+        """Invoice each affiliate the register fee of every certificate year of an active certificate that
+        has started by today and has no invoice yet (the worker's schedule; a new certificate year is
+        invoiced on its first day, or at the first run after it). One transaction per account; safe in two
+        workers at once (one invoice per account and certificate year). Returns how many were issued."""
         day = today or self.today()
         with self.db.transaction() as conn:
-            owing = store.accounts_owing_register_fee(conn, day.year)
+            candidates = store.affiliates_with_register_fee_due(conn, day)
         issued = 0
-        for account_id in owing:
+        for account_id in candidates:
             with self.db.transaction() as conn:
-                account = store.account(conn, account_id)
-                if not owes_register_fee(account["membership_kind"],
-                                         store.has_active_certificate(conn, account_id)):
-                    continue  # changed since the list was made
-                draft = draft_invoice(InvoiceKind.REGISTER_FEE, account_id=account_id, issued_on=day)
-                if issue_invoice(conn, draft, now=self.now()) is not None:
-                    issued += 1
+                issued += len(issue_noloc_fees(conn, account_id, today=day, now=self.now()))
         if issued:
-            _log.info("register fees invoiced", extra={"year": day.year, "invoices": issued})
+            _log.info("register fees invoiced", extra={"day": day.isoformat(), "invoices": issued})
         return issued
 
 
@@ -243,4 +258,4 @@ def build_service(settings: BillingSettings, db: Database | None = None, *,
 
 
 __all__ = ["PRODUCER", "STAFF_ISSUERS", "BillingService", "PaymentResult", "build_service",
-           "cancel_invoice", "issue_invoice", "issue_noloc_fees", "utcnow"]
+           "cancel_invoice", "issue_invoice", "issue_noloc_fees", "start_register_fee", "utcnow"]

@@ -79,22 +79,47 @@ def upsert_certificate(conn: Conn, *, certificate_id: UUID, account_id: UUID, ce
     )
 
 
+def certificate(conn: Conn, certificate_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
+    return conn.execute("SELECT * FROM certificates WHERE certificate_id = %s" + _lock(for_update),
+                        (certificate_id,)).fetchone()
+
+
+def set_register_fee_from(conn: Conn, certificate_id: UUID, first: date, paid_until: date | None) -> None:
+    """Move the first certificate year to invoice to ``first``, never back (a redelivered or older event
+    cannot bring back a year that was settled); keep the latest paid-until date stated."""
+    conn.execute(
+        """UPDATE certificates SET register_fee_from = greatest(register_fee_from, %s),
+                                   register_fee_paid_until = greatest(register_fee_paid_until, %s::date),
+                                   updated_at = now()
+           WHERE certificate_id = %s""", (first, paid_until, certificate_id))
+
+
 def has_active_certificate(conn: Conn, account_id: UUID) -> bool:
     row = conn.execute("SELECT 1 FROM certificates WHERE account_id = %s AND state = 'active' LIMIT 1",
                        (account_id,)).fetchone()
     return row is not None
 
 
-def accounts_owing_register_fee(conn: Conn, year: int) -> list[UUID]:
-    """Affiliates with an active certificate and no register-fee invoice for ``year`` yet."""
+def active_certificates(conn: Conn, account_id: UUID) -> list[dict[str, Any]]:
+    """The account's active certificates whose register-fee years are known."""
+    return conn.execute(
+        "SELECT * FROM certificates WHERE account_id = %s AND state = 'active' AND valid_from IS NOT NULL "
+        "AND valid_until IS NOT NULL AND register_fee_from IS NOT NULL ORDER BY valid_from",
+        (account_id,)).fetchall()
+
+
+def affiliates_with_register_fee_due(conn: Conn, today: date) -> list[UUID]:
+    """Candidates for the schedule: affiliates with an active certificate whose register fee has begun by
+    ``today`` and who have no register-fee invoice for a certificate year that started in the last year
+    (the running one). The schedule works out each one's due years (``domain.register_fee_years_due``)."""
     rows = conn.execute(
-        """SELECT a.account_id FROM accounts a
-           WHERE a.membership_kind = 'affiliate'
-             AND EXISTS (SELECT 1 FROM certificates c
-                         WHERE c.account_id = a.account_id AND c.state = 'active')
+        """SELECT DISTINCT a.account_id FROM accounts a JOIN certificates c ON c.account_id = a.account_id
+           WHERE a.membership_kind = 'affiliate' AND c.state = 'active' AND c.register_fee_from <= %(today)s
+             AND c.valid_until > c.register_fee_from
              AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.account_id
-                             AND i.kind = 'register_fee' AND i.period_year = %s)
-           ORDER BY a.account_id""", (year,)).fetchall()
+                             AND i.kind = 'register_fee' AND i.period_start >= c.register_fee_from
+                             AND i.period_start > %(today)s - interval '1 year')
+           ORDER BY a.account_id""", {"today": today}).fetchall()
     return [row["account_id"] for row in rows]
 
 
@@ -132,18 +157,18 @@ def next_number(conn: Conn, series: str, year: int) -> int:
 _TRIGGER = {
     InvoiceKind.RECERTIFICATION: ("submission_id = %(submission_id)s", ),
     InvoiceKind.REASSESSMENT: ("supplement_id = %(supplement_id)s", ),
-    InvoiceKind.AFFILIATE_NUMBER: ("account_id = %(account_id)s", ),
-    InvoiceKind.REGISTER_FEE: ("account_id = %(account_id)s", "period_year = %(period_year)s"),
+    InvoiceKind.AFFILIATE_NUMBER: ("account_id = %(account_id)s", ),  # historic: never issued now
+    InvoiceKind.REGISTER_FEE: ("account_id = %(account_id)s", "period_start = %(period_start)s"),
 }
 
 
 def invoice_exists_for(conn: Conn, draft: Draft) -> bool:
-    """Whether what ``draft`` charges for (the submission, supplement, account, account and year) has its
-    invoice already."""
+    """Whether what ``draft`` charges for (the submission, supplement, account, account and certificate
+    year) has its invoice already."""
     where = " AND ".join(("kind = %(kind)s", *_TRIGGER[draft.kind]))
     params = {"kind": str(draft.kind), "submission_id": draft.submission_id,
               "supplement_id": draft.supplement_id, "account_id": draft.account_id,
-              "period_year": draft.period_year}
+              "period_start": draft.period.first if draft.period else None}
     return conn.execute(f"SELECT 1 FROM invoices WHERE {where}", params).fetchone() is not None
 
 
@@ -152,14 +177,15 @@ def insert_invoice(conn: Conn, *, invoice_id: UUID, number: str, seq: int, draft
     """Insert the invoice with its lines; False (nothing written) when its trigger has an invoice already."""
     row = conn.execute(
         """INSERT INTO invoices (id, number, issuer, year, seq, account_id, kind, submission_id, case_id,
-                                 supplement_id, period_year, recipient_name, recipient_number, currency,
-                                 vat_rate, net, vat, gross, framework_version, issued_on, due_on, issued_at,
-                                 state)
+                                 supplement_id, period_year, period_start, period_end, recipient_name,
+                                 recipient_number, currency, vat_rate, net, vat, gross, framework_version,
+                                 issued_on, due_on, issued_at, state)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                   'open')
+                   %s, %s, 'open')
            ON CONFLICT DO NOTHING RETURNING id""",
         (invoice_id, number, draft.issuer, draft.year, seq, draft.account_id, str(draft.kind),
          draft.submission_id, draft.case_id, draft.supplement_id, draft.period_year,
+         draft.period.first if draft.period else None, draft.period.last if draft.period else None,
          recipient["full_name"] if recipient else None, recipient["membership_number"] if recipient else None,
          draft.currency, draft.vat_rate, draft.net, draft.vat, draft.gross, draft.framework_version,
          draft.issued_on, draft.due_on, issued_at),
@@ -206,6 +232,7 @@ def _invoices(conn: Conn, rows: list[dict[str, Any]]) -> list[Invoice]:
         id=r["id"], number=r["number"], issuer=r["issuer"], year=r["year"], seq=r["seq"],
         account_id=r["account_id"], kind=InvoiceKind(r["kind"]), submission_id=r["submission_id"],
         case_id=r["case_id"], supplement_id=r["supplement_id"], period_year=r["period_year"],
+        period_start=r["period_start"], period_end=r["period_end"],
         recipient_name=r["recipient_name"], recipient_number=r["recipient_number"], currency=r["currency"],
         vat_rate=r["vat_rate"], net=r["net"], vat=r["vat"], gross=r["gross"],
         framework_version=r["framework_version"], issued_on=r["issued_on"], due_on=r["due_on"],

@@ -1,8 +1,9 @@
 """What billing's worker runs besides the outbox relay (``python -m recert_billing worker``; the loop is
-``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and the yearly register
-fee: every RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS it invoices this year's fee to each affiliate with an
-active certificate who has none yet, so the fee of a new year goes out on its first day. Safe in two workers
-at once: an invoice per account and year is unique."""
+``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and the register fee per
+certificate year: every RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS it invoices each affiliate with an active
+certificate the certificate years that have started and have no invoice yet, so a new certificate year's fee
+goes out on its first day. Safe in two workers at once: an invoice per account and certificate year is
+unique."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from recert_billing import pdf, signature
 from recert_billing.domain import (
+    CertificateYear,
     Invoice,
     InvoiceKind,
     InvoiceState,
@@ -26,11 +27,10 @@ from recert_billing.domain import (
     draft_invoice,
     format_number,
     judge_payment,
-    owes_affiliate_number_fee,
     owes_register_fee,
     vat_percent,
 )
-from recert_common.rules import FrameworkNotFound
+from recert_common.rules import FrameworkNotFound, UnknownFeeKind
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -63,12 +63,20 @@ def test_the_framework_files_hold_the_design_figures():
     assert Decimal(FILES[2023]["fees"]["items"]["recertification"]["net"]) == Decimal("200.00")
 
 
+ISSUED_KINDS = [str(k) for k in InvoiceKind if k != InvoiceKind.AFFILIATE_NUMBER]
+
+
+def _period(kind: str, year: int) -> CertificateYear | None:
+    return CertificateYear(date(year, 3, 1), date(year + 1, 2, 28)) if kind == "register_fee" else None
+
+
 @pytest.mark.parametrize("year", sorted(FILES))
-@pytest.mark.parametrize("kind", [str(k) for k in InvoiceKind])
+@pytest.mark.parametrize("kind", ISSUED_KINDS)
 def test_every_fee_of_every_year_is_exact(year, kind):
     net, vat, gross, issuer = expected(FILES[year], kind)
     draft = draft_invoice(kind, account_id=uuid.uuid4(), issued_on=date(year, 6, 15),
-                          submission_id=uuid.uuid4(), case_id=uuid.uuid4(), supplement_id=uuid.uuid4())
+                          submission_id=uuid.uuid4(), case_id=uuid.uuid4(), supplement_id=uuid.uuid4(),
+                          period=_period(kind, year))
     assert (draft.net, draft.vat, draft.gross) == (net, vat, gross)
     amounts = (draft.net, draft.vat, draft.gross)
     assert all(isinstance(v, Decimal) and v.as_tuple().exponent == -2 for v in amounts)
@@ -78,8 +86,16 @@ def test_every_fee_of_every_year_is_exact(year, kind):
     assert draft.period_year == (year if kind == "register_fee" else None)
 
 
+def test_no_invoice_for_an_affiliate_number_is_drafted_any_more():
+    """ADR 0013: the platform issues no affiliate numbers, so the framework holds no such fee."""
+    assert not any(kind == "affiliate_number" for raw in FILES.values() for kind in raw["fees"]["items"])
+    with pytest.raises(UnknownFeeKind):
+        draft_invoice(InvoiceKind.AFFILIATE_NUMBER, account_id=uuid.uuid4(), issued_on=date(2024, 6, 1))
+
+
 def test_the_register_fee_of_2023_rounds_half_up():
-    draft = draft_invoice("register_fee", account_id=uuid.uuid4(), issued_on=date(2023, 1, 1))
+    draft = draft_invoice("register_fee", account_id=uuid.uuid4(), issued_on=date(2023, 1, 1),
+                          period=_period("register_fee", 2023))
     # 202.50 x 0.21 = 42.525: half-up gives 42.53 (banker's rounding would give 42.52).
     assert (draft.vat, draft.gross) == (Decimal("42.53"), Decimal("245.03"))
 
@@ -87,7 +103,8 @@ def test_the_register_fee_of_2023_rounds_half_up():
 def test_a_year_after_the_latest_file_uses_its_figures_and_a_year_before_the_first_is_refused():
     latest = max(FILES)
     net, vat, gross, _ = expected(FILES[latest], "register_fee")
-    later = draft_invoice("register_fee", account_id=uuid.uuid4(), issued_on=date(latest + 3, 2, 1))
+    later = draft_invoice("register_fee", account_id=uuid.uuid4(), issued_on=date(latest + 3, 3, 1),
+                          period=_period("register_fee", latest + 3))
     assert (later.net, later.vat, later.gross, later.period_year) == (net, vat, gross, latest + 3)
     with pytest.raises(FrameworkNotFound):
         draft_invoice("recertification", account_id=uuid.uuid4(), issued_on=date(min(FILES) - 1, 5, 1),
@@ -110,7 +127,8 @@ def test_vat_is_given_in_percent():
 def _invoice(state=InvoiceState.OPEN, gross="242.00") -> Invoice:
     return Invoice(id=uuid.uuid4(), number="DNV-2026-000007", issuer="DNV", year=2026, seq=7,
                    account_id=uuid.uuid4(), kind=InvoiceKind.RECERTIFICATION, submission_id=uuid.uuid4(),
-                   case_id=None, supplement_id=None, period_year=None, recipient_name="Jet de Vries",
+                   case_id=None, supplement_id=None, period_year=None, period_start=None, period_end=None,
+                   recipient_name="Jet de Vries",
                    recipient_number="1234567", currency="EUR", vat_rate=Decimal("0.21"),
                    net=Decimal("200.00"), vat=Decimal("42.00"), gross=Decimal(gross),
                    framework_version="2024.1", issued_on=date(2026, 3, 2), due_on=date(2026, 4, 1),
@@ -134,9 +152,7 @@ def test_a_credit_note_negates_the_invoice_in_its_own_series():
                         reason="x")
 
 
-def test_only_affiliates_pay_noloc_fees_and_the_register_fee_only_while_certified():
-    assert owes_affiliate_number_fee("affiliate") and not owes_affiliate_number_fee("member")
-    assert not owes_affiliate_number_fee(None)
+def test_only_affiliates_pay_the_register_fee_and_only_while_certified():
     assert owes_register_fee("affiliate", True)
     assert not owes_register_fee("affiliate", False)
     assert not owes_register_fee("member", True) and not owes_register_fee(None, True)

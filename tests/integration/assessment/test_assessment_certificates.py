@@ -119,6 +119,60 @@ def test_the_register_answers_searches_without_login_and_nothing_more(assessment
     assert assessment.register("%%%") == []  # no wildcard tricks
 
 
+def test_a_lapsed_certificate_leaves_the_register_and_its_holder_still_sees_it(assessment):
+    assessment.clock.day = date(2027, 6, 1)
+    coach = assessment.person(name="Lotte Vervallen")
+    certificate = assessment.certificate(coach, date(2027, 6, 30))
+    assert [e["certificate_number"] for e in assessment.register("vervallen")] == [certificate["number"]]
+    assessment.clock.day = date(2027, 7, 1)
+    assessment.run_schedule()
+    assert assessment.scalar("SELECT state FROM certificates WHERE id = %s", certificate["id"]) == "lapsed"
+
+    # Lookup: the same answer as a number that never existed (no oracle); search: absent.
+    for language in ("nl", "en"):
+        headers = {"Accept-Language": language}
+        lapsed = problem(assessment.get(f"/v1/register/{certificate['number']}", headers=headers), 404)
+        unknown = problem(assessment.get("/v1/register/RJ-NEVER-ISSUED", headers=headers), 404)
+        assert {k: lapsed[k] for k in ("type", "title", "status", "detail")} == \
+            {k: unknown[k] for k in ("type", "title", "status", "detail")}
+        assert set(lapsed) == set(unknown)
+    assert assessment.register("vervallen") == []
+    assert assessment.register(certificate["number"]) == []
+
+    # The holder still sees their own certificate, lapsed; DNV too.
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
+    assert (tile["certificate_number"], tile["state"]) == (certificate["number"], "lapsed")
+    mine = assessment.ok(assessment.get(f"/v1/certificates/{certificate['id']}", coach.token))
+    assert (mine["number"], mine["state"]) == (certificate["number"], "lapsed")
+    staff = assessment.ok(assessment.get("/v1/certificates", assessment.officer.token,
+                                         query_string={"number": certificate["number"]}))
+    assert [(c["number"], c["state"]) for c in staff["items"]] == [(certificate["number"], "lapsed")]
+
+
+def test_the_import_carries_the_date_up_to_which_the_register_fee_was_paid(assessment):
+    assessment.clock.day = date(2025, 1, 10)
+    paid, unknown, later = assessment.person(), assessment.person(), assessment.person(register=False)
+    numbers = [_number() for _ in range(3)]
+    text = ("noloc_number;certificate_number;valid_until;register_fee_paid_until\n"
+            f"{paid.membership_number};{numbers[0]};2028-09-01;2025-08-31\n"
+            f"{unknown.membership_number};{numbers[1]};2028-09-01;\n"
+            f"{later.membership_number};{numbers[2]};2028-09-01;2024-12-31\n")
+    assert assessment.ok(assessment.import_csv(text))["linked"] == 2
+    sent = {e["data"]["certificate_number"]: e["data"]
+            for e in assessment.outbox("certification.certificate.registered")}
+    assert (sent[numbers[0]]["valid_from"], sent[numbers[0]]["register_fee_paid_until"]) == \
+        ("2024-09-01", "2025-08-31")
+    assert sent[numbers[1]]["register_fee_paid_until"] is None
+    # A holder whose account comes later: the date travels with the event recorded then.
+    assessment.register_account(later)
+    [registered] = assessment.outbox("certification.certificate.registered", subject=later.account_id)
+    assert registered["data"]["register_fee_paid_until"] == "2024-12-31"
+    body = problem(assessment.import_csv(f"{HEADER.strip()},register_fee_paid_until\n"
+                                         f"{assessment.person().membership_number},{_number()},2028-09-01,"
+                                         "eind 2025\n"), 422, "csv-rows-rejected")
+    assert [(e["line"], e["field"]) for e in body["lines"]] == [(2, "register_fee_paid_until")]
+
+
 def test_the_tile_is_the_jobcoachs_own(assessment):
     assessment.clock.day = date(2027, 4, 1)
     coach = assessment.person()

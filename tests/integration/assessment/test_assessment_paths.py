@@ -27,6 +27,11 @@ def listed(assessment, certificate: dict) -> dict:
 
 
 def register_says(assessment, certificate: dict, state: str, valid_until: date) -> None:
+    if state == "lapsed":  # a lapsed certificate has left the register: answered as an unknown number
+        problem(assessment.get(f"/v1/register/{certificate['number']}"), 404, "not-found")
+        assert [e for e in assessment.register(certificate["name"].split()[1])
+                if e["certificate_number"] == certificate["number"]] == []
+        return
     assert listed(assessment, certificate) == {"name": certificate["name"], "state": state,
                                                 "certificate_number": certificate["number"],
                                                 "valid_until": valid_until.isoformat()}

@@ -6,7 +6,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from recert_billing import signature
@@ -72,14 +72,15 @@ class Harness(ServiceHarness):
 
     def certificate(self, coach: Coach, type_: str = "registered", *, certificate_id=None, **extra):
         certificate_id = certificate_id or uuid.uuid4()
-        valid_from = self.clock() if type_ == "registered" else extra.pop("valid_from", self.clock())
+        valid_from = extra.pop("valid_from", self.clock())
         data = {"certificate_id": certificate_id, "certificate_number": f"RJ-{str(certificate_id)[:8]}",
                 "account_id": coach.account_id}
         if type_ == "lapsed":
             data.update({"lapsed_on": self.clock(), "reason": "not_recertified",
                          "new_portfolio_deadline": None})
         else:
-            data.update({"valid_from": valid_from, "valid_until": add_years(valid_from, 4)})
+            data.update({"valid_from": valid_from,
+                         "valid_until": extra.pop("valid_until", add_years(valid_from, 4))})
         if type_ in ("renewed", "reactivated"):
             data["decision_id"] = uuid.uuid4()
         if type_ == "renewed":
@@ -121,6 +122,11 @@ class Harness(ServiceHarness):
     def kinds(self, account_id: uuid.UUID) -> list[tuple[str, int | None]]:
         return [(r["kind"], r["period_year"]) for r in self.invoices(account_id)]
 
+    def periods(self, account_id: uuid.UUID) -> list[tuple[date, date]]:
+        """The certificate years of the account's register-fee invoices, in the order they were issued."""
+        return [(r["period_start"], r["period_end"]) for r in self.invoices(account_id)
+                if r["kind"] == "register_fee"]
+
     def invoice_body(self, coach: Coach, invoice_id) -> dict:
         response = self.get(f"/v1/invoices/{invoice_id}", coach.token)
         assert response.status_code == 200, response.get_json()
@@ -159,7 +165,7 @@ class RolledBack(Exception):
 def issue_many(db, year: int, count: int, *, seed: int) -> list[str]:
     """``count`` invoices one thread or process issues, each in its own transaction as a consumer would,
     with about one attempt in seven rolled back after it got its number."""
-    from recert_billing.domain import InvoiceKind, draft_invoice
+    from recert_billing.domain import CertificateYear, InvoiceKind, draft_invoice
     from recert_billing.service import issue_invoice
 
     rng = random.Random(seed)
@@ -167,9 +173,12 @@ def issue_many(db, year: int, count: int, *, seed: int) -> list[str]:
     index = 0
     while len(committed) < count:
         index += 1
-        kind = InvoiceKind.RECERTIFICATION if index % 2 else InvoiceKind.AFFILIATE_NUMBER
-        draft = draft_invoice(kind, account_id=uuid.uuid4(), issued_on=date(year, 1 + index % 12, 1),
-                              submission_id=uuid.uuid4())
+        kind = InvoiceKind.RECERTIFICATION if index % 2 else InvoiceKind.REGISTER_FEE
+        issued_on = date(year, 1 + index % 12, 1)
+        period = CertificateYear(issued_on, add_years(issued_on, 1) - timedelta(days=1)) \
+            if kind == InvoiceKind.REGISTER_FEE else None
+        draft = draft_invoice(kind, account_id=uuid.uuid4(), issued_on=issued_on, submission_id=uuid.uuid4(),
+                              period=period)
         try:
             with db.transaction() as conn:
                 invoice = issue_invoice(conn, draft, now=datetime.now(UTC))

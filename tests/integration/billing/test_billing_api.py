@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import date
 
 from pypdf import PdfReader
 
@@ -23,10 +24,10 @@ def test_a_jobcoach_lists_and_reads_only_their_own_invoices(billing):
     billing.submitted(other)
     mine = {r["id"] for r in billing.invoices(coach.account_id)}
     theirs = [r["id"] for r in billing.invoices(other.account_id)]
-    assert len(mine) == 3 and len(theirs) == 2
+    assert len(mine) == 2 and len(theirs) == 1
 
     page = billing.get("/v1/invoices", coach.token).get_json()
-    assert page["total"] == 3 and {uuid.UUID(i["id"]) for i in page["items"]} == mine
+    assert page["total"] == 2 and {uuid.UUID(i["id"]) for i in page["items"]} == mine
     assert {i["account_id"] for i in page["items"]} == {str(coach.account_id)}
     # Staff filters do not widen what a jobcoach sees.
     page = billing.get(f"/v1/invoices?account_id={other.account_id}", coach.token).get_json()
@@ -73,7 +74,7 @@ def test_staff_see_the_invoices_of_their_issuer(billing):
     assert [i["id"] for i in seen["items"]] == [str(dnv_id)]
     seen = billing.get(f"/v1/invoices?account_id={coach.account_id}", admin).get_json()
     assert {uuid.UUID(i["id"]) for i in seen["items"]} == noloc_ids
-    assert billing.get(f"/v1/invoices?account_id={coach.account_id}", both).get_json()["total"] == 3
+    assert billing.get(f"/v1/invoices?account_id={coach.account_id}", both).get_json()["total"] == 2
     everything = billing.get("/v1/invoices?page_size=100", officer).get_json()
     assert {i["issuer"] for i in everything["items"]} == {"DNV"}
 
@@ -117,10 +118,20 @@ def test_the_credit_note_as_pdf(billing):
 
 def test_the_invoice_document_in_english(billing):
     coach = billing.coach("affiliate")
+    billing.certificate(coach, valid_from=date(2024, 9, 1))
     [row] = billing.invoices(coach.account_id)
     body = billing.get(f"/v1/invoices/{row['id']}", coach.token, headers={"Accept-Language": "en"}).get_json()
-    assert body["lines"][0]["description"] == "One-time affiliate-number fee"
+    assert body["period_start"] <= billing.clock.day.isoformat() <= body["period_end"]
+    first, last = date.fromisoformat(body["period_start"]), date.fromisoformat(body["period_end"])
+    assert (first.month, first.day, last.month, last.day) == (9, 1, 8, 31)
+    assert body["lines"][0]["description"] == (
+        f"Yearly register fee for external affiliates, certificate year 1 September {first.year} to "
+        f"31 August {last.year}")
     dutch = billing.invoice_body(coach, row["id"])
-    assert dutch["lines"][0]["description"] == "Eenmalige kosten aansluitnummer"
-    assert body["kind"] == "affiliate_number" and body["issuer"] == "Noloc" and body["currency"] == "EUR"
-    assert body["recipient_number"] == coach.number and body["period_year"] is None
+    assert dutch["lines"][0]["description"] == (
+        f"Jaarlijkse registerbijdrage extern aangeslotene, certificaatjaar 1 september {first.year} t/m "
+        f"31 augustus {last.year}")
+    assert body["kind"] == "register_fee" and body["issuer"] == "Noloc" and body["currency"] == "EUR"
+    text = " ".join(_pdf_text(billing.get(f"/v1/invoices/{row['id']}/pdf", coach.token)).split())
+    assert f"certificaatjaar 1 september {first.year} t/m 31 augustus {last.year}" in text
+    assert body["recipient_number"] == coach.number and body["period_year"] == first.year

@@ -1,8 +1,10 @@
-"""Events in, invoices out: every fee of every year exact, members versus affiliates, the register fee once
-a year while certified, redeliveries, and withdrawals cancelling with a credit note."""
+"""Events in, invoices out: every fee of every year exact, members versus affiliates, no fee on
+registration, the register fee once per certificate year while certified (ADR 0013), redeliveries, and
+withdrawals cancelling with a credit note."""
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -12,7 +14,7 @@ import pytest
 
 from recert_billing.worker import schedules
 
-KINDS = ("recertification", "reassessment", "register_fee", "affiliate_number")
+KINDS = ("recertification", "reassessment", "register_fee")
 
 
 def framework_fees() -> dict[int, dict]:
@@ -36,8 +38,8 @@ def expected_amounts(year: int, kind: str) -> dict[str, str]:
 @pytest.mark.parametrize("year", [*sorted(FEES), max(FEES) + 2])
 def test_every_fee_of_every_year_in_the_schedule_is_invoiced_exactly(billing, year):
     billing.clock.day = date(year, 3, 10)
-    coach = billing.coach("affiliate")  # the affiliate-number fee
-    billing.certificate(coach)  # the register fee
+    coach = billing.coach("affiliate")  # nothing: no affiliate-number fee
+    billing.certificate(coach)  # the register fee of the certificate year starting today
     submission_id, _ = billing.submitted(coach)  # the recertification fee
     billing.supplement(coach, submission_id)  # the reassessment fee
 
@@ -78,39 +80,113 @@ def test_a_member_pays_dnv_but_never_noloc_fees(billing):
     assert invoice["recipient_number"] == coach.number
 
 
-def test_an_affiliate_pays_the_register_fee_once_a_year_while_certified(billing):
-    year = billing.clock.day.year
-    coach = billing.coach("affiliate")
-    assert billing.kinds(coach.account_id) == [("affiliate_number", None)]
-    certificate_id = billing.certificate(coach)
-    # The same certificate again, a renewal and the worker's schedule in the same year: nothing new.
-    billing.certificate(coach, certificate_id=certificate_id)
-    billing.certificate(coach, "renewed", certificate_id=certificate_id)
-    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
-    schedule.job(billing.db)
-    billing.account_event(coach, "identity.account.updated", changed=["full_name"])
-    assert billing.kinds(coach.account_id) == [("affiliate_number", None), ("register_fee", year)]
+def test_registering_charges_nothing_neither_to_an_affiliate_nor_to_a_member(billing):
+    """The affiliate number comes from Noloc's secretariat before anyone registers here (ADR 0013)."""
+    affiliate, member = billing.coach("affiliate"), billing.coach("member")
+    billing.account_event(affiliate, "identity.account.updated", changed=["full_name"])
+    assert billing.invoices(affiliate.account_id) == [] and billing.invoices(member.account_id) == []
+    assert billing.scalar("SELECT count(*) FROM invoices WHERE kind = 'affiliate_number'") == 0
 
-    billing.clock.day = date(year + 1, 1, 1)  # the next year: the schedule invoices it, once
+
+def test_an_affiliate_pays_the_register_fee_once_per_certificate_year_while_certified(billing):
+    billing.clock.day = date(2025, 1, 10)  # the certificate is loaded
+    coach = billing.coach("affiliate")
+    certificate_id = billing.certificate(coach, valid_from=date(2024, 9, 1))
+    first = (date(2024, 9, 1), date(2025, 8, 31))
+    assert billing.periods(coach.account_id) == [first]
+    [row] = billing.invoices(coach.account_id)
+    assert (row["net"], row["period_year"], row["issued_on"]) == (Decimal("212.50"), 2024, date(2025, 1, 10))
+    assert row["number"].startswith("Noloc-2025-")
+    [issued] = [e for e in billing.outbox("billing.invoice.issued", subject=coach.account_id)]
+    assert (issued["data"]["period_start"], issued["data"]["period_end"]) == ("2024-09-01", "2025-08-31")
+
+    # The same certificate again, an account update and the schedule within the year: nothing new.
+    billing.certificate(coach, certificate_id=certificate_id, valid_from=date(2024, 9, 1))
+    billing.account_event(coach, "identity.account.updated", changed=["full_name"])
+    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
+    billing.clock.day = date(2025, 8, 31)
+    schedule.job(billing.db)
+    assert billing.periods(coach.account_id) == [first]
+
+    billing.clock.day = date(2025, 9, 1)  # the next certificate year starts: invoiced once
     schedule.job(billing.db)
     schedule.job(billing.db)
-    assert billing.kinds(coach.account_id)[-1] == ("register_fee", year + 1)
-    assert len(billing.kinds(coach.account_id)) == 3
+    second = (date(2025, 9, 1), date(2026, 8, 31))
+    assert billing.periods(coach.account_id) == [first, second]
 
     billing.certificate(coach, "lapsed", certificate_id=certificate_id)
-    billing.clock.day = date(year + 2, 1, 1)  # lapsed: no fee for this year
+    billing.clock.day = date(2026, 9, 1)  # lapsed: no fee for this certificate year
     schedule.job(billing.db)
-    assert len(billing.kinds(coach.account_id)) == 3
+    assert billing.periods(coach.account_id) == [first, second]
 
-    billing.clock.day = date(year + 2, 5, 1)  # reactivated: the fee of this year, then the schedule again
-    billing.certificate(coach, "reactivated", certificate_id=certificate_id)
+
+def test_two_workers_invoice_a_certificate_year_once(billing):
+    billing.clock.day = date(2025, 1, 10)
+    coaches = [billing.coach("affiliate") for _ in range(6)]
+    for coach in coaches:
+        billing.certificate(coach, valid_from=date(2024, 9, 1))
+    billing.clock.day = date(2025, 9, 2)  # the schedule had not run on the first day
+    workers = [schedules(billing.settings, billing.db, today=billing.clock)[0] for _ in range(2)]
+    barrier = threading.Barrier(len(workers))
+
+    def run(schedule):
+        barrier.wait(10)
+        schedule.job(billing.db)
+
+    threads = [threading.Thread(target=run, args=(worker,)) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for coach in coaches:
+        assert billing.periods(coach.account_id) == [(date(2024, 9, 1), date(2025, 8, 31)),
+                                                     (date(2025, 9, 1), date(2026, 8, 31))]
+    numbers = [r["number"] for coach in coaches for r in billing.invoices(coach.account_id)]
+    assert len(set(numbers)) == len(numbers) == 12
+
+
+@pytest.mark.parametrize("paid_until, invoiced_on_import", [
+    (date(2025, 8, 31), []),  # paid for this certificate year
+    (date(2024, 12, 31), []),  # paid Noloc's calendar year 2024: reaches into this certificate year
+    (date(2024, 8, 31), [(date(2024, 9, 1), date(2025, 8, 31))]),  # paid up to the year before only
+])
+def test_a_certificate_year_paid_to_noloc_before_the_import_is_not_invoiced_again(billing, paid_until,
+                                                                                   invoiced_on_import):
+    billing.clock.day = date(2025, 1, 10)
+    coach = billing.coach("affiliate")
+    billing.certificate(coach, valid_from=date(2024, 9, 1), register_fee_paid_until=paid_until)
+    assert billing.periods(coach.account_id) == invoiced_on_import
+    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
+    billing.clock.day = date(2025, 9, 1)
     schedule.job(billing.db)
-    assert billing.kinds(coach.account_id) == [
-        ("affiliate_number", None), ("register_fee", year), ("register_fee", year + 1),
-        ("register_fee", year + 2)]
-    numbers = [r["number"] for r in billing.invoices(coach.account_id)]
-    assert all(n.startswith("Noloc-") for n in numbers)
-    assert [r["year"] for r in billing.invoices(coach.account_id)] == [year, year, year + 1, year + 2]
+    assert billing.periods(coach.account_id) == [*invoiced_on_import, (date(2025, 9, 1), date(2026, 8, 31))]
+
+
+def test_a_renewed_certificate_continues_its_certificate_years(billing):
+    billing.clock.day = date(2028, 7, 1)
+    coach = billing.coach("affiliate")
+    certificate_id = billing.certificate(coach, valid_from=date(2024, 9, 1))
+    assert billing.periods(coach.account_id) == [(date(2027, 9, 1), date(2028, 8, 31))]
+    # Renewed two months before expiry: the new period's first year is due when it starts, not now.
+    billing.certificate(coach, "renewed", certificate_id=certificate_id, valid_from=date(2028, 9, 1))
+    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
+    schedule.job(billing.db)
+    assert len(billing.periods(coach.account_id)) == 1
+    billing.clock.day = date(2028, 9, 1)
+    schedule.job(billing.db)
+    assert billing.periods(coach.account_id) == [(date(2027, 9, 1), date(2028, 8, 31)),
+                                                 (date(2028, 9, 1), date(2029, 8, 31))]
+
+
+def test_a_reactivated_certificate_is_invoiced_from_the_certificate_year_running_then(billing):
+    billing.clock.day = date(2025, 1, 10)
+    coach = billing.coach("affiliate")
+    certificate_id = billing.certificate(coach, valid_from=date(2021, 3, 1), valid_until=date(2025, 3, 1))
+    billing.certificate(coach, "lapsed", certificate_id=certificate_id)
+    billing.clock.day = date(2025, 5, 1)
+    billing.certificate(coach, "reactivated", certificate_id=certificate_id, valid_from=date(2025, 3, 1))
+    assert billing.periods(coach.account_id) == [(date(2024, 3, 1), date(2025, 2, 28)),
+                                                 (date(2025, 3, 1), date(2026, 2, 28))]
 
 
 def test_a_certificate_of_an_account_not_known_yet_is_invoiced_when_the_account_arrives(billing):
@@ -118,19 +194,22 @@ def test_a_certificate_of_an_account_not_known_yet_is_invoiced_when_the_account_
     billing.certificate(coach)
     assert billing.invoices(coach.account_id) == []
     billing.account_event(coach)
-    assert sorted(billing.kinds(coach.account_id)) == [("affiliate_number", None),
-                                                       ("register_fee", billing.clock.day.year)]
+    assert billing.kinds(coach.account_id) == [("register_fee", billing.clock.day.year)]
     assert {r["recipient_name"] for r in billing.invoices(coach.account_id)} == {coach.name}
 
 
 def test_a_member_who_becomes_an_affiliate_pays_from_then_on(billing):
+    billing.clock.day = date(2025, 1, 10)
     coach = billing.coach("member")
-    billing.certificate(coach)
+    billing.certificate(coach, valid_from=date(2024, 9, 1))
+    billing.clock.day = date(2026, 10, 1)
+    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
+    schedule.job(billing.db)
     assert billing.invoices(coach.account_id) == []
     coach.kind, coach.number = "affiliate", f"EXT-{uuid.uuid4().int % 1_000_000:06d}"
     billing.account_event(coach, "identity.account.updated")
-    assert sorted(billing.kinds(coach.account_id)) == [("affiliate_number", None),
-                                                       ("register_fee", billing.clock.day.year)]
+    # The certificate year running now, not the years as a member.
+    assert billing.periods(coach.account_id) == [(date(2026, 9, 1), date(2027, 8, 31))]
 
 
 def test_a_staff_account_is_never_invoiced_noloc_fees(billing):

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 
 from billing_support import issue_in_process, issue_many
 
-from recert_billing.domain import InvoiceKind, draft_invoice
+from recert_billing.domain import CertificateYear, InvoiceKind, draft_invoice
 from recert_billing.service import issue_invoice
 
 TOTAL, WORKERS = 500, 8
@@ -102,7 +102,8 @@ def test_a_rolled_back_invoice_gives_its_number_back(billing):
 
 def test_the_same_trigger_issued_by_eight_threads_at_once_is_one_invoice(billing):
     year = 2034
-    draft = draft_invoice(InvoiceKind.REGISTER_FEE, account_id=uuid.uuid4(), issued_on=date(year, 1, 1))
+    draft = draft_invoice(InvoiceKind.REGISTER_FEE, account_id=uuid.uuid4(), issued_on=date(year, 1, 1),
+                          period=CertificateYear(date(year, 1, 1), date(year, 12, 31)))
     barrier = threading.Barrier(WORKERS)
 
     def work(_: int):

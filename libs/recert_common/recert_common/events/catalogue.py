@@ -35,6 +35,7 @@ EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/pl
 ADVICES = ("positive", "postponed", "negative")
 DECISIONS = ("positive", "postponed", "negative")
 ISSUERS = ("DNV", "Noloc")
+# "affiliate_number": historic only (invoices issued before ADR 0013); billing issues no such invoice now.
 INVOICE_KINDS = ("recertification", "reassessment", "register_fee", "affiliate_number")
 REFLECTION_MEETING_KINDS = ("intervision", "supervision", "coaching", "quality_circle")
 MESSAGE_CHANNELS = ("email", "in_app")
@@ -471,7 +472,9 @@ class _CertificatePeriod(_Certificate):
 @_event("certification.certificate.registered", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
         summary="A certificate entered the register (first certification or an existing one taken over).")
 class CertificateRegistered(_CertificatePeriod):
-    pass
+    register_fee_paid_until = fields.Date(load_default=None, allow_none=True, metadata=_doc(
+        "An imported certificate: the date up to which the holder has paid Noloc's register fee already "
+        "(from the import file); billing invoices from the first certificate year starting after it."))
 
 
 @_event("certification.certificate.expiring", producer="assessment", consumers=("notifications",),
@@ -567,8 +570,12 @@ class InvoiceIssued(_Invoice):
                            metadata=_doc("Percent, e.g. \"21\"."))
     issued_on = fields.Date(required=True)
     due_on = fields.Date(required=True)
-    period_year = fields.Integer(load_default=None, allow_none=True,
-                                 metadata=_doc("The year a register fee covers."))
+    period_year = fields.Integer(load_default=None, allow_none=True, metadata=_doc(
+        "A register fee: the calendar year the certificate year it covers starts in."))
+    period_start = fields.Date(load_default=None, allow_none=True, metadata=_doc(
+        "A register fee: the first day of the certificate year it covers (from the certificate's start)."))
+    period_end = fields.Date(load_default=None, allow_none=True, metadata=_doc(
+        "A register fee: the last day of the certificate year it covers."))
 
     @validates_schema
     def _gross_is_net_plus_vat(self, data, **kwargs):

@@ -16,7 +16,6 @@ from .errors import (
 )
 from .fees import CENT, FeeAmount, fee_amount, to_money, vat_breakdown
 from .framework import (
-    FEE_AFFILIATE_NUMBER,
     FEE_KINDS,
     FEE_REASSESSMENT,
     FEE_RECERTIFICATION,
@@ -80,7 +79,7 @@ from .reflection import required_reflection_meetings, required_reflection_report
 from .text import Localized, format_number
 
 __all__ = [
-    "CENT", "FEE_AFFILIATE_NUMBER", "FEE_KINDS", "FEE_REASSESSMENT", "FEE_RECERTIFICATION", "FEE_REGISTER",
+    "CENT", "FEE_KINDS", "FEE_REASSESSMENT", "FEE_RECERTIFICATION", "FEE_REGISTER",
     "FRAMEWORK_DIR_ENV", "ISSUER_DNV", "ISSUER_NOLOC", "KIND_AFFILIATE", "KIND_MEMBER",
     "MISSING_CATEGORY_MINIMUM", "MISSING_TOTAL", "PE_UNITS", "RESULT_DUE_SOON", "RESULT_ON_TRACK",
     "RESULT_OVERDUE", "UNIT_ECTS", "UNIT_HOURS", "UNIT_POINTS",

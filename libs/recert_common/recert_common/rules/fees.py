@@ -45,8 +45,9 @@ class FeeAmount:
 
 
 def fee_amount(kind: str, year: int, *, framework: Framework | None = None) -> FeeAmount:
-    """Net, VAT and gross of fee ``kind`` (``FEE_RECERTIFICATION``, ``FEE_REASSESSMENT``, ``FEE_REGISTER``,
-    ``FEE_AFFILIATE_NUMBER``) in ``year``. ``framework`` defaults to the framework of ``year``."""
+    """Net, VAT and gross of fee ``kind`` (``FEE_RECERTIFICATION``, ``FEE_REASSESSMENT``, ``FEE_REGISTER``)
+    in ``year``. ``framework`` defaults to the framework of ``year``. There is no affiliate-number fee: the
+    platform does not issue affiliate numbers (ADR 0013)."""
     if isinstance(year, bool) or not isinstance(year, int):
         raise TypeError(f"year must be an int, not {type(year).__name__}")
     if framework is None:

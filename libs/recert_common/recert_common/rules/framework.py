@@ -42,8 +42,9 @@ PE_UNITS = (UNIT_HOURS, UNIT_ECTS, UNIT_POINTS)
 FEE_RECERTIFICATION = "recertification"
 FEE_REASSESSMENT = "reassessment"
 FEE_REGISTER = "register_fee"
-FEE_AFFILIATE_NUMBER = "affiliate_number"
-FEE_KINDS = (FEE_RECERTIFICATION, FEE_REASSESSMENT, FEE_REGISTER, FEE_AFFILIATE_NUMBER)
+# No affiliate-number fee: Noloc's secretariat issues affiliate numbers (and charges for them); the platform
+# does not (ADR 0013).
+FEE_KINDS = (FEE_RECERTIFICATION, FEE_REASSESSMENT, FEE_REGISTER)
 
 ISSUER_DNV = "dnv"
 ISSUER_NOLOC = "noloc"
@@ -109,7 +110,7 @@ class FeeDefinition:
     kind: str
     net: Decimal
     issuer: str  # "dnv" or "noloc": who invoices it
-    charged: str  # "per_submission", "per_supplement", "yearly" or "once"
+    charged: str  # "per_submission", "per_supplement" or "per_certificate_year" (descriptive)
     name: Localized
 
 
