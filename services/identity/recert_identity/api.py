@@ -43,7 +43,8 @@ accounts = Blueprint("accounts", __name__, url_prefix="/v1/accounts",
                      description="Registration and one's own account.")
 auth = Blueprint("auth", __name__, url_prefix="/v1/auth",
                  description="Login in two steps (password, then TOTP), token refresh and logout.")
-admin = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Staff accounts (noloc_admin); resetting an authenticator app also by a dnv_officer.")
+admin = Blueprint("admin", __name__, url_prefix="/v1/admin",
+                  description="Staff accounts (noloc_admin); an authenticator reset also by a dnv_officer.")
 well_known = Blueprint("jwks", __name__, url_prefix="/v1/.well-known",
                        description="The public keys that verify access tokens.")
 BLUEPRINTS = (accounts, auth, admin, well_known)

@@ -25,7 +25,6 @@ from recert_common.rules import RegistrationNumber
 from recert_identity import store
 from recert_identity.crypto import SecretBox
 from recert_identity.domain import (
-    may_reset_totp,
     Account,
     ChallengeKind,
     LockoutPolicy,
@@ -34,6 +33,7 @@ from recert_identity.domain import (
     SecondFactorKind,
     accepted_totp_step,
     judge_refresh,
+    may_reset_totp,
     new_opaque_token,
     new_recovery_codes,
     new_totp_secret,

@@ -3,8 +3,9 @@
 Each message template is three files: ``<name>.subject.j2`` (one line), ``<name>.txt.j2`` (the plain-text
 body) and ``<name>.html.j2`` (the HTML body, autoescaped). The bodies extend ``_layout.txt.j2`` and
 ``_layout.html.j2`` (greeting and footer); words shared by several templates (the portfolio parts, invoice
-kinds) are in ``_words.j2``; ``support`` (DNV's support desk) is known to every template. Undefined variables raise (StrictUndefined), so a template that asks for what
-the context lacks fails in the unit tests instead of sending an empty blank to a jobcoach.
+kinds) are in ``_words.j2``; ``support`` (DNV's support desk) is known to every template. Undefined
+variables raise (StrictUndefined), so a template that asks for what the context lacks fails in the unit
+tests instead of sending an empty blank to a jobcoach.
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from recert_common.events import load_event, new_event
 from recert_common.rules import add_months
 from recert_notifications import domain
 from recert_notifications.domain import Contact
-from recert_notifications.templates import LANGUAGES, Renderer
+from recert_notifications.templates import LANGUAGES, Renderer, Support
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TODAY = date(2027, 7, 18)
@@ -334,3 +334,22 @@ def test_a_template_asking_for_what_the_context_lacks_fails():
     del context["paid_on"]
     with pytest.raises(UndefinedError):
         Renderer(ZONE).render("invoice_paid", "nl", context)
+
+
+def test_login_and_authenticator_messages_name_dnvs_support_as_configured():
+    renderer = Renderer(ZONE, support=Support("hulp@dnv.test", "088 123 45 67"))
+    for event_type, data in (
+            ("identity.account.locked", {"account_id": JET.account_id, "reason": "failed_totp_codes",
+                                         "locked_until": LOCKED_UNTIL}),
+            ("identity.totp.reset", {"account_id": JET.account_id, "reset_by": OLGA.account_id}),
+            ("identity.totp.enrolled", {"account_id": JET.account_id, "after_reset": True})):
+        event = _loaded(event_type, data)
+        [notice] = domain.notices_for(event.type, event.data, event.id)
+        context = domain.message_context(
+            notice.template, event.data, recipient=JET, person=JET, assessor=None,
+            portal_url="https://mijn.example.org", occurred_at=event.occurred_at, zone=ZONE, today=TODAY)
+        dutch, english = (renderer.render(notice.template, language, context) for language in LANGUAGES)
+        for rendered in (dutch, english):
+            assert "hulp@dnv.test" in rendered.text and "088 123 45 67" in rendered.html
+            assert "contact op met Noloc" not in rendered.text and "contact Noloc" not in rendered.text
+        assert "de support van DNV (hulp@dnv.test, telefoon 088 123 45 67)" in dutch.text

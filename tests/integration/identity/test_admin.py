@@ -134,7 +134,7 @@ def test_a_totp_reset_makes_the_next_login_enrol_again(client, db, admin):
                                           "identity.totp.reset", "identity.totp.enrolled"]
 
 
-def test_a_dnv_officer_resets_a_jobcoachs_or_assessors_totp_but_not_a_colleagues_or_an_admins(client, db, admin):
+def test_a_dnv_officer_resets_a_jobcoachs_or_assessors_totp_not_a_colleagues_or_admins(client, db, admin):
     officer = client.enrolled_staff(("dnv_officer",))
     token = officer.tokens["access_token"]
     for target in (client.enrolled(), client.enrolled_staff(("assessor",))):

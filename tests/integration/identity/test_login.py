@@ -248,7 +248,7 @@ def test_login_and_code_trouble_name_dnvs_support_as_configured(make_client):
         locked = client.verify(challenge["challenge_id"], code(person.secret, 5))
     assert locked.get_json()["type"].endswith("/account-locked")
     assert locked.get_json()["support"] == support
-    assert "Neem contact op met de support van DNV: hulp@dnv.test / 088 123 45 67." in locked.get_json()["detail"]
+    assert "contact op met de support van DNV: hulp@dnv.test / 088 123 45 67." in locked.get_json()["detail"]
 
 
 def test_without_a_phone_number_the_support_is_its_email_address(make_client):
