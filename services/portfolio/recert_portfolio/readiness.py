@@ -64,8 +64,13 @@ def _a1(part: Part) -> list[Missing]:
     if part.declared_at is None:
         missing.append(_empty(
             "a1_declaration_missing",
-            "Vink de verklaring aan dat u de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
+            "Vink de verklaring aan dat je de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
             "Tick the declaration that you worked as executive jobcoach in the past four years."))
+    if part.works_now_declared_at is None:
+        missing.append(_empty(
+            "a1_current_declaration_missing",
+            "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt.",
+            "Tick the declaration that you work as executive jobcoach now."))
     return missing
 
 

@@ -27,6 +27,9 @@ class PartInputSchema(Strict):
         "description": "A1 only: the declaration 'in the past four years I worked as executive "
                        "jobcoach'. true records when it was ticked (the first time), false unticks; "
                        "omitted: unchanged."})
+    currently_executive_jobcoach_declared = fields.Boolean(metadata={
+        "description": "A1 only: the declaration 'I work as executive jobcoach now'. Ticked and unticked "
+                       "like executive_jobcoach_declared; a portfolio needs both to be ready."})
     meeting_id = fields.UUID(allow_none=True, metadata={
         "description": "A3 only: the reflection meeting the report is about; omitted: unchanged."})
 
@@ -96,6 +99,9 @@ class PartSchema(Schema):
     text = fields.String()
     executive_jobcoach_declared = fields.Method("_declared", metadata={"description": "A1 only; else null."})
     executive_jobcoach_declared_at = fields.Method("_declared_at")
+    currently_executive_jobcoach_declared = fields.Method(
+        "_declared_now", metadata={"description": "A1 only ('works as executive jobcoach now'); else null."})
+    currently_executive_jobcoach_declared_at = fields.Method("_declared_now_at")
     meeting_id = fields.Method("_meeting_id", metadata={"description": "A3 only; else null."})
     updated_at = UtcDateTime(allow_none=True)
 
@@ -104,6 +110,12 @@ class PartSchema(Schema):
 
     def _declared_at(self, part) -> str | None:
         return UtcDateTime()._serialize(part.declared_at, None, None)
+
+    def _declared_now(self, part) -> bool | None:
+        return part.works_now_declared_at is not None if part.part == "A1" else None
+
+    def _declared_now_at(self, part) -> str | None:
+        return UtcDateTime()._serialize(part.works_now_declared_at, None, None)
 
     def _meeting_id(self, part) -> str | None:
         return str(part.meeting_id) if part.meeting_id else None

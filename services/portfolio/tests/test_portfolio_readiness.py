@@ -26,7 +26,7 @@ def test_an_empty_portfolio_misses_something_in_every_part(build):
     result = assess(cycle, {}, [], [])
     assert not result.ready
     assert result.missing_codes == {
-        "A1": ["a1_text_missing", "a1_declaration_missing"],
+        "A1": ["a1_text_missing", "a1_declaration_missing", "a1_current_declaration_missing"],
         "A2": ["a2_text_missing"],
         "A3": ["a3_report_missing", "a3_report_meeting_missing", "a3_meetings_missing"],
         "A4": ["a4_text_missing"],
@@ -63,6 +63,8 @@ def test_each_missing_piece_alone_makes_it_not_ready(build):
     cases = {
         "a1_declaration_missing": ({**parts, "A1": dataclasses.replace(parts["A1"], declared_at=None)},
                                    meetings, pe),
+        "a1_current_declaration_missing": (
+            {**parts, "A1": dataclasses.replace(parts["A1"], works_now_declared_at=None)}, meetings, pe),
         "a2_text_missing": ({**parts, "A2": Part("A2", "   \n")}, meetings, pe),
         "a3_report_meeting_missing": ({**parts, "A3": dataclasses.replace(parts["A3"], meeting_id=None)},
                                       meetings, pe),

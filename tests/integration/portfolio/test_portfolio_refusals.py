@@ -153,9 +153,10 @@ def test_another_jobcoach_gets_404_on_every_resource(portfolio, coach, entered_m
     portfolio.noloc_meeting(coach, date(2026, 1, 5))
     portfolio.noloc_meeting(coach, date(2026, 1, 6))
     portfolio.noloc_meeting(coach, date(2026, 1, 7))
+    a1_declarations = {"executive_jobcoach_declared": True, "currently_executive_jobcoach_declared": True}
     for part, text in (("A1", "cv"), ("A2", "terugblik"), ("A4", "plan")):
         portfolio.put(f"{CURRENT}/parts/{part}", coach.token,
-                      json={"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})})
+                      json={"text": text, **(a1_declarations if part == "A1" else {})})
     portfolio.put(f"{CURRENT}/parts/A3", coach.token, json={"text": "r", "meeting_id": entered_meeting["id"]})
     portfolio.pe_activity(coach, date(2026, 2, 2), "75", "1")
     submission = portfolio.post(f"{CURRENT}/submit", coach.token).get_json()

@@ -44,7 +44,8 @@ def test_readiness_names_what_is_missing_until_everything_is_there(portfolio):
 
     first = readiness()
     assert _codes(first) == {
-        "A1": ["a1_text_missing", "a1_declaration_missing"], "A2": ["a2_text_missing"],
+        "A1": ["a1_text_missing", "a1_declaration_missing", "a1_current_declaration_missing"],
+        "A2": ["a2_text_missing"],
         "A3": ["a3_report_missing", "a3_report_meeting_missing", "a3_meetings_missing"],
         "A4": ["a4_text_missing"], "B": ["pe_category_minimum", "pe_total"]}
     assert first["required_reflection_meetings"] == 4 and first["ready"] is False
@@ -56,12 +57,27 @@ def test_readiness_names_what_is_missing_until_everything_is_there(portfolio):
 
     put = portfolio.put
     assert put(f"{CURRENT}/parts/A1", coach.token, json={"text": "Mijn loopbaan."}).status_code == 200
-    assert _codes(readiness())["A1"] == ["a1_declaration_missing"]
+    assert _codes(readiness())["A1"] == ["a1_declaration_missing", "a1_current_declaration_missing"]
     ticked = put(f"{CURRENT}/parts/A1", coach.token, json={"text": "Mijn loopbaan.",
                                                           "executive_jobcoach_declared": True}).get_json()
     assert ticked["executive_jobcoach_declared"] is True and ticked["executive_jobcoach_declared_at"]
-    again = put(f"{CURRENT}/parts/A1", coach.token, json={"text": "Mijn loopbaan, herzien."}).get_json()
+    assert ticked["currently_executive_jobcoach_declared"] is False
+    # One declaration is not enough: the portal asks for both, so readiness does.
+    only_one = readiness()
+    assert _codes(only_one)["A1"] == ["a1_current_declaration_missing"]
+    assert only_one["parts"]["A1"]["missing"][0]["message"] == \
+        "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt."
+    now = put(f"{CURRENT}/parts/A1", coach.token,
+              json={"text": "Mijn loopbaan.", "currently_executive_jobcoach_declared": True}).get_json()
+    assert now["currently_executive_jobcoach_declared"] is True
+    assert now["currently_executive_jobcoach_declared_at"]
+    again = put(f"{CURRENT}/parts/A1", coach.token, json={
+        "text": "Mijn loopbaan, herzien.", "executive_jobcoach_declared": True,
+        "currently_executive_jobcoach_declared": True}).get_json()
+    # The first tick's moment stays, for each declaration.
     assert again["executive_jobcoach_declared_at"] == ticked["executive_jobcoach_declared_at"]
+    assert again["currently_executive_jobcoach_declared_at"] == \
+        now["currently_executive_jobcoach_declared_at"]
     assert "A1" not in _codes(readiness())
     put(f"{CURRENT}/parts/A2", coach.token, json={"text": "Terugblik."})
     put(f"{CURRENT}/parts/A4", coach.token, json={"text": "Ontwikkelplan."})
@@ -159,6 +175,8 @@ def test_the_snapshot_does_not_change_when_later_edits_are_attempted(portfolio):
     assert frozen["snapshot_hash"] == submission["snapshot_hash"]
     snap = frozen["snapshot"]
     assert snap["parts"]["A2"]["text"] == "Terugblik op het ontwikkelplan."
+    a1 = snap["parts"]["A1"]
+    assert a1["executive_jobcoach_declared_at"] and a1["currently_executive_jobcoach_declared_at"]
     assert len(snap["reflection_meetings"]) == 4 and len(snap["pe"]["activity_ids"]) == 2
 
     meeting_id = portfolio.current(coach)["meetings"][0]["id"]
