@@ -36,6 +36,7 @@ class Readiness:
     parts: tuple[PartReadiness, ...]  # A1, A2, A3, A4, B
     required_meetings: int
     proven_meetings: int
+    required_reports: int  # the framework's reflection.required_reports
     pe: PeSummary
     pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period, as counted
     uncountable_activity_ids: tuple[str, ...]  # categories the framework does not know
@@ -94,11 +95,21 @@ def _meetings_word(count: int, language: str) -> str:
     return "reflection meeting" if count == 1 else "reflection meetings"
 
 
-def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int) -> list[Missing]:
+def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, reports: int) -> list[Missing]:
+    """``reports``: the reflection reports the framework asks for. A3 holds one report (its text, about the
+    meeting ``part.meeting_id``), so a framework asking for more leaves A3 incomplete, saying so, rather
+    than being silently read as one."""
     missing = []
-    if not part.has_text:
-        missing.append(_empty("a3_report_missing", "Het reflectieverslag (A3) is nog leeg.",
-                              "The reflection report (A3) is still empty."))
+    written = 1 if part.has_text else 0
+    if written < reports:
+        if reports == 1:
+            message = Localized(nl="Het reflectieverslag (A3) is nog leeg.",
+                                en="The reflection report (A3) is still empty.")
+        else:
+            message = Localized(
+                nl=f"Het toetsingskader vraagt {reports} reflectieverslagen; A3 bevat er {written}.",
+                en=f"The assessment framework asks for {reports} reflection reports; A3 holds {written}.")
+        missing.append(Missing("a3_report_missing", message, {"required": reports, "written": written}))
     if part.meeting_id is None or all(m.id != part.meeting_id for m in meetings):
         missing.append(_empty("a3_report_meeting_missing",
                               "Kies over welke reflectiebijeenkomst het reflectieverslag gaat.",
@@ -173,7 +184,7 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
     by_part = {
         "A1": _a1(part("A1")),
         "A2": _a2(part("A2")),
-        "A3": _a3(cycle, part("A3"), meetings, required),
+        "A3": _a3(cycle, part("A3"), meetings, required, framework.reflection.required_reports),
         "A4": _a4(part("A4")),
         "B": _b(summary),
     }
@@ -181,6 +192,7 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
         parts=tuple(PartReadiness(name, tuple(items)) for name, items in by_part.items()),
         required_meetings=required,
         proven_meetings=sum(1 for m in meetings if m.proven),
+        required_reports=framework.reflection.required_reports,
         pe=summary,
         pe_activities=in_period,
         uncountable_activity_ids=unknown,

@@ -265,6 +265,8 @@ class ReadinessSchema(Schema):
     window = fields.Nested(WindowSchema)
     required_reflection_meetings = fields.Integer()
     proven_reflection_meetings = fields.Integer()
+    required_reflection_reports = fields.Integer(metadata={
+        "description": "Reflection reports the assessment framework asks for (reflection.required_reports)."})
     parts = fields.Dict(keys=fields.String(), values=fields.Nested(PartReadinessSchema))
     pe = fields.Nested(PeReadinessSchema)
 
@@ -282,6 +284,7 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
                    "open_today": view.window_open_today},
         "required_reflection_meetings": readiness.required_meetings,
         "proven_reflection_meetings": readiness.proven_meetings,
+        "required_reflection_reports": readiness.required_reports,
         "parts": {
             part.part: {"complete": part.complete,
                         "missing": [{"code": m.code, "message": m.message.get(language),

@@ -130,3 +130,20 @@ def test_categories_are_read_by_number_or_key(build):
     assert category_number("1", framework) == 1
     assert category_number("self_study", framework) == 6
     assert category_number("99", framework) is None
+
+
+def test_the_reflection_reports_asked_for_come_from_the_framework_data(build):
+    cycle = build.cycle(expires_on=EXPIRES)
+    meetings = _meetings(build, cycle, 4, noloc=True)
+    parts = build.complete_parts(meetings[0])
+    framework = cycle.framework()
+    assert framework.reflection.required_reports == 1  # the packaged data
+    assert assess(cycle, parts, meetings, _full_pe(build, cycle), framework=framework).ready
+
+    reflection = dataclasses.replace(framework.reflection, required_reports=2)
+    two = dataclasses.replace(framework, reflection=reflection)
+    result = assess(cycle, parts, meetings, _full_pe(build, cycle), framework=two)
+    assert result.required_reports == 2 and not result.ready
+    [missing] = result.part("A3").missing
+    assert (missing.code, dict(missing.params)) == ("a3_report_missing", {"required": 2, "written": 1})
+    assert missing.message.nl == "Het toetsingskader vraagt 2 reflectieverslagen; A3 bevat er 1."
