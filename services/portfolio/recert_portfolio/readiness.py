@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recert_common.i18n import format_date
 from recert_common.rules import Framework, Localized, PeSummary, pe_summary
 from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity
 
@@ -129,11 +130,11 @@ def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, re
         ))
         for meeting in meetings:
             if not meeting.proven:
-                day = meeting.met_on.isoformat()
                 missing.append(Missing(
                     "a3_proof_missing",
-                    Localized(nl=f"Bij de bijeenkomst van {day} ontbreekt nog het bewijs.",
-                              en=f"The meeting of {day} has no proof yet."),
+                    Localized(nl=f"Bij de bijeenkomst van {format_date(meeting.met_on, 'nl')} ontbreekt nog "
+                                 "het bewijs.",
+                              en=f"The meeting of {format_date(meeting.met_on, 'en')} has no proof yet."),
                     {"meeting_id": str(meeting.id)},
                 ))
     return missing

@@ -118,7 +118,7 @@ def test_submit_is_refused_before_the_window_and_accepted_inside_it(portfolio):
     before = portfolio.state()
 
     refused = problem(portfolio.post(f"{CURRENT}/submit", coach.token), 409, "submission-window-closed")
-    assert refused["detail"] == "Indienen kan vanaf 2027-03-30 tot en met 2027-06-30."
+    assert refused["detail"] == "Indienen kan vanaf 30 maart 2027 tot en met 30 juni 2027."
     assert (refused["reason"], refused["window_opens_on"], refused["submit_by"]) == (
         "not_yet_open", "2027-03-30", "2027-06-30")
     english = portfolio.post(f"{CURRENT}/submit", coach.token, headers={"Accept-Language": "en"}).get_json()
@@ -147,7 +147,7 @@ def test_submit_after_the_expiry_date_is_refused(portfolio):
     portfolio.fill_portfolio(coach, cycle, meetings_on=NOLOC_DAYS, pe_on=date(2026, 2, 1))
     portfolio.clock.day = date(2027, 7, 1)
     body = problem(portfolio.post(f"{CURRENT}/submit", coach.token), 409, "submission-window-closed")
-    assert body["reason"] == "closed" and "2027-06-30" in body["detail"]
+    assert body["reason"] == "closed" and "30 juni 2027" in body["detail"]
 
 
 def test_submit_while_not_ready_lists_what_is_missing_and_changes_nothing(portfolio):
@@ -231,7 +231,7 @@ def test_withdraw_is_possible_until_an_assessor_is_assigned(portfolio):
     portfolio.assign(coach, case_id, uuid.uuid4())
     before = portfolio.state()
     body = problem(portfolio.post(f"{CURRENT}/withdraw", coach.token), 409, "withdraw-not-allowed")
-    assert "assessor" in body["detail"]
+    assert "beoordelaar" in body["detail"]
     assert portfolio.state() == before
 
 
@@ -296,7 +296,7 @@ def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(port
     portfolio.clock.day = date(2027, 9, 11)  # past the due date
     overdue = problem(portfolio.put(f"{CURRENT}/supplement/parts/A2", coach.token, json={"text": "Te laat."}),
                       409, "portfolio-locked")
-    assert overdue["reason"] == "supplement_overdue" and "2027-09-10" in overdue["detail"]
+    assert overdue["reason"] == "supplement_overdue" and "10 september 2027" in overdue["detail"]
     problem(portfolio.post(f"{CURRENT}/supplement/submit", coach.token), 409, "submission-window-closed")
 
     portfolio.clock.day = date(2027, 9, 10)  # the last day
