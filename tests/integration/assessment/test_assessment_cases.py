@@ -94,7 +94,7 @@ def test_a_declared_mentor_is_never_the_assessor(assessment):
     path = f"/v1/cases/{case['id']}/mentors"
     nobody = assessment.person()
     body = problem(assessment.post(path, coach.token, json={"mentor_id": str(nobody.account_id)}), 422)
-    assert body["errors"] == {"mentor_id": ["Dit account is geen assessor."]}
+    assert body["errors"] == {"mentor_id": ["Dit account is geen beoordelaar."]}
     declared = assessment.ok(assessment.post(path, coach.token, json={"mentor_id": str(mentor.account_id)}))
     assert declared == {"mentor_ids": [str(mentor.account_id)]}
 
