@@ -324,14 +324,17 @@ class Story:
         token = self.coach.token
         saved = {}
         for part in ("A1", "A2", "A4"):
-            body = {"text": TEXTS[part], **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+            a1_declarations = {"executive_jobcoach_declared": True,
+                               "currently_executive_jobcoach_declared": True}
+            body = {"text": TEXTS[part], **(a1_declarations if part == "A1" else {})}
             saved[part] = self.gateway.call("PUT", f"portfolio/cycles/current/parts/{part}", token, json=body,
                                             what=f"{part} opslaan").json()
-        if not saved["A1"].get("executive_jobcoach_declared"):
-            raise StepFailed("A1 met de verklaring 'uitvoerend jobcoach in de afgelopen vier jaar'",
-                             json.dumps(saved["A1"]))
+        if not (saved["A1"].get("executive_jobcoach_declared")
+                and saved["A1"].get("currently_executive_jobcoach_declared")):
+            raise StepFailed("A1 met de verklaringen 'uitvoerend jobcoach in de afgelopen vier jaar' en "
+                             "'nu uitvoerend jobcoach'", json.dumps(saved["A1"]))
         declared_at = saved["A1"]["executive_jobcoach_declared_at"]
-        return [f"A1 met de verklaring (aangevinkt om {declared_at[11:19]} UTC), A2 en A4 opgeslagen"]
+        return [f"A1 met beide verklaringen (aangevinkt om {declared_at[11:19]} UTC), A2 en A4 opgeslagen"]
 
     def reflect(self) -> list[str]:
         token = self.coach.token

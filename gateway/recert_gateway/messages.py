@@ -11,7 +11,7 @@ register_messages({
         "nl": "Dit adres is niet geldig: lege, '.' of '..' delen zijn niet toegestaan.",
         "en": "This address is not valid: empty, '.' or '..' segments are not allowed."},
     "detail.rate_limited": {
-        "nl": "Te veel pogingen vanaf uw adres. Probeer het over {retry_after} seconden opnieuw.",
+        "nl": "Te veel pogingen vanaf je adres. Probeer het over {retry_after} seconden opnieuw.",
         "en": "Too many attempts from your address. Please try again in {retry_after} seconds."},
     "detail.body_unreadable": {
         "nl": "De inhoud van het verzoek kon niet volledig worden ontvangen.",

@@ -83,7 +83,7 @@ def submitted(app: Frontend, office: Office, mailbox: Mailbox | None = None) -> 
     assert office.register(number) == {"name": "Janneke Jobcoach", "certificate_number": number,
                                        "valid_until": VALID_UNTIL.isoformat(), "state": "active"}
     if mailbox is not None:
-        eventually(lambda: any(m["Subject"].startswith("Je certificaat verloopt over 3 maanden")
+        eventually(lambda: any(m["Subject"].startswith("Je certificaat verloopt over 60 dagen")
                                for m in mailbox.to(person.email)), what="the expiry reminder")
     complete_portfolio(app, person)
     ok(app.post("portfolio/cycles/current/submit", person), 201)
@@ -120,7 +120,7 @@ def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, o
 
     # The e-mails: each step that matters, to the right person, in Dutch, once each.
     expected = ["Welkom bij Register Jobcoach", "Authenticator-app gekoppeld aan je account",
-                "Je certificaat verloopt over 3 maanden", "Je portfolio is ingediend", "Factuur DNV-",
+                "Je certificaat verloopt over 60 dagen", "Je portfolio is ingediend", "Factuur DNV-",
                 "De PE-toets van je portfolio is afgerond", "Betaling ontvangen voor factuur DNV-",
                 "Positief advies over je portfolio", "Besluit DNV: je certificaat wordt verlengd",
                 f"Je certificaat is verlengd tot en met {renewed_until.day} "]

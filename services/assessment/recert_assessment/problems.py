@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from recert_assessment.certificate_csv import LineError, MalformedCsv
@@ -30,7 +31,7 @@ class StepOutOfOrder(Conflict):
     slug, title_code = "step-out-of-order", "assessment.problem.step_out_of_order"
 
     def __init__(self, action: CaseAction | str, state: CaseState | str):
-        super().__init__(code=f"assessment.detail.not_now_{action}", params={"state": str(state)},
+        super().__init__(code=f"assessment.detail.not_now_{action}", params={"state": i18n.Label(state)},
                          extensions={"state": str(state), "action": str(action)})
 
 
@@ -55,7 +56,15 @@ class ObjectionRefused(Conflict):
     slug, title_code = "objection-refused", "assessment.problem.objection_refused"
 
     def __init__(self, reason: str, **params: Any):
-        super().__init__(code=f"assessment.detail.objection_{reason}", params=params,
+        """``deadline`` (a date, or its ISO text) is written as a date in the reader's language; the
+        ``deadline`` member stays ISO."""
+        shown = dict(params)
+        if "deadline" in params:
+            deadline = params["deadline"]
+            params["deadline"] = str(deadline)
+            day = deadline if isinstance(deadline, date) else date.fromisoformat(deadline)
+            shown["deadline"] = i18n.Day(day)
+        super().__init__(code=f"assessment.detail.objection_{reason}", params=shown,
                          extensions={"reason": reason, **params})
 
 
@@ -105,11 +114,11 @@ _NOT_NOW = {
                           "The PE check can only be completed while it is open (stage: {state})."),
     "payment_received": ("Er wordt nu geen betaling verwacht (fase: {state}).",
                          "No payment is expected now (stage: {state})."),
-    "assign": ("Een assessor kan pas worden toegewezen na de PE-toets en de betaling, en vóór het advies "
+    "assign": ("Een beoordelaar kan pas worden toegewezen na de PE-toets en de betaling, en vóór het advies "
                "(fase: {state}).",
                "An assessor can be assigned only after the PE check and the payment, and before the advice "
                "(stage: {state})."),
-    "advise": ("Advies kan alleen worden gegeven door de toegewezen assessor, één keer per beoordeling "
+    "advise": ("Advies kan alleen worden gegeven door de toegewezen beoordelaar, één keer per beoordeling "
                "(fase: {state}).",
                "Advice can be given only by the assigned assessor, once per assessment (stage: {state})."),
     "postpone": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
@@ -122,7 +131,7 @@ _NOT_NOW = {
                           "No payment is expected now (stage: {state})."),
     "uphold_objection": ("Het bezwaar kan in deze fase niet meer worden toegewezen (fase: {state}).",
                          "The objection can no longer be upheld at this stage (stage: {state})."),
-    "withdraw": ("Intrekken kan alleen vóór de toewijzing van een assessor (fase: {state}).",
+    "withdraw": ("Intrekken kan alleen vóór de toewijzing van een beoordelaar (fase: {state}).",
                  "Withdrawing is possible only before an assessor is assigned (stage: {state})."),
     "reject_activity": ("Activiteiten kunnen alleen tijdens de PE-toets worden afgekeurd (fase: {state}).",
                         "Activities can be rejected only during the PE check (stage: {state})."),
@@ -164,7 +173,7 @@ _IMPORT = {
 _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.problem.step_out_of_order": {"nl": "Deze stap kan nu niet",
                                              "en": "This step is not possible now"},
-    "assessment.problem.assessor_conflict": {"nl": "Deze assessor mag dit portfolio niet beoordelen",
+    "assessment.problem.assessor_conflict": {"nl": "Deze beoordelaar mag dit portfolio niet beoordelen",
                                              "en": "This assessor may not assess this portfolio"},
     "assessment.problem.pe_rules_not_met": {"nl": "De PE-punten voldoen niet aan de regels",
                                             "en": "The PE points do not meet the rules"},
@@ -177,16 +186,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.problem.csv_rows_rejected": {"nl": "Het bestand bevat fouten",
                                              "en": "The file contains errors"},
     "assessment.detail.not_found": {"nl": "Dit is niet gevonden.", "en": "This was not found."},
-    "assessment.detail.no_certificate": {"nl": "Er is (nog) geen certificaat op uw naam geregistreerd.",
+    "assessment.detail.no_certificate": {"nl": "Er is (nog) geen certificaat op je naam geregistreerd.",
                                          "en": "No certificate is registered in your name (yet)."},
     "assessment.detail.invalid_input": {"nl": "Controleer de gemarkeerde velden.",
                                         "en": "Check the fields marked."},
     "assessment.detail.assessor_is_jobcoach": {"nl": "Een jobcoach kan zijn eigen portfolio niet beoordelen.",
                                                "en": "A jobcoach cannot assess their own portfolio."},
-    "assessment.detail.assessor_mentor": {"nl": "Deze assessor is de mentor van de jobcoach.",
+    "assessment.detail.assessor_mentor": {"nl": "Deze beoordelaar is de mentor van de jobcoach.",
                                           "en": "This assessor is the jobcoach's mentor."},
     "assessment.detail.assessor_previous_assessor": {
-        "nl": "Deze assessor heeft het vorige portfolio van de jobcoach beoordeeld.",
+        "nl": "Deze beoordelaar heeft het vorige portfolio van de jobcoach beoordeeld.",
         "en": "This assessor assessed the jobcoach's previous portfolio."},
     "assessment.detail.pe_rules_not_met": {
         "nl": "Na de afgekeurde activiteiten tellen {counted} PE-punten; vereist zijn {required} en de "
@@ -243,7 +252,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Give a reason when the decision departs from the advice."},
     "assessment.field.postponed_needs_postponed_advice": {
         "nl": "Uitstellen kan alleen na een uitgesteld advies (met de aanvullende opdrachten van de "
-              "assessor).",
+              "beoordelaar).",
         "en": "Postponing is possible only after a postponed advice (with the assessor's supplementary "
               "assignments)."},
     "assessment.field.final_decision_only": {
@@ -257,7 +266,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.field.negative_only_without_supplement": {
         "nl": "Zonder aanvulling kan alleen negatief worden besloten.",
         "en": "Without the supplement only a negative decision is possible."},
-    "assessment.field.not_an_assessor": {"nl": "Dit account is geen assessor.",
+    "assessment.field.not_an_assessor": {"nl": "Dit account is geen beoordelaar.",
                                          "en": "This account is not an assessor."},
     "assessment.field.not_in_snapshot": {"nl": "Deze activiteit hoort niet bij het ingediende portfolio.",
                                          "en": "This activity is not part of the submitted portfolio."},

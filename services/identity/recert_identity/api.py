@@ -17,7 +17,7 @@ from marshmallow import RAISE
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import Unauthorized
 from recert_common.schemas import page_body
-from recert_identity.domain import Account, ChallengeKind
+from recert_identity.domain import TOTP_RESETTER_ROLES, Account, ChallengeKind
 from recert_identity.schemas import (
     AccountPageSchema,
     AccountQuerySchema,
@@ -43,7 +43,8 @@ accounts = Blueprint("accounts", __name__, url_prefix="/v1/accounts",
                      description="Registration and one's own account.")
 auth = Blueprint("auth", __name__, url_prefix="/v1/auth",
                  description="Login in two steps (password, then TOTP), token refresh and logout.")
-admin = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Staff accounts; noloc_admin only.")
+admin = Blueprint("admin", __name__, url_prefix="/v1/admin",
+                  description="Staff accounts (noloc_admin); an authenticator reset also by a dnv_officer.")
 well_known = Blueprint("jwks", __name__, url_prefix="/v1/.well-known",
                        description="The public keys that verify access tokens.")
 BLUEPRINTS = (accounts, auth, admin, well_known)
@@ -201,12 +202,17 @@ def disable(data: dict[str, Any], account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/totp-reset")
-@require_roles(Role.NOLOC_ADMIN)
+@require_roles(*TOTP_RESETTER_ROLES)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)
 def reset_totp(data: dict[str, Any], account_id: UUID):
-    """Unlink the authenticator app: the next login enrols a new one. Sessions and recovery codes end."""
-    return _service().reset_totp(account_id, by=current_principal().account_id, reason=data.get("reason"))
+    """Unlink the authenticator app: the next login enrols a new one. Sessions and recovery codes end.
+
+    A Noloc admin may reset anyone's; a DNV officer (DNV's support helps with login) a jobcoach's or an
+    assessor's, and is refused (403) for a DNV officer's or a Noloc admin's account."""
+    principal = current_principal()
+    return _service().reset_totp(account_id, by=principal.account_id, reason=data.get("reason"),
+                                 by_roles=principal.roles)
 
 
 # --- keys ------------------------------------------------------------------------------------------------

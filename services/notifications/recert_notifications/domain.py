@@ -158,6 +158,10 @@ def _extras(template: str, data: Mapping[str, Any], *, zone: ZoneInfo, today: da
         return {"submitted_on": submitted_on, "result_from": window.first, "result_until": window.last}
     if template == SUPPLEMENT_DUE_SOON:
         return {"days_left": (data["due_on"] - today).days}
+    if template == "certificate_expiring":
+        # The real time left on the day the message is written, not the reminder's bucket (12, 6, 3 or 1
+        # months): "over 62 dagen" 62 days before the last valid day. Never negative.
+        return {"days_left": max(0, (data["valid_until"] - today).days)}
     return {}
 
 

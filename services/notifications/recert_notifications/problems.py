@@ -16,7 +16,7 @@ class NotFailed(Conflict):
     slug, title_code = "message-not-failed", "notifications.problem.not_failed"
 
     def __init__(self, *, state: str):
-        super().__init__(code="notifications.detail.not_failed", params={"state": state},
+        super().__init__(code="notifications.detail.not_failed", params={"state": i18n.Label(state)},
                          extensions={"state": state})
 
 

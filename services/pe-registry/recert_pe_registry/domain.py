@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from recert_common.auth import Role
 from recert_common.filetypes import UploadRefused
+from recert_common.i18n import format_date
 from recert_common.rules import (
     UNIT_ECTS,
     UNIT_HOURS,
@@ -132,8 +133,8 @@ def local_day(instant: datetime) -> date:
 
 
 def day_text(day: date, language: str) -> str:
-    """A date as people write it: 01-03-2024 in Dutch, 2024-03-01 in English."""
-    return day.strftime("%d-%m-%Y") if language == "nl" else day.isoformat()
+    """A date as the platform writes it: "1 maart 2024" / "1 March 2024" (``recert_common.i18n``)."""
+    return format_date(day, language)
 
 
 # --- activities -------------------------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def check_activity(*, category: int, amount: Decimal, unit: str, completed_on: d
             en=f"The date {day_text(completed_on, 'en')} is in the future.")]
     elif completed_on < period_start:
         errors["completed_on"] = [Localized(
-            nl=f"De datum {day_text(completed_on, 'nl')} ligt vóór het begin van uw huidige periode "
+            nl=f"De datum {day_text(completed_on, 'nl')} ligt vóór het begin van je huidige periode "
                f"({day_text(period_start, 'nl')}); die activiteit telt niet meer mee.",
             en=f"The date {day_text(completed_on, 'en')} is before the start of your current period "
                f"({day_text(period_start, 'en')}); that activity no longer counts.")]

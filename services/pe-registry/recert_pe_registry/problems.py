@@ -106,12 +106,12 @@ i18n.register_messages({
     "pe.problem.evidence_refused": {"nl": "Bestand geweigerd", "en": "File refused"},
     "pe.detail.activity_locked": {
         "nl": "Deze activiteit hoort bij een ingediend portfolio en kan niet meer worden gewijzigd of "
-              "verwijderd, en er kan geen bewijs meer bij. Trekt u het portfolio in, dan kan het weer.",
+              "verwijderd, en er kan geen bewijs meer bij. Trek je het portfolio in, dan kan het weer.",
         "en": "This activity is part of a submitted portfolio and can no longer be changed or removed, nor "
               "can evidence be added. If you withdraw the portfolio, you can again."},
     "pe.detail.activity_imported": {
-        "nl": "Deze activiteit is automatisch overgenomen uit de Noloc Academie; alleen de omschrijving kunt "
-              "u wijzigen (niet: {fields}).",
+        "nl": "Deze activiteit is automatisch overgenomen uit de Noloc Academie; alleen de omschrijving kun "
+              "je wijzigen (niet: {fields}).",
         "en": "This activity was imported automatically from the Noloc Academie; only its description can be "
               "changed (not: {fields})."},
     "pe.detail.activity_not_found": {
@@ -122,7 +122,7 @@ i18n.register_messages({
         "nl": "Het bestand van dit bewijsstuk is niet meer beschikbaar.",
         "en": "The file of this evidence is no longer available."},
     "pe.detail.account_not_found": {
-        "nl": "Er zijn geen PE-gegevens van deze jobcoach voor u beschikbaar.",
+        "nl": "Er zijn geen PE-gegevens van deze jobcoach voor jou beschikbaar.",
         "en": "No PE records of this jobcoach are available to you."},
     "pe.field.two_decimals": {
         "nl": "Gebruik hoogstens twee decimalen.", "en": "Use at most two decimals."},

@@ -82,9 +82,9 @@ def test_a_valid_activity_passes_at_the_edges_of_its_period():
     ({"amount": Decimal("500.01")}, "amount", "Meer dan 500"),
     ({"amount": Decimal("21"), "unit": "ects"}, "amount", "Meer dan 20 ECTS-studiepunten"),
     ({"unit": "uren"}, "unit", "Onbekende eenheid 'uren'"),
-    ({"completed_on": date(2024, 6, 16)}, "completed_on", "De datum 16-06-2024 ligt in de toekomst."),
+    ({"completed_on": date(2024, 6, 16)}, "completed_on", "De datum 16 juni 2024 ligt in de toekomst."),
     ({"completed_on": date(2022, 12, 31)}, "completed_on",
-     "De datum 31-12-2022 ligt vóór het begin van uw huidige periode (01-01-2023)"),
+     "De datum 31 december 2022 ligt vóór het begin van je huidige periode (1 januari 2023)"),
 ])
 def test_each_broken_rule_is_named_on_its_field(overrides, field, text):
     errors = _errors(**overrides)
@@ -96,7 +96,7 @@ def test_all_broken_rules_are_reported_together_and_in_english_too():
     with pytest.raises(InvalidInput) as caught:
         _check(category=9, amount=Decimal("-2"), completed_on=date(2025, 1, 1))
     assert set(caught.value.errors) == {"category", "amount", "completed_on"}
-    assert caught.value.errors["completed_on"][0].en == "The date 2025-01-01 is in the future."
+    assert caught.value.errors["completed_on"][0].en == "The date 1 January 2025 is in the future."
 
 
 def test_a_renewal_decided_before_expiry_starts_the_period_the_day_after_the_decision():

@@ -69,6 +69,7 @@ def _me() -> UUID:
 
 def _part_arguments(data: dict[str, Any]) -> dict[str, Any]:
     return {"text": data["text"], "declared": data.get("executive_jobcoach_declared"),
+            "declared_now": data.get("currently_executive_jobcoach_declared"),
             "meeting_id": data.get("meeting_id", UNCHANGED)}
 
 

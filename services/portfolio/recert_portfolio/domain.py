@@ -138,11 +138,20 @@ class Cycle:
         return required_reflection_meetings(self.expires_on.year)
 
 
+def ticked(declared_at: datetime | None, tick: bool | None, now: datetime) -> datetime | None:
+    """An A1 declaration after a save: ``tick`` True keeps the moment it was first ticked (or records now),
+    False unticks it, None leaves it as it was."""
+    if tick is None:
+        return declared_at
+    return (declared_at or now) if tick else None
+
+
 @dataclass(frozen=True)
 class Part:
     part: str
     text: str = ""
-    declared_at: datetime | None = None  # A1: when "worked as executive jobcoach" was ticked
+    declared_at: datetime | None = None  # A1: when "worked as executive jobcoach (past 4 years)" was ticked
+    works_now_declared_at: datetime | None = None  # A1: when "works as executive jobcoach now" was ticked
     meeting_id: UUID | None = None  # A3: the meeting the reflection report is about
     updated_at: datetime | None = None
 

@@ -31,7 +31,7 @@ class PortfolioLocked(Conflict):
 
     def __init__(self, reason: EditRefusal, *, part: str, due_on: date | None = None):
         super().__init__(code=f"portfolio.detail.locked_{reason}",
-                         params={"part": part, "due_on": due_on.isoformat() if due_on else ""},
+                         params={"part": part, "due_on": i18n.Day(due_on) if due_on else ""},
                          extensions={"reason": str(reason), "part": part})
 
 
@@ -40,7 +40,7 @@ class SubmissionWindowClosed(Conflict):
 
     def __init__(self, reason: WindowRefusal, *, opens_on: date, closes_on: date):
         super().__init__(code=f"portfolio.detail.window_{reason}",
-                         params={"opens_on": opens_on.isoformat(), "closes_on": closes_on.isoformat()},
+                         params={"opens_on": i18n.Day(opens_on), "closes_on": i18n.Day(closes_on)},
                          extensions={"reason": str(reason), "window_opens_on": opens_on.isoformat(),
                                      "submit_by": closes_on.isoformat()})
 
@@ -69,7 +69,7 @@ class StateConflict(Conflict):
     slug, title_code = "invalid-state", "portfolio.problem.invalid_state"
 
     def __init__(self, code: str, *, state: str):
-        super().__init__(code=code, params={"state": state}, extensions={"state": state})
+        super().__init__(code=code, params={"state": i18n.Label(state)}, extensions={"state": state})
 
 
 class WithdrawNotAllowed(Conflict):
@@ -98,8 +98,8 @@ def invalid_meeting_date(refusal: DateRefusal, *, starts_on: date, today: date, 
                          ) -> ValidationProblem:
     return ValidationProblem({"met_on": [f"portfolio.field.date_{refusal}"]},
                              code=f"portfolio.detail.date_{refusal}",
-                             params={"starts_on": starts_on.isoformat(), "today": today.isoformat(),
-                                     "ends_on": ends_on.isoformat()})
+                             params={"starts_on": i18n.Day(starts_on), "today": i18n.Day(today),
+                                     "ends_on": i18n.Day(ends_on)})
 
 
 def invalid_field(field: str, code: str) -> ValidationProblem:
@@ -145,7 +145,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                                "en": "Filename and content do not match"},
     "portfolio.problem.filename_refused": {"nl": "Ongeldige bestandsnaam", "en": "Invalid filename"},
     "portfolio.detail.no_cycle": {
-        "nl": "U hebt geen lopende hercertificeringscyclus. Die begint zodra uw certificaat is "
+        "nl": "Je hebt geen lopende hercertificeringscyclus. Die begint zodra je certificaat is "
               "geregistreerd.",
         "en": "You have no recertification cycle in progress. It starts once your certificate is "
               "registered."},
@@ -184,7 +184,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Er staat geen aanvulling open (fase: {state}).",
         "en": "No supplement is open (stage: {state})."},
     "portfolio.detail.assessor_assigned": {
-        "nl": "Er is al een assessor toegewezen; intrekken kan alleen daarvoor.",
+        "nl": "Er is al een beoordelaar toegewezen; intrekken kan alleen daarvoor.",
         "en": "An assessor has been assigned already; withdrawing is only possible before that."},
     "portfolio.detail.supplement_unrevised": {
         "nl": "Werk eerst deze onderdelen bij: {parts}.", "en": "First revise these parts: {parts}."},
@@ -194,7 +194,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "This meeting comes from Noloc's planning tool, which is the proof itself; it cannot be "
               "changed or removed here."},
     "portfolio.detail.meeting_in_use": {
-        "nl": "Uw reflectieverslag (A3) gaat over deze bijeenkomst. Kies eerst een andere bijeenkomst.",
+        "nl": "Je reflectieverslag (A3) gaat over deze bijeenkomst. Kies eerst een andere bijeenkomst.",
         "en": "Your reflection report (A3) is about this meeting. Choose another meeting first."},
     "portfolio.detail.date_in_future": {
         "nl": "De datum mag niet in de toekomst liggen (vandaag is {today}).",
@@ -211,7 +211,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "portfolio.field.date_after_period": {"nl": "Datum na het einde van de periode.",
                                           "en": "Date after the end of the period."},
     "portfolio.field.unknown_meeting": {
-        "nl": "Deze bijeenkomst staat niet in uw lijst van reflectiebijeenkomsten.",
+        "nl": "Deze bijeenkomst staat niet in je lijst van reflectiebijeenkomsten.",
         "en": "This meeting is not in your list of reflection meetings."},
     "portfolio.field.only_for_a1": {"nl": "Alleen voor onderdeel A1.", "en": "Only for part A1."},
     "portfolio.field.only_for_a3": {"nl": "Alleen voor onderdeel A3.", "en": "Only for part A3."},

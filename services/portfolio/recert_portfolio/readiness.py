@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from recert_common.i18n import format_date
 from recert_common.rules import Framework, Localized, PeSummary, pe_summary
 from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity
 
@@ -36,6 +37,7 @@ class Readiness:
     parts: tuple[PartReadiness, ...]  # A1, A2, A3, A4, B
     required_meetings: int
     proven_meetings: int
+    required_reports: int  # the framework's reflection.required_reports
     pe: PeSummary
     pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period, as counted
     uncountable_activity_ids: tuple[str, ...]  # categories the framework does not know
@@ -64,8 +66,13 @@ def _a1(part: Part) -> list[Missing]:
     if part.declared_at is None:
         missing.append(_empty(
             "a1_declaration_missing",
-            "Vink de verklaring aan dat u de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
+            "Vink de verklaring aan dat je de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
             "Tick the declaration that you worked as executive jobcoach in the past four years."))
+    if part.works_now_declared_at is None:
+        missing.append(_empty(
+            "a1_current_declaration_missing",
+            "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt.",
+            "Tick the declaration that you work as executive jobcoach now."))
     return missing
 
 
@@ -89,11 +96,21 @@ def _meetings_word(count: int, language: str) -> str:
     return "reflection meeting" if count == 1 else "reflection meetings"
 
 
-def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int) -> list[Missing]:
+def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, reports: int) -> list[Missing]:
+    """``reports``: the reflection reports the framework asks for. A3 holds one report (its text, about the
+    meeting ``part.meeting_id``), so a framework asking for more leaves A3 incomplete, saying so, rather
+    than being silently read as one."""
     missing = []
-    if not part.has_text:
-        missing.append(_empty("a3_report_missing", "Het reflectieverslag (A3) is nog leeg.",
-                              "The reflection report (A3) is still empty."))
+    written = 1 if part.has_text else 0
+    if written < reports:
+        if reports == 1:
+            message = Localized(nl="Het reflectieverslag (A3) is nog leeg.",
+                                en="The reflection report (A3) is still empty.")
+        else:
+            message = Localized(
+                nl=f"Het toetsingskader vraagt {reports} reflectieverslagen; A3 bevat er {written}.",
+                en=f"The assessment framework asks for {reports} reflection reports; A3 holds {written}.")
+        missing.append(Missing("a3_report_missing", message, {"required": reports, "written": written}))
     if part.meeting_id is None or all(m.id != part.meeting_id for m in meetings):
         missing.append(_empty("a3_report_meeting_missing",
                               "Kies over welke reflectiebijeenkomst het reflectieverslag gaat.",
@@ -113,11 +130,11 @@ def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int) ->
         ))
         for meeting in meetings:
             if not meeting.proven:
-                day = meeting.met_on.isoformat()
                 missing.append(Missing(
                     "a3_proof_missing",
-                    Localized(nl=f"Bij de bijeenkomst van {day} ontbreekt nog het bewijs.",
-                              en=f"The meeting of {day} has no proof yet."),
+                    Localized(nl=f"Bij de bijeenkomst van {format_date(meeting.met_on, 'nl')} ontbreekt nog "
+                                 "het bewijs.",
+                              en=f"The meeting of {format_date(meeting.met_on, 'en')} has no proof yet."),
                     {"meeting_id": str(meeting.id)},
                 ))
     return missing
@@ -168,7 +185,7 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
     by_part = {
         "A1": _a1(part("A1")),
         "A2": _a2(part("A2")),
-        "A3": _a3(cycle, part("A3"), meetings, required),
+        "A3": _a3(cycle, part("A3"), meetings, required, framework.reflection.required_reports),
         "A4": _a4(part("A4")),
         "B": _b(summary),
     }
@@ -176,6 +193,7 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
         parts=tuple(PartReadiness(name, tuple(items)) for name, items in by_part.items()),
         required_meetings=required,
         proven_meetings=sum(1 for m in meetings if m.proven),
+        required_reports=framework.reflection.required_reports,
         pe=summary,
         pe_activities=in_period,
         uncountable_activity_ids=unknown,

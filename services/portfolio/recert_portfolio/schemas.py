@@ -27,6 +27,9 @@ class PartInputSchema(Strict):
         "description": "A1 only: the declaration 'in the past four years I worked as executive "
                        "jobcoach'. true records when it was ticked (the first time), false unticks; "
                        "omitted: unchanged."})
+    currently_executive_jobcoach_declared = fields.Boolean(metadata={
+        "description": "A1 only: the declaration 'I work as executive jobcoach now'. Ticked and unticked "
+                       "like executive_jobcoach_declared; a portfolio needs both to be ready."})
     meeting_id = fields.UUID(allow_none=True, metadata={
         "description": "A3 only: the reflection meeting the report is about; omitted: unchanged."})
 
@@ -96,6 +99,9 @@ class PartSchema(Schema):
     text = fields.String()
     executive_jobcoach_declared = fields.Method("_declared", metadata={"description": "A1 only; else null."})
     executive_jobcoach_declared_at = fields.Method("_declared_at")
+    currently_executive_jobcoach_declared = fields.Method(
+        "_declared_now", metadata={"description": "A1 only ('works as executive jobcoach now'); else null."})
+    currently_executive_jobcoach_declared_at = fields.Method("_declared_now_at")
     meeting_id = fields.Method("_meeting_id", metadata={"description": "A3 only; else null."})
     updated_at = UtcDateTime(allow_none=True)
 
@@ -104,6 +110,12 @@ class PartSchema(Schema):
 
     def _declared_at(self, part) -> str | None:
         return UtcDateTime()._serialize(part.declared_at, None, None)
+
+    def _declared_now(self, part) -> bool | None:
+        return part.works_now_declared_at is not None if part.part == "A1" else None
+
+    def _declared_now_at(self, part) -> str | None:
+        return UtcDateTime()._serialize(part.works_now_declared_at, None, None)
 
     def _meeting_id(self, part) -> str | None:
         return str(part.meeting_id) if part.meeting_id else None
@@ -253,6 +265,8 @@ class ReadinessSchema(Schema):
     window = fields.Nested(WindowSchema)
     required_reflection_meetings = fields.Integer()
     proven_reflection_meetings = fields.Integer()
+    required_reflection_reports = fields.Integer(metadata={
+        "description": "Reflection reports the assessment framework asks for (reflection.required_reports)."})
     parts = fields.Dict(keys=fields.String(), values=fields.Nested(PartReadinessSchema))
     pe = fields.Nested(PeReadinessSchema)
 
@@ -270,6 +284,7 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
                    "open_today": view.window_open_today},
         "required_reflection_meetings": readiness.required_meetings,
         "proven_reflection_meetings": readiness.proven_meetings,
+        "required_reflection_reports": readiness.required_reports,
         "parts": {
             part.part: {"complete": part.complete,
                         "missing": [{"code": m.code, "message": m.message.get(language),

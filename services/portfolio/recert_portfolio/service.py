@@ -46,6 +46,7 @@ from recert_portfolio.domain import (
     edit_refusal,
     editable_parts,
     meeting_date_refusal,
+    ticked,
     transition,
     window_refusal,
 )
@@ -164,13 +165,18 @@ class PortfolioService:
         return supplement
 
     def save_part(self, account_id: UUID, part: str, *, text: str, declared: bool | None = None,
-                  meeting_id: UUID | None = UNCHANGED, supplement_only: bool = False) -> Part:
-        """Save a draft of ``part`` (as often as wanted). ``declared`` ticks or unticks A1's declaration;
-        ``meeting_id`` chooses the meeting of A3's reflection report."""
+                  declared_now: bool | None = None, meeting_id: UUID | None = UNCHANGED,
+                  supplement_only: bool = False) -> Part:
+        """Save a draft of ``part`` (as often as wanted). ``declared`` ticks or unticks A1's declaration
+        "worked as executive jobcoach in the past four years", ``declared_now`` its declaration "works as
+        executive jobcoach now" (None: unchanged; the first tick's moment is kept); ``meeting_id`` chooses
+        the meeting of A3's reflection report."""
         if part not in A_PARTS:
             raise unknown_part(part)
         if declared is not None and part != "A1":
             raise invalid_field("executive_jobcoach_declared", "portfolio.field.only_for_a1")
+        if declared_now is not None and part != "A1":
+            raise invalid_field("currently_executive_jobcoach_declared", "portfolio.field.only_for_a1")
         if meeting_id is not UNCHANGED and part != "A3":
             raise invalid_field("meeting_id", "portfolio.field.only_for_a3")
         now = self.now()
@@ -180,11 +186,8 @@ class PortfolioService:
                 raise StateConflict("portfolio.detail.no_supplement", state=str(cycle.state))
             supplement = self._editable(conn, cycle, part)
             current = store.parts(conn, cycle.id).get(part) or Part(part)
-            declared_at = current.declared_at
-            if declared is True:
-                declared_at = current.declared_at or now  # the moment it was first ticked
-            elif declared is False:
-                declared_at = None
+            declared_at = ticked(current.declared_at, declared, now)
+            works_now_declared_at = ticked(current.works_now_declared_at, declared_now, now)
             chosen = current.meeting_id
             if meeting_id is not UNCHANGED:
                 if meeting_id is not None:
@@ -192,7 +195,8 @@ class PortfolioService:
                     if meeting is None or meeting.cycle_id != cycle.id:
                         raise invalid_field("meeting_id", "portfolio.field.unknown_meeting")
                 chosen = meeting_id
-            saved = Part(part, text=text, declared_at=declared_at, meeting_id=chosen, updated_at=now)
+            saved = Part(part, text=text, declared_at=declared_at,
+                         works_now_declared_at=works_now_declared_at, meeting_id=chosen, updated_at=now)
             store.save_part(conn, cycle.id, saved)
             if supplement is not None:
                 store.mark_part_revised(conn, supplement.id, part)

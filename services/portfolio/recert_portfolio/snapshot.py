@@ -46,6 +46,7 @@ def _part(part: Part) -> dict[str, Any]:
     body: dict[str, Any] = {"text": part.text}
     if part.part == "A1":
         body["executive_jobcoach_declared_at"] = part.declared_at
+        body["currently_executive_jobcoach_declared_at"] = part.works_now_declared_at
     if part.part == "A3":
         body["meeting_id"] = part.meeting_id
     return body

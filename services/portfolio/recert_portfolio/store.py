@@ -248,17 +248,21 @@ def list_cycles(conn: Conn, *, account_id: UUID | None, page: int, page_size: in
 def parts(conn: Conn, cycle_id: UUID) -> dict[str, Part]:
     rows = conn.execute("SELECT * FROM parts WHERE cycle_id = %s", (cycle_id,)).fetchall()
     return {r["part"]: Part(part=r["part"], text=r["text"], declared_at=r["declared_at"],
-                            meeting_id=r["meeting_id"], updated_at=r["updated_at"]) for r in rows}
+                            works_now_declared_at=r["works_now_declared_at"], meeting_id=r["meeting_id"],
+                            updated_at=r["updated_at"]) for r in rows}
 
 
 def save_part(conn: Conn, cycle_id: UUID, part: Part) -> None:
     conn.execute(
-        """INSERT INTO parts (cycle_id, part, text, declared_at, meeting_id, updated_at)
-           VALUES (%s, %s, %s, %s, %s, %s)
+        """INSERT INTO parts (cycle_id, part, text, declared_at, works_now_declared_at, meeting_id,
+                              updated_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (cycle_id, part) DO UPDATE
-               SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at, meeting_id = EXCLUDED.meeting_id,
+               SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at,
+                   works_now_declared_at = EXCLUDED.works_now_declared_at, meeting_id = EXCLUDED.meeting_id,
                    updated_at = EXCLUDED.updated_at""",
-        (cycle_id, part.part, part.text, part.declared_at, part.meeting_id, part.updated_at))
+        (cycle_id, part.part, part.text, part.declared_at, part.works_now_declared_at, part.meeting_id,
+         part.updated_at))
 
 
 def meeting_is_reported_on(conn: Conn, meeting_id: UUID) -> bool:

@@ -51,7 +51,8 @@ class Build:
 
     def complete_parts(self, report_meeting: Meeting) -> dict[str, Part]:
         return {
-            "A1": Part("A1", "Loopbaan in vogelvlucht; de laatste vier jaar in detail.", declared_at=T0),
+            "A1": Part("A1", "Loopbaan in vogelvlucht; de laatste vier jaar in detail.", declared_at=T0,
+                       works_now_declared_at=T0),
             "A2": Part("A2", "Terugblik op het vorige ontwikkelplan."),
             "A3": Part("A3", "Reflectie op een intervisiebijeenkomst.", meeting_id=report_meeting.id),
             "A4": Part("A4", "Wat ik de komende jaren wil leren."),

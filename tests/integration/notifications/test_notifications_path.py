@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from notifications_support import Refusal, subjects
 
+from recert_common.rules import add_months
+
 from service_harness import wait_for
 
 SENT, FAILED = "notifications.message.sent", "notifications.message.failed"
@@ -25,6 +27,8 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
     cert = {"certificate_id": certificate, "certificate_number": "RJ-2023-0042", "account_id": jet.account_id}
 
     def expiring(months: int, window_open: bool):
+        # Assessment's schedule sends each reminder on the day its moment comes: 12, 6, 3, 1 month(s) before.
+        h.clock.day = add_months(date(2027, 6, 30), -months)
         h.publish("certification.certificate.expiring", {
             **cert, "months_before": months, "valid_until": date(2027, 6, 30),
             "window_opens_on": date(2027, 3, 30), "window_open": window_open})
@@ -100,14 +104,14 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
     expected = Counter({(p.email, s): 1 for p, s in [
         (jet, "Welkom bij Register Jobcoach"),
         (jet, "Authenticator-app gekoppeld aan je account"),
-        (jet, "Je certificaat verloopt over 12 maanden"),
-        (jet, "Je certificaat verloopt over 6 maanden"),
-        (jet, "Je certificaat verloopt over 3 maanden"),
+        (jet, "Je certificaat verloopt over 365 dagen"),
+        (jet, "Je certificaat verloopt over 182 dagen"),
+        (jet, "Je certificaat verloopt over 92 dagen"),
         (jet, "Je portfolio is ingediend"),
         (jet, "Factuur DNV-2027-00042 van DNV: € 242,00"),
         (jet, "Betaling ontvangen voor factuur DNV-2027-00042"),
         (jet, "De PE-toets van je portfolio is afgerond"),
-        (jet, "Je certificaat verloopt over 1 maand"),
+        (jet, "Je certificaat verloopt over 31 dagen"),
         (jet, "Je portfolio heeft een aanvulling nodig"),
         (jet, "Herinnering: lever je aanvulling uiterlijk 1 augustus 2027 in"),
         (jet, "Je aanvulling is ontvangen"),
@@ -148,9 +152,9 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
         return found
 
     can_submit = "je kunt nu je portfolio indienen"
-    assert can_submit in mail(jet, "Je certificaat verloopt over 3 maanden").text.lower()
-    assert can_submit not in mail(jet, "Je certificaat verloopt over 12 maanden").text.lower()
-    assert "Je hebt je portfolio al ingediend" in mail(jet, "Je certificaat verloopt over 1 maand").text
+    assert can_submit in mail(jet, "Je certificaat verloopt over 92 dagen").text.lower()
+    assert can_submit not in mail(jet, "Je certificaat verloopt over 365 dagen").text.lower()
+    assert "Je hebt je portfolio al ingediend" in mail(jet, "Je certificaat verloopt over 31 dagen").text
     submitted = mail(jet, "Je portfolio is ingediend")
     assert "de uitslag volgt in de regel binnen 6 tot 8 weken" in submitted.text
     assert "tussen 14 mei 2027 en 28 mei 2027" in submitted.text
@@ -226,3 +230,17 @@ def test_an_event_that_comes_again_while_its_mail_is_being_retried_makes_no_seco
     [row] = [m for m in h.messages(lotte, "email") if m["template"] == "account_locked"]
     assert (row["state"], row["attempts"], row["trigger_event_id"]) == ("sent", 3, event.id)
     assert locked[0].message["Message-ID"] == f"<{row['id']}@registerjobcoach.nl>"
+
+
+def test_the_expiry_reminder_says_the_days_really_left_not_its_bucket(notifications):
+    h = notifications
+    jet = h.person("Jet de Vries", "jobcoach")
+    h.clock.day = date(2027, 4, 29)  # 62 days before the certificate's last valid day
+    h.publish("certification.certificate.expiring", {
+        "certificate_id": uuid.uuid4(), "certificate_number": "RJ-2023-0062", "account_id": jet.account_id,
+        "months_before": 3, "valid_until": date(2027, 6, 30), "window_opens_on": date(2027, 3, 30),
+        "window_open": True})
+    [reminder] = [r for r in h.wait_mail(jet, 2) if r.subject.startswith("Je certificaat verloopt")]
+    assert reminder.subject == "Je certificaat verloopt over 62 dagen"
+    assert "geldig tot en met 30 juni 2027, dus nog 62 dagen." in reminder.text
+    assert "maanden" not in reminder.text and "maanden" not in reminder.html

@@ -97,7 +97,7 @@ def test_a_renewal_starts_the_next_period_the_day_after_the_decision(pe):
     assert_problem(pe.call("POST", "/v1/pe/activities", coach,
                            json={"title": "Gisteren", "provider": "X", "category": 1, "amount": "3",
                                  "unit": "sbu", "completed_on": (today() - timedelta(days=1)).isoformat()}),
-                   422, contains="vóór het begin van uw huidige periode")
+                   422, contains="vóór het begin van je huidige periode")
 
     # A late event about the older certificate does not move the period back.
     pe.publish_and_wait("certification.certificate.registered", {

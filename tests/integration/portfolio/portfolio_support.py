@@ -111,7 +111,9 @@ class Harness(ServiceHarness):
         """Everything a complete portfolio holds: texts, declaration, Noloc meetings, A3 report, 75 PE."""
         for part, text in (("A1", "Loopbaan in vogelvlucht; de laatste vier jaar in detail."),
                            ("A2", "Terugblik op het ontwikkelplan."), ("A4", "Mijn nieuwe ontwikkelplan.")):
-            body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+            a1_declarations = {"executive_jobcoach_declared": True,
+                               "currently_executive_jobcoach_declared": True}
+            body = {"text": text, **(a1_declarations if part == "A1" else {})}
             response = self.put(f"/v1/portfolio/cycles/current/parts/{part}", coach.token, json=body)
             assert response.status_code == 200, response.get_json()
         for day in meetings_on:
@@ -137,8 +139,9 @@ class Harness(ServiceHarness):
         tables = ("cycles", "parts", "meetings", "proofs", "submissions", "withdrawals", "supplements",
                   "outbox")
         counts = {t: self.scalar(f"SELECT count(*) FROM {t}") for t in tables}
-        counts["parts_content"] = self.rows("SELECT cycle_id, part, text, declared_at, meeting_id, "
-                                            "updated_at FROM parts ORDER BY cycle_id, part")
+        counts["parts_content"] = self.rows("SELECT cycle_id, part, text, declared_at, "
+                                            "works_now_declared_at, meeting_id, updated_at FROM parts"
+                                            " ORDER BY cycle_id, part")
         counts["cycle_states"] = self.rows("SELECT id, state, submission_id FROM cycles ORDER BY id")
         counts["meeting_proofs"] = self.rows("SELECT id, proof_id FROM meetings ORDER BY id")
         counts["objects"] = self.objects()
