@@ -16,9 +16,9 @@ from recert_common.bus import Subscription
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import Event
-from recert_common.rules import load_framework
+from recert_common.rules import load_framework, pe_period_first_day
 from recert_pe_registry import store
-from recert_pe_registry.domain import certificate_period_start, local_day, noloc_study_load
+from recert_pe_registry.domain import local_day, noloc_study_load
 from recert_pe_registry.service import (
     import_noloc_activity,
     noloc_loaded_data,
@@ -64,11 +64,17 @@ def on_noloc_activity_completed(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_certificate(conn: psycopg.Connection, event: Event) -> None:
-    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period."""
+    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period.
+
+    Its first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was taken over
+    without a decision here (its period starts on its ``valid_from``); a renewal or reactivation follows a
+    decision taken the day the event was published (its period starts the day after)."""
     data = event.data
+    imported = event.type == "certification.certificate.registered"
+    decided_on = None if imported else local_day(event.occurred_at)
     store.upsert_certificate_period(
         conn, account_id=data["account_id"], certificate_id=data["certificate_id"],
-        starts_on=certificate_period_start(data["valid_from"], local_day(event.occurred_at)),
+        starts_on=pe_period_first_day(valid_from=data["valid_from"], decided_on=decided_on),
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
 
 

@@ -41,11 +41,13 @@ from recert_pe_registry.domain import (
     MultipartRefused,
     Period,
     Summary,
+    SummaryItem,
     Viewer,
     check_activity,
     dedup,
     evidence_object_key,
     fallback_period,
+    has_proof,
     local_day,
     may_read,
     needs_assignment_check,
@@ -269,7 +271,9 @@ class PeRegistry:
                 period = requested_period(current_period(conn, account_id, today), first, last)
             except InvalidInput as exc:
                 raise InvalidActivity(exc.errors) from None
-            items = store.points_in_period(conn, account_id, period.first, period.last)
+            items = [SummaryItem(row["id"], row["title"], row["completed_on"], row["category"], row["points"],
+                                 has_proof(row["source"], row["evidence_count"]))
+                     for row in store.summary_items(conn, account_id, period.first, period.last)]
         return summarise(account_id, period, items, load_framework(period.last.year))
 
     # --- access ----------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -76,12 +75,13 @@ def delete_activity(conn: psycopg.Connection, activity_id: UUID) -> None:
     conn.execute("DELETE FROM activities WHERE id = %s", (activity_id,))
 
 
-def points_in_period(conn: psycopg.Connection, account_id: UUID, first: date,
-                     last: date) -> list[tuple[int, Decimal]]:
-    rows = conn.execute(
-        "SELECT category, points FROM activities WHERE account_id = %s AND completed_on BETWEEN %s AND %s",
+def summary_items(conn: psycopg.Connection, account_id: UUID, first: date, last: date) -> list[dict]:
+    """The activities completed in the period, each with how many evidence files it has."""
+    return conn.execute(
+        """SELECT a.id, a.title, a.completed_on, a.category, a.points, a.source,
+                  (SELECT count(*) FROM evidence e WHERE e.activity_id = a.id) AS evidence_count
+           FROM activities a WHERE a.account_id = %s AND a.completed_on BETWEEN %s AND %s""",
         (account_id, first, last)).fetchall()
-    return [(row["category"], row["points"]) for row in rows]
 
 
 # --- evidence ---------------------------------------------------------------------------------------------

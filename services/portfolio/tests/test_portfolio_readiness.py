@@ -128,3 +128,19 @@ def test_categories_are_read_by_number_or_key(build):
     assert category_number("1", framework) == 1
     assert category_number("self_study", framework) == 6
     assert category_number("99", framework) is None
+
+
+def test_activities_without_evidence_do_not_count_and_are_named(build):
+    cycle = build.cycle(expires_on=EXPIRES)
+    meetings = _meetings(build, cycle, 4, noloc=True)
+    bare = build.activity(cycle.starts_on + timedelta(days=90), "10", "1", evidence=())
+    from_noloc = build.activity(cycle.starts_on + timedelta(days=91), "3", "1", evidence=(),
+                                source="noloc_academy")
+    result = assess(cycle, build.complete_parts(meetings[0]), meetings,
+                    [*_full_pe(build, cycle)[:1], bare, from_noloc])
+    assert result.pe.raw_total == 48  # 45 with a file + 3 from Noloc; the 10 without evidence do not count
+    assert [a.activity_id for a in result.unproven_activities] == [bare.activity_id]
+    assert bare.activity_id not in {a.activity_id for a in result.pe_activities}
+    evidence_items = [m for m in result.part("B").missing if m.code == "pe_evidence_missing"]
+    assert [m.params["activity_id"] for m in evidence_items] == [str(bare.activity_id)]
+    assert evidence_items[0].message.nl.startswith("Bewijs ontbreekt bij 'Cursus'")
