@@ -56,8 +56,8 @@ def openapi_file_content(allowed: Collection[str] = DEFAULT_ALLOWED) -> dict[str
 
 
 #: How many leading bytes decide the type. Enough for a long e-mail header block's first lines, and for the
-#: first entries of a Word document (its content types and the start of its main part).
-SNIFF_BYTES = 16384
+#: first entries of a Word document (its content types and the start of its main part: about 1-2 KB).
+SNIFF_BYTES = 8192
 
 MAX_FILENAME_BYTES = 255
 

@@ -31,7 +31,8 @@ MEMBERSHIP_KINDS = ("member", "affiliate")
 PARTS = ("A1", "A2", "A3", "A4", "B")
 PE_UNITS = ("sbu", "ects", "points")  # study-load hours, ECTS credits, PE points awarded directly
 PE_SOURCES = ("manual", "noloc_academy")
-EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822")
+EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822",
+                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 ADVICES = ("positive", "postponed", "negative")
 DECISIONS = ("positive", "postponed", "negative")
 ISSUERS = ("DNV", "Noloc")
