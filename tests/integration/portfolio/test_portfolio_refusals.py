@@ -34,8 +34,8 @@ def entered_meeting(portfolio, coach) -> dict:
 @pytest.mark.parametrize(("met_on", "code", "dutch", "english"), [
     ("2027-05-02", "date_in_future", "De datum mag niet in de toekomst liggen (vandaag is 2027-05-01).",
      "The date may not be in the future (today is 2027-05-01)."),
-    ("2023-06-30", "date_before_period", "De datum ligt vóór het begin van deze periode (2023-07-01).",
-     "The date is before the start of this period (2023-07-01)."),
+    ("2023-06-29", "date_before_period", "De datum ligt vóór het begin van deze periode (2023-06-30).",
+     "The date is before the start of this period (2023-06-30)."),
 ])
 def test_meeting_dates_in_the_future_or_before_the_period_are_refused(portfolio, coach, met_on, code, dutch,
                                                                        english):
