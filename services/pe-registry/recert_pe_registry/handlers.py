@@ -78,6 +78,22 @@ def on_certificate(conn: psycopg.Connection, event: Event) -> None:
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
 
 
+def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
+    """certification.decision.made: a postponed decision lets the period run to the supplement deadline, a
+    negative one to the deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities
+    dated after the expiry date count for the supplement or the new portfolio. Positive: the renewal's own
+    event starts the next period."""
+    data = event.data
+    until = {"postponed": data.get("supplement_due_on"),
+             "negative": data.get("new_portfolio_deadline")}.get(data["decision"])
+    if until is None:
+        return
+    if not store.extend_certificate_period(conn, account_id=data["account_id"],
+                                           certificate_id=data["certificate_id"], until=until):
+        _log.info("decision about a certificate that is not the account's current one", extra={
+            "decision_id": str(data["decision_id"]), "certificate_id": str(data["certificate_id"])})
+
+
 def on_assessor_assigned(conn: psycopg.Connection, event: Event) -> None:
     data = event.data
     store.upsert_assignment(conn, case_id=data["case_id"], account_id=data["account_id"],
@@ -101,6 +117,7 @@ HANDLERS = {
     "certification.certificate.registered": on_certificate,
     "certification.certificate.renewed": on_certificate,
     "certification.certificate.reactivated": on_certificate,
+    "certification.decision.made": on_decision_made,
     "assessment.assessor.assigned": on_assessor_assigned,
     "portfolio.submitted": on_portfolio_submitted,
     "portfolio.withdrawn": on_portfolio_withdrawn,

@@ -24,7 +24,7 @@ from recert_common.db import Database
 from recert_common.errors import NotFound
 from recert_common.events import registry
 from recert_common.filetypes import UploadRefused, safe_filename
-from recert_common.rules import Framework, load_framework, normalise_registration_number
+from recert_common.rules import Framework, load_framework, normalise_registration_number, pe_period_last_day
 from recert_common.storage import ObjectChunks, ObjectNotFound, ObjectStore, UploadTooLarge
 from recert_pe_registry import store
 from recert_pe_registry.bucket import EvidenceBucket
@@ -308,7 +308,8 @@ def current_period(conn: psycopg.Connection, account_id: UUID, today: date) -> P
     """The jobcoach's current PE period: from the certificate read model, else the fallback."""
     row = store.certificate_period(conn, account_id)
     if row is not None:
-        return Period(row["starts_on"], row["valid_until"], PERIOD_CERTIFICATE)
+        last = pe_period_last_day(row["valid_until"], extended_until=row["extended_until"])
+        return Period(row["starts_on"], last, PERIOD_CERTIFICATE)
     return fallback_period(today, load_framework(today.year))
 
 

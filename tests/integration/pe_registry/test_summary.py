@@ -174,3 +174,25 @@ def test_a_renewal_decided_after_the_expiry_counts_from_the_day_after_the_decisi
     # The activity after the expiry served the supplement; it does not count again in the new period.
     assert summary["period"]["from"] == (today() + timedelta(days=1)).isoformat()
     assert summary["recorded_total"] == "0"
+
+
+def test_a_postponed_decision_lets_the_period_run_to_the_supplement_deadline(pe):
+    old_until = today() - timedelta(days=20)
+    coach = pe.jobcoach(period_start=old_until - timedelta(days=4 * 365), valid_until=old_until)
+    with pe.service.db.transaction() as conn:  # the certificate's id, as the decision names it
+        certificate_id = conn.execute("SELECT certificate_id FROM certificate_periods WHERE account_id = %s",
+                                      (coach.account_id,)).fetchone()["certificate_id"]
+    after_expiry = _proven(pe, coach, category=1, amount="6",
+                           completed_on=(today() - timedelta(days=5)).isoformat())
+    assert pe.call("GET", "/v1/pe/summary", coach).get_json()["recorded_total"] == "0"
+
+    due_on = today() + timedelta(days=70)
+    pe.publish_and_wait("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": uuid.uuid4(), "account_id": coach.account_id,
+        "certificate_id": certificate_id, "decision": "postponed", "follows_advice": True,
+        "objection_deadline": today() + timedelta(weeks=6), "supplement_due_on": due_on},
+        subject=coach.account_id)
+    summary = pe.call("GET", "/v1/pe/summary", coach).get_json()
+    assert summary["period"]["to"] == due_on.isoformat() and summary["counted_total"] == "6"
+    listed = pe.call("GET", "/v1/pe/activities", coach).get_json()["items"]
+    assert [a["id"] for a in listed] == [after_expiry["id"]]

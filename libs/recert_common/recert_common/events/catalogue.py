@@ -506,7 +506,8 @@ class CertificateReactivated(_CertificatePeriod):
     decision_id = fields.UUID(required=True)
 
 
-@_event("certification.decision.made", producer="assessment", consumers=("portfolio", "notifications"),
+@_event("certification.decision.made", producer="assessment",
+        consumers=("portfolio", "pe-registry", "notifications"),
         summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
                 "reactivated; negative by certificate.lapsed at expiry.")
 class DecisionMade(EventData):
