@@ -22,6 +22,7 @@ from recert_pe_registry.domain import (
     SummaryItem,
     Viewer,
     check_activity,
+    day_text,
     dedup,
     evidence_missing_message,
     fallback_period,
@@ -206,7 +207,8 @@ def test_only_activities_with_proof_count_and_the_others_are_named():
     assert summary.activity_counts == {1: 1}
     assert summary.without_evidence == (lacking,)
     message = evidence_missing_message(lacking)
-    assert message.nl.startswith("Bewijs ontbreekt bij 'Webinar' (01-05-2024)") and "2,5 punten" in message.nl
+    assert message.nl.startswith(f"Bewijs ontbreekt bij 'Webinar' ({day_text(date(2024, 5, 1), 'nl')})")
+    assert "2,5 punten" in message.nl
     assert message.en.startswith("Evidence missing for 'Webinar'") and "2.5 points" in message.en
 
 
