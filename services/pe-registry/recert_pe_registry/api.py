@@ -256,8 +256,11 @@ def content_disposition(filename: str) -> str:
 @pe.arguments(SummaryQuerySchema, location="query")
 @pe.response(200, SummarySchema)
 def summary(query: dict[str, Any]):
-    """One's PE points per category in a period (default: the current certificate period), the category
-    minimum and maxima applied, against the required total, with what is still missing in words."""
+    """One's PE points per category in a period (default: the current certificate period, up to a later
+    supplement or new-portfolio deadline), the category minimum and maxima applied, against the required
+    total, with what is still missing in words. Only activities with evidence (or imported from the Noloc
+    Academie) count; the others are listed under ``activities_without_evidence`` ("bewijs ontbreekt") and
+    in ``recorded_total``/``without_evidence_total``."""
     return _summary_body(_service().summary(_viewer(), _me(), first=query["from_"], last=query["to"]))
 
 
