@@ -186,6 +186,7 @@ class World:
             "text": "Reflectie op de intervisie.", "meeting_id": meetings[0]["id"]}))
         activities = [self.record_activity(person, 45), self.record_activity(person, 30)]
         self.upload_evidence(person, activities[0]["id"], b"first")
+        self.upload_evidence(person, activities[1]["id"], b"second")  # only activities with evidence count
         eventually(lambda: not any(
             body["missing"] for body in self.app.get("portfolio/cycles/current/readiness", person)
             .json()["parts"].values()), what="a complete portfolio")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, unquote
 from uuid import UUID
@@ -28,7 +29,7 @@ from recert_common.errors import request_language
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
 from recert_common.schemas import page_body
-from recert_pe_registry.domain import UNITS, Summary, Viewer
+from recert_pe_registry.domain import UNITS, Summary, Viewer, evidence_missing_message
 from recert_pe_registry.problems import refusal_problem
 from recert_pe_registry.schemas import (
     ActivityCreateSchema,
@@ -255,8 +256,11 @@ def content_disposition(filename: str) -> str:
 @pe.arguments(SummaryQuerySchema, location="query")
 @pe.response(200, SummarySchema)
 def summary(query: dict[str, Any]):
-    """One's PE points per category in a period (default: the current certificate period), the category
-    minimum and maxima applied, against the required total, with what is still missing in words."""
+    """One's PE points per category in a period (default: the current certificate period, up to a later
+    supplement or new-portfolio deadline), the category minimum and maxima applied, against the required
+    total, with what is still missing in words. Only activities with evidence (or imported from the Noloc
+    Academie) count; the others are listed under ``activities_without_evidence`` ("bewijs ontbreekt") and
+    in ``recorded_total``/``without_evidence_total``."""
     return _summary_body(_service().summary(_viewer(), _me(), first=query["from_"], last=query["to"]))
 
 
@@ -272,12 +276,19 @@ def account_summary(query: dict[str, Any], account_id: UUID):
 def _summary_body(found: Summary) -> dict[str, Any]:
     language = request_language()
     result = found.result
+    lacking_points: dict[int, Decimal] = {}
+    lacking_counts: dict[int, int] = {}
+    for item in found.without_evidence:
+        lacking_points[item.category] = lacking_points.get(item.category, Decimal(0)) + item.points
+        lacking_counts[item.category] = lacking_counts.get(item.category, 0) + 1
     return {
         "account_id": found.account_id,
         "period": {"from_": found.period.first, "to": found.period.last, "source": found.period.source},
         "framework_version": result.framework_version,
         "categories_official": found.framework.pe.categories_official,
         "required_total": result.required_total,
+        "recorded_total": found.recorded_total,
+        "without_evidence_total": found.without_evidence_total,
         "raw_total": result.raw_total,
         "counted_total": result.counted_total,
         "missing_total": result.missing_total,
@@ -289,9 +300,16 @@ def _summary_body(found: Summary) -> dict[str, Any]:
             "number": c.number, "key": c.key, "name": c.name.get(language), "minimum": c.minimum,
             "maximum": c.maximum, "raw": c.raw, "counted": c.counted, "uncounted": c.uncounted,
             "missing": c.missing, "activities": found.activity_counts.get(c.number, 0),
+            "activities_without_evidence": lacking_counts.get(c.number, 0),
+            "points_without_evidence": lacking_points.get(c.number, Decimal(0)),
         } for c in result.categories],
         "missing": [{"code": m.code, "category": m.category, "points": m.points,
                      "message": m.message.get(language)} for m in result.missing],
+        "activities_without_evidence": [{
+            "activity_id": item.activity_id, "title": item.title, "completed_on": item.completed_on,
+            "category": item.category, "points": item.points,
+            "message": evidence_missing_message(item).get(language),
+        } for item in found.without_evidence],
     }
 
 

@@ -16,9 +16,9 @@ from recert_common.bus import Subscription
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import Event
-from recert_common.rules import load_framework
+from recert_common.rules import load_framework, pe_period_first_day
 from recert_pe_registry import store
-from recert_pe_registry.domain import certificate_period_start, local_day, noloc_study_load
+from recert_pe_registry.domain import local_day, noloc_study_load
 from recert_pe_registry.service import (
     import_noloc_activity,
     noloc_loaded_data,
@@ -64,12 +64,34 @@ def on_noloc_activity_completed(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_certificate(conn: psycopg.Connection, event: Event) -> None:
-    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period."""
+    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period.
+
+    Its first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was taken over
+    without a decision here (its period starts on its ``valid_from``); a renewal or reactivation follows a
+    decision taken the day the event was published (its period starts the day after)."""
     data = event.data
+    imported = event.type == "certification.certificate.registered"
+    decided_on = None if imported else local_day(event.occurred_at)
     store.upsert_certificate_period(
         conn, account_id=data["account_id"], certificate_id=data["certificate_id"],
-        starts_on=certificate_period_start(data["valid_from"], local_day(event.occurred_at)),
+        starts_on=pe_period_first_day(valid_from=data["valid_from"], decided_on=decided_on),
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
+
+
+def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
+    """certification.decision.made: a postponed decision lets the period run to the supplement deadline, a
+    negative one to the deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities
+    dated after the expiry date count for the supplement or the new portfolio. Positive: the renewal's own
+    event starts the next period."""
+    data = event.data
+    until = {"postponed": data.get("supplement_due_on"),
+             "negative": data.get("new_portfolio_deadline")}.get(data["decision"])
+    if until is None:
+        return
+    if not store.extend_certificate_period(conn, account_id=data["account_id"],
+                                           certificate_id=data["certificate_id"], until=until):
+        _log.info("decision about a certificate that is not the account's current one", extra={
+            "decision_id": str(data["decision_id"]), "certificate_id": str(data["certificate_id"])})
 
 
 def on_assessor_assigned(conn: psycopg.Connection, event: Event) -> None:
@@ -95,6 +117,7 @@ HANDLERS = {
     "certification.certificate.registered": on_certificate,
     "certification.certificate.renewed": on_certificate,
     "certification.certificate.reactivated": on_certificate,
+    "certification.decision.made": on_decision_made,
     "assessment.assessor.assigned": on_assessor_assigned,
     "portfolio.submitted": on_portfolio_submitted,
     "portfolio.withdrawn": on_portfolio_withdrawn,

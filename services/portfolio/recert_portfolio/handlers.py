@@ -90,9 +90,9 @@ class Handlers:
 
     # --- certificates ------------------------------------------------------------------------------------
 
-    def _start_regular_cycle(self, conn: psycopg.Connection, data: dict, certified_on: date) -> None:
+    def _start_regular_cycle(self, conn: psycopg.Connection, data: dict, decided_on: date | None) -> None:
         account_id, certificate_id = data["account_id"], data["certificate_id"]
-        dates = regular_cycle_dates(certified_on, data["valid_until"])
+        dates = regular_cycle_dates(data["valid_until"], valid_from=data["valid_from"], decided_on=decided_on)
         if store.cycle_for_period(conn, certificate_id, dates.expires_on, CycleKind.REGULAR) is not None:
             return  # this period has its cycle already (the event was sent again)
         now = utcnow()
@@ -103,7 +103,7 @@ class Handlers:
                    dates=dates, now=now)
 
     def on_certificate_registered(self, conn: psycopg.Connection, event: Event) -> None:
-        self._start_regular_cycle(conn, event.data, event.data["valid_from"])
+        self._start_regular_cycle(conn, event.data, None)  # taken over: no decision here
 
     def on_certificate_renewed(self, conn: psycopg.Connection, event: Event) -> None:
         """Renewed or reactivated: the next cycle starts the day after the positive decision."""

@@ -2,7 +2,10 @@
 
 Each missing item has a stable ``code`` (for clients and tests), its parameters and a sentence in Dutch and
 English. Part B (PE) is judged by ``recert_common.rules.pe_summary`` over the activities in the cycle's
-period, with the framework of the expiry year.
+period (``domain.pe_period``: up to the supplement deadline once a supplement is granted) that have proof
+(an evidence file, or imported from the Noloc Academie), with the framework of the expiry year. Activities
+without proof are named (``pe_evidence_missing``) while part B is short, and never counted: the same rule
+as pe-registry's summary.
 """
 from __future__ import annotations
 
@@ -11,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recert_common.i18n import format_date
-from recert_common.rules import Framework, Localized, PeSummary, pe_summary
-from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity
+from recert_common.rules import DateRange, Framework, Localized, PeSummary, format_number, pe_summary
+from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity, Supplement, pe_period
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,10 @@ class Readiness:
     proven_meetings: int
     required_reports: int  # the framework's reflection.required_reports
     pe: PeSummary
-    pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period, as counted
+    pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period with proof, as counted
     uncountable_activity_ids: tuple[str, ...]  # categories the framework does not know
+    unproven_activities: tuple[PeActivity, ...] = ()  # in the period, without evidence: not counted
+    period: DateRange | None = None  # the PE period the activities were taken from
 
     @property
     def ready(self) -> bool:
@@ -148,36 +153,55 @@ def category_number(category: str, framework: Framework) -> int | None:
     return None
 
 
-def activities_in_period(cycle: Cycle, activities: Iterable[PeActivity]) -> tuple[PeActivity, ...]:
-    period = cycle.period
+def activities_in_period(cycle: Cycle, activities: Iterable[PeActivity],
+                         supplement: Supplement | None = None) -> tuple[PeActivity, ...]:
+    period = pe_period(cycle, supplement)
     return tuple(sorted((a for a in activities if a.completed_on in period),
                         key=lambda a: (a.completed_on, str(a.activity_id))))
 
 
-def summarise_pe(cycle: Cycle, activities: Iterable[PeActivity], framework: Framework
-                 ) -> tuple[PeSummary, tuple[PeActivity, ...], tuple[str, ...]]:
+def summarise_pe(cycle: Cycle, activities: Iterable[PeActivity], framework: Framework,
+                 supplement: Supplement | None = None
+                 ) -> tuple[PeSummary, tuple[PeActivity, ...], tuple[str, ...], tuple[PeActivity, ...]]:
+    """The summary over the period's activities with proof; those, the unknown-category ids among them,
+    and the period's activities without proof."""
     counted, unknown = [], []
-    in_period = activities_in_period(cycle, activities)
-    for activity in in_period:
+    in_period = activities_in_period(cycle, activities, supplement)
+    proven = tuple(a for a in in_period if a.proven)
+    for activity in proven:
         number = category_number(activity.category, framework)
         if number is None:
             unknown.append(str(activity.activity_id))
         else:
             counted.append((number, activity.points))
-    return pe_summary(counted, framework=framework), in_period, tuple(unknown)
+    unproven = tuple(a for a in in_period if not a.proven)
+    return pe_summary(counted, framework=framework), proven, tuple(unknown), unproven
 
 
-def _b(summary: PeSummary) -> list[Missing]:
-    return [Missing(f"pe_{item.code}", item.message,
-                    {"points": str(item.points), **({"category": item.category} if item.category else {})})
-            for item in summary.missing]
+def _b(summary: PeSummary, unproven: Sequence[PeActivity]) -> list[Missing]:
+    missing = [Missing(f"pe_{item.code}", item.message,
+                       {"points": str(item.points), **({"category": item.category} if item.category else {})})
+               for item in summary.missing]
+    if missing:
+        for activity in unproven:
+            title, points = activity.title, activity.points
+            nl_day, en_day = (format_date(activity.completed_on, lang) for lang in ("nl", "en"))
+            missing.append(Missing(
+                "pe_evidence_missing",
+                Localized(nl=f"Bewijs ontbreekt bij '{title}' ({nl_day}): voeg in je PE-overzicht een "
+                             f"bewijsstuk toe, dan tellen de {format_number(points, 'nl')} punten mee.",
+                          en=f"Evidence missing for '{title}' ({en_day}): add a piece of evidence in "
+                             f"your PE overview and its {format_number(points, 'en')} points count."),
+                {"activity_id": str(activity.activity_id), "points": str(points)}))
+    return missing
 
 
 def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
-           activities: Iterable[PeActivity], *, framework: Framework | None = None) -> Readiness:
+           activities: Iterable[PeActivity], *, framework: Framework | None = None,
+           supplement: Supplement | None = None) -> Readiness:
     framework = framework or cycle.framework()
     required = cycle.required_meetings
-    summary, in_period, unknown = summarise_pe(cycle, activities, framework)
+    summary, in_period, unknown, unproven = summarise_pe(cycle, activities, framework, supplement)
 
     def part(name: str) -> Part:
         return parts.get(name) or Part(name)
@@ -187,7 +211,7 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
         "A2": _a2(part("A2")),
         "A3": _a3(cycle, part("A3"), meetings, required, framework.reflection.required_reports),
         "A4": _a4(part("A4")),
-        "B": _b(summary),
+        "B": _b(summary, unproven),
     }
     return Readiness(
         parts=tuple(PartReadiness(name, tuple(items)) for name, items in by_part.items()),
@@ -197,4 +221,6 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
         pe=summary,
         pe_activities=in_period,
         uncountable_activity_ids=unknown,
+        unproven_activities=unproven,
+        period=pe_period(cycle, supplement),
     )

@@ -245,9 +245,18 @@ class PeReadinessSchema(Schema):
     missing_total = fields.Decimal(as_string=True)
     points_still_needed = fields.Decimal(as_string=True)
     categories = fields.List(fields.Nested(PeCategorySchema))
-    activity_ids = fields.List(fields.UUID())
+    activity_ids = fields.List(fields.UUID(), metadata={
+        "description": "The period's activities with proof (an evidence file, or from the Noloc Academie): "
+                       "these count and go into the snapshot."})
     uncountable_activity_ids = fields.List(fields.String(), metadata={
         "description": "Activities whose category the assessment framework does not know; not counted."})
+    without_evidence_activity_ids = fields.List(fields.UUID(), metadata={
+        "description": "The period's activities without evidence (bewijs ontbreekt): recorded, not counted, "
+                       "not in the snapshot."})
+    period_starts_on = fields.Date(metadata={"description": "First day of the PE period."})
+    period_ends_on = fields.Date(metadata={
+        "description": "Last day of the PE period: the expiry date, or a later supplement or new-portfolio "
+                       "deadline."})
 
 
 class WindowSchema(Schema):
@@ -304,5 +313,8 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
                             "missing": c.missing} for c in summary.categories],
             "activity_ids": [a.activity_id for a in readiness.pe_activities],
             "uncountable_activity_ids": list(readiness.uncountable_activity_ids),
+            "without_evidence_activity_ids": [a.activity_id for a in readiness.unproven_activities],
+            "period_starts_on": readiness.period.first,
+            "period_ends_on": readiness.period.last,
         },
     }

@@ -46,6 +46,7 @@ from recert_portfolio.domain import (
     edit_refusal,
     editable_parts,
     meeting_date_refusal,
+    pe_period,
     ticked,
     transition,
     window_refusal,
@@ -142,7 +143,8 @@ class PortfolioService:
             cycle = self._current(conn, account_id)
             portfolio = self._portfolio(conn, cycle)
             activities = store.pe_activities(conn, account_id)
-        result = assess(cycle, portfolio.parts, portfolio.meetings, activities)
+        result = assess(cycle, portfolio.parts, portfolio.meetings, activities,
+                        supplement=portfolio.supplement)
         return CycleView(portfolio, self.today()), result
 
     def supplement(self, account_id: UUID) -> Supplement:
@@ -208,10 +210,11 @@ class PortfolioService:
         with self.db.transaction() as conn:
             cycle = self._current(conn, account_id, for_update=True)
             self._editable(conn, cycle, "A3")
-            refusal = meeting_date_refusal(cycle, met_on, today)
+            supplement = store.latest_supplement(conn, cycle.id)
+            refusal = meeting_date_refusal(cycle, met_on, today, supplement)
             if refusal is not None:
                 raise invalid_meeting_date(refusal, starts_on=cycle.starts_on, today=today,
-                                           ends_on=cycle.period.last)
+                                           ends_on=pe_period(cycle, supplement).last)
             meeting = Meeting(id=uuid.uuid4(), cycle_id=cycle.id, account_id=account_id, met_on=met_on,
                               kind=kind, group_name=group_name, supervisor_name=supervisor_name,
                               duration_minutes=duration_minutes, source=SOURCE_UPLOAD, external_id=None,
@@ -311,7 +314,7 @@ class PortfolioService:
     @staticmethod
     def _assess(conn: psycopg.Connection, portfolio: Portfolio) -> Readiness:
         return assess(portfolio.cycle, portfolio.parts, portfolio.meetings,
-                      store.pe_activities(conn, portfolio.cycle.account_id))
+                      store.pe_activities(conn, portfolio.cycle.account_id), supplement=portfolio.supplement)
 
     def _seal(self, conn: psycopg.Connection, kind: str, portfolio: Portfolio, readiness: Readiness,
               now: datetime, supplement: Supplement | None = None) -> Submission:
@@ -458,8 +461,9 @@ def apply_attendance(conn: psycopg.Connection, account_id: UUID, now: datetime) 
     if cycle is None:
         return 0
     applied = 0
+    supplement = store.latest_supplement(conn, cycle.id)
     for fact in store.unapplied_attendance(conn, account_id):
-        if not accepts_noloc_meeting(cycle, fact["met_on"]):
+        if not accepts_noloc_meeting(cycle, fact["met_on"], supplement):
             continue
         meeting = Meeting(id=uuid.uuid4(), cycle_id=cycle.id, account_id=account_id, met_on=fact["met_on"],
                           kind=fact["kind"], group_name=fact["group_name"],

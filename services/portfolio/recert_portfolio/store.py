@@ -95,13 +95,14 @@ def mark_attendance_applied(conn: Conn, external_id: str, meeting_id: UUID) -> N
 
 def upsert_pe_activity(conn: Conn, data: Mapping[str, Any]) -> None:
     conn.execute(
-        """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points)
-           VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s, %(points)s)
+        """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points, source)
+           VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s, %(points)s,
+                   %(source)s)
            ON CONFLICT (activity_id) DO UPDATE
                SET category = EXCLUDED.category, title = EXCLUDED.title, completed_on = EXCLUDED.completed_on,
-                   points = EXCLUDED.points, updated_at = now()""",
+                   points = EXCLUDED.points, source = EXCLUDED.source, updated_at = now()""",
         {key: data[key] for key in ("activity_id", "account_id", "category", "title", "completed_on",
-                                     "points")},
+                                     "points", "source")},
     )
 
 
@@ -122,7 +123,7 @@ def delete_evidence(conn: Conn, evidence_id: UUID) -> None:
 
 def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
     rows = conn.execute(
-        """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points,
+        """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points, a.source,
                   coalesce(array_agg(e.sha256 ORDER BY e.sha256) FILTER (WHERE e.sha256 IS NOT NULL), '{}')
                       AS evidence
            FROM pe_activities a LEFT JOIN pe_evidence e ON e.activity_id = a.activity_id
@@ -130,7 +131,7 @@ def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
            GROUP BY a.activity_id ORDER BY a.completed_on, a.activity_id""", (account_id,)).fetchall()
     return tuple(PeActivity(activity_id=r["activity_id"], category=r["category"], title=r["title"],
                             completed_on=r["completed_on"], points=r["points"],
-                            evidence_sha256s=tuple(r["evidence"])) for r in rows)
+                            evidence_sha256s=tuple(r["evidence"]), source=r["source"]) for r in rows)
 
 
 # --- assessment cases and decisions (read models) --------------------------------------------------------

@@ -147,3 +147,19 @@ def test_the_reflection_reports_asked_for_come_from_the_framework_data(build):
     [missing] = result.part("A3").missing
     assert (missing.code, dict(missing.params)) == ("a3_report_missing", {"required": 2, "written": 1})
     assert missing.message.nl == "Het toetsingskader vraagt 2 reflectieverslagen; A3 bevat er 1."
+
+
+def test_activities_without_evidence_do_not_count_and_are_named(build):
+    cycle = build.cycle(expires_on=EXPIRES)
+    meetings = _meetings(build, cycle, 4, noloc=True)
+    bare = build.activity(cycle.starts_on + timedelta(days=90), "10", "1", evidence=())
+    from_noloc = build.activity(cycle.starts_on + timedelta(days=91), "3", "1", evidence=(),
+                                source="noloc_academy")
+    result = assess(cycle, build.complete_parts(meetings[0]), meetings,
+                    [*_full_pe(build, cycle)[:1], bare, from_noloc])
+    assert result.pe.raw_total == 48  # 45 with a file + 3 from Noloc; the 10 without evidence do not count
+    assert [a.activity_id for a in result.unproven_activities] == [bare.activity_id]
+    assert bare.activity_id not in {a.activity_id for a in result.pe_activities}
+    evidence_items = [m for m in result.part("B").missing if m.code == "pe_evidence_missing"]
+    assert [m.params["activity_id"] for m in evidence_items] == [str(bare.activity_id)]
+    assert evidence_items[0].message.nl.startswith("Bewijs ontbreekt bij 'Cursus'")

@@ -4,7 +4,9 @@ people who may."""
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
+import zipfile
 from datetime import timedelta
 
 import psycopg
@@ -229,3 +231,47 @@ def test_a_reassigned_case_moves_access_to_the_new_assessor(pe, coach_activity):
     path = f"/v1/pe/evidence/{evidence['id']}/content"
     assert pe.call("GET", path, second).status_code == 200
     assert pe.call("GET", path, first).status_code == 404
+
+
+def _zip(entries: list[tuple[str, str]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
+    'PartName="{part}" ContentType="application/vnd.openxmlformats-officedocument.{main}.main+xml"/></Types>')
+
+DOCX = _zip([("[Content_Types].xml", _CONTENT_TYPES.format(part="/word/document.xml",
+                                                             main="wordprocessingml.document")),
+             ("_rels/.rels", "<Relationships/>"),
+             ("word/document.xml", "<w:document><w:body><w:p>Verslag</w:p></w:body></w:document>")])
+XLSX = _zip([("[Content_Types].xml", _CONTENT_TYPES.format(part="/xl/workbook.xml",
+                                                             main="spreadsheetml.sheet")),
+             ("xl/workbook.xml", "<workbook/>")])
+
+
+def test_a_word_report_is_accepted_by_its_content_and_a_fake_one_is_refused(pe, coach_activity):
+    coach, activity = coach_activity
+    accepted = pe.upload(coach, activity["id"], DOCX, filename="verslag intervisie.docx",
+                         query="?kind=report")
+    assert accepted.status_code == 201, accepted.get_json()
+    assert accepted.get_json()["content_type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    download = pe.call("GET", f"/v1/pe/evidence/{accepted.get_json()['id']}/content", coach)
+    assert download.get_data() == DOCX
+
+    before = pe.counts()
+    for fake in (XLSX, _zip([("notes.txt", "geen Word")]), ELF_HEAD + bytes(64)):
+        assert_problem(pe.upload(coach, activity["id"], fake, filename="verslag.docx"), 415)
+    assert pe.counts() == before
+
+
+def test_proof_from_the_planning_tool_is_a_kind_of_evidence(pe, coach_activity):
+    coach, activity = coach_activity
+    response = pe.upload(coach, activity["id"], pdf_bytes("planningstool"), query="?kind=planning_tool")
+    assert response.status_code == 201 and response.get_json()["kind"] == "planning_tool"

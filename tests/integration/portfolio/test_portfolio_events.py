@@ -17,7 +17,8 @@ def test_a_registered_certificate_opens_a_cycle_once(portfolio):
 
     assert cycle["state"] == "open" and cycle["kind"] == "regular"
     assert cycle["certificate_id"] == str(certificate_id)
-    assert (cycle["starts_on"], cycle["expires_on"]) == ("2023-07-01", "2027-06-30")
+    # Taken over without a decision here: the PE period starts on the certificate's first day (ADR 0012).
+    assert (cycle["starts_on"], cycle["expires_on"]) == ("2023-06-30", "2027-06-30")
     assert (cycle["window_opens_on"], cycle["submit_by"]) == ("2027-03-30", "2027-06-30")
     assert cycle["required_reflection_meetings"] == 4
     assert set(cycle["parts"]) == {"A1", "A2", "A3", "A4"} and cycle["meetings"] == []
@@ -25,7 +26,7 @@ def test_a_registered_certificate_opens_a_cycle_once(portfolio):
     assert [e["data"] for e in opened] == [{
         "cycle_id": cycle["id"], "account_id": str(coach.account_id), "certificate_id": str(certificate_id),
         "kind": "regular", "expires_on": "2027-06-30", "window_opens_on": "2027-03-30",
-        "submit_by": "2027-06-30", "pe_period_starts_on": "2023-07-01"}]
+        "submit_by": "2027-06-30", "pe_period_starts_on": "2023-06-30"}]
 
     # Sent again (a new envelope for the same certificate): nothing new.
     portfolio.certificate(coach, date(2027, 6, 30), certificate_id=certificate_id)
@@ -113,8 +114,8 @@ def test_a_lapse_without_recertification_closes_the_open_cycle(portfolio):
 def test_pe_events_keep_the_read_model_of_activities_and_evidence(portfolio):
     coach = portfolio.coach()
     portfolio.certificate(coach, date(2027, 6, 30))
-    kept = portfolio.pe_activity(coach, date(2026, 5, 1), "20", "1")
-    gone = portfolio.pe_activity(coach, date(2026, 5, 2), "15", "6")
+    kept = portfolio.pe_activity(coach, date(2026, 5, 1), "20", "1", evidence=False)
+    gone = portfolio.pe_activity(coach, date(2026, 5, 2), "15", "6", evidence=False)
     portfolio.pe_evidence(coach, kept, "d" * 64)
     dropped = portfolio.pe_evidence(coach, kept, "e" * 64)
     portfolio.publish("pe.evidence.removed", {"evidence_id": dropped, "activity_id": kept,

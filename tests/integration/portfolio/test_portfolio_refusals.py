@@ -34,8 +34,8 @@ def entered_meeting(portfolio, coach) -> dict:
 @pytest.mark.parametrize(("met_on", "code", "dutch", "english"), [
     ("2027-05-02", "date_in_future", "De datum mag niet in de toekomst liggen (vandaag is 1 mei 2027).",
      "The date may not be in the future (today is 1 May 2027)."),
-    ("2023-06-30", "date_before_period", "De datum ligt vóór het begin van deze periode (1 juli 2023).",
-     "The date is before the start of this period (1 July 2023)."),
+    ("2023-06-29", "date_before_period", "De datum ligt vóór het begin van deze periode (30 juni 2023).",
+     "The date is before the start of this period (30 June 2023)."),
 ])
 def test_meeting_dates_in_the_future_or_before_the_period_are_refused(portfolio, coach, met_on, code, dutch,
                                                                        english):

@@ -31,7 +31,8 @@ MEMBERSHIP_KINDS = ("member", "affiliate")
 PARTS = ("A1", "A2", "A3", "A4", "B")
 PE_UNITS = ("sbu", "ects", "points")  # study-load hours, ECTS credits, PE points awarded directly
 PE_SOURCES = ("manual", "noloc_academy")
-EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822")
+EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822",
+                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 ADVICES = ("positive", "postponed", "negative")
 DECISIONS = ("positive", "postponed", "negative")
 ISSUERS = ("DNV", "Noloc")
@@ -508,7 +509,8 @@ class CertificateReactivated(_CertificatePeriod):
     decision_id = fields.UUID(required=True)
 
 
-@_event("certification.decision.made", producer="assessment", consumers=("portfolio", "notifications"),
+@_event("certification.decision.made", producer="assessment",
+        consumers=("portfolio", "pe-registry", "notifications"),
         summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
                 "reactivated; negative by certificate.lapsed at expiry.")
 class DecisionMade(EventData):
