@@ -126,7 +126,8 @@ def render_form(header: FormHeader, advice: GivenAdvice, zone: ZoneInfo) -> byte
     heading("Advies")
     line("Advies", ADVICE_NAMES[form.advice])
     if form.supplements:
-        line("Aanvullen uiterlijk", advice.supplement_due_on.isoformat() if advice.supplement_due_on else "-")
+        if advice.supplement_due_on:  # only advices from before ADR 0011: the term is the decision's
+            line("Aanvullen uiterlijk", advice.supplement_due_on.isoformat())
         heading("Aanvullende opdrachten", 11)
         for item in form.supplements:
             part_name(item.part)
