@@ -227,7 +227,7 @@ def test_postponed_then_positive_after_the_supplement(app, office, mailbox, syst
         assessment_on(system, None)
 
 
-def test_dnv_deviating_from_a_postponed_advice_reopens_nothing(app, office):
+def test_dnv_deviating_from_a_postponed_advice_reopens_nothing(app, office, mailbox):
     person, number = submitted(app, office)
     case = office.ready_for_assessor(person)
     assessor = office.assessors[0]
@@ -240,6 +240,11 @@ def test_dnv_deviating_from_a_postponed_advice_reopens_nothing(app, office):
     eventually(lambda: ok(app.get("portfolio/cycles/current", person))["state"] == "open",
                what="the next cycle")
     assert app.get("portfolio/cycles/current/supplement", person).status_code == 404
+    # The jobcoach was never asked for a supplement: she heard the decision only.
+    decided = text_of(mailbox, person, "Besluit DNV: je certificaat wordt verlengd")
+    assert "aanvulling" not in decided and "Toelichting van DNV: Het cv is voor DNV voldoende." in decided
+    assert not any("aanvulling" in subject.lower() or "advies" in subject.lower()
+                   for subject in subjects_to(mailbox, person)), subjects_to(mailbox, person)
 
 
 def test_a_failed_pe_check_stops_the_case_for_a_supplement_term_on_b(app, office, mailbox):
