@@ -228,6 +228,22 @@ def test_a_failed_pe_check_goes_to_a_decision_on_b_then_the_check_again(assessme
     assert final["new_portfolio_deadline"] is not None
 
 
+def test_a_pe_supplement_that_never_comes_ends_in_a_negative_decision_after_its_due_date(assessment):
+    assessment.clock.day = date(2027, 4, 20)
+    coach = assessment.person()
+    case = assessment.submit(coach, assessment.certificate(coach, EXPIRES))
+    assessment.pe_check(case, passed=False, findings=[{"text": "Te weinig punten in categorie 1."}])
+    assert assessment.ok(assessment.decide(case, "postponed"), 201)["supplement_due_on"] == "2027-07-20"
+    assessment.clock.day = date(2027, 7, 20)  # the last day of the term
+    body = problem(assessment.decide(case, "negative", "Geen aanvulling."), 422, "validation-failed")
+    assert list(body["errors"]) == ["decision"]
+    assessment.clock.day = date(2027, 7, 21)
+    problem(assessment.decide(case, "positive", "Toch goed."), 422, "validation-failed")
+    final = assessment.ok(assessment.decide(case, "negative", "De aanvulling is niet ingediend."), 201)
+    assert final["new_portfolio_deadline"] == "2027-10-21"
+    assert assessment.case(case["id"])["state"] == "decided"
+
+
 def test_an_assessor_cannot_mark_b_meets_against_a_failed_pe_check(assessment):
     """A case whose PE check failed while it was already on its way to an assessor (before ADR 0011 a
     failed check went on to payment and assignment) keeps its failed check: B never meets against it."""
