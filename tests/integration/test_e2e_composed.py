@@ -18,8 +18,10 @@ from journeys import TODAY, WEBHOOK_SECRET, complete_portfolio, eventually, ok, 
 from processes import System, free_port
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
-CASE_STATES = ("opened", "awaiting_payment", "ready_for_assignment", "assigned", "advised", "supplement_due",
-               "supplement_received", "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
+# Every state of assessment's states.py, written out: the overview must count each.
+CASE_STATES = ("opened", "pe_check_failed", "pe_supplement_due", "pe_supplement_received", "awaiting_payment",
+               "ready_for_assignment", "assigned", "advised", "supplement_due", "supplement_received",
+               "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
 COMPOSE_TIMEOUT = 5.0  # generous: a loaded test machine must not turn a slow answer into a missing part
 
 

@@ -50,6 +50,11 @@ LABELS: dict[str, dict[str, str]] = {
                    "en": "supplement assessed, awaiting DNV's decision"},
     "objection_upheld": {"nl": "bezwaar gegrond, wacht op een nieuw besluit",
                          "en": "objection upheld, awaiting a new decision"},
+    "pe_check_failed": {"nl": "PE-toets niet behaald, wacht op het besluit van DNV",
+                        "en": "PE check failed, awaiting DNV's decision"},
+    "pe_supplement_due": {"nl": "wacht op de aanvulling van de PE", "en": "awaiting the PE supplement"},
+    "pe_supplement_received": {"nl": "aanvulling PE ontvangen, wacht op betaling",
+                               "en": "PE supplement received, awaiting payment"},
     "decided": {"nl": "besloten", "en": "decided"},
     "withdrawn": {"nl": "ingetrokken", "en": "withdrawn"},
     # stages of a case

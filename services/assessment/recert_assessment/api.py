@@ -131,8 +131,13 @@ def withdraw_rejection(case_id: UUID, activity_id: UUID):
 @cases.arguments(PeCheckInputSchema)
 @cases.response(200, PeCheckSchema)
 def complete_pe_check(data: dict[str, Any], case_id: UUID):
-    """Complete the PE check: passed (only when the rules are met) or failed with findings. The case then
-    waits for the recertification invoice to be paid, unless it is paid already."""
+    """Complete the PE check: passed (only when the rules are met) or failed with findings.
+
+    Passed: the case waits for the recertification invoice to be paid (unless it is paid already), then
+    goes to an assessor. Failed: the case stops (state pe_check_failed) for DNV's decision on part B
+    (POST .../decision, "postponed": B reopens for 3 months from the decision, the findings are the
+    assignment). After that supplement and its reassessment fee the check is done again on the supplement's
+    activities; a second failure ends in a negative decision. See ADR 0011."""
     findings: list[Finding] = data["findings"]
     return _service().complete_pe_check(current_principal(), case_id, passed=data["passed"],
                                         findings=findings)
@@ -164,7 +169,11 @@ def assign(data: dict[str, Any], case_id: UUID):
 @cases.response(201, FormSchema)
 def give_advice(form, case_id: UUID):
     """The assigned assessor's assessment form and advice (after a supplement: the reassessment, positive
-    or negative)."""
+    or negative). Part B cannot meet against a failed PE check.
+
+    The order of steps (ADR 0011): the advice is internal to DNV. It reopens nothing, starts no term and is
+    not sent to the jobcoach, who reads it only with DNV's decision on it. A postponed advice proposes the
+    supplementary assignments; DNV's postponed decision (POST .../decision) opens them."""
     given = _service().give_advice(current_principal(), case_id, form)
     return given, 201, {"Location": url_for("cases.get_form", case_id=case_id, round=given.round)}
 
@@ -196,8 +205,17 @@ def get_form_pdf(query: dict[str, Any], case_id: UUID):
 @cases.response(201, DecisionSchema)
 def decide(data: dict[str, Any], case_id: UUID):
     """DNV's decision, following or (with a reason) departing from the advice. Positive renews the
-    certificate from its old expiry date for 4 years (or reactivates it); postponed only after a postponed
-    advice; negative lets the certificate lapse at expiry."""
+    certificate from its old expiry date for 4 years (or reactivates it); negative lets the certificate
+    lapse at expiry.
+
+    The order of steps (ADR 0011): 1. the assessor advises (internal to DNV); 2. DNV decides. Postponed
+    (only on a postponed advice, once per case) reopens the advice's parts in the jobcoach's portfolio and
+    tells the jobcoach each part's assignment and the deadline, 3 months from this decision's date
+    (supplement_due_on). 3. The jobcoach hands in the supplement and pays the reassessment fee. 4. The same
+    assessor advises positive or negative. 5. DNV decides again. Deciding positive or negative on a
+    postponed advice reopens nothing. While a supplement is due only a negative decision is possible, after
+    its due date. After a failed PE check the decision is postponed on part B (the check's findings are the
+    assignment), or negative once the check of the supplement failed too."""
     return _service().decide(current_principal(), case_id, decision=data["decision"], reason=data["reason"])
 
 

@@ -127,8 +127,8 @@ def render_form(header: FormHeader, advice: GivenAdvice, zone: ZoneInfo) -> byte
     heading("Advies")
     line("Advies", ADVICE_NAMES[form.advice])
     if form.supplements:
-        line("Aanvullen uiterlijk",
-             format_date(advice.supplement_due_on, "nl") if advice.supplement_due_on else "-")
+        if advice.supplement_due_on:  # only advices from before ADR 0011: the term is the decision's
+            line("Aanvullen uiterlijk", format_date(advice.supplement_due_on, "nl"))
         heading("Aanvullende opdrachten", 11)
         for item in form.supplements:
             part_name(item.part)

@@ -112,6 +112,8 @@ class CsvRowsRejected(Problem):
 _NOT_NOW = {
     "complete_pe_check": ("De PE-toets kan alleen worden afgerond zolang die openstaat (fase: {state}).",
                           "The PE check can only be completed while it is open (stage: {state})."),
+    "fail_pe_check": ("De PE-toets kan alleen worden afgerond zolang die openstaat (fase: {state}).",
+                      "The PE check can only be completed while it is open (stage: {state})."),
     "payment_received": ("Er wordt nu geen betaling verwacht (fase: {state}).",
                          "No payment is expected now (stage: {state})."),
     "assign": ("Een beoordelaar kan pas worden toegewezen na de PE-toets en de betaling, en vóór het advies "
@@ -121,10 +123,14 @@ _NOT_NOW = {
     "advise": ("Advies kan alleen worden gegeven door de toegewezen beoordelaar, één keer per beoordeling "
                "(fase: {state}).",
                "Advice can be given only by the assigned assessor, once per assessment (stage: {state})."),
-    "postpone": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
-                 "A decision can be taken only after the advice, and once (stage: {state})."),
-    "decide": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
-               "A decision can be taken only after the advice, and once (stage: {state})."),
+    "postpone": ("Een besluit kan pas worden genomen na het advies of een niet behaalde PE-toets, en één "
+                 "keer (fase: {state}).",
+                 "A decision can be taken only after the advice or a failed PE check, and once "
+                 "(stage: {state})."),
+    "decide": ("Een besluit kan pas worden genomen na het advies of een niet behaalde PE-toets, en één keer "
+               "(fase: {state}).",
+               "A decision can be taken only after the advice or a failed PE check, and once "
+               "(stage: {state})."),
     "receive_supplement": ("Er wordt nu geen aanvulling verwacht (fase: {state}).",
                            "No supplement is expected now (stage: {state})."),
     "reassessment_paid": ("Er wordt nu geen betaling verwacht (fase: {state}).",
@@ -255,6 +261,17 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "beoordelaar).",
         "en": "Postponing is possible only after a postponed advice (with the assessor's supplementary "
               "assignments)."},
+    "assessment.field.meets_against_failed_pe_check": {
+        "nl": "DNV heeft de PE-toets niet goedgekeurd: onderdeel B kan dan niet voldoen.",
+        "en": "DNV's PE check failed: part B cannot meet the requirements."},
+    "assessment.field.one_supplement_per_case": {
+        "nl": "Er is in dit dossier al een aanvulling geweest; het besluit is nu positief of negatief.",
+        "en": "This case had its supplement already; the decision is now positive or negative."},
+    "assessment.field.failed_pe_check_postponed_first": {
+        "nl": "Na een niet behaalde PE-toets krijgt de jobcoach eerst een aanvullingstermijn voor B "
+              "(besluit: uitgesteld).",
+        "en": "After a failed PE check the jobcoach first gets a supplement term for B (decision: "
+              "postponed)."},
     "assessment.field.final_decision_only": {
         "nl": "In deze fase is het besluit positief of negatief.",
         "en": "At this stage the decision is positive or negative."},

@@ -89,7 +89,8 @@ ROUTES: dict[str, tuple[Route, ...]] = {
     "assessment.case.overdue": (Route("case_overdue", _OFFICERS, ("case_id", "stage", "due_on")),),
     "assessment.pe_check.completed": (Route("pe_check_completed", _PERSON, ("case_id",)),),
     "assessment.assessor.assigned": (Route("assessor_assigned", _ASSESSOR, ("case_id", "assessor_id")),),
-    "assessment.advice.given": (Route("advice_given", _PERSON, ("case_id", "is_reassessment")),),
+    # The advice is internal to DNV until DNV decides (ADR 0011): its officers hear of it, the jobcoach not.
+    "assessment.advice.given": (Route("advice_given", _OFFICERS, ("case_id", "is_reassessment")),),
     "assessment.objection.filed": (Route("objection_filed", _PERSON, ("objection_id",)),),
     "assessment.objection.decided": (Route("objection_decided", _PERSON, ("objection_id",)),),
     "certification.decision.made": (Route("decision_made", _PERSON, ("decision_id",)),),

@@ -112,12 +112,14 @@ SAMPLES: list[tuple[str, dict, bool]] = [
     ("assessment.assessor.assigned", _case(assessor_id=ANNA.account_id, previous_assessor_id=uuid.uuid4(),
                                            due_on=date(2027, 5, 28)), False),
     ("assessment.advice.given", _advice("postponed", supplements=[
-        {"part": "A2", "assignment": "Werk de terugblik uit."}, {"part": "A3", "assignment": SCRIPT}],
-        supplement_due_on=date(2027, 8, 1)), False),
+        {"part": "A2", "assignment": "Werk de terugblik uit."}, {"part": "A3", "assignment": SCRIPT}]),
+     False),
     ("assessment.advice.given", _advice("positive", reassessment=True), False),
     ("assessment.advice.given", _advice("negative"), False),
     ("certification.decision.made", _decision("positive"), False),
-    ("certification.decision.made", _decision("postponed", supplement_due_on=date(2027, 9, 1)), False),
+    ("certification.decision.made", _decision("postponed", supplement_due_on=date(2027, 9, 1), supplements=[
+        {"part": "A3", "assignment": "Schrijf het reflectieverslag opnieuw."},
+        {"part": "B", "assignment": "Lever bewijs voor de cursus van maart."}]), False),
     ("certification.decision.made", _decision("negative", follows_advice=False,
                                               reason="Onvoldoende reflectie.",
                                               new_portfolio_deadline=date(2027, 9, 30)), False),
@@ -280,20 +282,42 @@ def test_the_submission_message_names_the_usual_six_to_eight_weeks():
         in en.text
 
 
-def test_a_postponed_advice_says_what_to_do_and_by_when():
+def test_an_advice_is_told_to_dnv_officers_never_to_the_jobcoach():
+    for advice in ("positive", "postponed", "negative"):
+        notices = domain.notices_for("assessment.advice.given", _advice(advice), uuid.uuid4())
+        assert [(n.role, n.account_id) for n in notices] == [(domain.DNV_OFFICER, None)]
     rendered = _find("advice_given", "nl", advice="postponed")[0]
-    assert rendered.subject == "Je portfolio heeft een aanvulling nodig"
+    assert rendered.subject == "Advies over Jet de Vries: jouw besluit is nodig"
     assert "- A2 (terugblik op het ontwikkelplan): Werk de terugblik uit." in rendered.text
-    assert "uiterlijk op 1 augustus 2027" in rendered.text
+    assert "Neem het besluit" in rendered.text
 
 
-def test_decisions_give_the_deadlines_for_an_objection_and_a_new_portfolio():
+def test_a_postponed_decision_names_each_part_s_assignment_and_the_deadline():
+    nl = _find("decision_made", "nl", decision="postponed")[0]
+    assert "aanvulling nodig" not in nl.subject + nl.text
+    assert nl.subject == "Besluit DNV: uitgesteld, aanvulling uiterlijk 1 september 2027"
+    assert "- A3 (reflectie op beroepsmatig handelen): Schrijf het reflectieverslag opnieuw." in nl.text
+    assert "- B (permanente educatie): Lever bewijs voor de cursus van maart." in nl.text
+    assert "tot en met 1 september 2027" in nl.text
+    en = _find("decision_made", "en", decision="postponed")[0]
+    assert "until 1 September 2027 inclusive" in en.text
+    assert "- A3 (reflection on professional practice): Schrijf het reflectieverslag opnieuw." in en.text
+
+
+def test_decisions_say_how_to_object_and_offer_a_mentor_only_when_they_can_be_objected_to():
     negative = _find("decision_made", "nl", decision="negative")[0]
     assert "tot en met 30 september 2027 een volledig nieuw portfolio indienen" in negative.text
-    assert "tot en met 15 juli 2027 bezwaar maken" in negative.text
     assert "Toelichting van DNV: Onvoldoende reflectie." in negative.text
-    postponed = _find("decision_made", "en", decision="postponed")[0]
-    assert "by 1 September 2027 at the latest" in postponed.text
+    for language, objection, mentor in (
+            ("nl", "bezwaar maken bij DNV, tot en met 15 juli 2027", "Een mentor"),
+            ("en", "objection with DNV up to and including 15 July 2027", "A mentor")):
+        for decision in ("negative", "postponed"):
+            rendered = _find("decision_made", language, decision=decision)[0]
+            assert objection in rendered.text and mentor in rendered.text, (language, decision)
+            assert mentor in rendered.html
+        positive = _find("decision_made", language, decision="positive")[0]
+        for text in (positive.text, positive.html):
+            assert "bezwaar" not in text and "objection" not in text and "mentor" not in text
 
 
 def test_invoices_show_money_the_way_each_language_writes_it():

@@ -142,7 +142,9 @@ def withdraw(data: dict[str, Any]):
 @require_roles(Role.JOBCOACH)
 @current.response(200, SupplementSchema)
 def get_supplement():
-    """The supplementary assignments of a postponed advice; 404 when there are none."""
+    """The supplementary assignments of DNV's postponed decision, per part, with the due date (3 months
+    from the decision date); 404 when there are none. The assessor's advice alone opens nothing: the
+    supplement exists from DNV's postponed decision on (ADR 0011)."""
     return _service().supplement(_me())
 
 
@@ -151,7 +153,7 @@ def get_supplement():
 @current.arguments(PartInputSchema)
 @current.response(200, PartSchema)
 def save_supplement_part(data: dict[str, Any], part: str):
-    """Revise a part the postponed advice reopened, until its due date."""
+    """Revise a part DNV's postponed decision reopened, until its due date."""
     return _service().save_part(_me(), part, supplement_only=True, **_part_arguments(data))
 
 
@@ -159,7 +161,9 @@ def save_supplement_part(data: dict[str, Any], part: str):
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit_supplement():
-    """Submit the supplement for reassessment (every reopened part revised, before the due date)."""
+    """Submit the supplement for reassessment (every reopened part revised, up to and including the due
+    date). Then the reassessment fee is invoiced; once paid, the same assessor reassesses (or, for part B
+    after a failed PE check, DNV checks the PE again) and DNV decides again."""
     submission = _service().submit_supplement(_me())
     return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
 

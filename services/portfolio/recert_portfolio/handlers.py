@@ -2,7 +2,7 @@
 
 All of them arrive on one queue, ``portfolio.events``, so that one producer's events are handled in the
 order they were published (a case is opened before its assessor is assigned). An event that needs
-something not known yet (an advice about a case whose opening has not arrived) raises ``NotYetKnown`` and
+something not known yet (a decision about a case whose opening has not arrived) raises ``NotYetKnown`` and
 is retried with back-off, which also covers the rare reordering after a retry.
 """
 from __future__ import annotations
@@ -138,19 +138,17 @@ class Handlers:
             raise NotYetKnown(f"submission {case['submission_id']}")
         return case, cycle
 
-    def on_advice_given(self, conn: psycopg.Connection, event: Event) -> None:
-        data = event.data
-        if data["advice"] != "postponed":
-            return
+    def _open_supplement(self, conn: psycopg.Connection, data: dict) -> None:
+        """DNV's postponed decision (never the assessor's advice, ADR 0011) reopens the parts it names until
+        its supplement_due_on, 3 months from the decision date."""
         case, cycle = self._cycle_of_case(conn, data["case_id"])
         if cycle.state != CycleState.SUBMITTED or cycle.submission_id != case["submission_id"]:
-            _log.warning("postponed advice for a cycle that is not waiting for it",
+            _log.warning("postponed decision for a cycle that is not waiting for it",
                          extra={"case_id": str(data["case_id"]), "state": str(cycle.state)})
             return
-        named = tuple(dict.fromkeys(item["part"] for item in data["supplements"]))
         supplement = Supplement(
             id=uuid.uuid4(), cycle_id=cycle.id, case_id=data["case_id"], submission_id=case["submission_id"],
-            parts=named,
+            parts=tuple(dict.fromkeys(item["part"] for item in data["supplements"])),
             assignments=tuple(SupplementAssignment(s["part"], s["assignment"]) for s in data["supplements"]),
             due_on=data["supplement_due_on"], opened_at=utcnow())
         if store.insert_supplement(conn, supplement):
@@ -161,6 +159,9 @@ class Handlers:
         data = event.data
         decided_on = self._day(event)
         store.insert_decision(conn, data["decision_id"], data["case_id"], data["decision"], decided_on)
+        if data["decision"] == "postponed":
+            self._open_supplement(conn, data)
+            return
         if data["decision"] != "negative":
             return  # positive: certificate.renewed/reactivated follows and opens the next cycle
         _, cycle = self._cycle_of_case(conn, data["case_id"])
@@ -192,5 +193,4 @@ def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscri
         "certification.decision.made": h.on_decision_made,
         "assessment.case.opened": h.on_case_opened,
         "assessment.assessor.assigned": h.on_assessor_assigned,
-        "assessment.advice.given": h.on_advice_given,
     }),)

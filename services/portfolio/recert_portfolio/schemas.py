@@ -130,7 +130,8 @@ class SupplementSchema(Schema):
     id = fields.UUID()
     case_id = fields.UUID()
     submission_id = fields.UUID(metadata={"description": "The original submission the case is about."})
-    parts = fields.List(fields.String(), metadata={"description": "The parts the advice names."})
+    parts = fields.List(fields.String(), metadata={
+        "description": "The parts DNV's postponed decision reopened."})
     assignments = fields.List(fields.Nested(AssignmentSchema))
     due_on = fields.Date()
     opened_at = UtcDateTime()

@@ -374,6 +374,9 @@ class PortfolioService:
                 "portfolio_id": cycle.portfolio_id, "submission_id": supplement.submission_id,
                 "account_id": account_id, "parts": list(supplement.parts), "submitted_at": now,
                 "snapshot_hash": submission.snapshot_hash,
+                # Part B supplemented: DNV's PE check is done again on these (ADR 0011).
+                **({"pe_activity_ids": [a.activity_id for a in readiness.pe_activities],
+                    "pe_points_counted": readiness.pe.counted_total} if "B" in supplement.parts else {}),
             }, producer=PRODUCER, subject=account_id)
         return submission
 

@@ -50,8 +50,8 @@ def test_the_pe_check_applies_the_rules_to_the_snapshot_and_rejections_count(ass
     [event] = assessment.outbox("assessment.pe_check.completed", subject=coach.account_id)
     assert (event["data"]["passed"], event["data"]["pe_points_counted"], len(event["data"]["findings"])) == (
         False, "50", 2)
-    # A failed PE check still goes to an assessor, who judges part B with the findings.
-    assert assessment.case(case["id"])["state"] == "awaiting_payment"
+    # A failed PE check stops the case for DNV's decision on part B, before payment and assessor (ADR 0011).
+    assert assessment.case(case["id"])["state"] == "pe_check_failed"
     problem(assessment.post(f"{path}/rejections", officer,
                             json={"activity_id": str(kept), "reason": "Te laat"}), 409, "step-out-of-order")
 

@@ -103,8 +103,8 @@ def test_steps_out_of_order_are_refused_and_change_nothing(assessment):
     english = assessment.post(f"/v1/cases/{case['id']}/decision", assessment.officer.token,
                               json={"decision": "positive"}, headers={"Accept-Language": "en"}).get_json()
     assert english["title"] == "This step is not possible now"
-    assert english["detail"] == \
-        "A decision can be taken only after the advice, and once (stage: awaiting the PE check)."
+    assert english["detail"] == ("A decision can be taken only after the advice or a failed PE check, "
+                                 "and once (stage: awaiting the PE check).")
     assert assessment.state() == before
 
     assessment.pe_check(case)

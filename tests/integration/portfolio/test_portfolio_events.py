@@ -138,7 +138,7 @@ def test_pe_events_keep_the_read_model_of_activities_and_evidence(portfolio):
     assert evidence == [{"sha256": "d" * 64}]
 
 
-def test_an_advice_about_a_case_not_yet_known_is_retried_until_the_case_arrives(portfolio):
+def test_a_postponed_decision_about_a_case_not_yet_known_is_retried_until_the_case_arrives(portfolio):
     coach = portfolio.coach()
     portfolio.clock.day = date(2027, 5, 1)
     cycle = portfolio.certificate(coach, date(2027, 6, 30))
@@ -146,15 +146,16 @@ def test_an_advice_about_a_case_not_yet_known_is_retried_until_the_case_arrives(
                              pe_on=date(2026, 2, 1))
     submission = portfolio.post("/v1/portfolio/cycles/current/submit", coach.token).get_json()
     case_id = uuid.uuid4()
-    advice = portfolio.publish("assessment.advice.given", {
-        "case_id": case_id, "account_id": coach.account_id, "assessor_id": uuid.uuid4(),
-        "advice": "postponed", "is_reassessment": False,
-        "supplements": [{"part": "A2", "assignment": "Werk de terugblik uit."}],
-        "supplement_due_on": date(2027, 8, 1)}, subject=coach.account_id, wait=False)
+    decision = portfolio.publish("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": cycle["certificate_id"], "decision": "postponed", "follows_advice": True,
+        "objection_deadline": date(2027, 6, 12), "supplement_due_on": date(2027, 8, 1),
+        "supplements": [{"part": "A2", "assignment": "Werk de terugblik uit."}]},
+        subject=coach.account_id, wait=False)
     portfolio.publish("assessment.case.opened", {
         "case_id": case_id, "account_id": coach.account_id, "portfolio_id": submission["portfolio_id"],
         "submission_id": submission["id"], "due_on": date(2027, 7, 1)}, subject=coach.account_id)
-    portfolio.wait_handled(advice.id)
+    portfolio.wait_handled(decision.id)
     wait_for(lambda: portfolio.current(coach)["state"] == "supplement_open", message="supplement open")
     supplement = portfolio.current(coach)["supplement"]
     assert (supplement["parts"], supplement["due_on"], supplement["case_id"]) == (["A2"], "2027-08-01",

@@ -264,7 +264,7 @@ def test_only_the_assigned_assessor_and_dnv_officers_read_a_snapshot(portfolio):
     assert portfolio.get(path, other_token).status_code == 200
 
 
-def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(portfolio):
+def test_a_postponed_decision_reopens_only_the_named_parts_until_the_deadline(portfolio):
     coach = portfolio.coach()
     cycle, submission = _ready_and_submitted(portfolio, coach)
     original = portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", coach.token).get_json()
@@ -272,9 +272,11 @@ def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(port
     assessor, _ = portfolio.staff("assessor")
     portfolio.assign(coach, case_id, assessor)
     portfolio.clock.day = date(2027, 6, 10)
-    portfolio.publish("assessment.advice.given", {
-        "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor, "advice": "postponed",
-        "is_reassessment": False, "supplement_due_on": date(2027, 9, 10), "supplements": [
+    # DNV's postponed decision (not the assessor's advice) names the parts and the date (ADR 0011).
+    portfolio.publish("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": cycle["certificate_id"], "decision": "postponed", "follows_advice": True,
+        "objection_deadline": date(2027, 7, 22), "supplement_due_on": date(2027, 9, 10), "supplements": [
             {"part": "A2", "assignment": "Werk de terugblik uit met voorbeelden."},
             {"part": "B", "assignment": "Lever bewijs van 10 extra punten."}]}, subject=coach.account_id)
     view = portfolio.current(coach)
@@ -308,6 +310,8 @@ def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(port
     assert (event["data"]["case_id"], event["data"]["submission_id"], event["data"]["parts"],
             event["data"]["snapshot_hash"]) == (str(case_id), submission["id"], ["A2", "B"],
                                                 supplement["snapshot_hash"])
+    # Part B was supplemented: the activities DNV's PE check is done again on come along.
+    assert event["data"]["pe_activity_ids"] and event["data"]["pe_points_counted"]
     assert portfolio.current(coach)["state"] == "supplement_submitted"
     problem(portfolio.put(f"{CURRENT}/parts/A2", coach.token, json={"text": "x"}), 409, "portfolio-locked")
 

@@ -99,10 +99,11 @@ def can_submit(expires_on: date, on: date, *, framework: Framework | None = None
     return on in submission_window(expires_on, framework=framework)
 
 
-def supplement_deadline(advice_on: date, *, framework: Framework | None = None) -> date:
-    """Last day to deliver the supplementary assignments after a postponed advice given on ``advice_on``."""
-    rules = _framework(framework, _as_date(advice_on, "advice_on")).periods
-    return add_months(advice_on, rules.supplement_months)
+def supplement_deadline(decision_on: date, *, framework: Framework | None = None) -> date:
+    """Last day to deliver the supplementary assignments after DNV's postponed decision taken on
+    ``decision_on`` (never counted from the assessor's advice: ADR 0011)."""
+    rules = _framework(framework, _as_date(decision_on, "decision_on")).periods
+    return add_months(decision_on, rules.supplement_months)
 
 
 def new_portfolio_deadline(decision_on: date, *, framework: Framework | None = None) -> date:
