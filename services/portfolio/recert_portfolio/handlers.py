@@ -140,7 +140,7 @@ class Handlers:
 
     def _open_supplement(self, conn: psycopg.Connection, data: dict) -> None:
         """DNV's postponed decision (never the assessor's advice, ADR 0011) reopens the parts it names until
-        its supplement_due_on, 3 months from the decision date."""
+        its supplement_due_on, 3 months from the decision date, and so extends the PE period to that date."""
         case, cycle = self._cycle_of_case(conn, data["case_id"])
         if cycle.state != CycleState.SUBMITTED or cycle.submission_id != case["submission_id"]:
             _log.warning("postponed decision for a cycle that is not waiting for it",
@@ -154,6 +154,9 @@ class Handlers:
         if store.insert_supplement(conn, supplement):
             store.set_cycle_state(conn, cycle.id, transition(cycle.state, CycleAction.OPEN_SUPPLEMENT),
                                   now=supplement.opened_at)
+            # The period now runs to the supplement's deadline: Noloc meetings dated after the expiry date
+            # that were waiting for that join the cycle.
+            apply_attendance(conn, cycle.account_id, supplement.opened_at)
 
     def on_decision_made(self, conn: psycopg.Connection, event: Event) -> None:
         data = event.data

@@ -4,6 +4,7 @@ deadline ends the period, so activities and meetings after the expiry date serve
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 
 from recert_common.rules import add_years
@@ -125,3 +126,28 @@ def test_a_supplement_uses_activities_and_meetings_dated_after_the_expiry_date(p
     met_on = [m["met_on"] for m in snapshot["reflection_meetings"]]
     assert "2027-07-15" in met_on and "2027-07-16" in met_on
     assert (snapshot["period_ends_on"], snapshot["supplement"]["due_on"]) == ("2027-10-20", "2027-10-20")
+
+
+def test_a_noloc_meeting_after_the_expiry_date_reported_before_the_postponed_decision_joins_the_supplement(
+        portfolio):
+    """Noloc may report a meeting dated after expiry while the case still waits for DNV: it waits too, and
+    DNV's postponed decision (which extends the period to the supplement's deadline) takes it in."""
+    coach = portfolio.coach()
+    portfolio.clock.day = date(2027, 5, 1)
+    cycle = portfolio.certificate(coach, EXPIRES)
+    portfolio.fill_portfolio(coach, cycle, meetings_on=NOLOC_DAYS, pe_on=date(2026, 2, 1))
+    submission = portfolio.post(f"{CURRENT}/submit", coach.token).get_json()
+    case_id = portfolio.case_opened(coach, submission)
+
+    portfolio.clock.day = date(2027, 7, 20)
+    portfolio.noloc_meeting(coach, date(2027, 7, 16))
+    meetings = portfolio.get(f"{CURRENT}/meetings", coach.token).get_json()
+    assert "2027-07-16" not in [m["met_on"] for m in meetings]  # no supplement yet: it waits
+
+    portfolio.publish("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": cycle["certificate_id"], "decision": "postponed", "follows_advice": True,
+        "objection_deadline": date(2027, 8, 31), "supplement_due_on": date(2027, 10, 20), "supplements": [
+            {"part": "A3", "assignment": "Laat nog een intervisie zien."}]}, subject=coach.account_id)
+    meetings = portfolio.get(f"{CURRENT}/meetings", coach.token).get_json()
+    assert [m["source"] for m in meetings if m["met_on"] == "2027-07-16"] == ["noloc"]
