@@ -75,7 +75,7 @@ def test_a_jobcoach_calling_staff_endpoints_is_refused(assessment, assigned):
     for response in staff_calls:
         body = problem(response, 403, "forbidden")
         assert body["title"] == "Geen toegang"
-    assert problem(staff_calls[4], 403)["detail"].endswith("dnv_officer.")
+    assert problem(staff_calls[4], 403)["detail"].endswith("DNV-medewerker.")
     # Another jobcoach does not even learn that the case exists.
     problem(assessment.get(path, other.token), 404)
     problem(assessment.post(f"{path}/objections", other.token, json={"reason": "oneens"}), 404)
