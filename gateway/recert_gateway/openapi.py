@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from recert_common.errors import PROBLEM_JSON, problem_answer, problem_schema
 from recert_gateway.compose import Call, Composer
 from recert_gateway.routes import InvalidPath, RouteTable, split_path
 
@@ -84,6 +85,26 @@ def _component_renames(service: str, components: Mapping[str, Any],
             return renames
 
 
+PROBLEM = "Problem"
+
+
+def _union_problem(merged: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict[str, Any]:
+    if merged is None:
+        return copy.deepcopy(dict(schema))
+    properties = dict(merged.get("properties") or {})
+    for name, value in (schema.get("properties") or {}).items():
+        known = properties.get(name)
+        if known is None:
+            properties[name] = copy.deepcopy(value)
+        elif known != value and "Given by: " in str(value.get("description", "")):
+            # The same member given by more types: name them all.
+            given = sorted(set(str(known.get("description", "")).partition("Given by: ")[2].split(", "))
+                           | set(str(value["description"]).partition("Given by: ")[2].split(", ")))
+            head = str(known.get("description", "")).partition("Given by: ")[0]
+            properties[name] = {**known, "description": f"{head}Given by: {', '.join(g for g in given if g)}"}
+    return {**merged, "properties": properties}
+
+
 def gateway_path(path: str, service: str, routes: RouteTable) -> str | None:
     """``/v1/x`` as the gateway serves it (``/api/v1/x``), or ``None`` when the gateway does not send it to
     ``service``."""
@@ -106,8 +127,15 @@ def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: 
     merged_paths: dict[str, Any] = {}
     merged_components: dict[str, dict[str, Any]] = {}
     tags: dict[str, Any] = {}
+    problem: dict[str, Any] | None = None
     for service, document in documents:
         components = document.get("components") or {}
+        # One problem+json schema for all: each service's names the members of its own types; their union
+        # names every member (the rest of the schema is the same everywhere, from recert_common).
+        schemas = components.get("schemas")
+        if isinstance(schemas, Mapping) and isinstance(schemas.get(PROBLEM), Mapping):
+            problem = _union_problem(problem, schemas[PROBLEM])
+            components = {**components, "schemas": {k: v for k, v in schemas.items() if k != PROBLEM}}
         renames = _component_renames(service, components, merged_components)
         for section, items in _rewrite(components, renames).items():
             if not isinstance(items, Mapping):
@@ -122,6 +150,8 @@ def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: 
         for tag in document.get("tags") or []:
             if isinstance(tag, Mapping) and tag.get("name"):
                 tags.setdefault(tag["name"], copy.deepcopy(dict(tag)))
+    if problem is not None:
+        merged_components.setdefault("schemas", {})[PROBLEM] = problem
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version, **({"description": description} if description else {})},
@@ -132,6 +162,52 @@ def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: 
     if tags:
         merged["tags"] = list(tags.values())
     return merged
+
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# What the gateway itself answers for every request it forwards: the service did not answer (502), too late
+# (504), or tokens cannot be checked (503).
+_FORWARDING_ANSWERS = (502, 503, 504)
+
+
+def document_gateway_answers(document: dict[str, Any], routes: RouteTable) -> None:
+    """Add, in place, the error answers the gateway gives itself: 429 on rate-limited operations, 401 on
+    every operation that needs a token, 502/503/504 on every forwarded one; and name the problem types
+    of any error answer that does not name them yet (so each lists its ``x-problem-types``)."""
+    for path, item in (document.get("paths") or {}).items():
+        if not path.startswith(GATEWAY_PREFIX) or not isinstance(item, dict):
+            continue
+        try:
+            segments = split_path(path[len(GATEWAY_PREFIX):])
+        except InvalidPath:
+            continue
+        route = routes.match(segments)
+        for method, operation in item.items():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            wanted: set[int] = {int(s) for s in responses if str(s).isdigit() and int(s) >= 400
+                                and "x-problem-types" not in (responses[s] or {})}
+            if route is not None:
+                wanted |= set(_FORWARDING_ANSWERS)
+                if route.rate_limit_rule(method.upper(), segments) is not None:
+                    wanted.add(429)
+                if not route.is_public(method.upper(), segments):
+                    wanted.add(401)
+            for status in sorted(wanted):
+                existing = responses.get(str(status))
+                if isinstance(existing, dict) and "x-problem-types" in existing:
+                    continue
+                answer = problem_answer(status)
+                if isinstance(existing, dict) and existing.get("description"):
+                    answer["description"] = f"{existing['description']} {answer['description']}"
+                if isinstance(existing, dict) and PROBLEM_JSON in (existing.get("content") or {}):
+                    answer["content"] = existing["content"]  # its own problem schema stays
+                responses[str(status)] = answer
+            operation["responses"] = dict(sorted(responses.items()))
+    # The types the gateway's own answers add (429, 502, 504) are in the gateway's registry too.
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas[PROBLEM] = _union_problem(schemas.get(PROBLEM), problem_schema())
 
 
 def _usable(document: Any) -> bool:
@@ -178,4 +254,5 @@ class MergedOpenAPI:
                                  title=self.title, version=self.version, description=self.description)
         if self._extend is not None:
             self._extend(merged)
+        document_gateway_answers(merged, self.routes)
         return merged

@@ -15,7 +15,16 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_assessment.domain import Finding
-from recert_assessment.problems import not_found
+from recert_assessment.problems import (
+    AssessorNotAllowed,
+    CertificateConflict,
+    CsvRowsRejected,
+    CsvUnreadable,
+    ObjectionRefused,
+    PeRulesNotMet,
+    StepOutOfOrder,
+    not_found,
+)
 from recert_assessment.schemas import (
     AdviceInputSchema,
     AssignInputSchema,
@@ -49,6 +58,7 @@ from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UnsupportedMediaType
 from recert_common.schemas import page_body
+from recert_common.web import answers
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Assessment cases: PE check, assessor, assessment form, decision, objection.")
@@ -108,6 +118,7 @@ def get_pe_check(case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check/rejections")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.arguments(RejectionInputSchema)
 @cases.response(201, PeCheckSchema)
@@ -119,6 +130,7 @@ def reject_activity(data: dict[str, Any], case_id: UUID):
 
 
 @cases.delete("/<uuid:case_id>/pe-check/rejections/<uuid:activity_id>")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.response(200, PeCheckSchema)
 def withdraw_rejection(case_id: UUID, activity_id: UUID):
@@ -126,6 +138,7 @@ def withdraw_rejection(case_id: UUID, activity_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check")
+@answers(StepOutOfOrder, PeRulesNotMet)
 @require_roles(STAFF)
 @cases.arguments(PeCheckInputSchema)
 @cases.response(200, PeCheckSchema)
@@ -148,6 +161,7 @@ def declare_mentor(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/assessor")
+@answers(StepOutOfOrder, AssessorNotAllowed)
 @require_roles(STAFF)
 @cases.arguments(AssignInputSchema)
 @cases.response(200, CaseDetailSchema)
@@ -158,6 +172,7 @@ def assign(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/advice")
+@answers(StepOutOfOrder)
 @require_roles(Role.ASSESSOR)
 @cases.arguments(AdviceInputSchema)
 @cases.response(201, FormSchema)
@@ -190,6 +205,7 @@ def get_form_pdf(query: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/decision")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.arguments(DecisionInputSchema)
 @cases.response(201, DecisionSchema)
@@ -201,6 +217,7 @@ def decide(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections")
+@answers(ObjectionRefused)
 @require_roles(Role.JOBCOACH)
 @cases.arguments(ObjectionInputSchema)
 @cases.response(201, ObjectionSchema)
@@ -211,6 +228,7 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections/<uuid:objection_id>/outcome")
+@answers(StepOutOfOrder, ObjectionRefused)
 @require_roles(STAFF)
 @cases.arguments(ObjectionOutcomeInputSchema)
 @cases.response(200, ObjectionSchema)
@@ -232,6 +250,7 @@ def audit_trail(case_id: UUID):
 
 
 @certificates.get("/mine")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @certificates.response(200, TileSchema)
 def my_certificate():
@@ -265,6 +284,7 @@ def get_certificate(certificate_id: UUID):
 
 
 @certificates.post("/import")
+@answers(413, UnsupportedMediaType, CsvUnreadable, CsvRowsRejected, CertificateConflict)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
     "CSV with a header line: noloc_number,certificate_number,valid_until (comma or semicolon; UTF-8; dates "

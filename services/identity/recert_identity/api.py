@@ -17,7 +17,15 @@ from marshmallow import RAISE
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import Unauthorized
 from recert_common.schemas import page_body
+from recert_common.web import answers
 from recert_identity.domain import Account, ChallengeKind
+from recert_identity.problems import (
+    AccountLocked,
+    ChallengeInvalid,
+    CodeRejected,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+)
 from recert_identity.schemas import (
     AccountPageSchema,
     AccountQuerySchema,
@@ -68,6 +76,7 @@ def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
 
 
 @accounts.post("")
+@answers(409)
 @accounts.arguments(RegistrationSchema)
 @accounts.response(201, AccountSchema)
 def register(data: dict[str, Any]):
@@ -77,6 +86,7 @@ def register(data: dict[str, Any]):
 
 
 @accounts.get("/me")
+@answers(404)
 @require_auth
 @accounts.response(200, AccountSchema)
 def me():
@@ -85,6 +95,7 @@ def me():
 
 
 @accounts.patch("/me")
+@answers(404)
 @require_auth
 @accounts.arguments(ProfileUpdateSchema)
 @accounts.response(200, AccountSchema)
@@ -94,6 +105,7 @@ def update_me(data: dict[str, Any]):
 
 
 @accounts.post("/me/password")
+@answers(404, InvalidCredentials, AccountLocked)
 @require_auth
 @accounts.arguments(PasswordChangeSchema)
 @accounts.response(204)
@@ -131,6 +143,7 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 
 
 @auth.post("/login")
+@answers(InvalidCredentials, AccountLocked)
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
 def login(data: dict[str, Any]):
@@ -139,6 +152,7 @@ def login(data: dict[str, Any]):
 
 
 @auth.post("/login/verify")
+@answers(ChallengeInvalid, CodeRejected, AccountLocked)
 @auth.arguments(VerifySchema)
 @auth.response(200, TokensSchema)
 def verify(data: dict[str, Any]):
@@ -147,6 +161,7 @@ def verify(data: dict[str, Any]):
 
 
 @auth.post("/refresh")
+@answers(RefreshTokenInvalid)
 @auth.arguments(RefreshTokenSchema)
 @auth.response(200, TokensSchema)
 def refresh(data: dict[str, Any]):
@@ -166,6 +181,7 @@ def logout(data: dict[str, Any]):
 
 
 @admin.post("/accounts")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(StaffAccountSchema)
 @admin.response(201, AccountSchema)
@@ -192,6 +208,7 @@ def account(account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/disable")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)
@@ -201,6 +218,7 @@ def disable(data: dict[str, Any], account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/totp-reset")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)

@@ -68,7 +68,7 @@ def test_a_25_mb_file_is_refused_with_413_and_leaves_nothing(pe, coach_activity,
     response = pe.upload(coach, activity["id"], source, chunked=chunked)
 
     problem = assert_problem(response, 413, contains="groter dan de toegestane 20 MB")
-    assert problem["type"].endswith("/evidence-too-large") and problem["reason"] == "upload_too_large"
+    assert problem["type"].endswith("/upload-too-large") and problem["code"] == "upload_too_large"
     assert pe.counts() == before
     if chunked:
         # Without a declared length the limit is found while streaming, one byte past 20 MB.
