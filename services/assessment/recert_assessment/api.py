@@ -205,7 +205,7 @@ def get_form_pdf(query: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/decision")
-@answers(StepOutOfOrder)
+@answers(StepOutOfOrder, CertificateConflict)
 @require_roles(STAFF)
 @cases.arguments(DecisionInputSchema)
 @cases.response(201, DecisionSchema)
@@ -284,7 +284,7 @@ def get_certificate(certificate_id: UUID):
 
 
 @certificates.post("/import")
-@answers(413, UnsupportedMediaType, CsvUnreadable, CsvRowsRejected, CertificateConflict)
+@answers(UnsupportedMediaType, CsvUnreadable, CsvRowsRejected)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
     "CSV with a header line: noloc_number,certificate_number,valid_until (comma or semicolon; UTF-8; dates "

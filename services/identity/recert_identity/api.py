@@ -105,7 +105,7 @@ def update_me(data: dict[str, Any]):
 
 
 @accounts.post("/me/password")
-@answers(404, InvalidCredentials, AccountLocked)
+@answers(404, AccountLocked)
 @require_auth
 @accounts.arguments(PasswordChangeSchema)
 @accounts.response(204)
@@ -143,7 +143,7 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 
 
 @auth.post("/login")
-@answers(InvalidCredentials, AccountLocked)
+@answers(InvalidCredentials)
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
 def login(data: dict[str, Any]):
