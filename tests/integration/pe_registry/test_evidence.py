@@ -86,7 +86,8 @@ def test_an_executable_renamed_to_pdf_is_refused_with_415_and_leaves_nothing(pe,
                          headers={"Accept-Language": "en"})
 
     problem = assert_problem(response, 415, contains="This file is a program (ELF)")
-    assert problem["title"] == "File type not allowed"
+    assert (problem["type"], problem["title"]) == (
+        "https://recert.noloc.nl/problems/upload-type-refused", "This kind of file is not allowed")
     assert pe.counts() == before
     assert source.position <= 8193  # judged on its first bytes
 
