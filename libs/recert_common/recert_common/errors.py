@@ -5,6 +5,10 @@ Code raises a ``Problem`` (``raise NotFound(code="detail.case_not_found", params
 unexpected exceptions into problem documents whose ``title`` (and ``detail`` when given as a code) follow the
 request's ``Accept-Language``. Type URIs are ``https://recert.noloc.nl/problems/<slug>`` and never change
 once published; see docs/adr/0004-errors-and-auth.md.
+
+Every class with its own slug is registered (``PROBLEM_TYPES``: status, title, extra ``members``), so that
+the OpenAPI documents name the types each answer can be (``problem_answer``, ``problem_schema``; ADR 0015).
+A refused upload is one problem wherever it is refused (``upload_problem``).
 """
 from __future__ import annotations
 

@@ -90,28 +90,27 @@ def answers(*problems: type[Problem] | int) -> Callable[[Any], Any]:
     return decorator
 
 
-def implied_answers(path: str, operation: Mapping[str, Any]) -> dict[int, list[str]]:
-    """The error answers an operation can give by its shape: by status, the problem types (empty: the
-    status's generic type)."""
-    found: dict[int, list[str]] = {503: []}
+def implied_answers(path: str, operation: Mapping[str, Any]) -> set[int]:
+    """The error statuses an operation can answer by its shape, each with its generic problem type."""
+    found = {503}
     if operation.get("security"):
-        found.update({401: [], 403: []})
+        found |= {401, 403}
     if "{" in path:
-        found[404] = []
+        found.add(404)
     if any(isinstance(p, Mapping) and p.get("in") == "query" for p in operation.get("parameters", [])):
-        found[422] = []
+        found.add(422)
     body = operation.get("requestBody")
     if body:
-        found[413] = []
+        found.add(413)
         if "application/json" in (body.get("content") or {}):
-            found.update({400: [], 422: []})
+            found |= {400, 422}
     return found
 
 
 def document_error_answers(path: str, operation: dict[str, Any]) -> None:
     """Give ``operation`` every error answer it can give, each a problem+json with its types named: the
     generic type of each status its shape implies or a bare status declares, and each declared type."""
-    generic = set(implied_answers(path, operation))
+    generic = implied_answers(path, operation)
     declared: dict[int, list[str]] = {}
     for entry in operation.pop(ANSWERS_KEY, []):
         status, _, slug = str(entry).partition(":")

@@ -297,7 +297,8 @@ def test_openapi_document_is_served_with_bearer_scheme_and_problem_errors(client
     assert sorted(mine) == ["401", "403", "503"]  # no catch-all "default" (and no @response here)
     assert list(mine["401"]["content"]) == [PROBLEM_JSON]
     assert mine["401"]["x-problem-types"] == [
-        {"type": "https://recert.noloc.nl/problems/unauthorized", "title": "Authentication required", "members": []}]
+        {"type": "https://recert.noloc.nl/problems/unauthorized", "title": "Authentication required",
+         "members": []}]
     assert sorted(spec["paths"]["/v1/things/{thing_id}"]["get"]["responses"]) == ["404", "503"]
 
 
