@@ -15,7 +15,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from recert_common.errors import PROBLEM_JSON, problem_answer, problem_schema
+from recert_common.errors import (
+    GENERIC_TYPES,
+    PROBLEM_JSON,
+    PROBLEM_TYPE_BASE,
+    problem_answer,
+    problem_schema,
+)
 from recert_gateway.compose import Call, Composer
 from recert_gateway.routes import InvalidPath, RouteTable, split_path
 
@@ -171,9 +177,10 @@ _FORWARDING_ANSWERS = (502, 503, 504)
 
 
 def document_gateway_answers(document: dict[str, Any], routes: RouteTable) -> None:
-    """Add, in place, the error answers the gateway gives itself: 429 on rate-limited operations, 401 on
-    every operation that needs a token, 502/503/504 on every forwarded one; and name the problem types
-    of any error answer that does not name them yet (so each lists its ``x-problem-types``)."""
+    """Add, in place, the error answers the gateway gives itself, each with its problem type: 401 on every
+    operation that needs a token, 413 on every one with a body (``upload-too-large`` on uploads), 429 on
+    rate-limited ones, 502/503/504 on every forwarded one; and name the problem types of any error answer
+    that does not name them yet (so each lists its ``x-problem-types``)."""
     for path, item in (document.get("paths") or {}).items():
         if not path.startswith(GATEWAY_PREFIX) or not isinstance(item, dict):
             continue
@@ -186,28 +193,48 @@ def document_gateway_answers(document: dict[str, Any], routes: RouteTable) -> No
             if method not in _METHODS or not isinstance(operation, dict):
                 continue
             responses = operation.setdefault("responses", {})
-            wanted: set[int] = {int(s) for s in responses if str(s).isdigit() and int(s) >= 400
-                                and "x-problem-types" not in (responses[s] or {})}
+            own: dict[int, str | None] = {int(s): None for s in responses
+                                          if str(s).isdigit() and int(s) >= 400}
             if route is not None:
-                wanted |= set(_FORWARDING_ANSWERS)
+                own.update({status: GENERIC_TYPES[status] for status in _FORWARDING_ANSWERS})
                 if route.rate_limit_rule(method.upper(), segments) is not None:
-                    wanted.add(429)
+                    own[429] = GENERIC_TYPES[429]
                 if not route.is_public(method.upper(), segments):
-                    wanted.add(401)
-            for status in sorted(wanted):
-                existing = responses.get(str(status))
-                if isinstance(existing, dict) and "x-problem-types" in existing:
-                    continue
-                answer = problem_answer(status)
-                if isinstance(existing, dict) and existing.get("description"):
-                    answer["description"] = f"{existing['description']} {answer['description']}"
-                if isinstance(existing, dict) and PROBLEM_JSON in (existing.get("content") or {}):
-                    answer["content"] = existing["content"]  # its own problem schema stays
-                responses[str(status)] = answer
+                    own[401] = GENERIC_TYPES[401]
+                if operation.get("requestBody"):
+                    own[413] = "upload-too-large" if route.is_upload(method.upper(), segments) \
+                        else GENERIC_TYPES[413]
+            for status, slug in sorted(own.items()):
+                responses[str(status)] = _with_type(responses.get(str(status)), status, slug)
             operation["responses"] = dict(sorted(responses.items()))
     # The types the gateway's own answers add (429, 502, 504) are in the gateway's registry too.
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     schemas[PROBLEM] = _union_problem(schemas.get(PROBLEM), problem_schema())
+
+
+def _with_type(existing: Any, status: int, slug: str | None) -> dict[str, Any]:
+    """``existing`` (a response object, or nothing) naming the problem type ``slug`` too (``None``: the
+    status's generic type, only when it names none yet)."""
+    if not isinstance(existing, dict) or "x-problem-types" not in existing:
+        answer = problem_answer(status, [slug] if slug else [])
+        if isinstance(existing, dict) and existing.get("description"):
+            answer["description"] = f"{existing['description']} {answer['description']}"
+        if isinstance(existing, dict) and PROBLEM_JSON in (existing.get("content") or {}):
+            answer["content"] = existing["content"]  # its own problem schema stays
+        return answer
+    uri = PROBLEM_TYPE_BASE + slug if slug else None
+    if uri is None or any(t.get("type") == uri for t in existing["x-problem-types"]):
+        return existing
+    added = problem_answer(status, [slug])["x-problem-types"][0]
+    answer = copy.deepcopy(existing)
+    answer["x-problem-types"].append(added)
+    answer["description"] = f"{answer.get('description', '').rstrip('.')}; `{uri}`" + (
+        f" ({', '.join(added['members'])})." if added["members"] else ".")
+    for part in (answer.get("content") or {}).get(PROBLEM_JSON, {}).get("schema", {}).get("allOf", []):
+        enum = ((part.get("properties") or {}).get("type") or {}).get("enum")
+        if isinstance(enum, list):
+            enum.append(uri)
+    return answer
 
 
 def _usable(document: Any) -> bool:

@@ -418,7 +418,8 @@ def problem_schema() -> dict[str, Any]:
 
 def problem_answer(status: int, slugs: Sequence[str] = (), description: str = "") -> dict[str, Any]:
     """The OpenAPI response object of an error answer: problem+json, the types it can be (``slugs``, else
-    the status's generic type) in ``x-problem-types``, each with its title and extra members."""
+    the status's generic type) in ``x-problem-types``, each with its title and extra members, and as the
+    ``enum`` of its ``type`` member."""
     named = list(dict.fromkeys(slugs)) or [GENERIC_TYPES.get(status, "")]
     types = [PROBLEM_TYPES[slug].describe() if slug in PROBLEM_TYPES else
              {"type": PROBLEM_TYPE_BASE + slug if slug else "about:blank", "title": "", "members": []}
@@ -427,7 +428,12 @@ def problem_answer(status: int, slugs: Sequence[str] = (), description: str = ""
     phrase = description or _status_phrase(status)
     return {"description": f"{phrase}. Problem types: {'; '.join(lines)}.",
             "x-problem-types": types,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}}
+            "content": {PROBLEM_JSON: {"schema": {"allOf": [
+                {"$ref": PROBLEM_SCHEMA_REF},
+                # The types named are the only ones this answer gives: a schema check finds any other.
+                {"type": "object",
+                 "properties": {"type": {"type": "string", "enum": [t["type"] for t in types]}}},
+            ]}}}}
 
 
 def _status_phrase(status: int) -> str:
