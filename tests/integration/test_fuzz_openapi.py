@@ -2,7 +2,8 @@
 operation of the gateway's merged OpenAPI document and sends them with the access token of each kind of
 person. Every answer is checked: no server error (5xx), a documented status and content type, documented
 headers, and a body that matches its schema. A documented status is one the operation lists: the document
-has no catch-all ``default`` answer (ADR 0015), and the fuzzer would not count one. A static test checks,
+has no catch-all ``default`` answer (ADR 0015), and the fuzzer would not count one; an error answer's schema
+limits its ``type`` to the problem types the operation names. A static test checks,
 without sending anything, that each operation lists the error answers its token, body, query and path id
 imply, each naming its problem types; and a refused evidence file and a refused meeting proof answer the
 same problem.
