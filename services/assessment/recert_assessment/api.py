@@ -16,7 +16,16 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_assessment.domain import Finding
-from recert_assessment.problems import not_found
+from recert_assessment.problems import (
+    AssessorNotAllowed,
+    CertificateConflict,
+    CsvRowsRejected,
+    CsvUnreadable,
+    ObjectionRefused,
+    PeRulesNotMet,
+    StepOutOfOrder,
+    not_found,
+)
 from recert_assessment.schemas import (
     AdviceInputSchema,
     AssignInputSchema,
@@ -50,6 +59,7 @@ from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UnsupportedMediaType
 from recert_common.schemas import page_body
+from recert_common.web import answers
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Assessment cases: PE check, assessor, assessment form, decision, objection.")
@@ -109,6 +119,7 @@ def get_pe_check(case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check/rejections")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.arguments(RejectionInputSchema)
 @cases.response(201, PeCheckSchema)
@@ -120,6 +131,7 @@ def reject_activity(data: dict[str, Any], case_id: UUID):
 
 
 @cases.delete("/<uuid:case_id>/pe-check/rejections/<uuid:activity_id>")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.response(200, PeCheckSchema)
 def withdraw_rejection(case_id: UUID, activity_id: UUID):
@@ -127,6 +139,7 @@ def withdraw_rejection(case_id: UUID, activity_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check")
+@answers(StepOutOfOrder, PeRulesNotMet)
 @require_roles(STAFF)
 @cases.arguments(PeCheckInputSchema)
 @cases.response(200, PeCheckSchema)
@@ -154,6 +167,7 @@ def declare_mentor(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/assessor")
+@answers(StepOutOfOrder, AssessorNotAllowed)
 @require_roles(STAFF)
 @cases.arguments(AssignInputSchema)
 @cases.response(200, CaseDetailSchema)
@@ -164,6 +178,7 @@ def assign(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/advice")
+@answers(StepOutOfOrder)
 @require_roles(Role.ASSESSOR)
 @cases.arguments(AdviceInputSchema)
 @cases.response(201, FormSchema)
@@ -200,6 +215,7 @@ def get_form_pdf(query: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/decision")
+@answers(StepOutOfOrder, CertificateConflict)
 @require_roles(STAFF)
 @cases.arguments(DecisionInputSchema)
 @cases.response(201, DecisionSchema)
@@ -220,6 +236,7 @@ def decide(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections")
+@answers(ObjectionRefused)
 @require_roles(Role.JOBCOACH)
 @cases.arguments(ObjectionInputSchema)
 @cases.response(201, ObjectionSchema)
@@ -230,6 +247,7 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections/<uuid:objection_id>/outcome")
+@answers(StepOutOfOrder, ObjectionRefused)
 @require_roles(STAFF)
 @cases.arguments(ObjectionOutcomeInputSchema)
 @cases.response(200, ObjectionSchema)
@@ -251,6 +269,7 @@ def audit_trail(case_id: UUID):
 
 
 @certificates.get("/mine")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @certificates.response(200, TileSchema)
 def my_certificate():
@@ -284,6 +303,7 @@ def get_certificate(certificate_id: UUID):
 
 
 @certificates.post("/import")
+@answers(UnsupportedMediaType, CsvUnreadable, CsvRowsRejected)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
     "CSV with a header line: noloc_number,certificate_number,valid_until and optionally "

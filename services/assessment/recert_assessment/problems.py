@@ -9,7 +9,7 @@ from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.domain import AssessorConflict
 from recert_assessment.states import CaseAction, CaseState
 from recert_common import i18n
-from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem
+from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem, extension_members
 
 
 def not_found() -> NotFound:
@@ -37,6 +37,7 @@ class StepOutOfOrder(Conflict):
 
 class AssessorNotAllowed(Conflict):
     slug, title_code = "assessor-conflict", "assessment.problem.assessor_conflict"
+    members = extension_members(conflict="string")
 
     def __init__(self, conflict: AssessorConflict):
         super().__init__(code=f"assessment.detail.assessor_{conflict}",
@@ -45,6 +46,7 @@ class AssessorNotAllowed(Conflict):
 
 class PeRulesNotMet(Conflict):
     slug, title_code = "pe-rules-not-met", "assessment.problem.pe_rules_not_met"
+    members = extension_members(points_counted="string", points_required="string")
 
     def __init__(self, counted: str, required: str):
         super().__init__(code="assessment.detail.pe_rules_not_met",
@@ -54,6 +56,7 @@ class PeRulesNotMet(Conflict):
 
 class ObjectionRefused(Conflict):
     slug, title_code = "objection-refused", "assessment.problem.objection_refused"
+    members = extension_members(reason="string")
 
     def __init__(self, reason: str, **params: Any):
         """``deadline`` (a date, or its ISO text) is written as a date in the reader's language; the
@@ -70,6 +73,7 @@ class ObjectionRefused(Conflict):
 
 class CertificateConflict(Conflict):
     slug, title_code = "certificate-conflict", "assessment.problem.certificate_conflict"
+    members = extension_members(reason="string")
 
     def __init__(self, reason: str, **params: Any):
         super().__init__(code=f"assessment.detail.certificate_{reason}", params=params,
@@ -80,6 +84,7 @@ class CsvUnreadable(Problem):
     """The file is not the certificate CSV at all: nothing was imported."""
 
     status, slug, title_code = 422, "csv-unreadable", "assessment.problem.csv_unreadable"
+    members = extension_members(state="string", action="string")
 
     def __init__(self, malformed: MalformedCsv):
         super().__init__(code=f"assessment.import.{malformed.code}",
@@ -91,6 +96,9 @@ class CsvRowsRejected(Problem):
     """Lines of the file are wrong: nothing was imported; each wrong line is listed."""
 
     status, slug, title_code = 422, "csv-rows-rejected", "assessment.problem.csv_rows_rejected"
+    members = extension_members(lines={"type": "array", "items": {"type": "object"},
+                                       "description": "Each wrong line: line, field, code, message"})
+    members = extension_members(code="string")
     MAX_LISTED = 1000
 
     def __init__(self, errors: Iterable[LineError]):

@@ -31,6 +31,7 @@ from recert_billing.service import BillingService
 from recert_common.auth import Role, current_principal, require_roles
 from recert_common.errors import BadRequest, ValidationProblem
 from recert_common.schemas import page_body
+from recert_common.web import answers
 
 invoices = Blueprint("invoices", __name__, url_prefix="/v1/invoices",
                      description="Invoices and credit notes: the jobcoach's own, and the issuer's for staff.")
@@ -120,6 +121,7 @@ def credit_note_pdf(invoice_id: UUID):
 
 
 @payments.route("/webhook", methods=["POST"])
+@answers(InvalidSignature)
 @payments.doc(requestBody=_WEBHOOK_BODY, security=[])
 @payments.response(200, PaymentResultSchema)
 @payments.alt_response(202, schema=PaymentResultSchema,

@@ -17,7 +17,15 @@ from marshmallow import RAISE
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import Unauthorized
 from recert_common.schemas import page_body
+from recert_common.web import answers
 from recert_identity.domain import TOTP_RESETTER_ROLES, Account, ChallengeKind
+from recert_identity.problems import (
+    AccountLocked,
+    ChallengeInvalid,
+    CodeRejected,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+)
 from recert_identity.schemas import (
     AccountPageSchema,
     AccountQuerySchema,
@@ -69,6 +77,7 @@ def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
 
 
 @accounts.post("")
+@answers(409)
 @accounts.arguments(RegistrationSchema)
 @accounts.response(201, AccountSchema)
 def register(data: dict[str, Any]):
@@ -78,6 +87,7 @@ def register(data: dict[str, Any]):
 
 
 @accounts.get("/me")
+@answers(404)
 @require_auth
 @accounts.response(200, AccountSchema)
 def me():
@@ -86,6 +96,7 @@ def me():
 
 
 @accounts.patch("/me")
+@answers(404)
 @require_auth
 @accounts.arguments(ProfileUpdateSchema)
 @accounts.response(200, AccountSchema)
@@ -95,6 +106,7 @@ def update_me(data: dict[str, Any]):
 
 
 @accounts.post("/me/password")
+@answers(404, AccountLocked)
 @require_auth
 @accounts.arguments(PasswordChangeSchema)
 @accounts.response(204)
@@ -132,6 +144,7 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 
 
 @auth.post("/login")
+@answers(InvalidCredentials)
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
 def login(data: dict[str, Any]):
@@ -140,6 +153,7 @@ def login(data: dict[str, Any]):
 
 
 @auth.post("/login/verify")
+@answers(ChallengeInvalid, CodeRejected, AccountLocked)
 @auth.arguments(VerifySchema)
 @auth.response(200, TokensSchema)
 def verify(data: dict[str, Any]):
@@ -148,6 +162,7 @@ def verify(data: dict[str, Any]):
 
 
 @auth.post("/refresh")
+@answers(RefreshTokenInvalid)
 @auth.arguments(RefreshTokenSchema)
 @auth.response(200, TokensSchema)
 def refresh(data: dict[str, Any]):
@@ -167,6 +182,7 @@ def logout(data: dict[str, Any]):
 
 
 @admin.post("/accounts")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(StaffAccountSchema)
 @admin.response(201, AccountSchema)
@@ -193,6 +209,7 @@ def account(account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/disable")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)
@@ -202,6 +219,7 @@ def disable(data: dict[str, Any], account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/totp-reset")
+@answers(409)
 @require_roles(*TOTP_RESETTER_ROLES)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from recert_common import i18n
-from recert_common.errors import Conflict, TooManyRequests, Unauthorized
+from recert_common.errors import Conflict, TooManyRequests, Unauthorized, extension_members
 
 
 class _FieldErrors:
@@ -85,6 +85,7 @@ class AccountLocked(_WithSupport, TooManyRequests):
     """Said only to a caller who has proven the password (in login step 2 or on a password change)."""
 
     slug, title_code = "account-locked", "identity.problem.account_locked"
+    members = extension_members(locked_until="string")
 
     def __init__(self, locked_until: datetime, now: datetime, support: SupportContact):
         super().__init__(code="identity.detail.account_locked", support=support,

@@ -25,12 +25,18 @@ from flask_smorest import Blueprint
 from werkzeug.http import dump_options_header, parse_options_header
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
-from recert_common.errors import request_language
+from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
 from recert_common.schemas import page_body
+from recert_common.web import answers
 from recert_pe_registry.domain import UNITS, Summary, Viewer, evidence_missing_message
-from recert_pe_registry.problems import refusal_problem
+from recert_pe_registry.problems import (
+    EVIDENCE_PROBLEMS,
+    ActivityLocked,
+    ImportedActivityReadOnly,
+    refusal_problem,
+)
 from recert_pe_registry.schemas import (
     ActivityCreateSchema,
     ActivityPageSchema,
@@ -90,6 +96,7 @@ def record_activity(data: dict[str, Any]):
 
 
 @pe.get("/activities")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(ActivityQuerySchema, location="query")
 @pe.response(200, ActivityPageSchema)
@@ -107,6 +114,7 @@ def activity(activity_id: UUID):
 
 
 @pe.patch("/activities/<uuid:activity_id>")
+@answers(ActivityLocked, ImportedActivityReadOnly)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(ActivityUpdateSchema)
 @pe.response(200, ActivitySchema)
@@ -116,6 +124,7 @@ def update_activity(data: dict[str, Any], activity_id: UUID):
 
 
 @pe.delete("/activities/<uuid:activity_id>")
+@answers(ActivityLocked)
 @require_roles(Role.JOBCOACH)
 @pe.response(204)
 def remove_activity(activity_id: UUID):
@@ -143,6 +152,7 @@ def _page(account_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
 
 
 @pe.post("/activities/<uuid:activity_id>/evidence")
+@answers(ActivityLocked, *UPLOAD_PROBLEMS, *EVIDENCE_PROBLEMS)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(EvidenceUploadQuerySchema, location="query")
 @pe.response(201, EvidenceUploadSchema)
@@ -205,6 +215,7 @@ def evidence_content(evidence_id: UUID):
 
 
 @pe.delete("/evidence/<uuid:evidence_id>")
+@answers(ActivityLocked)
 @require_roles(Role.JOBCOACH)
 @pe.response(204)
 def remove_evidence(evidence_id: UUID):
@@ -252,6 +263,7 @@ def content_disposition(filename: str) -> str:
 
 
 @pe.get("/summary")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(SummaryQuerySchema, location="query")
 @pe.response(200, SummarySchema)

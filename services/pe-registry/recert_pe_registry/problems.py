@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from recert_common import i18n
 from recert_common.errors import (
-    BadRequest,
     Conflict,
     NotFound,
-    PayloadTooLarge,
-    Problem,
-    UnsupportedMediaType,
     ValidationProblem,
+    extension_members,
+    upload_problem,
+    upload_problem_class,
 )
-from recert_common.filetypes import UploadRefused
 from recert_common.rules import Localized
 
 
@@ -47,42 +44,18 @@ class ActivityLocked(Conflict):
 
 class ImportedActivityReadOnly(Conflict):
     slug, title_code = "pe-activity-imported", "pe.problem.activity_imported"
+    members = extension_members(fields={"type": "array", "items": {"type": "string"}})
 
     def __init__(self, fields: Sequence[str]):
         super().__init__(code="pe.detail.activity_imported", params={"fields": ", ".join(fields)},
                          extensions={"fields": list(fields)})
 
 
-class _Refusal:
-    """A refused upload: the detail is the refusal's own sentence, ``reason`` its stable code."""
-
-    def __init__(self, refusal: UploadRefused, **kwargs: Any):
-        super().__init__(extensions={"reason": refusal.code}, **kwargs)  # type: ignore[call-arg]
-        self.refusal = refusal
-
-    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-        return self.refusal.message(language)
-
-
-class EvidenceTooLarge(_Refusal, PayloadTooLarge):
-    slug, title_code = "evidence-too-large", "pe.problem.evidence_too_large"
-
-
-class EvidenceTypeRefused(_Refusal, UnsupportedMediaType):
-    slug, title_code = "evidence-type-refused", "pe.problem.evidence_type_refused"
-
-
-class EvidenceRefused(_Refusal, BadRequest):
-    slug, title_code = "evidence-refused", "pe.problem.evidence_refused"
-
-
-def refusal_problem(refusal: UploadRefused) -> Problem:
-    """The problem for an upload refusal, by the status the refusal asks for (413, 415, else 400)."""
-    if refusal.http_status == 413:
-        return EvidenceTooLarge(refusal)
-    if refusal.http_status == 415:
-        return EvidenceTypeRefused(refusal)
-    return EvidenceRefused(refusal)
+#: An upload refusal answers the same problem type, title and members as anywhere else (recert_common).
+refusal_problem = upload_problem
+#: The refusals only evidence uploads meet (besides ``UPLOAD_PROBLEMS``), as problem types.
+EVIDENCE_PROBLEMS = (upload_problem_class("filename_missing", 400),
+                     upload_problem_class("multipart_refused", 415))
 
 
 def activity_not_found() -> NotFound:
@@ -101,9 +74,6 @@ i18n.register_messages({
     "pe.problem.activity_locked": {"nl": "Activiteit is ingediend", "en": "Activity has been submitted"},
     "pe.problem.activity_imported": {"nl": "Activiteit komt uit de Noloc Academie",
                                      "en": "Activity comes from the Noloc Academie"},
-    "pe.problem.evidence_too_large": {"nl": "Bestand te groot", "en": "File too large"},
-    "pe.problem.evidence_type_refused": {"nl": "Bestandstype niet toegestaan", "en": "File type not allowed"},
-    "pe.problem.evidence_refused": {"nl": "Bestand geweigerd", "en": "File refused"},
     "pe.detail.activity_locked": {
         "nl": "Deze activiteit hoort bij een ingediend portfolio en kan niet meer worden gewijzigd of "
               "verwijderd, en er kan geen bewijs meer bij. Trek je het portfolio in, dan kan het weer.",

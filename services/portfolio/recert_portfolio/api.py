@@ -15,12 +15,23 @@ from flask_smorest import Blueprint
 from werkzeug.http import parse_options_header
 
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
-from recert_common.errors import request_language
+from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.filetypes import openapi_file_content
 from recert_common.schemas import page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
+from recert_common.web import answers
 from recert_portfolio.domain import Meeting, Proof, Submission
-from recert_portfolio.problems import UploadProblem, not_found
+from recert_portfolio.problems import (
+    MeetingConflict,
+    PortfolioLocked,
+    PortfolioNotReady,
+    StateConflict,
+    SubmissionWindowClosed,
+    SupplementIncomplete,
+    UploadProblem,
+    WithdrawNotAllowed,
+    not_found,
+)
 from recert_portfolio.schemas import (
     CyclePageSchema,
     CycleQuerySchema,
@@ -77,6 +88,7 @@ def _part_arguments(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @current.get("")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, CycleSchema)
 def get_current():
@@ -85,6 +97,7 @@ def get_current():
 
 
 @current.put("/parts/<string:part>")
+@answers(StateConflict, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @current.arguments(PartInputSchema)
 @current.response(200, PartSchema)
@@ -94,6 +107,7 @@ def save_part(data: dict[str, Any], part: str):
 
 
 @current.get("/meetings")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, MeetingSchema(many=True))
 def list_meetings():
@@ -102,6 +116,7 @@ def list_meetings():
 
 
 @current.post("/meetings")
+@answers(404, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @current.arguments(MeetingInputSchema)
 @current.response(201, MeetingSchema)
@@ -112,6 +127,7 @@ def add_meeting(data: dict[str, Any]):
 
 
 @current.get("/readiness")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, ReadinessSchema)
 def readiness():
@@ -121,6 +137,7 @@ def readiness():
 
 
 @current.post("/submit")
+@answers(404, StateConflict, PortfolioNotReady, SubmissionWindowClosed)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit():
@@ -130,6 +147,7 @@ def submit():
 
 
 @current.post("/withdraw")
+@answers(404, StateConflict, WithdrawNotAllowed)
 @require_roles(Role.JOBCOACH)
 @current.arguments(WithdrawInputSchema, required=False)
 @current.response(200, CycleSchema)
@@ -139,6 +157,7 @@ def withdraw(data: dict[str, Any]):
 
 
 @current.get("/supplement")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, SupplementSchema)
 def get_supplement():
@@ -149,6 +168,7 @@ def get_supplement():
 
 
 @current.put("/supplement/parts/<string:part>")
+@answers(StateConflict, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @current.arguments(PartInputSchema)
 @current.response(200, PartSchema)
@@ -158,6 +178,7 @@ def save_supplement_part(data: dict[str, Any], part: str):
 
 
 @current.post("/supplement/submit")
+@answers(404, StateConflict, SubmissionWindowClosed, SupplementIncomplete)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit_supplement():
@@ -214,6 +235,7 @@ def get_meeting(meeting_id: UUID):
 
 
 @meetings.delete("/<uuid:meeting_id>")
+@answers(MeetingConflict, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @meetings.response(204)
 def delete_meeting(meeting_id: UUID):
@@ -231,6 +253,7 @@ def _upload_filename() -> str | None:
 
 
 @meetings.post("/<uuid:meeting_id>/proof")
+@answers(MeetingConflict, PortfolioLocked, *UPLOAD_PROBLEMS)
 @require_roles(Role.JOBCOACH)
 @meetings.doc(requestBody=_UPLOAD_BODY, parameters=[{"name": "filename", "in": "query", "required": False,
                                                      "schema": {"type": "string"}}])

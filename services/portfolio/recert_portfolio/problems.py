@@ -5,8 +5,7 @@ from datetime import date
 from typing import Any
 
 from recert_common import i18n
-from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem
-from recert_common.storage import UploadRefused
+from recert_common.errors import Conflict, NotFound, ValidationProblem, extension_members, upload_problem
 from recert_portfolio.domain import DateRefusal, EditRefusal, WindowRefusal
 from recert_portfolio.readiness import Readiness
 
@@ -37,6 +36,7 @@ class PortfolioLocked(Conflict):
 
 class SubmissionWindowClosed(Conflict):
     slug, title_code = "submission-window-closed", "portfolio.problem.window_closed"
+    members = extension_members(reason="string", window_opens_on="string", submit_by="string")
 
     def __init__(self, reason: WindowRefusal, *, opens_on: date, closes_on: date):
         super().__init__(code=f"portfolio.detail.window_{reason}",
@@ -49,6 +49,8 @@ class PortfolioNotReady(Conflict):
     """Submit while something is missing; ``missing`` lists it per part, as the readiness check does."""
 
     slug, title_code = "portfolio-not-ready", "portfolio.problem.not_ready"
+    members = extension_members(missing={"type": "object", "description": "Per part: code and message"})
+    members = extension_members(reason="string", part="string")
 
     def __init__(self, readiness: Readiness):
         super().__init__(code="portfolio.detail.not_ready")
@@ -67,6 +69,7 @@ class StateConflict(Conflict):
     """The cycle is not in a state that allows the action (submit twice, withdraw what is not submitted)."""
 
     slug, title_code = "invalid-state", "portfolio.problem.invalid_state"
+    members = extension_members(state="string")
 
     def __init__(self, code: str, *, state: str):
         super().__init__(code=code, params={"state": i18n.Label(state)}, extensions={"state": state})
@@ -81,6 +84,7 @@ class WithdrawNotAllowed(Conflict):
 
 class SupplementIncomplete(Conflict):
     slug, title_code = "supplement-incomplete", "portfolio.problem.supplement_incomplete"
+    members = extension_members(parts={"type": "array", "items": {"type": "string"}})
 
     def __init__(self, parts: tuple[str, ...]):
         super().__init__(code="portfolio.detail.supplement_unrevised", params={"parts": ", ".join(parts)},
@@ -106,20 +110,9 @@ def invalid_field(field: str, code: str) -> ValidationProblem:
     return ValidationProblem({field: [code]})
 
 
-class UploadProblem(Problem):
-    """A proof file we refuse; status, type and text come from ``recert_common.storage``'s refusal."""
-
-    def __init__(self, refusal: UploadRefused):
-        super().__init__(extensions={"code": refusal.code})
-        self.refusal = refusal
-        self.status = refusal.http_status  # type: ignore[misc]  # per instance: one class for every refusal
-        self.slug = refusal.code.replace("_", "-")  # type: ignore[misc]
-        self.title_code = f"portfolio.problem.{refusal.code}"  # type: ignore[misc]
-        if not i18n.is_known(self.title_code):
-            self.title_code = "portfolio.problem.upload_refused"  # type: ignore[misc]
-
-    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-        return self.refusal.message(language)
+#: A proof file we refuse answers the same problem type, title and members as an evidence file refused for
+#: the same reason (recert_common.errors.upload_problem).
+UploadProblem = upload_problem
 
 
 _MESSAGES: dict[str, dict[str, str]] = {
@@ -136,14 +129,6 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                                 "en": "The supplement is not complete yet"},
     "portfolio.problem.meeting_not_changeable": {"nl": "Deze bijeenkomst kan niet worden gewijzigd",
                                                  "en": "This meeting cannot be changed"},
-    "portfolio.problem.upload_refused": {"nl": "Het bestand is geweigerd", "en": "The file was refused"},
-    "portfolio.problem.upload_too_large": {"nl": "Het bestand is te groot", "en": "The file is too large"},
-    "portfolio.problem.upload_empty": {"nl": "Het bestand is leeg", "en": "The file is empty"},
-    "portfolio.problem.upload_type_refused": {"nl": "Dit soort bestand is niet toegestaan",
-                                              "en": "This kind of file is not allowed"},
-    "portfolio.problem.upload_type_mismatch": {"nl": "Bestandsnaam en inhoud passen niet bij elkaar",
-                                               "en": "Filename and content do not match"},
-    "portfolio.problem.filename_refused": {"nl": "Ongeldige bestandsnaam", "en": "Invalid filename"},
     "portfolio.detail.no_cycle": {
         "nl": "Je hebt geen lopende hercertificeringscyclus. Die begint zodra je certificaat is "
               "geregistreerd.",

@@ -70,7 +70,7 @@ def test_a_25_mb_file_is_refused_with_413_and_leaves_nothing(pe, coach_activity,
     response = pe.upload(coach, activity["id"], source, chunked=chunked)
 
     problem = assert_problem(response, 413, contains="groter dan de toegestane 20 MB")
-    assert problem["type"].endswith("/evidence-too-large") and problem["reason"] == "upload_too_large"
+    assert problem["type"].endswith("/upload-too-large") and problem["code"] == "upload_too_large"
     assert pe.counts() == before
     if chunked:
         # Without a declared length the limit is found while streaming, one byte past 20 MB.
@@ -88,7 +88,8 @@ def test_an_executable_renamed_to_pdf_is_refused_with_415_and_leaves_nothing(pe,
                          headers={"Accept-Language": "en"})
 
     problem = assert_problem(response, 415, contains="This file is a program (ELF)")
-    assert problem["title"] == "File type not allowed"
+    assert (problem["type"], problem["title"]) == (
+        "https://recert.noloc.nl/problems/upload-type-refused", "This kind of file is not allowed")
     assert pe.counts() == before
     assert source.position <= 8193  # judged on its first bytes
 

@@ -96,7 +96,7 @@ def test_a_proof_upload_streams_in_and_back_out(portfolio, coach, entered_meetin
 
 @pytest.mark.parametrize(("data", "query", "headers", "status", "slug", "dutch"), [
     (PDF + bytes(64 * 1024), "?filename=groot.pdf", {}, 413, "upload-too-large",
-     "Het bestand is groter dan de toegestane 64 kB."),
+     "Het bestand is groter dan de toegestane 64 kB (65536 bytes)."),
     (ELF, "?filename=bewijs.pdf", {}, 415, "upload-type-refused", "Dit bestand is een programma (ELF)"),
     (PDF, "?filename=..%2F..%2Fetc%2Fpasswd.pdf", {}, 400, "filename-refused",
      "Deze bestandsnaam kunnen we niet gebruiken: hij bevat een pad"),
