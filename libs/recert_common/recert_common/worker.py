@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from kombu import Connection
 
 from recert_common.bus import ConsumerTopology, EventConsumer, OutboxRelay, Subscription
+from recert_common.bus.trust import BusTrust
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 
@@ -74,6 +75,7 @@ class Worker:
         connection = Connection(self.settings.amqp_url, transport_options={"confirm_publish": True},
                                 heartbeat=30)
         return EventConsumer(connection, self.db, self.topology(subscription), subscription.handlers,
+                             trust=BusTrust.from_settings(self.settings, connection.userid),
                              prefetch=self.settings.consumer_prefetch)
 
     def _run_schedule(self, schedule: Schedule) -> None:
