@@ -228,7 +228,8 @@ class System:
             producer_ = Producer(conn.channel())
             for event in events:
                 producer_.publish(event.to_json(), exchange=exchange, routing_key=type_,
-                                  content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+                                  content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+                                  user_id=conn.userid)
         return [str(event.id) for event in events]
 
     def logs(self) -> str:
