@@ -45,7 +45,7 @@ class Infrastructure:
 
     @property
     def amqp_user(self) -> str:
-        """The run's one broker user, which the harness believes for every producer (``bus_trusted_users``)."""
+        """The run's one broker user, believed by the harness for every producer (``bus_trusted_users``)."""
         return Connection(self.amqp_url).userid
 
     @property
@@ -143,8 +143,8 @@ def _from_testcontainers():
     from testcontainers.postgres import PostgresContainer
     from testcontainers.rabbitmq import RabbitMqContainer
 
-    with PostgresContainer("postgres:15", driver=None) as pg, RabbitMqContainer("rabbitmq:3.13-management") as mq, \
-            MinioContainer() as minio:
+    with PostgresContainer("postgres:15", driver=None) as pg, \
+            RabbitMqContainer("rabbitmq:3.13-management") as mq, MinioContainer() as minio:
         params = mq.get_connection_params()
         s3 = minio.get_config()
         yield Infrastructure(

@@ -42,8 +42,8 @@ def _provision(args) -> int:
         print("provision: set RECERT_BROKER_ADMIN_URL (http://admin:password@host:15672)", file=sys.stderr)
         return 2
     try:
-        done = provision(BrokerAdmin(admin_url), passwords_from_env(env, table), vhost=vhost, exchange=exchange,
-                         user_prefix=prefix, table=table)
+        done = provision(BrokerAdmin(admin_url), passwords_from_env(env, table), vhost=vhost,
+                         exchange=exchange, user_prefix=prefix, table=table)
     except ProvisioningError as exc:
         print(f"provision: {exc}", file=sys.stderr)
         return 1

@@ -4,8 +4,8 @@ Every party that talks to the broker has a broker user of its own (``<prefix><pa
 ``recert-portfolio``) on the platform's vhost:
 
 - each **service** may publish on the events exchange exactly the event types the catalogue names it the
-  producer of (a topic permission whose write pattern lists those routing keys), and may declare, bind and read
-  only its own queues (``<service>.<purpose>`` with their retry and dead-letter queues);
+  producer of (a topic permission whose write pattern lists those routing keys), and may declare, bind and
+  read only its own queues (``<service>.<purpose>`` with their retry and dead-letter queues);
 - **Noloc's system** may publish exactly the ``noloc.*`` types of the catalogue and read only its own queue;
 - **DNV's system** may publish nothing and read only its own queue.
 
@@ -86,8 +86,8 @@ def parties(services: Iterable[str] | None = None) -> list[Party]:
 
     ``services`` adds services that only consume (none today) or that a test registers."""
     made = producers()
-    names = set(made) | {c for consumers in catalogue.CONSUMERS.values() for c in consumers} | set(services or ())
-    names |= set(OUTSIDE_PARTIES)
+    names = set(made) | {c for consumers in catalogue.CONSUMERS.values() for c in consumers}
+    names |= set(services or ()) | set(OUTSIDE_PARTIES)
     return [Party(name, made.get(name, ()), outside=name in OUTSIDE_SUBSCRIPTIONS,
                   receives=OUTSIDE_SUBSCRIPTIONS.get(name, ())) for name in sorted(names)]
 

@@ -90,8 +90,8 @@ class EventConsumer(ConsumerMixin):
         refusal = self.trust.refusal(event, user_id, message.headers)
         if refusal is not None:
             log.warning("consumer: event refused, dead-lettered", extra={
-                "consumer": self.name, "event_id": str(event.id), "event_type": event.type, "user_id": user_id,
-                "reason": refusal})
+                "consumer": self.name, "event_id": str(event.id), "event_type": event.type,
+                "user_id": user_id, "reason": refusal})
             self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),
                           error=f"refused: {refusal}")
             self.refused += 1

@@ -122,16 +122,19 @@ def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = 
     return Provisioned(vhost, users, queues)
 
 
-def deprovision(admin: BrokerAdmin, *, vhost: str, user_prefix: str, table: list[Party] | None = None) -> None:
+def deprovision(admin: BrokerAdmin, *, vhost: str, user_prefix: str,
+                table: list[Party] | None = None) -> None:
     """Delete the vhost (with its exchanges and queues) and the table's users: for test runs."""
     admin.delete_vhost(vhost)
     for p in parties() if table is None else table:
         admin.delete_user(p.user(user_prefix))
 
 
-def passwords_from_env(env: Mapping[str, str] | None = None, table: list[Party] | None = None) -> dict[str, str]:
+def passwords_from_env(env: Mapping[str, str] | None = None,
+                       table: list[Party] | None = None) -> dict[str, str]:
     env = os.environ if env is None else env
-    return {p.name: env.get(password_variable(p.name), "") for p in (parties() if table is None else table)}
+    table = parties() if table is None else table
+    return {p.name: env.get(password_variable(p.name), "") for p in table}
 
 
 def amqp_url(host: str, user: str, password: str, vhost: str, port: int = 5672) -> str:
