@@ -130,3 +130,24 @@ def test_a_service_configures_and_reads_only_its_own_queues():
         assert re.fullmatch(perms["read"], queue) and re.fullmatch(perms["configure"], queue)
     for queue in ("billing.events", "pe-registry.noloc", "noloc.events", "dnv.events"):
         assert not re.fullmatch(perms["read"], queue) and not re.fullmatch(perms["configure"], queue)
+
+
+# --- what the AsyncAPI document tells the outside parties ------------------------------------------------
+
+
+def test_the_asyncapi_document_says_who_may_publish_and_what_each_outside_party_receives():
+    from recert_common.events.asyncapi import _matches, asyncapi_document
+
+    document = asyncapi_document()
+    for type_, operation in ((k.removeprefix("send."), v) for k, v in document["operations"].items()):
+        producer = next(t.producer for t in all_types() if t.type == type_)
+        assert operation["x-broker-user"] == f"recert-{producer}"
+        assert document["channels"][type_]["bindings"]["amqp"]["exchange"]["vhost"] == "recert"
+    dnv, noloc = document["x-parties"]["dnv"], document["x-parties"]["noloc"]
+    assert dnv["mayPublish"] == [] and dnv["queue"] == "dnv.events"
+    assert dnv["receives"] and all(t.startswith("certification.") for t in dnv["receives"])
+    assert noloc["mayPublish"] == ["noloc.academy.activity.completed", "noloc.meeting.attended"]
+    assert all(t.startswith("certification.certificate.") for t in noloc["receives"])
+    assert "user_id" in document["info"]["description"]
+    assert _matches("certification.#", "certification.decision.made")
+    assert _matches("a.*.c", "a.b.c") and not _matches("a.*", "a.b.c") and _matches("a.#", "a")
