@@ -151,3 +151,14 @@ def test_the_asyncapi_document_says_who_may_publish_and_what_each_outside_party_
     assert "user_id" in document["info"]["description"]
     assert _matches("certification.#", "certification.decision.made")
     assert _matches("a.*.c", "a.b.c") and not _matches("a.*", "a.b.c") and _matches("a.#", "a")
+
+
+def test_a_claim_that_cannot_be_checked_is_not_believed(monkeypatch):
+    from recert_common.bus import trust
+
+    def broken(event):
+        raise ValueError("no framework")
+
+    monkeypatch.setitem(trust.OUTSIDE_CLAIMS, "noloc.academy.activity.completed", broken)
+    reason = STRICT.refusal(activity(), "recert-noloc")
+    assert reason and "cannot be checked" in reason and "no framework" in reason

@@ -6,7 +6,7 @@ it, so ``user_id`` says which broker user sent it. An event is accepted only whe
 - its envelope's ``producer`` is the producer the catalogue names for its type, and
 - the message's ``user_id`` is that producer's broker user (``<prefix><producer>``, see ``access``);
 
-and, for what Noloc's system sends, only when it is something Noloc may claim (``outside_claims``). A
+and, for what Noloc's system sends, only when it is something Noloc may claim (``OUTSIDE_CLAIMS``). A
 message the consumer itself forwarded to its retry queue carries its own ``user_id``; the original sender is
 kept in the ``x-original-user-id`` header, which is believed only on messages sent by the consumer's own user.
 
@@ -93,7 +93,10 @@ class BusTrust:
                     f"(broker user {self.user_prefix}{expected!r})")
         check = OUTSIDE_CLAIMS.get(event.type)
         if check is not None:
-            reason = check(event)
+            try:
+                reason = check(event)
+            except Exception as exc:  # a claim that cannot be checked is not believed
+                reason = f"the claim cannot be checked ({type(exc).__name__}: {exc})"
             if reason:
                 return f"{expected} may not claim this: {reason}"
         return None
