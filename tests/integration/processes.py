@@ -95,7 +95,8 @@ class System:
     proxies: dict[str, TcpProxy] = field(default_factory=dict)
     # With broker_users=True the system runs as compose and `make dev` do: a vhost of its own, every service
     # (and Noloc, DNV, and whoever ``publish`` speaks for) its own broker user, the strict user_id check.
-    broker_users: bool = False
+    # RECERT_TEST_BROKER_USERS=1 makes it the default, to run any end-to-end module that way.
+    broker_users: bool = field(default_factory=lambda: os.environ.get("RECERT_TEST_BROKER_USERS") == "1")
     broker: dict[str, str] = field(default_factory=dict)   # party -> its AMQP URL
     _broker_teardown: object = None
 
@@ -158,7 +159,10 @@ class System:
     def env_of(self, service: str) -> dict[str, str]:
         """The environment of one service's processes: with broker users, its own AMQP URL."""
         if service in self.broker:
-            return {**self.env, "RECERT_AMQP_URL": self.broker[service]}
+            url = self.broker[service]
+            if self.proxied:
+                url = _via(url, self.proxies["rabbitmq"].port)
+            return {**self.env, "RECERT_AMQP_URL": url}
         return self.env
 
     def _route_through_proxies(self, env: dict[str, str]) -> None:

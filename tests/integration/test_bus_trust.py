@@ -295,3 +295,38 @@ def new_event_from(body: str):
 
     event = load_event(body)
     return new_event(event.type, load_event(body).data, producer=event.producer)
+
+
+# --- the operator's command --------------------------------------------------------------------------------
+
+
+def test_the_provision_command_makes_the_table_on_the_broker_and_refuses_a_missing_password(
+        infra, monkeypatch, capsys):
+    from recert_common.bus.__main__ import main
+    from recert_common.bus.provision import password_variable
+
+    admin = BrokerAdmin(infra.broker_admin_url)
+    vhost, prefix = f"t{infra.run_id}.cli", f"t{infra.run_id}cli-"
+    table = parties()
+    monkeypatch.setenv("RECERT_BROKER_ADMIN_URL", infra.broker_admin_url)
+    monkeypatch.setenv("RECERT_BROKER_VHOST", vhost)
+    monkeypatch.setenv("RECERT_BROKER_USER_PREFIX", prefix)
+    monkeypatch.setenv("RECERT_EXCHANGE", EXCHANGE)
+    for p in table:
+        monkeypatch.setenv(password_variable(p.name), secrets.token_hex(12))
+    monkeypatch.delenv(password_variable("dnv"))
+    try:
+        assert main(["provision"]) == 1
+        assert "RECERT_BROKER_PASSWORD_DNV" in capsys.readouterr().err
+        assert not {p.user(prefix) for p in table} & admin.users()  # nothing made without every password
+
+        monkeypatch.setenv(password_variable("dnv"), "dnv-secret")
+        assert main(["provision"]) == 0 and main(["provision"]) == 0  # twice: idempotent
+        assert {p.user(prefix) for p in table} <= admin.users()
+        amqp = Connection(infra.amqp_url)
+        dnv = amqp_url(amqp.hostname, f"{prefix}dnv", "dnv-secret", vhost, amqp.port or 5672)
+        with Connection(dnv, connect_timeout=5) as conn:
+            assert conn.channel().basic_get("dnv.events", no_ack=True) is None  # its queue exists, readable
+    finally:
+        deprovision(admin, vhost=vhost, user_prefix=prefix, table=table)
+    assert not {p.user(prefix) for p in table} & admin.users()
