@@ -108,6 +108,16 @@ def test_dnv_may_not_publish_at_all(broker):
         broker.publish("dnv", broker.queues["dnv"], exchange="")
 
 
+@pytest.mark.parametrize("party", ["portfolio", "assessment", "noloc", "dnv"])
+def test_no_party_may_delete_or_redefine_the_events_exchange(broker, party):
+    with Connection(broker.url(party), connect_timeout=5) as conn:
+        with pytest.raises(AccessRefused):
+            conn.channel().exchange_delete(EXCHANGE)
+        with pytest.raises(AccessRefused):
+            Exchange(EXCHANGE, type="fanout", durable=True)(conn.channel()).declare()
+    broker.publish("assessment", "certification.decision.made")  # still there
+
+
 def test_a_user_id_that_lies_is_refused_by_the_broker(broker):
     with pytest.raises(PreconditionFailed):
         broker.publish("portfolio", "portfolio.submitted", user_id=broker.user("assessment"))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from kombu import Connection
 
 from recert_common.bus import ConsumerTopology, EventConsumer, OutboxRelay, Subscription
+from recert_common.bus.topology import ensure_exchange
 from recert_common.bus.trust import BusTrust
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
@@ -48,6 +49,7 @@ def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscripti
     """
     declared = []
     with Connection(settings.amqp_url, connect_timeout=10) as connection:
+        ensure_exchange(connection, settings.exchange)
         channel = connection.channel()
         for subscription in subscriptions:
             topology = consumer_topology(settings, subscription)

@@ -60,10 +60,11 @@ class Party:
         ex = re.escape(exchange)
         if self.outside:
             return {"configure": "^$", "write": f"^{ex}$" if self.publishes else "^$", "read": f"^{own}$"}
-        # A service declares the exchange and its own queues (configure), binds its queues to the exchange
-        # (write on the queue, read on the exchange), publishes events (write on the exchange) and sends
-        # retries and dead letters to its own queues through the default exchange (write on amq.default).
-        return {"configure": f"^({ex}|{own})$", "write": f"^({ex}|amq\\.default|{own})$",
+        # A service declares its own queues (configure; the exchange it only checks passively, so it cannot
+        # delete or redefine it), binds them to the exchange (write on the queue, read on the exchange),
+        # publishes events (write on the exchange) and sends retries and dead letters to its own queues
+        # through the default exchange (write on amq.default).
+        return {"configure": f"^{own}$", "write": f"^({ex}|amq\\.default|{own})$",
                 "read": f"^({ex}|{own})$"}
 
     def topic_write(self) -> str:

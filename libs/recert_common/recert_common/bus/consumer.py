@@ -23,7 +23,7 @@ import psycopg_pool
 from kombu import Connection, Producer
 from kombu.mixins import ConsumerMixin
 
-from recert_common.bus.topology import ConsumerTopology
+from recert_common.bus.topology import ConsumerTopology, ensure_exchange
 from recert_common.bus.trust import ORIGINAL_USER_HEADER, BusTrust
 from recert_common.context import correlation
 from recert_common.db import Database
@@ -64,6 +64,7 @@ class EventConsumer(ConsumerMixin):
         return self.topology.queue
 
     def get_consumers(self, Consumer, channel):
+        ensure_exchange(self.connection, self.topology.exchange)
         self.topology.declare(channel)
         # Retries and dead letters are published on a channel of their own, with confirms, before the
         # original is acknowledged: a crash in between redelivers the original rather than losing it.

@@ -21,7 +21,7 @@ import threading
 import psycopg
 from kombu import Connection, Producer
 
-from recert_common.bus.topology import events_exchange
+from recert_common.bus.topology import ensure_exchange, events_exchange
 from recert_common.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,10 @@ class OutboxRelay:
             connection = Connection(self.amqp_url, transport_options={"confirm_publish": True},
                                     connect_timeout=5, heartbeat=0)
             connection.ensure_connection(max_retries=1)
+            ensure_exchange(connection, self.exchange.name)
             channel = connection.channel()
-            self.exchange(channel).declare()
-            self._connection, self._producer = connection, Producer(channel, exchange=self.exchange)
+            self._connection, self._producer = connection, Producer(channel, exchange=self.exchange,
+                                                                    auto_declare=False)
         return self._producer
 
     def _drop_broker(self) -> None:
