@@ -41,4 +41,16 @@ if ! answers 5672; then
   rabbitmq-server -detached || true
   wait_for_port 5672 RabbitMQ
 fi
-echo "ensure-infra: PostgreSQL and RabbitMQ answer"
+# The management API (port 15672): `make dev` and the tests create the broker's vhost, users and permissions
+# through it (python -m recert_common.bus provision).
+if ! answers 15672; then
+  if command -v rabbitmq-plugins >/dev/null; then
+    echo "ensure-infra: enabling RabbitMQ's management plugin"
+    rabbitmq-plugins enable rabbitmq_management >/dev/null
+    wait_for_port 15672 "RabbitMQ management"
+  else
+    echo "ensure-infra: RabbitMQ's management API does not answer on 127.0.0.1:15672; enable the" \
+         "rabbitmq_management plugin, or set RECERT_BROKER_ADMIN_URL" >&2
+  fi
+fi
+echo "ensure-infra: PostgreSQL and RabbitMQ (with its management API) answer"

@@ -12,6 +12,7 @@ import boto3
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from recert_common.events import get as get_event_type
 from recert_common.events import new_event
 from recert_pe_registry.domain import local_day
 from recert_pe_registry.service import utcnow
@@ -119,7 +120,8 @@ class PeEnv:
     # --- events ----------------------------------------------------------------------------------------
 
     def publish(self, type_: str, data: dict, subject=None, event=None) -> uuid.UUID:
-        event = event or new_event(type_, data, producer="tests", subject=subject)
+        # As the catalogue's producer of the type: consumers refuse an envelope naming another.
+        event = event or new_event(type_, data, producer=get_event_type(type_).producer, subject=subject)
         publish_raw(self.infra.amqp_url, self.settings.exchange, event.to_json(), event.type)
         return event.id
 
