@@ -513,6 +513,8 @@ OPERATIONS: dict[str, Operation] = {
     "DELETE /pe/evidence/{evidence_id}": Operation(**DRAFT, ids={"evidence_id": "spare_evidence_id"}),
     "GET /pe/accounts/{account_id}/activities": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/accounts/{account_id}/summary": Operation(persona=DNV, people={"account_id": "jobcoach"}),
+    "GET /pe/access-log": Operation(),
+    "GET /portfolio/access-log": Operation(),
     # portfolio: the current cycle
     "GET /portfolio/cycles/current": Operation(),
     "PUT /portfolio/cycles/current/parts/{part}": Operation(

@@ -118,6 +118,9 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403),
     "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 200, 404, 200, 404),
     "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 200, 404, 200, 404),
+    # the AVG: a jobcoach sees who else read their evidence / portfolio (their own log; staff have none)
+    "GET /pe/access-log":                                      (401, 200, 200, 403, 403, 403, 403),
+    "GET /portfolio/access-log":                               (401, 200, 200, 403, 403, 403, 403),
     # portfolio: the jobcoach's own cycle in progress (the other jobcoach's is submitted: 409, or has no
     # supplement: 404); cycles and meetings by id for the owner and DNV; snapshots also for the assessor
     "GET /portfolio/cycles/current":                           (401, 200, 200, 403, 403, 403, 403),

@@ -18,7 +18,7 @@ from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import access_log, bus
 from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.errors import NotFound
@@ -121,13 +121,20 @@ class PeRegistry:
                 raise account_not_found()
             rows, total = store.activities(conn, account_id, first=first, last=last, category=category,
                                            limit=page_size, offset=(page - 1) * page_size)
+            _log_read(conn, viewer, account_id, "activities", account_id, None)
             return _with_evidence(conn, rows), total
+
+    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[dict], int]:
+        """Who else read the jobcoach's activities and evidence, latest first."""
+        with self.db.transaction() as conn:
+            return access_log.list_reads(conn, account_id, page=page, page_size=page_size)
 
     def activity(self, viewer: Viewer, activity_id: UUID) -> Activity:
         with self.db.transaction() as conn:
             row = store.activity(conn, activity_id)
             if row is None or not self._may_read(conn, viewer, row["account_id"]):
                 raise activity_not_found()
+            _log_read(conn, viewer, row["account_id"], "activity", row["id"], row["title"])
             return _with_evidence(conn, [row])[0]
 
     def update_activity(self, account_id: UUID, activity_id: UUID, changes: Mapping[str, Any]) -> Activity:
@@ -229,12 +236,15 @@ class PeRegistry:
 
     def evidence(self, viewer: Viewer, evidence_id: UUID) -> Evidence:
         with self.db.transaction() as conn:
-            return self._readable_evidence(conn, viewer, evidence_id)
+            evidence = self._readable_evidence(conn, viewer, evidence_id)
+            _log_read(conn, viewer, evidence.account_id, "evidence", evidence.id, evidence.filename)
+            return evidence
 
     def open_evidence(self, viewer: Viewer, evidence_id: UUID) -> tuple[Evidence, ObjectChunks]:
         """The evidence and its bytes as a stream; close the stream (the response does) when done."""
         with self.db.transaction() as conn:
             evidence = self._readable_evidence(conn, viewer, evidence_id)
+            _log_read(conn, viewer, evidence.account_id, "evidence_content", evidence.id, evidence.filename)
         try:
             return evidence, self.bucket.stream(evidence.object_key)
         except ObjectNotFound:
@@ -302,6 +312,13 @@ class PeRegistry:
 
 
 # --- shared by the use cases and the event handlers ---------------------------------------------------------
+
+
+def _log_read(conn: psycopg.Connection, viewer: Viewer, owner_id: UUID, kind: str, object_id: UUID,
+              label: str | None) -> None:
+    """Someone else's read of a jobcoach's evidence, in the reading transaction (ADR 0020)."""
+    access_log.record_read(conn, owner_id=owner_id, reader_id=viewer.account_id, reader_roles=viewer.roles,
+                           kind=kind, object_id=object_id, label=label)
 
 
 def current_period(conn: psycopg.Connection, account_id: UUID, today: date) -> Period:

@@ -19,7 +19,7 @@ from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import access_log, bus
 from recert_common.auth import Principal, Role
 from recert_common.clock import utcnow
 from recert_common.db import Database
@@ -385,6 +385,21 @@ class PortfolioService:
     def submission(self, submission_id: UUID) -> Submission | None:
         with self.db.transaction() as conn:
             return store.submission(conn, submission_id)
+
+    def log_read(self, principal: Principal, owner_id: UUID, kind: str, object_id: UUID,
+                 label: str | None = None) -> None:
+        """Someone else's read of a jobcoach's cycle, proof or snapshot (ADR 0020). Called before anything is
+        served: when the row cannot be written, the read fails."""
+        if principal.account_id == owner_id:
+            return
+        with self.db.transaction() as conn:
+            access_log.record_read(conn, owner_id=owner_id, reader_id=principal.account_id,
+                                   reader_roles=principal.roles, kind=kind, object_id=object_id, label=label)
+
+    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[dict], int]:
+        """Who else read the jobcoach's cycles, proofs and snapshots, latest first."""
+        with self.db.transaction() as conn:
+            return access_log.list_reads(conn, account_id, page=page, page_size=page_size)
 
     def may_read(self, principal: Principal, submission: Submission) -> bool:
         """The owner, DNV officers, and the assessor of a case about this submission."""
