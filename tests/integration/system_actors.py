@@ -514,6 +514,7 @@ OPERATIONS: dict[str, Operation] = {
     "GET /pe/accounts/{account_id}/activities": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/accounts/{account_id}/summary": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/access-log": Operation(),
+    "GET /my-data/archive": Operation(),
     "GET /portfolio/access-log": Operation(),
     # portfolio: the current cycle
     "GET /portfolio/cycles/current": Operation(),

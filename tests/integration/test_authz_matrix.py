@@ -89,6 +89,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /dashboard":                                          (401, 200, 200, 403, 403, 403, 403),
     "GET /worklist":                                           (401, 403, 403, 200, 200, 403, 403),
     "GET /overview":                                           (401, 403, 403, 403, 403, 200, 403),
+    "GET /my-data/archive":                                    (401, 200, 200, 403, 403, 403, 403),
     # billing: the jobcoach their own invoices, DNV those DNV issued (this one), Noloc Noloc's: 404 here
     "GET /invoices":                                           (401, 200, 200, 403, 403, 200, 200),
     "GET /invoices/{invoice_id}":                              (401, 200, 404, 403, 403, 200, 404),
