@@ -28,6 +28,8 @@ from recert_pe_registry.service import (
 
 _log = logging.getLogger(__name__)
 
+FINAL_DECISIONS = frozenset({"positive", "negative"})  # a postponed decision is followed by another
+
 
 def on_account(conn: psycopg.Connection, event: Event) -> None:
     """identity.account.registered / updated: remember the account's membership number, and import what
@@ -82,8 +84,11 @@ def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
     """certification.decision.made: a postponed decision lets the period run to the supplement deadline, a
     negative one to the deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities
     dated after the expiry date count for the supplement or the new portfolio. Positive: the renewal's own
-    event starts the next period."""
+    event starts the next period. A final decision (positive or negative) starts the evidence's retention
+    period (ADR 0020)."""
     data = event.data
+    if data["decision"] in FINAL_DECISIONS:
+        store.note_final_decision(conn, data["decision_id"], data["account_id"], event.occurred_at)
     until = {"postponed": data.get("supplement_due_on"),
              "negative": data.get("new_portfolio_deadline")}.get(data["decision"])
     if until is None:

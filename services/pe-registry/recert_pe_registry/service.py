@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO
 from uuid import UUID
@@ -72,6 +72,13 @@ NOLOC_EVENT = "noloc.academy.activity.completed"
 _STUDY_LOAD_FIELDS = ("category", "amount", "unit", "completed_on")
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    decisions: int
+    evidence: int
+    objects: int
 
 
 @dataclass(frozen=True)
@@ -285,6 +292,28 @@ class PeRegistry:
                                  has_proof(row["source"], row["evidence_count"]))
                      for row in store.summary_items(conn, account_id, period.first, period.last)]
         return summarise(account_id, period, items, load_framework(period.last.year))
+
+    # --- retention (ADR 0020) ---------------------------------------------------------------------------
+
+    def purge_expired_evidence(self, now: datetime | None = None) -> PurgeResult:
+        """Delete the evidence (rows, then the objects no row uses any more) of every portfolio whose final
+        decision is longer ago than the retention period. The activities stay: what was done and its
+        points are the certification's record; the files proving it are not kept for ever."""
+        now = now or utcnow()
+        cutoff = now - timedelta(days=self.settings.evidence_retention_days)
+        deleted: list[dict] = []
+        with self.db.transaction() as conn:
+            decisions = store.due_final_decisions(conn, cutoff)
+            for decision in decisions:
+                deleted += store.delete_decided_evidence(conn, decision["account_id"], decision["decided_at"])
+                store.mark_purged(conn, decision["decision_id"], now)
+            orphans = store.unreferenced(conn, [row["object_key"] for row in deleted])
+        for key in orphans:
+            self.bucket.discard(key)
+        if decisions:
+            _log.info("evidence past its retention deleted", extra={
+                "decisions": len(decisions), "evidence": len(deleted), "objects": len(orphans)})
+        return PurgeResult(decisions=len(decisions), evidence=len(deleted), objects=len(orphans))
 
     # --- access ----------------------------------------------------------------------------------------
 
