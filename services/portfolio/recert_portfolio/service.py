@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from recert_common import access_log, bus
 from recert_common.auth import Principal, Role
 from recert_common.clock import utcnow
 from recert_common.db import Database
-from recert_common.storage import ObjectChunks, ObjectStore, UploadRefused
+from recert_common.storage import ObjectChunks, ObjectStore, StorageError, UploadRefused
 from recert_portfolio import snapshot, store
 from recert_portfolio.domain import (
     A_PARTS,
@@ -385,6 +385,32 @@ class PortfolioService:
     def submission(self, submission_id: UUID) -> Submission | None:
         with self.db.transaction() as conn:
             return store.submission(conn, submission_id)
+
+    # --- retention (ADR 0020) -----------------------------------------------------------------------------
+
+    def purge_expired_snapshots(self, today: date | None = None) -> tuple[int, int, int]:
+        """Delete the submitted snapshots and proof files (rows, then objects) of every cycle whose final
+        decision is more than the retention period ago; returns (decisions, snapshots, proof files). The
+        cycle itself (its dates and state) stays."""
+        cutoff = (today or self.today()) - timedelta(days=self.settings.retention_days)
+        snapshots, keys = 0, []
+        with self.db.transaction() as conn:
+            conn.execute("SELECT set_config('recert.retention', 'on', true)")
+            due = store.due_final_decisions(conn, cutoff)
+            for decision in due:
+                count, proof_keys = store.purge_cycle_snapshots(conn, decision["cycle_id"])
+                snapshots += count
+                keys += proof_keys
+                store.mark_decision_purged(conn, decision["decision_id"], self.now())
+        for key in keys:
+            try:
+                self.proofs.delete(key)
+            except StorageError:  # an orphan object is logged; the rows are gone already
+                _log.exception("could not delete a proof object", extra={"object_key": key})
+        if due:
+            _log.info("snapshots past their retention deleted", extra={
+                "decisions": len(due), "snapshots": snapshots, "proofs": len(keys)})
+        return len(due), snapshots, len(keys)
 
     def log_read(self, principal: Principal, owner_id: UUID, kind: str, object_id: UUID,
                  label: str | None = None) -> None:
