@@ -55,6 +55,8 @@ class Handlers:
                                            data["supplement_due_on"])
         else:
             store.close_supplement_deadline(conn, data["case_id"], event.occurred_at)
+            # Final: the messages before it are kept for the retention period only (ADR 0020).
+            store.note_final_decision(conn, data["decision_id"], data["account_id"], event.occurred_at)
         self.service.notify(conn, event)
 
     def on_supplement_submitted(self, conn: psycopg.Connection, event: Event) -> None:
