@@ -17,7 +17,9 @@ from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import Event
 from recert_common.rules import load_framework, pe_period_first_day
+from recert_common.storage import ObjectStore
 from recert_pe_registry import store
+from recert_pe_registry.bucket import EvidenceBucket
 from recert_pe_registry.domain import local_day, noloc_study_load
 from recert_pe_registry.service import (
     import_noloc_activity,
@@ -133,5 +135,20 @@ HANDLERS = {
 SUBSCRIPTIONS: Sequence[Subscription] = (Subscription("events", HANDLERS),)
 
 
+def erasure_handler(bucket: EvidenceBucket):
+    """identity.account.erased: forget the person (ADR 0020): every row about them, and their evidence
+    files. The objects go first, inside the handler's transaction: should the transaction then fail, the
+    redelivered event finds the rows and deletes again (a missing object is no error)."""
+    def on_account_erased(conn: psycopg.Connection, event: Event) -> None:
+        keys = store.forget_account(conn, event.data["account_id"])
+        for key in keys:
+            bucket.discard(key)
+        _log.info("account forgotten", extra={"account_id": str(event.data["account_id"]),
+                                              "objects": len(keys)})
+
+    return on_account_erased
+
+
 def subscriptions(settings: ServiceSettings, db: Database) -> Sequence[Subscription]:
-    return SUBSCRIPTIONS
+    bucket = EvidenceBucket(ObjectStore.from_settings(settings, settings.evidence_bucket))
+    return (Subscription("events", {**HANDLERS, "identity.account.erased": erasure_handler(bucket)}),)

@@ -284,3 +284,20 @@ def delete_decided_evidence(conn: psycopg.Connection, account_id: UUID, decided_
 
 def mark_purged(conn: psycopg.Connection, decision_id: UUID, at: datetime) -> None:
     conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s", (at, decision_id))
+
+
+def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
+    """Delete every row about the account (identity.account.erased, ADR 0020); returns the object keys of
+    its evidence, for the caller to delete from the store."""
+    keys = [row["object_key"] for row in conn.execute(
+        "SELECT DISTINCT object_key FROM evidence WHERE account_id = %s", (account_id,)).fetchall()]
+    number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
+                          (account_id,)).fetchone()
+    for table in ("evidence", "submission_locks", "activities", "noloc_imports", "certificate_periods",
+                  "case_assignments", "final_decisions", "accounts"):
+        conn.execute(f"DELETE FROM {table} WHERE account_id = %s", (account_id,))  # noqa: S608 (fixed names)
+    if number and number["membership_number"]:
+        conn.execute("DELETE FROM pending_noloc_activities WHERE membership_number = %s",
+                     (number["membership_number"],))
+    conn.execute("DELETE FROM access_log WHERE owner_id = %s OR reader_id = %s", (account_id, account_id))
+    return keys

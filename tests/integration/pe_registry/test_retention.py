@@ -92,3 +92,22 @@ def test_the_worker_schedules_the_retention(pe, make_settings):
     assert job.every_seconds == settings.retention_interval_seconds
     job.job(pe.service.db)
     assert pe.scalar("SELECT count(*) FROM evidence WHERE id = %s", (evidence["id"],)) == 0
+
+
+def test_an_erased_account_is_forgotten_rows_and_objects(pe):
+    coach, other = pe.jobcoach(), pe.jobcoach()
+    _, evidence = _submitted_with_evidence(pe, coach, "vergeet mij")
+    _, kept = _submitted_with_evidence(pe, other, "houd mij")
+    key = pe.rows("SELECT object_key FROM evidence WHERE id = %s", (evidence["id"],))[0]["object_key"]
+    officer = pe.person("dnv_officer")
+    assert pe.call("GET", f"/v1/pe/evidence/{evidence['id']}", officer).status_code == 200  # a log row
+    assert key in pe.objects()
+
+    pe.publish_and_wait("identity.account.erased", {"account_id": coach.account_id, "closed_at": utcnow()},
+                        subject=coach.account_id)
+    for table, column in (("activities", "account_id"), ("evidence", "account_id"),
+                          ("accounts", "account_id"), ("certificate_periods", "account_id"),
+                          ("submission_locks", "account_id"), ("access_log", "owner_id")):
+        assert pe.scalar(f"SELECT count(*) FROM {table} WHERE {column} = %s", (coach.account_id,)) == 0, table
+    assert key not in pe.objects()
+    assert _stored(pe, kept) == (1, True)

@@ -207,6 +207,16 @@ class AccountDisabled(EventData):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+@_event("identity.account.erased", producer="identity",
+        consumers=("pe-registry", "portfolio", "notifications"),
+        summary="A closed account was erased (the AVG, ADR 0020): every service forgets the person, keeping "
+                "only what the law requires (billing's invoices, 7 years).")
+class AccountErased(EventData):
+    account_id = fields.UUID(required=True)
+    closed_at = fields.AwareDateTime(required=True, format="iso",
+                                     metadata=_doc("When the account holder closed the account."))
+
+
 # --- portfolio -----------------------------------------------------------------------------------------
 
 
