@@ -227,6 +227,8 @@ def populate(system: System) -> World:
     # Logs in and refreshes on behalf of the tests of the login endpoints, so that nobody else's session
     # is touched by them.
     people["visitor"] = world.register_jobcoach("Vera Bezoeker")
+    # Closes their account (POST /accounts/me/close), so that nobody else's is closed by a test.
+    people["closing_jobcoach"] = world.register_jobcoach("Kim Opzegger")
     world.refresh_token = people["visitor"].refresh_token
     res["certificate_number"] = world.load_certificate(coach, TODAY + timedelta(days=60))
     world.load_certificate(draft, TODAY + timedelta(days=400))
@@ -515,6 +517,8 @@ OPERATIONS: dict[str, Operation] = {
     "GET /pe/accounts/{account_id}/summary": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/access-log": Operation(),
     "GET /my-data/archive": Operation(),
+    "POST /accounts/me/close": Operation(owner="closing_jobcoach", persona="closing_jobcoach",
+                                         json={"password": PASSWORD}),
     "GET /portfolio/access-log": Operation(),
     # portfolio: the current cycle
     "GET /portfolio/cycles/current": Operation(),

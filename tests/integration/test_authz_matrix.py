@@ -146,6 +146,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     # these move the case on, so they come last
     "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403),
     "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403),
+    # the AVG: closing one's own account (the other jobcoach closes theirs); last, as it ends a person
+    "POST /accounts/me/close":                                 (401, 204, 204, 403, 403, 403, 403),
 }
 
 # (operation, caller) -> the finding that explains why the system answers otherwise than MATRIX says.

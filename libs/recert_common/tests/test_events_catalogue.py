@@ -64,6 +64,8 @@ SAMPLES: dict[str, dict] = {
                                 "locked_until": datetime(2026, 3, 2, 9, 45, tzinfo=UTC)},
     "identity.account.disabled": {"account_id": ACCOUNT, "disabled_by": ADMIN,
                                   "reason": "Uitgeschreven uit het register"},
+    "identity.account.erased": {"account_id": ACCOUNT,
+                                "closed_at": datetime(2026, 11, 2, 9, 30, tzinfo=UTC)},
     "portfolio.cycle.opened": {
         "cycle_id": CYCLE, "account_id": ACCOUNT, "certificate_id": CERTIFICATE, "kind": "regular",
         "expires_on": date(2026, 5, 31), "window_opens_on": date(2026, 2, 28), "submit_by": date(2026, 5, 31),

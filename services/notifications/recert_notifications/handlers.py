@@ -63,6 +63,10 @@ class Handlers:
         store.close_supplement_deadline(conn, event.data["case_id"], event.occurred_at)
         self.service.notify(conn, event)
 
+    def on_account_erased(self, conn: psycopg.Connection, event: Event) -> None:
+        """identity.account.erased: forget the person (ADR 0020): their contact, messages and the rest."""
+        store.forget_account(conn, event.data["account_id"])
+
     # --- everything else only becomes messages -----------------------------------------------------------
 
     def on_event(self, conn: psycopg.Connection, event: Event) -> None:
@@ -74,6 +78,7 @@ class Handlers:
             "identity.account.registered": self.on_account,
             "identity.account.updated": self.on_account,
             "identity.account.disabled": self.on_account_disabled,
+            "identity.account.erased": self.on_account_erased,
             "portfolio.submitted": self.on_portfolio_submitted,
             "portfolio.withdrawn": self.on_portfolio_withdrawn,
             "portfolio.supplement.submitted": self.on_supplement_submitted,

@@ -274,3 +274,15 @@ def purge_messages_before_decisions(conn: psycopg.Connection, decided_before: da
         conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s",
                      (now, row["decision_id"]))
     return len(due), deleted
+
+
+def forget_account(conn: psycopg.Connection, account_id: UUID) -> None:
+    """Delete every row about the account (identity.account.erased, ADR 0020): their messages (an e-mail
+    not sent yet included), parked notices, deadlines, submissions and contact."""
+    for statement in ("DELETE FROM messages WHERE recipient_id = %s",
+                      "DELETE FROM parked_notices WHERE recipient_id = %s",
+                      "DELETE FROM supplement_deadlines WHERE account_id = %s",
+                      "DELETE FROM submissions WHERE account_id = %s",
+                      "DELETE FROM final_decisions WHERE account_id = %s",
+                      "DELETE FROM contacts WHERE account_id = %s"):
+        conn.execute(statement, (account_id,))

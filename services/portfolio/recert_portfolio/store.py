@@ -467,3 +467,34 @@ def purge_cycle_snapshots(conn: psycopg.Connection, cycle_id: UUID) -> tuple[int
 
 def mark_decision_purged(conn: psycopg.Connection, decision_id: UUID, at: datetime) -> None:
     conn.execute("UPDATE decisions SET purged_at = %s WHERE decision_id = %s", (at, decision_id))
+
+
+def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
+    """Delete every row about the account (identity.account.erased, ADR 0020), its snapshots included;
+    returns the object keys of its proofs, for the caller to delete from the store."""
+    conn.execute("SELECT set_config('recert.retention', 'on', true)")
+    cycles = "SELECT id FROM cycles WHERE account_id = %(a)s"
+    submissions = "SELECT id FROM submissions WHERE account_id = %(a)s"
+    number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
+                          {"a": account_id}).fetchone()
+    for statement in (
+            f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
+            f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
+            "DELETE FROM submissions WHERE account_id = %(a)s",
+            f"DELETE FROM parts WHERE cycle_id IN ({cycles})",
+            "DELETE FROM meetings WHERE account_id = %(a)s",
+            "UPDATE cycles SET previous_cycle_id = NULL WHERE account_id = %(a)s",
+            "DELETE FROM cycles WHERE account_id = %(a)s",
+            "DELETE FROM decisions WHERE case_id IN (SELECT case_id FROM cases WHERE account_id = %(a)s)",
+            "DELETE FROM cases WHERE account_id = %(a)s",
+            "DELETE FROM pe_evidence WHERE account_id = %(a)s",
+            "DELETE FROM pe_activities WHERE account_id = %(a)s",
+            "DELETE FROM noloc_attendance WHERE account_id = %(a)s",
+            "DELETE FROM access_log WHERE owner_id = %(a)s OR reader_id = %(a)s",
+            "DELETE FROM accounts WHERE account_id = %(a)s"):
+        conn.execute(statement, {"a": account_id})
+    if number and number["membership_number"]:
+        conn.execute("DELETE FROM noloc_attendance WHERE membership_number = %s",
+                     (number["membership_number"],))
+    return [row["object_key"] for row in conn.execute(
+        "DELETE FROM proofs WHERE account_id = %s RETURNING object_key", (account_id,)).fetchall()]

@@ -62,3 +62,16 @@ def test_the_worker_schedules_the_retention(notifications):
     job.job(h.service.db)
     assert [m["template"] for m in h.messages(person)] and all(
         m["trigger_event_type"] == "certification.decision.made" for m in h.messages(person))
+
+
+def test_an_erased_account_is_forgotten(notifications):
+    h = notifications
+    gone, stays = h.person("Els Weg", "jobcoach"), h.person("Bas Blijft", "jobcoach")
+    h.settle()
+    assert h.messages(gone) and h.messages(stays)
+    h.publish("identity.account.erased", {"account_id": gone.account_id, "closed_at": utcnow()},
+              subject=gone.account_id)
+    assert h.messages(gone) == []
+    assert h.scalar("SELECT count(*) FROM contacts WHERE account_id = %s", gone.account_id) == 0
+    assert h.messages(stays)
+    assert h.scalar("SELECT count(*) FROM contacts WHERE account_id = %s", stays.account_id) == 1

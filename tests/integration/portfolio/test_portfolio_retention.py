@@ -97,3 +97,24 @@ def test_the_worker_schedules_the_retention(portfolio):
     assert job.every_seconds == settings.retention_interval_seconds
     job.job(portfolio.service.db)
     assert _count(portfolio, "SELECT count(*) FROM submissions WHERE id = %s", submission["id"]) == 0
+
+
+def test_an_erased_account_is_forgotten_snapshots_proofs_and_all(portfolio):
+    coach, meeting, submission, case_id = _submitted_with_proof(portfolio)
+    other, _, other_submission, _ = _submitted_with_proof(portfolio)
+    proof_key = portfolio.service.meeting(uuid.UUID(meeting["id"])).proof.object_key
+    _, officer = portfolio.staff("dnv_officer")
+    assert portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", officer).status_code == 200
+
+    portfolio.publish("identity.account.erased", {"account_id": coach.account_id,
+                                                  "closed_at": portfolio.service.now()},
+                      subject=coach.account_id)
+    for table, column in (("cycles", "account_id"), ("submissions", "account_id"), ("meetings", "account_id"),
+                          ("proofs", "account_id"), ("accounts", "account_id"), ("cases", "account_id"),
+                          ("pe_activities", "account_id"), ("access_log", "owner_id")):
+        assert _count(portfolio, f"SELECT count(*) FROM {table} WHERE {column} = %s",
+                      coach.account_id) == 0, table
+    assert proof_key not in portfolio.objects()
+    assert portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", officer).status_code == 404
+    assert portfolio.get(f"/v1/portfolio/submissions/{other_submission['id']}", officer).status_code == 200
+    assert _count(portfolio, "SELECT count(*) FROM proofs WHERE account_id = %s", other.account_id) == 1
