@@ -379,6 +379,12 @@ def _change_password(world: World, who: str | None) -> Call:
                 after=remember)
 
 
+def _close_account(world: World, who: str | None) -> Call:
+    """With the caller's own (current) password."""
+    person = world.people.get(who) if who else None
+    return Call("POST", "accounts/me/close", json={"password": person.password if person else PASSWORD})
+
+
 def _verify(world: World, who: str | None) -> Call:
     """Step 1 for the visitor now; step 2 with one of their recovery codes (a TOTP code works once per
     30 s)."""
@@ -518,7 +524,7 @@ OPERATIONS: dict[str, Operation] = {
     "GET /pe/access-log": Operation(),
     "GET /my-data/archive": Operation(),
     "POST /accounts/me/close": Operation(owner="closing_jobcoach", persona="closing_jobcoach",
-                                         json={"password": PASSWORD}),
+                                         build=_close_account),
     "GET /portfolio/access-log": Operation(),
     # portfolio: the current cycle
     "GET /portfolio/cycles/current": Operation(),

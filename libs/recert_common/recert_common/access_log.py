@@ -59,9 +59,11 @@ def list_reads(conn: psycopg.Connection, owner_id: UUID, *, page: int, page_size
     return rows, total
 
 
-def forget_owner(conn: psycopg.Connection, owner_id: UUID) -> int:
-    """Delete the owner's log (their account was erased); returns how many rows went."""
-    return conn.execute("DELETE FROM access_log WHERE owner_id = %s", (owner_id,)).rowcount
+def forget(conn: psycopg.Connection, account_id: UUID) -> int:
+    """Delete every row about the account, as owner or as reader (their account was erased); returns how
+    many rows went."""
+    return conn.execute("DELETE FROM access_log WHERE owner_id = %s OR reader_id = %s",
+                        (account_id, account_id)).rowcount
 
 
 class AccessLogEntrySchema(Schema):

@@ -9,6 +9,8 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_common import access_log
+
 _ACTIVITY = """
     SELECT a.*, EXISTS (SELECT 1 FROM submission_locks l WHERE l.activity_id = a.id) AS locked
     FROM activities a
@@ -299,5 +301,5 @@ def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
     if number and number["membership_number"]:
         conn.execute("DELETE FROM pending_noloc_activities WHERE membership_number = %s",
                      (number["membership_number"],))
-    conn.execute("DELETE FROM access_log WHERE owner_id = %s OR reader_id = %s", (account_id, account_id))
+    access_log.forget(conn, account_id)
     return keys

@@ -10,6 +10,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_common import access_log
 from recert_portfolio.domain import (
     Cycle,
     CycleKind,
@@ -490,9 +491,9 @@ def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
             "DELETE FROM pe_evidence WHERE account_id = %(a)s",
             "DELETE FROM pe_activities WHERE account_id = %(a)s",
             "DELETE FROM noloc_attendance WHERE account_id = %(a)s",
-            "DELETE FROM access_log WHERE owner_id = %(a)s OR reader_id = %(a)s",
             "DELETE FROM accounts WHERE account_id = %(a)s"):
         conn.execute(statement, {"a": account_id})
+    access_log.forget(conn, account_id)
     if number and number["membership_number"]:
         conn.execute("DELETE FROM noloc_attendance WHERE membership_number = %s",
                      (number["membership_number"],))
