@@ -4,7 +4,7 @@ received their data).
 A service that serves a jobcoach's evidence, proofs or snapshots to someone else (an assessor, a DNV officer)
 writes one row per read with :func:`record_read` in the transaction that found the thing readable, or at
 least before the first byte leaves: a read that cannot be logged is not served. The owner's own reads are not
-logged. Each such service has the table (its migration ``0020_access_log.sql``) and serves the
+logged. Each such service has the table (its migration ``0020_avg.sql``) and serves the
 jobcoach's own log (``GET /v1/<area>/access-log``) through :func:`list_reads` and
 :class:`AccessLogPageSchema`. See ``docs/adr/0020-a-persons-data.md``.
 """
