@@ -24,7 +24,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import fields as ma_fields
@@ -33,6 +34,7 @@ from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
 from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
 from recert_common.errors import (
     PROBLEM_JSON,
+    BadRequest,
     ProblemSchema,
     ServiceUnavailable,
     ValidationProblem,
@@ -103,6 +105,7 @@ def create_base_app(
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions["recert_settings"] = settings
+    app.json = SafeJSONProvider(app)
     install_metrics(app)  # first, so that its timer covers the other hooks
     install_request_id(app)
     install_access_log(app)
@@ -142,7 +145,7 @@ def create_service_app(
                                verifier=verifier or TokenVerifier.from_settings(settings))
     app.extensions[extension] = service
     # Services read their JSON bodies; the gateway streams them through and must not, so it is here.
-    app.before_request(_refuse_nul_characters)
+    app.before_request(check_request_input)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return app
@@ -156,31 +159,98 @@ def _decimal_as_string(self, field, **kwargs) -> dict:
     return {}
 
 
-# A NUL character cannot be stored in PostgreSQL text and means nothing in our input; refused at the door,
-# once for every service, instead of a 500 from the database (found by the fuzzer, also on public routes).
+# Every JSON body a service reads is loaded once, here, before any view or schema sees it
+# (``check_request_input`` and Flask's ``request.get_json`` both end in ``load_json``):
+# - nesting deeper than MAX_JSON_DEPTH answers 400 (Python's parser would raise RecursionError, a 500, at
+#   about a thousand levels; no document of ours is deeper than a handful);
+# - a NUL character cannot be stored in PostgreSQL text and means nothing in our input (found by the fuzzer);
+# - a lone UTF-16 surrogate (``"a\ud800b"``, valid JSON escape, not a character) cannot be encoded as UTF-8,
+#   so it would fail in the database or in a PDF: both answer 422 with the fields that hold them.
+MAX_JSON_DEPTH = 64
 _NUL = "\x00"
 
 
-def _nul_paths(value: Any, path: str = "") -> list[str]:
-    if isinstance(value, str):
-        return [path or "body"] if _NUL in value else []
-    if isinstance(value, dict):
-        return [p for key, item in value.items()
-                for p in ([f"{path}.{key}" if path else str(key)] if _NUL in str(key) else [])
-                + _nul_paths(item, f"{path}.{key}" if path else str(key))]
-    if isinstance(value, list):
-        return [p for index, item in enumerate(value) for p in _nul_paths(item, f"{path}.{index}")]
-    return []
+def load_json(data: bytes | str) -> Any:
+    """The JSON document in ``data``, refused as a problem when it is too deep or holds characters we cannot
+    keep. Raises ``ValueError`` (as ``json.loads`` does) when it is not JSON at all."""
+    import json
+
+    try:
+        document = json.loads(data)
+    except RecursionError:
+        raise BadRequest(code="detail.json_too_deep", params={"max_depth": MAX_JSON_DEPTH}) from None
+    bad = invalid_text_paths(document)
+    if bad:
+        raise ValidationProblem(bad)
+    return document
 
 
-def _refuse_nul_characters() -> None:
+def invalid_text_paths(document: Any) -> dict[str, list[str]]:
+    """Per dotted path, what is wrong with the texts (keys included) of ``document``: NUL characters and
+    lone surrogates. Raises the 400 problem when the document is nested deeper than ``MAX_JSON_DEPTH``.
+    Walks without recursion, so a deep document cannot exhaust the stack here either."""
+    found: dict[str, list[str]] = {}
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            _judge_text(value, path or "body", found)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise BadRequest(code="detail.json_too_deep", params={"max_depth": MAX_JSON_DEPTH})
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                _judge_text(key, child, found)
+            stack.append((item, child, depth + 1))
+    return found
+
+
+def _judge_text(text: str, path: str, found: dict[str, list[str]]) -> None:
+    # The path names the field in the answer, so it must be writable itself (a key may hold the surrogate).
+    path = path.encode("utf-8", "backslashreplace").decode("utf-8")
+    if _NUL in text:
+        found.setdefault(path, []).append("field.nul_character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        found.setdefault(path, []).append("field.lone_surrogate")
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, loading through ``load_json`` (so ``request.get_json`` refuses what we cannot keep)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s)
+
+
+_RAW_BODY = "_recert_reads_raw_body"
+
+
+def reads_raw_body(view: Callable) -> Callable:
+    """Marks a view that reads its body itself (a signed webhook, which checks the signature over the raw
+    bytes before parsing anything): ``check_request_input`` leaves its body alone; it loads it with
+    ``load_json``. Put it right under the route decorator's stack (wrappers copy the mark)."""
+    setattr(view, _RAW_BODY, True)
+    return view
+
+
+def check_request_input() -> None:
+    """Before every view of a service: NUL characters in the query or path, and the JSON body as
+    ``load_json`` judges it (malformed JSON is left to the view's schema, which answers 400)."""
     fields_with_nul = [name for name, value in request.args.items(multi=True) if _NUL in name + value]
     if _NUL in request.path:
         fields_with_nul.append("path")
-    if request.is_json and (request.content_length or 0) <= (request.max_content_length or 0):
-        fields_with_nul += _nul_paths(request.get_json(silent=True))
     if fields_with_nul:
         raise ValidationProblem({name: ["field.nul_character"] for name in fields_with_nul})
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, _RAW_BODY, False):
+        return
+    if request.is_json and (request.content_length or 0) <= (request.max_content_length or 0):
+        request.get_json(silent=True)  # caches the document; raises the problem for a deep or bad one
 
 
 def install_request_id(app: Flask) -> None:

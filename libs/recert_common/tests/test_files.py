@@ -1,0 +1,41 @@
+"""Reading an upload's filename from Content-Disposition and writing it back on download (RFC 6266), for every
+service (recert_common.files)."""
+from __future__ import annotations
+
+import pytest
+
+from recert_common.filetypes import UnsafeFilename
+from recert_common.files import content_disposition, filename_from_disposition
+
+
+@pytest.mark.parametrize(("header", "name"), [
+    (None, None),
+    ("attachment", None),
+    ('attachment; filename="bewijs van deelname.pdf"', "bewijs van deelname.pdf"),
+    ("attachment; filename=bewijs.pdf", "bewijs.pdf"),
+    # filename* wins over filename, wherever it stands (RFC 6266 section 4.3).
+    ("attachment; filename*=UTF-8''%C3%A9t%C3%A9.pdf; filename=ete.pdf", "été.pdf"),
+    ("attachment; filename=ete.pdf; filename*=utf-8'nl'%C3%A9t%C3%A9.pdf", "été.pdf"),
+    ('attachment; filename="..\\\\..\\\\boot.ini"', "..\\..\\boot.ini"),  # judged later, kept as sent
+])
+def test_the_filename_is_read_from_content_disposition(header, name):
+    assert filename_from_disposition(header) == name
+
+
+@pytest.mark.parametrize("header", [
+    "attachment; filename*=UTF-8''%FF%FE.pdf",  # not UTF-8
+    "attachment; filename*=x-unknown''a.pdf",
+    "attachment; filename*=a.pdf",
+])
+def test_an_undecodable_extended_filename_is_refused(header):
+    with pytest.raises(UnsafeFilename):
+        filename_from_disposition(header)
+
+
+def test_the_download_names_the_file_for_every_browser():
+    assert content_disposition("bewijs.pdf") == "attachment; filename=bewijs.pdf"
+    assert content_disposition('a "quoted" name.pdf') == 'attachment; filename="a \\"quoted\\" name.pdf"'
+    assert content_disposition("été.pdf") == (
+        "attachment; filename=ete.pdf; filename*=UTF-8''%C3%A9t%C3%A9.pdf")
+    assert content_disposition("日本.pdf") == (
+        "attachment; filename=.pdf; filename*=UTF-8''%E6%97%A5%E6%9C%AC.pdf")
