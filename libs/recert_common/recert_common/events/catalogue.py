@@ -254,7 +254,7 @@ class PortfolioWithdrawn(EventData):
 
 
 @_event("portfolio.supplement.submitted", producer="portfolio",
-        consumers=("assessment", "billing", "notifications"),
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="The supplementary assignments after a postponed advice were submitted for reassessment.")
 class SupplementSubmitted(EventData):
     supplement_id = fields.UUID(required=True)
@@ -343,7 +343,8 @@ class PeEvidenceRemoved(EventData):
 # --- assessment ----------------------------------------------------------------------------------------
 
 
-@_event("assessment.case.opened", producer="assessment", consumers=("notifications", "portfolio"),
+@_event("assessment.case.opened", producer="assessment",
+        consumers=("notifications", "portfolio", "pe-registry"),
         summary="DNV opened an assessment case for a submitted portfolio.")
 class CaseOpened(EventData):
     case_id = fields.UUID(required=True)
@@ -508,7 +509,8 @@ class CertificateReactivated(_CertificatePeriod):
     decision_id = fields.UUID(required=True)
 
 
-@_event("certification.decision.made", producer="assessment", consumers=("portfolio", "notifications"),
+@_event("certification.decision.made", producer="assessment",
+        consumers=("portfolio", "notifications", "pe-registry"),
         summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
                 "reactivated; negative by certificate.lapsed at expiry.")
 class DecisionMade(EventData):
