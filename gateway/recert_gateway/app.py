@@ -19,7 +19,7 @@ from recert_gateway.cors import install_cors
 from recert_gateway.docs import docs_blueprint
 from recert_gateway.openapi import MergedOpenAPI
 from recert_gateway.proxy import Forwarder, new_session
-from recert_gateway.ratelimit import SlidingWindowLimiter
+from recert_gateway.ratelimit import SharedLimiter
 from recert_gateway.routes import ROUTES, RouteTable
 from recert_gateway.settings import GatewaySettings
 
@@ -55,7 +55,9 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
         openapi=MergedOpenAPI(routes, composer, timeout=settings.openapi_timeout,
                               cache_seconds=settings.openapi_cache_seconds,
                               extend=lambda document: document_composed(document, composed)),
-        limiter=SlidingWindowLimiter(settings.auth_rate_limit) if settings.auth_rate_limit else None,
+        # RECERT_GATEWAY_AUTH_RATE_LIMIT=off switches every limit off (and the store is not used).
+        limiter=(SharedLimiter(app, storage_uri=settings.rate_limit_storage,
+                               prefix=settings.rate_limit_prefix) if settings.auth_rate_limit else None),
         composer=composer,
     )
     app.extensions[_EXTENSION] = gateway
