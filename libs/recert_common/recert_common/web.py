@@ -90,9 +90,10 @@ def create_base_app(
 ) -> tuple[Flask, RecertApi]:
     """A Flask app and its flask-smorest Api with everything services share.
 
-    JSON logs; ``X-Request-ID``; access log; problem+json errors; ``MAX_CONTENT_LENGTH`` from
-    ``settings.max_body_bytes``; OpenAPI 3.0.3 at ``/v1/openapi.json`` with the bearer scheme; ``/healthz``,
-    ``/readyz`` (running ``readiness``) and ``/metrics``; token verification when ``verifier`` is given.
+    JSON logs; ``X-Request-ID``; access log; security headers; problem+json errors; ``MAX_CONTENT_LENGTH``
+    from ``settings.max_body_bytes``; OpenAPI 3.0.3 at ``/v1/openapi.json`` with the bearer scheme;
+    ``/healthz``, ``/readyz`` (running ``readiness``) and ``/metrics``; token verification when ``verifier``
+    is given.
     """
     configure_logging(settings.service, settings.log_level)
     app = Flask(import_name or "recert_" + settings.service.replace("-", "_"), static_folder=None)
@@ -107,6 +108,7 @@ def create_base_app(
     app.extensions["recert_settings"] = settings
     app.json = SafeJSONProvider(app)
     install_metrics(app)  # first, so that its timer covers the other hooks
+    install_security_headers(app)
     install_request_id(app)
     install_access_log(app)
     api = RecertApi(app)
@@ -251,6 +253,32 @@ def check_request_input() -> None:
         return
     if request.is_json and (request.content_length or 0) <= (request.max_content_length or 0):
         request.get_json(silent=True)  # caches the document; raises the problem for a deep or bad one
+
+
+# Every answer is an API answer (JSON, problem+json, a file): nothing in it is to be run, framed or sniffed.
+# A view that serves something a browser shows (the gateway's API reference page, a file download) sets its
+# own Content-Security-Policy, which is kept.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=31536000"
+CLIENT_SCHEME = "recert_client_scheme"  # in ``g``: the scheme the client used, when a trusted proxy said so
+
+
+def install_security_headers(app: Flask) -> None:
+    """``X-Content-Type-Options: nosniff``, frame denial (``X-Frame-Options: DENY`` and the CSP's
+    ``frame-ancestors 'none'``), a CSP for API answers, ``Referrer-Policy: no-referrer``, and
+    Strict-Transport-Security when the client came over TLS: the request itself is secure, or a proxy we
+    trust said so (the gateway puts the scheme it believes in ``g.recert_client_scheme``)."""
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.is_secure or g.get(CLIENT_SCHEME) == "https":
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
 
 
 def install_request_id(app: Flask) -> None:

@@ -197,6 +197,7 @@ def test_another_jobcoach_gets_404_on_every_resource(portfolio, coach, entered_m
     assert proof.headers["Content-Disposition"].startswith("attachment; filename=")
     assert proof.headers["X-Content-Type-Options"] == "nosniff"
     assert proof.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert proof.headers["X-Frame-Options"] == "DENY"  # recert_common.web: on every answer
     _, officer = portfolio.staff("dnv_officer")
     assert portfolio.get(f"/v1/portfolio/cycles/{cycle['id']}", officer).status_code == 200
     officer_list = portfolio.get(f"/v1/portfolio/cycles?account_id={coach.account_id}", officer).get_json()

@@ -1,0 +1,51 @@
+"""Security headers on every answer of the gateway: API answers, refusals, the API reference page."""
+from __future__ import annotations
+
+import requests
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def _assert_api_headers(response):
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == API_CSP
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_api_answers_and_refusals_carry_the_security_headers(start_gateway, maker):
+    gateway = start_gateway()
+    answer = requests.get(gateway + "/api/v1/accounts/me", headers={"Authorization": f"Bearer {maker.token()}"})
+    assert answer.status_code == 200
+    refused = requests.get(gateway + "/api/v1/accounts/me")
+    assert refused.status_code == 401
+    unknown = requests.get(gateway + "/api/v1/nowhere")
+    assert unknown.status_code == 404
+    for response in (answer, refused, unknown, requests.get(gateway + "/api/v1/openapi.json")):
+        _assert_api_headers(response)
+        # Plain HTTP, no proxy: no HSTS (a browser ignores it over HTTP anyway; it must not be claimed).
+        assert "Strict-Transport-Security" not in response.headers
+
+
+def test_hsts_only_when_a_trusted_proxy_says_the_client_used_tls(start_gateway):
+    trusting = start_gateway(RECERT_GATEWAY_TRUSTED_PROXIES="127.0.0.1")
+    over_tls = requests.post(trusting + "/api/v1/auth/refresh", json={}, headers={
+        "X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+    assert over_tls.headers["Strict-Transport-Security"] == "max-age=31536000"
+    _assert_api_headers(over_tls)
+    # The same header from a client we do not trust proves nothing.
+    untrusting = start_gateway()
+    claimed = requests.post(untrusting + "/api/v1/auth/refresh", json={}, headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in claimed.headers
+
+
+def test_the_reference_page_has_its_own_policy_that_runs_only_its_own_scripts(start_gateway):
+    gateway = start_gateway()
+    page = requests.get(gateway + "/api/v1/docs")
+    assert page.status_code == 200
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert "<script>" not in page.text  # no inline script: every script is a 'self' asset
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
