@@ -15,7 +15,8 @@ def _assert_api_headers(response):
 
 def test_api_answers_and_refusals_carry_the_security_headers(start_gateway, maker):
     gateway = start_gateway()
-    answer = requests.get(gateway + "/api/v1/accounts/me", headers={"Authorization": f"Bearer {maker.token()}"})
+    auth = {"Authorization": f"Bearer {maker.token()}"}
+    answer = requests.get(gateway + "/api/v1/accounts/me", headers=auth)
     assert answer.status_code == 200
     refused = requests.get(gateway + "/api/v1/accounts/me")
     assert refused.status_code == 401
@@ -35,7 +36,8 @@ def test_hsts_only_when_a_trusted_proxy_says_the_client_used_tls(start_gateway):
     _assert_api_headers(over_tls)
     # The same header from a client we do not trust proves nothing.
     untrusting = start_gateway()
-    claimed = requests.post(untrusting + "/api/v1/auth/refresh", json={}, headers={"X-Forwarded-Proto": "https"})
+    claimed = requests.post(untrusting + "/api/v1/auth/refresh", json={},
+                            headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" not in claimed.headers
 
 
@@ -49,3 +51,17 @@ def test_the_reference_page_has_its_own_policy_that_runs_only_its_own_scripts(st
     assert "<script>" not in page.text  # no inline script: every script is a 'self' asset
     assert page.headers["X-Frame-Options"] == "DENY"
     assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_metrics_and_readiness_answer_only_inside(start_gateway):
+    gateway = start_gateway()
+    assert requests.get(gateway + "/readyz").status_code == 200  # the health check, from loopback
+    assert requests.get(gateway + "/metrics").status_code == 200
+    # Through a proxy (the public side), or from outside the internal networks: not there.
+    for path in ("/readyz", "/metrics"):
+        response = requests.get(gateway + path, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert response.status_code == 404 and response.headers["Content-Type"] == "application/problem+json"
+    outside = start_gateway(RECERT_INTERNAL_NETWORKS="10.0.0.0/8")
+    assert requests.get(outside + "/metrics").status_code == 404
+    assert requests.get(outside + "/readyz").status_code == 404
+    assert requests.get(outside + "/healthz").status_code == 200  # "alive" says nothing: open to all

@@ -17,6 +17,7 @@ A service's ``app.py``::
 from __future__ import annotations
 
 import http
+import ipaddress
 import logging
 import re
 import threading
@@ -31,10 +32,12 @@ from flask_smorest.utils import prepare_response
 from marshmallow import fields as ma_fields
 
 from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
+from recert_common.config import LOOPBACK
 from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
 from recert_common.errors import (
     PROBLEM_JSON,
     BadRequest,
+    NotFound,
     ProblemSchema,
     ServiceUnavailable,
     ValidationProblem,
@@ -116,6 +119,7 @@ def create_base_app(
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     install_probes(app, readiness or {}, timeout=readiness_timeout)
+    install_internal_only(app, INTERNAL_PATHS, getattr(settings, "internal_networks", LOOPBACK))
     if verifier is not None:
         init_auth(app, verifier)
     return app, api
@@ -279,6 +283,34 @@ def install_security_headers(app: Flask) -> None:
         if request.is_secure or g.get(CLIENT_SCHEME) == "https":
             headers.setdefault("Strict-Transport-Security", HSTS)
         return response
+
+
+# Served only to callers inside (health checks, the metrics scraper), never on the public side: readiness
+# tells which dependency is down, metrics tell paths and volumes. /healthz stays open (it says only "alive").
+INTERNAL_PATHS = frozenset({"/metrics", "/readyz"})
+_PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def install_internal_only(app: Flask, paths: frozenset[str], networks: Sequence[Any]) -> None:
+    """``paths`` answer only a direct caller from ``networks`` (``RECERT_INTERNAL_NETWORKS``, loopback by
+    default); a request that came through a proxy (it carries a forwarding header) or from elsewhere gets 404,
+    as if nothing were there."""
+
+    @app.before_request
+    def _internal_only() -> None:
+        if request.path not in paths:
+            return
+        if any(name in request.headers for name in _PROXY_HEADERS) or not _within(request.remote_addr,
+                                                                                    networks):
+            raise NotFound(code="detail.route_not_found")
+
+
+def _within(address: str | None, networks: Sequence[Any]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def install_request_id(app: Flask) -> None:
