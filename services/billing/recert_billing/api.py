@@ -49,7 +49,8 @@ _WEBHOOK_BODY = {
                    "RECERT_BILLING_WEBHOOK_SECRET>. "
                    "A t more than RECERT_BILLING_WEBHOOK_TOLERANCE_SECONDS (default 300) from our clock is "
                    "refused (401), so a captured call cannot be replayed later. A paid_at before the "
-                   "invoice was issued or in the future is not believed: kept, not applied (202).",
+                   "invoice was issued or in the future (beyond RECERT_BILLING_PAID_AT_SKEW_SECONDS) is not "
+                   "believed: kept, not applied (202).",
     "content": {"application/json": {"schema": PaymentNotificationSchema}},
 }
 

@@ -337,11 +337,12 @@ class PaymentNotification:
 
 
 def judge_payment(notification: PaymentNotification, invoice: Invoice | None, *,
-                  latest_paid_at: datetime | None = None) -> PaymentOutcome:
+                  now: datetime | None = None, skew: timedelta = timedelta(0)) -> PaymentOutcome:
     """What a notification received for the first time does to ``invoice`` (None: no such number).
 
-    A ``paid_at`` before the invoice was issued, or after ``latest_paid_at`` (now plus a small clock skew), is
-    not believed: such a payment is kept for a person instead of paying the invoice."""
+    A ``paid_at`` before the invoice was issued, or after ``now``, is not believed (each give or take
+    ``skew``: clocks differ, and providers round to the second): such a payment is kept for a person instead
+    of paying the invoice."""
     if notification.type != PAYMENT_SUCCEEDED:
         return PaymentOutcome.IGNORED_TYPE
     if invoice is None:
@@ -351,8 +352,8 @@ def judge_payment(notification: PaymentNotification, invoice: Invoice | None, *,
     if invoice.state == InvoiceState.CANCELLED:
         return PaymentOutcome.INVOICE_CANCELLED
     paid_at = notification.paid_at
-    if paid_at is not None and (paid_at < invoice.issued_at
-                                or (latest_paid_at is not None and paid_at > latest_paid_at)):
+    if paid_at is not None and (paid_at < invoice.issued_at - skew
+                                or (now is not None and paid_at > now + skew)):
         return PaymentOutcome.IMPLAUSIBLE_PAID_AT
     if notification.currency != invoice.currency or notification.amount != invoice.gross:
         return PaymentOutcome.AMOUNT_MISMATCH

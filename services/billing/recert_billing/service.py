@@ -215,8 +215,8 @@ class BillingService:
             if notification.invoice_number:
                 # Locked: two different notifications paying one invoice at once pay it once.
                 invoice = store.invoice_by_number(conn, notification.invoice_number, for_update=True)
-            outcome = judge_payment(notification, invoice, latest_paid_at=now + timedelta(
-                seconds=self.settings.paid_at_skew_seconds))
+            outcome = judge_payment(notification, invoice, now=now,
+                                    skew=timedelta(seconds=self.settings.paid_at_skew_seconds))
             store.set_notification_outcome(conn, notification.provider_event_id, outcome,
                                            invoice.id if invoice else None)
             if outcome == PaymentOutcome.PAID:

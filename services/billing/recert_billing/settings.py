@@ -19,7 +19,8 @@ class BillingSettings(CalendarSettings, ServiceSettings):
     # How far the signed timestamp of a webhook call may be from our clock (seconds, either side): a signed
     # request captured and replayed later than this is refused.
     webhook_tolerance_seconds: float = env_field("RECERT_BILLING_WEBHOOK_TOLERANCE_SECONDS", 300.0)
-    # How far in the future a payment's paid_at may lie (clocks differ a little) before it is not believed.
+    # How far a payment's paid_at may lie before the invoice's issue or after now (clocks differ a little,
+    # providers round to the second) before it is not believed.
     paid_at_skew_seconds: float = env_field("RECERT_BILLING_PAID_AT_SKEW_SECONDS", 300.0)
     # How often the worker looks for affiliates whose yearly register fee of the current year is not
     # invoiced yet (it runs in every worker; the invoices are idempotent per account and year).
