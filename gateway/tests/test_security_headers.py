@@ -65,3 +65,27 @@ def test_metrics_and_readiness_answer_only_inside(start_gateway):
     assert requests.get(outside + "/metrics").status_code == 404
     assert requests.get(outside + "/readyz").status_code == 404
     assert requests.get(outside + "/healthz").status_code == 200  # "alive" says nothing: open to all
+
+
+def test_a_service_file_download_keeps_its_sandbox_policy_through_the_gateway(start_gateway, maker):
+    from flask import Flask
+
+    from recert_common.files import file_response
+    from recert_gateway.testing import serve
+
+    files = Flask("files")
+
+    @files.get("/v1/accounts/me/proof")
+    def proof():
+        return file_response(b"%PDF-1.7 ...", filename="bewijs é.pdf", mimetype="application/pdf")
+
+    with serve(files) as files_url:
+        gateway = start_gateway(services={"identity": files_url})
+        response = requests.get(gateway + "/api/v1/accounts/me/proof",
+                                headers={"Authorization": f"Bearer {maker.token()}"})
+    assert response.status_code == 200 and response.content == b"%PDF-1.7 ..."
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"bewijs e.pdf\"; filename*=UTF-8''bewijs%20%C3%A9.pdf")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
