@@ -510,7 +510,7 @@ class CertificateReactivated(_CertificatePeriod):
 
 
 @_event("certification.decision.made", producer="assessment",
-        consumers=("portfolio", "notifications", "pe-registry"),
+        consumers=("portfolio", "pe-registry", "notifications"),
         summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
                 "reactivated; negative by certificate.lapsed at expiry.")
 class DecisionMade(EventData):
