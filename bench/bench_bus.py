@@ -88,7 +88,8 @@ def main() -> int:
     raw_rate = raw_publish_rate(exchange + ".raw", args.events)
 
     settings = ServiceSettings.from_env("bench", env={}, amqp_url=AMQP_URL, exchange=exchange,
-                                        queue_prefix=f"bench{tag}.", relay_poll_seconds=1.0)
+                                        queue_prefix=f"bench{tag}.", relay_poll_seconds=1.0,
+                                        bus_trusted_users=Connection(AMQP_URL).userid)
     db.migrate_service(producer_url, "producer", MIGRATIONS / "producer")
     db.migrate_service(consumer_url, "consumer", MIGRATIONS / "consumer")
     producer = db.Database(producer_url, max_size=4).open(wait=True)

@@ -166,7 +166,7 @@ def explain_summary(url: str, account: uuid.UUID, period: tuple[date, date]) -> 
     with psycopg.connect(url) as conn:
         explaining = Explaining(conn)
         pe_store.certificate_period(explaining, account)
-        pe_store.points_in_period(explaining, account, period[0], period[1])
+        pe_store.summary_items(explaining, account, period[0], period[1])
         conn.rollback()
     return explaining.plans
 

@@ -2,8 +2,10 @@
 against a running `make dev`.
 
 A new jobcoach registers and logs in with TOTP, builds and submits a portfolio; DNV checks the PE points, an
-assessor postpones, the jobcoach supplements, the assessor advises positive, DNV renews the certificate; the
-public register shows it and the jobcoach's e-mails are listed. Each step prints a line or three; the first
+assessor advises "postponed" (internal to DNV: the jobcoach sees nothing yet), DNV decides "postponed"
+(which opens the supplement for 3 months from the decision), the jobcoach supplements, the same assessor
+advises positive, DNV decides and renews the certificate; the public register shows it and the jobcoach's
+e-mails are listed. Each step prints a line or three; the first
 step that does not do what it should prints what was expected and what came back, and the run exits 1.
 
     python scripts/demo.py [--gateway http://127.0.0.1:8000] [--dev-dir .dev]

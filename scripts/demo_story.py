@@ -6,6 +6,7 @@ moment the system does not do what the step expects. Waits for events are polls 
 """
 from __future__ import annotations
 
+import calendar
 import email
 import hashlib
 import hmac
@@ -90,6 +91,22 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+def _add_months(day: date, months: int) -> date:
+    """The same day ``months`` later, clamped to the month's last day (as recert_common.rules counts)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+                "oktober", "november", "december")
+
+
+def _dutch_date(iso: str) -> str:
+    """2027-01-15 -> "15 januari 2027", the one date format of Dutch texts."""
+    day = date.fromisoformat(iso)
+    return f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
+
+
 def small_pdf(text: str) -> bytes:
     """A one-page PDF saying ``text``, with a correct cross-reference table: a real file, as a scanner
     or a course provider would produce."""
@@ -167,6 +184,7 @@ class Story:
             ("Factuur", self.pay_recertification),
             ("Toewijzen", self.assign),
             ("Advies uitgesteld", self.postponed_advice),
+            ("Besluit uitgesteld", self.postponed_decision),
             ("Aanvulling", self.supplement),
             ("Herbeoordeling", self.pay_reassessment),
             ("Positief besluit", self.positive_decision),
@@ -328,14 +346,17 @@ class Story:
         token = self.coach.token
         saved = {}
         for part in ("A1", "A2", "A4"):
-            body = {"text": TEXTS[part], **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+            a1_declarations = {"executive_jobcoach_declared": True,
+                               "currently_executive_jobcoach_declared": True}
+            body = {"text": TEXTS[part], **(a1_declarations if part == "A1" else {})}
             saved[part] = self.gateway.call("PUT", f"portfolio/cycles/current/parts/{part}", token, json=body,
                                             what=f"{part} opslaan").json()
-        if not saved["A1"].get("executive_jobcoach_declared"):
-            raise StepFailed("A1 met de verklaring 'uitvoerend jobcoach in de afgelopen vier jaar'",
-                             json.dumps(saved["A1"]))
+        if not (saved["A1"].get("executive_jobcoach_declared")
+                and saved["A1"].get("currently_executive_jobcoach_declared")):
+            raise StepFailed("A1 met de verklaringen 'uitvoerend jobcoach in de afgelopen vier jaar' en "
+                             "'nu uitvoerend jobcoach'", json.dumps(saved["A1"]))
         declared_at = saved["A1"]["executive_jobcoach_declared_at"]
-        return [f"A1 met de verklaring (aangevinkt om {declared_at[11:19]} UTC), A2 en A4 opgeslagen"]
+        return [f"A1 met beide verklaringen (aangevinkt om {declared_at[11:19]} UTC), A2 en A4 opgeslagen"]
 
     def reflect(self) -> list[str]:
         token = self.coach.token
@@ -441,24 +462,40 @@ class Story:
         return form
 
     def postponed_advice(self) -> list[str]:
+        """The advice is internal to DNV: it opens nothing for the jobcoach until DNV decides."""
         given = self.gateway.call("POST", f"cases/{self.case_id}/advice", self.staff["assessor"].token,
                                   expect=(201,), json=self._form("postponed"),
                                   what="het beoordelingsformulier met advies uitgesteld").json()
+        case = self._case()
+        if case["state"] != "advised":
+            raise StepFailed("de zaak wacht op het besluit van DNV", f"state {case['state']}")
+        self.gateway.call("GET", "portfolio/cycles/current/supplement", self.coach.token, expect=(404,),
+                          what="nog geen aanvulling voor de jobcoach")
+        parts = ", ".join(s["part"] for s in given["supplements"])
+        return [f"beoordelaar: uitgesteld, stelt een aanvullende opdracht voor {parts} voor",
+                "het advies blijft bij DNV: de jobcoach krijgt nog niets te zien"]
+
+    def postponed_decision(self) -> list[str]:
+        """DNV's postponed decision opens the supplement: 3 months from the decision date."""
         decision = self.gateway.call("POST", f"cases/{self.case_id}/decision", self._officer(), expect=(201,),
                                      json={"decision": "postponed"}, what="DNV besluit: uitgesteld").json()
         case = self._case()
         if case["state"] != "supplement_due":
             raise StepFailed("de zaak wacht op de aanvulling", f"state {case['state']}")
-        parts = ", ".join(s["part"] for s in given["supplements"])
-        return [f"beoordelaar: uitgesteld, aanvullende opdracht voor {parts}",
-                f"DNV besluit uitgesteld; aanvulling uiterlijk {decision['supplement_due_on']}"]
+        expected = _add_months(date.fromisoformat(decision["decided_on"]), 3)
+        if decision["supplement_due_on"] != expected.isoformat():
+            raise StepFailed(f"aanvulling uiterlijk {expected} (3 maanden na het besluit)",
+                             f"supplement_due_on {decision['supplement_due_on']}")
+        return [f"DNV besluit uitgesteld op {_dutch_date(decision['decided_on'])}",
+                f"de jobcoach krijgt de opdracht voor A3; aanvulling uiterlijk "
+                f"{_dutch_date(decision['supplement_due_on'])} (3 maanden na het besluit)"]
 
     def supplement(self) -> list[str]:
         token = self.coach.token
         supplement = self._poll("de aanvullende opdracht in het portfolio van de jobcoach", self._probe(
             "portfolio/cycles/current/supplement", token, lambda body: body))
         if supplement["parts"] != ["A3"]:
-            raise StepFailed("een aanvulling op A3, zoals de beoordelaar vroeg", json.dumps(supplement))
+            raise StepFailed("een aanvulling op A3, zoals DNV besloot", json.dumps(supplement))
         self.gateway.call("PUT", "portfolio/cycles/current/supplement/parts/A3", token,
                           what="A3 herzien voor de aanvulling", json={"text": TEXTS["A3 revised"]})
         submitted = self.gateway.call("POST", "portfolio/cycles/current/supplement/submit", token,

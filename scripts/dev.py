@@ -2,8 +2,10 @@
 
 PostgreSQL and RabbitMQ must answer already (`make dev` runs scripts/ensure-infra.sh first). This script
 starts an S3 endpoint (a MinIO binary when one is on PATH, else moto's server from PyPI) and an SMTP sink,
-migrates every service's database, seeds the demo accounts, writes a Procfile with every service's web and
-worker process and the gateway, and hands over to honcho. Ctrl-C stops everything it started.
+provisions the broker (vhost "recert", one broker user per service and for Noloc's and DNV's systems, with
+passwords generated into .dev/secrets.json), migrates every service's database, seeds the demo accounts,
+writes a Procfile with every service's web and worker process (each with its own broker user) and the
+gateway, and hands over to honcho. Ctrl-C stops everything it started.
 """
 from __future__ import annotations
 
@@ -45,10 +47,26 @@ def persistent_secret(name: str, make) -> str:
     return stored[name]
 
 
+def broker_urls(services: list[str], env: dict[str, str]) -> dict[str, str]:
+    """Provision the dev broker as production does and return each service's own AMQP URL.
+
+    The administrator is the broker's local guest unless RECERT_BROKER_ADMIN_URL names another."""
+    from recert_common.bus.access import parties
+    from recert_common.bus.provision import amqp_url, password_variable
+
+    host = os.environ.get("RECERT_BROKER_HOST", "127.0.0.1")
+    passwords = {p.name: persistent_secret(f"broker_password_{p.name}", lambda: secrets.token_hex(24))
+                 for p in parties()}
+    run([PYTHON, "-m", "recert_common.bus", "provision"], {
+        **env, "RECERT_BROKER_VHOST": "recert",
+        "RECERT_BROKER_ADMIN_URL": os.environ.get("RECERT_BROKER_ADMIN_URL", f"http://guest:guest@{host}:15672"),
+        **{password_variable(name): password for name, password in passwords.items()}}, capture=True)
+    return {name: amqp_url(host, f"recert-{name}", passwords[name], "recert") for name in services}
+
+
 def environment(services: list[str]) -> dict[str, str]:
     env = {
         "RECERT_POSTGRES_URL": os.environ.get("RECERT_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"),
-        "RECERT_AMQP_URL": os.environ.get("RECERT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//"),
         "RECERT_S3_ENDPOINT": f"127.0.0.1:{S3_PORT}",
         "RECERT_S3_ACCESS_KEY": "recert",
         "RECERT_S3_SECRET_KEY": persistent_secret("s3_secret_key", lambda: secrets.token_urlsafe(24)),
@@ -76,15 +94,16 @@ def s3_command() -> str:
     return f"{PYTHON} -m moto.server -H 127.0.0.1 -p {S3_PORT}"
 
 
-def procfile(services: list[str]) -> str:
+def procfile(services: list[str], amqp: dict[str, str]) -> str:
     lines = [
         f"s3: {s3_command()}",
         f"smtp: {PYTHON} {ROOT / 'scripts' / 'smtp_sink.py'} --port {SMTP_PORT} --dir {DEV / 'mail'}",
     ]
     for name in services:
         short = name.replace("-", "")
-        lines.append(f"{short}: {PYTHON} -m {module(name)} web --port {PORTS[name]}")
-        lines.append(f"{short}_worker: {PYTHON} -m {module(name)} worker")
+        own = f"RECERT_AMQP_URL={amqp[name]}"  # each service its own broker user
+        lines.append(f"{short}: {own} {PYTHON} -m {module(name)} web --port {PORTS[name]}")
+        lines.append(f"{short}_worker: {own} {PYTHON} -m {module(name)} worker")
     if (ROOT / "gateway" / "pyproject.toml").exists():
         lines.append(f"gateway: {PYTHON} -m recert_gateway web --port {GATEWAY_PORT}")
     lines.append(f"banner: {PYTHON} {ROOT / 'scripts' / 'dev_banner.py'} {DEV / 'seed.json'} {GATEWAY_PORT}")
@@ -117,13 +136,16 @@ def main() -> int:
         start_from_empty_databases(services, env)
     print(f"dev: services present: {', '.join(services) or '(none yet)'}"
           f"{'' if (ROOT / 'gateway' / 'pyproject.toml').exists() else ' - no gateway yet'}")
+    amqp = broker_urls(services, env)
     for name in services:
-        run([PYTHON, "-m", module(name), "migrate"], env)
+        run([PYTHON, "-m", module(name), "migrate"], {**env, "RECERT_AMQP_URL": amqp[name]})
     seed = {}
     if "identity" in services:
-        seed = json.loads(run([PYTHON, "-m", "recert_identity", "seed-demo"], env, capture=True))
+        seed = json.loads(run([PYTHON, "-m", "recert_identity", "seed-demo"],
+                              {**env, "RECERT_AMQP_URL": amqp["identity"]}, capture=True))
     (DEV / "seed.json").write_text(json.dumps(seed, indent=2))
-    (DEV / "Procfile").write_text(procfile(services))
+    (DEV / "Procfile").write_text(procfile(services, amqp))
+    (DEV / "Procfile").chmod(0o600)  # it holds the services' broker passwords
     (DEV / "dev.env").write_text("".join(f"{k}={v}\n" for k, v in sorted(env.items())))
     print(f"dev: starting {len(services)} services, the gateway, S3 and SMTP under honcho (Ctrl-C stops all)")
     honcho = [PYTHON, "-m", "honcho", "start", "-f", str(DEV / "Procfile"), "-e", str(DEV / "dev.env"),

@@ -42,6 +42,18 @@ if ! answers 5672; then
   rabbitmq-server -detached || true
   wait_for_port 5672 RabbitMQ
 fi
+# The management API (port 15672): `make dev` and the tests create the broker's vhost, users and permissions
+# through it (python -m recert_common.bus provision).
+if ! answers 15672; then
+  if command -v rabbitmq-plugins >/dev/null; then
+    echo "ensure-infra: enabling RabbitMQ's management plugin"
+    rabbitmq-plugins enable rabbitmq_management >/dev/null
+    wait_for_port 15672 "RabbitMQ management"
+  else
+    echo "ensure-infra: RabbitMQ's management API does not answer on 127.0.0.1:15672; enable the" \
+         "rabbitmq_management plugin, or set RECERT_BROKER_ADMIN_URL" >&2
+  fi
+fi
 
 if ! answers 6379; then
   command -v redis-server >/dev/null || apt_install redis-server
@@ -50,4 +62,4 @@ if ! answers 6379; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no || true
   wait_for_port 6379 Redis
 fi
-echo "ensure-infra: PostgreSQL, RabbitMQ and Redis answer"
+echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer"

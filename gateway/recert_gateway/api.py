@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from recert_common.auth import current_principal
 from recert_common.context import get_correlation_id
-from recert_common.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests
+from recert_common.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests, accept_upload
 from recert_common.events.asyncapi import asyncapi_document
 from recert_gateway.compose import Composer
 from recert_gateway.openapi import MergedOpenAPI
@@ -96,7 +96,7 @@ def _forward(gateway: Gateway, path: str) -> Response:
         current_principal()  # the 401 problem when the token is missing or not valid
 
     if route.is_upload(method, segments):
-        request.max_content_length = settings.max_upload_bytes
+        accept_upload(settings.max_upload_bytes)  # over it: the same upload-too-large problem as a service
 
     return gateway.forwarder.forward(
         request, service=route.service, base_url=settings.service_url(route.service),

@@ -204,8 +204,9 @@ WORKLIST = Endpoint(
 
 # Every state of a case (assessment's states.py), in the order a case passes them.
 CASE_STATES: tuple[str, ...] = (
-    "opened", "awaiting_payment", "ready_for_assignment", "assigned", "advised", "supplement_due",
-    "supplement_received", "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
+    "opened", "pe_check_failed", "pe_supplement_due", "pe_supplement_received", "awaiting_payment",
+    "ready_for_assignment", "assigned", "advised", "supplement_due", "supplement_received", "reassessing",
+    "reassessed", "objection_upheld", "decided", "withdrawn")
 PE_CHECK_STATE = "opened"  # a submitted case waits for DNV's PE check
 
 

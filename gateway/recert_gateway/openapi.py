@@ -15,6 +15,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from recert_common.errors import (
+    GENERIC_TYPES,
+    PROBLEM_JSON,
+    PROBLEM_TYPE_BASE,
+    problem_answer,
+    problem_schema,
+)
 from recert_gateway.compose import Call, Composer
 from recert_gateway.routes import InvalidPath, RouteTable, split_path
 
@@ -84,6 +91,26 @@ def _component_renames(service: str, components: Mapping[str, Any],
             return renames
 
 
+PROBLEM = "Problem"
+
+
+def _union_problem(merged: Mapping[str, Any] | None, schema: Mapping[str, Any]) -> dict[str, Any]:
+    if merged is None:
+        return copy.deepcopy(dict(schema))
+    properties = dict(merged.get("properties") or {})
+    for name, value in (schema.get("properties") or {}).items():
+        known = properties.get(name)
+        if known is None:
+            properties[name] = copy.deepcopy(value)
+        elif known != value and "Given by: " in str(value.get("description", "")):
+            # The same member given by more types: name them all.
+            given = sorted(set(str(known.get("description", "")).partition("Given by: ")[2].split(", "))
+                           | set(str(value["description"]).partition("Given by: ")[2].split(", ")))
+            head = str(known.get("description", "")).partition("Given by: ")[0]
+            properties[name] = {**known, "description": f"{head}Given by: {', '.join(g for g in given if g)}"}
+    return {**merged, "properties": properties}
+
+
 def gateway_path(path: str, service: str, routes: RouteTable) -> str | None:
     """``/v1/x`` as the gateway serves it (``/api/v1/x``), or ``None`` when the gateway does not send it to
     ``service``."""
@@ -106,8 +133,15 @@ def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: 
     merged_paths: dict[str, Any] = {}
     merged_components: dict[str, dict[str, Any]] = {}
     tags: dict[str, Any] = {}
+    problem: dict[str, Any] | None = None
     for service, document in documents:
         components = document.get("components") or {}
+        # One problem+json schema for all: each service's names the members of its own types; their union
+        # names every member (the rest of the schema is the same everywhere, from recert_common).
+        schemas = components.get("schemas")
+        if isinstance(schemas, Mapping) and isinstance(schemas.get(PROBLEM), Mapping):
+            problem = _union_problem(problem, schemas[PROBLEM])
+            components = {**components, "schemas": {k: v for k, v in schemas.items() if k != PROBLEM}}
         renames = _component_renames(service, components, merged_components)
         for section, items in _rewrite(components, renames).items():
             if not isinstance(items, Mapping):
@@ -122,6 +156,8 @@ def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: 
         for tag in document.get("tags") or []:
             if isinstance(tag, Mapping) and tag.get("name"):
                 tags.setdefault(tag["name"], copy.deepcopy(dict(tag)))
+    if problem is not None:
+        merged_components.setdefault("schemas", {})[PROBLEM] = problem
     merged: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version, **({"description": description} if description else {})},
@@ -132,6 +168,73 @@ def merge_documents(documents: Sequence[tuple[str, Mapping[str, Any]]], routes: 
     if tags:
         merged["tags"] = list(tags.values())
     return merged
+
+
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+# What the gateway itself answers for every request it forwards: the service did not answer (502), too late
+# (504), or tokens cannot be checked (503).
+_FORWARDING_ANSWERS = (502, 503, 504)
+
+
+def document_gateway_answers(document: dict[str, Any], routes: RouteTable) -> None:
+    """Add, in place, the error answers the gateway gives itself, each with its problem type: 401 on every
+    operation that needs a token, 413 on every one with a body (``upload-too-large`` on uploads), 429 on
+    rate-limited ones, 502/503/504 on every forwarded one; and name the problem types of any error answer
+    that does not name them yet (so each lists its ``x-problem-types``)."""
+    for path, item in (document.get("paths") or {}).items():
+        if not path.startswith(GATEWAY_PREFIX) or not isinstance(item, dict):
+            continue
+        try:
+            segments = split_path(path[len(GATEWAY_PREFIX):])
+        except InvalidPath:
+            continue
+        route = routes.match(segments)
+        for method, operation in item.items():
+            if method not in _METHODS or not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            own: dict[int, str | None] = {int(s): None for s in responses
+                                          if str(s).isdigit() and int(s) >= 400}
+            if route is not None:
+                own.update({status: GENERIC_TYPES[status] for status in _FORWARDING_ANSWERS})
+                if route.rate_limit_rule(method.upper(), segments) is not None:
+                    own[429] = GENERIC_TYPES[429]
+                if not route.is_public(method.upper(), segments):
+                    own[401] = GENERIC_TYPES[401]
+                if operation.get("requestBody"):
+                    own[413] = "upload-too-large" if route.is_upload(method.upper(), segments) \
+                        else GENERIC_TYPES[413]
+            for status, slug in sorted(own.items()):
+                responses[str(status)] = _with_type(responses.get(str(status)), status, slug)
+            operation["responses"] = dict(sorted(responses.items()))
+    # The types the gateway's own answers add (429, 502, 504) are in the gateway's registry too.
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    schemas[PROBLEM] = _union_problem(schemas.get(PROBLEM), problem_schema())
+
+
+def _with_type(existing: Any, status: int, slug: str | None) -> dict[str, Any]:
+    """``existing`` (a response object, or nothing) naming the problem type ``slug`` too (``None``: the
+    status's generic type, only when it names none yet)."""
+    if not isinstance(existing, dict) or "x-problem-types" not in existing:
+        answer = problem_answer(status, [slug] if slug else [])
+        if isinstance(existing, dict) and existing.get("description"):
+            answer["description"] = f"{existing['description']} {answer['description']}"
+        if isinstance(existing, dict) and PROBLEM_JSON in (existing.get("content") or {}):
+            answer["content"] = existing["content"]  # its own problem schema stays
+        return answer
+    uri = PROBLEM_TYPE_BASE + slug if slug else None
+    if uri is None or any(t.get("type") == uri for t in existing["x-problem-types"]):
+        return existing
+    added = problem_answer(status, [slug])["x-problem-types"][0]
+    answer = copy.deepcopy(existing)
+    answer["x-problem-types"].append(added)
+    answer["description"] = f"{answer.get('description', '').rstrip('.')}; `{uri}`" + (
+        f" ({', '.join(added['members'])})." if added["members"] else ".")
+    for part in (answer.get("content") or {}).get(PROBLEM_JSON, {}).get("schema", {}).get("allOf", []):
+        enum = ((part.get("properties") or {}).get("type") or {}).get("enum")
+        if isinstance(enum, list):
+            enum.append(uri)
+    return answer
 
 
 def _usable(document: Any) -> bool:
@@ -178,4 +281,5 @@ class MergedOpenAPI:
                                  title=self.title, version=self.version, description=self.description)
         if self._extend is not None:
             self._extend(merged)
+        document_gateway_answers(merged, self.routes)
         return merged

@@ -247,8 +247,9 @@ def test_worklist_splits_what_the_assessor_must_do_from_what_waits_for_others(fl
 
 # --- DNV's overview --------------------------------------------------------------------------------------
 
-STATES = ("opened", "awaiting_payment", "ready_for_assignment", "assigned", "advised", "supplement_due",
-          "supplement_received", "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
+STATES = ("opened", "pe_check_failed", "pe_supplement_due", "pe_supplement_received", "awaiting_payment",
+          "ready_for_assignment", "assigned", "advised", "supplement_due", "supplement_received",
+          "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
 
 
 def overview_scripts(services, *, failing_state: str | None = None):

@@ -128,3 +128,40 @@ def test_inputs_are_not_modified():
     identity, portfolio = identity_doc(), portfolio_doc()
     merged(("identity", identity), ("portfolio", portfolio))
     assert identity == identity_doc() and portfolio == portfolio_doc()
+
+
+def test_the_gateway_adds_its_own_answers_with_their_types():
+    from recert_common.errors import problem_answer
+    from recert_gateway.openapi import document_gateway_answers
+
+    routes = RouteTable([Route("auth", "identity", public=("POST auth/login/verify",),
+                               rate_limited=("POST auth/login/verify",)),
+                         Route("files", "files", uploads=("POST files/*",))])
+    document = {"paths": {
+        "/api/v1/auth/login/verify": {"post": {"responses": {
+            "200": {"description": "ok"}, "429": problem_answer(429, ["account-locked"])}}},
+        "/api/v1/files/{id}": {"post": {"requestBody": {"content": {"application/octet-stream": {}}},
+                                        "security": [{"bearerAuth": []}],
+                                        "responses": {"413": problem_answer(413, ["payload-too-large"])}}},
+        "/api/v1/dashboard": {"get": {"responses": {"403": {"description": "Only for jobcoaches."}}}},
+    }, "components": {"schemas": {}}}
+    document_gateway_answers(document, routes)
+
+    def types(path, method, status):
+        answer = document["paths"][path][method]["responses"][status]
+        schema = answer["content"]["application/problem+json"]["schema"]
+        enum = schema["allOf"][1]["properties"]["type"]["enum"]
+        named = [t["type"].rsplit("/", 1)[1] for t in answer["x-problem-types"]]
+        assert [uri.rsplit("/", 1)[1] for uri in enum] == named
+        return named
+
+    verify = "/api/v1/auth/login/verify"
+    assert types(verify, "post", "429") == ["account-locked", "too-many-requests"]
+    assert sorted(document["paths"][verify]["post"]["responses"]) == ["200", "429", "502", "503", "504"]
+    assert types("/api/v1/files/{id}", "post", "413") == ["payload-too-large", "upload-too-large"]
+    assert types("/api/v1/files/{id}", "post", "401") == ["unauthorized"]
+    assert types("/api/v1/files/{id}", "post", "502") == ["bad-gateway"]
+    dashboard = document["paths"]["/api/v1/dashboard"]["get"]["responses"]
+    assert sorted(dashboard) == ["403"]  # the gateway's own endpoint: nothing forwarded
+    assert dashboard["403"]["description"].startswith("Only for jobcoaches. Forbidden. Problem types:")
+    assert "max_bytes" in document["components"]["schemas"]["Problem"]["properties"]

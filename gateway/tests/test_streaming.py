@@ -111,6 +111,9 @@ def test_body_over_the_default_limit_is_refused_before_reaching_the_service(gate
     assert declared.headers["Content-Type"] == "application/problem+json"
     assert str(MiB) in declared.json()["detail"]
     assert service.requests_to("/v1/files/notes") == []
+    assert (declared.json()["type"], declared.json()["max_bytes"]) == (
+        "https://recert.noloc.nl/problems/payload-too-large", MiB)
+    assert declared.json()["detail"] == "Het verzoek mag hoogstens 1 MB (1048576 bytes) groot zijn."
 
     chunked = requests.post(gateway + "/api/v1/files/notes", data=pattern_bytes(2 * MiB))
     assert chunked.status_code == 413
@@ -123,6 +126,11 @@ def test_upload_over_the_upload_ceiling_is_refused_early(gateway, files):
     assert response.status_code == 413
     assert str(32 * MiB) in response.json()["detail"]
     assert service.requests_to("/v1/files/uploads") == []
+    # The same problem a service gives for a file over its own limit, the limit in the same units (ADR 0015).
+    problem = response.json()
+    assert (problem["type"], problem["code"], problem["max_bytes"]) == (
+        "https://recert.noloc.nl/problems/upload-too-large", "upload_too_large", 32 * MiB)
+    assert problem["detail"] == "Het bestand is groter dan de toegestane 32 MB (33554432 bytes)."
 
 
 def test_the_service_refusing_an_upload_is_passed_on(gateway):

@@ -44,6 +44,20 @@ class Infrastructure:
     exchanges: set[str] = field(default_factory=set)
 
     @property
+    def amqp_user(self) -> str:
+        """The run's one broker user, believed by the harness for every producer (``bus_trusted_users``)."""
+        return Connection(self.amqp_url).userid
+
+    @property
+    def broker_admin_url(self) -> str:
+        """RabbitMQ's management API, as the broker's administrator (``RECERT_TEST_BROKER_ADMIN_URL``, else
+        the AMQP user on port 15672): the trust tests create a vhost and users of their own through it."""
+        if os.environ.get("RECERT_TEST_BROKER_ADMIN_URL"):
+            return os.environ["RECERT_TEST_BROKER_ADMIN_URL"]
+        amqp = Connection(self.amqp_url)
+        return f"http://{amqp.userid}:{amqp.password}@{amqp.hostname}:15672"
+
+    @property
     def exchange(self) -> str:
         return f"recert.events.t{self.run_id}"
 
@@ -69,6 +83,10 @@ class Infrastructure:
             "RECERT_EXCHANGE": self.exchange,
             "RECERT_QUEUE_PREFIX": self.queue_prefix,
             "RECERT_QUEUE_EXPIRES_MS": "600000",
+            # The suite runs every service as the one broker user of the run (guest): the harness opts in
+            # to believing that user for every producer. The strict per-producer mapping is tested with
+            # real users in test_bus_trust.py and is what compose and `make dev` run.
+            "RECERT_BUS_TRUSTED_USERS": self.amqp_user,
             "RECERT_S3_ENDPOINT": self.s3_endpoint,
             "RECERT_S3_ACCESS_KEY": self.s3_access_key,
             "RECERT_S3_SECRET_KEY": self.s3_secret_key,
@@ -125,8 +143,8 @@ def _from_testcontainers():
     from testcontainers.postgres import PostgresContainer
     from testcontainers.rabbitmq import RabbitMqContainer
 
-    with PostgresContainer("postgres:15", driver=None) as pg, RabbitMqContainer("rabbitmq:3.13") as mq, \
-            MinioContainer() as minio:
+    with PostgresContainer("postgres:15", driver=None) as pg, \
+            RabbitMqContainer("rabbitmq:3.13-management") as mq, MinioContainer() as minio:
         params = mq.get_connection_params()
         s3 = minio.get_config()
         yield Infrastructure(

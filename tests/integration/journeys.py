@@ -92,7 +92,9 @@ def complete_portfolio(app: Frontend, person: Person) -> None:
     assert set(missing_parts(app, person)) == {"A1", "A2", "A3", "A4", "B"}
     for part, text in (("A1", "Mijn loopbaan; de laatste vier jaar in detail."), ("A2", "Terugblik."),
                        ("A4", "Ontwikkelplan voor de komende jaren.")):
-        body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+        a1_declarations = {"executive_jobcoach_declared": True,
+                           "currently_executive_jobcoach_declared": True}
+        body = {"text": text, **(a1_declarations if part == "A1" else {})}
         ok(app.put(f"portfolio/cycles/current/parts/{part}", person, json=body))
     assert set(missing_parts(app, person)) == {"A3", "B"}
 

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from kombu import Connection, Exchange, Producer
 
+from recert_common.bus.access import parties
+from recert_common.bus.provision import BrokerAdmin, amqp_url, deprovision, provision
 from recert_common.events import new_event
 
 from bus_fixtures import TcpProxy
@@ -91,6 +93,12 @@ class System:
     # With proxied=True the services reach PostgreSQL and RabbitMQ through TCP proxies the fault tests cut.
     proxied: bool = False
     proxies: dict[str, TcpProxy] = field(default_factory=dict)
+    # With broker_users=True the system runs as compose and `make dev` do: a vhost of its own, every service
+    # (and Noloc, DNV, and whoever ``publish`` speaks for) its own broker user, the strict user_id check.
+    # RECERT_TEST_BROKER_USERS=1 makes it the default, to run any end-to-end module that way.
+    broker_users: bool = field(default_factory=lambda: os.environ.get("RECERT_TEST_BROKER_USERS") == "1")
+    broker: dict[str, str] = field(default_factory=dict)   # party -> its AMQP URL
+    _broker_teardown: object = None
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -128,9 +136,34 @@ class System:
             "RECERT_IDENTITY_ARGON2_PARALLELISM": "1",
         })
         env.update(self.extra_env)
+        if self.broker_users:
+            self._provision_broker(env, tag)
         if self.proxied:
             self._route_through_proxies(env)
         return env
+
+    def _provision_broker(self, env: dict[str, str], tag: str) -> None:
+        admin = BrokerAdmin(self.infra.broker_admin_url)
+        vhost, prefix = f"t{self.infra.run_id}.{tag}", f"t{self.infra.run_id}{tag}-"
+        table = parties()
+        passwords = {p.name: uuid.uuid4().hex for p in table}
+        provision(admin, passwords, vhost=vhost, exchange=env["RECERT_EXCHANGE"], user_prefix=prefix,
+                  queue_prefix=env["RECERT_QUEUE_PREFIX"], table=table)
+        self._broker_teardown = lambda: deprovision(admin, vhost=vhost, user_prefix=prefix, table=table)
+        amqp = Connection(self.infra.amqp_url)
+        self.broker = {p.name: amqp_url(amqp.hostname, p.user(prefix), passwords[p.name], vhost,
+                                        amqp.port or 5672) for p in table}
+        env["RECERT_BROKER_USER_PREFIX"] = prefix
+        env["RECERT_BUS_TRUSTED_USERS"] = ""
+
+    def env_of(self, service: str) -> dict[str, str]:
+        """The environment of one service's processes: with broker users, its own AMQP URL."""
+        if service in self.broker:
+            url = self.broker[service]
+            if self.proxied:
+                url = _via(url, self.proxies["rabbitmq"].port)
+            return {**self.env, "RECERT_AMQP_URL": url}
+        return self.env
 
     def _route_through_proxies(self, env: dict[str, str]) -> None:
         for name, variable in (("postgres", "RECERT_POSTGRES_URL"), ("rabbitmq", "RECERT_AMQP_URL")):
@@ -142,26 +175,26 @@ class System:
             elif key == "RECERT_AMQP_URL":
                 env[key] = _via(value, self.proxies["rabbitmq"].port)
 
-    def _spawn(self, name: str, args: list[str]) -> Process:
+    def _spawn(self, name: str, args: list[str], service: str = "") -> Process:
         log = self.log_dir / f"{name}.log"
         handle = open(log, "ab")
-        popen = subprocess.Popen([sys.executable, "-m", *args], env=self.env, stdout=handle,
+        popen = subprocess.Popen([sys.executable, "-m", *args], env=self.env_of(service), stdout=handle,
                                  stderr=subprocess.STDOUT, start_new_session=True)
         process = Process(name, popen, log)
         self.processes.append(process)
         return process
 
     def migrate(self, name: str) -> None:
-        result = subprocess.run([sys.executable, "-m", MODULES[name], "migrate"], env=self.env,
+        result = subprocess.run([sys.executable, "-m", MODULES[name], "migrate"], env=self.env_of(name),
                                 capture_output=True, text=True, timeout=120)
         if result.returncode != 0:
             raise RuntimeError(f"migrating {name} failed:\n{result.stdout}\n{result.stderr}")
 
     def start_web(self, name: str) -> Process:
-        return self._spawn(f"{name}-web", [MODULES[name], "web", "--port", str(self.ports[name])])
+        return self._spawn(f"{name}-web", [MODULES[name], "web", "--port", str(self.ports[name])], name)
 
     def start_worker(self, name: str) -> Process:
-        return self._spawn(f"{name}-worker", [MODULES[name], "worker"])
+        return self._spawn(f"{name}-worker", [MODULES[name], "worker"], name)
 
     def wait_healthy(self, name: str, process: Process, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -207,6 +240,8 @@ class System:
             process.stop()
         for proxy in self.proxies.values():
             proxy.close()
+        if self._broker_teardown is not None:
+            self._broker_teardown()
 
     @property
     def exchange(self) -> str:
@@ -223,12 +258,15 @@ class System:
                      producer: str = "noloc") -> list[str]:
         events = [new_event(type_, data, producer=producer, subject=subject) for data in items]
         exchange = Exchange(self.exchange, type="topic", durable=True)
-        # Straight to the broker: the proxy in front of it may be cut by a fault test.
-        with Connection(self.infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+        # Straight to the broker: the proxy in front of it may be cut by a fault test. With broker users,
+        # as the producer's own user, as Noloc's system or the producing service would.
+        url = self.broker.get(producer, self.infra.amqp_url)
+        with Connection(url, transport_options={"confirm_publish": True}) as conn:
             producer_ = Producer(conn.channel())
             for event in events:
                 producer_.publish(event.to_json(), exchange=exchange, routing_key=type_,
-                                  content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+                                  content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+                                  user_id=conn.userid)
         return [str(event.id) for event in events]
 
     def logs(self) -> str:

@@ -70,7 +70,8 @@ def bus_settings(infra, database_url: str, tag: str, **overrides) -> dict[str, A
     (expiring, in case a run dies before it deletes them), a short back-off, and quiet logs."""
     return {"database_url": database_url, "amqp_url": infra.amqp_url, "exchange": infra.exchange,
             "queue_prefix": f"{infra.queue_prefix}{tag}.", "queue_expires_ms": 600_000,
-            "consumer_max_retries": 4, "consumer_retry_base_ms": 200, "log_level": "WARNING", **overrides}
+            "consumer_max_retries": 4, "consumer_retry_base_ms": 200, "log_level": "WARNING",
+            "bus_trusted_users": infra.amqp_user, **overrides}
 
 
 def signing_keys(settings, kid: str) -> tuple[dict, TokenVerifier]:
@@ -141,7 +142,7 @@ def publish_raw(amqp_url: str, exchange: str, body: str, routing_key: str) -> No
     with Connection(amqp_url, transport_options={"confirm_publish": True}) as conn:
         Producer(conn.channel()).publish(
             body, exchange=Exchange(exchange, type="topic", durable=True), routing_key=routing_key,
-            content_type="application/json", content_encoding="utf-8", delivery_mode=2)
+            content_type="application/json", content_encoding="utf-8", delivery_mode=2, user_id=conn.userid)
 
 
 def select_bodies(bodies: list[dict], type_: str | None = None, subject=None) -> list[dict]:

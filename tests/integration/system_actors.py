@@ -175,7 +175,9 @@ class World:
         """Parts, the required reflection meetings with proof and 75 PE points: ready to submit."""
         for part, text in (("A1", "Mijn loopbaan; de laatste vier jaar in detail."), ("A2", "Terugblik."),
                            ("A4", "Ontwikkelplan voor de komende jaren.")):
-            body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+            a1_declarations = {"executive_jobcoach_declared": True,
+                               "currently_executive_jobcoach_declared": True}
+            body = {"text": text, **(a1_declarations if part == "A1" else {})}
             _ok(self.app.put(f"portfolio/cycles/current/parts/{part}", person, json=body))
         readiness = _ok(self.app.get("portfolio/cycles/current/readiness", person))
         required = readiness["required_reflection_meetings"]
@@ -184,6 +186,7 @@ class World:
             "text": "Reflectie op de intervisie.", "meeting_id": meetings[0]["id"]}))
         activities = [self.record_activity(person, 45), self.record_activity(person, 30)]
         self.upload_evidence(person, activities[0]["id"], b"first")
+        self.upload_evidence(person, activities[1]["id"], b"second")  # only activities with evidence count
         eventually(lambda: not any(
             body["missing"] for body in self.app.get("portfolio/cycles/current/readiness", person)
             .json()["parts"].values()), what="a complete portfolio")
@@ -523,7 +526,8 @@ OPERATIONS: dict[str, Operation] = {
     "POST /portfolio/cycles/current/withdraw": Operation(**DRAFT, json={"reason": "Toch niet."}),
     "GET /portfolio/cycles/current/supplement": Operation(),
     "PUT /portfolio/cycles/current/supplement/parts/{part}": Operation(ids={"part": "supplement_part"}, json={
-        "text": "Mijn loopbaan, de laatste vier jaar uitgewerkt.", "executive_jobcoach_declared": True}),
+        "text": "Mijn loopbaan, de laatste vier jaar uitgewerkt.", "executive_jobcoach_declared": True,
+        "currently_executive_jobcoach_declared": True}),
     "POST /portfolio/cycles/current/supplement/submit": Operation(),
     # portfolio: by id
     "GET /portfolio/cycles": Operation(),

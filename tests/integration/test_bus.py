@@ -24,7 +24,7 @@ def names(infra):
     settings = ServiceSettings.from_env("bustest", env={}, exchange=infra.exchange, amqp_url=infra.amqp_url,
                                         queue_prefix=f"{infra.queue_prefix}{tag}.", queue_expires_ms=600_000,
                                         consumer_max_retries=2, consumer_retry_base_ms=100,
-                                        relay_poll_seconds=1.0)
+                                        relay_poll_seconds=1.0, bus_trusted_users=infra.amqp_user)
     producer = make_database(infra, f"producer_{tag}", "producer")
     consumer = make_database(infra, f"consumer_{tag}", "consumer")
     workers: list[Worker] = []
@@ -93,7 +93,7 @@ def _publish_raw(infra, exchange: str, body: str, routing_key: str):
     with Connection(infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
         Producer(conn.channel()).publish(body, exchange=Exchange(exchange, type="topic", durable=True),
                                          routing_key=routing_key, content_type="application/json",
-                                         content_encoding="utf-8", delivery_mode=2)
+                                         content_encoding="utf-8", delivery_mode=2, user_id=conn.userid)
 
 
 def test_the_same_event_delivered_twice_has_one_effect(names, infra):

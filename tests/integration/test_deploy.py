@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from recert_common.bus.access import parties
+from recert_common.bus.provision import password_variable
 from recert_common.config import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,6 +24,15 @@ INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit", "redis"}
 # Variables read outside the settings classes: the rules' replacement framework files, and the service
 # URLs the gateway reads for each service it routes to.
 READ_ELSEWHERE = {"RECERT_FRAMEWORK_DIR"} | {f"RECERT_{s.upper().replace('-', '_')}_URL" for s in SERVICES}
+# ... and what the broker's provisioning command reads (python -m recert_common.bus provision).
+PROVISIONING = {"RECERT_BROKER_ADMIN_URL", "RECERT_BROKER_VHOST"} | {password_variable(p.name)
+                                                                   for p in parties()}
+READ_ELSEWHERE |= PROVISIONING
+
+
+def documented(path: Path) -> set[str]:
+    return {line.split("=", 1)[0] for line in path.read_text().splitlines()
+            if re.match(r"^RECERT_[A-Z0-9_]+=", line)}
 
 
 def module(name: str) -> str:
@@ -51,7 +62,8 @@ def variables_read() -> set[str]:
 
 def test_compose_names_every_service_with_web_worker_and_migration():
     names = set(COMPOSE["services"])
-    expected = {"gateway"} | {f"{s}{suffix}" for s in SERVICES for suffix in ("", "-worker", "-migrate")}
+    expected = {"gateway", "bus-provision"} | {f"{s}{suffix}" for s in SERVICES
+                                               for suffix in ("", "-worker", "-migrate")}
     assert names - INFRASTRUCTURE == expected
 
 
@@ -69,8 +81,7 @@ def test_each_command_is_one_our_command_line_understands(name):
 
 def test_every_variable_set_is_read_and_every_variable_read_is_documented():
     read = variables_read()
-    example = {line.split("=", 1)[0] for line in (ROOT / "deploy" / "example.env").read_text().splitlines()
-               if re.match(r"^RECERT_[A-Z0-9_]+=", line)}
+    example = documented(ROOT / "deploy" / "example.env") | documented(ROOT / "deploy" / "example.broker.env")
     compose_set = set()
     for service in COMPOSE["services"].values():
         compose_set |= {key for key in (service.get("environment") or {}) if key.startswith("RECERT_")}
@@ -91,3 +102,44 @@ def test_every_health_check_asks_a_real_endpoint(name, infra, monkeypatch):
     app = spec.create_app(spec.settings())
     routes = {rule.rule for rule in app.url_map.iter_rules()}
     assert urlsplit(url).path in routes
+
+
+def test_each_service_talks_to_the_broker_as_its_own_user_and_provisioning_comes_first():
+    provision = COMPOSE["services"]["bus-provision"]
+    assert provision["command"] == ["python", "-m", "recert_common.bus", "provision"]
+    for p in parties():  # every party of the table gets a password, and none has a default
+        variable = password_variable(p.name)
+        required = re.escape("${" + variable + ":?") + r"[^}]+\}"
+        assert re.fullmatch(required, provision["environment"][variable])
+    assert ":?" in COMPOSE["services"]["rabbitmq"]["environment"]["RABBITMQ_DEFAULT_PASS"]
+    for name in SERVICES:
+        own_url = (re.escape(f"amqp://recert-{name}:${{{password_variable(name)}:?") + r"[^}]+"
+                   + re.escape("}@rabbitmq:5672/recert"))
+        for suffix in ("", "-worker", "-migrate"):
+            spec = COMPOSE["services"][f"{name}{suffix}"]
+            assert re.fullmatch(own_url, spec["environment"]["RECERT_AMQP_URL"]), (name, suffix)
+            assert spec["depends_on"]["bus-provision"] == {"condition": "service_completed_successfully"}
+    assert "RECERT_AMQP_URL" not in COMPOSE["services"]["gateway"].get("environment", {})
+    # The broker's secrets are never in the file handed to every container.
+    example = [line for line in (ROOT / "deploy" / "example.env").read_text().splitlines()
+               if not line.startswith("#")]
+    assert not any(line.startswith("RECERT_BROKER_PASSWORD_") for line in example)
+
+
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|ACCESS_KEY|ROOT_USER")
+
+
+def test_compose_refuses_to_start_without_its_secrets_and_the_examples_hold_none():
+    """Issue 11: no default password anywhere; an unset secret stops `docker compose up` with a message."""
+    text = (ROOT / "deploy" / "docker-compose.yml").read_text()
+    substitutions = re.findall(r"\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}", text)
+    secrets = [(name, op) for name, op, _ in substitutions if SECRET_NAME.search(name)]
+    assert secrets, "the compose file names its secrets"
+    assert [name for name, op in secrets if op != ":?"] == []
+    for required in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "RECERT_IDENTITY_SECRETS_KEY",
+                     "RECERT_BILLING_WEBHOOK_SECRET", "RABBITMQ_ADMIN_PASSWORD"):
+        assert (required, ":?") in secrets, required
+    for example in ("example.env", "example.broker.env"):
+        filled = [line for line in (ROOT / "deploy" / example).read_text().splitlines()
+                  if re.match(r"^[A-Z0-9_]+=.+", line) and SECRET_NAME.search(line.split("=", 1)[0])]
+        assert filled == [], f"{example} carries credentials"

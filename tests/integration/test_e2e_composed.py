@@ -14,12 +14,14 @@ import requests
 
 from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person
-from journeys import TODAY, WEBHOOK_SECRET, complete_portfolio, eventually, ok, record
+from journeys import PDF, TODAY, WEBHOOK_SECRET, complete_portfolio, eventually, ok, record, upload
 from processes import System, free_port
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
-CASE_STATES = ("opened", "awaiting_payment", "ready_for_assignment", "assigned", "advised", "supplement_due",
-               "supplement_received", "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
+# Every state of assessment's states.py, written out: the overview must count each.
+CASE_STATES = ("opened", "pe_check_failed", "pe_supplement_due", "pe_supplement_received", "awaiting_payment",
+               "ready_for_assignment", "assigned", "advised", "supplement_due", "supplement_received",
+               "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
 COMPOSE_TIMEOUT = 5.0  # generous: a loaded test machine must not turn a slow answer into a missing part
 
 
@@ -113,7 +115,8 @@ def test_dashboard_matches_the_services_and_survives_billing_going_down(app, sys
     # Last in this module: it stops billing's web process.
     person = affiliate(app)
     number = office.certify(person, TODAY + timedelta(days=400))
-    record(app, person, 1, 12)
+    activity = record(app, person, 1, 12)
+    ok(upload(app, person, activity["id"], PDF), 201)  # only an activity with evidence counts
     eventually(lambda: ok(own_answer(system, "billing", "/v1/invoices", person, state="open"))["total"] >= 1,
                what="the affiliate's open invoices")
 

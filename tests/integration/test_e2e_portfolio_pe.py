@@ -7,19 +7,21 @@ meetings from the planning tool) is published as raw events on this system's exc
 from __future__ import annotations
 
 import hashlib
+import io
 import time
 import uuid
+import zipfile
 from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
 from minio import Minio
 
-from recert_common.rules import load_framework
+from recert_common.rules import add_years, load_framework
 
 from e2e_fixtures import app_fixture, system_fixture
 from frontend import Frontend
-from journeys import PDF, TODAY, certified_coach, complete_portfolio, eventually, record, upload
+from journeys import PDF, TODAY, certified_coach, complete_portfolio, eventually, ok, record, upload
 from processes import System
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + bytes(4096)
@@ -38,8 +40,10 @@ def test_activities_with_evidence_and_a_summary_that_applies_the_minimum_and_the
     hours = record(app, person, 1, 10)
     ects = record(app, person, 1, 1, unit="ects")
     assert (Decimal(hours["points"]), Decimal(ects["points"])) == (10, 28)
-    record(app, person, 2, maximum[2] + 5, unit="points")
-    record(app, person, 6, maximum[6] + 7)
+    knowledge = record(app, person, 2, maximum[2] + 5, unit="points")
+    literature = record(app, person, 6, maximum[6] + 7)
+    for other, salt in ((knowledge, b"2"), (literature, b"6")):  # only activities with evidence count
+        assert upload(app, person, other["id"], PDF + salt).status_code == 201
 
     stored = upload(app, person, hours["id"], PDF)
     assert stored.status_code == 201, stored.text
@@ -161,3 +165,72 @@ def test_too_large_and_renamed_executable_uploads_leave_nothing_behind(app, syst
 
     assert _counts(system, infra) == before
     assert app.get(f"pe/activities/{activity['id']}", person).json()["evidence"] == []
+
+
+def _docx(text: str) -> bytes:
+    """A minimal Word document: the parts a .docx is recognised by."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+            '2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
+            'PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'wordprocessingml.document.main+xml"/></Types>'))
+        archive.writestr("_rels/.rels", "<Relationships/>")
+        archive.writestr("word/document.xml", f"<w:document><w:body><w:p>{text}</w:p></w:body></w:document>")
+    return buffer.getvalue()
+
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def test_evidence_is_required_and_the_first_day_counts_alike_in_summary_readiness_and_snapshot(app, system):
+    """Issue 10: an activity without evidence counts nowhere; the certificate's first day counts everywhere
+    (pe-registry's summary, portfolio's readiness and the snapshot) and takes a meeting; a .docx is
+    accepted as evidence and as meeting proof by its content, a fake one refused."""
+    valid_until = TODAY + timedelta(days=60)
+    first_day = add_years(valid_until, -4)  # an imported certificate's PE period starts on its first day
+    person = certified_coach(app, system, valid_until)
+    complete_portfolio(app, person)  # 75 points with evidence, meetings with proof
+
+    on_first_day = record(app, person, 1, 2, days_ago=(TODAY - first_day).days)
+    report = upload(app, person, on_first_day["id"], _docx("Verslag"), filename="verslag.docx",
+                    content_type="application/octet-stream")
+    assert report.status_code == 201, report.text
+    assert report.json()["content_type"] == DOCX_TYPE
+    fake = upload(app, person, on_first_day["id"], b"PK\x03\x04" + bytes(200), filename="nep.docx")
+    assert fake.status_code == 415 and fake.headers["Content-Type"].startswith("application/problem+json")
+    without = record(app, person, 1, 9, days_ago=5)
+
+    meeting = ok(app.post("portfolio/cycles/current/meetings", person, json={
+        "met_on": str(first_day), "kind": "supervision", "supervisor_name": "Sanne Supervisor"}), 201)
+    proof = app.post(f"portfolio/meetings/{meeting['id']}/proof", person, data=_docx("Reflectieformulier"),
+                     headers={"Content-Type": "application/octet-stream",
+                              "Content-Disposition": 'attachment; filename="reflectieformulier.docx"'})
+    assert proof.status_code == 201, proof.text
+    fake_proof = app.post(f"portfolio/meetings/{meeting['id']}/proof", person, data=ELF,
+                          headers={"Content-Type": "application/octet-stream",
+                                   "Content-Disposition": 'attachment; filename="formulier.docx"'})
+    assert fake_proof.status_code == 415
+
+    summary = app.get("pe/summary", person).json()
+    assert summary["period"]["from"] == str(first_day)
+    assert (Decimal(summary["counted_total"]), Decimal(summary["recorded_total"])) == (77, 86)
+    assert [a["activity_id"] for a in summary["activities_without_evidence"]] == [without["id"]]
+    assert summary["activities_without_evidence"][0]["message"].startswith("Bewijs ontbreekt")
+
+    def counted_in_readiness():
+        pe = app.get("portfolio/cycles/current/readiness", person).json()["pe"]
+        known = on_first_day["id"] in pe["activity_ids"] and pe["without_evidence_activity_ids"]
+        return pe if known else None
+    readiness = eventually(counted_in_readiness, what="the first-day activity counted in readiness")
+    assert Decimal(readiness["counted_total"]) == 77 and readiness["period_starts_on"] == str(first_day)
+    assert readiness["without_evidence_activity_ids"] == [without["id"]]
+
+    submitted = app.post("portfolio/cycles/current/submit", person)
+    assert submitted.status_code == 201, submitted.text
+    snapshot = app.get(f"portfolio/submissions/{submitted.json()['id']}", person).json()["snapshot"]
+    assert on_first_day["id"] in snapshot["pe"]["activity_ids"]
+    assert without["id"] not in snapshot["pe"]["activity_ids"]
+    assert Decimal(snapshot["pe"]["points_counted"]) == 77
+    assert str(first_day) in [m["met_on"] for m in snapshot["reflection_meetings"]]

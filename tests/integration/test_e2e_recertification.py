@@ -1,10 +1,12 @@
 """The three paths from a submitted portfolio to DNV's decision, across every service and through the
 gateway, with the public register checked at each step and the e-mails people receive caught by a real
-SMTP server: positive; postponed, supplement, then positive; negative, lapse at expiry, then reactivation
-through a new portfolio within 3 months.
+SMTP server: positive; postponed (DNV's decision, days after the advice, opens the supplement), supplement,
+then positive; DNV deviating from a postponed advice; a failed PE check that stops the case for a supplement
+term on B; negative, lapse at expiry, then reactivation through a new portfolio within 3 months.
 
-Only the day of the assessment service moves (its worker lapses the certificate once the expiry date has
-passed): it is restarted with ``RECERT_ASSESSMENT_TODAY`` set, as an operator's clock would move.
+Only the day of the assessment service moves (its decisions date the supplement's term, its worker lapses
+the certificate once the expiry date has passed): it is restarted with ``RECERT_ASSESSMENT_TODAY`` set, as
+an operator's clock would move.
 """
 from __future__ import annotations
 
@@ -17,11 +19,12 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
-from recert_common.rules import add_years
+from recert_common.rules import add_years, supplement_deadline
+from recert_notifications.formatting import format_date
 
 from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person
-from journeys import TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, form, ok
+from journeys import PDF, TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, form, ok, upload
 from processes import free_port
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
@@ -83,11 +86,34 @@ def submitted(app: Frontend, office: Office, mailbox: Mailbox | None = None) -> 
     assert office.register(number) == {"name": "Janneke Jobcoach", "certificate_number": number,
                                        "valid_until": VALID_UNTIL.isoformat(), "state": "active"}
     if mailbox is not None:
-        eventually(lambda: any(m["Subject"].startswith("Je certificaat verloopt over 3 maanden")
+        eventually(lambda: any(m["Subject"].startswith("Je certificaat verloopt over 60 dagen")
                                for m in mailbox.to(person.email)), what="the expiry reminder")
     complete_portfolio(app, person)
     ok(app.post("portfolio/cycles/current/submit", person), 201)
     return person, number
+
+
+def assessment_on(system, day) -> None:
+    """Restart assessment's web and worker on ``day`` (None: the real day)."""
+    for process in [p for p in system.processes if p.name.startswith("assessment-")]:
+        process.stop()
+    if day is None:
+        system.env.pop("RECERT_ASSESSMENT_TODAY", None)
+    else:
+        system.env["RECERT_ASSESSMENT_TODAY"] = day.isoformat()
+    web = system.start_web("assessment")
+    system.wait_healthy("assessment", web)
+    system.wait_for_line(system.start_worker("assessment"), '"worker started"')
+
+
+def subjects_to(mailbox: Mailbox, person: Person) -> list[str]:
+    return [m["Subject"] for m in mailbox.to(person.email)]
+
+
+def text_of(mailbox: Mailbox, person: Person, subject_start: str) -> str:
+    mail = eventually(lambda: next((m for m in mailbox.to(person.email)
+                                    if m["Subject"].startswith(subject_start)), None), what=subject_start)
+    return mail.get_body(("plain",)).get_content()
 
 
 def register_says(office: Office, number: str, state: str, valid_until) -> None:
@@ -120,9 +146,9 @@ def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, o
 
     # The e-mails: each step that matters, to the right person, in Dutch, once each.
     expected = ["Welkom bij Register Jobcoach", "Authenticator-app gekoppeld aan je account",
-                "Je certificaat verloopt over 3 maanden", "Je portfolio is ingediend", "Factuur DNV-",
+                "Je certificaat verloopt over 60 dagen", "Je portfolio is ingediend", "Factuur DNV-",
                 "De PE-toets van je portfolio is afgerond", "Betaling ontvangen voor factuur DNV-",
-                "Positief advies over je portfolio", "Besluit DNV: je certificaat wordt verlengd",
+                "Besluit DNV: je certificaat wordt verlengd",
                 f"Je certificaat is verlengd tot en met {renewed_until.day} "]
     mails = eventually(lambda: len(mailbox.to(person.email)) >= len(expected) and mailbox.to(person.email),
                        what="the jobcoach's e-mails")
@@ -140,37 +166,125 @@ def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, o
     dnv_mail = eventually(lambda: [m["Subject"] for m in mailbox.to(office.dnv.email)
                                    if m["Subject"].startswith("Nieuwe beoordelingszaak")])
     assert "Janneke Jobcoach" in assessor_mail[0] and "Janneke Jobcoach" in dnv_mail[0]
+    # The advice went to DNV, not to the jobcoach (ADR 0011).
+    eventually(lambda: any(m["Subject"].startswith("Advies over Janneke Jobcoach")
+                           for m in mailbox.to(office.dnv.email)), what="DNV told of the advice")
+    assert not any("advies" in subject.lower() for subject in subjects)
     unread = ok(app.get("messages/unread-count", person))["unread"]
     assert unread == len(mails)
 
 
-def test_postponed_then_positive_after_the_supplement(app, office):
+def test_postponed_then_positive_after_the_supplement(app, office, mailbox, system):
     person, number = submitted(app, office)
     case = office.ready_for_assessor(person)
     assessor = office.assessors[0]
     ok(office.assign(case, assessor))
     ok(office.advise(case, assessor, form("postponed", failing=("A3",))), 201)
-    decision = office.decide(case, "postponed")
-    assert decision["supplement_due_on"]
 
-    # Portfolio reopens A3 only; the jobcoach reworks it and hands in the supplement.
-    supplement = eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person)).status_code
-                            == 200 and r.json(), what="the supplement opened")
-    assert supplement["parts"] == ["A3"]
-    refused = app.put("portfolio/cycles/current/parts/A1", person, json={"text": "Iets anders."})
-    assert refused.status_code == 409
-    ok(app.put("portfolio/cycles/current/supplement/parts/A3", person,
-               json={"text": "Een verdiepte reflectie op de intervisie."}))
-    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+    # The advice is DNV's: its officer hears of it; the jobcoach hears nothing and nothing reopens.
+    eventually(lambda: any(m["Subject"].startswith("Advies over Janneke Jobcoach")
+                           for m in mailbox.to(office.dnv.email)), what="DNV told of the advice")
+    time.sleep(2)  # room for a message to the jobcoach to arrive, so that the checks below would see it
+    assert app.get("portfolio/cycles/current/supplement", person).status_code == 404
+    assert not any("advies" in s.lower() or "aanvulling" in s.lower() for s in subjects_to(mailbox, person))
+    inbox = ok(app.get("messages", person))["items"]
+    assert not any("advies" in m["subject"].lower() for m in inbox), [m["subject"] for m in inbox]
+    assert ok(app.get(f"cases/{case['id']}", person))["advices"] == []
 
-    office.pay(person, "reassessment")
-    eventually(lambda: office.case(case["id"])["state"] == "reassessing", what="back with the assessor")
-    # The same assessor reassesses; a second postponement is not possible.
-    again = office.advise(case, assessor, form("postponed", failing=("A3",)))
-    assert again.status_code == 422
-    ok(office.advise(case, assessor, form("positive")), 201)
-    office.decide(case, "positive")
+    # DNV decides a week after the advice: the 3 months run from the decision date.
+    decided_on = TODAY + timedelta(days=7)
+    assessment_on(system, decided_on)
+    try:
+        decision = office.decide(case, "postponed")
+        due_on = supplement_deadline(decided_on)
+        assert decision["decided_on"] == decided_on.isoformat()
+        assert decision["supplement_due_on"] == due_on.isoformat() != supplement_deadline(TODAY).isoformat()
+
+        # Portfolio reopens A3 only, until that date; the jobcoach is told the assignment and the date.
+        supplement = eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person))
+                                .status_code == 200 and r.json(), what="the supplement opened")
+        assert supplement["parts"] == ["A3"] and supplement["due_on"] == due_on.isoformat()
+        text = text_of(mailbox, person, "Besluit DNV: uitgesteld")
+        assert "A3 (reflectie op beroepsmatig handelen): Werk A3 opnieuw uit." in text
+        assert f"tot en met {format_date(due_on)}" in text
+        assert "aanvulling nodig" not in text
+        assert "bezwaar maken bij DNV" in text and "mentor" in text
+        refused = app.put("portfolio/cycles/current/parts/A1", person, json={"text": "Iets anders."})
+        assert refused.status_code == 409
+        ok(app.put("portfolio/cycles/current/supplement/parts/A3", person,
+                   json={"text": "Een verdiepte reflectie op de intervisie."}))
+        ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+
+        office.pay(person, "reassessment")
+        eventually(lambda: office.case(case["id"])["state"] == "reassessing", what="back with the assessor")
+        assert office.case(case["id"])["assessor_id"] == assessor.id  # the same assessor
+        # A second postponement is not possible.
+        again = office.advise(case, assessor, form("postponed", failing=("A3",)))
+        assert again.status_code == 422
+        ok(office.advise(case, assessor, form("positive")), 201)
+        office.decide(case, "positive")
+        register_says(office, number, "active", add_years(VALID_UNTIL, 4))
+        positive = text_of(mailbox, person, "Besluit DNV: je certificaat wordt verlengd")
+        assert "bezwaar" not in positive and "mentor" not in positive
+    finally:
+        assessment_on(system, None)
+
+
+def test_dnv_deviating_from_a_postponed_advice_reopens_nothing(app, office, mailbox):
+    person, number = submitted(app, office)
+    case = office.ready_for_assessor(person)
+    assessor = office.assessors[0]
+    ok(office.assign(case, assessor))
+    ok(office.advise(case, assessor, form("postponed", failing=("A1",))), 201)
+    decision = office.decide(case, "positive", reason="Het cv is voor DNV voldoende.")
+    assert decision["follows_advice"] is False and decision["supplement_due_on"] is None
     register_says(office, number, "active", add_years(VALID_UNTIL, 4))
+    # Portfolio has heard of the decision (the renewed certificate opened the next cycle): nothing reopened.
+    eventually(lambda: ok(app.get("portfolio/cycles/current", person))["state"] == "open",
+               what="the next cycle")
+    assert app.get("portfolio/cycles/current/supplement", person).status_code == 404
+    # The jobcoach was never asked for a supplement: she heard the decision only.
+    decided = text_of(mailbox, person, "Besluit DNV: je certificaat wordt verlengd")
+    assert "aanvulling" not in decided and "Toelichting van DNV: Het cv is voor DNV voldoende." in decided
+    assert not any("aanvulling" in subject.lower() or "advies" in subject.lower()
+                   for subject in subjects_to(mailbox, person)), subjects_to(mailbox, person)
+
+
+def test_a_failed_pe_check_stops_the_case_for_a_supplement_term_on_b(app, office, mailbox):
+    person, _ = submitted(app, office)
+    case = office.case_of(person)
+    finding = "Bij de cursus van 45 uur ontbreekt het bewijs van deelname."
+    ok(app.post(f"cases/{case['id']}/pe-check", office.dnv,
+                json={"passed": False, "findings": [{"text": finding}]}))
+    office.pay(person, "recertification")
+    time.sleep(1)  # room for the payment to move the case, which it must not
+    case = office.case(case["id"])
+    assert (case["state"], case["stage"]) == ("pe_check_failed", "decision")  # no payment step, no assessor
+    assert office.assign(case, office.assessors[0]).status_code == 409
+    told = text_of(mailbox, person, "De PE-toets van je portfolio is afgerond")
+    assert finding in told and "nog niet naar een beoordelaar" in told
+
+    decision = office.decide(case, "postponed")
+    assert decision["supplement_due_on"] == supplement_deadline(TODAY).isoformat()
+    supplement = eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person))
+                            .status_code == 200 and r.json(), what="part B reopened")
+    assert supplement["parts"] == ["B"]
+    text = text_of(mailbox, person, "Besluit DNV: uitgesteld")
+    assert "B (permanente educatie)" in text and finding in text
+
+    # The jobcoach adds PE and hands in the supplement; after the reassessment fee DNV checks the PE again.
+    extra = ok(app.post("pe/activities", person, json={
+        "title": "Cursus gespreksvoering", "provider": "Opleider B.V.", "category": 1,
+        "completed_on": str(TODAY - timedelta(days=10)), "amount": "12", "unit": "sbu"}), 201)
+    ok(upload(app, person, extra["id"], PDF + b"extra"), 201)
+    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+    office.pay(person, "reassessment")
+    eventually(lambda: office.case(case["id"])["state"] == "opened", what="the PE check again")
+    check = ok(app.get(f"cases/{case['id']}/pe-check", office.dnv))
+    assert extra["id"] in {a["activity_id"] for a in check["activities"]}
+    office.pe_check(case)
+    # The recertification fee was paid already: now, and only now, the case goes to an assessor.
+    eventually(lambda: office.case(case["id"])["state"] == "ready_for_assignment", what="to an assessor")
 
 
 def test_an_assessor_is_denied_a_case_that_is_not_theirs(app, office):
@@ -197,12 +311,7 @@ def test_negative_then_lapse_at_expiry_then_reactivation_by_a_new_portfolio(app,
     register_says(office, number, "active", VALID_UNTIL)  # valid up to its expiry date
 
     # The day after the expiry date: the worker lapses the certificate.
-    for process in [p for p in system.processes if p.name.startswith("assessment-")]:
-        process.stop()
-    system.env["RECERT_ASSESSMENT_TODAY"] = (VALID_UNTIL + timedelta(days=1)).isoformat()
-    web = system.start_web("assessment")
-    system.wait_healthy("assessment", web)
-    system.wait_for_line(system.start_worker("assessment"), '"worker started"')
+    assessment_on(system, VALID_UNTIL + timedelta(days=1))
     register_says(office, number, "lapsed", VALID_UNTIL)
 
     # A whole new portfolio within 3 months: a new case, which the first assessor may not assess.

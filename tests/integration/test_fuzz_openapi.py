@@ -1,7 +1,12 @@
 """Hostile input against the running system: schemathesis (pinned 4.32.5) generates requests for every
 operation of the gateway's merged OpenAPI document and sends them with the access token of each kind of
 person. Every answer is checked: no server error (5xx), a documented status and content type, documented
-headers, and a body that matches its schema.
+headers, and a body that matches its schema. A documented status is one the operation lists: the document
+has no catch-all ``default`` answer (ADR 0015), and the fuzzer would not count one; an error answer's schema
+limits its ``type`` to the problem types the operation names. A static test checks,
+without sending anything, that each operation lists the error answers its token, body, query and path id
+imply, each naming its problem types; and a refused evidence file and a refused meeting proof answer the
+same problem.
 
 Per person and operation, in a fixed order and derandomized (the same requests on every run, until the
 document or the tools change): ``REAL`` well-formed requests whose path names a resource that exists and
@@ -55,6 +60,7 @@ SERVER_ERROR, UNDOCUMENTED_CONTENT_TYPE, SCHEMA_VIOLATION = "ST101", "ST105", "S
 FUZZING = settings(derandomize=True, database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
                    suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
 NUL = "a\x00b"
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 @dataclass(frozen=True)
@@ -177,10 +183,27 @@ def world(infra, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def schema(world):
-    loaded = schemathesis.openapi.from_url(f"{world.system.gateway}{PREFIX}/openapi.json", timeout=30)
-    assert loaded.raw_schema["x-unavailable-services"] == []
-    return loaded
+def document(world) -> dict[str, Any]:
+    response = requests.get(f"{world.system.gateway}{PREFIX}/openapi.json", timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def schema(document):
+    """The merged document as the fuzzer reads it. A catch-all ``default`` answer would document every
+    status at once, so it is left out here: only the statuses an operation lists count as documented."""
+    assert document["x-unavailable-services"] == []
+    return schemathesis.openapi.from_dict(_without_catch_all(document))
+
+
+def _without_catch_all(document: dict[str, Any]) -> dict[str, Any]:
+    copy = json.loads(json.dumps(document))
+    for item in copy["paths"].values():
+        for method, operation in item.items():
+            if method in METHODS:
+                operation.get("responses", {}).pop("default", None)
+    return copy
 
 
 def _operations(schema) -> dict[str, Any]:
@@ -215,6 +238,112 @@ def _check(label: str, error: BaseException | None) -> None:
     """Pass, or fail with what was found (every finding so far has been fixed: none is tolerated)."""
     if error is not None:
         raise error
+
+
+# --- what the document promises, read without sending anything -----------------------------------------
+
+
+def _implied_statuses(document: dict[str, Any], path: str, operation: dict[str, Any]) -> set[str]:
+    """The error answers an operation can give by what it takes: a token (401, 403), a body (400, 413,
+    422), a query (422), a path id (404), and, for everything the gateway forwards, 503."""
+    implied = {"503"}
+    security = operation.get("security", document.get("security"))
+    if security and any(requirement for requirement in security):
+        implied |= {"401", "403"}
+    parameters = [*document["paths"][path].get("parameters", []), *operation.get("parameters", [])]
+    if any(p.get("in") == "path" for p in parameters):
+        implied.add("404")
+    if any(p.get("in") == "query" for p in parameters):
+        implied.add("422")
+    body = operation.get("requestBody")
+    if body:
+        implied.add("413")
+        if "application/json" in body.get("content", {}):
+            implied |= {"400", "422"}
+    return implied
+
+
+def test_every_operation_lists_the_error_answers_its_parameters_imply(document):
+    """Static: no catch-all ``default``, and every status a token, body, query or path id implies is
+    listed, each as a problem document whose types are named."""
+    missing = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation.get("responses", {})
+            lacking = sorted(_implied_statuses(document, path, operation) - set(responses))
+            if "default" in responses:
+                lacking.append("default (a catch-all answer)")
+            unnamed = [status for status, answer in responses.items() if status[0] in "45" and not (
+                answer.get("x-problem-types")
+                and "application/problem+json" in answer.get("content", {}))]
+            if lacking or unnamed:
+                missing[f"{method.upper()} {path.removeprefix(PREFIX)}"] = (lacking, unnamed)
+    assert missing == {}, f"{len(missing)} operations do not list their error answers: " + json.dumps(
+        missing, indent=1)
+
+
+def test_rate_limited_operations_document_429(document):
+    for label in ("POST /auth/login", "POST /auth/login/verify", "POST /accounts"):
+        method, path = label.split(" ")
+        assert "429" in document["paths"][PREFIX + path][method.lower()]["responses"], label
+
+
+# --- one problem type for one refusal ----------------------------------------------------------------------
+
+# what: (the request's path, the operation's path in the document)
+UPLOADS = {
+    "evidence": ("pe/activities/{draft_activity_id}/evidence", "/pe/activities/{activity_id}/evidence"),
+    "meeting proof": ("portfolio/meetings/{draft_meeting_id}/proof",
+                      "/portfolio/meetings/{meeting_id}/proof"),
+}
+TWENTY_MB = 20 * 1024 * 1024  # both services' default limit (RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES and
+#                               RECERT_PORTFOLIO_PROOF_MAX_BYTES); the gateway lets 25 MB through
+
+
+@pytest.mark.parametrize(("refusal", "data", "filename", "status", "members"), [
+    ("upload-too-large", b"%PDF-1.7\n" + bytes(TWENTY_MB), "groot.pdf", 413, {"code", "max_bytes"}),
+    ("upload-type-refused", b"\x7fELF\x02\x01\x01" + bytes(64), "bewijs.pdf", 415, {"code", "kind"}),
+    ("upload-type-mismatch", b"%PDF-1.7\n%%EOF\n", "bewijs.exe", 415, {"code", "kind", "extension"}),
+    ("upload-empty", b"", "leeg.pdf", 400, {"code"}),
+], ids=lambda value: value if isinstance(value, str) and value.startswith("upload") else "")
+def test_evidence_and_meeting_proof_refused_alike_answer_the_same_problem(world, document, refusal, data,
+                                                                            filename, status, members):
+    """The same refusal of a PE evidence file and of a reflection meeting's proof is one problem: the
+    same type, title, detail (the limit in MB and in bytes) and members, both documented."""
+    answers = {}
+    for what, (path, _) in UPLOADS.items():
+        response = requests.post(
+            f"{world.system.gateway}{PREFIX}/{path.format(**world.resources)}", data=data, timeout=60,
+            headers={"Authorization": f"Bearer {world.token('draft_jobcoach')}",
+                     "Content-Type": "application/octet-stream",
+                     "Content-Disposition": f'attachment; filename="{filename}"'})
+        assert response.status_code == status, (what, response.status_code, response.text[:300])
+        assert response.headers["Content-Type"] == "application/problem+json"
+        body = response.json()
+        body.pop("request_id")
+        answers[what] = body
+    assert answers["evidence"] == answers["meeting proof"]
+    for what, (_, operation) in UPLOADS.items():
+        answer = document["paths"][PREFIX + operation]["post"]["responses"].get(str(status), {})
+        types = [t["type"] for t in answer.get("x-problem-types", [])]
+        assert f"https://recert.noloc.nl/problems/{refusal}" in types, (what, answer)
+    assert answers["evidence"]["type"] == f"https://recert.noloc.nl/problems/{refusal}"
+    assert set(answers["evidence"]) - {"type", "title", "status", "detail"} == members
+    if refusal == "upload-too-large":
+        assert answers["evidence"]["max_bytes"] == TWENTY_MB
+        assert "20 MB (20971520 bytes)" in answers["evidence"]["detail"]
+
+
+def test_the_password_rules_are_in_the_document(document):
+    """At least 12 characters, stated by the schema of every body that sets a password."""
+    schemas = document["components"]["schemas"]
+    for path, field in (("/accounts", "password"), ("/admin/accounts", "password"),
+                        ("/accounts/me/password", "new_password")):
+        body = document["paths"][PREFIX + path]["post"]["requestBody"]["content"]["application/json"]
+        schema = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]["properties"][field]
+        assert schema["minLength"] == 12 and "12" in schema["description"], (path, schema)
 
 
 # --- well-formed requests, and the findings' probes ------------------------------------------------------

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from flask import Flask, current_app, g, has_request_context, request
 
 from recert_common.errors import Forbidden, NotFound, Problem, ServiceUnavailable, Unauthorized
+from recert_common.i18n import Label
 
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
@@ -431,7 +432,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
             if not principal.has_any_role(*wanted):
-                raise Forbidden(code="detail.role_required", params={"roles": ", ".join(sorted(wanted))})
+                raise Forbidden(code="detail.role_required", params={"roles": Label(*sorted(wanted))})
             return view(*args, **kwargs)
 
         _document_security(wrapper)

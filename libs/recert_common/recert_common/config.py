@@ -106,6 +106,10 @@ class ServiceSettings:
     amqp_url: str = env_field("RECERT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
     exchange: str = env_field("RECERT_EXCHANGE", "recert.events")
     queue_prefix: str = env_field("RECERT_QUEUE_PREFIX", "")
+    # Broker users are "<prefix><producer>"; a consumer believes an event only from its producer's user.
+    broker_user_prefix: str = env_field("RECERT_BROKER_USER_PREFIX", "recert-")
+    # Test harness only: broker users (comma-separated) believed for every producer. Empty: strict.
+    bus_trusted_users: str = env_field("RECERT_BUS_TRUSTED_USERS", "")
     s3_endpoint: str = env_field("RECERT_S3_ENDPOINT", "127.0.0.1:9000")
     s3_access_key: str = env_field("RECERT_S3_ACCESS_KEY", "recert")
     s3_secret_key: str = env_field("RECERT_S3_SECRET_KEY", "recert-secret")

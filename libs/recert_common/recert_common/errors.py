@@ -5,12 +5,18 @@ Code raises a ``Problem`` (``raise NotFound(code="detail.case_not_found", params
 unexpected exceptions into problem documents whose ``title`` (and ``detail`` when given as a code) follow the
 request's ``Accept-Language``. Type URIs are ``https://recert.noloc.nl/problems/<slug>`` and never change
 once published; see docs/adr/0004-errors-and-auth.md.
+
+Every class with its own slug is registered (``PROBLEM_TYPES``: status, title, extra ``members``), so that
+the OpenAPI documents name the types each answer can be (``problem_answer``, ``problem_schema``; ADR 0015).
+A refused upload is one problem wherever it is refused (``upload_problem``).
 """
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
 from json import JSONDecodeError
 from typing import Any, ClassVar
 
@@ -32,6 +38,47 @@ _log = logging.getLogger(__name__)
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors", "request_id"})
 
 
+def extension_members(**types: str | Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """``members`` of a problem class: each extra member's JSON schema, or just its JSON type
+    (``extension_members(state="string", lines={"type": "array", ...})``)."""
+    return {name: {"type": value} if isinstance(value, str) else dict(value) for name, value in types.items()}
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One problem type as the OpenAPI documents name it: its URI, status, title code and extra members."""
+
+    slug: str
+    status: int
+    title_code: str
+    members: Mapping[str, Mapping[str, Any]]
+
+    @property
+    def uri(self) -> str:
+        return PROBLEM_TYPE_BASE + self.slug
+
+    def describe(self) -> dict[str, Any]:
+        return {"type": self.uri, "title": i18n.translate(self.title_code, "en"),
+                "members": sorted(self.members)}
+
+
+#: Every problem type by slug, filled as the classes are defined (``Problem.__init_subclass__``). One slug
+#: is one refusal: two classes may share a slug only when they agree on status and title.
+PROBLEM_TYPES: dict[str, ProblemType] = {}
+
+
+def register_problem_type(cls: type[Problem]) -> ProblemType:
+    found = ProblemType(cls.slug, cls.status, cls.title_code, dict(cls.members))
+    known = PROBLEM_TYPES.get(cls.slug)
+    if known is not None and (known.status, known.title_code) != (found.status, found.title_code):
+        raise ValueError(f"problem type {cls.slug!r} is registered with status {known.status} and title "
+                         f"{known.title_code!r} already; one type is one refusal")
+    if known is not None:
+        found = ProblemType(cls.slug, cls.status, cls.title_code, {**known.members, **found.members})
+    PROBLEM_TYPES[cls.slug] = found
+    return found
+
+
 class Problem(Exception):
     """An error with an HTTP status, a stable type URI and a translatable title.
 
@@ -43,6 +90,14 @@ class Problem(Exception):
     status: ClassVar[int] = 500
     slug: ClassVar[str] = "internal-error"
     title_code: ClassVar[str] = "problem.internal_error"
+    #: Extension members this type adds, by name, with their JSON schema: documented in OpenAPI.
+    members: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # A class names a type when it sets its own slug (or adds members to its parent's type).
+        if cls.slug and ("slug" in cls.__dict__ or "members" in cls.__dict__) and isinstance(cls.status, int):
+            register_problem_type(cls)
 
     def __init__(
         self,
@@ -153,6 +208,7 @@ class Conflict(Problem):
 
 class PayloadTooLarge(Problem):
     status, slug, title_code = 413, "payload-too-large", "problem.payload_too_large"
+    members = {"max_bytes": {"type": "integer", "description": "The body limit, in bytes"}}
 
 
 class UnsupportedMediaType(Problem):
@@ -216,6 +272,175 @@ def problem_for_status(status: int, detail: str | None = None, **kwargs: Any) ->
     if cls is ValidationProblem:
         return ValidationProblem({}, detail, **kwargs)
     return cls(detail, **kwargs)
+
+
+i18n.register_messages({
+    "problem.upload_refused": {"nl": "Het bestand is geweigerd", "en": "The file was refused"},
+    "problem.upload_too_large": {"nl": "Het bestand is te groot", "en": "The file is too large"},
+    "problem.upload_empty": {"nl": "Het bestand is leeg", "en": "The file is empty"},
+    "problem.upload_type_refused": {"nl": "Dit soort bestand is niet toegestaan",
+                                    "en": "This kind of file is not allowed"},
+    "problem.upload_type_mismatch": {"nl": "Bestandsnaam en inhoud passen niet bij elkaar",
+                                     "en": "Filename and content do not match"},
+    "problem.filename_refused": {"nl": "Ongeldige bestandsnaam", "en": "Invalid filename"},
+    "problem.filename_missing": {"nl": "Bestandsnaam ontbreekt", "en": "Filename missing"},
+    "problem.multipart_refused": {"nl": "Stuur het bestand zelf, geen formulier",
+                                  "en": "Send the file itself, not a form"},
+    "detail.body_too_large": {"nl": "Het verzoek mag hoogstens {limit} groot zijn.",
+                              "en": "The request may be at most {limit_en}."},
+})
+
+
+# --- uploads: one problem type for one refusal, whichever service refuses the file ----------------------
+
+_UPLOAD_MEMBERS: Mapping[str, Mapping[str, Any]] = {
+    "code": {"type": "string", "description": "The refusal's stable code (upload_too_large, upload_empty, "
+                                              "upload_type_refused, upload_type_mismatch, filename_refused, "
+                                              "...)"},
+    "max_bytes": {"type": "integer", "description": "upload_too_large: the limit, in bytes"},
+    "kind": {"type": "string",
+             "description": "upload_type_refused/_mismatch: what the content was found to be"},
+    "extension": {"type": "string", "description": "upload_type_mismatch: the filename's extension"},
+    "reason": {"type": "string", "description": "filename_refused: what is wrong with the name"},
+}
+
+
+class UploadProblem(Problem):
+    """A file we refuse to store, from any service (PE evidence, meeting proof, the gateway's limit).
+
+    The type is the refusal's code (``upload_too_large`` -> ``.../problems/upload-too-large``), the detail is
+    the refusal's own sentence, and the members are ``code`` plus the refusal's details (``max_bytes``,
+    ``kind``, ``extension``, ``reason``). Use ``upload_problem(refusal)``.
+    """
+
+    status, slug, title_code = 400, "upload-refused", "problem.upload_refused"
+    members = {"code": _UPLOAD_MEMBERS["code"]}
+
+    def __init__(self, refusal: Any):
+        super().__init__(extensions={"code": refusal.code, **refusal.details})
+        self.refusal = refusal
+
+    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+        return self.refusal.message(language)
+
+
+_UPLOAD_DETAILS: Mapping[str, tuple[str, ...]] = {
+    "upload_too_large": ("max_bytes",), "upload_type_refused": ("kind",),
+    "upload_type_mismatch": ("kind", "extension"), "filename_refused": ("reason",),
+}
+_UPLOAD_CLASSES: dict[str, type[UploadProblem]] = {}
+_UPLOAD_BASES: Mapping[int, type[Problem]] = {
+    400: BadRequest, 413: PayloadTooLarge, 415: UnsupportedMediaType}
+
+
+def upload_problem_class(code: str, status: int) -> type[UploadProblem]:
+    """The problem class of the upload refusal ``code`` (made once, and registered as a problem type)."""
+    known = _UPLOAD_CLASSES.get(code)
+    if known is not None:
+        return known
+    title_code = f"problem.{code}" if i18n.is_known(f"problem.{code}") else "problem.upload_refused"
+    members = {name: _UPLOAD_MEMBERS[name] for name in ("code", *_UPLOAD_DETAILS.get(code, ()))}
+    cls = type(f"UploadProblem_{code}", (UploadProblem, _UPLOAD_BASES.get(status, BadRequest)),
+               {"status": status, "slug": code.replace("_", "-"), "title_code": title_code,
+                "members": members, "__module__": __name__})
+    _UPLOAD_CLASSES[code] = cls
+    return cls
+
+
+def upload_problem(refusal: Any) -> UploadProblem:
+    """The problem for an upload refusal (``recert_common.filetypes.UploadRefused`` and its kinds)."""
+    return upload_problem_class(refusal.code, refusal.http_status)(refusal)
+
+
+#: The refusals every upload can meet (storage and filetypes): documented on every upload operation.
+UPLOAD_REFUSALS: Sequence[tuple[str, int]] = (
+    ("upload_too_large", 413), ("upload_empty", 400), ("upload_type_refused", 415),
+    ("upload_type_mismatch", 415), ("filename_refused", 400),
+)
+UPLOAD_PROBLEMS: Sequence[type[UploadProblem]] = tuple(
+    upload_problem_class(code, status) for code, status in UPLOAD_REFUSALS)
+
+
+MiB = 1024 * 1024
+
+
+def size_text(size: int) -> tuple[str, str]:
+    """A size as people read it, in Dutch and English, with the exact number of bytes: MiB written as "MB"
+    (one decimal at most, Dutch decimal comma), kB below that ("20 MB (20971520 bytes)"), else bytes. Every
+    limit a problem states (the gateway's and the services') is written this way, beside ``max_bytes``."""
+    if size >= MiB:
+        value, unit = size / MiB, "MB"
+    elif size >= 1024:
+        value, unit = size / 1024, "kB"
+    else:
+        return f"{size} bytes", f"{size} bytes"
+    text = f"{value:.1f}".removesuffix(".0")
+    return f"{text.replace('.', ',')} {unit} ({size} bytes)", f"{text} {unit} ({size} bytes)"
+
+
+# --- the answers in the OpenAPI documents ---------------------------------------------------------------
+
+#: The type every status has when nothing more specific is declared.
+GENERIC_TYPES: Mapping[int, str] = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
+    409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-failed",
+    429: "too-many-requests", 500: "internal-error", 502: "bad-gateway", 503: "service-unavailable",
+    504: "gateway-timeout",
+}
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+_BASE_PROPERTIES: Mapping[str, Mapping[str, Any]] = {
+    "type": {"type": "string", "format": "uri", "description": "URI of the problem type"},
+    "title": {"type": "string", "description": "Short summary in the language of Accept-Language"},
+    "status": {"type": "integer", "description": "HTTP status code"},
+    "detail": {"type": "string", "description": "Explanation of this occurrence"},
+    "request_id": {"type": "string", "description": "X-Request-ID of the request, for support"},
+    "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+               "description": "validation-failed: messages per field (dotted path for nested fields)"},
+}
+
+
+def problem_schema() -> dict[str, Any]:
+    """The problem+json schema: the standard members, and every extension member a registered type adds
+    (each optional, its description naming the types that carry it)."""
+    properties: dict[str, Any] = {name: dict(value) for name, value in _BASE_PROPERTIES.items()}
+    carriers: dict[str, list[str]] = {}
+    for problem_type in sorted(PROBLEM_TYPES.values(), key=lambda t: t.slug):
+        for name, schema in problem_type.members.items():
+            if name not in _BASE_PROPERTIES:
+                properties.setdefault(name, dict(schema))
+                carriers.setdefault(name, []).append(problem_type.slug)
+    for name, slugs in carriers.items():
+        own = properties[name].get("description", "")
+        properties[name]["description"] = f"{own}{'. ' if own else ''}Given by: {', '.join(slugs)}"
+    return {"type": "object", "description": "RFC 9457 problem document",
+            "required": ["type", "title", "status"], "properties": properties, "additionalProperties": True}
+
+
+def problem_answer(status: int, slugs: Sequence[str] = (), description: str = "") -> dict[str, Any]:
+    """The OpenAPI response object of an error answer: problem+json, the types it can be (``slugs``, else
+    the status's generic type) in ``x-problem-types``, each with its title and extra members, and as the
+    ``enum`` of its ``type`` member."""
+    named = list(dict.fromkeys(slugs)) or [GENERIC_TYPES.get(status, "")]
+    types = [PROBLEM_TYPES[slug].describe() if slug in PROBLEM_TYPES else
+             {"type": PROBLEM_TYPE_BASE + slug if slug else "about:blank", "title": "", "members": []}
+             for slug in named]
+    lines = [f"`{t['type']}`" + (f" ({', '.join(t['members'])})" if t["members"] else "") for t in types]
+    phrase = description or _status_phrase(status)
+    return {"description": f"{phrase}. Problem types: {'; '.join(lines)}.",
+            "x-problem-types": types,
+            "content": {PROBLEM_JSON: {"schema": {"allOf": [
+                {"$ref": PROBLEM_SCHEMA_REF},
+                # The types named are the only ones this answer gives: a schema check finds any other.
+                {"type": "object",
+                 "properties": {"type": {"type": "string", "enum": [t["type"] for t in types]}}},
+            ]}}}}
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def flatten_field_errors(messages: Mapping[Any, Any]) -> dict[str, list[str]]:
@@ -287,8 +512,7 @@ def problem_from_http_exception(exc: wz.HTTPException) -> Problem:
         return MethodNotAllowed(code="detail.method_not_allowed", params={"method": request.method},
                                 headers=headers)
     if status == 413:
-        return PayloadTooLarge(code="detail.payload_too_large", params={"limit": _body_limit()},
-                               headers=headers)
+        return body_too_large(headers=headers)
     if status == 415:
         return UnsupportedMediaType(code="detail.unsupported_media_type", headers=headers)
     return problem_for_status(status, headers=headers)
@@ -322,6 +546,32 @@ def _is_malformed_json(exc: wz.HTTPException) -> bool:
 def _body_limit() -> Any:
     limit = request.max_content_length if has_request_context() else None
     return limit if limit is not None else current_app.config.get("MAX_CONTENT_LENGTH")
+
+
+UPLOAD_LIMIT_KEY = "recert.upload_limit"
+
+
+def accept_upload(max_bytes: int) -> None:
+    """Let the current request's body be a file of up to ``max_bytes``: a bigger one is refused with the
+    same ``upload-too-large`` problem a service gives, stating the limit in the same unit."""
+    request.max_content_length = max_bytes
+    request.environ[UPLOAD_LIMIT_KEY] = max_bytes
+
+
+def body_too_large(**kwargs: Any) -> Problem:
+    """The 413 for a body over the request's limit: ``upload-too-large`` on an upload, else
+    ``payload-too-large``; both state the limit in MB (``detail``) and in bytes (``max_bytes``)."""
+    upload_limit = request.environ.get(UPLOAD_LIMIT_KEY) if has_request_context() else None
+    if upload_limit is not None:
+        from recert_common.storage import UploadTooLarge  # storage needs this module: imported here
+
+        problem = upload_problem(UploadTooLarge(upload_limit))
+        problem.headers.update(kwargs.get("headers") or {})
+        return problem
+    limit = _body_limit()
+    nl, en = size_text(limit) if isinstance(limit, int) else (str(limit), str(limit))
+    return PayloadTooLarge(code="detail.body_too_large", params={"limit": nl, "limit_en": en},
+                           extensions={"max_bytes": limit}, **kwargs)
 
 
 def _handle_problem(problem: Problem) -> Response:
@@ -384,6 +634,10 @@ __all__: Sequence[str] = (
     "PROBLEM_JSON", "PROBLEM_TYPE_BASE", "Problem", "BadRequest", "ValidationProblem", "Unauthorized",
     "Forbidden", "NotFound", "MethodNotAllowed", "Conflict", "PayloadTooLarge", "UnsupportedMediaType",
     "TooManyRequests", "InternalError", "BadGateway", "ServiceUnavailable", "GatewayTimeout", "HttpError",
-    "PROBLEMS_BY_STATUS", "problem_for_status", "flatten_field_errors", "request_language",
-    "problem_response", "problem_from_http_exception", "register_error_handlers", "ProblemSchema",
+    "PROBLEMS_BY_STATUS", "problem_for_status", "PROBLEM_TYPES", "ProblemType", "register_problem_type",
+    "extension_members",
+    "UploadProblem", "upload_problem", "upload_problem_class", "UPLOAD_PROBLEMS", "UPLOAD_REFUSALS",
+    "size_text", "accept_upload", "body_too_large", "GENERIC_TYPES", "problem_schema", "problem_answer",
+    "flatten_field_errors", "request_language", "problem_response", "problem_from_http_exception",
+    "register_error_handlers", "ProblemSchema",
 )

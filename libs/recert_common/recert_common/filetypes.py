@@ -16,16 +16,24 @@ Allowed (``DEFAULT_ALLOWED``):
 - plain text: UTF-8 (optional BOM), no NUL and no control characters except tab, LF, FF and CR; a
   multi-byte character cut off by the end of the sniffed prefix is fine, but not at the end of the file.
   Legacy encodings (Windows-1252 with accented letters, UTF-16) are refused: convert to UTF-8 or PDF.
+- Word document (.docx, reports and the reflection-meeting form): a ZIP (``PK\x03\x04``) whose local
+  entries, read in order from the first bytes, include ``[Content_Types].xml`` declaring
+  ``/word/document.xml`` as a WordprocessingML main document (``...wordprocessingml.document.main+xml``,
+  or the macro-free template's) and the entry ``word/document.xml`` itself. Both must start within the
+  first ``SNIFF_BYTES``: Microsoft Word and python-docx write them first; a document that does not is
+  refused with the advice to save it as PDF. Macro-enabled documents (.docm) are refused.
 
-Refused, among others: executables (ELF, Windows PE, Mach-O), archives (ZIP, so also .docx/.xlsx), old
-Office files, other images, HTML/XML/SVG (they can carry script that a browser might run from our origin)
-and scripts starting with a ``#!`` line.
+Refused, among others: executables (ELF, Windows PE, Mach-O), other archives (a ZIP that is not a Word
+document: .zip, .xlsx, .pptx, .odt), old Office files (.doc), other images, HTML/XML/SVG (they can carry
+script that a browser might run from our origin) and scripts starting with a ``#!`` line.
 """
 from __future__ import annotations
 
 import codecs
 import re
+import struct
 import unicodedata
+import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -34,8 +42,9 @@ PNG = "image/png"
 JPEG = "image/jpeg"
 TEXT = "text/plain"
 EMAIL = "message/rfc822"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
-DEFAULT_ALLOWED: frozenset[str] = frozenset({PDF, PNG, JPEG, TEXT, EMAIL})
+DEFAULT_ALLOWED: frozenset[str] = frozenset({PDF, PNG, JPEG, TEXT, EMAIL, DOCX})
 
 
 def openapi_file_content(allowed: Collection[str] = DEFAULT_ALLOWED) -> dict[str, dict]:
@@ -46,7 +55,8 @@ def openapi_file_content(allowed: Collection[str] = DEFAULT_ALLOWED) -> dict[str
     return {content_type: dict(binary) for content_type in sorted(allowed)}
 
 
-#: How many leading bytes decide the type. Enough for a long e-mail header block's first lines.
+#: How many leading bytes decide the type. Enough for a long e-mail header block's first lines, and for the
+#: first entries of a Word document (its content types and the start of its main part: about 1-2 KB).
 SNIFF_BYTES = 8192
 
 MAX_FILENAME_BYTES = 255
@@ -61,6 +71,7 @@ EXTENSIONS: Mapping[str, frozenset[str]] = {
     JPEG: frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
     TEXT: _TEXT_EXTENSIONS,
     EMAIL: _TEXT_EXTENSIONS,
+    DOCX: frozenset({".docx"}),
 }
 
 # kind -> (Dutch, English) description, for messages a jobcoach reads.
@@ -70,10 +81,14 @@ _KIND_LABELS: Mapping[str, tuple[str, str]] = {
     "jpeg": ("een JPEG-afbeelding", "a JPEG image"),
     "text": ("platte tekst", "plain text"),
     "email": ("een e-mailbericht", "an e-mail message"),
+    "docx": ("een Word-document (.docx)", "a Word document (.docx)"),
     "elf": ("een programma (ELF)", "a program (ELF)"),
     "pe": ("een Windows-programma", "a Windows program"),
     "mach-o": ("een macOS-programma", "a macOS program"),
-    "zip": ("een ZIP-archief (zoals .zip, .docx of .xlsx)", "a ZIP archive (such as .zip, .docx or .xlsx)"),
+    "zip": ("een ZIP-archief dat geen Word-document is (zoals .zip of .xlsx), of een Word-document dat "
+            "we niet herkennen (bewaar het dan als PDF)",
+            "a ZIP archive that is not a Word document (such as .zip or .xlsx), or a Word document we do "
+            "not recognise (save it as PDF then)"),
     "ole": ("een oud Office-bestand (.doc, .xls)", "an old Office file (.doc, .xls)"),
     "archive": ("een gecomprimeerd archief", "a compressed archive"),
     "image": ("een afbeelding van een niet-toegestaan type", "an image of a type that is not allowed"),
@@ -89,6 +104,7 @@ _ALLOWED_LABELS: Mapping[str, tuple[str, str]] = {
     JPEG: ("JPEG", "JPEG"),
     TEXT: ("platte tekst (.txt)", "plain text (.txt)"),
     EMAIL: ("e-mail (.eml)", "e-mail (.eml)"),
+    DOCX: ("Word (.docx)", "Word (.docx)"),
 }
 
 _ALLOWED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
@@ -257,6 +273,8 @@ def sniff(prefix: bytes, *, complete: bool) -> Sniffed:
     for magic, content_type, kind in _ALLOWED_MAGIC:
         if prefix.startswith(magic):
             return Sniffed(content_type, kind)
+    if prefix.startswith(_ZIP_LOCAL) and _is_docx(prefix):
+        return Sniffed(DOCX, "docx")
     text = _as_text(prefix, complete=complete)
     if text is not None:
         if _is_email(text, complete=complete):
@@ -331,6 +349,80 @@ def _is_email_with_legacy_body(prefix: bytes) -> bool:
         return False
     headers = _as_text(prefix[: end.end()], complete=True)
     return headers is not None and _is_email(headers, complete=True)
+
+
+_ZIP_LOCAL = b"PK\x03\x04"
+_ZIP_LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")  # signature ... file name length, extra field length
+_CONTENT_TYPES_PART = "[Content_Types].xml"
+_DOCX_MAIN_PART = "word/document.xml"
+#: The main part's content type in a Word document and a Word template without macros (.docx, .dotx).
+_DOCX_MAIN_TYPES = (
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+)
+_OVERRIDE = re.compile(r"<(?:\w+:)?Override\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""(\w+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_MAX_CONTENT_TYPES_BYTES = 64 * 1024  # inflated; a real one is 1-3 KB
+
+
+def _zip_entries(prefix: bytes):
+    """``(name, data or None)`` of the ZIP's local entries that start within ``prefix``, in order. ``data``
+    is the entry's inflated content when it lies wholly within ``prefix`` (stored or deflated), else None.
+    Stops at the first entry whose size is not in its header (a data descriptor follows its data)."""
+    offset = 0
+    while prefix.startswith(_ZIP_LOCAL, offset) and offset + _ZIP_LOCAL_HEADER.size <= len(prefix):
+        (_, _, flags, method, _, _, _, compressed, _, name_length,
+         extra_length) = _ZIP_LOCAL_HEADER.unpack_from(prefix, offset)
+        start = offset + _ZIP_LOCAL_HEADER.size
+        name = prefix[start:start + name_length].decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        data_start = start + name_length + extra_length
+        data_end = data_start + compressed
+        data = None
+        if not flags & 0x8 and data_end <= len(prefix):
+            data = _inflate(prefix[data_start:data_end], method)
+        yield name, data
+        if flags & 0x8:
+            return
+        offset = data_end
+
+
+def _inflate(raw: bytes, method: int) -> bytes | None:
+    if method == 0:
+        return raw[:_MAX_CONTENT_TYPES_BYTES]
+    if method != 8:
+        return None
+    try:
+        inflater = zlib.decompressobj(-15)
+        return inflater.decompress(raw, _MAX_CONTENT_TYPES_BYTES)
+    except zlib.error:
+        return None
+
+
+def _declares_word_main_part(content_types: bytes) -> bool:
+    try:
+        text = content_types.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    for tag in _OVERRIDE.findall(text):
+        attributes = {key.lower(): a or b for key, a, b in _ATTRIBUTE.findall(tag)}
+        if attributes.get("partname", "").lower() == "/" + _DOCX_MAIN_PART and \
+                attributes.get("contenttype", "").strip().lower() in _DOCX_MAIN_TYPES:
+            return True
+    return False
+
+
+def _is_docx(prefix: bytes) -> bool:
+    """A Word document by its content: see the module's docstring."""
+    names: set[str] = set()
+    declared = False
+    try:
+        for name, data in _zip_entries(prefix):
+            names.add(name)
+            if name == _CONTENT_TYPES_PART and data is not None:
+                declared = _declares_word_main_part(data)
+    except struct.error:
+        return False
+    return declared and _DOCX_MAIN_PART in names
 
 
 # ---------------------------------------------------------------------------------------------------------

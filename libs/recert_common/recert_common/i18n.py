@@ -4,6 +4,11 @@ A message has a stable code (``problem.not_found``, ``detail.malformed_json``, `
 text per language, with ``{name}`` placeholders filled from parameters. Services add their own codes with
 ``register_messages`` at import time instead of editing this module.
 
+States, stages and roles are codes (``awaiting_payment``, ``dnv_officer``); a sentence never shows one. A
+parameter that is a code is passed as ``Label("awaiting_payment")`` and written with its word from ``LABELS``
+("wacht op betaling", "awaiting payment"): one table for every service. Dates are written one way in each
+language, "15 januari 2027" / "15 January 2027" (``format_date``); a date parameter is passed as ``Day(d)``.
+
 Field messages from marshmallow arrive as English sentences; ``translate_field_message`` recognises
 marshmallow's default sentences and renders them in Dutch, so a jobcoach never sees a mix of languages.
 """
@@ -11,6 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from werkzeug.datastructures import LanguageAccept
@@ -20,6 +27,113 @@ DEFAULT_LANGUAGE = "nl"
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 
 _CATALOGUE: dict[str, dict[str, str]] = {}
+
+# The words for the codes of states, stages and roles that a reader may meet inside a sentence.
+LABELS: dict[str, dict[str, str]] = {
+    # roles
+    "jobcoach": {"nl": "jobcoach", "en": "jobcoach"},
+    "assessor": {"nl": "beoordelaar", "en": "assessor"},
+    "dnv_officer": {"nl": "DNV-medewerker", "en": "DNV officer"},
+    "noloc_admin": {"nl": "Noloc-beheerder", "en": "Noloc admin"},
+    "mentor": {"nl": "mentor", "en": "mentor"},
+    # assessment cases
+    "opened": {"nl": "wacht op de PE-toets", "en": "awaiting the PE check"},
+    "awaiting_payment": {"nl": "wacht op betaling", "en": "awaiting payment"},
+    "ready_for_assignment": {"nl": "wacht op een beoordelaar", "en": "awaiting an assessor"},
+    "assigned": {"nl": "in beoordeling", "en": "being assessed"},
+    "advised": {"nl": "wacht op het besluit van DNV", "en": "awaiting DNV's decision"},
+    "supplement_due": {"nl": "wacht op de aanvulling", "en": "awaiting the supplement"},
+    "supplement_received": {"nl": "aanvulling ontvangen, wacht op betaling",
+                            "en": "supplement received, awaiting payment"},
+    "reassessing": {"nl": "aanvulling in beoordeling", "en": "supplement being assessed"},
+    "reassessed": {"nl": "aanvulling beoordeeld, wacht op het besluit van DNV",
+                   "en": "supplement assessed, awaiting DNV's decision"},
+    "objection_upheld": {"nl": "bezwaar gegrond, wacht op een nieuw besluit",
+                         "en": "objection upheld, awaiting a new decision"},
+    "pe_check_failed": {"nl": "PE-toets niet behaald, wacht op het besluit van DNV",
+                        "en": "PE check failed, awaiting DNV's decision"},
+    "pe_supplement_due": {"nl": "wacht op de aanvulling van de PE", "en": "awaiting the PE supplement"},
+    "pe_supplement_received": {"nl": "aanvulling PE ontvangen, wacht op betaling",
+                               "en": "PE supplement received, awaiting payment"},
+    "decided": {"nl": "besloten", "en": "decided"},
+    "withdrawn": {"nl": "ingetrokken", "en": "withdrawn"},
+    # stages of a case
+    "pe_check": {"nl": "PE-toets", "en": "PE check"},
+    "assessment": {"nl": "beoordeling", "en": "assessment"},
+    "supplement": {"nl": "aanvulling", "en": "supplement"},
+    "decision": {"nl": "besluit", "en": "decision"},
+    # portfolio cycles
+    "open": {"nl": "open", "en": "open"},
+    "submitted": {"nl": "ingediend", "en": "submitted"},
+    "supplement_open": {"nl": "aanvulling open", "en": "supplement open"},
+    "supplement_submitted": {"nl": "aanvulling ingediend", "en": "supplement submitted"},
+    "closed": {"nl": "afgesloten", "en": "closed"},
+    # invoices
+    "paid": {"nl": "betaald", "en": "paid"},
+    "cancelled": {"nl": "geannuleerd", "en": "cancelled"},
+    # certificates
+    "active": {"nl": "geldig", "en": "active"},
+    "lapsed": {"nl": "vervallen", "en": "lapsed"},
+    # messages
+    "pending": {"nl": "wacht op verzending", "en": "waiting to be sent"},
+    "sent": {"nl": "verzonden", "en": "sent"},
+    "failed": {"nl": "mislukt", "en": "failed"},
+    "delivered": {"nl": "afgeleverd", "en": "delivered"},
+}
+
+
+MONTHS: dict[str, tuple[str, ...]] = {
+    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+           "oktober", "november", "december"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+def format_date(day: date, language: str = DEFAULT_LANGUAGE) -> str:
+    """``date(2027, 1, 15)`` -> "15 januari 2027" (nl) or "15 January 2027" (en): the one date format of the
+    platform's texts. Month names are written out here, not taken from the machine's locales."""
+    if isinstance(day, datetime):
+        raise TypeError("format_date takes a date, not an instant")
+    months = MONTHS.get(language, MONTHS[DEFAULT_LANGUAGE])
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+@dataclass(frozen=True)
+class Day:
+    """A message parameter that is a date, written with ``format_date`` in the reader's language."""
+
+    day: date
+
+    def render(self, language: str) -> str:
+        return format_date(self.day, language)
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
+
+
+def label(code: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The word for a state, stage or role code in ``language``; an unknown code as it is."""
+    words = LABELS.get(str(code))
+    if words is None:
+        return str(code)
+    return words.get(language) or words[DEFAULT_LANGUAGE]
+
+
+@dataclass(frozen=True, init=False)
+class Label:
+    """A message parameter that is one or more codes, written with their words (joined by commas)."""
+
+    codes: tuple[str, ...]
+
+    def __init__(self, *codes: Any):
+        object.__setattr__(self, "codes", tuple(str(code) for code in codes))
+
+    def render(self, language: str) -> str:
+        return ", ".join(label(code, language) for code in self.codes)
+
+    def __str__(self) -> str:
+        return ", ".join(self.codes)
 
 
 def register_messages(messages: Mapping[str, Mapping[str, str]]) -> None:
@@ -59,6 +173,8 @@ def translate(code: str, language: str = DEFAULT_LANGUAGE, /, **params: Any) -> 
     if texts is None:
         return code
     template = texts.get(language) or texts[DEFAULT_LANGUAGE]
+    params = {name: value.render(language) if isinstance(value, (Label, Day)) else value
+              for name, value in params.items()}
     try:
         return template.format_map(_KeepMissing(params))
     except (ValueError, IndexError, AttributeError):
@@ -169,7 +285,7 @@ register_messages({
     "detail.unsupported_media_type": {
         "nl": "Stuur de inhoud als application/json.", "en": "Send the body as application/json."},
     "detail.internal_error": {
-        "nl": "Er ging iets mis aan onze kant. Noem kenmerk {request_id} als u contact met ons opneemt.",
+        "nl": "Er ging iets mis aan onze kant. Noem kenmerk {request_id} als je contact met ons opneemt.",
         "en": "Something went wrong on our side. Please quote reference {request_id} when you contact us."},
     "field.nul_character": {
         "nl": "Bevat een ongeldig teken (NUL).", "en": "Contains an invalid character (NUL)."},

@@ -39,6 +39,7 @@ from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 from urllib3.util import Retry, Timeout
 
+from recert_common.errors import size_text
 from recert_common.filetypes import (
     DEFAULT_ALLOWED,
     SNIFF_BYTES,
@@ -87,7 +88,7 @@ class UploadTooLarge(UploadRefused):
     http_status = 413
 
     def __init__(self, max_bytes: int):
-        nl, en = _size_text(max_bytes)
+        nl, en = size_text(max_bytes)
         super().__init__(
             f"Het bestand is groter dan de toegestane {nl}.",
             f"The file is larger than the allowed {en}.",
@@ -101,18 +102,6 @@ class UploadEmpty(UploadRefused):
 
     def __init__(self):
         super().__init__("Het bestand is leeg.", "The file is empty.")
-
-
-def _size_text(size: int) -> tuple[str, str]:
-    """Sizes as people read them: MiB written as "MB", one decimal at most, Dutch decimal comma."""
-    if size >= MiB:
-        value, unit = size / MiB, "MB"
-    elif size >= 1024:
-        value, unit = size / 1024, "kB"
-    else:
-        return f"{size} bytes", f"{size} bytes"
-    text = f"{value:.1f}".removesuffix(".0")
-    return f"{text.replace('.', ',')} {unit}", f"{text} {unit}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
@@ -35,13 +36,17 @@ from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
 from recert_common.config import LOOPBACK
 from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
 from recert_common.errors import (
+    GENERIC_TYPES,
     PROBLEM_JSON,
     BadRequest,
     NotFound,
+    Problem,
     ProblemSchema,
     ServiceUnavailable,
     ValidationProblem,
+    problem_answer,
     problem_response,
+    problem_schema,
     register_error_handlers,
 )
 from recert_common.logging import configure_logging
@@ -60,10 +65,104 @@ _access_log = logging.getLogger("recert.access")
 _log = logging.getLogger(__name__)
 
 
+ANSWERS_KEY = "x-answers"
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def answers(*problems: type[Problem] | int) -> Callable[[Any], Any]:
+    """Document the error answers of one operation that its shape does not imply.
+
+    ``@answers(ActivityLocked, 404)`` below the route decorator: each problem class adds its type under its
+    status, a bare status its generic type. What every operation of its shape can answer (401 and 403 with
+    a token, 404 with a path id, 400/413/422 with a body, 422 with a query, 503) is documented without this
+    (``ErrorAnswersPlugin``).
+    """
+    entries = []
+    for problem in problems:
+        if isinstance(problem, int):
+            entries.append(str(problem))
+        else:
+            entries.append(f"{problem.status}:{problem.slug}")
+
+    def decorator(view: Any) -> Any:
+        apidoc = {**getattr(view, "_apidoc", {})}
+        manual = {**apidoc.get("manual_doc", {})}
+        manual[ANSWERS_KEY] = [*manual.get(ANSWERS_KEY, []), *entries]
+        apidoc["manual_doc"] = manual
+        view._apidoc = apidoc
+        return view
+
+    return decorator
+
+
+def implied_answers(path: str, operation: Mapping[str, Any]) -> set[int]:
+    """The error statuses an operation can answer by its shape, each with its generic problem type."""
+    found = {503}
+    if operation.get("security"):
+        found |= {401, 403}
+    if "{" in path:
+        found.add(404)
+    if any(isinstance(p, Mapping) and p.get("in") == "query" for p in operation.get("parameters", [])):
+        found.add(422)
+    body = operation.get("requestBody")
+    if body:
+        found.add(413)
+        if "application/json" in (body.get("content") or {}):
+            found |= {400, 422}
+    return found
+
+
+def document_error_answers(path: str, operation: dict[str, Any]) -> None:
+    """Give ``operation`` every error answer it can give, each a problem+json with its types named: the
+    generic type of each status its shape implies or a bare status declares, and each declared type."""
+    generic = implied_answers(path, operation)
+    declared: dict[int, list[str]] = {}
+    for entry in operation.pop(ANSWERS_KEY, []):
+        status, _, slug = str(entry).partition(":")
+        if slug:
+            declared.setdefault(int(status), []).append(slug)
+        else:
+            generic.add(int(status))
+    responses = operation.setdefault("responses", {})
+    responses.pop("default", None)
+    # An error answer documented by other means (``alt_response``) is named as well.
+    generic |= {int(status) for status in responses if str(status).isdigit() and int(status) >= 400}
+    for status in sorted(generic | set(declared)):
+        slugs = ([GENERIC_TYPES[status]] if status in generic and status in GENERIC_TYPES else [])
+        slugs += declared.get(status, [])
+        answer = problem_answer(status, slugs)
+        existing = responses.get(str(status))
+        if isinstance(existing, Mapping) and existing.get("description") \
+                and "x-problem-types" not in existing:
+            answer["description"] = f"{existing['description']} {answer['description']}"
+        responses[str(status)] = answer
+
+
+class ErrorAnswersPlugin(BasePlugin):
+    """apispec plugin: every operation documents the error answers it can give (``document_error_answers``)
+    and the ``Problem`` schema carries every registered type's extra members."""
+
+    def init_spec(self, spec: Any) -> None:
+        super().init_spec(spec)
+        self.spec = spec
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            if method in _METHODS and isinstance(operation, dict):
+                document_error_answers(path or "", operation)
+        # The types known so far (every service module defining problems is imported before its views are
+        # documented); redone per path, so the last one has them all.
+        self.spec.components.schemas["Problem"] = problem_schema()
+
+
 class RecertApi(Api):
-    """flask-smorest's Api with problem+json errors, in the handlers and in the OpenAPI document."""
+    """flask-smorest's Api with problem+json errors, in the handlers and in the OpenAPI document.
+
+    No operation has a catch-all ``default`` answer: each lists the statuses it can give (``answers``)."""
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
         register_error_handlers(self._app)
@@ -114,7 +213,9 @@ def create_base_app(
     install_security_headers(app)
     install_request_id(app)
     install_access_log(app)
-    api = RecertApi(app)
+    api = RecertApi(app, spec_kwargs={"extra_plugins": [ErrorAnswersPlugin()]})
+    # flask-smorest registered ProblemSchema as "Problem"; the document's version names every member.
+    api.spec.components.schemas["Problem"] = problem_schema()
     api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

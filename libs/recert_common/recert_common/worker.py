@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from kombu import Connection
 
 from recert_common.bus import ConsumerTopology, EventConsumer, OutboxRelay, Subscription
+from recert_common.bus.topology import ensure_exchange
+from recert_common.bus.trust import BusTrust
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 
@@ -47,6 +49,7 @@ def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscripti
     """
     declared = []
     with Connection(settings.amqp_url, connect_timeout=10) as connection:
+        ensure_exchange(connection, settings.exchange)
         channel = connection.channel()
         for subscription in subscriptions:
             topology = consumer_topology(settings, subscription)
@@ -74,6 +77,7 @@ class Worker:
         connection = Connection(self.settings.amqp_url, transport_options={"confirm_publish": True},
                                 heartbeat=30)
         return EventConsumer(connection, self.db, self.topology(subscription), subscription.handlers,
+                             trust=BusTrust.from_settings(self.settings, connection.userid),
                              prefetch=self.settings.consumer_prefetch)
 
     def _run_schedule(self, schedule: Schedule) -> None:

@@ -431,7 +431,7 @@ def test_wrong_role_is_403(auth_app, keys):
     assert response.status_code == 403
     assert response.mimetype == PROBLEM_JSON
     detail = response.get_json(force=True)["detail"]
-    assert detail == "Hiervoor is een van deze rollen nodig: dnv_officer, noloc_admin."
+    assert detail == "Hiervoor is een van deze rollen nodig: DNV-medewerker, Noloc-beheerder."
 
 
 def test_one_of_the_roles_is_enough(auth_app, keys):

@@ -109,7 +109,7 @@ SAMPLES: dict[str, dict] = {
                                      "previous_assessor_id": None, "due_on": date(2026, 4, 27)},
     "assessment.advice.given": {
         "case_id": CASE, "account_id": ACCOUNT, "assessor_id": ASSESSOR, "advice": "postponed",
-        "is_reassessment": False, "supplement_due_on": date(2026, 7, 20),
+        "is_reassessment": False,
         "supplements": [{"part": "A3", "assignment": "Beschrijf de reflectiebijeenkomst concreter."},
                         {"part": "B", "assignment": "Lever bewijs voor de intervisie van maart."}],
     },
@@ -272,7 +272,6 @@ INVALID = [
     ("pe.evidence.attached", {"content_type": "application/x-msdownload"}, "content_type"),
     ("pe.evidence.attached", {"size": 0}, "size"),
     ("assessment.advice.given", {"supplements": []}, "supplements"),  # postponed without assignments
-    ("assessment.advice.given", {"supplement_due_on": None}, "supplements"),
     ("assessment.advice.given", {"is_reassessment": True}, "advice"),  # a reassessment is never postponed
     ("assessment.advice.given", {"advice": "positive"}, "supplements"),  # positive with assignments
     ("assessment.objection.decided", {"outcome": "partly"}, "outcome"),
@@ -284,6 +283,12 @@ INVALID = [
     ("certification.decision.made", {"decision": "positive"}, "new_portfolio_deadline"),
     # departs from the advice without reason
     ("certification.decision.made", {"follows_advice": False}, "reason"),
+    # postponed without the assignments that reopen the parts
+    ("certification.decision.made", {"decision": "postponed", "new_portfolio_deadline": None,
+                                     "supplement_due_on": date(2026, 7, 20)}, "supplements"),
+    # negative with assignments
+    ("certification.decision.made", {"supplements": [{"part": "B", "assignment": "Meer PE."}]},
+     "supplements"),
     ("billing.invoice.issued", {"gross": _eur("242.01")}, "gross"),
     ("billing.invoice.issued", {"vat": _eur("42.005")}, "vat"),  # never rounded silently
     ("billing.invoice.issued", {"net": {"amount": Decimal("200"), "currency": "USD"}}, "net"),
@@ -319,7 +324,8 @@ def test_cross_field_rules_allow_their_valid_other_branch():
                                               membership_kind=None, membership_number=None))
     _make("certification.decision.made", _with("certification.decision.made", decision="postponed",
                                               new_portfolio_deadline=None,
-                                              supplement_due_on=date(2026, 7, 20)))
+                                              supplement_due_on=date(2026, 7, 20),
+                                              supplements=[{"part": "A3", "assignment": "Verdiep A3."}]))
 
 
 def _wire(type_: str) -> dict:

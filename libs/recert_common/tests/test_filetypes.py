@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from recert_common.filetypes import (
     DEFAULT_ALLOWED,
+    DOCX,
     EMAIL,
     JPEG,
     PDF,
@@ -364,3 +365,85 @@ def test_refusals_speak_dutch_first_and_english_on_request():
     with pytest.raises(UnsafeFilename) as unsafe:
         safe_filename("../x")
     assert "pad" in unsafe.value.message() and "path" in unsafe.value.message("en")
+
+
+# -- Word documents (.docx): recognised by their parts, not by the ZIP signature --------------------------
+
+_WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_XLSX_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"
+
+
+def _content_types(part: str = "/word/document.xml", content_type: str = _WORD_MAIN) -> str:
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" '
+            'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="{part}" ContentType="{content_type}"/></Types>')
+
+
+def _zip(entries: list[tuple[str, str | bytes]], compression: int = 8) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def _docx(**content_types) -> bytes:
+    return _zip([("[Content_Types].xml", _content_types(**content_types)),
+                 ("_rels/.rels", "<Relationships/>"),
+                 ("word/document.xml", "<w:document><w:body><w:p/></w:body></w:document>"),
+                 ("word/styles.xml", "<w:styles/>")])
+
+
+@pytest.mark.parametrize("compression", [0, 8])
+def test_a_word_document_is_recognised_by_its_parts(compression):
+    data = _zip([("[Content_Types].xml", _content_types()), ("_rels/.rels", "<Relationships/>"),
+                 ("word/document.xml", "<w:document/>")], compression=compression)
+    assert kind(data) == (DOCX, "docx")
+    accepted = check_upload(data[:SNIFF_BYTES], complete=True, filename="Reflectieformulier A3.1.docx")
+    assert accepted == Accepted(DOCX, "Reflectieformulier A3.1.docx")
+
+
+def test_a_big_word_document_is_judged_by_its_first_bytes():
+    data = _docx() + b"\x00" * (3 * SNIFF_BYTES)  # the rest (images, ...) is not read
+    assert kind(data[:SNIFF_BYTES], complete=False) == (DOCX, "docx")
+
+
+@pytest.mark.parametrize("data", [
+    _zip([("notes.txt", "hello"), ("word/document.xml", "<w:document/>")]),  # no content types
+    _zip([("[Content_Types].xml", _content_types()), ("word/other.xml", "<x/>")]),  # no main part
+    _zip([("[Content_Types].xml", _content_types("/xl/workbook.xml", _XLSX_MAIN)),
+          ("xl/workbook.xml", "<workbook/>")]),  # a spreadsheet
+    _zip([("[Content_Types].xml", _content_types(
+        content_type="application/vnd.ms-word.document.macroEnabled.main+xml")),
+          ("word/document.xml", "<w:document/>")]),  # .docm: macros
+    b"PK\x03\x04" + b"\xff" * 40,  # a broken header
+])
+def test_a_zip_that_is_not_a_word_document_is_refused_as_zip(data):
+    assert kind(data) == (None, "zip")
+    with pytest.raises(UploadTypeRefused) as refused:
+        check_upload(data, complete=True, filename="verslag.docx")
+    assert refused.value.http_status == 415 and refused.value.kind == "zip"
+
+
+def test_a_program_named_docx_is_refused():
+    with pytest.raises(UploadTypeRefused) as refused:
+        check_upload(b"\x7fELF\x02\x01\x01" + b"\x00" * 64, complete=True, filename="verslag.docx")
+    assert (refused.value.http_status, refused.value.kind) == (415, "elf")
+
+
+def test_a_word_document_under_another_extension_is_refused():
+    with pytest.raises(UploadTypeMismatch):
+        check_upload(_docx(), complete=True, filename="verslag.pdf")
+
+
+def test_word_is_among_the_allowed_types_by_default():
+    assert DOCX in DEFAULT_ALLOWED
+    with pytest.raises(UploadTypeRefused) as refused:
+        check_upload(b"\x7fELF", complete=True)
+    assert "Word (.docx)" in refused.value.message("nl")

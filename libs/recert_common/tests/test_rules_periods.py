@@ -16,6 +16,9 @@ from recert_common.rules import (
     load_framework,
     new_portfolio_deadline,
     next_cycle_start,
+    pe_period,
+    pe_period_first_day,
+    pe_period_last_day,
     renewed_validity,
     required_reflection_meetings,
     required_reflection_reports,
@@ -101,6 +104,39 @@ def test_renewed_certificate_runs_from_the_old_expiry_date():
 def test_a_new_cycle_starts_the_day_after_certification():
     assert next_cycle_start(date(2025, 12, 31)) == date(2026, 1, 1)
     assert next_cycle_start(date(2024, 2, 28)) == date(2024, 2, 29)
+
+
+# --- the PE period: one rule for pe-registry, portfolio and assessment -------------------------------------
+
+
+def test_pe_period_of_an_imported_certificate_starts_on_its_first_day():
+    assert pe_period_first_day(valid_from=date(2023, 3, 1), decided_on=None) == date(2023, 3, 1)
+
+
+def test_pe_period_after_a_decision_starts_the_day_after_it():
+    # Decided before the old expiry: the renewed certificate runs from that expiry, PE from the decision.
+    assert pe_period_first_day(valid_from=date(2027, 3, 1), decided_on=date(2027, 1, 20)) == date(2027, 1, 21)
+    # Decided after the expiry (a supplement came first): still the day after the decision, so the
+    # supplement's activities after expiry do not count twice.
+    assert pe_period_first_day(valid_from=date(2027, 3, 1), decided_on=date(2027, 5, 10)) == date(2027, 5, 11)
+    assert pe_period_first_day(valid_from=date(2025, 1, 1), decided_on=date(2024, 12, 31)) == date(2025, 1, 1)
+
+
+def test_pe_period_ends_at_expiry_or_a_later_deadline():
+    assert pe_period_last_day(date(2027, 3, 1)) == date(2027, 3, 1)
+    assert pe_period_last_day(date(2027, 3, 1), extended_until=date(2027, 6, 10)) == date(2027, 6, 10)
+    assert pe_period_last_day(date(2027, 3, 1), extended_until=date(2027, 2, 1)) == date(2027, 3, 1)
+    period = pe_period(valid_from=date(2023, 3, 1), decided_on=None, expires_on=date(2027, 3, 1),
+                       extended_until=date(2027, 6, 10))
+    assert (period.first, period.last) == (date(2023, 3, 1), date(2027, 6, 10))
+    assert date(2023, 3, 1) in period and date(2027, 6, 10) in period and date(2027, 6, 11) not in period
+
+
+def test_pe_period_refuses_instants():
+    with pytest.raises(TypeError):
+        pe_period_first_day(valid_from=datetime(2023, 3, 1, 12), decided_on=None)
+    with pytest.raises(TypeError):
+        pe_period_last_day(date(2027, 3, 1), extended_until=datetime(2027, 6, 1, 12))
 
 
 # --- submission window ---------------------------------------------------------------------------------

@@ -22,9 +22,9 @@ from recert_common.auth import (
 )
 from recert_common.config import ServiceSettings
 from recert_common.context import get_correlation_id
-from recert_common.errors import PROBLEM_JSON
+from recert_common.errors import PROBLEM_JSON, Conflict, NotFound, extension_members
 from recert_common.logging import configure_logging
-from recert_common.web import create_base_app
+from recert_common.web import answers, create_base_app
 
 PRIVATE, PUBLIC = generate_ed25519_jwk("web-test")
 
@@ -37,6 +37,11 @@ def restore_root_logging():
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+
+
+class Taken(Conflict):
+    slug, title_code = "thing-taken", "problem.conflict"
+    members = extension_members(owner="string")
 
 
 def make_app(service="webtest", readiness=None, readiness_timeout=2.0):
@@ -66,6 +71,12 @@ def make_app(service="webtest", readiness=None, readiness_timeout=2.0):
     @blp.route("/boom")
     def boom():
         raise ValueError("secret detail 4711")
+
+    @blp.route("/<int:thing_id>/claim", methods=["POST"])
+    @answers(Taken, 415)
+    @require_auth
+    def claim(thing_id):
+        raise Taken()
 
     api.register_blueprint(blp)
     return app, settings
@@ -282,8 +293,33 @@ def test_openapi_document_is_served_with_bearer_scheme_and_problem_errors(client
         "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     assert spec["paths"]["/v1/things/mine"]["get"]["security"] == [{"bearerAuth": []}]
     assert "security" not in spec["paths"]["/v1/things/{thing_id}"]["get"]
-    default_error = spec["components"]["responses"]["DEFAULT_ERROR"]
-    assert list(default_error["content"]) == [PROBLEM_JSON]
+    mine = spec["paths"]["/v1/things/mine"]["get"]["responses"]
+    assert sorted(mine) == ["401", "403", "503"]  # no catch-all "default" (and no @response here)
+    assert list(mine["401"]["content"]) == [PROBLEM_JSON]
+    assert mine["401"]["x-problem-types"] == [
+        {"type": "https://recert.noloc.nl/problems/unauthorized", "title": "Authentication required",
+         "members": []}]
+    assert sorted(spec["paths"]["/v1/things/{thing_id}"]["get"]["responses"]) == ["404", "503"]
+
+
+def test_answers_declares_the_types_an_operation_adds_to_what_its_shape_implies(client):
+    spec = client.get("/v1/openapi.json").get_json()
+    responses = spec["paths"]["/v1/things/{thing_id}/claim"]["post"]["responses"]
+    assert sorted(responses) == ["401", "403", "404", "409", "415", "503"]
+    assert [t["type"].rsplit("/", 1)[1] for t in responses["409"]["x-problem-types"]] == ["thing-taken"]
+    assert responses["409"]["x-problem-types"][0]["members"] == ["owner"]
+    assert [t["type"].rsplit("/", 1)[1] for t in responses["415"]["x-problem-types"]] == [
+        "unsupported-media-type"]
+    problem = spec["components"]["schemas"]["Problem"]["properties"]
+    assert problem["owner"] == {"type": "string", "description": "Given by: thing-taken"}
+
+
+def test_one_slug_is_one_refusal():
+    class Again(Conflict):
+        slug, title_code = "thing-taken", "problem.conflict"
+    with pytest.raises(ValueError, match="one type is one refusal"):
+        class Other(NotFound):
+            slug, title_code = "thing-taken", "problem.not_found"
 
 
 def test_verifier_given_to_the_factory_protects_views(app, client):

@@ -16,7 +16,16 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_assessment.domain import Finding
-from recert_assessment.problems import not_found
+from recert_assessment.problems import (
+    AssessorNotAllowed,
+    CertificateConflict,
+    CsvRowsRejected,
+    CsvUnreadable,
+    ObjectionRefused,
+    PeRulesNotMet,
+    StepOutOfOrder,
+    not_found,
+)
 from recert_assessment.schemas import (
     AdviceInputSchema,
     AssignInputSchema,
@@ -51,6 +60,7 @@ from recert_common.auth import Role, current_principal, ensure_owner_or_roles, r
 from recert_common.errors import UnsupportedMediaType
 from recert_common.files import file_response
 from recert_common.schemas import page_body
+from recert_common.web import answers
 
 cases = Blueprint("cases", __name__, url_prefix="/v1/cases",
                   description="Assessment cases: PE check, assessor, assessment form, decision, objection.")
@@ -110,6 +120,7 @@ def get_pe_check(case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check/rejections")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.arguments(RejectionInputSchema)
 @cases.response(201, PeCheckSchema)
@@ -121,6 +132,7 @@ def reject_activity(data: dict[str, Any], case_id: UUID):
 
 
 @cases.delete("/<uuid:case_id>/pe-check/rejections/<uuid:activity_id>")
+@answers(StepOutOfOrder)
 @require_roles(STAFF)
 @cases.response(200, PeCheckSchema)
 def withdraw_rejection(case_id: UUID, activity_id: UUID):
@@ -128,12 +140,18 @@ def withdraw_rejection(case_id: UUID, activity_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check")
+@answers(StepOutOfOrder, PeRulesNotMet)
 @require_roles(STAFF)
 @cases.arguments(PeCheckInputSchema)
 @cases.response(200, PeCheckSchema)
 def complete_pe_check(data: dict[str, Any], case_id: UUID):
-    """Complete the PE check: passed (only when the rules are met) or failed with findings. The case then
-    waits for the recertification invoice to be paid, unless it is paid already."""
+    """Complete the PE check: passed (only when the rules are met) or failed with findings.
+
+    Passed: the case waits for the recertification invoice to be paid (unless it is paid already), then
+    goes to an assessor. Failed: the case stops (state pe_check_failed) for DNV's decision on part B
+    (POST .../decision, "postponed": B reopens for 3 months from the decision, the findings are the
+    assignment). After that supplement and its reassessment fee the check is done again on the supplement's
+    activities; a second failure ends in a negative decision. See ADR 0011."""
     findings: list[Finding] = data["findings"]
     return _service().complete_pe_check(current_principal(), case_id, passed=data["passed"],
                                         findings=findings)
@@ -150,6 +168,7 @@ def declare_mentor(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/assessor")
+@answers(StepOutOfOrder, AssessorNotAllowed)
 @require_roles(STAFF)
 @cases.arguments(AssignInputSchema)
 @cases.response(200, CaseDetailSchema)
@@ -160,12 +179,17 @@ def assign(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/advice")
+@answers(StepOutOfOrder)
 @require_roles(Role.ASSESSOR)
 @cases.arguments(AdviceInputSchema)
 @cases.response(201, FormSchema)
 def give_advice(form, case_id: UUID):
     """The assigned assessor's assessment form and advice (after a supplement: the reassessment, positive
-    or negative)."""
+    or negative). Part B cannot meet against a failed PE check.
+
+    The order of steps (ADR 0011): the advice is internal to DNV. It reopens nothing, starts no term and is
+    not sent to the jobcoach, who reads it only with DNV's decision on it. A postponed advice proposes the
+    supplementary assignments; DNV's postponed decision (POST .../decision) opens them."""
     given = _service().give_advice(current_principal(), case_id, form)
     return given, 201, {"Location": url_for("cases.get_form", case_id=case_id, round=given.round)}
 
@@ -191,17 +215,28 @@ def get_form_pdf(query: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/decision")
+@answers(StepOutOfOrder, CertificateConflict)
 @require_roles(STAFF)
 @cases.arguments(DecisionInputSchema)
 @cases.response(201, DecisionSchema)
 def decide(data: dict[str, Any], case_id: UUID):
     """DNV's decision, following or (with a reason) departing from the advice. Positive renews the
-    certificate from its old expiry date for 4 years (or reactivates it); postponed only after a postponed
-    advice; negative lets the certificate lapse at expiry."""
+    certificate from its old expiry date for 4 years (or reactivates it); negative lets the certificate
+    lapse at expiry.
+
+    The order of steps (ADR 0011): 1. the assessor advises (internal to DNV); 2. DNV decides. Postponed
+    (only on a postponed advice, once per case) reopens the advice's parts in the jobcoach's portfolio and
+    tells the jobcoach each part's assignment and the deadline, 3 months from this decision's date
+    (supplement_due_on). 3. The jobcoach hands in the supplement and pays the reassessment fee. 4. The same
+    assessor advises positive or negative. 5. DNV decides again. Deciding positive or negative on a
+    postponed advice reopens nothing. While a supplement is due only a negative decision is possible, after
+    its due date. After a failed PE check the decision is postponed on part B (the check's findings are the
+    assignment), or negative once the check of the supplement failed too."""
     return _service().decide(current_principal(), case_id, decision=data["decision"], reason=data["reason"])
 
 
 @cases.post("/<uuid:case_id>/objections")
+@answers(ObjectionRefused)
 @require_roles(Role.JOBCOACH)
 @cases.arguments(ObjectionInputSchema)
 @cases.response(201, ObjectionSchema)
@@ -212,6 +247,7 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections/<uuid:objection_id>/outcome")
+@answers(StepOutOfOrder, ObjectionRefused)
 @require_roles(STAFF)
 @cases.arguments(ObjectionOutcomeInputSchema)
 @cases.response(200, ObjectionSchema)
@@ -233,6 +269,7 @@ def audit_trail(case_id: UUID):
 
 
 @certificates.get("/mine")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @certificates.response(200, TileSchema)
 def my_certificate():
@@ -266,6 +303,7 @@ def get_certificate(certificate_id: UUID):
 
 
 @certificates.post("/import")
+@answers(UnsupportedMediaType, CsvUnreadable, CsvRowsRejected)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
     "CSV with a header line: noloc_number,certificate_number,valid_until and optionally "

@@ -361,14 +361,19 @@ def framework_for(case: Case) -> Framework:
 # --- the assessment form ---------------------------------------------------------------------------------
 
 
-def form_refusals(form: AssessmentForm, *, reassessment: bool) -> dict[str, list[str]]:
+def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: bool = False
+                  ) -> dict[str, list[str]]:
     """Why the form cannot be accepted, per field (message codes); empty when it can.
 
     The advice must fit the verdicts: positive only when every assessed part meets; postponed or negative
     only when at least one does not; a postponed advice gives an assignment for every part that does not
-    meet, and only for those; a reassessment ends in positive or negative.
+    meet, and only for those; a reassessment (and any advice after the case had its one supplement) ends
+    in positive or negative. Part B never meets against a failed PE check of DNV.
     """
     errors: dict[str, list[str]] = {}
+    b = form.verdict("B")
+    if pe_check_failed and b is not None and b.verdict == "meets":
+        errors.setdefault("parts.B", []).append("assessment.field.meets_against_failed_pe_check")
     parts = [v.part for v in form.verdicts]
     for part in ASSESSED_PARTS:
         if part not in parts:
@@ -389,6 +394,14 @@ def form_refusals(form: AssessmentForm, *, reassessment: bool) -> dict[str, list
     elif form.supplements:
         errors.setdefault("supplements", []).append("assessment.field.supplements_only_when_postponed")
     return errors
+
+
+def pe_supplement_assignment(findings: Iterable[Finding]) -> SupplementAssignment:
+    """After a failed PE check DNV's postponed decision is about part B; the assignment is what the check
+    found missing, so the jobcoach reads it in the decision."""
+    texts = [f.text.strip() for f in findings if f.text.strip()]
+    return SupplementAssignment("B", "Vul je permanente educatie aan. Wat de PE-toets mist: "
+                                + "; ".join(texts))
 
 
 # --- conflicts of interest -------------------------------------------------------------------------------

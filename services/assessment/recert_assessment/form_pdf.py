@@ -14,6 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from recert_assessment.domain import ASSESSED_PARTS, FEEDBACK_PARTS, GivenAdvice
+from recert_common.i18n import format_date
 
 PART_NAMES = {
     "A1": "A1 Beroepsgericht cv",
@@ -99,10 +100,10 @@ def render_form(header: FormHeader, advice: GivenAdvice, zone: ZoneInfo) -> byte
     line("Dossier", header.case_id)
     line("Jobcoach", header.jobcoach_name or "-")
     line("Certificaatnummer", header.certificate_number or "-")
-    line("Geldig tot", header.certificate_expires_on.isoformat())
-    line("Ingediend op", header.submitted_on.isoformat())
-    line("Assessor", header.assessor_name or str(advice.assessor_id))
-    line("Datum advies", given_on.isoformat())
+    line("Geldig tot", format_date(header.certificate_expires_on, "nl"))
+    line("Ingediend op", format_date(header.submitted_on, "nl"))
+    line("Beoordelaar", header.assessor_name or str(advice.assessor_id))
+    line("Datum advies", format_date(given_on, "nl"))
 
     form = advice.form
     heading("Beoordeling per onderdeel")
@@ -126,7 +127,8 @@ def render_form(header: FormHeader, advice: GivenAdvice, zone: ZoneInfo) -> byte
     heading("Advies")
     line("Advies", ADVICE_NAMES[form.advice])
     if form.supplements:
-        line("Aanvullen uiterlijk", advice.supplement_due_on.isoformat() if advice.supplement_due_on else "-")
+        if advice.supplement_due_on:  # only advices from before ADR 0011: the term is the decision's
+            line("Aanvullen uiterlijk", format_date(advice.supplement_due_on, "nl"))
         heading("Aanvullende opdrachten", 11)
         for item in form.supplements:
             part_name(item.part)

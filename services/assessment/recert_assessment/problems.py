@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.domain import AssessorConflict
 from recert_assessment.states import CaseAction, CaseState
 from recert_common import i18n
-from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem
+from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem, extension_members
 
 
 def not_found() -> NotFound:
@@ -30,12 +31,13 @@ class StepOutOfOrder(Conflict):
     slug, title_code = "step-out-of-order", "assessment.problem.step_out_of_order"
 
     def __init__(self, action: CaseAction | str, state: CaseState | str):
-        super().__init__(code=f"assessment.detail.not_now_{action}", params={"state": str(state)},
+        super().__init__(code=f"assessment.detail.not_now_{action}", params={"state": i18n.Label(state)},
                          extensions={"state": str(state), "action": str(action)})
 
 
 class AssessorNotAllowed(Conflict):
     slug, title_code = "assessor-conflict", "assessment.problem.assessor_conflict"
+    members = extension_members(conflict="string")
 
     def __init__(self, conflict: AssessorConflict):
         super().__init__(code=f"assessment.detail.assessor_{conflict}",
@@ -44,6 +46,7 @@ class AssessorNotAllowed(Conflict):
 
 class PeRulesNotMet(Conflict):
     slug, title_code = "pe-rules-not-met", "assessment.problem.pe_rules_not_met"
+    members = extension_members(points_counted="string", points_required="string")
 
     def __init__(self, counted: str, required: str):
         super().__init__(code="assessment.detail.pe_rules_not_met",
@@ -53,14 +56,24 @@ class PeRulesNotMet(Conflict):
 
 class ObjectionRefused(Conflict):
     slug, title_code = "objection-refused", "assessment.problem.objection_refused"
+    members = extension_members(reason="string")
 
     def __init__(self, reason: str, **params: Any):
-        super().__init__(code=f"assessment.detail.objection_{reason}", params=params,
+        """``deadline`` (a date, or its ISO text) is written as a date in the reader's language; the
+        ``deadline`` member stays ISO."""
+        shown = dict(params)
+        if "deadline" in params:
+            deadline = params["deadline"]
+            params["deadline"] = str(deadline)
+            day = deadline if isinstance(deadline, date) else date.fromisoformat(deadline)
+            shown["deadline"] = i18n.Day(day)
+        super().__init__(code=f"assessment.detail.objection_{reason}", params=shown,
                          extensions={"reason": reason, **params})
 
 
 class CertificateConflict(Conflict):
     slug, title_code = "certificate-conflict", "assessment.problem.certificate_conflict"
+    members = extension_members(reason="string")
 
     def __init__(self, reason: str, **params: Any):
         super().__init__(code=f"assessment.detail.certificate_{reason}", params=params,
@@ -71,6 +84,7 @@ class CsvUnreadable(Problem):
     """The file is not the certificate CSV at all: nothing was imported."""
 
     status, slug, title_code = 422, "csv-unreadable", "assessment.problem.csv_unreadable"
+    members = extension_members(state="string", action="string")
 
     def __init__(self, malformed: MalformedCsv):
         super().__init__(code=f"assessment.import.{malformed.code}",
@@ -82,6 +96,9 @@ class CsvRowsRejected(Problem):
     """Lines of the file are wrong: nothing was imported; each wrong line is listed."""
 
     status, slug, title_code = 422, "csv-rows-rejected", "assessment.problem.csv_rows_rejected"
+    members = extension_members(lines={"type": "array", "items": {"type": "object"},
+                                       "description": "Each wrong line: line, field, code, message"})
+    members = extension_members(code="string")
     MAX_LISTED = 1000
 
     def __init__(self, errors: Iterable[LineError]):
@@ -103,26 +120,32 @@ class CsvRowsRejected(Problem):
 _NOT_NOW = {
     "complete_pe_check": ("De PE-toets kan alleen worden afgerond zolang die openstaat (fase: {state}).",
                           "The PE check can only be completed while it is open (stage: {state})."),
+    "fail_pe_check": ("De PE-toets kan alleen worden afgerond zolang die openstaat (fase: {state}).",
+                      "The PE check can only be completed while it is open (stage: {state})."),
     "payment_received": ("Er wordt nu geen betaling verwacht (fase: {state}).",
                          "No payment is expected now (stage: {state})."),
-    "assign": ("Een assessor kan pas worden toegewezen na de PE-toets en de betaling, en vóór het advies "
+    "assign": ("Een beoordelaar kan pas worden toegewezen na de PE-toets en de betaling, en vóór het advies "
                "(fase: {state}).",
                "An assessor can be assigned only after the PE check and the payment, and before the advice "
                "(stage: {state})."),
-    "advise": ("Advies kan alleen worden gegeven door de toegewezen assessor, één keer per beoordeling "
+    "advise": ("Advies kan alleen worden gegeven door de toegewezen beoordelaar, één keer per beoordeling "
                "(fase: {state}).",
                "Advice can be given only by the assigned assessor, once per assessment (stage: {state})."),
-    "postpone": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
-                 "A decision can be taken only after the advice, and once (stage: {state})."),
-    "decide": ("Een besluit kan pas worden genomen na het advies, en één keer (fase: {state}).",
-               "A decision can be taken only after the advice, and once (stage: {state})."),
+    "postpone": ("Een besluit kan pas worden genomen na het advies of een niet behaalde PE-toets, en één "
+                 "keer (fase: {state}).",
+                 "A decision can be taken only after the advice or a failed PE check, and once "
+                 "(stage: {state})."),
+    "decide": ("Een besluit kan pas worden genomen na het advies of een niet behaalde PE-toets, en één keer "
+               "(fase: {state}).",
+               "A decision can be taken only after the advice or a failed PE check, and once "
+               "(stage: {state})."),
     "receive_supplement": ("Er wordt nu geen aanvulling verwacht (fase: {state}).",
                            "No supplement is expected now (stage: {state})."),
     "reassessment_paid": ("Er wordt nu geen betaling verwacht (fase: {state}).",
                           "No payment is expected now (stage: {state})."),
     "uphold_objection": ("Het bezwaar kan in deze fase niet meer worden toegewezen (fase: {state}).",
                          "The objection can no longer be upheld at this stage (stage: {state})."),
-    "withdraw": ("Intrekken kan alleen vóór de toewijzing van een assessor (fase: {state}).",
+    "withdraw": ("Intrekken kan alleen vóór de toewijzing van een beoordelaar (fase: {state}).",
                  "Withdrawing is possible only before an assessor is assigned (stage: {state})."),
     "reject_activity": ("Activiteiten kunnen alleen tijdens de PE-toets worden afgekeurd (fase: {state}).",
                         "Activities can be rejected only during the PE check (stage: {state})."),
@@ -164,7 +187,7 @@ _IMPORT = {
 _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.problem.step_out_of_order": {"nl": "Deze stap kan nu niet",
                                              "en": "This step is not possible now"},
-    "assessment.problem.assessor_conflict": {"nl": "Deze assessor mag dit portfolio niet beoordelen",
+    "assessment.problem.assessor_conflict": {"nl": "Deze beoordelaar mag dit portfolio niet beoordelen",
                                              "en": "This assessor may not assess this portfolio"},
     "assessment.problem.pe_rules_not_met": {"nl": "De PE-punten voldoen niet aan de regels",
                                             "en": "The PE points do not meet the rules"},
@@ -177,16 +200,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.problem.csv_rows_rejected": {"nl": "Het bestand bevat fouten",
                                              "en": "The file contains errors"},
     "assessment.detail.not_found": {"nl": "Dit is niet gevonden.", "en": "This was not found."},
-    "assessment.detail.no_certificate": {"nl": "Er is (nog) geen certificaat op uw naam geregistreerd.",
+    "assessment.detail.no_certificate": {"nl": "Er is (nog) geen certificaat op je naam geregistreerd.",
                                          "en": "No certificate is registered in your name (yet)."},
     "assessment.detail.invalid_input": {"nl": "Controleer de gemarkeerde velden.",
                                         "en": "Check the fields marked."},
     "assessment.detail.assessor_is_jobcoach": {"nl": "Een jobcoach kan zijn eigen portfolio niet beoordelen.",
                                                "en": "A jobcoach cannot assess their own portfolio."},
-    "assessment.detail.assessor_mentor": {"nl": "Deze assessor is de mentor van de jobcoach.",
+    "assessment.detail.assessor_mentor": {"nl": "Deze beoordelaar is de mentor van de jobcoach.",
                                           "en": "This assessor is the jobcoach's mentor."},
     "assessment.detail.assessor_previous_assessor": {
-        "nl": "Deze assessor heeft het vorige portfolio van de jobcoach beoordeeld.",
+        "nl": "Deze beoordelaar heeft het vorige portfolio van de jobcoach beoordeeld.",
         "en": "This assessor assessed the jobcoach's previous portfolio."},
     "assessment.detail.pe_rules_not_met": {
         "nl": "Na de afgekeurde activiteiten tellen {counted} PE-punten; vereist zijn {required} en de "
@@ -243,9 +266,20 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Give a reason when the decision departs from the advice."},
     "assessment.field.postponed_needs_postponed_advice": {
         "nl": "Uitstellen kan alleen na een uitgesteld advies (met de aanvullende opdrachten van de "
-              "assessor).",
+              "beoordelaar).",
         "en": "Postponing is possible only after a postponed advice (with the assessor's supplementary "
               "assignments)."},
+    "assessment.field.meets_against_failed_pe_check": {
+        "nl": "DNV heeft de PE-toets niet goedgekeurd: onderdeel B kan dan niet voldoen.",
+        "en": "DNV's PE check failed: part B cannot meet the requirements."},
+    "assessment.field.one_supplement_per_case": {
+        "nl": "Er is in dit dossier al een aanvulling geweest; het besluit is nu positief of negatief.",
+        "en": "This case had its supplement already; the decision is now positive or negative."},
+    "assessment.field.failed_pe_check_postponed_first": {
+        "nl": "Na een niet behaalde PE-toets krijgt de jobcoach eerst een aanvullingstermijn voor B "
+              "(besluit: uitgesteld).",
+        "en": "After a failed PE check the jobcoach first gets a supplement term for B (decision: "
+              "postponed)."},
     "assessment.field.final_decision_only": {
         "nl": "In deze fase is het besluit positief of negatief.",
         "en": "At this stage the decision is positive or negative."},
@@ -257,7 +291,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.field.negative_only_without_supplement": {
         "nl": "Zonder aanvulling kan alleen negatief worden besloten.",
         "en": "Without the supplement only a negative decision is possible."},
-    "assessment.field.not_an_assessor": {"nl": "Dit account is geen assessor.",
+    "assessment.field.not_an_assessor": {"nl": "Dit account is geen beoordelaar.",
                                          "en": "This account is not an assessor."},
     "assessment.field.not_in_snapshot": {"nl": "Deze activiteit hoort niet bij het ingediende portfolio.",
                                          "en": "This activity is not part of the submitted portfolio."},

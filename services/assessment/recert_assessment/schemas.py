@@ -197,7 +197,8 @@ class AdviceSummarySchema(Schema):
     advice = fields.String(metadata={"enum": list(ADVICES)})
     assessor_id = fields.UUID()
     given_at = UtcDateTime()
-    supplement_due_on = fields.Date(allow_none=True)
+    supplement_due_on = fields.Date(allow_none=True, metadata={
+        "description": "Only on advices given before ADR 0011; the term runs from DNV's postponed decision."})
     verdicts = fields.Method("_verdicts")
     supplements = fields.List(fields.Nested(SupplementAssignmentSchema), attribute="form.supplements")
 
@@ -207,16 +208,19 @@ class AdviceSummarySchema(Schema):
 
 class DecisionSchema(Schema):
     id = fields.UUID()
-    round = fields.Integer()
+    round = fields.Integer(metadata={"description": "0: the decision on part B after a failed PE check; 1: "
+                                                    "after the assessment; 2: after the reassessment."})
     decision = fields.String(metadata={"enum": list(ADVICES)})
-    follows_advice = fields.Boolean()
+    follows_advice = fields.Boolean(metadata={"description": "Always true after a failed PE check, where "
+                                                             "there is no advice."})
     reason = fields.String(allow_none=True)
     decided_on = fields.Date()
     decided_by = fields.UUID()
     decided_at = UtcDateTime()
     objection_deadline = fields.Date()
     new_portfolio_deadline = fields.Date(allow_none=True)
-    supplement_due_on = fields.Date(allow_none=True)
+    supplement_due_on = fields.Date(allow_none=True, metadata={
+        "description": "Postponed only: the last day for the supplement, 3 months from decided_on."})
 
 
 class ObjectionSchema(Schema):
@@ -376,7 +380,8 @@ class FormSchema(Schema):
     feedback = fields.Method("_feedback")
     development_advice = fields.String(attribute="form.development_advice")
     supplements = fields.List(fields.Nested(SupplementAssignmentSchema), attribute="form.supplements")
-    supplement_due_on = fields.Date(allow_none=True)
+    supplement_due_on = fields.Date(allow_none=True, metadata={
+        "description": "Only on advices given before ADR 0011; the term runs from DNV's postponed decision."})
 
     def _parts(self, given) -> dict[str, Any]:
         return {v.part: {"verdict": v.verdict, "findings": v.findings} for v in given.form.verdicts}

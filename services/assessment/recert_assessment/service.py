@@ -42,6 +42,7 @@ from recert_assessment.domain import (
     objection_deadline,
     overdue_status,
     pe_check_proposal,
+    pe_supplement_assignment,
 )
 from recert_assessment.form_pdf import FormHeader, render_form
 from recert_assessment.problems import (
@@ -53,7 +54,15 @@ from recert_assessment.problems import (
     not_found,
 )
 from recert_assessment.settings import AssessmentSettings
-from recert_assessment.states import CaseAction, CaseState, allows, is_open, stage, transition
+from recert_assessment.states import (
+    SUPPLEMENT_STATES,
+    CaseAction,
+    CaseState,
+    allows,
+    is_open,
+    stage,
+    transition,
+)
 from recert_common import bus
 from recert_common.auth import Principal, Role
 from recert_common.clock import utcnow
@@ -247,12 +256,17 @@ class AssessmentService:
     def complete_pe_check(self, officer: Principal, case_id: UUID, *, passed: bool,
                           findings: Sequence[Finding]) -> PeCheckView:
         """Passed only when the rules are met after the rejections; failed names its findings. Every
-        rejected activity is a finding of its own."""
+        rejected activity is a finding of its own.
+
+        Passed: the case waits for the recertification fee, then goes to an assessor. Failed: the case stops
+        for DNV's decision on part B (ADR 0011), never to payment or an assessor. After a supplement for B
+        the check is done again and replaces the earlier one."""
         now = self.now()
+        action = CaseAction.COMPLETE_PE_CHECK if passed else CaseAction.FAIL_PE_CHECK
         with self.db.transaction() as conn:
             case = self._case(conn, officer, case_id)
-            if not allows(case.state, CaseAction.COMPLETE_PE_CHECK):
-                raise StepOutOfOrder(CaseAction.COMPLETE_PE_CHECK, case.state)
+            if not allows(case.state, action):
+                raise StepOutOfOrder(action, case.state)
             proposal = self._proposal(conn, case)
             summary = proposal.summary
             if passed and not summary.met:
@@ -266,7 +280,7 @@ class AssessmentService:
                             points_required=summary.required_total, findings=rejected + tuple(findings),
                             completed_by=officer.account_id, completed_at=now)
             store.insert_pe_check(conn, check, summary.framework_version)
-            _move(conn, case, CaseAction.COMPLETE_PE_CHECK)
+            _move(conn, case, action)
             audit(conn, case.id, "pe_check_completed", actor=officer, role=Role.DNV_OFFICER, at=now,
                   passed=passed, points_counted=summary.counted_total, findings=len(check.findings))
             bus.record(conn, "assessment.pe_check.completed", {
@@ -275,7 +289,7 @@ class AssessmentService:
                 "findings": [{"text": f.text, "activity_id": f.activity_id, "category": f.category}
                              for f in check.findings],
             }, producer=PRODUCER, subject=case.account_id)
-            if case.paid_at is not None or store.recertification_paid(conn, case.submission_id):
+            if passed and (case.paid_at is not None or store.recertification_paid(conn, case.submission_id)):
                 _payment_received(conn, store.case(conn, case.id), now)
             return PeCheckView(store.case(conn, case.id), proposal, check)
 
@@ -323,29 +337,32 @@ class AssessmentService:
     # --- advice --------------------------------------------------------------------------------------
 
     def give_advice(self, assessor: Principal, case_id: UUID, form: AssessmentForm) -> GivenAdvice:
-        today, now = self.today(), self.now()
+        now = self.now()
         with self.db.transaction() as conn:
             case = self._assigned_case(conn, assessor, case_id)
             if not allows(case.state, CaseAction.ADVISE):
                 raise StepOutOfOrder(CaseAction.ADVISE, case.state)
             reassessment = case.state == CaseState.REASSESSING
-            refusals = form_refusals(form, reassessment=reassessment)
+            check = store.pe_check(conn, case.id)
+            # One supplement per case (ADR 0011): after a supplement for B the advice is final too.
+            had_supplement = any(d.decision == "postponed" for d in store.decisions(conn, case.id))
+            refusals = form_refusals(form, reassessment=reassessment or had_supplement,
+                                     pe_check_failed=check is not None and not check.passed)
             if refusals:
                 raise ValidationProblem(refusals, code="assessment.detail.invalid_input")
-            due = supplement_deadline(today) if form.advice == "postponed" else None
+            # The advice is internal to DNV: it opens nothing and starts no term; DNV's decision does.
             given = GivenAdvice(case_id=case.id, round=2 if reassessment else 1,
-                                assessor_id=assessor.account_id, form=form, supplement_due_on=due,
+                                assessor_id=assessor.account_id, form=form, supplement_due_on=None,
                                 given_at=now)
             store.insert_advice(conn, given)
-            _move(conn, case, CaseAction.ADVISE, **({"supplement_due_on": due} if due else {}))
+            _move(conn, case, CaseAction.ADVISE)
             audit(conn, case.id, "advice_given", actor=assessor, role=Role.ASSESSOR, at=now,
-                  advice=form.advice, round=given.round, supplement_due_on=due,
+                  advice=form.advice, round=given.round,
                   verdicts={v.part: v.verdict for v in form.verdicts})
             bus.record(conn, "assessment.advice.given", {
                 "case_id": case.id, "account_id": case.account_id, "assessor_id": assessor.account_id,
                 "advice": form.advice, "is_reassessment": reassessment,
                 "supplements": [{"part": s.part, "assignment": s.assignment} for s in form.supplements],
-                "supplement_due_on": due,
             }, producer=PRODUCER, subject=case.account_id)
             return given
 
@@ -378,6 +395,11 @@ class AssessmentService:
     # --- decision ------------------------------------------------------------------------------------
 
     def decide(self, officer: Principal, case_id: UUID, *, decision: str, reason: str | None) -> Decision:
+        """DNV's decision (ADR 0011). After the advice: positive, negative, or postponed on a postponed
+        advice, with the advice's assignments. After a failed PE check: postponed on part B, with the check's
+        findings as the assignment; negative once the check of the supplement failed too. A postponed
+        decision starts the supplement's 3 months from today, the decision date; it is possible once per
+        case. While a supplement is due, only a negative decision, and only after its due date."""
         today, now = self.today(), self.now()
         with self.db.transaction() as conn:
             case = self._case(conn, officer, case_id)
@@ -385,37 +407,54 @@ class AssessmentService:
             if not allows(case.state, action):
                 raise StepOutOfOrder(action, case.state)
             advices = store.advices(conn, case.id)
-            latest = advices[-1]
-            if case.state == CaseState.SUPPLEMENT_DUE:
+            had_supplement = any(d.decision == "postponed" for d in store.decisions(conn, case.id))
+            if case.state in SUPPLEMENT_STATES:
                 # Only when the supplement never came: the term must be over, and the end is negative.
                 if today <= case.supplement_due_on:
                     raise invalid("decision", "assessment.field.supplement_still_due",
                                   due_on=case.supplement_due_on.isoformat())
                 if decision != "negative":
                     raise invalid("decision", "assessment.field.negative_only_without_supplement")
-            if decision == "postponed" and latest.advice != "postponed":
-                raise invalid("decision", "assessment.field.postponed_needs_postponed_advice")
-            follows = decision == latest.advice
+            if decision == "postponed" and had_supplement:
+                raise invalid("decision", "assessment.field.one_supplement_per_case")
+            supplements: tuple = ()
+            if case.state == CaseState.PE_CHECK_FAILED:
+                wanted = "negative" if had_supplement else "postponed"
+                if decision != wanted:
+                    raise invalid("decision", "assessment.field.final_decision_only" if had_supplement
+                                  else "assessment.field.failed_pe_check_postponed_first")
+            if not advices:  # the failed PE check's own path: there is no advice to follow or depart from
+                round_, follows = 0, True
+                if decision == "postponed":
+                    supplements = (pe_supplement_assignment(store.pe_check(conn, case.id).findings),)
+            else:
+                latest = advices[-1]
+                if decision == "postponed":
+                    if latest.advice != "postponed":
+                        raise invalid("decision", "assessment.field.postponed_needs_postponed_advice")
+                    supplements = latest.form.supplements
+                round_, follows = latest.round, decision == latest.advice
             if not follows and not reason:
                 raise invalid("reason", "assessment.field.reason_required")
+            due = supplement_deadline(today) if decision == "postponed" else None
             record = Decision(
-                id=uuid.uuid4(), case_id=case.id, round=latest.round, decision=decision,
+                id=uuid.uuid4(), case_id=case.id, round=round_, decision=decision,
                 follows_advice=follows, reason=reason, decided_on=today,
                 objection_deadline=objection_deadline(today, self.settings.objection_weeks),
                 new_portfolio_deadline=new_portfolio_deadline(today) if decision == "negative" else None,
-                supplement_due_on=latest.supplement_due_on if decision == "postponed" else None,
-                decided_by=officer.account_id, decided_at=now)
+                supplement_due_on=due, decided_by=officer.account_id, decided_at=now)
             store.insert_decision(conn, record)
-            due = {"due_on": record.supplement_due_on} if decision == "postponed" else {}
-            _move(conn, case, action, **due)
+            _move(conn, case, action, **({"due_on": due, "supplement_due_on": due} if due else {}))
             audit(conn, case.id, "decision_made", actor=officer, role=Role.DNV_OFFICER, at=now,
-                  decision=decision, follows_advice=follows, reason=reason, decision_id=record.id)
+                  decision=decision, follows_advice=follows, reason=reason, decision_id=record.id,
+                  supplement_due_on=due)
             bus.record(conn, "certification.decision.made", {
                 "decision_id": record.id, "case_id": case.id, "account_id": case.account_id,
                 "certificate_id": case.certificate_id, "decision": decision, "follows_advice": follows,
                 "reason": reason, "objection_deadline": record.objection_deadline,
                 "new_portfolio_deadline": record.new_portfolio_deadline,
                 "supplement_due_on": record.supplement_due_on,
+                "supplements": [{"part": s.part, "assignment": s.assignment} for s in supplements],
             }, producer=PRODUCER, subject=case.account_id)
             if decision == "positive":
                 renewed = certificates.renew_after_positive(conn, case, record)
@@ -428,10 +467,6 @@ class AssessmentService:
                         and certificates.lapse_if_due(conn, certificate, today):
                     audit(conn, case.id, "certificate_lapsed", actor=None, role=SYSTEM, at=now,
                           certificate_id=certificate.id)
-            else:
-                supplement = store.supplement(conn, case.id)
-                if supplement is not None:  # it came before the decision
-                    _supplement_received(conn, store.case(conn, case.id), supplement, self.settings.zone, now)
             return record
 
     # --- objection -----------------------------------------------------------------------------------
@@ -534,10 +569,15 @@ def _payment_received(conn: psycopg.Connection, case: Case, now: datetime) -> No
 
 
 def _reassessment_paid(conn: psycopg.Connection, case: Case, now: datetime) -> None:
+    """The supplement goes back to the same assessor, or (a supplement for B after a failed PE check) to
+    DNV's PE check again."""
     if allows(case.state, CaseAction.REASSESSMENT_PAID):
-        _move(conn, case, CaseAction.REASSESSMENT_PAID)
-        audit(conn, case.id, "supplement_to_assessor", actor=None, role=SYSTEM, at=now,
-              assessor_id=case.assessor_id)
+        state = _move(conn, case, CaseAction.REASSESSMENT_PAID)
+        if state == CaseState.OPENED:
+            audit(conn, case.id, "supplement_to_pe_check", actor=None, role=SYSTEM, at=now)
+        else:
+            audit(conn, case.id, "supplement_to_assessor", actor=None, role=SYSTEM, at=now,
+                  assessor_id=case.assessor_id)
 
 
 def apply_payment(conn: psycopg.Connection, data: Mapping[str, Any], now: datetime) -> None:
@@ -570,7 +610,7 @@ def apply_payment(conn: psycopg.Connection, data: Mapping[str, Any], now: dateti
 
 def _supplement_received(conn: psycopg.Connection, case: Case, supplement: Supplement, zone: ZoneInfo,
                          now: datetime) -> None:
-    """The supplement counts once DNV decided "postponed": a new due date, and to the assessor once paid."""
+    """A supplement after DNV's postponed decision: a new due date, and on once the reassessment is paid."""
     if not allows(case.state, CaseAction.RECEIVE_SUPPLEMENT):
         return
     _move(conn, case, CaseAction.RECEIVE_SUPPLEMENT,
@@ -585,11 +625,16 @@ def _supplement_received(conn: psycopg.Connection, case: Case, supplement: Suppl
 
 def receive_supplement(conn: psycopg.Connection, data: Mapping[str, Any], *, zone: ZoneInfo,
                        now: datetime) -> None:
-    """portfolio.supplement.submitted. Portfolio opens the supplement on the postponed advice, so it may
-    come before DNV's decision: then it is kept and counts from the decision on."""
+    """portfolio.supplement.submitted. Portfolio opens the supplement only on DNV's postponed decision, so
+    the case waits for it. A supplement for B after a failed PE check brings the activities the check is
+    done again on."""
     case = store.case(conn, data["case_id"], for_update=True)
     if case is None:
         raise NotYetKnown(f"case {data['case_id']}")
+    if case.state not in SUPPLEMENT_STATES:
+        _log.warning("supplement for a case that does not wait for one",
+                     extra={"case_id": str(case.id), "state": str(case.state)})
+        return
     supplement = Supplement(supplement_id=data["supplement_id"], case_id=case.id,
                             submission_id=data["submission_id"], parts=tuple(data["parts"]),
                             submitted_at=data["submitted_at"], snapshot_hash=data["snapshot_hash"])
@@ -597,11 +642,11 @@ def receive_supplement(conn: psycopg.Connection, data: Mapping[str, Any], *, zon
         return
     audit(conn, case.id, "supplement_submitted", actor=None, role=SYSTEM, at=now,
           supplement_id=supplement.supplement_id, parts=list(supplement.parts))
-    if allows(case.state, CaseAction.RECEIVE_SUPPLEMENT):
-        _supplement_received(conn, case, supplement, zone, now)
-    elif case.state != CaseState.ADVISED:
-        _log.warning("supplement for a case that does not wait for one",
-                     extra={"case_id": str(case.id), "state": str(case.state)})
+    if case.state == CaseState.PE_SUPPLEMENT_DUE and data.get("pe_activity_ids") is not None:
+        store.update_case(conn, case.id, pe_activity_ids=list(data["pe_activity_ids"]),
+                          pe_points_claimed=data["pe_points_counted"])
+        case = store.case(conn, case.id, for_update=True)
+    _supplement_received(conn, case, supplement, zone, now)
 
 
 def withdraw_case(conn: psycopg.Connection, data: Mapping[str, Any], now: datetime) -> None:

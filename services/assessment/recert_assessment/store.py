@@ -358,7 +358,7 @@ def case_by_submission(conn: Conn, submission_id: UUID, *, for_update: bool = Fa
 
 
 _UPDATABLE = frozenset({"state", "due_on", "paid_at", "reassessment_paid_at", "assessor_id",
-                        "supplement_due_on"})
+                        "supplement_due_on", "pe_activity_ids", "pe_points_claimed"})
 
 
 def update_case(conn: Conn, case_id: UUID, **changes: Any) -> None:
@@ -431,10 +431,17 @@ def rejections(conn: Conn, case_id: UUID) -> dict[UUID, Rejection]:
 
 
 def insert_pe_check(conn: Conn, check: PeCheck, framework_version: str) -> None:
+    """The check of a case; the check of a supplement for B replaces the failed one (the audit trail keeps
+    both)."""
     conn.execute(
         """INSERT INTO pe_checks (case_id, passed, points_counted, points_required, framework_version,
                                   findings, completed_by, completed_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)""",
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+           ON CONFLICT (case_id) DO UPDATE
+               SET passed = EXCLUDED.passed, points_counted = EXCLUDED.points_counted,
+                   points_required = EXCLUDED.points_required,
+                   framework_version = EXCLUDED.framework_version, findings = EXCLUDED.findings,
+                   completed_by = EXCLUDED.completed_by, completed_at = EXCLUDED.completed_at""",
         (check.case_id, check.passed, check.points_counted, check.points_required, framework_version,
          Jsonb([_finding_json(f) for f in check.findings]), check.completed_by, check.completed_at))
 

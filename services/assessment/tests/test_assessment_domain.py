@@ -187,3 +187,19 @@ def test_mentor_previous_assessor_and_the_jobcoach_are_refused():
     assert assessor_conflict(mentor, the_case, [mentor], previous) == AssessorConflict.MENTOR
     assert assessor_conflict(previous, the_case, [mentor], previous) == AssessorConflict.PREVIOUS_ASSESSOR
     assert assessor_conflict(the_case.account_id, the_case, [], None) == AssessorConflict.IS_JOBCOACH
+
+
+def test_b_cannot_meet_against_a_failed_pe_check():
+    assert form_refusals(form("positive"), reassessment=False, pe_check_failed=True) == {
+        "parts.B": ["assessment.field.meets_against_failed_pe_check"]}
+    assert form_refusals(form("positive"), reassessment=False, pe_check_failed=False) == {}
+    assert form_refusals(form("negative", b="does_not_meet"), reassessment=False, pe_check_failed=True) == {}
+
+
+def test_the_pe_supplement_assignment_is_what_the_check_found_missing():
+    from recert_assessment.domain import Finding, pe_supplement_assignment
+    assignment = pe_supplement_assignment([Finding("Bewijs ontbreekt bij de cursus."), Finding("  "),
+                                           Finding("Categorie 1 heeft 20 van de 30 punten.")])
+    assert assignment.part == "B"
+    assert assignment.assignment.endswith("Bewijs ontbreekt bij de cursus.; Categorie 1 heeft 20 van de 30 "
+                                          "punten.")

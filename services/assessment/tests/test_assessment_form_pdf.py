@@ -32,13 +32,14 @@ def test_the_pdf_holds_the_whole_form():
 
     assert document.startswith(b"%PDF-")
     text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(document)).pages)
-    for expected in ("Beoordelingsformulier", "Jürgen O. Smit", "RJ-7", "Anne Assessor", "2027-05-01",
+    for expected in ("Beoordelingsformulier", "Jürgen O. Smit", "RJ-7", "Beoordelaar Anne Assessor",
+                     "Datum advies 1 mei 2027", "Geldig tot 30 juni 2027", "Ingediend op 20 april 2027",
                      "A1 Beroepsgericht cv Oordeel Voldoet",
                      "A3 Reflectie op beroepsmatig handelen Oordeel Voldoet niet "
                      "De reflectie blijft oppervlakkig.",
                      "B Permanente educatie Oordeel Voldoet",
                      "Maak het ontwikkelplan concreter.", "Volg een supervisietraject.", "Advies Uitgesteld",
-                     "Aanvullen uiterlijk 2027-08-01", "Schrijf een nieuw reflectieverslag."):
+                     "Aanvullen uiterlijk 1 augustus 2027", "Schrijf een nieuw reflectieverslag."):
         assert expected in text, expected
 
 

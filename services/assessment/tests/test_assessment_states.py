@@ -21,6 +21,14 @@ S, A = CaseState, CaseAction
 # Written out here rather than read from the module: the test must fail when the table changes by accident.
 ALLOWED = {
     (S.OPENED, A.COMPLETE_PE_CHECK): S.AWAITING_PAYMENT,
+    (S.OPENED, A.FAIL_PE_CHECK): S.PE_CHECK_FAILED,
+    (S.PE_CHECK_FAILED, A.POSTPONE): S.PE_SUPPLEMENT_DUE,
+    (S.PE_CHECK_FAILED, A.DECIDE): S.DECIDED,
+    (S.PE_SUPPLEMENT_DUE, A.RECEIVE_SUPPLEMENT): S.PE_SUPPLEMENT_RECEIVED,
+    (S.PE_SUPPLEMENT_RECEIVED, A.REASSESSMENT_PAID): S.OPENED,
+    (S.PE_SUPPLEMENT_DUE, A.DECIDE): S.DECIDED,
+    (S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    (S.PE_CHECK_FAILED, A.WITHDRAW): S.WITHDRAWN,
     (S.AWAITING_PAYMENT, A.PAYMENT_RECEIVED): S.READY_FOR_ASSIGNMENT,
     (S.READY_FOR_ASSIGNMENT, A.ASSIGN): S.ASSIGNED,
     (S.ASSIGNED, A.ASSIGN): S.ASSIGNED,
@@ -64,6 +72,25 @@ def test_the_out_of_order_steps_of_the_issue_are_refused():
     assert not allows(S.ADVISED, A.ADVISE)  # a second advice
     assert not allows(S.ASSIGNED, A.WITHDRAW)  # withdrawing after assignment
     assert not allows(S.REASSESSED, A.POSTPONE)  # a reassessment ends positive or negative
+
+
+def test_a_failed_pe_check_goes_to_dnv_not_to_payment_or_an_assessor():
+    failed = transition(S.OPENED, A.FAIL_PE_CHECK)
+    assert failed == S.PE_CHECK_FAILED and stage(failed) == "decision"
+    assert not allows(failed, A.PAYMENT_RECEIVED)
+    assert not allows(failed, A.ASSIGN)
+    assert not allows(failed, A.ADVISE)
+    due = transition(failed, A.POSTPONE)
+    assert stage(due) == "supplement"
+    # After the supplement (and the reassessment fee) the PE check is done again.
+    received = transition(due, A.RECEIVE_SUPPLEMENT)
+    assert transition(received, A.REASSESSMENT_PAID) == S.OPENED
+
+
+def test_only_a_decision_opens_a_supplement_never_the_advice():
+    assert transition(S.ASSIGNED, A.ADVISE) == S.ADVISED
+    assert not allows(S.ADVISED, A.RECEIVE_SUPPLEMENT)  # no supplement before DNV decided "postponed"
+    assert transition(S.ADVISED, A.POSTPONE) == S.SUPPLEMENT_DUE
 
 
 def test_every_state_is_reachable_from_opened_and_closed_states_are_final():

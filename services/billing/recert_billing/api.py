@@ -31,7 +31,7 @@ from recert_common.auth import Role, current_principal, require_roles
 from recert_common.errors import BadRequest, ValidationProblem
 from recert_common.files import file_response
 from recert_common.schemas import page_body
-from recert_common.web import load_json, reads_raw_body
+from recert_common.web import answers, load_json, reads_raw_body
 
 invoices = Blueprint("invoices", __name__, url_prefix="/v1/invoices",
                      description="Invoices and credit notes: the jobcoach's own, and the issuer's for staff.")
@@ -121,6 +121,7 @@ def credit_note_pdf(invoice_id: UUID):
 
 
 @payments.route("/webhook", methods=["POST"])
+@answers(InvalidSignature)
 @payments.doc(requestBody=_WEBHOOK_BODY, security=[])
 @payments.response(200, PaymentResultSchema)
 @payments.alt_response(202, schema=PaymentResultSchema,

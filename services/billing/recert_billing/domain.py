@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from recert_common import i18n
 from recert_common.rules import (
     FEE_REASSESSMENT,
     FEE_RECERTIFICATION,
@@ -230,19 +231,13 @@ def credit_note_for(invoice: Invoice, *, seq: int, issued_on: date, issued_at: d
 
 # --- dates in invoice lines -----------------------------------------------------------------------------
 
-_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-              "oktober", "november", "december")
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December")
-
-
 def dutch_date(day: date) -> str:
-    """``date(2024, 9, 1)`` -> "1 september 2024"."""
-    return f"{day.day} {_MONTHS_NL[day.month - 1]} {day.year}"
+    """``date(2024, 9, 1)`` -> "1 september 2024": the platform's one date format."""
+    return i18n.format_date(day, "nl")
 
 
 def english_date(day: date) -> str:
-    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
+    return i18n.format_date(day, "en")
 
 
 # --- the register fee: who owes it, for which certificate years ------------------------------------------

@@ -23,6 +23,7 @@ from recert_billing.domain import (
     dutch_date,
     vat_percent,
 )
+from recert_common import i18n
 
 ENCODING = "windows-1252"
 _SUBJECTS = {
@@ -31,8 +32,6 @@ _SUBJECTS = {
     InvoiceKind.REGISTER_FEE: "Registerbijdrage Register Jobcoach (extern aangeslotene)",
     InvoiceKind.AFFILIATE_NUMBER: "Aansluitnummer Noloc (extern aangeslotene)",  # historic, see domain
 }
-_STATES = {InvoiceState.OPEN: "openstaand", InvoiceState.PAID: "betaald",
-           InvoiceState.CANCELLED: "geannuleerd"}
 
 
 def euro(amount: Decimal) -> str:
@@ -151,14 +150,13 @@ def render_invoice(invoice: Invoice, issuer_details: Sequence[str] = ()) -> byte
     doc.pair("Factuurdatum", dutch_date(invoice.issued_on))
     doc.pair("Vervaldatum", dutch_date(invoice.due_on))
     doc.pair("Betreft", _SUBJECTS[invoice.kind])
-    doc.pair("Status", _STATES[invoice.state])
+    doc.pair("Status", i18n.label(invoice.state, "nl"))
     doc.lines_table(invoice.lines)
     doc.totals(invoice.net, invoice.vat, invoice.gross, invoice.vat_rate, "Totaal te betalen")
     doc.ln(8)
     if invoice.state == InvoiceState.OPEN:
-        doc.text_line(f"Wij verzoeken u het totaalbedrag van {euro(invoice.gross)} uiterlijk op "
-                      f"{dutch_date(invoice.due_on)} te betalen onder vermelding van factuurnummer "
-                      f"{invoice.number}.")
+        doc.text_line(f"Betaal het totaalbedrag van {euro(invoice.gross)} uiterlijk op "
+                      f"{dutch_date(invoice.due_on)} en vermeld daarbij factuurnummer {invoice.number}.")
     if invoice.paid_at is not None:
         doc.text_line(f"Betaald op {dutch_date(invoice.paid_at.date())}. Hartelijk dank.")
     if invoice.credit_note is not None:
@@ -181,8 +179,8 @@ def render_credit_note(invoice: Invoice, note: CreditNote, issuer_details: Seque
     doc.totals(note.net, note.vat, note.gross, invoice.vat_rate, "Totaal creditnota")
     doc.ln(8)
     if note.refund_due:
-        doc.text_line(f"De factuur was al betaald: het bedrag van {euro(-note.gross)} wordt aan u "
+        doc.text_line(f"De factuur was al betaald: je krijgt het bedrag van {euro(-note.gross)} "
                       "terugbetaald.")
     else:
-        doc.text_line(f"Factuur {invoice.number} vervalt; u hoeft niets te betalen.")
+        doc.text_line(f"Factuur {invoice.number} vervalt; je hoeft niets te betalen.")
     return bytes(doc.output())

@@ -17,7 +17,15 @@ from marshmallow import RAISE
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import Unauthorized
 from recert_common.schemas import page_body
-from recert_identity.domain import Account, ChallengeKind
+from recert_common.web import answers
+from recert_identity.domain import TOTP_RESETTER_ROLES, Account, ChallengeKind
+from recert_identity.problems import (
+    AccountLocked,
+    ChallengeInvalid,
+    CodeRejected,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+)
 from recert_identity.schemas import (
     AccountPageSchema,
     AccountQuerySchema,
@@ -43,7 +51,8 @@ accounts = Blueprint("accounts", __name__, url_prefix="/v1/accounts",
                      description="Registration and one's own account.")
 auth = Blueprint("auth", __name__, url_prefix="/v1/auth",
                  description="Login in two steps (password, then TOTP), token refresh and logout.")
-admin = Blueprint("admin", __name__, url_prefix="/v1/admin", description="Staff accounts; noloc_admin only.")
+admin = Blueprint("admin", __name__, url_prefix="/v1/admin",
+                  description="Staff accounts (noloc_admin); an authenticator reset also by a dnv_officer.")
 well_known = Blueprint("jwks", __name__, url_prefix="/v1/.well-known",
                        description="The public keys that verify access tokens.")
 BLUEPRINTS = (accounts, auth, admin, well_known)
@@ -68,6 +77,7 @@ def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
 
 
 @accounts.post("")
+@answers(409)
 @accounts.arguments(RegistrationSchema)
 @accounts.response(201, AccountSchema)
 def register(data: dict[str, Any]):
@@ -77,6 +87,7 @@ def register(data: dict[str, Any]):
 
 
 @accounts.get("/me")
+@answers(404)
 @require_auth
 @accounts.response(200, AccountSchema)
 def me():
@@ -85,6 +96,7 @@ def me():
 
 
 @accounts.patch("/me")
+@answers(404)
 @require_auth
 @accounts.arguments(ProfileUpdateSchema)
 @accounts.response(200, AccountSchema)
@@ -94,6 +106,7 @@ def update_me(data: dict[str, Any]):
 
 
 @accounts.post("/me/password")
+@answers(404, AccountLocked)
 @require_auth
 @accounts.arguments(PasswordChangeSchema)
 @accounts.response(204)
@@ -131,6 +144,7 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 
 
 @auth.post("/login")
+@answers(InvalidCredentials)
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
 def login(data: dict[str, Any]):
@@ -139,6 +153,7 @@ def login(data: dict[str, Any]):
 
 
 @auth.post("/login/verify")
+@answers(ChallengeInvalid, CodeRejected, AccountLocked)
 @auth.arguments(VerifySchema)
 @auth.response(200, TokensSchema)
 def verify(data: dict[str, Any]):
@@ -147,6 +162,7 @@ def verify(data: dict[str, Any]):
 
 
 @auth.post("/refresh")
+@answers(RefreshTokenInvalid)
 @auth.arguments(RefreshTokenSchema)
 @auth.response(200, TokensSchema)
 def refresh(data: dict[str, Any]):
@@ -166,6 +182,7 @@ def logout(data: dict[str, Any]):
 
 
 @admin.post("/accounts")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(StaffAccountSchema)
 @admin.response(201, AccountSchema)
@@ -192,6 +209,7 @@ def account(account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/disable")
+@answers(409)
 @require_roles(Role.NOLOC_ADMIN)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)
@@ -201,12 +219,18 @@ def disable(data: dict[str, Any], account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/totp-reset")
-@require_roles(Role.NOLOC_ADMIN)
+@answers(409)
+@require_roles(*TOTP_RESETTER_ROLES)
 @admin.arguments(AdminActionSchema, required=False)
 @admin.response(200, AccountSchema)
 def reset_totp(data: dict[str, Any], account_id: UUID):
-    """Unlink the authenticator app: the next login enrols a new one. Sessions and recovery codes end."""
-    return _service().reset_totp(account_id, by=current_principal().account_id, reason=data.get("reason"))
+    """Unlink the authenticator app: the next login enrols a new one. Sessions and recovery codes end.
+
+    A Noloc admin may reset anyone's; a DNV officer (DNV's support helps with login) a jobcoach's or an
+    assessor's, and is refused (403) for a DNV officer's or a Noloc admin's account."""
+    principal = current_principal()
+    return _service().reset_totp(account_id, by=principal.account_id, reason=data.get("reason"),
+                                 by_roles=principal.roles)
 
 
 # --- keys ------------------------------------------------------------------------------------------------

@@ -73,7 +73,11 @@ def create_admin(settings: IdentitySettings, argv: list[str], *,
 
 def seed_demo(settings: IdentitySettings, argv: list[str], *,
               service: IdentityService | None = None) -> int:
-    """Demo accounts for ``make dev``; running it again changes nothing and prints the same summary."""
+    """Demo accounts for ``make dev``; running it again changes nothing and prints the same summary.
+
+    Each account says how to pass the second step (``totp``): the jobcoach is enrolled here and gets its
+    secret; staff link their app at their first login (``enrolled: false``) and, once they have, their
+    secret is printed as well (``make demo`` links them and keeps the secrets in .dev/demo-staff.json)."""
     argparse.ArgumentParser(prog="python -m recert_identity seed-demo").parse_args(_own(argv))
     service = service or build_service(settings)
     password = settings.demo_password or DEFAULT_DEMO_PASSWORD
@@ -87,10 +91,14 @@ def seed_demo(settings: IdentitySettings, argv: list[str], *,
                                                     number=parse_registration_number(number))
             elif created:
                 account = service.create_staff(email=email, full_name=name, password=password, roles=[role])
-            summary["accounts"].append({"role": str(role), "email": email, "password": password,
-                                        "account_id": account.id, "created": created})
+            entry = {"role": str(role), "email": email, "password": password, "account_id": account.id,
+                     "created": created}
             if role == Role.JOBCOACH:
                 summary["jobcoach_totp"] = _demo_totp(service, settings, account.id, email)
+                entry["totp"] = {"enrolled": True, **summary["jobcoach_totp"]}
+            else:
+                entry["totp"] = _staff_totp(service, settings, account.id, email)
+            summary["accounts"].append(entry)
     except Problem as problem:
         return _refused(problem)
     _print(summary)
@@ -107,6 +115,17 @@ def _demo_totp(service: IdentityService, settings: IdentitySettings, account_id:
     entry["secret"] = secret
     entry["otpauth_uri"] = otpauth_uri(secret, account_name=email, issuer=settings.totp_issuer)
     return entry
+
+
+def _staff_totp(service: IdentityService, settings: IdentitySettings, account_id: UUID,
+                email: str) -> dict[str, Any]:
+    """A staff account links its own app at its first login (step 1 returns the QR code); once it has,
+    its secret is read back (decrypted from identity's database), so the next ``make dev`` prints it."""
+    secret = service.totp_secret(account_id)
+    if secret is None:
+        return {"enrolled": False}
+    return {"enrolled": True, "secret": secret,
+            "otpauth_uri": otpauth_uri(secret, account_name=email, issuer=settings.totp_issuer)}
 
 
 def rotate_keys(settings: IdentitySettings, argv: list[str], *,

@@ -22,6 +22,21 @@ from recert_common.auth import Role
 
 STAFF_ROLES: frozenset[str] = frozenset({Role.ASSESSOR, Role.DNV_OFFICER, Role.NOLOC_ADMIN})
 LANGUAGES = ("nl", "en")
+# Who may unlink someone's authenticator app: a Noloc admin anyone's; a DNV officer (DNV's support helps with
+# login) that of a jobcoach or an assessor, not of another DNV officer or a Noloc admin, whose accounts carry
+# more power than the officer's own.
+_TOTP_RESETTERS = frozenset({Role.NOLOC_ADMIN, Role.DNV_OFFICER})
+_RESET_ONLY_BY_ADMIN = frozenset({Role.DNV_OFFICER, Role.NOLOC_ADMIN})
+
+
+def may_reset_totp(actor_roles: frozenset[str] | set[str], target_roles: tuple[str, ...]) -> bool:
+    """Whether someone with ``actor_roles`` may reset the TOTP of an account with ``target_roles``."""
+    if Role.NOLOC_ADMIN in actor_roles:
+        return True
+    return Role.DNV_OFFICER in actor_roles and not _RESET_ONLY_BY_ADMIN.intersection(target_roles)
+
+
+TOTP_RESETTER_ROLES: tuple[str, ...] = tuple(sorted(_TOTP_RESETTERS))
 
 # --- accounts --------------------------------------------------------------------------------------------
 

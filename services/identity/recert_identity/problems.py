@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from recert_common import i18n
-from recert_common.errors import Conflict, TooManyRequests, Unauthorized
+from recert_common.errors import Conflict, TooManyRequests, Unauthorized, extension_members
 
 
 class _FieldErrors:
@@ -25,15 +26,41 @@ class _FieldErrors:
         return body
 
 
-class InvalidCredentials(Unauthorized):
+@dataclass(frozen=True)
+class SupportContact:
+    """DNV's support, who help with login and the authenticator app (``RECERT_SUPPORT_EMAIL``/``_PHONE``)."""
+
+    email: str
+    phone: str = ""
+
+    @property
+    def text(self) -> str:
+        """"support@example.org" or "support@example.org / 088 123 45 67": the same in every language."""
+        return f"{self.email} / {self.phone}" if self.phone else self.email
+
+    def member(self) -> dict[str, str]:
+        """The problem document's ``support`` member, for a client that shows the contact on its own."""
+        return {"email": self.email, **({"phone": self.phone} if self.phone else {})}
+
+
+class _WithSupport:
+    """Names DNV's support in the detail (``{support}``) and as the ``support`` member of the document."""
+
+    def __init__(self, *args: Any, support: SupportContact, params: Mapping[str, Any] | None = None,
+                 extensions: Mapping[str, Any] | None = None, **kwargs: Any):
+        super().__init__(*args, params={**(params or {}), "support": support.text},
+                         extensions={**(extensions or {}), "support": support.member()}, **kwargs)
+
+
+class InvalidCredentials(_WithSupport, Unauthorized):
     """Login step 1 failed. One body for an unknown e-mail, a wrong password, a locked or a disabled account:
     anything more would tell a stranger which e-mail addresses have accounts, or confirm a guessed password
     while the account is locked."""
 
     slug, title_code = "invalid-credentials", "identity.problem.invalid_credentials"
 
-    def __init__(self) -> None:
-        super().__init__(code="identity.detail.invalid_credentials")
+    def __init__(self, support: SupportContact) -> None:
+        super().__init__(code="identity.detail.invalid_credentials", support=support)
 
 
 class ChallengeInvalid(_FieldErrors, Unauthorized):
@@ -44,23 +71,24 @@ class ChallengeInvalid(_FieldErrors, Unauthorized):
                          fields={"challenge_id": ["identity.field.challenge_invalid"]})
 
 
-class CodeRejected(_FieldErrors, Unauthorized):
+class CodeRejected(_FieldErrors, _WithSupport, Unauthorized):
     """A wrong, expired or already used code: which of these is not said (and often cannot be known)."""
 
     slug, title_code = "code-rejected", "identity.problem.code_rejected"
 
-    def __init__(self) -> None:
-        super().__init__(code="identity.detail.code_rejected",
+    def __init__(self, support: SupportContact) -> None:
+        super().__init__(code="identity.detail.code_rejected", support=support,
                          fields={"code": ["identity.field.code_rejected"]})
 
 
-class AccountLocked(TooManyRequests):
+class AccountLocked(_WithSupport, TooManyRequests):
     """Said only to a caller who has proven the password (in login step 2 or on a password change)."""
 
     slug, title_code = "account-locked", "identity.problem.account_locked"
+    members = extension_members(locked_until="string")
 
-    def __init__(self, locked_until: datetime, now: datetime):
-        super().__init__(code="identity.detail.account_locked",
+    def __init__(self, locked_until: datetime, now: datetime, support: SupportContact):
+        super().__init__(code="identity.detail.account_locked", support=support,
                          params={"locked_until": locked_until.strftime("%H:%M UTC")},
                          retry_after=max(1, int((locked_until - now).total_seconds()) + 1),
                          extensions={"locked_until": locked_until.isoformat()})
@@ -96,23 +124,29 @@ i18n.register_messages({
     "identity.problem.refresh_token_invalid": {"nl": "Sessie verlopen", "en": "Session expired"},
     "identity.detail.invalid_credentials": {
         "nl": "Het e-mailadres of het wachtwoord klopt niet, of het account is (tijdelijk) geblokkeerd: "
-              "na te veel mislukte pogingen kan een account een tijd niet inloggen.",
+              "na te veel mislukte pogingen kan een account een tijd niet inloggen. Kom je er niet uit? "
+              "De support van DNV helpt je: {support}.",
         "en": "The e-mail address or the password is wrong, or the account is (temporarily) locked: "
-              "after too many failed attempts an account cannot log in for a while."},
+              "after too many failed attempts an account cannot log in for a while. Stuck? DNV's support "
+              "helps you: {support}."},
     "identity.detail.challenge_invalid": {
-        "nl": "Deze inlogstap is verlopen of al gebruikt. Log opnieuw in met uw e-mailadres en wachtwoord.",
+        "nl": "Deze inlogstap is verlopen of al gebruikt. Log opnieuw in met je e-mailadres en wachtwoord.",
         "en": "This login step has expired or was used already. Log in again with your e-mail address and "
               "password."},
     "identity.detail.code_rejected": {
-        "nl": "De code klopt niet, is verlopen of is al gebruikt. Wacht op de volgende code in uw "
-              "authenticator-app en probeer het opnieuw.",
+        "nl": "De code klopt niet, is verlopen of is al gebruikt. Wacht op de volgende code in je "
+              "authenticator-app en probeer het opnieuw. Heb je je app of telefoon niet meer? De support "
+              "van DNV kan de koppeling herstellen: {support}.",
         "en": "The code is wrong, has expired or was used already. Wait for the next code in your "
-              "authenticator app and try again."},
+              "authenticator app and try again. Lost your app or phone? DNV's support can reset the link: "
+              "{support}."},
     "identity.detail.account_locked": {
-        "nl": "Te veel mislukte pogingen: het account is geblokkeerd tot {locked_until}.",
-        "en": "Too many failed attempts: the account is locked until {locked_until}."},
+        "nl": "Te veel mislukte pogingen: het account is geblokkeerd tot {locked_until}. Was jij dit niet, "
+              "of lukt inloggen daarna nog steeds niet? Neem contact op met de support van DNV: {support}.",
+        "en": "Too many failed attempts: the account is locked until {locked_until}. Was this not you, or "
+              "can you still not log in after that? Contact DNV's support: {support}."},
     "identity.detail.refresh_token_invalid": {
-        "nl": "Uw sessie is verlopen of beëindigd. Log opnieuw in.",
+        "nl": "Je sessie is verlopen of beëindigd. Log opnieuw in.",
         "en": "Your session has expired or was ended. Please log in again."},
     "identity.detail.duplicate": {
         "nl": "Er bestaat al een account met deze gegevens.",
@@ -120,10 +154,14 @@ i18n.register_messages({
     "identity.detail.already_disabled": {
         "nl": "Dit account is al uitgeschakeld.", "en": "This account is disabled already."},
     "identity.detail.disable_self": {
-        "nl": "U kunt uw eigen account niet uitschakelen.", "en": "You cannot disable your own account."},
+        "nl": "Je kunt je eigen account niet uitschakelen.", "en": "You cannot disable your own account."},
     "identity.detail.totp_not_enrolled": {
         "nl": "Dit account heeft nog geen authenticator-app gekoppeld.",
         "en": "This account has no authenticator app linked yet."},
+    "identity.detail.totp_reset_by_admin_only": {
+        "nl": "De authenticator-app van een DNV-medewerker of Noloc-beheerder kan alleen een Noloc-beheerder "
+              "loskoppelen.",
+        "en": "Only a Noloc admin can unlink the authenticator app of a DNV officer or a Noloc admin."},
     "identity.detail.account_not_found": {
         "nl": "Er is geen account met dit kenmerk.", "en": "There is no account with this id."},
     "identity.field.challenge_invalid": {
@@ -131,7 +169,7 @@ i18n.register_messages({
     "identity.field.code_rejected": {
         "nl": "Onjuiste, verlopen of al gebruikte code.", "en": "Wrong, expired or already used code."},
     "identity.field.code_format": {
-        "nl": "Vul de 6 cijfers uit uw authenticator-app in, of een herstelcode.",
+        "nl": "Vul de 6 cijfers uit je authenticator-app in, of een herstelcode.",
         "en": "Enter the 6 digits from your authenticator app, or a recovery code."},
     "identity.field.refresh_token_invalid": {
         "nl": "Verlopen, ingetrokken of onbekend token.", "en": "Expired, revoked or unknown token."},
@@ -143,7 +181,7 @@ i18n.register_messages({
     "identity.field.current_password_wrong": {
         "nl": "Het huidige wachtwoord klopt niet.", "en": "The current password is wrong."},
     "identity.field.staff_roles_only": {
-        "nl": "Alleen de rollen assessor, dnv_officer en noloc_admin zijn hier toegestaan.",
+        "nl": "Alleen de rollen beoordelaar, DNV-medewerker en Noloc-beheerder zijn hier toegestaan.",
         "en": "Only the roles assessor, dnv_officer and noloc_admin are allowed here."},
     "identity.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
     "identity.field.nothing_to_change": {
@@ -158,7 +196,7 @@ i18n.register_messages({
         "nl": "Het wachtwoord mag niet alleen uit spaties bestaan.",
         "en": "The password may not consist of spaces only."},
     "identity.password.is_email": {
-        "nl": "Het wachtwoord mag niet uw e-mailadres zijn.",
+        "nl": "Het wachtwoord mag niet je e-mailadres zijn.",
         "en": "The password may not be your e-mail address."},
     "identity.password.unchanged": {
         "nl": "Het nieuwe wachtwoord moet anders zijn dan het huidige.",

@@ -7,7 +7,13 @@ from recert_common.auth import ROLES
 from recert_common.errors import request_language
 from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
 from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
-from recert_identity.domain import LANGUAGES, PASSWORD_MAX_LENGTH, STAFF_ROLES, second_factor_kind
+from recert_identity.domain import (
+    LANGUAGES,
+    PASSWORD_MAX_LENGTH,
+    PASSWORD_MIN_LENGTH,
+    STAFF_ROLES,
+    second_factor_kind,
+)
 
 MEMBERSHIP_KINDS = ("member", "affiliate")
 
@@ -33,8 +39,19 @@ def _full_name(**kwargs) -> fields.String:
 
 
 def _password(**kwargs) -> fields.String:
-    # Only the bounds here: the policy (length, not the e-mail) is the service's, and says what is wrong.
+    """A password being proven (login, the current one): any the account may have, so only the bounds."""
     return fields.String(validate=validate.Length(min=1, max=PASSWORD_MAX_LENGTH), **kwargs)
+
+
+def _new_password(**kwargs) -> fields.String:
+    """A password being set: its rules are documented here, and checked here for its length (with the
+    policy's own messages); the service checks the whole policy (``password_policy_violations``)."""
+    return fields.String(
+        validate=[validate.Length(min=PASSWORD_MIN_LENGTH, error="identity.password.too_short"),
+                  validate.Length(max=PASSWORD_MAX_LENGTH, error="identity.password.too_long")],
+        metadata={"description": f"At least {PASSWORD_MIN_LENGTH} and at most {PASSWORD_MAX_LENGTH} "
+                                 "characters, not only spaces, and not the account's e-mail address."},
+        **kwargs)
 
 
 def _language(**kwargs) -> fields.String:
@@ -66,7 +83,7 @@ class AccountSchema(Schema):
 class RegistrationSchema(Strict):
     email = _email(required=True)
     full_name = _full_name(required=True)
-    password = _password(required=True)
+    password = _new_password(required=True)
     membership_number = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
         "description": "A Noloc membership number (e.g. 1234567) or an external affiliate number "
                        "(e.g. EXT-000123)."})
@@ -99,7 +116,7 @@ class ProfileUpdateSchema(Strict):
 
 class PasswordChangeSchema(Strict):
     current_password = _password(required=True)
-    new_password = _password(required=True)
+    new_password = _new_password(required=True)
 
 
 # --- login -----------------------------------------------------------------------------------------------
@@ -151,7 +168,7 @@ class RefreshTokenSchema(Strict):
 class StaffAccountSchema(Strict):
     email = _email(required=True)
     full_name = _full_name(required=True)
-    password = _password(required=True)
+    password = _new_password(required=True)
     roles = fields.List(
         fields.String(validate=validate.OneOf(sorted(STAFF_ROLES), error="identity.field.staff_roles_only")),
         required=True, validate=validate.Length(min=1))

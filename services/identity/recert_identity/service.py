@@ -20,7 +20,7 @@ from recert_common import bus
 from recert_common.auth import Role, access_token_claims, sign_token
 from recert_common.clock import utcnow
 from recert_common.db import Database
-from recert_common.errors import NotFound, Problem, ValidationProblem
+from recert_common.errors import Forbidden, NotFound, Problem, ValidationProblem
 from recert_common.rules import RegistrationNumber
 from recert_identity import store
 from recert_identity.crypto import SecretBox
@@ -33,6 +33,7 @@ from recert_identity.domain import (
     SecondFactorKind,
     accepted_totp_step,
     judge_refresh,
+    may_reset_totp,
     new_opaque_token,
     new_recovery_codes,
     new_totp_secret,
@@ -162,19 +163,19 @@ class IdentityService:
         if errors:
             raise ValidationProblem({"new_password": errors})
         if account.lockout.is_locked(now):
-            raise AccountLocked(account.locked_until, now)
+            raise AccountLocked(account.locked_until, now, self.settings.support)
         correct = self.hasher.verify(account.password_hash, current_password)
         new_hash = self.hasher.hash(new_password) if correct else None
         refusal: Problem | None = None
         with self.db.transaction() as conn:
             account = self._existing(conn, account_id, for_update=True)
             if account.lockout.is_locked(now):
-                refusal = AccountLocked(account.locked_until, now)
+                refusal = AccountLocked(account.locked_until, now, self.settings.support)
             elif not correct:
                 account = self._record_failure(conn, account, now, "failed_passwords")
                 refusal = ValidationProblem({"current_password": ["identity.field.current_password_wrong"]})
                 if account.lockout.is_locked(now):
-                    refusal = AccountLocked(account.locked_until, now)
+                    refusal = AccountLocked(account.locked_until, now, self.settings.support)
             else:
                 store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
                 store.revoke_families_of(conn, account.id, now, "password_changed", keep=session_id)
@@ -198,11 +199,15 @@ class IdentityService:
                        producer=PRODUCER, subject=account.id)
         return account
 
-    def reset_totp(self, account_id: UUID, *, by: UUID | None, reason: str | None = None) -> Account:
-        """Unlink the authenticator: the next login enrols a new one. Sessions end and recovery codes go."""
+    def reset_totp(self, account_id: UUID, *, by: UUID | None, reason: str | None = None,
+                   by_roles: Iterable[str] = (Role.NOLOC_ADMIN,)) -> Account:
+        """Unlink the authenticator: the next login enrols a new one. Sessions end and recovery codes go.
+        ``by_roles``: the caller's roles; a DNV officer may reset only a jobcoach's or an assessor's."""
         now = self.clock()
         with self.db.transaction() as conn:
             account = self._existing(conn, account_id, for_update=True)
+            if not may_reset_totp(frozenset(by_roles), account.roles):
+                raise Forbidden(code="identity.detail.totp_reset_by_admin_only")
             if not account.totp_enrolled:
                 raise StateConflict("identity.detail.totp_not_enrolled")
             account = replace(account, totp_secret_encrypted=None, totp_last_step=None, totp_reset_at=now,
@@ -245,7 +250,7 @@ class IdentityService:
             account = store.find_account_by_email(conn, email)
         correct = self.hasher.verify(account.password_hash if account else None, password)
         if account is None:
-            raise InvalidCredentials()
+            raise InvalidCredentials(self.settings.support)
         # Upgrading a hash made with older argon2 costs takes a second hash: only on the way to a challenge,
         # or a locked account would answer a right password more slowly than a wrong one.
         usable = not account.disabled and not account.lockout.is_locked(now)
@@ -263,7 +268,7 @@ class IdentityService:
                     store.update_account(conn, replace(account, password_hash=rehash))
                 challenge = self._new_challenge(conn, account, now)
         if challenge is None:
-            raise InvalidCredentials()
+            raise InvalidCredentials(self.settings.support)
         return challenge
 
     def _new_challenge(self, conn: psycopg.Connection, account: Account, now: datetime) -> LoginChallenge:
@@ -295,15 +300,16 @@ class IdentityService:
             if challenge is None or challenge["expires_at"] <= now or account.disabled:
                 refusal = ChallengeInvalid()
             elif account.lockout.is_locked(now):
-                refusal = AccountLocked(account.locked_until, now)
+                refusal = AccountLocked(account.locked_until, now, self.settings.support)
             elif challenge["kind"] == ChallengeKind.ENROL and account.totp_enrolled:
                 refusal = ChallengeInvalid()  # enrolled meanwhile (by the seed); log in again
             else:
                 tokens = self._second_factor(conn, account, challenge, code, factor, now)
                 if tokens is None:
                     account = self._record_failure(conn, account, now, "failed_totp_codes")
-                    refusal = (AccountLocked(account.locked_until, now) if account.lockout.is_locked(now)
-                               else CodeRejected())
+                    support = self.settings.support
+                    refusal = (AccountLocked(account.locked_until, now, support)
+                               if account.lockout.is_locked(now) else CodeRejected(support))
         if refusal is not None:
             raise refusal
         return tokens

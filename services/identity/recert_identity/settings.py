@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 from recert_common.config import ConfigError, ServiceSettings, env_field
+from recert_identity.problems import SupportContact
 
 NEW_KEY_HINT = ('python -c "import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())"')
 
@@ -27,11 +28,21 @@ class IdentitySettings(ServiceSettings):
     argon2_parallelism: int = env_field("RECERT_IDENTITY_ARGON2_PARALLELISM", 4)
     # The password of the accounts ``seed-demo`` creates; empty means the printed default.
     demo_password: str = env_field("RECERT_IDENTITY_DEMO_PASSWORD", "")
+    # DNV's support, named in the answers to login and two-step-verification trouble (notifications reads
+    # the same variables for its e-mails: one support desk for the platform).
+    support_email: str = env_field("RECERT_SUPPORT_EMAIL", "support@registerjobcoach.nl")
+    support_phone: str = env_field("RECERT_SUPPORT_PHONE", "")
+
+    @property
+    def support(self) -> SupportContact:
+        return SupportContact(self.support_email, self.support_phone)
 
     def __post_init__(self):
         super().__post_init__()
         if not self.secrets_key:
             raise ConfigError(f"RECERT_IDENTITY_SECRETS_KEY must be set; make one with: {NEW_KEY_HINT}")
+        if "@" not in self.support_email:
+            raise ConfigError(f"RECERT_SUPPORT_EMAIL: not an e-mail address: {self.support_email!r}")
         for name in ("access_token_ttl_seconds", "refresh_token_ttl_seconds", "lock_threshold",
                      "lock_seconds", "challenge_ttl_seconds"):
             if getattr(self, name) < 1:

@@ -184,3 +184,15 @@ def test_opaque_tokens_are_stored_as_sha256():
 def test_refresh_verdicts(used, revoked, expires_in, verdict):
     assert judge_refresh(used_at=NOW if used else None, family_revoked_at=NOW if revoked else None,
                          family_expires_at=NOW + timedelta(seconds=expires_in), now=NOW) == verdict
+
+
+def test_a_noloc_admin_resets_anyones_totp_a_dnv_officer_a_jobcoachs_or_assessors():
+    from recert_identity.domain import may_reset_totp
+    admin, officer = frozenset({"noloc_admin"}), frozenset({"dnv_officer"})
+    for target in (("jobcoach",), ("assessor",), ("dnv_officer",), ("noloc_admin",)):
+        assert may_reset_totp(admin, target)
+    assert may_reset_totp(officer, ("jobcoach",)) and may_reset_totp(officer, ("assessor",))
+    assert not may_reset_totp(officer, ("dnv_officer",))
+    assert not may_reset_totp(officer, ("assessor", "noloc_admin"))
+    assert not may_reset_totp(frozenset({"assessor"}), ("jobcoach",))
+    assert not may_reset_totp(frozenset({"jobcoach"}), ("jobcoach",))

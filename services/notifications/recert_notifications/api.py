@@ -14,6 +14,8 @@ from flask_smorest import Blueprint
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.schemas import page_body
+from recert_common.web import answers
+from recert_notifications.problems import NotFailed
 from recert_notifications.schemas import (
     EmailDeliveryPageSchema,
     EmailDeliverySchema,
@@ -93,6 +95,7 @@ def mark_read(message_id: UUID):
 
 
 @messages.post("/<uuid:message_id>/retry")
+@answers(NotFailed)
 @require_roles(Role.NOLOC_ADMIN)
 @messages.response(200, EmailDeliverySchema)
 def retry(message_id: UUID):

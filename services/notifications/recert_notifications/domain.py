@@ -89,7 +89,8 @@ ROUTES: dict[str, tuple[Route, ...]] = {
     "assessment.case.overdue": (Route("case_overdue", _OFFICERS, ("case_id", "stage", "due_on")),),
     "assessment.pe_check.completed": (Route("pe_check_completed", _PERSON, ("case_id",)),),
     "assessment.assessor.assigned": (Route("assessor_assigned", _ASSESSOR, ("case_id", "assessor_id")),),
-    "assessment.advice.given": (Route("advice_given", _PERSON, ("case_id", "is_reassessment")),),
+    # The advice is internal to DNV until DNV decides (ADR 0011): its officers hear of it, the jobcoach not.
+    "assessment.advice.given": (Route("advice_given", _OFFICERS, ("case_id", "is_reassessment")),),
     "assessment.objection.filed": (Route("objection_filed", _PERSON, ("objection_id",)),),
     "assessment.objection.decided": (Route("objection_decided", _PERSON, ("objection_id",)),),
     "certification.decision.made": (Route("decision_made", _PERSON, ("decision_id",)),),
@@ -158,6 +159,10 @@ def _extras(template: str, data: Mapping[str, Any], *, zone: ZoneInfo, today: da
         return {"submitted_on": submitted_on, "result_from": window.first, "result_until": window.last}
     if template == SUPPLEMENT_DUE_SOON:
         return {"days_left": (data["due_on"] - today).days}
+    if template == "certificate_expiring":
+        # The real time left on the day the message is written, not the reminder's bucket (12, 6, 3 or 1
+        # months): "over 62 dagen" 62 days before the last valid day. Never negative.
+        return {"days_left": max(0, (data["valid_until"] - today).days)}
     return {}
 
 

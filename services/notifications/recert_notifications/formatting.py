@@ -1,7 +1,6 @@
 """Dates, times, money and numbers written the way a Dutch or an English reader expects them.
 
-The month names are written out here rather than taken from the operating system's locales, which a
-container rarely has and which differ between machines.
+Dates are written by ``recert_common.i18n.format_date``, the one date format of every service's texts.
 """
 from __future__ import annotations
 
@@ -11,14 +10,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from recert_common import i18n
 from recert_common.rules import format_number as _format_number
 
-MONTHS = {
-    "nl": ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-           "oktober", "november", "december"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"),
-}
 _AT = {"nl": "om", "en": "at"}
 _CURRENCY_SIGNS = {"EUR": "€"}
 
@@ -29,10 +23,11 @@ def language_of(language: str | None) -> str:
 
 
 def format_date(day: date, language: str = "nl") -> str:
-    """``date(2026, 11, 28)`` -> "28 november 2026" (nl) or "28 November 2026" (en)."""
+    """``date(2026, 11, 28)`` -> "28 november 2026" (nl) or "28 November 2026" (en): the platform's one date
+    format (``recert_common.i18n.format_date``)."""
     if isinstance(day, datetime):
         raise TypeError("format_date takes a date; use format_datetime for an instant")
-    return f"{day.day} {MONTHS[language_of(language)][day.month - 1]} {day.year}"
+    return i18n.format_date(day, language_of(language))
 
 
 def format_datetime(instant: datetime, zone: ZoneInfo, language: str = "nl") -> str:

@@ -46,20 +46,16 @@ class Handlers:
         store.withdraw_submission(conn, event.data["submission_id"], event.occurred_at)
         self.service.notify(conn, event)
 
-    def _supplement_due(self, conn: psycopg.Connection, event: Event, postponed: bool) -> None:
+    def on_decision_made(self, conn: psycopg.Connection, event: Event) -> None:
+        """Only DNV's postponed decision starts a supplement term (ADR 0011), which the reminder schedule
+        watches; any other decision ends the one that ran."""
         data = event.data
-        if postponed:
+        if data["decision"] == "postponed":
             store.open_supplement_deadline(conn, data["case_id"], data["account_id"],
                                            data["supplement_due_on"])
-        else:  # the case moved on: no supplement is awaited any more
+        else:
             store.close_supplement_deadline(conn, data["case_id"], event.occurred_at)
         self.service.notify(conn, event)
-
-    def on_advice_given(self, conn: psycopg.Connection, event: Event) -> None:
-        self._supplement_due(conn, event, event.data["advice"] == "postponed")
-
-    def on_decision_made(self, conn: psycopg.Connection, event: Event) -> None:
-        self._supplement_due(conn, event, event.data["decision"] == "postponed")
 
     def on_supplement_submitted(self, conn: psycopg.Connection, event: Event) -> None:
         store.close_supplement_deadline(conn, event.data["case_id"], event.occurred_at)
@@ -79,7 +75,6 @@ class Handlers:
             "portfolio.submitted": self.on_portfolio_submitted,
             "portfolio.withdrawn": self.on_portfolio_withdrawn,
             "portfolio.supplement.submitted": self.on_supplement_submitted,
-            "assessment.advice.given": self.on_advice_given,
             "certification.decision.made": self.on_decision_made,
         })
         return handlers

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from recert_common import i18n
-from recert_common.errors import Conflict, NotFound
+from recert_common.errors import Conflict, NotFound, extension_members
 
 
 def not_found() -> NotFound:
@@ -14,9 +14,10 @@ class NotFailed(Conflict):
     """Only an e-mail that failed for good can be retried by hand; a pending one is being retried already."""
 
     slug, title_code = "message-not-failed", "notifications.problem.not_failed"
+    members = extension_members(state="string")
 
     def __init__(self, *, state: str):
-        super().__init__(code="notifications.detail.not_failed", params={"state": state},
+        super().__init__(code="notifications.detail.not_failed", params={"state": i18n.Label(state)},
                          extensions={"state": state})
 
 

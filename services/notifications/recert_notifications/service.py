@@ -33,7 +33,7 @@ from recert_notifications.domain import Channel, Contact, Notice, State
 from recert_notifications.mailer import Mail, SendFailed, SmtpMailer
 from recert_notifications.problems import NotFailed, not_found
 from recert_notifications.settings import NotificationsSettings
-from recert_notifications.templates import Renderer
+from recert_notifications.templates import Renderer, Support
 
 PRODUCER = "notifications"
 _log = logging.getLogger(__name__)
@@ -45,7 +45,8 @@ class NotificationsService:
                  now: Callable[[], datetime] = utcnow):
         self.db = db
         self.settings = settings
-        self.renderer = renderer or Renderer(settings.zone)
+        self.renderer = renderer or Renderer(settings.zone, support=Support(settings.support_email,
+                                                                            settings.support_phone))
         self.mailer_factory = mailer_factory or (lambda: SmtpMailer(settings))
         self.now = now
         self.today = today or settings.calendar_today()

@@ -38,6 +38,9 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
     time_zone: str = env_field("RECERT_NOTIFICATIONS_TIME_ZONE", "Europe/Amsterdam")
     # Where messages send people to act (log in, submit); no trailing slash.
     portal_url: str = env_field("RECERT_NOTIFICATIONS_PORTAL_URL", "https://mijn.registerjobcoach.nl")
+    # DNV's support, named in the messages about login and the authenticator app (identity reads the same).
+    support_email: str = env_field("RECERT_SUPPORT_EMAIL", "support@registerjobcoach.nl")
+    support_phone: str = env_field("RECERT_SUPPORT_PHONE", "")
 
     def __post_init__(self):
         super().__post_init__()
@@ -45,6 +48,8 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
             raise ConfigError("RECERT_SMTP_SSL and RECERT_SMTP_STARTTLS exclude each other; choose one")
         if bool(self.smtp_username) != bool(self.smtp_password):
             raise ConfigError("RECERT_SMTP_USERNAME and RECERT_SMTP_PASSWORD go together")
+        if "@" not in self.support_email:
+            raise ConfigError(f"RECERT_SUPPORT_EMAIL: not an e-mail address: {self.support_email!r}")
         if "@" not in parseaddr(self.smtp_from)[1]:
             raise ConfigError(f"RECERT_SMTP_FROM: not an address: {self.smtp_from!r}")
         for name in ("send_max_attempts", "send_batch_size", "supplement_reminder_days"):

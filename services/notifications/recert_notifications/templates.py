@@ -3,8 +3,9 @@
 Each message template is three files: ``<name>.subject.j2`` (one line), ``<name>.txt.j2`` (the plain-text
 body) and ``<name>.html.j2`` (the HTML body, autoescaped). The bodies extend ``_layout.txt.j2`` and
 ``_layout.html.j2`` (greeting and footer); words shared by several templates (the portfolio parts, invoice
-kinds) are in ``_words.j2``. Undefined variables raise (StrictUndefined), so a template that asks for what
-the context lacks fails in the unit tests instead of sending an empty blank to a jobcoach.
+kinds) are in ``_words.j2``; ``support`` (DNV's support desk) is known to every template. Undefined
+variables raise (StrictUndefined), so a template that asks for what the context lacks fails in the unit
+tests instead of sending an empty blank to a jobcoach.
 """
 from __future__ import annotations
 
@@ -30,7 +31,16 @@ class Rendered:
     html: str
 
 
-def _environment(directory: Path, language: str, zone: ZoneInfo) -> Environment:
+@dataclass(frozen=True)
+class Support:
+    """DNV's support, whom the messages about login and the authenticator app name (``support`` in every
+    template)."""
+
+    email: str
+    phone: str = ""
+
+
+def _environment(directory: Path, language: str, zone: ZoneInfo, support: Support) -> Environment:
     env = Environment(
         loader=FileSystemLoader(directory),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=False,
@@ -45,13 +55,15 @@ def _environment(directory: Path, language: str, zone: ZoneInfo) -> Environment:
         "money": lambda money: formatting.format_money(money, language),
         "number": lambda value: formatting.format_number(value, language),
     })
+    env.globals["support"] = support
     return env
 
 
 class Renderer:
-    def __init__(self, zone: ZoneInfo, directory: Path = TEMPLATE_DIR):
+    def __init__(self, zone: ZoneInfo, directory: Path = TEMPLATE_DIR,
+                 support: Support = Support("support@registerjobcoach.nl")):
         self.directory = directory
-        self._environments = {language: _environment(directory / language, language, zone)
+        self._environments = {language: _environment(directory / language, language, zone, support)
                               for language in LANGUAGES}
 
     def templates(self, language: str) -> frozenset[str]:

@@ -10,9 +10,10 @@ import pytest
 from jinja2 import UndefinedError
 
 from recert_common.events import load_event, new_event
+from recert_common.rules import add_months
 from recert_notifications import domain
 from recert_notifications.domain import Contact
-from recert_notifications.templates import LANGUAGES, Renderer
+from recert_notifications.templates import LANGUAGES, Renderer, Support
 
 ZONE = ZoneInfo("Europe/Amsterdam")
 TODAY = date(2027, 7, 18)
@@ -111,12 +112,14 @@ SAMPLES: list[tuple[str, dict, bool]] = [
     ("assessment.assessor.assigned", _case(assessor_id=ANNA.account_id, previous_assessor_id=uuid.uuid4(),
                                            due_on=date(2027, 5, 28)), False),
     ("assessment.advice.given", _advice("postponed", supplements=[
-        {"part": "A2", "assignment": "Werk de terugblik uit."}, {"part": "A3", "assignment": SCRIPT}],
-        supplement_due_on=date(2027, 8, 1)), False),
+        {"part": "A2", "assignment": "Werk de terugblik uit."}, {"part": "A3", "assignment": SCRIPT}]),
+     False),
     ("assessment.advice.given", _advice("positive", reassessment=True), False),
     ("assessment.advice.given", _advice("negative"), False),
     ("certification.decision.made", _decision("positive"), False),
-    ("certification.decision.made", _decision("postponed", supplement_due_on=date(2027, 9, 1)), False),
+    ("certification.decision.made", _decision("postponed", supplement_due_on=date(2027, 9, 1), supplements=[
+        {"part": "A3", "assignment": "Schrijf het reflectieverslag opnieuw."},
+        {"part": "B", "assignment": "Lever bewijs voor de cursus van maart."}]), False),
     ("certification.decision.made", _decision("negative", follows_advice=False,
                                               reason="Onvoldoende reflectie.",
                                               new_portfolio_deadline=date(2027, 9, 30)), False),
@@ -155,6 +158,13 @@ def _loaded(event_type: str, data: dict):
     return load_event(event.to_json())
 
 
+def _today_of(event_type: str, data: dict) -> date:
+    """The day the message is written: an expiry reminder on the day its bucket comes due."""
+    if event_type == "certification.certificate.expiring":
+        return add_months(data["valid_until"], -data["months_before"])
+    return TODAY
+
+
 def _renders():
     """Every (template, language, rendered, event data) the samples produce, plus the supplement reminder."""
     renderer = Renderer(ZONE)
@@ -168,7 +178,8 @@ def _renders():
                     notice.template, event.data, recipient=recipient,
                     person=PEOPLE.get(event.data["account_id"]),
                     assessor=PEOPLE.get(event.data.get("assessor_id")), portal_url="https://mijn.example.org/",
-                    occurred_at=event.occurred_at, zone=ZONE, today=TODAY, already_submitted=submitted)
+                    occurred_at=event.occurred_at, zone=ZONE, today=_today_of(event.type, event.data),
+                    already_submitted=submitted)
                 out.append((notice.template, language, renderer.render(notice.template, language, context),
                              event.data))
     reminder = domain.supplement_reminder(CASE, JET.account_id, date(2027, 8, 1))
@@ -230,8 +241,8 @@ def test_html_escapes_what_came_from_outside_and_text_keeps_it_as_written():
 
 def test_the_expiry_reminder_says_you_can_submit_once_the_window_is_open():
     texts = {r.subject: r.text for r in _find("certificate_expiring", "nl")}
-    twelve = texts["Je certificaat verloopt over 12 maanden"]
-    three = texts["Je certificaat verloopt over 3 maanden"]
+    twelve = texts["Je certificaat verloopt over 365 dagen"]
+    three = texts["Je certificaat verloopt over 92 dagen"]
     assert "je kunt nu je portfolio indienen" not in twelve.lower()
     assert "Vanaf 30 maart 2027 kun je je portfolio indienen, tot en met 30 juni 2027." in twelve
     assert "Je kunt nu je portfolio indienen, tot en met 30 juni 2027." in three
@@ -239,7 +250,26 @@ def test_the_expiry_reminder_says_you_can_submit_once_the_window_is_open():
     assert any("Je hebt je portfolio al ingediend" in t for t in one)
     assert any("vervalt je certificaat" in t and "al ingediend" not in t for t in one)
     english = {r.subject for r in _find("certificate_expiring", "en")}
-    assert "Your certificate expires in 1 month" in english
+    assert "Your certificate expires in 31 days" in english
+
+
+@pytest.mark.parametrize(("today", "nl", "en"), [
+    (date(2027, 4, 29), "over 62 dagen", "in 62 days"),
+    (date(2027, 6, 29), "over 1 dag", "in 1 day"),
+    (date(2027, 6, 30), "vandaag", "today"),
+])
+def test_the_expiry_reminder_says_the_real_days_left_not_its_bucket(today, nl, en):
+    renderer = Renderer(ZONE)
+    event = _loaded("certification.certificate.expiring", _expiring(3, True))
+    context = domain.message_context(
+        "certificate_expiring", event.data, recipient=JET, person=JET, assessor=None,
+        portal_url="https://mijn.example.org", occurred_at=event.occurred_at, zone=ZONE, today=today)
+    dutch, english = (renderer.render("certificate_expiring", language, context) for language in ("nl", "en"))
+    assert dutch.subject == f"Je certificaat verloopt {nl}"
+    assert english.subject == f"Your certificate expires {en}"
+    assert "3 maanden" not in dutch.text and "3 months" not in english.text
+    if today == date(2027, 4, 29):
+        assert "geldig tot en met 30 juni 2027, dus nog 62 dagen." in dutch.text
 
 
 def test_the_submission_message_names_the_usual_six_to_eight_weeks():
@@ -252,20 +282,42 @@ def test_the_submission_message_names_the_usual_six_to_eight_weeks():
         in en.text
 
 
-def test_a_postponed_advice_says_what_to_do_and_by_when():
+def test_an_advice_is_told_to_dnv_officers_never_to_the_jobcoach():
+    for advice in ("positive", "postponed", "negative"):
+        notices = domain.notices_for("assessment.advice.given", _advice(advice), uuid.uuid4())
+        assert [(n.role, n.account_id) for n in notices] == [(domain.DNV_OFFICER, None)]
     rendered = _find("advice_given", "nl", advice="postponed")[0]
-    assert rendered.subject == "Je portfolio heeft een aanvulling nodig"
+    assert rendered.subject == "Advies over Jet de Vries: jouw besluit is nodig"
     assert "- A2 (terugblik op het ontwikkelplan): Werk de terugblik uit." in rendered.text
-    assert "uiterlijk op 1 augustus 2027" in rendered.text
+    assert "Neem het besluit" in rendered.text
 
 
-def test_decisions_give_the_deadlines_for_an_objection_and_a_new_portfolio():
+def test_a_postponed_decision_names_each_part_s_assignment_and_the_deadline():
+    nl = _find("decision_made", "nl", decision="postponed")[0]
+    assert "aanvulling nodig" not in nl.subject + nl.text
+    assert nl.subject == "Besluit DNV: uitgesteld, aanvulling uiterlijk 1 september 2027"
+    assert "- A3 (reflectie op beroepsmatig handelen): Schrijf het reflectieverslag opnieuw." in nl.text
+    assert "- B (permanente educatie): Lever bewijs voor de cursus van maart." in nl.text
+    assert "tot en met 1 september 2027" in nl.text
+    en = _find("decision_made", "en", decision="postponed")[0]
+    assert "until 1 September 2027 inclusive" in en.text
+    assert "- A3 (reflection on professional practice): Schrijf het reflectieverslag opnieuw." in en.text
+
+
+def test_decisions_say_how_to_object_and_offer_a_mentor_only_when_they_can_be_objected_to():
     negative = _find("decision_made", "nl", decision="negative")[0]
     assert "tot en met 30 september 2027 een volledig nieuw portfolio indienen" in negative.text
-    assert "tot en met 15 juli 2027 bezwaar maken" in negative.text
     assert "Toelichting van DNV: Onvoldoende reflectie." in negative.text
-    postponed = _find("decision_made", "en", decision="postponed")[0]
-    assert "by 1 September 2027 at the latest" in postponed.text
+    for language, objection, mentor in (
+            ("nl", "bezwaar maken bij DNV, tot en met 15 juli 2027", "Een mentor"),
+            ("en", "objection with DNV up to and including 15 July 2027", "A mentor")):
+        for decision in ("negative", "postponed"):
+            rendered = _find("decision_made", language, decision=decision)[0]
+            assert objection in rendered.text and mentor in rendered.text, (language, decision)
+            assert mentor in rendered.html
+        positive = _find("decision_made", language, decision="positive")[0]
+        for text in (positive.text, positive.html):
+            assert "bezwaar" not in text and "objection" not in text and "mentor" not in text
 
 
 def test_invoices_show_money_the_way_each_language_writes_it():
@@ -306,3 +358,22 @@ def test_a_template_asking_for_what_the_context_lacks_fails():
     del context["paid_on"]
     with pytest.raises(UndefinedError):
         Renderer(ZONE).render("invoice_paid", "nl", context)
+
+
+def test_login_and_authenticator_messages_name_dnvs_support_as_configured():
+    renderer = Renderer(ZONE, support=Support("hulp@dnv.test", "088 123 45 67"))
+    for event_type, data in (
+            ("identity.account.locked", {"account_id": JET.account_id, "reason": "failed_totp_codes",
+                                         "locked_until": LOCKED_UNTIL}),
+            ("identity.totp.reset", {"account_id": JET.account_id, "reset_by": OLGA.account_id}),
+            ("identity.totp.enrolled", {"account_id": JET.account_id, "after_reset": True})):
+        event = _loaded(event_type, data)
+        [notice] = domain.notices_for(event.type, event.data, event.id)
+        context = domain.message_context(
+            notice.template, event.data, recipient=JET, person=JET, assessor=None,
+            portal_url="https://mijn.example.org", occurred_at=event.occurred_at, zone=ZONE, today=TODAY)
+        dutch, english = (renderer.render(notice.template, language, context) for language in LANGUAGES)
+        for rendered in (dutch, english):
+            assert "hulp@dnv.test" in rendered.text and "088 123 45 67" in rendered.html
+            assert "contact op met Noloc" not in rendered.text and "contact Noloc" not in rendered.text
+        assert "de support van DNV (hulp@dnv.test, telefoon 088 123 45 67)" in dutch.text

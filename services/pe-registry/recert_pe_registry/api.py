@@ -13,6 +13,7 @@ that header is absent, in ``?filename=``.
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -20,13 +21,19 @@ from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
-from recert_common.errors import request_language
+from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, filename_from_disposition
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
 from recert_common.schemas import page_body
-from recert_pe_registry.domain import UNITS, Summary, Viewer
-from recert_pe_registry.problems import refusal_problem
+from recert_common.web import answers
+from recert_pe_registry.domain import UNITS, Summary, Viewer, evidence_missing_message
+from recert_pe_registry.problems import (
+    EVIDENCE_PROBLEMS,
+    ActivityLocked,
+    ImportedActivityReadOnly,
+    refusal_problem,
+)
 from recert_pe_registry.schemas import (
     ActivityCreateSchema,
     ActivityPageSchema,
@@ -86,6 +93,7 @@ def record_activity(data: dict[str, Any]):
 
 
 @pe.get("/activities")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(ActivityQuerySchema, location="query")
 @pe.response(200, ActivityPageSchema)
@@ -103,6 +111,7 @@ def activity(activity_id: UUID):
 
 
 @pe.patch("/activities/<uuid:activity_id>")
+@answers(ActivityLocked, ImportedActivityReadOnly)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(ActivityUpdateSchema)
 @pe.response(200, ActivitySchema)
@@ -112,6 +121,7 @@ def update_activity(data: dict[str, Any], activity_id: UUID):
 
 
 @pe.delete("/activities/<uuid:activity_id>")
+@answers(ActivityLocked)
 @require_roles(Role.JOBCOACH)
 @pe.response(204)
 def remove_activity(activity_id: UUID):
@@ -139,6 +149,7 @@ def _page(account_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
 
 
 @pe.post("/activities/<uuid:activity_id>/evidence")
+@answers(ActivityLocked, *UPLOAD_PROBLEMS, *EVIDENCE_PROBLEMS)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(EvidenceUploadQuerySchema, location="query")
 @pe.response(201, EvidenceUploadSchema)
@@ -194,6 +205,7 @@ def evidence_content(evidence_id: UUID):
 
 
 @pe.delete("/evidence/<uuid:evidence_id>")
+@answers(ActivityLocked)
 @require_roles(Role.JOBCOACH)
 @pe.response(204)
 def remove_evidence(evidence_id: UUID):
@@ -205,12 +217,16 @@ def remove_evidence(evidence_id: UUID):
 
 
 @pe.get("/summary")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(SummaryQuerySchema, location="query")
 @pe.response(200, SummarySchema)
 def summary(query: dict[str, Any]):
-    """One's PE points per category in a period (default: the current certificate period), the category
-    minimum and maxima applied, against the required total, with what is still missing in words."""
+    """One's PE points per category in a period (default: the current certificate period, up to a later
+    supplement or new-portfolio deadline), the category minimum and maxima applied, against the required
+    total, with what is still missing in words. Only activities with evidence (or imported from the Noloc
+    Academie) count; the others are listed under ``activities_without_evidence`` ("bewijs ontbreekt") and
+    in ``recorded_total``/``without_evidence_total``."""
     return _summary_body(_service().summary(_viewer(), _me(), first=query["from_"], last=query["to"]))
 
 
@@ -226,12 +242,19 @@ def account_summary(query: dict[str, Any], account_id: UUID):
 def _summary_body(found: Summary) -> dict[str, Any]:
     language = request_language()
     result = found.result
+    lacking_points: dict[int, Decimal] = {}
+    lacking_counts: dict[int, int] = {}
+    for item in found.without_evidence:
+        lacking_points[item.category] = lacking_points.get(item.category, Decimal(0)) + item.points
+        lacking_counts[item.category] = lacking_counts.get(item.category, 0) + 1
     return {
         "account_id": found.account_id,
         "period": {"from_": found.period.first, "to": found.period.last, "source": found.period.source},
         "framework_version": result.framework_version,
         "categories_official": found.framework.pe.categories_official,
         "required_total": result.required_total,
+        "recorded_total": found.recorded_total,
+        "without_evidence_total": found.without_evidence_total,
         "raw_total": result.raw_total,
         "counted_total": result.counted_total,
         "missing_total": result.missing_total,
@@ -243,9 +266,16 @@ def _summary_body(found: Summary) -> dict[str, Any]:
             "number": c.number, "key": c.key, "name": c.name.get(language), "minimum": c.minimum,
             "maximum": c.maximum, "raw": c.raw, "counted": c.counted, "uncounted": c.uncounted,
             "missing": c.missing, "activities": found.activity_counts.get(c.number, 0),
+            "activities_without_evidence": lacking_counts.get(c.number, 0),
+            "points_without_evidence": lacking_points.get(c.number, Decimal(0)),
         } for c in result.categories],
         "missing": [{"code": m.code, "category": m.category, "points": m.points,
                      "message": m.message.get(language)} for m in result.missing],
+        "activities_without_evidence": [{
+            "activity_id": item.activity_id, "title": item.title, "completed_on": item.completed_on,
+            "category": item.category, "points": item.points,
+            "message": evidence_missing_message(item).get(language),
+        } for item in found.without_evidence],
     }
 
 

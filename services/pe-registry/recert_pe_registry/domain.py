@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from recert_common.auth import Role
 from recert_common.filetypes import UploadRefused
+from recert_common.i18n import format_date
 from recert_common.rules import (
     UNIT_ECTS,
     UNIT_HOURS,
@@ -26,7 +27,7 @@ from recert_common.rules import (
     PeSummary,
     UnknownUnit,
     add_years,
-    next_cycle_start,
+    format_number,
     pe_points,
     pe_summary,
 )
@@ -46,7 +47,10 @@ SOURCE_NOLOC = "noloc_academy"
 NOLOC_CATEGORY = 1
 
 #: What a piece of evidence is, as the jobcoach labels it (optional; "other" when not said).
-EVIDENCE_KINDS = ("certificate", "confirmation_email", "screenshot", "invoice", "report", "other")
+#: ``planning_tool``: the proof Noloc's planning tool gives of attending (a download or its e-mail);
+#: ``report`` covers reports and filled-in forms such as the reflection-meeting form (often .docx).
+EVIDENCE_KINDS = ("certificate", "confirmation_email", "screenshot", "invoice", "report", "planning_tool",
+                  "other")
 
 #: Decimals a jobcoach may give for an amount (half hours, quarter ECTS).
 AMOUNT_PLACES = 2
@@ -96,18 +100,6 @@ class Period:
         return self.first <= day <= self.last
 
 
-def certificate_period_start(valid_from: date, decided_on: date, *,
-                             framework: Framework | None = None) -> date:
-    """The first day PE points count for the next recertification: the day after the (re)certification.
-
-    A renewal is decided before the old certificate expires while the renewed one runs from that expiry
-    (``valid_from``), so the day after the decision is the earlier of the two; a certificate registered
-    long after it was issued has a ``valid_from`` earlier than that. Either way the earlier day wins, so no
-    activity after a (re)certification falls between two periods.
-    """
-    return min(valid_from, next_cycle_start(decided_on, framework=framework))
-
-
 def fallback_period(today: date, framework: Framework) -> Period:
     """While no certificate is known: the length of one certificate's validity, up to today."""
     return Period(add_years(today, -framework.periods.validity_years), today, PERIOD_FALLBACK)
@@ -132,8 +124,8 @@ def local_day(instant: datetime) -> date:
 
 
 def day_text(day: date, language: str) -> str:
-    """A date as people write it: 01-03-2024 in Dutch, 2024-03-01 in English."""
-    return day.strftime("%d-%m-%Y") if language == "nl" else day.isoformat()
+    """A date as the platform writes it: "1 maart 2024" / "1 March 2024" (``recert_common.i18n``)."""
+    return format_date(day, language)
 
 
 # --- activities -------------------------------------------------------------------------------------------
@@ -203,7 +195,7 @@ def check_activity(*, category: int, amount: Decimal, unit: str, completed_on: d
             en=f"The date {day_text(completed_on, 'en')} is in the future.")]
     elif completed_on < period_start:
         errors["completed_on"] = [Localized(
-            nl=f"De datum {day_text(completed_on, 'nl')} ligt vóór het begin van uw huidige periode "
+            nl=f"De datum {day_text(completed_on, 'nl')} ligt vóór het begin van je huidige periode "
                f"({day_text(period_start, 'nl')}); die activiteit telt niet meer mee.",
             en=f"The date {day_text(completed_on, 'en')} is before the start of your current period "
                f"({day_text(period_start, 'en')}); that activity no longer counts.")]
@@ -342,24 +334,68 @@ def evidence_object_key(account_id: UUID, upload_id: UUID) -> str:
 
 
 @dataclass(frozen=True)
+class SummaryItem:
+    """An activity as the summary weighs it."""
+
+    activity_id: UUID
+    title: str
+    completed_on: date
+    category: int
+    points: Decimal
+    evidenced: bool  # at least one evidence file, or imported from the Noloc Academie
+
+
+def has_proof(source: str, evidence_count: int) -> bool:
+    """An activity counts only with proof: an evidence file, or Noloc's own record of the completion (an
+    activity imported from the Noloc Academie is proven by the import itself)."""
+    return source != SOURCE_MANUAL or evidence_count > 0
+
+
+def evidence_missing_message(item: SummaryItem) -> Localized:
+    return Localized(
+        nl=f"Bewijs ontbreekt bij '{item.title}' ({day_text(item.completed_on, 'nl')}): voeg een bewijsstuk "
+           f"toe, dan tellen de {format_number(item.points, 'nl')} punten mee.",
+        en=f"Evidence missing for '{item.title}' ({day_text(item.completed_on, 'en')}): add a piece of "
+           f"evidence and its {format_number(item.points, 'en')} points count.")
+
+
+@dataclass(frozen=True)
 class Summary:
+    """``result`` weighs only the activities with proof (what readiness and the snapshot count);
+    ``without_evidence`` are the others, recorded but not counted until proof is added."""
+
     account_id: UUID
     period: Period
     result: PeSummary
     framework: Framework
     activity_counts: Mapping[int, int] = field(default_factory=dict)
+    without_evidence: tuple[SummaryItem, ...] = ()
+
+    @property
+    def recorded_total(self) -> Decimal:
+        """Every point recorded in the period, with or without evidence, before maxima."""
+        return self.result.raw_total + self.without_evidence_total
+
+    @property
+    def without_evidence_total(self) -> Decimal:
+        return sum((item.points for item in self.without_evidence), Decimal(0))
 
 
-def summarise(account_id: UUID, period: Period, items: Iterable[tuple[int, Decimal]],
+def summarise(account_id: UUID, period: Period, items: Iterable[SummaryItem],
               framework: Framework) -> Summary:
-    """Raw and counted points per category, the minimum and maxima applied, and what is still missing.
+    """Raw and counted points per category over the activities with proof, the minimum and maxima applied,
+    what is still missing, and the activities that lack evidence (not counted).
 
     Activities of a category the framework no longer lists (replaced by configuration) are left out
     rather than failing the whole summary.
     """
     known = {category.number for category in framework.pe.categories}
-    kept = [(category, points) for category, points in items if category in known]
+    kept = [item for item in items if item.category in known]
+    proven = [item for item in kept if item.evidenced]
     counts: dict[int, int] = {}
-    for category, _ in kept:
-        counts[category] = counts.get(category, 0) + 1
-    return Summary(account_id, period, pe_summary(kept, framework=framework), framework, counts)
+    for item in proven:
+        counts[item.category] = counts.get(item.category, 0) + 1
+    lacking = tuple(sorted((item for item in kept if not item.evidenced),
+                           key=lambda item: (item.completed_on, str(item.activity_id))))
+    result = pe_summary([(item.category, item.points) for item in proven], framework=framework)
+    return Summary(account_id, period, result, framework, counts, lacking)

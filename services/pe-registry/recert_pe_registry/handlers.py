@@ -17,9 +17,9 @@ from recert_common.bus import Subscription
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import Event
-from recert_common.rules import load_framework
+from recert_common.rules import load_framework, pe_period_first_day
 from recert_pe_registry import store
-from recert_pe_registry.domain import certificate_period_start, local_day, noloc_study_load
+from recert_pe_registry.domain import local_day, noloc_study_load
 from recert_pe_registry.service import (
     import_noloc_activity,
     noloc_loaded_data,
@@ -65,11 +65,17 @@ def on_noloc_activity_completed(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_certificate(conn: psycopg.Connection, event: Event) -> None:
-    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period."""
+    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period.
+
+    Its first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was taken over
+    without a decision here (its period starts on its ``valid_from``); a renewal or reactivation follows a
+    decision taken the day the event was published (its period starts the day after)."""
     data = event.data
+    imported = event.type == "certification.certificate.registered"
+    decided_on = None if imported else local_day(event.occurred_at)
     store.upsert_certificate_period(
         conn, account_id=data["account_id"], certificate_id=data["certificate_id"],
-        starts_on=certificate_period_start(data["valid_from"], local_day(event.occurred_at)),
+        starts_on=pe_period_first_day(valid_from=data["valid_from"], decided_on=decided_on),
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
 
 
@@ -80,17 +86,30 @@ def on_case_opened(conn: psycopg.Connection, event: Event) -> None:
                       account_id=data["account_id"])
 
 
+def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
+    """certification.decision.made: the case is decided, so the assessor's access ends (the supplement
+    reopens it). A postponed decision lets the period run to the supplement deadline, a negative one to the
+    deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities dated after the expiry
+    date count for the supplement or the new portfolio. Positive: the renewal's own event starts the next
+    period."""
+    data = event.data
+    store.set_case_access(conn, data["case_id"], open_=False, at=event.occurred_at)
+    until = {"postponed": data.get("supplement_due_on"),
+             "negative": data.get("new_portfolio_deadline")}.get(data["decision"])
+    if until is None:
+        return
+    if not store.extend_certificate_period(conn, account_id=data["account_id"],
+                                           certificate_id=data["certificate_id"], until=until):
+        _log.info("decision about a certificate that is not the account's current one", extra={
+            "decision_id": str(data["decision_id"]), "certificate_id": str(data["certificate_id"])})
+
+
 def on_assessor_assigned(conn: psycopg.Connection, event: Event) -> None:
     """The assessor reads the case's snapshot from now until the decision."""
     data = event.data
     store.upsert_assignment(conn, case_id=data["case_id"], account_id=data["account_id"],
                             assessor_id=data["assessor_id"], assigned_at=event.occurred_at)
     store.set_case_access(conn, data["case_id"], open_=True, at=event.occurred_at)
-
-
-def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
-    """The case is decided: the assessor's access ends (a postponed decision reopens it at the supplement)."""
-    store.set_case_access(conn, event.data["case_id"], open_=False, at=event.occurred_at)
 
 
 def on_supplement_submitted(conn: psycopg.Connection, event: Event) -> None:

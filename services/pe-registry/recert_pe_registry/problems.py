@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from recert_common import i18n
 from recert_common.errors import (
-    BadRequest,
     Conflict,
     NotFound,
-    PayloadTooLarge,
-    Problem,
-    UnsupportedMediaType,
     ValidationProblem,
+    extension_members,
+    upload_problem,
+    upload_problem_class,
 )
-from recert_common.filetypes import UploadRefused
 from recert_common.rules import Localized
 
 
@@ -47,42 +44,18 @@ class ActivityLocked(Conflict):
 
 class ImportedActivityReadOnly(Conflict):
     slug, title_code = "pe-activity-imported", "pe.problem.activity_imported"
+    members = extension_members(fields={"type": "array", "items": {"type": "string"}})
 
     def __init__(self, fields: Sequence[str]):
         super().__init__(code="pe.detail.activity_imported", params={"fields": ", ".join(fields)},
                          extensions={"fields": list(fields)})
 
 
-class _Refusal:
-    """A refused upload: the detail is the refusal's own sentence, ``reason`` its stable code."""
-
-    def __init__(self, refusal: UploadRefused, **kwargs: Any):
-        super().__init__(extensions={"reason": refusal.code}, **kwargs)  # type: ignore[call-arg]
-        self.refusal = refusal
-
-    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-        return self.refusal.message(language)
-
-
-class EvidenceTooLarge(_Refusal, PayloadTooLarge):
-    slug, title_code = "evidence-too-large", "pe.problem.evidence_too_large"
-
-
-class EvidenceTypeRefused(_Refusal, UnsupportedMediaType):
-    slug, title_code = "evidence-type-refused", "pe.problem.evidence_type_refused"
-
-
-class EvidenceRefused(_Refusal, BadRequest):
-    slug, title_code = "evidence-refused", "pe.problem.evidence_refused"
-
-
-def refusal_problem(refusal: UploadRefused) -> Problem:
-    """The problem for an upload refusal, by the status the refusal asks for (413, 415, else 400)."""
-    if refusal.http_status == 413:
-        return EvidenceTooLarge(refusal)
-    if refusal.http_status == 415:
-        return EvidenceTypeRefused(refusal)
-    return EvidenceRefused(refusal)
+#: An upload refusal answers the same problem type, title and members as anywhere else (recert_common).
+refusal_problem = upload_problem
+#: The refusals only evidence uploads meet (besides ``UPLOAD_PROBLEMS``), as problem types.
+EVIDENCE_PROBLEMS = (upload_problem_class("filename_missing", 400),
+                     upload_problem_class("multipart_refused", 415))
 
 
 def activity_not_found() -> NotFound:
@@ -101,17 +74,14 @@ i18n.register_messages({
     "pe.problem.activity_locked": {"nl": "Activiteit is ingediend", "en": "Activity has been submitted"},
     "pe.problem.activity_imported": {"nl": "Activiteit komt uit de Noloc Academie",
                                      "en": "Activity comes from the Noloc Academie"},
-    "pe.problem.evidence_too_large": {"nl": "Bestand te groot", "en": "File too large"},
-    "pe.problem.evidence_type_refused": {"nl": "Bestandstype niet toegestaan", "en": "File type not allowed"},
-    "pe.problem.evidence_refused": {"nl": "Bestand geweigerd", "en": "File refused"},
     "pe.detail.activity_locked": {
         "nl": "Deze activiteit hoort bij een ingediend portfolio en kan niet meer worden gewijzigd of "
-              "verwijderd, en er kan geen bewijs meer bij. Trekt u het portfolio in, dan kan het weer.",
+              "verwijderd, en er kan geen bewijs meer bij. Trek je het portfolio in, dan kan het weer.",
         "en": "This activity is part of a submitted portfolio and can no longer be changed or removed, nor "
               "can evidence be added. If you withdraw the portfolio, you can again."},
     "pe.detail.activity_imported": {
-        "nl": "Deze activiteit is automatisch overgenomen uit de Noloc Academie; alleen de omschrijving kunt "
-              "u wijzigen (niet: {fields}).",
+        "nl": "Deze activiteit is automatisch overgenomen uit de Noloc Academie; alleen de omschrijving kun "
+              "je wijzigen (niet: {fields}).",
         "en": "This activity was imported automatically from the Noloc Academie; only its description can be "
               "changed (not: {fields})."},
     "pe.detail.activity_not_found": {
@@ -122,7 +92,7 @@ i18n.register_messages({
         "nl": "Het bestand van dit bewijsstuk is niet meer beschikbaar.",
         "en": "The file of this evidence is no longer available."},
     "pe.detail.account_not_found": {
-        "nl": "Er zijn geen PE-gegevens van deze jobcoach voor u beschikbaar.",
+        "nl": "Er zijn geen PE-gegevens van deze jobcoach voor jou beschikbaar.",
         "en": "No PE records of this jobcoach are available to you."},
     "pe.field.two_decimals": {
         "nl": "Gebruik hoogstens twee decimalen.", "en": "Use at most two decimals."},

@@ -179,11 +179,24 @@ class CategorySummarySchema(Schema):
     name = fields.String()
     minimum = Points()
     maximum = Points(allow_none=True)
-    raw = Points(metadata={"description": "Every point recorded in the period."})
+    raw = Points(metadata={"description": "Every point of the activities with evidence in the period."})
     counted = Points(metadata={"description": "Raw capped at the maximum."})
     uncounted = Points(metadata={"description": "Points above the maximum."})
     missing = Points(metadata={"description": "Still needed to reach the minimum."})
-    activities = fields.Integer()
+    activities = fields.Integer(metadata={"description": "Activities with evidence (these count)."})
+    activities_without_evidence = fields.Integer(metadata={
+        "description": "Activities recorded without evidence: they do not count until evidence is added."})
+    points_without_evidence = Points()
+
+
+class WithoutEvidenceSchema(Schema):
+    activity_id = fields.UUID()
+    title = fields.String()
+    completed_on = fields.Date()
+    category = fields.Integer()
+    points = Points(metadata={"description": "Points that would count with evidence (before maxima)."})
+    message = fields.String(metadata={"description": "\"Bewijs ontbreekt ...\", in the language of "
+                                                    "Accept-Language."})
 
 
 class MissingSchema(Schema):
@@ -200,8 +213,15 @@ class SummarySchema(Schema):
     categories_official = fields.Boolean(metadata={
         "description": "False while the category list is the platform's default, not Noloc's official one."})
     required_total = Points()
-    raw_total = Points()
-    counted_total = Points()
+    recorded_total = Points(metadata={
+        "description": "Every point recorded in the period, with or without evidence, before maxima."})
+    without_evidence_total = Points(metadata={
+        "description": "Points of activities without evidence: recorded, not counted."})
+    raw_total = Points(metadata={
+        "description": "Points of the activities with evidence (or imported from the Noloc Academie), before "
+                       "maxima: recorded_total - without_evidence_total."})
+    counted_total = Points(metadata={
+        "description": "raw_total with the category maxima applied: what readiness and the snapshot count."})
     missing_total = Points()
     points_still_needed = Points()
     met = fields.Boolean()
@@ -209,6 +229,8 @@ class SummarySchema(Schema):
     total_met = fields.Boolean()
     categories = fields.List(fields.Nested(CategorySummarySchema))
     missing = fields.List(fields.Nested(MissingSchema))
+    activities_without_evidence = fields.List(fields.Nested(WithoutEvidenceSchema), metadata={
+        "description": "Activities in the period that lack evidence (bewijs ontbreekt), oldest first."})
 
 
 class UnitSchema(Schema):

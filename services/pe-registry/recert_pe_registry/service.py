@@ -24,7 +24,7 @@ from recert_common.db import Database
 from recert_common.errors import NotFound
 from recert_common.events import registry
 from recert_common.filetypes import UploadRefused, safe_filename
-from recert_common.rules import Framework, load_framework, normalise_registration_number
+from recert_common.rules import Framework, load_framework, normalise_registration_number, pe_period_last_day
 from recert_common.storage import ObjectChunks, ObjectNotFound, ObjectStore, UploadTooLarge
 from recert_pe_registry import store
 from recert_pe_registry.bucket import EvidenceBucket
@@ -41,11 +41,13 @@ from recert_pe_registry.domain import (
     MultipartRefused,
     Period,
     Summary,
+    SummaryItem,
     Viewer,
     check_activity,
     dedup,
     evidence_object_key,
     fallback_period,
+    has_proof,
     local_day,
     may_read,
     needs_assignment_check,
@@ -272,7 +274,9 @@ class PeRegistry:
                 period = requested_period(current_period(conn, account_id, today), first, last)
             except InvalidInput as exc:
                 raise InvalidActivity(exc.errors) from None
-            items = store.points_in_period(conn, account_id, period.first, period.last)
+            items = [SummaryItem(row["id"], row["title"], row["completed_on"], row["category"], row["points"],
+                                 has_proof(row["source"], row["evidence_count"]))
+                     for row in store.summary_items(conn, account_id, period.first, period.last)]
         return summarise(account_id, period, items, load_framework(period.last.year))
 
     # --- access ----------------------------------------------------------------------------------------
@@ -311,7 +315,8 @@ def current_period(conn: psycopg.Connection, account_id: UUID, today: date) -> P
     """The jobcoach's current PE period: from the certificate read model, else the fallback."""
     row = store.certificate_period(conn, account_id)
     if row is not None:
-        return Period(row["starts_on"], row["valid_until"], PERIOD_CERTIFICATE)
+        last = pe_period_last_day(row["valid_until"], extended_until=row["extended_until"])
+        return Period(row["starts_on"], last, PERIOD_CERTIFICATE)
     return fallback_period(today, load_framework(today.year))
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -81,12 +80,13 @@ def delete_activity(conn: psycopg.Connection, activity_id: UUID) -> None:
     conn.execute("DELETE FROM activities WHERE id = %s", (activity_id,))
 
 
-def points_in_period(conn: psycopg.Connection, account_id: UUID, first: date,
-                     last: date) -> list[tuple[int, Decimal]]:
-    rows = conn.execute(
-        "SELECT category, points FROM activities WHERE account_id = %s AND completed_on BETWEEN %s AND %s",
+def summary_items(conn: psycopg.Connection, account_id: UUID, first: date, last: date) -> list[dict]:
+    """The activities completed in the period, each with how many evidence files it has."""
+    return conn.execute(
+        """SELECT a.id, a.title, a.completed_on, a.category, a.points, a.source,
+                  (SELECT count(*) FROM evidence e WHERE e.activity_id = a.id) AS evidence_count
+           FROM activities a WHERE a.account_id = %s AND a.completed_on BETWEEN %s AND %s""",
         (account_id, first, last)).fetchall()
-    return [(row["category"], row["points"]) for row in rows]
 
 
 # --- evidence ---------------------------------------------------------------------------------------------
@@ -194,7 +194,8 @@ def account_with_membership_number(conn: psycopg.Connection, membership_number: 
 def upsert_certificate_period(conn: psycopg.Connection, *, account_id: UUID, certificate_id: UUID,
                               starts_on: date, valid_from: date, valid_until: date,
                               occurred_at: datetime) -> bool:
-    """The certificate that runs longest is the current one; among equals, the latest event."""
+    """The certificate that runs longest is the current one; among equals, the latest event. A new
+    validity drops the extension of the previous one; the same validity sent again keeps it."""
     return conn.execute(
         """INSERT INTO certificate_periods
                (account_id, certificate_id, starts_on, valid_from, valid_until, occurred_at)
@@ -202,11 +203,24 @@ def upsert_certificate_period(conn: psycopg.Connection, *, account_id: UUID, cer
            ON CONFLICT (account_id) DO UPDATE
                SET certificate_id = EXCLUDED.certificate_id, starts_on = EXCLUDED.starts_on,
                    valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until,
-                   occurred_at = EXCLUDED.occurred_at
+                   occurred_at = EXCLUDED.occurred_at,
+                   extended_until = CASE WHEN certificate_periods.certificate_id = EXCLUDED.certificate_id
+                                          AND certificate_periods.valid_until = EXCLUDED.valid_until
+                                         THEN certificate_periods.extended_until END
                WHERE (certificate_periods.valid_until, certificate_periods.occurred_at)
                      <= (EXCLUDED.valid_until, EXCLUDED.occurred_at)
            RETURNING account_id""",
         (account_id, certificate_id, starts_on, valid_from, valid_until, occurred_at)).fetchone() is not None
+
+
+def extend_certificate_period(conn: psycopg.Connection, *, account_id: UUID, certificate_id: UUID,
+                              until: date) -> bool:
+    """Let the current period of this certificate run up to ``until`` (never shorter); False when the
+    account's current period belongs to another certificate or is unknown."""
+    return conn.execute(
+        """UPDATE certificate_periods SET extended_until = greatest(extended_until, %s)
+           WHERE account_id = %s AND certificate_id = %s RETURNING account_id""",
+        (until, account_id, certificate_id)).fetchone() is not None
 
 
 def certificate_period(conn: psycopg.Connection, account_id: UUID) -> dict | None:

@@ -19,11 +19,14 @@ from recert_pe_registry.domain import (
     Evidence,
     InvalidInput,
     Period,
+    SummaryItem,
     Viewer,
-    certificate_period_start,
     check_activity,
+    day_text,
     dedup,
+    evidence_missing_message,
     fallback_period,
+    has_proof,
     local_day,
     may_read,
     needs_assignment_check,
@@ -82,9 +85,9 @@ def test_a_valid_activity_passes_at_the_edges_of_its_period():
     ({"amount": Decimal("500.01")}, "amount", "Meer dan 500"),
     ({"amount": Decimal("21"), "unit": "ects"}, "amount", "Meer dan 20 ECTS-studiepunten"),
     ({"unit": "uren"}, "unit", "Onbekende eenheid 'uren'"),
-    ({"completed_on": date(2024, 6, 16)}, "completed_on", "De datum 16-06-2024 ligt in de toekomst."),
+    ({"completed_on": date(2024, 6, 16)}, "completed_on", "De datum 16 juni 2024 ligt in de toekomst."),
     ({"completed_on": date(2022, 12, 31)}, "completed_on",
-     "De datum 31-12-2022 ligt vóór het begin van uw huidige periode (01-01-2023)"),
+     "De datum 31 december 2022 ligt vóór het begin van je huidige periode (1 januari 2023)"),
 ])
 def test_each_broken_rule_is_named_on_its_field(overrides, field, text):
     errors = _errors(**overrides)
@@ -96,18 +99,7 @@ def test_all_broken_rules_are_reported_together_and_in_english_too():
     with pytest.raises(InvalidInput) as caught:
         _check(category=9, amount=Decimal("-2"), completed_on=date(2025, 1, 1))
     assert set(caught.value.errors) == {"category", "amount", "completed_on"}
-    assert caught.value.errors["completed_on"][0].en == "The date 2025-01-01 is in the future."
-
-
-def test_a_renewal_decided_before_expiry_starts_the_period_the_day_after_the_decision():
-    # Renewed certificate runs from the old expiry (1 Oct), decided on 1 Aug: PE counts from 2 Aug.
-    start = certificate_period_start(date(2024, 10, 1), date(2024, 8, 1), framework=FRAMEWORK)
-    assert start == date(2024, 8, 2)
-
-
-def test_a_certificate_registered_late_keeps_its_own_start():
-    start = certificate_period_start(date(2021, 3, 1), date(2024, 8, 1), framework=FRAMEWORK)
-    assert start == date(2021, 3, 1)
+    assert caught.value.errors["completed_on"][0].en == "The date 1 January 2025 is in the future."
 
 
 def test_the_day_of_a_decision_is_the_day_in_amsterdam():
@@ -190,12 +182,36 @@ def test_dedup_recognises_the_same_file_per_activity_and_across_activities():
     assert (verdict.outcome, verdict.existing) == (Dedup.SAME_ACTIVITY, own)
 
 
+def _item(category: int, points: str, *, evidenced: bool = True, title: str = "Cursus",
+          completed_on: date = date(2024, 5, 1)) -> SummaryItem:
+    return SummaryItem(uuid.uuid4(), title, completed_on, category, Decimal(points), evidenced)
+
+
 def test_the_summary_counts_activities_and_leaves_out_categories_the_framework_dropped():
     period = Period(date(2023, 1, 1), date(2026, 12, 31), "certificate")
-    items = [(1, Decimal(20)), (1, Decimal(5)), (2, Decimal(30)), (42, Decimal(100))]
+    items = [_item(1, "20"), _item(1, "5"), _item(2, "30"), _item(42, "100")]
     summary = summarise(OWNER, period, items, FRAMEWORK)
     assert summary.activity_counts == {1: 2, 2: 1}
     assert (summary.result.raw_total, summary.result.counted_total) == (55, 45)
     assert summary.result.missing_messages() == [
         "Nog 5 punten in categorie 1 nodig.",
         "Nog 30 punten in totaal nodig, waarvan minstens 5 in categorie 1."]
+
+
+def test_only_activities_with_proof_count_and_the_others_are_named():
+    period = Period(date(2023, 1, 1), date(2026, 12, 31), "certificate")
+    lacking = _item(1, "2.5", evidenced=False, title="Webinar")
+    summary = summarise(OWNER, period, [_item(1, "40"), lacking], FRAMEWORK)
+    totals = (summary.result.raw_total, summary.recorded_total, summary.without_evidence_total)
+    assert totals == (40, Decimal("42.5"), Decimal("2.5"))
+    assert summary.activity_counts == {1: 1}
+    assert summary.without_evidence == (lacking,)
+    message = evidence_missing_message(lacking)
+    assert message.nl.startswith(f"Bewijs ontbreekt bij 'Webinar' ({day_text(date(2024, 5, 1), 'nl')})")
+    assert "2,5 punten" in message.nl
+    assert message.en.startswith("Evidence missing for 'Webinar'") and "2.5 points" in message.en
+
+
+def test_a_noloc_import_is_its_own_proof_a_manual_activity_needs_a_file():
+    assert has_proof("noloc_academy", 0) and has_proof("manual", 1)
+    assert not has_proof("manual", 0)

@@ -13,13 +13,24 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
-from recert_common.errors import request_language
+from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, upload_filename
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.schemas import page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
+from recert_common.web import answers
 from recert_portfolio.domain import Meeting, Proof, Submission
-from recert_portfolio.problems import UploadProblem, not_found
+from recert_portfolio.problems import (
+    MeetingConflict,
+    PortfolioLocked,
+    PortfolioNotReady,
+    StateConflict,
+    SubmissionWindowClosed,
+    SupplementIncomplete,
+    UploadProblem,
+    WithdrawNotAllowed,
+    not_found,
+)
 from recert_portfolio.schemas import (
     CyclePageSchema,
     CycleQuerySchema,
@@ -68,6 +79,7 @@ def _me() -> UUID:
 
 def _part_arguments(data: dict[str, Any]) -> dict[str, Any]:
     return {"text": data["text"], "declared": data.get("executive_jobcoach_declared"),
+            "declared_now": data.get("currently_executive_jobcoach_declared"),
             "meeting_id": data.get("meeting_id", UNCHANGED)}
 
 
@@ -75,6 +87,7 @@ def _part_arguments(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @current.get("")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, CycleSchema)
 def get_current():
@@ -83,6 +96,7 @@ def get_current():
 
 
 @current.put("/parts/<string:part>")
+@answers(StateConflict, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @current.arguments(PartInputSchema)
 @current.response(200, PartSchema)
@@ -92,6 +106,7 @@ def save_part(data: dict[str, Any], part: str):
 
 
 @current.get("/meetings")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, MeetingSchema(many=True))
 def list_meetings():
@@ -100,6 +115,7 @@ def list_meetings():
 
 
 @current.post("/meetings")
+@answers(404, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @current.arguments(MeetingInputSchema)
 @current.response(201, MeetingSchema)
@@ -110,6 +126,7 @@ def add_meeting(data: dict[str, Any]):
 
 
 @current.get("/readiness")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, ReadinessSchema)
 def readiness():
@@ -119,6 +136,7 @@ def readiness():
 
 
 @current.post("/submit")
+@answers(404, StateConflict, PortfolioNotReady, SubmissionWindowClosed)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit():
@@ -128,6 +146,7 @@ def submit():
 
 
 @current.post("/withdraw")
+@answers(404, StateConflict, WithdrawNotAllowed)
 @require_roles(Role.JOBCOACH)
 @current.arguments(WithdrawInputSchema, required=False)
 @current.response(200, CycleSchema)
@@ -137,27 +156,34 @@ def withdraw(data: dict[str, Any]):
 
 
 @current.get("/supplement")
+@answers(404)
 @require_roles(Role.JOBCOACH)
 @current.response(200, SupplementSchema)
 def get_supplement():
-    """The supplementary assignments of a postponed advice; 404 when there are none."""
+    """The supplementary assignments of DNV's postponed decision, per part, with the due date (3 months
+    from the decision date); 404 when there are none. The assessor's advice alone opens nothing: the
+    supplement exists from DNV's postponed decision on (ADR 0011)."""
     return _service().supplement(_me())
 
 
 @current.put("/supplement/parts/<string:part>")
+@answers(StateConflict, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @current.arguments(PartInputSchema)
 @current.response(200, PartSchema)
 def save_supplement_part(data: dict[str, Any], part: str):
-    """Revise a part the postponed advice reopened, until its due date."""
+    """Revise a part DNV's postponed decision reopened, until its due date."""
     return _service().save_part(_me(), part, supplement_only=True, **_part_arguments(data))
 
 
 @current.post("/supplement/submit")
+@answers(404, StateConflict, SubmissionWindowClosed, SupplementIncomplete)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit_supplement():
-    """Submit the supplement for reassessment (every reopened part revised, before the due date)."""
+    """Submit the supplement for reassessment (every reopened part revised, up to and including the due
+    date). Then the reassessment fee is invoiced; once paid, the same assessor reassesses (or, for part B
+    after a failed PE check, DNV checks the PE again) and DNV decides again."""
     submission = _service().submit_supplement(_me())
     return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
 
@@ -208,6 +234,7 @@ def get_meeting(meeting_id: UUID):
 
 
 @meetings.delete("/<uuid:meeting_id>")
+@answers(MeetingConflict, PortfolioLocked)
 @require_roles(Role.JOBCOACH)
 @meetings.response(204)
 def delete_meeting(meeting_id: UUID):
@@ -223,6 +250,7 @@ def _upload_filename() -> str | None:
 
 
 @meetings.post("/<uuid:meeting_id>/proof")
+@answers(MeetingConflict, PortfolioLocked, *UPLOAD_PROBLEMS)
 @require_roles(Role.JOBCOACH)
 @meetings.doc(requestBody=_UPLOAD_BODY, parameters=[{"name": "filename", "in": "query", "required": False,
                                                      "schema": {"type": "string"}}])

@@ -19,7 +19,8 @@ from recert_common.rules import (
     DateRange,
     Framework,
     load_framework,
-    next_cycle_start,
+    pe_period_first_day,
+    pe_period_last_day,
     required_reflection_meetings,
     submission_window,
 )
@@ -29,6 +30,8 @@ ALL_PARTS = (*A_PARTS, "B")
 MEETING_KINDS = ("intervision", "supervision", "coaching", "quality_circle")
 SOURCE_UPLOAD = "upload"
 SOURCE_NOLOC = "noloc"
+#: pe-registry's source of an activity entered by hand; any other source (the Noloc Academie) is an import.
+PE_SOURCE_MANUAL = "manual"
 TEXT_MAX_LENGTH = 100_000
 
 
@@ -121,9 +124,9 @@ class Cycle:
 
     @property
     def period(self) -> DateRange:
-        """Days a meeting or PE activity may fall on: a portfolio after a negative decision may be
-        completed after the expiry date, up to its deadline."""
-        return DateRange(self.starts_on, max(self.expires_on, self.submit_by))
+        """Days a meeting or PE activity may fall on, without a supplement (see ``pe_period``): a portfolio
+        after a negative decision may be completed after the expiry date, up to its deadline."""
+        return DateRange(self.starts_on, pe_period_last_day(self.expires_on, extended_until=self.submit_by))
 
     @property
     def is_after_negative(self) -> bool:
@@ -138,11 +141,20 @@ class Cycle:
         return required_reflection_meetings(self.expires_on.year)
 
 
+def ticked(declared_at: datetime | None, tick: bool | None, now: datetime) -> datetime | None:
+    """An A1 declaration after a save: ``tick`` True keeps the moment it was first ticked (or records now),
+    False unticks it, None leaves it as it was."""
+    if tick is None:
+        return declared_at
+    return (declared_at or now) if tick else None
+
+
 @dataclass(frozen=True)
 class Part:
     part: str
     text: str = ""
-    declared_at: datetime | None = None  # A1: when "worked as executive jobcoach" was ticked
+    declared_at: datetime | None = None  # A1: when "worked as executive jobcoach (past 4 years)" was ticked
+    works_now_declared_at: datetime | None = None  # A1: when "works as executive jobcoach now" was ticked
     meeting_id: UUID | None = None  # A3: the meeting the reflection report is about
     updated_at: datetime | None = None
 
@@ -192,6 +204,12 @@ class PeActivity:
     completed_on: date
     points: Decimal
     evidence_sha256s: tuple[str, ...] = ()
+    source: str = PE_SOURCE_MANUAL
+
+    @property
+    def proven(self) -> bool:
+        """It counts only with proof: an evidence file, or the Noloc Academie's own record (an import)."""
+        return self.source != PE_SOURCE_MANUAL or bool(self.evidence_sha256s)
 
 
 @dataclass(frozen=True)
@@ -257,13 +275,24 @@ class Portfolio:
 # --- dates of a cycle ------------------------------------------------------------------------------------
 
 
-def regular_cycle_dates(certified_on: date, valid_until: date) -> CycleDates:
-    """A cycle after a (re)certification on ``certified_on``: the jobcoach may start the next day, and may
-    submit from 3 months before expiry up to the expiry date."""
+def regular_cycle_dates(valid_until: date, *, valid_from: date, decided_on: date | None) -> CycleDates:
+    """A cycle for a certificate running ``valid_from`` to ``valid_until``: PE activities and meetings count
+    from ``recert_common.rules.pe_period_first_day`` (the day after the decision taken on ``decided_on``,
+    or ``valid_from`` for a certificate taken over without a decision here: ``decided_on`` None), and a
+    portfolio may be submitted from 3 months before expiry up to the expiry date."""
     window = submission_window(valid_until)
-    starts_on = min(next_cycle_start(certified_on), valid_until)
+    starts_on = min(pe_period_first_day(valid_from=valid_from, decided_on=decided_on), valid_until)
     return CycleDates(starts_on=starts_on, expires_on=valid_until, window_opens_on=window.first,
                       submit_by=window.last)
+
+
+def pe_period(cycle: Cycle, supplement: Supplement | None = None) -> DateRange:
+    """Days the cycle's PE activities and meetings may fall on. Once a supplement is granted, its deadline
+    ends the period when it is later than the expiry date: a supplement for B or A3 may use activities and
+    meetings dated after expiry, up to the supplement deadline (``rules.pe_period_last_day``)."""
+    if supplement is None or supplement.cycle_id != cycle.id:
+        return cycle.period
+    return DateRange(cycle.starts_on, pe_period_last_day(cycle.period.last, extended_until=supplement.due_on))
 
 
 def after_negative_cycle_dates(previous: Cycle, decided_on: date, deadline: date) -> CycleDates:
@@ -313,19 +342,20 @@ class DateRefusal(enum.StrEnum):
     AFTER_PERIOD = "after_period"
 
 
-def meeting_date_refusal(cycle: Cycle, met_on: date, today: date) -> DateRefusal | None:
+def meeting_date_refusal(cycle: Cycle, met_on: date, today: date,
+                         supplement: Supplement | None = None) -> DateRefusal | None:
     if met_on > today:
         return DateRefusal.IN_FUTURE
     if met_on < cycle.starts_on:
         return DateRefusal.BEFORE_PERIOD
-    if met_on not in cycle.period:
+    if met_on not in pe_period(cycle, supplement):
         return DateRefusal.AFTER_PERIOD
     return None
 
 
-def accepts_noloc_meeting(cycle: Cycle, met_on: date) -> bool:
+def accepts_noloc_meeting(cycle: Cycle, met_on: date, supplement: Supplement | None = None) -> bool:
     """Whether a meeting Noloc reports belongs in this cycle (Noloc's date is taken as it comes)."""
-    return cycle.state != CycleState.CLOSED and met_on in cycle.period
+    return cycle.state != CycleState.CLOSED and met_on in pe_period(cycle, supplement)
 
 
 class WindowRefusal(enum.StrEnum):

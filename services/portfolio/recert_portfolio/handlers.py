@@ -2,7 +2,7 @@
 
 All of them arrive on one queue, ``portfolio.events``, so that one producer's events are handled in the
 order they were published (a case is opened before its assessor is assigned). An event that needs
-something not known yet (an advice about a case whose opening has not arrived) raises ``NotYetKnown`` and
+something not known yet (a decision about a case whose opening has not arrived) raises ``NotYetKnown`` and
 is retried with back-off, which also covers the rare reordering after a retry.
 """
 from __future__ import annotations
@@ -90,9 +90,9 @@ class Handlers:
 
     # --- certificates ------------------------------------------------------------------------------------
 
-    def _start_regular_cycle(self, conn: psycopg.Connection, data: dict, certified_on: date) -> None:
+    def _start_regular_cycle(self, conn: psycopg.Connection, data: dict, decided_on: date | None) -> None:
         account_id, certificate_id = data["account_id"], data["certificate_id"]
-        dates = regular_cycle_dates(certified_on, data["valid_until"])
+        dates = regular_cycle_dates(data["valid_until"], valid_from=data["valid_from"], decided_on=decided_on)
         if store.cycle_for_period(conn, certificate_id, dates.expires_on, CycleKind.REGULAR) is not None:
             return  # this period has its cycle already (the event was sent again)
         now = utcnow()
@@ -103,7 +103,7 @@ class Handlers:
                    dates=dates, now=now)
 
     def on_certificate_registered(self, conn: psycopg.Connection, event: Event) -> None:
-        self._start_regular_cycle(conn, event.data, event.data["valid_from"])
+        self._start_regular_cycle(conn, event.data, None)  # taken over: no decision here
 
     def on_certificate_renewed(self, conn: psycopg.Connection, event: Event) -> None:
         """Renewed or reactivated: the next cycle starts the day after the positive decision."""
@@ -138,29 +138,33 @@ class Handlers:
             raise NotYetKnown(f"submission {case['submission_id']}")
         return case, cycle
 
-    def on_advice_given(self, conn: psycopg.Connection, event: Event) -> None:
-        data = event.data
-        if data["advice"] != "postponed":
-            return
+    def _open_supplement(self, conn: psycopg.Connection, data: dict) -> None:
+        """DNV's postponed decision (never the assessor's advice, ADR 0011) reopens the parts it names until
+        its supplement_due_on, 3 months from the decision date, and so extends the PE period to that date."""
         case, cycle = self._cycle_of_case(conn, data["case_id"])
         if cycle.state != CycleState.SUBMITTED or cycle.submission_id != case["submission_id"]:
-            _log.warning("postponed advice for a cycle that is not waiting for it",
+            _log.warning("postponed decision for a cycle that is not waiting for it",
                          extra={"case_id": str(data["case_id"]), "state": str(cycle.state)})
             return
-        named = tuple(dict.fromkeys(item["part"] for item in data["supplements"]))
         supplement = Supplement(
             id=uuid.uuid4(), cycle_id=cycle.id, case_id=data["case_id"], submission_id=case["submission_id"],
-            parts=named,
+            parts=tuple(dict.fromkeys(item["part"] for item in data["supplements"])),
             assignments=tuple(SupplementAssignment(s["part"], s["assignment"]) for s in data["supplements"]),
             due_on=data["supplement_due_on"], opened_at=utcnow())
         if store.insert_supplement(conn, supplement):
             store.set_cycle_state(conn, cycle.id, transition(cycle.state, CycleAction.OPEN_SUPPLEMENT),
                                   now=supplement.opened_at)
+            # The period now runs to the supplement's deadline: Noloc meetings dated after the expiry date
+            # that were waiting for that join the cycle.
+            apply_attendance(conn, cycle.account_id, supplement.opened_at)
 
     def on_decision_made(self, conn: psycopg.Connection, event: Event) -> None:
         data = event.data
         decided_on = self._day(event)
         store.insert_decision(conn, data["decision_id"], data["case_id"], data["decision"], decided_on)
+        if data["decision"] == "postponed":
+            self._open_supplement(conn, data)
+            return
         if data["decision"] != "negative":
             return  # positive: certificate.renewed/reactivated follows and opens the next cycle
         _, cycle = self._cycle_of_case(conn, data["case_id"])
@@ -192,5 +196,4 @@ def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscri
         "certification.decision.made": h.on_decision_made,
         "assessment.case.opened": h.on_case_opened,
         "assessment.assessor.assigned": h.on_assessor_assigned,
-        "assessment.advice.given": h.on_advice_given,
     }),)

@@ -5,8 +5,7 @@ from datetime import date
 from typing import Any
 
 from recert_common import i18n
-from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem
-from recert_common.storage import UploadRefused
+from recert_common.errors import Conflict, NotFound, ValidationProblem, extension_members, upload_problem
 from recert_portfolio.domain import DateRefusal, EditRefusal, WindowRefusal
 from recert_portfolio.readiness import Readiness
 
@@ -31,16 +30,17 @@ class PortfolioLocked(Conflict):
 
     def __init__(self, reason: EditRefusal, *, part: str, due_on: date | None = None):
         super().__init__(code=f"portfolio.detail.locked_{reason}",
-                         params={"part": part, "due_on": due_on.isoformat() if due_on else ""},
+                         params={"part": part, "due_on": i18n.Day(due_on) if due_on else ""},
                          extensions={"reason": str(reason), "part": part})
 
 
 class SubmissionWindowClosed(Conflict):
     slug, title_code = "submission-window-closed", "portfolio.problem.window_closed"
+    members = extension_members(reason="string", window_opens_on="string", submit_by="string")
 
     def __init__(self, reason: WindowRefusal, *, opens_on: date, closes_on: date):
         super().__init__(code=f"portfolio.detail.window_{reason}",
-                         params={"opens_on": opens_on.isoformat(), "closes_on": closes_on.isoformat()},
+                         params={"opens_on": i18n.Day(opens_on), "closes_on": i18n.Day(closes_on)},
                          extensions={"reason": str(reason), "window_opens_on": opens_on.isoformat(),
                                      "submit_by": closes_on.isoformat()})
 
@@ -49,6 +49,8 @@ class PortfolioNotReady(Conflict):
     """Submit while something is missing; ``missing`` lists it per part, as the readiness check does."""
 
     slug, title_code = "portfolio-not-ready", "portfolio.problem.not_ready"
+    members = extension_members(missing={"type": "object", "description": "Per part: code and message"})
+    members = extension_members(reason="string", part="string")
 
     def __init__(self, readiness: Readiness):
         super().__init__(code="portfolio.detail.not_ready")
@@ -67,9 +69,10 @@ class StateConflict(Conflict):
     """The cycle is not in a state that allows the action (submit twice, withdraw what is not submitted)."""
 
     slug, title_code = "invalid-state", "portfolio.problem.invalid_state"
+    members = extension_members(state="string")
 
     def __init__(self, code: str, *, state: str):
-        super().__init__(code=code, params={"state": state}, extensions={"state": state})
+        super().__init__(code=code, params={"state": i18n.Label(state)}, extensions={"state": state})
 
 
 class WithdrawNotAllowed(Conflict):
@@ -81,6 +84,7 @@ class WithdrawNotAllowed(Conflict):
 
 class SupplementIncomplete(Conflict):
     slug, title_code = "supplement-incomplete", "portfolio.problem.supplement_incomplete"
+    members = extension_members(parts={"type": "array", "items": {"type": "string"}})
 
     def __init__(self, parts: tuple[str, ...]):
         super().__init__(code="portfolio.detail.supplement_unrevised", params={"parts": ", ".join(parts)},
@@ -98,28 +102,17 @@ def invalid_meeting_date(refusal: DateRefusal, *, starts_on: date, today: date, 
                          ) -> ValidationProblem:
     return ValidationProblem({"met_on": [f"portfolio.field.date_{refusal}"]},
                              code=f"portfolio.detail.date_{refusal}",
-                             params={"starts_on": starts_on.isoformat(), "today": today.isoformat(),
-                                     "ends_on": ends_on.isoformat()})
+                             params={"starts_on": i18n.Day(starts_on), "today": i18n.Day(today),
+                                     "ends_on": i18n.Day(ends_on)})
 
 
 def invalid_field(field: str, code: str) -> ValidationProblem:
     return ValidationProblem({field: [code]})
 
 
-class UploadProblem(Problem):
-    """A proof file we refuse; status, type and text come from ``recert_common.storage``'s refusal."""
-
-    def __init__(self, refusal: UploadRefused):
-        super().__init__(extensions={"code": refusal.code})
-        self.refusal = refusal
-        self.status = refusal.http_status  # type: ignore[misc]  # per instance: one class for every refusal
-        self.slug = refusal.code.replace("_", "-")  # type: ignore[misc]
-        self.title_code = f"portfolio.problem.{refusal.code}"  # type: ignore[misc]
-        if not i18n.is_known(self.title_code):
-            self.title_code = "portfolio.problem.upload_refused"  # type: ignore[misc]
-
-    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-        return self.refusal.message(language)
+#: A proof file we refuse answers the same problem type, title and members as an evidence file refused for
+#: the same reason (recert_common.errors.upload_problem).
+UploadProblem = upload_problem
 
 
 _MESSAGES: dict[str, dict[str, str]] = {
@@ -136,16 +129,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                                 "en": "The supplement is not complete yet"},
     "portfolio.problem.meeting_not_changeable": {"nl": "Deze bijeenkomst kan niet worden gewijzigd",
                                                  "en": "This meeting cannot be changed"},
-    "portfolio.problem.upload_refused": {"nl": "Het bestand is geweigerd", "en": "The file was refused"},
-    "portfolio.problem.upload_too_large": {"nl": "Het bestand is te groot", "en": "The file is too large"},
-    "portfolio.problem.upload_empty": {"nl": "Het bestand is leeg", "en": "The file is empty"},
-    "portfolio.problem.upload_type_refused": {"nl": "Dit soort bestand is niet toegestaan",
-                                              "en": "This kind of file is not allowed"},
-    "portfolio.problem.upload_type_mismatch": {"nl": "Bestandsnaam en inhoud passen niet bij elkaar",
-                                               "en": "Filename and content do not match"},
-    "portfolio.problem.filename_refused": {"nl": "Ongeldige bestandsnaam", "en": "Invalid filename"},
     "portfolio.detail.no_cycle": {
-        "nl": "U hebt geen lopende hercertificeringscyclus. Die begint zodra uw certificaat is "
+        "nl": "Je hebt geen lopende hercertificeringscyclus. Die begint zodra je certificaat is "
               "geregistreerd.",
         "en": "You have no recertification cycle in progress. It starts once your certificate is "
               "registered."},
@@ -184,7 +169,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nl": "Er staat geen aanvulling open (fase: {state}).",
         "en": "No supplement is open (stage: {state})."},
     "portfolio.detail.assessor_assigned": {
-        "nl": "Er is al een assessor toegewezen; intrekken kan alleen daarvoor.",
+        "nl": "Er is al een beoordelaar toegewezen; intrekken kan alleen daarvoor.",
         "en": "An assessor has been assigned already; withdrawing is only possible before that."},
     "portfolio.detail.supplement_unrevised": {
         "nl": "Werk eerst deze onderdelen bij: {parts}.", "en": "First revise these parts: {parts}."},
@@ -194,7 +179,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "This meeting comes from Noloc's planning tool, which is the proof itself; it cannot be "
               "changed or removed here."},
     "portfolio.detail.meeting_in_use": {
-        "nl": "Uw reflectieverslag (A3) gaat over deze bijeenkomst. Kies eerst een andere bijeenkomst.",
+        "nl": "Je reflectieverslag (A3) gaat over deze bijeenkomst. Kies eerst een andere bijeenkomst.",
         "en": "Your reflection report (A3) is about this meeting. Choose another meeting first."},
     "portfolio.detail.date_in_future": {
         "nl": "De datum mag niet in de toekomst liggen (vandaag is {today}).",
@@ -211,7 +196,7 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "portfolio.field.date_after_period": {"nl": "Datum na het einde van de periode.",
                                           "en": "Date after the end of the period."},
     "portfolio.field.unknown_meeting": {
-        "nl": "Deze bijeenkomst staat niet in uw lijst van reflectiebijeenkomsten.",
+        "nl": "Deze bijeenkomst staat niet in je lijst van reflectiebijeenkomsten.",
         "en": "This meeting is not in your list of reflection meetings."},
     "portfolio.field.only_for_a1": {"nl": "Alleen voor onderdeel A1.", "en": "Only for part A1."},
     "portfolio.field.only_for_a3": {"nl": "Alleen voor onderdeel A3.", "en": "Only for part A3."},

@@ -2,7 +2,10 @@
 
 Each missing item has a stable ``code`` (for clients and tests), its parameters and a sentence in Dutch and
 English. Part B (PE) is judged by ``recert_common.rules.pe_summary`` over the activities in the cycle's
-period, with the framework of the expiry year.
+period (``domain.pe_period``: up to the supplement deadline once a supplement is granted) that have proof
+(an evidence file, or imported from the Noloc Academie), with the framework of the expiry year. Activities
+without proof are named (``pe_evidence_missing``) while part B is short, and never counted: the same rule
+as pe-registry's summary.
 """
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from recert_common.rules import Framework, Localized, PeSummary, pe_summary
-from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity
+from recert_common.i18n import format_date
+from recert_common.rules import DateRange, Framework, Localized, PeSummary, format_number, pe_summary
+from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity, Supplement, pe_period
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,12 @@ class Readiness:
     parts: tuple[PartReadiness, ...]  # A1, A2, A3, A4, B
     required_meetings: int
     proven_meetings: int
+    required_reports: int  # the framework's reflection.required_reports
     pe: PeSummary
-    pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period, as counted
+    pe_activities: tuple[PeActivity, ...]  # the activities in the cycle's period with proof, as counted
     uncountable_activity_ids: tuple[str, ...]  # categories the framework does not know
+    unproven_activities: tuple[PeActivity, ...] = ()  # in the period, without evidence: not counted
+    period: DateRange | None = None  # the PE period the activities were taken from
 
     @property
     def ready(self) -> bool:
@@ -64,8 +71,13 @@ def _a1(part: Part) -> list[Missing]:
     if part.declared_at is None:
         missing.append(_empty(
             "a1_declaration_missing",
-            "Vink de verklaring aan dat u de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
+            "Vink de verklaring aan dat je de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
             "Tick the declaration that you worked as executive jobcoach in the past four years."))
+    if part.works_now_declared_at is None:
+        missing.append(_empty(
+            "a1_current_declaration_missing",
+            "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt.",
+            "Tick the declaration that you work as executive jobcoach now."))
     return missing
 
 
@@ -89,11 +101,21 @@ def _meetings_word(count: int, language: str) -> str:
     return "reflection meeting" if count == 1 else "reflection meetings"
 
 
-def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int) -> list[Missing]:
+def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, reports: int) -> list[Missing]:
+    """``reports``: the reflection reports the framework asks for. A3 holds one report (its text, about the
+    meeting ``part.meeting_id``), so a framework asking for more leaves A3 incomplete, saying so, rather
+    than being silently read as one."""
     missing = []
-    if not part.has_text:
-        missing.append(_empty("a3_report_missing", "Het reflectieverslag (A3) is nog leeg.",
-                              "The reflection report (A3) is still empty."))
+    written = 1 if part.has_text else 0
+    if written < reports:
+        if reports == 1:
+            message = Localized(nl="Het reflectieverslag (A3) is nog leeg.",
+                                en="The reflection report (A3) is still empty.")
+        else:
+            message = Localized(
+                nl=f"Het toetsingskader vraagt {reports} reflectieverslagen; A3 bevat er {written}.",
+                en=f"The assessment framework asks for {reports} reflection reports; A3 holds {written}.")
+        missing.append(Missing("a3_report_missing", message, {"required": reports, "written": written}))
     if part.meeting_id is None or all(m.id != part.meeting_id for m in meetings):
         missing.append(_empty("a3_report_meeting_missing",
                               "Kies over welke reflectiebijeenkomst het reflectieverslag gaat.",
@@ -113,11 +135,11 @@ def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int) ->
         ))
         for meeting in meetings:
             if not meeting.proven:
-                day = meeting.met_on.isoformat()
                 missing.append(Missing(
                     "a3_proof_missing",
-                    Localized(nl=f"Bij de bijeenkomst van {day} ontbreekt nog het bewijs.",
-                              en=f"The meeting of {day} has no proof yet."),
+                    Localized(nl=f"Bij de bijeenkomst van {format_date(meeting.met_on, 'nl')} ontbreekt nog "
+                                 "het bewijs.",
+                              en=f"The meeting of {format_date(meeting.met_on, 'en')} has no proof yet."),
                     {"meeting_id": str(meeting.id)},
                 ))
     return missing
@@ -131,36 +153,55 @@ def category_number(category: str, framework: Framework) -> int | None:
     return None
 
 
-def activities_in_period(cycle: Cycle, activities: Iterable[PeActivity]) -> tuple[PeActivity, ...]:
-    period = cycle.period
+def activities_in_period(cycle: Cycle, activities: Iterable[PeActivity],
+                         supplement: Supplement | None = None) -> tuple[PeActivity, ...]:
+    period = pe_period(cycle, supplement)
     return tuple(sorted((a for a in activities if a.completed_on in period),
                         key=lambda a: (a.completed_on, str(a.activity_id))))
 
 
-def summarise_pe(cycle: Cycle, activities: Iterable[PeActivity], framework: Framework
-                 ) -> tuple[PeSummary, tuple[PeActivity, ...], tuple[str, ...]]:
+def summarise_pe(cycle: Cycle, activities: Iterable[PeActivity], framework: Framework,
+                 supplement: Supplement | None = None
+                 ) -> tuple[PeSummary, tuple[PeActivity, ...], tuple[str, ...], tuple[PeActivity, ...]]:
+    """The summary over the period's activities with proof; those, the unknown-category ids among them,
+    and the period's activities without proof."""
     counted, unknown = [], []
-    in_period = activities_in_period(cycle, activities)
-    for activity in in_period:
+    in_period = activities_in_period(cycle, activities, supplement)
+    proven = tuple(a for a in in_period if a.proven)
+    for activity in proven:
         number = category_number(activity.category, framework)
         if number is None:
             unknown.append(str(activity.activity_id))
         else:
             counted.append((number, activity.points))
-    return pe_summary(counted, framework=framework), in_period, tuple(unknown)
+    unproven = tuple(a for a in in_period if not a.proven)
+    return pe_summary(counted, framework=framework), proven, tuple(unknown), unproven
 
 
-def _b(summary: PeSummary) -> list[Missing]:
-    return [Missing(f"pe_{item.code}", item.message,
-                    {"points": str(item.points), **({"category": item.category} if item.category else {})})
-            for item in summary.missing]
+def _b(summary: PeSummary, unproven: Sequence[PeActivity]) -> list[Missing]:
+    missing = [Missing(f"pe_{item.code}", item.message,
+                       {"points": str(item.points), **({"category": item.category} if item.category else {})})
+               for item in summary.missing]
+    if missing:
+        for activity in unproven:
+            title, points = activity.title, activity.points
+            nl_day, en_day = (format_date(activity.completed_on, lang) for lang in ("nl", "en"))
+            missing.append(Missing(
+                "pe_evidence_missing",
+                Localized(nl=f"Bewijs ontbreekt bij '{title}' ({nl_day}): voeg in je PE-overzicht een "
+                             f"bewijsstuk toe, dan tellen de {format_number(points, 'nl')} punten mee.",
+                          en=f"Evidence missing for '{title}' ({en_day}): add a piece of evidence in "
+                             f"your PE overview and its {format_number(points, 'en')} points count."),
+                {"activity_id": str(activity.activity_id), "points": str(points)}))
+    return missing
 
 
 def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
-           activities: Iterable[PeActivity], *, framework: Framework | None = None) -> Readiness:
+           activities: Iterable[PeActivity], *, framework: Framework | None = None,
+           supplement: Supplement | None = None) -> Readiness:
     framework = framework or cycle.framework()
     required = cycle.required_meetings
-    summary, in_period, unknown = summarise_pe(cycle, activities, framework)
+    summary, in_period, unknown, unproven = summarise_pe(cycle, activities, framework, supplement)
 
     def part(name: str) -> Part:
         return parts.get(name) or Part(name)
@@ -168,15 +209,18 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
     by_part = {
         "A1": _a1(part("A1")),
         "A2": _a2(part("A2")),
-        "A3": _a3(cycle, part("A3"), meetings, required),
+        "A3": _a3(cycle, part("A3"), meetings, required, framework.reflection.required_reports),
         "A4": _a4(part("A4")),
-        "B": _b(summary),
+        "B": _b(summary, unproven),
     }
     return Readiness(
         parts=tuple(PartReadiness(name, tuple(items)) for name, items in by_part.items()),
         required_meetings=required,
         proven_meetings=sum(1 for m in meetings if m.proven),
+        required_reports=framework.reflection.required_reports,
         pe=summary,
         pe_activities=in_period,
         uncountable_activity_ids=unknown,
+        unproven_activities=unproven,
+        period=pe_period(cycle, supplement),
     )

@@ -27,6 +27,9 @@ class PartInputSchema(Strict):
         "description": "A1 only: the declaration 'in the past four years I worked as executive "
                        "jobcoach'. true records when it was ticked (the first time), false unticks; "
                        "omitted: unchanged."})
+    currently_executive_jobcoach_declared = fields.Boolean(metadata={
+        "description": "A1 only: the declaration 'I work as executive jobcoach now'. Ticked and unticked "
+                       "like executive_jobcoach_declared; a portfolio needs both to be ready."})
     meeting_id = fields.UUID(allow_none=True, metadata={
         "description": "A3 only: the reflection meeting the report is about; omitted: unchanged."})
 
@@ -96,6 +99,9 @@ class PartSchema(Schema):
     text = fields.String()
     executive_jobcoach_declared = fields.Method("_declared", metadata={"description": "A1 only; else null."})
     executive_jobcoach_declared_at = fields.Method("_declared_at")
+    currently_executive_jobcoach_declared = fields.Method(
+        "_declared_now", metadata={"description": "A1 only ('works as executive jobcoach now'); else null."})
+    currently_executive_jobcoach_declared_at = fields.Method("_declared_now_at")
     meeting_id = fields.Method("_meeting_id", metadata={"description": "A3 only; else null."})
     updated_at = UtcDateTime(allow_none=True)
 
@@ -104,6 +110,12 @@ class PartSchema(Schema):
 
     def _declared_at(self, part) -> str | None:
         return UtcDateTime()._serialize(part.declared_at, None, None)
+
+    def _declared_now(self, part) -> bool | None:
+        return part.works_now_declared_at is not None if part.part == "A1" else None
+
+    def _declared_now_at(self, part) -> str | None:
+        return UtcDateTime()._serialize(part.works_now_declared_at, None, None)
 
     def _meeting_id(self, part) -> str | None:
         return str(part.meeting_id) if part.meeting_id else None
@@ -118,7 +130,8 @@ class SupplementSchema(Schema):
     id = fields.UUID()
     case_id = fields.UUID()
     submission_id = fields.UUID(metadata={"description": "The original submission the case is about."})
-    parts = fields.List(fields.String(), metadata={"description": "The parts the advice names."})
+    parts = fields.List(fields.String(), metadata={
+        "description": "The parts DNV's postponed decision reopened."})
     assignments = fields.List(fields.Nested(AssignmentSchema))
     due_on = fields.Date()
     opened_at = UtcDateTime()
@@ -233,9 +246,18 @@ class PeReadinessSchema(Schema):
     missing_total = fields.Decimal(as_string=True)
     points_still_needed = fields.Decimal(as_string=True)
     categories = fields.List(fields.Nested(PeCategorySchema))
-    activity_ids = fields.List(fields.UUID())
+    activity_ids = fields.List(fields.UUID(), metadata={
+        "description": "The period's activities with proof (an evidence file, or from the Noloc Academie): "
+                       "these count and go into the snapshot."})
     uncountable_activity_ids = fields.List(fields.String(), metadata={
         "description": "Activities whose category the assessment framework does not know; not counted."})
+    without_evidence_activity_ids = fields.List(fields.UUID(), metadata={
+        "description": "The period's activities without evidence (bewijs ontbreekt): recorded, not counted, "
+                       "not in the snapshot."})
+    period_starts_on = fields.Date(metadata={"description": "First day of the PE period."})
+    period_ends_on = fields.Date(metadata={
+        "description": "Last day of the PE period: the expiry date, or a later supplement or new-portfolio "
+                       "deadline."})
 
 
 class WindowSchema(Schema):
@@ -253,6 +275,8 @@ class ReadinessSchema(Schema):
     window = fields.Nested(WindowSchema)
     required_reflection_meetings = fields.Integer()
     proven_reflection_meetings = fields.Integer()
+    required_reflection_reports = fields.Integer(metadata={
+        "description": "Reflection reports the assessment framework asks for (reflection.required_reports)."})
     parts = fields.Dict(keys=fields.String(), values=fields.Nested(PartReadinessSchema))
     pe = fields.Nested(PeReadinessSchema)
 
@@ -270,6 +294,7 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
                    "open_today": view.window_open_today},
         "required_reflection_meetings": readiness.required_meetings,
         "proven_reflection_meetings": readiness.proven_meetings,
+        "required_reflection_reports": readiness.required_reports,
         "parts": {
             part.part: {"complete": part.complete,
                         "missing": [{"code": m.code, "message": m.message.get(language),
@@ -289,5 +314,8 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
                             "missing": c.missing} for c in summary.categories],
             "activity_ids": [a.activity_id for a in readiness.pe_activities],
             "uncountable_activity_ids": list(readiness.uncountable_activity_ids),
+            "without_evidence_activity_ids": [a.activity_id for a in readiness.unproven_activities],
+            "period_starts_on": readiness.period.first,
+            "period_ends_on": readiness.period.last,
         },
     }

@@ -46,6 +46,8 @@ from recert_portfolio.domain import (
     edit_refusal,
     editable_parts,
     meeting_date_refusal,
+    pe_period,
+    ticked,
     transition,
     window_refusal,
 )
@@ -141,7 +143,8 @@ class PortfolioService:
             cycle = self._current(conn, account_id)
             portfolio = self._portfolio(conn, cycle)
             activities = store.pe_activities(conn, account_id)
-        result = assess(cycle, portfolio.parts, portfolio.meetings, activities)
+        result = assess(cycle, portfolio.parts, portfolio.meetings, activities,
+                        supplement=portfolio.supplement)
         return CycleView(portfolio, self.today()), result
 
     def supplement(self, account_id: UUID) -> Supplement:
@@ -164,13 +167,18 @@ class PortfolioService:
         return supplement
 
     def save_part(self, account_id: UUID, part: str, *, text: str, declared: bool | None = None,
-                  meeting_id: UUID | None = UNCHANGED, supplement_only: bool = False) -> Part:
-        """Save a draft of ``part`` (as often as wanted). ``declared`` ticks or unticks A1's declaration;
-        ``meeting_id`` chooses the meeting of A3's reflection report."""
+                  declared_now: bool | None = None, meeting_id: UUID | None = UNCHANGED,
+                  supplement_only: bool = False) -> Part:
+        """Save a draft of ``part`` (as often as wanted). ``declared`` ticks or unticks A1's declaration
+        "worked as executive jobcoach in the past four years", ``declared_now`` its declaration "works as
+        executive jobcoach now" (None: unchanged; the first tick's moment is kept); ``meeting_id`` chooses
+        the meeting of A3's reflection report."""
         if part not in A_PARTS:
             raise unknown_part(part)
         if declared is not None and part != "A1":
             raise invalid_field("executive_jobcoach_declared", "portfolio.field.only_for_a1")
+        if declared_now is not None and part != "A1":
+            raise invalid_field("currently_executive_jobcoach_declared", "portfolio.field.only_for_a1")
         if meeting_id is not UNCHANGED and part != "A3":
             raise invalid_field("meeting_id", "portfolio.field.only_for_a3")
         now = self.now()
@@ -180,11 +188,8 @@ class PortfolioService:
                 raise StateConflict("portfolio.detail.no_supplement", state=str(cycle.state))
             supplement = self._editable(conn, cycle, part)
             current = store.parts(conn, cycle.id).get(part) or Part(part)
-            declared_at = current.declared_at
-            if declared is True:
-                declared_at = current.declared_at or now  # the moment it was first ticked
-            elif declared is False:
-                declared_at = None
+            declared_at = ticked(current.declared_at, declared, now)
+            works_now_declared_at = ticked(current.works_now_declared_at, declared_now, now)
             chosen = current.meeting_id
             if meeting_id is not UNCHANGED:
                 if meeting_id is not None:
@@ -192,7 +197,8 @@ class PortfolioService:
                     if meeting is None or meeting.cycle_id != cycle.id:
                         raise invalid_field("meeting_id", "portfolio.field.unknown_meeting")
                 chosen = meeting_id
-            saved = Part(part, text=text, declared_at=declared_at, meeting_id=chosen, updated_at=now)
+            saved = Part(part, text=text, declared_at=declared_at,
+                         works_now_declared_at=works_now_declared_at, meeting_id=chosen, updated_at=now)
             store.save_part(conn, cycle.id, saved)
             if supplement is not None:
                 store.mark_part_revised(conn, supplement.id, part)
@@ -204,10 +210,11 @@ class PortfolioService:
         with self.db.transaction() as conn:
             cycle = self._current(conn, account_id, for_update=True)
             self._editable(conn, cycle, "A3")
-            refusal = meeting_date_refusal(cycle, met_on, today)
+            supplement = store.latest_supplement(conn, cycle.id)
+            refusal = meeting_date_refusal(cycle, met_on, today, supplement)
             if refusal is not None:
                 raise invalid_meeting_date(refusal, starts_on=cycle.starts_on, today=today,
-                                           ends_on=cycle.period.last)
+                                           ends_on=pe_period(cycle, supplement).last)
             meeting = Meeting(id=uuid.uuid4(), cycle_id=cycle.id, account_id=account_id, met_on=met_on,
                               kind=kind, group_name=group_name, supervisor_name=supervisor_name,
                               duration_minutes=duration_minutes, source=SOURCE_UPLOAD, external_id=None,
@@ -307,7 +314,7 @@ class PortfolioService:
     @staticmethod
     def _assess(conn: psycopg.Connection, portfolio: Portfolio) -> Readiness:
         return assess(portfolio.cycle, portfolio.parts, portfolio.meetings,
-                      store.pe_activities(conn, portfolio.cycle.account_id))
+                      store.pe_activities(conn, portfolio.cycle.account_id), supplement=portfolio.supplement)
 
     def _seal(self, conn: psycopg.Connection, kind: str, portfolio: Portfolio, readiness: Readiness,
               now: datetime, supplement: Supplement | None = None) -> Submission:
@@ -367,6 +374,9 @@ class PortfolioService:
                 "portfolio_id": cycle.portfolio_id, "submission_id": supplement.submission_id,
                 "account_id": account_id, "parts": list(supplement.parts), "submitted_at": now,
                 "snapshot_hash": submission.snapshot_hash,
+                # Part B supplemented: DNV's PE check is done again on these (ADR 0011).
+                **({"pe_activity_ids": [a.activity_id for a in readiness.pe_activities],
+                    "pe_points_counted": readiness.pe.counted_total} if "B" in supplement.parts else {}),
             }, producer=PRODUCER, subject=account_id)
         return submission
 
@@ -454,8 +464,9 @@ def apply_attendance(conn: psycopg.Connection, account_id: UUID, now: datetime) 
     if cycle is None:
         return 0
     applied = 0
+    supplement = store.latest_supplement(conn, cycle.id)
     for fact in store.unapplied_attendance(conn, account_id):
-        if not accepts_noloc_meeting(cycle, fact["met_on"]):
+        if not accepts_noloc_meeting(cycle, fact["met_on"], supplement):
             continue
         meeting = Meeting(id=uuid.uuid4(), cycle_id=cycle.id, account_id=account_id, met_on=fact["met_on"],
                           kind=fact["kind"], group_name=fact["group_name"],

@@ -46,6 +46,7 @@ def _part(part: Part) -> dict[str, Any]:
     body: dict[str, Any] = {"text": part.text}
     if part.part == "A1":
         body["executive_jobcoach_declared_at"] = part.declared_at
+        body["currently_executive_jobcoach_declared_at"] = part.works_now_declared_at
     if part.part == "A3":
         body["meeting_id"] = part.meeting_id
     return body
@@ -96,6 +97,7 @@ def build(*, kind: str, submission_id: UUID, submitted_at: datetime, cycle: Cycl
         "certificate_id": cycle.certificate_id,
         "certificate_expires_on": cycle.expires_on,
         "period_starts_on": cycle.starts_on,
+        "period_ends_on": readiness.period.last if readiness.period else cycle.period.last,
         "is_new_portfolio_after_negative": cycle.is_after_negative,
         "parts": {name: _part(parts.get(name) or Part(name)) for name in A_PARTS},
         "reflection_meetings": [_meeting(m) for m in sorted(meetings, key=lambda m: (m.met_on, str(m.id)))],

@@ -95,13 +95,14 @@ def mark_attendance_applied(conn: Conn, external_id: str, meeting_id: UUID) -> N
 
 def upsert_pe_activity(conn: Conn, data: Mapping[str, Any]) -> None:
     conn.execute(
-        """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points)
-           VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s, %(points)s)
+        """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points, source)
+           VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s, %(points)s,
+                   %(source)s)
            ON CONFLICT (activity_id) DO UPDATE
                SET category = EXCLUDED.category, title = EXCLUDED.title, completed_on = EXCLUDED.completed_on,
-                   points = EXCLUDED.points, updated_at = now()""",
+                   points = EXCLUDED.points, source = EXCLUDED.source, updated_at = now()""",
         {key: data[key] for key in ("activity_id", "account_id", "category", "title", "completed_on",
-                                     "points")},
+                                     "points", "source")},
     )
 
 
@@ -122,7 +123,7 @@ def delete_evidence(conn: Conn, evidence_id: UUID) -> None:
 
 def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
     rows = conn.execute(
-        """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points,
+        """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points, a.source,
                   coalesce(array_agg(e.sha256 ORDER BY e.sha256) FILTER (WHERE e.sha256 IS NOT NULL), '{}')
                       AS evidence
            FROM pe_activities a LEFT JOIN pe_evidence e ON e.activity_id = a.activity_id
@@ -130,7 +131,7 @@ def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
            GROUP BY a.activity_id ORDER BY a.completed_on, a.activity_id""", (account_id,)).fetchall()
     return tuple(PeActivity(activity_id=r["activity_id"], category=r["category"], title=r["title"],
                             completed_on=r["completed_on"], points=r["points"],
-                            evidence_sha256s=tuple(r["evidence"])) for r in rows)
+                            evidence_sha256s=tuple(r["evidence"]), source=r["source"]) for r in rows)
 
 
 # --- assessment cases and decisions (read models) --------------------------------------------------------
@@ -248,17 +249,21 @@ def list_cycles(conn: Conn, *, account_id: UUID | None, page: int, page_size: in
 def parts(conn: Conn, cycle_id: UUID) -> dict[str, Part]:
     rows = conn.execute("SELECT * FROM parts WHERE cycle_id = %s", (cycle_id,)).fetchall()
     return {r["part"]: Part(part=r["part"], text=r["text"], declared_at=r["declared_at"],
-                            meeting_id=r["meeting_id"], updated_at=r["updated_at"]) for r in rows}
+                            works_now_declared_at=r["works_now_declared_at"], meeting_id=r["meeting_id"],
+                            updated_at=r["updated_at"]) for r in rows}
 
 
 def save_part(conn: Conn, cycle_id: UUID, part: Part) -> None:
     conn.execute(
-        """INSERT INTO parts (cycle_id, part, text, declared_at, meeting_id, updated_at)
-           VALUES (%s, %s, %s, %s, %s, %s)
+        """INSERT INTO parts (cycle_id, part, text, declared_at, works_now_declared_at, meeting_id,
+                              updated_at)
+           VALUES (%s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (cycle_id, part) DO UPDATE
-               SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at, meeting_id = EXCLUDED.meeting_id,
+               SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at,
+                   works_now_declared_at = EXCLUDED.works_now_declared_at, meeting_id = EXCLUDED.meeting_id,
                    updated_at = EXCLUDED.updated_at""",
-        (cycle_id, part.part, part.text, part.declared_at, part.meeting_id, part.updated_at))
+        (cycle_id, part.part, part.text, part.declared_at, part.works_now_declared_at, part.meeting_id,
+         part.updated_at))
 
 
 def meeting_is_reported_on(conn: Conn, meeting_id: UUID) -> bool:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -24,6 +25,7 @@ from recert_portfolio.domain import (
     editable_parts,
     meeting_date_refusal,
     negative_allows_new_portfolio,
+    pe_period,
     regular_cycle_dates,
     transition,
     window_refusal,
@@ -74,7 +76,7 @@ def test_transition_accepts_the_stored_strings():
 
 
 def test_a_cycle_starts_the_day_after_certification_and_the_window_is_three_months_before_expiry():
-    dates = regular_cycle_dates(date(2024, 5, 31), date(2028, 5, 31))
+    dates = regular_cycle_dates(date(2028, 5, 31), valid_from=date(2024, 5, 31), decided_on=date(2024, 5, 31))
     assert dates.starts_on == date(2024, 6, 1)
     assert dates.window_opens_on == date(2028, 2, 29)  # clamped to the end of February in a leap year
     assert dates.submit_by == date(2028, 5, 31)
@@ -186,3 +188,19 @@ def test_a_noloc_meeting_is_proof_in_itself_an_entered_one_needs_a_file(build):
     assert build.meeting(cycle, cycle.starts_on, noloc=True).proven
     assert not build.meeting(cycle, cycle.starts_on).proven
     assert build.meeting(cycle, cycle.starts_on, proof=build.proof()).proven
+
+
+def test_an_imported_certificate_counts_from_its_own_first_day():
+    dates = regular_cycle_dates(date(2027, 3, 1), valid_from=date(2023, 3, 1), decided_on=None)
+    assert dates.starts_on == date(2023, 3, 1)
+
+
+def test_a_supplement_deadline_after_expiry_extends_the_period(build):
+    cycle = build.cycle(expires_on=date(2027, 6, 30), state=CycleState.SUPPLEMENT_OPEN)
+    supplement = Supplement(id=uuid.uuid4(), cycle_id=cycle.id, case_id=uuid.uuid4(),
+                            submission_id=uuid.uuid4(), parts=("B", "A3"), assignments=(),
+                            due_on=date(2027, 9, 30), opened_at=datetime(2027, 7, 1, tzinfo=UTC))
+    assert pe_period(cycle).last == date(2027, 6, 30)
+    assert pe_period(cycle, supplement).last == date(2027, 9, 30)
+    assert meeting_date_refusal(cycle, date(2027, 8, 1), date(2027, 8, 2)) == DateRefusal.AFTER_PERIOD
+    assert meeting_date_refusal(cycle, date(2027, 8, 1), date(2027, 8, 2), supplement) is None

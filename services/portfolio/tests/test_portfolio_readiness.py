@@ -26,7 +26,7 @@ def test_an_empty_portfolio_misses_something_in_every_part(build):
     result = assess(cycle, {}, [], [])
     assert not result.ready
     assert result.missing_codes == {
-        "A1": ["a1_text_missing", "a1_declaration_missing"],
+        "A1": ["a1_text_missing", "a1_declaration_missing", "a1_current_declaration_missing"],
         "A2": ["a2_text_missing"],
         "A3": ["a3_report_missing", "a3_report_meeting_missing", "a3_meetings_missing"],
         "A4": ["a4_text_missing"],
@@ -63,6 +63,8 @@ def test_each_missing_piece_alone_makes_it_not_ready(build):
     cases = {
         "a1_declaration_missing": ({**parts, "A1": dataclasses.replace(parts["A1"], declared_at=None)},
                                    meetings, pe),
+        "a1_current_declaration_missing": (
+            {**parts, "A1": dataclasses.replace(parts["A1"], works_now_declared_at=None)}, meetings, pe),
         "a2_text_missing": ({**parts, "A2": Part("A2", "   \n")}, meetings, pe),
         "a3_report_meeting_missing": ({**parts, "A3": dataclasses.replace(parts["A3"], meeting_id=None)},
                                       meetings, pe),
@@ -128,3 +130,36 @@ def test_categories_are_read_by_number_or_key(build):
     assert category_number("1", framework) == 1
     assert category_number("self_study", framework) == 6
     assert category_number("99", framework) is None
+
+
+def test_the_reflection_reports_asked_for_come_from_the_framework_data(build):
+    cycle = build.cycle(expires_on=EXPIRES)
+    meetings = _meetings(build, cycle, 4, noloc=True)
+    parts = build.complete_parts(meetings[0])
+    framework = cycle.framework()
+    assert framework.reflection.required_reports == 1  # the packaged data
+    assert assess(cycle, parts, meetings, _full_pe(build, cycle), framework=framework).ready
+
+    reflection = dataclasses.replace(framework.reflection, required_reports=2)
+    two = dataclasses.replace(framework, reflection=reflection)
+    result = assess(cycle, parts, meetings, _full_pe(build, cycle), framework=two)
+    assert result.required_reports == 2 and not result.ready
+    [missing] = result.part("A3").missing
+    assert (missing.code, dict(missing.params)) == ("a3_report_missing", {"required": 2, "written": 1})
+    assert missing.message.nl == "Het toetsingskader vraagt 2 reflectieverslagen; A3 bevat er 1."
+
+
+def test_activities_without_evidence_do_not_count_and_are_named(build):
+    cycle = build.cycle(expires_on=EXPIRES)
+    meetings = _meetings(build, cycle, 4, noloc=True)
+    bare = build.activity(cycle.starts_on + timedelta(days=90), "10", "1", evidence=())
+    from_noloc = build.activity(cycle.starts_on + timedelta(days=91), "3", "1", evidence=(),
+                                source="noloc_academy")
+    result = assess(cycle, build.complete_parts(meetings[0]), meetings,
+                    [*_full_pe(build, cycle)[:1], bare, from_noloc])
+    assert result.pe.raw_total == 48  # 45 with a file + 3 from Noloc; the 10 without evidence do not count
+    assert [a.activity_id for a in result.unproven_activities] == [bare.activity_id]
+    assert bare.activity_id not in {a.activity_id for a in result.pe_activities}
+    evidence_items = [m for m in result.part("B").missing if m.code == "pe_evidence_missing"]
+    assert [m.params["activity_id"] for m in evidence_items] == [str(bare.activity_id)]
+    assert evidence_items[0].message.nl.startswith("Bewijs ontbreekt bij 'Cursus'")

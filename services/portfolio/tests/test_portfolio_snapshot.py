@@ -68,6 +68,7 @@ def test_the_snapshot_holds_parts_meetings_with_proof_hashes_and_pe_ids_with_evi
     document, canonical, _ = _seal(cycle, parts, meetings, activities)
     frozen = json.loads(canonical)
     assert frozen["parts"]["A1"]["executive_jobcoach_declared_at"] == "2027-03-01T09:30:00Z"
+    assert frozen["parts"]["A1"]["currently_executive_jobcoach_declared_at"] == "2027-03-01T09:30:00Z"
     assert frozen["parts"]["A3"]["meeting_id"] == str(meetings[0].id)
     assert [m["met_on"] for m in frozen["reflection_meetings"]] == sorted(m["met_on"] for m in
                                                                           frozen["reflection_meetings"])

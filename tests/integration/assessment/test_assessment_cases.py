@@ -50,8 +50,8 @@ def test_the_pe_check_applies_the_rules_to_the_snapshot_and_rejections_count(ass
     [event] = assessment.outbox("assessment.pe_check.completed", subject=coach.account_id)
     assert (event["data"]["passed"], event["data"]["pe_points_counted"], len(event["data"]["findings"])) == (
         False, "50", 2)
-    # A failed PE check still goes to an assessor, who judges part B with the findings.
-    assert assessment.case(case["id"])["state"] == "awaiting_payment"
+    # A failed PE check stops the case for DNV's decision on part B, before payment and assessor (ADR 0011).
+    assert assessment.case(case["id"])["state"] == "pe_check_failed"
     problem(assessment.post(f"{path}/rejections", officer,
                             json={"activity_id": str(kept), "reason": "Te laat"}), 409, "step-out-of-order")
 
@@ -94,13 +94,13 @@ def test_a_declared_mentor_is_never_the_assessor(assessment):
     path = f"/v1/cases/{case['id']}/mentors"
     nobody = assessment.person()
     body = problem(assessment.post(path, coach.token, json={"mentor_id": str(nobody.account_id)}), 422)
-    assert body["errors"] == {"mentor_id": ["Dit account is geen assessor."]}
+    assert body["errors"] == {"mentor_id": ["Dit account is geen beoordelaar."]}
     declared = assessment.ok(assessment.post(path, coach.token, json={"mentor_id": str(mentor.account_id)}))
     assert declared == {"mentor_ids": [str(mentor.account_id)]}
 
     before = assessment.state()
     body = problem(assessment.assign(case, mentor), 409, "assessor-conflict")
-    assert body["conflict"] == "mentor" and body["detail"] == "Deze assessor is de mentor van de jobcoach."
+    assert body["conflict"] == "mentor" and body["detail"] == "Deze beoordelaar is de mentor van de jobcoach."
     body = problem(assessment.post(f"/v1/cases/{case['id']}/assessor", assessment.officer.token,
                                    json={"assessor_id": str(coach.account_id)}), 422)
     assert list(body["errors"]) == ["assessor_id"]  # the jobcoach is no assessor
@@ -170,7 +170,7 @@ def test_an_objection_after_the_term_or_against_a_positive_decision_is_refused(a
     assessment.clock.day = date(2027, 5, 14)  # 6 weeks and a day
     body = problem(assessment.post(f"/v1/cases/{negative['id']}/objections", coach.token,
                                    json={"reason": "Oneens"}), 409, "objection-refused")
-    assert body["detail"] == "De bezwaartermijn is op 2027-05-13 verlopen."
+    assert body["detail"] == "De bezwaartermijn is op 13 mei 2027 verlopen."
 
     lucky = assessment.person()
     positive = assessment.assessed(lucky, assessment.certificate(lucky, EXPIRES), assessor, form("positive"))

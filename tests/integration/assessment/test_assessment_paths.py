@@ -4,7 +4,9 @@ negative then lapse at expiry followed by reactivation through a new portfolio w
 from __future__ import annotations
 
 import io
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from assessment_support import form
 from pypdf import PdfReader
@@ -104,16 +106,22 @@ def test_postponed_then_positive_after_the_supplement(assessment):
     certificate = assessment.certificate(coach, EXPIRES)
     postponed = form("postponed", failing=("A3",), supplements=("A3",))
     case = assessment.assessed(coach, certificate, assessor, postponed)
-    assert case["state"] == "advised" and case["supplement_due_on"] == "2027-07-20"
+    # The advice starts no term: it is internal to DNV until DNV decides.
+    assert case["state"] == "advised" and case["supplement_due_on"] is None
     [advice] = assessment.outbox("assessment.advice.given", subject=coach.account_id)
     assert advice["data"]["supplements"] == [{"part": "A3", "assignment": "Werk A3 opnieuw uit."}]
-    assert advice["data"]["supplement_due_on"] == "2027-07-20" and advice["data"]["is_reassessment"] is False
+    assert "supplement_due_on" not in advice["data"] and advice["data"]["is_reassessment"] is False
 
+    # DNV decides five days later: the 3 months run from the decision date.
     assessment.clock.day = date(2027, 4, 25)
     decision = assessment.ok(assessment.decide(case, "postponed"), 201)
-    assert decision["supplement_due_on"] == "2027-07-20" and decision["new_portfolio_deadline"] is None
+    assert decision["supplement_due_on"] == "2027-07-25" and decision["new_portfolio_deadline"] is None
+    [made] = assessment.outbox("certification.decision.made", subject=coach.account_id)
+    assert made["data"]["supplements"] == [{"part": "A3", "assignment": "Werk A3 opnieuw uit."}]
+    assert made["data"]["supplement_due_on"] == "2027-07-25"
     case = assessment.case(case["id"])
-    assert (case["state"], case["due_on"], case["stage"]) == ("supplement_due", "2027-07-20", "supplement")
+    assert (case["state"], case["due_on"], case["stage"]) == ("supplement_due", "2027-07-25", "supplement")
+    assert case["supplement_due_on"] == "2027-07-25"
     register_says(assessment, certificate, "active", EXPIRES)
 
     # The expiry date passes while the supplement is due: the running case keeps the jobcoach registered.
@@ -153,19 +161,115 @@ def test_postponed_then_positive_after_the_supplement(assessment):
     assert "Advies Uitgesteld" in first_text and "Werk A3 opnieuw uit." in first_text
 
 
-def test_a_supplement_that_comes_before_the_postponed_decision_counts_from_the_decision(assessment):
+def test_a_supplement_before_dnv_decided_is_not_taken(assessment):
+    """Portfolio opens a supplement only on DNV's postponed decision; one that came earlier anyway (an
+    old event) moves nothing."""
     assessment.clock.day = date(2027, 4, 20)
     coach, assessor = assessment.person(), assessment.person("assessor")
     certificate = assessment.certificate(coach, EXPIRES)
     postponed = form("postponed", failing=("B",), supplements=("B",))
     case = assessment.assessed(coach, certificate, assessor, postponed)
-    assessment.pay(coach, submission_id=case["submission_id"], kind="reassessment", case_id=case["id"])
     assessment.supplement(coach, case, date(2027, 4, 28), ["B"])
-    assert assessment.case(case["id"])["state"] == "advised"  # DNV has not decided yet
-
-    assessment.ok(assessment.decide(case, "postponed"), 201)
     case = assessment.case(case["id"])
-    assert case["state"] == "reassessing" and case["supplement"]["parts"] == ["B"]
+    assert case["state"] == "advised" and case["supplement"] is None
+
+
+def test_dnv_deviating_from_a_postponed_advice_starts_no_supplement(assessment):
+    assessment.clock.day = date(2027, 4, 20)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    certificate = assessment.certificate(coach, EXPIRES)
+    case = assessment.assessed(coach, certificate, assessor, form("postponed", failing=("A1",),
+                                                                   supplements=("A1",)))
+    assessment.clock.day = date(2027, 4, 27)
+    decision = assessment.ok(assessment.decide(case, "negative", "Het cv ontbreekt grotendeels."), 201)
+    assert decision["supplement_due_on"] is None and decision["follows_advice"] is False
+    [made] = assessment.outbox("certification.decision.made", subject=coach.account_id)
+    assert made["data"]["supplements"] == [] and made["data"]["supplement_due_on"] is None
+    case = assessment.case(case["id"])
+    assert (case["state"], case["supplement_due_on"]) == ("decided", None)
+
+
+def test_a_failed_pe_check_goes_to_a_decision_on_b_then_the_check_again(assessment):
+    assessment.clock.day = date(2027, 4, 20)
+    coach = assessment.person()
+    certificate = assessment.certificate(coach, EXPIRES)
+    case = assessment.submit(coach, certificate)
+    assessment.pay(coach, submission_id=case["submission_id"])  # paid early: still no assessor
+    check = assessment.pe_check(case, passed=False, findings=[{"text": "Bewijs van de cursus ontbreekt."}])
+    assert check["completed"]["passed"] is False and check["state"] == "pe_check_failed"
+    case = assessment.case(case["id"])
+    assert (case["state"], case["stage"]) == ("pe_check_failed", "decision")
+    body = problem(assessment.assign(case, assessment.person("assessor")), 409, "step-out-of-order")
+    assert body["state"] == "pe_check_failed"
+    # DNV's first decision is the supplement term for B; positive and negative are refused.
+    for refused in ("positive", "negative"):
+        problem(assessment.decide(case, refused, "Eerst aanvullen."), 422, "validation-failed")
+
+    assessment.clock.day = date(2027, 4, 23)
+    decision = assessment.ok(assessment.decide(case, "postponed"), 201)
+    assert (decision["round"], decision["supplement_due_on"]) == (0, "2027-07-23")
+    [made] = assessment.outbox("certification.decision.made", subject=coach.account_id)
+    [assignment] = made["data"]["supplements"]
+    assert assignment["part"] == "B" and "Bewijs van de cursus ontbreekt." in assignment["assignment"]
+    case = assessment.case(case["id"])
+    assert (case["state"], case["supplement_due_on"]) == ("pe_supplement_due", "2027-07-23")
+
+    # The supplement brings a new activity; after the reassessment fee the PE check is done again on it.
+    extra = assessment.pe_activity(coach, "10")
+    activities = [*case["pe_activity_ids"], str(extra)]
+    assessment.publish("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case["id"], "portfolio_id": case["portfolio_id"],
+        "submission_id": case["submission_id"], "account_id": coach.account_id, "parts": ["B"],
+        "submitted_at": datetime(2027, 5, 1, 10, tzinfo=UTC), "snapshot_hash": "c" * 64,
+        "pe_activity_ids": activities, "pe_points_counted": Decimal("85")}, subject=coach.account_id)
+    assert assessment.case(case["id"])["state"] == "pe_supplement_received"
+    assessment.pay(coach, submission_id=case["submission_id"], kind="reassessment", case_id=case["id"])
+    case = assessment.case(case["id"])
+    assert (case["state"], case["stage"]) == ("opened", "pe_check")
+    proposal = assessment.ok(assessment.get(f"/v1/cases/{case['id']}/pe-check", assessment.officer.token))
+    assert str(extra) in {a["activity_id"] for a in proposal["activities"]}
+
+    # The check of the supplement fails too: DNV decides negative (no second supplement).
+    assessment.pe_check(case, passed=False, findings=[{"text": "Nog steeds te weinig punten."}])
+    problem(assessment.decide(case, "postponed"), 422, "validation-failed")
+    final = assessment.ok(assessment.decide(case, "negative"), 201)
+    assert final["new_portfolio_deadline"] is not None
+
+
+def test_a_pe_supplement_that_never_comes_ends_in_a_negative_decision_after_its_due_date(assessment):
+    assessment.clock.day = date(2027, 4, 20)
+    coach = assessment.person()
+    case = assessment.submit(coach, assessment.certificate(coach, EXPIRES))
+    assessment.pe_check(case, passed=False, findings=[{"text": "Te weinig punten in categorie 1."}])
+    assert assessment.ok(assessment.decide(case, "postponed"), 201)["supplement_due_on"] == "2027-07-20"
+    assessment.clock.day = date(2027, 7, 20)  # the last day of the term
+    body = problem(assessment.decide(case, "negative", "Geen aanvulling."), 422, "validation-failed")
+    assert list(body["errors"]) == ["decision"]
+    assessment.clock.day = date(2027, 7, 21)
+    problem(assessment.decide(case, "positive", "Toch goed."), 422, "validation-failed")
+    final = assessment.ok(assessment.decide(case, "negative", "De aanvulling is niet ingediend."), 201)
+    assert final["new_portfolio_deadline"] == "2027-10-21"
+    assert assessment.case(case["id"])["state"] == "decided"
+
+
+def test_an_assessor_cannot_mark_b_meets_against_a_failed_pe_check(assessment):
+    """A case whose PE check failed while it was already on its way to an assessor (before ADR 0011 a
+    failed check went on to payment and assignment) keeps its failed check: B never meets against it."""
+    assessment.clock.day = date(2027, 4, 20)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    certificate = assessment.certificate(coach, EXPIRES)
+    case = assessment.submit(coach, certificate)
+    assessment.pe_check(case, passed=False, findings=[{"text": "Categorie 1 heeft te weinig punten."}])
+    assessment.pay(coach, submission_id=case["submission_id"])
+    # Where today's rules stop such a case, one from before them stands ready for an assessor.
+    with assessment.db.transaction() as conn:
+        conn.execute("UPDATE cases SET state = 'ready_for_assignment' WHERE id = %s", (case["id"],))
+    assessment.ok(assessment.assign(case, assessor))
+    body = problem(assessment.advise(case, assessor, form("positive")), 422, "validation-failed")
+    assert body["errors"] == {"parts.B": ["DNV heeft de PE-toets niet goedgekeurd: onderdeel B kan dan niet "
+                                          "voldoen."]}
+    assert assessment.case(case["id"])["state"] == "assigned"
+    assessment.ok(assessment.advise(case, assessor, form("negative", failing=("B",))), 201)
 
 
 def test_negative_then_lapse_at_expiry_then_reactivation_by_a_new_portfolio(assessment):

@@ -75,7 +75,7 @@ def test_a_jobcoach_calling_staff_endpoints_is_refused(assessment, assigned):
     for response in staff_calls:
         body = problem(response, 403, "forbidden")
         assert body["title"] == "Geen toegang"
-    assert problem(staff_calls[4], 403)["detail"].endswith("dnv_officer.")
+    assert problem(staff_calls[4], 403)["detail"].endswith("DNV-medewerker.")
     # Another jobcoach does not even learn that the case exists.
     problem(assessment.get(path, other.token), 404)
     problem(assessment.post(f"{path}/objections", other.token, json={"reason": "oneens"}), 404)
@@ -103,7 +103,8 @@ def test_steps_out_of_order_are_refused_and_change_nothing(assessment):
     english = assessment.post(f"/v1/cases/{case['id']}/decision", assessment.officer.token,
                               json={"decision": "positive"}, headers={"Accept-Language": "en"}).get_json()
     assert english["title"] == "This step is not possible now"
-    assert english["detail"] == "A decision can be taken only after the advice, and once (stage: opened)."
+    assert english["detail"] == ("A decision can be taken only after the advice or a failed PE check, "
+                                 "and once (stage: awaiting the PE check).")
     assert assessment.state() == before
 
     assessment.pe_check(case)

@@ -35,7 +35,7 @@ def make_settings(infra, database_url):
         # Cheap argon2 parameters keep the suite fast; the algorithm (argon2id) is the production one.
         values = dict(database_url=database_url, amqp_url=infra.amqp_url, exchange=infra.exchange,
                       secrets_key=secrets_key, argon2_time_cost=1, argon2_memory_kib=1024,
-                      argon2_parallelism=1, log_level="WARNING")
+                      argon2_parallelism=1, log_level="WARNING", bus_trusted_users=infra.amqp_user)
         return IdentitySettings.from_env("identity", env={}, **{**values, **overrides})
 
     return make

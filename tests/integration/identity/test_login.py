@@ -221,3 +221,38 @@ def test_a_hash_made_with_older_costs_is_upgraded_at_login(client, make_client, 
     assert stronger.login(account["email"]).status_code == 200
     assert "t=2," in account_row(db, account["id"])["password_hash"]
     assert stronger.login(account["email"]).status_code == 200
+
+
+def test_login_and_code_trouble_name_dnvs_support_as_configured(make_client):
+    client = make_client(lock_seconds=60, support_email="hulp@dnv.test", support_phone="088 123 45 67")
+    person = client.enrolled()
+    support = {"email": "hulp@dnv.test", "phone": "088 123 45 67"}
+
+    wrong_password = client.login(person.email, "wrong password!")
+    assert wrong_password.status_code == 401
+    body = wrong_password.get_json()
+    assert body["support"] == support
+    assert "De support van DNV helpt je: hulp@dnv.test / 088 123 45 67." in body["detail"]
+
+    challenge = client.challenge(person.email)
+    rejected = client.verify(challenge["challenge_id"], code(person.secret, 5))
+    assert rejected.get_json()["type"].endswith("/code-rejected")
+    assert rejected.get_json()["support"] == support
+    assert "hulp@dnv.test / 088 123 45 67" in rejected.get_json()["detail"]
+    english = client.post("/v1/auth/login/verify", json={"challenge_id": challenge["challenge_id"],
+                                                          "code": code(person.secret, 5)},
+                          headers={"Accept-Language": "en"})
+    assert "DNV's support can reset the link: hulp@dnv.test / 088 123 45 67." in english.get_json()["detail"]
+
+    for _ in range(2):
+        locked = client.verify(challenge["challenge_id"], code(person.secret, 5))
+    assert locked.get_json()["type"].endswith("/account-locked")
+    assert locked.get_json()["support"] == support
+    assert "contact op met de support van DNV: hulp@dnv.test / 088 123 45 67." in locked.get_json()["detail"]
+
+
+def test_without_a_phone_number_the_support_is_its_email_address(make_client):
+    client = make_client(support_email="hulp@dnv.test")
+    body = client.login(unique_email(), "wrong password!").get_json()
+    assert body["support"] == {"email": "hulp@dnv.test"}
+    assert body["detail"].endswith("De support van DNV helpt je: hulp@dnv.test.")

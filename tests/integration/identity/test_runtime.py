@@ -2,9 +2,11 @@
 OpenAPI document, and the commands create-admin, seed-demo and rotate-keys."""
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import time
+from pathlib import Path
 
 from identity_support import PASSWORD, code, secret_of, unique_email
 from kombu import Connection, Queue
@@ -79,6 +81,41 @@ def test_seed_demo_is_idempotent_and_its_jobcoach_can_log_in(client, make_settin
     assert challenge["kind"] == "totp"
     assert client.verify(challenge["challenge_id"], code(totp["secret"])).status_code == 200
     assert client.challenge(first["accounts"][3]["email"], jobcoach["password"])["kind"] == "enrol"
+
+
+def _dev_banner():
+    path = Path(__file__).resolve().parents[3] / "scripts" / "dev_banner.py"
+    spec = importlib.util.spec_from_file_location("dev_banner", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_dev_says_how_to_log_in_as_every_demo_account_staff_included(client, make_settings, capsys,
+                                                                          tmp_path):
+    """Staff link their app at their first login; once they have, seed-demo prints their secret too, and
+    the banner of `make dev` shows each account's secret or that its first login links an app."""
+    settings = make_settings()
+    _, first = run(commands.seed_demo, settings, [], client.service, capsys)
+    assert [a["totp"]["enrolled"] for a in first["accounts"]] == [True, False, False, False]
+    text = _dev_banner().banner(first, "http://127.0.0.1:8000", tmp_path)
+    jobcoach, assessor, dnv, admin = first["accounts"]
+    assert f"TOTP secret: {first['jobcoach_totp']['secret']}" in text
+    assert text.count("the first login links one") == 3
+    for account in first["accounts"]:
+        assert account["email"] in text and f"password: {account['password']}" in text
+    assert str(tmp_path / "demo-staff.json") in text and str(tmp_path / "secrets.json") in text
+
+    # The assessor logs in for the first time and links an app.
+    challenge = client.challenge(assessor["email"], assessor["password"])
+    assert challenge["kind"] == "enrol"
+    secret = secret_of(challenge["otpauth_uri"])
+    assert client.verify(challenge["challenge_id"], code(secret)).status_code == 200
+    _, second = run(commands.seed_demo, settings, [], client.service, capsys)
+    linked = second["accounts"][1]["totp"]
+    assert linked["enrolled"] and linked["secret"] == secret
+    text = _dev_banner().banner(second, "http://127.0.0.1:8000", tmp_path)
+    assert f"TOTP secret: {linked['secret']}" in text and text.count("the first login links one") == 2
 
 
 def test_create_admin_reads_the_password_from_stdin(client, make_settings, capsys, monkeypatch):

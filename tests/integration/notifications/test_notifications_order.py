@@ -96,16 +96,13 @@ def test_a_disabled_account_hears_nothing_more(notifications):
     assert len(h.mailbox.to(ria.email)) == 1
 
 
-def _postponed(h, person, case, due_on, kind="advice"):
-    if kind == "advice":
-        return h.publish("assessment.advice.given", {
-            "case_id": case, "account_id": person.account_id, "assessor_id": uuid.uuid4(),
-            "advice": "postponed", "is_reassessment": False, "supplement_due_on": due_on,
-            "supplements": [{"part": "A3", "assignment": "Verdiep de reflectie."}]})
+def _postponed(h, person, case, due_on):
+    """DNV's postponed decision: the supplement term starts, and with it the reminder (ADR 0011)."""
     return h.publish("certification.decision.made", {
         "decision_id": uuid.uuid4(), "case_id": case, "account_id": person.account_id,
         "certificate_id": uuid.uuid4(), "decision": "postponed", "follows_advice": True,
-        "objection_deadline": date(2027, 8, 15), "supplement_due_on": due_on})
+        "objection_deadline": date(2027, 8, 15), "supplement_due_on": due_on,
+        "supplements": [{"part": "A3", "assignment": "Verdiep de reflectie."}]})
 
 
 def _reminders(h, person):
@@ -116,6 +113,15 @@ def test_a_supplement_is_reminded_of_once_per_due_date_and_not_once_it_arrived(n
     h = notifications
     sara, tom = h.person("Sara Laat", "jobcoach"), h.person("Tom Vroeg", "jobcoach")
     sara_case, tom_case = uuid.uuid4(), uuid.uuid4()
+    # A postponed advice starts no term: nothing is reminded of until DNV decides.
+    h.publish("assessment.advice.given", {
+        "case_id": sara_case, "account_id": sara.account_id, "assessor_id": uuid.uuid4(),
+        "advice": "postponed", "is_reassessment": False,
+        "supplements": [{"part": "A3", "assignment": "Verdiep de reflectie."}]})
+    h.clock.day = date(2027, 7, 18)
+    h.settle()
+    assert h.service.send_reminders() == 0
+    h.clock.day = date(2027, 5, 1)  # the decisions come long before the reminders are due
     _postponed(h, sara, sara_case, date(2027, 8, 1))
     _postponed(h, tom, tom_case, date(2027, 8, 1))
     h.publish("portfolio.supplement.submitted", {
@@ -135,8 +141,8 @@ def test_a_supplement_is_reminded_of_once_per_due_date_and_not_once_it_arrived(n
     h.settle()
     assert len(_reminders(h, sara)) == 1 and _reminders(h, tom) == []
 
-    # DNV postpones the decision with a new date: that date is reminded of too.
-    _postponed(h, sara, sara_case, date(2027, 10, 1), kind="decision")
+    # A later postponed decision (after an upheld objection) with a new date: that date is reminded of too.
+    _postponed(h, sara, sara_case, date(2027, 10, 1))
     h.clock.day = date(2027, 9, 20)
     wait_for(lambda: len(_reminders(h, sara)) == 2, message="the reminder of the new date")
     assert _reminders(h, sara)[1].subject == "Herinnering: lever je aanvulling uiterlijk 1 oktober 2027 in"

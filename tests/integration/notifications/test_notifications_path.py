@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from notifications_support import Refusal, subjects
 
+from recert_common.rules import add_months
+
 from service_harness import wait_for
 
 SENT, FAILED = "notifications.message.sent", "notifications.message.failed"
@@ -25,6 +27,8 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
     cert = {"certificate_id": certificate, "certificate_number": "RJ-2023-0042", "account_id": jet.account_id}
 
     def expiring(months: int, window_open: bool):
+        # Assessment's schedule sends each reminder on the day its moment comes: 12, 6, 3, 1 month(s) before.
+        h.clock.day = add_months(date(2027, 6, 30), -months)
         h.publish("certification.certificate.expiring", {
             **cert, "months_before": months, "valid_until": date(2027, 6, 30),
             "window_opens_on": date(2027, 3, 30), "window_open": window_open})
@@ -62,10 +66,17 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
     h.publish("assessment.assessor.assigned", {"case_id": case, "account_id": jet.account_id,
                                                "assessor_id": anna.account_id, "due_on": date(2027, 5, 28)})
     expiring(1, True)
+    assignments = [{"part": "A2", "assignment": "Werk de terugblik op je ontwikkelplan uit."}]
+    # The advice is DNV's (ADR 0011): its officers hear of it, Jet does not; DNV's decision tells her.
     h.publish("assessment.advice.given", {
         "case_id": case, "account_id": jet.account_id, "assessor_id": anna.account_id, "advice": "postponed",
-        "is_reassessment": False, "supplement_due_on": date(2027, 8, 1),
-        "supplements": [{"part": "A2", "assignment": "Werk de terugblik op je ontwikkelplan uit."}]})
+        "is_reassessment": False, "supplements": assignments})
+    postponed_decision = uuid.uuid4()
+    h.publish("certification.decision.made", {
+        "decision_id": postponed_decision, "case_id": case, "account_id": jet.account_id,
+        "certificate_id": certificate, "decision": "postponed", "follows_advice": True,
+        "objection_deadline": date(2027, 6, 12), "supplement_due_on": date(2027, 8, 1),
+        "supplements": assignments})
     # Two weeks before the supplement is due, the worker's schedule reminds Jet.
     h.clock.day = date(2027, 7, 18)
     wait_for(lambda: any(r.subject.startswith("Herinnering") for r in h.mailbox.to(jet.email)),
@@ -97,36 +108,39 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
         "lapsed_on": date(2027, 7, 1), "reason": "not_recertified", "new_portfolio_deadline": None})
     h.settle()
 
-    expected = Counter({(p.email, s): 1 for p, s in [
+    expected = Counter((p.email, s) for p, s in [
         (jet, "Welkom bij Register Jobcoach"),
         (jet, "Authenticator-app gekoppeld aan je account"),
-        (jet, "Je certificaat verloopt over 12 maanden"),
-        (jet, "Je certificaat verloopt over 6 maanden"),
-        (jet, "Je certificaat verloopt over 3 maanden"),
+        (jet, "Je certificaat verloopt over 365 dagen"),
+        (jet, "Je certificaat verloopt over 182 dagen"),
+        (jet, "Je certificaat verloopt over 92 dagen"),
         (jet, "Je portfolio is ingediend"),
         (jet, "Factuur DNV-2027-00042 van DNV: € 242,00"),
         (jet, "Betaling ontvangen voor factuur DNV-2027-00042"),
         (jet, "De PE-toets van je portfolio is afgerond"),
-        (jet, "Je certificaat verloopt over 1 maand"),
-        (jet, "Je portfolio heeft een aanvulling nodig"),
+        (jet, "Je certificaat verloopt over 31 dagen"),
+        (jet, "Besluit DNV: uitgesteld, aanvulling uiterlijk 1 augustus 2027"),
         (jet, "Herinnering: lever je aanvulling uiterlijk 1 augustus 2027 in"),
         (jet, "Je aanvulling is ontvangen"),
-        (jet, "Positief advies over je portfolio"),
         (jet, "Besluit DNV: je certificaat wordt verlengd"),
         (jet, "Je certificaat is verlengd tot en met 30 juni 2031"),
         (jet, "Je bezwaar is ontvangen"),
         (jet, "Je bezwaar is ongegrond verklaard"),
         (olga, "Welkom bij Register Jobcoach"),
         (olga, "Nieuwe beoordelingszaak: portfolio van Jet de Vries"),
+        (olga, "Advies over Jet de Vries: jouw besluit is nodig"),  # the advice, then the reassessment
+        (olga, "Advies over Jet de Vries: jouw besluit is nodig"),
         (olga, "Termijn verstreken: beoordelingszaak van Jet de Vries"),
         (dirk, "Welcome to Register Jobcoach"),
         (dirk, "New assessment case: portfolio of Jet de Vries"),
+        (dirk, "Advice on Jet de Vries: your decision is needed"),  # the advice, then the reassessment
+        (dirk, "Advice on Jet de Vries: your decision is needed"),
         (dirk, "Overdue: assessment case of Jet de Vries"),
         (anna, "Welkom bij Register Jobcoach"),
         (anna, "Nieuwe beoordeling voor jou: portfolio van Jet de Vries"),
         (piet, "Welkom bij Register Jobcoach"),
         (piet, "Je certificaat is vervallen"),
-    ]})
+    ])
     assert subjects(h.mailbox.all()) == expected
 
     # The same messages are in each person's in-app inbox, and each e-mail went out under its own Message-ID.
@@ -139,7 +153,8 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
     ids = [r.message["Message-ID"] for r in h.mailbox.all()]
     assert sorted(ids) == sorted(f"<{i}@registerjobcoach.nl>" for i in emails)
     sent = h.outbox(SENT)
-    assert Counter(b["data"]["channel"] for b in sent) == {"email": len(expected), "in_app": len(expected)}
+    total = expected.total()
+    assert Counter(b["data"]["channel"] for b in sent) == {"email": total, "in_app": total}
     assert h.outbox(FAILED) == []
 
     # What each message says.
@@ -148,20 +163,22 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
         return found
 
     can_submit = "je kunt nu je portfolio indienen"
-    assert can_submit in mail(jet, "Je certificaat verloopt over 3 maanden").text.lower()
-    assert can_submit not in mail(jet, "Je certificaat verloopt over 12 maanden").text.lower()
-    assert "Je hebt je portfolio al ingediend" in mail(jet, "Je certificaat verloopt over 1 maand").text
+    assert can_submit in mail(jet, "Je certificaat verloopt over 92 dagen").text.lower()
+    assert can_submit not in mail(jet, "Je certificaat verloopt over 365 dagen").text.lower()
+    assert "Je hebt je portfolio al ingediend" in mail(jet, "Je certificaat verloopt over 31 dagen").text
     submitted = mail(jet, "Je portfolio is ingediend")
     assert "de uitslag volgt in de regel binnen 6 tot 8 weken" in submitted.text
     assert "tussen 14 mei 2027 en 28 mei 2027" in submitted.text
     assert "de uitslag volgt in de regel binnen 6 tot 8 weken" in submitted.html
-    postponed = mail(jet, "Je portfolio heeft een aanvulling nodig")
-    assert "Werk de terugblik op je ontwikkelplan uit." in postponed.text
-    assert "Lever je aanvulling uiterlijk op 1 augustus 2027 in" in postponed.text
+    postponed = mail(jet, "Besluit DNV: uitgesteld, aanvulling uiterlijk 1 augustus 2027")
+    assert "- A2 (terugblik op het ontwikkelplan): Werk de terugblik op je ontwikkelplan uit." \
+        in postponed.text
+    assert "Je hebt daarvoor tot en met 1 augustus 2027." in postponed.text
+    assert "bezwaar maken bij DNV, tot en met 12 juni 2027" in postponed.text and "mentor" in postponed.text
     assert "Je hebt daarvoor nog 14 dagen." in mail(
         jet, "Herinnering: lever je aanvulling uiterlijk 1 augustus 2027 in").text
     decided = mail(jet, "Besluit DNV: je certificaat wordt verlengd")
-    assert "tot en met 15 september 2027 bezwaar maken bij DNV" in decided.text
+    assert "bezwaar" not in decided.text and "mentor" not in decided.text  # nothing to object to
     assert "Te betalen: € 242,00" in mail(jet, "Factuur DNV-2027-00042 van DNV: € 242,00").text
     assert "The decision is due on 28 May 2027 at the latest." in mail(
         dirk, "New assessment case: portfolio of Jet de Vries").text
@@ -184,7 +201,7 @@ def test_the_recertification_path_tells_everyone_what_they_must_hear_once(notifi
     assert h.scalar("SELECT count(*) FROM messages") == rows_before + 2
     welcome = Counter({(marker.email, "Welkom bij Register Jobcoach"): 1})
     assert subjects(h.mailbox.all()) == expected + welcome
-    assert len(h.outbox(SENT)) == 2 * len(expected) + 2
+    assert len(h.outbox(SENT)) == 2 * expected.total() + 2
 
 
 def test_an_english_speaker_hears_it_in_english(notifications):
@@ -226,3 +243,17 @@ def test_an_event_that_comes_again_while_its_mail_is_being_retried_makes_no_seco
     [row] = [m for m in h.messages(lotte, "email") if m["template"] == "account_locked"]
     assert (row["state"], row["attempts"], row["trigger_event_id"]) == ("sent", 3, event.id)
     assert locked[0].message["Message-ID"] == f"<{row['id']}@registerjobcoach.nl>"
+
+
+def test_the_expiry_reminder_says_the_days_really_left_not_its_bucket(notifications):
+    h = notifications
+    jet = h.person("Jet de Vries", "jobcoach")
+    h.clock.day = date(2027, 4, 29)  # 62 days before the certificate's last valid day
+    h.publish("certification.certificate.expiring", {
+        "certificate_id": uuid.uuid4(), "certificate_number": "RJ-2023-0062", "account_id": jet.account_id,
+        "months_before": 3, "valid_until": date(2027, 6, 30), "window_opens_on": date(2027, 3, 30),
+        "window_open": True})
+    [reminder] = [r for r in h.wait_mail(jet, 2) if r.subject.startswith("Je certificaat verloopt")]
+    assert reminder.subject == "Je certificaat verloopt over 62 dagen"
+    assert "geldig tot en met 30 juni 2027, dus nog 62 dagen." in reminder.text
+    assert "maanden" not in reminder.text and "maanden" not in reminder.html

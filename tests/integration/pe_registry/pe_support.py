@@ -12,6 +12,7 @@ import boto3
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from recert_common.events import get as get_event_type
 from recert_common.events import new_event
 from recert_pe_registry.domain import local_day
 from recert_pe_registry.service import utcnow
@@ -82,11 +83,16 @@ class PeEnv:
         headers = {**(who.auth if who else {}), **kwargs.pop("headers", {})}
         return self.http.open(path, method=method, headers=headers, **kwargs)
 
-    def record(self, who: Person, **overrides) -> dict:
+    def record(self, who: Person, *, evidence: bool = False, **overrides) -> dict:
+        """Record an activity; with ``evidence`` also upload a PDF as its proof, so that its points count."""
         body = activity_body(**overrides)
         response = self.call("POST", "/v1/pe/activities", who, json=body)
         assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        activity = response.get_json()
+        if evidence:
+            uploaded = self.upload(who, activity["id"], pdf_bytes(f"bewijs {activity['id']}"))
+            assert uploaded.status_code == 201, uploaded.get_json()
+        return activity
 
     def upload(self, who: Person | None, activity_id, data: bytes | GeneratedFile, *,
                filename: str | None = "bewijs.pdf", chunked: bool = False, headers: dict | None = None,
@@ -114,7 +120,8 @@ class PeEnv:
     # --- events ----------------------------------------------------------------------------------------
 
     def publish(self, type_: str, data: dict, subject=None, event=None) -> uuid.UUID:
-        event = event or new_event(type_, data, producer="tests", subject=subject)
+        # As the catalogue's producer of the type: consumers refuse an envelope naming another.
+        event = event or new_event(type_, data, producer=get_event_type(type_).producer, subject=subject)
         publish_raw(self.infra.amqp_url, self.settings.exchange, event.to_json(), event.type)
         return event.id
 

@@ -107,7 +107,7 @@ BAD_INPUT = [
     pytest.param({"unit": "uren"}, "unit", "Moet een van deze zijn", "Must be one of", id="unknown-unit"),
     pytest.param({"completed_on": "future"}, "completed_on", "ligt in de toekomst", "is in the future",
                  id="future-date"),
-    pytest.param({"completed_on": "before-period"}, "completed_on", "vóór het begin van uw huidige periode",
+    pytest.param({"completed_on": "before-period"}, "completed_on", "vóór het begin van je huidige periode",
                  "before the start of your current period", id="before-period"),
     pytest.param({"title": "   "}, "title", "Mag niet leeg zijn", "May not be blank", id="blank-title"),
     pytest.param({"title": None}, "title", "Dit veld is verplicht", "Missing data for required field",

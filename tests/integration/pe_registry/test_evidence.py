@@ -4,7 +4,9 @@ people who may."""
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -68,7 +70,7 @@ def test_a_25_mb_file_is_refused_with_413_and_leaves_nothing(pe, coach_activity,
     response = pe.upload(coach, activity["id"], source, chunked=chunked)
 
     problem = assert_problem(response, 413, contains="groter dan de toegestane 20 MB")
-    assert problem["type"].endswith("/evidence-too-large") and problem["reason"] == "upload_too_large"
+    assert problem["type"].endswith("/upload-too-large") and problem["code"] == "upload_too_large"
     assert pe.counts() == before
     if chunked:
         # Without a declared length the limit is found while streaming, one byte past 20 MB.
@@ -86,7 +88,8 @@ def test_an_executable_renamed_to_pdf_is_refused_with_415_and_leaves_nothing(pe,
                          headers={"Accept-Language": "en"})
 
     problem = assert_problem(response, 415, contains="This file is a program (ELF)")
-    assert problem["title"] == "File type not allowed"
+    assert (problem["type"], problem["title"]) == (
+        "https://recert.noloc.nl/problems/upload-type-refused", "This kind of file is not allowed")
     assert pe.counts() == before
     assert source.position <= 8193  # judged on its first bytes
 
@@ -271,3 +274,47 @@ def test_an_assessor_reads_the_snapshot_only_and_only_while_the_case_is_assessed
     # The owner and DNV keep reading.
     assert pe.call("GET", f"/v1/pe/evidence/{in_snapshot['id']}/content", coach).status_code == 200
     assert pe.call("GET", f"/v1/pe/activities/{submitted['id']}", pe.person("dnv_officer")).status_code == 200
+
+
+def _zip(entries: list[tuple[str, str]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries:
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="xml" ContentType="application/xml"/><Override '
+    'PartName="{part}" ContentType="application/vnd.openxmlformats-officedocument.{main}.main+xml"/></Types>')
+
+DOCX = _zip([("[Content_Types].xml", _CONTENT_TYPES.format(part="/word/document.xml",
+                                                             main="wordprocessingml.document")),
+             ("_rels/.rels", "<Relationships/>"),
+             ("word/document.xml", "<w:document><w:body><w:p>Verslag</w:p></w:body></w:document>")])
+XLSX = _zip([("[Content_Types].xml", _CONTENT_TYPES.format(part="/xl/workbook.xml",
+                                                             main="spreadsheetml.sheet")),
+             ("xl/workbook.xml", "<workbook/>")])
+
+
+def test_a_word_report_is_accepted_by_its_content_and_a_fake_one_is_refused(pe, coach_activity):
+    coach, activity = coach_activity
+    accepted = pe.upload(coach, activity["id"], DOCX, filename="verslag intervisie.docx",
+                         query="?kind=report")
+    assert accepted.status_code == 201, accepted.get_json()
+    assert accepted.get_json()["content_type"] == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    download = pe.call("GET", f"/v1/pe/evidence/{accepted.get_json()['id']}/content", coach)
+    assert download.get_data() == DOCX
+
+    before = pe.counts()
+    for fake in (XLSX, _zip([("notes.txt", "geen Word")]), ELF_HEAD + bytes(64)):
+        assert_problem(pe.upload(coach, activity["id"], fake, filename="verslag.docx"), 415)
+    assert pe.counts() == before
+
+
+def test_proof_from_the_planning_tool_is_a_kind_of_evidence(pe, coach_activity):
+    coach, activity = coach_activity
+    response = pe.upload(coach, activity["id"], pdf_bytes("planningstool"), query="?kind=planning_tool")
+    assert response.status_code == 201 and response.get_json()["kind"] == "planning_tool"

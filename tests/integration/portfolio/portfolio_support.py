@@ -2,12 +2,14 @@
 whole portfolio, and counts of everything a refused request must leave unchanged."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from recert_common.clock import utcnow
 from recert_common.rules import add_years
 
 from service_harness import ServiceHarness
@@ -74,13 +76,18 @@ class Harness(ServiceHarness):
             wait=wait)
 
     def pe_activity(self, coach: Coach, completed_on: date, points: str, category: str = "1",
-                    activity_id=None) -> uuid.UUID:
+                    activity_id=None, *, evidence: bool = True, source: str = "manual") -> uuid.UUID:
+        """An activity as pe-registry reports it, with one evidence file unless ``evidence`` is False (an
+        activity entered by hand counts only with evidence)."""
         activity_id = activity_id or uuid.uuid4()
         self.publish("pe.activity.recorded", {
             "activity_id": activity_id, "account_id": coach.account_id, "category": category,
             "title": "Training motiverende gespreksvoering", "completed_on": completed_on, "unit": "sbu",
-            "amount": Decimal(points), "points": Decimal(points), "source": "manual"},
+            "amount": Decimal(points), "points": Decimal(points), "source": source,
+            "external_id": f"academy-{activity_id}" if source == "noloc_academy" else None},
             subject=coach.account_id)
+        if evidence:
+            self.pe_evidence(coach, activity_id, hashlib.sha256(str(activity_id).encode()).hexdigest())
         return activity_id
 
     def pe_evidence(self, coach: Coach, activity_id: uuid.UUID, sha256: str) -> uuid.UUID:
@@ -105,13 +112,33 @@ class Harness(ServiceHarness):
             "previous_assessor_id": previous, "due_on": self.clock() + timedelta(weeks=8)},
             subject=coach.account_id)
 
+    def open_supplement(self, coach: Coach, *, parts: tuple[str, ...], due_on: date) -> uuid.UUID:
+        """Open a supplement on the coach's submitted cycle the way portfolio's handler does (its store),
+        whichever event triggers it (an advice or DNV's postponed decision): these tests are about what
+        the open supplement means for dates, not about when it opens."""
+        from recert_portfolio import store
+        from recert_portfolio.domain import CycleAction, Supplement, SupplementAssignment, transition
+
+        with self.service.db.transaction() as conn:
+            cycle = store.current_cycle(conn, coach.account_id, for_update=True)
+            supplement = Supplement(
+                id=uuid.uuid4(), cycle_id=cycle.id, case_id=uuid.uuid4(), submission_id=cycle.submission_id,
+                parts=parts, assignments=tuple(SupplementAssignment(p, f"Vul {p} aan.") for p in parts),
+                due_on=due_on, opened_at=utcnow())
+            assert store.insert_supplement(conn, supplement)
+            store.set_cycle_state(conn, cycle.id, transition(cycle.state, CycleAction.OPEN_SUPPLEMENT),
+                                  now=supplement.opened_at)
+        return supplement.id
+
     # --- the whole portfolio -----------------------------------------------------------------------------
 
     def fill_portfolio(self, coach: Coach, cycle: dict, *, meetings_on: list[date], pe_on: date) -> None:
         """Everything a complete portfolio holds: texts, declaration, Noloc meetings, A3 report, 75 PE."""
         for part, text in (("A1", "Loopbaan in vogelvlucht; de laatste vier jaar in detail."),
                            ("A2", "Terugblik op het ontwikkelplan."), ("A4", "Mijn nieuwe ontwikkelplan.")):
-            body = {"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})}
+            a1_declarations = {"executive_jobcoach_declared": True,
+                               "currently_executive_jobcoach_declared": True}
+            body = {"text": text, **(a1_declarations if part == "A1" else {})}
             response = self.put(f"/v1/portfolio/cycles/current/parts/{part}", coach.token, json=body)
             assert response.status_code == 200, response.get_json()
         for day in meetings_on:
@@ -137,8 +164,9 @@ class Harness(ServiceHarness):
         tables = ("cycles", "parts", "meetings", "proofs", "submissions", "withdrawals", "supplements",
                   "outbox")
         counts = {t: self.scalar(f"SELECT count(*) FROM {t}") for t in tables}
-        counts["parts_content"] = self.rows("SELECT cycle_id, part, text, declared_at, meeting_id, "
-                                            "updated_at FROM parts ORDER BY cycle_id, part")
+        counts["parts_content"] = self.rows("SELECT cycle_id, part, text, declared_at, "
+                                            "works_now_declared_at, meeting_id, updated_at FROM parts"
+                                            " ORDER BY cycle_id, part")
         counts["cycle_states"] = self.rows("SELECT id, state, submission_id FROM cycles ORDER BY id")
         counts["meeting_proofs"] = self.rows("SELECT id, proof_id FROM meetings ORDER BY id")
         counts["objects"] = self.objects()

@@ -17,7 +17,8 @@ def test_a_registered_certificate_opens_a_cycle_once(portfolio):
 
     assert cycle["state"] == "open" and cycle["kind"] == "regular"
     assert cycle["certificate_id"] == str(certificate_id)
-    assert (cycle["starts_on"], cycle["expires_on"]) == ("2023-07-01", "2027-06-30")
+    # Taken over without a decision here: the PE period starts on the certificate's first day (ADR 0012).
+    assert (cycle["starts_on"], cycle["expires_on"]) == ("2023-06-30", "2027-06-30")
     assert (cycle["window_opens_on"], cycle["submit_by"]) == ("2027-03-30", "2027-06-30")
     assert cycle["required_reflection_meetings"] == 4
     assert set(cycle["parts"]) == {"A1", "A2", "A3", "A4"} and cycle["meetings"] == []
@@ -25,7 +26,7 @@ def test_a_registered_certificate_opens_a_cycle_once(portfolio):
     assert [e["data"] for e in opened] == [{
         "cycle_id": cycle["id"], "account_id": str(coach.account_id), "certificate_id": str(certificate_id),
         "kind": "regular", "expires_on": "2027-06-30", "window_opens_on": "2027-03-30",
-        "submit_by": "2027-06-30", "pe_period_starts_on": "2023-07-01"}]
+        "submit_by": "2027-06-30", "pe_period_starts_on": "2023-06-30"}]
 
     # Sent again (a new envelope for the same certificate): nothing new.
     portfolio.certificate(coach, date(2027, 6, 30), certificate_id=certificate_id)
@@ -113,8 +114,8 @@ def test_a_lapse_without_recertification_closes_the_open_cycle(portfolio):
 def test_pe_events_keep_the_read_model_of_activities_and_evidence(portfolio):
     coach = portfolio.coach()
     portfolio.certificate(coach, date(2027, 6, 30))
-    kept = portfolio.pe_activity(coach, date(2026, 5, 1), "20", "1")
-    gone = portfolio.pe_activity(coach, date(2026, 5, 2), "15", "6")
+    kept = portfolio.pe_activity(coach, date(2026, 5, 1), "20", "1", evidence=False)
+    gone = portfolio.pe_activity(coach, date(2026, 5, 2), "15", "6", evidence=False)
     portfolio.pe_evidence(coach, kept, "d" * 64)
     dropped = portfolio.pe_evidence(coach, kept, "e" * 64)
     portfolio.publish("pe.evidence.removed", {"evidence_id": dropped, "activity_id": kept,
@@ -137,7 +138,7 @@ def test_pe_events_keep_the_read_model_of_activities_and_evidence(portfolio):
     assert evidence == [{"sha256": "d" * 64}]
 
 
-def test_an_advice_about_a_case_not_yet_known_is_retried_until_the_case_arrives(portfolio):
+def test_a_postponed_decision_about_a_case_not_yet_known_is_retried_until_the_case_arrives(portfolio):
     coach = portfolio.coach()
     portfolio.clock.day = date(2027, 5, 1)
     cycle = portfolio.certificate(coach, date(2027, 6, 30))
@@ -145,15 +146,16 @@ def test_an_advice_about_a_case_not_yet_known_is_retried_until_the_case_arrives(
                              pe_on=date(2026, 2, 1))
     submission = portfolio.post("/v1/portfolio/cycles/current/submit", coach.token).get_json()
     case_id = uuid.uuid4()
-    advice = portfolio.publish("assessment.advice.given", {
-        "case_id": case_id, "account_id": coach.account_id, "assessor_id": uuid.uuid4(),
-        "advice": "postponed", "is_reassessment": False,
-        "supplements": [{"part": "A2", "assignment": "Werk de terugblik uit."}],
-        "supplement_due_on": date(2027, 8, 1)}, subject=coach.account_id, wait=False)
+    decision = portfolio.publish("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": cycle["certificate_id"], "decision": "postponed", "follows_advice": True,
+        "objection_deadline": date(2027, 6, 12), "supplement_due_on": date(2027, 8, 1),
+        "supplements": [{"part": "A2", "assignment": "Werk de terugblik uit."}]},
+        subject=coach.account_id, wait=False)
     portfolio.publish("assessment.case.opened", {
         "case_id": case_id, "account_id": coach.account_id, "portfolio_id": submission["portfolio_id"],
         "submission_id": submission["id"], "due_on": date(2027, 7, 1)}, subject=coach.account_id)
-    portfolio.wait_handled(advice.id)
+    portfolio.wait_handled(decision.id)
     wait_for(lambda: portfolio.current(coach)["state"] == "supplement_open", message="supplement open")
     supplement = portfolio.current(coach)["supplement"]
     assert (supplement["parts"], supplement["due_on"], supplement["case_id"]) == (["A2"], "2027-08-01",

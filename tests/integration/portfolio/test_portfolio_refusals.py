@@ -32,10 +32,10 @@ def entered_meeting(portfolio, coach) -> dict:
 
 
 @pytest.mark.parametrize(("met_on", "code", "dutch", "english"), [
-    ("2027-05-02", "date_in_future", "De datum mag niet in de toekomst liggen (vandaag is 2027-05-01).",
-     "The date may not be in the future (today is 2027-05-01)."),
-    ("2023-06-30", "date_before_period", "De datum ligt vóór het begin van deze periode (2023-07-01).",
-     "The date is before the start of this period (2023-07-01)."),
+    ("2027-05-02", "date_in_future", "De datum mag niet in de toekomst liggen (vandaag is 1 mei 2027).",
+     "The date may not be in the future (today is 1 May 2027)."),
+    ("2023-06-29", "date_before_period", "De datum ligt vóór het begin van deze periode (30 juni 2023).",
+     "The date is before the start of this period (30 June 2023)."),
 ])
 def test_meeting_dates_in_the_future_or_before_the_period_are_refused(portfolio, coach, met_on, code, dutch,
                                                                        english):
@@ -71,7 +71,7 @@ def test_part_bodies_are_checked(portfolio, coach):
         "text": "x", "executive_jobcoach_declared": True}), 422)["errors"]
     assert problem(portfolio.put(f"{CURRENT}/parts/A3", coach.token, json={
         "text": "x", "meeting_id": str(uuid.uuid4())}), 422)["errors"]["meeting_id"] == [
-        "Deze bijeenkomst staat niet in uw lijst van reflectiebijeenkomsten."]
+        "Deze bijeenkomst staat niet in je lijst van reflectiebijeenkomsten."]
     assert "text" in problem(portfolio.put(f"{CURRENT}/parts/A1", coach.token, json={}), 422)["errors"]
     assert "Onbekend onderdeel B" in problem(portfolio.put(f"{CURRENT}/parts/B", coach.token,
                                                            json={"text": "x"}), 404)["detail"]
@@ -96,7 +96,7 @@ def test_a_proof_upload_streams_in_and_back_out(portfolio, coach, entered_meetin
 
 @pytest.mark.parametrize(("data", "query", "headers", "status", "slug", "dutch"), [
     (PDF + bytes(64 * 1024), "?filename=groot.pdf", {}, 413, "upload-too-large",
-     "Het bestand is groter dan de toegestane 64 kB."),
+     "Het bestand is groter dan de toegestane 64 kB (65536 bytes)."),
     (ELF, "?filename=bewijs.pdf", {}, 415, "upload-type-refused", "Dit bestand is een programma (ELF)"),
     (PDF, "?filename=..%2F..%2Fetc%2Fpasswd.pdf", {}, 400, "filename-refused",
      "Deze bestandsnaam kunnen we niet gebruiken: hij bevat een pad"),
@@ -153,9 +153,10 @@ def test_another_jobcoach_gets_404_on_every_resource(portfolio, coach, entered_m
     portfolio.noloc_meeting(coach, date(2026, 1, 5))
     portfolio.noloc_meeting(coach, date(2026, 1, 6))
     portfolio.noloc_meeting(coach, date(2026, 1, 7))
+    a1_declarations = {"executive_jobcoach_declared": True, "currently_executive_jobcoach_declared": True}
     for part, text in (("A1", "cv"), ("A2", "terugblik"), ("A4", "plan")):
         portfolio.put(f"{CURRENT}/parts/{part}", coach.token,
-                      json={"text": text, **({"executive_jobcoach_declared": True} if part == "A1" else {})})
+                      json={"text": text, **(a1_declarations if part == "A1" else {})})
     portfolio.put(f"{CURRENT}/parts/A3", coach.token, json={"text": "r", "meeting_id": entered_meeting["id"]})
     portfolio.pe_activity(coach, date(2026, 2, 2), "75", "1")
     submission = portfolio.post(f"{CURRENT}/submit", coach.token).get_json()

@@ -44,7 +44,8 @@ def test_readiness_names_what_is_missing_until_everything_is_there(portfolio):
 
     first = readiness()
     assert _codes(first) == {
-        "A1": ["a1_text_missing", "a1_declaration_missing"], "A2": ["a2_text_missing"],
+        "A1": ["a1_text_missing", "a1_declaration_missing", "a1_current_declaration_missing"],
+        "A2": ["a2_text_missing"],
         "A3": ["a3_report_missing", "a3_report_meeting_missing", "a3_meetings_missing"],
         "A4": ["a4_text_missing"], "B": ["pe_category_minimum", "pe_total"]}
     assert first["required_reflection_meetings"] == 4 and first["ready"] is False
@@ -56,12 +57,27 @@ def test_readiness_names_what_is_missing_until_everything_is_there(portfolio):
 
     put = portfolio.put
     assert put(f"{CURRENT}/parts/A1", coach.token, json={"text": "Mijn loopbaan."}).status_code == 200
-    assert _codes(readiness())["A1"] == ["a1_declaration_missing"]
+    assert _codes(readiness())["A1"] == ["a1_declaration_missing", "a1_current_declaration_missing"]
     ticked = put(f"{CURRENT}/parts/A1", coach.token, json={"text": "Mijn loopbaan.",
                                                           "executive_jobcoach_declared": True}).get_json()
     assert ticked["executive_jobcoach_declared"] is True and ticked["executive_jobcoach_declared_at"]
-    again = put(f"{CURRENT}/parts/A1", coach.token, json={"text": "Mijn loopbaan, herzien."}).get_json()
+    assert ticked["currently_executive_jobcoach_declared"] is False
+    # One declaration is not enough: the portal asks for both, so readiness does.
+    only_one = readiness()
+    assert _codes(only_one)["A1"] == ["a1_current_declaration_missing"]
+    assert only_one["parts"]["A1"]["missing"][0]["message"] == \
+        "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt."
+    now = put(f"{CURRENT}/parts/A1", coach.token,
+              json={"text": "Mijn loopbaan.", "currently_executive_jobcoach_declared": True}).get_json()
+    assert now["currently_executive_jobcoach_declared"] is True
+    assert now["currently_executive_jobcoach_declared_at"]
+    again = put(f"{CURRENT}/parts/A1", coach.token, json={
+        "text": "Mijn loopbaan, herzien.", "executive_jobcoach_declared": True,
+        "currently_executive_jobcoach_declared": True}).get_json()
+    # The first tick's moment stays, for each declaration.
     assert again["executive_jobcoach_declared_at"] == ticked["executive_jobcoach_declared_at"]
+    assert again["currently_executive_jobcoach_declared_at"] == \
+        now["currently_executive_jobcoach_declared_at"]
     assert "A1" not in _codes(readiness())
     put(f"{CURRENT}/parts/A2", coach.token, json={"text": "Terugblik."})
     put(f"{CURRENT}/parts/A4", coach.token, json={"text": "Ontwikkelplan."})
@@ -102,7 +118,7 @@ def test_submit_is_refused_before_the_window_and_accepted_inside_it(portfolio):
     before = portfolio.state()
 
     refused = problem(portfolio.post(f"{CURRENT}/submit", coach.token), 409, "submission-window-closed")
-    assert refused["detail"] == "Indienen kan vanaf 2027-03-30 tot en met 2027-06-30."
+    assert refused["detail"] == "Indienen kan vanaf 30 maart 2027 tot en met 30 juni 2027."
     assert (refused["reason"], refused["window_opens_on"], refused["submit_by"]) == (
         "not_yet_open", "2027-03-30", "2027-06-30")
     english = portfolio.post(f"{CURRENT}/submit", coach.token, headers={"Accept-Language": "en"}).get_json()
@@ -131,7 +147,7 @@ def test_submit_after_the_expiry_date_is_refused(portfolio):
     portfolio.fill_portfolio(coach, cycle, meetings_on=NOLOC_DAYS, pe_on=date(2026, 2, 1))
     portfolio.clock.day = date(2027, 7, 1)
     body = problem(portfolio.post(f"{CURRENT}/submit", coach.token), 409, "submission-window-closed")
-    assert body["reason"] == "closed" and "2027-06-30" in body["detail"]
+    assert body["reason"] == "closed" and "30 juni 2027" in body["detail"]
 
 
 def test_submit_while_not_ready_lists_what_is_missing_and_changes_nothing(portfolio):
@@ -159,6 +175,8 @@ def test_the_snapshot_does_not_change_when_later_edits_are_attempted(portfolio):
     assert frozen["snapshot_hash"] == submission["snapshot_hash"]
     snap = frozen["snapshot"]
     assert snap["parts"]["A2"]["text"] == "Terugblik op het ontwikkelplan."
+    a1 = snap["parts"]["A1"]
+    assert a1["executive_jobcoach_declared_at"] and a1["currently_executive_jobcoach_declared_at"]
     assert len(snap["reflection_meetings"]) == 4 and len(snap["pe"]["activity_ids"]) == 2
 
     meeting_id = portfolio.current(coach)["meetings"][0]["id"]
@@ -213,7 +231,7 @@ def test_withdraw_is_possible_until_an_assessor_is_assigned(portfolio):
     portfolio.assign(coach, case_id, uuid.uuid4())
     before = portfolio.state()
     body = problem(portfolio.post(f"{CURRENT}/withdraw", coach.token), 409, "withdraw-not-allowed")
-    assert "assessor" in body["detail"]
+    assert "beoordelaar" in body["detail"]
     assert portfolio.state() == before
 
 
@@ -246,7 +264,7 @@ def test_only_the_assigned_assessor_and_dnv_officers_read_a_snapshot(portfolio):
     assert portfolio.get(path, other_token).status_code == 200
 
 
-def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(portfolio):
+def test_a_postponed_decision_reopens_only_the_named_parts_until_the_deadline(portfolio):
     coach = portfolio.coach()
     cycle, submission = _ready_and_submitted(portfolio, coach)
     original = portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", coach.token).get_json()
@@ -254,9 +272,11 @@ def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(port
     assessor, _ = portfolio.staff("assessor")
     portfolio.assign(coach, case_id, assessor)
     portfolio.clock.day = date(2027, 6, 10)
-    portfolio.publish("assessment.advice.given", {
-        "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor, "advice": "postponed",
-        "is_reassessment": False, "supplement_due_on": date(2027, 9, 10), "supplements": [
+    # DNV's postponed decision (not the assessor's advice) names the parts and the date (ADR 0011).
+    portfolio.publish("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": cycle["certificate_id"], "decision": "postponed", "follows_advice": True,
+        "objection_deadline": date(2027, 7, 22), "supplement_due_on": date(2027, 9, 10), "supplements": [
             {"part": "A2", "assignment": "Werk de terugblik uit met voorbeelden."},
             {"part": "B", "assignment": "Lever bewijs van 10 extra punten."}]}, subject=coach.account_id)
     view = portfolio.current(coach)
@@ -278,7 +298,7 @@ def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(port
     portfolio.clock.day = date(2027, 9, 11)  # past the due date
     overdue = problem(portfolio.put(f"{CURRENT}/supplement/parts/A2", coach.token, json={"text": "Te laat."}),
                       409, "portfolio-locked")
-    assert overdue["reason"] == "supplement_overdue" and "2027-09-10" in overdue["detail"]
+    assert overdue["reason"] == "supplement_overdue" and "10 september 2027" in overdue["detail"]
     problem(portfolio.post(f"{CURRENT}/supplement/submit", coach.token), 409, "submission-window-closed")
 
     portfolio.clock.day = date(2027, 9, 10)  # the last day
@@ -290,6 +310,8 @@ def test_a_postponed_advice_reopens_only_the_named_parts_until_the_deadline(port
     assert (event["data"]["case_id"], event["data"]["submission_id"], event["data"]["parts"],
             event["data"]["snapshot_hash"]) == (str(case_id), submission["id"], ["A2", "B"],
                                                 supplement["snapshot_hash"])
+    # Part B was supplemented: the activities DNV's PE check is done again on come along.
+    assert event["data"]["pe_activity_ids"] and event["data"]["pe_points_counted"]
     assert portfolio.current(coach)["state"] == "supplement_submitted"
     problem(portfolio.put(f"{CURRENT}/parts/A2", coach.token, json={"text": "x"}), 409, "portfolio-locked")
 

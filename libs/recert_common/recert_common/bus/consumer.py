@@ -4,7 +4,9 @@ the event id in the ``inbox`` table, and the message is acknowledged only after 
 A redelivered event finds its id in the inbox and has no second effect. A handler that raises is retried
 through the retry queues (see ``topology``) with doubling delays; after the last retry the message goes to the
 consumer's dead-letter queue with the error in its headers. A message that cannot be read as an event goes
-there at once: retrying it cannot help. A database outage is not the message's fault: the message is put
+there at once: retrying it cannot help. So does an event the consumer must not believe (``trust``: sent by a
+broker user that is not its producer's, or claiming what its producer may not): it has no effect and is not
+retried, and the reason is in its headers. A database outage is not the message's fault: the message is put
 back on the queue after a pause and does not use up its retries.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ import psycopg_pool
 from kombu import Connection, Producer
 from kombu.mixins import ConsumerMixin
 
-from recert_common.bus.topology import ConsumerTopology
+from recert_common.bus.topology import ConsumerTopology, ensure_exchange
+from recert_common.bus.trust import ORIGINAL_USER_HEADER, BusTrust
 from recert_common.context import correlation
 from recert_common.db import Database
 from recert_common.events import Event, InvalidEvent, load_event
@@ -42,14 +45,17 @@ class Subscription:
 
 class EventConsumer(ConsumerMixin):
     def __init__(self, connection: Connection, db: Database, topology: ConsumerTopology,
-                 handlers: dict[str, Handler], *, prefetch: int = 50, infrastructure_pause: float = 1.0):
+                 handlers: dict[str, Handler], *, trust: BusTrust, prefetch: int = 50,
+                 infrastructure_pause: float = 1.0):
         self.connection = connection
+        self.trust = trust
         self.db = db
         self.topology = topology
         self.handlers = handlers
         self.prefetch = prefetch
         self.infrastructure_pause = infrastructure_pause
         self.handled = 0
+        self.refused = 0
         self.ready = threading.Event()
         self._producer: Producer | None = None
 
@@ -58,6 +64,7 @@ class EventConsumer(ConsumerMixin):
         return self.topology.queue
 
     def get_consumers(self, Consumer, channel):
+        ensure_exchange(self.connection, self.topology.exchange)
         self.topology.declare(channel)
         # Retries and dead letters are published on a channel of their own, with confirms, before the
         # original is acknowledged: a crash in between redelivers the original rather than losing it.
@@ -78,6 +85,17 @@ class EventConsumer(ConsumerMixin):
         except InvalidEvent as exc:
             self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),
                           error=f"unreadable event: {exc}")
+            message.ack()
+            return
+        user_id = message.properties.get("user_id")
+        refusal = self.trust.refusal(event, user_id, message.headers)
+        if refusal is not None:
+            log.warning("consumer: event refused, dead-lettered", extra={
+                "consumer": self.name, "event_id": str(event.id), "event_type": event.type,
+                "user_id": user_id, "reason": refusal})
+            self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),
+                          error=f"refused: {refusal}")
+            self.refused += 1
             message.ack()
             return
         try:
@@ -129,6 +147,9 @@ class EventConsumer(ConsumerMixin):
 
     def _forward(self, message, queue: str, *, retries: int, error: str) -> None:
         headers = dict(message.headers or {})
+        # The forwarded copy is sent by this consumer's user; who sent the original stays in a header that
+        # the consumer believes only on messages from its own user (see ``trust``).
+        headers[ORIGINAL_USER_HEADER] = self.trust.sender(message.properties.get("user_id"), headers) or ""
         headers.update({
             "x-retries": retries,
             "x-last-error": error[:1000],
@@ -141,5 +162,5 @@ class EventConsumer(ConsumerMixin):
         self._producer.publish(
             message.body, exchange="", routing_key=queue, headers=headers, delivery_mode=2,
             content_type=message.content_type, content_encoding=message.content_encoding,
-            message_id=message.properties.get("message_id"), retry=True,
+            message_id=message.properties.get("message_id"), user_id=self.trust.own_user, retry=True,
         )

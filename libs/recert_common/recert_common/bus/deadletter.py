@@ -3,7 +3,10 @@
 An operator's tool, also on the command line as ``python -m recert_common.bus``.
 
 Replay sends a dead letter back to its consumer's own queue only (through the default exchange), with its
-retry count reset, so other consumers of the same event are not disturbed.
+retry count reset, so other consumers of the same event are not disturbed. Replay with the consumer's own
+broker user (the service's ``RECERT_AMQP_URL``): the consumer believes the original sender kept in the
+``x-original-user-id`` header only on messages its own user sent; from another user a replayed event is
+refused again.
 """
 from __future__ import annotations
 
@@ -76,7 +79,7 @@ def replay_dead_letters(amqp_url: str, queue: str, limit: int | None = None) -> 
             producer.publish(
                 message.body, exchange="", routing_key=queue, headers=headers, delivery_mode=2,
                 content_type=message.content_type, content_encoding=message.content_encoding,
-                message_id=message.properties.get("message_id"),
+                message_id=message.properties.get("message_id"), user_id=conn.userid,
             )
             message.ack()
             moved += 1

@@ -6,6 +6,10 @@
   confirmed it. If the broker fails mid-batch, the rows confirmed so far are marked and the rest stay for the
   next attempt: a crash or an outage delays events, it never loses them. A crash between the confirm and the
   commit publishes a row again; consumers drop the duplicate by event id.
+- Every message carries the ``user_id`` property, the relay's broker user: the broker refuses a message whose
+  ``user_id`` is not the connection's user, and consumers believe an event only from its producer's user.
+  The broker also refuses a routing key the user may not publish (topic permissions); with confirms that is
+  an error here, and the row stays in the outbox with the error in ``last_error``.
 - The relay sleeps on ``LISTEN recert_outbox`` (a trigger notifies on insert) with a slow poll as fallback.
 """
 from __future__ import annotations
@@ -17,7 +21,7 @@ import threading
 import psycopg
 from kombu import Connection, Producer
 
-from recert_common.bus.topology import events_exchange
+from recert_common.bus.topology import ensure_exchange, events_exchange
 from recert_common.db import Database
 
 log = logging.getLogger(__name__)
@@ -47,9 +51,10 @@ class OutboxRelay:
             connection = Connection(self.amqp_url, transport_options={"confirm_publish": True},
                                     connect_timeout=5, heartbeat=0)
             connection.ensure_connection(max_retries=1)
+            ensure_exchange(connection, self.exchange.name)
             channel = connection.channel()
-            self.exchange(channel).declare()
-            self._connection, self._producer = connection, Producer(channel, exchange=self.exchange)
+            self._connection, self._producer = connection, Producer(channel, exchange=self.exchange,
+                                                                    auto_declare=False)
         return self._producer
 
     def _drop_broker(self) -> None:
@@ -80,7 +85,7 @@ class OutboxRelay:
                         json.dumps(row["body"], separators=(",", ":")),
                         routing_key=row["event_type"], content_type="application/json",
                         content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
-                        retry=False,
+                        user_id=self._connection.userid, retry=False,
                     )
                     sent.append(row["seq"])
             except Exception as exc:  # any broker failure: keep what was confirmed, retry the rest later

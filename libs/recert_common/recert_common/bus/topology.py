@@ -8,13 +8,34 @@ head of a queue: a short delay would otherwise wait behind a long one.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
-from kombu import Exchange, Queue, binding
+from amqp.exceptions import NotFound
+from kombu import Connection, Exchange, Queue, binding
 
 
 def events_exchange(name: str) -> Exchange:
     return Exchange(name, type="topic", durable=True)
+
+
+def ensure_exchange(connection: Connection, name: str) -> None:
+    """Make sure the events exchange exists: checked passively, declared only when missing.
+
+    A passive check needs no configure permission, and in a provisioned vhost (``access``) the services have
+    none on the exchange, so they cannot delete or redefine it; provisioning made it. Where it is missing (the
+    test suite's per-run exchanges, a broker without provisioning) it is declared, which needs that right.
+    Each attempt has a channel of its own: a failed check closes its channel.
+    """
+    channel = connection.channel()
+    try:
+        events_exchange(name)(channel).declare(passive=True)
+    except NotFound:
+        channel = connection.channel()
+        events_exchange(name)(channel).declare()
+    finally:
+        with contextlib.suppress(Exception):
+            channel.close()
 
 
 @dataclass(frozen=True)
@@ -43,7 +64,8 @@ class ConsumerTopology:
         return self.retry_base_ms * 2 ** (attempt - 1)
 
     def main(self) -> Queue:
-        exchange = events_exchange(self.exchange)
+        # Bound to, never declared here: declaring needs a right the services lack (see ensure_exchange).
+        exchange = Exchange(self.exchange, type="topic", durable=True, no_declare=True)
 
         return Queue(
             self.queue, exchange=exchange, durable=True,
@@ -69,6 +91,6 @@ class ConsumerTopology:
         return [self.queue, self.dead_letter_queue, *retries]
 
     def declare(self, channel) -> None:
-        events_exchange(self.exchange)(channel).declare()
+        """The queues and bindings; the exchange must exist (``ensure_exchange``)."""
         for queue in [self.main(), self.dead(), *self.retries()]:
             queue(channel).declare()

@@ -3,8 +3,11 @@
 Built from the registry, so it cannot drift from the schemas producers and consumers use: one channel per
 event type (its address is the routing key on the ``recert.events`` topic exchange), one message per
 registered version (the envelope with that type's data schema), and one ``send`` operation per type naming
-its producer. The marshmallow schemas are converted to JSON Schema by apispec's converter; cross-field rules
-(``@validates_schema``) cannot be expressed there and are stated in the schema descriptions instead.
+its producer and the one broker user that may publish it. ``x-parties`` says, per outside party (Noloc's and
+DNV's systems), what its broker user may publish and which queue it reads, with the event types that reach
+that queue; both come from the broker permissions table (``recert_common.bus.access``). The marshmallow
+schemas are converted to JSON Schema by apispec's converter; cross-field rules (``@validates_schema``) cannot
+be expressed there and are stated in the schema descriptions instead.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from recert_common.events.envelope import EnvelopeSchema
 
 ASYNCAPI_VERSION = "3.0.0"
 EXCHANGE = "recert.events"
+VHOST = "recert"
 AMQP_BINDING_VERSION = "0.3.0"
 ENVELOPE = "Envelope"
 
@@ -34,6 +38,8 @@ _ENVELOPE_DESCRIPTION = (
 
 def asyncapi_document() -> dict:
     """The AsyncAPI 3.0.0 document of every registered event type, as plain JSON-ready data."""
+    from recert_common.bus.access import DEFAULT_USER_PREFIX, parties
+
     entries = registry.all_types()
     schemas = _json_schemas(entries)
     versions_by_type: dict[str, list[registry.EventType]] = defaultdict(list)
@@ -60,7 +66,7 @@ def asyncapi_document() -> dict:
             "bindings": {"amqp": {
                 "is": "routingKey",
                 "exchange": {"name": EXCHANGE, "type": "topic", "durable": True, "autoDelete": False,
-                             "vhost": "/"},
+                             "vhost": VHOST},
                 "bindingVersion": AMQP_BINDING_VERSION,
             }},
             "x-consumers": list(consumers),
@@ -75,7 +81,19 @@ def asyncapi_document() -> dict:
             # Persistent messages, published with confirms from the producer's outbox.
             "bindings": {"amqp": {"deliveryMode": 2, "bindingVersion": AMQP_BINDING_VERSION}},
             "x-producer": latest.producer,
+            "x-broker-user": f"{DEFAULT_USER_PREFIX}{latest.producer}",
         }
+    outside = {
+        p.name: {
+            "brokerUser": p.user(),
+            "mayPublish": list(p.publishes),
+            "queue": p.outside_queue(),
+            "bindings": list(p.receives),
+            "receives": sorted(t for t in versions_by_type
+                               if any(_matches(pattern, t) for pattern in p.receives)),
+        }
+        for p in parties() if p.outside
+    }
 
     return {
         "asyncapi": ASYNCAPI_VERSION,
@@ -85,8 +103,20 @@ def asyncapi_document() -> dict:
             "description": (
                 "The events of the Register Jobcoach recertification platform. Every event goes to the "
                 f"durable topic exchange `{EXCHANGE}` with its type as routing key, as a persistent JSON "
-                "message. Bind your own durable queue with a pattern such as `certification.#`. Delivery "
-                "is at least once and unordered: deduplicate by the envelope's `id`."
+                "message, on the vhost `recert`. Delivery is at least once and unordered: deduplicate by "
+                "the envelope's `id`.\n\n"
+                "Who may publish what: every party has its own broker user, and RabbitMQ refuses a routing "
+                "key the user may not publish (ACCESS_REFUSED, a channel error; with publisher confirms "
+                "the publish fails). Each event type may be published only by the broker user of its "
+                "producer (`x-broker-user` on each send operation). Every message must carry the AMQP "
+                "`user_id` property set to the publishing user; the broker refuses any other value, and "
+                "consumers dead-letter an event whose `user_id` or envelope `producer` is not its "
+                "producer's. Outside parties (`x-parties`) cannot declare or bind queues: their queue is "
+                "made and bound by the platform's operators; they read it and nothing else. Noloc's system "
+                "may publish only the `noloc.*` types below, and what it claims must be plausible (the "
+                "points of an academy activity within the assessment framework's bounds for one "
+                "activity, dates not in the future), or the event is dead-lettered. DNV's system publishes "
+                "nothing."
             ),
             "tags": [{"name": producer} for producer in sorted({e.producer for e in entries})],
         },
@@ -96,7 +126,8 @@ def asyncapi_document() -> dict:
                 "host": "{host}:{port}",
                 "protocol": "amqp",
                 "protocolVersion": "0.9.1",
-                "description": "The platform's RabbitMQ broker; each deployment gives its own address.",
+                "description": "The platform's RabbitMQ broker, vhost `recert`; each deployment gives its "
+                               "own address.",
                 "variables": {
                     "host": {"default": "localhost", "description": "Broker host name."},
                     "port": {"default": "5672", "description": "AMQP port (5671 with TLS)."},
@@ -111,10 +142,23 @@ def asyncapi_document() -> dict:
             "messages": messages,
             "securitySchemes": {
                 "brokerUser": {"type": "userPassword",
-                               "description": "A RabbitMQ user issued by the platform's operators."},
+                               "description": "A RabbitMQ user of your own, issued by the platform's "
+                                              "operators, with exactly the rights in `x-parties`."},
             },
         },
+        "x-parties": outside,
     }
+
+
+def _matches(pattern: str, routing_key: str) -> bool:
+    """AMQP topic matching: ``*`` is one word, ``#`` zero or more."""
+    def match(p: list[str], k: list[str]) -> bool:
+        if not p:
+            return not k
+        if p[0] == "#":
+            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
+        return bool(k) and (p[0] in ("*", k[0])) and match(p[1:], k[1:])
+    return match(pattern.split("."), routing_key.split("."))
 
 
 def _message_key(entry: registry.EventType) -> str:

@@ -31,7 +31,8 @@ MEMBERSHIP_KINDS = ("member", "affiliate")
 PARTS = ("A1", "A2", "A3", "A4", "B")
 PE_UNITS = ("sbu", "ects", "points")  # study-load hours, ECTS credits, PE points awarded directly
 PE_SOURCES = ("manual", "noloc_academy")
-EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822")
+EVIDENCE_CONTENT_TYPES = ("application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822",
+                          "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 ADVICES = ("positive", "postponed", "negative")
 DECISIONS = ("positive", "postponed", "negative")
 ISSUERS = ("DNV", "Noloc")
@@ -265,6 +266,11 @@ class SupplementSubmitted(EventData):
     parts = fields.List(_enum(PARTS), required=True, validate=validate.Length(min=1))
     submitted_at = fields.AwareDateTime(required=True, format="iso")
     snapshot_hash = fields.String(required=True, validate=SHA256_HEX)
+    pe_activity_ids = fields.List(fields.UUID(), load_default=None, allow_none=True, metadata=_doc(
+        "When part B is supplemented: the activities of the supplement's snapshot, which DNV's PE check is "
+        "done again on (ADR 0011)."))
+    pe_points_counted = WireDecimal(load_default=None, allow_none=True, metadata=_doc(
+        "When part B is supplemented: the points the snapshot counts."))
 
 
 # --- pe-registry ---------------------------------------------------------------------------------------
@@ -387,12 +393,13 @@ class SupplementAssignment(EventData):
     assignment = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
-@_event("assessment.advice.given", producer="assessment", consumers=("portfolio", "notifications"),
-        summary="The assessor's advice on a case; after a postponed advice it names the supplementary "
-                "assignments per part and their due date.")
+@_event("assessment.advice.given", producer="assessment", consumers=("notifications",),
+        summary="The assessor's advice on a case, internal to DNV until DNV decides: it reopens nothing and "
+                "starts no term (certification.decision.made does). A postponed advice proposes the "
+                "supplementary assignments per part.")
 class AdviceGiven(EventData):
-    """A postponed advice has supplements (at least one) and supplement_due_on; any other advice has
-    neither. A reassessment (is_reassessment) is never postponed."""
+    """A postponed advice has supplements (at least one); any other advice has none. A reassessment
+    (is_reassessment) is never postponed. Only DNV officers are told of it, never the jobcoach."""
 
     case_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
@@ -401,17 +408,18 @@ class AdviceGiven(EventData):
     is_reassessment = fields.Boolean(required=True, metadata=_doc(
         "True for the new advice after a supplement, which is positive or negative."))
     supplements = fields.List(fields.Nested(SupplementAssignment), load_default=list)
-    supplement_due_on = fields.Date(load_default=None, allow_none=True)
+    supplement_due_on = fields.Date(load_default=None, allow_none=True, metadata=_doc(
+        "Deprecated, no longer sent: the advice starts no term; the postponed decision's supplement_due_on "
+        "does (ADR 0011). Accepted so that advices published before still load."))
 
     @validates_schema
     def _supplements_only_when_postponed(self, data, **kwargs):
         postponed = data.get("advice") == "postponed"
         if postponed and data.get("is_reassessment"):
             raise ValidationError("A reassessment ends in a positive or negative advice.", "advice")
-        if postponed and not (data.get("supplements") and data.get("supplement_due_on")):
-            raise ValidationError("A postponed advice names its assignments and their due date.",
-                                  "supplements")
-        if not postponed and (data.get("supplements") or data.get("supplement_due_on")):
+        if postponed and not data.get("supplements"):
+            raise ValidationError("A postponed advice names its assignments.", "supplements")
+        if not postponed and data.get("supplements"):
             raise ValidationError("Only a postponed advice has supplementary assignments.", "supplements")
 
 
@@ -515,7 +523,9 @@ class CertificateReactivated(_CertificatePeriod):
                 "reactivated; negative by certificate.lapsed at expiry.")
 class DecisionMade(EventData):
     """A decision that does not follow the advice gives a reason. Exactly the negative decisions have a
-    new_portfolio_deadline, and exactly the postponed ones a supplement_due_on."""
+    new_portfolio_deadline, and exactly the postponed ones a supplement_due_on (3 months from the decision
+    date) and the supplementary assignments per part: the postponed advice's, or after a failed PE check
+    one for part B. A postponed decision is what reopens those parts for the jobcoach (ADR 0011)."""
 
     decision_id = fields.UUID(required=True)
     case_id = fields.UUID(required=True)
@@ -527,8 +537,10 @@ class DecisionMade(EventData):
     objection_deadline = fields.Date(required=True)
     new_portfolio_deadline = fields.Date(load_default=None, allow_none=True,
                                          metadata=_doc("Negative decisions only."))
-    supplement_due_on = fields.Date(load_default=None, allow_none=True,
-                                    metadata=_doc("Postponed decisions only."))
+    supplement_due_on = fields.Date(load_default=None, allow_none=True, metadata=_doc(
+        "Postponed decisions only: the last day for the supplement, 3 months from the decision date."))
+    supplements = fields.List(fields.Nested(SupplementAssignment), load_default=list, metadata=_doc(
+        "Postponed decisions only: the parts reopened, each with its assignment."))
 
     @validates_schema
     def _deadlines_fit_decision(self, data, **kwargs):
@@ -541,6 +553,9 @@ class DecisionMade(EventData):
         if (decision == "postponed") != (data.get("supplement_due_on") is not None):
             raise ValidationError("Exactly a postponed decision has a supplement due date.",
                                   "supplement_due_on")
+        if (decision == "postponed") != bool(data.get("supplements")):
+            raise ValidationError("Exactly a postponed decision names its supplementary assignments.",
+                                  "supplements")
 
 
 # --- billing -------------------------------------------------------------------------------------------

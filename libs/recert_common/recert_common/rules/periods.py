@@ -99,10 +99,11 @@ def can_submit(expires_on: date, on: date, *, framework: Framework | None = None
     return on in submission_window(expires_on, framework=framework)
 
 
-def supplement_deadline(advice_on: date, *, framework: Framework | None = None) -> date:
-    """Last day to deliver the supplementary assignments after a postponed advice given on ``advice_on``."""
-    rules = _framework(framework, _as_date(advice_on, "advice_on")).periods
-    return add_months(advice_on, rules.supplement_months)
+def supplement_deadline(decision_on: date, *, framework: Framework | None = None) -> date:
+    """Last day to deliver the supplementary assignments after DNV's postponed decision taken on
+    ``decision_on`` (never counted from the assessor's advice: ADR 0011)."""
+    rules = _framework(framework, _as_date(decision_on, "decision_on")).periods
+    return add_months(decision_on, rules.supplement_months)
 
 
 def new_portfolio_deadline(decision_on: date, *, framework: Framework | None = None) -> date:
@@ -115,6 +116,42 @@ def next_cycle_start(certified_on: date, *, framework: Framework | None = None) 
     """First day of the next cycle (PE points count from here): the day after a (re)certification decision."""
     rules = _framework(framework, _as_date(certified_on, "certified_on")).periods
     return certified_on + timedelta(days=rules.next_cycle_offset_days)
+
+
+def pe_period_first_day(*, valid_from: date, decided_on: date | None,
+                        framework: Framework | None = None) -> date:
+    """The first day of a PE period: PE activities and reflection meetings count from this day on.
+
+    The one rule for pe-registry, portfolio and assessment (glossary: *PE-periode*; ADR 0012):
+
+    - after a (re)certification decision taken on this platform (``decided_on``): the day after the
+      decision (``next_cycle_start``), whether the renewed certificate runs from an expiry date still to
+      come or already passed (a late decision after a supplement);
+    - for a certificate taken over without a decision here (an import: ``decided_on`` is None): the
+      certificate's own first day, ``valid_from``, which is the certification date we know of.
+    """
+    start = _as_date(valid_from, "valid_from")
+    if decided_on is None:
+        return start
+    return next_cycle_start(_as_date(decided_on, "decided_on"), framework=framework)
+
+
+def pe_period_last_day(expires_on: date, *, extended_until: date | None = None) -> date:
+    """The last day of a PE period: the certificate's expiry date, or a later deadline that lets the
+    jobcoach complete the portfolio after it (the supplement deadline while a supplement is open, the
+    deadline of a whole new portfolio after a negative decision). An earlier deadline never shortens it."""
+    last = _as_date(expires_on, "expires_on")
+    if extended_until is None:
+        return last
+    return max(last, _as_date(extended_until, "extended_until"))
+
+
+def pe_period(*, valid_from: date, decided_on: date | None, expires_on: date,
+              extended_until: date | None = None, framework: Framework | None = None) -> DateRange:
+    """Both ends of a PE period (see ``pe_period_first_day`` and ``pe_period_last_day``)."""
+    return DateRange(first=pe_period_first_day(valid_from=valid_from, decided_on=decided_on,
+                                               framework=framework),
+                     last=pe_period_last_day(expires_on, extended_until=extended_until))
 
 
 def result_due_on(submitted_on: date, *, framework: Framework | None = None) -> date:
