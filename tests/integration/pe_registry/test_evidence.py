@@ -235,7 +235,9 @@ def _decided(pe, coach, case_id, decision: str) -> None:
         "certificate_id": uuid.uuid4(), "decision": decision, "follows_advice": True, "reason": None,
         "objection_deadline": day + timedelta(days=42),
         "new_portfolio_deadline": day + timedelta(days=90) if decision == "negative" else None,
-        "supplement_due_on": day + timedelta(days=90) if decision == "postponed" else None},
+        "supplement_due_on": day + timedelta(days=90) if decision == "postponed" else None,
+        "supplements": [{"part": "B", "assignment": "Lever bewijs van 10 extra punten."}]
+        if decision == "postponed" else []},
         subject=coach.account_id)
 
 
