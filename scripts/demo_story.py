@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,7 +133,10 @@ def small_pdf(text: str) -> bytes:
 
 
 def sign_webhook(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """The provider's X-Signature: ``t=<unix seconds>,v1=<HMAC-SHA256 of "<t>." + body>``."""
+    timestamp = int(time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
 
 
 def _short(identifier: str) -> str:

@@ -179,9 +179,11 @@ class Office:
         body = json.dumps({"id": f"pay-{uuid.uuid4()}", "type": "payment.succeeded",
                            "invoice_number": invoice["number"], "amount": invoice["gross"]["amount"],
                            "currency": "EUR", "paid_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        signature = hmac.new(WEBHOOK_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+        signed_at = int(time.time())
+        signature = hmac.new(WEBHOOK_SECRET.encode(), f"{signed_at}.{body}".encode(),
+                             hashlib.sha256).hexdigest()
         answer = ok(self.app.post("payments/webhook", data=body, headers={
-            "Content-Type": "application/json", "X-Signature": f"sha256={signature}"}))
+            "Content-Type": "application/json", "X-Signature": f"t={signed_at},v1={signature}"}))
         assert answer["status"] == "paid", answer
         return invoice
 

@@ -28,7 +28,7 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,8 @@ class World:
     def pay(self, invoice: dict[str, Any]) -> None:
         body, headers = signed(self.webhook_secret, {
             "id": f"evt_{uuid.uuid4().hex}", "type": "payment.succeeded", "invoice_number": invoice["number"],
-            "amount": invoice["gross"]["amount"], "currency": "EUR", "paid_at": "2026-01-01T10:00:00Z"})
+            "amount": invoice["gross"]["amount"], "currency": "EUR",
+            "paid_at": datetime.now(UTC).isoformat()})
         _ok(self.app.post("payments/webhook", data=body, headers=headers), 200)
 
 

@@ -104,20 +104,21 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /messages/{message_id}":                              (401, 200, 404, 404, 404, 404, 404),
     "POST /messages/{message_id}/read":                        (401, 200, 404, 404, 404, 404, 404),
     "POST /messages/{message_id}/retry":                       (401, 403, 403, 403, 403, 403, 200),
-    # pe-registry: the jobcoach records; the owner, DNV and the assigned assessor read; anyone else 404
+    # pe-registry: the jobcoach records; the owner and DNV read; the assigned assessor reads the case's
+    # snapshot only while it is assessed (ADR 0017): here it is decided (postponed), so 404 as for anyone else
     "GET /pe/categories":                                      (401, 200, 200, 200, 200, 200, 200),
     "GET /pe/summary":                                         (401, 200, 200, 403, 403, 403, 403),
     "GET /pe/activities":                                      (401, 200, 200, 403, 403, 403, 403),
     "POST /pe/activities":                                     (401, 201, 201, 403, 403, 403, 403),
-    "GET /pe/activities/{activity_id}":                        (401, 200, 404, 200, 404, 200, 404),
+    "GET /pe/activities/{activity_id}":                        (401, 200, 404, 404, 404, 200, 404),
     "PATCH /pe/activities/{activity_id}":                      (401, 200, 404, 403, 403, 403, 403),
     "DELETE /pe/activities/{activity_id}":                     (401, 204, 404, 403, 403, 403, 403),
     "POST /pe/activities/{activity_id}/evidence":              (401, 201, 404, 403, 403, 403, 403),
-    "GET /pe/evidence/{evidence_id}":                          (401, 200, 404, 200, 404, 200, 404),
-    "GET /pe/evidence/{evidence_id}/content":                  (401, 200, 404, 200, 404, 200, 404),
+    "GET /pe/evidence/{evidence_id}":                          (401, 200, 404, 404, 404, 200, 404),
+    "GET /pe/evidence/{evidence_id}/content":                  (401, 200, 404, 404, 404, 200, 404),
     "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403),
-    "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 200, 404, 200, 404),
-    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 200, 404, 200, 404),
+    "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 404, 404, 200, 404),
+    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404),
     # portfolio: the jobcoach's own cycle in progress (the other jobcoach's is submitted: 409, or has no
     # supplement: 404); cycles and meetings by id for the owner and DNV; snapshots also for the assessor
     "GET /portfolio/cycles/current":                           (401, 200, 200, 403, 403, 403, 403),

@@ -20,7 +20,7 @@ from recert_common.config import ServiceSettings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
-INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit"}
+INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit", "redis"}
 # Variables read outside the settings classes: the rules' replacement framework files, and the service
 # URLs the gateway reads for each service it routes to.
 READ_ELSEWHERE = {"RECERT_FRAMEWORK_DIR"} | {f"RECERT_{s.upper().replace('-', '_')}_URL" for s in SERVICES}

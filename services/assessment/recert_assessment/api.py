@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_assessment.domain import Finding
@@ -58,6 +58,7 @@ from recert_assessment.schemas import (
 from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UnsupportedMediaType
+from recert_common.files import file_response
 from recert_common.schemas import page_body
 from recert_common.web import answers
 
@@ -209,9 +210,8 @@ def get_form(query: dict[str, Any], case_id: UUID):
     "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 def get_form_pdf(query: dict[str, Any], case_id: UUID):
     document, round_ = _service().form_pdf(current_principal(), case_id, query.get("round"))
-    return Response(document, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="beoordelingsformulier-{case_id}-{round_}.pdf"',
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    return file_response(document, filename=f"beoordelingsformulier-{case_id}-{round_}.pdf",
+                         mimetype="application/pdf")
 
 
 @cases.post("/<uuid:case_id>/decision")

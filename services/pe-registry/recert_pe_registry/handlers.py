@@ -1,9 +1,10 @@
 """The events the PE registry consumes, each handled inside the consumer's transaction (the bus records the
 event id in the inbox in that same transaction, so a redelivery has no second effect).
 
-Read models: accounts (membership number -> account, for Noloc), certificate periods, case assignments and
-submission locks. Noloc Academie completions become activities; one for a membership number no account has
-yet is parked and applied when that account registers (or changes to that number).
+Read models: accounts (membership number -> account, for Noloc), certificate periods, case assignments with
+their submission and whether they are being assessed (an assessor's access), and submission locks. Noloc
+Academie completions become activities; one for a membership number no account has yet is parked and applied
+when that account registers (or changes to that number).
 """
 from __future__ import annotations
 
@@ -78,12 +79,21 @@ def on_certificate(conn: psycopg.Connection, event: Event) -> None:
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
 
 
-def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
-    """certification.decision.made: a postponed decision lets the period run to the supplement deadline, a
-    negative one to the deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities
-    dated after the expiry date count for the supplement or the new portfolio. Positive: the renewal's own
-    event starts the next period."""
+def on_case_opened(conn: psycopg.Connection, event: Event) -> None:
+    """assessment.case.opened: which submission (and so which snapshot of activities) the case is about."""
     data = event.data
+    store.record_case(conn, case_id=data["case_id"], submission_id=data["submission_id"],
+                      account_id=data["account_id"])
+
+
+def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
+    """certification.decision.made: the case is decided, so the assessor's access ends (the supplement
+    reopens it). A postponed decision lets the period run to the supplement deadline, a negative one to the
+    deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities dated after the expiry
+    date count for the supplement or the new portfolio. Positive: the renewal's own event starts the next
+    period."""
+    data = event.data
+    store.set_case_access(conn, data["case_id"], open_=False, at=event.occurred_at)
     until = {"postponed": data.get("supplement_due_on"),
              "negative": data.get("new_portfolio_deadline")}.get(data["decision"])
     if until is None:
@@ -95,9 +105,16 @@ def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_assessor_assigned(conn: psycopg.Connection, event: Event) -> None:
+    """The assessor reads the case's snapshot from now until the decision."""
     data = event.data
     store.upsert_assignment(conn, case_id=data["case_id"], account_id=data["account_id"],
                             assessor_id=data["assessor_id"], assigned_at=event.occurred_at)
+    store.set_case_access(conn, data["case_id"], open_=True, at=event.occurred_at)
+
+
+def on_supplement_submitted(conn: psycopg.Connection, event: Event) -> None:
+    """The supplement is reassessed by the same assessor: access to the case's snapshot returns."""
+    store.set_case_access(conn, event.data["case_id"], open_=True, at=event.occurred_at)
 
 
 def on_portfolio_submitted(conn: psycopg.Connection, event: Event) -> None:
@@ -117,8 +134,10 @@ HANDLERS = {
     "certification.certificate.registered": on_certificate,
     "certification.certificate.renewed": on_certificate,
     "certification.certificate.reactivated": on_certificate,
-    "certification.decision.made": on_decision_made,
+    "assessment.case.opened": on_case_opened,
     "assessment.assessor.assigned": on_assessor_assigned,
+    "certification.decision.made": on_decision_made,
+    "portfolio.supplement.submitted": on_supplement_submitted,
     "portfolio.submitted": on_portfolio_submitted,
     "portfolio.withdrawn": on_portfolio_withdrawn,
 }

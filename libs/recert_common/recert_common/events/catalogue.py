@@ -255,7 +255,7 @@ class PortfolioWithdrawn(EventData):
 
 
 @_event("portfolio.supplement.submitted", producer="portfolio",
-        consumers=("assessment", "billing", "notifications"),
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="The supplementary assignments after a postponed advice were submitted for reassessment.")
 class SupplementSubmitted(EventData):
     supplement_id = fields.UUID(required=True)
@@ -349,7 +349,8 @@ class PeEvidenceRemoved(EventData):
 # --- assessment ----------------------------------------------------------------------------------------
 
 
-@_event("assessment.case.opened", producer="assessment", consumers=("notifications", "portfolio"),
+@_event("assessment.case.opened", producer="assessment",
+        consumers=("notifications", "portfolio", "pe-registry"),
         summary="DNV opened an assessment case for a submitted portfolio.")
 class CaseOpened(EventData):
     case_id = fields.UUID(required=True)
