@@ -14,19 +14,24 @@ from flask import current_app, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from recert_common import i18n
 from recert_common.auth import Role, current_principal, require_auth, require_roles
-from recert_common.errors import Unauthorized
+from recert_common.errors import Unauthorized, request_language
 from recert_common.schemas import page_body
 from recert_identity.domain import TOTP_RESETTER_ROLES, Account, ChallengeKind
 from recert_identity.schemas import (
+    AcceptedSchema,
     AccountPageSchema,
     AccountQuerySchema,
     AccountSchema,
     AdminActionSchema,
+    EmailTokenSchema,
     JwksSchema,
     LoginChallengeSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
     ProfileUpdateSchema,
     RefreshTokenSchema,
     RegistrationSchema,
@@ -68,13 +73,32 @@ def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
 # --- accounts --------------------------------------------------------------------------------------------
 
 
+def _check_email(code: str) -> dict[str, str]:
+    return {"status": "check_email", "detail": i18n.translate(code, request_language())}
+
+
 @accounts.post("")
 @accounts.arguments(RegistrationSchema)
-@accounts.response(201, AccountSchema)
+@accounts.response(202, AcceptedSchema)
 def register(data: dict[str, Any]):
-    """Register as a jobcoach, with a Noloc membership number or an external affiliate number."""
-    account = _service().register_jobcoach(**data)
-    return account, 201, {"Location": url_for("accounts.me")}
+    """Register as a jobcoach, with a Noloc membership number or an external affiliate number.
+
+    The answer is the same whether the e-mail address or the number is new or in use: what happened is
+    told by e-mail (a link to confirm the address, or, to the owner of an existing account, that someone
+    tried). Until the address is confirmed the account can do nothing else."""
+    _service().register_jobcoach(**data)
+    return _check_email("identity.detail.registration_received")
+
+
+@accounts.post("/verify-email")
+@accounts.arguments(EmailTokenSchema)
+@accounts.response(200, AccountSchema)
+@accounts.alt_response(400, description="The link is unknown, expired or used already.")
+@accounts.alt_response(409,
+                       description="The number given at registration is held by a verified account.")
+def verify_email(data: dict[str, Any]):
+    """Confirm the e-mail address with the token from the link; then the account can log in."""
+    return _service().verify_email(data["token"]), _NO_STORE
 
 
 @accounts.get("/me")
@@ -145,6 +169,26 @@ def login(data: dict[str, Any]):
 def verify(data: dict[str, Any]):
     """Step 2: the challenge and a TOTP code (or a recovery code). Answers the tokens."""
     return _tokens_body(_service().finish_login(data["challenge_id"], data["code"])), _NO_STORE
+
+
+@auth.post("/password-reset")
+@auth.arguments(PasswordResetRequestSchema)
+@auth.response(202, AcceptedSchema)
+def request_password_reset(data: dict[str, Any]):
+    """Forgotten password: a link to choose a new one goes to the address when it has an account. The answer
+    is the same for known and unknown addresses."""
+    _service().request_password_reset(data["email"])
+    return _check_email("identity.detail.password_reset_requested")
+
+
+@auth.post("/password-reset/confirm")
+@auth.arguments(PasswordResetSchema)
+@auth.response(204)
+@auth.alt_response(400, description="The link is unknown, expired or used already.")
+def reset_password(data: dict[str, Any]):
+    """Set a new password with the token from the link. Every session ends; the next login still asks for
+    the authenticator app's code."""
+    _service().reset_password(data["token"], data["new_password"])
 
 
 @auth.post("/refresh")

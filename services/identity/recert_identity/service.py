@@ -27,6 +27,7 @@ from recert_identity.crypto import SecretBox
 from recert_identity.domain import (
     Account,
     ChallengeKind,
+    EmailTokenPurpose,
     LockoutPolicy,
     PasswordHasher,
     RefreshVerdict,
@@ -49,7 +50,10 @@ from recert_identity.problems import (
     ChallengeInvalid,
     CodeRejected,
     Duplicate,
+    EmailNotVerified,
+    EmailTokenInvalid,
     InvalidCredentials,
+    NumberHeld,
     RefreshTokenInvalid,
     StateConflict,
 )
@@ -94,32 +98,108 @@ class IdentityService:
     # --- accounts ----------------------------------------------------------------------------------------
 
     def register_jobcoach(self, *, email: str, full_name: str, password: str, number: RegistrationNumber,
-                          preferred_language: str = "nl") -> Account:
-        return self._create_account(email=email, full_name=full_name, password=password, number=number,
-                                    roles=(Role.JOBCOACH,), preferred_language=preferred_language)
+                          preferred_language: str = "nl") -> str | None:
+        """Start a registration. The caller hears the same whatever the data: the outcome goes by e-mail.
+
+        A new address gets an unverified account and a link to verify it (``identity.email.verification_
+        requested``); an address of an unverified account gets a fresh link (its data stays); an address of
+        a verified account, or a number a verified account holds, tells that account's owner that someone
+        tried (``identity.registration.attempted``). Returns the link's token when one was made (for the
+        operator's ``seed-demo``; the HTTP API never shows it). Password rules are checked first: they do
+        not depend on who holds what.
+        """
+        email = email.strip()
+        violations = password_policy_violations(password, email=email, full_name=full_name)
+        if violations:
+            raise ValidationProblem({"password": violations})
+        now = self.clock()
+        password_hash = self.hasher.hash(password)  # whatever follows, so that every answer takes as long
+        with self.db.transaction() as conn:
+            existing = store.find_account_by_email(conn, email, for_update=True)
+            if existing is not None:
+                if existing.email_verified:
+                    self._registration_attempted(conn, existing, "email")
+                    return None
+                return self._send_verification(conn, existing, now)
+            holder = store.verified_holder_of_number(conn, number.value)
+            account = Account(
+                id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=(Role.JOBCOACH,),
+                membership_kind=number.kind, membership_number=number.value,
+                preferred_language=preferred_language, password_hash=password_hash,
+                totp_secret_encrypted=None, totp_last_step=None, totp_reset_at=None, failed_attempts=0,
+                locked_until=None, disabled_at=None, disabled_by=None, created_at=now, updated_at=now,
+                email_verified_at=None)
+            try:
+                store.insert_account(conn, account)
+            except DuplicateAccount:
+                return None  # the same address registered at the same moment: that one's e-mail goes
+            if holder is not None:
+                self._registration_attempted(conn, holder, "membership_number")
+            return self._send_verification(conn, account, now)
+
+    def _registration_attempted(self, conn: psycopg.Connection, owner: Account, field: str) -> None:
+        bus.record(conn, "identity.registration.attempted", {"account_id": owner.id, "attempted_with": field},
+                   producer=PRODUCER, subject=owner.id)
+
+    def _send_verification(self, conn: psycopg.Connection, account: Account, now: datetime) -> str:
+        """A new verification link for ``account`` (earlier ones stop working), sent through notifications."""
+        token, expires_at = self._new_email_token(conn, account, EmailTokenPurpose.VERIFY_EMAIL, now,
+                                                  self.settings.verification_ttl_seconds)
+        bus.record(conn, "identity.email.verification_requested",
+                   {**account.profile(), "token": token, "expires_at": expires_at},
+                   producer=PRODUCER, subject=account.id)
+        return token
+
+    @staticmethod
+    def _new_email_token(conn: psycopg.Connection, account: Account, purpose: EmailTokenPurpose,
+                         now: datetime, ttl_seconds: int) -> tuple[str, datetime]:
+        store.delete_email_tokens(conn, account.id, purpose)
+        token = new_opaque_token()
+        expires_at = now + timedelta(seconds=ttl_seconds)
+        store.insert_email_token(conn, token_hash=token_hash(token), account_id=account.id, purpose=purpose,
+                                 created_at=now, expires_at=expires_at)
+        return token, expires_at
+
+    def verify_email(self, token: str) -> Account:
+        """Open the link: the account is verified and announced to every service (``identity.account.
+        registered``: other services know only verified accounts). Single use; refused when expired, used
+        or unknown, and when a verified account holds the number meanwhile."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            row = store.take_email_token(conn, token_hash(token), EmailTokenPurpose.VERIFY_EMAIL, now)
+            if row is None:
+                raise EmailTokenInvalid()
+            account = self._existing(conn, row["account_id"], for_update=True)
+            if account.disabled:
+                raise EmailTokenInvalid()
+            if account.membership_number is not None:
+                holder = store.verified_holder_of_number(conn, account.membership_number)
+                if holder is not None and holder.id != account.id:
+                    raise NumberHeld(self.settings.support)
+            account = replace(account, email_verified_at=now, updated_at=now)
+            store.update_account(conn, account)
+            store.delete_email_tokens(conn, account.id, EmailTokenPurpose.VERIFY_EMAIL)
+            bus.record(conn, "identity.account.registered", account.profile(), producer=PRODUCER,
+                       subject=account.id)
+        return account
 
     def create_staff(self, *, email: str, full_name: str, password: str, roles: Iterable[str],
                      preferred_language: str = "nl") -> Account:
-        return self._create_account(email=email, full_name=full_name, password=password,
-                                    roles=tuple(sorted(set(roles))), number=None,
-                                    preferred_language=preferred_language)
-
-    def _create_account(self, *, email: str, full_name: str, password: str, roles: tuple[str, ...],
-                        number: RegistrationNumber | None, preferred_language: str) -> Account:
+        """A Noloc admin (or the operator) makes the account for a known person: the address counts as
+        verified, and an address in use is refused openly (409): the caller is staff, not a stranger."""
         email = email.strip()
-        violations = password_policy_violations(password, email=email)
+        violations = password_policy_violations(password, email=email, full_name=full_name)
         if violations:
             raise ValidationProblem({"password": violations})
         now = self.clock()
         account = Account(
-            id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=roles,
-            membership_kind=number.kind if number else None,
-            membership_number=number.value if number else None,
-            preferred_language=preferred_language, password_hash=self.hasher.hash(password),
-            totp_secret_encrypted=None, totp_last_step=None, totp_reset_at=None, failed_attempts=0,
-            locked_until=None, disabled_at=None, disabled_by=None, created_at=now, updated_at=now)
+            id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=tuple(sorted(set(roles))),
+            membership_kind=None, membership_number=None, preferred_language=preferred_language,
+            password_hash=self.hasher.hash(password), totp_secret_encrypted=None, totp_last_step=None,
+            totp_reset_at=None, failed_attempts=0, locked_until=None, disabled_at=None, disabled_by=None,
+            created_at=now, updated_at=now, email_verified_at=now)
         with self.db.transaction() as conn:
-            taken = store.duplicate_fields(conn, email, account.membership_number)
+            taken = store.duplicate_fields(conn, email, None)
             if taken:
                 raise Duplicate(taken)
             try:
@@ -157,7 +237,7 @@ class IdentityService:
         now = self.clock()
         with self.db.transaction() as conn:
             account = self._existing(conn, account_id)
-        errors = password_policy_violations(new_password, email=account.email)
+        errors = password_policy_violations(new_password, email=account.email, full_name=account.full_name)
         if new_password == current_password:
             errors.append("identity.password.unchanged")
         if errors:
@@ -181,6 +261,47 @@ class IdentityService:
                 store.revoke_families_of(conn, account.id, now, "password_changed", keep=session_id)
         if refusal is not None:
             raise refusal
+
+    def request_password_reset(self, email: str) -> str | None:
+        """Forgotten password: a single-use link, valid briefly, to the address of a usable account. Nothing
+        for an unknown, unverified or disabled one, and the caller cannot tell the difference. Returns the
+        token when one was made (never shown by the HTTP API)."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            account = store.find_account_by_email(conn, email, for_update=True)
+            if account is None or account.disabled or not account.email_verified:
+                return None
+            token, expires_at = self._new_email_token(conn, account, EmailTokenPurpose.RESET_PASSWORD, now,
+                                                      self.settings.password_reset_ttl_seconds)
+            bus.record(conn, "identity.password.reset_requested",
+                       {"account_id": account.id, "token": token, "expires_at": expires_at},
+                       producer=PRODUCER, subject=account.id)
+        return token
+
+    def reset_password(self, token: str, new_password: str) -> None:
+        """Set a new password with an e-mailed link. Every session ends (announced by
+        ``identity.password.reset``); the second factor is untouched, so the next login still asks for it."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            row = store.get_email_token(conn, token_hash(token), EmailTokenPurpose.RESET_PASSWORD, now)
+            account = self._existing(conn, row["account_id"]) if row else None
+        if account is None or account.disabled:
+            raise EmailTokenInvalid()
+        violations = password_policy_violations(new_password, email=account.email,
+                                                full_name=account.full_name)
+        if violations:
+            raise ValidationProblem({"new_password": violations})  # the link stays usable for a better one
+        new_hash = self.hasher.hash(new_password)
+        with self.db.transaction() as conn:
+            if store.take_email_token(conn, token_hash(token), EmailTokenPurpose.RESET_PASSWORD, now) is None:
+                raise EmailTokenInvalid()
+            account = self._existing(conn, account.id, for_update=True)
+            store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
+            store.delete_email_tokens(conn, account.id, EmailTokenPurpose.RESET_PASSWORD)
+            store.delete_challenges(conn, account.id)
+            store.revoke_families_of(conn, account.id, now, "password_reset")
+            bus.record(conn, "identity.password.reset", {"account_id": account.id, "sessions_ended_at": now},
+                       producer=PRODUCER, subject=account.id)
 
     def disable(self, account_id: UUID, *, by: UUID | None, reason: str | None = None) -> Account:
         now = self.clock()
@@ -257,16 +378,23 @@ class IdentityService:
         rehash = self.hasher.hash(password) if correct and usable and self.hasher.needs_rehash(
             account.password_hash) else None
         challenge: LoginChallenge | None = None
+        unverified = False
         with self.db.transaction() as conn:
             account = self._existing(conn, account.id, for_update=True)
             if account.disabled or account.lockout.is_locked(now):
                 pass  # not counted: a locked account's counter must not be pushed further by strangers
             elif not correct:
                 self._record_failure(conn, account, now, "failed_passwords")
+            elif not account.email_verified:
+                # Only someone with the password hears it; the link goes to the address, not to them.
+                self._send_verification(conn, account, now)
+                unverified = True
             else:
                 if rehash:
                     store.update_account(conn, replace(account, password_hash=rehash))
                 challenge = self._new_challenge(conn, account, now)
+        if unverified:
+            raise EmailNotVerified(self.settings.support)
         if challenge is None:
             raise InvalidCredentials(self.settings.support)
         return challenge

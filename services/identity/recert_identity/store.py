@@ -46,6 +46,13 @@ def duplicate_fields(conn: psycopg.Connection, email: str, membership_number: st
     return [name for name in ("email", "membership_number") if row[name]]
 
 
+def verified_holder_of_number(conn: psycopg.Connection, membership_number: str) -> Account | None:
+    """The verified account holding ``membership_number`` (at most one: a partial unique index)."""
+    return _account(conn.execute(
+        f"{_SELECT_ACCOUNT} WHERE membership_number = %s AND email_verified_at IS NOT NULL",
+        (membership_number,)).fetchone())
+
+
 def insert_account(conn: psycopg.Connection, account: Account) -> None:
     """Raises ``DuplicateAccount`` when the e-mail or number is taken (also by a concurrent insert)."""
     values = dataclasses.asdict(account)
@@ -110,6 +117,39 @@ def use_recovery_code(conn: psycopg.Connection, account_id: UUID, code_hash: byt
 
 def delete_recovery_codes(conn: psycopg.Connection, account_id: UUID) -> None:
     conn.execute("DELETE FROM recovery_codes WHERE account_id = %s", (account_id,))
+
+
+# --- e-mailed links (verification, password reset) --------------------------------------------------------
+
+
+def insert_email_token(conn: psycopg.Connection, *, token_hash: bytes, account_id: UUID, purpose: str,
+                       created_at: datetime, expires_at: datetime) -> None:
+    conn.execute("INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at) "
+                 "VALUES (%s, %s, %s, %s, %s)", (token_hash, account_id, purpose, created_at, expires_at))
+
+
+def get_email_token(conn: psycopg.Connection, token_hash: bytes, purpose: str,
+                    now: datetime) -> dict[str, Any] | None:
+    """The token's row when it is unused, unexpired and for ``purpose``; else None. Spends nothing."""
+    return conn.execute(
+        """SELECT account_id, created_at FROM email_tokens
+           WHERE token_hash = %(hash)s AND purpose = %(purpose)s AND used_at IS NULL
+             AND expires_at > %(now)s""",
+        {"now": now, "hash": token_hash, "purpose": purpose}).fetchone()
+
+
+def take_email_token(conn: psycopg.Connection, token_hash: bytes, purpose: str,
+                     now: datetime) -> dict[str, Any] | None:
+    """Spend the token when it is unused, unexpired and for ``purpose``; its row, or None."""
+    return conn.execute(
+        """UPDATE email_tokens SET used_at = %(now)s
+           WHERE token_hash = %(hash)s AND purpose = %(purpose)s AND used_at IS NULL AND expires_at > %(now)s
+           RETURNING account_id, created_at""",
+        {"now": now, "hash": token_hash, "purpose": purpose}).fetchone()
+
+
+def delete_email_tokens(conn: psycopg.Connection, account_id: UUID, purpose: str) -> None:
+    conn.execute("DELETE FROM email_tokens WHERE account_id = %s AND purpose = %s", (account_id, purpose))
 
 
 # --- login challenges ------------------------------------------------------------------------------------
@@ -203,4 +243,5 @@ def purge_expired(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
     """Remove challenges and refresh-token families nobody can use any more."""
     challenges = conn.execute("DELETE FROM login_challenges WHERE expires_at <= %s", (now,)).rowcount
     families = conn.execute("DELETE FROM refresh_families WHERE expires_at <= %s", (now,)).rowcount
-    return {"challenges": challenges, "families": families}
+    links = conn.execute("DELETE FROM email_tokens WHERE expires_at <= %s", (now,)).rowcount
+    return {"challenges": challenges, "families": families, "email_tokens": links}
