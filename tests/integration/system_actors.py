@@ -34,7 +34,7 @@ from typing import Any
 
 from recert_billing import signature
 
-from frontend import PASSWORD, Frontend, Person, unique_email, unique_member_number
+from frontend import PASSWORD, Frontend, Person, outbox_tokens, unique_email, unique_member_number
 from processes import System, free_port
 from waiting import wait_for
 
@@ -215,7 +215,7 @@ class World:
 
 def populate(system: System) -> World:
     """People of every kind, logged in, and a resource of every kind (see the module's docstring)."""
-    world = World(system, Frontend(system.gateway))
+    world = World(system, Frontend(system.gateway, mail=outbox_tokens(system.database_url("identity"))))
     app, people, res = world.app, world.people, world.resources
     people["noloc_admin"] = world.create_first_admin()
     people["assessor"] = world.create_staff("assessor", "Bram Beoordelaar")
