@@ -94,8 +94,6 @@ def register(data: dict[str, Any]):
 @accounts.arguments(EmailTokenSchema)
 @accounts.response(200, AccountSchema)
 @accounts.alt_response(400, description="The link is unknown, expired or used already.")
-@accounts.alt_response(409,
-                       description="The number given at registration is held by a verified account.")
 def verify_email(data: dict[str, Any]):
     """Confirm the e-mail address with the token from the link; then the account can log in."""
     return _service().verify_email(data["token"]), _NO_STORE

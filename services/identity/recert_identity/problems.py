@@ -127,15 +127,6 @@ class EmailTokenInvalid(_FieldErrors, BadRequest):
                          fields={"token": ["identity.field.email_link_invalid"]})
 
 
-class NumberHeld(_WithSupport, Conflict):
-    """Verification of an address whose registration names a number that a verified account holds."""
-
-    slug, title_code = "membership-number-held", "identity.problem.membership_number_held"
-
-    def __init__(self, support: SupportContact) -> None:
-        super().__init__(code="identity.detail.membership_number_held", support=support)
-
-
 class StateConflict(Conflict):
     """The account is not in a state that allows the action (already disabled, no TOTP to reset, ...)."""
 
@@ -153,7 +144,6 @@ i18n.register_messages({
     "identity.problem.email_not_verified": {"nl": "E-mailadres nog niet bevestigd",
                                             "en": "E-mail address not confirmed yet"},
     "identity.problem.email_link_invalid": {"nl": "Link werkt niet meer", "en": "Link no longer works"},
-    "identity.problem.membership_number_held": {"nl": "Nummer al gekoppeld", "en": "Number already linked"},
     "identity.detail.email_not_verified": {
         "nl": "Bevestig eerst je e-mailadres: we hebben je net een nieuwe link gestuurd. Geen e-mail "
               "gekregen? Kijk ook bij je ongewenste mail, of vraag de support van DNV om hulp: {support}.",
@@ -164,13 +154,6 @@ i18n.register_messages({
         "en": "This link has expired, was used already or is unknown. Ask for a new one."},
     "identity.field.email_link_invalid": {
         "nl": "Verlopen, gebruikte of onbekende link.", "en": "Expired, used or unknown link."},
-    "identity.detail.membership_number_held": {
-        "nl": "Je e-mailadres klopt, maar het lidmaatschaps- of aansluitnummer dat je opgaf is al aan een "
-              "ander account gekoppeld. Is dat nummer echt van jou? Neem contact op met de support van DNV: "
-              "{support}.",
-        "en": "Your e-mail address is confirmed, but the membership or affiliate number you gave is "
-              "linked to another account already. Is that number really yours? Contact DNV's support: "
-              "{support}."},
     "identity.detail.registration_received": {
         "nl": "Bijna klaar: kijk in je e-mail. Daar lees je hoe je verder gaat.",
         "en": "Almost done: check your e-mail. It tells you how to continue."},
@@ -232,9 +215,6 @@ i18n.register_messages({
         "nl": "Verlopen, ingetrokken of onbekend token.", "en": "Expired, revoked or unknown token."},
     "identity.field.duplicate_email": {
         "nl": "Dit e-mailadres is al in gebruik.", "en": "This e-mail address is in use already."},
-    "identity.field.duplicate_membership_number": {
-        "nl": "Dit nummer is al aan een account gekoppeld.",
-        "en": "This number is linked to an account already."},
     "identity.field.current_password_wrong": {
         "nl": "Het huidige wachtwoord klopt niet.", "en": "The current password is wrong."},
     "identity.field.staff_roles_only": {

@@ -53,7 +53,6 @@ from recert_identity.problems import (
     EmailNotVerified,
     EmailTokenInvalid,
     InvalidCredentials,
-    NumberHeld,
     RefreshTokenInvalid,
     StateConflict,
 )
@@ -103,10 +102,12 @@ class IdentityService:
 
         A new address gets an unverified account and a link to verify it (``identity.email.verification_
         requested``); an address of an unverified account gets a fresh link (its data stays); an address of
-        a verified account, or a number a verified account holds, tells that account's owner that someone
-        tried (``identity.registration.attempted``). Returns the link's token when one was made (for the
-        operator's ``seed-demo``; the HTTP API never shows it). Password rules are checked first: they do
-        not depend on who holds what.
+        a verified account tells that account's owner that someone tried (``identity.registration.
+        attempted``). A number is no proof of anything and blocks no one: a new account naming a number that
+        verified accounts give too is made all the same, and their owners are told (ADR 0018).
+
+        Returns the link's token when one was made (for the operator's ``seed-demo``; the HTTP API never
+        shows it). Password rules are checked first: they do not depend on who holds what.
         """
         email = email.strip()
         violations = password_policy_violations(password, email=email, full_name=full_name)
@@ -121,7 +122,7 @@ class IdentityService:
                     self._registration_attempted(conn, existing, "email")
                     return None
                 return self._send_verification(conn, existing, now)
-            holder = store.verified_holder_of_number(conn, number.value)
+            holders = store.verified_holders_of_number(conn, number.value)
             account = Account(
                 id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=(Role.JOBCOACH,),
                 membership_kind=number.kind, membership_number=number.value,
@@ -133,7 +134,7 @@ class IdentityService:
                 store.insert_account(conn, account)
             except DuplicateAccount:
                 return None  # the same address registered at the same moment: that one's e-mail goes
-            if holder is not None:
+            for holder in holders:
                 self._registration_attempted(conn, holder, "membership_number")
             return self._send_verification(conn, account, now)
 
@@ -163,7 +164,7 @@ class IdentityService:
     def verify_email(self, token: str) -> Account:
         """Open the link: the account is verified and announced to every service (``identity.account.
         registered``: other services know only verified accounts). Single use; refused when expired, used
-        or unknown, and when a verified account holds the number meanwhile."""
+        or unknown."""
         now = self.clock()
         with self.db.transaction() as conn:
             row = store.take_email_token(conn, token_hash(token), EmailTokenPurpose.VERIFY_EMAIL, now)
@@ -172,10 +173,6 @@ class IdentityService:
             account = self._existing(conn, row["account_id"], for_update=True)
             if account.disabled:
                 raise EmailTokenInvalid()
-            if account.membership_number is not None:
-                holder = store.verified_holder_of_number(conn, account.membership_number)
-                if holder is not None and holder.id != account.id:
-                    raise NumberHeld(self.settings.support)
             account = replace(account, email_verified_at=now, updated_at=now)
             store.update_account(conn, account)
             store.delete_email_tokens(conn, account.id, EmailTokenPurpose.VERIFY_EMAIL)
@@ -199,9 +196,8 @@ class IdentityService:
             totp_reset_at=None, failed_attempts=0, locked_until=None, disabled_at=None, disabled_by=None,
             created_at=now, updated_at=now, email_verified_at=now)
         with self.db.transaction() as conn:
-            taken = store.duplicate_fields(conn, email, None)
-            if taken:
-                raise Duplicate(taken)
+            if store.email_taken(conn, email):
+                raise Duplicate(["email"])
             try:
                 store.insert_account(conn, account)
             except DuplicateAccount as exc:

@@ -14,7 +14,7 @@ from recert_identity.domain import Account, email_key
 
 _ACCOUNT_COLUMNS = tuple(field.name for field in dataclasses.fields(Account))
 _SELECT_ACCOUNT = f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts"
-_UNIQUE_FIELDS = {"accounts_email_key": "email", "accounts_membership_number_key": "membership_number"}
+_UNIQUE_FIELDS = {"accounts_email_key": "email"}
 
 
 class DuplicateAccount(Exception):
@@ -36,25 +36,20 @@ def _lock(for_update: bool) -> str:
 # --- accounts --------------------------------------------------------------------------------------------
 
 
-def duplicate_fields(conn: psycopg.Connection, email: str, membership_number: str | None) -> list[str]:
-    row = conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = %(email)s) AS email,
-                  EXISTS (SELECT 1 FROM accounts WHERE membership_number = %(number)s)
-                      AS membership_number""",
-        {"email": email_key(email), "number": membership_number},
-    ).fetchone()
-    return [name for name in ("email", "membership_number") if row[name]]
+def email_taken(conn: psycopg.Connection, email: str) -> bool:
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = %s) AS taken",
+                        (email_key(email),)).fetchone()["taken"]
 
 
-def verified_holder_of_number(conn: psycopg.Connection, membership_number: str) -> Account | None:
-    """The verified account holding ``membership_number`` (at most one: a partial unique index)."""
-    return _account(conn.execute(
-        f"{_SELECT_ACCOUNT} WHERE membership_number = %s AND email_verified_at IS NOT NULL",
-        (membership_number,)).fetchone())
+def verified_holders_of_number(conn: psycopg.Connection, membership_number: str) -> list[Account]:
+    """The verified accounts that give ``membership_number`` (a number is not unique: ADR 0018)."""
+    rows = conn.execute(f"{_SELECT_ACCOUNT} WHERE membership_number = %s AND email_verified_at IS NOT NULL "
+                        "ORDER BY created_at", (membership_number,)).fetchall()
+    return [_account(row) for row in rows]
 
 
 def insert_account(conn: psycopg.Connection, account: Account) -> None:
-    """Raises ``DuplicateAccount`` when the e-mail or number is taken (also by a concurrent insert)."""
+    """Raises ``DuplicateAccount`` when the e-mail address is taken (also by a concurrent insert)."""
     values = dataclasses.asdict(account)
     values["roles"] = list(account.roles)
     placeholders = ", ".join(f"%({name})s" for name in _ACCOUNT_COLUMNS)

@@ -5,10 +5,11 @@
 ALTER TABLE accounts ADD COLUMN email_verified_at timestamptz;
 UPDATE accounts SET email_verified_at = created_at;
 
--- A number belongs to one verified account; unverified registrations naming it do not block its holder.
+-- A number is what a person says it is, not proof: anyone can type someone else's. So it blocks no one (the
+-- real member is never refused because a stranger typed their number first); what an account owns is
+-- decided by the certificate import (number and e-mail address) or a claim code, in assessment.
 DROP INDEX accounts_membership_number_key;
-CREATE UNIQUE INDEX accounts_membership_number_key ON accounts (membership_number)
-    WHERE email_verified_at IS NOT NULL;
+CREATE INDEX accounts_membership_number ON accounts (membership_number);
 
 -- Single-use links sent by e-mail: only the SHA-256 of the token is stored.
 CREATE TABLE email_tokens (
