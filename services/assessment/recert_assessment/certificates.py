@@ -213,9 +213,10 @@ class CertificateService:
     @staticmethod
     def _link_holder(conn: psycopg.Connection, certificate: Certificate, now: datetime) -> bool:
         """Link the verified account whose number and e-mail address are the import's, when there is one."""
-        account = store.account_by_number(conn, certificate.membership_number)
-        return (account is not None and certificate.belongs_to(account["email"], account["membership_number"])
-                and link_account(conn, certificate, account["account_id"], now))
+        for account in store.accounts_by_number(conn, certificate.membership_number):
+            if certificate.belongs_to(account["email"], account["membership_number"]):
+                return link_account(conn, certificate, account["account_id"], now)
+        return False
 
     def _known(self, conn: psycopg.Connection, row: CsvRow, now: datetime) -> LineError | str:
         known = store.certificate_by_number(conn, row.certificate_number)

@@ -48,10 +48,7 @@ def _page(page: int, page_size: int) -> tuple[int, int]:
 
 def upsert_account(conn: Conn, account_id: UUID, full_name: str, membership_number: str | None,
                    roles: Iterable[str], email: str | None = None) -> None:
-    # A number moves to its newest holder: identity guarantees uniqueness, so an older holder here is stale.
-    if membership_number is not None:
-        conn.execute("UPDATE accounts SET membership_number = NULL WHERE membership_number = %s "
-                     "AND account_id <> %s", (membership_number, account_id))
+    # Several accounts may give one number (ADR 0018): the import's e-mail address tells its holder.
     conn.execute(
         """INSERT INTO accounts (account_id, full_name, membership_number, roles, email)
            VALUES (%s, %s, %s, %s, %s)
@@ -66,9 +63,9 @@ def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:
     return conn.execute("SELECT * FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
 
 
-def account_by_number(conn: Conn, membership_number: str) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM accounts WHERE membership_number = %s",
-                        (membership_number,)).fetchone()
+def accounts_by_number(conn: Conn, membership_number: str) -> list[dict[str, Any]]:
+    return conn.execute("SELECT * FROM accounts WHERE membership_number = %s ORDER BY updated_at",
+                        (membership_number,)).fetchall()
 
 
 def names(conn: Conn, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:

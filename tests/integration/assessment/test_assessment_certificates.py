@@ -219,3 +219,86 @@ def test_expiry_reminders_send_only_the_latest_due_one_once(assessment):
     assessment.run_schedule()
     assessment.run_schedule()
     assert reminders(coach) == [(3, True), (1, True)]
+
+
+def test_a_number_alone_links_nothing_the_import_names_the_holder(assessment):
+    """Issue 11: registering with someone else's Noloc number used to link their certificate to the
+    stranger and put the stranger's chosen name in the public register."""
+    assessment.clock.day = date(2026, 11, 1)
+    holder = assessment.person(register=False, name="Hanna Houder")
+    stranger = assessment.person(register=False, name="Sjaak Overnemer")
+    stranger.membership_number = holder.membership_number  # typed at registration; verified own address
+    assessment.register_account(stranger)
+    number = _number()
+
+    loaded = assessment.ok(assessment.import_csv(
+        f"{HEADER}{holder.membership_number},{number},2028-01-31{holder.holder}\n"))
+
+    assert (loaded["linked"], loaded["awaiting_account"]) == (0, 1)
+    assert assessment.outbox("certification.certificate.registered", subject=stranger.account_id) == []
+    assert assessment.register_entry(number)["name"] == "Hanna Houder"
+    problem(assessment.get("/v1/certificates/mine", stranger.token), 404)
+    # The stranger changing their profile changes neither the link nor the register.
+    assessment.publish("identity.account.updated", {
+        "account_id": stranger.account_id, "email": stranger.email, "full_name": "Hanna Houder",
+        "roles": ["jobcoach"], "membership_kind": "member", "membership_number": holder.membership_number,
+        "preferred_language": "nl", "changed": ["full_name"]}, subject=stranger.account_id)
+    problem(assessment.get("/v1/certificates/mine", stranger.token), 404)
+
+    # The holder verifies the address Noloc has for them: the certificate is theirs.
+    assessment.register_account(holder)
+    [registered] = assessment.outbox("certification.certificate.registered",
+                                     subject=holder.account_id)
+    assert registered["data"]["certificate_number"] == number
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", holder.token))
+    assert tile["certificate_number"] == number
+    assert [e["name"] for e in assessment.register("houder")] == ["Hanna Houder"]
+    assert assessment.register("overnemer") == []
+
+
+def test_a_certificate_waits_when_the_address_differs_and_its_holder_claims_it_with_a_code(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person(name="Cor Claimer")  # verified, but with another address than Noloc has
+    number = _number()
+    assessment.ok(assessment.import_csv(
+        f"{HEADER}{coach.membership_number},{number},2028-01-31,cor.prive@example.org,Cor Claimer\n"))
+    problem(assessment.get("/v1/certificates/mine", coach.token), 404)
+    certificate_id = assessment.scalar("SELECT id FROM certificates WHERE number = %s", number)
+
+    # Only Noloc admins and DNV officers issue codes; the jobcoach redeems.
+    problem(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes", coach.token), 403)
+    problem(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes",
+                            assessment.person("assessor").token), 403)
+    issued = assessment.ok(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes",
+                                           assessment.officer.token), 201)
+    code = issued["code"]
+    assert len(code.replace("-", "")) == 12
+    stored = assessment.scalar("SELECT code_hash FROM claim_codes WHERE certificate_id = %s", certificate_id)
+    assert code.encode() not in bytes(stored)  # only a hash is kept
+
+    other = assessment.person()  # a jobcoach with another number cannot use the holder's code
+    refused = problem(assessment.post("/v1/certificates/claim", other.token, json={"code": code}), 409)
+    assert refused["reason"] == "claim_number_differs"
+    wrong = problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": "0000-0000-0000"}),
+                    422, "claim-code-rejected")
+    assert list(wrong["errors"]) == ["code"]
+
+    claimed = assessment.ok(assessment.post("/v1/certificates/claim", coach.token,
+                                            json={"code": code.lower().replace("-", " ")}))
+    assert claimed["certificate_number"] == number
+    assert assessment.ok(assessment.get("/v1/certificates/mine", coach.token))["certificate_number"] == number
+    [registered] = assessment.outbox("certification.certificate.registered", subject=coach.account_id)
+    assert registered["data"]["certificate_number"] == number
+    problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": code}), 422)  # single use
+    problem(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes", assessment.admin.token), 409)
+
+
+def test_claim_codes_cannot_be_guessed(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person()
+    for _ in range(5):
+        problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": "ABCD-EFGH-JKMN"}), 422)
+    throttled = assessment.post("/v1/certificates/claim", coach.token, json={"code": "ABCD-EFGH-JKMN"})
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert throttled.mimetype == "application/problem+json"

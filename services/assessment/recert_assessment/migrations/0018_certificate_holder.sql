@@ -3,7 +3,10 @@
 -- from the import, never a self-chosen one. Otherwise the holder claims it with a code Noloc or DNV gives.
 
 -- identity announces only verified accounts (identity.account.registered at verification): the address.
+-- A number is what the account says, not proof: several accounts may give one (the import decides).
 ALTER TABLE accounts ADD COLUMN email text;
+ALTER TABLE accounts DROP CONSTRAINT accounts_membership_number_key;
+CREATE INDEX accounts_membership_number ON accounts (membership_number);
 
 ALTER TABLE certificates ADD COLUMN holder_email text;
 ALTER TABLE certificates ADD COLUMN holder_name text;
