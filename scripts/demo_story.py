@@ -288,8 +288,8 @@ class Story:
     def import_certificate(self) -> list[str]:
         valid_until = today() + timedelta(days=DAYS_BEFORE_EXPIRY)
         number = f"RJ-DEMO-{self.tag.upper()}"
-        csv = f"noloc_number,certificate_number,valid_until\n{self.facts['membership_number']},{number}," \
-              f"{valid_until.isoformat()}\n"
+        csv = f"noloc_number,certificate_number,valid_until,email,name\n{self.facts['membership_number']}," \
+              f"{number},{valid_until.isoformat()},{self.facts['jobcoach_email']},{self.facts['jobcoach_name']}\n"
         result = self.gateway.call("POST", "certificates/import", self.staff["noloc_admin"].token,
                                    data=csv.encode(), headers={"Content-Type": "text/csv"},
                                    what="het certificaat laden per CSV (beheerder)").json()

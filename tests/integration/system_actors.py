@@ -41,7 +41,7 @@ from waiting import wait_for
 SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing")
 TODAY = date.today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-CSV_HEADER = "noloc_number,certificate_number,valid_until\n"
+CSV_HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 
 
 def start_system(infra, log_dir: Path, **extra_env: str) -> System:
@@ -139,7 +139,8 @@ class World:
     def load_certificate(self, person: Person, valid_until: date) -> str:
         """The DNV officer imports the jobcoach's certificate; portfolio opens the cycle as a result."""
         number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-        csv = f"{CSV_HEADER}{person.account['membership_number']},{number},{valid_until.isoformat()}\n"
+        csv = (f"{CSV_HEADER}{person.account['membership_number']},{number},{valid_until.isoformat()},"
+               f"{person.email},{person.account['full_name']}\n")
         _ok(self.app.post("certificates/import", self.people["dnv_officer"], data=csv.encode(),
                           headers={"Content-Type": "text/csv"}))
         eventually(lambda: self.app.get("portfolio/cycles/current", person).status_code == 200,
