@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import segno
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -64,6 +64,14 @@ def _own_account() -> Account:
     if account.disabled:  # its tokens live on until they expire; identity itself stops serving them now
         raise Unauthorized(code="detail.token_invalid")
     return account
+
+
+def _source() -> str:
+    """The client's address: the first of ``X-Forwarded-For`` as the gateway sets it (the gateway replaces
+    what a client sends there, and only it reaches the services), else the peer's address."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    first = forwarded.split(",")[0].strip()
+    return (first or request.remote_addr or "unknown")[:64]
 
 
 def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
@@ -158,7 +166,7 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 @auth.response(200, LoginChallengeSchema)
 def login(data: dict[str, Any]):
     """Step 1: e-mail and password. Answers a challenge: enrol an authenticator app, or give its code."""
-    return _challenge_body(_service().start_login(data["email"], data["password"])), _NO_STORE
+    return _challenge_body(_service().start_login(data["email"], data["password"], _source())), _NO_STORE
 
 
 @auth.post("/login/verify")
@@ -166,7 +174,7 @@ def login(data: dict[str, Any]):
 @auth.response(200, TokensSchema)
 def verify(data: dict[str, Any]):
     """Step 2: the challenge and a TOTP code (or a recovery code). Answers the tokens."""
-    return _tokens_body(_service().finish_login(data["challenge_id"], data["code"])), _NO_STORE
+    return _tokens_body(_service().finish_login(data["challenge_id"], data["code"], _source())), _NO_STORE
 
 
 @auth.post("/password-reset")

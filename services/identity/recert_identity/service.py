@@ -28,6 +28,7 @@ from recert_identity.domain import (
     Account,
     ChallengeKind,
     EmailTokenPurpose,
+    Lockout,
     LockoutPolicy,
     PasswordHasher,
     RefreshVerdict,
@@ -359,28 +360,39 @@ class IdentityService:
 
     # --- login -------------------------------------------------------------------------------------------
 
-    def start_login(self, email: str, password: str) -> LoginChallenge:
+    def start_login(self, email: str, password: str, source: str = "unknown") -> LoginChallenge:
         """Step 1. ``InvalidCredentials`` for every refusal (see its docstring); argon2 runs exactly once
-        whatever the reason, against a dummy hash for an unknown e-mail, so the answer takes as long."""
+        whatever the reason, against a dummy hash for an unknown e-mail, so the answer takes as long.
+
+        Failures count per account (five lock it) and per account and ``source`` (the client's address; five
+        lock that source out of that account). A locked account still lets a source that has not failed
+        (its owner, elsewhere) through with the right password to step 2, where a valid code completes the
+        login: strangers' failures cannot keep the owner out (ADR 0018)."""
         now = self.clock()
         with self.db.transaction() as conn:
             account = store.find_account_by_email(conn, email)
+            throttle = store.login_throttle(conn, account.id, source) if account else Lockout()
         correct = self.hasher.verify(account.password_hash if account else None, password)
         if account is None:
             raise InvalidCredentials(self.settings.support)
         # Upgrading a hash made with older argon2 costs takes a second hash: only on the way to a challenge,
         # or a locked account would answer a right password more slowly than a wrong one.
-        usable = not account.disabled and not account.lockout.is_locked(now)
+        usable = not account.disabled and not self._locked_for(account, throttle, now)
         rehash = self.hasher.hash(password) if correct and usable and self.hasher.needs_rehash(
             account.password_hash) else None
         challenge: LoginChallenge | None = None
         unverified = False
         with self.db.transaction() as conn:
             account = self._existing(conn, account.id, for_update=True)
-            if account.disabled or account.lockout.is_locked(now):
-                pass  # not counted: a locked account's counter must not be pushed further by strangers
+            throttle = store.login_throttle(conn, account.id, source, for_update=True)
+            if account.disabled or throttle.is_locked(now):
+                pass  # not counted: a locked counter must not be pushed further by strangers
             elif not correct:
-                self._record_failure(conn, account, now, "failed_passwords")
+                self._record_source_failure(conn, account, source, throttle, now)
+                if not account.lockout.is_locked(now):
+                    self._record_failure(conn, account, now, "failed_passwords")
+            elif self._locked_for(account, throttle, now):
+                pass  # the account is locked and this source is among those that failed
             elif not account.email_verified:
                 # Only someone with the password hears it; the link goes to the address, not to them.
                 self._send_verification(conn, account, now)
@@ -411,8 +423,9 @@ class IdentityService:
                                pending_secret_encrypted=pending, created_at=now, expires_at=expires_at)
         return LoginChallenge(challenge_id, kind, expires_at, uri)
 
-    def finish_login(self, challenge_id: str, code: str) -> Tokens:
-        """Step 2: a TOTP code (or, once enrolled, a recovery code) for the challenge of step 1."""
+    def finish_login(self, challenge_id: str, code: str, source: str = "unknown") -> Tokens:
+        """Step 2: a TOTP code (or, once enrolled, a recovery code) for the challenge of step 1. While the
+        account is locked, only a ``source`` without failures may try (see ``start_login``)."""
         now = self.clock()
         factor = second_factor_kind(code)
         refusal: Problem | None = None
@@ -421,19 +434,27 @@ class IdentityService:
             challenge = store.get_challenge(conn, token_hash(challenge_id))
             account = (self._existing(conn, challenge["account_id"], for_update=True)
                        if challenge is not None else None)
+            throttle = (store.login_throttle(conn, account.id, source, for_update=True) if account
+                        else Lockout())
             if challenge is None or challenge["expires_at"] <= now or account.disabled:
                 refusal = ChallengeInvalid()
-            elif account.lockout.is_locked(now):
-                refusal = AccountLocked(account.locked_until, now, self.settings.support)
+            elif self._locked_for(account, throttle, now):
+                until = max(t for t in (account.locked_until, throttle.locked_until) if t is not None)
+                refusal = AccountLocked(until, now, self.settings.support)
             elif challenge["kind"] == ChallengeKind.ENROL and account.totp_enrolled:
                 refusal = ChallengeInvalid()  # enrolled meanwhile (by the seed); log in again
             else:
                 tokens = self._second_factor(conn, account, challenge, code, factor, now)
                 if tokens is None:
-                    account = self._record_failure(conn, account, now, "failed_totp_codes")
+                    self._record_source_failure(conn, account, source, throttle, now)
                     support = self.settings.support
-                    refusal = (AccountLocked(account.locked_until, now, support)
-                               if account.lockout.is_locked(now) else CodeRejected(support))
+                    refusal = CodeRejected(support)
+                    if not account.lockout.is_locked(now):  # locked by others: told as a wrong code
+                        account = self._record_failure(conn, account, now, "failed_totp_codes")
+                        if account.lockout.is_locked(now):
+                            refusal = AccountLocked(account.locked_until, now, support)
+                else:
+                    store.delete_login_throttle(conn, account.id, source)
         if refusal is not None:
             raise refusal
         return tokens
@@ -498,6 +519,22 @@ class IdentityService:
                                      amr=("pwd", "otp"), sid=str(family_id))
         return Tokens(access_token=sign_token(private_jwk, kid, claims), expires_in=ttl,
                       refresh_token=refresh_token)
+
+    @staticmethod
+    def _locked_for(account: Account, throttle: Lockout, now: datetime) -> bool:
+        """Whether ``account`` is locked for the source whose count is ``throttle``: the source is locked,
+        or the account is and this source failed too (a source that has not failed is let through)."""
+        return throttle.is_locked(now) or (account.lockout.is_locked(now) and throttle.failed_attempts > 0)
+
+    def _record_source_failure(self, conn: psycopg.Connection, account: Account, source: str,
+                               throttle: Lockout, now: datetime) -> Lockout:
+        after = throttle.after_failure(now, self.lockout_policy)
+        # Counted afresh from 1 once the source's lock starts, so that the source stays "one that failed"
+        # (``_locked_for``) while the account's lock lasts.
+        if after.is_locked(now):
+            after = replace(after, failed_attempts=1)
+        store.save_login_throttle(conn, account.id, source, after, now)
+        return after
 
     def _record_failure(self, conn: psycopg.Connection, account: Account, now: datetime,
                         reason: str) -> Account:

@@ -10,7 +10,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from recert_identity.domain import Account, email_key
+from recert_identity.domain import Account, Lockout, email_key
 
 _ACCOUNT_COLUMNS = tuple(field.name for field in dataclasses.fields(Account))
 _SELECT_ACCOUNT = f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts"
@@ -147,6 +147,31 @@ def delete_email_tokens(conn: psycopg.Connection, account_id: UUID, purpose: str
     conn.execute("DELETE FROM email_tokens WHERE account_id = %s AND purpose = %s", (account_id, purpose))
 
 
+# --- failed logins per account and source ---------------------------------------------------------------
+
+
+def login_throttle(conn: psycopg.Connection, account_id: UUID, source: str, *,
+                   for_update: bool = False) -> Lockout:
+    row = conn.execute(f"SELECT failed_attempts, locked_until FROM login_throttle "
+                       f"WHERE account_id = %s AND source = %s{_lock(for_update)}",
+                       (account_id, source)).fetchone()
+    return Lockout(row["failed_attempts"], row["locked_until"]) if row else Lockout()
+
+
+def save_login_throttle(conn: psycopg.Connection, account_id: UUID, source: str, lockout: Lockout,
+                        now: datetime) -> None:
+    conn.execute(
+        """INSERT INTO login_throttle (account_id, source, failed_attempts, locked_until, updated_at)
+           VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (account_id, source) DO UPDATE SET failed_attempts = EXCLUDED.failed_attempts,
+               locked_until = EXCLUDED.locked_until, updated_at = EXCLUDED.updated_at""",
+        (account_id, source, lockout.failed_attempts, lockout.locked_until, now))
+
+
+def delete_login_throttle(conn: psycopg.Connection, account_id: UUID, source: str) -> None:
+    conn.execute("DELETE FROM login_throttle WHERE account_id = %s AND source = %s", (account_id, source))
+
+
 # --- login challenges ------------------------------------------------------------------------------------
 
 
@@ -239,4 +264,8 @@ def purge_expired(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
     challenges = conn.execute("DELETE FROM login_challenges WHERE expires_at <= %s", (now,)).rowcount
     families = conn.execute("DELETE FROM refresh_families WHERE expires_at <= %s", (now,)).rowcount
     links = conn.execute("DELETE FROM email_tokens WHERE expires_at <= %s", (now,)).rowcount
-    return {"challenges": challenges, "families": families, "email_tokens": links}
+    # A source's count older than a day is no threat any more (its lock ended long ago).
+    throttles = conn.execute("DELETE FROM login_throttle WHERE updated_at <= %s - interval '1 day' "
+                             "AND (locked_until IS NULL OR locked_until <= %s)", (now, now)).rowcount
+    return {"challenges": challenges, "families": families, "email_tokens": links,
+            "login_throttles": throttles}
