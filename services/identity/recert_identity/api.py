@@ -164,6 +164,9 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 @auth.post("/login")
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
+@auth.alt_response(401, description="Wrong e-mail address or password, or locked (one answer for all).")
+@auth.alt_response(403, description="The right password, but the e-mail address is not verified yet: a new "
+                                    "link went out (problem type email-not-verified).")
 def login(data: dict[str, Any]):
     """Step 1: e-mail and password. Answers a challenge: enrol an authenticator app, or give its code."""
     return _challenge_body(_service().start_login(data["email"], data["password"], _source())), _NO_STORE
