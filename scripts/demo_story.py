@@ -233,7 +233,8 @@ class Story:
         token = self._poll(f"de bevestigingsmail aan {address} in {self.config.mail_dir}",
                            lambda: _link_token(self.config.mail_dir, address))
         account = self.gateway.call("POST", "accounts/verify-email", expect=(200,),
-                                    what="e-mailadres bevestigen met de link", json={"token": token}).json()
+                                    what="e-mailadres bevestigen met de link",
+                                    json={"token": token, "password": password}).json()
         self.password = password
         self.facts.update(jobcoach_email=address, membership_number=number, jobcoach_name=name,
                           jobcoach_id=account["id"])

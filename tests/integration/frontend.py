@@ -140,14 +140,15 @@ class Frontend:
                 "password": password, "membership_number": number or unique_member_number(), **extra}
         response = self.post("accounts", json=body)
         assert response.status_code == 202, response.text
-        person.account = self.verify_email(person.email)
+        person.account = self.verify_email(person.email, password)
         return person
 
-    def verify_email(self, email: str) -> dict:
-        """Open the link in the verification e-mail: the verified account."""
+    def verify_email(self, email: str, password: str) -> dict:
+        """Open the link in the verification e-mail and give the password chosen at registration: the
+        verified account."""
         assert self.mail is not None, "this Frontend has no mailbox to read the verification link from"
         token = _eventually_token(lambda: self.mail(email, VERIFY_EMAIL), email)
-        response = self.post("accounts/verify-email", json={"token": token})
+        response = self.post("accounts/verify-email", json={"token": token, "password": password})
         assert response.status_code == 200, response.text
         return response.json()
 

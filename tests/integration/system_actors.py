@@ -391,7 +391,8 @@ def _verify_email(world: World, who: str | None) -> Call:
     """A fresh registration's link (each token works once), as its owner opens it."""
     body = _registration(world)
     _ok(world.app.post("accounts", json=body), 202)
-    return Call("POST", "accounts/verify-email", json={"token": world.app.mail(body["email"], VERIFY_EMAIL)})
+    return Call("POST", "accounts/verify-email", json={"token": world.app.mail(body["email"], VERIFY_EMAIL),
+                                                       "password": body["password"]})
 
 
 def _reset_password(world: World, who: str | None) -> Call:

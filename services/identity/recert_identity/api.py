@@ -25,7 +25,7 @@ from recert_identity.schemas import (
     AccountQuerySchema,
     AccountSchema,
     AdminActionSchema,
-    EmailTokenSchema,
+    EmailVerificationSchema,
     JwksSchema,
     LoginChallengeSchema,
     LoginSchema,
@@ -99,12 +99,13 @@ def register(data: dict[str, Any]):
 
 
 @accounts.post("/verify-email")
-@accounts.arguments(EmailTokenSchema)
+@accounts.arguments(EmailVerificationSchema)
 @accounts.response(200, AccountSchema)
 @accounts.alt_response(400, description="The link is unknown, expired or used already.")
 def verify_email(data: dict[str, Any]):
-    """Confirm the e-mail address with the token from the link; then the account can log in."""
-    return _service().verify_email(data["token"]), _NO_STORE
+    """Confirm the e-mail address with the token from the link and the password chosen at registration
+    (a wrong password is 422 and leaves the link usable); then the account can log in."""
+    return _service().verify_email(data["token"], data["password"]), _NO_STORE
 
 
 @accounts.get("/me")

@@ -87,7 +87,7 @@ def seed_demo(settings: IdentitySettings, argv: list[str], *,
                 # link's token as the owner of the mailbox would.
                 token = service.register_jobcoach(email=email, full_name=name, password=password,
                                                   number=parse_registration_number(number))
-                account = service.verify_email(token)
+                account = service.verify_email(token, password)
             elif created:
                 account = service.create_staff(email=email, full_name=name, password=password, roles=[role])
             summary["accounts"].append({"role": str(role), "email": email, "password": password,

@@ -152,6 +152,9 @@ i18n.register_messages({
     "identity.detail.email_link_invalid": {
         "nl": "Deze link is verlopen, al gebruikt of onbekend. Vraag een nieuwe aan.",
         "en": "This link has expired, was used already or is unknown. Ask for a new one."},
+    "identity.field.registration_password_wrong": {
+        "nl": "Dit is niet het wachtwoord dat je bij je aanmelding koos.",
+        "en": "This is not the password you chose when you registered."},
     "identity.field.email_link_invalid": {
         "nl": "Verlopen, gebruikte of onbekende link.", "en": "Expired, used or unknown link."},
     "identity.detail.registration_received": {

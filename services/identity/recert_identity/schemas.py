@@ -95,8 +95,9 @@ class AcceptedSchema(Schema):
     detail = fields.String(metadata={"description": "What to do next, in the request's language."})
 
 
-class EmailTokenSchema(Strict):
+class EmailVerificationSchema(Strict):
     token = _opaque(required=True, metadata={"description": "The token from the link in the e-mail."})
+    password = _password(required=True, metadata={"description": "The password chosen at registration."})
 
 
 class PasswordResetRequestSchema(Strict):

@@ -122,6 +122,12 @@ class IdentityService:
                 if existing.email_verified:
                     self._registration_attempted(conn, existing, "email")
                     return None
+                # Not verified: the latest registration's data replace the earlier (maybe a stranger's,
+                # who cannot open the link), and only its own link works (ADR 0018).
+                existing = replace(existing, full_name=full_name.strip(), password_hash=password_hash,
+                                   membership_kind=number.kind, membership_number=number.value,
+                                   preferred_language=preferred_language, updated_at=now)
+                store.update_account(conn, existing)
                 return self._send_verification(conn, existing, now)
             holders = store.verified_holders_of_number(conn, number.value)
             account = Account(
@@ -162,18 +168,28 @@ class IdentityService:
                                  created_at=now, expires_at=expires_at)
         return token, expires_at
 
-    def verify_email(self, token: str) -> Account:
-        """Open the link: the account is verified and announced to every service (``identity.account.
-        registered``: other services know only verified accounts). Single use; refused when expired, used
-        or unknown."""
+    def verify_email(self, token: str, password: str) -> Account:
+        """Open the link, with the password chosen at registration: the account is verified and announced
+        to every service (``identity.account.registered``: other services know only verified accounts).
+
+        The link proves the mailbox, the password the registration: someone who registered another person's
+        address first (a password of their own) cannot have that person verify the account for them. A
+        wrong password is refused (422) without spending the link; an expired, used or unknown link is 400.
+        """
         now = self.clock()
         with self.db.transaction() as conn:
+            row = store.get_email_token(conn, token_hash(token), EmailTokenPurpose.VERIFY_EMAIL, now)
+            account = self._existing(conn, row["account_id"]) if row else None
+        if account is None or account.disabled:
+            raise EmailTokenInvalid()
+        if not self.hasher.verify(account.password_hash, password):
+            raise ValidationProblem({"password": ["identity.field.registration_password_wrong"]})
+        with self.db.transaction() as conn:
             row = store.take_email_token(conn, token_hash(token), EmailTokenPurpose.VERIFY_EMAIL, now)
-            if row is None:
-                raise EmailTokenInvalid()
-            account = self._existing(conn, row["account_id"], for_update=True)
-            if account.disabled:
-                raise EmailTokenInvalid()
+            checked = account.password_hash
+            account = self._existing(conn, row["account_id"], for_update=True) if row else None
+            if account is None or account.disabled or account.password_hash != checked:
+                raise EmailTokenInvalid()  # spent, or registered anew meanwhile: its newer link counts
             account = replace(account, email_verified_at=now, updated_at=now)
             store.update_account(conn, account)
             store.delete_email_tokens(conn, account.id, EmailTokenPurpose.VERIFY_EMAIL)

@@ -83,7 +83,7 @@ class IdentityClient:
         response = self.post("/v1/accounts", json=body)
         assert response.status_code == 202, response.get_json()
         token = self.mailed_token(body["email"], "identity.email.verification_requested")
-        response = self.post("/v1/accounts/verify-email", json={"token": token})
+        response = self.post("/v1/accounts/verify-email", json={"token": token, "password": password})
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 

@@ -41,7 +41,7 @@ def test_registration_mails_a_link_and_announces_the_account_only_when_verified(
     stored = db.execute("SELECT token_hash FROM email_tokens WHERE account_id = %s", (row["id"],)).fetchone()
     assert bytes(stored["token_hash"]) != token.encode()  # only the hash is kept
 
-    response = client.post("/v1/accounts/verify-email", json={"token": token})
+    response = client.post("/v1/accounts/verify-email", json={"token": token, "password": PASSWORD})
 
     assert response.status_code == 200, response.get_json()
     account = response.get_json()
@@ -55,7 +55,7 @@ def test_registration_mails_a_link_and_announces_the_account_only_when_verified(
     assert outbox(db, account["id"])[-1]["data"] == {
         "account_id": account["id"], "email": email, "full_name": "Jan Jansen", "roles": ["jobcoach"],
         "membership_kind": "member", "membership_number": number, "preferred_language": "nl"}
-    again = client.post("/v1/accounts/verify-email", json={"token": token})
+    again = client.post("/v1/accounts/verify-email", json={"token": token, "password": PASSWORD})
     assert again.status_code == 400  # single use
     assert again.mimetype == "application/problem+json"
 
@@ -73,9 +73,11 @@ def test_an_unverified_account_can_do_nothing_but_verify(client, db):
     assert wrong.status_code == 401  # a stranger without the password learns nothing
     links = [e for e in outbox(db) if e["type"] == VERIFY and e["data"]["email"] == body["email"]]
     assert len(links) == 2  # the login sent a fresh link to the address
-    first = client.post("/v1/accounts/verify-email", json={"token": links[0]["data"]["token"]})
+    first = client.post("/v1/accounts/verify-email", json={"token": links[0]["data"]["token"],
+                                                                     "password": PASSWORD})
     assert first.status_code == 400  # replaced by the newer one
-    second = client.post("/v1/accounts/verify-email", json={"token": links[1]["data"]["token"]})
+    second = client.post("/v1/accounts/verify-email", json={"token": links[1]["data"]["token"],
+                                                                      "password": PASSWORD})
     assert second.status_code == 200
     assert client.login(body["email"], PASSWORD).status_code == 200
 
@@ -87,7 +89,8 @@ def test_an_expired_link_is_refused(make_client, db):
     token = short.mailed_token(body["email"], VERIFY)
     db.execute("UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE token_hash = "
                "sha256(%s::bytea)", (token.encode(),))
-    assert short.post("/v1/accounts/verify-email", json={"token": token}).status_code == 400
+    expired = short.post("/v1/accounts/verify-email", json={"token": token, "password": PASSWORD})
+    assert expired.status_code == 400
 
 
 def test_an_affiliate_number_is_recorded_as_such(client):
@@ -95,6 +98,30 @@ def test_an_affiliate_number_is_recorded_as_such(client):
     account = client.register(number=number.lower(), preferred_language="en")
     assert (account["membership_kind"], account["membership_number"]) == ("affiliate", number)
     assert account["preferred_language"] == "en"
+
+
+def test_registering_someone_elses_address_first_does_not_win_their_account(client, db):
+    """A stranger registers the victim's address with a password of their own; the victim registers too and
+    opens the link: the account is the victim's, with the victim's password, and the stranger's is void."""
+    victim = registration(full_name="Vera Echt")
+    stranger = {**victim, "full_name": "Sjaak Vooraf", "password": "sjaak zijn eigen wachtwoord"}
+    assert client.post("/v1/accounts", json=stranger).status_code == 202
+    stranger_link = client.mailed_token(victim["email"], VERIFY)
+    assert client.post("/v1/accounts", json=victim).status_code == 202
+    victim_link = client.mailed_token(victim["email"], VERIFY)
+
+    # The stranger's link is void, and the victim's link needs the victim's password.
+    void = client.post("/v1/accounts/verify-email", json={"token": stranger_link,
+                                                          "password": stranger["password"]})
+    assert void.status_code == 400
+    wrong = client.post("/v1/accounts/verify-email", json={"token": victim_link,
+                                                           "password": stranger["password"]})
+    assert wrong.status_code == 422 and list(wrong.get_json()["errors"]) == ["password"]
+    account = client.post("/v1/accounts/verify-email", json={"token": victim_link, "password": PASSWORD})
+    assert account.status_code == 200, account.get_json()
+    assert account.get_json()["full_name"] == "Vera Echt"
+    assert client.login(victim["email"], stranger["password"]).status_code == 401
+    assert client.login(victim["email"], PASSWORD).status_code == 200
 
 
 @pytest.mark.parametrize("field", ["email", "membership_number"])
@@ -241,3 +268,56 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(client, db):
     assert client.post("/v1/auth/refresh", json={"refresh_token": this_session["refresh_token"]}
                        ).status_code == 200
     assert event_types(db, person.id) == [VERIFY, "identity.account.registered", "identity.totp.enrolled"]
+
+
+RESET = "identity.password.reset_requested"
+
+
+def test_a_forgotten_password_is_replaced_by_link_every_session_ends_and_the_code_stays(client, db):
+    person = client.enrolled()
+    other = client.log_in(person, 1)
+    before = len(outbox(db))
+    unknown = client.post("/v1/auth/password-reset", json={"email": unique_email("niemand")})
+    assert len(outbox(db)) == before  # nothing to send, nothing recorded
+    known = client.post("/v1/auth/password-reset", json={"email": person.email.upper()})
+    assert known.status_code == unknown.status_code == 202
+    assert known.get_json() == unknown.get_json()
+    [requested] = [e for e in outbox(db, person.id) if e["type"] == RESET]
+    token = requested["data"]["token"]
+    row = db.execute("SELECT token_hash, expires_at - created_at AS valid FROM email_tokens "
+                     "WHERE account_id = %s AND purpose = 'reset_password'", (person.id,)).fetchone()
+    assert row["valid"].total_seconds() == 1800 and token.encode() not in bytes(row["token_hash"])
+
+    weak = client.post("/v1/auth/password-reset/confirm",
+                       json={"token": token, "new_password": "wachtwoord2024"})
+    assert weak.status_code == 422
+    assert weak.get_json()["errors"]["new_password"][0].startswith("Dit wachtwoord is te makkelijk te raden")
+    new_password = "groene olifant leest graag"
+    body = {"token": token, "new_password": new_password}
+    done = client.post("/v1/auth/password-reset/confirm", json=body)
+    assert done.status_code == 204
+    again = client.post("/v1/auth/password-reset/confirm", json=body)
+    assert again.status_code == 400 and again.get_json()["type"].endswith("/email-link-invalid")
+
+    for session in (person.tokens, other):
+        assert client.post("/v1/auth/refresh", json={"refresh_token": session["refresh_token"]}
+                           ).status_code == 401
+    assert client.login(person.email, PASSWORD).status_code == 401
+    assert client.login(person.email, new_password).get_json()["kind"] == "totp"  # the second factor stays
+    assert event_types(db, person.id)[-1] == "identity.password.reset"
+
+
+def test_an_expired_reset_link_is_refused(client, db):
+    person = client.enrolled()
+    assert client.post("/v1/auth/password-reset", json={"email": person.email}).status_code == 202
+    token = client.mailed_token(person.email, RESET)
+    db.execute("UPDATE email_tokens SET expires_at = now() - interval '1 second' WHERE account_id = %s",
+               (person.id,))
+    expired = client.post("/v1/auth/password-reset/confirm",
+                          json={"token": token, "new_password": "groene olifant leest graag"})
+    assert expired.status_code == 400
+    assert client.login(person.email, PASSWORD).status_code == 200  # unchanged
+    # Housekeeping drops the expired link, and its token from the sent event.
+    db.execute("UPDATE outbox SET published_at = now() WHERE body->>'subject' = %s", (person.id,))
+    assert client.service.purge_expired()["email_tokens"] >= 1
+    assert [e["data"].get("token") for e in outbox(db, person.id) if e["type"] == RESET] == [None]
