@@ -265,13 +265,15 @@ def purge_expired(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
     challenges = conn.execute("DELETE FROM login_challenges WHERE expires_at <= %s", (now,)).rowcount
     families = conn.execute("DELETE FROM refresh_families WHERE expires_at <= %s", (now,)).rowcount
     links = conn.execute("DELETE FROM email_tokens WHERE expires_at <= %s", (now,)).rowcount
-    # The link's token travelled to notifications in the event; once the link has expired, the sent copy
-    # in the outbox is of no use to anyone: it goes (ADR 0018).
+    # The link's token travelled to notifications in the event; once the link no longer works (expired,
+    # used or replaced), the sent copy in the outbox is of no use to anyone: it goes (ADR 0018).
     conn.execute(
         """UPDATE outbox SET body = body #- '{data,token}'
            WHERE event_type IN ('identity.email.verification_requested', 'identity.password.reset_requested')
              AND published_at IS NOT NULL AND body->'data' ? 'token'
-             AND (body->'data'->>'expires_at')::timestamptz <= %s""", (now,))
+             AND NOT EXISTS (SELECT 1 FROM email_tokens t
+                             WHERE t.token_hash = sha256(convert_to(outbox.body->'data'->>'token', 'UTF8'))
+                               AND t.used_at IS NULL AND t.expires_at > %s)""", (now,))
     # A source's count older than a day is no threat any more (its lock ended long ago).
     throttles = conn.execute("DELETE FROM login_throttle WHERE updated_at <= %s - interval '1 day' "
                              "AND (locked_until IS NULL OR locked_until <= %s)", (now, now)).rowcount
