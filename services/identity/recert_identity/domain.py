@@ -118,6 +118,9 @@ def password_guessable(password: str, *, user_inputs: tuple[str, ...] = ()) -> b
     """Whether ``password`` is common or guessable (ASVS 2.1.7): zxcvbn, offline, with its shipped lists
     of common passwords, names and words, and ``user_inputs`` (e-mail, name) as words an attacker knows."""
     inputs = [part for value in user_inputs for part in re.split(r"[@.\s_-]+", value.lower()) if part]
+    # ... and whole: the address's local part ("jan.jansen") and the name run together ("janjansen").
+    inputs += [value.lower().split("@")[0] for value in user_inputs]
+    inputs += [re.sub(r"[\s.-]+", "", value.lower().split("@")[0]) for value in user_inputs]
     inputs.extend(_DUTCH_GUESSES)
     return zxcvbn(password[:_STRENGTH_CHECKED_LENGTH], user_inputs=inputs)["score"] < PASSWORD_MIN_SCORE
 
