@@ -79,6 +79,8 @@ def system(infra, tmp_path_factory, mailbox):
         "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
         "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(mailbox.port),
         "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
+        # The tests stand in for a proxy in front of the gateway, which says where each client comes from.
+        "RECERT_GATEWAY_TRUSTED_PROXIES": "127.0.0.1/32",
     }) as system:
         yield system
 
@@ -207,3 +209,25 @@ def test_a_common_password_is_refused_with_a_dutch_message(app):
     refused = english.post("accounts", json=_registration(password="password1234"))
     assert refused.status_code == 422
     assert "too easy to guess" in refused.json()["errors"]["password"][0]
+
+
+def test_a_strangers_five_wrong_passwords_do_not_keep_the_owner_out(app, mailbox):
+    person = app.login(app.register(full_name="Olaf Eigenaar"))
+    stranger, owner = {"X-Forwarded-For": "203.0.113.66"}, {"X-Forwarded-For": "198.51.100.7"}
+    for attempt in range(5):
+        wrong = app.post("auth/login", headers=stranger,
+                         json={"email": person.email, "password": f"geraden wachtwoord {attempt}"})
+        assert wrong.status_code == 401, wrong.text
+    right_from_stranger = app.post("auth/login", headers=stranger,
+                                   json={"email": person.email, "password": PASSWORD})
+    assert right_from_stranger.status_code == 401  # the guesser's address is locked out of this account
+
+    step1 = ok(app.post("auth/login", headers=owner, json={"email": person.email, "password": PASSWORD}))
+    assert step1["kind"] == "totp"
+    tokens = ok(app.post("auth/login/verify", headers=owner,
+                         json={"challenge_id": step1["challenge_id"], "code": person.fresh_code()}))
+    assert ok(app.get("accounts/me", token=tokens["access_token"]))["email"] == person.email
+    # The owner hears that someone guessed, and that logging in themselves still works.
+    text = eventually(lambda: next((t for s, t in mailbox.texts(person.email) if "geblokkeerd" in s), None),
+                      what="the e-mail about the guessing")
+    assert "kan wel inloggen" in text
