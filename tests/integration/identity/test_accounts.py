@@ -321,3 +321,10 @@ def test_an_expired_reset_link_is_refused(client, db):
     db.execute("UPDATE outbox SET published_at = now() WHERE body->>'subject' = %s", (person.id,))
     assert client.service.purge_expired()["email_tokens"] >= 1
     assert [e["data"].get("token") for e in outbox(db, person.id) if e["type"] == RESET] == [None]
+
+
+def test_a_long_password_is_judged_not_a_server_error(client):
+    long_and_strong = "paars konijn fietst langzaam " * 20  # 580 characters
+    assert client.post("/v1/accounts", json=registration(password=long_and_strong)).status_code == 202
+    long_and_common = client.post("/v1/accounts", json=registration(password="password1234" * 20))
+    assert long_and_common.status_code == 422
