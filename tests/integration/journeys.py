@@ -142,8 +142,9 @@ class Office:
     def certify(self, person: Person, valid_until: date) -> str:
         """Load the jobcoach's certificate as Noloc's administrator does, by CSV; returns its number."""
         number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-        row = f"{person.account['membership_number']},{number},{valid_until.isoformat()}"
-        csv = f"noloc_number,certificate_number,valid_until\n{row}\n"
+        row = (f"{person.account['membership_number']},{number},{valid_until.isoformat()},{person.email},"
+               f"{person.account['full_name']}")
+        csv = f"noloc_number,certificate_number,valid_until,email,name\n{row}\n"
         ok(self.app.post("certificates/import", self.admin, data=csv.encode(),
                          headers={"Content-Type": "text/csv"}))
         eventually(lambda: self.app.get("portfolio/cycles/current", person).status_code == 200,

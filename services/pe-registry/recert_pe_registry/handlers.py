@@ -3,8 +3,9 @@ event id in the inbox in that same transaction, so a redelivery has no second ef
 
 Read models: accounts (membership number -> account, for Noloc), certificate periods, case assignments with
 their submission and whether they are being assessed (an assessor's access), and submission locks. Noloc
-Academie completions become activities; one for a membership number no account has yet is parked and applied
-when that account registers (or changes to that number).
+Academie completions become activities of the number's holder: the verified account that gives the number
+and holds a certificate (ADR 0018). One for a number without such a holder is parked and applied when the
+holder is known (the account registers, changes to the number, or gets its certificate).
 """
 from __future__ import annotations
 
@@ -31,19 +32,28 @@ _log = logging.getLogger(__name__)
 
 
 def on_account(conn: psycopg.Connection, event: Event) -> None:
-    """identity.account.registered / updated: remember the account's membership number, and import what
-    Noloc sent for that number before the account was known."""
+    """identity.account.registered / updated (identity announces verified accounts only): remember the
+    account's membership number, and import what Noloc sent for that number before, when the account holds
+    the number's certificate."""
     data = event.data
     number = normalised_number(data["membership_number"])
     if number is not None:
         store.lock_membership_number(conn, number)
     if not store.upsert_account(conn, data["account_id"], number, event.occurred_at) or number is None:
         return
+    _apply_parked(conn, data["account_id"], number)
+
+
+def _apply_parked(conn: psycopg.Connection, account_id, number: str) -> None:
+    """What Noloc sent for ``number`` before its holder was known, imported for ``account_id`` when that
+    account is the holder (see ``store.account_with_membership_number``)."""
+    if store.account_with_membership_number(conn, number) != account_id:
+        return
     for parked in store.take_parked_noloc(conn, number):
-        activity = import_noloc_activity(conn, data["account_id"], noloc_loaded_data(parked["data"]),
+        activity = import_noloc_activity(conn, account_id, noloc_loaded_data(parked["data"]),
                                          parked["event_id"])
         _log.info("parked Noloc activity applied", extra={
-            "account_id": str(data["account_id"]), "external_id": parked["external_id"],
+            "account_id": str(account_id), "external_id": parked["external_id"],
             "activity_id": str(activity.id) if activity else None})
 
 
@@ -65,18 +75,24 @@ def on_noloc_activity_completed(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_certificate(conn: psycopg.Connection, event: Event) -> None:
-    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period.
+    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period; the
+    account holds a certificate now, so what Noloc sent for its number before is imported.
 
-    Its first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was taken over
-    without a decision here (its period starts on its ``valid_from``); a renewal or reactivation follows a
-    decision taken the day the event was published (its period starts the day after)."""
+    The period's first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was
+    taken over without a decision here (its period starts on its ``valid_from``); a renewal or reactivation
+    follows a decision taken the day the event was published (its period starts the day after)."""
     data = event.data
     imported = event.type == "certification.certificate.registered"
     decided_on = None if imported else local_day(event.occurred_at)
+    number = store.membership_number_of(conn, data["account_id"])
+    if number is not None:
+        store.lock_membership_number(conn, number)
     store.upsert_certificate_period(
         conn, account_id=data["account_id"], certificate_id=data["certificate_id"],
         starts_on=pe_period_first_day(valid_from=data["valid_from"], decided_on=decided_on),
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
+    if number is not None:
+        _apply_parked(conn, data["account_id"], number)
 
 
 def on_case_opened(conn: psycopg.Connection, event: Event) -> None:

@@ -184,11 +184,20 @@ def upsert_account(conn: psycopg.Connection, account_id: UUID, membership_number
 
 
 def account_with_membership_number(conn: psycopg.Connection, membership_number: str) -> UUID | None:
-    # Identity keeps numbers unique; should events ever show two accounts with one number, the newest wins.
+    """The holder of the number for Noloc's events: the account that gives the number AND holds a
+    certificate (linked by assessment only when the import's number and e-mail address matched the verified
+    account, or by a claim code). A number alone is no proof: anyone can give someone else's (ADR 0018)."""
     row = conn.execute(
-        "SELECT account_id FROM accounts WHERE membership_number = %s ORDER BY changed_at DESC LIMIT 1",
+        """SELECT a.account_id FROM accounts a JOIN certificate_periods p ON p.account_id = a.account_id
+           WHERE a.membership_number = %s ORDER BY p.occurred_at DESC LIMIT 1""",
         (membership_number,)).fetchone()
     return row["account_id"] if row else None
+
+
+def membership_number_of(conn: psycopg.Connection, account_id: UUID) -> str | None:
+    row = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
+                       (account_id,)).fetchone()
+    return row["membership_number"] if row else None
 
 
 def upsert_certificate_period(conn: psycopg.Connection, *, account_id: UUID, certificate_id: UUID,
