@@ -19,6 +19,8 @@ from recert_assessment.domain import Finding
 from recert_assessment.problems import (
     AssessorNotAllowed,
     CertificateConflict,
+    ClaimCodeRejected,
+    ClaimThrottled,
     CsvRowsRejected,
     CsvUnreadable,
     ObjectionRefused,
@@ -307,10 +309,9 @@ def get_certificate(certificate_id: UUID):
 
 
 @certificates.post("/<uuid:certificate_id>/claim-codes")
+@answers(CertificateConflict)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.response(201, ClaimCodeSchema)
-@certificates.alt_response(404, description="No such certificate.")
-@certificates.alt_response(409, description="The certificate is linked to an account already.")
 def issue_claim_code(certificate_id: UUID):
     """A single-use code (valid 30 days) with which the holder claims a certificate that waits for its
     account: the e-mail address Noloc holds was not the one the holder verified. Only its hash is kept;
@@ -321,15 +322,14 @@ def issue_claim_code(certificate_id: UUID):
 
 
 @certificates.post("/claim")
+@answers(ClaimCodeRejected, CertificateConflict, ClaimThrottled)
 @require_roles(Role.JOBCOACH)
 @certificates.arguments(ClaimInputSchema)
 @certificates.response(200, ClaimedSchema)
-@certificates.alt_response(409, description="The certificate's Noloc number is not the account's, or the "
-                                            "account holds another certificate.")
-@certificates.alt_response(429, description="Too many wrong codes: 5 in 15 minutes.")
 def claim_certificate(data: dict[str, Any]):
-    """Claim one's certificate with the code Noloc or DNV gave. A wrong, used or expired code is 422; five
-    wrong codes within 15 minutes make every try 429 for a while."""
+    """Claim one's certificate with the code Noloc or DNV gave. A wrong, used or expired code is 422; 409 when
+    the certificate's Noloc number is not the account's or the account holds another certificate; five wrong
+    codes within 15 minutes make every try 429 for a while."""
     return _service().certificates.redeem_claim_code(current_principal().account_id, data["code"])
 
 

@@ -24,6 +24,8 @@ from recert_identity.problems import (
     AccountLocked,
     ChallengeInvalid,
     CodeRejected,
+    EmailNotVerified,
+    EmailTokenInvalid,
     InvalidCredentials,
     RefreshTokenInvalid,
 )
@@ -108,9 +110,9 @@ def register(data: dict[str, Any]):
 
 
 @accounts.post("/verify-email")
+@answers(EmailTokenInvalid)
 @accounts.arguments(EmailVerificationSchema)
 @accounts.response(200, AccountSchema)
-@accounts.alt_response(400, description="The link is unknown, expired or used already.")
 def verify_email(data: dict[str, Any]):
     """Confirm the e-mail address with the token from the link and the password chosen at registration
     (a wrong password is 422 and leaves the link usable); then the account can log in."""
@@ -175,7 +177,7 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 
 
 @auth.post("/login")
-@answers(InvalidCredentials)
+@answers(InvalidCredentials, EmailNotVerified)
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
 @auth.alt_response(401, description="Wrong e-mail address or password, or locked (one answer for all).")
@@ -206,9 +208,9 @@ def request_password_reset(data: dict[str, Any]):
 
 
 @auth.post("/password-reset/confirm")
+@answers(EmailTokenInvalid)
 @auth.arguments(PasswordResetSchema)
 @auth.response(204)
-@auth.alt_response(400, description="The link is unknown, expired or used already.")
 def reset_password(data: dict[str, Any]):
     """Set a new password with the token from the link. Every session ends; the next login still asks for
     the authenticator app's code."""
