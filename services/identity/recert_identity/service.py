@@ -16,7 +16,7 @@ from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import bus, revocation
 from recert_common.auth import Role, access_token_claims, sign_token
 from recert_common.clock import utcnow
 from recert_common.db import Database
@@ -178,7 +178,8 @@ class IdentityService:
                     refusal = AccountLocked(account.locked_until, now, self.settings.support)
             else:
                 store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
-                store.revoke_families_of(conn, account.id, now, "password_changed", keep=session_id)
+                self.end_every_session(conn, account.id, now=now, reason="password_changed",
+                                       keep_session_id=session_id)
         if refusal is not None:
             raise refusal
 
@@ -193,7 +194,9 @@ class IdentityService:
             account = replace(account, disabled_at=now, disabled_by=by, updated_at=now)
             store.update_account(conn, account)
             store.delete_challenges(conn, account.id)
+            # Every token of the account is refused from now on: here at once, elsewhere through the event.
             store.revoke_families_of(conn, account.id, now, "account_disabled")
+            revocation.disable_account(conn, account_id=account.id, disabled_at=now)
             bus.record(conn, "identity.account.disabled",
                        {"account_id": account.id, "disabled_by": by, "reason": reason},
                        producer=PRODUCER, subject=account.id)
@@ -215,7 +218,7 @@ class IdentityService:
             store.update_account(conn, account)
             store.delete_recovery_codes(conn, account.id)
             store.delete_challenges(conn, account.id)
-            store.revoke_families_of(conn, account.id, now, "totp_reset")
+            self.end_every_session(conn, account.id, now=now, reason="totp_reset")
             bus.record(conn, "identity.totp.reset",
                        {"account_id": account.id, "reset_by": by, "reason": reason},
                        producer=PRODUCER, subject=account.id)
@@ -403,7 +406,7 @@ class IdentityService:
                                         family_expires_at=row["expires_at"], now=now)
                 account = self._existing(conn, row["account_id"])
                 if verdict is RefreshVerdict.REUSED:
-                    store.revoke_family(conn, row["family_id"], now, "reuse_detected")
+                    self._end_session(conn, account.id, row["family_id"], now, "refresh_token_reused")
                     _log.warning("refresh token reused: session revoked",
                                  extra={"account_id": str(account.id), "family_id": str(row["family_id"])})
                 elif verdict is RefreshVerdict.ROTATE and not account.disabled:
@@ -419,7 +422,36 @@ class IdentityService:
         with self.db.transaction() as conn:
             row = store.get_refresh_token(conn, token_hash(refresh_token))
             if row is not None:
-                store.revoke_family(conn, row["family_id"], now, "logout")
+                self._end_session(conn, row["account_id"], row["family_id"], now, "logout")
+
+    def _end_session(self, conn: psycopg.Connection, account_id: UUID, session_id: UUID, now: datetime,
+                     reason: str) -> None:
+        """Revoke the session's refresh tokens and refuse its access tokens: here at once, in every other
+        service when ``identity.session.ended`` arrives. A session that had ended before: nothing new."""
+        if not store.revoke_family(conn, session_id, now, reason):
+            return
+        revocation.end_session(conn, session_id=session_id, account_id=account_id, ended_at=now,
+                               reason=reason)
+        bus.record(conn, "identity.session.ended",
+                   {"account_id": account_id, "session_id": session_id, "ended_at": now, "reason": reason},
+                   producer=PRODUCER, subject=account_id)
+
+    def end_every_session(self, conn: psycopg.Connection, account_id: UUID, *, now: datetime, reason: str,
+                          keep_session_id: UUID | None = None) -> list[UUID]:
+        """End every session of the account but ``keep_session_id``, in the caller's transaction: their
+        refresh tokens are revoked and the account's access tokens issued before ``now`` (except the kept
+        session's) are refused, here at once and in every other service when
+        ``identity.account.sessions_ended`` arrives. ``reason``: one of the catalogue's
+        ``ALL_SESSIONS_END_REASONS`` (``password_reset`` for a forgotten password). Returns the sessions
+        that ended."""
+        ended = store.revoke_families_of(conn, account_id, now, reason, keep=keep_session_id)
+        revocation.end_sessions_of(conn, account_id=account_id, ended_at=now, session_ids=ended,
+                                   kept_session_id=keep_session_id, reason=reason)
+        bus.record(conn, "identity.account.sessions_ended",
+                   {"account_id": account_id, "ended_at": now, "session_ids": ended,
+                    "kept_session_id": keep_session_id, "reason": reason},
+                   producer=PRODUCER, subject=account_id)
+        return ended
 
     # --- keys and housekeeping ---------------------------------------------------------------------------
 
