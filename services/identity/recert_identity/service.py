@@ -406,7 +406,8 @@ class IdentityService:
                                         family_expires_at=row["expires_at"], now=now)
                 account = self._existing(conn, row["account_id"])
                 if verdict is RefreshVerdict.REUSED:
-                    self._end_session(conn, account.id, row["family_id"], now, "refresh_token_reused")
+                    self._end_session(conn, account.id, row["family_id"], now, "refresh_token_reused",
+                                      family_reason="reuse_detected")
                     _log.warning("refresh token reused: session revoked",
                                  extra={"account_id": str(account.id), "family_id": str(row["family_id"])})
                 elif verdict is RefreshVerdict.ROTATE and not account.disabled:
@@ -425,10 +426,10 @@ class IdentityService:
                 self._end_session(conn, row["account_id"], row["family_id"], now, "logout")
 
     def _end_session(self, conn: psycopg.Connection, account_id: UUID, session_id: UUID, now: datetime,
-                     reason: str) -> None:
+                     reason: str, *, family_reason: str | None = None) -> None:
         """Revoke the session's refresh tokens and refuse its access tokens: here at once, in every other
         service when ``identity.session.ended`` arrives. A session that had ended before: nothing new."""
-        if not store.revoke_family(conn, session_id, now, reason):
+        if not store.revoke_family(conn, session_id, now, family_reason or reason):
             return
         revocation.end_session(conn, session_id=session_id, account_id=account_id, ended_at=now,
                                reason=reason)

@@ -163,4 +163,6 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(client, db):
                        ).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": this_session["refresh_token"]}
                        ).status_code == 200
-    assert event_types(db, person.id) == ["identity.account.registered", "identity.totp.enrolled"]
+    # The other sessions' access tokens are refused everywhere (ADR 0019); nothing else is announced.
+    assert event_types(db, person.id) == ["identity.account.registered", "identity.totp.enrolled",
+                                          "identity.account.sessions_ended"]
