@@ -89,6 +89,8 @@ def _refused_everywhere(app: Frontend, token: str, case: str) -> None:
         assert response.json()["detail"] == REVOKED_DETAIL, (service, response.json())
     activity, profile = _write(app, token)
     assert (activity.status_code, profile.status_code) == (401, 401), (activity.text, profile.text)
+    # The gateway's own composed answer asks the services with the token, so it is refused as a whole.
+    assert app.get("dashboard", token=token).status_code == 401
 
 
 def _jobcoach(app: Frontend) -> Person:

@@ -115,3 +115,20 @@ def test_the_check_costs_one_short_query(db):
     print(f"\nrevocation check: {per_check_ms:.3f} ms per request (pool checkout + one query)\n{plan}")
     assert "Seq Scan on revoked_sessions" not in plan
     assert per_check_ms < 20  # generous for a shared 2-core machine; the figure is printed
+
+
+def test_every_service_but_identity_consumes_identitys_session_events():
+    """The wiring (``ServiceSpec.all_subscriptions``) agrees with what the catalogue says services hear."""
+    import importlib
+
+    from recert_common.events import catalogue
+
+    identity = importlib.import_module("recert_identity.__main__").SPEC
+    assert identity.consumes_revocations is False  # it writes its read model in its own transactions
+    for service in ("portfolio", "pe-registry", "assessment", "notifications", "billing"):
+        spec = importlib.import_module(f"recert_{service.replace('-', '_')}.__main__").SPEC
+        settings = spec.settings_cls.from_env(service, env={})
+        assert revocation.SUBSCRIPTION in spec.all_subscriptions(settings, None), service
+        assert "revocations.purge" in {s.name for s in spec.all_schedules(settings, None)}, service
+        for event_type in revocation.HANDLERS:
+            assert service in catalogue.CONSUMERS[event_type], (service, event_type)
