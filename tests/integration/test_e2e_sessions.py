@@ -10,11 +10,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
+import jwt
 import pytest
+from amqp.exceptions import AccessRefused
+from kombu import Connection, Exchange, Producer
+
+from recert_common.bus.deadletter import list_dead_letters
+from recert_common.events import new_event
 
 from e2e_fixtures import app_fixture, system_fixture
 from frontend import PASSWORD, Frontend, Person, unique_email
+from waiting import wait_for
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
 # One read per service that any logged-in jobcoach may make.
@@ -151,6 +159,36 @@ def test_after_disabling_every_token_of_the_account_is_refused_by_every_service(
     _refused_everywhere(app, other.access_token, "disable (other session)")
     assert app.login_step1(person).status_code == 401  # and no new login
     _accepted_everywhere(app, admin.access_token)  # the admin's own token is untouched
+
+
+def _send_as(system, party: str, event, *, exchange, routing_key: str) -> None:
+    with Connection(system.broker[party], transport_options={"confirm_publish": True}) as conn:
+        Producer(conn.channel()).publish(
+            event.to_json(), exchange=exchange, routing_key=routing_key, retry=False,
+            content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+            user_id=Connection(system.broker[party]).userid)
+
+
+def test_a_forged_session_end_from_another_service_logs_nobody_out(app, system):
+    """Only identity's broker user may end a session: a forged event is refused by the broker on the
+    exchange, and dead-lettered when put straight into a service's queue (ADR 0016), with no effect."""
+    person = _jobcoach(app)
+    claims = jwt.decode(person.access_token, options={"verify_signature": False})
+    forged = new_event("identity.session.ended", {
+        "account_id": person.id, "session_id": claims["sid"], "ended_at": datetime.now(UTC),
+        "reason": "logout"}, producer="identity", subject=person.id)
+    with pytest.raises(AccessRefused):
+        _send_as(system, "portfolio", forged,
+                 exchange=Exchange(system.exchange, type="topic", durable=True), routing_key=forged.type)
+    queue = f"{system.env['RECERT_QUEUE_PREFIX']}pe-registry.revocations"
+    _send_as(system, "portfolio", forged, exchange="", routing_key=queue)
+    def dead_letter() -> str | None:
+        letters = list_dead_letters(system.broker["pe-registry"], queue)
+        return {d.event_id: d.error for d in letters}.get(str(forged.id))
+
+    dead = wait_for(dead_letter, timeout=10, message="the forged event dead-lettered")
+    assert "refused" in dead
+    _accepted_everywhere(app, person.access_token)
 
 
 def test_zz_report_how_long_the_events_took(app):
