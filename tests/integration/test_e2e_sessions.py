@@ -161,6 +161,18 @@ def test_after_disabling_every_token_of_the_account_is_refused_by_every_service(
     _accepted_everywhere(app, admin.access_token)  # the admin's own token is untouched
 
 
+def test_after_a_password_change_the_other_sessions_tokens_are_refused_by_every_service(app):
+    """``identity.account.sessions_ended``, the event a password reset sends too: every session but the one
+    that made the change."""
+    person = _jobcoach(app)
+    other = _login_with_recovery_code(app, person)
+    changed = app.post("accounts/me/password", person, json={"current_password": person.password,
+                                                             "new_password": "een heel nieuw wachtwoord"})
+    assert changed.status_code == 204, changed.text
+    _refused_everywhere(app, other.access_token, "password change (other session)")
+    _accepted_everywhere(app, person.access_token)  # the session that changed it stays
+
+
 def _send_as(system, party: str, event, *, exchange, routing_key: str) -> None:
     with Connection(system.broker[party], transport_options={"confirm_publish": True}) as conn:
         Producer(conn.channel()).publish(

@@ -396,7 +396,8 @@ class IdentityService:
 
     def refresh(self, refresh_token: str) -> Tokens:
         """Rotate: the presented token is spent and its successor returned. A spent token presented again
-        means a copy exists somewhere, so its whole family (the session) is revoked."""
+        means a copy exists somewhere, so its whole family (the session) is revoked and its access tokens are
+        refused from now on (``identity.session.ended``)."""
         now = self.clock()
         tokens: Tokens | None = None
         with self.db.transaction() as conn:
@@ -418,7 +419,8 @@ class IdentityService:
         return tokens
 
     def logout(self, refresh_token: str) -> None:
-        """End the session the token belongs to; an unknown token is no error (RFC 7009 section 2.2)."""
+        """End the session the token belongs to, its access tokens included (``identity.session.ended``); an
+        unknown token is no error (RFC 7009 section 2.2)."""
         now = self.clock()
         with self.db.transaction() as conn:
             row = store.get_refresh_token(conn, token_hash(refresh_token))
