@@ -289,6 +289,12 @@ register_messages({
         "en": "Something went wrong on our side. Please quote reference {request_id} when you contact us."},
     "field.nul_character": {
         "nl": "Bevat een ongeldig teken (NUL).", "en": "Contains an invalid character (NUL)."},
+    "field.lone_surrogate": {
+        "nl": "Bevat een ongeldig teken (een losse UTF-16-surrogaat).",
+        "en": "Contains an invalid character (a lone UTF-16 surrogate)."},
+    "detail.json_too_deep": {
+        "nl": "De JSON-inhoud is te diep genest (hoogstens {max_depth} niveaus).",
+        "en": "The JSON body is nested too deeply (at most {max_depth} levels)."},
     "detail.database_unavailable": {
         "nl": "De gegevens zijn even niet bereikbaar. Probeer het over enkele ogenblikken opnieuw.",
         "en": "The data is briefly out of reach. Please try again in a few moments."},

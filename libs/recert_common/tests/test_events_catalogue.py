@@ -58,6 +58,15 @@ SAMPLES: dict[str, dict] = {
     "identity.account.registered": PROFILE,
     "identity.account.updated": {**PROFILE, "email": "anouk@dejong-coaching.nl", "preferred_language": "en",
                                  "changed": ["email", "preferred_language"]},
+    "identity.email.verification_requested": {
+        **PROFILE, "token": "k3J9xQ2m-abcdefghijklmnopqrstuvwxyz01234567",
+        "expires_at": datetime(2026, 3, 3, 9, 15, tzinfo=UTC)},
+    "identity.registration.attempted": {"account_id": ACCOUNT, "attempted_with": "membership_number"},
+    "identity.password.reset_requested": {
+        "account_id": ACCOUNT, "token": "k3J9xQ2m-abcdefghijklmnopqrstuvwxyz01234567",
+        "expires_at": datetime(2026, 3, 2, 9, 45, tzinfo=UTC)},
+    "identity.password.reset": {"account_id": ACCOUNT,
+                                "sessions_ended_at": datetime(2026, 3, 2, 9, 20, tzinfo=UTC)},
     "identity.totp.enrolled": {"account_id": ACCOUNT, "after_reset": False},
     "identity.totp.reset": {"account_id": ACCOUNT, "reset_by": ADMIN, "reason": "Nieuwe telefoon"},
     "identity.account.locked": {"account_id": ACCOUNT, "reason": "failed_totp_codes",

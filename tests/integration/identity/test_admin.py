@@ -136,9 +136,9 @@ def test_a_totp_reset_makes_the_next_login_enrol_again(client, db, admin):
     assert len(tokens["recovery_codes"]) == 10
     enrolled = outbox(db, person.id)[-1]
     assert (enrolled["type"], enrolled["data"]["after_reset"]) == ("identity.totp.enrolled", True)
-    assert event_types(db, person.id) == ["identity.account.registered", "identity.totp.enrolled",
-                                          "identity.account.sessions_ended", "identity.totp.reset",
-                                          "identity.totp.enrolled"]
+    assert event_types(db, person.id) == [
+        "identity.email.verification_requested", "identity.account.registered", "identity.totp.enrolled",
+        "identity.account.sessions_ended", "identity.totp.reset", "identity.totp.enrolled"]
     # The access token from before the reset stays refused; the new login's works.
     assert client.get("/v1/accounts/me", token=person.tokens["access_token"]).status_code == 401
     assert client.get("/v1/accounts/me", token=tokens["access_token"]).status_code == 200

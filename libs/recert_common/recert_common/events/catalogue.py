@@ -159,9 +159,46 @@ class _AccountProfile(EventData):
 
 @_event("identity.account.registered", producer="identity",
         consumers=("portfolio", "pe-registry", "assessment", "notifications", "billing"),
-        summary="An account was created; carries the profile every read model starts from.")
+        summary="An account exists for the platform: a staff account was created, or a jobcoach verified "
+                "the e-mail address (ADR 0018; unverified registrations are never announced). Carries the "
+                "profile every read model starts from.")
 class AccountRegistered(_AccountProfile):
     pass
+
+
+@_event("identity.email.verification_requested", producer="identity", consumers=("notifications",),
+        summary="A registration (or a login to an unverified account) asks the owner of the address to "
+                "confirm it. Carries a secret single-use token: for notifications only, never for outside "
+                "parties (ADR 0018).")
+class EmailVerificationRequested(_AccountProfile):
+    token = fields.String(required=True, validate=validate.Length(min=16, max=128), metadata=_doc(
+        "Secret: the link's token; identity keeps only its hash."))
+    expires_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("identity.registration.attempted", producer="identity", consumers=("notifications",),
+        summary="Someone tried to register with the e-mail address or the number of this verified account; "
+                "the owner is told (the registrant hears nothing more than anyone else).")
+class RegistrationAttempted(EventData):
+    account_id = fields.UUID(required=True)
+    attempted_with = _enum(("email", "membership_number"), required=True)
+
+
+@_event("identity.password.reset_requested", producer="identity", consumers=("notifications",),
+        summary="The owner asked for a link to choose a new password. Carries a secret single-use token: "
+                "for notifications only, never for outside parties (ADR 0018).")
+class PasswordResetRequested(EventData):
+    account_id = fields.UUID(required=True)
+    token = fields.String(required=True, validate=validate.Length(min=16, max=128), metadata=_doc(
+        "Secret: the link's token; identity keeps only its hash."))
+    expires_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("identity.password.reset", producer="identity", consumers=("notifications",),
+        summary="A new password was set through an e-mailed link; every session of the account has ended.")
+class PasswordReset(EventData):
+    account_id = fields.UUID(required=True)
+    sessions_ended_at = fields.AwareDateTime(required=True, format="iso")
 
 
 @_event("identity.account.updated", producer="identity",
@@ -288,7 +325,7 @@ class PortfolioWithdrawn(EventData):
 
 
 @_event("portfolio.supplement.submitted", producer="portfolio",
-        consumers=("assessment", "billing", "notifications"),
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="The supplementary assignments after a postponed advice were submitted for reassessment.")
 class SupplementSubmitted(EventData):
     supplement_id = fields.UUID(required=True)
@@ -382,7 +419,8 @@ class PeEvidenceRemoved(EventData):
 # --- assessment ----------------------------------------------------------------------------------------
 
 
-@_event("assessment.case.opened", producer="assessment", consumers=("notifications", "portfolio"),
+@_event("assessment.case.opened", producer="assessment",
+        consumers=("notifications", "portfolio", "pe-registry"),
         summary="DNV opened an assessment case for a submitted portfolio.")
 class CaseOpened(EventData):
     case_id = fields.UUID(required=True)
