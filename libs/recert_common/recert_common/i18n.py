@@ -302,6 +302,9 @@ register_messages({
         "nl": "Voor dit verzoek is een toegangstoken nodig.", "en": "This request needs an access token."},
     "detail.token_invalid": {"nl": "Het toegangstoken is ongeldig.", "en": "The access token is invalid."},
     "detail.token_expired": {"nl": "Het toegangstoken is verlopen.", "en": "The access token has expired."},
+    "detail.token_revoked": {
+        "nl": "Deze sessie is beëindigd. Log opnieuw in.",
+        "en": "This session has ended. Please log in again."},
     "detail.role_required": {
         "nl": "Hiervoor is een van deze rollen nodig: {roles}.",
         "en": "This needs one of these roles: {roles}."},

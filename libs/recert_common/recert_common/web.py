@@ -240,16 +240,20 @@ def create_service_app(
 
     Ready when the database and the broker answer, and ``storage`` too when the service keeps files. The
     service object is kept in ``app.extensions[extension]`` for the views; tokens are checked by
-    ``verifier``, by default against the JWKS in ``settings``.
+    ``verifier``, by default against the JWKS in ``settings``, and then against the revocation read model
+    in ``service.db`` (``recert_common.revocation``) unless the verifier brings a revocation check of its own.
     """
     from recert_common import readiness
+    from recert_common.revocation import DatabaseRevocations
 
     checks: dict[str, ReadinessCheck] = {"database": service.db.ping,
                                          "broker": readiness.broker(settings.amqp_url)}
     if storage is not None:
         checks["storage"] = storage
-    app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks,
-                               verifier=verifier or TokenVerifier.from_settings(settings))
+    verifier = verifier or TokenVerifier.from_settings(settings)
+    if verifier.revocations is None:
+        verifier = verifier.with_revocations(DatabaseRevocations(service.db))
+    app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks, verifier=verifier)
     app.extensions[extension] = service
     # Services read their JSON bodies; the gateway streams them through and must not, so it is here.
     app.before_request(check_request_input)

@@ -73,6 +73,12 @@ SAMPLES: dict[str, dict] = {
                                 "locked_until": datetime(2026, 3, 2, 9, 45, tzinfo=UTC)},
     "identity.account.disabled": {"account_id": ACCOUNT, "disabled_by": ADMIN,
                                   "reason": "Uitgeschreven uit het register"},
+    "identity.session.ended": {"account_id": ACCOUNT, "session_id": _id("session"),
+                               "ended_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC), "reason": "logout"},
+    "identity.account.sessions_ended": {
+        "account_id": ACCOUNT, "ended_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        "session_ids": [_id("session"), _id("other session")], "kept_session_id": None,
+        "reason": "password_reset"},
     "portfolio.cycle.opened": {
         "cycle_id": CYCLE, "account_id": ACCOUNT, "certificate_id": CERTIFICATE, "kind": "regular",
         "expires_on": date(2026, 5, 31), "window_opens_on": date(2026, 2, 28), "submit_by": date(2026, 5, 31),

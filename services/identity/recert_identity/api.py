@@ -71,7 +71,7 @@ def _service() -> IdentityService:
 
 def _own_account() -> Account:
     account = _service().account(current_principal().account_id)
-    if account.disabled:  # its tokens live on until they expire; identity itself stops serving them now
+    if account.disabled:  # the revocation read model refuses its tokens already; this guards a stale row
         raise Unauthorized(code="detail.token_invalid")
     return account
 

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import bus, revocation
 from recert_common.auth import Role, access_token_claims, sign_token
 from recert_common.clock import utcnow
 from recert_common.db import Database
@@ -271,7 +271,8 @@ class IdentityService:
                     refusal = AccountLocked(account.locked_until, now, self.settings.support)
             else:
                 store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
-                store.revoke_families_of(conn, account.id, now, "password_changed", keep=session_id)
+                self.end_every_session(conn, account.id, now=now, reason="password_changed",
+                                       keep_session_id=session_id)
         if refusal is not None:
             raise refusal
 
@@ -292,8 +293,9 @@ class IdentityService:
         return token
 
     def reset_password(self, token: str, new_password: str) -> None:
-        """Set a new password with an e-mailed link. Every session ends (announced by
-        ``identity.password.reset``); the second factor is untouched, so the next login still asks for it."""
+        """Set a new password with an e-mailed link. Every session ends (``end_every_session``: its access
+        tokens are refused everywhere), ``identity.password.reset`` is announced; the second factor is
+        untouched, so the next login still asks for it."""
         now = self.clock()
         with self.db.transaction() as conn:
             row = store.get_email_token(conn, token_hash(token), EmailTokenPurpose.RESET_PASSWORD, now)
@@ -312,7 +314,8 @@ class IdentityService:
             store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
             store.delete_email_tokens(conn, account.id, EmailTokenPurpose.RESET_PASSWORD)
             store.delete_challenges(conn, account.id)
-            store.revoke_families_of(conn, account.id, now, "password_reset")
+            # Access tokens too, not only refresh tokens: refused by every service once the event arrives.
+            self.end_every_session(conn, account.id, now=now, reason="password_reset")
             bus.record(conn, "identity.password.reset", {"account_id": account.id, "sessions_ended_at": now},
                        producer=PRODUCER, subject=account.id)
 
@@ -327,7 +330,9 @@ class IdentityService:
             account = replace(account, disabled_at=now, disabled_by=by, updated_at=now)
             store.update_account(conn, account)
             store.delete_challenges(conn, account.id)
+            # Every token of the account is refused from now on: here at once, elsewhere through the event.
             store.revoke_families_of(conn, account.id, now, "account_disabled")
+            revocation.disable_account(conn, account_id=account.id, disabled_at=now)
             bus.record(conn, "identity.account.disabled",
                        {"account_id": account.id, "disabled_by": by, "reason": reason},
                        producer=PRODUCER, subject=account.id)
@@ -349,7 +354,7 @@ class IdentityService:
             store.update_account(conn, account)
             store.delete_recovery_codes(conn, account.id)
             store.delete_challenges(conn, account.id)
-            store.revoke_families_of(conn, account.id, now, "totp_reset")
+            self.end_every_session(conn, account.id, now=now, reason="totp_reset")
             bus.record(conn, "identity.totp.reset",
                        {"account_id": account.id, "reset_by": by, "reason": reason},
                        producer=PRODUCER, subject=account.id)
@@ -570,7 +575,8 @@ class IdentityService:
 
     def refresh(self, refresh_token: str) -> Tokens:
         """Rotate: the presented token is spent and its successor returned. A spent token presented again
-        means a copy exists somewhere, so its whole family (the session) is revoked."""
+        means a copy exists somewhere, so its whole family (the session) is revoked and its access tokens are
+        refused from now on (``identity.session.ended``)."""
         now = self.clock()
         tokens: Tokens | None = None
         with self.db.transaction() as conn:
@@ -580,7 +586,8 @@ class IdentityService:
                                         family_expires_at=row["expires_at"], now=now)
                 account = self._existing(conn, row["account_id"])
                 if verdict is RefreshVerdict.REUSED:
-                    store.revoke_family(conn, row["family_id"], now, "reuse_detected")
+                    self._end_session(conn, account.id, row["family_id"], now, "refresh_token_reused",
+                                      family_reason="reuse_detected")
                     _log.warning("refresh token reused: session revoked",
                                  extra={"account_id": str(account.id), "family_id": str(row["family_id"])})
                 elif verdict is RefreshVerdict.ROTATE and not account.disabled:
@@ -591,12 +598,42 @@ class IdentityService:
         return tokens
 
     def logout(self, refresh_token: str) -> None:
-        """End the session the token belongs to; an unknown token is no error (RFC 7009 section 2.2)."""
+        """End the session the token belongs to, its access tokens included (``identity.session.ended``); an
+        unknown token is no error (RFC 7009 section 2.2)."""
         now = self.clock()
         with self.db.transaction() as conn:
             row = store.get_refresh_token(conn, token_hash(refresh_token))
             if row is not None:
-                store.revoke_family(conn, row["family_id"], now, "logout")
+                self._end_session(conn, row["account_id"], row["family_id"], now, "logout")
+
+    def _end_session(self, conn: psycopg.Connection, account_id: UUID, session_id: UUID, now: datetime,
+                     reason: str, *, family_reason: str | None = None) -> None:
+        """Revoke the session's refresh tokens and refuse its access tokens: here at once, in every other
+        service when ``identity.session.ended`` arrives. A session that had ended before: nothing new."""
+        if not store.revoke_family(conn, session_id, now, family_reason or reason):
+            return
+        revocation.end_session(conn, session_id=session_id, account_id=account_id, ended_at=now,
+                               reason=reason)
+        bus.record(conn, "identity.session.ended",
+                   {"account_id": account_id, "session_id": session_id, "ended_at": now, "reason": reason},
+                   producer=PRODUCER, subject=account_id)
+
+    def end_every_session(self, conn: psycopg.Connection, account_id: UUID, *, now: datetime, reason: str,
+                          keep_session_id: UUID | None = None) -> list[UUID]:
+        """End every session of the account but ``keep_session_id``, in the caller's transaction: their
+        refresh tokens are revoked and the account's access tokens issued before ``now`` (except the kept
+        session's) are refused, here at once and in every other service when
+        ``identity.account.sessions_ended`` arrives. ``reason``: one of the catalogue's
+        ``ALL_SESSIONS_END_REASONS`` (``password_reset`` for a forgotten password). Returns the sessions
+        that ended."""
+        ended = store.revoke_families_of(conn, account_id, now, reason, keep=keep_session_id)
+        revocation.end_sessions_of(conn, account_id=account_id, ended_at=now, session_ids=ended,
+                                   kept_session_id=keep_session_id, reason=reason)
+        bus.record(conn, "identity.account.sessions_ended",
+                   {"account_id": account_id, "ended_at": now, "session_ids": ended,
+                    "kept_session_id": keep_session_id, "reason": reason},
+                   producer=PRODUCER, subject=account_id)
+        return ended
 
     # --- keys and housekeeping ---------------------------------------------------------------------------
 

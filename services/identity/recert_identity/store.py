@@ -219,16 +219,21 @@ def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes, now: da
     conn.execute("UPDATE refresh_tokens SET used_at = %s WHERE token_hash = %s", (now, token_hash))
 
 
-def revoke_family(conn: psycopg.Connection, family_id: UUID, now: datetime, reason: str) -> None:
-    conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
-                 "WHERE id = %s AND revoked_at IS NULL", (now, reason, family_id))
+def revoke_family(conn: psycopg.Connection, family_id: UUID, now: datetime, reason: str) -> bool:
+    """Whether the family was open until now (False: it had been revoked before)."""
+    return conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
+                        "WHERE id = %s AND revoked_at IS NULL RETURNING id", (now, reason, family_id)
+                        ).fetchone() is not None
 
 
 def revoke_families_of(conn: psycopg.Connection, account_id: UUID, now: datetime, reason: str, *,
-                       keep: UUID | None = None) -> None:
-    conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
-                 "WHERE account_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s",
-                 (now, reason, account_id, keep))
+                       keep: UUID | None = None) -> list[UUID]:
+    """The ids of the families that were open until now."""
+    rows = conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
+                        "WHERE account_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s "
+                        "RETURNING id",
+                        (now, reason, account_id, keep)).fetchall()
+    return [row["id"] for row in rows]
 
 
 # --- signing keys ----------------------------------------------------------------------------------------

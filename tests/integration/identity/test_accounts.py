@@ -267,7 +267,9 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(client, db):
                        ).status_code == 401
     assert client.post("/v1/auth/refresh", json={"refresh_token": this_session["refresh_token"]}
                        ).status_code == 200
-    assert event_types(db, person.id) == [VERIFY, "identity.account.registered", "identity.totp.enrolled"]
+    # The other sessions' access tokens are refused everywhere (ADR 0019); nothing else is announced.
+    assert event_types(db, person.id) == [VERIFY, "identity.account.registered", "identity.totp.enrolled",
+                                          "identity.account.sessions_ended"]
 
 
 RESET = "identity.password.reset_requested"
@@ -304,7 +306,8 @@ def test_a_forgotten_password_is_replaced_by_link_every_session_ends_and_the_cod
                            ).status_code == 401
     assert client.login(person.email, PASSWORD).status_code == 401
     assert client.login(person.email, new_password).get_json()["kind"] == "totp"  # the second factor stays
-    assert event_types(db, person.id)[-1] == "identity.password.reset"
+    assert event_types(db, person.id)[-2:] == ["identity.account.sessions_ended", "identity.password.reset"]
+    assert client.get("/v1/accounts/me", token=other["access_token"]).status_code == 401  # refused at once
 
 
 def test_an_expired_reset_link_is_refused(client, db):

@@ -235,13 +235,46 @@ class AccountLocked(EventData):
     reason = _enum(("failed_passwords", "failed_totp_codes", "administrative"), required=True)
 
 
-@_event("identity.account.disabled", producer="identity", consumers=("notifications",),
-        summary="The account can no longer log in; its data stays.")
+# Every service keeps the revocation read model (``recert_common.revocation``) that refuses the access tokens
+# of ended sessions and disabled accounts at once; identity writes its own in the same transaction.
+_REVOCATION_CONSUMERS = ("portfolio", "pe-registry", "assessment", "notifications", "billing")
+SESSION_END_REASONS = ("logout", "refresh_token_reused")
+ALL_SESSIONS_END_REASONS = ("password_changed", "password_reset", "totp_reset", "administrative")
+
+
+@_event("identity.account.disabled", producer="identity", consumers=_REVOCATION_CONSUMERS,
+        summary="The account can no longer log in; its data stays. Every service refuses its access tokens "
+                "from now on.")
 class AccountDisabled(EventData):
     account_id = fields.UUID(required=True)
     disabled_by = fields.UUID(required=True, allow_none=True,
                               metadata=_doc("The admin who disabled it; null when the system did it."))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+@_event("identity.session.ended", producer="identity", consumers=_REVOCATION_CONSUMERS,
+        summary="One session (a login and the refresh tokens descending from it) ended: by logout, or "
+                "revoked because a spent refresh token came back. Its access tokens, which carry the "
+                "session id as their sid claim, are refused from now on.")
+class SessionEnded(EventData):
+    account_id = fields.UUID(required=True)
+    session_id = fields.UUID(required=True, metadata=_doc("The sid claim of the session's access tokens."))
+    ended_at = fields.AwareDateTime(required=True, format="iso")
+    reason = _enum(SESSION_END_REASONS, required=True)
+
+
+@_event("identity.account.sessions_ended", producer="identity", consumers=_REVOCATION_CONSUMERS,
+        summary="Every session of the account ended (a password change or reset, an authenticator reset), "
+                "except kept_session_id when there is one: access tokens of the account issued before "
+                "ended_at are refused from now on, except those of the kept session.")
+class AccountSessionsEnded(EventData):
+    account_id = fields.UUID(required=True)
+    ended_at = fields.AwareDateTime(required=True, format="iso")
+    session_ids = fields.List(fields.UUID(), required=True, metadata=_doc(
+        "The sessions that were still open and ended now (their tokens are refused by sid as well)."))
+    kept_session_id = fields.UUID(required=True, allow_none=True, metadata=_doc(
+        "The session that made the change and stays (a password change); null when none stays."))
+    reason = _enum(ALL_SESSIONS_END_REASONS, required=True)
 
 
 # --- portfolio -----------------------------------------------------------------------------------------
