@@ -11,7 +11,9 @@ import email
 import hashlib
 import hmac
 import json
+import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -132,7 +134,10 @@ def small_pdf(text: str) -> bytes:
 
 
 def sign_webhook(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """The provider's X-Signature: ``t=<unix seconds>,v1=<HMAC-SHA256 of "<t>." + body>``."""
+    timestamp = int(time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
 
 
 def _short(identifier: str) -> str:
@@ -243,13 +248,19 @@ class Story:
         name = f"{secrets.choice(FIRST_NAMES)} {secrets.choice(LAST_NAMES)}"
         address = f"demo.{self.tag}@example.org"
         password = secrets.token_urlsafe(PASSWORD_BYTES)
-        account = self.gateway.call("POST", "accounts", expect=(201,), what="registreren als jobcoach", json={
+        self.gateway.call("POST", "accounts", expect=(202,), what="registreren als jobcoach", json={
             "email": address, "full_name": name, "password": password, "membership_number": number,
-        }).json()
+        })
+        # The jobcoach opens the link in the confirmation e-mail, which the SMTP sink keeps as a file.
+        token = self._poll(f"de bevestigingsmail aan {address} in {self.config.mail_dir}",
+                           lambda: _link_token(self.config.mail_dir, address))
+        account = self.gateway.call("POST", "accounts/verify-email", expect=(200,),
+                                    what="e-mailadres bevestigen met de link",
+                                    json={"token": token, "password": password}).json()
         self.password = password
         self.facts.update(jobcoach_email=address, membership_number=number, jobcoach_name=name,
                           jobcoach_id=account["id"])
-        return [f"{name} <{address}> met Noloc-lidnummer {number}"]
+        return [f"{name} <{address}> met Noloc-lidnummer {number}, e-mailadres bevestigd met de link"]
 
     def log_in_jobcoach(self) -> list[str]:
         session, _ = log_in(self.gateway, self.facts["jobcoach_email"], self.password)
@@ -300,8 +311,8 @@ class Story:
     def import_certificate(self) -> list[str]:
         valid_until = today() + timedelta(days=DAYS_BEFORE_EXPIRY)
         number = f"RJ-DEMO-{self.tag.upper()}"
-        csv = f"noloc_number,certificate_number,valid_until\n{self.facts['membership_number']},{number}," \
-              f"{valid_until.isoformat()}\n"
+        csv = f"noloc_number,certificate_number,valid_until,email,name\n{self.facts['membership_number']}," \
+              f"{number},{valid_until.isoformat()},{self.facts['jobcoach_email']},{self.facts['jobcoach_name']}\n"
         result = self.gateway.call("POST", "certificates/import", self.staff["noloc_admin"].token,
                                    data=csv.encode(), headers={"Content-Type": "text/csv"},
                                    what="het certificaat laden per CSV (beheerder)").json()
@@ -555,6 +566,24 @@ class Story:
         mails = self._poll(f"{len(inbox)} e-mails aan {address} in {self.config.mail_dir}",
                            lambda: _mails_to(self.config.mail_dir, address, at_least=len(inbox)))
         return [f"{len(mails)} e-mails aan {address}:", *[f"  {subject}" for subject in mails]]
+
+
+def _link_token(directory: Path, address: str) -> tuple[str | None, str]:
+    """The token of the newest link e-mailed to ``address`` (``...?token=...``), from the sink's files."""
+    if not directory.is_dir():
+        return None, f"map {directory} niet gevonden"
+    found = []
+    for path in directory.glob("*.eml"):
+        try:
+            message = email.message_from_bytes(path.read_bytes(), policy=default_policy)
+            recipients = [a.addr_spec.lower() for a in message["To"].addresses] if message["To"] else []
+            text = message.get_body(preferencelist=("plain",)).get_content()
+        except (OSError, ValueError, AttributeError, KeyError):
+            continue  # being written, or not one of ours
+        match = re.search(r"\?token=([A-Za-z0-9_-]+)", text)
+        if address.lower() in recipients and match:
+            found.append((path.stat().st_mtime_ns, match.group(1)))
+    return (max(found)[1] if found else None), f"{len(found)} e-mails met een link"
 
 
 def _mails_to(directory: Path, address: str, *, at_least: int) -> tuple[list[str] | None, str]:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL (127.0.0.1:5432) and RabbitMQ (127.0.0.1:5672) answer: start them where they are
+# Make sure PostgreSQL (127.0.0.1:5432), RabbitMQ (127.0.0.1:5672) and Redis (127.0.0.1:6379, the gateway's
+# shared rate-limit counters) answer: start them where they are
 # installed but stopped, install them from Debian's packages where they are missing and we are root, and
 # otherwise say clearly what to do.
 set -euo pipefail
@@ -53,4 +54,12 @@ if ! answers 15672; then
          "rabbitmq_management plugin, or set RECERT_BROKER_ADMIN_URL" >&2
   fi
 fi
-echo "ensure-infra: PostgreSQL and RabbitMQ (with its management API) answer"
+
+if ! answers 6379; then
+  command -v redis-server >/dev/null || apt_install redis-server
+  echo "ensure-infra: starting Redis"
+  # Counters only: nothing to keep across restarts, so no snapshots and no append-only file.
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no || true
+  wait_for_port 6379 Redis
+fi
+echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer"

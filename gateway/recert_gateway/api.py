@@ -2,12 +2,14 @@
 everything else under ``/api/v1/``, forwarded.
 
 For a forwarded request, in this order: the path must be clean and routed (400, 404); a rate-limited request
-must be within its client's limit (429); a request that is not public must carry a valid access token (401,
+must be within its client address's limit and, for a login, within its account's (429; 503 when the shared
+store of the limits does not answer); a request that is not public must carry a valid access token (401,
 or 503 when identity's keys cannot be had); then its body limit is set (an upload's is higher) and it goes to
 its service.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -15,17 +17,19 @@ from flask import Blueprint, Response, jsonify, request
 
 from recert_common.auth import current_principal
 from recert_common.context import get_correlation_id
-from recert_common.errors import BadRequest, NotFound, TooManyRequests, accept_upload
+from recert_common.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests, accept_upload
 from recert_common.events.asyncapi import asyncapi_document
 from recert_gateway.compose import Composer
 from recert_gateway.openapi import MergedOpenAPI
 from recert_gateway.peers import resolve_peer
 from recert_gateway.proxy import Forwarder
-from recert_gateway.ratelimit import SlidingWindowLimiter
+from recert_gateway.ratelimit import RateLimitStoreUnavailable, SharedLimiter
 from recert_gateway.routes import METHODS, InvalidPath, RouteTable, split_path
 from recert_gateway.settings import GatewaySettings
 
 API_PREFIX = "/api/v1"
+LOGIN = ("auth", "login")
+_LOGIN_BODY_MAX = 16 * 1024
 # Characters left as they are when the decoded path is quoted again for the service (RFC 3986 pchar and "/").
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -36,7 +40,7 @@ class Gateway:
     routes: RouteTable
     forwarder: Forwarder
     openapi: MergedOpenAPI
-    limiter: SlidingWindowLimiter | None
+    limiter: SharedLimiter | None
     composer: Composer  # for composed endpoints (a dashboard): concurrent calls to several services
 
 
@@ -78,11 +82,15 @@ def _forward(gateway: Gateway, path: str) -> Response:
                         request.headers.get("X-Forwarded-Proto"), request.scheme, settings.trusted_proxies)
 
     limit_rule = route.rate_limit_rule(method, segments)
-    if limit_rule is not None and gateway.limiter is not None:
-        decision = gateway.limiter.hit((peer.client, str(limit_rule)))
-        if not decision.allowed:
-            raise TooManyRequests(code="detail.rate_limited", params={"retry_after": decision.retry_after},
-                                  retry_after=decision.retry_after)
+    body = None
+    if limit_rule is not None and gateway.limiter is not None and settings.auth_rate_limit is not None:
+        checks = [(settings.auth_rate_limit, ("source", str(limit_rule), peer.client))]
+        if settings.login_account_rate_limit is not None and (method, segments) == ("POST", LOGIN):
+            body = _small_body()
+            account = _login_account(body)
+            if account is not None:
+                checks.append((settings.login_account_rate_limit, ("login-account", account)))
+        _enforce(gateway.limiter, checks)
 
     if not route.is_public(method, segments):
         current_principal()  # the 401 problem when the token is missing or not valid
@@ -92,4 +100,40 @@ def _forward(gateway: Gateway, path: str) -> Response:
 
     return gateway.forwarder.forward(
         request, service=route.service, base_url=settings.service_url(route.service),
-        path="v1/" + quote(path, safe=_PATH_SAFE), peer=peer, request_id=get_correlation_id())
+        path="v1/" + quote(path, safe=_PATH_SAFE), peer=peer, request_id=get_correlation_id(), body=body)
+
+
+def _enforce(limiter: SharedLimiter, checks) -> None:
+    """Each limit in turn; the first that refuses answers 429 with Retry-After. A store that does not answer
+    refuses the request with 503 (fail closed, ADR 0017)."""
+    for limit, key in checks:
+        try:
+            decision = limiter.hit(limit, key)
+        except RateLimitStoreUnavailable:
+            raise ServiceUnavailable(code="detail.rate_limit_store_unavailable", retry_after=5) from None
+        if not decision.allowed:
+            raise TooManyRequests(code="detail.rate_limited", params={"retry_after": decision.retry_after},
+                                  retry_after=decision.retry_after)
+
+
+def _small_body() -> bytes | None:
+    """The body of a login request, read whole (it is small: the service's JSON ceiling applies), so that
+    its account can be limited; it is then sent on as read. ``None`` when it is not JSON or too big."""
+    if not request.is_json or request.content_length is None or request.content_length > _LOGIN_BODY_MAX:
+        return None
+    return request.get_data(cache=True)
+
+
+def _login_account(body: bytes | None) -> str | None:
+    """The e-mail address a login names, as identity compares it (trimmed, lower case); ``None`` when the
+    body names none (identity refuses it anyway)."""
+    if not body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    email = document.get("email") if isinstance(document, dict) else None
+    if not isinstance(email, str) or not email.strip() or len(email) > 320:
+        return None
+    return email.strip().lower().encode("utf-8", "backslashreplace").decode("utf-8")

@@ -4,12 +4,12 @@ It has no database: it is ready when the services it routes to answer their ``/h
 """
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g, request
 
 from recert_common.auth import TokenVerifier
 from recert_common.http import ServiceClient
 from recert_common.metrics import app_registry
-from recert_common.web import create_base_app
+from recert_common.web import CLIENT_SCHEME, create_base_app
 from recert_gateway import (
     archive,
     messages,  # noqa: F401 - registers the gateway's message texts
@@ -21,8 +21,9 @@ from recert_gateway.composed_docs import document_composed
 from recert_gateway.cors import install_cors
 from recert_gateway.docs import docs_blueprint
 from recert_gateway.openapi import MergedOpenAPI
+from recert_gateway.peers import resolve_peer
 from recert_gateway.proxy import Forwarder, new_session
-from recert_gateway.ratelimit import SlidingWindowLimiter
+from recert_gateway.ratelimit import SharedLimiter
 from recert_gateway.routes import ROUTES, RouteTable
 from recert_gateway.settings import GatewaySettings
 
@@ -48,6 +49,14 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
         verifier=verifier or TokenVerifier.from_settings(settings), import_name="recert_gateway")
     install_cors(app, settings.cors_origins)
 
+    @app.before_request
+    def _client_scheme() -> None:
+        # The scheme the client used, as far as a trusted proxy tells it: HSTS is sent when it is https.
+        peer = resolve_peer(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                            request.headers.get("X-Forwarded-Proto"), request.scheme,
+                            settings.trusted_proxies)
+        g.setdefault(CLIENT_SCHEME, peer.proto)
+
     composer = Composer(clients, max_workers=settings.compose_workers, timeout=settings.openapi_timeout)
     composed = available_endpoints(services)
     gateway = Gateway(
@@ -58,7 +67,9 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
         openapi=MergedOpenAPI(routes, composer, timeout=settings.openapi_timeout,
                               cache_seconds=settings.openapi_cache_seconds,
                               extend=lambda document: _extend(document, composed, services)),
-        limiter=SlidingWindowLimiter(settings.auth_rate_limit) if settings.auth_rate_limit else None,
+        # RECERT_GATEWAY_AUTH_RATE_LIMIT=off switches every limit off (and the store is not used).
+        limiter=(SharedLimiter(app, storage_uri=settings.rate_limit_storage,
+                               prefix=settings.rate_limit_prefix) if settings.auth_rate_limit else None),
         composer=composer,
     )
     app.extensions[_EXTENSION] = gateway

@@ -11,8 +11,11 @@ register_messages({
         "nl": "Dit adres is niet geldig: lege, '.' of '..' delen zijn niet toegestaan.",
         "en": "This address is not valid: empty, '.' or '..' segments are not allowed."},
     "detail.rate_limited": {
-        "nl": "Te veel pogingen vanaf je adres. Probeer het over {retry_after} seconden opnieuw.",
-        "en": "Too many attempts from your address. Please try again in {retry_after} seconds."},
+        "nl": "Te veel pogingen. Probeer het over {retry_after} seconden opnieuw.",
+        "en": "Too many attempts. Please try again in {retry_after} seconds."},
+    "detail.rate_limit_store_unavailable": {
+        "nl": "Inloggen en registreren kunnen even niet. Probeer het over enkele ogenblikken opnieuw.",
+        "en": "Logging in and registering are briefly unavailable. Please try again in a moment."},
     "detail.body_unreadable": {
         "nl": "De inhoud van het verzoek kon niet volledig worden ontvangen.",
         "en": "The request body could not be received completely."},

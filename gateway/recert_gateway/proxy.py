@@ -200,15 +200,16 @@ class Forwarder:
                                   registry=registry)
 
     def forward(self, request: Request, *, service: str, base_url: str, path: str, peer: Peer,
-                request_id: str | None) -> Response:
-        """Forward ``request`` to ``<base_url>/<path>`` (``path`` already quoted) with its query string."""
+                request_id: str | None, body: bytes | None = None) -> Response:
+        """Forward ``request`` to ``<base_url>/<path>`` (``path`` already quoted) with its query string;
+        ``body`` is the request's body when the gateway has read it already (a login), else it streams."""
         url = f"{base_url}/{path}"
         query = request.query_string.decode("latin-1")
         if query:
             url = f"{url}?{query}"
         headers = upstream_request_headers(request.headers.items(), peer=peer, host=request.host,
                                            request_id=request_id)
-        body = request_body(request)
+        body = request_body(request) if body is None else body
         started = time.perf_counter()
         try:
             upstream = self.session.request(request.method, url, headers=headers, data=body, stream=True,

@@ -1,18 +1,28 @@
-"""Rate limiting per client address: a sliding window log, in this process's memory.
+"""Rate limits shared by every gateway process, kept in Redis through Flask-Limiter.
 
-Each gateway process counts on its own, so with N processes (gunicorn workers or replicas) a client may make
-up to N times the limit. That still bounds password guessing per address; a shared store (Redis) would make
-the limit exact and is the step to take when the gateway runs as several processes.
+The counters live in one store (``RECERT_GATEWAY_RATE_LIMIT_STORAGE``, Redis by default), so N gateway
+processes or replicas together allow exactly the limit, not N times it. Flask-Limiter holds the storage and
+its moving-window strategy (a Lua script in Redis: exact, atomic across processes); the gateway asks it per
+request because its routes are one catch-all view whose limits depend on the matched route rule.
+
+When the store cannot be reached the limited requests are refused with 503 (fail closed: ADR 0017): the limits
+guard passwords and second factors, and an outage of the store must not switch that guard off unseen.
+Requests that are not rate limited never touch the store.
 """
 from __future__ import annotations
 
+import logging
 import math
 import re
-import threading
 import time
-from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import limits
+from flask import Flask
+from flask_limiter import Limiter
+
+_log = logging.getLogger(__name__)
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0,
           "h": 3600.0, "hour": 3600.0}
@@ -44,6 +54,10 @@ class RateLimit:
     def __str__(self) -> str:
         return f"{self.count}/{self.seconds:g}s"
 
+    def item(self) -> limits.RateLimitItem:
+        """The limit as the ``limits`` library (Flask-Limiter's) writes it; whole seconds, at least one."""
+        return limits.parse(f"{self.count} per {max(1, math.ceil(self.seconds))} second")
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -51,40 +65,33 @@ class Decision:
     retry_after: int = 0  # whole seconds until the next request would be allowed
 
 
-class SlidingWindowLimiter:
-    """Allows ``limit.count`` hits per key in any window of ``limit.seconds``.
+class RateLimitStoreUnavailable(Exception):
+    """The shared store did not answer: the caller refuses the request (fail closed)."""
 
-    Memory is bounded by the keys seen within one window (at most ``count`` timestamps each); keys whose
-    window has passed are swept out at most once per window.
+
+class SharedLimiter:
+    """Counts hits per key in the shared store, in a moving window of each limit's length.
+
+    ``hit(limit, key)``: one request of ``key`` (a sequence of strings: what is limited and for whom);
+    refused requests are not counted. Raises ``RateLimitStoreUnavailable`` when the store fails.
     """
 
-    def __init__(self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic):
-        self.limit = limit
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._hits: dict[Hashable, deque[float]] = {}
-        self._swept_at = clock()
+    def __init__(self, app: Flask, *, storage_uri: str, prefix: str):
+        # No default limits and no decorated views: Flask-Limiter only holds the storage and the strategy.
+        self._limiter = Limiter(key_func=lambda: "", app=app, storage_uri=storage_uri,
+                                storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+                                strategy="moving-window", key_prefix=prefix, headers_enabled=False)
+        self.prefix = prefix
 
-    def hit(self, key: Hashable) -> Decision:
-        """Count one request of ``key``; refused requests are not counted."""
-        now = self._clock()
-        window_start = now - self.limit.seconds
-        with self._lock:
-            self._sweep(now, window_start)
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= window_start:
-                hits.popleft()
-            if len(hits) >= self.limit.count:
-                return Decision(False, max(1, math.ceil(hits[0] - window_start)))
-            hits.append(now)
-            return Decision(True)
-
-    def __len__(self) -> int:
-        return len(self._hits)
-
-    def _sweep(self, now: float, window_start: float) -> None:
-        if now - self._swept_at < self.limit.seconds:
-            return
-        self._swept_at = now
-        for key in [key for key, hits in self._hits.items() if not hits or hits[-1] <= window_start]:
-            del self._hits[key]
+    def hit(self, limit: RateLimit, key: Sequence[str]) -> Decision:
+        item = limit.item()
+        identifiers = (self.prefix, *key)
+        strategy = self._limiter.limiter
+        try:
+            if strategy.hit(item, *identifiers):
+                return Decision(True)
+            stats = strategy.get_window_stats(item, *identifiers)
+        except Exception as exc:  # noqa: BLE001 - whatever the store's client raises: it did not answer
+            _log.error("rate limit store unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
+            raise RateLimitStoreUnavailable(str(exc)) from exc
+        return Decision(False, max(1, math.ceil(stats.reset_time - time.time())))

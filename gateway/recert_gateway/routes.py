@@ -139,11 +139,14 @@ class RouteTable:
 
 
 ROUTES = RouteTable([
-    Route("accounts", "identity", public=("POST accounts",), rate_limited=("POST accounts",)),
+    # The e-mailed links (verification, password reset) are opened without a token (ADR 0018).
+    Route("accounts", "identity", public=("POST accounts", "POST accounts/verify-email"),
+          rate_limited=("POST accounts",)),
     # Logout spends a refresh token and needs no access token: one that expired must not keep a session open.
     Route("auth", "identity",
-          public=("POST auth/login", "POST auth/login/verify", "POST auth/refresh", "POST auth/logout"),
-          rate_limited=("POST auth/login", "POST auth/login/verify")),
+          public=("POST auth/login", "POST auth/login/verify", "POST auth/refresh", "POST auth/logout",
+                  "POST auth/password-reset", "POST auth/password-reset/confirm"),
+          rate_limited=("POST auth/login", "POST auth/login/verify", "POST auth/password-reset")),
     Route("admin/accounts", "identity"),
     Route(".well-known", "identity", public=("GET .well-known/jwks.json",)),
     Route("pe", "pe-registry", uploads=("POST pe/activities/*/evidence",)),

@@ -72,6 +72,14 @@ class GatewaySettings(ServiceSettings):
                                                      parse=parse_networks)
     auth_rate_limit: RateLimit | None = env_field("RECERT_GATEWAY_AUTH_RATE_LIMIT", RateLimit(10, 60.0),
                                                   parse=RateLimit.parse)
+    # Login attempts per account (the e-mail address in the body), from all addresses together: a ceiling on
+    # guessing spread over many addresses. Generous, because anyone can spend it (ADR 0017).
+    login_account_rate_limit: RateLimit | None = env_field("RECERT_GATEWAY_LOGIN_ACCOUNT_RATE_LIMIT",
+                                                           RateLimit(30, 3600.0), parse=RateLimit.parse)
+    # Where the counters of every gateway process are kept (Flask-Limiter storage URI), and the prefix of
+    # their keys (two deployments sharing one Redis keep apart by it).
+    rate_limit_storage: str = env_field("RECERT_GATEWAY_RATE_LIMIT_STORAGE", "redis://127.0.0.1:6379/0")
+    rate_limit_prefix: str = env_field("RECERT_GATEWAY_RATE_LIMIT_PREFIX", "recert-gateway")
     openapi_timeout: float = env_field("RECERT_GATEWAY_OPENAPI_TIMEOUT", 2.0)
     openapi_cache_seconds: float = env_field("RECERT_GATEWAY_OPENAPI_CACHE_SECONDS", 10.0)
     compose_workers: int = env_field("RECERT_GATEWAY_COMPOSE_WORKERS", 16)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -39,6 +40,8 @@ def start_gateway(identity: tuple[FakeService, str]) -> Iterator[Callable[..., s
             "RECERT_GATEWAY_CONNECT_TIMEOUT": "1",
             "RECERT_GATEWAY_READ_TIMEOUT": "2",
             "RECERT_LOG_LEVEL": "WARNING",
+            # Counters of their own in the shared Redis: no other test or test run counts with them.
+            "RECERT_GATEWAY_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4()}",
             **env,
         }, service_urls={"identity": identity_url, **(services or {})})
         return stack.enter_context(serve(create_app(settings, routes=routes or IDENTITY_ROUTES)))

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 import requests
 
@@ -98,3 +101,40 @@ def test_x_forwarded_for_is_ignored_without_trusted_proxies(start_gateway):
     statuses = [requests.post(gateway + "/api/v1/accounts", json={},
                               headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_login_is_limited_per_account_from_every_address_together(start_gateway, identity):
+    service, _ = identity
+    gateway = start_gateway(RECERT_GATEWAY_AUTH_RATE_LIMIT="10/minute",
+                            RECERT_GATEWAY_LOGIN_ACCOUNT_RATE_LIMIT="3/minute",
+                            RECERT_GATEWAY_TRUSTED_PROXIES="127.0.0.1")
+
+    def login(email, source):
+        return requests.post(gateway + "/api/v1/auth/login", json={"email": email, "password": "x"},
+                             headers={"X-Forwarded-For": source})
+
+    # Three addresses guessing one account's password share its budget; the address is not the key.
+    statuses = [login("Jet@Example.nl", f"203.0.113.{i}").status_code for i in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert login(" jet@example.NL ", "198.51.100.7").status_code == 429  # the same account, written otherwise
+    refused = login("jet@example.nl", "198.51.100.8")
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert 55 <= int(refused.headers["Retry-After"]) <= 60
+    # Another account from the same addresses is not affected; the body arrived whole at identity.
+    assert login("kees@example.nl", "203.0.113.1").status_code == 200
+    seen = service.requests_to("/v1/auth/login")
+    sent = json.dumps({"email": "kees@example.nl", "password": "x"}).encode()
+    assert len(seen) == 4 and seen[-1].body_sha256 == hashlib.sha256(sent).hexdigest()
+
+
+def test_without_the_shared_store_limited_requests_are_refused_and_others_pass(start_gateway, maker):
+    gateway = start_gateway(RECERT_GATEWAY_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0")
+    refused = requests.post(gateway + "/api/v1/auth/login", json={"email": "a@example.nl", "password": "x"})
+    assert refused.status_code == 503
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.headers["Retry-After"] == "5"
+    assert requests.post(gateway + "/api/v1/accounts", json={}).status_code == 503
+    # What is not rate limited does not need the store.
+    assert requests.post(gateway + "/api/v1/auth/refresh", json={}).status_code == 200
+    assert requests.get(gateway + "/api/v1/accounts/me",
+                        headers={"Authorization": f"Bearer {maker.token()}"}).status_code == 200

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from frontend import Frontend
+from frontend import Frontend, outbox_tokens
 from journeys import Office
 from processes import System
 
@@ -48,7 +48,7 @@ def app_fixture():
 
     @pytest.fixture(scope="module")
     def app(system) -> Frontend:
-        return Frontend(system.gateway)
+        return Frontend(system.gateway, mail=outbox_tokens(system.database_url("identity")))
 
     return app
 

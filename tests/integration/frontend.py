@@ -5,13 +5,17 @@ through exactly the steps a person takes.
 """
 from __future__ import annotations
 
+import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlparse
 
+import psycopg
 import pyotp
 import requests
+from psycopg.rows import dict_row
 
 PASSWORD = "correct horse battery staple"
 
@@ -35,6 +39,33 @@ def totp_code(secret: str, steps_from_now: int = 0) -> str:
         time.sleep(30 - time.time() % 30 + 0.05)
     totp = pyotp.TOTP(secret)
     return totp.generate_otp(totp.timecode(time.time()) + steps_from_now)
+
+
+VERIFY_EMAIL, RESET_PASSWORD = "identity.email.verification_requested", "identity.password.reset_requested"
+
+
+def outbox_tokens(identity_database_url: str) -> Callable[[str, str], str | None]:
+    """Where a test without an SMTP server finds the link's token: the event identity recorded for
+    notifications to e-mail (``kind``: VERIFY_EMAIL or RESET_PASSWORD), latest first; None when absent."""
+
+    def token(email: str, kind: str) -> str | None:
+        with psycopg.connect(identity_database_url, row_factory=dict_row) as conn:
+            row = conn.execute(
+                """SELECT o.body FROM outbox o JOIN accounts a ON o.body->>'subject' = a.id::text
+                   WHERE lower(a.email) = lower(%s) AND o.body->>'type' = %s ORDER BY o.seq DESC LIMIT 1""",
+                (email, kind)).fetchone()
+        return row["body"]["data"]["token"] if row else None
+
+    return token
+
+
+LINK_TOKEN = re.compile(r"\?token=([A-Za-z0-9_-]+)")
+
+
+def token_in_mail(text: str) -> str | None:
+    """The token of the link in an e-mail's text."""
+    match = LINK_TOKEN.search(text)
+    return match.group(1) if match else None
 
 
 @dataclass
@@ -68,10 +99,14 @@ class Person:
 
 
 class Frontend:
-    def __init__(self, base_url: str, language: str = "nl"):
+    def __init__(self, base_url: str, language: str = "nl",
+                 mail: Callable[[str, str], str | None] | None = None):
+        """``mail(email, kind)``: the token of the latest link of ``kind`` e-mailed to ``email`` (the
+        person opening their mailbox), e.g. ``outbox_tokens``; needed to register."""
         self.base = base_url.rstrip("/") + "/api/v1"
         self.http = requests.Session()
         self.language = language
+        self.mail = mail
 
     def call(self, method: str, path: str, person: Person | None = None, token: str | None = None,
              **kwargs) -> requests.Response:
@@ -104,9 +139,18 @@ class Frontend:
         body = {"email": person.email, "full_name": extra.pop("full_name", "Jan Jansen"),
                 "password": password, "membership_number": number or unique_member_number(), **extra}
         response = self.post("accounts", json=body)
-        assert response.status_code == 201, response.text
-        person.account = response.json()
+        assert response.status_code == 202, response.text
+        person.account = self.verify_email(person.email, password)
         return person
+
+    def verify_email(self, email: str, password: str) -> dict:
+        """Open the link in the verification e-mail and give the password chosen at registration: the
+        verified account."""
+        assert self.mail is not None, "this Frontend has no mailbox to read the verification link from"
+        token = _eventually_token(lambda: self.mail(email, VERIFY_EMAIL), email)
+        response = self.post("accounts/verify-email", json={"token": token, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()
 
     def login_step1(self, person: Person, password: str | None = None) -> requests.Response:
         return self.post("auth/login", json={"email": person.email, "password": password or person.password})
@@ -132,3 +176,11 @@ class Frontend:
             person.access_token = response.json()["access_token"]
             person.refresh_token = response.json()["refresh_token"]
         return response
+
+
+def _eventually_token(find: Callable[[], str | None], email: str, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while (token := find()) is None:
+        assert time.monotonic() < deadline, f"no link e-mailed to {email}"
+        time.sleep(0.1)
+    return token

@@ -142,8 +142,9 @@ class Office:
     def certify(self, person: Person, valid_until: date) -> str:
         """Load the jobcoach's certificate as Noloc's administrator does, by CSV; returns its number."""
         number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-        row = f"{person.account['membership_number']},{number},{valid_until.isoformat()}"
-        csv = f"noloc_number,certificate_number,valid_until\n{row}\n"
+        row = (f"{person.account['membership_number']},{number},{valid_until.isoformat()},{person.email},"
+               f"{person.account['full_name']}")
+        csv = f"noloc_number,certificate_number,valid_until,email,name\n{row}\n"
         ok(self.app.post("certificates/import", self.admin, data=csv.encode(),
                          headers={"Content-Type": "text/csv"}))
         eventually(lambda: self.app.get("portfolio/cycles/current", person).status_code == 200,
@@ -179,9 +180,11 @@ class Office:
         body = json.dumps({"id": f"pay-{uuid.uuid4()}", "type": "payment.succeeded",
                            "invoice_number": invoice["number"], "amount": invoice["gross"]["amount"],
                            "currency": "EUR", "paid_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        signature = hmac.new(WEBHOOK_SECRET.encode(), body.encode(), hashlib.sha256).hexdigest()
+        signed_at = int(time.time())
+        signature = hmac.new(WEBHOOK_SECRET.encode(), f"{signed_at}.{body}".encode(),
+                             hashlib.sha256).hexdigest()
         answer = ok(self.app.post("payments/webhook", data=body, headers={
-            "Content-Type": "application/json", "X-Signature": f"sha256={signature}"}))
+            "Content-Type": "application/json", "X-Signature": f"t={signed_at},v1={signature}"}))
         assert answer["status"] == "paid", answer
         return invoice
 

@@ -114,7 +114,7 @@ def running_service(infra, settings, *, build_service, create_app, worker_parts:
         service = build_service(settings, db, today=clock)
         private_jwk, verifier = signing_keys(settings, f"test-{uuid.uuid4().hex[:6]}")
         app = create_app(settings, service=service, verifier=verifier)
-        worker = Worker(settings, db, *worker_parts(db, service, clock), relay=False)
+        worker = Worker(settings, db, *worker_parts(db, service, clock), relay=False, today=clock)
         with worker_running(infra, worker):
             yield {"app": app, "service": service, "settings": settings, "db": db, "amqp_url": infra.amqp_url,
                    "private_jwk": private_jwk, "clock": clock}

@@ -28,20 +28,29 @@ import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from recert_billing import signature
 
-from frontend import PASSWORD, Frontend, Person, unique_email, unique_member_number
+from frontend import (
+    PASSWORD,
+    RESET_PASSWORD,
+    VERIFY_EMAIL,
+    Frontend,
+    Person,
+    outbox_tokens,
+    unique_email,
+    unique_member_number,
+)
 from processes import System, free_port
 from waiting import wait_for
 
 SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing")
 TODAY = date.today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-CSV_HEADER = "noloc_number,certificate_number,valid_until\n"
+CSV_HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 
 
 def start_system(infra, log_dir: Path, **extra_env: str) -> System:
@@ -139,7 +148,8 @@ class World:
     def load_certificate(self, person: Person, valid_until: date) -> str:
         """The DNV officer imports the jobcoach's certificate; portfolio opens the cycle as a result."""
         number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-        csv = f"{CSV_HEADER}{person.account['membership_number']},{number},{valid_until.isoformat()}\n"
+        csv = (f"{CSV_HEADER}{person.account['membership_number']},{number},{valid_until.isoformat()},"
+               f"{person.email},{person.account['full_name']}\n")
         _ok(self.app.post("certificates/import", self.people["dnv_officer"], data=csv.encode(),
                           headers={"Content-Type": "text/csv"}))
         eventually(lambda: self.app.get("portfolio/cycles/current", person).status_code == 200,
@@ -147,6 +157,16 @@ class World:
         eventually(lambda: self.app.get("pe/summary", person).json()["period"]["source"] == "certificate",
                    what="the PE period of the certificate")
         return number
+
+    def load_waiting_certificate(self) -> str:
+        """A certificate whose holder (Noloc's address) has no account: it waits; its id."""
+        number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
+        csv = (f"{CSV_HEADER}{unique_member_number()},{number},{(TODAY + timedelta(days=500)).isoformat()},"
+               f"{unique_email('holder')},Wachtende Houder\n")
+        _ok(self.app.post("certificates/import", self.people["dnv_officer"], data=csv.encode(),
+                          headers={"Content-Type": "text/csv"}))
+        return _ok(self.app.get("certificates", self.people["dnv_officer"], params={"number": number})
+                   )["items"][0]["id"]
 
     # --- resources -----------------------------------------------------------------------------------
 
@@ -210,13 +230,14 @@ class World:
     def pay(self, invoice: dict[str, Any]) -> None:
         body, headers = signed(self.webhook_secret, {
             "id": f"evt_{uuid.uuid4().hex}", "type": "payment.succeeded", "invoice_number": invoice["number"],
-            "amount": invoice["gross"]["amount"], "currency": "EUR", "paid_at": "2026-01-01T10:00:00Z"})
+            "amount": invoice["gross"]["amount"], "currency": "EUR",
+            "paid_at": datetime.now(UTC).isoformat()})
         _ok(self.app.post("payments/webhook", data=body, headers=headers), 200)
 
 
 def populate(system: System) -> World:
     """People of every kind, logged in, and a resource of every kind (see the module's docstring)."""
-    world = World(system, Frontend(system.gateway))
+    world = World(system, Frontend(system.gateway, mail=outbox_tokens(system.database_url("identity"))))
     app, people, res = world.app, world.people, world.resources
     people["noloc_admin"] = world.create_first_admin()
     people["assessor"] = world.create_staff("assessor", "Bram Beoordelaar")
@@ -229,9 +250,12 @@ def populate(system: System) -> World:
     people["visitor"] = world.register_jobcoach("Vera Bezoeker")
     # Closes their account (POST /accounts/me/close), so that nobody else's is closed by a test.
     people["closing_jobcoach"] = world.register_jobcoach("Kim Opzegger")
+    # Forgets her password over and over for the tests of the password reset.
+    people["reset_target"] = world.register_jobcoach("Rita Vergeetachtig")
     world.refresh_token = people["visitor"].refresh_token
     res["certificate_number"] = world.load_certificate(coach, TODAY + timedelta(days=60))
     world.load_certificate(draft, TODAY + timedelta(days=400))
+    res["waiting_certificate_id"] = world.load_waiting_certificate()
 
     meetings = world.complete_portfolio(coach)
     res["meeting_id"] = meetings[0]["id"]
@@ -367,6 +391,23 @@ class Operation:
         return Call(method, re.sub(r"\{(\w+)\}", value, path).removeprefix("/"), **given)
 
 
+def _verify_email(world: World, who: str | None) -> Call:
+    """A fresh registration's link (each token works once), as its owner opens it."""
+    body = _registration(world)
+    _ok(world.app.post("accounts", json=body), 202)
+    return Call("POST", "accounts/verify-email", json={"token": world.app.mail(body["email"], VERIFY_EMAIL),
+                                                       "password": body["password"]})
+
+
+def _reset_password(world: World, who: str | None) -> Call:
+    """A fresh link for a jobcoach kept for this (every session of theirs ends), and a new password."""
+    target = world.people["reset_target"]
+    _ok(world.app.post("auth/password-reset", json={"email": target.email}), 202)
+    token = world.app.mail(target.email, RESET_PASSWORD)
+    return Call("POST", "auth/password-reset/confirm",
+                json={"token": token, "new_password": f"nieuw wachtwoord {uuid.uuid4().hex[:8]}"})
+
+
 def _change_password(world: World, who: str | None) -> Call:
     person = world.people.get(who) if who else None
     current = person.password if person else PASSWORD
@@ -402,7 +443,8 @@ def _refresh(world: World, who: str | None) -> Call:
 
 
 def _import(world: World, who: str | None) -> Call:
-    line = f"{unique_member_number()},RJ-{uuid.uuid4().hex[:8].upper()},{TODAY + timedelta(days=900)}\n"
+    line = (f"{unique_member_number()},RJ-{uuid.uuid4().hex[:8].upper()},{TODAY + timedelta(days=900)},"
+            f"{unique_email('holder')},Hanna Houder\n")
     return Call("POST", "certificates/import", data=(CSV_HEADER + line).encode(),
                 headers={"Content-Type": "text/csv"})
 
@@ -443,6 +485,7 @@ OPERATIONS: dict[str, Operation] = {
     # identity
     "GET /.well-known/jwks.json": Operation(persona=None),
     "POST /accounts": Operation(persona=None, json=_registration),
+    "POST /accounts/verify-email": Operation(persona=None, build=_verify_email),
     "GET /accounts/me": Operation(),
     "PATCH /accounts/me": Operation(json={"preferred_language": "nl"}),
     "POST /accounts/me/password": Operation(build=_change_password),
@@ -458,6 +501,9 @@ OPERATIONS: dict[str, Operation] = {
     # An unknown refresh token ends nothing and is no error (RFC 7009).
     "POST /auth/logout": Operation(persona=None, json=lambda w: {"refresh_token": uuid.uuid4().hex}),
     "POST /auth/refresh": Operation(persona=None, build=_refresh),
+    "POST /auth/password-reset": Operation(persona=None,
+                                           json=lambda w: {"email": w.people["reset_target"].email}),
+    "POST /auth/password-reset/confirm": Operation(persona=None, build=_reset_password),
     # assessment: cases
     "GET /cases": Operation(persona=DNV),
     "GET /cases/overdue": Operation(persona=DNV),
@@ -483,6 +529,11 @@ OPERATIONS: dict[str, Operation] = {
     "POST /certificates/import": Operation(persona=DNV, build=_import),
     "GET /certificates/mine": Operation(),
     "GET /certificates/{certificate_id}": Operation(),
+    # a certificate whose holder has no account with Noloc's address: a code lets them claim it
+    "POST /certificates/{certificate_id}/claim-codes": Operation(
+        persona=DNV, ids={"certificate_id": "waiting_certificate_id"}),
+    # a wrong code (422) shows the jobcoach got past the authorization without claiming anything
+    "POST /certificates/claim": Operation(json={"code": "0000-0000-0000"}),
     "GET /register": Operation(persona=None, params=lambda w: {"q": w.resources["certificate_number"]}),
     "GET /register/{certificate_number}": Operation(persona=None),
     # the gateway's composed answers

@@ -20,7 +20,7 @@ from recert_common.config import ServiceSettings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
-INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit"}
+INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit", "redis"}
 # Variables read outside the settings classes: the rules' replacement framework files, and the service
 # URLs the gateway reads for each service it routes to.
 READ_ELSEWHERE = {"RECERT_FRAMEWORK_DIR"} | {f"RECERT_{s.upper().replace('-', '_')}_URL" for s in SERVICES}
@@ -124,3 +124,22 @@ def test_each_service_talks_to_the_broker_as_its_own_user_and_provisioning_comes
     example = [line for line in (ROOT / "deploy" / "example.env").read_text().splitlines()
                if not line.startswith("#")]
     assert not any(line.startswith("RECERT_BROKER_PASSWORD_") for line in example)
+
+
+SECRET_NAME = re.compile(r"PASSWORD(?!_RESET)|SECRET|ACCESS_KEY|ROOT_USER")  # not the reset link's lifetime
+
+
+def test_compose_refuses_to_start_without_its_secrets_and_the_examples_hold_none():
+    """Issue 11: no default password anywhere; an unset secret stops `docker compose up` with a message."""
+    text = (ROOT / "deploy" / "docker-compose.yml").read_text()
+    substitutions = re.findall(r"\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}", text)
+    secrets = [(name, op) for name, op, _ in substitutions if SECRET_NAME.search(name)]
+    assert secrets, "the compose file names its secrets"
+    assert [name for name, op in secrets if op != ":?"] == []
+    for required in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "RECERT_IDENTITY_SECRETS_KEY",
+                     "RECERT_BILLING_WEBHOOK_SECRET", "RABBITMQ_ADMIN_PASSWORD"):
+        assert (required, ":?") in secrets, required
+    for example in ("example.env", "example.broker.env"):
+        filled = [line for line in (ROOT / "deploy" / example).read_text().splitlines()
+                  if re.match(r"^[A-Z0-9_]+=.+", line) and SECRET_NAME.search(line.split("=", 1)[0])]
+        assert filled == [], f"{example} carries credentials"

@@ -30,7 +30,7 @@ SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications
 IMPORTED_ON = date(2025, 1, 10)
 VALID_UNTIL = date(2028, 9, 1)  # so the certificate started on 1 September 2024
 NEXT_YEAR_STARTS = date(2025, 9, 1)
-HEADER = "noloc_number,certificate_number,valid_until,register_fee_paid_until\n"
+HEADER = "noloc_number,certificate_number,valid_until,email,name,register_fee_paid_until\n"
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,8 @@ def jobcoach(app: Frontend, kind: str, surname: str | None = None) -> Person:
 def import_csv(app: Frontend, office, rows: list[tuple[Person, str, date, date | None]]) -> dict:
     """Noloc's CSV; the register_fee_paid_until column only when a row states the date."""
     with_paid = any(paid for *_, paid in rows)
-    lines = [f"{person.account['membership_number']},{certificate},{until}"
+    lines = [f"{person.account['membership_number']},{certificate},{until},{person.email},"
+             f"{person.account['full_name']}"
              + (f",{paid or ''}" if with_paid else "") for person, certificate, until, paid in rows]
     header = HEADER if with_paid else HEADER.replace(",register_fee_paid_until", "")
     body = (header + "\n".join(lines) + "\n").encode()

@@ -11,7 +11,9 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,9 @@ OPENAPI = {
 def start_gateway(log_dir: Path, name: str, **env: str) -> tuple[str, Process]:
     port = free_port()
     process_env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
-    process_env.update({"RECERT_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", **env})
+    # Rate-limit counters of its own in the shared Redis, unless the test shares them on purpose.
+    process_env.update({"RECERT_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+                        "RECERT_GATEWAY_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4()}", **env})
     log = log_dir / f"{name}.log"
     with open(log, "ab") as handle:
         popen = subprocess.Popen(
@@ -156,6 +160,40 @@ def test_registration_is_rate_limited(gateway):
     url, _ = gateway
     statuses = [requests.post(url + "/api/v1/accounts", json={}).status_code for _ in range(6)]
     assert statuses == [200] * 5 + [429]
+
+
+def test_rate_limits_are_exact_across_two_gateway_processes_sharing_redis(identity, tmp_path):
+    _, identity_url = identity
+    env = {
+        "RECERT_IDENTITY_URL": identity_url,
+        **{f"RECERT_{name.upper().replace('-', '_')}_URL": unused_url() for name in OTHER_SERVICES},
+        "RECERT_JWKS_URL": f"{identity_url}/v1/.well-known/jwks.json",
+        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "6/minute",
+        "RECERT_GATEWAY_LOGIN_ACCOUNT_RATE_LIMIT": "4/minute",
+        "RECERT_GATEWAY_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4()}",  # the same for both: one deployment
+    }
+    first, first_process = start_gateway(tmp_path, "gateway-1", **env)
+    second, second_process = start_gateway(tmp_path, "gateway-2", **env)
+    try:
+        # Registration from one address, alternating between the processes: 6 in all, not 6 each.
+        statuses = [requests.post((first, second)[i % 2] + "/api/v1/accounts", json={}).status_code
+                    for i in range(10)]
+        assert statuses == [200] * 6 + [429] * 4
+
+        # Logins to one account, all at once through both processes: exactly 4 pass.
+        def login(i: int) -> int:
+            return requests.post((first, second)[i % 2] + "/api/v1/auth/login",
+                                 json={"email": "jet@example.nl", "password": f"guess-{i}"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            logins = list(pool.map(login, range(8)))
+        assert sorted(logins) == [200] * 4 + [429] * 4, logins
+        refused = requests.post(second + "/api/v1/auth/login", json={"email": "jet@example.nl"})
+        assert refused.status_code == 429 and refused.headers["Content-Type"] == "application/problem+json"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    finally:
+        first_process.stop()
+        second_process.stop()
 
 
 def test_slow_service_gives_504_within_the_timeout(gateway, auth):

@@ -2,7 +2,10 @@
 
 Verification (``TokenVerifier``) accepts only ``alg: EdDSA`` with a ``kid`` that identity lists, a ``typ`` of
 ``at+jwt`` (so that no other JWT identity signs can pass as an access token), the configured issuer and
-audience, and a current ``exp``/``nbf``. The Flask part (``init_auth``, ``require_auth``, ``require_roles``,
+audience, and a current ``exp``/``nbf``; then, when the verifier has a revocation check (every service's
+has: ``recert_common.revocation``), a token whose session ended or whose account was disabled is refused
+too (``RevokedToken``), so logging out takes effect at once and not when the token expires.
+The Flask part (``init_auth``, ``require_auth``, ``require_roles``,
 ``current_principal``, ``ensure_owner_or_roles``) answers 401 with ``WWW-Authenticate: Bearer`` and 403 as
 problem+json. Signing (``sign_token``, ``generate_ed25519_jwk``, ``access_token_claims``) lives here too, next
 to the verification it must match; identity owns the keys themselves.
@@ -71,6 +74,10 @@ class InvalidToken(Exception):
 
 class ExpiredToken(InvalidToken):
     pass
+
+
+class RevokedToken(InvalidToken):
+    """Well signed and current, but its session ended or its account was disabled."""
 
 
 class UnknownKey(InvalidToken):
@@ -211,14 +218,22 @@ class JWKSClient:
 class TokenVerifier:
     """Checks an access token and returns its ``Principal``.
 
-    Raises ``InvalidToken`` (the client's fault: 401) or ``KeysUnavailable`` (ours: 503).
+    Raises ``InvalidToken`` (the client's fault: 401) or ``KeysUnavailable`` (ours: 503). ``revocations``
+    (a ``recert_common.revocation.RevocationCheck``) is asked last, for tokens that passed every other check.
     """
 
-    def __init__(self, keys: KeySource, *, issuer: str, audience: str, leeway_seconds: float = 10.0):
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str, leeway_seconds: float = 10.0,
+                 revocations: Any = None):
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway_seconds = leeway_seconds
+        self.revocations = revocations
+
+    def with_revocations(self, revocations: Any) -> TokenVerifier:
+        """The same verifier that also refuses the tokens ``revocations`` says have been revoked."""
+        return TokenVerifier(self.keys, issuer=self.issuer, audience=self.audience,
+                             leeway_seconds=self.leeway_seconds, revocations=revocations)
 
     @classmethod
     def from_settings(cls, settings: Any, **client_options: Any) -> TokenVerifier:
@@ -254,7 +269,12 @@ class TokenVerifier:
             raise ExpiredToken(str(exc)) from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        return _principal(token, claims)
+        principal = _principal(token, claims)
+        if self.revocations is not None:
+            reason = self.revocations.refusal(principal.claims, principal.account_id)
+            if reason is not None:
+                raise RevokedToken(reason)
+        return principal
 
 
 def _principal(token: str, claims: Mapping[str, Any]) -> Principal:
@@ -373,6 +393,9 @@ def _authenticate() -> Principal:
         return _verifier().verify(token)
     except ExpiredToken:
         raise Unauthorized(code="detail.token_expired", www_authenticate=_INVALID_TOKEN_CHALLENGE) from None
+    except RevokedToken as exc:
+        _log.info("access token refused: revoked", extra={"reason": str(exc)})
+        raise Unauthorized(code="detail.token_revoked", www_authenticate=_INVALID_TOKEN_CHALLENGE) from None
     except InvalidToken as exc:
         _log.info("access token refused", extra={"reason": str(exc)})
         raise Unauthorized(code="detail.token_invalid", www_authenticate=_INVALID_TOKEN_CHALLENGE) from None
@@ -457,7 +480,8 @@ def ensure_owner_or_roles(owner_id: UUID | str, *roles: str, problem: Problem | 
 
 __all__ = [
     "ALGORITHM", "TOKEN_TYPE", "BEARER_SCHEME", "Role", "ROLES", "Principal", "InvalidToken", "ExpiredToken",
-    "UnknownKey", "KeysUnavailable", "KeySource", "parse_jwks", "StaticKeySource", "JWKSClient",
+    "UnknownKey", "KeysUnavailable", "RevokedToken",
+    "KeySource", "parse_jwks", "StaticKeySource", "JWKSClient",
     "TokenVerifier", "generate_ed25519_jwk", "sign_token", "access_token_claims", "init_auth",
     "current_principal", "optional_principal", "require_auth", "require_roles", "ensure_owner_or_roles",
 ]

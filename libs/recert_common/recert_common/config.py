@@ -7,6 +7,7 @@ and adds fields with ``env_field``.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -40,6 +41,17 @@ _PARSERS: dict[Any, Callable[[str], Any]] = {
     Decimal: Decimal,
     tuple: _parse_list,
 }
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(raw: str) -> tuple[Network, ...]:
+    """Comma-separated addresses or networks (``10.0.0.0/8, 127.0.0.1``)."""
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+
+
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
 def env_field(name: str, default: Any = _MISSING, *, parse: Callable[[str], Any] | None = None):
@@ -117,6 +129,10 @@ class ServiceSettings:
     consumer_prefetch: int = env_field("RECERT_CONSUMER_PREFETCH", 50)
     # Test runs let their queues expire once unused; production queues never expire (0).
     queue_expires_ms: int = env_field("RECERT_QUEUE_EXPIRES_MS", 0)
+    # Who may read /metrics and /readyz (addresses or CIDRs, comma-separated): the health checks and the
+    # metrics scraper. Anything else, and anything that came through a proxy, gets 404.
+    internal_networks: tuple[Network, ...] = env_field("RECERT_INTERNAL_NETWORKS", LOOPBACK,
+                                                       parse=parse_networks)
 
     def __post_init__(self):
         if not self.database_url:

@@ -289,6 +289,12 @@ register_messages({
         "en": "Something went wrong on our side. Please quote reference {request_id} when you contact us."},
     "field.nul_character": {
         "nl": "Bevat een ongeldig teken (NUL).", "en": "Contains an invalid character (NUL)."},
+    "field.lone_surrogate": {
+        "nl": "Bevat een ongeldig teken (een losse UTF-16-surrogaat).",
+        "en": "Contains an invalid character (a lone UTF-16 surrogate)."},
+    "detail.json_too_deep": {
+        "nl": "De JSON-inhoud is te diep genest (hoogstens {max_depth} niveaus).",
+        "en": "The JSON body is nested too deeply (at most {max_depth} levels)."},
     "detail.database_unavailable": {
         "nl": "De gegevens zijn even niet bereikbaar. Probeer het over enkele ogenblikken opnieuw.",
         "en": "The data is briefly out of reach. Please try again in a few moments."},
@@ -296,6 +302,9 @@ register_messages({
         "nl": "Voor dit verzoek is een toegangstoken nodig.", "en": "This request needs an access token."},
     "detail.token_invalid": {"nl": "Het toegangstoken is ongeldig.", "en": "The access token is invalid."},
     "detail.token_expired": {"nl": "Het toegangstoken is verlopen.", "en": "The access token has expired."},
+    "detail.token_revoked": {
+        "nl": "Deze sessie is beëindigd. Log opnieuw in.",
+        "en": "This session has ended. Please log in again."},
     "detail.role_required": {
         "nl": "Hiervoor is een van deze rollen nodig: {roles}.",
         "en": "This needs one of these roles: {roles}."},

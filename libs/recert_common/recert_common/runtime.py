@@ -2,6 +2,10 @@
 
 A service describes itself once in a ``ServiceSpec`` (its ``__main__.py``); this module turns that into the
 same processes for every service, so the dev runner, docker compose and the tests start them all alike.
+
+Every worker also runs what every service shares: the consumer of identity's session events that feeds the
+revocation read model (``recert_common.revocation``; not in identity, which writes its own) and that
+model's purge.
 """
 from __future__ import annotations
 
@@ -28,9 +32,34 @@ class ServiceSpec:
     schedules: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     default_port: int = 8000
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
+    # False for identity, the producer of the session events: it writes its read model itself.
+    consumes_revocations: bool = True
 
     def settings(self) -> ServiceSettings:
         return self.settings_cls.from_env(self.name)
+
+    def all_subscriptions(self, settings: ServiceSettings, db: Database) -> list:
+        """The service's own consumers and the shared ones."""
+        from recert_common import revocation
+
+        shared = [revocation.SUBSCRIPTION] if self.consumes_revocations else []
+        return [*self.subscriptions(settings, db), *shared]
+
+    def all_schedules(self, settings: ServiceSettings, db: Database) -> list:
+        """The service's own schedules and the shared ones."""
+        return [*self.schedules(settings, db), _revocation_purge()]
+
+
+def _revocation_purge():
+    from recert_common import revocation
+    from recert_common.clock import utcnow
+    from recert_common.worker import Schedule
+
+    def job(db: Database) -> dict[str, int]:
+        with db.transaction() as conn:
+            return revocation.purge(conn, utcnow())
+
+    return Schedule("revocations.purge", 3600.0, job)
 
 
 def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
@@ -42,7 +71,7 @@ def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
     applied = migrate_service(settings.database_url, spec.name, spec.migrations)
     db = Database(settings.database_url, max_size=1, name=f"{spec.name}-migrate")
     try:
-        queues = declare_queues(settings, spec.subscriptions(settings, db))
+        queues = declare_queues(settings, spec.all_subscriptions(settings, db))
     finally:
         db.close()
     return [f"applied {name}" for name in applied] + [f"declared queue {name}" for name in queues]
@@ -54,7 +83,7 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
 
     configure_logging(spec.name, settings.log_level)
     db = Database.from_settings(settings, f"{spec.name}-worker")
-    Worker(settings, db, spec.subscriptions(settings, db), spec.schedules(settings, db)).run_forever()
+    Worker(settings, db, spec.all_subscriptions(settings, db), spec.all_schedules(settings, db)).run_forever()
     db.close()
     return 0
 

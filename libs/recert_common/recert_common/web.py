@@ -17,6 +17,7 @@ A service's ``app.py``::
 from __future__ import annotations
 
 import http
+import ipaddress
 import logging
 import re
 import threading
@@ -25,16 +26,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import fields as ma_fields
 
 from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
+from recert_common.config import LOOPBACK
 from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
 from recert_common.errors import (
     GENERIC_TYPES,
     PROBLEM_JSON,
+    BadRequest,
+    NotFound,
     Problem,
     ProblemSchema,
     ServiceUnavailable,
@@ -187,9 +192,10 @@ def create_base_app(
 ) -> tuple[Flask, RecertApi]:
     """A Flask app and its flask-smorest Api with everything services share.
 
-    JSON logs; ``X-Request-ID``; access log; problem+json errors; ``MAX_CONTENT_LENGTH`` from
-    ``settings.max_body_bytes``; OpenAPI 3.0.3 at ``/v1/openapi.json`` with the bearer scheme; ``/healthz``,
-    ``/readyz`` (running ``readiness``) and ``/metrics``; token verification when ``verifier`` is given.
+    JSON logs; ``X-Request-ID``; access log; security headers; problem+json errors; ``MAX_CONTENT_LENGTH``
+    from ``settings.max_body_bytes``; OpenAPI 3.0.3 at ``/v1/openapi.json`` with the bearer scheme;
+    ``/healthz``, ``/readyz`` (running ``readiness``) and ``/metrics``; token verification when ``verifier``
+    is given.
     """
     configure_logging(settings.service, settings.log_level)
     app = Flask(import_name or "recert_" + settings.service.replace("-", "_"), static_folder=None)
@@ -202,7 +208,9 @@ def create_base_app(
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions["recert_settings"] = settings
+    app.json = SafeJSONProvider(app)
     install_metrics(app)  # first, so that its timer covers the other hooks
+    install_security_headers(app)
     install_request_id(app)
     install_access_log(app)
     api = RecertApi(app, spec_kwargs={"extra_plugins": [ErrorAnswersPlugin()]})
@@ -212,6 +220,7 @@ def create_base_app(
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     install_probes(app, readiness or {}, timeout=readiness_timeout)
+    install_internal_only(app, INTERNAL_PATHS, getattr(settings, "internal_networks", LOOPBACK))
     if verifier is not None:
         init_auth(app, verifier)
     return app, api
@@ -231,19 +240,23 @@ def create_service_app(
 
     Ready when the database and the broker answer, and ``storage`` too when the service keeps files. The
     service object is kept in ``app.extensions[extension]`` for the views; tokens are checked by
-    ``verifier``, by default against the JWKS in ``settings``.
+    ``verifier``, by default against the JWKS in ``settings``, and then against the revocation read model
+    in ``service.db`` (``recert_common.revocation``) unless the verifier brings a revocation check of its own.
     """
     from recert_common import readiness
+    from recert_common.revocation import DatabaseRevocations
 
     checks: dict[str, ReadinessCheck] = {"database": service.db.ping,
                                          "broker": readiness.broker(settings.amqp_url)}
     if storage is not None:
         checks["storage"] = storage
-    app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks,
-                               verifier=verifier or TokenVerifier.from_settings(settings))
+    verifier = verifier or TokenVerifier.from_settings(settings)
+    if verifier.revocations is None:
+        verifier = verifier.with_revocations(DatabaseRevocations(service.db))
+    app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks, verifier=verifier)
     app.extensions[extension] = service
     # Services read their JSON bodies; the gateway streams them through and must not, so it is here.
-    app.before_request(_refuse_nul_characters)
+    app.before_request(check_request_input)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return app
@@ -257,31 +270,152 @@ def _decimal_as_string(self, field, **kwargs) -> dict:
     return {}
 
 
-# A NUL character cannot be stored in PostgreSQL text and means nothing in our input; refused at the door,
-# once for every service, instead of a 500 from the database (found by the fuzzer, also on public routes).
+# Every JSON body a service reads is loaded once, here, before any view or schema sees it
+# (``check_request_input`` and Flask's ``request.get_json`` both end in ``load_json``):
+# - nesting deeper than MAX_JSON_DEPTH answers 400 (Python's parser would raise RecursionError, a 500, at
+#   about a thousand levels; no document of ours is deeper than a handful);
+# - a NUL character cannot be stored in PostgreSQL text and means nothing in our input (found by the fuzzer);
+# - a lone UTF-16 surrogate (``"a\ud800b"``, valid JSON escape, not a character) cannot be encoded as UTF-8,
+#   so it would fail in the database or in a PDF: both answer 422 with the fields that hold them.
+MAX_JSON_DEPTH = 64
 _NUL = "\x00"
 
 
-def _nul_paths(value: Any, path: str = "") -> list[str]:
-    if isinstance(value, str):
-        return [path or "body"] if _NUL in value else []
-    if isinstance(value, dict):
-        return [p for key, item in value.items()
-                for p in ([f"{path}.{key}" if path else str(key)] if _NUL in str(key) else [])
-                + _nul_paths(item, f"{path}.{key}" if path else str(key))]
-    if isinstance(value, list):
-        return [p for index, item in enumerate(value) for p in _nul_paths(item, f"{path}.{index}")]
-    return []
+def load_json(data: bytes | str) -> Any:
+    """The JSON document in ``data``, refused as a problem when it is too deep or holds characters we cannot
+    keep. Raises ``ValueError`` (as ``json.loads`` does) when it is not JSON at all."""
+    import json
+
+    try:
+        document = json.loads(data)
+    except RecursionError:
+        raise BadRequest(code="detail.json_too_deep", params={"max_depth": MAX_JSON_DEPTH}) from None
+    bad = invalid_text_paths(document)
+    if bad:
+        raise ValidationProblem(bad)
+    return document
 
 
-def _refuse_nul_characters() -> None:
+def invalid_text_paths(document: Any) -> dict[str, list[str]]:
+    """Per dotted path, what is wrong with the texts (keys included) of ``document``: NUL characters and
+    lone surrogates. Raises the 400 problem when the document is nested deeper than ``MAX_JSON_DEPTH``.
+    Walks without recursion, so a deep document cannot exhaust the stack here either."""
+    found: dict[str, list[str]] = {}
+    stack: list[tuple[Any, str, int]] = [(document, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            _judge_text(value, path or "body", found)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise BadRequest(code="detail.json_too_deep", params={"max_depth": MAX_JSON_DEPTH})
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str):
+                _judge_text(key, child, found)
+            stack.append((item, child, depth + 1))
+    return found
+
+
+def _judge_text(text: str, path: str, found: dict[str, list[str]]) -> None:
+    # The path names the field in the answer, so it must be writable itself (a key may hold the surrogate).
+    path = path.encode("utf-8", "backslashreplace").decode("utf-8")
+    if _NUL in text:
+        found.setdefault(path, []).append("field.nul_character")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        found.setdefault(path, []).append("field.lone_surrogate")
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, loading through ``load_json`` (so ``request.get_json`` refuses what we cannot keep)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s)
+
+
+_RAW_BODY = "_recert_reads_raw_body"
+
+
+def reads_raw_body(view: Callable) -> Callable:
+    """Marks a view that reads its body itself (a signed webhook, which checks the signature over the raw
+    bytes before parsing anything): ``check_request_input`` leaves its body alone; it loads it with
+    ``load_json``. Put it right under the route decorator's stack (wrappers copy the mark)."""
+    setattr(view, _RAW_BODY, True)
+    return view
+
+
+def check_request_input() -> None:
+    """Before every view of a service: NUL characters in the query or path, and the JSON body as
+    ``load_json`` judges it (malformed JSON is left to the view's schema, which answers 400)."""
     fields_with_nul = [name for name, value in request.args.items(multi=True) if _NUL in name + value]
     if _NUL in request.path:
         fields_with_nul.append("path")
-    if request.is_json and (request.content_length or 0) <= (request.max_content_length or 0):
-        fields_with_nul += _nul_paths(request.get_json(silent=True))
     if fields_with_nul:
         raise ValidationProblem({name: ["field.nul_character"] for name in fields_with_nul})
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, _RAW_BODY, False):
+        return
+    if request.is_json and (request.content_length or 0) <= (request.max_content_length or 0):
+        request.get_json(silent=True)  # caches the document; raises the problem for a deep or bad one
+
+
+# Every answer is an API answer (JSON, problem+json, a file): nothing in it is to be run, framed or sniffed.
+# A view that serves something a browser shows (the gateway's API reference page, a file download) sets its
+# own Content-Security-Policy, which is kept.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=31536000"
+CLIENT_SCHEME = "recert_client_scheme"  # in ``g``: the scheme the client used, when a trusted proxy said so
+
+
+def install_security_headers(app: Flask) -> None:
+    """``X-Content-Type-Options: nosniff``, frame denial (``X-Frame-Options: DENY`` and the CSP's
+    ``frame-ancestors 'none'``), a CSP for API answers, ``Referrer-Policy: no-referrer``, and
+    Strict-Transport-Security when the client came over TLS: the request itself is secure, or a proxy we
+    trust said so (the gateway puts the scheme it believes in ``g.recert_client_scheme``)."""
+
+    @app.after_request
+    def _security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.is_secure or g.get(CLIENT_SCHEME) == "https":
+            headers.setdefault("Strict-Transport-Security", HSTS)
+        return response
+
+
+# Served only to callers inside (health checks, the metrics scraper), never on the public side: readiness
+# tells which dependency is down, metrics tell paths and volumes. /healthz stays open (it says only "alive").
+INTERNAL_PATHS = frozenset({"/metrics", "/readyz"})
+_PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP")
+
+
+def install_internal_only(app: Flask, paths: frozenset[str], networks: Sequence[Any]) -> None:
+    """``paths`` answer only a direct caller from ``networks`` (``RECERT_INTERNAL_NETWORKS``, loopback by
+    default); a request that came through a proxy (it carries a forwarding header) or from elsewhere gets 404,
+    as if nothing were there."""
+
+    @app.before_request
+    def _internal_only() -> None:
+        if request.path not in paths:
+            return
+        if any(name in request.headers for name in _PROXY_HEADERS) or not _within(request.remote_addr,
+                                                                                    networks):
+            raise NotFound(code="detail.route_not_found")
+
+
+def _within(address: str | None, networks: Sequence[Any]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
 
 
 def install_request_id(app: Flask) -> None:

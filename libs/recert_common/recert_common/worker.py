@@ -11,6 +11,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from kombu import Connection
 
@@ -60,8 +61,10 @@ def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscripti
 
 class Worker:
     def __init__(self, settings: ServiceSettings, db: Database, subscriptions: Sequence[Subscription] = (),
-                 schedules: Sequence[Schedule] = (), *, relay: bool = True):
+                 schedules: Sequence[Schedule] = (), *, relay: bool = True,
+                 today: Callable[[], date] | None = None):
         self.settings = settings
+        self.today = today
         self.db = db
         self.stop_event = threading.Event()
         self.relay = OutboxRelay(db, settings.amqp_url, settings.exchange,
@@ -77,7 +80,7 @@ class Worker:
         connection = Connection(self.settings.amqp_url, transport_options={"confirm_publish": True},
                                 heartbeat=30)
         return EventConsumer(connection, self.db, self.topology(subscription), subscription.handlers,
-                             trust=BusTrust.from_settings(self.settings, connection.userid),
+                             trust=BusTrust.from_settings(self.settings, connection.userid, self.today),
                              prefetch=self.settings.consumer_prefetch)
 
     def _run_schedule(self, schedule: Schedule) -> None:

@@ -100,6 +100,19 @@ def test_noloc_may_claim_plausible_activities_and_meetings_up_to_today():
     assert STRICT.refusal(past, "recert-noloc") is None
 
 
+def test_dates_are_judged_by_the_consumers_own_calendar_day():
+    """A service running on a fixed day (a demo, a test standing in 2027) judges Noloc's dates by that day."""
+    meeting = new_event("noloc.meeting.attended", {
+        "external_id": "m2", "membership_number": "123", "kind": "intervision", "group_name": "G",
+        "met_on": date(2027, 7, 16)}, producer="noloc")
+    in_2027 = BusTrust(own_user="recert-portfolio", today=lambda: date(2027, 7, 20))
+    assert in_2027.refusal(meeting, "recert-noloc") is None
+    on_the_eve = BusTrust(own_user="recert-portfolio", today=lambda: date(2027, 7, 14))
+    assert "in the future" in on_the_eve.refusal(meeting, "recert-noloc")
+    assert BusTrust(own_user="recert-portfolio", today=lambda: date(2027, 7, 15)).refusal(
+        meeting, "recert-noloc") is None  # a day of grace for the time zones ahead
+
+
 # --- the table ------------------------------------------------------------------------------------------
 
 
@@ -157,7 +170,7 @@ def test_the_asyncapi_document_says_who_may_publish_and_what_each_outside_party_
 def test_a_claim_that_cannot_be_checked_is_not_believed(monkeypatch):
     from recert_common.bus import trust
 
-    def broken(event):
+    def broken(event, latest_day):
         raise ValueError("no framework")
 
     monkeypatch.setitem(trust.OUTSIDE_CLAIMS, "noloc.academy.activity.completed", broken)

@@ -58,6 +58,15 @@ SAMPLES: dict[str, dict] = {
     "identity.account.registered": PROFILE,
     "identity.account.updated": {**PROFILE, "email": "anouk@dejong-coaching.nl", "preferred_language": "en",
                                  "changed": ["email", "preferred_language"]},
+    "identity.email.verification_requested": {
+        **PROFILE, "token": "k3J9xQ2m-abcdefghijklmnopqrstuvwxyz01234567",
+        "expires_at": datetime(2026, 3, 3, 9, 15, tzinfo=UTC)},
+    "identity.registration.attempted": {"account_id": ACCOUNT, "attempted_with": "membership_number"},
+    "identity.password.reset_requested": {
+        "account_id": ACCOUNT, "token": "k3J9xQ2m-abcdefghijklmnopqrstuvwxyz01234567",
+        "expires_at": datetime(2026, 3, 2, 9, 45, tzinfo=UTC)},
+    "identity.password.reset": {"account_id": ACCOUNT,
+                                "sessions_ended_at": datetime(2026, 3, 2, 9, 20, tzinfo=UTC)},
     "identity.totp.enrolled": {"account_id": ACCOUNT, "after_reset": False},
     "identity.totp.reset": {"account_id": ACCOUNT, "reset_by": ADMIN, "reason": "Nieuwe telefoon"},
     "identity.account.locked": {"account_id": ACCOUNT, "reason": "failed_totp_codes",
@@ -66,6 +75,12 @@ SAMPLES: dict[str, dict] = {
                                   "reason": "Uitgeschreven uit het register"},
     "identity.account.erased": {"account_id": ACCOUNT,
                                 "closed_at": datetime(2026, 11, 2, 9, 30, tzinfo=UTC)},
+    "identity.session.ended": {"account_id": ACCOUNT, "session_id": _id("session"),
+                               "ended_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC), "reason": "logout"},
+    "identity.account.sessions_ended": {
+        "account_id": ACCOUNT, "ended_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC),
+        "session_ids": [_id("session"), _id("other session")], "kept_session_id": None,
+        "reason": "password_reset"},
     "portfolio.cycle.opened": {
         "cycle_id": CYCLE, "account_id": ACCOUNT, "certificate_id": CERTIFICATE, "kind": "regular",
         "expires_on": date(2026, 5, 31), "window_opens_on": date(2026, 2, 28), "submit_by": date(2026, 5, 31),

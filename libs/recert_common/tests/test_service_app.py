@@ -115,6 +115,43 @@ def test_malformed_json_is_still_a_400_and_clean_input_passes():
         "name": "ok", "price": "1.50"}
 
 
+@pytest.mark.parametrize("body, status", [
+    (b"[" * 50_000 + b"]" * 50_000, 400),  # Python's parser: RecursionError
+    (b'{"name": ' + b"[" * 65 + b"]" * 65 + b', "price": "1.00"}', 400),  # deeper than MAX_JSON_DEPTH
+    (b'{"name": "a\\ud800b", "price": "1.00"}', 422),  # a lone surrogate
+    (b'{"name": "ok", "price": "1.00", "\\udc00": 1}', 422),  # ... in a key
+])
+def test_deep_json_and_lone_surrogates_are_client_errors_in_every_service(body, status):
+    client = make_app(FakeService()).test_client()
+    response = client.post("/v1/things/echo", data=body, content_type="application/json",
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    if status == 422:
+        assert list(response.get_json()["errors"].values()) == [
+            ["Contains an invalid character (a lone UTF-16 surrogate)."]]
+
+
+def test_metrics_and_readiness_answer_only_internal_callers_without_a_proxy():
+    client = make_app(FakeService()).test_client()
+    assert client.get("/readyz").status_code == 200  # the test client calls from 127.0.0.1
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.1"}).status_code == 404
+    outside = {"REMOTE_ADDR": "203.0.113.1"}
+    assert client.get("/readyz", environ_base=outside).status_code == 404
+    assert client.get("/healthz", environ_base=outside).status_code == 200
+
+
+def test_every_answer_carries_the_security_headers():
+    response = make_app(FakeService()).test_client().get("/v1/things/service")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert "Strict-Transport-Security" not in response.headers  # plain HTTP
+    secure = make_app(FakeService()).test_client().get("/v1/things/service", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
 def test_a_decimal_sent_as_a_string_is_documented_as_a_string():
     document = make_app(FakeService()).test_client().get("/v1/openapi.json").get_json()
     assert document["components"]["schemas"]["Priced"]["properties"]["price"]["type"] == "string"

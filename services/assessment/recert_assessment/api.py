@@ -12,13 +12,15 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_assessment.domain import Finding
 from recert_assessment.problems import (
     AssessorNotAllowed,
     CertificateConflict,
+    ClaimCodeRejected,
+    ClaimThrottled,
     CsvRowsRejected,
     CsvUnreadable,
     ObjectionRefused,
@@ -36,6 +38,9 @@ from recert_assessment.schemas import (
     CertificatePageSchema,
     CertificateQuerySchema,
     CertificateSchema,
+    ClaimCodeSchema,
+    ClaimedSchema,
+    ClaimInputSchema,
     DecisionInputSchema,
     DecisionSchema,
     FormQuerySchema,
@@ -58,6 +63,7 @@ from recert_assessment.schemas import (
 from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UnsupportedMediaType
+from recert_common.files import file_response
 from recert_common.schemas import page_body
 from recert_common.web import answers
 
@@ -70,6 +76,7 @@ register = Blueprint("register", __name__, url_prefix="/v1/register",
 BLUEPRINTS = (cases, certificates, register)
 
 STAFF = Role.DNV_OFFICER
+_NO_STORE = {"Cache-Control": "no-store"}  # a claim code must not stay in any cache
 _CASE_READERS = (Role.JOBCOACH, Role.ASSESSOR, Role.DNV_OFFICER)
 
 
@@ -209,9 +216,8 @@ def get_form(query: dict[str, Any], case_id: UUID):
     "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
 def get_form_pdf(query: dict[str, Any], case_id: UUID):
     document, round_ = _service().form_pdf(current_principal(), case_id, query.get("round"))
-    return Response(document, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="beoordelingsformulier-{case_id}-{round_}.pdf"',
-        "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
+    return file_response(document, filename=f"beoordelingsformulier-{case_id}-{round_}.pdf",
+                         mimetype="application/pdf")
 
 
 @cases.post("/<uuid:case_id>/decision")
@@ -302,11 +308,38 @@ def get_certificate(certificate_id: UUID):
     return view
 
 
+@certificates.post("/<uuid:certificate_id>/claim-codes")
+@answers(CertificateConflict)
+@require_roles(Role.NOLOC_ADMIN, STAFF)
+@certificates.response(201, ClaimCodeSchema)
+def issue_claim_code(certificate_id: UUID):
+    """A single-use code (valid 30 days) with which the holder claims a certificate that waits for its
+    account: the e-mail address Noloc holds was not the one the holder verified. Only its hash is kept;
+    an earlier live code of the certificate stops working."""
+    code, expires_at = _service().certificates.issue_claim_code(
+        certificate_id, issued_by=current_principal().account_id)
+    return {"code": code, "expires_at": expires_at, "certificate_id": certificate_id}, 201, _NO_STORE
+
+
+@certificates.post("/claim")
+@answers(ClaimCodeRejected, CertificateConflict, ClaimThrottled)
+@require_roles(Role.JOBCOACH)
+@certificates.arguments(ClaimInputSchema)
+@certificates.response(200, ClaimedSchema)
+def claim_certificate(data: dict[str, Any]):
+    """Claim one's certificate with the code Noloc or DNV gave. A wrong, used or expired code is 422; 409 when
+    the certificate's Noloc number is not the account's or the account holds another certificate; five wrong
+    codes within 15 minutes make every try 429 for a while."""
+    return _service().certificates.redeem_claim_code(current_principal().account_id, data["code"])
+
+
 @certificates.post("/import")
 @answers(UnsupportedMediaType, CsvUnreadable, CsvRowsRejected)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
-    "CSV with a header line: noloc_number,certificate_number,valid_until and optionally "
+    "CSV with a header line: noloc_number,certificate_number,valid_until,email,name (email: the address "
+    "Noloc holds for the holder, which an account must have verified to be linked; name: as the public "
+    "register shows it) and optionally "
     "register_fee_paid_until (the date up to which an external affiliate has paid Noloc's register fee "
     "already; may be empty) (comma or semicolon; UTF-8; dates 2027-06-30 or 30-06-2027). All or "
     "nothing: any wrong line refuses the file with 422 and every wrong "

@@ -1,5 +1,7 @@
-"""Reading the CSV file of existing certificate holders: ``noloc_number,certificate_number,valid_until`` with
-a header line, and optionally ``register_fee_paid_until``: the date up to which an external affiliate has
+"""Reading the CSV file of existing certificate holders: ``noloc_number,certificate_number,valid_until,email,
+name`` with a header line (``email``: the address Noloc holds for the holder, which an account must have
+verified before the certificate is linked to it; ``name``: the holder's name as the public register shows
+it; ADR 0018), and optionally ``register_fee_paid_until``: the date up to which an external affiliate has
 paid Noloc's register fee already (empty or absent: not known, billing invoices the running certificate
 year; see ADR 0013). Pure: bytes in, rows and per-line errors out; whether a row is new or known is the
 service's business.
@@ -20,9 +22,12 @@ from datetime import date
 
 from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
 
-COLUMNS = ("noloc_number", "certificate_number", "valid_until")
+COLUMNS = ("noloc_number", "certificate_number", "valid_until", "email", "name")
 OPTIONAL_COLUMNS = ("register_fee_paid_until",)
 CERTIFICATE_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9./-]{0,31}")
+# One @, something on both sides, a dot in the domain, no spaces: the address is compared, never mailed.
+EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+NAME_MAX = 200
 _DUTCH_DATE = re.compile(r"(\d{1,2})-(\d{1,2})-(\d{4})")
 
 
@@ -42,6 +47,8 @@ class CsvRow:
     certificate_number: str
     valid_until: date
     register_fee_paid_until: date | None = None
+    email: str = ""
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,16 @@ def _row(line: int, cells: Mapping[str, str], today: date) -> tuple[list[LineErr
     paid_until = parse_date(raw_paid) if raw_paid else None
     if raw_paid and paid_until is None:
         errors.append(LineError(line, "register_fee_paid_until", "date_invalid", {"value": raw_paid[:40]}))
+    email = cells["email"].strip()
+    if not email:
+        errors.append(LineError(line, "email", "required"))
+    elif len(email) > 254 or not EMAIL.fullmatch(email):
+        errors.append(LineError(line, "email", "email_invalid", {"value": email[:60]}))
+    name = " ".join(cells["name"].split())
+    if not name:
+        errors.append(LineError(line, "name", "required"))
+    elif len(name) > NAME_MAX:
+        errors.append(LineError(line, "name", "too_long", {"max": NAME_MAX}))
     if errors:
         return errors, None
-    return errors, CsvRow(line, member, number, valid_until, paid_until)
+    return errors, CsvRow(line, member, number, valid_until, paid_until, email, name)

@@ -19,17 +19,30 @@ import psycopg
 from recert_assessment import store
 from recert_assessment.certificate_csv import CsvRow, LineError, MalformedCsv, parse_certificate_csv
 from recert_assessment.domain import (
+    CLAIM_CODE_VALID,
+    CLAIM_FAILURE_WINDOW,
+    CLAIM_FAILURES_ALLOWED,
     Case,
     Certificate,
     CertificateState,
     Decision,
     LapseReason,
     Tile,
+    claim_code_hash,
     imported_valid_from,
+    new_claim_code,
     renewal,
     tile,
 )
-from recert_assessment.problems import CertificateConflict, CsvRowsRejected, CsvUnreadable, no_certificate
+from recert_assessment.problems import (
+    CertificateConflict,
+    ClaimCodeRejected,
+    ClaimThrottled,
+    CsvRowsRejected,
+    CsvUnreadable,
+    no_certificate,
+    no_certificate_found,
+)
 from recert_common import bus
 from recert_common.db import Database
 
@@ -67,12 +80,19 @@ def link_account(conn: psycopg.Connection, certificate: Certificate, account_id:
 
 
 def link_known_account(conn: psycopg.Connection, account_id: UUID, membership_number: str | None,
-                       now: datetime) -> bool:
-    """identity.account.*: an imported certificate waiting for this membership number gets its account."""
+                       email: str | None, now: datetime) -> bool:
+    """identity.account.* (identity announces verified accounts only): an imported certificate waiting for
+    its holder gets this account when the import's Noloc number and e-mail address are the account's. A
+    number alone links nothing: anyone can type someone else's (ADR 0018); the holder then claims it with a
+    code from Noloc or DNV."""
     if membership_number is None:
         return False
     certificate = store.certificate_by_member(conn, membership_number, for_update=True)
     if certificate is None or certificate.account_id is not None:
+        return False
+    if not certificate.belongs_to(email, membership_number):
+        _log.info("certificate waits: the account's e-mail is not the holder's",
+                  extra={"certificate": certificate.number})
         return False
     return link_account(conn, certificate, account_id, now)
 
@@ -183,27 +203,84 @@ class CertificateService:
         certificate = Certificate(
             id=uuid.uuid4(), number=row.certificate_number, membership_number=row.membership_number,
             account_id=None, valid_from=imported_valid_from(row.valid_until), valid_until=row.valid_until,
-            state=CertificateState.ACTIVE)
+            state=CertificateState.ACTIVE, holder_email=row.email, holder_name=row.name)
         if not store.insert_certificate(conn, certificate):
-            return self._known(conn, row)
+            return self._known(conn, row, now)
         if row.register_fee_paid_until is not None:
             store.set_register_fee_paid_until(conn, certificate.id, row.register_fee_paid_until)
-        account = store.account_by_number(conn, row.membership_number)
-        if account is not None and link_account(conn, certificate, account["account_id"], now):
-            return "linked"
-        return "created"
+        return "linked" if self._link_holder(conn, certificate, now) else "created"
 
     @staticmethod
-    def _known(conn: psycopg.Connection, row: CsvRow) -> LineError | str:
+    def _link_holder(conn: psycopg.Connection, certificate: Certificate, now: datetime) -> bool:
+        """Link the verified account whose number and e-mail address are the import's, when there is one."""
+        for account in store.accounts_by_number(conn, certificate.membership_number):
+            if certificate.belongs_to(account["email"], account["membership_number"]):
+                return link_account(conn, certificate, account["account_id"], now)
+        return False
+
+    def _known(self, conn: psycopg.Connection, row: CsvRow, now: datetime) -> LineError | str:
         known = store.certificate_by_number(conn, row.certificate_number)
         if known is None:
             holder = store.certificate_by_member(conn, row.membership_number)
             return LineError(row.line, "noloc_number", "member_has_certificate",
                              {"value": holder.number if holder else "?"})
-        # The same holder: unchanged, also after a renewal moved the expiry date on.
+        # The same holder: unchanged, also after a renewal moved the expiry date on. The holder's address
+        # and name follow Noloc's latest file; a waiting certificate may find its account by them now.
         if known.membership_number == row.membership_number and known.valid_until >= row.valid_until:
+            if (known.holder_email, known.holder_name) != (row.email, row.name):
+                store.set_holder(conn, known.id, row.email, row.name)
+                known = replace(known, holder_email=row.email, holder_name=row.name)
+            if known.account_id is None:
+                self._link_holder(conn, known, now)
             return "unchanged"
         return LineError(row.line, "certificate_number", "number_taken", {"value": row.certificate_number})
+
+    # --- claim codes (ADR 0018) --------------------------------------------------------------------------
+
+    def issue_claim_code(self, certificate_id: UUID, *, issued_by: UUID) -> tuple[str, datetime]:
+        """A single-use code for the holder of a certificate that waits for its account (the e-mail address
+        Noloc holds was not the one the holder verified). Shown once; only its hash is kept; an earlier
+        live code of the certificate stops working."""
+        now = self.now()
+        code = new_claim_code()
+        expires_at = now + CLAIM_CODE_VALID
+        with self.db.transaction() as conn:
+            certificate = store.certificate(conn, certificate_id, for_update=True)
+            if certificate is None:
+                raise no_certificate_found()
+            if certificate.account_id is not None:
+                raise CertificateConflict("already_linked")
+            store.insert_claim_code(conn, code_hash=claim_code_hash(code), certificate_id=certificate.id,
+                                    issued_by=issued_by, created_at=now, expires_at=expires_at)
+        _log.info("claim code issued", extra={"certificate": certificate.number, "issued_by": str(issued_by)})
+        return code, expires_at
+
+    def redeem_claim_code(self, account_id: UUID, code: str) -> Certificate:
+        """The jobcoach claims the certificate with the code Noloc or DNV gave them. Refused (and counted)
+        when the code is wrong, used or expired; after ``CLAIM_FAILURES_ALLOWED`` failures in
+        ``CLAIM_FAILURE_WINDOW`` every try is refused with 429 until the window has passed."""
+        now = self.now()
+        with self.db.transaction() as conn:
+            failures = store.claim_failures_since(conn, account_id, now - CLAIM_FAILURE_WINDOW)
+        if failures >= CLAIM_FAILURES_ALLOWED:
+            raise ClaimThrottled(int(CLAIM_FAILURE_WINDOW.total_seconds()))
+        try:
+            with self.db.transaction() as conn:  # a refusal rolls back: the code stays usable for its holder
+                account = store.account(conn, account_id)
+                certificate_id = store.take_claim_code(conn, claim_code_hash(code), account_id, now)
+                certificate = (store.certificate(conn, certificate_id, for_update=True) if certificate_id
+                               else None)
+                if certificate is None or certificate.account_id is not None:
+                    raise ClaimCodeRejected()
+                if account is None or account["membership_number"] != certificate.membership_number:
+                    raise CertificateConflict("claim_number_differs")
+                if not link_account(conn, certificate, account_id, now):
+                    raise CertificateConflict("account_has_certificate")
+        except (ClaimCodeRejected, CertificateConflict):
+            with self.db.transaction() as conn:
+                store.record_claim_failure(conn, account_id, now)
+            raise
+        return replace(certificate, account_id=account_id)
 
     def tile(self, account_id: UUID) -> Tile:
         with self.db.transaction() as conn:

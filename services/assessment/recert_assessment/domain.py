@@ -4,6 +4,9 @@ from ``recert_common.rules`` (the assessment framework); the case's state machin
 from __future__ import annotations
 
 import enum
+import hashlib
+import re
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -59,6 +62,15 @@ class Certificate:
     lapse_reason: LapseReason | None = None
     registered_at: datetime | None = None  # when certification.certificate.registered was recorded
     created_at: datetime | None = None
+    holder_email: str | None = None  # the address Noloc holds for the holder (the import's), ADR 0018
+    holder_name: str | None = None  # the name the public register shows (the import's)
+
+    def belongs_to(self, email: str | None, membership_number: str | None) -> bool:
+        """Whether a verified account with ``email`` and ``membership_number`` is this certificate's holder:
+        both must be what the import says (the address compared without regard to case)."""
+        return (email is not None and self.holder_email is not None
+                and membership_number == self.membership_number
+                and email.strip().lower() == self.holder_email.strip().lower())
 
     @property
     def lapses_on(self) -> date:
@@ -429,3 +441,26 @@ def assessor_conflict(assessor_id: UUID, case: Case, mentors: Iterable[UUID],
 
 def overdue_status(due_on: date, today: date) -> str:
     return "overdue" if today > due_on else "due_soon"
+
+
+# --- claim codes (ADR 0018) ------------------------------------------------------------------------------
+
+CLAIM_CODE_VALID = timedelta(days=30)
+CLAIM_FAILURES_ALLOWED = 5  # failed redemptions per account ...
+CLAIM_FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window; then 429 until the oldest ages out
+# Crockford's base32 (no I, L, O, U): read aloud or typed from a letter without mistakes.
+_CLAIM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CLAIM_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
+_CLAIM_LENGTH = 12  # 60 bits: with 5 tries per 15 minutes, guessing one is out of reach
+
+
+def new_claim_code() -> str:
+    """A code as given to the holder: ``7KQ2-M9XA-4FBR``."""
+    raw = "".join(secrets.choice(_CLAIM_ALPHABET) for _ in range(_CLAIM_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, _CLAIM_LENGTH, 4))
+
+
+def claim_code_hash(code: str) -> bytes:
+    """SHA-256 of the normalised code (case, spaces and dashes do not matter)."""
+    normalised = re.sub(r"[\s-]", "", code).upper().translate(_CLAIM_ALIASES)
+    return hashlib.sha256(normalised.encode()).digest()

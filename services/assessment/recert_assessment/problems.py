@@ -9,7 +9,14 @@ from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.domain import AssessorConflict
 from recert_assessment.states import CaseAction, CaseState
 from recert_common import i18n
-from recert_common.errors import Conflict, NotFound, Problem, ValidationProblem, extension_members
+from recert_common.errors import (
+    Conflict,
+    NotFound,
+    Problem,
+    TooManyRequests,
+    ValidationProblem,
+    extension_members,
+)
 
 
 def not_found() -> NotFound:
@@ -78,6 +85,25 @@ class CertificateConflict(Conflict):
     def __init__(self, reason: str, **params: Any):
         super().__init__(code=f"assessment.detail.certificate_{reason}", params=params,
                          extensions={"reason": reason})
+
+
+class ClaimCodeRejected(ValidationProblem):
+    """A claim code that is wrong, used, expired, or for a certificate linked meanwhile: which is not said."""
+
+    slug, title_code = "claim-code-rejected", "assessment.problem.claim_code_rejected"
+
+    def __init__(self) -> None:
+        super().__init__({"code": ["assessment.field.claim_code_rejected"]},
+                         code="assessment.detail.claim_code_rejected")
+
+
+class ClaimThrottled(TooManyRequests):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(code="assessment.detail.claim_throttled", retry_after=retry_after)
+
+
+def no_certificate_found() -> NotFound:
+    return NotFound(code="assessment.detail.not_found")
 
 
 class CsvUnreadable(Problem):
@@ -176,6 +202,8 @@ _IMPORT = {
                      "{value} is not a date (use 2027-06-30 or 30-06-2027)."),
     "date_in_past": ("De einddatum {value} ligt in het verleden: dit certificaat is niet meer geldig.",
                      "The expiry date {value} is in the past: this certificate is no longer valid."),
+    "email_invalid": ("{value} is geen e-mailadres.", "{value} is not an e-mail address."),
+    "too_long": ("Dit veld is langer dan {max} tekens.", "This field is longer than {max} characters."),
     "duplicate_in_file": ("Dit nummer staat al op regel {first_line} van het bestand.",
                           "This number is already on line {first_line} of the file."),
     "number_taken": ("Certificaat {value} is al geregistreerd met andere gegevens.",
@@ -199,6 +227,27 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                           "en": "The file cannot be read"},
     "assessment.problem.csv_rows_rejected": {"nl": "Het bestand bevat fouten",
                                              "en": "The file contains errors"},
+    "assessment.problem.claim_code_rejected": {"nl": "Code niet geaccepteerd", "en": "Code not accepted"},
+    "assessment.detail.claim_code_rejected": {
+        "nl": "Deze code klopt niet, is al gebruikt of is verlopen. Controleer de code, of vraag Noloc of "
+              "DNV om een nieuwe.",
+        "en": "This code is wrong, was used already or has expired. Check the code, or ask Noloc or DNV for "
+              "a new one."},
+    "assessment.field.claim_code_rejected": {"nl": "Onjuiste, gebruikte of verlopen code.",
+                                             "en": "Wrong, used or expired code."},
+    "assessment.detail.claim_throttled": {
+        "nl": "Te veel onjuiste codes achter elkaar. Probeer het over een kwartier opnieuw.",
+        "en": "Too many wrong codes in a row. Try again in a quarter of an hour."},
+    "assessment.detail.certificate_already_linked": {
+        "nl": "Dit certificaat is al aan een account gekoppeld: een claimcode is niet nodig.",
+        "en": "This certificate is linked to an account already: no claim code is needed."},
+    "assessment.detail.certificate_claim_number_differs": {
+        "nl": "Dit certificaat hoort bij een ander Noloc-nummer dan het nummer van je account. Neem contact "
+              "op met Noloc.",
+        "en": "This certificate belongs to another Noloc number than your account's. Please contact Noloc."},
+    "assessment.detail.certificate_account_has_certificate": {
+        "nl": "Aan je account is al een ander certificaat gekoppeld.",
+        "en": "Another certificate is linked to your account already."},
     "assessment.detail.not_found": {"nl": "Dit is niet gevonden.", "en": "This was not found."},
     "assessment.detail.no_certificate": {"nl": "Er is (nog) geen certificaat op je naam geregistreerd.",
                                          "en": "No certificate is registered in your name (yet)."},

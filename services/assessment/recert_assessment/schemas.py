@@ -467,6 +467,23 @@ class RegisterResultSchema(Schema):
     items = fields.List(fields.Nested(RegisterEntrySchema))
 
 
+class ClaimCodeSchema(Schema):
+    code = fields.String(metadata={"description": "Give this to the holder; it is shown this once."})
+    expires_at = UtcDateTime()
+    certificate_id = fields.UUID()
+
+
+class ClaimInputSchema(Strict):
+    code = fields.String(required=True, validate=validate.Length(min=12, max=32), metadata={
+        "description": "The code from Noloc or DNV, e.g. 7KQ2-M9XA-4FBR (case and dashes do not matter)."})
+
+
+class ClaimedSchema(Schema):
+    certificate_id = fields.UUID(attribute="id")
+    certificate_number = fields.String(attribute="number")
+    valid_until = fields.Date()
+
+
 class ImportResultSchema(Schema):
     rows = fields.Integer()
     created = fields.Integer()

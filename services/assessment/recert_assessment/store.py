@@ -47,26 +47,25 @@ def _page(page: int, page_size: int) -> tuple[int, int]:
 
 
 def upsert_account(conn: Conn, account_id: UUID, full_name: str, membership_number: str | None,
-                   roles: Iterable[str]) -> None:
-    # A number moves to its newest holder: identity guarantees uniqueness, so an older holder here is stale.
-    if membership_number is not None:
-        conn.execute("UPDATE accounts SET membership_number = NULL WHERE membership_number = %s "
-                     "AND account_id <> %s", (membership_number, account_id))
+                   roles: Iterable[str], email: str | None = None) -> None:
+    # Several accounts may give one number (ADR 0018): the import's e-mail address tells its holder.
     conn.execute(
-        """INSERT INTO accounts (account_id, full_name, membership_number, roles) VALUES (%s, %s, %s, %s)
+        """INSERT INTO accounts (account_id, full_name, membership_number, roles, email)
+           VALUES (%s, %s, %s, %s, %s)
            ON CONFLICT (account_id) DO UPDATE
                SET full_name = EXCLUDED.full_name, membership_number = EXCLUDED.membership_number,
-                   roles = EXCLUDED.roles, updated_at = now()""",
-        (account_id, full_name, membership_number, list(roles)))
+                   roles = EXCLUDED.roles, email = COALESCE(EXCLUDED.email, accounts.email),
+                   updated_at = now()""",
+        (account_id, full_name, membership_number, list(roles), email))
 
 
 def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:
     return conn.execute("SELECT * FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
 
 
-def account_by_number(conn: Conn, membership_number: str) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM accounts WHERE membership_number = %s",
-                        (membership_number,)).fetchone()
+def accounts_by_number(conn: Conn, membership_number: str) -> list[dict[str, Any]]:
+    return conn.execute("SELECT * FROM accounts WHERE membership_number = %s ORDER BY updated_at",
+                        (membership_number,)).fetchall()
 
 
 def names(conn: Conn, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
@@ -161,7 +160,8 @@ def reassessment_paid(conn: Conn, case_id: UUID, submission_id: UUID) -> bool:
 # --- certificates ----------------------------------------------------------------------------------------
 
 _CERTIFICATE_COLUMNS = ("id", "number", "membership_number", "account_id", "valid_from", "valid_until",
-                        "state", "lapsed_on", "lapse_reason", "registered_at", "created_at")
+                        "state", "lapsed_on", "lapse_reason", "registered_at", "created_at", "holder_email",
+                        "holder_name")
 
 
 def _certificate(row: Mapping[str, Any] | None) -> Certificate | None:
@@ -207,6 +207,42 @@ def certificate_of_account(conn: Conn, account_id: UUID) -> Certificate | None:
 def link_certificate(conn: Conn, certificate_id: UUID, account_id: UUID, registered_at: datetime) -> None:
     conn.execute("UPDATE certificates SET account_id = %s, registered_at = %s, updated_at = now() "
                  "WHERE id = %s", (account_id, registered_at, certificate_id))
+
+
+def set_holder(conn: Conn, certificate_id: UUID, email: str, name: str) -> None:
+    """The holder data of a later import (a changed address or name at Noloc)."""
+    conn.execute("UPDATE certificates SET holder_email = %s, holder_name = %s, updated_at = now() "
+                 "WHERE id = %s", (email, name, certificate_id))
+
+
+# --- claim codes -----------------------------------------------------------------------------------------
+
+
+def insert_claim_code(conn: Conn, *, code_hash: bytes, certificate_id: UUID, issued_by: UUID,
+                      created_at: datetime, expires_at: datetime) -> None:
+    conn.execute("UPDATE claim_codes SET expires_at = %s WHERE certificate_id = %s AND used_at IS NULL "
+                 "AND expires_at > %s", (created_at, certificate_id, created_at))  # one live code at a time
+    conn.execute("INSERT INTO claim_codes (code_hash, certificate_id, issued_by, created_at, expires_at) "
+                 "VALUES (%s, %s, %s, %s, %s)",
+                 (code_hash, certificate_id, issued_by, created_at, expires_at))
+
+
+def take_claim_code(conn: Conn, code_hash: bytes, account_id: UUID, now: datetime) -> UUID | None:
+    """Spend a live code; the certificate it is for, or None."""
+    row = conn.execute(
+        """UPDATE claim_codes SET used_at = %(now)s, used_by = %(account)s
+           WHERE code_hash = %(hash)s AND used_at IS NULL AND expires_at > %(now)s
+           RETURNING certificate_id""", {"now": now, "account": account_id, "hash": code_hash}).fetchone()
+    return row["certificate_id"] if row else None
+
+
+def record_claim_failure(conn: Conn, account_id: UUID, now: datetime) -> None:
+    conn.execute("INSERT INTO claim_attempts (account_id, attempted_at) VALUES (%s, %s)", (account_id, now))
+
+
+def claim_failures_since(conn: Conn, account_id: UUID, since: datetime) -> int:
+    return conn.execute("SELECT count(*) AS n FROM claim_attempts WHERE account_id = %s "
+                        "AND attempted_at > %s", (account_id, since)).fetchone()["n"]
 
 
 def set_validity(conn: Conn, certificate_id: UUID, valid_from: date, valid_until: date) -> None:
@@ -257,17 +293,18 @@ def register_search(conn: Conn, *, text: str, limit: int) -> list[dict[str, Any]
     """Active certificates whose number is ``text`` or whose holder's name contains it (case-insensitive)."""
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return conn.execute(
-        """SELECT a.full_name AS name, c.number AS certificate_number, c.valid_until, c.state
-           FROM certificates c LEFT JOIN accounts a ON a.account_id = c.account_id
-           WHERE c.state = 'active' AND (upper(c.number) = upper(%s) OR a.full_name ILIKE %s)
-           ORDER BY a.full_name NULLS LAST, c.number LIMIT %s""", (text, pattern, limit)).fetchall()
+        """SELECT c.holder_name AS name, c.number AS certificate_number, c.valid_until, c.state
+           FROM certificates c
+           WHERE c.state = 'active' AND (upper(c.number) = upper(%s) OR c.holder_name ILIKE %s)
+           ORDER BY c.holder_name NULLS LAST, c.number LIMIT %s""", (text, pattern, limit)).fetchall()
 
 
 def register_entry(conn: Conn, number: str) -> dict[str, Any] | None:
-    """The active certificate with this number; None for a lapsed one as for an unknown one."""
+    """The active certificate with this number; None for a lapsed one as for an unknown one. The name is
+    the holder's as Noloc's import gave it, never one an account chose (ADR 0018)."""
     return conn.execute(
-        """SELECT a.full_name AS name, c.number AS certificate_number, c.valid_until, c.state
-           FROM certificates c LEFT JOIN accounts a ON a.account_id = c.account_id
+        """SELECT c.holder_name AS name, c.number AS certificate_number, c.valid_until, c.state
+           FROM certificates c
            WHERE c.state = 'active' AND upper(c.number) = upper(%s)""", (number,)).fetchone()
 
 

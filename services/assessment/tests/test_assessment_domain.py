@@ -3,6 +3,7 @@ tile, the automatic PE check and conflicts of interest."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,9 +22,11 @@ from recert_assessment.domain import (
     SupplementAssignment,
     assessor_conflict,
     case_due_on,
+    claim_code_hash,
     expiry_notice_due,
     form_refusals,
     imported_valid_from,
+    new_claim_code,
     pe_check_proposal,
     renewal,
     tile,
@@ -203,3 +206,27 @@ def test_the_pe_supplement_assignment_is_what_the_check_found_missing():
     assert assignment.part == "B"
     assert assignment.assignment.endswith("Bewijs ontbreekt bij de cursus.; Categorie 1 heeft 20 van de 30 "
                                           "punten.")
+
+
+# --- who holds a certificate (ADR 0018) ------------------------------------------------------------------
+
+
+def test_a_certificate_belongs_to_the_account_with_the_imports_number_and_address():
+    certificate = Certificate(id=uuid.uuid4(), number="RJ-1", membership_number="1234567", account_id=None,
+                              valid_from=date(2023, 6, 30), valid_until=date(2027, 6, 30),
+                              state=CertificateState.ACTIVE, holder_email="Anna@Example.org ",
+                              holder_name="Anna de Vries")
+    assert certificate.belongs_to("anna@example.org", "1234567")
+    assert not certificate.belongs_to("sjaak@example.org", "1234567")  # the number alone: no
+    assert not certificate.belongs_to("anna@example.org", "7654321")
+    assert not certificate.belongs_to(None, "1234567")
+    assert not replace(certificate, holder_email=None).belongs_to("anna@example.org", "1234567")
+
+
+def test_claim_codes_are_random_and_read_forgivingly():
+    codes = {new_claim_code() for _ in range(200)}
+    assert len(codes) == 200
+    code = next(iter(codes))
+    assert len(code) == 14 and code.count("-") == 2
+    assert claim_code_hash(code) == claim_code_hash(code.lower().replace("-", " "))
+    assert claim_code_hash("O1IL-0000-0000") == claim_code_hash("0111-0000-0000")

@@ -5,11 +5,10 @@ invoice issued by Noloc (staff see their own as well, should they have any). Any
 if it did not exist; an assessor has no business here (403).
 
 The webhook needs no access token (the gateway lets it through): it carries the provider's HMAC-SHA256
-signature of the raw body instead, checked before the body is even parsed.
+signature of its timestamp and raw body instead, checked before the body is even parsed.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 from uuid import UUID
 
@@ -30,8 +29,9 @@ from recert_billing.schemas import (
 from recert_billing.service import BillingService
 from recert_common.auth import Role, current_principal, require_roles
 from recert_common.errors import BadRequest, ValidationProblem
+from recert_common.files import file_response
 from recert_common.schemas import page_body
-from recert_common.web import answers
+from recert_common.web import answers, load_json, reads_raw_body
 
 invoices = Blueprint("invoices", __name__, url_prefix="/v1/invoices",
                      description="Invoices and credit notes: the jobcoach's own, and the issuer's for staff.")
@@ -44,8 +44,13 @@ _PDF_RESPONSE = {"200": {"description": "The document as PDF.",
                          "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}}
 _WEBHOOK_BODY = {
     "required": True,
-    "description": "Signed by the provider: header X-Signature: sha256=<hex HMAC-SHA256 of the raw body "
-                   "with the shared secret RECERT_BILLING_WEBHOOK_SECRET>.",
+    "description": "Signed by the provider: header X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 "
+                   "of \"<t>.\" followed by the raw body, with the shared secret "
+                   "RECERT_BILLING_WEBHOOK_SECRET>. "
+                   "A t more than RECERT_BILLING_WEBHOOK_TOLERANCE_SECONDS (default 300) from our clock is "
+                   "refused (401), so a captured call cannot be replayed later. A paid_at before the "
+                   "invoice was issued or in the future (beyond RECERT_BILLING_PAID_AT_SKEW_SECONDS) is not "
+                   "believed: kept, not applied (202).",
     "content": {"application/json": {"schema": PaymentNotificationSchema}},
 }
 
@@ -63,12 +68,7 @@ def _visible(invoice_id: UUID) -> Invoice:
 
 
 def _pdf(content: bytes, filename: str) -> Response:
-    return Response(content, status=200, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Content-Length": str(len(content)),
-        "Cache-Control": "private, no-store",
-        "X-Content-Type-Options": "nosniff",
-    })
+    return file_response(content, filename=filename, mimetype="application/pdf")
 
 
 # --- invoices --------------------------------------------------------------------------------------------
@@ -127,19 +127,28 @@ def credit_note_pdf(invoice_id: UUID):
 @payments.alt_response(202, schema=PaymentResultSchema,
                        description="Kept but not applied (unknown invoice, amount mismatch, cancelled "
                                    "invoice, not a successful payment): for a person to look at.")
-@payments.alt_response(401, description="The signature is missing or wrong; nothing was recorded.")
+@payments.alt_response(401, description="The signature is missing, wrong or outside the time window; nothing "
+                                        "was recorded.")
+@payments.alt_response(400, description="The body is not JSON, or is nested too deeply; nothing was "
+                                        "recorded.")
+@payments.alt_response(422, description="The body is not a payment notification (or holds a NUL character "
+                                        "or a lone surrogate); nothing was recorded.")
+@reads_raw_body
 def webhook():
     """A payment notification from the payment provider.
 
     A successful payment of an open invoice's exact total marks it paid and publishes billing.invoice.paid
     (200). The same provider event id again, or a second payment of a paid invoice, has no further effect
-    (200). Anything else is kept for a person to look at (202)."""
+    (200). Anything else is kept for a person to look at (202), including a payment whose paid_at lies before
+    the invoice's issue or in the future. The signature, with its timestamp, is checked before the body is
+    parsed."""
     service = _service()
     body = request.get_data(cache=False)
-    if not signature.verify(service.settings.webhook_secret, body, request.headers.get(signature.HEADER)):
+    if not signature.verify(service.settings.webhook_secret, body, request.headers.get(signature.HEADER),
+                            tolerance=service.settings.webhook_tolerance_seconds):
         raise InvalidSignature()
     try:
-        payload = json.loads(body)
+        payload = load_json(body)  # too deep (400) or text we cannot keep (422): refused as problems
     except ValueError:
         raise BadRequest(code="detail.malformed_json") from None
     if not isinstance(payload, dict):

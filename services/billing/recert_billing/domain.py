@@ -313,6 +313,7 @@ class PaymentOutcome(enum.StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"  # not the invoice's total (or not in euro): for a person to sort out
     INVOICE_CANCELLED = "invoice_cancelled"  # paid after a credit note: to be refunded by hand
     IGNORED_TYPE = "ignored_type"  # not a successful payment (failed, pending, ...)
+    IMPLAUSIBLE_PAID_AT = "implausible_paid_at"  # paid before the invoice was issued, or in the future
 
     @property
     def settles_invoice(self) -> bool:
@@ -330,8 +331,13 @@ class PaymentNotification:
     paid_at: datetime | None
 
 
-def judge_payment(notification: PaymentNotification, invoice: Invoice | None) -> PaymentOutcome:
-    """What a notification received for the first time does to ``invoice`` (None: no such number)."""
+def judge_payment(notification: PaymentNotification, invoice: Invoice | None, *,
+                  now: datetime | None = None, skew: timedelta = timedelta(0)) -> PaymentOutcome:
+    """What a notification received for the first time does to ``invoice`` (None: no such number).
+
+    A ``paid_at`` before the invoice was issued, or after ``now``, is not believed (each give or take
+    ``skew``: clocks differ, and providers round to the second): such a payment is kept for a person instead
+    of paying the invoice."""
     if notification.type != PAYMENT_SUCCEEDED:
         return PaymentOutcome.IGNORED_TYPE
     if invoice is None:
@@ -340,6 +346,10 @@ def judge_payment(notification: PaymentNotification, invoice: Invoice | None) ->
         return PaymentOutcome.ALREADY_PAID
     if invoice.state == InvoiceState.CANCELLED:
         return PaymentOutcome.INVOICE_CANCELLED
+    paid_at = notification.paid_at
+    if paid_at is not None and (paid_at < invoice.issued_at - skew
+                                or (now is not None and paid_at > now + skew)):
+        return PaymentOutcome.IMPLAUSIBLE_PAID_AT
     if notification.currency != invoice.currency or notification.amount != invoice.gross:
         return PaymentOutcome.AMOUNT_MISMATCH
     return PaymentOutcome.PAID

@@ -21,14 +21,14 @@ class InvalidSignature(Unauthorized):
 
     def __init__(self) -> None:
         super().__init__(code="billing.detail.invalid_signature",
-                         www_authenticate='HMAC-SHA256 realm="payments", header="X-Signature"')
+                         www_authenticate='HMAC-SHA256 realm="payments", header="X-Signature", scheme="t,v1"')
 
 
 _MESSAGES: dict[str, dict[str, str]] = {
     "billing.problem.invalid_signature": {"nl": "Ongeldige handtekening", "en": "Invalid signature"},
     "billing.detail.invalid_signature": {
-        "nl": "De X-Signature-header is geen geldige HMAC-SHA256 van de inhoud.",
-        "en": "The X-Signature header is not a valid HMAC-SHA256 of the body."},
+        "nl": "De X-Signature-header is geen geldige, recente HMAC-SHA256 van tijdstip en inhoud.",
+        "en": "The X-Signature header is not a valid, recent HMAC-SHA256 of the timestamp and body."},
     "billing.detail.not_found": {"nl": "Deze factuur is niet gevonden.", "en": "This invoice was not found."},
     "billing.detail.no_credit_note": {"nl": "Bij deze factuur hoort geen creditnota.",
                                       "en": "This invoice has no credit note."},

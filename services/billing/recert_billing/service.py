@@ -19,7 +19,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -215,7 +215,8 @@ class BillingService:
             if notification.invoice_number:
                 # Locked: two different notifications paying one invoice at once pay it once.
                 invoice = store.invoice_by_number(conn, notification.invoice_number, for_update=True)
-            outcome = judge_payment(notification, invoice)
+            outcome = judge_payment(notification, invoice, now=now,
+                                    skew=timedelta(seconds=self.settings.paid_at_skew_seconds))
             store.set_notification_outcome(conn, notification.provider_event_id, outcome,
                                            invoice.id if invoice else None)
             if outcome == PaymentOutcome.PAID:

@@ -179,18 +179,28 @@ def test_what_a_payment_notification_does(notification, invoice, outcome):
     assert outcome.settles_invoice == (outcome in {PaymentOutcome.PAID, PaymentOutcome.ALREADY_PAID})
 
 
-def test_the_signature_is_the_hmac_sha256_of_the_raw_body():
+def test_the_signature_is_the_hmac_sha256_of_the_timestamp_and_the_raw_body():
     body = b'{"id":"evt_1","type":"payment.succeeded"}'
-    digest = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    assert signature.sign("s3cret", body) == f"sha256={digest}"
-    assert signature.verify("s3cret", body, f"sha256={digest}")
-    assert signature.verify("s3cret", body, f"SHA256={digest.upper()}")
-    assert not signature.verify("s3cret", body + b" ", f"sha256={digest}")
-    assert not signature.verify("other", body, f"sha256={digest}")
-    assert not signature.verify("s3cret", body, digest)
-    assert not signature.verify("s3cret", body, "sha1=" + digest)
-    assert not signature.verify("s3cret", body, None)
-    assert not signature.verify("s3cret", body, "sha256=ünïcode")
+    now = 1_796_000_000
+    digest = hmac.new(b"s3cret", f"{now}.".encode() + body, hashlib.sha256).hexdigest()
+    assert signature.sign("s3cret", body, timestamp=now) == f"t={now},v1={digest}"
+    assert signature.verify("s3cret", body, f"t={now},v1={digest}", now=now)
+    assert signature.verify("s3cret", body, f"t={now},v1={digest.upper()}", now=now)
+    assert signature.verify("s3cret", body, f"t={now}, v1=00, v1={digest}", now=now)  # a rolled secret
+    assert not signature.verify("s3cret", body + b" ", f"t={now},v1={digest}", now=now)
+    assert not signature.verify("other", body, f"t={now},v1={digest}", now=now)
+    assert not signature.verify("s3cret", body, f"t={now + 1},v1={digest}", now=now)  # the time is signed
+    assert not signature.verify("s3cret", body, f"v1={digest}", now=now)
+    assert not signature.verify("s3cret", body, digest, now=now)
+    assert not signature.verify("s3cret", body, f"sha256={digest}", now=now)
+    assert not signature.verify("s3cret", body, None, now=now)
+    assert not signature.verify("s3cret", body, f"t={now},v1=ünïcode", now=now)
+    assert not signature.verify("s3cret", body, f"t=-{now},v1={digest}", now=now)
+    # The window: 5 minutes either side by default, configurable.
+    assert signature.verify("s3cret", body, f"t={now},v1={digest}", now=now + 300)
+    assert not signature.verify("s3cret", body, f"t={now},v1={digest}", now=now + 301)
+    assert not signature.verify("s3cret", body, f"t={now},v1={digest}", now=now - 301)
+    assert signature.verify("s3cret", body, f"t={now},v1={digest}", now=now + 900, tolerance=900)
     # No secret configured: nothing verifies, not even a signature made with the empty key.
     assert not signature.verify("", body, signature.sign("", body))
 

@@ -19,6 +19,7 @@ SPEC = ServiceSpec(
     default_port=8001,
     commands={"create-admin": commands.create_admin, "seed-demo": commands.seed_demo,
               "rotate-keys": commands.rotate_keys},
+    consumes_revocations=False,  # identity ends the sessions and writes its read model in that transaction
 )
 
 if __name__ == "__main__":

@@ -10,12 +10,13 @@ from typing import Any
 from uuid import UUID
 
 import segno
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from recert_common import i18n
 from recert_common.auth import Role, current_principal, require_auth, require_roles
-from recert_common.errors import Unauthorized
+from recert_common.errors import Unauthorized, request_language
 from recert_common.schemas import page_body
 from recert_common.web import answers
 from recert_identity import erasure
@@ -24,18 +25,24 @@ from recert_identity.problems import (
     AccountLocked,
     ChallengeInvalid,
     CodeRejected,
+    EmailNotVerified,
+    EmailTokenInvalid,
     InvalidCredentials,
     RefreshTokenInvalid,
 )
 from recert_identity.schemas import (
+    AcceptedSchema,
     AccountPageSchema,
     AccountQuerySchema,
     AccountSchema,
     AdminActionSchema,
+    EmailVerificationSchema,
     JwksSchema,
     LoginChallengeSchema,
     LoginSchema,
     PasswordChangeSchema,
+    PasswordResetRequestSchema,
+    PasswordResetSchema,
     ProfileUpdateSchema,
     RefreshTokenSchema,
     RegistrationSchema,
@@ -65,9 +72,17 @@ def _service() -> IdentityService:
 
 def _own_account() -> Account:
     account = _service().account(current_principal().account_id)
-    if account.disabled:  # its tokens live on until they expire; identity itself stops serving them now
+    if account.disabled:  # the revocation read model refuses its tokens already; this guards a stale row
         raise Unauthorized(code="detail.token_invalid")
     return account
+
+
+def _source() -> str:
+    """The client's address: the first of ``X-Forwarded-For`` as the gateway sets it (the gateway replaces
+    what a client sends there, and only it reaches the services), else the peer's address."""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    first = forwarded.split(",")[0].strip()
+    return (first or request.remote_addr or "unknown")[:64]
 
 
 def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
@@ -77,14 +92,32 @@ def _created(account: Account) -> tuple[Account, int, dict[str, str]]:
 # --- accounts --------------------------------------------------------------------------------------------
 
 
+def _check_email(code: str) -> dict[str, str]:
+    return {"status": "check_email", "detail": i18n.translate(code, request_language())}
+
+
 @accounts.post("")
 @answers(409)
 @accounts.arguments(RegistrationSchema)
-@accounts.response(201, AccountSchema)
+@accounts.response(202, AcceptedSchema)
 def register(data: dict[str, Any]):
-    """Register as a jobcoach, with a Noloc membership number or an external affiliate number."""
-    account = _service().register_jobcoach(**data)
-    return account, 201, {"Location": url_for("accounts.me")}
+    """Register as a jobcoach, with a Noloc membership number or an external affiliate number.
+
+    The answer is the same whether the e-mail address or the number is new or in use: what happened is
+    told by e-mail (a link to confirm the address, or, to the owner of an existing account, that someone
+    tried). Until the address is confirmed the account can do nothing else."""
+    _service().register_jobcoach(**data)
+    return _check_email("identity.detail.registration_received")
+
+
+@accounts.post("/verify-email")
+@answers(EmailTokenInvalid)
+@accounts.arguments(EmailVerificationSchema)
+@accounts.response(200, AccountSchema)
+def verify_email(data: dict[str, Any]):
+    """Confirm the e-mail address with the token from the link and the password chosen at registration
+    (a wrong password is 422 and leaves the link usable); then the account can log in."""
+    return _service().verify_email(data["token"], data["password"]), _NO_STORE
 
 
 @accounts.get("/me")
@@ -156,12 +189,15 @@ def _tokens_body(tokens: Tokens) -> dict[str, Any]:
 
 
 @auth.post("/login")
-@answers(InvalidCredentials)
+@answers(InvalidCredentials, EmailNotVerified)
 @auth.arguments(LoginSchema)
 @auth.response(200, LoginChallengeSchema)
+@auth.alt_response(401, description="Wrong e-mail address or password, or locked (one answer for all).")
+@auth.alt_response(403, description="The right password, but the e-mail address is not verified yet: a new "
+                                    "link went out (problem type email-not-verified).")
 def login(data: dict[str, Any]):
     """Step 1: e-mail and password. Answers a challenge: enrol an authenticator app, or give its code."""
-    return _challenge_body(_service().start_login(data["email"], data["password"])), _NO_STORE
+    return _challenge_body(_service().start_login(data["email"], data["password"], _source())), _NO_STORE
 
 
 @auth.post("/login/verify")
@@ -170,7 +206,27 @@ def login(data: dict[str, Any]):
 @auth.response(200, TokensSchema)
 def verify(data: dict[str, Any]):
     """Step 2: the challenge and a TOTP code (or a recovery code). Answers the tokens."""
-    return _tokens_body(_service().finish_login(data["challenge_id"], data["code"])), _NO_STORE
+    return _tokens_body(_service().finish_login(data["challenge_id"], data["code"], _source())), _NO_STORE
+
+
+@auth.post("/password-reset")
+@auth.arguments(PasswordResetRequestSchema)
+@auth.response(202, AcceptedSchema)
+def request_password_reset(data: dict[str, Any]):
+    """Forgotten password: a link to choose a new one goes to the address when it has an account. The answer
+    is the same for known and unknown addresses."""
+    _service().request_password_reset(data["email"])
+    return _check_email("identity.detail.password_reset_requested")
+
+
+@auth.post("/password-reset/confirm")
+@answers(EmailTokenInvalid)
+@auth.arguments(PasswordResetSchema)
+@auth.response(204)
+def reset_password(data: dict[str, Any]):
+    """Set a new password with the token from the link. Every session ends; the next login still asks for
+    the authenticator app's code."""
+    _service().reset_password(data["token"], data["new_password"])
 
 
 @auth.post("/refresh")

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import argon2
 import pyotp
+from zxcvbn import zxcvbn
 
 from recert_common.auth import Role
 
@@ -60,6 +61,7 @@ class Account:
     disabled_by: UUID | None
     created_at: datetime
     updated_at: datetime
+    email_verified_at: datetime | None = None  # None: the owner has not opened the link sent to the address
 
     @property
     def totp_enrolled(self) -> bool:
@@ -68,6 +70,10 @@ class Account:
     @property
     def disabled(self) -> bool:
         return self.disabled_at is not None
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def lockout(self) -> Lockout:
@@ -91,9 +97,37 @@ def email_key(email: str) -> str:
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024  # bounds the work one request can ask of argon2
+# zxcvbn's score (0-4) a password must reach: 3 is "safely unguessable: moderate protection from an offline
+# slow-hash scenario" (about 10^8 guesses and more), which argon2id makes an online-only attack.
+PASSWORD_MIN_SCORE = 3
+# zxcvbn's lists are English; these are the Dutch words (and our own names) that guessers try first.
+_DUTCH_GUESSES = (
+    "wachtwoord", "welkom", "geheim", "inloggen", "hallo", "voorjaar", "zomer", "najaar", "herfst", "winter",
+    "lente", "januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+    "oktober", "november", "december", "maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag",
+    "zondag", "liefde", "schatje", "prinses", "voetbal", "ajax", "feyenoord", "psv", "nederland", "holland",
+    "amsterdam", "rotterdam", "utrecht", "denhaag", "eindhoven", "groningen", "oranje", "jobcoach", "coach",
+    "loopbaan", "register", "registerjobcoach", "noloc", "dnv", "portfolio", "certificaat", "wereld",
+    "computer", "qwerty", "azerty", "abcdef", "gebruiker", "beheerder", "kantoor", "werk",
+)
+# zxcvbn's run time grows with the length and it refuses more than 72 characters: its verdict on the first 72
+# is the verdict (a password that long is not guessable unless its start is).
+_STRENGTH_CHECKED_LENGTH = 72
 
 
-def password_policy_violations(password: str, *, email: str | None = None) -> list[str]:
+def password_guessable(password: str, *, user_inputs: tuple[str, ...] = ()) -> bool:
+    """Whether ``password`` is common or guessable (ASVS 2.1.7): zxcvbn, offline, with its shipped lists
+    of common passwords, names and words, and ``user_inputs`` (e-mail, name) as words an attacker knows."""
+    inputs = [part for value in user_inputs for part in re.split(r"[@.\s_-]+", value.lower()) if part]
+    # ... and whole: the address's local part ("jan.jansen") and the name run together ("janjansen").
+    inputs += [value.lower().split("@")[0] for value in user_inputs]
+    inputs += [re.sub(r"[\s.-]+", "", value.lower().split("@")[0]) for value in user_inputs]
+    inputs.extend(_DUTCH_GUESSES)
+    return zxcvbn(password[:_STRENGTH_CHECKED_LENGTH], user_inputs=inputs)["score"] < PASSWORD_MIN_SCORE
+
+
+def password_policy_violations(password: str, *, email: str | None = None,
+                               full_name: str | None = None) -> list[str]:
     """Message codes (``identity.password.*``) of every rule ``password`` breaks; empty when it is fine."""
     problems = []
     if len(password) < PASSWORD_MIN_LENGTH:
@@ -104,6 +138,9 @@ def password_policy_violations(password: str, *, email: str | None = None) -> li
         problems.append("identity.password.blank")
     elif email is not None and email_key(password) == email_key(email):
         problems.append("identity.password.is_email")
+    elif len(password) <= PASSWORD_MAX_LENGTH and password_guessable(
+            password, user_inputs=tuple(v for v in (email, full_name) if v)):
+        problems.append("identity.password.guessable")
     return problems
 
 
@@ -256,6 +293,11 @@ def new_opaque_token() -> str:
 def token_hash(token: str) -> bytes:
     """Opaque tokens are 256 random bits: stored as SHA-256, a leaked table gives no usable token."""
     return hashlib.sha256(token.encode()).digest()
+
+
+class EmailTokenPurpose(enum.StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    RESET_PASSWORD = "reset_password"
 
 
 class ChallengeKind(enum.StrEnum):

@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from recert_common import i18n
-from recert_common.errors import Conflict, TooManyRequests, Unauthorized, extension_members
+from recert_common.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    TooManyRequests,
+    Unauthorized,
+    extension_members,
+)
 
 
 class _FieldErrors:
@@ -108,6 +115,26 @@ class Duplicate(_FieldErrors, Conflict):
                          fields={name: [f"identity.field.duplicate_{name}"] for name in fields})
 
 
+class EmailNotVerified(_WithSupport, Forbidden):
+    """Said only to a caller who has proven the password: the address is not verified yet (a new link went
+    out with this answer)."""
+
+    slug, title_code = "email-not-verified", "identity.problem.email_not_verified"
+
+    def __init__(self, support: SupportContact) -> None:
+        super().__init__(code="identity.detail.email_not_verified", support=support)
+
+
+class EmailTokenInvalid(_FieldErrors, BadRequest):
+    """An e-mailed link that is unknown, expired or used already: which of these is not said."""
+
+    slug, title_code = "email-link-invalid", "identity.problem.email_link_invalid"
+
+    def __init__(self) -> None:
+        super().__init__(code="identity.detail.email_link_invalid",
+                         fields={"token": ["identity.field.email_link_invalid"]})
+
+
 class StateConflict(Conflict):
     """The account is not in a state that allows the action (already disabled, no TOTP to reset, ...)."""
 
@@ -122,6 +149,30 @@ i18n.register_messages({
     "identity.problem.account_locked": {"nl": "Account tijdelijk geblokkeerd",
                                         "en": "Account temporarily locked"},
     "identity.problem.refresh_token_invalid": {"nl": "Sessie verlopen", "en": "Session expired"},
+    "identity.problem.email_not_verified": {"nl": "E-mailadres nog niet bevestigd",
+                                            "en": "E-mail address not confirmed yet"},
+    "identity.problem.email_link_invalid": {"nl": "Link werkt niet meer", "en": "Link no longer works"},
+    "identity.detail.email_not_verified": {
+        "nl": "Bevestig eerst je e-mailadres: we hebben je net een nieuwe link gestuurd. Geen e-mail "
+              "gekregen? Kijk ook bij je ongewenste mail, of vraag de support van DNV om hulp: {support}.",
+        "en": "Confirm your e-mail address first: we have just sent you a new link. No e-mail? Check your "
+              "spam folder too, or ask DNV's support for help: {support}."},
+    "identity.detail.email_link_invalid": {
+        "nl": "Deze link is verlopen, al gebruikt of onbekend. Vraag een nieuwe aan.",
+        "en": "This link has expired, was used already or is unknown. Ask for a new one."},
+    "identity.field.registration_password_wrong": {
+        "nl": "Dit is niet het wachtwoord dat je bij je aanmelding koos.",
+        "en": "This is not the password you chose when you registered."},
+    "identity.field.email_link_invalid": {
+        "nl": "Verlopen, gebruikte of onbekende link.", "en": "Expired, used or unknown link."},
+    "identity.detail.registration_received": {
+        "nl": "Bijna klaar: kijk in je e-mail. Daar lees je hoe je verder gaat.",
+        "en": "Almost done: check your e-mail. It tells you how to continue."},
+    "identity.detail.password_reset_requested": {
+        "nl": "Als er een account met dit e-mailadres is, krijg je een e-mail met een link om een nieuw "
+              "wachtwoord te kiezen. De link werkt 30 minuten.",
+        "en": "If there is an account with this e-mail address, you will get an e-mail with a link to choose "
+              "a new password. The link works for 30 minutes."},
     "identity.detail.invalid_credentials": {
         "nl": "Het e-mailadres of het wachtwoord klopt niet, of het account is (tijdelijk) geblokkeerd: "
               "na te veel mislukte pogingen kan een account een tijd niet inloggen. Kom je er niet uit? "
@@ -175,9 +226,6 @@ i18n.register_messages({
         "nl": "Verlopen, ingetrokken of onbekend token.", "en": "Expired, revoked or unknown token."},
     "identity.field.duplicate_email": {
         "nl": "Dit e-mailadres is al in gebruik.", "en": "This e-mail address is in use already."},
-    "identity.field.duplicate_membership_number": {
-        "nl": "Dit nummer is al aan een account gekoppeld.",
-        "en": "This number is linked to an account already."},
     "identity.field.current_password_wrong": {
         "nl": "Het huidige wachtwoord klopt niet.", "en": "The current password is wrong."},
     "identity.field.staff_roles_only": {
@@ -198,6 +246,12 @@ i18n.register_messages({
     "identity.password.is_email": {
         "nl": "Het wachtwoord mag niet je e-mailadres zijn.",
         "en": "The password may not be your e-mail address."},
+    "identity.password.guessable": {
+        "nl": "Dit wachtwoord is te makkelijk te raden: het is veelgebruikt of lijkt op een woord, naam, "
+              "datum of reeks. Kies iets langers en minder voorspelbaars, bijvoorbeeld een paar losse "
+              "woorden.",
+        "en": "This password is too easy to guess: it is common or looks like a word, name, date or "
+              "sequence. Choose something longer and less predictable, such as a few unrelated words."},
     "identity.password.unchanged": {
         "nl": "Het nieuwe wachtwoord moet anders zijn dan het huidige.",
         "en": "The new password must differ from the current one."},

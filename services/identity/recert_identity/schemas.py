@@ -74,6 +74,7 @@ class AccountSchema(Schema):
     membership_number = fields.String(allow_none=True)
     preferred_language = fields.String(metadata={"enum": list(LANGUAGES)})
     totp_enrolled = fields.Boolean()
+    email_verified = fields.Boolean()
     disabled = fields.Boolean()
     locked_until = UtcDateTime(allow_none=True)
     created_at = UtcDateTime()
@@ -102,6 +103,27 @@ class RegistrationSchema(Strict):
     def _parse_number(self, data, **kwargs):
         raw, kind = data.pop("membership_number"), data.pop("membership_kind")
         return {**data, "number": parse_registration_number(raw, expected_kind=kind)}
+
+
+class AcceptedSchema(Schema):
+    """The answer to a request whose outcome is told by e-mail: the same whoever asks for whatever."""
+
+    status = fields.String(metadata={"enum": ["check_email"]})
+    detail = fields.String(metadata={"description": "What to do next, in the request's language."})
+
+
+class EmailVerificationSchema(Strict):
+    token = _opaque(required=True, metadata={"description": "The token from the link in the e-mail."})
+    password = _password(required=True, metadata={"description": "The password chosen at registration."})
+
+
+class PasswordResetRequestSchema(Strict):
+    email = _email(required=True)
+
+
+class PasswordResetSchema(Strict):
+    token = _opaque(required=True, metadata={"description": "The token from the link in the e-mail."})
+    new_password = _password(required=True)
 
 
 class ProfileUpdateSchema(Strict):

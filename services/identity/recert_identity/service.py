@@ -16,7 +16,7 @@ from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import bus, revocation
 from recert_common.auth import Role, access_token_claims, sign_token
 from recert_common.clock import utcnow
 from recert_common.db import Database
@@ -27,6 +27,8 @@ from recert_identity.crypto import SecretBox
 from recert_identity.domain import (
     Account,
     ChallengeKind,
+    EmailTokenPurpose,
+    Lockout,
     LockoutPolicy,
     PasswordHasher,
     RefreshVerdict,
@@ -49,6 +51,8 @@ from recert_identity.problems import (
     ChallengeInvalid,
     CodeRejected,
     Duplicate,
+    EmailNotVerified,
+    EmailTokenInvalid,
     InvalidCredentials,
     RefreshTokenInvalid,
     StateConflict,
@@ -94,34 +98,123 @@ class IdentityService:
     # --- accounts ----------------------------------------------------------------------------------------
 
     def register_jobcoach(self, *, email: str, full_name: str, password: str, number: RegistrationNumber,
-                          preferred_language: str = "nl") -> Account:
-        return self._create_account(email=email, full_name=full_name, password=password, number=number,
-                                    roles=(Role.JOBCOACH,), preferred_language=preferred_language)
+                          preferred_language: str = "nl") -> str | None:
+        """Start a registration. The caller hears the same whatever the data: the outcome goes by e-mail.
+
+        A new address gets an unverified account and a link to verify it (``identity.email.verification_
+        requested``); an address of an unverified account gets a fresh link (its data stays); an address of
+        a verified account tells that account's owner that someone tried (``identity.registration.
+        attempted``). A number is no proof of anything and blocks no one: a new account naming a number that
+        verified accounts give too is made all the same, and their owners are told (ADR 0018).
+
+        Returns the link's token when one was made (for the operator's ``seed-demo``; the HTTP API never
+        shows it). Password rules are checked first: they do not depend on who holds what.
+        """
+        email = email.strip()
+        violations = password_policy_violations(password, email=email, full_name=full_name)
+        if violations:
+            raise ValidationProblem({"password": violations})
+        now = self.clock()
+        password_hash = self.hasher.hash(password)  # whatever follows, so that every answer takes as long
+        with self.db.transaction() as conn:
+            existing = store.find_account_by_email(conn, email, for_update=True)
+            if existing is not None:
+                if existing.email_verified:
+                    self._registration_attempted(conn, existing, "email")
+                    return None
+                # Not verified: the latest registration's data replace the earlier (maybe a stranger's,
+                # who cannot open the link), and only its own link works (ADR 0018).
+                existing = replace(existing, full_name=full_name.strip(), password_hash=password_hash,
+                                   membership_kind=number.kind, membership_number=number.value,
+                                   preferred_language=preferred_language, updated_at=now)
+                store.update_account(conn, existing)
+                return self._send_verification(conn, existing, now)
+            holders = store.verified_holders_of_number(conn, number.value)
+            account = Account(
+                id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=(Role.JOBCOACH,),
+                membership_kind=number.kind, membership_number=number.value,
+                preferred_language=preferred_language, password_hash=password_hash,
+                totp_secret_encrypted=None, totp_last_step=None, totp_reset_at=None, failed_attempts=0,
+                locked_until=None, disabled_at=None, disabled_by=None, created_at=now, updated_at=now,
+                email_verified_at=None)
+            try:
+                store.insert_account(conn, account)
+            except DuplicateAccount:
+                return None  # the same address registered at the same moment: that one's e-mail goes
+            for holder in holders:
+                self._registration_attempted(conn, holder, "membership_number")
+            return self._send_verification(conn, account, now)
+
+    def _registration_attempted(self, conn: psycopg.Connection, owner: Account, field: str) -> None:
+        bus.record(conn, "identity.registration.attempted", {"account_id": owner.id, "attempted_with": field},
+                   producer=PRODUCER, subject=owner.id)
+
+    def _send_verification(self, conn: psycopg.Connection, account: Account, now: datetime) -> str:
+        """A new verification link for ``account`` (earlier ones stop working), sent through notifications."""
+        token, expires_at = self._new_email_token(conn, account, EmailTokenPurpose.VERIFY_EMAIL, now,
+                                                  self.settings.verification_ttl_seconds)
+        bus.record(conn, "identity.email.verification_requested",
+                   {**account.profile(), "token": token, "expires_at": expires_at},
+                   producer=PRODUCER, subject=account.id)
+        return token
+
+    @staticmethod
+    def _new_email_token(conn: psycopg.Connection, account: Account, purpose: EmailTokenPurpose,
+                         now: datetime, ttl_seconds: int) -> tuple[str, datetime]:
+        store.delete_email_tokens(conn, account.id, purpose)
+        token = new_opaque_token()
+        expires_at = now + timedelta(seconds=ttl_seconds)
+        store.insert_email_token(conn, token_hash=token_hash(token), account_id=account.id, purpose=purpose,
+                                 created_at=now, expires_at=expires_at)
+        return token, expires_at
+
+    def verify_email(self, token: str, password: str) -> Account:
+        """Open the link, with the password chosen at registration: the account is verified and announced
+        to every service (``identity.account.registered``: other services know only verified accounts).
+
+        The link proves the mailbox, the password the registration: someone who registered another person's
+        address first (a password of their own) cannot have that person verify the account for them. A
+        wrong password is refused (422) without spending the link; an expired, used or unknown link is 400.
+        """
+        now = self.clock()
+        with self.db.transaction() as conn:
+            row = store.get_email_token(conn, token_hash(token), EmailTokenPurpose.VERIFY_EMAIL, now)
+            account = self._existing(conn, row["account_id"]) if row else None
+        if account is None or account.disabled:
+            raise EmailTokenInvalid()
+        if not self.hasher.verify(account.password_hash, password):
+            raise ValidationProblem({"password": ["identity.field.registration_password_wrong"]})
+        with self.db.transaction() as conn:
+            row = store.take_email_token(conn, token_hash(token), EmailTokenPurpose.VERIFY_EMAIL, now)
+            checked = account.password_hash
+            account = self._existing(conn, row["account_id"], for_update=True) if row else None
+            if account is None or account.disabled or account.password_hash != checked:
+                raise EmailTokenInvalid()  # spent, or registered anew meanwhile: its newer link counts
+            account = replace(account, email_verified_at=now, updated_at=now)
+            store.update_account(conn, account)
+            store.delete_email_tokens(conn, account.id, EmailTokenPurpose.VERIFY_EMAIL)
+            bus.record(conn, "identity.account.registered", account.profile(), producer=PRODUCER,
+                       subject=account.id)
+        return account
 
     def create_staff(self, *, email: str, full_name: str, password: str, roles: Iterable[str],
                      preferred_language: str = "nl") -> Account:
-        return self._create_account(email=email, full_name=full_name, password=password,
-                                    roles=tuple(sorted(set(roles))), number=None,
-                                    preferred_language=preferred_language)
-
-    def _create_account(self, *, email: str, full_name: str, password: str, roles: tuple[str, ...],
-                        number: RegistrationNumber | None, preferred_language: str) -> Account:
+        """A Noloc admin (or the operator) makes the account for a known person: the address counts as
+        verified, and an address in use is refused openly (409): the caller is staff, not a stranger."""
         email = email.strip()
-        violations = password_policy_violations(password, email=email)
+        violations = password_policy_violations(password, email=email, full_name=full_name)
         if violations:
             raise ValidationProblem({"password": violations})
         now = self.clock()
         account = Account(
-            id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=roles,
-            membership_kind=number.kind if number else None,
-            membership_number=number.value if number else None,
-            preferred_language=preferred_language, password_hash=self.hasher.hash(password),
-            totp_secret_encrypted=None, totp_last_step=None, totp_reset_at=None, failed_attempts=0,
-            locked_until=None, disabled_at=None, disabled_by=None, created_at=now, updated_at=now)
+            id=uuid.uuid4(), email=email, full_name=full_name.strip(), roles=tuple(sorted(set(roles))),
+            membership_kind=None, membership_number=None, preferred_language=preferred_language,
+            password_hash=self.hasher.hash(password), totp_secret_encrypted=None, totp_last_step=None,
+            totp_reset_at=None, failed_attempts=0, locked_until=None, disabled_at=None, disabled_by=None,
+            created_at=now, updated_at=now, email_verified_at=now)
         with self.db.transaction() as conn:
-            taken = store.duplicate_fields(conn, email, account.membership_number)
-            if taken:
-                raise Duplicate(taken)
+            if store.email_taken(conn, email):
+                raise Duplicate(["email"])
             try:
                 store.insert_account(conn, account)
             except DuplicateAccount as exc:
@@ -157,7 +250,7 @@ class IdentityService:
         now = self.clock()
         with self.db.transaction() as conn:
             account = self._existing(conn, account_id)
-        errors = password_policy_violations(new_password, email=account.email)
+        errors = password_policy_violations(new_password, email=account.email, full_name=account.full_name)
         if new_password == current_password:
             errors.append("identity.password.unchanged")
         if errors:
@@ -178,9 +271,53 @@ class IdentityService:
                     refusal = AccountLocked(account.locked_until, now, self.settings.support)
             else:
                 store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
-                store.revoke_families_of(conn, account.id, now, "password_changed", keep=session_id)
+                self.end_every_session(conn, account.id, now=now, reason="password_changed",
+                                       keep_session_id=session_id)
         if refusal is not None:
             raise refusal
+
+    def request_password_reset(self, email: str) -> str | None:
+        """Forgotten password: a single-use link, valid briefly, to the address of a usable account. Nothing
+        for an unknown, unverified or disabled one, and the caller cannot tell the difference. Returns the
+        token when one was made (never shown by the HTTP API)."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            account = store.find_account_by_email(conn, email, for_update=True)
+            if account is None or account.disabled or not account.email_verified:
+                return None
+            token, expires_at = self._new_email_token(conn, account, EmailTokenPurpose.RESET_PASSWORD, now,
+                                                      self.settings.password_reset_ttl_seconds)
+            bus.record(conn, "identity.password.reset_requested",
+                       {"account_id": account.id, "token": token, "expires_at": expires_at},
+                       producer=PRODUCER, subject=account.id)
+        return token
+
+    def reset_password(self, token: str, new_password: str) -> None:
+        """Set a new password with an e-mailed link. Every session ends (``end_every_session``: its access
+        tokens are refused everywhere), ``identity.password.reset`` is announced; the second factor is
+        untouched, so the next login still asks for it."""
+        now = self.clock()
+        with self.db.transaction() as conn:
+            row = store.get_email_token(conn, token_hash(token), EmailTokenPurpose.RESET_PASSWORD, now)
+            account = self._existing(conn, row["account_id"]) if row else None
+        if account is None or account.disabled:
+            raise EmailTokenInvalid()
+        violations = password_policy_violations(new_password, email=account.email,
+                                                full_name=account.full_name)
+        if violations:
+            raise ValidationProblem({"new_password": violations})  # the link stays usable for a better one
+        new_hash = self.hasher.hash(new_password)
+        with self.db.transaction() as conn:
+            if store.take_email_token(conn, token_hash(token), EmailTokenPurpose.RESET_PASSWORD, now) is None:
+                raise EmailTokenInvalid()
+            account = self._existing(conn, account.id, for_update=True)
+            store.update_account(conn, replace(account, password_hash=new_hash, updated_at=now))
+            store.delete_email_tokens(conn, account.id, EmailTokenPurpose.RESET_PASSWORD)
+            store.delete_challenges(conn, account.id)
+            # Access tokens too, not only refresh tokens: refused by every service once the event arrives.
+            self.end_every_session(conn, account.id, now=now, reason="password_reset")
+            bus.record(conn, "identity.password.reset", {"account_id": account.id, "sessions_ended_at": now},
+                       producer=PRODUCER, subject=account.id)
 
     def disable(self, account_id: UUID, *, by: UUID | None, reason: str | None = None) -> Account:
         now = self.clock()
@@ -193,7 +330,9 @@ class IdentityService:
             account = replace(account, disabled_at=now, disabled_by=by, updated_at=now)
             store.update_account(conn, account)
             store.delete_challenges(conn, account.id)
+            # Every token of the account is refused from now on: here at once, elsewhere through the event.
             store.revoke_families_of(conn, account.id, now, "account_disabled")
+            revocation.disable_account(conn, account_id=account.id, disabled_at=now)
             bus.record(conn, "identity.account.disabled",
                        {"account_id": account.id, "disabled_by": by, "reason": reason},
                        producer=PRODUCER, subject=account.id)
@@ -215,7 +354,7 @@ class IdentityService:
             store.update_account(conn, account)
             store.delete_recovery_codes(conn, account.id)
             store.delete_challenges(conn, account.id)
-            store.revoke_families_of(conn, account.id, now, "totp_reset")
+            self.end_every_session(conn, account.id, now=now, reason="totp_reset")
             bus.record(conn, "identity.totp.reset",
                        {"account_id": account.id, "reset_by": by, "reason": reason},
                        producer=PRODUCER, subject=account.id)
@@ -242,31 +381,49 @@ class IdentityService:
 
     # --- login -------------------------------------------------------------------------------------------
 
-    def start_login(self, email: str, password: str) -> LoginChallenge:
+    def start_login(self, email: str, password: str, source: str = "unknown") -> LoginChallenge:
         """Step 1. ``InvalidCredentials`` for every refusal (see its docstring); argon2 runs exactly once
-        whatever the reason, against a dummy hash for an unknown e-mail, so the answer takes as long."""
+        whatever the reason, against a dummy hash for an unknown e-mail, so the answer takes as long.
+
+        Failures count per account (five lock it) and per account and ``source`` (the client's address; five
+        lock that source out of that account). A locked account still lets a source that has not failed
+        (its owner, elsewhere) through with the right password to step 2, where a valid code completes the
+        login: strangers' failures cannot keep the owner out (ADR 0018)."""
         now = self.clock()
         with self.db.transaction() as conn:
             account = store.find_account_by_email(conn, email)
+            throttle = store.login_throttle(conn, account.id, source) if account else Lockout()
         correct = self.hasher.verify(account.password_hash if account else None, password)
         if account is None:
             raise InvalidCredentials(self.settings.support)
         # Upgrading a hash made with older argon2 costs takes a second hash: only on the way to a challenge,
         # or a locked account would answer a right password more slowly than a wrong one.
-        usable = not account.disabled and not account.lockout.is_locked(now)
+        usable = not account.disabled and not self._locked_for(account, throttle, now)
         rehash = self.hasher.hash(password) if correct and usable and self.hasher.needs_rehash(
             account.password_hash) else None
         challenge: LoginChallenge | None = None
+        unverified = False
         with self.db.transaction() as conn:
             account = self._existing(conn, account.id, for_update=True)
-            if account.disabled or account.lockout.is_locked(now):
-                pass  # not counted: a locked account's counter must not be pushed further by strangers
+            throttle = store.login_throttle(conn, account.id, source, for_update=True)
+            if account.disabled or throttle.is_locked(now):
+                pass  # not counted: a locked counter must not be pushed further by strangers
             elif not correct:
-                self._record_failure(conn, account, now, "failed_passwords")
+                self._record_source_failure(conn, account, source, throttle, now)
+                if not account.lockout.is_locked(now):
+                    self._record_failure(conn, account, now, "failed_passwords")
+            elif self._locked_for(account, throttle, now):
+                pass  # the account is locked and this source is among those that failed
+            elif not account.email_verified:
+                # Only someone with the password hears it; the link goes to the address, not to them.
+                self._send_verification(conn, account, now)
+                unverified = True
             else:
                 if rehash:
                     store.update_account(conn, replace(account, password_hash=rehash))
                 challenge = self._new_challenge(conn, account, now)
+        if unverified:
+            raise EmailNotVerified(self.settings.support)
         if challenge is None:
             raise InvalidCredentials(self.settings.support)
         return challenge
@@ -287,8 +444,9 @@ class IdentityService:
                                pending_secret_encrypted=pending, created_at=now, expires_at=expires_at)
         return LoginChallenge(challenge_id, kind, expires_at, uri)
 
-    def finish_login(self, challenge_id: str, code: str) -> Tokens:
-        """Step 2: a TOTP code (or, once enrolled, a recovery code) for the challenge of step 1."""
+    def finish_login(self, challenge_id: str, code: str, source: str = "unknown") -> Tokens:
+        """Step 2: a TOTP code (or, once enrolled, a recovery code) for the challenge of step 1. While the
+        account is locked, only a ``source`` without failures may try (see ``start_login``)."""
         now = self.clock()
         factor = second_factor_kind(code)
         refusal: Problem | None = None
@@ -297,19 +455,27 @@ class IdentityService:
             challenge = store.get_challenge(conn, token_hash(challenge_id))
             account = (self._existing(conn, challenge["account_id"], for_update=True)
                        if challenge is not None else None)
+            throttle = (store.login_throttle(conn, account.id, source, for_update=True) if account
+                        else Lockout())
             if challenge is None or challenge["expires_at"] <= now or account.disabled:
                 refusal = ChallengeInvalid()
-            elif account.lockout.is_locked(now):
-                refusal = AccountLocked(account.locked_until, now, self.settings.support)
+            elif self._locked_for(account, throttle, now):
+                until = max(t for t in (account.locked_until, throttle.locked_until) if t is not None)
+                refusal = AccountLocked(until, now, self.settings.support)
             elif challenge["kind"] == ChallengeKind.ENROL and account.totp_enrolled:
                 refusal = ChallengeInvalid()  # enrolled meanwhile (by the seed); log in again
             else:
                 tokens = self._second_factor(conn, account, challenge, code, factor, now)
                 if tokens is None:
-                    account = self._record_failure(conn, account, now, "failed_totp_codes")
+                    self._record_source_failure(conn, account, source, throttle, now)
                     support = self.settings.support
-                    refusal = (AccountLocked(account.locked_until, now, support)
-                               if account.lockout.is_locked(now) else CodeRejected(support))
+                    refusal = CodeRejected(support)
+                    if not account.lockout.is_locked(now):  # locked by others: told as a wrong code
+                        account = self._record_failure(conn, account, now, "failed_totp_codes")
+                        if account.lockout.is_locked(now):
+                            refusal = AccountLocked(account.locked_until, now, support)
+                else:
+                    store.delete_login_throttle(conn, account.id, source)
         if refusal is not None:
             raise refusal
         return tokens
@@ -375,6 +541,22 @@ class IdentityService:
         return Tokens(access_token=sign_token(private_jwk, kid, claims), expires_in=ttl,
                       refresh_token=refresh_token)
 
+    @staticmethod
+    def _locked_for(account: Account, throttle: Lockout, now: datetime) -> bool:
+        """Whether ``account`` is locked for the source whose count is ``throttle``: the source is locked,
+        or the account is and this source failed too (a source that has not failed is let through)."""
+        return throttle.is_locked(now) or (account.lockout.is_locked(now) and throttle.failed_attempts > 0)
+
+    def _record_source_failure(self, conn: psycopg.Connection, account: Account, source: str,
+                               throttle: Lockout, now: datetime) -> Lockout:
+        after = throttle.after_failure(now, self.lockout_policy)
+        # Counted afresh from 1 once the source's lock starts, so that the source stays "one that failed"
+        # (``_locked_for``) while the account's lock lasts.
+        if after.is_locked(now):
+            after = replace(after, failed_attempts=1)
+        store.save_login_throttle(conn, account.id, source, after, now)
+        return after
+
     def _record_failure(self, conn: psycopg.Connection, account: Account, now: datetime,
                         reason: str) -> Account:
         before = account.lockout
@@ -393,7 +575,8 @@ class IdentityService:
 
     def refresh(self, refresh_token: str) -> Tokens:
         """Rotate: the presented token is spent and its successor returned. A spent token presented again
-        means a copy exists somewhere, so its whole family (the session) is revoked."""
+        means a copy exists somewhere, so its whole family (the session) is revoked and its access tokens are
+        refused from now on (``identity.session.ended``)."""
         now = self.clock()
         tokens: Tokens | None = None
         with self.db.transaction() as conn:
@@ -403,7 +586,8 @@ class IdentityService:
                                         family_expires_at=row["expires_at"], now=now)
                 account = self._existing(conn, row["account_id"])
                 if verdict is RefreshVerdict.REUSED:
-                    store.revoke_family(conn, row["family_id"], now, "reuse_detected")
+                    self._end_session(conn, account.id, row["family_id"], now, "refresh_token_reused",
+                                      family_reason="reuse_detected")
                     _log.warning("refresh token reused: session revoked",
                                  extra={"account_id": str(account.id), "family_id": str(row["family_id"])})
                 elif verdict is RefreshVerdict.ROTATE and not account.disabled:
@@ -414,12 +598,42 @@ class IdentityService:
         return tokens
 
     def logout(self, refresh_token: str) -> None:
-        """End the session the token belongs to; an unknown token is no error (RFC 7009 section 2.2)."""
+        """End the session the token belongs to, its access tokens included (``identity.session.ended``); an
+        unknown token is no error (RFC 7009 section 2.2)."""
         now = self.clock()
         with self.db.transaction() as conn:
             row = store.get_refresh_token(conn, token_hash(refresh_token))
             if row is not None:
-                store.revoke_family(conn, row["family_id"], now, "logout")
+                self._end_session(conn, row["account_id"], row["family_id"], now, "logout")
+
+    def _end_session(self, conn: psycopg.Connection, account_id: UUID, session_id: UUID, now: datetime,
+                     reason: str, *, family_reason: str | None = None) -> None:
+        """Revoke the session's refresh tokens and refuse its access tokens: here at once, in every other
+        service when ``identity.session.ended`` arrives. A session that had ended before: nothing new."""
+        if not store.revoke_family(conn, session_id, now, family_reason or reason):
+            return
+        revocation.end_session(conn, session_id=session_id, account_id=account_id, ended_at=now,
+                               reason=reason)
+        bus.record(conn, "identity.session.ended",
+                   {"account_id": account_id, "session_id": session_id, "ended_at": now, "reason": reason},
+                   producer=PRODUCER, subject=account_id)
+
+    def end_every_session(self, conn: psycopg.Connection, account_id: UUID, *, now: datetime, reason: str,
+                          keep_session_id: UUID | None = None) -> list[UUID]:
+        """End every session of the account but ``keep_session_id``, in the caller's transaction: their
+        refresh tokens are revoked and the account's access tokens issued before ``now`` (except the kept
+        session's) are refused, here at once and in every other service when
+        ``identity.account.sessions_ended`` arrives. ``reason``: one of the catalogue's
+        ``ALL_SESSIONS_END_REASONS`` (``password_reset`` for a forgotten password). Returns the sessions
+        that ended."""
+        ended = store.revoke_families_of(conn, account_id, now, reason, keep=keep_session_id)
+        revocation.end_sessions_of(conn, account_id=account_id, ended_at=now, session_ids=ended,
+                                   kept_session_id=keep_session_id, reason=reason)
+        bus.record(conn, "identity.account.sessions_ended",
+                   {"account_id": account_id, "ended_at": now, "session_ids": ended,
+                    "kept_session_id": keep_session_id, "reason": reason},
+                   producer=PRODUCER, subject=account_id)
+        return ended
 
     # --- keys and housekeeping ---------------------------------------------------------------------------
 

@@ -19,6 +19,9 @@ class IdentitySettings(ServiceSettings):
     lock_threshold: int = env_field("RECERT_IDENTITY_LOCK_THRESHOLD", 5)
     lock_seconds: int = env_field("RECERT_IDENTITY_LOCK_SECONDS", 900)
     challenge_ttl_seconds: int = env_field("RECERT_IDENTITY_CHALLENGE_TTL_SECONDS", 300)
+    # How long the e-mailed links work: verifying the address, and choosing a new password (ADR 0018).
+    verification_ttl_seconds: int = env_field("RECERT_IDENTITY_VERIFICATION_TTL_SECONDS", 86_400)
+    password_reset_ttl_seconds: int = env_field("RECERT_IDENTITY_PASSWORD_RESET_TTL_SECONDS", 1_800)
     totp_issuer: str = env_field("RECERT_IDENTITY_TOTP_ISSUER", "Register Jobcoach")
     # A rotated key is published this long before it signs, so verifiers with a cached key set know it.
     key_publish_ahead_seconds: int = env_field("RECERT_IDENTITY_KEY_PUBLISH_AHEAD_SECONDS", 300)
@@ -46,6 +49,7 @@ class IdentitySettings(ServiceSettings):
         if "@" not in self.support_email:
             raise ConfigError(f"RECERT_SUPPORT_EMAIL: not an e-mail address: {self.support_email!r}")
         for name in ("access_token_ttl_seconds", "refresh_token_ttl_seconds", "lock_threshold",
-                     "lock_seconds", "challenge_ttl_seconds"):
+                     "lock_seconds", "challenge_ttl_seconds", "verification_ttl_seconds",
+                     "password_reset_ttl_seconds"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")

@@ -10,11 +10,11 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from recert_identity.domain import Account, email_key
+from recert_identity.domain import Account, Lockout, email_key
 
 _ACCOUNT_COLUMNS = tuple(field.name for field in dataclasses.fields(Account))
 _SELECT_ACCOUNT = f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts"
-_UNIQUE_FIELDS = {"accounts_email_key": "email", "accounts_membership_number_key": "membership_number"}
+_UNIQUE_FIELDS = {"accounts_email_key": "email"}
 
 
 class DuplicateAccount(Exception):
@@ -36,18 +36,20 @@ def _lock(for_update: bool) -> str:
 # --- accounts --------------------------------------------------------------------------------------------
 
 
-def duplicate_fields(conn: psycopg.Connection, email: str, membership_number: str | None) -> list[str]:
-    row = conn.execute(
-        """SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = %(email)s) AS email,
-                  EXISTS (SELECT 1 FROM accounts WHERE membership_number = %(number)s)
-                      AS membership_number""",
-        {"email": email_key(email), "number": membership_number},
-    ).fetchone()
-    return [name for name in ("email", "membership_number") if row[name]]
+def email_taken(conn: psycopg.Connection, email: str) -> bool:
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM accounts WHERE lower(email) = %s) AS taken",
+                        (email_key(email),)).fetchone()["taken"]
+
+
+def verified_holders_of_number(conn: psycopg.Connection, membership_number: str) -> list[Account]:
+    """The verified accounts that give ``membership_number`` (a number is not unique: ADR 0018)."""
+    rows = conn.execute(f"{_SELECT_ACCOUNT} WHERE membership_number = %s AND email_verified_at IS NOT NULL "
+                        "ORDER BY created_at", (membership_number,)).fetchall()
+    return [_account(row) for row in rows]
 
 
 def insert_account(conn: psycopg.Connection, account: Account) -> None:
-    """Raises ``DuplicateAccount`` when the e-mail or number is taken (also by a concurrent insert)."""
+    """Raises ``DuplicateAccount`` when the e-mail address is taken (also by a concurrent insert)."""
     values = dataclasses.asdict(account)
     values["roles"] = list(account.roles)
     placeholders = ", ".join(f"%({name})s" for name in _ACCOUNT_COLUMNS)
@@ -112,6 +114,64 @@ def delete_recovery_codes(conn: psycopg.Connection, account_id: UUID) -> None:
     conn.execute("DELETE FROM recovery_codes WHERE account_id = %s", (account_id,))
 
 
+# --- e-mailed links (verification, password reset) --------------------------------------------------------
+
+
+def insert_email_token(conn: psycopg.Connection, *, token_hash: bytes, account_id: UUID, purpose: str,
+                       created_at: datetime, expires_at: datetime) -> None:
+    conn.execute("INSERT INTO email_tokens (token_hash, account_id, purpose, created_at, expires_at) "
+                 "VALUES (%s, %s, %s, %s, %s)", (token_hash, account_id, purpose, created_at, expires_at))
+
+
+def get_email_token(conn: psycopg.Connection, token_hash: bytes, purpose: str,
+                    now: datetime) -> dict[str, Any] | None:
+    """The token's row when it is unused, unexpired and for ``purpose``; else None. Spends nothing."""
+    return conn.execute(
+        """SELECT account_id, created_at FROM email_tokens
+           WHERE token_hash = %(hash)s AND purpose = %(purpose)s AND used_at IS NULL
+             AND expires_at > %(now)s""",
+        {"now": now, "hash": token_hash, "purpose": purpose}).fetchone()
+
+
+def take_email_token(conn: psycopg.Connection, token_hash: bytes, purpose: str,
+                     now: datetime) -> dict[str, Any] | None:
+    """Spend the token when it is unused, unexpired and for ``purpose``; its row, or None."""
+    return conn.execute(
+        """UPDATE email_tokens SET used_at = %(now)s
+           WHERE token_hash = %(hash)s AND purpose = %(purpose)s AND used_at IS NULL AND expires_at > %(now)s
+           RETURNING account_id, created_at""",
+        {"now": now, "hash": token_hash, "purpose": purpose}).fetchone()
+
+
+def delete_email_tokens(conn: psycopg.Connection, account_id: UUID, purpose: str) -> None:
+    conn.execute("DELETE FROM email_tokens WHERE account_id = %s AND purpose = %s", (account_id, purpose))
+
+
+# --- failed logins per account and source ---------------------------------------------------------------
+
+
+def login_throttle(conn: psycopg.Connection, account_id: UUID, source: str, *,
+                   for_update: bool = False) -> Lockout:
+    row = conn.execute(f"SELECT failed_attempts, locked_until FROM login_throttle "
+                       f"WHERE account_id = %s AND source = %s{_lock(for_update)}",
+                       (account_id, source)).fetchone()
+    return Lockout(row["failed_attempts"], row["locked_until"]) if row else Lockout()
+
+
+def save_login_throttle(conn: psycopg.Connection, account_id: UUID, source: str, lockout: Lockout,
+                        now: datetime) -> None:
+    conn.execute(
+        """INSERT INTO login_throttle (account_id, source, failed_attempts, locked_until, updated_at)
+           VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (account_id, source) DO UPDATE SET failed_attempts = EXCLUDED.failed_attempts,
+               locked_until = EXCLUDED.locked_until, updated_at = EXCLUDED.updated_at""",
+        (account_id, source, lockout.failed_attempts, lockout.locked_until, now))
+
+
+def delete_login_throttle(conn: psycopg.Connection, account_id: UUID, source: str) -> None:
+    conn.execute("DELETE FROM login_throttle WHERE account_id = %s AND source = %s", (account_id, source))
+
+
 # --- login challenges ------------------------------------------------------------------------------------
 
 
@@ -159,16 +219,21 @@ def mark_refresh_token_used(conn: psycopg.Connection, token_hash: bytes, now: da
     conn.execute("UPDATE refresh_tokens SET used_at = %s WHERE token_hash = %s", (now, token_hash))
 
 
-def revoke_family(conn: psycopg.Connection, family_id: UUID, now: datetime, reason: str) -> None:
-    conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
-                 "WHERE id = %s AND revoked_at IS NULL", (now, reason, family_id))
+def revoke_family(conn: psycopg.Connection, family_id: UUID, now: datetime, reason: str) -> bool:
+    """Whether the family was open until now (False: it had been revoked before)."""
+    return conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
+                        "WHERE id = %s AND revoked_at IS NULL RETURNING id", (now, reason, family_id)
+                        ).fetchone() is not None
 
 
 def revoke_families_of(conn: psycopg.Connection, account_id: UUID, now: datetime, reason: str, *,
-                       keep: UUID | None = None) -> None:
-    conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
-                 "WHERE account_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s",
-                 (now, reason, account_id, keep))
+                       keep: UUID | None = None) -> list[UUID]:
+    """The ids of the families that were open until now."""
+    rows = conn.execute("UPDATE refresh_families SET revoked_at = %s, revoked_reason = %s "
+                        "WHERE account_id = %s AND revoked_at IS NULL AND id IS DISTINCT FROM %s "
+                        "RETURNING id",
+                        (now, reason, account_id, keep)).fetchall()
+    return [row["id"] for row in rows]
 
 
 # --- signing keys ----------------------------------------------------------------------------------------
@@ -200,7 +265,22 @@ def drop_private_keys(conn: psycopg.Connection, kids: Iterable[str]) -> None:
 
 
 def purge_expired(conn: psycopg.Connection, now: datetime) -> dict[str, int]:
-    """Remove challenges and refresh-token families nobody can use any more."""
+    """Remove challenges, refresh-token families, e-mailed links and login counts nobody can use any more,
+    and the tokens of expired links from the sent events."""
     challenges = conn.execute("DELETE FROM login_challenges WHERE expires_at <= %s", (now,)).rowcount
     families = conn.execute("DELETE FROM refresh_families WHERE expires_at <= %s", (now,)).rowcount
-    return {"challenges": challenges, "families": families}
+    links = conn.execute("DELETE FROM email_tokens WHERE expires_at <= %s", (now,)).rowcount
+    # The link's token travelled to notifications in the event; once the link no longer works (expired,
+    # used or replaced), the sent copy in the outbox is of no use to anyone: it goes (ADR 0018).
+    conn.execute(
+        """UPDATE outbox SET body = body #- '{data,token}'
+           WHERE event_type IN ('identity.email.verification_requested', 'identity.password.reset_requested')
+             AND published_at IS NOT NULL AND body->'data' ? 'token'
+             AND NOT EXISTS (SELECT 1 FROM email_tokens t
+                             WHERE t.token_hash = sha256(convert_to(outbox.body->'data'->>'token', 'UTF8'))
+                               AND t.used_at IS NULL AND t.expires_at > %s)""", (now,))
+    # A source's count older than a day is no threat any more (its lock ended long ago).
+    throttles = conn.execute("DELETE FROM login_throttle WHERE updated_at <= %s - interval '1 day' "
+                             "AND (locked_until IS NULL OR locked_until <= %s)", (now, now)).rowcount
+    return {"challenges": challenges, "families": families, "email_tokens": links,
+            "login_throttles": throttles}

@@ -43,6 +43,23 @@ def test_password_policy(password, violations):
     assert password_policy_violations(password, email="jan@example.org") == violations
 
 
+@pytest.mark.parametrize("password", [
+    "password1234", "qwertyuiop12", "123456789012", "Wachtwoord123!", "Jobcoach2024!",
+    "jan.jansen2024",  # the e-mail address's local part with a year
+    "JanJansen1975",  # the name with a year of birth
+    "password1234" * 85,  # judged on its start, however long
+])
+def test_common_and_guessable_passwords_are_refused(password):
+    assert password_policy_violations(password, email="jan.jansen@example.org", full_name="Jan Jansen") == [
+        "identity.password.guessable"]
+
+
+@pytest.mark.parametrize("password", [
+    "paars konijn fietst langzaam", "Tq8#vLm2!xRp", "correct horse battery", "Tq8#vLm2!xRp" * 85])
+def test_strong_passwords_pass(password):
+    assert password_policy_violations(password, email="jan.jansen@example.org", full_name="Jan Jansen") == []
+
+
 @pytest.fixture(scope="module")
 def hasher():
     return PasswordHasher(time_cost=1, memory_kib=1024, parallelism=1)

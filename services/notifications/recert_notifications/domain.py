@@ -77,6 +77,10 @@ _PERSON, _ASSESSOR, _OFFICERS = Audience.PERSON, Audience.ASSESSOR, Audience.DNV
 
 ROUTES: dict[str, tuple[Route, ...]] = {
     "identity.account.registered": (Route("account_registered", _PERSON, ("account_id",)),),
+    "identity.email.verification_requested": (Route("email_verification", _PERSON),),
+    "identity.registration.attempted": (Route("registration_attempted", _PERSON),),
+    "identity.password.reset_requested": (Route("password_reset_link", _PERSON),),
+    "identity.password.reset": (Route("password_reset", _PERSON),),
     "identity.totp.enrolled": (Route("totp_enrolled", _PERSON),),
     "identity.totp.reset": (Route("totp_reset", _PERSON),),
     "identity.account.locked": (Route("account_locked", _PERSON, ("account_id", "locked_until")),),
@@ -104,6 +108,10 @@ ROUTES: dict[str, tuple[Route, ...]] = {
     "billing.invoice.paid": (Route("invoice_paid", _PERSON, ("invoice_id",)),),
     "billing.invoice.cancelled": (Route("invoice_cancelled", _PERSON, ("invoice_id",)),),
 }
+
+# Messages carrying a secret link: by e-mail only, never copied into the in-app inbox (whoever reads the
+# inbox is logged in already and must not find a link that works without the mailbox).
+EMAIL_ONLY: frozenset[str] = frozenset({"email_verification", "password_reset_link"})
 
 # Made by the worker's schedule, not by an event: a reminder before a supplement's due date.
 SUPPLEMENT_DUE_SOON = "supplement_due_soon"

@@ -33,6 +33,15 @@ class Handlers:
         self.service.notify(conn, event)
         self.service.deliver_parked(conn, data["account_id"])
 
+    def on_verification_requested(self, conn: psycopg.Connection, event: Event) -> None:
+        """The link goes to the address being verified: the event carries the contact, which identity
+        announces to no one else before the address is verified."""
+        data = event.data
+        store.upsert_contact(conn, account_id=data["account_id"], full_name=data["full_name"],
+                             email=data["email"], language=data["preferred_language"], roles=data["roles"],
+                             as_of=event.occurred_at)
+        self.service.notify(conn, event)
+
     def on_account_disabled(self, conn: psycopg.Connection, event: Event) -> None:
         store.disable_contact(conn, event.data["account_id"], event.occurred_at)
 
@@ -79,6 +88,7 @@ class Handlers:
             "identity.account.updated": self.on_account,
             "identity.account.disabled": self.on_account_disabled,
             "identity.account.erased": self.on_account_erased,
+            "identity.email.verification_requested": self.on_verification_requested,
             "portfolio.submitted": self.on_portfolio_submitted,
             "portfolio.withdrawn": self.on_portfolio_withdrawn,
             "portfolio.supplement.submitted": self.on_supplement_submitted,

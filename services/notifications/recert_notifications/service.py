@@ -109,7 +109,9 @@ class NotificationsService:
         rendered = self.renderer.render(notice.template, recipient.language,
                                         self._context(conn, recipient, notice, data, occurred_at))
         made = 0
-        for channel in (Channel.EMAIL, Channel.IN_APP):
+        email_only = notice.template in domain.EMAIL_ONLY  # a secret link stays out of the inbox
+        channels = (Channel.EMAIL,) if email_only else (Channel.EMAIL, Channel.IN_APP)
+        for channel in channels:
             message = store.NewMessage(
                 id=uuid.uuid4(), recipient_id=recipient.account_id, channel=channel, template=notice.template,
                 fact_key=notice.fact_key, trigger_event_id=event.id if event else None,

@@ -70,6 +70,14 @@ def _euro(amount: str) -> dict:
 # (event type, data, already_submitted): every branch of every template at least once.
 SAMPLES: list[tuple[str, dict, bool]] = [
     ("identity.account.registered", PROFILE, False),
+    ("identity.email.verification_requested", {**PROFILE, "token": "t0ken-Abc_123-" * 3,
+                                               "expires_at": LOCKED_UNTIL}, False),
+    ("identity.registration.attempted", {"account_id": JET.account_id, "attempted_with": "email"}, False),
+    ("identity.registration.attempted", {"account_id": JET.account_id,
+                                         "attempted_with": "membership_number"}, False),
+    ("identity.password.reset_requested", {"account_id": JET.account_id, "token": "t0ken-Abc_123-" * 3,
+                                           "expires_at": LOCKED_UNTIL}, False),
+    ("identity.password.reset", {"account_id": JET.account_id, "sessions_ended_at": LOCKED_UNTIL}, False),
     ("identity.totp.enrolled", {"account_id": JET.account_id, "after_reset": False}, False),
     ("identity.totp.enrolled", {"account_id": JET.account_id, "after_reset": True}, False),
     ("identity.totp.reset", {"account_id": JET.account_id, "reset_by": OLGA.account_id,

@@ -13,20 +13,17 @@ that header is absent, in ``?filename=``.
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, unquote
 from uuid import UUID
 
-from flask import Response, current_app, request, url_for
+from flask import current_app, request, url_for
 from flask_smorest import Blueprint
-from werkzeug.http import dump_options_header, parse_options_header
 
 from recert_common.access_log import AccessLogPageSchema
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
+from recert_common.files import file_response, filename_from_disposition
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
 from recert_common.schemas import PageQuerySchema, page_body
@@ -215,14 +212,7 @@ def evidence(evidence_id: UUID):
 def evidence_content(evidence_id: UUID):
     """The file, streamed: for its owner, DNV officers and the assigned assessor."""
     found, chunks = _service().open_evidence(_viewer(), evidence_id)
-    response = Response(chunks, mimetype=found.content_type, direct_passthrough=True)
-    response.headers["Content-Length"] = str(found.size)
-    response.headers["Content-Disposition"] = content_disposition(found.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Personal documents: no shared cache keeps them, and a browser opening one runs nothing in it.
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return file_response(chunks, filename=found.filename, mimetype=found.content_type, length=found.size)
 
 
 @pe.delete("/evidence/<uuid:evidence_id>")
@@ -232,42 +222,6 @@ def evidence_content(evidence_id: UUID):
 def remove_evidence(evidence_id: UUID):
     """Remove an evidence file of one's activity while the activity is not part of a submitted portfolio."""
     _service().remove_evidence(_me(), evidence_id)
-
-
-_EXTENDED_FILENAME = re.compile(r"""filename\*\s*=\s*([^;\s]+)""", re.IGNORECASE)
-
-
-def filename_from_disposition(header: str | None) -> str | None:
-    """The filename a ``Content-Disposition`` header gives (RFC 6266), preferring ``filename*``.
-
-    Raises ``UnsafeFilename`` when ``filename*`` cannot be decoded; the name itself is judged later.
-    """
-    if not header:
-        return None
-    extended = _EXTENDED_FILENAME.search(header)
-    if extended:
-        charset, _, rest = extended.group(1).partition("'")
-        _language, _, encoded = rest.partition("'")
-        if charset.lower() not in ("utf-8", "iso-8859-1") or not encoded:
-            raise UnsafeFilename("encoding")
-        try:
-            return unquote(encoded, encoding=charset.lower(), errors="strict")
-        except UnicodeDecodeError:
-            raise UnsafeFilename("encoding") from None
-    _, params = parse_options_header(header)
-    return params.get("filename")
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment`` with the stored (already safe) name; non-ASCII names also as ``filename*``."""
-    try:
-        filename.encode("ascii")
-    except UnicodeEncodeError:
-        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-        simple = simple or "bestand"
-        return dump_options_header("attachment", {
-            "filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")})
-    return dump_options_header("attachment", {"filename": filename})
 
 
 # --- summary and categories ------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The events the PE registry consumes, each handled inside the consumer's transaction (the bus records the
 event id in the inbox in that same transaction, so a redelivery has no second effect).
 
-Read models: accounts (membership number -> account, for Noloc), certificate periods, case assignments and
-submission locks. Noloc Academie completions become activities; one for a membership number no account has
-yet is parked and applied when that account registers (or changes to that number).
+Read models: accounts (membership number -> account, for Noloc), certificate periods, case assignments with
+their submission and whether they are being assessed (an assessor's access), and submission locks. Noloc
+Academie completions become activities of the number's holder: the verified account that gives the number
+and holds a certificate (ADR 0018). One for a number without such a holder is parked and applied when the
+holder is known (the account registers, changes to the number, or gets its certificate).
 """
 from __future__ import annotations
 
@@ -34,19 +36,28 @@ FINAL_DECISIONS = frozenset({"positive", "negative"})  # a postponed decision is
 
 
 def on_account(conn: psycopg.Connection, event: Event) -> None:
-    """identity.account.registered / updated: remember the account's membership number, and import what
-    Noloc sent for that number before the account was known."""
+    """identity.account.registered / updated (identity announces verified accounts only): remember the
+    account's membership number, and import what Noloc sent for that number before, when the account holds
+    the number's certificate."""
     data = event.data
     number = normalised_number(data["membership_number"])
     if number is not None:
         store.lock_membership_number(conn, number)
     if not store.upsert_account(conn, data["account_id"], number, event.occurred_at) or number is None:
         return
+    _apply_parked(conn, data["account_id"], number)
+
+
+def _apply_parked(conn: psycopg.Connection, account_id, number: str) -> None:
+    """What Noloc sent for ``number`` before its holder was known, imported for ``account_id`` when that
+    account is the holder (see ``store.account_with_membership_number``)."""
+    if store.account_with_membership_number(conn, number) != account_id:
+        return
     for parked in store.take_parked_noloc(conn, number):
-        activity = import_noloc_activity(conn, data["account_id"], noloc_loaded_data(parked["data"]),
+        activity = import_noloc_activity(conn, account_id, noloc_loaded_data(parked["data"]),
                                          parked["event_id"])
         _log.info("parked Noloc activity applied", extra={
-            "account_id": str(data["account_id"]), "external_id": parked["external_id"],
+            "account_id": str(account_id), "external_id": parked["external_id"],
             "activity_id": str(activity.id) if activity else None})
 
 
@@ -68,27 +79,41 @@ def on_noloc_activity_completed(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_certificate(conn: psycopg.Connection, event: Event) -> None:
-    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period.
+    """certification.certificate.registered / renewed / reactivated: the jobcoach's current PE period; the
+    account holds a certificate now, so what Noloc sent for its number before is imported.
 
-    Its first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was taken over
-    without a decision here (its period starts on its ``valid_from``); a renewal or reactivation follows a
-    decision taken the day the event was published (its period starts the day after)."""
+    The period's first day is ``recert_common.rules.pe_period_first_day``: a registered certificate was
+    taken over without a decision here (its period starts on its ``valid_from``); a renewal or reactivation
+    follows a decision taken the day the event was published (its period starts the day after)."""
     data = event.data
     imported = event.type == "certification.certificate.registered"
     decided_on = None if imported else local_day(event.occurred_at)
+    number = store.membership_number_of(conn, data["account_id"])
+    if number is not None:
+        store.lock_membership_number(conn, number)
     store.upsert_certificate_period(
         conn, account_id=data["account_id"], certificate_id=data["certificate_id"],
         starts_on=pe_period_first_day(valid_from=data["valid_from"], decided_on=decided_on),
         valid_from=data["valid_from"], valid_until=data["valid_until"], occurred_at=event.occurred_at)
+    if number is not None:
+        _apply_parked(conn, data["account_id"], number)
+
+
+def on_case_opened(conn: psycopg.Connection, event: Event) -> None:
+    """assessment.case.opened: which submission (and so which snapshot of activities) the case is about."""
+    data = event.data
+    store.record_case(conn, case_id=data["case_id"], submission_id=data["submission_id"],
+                      account_id=data["account_id"])
 
 
 def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
-    """certification.decision.made: a postponed decision lets the period run to the supplement deadline, a
-    negative one to the deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities
-    dated after the expiry date count for the supplement or the new portfolio. Positive: the renewal's own
-    event starts the next period. A final decision (positive or negative) starts the evidence's retention
-    period (ADR 0020)."""
+    """certification.decision.made: the case is decided, so the assessor's access ends (the supplement
+    reopens it). A postponed decision lets the period run to the supplement deadline, a negative one to the
+    deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities dated after the expiry
+    date count for the supplement or the new portfolio. Positive: the renewal's own event starts the next
+    period. A final decision (positive or negative) starts the evidence's retention period (ADR 0020)."""
     data = event.data
+    store.set_case_access(conn, data["case_id"], open_=False, at=event.occurred_at)
     if data["decision"] in FINAL_DECISIONS:
         store.note_final_decision(conn, data["decision_id"], data["account_id"], event.occurred_at)
     until = {"postponed": data.get("supplement_due_on"),
@@ -102,9 +127,16 @@ def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
 
 
 def on_assessor_assigned(conn: psycopg.Connection, event: Event) -> None:
+    """The assessor reads the case's snapshot from now until the decision."""
     data = event.data
     store.upsert_assignment(conn, case_id=data["case_id"], account_id=data["account_id"],
                             assessor_id=data["assessor_id"], assigned_at=event.occurred_at)
+    store.set_case_access(conn, data["case_id"], open_=True, at=event.occurred_at)
+
+
+def on_supplement_submitted(conn: psycopg.Connection, event: Event) -> None:
+    """The supplement is reassessed by the same assessor: access to the case's snapshot returns."""
+    store.set_case_access(conn, event.data["case_id"], open_=True, at=event.occurred_at)
 
 
 def on_portfolio_submitted(conn: psycopg.Connection, event: Event) -> None:
@@ -124,8 +156,10 @@ HANDLERS = {
     "certification.certificate.registered": on_certificate,
     "certification.certificate.renewed": on_certificate,
     "certification.certificate.reactivated": on_certificate,
-    "certification.decision.made": on_decision_made,
+    "assessment.case.opened": on_case_opened,
     "assessment.assessor.assigned": on_assessor_assigned,
+    "certification.decision.made": on_decision_made,
+    "portfolio.supplement.submitted": on_supplement_submitted,
     "portfolio.submitted": on_portfolio_submitted,
     "portfolio.withdrawn": on_portfolio_withdrawn,
 }

@@ -126,8 +126,11 @@ class PeRegistry:
         with self.db.transaction() as conn:
             if not self._may_read(conn, viewer, account_id):
                 raise account_not_found()
+            # An assessor sees the activities of the snapshot they assess, not the rest.
+            assessor = viewer.account_id if needs_assignment_check(viewer, account_id) else None
             rows, total = store.activities(conn, account_id, first=first, last=last, category=category,
-                                           limit=page_size, offset=(page - 1) * page_size)
+                                           limit=page_size, offset=(page - 1) * page_size,
+                                           assessor_id=assessor)
             _log_read(conn, viewer, account_id, "activities", account_id, None)
             return _with_evidence(conn, rows), total
 
@@ -139,7 +142,7 @@ class PeRegistry:
     def activity(self, viewer: Viewer, activity_id: UUID) -> Activity:
         with self.db.transaction() as conn:
             row = store.activity(conn, activity_id)
-            if row is None or not self._may_read(conn, viewer, row["account_id"]):
+            if row is None or not self._may_read(conn, viewer, row["account_id"], activity_id=activity_id):
                 raise activity_not_found()
             _log_read(conn, viewer, row["account_id"], "activity", row["id"], row["title"])
             return _with_evidence(conn, [row])[0]
@@ -317,9 +320,13 @@ class PeRegistry:
 
     # --- access ----------------------------------------------------------------------------------------
 
-    def _may_read(self, conn: psycopg.Connection, viewer: Viewer, owner_id: UUID) -> bool:
-        assigned = needs_assignment_check(viewer, owner_id) and store.is_assigned(conn, viewer.account_id,
-                                                                                    owner_id)
+    def _may_read(self, conn: psycopg.Connection, viewer: Viewer, owner_id: UUID, *,
+                  activity_id: UUID | None = None) -> bool:
+        """See ``domain.may_read``. An assessor's "assigned" means: assigned to a case of the owner that is
+        being assessed now (from the assignment, or a supplement's submission, to the decision) and, for one
+        activity (or its evidence), that the activity is in that case's submitted snapshot."""
+        assigned = needs_assignment_check(viewer, owner_id) and store.is_assessing(
+            conn, viewer.account_id, owner_id, activity_id)
         return may_read(viewer, owner_id, assigned=assigned)
 
     def _own_activity(self, conn: psycopg.Connection, account_id: UUID, activity_id: UUID, *,
@@ -335,7 +342,7 @@ class PeRegistry:
 
     def _readable_evidence(self, conn: psycopg.Connection, viewer: Viewer, evidence_id: UUID) -> Evidence:
         row = store.evidence(conn, evidence_id)
-        if row is None or not self._may_read(conn, viewer, row["account_id"]):
+        if row is None or not self._may_read(conn, viewer, row["account_id"], activity_id=row["activity_id"]):
             raise evidence_not_found()
         return Evidence.from_row(row)
 

@@ -40,9 +40,14 @@ def activity(conn: psycopg.Connection, activity_id: UUID, *, for_update: bool = 
 
 
 def activities(conn: psycopg.Connection, account_id: UUID, *, first: date | None, last: date | None,
-               category: int | None, limit: int, offset: int) -> tuple[list[dict], int]:
-    """One page of an account's activities, newest completion first, and how many match in all."""
+               category: int | None, limit: int, offset: int,
+               assessor_id: UUID | None = None) -> tuple[list[dict], int]:
+    """One page of an account's activities, newest completion first, and how many match in all; with
+    ``assessor_id``, only those of the snapshots that assessor assesses now."""
     where, params = _activity_filter(account_id, first, last, category)
+    if assessor_id is not None:
+        where += f" AND a.id IN ({_ASSESSABLE_ACTIVITIES})"
+        params = [*params, assessor_id, account_id]
     total = conn.execute(f"SELECT count(*) AS n FROM activities a WHERE {where}", params).fetchone()["n"]
     rows = conn.execute(
         _ACTIVITY + f" WHERE {where} ORDER BY a.completed_on DESC, a.created_at DESC, a.id"
@@ -181,11 +186,20 @@ def upsert_account(conn: psycopg.Connection, account_id: UUID, membership_number
 
 
 def account_with_membership_number(conn: psycopg.Connection, membership_number: str) -> UUID | None:
-    # Identity keeps numbers unique; should events ever show two accounts with one number, the newest wins.
+    """The holder of the number for Noloc's events: the account that gives the number AND holds a
+    certificate (linked by assessment only when the import's number and e-mail address matched the verified
+    account, or by a claim code). A number alone is no proof: anyone can give someone else's (ADR 0018)."""
     row = conn.execute(
-        "SELECT account_id FROM accounts WHERE membership_number = %s ORDER BY changed_at DESC LIMIT 1",
+        """SELECT a.account_id FROM accounts a JOIN certificate_periods p ON p.account_id = a.account_id
+           WHERE a.membership_number = %s ORDER BY p.occurred_at DESC LIMIT 1""",
         (membership_number,)).fetchone()
     return row["account_id"] if row else None
+
+
+def membership_number_of(conn: psycopg.Connection, account_id: UUID) -> str | None:
+    row = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
+                       (account_id,)).fetchone()
+    return row["membership_number"] if row else None
 
 
 def upsert_certificate_period(conn: psycopg.Connection, *, account_id: UUID, certificate_id: UUID,
@@ -237,9 +251,44 @@ def upsert_assignment(conn: psycopg.Connection, *, case_id: UUID, account_id: UU
         (case_id, account_id, assessor_id, assigned_at))
 
 
-def is_assigned(conn: psycopg.Connection, assessor_id: UUID, account_id: UUID) -> bool:
-    return conn.execute("SELECT 1 FROM case_assignments WHERE assessor_id = %s AND account_id = %s LIMIT 1",
-                        (assessor_id, account_id)).fetchone() is not None
+def record_case(conn: psycopg.Connection, *, case_id: UUID, submission_id: UUID, account_id: UUID) -> None:
+    conn.execute(
+        "INSERT INTO case_submissions (case_id, submission_id, account_id) VALUES (%s, %s, %s) "
+        "ON CONFLICT (case_id) DO NOTHING", (case_id, submission_id, account_id))
+
+
+def set_case_access(conn: psycopg.Connection, case_id: UUID, *, open_: bool, at: datetime) -> None:
+    """Open or close the assessor's access to ``case_id`` as of ``at``; an older change than the one
+    recorded changes nothing (events may arrive late)."""
+    conn.execute(
+        """INSERT INTO case_access (case_id, open, changed_at) VALUES (%s, %s, %s)
+           ON CONFLICT (case_id) DO UPDATE SET open = EXCLUDED.open, changed_at = EXCLUDED.changed_at
+               WHERE case_access.changed_at <= EXCLUDED.changed_at""",
+        (case_id, open_, at))
+
+
+# The snapshots an assessor may read now: of the cases assigned to them that are running, the submitted
+# activities (parameters: assessor, account).
+_ASSESSABLE_ACTIVITIES = """
+    SELECT l.activity_id
+      FROM case_assignments a
+      JOIN case_access x ON x.case_id = a.case_id AND x.open
+      JOIN case_submissions c ON c.case_id = a.case_id
+      JOIN submission_locks l ON l.submission_id = c.submission_id
+     WHERE a.assessor_id = %s AND a.account_id = %s"""
+
+
+def is_assessing(conn: psycopg.Connection, assessor_id: UUID, account_id: UUID,
+                 activity_id: UUID | None = None) -> bool:
+    """Whether ``assessor_id`` assesses a running case of ``account_id`` now, and, when ``activity_id`` is
+    given, whether that activity is part of the case's submitted snapshot."""
+    if activity_id is None:
+        return conn.execute(
+            """SELECT 1 FROM case_assignments a JOIN case_access x ON x.case_id = a.case_id AND x.open
+                WHERE a.assessor_id = %s AND a.account_id = %s LIMIT 1""",
+            (assessor_id, account_id)).fetchone() is not None
+    return conn.execute(_ASSESSABLE_ACTIVITIES + " AND l.activity_id = %s LIMIT 1",
+                        (assessor_id, account_id, activity_id)).fetchone() is not None
 
 
 def lock_activities(conn: psycopg.Connection, *, submission_id: UUID, account_id: UUID,

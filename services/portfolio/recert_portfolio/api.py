@@ -7,17 +7,16 @@ DNV officer sees every cycle and snapshot. Anything else answers 404, as if it d
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
-from werkzeug.http import parse_options_header
 
 from recert_common.access_log import AccessLogPageSchema
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
-from recert_common.filetypes import openapi_file_content
+from recert_common.files import file_response, upload_filename
+from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.schemas import PageQuerySchema, page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_common.web import answers
@@ -250,12 +249,10 @@ def delete_meeting(meeting_id: UUID):
 
 
 def _upload_filename() -> str | None:
-    if "filename" in request.args:
-        return request.args["filename"]
-    header = request.headers.get("Content-Disposition")
-    if header:
-        return parse_options_header(header)[1].get("filename")
-    return None
+    try:
+        return upload_filename(request)
+    except UnsafeFilename as refusal:  # a filename* that does not decode
+        raise UploadProblem(refusal) from None
 
 
 @meetings.post("/<uuid:meeting_id>/proof")
@@ -281,17 +278,8 @@ def _file_response(proof: Proof) -> Response:
         chunks = _service().open_proof(proof)
     except ObjectNotFound:
         raise not_found() from None
-    name = proof.filename or f"proof-{proof.id}"
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("?", "_")
-    headers = {
-        "Content-Length": str(chunks.info.size),
-        "Content-Disposition":
-            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-        "X-Content-SHA256": proof.sha256,
-    }
-    return Response(chunks, status=200, mimetype=proof.content_type, headers=headers, direct_passthrough=True)
+    return file_response(chunks, filename=proof.filename or f"proof-{proof.id}", mimetype=proof.content_type,
+                         length=chunks.info.size, headers={"X-Content-SHA256": proof.sha256})
 
 
 @meetings.route("/<uuid:meeting_id>/proof", methods=["GET"])

@@ -53,10 +53,17 @@ class Handlers:
     # --- identity ----------------------------------------------------------------------------------------
 
     def on_account(self, conn: psycopg.Connection, event: Event) -> None:
+        """identity announces verified accounts only; Noloc's meetings for the number go to the account when
+        it holds the number's certificate (``store.holder_of_number``)."""
         data = event.data
         account_id, number = data["account_id"], data["membership_number"]
         store.upsert_account(conn, account_id, number, data["roles"])
-        if number is not None and store.claim_attendance(conn, number, account_id):
+        self._claim_attendance(conn, account_id, number)
+
+    @staticmethod
+    def _claim_attendance(conn: psycopg.Connection, account_id, number: str | None) -> None:
+        if number is not None and store.holder_of_number(conn, number) == account_id \
+                and store.claim_attendance(conn, number, account_id):
             apply_attendance(conn, account_id, utcnow())
 
     # --- Noloc -------------------------------------------------------------------------------------------
@@ -65,9 +72,9 @@ class Handlers:
         data = event.data
         if not store.insert_attendance(conn, data):
             return  # the same meeting sent again under a new event id
-        account_id = store.account_by_number(conn, data["membership_number"])
+        account_id = store.holder_of_number(conn, data["membership_number"])
         if account_id is None:
-            _log.info("Noloc meeting parked until its membership number registers",
+            _log.info("Noloc meeting parked until the holder of its membership number is known",
                       extra={"external_id": data["external_id"]})
             return
         store.claim_attendance(conn, data["membership_number"], account_id)
@@ -104,7 +111,11 @@ class Handlers:
                    dates=dates, now=now)
 
     def on_certificate_registered(self, conn: psycopg.Connection, event: Event) -> None:
-        self._start_regular_cycle(conn, event.data, None)  # taken over: no decision here
+        """The account holds its certificate now: its cycle opens (taken over, so no decision here), and
+        Noloc's meetings for its number that waited for their holder are its own."""
+        self._start_regular_cycle(conn, event.data, None)
+        account_id = event.data["account_id"]
+        self._claim_attendance(conn, account_id, store.membership_number_of(conn, account_id))
 
     def on_certificate_renewed(self, conn: psycopg.Connection, event: Event) -> None:
         """Renewed or reactivated: the next cycle starts the day after the positive decision."""

@@ -36,10 +36,7 @@ def _lock(for_update: bool) -> str:
 
 
 def upsert_account(conn: Conn, account_id: UUID, membership_number: str | None, roles: Iterable[str]) -> None:
-    # A number moves to its newest holder: identity guarantees uniqueness, so an older holder here is stale.
-    if membership_number is not None:
-        conn.execute("UPDATE accounts SET membership_number = NULL WHERE membership_number = %s "
-                     "AND account_id <> %s", (membership_number, account_id))
+    # Several accounts may give one number (ADR 0018): ``holder_of_number`` tells whose it is.
     conn.execute(
         """INSERT INTO accounts (account_id, membership_number, roles) VALUES (%s, %s, %s)
            ON CONFLICT (account_id) DO UPDATE
@@ -49,10 +46,22 @@ def upsert_account(conn: Conn, account_id: UUID, membership_number: str | None, 
     )
 
 
-def account_by_number(conn: Conn, membership_number: str) -> UUID | None:
-    row = conn.execute("SELECT account_id FROM accounts WHERE membership_number = %s",
-                       (membership_number,)).fetchone()
+def holder_of_number(conn: Conn, membership_number: str) -> UUID | None:
+    """The holder of the number for Noloc's events: the account that gives the number AND has a cycle, i.e.
+    holds a certificate (linked by assessment only when the import's number and e-mail address matched the
+    verified account, or by a claim code). A number alone is no proof (ADR 0018)."""
+    row = conn.execute(
+        """SELECT a.account_id FROM accounts a
+           WHERE a.membership_number = %s
+             AND EXISTS (SELECT 1 FROM cycles c WHERE c.account_id = a.account_id)
+           ORDER BY a.updated_at DESC LIMIT 1""", (membership_number,)).fetchone()
     return row["account_id"] if row else None
+
+
+def membership_number_of(conn: Conn, account_id: UUID) -> str | None:
+    row = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
+                       (account_id,)).fetchone()
+    return row["membership_number"] if row else None
 
 
 # --- Noloc attendance (read model) -----------------------------------------------------------------------

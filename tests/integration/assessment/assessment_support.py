@@ -14,7 +14,7 @@ from journeys import POSITIVE_FORM  # the assessor's form, as the end-to-end tes
 from service_harness import Clock, ServiceHarness
 
 PRODUCERS = {"identity": "identity", "pe": "pe-registry", "portfolio": "portfolio", "billing": "billing"}
-HEADER = "noloc_number,certificate_number,valid_until\n"
+HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 
 
 @dataclass
@@ -23,6 +23,15 @@ class Person:
     token: str
     name: str
     membership_number: str | None
+
+    @property
+    def email(self) -> str:
+        return f"{self.account_id}@example.org"
+
+    @property
+    def holder(self) -> str:
+        """The import's holder columns for this person: ``,email,name`` (Noloc's record of them)."""
+        return f",{self.email},{self.name}"
 
 
 def _number() -> str:
@@ -74,7 +83,7 @@ class Harness(ServiceHarness):
 
     def register_account(self, person: Person, role: str = "jobcoach") -> None:
         self.publish("identity.account.registered", {
-            "account_id": person.account_id, "email": f"{person.account_id}@example.org",
+            "account_id": person.account_id, "email": person.email,
             "full_name": person.name, "roles": [role],
             "membership_kind": "member" if person.membership_number else None,
             "membership_number": person.membership_number, "preferred_language": "nl"},
@@ -111,7 +120,8 @@ class Harness(ServiceHarness):
     def certificate(self, coach: Person, valid_until: date) -> dict:
         """Load the coach's existing certificate by CSV; return it as DNV sees it."""
         number = f"RJ-{uuid.uuid4().hex[:10].upper()}"
-        result = self.ok(self.import_csv(f"{HEADER}{coach.membership_number},{number},{valid_until}\n"))
+        line = f"{coach.membership_number},{number},{valid_until}{coach.holder}\n"
+        result = self.ok(self.import_csv(HEADER + line))
         assert result["created"] == 1, result
         page = self.ok(self.get(f"/v1/certificates?number={number}", self.officer.token))
         return page["items"][0]

@@ -18,7 +18,7 @@ def test_a_file_is_loaded_once_and_loading_it_again_changes_nothing(assessment):
     assessment.clock.day = date(2026, 11, 1)
     coaches = [assessment.person() for _ in range(3)]
     numbers = [_number() for _ in coaches]
-    text = HEADER + "".join(f"{c.membership_number},{n},2027-0{i + 4}-30\n"
+    text = HEADER + "".join(f"{c.membership_number},{n},2027-0{i + 4}-30{c.holder}\n"
                             for i, (c, n) in enumerate(zip(coaches, numbers, strict=True)))
     first = assessment.ok(assessment.import_csv(text, assessment.officer.token))
     assert first == {"rows": 3, "created": 3, "unchanged": 0, "linked": 3, "awaiting_account": 0}
@@ -38,13 +38,14 @@ def test_a_file_is_loaded_once_and_loading_it_again_changes_nothing(assessment):
 def test_wrong_lines_are_listed_and_nothing_is_loaded(assessment):
     assessment.clock.day = date(2026, 11, 1)
     holder, newcomer, taken = assessment.person(), assessment.person(), _number()
-    assessment.ok(assessment.import_csv(f"{HEADER}{holder.membership_number},{taken},2027-06-30\n"))
+    assessment.ok(assessment.import_csv(f"{HEADER}{holder.membership_number},{taken},2027-06-30{holder.holder}\n"))
     before = assessment.state()
-    text = (HEADER + f"{newcomer.membership_number},{_number()},2027-06-30\n"   # 2: fine on its own
-            f"99,{_number()},2027-06-30\n"                                      # 3: no Noloc number
-            f"{assessment.person().membership_number},{taken},2027-06-30\n"     # 4: number taken
-            f"{holder.membership_number},{_number()},2027-06-30\n"              # 5: holder has one
-            f"{assessment.person().membership_number},{_number()},2026-10-31\n")  # 6: expired
+    other, late = assessment.person(), assessment.person()
+    text = (HEADER + f"{newcomer.membership_number},{_number()},2027-06-30{newcomer.holder}\n"  # 2: fine
+            f"99,{_number()},2027-06-30{newcomer.holder}\n"                        # 3: no Noloc number
+            f"{other.membership_number},{taken},2027-06-30{other.holder}\n"        # 4: number taken
+            f"{holder.membership_number},{_number()},2027-06-30{holder.holder}\n"  # 5: holder has one
+            f"{late.membership_number},{_number()},2026-10-31{late.holder}\n")     # 6: expired
     body = problem(assessment.import_csv(text), 422, "csv-rows-rejected")
     assert body["detail"].startswith("4 regel(s) bevatten fouten; er is niets ingelezen.")
     assert [(line["line"], line["field"], line["code"]) for line in body["lines"]] == [
@@ -61,12 +62,12 @@ def test_a_file_that_is_no_such_csv_is_refused(assessment):
     before = assessment.state()
     body = problem(assessment.import_csv("nummer,certificaat\n1234567,RJ-1\n"), 422, "csv-unreadable")
     assert body["code"] == "header_columns"
-    assert "noloc_number,certificate_number,valid_until" in body["detail"]
+    assert "noloc_number,certificate_number,valid_until,email,name" in body["detail"]
     problem(assessment.post("/v1/certificates/import", assessment.admin.token, data=b"\xff\xfe\x00garbage",
                             headers={"Content-Type": "text/csv"}), 422, "csv-unreadable")
     problem(assessment.import_csv(""), 422, "csv-unreadable")
     problem(assessment.import_csv(HEADER, content_type="application/json"), 415, "unsupported-media-type")
-    too_large = HEADER + "1234567,RJ-1,2027-06-30\n" * 3000  # > the test limit of 64 KiB
+    too_large = HEADER + "1234567,RJ-1,2027-06-30,a@example.org,A\n" * 2000  # > the test limit of 64 KiB
     problem(assessment.import_csv(too_large), 413, "payload-too-large")
     problem(assessment.import_csv(HEADER, assessment.person("assessor").token), 403)
     assert assessment.state() == before
@@ -76,11 +77,12 @@ def test_a_holder_without_an_account_is_linked_when_the_account_registers(assess
     assessment.clock.day = date(2026, 11, 1)
     coach = assessment.person(register=False, name="Henk Nieuwkomer")
     number = _number()
-    loaded = assessment.ok(assessment.import_csv(f"{HEADER}{coach.membership_number},{number},2028-01-31\n"))
+    loaded = assessment.ok(assessment.import_csv(
+        f"{HEADER}{coach.membership_number},{number},2028-01-31{coach.holder}\n"))
     assert (loaded["created"], loaded["awaiting_account"]) == (1, 1)
     assert assessment.outbox("certification.certificate.registered", subject=coach.account_id) == []
-    # The register knows the number, not yet the name; the tile has no certificate for the account yet.
-    assert assessment.register_entry(number) == {"name": None, "certificate_number": number,
+    # The register shows the holder as Noloc's import names them; the tile has no certificate yet.
+    assert assessment.register_entry(number) == {"name": "Henk Nieuwkomer", "certificate_number": number,
                                                  "valid_until": "2028-01-31", "state": "active"}
     problem(assessment.get("/v1/certificates/mine", coach.token), 404)
 
@@ -93,20 +95,21 @@ def test_a_holder_without_an_account_is_linked_when_the_account_registers(assess
     assert (tile["certificate_number"], tile["valid_until"], tile["days_left"]) == (number, "2028-01-31", 456)
     assert (tile["window_open"], tile["submission_window"]) == (
         False, {"opens_on": "2027-10-31", "closes_on": "2028-01-31"})
-    # An update of the account (a new name) does not announce the certificate again.
+    # An update of the account (a new name) does not announce the certificate again, nor change the name
+    # in the register: that is Noloc's record of the holder, not what an account calls itself.
     assessment.publish("identity.account.updated", {
         "account_id": coach.account_id, "email": "h@example.org", "full_name": "Henk Oudgediende",
         "roles": ["jobcoach"], "membership_kind": "member", "membership_number": coach.membership_number,
         "preferred_language": "nl", "changed": ["full_name"]}, subject=coach.account_id)
     assert len(assessment.outbox("certification.certificate.registered", subject=coach.account_id)) == 1
-    assert assessment.register_entry(number)["name"] == "Henk Oudgediende"
+    assert assessment.register_entry(number)["name"] == "Henk Nieuwkomer"
 
 
 def test_the_register_answers_searches_without_login_and_nothing_more(assessment):
     assessment.clock.day = date(2026, 11, 1)
     coach = assessment.person(name="Wilhelmina Zoekbaar")
     number = _number()
-    assessment.ok(assessment.import_csv(f"{HEADER}{coach.membership_number},{number},2027-09-30\n"))
+    assessment.ok(assessment.import_csv(f"{HEADER}{coach.membership_number},{number},2027-09-30{coach.holder}\n"))
     expected = {"name": "Wilhelmina Zoekbaar", "certificate_number": number, "valid_until": "2027-09-30",
                 "state": "active"}
     assert assessment.register("zoekBAAR") == [expected]
@@ -153,10 +156,10 @@ def test_the_import_carries_the_date_up_to_which_the_register_fee_was_paid(asses
     assessment.clock.day = date(2025, 1, 10)
     paid, unknown, later = assessment.person(), assessment.person(), assessment.person(register=False)
     numbers = [_number() for _ in range(3)]
-    text = ("noloc_number;certificate_number;valid_until;register_fee_paid_until\n"
-            f"{paid.membership_number};{numbers[0]};2028-09-01;2025-08-31\n"
-            f"{unknown.membership_number};{numbers[1]};2028-09-01;\n"
-            f"{later.membership_number};{numbers[2]};2028-09-01;2024-12-31\n")
+    text = ("noloc_number;certificate_number;valid_until;register_fee_paid_until;email;name\n"
+            f"{paid.membership_number};{numbers[0]};2028-09-01;2025-08-31;{paid.email};{paid.name}\n"
+            f"{unknown.membership_number};{numbers[1]};2028-09-01;;{unknown.email};{unknown.name}\n"
+            f"{later.membership_number};{numbers[2]};2028-09-01;2024-12-31;{later.email};{later.name}\n")
     assert assessment.ok(assessment.import_csv(text))["linked"] == 2
     sent = {e["data"]["certificate_number"]: e["data"]
             for e in assessment.outbox("certification.certificate.registered")}
@@ -167,8 +170,9 @@ def test_the_import_carries_the_date_up_to_which_the_register_fee_was_paid(asses
     assessment.register_account(later)
     [registered] = assessment.outbox("certification.certificate.registered", subject=later.account_id)
     assert registered["data"]["register_fee_paid_until"] == "2024-12-31"
+    late = assessment.person()
     body = problem(assessment.import_csv(f"{HEADER.strip()},register_fee_paid_until\n"
-                                         f"{assessment.person().membership_number},{_number()},2028-09-01,"
+                                         f"{late.membership_number},{_number()},2028-09-01{late.holder},"
                                          "eind 2025\n"), 422, "csv-rows-rejected")
     assert [(e["line"], e["field"]) for e in body["lines"]] == [(2, "register_fee_paid_until")]
 
@@ -215,3 +219,86 @@ def test_expiry_reminders_send_only_the_latest_due_one_once(assessment):
     assessment.run_schedule()
     assessment.run_schedule()
     assert reminders(coach) == [(3, True), (1, True)]
+
+
+def test_a_number_alone_links_nothing_the_import_names_the_holder(assessment):
+    """Issue 11: registering with someone else's Noloc number used to link their certificate to the
+    stranger and put the stranger's chosen name in the public register."""
+    assessment.clock.day = date(2026, 11, 1)
+    holder = assessment.person(register=False, name="Hanna Houder")
+    stranger = assessment.person(register=False, name="Sjaak Overnemer")
+    stranger.membership_number = holder.membership_number  # typed at registration; verified own address
+    assessment.register_account(stranger)
+    number = _number()
+
+    loaded = assessment.ok(assessment.import_csv(
+        f"{HEADER}{holder.membership_number},{number},2028-01-31{holder.holder}\n"))
+
+    assert (loaded["linked"], loaded["awaiting_account"]) == (0, 1)
+    assert assessment.outbox("certification.certificate.registered", subject=stranger.account_id) == []
+    assert assessment.register_entry(number)["name"] == "Hanna Houder"
+    problem(assessment.get("/v1/certificates/mine", stranger.token), 404)
+    # The stranger changing their profile changes neither the link nor the register.
+    assessment.publish("identity.account.updated", {
+        "account_id": stranger.account_id, "email": stranger.email, "full_name": "Hanna Houder",
+        "roles": ["jobcoach"], "membership_kind": "member", "membership_number": holder.membership_number,
+        "preferred_language": "nl", "changed": ["full_name"]}, subject=stranger.account_id)
+    problem(assessment.get("/v1/certificates/mine", stranger.token), 404)
+
+    # The holder verifies the address Noloc has for them: the certificate is theirs.
+    assessment.register_account(holder)
+    [registered] = assessment.outbox("certification.certificate.registered",
+                                     subject=holder.account_id)
+    assert registered["data"]["certificate_number"] == number
+    tile = assessment.ok(assessment.get("/v1/certificates/mine", holder.token))
+    assert tile["certificate_number"] == number
+    assert [e["name"] for e in assessment.register("houder")] == ["Hanna Houder"]
+    assert assessment.register("overnemer") == []
+
+
+def test_a_certificate_waits_when_the_address_differs_and_its_holder_claims_it_with_a_code(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person(name="Cor Claimer")  # verified, but with another address than Noloc has
+    number = _number()
+    assessment.ok(assessment.import_csv(
+        f"{HEADER}{coach.membership_number},{number},2028-01-31,cor.prive@example.org,Cor Claimer\n"))
+    problem(assessment.get("/v1/certificates/mine", coach.token), 404)
+    certificate_id = assessment.scalar("SELECT id FROM certificates WHERE number = %s", number)
+
+    # Only Noloc admins and DNV officers issue codes; the jobcoach redeems.
+    problem(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes", coach.token), 403)
+    problem(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes",
+                            assessment.person("assessor").token), 403)
+    issued = assessment.ok(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes",
+                                           assessment.officer.token), 201)
+    code = issued["code"]
+    assert len(code.replace("-", "")) == 12
+    stored = assessment.scalar("SELECT code_hash FROM claim_codes WHERE certificate_id = %s", certificate_id)
+    assert code.encode() not in bytes(stored)  # only a hash is kept
+
+    other = assessment.person()  # a jobcoach with another number cannot use the holder's code
+    refused = problem(assessment.post("/v1/certificates/claim", other.token, json={"code": code}), 409)
+    assert refused["reason"] == "claim_number_differs"
+    wrong = problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": "0000-0000-0000"}),
+                    422, "claim-code-rejected")
+    assert list(wrong["errors"]) == ["code"]
+
+    claimed = assessment.ok(assessment.post("/v1/certificates/claim", coach.token,
+                                            json={"code": code.lower().replace("-", " ")}))
+    assert claimed["certificate_number"] == number
+    assert assessment.ok(assessment.get("/v1/certificates/mine", coach.token))["certificate_number"] == number
+    [registered] = assessment.outbox("certification.certificate.registered", subject=coach.account_id)
+    assert registered["data"]["certificate_number"] == number
+    problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": code}), 422)  # single use
+    problem(assessment.post(f"/v1/certificates/{certificate_id}/claim-codes", assessment.admin.token), 409)
+
+
+def test_claim_codes_cannot_be_guessed(assessment):
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person()
+    for _ in range(5):
+        problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": "ABCD-EFGH-JKMN"}), 422)
+    throttled = assessment.post("/v1/certificates/claim", coach.token, json={"code": "ABCD-EFGH-JKMN"})
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    assert throttled.mimetype == "application/problem+json"

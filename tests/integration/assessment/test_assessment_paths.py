@@ -82,6 +82,9 @@ def test_positive_path_renews_for_four_years_from_the_old_expiry_date(assessment
 
     pdf = assessment.get(f"/v1/cases/{case['id']}/form.pdf", coach.token)
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF-")
+    assert pdf.headers["Content-Disposition"] == (
+        f"attachment; filename=beoordelingsformulier-{case['id']}-1.pdf")
+    assert pdf.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Advies Positief" in " ".join(text.split()) and "Het cv is helder en volledig." in text
 

@@ -58,7 +58,7 @@ def _stop(started) -> None:
 def test_two_schedulers_send_each_expiring_event_exactly_once(assessment):
     assessment.clock.day = date(2026, 6, 1)
     coaches = [assessment.person() for _ in range(12)]
-    text = HEADER + "".join(f"{c.membership_number},RJ-TWO-{i:03d},{EXPIRES}\n"
+    text = HEADER + "".join(f"{c.membership_number},RJ-TWO-{i:03d},{EXPIRES}{c.holder}\n"
                             for i, c in enumerate(coaches))
     assert assessment.ok(assessment.import_csv(text))["linked"] == len(coaches)
     ids = {e["data"]["certificate_id"] for e in assessment.outbox("certification.certificate.registered")}

@@ -14,6 +14,9 @@ def _pdf_text(response) -> str:
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
 
 
@@ -91,7 +94,7 @@ def test_the_invoice_as_pdf(billing):
     [row] = billing.invoices(coach.account_id)
     invoice = billing.invoice_body(coach, row["id"])
     response = billing.get(f"/v1/invoices/{row['id']}/pdf", coach.token)
-    assert response.headers["Content-Disposition"] == f'attachment; filename="{invoice["number"]}.pdf"'
+    assert response.headers["Content-Disposition"] == f'attachment; filename={invoice["number"]}.pdf'
     text = _pdf_text(response)
     issued = row["issued_on"]
     for expected in ("Factuur", invoice["number"], coach.name, coach.number, "Factuurdatum", "Vervaldatum",
@@ -108,7 +111,7 @@ def test_the_credit_note_as_pdf(billing):
     billing.withdrawn(coach, submission_id)
     note = billing.invoice_body(coach, row["id"])["credit_note"]
     response = billing.get(f"/v1/invoices/{row['id']}/credit-note/pdf", coach.token)
-    assert response.headers["Content-Disposition"] == f'attachment; filename="{note["number"]}.pdf"'
+    assert response.headers["Content-Disposition"] == f'attachment; filename={note["number"]}.pdf'
     text = _pdf_text(response)
     for expected in ("Creditnota", note["number"], row["number"], "€ -242,00", "Portfolio ingetrokken"):
         assert expected in text, expected

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from recert_billing import signature
 from recert_billing.app import create_app
@@ -21,7 +24,8 @@ def _open_invoice(billing):
 
 def test_a_webhook_replayed_ten_times_pays_once_and_publishes_once(billing):
     coach, invoice = _open_invoice(billing)
-    body = json.dumps(billing.payment(invoice, paid_at="2026-03-04T23:30:00Z")).encode()
+    paid_at = datetime.now(UTC)  # after the invoice's issue: an earlier paid_at is not believed
+    body = json.dumps(billing.payment(invoice, paid_at=paid_at.isoformat())).encode()
 
     answers = [billing.webhook(body) for _ in range(10)]
     assert [a.status_code for a in answers] == [200] * 10
@@ -33,7 +37,8 @@ def test_a_webhook_replayed_ten_times_pays_once_and_publishes_once(billing):
     assert paid["data"]["invoice_id"] == invoice["id"] and paid["data"]["number"] == invoice["number"]
     assert paid["data"]["amount"] == {"amount": "242.00", "currency": "EUR"}
     assert paid["data"]["submission_id"] == invoice["submission_id"]
-    assert paid["data"]["paid_on"] == "2026-03-05"  # 23:30 UTC is the next day in Amsterdam
+    # The day in Amsterdam (23:30 UTC is the next day there).
+    assert paid["data"]["paid_on"] == paid_at.astimezone(ZoneInfo("Europe/Amsterdam")).date().isoformat()
     assert billing.scalar("SELECT count(*) FROM payment_notifications WHERE invoice_number = %s",
                           invoice["number"]) == 1
     assert billing.invoice_body(coach, invoice["id"])["state"] == "paid"
@@ -144,3 +149,53 @@ def test_a_signed_but_malformed_notification_is_a_client_error(billing):
     assert billing.state() == before
     # A field the provider added is ignored (the body is signed; refusing it would refuse payments).
     assert billing.webhook(billing.payment(invoice, livemode=True)).get_json()["status"] == "paid"
+
+
+def test_a_signature_outside_the_time_window_is_refused_as_a_replay(billing):
+    coach, invoice = _open_invoice(billing)
+    body = json.dumps(billing.payment(invoice)).encode()
+    secret = billing.settings.webhook_secret
+    assert billing.settings.webhook_tolerance_seconds == 300  # the default
+    before = billing.state()
+    for signed_at in (time.time() - 301, time.time() + 301, time.time() - 86_400):
+        stale = billing.webhook(body, header=signature.sign(secret, body, timestamp=int(signed_at)))
+        problem(stale, 401, "invalid-signature")
+    # The timestamp is signed: moving it into the window breaks the HMAC.
+    old = signature.sign(secret, body, timestamp=int(time.time()) - 600)
+    moved = f"t={int(time.time())},{old.split(',', 1)[1]}"
+    problem(billing.webhook(body, header=moved), 401, "invalid-signature")
+    assert billing.state() == before
+    # Within the window (here 4 minutes old) the same body pays.
+    fresh = billing.webhook(body, header=signature.sign(secret, body, timestamp=int(time.time()) - 240))
+    assert (fresh.status_code, fresh.get_json()["status"]) == (200, "paid")
+    assert len(billing.outbox("billing.invoice.paid", subject=coach.account_id)) == 1
+
+
+def test_an_implausible_paid_at_does_not_pay_the_invoice(billing):
+    coach, invoice = _open_invoice(billing)
+    issued_at = billing.scalar("SELECT issued_at FROM invoices WHERE id = %s", invoice["id"])
+    # Beyond the 5 minutes either side that clocks (and rounding to the second) may differ.
+    for paid_at in (issued_at - timedelta(minutes=6), datetime.now(UTC) + timedelta(minutes=6)):
+        payload = billing.payment(invoice, paid_at=paid_at.isoformat())
+        response = billing.webhook(payload)
+        assert (response.status_code, response.get_json()["status"]) == (202, "implausible_paid_at"), paid_at
+    assert billing.scalar("SELECT state FROM invoices WHERE id = %s", invoice["id"]) == "open"
+    assert billing.outbox("billing.invoice.paid", subject=coach.account_id) == []
+    # A small clock skew is tolerated: a second before the issue, as a provider rounding down may say.
+    just_before = (issued_at - timedelta(seconds=1)).isoformat()
+    rounded = billing.webhook(billing.payment(invoice, paid_at=just_before))
+    assert rounded.get_json()["status"] == "paid"
+
+
+def test_deeply_nested_or_surrogate_bodies_are_client_errors_after_the_signature(billing):
+    _, invoice = _open_invoice(billing)
+    before = billing.state()
+    nested = b"[" * 100_000 + b"]" * 100_000
+    problem(billing.webhook(nested, header="t=1,v1=00"), 401, "invalid-signature")  # not even parsed
+    problem(billing.webhook(nested), 400)
+    problem(billing.webhook(b'{"a":' * 100 + b"1" + b"}" * 100), 400)  # deeper than 64 levels
+    surrogate = json.dumps(billing.payment(invoice, id="a\ud800b")).encode()
+    assert b"\\ud800" in surrogate
+    body = problem(billing.webhook(surrogate), 422, "validation-failed")
+    assert body["errors"]["id"]
+    assert billing.state() == before

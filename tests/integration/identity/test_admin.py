@@ -96,7 +96,13 @@ def test_a_disabled_account_cannot_log_in_or_refresh(client, db, admin):
     assert (right.status_code, right.get_json()) == (unknown.status_code, unknown.get_json())
     assert client.post("/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
                        ).status_code == 401
-    assert client.get("/v1/accounts/me", token=person.tokens["access_token"]).status_code == 401
+    refused = client.get("/v1/accounts/me", token=person.tokens["access_token"],
+                         headers={"Accept-Language": "en"})
+    # Refused by the token check itself (the revocation read model), for every route, writes included.
+    assert (refused.status_code, refused.get_json()["detail"]) == (
+        401, "This session has ended. Please log in again.")
+    assert client.patch("/v1/accounts/me", json={"full_name": "Uitgeschakeld"},
+                        token=person.tokens["access_token"]).status_code == 401
 
     events = len(outbox(db))
     assert client.post(f"/v1/admin/accounts/{person.id}/disable", token=token).status_code == 409
@@ -130,8 +136,12 @@ def test_a_totp_reset_makes_the_next_login_enrol_again(client, db, admin):
     assert len(tokens["recovery_codes"]) == 10
     enrolled = outbox(db, person.id)[-1]
     assert (enrolled["type"], enrolled["data"]["after_reset"]) == ("identity.totp.enrolled", True)
-    assert event_types(db, person.id) == ["identity.account.registered", "identity.totp.enrolled",
-                                          "identity.totp.reset", "identity.totp.enrolled"]
+    assert event_types(db, person.id) == [
+        "identity.email.verification_requested", "identity.account.registered", "identity.totp.enrolled",
+        "identity.account.sessions_ended", "identity.totp.reset", "identity.totp.enrolled"]
+    # The access token from before the reset stays refused; the new login's works.
+    assert client.get("/v1/accounts/me", token=person.tokens["access_token"]).status_code == 401
+    assert client.get("/v1/accounts/me", token=tokens["access_token"]).status_code == 200
 
 
 def test_a_dnv_officer_resets_a_jobcoachs_or_assessors_totp_not_a_colleagues_or_admins(client, db, admin):

@@ -204,7 +204,8 @@ def test_an_expired_challenge_is_refused_without_counting(make_client, db):
     assert response.status_code == 401
     assert list(response.get_json()["errors"]) == ["challenge_id"]
     assert account_row(db, account["id"])["failed_attempts"] == 0
-    assert event_types(db, account["id"]) == ["identity.account.registered"]
+    assert event_types(db, account["id"]) == [
+        "identity.email.verification_requested", "identity.account.registered"]
 
 
 def test_unknown_challenge_and_bad_login_bodies(client):
@@ -256,3 +257,40 @@ def test_without_a_phone_number_the_support_is_its_email_address(make_client):
     body = client.login(unique_email(), "wrong password!").get_json()
     assert body["support"] == {"email": "hulp@dnv.test"}
     assert body["detail"].endswith("De support van DNV helpt je: hulp@dnv.test.")
+
+
+def test_a_strangers_five_wrong_passwords_do_not_keep_the_owner_out(client, db):
+    """Issue 11: five wrong passwords from anyone used to lock any account for 15 minutes."""
+    person = client.enrolled()
+    stranger, owner = {"X-Forwarded-For": "203.0.113.66"}, {"X-Forwarded-For": "198.51.100.7"}
+    for i in range(5):
+        wrong = client.post("/v1/auth/login", json={"email": person.email, "password": f"raden {i} poging"},
+                            headers=stranger)
+        assert wrong.status_code == 401
+    [event] = [e for e in outbox(db, person.id) if e["type"] == "identity.account.locked"]
+    assert event["data"]["reason"] == "failed_passwords"
+    # The stranger stays out, even with the right password, and their tries are not counted further.
+    right_from_stranger = client.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD},
+                                      headers=stranger)
+    assert right_from_stranger.status_code == 401
+
+    step1 = client.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD}, headers=owner)
+    assert step1.status_code == 200, step1.get_json()
+    wrong_code = client.post("/v1/auth/login/verify", headers=owner, json={
+        "challenge_id": step1.get_json()["challenge_id"], "code": code(person.secret, 5)})
+    assert wrong_code.status_code == 401
+    # One wrong code from the owner's address while the account is locked: that address must wait now too.
+    step1 = client.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD}, headers=owner)
+    assert step1.status_code == 401
+    elsewhere = {"X-Forwarded-For": "192.0.2.10"}
+    step1 = client.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD},
+                        headers=elsewhere)
+    tokens = client.post("/v1/auth/login/verify", headers=elsewhere, json={
+        "challenge_id": step1.get_json()["challenge_id"], "code": code(person.secret, 0)})
+    assert tokens.status_code == 200, tokens.get_json()
+    assert tokens.get_json()["access_token"]
+    row = account_row(db, person.id)
+    assert (row["failed_attempts"], row["locked_until"]) == (0, None)  # a completed login ends the lock
+    still_out = client.post("/v1/auth/login", json={"email": person.email, "password": PASSWORD},
+                            headers=stranger)
+    assert still_out.status_code == 401  # the stranger's own lock lasts its time

@@ -88,3 +88,17 @@ def test_no_token_is_401(client):
     response = client.get("/v1/accounts/me")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="recert"'
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (b'{"refresh_token": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),  # RecursionError in the parser
+    (b'{"refresh_token": ' + b"[" * 70 + b"]" * 70 + b"}", 400),  # deeper than any document of ours
+    (b'{"refresh_token": "a\\ud800b"}', 422),  # a lone surrogate: valid JSON, not a character
+    (b'{"refresh_token": "x", "a\\udfffb": 1}', 422),  # in a key as well
+])
+def test_a_deep_or_surrogate_body_on_the_public_refresh_route_is_a_client_error(client, body, status):
+    response = client.post("/v1/auth/refresh", data=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    if status == 422:
+        assert response.get_json()["errors"]

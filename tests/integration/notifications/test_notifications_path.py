@@ -257,3 +257,26 @@ def test_the_expiry_reminder_says_the_days_really_left_not_its_bucket(notificati
     assert reminder.subject == "Je certificaat verloopt over 62 dagen"
     assert "geldig tot en met 30 juni 2027, dus nog 62 dagen." in reminder.text
     assert "maanden" not in reminder.text and "maanden" not in reminder.html
+
+
+def test_the_link_to_confirm_an_address_goes_to_that_address_by_email_only(notifications):
+    """identity.email.verification_requested comes before any account event (identity announces an account
+    once it is verified): the event carries the contact, and the link never lands in an inbox."""
+    h = notifications
+    vera = h.person("Vera Nieuw", "jobcoach", register=False)
+    token = "k3J9xQ2m-abcdefghijklmnopqrstuvwxyz0123"
+    h.publish("identity.email.verification_requested", {
+        **h.profile(vera), "token": token, "expires_at": datetime(2027, 1, 2, 9, 0, tzinfo=UTC)})
+    [mail] = h.wait_mail(vera)
+    assert mail.subject == "Bevestig je e-mailadres voor Register Jobcoach"
+    assert f"/e-mailadres-bevestigen?token={token}" in mail.text
+    assert [m["channel"] for m in h.messages(vera)] == ["email"]
+
+    h.publish("identity.password.reset_requested", {
+        "account_id": vera.account_id, "token": token + "x",
+        "expires_at": datetime(2027, 1, 2, 9, 30, tzinfo=UTC)})
+    h.publish("identity.registration.attempted", {"account_id": vera.account_id, "attempted_with": "email"})
+    mails = h.wait_mail(vera, 3)
+    assert {m.subject for m in mails} >= {"Kies een nieuw wachtwoord",
+                                          "Iemand probeerde zich te registreren met jouw gegevens"}
+    assert sorted(m["channel"] for m in h.messages(vera)) == ["email", "email", "email", "in_app"]

@@ -133,6 +133,33 @@ class PeEnv:
         wait_for(lambda: self.handled(event_id), timeout=20, message=f"{type_} handled")
         return event_id
 
+    # --- a case of assessment, as the other services announce it ---------------------------------------
+
+    def submit_and_assign(self, coach: Person, assessor: Person, activity_ids, *,
+                          case_id: uuid.UUID | None = None) -> uuid.UUID:
+        """The jobcoach submits a portfolio with ``activity_ids`` as its snapshot, DNV opens a case for it
+        and assigns ``assessor``: the events portfolio and assessment publish. Returns the case id."""
+        case_id = case_id or uuid.uuid4()
+        submission_id, portfolio_id = uuid.uuid4(), uuid.uuid4()
+        self.publish_and_wait("portfolio.submitted", {
+            "portfolio_id": portfolio_id, "cycle_id": uuid.uuid4(), "submission_id": submission_id,
+            "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
+            "certificate_expires_on": today() + timedelta(days=60), "submitted_at": utcnow(),
+            "snapshot_hash": "a" * 64, "pe_activity_ids": [uuid.UUID(str(i)) for i in activity_ids],
+            "pe_points_counted": "3", "reflection_meetings": 2, "is_new_portfolio_after_negative": False},
+            subject=coach.account_id)
+        self.publish_and_wait("assessment.case.opened", {
+            "case_id": case_id, "account_id": coach.account_id, "portfolio_id": portfolio_id,
+            "submission_id": submission_id, "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+        self.assign(coach, assessor, case_id)
+        return case_id
+
+    def assign(self, coach: Person, assessor: Person, case_id: uuid.UUID, previous: Person | None = None):
+        self.publish_and_wait("assessment.assessor.assigned", {
+            "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor.account_id,
+            "previous_assessor_id": previous.account_id if previous else None,
+            "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+
     # --- what is stored --------------------------------------------------------------------------------
 
     def scalar(self, sql: str, params=()) -> Any:

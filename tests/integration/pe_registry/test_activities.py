@@ -233,9 +233,7 @@ def test_staff_read_a_jobcoach_activities_only_when_entitled(pe):
     activity = pe.record(coach)
     officer, assessor, other_assessor, admin = (pe.person("dnv_officer"), pe.person("assessor"),
                                                 pe.person("assessor"), pe.person("noloc_admin"))
-    pe.publish_and_wait("assessment.assessor.assigned", {
-        "case_id": uuid.uuid4(), "account_id": coach.account_id, "assessor_id": assessor.account_id,
-        "previous_assessor_id": None, "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+    pe.submit_and_assign(coach, assessor, [activity["id"]])
 
     path = f"/v1/pe/accounts/{coach.account_id}/activities"
     for who in (officer, assessor, coach):

@@ -7,7 +7,7 @@ import hashlib
 import io
 import uuid
 import zipfile
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -201,9 +201,7 @@ def test_download_access_matrix(pe, coach_activity):
     evidence = pe.upload(coach, activity["id"], content, filename="bevestiging.txt").get_json()
     assert evidence["content_type"] == "text/plain"
     assigned, unassigned = pe.person("assessor"), pe.person("assessor")
-    pe.publish_and_wait("assessment.assessor.assigned", {
-        "case_id": uuid.uuid4(), "account_id": coach.account_id, "assessor_id": assigned.account_id,
-        "previous_assessor_id": None, "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+    pe.submit_and_assign(coach, assigned, [activity["id"]])
 
     expected = {
         "owner": (coach, 200), "other jobcoach": (pe.jobcoach(), 404), "assigned assessor": (assigned, 200),
@@ -223,15 +221,61 @@ def test_a_reassigned_case_moves_access_to_the_new_assessor(pe, coach_activity):
     coach, activity = coach_activity
     evidence = pe.upload(coach, activity["id"], pdf_bytes("herverdeeld")).get_json()
     first, second = pe.person("assessor"), pe.person("assessor")
-    case_id = uuid.uuid4()
-    for assessor, previous in ((first, None), (second, first)):
-        pe.publish_and_wait("assessment.assessor.assigned", {
-            "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor.account_id,
-            "previous_assessor_id": previous.account_id if previous else None,
-            "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+    case_id = pe.submit_and_assign(coach, first, [activity["id"]])
+    pe.assign(coach, second, case_id, previous=first)
     path = f"/v1/pe/evidence/{evidence['id']}/content"
     assert pe.call("GET", path, second).status_code == 200
     assert pe.call("GET", path, first).status_code == 404
+
+
+def _decided(pe, coach, case_id, decision: str) -> None:
+    day = today()
+    pe.publish_and_wait("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": uuid.uuid4(), "decision": decision, "follows_advice": True, "reason": None,
+        "objection_deadline": day + timedelta(days=42),
+        "new_portfolio_deadline": day + timedelta(days=90) if decision == "negative" else None,
+        "supplement_due_on": day + timedelta(days=90) if decision == "postponed" else None,
+        "supplements": [{"part": "B", "assignment": "Lever bewijs van 10 extra punten."}]
+        if decision == "postponed" else []},
+        subject=coach.account_id)
+
+
+def test_an_assessor_reads_the_snapshot_only_and_only_while_the_case_is_assessed(pe):
+    coach = pe.jobcoach()
+    submitted, other = pe.record(coach, title="In het portfolio"), pe.record(coach, title="Niet ingediend")
+    in_snapshot = pe.upload(coach, submitted["id"], pdf_bytes("ingediend")).get_json()
+    outside = pe.upload(coach, other["id"], pdf_bytes("niet ingediend")).get_json()
+    assessor = pe.person("assessor")
+    case_id = pe.submit_and_assign(coach, assessor, [submitted["id"]])
+
+    def reads() -> dict[str, int]:
+        paths = {"activity": f"/v1/pe/activities/{submitted['id']}",
+                 "evidence": f"/v1/pe/evidence/{in_snapshot['id']}/content",
+                 "summary": f"/v1/pe/accounts/{coach.account_id}/summary"}
+        return {name: pe.call("GET", path, assessor).status_code for name, path in paths.items()}
+
+    # While assessing: the snapshot's activity and its evidence; the activity outside it is not there.
+    assert reads() == {"activity": 200, "evidence": 200, "summary": 200}
+    assert_problem(pe.call("GET", f"/v1/pe/activities/{other['id']}", assessor), 404)
+    assert_problem(pe.call("GET", f"/v1/pe/evidence/{outside['id']}/content", assessor), 404)
+    listed = pe.call("GET", f"/v1/pe/accounts/{coach.account_id}/activities", assessor).get_json()
+    assert [a["id"] for a in listed["items"]] == [submitted["id"]] and listed["total"] == 1
+
+    # Postponed: access ends at the decision, returns while the supplement is reassessed, ends again.
+    _decided(pe, coach, case_id, "postponed")
+    assert reads() == {"activity": 404, "evidence": 404, "summary": 404}
+    assert_problem(pe.call("GET", f"/v1/pe/accounts/{coach.account_id}/activities", assessor), 404)
+    pe.publish_and_wait("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case_id, "portfolio_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(), "account_id": coach.account_id, "parts": ["A1"],
+        "submitted_at": datetime.now(UTC), "snapshot_hash": "c" * 64}, subject=coach.account_id)
+    assert reads() == {"activity": 200, "evidence": 200, "summary": 200}
+    _decided(pe, coach, case_id, "positive")
+    assert reads() == {"activity": 404, "evidence": 404, "summary": 404}
+    # The owner and DNV keep reading.
+    assert pe.call("GET", f"/v1/pe/evidence/{in_snapshot['id']}/content", coach).status_code == 200
+    assert pe.call("GET", f"/v1/pe/activities/{submitted['id']}", pe.person("dnv_officer")).status_code == 200
 
 
 def _zip(entries: list[tuple[str, str]]) -> bytes:

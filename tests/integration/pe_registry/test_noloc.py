@@ -78,7 +78,7 @@ def test_a_completion_for_an_unknown_member_waits_for_the_account(pe):
     assert (parked["pending_noloc_activities"], parked["activities"]) == (
         before["pending_noloc_activities"] + 1, before["activities"])
 
-    coach = pe.person("jobcoach")
+    coach = pe.jobcoach()  # holds the number's certificate
     _register(pe, coach, number)
 
     [activity] = _activities(pe, coach)
@@ -89,7 +89,7 @@ def test_a_completion_for_an_unknown_member_waits_for_the_account(pe):
 
 
 def test_a_changed_membership_number_picks_up_what_waited_for_it(pe):
-    coach, old, new = pe.person("jobcoach"), _number(), _number()
+    coach, old, new = pe.jobcoach(), _number(), _number()
     _register(pe, coach, old)
     pe.publish_and_wait(NOLOC, _completion(new))
     assert _activities(pe, coach) == []
@@ -125,3 +125,30 @@ def test_an_implausible_completion_goes_to_the_dead_letter_queue_not_into_the_re
                          for letter in list_dead_letters(pe.infra.amqp_url, queue)), timeout=20,
              message="the dead letter")
     assert pe.counts() == before
+
+
+def test_completions_go_to_the_certificate_holder_not_to_whoever_gives_the_number(pe):
+    """Issue 11: a stranger who registered (and verified their own address) with a member's number used to
+    receive that member's Noloc Academie points."""
+    number = _number()
+    stranger = pe.person("jobcoach")
+    _register(pe, stranger, number)
+    data = _completion(number)
+
+    pe.publish_and_wait(NOLOC, data)
+
+    assert _activities(pe, stranger) == []
+    assert pe.scalar("SELECT count(*) FROM pending_noloc_activities WHERE membership_number = %s",
+                     (number,)) == 1
+    # The member verifies the address Noloc holds: assessment links the certificate, the points follow.
+    holder = pe.person("jobcoach")
+    _register(pe, holder, number)
+    assert _activities(pe, holder) == []  # the number alone still proves nothing
+    pe.publish_and_wait("certification.certificate.registered", {
+        "certificate_id": uuid.uuid4(), "certificate_number": f"RJ-{uuid.uuid4().hex[:8]}",
+        "account_id": holder.account_id, "valid_from": today() - timedelta(days=365),
+        "valid_until": today() + timedelta(days=3 * 365), "register_fee_paid_until": None},
+        subject=holder.account_id)
+    assert [a["external_id"] for a in _activities(pe, holder)] == [data["external_id"]]
+    pe.publish_and_wait(NOLOC, _completion(number))
+    assert len(_activities(pe, holder)) == 2 and _activities(pe, stranger) == []

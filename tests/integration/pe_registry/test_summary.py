@@ -116,11 +116,9 @@ def test_a_renewal_starts_the_next_period_the_day_after_the_decision(pe):
 
 def test_staff_see_a_jobcoach_summary_only_when_entitled(pe):
     coach = pe.jobcoach()
-    _proven(pe, coach, category=1, amount="4")
+    activity = _proven(pe, coach, category=1, amount="4")
     assigned, unassigned = pe.person("assessor"), pe.person("assessor")
-    pe.publish_and_wait("assessment.assessor.assigned", {
-        "case_id": uuid.uuid4(), "account_id": coach.account_id, "assessor_id": assigned.account_id,
-        "previous_assessor_id": None, "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+    pe.submit_and_assign(coach, assigned, [activity["id"]])
     path = f"/v1/pe/accounts/{coach.account_id}/summary"
     for who in (pe.person("dnv_officer"), assigned, coach):
         response = pe.call("GET", path, who)

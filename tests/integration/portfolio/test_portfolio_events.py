@@ -64,6 +64,27 @@ def test_a_noloc_meeting_of_an_unknown_member_is_parked_until_the_account_regist
     assert [(m["met_on"], m["source"]) for m in cycle["meetings"]] == [("2026-09-15", "noloc")]
 
 
+def test_noloc_meetings_go_to_the_certificate_holder_not_to_whoever_gives_the_number(portfolio):
+    """Issue 11: a stranger who registered with a member's number (and verified their own address) used to
+    receive the member's meetings from Noloc's planning tool."""
+    holder = portfolio.coach(register=False)
+    stranger = portfolio.coach(register=False)
+    stranger.membership_number = holder.membership_number
+    portfolio.register_account(stranger)
+    portfolio.noloc_meeting(holder, date(2026, 9, 15), external_id=f"plan-{uuid.uuid4()}")
+    assert portfolio.rows("SELECT account_id FROM noloc_attendance WHERE membership_number = %s",
+                          holder.membership_number) == [{"account_id": None}]
+
+    portfolio.register_account(holder)  # giving the number proves nothing
+    assert portfolio.scalar("SELECT count(*) FROM noloc_attendance WHERE account_id IS NOT NULL "
+                            "AND membership_number = %s", holder.membership_number) == 0
+    cycle = portfolio.certificate(holder, date(2027, 6, 30))  # assessment linked the certificate to them
+    assert [(m["met_on"], m["source"]) for m in cycle["meetings"]] == [("2026-09-15", "noloc")]
+    portfolio.noloc_meeting(holder, date(2026, 9, 22))
+    assert len(portfolio.current(holder)["meetings"]) == 2
+    assert portfolio.scalar("SELECT count(*) FROM meetings WHERE account_id = %s", stranger.account_id) == 0
+
+
 def test_a_noloc_meeting_for_a_known_member_without_a_cycle_waits_for_the_cycle(portfolio):
     coach = portfolio.coach()
     portfolio.noloc_meeting(coach, date(2026, 1, 20))

@@ -192,7 +192,13 @@ def test_another_jobcoach_gets_404_on_every_resource(portfolio, coach, entered_m
     assert portfolio.state() == before
 
     # The owner reads all of it, including the proof as the snapshot lists it.
-    assert portfolio.get(f"/v1/portfolio/submissions/{sub}/meetings/{meeting}/proof", coach.token).data == PDF
+    proof = portfolio.get(f"/v1/portfolio/submissions/{sub}/meetings/{meeting}/proof", coach.token)
+    assert proof.data == PDF
+    # A download, never run by a browser with our origin (recert_common.files).
+    assert proof.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert proof.headers["X-Content-Type-Options"] == "nosniff"
+    assert proof.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert proof.headers["X-Frame-Options"] == "DENY"  # recert_common.web: on every answer
     _, officer = portfolio.staff("dnv_officer")
     assert portfolio.get(f"/v1/portfolio/cycles/{cycle['id']}", officer).status_code == 200
     officer_list = portfolio.get(f"/v1/portfolio/cycles?account_id={coach.account_id}", officer).get_json()

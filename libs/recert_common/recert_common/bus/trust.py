@@ -20,21 +20,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from recert_common.bus.access import DEFAULT_USER_PREFIX
+from recert_common.clock import CalendarSettings
 from recert_common.events import Event, registry
 
 ORIGINAL_USER_HEADER = "x-original-user-id"
 
 
-def _latest_plausible_day() -> date:
-    """Today anywhere on earth: UTC's date plus a day of grace for the time zones ahead of it."""
-    return datetime.now(UTC).date() + timedelta(days=1)
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
 
 
-def _academy_activity(event: Event) -> str | None:
+def _academy_activity(event: Event, latest_day: date) -> str | None:
     from recert_common.rules import InvalidPeAmount, load_framework, pe_points  # noqa: PLC0415
 
     data = event.data
-    if data["completed_on"] > _latest_plausible_day():
+    if data["completed_on"] > latest_day:
         return f"completed_on {data['completed_on'].isoformat()} is in the future"
     framework = load_framework(data["completed_on"].year)
     if data.get("points") is not None:
@@ -48,14 +48,15 @@ def _academy_activity(event: Event) -> str | None:
     return None
 
 
-def _meeting(event: Event) -> str | None:
-    if event.data["met_on"] > _latest_plausible_day():
+def _meeting(event: Event, latest_day: date) -> str | None:
+    if event.data["met_on"] > latest_day:
         return f"met_on {event.data['met_on'].isoformat()} is in the future"
     return None
 
 
-#: What an outside party may claim, per event type: a check that returns why not, or None.
-OUTSIDE_CLAIMS: dict[str, Callable[[Event], str | None]] = {
+#: What an outside party may claim, per event type: a check that returns why not, or None. The second argument
+#: is the latest plausible day of what happened (the consumer's today plus a day of grace).
+OUTSIDE_CLAIMS: dict[str, Callable[[Event, date], str | None]] = {
     "noloc.academy.activity.completed": _academy_activity,
     "noloc.meeting.attended": _meeting,
 }
@@ -66,11 +67,16 @@ class BusTrust:
     own_user: str
     user_prefix: str = DEFAULT_USER_PREFIX
     trusted_users: frozenset[str] = field(default_factory=frozenset)
+    #: The consumer's calendar day: the service's own clock, so a service running on a fixed day (demos,
+    #: tests) judges dates as it does everywhere else.
+    today: Callable[[], date] = _utc_today
 
     @classmethod
-    def from_settings(cls, settings, own_user: str) -> BusTrust:
+    def from_settings(cls, settings, own_user: str, today: Callable[[], date] | None = None) -> BusTrust:
         trusted = frozenset(u.strip() for u in settings.bus_trusted_users.split(",") if u.strip())
-        return cls(own_user=own_user, user_prefix=settings.broker_user_prefix, trusted_users=trusted)
+        return cls(own_user=own_user, user_prefix=settings.broker_user_prefix, trusted_users=trusted,
+                   today=today or (settings.calendar_today() if isinstance(settings, CalendarSettings)
+                                   else _utc_today))
 
     def sender(self, user_id: str | None, headers: dict | None) -> str | None:
         """The broker user that published the event (through our own retry queue, the original one)."""
@@ -94,7 +100,8 @@ class BusTrust:
         check = OUTSIDE_CLAIMS.get(event.type)
         if check is not None:
             try:
-                reason = check(event)
+                # A day of grace for the time zones ahead of the consumer's.
+                reason = check(event, self.today() + timedelta(days=1))
             except Exception as exc:  # a claim that cannot be checked is not believed
                 reason = f"the claim cannot be checked ({type(exc).__name__}: {exc})"
             if reason:

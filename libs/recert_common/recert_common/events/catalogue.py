@@ -159,9 +159,46 @@ class _AccountProfile(EventData):
 
 @_event("identity.account.registered", producer="identity",
         consumers=("portfolio", "pe-registry", "assessment", "notifications", "billing"),
-        summary="An account was created; carries the profile every read model starts from.")
+        summary="An account exists for the platform: a staff account was created, or a jobcoach verified "
+                "the e-mail address (ADR 0018; unverified registrations are never announced). Carries the "
+                "profile every read model starts from.")
 class AccountRegistered(_AccountProfile):
     pass
+
+
+@_event("identity.email.verification_requested", producer="identity", consumers=("notifications",),
+        summary="A registration (or a login to an unverified account) asks the owner of the address to "
+                "confirm it. Carries a secret single-use token: for notifications only, never for outside "
+                "parties (ADR 0018).")
+class EmailVerificationRequested(_AccountProfile):
+    token = fields.String(required=True, validate=validate.Length(min=16, max=128), metadata=_doc(
+        "Secret: the link's token; identity keeps only its hash."))
+    expires_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("identity.registration.attempted", producer="identity", consumers=("notifications",),
+        summary="Someone tried to register with the e-mail address or the number of this verified account; "
+                "the owner is told (the registrant hears nothing more than anyone else).")
+class RegistrationAttempted(EventData):
+    account_id = fields.UUID(required=True)
+    attempted_with = _enum(("email", "membership_number"), required=True)
+
+
+@_event("identity.password.reset_requested", producer="identity", consumers=("notifications",),
+        summary="The owner asked for a link to choose a new password. Carries a secret single-use token: "
+                "for notifications only, never for outside parties (ADR 0018).")
+class PasswordResetRequested(EventData):
+    account_id = fields.UUID(required=True)
+    token = fields.String(required=True, validate=validate.Length(min=16, max=128), metadata=_doc(
+        "Secret: the link's token; identity keeps only its hash."))
+    expires_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("identity.password.reset", producer="identity", consumers=("notifications",),
+        summary="A new password was set through an e-mailed link; every session of the account has ended.")
+class PasswordReset(EventData):
+    account_id = fields.UUID(required=True)
+    sessions_ended_at = fields.AwareDateTime(required=True, format="iso")
 
 
 @_event("identity.account.updated", producer="identity",
@@ -198,8 +235,16 @@ class AccountLocked(EventData):
     reason = _enum(("failed_passwords", "failed_totp_codes", "administrative"), required=True)
 
 
-@_event("identity.account.disabled", producer="identity", consumers=("notifications",),
-        summary="The account can no longer log in; its data stays.")
+# Every service keeps the revocation read model (``recert_common.revocation``) that refuses the access tokens
+# of ended sessions and disabled accounts at once; identity writes its own in the same transaction.
+_REVOCATION_CONSUMERS = ("portfolio", "pe-registry", "assessment", "notifications", "billing")
+SESSION_END_REASONS = ("logout", "refresh_token_reused")
+ALL_SESSIONS_END_REASONS = ("password_changed", "password_reset", "totp_reset", "administrative")
+
+
+@_event("identity.account.disabled", producer="identity", consumers=_REVOCATION_CONSUMERS,
+        summary="The account can no longer log in; its data stays. Every service refuses its access tokens "
+                "from now on.")
 class AccountDisabled(EventData):
     account_id = fields.UUID(required=True)
     disabled_by = fields.UUID(required=True, allow_none=True,
@@ -215,6 +260,31 @@ class AccountErased(EventData):
     account_id = fields.UUID(required=True)
     closed_at = fields.AwareDateTime(required=True, format="iso",
                                      metadata=_doc("When the account holder closed the account."))
+
+
+@_event("identity.session.ended", producer="identity", consumers=_REVOCATION_CONSUMERS,
+        summary="One session (a login and the refresh tokens descending from it) ended: by logout, or "
+                "revoked because a spent refresh token came back. Its access tokens, which carry the "
+                "session id as their sid claim, are refused from now on.")
+class SessionEnded(EventData):
+    account_id = fields.UUID(required=True)
+    session_id = fields.UUID(required=True, metadata=_doc("The sid claim of the session's access tokens."))
+    ended_at = fields.AwareDateTime(required=True, format="iso")
+    reason = _enum(SESSION_END_REASONS, required=True)
+
+
+@_event("identity.account.sessions_ended", producer="identity", consumers=_REVOCATION_CONSUMERS,
+        summary="Every session of the account ended (a password change or reset, an authenticator reset), "
+                "except kept_session_id when there is one: access tokens of the account issued before "
+                "ended_at are refused from now on, except those of the kept session.")
+class AccountSessionsEnded(EventData):
+    account_id = fields.UUID(required=True)
+    ended_at = fields.AwareDateTime(required=True, format="iso")
+    session_ids = fields.List(fields.UUID(), required=True, metadata=_doc(
+        "The sessions that were still open and ended now (their tokens are refused by sid as well)."))
+    kept_session_id = fields.UUID(required=True, allow_none=True, metadata=_doc(
+        "The session that made the change and stays (a password change); null when none stays."))
+    reason = _enum(ALL_SESSIONS_END_REASONS, required=True)
 
 
 # --- portfolio -----------------------------------------------------------------------------------------
@@ -265,7 +335,7 @@ class PortfolioWithdrawn(EventData):
 
 
 @_event("portfolio.supplement.submitted", producer="portfolio",
-        consumers=("assessment", "billing", "notifications"),
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="The supplementary assignments after a postponed advice were submitted for reassessment.")
 class SupplementSubmitted(EventData):
     supplement_id = fields.UUID(required=True)
@@ -359,7 +429,8 @@ class PeEvidenceRemoved(EventData):
 # --- assessment ----------------------------------------------------------------------------------------
 
 
-@_event("assessment.case.opened", producer="assessment", consumers=("notifications", "portfolio"),
+@_event("assessment.case.opened", producer="assessment",
+        consumers=("notifications", "portfolio", "pe-registry"),
         summary="DNV opened an assessment case for a submitted portfolio.")
 class CaseOpened(EventData):
     case_id = fields.UUID(required=True)

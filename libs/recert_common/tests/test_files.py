@@ -1,10 +1,11 @@
-"""Reading an upload's filename from Content-Disposition and writing it back on download (RFC 6266)."""
+"""Reading an upload's filename from Content-Disposition and writing it back on download (RFC 6266), for every
+service (recert_common.files)."""
 from __future__ import annotations
 
 import pytest
 
+from recert_common.files import content_disposition, filename_from_disposition
 from recert_common.filetypes import UnsafeFilename
-from recert_pe_registry.api import content_disposition, filename_from_disposition
 
 
 @pytest.mark.parametrize(("header", "name"), [
@@ -38,3 +39,23 @@ def test_the_download_names_the_file_for_every_browser():
         "attachment; filename=ete.pdf; filename*=UTF-8''%C3%A9t%C3%A9.pdf")
     assert content_disposition("日本.pdf") == (
         "attachment; filename=.pdf; filename*=UTF-8''%E6%97%A5%E6%9C%AC.pdf")
+
+
+def test_a_file_response_is_a_sandboxed_download_that_is_never_sniffed():
+    from flask import Flask
+
+    from recert_common.files import file_response
+
+    with Flask(__name__).test_request_context():
+        pdf = file_response(b"%PDF-1.4 ...", filename="factuur 2026.pdf", mimetype="application/pdf")
+        streamed = file_response(iter([b"a", b"b"]), filename="été.txt", mimetype="text/plain", length=2,
+                                 headers={"X-Content-SHA256": "ab"})
+    assert pdf.headers["Content-Disposition"] == 'attachment; filename="factuur 2026.pdf"'
+    assert pdf.headers["Content-Length"] == "12"
+    assert streamed.headers["Content-Disposition"] == (
+        "attachment; filename=ete.txt; filename*=UTF-8''%C3%A9t%C3%A9.txt")
+    assert streamed.headers["Content-Length"] == "2" and streamed.headers["X-Content-SHA256"] == "ab"
+    for response in (pdf, streamed):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+        assert response.headers["Cache-Control"] == "private, no-store"
