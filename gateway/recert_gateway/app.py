@@ -10,7 +10,10 @@ from recert_common.auth import TokenVerifier
 from recert_common.http import ServiceClient
 from recert_common.metrics import app_registry
 from recert_common.web import CLIENT_SCHEME, create_base_app
-from recert_gateway import messages  # noqa: F401 - registers the gateway's message texts
+from recert_gateway import (
+    archive,
+    messages,  # noqa: F401 - registers the gateway's message texts
+)
 from recert_gateway.api import Gateway, gateway_blueprint
 from recert_gateway.compose import Composer
 from recert_gateway.composed import available_endpoints, composed_blueprint
@@ -63,7 +66,7 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
                             registry=app_registry(app)),
         openapi=MergedOpenAPI(routes, composer, timeout=settings.openapi_timeout,
                               cache_seconds=settings.openapi_cache_seconds,
-                              extend=lambda document: document_composed(document, composed)),
+                              extend=lambda document: _extend(document, composed, services)),
         # RECERT_GATEWAY_AUTH_RATE_LIMIT=off switches every limit off (and the store is not used).
         limiter=(SharedLimiter(app, storage_uri=settings.rate_limit_storage,
                                prefix=settings.rate_limit_prefix) if settings.auth_rate_limit else None),
@@ -72,8 +75,17 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
     app.extensions[_EXTENSION] = gateway
     app.register_blueprint(docs_blueprint())
     app.register_blueprint(composed_blueprint(composer, composed, timeout=settings.compose_timeout))
+    if archive.available(services):
+        app.register_blueprint(archive.archive_blueprint(clients, session, urls,
+                                                         timeout=settings.read_timeout))
     app.register_blueprint(gateway_blueprint(gateway))
     return app
+
+
+def _extend(document: dict, composed, services) -> None:
+    document_composed(document, composed)
+    if archive.available(services):
+        archive.document_archive(document)
 
 
 def _healthz_check(client: ServiceClient):

@@ -248,6 +248,8 @@ def populate(system: System) -> World:
     # Logs in and refreshes on behalf of the tests of the login endpoints, so that nobody else's session
     # is touched by them.
     people["visitor"] = world.register_jobcoach("Vera Bezoeker")
+    # Closes their account (POST /accounts/me/close), so that nobody else's is closed by a test.
+    people["closing_jobcoach"] = world.register_jobcoach("Kim Opzegger")
     # Forgets her password over and over for the tests of the password reset.
     people["reset_target"] = world.register_jobcoach("Rita Vergeetachtig")
     world.refresh_token = people["visitor"].refresh_token
@@ -418,6 +420,12 @@ def _change_password(world: World, who: str | None) -> Call:
                 after=remember)
 
 
+def _close_account(world: World, who: str | None) -> Call:
+    """With the caller's own (current) password."""
+    person = world.people.get(who) if who else None
+    return Call("POST", "accounts/me/close", json={"password": person.password if person else PASSWORD})
+
+
 def _verify(world: World, who: str | None) -> Call:
     """Step 1 for the visitor now; step 2 with one of their recovery codes (a TOTP code works once per
     30 s)."""
@@ -564,6 +572,11 @@ OPERATIONS: dict[str, Operation] = {
     "DELETE /pe/evidence/{evidence_id}": Operation(**DRAFT, ids={"evidence_id": "spare_evidence_id"}),
     "GET /pe/accounts/{account_id}/activities": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/accounts/{account_id}/summary": Operation(persona=DNV, people={"account_id": "jobcoach"}),
+    "GET /pe/access-log": Operation(),
+    "GET /my-data/archive": Operation(),
+    "POST /accounts/me/close": Operation(owner="closing_jobcoach", persona="closing_jobcoach",
+                                         build=_close_account),
+    "GET /portfolio/access-log": Operation(),
     # portfolio: the current cycle
     "GET /portfolio/cycles/current": Operation(),
     "PUT /portfolio/cycles/current/parts/{part}": Operation(

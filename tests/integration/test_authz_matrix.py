@@ -95,6 +95,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /dashboard":                                          (401, 200, 200, 403, 403, 403, 403),
     "GET /worklist":                                           (401, 403, 403, 200, 200, 403, 403),
     "GET /overview":                                           (401, 403, 403, 403, 403, 200, 403),
+    "GET /my-data/archive":                                    (401, 200, 200, 403, 403, 403, 403),
     # billing: the jobcoach their own invoices, DNV those DNV issued (this one), Noloc Noloc's: 404 here
     "GET /invoices":                                           (401, 200, 200, 403, 403, 200, 200),
     "GET /invoices/{invoice_id}":                              (401, 200, 404, 403, 403, 200, 404),
@@ -125,6 +126,9 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403),
     "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 404, 404, 200, 404),
     "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404),
+    # the AVG: a jobcoach sees who else read their evidence / portfolio (their own log; staff have none)
+    "GET /pe/access-log":                                      (401, 200, 200, 403, 403, 403, 403),
+    "GET /portfolio/access-log":                               (401, 200, 200, 403, 403, 403, 403),
     # portfolio: the jobcoach's own cycle in progress (the other jobcoach's is submitted: 409, or has no
     # supplement: 404); cycles and meetings by id for the owner and DNV; snapshots also for the assessor
     "GET /portfolio/cycles/current":                           (401, 200, 200, 403, 403, 403, 403),
@@ -149,6 +153,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     # these move the case on, so they come last
     "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403),
     "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403),
+    # the AVG: closing one's own account (the other jobcoach closes theirs); last, as it ends a person
+    "POST /accounts/me/close":                                 (401, 204, 204, 403, 403, 403, 403),
 }
 
 # (operation, caller) -> the finding that explains why the system answers otherwise than MATRIX says.

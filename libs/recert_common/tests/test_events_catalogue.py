@@ -73,6 +73,8 @@ SAMPLES: dict[str, dict] = {
                                 "locked_until": datetime(2026, 3, 2, 9, 45, tzinfo=UTC)},
     "identity.account.disabled": {"account_id": ACCOUNT, "disabled_by": ADMIN,
                                   "reason": "Uitgeschreven uit het register"},
+    "identity.account.erased": {"account_id": ACCOUNT,
+                                "closed_at": datetime(2026, 11, 2, 9, 30, tzinfo=UTC)},
     "identity.session.ended": {"account_id": ACCOUNT, "session_id": _id("session"),
                                "ended_at": datetime(2026, 3, 1, 9, 30, tzinfo=UTC), "reason": "logout"},
     "identity.account.sessions_ended": {

@@ -19,6 +19,7 @@ from recert_common.auth import Role, current_principal, require_auth, require_ro
 from recert_common.errors import Unauthorized, request_language
 from recert_common.schemas import page_body
 from recert_common.web import answers
+from recert_identity import erasure
 from recert_identity.domain import TOTP_RESETTER_ROLES, Account, ChallengeKind
 from recert_identity.problems import (
     AccountLocked,
@@ -147,6 +148,17 @@ def change_password(data: dict[str, Any]):
     """Change one's password; every other session ends."""
     sid = current_principal().claims.get("sid")
     _service().change_password(_own_account().id, session_id=UUID(sid) if sid else None, **data)
+
+
+@accounts.post("/me/close")
+@answers(404, AccountLocked)
+@require_roles(Role.JOBCOACH)
+@accounts.arguments(erasure.AccountCloseSchema)
+@accounts.response(204)
+def close_me(data: dict[str, Any]):
+    """Close one's account (the AVG): it can no longer log in, and after RECERT_IDENTITY_ERASE_AFTER_DAYS
+    (30 by default) it is erased everywhere except the invoices the law requires to keep."""
+    erasure.close_account(_service(), _own_account().id, data["password"])
 
 
 # --- login and sessions ----------------------------------------------------------------------------------

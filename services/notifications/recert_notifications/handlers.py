@@ -64,11 +64,17 @@ class Handlers:
                                            data["supplement_due_on"])
         else:
             store.close_supplement_deadline(conn, data["case_id"], event.occurred_at)
+            # Final: the messages before it are kept for the retention period only (ADR 0020).
+            store.note_final_decision(conn, data["decision_id"], data["account_id"], event.occurred_at)
         self.service.notify(conn, event)
 
     def on_supplement_submitted(self, conn: psycopg.Connection, event: Event) -> None:
         store.close_supplement_deadline(conn, event.data["case_id"], event.occurred_at)
         self.service.notify(conn, event)
+
+    def on_account_erased(self, conn: psycopg.Connection, event: Event) -> None:
+        """identity.account.erased: forget the person (ADR 0020): their contact, messages and the rest."""
+        store.forget_account(conn, event.data["account_id"])
 
     # --- everything else only becomes messages -----------------------------------------------------------
 
@@ -81,6 +87,7 @@ class Handlers:
             "identity.account.registered": self.on_account,
             "identity.account.updated": self.on_account,
             "identity.account.disabled": self.on_account_disabled,
+            "identity.account.erased": self.on_account_erased,
             "identity.email.verification_requested": self.on_verification_requested,
             "portfolio.submitted": self.on_portfolio_submitted,
             "portfolio.withdrawn": self.on_portfolio_withdrawn,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -127,6 +127,19 @@ class NotificationsService:
         return made
 
     # --- supplement reminders (the worker's schedule) ----------------------------------------------------
+
+    def purge_expired_messages(self, now: datetime | None = None) -> tuple[int, int]:
+        """Delete the messages a jobcoach got before each final decision that is more than the retention
+        period ago (ADR 0020); the decision's own message and everything after it stay. Returns
+        (decisions, messages)."""
+        now = now or self.now()
+        with self.db.transaction() as conn:
+            decisions, deleted = store.purge_messages_before_decisions(
+                conn, now - timedelta(days=self.settings.retention_days), now)
+        if decisions:
+            _log.info("messages past their retention deleted", extra={"decisions": decisions,
+                                                                       "messages": deleted})
+        return decisions, deleted
 
     def send_reminders(self, limit: int = 200) -> int:
         """Remind of supplements due within ``supplement_reminder_days``, once per case and due date."""

@@ -34,6 +34,9 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
     # The reminder before a supplement's due date, and how often the worker looks for due reminders.
     supplement_reminder_days: int = env_field("RECERT_NOTIFICATIONS_SUPPLEMENT_REMINDER_DAYS", 14)
     reminder_poll_seconds: float = env_field("RECERT_NOTIFICATIONS_REMINDER_POLL_SECONDS", 3600.0)
+    # How long after a final decision the messages a jobcoach had before it are kept (ADR 0020): 2 years.
+    retention_days: int = env_field("RECERT_NOTIFICATIONS_RETENTION_DAYS", 730)
+    retention_interval_seconds: float = env_field("RECERT_NOTIFICATIONS_RETENTION_INTERVAL_SECONDS", 3600.0)
     # Dates and times in messages, and which day "today" is, are those of this zone.
     time_zone: str = env_field("RECERT_NOTIFICATIONS_TIME_ZONE", "Europe/Amsterdam")
     # Where messages send people to act (log in, submit); no trailing slash.
@@ -56,9 +59,11 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         for name in ("send_retry_base_seconds", "send_retry_max_seconds", "send_poll_seconds",
-                     "reminder_poll_seconds", "smtp_timeout_seconds"):
+                     "reminder_poll_seconds", "smtp_timeout_seconds", "retention_interval_seconds"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
+        if self.retention_days < 0:
+            raise ConfigError("RECERT_NOTIFICATIONS_RETENTION_DAYS must not be negative")
         self.check_calendar()
 
     @property

@@ -248,3 +248,41 @@ def failed_emails(conn: Conn, *, page: int, page_size: int) -> tuple[list[dict[s
     rows = conn.execute("SELECT * FROM messages WHERE state = 'failed' ORDER BY failed_at DESC, id "
                         "LIMIT %s OFFSET %s", (page_size, (page - 1) * page_size)).fetchall()
     return rows, total
+
+
+# --- retention (ADR 0020) -------------------------------------------------------------------------------
+
+
+def note_final_decision(conn: psycopg.Connection, decision_id: UUID, account_id: UUID,
+                        decided_at: datetime) -> None:
+    conn.execute("INSERT INTO final_decisions (decision_id, account_id, decided_at) VALUES (%s, %s, %s)"
+                 " ON CONFLICT DO NOTHING", (decision_id, account_id, decided_at))
+
+
+def purge_messages_before_decisions(conn: psycopg.Connection, decided_before: datetime, now: datetime
+                                    ) -> tuple[int, int]:
+    """For each final decision made before ``decided_before`` and not purged yet: delete the messages its
+    jobcoach got before it (not an e-mail still being sent); returns (decisions, messages)."""
+    due = conn.execute(
+        "SELECT decision_id, account_id, decided_at FROM final_decisions"
+        " WHERE purged_at IS NULL AND decided_at <= %s FOR UPDATE SKIP LOCKED", (decided_before,)).fetchall()
+    deleted = 0
+    for row in due:
+        deleted += conn.execute(
+            "DELETE FROM messages WHERE recipient_id = %s AND created_at < %s AND state <> 'pending'",
+            (row["account_id"], row["decided_at"])).rowcount
+        conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s",
+                     (now, row["decision_id"]))
+    return len(due), deleted
+
+
+def forget_account(conn: psycopg.Connection, account_id: UUID) -> None:
+    """Delete every row about the account (identity.account.erased, ADR 0020): their messages (an e-mail
+    not sent yet included), parked notices, deadlines, submissions and contact."""
+    for statement in ("DELETE FROM messages WHERE recipient_id = %s",
+                      "DELETE FROM parked_notices WHERE recipient_id = %s",
+                      "DELETE FROM supplement_deadlines WHERE account_id = %s",
+                      "DELETE FROM submissions WHERE account_id = %s",
+                      "DELETE FROM final_decisions WHERE account_id = %s",
+                      "DELETE FROM contacts WHERE account_id = %s"):
+        conn.execute(statement, (account_id,))

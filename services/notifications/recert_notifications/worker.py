@@ -4,9 +4,11 @@
 - ``notifications.send``: every ``RECERT_NOTIFICATIONS_SEND_POLL_SECONDS``, send the e-mails that are due
   (new ones, and retries whose back-off has passed);
 - ``notifications.supplement-reminders``: every ``RECERT_NOTIFICATIONS_REMINDER_POLL_SECONDS``, remind
-  jobcoaches of supplements due within ``RECERT_NOTIFICATIONS_SUPPLEMENT_REMINDER_DAYS``.
+  jobcoaches of supplements due within ``RECERT_NOTIFICATIONS_SUPPLEMENT_REMINDER_DAYS``;
+- ``notifications.retention``: every ``RECERT_NOTIFICATIONS_RETENTION_INTERVAL_SECONDS``, delete the messages
+  a jobcoach had before a final decision ``RECERT_NOTIFICATIONS_RETENTION_DAYS`` after it (ADR 0020).
 
-Both are safe in several workers at once: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
+All are safe in several workers at once: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
 """
 from __future__ import annotations
 
@@ -25,4 +27,6 @@ def schedules(settings: NotificationsSettings, db: Database, *,
         Schedule("notifications.send", settings.send_poll_seconds, lambda _db: service.send_due()),
         Schedule("notifications.supplement-reminders", settings.reminder_poll_seconds,
                  lambda _db: service.send_reminders()),
+        Schedule("notifications.retention", settings.retention_interval_seconds,
+                 lambda _db: service.purge_expired_messages()),
     )

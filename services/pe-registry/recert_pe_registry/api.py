@@ -20,12 +20,13 @@ from uuid import UUID
 from flask import current_app, request, url_for
 from flask_smorest import Blueprint
 
+from recert_common.access_log import AccessLogPageSchema
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, filename_from_disposition
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
-from recert_common.schemas import page_body
+from recert_common.schemas import PageQuerySchema, page_body
 from recert_common.web import answers
 from recert_pe_registry.domain import UNITS, Summary, Viewer, evidence_missing_message
 from recert_pe_registry.problems import (
@@ -142,6 +143,16 @@ def _page(account_id: UUID, query: dict[str, Any]) -> dict[str, Any]:
     items, total = _service().list_activities(
         _viewer(), account_id, first=query["from_"], last=query["to"], category=query["category"],
         page=query["page"], page_size=query["page_size"])
+    return page_body(items, total, query)
+
+
+@pe.get("/access-log")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(PageQuerySchema, location="query")
+@pe.response(200, AccessLogPageSchema)
+def access_log(query: dict[str, Any]):
+    """Who else (an assessor, a DNV officer) read one's activities and evidence, and when: latest first."""
+    items, total = _service().access_log(_me(), page=query["page"], page_size=query["page_size"])
     return page_body(items, total, query)
 
 

@@ -19,7 +19,9 @@ from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import Event
 from recert_common.rules import load_framework, pe_period_first_day
+from recert_common.storage import ObjectStore
 from recert_pe_registry import store
+from recert_pe_registry.bucket import EvidenceBucket
 from recert_pe_registry.domain import local_day, noloc_study_load
 from recert_pe_registry.service import (
     import_noloc_activity,
@@ -29,6 +31,8 @@ from recert_pe_registry.service import (
 )
 
 _log = logging.getLogger(__name__)
+
+FINAL_DECISIONS = frozenset({"positive", "negative"})  # a postponed decision is followed by another
 
 
 def on_account(conn: psycopg.Connection, event: Event) -> None:
@@ -107,9 +111,11 @@ def on_decision_made(conn: psycopg.Connection, event: Event) -> None:
     reopens it). A postponed decision lets the period run to the supplement deadline, a negative one to the
     deadline of a whole new portfolio (``rules.pe_period_last_day``), so activities dated after the expiry
     date count for the supplement or the new portfolio. Positive: the renewal's own event starts the next
-    period."""
+    period. A final decision (positive or negative) starts the evidence's retention period (ADR 0020)."""
     data = event.data
     store.set_case_access(conn, data["case_id"], open_=False, at=event.occurred_at)
+    if data["decision"] in FINAL_DECISIONS:
+        store.note_final_decision(conn, data["decision_id"], data["account_id"], event.occurred_at)
     until = {"postponed": data.get("supplement_due_on"),
              "negative": data.get("new_portfolio_deadline")}.get(data["decision"])
     if until is None:
@@ -163,5 +169,20 @@ HANDLERS = {
 SUBSCRIPTIONS: Sequence[Subscription] = (Subscription("events", HANDLERS),)
 
 
+def erasure_handler(bucket: EvidenceBucket):
+    """identity.account.erased: forget the person (ADR 0020): every row about them, and their evidence
+    files. The objects go first, inside the handler's transaction: should the transaction then fail, the
+    redelivered event finds the rows and deletes again (a missing object is no error)."""
+    def on_account_erased(conn: psycopg.Connection, event: Event) -> None:
+        keys = store.forget_account(conn, event.data["account_id"])
+        for key in keys:
+            bucket.discard(key)
+        _log.info("account forgotten", extra={"account_id": str(event.data["account_id"]),
+                                              "objects": len(keys)})
+
+    return on_account_erased
+
+
 def subscriptions(settings: ServiceSettings, db: Database) -> Sequence[Subscription]:
-    return SUBSCRIPTIONS
+    bucket = EvidenceBucket(ObjectStore.from_settings(settings, settings.evidence_bucket))
+    return (Subscription("events", {**HANDLERS, "identity.account.erased": erasure_handler(bucket)}),)

@@ -11,14 +11,14 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, BinaryIO
 from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import access_log, bus
 from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.errors import NotFound
@@ -75,6 +75,13 @@ _log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class PurgeResult:
+    decisions: int
+    evidence: int
+    objects: int
+
+
+@dataclass(frozen=True)
 class AttachResult:
     evidence: Evidence
     created: bool  # False: the file was evidence of this activity already, nothing was added
@@ -124,13 +131,20 @@ class PeRegistry:
             rows, total = store.activities(conn, account_id, first=first, last=last, category=category,
                                            limit=page_size, offset=(page - 1) * page_size,
                                            assessor_id=assessor)
+            _log_read(conn, viewer, account_id, "activities", account_id, None)
             return _with_evidence(conn, rows), total
+
+    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[dict], int]:
+        """Who else read the jobcoach's activities and evidence, latest first."""
+        with self.db.transaction() as conn:
+            return access_log.list_reads(conn, account_id, page=page, page_size=page_size)
 
     def activity(self, viewer: Viewer, activity_id: UUID) -> Activity:
         with self.db.transaction() as conn:
             row = store.activity(conn, activity_id)
             if row is None or not self._may_read(conn, viewer, row["account_id"], activity_id=activity_id):
                 raise activity_not_found()
+            _log_read(conn, viewer, row["account_id"], "activity", row["id"], row["title"])
             return _with_evidence(conn, [row])[0]
 
     def update_activity(self, account_id: UUID, activity_id: UUID, changes: Mapping[str, Any]) -> Activity:
@@ -232,12 +246,15 @@ class PeRegistry:
 
     def evidence(self, viewer: Viewer, evidence_id: UUID) -> Evidence:
         with self.db.transaction() as conn:
-            return self._readable_evidence(conn, viewer, evidence_id)
+            evidence = self._readable_evidence(conn, viewer, evidence_id)
+            _log_read(conn, viewer, evidence.account_id, "evidence", evidence.id, evidence.filename)
+            return evidence
 
     def open_evidence(self, viewer: Viewer, evidence_id: UUID) -> tuple[Evidence, ObjectChunks]:
         """The evidence and its bytes as a stream; close the stream (the response does) when done."""
         with self.db.transaction() as conn:
             evidence = self._readable_evidence(conn, viewer, evidence_id)
+            _log_read(conn, viewer, evidence.account_id, "evidence_content", evidence.id, evidence.filename)
         try:
             return evidence, self.bucket.stream(evidence.object_key)
         except ObjectNotFound:
@@ -279,6 +296,28 @@ class PeRegistry:
                      for row in store.summary_items(conn, account_id, period.first, period.last)]
         return summarise(account_id, period, items, load_framework(period.last.year))
 
+    # --- retention (ADR 0020) ---------------------------------------------------------------------------
+
+    def purge_expired_evidence(self, now: datetime | None = None) -> PurgeResult:
+        """Delete the evidence (rows, then the objects no row uses any more) of every portfolio whose final
+        decision is longer ago than the retention period. The activities stay: what was done and its
+        points are the certification's record; the files proving it are not kept for ever."""
+        now = now or utcnow()
+        cutoff = now - timedelta(days=self.settings.evidence_retention_days)
+        deleted: list[dict] = []
+        with self.db.transaction() as conn:
+            decisions = store.due_final_decisions(conn, cutoff)
+            for decision in decisions:
+                deleted += store.delete_decided_evidence(conn, decision["account_id"], decision["decided_at"])
+                store.mark_purged(conn, decision["decision_id"], now)
+            orphans = store.unreferenced(conn, [row["object_key"] for row in deleted])
+        for key in orphans:
+            self.bucket.discard(key)
+        if decisions:
+            _log.info("evidence past its retention deleted", extra={
+                "decisions": len(decisions), "evidence": len(deleted), "objects": len(orphans)})
+        return PurgeResult(decisions=len(decisions), evidence=len(deleted), objects=len(orphans))
+
     # --- access ----------------------------------------------------------------------------------------
 
     def _may_read(self, conn: psycopg.Connection, viewer: Viewer, owner_id: UUID, *,
@@ -309,6 +348,13 @@ class PeRegistry:
 
 
 # --- shared by the use cases and the event handlers ---------------------------------------------------------
+
+
+def _log_read(conn: psycopg.Connection, viewer: Viewer, owner_id: UUID, kind: str, object_id: UUID,
+              label: str | None) -> None:
+    """Someone else's read of a jobcoach's evidence, in the reading transaction (ADR 0020)."""
+    access_log.record_read(conn, owner_id=owner_id, reader_id=viewer.account_id, reader_roles=viewer.roles,
+                           kind=kind, object_id=object_id, label=label)
 
 
 def current_period(conn: psycopg.Connection, account_id: UUID, today: date) -> Period:

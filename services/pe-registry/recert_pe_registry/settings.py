@@ -14,8 +14,14 @@ class PeRegistrySettings(ServiceSettings):
     evidence_bucket: str = env_field("RECERT_PE_REGISTRY_EVIDENCE_BUCKET", "pe-evidence")
     # The largest evidence file accepted, in bytes (20 MiB, shown to people as "20 MB").
     max_evidence_bytes: int = env_field("RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES", 20 * MiB)
+    # How long after the final decision on a portfolio its evidence files are kept (ADR 0020): 2 years.
+    evidence_retention_days: int = env_field("RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS", 730)
+    # How often the worker looks for evidence past its retention.
+    retention_interval_seconds: float = env_field("RECERT_PE_REGISTRY_RETENTION_INTERVAL_SECONDS", 3600.0)
 
     def __post_init__(self):
         super().__post_init__()
         if self.max_evidence_bytes < 1:
             raise ConfigError("RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES must be at least 1")
+        if self.evidence_retention_days < 0:
+            raise ConfigError("RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS must not be negative")

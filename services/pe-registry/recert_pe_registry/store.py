@@ -9,6 +9,8 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_common import access_log
+
 _ACTIVITY = """
     SELECT a.*, EXISTS (SELECT 1 FROM submission_locks l WHERE l.activity_id = a.id) AS locked
     FROM activities a
@@ -303,3 +305,50 @@ def lock_activities(conn: psycopg.Connection, *, submission_id: UUID, account_id
 
 def release_submission(conn: psycopg.Connection, submission_id: UUID) -> int:
     return conn.execute("DELETE FROM submission_locks WHERE submission_id = %s", (submission_id,)).rowcount
+
+
+# --- retention (ADR 0020) -------------------------------------------------------------------------------
+
+
+def note_final_decision(conn: psycopg.Connection, decision_id: UUID, account_id: UUID,
+                        decided_at: datetime) -> None:
+    conn.execute("INSERT INTO final_decisions (decision_id, account_id, decided_at) VALUES (%s, %s, %s)"
+                 " ON CONFLICT DO NOTHING", (decision_id, account_id, decided_at))
+
+
+def due_final_decisions(conn: psycopg.Connection, decided_before: datetime) -> list[dict]:
+    """Final decisions whose retention has run out and whose evidence is not deleted yet, locked."""
+    return conn.execute(
+        "SELECT decision_id, account_id, decided_at FROM final_decisions"
+        " WHERE purged_at IS NULL AND decided_at <= %s ORDER BY decided_at FOR UPDATE SKIP LOCKED",
+        (decided_before,)).fetchall()
+
+
+def delete_decided_evidence(conn: psycopg.Connection, account_id: UUID, decided_at: datetime) -> list[dict]:
+    """Delete the evidence of the account's activities that were part of a portfolio submitted before the
+    decision; returns the deleted rows (id, activity_id, object_key)."""
+    return conn.execute(
+        "DELETE FROM evidence e WHERE e.account_id = %s AND EXISTS (SELECT 1 FROM submission_locks l"
+        " WHERE l.activity_id = e.activity_id AND l.locked_at <= %s)"
+        " RETURNING e.id, e.activity_id, e.object_key", (account_id, decided_at)).fetchall()
+
+
+def mark_purged(conn: psycopg.Connection, decision_id: UUID, at: datetime) -> None:
+    conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s", (at, decision_id))
+
+
+def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
+    """Delete every row about the account (identity.account.erased, ADR 0020); returns the object keys of
+    its evidence, for the caller to delete from the store."""
+    keys = [row["object_key"] for row in conn.execute(
+        "SELECT DISTINCT object_key FROM evidence WHERE account_id = %s", (account_id,)).fetchall()]
+    number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
+                          (account_id,)).fetchone()
+    for table in ("evidence", "submission_locks", "activities", "noloc_imports", "certificate_periods",
+                  "case_assignments", "final_decisions", "accounts"):
+        conn.execute(f"DELETE FROM {table} WHERE account_id = %s", (account_id,))  # noqa: S608 (fixed names)
+    if number and number["membership_number"]:
+        conn.execute("DELETE FROM pending_noloc_activities WHERE membership_number = %s",
+                     (number["membership_number"],))
+    access_log.forget(conn, account_id)
+    return keys

@@ -12,11 +12,12 @@ from uuid import UUID
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
+from recert_common.access_log import AccessLogPageSchema
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, upload_filename
 from recert_common.filetypes import UnsafeFilename, openapi_file_content
-from recert_common.schemas import page_body
+from recert_common.schemas import PageQuerySchema, page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_common.web import answers
 from recert_portfolio.domain import Meeting, Proof, Submission
@@ -58,7 +59,9 @@ meetings = Blueprint("meetings", __name__, url_prefix="/v1/portfolio/meetings",
                      description="Reflection meetings by id, and their proof files.")
 submissions = Blueprint("submissions", __name__, url_prefix="/v1/portfolio/submissions",
                         description="Submitted snapshots: the owner, the assigned assessor and DNV officers.")
-BLUEPRINTS = (current, cycles, meetings, submissions)
+access = Blueprint("access-log", __name__, url_prefix="/v1/portfolio/access-log",
+                   description="Who else read the jobcoach's portfolio, proofs and snapshots (the AVG).")
+BLUEPRINTS = (current, cycles, meetings, submissions, access)
 
 _UPLOAD_BODY = {
     "required": True,
@@ -212,6 +215,7 @@ def get_cycle(cycle_id: UUID):
     if view is None:
         raise not_found()
     ensure_owner_or_roles(view.cycle.account_id, Role.DNV_OFFICER, problem=not_found())
+    _service().log_read(current_principal(), view.cycle.account_id, "cycle", cycle_id)
     return view
 
 
@@ -230,7 +234,9 @@ def _visible_meeting(meeting_id: UUID) -> Meeting:
 @require_roles(Role.JOBCOACH, Role.DNV_OFFICER)
 @meetings.response(200, MeetingSchema)
 def get_meeting(meeting_id: UUID):
-    return _visible_meeting(meeting_id)
+    meeting = _visible_meeting(meeting_id)
+    _service().log_read(current_principal(), meeting.account_id, "meeting", meeting_id)
+    return meeting
 
 
 @meetings.delete("/<uuid:meeting_id>")
@@ -284,7 +290,23 @@ def download_proof(meeting_id: UUID):
     meeting = _visible_meeting(meeting_id)
     if meeting.proof is None:
         raise not_found()
+    _service().log_read(current_principal(), meeting.account_id, "proof", meeting.proof.id,
+                        meeting.proof.filename)
     return _file_response(meeting.proof)
+
+
+# --- the access log --------------------------------------------------------------------------------------
+
+
+@access.get("")
+@require_roles(Role.JOBCOACH)
+@access.arguments(PageQuerySchema, location="query")
+@access.response(200, AccessLogPageSchema)
+def access_log(query: dict[str, Any]):
+    """Who else (an assessor, a DNV officer) read one's cycles, meeting proofs and submitted snapshots, and
+    when: latest first."""
+    items, total = _service().access_log(_me(), page=query["page"], page_size=query["page_size"])
+    return page_body(items, total, query)
 
 
 # --- submissions -----------------------------------------------------------------------------------------
@@ -315,7 +337,9 @@ def list_submissions(query: dict[str, Any]):
 @submissions.response(200, SubmissionDetailSchema)
 def get_submission(submission_id: UUID):
     """The frozen snapshot with its hash."""
-    return _visible_submission(submission_id)
+    submission = _visible_submission(submission_id)
+    _service().log_read(current_principal(), submission.account_id, "submission", submission_id)
+    return submission
 
 
 @submissions.route("/<uuid:submission_id>/meetings/<uuid:meeting_id>/proof", methods=["GET"])
@@ -329,4 +353,6 @@ def download_submitted_proof(submission_id: UUID, meeting_id: UUID):
     proof = _service().proof(UUID(proof_id)) if proof_id else None
     if proof is None:
         raise not_found()
+    _service().log_read(current_principal(), submission.account_id, "submitted_proof", proof.id,
+                        proof.filename)
     return _file_response(proof)

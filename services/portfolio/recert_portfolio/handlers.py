@@ -19,6 +19,7 @@ from recert_common.bus import Subscription
 from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.events import Event
+from recert_common.storage import ObjectStore, StorageError
 from recert_portfolio import store
 from recert_portfolio.domain import (
     CycleAction,
@@ -207,4 +208,23 @@ def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscri
         "certification.decision.made": h.on_decision_made,
         "assessment.case.opened": h.on_case_opened,
         "assessment.assessor.assigned": h.on_assessor_assigned,
+        "identity.account.erased": _erasure_handler(
+            ObjectStore.from_settings(settings, settings.proof_bucket)),
     }),)
+
+
+def _erasure_handler(proofs: ObjectStore):
+    """identity.account.erased: forget the person (ADR 0020): cycles, parts, meetings, snapshots, the read
+    models, and the proof files. The objects go inside the handler's transaction: should it then fail, the
+    redelivered event deletes again (a missing object is no error)."""
+    def on_account_erased(conn: psycopg.Connection, event: Event) -> None:
+        keys = store.forget_account(conn, event.data["account_id"])
+        for key in keys:
+            try:
+                proofs.delete(key)
+            except StorageError:
+                _log.exception("could not delete a proof object", extra={"object_key": key})
+        _log.info("account forgotten", extra={"account_id": str(event.data["account_id"]),
+                                              "objects": len(keys)})
+
+    return on_account_erased

@@ -13,17 +13,17 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 from uuid import UUID
 
 import psycopg
 
-from recert_common import bus
+from recert_common import access_log, bus
 from recert_common.auth import Principal, Role
 from recert_common.clock import utcnow
 from recert_common.db import Database
-from recert_common.storage import ObjectChunks, ObjectStore, UploadRefused
+from recert_common.storage import ObjectChunks, ObjectStore, StorageError, UploadRefused
 from recert_portfolio import snapshot, store
 from recert_portfolio.domain import (
     A_PARTS,
@@ -385,6 +385,47 @@ class PortfolioService:
     def submission(self, submission_id: UUID) -> Submission | None:
         with self.db.transaction() as conn:
             return store.submission(conn, submission_id)
+
+    # --- retention (ADR 0020) -----------------------------------------------------------------------------
+
+    def purge_expired_snapshots(self, today: date | None = None) -> tuple[int, int, int]:
+        """Delete the submitted snapshots and proof files (rows, then objects) of every cycle whose final
+        decision is more than the retention period ago; returns (decisions, snapshots, proof files). The
+        cycle itself (its dates and state) stays."""
+        cutoff = (today or self.today()) - timedelta(days=self.settings.retention_days)
+        snapshots, keys = 0, []
+        with self.db.transaction() as conn:
+            conn.execute("SELECT set_config('recert.retention', 'on', true)")
+            due = store.due_final_decisions(conn, cutoff)
+            for decision in due:
+                count, proof_keys = store.purge_cycle_snapshots(conn, decision["cycle_id"])
+                snapshots += count
+                keys += proof_keys
+                store.mark_decision_purged(conn, decision["decision_id"], self.now())
+        for key in keys:
+            try:
+                self.proofs.delete(key)
+            except StorageError:  # an orphan object is logged; the rows are gone already
+                _log.exception("could not delete a proof object", extra={"object_key": key})
+        if due:
+            _log.info("snapshots past their retention deleted", extra={
+                "decisions": len(due), "snapshots": snapshots, "proofs": len(keys)})
+        return len(due), snapshots, len(keys)
+
+    def log_read(self, principal: Principal, owner_id: UUID, kind: str, object_id: UUID,
+                 label: str | None = None) -> None:
+        """Someone else's read of a jobcoach's cycle, proof or snapshot (ADR 0020). Called before anything is
+        served: when the row cannot be written, the read fails."""
+        if principal.account_id == owner_id:
+            return
+        with self.db.transaction() as conn:
+            access_log.record_read(conn, owner_id=owner_id, reader_id=principal.account_id,
+                                   reader_roles=principal.roles, kind=kind, object_id=object_id, label=label)
+
+    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[dict], int]:
+        """Who else read the jobcoach's cycles, proofs and snapshots, latest first."""
+        with self.db.transaction() as conn:
+            return access_log.list_reads(conn, account_id, page=page, page_size=page_size)
 
     def may_read(self, principal: Principal, submission: Submission) -> bool:
         """The owner, DNV officers, and the assessor of a case about this submission."""

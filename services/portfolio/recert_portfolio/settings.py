@@ -18,9 +18,15 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
     # A fixed "today" (ISO date) for demonstrations and end-to-end tests of the submission window; empty in
     # production, where the real date is used.
     today: str = env_field("RECERT_PORTFOLIO_TODAY", "")
+    # How long after the final decision on a cycle its snapshots and proof files are kept (ADR 0020): 2 years.
+    retention_days: int = env_field("RECERT_PORTFOLIO_RETENTION_DAYS", 730)
+    # How often the worker looks for snapshots past their retention.
+    retention_interval_seconds: float = env_field("RECERT_PORTFOLIO_RETENTION_INTERVAL_SECONDS", 3600.0)
 
     def __post_init__(self):
         super().__post_init__()
         if self.proof_max_bytes < 1:
             raise ConfigError("RECERT_PORTFOLIO_PROOF_MAX_BYTES must be at least 1")
         self.check_calendar()
+        if self.retention_days < 0:
+            raise ConfigError("RECERT_PORTFOLIO_RETENTION_DAYS must not be negative")

@@ -10,6 +10,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_common import access_log
 from recert_portfolio.domain import (
     Cycle,
     CycleKind,
@@ -438,3 +439,72 @@ def mark_supplement_submitted(conn: Conn, supplement_id: UUID, submitted_at: dat
                               submission_id: UUID) -> None:
     conn.execute("UPDATE supplements SET submitted_at = %s, supplement_submission_id = %s WHERE id = %s",
                  (submitted_at, submission_id, supplement_id))
+
+
+# --- retention (ADR 0020) -------------------------------------------------------------------------------
+
+
+def due_final_decisions(conn: psycopg.Connection, decided_on_or_before: date) -> list[dict]:
+    """Final decisions (positive, negative) on or before the day whose cycle is not purged yet, locked."""
+    return conn.execute(
+        "SELECT d.decision_id, s.cycle_id FROM decisions d JOIN cases c ON c.case_id = d.case_id"
+        " JOIN submissions s ON s.id = c.submission_id"
+        " WHERE d.decision IN ('positive', 'negative') AND d.decided_on <= %s AND d.purged_at IS NULL"
+        " ORDER BY d.decided_on FOR UPDATE OF d SKIP LOCKED", (decided_on_or_before,)).fetchall()
+
+
+def purge_cycle_snapshots(conn: psycopg.Connection, cycle_id: UUID) -> tuple[int, list[str]]:
+    """Delete the cycle's submitted snapshots (with their withdrawals and supplements) and every proof file
+    row of the cycle, current or listed in a snapshot, that no meeting of a later cycle still uses (a new
+    portfolio after a negative decision takes the meetings over); returns how many snapshots went and the
+    proofs' object keys. The caller's transaction must have ``recert.retention`` on."""
+    proof_ids = [row["id"] for row in conn.execute(
+        "SELECT proof_id AS id FROM meetings WHERE cycle_id = %s AND proof_id IS NOT NULL"
+        " UNION SELECT (m.value -> 'proof' ->> 'id')::uuid FROM submissions s,"
+        " jsonb_array_elements(s.content::jsonb -> 'reflection_meetings') AS m"
+        " WHERE s.cycle_id = %s AND jsonb_typeof(m.value -> 'proof') = 'object'",
+        (cycle_id, cycle_id)).fetchall()]
+    conn.execute("UPDATE meetings SET proof_id = NULL WHERE cycle_id = %s", (cycle_id,))
+    conn.execute("DELETE FROM withdrawals WHERE submission_id IN (SELECT id FROM submissions"
+                 " WHERE cycle_id = %s)", (cycle_id,))
+    conn.execute("DELETE FROM supplements WHERE cycle_id = %s", (cycle_id,))
+    snapshots = conn.execute("DELETE FROM submissions WHERE cycle_id = %s", (cycle_id,)).rowcount
+    keys = [row["object_key"] for row in conn.execute(
+        "DELETE FROM proofs WHERE id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM meetings m"
+        " WHERE m.proof_id = proofs.id) RETURNING object_key", (proof_ids,)).fetchall()]
+    return snapshots, keys
+
+
+def mark_decision_purged(conn: psycopg.Connection, decision_id: UUID, at: datetime) -> None:
+    conn.execute("UPDATE decisions SET purged_at = %s WHERE decision_id = %s", (at, decision_id))
+
+
+def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
+    """Delete every row about the account (identity.account.erased, ADR 0020), its snapshots included;
+    returns the object keys of its proofs, for the caller to delete from the store."""
+    conn.execute("SELECT set_config('recert.retention', 'on', true)")
+    cycles = "SELECT id FROM cycles WHERE account_id = %(a)s"
+    submissions = "SELECT id FROM submissions WHERE account_id = %(a)s"
+    number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
+                          {"a": account_id}).fetchone()
+    for statement in (
+            f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
+            f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
+            "DELETE FROM submissions WHERE account_id = %(a)s",
+            f"DELETE FROM parts WHERE cycle_id IN ({cycles})",
+            "DELETE FROM meetings WHERE account_id = %(a)s",
+            "UPDATE cycles SET previous_cycle_id = NULL WHERE account_id = %(a)s",
+            "DELETE FROM cycles WHERE account_id = %(a)s",
+            "DELETE FROM decisions WHERE case_id IN (SELECT case_id FROM cases WHERE account_id = %(a)s)",
+            "DELETE FROM cases WHERE account_id = %(a)s",
+            "DELETE FROM pe_evidence WHERE account_id = %(a)s",
+            "DELETE FROM pe_activities WHERE account_id = %(a)s",
+            "DELETE FROM noloc_attendance WHERE account_id = %(a)s",
+            "DELETE FROM accounts WHERE account_id = %(a)s"):
+        conn.execute(statement, {"a": account_id})
+    access_log.forget(conn, account_id)
+    if number and number["membership_number"]:
+        conn.execute("DELETE FROM noloc_attendance WHERE membership_number = %s",
+                     (number["membership_number"],))
+    return [row["object_key"] for row in conn.execute(
+        "DELETE FROM proofs WHERE account_id = %s RETURNING object_key", (account_id,)).fetchall()]

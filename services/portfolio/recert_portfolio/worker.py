@@ -1,14 +1,18 @@
 """What portfolio's worker runs besides the outbox relay (``python -m recert_portfolio worker``; the loop is
-``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and no schedules. Deadlines
-(window, supplement) are checked when a jobcoach acts, so nothing has to run on a timer."""
+``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and the retention of
+snapshots and proofs after a final decision (ADR 0020). Deadlines (window, supplement) are checked when a
+jobcoach acts, so nothing else has to run on a timer."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from recert_common.db import Database
 from recert_common.worker import Schedule
+from recert_portfolio.service import build_service
 from recert_portfolio.settings import PortfolioSettings
 
 
 def schedules(settings: PortfolioSettings, db: Database) -> Sequence[Schedule]:
-    return ()
+    service = build_service(settings, db)
+    return (Schedule("portfolio.retention", settings.retention_interval_seconds,
+                     lambda _db: service.purge_expired_snapshots()),)

@@ -252,6 +252,16 @@ class AccountDisabled(EventData):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+@_event("identity.account.erased", producer="identity",
+        consumers=("pe-registry", "portfolio", "notifications"),
+        summary="A closed account was erased (the AVG, ADR 0020): every service forgets the person, keeping "
+                "only what the law requires (billing's invoices, 7 years).")
+class AccountErased(EventData):
+    account_id = fields.UUID(required=True)
+    closed_at = fields.AwareDateTime(required=True, format="iso",
+                                     metadata=_doc("When the account holder closed the account."))
+
+
 @_event("identity.session.ended", producer="identity", consumers=_REVOCATION_CONSUMERS,
         summary="One session (a login and the refresh tokens descending from it) ended: by logout, or "
                 "revoked because a spent refresh token came back. Its access tokens, which carry the "

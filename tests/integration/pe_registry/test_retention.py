@@ -1,0 +1,113 @@
+"""Retention (the AVG, ADR 0020): the evidence of a portfolio is deleted, rows and objects in the real S3
+store, once RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS have passed since its final decision (positive or
+negative), by the worker's schedule; evidence of what was not submitted, and of a portfolio decided more
+recently or only postponed, stays."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from pe_support import pdf_bytes, today
+
+from recert_common.clock import utcnow
+from recert_pe_registry.worker import schedules
+
+
+def _submitted_with_evidence(pe, coach, text: str) -> tuple[dict, dict]:
+    activity = pe.record(coach)
+    evidence = pe.upload(coach, activity["id"], pdf_bytes(text)).get_json()
+    pe.publish_and_wait("portfolio.submitted", _submitted(coach, [activity["id"]]), subject=coach.account_id)
+    return activity, evidence
+
+
+def _submitted(coach, activity_ids) -> dict:
+    return {"submission_id": uuid.uuid4(), "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(),
+            "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
+            "certificate_expires_on": today() + timedelta(days=60), "submitted_at": utcnow(),
+            "snapshot_hash": "0" * 64, "pe_activity_ids": activity_ids, "pe_points_counted": "3",
+            "reflection_meetings": 0, "is_new_portfolio_after_negative": False}
+
+
+def _decided(pe, coach, decision: str) -> None:
+    data = {"decision_id": uuid.uuid4(), "case_id": uuid.uuid4(), "account_id": coach.account_id,
+            "certificate_id": uuid.uuid4(), "decision": decision, "follows_advice": True,
+            "objection_deadline": today() + timedelta(days=42)}
+    if decision == "negative":
+        data["new_portfolio_deadline"] = today() + timedelta(days=90)
+    if decision == "postponed":
+        data["supplement_due_on"] = today() + timedelta(days=90)
+        data["supplements"] = [{"part": "B", "assignment": "Lever meer PE aan."}]
+    pe.publish_and_wait("certification.decision.made", data, subject=coach.account_id)
+
+
+def _stored(pe, evidence: dict) -> tuple[int, bool]:
+    rows = pe.scalar("SELECT count(*) FROM evidence WHERE id = %s", (evidence["id"],))
+    key = pe.rows("SELECT object_key FROM evidence WHERE id = %s", (evidence["id"],))
+    return rows, bool(key) and key[0]["object_key"] in pe.objects()
+
+
+def test_evidence_is_deleted_after_the_retention_period_and_not_before(pe):
+    retention = timedelta(days=pe.settings.evidence_retention_days)
+    assert retention == timedelta(days=730)  # the documented default
+    positive, negative, postponed = pe.jobcoach(), pe.jobcoach(), pe.jobcoach()
+    _, pos_evidence = _submitted_with_evidence(pe, positive, "positief")
+    _, neg_evidence = _submitted_with_evidence(pe, negative, "negatief")
+    _, post_evidence = _submitted_with_evidence(pe, postponed, "uitgesteld")
+    # Not part of any submitted portfolio: the jobcoach's work in progress, kept.
+    loose = pe.record(positive)
+    loose_evidence = pe.upload(positive, loose["id"], pdf_bytes("los")).get_json()
+    object_keys = {row["id"]: row["object_key"] for row in pe.rows(
+        "SELECT id::text, object_key FROM evidence WHERE id = ANY(%s::uuid[])",
+        ([pos_evidence["id"], neg_evidence["id"]],))}
+    assert set(object_keys.values()) <= set(pe.objects())
+
+    for coach, decision in ((positive, "positive"), (negative, "negative"), (postponed, "postponed")):
+        _decided(pe, coach, decision)
+
+    # A day before the retention runs out: nothing goes.
+    assert pe.service.purge_expired_evidence(utcnow() + retention - timedelta(days=1)).evidence == 0
+    assert _stored(pe, pos_evidence) == (1, True)
+
+    result = pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=1))
+    assert (result.decisions, result.evidence, result.objects) == (2, 2, 2)
+    for owner, evidence in ((positive, pos_evidence), (negative, neg_evidence)):
+        assert pe.scalar("SELECT count(*) FROM evidence WHERE id = %s", (evidence["id"],)) == 0
+        assert object_keys[evidence["id"]] not in pe.objects()
+        assert pe.call("GET", f"/v1/pe/evidence/{evidence['id']}/content", owner).status_code == 404
+    assert _stored(pe, post_evidence) == (1, True)  # postponed is not final
+    assert _stored(pe, loose_evidence) == (1, True)
+    # The activities themselves (what was done, its points) stay.
+    assert pe.scalar("SELECT count(*) FROM activities WHERE account_id = %s", (positive.account_id,)) == 2
+
+    # Done once: a second run finds nothing more.
+    assert pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=2)).decisions == 0
+
+
+def test_the_worker_schedules_the_retention(pe, make_settings):
+    settings = make_settings(evidence_retention_days=0)
+    coach = pe.jobcoach()
+    _, evidence = _submitted_with_evidence(pe, coach, "meteen")
+    _decided(pe, coach, "positive")
+    [job] = [s for s in schedules(settings, pe.service.db) if s.name == "pe-registry.evidence-retention"]
+    assert job.every_seconds == settings.retention_interval_seconds
+    job.job(pe.service.db)
+    assert pe.scalar("SELECT count(*) FROM evidence WHERE id = %s", (evidence["id"],)) == 0
+
+
+def test_an_erased_account_is_forgotten_rows_and_objects(pe):
+    coach, other = pe.jobcoach(), pe.jobcoach()
+    _, evidence = _submitted_with_evidence(pe, coach, "vergeet mij")
+    _, kept = _submitted_with_evidence(pe, other, "houd mij")
+    key = pe.rows("SELECT object_key FROM evidence WHERE id = %s", (evidence["id"],))[0]["object_key"]
+    officer = pe.person("dnv_officer")
+    assert pe.call("GET", f"/v1/pe/evidence/{evidence['id']}", officer).status_code == 200  # a log row
+    assert key in pe.objects()
+
+    pe.publish_and_wait("identity.account.erased", {"account_id": coach.account_id, "closed_at": utcnow()},
+                        subject=coach.account_id)
+    for table, column in (("activities", "account_id"), ("evidence", "account_id"),
+                          ("accounts", "account_id"), ("certificate_periods", "account_id"),
+                          ("submission_locks", "account_id"), ("access_log", "owner_id")):
+        assert pe.scalar(f"SELECT count(*) FROM {table} WHERE {column} = %s", (coach.account_id,)) == 0, table
+    assert key not in pe.objects()
+    assert _stored(pe, kept) == (1, True)
