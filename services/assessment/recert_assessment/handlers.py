@@ -28,13 +28,14 @@ class Handlers:
 
     def on_account(self, conn: psycopg.Connection, event: Event) -> None:
         """Names and roles for assignments, and the link of an imported certificate whose holder data (number
-        and e-mail address) are this verified account's."""
+        and e-mail address) are this verified account's. An older update arriving after a newer one
+        changes nothing (the newer one linked already)."""
         data = event.data
         number = data["membership_number"]
         number = normalise_registration_number(number) if number else None
-        store.upsert_account(conn, data["account_id"], data["full_name"], number, data["roles"],
-                             data["email"])
-        certificates.link_known_account(conn, data["account_id"], number, data["email"], utcnow())
+        if store.upsert_account(conn, data["account_id"], data["full_name"], number, data["roles"],
+                                data["email"], occurred_at=event.occurred_at):
+            certificates.link_known_account(conn, data["account_id"], number, data["email"], utcnow())
 
     def on_pe_activity(self, conn: psycopg.Connection, event: Event) -> None:
         store.upsert_pe_activity(conn, event.data)

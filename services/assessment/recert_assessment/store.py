@@ -30,6 +30,7 @@ from recert_assessment.domain import (
     SupplementAssignment,
 )
 from recert_assessment.states import CLOSED_STATES, CaseState
+from recert_common import accounts
 
 Conn = psycopg.Connection
 _OPEN_STATES_SQL = f"state NOT IN ({', '.join(repr(str(s)) for s in sorted(CLOSED_STATES))})"
@@ -47,16 +48,15 @@ def _page(page: int, page_size: int) -> tuple[int, int]:
 
 
 def upsert_account(conn: Conn, account_id: UUID, full_name: str, membership_number: str | None,
-                   roles: Iterable[str], email: str | None = None) -> None:
+                   roles: Iterable[str], email: str | None = None, *, occurred_at: datetime) -> bool:
+    """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
+    returns whether it was written."""
     # Several accounts may give one number (ADR 0018): the import's e-mail address tells its holder.
-    conn.execute(
-        """INSERT INTO accounts (account_id, full_name, membership_number, roles, email)
-           VALUES (%s, %s, %s, %s, %s)
-           ON CONFLICT (account_id) DO UPDATE
-               SET full_name = EXCLUDED.full_name, membership_number = EXCLUDED.membership_number,
-                   roles = EXCLUDED.roles, email = COALESCE(EXCLUDED.email, accounts.email),
-                   updated_at = now()""",
-        (account_id, full_name, membership_number, list(roles), email))
+    return accounts.upsert_account(
+        conn, "accounts", account_id, occurred_at,
+        {"full_name": full_name, "membership_number": membership_number, "roles": list(roles),
+         "email": email},
+        keep_if_null=("email",), touch=("updated_at",))
 
 
 def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:

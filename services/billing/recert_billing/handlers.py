@@ -47,10 +47,12 @@ class Handlers:
     def on_account(self, conn: psycopg.Connection, event: Event) -> None:
         """Keep the recipient's details. Registering charges nothing (no affiliate-number fee: ADR 0013).
         An affiliate whose certificate arrived first gets the register fees due for it now; a member who
-        becomes an affiliate owes them from the certificate year running then, not for the years before."""
+        becomes an affiliate owes them from the certificate year running then, not for the years before.
+        An older update arriving after a newer one changes nothing."""
         data = event.data
         before = store.account(conn, data["account_id"])
-        store.upsert_account(conn, data)
+        if not store.upsert_account(conn, data, event.occurred_at):
+            return
         store.fill_in_recipient(conn, data["account_id"], data["full_name"], data["membership_number"])
         if before is not None and before["membership_kind"] != KIND_AFFILIATE \
                 and data.get("membership_kind") == KIND_AFFILIATE:

@@ -19,6 +19,7 @@ from recert_billing.domain import (
     PaymentNotification,
     PaymentOutcome,
 )
+from recert_common import accounts
 from recert_common.rules import Localized
 
 Conn = psycopg.Connection
@@ -31,19 +32,14 @@ def _lock(for_update: bool) -> str:
 # --- accounts (read model) -------------------------------------------------------------------------------
 
 
-def upsert_account(conn: Conn, data: Mapping[str, Any]) -> None:
-    conn.execute(
-        """INSERT INTO accounts (account_id, email, full_name, membership_kind, membership_number,
-                                 preferred_language)
-           VALUES (%(account_id)s, %(email)s, %(full_name)s, %(membership_kind)s, %(membership_number)s,
-                   %(preferred_language)s)
-           ON CONFLICT (account_id) DO UPDATE
-               SET email = EXCLUDED.email, full_name = EXCLUDED.full_name,
-                   membership_kind = EXCLUDED.membership_kind, membership_number = EXCLUDED.membership_number,
-                   preferred_language = EXCLUDED.preferred_language, updated_at = now()""",
-        {key: data.get(key) for key in ("account_id", "email", "full_name", "membership_kind",
-                                         "membership_number", "preferred_language")},
-    )
+def upsert_account(conn: Conn, data: Mapping[str, Any], occurred_at: datetime) -> bool:
+    """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
+    returns whether it was written."""
+    return accounts.upsert_account(
+        conn, "accounts", data["account_id"], occurred_at,
+        {key: data.get(key) for key in ("email", "full_name", "membership_kind", "membership_number",
+                                         "preferred_language")},
+        touch=("updated_at",))
 
 
 def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_common import accounts
 from recert_notifications.domain import Channel, Contact, State
 
 Conn = psycopg.Connection
@@ -29,17 +30,10 @@ def _contact(row: dict[str, Any] | None) -> Contact | None:
 def upsert_contact(conn: Conn, *, account_id: UUID, full_name: str, email: str, language: str,
                    roles: Iterable[str], as_of: datetime) -> bool:
     """Keep the profile unless a newer one is known already. Returns whether it was written."""
-    row = conn.execute(
-        """INSERT INTO contacts (account_id, full_name, email, language, roles, profile_as_of)
-           VALUES (%s, %s, %s, %s, %s, %s)
-           ON CONFLICT (account_id) DO UPDATE
-               SET full_name = EXCLUDED.full_name, email = EXCLUDED.email, language = EXCLUDED.language,
-                   roles = EXCLUDED.roles, profile_as_of = EXCLUDED.profile_as_of, updated_at = now()
-               WHERE contacts.profile_as_of <= EXCLUDED.profile_as_of
-           RETURNING account_id""",
-        (account_id, full_name, email, language, sorted(set(roles)), as_of),
-    ).fetchone()
-    return row is not None
+    return accounts.upsert_account(
+        conn, "contacts", account_id, as_of,
+        {"full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles))},
+        as_of_column="profile_as_of", touch=("updated_at",))
 
 
 def disable_contact(conn: Conn, account_id: UUID, at: datetime) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from recert_common import access_log
+from recert_common import access_log, accounts
 
 _ACTIVITY = """
     SELECT a.*, EXISTS (SELECT 1 FROM submission_locks l WHERE l.activity_id = a.id) AS locked
@@ -176,13 +176,8 @@ def take_parked_noloc(conn: psycopg.Connection, membership_number: str) -> list[
 def upsert_account(conn: psycopg.Connection, account_id: UUID, membership_number: str | None,
                    changed_at: datetime) -> bool:
     """Keep the newest state of the account; False when a newer one is stored already (late event)."""
-    return conn.execute(
-        """INSERT INTO accounts (account_id, membership_number, changed_at) VALUES (%s, %s, %s)
-           ON CONFLICT (account_id) DO UPDATE
-               SET membership_number = EXCLUDED.membership_number, changed_at = EXCLUDED.changed_at
-               WHERE accounts.changed_at <= EXCLUDED.changed_at
-           RETURNING account_id""",
-        (account_id, membership_number, changed_at)).fetchone() is not None
+    return accounts.upsert_account(conn, "accounts", account_id, changed_at,
+                                   {"membership_number": membership_number}, as_of_column="changed_at")
 
 
 def account_with_membership_number(conn: psycopg.Connection, membership_number: str) -> UUID | None:

@@ -54,11 +54,12 @@ class Handlers:
 
     def on_account(self, conn: psycopg.Connection, event: Event) -> None:
         """identity announces verified accounts only; Noloc's meetings for the number go to the account when
-        it holds the number's certificate (``store.holder_of_number``)."""
+        it holds the number's certificate (``store.holder_of_number``). An older update arriving after a
+        newer one changes nothing."""
         data = event.data
         account_id, number = data["account_id"], data["membership_number"]
-        store.upsert_account(conn, account_id, number, data["roles"])
-        self._claim_attendance(conn, account_id, number)
+        if store.upsert_account(conn, account_id, number, data["roles"], event.occurred_at):
+            self._claim_attendance(conn, account_id, number)
 
     @staticmethod
     def _claim_attendance(conn: psycopg.Connection, account_id, number: str | None) -> None:

@@ -10,7 +10,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from recert_common import access_log
+from recert_common import access_log, accounts
 from recert_portfolio.domain import (
     Cycle,
     CycleKind,
@@ -35,15 +35,14 @@ def _lock(for_update: bool) -> str:
 # --- accounts (read model) -------------------------------------------------------------------------------
 
 
-def upsert_account(conn: Conn, account_id: UUID, membership_number: str | None, roles: Iterable[str]) -> None:
+def upsert_account(conn: Conn, account_id: UUID, membership_number: str | None, roles: Iterable[str],
+                   occurred_at: datetime) -> bool:
+    """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
+    returns whether it was written."""
     # Several accounts may give one number (ADR 0018): ``holder_of_number`` tells whose it is.
-    conn.execute(
-        """INSERT INTO accounts (account_id, membership_number, roles) VALUES (%s, %s, %s)
-           ON CONFLICT (account_id) DO UPDATE
-               SET membership_number = EXCLUDED.membership_number, roles = EXCLUDED.roles,
-                   updated_at = now()""",
-        (account_id, membership_number, list(roles)),
-    )
+    return accounts.upsert_account(conn, "accounts", account_id, occurred_at,
+                                   {"membership_number": membership_number, "roles": list(roles)},
+                                   touch=("updated_at",))
 
 
 def holder_of_number(conn: Conn, membership_number: str) -> UUID | None:
