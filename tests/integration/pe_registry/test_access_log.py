@@ -3,10 +3,9 @@ else (the assigned assessor, a DNV officer) is a row with who, as what, what and
 transaction; the jobcoach reads their own log at GET /v1/pe/access-log, and nobody else's."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
-from pe_support import assert_problem, today
+from pe_support import assert_problem
 
 
 def test_reads_by_an_assessor_and_dnv_are_logged_and_the_jobcoach_sees_them(pe):
@@ -15,9 +14,7 @@ def test_reads_by_an_assessor_and_dnv_are_logged_and_the_jobcoach_sees_them(pe):
     evidence = pe.upload(coach, activity["id"], b"Bevestiging van deelname\n",
                          filename="deelname.txt").get_json()
     assessor, officer = pe.person("assessor"), pe.person("dnv_officer")
-    pe.publish_and_wait("assessment.assessor.assigned", {
-        "case_id": uuid.uuid4(), "account_id": coach.account_id, "assessor_id": assessor.account_id,
-        "previous_assessor_id": None, "due_on": today() + timedelta(days=56)}, subject=coach.account_id)
+    pe.submit_and_assign(coach, assessor, [activity["id"]])  # the assessor reads the snapshot's activities
     before = datetime.now(UTC)
 
     # The owner's own reads are not logged; a refused read (a stranger) is not a read.
