@@ -145,7 +145,7 @@ def test_readiness_merged_openapi_docs_and_cors(gateway):
     assert requests.get(url + "/readyz").json()["checks"] == {"identity": "ok"}
     merged = requests.get(url + "/api/v1/openapi.json").json()
     assert sorted(merged["paths"]) == ["/api/v1/accounts", "/api/v1/auth/login", "/api/v1/dashboard",
-                                       "/api/v1/overview", "/api/v1/worklist"]
+                                       "/api/v1/my-data/archive", "/api/v1/overview", "/api/v1/worklist"]
     assert sorted(merged["x-unavailable-services"]) == sorted(OTHER_SERVICES)
     assert requests.get(url + "/api/v1/docs").status_code == 200
     assert requests.get(url + "/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
