@@ -83,7 +83,14 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
 
     configure_logging(spec.name, settings.log_level)
     db = Database.from_settings(settings, f"{spec.name}-worker")
-    Worker(settings, db, spec.all_subscriptions(settings, db), spec.all_schedules(settings, db)).run_forever()
+    subscriptions, schedules = spec.all_subscriptions(settings, db), spec.all_schedules(settings, db)
+    # Each consumer thread, schedule thread and the relay holds at most one connection at a time: a pool
+    # smaller than that makes them queue for connections, and after a database outage the pool's reconnect
+    # back-off then keeps the threads waiting for a minute or more.
+    threads = len(subscriptions) + len(schedules) + 1
+    if db.pool.max_size < threads:
+        db.pool.resize(min_size=db.pool.min_size, max_size=threads)
+    Worker(settings, db, subscriptions, schedules).run_forever()
     db.close()
     return 0
 
