@@ -143,3 +143,13 @@ def test_compose_refuses_to_start_without_its_secrets_and_the_examples_hold_none
         filled = [line for line in (ROOT / "deploy" / example).read_text().splitlines()
                   if re.match(r"^[A-Z0-9_]+=.+", line) and SECRET_NAME.search(line.split("=", 1)[0])]
         assert filled == [], f"{example} carries credentials"
+
+
+def test_only_the_gateway_is_published_so_its_limits_cannot_be_skipped():
+    """Issue 11: the services answer only on compose's own network; from outside, everything goes through the
+    gateway (its rate limits, its token check). Operator views stay on the host's loopback."""
+    published = {name: service["ports"] for name, service in COMPOSE["services"].items()
+                 if service.get("ports")}
+    assert set(published) - {"rabbitmq", "mailpit"} == {"gateway"}
+    for name in ("rabbitmq", "mailpit"):
+        assert all(str(port).startswith("127.0.0.1:") for port in published.get(name, []))
