@@ -85,6 +85,9 @@ class TcpProxy:
             except OSError:
                 client.close()
                 continue
+            # The 5 s was for connecting only: left on the socket, it cut every connection idle for 5 s
+            # (a quiet consumer, an idle pooled database connection) as if the server had gone.
+            upstream.settimeout(None)
             with self._lock:
                 self._sockets.update({client, upstream})
             for a, b in ((client, upstream), (upstream, client)):

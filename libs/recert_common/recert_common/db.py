@@ -25,6 +25,9 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _MIGRATION_LOCK = 0x7265636572  # "recer": one advisory lock id for every service's migrations
 
 
+RECONNECT_TIMEOUT_SECONDS = 10.0
+
+
 class Database:
     """A pool of connections to one service database; rows come back as dicts."""
 
@@ -35,6 +38,10 @@ class Database:
             url, min_size=min_size, max_size=max_size, name=name, open=False, timeout=timeout,
             kwargs={"row_factory": dict_row, "autocommit": False},
             check=ConnectionPool.check_connection,
+            # psycopg_pool doubles the wait between attempts to replace a lost connection without a cap, so
+            # after a long database outage a worker could wait minutes for a slot. Giving an attempt up
+            # early frees the slot, and the next request starts a fresh attempt at once.
+            reconnect_timeout=RECONNECT_TIMEOUT_SECONDS,
         )
 
     @classmethod
