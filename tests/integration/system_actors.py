@@ -32,6 +32,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from recert_billing import signature
 
 from frontend import (
@@ -604,3 +606,21 @@ OPERATIONS: dict[str, Operation] = {
     "GET /portfolio/submissions/{submission_id}": Operation(),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof": Operation(),
 }
+
+
+def world_fixture(logs: str):
+    """A module-scoped ``world``: every service as a process, populated by ``populate``; the processes' logs
+    are printed when populating fails."""
+
+    @pytest.fixture(scope="module")
+    def world(infra, tmp_path_factory):
+        system = start_system(infra, tmp_path_factory.mktemp(logs))
+        try:
+            yield populate(system)
+        except Exception:
+            print(system.logs())
+            raise
+        finally:
+            system.stop()
+
+    return world

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from recert_common.auth import access_token_claims, sign_token
 from recert_gateway.routes import ROUTES, split_path
 
-from system_actors import OPERATIONS, World, populate, start_system
+from system_actors import OPERATIONS, World, world_fixture
 
 PREFIX = "/api/v1"
 CALLERS = ("anonymous", "owner", "other_jobcoach", "assessor", "other_assessor", "dnv_officer", "noloc_admin")
@@ -170,16 +170,7 @@ def document_operations(gateway: str) -> list[str]:
             for method in item if method in ("get", "put", "post", "patch", "delete")]
 
 
-@pytest.fixture(scope="module")
-def world(infra, tmp_path_factory):
-    system = start_system(infra, tmp_path_factory.mktemp("authz-logs"))
-    try:
-        yield populate(system)
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
+world = world_fixture("authz-logs")
 
 
 def _person(label: str, caller: str) -> str | None:

@@ -9,21 +9,9 @@ import io
 import json
 import zipfile
 
-import pytest
+from system_actors import world_fixture
 
-from system_actors import populate, start_system
-
-
-@pytest.fixture(scope="module")
-def world(infra, tmp_path_factory):
-    system = start_system(infra, tmp_path_factory.mktemp("avg-logs"))
-    try:
-        yield populate(system)
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
+world = world_fixture("avg-logs")
 
 
 def _download(world, who: str) -> zipfile.ZipFile:

@@ -47,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
 
 from recert_billing import signature
 
-from system_actors import OPERATIONS, World, populate, start_system
+from system_actors import OPERATIONS, World, world_fixture
 
 PREFIX = "/api/v1"
 PERSONAS = ("jobcoach", "draft_jobcoach", "assessor", "dnv_officer", "noloc_admin")
@@ -170,16 +170,7 @@ PROBES = (
 # --- the system and its document -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def world(infra, tmp_path_factory):
-    system = start_system(infra, tmp_path_factory.mktemp("fuzz-logs"))
-    try:
-        yield populate(system)
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
+world = world_fixture("fuzz-logs")
 
 
 @pytest.fixture(scope="module")
