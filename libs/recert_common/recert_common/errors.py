@@ -585,7 +585,7 @@ def _handle_http_exception(exc: wz.HTTPException) -> Response:
     return _handle_problem(problem_from_http_exception(exc))
 
 
-def _handle_unexpected(exc: Exception) -> Response:
+def handle_unexpected(exc: Exception) -> Response:
     # The exception's text may hold SQL, paths or personal data: it goes to the log, never to the client.
     _log.error("unhandled exception", exc_info=exc)
     return problem_response(InternalError(code="detail.internal_error",
@@ -609,7 +609,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ServiceCallError, lambda exc: _handle_problem(exc.to_problem()))
     app.register_error_handler(psycopg.OperationalError, _handle_database_unavailable)
     app.register_error_handler(psycopg_pool.PoolTimeout, _handle_database_unavailable)
-    app.register_error_handler(Exception, _handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)
 
 
 class ProblemSchema(ma.Schema):

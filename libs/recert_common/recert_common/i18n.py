@@ -271,6 +271,8 @@ register_messages({
         "nl": "Achterliggende dienst antwoordt niet op tijd", "en": "Upstream service timed out"},
     "problem.http_error": {
         "nl": "Het verzoek kon niet worden verwerkt", "en": "The request could not be processed"},
+    # Field messages every service uses.
+    "field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
     # Details.
     "detail.malformed_json": {
         "nl": "De inhoud van het verzoek is geen geldige JSON.", "en": "The request body is not valid JSON."},

@@ -6,10 +6,10 @@ instants alike and pages its lists alike.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -23,13 +23,32 @@ class Strict(Schema):
         unknown = RAISE
 
 
+def utc_text(value: datetime | None) -> str | None:
+    """An instant as RFC 3339 in UTC (``2027-03-01T09:30:00Z``), however the database session gave it."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 class UtcDateTime(fields.DateTime):
     """An instant in RFC 3339, always in UTC (whatever time zone the database session uses)."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return utc_text(value)
+
+
+BLANK = "field.blank"
+
+
+def not_blank(value: str) -> None:
+    """Refuse text that is only white space (a length check alone lets "   " through)."""
+    if not value.strip():
+        raise ValidationError(BLANK)
+
+
+def text(max_length: int, *, min_length: int = 1, **kwargs: Any) -> fields.String:
+    """A required-looking text field: between ``min_length`` and ``max_length`` characters, not blank."""
+    return fields.String(validate=[validate.Length(min=min_length, max=max_length), not_blank], **kwargs)
 
 
 class PageQuerySchema(Strict):

@@ -3,16 +3,14 @@ with a database and the broker, by ``create_service_app``).
 
 A service's ``app.py``::
 
-    def create_app(settings=None, *, verifier=None):
-        settings = settings or ServiceSettings.from_env("portfolio")
-        pool = make_pool(settings.database_url)
-        app, api = create_base_app(
-            settings, title="Portfolio", version="1.0.0",
-            readiness={"database": lambda: check_database(pool)},
-            verifier=verifier or TokenVerifier.from_settings(settings),
-        )
-        api.register_blueprint(portfolio_blueprint)
-        return app
+    def create_app(settings=None, *, service=None, verifier=None):
+        settings = settings or PortfolioSettings.from_env("portfolio")
+        service = service or build_service(settings)
+        return create_service_app(settings, service, title="Portfolio", extension="portfolio",
+                                  blueprints=BLUEPRINTS, problems=PROBLEMS, verifier=verifier)
+
+``PROBLEMS`` (the service's ``problems.py``) answers the refusals its domain raises; ``@answers(...)`` on a
+view documents the answers it may give besides those its schemas and route imply.
 """
 from __future__ import annotations
 
@@ -35,6 +33,7 @@ from marshmallow import fields as ma_fields
 from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
 from recert_common.config import LOOPBACK
 from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
+from recert_common.domain_errors import DomainError, ProblemMap
 from recert_common.errors import (
     GENERIC_TYPES,
     PROBLEM_JSON,
@@ -44,6 +43,7 @@ from recert_common.errors import (
     ProblemSchema,
     ServiceUnavailable,
     ValidationProblem,
+    handle_unexpected,
     problem_answer,
     problem_response,
     problem_schema,
@@ -235,8 +235,12 @@ def create_service_app(
     blueprints: Sequence[Any],
     verifier: TokenVerifier | None = None,
     storage: ReadinessCheck | None = None,
+    problems: ProblemMap | None = None,
 ) -> Flask:
     """The app of a service that owns a database (``service.db``) and talks to the broker.
+
+    ``problems`` answers the refusals the service's domain and use cases raise (``DomainError``); one it
+    does not name is a 500.
 
     Ready when the database and the broker answer, and ``storage`` too when the service keeps files. The
     service object is kept in ``app.extensions[extension]`` for the views; tokens are checked by
@@ -255,11 +259,24 @@ def create_service_app(
         verifier = verifier.with_revocations(DatabaseRevocations(service.db))
     app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks, verifier=verifier)
     app.extensions[extension] = service
+    install_problem_map(app, problems or ProblemMap({}))
     # Services read their JSON bodies; the gateway streams them through and must not, so it is here.
     app.before_request(check_request_input)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return app
+
+
+def install_problem_map(app: Flask, problems: ProblemMap) -> None:
+    """Answer a ``DomainError`` raised below a view with the problem ``problems`` gives for it."""
+
+    def answer(error: DomainError) -> Response:
+        problem = problems.problem_for(error)
+        if problem is None:
+            return handle_unexpected(error)  # a refusal without an answer is a programming error
+        return problem_response(problem)
+
+    app.register_error_handler(DomainError, answer)
 
 
 def _decimal_as_string(self, field, **kwargs) -> dict:

@@ -81,6 +81,14 @@ class PeRules:
                 return category
         return None
 
+    def category_number(self, category: str) -> int | None:
+        """A category as pe-registry names it, by number ("1") or key ("training_in_field"); None: unknown."""
+        named = category.strip()
+        for known in self.categories:
+            if named in (str(known.number), known.key):
+                return known.number
+        return None
+
 
 @dataclass(frozen=True)
 class MeetingsStep:
