@@ -30,12 +30,31 @@ class PermissionRefused(DomainError):
     """The caller is known but may not do this."""
 
 
+class FieldsRefused(DomainError):
+    """Input that passed its schema breaks a rule the domain checks (a guessable password, a wrong
+    registration password): ``errors`` maps each field to its message codes. Answered as 422 with the
+    field errors unless the service's map says otherwise."""
+
+    def __init__(self, errors: Mapping[str, list[str]], detail_code: str | None = None):
+        super().__init__("fields refused")
+        self.errors = {name: list(codes) for name, codes in errors.items()}
+        self.detail_code = detail_code
+
+
 class NotYetKnown(Exception):
     """An event refers to something whose own event has not been handled yet: the consumer retries later
     (events may arrive in any order across producers, ADR 0005)."""
 
 
 ProblemFor = Callable[[Any], Problem]
+
+
+def _validation_problem(error: FieldsRefused) -> Problem:
+    from recert_common.errors import ValidationProblem
+
+    if error.detail_code:
+        return ValidationProblem(error.errors, code=error.detail_code)
+    return ValidationProblem(error.errors)
 
 
 class ProblemMap:
@@ -46,7 +65,7 @@ class ProblemMap:
     """
 
     def __init__(self, table: Mapping[type[DomainError], ProblemFor]):
-        self.table = dict(table)
+        self.table = {FieldsRefused: _validation_problem, **table}
 
     def problem_for(self, error: DomainError) -> Problem | None:
         for cls in type(error).__mro__:
@@ -59,4 +78,4 @@ class ProblemMap:
         return ProblemMap({**self.table, **other.table})
 
 
-__all__ = ["DomainError", "NotFoundError", "NotYetKnown", "PermissionRefused", "ProblemMap"]
+__all__ = ["DomainError", "FieldsRefused", "NotFoundError", "NotYetKnown", "PermissionRefused", "ProblemMap"]

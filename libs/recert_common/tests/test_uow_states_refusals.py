@@ -121,3 +121,19 @@ def test_blank_text_is_refused_and_instants_are_written_in_utc():
     plus_one = timezone(timedelta(hours=1))
     assert utc_text(datetime(2027, 3, 1, 10, 30, tzinfo=plus_one)) == "2027-03-01T09:30:00Z"
     assert utc_text(None) is None
+
+
+def test_fields_refused_by_the_domain_are_a_422_with_the_field_errors_in_every_map():
+    from recert_common.domain_errors import FieldsRefused
+
+    app = Flask(__name__)
+    register_error_handlers(app)
+    install_problem_map(app, ProblemMap({}))
+
+    @app.get("/")
+    def view():
+        raise FieldsRefused({"password": ["field.blank"]})
+
+    answer = app.test_client().get("/", headers={"Accept-Language": "en"})
+    assert answer.status_code == 422
+    assert answer.json["errors"] == {"password": ["May not be blank."]}
