@@ -24,6 +24,7 @@ from recert_identity.domain import (
     SigningKey,
     email_key,
 )
+from recert_identity.store import SqlIdentityUnitOfWork
 
 
 class FakeIdentityDatabase:
@@ -291,7 +292,7 @@ class FakeHousekeeping(_Repository):
 
 
 class FakeIdentityUnitOfWork(FakeUnitOfWork):
-    producer = "identity"
+    producer = SqlIdentityUnitOfWork.producer
 
     def __init__(self, db: FakeIdentityDatabase | None = None):
         super().__init__()
