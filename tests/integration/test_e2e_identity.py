@@ -125,8 +125,8 @@ def _bad_tokens(system, person) -> dict[str, str]:
     settings = IdentitySettings.from_env("identity", env=system.env)
     service = build_service(settings)
     try:
-        with service.db.transaction() as conn:
-            kid, private = service.keys.signing_key(conn, datetime.now(UTC))
+        with service.uow() as uow:
+            kid, private = service.keys.signing_key(uow.signing_keys, datetime.now(UTC))
     finally:
         service.db.close()
     expired = access_token_claims(person.id, ["jobcoach"], issuer=settings.jwt_issuer,

@@ -1,6 +1,7 @@
 """Identity's HTTP API (all under /v1): accounts, login, sessions, administration and the JWKS.
 
-Views translate HTTP into calls of ``IdentityService`` and back; rules live in the service and the domain.
+Views translate HTTP into calls of ``IdentityService`` and back; rules live in the service and the domain,
+and the refusals they raise are answered by ``problems.problem_map`` (installed by ``create_app``).
 """
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from recert_common.auth import Role, current_principal, require_auth, require_ro
 from recert_common.errors import Unauthorized, request_language
 from recert_common.schemas import page_body
 from recert_common.web import answers
-from recert_identity import erasure
 from recert_identity.domain import TOTP_RESETTER_ROLES, Account, ChallengeKind
 from recert_identity.problems import (
     AccountLocked,
@@ -32,6 +32,7 @@ from recert_identity.problems import (
 )
 from recert_identity.schemas import (
     AcceptedSchema,
+    AccountCloseSchema,
     AccountPageSchema,
     AccountQuerySchema,
     AccountSchema,
@@ -153,12 +154,12 @@ def change_password(data: dict[str, Any]):
 @accounts.post("/me/close")
 @answers(404, AccountLocked)
 @require_roles(Role.JOBCOACH)
-@accounts.arguments(erasure.AccountCloseSchema)
+@accounts.arguments(AccountCloseSchema)
 @accounts.response(204)
 def close_me(data: dict[str, Any]):
     """Close one's account (the AVG): it can no longer log in, and after RECERT_IDENTITY_ERASE_AFTER_DAYS
     (30 by default) it is erased everywhere except the invoices the law requires to keep."""
-    erasure.close_account(_service(), _own_account().id, data["password"])
+    _service().close_account(_own_account().id, data["password"])
 
 
 # --- login and sessions ----------------------------------------------------------------------------------

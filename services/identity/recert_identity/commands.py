@@ -1,6 +1,7 @@
 """Identity's own commands: ``create-admin``, ``seed-demo`` and ``rotate-keys``.
 
-Each prints JSON on stdout (for scripts such as the dev runner) and its errors on stderr.
+Each prints JSON on stdout (for scripts such as the dev runner) and its errors on stderr: a refusal of the
+service as the problem document the HTTP API would answer with (in English).
 """
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from recert_common.auth import Role
-from recert_common.errors import Problem
+from recert_common.domain_errors import DomainError
 from recert_common.rules import parse_registration_number
 from recert_identity.domain import new_totp_secret, otpauth_uri
+from recert_identity.problems import problem_map
 from recert_identity.service import IdentityService, build_service
 from recert_identity.settings import IdentitySettings
 
@@ -39,7 +41,10 @@ def _print(document: dict[str, Any]) -> None:
     print()
 
 
-def _refused(problem: Problem) -> int:
+def _refused(settings: IdentitySettings, refusal: DomainError) -> int:
+    problem = problem_map(settings.support).problem_for(refusal)
+    if problem is None:
+        raise refusal  # no answer for it: a programming error, shown with its traceback
     print(json.dumps(problem.to_dict("en"), default=str), file=sys.stderr)
     return 1
 
@@ -65,8 +70,8 @@ def create_admin(settings: IdentitySettings, argv: list[str], *,
     try:
         account = service.create_staff(email=args.email, full_name=args.name, password=password,
                                        roles=[Role.NOLOC_ADMIN], preferred_language=args.language)
-    except Problem as problem:
-        return _refused(problem)
+    except DomainError as refusal:
+        return _refused(settings, refusal)
     _print({"account_id": account.id, "email": account.email, "roles": list(account.roles)})
     return 0
 
@@ -102,8 +107,8 @@ def seed_demo(settings: IdentitySettings, argv: list[str], *,
             else:
                 entry["totp"] = _staff_totp(service, settings, account.id, email)
             summary["accounts"].append(entry)
-    except Problem as problem:
-        return _refused(problem)
+    except DomainError as refusal:
+        return _refused(settings, refusal)
     _print(summary)
     return 0
 

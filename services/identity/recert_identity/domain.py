@@ -1,7 +1,8 @@
 """Identity's rules and entities: no Flask, no SQL, no broker.
 
 Passwords (policy and argon2id), the lockout arithmetic, TOTP with its window and replay rule, recovery
-codes, opaque tokens, and the judgement of a presented refresh token.
+codes, opaque tokens, the judgement of a presented refresh token, the records the repositories return, and
+the refusals the use cases raise (``problems.py`` answers them).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pyotp
 from zxcvbn import zxcvbn
 
 from recert_common.auth import Role
+from recert_common.domain_errors import DomainError, NotFoundError, PermissionRefused
 
 STAFF_ROLES: frozenset[str] = frozenset({Role.ASSESSOR, Role.DNV_OFFICER, Role.NOLOC_ADMIN})
 LANGUAGES = ("nl", "en")
@@ -198,9 +200,30 @@ class Lockout:
             return Lockout(0, now + timedelta(seconds=policy.lock_seconds))
         return replace(self, failed_attempts=attempts)
 
+    def after_source_failure(self, now: datetime, policy: LockoutPolicy) -> Lockout:
+        """The state of one source's count (per account and client address) after one more failure.
+
+        Counted afresh from 1 once the source's lock starts, so that the source stays "one that failed"
+        (``locked_for_source``) while the account's lock lasts.
+        """
+        after = self.after_failure(now, policy)
+        return replace(after, failed_attempts=1) if after.is_locked(now) else after
+
     @staticmethod
     def after_success() -> Lockout:
         return Lockout(0, None)
+
+
+def locked_for_source(account: Lockout, source: Lockout, now: datetime) -> bool:
+    """Whether an account whose count is ``account`` is locked for the client whose count is ``source``:
+    the source is locked, or the account is and this source failed too (a source that has not failed, its
+    owner elsewhere, is let through: strangers' failures cannot keep the owner out, ADR 0018)."""
+    return source.is_locked(now) or (account.is_locked(now) and source.failed_attempts > 0)
+
+
+def locked_until(*lockouts: Lockout) -> datetime:
+    """The latest end of the given locks (at least one of them is locked)."""
+    return max(lockout.locked_until for lockout in lockouts if lockout.locked_until is not None)
 
 
 # --- TOTP ------------------------------------------------------------------------------------------------
@@ -305,6 +328,29 @@ class ChallengeKind(enum.StrEnum):
     TOTP = "totp"
 
 
+@dataclass(frozen=True)
+class EmailToken:
+    """An e-mailed link's stored half (its token only as a hash): whose it is and when it was made."""
+
+    account_id: UUID
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """Login step 1 passed: what step 2 must prove (an enrolment carries the secret its QR code showed)."""
+
+    id_hash: bytes
+    account_id: UUID
+    kind: ChallengeKind
+    pending_secret_encrypted: str | None
+    created_at: datetime
+    expires_at: datetime
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at <= now
+
+
 class RefreshVerdict(enum.Enum):
     ROTATE = "rotate"  # the one current token of a live family: issue the next one
     REUSED = "reused"  # spent already: someone holds a copy, so the whole family is revoked
@@ -318,3 +364,100 @@ def judge_refresh(*, used_at: datetime | None, family_revoked_at: datetime | Non
     if used_at is not None:
         return RefreshVerdict.REUSED
     return RefreshVerdict.ROTATE
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    """A presented refresh token's stored half with its family (the login session it belongs to)."""
+
+    token_hash: bytes
+    family_id: UUID
+    used_at: datetime | None
+    account_id: UUID
+    expires_at: datetime  # the family's
+    revoked_at: datetime | None  # the family's
+
+    def verdict(self, now: datetime) -> RefreshVerdict:
+        return judge_refresh(used_at=self.used_at, family_revoked_at=self.revoked_at,
+                             family_expires_at=self.expires_at, now=now)
+
+
+# --- signing keys (the ring's timeline is in keys.py) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    public_jwk: dict[str, Any]
+    private_jwk_encrypted: str | None  # None once retired: nothing may sign with it again
+    created_at: datetime
+    activates_at: datetime
+
+
+# --- refusals (``problems.py`` answers each; none says anything about HTTP) ---------------------------------
+
+
+class InputRefused(DomainError):
+    """Values that break a rule, as message codes per field (``{"password": ["identity.password.*"]}``)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors=errors)
+
+
+class CredentialsRejected(DomainError):
+    """Login step 1 refused: one refusal for an unknown e-mail, a wrong password, a locked or a disabled
+    account (anything more would tell a stranger which addresses have accounts)."""
+
+
+class EmailUnverified(DomainError):
+    """The right password, but the address is not verified yet (a new link went out)."""
+
+
+class ChallengeRefused(DomainError):
+    """The login challenge is unknown, expired, used, or no longer fits the account."""
+
+
+class CodeRefused(DomainError):
+    """A wrong, expired or already used second-factor code (which of these is not said)."""
+
+
+class AccountLockedOut(DomainError):
+    """Too many failures: told only to a caller who has proven the password."""
+
+    def __init__(self, locked_until: datetime, now: datetime):
+        super().__init__(locked_until=locked_until, now=now)
+
+
+class RefreshRefused(DomainError):
+    """The refresh token is unknown, spent, expired or its session ended."""
+
+
+class EmailLinkInvalid(DomainError):
+    """An e-mailed link that is unknown, expired or used already."""
+
+
+class AccountExists(DomainError):
+    """The e-mail address (or another unique field) is in use already."""
+
+    def __init__(self, fields: tuple[str, ...] | list[str]):
+        super().__init__(", ".join(fields), fields=tuple(fields))
+
+
+class AccountNotFound(NotFoundError):
+    """No account with this id."""
+
+
+class AlreadyDisabled(DomainError):
+    pass
+
+
+class DisablingOneself(DomainError):
+    pass
+
+
+class TotpNotEnrolled(DomainError):
+    """There is no authenticator app to unlink."""
+
+
+class TotpResetNotAllowed(PermissionRefused):
+    """Only a Noloc admin unlinks the app of a DNV officer or a Noloc admin (``may_reset_totp``)."""

@@ -1,4 +1,6 @@
-"""The events identity consumes: none. Identity is the source of accounts and needs nobody's events."""
+"""The events identity consumes: none. Identity is the source of accounts and needs nobody's events; it
+also produces the session and account events behind the revocation read model and writes its own read model
+in the unit of work that ends the sessions (``ServiceSpec.consumes_revocations=False``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence

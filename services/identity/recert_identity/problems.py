@@ -1,4 +1,5 @@
-"""Identity's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+"""Identity's problem types, the answer to each refusal of its domain (``problem_map``), and the texts a
+person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -7,13 +8,32 @@ from datetime import datetime
 from typing import Any
 
 from recert_common import i18n
+from recert_common.domain_errors import ProblemMap
 from recert_common.errors import (
     BadRequest,
     Conflict,
     Forbidden,
+    NotFound,
     TooManyRequests,
     Unauthorized,
+    ValidationProblem,
     extension_members,
+)
+from recert_identity.domain import (
+    AccountExists,
+    AccountLockedOut,
+    AccountNotFound,
+    AlreadyDisabled,
+    ChallengeRefused,
+    CodeRefused,
+    CredentialsRejected,
+    DisablingOneself,
+    EmailLinkInvalid,
+    EmailUnverified,
+    InputRefused,
+    RefreshRefused,
+    TotpNotEnrolled,
+    TotpResetNotAllowed,
 )
 
 
@@ -142,6 +162,27 @@ class StateConflict(Conflict):
         super().__init__(code=code)
 
 
+def problem_map(support: SupportContact) -> ProblemMap:
+    """The answer to each refusal of identity's domain and use cases. Several name DNV's ``support``
+    (configured, so the table is made with the settings: ``create_app``, and the commands' error output)."""
+    return ProblemMap({
+        InputRefused: lambda error: ValidationProblem(error.errors),
+        CredentialsRejected: lambda error: InvalidCredentials(support),
+        EmailUnverified: lambda error: EmailNotVerified(support),
+        ChallengeRefused: lambda error: ChallengeInvalid(),
+        CodeRefused: lambda error: CodeRejected(support),
+        AccountLockedOut: lambda error: AccountLocked(error.locked_until, error.now, support),
+        RefreshRefused: lambda error: RefreshTokenInvalid(),
+        EmailLinkInvalid: lambda error: EmailTokenInvalid(),
+        AccountExists: lambda error: Duplicate(error.fields),
+        AccountNotFound: lambda error: NotFound(code="identity.detail.account_not_found"),
+        AlreadyDisabled: lambda error: StateConflict("identity.detail.already_disabled"),
+        DisablingOneself: lambda error: StateConflict("identity.detail.disable_self"),
+        TotpNotEnrolled: lambda error: StateConflict("identity.detail.totp_not_enrolled"),
+        TotpResetNotAllowed: lambda error: Forbidden(code="identity.detail.totp_reset_by_admin_only"),
+    })
+
+
 i18n.register_messages({
     "identity.problem.invalid_credentials": {"nl": "Inloggen mislukt", "en": "Login failed"},
     "identity.problem.challenge_invalid": {"nl": "Inlogstap verlopen", "en": "Login step expired"},
@@ -231,7 +272,6 @@ i18n.register_messages({
     "identity.field.staff_roles_only": {
         "nl": "Alleen de rollen beoordelaar, DNV-medewerker en Noloc-beheerder zijn hier toegestaan.",
         "en": "Only the roles assessor, dnv_officer and noloc_admin are allowed here."},
-    "identity.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
     "identity.field.nothing_to_change": {
         "nl": "Geef minstens één veld om te wijzigen.", "en": "Give at least one field to change."},
     "identity.password.too_short": {

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 from recert_common.auth import ROLES
 from recert_common.errors import request_language
 from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
-from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
+from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, not_blank
 from recert_identity.domain import (
     LANGUAGES,
     PASSWORD_MAX_LENGTH,
@@ -25,17 +25,12 @@ class Trimmed(fields.String):
         return super()._deserialize(value, attr, data, **kwargs).strip()
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("identity.field.blank")
-
-
 def _email(**kwargs) -> fields.Email:
     return fields.Email(validate=validate.Length(max=254), **kwargs)
 
 
 def _full_name(**kwargs) -> fields.String:
-    return Trimmed(validate=[validate.Length(min=1, max=200), _not_blank], **kwargs)
+    return Trimmed(validate=[validate.Length(min=1, max=200), not_blank], **kwargs)
 
 
 def _password(**kwargs) -> fields.String:
@@ -139,6 +134,10 @@ class ProfileUpdateSchema(Strict):
 class PasswordChangeSchema(Strict):
     current_password = _password(required=True)
     new_password = _new_password(required=True)
+
+
+class AccountCloseSchema(Strict):
+    password = _password(required=True, metadata={"description": "One's current password, to confirm."})
 
 
 # --- login -----------------------------------------------------------------------------------------------

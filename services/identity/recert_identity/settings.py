@@ -31,10 +31,10 @@ class IdentitySettings(ServiceSettings):
     argon2_parallelism: int = env_field("RECERT_IDENTITY_ARGON2_PARALLELISM", 4)
     # The password of the accounts ``seed-demo`` creates; empty means the printed default.
     demo_password: str = env_field("RECERT_IDENTITY_DEMO_PASSWORD", "")
-    # DNV's support, named in the answers to login and two-step-verification trouble (notifications reads
-    # the same variables for its e-mails: one support desk for the platform).
     # The AVG (ADR 0020): a closed account is erased this many days after it was closed.
     erase_after_days: int = env_field("RECERT_IDENTITY_ERASE_AFTER_DAYS", 30)
+    # DNV's support, named in the answers to login and two-step-verification trouble (notifications reads
+    # the same variables for its e-mails: one support desk for the platform).
     support_email: str = env_field("RECERT_SUPPORT_EMAIL", "support@registerjobcoach.nl")
     support_phone: str = env_field("RECERT_SUPPORT_PHONE", "")
 

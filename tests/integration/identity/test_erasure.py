@@ -10,7 +10,6 @@ from identity_support import PASSWORD, outbox
 
 from recert_common.clock import utcnow
 from recert_common.events import load_event
-from recert_identity import erasure
 from recert_identity.worker import schedules
 
 
@@ -34,12 +33,12 @@ def test_a_closed_account_is_erased_after_the_grace_period_with_an_event(client,
 
     grace = timedelta(days=client.service.settings.erase_after_days)
     assert grace == timedelta(days=30)  # the documented default
-    assert erasure.erase_closed_accounts(client.service, utcnow() + grace - timedelta(hours=1)) == 0
+    assert client.service.erase_closed_accounts(utcnow() + grace - timedelta(hours=1)) == 0
     assert db.execute("SELECT count(*) AS n FROM accounts WHERE id = %s", (person.id,)).fetchone()["n"] == 1
 
     # The relay has sent the events about the person so far (no relay runs in this module).
     db.execute("UPDATE outbox SET published_at = now() WHERE body ->> 'subject' = %s", (person.id,))
-    assert erasure.erase_closed_accounts(client.service, utcnow() + grace + timedelta(hours=1)) == 1
+    assert client.service.erase_closed_accounts(utcnow() + grace + timedelta(hours=1)) == 1
     assert db.execute("SELECT count(*) AS n FROM accounts WHERE id = %s", (person.id,)).fetchone()["n"] == 0
     assert db.execute("SELECT count(*) AS n FROM refresh_families WHERE account_id = %s",
                       (person.id,)).fetchone()["n"] == 0

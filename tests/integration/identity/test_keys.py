@@ -30,11 +30,11 @@ def test_a_rotated_key_signs_at_once_and_the_old_one_verifies_until_its_tokens_e
     assert row["private_jwk_encrypted"] is None
     # Listed for one token lifetime plus the verifiers' 5 minutes of caching, then no more.
     now = datetime.now(UTC)
-    with client.service.db.transaction() as conn:
-        ring = client.service.keys
-        assert ring.published_key(conn, old, now + timedelta(seconds=900 + 290)) is not None
-        assert ring.published_key(conn, old, now + timedelta(seconds=900 + 310)) is None
-        assert [k["kid"] for k in ring.jwks(conn, now + timedelta(seconds=900 + 310))["keys"]] == [new]
+    with client.service.uow() as uow:
+        ring, keys = client.service.keys, uow.signing_keys
+        assert ring.published_key(keys, old, now + timedelta(seconds=900 + 290)) is not None
+        assert ring.published_key(keys, old, now + timedelta(seconds=900 + 310)) is None
+        assert [k["kid"] for k in ring.jwks(keys, now + timedelta(seconds=900 + 310))["keys"]] == [new]
 
 
 def test_a_scheduled_rotation_publishes_the_key_before_it_signs(client):
@@ -45,9 +45,9 @@ def test_a_scheduled_rotation_publishes_the_key_before_it_signs(client):
 
     assert published(client) >= {current, upcoming}
     assert kid_of(client.log_in(person, 0)["access_token"]) == current
-    with client.service.db.transaction() as conn:
+    with client.service.uow() as uow:
         later = datetime.now(UTC) + timedelta(seconds=301)
-        assert client.service.keys.signing_key(conn, later)[0] == upcoming
+        assert client.service.keys.signing_key(uow.signing_keys, later)[0] == upcoming
 
 
 def test_stored_private_keys_are_encrypted(client, db):

@@ -91,9 +91,7 @@ def test_end_every_session_for_a_password_reset(client, db):
     person = client.enrolled()
     other = client.log_in(person, 1)
     service = client.service
-    with service.db.transaction() as conn:
-        ended = service.end_every_session(conn, uuid.UUID(person.id), now=datetime.now(UTC),
-                                          reason="password_reset")
+    ended = service.end_every_session(uuid.UUID(person.id), now=datetime.now(UTC), reason="password_reset")
     assert sorted(map(str, ended)) == sorted([_sid(person.tokens["access_token"]),
                                               _sid(other["access_token"])])
     _revoked(client, person.tokens["access_token"])

@@ -56,8 +56,8 @@ def _forged_tokens(client, person) -> dict[str, str]:
     header, payload, signature = good.split(".")
     claims = jwt.decode(good, options={"verify_signature": False})
     kid = jwt.get_unverified_header(good)["kid"]
-    with client.service.db.transaction() as conn:
-        real_kid, real_key = client.service.keys.signing_key(conn, datetime.now(UTC))
+    with client.service.uow() as uow:
+        real_kid, real_key = client.service.keys.signing_key(uow.signing_keys, datetime.now(UTC))
     stranger_key, _ = generate_ed25519_jwk(kid)
     stale = access_token_claims(person.id, ["jobcoach"], issuer="recert-identity", audience="recert",
                                 ttl=timedelta(minutes=15), now=datetime.now(UTC) - timedelta(hours=1))
