@@ -73,14 +73,15 @@ class AttachResult:
 
 
 class PeRegistryService:
-    """``uow`` opens a unit of work per use case; ``evidence`` is the bucket of evidence files; ``db`` is
-    the database the app's readiness probe and token revocations use (None in the fast tests)."""
+    """``uow`` opens a unit of work per use case; ``evidence_store`` is the bucket of evidence files; ``db``
+    is the database the app's readiness probe and token revocations use (None in the fast tests)."""
 
-    def __init__(self, uow: Callable[[], UnitOfWork], settings: PeRegistrySettings, evidence: ObjectStore, *,
-                 db: Database | None = None, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, uow: Callable[[], UnitOfWork], settings: PeRegistrySettings,
+                 evidence_store: ObjectStore, *, db: Database | None = None,
+                 clock: Callable[[], datetime] = utcnow):
         self.uow = uow
         self.settings = settings
-        self.evidence_store = evidence
+        self.evidence_store = evidence_store
         self.db = db
         self.clock = clock
 
@@ -352,5 +353,5 @@ def normalised_number(raw: str | None) -> str | None:
 
 def build_service(settings: PeRegistrySettings, db: Database | None = None) -> PeRegistryService:
     db = db or Database.from_settings(settings, "pe-registry")
-    evidence = ObjectStore.from_settings(settings, settings.evidence_bucket)
-    return PeRegistryService(lambda: SqlPeRegistryUnitOfWork(db), settings, evidence, db=db)
+    evidence_store = ObjectStore.from_settings(settings, settings.evidence_bucket)
+    return PeRegistryService(lambda: SqlPeRegistryUnitOfWork(db), settings, evidence_store, db=db)
