@@ -10,7 +10,7 @@ answers ``GET /v1/pe/summary`` for 500 jobcoaches chosen at random, one request 
 signed by a key the bench serves as the JWKS.
 Baseline: the same request for one jobcoach with 50 activities, answered by a second pe-registry process
 whose database holds nothing else; the two alternate in rounds, so that whatever else the machine does
-falls on both alike. Beside them, the service's own SQL (the functions of ``recert_pe_registry.store``,
+falls on both alike. Beside them, the service's own SQL (the repositories of ``recert_pe_registry.store``,
 run under EXPLAIN ANALYZE) with its plan, which must use an index.
 
 Expiry scheduler. assessment's schema is seeded with active, linked certificates whose expiry dates are
@@ -133,7 +133,7 @@ def seed_pe(url: str, accounts: list[uuid.UUID], period: dict, per_account: int,
 
 class Explaining:
     """A connection that EXPLAINs each statement instead of running it, so the plans are those of the
-    service's own SQL (``store`` functions), not of a copy of it."""
+    service's own SQL (``store`` repositories), not of a copy of it."""
 
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
@@ -165,8 +165,8 @@ def _indexes(plan: dict) -> set[str]:
 def explain_summary(url: str, account: uuid.UUID, period: tuple[date, date]) -> list[dict]:
     with psycopg.connect(url) as conn:
         explaining = Explaining(conn)
-        pe_store.certificate_period(explaining, account)
-        pe_store.summary_items(explaining, account, period[0], period[1])
+        pe_store.CertificatePeriodRepository(explaining).get(account)
+        pe_store.ActivityRepository(explaining).summary_items(account, period[0], period[1])
         conn.rollback()
     return explaining.plans
 

@@ -28,13 +28,8 @@ from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.rules import load_framework
 from recert_common.schemas import PageQuerySchema, page_body
 from recert_common.web import answers
-from recert_pe_registry.domain import UNITS, Summary, Viewer, evidence_missing_message
-from recert_pe_registry.problems import (
-    EVIDENCE_PROBLEMS,
-    ActivityLocked,
-    ImportedActivityReadOnly,
-    refusal_problem,
-)
+from recert_pe_registry.domain import UNITS, EvidenceRefused, Summary, Viewer, evidence_missing_message
+from recert_pe_registry.problems import EVIDENCE_PROBLEMS, ActivityLockedProblem, ImportedActivityProblem
 from recert_pe_registry.schemas import (
     ActivityCreateSchema,
     ActivityPageSchema,
@@ -48,7 +43,7 @@ from recert_pe_registry.schemas import (
     SummaryQuerySchema,
     SummarySchema,
 )
-from recert_pe_registry.service import PeRegistry
+from recert_pe_registry.service import PeRegistryService
 
 pe = Blueprint("pe", __name__, url_prefix="/v1/pe",
                description="PE activities, their evidence files and the points summary.")
@@ -67,7 +62,7 @@ _FILE_RESPONSE = {
 }
 
 
-def _service() -> PeRegistry:
+def _service() -> PeRegistryService:
     return current_app.extensions["pe_registry"]
 
 
@@ -112,7 +107,7 @@ def activity(activity_id: UUID):
 
 
 @pe.patch("/activities/<uuid:activity_id>")
-@answers(ActivityLocked, ImportedActivityReadOnly)
+@answers(ActivityLockedProblem, ImportedActivityProblem)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(ActivityUpdateSchema)
 @pe.response(200, ActivitySchema)
@@ -122,7 +117,7 @@ def update_activity(data: dict[str, Any], activity_id: UUID):
 
 
 @pe.delete("/activities/<uuid:activity_id>")
-@answers(ActivityLocked)
+@answers(ActivityLockedProblem)
 @require_roles(Role.JOBCOACH)
 @pe.response(204)
 def remove_activity(activity_id: UUID):
@@ -160,7 +155,7 @@ def access_log(query: dict[str, Any]):
 
 
 @pe.post("/activities/<uuid:activity_id>/evidence")
-@answers(ActivityLocked, *UPLOAD_PROBLEMS, *EVIDENCE_PROBLEMS)
+@answers(ActivityLockedProblem, *UPLOAD_PROBLEMS, *EVIDENCE_PROBLEMS)
 @require_roles(Role.JOBCOACH)
 @pe.arguments(EvidenceUploadQuerySchema, location="query")
 @pe.response(201, EvidenceUploadSchema)
@@ -178,8 +173,8 @@ def attach_evidence(query: dict[str, Any], activity_id: UUID):
     request.max_content_length = service.settings.max_evidence_bytes + 1
     try:
         filename = filename_from_disposition(request.headers.get("Content-Disposition"))
-    except UnsafeFilename as exc:
-        raise refusal_problem(exc) from None
+    except UnsafeFilename as refusal:
+        raise EvidenceRefused(refusal=refusal) from None
     result = service.attach_evidence(
         _me(), activity_id, _RequestBody(), filename=filename if filename is not None else query["filename"],
         kind=query["kind"], declared_length=request.content_length, content_type=request.mimetype)
@@ -216,7 +211,7 @@ def evidence_content(evidence_id: UUID):
 
 
 @pe.delete("/evidence/<uuid:evidence_id>")
-@answers(ActivityLocked)
+@answers(ActivityLockedProblem)
 @require_roles(Role.JOBCOACH)
 @pe.response(204)
 def remove_evidence(evidence_id: UUID):

@@ -1,4 +1,5 @@
-"""The rules of PE activities and their evidence: no Flask, no SQL, no broker.
+"""The rules of PE activities and their evidence, and the refusals they give: no Flask, no SQL, no broker,
+no HTTP (``problems.py`` answers the refusals).
 
 Numbers (points per unit, the most one activity may claim, categories with their minimum and maximum) come
 from the assessment framework in ``recert_common.rules``; this module decides what to do with them.
@@ -8,14 +9,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from recert_common.auth import Role
-from recert_common.filetypes import UploadRefused
+from recert_common.domain_errors import DomainError, NotFoundError
+from recert_common.filetypes import UploadRefused, safe_filename
 from recert_common.i18n import format_date
 from recert_common.rules import (
     UNIT_ECTS,
@@ -28,6 +29,8 @@ from recert_common.rules import (
     UnknownUnit,
     add_years,
     format_number,
+    load_framework,
+    pe_period_last_day,
     pe_points,
     pe_summary,
 )
@@ -36,9 +39,6 @@ from recert_common.rules import (
 # is the study-load hour; "points" are PE points a provider awards directly.
 UNIT_SBU = "sbu"
 UNITS: Mapping[str, str] = {UNIT_SBU: UNIT_HOURS, "ects": UNIT_ECTS, "points": UNIT_POINTS}
-
-#: The calendar of the jobcoaches: "today" and the day a (re)certification was decided are days here.
-ZONE = ZoneInfo("Europe/Amsterdam")
 
 SOURCE_MANUAL = "manual"
 SOURCE_NOLOC = "noloc_academy"
@@ -58,6 +58,42 @@ AMOUNT_PLACES = 2
 PERIOD_CERTIFICATE = "certificate"  # from the certificate read model
 PERIOD_FALLBACK = "fallback"  # no certificate known yet: the last validity_years up to today
 PERIOD_REQUESTED = "requested"  # from and/or to given by the caller
+
+
+# --- refusals ---------------------------------------------------------------------------------------------
+
+
+class ActivityNotFound(NotFoundError):
+    """No such activity, or not one the caller may see."""
+
+
+class EvidenceNotFound(NotFoundError):
+    """No such evidence, or not one the caller may see."""
+
+
+class AccountNotFound(NotFoundError):
+    """No PE records of this jobcoach the caller may see."""
+
+
+class EvidenceContentMissing(NotFoundError):
+    """The evidence row is there, its object is not (an operator must look)."""
+
+
+class ActivityLocked(DomainError):
+    """The activity is part of a submitted portfolio: DNV assesses what was submitted."""
+
+
+class ImportedActivityReadOnly(DomainError):
+    """Changes to what the Noloc Academie vouches for on an imported activity; ``fields`` names them."""
+
+    fields: list[str]
+
+
+class EvidenceRefused(DomainError):
+    """An upload not stored as evidence; ``refusal`` (a ``recert_common.filetypes.UploadRefused``) says
+    why."""
+
+    refusal: UploadRefused
 
 
 # --- who may read what ------------------------------------------------------------------------------------
@@ -119,8 +155,34 @@ def requested_period(default: Period, first: date | None, last: date | None) -> 
     return period
 
 
-def local_day(instant: datetime) -> date:
-    return instant.astimezone(ZONE).date()
+def local_day(instant: datetime, zone: tzinfo) -> date:
+    """The calendar day ``instant`` falls on in ``zone`` (the service's configured time zone)."""
+    return instant.astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class CertificatePeriod:
+    """The account's current certificate as the PE registry knows it (from certification's events)."""
+
+    account_id: UUID
+    certificate_id: UUID
+    starts_on: date
+    valid_from: date
+    valid_until: date
+    extended_until: date | None
+    occurred_at: datetime
+
+    def pe_period(self) -> Period:
+        """From the period's first day up to expiry, or up to a later supplement or new-portfolio deadline."""
+        last = pe_period_last_day(self.valid_until, extended_until=self.extended_until)
+        return Period(self.starts_on, last, PERIOD_CERTIFICATE)
+
+
+def current_period(certificate: CertificatePeriod | None, today: date) -> Period:
+    """The jobcoach's current PE period: the certificate's, else the fallback."""
+    if certificate is not None:
+        return certificate.pe_period()
+    return fallback_period(today, load_framework(today.year))
 
 
 def day_text(day: date, language: str) -> str:
@@ -131,7 +193,7 @@ def day_text(day: date, language: str) -> str:
 # --- activities -------------------------------------------------------------------------------------------
 
 
-class InvalidInput(Exception):
+class InvalidInput(DomainError):
     """Input that breaks a rule, with a message in both languages per field."""
 
     def __init__(self, errors: Mapping[str, Sequence[Localized]]):
@@ -241,15 +303,60 @@ class Activity:
     def imported(self) -> bool:
         return self.source != SOURCE_MANUAL
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any], evidence: Iterable[Evidence] = ()) -> Activity:
-        names = cls.__dataclass_fields__.keys() - {"evidence"}
-        return cls(**{name: row[name] for name in names if name in row}, evidence=tuple(evidence))
+    def ensure_writable(self) -> None:
+        """``ActivityLocked`` while the activity is part of a submitted portfolio."""
+        if self.locked:
+            raise ActivityLocked()
+
+
+@dataclass(frozen=True)
+class ActivityDraft:
+    """A new activity as the rules accept it, before it is stored (which adds its timestamps)."""
+
+    id: UUID
+    account_id: UUID
+    title: str
+    provider: str
+    completed_on: date
+    category: int
+    amount: Decimal
+    unit: str
+    points: Decimal
+    description: str | None
+    source: str
+    external_id: str | None
+    framework_version: str
+
+
+def manual_activity(activity_id: UUID, account_id: UUID, *, title: str, provider: str, completed_on: date,
+                    category: int, amount: Decimal, unit: str, description: str | None, period_start: date,
+                    today: date) -> ActivityDraft:
+    """An activity the jobcoach records, checked (``InvalidInput``) against the framework of its year."""
+    framework = load_framework(completed_on.year)
+    load = check_activity(category=category, amount=amount, unit=unit, completed_on=completed_on,
+                          framework=framework, period_start=period_start, today=today)
+    return ActivityDraft(activity_id, account_id, title, provider, completed_on, category, load.amount,
+                         load.unit, load.points, description, SOURCE_MANUAL, None, framework.version)
+
+
+def noloc_activity(activity_id: UUID, account_id: UUID, data: Mapping[str, Any]) -> ActivityDraft:
+    """A Noloc Academie completion as a category-1 activity. Its date is not judged against the period:
+    Noloc vouches for it, and the summary counts by period."""
+    completed_on = data["completed_on"]
+    framework = load_framework(completed_on.year)
+    load = noloc_study_load(amount=data.get("amount"), unit=data.get("unit"), points=data.get("points"),
+                            framework=framework)
+    return ActivityDraft(activity_id, account_id, data["title"], data["provider"], completed_on,
+                         NOLOC_CATEGORY, load.amount, load.unit, load.points, None, SOURCE_NOLOC,
+                         data["external_id"], framework.version)
 
 
 #: Fields a jobcoach may change on an activity imported from the Noloc Academie: what Noloc vouches for
 #: (title, provider, date, study load, category) stays as Noloc sent it.
 IMPORTED_CHANGEABLE = frozenset({"description"})
+
+#: The fields that make up the study load: changing one checks the activity again and computes its points.
+STUDY_LOAD_FIELDS = ("category", "amount", "unit", "completed_on")
 
 
 def refused_changes(activity: Activity, changes: Iterable[str]) -> list[str]:
@@ -257,6 +364,34 @@ def refused_changes(activity: Activity, changes: Iterable[str]) -> list[str]:
     if not activity.imported:
         return []
     return sorted(set(changes) - IMPORTED_CHANGEABLE)
+
+
+def revised_values(activity: Activity, changes: Mapping[str, Any], *, period_start: date | None,
+                   today: date) -> dict[str, Any]:
+    """What to store for ``changes`` to ``activity``: refused when submitted (``ActivityLocked``), for what
+    Noloc vouches for (``ImportedActivityReadOnly``) or when the new study load or date breaks a rule
+    (``InvalidInput``); with the points computed again when the study load changes.
+
+    ``period_start`` is needed only when the date changes: an unchanged date is not judged again, as the
+    period may have moved on since the activity was recorded.
+    """
+    activity.ensure_writable()
+    refused = refused_changes(activity, changes)
+    if refused:
+        raise ImportedActivityReadOnly(fields=refused)
+    values = dict(changes)
+    if any(name in changes for name in STUDY_LOAD_FIELDS):
+        merged = {name: changes.get(name, getattr(activity, name)) for name in STUDY_LOAD_FIELDS}
+        framework = load_framework(merged["completed_on"].year)
+        date_changed = "completed_on" in changes
+        if date_changed and period_start is None:
+            raise ValueError("a new date is judged against the current period's start")
+        load = check_activity(**merged, framework=framework,
+                              period_start=period_start if date_changed else date.min,
+                              today=today if date_changed else date.max)
+        values.update(amount=load.amount, unit=load.unit, points=load.points,
+                      framework_version=framework.version)
+    return values
 
 
 # --- evidence ---------------------------------------------------------------------------------------------
@@ -275,10 +410,6 @@ class Evidence:
     kind: str
     created_at: datetime
 
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Evidence:
-        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
-
 
 class FilenameMissing(UploadRefused):
     code = "filename_missing"
@@ -294,13 +425,25 @@ class MultipartRefused(UploadRefused):
     """The file must be the body itself: a form would be stored as its own encoding."""
 
     code = "multipart_refused"
-    http_status = 415
 
     def __init__(self) -> None:
         super().__init__(
             "Stuur het bestand zelf als inhoud van het verzoek, niet als formulier (multipart).",
             "Send the file itself as the request body, not as a form (multipart).",
         )
+
+
+def evidence_filename(content_type: str | None, filename: str | None) -> str:
+    """The name an upload is stored under, or ``EvidenceRefused`` for what can be refused before the body is
+    read: a form instead of a file, a missing or unsafe name."""
+    try:
+        if content_type and content_type.lower().startswith("multipart/"):
+            raise MultipartRefused()
+        if filename is None:
+            raise FilenameMissing()
+        return safe_filename(filename)
+    except UploadRefused as refusal:
+        raise EvidenceRefused(refusal=refusal) from None
 
 
 class Dedup(enum.Enum):

@@ -1,18 +1,33 @@
-"""The PE registry's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+"""The PE registry's problem types, ``PROBLEMS`` (each refusal of the domain and the use cases -> its
+problem+json answer) and the texts a person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
 from recert_common import i18n
+from recert_common.domain_errors import ProblemMap
 from recert_common.errors import (
     Conflict,
     NotFound,
+    UploadProblem,
     ValidationProblem,
     extension_members,
-    upload_problem,
     upload_problem_class,
 )
+from recert_common.filetypes import UploadRefused
 from recert_common.rules import Localized
+from recert_pe_registry.domain import (
+    AccountNotFound,
+    ActivityLocked,
+    ActivityNotFound,
+    EvidenceContentMissing,
+    EvidenceNotFound,
+    EvidenceRefused,
+    FilenameMissing,
+    ImportedActivityReadOnly,
+    InvalidInput,
+    MultipartRefused,
+)
 
 
 class InvalidActivity(ValidationProblem):
@@ -33,7 +48,7 @@ class InvalidActivity(ValidationProblem):
         return body
 
 
-class ActivityLocked(Conflict):
+class ActivityLockedProblem(Conflict):
     """The activity is part of a submitted portfolio: DNV assesses what was submitted."""
 
     slug, title_code = "pe-activity-locked", "pe.problem.activity_locked"
@@ -42,7 +57,7 @@ class ActivityLocked(Conflict):
         super().__init__(code="pe.detail.activity_locked")
 
 
-class ImportedActivityReadOnly(Conflict):
+class ImportedActivityProblem(Conflict):
     slug, title_code = "pe-activity-imported", "pe.problem.activity_imported"
     members = extension_members(fields={"type": "array", "items": {"type": "string"}})
 
@@ -51,23 +66,29 @@ class ImportedActivityReadOnly(Conflict):
                          extensions={"fields": list(fields)})
 
 
-#: An upload refusal answers the same problem type, title and members as anywhere else (recert_common).
-refusal_problem = upload_problem
+#: The status of the refusals only evidence uploads meet; recert_common's own refusals bring theirs.
+_EVIDENCE_STATUS: Mapping[type[UploadRefused], int] = {FilenameMissing: 400, MultipartRefused: 415}
 #: The refusals only evidence uploads meet (besides ``UPLOAD_PROBLEMS``), as problem types.
-EVIDENCE_PROBLEMS = (upload_problem_class("filename_missing", 400),
-                     upload_problem_class("multipart_refused", 415))
+EVIDENCE_PROBLEMS = tuple(upload_problem_class(refusal.code, status)
+                          for refusal, status in _EVIDENCE_STATUS.items())
 
 
-def activity_not_found() -> NotFound:
-    return NotFound(code="pe.detail.activity_not_found")
+def upload_refused(refusal: UploadRefused) -> UploadProblem:
+    """An upload refusal answers the same problem type, title and members as anywhere else (recert_common)."""
+    status = _EVIDENCE_STATUS.get(type(refusal), refusal.http_status)
+    return upload_problem_class(refusal.code, status)(refusal)
 
 
-def evidence_not_found() -> NotFound:
-    return NotFound(code="pe.detail.evidence_not_found")
-
-
-def account_not_found() -> NotFound:
-    return NotFound(code="pe.detail.account_not_found")
+PROBLEMS = ProblemMap({
+    InvalidInput: lambda error: InvalidActivity(error.errors),
+    ActivityNotFound: lambda error: NotFound(code="pe.detail.activity_not_found"),
+    EvidenceNotFound: lambda error: NotFound(code="pe.detail.evidence_not_found"),
+    AccountNotFound: lambda error: NotFound(code="pe.detail.account_not_found"),
+    EvidenceContentMissing: lambda error: NotFound(code="pe.detail.evidence_content_missing"),
+    ActivityLocked: lambda error: ActivityLockedProblem(),
+    ImportedActivityReadOnly: lambda error: ImportedActivityProblem(error.fields),
+    EvidenceRefused: lambda error: upload_refused(error.refusal),
+})
 
 
 i18n.register_messages({
@@ -96,7 +117,6 @@ i18n.register_messages({
         "en": "No PE records of this jobcoach are available to you."},
     "pe.field.two_decimals": {
         "nl": "Gebruik hoogstens twee decimalen.", "en": "Use at most two decimals."},
-    "pe.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
     "pe.field.nothing_to_change": {
         "nl": "Geef minstens één veld om te wijzigen.", "en": "Give at least one field to change."},
 })

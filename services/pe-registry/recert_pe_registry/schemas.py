@@ -9,7 +9,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from recert_common.rules import format_number
-from recert_common.schemas import MAX_PAGE, PageSchema, Strict, UtcDateTime
+from recert_common.schemas import MAX_PAGE, PageSchema, Strict, UtcDateTime, text
 from recert_pe_registry.domain import EVIDENCE_KINDS, UNITS
 
 _UNIT_DESCRIPTION = ("sbu: study-load hours (1 PE point each); ects: ECTS credits (28 PE points each); "
@@ -39,15 +39,6 @@ class Amount(fields.Decimal):
         return number
 
 
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("pe.field.blank")
-
-
-def _text(maximum: int, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=maximum), _not_blank], **kwargs)
-
-
 def _category(*, strict: bool = True, **kwargs) -> fields.Integer:
     # Strict in JSON bodies (1.5 or "1" is a mistake there); a query string is text by nature.
     return fields.Integer(strict=strict, metadata={
@@ -59,8 +50,8 @@ def _category(*, strict: bool = True, **kwargs) -> fields.Integer:
 
 
 class ActivityCreateSchema(Strict):
-    title = _text(300, required=True)
-    provider = _text(200, required=True)
+    title = text(300, required=True)
+    provider = text(200, required=True)
     completed_on = fields.Date(required=True, metadata={
         "description": "Not after today, not before the start of the current certificate period."})
     category = _category(required=True)
@@ -73,8 +64,8 @@ class ActivityCreateSchema(Strict):
 class ActivityUpdateSchema(Strict):
     """Only the fields given change; the points are computed again when the study load changes."""
 
-    title = _text(300)
-    provider = _text(200)
+    title = text(300)
+    provider = text(200)
     completed_on = fields.Date()
     category = _category()
     amount = Amount()

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from recert_common.clock import CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 MiB = 1024 * 1024
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
 
 
 @dataclasses.dataclass(frozen=True)
-class PeRegistrySettings(ServiceSettings):
+class PeRegistrySettings(CalendarSettings, ServiceSettings):
     # The bucket holding evidence files; no other service writes to it.
     evidence_bucket: str = env_field("RECERT_PE_REGISTRY_EVIDENCE_BUCKET", "pe-evidence")
     # The largest evidence file accepted, in bytes (20 MiB, shown to people as "20 MB").
@@ -18,10 +20,14 @@ class PeRegistrySettings(ServiceSettings):
     evidence_retention_days: int = env_field("RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS", 730)
     # How often the worker looks for evidence past its retention.
     retention_interval_seconds: float = env_field("RECERT_PE_REGISTRY_RETENTION_INTERVAL_SECONDS", 3600.0)
+    # The jobcoaches' calendar: "today" (no activity dated after it) and the day a (re)certification was
+    # decided (the next PE period starts the day after) are days in this zone.
+    time_zone: str = env_field("RECERT_PE_REGISTRY_TIME_ZONE", DEFAULT_TIME_ZONE)
 
     def __post_init__(self):
         super().__post_init__()
         if self.max_evidence_bytes < 1:
             raise ConfigError("RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES must be at least 1")
+        self.check_calendar()
         if self.evidence_retention_days < 0:
             raise ConfigError("RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS must not be negative")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -37,6 +38,7 @@ from recert_pe_registry.domain import (
     summarise,
 )
 
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FRAMEWORK = load_framework(2024)
 TODAY = date(2024, 6, 15)
 PERIOD_START = date(2023, 1, 1)
@@ -103,7 +105,7 @@ def test_all_broken_rules_are_reported_together_and_in_english_too():
 
 
 def test_the_day_of_a_decision_is_the_day_in_amsterdam():
-    assert local_day(datetime(2024, 3, 31, 22, 30, tzinfo=UTC)) == date(2024, 4, 1)  # 00:30 CEST
+    assert local_day(datetime(2024, 3, 31, 22, 30, tzinfo=UTC), AMSTERDAM) == date(2024, 4, 1)  # 00:30 CEST
 
 
 def test_without_a_certificate_the_period_is_one_validity_up_to_today():

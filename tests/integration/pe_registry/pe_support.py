@@ -7,15 +7,17 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
+from recert_common.clock import utcnow
 from recert_common.events import get as get_event_type
 from recert_common.events import new_event
 from recert_pe_registry.domain import local_day
-from recert_pe_registry.service import utcnow
+from recert_pe_registry.settings import DEFAULT_TIME_ZONE
 
 from generated_files import BytesSource, GeneratedFile  # noqa: F401  (tests import it from here)
 from service_harness import mint_token, publish_raw, select_bodies, wait_for
@@ -26,7 +28,7 @@ ELF_HEAD = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00"
 
 
 def today() -> date:
-    return local_day(utcnow())
+    return local_day(utcnow(), ZoneInfo(DEFAULT_TIME_ZONE))
 
 
 def pdf_bytes(text: str = "certificaat") -> bytes:
@@ -181,8 +183,8 @@ class PeEnv:
         return found
 
     def objects(self) -> list[str]:
-        self.service.bucket.ensure()
-        store = self.service.bucket.store
+        store = self.service.evidence_store
+        store.ensure_bucket()
         return [item.object_name for item in store.client.list_objects(store.bucket, recursive=True)]
 
     def outbox(self, subject=None, type_: str | None = None) -> list[dict]:
