@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import enum
 import functools
 import logging
 import threading
@@ -33,6 +32,7 @@ from flask import Flask, current_app, g, has_request_context, request
 
 from recert_common.errors import Forbidden, NotFound, Problem, ServiceUnavailable, Unauthorized
 from recert_common.i18n import Label
+from recert_common.roles import ROLES, Role  # noqa: F401  (re-exported: where most callers look)
 
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
@@ -41,14 +41,6 @@ BEARER_SCHEME = "bearerAuth"  # the name of the security scheme in the OpenAPI d
 _log = logging.getLogger(__name__)
 
 
-class Role(enum.StrEnum):
-    JOBCOACH = "jobcoach"
-    ASSESSOR = "assessor"
-    DNV_OFFICER = "dnv_officer"
-    NOLOC_ADMIN = "noloc_admin"
-
-
-ROLES: frozenset[str] = frozenset(role.value for role in Role)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -347,9 +347,11 @@ def upload_problem_class(code: str, status: int) -> type[UploadProblem]:
     return cls
 
 
-def upload_problem(refusal: Any) -> UploadProblem:
-    """The problem for an upload refusal (``recert_common.filetypes.UploadRefused`` and its kinds)."""
-    return upload_problem_class(refusal.code, refusal.http_status)(refusal)
+def upload_problem(refusal: Any, status: int | None = None) -> UploadProblem:
+    """The problem for an upload refusal (``recert_common.filetypes.UploadRefused`` and its kinds): the
+    status of its code in ``UPLOAD_REFUSALS`` unless the caller's table gives another."""
+    status = status or dict(UPLOAD_REFUSALS).get(refusal.code, 400)
+    return upload_problem_class(refusal.code, status)(refusal)
 
 
 #: The refusals every upload can meet (storage and filetypes): documented on every upload operation.

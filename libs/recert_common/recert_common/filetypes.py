@@ -170,7 +170,6 @@ class UploadRefused(Exception):
     """An upload we will not store. ``code`` is stable for clients; the messages are for people."""
 
     code = "upload_refused"
-    http_status = 400
 
     def __init__(self, message_nl: str, message_en: str, **details):
         super().__init__(message_en)
@@ -186,7 +185,6 @@ class UploadTypeRefused(UploadRefused):
     """The content is not of an allowed type."""
 
     code = "upload_type_refused"
-    http_status = 415
 
     def __init__(self, kind: str, allowed: Collection[str] = DEFAULT_ALLOWED):
         nl, en = _KIND_LABELS.get(kind, _KIND_LABELS["unknown"])

@@ -85,7 +85,6 @@ class ObjectNotFound(StorageError, LookupError):
 
 class UploadTooLarge(UploadRefused):
     code = "upload_too_large"
-    http_status = 413
 
     def __init__(self, max_bytes: int):
         nl, en = size_text(max_bytes)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from recert_common.errors import upload_problem
 from recert_common.filetypes import (
     DEFAULT_ALLOWED,
     DOCX,
@@ -332,7 +333,7 @@ def test_an_extension_contradicting_the_content_is_refused(prefix, filename, ext
     with pytest.raises(UploadTypeMismatch) as refused:
         check_upload(prefix, complete=True, filename=filename)
     assert refused.value.extension == extension
-    assert refused.value.code == "upload_type_mismatch" and refused.value.http_status == 415
+    assert refused.value.code == "upload_type_mismatch" and upload_problem(refused.value).status == 415
 
 
 def test_a_renamed_executable_is_refused_for_its_content():
@@ -428,13 +429,13 @@ def test_a_zip_that_is_not_a_word_document_is_refused_as_zip(data):
     assert kind(data) == (None, "zip")
     with pytest.raises(UploadTypeRefused) as refused:
         check_upload(data, complete=True, filename="verslag.docx")
-    assert refused.value.http_status == 415 and refused.value.kind == "zip"
+    assert upload_problem(refused.value).status == 415 and refused.value.kind == "zip"
 
 
 def test_a_program_named_docx_is_refused():
     with pytest.raises(UploadTypeRefused) as refused:
         check_upload(b"\x7fELF\x02\x01\x01" + b"\x00" * 64, complete=True, filename="verslag.docx")
-    assert (refused.value.http_status, refused.value.kind) == (415, "elf")
+    assert (upload_problem(refused.value).status, refused.value.kind) == (415, "elf")
 
 
 def test_a_word_document_under_another_extension_is_refused():

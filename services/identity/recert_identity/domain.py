@@ -20,8 +20,8 @@ import argon2
 import pyotp
 from zxcvbn import zxcvbn
 
-from recert_common.auth import Role
 from recert_common.domain_errors import DomainError, NotFoundError, PermissionRefused
+from recert_common.roles import Role
 
 STAFF_ROLES: frozenset[str] = frozenset({Role.ASSESSOR, Role.DNV_OFFICER, Role.NOLOC_ADMIN})
 LANGUAGES = ("nl", "en")

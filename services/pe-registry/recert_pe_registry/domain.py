@@ -14,10 +14,10 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from recert_common.auth import Role
 from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.filetypes import UploadRefused, safe_filename
 from recert_common.i18n import format_date
+from recert_common.roles import Role
 from recert_common.rules import (
     UNIT_ECTS,
     UNIT_HOURS,

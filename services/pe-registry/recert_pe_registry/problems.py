@@ -12,6 +12,7 @@ from recert_common.errors import (
     UploadProblem,
     ValidationProblem,
     extension_members,
+    upload_problem,
     upload_problem_class,
 )
 from recert_common.filetypes import UploadRefused
@@ -75,8 +76,7 @@ EVIDENCE_PROBLEMS = tuple(upload_problem_class(refusal.code, status)
 
 def upload_refused(refusal: UploadRefused) -> UploadProblem:
     """An upload refusal answers the same problem type, title and members as anywhere else (recert_common)."""
-    status = _EVIDENCE_STATUS.get(type(refusal), refusal.http_status)
-    return upload_problem_class(refusal.code, status)(refusal)
+    return upload_problem(refusal, _EVIDENCE_STATUS.get(type(refusal)))
 
 
 PROBLEMS = ProblemMap({
