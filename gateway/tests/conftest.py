@@ -5,11 +5,11 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from gateway_fakes import IDENTITY_ROUTES, FakeService, TokenMaker, serve
 
 from recert_gateway.app import create_app
 from recert_gateway.routes import RouteTable
 from recert_gateway.settings import GatewaySettings
-from recert_gateway.testing import IDENTITY_ROUTES, FakeService, TokenMaker, serve
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-
-from recert_gateway.testing import TokenMaker, unused_url
+from gateway_fakes import TokenMaker, unused_url
 
 PROTECTED = "/api/v1/accounts/me"
 

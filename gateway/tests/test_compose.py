@@ -3,11 +3,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from gateway_fakes import FakeService, serve, unused_url
 
 from recert_common.context import correlation
 from recert_common.http import ServiceClient
 from recert_gateway.compose import Call, Composer
-from recert_gateway.testing import FakeService, serve, unused_url
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 
 import pytest
 import requests
+from gateway_fakes import Answer, ScriptedService, serve, unused_url
 
 from recert_gateway.routes import ROUTES
-from recert_gateway.testing import Answer, ScriptedService, serve, unused_url
 
 SERVICES = ("assessment", "pe-registry", "portfolio", "billing", "notifications")
 PROBLEM_404 = {"type": "https://recert.noloc.nl/problems/not-found", "title": "Niet gevonden", "status": 404}

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+from gateway_fakes import FakeService, closing_server, serve, unused_url
 
 from recert_gateway.app import create_app, gateway_of
 from recert_gateway.routes import ROUTES, Route, RouteTable
 from recert_gateway.settings import GatewaySettings
-from recert_gateway.testing import FakeService, closing_server, serve, unused_url
 
 
 @pytest.fixture

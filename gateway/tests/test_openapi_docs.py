@@ -4,9 +4,9 @@ import re
 import time
 
 import requests
+from gateway_fakes import IDENTITY_ROUTES, FakeService, serve, unused_url
 
 from recert_gateway.routes import Route, RouteTable
-from recert_gateway.testing import IDENTITY_ROUTES, FakeService, serve, unused_url
 
 
 def doc(title, paths, schemas):

@@ -69,9 +69,9 @@ def test_metrics_and_readiness_answer_only_inside(start_gateway):
 
 def test_a_service_file_download_keeps_its_sandbox_policy_through_the_gateway(start_gateway, maker):
     from flask import Flask
+    from gateway_fakes import serve
 
     from recert_common.files import file_response
-    from recert_gateway.testing import serve
 
     files = Flask("files")
 

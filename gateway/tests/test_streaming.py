@@ -6,9 +6,9 @@ import tracemalloc
 
 import pytest
 import requests
+from gateway_fakes import FakeService, pattern_bytes, pattern_sha256, serve
 
 from recert_gateway.routes import ROUTES, Route, RouteTable
-from recert_gateway.testing import FakeService, pattern_bytes, pattern_sha256, serve
 
 MiB = 1024 * 1024
 BIG = 30 * MiB

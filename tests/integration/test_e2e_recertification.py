@@ -19,8 +19,8 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from recert_common.i18n import format_date
 from recert_common.rules import add_years, supplement_deadline
-from recert_notifications.formatting import format_date
 
 from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from gateway_fakes import FakeService, TokenMaker, pattern_bytes, pattern_sha256, serve, unused_url
 
 from recert_gateway.routes import ROUTES
-from recert_gateway.testing import FakeService, TokenMaker, pattern_bytes, pattern_sha256, serve, unused_url
 
 from processes import Process, free_port
 

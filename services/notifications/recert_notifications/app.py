@@ -6,6 +6,7 @@ from flask import Flask
 from recert_common.auth import TokenVerifier
 from recert_common.web import create_service_app
 from recert_notifications.api import BLUEPRINTS
+from recert_notifications.problems import PROBLEMS
 from recert_notifications.service import NotificationsService, build_service
 from recert_notifications.settings import NotificationsSettings
 
@@ -15,4 +16,4 @@ def create_app(settings: NotificationsSettings | None = None, *, service: Notifi
     settings = settings or NotificationsSettings.from_env("notifications")
     service = service or build_service(settings)
     return create_service_app(settings, service, title="Notifications", extension="notifications",
-                              blueprints=BLUEPRINTS, verifier=verifier)
+                              blueprints=BLUEPRINTS, verifier=verifier, problems=PROBLEMS)

@@ -1,4 +1,4 @@
-"""Who hears of what, and the rules of delivery. No Flask, no SQL, no broker.
+"""Who hears of what, the messages and their delivery, and the rules of both. No Flask, no SQL, no broker.
 
 An event becomes zero or more ``Notice``s: a template, an audience (the person the event is about, the
 assessor it names, or every DNV officer) and the *fact* it reports. A message is made once per fact,
@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import result_expected_window
 
 DNV_OFFICER = "dnv_officer"
@@ -49,6 +50,108 @@ class Contact:
 
     def as_context(self) -> dict[str, Any]:
         return {"account_id": self.account_id, "full_name": self.full_name, "email": self.email}
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message to one person on one channel, with its delivery state."""
+
+    id: UUID
+    recipient_id: UUID
+    channel: Channel
+    template: str
+    fact_key: str
+    trigger_event_id: UUID | None
+    trigger_event_type: str | None
+    language: str
+    subject: str
+    body_text: str
+    body_html: str
+    email_address: str | None
+    state: State
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    read_at: datetime | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message about to be made: e-mail starts pending and due at once, in-app is delivered at once."""
+
+    id: UUID
+    recipient_id: UUID
+    channel: Channel
+    template: str
+    fact_key: str
+    trigger_event_id: UUID | None
+    trigger_event_type: str | None
+    language: str
+    subject: str
+    body_text: str
+    body_html: str
+    email_address: str | None
+
+    @property
+    def initial_state(self) -> State:
+        return State.PENDING if self.channel == Channel.EMAIL else State.DELIVERED
+
+
+@dataclass(frozen=True)
+class DueEmail:
+    """An e-mail claimed for its next try, with the name to address it to (None: contact not known)."""
+
+    message: Message
+    recipient_name: str | None
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """An open supplement deadline within the reminder window, not reminded of for its date yet."""
+
+    case_id: UUID
+    account_id: UUID
+    due_on: date
+
+
+@dataclass(frozen=True)
+class ParkedNotice:
+    """A notice waiting for its recipient's contact; ``envelope`` is the event as it came (JSON)."""
+
+    fact_key: str
+    template: str
+    event_id: UUID
+    envelope: dict[str, Any]
+    parked_at: datetime | None = None
+
+    @property
+    def fact(self) -> str:
+        return self.fact_key.partition(":")[2]
+
+
+@dataclass(frozen=True)
+class FinalDecision:
+    """A positive or negative certification decision: the start of the retention period (ADR 0020)."""
+
+    decision_id: UUID
+    account_id: UUID
+    decided_at: datetime
+
+
+# --- refusals --------------------------------------------------------------------------------------------
+
+
+class MessageNotFound(NotFoundError):
+    """For someone else's message as well as for one that does not exist: the two look the same."""
+
+
+class MessageNotFailed(DomainError):
+    """Only an e-mail that failed for good can be retried by hand; a pending one is being retried already."""
+
+    state: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +224,11 @@ TEMPLATES: frozenset[str] = frozenset(
     {route.template for routes in ROUTES.values() for route in routes} | {SUPPLEMENT_DUE_SOON})
 
 
+def channels_for(template: str) -> tuple[Channel, ...]:
+    """E-mail always; the in-app inbox too unless the message carries a secret link (``EMAIL_ONLY``)."""
+    return (Channel.EMAIL,) if template in EMAIL_ONLY else (Channel.EMAIL, Channel.IN_APP)
+
+
 def _fact_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -157,6 +265,11 @@ def reminder_window(today: date, days_before: int) -> tuple[date, date]:
     """The due dates to remind of today: from today up to ``days_before`` days ahead, both included (a
     reminder is due from ``days_before`` days before the due date up to the due date itself)."""
     return today, today + timedelta(days=days_before)
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    """Final decisions made up to this instant have had their retention period (ADR 0020)."""
+    return now - timedelta(days=retention_days)
 
 
 def _extras(template: str, data: Mapping[str, Any], *, zone: ZoneInfo, today: date) -> dict[str, Any]:
@@ -211,3 +324,12 @@ def after_failed_attempt(attempts: int, *, permanent: bool, max_attempts: int, b
         return AttemptOutcome(State.FAILED, None)
     return AttemptOutcome(State.PENDING, retry_delay(attempts, base_seconds=base_seconds,
                                                      max_seconds=max_seconds))
+
+
+def check_retry(message: Message | None, message_id: UUID) -> Message:
+    """The e-mail an operator may send again: one that failed for good. An in-app message is not found."""
+    if message is None or message.channel != Channel.EMAIL:
+        raise MessageNotFound(message_id=message_id)
+    if message.state != State.FAILED:
+        raise MessageNotFailed(state=str(message.state))
+    return message

@@ -1,11 +1,11 @@
-"""Dates, times, money and numbers written the way a Dutch or an English reader expects them.
+"""Times, money and numbers written the way a Dutch or an English reader expects them.
 
 Dates are written by ``recert_common.i18n.format_date``, the one date format of every service's texts.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,21 +22,13 @@ def language_of(language: str | None) -> str:
     return "en" if (language or "").lower().startswith("en") else "nl"
 
 
-def format_date(day: date, language: str = "nl") -> str:
-    """``date(2026, 11, 28)`` -> "28 november 2026" (nl) or "28 November 2026" (en): the platform's one date
-    format (``recert_common.i18n.format_date``)."""
-    if isinstance(day, datetime):
-        raise TypeError("format_date takes a date; use format_datetime for an instant")
-    return i18n.format_date(day, language_of(language))
-
-
 def format_datetime(instant: datetime, zone: ZoneInfo, language: str = "nl") -> str:
     """An instant on the reader's clock: "28 november 2026 om 14:05" / "28 November 2026 at 14:05"."""
     if instant.tzinfo is None:
         raise ValueError("an instant needs its time zone")
     local = instant.astimezone(zone)
     language = language_of(language)
-    return f"{format_date(local.date(), language)} {_AT[language]} {local:%H:%M}"
+    return f"{i18n.format_date(local.date(), language)} {_AT[language]} {local:%H:%M}"
 
 
 def _group_thousands(whole: str, separator: str) -> str:

@@ -1,4 +1,5 @@
-"""The events notifications consumes, each handled in the consumer's transaction (the bus dedupes event ids).
+"""The events notifications consumes, each handled in a unit of work joining the consumer's transaction (the
+bus dedupes event ids).
 
 All of them arrive on one queue, ``notifications.events``. Events come in any order across producers: one
 about a person whose contact has not arrived yet is parked (``parked_notices``) and made into messages
@@ -7,16 +8,17 @@ end it in the dead-letter queue.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import psycopg
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from recert_common.bus import Subscription
 from recert_common.db import Database
 from recert_common.events import Event
-from recert_notifications import domain, store
+from recert_common.uow import handled_in
+from recert_notifications import domain
 from recert_notifications.service import NotificationsService, build_service
 from recert_notifications.settings import NotificationsSettings
+from recert_notifications.store import SqlNotificationsUnitOfWork
 
 
 class Handlers:
@@ -25,64 +27,73 @@ class Handlers:
 
     # --- identity: the contact read model ----------------------------------------------------------------
 
-    def on_account(self, conn: psycopg.Connection, event: Event) -> None:
+    @staticmethod
+    def _keep_contact(uow: Any, event: Event) -> None:
         data = event.data
-        store.upsert_contact(conn, account_id=data["account_id"], full_name=data["full_name"],
-                             email=data["email"], language=data["preferred_language"], roles=data["roles"],
-                             as_of=event.occurred_at)
-        self.service.notify(conn, event)
-        self.service.deliver_parked(conn, data["account_id"])
+        uow.contacts.upsert(account_id=data["account_id"], full_name=data["full_name"], email=data["email"],
+                            language=data["preferred_language"], roles=data["roles"], as_of=event.occurred_at)
 
-    def on_verification_requested(self, conn: psycopg.Connection, event: Event) -> None:
+    def on_account(self, uow: Any, event: Event) -> None:
+        self._keep_contact(uow, event)
+        self.service.notify(uow, event)
+        self.service.deliver_parked(uow, event.data["account_id"])
+
+    def on_verification_requested(self, uow: Any, event: Event) -> None:
         """The link goes to the address being verified: the event carries the contact, which identity
         announces to no one else before the address is verified."""
-        data = event.data
-        store.upsert_contact(conn, account_id=data["account_id"], full_name=data["full_name"],
-                             email=data["email"], language=data["preferred_language"], roles=data["roles"],
-                             as_of=event.occurred_at)
-        self.service.notify(conn, event)
+        self._keep_contact(uow, event)
+        self.service.notify(uow, event)
 
-    def on_account_disabled(self, conn: psycopg.Connection, event: Event) -> None:
-        store.disable_contact(conn, event.data["account_id"], event.occurred_at)
+    def on_account_disabled(self, uow: Any, event: Event) -> None:
+        uow.contacts.disable(event.data["account_id"], event.occurred_at)
+
+    def on_account_erased(self, uow: Any, event: Event) -> None:
+        """identity.account.erased: forget the person (ADR 0020): their messages (an e-mail not sent yet
+        included), parked notices, deadlines, submissions, final decisions and contact."""
+        account_id = event.data["account_id"]
+        for repository in (uow.messages, uow.parked, uow.deadlines, uow.submissions, uow.final_decisions,
+                           uow.contacts):
+            repository.forget(account_id)
 
     # --- read models that word and time the messages -----------------------------------------------------
 
-    def on_portfolio_submitted(self, conn: psycopg.Connection, event: Event) -> None:
-        store.record_submission(conn, event.data)
-        self.service.notify(conn, event)
+    def on_portfolio_submitted(self, uow: Any, event: Event) -> None:
+        data = event.data
+        uow.submissions.record(submission_id=data["submission_id"], account_id=data["account_id"],
+                               certificate_id=data["certificate_id"],
+                               certificate_expires_on=data["certificate_expires_on"],
+                               submitted_at=data["submitted_at"])
+        self.service.notify(uow, event)
 
-    def on_portfolio_withdrawn(self, conn: psycopg.Connection, event: Event) -> None:
-        store.withdraw_submission(conn, event.data["submission_id"], event.occurred_at)
-        self.service.notify(conn, event)
+    def on_portfolio_withdrawn(self, uow: Any, event: Event) -> None:
+        uow.submissions.withdraw(event.data["submission_id"], event.occurred_at)
+        self.service.notify(uow, event)
 
-    def on_decision_made(self, conn: psycopg.Connection, event: Event) -> None:
+    def on_decision_made(self, uow: Any, event: Event) -> None:
         """Only DNV's postponed decision starts a supplement term (ADR 0011), which the reminder schedule
         watches; any other decision ends the one that ran."""
         data = event.data
         if data["decision"] == "postponed":
-            store.open_supplement_deadline(conn, data["case_id"], data["account_id"],
-                                           data["supplement_due_on"])
+            uow.deadlines.open(data["case_id"], data["account_id"], data["supplement_due_on"])
         else:
-            store.close_supplement_deadline(conn, data["case_id"], event.occurred_at)
+            uow.deadlines.close(data["case_id"], event.occurred_at)
             # Final: the messages before it are kept for the retention period only (ADR 0020).
-            store.note_final_decision(conn, data["decision_id"], data["account_id"], event.occurred_at)
-        self.service.notify(conn, event)
+            uow.final_decisions.note(data["decision_id"], data["account_id"], event.occurred_at)
+        self.service.notify(uow, event)
 
-    def on_supplement_submitted(self, conn: psycopg.Connection, event: Event) -> None:
-        store.close_supplement_deadline(conn, event.data["case_id"], event.occurred_at)
-        self.service.notify(conn, event)
-
-    def on_account_erased(self, conn: psycopg.Connection, event: Event) -> None:
-        """identity.account.erased: forget the person (ADR 0020): their contact, messages and the rest."""
-        store.forget_account(conn, event.data["account_id"])
+    def on_supplement_submitted(self, uow: Any, event: Event) -> None:
+        uow.deadlines.close(event.data["case_id"], event.occurred_at)
+        self.service.notify(uow, event)
 
     # --- everything else only becomes messages -----------------------------------------------------------
 
-    def on_event(self, conn: psycopg.Connection, event: Event) -> None:
-        self.service.notify(conn, event)
+    def on_event(self, uow: Any, event: Event) -> None:
+        self.service.notify(uow, event)
 
-    def table(self) -> dict[str, object]:
-        handlers: dict[str, object] = {event_type: self.on_event for event_type in domain.ROUTES}
+    def table(self) -> dict[str, Callable[[Any, Event], None]]:
+        """Event type -> the method that handles it with a unit of work."""
+        handlers: dict[str, Callable[[Any, Event], None]] = {
+            event_type: self.on_event for event_type in domain.ROUTES}
         handlers.update({
             "identity.account.registered": self.on_account,
             "identity.account.updated": self.on_account,
@@ -100,4 +111,5 @@ class Handlers:
 def subscriptions(settings: NotificationsSettings, db: Database, *,
                   service: NotificationsService | None = None) -> Sequence[Subscription]:
     handlers = Handlers(service or build_service(settings, db))
-    return (Subscription("events", handlers.table()),)  # type: ignore[arg-type]
+    return (Subscription("events", {event_type: handled_in(SqlNotificationsUnitOfWork.joining, handler)
+                                    for event_type, handler in handlers.table().items()}),)

@@ -1,13 +1,11 @@
-"""Notifications' problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+"""Notifications' problem types, the answer to each refusal of the domain (``PROBLEMS``), and the texts a
+person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
 from recert_common import i18n
+from recert_common.domain_errors import ProblemMap
 from recert_common.errors import Conflict, NotFound, extension_members
-
-
-def not_found() -> NotFound:
-    """For someone else's message as well as for one that does not exist: the two look the same."""
-    return NotFound(code="notifications.detail.not_found")
+from recert_notifications.domain import MessageNotFailed, MessageNotFound
 
 
 class NotFailed(Conflict):
@@ -21,6 +19,11 @@ class NotFailed(Conflict):
                          extensions={"state": state})
 
 
+PROBLEMS = ProblemMap({
+    MessageNotFound: lambda error: NotFound(code="notifications.detail.not_found"),
+    MessageNotFailed: lambda error: NotFailed(state=error.state),
+})
+
 i18n.register_messages({
     "notifications.problem.not_failed": {"nl": "Dit bericht is niet mislukt",
                                          "en": "This message has not failed"},
@@ -31,4 +34,4 @@ i18n.register_messages({
         "en": "Only a failed e-mail can be sent again; this one is {state}."},
 })
 
-__all__ = ["NotFailed", "not_found"]
+__all__ = ["PROBLEMS", "NotFailed"]

@@ -1,9 +1,9 @@
-"""SQL of the notifications database (psycopg 3, dict rows), run in the caller's transaction."""
+"""The notifications database behind the unit of work: one repository per concern, each holding its SQL and
+running it on the unit of work's connection (psycopg 3, dict rows); they return domain types."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -11,12 +11,26 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import accounts
-from recert_notifications.domain import Channel, Contact, State
+from recert_common.uow import SqlUnitOfWork
+from recert_notifications.domain import (
+    Channel,
+    Contact,
+    DueEmail,
+    DueReminder,
+    FinalDecision,
+    Message,
+    NewMessage,
+    ParkedNotice,
+    State,
+)
 
 Conn = psycopg.Connection
 
 
-# --- contacts (read model) -------------------------------------------------------------------------------
+def _message(row: dict[str, Any] | None) -> Message | None:
+    if row is None:
+        return None
+    return Message(**{**row, "channel": Channel(row["channel"]), "state": State(row["state"])})
 
 
 def _contact(row: dict[str, Any] | None) -> Contact | None:
@@ -27,256 +41,283 @@ def _contact(row: dict[str, Any] | None) -> Contact | None:
                    disabled=row["disabled_at"] is not None)
 
 
-def upsert_contact(conn: Conn, *, account_id: UUID, full_name: str, email: str, language: str,
-                   roles: Iterable[str], as_of: datetime) -> bool:
-    """Keep the profile unless a newer one is known already. Returns whether it was written."""
-    return accounts.upsert_account(
-        conn, "contacts", account_id, as_of,
-        {"full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles))},
-        as_of_column="profile_as_of", touch=("updated_at",))
+class ContactRepository:
+    """The contact read model (identity.account.*): whom to write to, in which language."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def upsert(self, *, account_id: UUID, full_name: str, email: str, language: str, roles: Iterable[str],
+               as_of: datetime) -> bool:
+        """Keep the profile unless a newer one is known already. Returns whether it was written."""
+        return accounts.upsert_account(
+            self.conn, "contacts", account_id, as_of,
+            {"full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles))},
+            as_of_column="profile_as_of", touch=("updated_at",))
+
+    def disable(self, account_id: UUID, at: datetime) -> None:
+        self.conn.execute("UPDATE contacts SET disabled_at = COALESCE(disabled_at, %s), updated_at = now() "
+                          "WHERE account_id = %s", (at, account_id))
+
+    def get(self, account_id: UUID | None) -> Contact | None:
+        if account_id is None:
+            return None
+        return _contact(self.conn.execute("SELECT * FROM contacts WHERE account_id = %s",
+                                          (account_id,)).fetchone())
+
+    def with_role(self, role: str) -> list[Contact]:
+        """The enabled contacts holding ``role``."""
+        rows = self.conn.execute("SELECT * FROM contacts WHERE %s = ANY(roles) AND disabled_at IS NULL "
+                                 "ORDER BY account_id", (role,)).fetchall()
+        return [_contact(row) for row in rows]  # type: ignore[misc]
+
+    def forget(self, account_id: UUID) -> None:
+        self.conn.execute("DELETE FROM contacts WHERE account_id = %s", (account_id,))
 
 
-def disable_contact(conn: Conn, account_id: UUID, at: datetime) -> None:
-    conn.execute("UPDATE contacts SET disabled_at = COALESCE(disabled_at, %s), updated_at = now() "
-                 "WHERE account_id = %s", (at, account_id))
+class SubmissionRepository:
+    """portfolio.submitted / withdrawn: whether a certificate period has a portfolio in."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def record(self, *, submission_id: UUID, account_id: UUID, certificate_id: UUID,
+               certificate_expires_on: date, submitted_at: datetime) -> None:
+        self.conn.execute(
+            """INSERT INTO submissions (submission_id, account_id, certificate_id, certificate_expires_on,
+                                        submitted_at)
+               VALUES (%s, %s, %s, %s, %s) ON CONFLICT (submission_id) DO NOTHING""",
+            (submission_id, account_id, certificate_id, certificate_expires_on, submitted_at))
+
+    def withdraw(self, submission_id: UUID, at: datetime) -> None:
+        self.conn.execute("UPDATE submissions SET withdrawn_at = COALESCE(withdrawn_at, %s) "
+                          "WHERE submission_id = %s", (at, submission_id))
+
+    def has_submission(self, certificate_id: UUID, expires_on: date) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM submissions WHERE certificate_id = %s AND certificate_expires_on = %s "
+            "AND withdrawn_at IS NULL", (certificate_id, expires_on)).fetchone() is not None
+
+    def forget(self, account_id: UUID) -> None:
+        self.conn.execute("DELETE FROM submissions WHERE account_id = %s", (account_id,))
 
 
-def contact(conn: Conn, account_id: UUID | None) -> Contact | None:
-    if account_id is None:
-        return None
-    return _contact(conn.execute("SELECT * FROM contacts WHERE account_id = %s", (account_id,)).fetchone())
+class SupplementDeadlineRepository:
+    """When a supplement is due (DNV's postponed decision), for the reminder schedule."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def open(self, case_id: UUID, account_id: UUID, due_on: date) -> None:
+        """A supplement is due on ``due_on``; a new date reopens a deadline the old date had closed."""
+        self.conn.execute(
+            """INSERT INTO supplement_deadlines (case_id, account_id, due_on) VALUES (%s, %s, %s)
+               ON CONFLICT (case_id) DO UPDATE
+                   SET due_on = EXCLUDED.due_on, updated_at = now(),
+                       closed_at = CASE WHEN supplement_deadlines.due_on = EXCLUDED.due_on
+                                        THEN supplement_deadlines.closed_at END""",
+            (case_id, account_id, due_on))
+
+    def close(self, case_id: UUID, at: datetime) -> None:
+        self.conn.execute("UPDATE supplement_deadlines SET closed_at = COALESCE(closed_at, %s), "
+                          "updated_at = now() WHERE case_id = %s", (at, case_id))
+
+    def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
+        """Open deadlines due in [first_due_on, last_due_on] not reminded of for their date, locked."""
+        rows = self.conn.execute(
+            """SELECT case_id, account_id, due_on FROM supplement_deadlines
+               WHERE closed_at IS NULL AND due_on BETWEEN %s AND %s
+                 AND reminded_for IS DISTINCT FROM due_on
+               ORDER BY due_on, case_id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            (first_due_on, last_due_on, limit)).fetchall()
+        return [DueReminder(**row) for row in rows]
+
+    def mark_reminded(self, case_id: UUID, due_on: date) -> None:
+        self.conn.execute("UPDATE supplement_deadlines SET reminded_for = %s, updated_at = now() "
+                          "WHERE case_id = %s", (due_on, case_id))
+
+    def forget(self, account_id: UUID) -> None:
+        self.conn.execute("DELETE FROM supplement_deadlines WHERE account_id = %s", (account_id,))
 
 
-def contacts_with_role(conn: Conn, role: str) -> list[Contact]:
-    rows = conn.execute("SELECT * FROM contacts WHERE %s = ANY(roles) AND disabled_at IS NULL "
-                        "ORDER BY account_id", (role,)).fetchall()
-    return [_contact(row) for row in rows]  # type: ignore[misc]
+class ParkedNoticeRepository:
+    """Notices about a person whose contact has not arrived yet."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def park(self, *, fact_key: str, recipient_id: UUID, template: str, event_id: UUID,
+             envelope: dict[str, Any]) -> None:
+        self.conn.execute(
+            """INSERT INTO parked_notices (fact_key, recipient_id, template, event_id, event)
+               VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            (fact_key, recipient_id, template, event_id, Jsonb(envelope)))
+
+    def take(self, recipient_id: UUID) -> list[ParkedNotice]:
+        """The notices parked for ``recipient_id``, removed from the parking."""
+        rows = self.conn.execute(
+            """DELETE FROM parked_notices WHERE recipient_id = %s
+               RETURNING fact_key, template, event_id, event, parked_at""", (recipient_id,)).fetchall()
+        return [ParkedNotice(fact_key=row["fact_key"], template=row["template"], event_id=row["event_id"],
+                             envelope=row["event"], parked_at=row["parked_at"]) for row in rows]
+
+    def forget(self, account_id: UUID) -> None:
+        self.conn.execute("DELETE FROM parked_notices WHERE recipient_id = %s", (account_id,))
 
 
-# --- submissions and supplement deadlines (read models) --------------------------------------------------
+class MessageRepository:
+    """The messages, their delivery state and the inbox."""
 
+    def __init__(self, conn: Conn):
+        self.conn = conn
 
-def record_submission(conn: Conn, data: dict[str, Any]) -> None:
-    conn.execute(
-        """INSERT INTO submissions (submission_id, account_id, certificate_id, certificate_expires_on,
-                                    submitted_at)
-           VALUES (%s, %s, %s, %s, %s) ON CONFLICT (submission_id) DO NOTHING""",
-        (data["submission_id"], data["account_id"], data["certificate_id"], data["certificate_expires_on"],
-         data["submitted_at"]))
+    def add(self, message: NewMessage) -> bool:
+        """E-mail starts pending and due now; in-app is delivered at once. False when the fact was
+        messaged to this recipient on this channel already."""
+        email = message.channel == Channel.EMAIL
+        row = self.conn.execute(
+            """INSERT INTO messages (id, recipient_id, channel, template, fact_key, trigger_event_id,
+                                     trigger_event_type, language, subject, body_text, body_html,
+                                     email_address, state, next_attempt_at, sent_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                       CASE WHEN %s THEN clock_timestamp() END,
+                       CASE WHEN %s THEN NULL ELSE clock_timestamp() END)
+               ON CONFLICT (fact_key, recipient_id, channel) DO NOTHING RETURNING id""",
+            (message.id, message.recipient_id, str(message.channel), message.template, message.fact_key,
+             message.trigger_event_id, message.trigger_event_type, message.language, message.subject,
+             message.body_text, message.body_html, message.email_address, str(message.initial_state),
+             email, email),
+        ).fetchone()
+        return row is not None
 
+    def claim_due_email(self) -> DueEmail | None:
+        """The e-mail due longest, locked for this transaction; others skip it."""
+        row = self.conn.execute(
+            """SELECT m.*, c.full_name AS recipient_name FROM messages m
+               LEFT JOIN contacts c ON c.account_id = m.recipient_id
+               WHERE m.state = 'pending' AND m.next_attempt_at <= clock_timestamp()
+               ORDER BY m.next_attempt_at, m.created_at LIMIT 1 FOR UPDATE OF m SKIP LOCKED""").fetchone()
+        if row is None:
+            return None
+        name = row.pop("recipient_name")
+        return DueEmail(_message(row), name)  # type: ignore[arg-type]
 
-def withdraw_submission(conn: Conn, submission_id: UUID, at: datetime) -> None:
-    conn.execute("UPDATE submissions SET withdrawn_at = COALESCE(withdrawn_at, %s) WHERE submission_id = %s",
-                 (at, submission_id))
+    def mark_sent(self, message_id: UUID, attempts: int) -> None:
+        self.conn.execute(
+            """UPDATE messages SET state = 'sent', attempts = %s, sent_at = clock_timestamp(),
+                                   next_attempt_at = NULL WHERE id = %s""", (attempts, message_id))
 
+    def mark_attempt_failed(self, message_id: UUID, *, attempts: int, error: str,
+                            retry_in: timedelta | None) -> None:
+        """Another try after ``retry_in``, or (None) failed for good."""
+        self.conn.execute(
+            """UPDATE messages
+               SET attempts = %(attempts)s, last_error = %(error)s,
+                   state = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'pending' END,
+                   next_attempt_at = clock_timestamp() + make_interval(secs => %(retry)s::float8),
+                   failed_at = CASE WHEN %(retry)s::float8 IS NULL THEN clock_timestamp() END
+               WHERE id = %(id)s""",
+            {"attempts": attempts, "error": error[:1000], "id": message_id,
+             "retry": retry_in.total_seconds() if retry_in is not None else None})
 
-def has_submission(conn: Conn, certificate_id: UUID, expires_on: date) -> bool:
-    return conn.execute(
-        "SELECT 1 FROM submissions WHERE certificate_id = %s AND certificate_expires_on = %s "
-        "AND withdrawn_at IS NULL", (certificate_id, expires_on)).fetchone() is not None
+    def get(self, message_id: UUID, *, for_update: bool = False) -> Message | None:
+        return _message(self.conn.execute(
+            "SELECT * FROM messages WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
+            (message_id,)).fetchone())
 
+    def requeue_failed(self, message_id: UUID) -> Message | None:
+        """A failed e-mail back to pending with a fresh series of tries; None when it was not failed."""
+        return _message(self.conn.execute(
+            """UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = clock_timestamp(),
+                                   failed_at = NULL
+               WHERE id = %s AND state = 'failed' RETURNING *""", (message_id,)).fetchone())
 
-def open_supplement_deadline(conn: Conn, case_id: UUID, account_id: UUID, due_on: date) -> None:
-    """A supplement is due on ``due_on``; a new date reopens a deadline the old date had closed."""
-    conn.execute(
-        """INSERT INTO supplement_deadlines (case_id, account_id, due_on) VALUES (%s, %s, %s)
-           ON CONFLICT (case_id) DO UPDATE
-               SET due_on = EXCLUDED.due_on, updated_at = now(),
-                   closed_at = CASE WHEN supplement_deadlines.due_on = EXCLUDED.due_on
-                                    THEN supplement_deadlines.closed_at END""",
-        (case_id, account_id, due_on))
+    def inbox(self, recipient_id: UUID, *, unread_only: bool, page: int,
+              page_size: int) -> tuple[list[Message], int]:
+        """One page of the recipient's in-app messages, newest first, and how many there are."""
+        where = "recipient_id = %s AND channel = 'in_app'" + (" AND read_at IS NULL" if unread_only else "")
+        total = self.conn.execute(f"SELECT count(*) AS n FROM messages WHERE {where}",
+                                  (recipient_id,)).fetchone()["n"]
+        rows = self.conn.execute(
+            f"SELECT * FROM messages WHERE {where} ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            (recipient_id, page_size, (page - 1) * page_size)).fetchall()
+        return [_message(row) for row in rows], total  # type: ignore[misc]
 
+    def unread_count(self, recipient_id: UUID) -> int:
+        return self.conn.execute(
+            "SELECT count(*) AS n FROM messages WHERE recipient_id = %s AND channel = 'in_app' "
+            "AND read_at IS NULL", (recipient_id,)).fetchone()["n"]
 
-def close_supplement_deadline(conn: Conn, case_id: UUID, at: datetime) -> None:
-    conn.execute("UPDATE supplement_deadlines SET closed_at = COALESCE(closed_at, %s), updated_at = now() "
-                 "WHERE case_id = %s", (at, case_id))
+    def inbox_message(self, recipient_id: UUID, message_id: UUID) -> Message | None:
+        return _message(self.conn.execute(
+            "SELECT * FROM messages WHERE id = %s AND recipient_id = %s AND channel = 'in_app'",
+            (message_id, recipient_id)).fetchone())
 
+    def mark_read(self, recipient_id: UUID, message_id: UUID) -> Message | None:
+        """Read from the first time on (reading again keeps the first instant); None when not theirs."""
+        return _message(self.conn.execute(
+            """UPDATE messages SET read_at = COALESCE(read_at, clock_timestamp())
+               WHERE id = %s AND recipient_id = %s AND channel = 'in_app' RETURNING *""",
+            (message_id, recipient_id)).fetchone())
 
-def due_supplement_reminders(conn: Conn, *, first_due_on: date, last_due_on: date,
-                             limit: int) -> list[dict[str, Any]]:
-    """Open deadlines due in [first_due_on, last_due_on] not reminded of for their date, locked."""
-    return conn.execute(
-        """SELECT case_id, account_id, due_on FROM supplement_deadlines
-           WHERE closed_at IS NULL AND due_on BETWEEN %s AND %s
-             AND reminded_for IS DISTINCT FROM due_on
-           ORDER BY due_on, case_id LIMIT %s FOR UPDATE SKIP LOCKED""",
-        (first_due_on, last_due_on, limit)).fetchall()
+    def mark_all_read(self, recipient_id: UUID) -> int:
+        return self.conn.execute("UPDATE messages SET read_at = clock_timestamp() WHERE recipient_id = %s "
+                                 "AND channel = 'in_app' AND read_at IS NULL", (recipient_id,)).rowcount
 
+    def failed_emails(self, *, page: int, page_size: int) -> tuple[list[Message], int]:
+        total = self.conn.execute("SELECT count(*) AS n FROM messages WHERE state = 'failed'").fetchone()["n"]
+        rows = self.conn.execute("SELECT * FROM messages WHERE state = 'failed' ORDER BY failed_at DESC, id "
+                                 "LIMIT %s OFFSET %s", (page_size, (page - 1) * page_size)).fetchall()
+        return [_message(row) for row in rows], total  # type: ignore[misc]
 
-def mark_reminded(conn: Conn, case_id: UUID, due_on: date) -> None:
-    conn.execute("UPDATE supplement_deadlines SET reminded_for = %s, updated_at = now() WHERE case_id = %s",
-                 (due_on, case_id))
-
-
-# --- parked notices --------------------------------------------------------------------------------------
-
-
-def park(conn: Conn, *, fact_key: str, recipient_id: UUID, template: str, event_id: UUID,
-         envelope: dict[str, Any]) -> None:
-    conn.execute(
-        """INSERT INTO parked_notices (fact_key, recipient_id, template, event_id, event)
-           VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
-        (fact_key, recipient_id, template, event_id, Jsonb(envelope)))
-
-
-def take_parked(conn: Conn, recipient_id: UUID) -> list[dict[str, Any]]:
-    """The notices parked for ``recipient_id``, oldest first, removed from the parking."""
-    return conn.execute(
-        """DELETE FROM parked_notices WHERE recipient_id = %s
-           RETURNING fact_key, template, event_id, event, parked_at""", (recipient_id,)).fetchall()
-
-
-# --- messages --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NewMessage:
-    id: UUID
-    recipient_id: UUID
-    channel: Channel
-    template: str
-    fact_key: str
-    trigger_event_id: UUID | None
-    trigger_event_type: str | None
-    language: str
-    subject: str
-    body_text: str
-    body_html: str
-    email_address: str | None
-
-
-def insert_message(conn: Conn, message: NewMessage) -> bool:
-    """E-mail starts pending and due now; in-app is delivered at once. False when the fact was messaged."""
-    email = message.channel == Channel.EMAIL
-    row = conn.execute(
-        """INSERT INTO messages (id, recipient_id, channel, template, fact_key, trigger_event_id,
-                                 trigger_event_type, language, subject, body_text, body_html, email_address,
-                                 state, next_attempt_at, sent_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
-                   CASE WHEN %s THEN clock_timestamp() END, CASE WHEN %s THEN NULL ELSE clock_timestamp() END)
-           ON CONFLICT (fact_key, recipient_id, channel) DO NOTHING RETURNING id""",
-        (message.id, message.recipient_id, str(message.channel), message.template, message.fact_key,
-         message.trigger_event_id, message.trigger_event_type, message.language, message.subject,
-         message.body_text, message.body_html, message.email_address,
-         str(State.PENDING if email else State.DELIVERED), email, email),
-    ).fetchone()
-    return row is not None
-
-
-def claim_due_email(conn: Conn) -> dict[str, Any] | None:
-    """The e-mail due longest, locked for this transaction; others skip it."""
-    return conn.execute(
-        """SELECT m.*, c.full_name AS recipient_name FROM messages m
-           LEFT JOIN contacts c ON c.account_id = m.recipient_id
-           WHERE m.state = 'pending' AND m.next_attempt_at <= clock_timestamp()
-           ORDER BY m.next_attempt_at, m.created_at LIMIT 1 FOR UPDATE OF m SKIP LOCKED""").fetchone()
-
-
-def mark_sent(conn: Conn, message_id: UUID, attempts: int) -> None:
-    conn.execute(
-        """UPDATE messages SET state = 'sent', attempts = %s, sent_at = clock_timestamp(),
-                               next_attempt_at = NULL WHERE id = %s""", (attempts, message_id))
-
-
-def mark_attempt_failed(conn: Conn, message_id: UUID, *, attempts: int, error: str,
-                        retry_in_seconds: float | None) -> None:
-    """Another try after ``retry_in_seconds``, or (None) failed for good."""
-    conn.execute(
-        """UPDATE messages
-           SET attempts = %(attempts)s, last_error = %(error)s,
-               state = CASE WHEN %(retry)s::float8 IS NULL THEN 'failed' ELSE 'pending' END,
-               next_attempt_at = clock_timestamp() + make_interval(secs => %(retry)s::float8),
-               failed_at = CASE WHEN %(retry)s::float8 IS NULL THEN clock_timestamp() END
-           WHERE id = %(id)s""",
-        {"attempts": attempts, "error": error[:1000], "retry": retry_in_seconds, "id": message_id})
-
-
-def message(conn: Conn, message_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM messages WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
-                        (message_id,)).fetchone()
-
-
-def requeue_failed(conn: Conn, message_id: UUID) -> dict[str, Any] | None:
-    """A failed e-mail back to pending with a fresh series of tries; None when it was not failed."""
-    return conn.execute(
-        """UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = clock_timestamp(),
-                               failed_at = NULL
-           WHERE id = %s AND state = 'failed' RETURNING *""", (message_id,)).fetchone()
-
-
-def inbox(conn: Conn, recipient_id: UUID, *, unread_only: bool, page: int,
-          page_size: int) -> tuple[list[dict[str, Any]], int]:
-    where = "recipient_id = %s AND channel = 'in_app'" + (" AND read_at IS NULL" if unread_only else "")
-    total = conn.execute(f"SELECT count(*) AS n FROM messages WHERE {where}", (recipient_id,)).fetchone()["n"]
-    rows = conn.execute(
-        f"SELECT * FROM messages WHERE {where} ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
-        (recipient_id, page_size, (page - 1) * page_size)).fetchall()
-    return rows, total
-
-
-def unread_count(conn: Conn, recipient_id: UUID) -> int:
-    return conn.execute("SELECT count(*) AS n FROM messages WHERE recipient_id = %s AND channel = 'in_app' "
-                        "AND read_at IS NULL", (recipient_id,)).fetchone()["n"]
-
-
-def inbox_message(conn: Conn, recipient_id: UUID, message_id: UUID) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM messages WHERE id = %s AND recipient_id = %s AND channel = 'in_app'",
-                        (message_id, recipient_id)).fetchone()
-
-
-def mark_read(conn: Conn, recipient_id: UUID, message_id: UUID) -> dict[str, Any] | None:
-    """Read from the first time on (reading again keeps the first instant); None when not theirs."""
-    return conn.execute(
-        """UPDATE messages SET read_at = COALESCE(read_at, clock_timestamp())
-           WHERE id = %s AND recipient_id = %s AND channel = 'in_app' RETURNING *""",
-        (message_id, recipient_id)).fetchone()
-
-
-def mark_all_read(conn: Conn, recipient_id: UUID) -> int:
-    return conn.execute("UPDATE messages SET read_at = clock_timestamp() WHERE recipient_id = %s "
-                        "AND channel = 'in_app' AND read_at IS NULL", (recipient_id,)).rowcount
-
-
-def failed_emails(conn: Conn, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-    total = conn.execute("SELECT count(*) AS n FROM messages WHERE state = 'failed'").fetchone()["n"]
-    rows = conn.execute("SELECT * FROM messages WHERE state = 'failed' ORDER BY failed_at DESC, id "
-                        "LIMIT %s OFFSET %s", (page_size, (page - 1) * page_size)).fetchall()
-    return rows, total
-
-
-# --- retention (ADR 0020) -------------------------------------------------------------------------------
-
-
-def note_final_decision(conn: psycopg.Connection, decision_id: UUID, account_id: UUID,
-                        decided_at: datetime) -> None:
-    conn.execute("INSERT INTO final_decisions (decision_id, account_id, decided_at) VALUES (%s, %s, %s)"
-                 " ON CONFLICT DO NOTHING", (decision_id, account_id, decided_at))
-
-
-def purge_messages_before_decisions(conn: psycopg.Connection, decided_before: datetime, now: datetime
-                                    ) -> tuple[int, int]:
-    """For each final decision made before ``decided_before`` and not purged yet: delete the messages its
-    jobcoach got before it (not an e-mail still being sent); returns (decisions, messages)."""
-    due = conn.execute(
-        "SELECT decision_id, account_id, decided_at FROM final_decisions"
-        " WHERE purged_at IS NULL AND decided_at <= %s FOR UPDATE SKIP LOCKED", (decided_before,)).fetchall()
-    deleted = 0
-    for row in due:
-        deleted += conn.execute(
+    def delete_settled_before(self, recipient_id: UUID, before: datetime) -> int:
+        """Delete the recipient's messages made before ``before``, except e-mails still being sent."""
+        return self.conn.execute(
             "DELETE FROM messages WHERE recipient_id = %s AND created_at < %s AND state <> 'pending'",
-            (row["account_id"], row["decided_at"])).rowcount
-        conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s",
-                     (now, row["decision_id"]))
-    return len(due), deleted
+            (recipient_id, before)).rowcount
+
+    def forget(self, account_id: UUID) -> None:
+        """Every message of the account, an e-mail not sent yet included."""
+        self.conn.execute("DELETE FROM messages WHERE recipient_id = %s", (account_id,))
 
 
-def forget_account(conn: psycopg.Connection, account_id: UUID) -> None:
-    """Delete every row about the account (identity.account.erased, ADR 0020): their messages (an e-mail
-    not sent yet included), parked notices, deadlines, submissions and contact."""
-    for statement in ("DELETE FROM messages WHERE recipient_id = %s",
-                      "DELETE FROM parked_notices WHERE recipient_id = %s",
-                      "DELETE FROM supplement_deadlines WHERE account_id = %s",
-                      "DELETE FROM submissions WHERE account_id = %s",
-                      "DELETE FROM final_decisions WHERE account_id = %s",
-                      "DELETE FROM contacts WHERE account_id = %s"):
-        conn.execute(statement, (account_id,))
+class FinalDecisionRepository:
+    """Final certification decisions, after which messages are kept for the retention period (ADR 0020)."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def note(self, decision_id: UUID, account_id: UUID, decided_at: datetime) -> None:
+        self.conn.execute("INSERT INTO final_decisions (decision_id, account_id, decided_at) "
+                          "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING", (decision_id, account_id, decided_at))
+
+    def due_for_purge(self, decided_before: datetime) -> list[FinalDecision]:
+        """Decisions made up to ``decided_before`` whose messages are not purged yet, locked."""
+        rows = self.conn.execute(
+            "SELECT decision_id, account_id, decided_at FROM final_decisions"
+            " WHERE purged_at IS NULL AND decided_at <= %s FOR UPDATE SKIP LOCKED",
+            (decided_before,)).fetchall()
+        return [FinalDecision(**row) for row in rows]
+
+    def mark_purged(self, decision_id: UUID, at: datetime) -> None:
+        self.conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s",
+                          (at, decision_id))
+
+    def forget(self, account_id: UUID) -> None:
+        self.conn.execute("DELETE FROM final_decisions WHERE account_id = %s", (account_id,))
+
+
+class SqlNotificationsUnitOfWork(SqlUnitOfWork):
+    producer = "notifications"
+
+    def bind(self, conn: Conn) -> None:
+        self.contacts = ContactRepository(conn)
+        self.submissions = SubmissionRepository(conn)
+        self.deadlines = SupplementDeadlineRepository(conn)
+        self.parked = ParkedNoticeRepository(conn)
+        self.messages = MessageRepository(conn)
+        self.final_decisions = FinalDecisionRepository(conn)
+
+
+__all__ = ["ContactRepository", "FinalDecisionRepository", "MessageRepository", "ParkedNoticeRepository",
+           "SqlNotificationsUnitOfWork", "SubmissionRepository", "SupplementDeadlineRepository"]

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from recert_common import i18n
 from recert_notifications import formatting
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -50,7 +51,7 @@ def _environment(directory: Path, language: str, zone: ZoneInfo, support: Suppor
         lstrip_blocks=True,
     )
     env.filters.update({
-        "date": lambda day: formatting.format_date(day, language),
+        "date": lambda day: i18n.format_date(day, language),
         "datetime": lambda instant: formatting.format_datetime(instant, zone, language),
         "money": lambda money: formatting.format_money(money, language),
         "number": lambda value: formatting.format_number(value, language),

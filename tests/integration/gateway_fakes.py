@@ -1,6 +1,7 @@
 """Real HTTP servers for the gateway's tests: a fake service, an identity-like key set, token making.
 
-Used by ``gateway/tests`` and ``tests/integration/test_gateway.py``; nothing here runs in production.
+Used by ``gateway/tests`` and ``tests/integration/test_gateway.py`` (``pytest.ini`` puts this folder on the
+path); kept out of the gateway's package, which ships only what runs in production.
 """
 from __future__ import annotations
 

@@ -1,0 +1,214 @@
+"""Every event notifications consumes, handled on the in-memory unit of work: the read models it keeps, the
+messages it makes (once per fact), and what it announces."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from recert_notifications.domain import Channel, State
+
+
+def test_a_registered_account_becomes_a_contact_with_a_welcome_by_e_mail_and_in_the_inbox(world):
+    jet = world.person("Jet de Vries")
+    email, in_app = world.messages(jet)
+    assert (email.template, email.channel, email.state, email.email_address) == (
+        "account_registered", Channel.EMAIL, State.PENDING, jet.email)
+    assert (in_app.channel, in_app.state, in_app.email_address) == (Channel.IN_APP, State.DELIVERED, None)
+    assert email.subject == in_app.subject == "Welkom bij Register Jobcoach"
+    assert "Beste Jet de Vries," in email.body_text
+    # The in-app message is delivered when made; the e-mail is announced once the server accepts it.
+    [sent] = world.published()
+    assert (sent.type, sent.subject, sent.data["message_id"], sent.data["channel"]) == (
+        "notifications.message.sent", jet.account_id, in_app.id, "in_app")
+    assert sent.producer == "notifications"
+
+
+def test_an_english_reader_gets_english(world):
+    ann = world.person("Ann Smith", language="en")
+    assert {m.subject for m in world.messages(ann)} == {"Welcome to Register Jobcoach"}
+
+
+def test_a_redelivered_event_or_the_same_fact_in_a_new_envelope_makes_nothing_new(world):
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    opened = world.handle("certification.decision.made", world.decision(jet, "positive", case_id=case))
+    before = (len(world.db.messages), len(world.published()))
+    world.handle(opened)
+    world.again(opened)
+    assert (len(world.db.messages), len(world.published())) == before
+
+
+def test_an_older_profile_arriving_late_does_not_overwrite_a_newer_one(world):
+    jet = world.person("Jet de Vries", register=False)
+    now = datetime(2027, 7, 18, 9, 0, tzinfo=UTC)
+    newer = world.event("identity.account.updated", {**world.profile(jet, email="jet@new.example"),
+                                                     "changed": ["email"]}, occurred_at=now)
+    older = world.event("identity.account.registered", world.profile(jet),
+                        occurred_at=now - timedelta(minutes=5))
+    world.handle(newer)
+    world.handle(older)
+    with world.uow() as uow:
+        assert uow.contacts.get(jet.account_id).email == "jet@new.example"
+    # The welcome of the late registration still goes out, to the address known now.
+    [email] = world.messages(jet, Channel.EMAIL)
+    assert (email.template, email.email_address) == ("account_registered", "jet@new.example")
+
+
+def test_an_event_about_someone_not_known_yet_waits_for_their_contact(world):
+    jet = world.person("Jet de Vries", register=False)
+    case = uuid.uuid4()
+    world.handle("certification.decision.made", world.decision(jet, "positive", case_id=case))
+    assert world.messages(jet) == [] and len(world.db.parked) == 1
+    world.handle("identity.account.registered", world.profile(jet))
+    assert sorted(world.templates(jet, Channel.EMAIL)) == ["account_registered", "decision_made"]
+    assert world.db.parked == {}
+    [decided] = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "decision_made"]
+    assert decided.trigger_event_type == "certification.decision.made"
+
+
+def test_a_verification_link_goes_by_e_mail_only_to_the_address_being_verified(world):
+    jet = world.person("Jet de Vries", register=False)
+    world.handle("identity.email.verification_requested", {
+        **world.profile(jet), "token": "t0ken-Abc_123-" * 3,
+        "expires_at": datetime(2027, 7, 19, 9, 0, tzinfo=UTC)})
+    [email] = world.messages(jet)
+    assert (email.template, email.channel, email.email_address) == ("email_verification", Channel.EMAIL,
+                                                                     jet.email)
+    assert world.published() == []  # an e-mail is announced when sent, not when made
+
+
+def test_a_password_reset_link_stays_out_of_the_inbox(world):
+    jet = world.person("Jet de Vries")
+    world.handle("identity.password.reset_requested", {
+        "account_id": jet.account_id, "token": "t0ken-Abc_123-" * 3,
+        "expires_at": datetime(2027, 7, 19, 9, 0, tzinfo=UTC)})
+    assert "password_reset_link" in world.templates(jet, Channel.EMAIL)
+    assert "password_reset_link" not in world.templates(jet, Channel.IN_APP)
+
+
+def test_a_disabled_account_gets_no_new_messages_and_leaves_its_role(world):
+    olga = world.person("Olga Officer", "dnv_officer")
+    world.handle("identity.account.disabled", {"account_id": olga.account_id, "disabled_by": None})
+    world.handle("identity.account.locked", {"account_id": olga.account_id, "reason": "administrative",
+                                             "locked_until": datetime(2027, 8, 1, tzinfo=UTC)})
+    jet = world.person("Jet de Vries")
+    world.handle("assessment.case.opened", {"case_id": uuid.uuid4(), "account_id": jet.account_id,
+                                            "portfolio_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+                                            "due_on": date(2027, 9, 1)})
+    assert world.templates(olga) == ["account_registered", "account_registered"]
+
+
+def test_a_new_case_goes_to_every_dnv_officer_and_an_assignment_to_the_assessor(world):
+    olga, otto = world.person("Olga Officer", "dnv_officer"), world.person("Otto Officer", "dnv_officer")
+    anna, jet = world.person("Anna Assessor", "assessor"), world.person("Jet de Vries")
+    case = uuid.uuid4()
+    world.handle("assessment.case.opened", {"case_id": case, "account_id": jet.account_id,
+                                            "portfolio_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+                                            "due_on": date(2027, 9, 1)})
+    world.handle("assessment.assessor.assigned", {"case_id": case, "account_id": jet.account_id,
+                                                  "assessor_id": anna.account_id, "due_on": date(2027, 9, 1)})
+    for officer in (olga, otto):
+        [email] = [m for m in world.messages(officer, Channel.EMAIL) if m.template == "case_opened"]
+        assert email.subject == "Nieuwe beoordelingszaak: portfolio van Jet de Vries"
+    assert "assessor_assigned" in world.templates(anna)
+    assert "case_opened" not in world.templates(jet) + world.templates(anna)
+
+
+def test_a_case_nobody_can_hear_of_makes_no_messages(world):
+    jet = world.person("Jet de Vries")
+    before = len(world.db.messages)
+    world.handle("assessment.case.opened", {"case_id": uuid.uuid4(), "account_id": jet.account_id,
+                                            "portfolio_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+                                            "due_on": date(2027, 9, 1)})
+    assert len(world.db.messages) == before
+
+
+def test_an_expiry_reminder_knows_whether_a_portfolio_is_in(world):
+    jet = world.person("Jet de Vries")
+    certificate = uuid.uuid4()
+    submission = world.submitted(jet, certificate_id=certificate)
+    world.handle("portfolio.submitted", submission)
+    world.handle("certification.certificate.expiring", world.expiring(jet, certificate_id=certificate,
+                                                                      months_before=3))
+    world.handle("portfolio.withdrawn", {"portfolio_id": submission["portfolio_id"],
+                                         "cycle_id": submission["cycle_id"],
+                                         "submission_id": submission["submission_id"],
+                                         "account_id": jet.account_id, "reason": "Nog niet compleet"})
+    world.handle("certification.certificate.expiring", world.expiring(jet, certificate_id=certificate,
+                                                                      months_before=1))
+    first, last = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "certificate_expiring"]
+    assert "Je hebt je portfolio al ingediend" in first.body_text
+    assert "Je hebt je portfolio al ingediend" not in last.body_text
+    assert "Je kunt nu je portfolio indienen" in last.body_text
+    assert {"portfolio_submitted", "portfolio_withdrawn"} <= set(world.templates(jet))
+
+
+def test_a_postponed_decision_opens_a_supplement_term_and_a_supplement_or_final_decision_closes_it(world):
+    jet = world.person("Jet de Vries")
+    one, two = uuid.uuid4(), uuid.uuid4()
+    world.handle("certification.decision.made", world.decision(jet, "postponed", case_id=one))
+    world.handle("certification.decision.made", world.decision(jet, "postponed", case_id=two))
+    assert {case: row["closed_at"] for case, row in world.db.deadlines.items()} == {one: None, two: None}
+    world.handle("portfolio.supplement.submitted", world.supplement(jet, case_id=one))
+    final = world.handle("certification.decision.made", world.decision(jet, "negative", case_id=two))
+    assert all(row["closed_at"] is not None for row in world.db.deadlines.values())
+    assert world.db.final_decisions[final.data["decision_id"]]["decided_at"] == final.occurred_at
+    assert world.templates(jet, Channel.EMAIL).count("decision_made") == 3
+
+
+def test_a_new_due_date_reopens_a_closed_supplement_term(world):
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    world.handle("certification.decision.made", world.decision(jet, "postponed", case_id=case))
+    world.handle("portfolio.supplement.submitted", world.supplement(jet, case_id=case))
+    world.handle("certification.decision.made", world.decision(jet, "postponed", case_id=case,
+                                                               supplement_due_on=date(2027, 8, 20)))
+    assert world.db.deadlines[case]["closed_at"] is None
+    assert world.db.deadlines[case]["due_on"] == date(2027, 8, 20)
+
+
+def test_an_erased_account_is_forgotten_entirely(world):
+    jet, olga = world.person("Jet de Vries"), world.person("Olga Officer", "dnv_officer")
+    certificate, case = uuid.uuid4(), uuid.uuid4()
+    world.handle("portfolio.submitted", world.submitted(jet, certificate_id=certificate))
+    world.handle("certification.decision.made", world.decision(jet, "postponed", case_id=case))
+    world.handle("certification.decision.made", world.decision(jet, "positive", case_id=uuid.uuid4()))
+    ghost = world.person("Nog Onbekend", register=False)
+    world.handle("certification.decision.made", world.decision(ghost, "positive", case_id=uuid.uuid4()))
+    for person in (jet, ghost):
+        world.handle("identity.account.erased", {"account_id": person.account_id,
+                                                 "closed_at": datetime(2027, 7, 1, tzinfo=UTC)})
+    assert world.messages(jet) == [] and world.db.parked == {}
+    assert (world.db.submissions, world.db.deadlines, world.db.final_decisions) == ({}, {}, {})
+    assert set(world.db.contacts) == {olga.account_id}
+
+
+def test_an_invoice_is_told_to_the_account_invoiced_in_its_language(world):
+    ann = world.person("Ann Smith", language="en")
+    money = {"amount": "200.00", "currency": "EUR"}
+    world.handle("billing.invoice.issued", {
+        "invoice_id": uuid.uuid4(), "number": "DNV-2027-00042", "issuer": "DNV", "account_id": ann.account_id,
+        "kind": "recertification", "submission_id": uuid.uuid4(), "net": money,
+        "vat": {"amount": "42.00", "currency": "EUR"}, "gross": {"amount": "242.00", "currency": "EUR"},
+        "vat_rate": "21", "issued_on": date(2027, 7, 18), "due_on": date(2027, 8, 17)})
+    [email] = [m for m in world.messages(ann, Channel.EMAIL) if m.template == "invoice_issued"]
+    assert email.language == "en" and "€242.00" in email.body_text
+
+
+def test_a_handler_that_fails_leaves_nothing_behind(world, monkeypatch):
+    jet = world.person("Jet de Vries", register=False)
+    world.handle("certification.decision.made", world.decision(jet, "positive", case_id=uuid.uuid4()))
+    before = (dict(world.db.contacts), dict(world.db.parked), len(world.published()))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template broke")
+
+    monkeypatch.setattr(world.service.renderer, "render", broken)
+    try:
+        world.handle("identity.account.registered", world.profile(jet))
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the handler should have failed")
+    assert (dict(world.db.contacts), dict(world.db.parked), len(world.published())) == before
+    assert world.messages(jet) == []
