@@ -2,7 +2,7 @@
 
 Who sees which invoice: a jobcoach their own; a DNV officer every invoice issued by DNV; a Noloc admin every
 invoice issued by Noloc (staff see their own as well, should they have any). Anything else answers 404, as
-if it did not exist; an assessor has no business here (403).
+if it did not exist (the service refuses it as ``InvoiceNotFound``); an assessor has no business here (403).
 
 The webhook needs no access token (the gateway lets it through): it carries the provider's HMAC-SHA256
 signature of its timestamp and raw body instead, checked before the body is even parsed.
@@ -17,8 +17,8 @@ from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
 from recert_billing import signature
-from recert_billing.domain import Invoice, PaymentNotification
-from recert_billing.problems import InvalidSignature, no_credit_note, not_found
+from recert_billing.domain import PaymentNotification
+from recert_billing.problems import InvalidSignature
 from recert_billing.schemas import (
     InvoicePageSchema,
     InvoiceQuerySchema,
@@ -59,14 +59,6 @@ def _service() -> BillingService:
     return current_app.extensions["billing"]
 
 
-def _visible(invoice_id: UUID) -> Invoice:
-    service = _service()
-    invoice = service.invoice(invoice_id)
-    if invoice is None or not service.may_read(current_principal(), invoice):
-        raise not_found()
-    return invoice
-
-
 def _pdf(content: bytes, filename: str) -> Response:
     return file_response(content, filename=filename, mimetype="application/pdf")
 
@@ -94,7 +86,7 @@ def list_invoices(query: dict[str, Any]):
 @invoices.response(200, InvoiceSchema)
 def get_invoice(invoice_id: UUID):
     """One invoice with its lines and, when cancelled, its credit note."""
-    return _visible(invoice_id)
+    return _service().visible_invoice(current_principal(), invoice_id)
 
 
 @invoices.route("/<uuid:invoice_id>/pdf", methods=["GET"])
@@ -102,8 +94,9 @@ def get_invoice(invoice_id: UUID):
 @invoices.doc(responses=_PDF_RESPONSE)
 def invoice_pdf(invoice_id: UUID):
     """The invoice as PDF (Dutch)."""
-    invoice = _visible(invoice_id)
-    return _pdf(_service().invoice_pdf(invoice), f"{invoice.number}.pdf")
+    service = _service()
+    invoice = service.visible_invoice(current_principal(), invoice_id)
+    return _pdf(service.invoice_pdf(invoice), f"{invoice.number}.pdf")
 
 
 @invoices.route("/<uuid:invoice_id>/credit-note/pdf", methods=["GET"])
@@ -111,10 +104,9 @@ def invoice_pdf(invoice_id: UUID):
 @invoices.doc(responses=_PDF_RESPONSE)
 def credit_note_pdf(invoice_id: UUID):
     """The credit note that cancelled the invoice, as PDF (Dutch); 404 when there is none."""
-    invoice = _visible(invoice_id)
-    if invoice.credit_note is None:
-        raise no_credit_note()
-    return _pdf(_service().credit_note_pdf(invoice), f"{invoice.credit_note.number}.pdf")
+    service = _service()
+    invoice = service.visible_invoice(current_principal(), invoice_id)
+    return _pdf(service.credit_note_pdf(invoice), f"{invoice.credit_note.number}.pdf")
 
 
 # --- the payment provider's webhook ----------------------------------------------------------------------

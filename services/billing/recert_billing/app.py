@@ -6,6 +6,7 @@ import logging
 from flask import Flask
 
 from recert_billing.api import BLUEPRINTS
+from recert_billing.problems import PROBLEMS
 from recert_billing.service import BillingService, build_service
 from recert_billing.settings import BillingSettings
 from recert_common.auth import TokenVerifier
@@ -17,7 +18,7 @@ def create_app(settings: BillingSettings | None = None, *, service: BillingServi
     settings = settings or BillingSettings.from_env("billing")
     service = service or build_service(settings)
     app = create_service_app(settings, service, title="Billing", extension="billing",
-                             blueprints=BLUEPRINTS, verifier=verifier)
+                             blueprints=BLUEPRINTS, problems=PROBLEMS, verifier=verifier)
     if not settings.webhook_secret:
         logging.getLogger(__name__).warning(
             "RECERT_BILLING_WEBHOOK_SECRET is not set: every payment notification will be refused")

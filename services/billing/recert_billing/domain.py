@@ -1,5 +1,6 @@
 """Billing's rules and entities: which fee an invoice charges, how it is numbered, what a credit note is and
-what a payment notification does. No Flask, no SQL, no broker.
+what a payment notification does, who owes the register fee for which certificate years, who may read an
+invoice, and the refusals (``DomainError``) the use cases raise. No Flask, no SQL, no broker.
 
 Amounts come from the assessment framework (``recert_common.rules.fee_amount``): net, VAT half-up to cents,
 gross. The figures of a DNV invoice are those of the year it is issued in, which is also the year of its
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
 from recert_common import i18n
+from recert_common.domain_errors import NotFoundError
 from recert_common.rules import (
     FEE_REASSESSMENT,
     FEE_RECERTIFICATION,
@@ -55,6 +58,44 @@ class InvoiceState(enum.StrEnum):
     OPEN = "open"
     PAID = "paid"
     CANCELLED = "cancelled"
+
+
+# --- refusals --------------------------------------------------------------------------------------------
+
+
+class InvoiceNotFound(NotFoundError):
+    """No such invoice, or one the reader may not see: the two look the same."""
+
+
+class NoCreditNote(NotFoundError):
+    """The invoice was not cancelled, so it has no credit note."""
+
+
+# --- what billing keeps of other services' facts (read models) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """An invoice recipient as identity last described it."""
+
+    account_id: UUID
+    full_name: str
+    membership_kind: str | None  # "member", "affiliate", or None (staff)
+    membership_number: str | None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A certificate as assessment last described it, with the register-fee years billing settled on."""
+
+    certificate_id: UUID
+    account_id: UUID
+    certificate_number: str
+    state: str  # "active" or "lapsed"
+    valid_from: date | None
+    valid_until: date | None
+    register_fee_from: date | None = None  # the first day of the first certificate year billing invoices
+    register_fee_paid_until: date | None = None  # as the import stated: paid to Noloc up to then
 
 
 # --- numbers ---------------------------------------------------------------------------------------------
@@ -229,6 +270,27 @@ def credit_note_for(invoice: Invoice, *, seq: int, issued_on: date, issued_at: d
                       refund_due=invoice.state == InvoiceState.PAID, issued_on=issued_on, issued_at=issued_at)
 
 
+def may_read(invoice: Invoice, reader_id: UUID | None, staff_issuers: Collection[str]) -> bool:
+    """The recipient, and the staff of the invoice's issuer (``staff_issuers``: the issuers whose staff the
+    reader is)."""
+    return invoice.account_id == reader_id or invoice.issuer in staff_issuers
+
+
+# The reasons a credit note gives, as message codes (their Dutch and English texts are in the catalogue,
+# ``problems.py``); credit notes are written in Dutch.
+WITHDRAWN = "billing.credit_note.withdrawn"
+WITHDRAWN_PAID = "billing.credit_note.withdrawn_paid"
+
+
+def withdrawal_credit_reason(invoice: Invoice | None) -> str | None:
+    """What a withdrawn portfolio does to its recertification invoice: the reason code of the credit note
+    that cancels it (one saying a refund is due when it was paid), or None when there is nothing to cancel
+    (not invoiced yet, or cancelled already: a redelivered withdrawal)."""
+    if invoice is None or invoice.state == InvoiceState.CANCELLED:
+        return None
+    return WITHDRAWN_PAID if invoice.state == InvoiceState.PAID else WITHDRAWN
+
+
 # --- dates in invoice lines -----------------------------------------------------------------------------
 
 def dutch_date(day: date) -> str:
@@ -247,6 +309,14 @@ def owes_register_fee(membership_kind: str | None, has_active_certificate: bool)
     """External affiliates pay the register fee while a certificate of theirs is active; members are in the
     register for free, staff are not in it."""
     return membership_kind == KIND_AFFILIATE and has_active_certificate
+
+
+def becomes_affiliate(before: Account | None, membership_kind: str | None) -> bool:
+    """A known member (or staff account) that is an affiliate from now on: it owes the register fee from the
+    certificate year running now, not for the years before. An account first seen as an affiliate is not
+    "becoming" one: its certificates' fees were settled when they arrived."""
+    return before is not None and before.membership_kind != KIND_AFFILIATE \
+        and membership_kind == KIND_AFFILIATE
 
 
 @dataclass(frozen=True)
@@ -296,6 +366,22 @@ def register_fee_years_due(valid_from: date, valid_until: date, *, fee_from: dat
         years.append(year)
         year = certificate_year(valid_from, year.next_first)
     return years
+
+
+def register_fees_due(account: Account | None, certificates: Sequence[Certificate], *, today: date
+                      ) -> list[Draft]:
+    """The register-fee invoices ``account`` owes by ``today`` for its active ``certificates`` (those whose
+    register-fee years are settled), one per certificate year that has started (``register_fee_years_due``),
+    whether or not invoiced before: the caller issues each once. Nothing for members, staff or an account
+    billing does not know yet (its own event brings it here again). No fee on registration: the platform
+    does not issue affiliate numbers (ADR 0013)."""
+    if account is None or not owes_register_fee(account.membership_kind, bool(certificates)):
+        return []
+    return [draft_invoice(InvoiceKind.REGISTER_FEE, account_id=account.account_id, issued_on=today,
+                          period=year)
+            for certificate in certificates
+            for year in register_fee_years_due(certificate.valid_from, certificate.valid_until,
+                                               fee_from=certificate.register_fee_from, today=today)]
 
 
 # --- payments --------------------------------------------------------------------------------------------
@@ -356,9 +442,11 @@ def judge_payment(notification: PaymentNotification, invoice: Invoice | None, *,
 
 
 __all__ = [
-    "CURRENCY", "ISSUERS", "PAYMENT_SUCCEEDED", "PAYMENT_TERM", "CertificateYear", "CreditNote", "Draft",
-    "Invoice", "InvoiceKind", "InvoiceState", "Line", "PaymentNotification", "PaymentOutcome",
+    "CURRENCY", "ISSUERS", "PAYMENT_SUCCEEDED", "PAYMENT_TERM", "WITHDRAWN", "WITHDRAWN_PAID", "Account",
+    "Certificate", "CertificateYear", "CreditNote", "Draft", "Invoice", "InvoiceKind", "InvoiceNotFound",
+    "InvoiceState", "Line", "NoCreditNote", "PaymentNotification", "PaymentOutcome", "becomes_affiliate",
     "certificate_year", "credit_note_for", "credit_note_series", "draft_invoice", "dutch_date",
-    "english_date", "first_register_fee_year", "format_number", "invoice_series", "judge_payment",
-    "owes_register_fee", "register_fee_amount", "register_fee_years_due", "vat_percent",
+    "english_date", "first_register_fee_year", "format_number", "invoice_series", "judge_payment", "may_read",
+    "owes_register_fee", "register_fee_amount", "register_fee_years_due",
+    "register_fees_due", "vat_percent", "withdrawal_credit_reason",
 ]

@@ -1,17 +1,11 @@
-"""Billing's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+"""Billing's problem types, the answers to its refusals (``PROBLEMS``), and the texts a person reads, in Dutch
+and English (ADR 0004)."""
 from __future__ import annotations
 
+from recert_billing.domain import WITHDRAWN, WITHDRAWN_PAID, InvoiceNotFound, NoCreditNote
 from recert_common import i18n
+from recert_common.domain_errors import ProblemMap
 from recert_common.errors import NotFound, Unauthorized
-
-
-def not_found() -> NotFound:
-    """For anything the caller may not see as well as for what does not exist: the two look the same."""
-    return NotFound(code="billing.detail.not_found")
-
-
-def no_credit_note() -> NotFound:
-    return NotFound(code="billing.detail.no_credit_note")
 
 
 class InvalidSignature(Unauthorized):
@@ -24,6 +18,12 @@ class InvalidSignature(Unauthorized):
                          www_authenticate='HMAC-SHA256 realm="payments", header="X-Signature", scheme="t,v1"')
 
 
+PROBLEMS = ProblemMap({
+    # For anything the caller may not see as well as for what does not exist: the two look the same.
+    InvoiceNotFound: lambda error: NotFound(code="billing.detail.not_found"),
+    NoCreditNote: lambda error: NotFound(code="billing.detail.no_credit_note"),
+})
+
 _MESSAGES: dict[str, dict[str, str]] = {
     "billing.problem.invalid_signature": {"nl": "Ongeldige handtekening", "en": "Invalid signature"},
     "billing.detail.invalid_signature": {
@@ -35,8 +35,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "billing.field.required_for_payment": {"nl": "Verplicht bij een geslaagde betaling.",
                                            "en": "Required for a successful payment."},
     "billing.field.two_decimals": {"nl": "Hoogstens twee decimalen.", "en": "At most two decimals."},
+    # The reasons credit notes give (written in Dutch: the credit note and its event carry the Dutch text).
+    WITHDRAWN: {"nl": "Portfolio ingetrokken door de jobcoach", "en": "Portfolio withdrawn by the jobcoach"},
+    WITHDRAWN_PAID: {"nl": "Portfolio ingetrokken door de jobcoach; het betaalde bedrag wordt terugbetaald",
+                     "en": "Portfolio withdrawn by the jobcoach; the amount paid will be refunded"},
 }
 
 i18n.register_messages(_MESSAGES)
 
-__all__ = ["InvalidSignature", "no_credit_note", "not_found"]
+__all__ = ["PROBLEMS", "InvalidSignature"]

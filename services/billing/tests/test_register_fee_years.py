@@ -9,11 +9,15 @@ from decimal import Decimal
 import pytest
 
 from recert_billing.domain import (
+    Account,
+    Certificate,
     CertificateYear,
+    becomes_affiliate,
     certificate_year,
     draft_invoice,
     first_register_fee_year,
     register_fee_years_due,
+    register_fees_due,
 )
 
 START = date(2024, 9, 1)  # the certificate's start date
@@ -94,3 +98,31 @@ def test_a_register_fee_needs_its_certificate_year_and_no_other_fee_has_one():
     with pytest.raises(ValueError):
         draft_invoice("recertification", account_id=uuid.uuid4(), issued_on=date(2025, 1, 10),
                       submission_id=uuid.uuid4(), period=year(START, date(2025, 8, 31)))
+
+
+def _account(kind):
+    return Account(uuid.uuid4(), "Jet", kind, None)
+
+
+def test_the_fees_due_are_an_affiliates_started_certificate_years_of_each_active_certificate():
+    affiliate = _account("affiliate")
+    certificate = Certificate(uuid.uuid4(), affiliate.account_id, "RJ-1", "active", START, UNTIL,
+                              register_fee_from=date(2025, 9, 1))
+    drafts = register_fees_due(affiliate, [certificate], today=date(2026, 9, 1))
+    assert [(d.period.first, d.account_id, d.issuer) for d in drafts] == [
+        (date(2025, 9, 1), affiliate.account_id, "Noloc"), (date(2026, 9, 1), affiliate.account_id, "Noloc")]
+    for nobody in (None, _account("member"), _account(None)):
+        assert register_fees_due(nobody, [certificate], today=date(2026, 9, 1)) == []
+    assert register_fees_due(affiliate, [], today=date(2026, 9, 1)) == []
+
+
+@pytest.mark.parametrize("before, now, becomes", [
+    ("member", "affiliate", True), (None, "affiliate", True), ("affiliate", "affiliate", False),
+    ("affiliate", "member", False), ("member", "member", False),
+])
+def test_a_known_account_becomes_an_affiliate(before, now, becomes):
+    assert becomes_affiliate(_account(before), now) is becomes
+
+
+def test_an_account_first_seen_as_an_affiliate_does_not_become_one():
+    assert becomes_affiliate(None, "affiliate") is False

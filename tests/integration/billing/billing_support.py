@@ -167,6 +167,7 @@ def issue_many(db, year: int, count: int, *, seed: int) -> list[str]:
     with about one attempt in seven rolled back after it got its number."""
     from recert_billing.domain import CertificateYear, InvoiceKind, draft_invoice
     from recert_billing.service import issue_invoice
+    from recert_billing.store import SqlBillingUnitOfWork
 
     rng = random.Random(seed)
     committed: list[str] = []
@@ -181,7 +182,7 @@ def issue_many(db, year: int, count: int, *, seed: int) -> list[str]:
                               period=period)
         try:
             with db.transaction() as conn:
-                invoice = issue_invoice(conn, draft, now=datetime.now(UTC))
+                invoice = issue_invoice(SqlBillingUnitOfWork.joining(conn), draft, now=datetime.now(UTC))
                 if rng.random() < 1 / 7:
                     raise RolledBack()  # e.g. a handler failing after issuing: the number must come back
                 committed.append(invoice.number)

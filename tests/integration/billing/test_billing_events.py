@@ -3,6 +3,7 @@ registration, the register fee once per certificate year while certified (ADR 00
 withdrawals cancelling with a credit note."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import uuid
@@ -25,6 +26,13 @@ def framework_fees() -> dict[int, dict]:
 
 
 FEES = framework_fees()
+
+
+def register_fee_schedule(billing):
+    """The worker's register-fee schedule on the harness's day (the settings' fixed "today")."""
+    settings = dataclasses.replace(billing.settings, today=billing.clock.day.isoformat())
+    [schedule] = schedules(settings, billing.db)
+    return schedule
 
 
 def expected_amounts(year: int, kind: str) -> dict[str, str]:
@@ -103,12 +111,12 @@ def test_an_affiliate_pays_the_register_fee_once_per_certificate_year_while_cert
     # The same certificate again, an account update and the schedule within the year: nothing new.
     billing.certificate(coach, certificate_id=certificate_id, valid_from=date(2024, 9, 1))
     billing.account_event(coach, "identity.account.updated", changed=["full_name"])
-    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
     billing.clock.day = date(2025, 8, 31)
-    schedule.job(billing.db)
+    register_fee_schedule(billing).job(billing.db)
     assert billing.periods(coach.account_id) == [first]
 
     billing.clock.day = date(2025, 9, 1)  # the next certificate year starts: invoiced once
+    schedule = register_fee_schedule(billing)
     schedule.job(billing.db)
     schedule.job(billing.db)
     second = (date(2025, 9, 1), date(2026, 8, 31))
@@ -116,7 +124,7 @@ def test_an_affiliate_pays_the_register_fee_once_per_certificate_year_while_cert
 
     billing.certificate(coach, "lapsed", certificate_id=certificate_id)
     billing.clock.day = date(2026, 9, 1)  # lapsed: no fee for this certificate year
-    schedule.job(billing.db)
+    register_fee_schedule(billing).job(billing.db)
     assert billing.periods(coach.account_id) == [first, second]
 
 
@@ -126,7 +134,7 @@ def test_two_workers_invoice_a_certificate_year_once(billing):
     for coach in coaches:
         billing.certificate(coach, valid_from=date(2024, 9, 1))
     billing.clock.day = date(2025, 9, 2)  # the schedule had not run on the first day
-    workers = [schedules(billing.settings, billing.db, today=billing.clock)[0] for _ in range(2)]
+    workers = [register_fee_schedule(billing) for _ in range(2)]
     barrier = threading.Barrier(len(workers))
 
     def run(schedule):
@@ -156,9 +164,8 @@ def test_a_certificate_year_paid_to_noloc_before_the_import_is_not_invoiced_agai
     coach = billing.coach("affiliate")
     billing.certificate(coach, valid_from=date(2024, 9, 1), register_fee_paid_until=paid_until)
     assert billing.periods(coach.account_id) == invoiced_on_import
-    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
     billing.clock.day = date(2025, 9, 1)
-    schedule.job(billing.db)
+    register_fee_schedule(billing).job(billing.db)
     assert billing.periods(coach.account_id) == [*invoiced_on_import, (date(2025, 9, 1), date(2026, 8, 31))]
 
 
@@ -169,11 +176,10 @@ def test_a_renewed_certificate_continues_its_certificate_years(billing):
     assert billing.periods(coach.account_id) == [(date(2027, 9, 1), date(2028, 8, 31))]
     # Renewed two months before expiry: the new period's first year is due when it starts, not now.
     billing.certificate(coach, "renewed", certificate_id=certificate_id, valid_from=date(2028, 9, 1))
-    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
-    schedule.job(billing.db)
+    register_fee_schedule(billing).job(billing.db)
     assert len(billing.periods(coach.account_id)) == 1
     billing.clock.day = date(2028, 9, 1)
-    schedule.job(billing.db)
+    register_fee_schedule(billing).job(billing.db)
     assert billing.periods(coach.account_id) == [(date(2027, 9, 1), date(2028, 8, 31)),
                                                  (date(2028, 9, 1), date(2029, 8, 31))]
 
@@ -203,8 +209,7 @@ def test_a_member_who_becomes_an_affiliate_pays_from_then_on(billing):
     coach = billing.coach("member")
     billing.certificate(coach, valid_from=date(2024, 9, 1))
     billing.clock.day = date(2026, 10, 1)
-    [schedule] = schedules(billing.settings, billing.db, today=billing.clock)
-    schedule.job(billing.db)
+    register_fee_schedule(billing).job(billing.db)
     assert billing.invoices(coach.account_id) == []
     coach.kind, coach.number = "affiliate", f"EXT-{uuid.uuid4().int % 1_000_000:06d}"
     billing.account_event(coach, "identity.account.updated")

@@ -14,6 +14,7 @@ from billing_support import issue_in_process, issue_many
 
 from recert_billing.domain import CertificateYear, InvoiceKind, draft_invoice
 from recert_billing.service import issue_invoice
+from recert_billing.store import SqlBillingUnitOfWork
 
 TOTAL, WORKERS = 500, 8
 NUMBER = re.compile(r"^(DNV|Noloc)-(\d{4})-(\d{6})$")
@@ -85,19 +86,22 @@ def test_a_rolled_back_invoice_gives_its_number_back(billing):
                           submission_id=uuid.uuid4())
     try:
         with billing.db.transaction() as conn:
-            assert issue_invoice(conn, draft, now=datetime.now(UTC)).number == f"DNV-{year}-000001"
+            uow = SqlBillingUnitOfWork.joining(conn)
+            assert issue_invoice(uow, draft, now=datetime.now(UTC)).number == f"DNV-{year}-000001"
             raise RuntimeError("the handler failed after issuing")
     except RuntimeError:
         pass
     with billing.db.transaction() as conn:
-        again = issue_invoice(conn, draft, now=datetime.now(UTC))
+        uow = SqlBillingUnitOfWork.joining(conn)
+        again = issue_invoice(uow, draft, now=datetime.now(UTC))
         assert again.number == f"DNV-{year}-000001"
         # The same trigger once more (a redelivery): nothing issued, no number used.
-        assert issue_invoice(conn, draft, now=datetime.now(UTC)) is None
+        assert issue_invoice(uow, draft, now=datetime.now(UTC)) is None
     other = draft_invoice(InvoiceKind.RECERTIFICATION, account_id=uuid.uuid4(), issued_on=date(year, 5, 2),
                           submission_id=uuid.uuid4())
     with billing.db.transaction() as conn:
-        assert issue_invoice(conn, other, now=datetime.now(UTC)).number == f"DNV-{year}-000002"
+        uow = SqlBillingUnitOfWork.joining(conn)
+        assert issue_invoice(uow, other, now=datetime.now(UTC)).number == f"DNV-{year}-000002"
 
 
 def test_the_same_trigger_issued_by_eight_threads_at_once_is_one_invoice(billing):
@@ -109,7 +113,7 @@ def test_the_same_trigger_issued_by_eight_threads_at_once_is_one_invoice(billing
     def work(_: int):
         barrier.wait()
         with billing.db.transaction() as conn:
-            invoice = issue_invoice(conn, draft, now=datetime.now(UTC))
+            invoice = issue_invoice(SqlBillingUnitOfWork.joining(conn), draft, now=datetime.now(UTC))
         return invoice.number if invoice else None
 
     with ThreadPoolExecutor(WORKERS) as pool:

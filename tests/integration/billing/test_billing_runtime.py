@@ -38,7 +38,7 @@ def test_the_spec_wires_the_consumer_and_the_register_fee_schedule(billing):
         "certification.certificate.renewed", "certification.certificate.reactivated",
         "certification.certificate.lapsed"}
     [schedule] = SPEC.schedules(billing.settings, billing.db)
-    assert schedule.name == "register-fees" and schedule.every_seconds == 3600
+    assert schedule.name == "billing.register-fees" and schedule.every_seconds == 3600
 
 
 def test_the_worker_publishes_billing_events_to_the_broker(billing, infra):

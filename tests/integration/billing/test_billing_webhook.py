@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from recert_billing import signature
 from recert_billing.app import create_app
-from recert_billing.service import BillingService
+from recert_billing.service import build_service
 from recert_billing.settings import BillingSettings
 
 from service_harness import problem
@@ -98,7 +98,7 @@ def test_without_a_configured_secret_every_notification_is_refused(billing):
     settings = BillingSettings.from_env("billing", env={}, database_url=billing.settings.database_url,
                                         amqp_url=billing.settings.amqp_url, log_level="WARNING")
     assert settings.webhook_secret == ""
-    app = create_app(settings, service=BillingService(billing.db, settings))
+    app = create_app(settings, service=build_service(settings, billing.db))
     _, invoice = _open_invoice(billing)
     body = json.dumps(billing.payment(invoice)).encode()
     before = billing.state()
