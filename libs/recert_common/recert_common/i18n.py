@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from werkzeug.datastructures import LanguageAccept
-from werkzeug.http import parse_accept_header
-
 DEFAULT_LANGUAGE = "nl"
 LANGUAGES: tuple[str, ...] = ("nl", "en")
 
@@ -188,6 +185,10 @@ def negotiate_language(accept_language: str | None, supported: Iterable[str] = L
     """
     if not accept_language:
         return DEFAULT_LANGUAGE
+    # Imported here: domain modules use this module's texts and dates without the web stack.
+    from werkzeug.datastructures import LanguageAccept
+    from werkzeug.http import parse_accept_header
+
     accepted = parse_accept_header(accept_language, LanguageAccept)
     return accepted.best_match(list(supported), default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
 
