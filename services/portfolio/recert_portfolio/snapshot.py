@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from recert_portfolio.domain import A_PARTS, Cycle, Meeting, Part, PeActivity, Supplement
+from recert_portfolio.domain import A_PARTS, Cycle, Meeting, Part, PeActivity, Submission, Supplement
 from recert_portfolio.readiness import Readiness
 
 SNAPSHOT_FORMAT = 1
@@ -126,3 +126,20 @@ def seal(document: Mapping[str, Any]) -> tuple[str, str]:
     """``(canonical JSON, its SHA-256)``."""
     canonical = canonical_json(document)
     return canonical, snapshot_hash(canonical)
+
+
+def document(submission: Submission) -> dict[str, Any]:
+    """The stored snapshot of ``submission``, parsed."""
+    return json.loads(submission.content)
+
+
+def verified(submission: Submission) -> bool:
+    """Whether the stored snapshot still hashes to the hash taken when it was submitted."""
+    return snapshot_hash(submission.content) == submission.snapshot_hash
+
+
+def listed_proof_id(submission: Submission, meeting_id: UUID) -> UUID | None:
+    """The proof file the snapshot lists for the meeting (the file as submitted, even if replaced since)."""
+    listed = document(submission)["reflection_meetings"]
+    found = next((m["proof"]["id"] for m in listed if m["id"] == str(meeting_id) and m["proof"]), None)
+    return UUID(found) if found else None
