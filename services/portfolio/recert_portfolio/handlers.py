@@ -246,9 +246,9 @@ class Handlers:
                              previous=cycle)
 
 
-def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscription]:
-    h = Handlers(settings.zone, ObjectStore.from_settings(settings, settings.proof_bucket))
-    handlers = {
+def routes(h: Handlers) -> dict[str, Callable[[PortfolioUnitOfWork, Event], None]]:
+    """Which handler takes which event type."""
+    return {
         "identity.account.registered": h.on_account,
         "identity.account.updated": h.on_account,
         "identity.account.erased": h.on_account_erased,
@@ -266,5 +266,9 @@ def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscri
         "assessment.case.opened": h.on_case_opened,
         "assessment.assessor.assigned": h.on_assessor_assigned,
     }
+
+
+def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscription]:
+    h = Handlers(settings.zone, ObjectStore.from_settings(settings, settings.proof_bucket))
     return (Subscription("events", {event_type: handled_in(SqlPortfolioUnitOfWork.joining, handler)
-                                    for event_type, handler in handlers.items()}),)
+                                    for event_type, handler in routes(h).items()}),)
