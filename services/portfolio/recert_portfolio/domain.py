@@ -1,5 +1,8 @@
-"""A recertification cycle and its portfolio: states and their transitions, which dates a cycle has, and
-what may be edited when. No Flask, no SQL, no broker; numbers come from ``recert_common.rules``.
+"""A recertification cycle and its portfolio: states and their transitions (``CYCLE``), which dates a cycle
+has, what may be edited or submitted when, and what the other services' decisions mean for a cycle (a
+supplement, a whole new portfolio, a lapse). Rules return the outcome (the next ``Cycle``, a ``Supplement``,
+a ``NegativeOutcome``) or raise a refusal (a ``DomainError``, answered at the edge by ``problems.PROBLEMS``).
+No Flask, no SQL, no broker; numbers come from ``recert_common.rules``.
 
 A cycle is one certificate period. It opens when a certificate is registered, renewed or reactivated, or
 (kind ``after_negative``) when a negative decision allows a whole new portfolio within 3 months. Its
