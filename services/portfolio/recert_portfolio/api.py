@@ -20,7 +20,7 @@ from recert_common.filetypes import UnsafeFilename, openapi_file_content
 from recert_common.schemas import PageQuerySchema, page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_common.web import answers
-from recert_portfolio.domain import Meeting, Proof, Submission
+from recert_portfolio.domain import UNCHANGED, Meeting, Proof, Submission
 from recert_portfolio.problems import (
     MeetingConflict,
     PortfolioLocked,
@@ -49,7 +49,7 @@ from recert_portfolio.schemas import (
     WithdrawInputSchema,
     readiness_body,
 )
-from recert_portfolio.service import UNCHANGED, PortfolioService
+from recert_portfolio.service import PortfolioService
 
 current = Blueprint("current-cycle", __name__, url_prefix="/v1/portfolio/cycles/current",
                     description="The jobcoach's own cycle in progress: parts, meetings, readiness, submit.")
@@ -348,9 +348,7 @@ def get_submission(submission_id: UUID):
 def download_submitted_proof(submission_id: UUID, meeting_id: UUID):
     """The proof file of a meeting as the snapshot lists it (also after the jobcoach replaced it)."""
     submission = _visible_submission(submission_id)
-    listed = SubmissionDetailSchema()._snapshot(submission)["reflection_meetings"]
-    proof_id = next((m["proof"]["id"] for m in listed if m["id"] == str(meeting_id) and m["proof"]), None)
-    proof = _service().proof(UUID(proof_id)) if proof_id else None
+    proof = _service().submitted_proof(submission, meeting_id)
     if proof is None:
         raise not_found()
     _service().log_read(current_principal(), submission.account_id, "submitted_proof", proof.id,

@@ -6,6 +6,7 @@ from flask import Flask
 from recert_common.auth import TokenVerifier
 from recert_common.web import create_service_app
 from recert_portfolio.api import BLUEPRINTS
+from recert_portfolio.problems import PROBLEMS
 from recert_portfolio.service import PortfolioService, build_service
 from recert_portfolio.settings import PortfolioSettings
 
@@ -15,4 +16,5 @@ def create_app(settings: PortfolioSettings | None = None, *, service: PortfolioS
     settings = settings or PortfolioSettings.from_env("portfolio")
     service = service or build_service(settings)
     return create_service_app(settings, service, title="Portfolio", extension="portfolio",
-                              blueprints=BLUEPRINTS, verifier=verifier, storage=service.proofs.ping)
+                              blueprints=BLUEPRINTS, verifier=verifier, storage=service.proofs.ping,
+                              problems=PROBLEMS)

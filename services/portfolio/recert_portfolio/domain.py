@@ -1,5 +1,8 @@
-"""A recertification cycle and its portfolio: states and their transitions, which dates a cycle has, and
-what may be edited when. No Flask, no SQL, no broker; numbers come from ``recert_common.rules``.
+"""A recertification cycle and its portfolio: states and their transitions (``CYCLE``), which dates a cycle
+has, what may be edited or submitted when, and what the other services' decisions mean for a cycle (a
+supplement, a whole new portfolio, a lapse). Rules return the outcome (the next ``Cycle``, a ``Supplement``,
+a ``NegativeOutcome``) or raise a refusal (a ``DomainError``, answered at the edge by ``problems.PROBLEMS``).
+No Flask, no SQL, no broker; numbers come from ``recert_common.rules``.
 
 A cycle is one certificate period. It opens when a certificate is registered, renewed or reactivated, or
 (kind ``after_negative``) when a negative decision allows a whole new portfolio within 3 months. Its
@@ -9,12 +12,15 @@ here from events.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import (
     DateRange,
     Framework,
@@ -24,6 +30,10 @@ from recert_common.rules import (
     required_reflection_meetings,
     submission_window,
 )
+from recert_common.states import StateMachine
+
+if TYPE_CHECKING:
+    from recert_portfolio.readiness import Readiness
 
 A_PARTS = ("A1", "A2", "A3", "A4")
 ALL_PARTS = (*A_PARTS, "B")
@@ -33,6 +43,8 @@ SOURCE_NOLOC = "noloc"
 #: pe-registry's source of an activity entered by hand; any other source (the Noloc Academie) is an import.
 PE_SOURCE_MANUAL = "manual"
 TEXT_MAX_LENGTH = 100_000
+#: "Not given" (leave as it is), told apart from None (clear it).
+UNCHANGED: Any = object()
 
 
 class CycleState(enum.StrEnum):
@@ -72,22 +84,114 @@ TRANSITIONS: Mapping[tuple[CycleState, CycleAction], CycleState] = {
 }
 
 
-class TransitionNotAllowed(Exception):
-    def __init__(self, state: CycleState, action: CycleAction):
-        super().__init__(f"{action} is not allowed in state {state}")
-        self.state = state
-        self.action = action
+CYCLE = StateMachine(CycleState, CycleAction, TRANSITIONS)
 
 
-def transition(state: CycleState, action: CycleAction) -> CycleState:
-    try:
-        return TRANSITIONS[(CycleState(state), CycleAction(action))]
-    except KeyError:
-        raise TransitionNotAllowed(CycleState(state), CycleAction(action)) from None
+# --- refusals (answered at the edge by problems.PROBLEMS) ------------------------------------------------
 
 
-def allows(state: CycleState, action: CycleAction) -> bool:
-    return (CycleState(state), CycleAction(action)) in TRANSITIONS
+class NoCurrentCycle(NotFoundError):
+    """The jobcoach has no cycle in progress (no certificate registered yet, or it lapsed)."""
+
+
+class UnknownPart(NotFoundError):
+    def __init__(self, part: str):
+        super().__init__(part=part)
+
+
+class FieldRefusal(enum.StrEnum):
+    ONLY_FOR_A1 = "only_for_a1"
+    ONLY_FOR_A3 = "only_for_a3"
+    UNKNOWN_MEETING = "unknown_meeting"
+
+
+class FieldRefused(DomainError):
+    """One field of the input does not fit the part it is saved with."""
+
+    def __init__(self, field: str, reason: FieldRefusal):
+        super().__init__(field=field, reason=reason)
+
+
+class EditRefusal(enum.StrEnum):
+    SUBMITTED = "submitted"  # parts are read-only after submission
+    CLOSED = "closed"
+    NOT_REOPENED = "not_reopened"  # a supplement is open, but not for this part
+    SUPPLEMENT_OVERDUE = "supplement_overdue"
+
+
+class EditRefused(DomainError):
+    def __init__(self, reason: EditRefusal, *, part: str, due_on: date | None = None):
+        super().__init__(reason=reason, part=part, due_on=due_on)
+
+
+class DateRefusal(enum.StrEnum):
+    IN_FUTURE = "in_future"
+    BEFORE_PERIOD = "before_period"
+    AFTER_PERIOD = "after_period"
+
+
+class MeetingDateRefused(DomainError):
+    def __init__(self, reason: DateRefusal, *, starts_on: date, today: date, ends_on: date):
+        super().__init__(reason=reason, starts_on=starts_on, today=today, ends_on=ends_on)
+
+
+class MeetingRefusal(enum.StrEnum):
+    FROM_NOLOC = "from_noloc"  # Noloc's planning tool is the proof; it is not changed here
+    IN_USE = "in_use"  # the A3 report is about it
+
+
+class MeetingNotChangeable(DomainError):
+    def __init__(self, reason: MeetingRefusal):
+        super().__init__(reason=reason)
+
+
+class WindowRefusal(enum.StrEnum):
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+
+
+class OutsideWindow(DomainError):
+    """Submitting (a portfolio or a supplement) is not possible today."""
+
+    def __init__(self, reason: WindowRefusal, *, opens_on: date, closes_on: date):
+        super().__init__(reason=reason, opens_on=opens_on, closes_on=closes_on)
+
+
+class StateRefusal(enum.StrEnum):
+    ALREADY_SUBMITTED = "already_submitted"
+    NOT_SUBMITTED = "not_submitted"
+    NO_SUPPLEMENT = "no_supplement"
+
+
+class WrongState(DomainError):
+    """The cycle's state does not allow what was asked (submit twice, withdraw what is not submitted)."""
+
+    def __init__(self, reason: StateRefusal, state: CycleState):
+        super().__init__(reason=reason, state=CycleState(state))
+
+
+class NotReady(DomainError):
+    """Something is still missing; ``readiness`` says what, per part."""
+
+    def __init__(self, readiness: Readiness):
+        super().__init__(readiness=readiness)
+
+
+class AssessorAssigned(DomainError):
+    """A submission may be withdrawn only until an assessor is assigned to its case."""
+
+
+class SupplementUnrevised(DomainError):
+    def __init__(self, parts: tuple[str, ...]):
+        super().__init__(parts=parts)
+
+
+class ProofRefused(DomainError):
+    """The proof file was refused while it streamed in (too large, empty, a type we do not take);
+    ``refusal`` is storage's ``UploadRefused``."""
+
+    def __init__(self, refusal: Exception):
+        super().__init__(refusal=refusal)
 
 
 # --- entities --------------------------------------------------------------------------------------------
@@ -140,13 +244,55 @@ class Cycle:
     def required_meetings(self) -> int:
         return required_reflection_meetings(self.expires_on.year)
 
+    @classmethod
+    def opened(cls, *, account_id: UUID, certificate_id: UUID, kind: CycleKind, dates: CycleDates,
+               now: datetime, previous: Cycle | None = None) -> Cycle:
+        return cls(id=uuid.uuid4(), portfolio_id=uuid.uuid4(), account_id=account_id,
+                   certificate_id=certificate_id, kind=kind, state=CycleState.OPEN, starts_on=dates.starts_on,
+                   expires_on=dates.expires_on, window_opens_on=dates.window_opens_on,
+                   submit_by=dates.submit_by, submission_id=None,
+                   previous_cycle_id=previous.id if previous else None, opened_at=now, closed_at=None)
 
-def ticked(declared_at: datetime | None, tick: bool | None, now: datetime) -> datetime | None:
-    """An A1 declaration after a save: ``tick`` True keeps the moment it was first ticked (or records now),
-    False unticks it, None leaves it as it was."""
-    if tick is None:
-        return declared_at
-    return (declared_at or now) if tick else None
+    def _after(self, action: CycleAction, **changes: Any) -> Cycle:
+        return replace(self, state=CYCLE.transition(self.state, action), **changes)
+
+    def submit(self, submission_id: UUID, *, today: date, readiness: Readiness) -> Cycle:
+        """The cycle submitted as ``submission_id``: only from an open cycle, inside its window, with nothing
+        missing."""
+        if not CYCLE.allows(self.state, CycleAction.SUBMIT):
+            raise WrongState(StateRefusal.ALREADY_SUBMITTED, self.state)
+        refusal = window_refusal(self, today)
+        if refusal is not None:
+            raise OutsideWindow(refusal, opens_on=self.window_opens_on, closes_on=self.submit_by)
+        if not readiness.ready:
+            raise NotReady(readiness)
+        return self._after(CycleAction.SUBMIT, submission_id=submission_id)
+
+    def withdraw(self, *, assessor_assigned: bool) -> Cycle:
+        """Back to open: possible until an assessor is assigned to the submission's case."""
+        if not CYCLE.allows(self.state, CycleAction.WITHDRAW):
+            raise WrongState(StateRefusal.NOT_SUBMITTED, self.state)
+        if assessor_assigned:
+            raise AssessorAssigned()
+        return self._after(CycleAction.WITHDRAW, submission_id=None)
+
+    def submit_supplement(self, supplement: Supplement | None, *, today: date) -> Cycle:
+        """The supplement submitted: one is open, its due date has not passed, and every part it reopened
+        was revised."""
+        if supplement is None or not CYCLE.allows(self.state, CycleAction.SUBMIT_SUPPLEMENT):
+            raise WrongState(StateRefusal.NO_SUPPLEMENT, self.state)
+        if today > supplement.due_on:
+            raise OutsideWindow(WindowRefusal.CLOSED, opens_on=supplement.opened_at.date(),
+                                closes_on=supplement.due_on)
+        if supplement.unrevised_parts:
+            raise SupplementUnrevised(supplement.unrevised_parts)
+        return self._after(CycleAction.SUBMIT_SUPPLEMENT)
+
+    def open_supplement(self) -> Cycle:
+        return self._after(CycleAction.OPEN_SUPPLEMENT)
+
+    def close(self, now: datetime) -> Cycle:
+        return self._after(CycleAction.CLOSE, closed_at=now)
 
 
 @dataclass(frozen=True)
@@ -161,6 +307,35 @@ class Part:
     @property
     def has_text(self) -> bool:
         return bool(self.text.strip())
+
+    def saved(self, *, text: str, declared: bool | None = None, declared_now: bool | None = None,
+              meeting_id: UUID | None = UNCHANGED, now: datetime) -> Part:
+        """This part after a save of its draft. ``declared`` and ``declared_now`` tick (True) or untick
+        (False) A1's two declarations, None leaves them; ticking again keeps the moment of the first tick.
+        ``meeting_id`` (A3) chooses the meeting of the report, UNCHANGED leaves it."""
+        return Part(self.part, text=text, declared_at=_ticked(self.declared_at, declared, now),
+                    works_now_declared_at=_ticked(self.works_now_declared_at, declared_now, now),
+                    meeting_id=self.meeting_id if meeting_id is UNCHANGED else meeting_id, updated_at=now)
+
+
+def _ticked(declared_at: datetime | None, tick: bool | None, now: datetime) -> datetime | None:
+    """The first tick's moment wins; an untick forgets it."""
+    if tick is None:
+        return declared_at
+    return (declared_at or now) if tick else None
+
+
+def check_part_input(part: str, *, declared: bool | None, declared_now: bool | None,
+                     meeting_id: UUID | None = UNCHANGED) -> None:
+    """Refuse a part that does not exist and declarations or a meeting given with a part that has none."""
+    if part not in A_PARTS:
+        raise UnknownPart(part)
+    if declared is not None and part != "A1":
+        raise FieldRefused("executive_jobcoach_declared", FieldRefusal.ONLY_FOR_A1)
+    if declared_now is not None and part != "A1":
+        raise FieldRefused("currently_executive_jobcoach_declared", FieldRefusal.ONLY_FOR_A1)
+    if meeting_id is not UNCHANGED and part != "A3":
+        raise FieldRefused("meeting_id", FieldRefusal.ONLY_FOR_A3)
 
 
 @dataclass(frozen=True)
@@ -194,6 +369,30 @@ class Meeting:
     def proven(self) -> bool:
         """Noloc's planning tool is proof in itself; an entered meeting needs an uploaded file."""
         return self.source == SOURCE_NOLOC or self.proof is not None
+
+
+@dataclass(frozen=True)
+class NolocAttendance:
+    """A meeting Noloc's planning tool reports, kept until it becomes a meeting of its holder's cycle."""
+
+    external_id: str
+    membership_number: str
+    met_on: date
+    kind: str
+    group_name: str | None = None
+    supervisor_name: str | None = None
+    duration_minutes: int | None = None
+    account_id: UUID | None = None  # its holder, once known
+    meeting_id: UUID | None = None  # the meeting it became
+
+    def meeting_in(self, cycle: Cycle, supplement: Supplement | None, now: datetime) -> Meeting | None:
+        """The meeting it is in ``cycle``, or None when its date does not fit the cycle (yet)."""
+        if not accepts_noloc_meeting(cycle, self.met_on, supplement):
+            return None
+        return Meeting(id=uuid.uuid4(), cycle_id=cycle.id, account_id=cycle.account_id, met_on=self.met_on,
+                       kind=self.kind, group_name=self.group_name, supervisor_name=self.supervisor_name,
+                       duration_minutes=self.duration_minutes, source=SOURCE_NOLOC,
+                       external_id=self.external_id, proof=None, created_at=now)
 
 
 @dataclass(frozen=True)
@@ -241,6 +440,22 @@ class Supplement:
     def unrevised_parts(self) -> tuple[str, ...]:
         return tuple(p for p in A_PARTS if p in self.reopened_parts and p not in self.revised_parts)
 
+    def submitted(self, submission_id: UUID, now: datetime) -> Supplement:
+        return replace(self, submitted_at=now, supplement_submission_id=submission_id)
+
+
+def supplement_for_decision(cycle: Cycle, *, case_id: UUID, case_submission_id: UUID,
+                            assignments: Sequence[SupplementAssignment], due_on: date, now: datetime
+                            ) -> Supplement | None:
+    """DNV's postponed decision (never the assessor's advice, ADR 0011) reopens the parts it names until
+    ``due_on`` (3 months from the decision date), which also extends the PE period to that date. None when
+    the cycle is not waiting for a decision on this submission."""
+    if cycle.state != CycleState.SUBMITTED or cycle.submission_id != case_submission_id:
+        return None
+    return Supplement(id=uuid.uuid4(), cycle_id=cycle.id, case_id=case_id, submission_id=case_submission_id,
+                      parts=tuple(dict.fromkeys(a.part for a in assignments)), assignments=tuple(assignments),
+                      due_on=due_on, opened_at=now)
+
 
 @dataclass(frozen=True)
 class Submission:
@@ -256,6 +471,24 @@ class Submission:
     snapshot_hash: str
     withdrawn_at: datetime | None = None
     withdraw_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """Assessment's case about a submission, as far as its events have told (read model)."""
+
+    case_id: UUID
+    account_id: UUID
+    submission_id: UUID | None = None
+    assessor_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class DueDecision:
+    """A final decision whose cycle's snapshots and proofs are past their retention."""
+
+    decision_id: UUID
+    cycle_id: UUID
 
 
 @dataclass(frozen=True)
@@ -307,14 +540,45 @@ def negative_allows_new_portfolio(cycle: Cycle) -> bool:
     return cycle.kind == CycleKind.REGULAR
 
 
+@dataclass(frozen=True)
+class NegativeOutcome:
+    closed: Cycle
+    new_cycle_dates: CycleDates | None  # the whole new portfolio's, when one is allowed
+
+
+def after_negative_decision(cycle: Cycle, *, decided_on: date, new_portfolio_deadline: date, now: datetime
+                            ) -> NegativeOutcome | None:
+    """A negative decision closes the cycle and, the first time, opens a whole new portfolio until the
+    deadline; None when the cycle was closed already (the event came again)."""
+    if cycle.state == CycleState.CLOSED:
+        return None
+    dates = (after_negative_cycle_dates(cycle, decided_on, new_portfolio_deadline)
+             if negative_allows_new_portfolio(cycle) else None)
+    return NegativeOutcome(cycle.close(now), dates)
+
+
+def lapse_closes(cycle: Cycle | None, *, certificate_id: UUID, reason: str) -> bool:
+    """A certificate lapsed without recertification ends its cycle still being built. After a negative
+    decision the cycle was closed already, and the new portfolio's cycle stays open."""
+    return reason == "not_recertified" and cycle is not None and cycle.certificate_id == certificate_id \
+        and cycle.state == CycleState.OPEN
+
+
+def carried_over(parts: Iterable[Part], meetings: Iterable[Meeting], cycle: Cycle, now: datetime
+                 ) -> tuple[tuple[Meeting, ...], tuple[Part, ...]]:
+    """A whole new portfolio after a negative decision starts from the old one's texts and meetings: copies
+    in ``cycle``, the A3 report pointing at the copy of its meeting."""
+    new_ids: dict[UUID, UUID] = {}
+    copied_meetings = []
+    for meeting in meetings:
+        new_ids[meeting.id] = uuid.uuid4()
+        copied_meetings.append(replace(meeting, id=new_ids[meeting.id], cycle_id=cycle.id, created_at=now))
+    copied_parts = tuple(replace(part, meeting_id=new_ids.get(part.meeting_id), updated_at=now)
+                         for part in parts)
+    return tuple(copied_meetings), copied_parts
+
+
 # --- what may be changed when ----------------------------------------------------------------------------
-
-
-class EditRefusal(enum.StrEnum):
-    SUBMITTED = "submitted"  # parts are read-only after submission
-    CLOSED = "closed"
-    NOT_REOPENED = "not_reopened"  # a supplement is open, but not for this part
-    SUPPLEMENT_OVERDUE = "supplement_overdue"
 
 
 def edit_refusal(cycle: Cycle, supplement: Supplement | None, part: str, today: date) -> EditRefusal | None:
@@ -336,10 +600,10 @@ def editable_parts(cycle: Cycle, supplement: Supplement | None, today: date) -> 
     return tuple(p for p in A_PARTS if edit_refusal(cycle, supplement, p, today) is None)
 
 
-class DateRefusal(enum.StrEnum):
-    IN_FUTURE = "in_future"
-    BEFORE_PERIOD = "before_period"
-    AFTER_PERIOD = "after_period"
+def check_editable(cycle: Cycle, supplement: Supplement | None, part: str, today: date) -> None:
+    refusal = edit_refusal(cycle, supplement, part, today)
+    if refusal is not None:
+        raise EditRefused(refusal, part=part, due_on=supplement.due_on if supplement else None)
 
 
 def meeting_date_refusal(cycle: Cycle, met_on: date, today: date,
@@ -353,14 +617,21 @@ def meeting_date_refusal(cycle: Cycle, met_on: date, today: date,
     return None
 
 
+def check_meeting_date(cycle: Cycle, met_on: date, today: date, supplement: Supplement | None = None) -> None:
+    refusal = meeting_date_refusal(cycle, met_on, today, supplement)
+    if refusal is not None:
+        raise MeetingDateRefused(refusal, starts_on=cycle.starts_on, today=today,
+                                 ends_on=pe_period(cycle, supplement).last)
+
+
+def check_meeting_changeable(meeting: Meeting) -> None:
+    if meeting.source == SOURCE_NOLOC:
+        raise MeetingNotChangeable(MeetingRefusal.FROM_NOLOC)
+
+
 def accepts_noloc_meeting(cycle: Cycle, met_on: date, supplement: Supplement | None = None) -> bool:
     """Whether a meeting Noloc reports belongs in this cycle (Noloc's date is taken as it comes)."""
     return cycle.state != CycleState.CLOSED and met_on in pe_period(cycle, supplement)
-
-
-class WindowRefusal(enum.StrEnum):
-    NOT_YET_OPEN = "not_yet_open"
-    CLOSED = "closed"
 
 
 def window_refusal(cycle: Cycle, today: date) -> WindowRefusal | None:
@@ -369,3 +640,23 @@ def window_refusal(cycle: Cycle, today: date) -> WindowRefusal | None:
     if today > cycle.submit_by:
         return WindowRefusal.CLOSED
     return None
+
+
+@dataclass(frozen=True)
+class CycleView:
+    """A cycle with its portfolio as the jobcoach sees it today."""
+
+    portfolio: Portfolio
+    today: date
+
+    @property
+    def cycle(self) -> Cycle:
+        return self.portfolio.cycle
+
+    @property
+    def window_open_today(self) -> bool:
+        return self.cycle.state == CycleState.OPEN and window_refusal(self.cycle, self.today) is None
+
+    @property
+    def editable_parts(self) -> tuple[str, ...]:
+        return editable_parts(self.cycle, self.portfolio.supplement, self.today)

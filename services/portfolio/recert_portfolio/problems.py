@@ -1,12 +1,30 @@
-"""Portfolio's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+"""Portfolio's problem types, ``PROBLEMS`` (the answer to each refusal of the domain and the use cases), and
+the texts a person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
 from recert_common import i18n
+from recert_common.domain_errors import NotFoundError, ProblemMap
 from recert_common.errors import Conflict, NotFound, ValidationProblem, extension_members, upload_problem
-from recert_portfolio.domain import DateRefusal, EditRefusal, WindowRefusal
+from recert_portfolio.domain import (
+    AssessorAssigned,
+    DateRefusal,
+    EditRefusal,
+    EditRefused,
+    FieldRefused,
+    MeetingDateRefused,
+    MeetingNotChangeable,
+    NoCurrentCycle,
+    NotReady,
+    OutsideWindow,
+    ProofRefused,
+    SupplementUnrevised,
+    UnknownPart,
+    WindowRefusal,
+    WrongState,
+)
 from recert_portfolio.readiness import Readiness
 
 
@@ -202,13 +220,31 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "portfolio.field.only_for_a3": {"nl": "Alleen voor onderdeel A3.", "en": "Only for part A3."},
     "portfolio.field.group_or_supervisor": {
         "nl": "Noem de groep of de supervisor.", "en": "Name the group or the supervisor."},
-    "portfolio.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
 }
 
 i18n.register_messages(_MESSAGES)
 
+
+PROBLEMS = ProblemMap({
+    NotFoundError: lambda error: not_found(),
+    NoCurrentCycle: lambda error: no_current_cycle(),
+    UnknownPart: lambda error: unknown_part(error.part),
+    FieldRefused: lambda error: invalid_field(error.field, f"portfolio.field.{error.reason}"),
+    EditRefused: lambda error: PortfolioLocked(error.reason, part=error.part, due_on=error.due_on),
+    MeetingDateRefused: lambda error: invalid_meeting_date(error.reason, starts_on=error.starts_on,
+                                                           today=error.today, ends_on=error.ends_on),
+    MeetingNotChangeable: lambda error: MeetingConflict(f"portfolio.detail.meeting_{error.reason}"),
+    OutsideWindow: lambda error: SubmissionWindowClosed(error.reason, opens_on=error.opens_on,
+                                                        closes_on=error.closes_on),
+    WrongState: lambda error: StateConflict(f"portfolio.detail.{error.reason}", state=str(error.state)),
+    NotReady: lambda error: PortfolioNotReady(error.readiness),
+    AssessorAssigned: lambda error: WithdrawNotAllowed(),
+    SupplementUnrevised: lambda error: SupplementIncomplete(error.parts),
+    ProofRefused: lambda error: UploadProblem(error.refusal),
+})
+
 __all__: list[Any] = [
-    "MeetingConflict", "PortfolioLocked", "PortfolioNotReady", "StateConflict", "SubmissionWindowClosed",
-    "SupplementIncomplete", "UploadProblem", "WithdrawNotAllowed", "invalid_field", "invalid_meeting_date",
-    "no_current_cycle", "not_found", "unknown_part",
+    "PROBLEMS", "MeetingConflict", "PortfolioLocked", "PortfolioNotReady", "StateConflict",
+    "SubmissionWindowClosed", "SupplementIncomplete", "UploadProblem", "WithdrawNotAllowed", "invalid_field",
+    "invalid_meeting_date", "no_current_cycle", "not_found", "unknown_part",
 ]

@@ -145,14 +145,6 @@ def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, re
     return missing
 
 
-def category_number(category: str, framework: Framework) -> int | None:
-    """pe-registry sends a category as its number ("1") or its key ("training_in_field")."""
-    for known in framework.pe.categories:
-        if category.strip() == str(known.number) or category.strip() == known.key:
-            return known.number
-    return None
-
-
 def activities_in_period(cycle: Cycle, activities: Iterable[PeActivity],
                          supplement: Supplement | None = None) -> tuple[PeActivity, ...]:
     period = pe_period(cycle, supplement)
@@ -169,7 +161,7 @@ def summarise_pe(cycle: Cycle, activities: Iterable[PeActivity], framework: Fram
     in_period = activities_in_period(cycle, activities, supplement)
     proven = tuple(a for a in in_period if a.proven)
     for activity in proven:
-        number = category_number(activity.category, framework)
+        number = framework.pe.category_number(activity.category)
         if number is None:
             unknown.append(str(activity.activity_id))
         else:

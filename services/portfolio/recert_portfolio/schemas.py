@@ -1,16 +1,22 @@
 """The bodies portfolio's HTTP API reads and writes. Input schemas refuse unknown fields."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
-from recert_portfolio.domain import A_PARTS, ALL_PARTS, MEETING_KINDS, TEXT_MAX_LENGTH, CycleKind, CycleState
+from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, utc_text
+from recert_portfolio import snapshot
+from recert_portfolio.domain import (
+    A_PARTS,
+    ALL_PARTS,
+    MEETING_KINDS,
+    TEXT_MAX_LENGTH,
+    CycleKind,
+    CycleState,
+    CycleView,
+)
 from recert_portfolio.readiness import Readiness
-from recert_portfolio.service import CycleView
-from recert_portfolio.snapshot import snapshot_hash
 
 
 def _optional_name(**kwargs) -> fields.String:
@@ -109,13 +115,13 @@ class PartSchema(Schema):
         return part.declared_at is not None if part.part == "A1" else None
 
     def _declared_at(self, part) -> str | None:
-        return UtcDateTime()._serialize(part.declared_at, None, None)
+        return utc_text(part.declared_at)
 
     def _declared_now(self, part) -> bool | None:
         return part.works_now_declared_at is not None if part.part == "A1" else None
 
     def _declared_now_at(self, part) -> str | None:
-        return UtcDateTime()._serialize(part.works_now_declared_at, None, None)
+        return utc_text(part.works_now_declared_at)
 
     def _meeting_id(self, part) -> str | None:
         return str(part.meeting_id) if part.meeting_id else None
@@ -205,10 +211,10 @@ class SubmissionDetailSchema(SubmissionSchema):
         "description": "Whether the stored snapshot still hashes to snapshot_hash."})
 
     def _snapshot(self, submission) -> dict[str, Any]:
-        return json.loads(submission.content)
+        return snapshot.document(submission)
 
     def _verified(self, submission) -> bool:
-        return snapshot_hash(submission.content) == submission.snapshot_hash
+        return snapshot.verified(submission)
 
 
 class SubmissionPageSchema(PageSchema):

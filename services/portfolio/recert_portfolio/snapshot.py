@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from recert_portfolio.domain import A_PARTS, Cycle, Meeting, Part, PeActivity, Supplement
+from recert_common.schemas import utc_text
+from recert_portfolio.domain import A_PARTS, Cycle, Meeting, Part, PeActivity, Submission, Supplement
 from recert_portfolio.readiness import Readiness
 
 SNAPSHOT_FORMAT = 1
@@ -24,7 +25,7 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return utc_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -126,3 +127,20 @@ def seal(document: Mapping[str, Any]) -> tuple[str, str]:
     """``(canonical JSON, its SHA-256)``."""
     canonical = canonical_json(document)
     return canonical, snapshot_hash(canonical)
+
+
+def document(submission: Submission) -> dict[str, Any]:
+    """The stored snapshot of ``submission``, parsed."""
+    return json.loads(submission.content)
+
+
+def verified(submission: Submission) -> bool:
+    """Whether the stored snapshot still hashes to the hash taken when it was submitted."""
+    return snapshot_hash(submission.content) == submission.snapshot_hash
+
+
+def listed_proof_id(submission: Submission, meeting_id: UUID) -> UUID | None:
+    """The proof file the snapshot lists for the meeting (the file as submitted, even if replaced since)."""
+    listed = document(submission)["reflection_meetings"]
+    found = next((m["proof"]["id"] for m in listed if m["id"] == str(meeting_id) and m["proof"]), None)
+    return UUID(found) if found else None

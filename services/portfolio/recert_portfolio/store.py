@@ -1,4 +1,5 @@
-"""SQL of the portfolio database (psycopg 3, dict rows). Every function runs in the caller's transaction."""
+"""Portfolio's database: ``SqlPortfolioUnitOfWork`` and the repositories it binds to its transaction (psycopg
+3, dict rows). Each repository holds the SQL of one aggregate or read model and returns domain types."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,11 +12,15 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import access_log, accounts
+from recert_common.uow import SqlUnitOfWork
 from recert_portfolio.domain import (
+    Case,
     Cycle,
     CycleKind,
     CycleState,
+    DueDecision,
     Meeting,
+    NolocAttendance,
     Part,
     PeActivity,
     Proof,
@@ -25,163 +30,180 @@ from recert_portfolio.domain import (
 )
 
 Conn = psycopg.Connection
-_KEEP: Any = object()
 
 
 def _lock(for_update: bool) -> str:
     return " FOR UPDATE" if for_update else ""
 
 
+class _Repository:
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+
 # --- accounts (read model) -------------------------------------------------------------------------------
 
 
-def upsert_account(conn: Conn, account_id: UUID, membership_number: str | None, roles: Iterable[str],
-                   occurred_at: datetime) -> bool:
-    """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
-    returns whether it was written."""
-    # Several accounts may give one number (ADR 0018): ``holder_of_number`` tells whose it is.
-    return accounts.upsert_account(conn, "accounts", account_id, occurred_at,
-                                   {"membership_number": membership_number, "roles": list(roles)},
-                                   touch=("updated_at",))
+class AccountRepository(_Repository):
+    def upsert(self, account_id: UUID, membership_number: str | None, roles: Iterable[str],
+               occurred_at: datetime) -> bool:
+        """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
+        returns whether it was written."""
+        # Several accounts may give one number (ADR 0018): ``holder_of_number`` tells whose it is.
+        return accounts.upsert_account(self.conn, "accounts", account_id, occurred_at,
+                                       {"membership_number": membership_number, "roles": list(roles)},
+                                       touch=("updated_at",))
 
+    def holder_of_number(self, membership_number: str) -> UUID | None:
+        """The holder of the number for Noloc's events: the account that gives the number AND has a cycle,
+        i.e. holds a certificate (linked by assessment only when the import's number and e-mail address
+        matched the verified account, or by a claim code). A number alone is no proof (ADR 0018)."""
+        row = self.conn.execute(
+            """SELECT a.account_id FROM accounts a
+               WHERE a.membership_number = %s
+                 AND EXISTS (SELECT 1 FROM cycles c WHERE c.account_id = a.account_id)
+               ORDER BY a.updated_at DESC LIMIT 1""", (membership_number,)).fetchone()
+        return row["account_id"] if row else None
 
-def holder_of_number(conn: Conn, membership_number: str) -> UUID | None:
-    """The holder of the number for Noloc's events: the account that gives the number AND has a cycle, i.e.
-    holds a certificate (linked by assessment only when the import's number and e-mail address matched the
-    verified account, or by a claim code). A number alone is no proof (ADR 0018)."""
-    row = conn.execute(
-        """SELECT a.account_id FROM accounts a
-           WHERE a.membership_number = %s
-             AND EXISTS (SELECT 1 FROM cycles c WHERE c.account_id = a.account_id)
-           ORDER BY a.updated_at DESC LIMIT 1""", (membership_number,)).fetchone()
-    return row["account_id"] if row else None
-
-
-def membership_number_of(conn: Conn, account_id: UUID) -> str | None:
-    row = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
-                       (account_id,)).fetchone()
-    return row["membership_number"] if row else None
+    def membership_number_of(self, account_id: UUID) -> str | None:
+        row = self.conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
+                                (account_id,)).fetchone()
+        return row["membership_number"] if row else None
 
 
 # --- Noloc attendance (read model) -----------------------------------------------------------------------
 
-
-def insert_attendance(conn: Conn, data: Mapping[str, Any]) -> bool:
-    """Keep one of Noloc's facts; False when its external id was seen before."""
-    row = conn.execute(
-        """INSERT INTO noloc_attendance (external_id, membership_number, met_on, kind, group_name,
-                                         supervisor_name, duration_minutes)
-           VALUES (%(external_id)s, %(membership_number)s, %(met_on)s, %(kind)s, %(group_name)s,
-                   %(supervisor_name)s, %(duration_minutes)s)
-           ON CONFLICT (external_id) DO NOTHING RETURNING external_id""",
-        {key: data.get(key) for key in ("external_id", "membership_number", "met_on", "kind", "group_name",
-                                         "supervisor_name", "duration_minutes")},
-    ).fetchone()
-    return row is not None
+_ATTENDANCE_FIELDS = tuple(f.name for f in dataclasses.fields(NolocAttendance))
 
 
-def claim_attendance(conn: Conn, membership_number: str, account_id: UUID) -> int:
-    """Give the parked facts of ``membership_number`` their account. Returns how many."""
-    return conn.execute(
-        "UPDATE noloc_attendance SET account_id = %s WHERE membership_number = %s AND meeting_id IS NULL",
-        (account_id, membership_number),
-    ).rowcount
+class AttendanceRepository(_Repository):
+    def add(self, fact: NolocAttendance) -> bool:
+        """Keep one of Noloc's facts; False when its external id was seen before."""
+        row = self.conn.execute(
+            """INSERT INTO noloc_attendance (external_id, membership_number, met_on, kind, group_name,
+                                             supervisor_name, duration_minutes)
+               VALUES (%(external_id)s, %(membership_number)s, %(met_on)s, %(kind)s, %(group_name)s,
+                       %(supervisor_name)s, %(duration_minutes)s)
+               ON CONFLICT (external_id) DO NOTHING RETURNING external_id""",
+            dataclasses.asdict(fact),
+        ).fetchone()
+        return row is not None
 
+    def claim(self, membership_number: str, account_id: UUID) -> int:
+        """Give the parked facts of ``membership_number`` their account. Returns how many."""
+        return self.conn.execute(
+            "UPDATE noloc_attendance SET account_id = %s WHERE membership_number = %s AND meeting_id IS NULL",
+            (account_id, membership_number),
+        ).rowcount
 
-def unapplied_attendance(conn: Conn, account_id: UUID) -> list[dict[str, Any]]:
-    return conn.execute(
-        "SELECT * FROM noloc_attendance WHERE account_id = %s AND meeting_id IS NULL "
-        "ORDER BY met_on, external_id FOR UPDATE", (account_id,)).fetchall()
+    def unapplied(self, account_id: UUID) -> list[NolocAttendance]:
+        rows = self.conn.execute(
+            "SELECT * FROM noloc_attendance WHERE account_id = %s AND meeting_id IS NULL "
+            "ORDER BY met_on, external_id FOR UPDATE", (account_id,)).fetchall()
+        return [NolocAttendance(**{name: row[name] for name in _ATTENDANCE_FIELDS}) for row in rows]
 
-
-def mark_attendance_applied(conn: Conn, external_id: str, meeting_id: UUID) -> None:
-    conn.execute("UPDATE noloc_attendance SET meeting_id = %s WHERE external_id = %s",
-                 (meeting_id, external_id))
+    def mark_applied(self, external_id: str, meeting_id: UUID) -> None:
+        self.conn.execute("UPDATE noloc_attendance SET meeting_id = %s WHERE external_id = %s",
+                          (meeting_id, external_id))
 
 
 # --- PE (read model) -------------------------------------------------------------------------------------
 
 
-def upsert_pe_activity(conn: Conn, data: Mapping[str, Any]) -> None:
-    conn.execute(
-        """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points, source)
-           VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s, %(points)s,
-                   %(source)s)
-           ON CONFLICT (activity_id) DO UPDATE
-               SET category = EXCLUDED.category, title = EXCLUDED.title, completed_on = EXCLUDED.completed_on,
-                   points = EXCLUDED.points, source = EXCLUDED.source, updated_at = now()""",
-        {key: data[key] for key in ("activity_id", "account_id", "category", "title", "completed_on",
-                                     "points", "source")},
-    )
+class PeRepository(_Repository):
+    def upsert_activity(self, account_id: UUID, activity: PeActivity) -> None:
+        self.conn.execute(
+            """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points,
+                                          source)
+               VALUES (%(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s,
+                       %(points)s, %(source)s)
+               ON CONFLICT (activity_id) DO UPDATE
+                   SET category = EXCLUDED.category, title = EXCLUDED.title,
+                       completed_on = EXCLUDED.completed_on, points = EXCLUDED.points,
+                       source = EXCLUDED.source, updated_at = now()""",
+            {"activity_id": activity.activity_id, "account_id": account_id, "category": activity.category,
+             "title": activity.title, "completed_on": activity.completed_on, "points": activity.points,
+             "source": activity.source},
+        )
 
+    def remove_activity(self, activity_id: UUID) -> None:
+        self.conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
+        self.conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
 
-def delete_pe_activity(conn: Conn, activity_id: UUID) -> None:
-    conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
-    conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+    def add_evidence(self, evidence_id: UUID, activity_id: UUID, account_id: UUID, sha256: str) -> None:
+        self.conn.execute(
+            "INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (evidence_id) DO NOTHING", (evidence_id, activity_id, account_id, sha256))
 
+    def remove_evidence(self, evidence_id: UUID) -> None:
+        self.conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
 
-def insert_evidence(conn: Conn, evidence_id: UUID, activity_id: UUID, account_id: UUID, sha256: str) -> None:
-    conn.execute(
-        "INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256) VALUES (%s, %s, %s, %s) "
-        "ON CONFLICT (evidence_id) DO NOTHING", (evidence_id, activity_id, account_id, sha256))
-
-
-def delete_evidence(conn: Conn, evidence_id: UUID) -> None:
-    conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
-
-
-def pe_activities(conn: Conn, account_id: UUID) -> tuple[PeActivity, ...]:
-    rows = conn.execute(
-        """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points, a.source,
-                  coalesce(array_agg(e.sha256 ORDER BY e.sha256) FILTER (WHERE e.sha256 IS NOT NULL), '{}')
-                      AS evidence
-           FROM pe_activities a LEFT JOIN pe_evidence e ON e.activity_id = a.activity_id
-           WHERE a.account_id = %s
-           GROUP BY a.activity_id ORDER BY a.completed_on, a.activity_id""", (account_id,)).fetchall()
-    return tuple(PeActivity(activity_id=r["activity_id"], category=r["category"], title=r["title"],
-                            completed_on=r["completed_on"], points=r["points"],
-                            evidence_sha256s=tuple(r["evidence"]), source=r["source"]) for r in rows)
+    def activities(self, account_id: UUID) -> tuple[PeActivity, ...]:
+        rows = self.conn.execute(
+            """SELECT a.activity_id, a.category, a.title, a.completed_on, a.points, a.source,
+                      coalesce(array_agg(e.sha256 ORDER BY e.sha256) FILTER (WHERE e.sha256 IS NOT NULL),
+                               '{}') AS evidence
+               FROM pe_activities a LEFT JOIN pe_evidence e ON e.activity_id = a.activity_id
+               WHERE a.account_id = %s
+               GROUP BY a.activity_id ORDER BY a.completed_on, a.activity_id""", (account_id,)).fetchall()
+        return tuple(PeActivity(activity_id=r["activity_id"], category=r["category"], title=r["title"],
+                                completed_on=r["completed_on"], points=r["points"],
+                                evidence_sha256s=tuple(r["evidence"]), source=r["source"]) for r in rows)
 
 
 # --- assessment cases and decisions (read models) --------------------------------------------------------
 
 
-def upsert_case(conn: Conn, case_id: UUID, account_id: UUID, *, submission_id: UUID | None = None,
-                assessor_id: UUID | None = None) -> None:
-    """Either event may come first after a retry; each fills in what it knows."""
-    conn.execute(
-        """INSERT INTO cases (case_id, account_id, submission_id, assessor_id) VALUES (%s, %s, %s, %s)
-           ON CONFLICT (case_id) DO UPDATE
-               SET submission_id = coalesce(EXCLUDED.submission_id, cases.submission_id),
-                   assessor_id = coalesce(EXCLUDED.assessor_id, cases.assessor_id), updated_at = now()""",
-        (case_id, account_id, submission_id, assessor_id),
-    )
+class CaseRepository(_Repository):
+    def upsert(self, case_id: UUID, account_id: UUID, *, submission_id: UUID | None = None,
+               assessor_id: UUID | None = None) -> None:
+        """Either event may come first after a retry; each fills in what it knows."""
+        self.conn.execute(
+            """INSERT INTO cases (case_id, account_id, submission_id, assessor_id) VALUES (%s, %s, %s, %s)
+               ON CONFLICT (case_id) DO UPDATE
+                   SET submission_id = coalesce(EXCLUDED.submission_id, cases.submission_id),
+                       assessor_id = coalesce(EXCLUDED.assessor_id, cases.assessor_id),
+                       updated_at = now()""",
+            (case_id, account_id, submission_id, assessor_id),
+        )
 
+    def get(self, case_id: UUID) -> Case | None:
+        row = self.conn.execute("SELECT case_id, account_id, submission_id, assessor_id FROM cases "
+                                "WHERE case_id = %s", (case_id,)).fetchone()
+        return Case(**row) if row else None
 
-def case(conn: Conn, case_id: UUID) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM cases WHERE case_id = %s", (case_id,)).fetchone()
+    def assessor_assigned(self, submission_id: UUID | None) -> bool:
+        row = self.conn.execute("SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s "
+                                "AND assessor_id IS NOT NULL) AS assigned", (submission_id,)).fetchone()
+        return row["assigned"]
 
+    def assessor_may_read(self, about_submission_id: UUID, assessor_id: UUID) -> bool:
+        row = self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s AND assessor_id = %s) AS allowed",
+            (about_submission_id, assessor_id)).fetchone()
+        return row["allowed"]
 
-def assessor_assigned(conn: Conn, submission_id: UUID) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s "
-                       "AND assessor_id IS NOT NULL) AS assigned", (submission_id,)).fetchone()
-    return row["assigned"]
+    def add_decision(self, decision_id: UUID, case_id: UUID, decision: str, decided_on: date) -> None:
+        self.conn.execute(
+            "INSERT INTO decisions (decision_id, case_id, decision, decided_on) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (decision_id) DO NOTHING", (decision_id, case_id, decision, decided_on))
 
+    def decision_day(self, decision_id: UUID) -> date | None:
+        row = self.conn.execute("SELECT decided_on FROM decisions WHERE decision_id = %s",
+                                (decision_id,)).fetchone()
+        return row["decided_on"] if row else None
 
-def assessor_may_read(conn: Conn, about_submission_id: UUID, assessor_id: UUID) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s AND assessor_id = %s) "
-                       "AS allowed", (about_submission_id, assessor_id)).fetchone()
-    return row["allowed"]
+    def due_final_decisions(self, decided_on_or_before: date) -> list[DueDecision]:
+        """Final decisions (positive, negative) on or before the day whose cycle is not purged yet, locked."""
+        rows = self.conn.execute(
+            "SELECT d.decision_id, s.cycle_id FROM decisions d JOIN cases c ON c.case_id = d.case_id"
+            " JOIN submissions s ON s.id = c.submission_id"
+            " WHERE d.decision IN ('positive', 'negative') AND d.decided_on <= %s AND d.purged_at IS NULL"
+            " ORDER BY d.decided_on FOR UPDATE OF d SKIP LOCKED", (decided_on_or_before,)).fetchall()
+        return [DueDecision(row["decision_id"], row["cycle_id"]) for row in rows]
 
-
-def insert_decision(conn: Conn, decision_id: UUID, case_id: UUID, decision: str, decided_on: date) -> None:
-    conn.execute("INSERT INTO decisions (decision_id, case_id, decision, decided_on) VALUES (%s, %s, %s, %s) "
-                 "ON CONFLICT (decision_id) DO NOTHING", (decision_id, case_id, decision, decided_on))
-
-
-def decision_day(conn: Conn, decision_id: UUID) -> date | None:
-    row = conn.execute("SELECT decided_on FROM decisions WHERE decision_id = %s", (decision_id,)).fetchone()
-    return row["decided_on"] if row else None
+    def mark_purged(self, decision_id: UUID, at: datetime) -> None:
+        self.conn.execute("UPDATE decisions SET purged_at = %s WHERE decision_id = %s", (at, decision_id))
 
 
 # --- cycles ----------------------------------------------------------------------------------------------
@@ -196,89 +218,79 @@ def _cycle(row: Mapping[str, Any] | None) -> Cycle | None:
     return Cycle(**{**values, "kind": CycleKind(row["kind"]), "state": CycleState(row["state"])})
 
 
-def insert_cycle(conn: Conn, cycle: Cycle) -> bool:
-    """False when this certificate period already has its cycle of this kind."""
-    values = {name: getattr(cycle, name) for name in _CYCLE_COLUMNS}
-    values["kind"], values["state"] = str(cycle.kind), str(cycle.state)
-    row = conn.execute(
-        f"INSERT INTO cycles ({', '.join(_CYCLE_COLUMNS)}) "
-        f"VALUES ({', '.join(f'%({n})s' for n in _CYCLE_COLUMNS)}) "
-        "ON CONFLICT (certificate_id, expires_on, kind) DO NOTHING RETURNING id", values).fetchone()
-    return row is not None
+class CycleRepository(_Repository):
+    def add(self, cycle: Cycle) -> bool:
+        """False when this certificate period already has its cycle of this kind."""
+        values = {name: getattr(cycle, name) for name in _CYCLE_COLUMNS}
+        values["kind"], values["state"] = str(cycle.kind), str(cycle.state)
+        row = self.conn.execute(
+            f"INSERT INTO cycles ({', '.join(_CYCLE_COLUMNS)}) "
+            f"VALUES ({', '.join(f'%({n})s' for n in _CYCLE_COLUMNS)}) "
+            "ON CONFLICT (certificate_id, expires_on, kind) DO NOTHING RETURNING id", values).fetchone()
+        return row is not None
 
+    def for_period(self, certificate_id: UUID, expires_on: date, kind: CycleKind) -> Cycle | None:
+        return _cycle(self.conn.execute(
+            "SELECT * FROM cycles WHERE certificate_id = %s AND expires_on = %s AND kind = %s",
+            (certificate_id, expires_on, str(kind))).fetchone())
 
-def cycle_for_period(conn: Conn, certificate_id: UUID, expires_on: date, kind: CycleKind) -> Cycle | None:
-    return _cycle(conn.execute(
-        "SELECT * FROM cycles WHERE certificate_id = %s AND expires_on = %s AND kind = %s",
-        (certificate_id, expires_on, str(kind))).fetchone())
+    def current(self, account_id: UUID, *, for_update: bool = False) -> Cycle | None:
+        return _cycle(self.conn.execute(
+            f"SELECT * FROM cycles WHERE account_id = %s AND state <> 'closed'{_lock(for_update)}",
+            (account_id,)).fetchone())
 
+    def get(self, cycle_id: UUID, *, for_update: bool = False) -> Cycle | None:
+        return _cycle(self.conn.execute(f"SELECT * FROM cycles WHERE id = %s{_lock(for_update)}",
+                                        (cycle_id,)).fetchone())
 
-def current_cycle(conn: Conn, account_id: UUID, *, for_update: bool = False) -> Cycle | None:
-    return _cycle(conn.execute(
-        f"SELECT * FROM cycles WHERE account_id = %s AND state <> 'closed'{_lock(for_update)}",
-        (account_id,)).fetchone())
+    def of_submission(self, submission_id: UUID, *, for_update: bool = False) -> Cycle | None:
+        return _cycle(self.conn.execute(
+            f"SELECT c.* FROM cycles c JOIN submissions s ON s.cycle_id = c.id WHERE s.id = %s"
+            f"{' FOR UPDATE OF c' if for_update else ''}", (submission_id,)).fetchone())
 
+    def save(self, cycle: Cycle) -> None:
+        """Write what a transition changes: the state, the submission under assessment, the closing time."""
+        self.conn.execute("UPDATE cycles SET state = %s, submission_id = %s, closed_at = %s WHERE id = %s",
+                          (str(cycle.state), cycle.submission_id, cycle.closed_at, cycle.id))
 
-def cycle(conn: Conn, cycle_id: UUID, *, for_update: bool = False) -> Cycle | None:
-    return _cycle(conn.execute(f"SELECT * FROM cycles WHERE id = %s{_lock(for_update)}",
-                               (cycle_id,)).fetchone())
-
-
-def cycle_of_submission(conn: Conn, submission_id: UUID, *, for_update: bool = False) -> Cycle | None:
-    return _cycle(conn.execute(
-        f"SELECT c.* FROM cycles c JOIN submissions s ON s.cycle_id = c.id WHERE s.id = %s"
-        f"{' FOR UPDATE OF c' if for_update else ''}", (submission_id,)).fetchone())
-
-
-def set_cycle_state(conn: Conn, cycle_id: UUID, state: CycleState, *, now: datetime,
-                    submission_id: UUID | None = _KEEP) -> None:
-    assignments, values = ["state = %(state)s"], {"state": str(state), "id": cycle_id, "now": now}
-    if state == CycleState.CLOSED:
-        assignments.append("closed_at = %(now)s")
-    if submission_id is not _KEEP:
-        assignments.append("submission_id = %(submission_id)s")
-        values["submission_id"] = submission_id
-    conn.execute(f"UPDATE cycles SET {', '.join(assignments)} WHERE id = %(id)s", values)
-
-
-def list_cycles(conn: Conn, *, account_id: UUID | None, page: int, page_size: int) -> tuple[list[Cycle], int]:
-    where, params = "", {}
-    if account_id is not None:
-        where, params = "WHERE account_id = %(account_id)s", {"account_id": account_id}
-    total = conn.execute(f"SELECT count(*) AS n FROM cycles {where}", params).fetchone()["n"]
-    rows = conn.execute(f"SELECT * FROM cycles {where} ORDER BY opened_at DESC, id LIMIT %(limit)s "
-                        "OFFSET %(offset)s", {**params, "limit": page_size,
-                                              "offset": (page - 1) * page_size}).fetchall()
-    return [_cycle(r) for r in rows], total
+    def page(self, *, account_id: UUID | None, page: int, page_size: int) -> tuple[list[Cycle], int]:
+        where, params = "", {}
+        if account_id is not None:
+            where, params = "WHERE account_id = %(account_id)s", {"account_id": account_id}
+        total = self.conn.execute(f"SELECT count(*) AS n FROM cycles {where}", params).fetchone()["n"]
+        rows = self.conn.execute(
+            f"SELECT * FROM cycles {where} ORDER BY opened_at DESC, id LIMIT %(limit)s OFFSET %(offset)s",
+            {**params, "limit": page_size, "offset": (page - 1) * page_size}).fetchall()
+        return [_cycle(r) for r in rows], total
 
 
 # --- parts -----------------------------------------------------------------------------------------------
 
 
-def parts(conn: Conn, cycle_id: UUID) -> dict[str, Part]:
-    rows = conn.execute("SELECT * FROM parts WHERE cycle_id = %s", (cycle_id,)).fetchall()
-    return {r["part"]: Part(part=r["part"], text=r["text"], declared_at=r["declared_at"],
-                            works_now_declared_at=r["works_now_declared_at"], meeting_id=r["meeting_id"],
-                            updated_at=r["updated_at"]) for r in rows}
+class PartRepository(_Repository):
+    def of_cycle(self, cycle_id: UUID) -> dict[str, Part]:
+        rows = self.conn.execute("SELECT * FROM parts WHERE cycle_id = %s", (cycle_id,)).fetchall()
+        return {r["part"]: Part(part=r["part"], text=r["text"], declared_at=r["declared_at"],
+                                works_now_declared_at=r["works_now_declared_at"], meeting_id=r["meeting_id"],
+                                updated_at=r["updated_at"]) for r in rows}
 
+    def save(self, cycle_id: UUID, part: Part) -> None:
+        self.conn.execute(
+            """INSERT INTO parts (cycle_id, part, text, declared_at, works_now_declared_at, meeting_id,
+                                  updated_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (cycle_id, part) DO UPDATE
+                   SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at,
+                       works_now_declared_at = EXCLUDED.works_now_declared_at,
+                       meeting_id = EXCLUDED.meeting_id, updated_at = EXCLUDED.updated_at""",
+            (cycle_id, part.part, part.text, part.declared_at, part.works_now_declared_at, part.meeting_id,
+             part.updated_at))
 
-def save_part(conn: Conn, cycle_id: UUID, part: Part) -> None:
-    conn.execute(
-        """INSERT INTO parts (cycle_id, part, text, declared_at, works_now_declared_at, meeting_id,
-                              updated_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (cycle_id, part) DO UPDATE
-               SET text = EXCLUDED.text, declared_at = EXCLUDED.declared_at,
-                   works_now_declared_at = EXCLUDED.works_now_declared_at, meeting_id = EXCLUDED.meeting_id,
-                   updated_at = EXCLUDED.updated_at""",
-        (cycle_id, part.part, part.text, part.declared_at, part.works_now_declared_at, part.meeting_id,
-         part.updated_at))
-
-
-def meeting_is_reported_on(conn: Conn, meeting_id: UUID) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM parts WHERE meeting_id = %s) AS used",
-                       (meeting_id,)).fetchone()
-    return row["used"]
+    def report_is_about(self, meeting_id: UUID) -> bool:
+        """Whether a reflection report is about the meeting."""
+        row = self.conn.execute("SELECT EXISTS (SELECT 1 FROM parts WHERE meeting_id = %s) AS used",
+                                (meeting_id,)).fetchone()
+        return row["used"]
 
 
 # --- meetings and proofs ---------------------------------------------------------------------------------
@@ -305,46 +317,43 @@ def _meeting(row: Mapping[str, Any] | None) -> Meeting | None:
                    external_id=row["external_id"], proof=_proof(row, "p_"), created_at=row["created_at"])
 
 
-def meetings(conn: Conn, cycle_id: UUID) -> tuple[Meeting, ...]:
-    rows = conn.execute(f"{_MEETING_SELECT} WHERE m.cycle_id = %s ORDER BY m.met_on, m.created_at, m.id",
-                        (cycle_id,)).fetchall()
-    return tuple(_meeting(r) for r in rows)
+class MeetingRepository(_Repository):
+    def of_cycle(self, cycle_id: UUID) -> tuple[Meeting, ...]:
+        rows = self.conn.execute(f"{_MEETING_SELECT} WHERE m.cycle_id = %s ORDER BY m.met_on, m.created_at, "
+                                 "m.id", (cycle_id,)).fetchall()
+        return tuple(_meeting(r) for r in rows)
+
+    def get(self, meeting_id: UUID) -> Meeting | None:
+        return _meeting(self.conn.execute(f"{_MEETING_SELECT} WHERE m.id = %s", (meeting_id,)).fetchone())
+
+    def add(self, meeting: Meeting) -> bool:
+        """False when the cycle holds this Noloc meeting already."""
+        row = self.conn.execute(
+            """INSERT INTO meetings (id, cycle_id, account_id, met_on, kind, group_name, supervisor_name,
+                                     duration_minutes, source, external_id, proof_id, created_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (cycle_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id""",
+            (meeting.id, meeting.cycle_id, meeting.account_id, meeting.met_on, meeting.kind,
+             meeting.group_name, meeting.supervisor_name, meeting.duration_minutes, meeting.source,
+             meeting.external_id, meeting.proof.id if meeting.proof else None, meeting.created_at)).fetchone()
+        return row is not None
+
+    def delete(self, meeting_id: UUID) -> None:
+        self.conn.execute("DELETE FROM meetings WHERE id = %s", (meeting_id,))
+
+    def set_proof(self, meeting_id: UUID, proof_id: UUID) -> None:
+        self.conn.execute("UPDATE meetings SET proof_id = %s WHERE id = %s", (proof_id, meeting_id))
 
 
-def meeting(conn: Conn, meeting_id: UUID) -> Meeting | None:
-    return _meeting(conn.execute(f"{_MEETING_SELECT} WHERE m.id = %s", (meeting_id,)).fetchone())
+class ProofRepository(_Repository):
+    def add(self, proof: Proof) -> None:
+        values = dataclasses.asdict(proof)
+        placeholders = ", ".join(f"%({n})s" for n in values)
+        self.conn.execute(f"INSERT INTO proofs ({', '.join(values)}) VALUES ({placeholders})", values)
 
-
-def insert_meeting(conn: Conn, meeting: Meeting) -> bool:
-    """False when the cycle holds this Noloc meeting already."""
-    row = conn.execute(
-        """INSERT INTO meetings (id, cycle_id, account_id, met_on, kind, group_name, supervisor_name,
-                                 duration_minutes, source, external_id, proof_id, created_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (cycle_id, external_id) WHERE external_id IS NOT NULL DO NOTHING RETURNING id""",
-        (meeting.id, meeting.cycle_id, meeting.account_id, meeting.met_on, meeting.kind, meeting.group_name,
-         meeting.supervisor_name, meeting.duration_minutes, meeting.source, meeting.external_id,
-         meeting.proof.id if meeting.proof else None, meeting.created_at)).fetchone()
-    return row is not None
-
-
-def delete_meeting(conn: Conn, meeting_id: UUID) -> None:
-    conn.execute("DELETE FROM meetings WHERE id = %s", (meeting_id,))
-
-
-def insert_proof(conn: Conn, proof: Proof) -> None:
-    values = dataclasses.asdict(proof)
-    conn.execute(f"INSERT INTO proofs ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)})",
-                 values)
-
-
-def set_meeting_proof(conn: Conn, meeting_id: UUID, proof_id: UUID) -> None:
-    conn.execute("UPDATE meetings SET proof_id = %s WHERE id = %s", (proof_id, meeting_id))
-
-
-def proof(conn: Conn, proof_id: UUID) -> Proof | None:
-    row = conn.execute("SELECT * FROM proofs WHERE id = %s", (proof_id,)).fetchone()
-    return _proof(row) if row else None
+    def get(self, proof_id: UUID) -> Proof | None:
+        row = self.conn.execute("SELECT * FROM proofs WHERE id = %s", (proof_id,)).fetchone()
+        return _proof(row) if row else None
 
 
 # --- submissions -----------------------------------------------------------------------------------------
@@ -360,42 +369,41 @@ def _submission(row: Mapping[str, Any] | None) -> Submission | None:
     return Submission(**{f.name: row[f.name] for f in dataclasses.fields(Submission)})
 
 
-def insert_submission(conn: Conn, submission: Submission) -> None:
-    columns = ("id", "kind", "cycle_id", "portfolio_id", "account_id", "about_submission_id", "supplement_id",
-               "submitted_at", "content", "snapshot_hash")
-    conn.execute(f"INSERT INTO submissions ({', '.join(columns)}) "
-                 f"VALUES ({', '.join(f'%({c})s' for c in columns)})",
-                 {c: getattr(submission, c) for c in columns})
+class SubmissionRepository(_Repository):
+    def add(self, submission: Submission) -> None:
+        columns = ("id", "kind", "cycle_id", "portfolio_id", "account_id", "about_submission_id",
+                   "supplement_id", "submitted_at", "content", "snapshot_hash")
+        self.conn.execute(f"INSERT INTO submissions ({', '.join(columns)}) "
+                          f"VALUES ({', '.join(f'%({c})s' for c in columns)})",
+                          {c: getattr(submission, c) for c in columns})
 
+    def get(self, submission_id: UUID) -> Submission | None:
+        return _submission(self.conn.execute(f"{_SUBMISSION_SELECT} WHERE s.id = %s",
+                                             (submission_id,)).fetchone())
 
-def submission(conn: Conn, submission_id: UUID) -> Submission | None:
-    return _submission(conn.execute(f"{_SUBMISSION_SELECT} WHERE s.id = %s", (submission_id,)).fetchone())
+    def withdraw(self, submission_id: UUID, withdrawn_at: datetime, reason: str | None) -> None:
+        self.conn.execute("INSERT INTO withdrawals (submission_id, withdrawn_at, reason) VALUES (%s, %s, %s)",
+                          (submission_id, withdrawn_at, reason))
 
-
-def insert_withdrawal(conn: Conn, submission_id: UUID, withdrawn_at: datetime, reason: str | None) -> None:
-    conn.execute("INSERT INTO withdrawals (submission_id, withdrawn_at, reason) VALUES (%s, %s, %s)",
-                 (submission_id, withdrawn_at, reason))
-
-
-def list_submissions(conn: Conn, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
-                     cycle_id: UUID | None = None, page: int, page_size: int) -> tuple[list[Submission], int]:
-    conditions, params = [], {}
-    if account_id is not None:
-        conditions.append("s.account_id = %(account_id)s")
-        params["account_id"] = account_id
-    if cycle_id is not None:
-        conditions.append("s.cycle_id = %(cycle_id)s")
-        params["cycle_id"] = cycle_id
-    if assessor_id is not None:
-        conditions.append("EXISTS (SELECT 1 FROM cases c WHERE c.submission_id = s.about_submission_id "
-                          "AND c.assessor_id = %(assessor_id)s)")
-        params["assessor_id"] = assessor_id
-    where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-    total = conn.execute(f"SELECT count(*) AS n FROM submissions s {where}", params).fetchone()["n"]
-    rows = conn.execute(f"{_SUBMISSION_SELECT} {where} ORDER BY s.submitted_at DESC, s.id "
-                        "LIMIT %(limit)s OFFSET %(offset)s",
-                        {**params, "limit": page_size, "offset": (page - 1) * page_size}).fetchall()
-    return [_submission(r) for r in rows], total
+    def page(self, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
+             cycle_id: UUID | None = None, page: int, page_size: int) -> tuple[list[Submission], int]:
+        conditions, params = [], {}
+        if account_id is not None:
+            conditions.append("s.account_id = %(account_id)s")
+            params["account_id"] = account_id
+        if cycle_id is not None:
+            conditions.append("s.cycle_id = %(cycle_id)s")
+            params["cycle_id"] = cycle_id
+        if assessor_id is not None:
+            conditions.append("EXISTS (SELECT 1 FROM cases c WHERE c.submission_id = s.about_submission_id "
+                              "AND c.assessor_id = %(assessor_id)s)")
+            params["assessor_id"] = assessor_id
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        total = self.conn.execute(f"SELECT count(*) AS n FROM submissions s {where}", params).fetchone()["n"]
+        rows = self.conn.execute(f"{_SUBMISSION_SELECT} {where} ORDER BY s.submitted_at DESC, s.id "
+                                 "LIMIT %(limit)s OFFSET %(offset)s",
+                                 {**params, "limit": page_size, "offset": (page - 1) * page_size}).fetchall()
+        return [_submission(r) for r in rows], total
 
 
 # --- supplements -----------------------------------------------------------------------------------------
@@ -412,98 +420,124 @@ def _supplement(row: Mapping[str, Any] | None) -> Supplement | None:
         submitted_at=row["submitted_at"], supplement_submission_id=row["supplement_submission_id"])
 
 
-def insert_supplement(conn: Conn, supplement: Supplement) -> bool:
-    row = conn.execute(
-        """INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on,
-                                    opened_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING RETURNING id""",
-        (supplement.id, supplement.cycle_id, supplement.case_id, supplement.submission_id,
-         list(supplement.parts), Jsonb([{"part": a.part, "assignment": a.assignment}
-                                        for a in supplement.assignments]),
-         supplement.due_on, supplement.opened_at)).fetchone()
-    return row is not None
+class SupplementRepository(_Repository):
+    def add(self, supplement: Supplement) -> bool:
+        """False when the case has its supplement already."""
+        row = self.conn.execute(
+            """INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on,
+                                        opened_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING RETURNING id""",
+            (supplement.id, supplement.cycle_id, supplement.case_id, supplement.submission_id,
+             list(supplement.parts), Jsonb([{"part": a.part, "assignment": a.assignment}
+                                            for a in supplement.assignments]),
+             supplement.due_on, supplement.opened_at)).fetchone()
+        return row is not None
+
+    def latest(self, cycle_id: UUID) -> Supplement | None:
+        return _supplement(self.conn.execute("SELECT * FROM supplements WHERE cycle_id = %s "
+                                             "ORDER BY opened_at DESC, id LIMIT 1", (cycle_id,)).fetchone())
+
+    def mark_revised(self, supplement_id: UUID, part: str) -> None:
+        self.conn.execute("UPDATE supplements SET revised_parts = array_append(revised_parts, %s) "
+                          "WHERE id = %s AND NOT (%s = ANY(revised_parts))", (part, supplement_id, part))
+
+    def save_submitted(self, supplement: Supplement) -> None:
+        self.conn.execute(
+            "UPDATE supplements SET submitted_at = %s, supplement_submission_id = %s WHERE id = %s",
+            (supplement.submitted_at, supplement.supplement_submission_id, supplement.id))
 
 
-def latest_supplement(conn: Conn, cycle_id: UUID) -> Supplement | None:
-    return _supplement(conn.execute("SELECT * FROM supplements WHERE cycle_id = %s "
-                                    "ORDER BY opened_at DESC, id LIMIT 1", (cycle_id,)).fetchone())
+# --- who read what, and forgetting (ADR 0020) -----------------------------------------------------------
 
 
-def mark_part_revised(conn: Conn, supplement_id: UUID, part: str) -> None:
-    conn.execute("UPDATE supplements SET revised_parts = array_append(revised_parts, %s) "
-                 "WHERE id = %s AND NOT (%s = ANY(revised_parts))", (part, supplement_id, part))
+class AccessLogRepository(_Repository):
+    def record(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
+               object_id: UUID, label: str | None = None) -> None:
+        access_log.record_read(self.conn, owner_id=owner_id, reader_id=reader_id, reader_roles=reader_roles,
+                               kind=kind, object_id=object_id, label=label)
+
+    def page(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+        return access_log.list_reads(self.conn, owner_id, page=page, page_size=page_size)
 
 
-def mark_supplement_submitted(conn: Conn, supplement_id: UUID, submitted_at: datetime,
-                              submission_id: UUID) -> None:
-    conn.execute("UPDATE supplements SET submitted_at = %s, supplement_submission_id = %s WHERE id = %s",
-                 (submitted_at, submission_id, supplement_id))
+class RetentionRepository(_Repository):
+    """The only deletes of submitted snapshots: the database refuses them unless the transaction has
+    ``recert.retention`` on, which these methods set."""
+
+    def _allow(self) -> None:
+        self.conn.execute("SELECT set_config('recert.retention', 'on', true)")
+
+    def purge_cycle_snapshots(self, cycle_id: UUID) -> tuple[int, list[str]]:
+        """Delete the cycle's submitted snapshots (with their withdrawals and supplements) and every proof
+        file row of the cycle, current or listed in a snapshot, that no meeting of a later cycle still uses
+        (a new portfolio after a negative decision takes the meetings over); returns how many snapshots
+        went and the proofs' object keys."""
+        self._allow()
+        conn = self.conn
+        proof_ids = [row["id"] for row in conn.execute(
+            "SELECT proof_id AS id FROM meetings WHERE cycle_id = %s AND proof_id IS NOT NULL"
+            " UNION SELECT (m.value -> 'proof' ->> 'id')::uuid FROM submissions s,"
+            " jsonb_array_elements(s.content::jsonb -> 'reflection_meetings') AS m"
+            " WHERE s.cycle_id = %s AND jsonb_typeof(m.value -> 'proof') = 'object'",
+            (cycle_id, cycle_id)).fetchall()]
+        conn.execute("UPDATE meetings SET proof_id = NULL WHERE cycle_id = %s", (cycle_id,))
+        conn.execute("DELETE FROM withdrawals WHERE submission_id IN (SELECT id FROM submissions"
+                     " WHERE cycle_id = %s)", (cycle_id,))
+        conn.execute("DELETE FROM supplements WHERE cycle_id = %s", (cycle_id,))
+        snapshots = conn.execute("DELETE FROM submissions WHERE cycle_id = %s", (cycle_id,)).rowcount
+        keys = [row["object_key"] for row in conn.execute(
+            "DELETE FROM proofs WHERE id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM meetings m"
+            " WHERE m.proof_id = proofs.id) RETURNING object_key", (proof_ids,)).fetchall()]
+        return snapshots, keys
+
+    def forget_account(self, account_id: UUID) -> list[str]:
+        """Delete every row about the account (identity.account.erased), its snapshots included; returns
+        the object keys of its proofs, for the caller to delete from the store."""
+        self._allow()
+        conn = self.conn
+        cycles = "SELECT id FROM cycles WHERE account_id = %(a)s"
+        submissions = "SELECT id FROM submissions WHERE account_id = %(a)s"
+        number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
+                              {"a": account_id}).fetchone()
+        for statement in (
+                f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
+                f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
+                "DELETE FROM submissions WHERE account_id = %(a)s",
+                f"DELETE FROM parts WHERE cycle_id IN ({cycles})",
+                "DELETE FROM meetings WHERE account_id = %(a)s",
+                "UPDATE cycles SET previous_cycle_id = NULL WHERE account_id = %(a)s",
+                "DELETE FROM cycles WHERE account_id = %(a)s",
+                "DELETE FROM decisions WHERE case_id IN (SELECT case_id FROM cases WHERE account_id = %(a)s)",
+                "DELETE FROM cases WHERE account_id = %(a)s",
+                "DELETE FROM pe_evidence WHERE account_id = %(a)s",
+                "DELETE FROM pe_activities WHERE account_id = %(a)s",
+                "DELETE FROM noloc_attendance WHERE account_id = %(a)s",
+                "DELETE FROM accounts WHERE account_id = %(a)s"):
+            conn.execute(statement, {"a": account_id})
+        access_log.forget(conn, account_id)
+        if number and number["membership_number"]:
+            conn.execute("DELETE FROM noloc_attendance WHERE membership_number = %s",
+                         (number["membership_number"],))
+        return [row["object_key"] for row in conn.execute(
+            "DELETE FROM proofs WHERE account_id = %s RETURNING object_key", (account_id,)).fetchall()]
 
 
-# --- retention (ADR 0020) -------------------------------------------------------------------------------
+# --- the unit of work ------------------------------------------------------------------------------------
 
 
-def due_final_decisions(conn: psycopg.Connection, decided_on_or_before: date) -> list[dict]:
-    """Final decisions (positive, negative) on or before the day whose cycle is not purged yet, locked."""
-    return conn.execute(
-        "SELECT d.decision_id, s.cycle_id FROM decisions d JOIN cases c ON c.case_id = d.case_id"
-        " JOIN submissions s ON s.id = c.submission_id"
-        " WHERE d.decision IN ('positive', 'negative') AND d.decided_on <= %s AND d.purged_at IS NULL"
-        " ORDER BY d.decided_on FOR UPDATE OF d SKIP LOCKED", (decided_on_or_before,)).fetchall()
+class SqlPortfolioUnitOfWork(SqlUnitOfWork):
+    producer = "portfolio"
 
-
-def purge_cycle_snapshots(conn: psycopg.Connection, cycle_id: UUID) -> tuple[int, list[str]]:
-    """Delete the cycle's submitted snapshots (with their withdrawals and supplements) and every proof file
-    row of the cycle, current or listed in a snapshot, that no meeting of a later cycle still uses (a new
-    portfolio after a negative decision takes the meetings over); returns how many snapshots went and the
-    proofs' object keys. The caller's transaction must have ``recert.retention`` on."""
-    proof_ids = [row["id"] for row in conn.execute(
-        "SELECT proof_id AS id FROM meetings WHERE cycle_id = %s AND proof_id IS NOT NULL"
-        " UNION SELECT (m.value -> 'proof' ->> 'id')::uuid FROM submissions s,"
-        " jsonb_array_elements(s.content::jsonb -> 'reflection_meetings') AS m"
-        " WHERE s.cycle_id = %s AND jsonb_typeof(m.value -> 'proof') = 'object'",
-        (cycle_id, cycle_id)).fetchall()]
-    conn.execute("UPDATE meetings SET proof_id = NULL WHERE cycle_id = %s", (cycle_id,))
-    conn.execute("DELETE FROM withdrawals WHERE submission_id IN (SELECT id FROM submissions"
-                 " WHERE cycle_id = %s)", (cycle_id,))
-    conn.execute("DELETE FROM supplements WHERE cycle_id = %s", (cycle_id,))
-    snapshots = conn.execute("DELETE FROM submissions WHERE cycle_id = %s", (cycle_id,)).rowcount
-    keys = [row["object_key"] for row in conn.execute(
-        "DELETE FROM proofs WHERE id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM meetings m"
-        " WHERE m.proof_id = proofs.id) RETURNING object_key", (proof_ids,)).fetchall()]
-    return snapshots, keys
-
-
-def mark_decision_purged(conn: psycopg.Connection, decision_id: UUID, at: datetime) -> None:
-    conn.execute("UPDATE decisions SET purged_at = %s WHERE decision_id = %s", (at, decision_id))
-
-
-def forget_account(conn: psycopg.Connection, account_id: UUID) -> list[str]:
-    """Delete every row about the account (identity.account.erased, ADR 0020), its snapshots included;
-    returns the object keys of its proofs, for the caller to delete from the store."""
-    conn.execute("SELECT set_config('recert.retention', 'on', true)")
-    cycles = "SELECT id FROM cycles WHERE account_id = %(a)s"
-    submissions = "SELECT id FROM submissions WHERE account_id = %(a)s"
-    number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
-                          {"a": account_id}).fetchone()
-    for statement in (
-            f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
-            f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
-            "DELETE FROM submissions WHERE account_id = %(a)s",
-            f"DELETE FROM parts WHERE cycle_id IN ({cycles})",
-            "DELETE FROM meetings WHERE account_id = %(a)s",
-            "UPDATE cycles SET previous_cycle_id = NULL WHERE account_id = %(a)s",
-            "DELETE FROM cycles WHERE account_id = %(a)s",
-            "DELETE FROM decisions WHERE case_id IN (SELECT case_id FROM cases WHERE account_id = %(a)s)",
-            "DELETE FROM cases WHERE account_id = %(a)s",
-            "DELETE FROM pe_evidence WHERE account_id = %(a)s",
-            "DELETE FROM pe_activities WHERE account_id = %(a)s",
-            "DELETE FROM noloc_attendance WHERE account_id = %(a)s",
-            "DELETE FROM accounts WHERE account_id = %(a)s"):
-        conn.execute(statement, {"a": account_id})
-    access_log.forget(conn, account_id)
-    if number and number["membership_number"]:
-        conn.execute("DELETE FROM noloc_attendance WHERE membership_number = %s",
-                     (number["membership_number"],))
-    return [row["object_key"] for row in conn.execute(
-        "DELETE FROM proofs WHERE account_id = %s RETURNING object_key", (account_id,)).fetchall()]
+    def bind(self, conn: Conn) -> None:
+        self.accounts = AccountRepository(conn)
+        self.attendance = AttendanceRepository(conn)
+        self.pe = PeRepository(conn)
+        self.cases = CaseRepository(conn)
+        self.cycles = CycleRepository(conn)
+        self.parts = PartRepository(conn)
+        self.meetings = MeetingRepository(conn)
+        self.proofs = ProofRepository(conn)
+        self.submissions = SubmissionRepository(conn)
+        self.supplements = SupplementRepository(conn)
+        self.reads = AccessLogRepository(conn)
+        self.retention = RetentionRepository(conn)

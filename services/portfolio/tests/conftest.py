@@ -1,12 +1,24 @@
-"""Builders of portfolio entities for the unit tests (no database)."""
+"""Builders of portfolio entities for the unit tests, and the ``world`` of the use-case and handler tests:
+the service and the handlers on a fake unit of work (no database, broker or storage)."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import importlib.util
+import sys
 import uuid
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from recert_common.events import load_event, new_event
+from recert_common.events import registry as event_registry
+from recert_common.rules import add_years
+from recert_common.uow import fake_handled
 from recert_portfolio.domain import (
     SOURCE_NOLOC,
     SOURCE_UPLOAD,
@@ -19,6 +31,25 @@ from recert_portfolio.domain import (
     Proof,
     regular_cycle_dates,
 )
+from recert_portfolio.handlers import Handlers, routes
+from recert_portfolio.service import PortfolioService
+from recert_portfolio.settings import PortfolioSettings
+
+
+def _load_fakes():
+    """tests/fakes.py under a name of its own: every service has a tests/fakes.py, and one pytest run
+    (import mode importlib, no test folder on the path) may collect them all."""
+    name = "recert_portfolio_test_fakes"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fakes.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+fakes = _load_fakes()
+FakePortfolioUnitOfWork, FakeProofStore = fakes.FakePortfolioUnitOfWork, fakes.FakeProofStore
 
 T0 = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -64,3 +95,149 @@ class Build:
 @pytest.fixture
 def build() -> Build:
     return Build()
+
+
+# --- the fake world of the use-case and handler tests ---------------------------------------------------
+
+COACH_NUMBER = iter(range(10_000_001, 99_999_999))
+EXPIRES = date(2027, 6, 30)  # a 2027 certificate: 4 reflection meetings; window from 2027-03-30
+
+
+@dataclass
+class Coach:
+    account_id: uuid.UUID
+    membership_number: str
+
+
+class World:
+    """Portfolio's service and handlers on one fake unit of work, standing on a settable day."""
+
+    def __init__(self) -> None:
+        self.uow = FakePortfolioUnitOfWork()
+        self.objects = FakeProofStore()
+        self.today = date(2027, 4, 15)
+        self.now = datetime(2027, 4, 15, 10, 0, tzinfo=UTC)
+        self.settings = PortfolioSettings.from_env("portfolio", env={}, proof_max_bytes=1024)
+        self.service = PortfolioService(lambda: self.uow, self.settings, self.objects,
+                                        today=lambda: self.today, now=lambda: self.now)
+        self.handlers = Handlers(ZoneInfo("Europe/Amsterdam"), self.objects, now=lambda: self.now)
+        self.routes = routes(self.handlers)
+
+    @property
+    def data(self):
+        return self.uow.data
+
+    # --- events in and out -------------------------------------------------------------------------------
+
+    def event(self, type_: str, data: dict, *, occurred_at: datetime | None = None):
+        made = new_event(type_, data, producer=event_registry.get(type_).producer,
+                         subject=data.get("account_id"))
+        event = dataclasses.replace(load_event(made.to_message()), occurred_at=occurred_at or self.now)
+        fake_handled(self.uow, self.routes[type_], event)
+        return event
+
+    def published(self, type_: str | None = None) -> list:
+        return [e for e in self.uow.published if type_ is None or e.type == type_]
+
+    # --- other services' facts ---------------------------------------------------------------------------
+
+    def coach(self, *, register: bool = True) -> Coach:
+        coach = Coach(uuid.uuid4(), str(next(COACH_NUMBER)))
+        if register:
+            self.account(coach)
+        return coach
+
+    def account(self, coach: Coach, *, number: str | None = None, occurred_at: datetime | None = None
+                ) -> None:
+        self.event("identity.account.registered", {
+            "account_id": coach.account_id, "email": f"{coach.membership_number}@example.org",
+            "full_name": "Jet Coach", "roles": ["jobcoach"], "membership_kind": "member",
+            "membership_number": number or coach.membership_number, "preferred_language": "nl"},
+            occurred_at=occurred_at)
+
+    def certificate(self, coach: Coach, valid_until: date = EXPIRES, *, certificate_id=None) -> uuid.UUID:
+        certificate_id = certificate_id or uuid.uuid4()
+        self.event("certification.certificate.registered", {
+            "certificate_id": certificate_id, "certificate_number": "RJ-1", "account_id": coach.account_id,
+            "valid_from": add_years(valid_until, -4), "valid_until": valid_until})
+        return certificate_id
+
+    def noloc_meeting(self, coach: Coach, met_on: date, *, external_id: str | None = None) -> str:
+        external_id = external_id or f"noloc-{uuid.uuid4()}"
+        self.event("noloc.meeting.attended", {
+            "external_id": external_id, "membership_number": coach.membership_number, "met_on": met_on,
+            "kind": "intervision", "group_name": "Intervisiegroep Utrecht", "duration_minutes": 120})
+        return external_id
+
+    def pe_activity(self, coach: Coach, completed_on: date, points: str, *, evidence: bool = True
+                    ) -> uuid.UUID:
+        activity_id = uuid.uuid4()
+        self.event("pe.activity.recorded", {
+            "activity_id": activity_id, "account_id": coach.account_id, "category": "1",
+            "title": "Training", "completed_on": completed_on, "unit": "sbu", "amount": Decimal(points),
+            "points": Decimal(points), "source": "manual", "external_id": None})
+        if evidence:
+            self.evidence(coach, activity_id)
+        return activity_id
+
+    def evidence(self, coach: Coach, activity_id: uuid.UUID) -> uuid.UUID:
+        evidence_id = uuid.uuid4()
+        self.event("pe.evidence.attached", {
+            "evidence_id": evidence_id, "activity_id": activity_id, "account_id": coach.account_id,
+            "sha256": hashlib.sha256(evidence_id.bytes).hexdigest(), "size": 10,
+            "content_type": "application/pdf", "filename": "bewijs.pdf"})
+        return evidence_id
+
+    def case(self, coach: Coach, submission_id: uuid.UUID, *, assessor_id=None) -> uuid.UUID:
+        case_id = uuid.uuid4()
+        cycle = self.service.current(coach.account_id).cycle
+        self.event("assessment.case.opened", {
+            "case_id": case_id, "account_id": coach.account_id, "portfolio_id": cycle.portfolio_id,
+            "submission_id": submission_id, "due_on": self.today + timedelta(weeks=8)})
+        if assessor_id is not None:
+            self.assign(coach, case_id, assessor_id)
+        return case_id
+
+    def assign(self, coach: Coach, case_id: uuid.UUID, assessor_id: uuid.UUID) -> None:
+        self.event("assessment.assessor.assigned", {
+            "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor_id,
+            "previous_assessor_id": None, "due_on": self.today + timedelta(weeks=8)})
+
+    def decide(self, coach: Coach, case_id: uuid.UUID, decision: str, *, parts=("A2",),
+               certificate_id=None) -> uuid.UUID:
+        decision_id = uuid.uuid4()
+        data = {"decision_id": decision_id, "case_id": case_id, "account_id": coach.account_id,
+                "certificate_id": certificate_id or uuid.uuid4(), "decision": decision,
+                "follows_advice": True, "objection_deadline": self.today + timedelta(days=42)}
+        if decision == "negative":
+            data["new_portfolio_deadline"] = self.today + timedelta(days=90)
+        if decision == "postponed":
+            data["supplement_due_on"] = self.today + timedelta(days=90)
+            data["supplements"] = [{"part": p, "assignment": f"Vul {p} aan."} for p in parts]
+        self.event("certification.decision.made", data)
+        return decision_id
+
+    # --- the jobcoach ------------------------------------------------------------------------------------
+
+    def complete(self, coach: Coach) -> None:
+        """Everything a complete portfolio holds: texts, declarations, 4 Noloc meetings, A3, 75 PE points."""
+        for part in ("A1", "A2", "A4"):
+            declarations = {"declared": True, "declared_now": True} if part == "A1" else {}
+            self.service.save_part(coach.account_id, part, text=f"Tekst van {part}.", **declarations)
+        for day in (date(2025, 1, 10), date(2025, 5, 10), date(2026, 1, 10), date(2026, 5, 10)):
+            self.noloc_meeting(coach, day)
+        meeting = self.service.meetings(coach.account_id)[0]
+        self.service.save_part(coach.account_id, "A3", text="Reflectie.", meeting_id=meeting.id)
+        self.pe_activity(coach, date(2025, 3, 1), "75")
+
+    def submitted(self, coach: Coach | None = None) -> tuple[Coach, uuid.UUID]:
+        coach = coach or self.coach()
+        if self.uow.cycles.current(coach.account_id) is None:
+            self.certificate(coach)
+        self.complete(coach)
+        return coach, self.service.submit(coach.account_id).id
+
+
+@pytest.fixture
+def world() -> World:
+    return World()

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from recert_portfolio.domain import Part
-from recert_portfolio.readiness import assess, category_number
+from recert_portfolio.readiness import assess
 
 EXPIRES = date(2027, 6, 30)  # a 2027 certificate: 4 reflection meetings
 
@@ -127,9 +127,9 @@ def test_category_maxima_apply(build):
 
 def test_categories_are_read_by_number_or_key(build):
     framework = build.cycle().framework()
-    assert category_number("1", framework) == 1
-    assert category_number("self_study", framework) == 6
-    assert category_number("99", framework) is None
+    assert framework.pe.category_number("1") == 1
+    assert framework.pe.category_number("self_study") == 6
+    assert framework.pe.category_number("99") is None
 
 
 def test_the_reflection_reports_asked_for_come_from_the_framework_data(build):

@@ -113,21 +113,20 @@ class Harness(ServiceHarness):
             subject=coach.account_id)
 
     def open_supplement(self, coach: Coach, *, parts: tuple[str, ...], due_on: date) -> uuid.UUID:
-        """Open a supplement on the coach's submitted cycle the way portfolio's handler does (its store),
+        """Open a supplement on the coach's submitted cycle as portfolio's handler does (its repositories),
         whichever event triggers it (an advice or DNV's postponed decision): these tests are about what
         the open supplement means for dates, not about when it opens."""
-        from recert_portfolio import store
-        from recert_portfolio.domain import CycleAction, Supplement, SupplementAssignment, transition
+        from recert_portfolio.domain import Supplement, SupplementAssignment
+        from recert_portfolio.store import SqlPortfolioUnitOfWork
 
-        with self.service.db.transaction() as conn:
-            cycle = store.current_cycle(conn, coach.account_id, for_update=True)
+        with SqlPortfolioUnitOfWork(self.service.db) as uow:
+            cycle = uow.cycles.current(coach.account_id, for_update=True)
             supplement = Supplement(
                 id=uuid.uuid4(), cycle_id=cycle.id, case_id=uuid.uuid4(), submission_id=cycle.submission_id,
                 parts=parts, assignments=tuple(SupplementAssignment(p, f"Vul {p} aan.") for p in parts),
                 due_on=due_on, opened_at=utcnow())
-            assert store.insert_supplement(conn, supplement)
-            store.set_cycle_state(conn, cycle.id, transition(cycle.state, CycleAction.OPEN_SUPPLEMENT),
-                                  now=supplement.opened_at)
+            assert uow.supplements.add(supplement)
+            uow.cycles.save(cycle.open_supplement())
         return supplement.id
 
     # --- the whole portfolio -----------------------------------------------------------------------------

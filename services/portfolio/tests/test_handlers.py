@@ -1,0 +1,254 @@
+"""Every event portfolio consumes, handled against the fake unit of work: what it changes, what it announces,
+and that a redelivered or reordered event has no second effect."""
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from recert_common.domain_errors import NotYetKnown
+from recert_common.events import registry as event_registry
+from recert_common.rules import add_years
+from recert_portfolio.domain import CycleKind, CycleState
+
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _cycles(world, coach):
+    return sorted((c for c in world.data.cycles.values() if c.account_id == coach.account_id),
+                  key=lambda c: c.opened_at)
+
+
+def test_every_type_portfolio_subscribes_to_is_one_the_catalogue_names_portfolio_a_consumer_of(world):
+    for type_ in world.routes:
+        assert event_registry.get(type_) is not None
+
+
+# --- identity --------------------------------------------------------------------------------------------
+
+
+def test_an_older_account_update_arriving_late_changes_nothing(world):
+    coach = world.coach(register=False)
+    world.account(coach, number="11111111", occurred_at=world.now)
+    world.account(coach, number="22222222", occurred_at=world.now - timedelta(minutes=5))
+    assert world.uow.accounts.membership_number_of(coach.account_id) == "11111111"
+    world.account(coach, number="33333333", occurred_at=world.now + timedelta(minutes=5))
+    assert world.uow.accounts.membership_number_of(coach.account_id) == "33333333"
+
+
+def test_an_erased_account_is_forgotten_with_its_proof_files(world):
+    coach, submission_id = world.submitted()
+    _, other_submission = world.submitted()
+    world.event("identity.account.erased", {"account_id": coach.account_id, "closed_at": world.now})
+    assert world.service.submission(submission_id) is None
+    assert world.uow.cycles.current(coach.account_id) is None
+    assert world.uow.accounts.membership_number_of(coach.account_id) is None
+    assert world.uow.pe.activities(coach.account_id) == ()
+    assert world.service.submission(other_submission) is not None
+
+
+def test_erasure_deletes_the_proof_objects(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                        group_name="Groep")
+    key = world.service.upload_proof(coach.account_id, meeting.id, io.BytesIO(PDF), filename=None) \
+        .proof.object_key
+    world.event("identity.account.erased", {"account_id": coach.account_id, "closed_at": world.now})
+    assert key in world.objects.deleted and world.data.proofs == {}
+
+
+# --- Noloc -----------------------------------------------------------------------------------------------
+
+
+def test_a_noloc_meeting_waits_for_the_holder_of_its_number_and_arrives_once(world):
+    coach = world.coach()
+    external_id = world.noloc_meeting(coach, date(2025, 4, 4))  # no certificate yet: parked
+    assert world.data.attendance[external_id].account_id is None
+    world.certificate(coach)
+    [meeting] = world.service.meetings(coach.account_id)
+    assert meeting.source == "noloc" and meeting.external_id == external_id and meeting.proven
+    world.noloc_meeting(coach, date(2025, 4, 4), external_id=external_id)  # sent again
+    assert len(world.service.meetings(coach.account_id)) == 1
+
+
+def test_a_noloc_meeting_outside_the_period_stays_parked(world):
+    coach = world.coach()
+    world.certificate(coach)
+    external_id = world.noloc_meeting(coach, date(2023, 1, 1))
+    assert world.service.meetings(coach.account_id) == ()
+    assert world.data.attendance[external_id].meeting_id is None
+
+
+def test_a_number_given_by_an_account_without_a_certificate_claims_nothing(world):
+    holder = world.coach()
+    world.certificate(holder)
+    pretender = world.coach(register=False)
+    world.account(pretender, number=holder.membership_number)
+    world.noloc_meeting(holder, date(2025, 4, 4))
+    assert len(world.service.meetings(holder.account_id)) == 1
+
+
+# --- pe-registry -----------------------------------------------------------------------------------------
+
+
+def test_pe_activities_and_their_evidence_follow_pe_registry(world):
+    coach = world.coach()
+    world.certificate(coach)
+    activity_id = world.pe_activity(coach, date(2025, 3, 1), "40", evidence=False)
+    [activity] = world.uow.pe.activities(coach.account_id)
+    assert not activity.proven
+    evidence_id = world.evidence(coach, activity_id)
+    assert world.uow.pe.activities(coach.account_id)[0].proven
+    world.event("pe.activity.updated", {
+        "activity_id": activity_id, "account_id": coach.account_id, "category": "1", "title": "Training",
+        "completed_on": date(2025, 3, 2), "unit": "sbu", "amount": "50", "points": "50", "source": "manual",
+        "external_id": None})
+    [activity] = world.uow.pe.activities(coach.account_id)
+    assert activity.points == 50 and activity.completed_on == date(2025, 3, 2) and activity.proven
+    sha = activity.evidence_sha256s[0]
+    world.event("pe.evidence.removed", {"evidence_id": evidence_id, "activity_id": activity_id,
+                                        "account_id": coach.account_id, "sha256": sha})
+    assert not world.uow.pe.activities(coach.account_id)[0].proven
+    world.event("pe.activity.removed", {"activity_id": activity_id, "account_id": coach.account_id,
+                                        "category": "1", "points": "50"})
+    assert world.uow.pe.activities(coach.account_id) == ()
+
+
+# --- certificates ----------------------------------------------------------------------------------------
+
+
+def test_a_registered_certificate_opens_one_cycle_and_announces_it(world):
+    coach = world.coach()
+    certificate_id = world.certificate(coach)
+    [cycle] = _cycles(world, coach)
+    assert (cycle.state, cycle.kind) == (CycleState.OPEN, CycleKind.REGULAR)
+    assert cycle.expires_on == date(2027, 6, 30)
+    assert cycle.starts_on == add_years(date(2027, 6, 30), -4)
+    [event] = world.published("portfolio.cycle.opened")
+    assert event.data["certificate_id"] == str(certificate_id) and event.data["kind"] == "regular"
+    world.certificate(coach, certificate_id=certificate_id)  # sent again
+    assert len(_cycles(world, coach)) == 1 and len(world.published("portfolio.cycle.opened")) == 1
+
+
+@pytest.mark.parametrize("type_", ["certification.certificate.renewed",
+                                   "certification.certificate.reactivated"])
+def test_a_renewal_closes_the_cycle_and_opens_the_next_from_the_day_after_the_decision(world, type_):
+    coach, submission_id = world.submitted()
+    certificate_id = world.data.cycles[world.data.submissions[submission_id].cycle_id].certificate_id
+    decision_id = world.decide(coach, world.case(coach, submission_id), "positive")
+    world.event(type_, {"certificate_id": certificate_id, "certificate_number": "RJ-1",
+                        "account_id": coach.account_id, "valid_from": date(2027, 6, 30),
+                        "valid_until": date(2031, 6, 30), "decision_id": decision_id,
+                        **({"previous_valid_until": date(2027, 6, 30)} if type_.endswith("renewed") else {})})
+    old, new = _cycles(world, coach)
+    assert old.state == CycleState.CLOSED and old.closed_at == world.now
+    assert new.state == CycleState.OPEN and new.starts_on == world.today + timedelta(days=1)
+    assert len(world.published("portfolio.cycle.opened")) == 2
+
+
+def test_a_lapse_without_recertification_closes_the_open_cycle_only(world):
+    coach = world.coach()
+    certificate_id = world.certificate(coach)
+    lapse = {"certificate_id": certificate_id, "certificate_number": "RJ-1", "account_id": coach.account_id,
+             "lapsed_on": date(2027, 7, 1), "new_portfolio_deadline": None}
+    world.event("certification.certificate.lapsed", {**lapse, "reason": "negative_decision"})
+    assert world.service.current(coach.account_id).cycle.state == CycleState.OPEN
+    world.event("certification.certificate.lapsed", {**lapse, "certificate_id": uuid.uuid4(),
+                                                     "reason": "not_recertified"})
+    assert world.service.current(coach.account_id).cycle.state == CycleState.OPEN
+    world.event("certification.certificate.lapsed", {**lapse, "reason": "not_recertified"})
+    [cycle] = _cycles(world, coach)
+    assert cycle.state == CycleState.CLOSED and world.uow.cycles.current(coach.account_id) is None
+
+
+# --- assessment ------------------------------------------------------------------------------------------
+
+
+def test_a_case_is_known_from_either_event_first(world):
+    coach, submission_id = world.submitted()
+    case_id, assessor_id = uuid.uuid4(), uuid.uuid4()
+    world.assign(coach, case_id, assessor_id)
+    assert world.uow.cases.get(case_id).submission_id is None
+    cycle = world.service.current(coach.account_id).cycle
+    world.event("assessment.case.opened", {
+        "case_id": case_id, "account_id": coach.account_id, "portfolio_id": cycle.portfolio_id,
+        "submission_id": submission_id, "due_on": world.today + timedelta(weeks=8)})
+    case = world.uow.cases.get(case_id)
+    assert (case.submission_id, case.assessor_id) == (submission_id, assessor_id)
+
+
+def test_a_decision_about_an_unknown_case_is_retried_later(world):
+    coach, _ = world.submitted()
+    published = len(world.uow.published)
+    with pytest.raises(NotYetKnown):
+        world.decide(coach, uuid.uuid4(), "negative")
+    assert len(world.uow.published) == published and world.data.decisions == {}
+
+
+def test_a_postponed_decision_opens_the_supplement_and_extends_the_period(world):
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.today, world.now = date(2027, 8, 1), world.now + timedelta(days=108)
+    late = world.noloc_meeting(coach, date(2027, 7, 15))  # after expiry: waits for the supplement
+    assert world.data.attendance[late].meeting_id is None
+    world.decide(coach, case_id, "postponed", parts=("A3", "B"))
+    cycle = world.service.current(coach.account_id).cycle
+    supplement = world.service.supplement(coach.account_id)
+    assert cycle.state == CycleState.SUPPLEMENT_OPEN
+    assert (supplement.case_id, supplement.submission_id, supplement.parts) == (case_id, submission_id,
+                                                                                ("A3", "B"))
+    assert supplement.due_on == date(2027, 10, 30) and supplement.opened_at == world.now
+    assert world.data.attendance[late].meeting_id is not None
+    world.decide(coach, case_id, "postponed")  # another decision on the same case opens nothing more
+    assert len(world.data.supplements) == 1
+
+
+def test_a_postponed_decision_for_a_cycle_not_waiting_for_it_is_ignored(world):
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.service.withdraw(coach.account_id)
+    world.decide(coach, case_id, "postponed")
+    assert world.data.supplements == {}
+    assert world.service.current(coach.account_id).cycle.state == CycleState.OPEN
+
+
+def test_a_positive_decision_is_recorded_and_changes_nothing_else(world):
+    coach, submission_id = world.submitted()
+    world.decide(coach, world.case(coach, submission_id), "positive")
+    assert [d["decision"] for d in world.data.decisions.values()] == ["positive"]
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUBMITTED
+
+
+def test_a_negative_decision_opens_a_whole_new_portfolio_once(world):
+    coach, submission_id = world.submitted()
+    certificate_id = uuid.uuid4()
+    world.decide(coach, world.case(coach, submission_id), "negative", certificate_id=certificate_id)
+    old, new = _cycles(world, coach)
+    assert old.state == CycleState.CLOSED
+    assert (new.kind, new.state, new.previous_cycle_id) == (CycleKind.AFTER_NEGATIVE, CycleState.OPEN, old.id)
+    assert (new.window_opens_on, new.submit_by) == (world.today, world.today + timedelta(days=90))
+    assert (new.starts_on, new.expires_on) == (old.starts_on, old.expires_on)
+    opened = world.published("portfolio.cycle.opened")[-1]
+    assert opened.data["kind"] == "after_negative" and opened.data["certificate_id"] == str(certificate_id)
+    # The new portfolio starts from the old one: texts, meetings, the report about the copied meeting.
+    copied = world.service.current(coach.account_id).portfolio
+    assert copied.part("A2").text == "Tekst van A2." and len(copied.meetings) == 4
+    assert copied.part("A3").meeting_id in {m.id for m in copied.meetings}
+    assert not {m.id for m in copied.meetings} & {m.id for m in world.uow.meetings.of_cycle(old.id)}
+
+    second = world.service.submit(coach.account_id).id
+    world.decide(coach, world.case(coach, second), "negative")
+    assert [c.state for c in _cycles(world, coach)] == [CycleState.CLOSED, CycleState.CLOSED]
+    assert len(world.published("portfolio.cycle.opened")) == 2  # no third chance
+
+
+def test_a_negative_decision_on_a_closed_cycle_changes_nothing(world):
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.decide(coach, case_id, "negative")
+    before = len(world.uow.published)
+    world.decide(coach, case_id, "negative")
+    assert len(world.uow.published) == before and len(_cycles(world, coach)) == 2

@@ -1,0 +1,376 @@
+"""Every use case of portfolio's service against the fake unit of work: what it decides, what it stores, what
+it publishes, and that a refusal publishes and changes nothing."""
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from recert_common.auth import Principal
+from recert_common.domain_errors import NotFoundError
+from recert_portfolio.domain import (
+    AssessorAssigned,
+    CycleState,
+    DateRefusal,
+    EditRefusal,
+    EditRefused,
+    FieldRefusal,
+    FieldRefused,
+    MeetingDateRefused,
+    MeetingNotChangeable,
+    MeetingRefusal,
+    NoCurrentCycle,
+    NotReady,
+    OutsideWindow,
+    ProofRefused,
+    StateRefusal,
+    SupplementUnrevised,
+    UnknownPart,
+    WindowRefusal,
+    WrongState,
+)
+
+PDF = b"%PDF-1.7\n%%EOF\n"
+
+
+def _refused(world, error, call, *args, **kwargs):
+    """Run a use case that must be refused: it raises ``error`` and leaves data and events as they were."""
+    before, published = repr(world.data), len(world.uow.published)
+    with pytest.raises(error) as refused:
+        call(*args, **kwargs)
+    assert repr(world.data) == before
+    assert len(world.uow.published) == published
+    return refused.value
+
+
+def _principal(account_id, *roles):
+    return Principal(account_id=account_id, roles=frozenset(roles), amr=frozenset(), token="", claims={})
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def test_without_a_certificate_there_is_no_current_cycle(world):
+    coach = world.coach()
+    _refused(world, NoCurrentCycle, world.service.current, coach.account_id)
+    _refused(world, NoCurrentCycle, world.service.meetings, coach.account_id)
+    _refused(world, NoCurrentCycle, world.service.readiness, coach.account_id)
+
+
+def test_the_current_cycle_is_seen_as_today(world):
+    coach = world.coach()
+    world.certificate(coach)
+    view = world.service.current(coach.account_id)
+    assert view.cycle.state == CycleState.OPEN and view.today == world.today
+    assert view.window_open_today and view.editable_parts == ("A1", "A2", "A3", "A4")
+    assert world.service.cycle(view.cycle.id).cycle == view.cycle
+    assert world.service.cycle(uuid.uuid4()) is None
+    cycles, total = world.service.list_cycles(account_id=coach.account_id, page=1, page_size=10)
+    assert total == 1 and cycles == [view.cycle]
+
+
+def test_readiness_names_what_is_missing_until_nothing_is(world):
+    coach = world.coach()
+    world.certificate(coach)
+    view, readiness = world.service.readiness(coach.account_id)
+    assert not readiness.ready and "A1" in readiness.missing_codes
+    world.complete(coach)
+    _, readiness = world.service.readiness(coach.account_id)
+    assert readiness.ready, readiness.missing_codes
+
+
+# --- editing ---------------------------------------------------------------------------------------------
+
+
+def test_a_draft_is_saved_and_the_first_tick_time_of_a_declaration_wins(world):
+    coach = world.coach()
+    world.certificate(coach)
+    first = world.now
+    saved = world.service.save_part(coach.account_id, "A1", text="cv", declared=True)
+    assert saved.declared_at == first and saved.works_now_declared_at is None
+    world.now = first + timedelta(hours=2)
+    again = world.service.save_part(coach.account_id, "A1", text="cv 2", declared=True, declared_now=True)
+    assert again.declared_at == first and again.works_now_declared_at == world.now
+    kept = world.service.save_part(coach.account_id, "A1", text="cv 3")
+    assert (kept.declared_at, kept.works_now_declared_at) == (first, world.now)
+    unticked = world.service.save_part(coach.account_id, "A1", text="cv 4", declared=False)
+    assert unticked.declared_at is None
+    assert world.service.current(coach.account_id).portfolio.part("A1").text == "cv 4"
+    assert world.published("portfolio.submitted") == []
+
+
+def test_fields_that_do_not_fit_the_part_are_refused(world):
+    coach = world.coach()
+    world.certificate(coach)
+    refused = _refused(world, UnknownPart, world.service.save_part, coach.account_id, "A5", text="x")
+    assert refused.part == "A5"
+    for kwargs, field, reason in (
+            ({"declared": True}, "executive_jobcoach_declared", FieldRefusal.ONLY_FOR_A1),
+            ({"declared_now": False}, "currently_executive_jobcoach_declared", FieldRefusal.ONLY_FOR_A1)):
+        refused = _refused(world, FieldRefused, world.service.save_part, coach.account_id, "A2", text="x",
+                           **kwargs)
+        assert (refused.field, refused.reason) == (field, reason)
+    refused = _refused(world, FieldRefused, world.service.save_part, coach.account_id, "A1", text="x",
+                       meeting_id=None)
+    assert refused.reason == FieldRefusal.ONLY_FOR_A3
+    refused = _refused(world, FieldRefused, world.service.save_part, coach.account_id, "A3", text="x",
+                       meeting_id=uuid.uuid4())
+    assert (refused.field, refused.reason) == ("meeting_id", FieldRefusal.UNKNOWN_MEETING)
+
+
+def test_the_report_may_be_about_a_meeting_of_the_cycle_and_may_be_cleared(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="supervision",
+                                        supervisor_name="Sanne")
+    assert world.service.save_part(coach.account_id, "A3", text="r", meeting_id=meeting.id).meeting_id \
+        == meeting.id
+    assert world.service.save_part(coach.account_id, "A3", text="r").meeting_id == meeting.id
+    assert world.service.save_part(coach.account_id, "A3", text="r", meeting_id=None).meeting_id is None
+
+
+def test_after_submission_parts_and_meetings_are_locked(world):
+    coach, _ = world.submitted()
+    refused = _refused(world, EditRefused, world.service.save_part, coach.account_id, "A2", text="later")
+    assert (refused.reason, refused.part) == (EditRefusal.SUBMITTED, "A2")
+    _refused(world, EditRefused, world.service.add_meeting, coach.account_id, met_on=date(2025, 2, 2),
+             kind="intervision", group_name="G")
+    refused = _refused(world, WrongState, world.service.save_part, coach.account_id, "A2", text="x",
+                       supplement_only=True)
+    assert (refused.reason, refused.state) == (StateRefusal.NO_SUPPLEMENT, CycleState.SUBMITTED)
+
+
+def test_a_meeting_is_added_inside_the_period_and_not_in_the_future(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                        group_name="Groep", duration_minutes=90)
+    assert world.service.meetings(coach.account_id) == (meeting,)
+    assert world.service.meeting(meeting.id) == meeting and not meeting.proven
+    for met_on, reason in ((world.today + timedelta(days=1), DateRefusal.IN_FUTURE),
+                           (date(2023, 6, 29), DateRefusal.BEFORE_PERIOD)):
+        refused = _refused(world, MeetingDateRefused, world.service.add_meeting, coach.account_id,
+                           met_on=met_on, kind="intervision", group_name="Groep")
+        assert refused.reason == reason and refused.today == world.today
+
+
+def test_a_meeting_one_entered_is_deleted_but_not_one_from_noloc_nor_the_reported_one(world):
+    coach = world.coach()
+    world.certificate(coach)
+    mine = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                     group_name="Groep")
+    world.noloc_meeting(coach, date(2025, 3, 3))
+    noloc = next(m for m in world.service.meetings(coach.account_id) if m.source == "noloc")
+    refused = _refused(world, MeetingNotChangeable, world.service.delete_meeting, coach.account_id, noloc.id)
+    assert refused.reason == MeetingRefusal.FROM_NOLOC
+    world.service.save_part(coach.account_id, "A3", text="r", meeting_id=mine.id)
+    refused = _refused(world, MeetingNotChangeable, world.service.delete_meeting, coach.account_id, mine.id)
+    assert refused.reason == MeetingRefusal.IN_USE
+    _refused(world, NotFoundError, world.service.delete_meeting, world.coach().account_id, mine.id)
+    world.service.save_part(coach.account_id, "A3", text="r", meeting_id=noloc.id)
+    world.service.delete_meeting(coach.account_id, mine.id)
+    assert world.service.meeting(mine.id) is None
+
+
+# --- proof files -----------------------------------------------------------------------------------------
+
+
+def test_a_proof_file_is_stored_linked_and_served(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                        group_name="Groep")
+    proven = world.service.upload_proof(coach.account_id, meeting.id, io.BytesIO(PDF), filename="p.pdf")
+    assert proven.proven and proven.proof.filename == "p.pdf"
+    assert proven.proof.content_type == "application/pdf"
+    assert world.service.proof(proven.proof.id) == proven.proof
+    assert world.service.open_proof(proven.proof) == PDF
+
+
+def test_a_refused_or_locked_upload_keeps_nothing(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                        group_name="Groep")
+    refused = _refused(world, ProofRefused, world.service.upload_proof, coach.account_id, meeting.id,
+                       io.BytesIO(b"x" * 2000), filename="big.pdf")
+    assert refused.refusal.code == "upload_too_large"
+    assert world.objects.objects == {}
+    _refused(world, NotFoundError, world.service.upload_proof, world.coach().account_id, meeting.id,
+             io.BytesIO(PDF), filename=None)
+    coach2, _ = world.submitted()
+    submitted_meeting = world.service.meetings(coach2.account_id)[0]
+    _refused(world, EditRefused, world.service.upload_proof, coach2.account_id, submitted_meeting.id,
+             io.BytesIO(PDF), filename=None)
+    assert world.objects.objects == {}
+
+
+# --- submitting and withdrawing --------------------------------------------------------------------------
+
+
+def test_submitting_needs_the_window_and_a_complete_portfolio(world):
+    coach = world.coach()
+    world.certificate(coach)
+    world.today = date(2027, 3, 29)
+    refused = _refused(world, OutsideWindow, world.service.submit, coach.account_id)
+    assert (refused.reason, refused.opens_on, refused.closes_on) == (WindowRefusal.NOT_YET_OPEN,
+                                                                     date(2027, 3, 30), date(2027, 6, 30))
+    world.today = date(2027, 4, 15)
+    refused = _refused(world, NotReady, world.service.submit, coach.account_id)
+    assert not refused.readiness.ready
+
+
+def test_a_submission_freezes_the_snapshot_and_announces_it(world):
+    coach, submission_id = world.submitted()
+    submission = world.service.submission(submission_id)
+    cycle = world.service.current(coach.account_id).cycle
+    assert cycle.state == CycleState.SUBMITTED and cycle.submission_id == submission_id
+    assert submission.kind == "submission" and submission.about_submission_id == submission_id
+    assert json.loads(submission.content)["submission_id"] == str(submission_id)
+    [event] = world.published("portfolio.submitted")
+    assert event.subject == coach.account_id
+    assert event.data["submission_id"] == str(submission_id)
+    assert event.data["snapshot_hash"] == submission.snapshot_hash
+    assert event.data["reflection_meetings"] == 4 and event.data["pe_points_counted"] == "75"
+    assert event.data["is_new_portfolio_after_negative"] is False
+    refused = _refused(world, WrongState, world.service.submit, coach.account_id)
+    assert refused.reason == StateRefusal.ALREADY_SUBMITTED
+
+
+def test_a_submission_is_withdrawn_until_an_assessor_is_assigned(world):
+    coach = world.coach()
+    world.certificate(coach)
+    refused = _refused(world, WrongState, world.service.withdraw, coach.account_id)
+    assert (refused.reason, refused.state) == (StateRefusal.NOT_SUBMITTED, CycleState.OPEN)
+    coach, submission_id = world.submitted(coach)
+    view = world.service.withdraw(coach.account_id, "nog niet af")
+    assert view.cycle.state == CycleState.OPEN and view.cycle.submission_id is None
+    withdrawn = world.service.submission(submission_id)
+    assert withdrawn.withdrawn_at == world.now and withdrawn.withdraw_reason == "nog niet af"
+    [event] = world.published("portfolio.withdrawn")
+    assert event.data["submission_id"] == str(submission_id) and event.data["reason"] == "nog niet af"
+    again = world.service.submit(coach.account_id).id
+    world.case(coach, again, assessor_id=uuid.uuid4())
+    _refused(world, AssessorAssigned, world.service.withdraw, coach.account_id)
+
+
+# --- the supplement --------------------------------------------------------------------------------------
+
+
+def test_a_supplement_reopens_its_parts_until_they_are_revised_and_submitted(world):
+    coach, submission_id = world.submitted()
+    _refused(world, NotFoundError, world.service.supplement, coach.account_id)
+    case_id = world.case(coach, submission_id)
+    world.decide(coach, case_id, "postponed", parts=("A2", "B"))
+    supplement = world.service.supplement(coach.account_id)
+    assert supplement.parts == ("A2", "B") and supplement.due_on == world.today + timedelta(days=90)
+    refused = _refused(world, EditRefused, world.service.save_part, coach.account_id, "A1", text="x",
+                       supplement_only=True)
+    assert refused.reason == EditRefusal.NOT_REOPENED
+    refused = _refused(world, SupplementUnrevised, world.service.submit_supplement, coach.account_id)
+    assert refused.parts == ("A2",)
+    world.service.save_part(coach.account_id, "A2", text="aangevuld", supplement_only=True)
+    assert world.service.supplement(coach.account_id).revised_parts == ("A2",)
+    world.now += timedelta(days=1)
+    submission = world.service.submit_supplement(coach.account_id)
+    assert submission.kind == "supplement" and submission.about_submission_id == submission_id
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_SUBMITTED
+    done = world.service.supplement(coach.account_id)
+    assert done.submitted_at == world.now and done.supplement_submission_id == submission.id
+    [event] = world.published("portfolio.supplement.submitted")
+    assert event.data["case_id"] == str(case_id) and event.data["parts"] == ["A2", "B"]
+    assert event.data["pe_points_counted"] == "75"  # B supplemented: the PE check is done again
+    refused = _refused(world, WrongState, world.service.submit_supplement, coach.account_id)
+    assert refused.reason == StateRefusal.NO_SUPPLEMENT
+
+
+def test_a_supplement_after_its_due_date_is_refused(world):
+    coach, submission_id = world.submitted()
+    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
+    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    due_on = world.service.supplement(coach.account_id).due_on
+    world.today = due_on + timedelta(days=1)
+    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id)
+    assert (refused.reason, refused.closes_on) == (WindowRefusal.CLOSED, due_on)
+    refused = _refused(world, EditRefused, world.service.save_part, coach.account_id, "A2", text="te laat")
+    assert refused.reason == EditRefusal.SUPPLEMENT_OVERDUE and refused.due_on == due_on
+
+
+def test_without_part_b_the_supplement_event_carries_no_pe(world):
+    coach, submission_id = world.submitted()
+    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
+    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    world.service.submit_supplement(coach.account_id)
+    [event] = world.published("portfolio.supplement.submitted")
+    assert "pe_points_counted" not in event.data and "pe_activity_ids" not in event.data
+
+
+# --- who reads the snapshots -----------------------------------------------------------------------------
+
+
+def test_snapshots_are_read_by_the_owner_dnv_and_the_assigned_assessor_only(world):
+    coach, submission_id = world.submitted()
+    other, _ = world.submitted()
+    assessor, stranger = uuid.uuid4(), uuid.uuid4()
+    world.case(coach, submission_id, assessor_id=assessor)
+    submission = world.service.submission(submission_id)
+    assert world.service.may_read(_principal(coach.account_id, "jobcoach"), submission)
+    assert world.service.may_read(_principal(uuid.uuid4(), "dnv_officer"), submission)
+    assert world.service.may_read(_principal(assessor, "assessor"), submission)
+    assert not world.service.may_read(_principal(stranger, "assessor"), submission)
+    assert not world.service.may_read(_principal(other.account_id, "jobcoach"), submission)
+    for principal, expected in ((_principal(coach.account_id, "jobcoach"), 1),
+                                (_principal(assessor, "assessor"), 1),
+                                (_principal(uuid.uuid4(), "dnv_officer"), 2)):
+        items, total = world.service.list_submissions(principal, account_id=None, cycle_id=None, page=1,
+                                                      page_size=10)
+        assert total == expected == len(items)
+
+
+def test_the_submitted_proof_is_the_one_the_snapshot_lists(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                        group_name="Groep")
+    world.service.upload_proof(coach.account_id, meeting.id, io.BytesIO(PDF), filename="eerste.pdf")
+    coach, submission_id = world.submitted(coach)
+    submission = world.service.submission(submission_id)
+    assert world.service.submitted_proof(submission, meeting.id).filename == "eerste.pdf"
+    noloc = next(m for m in world.service.meetings(coach.account_id) if m.source == "noloc")
+    assert world.service.submitted_proof(submission, noloc.id) is None
+
+
+def test_reads_by_others_are_logged_for_the_owner(world):
+    coach, submission_id = world.submitted()
+    officer = _principal(uuid.uuid4(), "dnv_officer")
+    world.service.log_read(_principal(coach.account_id, "jobcoach"), coach.account_id, "submission",
+                           submission_id)
+    world.service.log_read(officer, coach.account_id, "submission", submission_id)
+    items, total = world.service.access_log(coach.account_id, page=1, page_size=10)
+    assert total == 1 and items[0]["reader_id"] == officer.account_id
+    assert items[0]["reader_role"] == "dnv_officer" and items[0]["kind"] == "submission"
+
+
+# --- retention -------------------------------------------------------------------------------------------
+
+
+def test_snapshots_and_proofs_go_after_the_retention_period_of_a_final_decision(world):
+    coach = world.coach()
+    world.certificate(coach)
+    meeting = world.service.add_meeting(coach.account_id, met_on=date(2025, 2, 2), kind="intervision",
+                                        group_name="Groep")
+    key = world.service.upload_proof(coach.account_id, meeting.id, io.BytesIO(PDF), filename=None) \
+        .proof.object_key
+    coach, submission_id = world.submitted(coach)
+    kept, kept_submission = world.submitted()
+    world.decide(coach, world.case(coach, submission_id), "positive")
+    world.decide(kept, world.case(kept, kept_submission), "postponed")
+    retention = timedelta(days=world.settings.retention_days)
+    assert world.service.purge_expired_snapshots(world.today + retention - timedelta(days=1)) == (0, 0, 0)
+    assert world.service.purge_expired_snapshots(world.today + retention) == (1, 1, 1)
+    assert world.service.submission(submission_id) is None and key in world.objects.deleted
+    assert world.service.submission(kept_submission) is not None
+    assert world.service.purge_expired_snapshots(world.today + retention * 2) == (0, 0, 0)
