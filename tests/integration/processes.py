@@ -70,13 +70,19 @@ class Process:
             self.popen.wait(10)
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.ask_to_stop()
+        self.wait_stopped(timeout)
+
+    def ask_to_stop(self) -> None:
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+
+    def wait_stopped(self, timeout: float = 10.0) -> None:
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait(5)
 
 
 @dataclass
@@ -236,8 +242,12 @@ class System:
         raise RuntimeError(f"{process.name} did not log {text} in {timeout}s:\n{process.tail()}")
 
     def stop(self) -> None:
+        # All at once: each process takes its time to finish its work, and a module's teardown need not
+        # wait for them one after the other.
         for process in reversed(self.processes):
-            process.stop()
+            process.ask_to_stop()
+        for process in reversed(self.processes):
+            process.wait_stopped()
         for proxy in self.proxies.values():
             proxy.close()
         if self._broker_teardown is not None:
