@@ -45,8 +45,8 @@ import requests  # noqa: E402
 
 import recert_assessment  # noqa: E402
 import recert_pe_registry  # noqa: E402
-from recert_assessment.store import CertificateRepository  # noqa: E402
 from recert_assessment.settings import AssessmentSettings  # noqa: E402
+from recert_assessment.store import CertificateRepository  # noqa: E402
 from recert_assessment.worker import schedules  # noqa: E402
 from recert_common import db  # noqa: E402
 from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token  # noqa: E402
