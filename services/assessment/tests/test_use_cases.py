@@ -3,11 +3,10 @@ none published when refused. No database, broker or network."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 
 import pytest
-from assessment_fakes import FakeAssessmentUnitOfWork, principal, received
+from assessment_fakes import EXPIRES, HEADER, World, positive_form, postponed_form, principal
 
 from recert_assessment.certificate_csv import LineError
 from recert_assessment.domain import (
@@ -23,121 +22,12 @@ from recert_assessment.domain import (
     InvalidInput,
     NoCertificate,
     ObjectionRefused,
-    PartVerdict,
     PeRulesNotMet,
     StepOutOfOrder,
-    SupplementAssignment,
 )
-from recert_assessment.handlers import Handlers
-from recert_assessment.schedule import Scheduler
-from recert_assessment.service import AssessmentService
-from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CaseState
 from recert_common.domain_errors import NotFoundError
 from recert_common.states import TransitionNotAllowed
-
-HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
-EXPIRES = date(2027, 6, 30)
-
-
-def positive_form() -> AssessmentForm:
-    return AssessmentForm(verdicts=tuple(PartVerdict(p, "meets", "Goed.") for p in ("A1", "A3", "B")),
-                          feedback={"A2": "Goede terugblik."}, development_advice="Verdiep je.",
-                          advice="positive")
-
-
-def postponed_form() -> AssessmentForm:
-    return AssessmentForm(verdicts=(PartVerdict("A1", "does_not_meet", "Te summier."),
-                                    PartVerdict("A3", "meets", "Goed."), PartVerdict("B", "meets", "Goed.")),
-                          feedback={}, development_advice="Verdiep je.", advice="postponed",
-                          supplements=(SupplementAssignment("A1", "Werk A1 opnieuw uit."),))
-
-
-class World:
-    """Assessment's use cases, handlers and scheduler on one fake unit of work, on a settable day."""
-
-    def __init__(self) -> None:
-        self.uow = FakeAssessmentUnitOfWork()
-        self.day = date(2027, 4, 15)
-        self.instant = datetime(2027, 4, 15, 9, tzinfo=UTC)
-        self.settings = AssessmentSettings.from_env("assessment", env={})
-        self.service = AssessmentService(lambda: self.uow, self.settings, today=lambda: self.day,
-                                         now=lambda: self.instant)
-        self.handlers = Handlers(self.settings.zone, now=lambda: self.instant)
-        self.scheduler = Scheduler(lambda: self.day, lambda: self.instant)
-        self.officer = principal("dnv_officer")
-        self.admin = principal("noloc_admin")
-
-    def handle(self, handler, event) -> None:
-        with self.uow:
-            handler(self.uow, event)
-
-    def account(self, role: str = "jobcoach", *, number: str | None = None, email: str | None = None,
-                occurred_at: datetime | None = None):
-        person = principal(role)
-        self.handle(self.handlers.on_account, received("identity.account.registered", {
-            "account_id": person.account_id, "email": email or f"{person.account_id}@example.org",
-            "full_name": f"{role} {str(person.account_id)[:4]}", "roles": [role],
-            "membership_kind": "member" if number else None, "membership_number": number,
-            "preferred_language": "nl"}, producer="identity", subject=person.account_id,
-            occurred_at=occurred_at))
-        return person
-
-    def coach_with_certificate(self, valid_until: date = EXPIRES):
-        number = str(uuid.uuid4().int % 90_000_000 + 10_000_000)
-        coach = self.account(number=number)
-        certificate_number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-        result = self.service.certificates.import_csv(
-            f"{HEADER}{number},{certificate_number},{valid_until},{coach.account_id}@example.org,Jet\n"
-            .encode())
-        assert result.linked == 1
-        return coach, self.uow.certificates.of_account(coach.account_id)
-
-    def activity(self, coach, points: str, category: str = "1") -> uuid.UUID:
-        activity_id = uuid.uuid4()
-        self.handle(self.handlers.on_pe_activity, received("pe.activity.recorded", {
-            "activity_id": activity_id, "account_id": coach.account_id, "category": category,
-            "title": "Training", "completed_on": date(2025, 3, 1), "unit": "sbu", "amount": Decimal(points),
-            "points": Decimal(points), "source": "manual"}, producer="pe-registry", subject=coach.account_id))
-        return activity_id
-
-    def submit(self, coach, certificate, *, activities=None, after_negative: bool = False):
-        if activities is None:
-            activities = [self.activity(coach, "45"), self.activity(coach, "30")]
-        submission_id = uuid.uuid4()
-        self.handle(self.handlers.on_submitted, received("portfolio.submitted", {
-            "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
-            "account_id": coach.account_id, "certificate_id": certificate.id,
-            "certificate_expires_on": certificate.valid_until, "submitted_at": self.instant,
-            "snapshot_hash": "ab" * 32, "pe_activity_ids": activities, "pe_points_counted": Decimal(75),
-            "reflection_meetings": 4, "is_new_portfolio_after_negative": after_negative},
-            producer="portfolio", subject=coach.account_id))
-        return self.uow.cases.by_submission(submission_id)
-
-    def pay(self, coach, case, kind: str = "recertification"):
-        self.handle(self.handlers.on_invoice_paid, received("billing.invoice.paid", {
-            "invoice_id": uuid.uuid4(), "number": "DNV-2027-0001", "issuer": "DNV",
-            "account_id": coach.account_id, "kind": kind, "submission_id": case.submission_id,
-            "case_id": case.id if kind == "reassessment" else None,
-            "amount": {"amount": Decimal("242.00"), "currency": "EUR"}, "paid_on": self.day},
-            producer="billing", subject=coach.account_id))
-
-    def ready(self):
-        coach, certificate = self.coach_with_certificate()
-        case = self.submit(coach, certificate)
-        self.service.complete_pe_check(self.officer, case.id, passed=True, findings=[])
-        self.pay(coach, case)
-        return coach, certificate, self.uow.cases.get(case.id)
-
-    def advised(self, form: AssessmentForm | None = None):
-        coach, certificate, case = self.ready()
-        assessor = self.account("assessor")
-        self.service.assign(self.officer, case.id, assessor.account_id)
-        self.service.give_advice(assessor, case.id, form or positive_form())
-        return coach, certificate, assessor, self.uow.cases.get(case.id)
-
-    def case(self, case_id):
-        return self.uow.cases.get(case_id)
 
 
 @pytest.fixture
