@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState
 from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import (
@@ -119,14 +120,14 @@ class ClaimThrottled(DomainError):
 class CsvUnreadable(DomainError):
     """The file is not the certificate CSV at all; ``malformed`` says why."""
 
-    def __init__(self, malformed: Any):
+    def __init__(self, malformed: MalformedCsv):
         super().__init__(malformed.code, malformed=malformed)
 
 
 class CsvRowsRejected(DomainError):
-    """Lines of the file are wrong (``errors``: each one's ``LineError``); nothing is imported."""
+    """Lines of the file are wrong (``errors``: each wrong line); nothing is imported."""
 
-    def __init__(self, errors: Iterable[Any]):
+    def __init__(self, errors: Iterable[LineError]):
         super().__init__("csv rows rejected", errors=list(errors))
 
 
@@ -568,7 +569,7 @@ def overdue_status(due_on: date, today: date) -> str:
 
 CLAIM_CODE_VALID = timedelta(days=30)
 CLAIM_FAILURES_ALLOWED = 5  # failed redemptions per account ...
-CLAIM_FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window; then 429 until the oldest ages out
+CLAIM_FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window; then refused until the oldest ages out
 # Crockford's base32 (no I, L, O, U): read aloud or typed from a letter without mistakes.
 _CLAIM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CLAIM_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
