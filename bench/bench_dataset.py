@@ -45,8 +45,8 @@ import requests  # noqa: E402
 
 import recert_assessment  # noqa: E402
 import recert_pe_registry  # noqa: E402
-from recert_assessment import store as assessment_store  # noqa: E402
 from recert_assessment.settings import AssessmentSettings  # noqa: E402
+from recert_assessment.store import CertificateRepository  # noqa: E402
 from recert_assessment.worker import schedules  # noqa: E402
 from recert_common import db  # noqa: E402
 from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token  # noqa: E402
@@ -380,7 +380,7 @@ def expiry_scheduler(infra, *, certificates: int, baseline: int) -> dict:
                                 "second_pass": one_pass(schedule.job, database, url)}
             with psycopg.connect(url) as conn:
                 explaining = Explaining(conn)
-                assessment_store.certificates_to_remind(explaining, today, add_months(today, 13))
+                CertificateRepository(explaining).to_remind(today, add_months(today, 13))
                 conn.rollback()
             result["candidates_query"] = explaining.plans[0]
         finally:

@@ -17,15 +17,15 @@ from flask_smorest import Blueprint
 
 from recert_assessment.domain import Finding
 from recert_assessment.problems import (
-    AssessorNotAllowed,
-    CertificateConflict,
-    ClaimCodeRejected,
-    ClaimThrottled,
-    CsvRowsRejected,
-    CsvUnreadable,
-    ObjectionRefused,
-    PeRulesNotMet,
-    StepOutOfOrder,
+    AssessorNotAllowedProblem,
+    CertificateConflictProblem,
+    ClaimCodeRejectedProblem,
+    ClaimThrottledProblem,
+    CsvRowsRejectedProblem,
+    CsvUnreadableProblem,
+    ObjectionRefusedProblem,
+    PeRulesNotMetProblem,
+    StepOutOfOrderProblem,
     not_found,
 )
 from recert_assessment.schemas import (
@@ -126,7 +126,7 @@ def get_pe_check(case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check/rejections")
-@answers(StepOutOfOrder)
+@answers(StepOutOfOrderProblem)
 @require_roles(STAFF)
 @cases.arguments(RejectionInputSchema)
 @cases.response(201, PeCheckSchema)
@@ -138,7 +138,7 @@ def reject_activity(data: dict[str, Any], case_id: UUID):
 
 
 @cases.delete("/<uuid:case_id>/pe-check/rejections/<uuid:activity_id>")
-@answers(StepOutOfOrder)
+@answers(StepOutOfOrderProblem)
 @require_roles(STAFF)
 @cases.response(200, PeCheckSchema)
 def withdraw_rejection(case_id: UUID, activity_id: UUID):
@@ -146,7 +146,7 @@ def withdraw_rejection(case_id: UUID, activity_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/pe-check")
-@answers(StepOutOfOrder, PeRulesNotMet)
+@answers(StepOutOfOrderProblem, PeRulesNotMetProblem)
 @require_roles(STAFF)
 @cases.arguments(PeCheckInputSchema)
 @cases.response(200, PeCheckSchema)
@@ -174,7 +174,7 @@ def declare_mentor(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/assessor")
-@answers(StepOutOfOrder, AssessorNotAllowed)
+@answers(StepOutOfOrderProblem, AssessorNotAllowedProblem)
 @require_roles(STAFF)
 @cases.arguments(AssignInputSchema)
 @cases.response(200, CaseDetailSchema)
@@ -185,7 +185,7 @@ def assign(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/advice")
-@answers(StepOutOfOrder)
+@answers(StepOutOfOrderProblem)
 @require_roles(Role.ASSESSOR)
 @cases.arguments(AdviceInputSchema)
 @cases.response(201, FormSchema)
@@ -221,7 +221,7 @@ def get_form_pdf(query: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/decision")
-@answers(StepOutOfOrder, CertificateConflict)
+@answers(StepOutOfOrderProblem, CertificateConflictProblem)
 @require_roles(STAFF)
 @cases.arguments(DecisionInputSchema)
 @cases.response(201, DecisionSchema)
@@ -242,7 +242,7 @@ def decide(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections")
-@answers(ObjectionRefused)
+@answers(ObjectionRefusedProblem)
 @require_roles(Role.JOBCOACH)
 @cases.arguments(ObjectionInputSchema)
 @cases.response(201, ObjectionSchema)
@@ -253,7 +253,7 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 
 
 @cases.post("/<uuid:case_id>/objections/<uuid:objection_id>/outcome")
-@answers(StepOutOfOrder, ObjectionRefused)
+@answers(StepOutOfOrderProblem, ObjectionRefusedProblem)
 @require_roles(STAFF)
 @cases.arguments(ObjectionOutcomeInputSchema)
 @cases.response(200, ObjectionSchema)
@@ -309,7 +309,7 @@ def get_certificate(certificate_id: UUID):
 
 
 @certificates.post("/<uuid:certificate_id>/claim-codes")
-@answers(CertificateConflict)
+@answers(CertificateConflictProblem)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.response(201, ClaimCodeSchema)
 def issue_claim_code(certificate_id: UUID):
@@ -322,7 +322,7 @@ def issue_claim_code(certificate_id: UUID):
 
 
 @certificates.post("/claim")
-@answers(ClaimCodeRejected, CertificateConflict, ClaimThrottled)
+@answers(ClaimCodeRejectedProblem, CertificateConflictProblem, ClaimThrottledProblem)
 @require_roles(Role.JOBCOACH)
 @certificates.arguments(ClaimInputSchema)
 @certificates.response(200, ClaimedSchema)
@@ -334,7 +334,7 @@ def claim_certificate(data: dict[str, Any]):
 
 
 @certificates.post("/import")
-@answers(UnsupportedMediaType, CsvUnreadable, CsvRowsRejected)
+@answers(UnsupportedMediaType, CsvUnreadableProblem, CsvRowsRejectedProblem)
 @require_roles(Role.NOLOC_ADMIN, STAFF)
 @certificates.doc(requestBody={"required": True, "description": (
     "CSV with a header line: noloc_number,certificate_number,valid_until,email,name (email: the address "

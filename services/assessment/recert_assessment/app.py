@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from recert_assessment.api import BLUEPRINTS
+from recert_assessment.problems import PROBLEMS
 from recert_assessment.service import AssessmentService, build_service
 from recert_assessment.settings import AssessmentSettings
 from recert_common.auth import TokenVerifier
@@ -15,4 +16,4 @@ def create_app(settings: AssessmentSettings | None = None, *, service: Assessmen
     settings = settings or AssessmentSettings.from_env("assessment")
     service = service or build_service(settings)
     return create_service_app(settings, service, title="Assessment", extension="assessment",
-                              blueprints=BLUEPRINTS, verifier=verifier)
+                              blueprints=BLUEPRINTS, problems=PROBLEMS, verifier=verifier)

@@ -1,8 +1,11 @@
-"""Certificates, cases and what is judged in them: entities and the rules that need no database. Numbers come
-from ``recert_common.rules`` (the assessment framework); the case's state machine is in ``states``.
+"""Certificates, cases and what is judged in them: entities, the rules that need no database, and the
+refusals those rules raise. Numbers come from ``recert_common.rules`` (the assessment framework); the case's
+state table is in ``states``. A rule returns what follows from it (a new state, a decision, a check); the use
+cases in ``service`` persist and announce it.
 """
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import re
@@ -11,9 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
-from recert_assessment.states import CaseState
+from recert_assessment.certificate_csv import LineError, MalformedCsv
+from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState
+from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import (
     DateRange,
     Framework,
@@ -21,10 +27,12 @@ from recert_common.rules import (
     add_months,
     add_years,
     load_framework,
+    new_portfolio_deadline,
     pe_summary,
     renewed_validity,
     result_due_on,
     submission_window,
+    supplement_deadline,
 )
 
 ASSESSED_PARTS = ("A1", "A3", "B")  # judged: meets / does not meet
@@ -44,6 +52,83 @@ class CertificateState(enum.StrEnum):
 class LapseReason(enum.StrEnum):
     NEGATIVE_DECISION = "negative_decision"
     NOT_RECERTIFIED = "not_recertified"
+
+
+SYSTEM = "system"  # the audit trail's role for what an event or the scheduler did
+
+
+# --- refusals --------------------------------------------------------------------------------------------
+
+
+class StepOutOfOrder(DomainError):
+    """A step the case's state does not allow that is no action of the state table (rejecting an activity
+    outside the PE check); a table step raises recert_common's ``TransitionNotAllowed``."""
+
+    def __init__(self, action: str, state: CaseState | str):
+        super().__init__(f"{action} is not allowed in state {state}", action=str(action), state=state)
+
+
+class InvalidInput(DomainError):
+    """What was asked is well-formed but one field of it breaks a rule: ``code`` says which."""
+
+    def __init__(self, field_name: str, code: str, **params: Any):
+        super().__init__(code, field_name=field_name, code=code, params=params)
+
+
+class FormRefused(DomainError):
+    """The assessment form does not fit its rules: per field, the message codes (``form_refusals``)."""
+
+    def __init__(self, errors: Mapping[str, Sequence[str]]):
+        super().__init__("form refused", errors=dict(errors))
+
+
+class NoCertificate(NotFoundError):
+    """No certificate is registered for the account (yet)."""
+
+
+class AssessorNotAllowed(DomainError):
+    def __init__(self, conflict: AssessorConflict):
+        super().__init__(str(conflict), conflict=conflict)
+
+
+class PeRulesNotMet(DomainError):
+    def __init__(self, counted: Decimal, required: Decimal):
+        super().__init__("PE rules not met", counted=counted, required=required)
+
+
+class ObjectionRefused(DomainError):
+    def __init__(self, reason: str, *, deadline: date | None = None):
+        super().__init__(reason, reason=reason, deadline=deadline)
+
+
+class CertificateConflict(DomainError):
+    """The certificate does not fit what is asked; ``params`` fill the reason's message."""
+
+    def __init__(self, reason: str, **params: Any):
+        super().__init__(reason, reason=reason, params=params)
+
+
+class ClaimCodeRejected(DomainError):
+    """Wrong, used, expired, or for a certificate linked meanwhile: which is not said."""
+
+
+class ClaimThrottled(DomainError):
+    def __init__(self, retry_after: int):
+        super().__init__("claim throttled", retry_after=retry_after)
+
+
+class CsvUnreadable(DomainError):
+    """The file is not the certificate CSV at all; ``malformed`` says why."""
+
+    def __init__(self, malformed: MalformedCsv):
+        super().__init__(malformed.code, malformed=malformed)
+
+
+class CsvRowsRejected(DomainError):
+    """Lines of the file are wrong (``errors``: each wrong line); nothing is imported."""
+
+    def __init__(self, errors: Iterable[LineError]):
+        super().__init__("csv rows rejected", errors=list(errors))
 
 
 # --- entities --------------------------------------------------------------------------------------------
@@ -239,6 +324,30 @@ class Supplement:
 
 
 @dataclass(frozen=True)
+class Account:
+    """An account as identity announced it (the read model): names for assignments, roles, holder data."""
+
+    account_id: UUID
+    full_name: str
+    membership_number: str | None
+    roles: tuple[str, ...]
+    email: str | None = None
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """What the public register shows of an active certificate."""
+
+    name: str | None
+    certificate_number: str
+    valid_until: date
+    state: str
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     case_id: UUID
     at: datetime
@@ -246,6 +355,27 @@ class AuditEntry:
     role: str
     action: str
     details: Mapping[str, object] = field(default_factory=dict)
+
+
+def _plain(value: Any) -> Any:
+    """A detail as the audit trail's JSON keeps it."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, (UUID, Decimal)):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def audit_entry(case_id: UUID, action: str, *, actor_id: UUID | None, role: str, at: datetime,
+                **details: Any) -> AuditEntry:
+    """One line of the case's audit trail; ``actor_id`` None (role ``SYSTEM``) for an event or the
+    scheduler."""
+    return AuditEntry(case_id=case_id, at=at, actor_id=actor_id, role=role, action=action,
+                      details=_plain(details))
 
 
 # --- dates -----------------------------------------------------------------------------------------------
@@ -320,14 +450,6 @@ def tile(certificate: Certificate, today: date, negative: Decision | None) -> Ti
 # --- PE check --------------------------------------------------------------------------------------------
 
 
-def category_number(category: str, framework: Framework) -> int | None:
-    """pe-registry names a category by its number ("1") or its key ("training_in_field")."""
-    for known in framework.pe.categories:
-        if category.strip() in (str(known.number), known.key):
-            return known.number
-    return None
-
-
 @dataclass(frozen=True)
 class CheckedActivity:
     activity_id: UUID
@@ -357,7 +479,7 @@ def pe_check_proposal(activity_ids: Sequence[UUID], known: Mapping[UUID, PeActiv
     checked, counted = [], []
     for activity_id in activity_ids:
         activity = known.get(activity_id)
-        number = category_number(activity.category, framework) if activity else None
+        number = framework.pe.category_number(activity.category) if activity else None
         item = CheckedActivity(activity_id, activity, rejections.get(activity_id), number)
         checked.append(item)
         if item.counted:
@@ -447,7 +569,7 @@ def overdue_status(due_on: date, today: date) -> str:
 
 CLAIM_CODE_VALID = timedelta(days=30)
 CLAIM_FAILURES_ALLOWED = 5  # failed redemptions per account ...
-CLAIM_FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window; then 429 until the oldest ages out
+CLAIM_FAILURE_WINDOW = timedelta(minutes=15)  # ... within this window; then refused until the oldest ages out
 # Crockford's base32 (no I, L, O, U): read aloud or typed from a letter without mistakes.
 _CLAIM_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CLAIM_ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
@@ -464,3 +586,225 @@ def claim_code_hash(code: str) -> bytes:
     """SHA-256 of the normalised code (case, spaces and dashes do not matter)."""
     normalised = re.sub(r"[\s-]", "", code).upper().translate(_CLAIM_ALIASES)
     return hashlib.sha256(normalised.encode()).digest()
+
+
+# --- the case's steps: each rule checks, then returns what follows -------------------------------------
+
+
+def opened_case(*, case_id: UUID, account_id: UUID, certificate_id: UUID, portfolio_id: UUID, cycle_id: UUID,
+                submission_id: UUID, submitted_at: datetime, submitted_on: date, certificate_expires_on: date,
+                is_new_portfolio_after_negative: bool, pe_activity_ids: Iterable[UUID],
+                pe_points_claimed: Decimal, reflection_meetings: int, snapshot_hash: str,
+                opened_at: datetime) -> Case:
+    """A submitted portfolio's case: waiting for DNV's PE check, the result due 8 weeks after
+    ``submitted_on`` (the submission's calendar day)."""
+    return Case(id=case_id, account_id=account_id, certificate_id=certificate_id, portfolio_id=portfolio_id,
+                cycle_id=cycle_id, submission_id=submission_id, submitted_at=submitted_at,
+                certificate_expires_on=certificate_expires_on,
+                is_new_portfolio_after_negative=is_new_portfolio_after_negative,
+                pe_activity_ids=tuple(pe_activity_ids), pe_points_claimed=pe_points_claimed,
+                reflection_meetings=reflection_meetings, snapshot_hash=snapshot_hash, state=CaseState.OPENED,
+                due_on=case_due_on(submitted_on), opened_at=opened_at)
+
+
+def check_rejectable(case: Case, activity_id: UUID) -> None:
+    """An activity can be rejected (or its rejection withdrawn) only during the PE check, and only one the
+    snapshot names."""
+    if case.state != CaseState.OPENED:
+        raise StepOutOfOrder("reject_activity", case.state)
+    if activity_id not in case.pe_activity_ids:
+        raise InvalidInput("activity_id", "assessment.field.not_in_snapshot")
+
+
+def check_rejection_withdrawable(case: Case) -> None:
+    if case.state != CaseState.OPENED:
+        raise StepOutOfOrder("reject_activity", case.state)
+
+
+@dataclass(frozen=True)
+class PeCheckOutcome:
+    check: PeCheck
+    state: CaseState
+
+
+def completed_pe_check(case: Case, proposal: PeCheckProposal, *, passed: bool, findings: Sequence[Finding],
+                       completed_by: UUID, completed_at: datetime) -> PeCheckOutcome:
+    """Passed only when the rules are met after the rejections; failed names its findings, every rejected
+    activity a finding of its own. Passed: the case waits for the recertification fee; failed: for DNV's
+    decision on part B (ADR 0011)."""
+    state = CASE_MACHINE.transition(case.state,
+                                    CaseAction.COMPLETE_PE_CHECK if passed else CaseAction.FAIL_PE_CHECK)
+    summary = proposal.summary
+    if passed and not summary.met:
+        raise PeRulesNotMet(summary.counted_total, summary.required_total)
+    rejected = tuple(Finding(a.rejection.reason, a.activity_id, a.activity.category if a.activity else None)
+                     for a in proposal.activities if a.rejection is not None)
+    if not passed and not (findings or rejected):
+        raise InvalidInput("findings", "assessment.field.findings_required")
+    check = PeCheck(case_id=case.id, passed=passed, points_counted=summary.counted_total,
+                    points_required=summary.required_total, findings=rejected + tuple(findings),
+                    completed_by=completed_by, completed_at=completed_at)
+    return PeCheckOutcome(check, state)
+
+
+def assignment(case: Case, assessor: Account | None, mentors: Iterable[UUID],
+               previous_assessor: UUID | None) -> CaseState | None:
+    """The case's state once ``assessor`` is assigned, or None when they are assigned already (nothing
+    changes). Refused for an account that is no assessor and for a conflict of interest."""
+    state = CASE_MACHINE.transition(case.state, CaseAction.ASSIGN)
+    if assessor is None or not assessor.has_role("assessor"):
+        raise InvalidInput("assessor_id", "assessment.field.not_an_assessor")
+    if assessor.account_id == case.assessor_id:
+        return None
+    conflict = assessor_conflict(assessor.account_id, case, mentors, previous_assessor)
+    if conflict is not None:
+        raise AssessorNotAllowed(conflict)
+    return state
+
+
+def had_supplement(decisions: Iterable[Decision]) -> bool:
+    """One supplement per case (ADR 0011): a postponed decision was taken already."""
+    return any(d.decision == "postponed" for d in decisions)
+
+
+@dataclass(frozen=True)
+class AdviceOutcome:
+    advice: GivenAdvice
+    state: CaseState
+    is_reassessment: bool
+
+
+def given_advice(case: Case, form: AssessmentForm, *, assessor_id: UUID, pe_check: PeCheck | None,
+                 decisions: Sequence[Decision], given_at: datetime) -> AdviceOutcome:
+    """The assessor's form, when it fits its rules. The advice is internal to DNV: it opens nothing and
+    starts no term; DNV's decision does."""
+    state = CASE_MACHINE.transition(case.state, CaseAction.ADVISE)
+    reassessment = case.state == CaseState.REASSESSING
+    refusals = form_refusals(form, reassessment=reassessment or had_supplement(decisions),
+                             pe_check_failed=pe_check is not None and not pe_check.passed)
+    if refusals:
+        raise FormRefused(refusals)
+    advice = GivenAdvice(case_id=case.id, round=2 if reassessment else 1, assessor_id=assessor_id, form=form,
+                         supplement_due_on=None, given_at=given_at)
+    return AdviceOutcome(advice, state, reassessment)
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    """DNV's decision and what follows from it for the case; the certificate's part (renewal after a
+    positive decision, a lapse that may be due after a negative one) the service applies."""
+
+    decision: Decision
+    state: CaseState
+    supplements: tuple[SupplementAssignment, ...]
+
+    @property
+    def case_changes(self) -> dict[str, date]:
+        due = self.decision.supplement_due_on
+        return {"due_on": due, "supplement_due_on": due} if due else {}
+
+    @property
+    def renews_certificate(self) -> bool:
+        return self.decision.decision == "positive"
+
+    @property
+    def may_lapse_certificate(self) -> bool:
+        return self.decision.decision == "negative"
+
+
+def decision_on(case: Case, *, decision: str, reason: str | None, advices: Sequence[GivenAdvice],
+                decisions: Sequence[Decision], pe_check: PeCheck | None, today: date, objection_weeks: int,
+                decision_id: UUID, decided_by: UUID, decided_at: datetime) -> DecisionOutcome:
+    """DNV's decision (ADR 0011). After the advice: positive, negative, or postponed on a postponed advice,
+    with the advice's assignments. After a failed PE check: postponed on part B, with the check's findings
+    as the assignment; negative once the check of the supplement failed too. A postponed decision starts
+    the supplement's 3 months from ``today``, the decision date; it is possible once per case. While a
+    supplement is due, only a negative decision, and only after its due date. Departing from the advice
+    needs a reason."""
+    state = CASE_MACHINE.transition(
+        case.state, CaseAction.POSTPONE if decision == "postponed" else CaseAction.DECIDE)
+    supplemented = had_supplement(decisions)
+    if case.state in SUPPLEMENT_STATES:
+        # Only when the supplement never came: the term must be over, and the end is negative.
+        if today <= case.supplement_due_on:
+            raise InvalidInput("decision", "assessment.field.supplement_still_due",
+                               due_on=case.supplement_due_on)
+        if decision != "negative":
+            raise InvalidInput("decision", "assessment.field.negative_only_without_supplement")
+    if decision == "postponed" and supplemented:
+        raise InvalidInput("decision", "assessment.field.one_supplement_per_case")
+    supplements: tuple[SupplementAssignment, ...] = ()
+    if case.state == CaseState.PE_CHECK_FAILED:
+        wanted = "negative" if supplemented else "postponed"
+        if decision != wanted:
+            raise InvalidInput("decision", "assessment.field.final_decision_only" if supplemented
+                               else "assessment.field.failed_pe_check_postponed_first")
+    if not advices:  # the failed PE check's own path: there is no advice to follow or depart from
+        round_, follows = 0, True
+        if decision == "postponed":
+            supplements = (pe_supplement_assignment(pe_check.findings if pe_check else ()),)
+    else:
+        latest = advices[-1]
+        if decision == "postponed":
+            if latest.advice != "postponed":
+                raise InvalidInput("decision", "assessment.field.postponed_needs_postponed_advice")
+            supplements = latest.form.supplements
+        round_, follows = latest.round, decision == latest.advice
+    if not follows and not reason:
+        raise InvalidInput("reason", "assessment.field.reason_required")
+    record = Decision(
+        id=decision_id, case_id=case.id, round=round_, decision=decision, follows_advice=follows,
+        reason=reason, decided_on=today, objection_deadline=objection_deadline(today, objection_weeks),
+        new_portfolio_deadline=new_portfolio_deadline(today) if decision == "negative" else None,
+        supplement_due_on=supplement_deadline(today) if decision == "postponed" else None,
+        decided_by=decided_by, decided_at=decided_at)
+    return DecisionOutcome(record, state, supplements)
+
+
+def objected_decision(decisions: Sequence[Decision], today: date) -> Decision:
+    """The decision an objection filed today is against: the latest, not a positive one, within its term."""
+    if not decisions:
+        raise ObjectionRefused("no_decision")
+    decision = decisions[-1]
+    if decision.decision == "positive":
+        raise ObjectionRefused("positive_decision")
+    if today > decision.objection_deadline:
+        raise ObjectionRefused("term_passed", deadline=decision.objection_deadline)
+    return decision
+
+
+def objection_outcome(case: Case, objection: Objection, outcome: str) -> CaseState | None:
+    """The case's state after DNV's outcome on the objection: upheld reopens it for a new decision
+    (None: rejected, the decision stands)."""
+    if objection.outcome is not None:
+        raise ObjectionRefused("already_decided")
+    if outcome == "upheld":
+        return CASE_MACHINE.transition(case.state, CaseAction.UPHOLD_OBJECTION)
+    return None
+
+
+# --- the certificate's part ------------------------------------------------------------------------------
+
+
+def renewed_certificate(certificate: Certificate | None, case: Case) -> Certificate:
+    """After a positive decision on ``case``: active from the old expiry date for 4 years (a lapsed
+    certificate reactivated). Refused when the case is not about the certificate's current period."""
+    if certificate is None:
+        raise CertificateConflict("missing")
+    if certificate.valid_until != case.certificate_expires_on:
+        raise CertificateConflict("period_mismatch", valid_until=certificate.valid_until,
+                                  expires_on=case.certificate_expires_on)
+    valid_from, valid_until = renewal(certificate, case.certificate_expires_on)
+    return dataclasses.replace(certificate, valid_from=valid_from, valid_until=valid_until,
+                               state=CertificateState.ACTIVE, lapsed_on=None, lapse_reason=None)
+
+
+def lapse_reason(certificate: Certificate, today: date, *, regular_case_open: bool,
+                 negative: Decision | None) -> LapseReason | None:
+    """Why an active certificate lapses today, or None while it does not: its expiry date has not passed,
+    or a regular case for the period still runs (a portfolio submitted in time is judged, and a positive
+    decision renews from the old expiry date). A whole new portfolio after a negative decision does not hold
+    it: the certificate lapses at expiry and a positive decision reactivates it."""
+    if certificate.state != CertificateState.ACTIVE or today <= certificate.valid_until or regular_case_open:
+        return None
+    return LapseReason.NEGATIVE_DECISION if negative else LapseReason.NOT_RECERTIFIED

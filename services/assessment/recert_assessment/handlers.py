@@ -1,4 +1,5 @@
-"""The events assessment consumes, each handled in the consumer's transaction (the bus dedupes event ids).
+"""The events assessment consumes, each handled in a unit of work that joins the consumer's transaction (the
+bus dedupes event ids with its inbox row in that same transaction).
 
 All arrive on one queue, ``assessment.events``, so one producer's events are handled in the order they were
 published (a portfolio is submitted before it is withdrawn). An event about a case not known yet raises
@@ -7,73 +8,200 @@ the case opens.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-
-from recert_assessment import certificates, store
-from recert_assessment.service import apply_payment, open_case, receive_supplement, withdraw_case
+from recert_assessment import certificates
+from recert_assessment.domain import SYSTEM, Case, Supplement, case_due_on, opened_case
+from recert_assessment.service import move, payment_received, record_audit
 from recert_assessment.settings import AssessmentSettings
+from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState
+from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.bus import Subscription
 from recert_common.clock import utcnow
 from recert_common.db import Database
+from recert_common.domain_errors import NotYetKnown
 from recert_common.events import Event
 from recert_common.rules import normalise_registration_number
+from recert_common.uow import handled_in
+
+_log = logging.getLogger(__name__)
 
 
 class Handlers:
-    def __init__(self, zone: ZoneInfo):
+    def __init__(self, zone: ZoneInfo, *, now: Callable[[], datetime] = utcnow):
         self.zone = zone
+        self.now = now
 
-    def on_account(self, conn: psycopg.Connection, event: Event) -> None:
+    # --- read models -----------------------------------------------------------------------------------
+
+    def on_account(self, uow: Any, event: Event) -> None:
         """Names and roles for assignments, and the link of an imported certificate whose holder data (number
         and e-mail address) are this verified account's. An older update arriving after a newer one
         changes nothing (the newer one linked already)."""
         data = event.data
         number = data["membership_number"]
         number = normalise_registration_number(number) if number else None
-        if store.upsert_account(conn, data["account_id"], data["full_name"], number, data["roles"],
-                                data["email"], occurred_at=event.occurred_at):
-            certificates.link_known_account(conn, data["account_id"], number, data["email"], utcnow())
+        if uow.accounts.upsert(data["account_id"], data["full_name"], number, data["roles"], data["email"],
+                               occurred_at=event.occurred_at):
+            certificates.link_known_account(uow, data["account_id"], number, data["email"], self.now())
 
-    def on_pe_activity(self, conn: psycopg.Connection, event: Event) -> None:
-        store.upsert_pe_activity(conn, event.data)
+    def on_pe_activity(self, uow: Any, event: Event) -> None:
+        uow.pe_activities.upsert(event.data)
 
-    def on_pe_activity_removed(self, conn: psycopg.Connection, event: Event) -> None:
-        store.delete_pe_activity(conn, event.data["activity_id"])
+    def on_pe_activity_removed(self, uow: Any, event: Event) -> None:
+        uow.pe_activities.delete(event.data["activity_id"])
 
-    def on_pe_evidence(self, conn: psycopg.Connection, event: Event) -> None:
-        store.insert_evidence(conn, event.data)
+    def on_pe_evidence(self, uow: Any, event: Event) -> None:
+        uow.pe_activities.add_evidence(event.data)
 
-    def on_pe_evidence_removed(self, conn: psycopg.Connection, event: Event) -> None:
-        store.delete_evidence(conn, event.data["evidence_id"])
+    def on_pe_evidence_removed(self, uow: Any, event: Event) -> None:
+        uow.pe_activities.delete_evidence(event.data["evidence_id"])
 
-    def on_submitted(self, conn: psycopg.Connection, event: Event) -> None:
-        open_case(conn, event.data, zone=self.zone, now=utcnow())
+    # --- cases -----------------------------------------------------------------------------------------
 
-    def on_withdrawn(self, conn: psycopg.Connection, event: Event) -> None:
-        withdraw_case(conn, event.data, utcnow())
+    def on_submitted(self, uow: Any, event: Event) -> Case | None:
+        """portfolio.submitted: a case with a due date 8 weeks after submission. None when it exists."""
+        data, now = event.data, self.now()
+        if uow.cases.by_submission(data["submission_id"]) is not None:
+            return None
+        case = opened_case(
+            case_id=uuid.uuid4(), account_id=data["account_id"], certificate_id=data["certificate_id"],
+            portfolio_id=data["portfolio_id"], cycle_id=data["cycle_id"], submission_id=data["submission_id"],
+            submitted_at=data["submitted_at"],
+            submitted_on=data["submitted_at"].astimezone(self.zone).date(),
+            certificate_expires_on=data["certificate_expires_on"],
+            is_new_portfolio_after_negative=data["is_new_portfolio_after_negative"],
+            pe_activity_ids=data["pe_activity_ids"], pe_points_claimed=data["pe_points_counted"],
+            reflection_meetings=data["reflection_meetings"], snapshot_hash=data["snapshot_hash"],
+            opened_at=now)
+        if not uow.cases.add(case):
+            return None
+        record_audit(uow, case.id, "case_opened", actor=None, role=SYSTEM, at=now,
+                     submission_id=case.submission_id, due_on=case.due_on,
+                     is_new_portfolio_after_negative=case.is_new_portfolio_after_negative)
+        uow.publish("assessment.case.opened", {
+            "case_id": case.id, "account_id": case.account_id, "portfolio_id": case.portfolio_id,
+            "submission_id": case.submission_id, "due_on": case.due_on,
+        }, subject=case.account_id)
+        if uow.paid_invoices.recertification_paid(case.submission_id):
+            uow.cases.update(case.id, paid_at=now)
+            record_audit(uow, case.id, "invoice_paid", actor=None, role=SYSTEM, at=now,
+                         kind="recertification")
+        return case
 
-    def on_supplement(self, conn: psycopg.Connection, event: Event) -> None:
-        receive_supplement(conn, event.data, zone=self.zone, now=utcnow())
+    def on_withdrawn(self, uow: Any, event: Event) -> None:
+        """portfolio.withdrawn: possible until an assessor is assigned (portfolio checks the same)."""
+        data = event.data
+        case = uow.cases.by_submission(data["submission_id"], for_update=True)
+        if case is None:
+            return
+        if not CASE_MACHINE.allows(case.state, CaseAction.WITHDRAW):
+            _log.warning("withdrawal of a case that can no longer be withdrawn",
+                         extra={"case_id": str(case.id), "state": str(case.state)})
+            return
+        move(uow, case, CaseAction.WITHDRAW)
+        record_audit(uow, case.id, "case_withdrawn", actor=None, role=SYSTEM, at=self.now(),
+                     reason=data.get("reason"))
 
-    def on_invoice_paid(self, conn: psycopg.Connection, event: Event) -> None:
-        apply_payment(conn, event.data, utcnow())
+    def on_supplement(self, uow: Any, event: Event) -> None:
+        """portfolio.supplement.submitted. Portfolio opens the supplement only on DNV's postponed decision,
+        so the case waits for it. A supplement for B after a failed PE check brings the activities the check
+        is done again on."""
+        data, now = event.data, self.now()
+        case = uow.cases.get(data["case_id"], for_update=True)
+        if case is None:
+            raise NotYetKnown(f"case {data['case_id']}")
+        if case.state not in SUPPLEMENT_STATES:
+            _log.warning("supplement for a case that does not wait for one",
+                         extra={"case_id": str(case.id), "state": str(case.state)})
+            return
+        supplement = Supplement(supplement_id=data["supplement_id"], case_id=case.id,
+                                submission_id=data["submission_id"], parts=tuple(data["parts"]),
+                                submitted_at=data["submitted_at"], snapshot_hash=data["snapshot_hash"])
+        if not uow.supplements.add(supplement):
+            return
+        record_audit(uow, case.id, "supplement_submitted", actor=None, role=SYSTEM, at=now,
+                     supplement_id=supplement.supplement_id, parts=list(supplement.parts))
+        if case.state == CaseState.PE_SUPPLEMENT_DUE and data.get("pe_activity_ids") is not None:
+            uow.cases.update(case.id, pe_activity_ids=list(data["pe_activity_ids"]),
+                             pe_points_claimed=data["pe_points_counted"])
+            case = uow.cases.get(case.id, for_update=True)
+        self._supplement_received(uow, case, supplement, now)
+
+    def _supplement_received(self, uow: Any, case: Case, supplement: Supplement, now: datetime) -> None:
+        """A supplement after DNV's postponed decision: a new due date, and on once the reassessment is
+        paid."""
+        if not CASE_MACHINE.allows(case.state, CaseAction.RECEIVE_SUPPLEMENT):
+            return
+        move(uow, case, CaseAction.RECEIVE_SUPPLEMENT,
+             due_on=case_due_on(supplement.submitted_at.astimezone(self.zone).date()))
+        case = uow.cases.get(case.id)
+        if case.reassessment_paid_at is None \
+                and uow.paid_invoices.reassessment_paid(case.id, case.submission_id):
+            uow.cases.update(case.id, reassessment_paid_at=now)
+            case = uow.cases.get(case.id)
+        if case.reassessment_paid_at is not None:
+            _reassessment_paid(uow, case, now)
+
+    def on_invoice_paid(self, uow: Any, event: Event) -> None:
+        """billing.invoice.paid: DNV's recertification fee lets the case go to an assessor, the reassessment
+        fee lets the supplement go back to the assessor. Kept when the case is not there yet."""
+        data, now = event.data, self.now()
+        if data["issuer"] != "DNV" or data["kind"] not in ("recertification", "reassessment"):
+            return
+        if not uow.paid_invoices.add(data):
+            return
+        if data["kind"] == "recertification":
+            case = uow.cases.by_submission(data["submission_id"], for_update=True) \
+                if data.get("submission_id") else None
+            if case is None or case.paid_at is not None:
+                return
+            uow.cases.update(case.id, paid_at=now)
+            record_audit(uow, case.id, "invoice_paid", actor=None, role=SYSTEM, at=now,
+                         kind="recertification", invoice_id=data["invoice_id"])
+            payment_received(uow, case, now)
+            return
+        case = uow.cases.get(data["case_id"], for_update=True) if data.get("case_id") else None
+        if case is None and data.get("submission_id"):
+            case = uow.cases.by_submission(data["submission_id"], for_update=True)
+        if case is None or case.reassessment_paid_at is not None:
+            return
+        uow.cases.update(case.id, reassessment_paid_at=now)
+        record_audit(uow, case.id, "invoice_paid", actor=None, role=SYSTEM, at=now, kind="reassessment",
+                     invoice_id=data["invoice_id"])
+        _reassessment_paid(uow, case, now)
+
+
+def _reassessment_paid(uow: Any, case: Case, now: datetime) -> None:
+    """The supplement goes back to the same assessor, or (a supplement for B after a failed PE check) to
+    DNV's PE check again."""
+    if CASE_MACHINE.allows(case.state, CaseAction.REASSESSMENT_PAID):
+        state = move(uow, case, CaseAction.REASSESSMENT_PAID)
+        if state == CaseState.OPENED:
+            record_audit(uow, case.id, "supplement_to_pe_check", actor=None, role=SYSTEM, at=now)
+        else:
+            record_audit(uow, case.id, "supplement_to_assessor", actor=None, role=SYSTEM, at=now,
+                         assessor_id=case.assessor_id)
 
 
 def subscriptions(settings: AssessmentSettings, db: Database) -> Sequence[Subscription]:
     h = Handlers(settings.zone)
+    joining = SqlAssessmentUnitOfWork.joining
     return (Subscription("events", {
-        "identity.account.registered": h.on_account,
-        "identity.account.updated": h.on_account,
-        "pe.activity.recorded": h.on_pe_activity,
-        "pe.activity.updated": h.on_pe_activity,
-        "pe.activity.removed": h.on_pe_activity_removed,
-        "pe.evidence.attached": h.on_pe_evidence,
-        "pe.evidence.removed": h.on_pe_evidence_removed,
-        "portfolio.submitted": h.on_submitted,
-        "portfolio.withdrawn": h.on_withdrawn,
-        "portfolio.supplement.submitted": h.on_supplement,
-        "billing.invoice.paid": h.on_invoice_paid,
+        "identity.account.registered": handled_in(joining, h.on_account),
+        "identity.account.updated": handled_in(joining, h.on_account),
+        "pe.activity.recorded": handled_in(joining, h.on_pe_activity),
+        "pe.activity.updated": handled_in(joining, h.on_pe_activity),
+        "pe.activity.removed": handled_in(joining, h.on_pe_activity_removed),
+        "pe.evidence.attached": handled_in(joining, h.on_pe_evidence),
+        "pe.evidence.removed": handled_in(joining, h.on_pe_evidence_removed),
+        "portfolio.submitted": handled_in(joining, h.on_submitted),
+        "portfolio.withdrawn": handled_in(joining, h.on_withdrawn),
+        "portfolio.supplement.submitted": handled_in(joining, h.on_supplement),
+        "billing.invoice.paid": handled_in(joining, h.on_invoice_paid),
     }),)

@@ -1,14 +1,17 @@
-"""Assessment's problem types and the texts a person reads, in Dutch and English (ADR 0004)."""
+"""Assessment's problem types, ``PROBLEMS`` (the answer to each refusal of the domain and the use cases), and
+the texts a person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from recert_assessment import domain
 from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.domain import AssessorConflict
 from recert_assessment.states import CaseAction, CaseState
 from recert_common import i18n
+from recert_common.domain_errors import NotFoundError, ProblemMap
 from recert_common.errors import (
     Conflict,
     NotFound,
@@ -17,6 +20,7 @@ from recert_common.errors import (
     ValidationProblem,
     extension_members,
 )
+from recert_common.states import TransitionNotAllowed
 
 
 def not_found() -> NotFound:
@@ -32,7 +36,11 @@ def invalid(field: str, code: str, **params: Any) -> ValidationProblem:
     return ValidationProblem({field: [code]}, code="assessment.detail.invalid_input", params=params)
 
 
-class StepOutOfOrder(Conflict):
+def _iso(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+
+
+class StepOutOfOrderProblem(Conflict):
     """The case is not in a state that allows the step (advice before assignment, a second decision)."""
 
     slug, title_code = "step-out-of-order", "assessment.problem.step_out_of_order"
@@ -42,7 +50,7 @@ class StepOutOfOrder(Conflict):
                          extensions={"state": str(state), "action": str(action)})
 
 
-class AssessorNotAllowed(Conflict):
+class AssessorNotAllowedProblem(Conflict):
     slug, title_code = "assessor-conflict", "assessment.problem.assessor_conflict"
     members = extension_members(conflict="string")
 
@@ -51,7 +59,7 @@ class AssessorNotAllowed(Conflict):
                          extensions={"conflict": str(conflict)})
 
 
-class PeRulesNotMet(Conflict):
+class PeRulesNotMetProblem(Conflict):
     slug, title_code = "pe-rules-not-met", "assessment.problem.pe_rules_not_met"
     members = extension_members(points_counted="string", points_required="string")
 
@@ -61,7 +69,7 @@ class PeRulesNotMet(Conflict):
                          extensions={"points_counted": counted, "points_required": required})
 
 
-class ObjectionRefused(Conflict):
+class ObjectionRefusedProblem(Conflict):
     slug, title_code = "objection-refused", "assessment.problem.objection_refused"
     members = extension_members(reason="string")
 
@@ -78,7 +86,7 @@ class ObjectionRefused(Conflict):
                          extensions={"reason": reason, **params})
 
 
-class CertificateConflict(Conflict):
+class CertificateConflictProblem(Conflict):
     slug, title_code = "certificate-conflict", "assessment.problem.certificate_conflict"
     members = extension_members(reason="string")
 
@@ -87,7 +95,7 @@ class CertificateConflict(Conflict):
                          extensions={"reason": reason})
 
 
-class ClaimCodeRejected(ValidationProblem):
+class ClaimCodeRejectedProblem(ValidationProblem):
     """A claim code that is wrong, used, expired, or for a certificate linked meanwhile: which is not said."""
 
     slug, title_code = "claim-code-rejected", "assessment.problem.claim_code_rejected"
@@ -97,16 +105,12 @@ class ClaimCodeRejected(ValidationProblem):
                          code="assessment.detail.claim_code_rejected")
 
 
-class ClaimThrottled(TooManyRequests):
+class ClaimThrottledProblem(TooManyRequests):
     def __init__(self, retry_after: int) -> None:
         super().__init__(code="assessment.detail.claim_throttled", retry_after=retry_after)
 
 
-def no_certificate_found() -> NotFound:
-    return NotFound(code="assessment.detail.not_found")
-
-
-class CsvUnreadable(Problem):
+class CsvUnreadableProblem(Problem):
     """The file is not the certificate CSV at all: nothing was imported."""
 
     status, slug, title_code = 422, "csv-unreadable", "assessment.problem.csv_unreadable"
@@ -118,7 +122,7 @@ class CsvUnreadable(Problem):
                          extensions={"code": malformed.code})
 
 
-class CsvRowsRejected(Problem):
+class CsvRowsRejectedProblem(Problem):
     """Lines of the file are wrong: nothing was imported; each wrong line is listed."""
 
     status, slug, title_code = 422, "csv-rows-rejected", "assessment.problem.csv_rows_rejected"
@@ -141,6 +145,25 @@ class CsvRowsRejected(Problem):
             for e in self.line_errors[:self.MAX_LISTED]]
         body["lines_total"] = len(self.line_errors)
         return body
+
+
+PROBLEMS = ProblemMap({
+    NotFoundError: lambda e: not_found(),
+    domain.NoCertificate: lambda e: no_certificate(),
+    TransitionNotAllowed: lambda e: StepOutOfOrderProblem(e.action, e.state),
+    domain.StepOutOfOrder: lambda e: StepOutOfOrderProblem(e.action, e.state),
+    domain.InvalidInput: lambda e: invalid(e.field_name, e.code, **_iso(e.params)),
+    domain.FormRefused: lambda e: ValidationProblem(e.errors, code="assessment.detail.invalid_input"),
+    domain.AssessorNotAllowed: lambda e: AssessorNotAllowedProblem(e.conflict),
+    domain.PeRulesNotMet: lambda e: PeRulesNotMetProblem(str(e.counted), str(e.required)),
+    domain.ObjectionRefused: lambda e: ObjectionRefusedProblem(
+        e.reason, **({"deadline": e.deadline.isoformat()} if e.deadline is not None else {})),
+    domain.CertificateConflict: lambda e: CertificateConflictProblem(e.reason, **_iso(e.params)),
+    domain.ClaimCodeRejected: lambda e: ClaimCodeRejectedProblem(),
+    domain.ClaimThrottled: lambda e: ClaimThrottledProblem(e.retry_after),
+    domain.CsvUnreadable: lambda e: CsvUnreadableProblem(e.malformed),
+    domain.CsvRowsRejected: lambda e: CsvRowsRejectedProblem(e.errors),
+})
 
 
 _NOT_NOW = {
@@ -346,7 +369,6 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                          "en": "This activity is not part of the submitted portfolio."},
     "assessment.field.findings_required": {"nl": "Noem de bevindingen als de toets niet is behaald.",
                                            "en": "Give the findings when the check is failed."},
-    "assessment.field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
 }
 for action, (nl, en) in _NOT_NOW.items():
     _MESSAGES[f"assessment.detail.not_now_{action}"] = {"nl": nl, "en": en}

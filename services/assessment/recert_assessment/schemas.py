@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from recert_assessment.domain import (
     ADVICES,
@@ -17,17 +17,8 @@ from recert_assessment.domain import (
     SupplementAssignment,
 )
 from recert_assessment.states import CaseState
-from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("assessment.field.blank")
-
-
-def _text(max_length: int = TEXT_MAX_LENGTH, **kwargs) -> fields.String:
-    return fields.String(validate=[validate.Length(min=1, max=max_length), _not_blank], **kwargs)
-
+from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, not_blank
+from recert_common.schemas import text as text_field
 
 # --- input -----------------------------------------------------------------------------------------------
 
@@ -40,11 +31,11 @@ class CaseQuerySchema(PageQuerySchema):
 
 class RejectionInputSchema(Strict):
     activity_id = fields.UUID(required=True, metadata={"description": "One of the snapshot's PE activities."})
-    reason = _text(2000, required=True)
+    reason = text_field(2000, required=True)
 
 
 class FindingSchema(Strict):
-    text = _text(2000, required=True)
+    text = text_field(2000, required=True)
     activity_id = fields.UUID(allow_none=True)
     category = fields.String(allow_none=True, validate=validate.Length(max=32))
 
@@ -70,7 +61,7 @@ class MentorInputSchema(Strict):
 
 class VerdictInputSchema(Strict):
     verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
-    findings = _text(required=True)
+    findings = text_field(TEXT_MAX_LENGTH, required=True)
 
 
 class PartsInputSchema(Strict):
@@ -86,7 +77,7 @@ class FeedbackInputSchema(Strict):
 
 class SupplementInputSchema(Strict):
     part = fields.String(required=True, validate=validate.OneOf(ASSESSED_PARTS))
-    assignment = _text(5000, required=True)
+    assignment = text_field(5000, required=True)
 
 
 class AdviceInputSchema(Strict):
@@ -94,7 +85,7 @@ class AdviceInputSchema(Strict):
         "description": "A verdict (meets / does_not_meet) with findings for each assessed part: A1, A3, B."})
     feedback = fields.Nested(FeedbackInputSchema, load_default=dict, metadata={
         "description": "Optional feedback on A2 and A4; never part of the verdict."})
-    development_advice = _text(required=True)
+    development_advice = text_field(TEXT_MAX_LENGTH, required=True)
     advice = fields.String(required=True, validate=validate.OneOf(ADVICES))
     supplements = fields.List(fields.Nested(SupplementInputSchema), load_default=list, metadata={
         "description": "Postponed only: the supplementary assignments, one or more per part that does not "
@@ -125,12 +116,12 @@ class DecisionInputSchema(Strict):
 
 
 class ObjectionInputSchema(Strict):
-    reason = _text(5000, required=True)
+    reason = text_field(5000, required=True)
 
 
 class ObjectionOutcomeInputSchema(Strict):
     outcome = fields.String(required=True, validate=validate.OneOf(OBJECTION_OUTCOMES))
-    reason = _text(5000, required=True)
+    reason = text_field(5000, required=True)
 
 
 class FormQuerySchema(Strict):
@@ -145,7 +136,7 @@ class CertificateQuerySchema(PageQuerySchema):
 
 
 class RegisterQuerySchema(Strict):
-    q = fields.String(required=True, validate=[validate.Length(min=3, max=100), _not_blank], metadata={
+    q = fields.String(required=True, validate=[validate.Length(min=3, max=100), not_blank], metadata={
         "description": "A certificate number, or (part of) a name; at least 3 characters."})
 
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 
+from recert_common.states import StateMachine
+
 
 class CaseState(enum.StrEnum):
     OPENED = "opened"  # waiting for DNV's PE check
@@ -105,23 +107,9 @@ SUPPLEMENT_STATES = frozenset({S.SUPPLEMENT_DUE, S.PE_SUPPLEMENT_DUE})
 CLOSED_STATES = frozenset({S.DECIDED, S.WITHDRAWN})
 
 
-class TransitionNotAllowed(Exception):
-    def __init__(self, state: CaseState, action: CaseAction):
-        super().__init__(f"{action} is not allowed in state {state}")
-        self.state = state
-        self.action = action
-
-
-def transition(state: CaseState | str, action: CaseAction | str) -> CaseState:
-    """The state after ``action``; raises ``TransitionNotAllowed`` when the table does not allow it."""
-    try:
-        return TRANSITIONS[(CaseState(state), CaseAction(action))]
-    except KeyError:
-        raise TransitionNotAllowed(CaseState(state), CaseAction(action)) from None
-
-
-def allows(state: CaseState | str, action: CaseAction | str) -> bool:
-    return (CaseState(state), CaseAction(action)) in TRANSITIONS
+# Moves a case along TRANSITIONS; a step the table does not have raises recert_common's
+# ``TransitionNotAllowed``, which the edge answers as "step out of order".
+CASE_MACHINE: StateMachine[CaseState, CaseAction] = StateMachine(CaseState, CaseAction, TRANSITIONS)
 
 
 def is_open(state: CaseState | str) -> bool:

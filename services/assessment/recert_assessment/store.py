@@ -1,4 +1,6 @@
-"""SQL of the assessment database (psycopg 3, dict rows). Every function runs in the caller's transaction."""
+"""The assessment database (psycopg 3, dict rows): one repository per aggregate or concern, each built on the
+connection of a transaction, and ``SqlAssessmentUnitOfWork``, which builds them. Repositories return domain
+types; every method runs in the unit of work's transaction."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_assessment.domain import (
+    Account,
     AssessmentForm,
     AuditEntry,
     Case,
@@ -25,12 +28,14 @@ from recert_assessment.domain import (
     PartVerdict,
     PeActivity,
     PeCheck,
+    RegisterEntry,
     Rejection,
     Supplement,
     SupplementAssignment,
 )
 from recert_assessment.states import CLOSED_STATES, CaseState
 from recert_common import accounts
+from recert_common.uow import SqlUnitOfWork
 
 Conn = psycopg.Connection
 _OPEN_STATES_SQL = f"state NOT IN ({', '.join(repr(str(s)) for s in sorted(CLOSED_STATES))})"
@@ -44,120 +49,133 @@ def _page(page: int, page_size: int) -> tuple[int, int]:
     return page_size, (page - 1) * page_size
 
 
+class _Repository:
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+
 # --- accounts (read model) -------------------------------------------------------------------------------
 
 
-def upsert_account(conn: Conn, account_id: UUID, full_name: str, membership_number: str | None,
-                   roles: Iterable[str], email: str | None = None, *, occurred_at: datetime) -> bool:
-    """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
-    returns whether it was written."""
-    # Several accounts may give one number (ADR 0018): the import's e-mail address tells its holder.
-    return accounts.upsert_account(
-        conn, "accounts", account_id, occurred_at,
-        {"full_name": full_name, "membership_number": membership_number, "roles": list(roles),
-         "email": email},
-        keep_if_null=("email",), touch=("updated_at",))
+def _account(row: Mapping[str, Any] | None) -> Account | None:
+    if row is None:
+        return None
+    return Account(account_id=row["account_id"], full_name=row["full_name"],
+                   membership_number=row["membership_number"], roles=tuple(row["roles"]), email=row["email"])
 
 
-def account(conn: Conn, account_id: UUID) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
+class AccountRepository(_Repository):
+    """The accounts identity announced."""
+
+    def upsert(self, account_id: UUID, full_name: str, membership_number: str | None,
+               roles: Iterable[str], email: str | None = None, *, occurred_at: datetime) -> bool:
+        """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
+        returns whether it was written."""
+        # Several accounts may give one number (ADR 0018): the import's e-mail address tells its holder.
+        return accounts.upsert_account(
+            self.conn, "accounts", account_id, occurred_at,
+            {"full_name": full_name, "membership_number": membership_number, "roles": list(roles),
+             "email": email},
+            keep_if_null=("email",), touch=("updated_at",))
+
+    def get(self, account_id: UUID) -> Account | None:
+        return _account(self.conn.execute("SELECT * FROM accounts WHERE account_id = %s",
+                                          (account_id,)).fetchone())
+
+    def by_number(self, membership_number: str) -> list[Account]:
+        return [_account(r) for r in self.conn.execute(
+            "SELECT * FROM accounts WHERE membership_number = %s ORDER BY updated_at",
+            (membership_number,)).fetchall()]
+
+    def names(self, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
+        wanted = [i for i in set(account_ids) if i is not None]
+        if not wanted:
+            return {}
+        rows = self.conn.execute("SELECT account_id, full_name FROM accounts WHERE account_id = ANY(%s)",
+                            (wanted,)).fetchall()
+        return {r["account_id"]: r["full_name"] for r in rows}
 
 
-def accounts_by_number(conn: Conn, membership_number: str) -> list[dict[str, Any]]:
-    return conn.execute("SELECT * FROM accounts WHERE membership_number = %s ORDER BY updated_at",
-                        (membership_number,)).fetchall()
-
-
-def names(conn: Conn, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
-    wanted = [i for i in set(account_ids) if i is not None]
-    if not wanted:
-        return {}
-    rows = conn.execute("SELECT account_id, full_name FROM accounts WHERE account_id = ANY(%s)",
-                        (wanted,)).fetchall()
-    return {r["account_id"]: r["full_name"] for r in rows}
-
-
-# --- PE (read model) -------------------------------------------------------------------------------------
+# --- PE (read model) ---
 
 _ACTIVITY_FIELDS = ("activity_id", "account_id", "category", "title", "completed_on", "unit", "amount",
                     "points", "source")
 
 
-def upsert_pe_activity(conn: Conn, data: Mapping[str, Any]) -> None:
-    conn.execute(
-        f"""INSERT INTO pe_activities ({', '.join(_ACTIVITY_FIELDS)})
-            VALUES ({', '.join(f'%({n})s' for n in _ACTIVITY_FIELDS)})
-            ON CONFLICT (activity_id) DO UPDATE
-                SET category = EXCLUDED.category, title = EXCLUDED.title,
-                    completed_on = EXCLUDED.completed_on, unit = EXCLUDED.unit, amount = EXCLUDED.amount,
-                    points = EXCLUDED.points, source = EXCLUDED.source, updated_at = now()""",
-        {name: data[name] for name in _ACTIVITY_FIELDS})
+class PeActivityRepository(_Repository):
+    """The PE activities and their evidence as pe-registry announced them."""
+
+    def upsert(self, data: Mapping[str, Any]) -> None:
+        self.conn.execute(
+            f"""INSERT INTO pe_activities ({', '.join(_ACTIVITY_FIELDS)})
+               VALUES ({', '.join(f'%({n})s' for n in _ACTIVITY_FIELDS)})
+               ON CONFLICT (activity_id) DO UPDATE
+               SET category = EXCLUDED.category, title = EXCLUDED.title,
+               completed_on = EXCLUDED.completed_on, unit = EXCLUDED.unit, amount = EXCLUDED.amount,
+               points = EXCLUDED.points, source = EXCLUDED.source, updated_at = now()""",
+            {name: data[name] for name in _ACTIVITY_FIELDS})
+
+    def delete(self, activity_id: UUID) -> None:
+        self.conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
+        self.conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+
+    def add_evidence(self, data: Mapping[str, Any]) -> None:
+        self.conn.execute(
+            """INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256, size, content_type,
+               filename)
+               VALUES (%(evidence_id)s, %(activity_id)s, %(account_id)s, %(sha256)s, %(size)s,
+                   %(content_type)s,
+               %(filename)s)
+               ON CONFLICT (evidence_id) DO NOTHING""",
+            {name: data[name] for name in ("evidence_id", "activity_id", "account_id", "sha256", "size",
+            "content_type", "filename")})
+
+    def delete_evidence(self, evidence_id: UUID) -> None:
+        self.conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
+
+    def get_many(self, activity_ids: Sequence[UUID]) -> dict[UUID, PeActivity]:
+        if not activity_ids:
+            return {}
+        rows = self.conn.execute("SELECT * FROM pe_activities WHERE activity_id = ANY(%s)",
+                            (list(activity_ids),)).fetchall()
+        evidence: dict[UUID, list[Evidence]] = {}
+        for e in self.conn.execute("SELECT * FROM pe_evidence WHERE activity_id = ANY(%s) ORDER BY filename, "
+                              "evidence_id", (list(activity_ids),)).fetchall():
+            evidence.setdefault(e["activity_id"], []).append(Evidence(
+                evidence_id=e["evidence_id"], sha256=e["sha256"], size=e["size"],
+                content_type=e["content_type"],
+                filename=e["filename"]))
+        return {r["activity_id"]: PeActivity(**{n: r[n] for n in _ACTIVITY_FIELDS},
+                                             evidence=tuple(evidence.get(r["activity_id"], ())))
+                for r in rows}
 
 
-def delete_pe_activity(conn: Conn, activity_id: UUID) -> None:
-    conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
-    conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+class PaidInvoiceRepository(_Repository):
+    """DNV's invoices billing announced as paid."""
+
+    def add(self, data: Mapping[str, Any]) -> bool:
+        row = self.conn.execute(
+            """INSERT INTO paid_invoices (invoice_id, kind, account_id, submission_id, case_id, paid_on)
+               VALUES (%(invoice_id)s, %(kind)s, %(account_id)s, %(submission_id)s, %(case_id)s, %(paid_on)s)
+               ON CONFLICT (invoice_id) DO NOTHING RETURNING invoice_id""",
+            {name: data.get(name) for name in ("invoice_id", "kind", "account_id", "submission_id", "case_id",
+            "paid_on")}).fetchone()
+        return row is not None
+
+    def recertification_paid(self, submission_id: UUID) -> bool:
+        row = self.conn.execute("SELECT EXISTS (SELECT 1 FROM paid_invoices WHERE kind = 'recertification' "
+                           "AND submission_id = %s) AS paid", (submission_id,)).fetchone()
+        return row["paid"]
+
+    def reassessment_paid(self, case_id: UUID, submission_id: UUID) -> bool:
+        """billing names the case of a reassessment fee, or at least the submission it is about."""
+        row = self.conn.execute("SELECT EXISTS (SELECT 1 FROM paid_invoices WHERE kind = 'reassessment' "
+                           "AND (case_id = %s OR (case_id IS NULL AND submission_id = %s))) AS paid",
+                           (case_id, submission_id)).fetchone()
+        return row["paid"]
 
 
-def insert_evidence(conn: Conn, data: Mapping[str, Any]) -> None:
-    conn.execute(
-        """INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256, size, content_type,
-                                    filename)
-           VALUES (%(evidence_id)s, %(activity_id)s, %(account_id)s, %(sha256)s, %(size)s, %(content_type)s,
-                   %(filename)s)
-           ON CONFLICT (evidence_id) DO NOTHING""",
-        {name: data[name] for name in ("evidence_id", "activity_id", "account_id", "sha256", "size",
-                                        "content_type", "filename")})
-
-
-def delete_evidence(conn: Conn, evidence_id: UUID) -> None:
-    conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
-
-
-def pe_activities(conn: Conn, activity_ids: Sequence[UUID]) -> dict[UUID, PeActivity]:
-    if not activity_ids:
-        return {}
-    rows = conn.execute("SELECT * FROM pe_activities WHERE activity_id = ANY(%s)",
-                        (list(activity_ids),)).fetchall()
-    evidence: dict[UUID, list[Evidence]] = {}
-    for e in conn.execute("SELECT * FROM pe_evidence WHERE activity_id = ANY(%s) ORDER BY filename, "
-                          "evidence_id", (list(activity_ids),)).fetchall():
-        evidence.setdefault(e["activity_id"], []).append(Evidence(
-            evidence_id=e["evidence_id"], sha256=e["sha256"], size=e["size"], content_type=e["content_type"],
-            filename=e["filename"]))
-    return {r["activity_id"]: PeActivity(**{n: r[n] for n in _ACTIVITY_FIELDS},
-                                         evidence=tuple(evidence.get(r["activity_id"], ())))
-            for r in rows}
-
-
-# --- paid invoices (read model) --------------------------------------------------------------------------
-
-
-def insert_paid_invoice(conn: Conn, data: Mapping[str, Any]) -> bool:
-    row = conn.execute(
-        """INSERT INTO paid_invoices (invoice_id, kind, account_id, submission_id, case_id, paid_on)
-           VALUES (%(invoice_id)s, %(kind)s, %(account_id)s, %(submission_id)s, %(case_id)s, %(paid_on)s)
-           ON CONFLICT (invoice_id) DO NOTHING RETURNING invoice_id""",
-        {name: data.get(name) for name in ("invoice_id", "kind", "account_id", "submission_id", "case_id",
-                                            "paid_on")}).fetchone()
-    return row is not None
-
-
-def recertification_paid(conn: Conn, submission_id: UUID) -> bool:
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM paid_invoices WHERE kind = 'recertification' "
-                       "AND submission_id = %s) AS paid", (submission_id,)).fetchone()
-    return row["paid"]
-
-
-def reassessment_paid(conn: Conn, case_id: UUID, submission_id: UUID) -> bool:
-    """billing names the case of a reassessment fee, or at least the submission it is about."""
-    row = conn.execute("SELECT EXISTS (SELECT 1 FROM paid_invoices WHERE kind = 'reassessment' "
-                       "AND (case_id = %s OR (case_id IS NULL AND submission_id = %s))) AS paid",
-                       (case_id, submission_id)).fetchone()
-    return row["paid"]
-
-
-# --- certificates ----------------------------------------------------------------------------------------
+# --- certificates ---
 
 _CERTIFICATE_COLUMNS = ("id", "number", "membership_number", "account_id", "valid_from", "valid_until",
                         "state", "lapsed_on", "lapse_reason", "registered_at", "created_at", "holder_email",
@@ -173,194 +191,173 @@ def _certificate(row: Mapping[str, Any] | None) -> Certificate | None:
     return Certificate(**values)
 
 
-def insert_certificate(conn: Conn, certificate: Certificate) -> bool:
-    """False when the number or the Noloc number is taken (by this very row, imported before, or another)."""
-    values = {name: getattr(certificate, name) for name in _CERTIFICATE_COLUMNS if name != "created_at"}
-    values["state"] = str(certificate.state)
-    values["lapse_reason"] = str(certificate.lapse_reason) if certificate.lapse_reason else None
-    row = conn.execute(
-        f"INSERT INTO certificates ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
-        "ON CONFLICT DO NOTHING RETURNING id", values).fetchone()
-    return row is not None
+class CertificateRepository(_Repository):
+    """Certificates, their expiry reminders and the public register."""
+
+    def add(self, certificate: Certificate) -> bool:
+        """False when the number or the Noloc number is taken (by this very row, imported before, or
+        another)."""
+        values = {name: getattr(certificate, name) for name in _CERTIFICATE_COLUMNS if name != "created_at"}
+        values["state"] = str(certificate.state)
+        values["lapse_reason"] = str(certificate.lapse_reason) if certificate.lapse_reason else None
+        row = self.conn.execute(
+            f"INSERT INTO certificates ({', '.join(values)}) "
+            f"VALUES ({', '.join(f'%({n})s' for n in values)}) "
+            "ON CONFLICT DO NOTHING RETURNING id", values).fetchone()
+        return row is not None
+
+    def get(self, certificate_id: UUID, *, for_update: bool = False) -> Certificate | None:
+        return _certificate(self.conn.execute("SELECT * FROM certificates WHERE id = %s" + _lock(for_update),
+                                         (certificate_id,)).fetchone())
+
+    def by_number(self, number: str) -> Certificate | None:
+        return _certificate(self.conn.execute("SELECT * FROM certificates WHERE number = %s", (number,
+                                                                                               )).fetchone())
+
+    def by_member(self, membership_number: str, *, for_update: bool = False
+                  ) -> Certificate | None:
+        return _certificate(self.conn.execute("SELECT * FROM certificates WHERE membership_number = %s"
+                                         + _lock(for_update), (membership_number,)).fetchone())
+
+    def of_account(self, account_id: UUID) -> Certificate | None:
+        return _certificate(self.conn.execute("SELECT * FROM certificates WHERE account_id = %s",
+                                         (account_id,)).fetchone())
+
+    def link(self, certificate_id: UUID, account_id: UUID, registered_at: datetime) -> None:
+        self.conn.execute("UPDATE certificates SET account_id = %s, registered_at = %s, updated_at = now() "
+                     "WHERE id = %s", (account_id, registered_at, certificate_id))
+
+    def set_holder(self, certificate_id: UUID, email: str, name: str) -> None:
+        """The holder data of a later import (a changed address or name at Noloc)."""
+        self.conn.execute("UPDATE certificates SET holder_email = %s, holder_name = %s, updated_at = now() "
+                     "WHERE id = %s", (email, name, certificate_id))
+
+    def set_validity(self, certificate_id: UUID, valid_from: date, valid_until: date) -> None:
+        """Renewed or reactivated: active again with the new period."""
+        self.conn.execute("UPDATE certificates SET valid_from = %s, valid_until = %s, state = 'active', "
+                     "lapsed_on = NULL, lapse_reason = NULL, updated_at = now() WHERE id = %s",
+                     (valid_from, valid_until, certificate_id))
+
+    def lapse(self, certificate_id: UUID, lapsed_on: date, reason: LapseReason) -> bool:
+        """False when it was not active (lapsed meanwhile by another worker)."""
+        row = self.conn.execute(
+            "UPDATE certificates SET state = 'lapsed', lapsed_on = %s, lapse_reason = %s, "
+            "updated_at = now() WHERE id = %s AND state = 'active' RETURNING id",
+            (lapsed_on, str(reason), certificate_id)).fetchone()
+        return row is not None
+
+    def list(self, *, number: str | None, account_id: UUID | None, state: str | None,
+             page: int, page_size: int) -> tuple[list[Certificate], int]:
+        where, params = ["TRUE"], []
+        for column, value in (("number", number), ("account_id", account_id), ("state", state)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        clause = " AND ".join(where)
+        total = self.conn.execute(f"SELECT count(*) AS n FROM certificates WHERE {clause}",
+                                  params).fetchone()["n"]
+        rows = self.conn.execute(
+            f"SELECT * FROM certificates WHERE {clause} ORDER BY number LIMIT %s OFFSET %s",
+            [*params, *_page(page, page_size)]).fetchall()
+        return [_certificate(r) for r in rows], total
+
+    def set_register_fee_paid_until(self, certificate_id: UUID, paid_until: date | None) -> None:
+        self.conn.execute("UPDATE certificates SET register_fee_paid_until = %s WHERE id = %s",
+                     (paid_until, certificate_id))
+
+    def register_fee_paid_until(self, certificate_id: UUID) -> date | None:
+        row = self.conn.execute("SELECT register_fee_paid_until FROM certificates WHERE id = %s",
+                           (certificate_id,)).fetchone()
+        return row["register_fee_paid_until"] if row else None
 
 
-def certificate(conn: Conn, certificate_id: UUID, *, for_update: bool = False) -> Certificate | None:
-    return _certificate(conn.execute("SELECT * FROM certificates WHERE id = %s" + _lock(for_update),
-                                     (certificate_id,)).fetchone())
+    # The public register lists who is in it: active certificates only. A lapsed certificate is not in the
+    # register, so its number answers as an unknown one would.
+
+    def register_search(self, *, text: str, limit: int) -> list[RegisterEntry]:
+        """Active certificates whose number is ``text`` or whose holder's name contains it
+        (case-insensitive)."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.conn.execute(
+            """SELECT c.holder_name AS name, c.number AS certificate_number, c.valid_until, c.state
+               FROM certificates c
+               WHERE c.state = 'active' AND (upper(c.number) = upper(%s) OR c.holder_name ILIKE %s)
+               ORDER BY c.holder_name NULLS LAST, c.number LIMIT %s""", (text, pattern, limit)).fetchall()
+        return [RegisterEntry(**r) for r in rows]
+
+    def register_entry(self, number: str) -> RegisterEntry | None:
+        """The active certificate with this number; None for a lapsed one as for an unknown one. The name is
+        the holder's as Noloc's import gave it, never one an account chose (ADR 0018)."""
+        row = self.conn.execute(
+            """SELECT c.holder_name AS name, c.number AS certificate_number, c.valid_until, c.state
+               FROM certificates c
+               WHERE c.state = 'active' AND upper(c.number) = upper(%s)""", (number,)).fetchone()
+        return RegisterEntry(**row) if row else None
+
+    def to_remind(self, today: date, horizon: date) -> list[Certificate]:
+        rows = self.conn.execute(
+            "SELECT * FROM certificates WHERE state = 'active' AND account_id IS NOT NULL "
+            "AND valid_until BETWEEN %s AND %s ORDER BY valid_until", (today,
+            horizon)).fetchall()
+        return [_certificate(r) for r in rows]
+
+    def expiry_notices_sent(self, first: date, last: date) -> set[tuple[UUID, int, date]]:
+        """(certificate, months before, expiry) of every reminder recorded for an expiry in [first, last]."""
+        rows = self.conn.execute("SELECT certificate_id, months_before, valid_until FROM expiry_notices "
+                            "WHERE valid_until BETWEEN %s AND %s", (first, last)).fetchall()
+        return {(r["certificate_id"], r["months_before"], r["valid_until"]) for r in rows}
+
+    def add_expiry_notice(self, certificate_id: UUID, months_before: int, valid_until: date) -> bool:
+        """False when this reminder was recorded before (by this or another worker)."""
+        row = self.conn.execute("INSERT INTO expiry_notices (certificate_id, months_before, valid_until) "
+                           "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING certificate_id",
+                           (certificate_id, months_before, valid_until)).fetchone()
+        return row is not None
+
+    def expired(self, today: date) -> list[Certificate]:
+        """Active certificates whose expiry date has passed."""
+        rows = self.conn.execute("SELECT * FROM certificates WHERE state = 'active' AND valid_until < %s "
+                            "ORDER BY valid_until", (today,)).fetchall()
+        return [_certificate(r) for r in rows]
+
+    def lock_active(self, certificate_id: UUID) -> Certificate | None:
+        """The active certificate, locked; None when it is not active or another worker holds it."""
+        return _certificate(self.conn.execute(
+            "SELECT * FROM certificates WHERE id = %s AND state = 'active' FOR UPDATE SKIP LOCKED",
+            (certificate_id,)).fetchone())
 
 
-def certificate_by_number(conn: Conn, number: str) -> Certificate | None:
-    return _certificate(conn.execute("SELECT * FROM certificates WHERE number = %s", (number,)).fetchone())
+class ClaimCodeRepository(_Repository):
+    """Claim codes (ADR 0018) and failed redemptions."""
+
+    def add(self, *, code_hash: bytes, certificate_id: UUID, issued_by: UUID,
+            created_at: datetime, expires_at: datetime) -> None:
+        self.conn.execute(
+            "UPDATE claim_codes SET expires_at = %s WHERE certificate_id = %s AND used_at IS NULL "
+            "AND expires_at > %s", (created_at, certificate_id, created_at))  # one live code at a time
+        self.conn.execute(
+            "INSERT INTO claim_codes (code_hash, certificate_id, issued_by, created_at, expires_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (code_hash, certificate_id, issued_by, created_at, expires_at))
+
+    def take(self, code_hash: bytes, account_id: UUID, now: datetime) -> UUID | None:
+        """Spend a live code; the certificate it is for, or None."""
+        row = self.conn.execute(
+            """UPDATE claim_codes SET used_at = %(now)s, used_by = %(account)s
+               WHERE code_hash = %(hash)s AND used_at IS NULL AND expires_at > %(now)s
+               RETURNING certificate_id""", {"now": now, "account": account_id, "hash": code_hash}).fetchone()
+        return row["certificate_id"] if row else None
+
+    def record_failure(self, account_id: UUID, now: datetime) -> None:
+        self.conn.execute("INSERT INTO claim_attempts (account_id, attempted_at) VALUES (%s, %s)",
+                          (account_id, now))
+
+    def failures_since(self, account_id: UUID, since: datetime) -> int:
+        return self.conn.execute("SELECT count(*) AS n FROM claim_attempts WHERE account_id = %s "
+                            "AND attempted_at > %s", (account_id, since)).fetchone()["n"]
 
 
-def certificate_by_member(conn: Conn, membership_number: str, *, for_update: bool = False
-                          ) -> Certificate | None:
-    return _certificate(conn.execute("SELECT * FROM certificates WHERE membership_number = %s"
-                                     + _lock(for_update), (membership_number,)).fetchone())
-
-
-def certificate_of_account(conn: Conn, account_id: UUID) -> Certificate | None:
-    return _certificate(conn.execute("SELECT * FROM certificates WHERE account_id = %s",
-                                     (account_id,)).fetchone())
-
-
-def link_certificate(conn: Conn, certificate_id: UUID, account_id: UUID, registered_at: datetime) -> None:
-    conn.execute("UPDATE certificates SET account_id = %s, registered_at = %s, updated_at = now() "
-                 "WHERE id = %s", (account_id, registered_at, certificate_id))
-
-
-def set_holder(conn: Conn, certificate_id: UUID, email: str, name: str) -> None:
-    """The holder data of a later import (a changed address or name at Noloc)."""
-    conn.execute("UPDATE certificates SET holder_email = %s, holder_name = %s, updated_at = now() "
-                 "WHERE id = %s", (email, name, certificate_id))
-
-
-# --- claim codes -----------------------------------------------------------------------------------------
-
-
-def insert_claim_code(conn: Conn, *, code_hash: bytes, certificate_id: UUID, issued_by: UUID,
-                      created_at: datetime, expires_at: datetime) -> None:
-    conn.execute("UPDATE claim_codes SET expires_at = %s WHERE certificate_id = %s AND used_at IS NULL "
-                 "AND expires_at > %s", (created_at, certificate_id, created_at))  # one live code at a time
-    conn.execute("INSERT INTO claim_codes (code_hash, certificate_id, issued_by, created_at, expires_at) "
-                 "VALUES (%s, %s, %s, %s, %s)",
-                 (code_hash, certificate_id, issued_by, created_at, expires_at))
-
-
-def take_claim_code(conn: Conn, code_hash: bytes, account_id: UUID, now: datetime) -> UUID | None:
-    """Spend a live code; the certificate it is for, or None."""
-    row = conn.execute(
-        """UPDATE claim_codes SET used_at = %(now)s, used_by = %(account)s
-           WHERE code_hash = %(hash)s AND used_at IS NULL AND expires_at > %(now)s
-           RETURNING certificate_id""", {"now": now, "account": account_id, "hash": code_hash}).fetchone()
-    return row["certificate_id"] if row else None
-
-
-def record_claim_failure(conn: Conn, account_id: UUID, now: datetime) -> None:
-    conn.execute("INSERT INTO claim_attempts (account_id, attempted_at) VALUES (%s, %s)", (account_id, now))
-
-
-def claim_failures_since(conn: Conn, account_id: UUID, since: datetime) -> int:
-    return conn.execute("SELECT count(*) AS n FROM claim_attempts WHERE account_id = %s "
-                        "AND attempted_at > %s", (account_id, since)).fetchone()["n"]
-
-
-def set_validity(conn: Conn, certificate_id: UUID, valid_from: date, valid_until: date) -> None:
-    """Renewed or reactivated: active again with the new period."""
-    conn.execute("UPDATE certificates SET valid_from = %s, valid_until = %s, state = 'active', "
-                 "lapsed_on = NULL, lapse_reason = NULL, updated_at = now() WHERE id = %s",
-                 (valid_from, valid_until, certificate_id))
-
-
-def lapse_certificate(conn: Conn, certificate_id: UUID, lapsed_on: date, reason: LapseReason) -> bool:
-    """False when it was not active (lapsed meanwhile by another worker)."""
-    row = conn.execute("UPDATE certificates SET state = 'lapsed', lapsed_on = %s, lapse_reason = %s, "
-                       "updated_at = now() WHERE id = %s AND state = 'active' RETURNING id",
-                       (lapsed_on, str(reason), certificate_id)).fetchone()
-    return row is not None
-
-
-def list_certificates(conn: Conn, *, number: str | None, account_id: UUID | None, state: str | None,
-                      page: int, page_size: int) -> tuple[list[Certificate], int]:
-    where, params = ["TRUE"], []
-    for column, value in (("number", number), ("account_id", account_id), ("state", state)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    clause = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) AS n FROM certificates WHERE {clause}", params).fetchone()["n"]
-    rows = conn.execute(f"SELECT * FROM certificates WHERE {clause} ORDER BY number LIMIT %s OFFSET %s",
-                        [*params, *_page(page, page_size)]).fetchall()
-    return [_certificate(r) for r in rows], total
-
-
-def set_register_fee_paid_until(conn: Conn, certificate_id: UUID, paid_until: date | None) -> None:
-    conn.execute("UPDATE certificates SET register_fee_paid_until = %s WHERE id = %s",
-                 (paid_until, certificate_id))
-
-
-def register_fee_paid_until(conn: Conn, certificate_id: UUID) -> date | None:
-    row = conn.execute("SELECT register_fee_paid_until FROM certificates WHERE id = %s",
-                       (certificate_id,)).fetchone()
-    return row["register_fee_paid_until"] if row else None
-
-
-# The public register lists who is in it: active certificates only. A lapsed certificate is not in the
-# register, so its number answers as an unknown one would.
-
-
-def register_search(conn: Conn, *, text: str, limit: int) -> list[dict[str, Any]]:
-    """Active certificates whose number is ``text`` or whose holder's name contains it (case-insensitive)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return conn.execute(
-        """SELECT c.holder_name AS name, c.number AS certificate_number, c.valid_until, c.state
-           FROM certificates c
-           WHERE c.state = 'active' AND (upper(c.number) = upper(%s) OR c.holder_name ILIKE %s)
-           ORDER BY c.holder_name NULLS LAST, c.number LIMIT %s""", (text, pattern, limit)).fetchall()
-
-
-def register_entry(conn: Conn, number: str) -> dict[str, Any] | None:
-    """The active certificate with this number; None for a lapsed one as for an unknown one. The name is
-    the holder's as Noloc's import gave it, never one an account chose (ADR 0018)."""
-    return conn.execute(
-        """SELECT c.holder_name AS name, c.number AS certificate_number, c.valid_until, c.state
-           FROM certificates c
-           WHERE c.state = 'active' AND upper(c.number) = upper(%s)""", (number,)).fetchone()
-
-
-def certificates_to_remind(conn: Conn, today: date, horizon: date) -> list[Certificate]:
-    rows = conn.execute("SELECT * FROM certificates WHERE state = 'active' AND account_id IS NOT NULL "
-                        "AND valid_until BETWEEN %s AND %s ORDER BY valid_until", (today, horizon)).fetchall()
-    return [_certificate(r) for r in rows]
-
-
-def expiry_notices_sent(conn: Conn, first: date, last: date) -> set[tuple[UUID, int, date]]:
-    """(certificate, months before, expiry) of every reminder recorded for an expiry in [first, last]."""
-    rows = conn.execute("SELECT certificate_id, months_before, valid_until FROM expiry_notices "
-                        "WHERE valid_until BETWEEN %s AND %s", (first, last)).fetchall()
-    return {(r["certificate_id"], r["months_before"], r["valid_until"]) for r in rows}
-
-
-def insert_expiry_notice(conn: Conn, certificate_id: UUID, months_before: int, valid_until: date) -> bool:
-    """False when this reminder was recorded before (by this or another worker)."""
-    row = conn.execute("INSERT INTO expiry_notices (certificate_id, months_before, valid_until) "
-                       "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING certificate_id",
-                       (certificate_id, months_before, valid_until)).fetchone()
-    return row is not None
-
-
-def expired_certificates(conn: Conn, today: date) -> list[Certificate]:
-    """Active certificates whose expiry date has passed."""
-    rows = conn.execute("SELECT * FROM certificates WHERE state = 'active' AND valid_until < %s "
-                        "ORDER BY valid_until", (today,)).fetchall()
-    return [_certificate(r) for r in rows]
-
-
-def open_case_for_period(conn: Conn, certificate_id: UUID, expires_on: date, *,
-                         regular_only: bool = False) -> bool:
-    clause = " AND NOT is_new_portfolio_after_negative" if regular_only else ""
-    row = conn.execute(f"SELECT EXISTS (SELECT 1 FROM cases WHERE certificate_id = %s AND "
-                       f"certificate_expires_on = %s AND {_OPEN_STATES_SQL}{clause}) AS found",
-                       (certificate_id, expires_on)).fetchone()
-    return row["found"]
-
-
-# --- mentors ---------------------------------------------------------------------------------------------
-
-
-def insert_mentor(conn: Conn, account_id: UUID, mentor_id: UUID, declared_by: UUID) -> bool:
-    row = conn.execute("INSERT INTO mentors (account_id, mentor_id, declared_by) VALUES (%s, %s, %s) "
-                       "ON CONFLICT DO NOTHING RETURNING mentor_id", (account_id, mentor_id, declared_by)
-                       ).fetchone()
-    return row is not None
-
-
-def mentors(conn: Conn, account_id: UUID) -> list[UUID]:
-    return [r["mentor_id"] for r in conn.execute(
-        "SELECT mentor_id FROM mentors WHERE account_id = %s ORDER BY declared_at", (account_id,)).fetchall()]
-
-
-# --- cases -----------------------------------------------------------------------------------------------
+# --- cases ---
 
 _CASE_COLUMNS = tuple(f.name for f in dataclasses.fields(Case))
 
@@ -374,133 +371,153 @@ def _case(row: Mapping[str, Any] | None) -> Case | None:
     return Case(**values)
 
 
-def insert_case(conn: Conn, case: Case) -> bool:
-    """False when a case about this submission exists already."""
-    values = {name: getattr(case, name) for name in _CASE_COLUMNS if name != "updated_at"}
-    values["state"] = str(case.state)
-    values["pe_activity_ids"] = list(case.pe_activity_ids)
-    row = conn.execute(
-        f"INSERT INTO cases ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
-        "ON CONFLICT (submission_id) DO NOTHING RETURNING id", values).fetchone()
-    return row is not None
-
-
-def case(conn: Conn, case_id: UUID, *, for_update: bool = False) -> Case | None:
-    return _case(conn.execute("SELECT * FROM cases WHERE id = %s" + _lock(for_update), (case_id,)).fetchone())
-
-
-def case_by_submission(conn: Conn, submission_id: UUID, *, for_update: bool = False) -> Case | None:
-    return _case(conn.execute("SELECT * FROM cases WHERE submission_id = %s" + _lock(for_update),
-                              (submission_id,)).fetchone())
-
-
 _UPDATABLE = frozenset({"state", "due_on", "paid_at", "reassessment_paid_at", "assessor_id",
                         "supplement_due_on", "pe_activity_ids", "pe_points_claimed"})
 
 
-def update_case(conn: Conn, case_id: UUID, **changes: Any) -> None:
-    unknown = set(changes) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {sorted(unknown)}")
-    values = {k: str(v) if isinstance(v, CaseState) else v for k, v in changes.items()}
-    assignments = ", ".join(f"{name} = %({name})s" for name in values)
-    conn.execute(f"UPDATE cases SET {assignments}, updated_at = now() WHERE id = %(case_id)s",
-                 {**values, "case_id": case_id})
+class CaseRepository(_Repository):
+    """Cases, the reports of overdue ones, and the mentors of their jobcoaches."""
+
+    def add(self, case: Case) -> bool:
+        """False when a case about this submission exists already."""
+        values = {name: getattr(case, name) for name in _CASE_COLUMNS if name != "updated_at"}
+        values["state"] = str(case.state)
+        values["pe_activity_ids"] = list(case.pe_activity_ids)
+        row = self.conn.execute(
+            f"INSERT INTO cases ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
+            "ON CONFLICT (submission_id) DO NOTHING RETURNING id", values).fetchone()
+        return row is not None
+
+    def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
+        return _case(self.conn.execute(
+            "SELECT * FROM cases WHERE id = %s" + _lock(for_update), (case_id,)).fetchone())
+
+    def by_submission(self, submission_id: UUID, *, for_update: bool = False) -> Case | None:
+        return _case(self.conn.execute("SELECT * FROM cases WHERE submission_id = %s" + _lock(for_update),
+                                  (submission_id,)).fetchone())
+
+    def update(self, case_id: UUID, **changes: Any) -> None:
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        values = {k: str(v) if isinstance(v, CaseState) else v for k, v in changes.items()}
+        assignments = ", ".join(f"{name} = %({name})s" for name in values)
+        self.conn.execute(f"UPDATE cases SET {assignments}, updated_at = now() WHERE id = %(case_id)s",
+                     {**values, "case_id": case_id})
+
+    def list(self, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
+             state: str | None = None, page: int = 1, page_size: int = 20) -> tuple[list[Case], int]:
+        where, params = ["TRUE"], []
+        for column, value in (("account_id", account_id), ("assessor_id", assessor_id), ("state", state)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        clause = " AND ".join(where)
+        total = self.conn.execute(f"SELECT count(*) AS n FROM cases WHERE {clause}", params).fetchone()["n"]
+        rows = self.conn.execute(
+            f"SELECT * FROM cases WHERE {clause} ORDER BY opened_at DESC, id LIMIT %s OFFSET %s",
+            [*params, *_page(page, page_size)]).fetchall()
+        return [_case(r) for r in rows], total
+
+    def previous_assessor(self, case: Case) -> UUID | None:
+        """Who assessed the jobcoach's previous portfolio: the assessor of their latest earlier case."""
+        row = self.conn.execute(
+            "SELECT assessor_id FROM cases WHERE account_id = %s AND id <> %s AND opened_at <= %s "
+            "AND assessor_id IS NOT NULL ORDER BY opened_at DESC LIMIT 1",
+            (case.account_id, case.id, case.opened_at)).fetchone()
+        return row["assessor_id"] if row else None
+
+    def open_due_by(self, day: date) -> list[Case]:
+        rows = self.conn.execute(
+            f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id",
+            (day,)).fetchall()
+        return [_case(r) for r in rows]
+
+    def add_overdue_notice(self, case_id: UUID, due_on: date) -> bool:
+        row = self.conn.execute(
+            "INSERT INTO overdue_notices (case_id, due_on) VALUES (%s, %s) ON CONFLICT DO NOTHING "
+            "RETURNING case_id", (case_id, due_on)).fetchone()
+        return row is not None
+
+    def open_for_period(self, certificate_id: UUID, expires_on: date, *,
+                        regular_only: bool = False) -> bool:
+        clause = " AND NOT is_new_portfolio_after_negative" if regular_only else ""
+        row = self.conn.execute(f"SELECT EXISTS (SELECT 1 FROM cases WHERE certificate_id = %s AND "
+                           f"certificate_expires_on = %s AND {_OPEN_STATES_SQL}{clause}) AS found",
+                           (certificate_id, expires_on)).fetchone()
+        return row["found"]
+
+    def add_mentor(self, account_id: UUID, mentor_id: UUID, declared_by: UUID) -> bool:
+        row = self.conn.execute(
+            "INSERT INTO mentors (account_id, mentor_id, declared_by) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING RETURNING mentor_id", (account_id, mentor_id, declared_by)
+            ).fetchone()
+        return row is not None
+
+    def mentors(self, account_id: UUID) -> list[UUID]:
+        return [r["mentor_id"] for r in self.conn.execute(
+            "SELECT mentor_id FROM mentors WHERE account_id = %s ORDER BY declared_at", (account_id,
+            )).fetchall()]
 
 
-def list_cases(conn: Conn, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
-               state: str | None = None, page: int = 1, page_size: int = 20) -> tuple[list[Case], int]:
-    where, params = ["TRUE"], []
-    for column, value in (("account_id", account_id), ("assessor_id", assessor_id), ("state", state)):
-        if value is not None:
-            where.append(f"{column} = %s")
-            params.append(value)
-    clause = " AND ".join(where)
-    total = conn.execute(f"SELECT count(*) AS n FROM cases WHERE {clause}", params).fetchone()["n"]
-    rows = conn.execute(f"SELECT * FROM cases WHERE {clause} ORDER BY opened_at DESC, id LIMIT %s OFFSET %s",
-                        [*params, *_page(page, page_size)]).fetchall()
-    return [_case(r) for r in rows], total
-
-
-def previous_assessor(conn: Conn, case: Case) -> UUID | None:
-    """Who assessed the jobcoach's previous portfolio: the assessor of their latest earlier case."""
-    row = conn.execute("SELECT assessor_id FROM cases WHERE account_id = %s AND id <> %s AND opened_at <= %s "
-                       "AND assessor_id IS NOT NULL ORDER BY opened_at DESC LIMIT 1",
-                       (case.account_id, case.id, case.opened_at)).fetchone()
-    return row["assessor_id"] if row else None
-
-
-def open_cases_due_by(conn: Conn, day: date) -> list[Case]:
-    rows = conn.execute(f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id",
-                        (day,)).fetchall()
-    return [_case(r) for r in rows]
-
-
-def insert_overdue_notice(conn: Conn, case_id: UUID, due_on: date) -> bool:
-    row = conn.execute("INSERT INTO overdue_notices (case_id, due_on) VALUES (%s, %s) ON CONFLICT DO NOTHING "
-                       "RETURNING case_id", (case_id, due_on)).fetchone()
-    return row is not None
-
-
-# --- PE check --------------------------------------------------------------------------------------------
-
-
-def insert_rejection(conn: Conn, case_id: UUID, rejection: Rejection) -> None:
-    conn.execute("""INSERT INTO pe_check_rejections (case_id, activity_id, reason, rejected_by, rejected_at)
-                    VALUES (%s, %s, %s, %s, %s)
-                    ON CONFLICT (case_id, activity_id) DO UPDATE
-                        SET reason = EXCLUDED.reason, rejected_by = EXCLUDED.rejected_by,
-                            rejected_at = EXCLUDED.rejected_at""",
-                 (case_id, rejection.activity_id, rejection.reason, rejection.rejected_by,
-                  rejection.rejected_at))
-
-
-def delete_rejection(conn: Conn, case_id: UUID, activity_id: UUID) -> bool:
-    return conn.execute("DELETE FROM pe_check_rejections WHERE case_id = %s AND activity_id = %s",
-                        (case_id, activity_id)).rowcount > 0
-
-
-def rejections(conn: Conn, case_id: UUID) -> dict[UUID, Rejection]:
-    rows = conn.execute("SELECT * FROM pe_check_rejections WHERE case_id = %s ORDER BY rejected_at",
-                        (case_id,)).fetchall()
-    return {r["activity_id"]: Rejection(r["activity_id"], r["reason"], r["rejected_by"], r["rejected_at"])
-            for r in rows}
-
-
-def insert_pe_check(conn: Conn, check: PeCheck, framework_version: str) -> None:
-    """The check of a case; the check of a supplement for B replaces the failed one (the audit trail keeps
-    both)."""
-    conn.execute(
-        """INSERT INTO pe_checks (case_id, passed, points_counted, points_required, framework_version,
-                                  findings, completed_by, completed_at)
-           VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-           ON CONFLICT (case_id) DO UPDATE
-               SET passed = EXCLUDED.passed, points_counted = EXCLUDED.points_counted,
-                   points_required = EXCLUDED.points_required,
-                   framework_version = EXCLUDED.framework_version, findings = EXCLUDED.findings,
-                   completed_by = EXCLUDED.completed_by, completed_at = EXCLUDED.completed_at""",
-        (check.case_id, check.passed, check.points_counted, check.points_required, framework_version,
-         Jsonb([_finding_json(f) for f in check.findings]), check.completed_by, check.completed_at))
-
+# --- PE check ---
 
 def _finding_json(finding: Finding) -> dict[str, Any]:
     return {"text": finding.text, "activity_id": str(finding.activity_id) if finding.activity_id else None,
             "category": finding.category}
 
 
-def pe_check(conn: Conn, case_id: UUID) -> PeCheck | None:
-    row = conn.execute("SELECT * FROM pe_checks WHERE case_id = %s", (case_id,)).fetchone()
-    if row is None:
-        return None
-    findings = tuple(Finding(f["text"], UUID(f["activity_id"]) if f["activity_id"] else None, f["category"])
-                     for f in row["findings"])
-    return PeCheck(case_id=case_id, passed=row["passed"], points_counted=row["points_counted"],
-                   points_required=row["points_required"], findings=findings,
-                   completed_by=row["completed_by"], completed_at=row["completed_at"])
+class PeCheckRepository(_Repository):
+    """DNV's PE checks and the activities rejected in them."""
+
+    def add_rejection(self, case_id: UUID, rejection: Rejection) -> None:
+        self.conn.execute(
+            """INSERT INTO pe_check_rejections (case_id, activity_id, reason, rejected_by, rejected_at)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (case_id, activity_id) DO UPDATE
+               SET reason = EXCLUDED.reason, rejected_by = EXCLUDED.rejected_by,
+               rejected_at = EXCLUDED.rejected_at""",
+            (case_id, rejection.activity_id, rejection.reason, rejection.rejected_by,
+            rejection.rejected_at))
+
+    def delete_rejection(self, case_id: UUID, activity_id: UUID) -> bool:
+        return self.conn.execute("DELETE FROM pe_check_rejections WHERE case_id = %s AND activity_id = %s",
+                            (case_id, activity_id)).rowcount > 0
+
+    def rejections(self, case_id: UUID) -> dict[UUID, Rejection]:
+        rows = self.conn.execute("SELECT * FROM pe_check_rejections WHERE case_id = %s ORDER BY rejected_at",
+                            (case_id,)).fetchall()
+        return {r["activity_id"]: Rejection(r["activity_id"], r["reason"], r["rejected_by"], r["rejected_at"])
+                for r in rows}
+
+    def save(self, check: PeCheck, framework_version: str) -> None:
+        """The check of a case; the check of a supplement for B replaces the failed one (the audit trail keeps
+        both)."""
+        self.conn.execute(
+            """INSERT INTO pe_checks (case_id, passed, points_counted, points_required, framework_version,
+               findings, completed_by, completed_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (case_id) DO UPDATE
+               SET passed = EXCLUDED.passed, points_counted = EXCLUDED.points_counted,
+               points_required = EXCLUDED.points_required,
+               framework_version = EXCLUDED.framework_version, findings = EXCLUDED.findings,
+               completed_by = EXCLUDED.completed_by, completed_at = EXCLUDED.completed_at""",
+            (check.case_id, check.passed, check.points_counted, check.points_required, framework_version,
+            Jsonb([_finding_json(f) for f in check.findings]), check.completed_by, check.completed_at))
+
+    def get(self, case_id: UUID) -> PeCheck | None:
+        row = self.conn.execute("SELECT * FROM pe_checks WHERE case_id = %s", (case_id,)).fetchone()
+        if row is None:
+            return None
+        findings = tuple(Finding(f["text"], UUID(f["activity_id"]) if f["activity_id"] else None,
+                                 f["category"])
+                         for f in row["findings"])
+        return PeCheck(case_id=case_id, passed=row["passed"], points_counted=row["points_counted"],
+                       points_required=row["points_required"], findings=findings,
+                       completed_by=row["completed_by"], completed_at=row["completed_at"])
 
 
-# --- advice, decisions, objections, supplements ----------------------------------------------------------
-
+# --- advice, decisions, objections, supplements ---
 
 def _form_json(form: AssessmentForm) -> dict[str, Any]:
     return {"verdicts": [{"part": v.part, "verdict": v.verdict, "findings": v.findings}
@@ -517,103 +534,130 @@ def _form(data: Mapping[str, Any]) -> AssessmentForm:
         supplements=tuple(SupplementAssignment(s["part"], s["assignment"]) for s in data["supplements"]))
 
 
-def insert_advice(conn: Conn, advice: GivenAdvice) -> None:
-    conn.execute("INSERT INTO advices (case_id, round, assessor_id, advice, form, supplement_due_on, "
-                 "given_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                 (advice.case_id, advice.round, advice.assessor_id, advice.advice,
-                  Jsonb(_form_json(advice.form)), advice.supplement_due_on, advice.given_at))
+class AdviceRepository(_Repository):
+    """The assessors' forms."""
 
+    def add(self, advice: GivenAdvice) -> None:
+        self.conn.execute(
+            "INSERT INTO advices (case_id, round, assessor_id, advice, form, supplement_due_on, "
+            "given_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (advice.case_id, advice.round, advice.assessor_id, advice.advice,
+            Jsonb(_form_json(advice.form)), advice.supplement_due_on, advice.given_at))
 
-def advices(conn: Conn, case_id: UUID) -> list[GivenAdvice]:
-    rows = conn.execute("SELECT * FROM advices WHERE case_id = %s ORDER BY round", (case_id,)).fetchall()
-    return [GivenAdvice(case_id=r["case_id"], round=r["round"], assessor_id=r["assessor_id"],
-                        form=_form(r["form"]), supplement_due_on=r["supplement_due_on"],
-                        given_at=r["given_at"]) for r in rows]
+    def of_case(self, case_id: UUID) -> list[GivenAdvice]:
+        rows = self.conn.execute("SELECT * FROM advices WHERE case_id = %s ORDER BY round", (case_id,
+                                                                                             )).fetchall()
+        return [GivenAdvice(case_id=r["case_id"], round=r["round"], assessor_id=r["assessor_id"],
+                            form=_form(r["form"]), supplement_due_on=r["supplement_due_on"],
+                            given_at=r["given_at"]) for r in rows]
 
 
 _DECISION_COLUMNS = tuple(f.name for f in dataclasses.fields(Decision))
 
 
-def insert_decision(conn: Conn, decision: Decision) -> None:
-    values = {name: getattr(decision, name) for name in _DECISION_COLUMNS}
-    conn.execute(f"INSERT INTO decisions ({', '.join(values)}) "
-                 f"VALUES ({', '.join(f'%({n})s' for n in values)})", values)
+class DecisionRepository(_Repository):
+    """DNV's decisions."""
 
+    def add(self, decision: Decision) -> None:
+        values = {name: getattr(decision, name) for name in _DECISION_COLUMNS}
+        self.conn.execute(f"INSERT INTO decisions ({', '.join(values)}) "
+                     f"VALUES ({', '.join(f'%({n})s' for n in values)})", values)
 
-def decisions(conn: Conn, case_id: UUID) -> list[Decision]:
-    rows = conn.execute("SELECT * FROM decisions WHERE case_id = %s ORDER BY decided_at, id",
-                        (case_id,)).fetchall()
-    return [Decision(**{n: r[n] for n in _DECISION_COLUMNS}) for r in rows]
+    def of_case(self, case_id: UUID) -> list[Decision]:
+        rows = self.conn.execute("SELECT * FROM decisions WHERE case_id = %s ORDER BY decided_at, id",
+                            (case_id,)).fetchall()
+        return [Decision(**{n: r[n] for n in _DECISION_COLUMNS}) for r in rows]
 
-
-def negative_decision_for_period(conn: Conn, certificate_id: UUID, expires_on: date) -> Decision | None:
-    """The latest decision about this certificate period, when it is negative and final."""
-    row = conn.execute(
-        """SELECT d.* FROM decisions d JOIN cases c ON c.id = d.case_id
-           WHERE c.certificate_id = %s AND c.certificate_expires_on = %s
-           ORDER BY d.decided_at DESC, d.id DESC LIMIT 1""", (certificate_id, expires_on)).fetchone()
-    if row is None or row["decision"] != "negative":
-        return None
-    return Decision(**{n: row[n] for n in _DECISION_COLUMNS})
+    def negative_for_period(self, certificate_id: UUID, expires_on: date) -> Decision | None:
+        """The latest decision about this certificate period, when it is negative and final."""
+        row = self.conn.execute(
+            """SELECT d.* FROM decisions d JOIN cases c ON c.id = d.case_id
+               WHERE c.certificate_id = %s AND c.certificate_expires_on = %s
+               ORDER BY d.decided_at DESC, d.id DESC LIMIT 1""", (certificate_id, expires_on)).fetchone()
+        if row is None or row["decision"] != "negative":
+            return None
+        return Decision(**{n: row[n] for n in _DECISION_COLUMNS})
 
 
 _OBJECTION_COLUMNS = tuple(f.name for f in dataclasses.fields(Objection))
 
 
-def insert_objection(conn: Conn, objection: Objection) -> bool:
-    values = {name: getattr(objection, name) for name in _OBJECTION_COLUMNS}
-    row = conn.execute(
-        f"INSERT INTO objections ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
-        "ON CONFLICT (decision_id) DO NOTHING RETURNING id", values).fetchone()
-    return row is not None
+class ObjectionRepository(_Repository):
+    """Objections and their outcomes."""
+
+    def add(self, objection: Objection) -> bool:
+        values = {name: getattr(objection, name) for name in _OBJECTION_COLUMNS}
+        row = self.conn.execute(
+            f"INSERT INTO objections ({', '.join(values)}) VALUES ({', '.join(f'%({n})s' for n in values)}) "
+            "ON CONFLICT (decision_id) DO NOTHING RETURNING id", values).fetchone()
+        return row is not None
+
+    def of_case(self, case_id: UUID) -> list[Objection]:
+        rows = self.conn.execute("SELECT * FROM objections WHERE case_id = %s ORDER BY filed_at",
+                            (case_id,)).fetchall()
+        return [Objection(**{n: r[n] for n in _OBJECTION_COLUMNS}) for r in rows]
+
+    def get(self, objection_id: UUID, *, for_update: bool = False) -> Objection | None:
+        row = self.conn.execute("SELECT * FROM objections WHERE id = %s" + _lock(for_update),
+                           (objection_id,)).fetchone()
+        return Objection(**{n: row[n] for n in _OBJECTION_COLUMNS}) if row else None
+
+    def decide(self, objection_id: UUID, outcome: str, reason: str, decided_by: UUID,
+               decided_at: datetime) -> None:
+        self.conn.execute(
+            "UPDATE objections SET outcome = %s, outcome_reason = %s, decided_by = %s, decided_at = %s "
+            "WHERE id = %s", (outcome, reason, decided_by, decided_at, objection_id))
 
 
-def objections(conn: Conn, case_id: UUID) -> list[Objection]:
-    rows = conn.execute("SELECT * FROM objections WHERE case_id = %s ORDER BY filed_at",
-                        (case_id,)).fetchall()
-    return [Objection(**{n: r[n] for n in _OBJECTION_COLUMNS}) for r in rows]
+class SupplementRepository(_Repository):
+    """Supplements after a postponed decision."""
+
+    def add(self, supplement: Supplement) -> bool:
+        row = self.conn.execute(
+            """INSERT INTO supplements (supplement_id, case_id, submission_id, parts, submitted_at,
+                                    snapshot_hash)
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING supplement_id""",
+            (supplement.supplement_id, supplement.case_id, supplement.submission_id, list(supplement.parts),
+            supplement.submitted_at, supplement.snapshot_hash)).fetchone()
+        return row is not None
+
+    def of_case(self, case_id: UUID) -> Supplement | None:
+        row = self.conn.execute("SELECT * FROM supplements WHERE case_id = %s", (case_id,)).fetchone()
+        if row is None:
+            return None
+        return Supplement(row["supplement_id"], row["case_id"], row["submission_id"], tuple(row["parts"]),
+                          row["submitted_at"], row["snapshot_hash"])
 
 
-def objection(conn: Conn, objection_id: UUID, *, for_update: bool = False) -> Objection | None:
-    row = conn.execute("SELECT * FROM objections WHERE id = %s" + _lock(for_update),
-                       (objection_id,)).fetchone()
-    return Objection(**{n: row[n] for n in _OBJECTION_COLUMNS}) if row else None
+class AuditRepository(_Repository):
+    """The cases' audit trail."""
+
+    def add(self, entry: AuditEntry) -> None:
+        self.conn.execute("INSERT INTO audit_trail (case_id, at, actor_id, role, action, details) "
+                     "VALUES (%s, %s, %s, %s, %s, %s)",
+                     (entry.case_id, entry.at, entry.actor_id, entry.role, entry.action,
+                      Jsonb(dict(entry.details))))
+
+    def of_case(self, case_id: UUID) -> list[AuditEntry]:
+        rows = self.conn.execute("SELECT * FROM audit_trail WHERE case_id = %s ORDER BY id", (case_id,
+                                                                                              )).fetchall()
+        return [AuditEntry(r["case_id"], r["at"], r["actor_id"], r["role"], r["action"], r["details"])
+                for r in rows]
 
 
-def decide_objection(conn: Conn, objection_id: UUID, outcome: str, reason: str, decided_by: UUID,
-                     decided_at: datetime) -> None:
-    conn.execute("UPDATE objections SET outcome = %s, outcome_reason = %s, decided_by = %s, decided_at = %s "
-                 "WHERE id = %s", (outcome, reason, decided_by, decided_at, objection_id))
+class SqlAssessmentUnitOfWork(SqlUnitOfWork):
+    producer = "assessment"
 
-
-def insert_supplement(conn: Conn, supplement: Supplement) -> bool:
-    row = conn.execute(
-        """INSERT INTO supplements (supplement_id, case_id, submission_id, parts, submitted_at, snapshot_hash)
-           VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING supplement_id""",
-        (supplement.supplement_id, supplement.case_id, supplement.submission_id, list(supplement.parts),
-         supplement.submitted_at, supplement.snapshot_hash)).fetchone()
-    return row is not None
-
-
-def supplement(conn: Conn, case_id: UUID) -> Supplement | None:
-    row = conn.execute("SELECT * FROM supplements WHERE case_id = %s", (case_id,)).fetchone()
-    if row is None:
-        return None
-    return Supplement(row["supplement_id"], row["case_id"], row["submission_id"], tuple(row["parts"]),
-                      row["submitted_at"], row["snapshot_hash"])
-
-
-# --- audit trail -----------------------------------------------------------------------------------------
-
-
-def add_audit(conn: Conn, entry: AuditEntry) -> None:
-    conn.execute("INSERT INTO audit_trail (case_id, at, actor_id, role, action, details) "
-                 "VALUES (%s, %s, %s, %s, %s, %s)",
-                 (entry.case_id, entry.at, entry.actor_id, entry.role, entry.action,
-                  Jsonb(dict(entry.details))))
-
-
-def audit(conn: Conn, case_id: UUID) -> list[AuditEntry]:
-    rows = conn.execute("SELECT * FROM audit_trail WHERE case_id = %s ORDER BY id", (case_id,)).fetchall()
-    return [AuditEntry(r["case_id"], r["at"], r["actor_id"], r["role"], r["action"], r["details"])
-            for r in rows]
+    def bind(self, conn: Conn) -> None:
+        self.accounts = AccountRepository(conn)
+        self.pe_activities = PeActivityRepository(conn)
+        self.paid_invoices = PaidInvoiceRepository(conn)
+        self.certificates = CertificateRepository(conn)
+        self.claim_codes = ClaimCodeRepository(conn)
+        self.cases = CaseRepository(conn)
+        self.pe_checks = PeCheckRepository(conn)
+        self.advices = AdviceRepository(conn)
+        self.decisions = DecisionRepository(conn)
+        self.objections = ObjectionRepository(conn)
+        self.supplements = SupplementRepository(conn)
+        self.audit = AuditRepository(conn)

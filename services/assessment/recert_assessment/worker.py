@@ -13,4 +13,4 @@ from recert_common.worker import Schedule
 
 def schedules(settings: AssessmentSettings, db: Database) -> Sequence[Schedule]:
     scheduler = Scheduler(settings.calendar_today())
-    return (Schedule("certificates", settings.schedule_seconds, scheduler.run),)
+    return (Schedule("assessment.certificates", settings.schedule_seconds, scheduler.run),)

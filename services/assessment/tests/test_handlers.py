@@ -1,0 +1,205 @@
+"""Every event handler of assessment against the fake unit of work: what it changes, what it publishes, and
+that a redelivered or out-of-order event has no second effect."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from assessment_fakes import HEADER, World, postponed_form, received
+
+from recert_assessment.domain import Finding
+from recert_assessment.states import CaseState
+from recert_common.domain_errors import NotYetKnown
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def supplement_event(world: World, case, parts, **extra):
+    return received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": case.account_id, "parts": parts,
+        "submitted_at": world.instant, "snapshot_hash": "cd" * 32, **extra},
+        producer="portfolio", subject=case.account_id)
+
+
+# --- accounts --------------------------------------------------------------------------------------------
+
+
+def test_an_account_links_the_certificate_whose_holder_it_is(world):
+    world.service.certificates.import_csv(f"{HEADER}45678901,RJ-7,2027-06-30,jet@example.org,Jet\n".encode())
+    coach = world.account(number="45678901", email="jet@example.org")
+    certificate = world.uow.certificates.by_number("RJ-7")
+    assert certificate.account_id == coach.account_id
+    (registered,) = world.uow.events("certification.certificate.registered")
+    assert registered.data["account_id"] == str(coach.account_id)
+
+
+def test_a_number_alone_links_nothing(world):
+    world.service.certificates.import_csv(f"{HEADER}45678902,RJ-8,2027-06-30,jet@example.org,Jet\n".encode())
+    world.account(number="45678902", email="someone.else@example.org")
+    assert world.uow.certificates.by_number("RJ-8").account_id is None
+    assert world.uow.published == []
+
+
+def test_an_older_account_update_arriving_late_changes_nothing(world):
+    newer = datetime(2027, 4, 2, tzinfo=UTC)
+    coach = world.account(number="45678903", occurred_at=newer)
+    stale = received("identity.account.updated", {
+        "account_id": coach.account_id, "email": "old@example.org", "full_name": "Oude naam",
+        "roles": ["jobcoach"], "membership_kind": "member", "membership_number": "45678903",
+        "preferred_language": "nl", "changed": ["full_name"]}, producer="identity",
+        subject=coach.account_id, occurred_at=newer - timedelta(days=1))
+    world.handle(world.handlers.on_account, stale)
+    assert world.uow.accounts.get(coach.account_id).full_name != "Oude naam"
+
+
+# --- PE read model ---------------------------------------------------------------------------------------
+
+
+def test_pe_activities_and_their_evidence_follow_pe_registry(world):
+    coach = world.account(number="45678904")
+    activity_id = world.activity(coach, "12")
+    evidence_id = uuid.uuid4()
+    attached = received("pe.evidence.attached", {
+        "evidence_id": evidence_id, "activity_id": activity_id, "account_id": coach.account_id,
+        "sha256": "ab" * 32, "size": 10, "content_type": "application/pdf", "filename": "bewijs.pdf"},
+        producer="pe-registry", subject=coach.account_id)
+    world.handle(world.handlers.on_pe_evidence, attached)
+    world.handle(world.handlers.on_pe_evidence, attached)  # redelivered
+    (activity,) = world.uow.pe_activities.get_many([activity_id]).values()
+    assert activity.points == Decimal(12) and [e.filename for e in activity.evidence] == ["bewijs.pdf"]
+    world.handle(world.handlers.on_pe_evidence_removed, received("pe.evidence.removed", {
+        "evidence_id": evidence_id, "activity_id": activity_id, "account_id": coach.account_id,
+        "sha256": "ab" * 32},
+        producer="pe-registry", subject=coach.account_id))
+    assert world.uow.pe_activities.get_many([activity_id])[activity_id].evidence == ()
+    world.handle(world.handlers.on_pe_activity_removed, received("pe.activity.removed", {
+        "activity_id": activity_id, "account_id": coach.account_id, "category": "1", "points": Decimal(12)},
+        producer="pe-registry", subject=coach.account_id))
+    assert world.uow.pe_activities.get_many([activity_id]) == {}
+
+
+# --- cases -----------------------------------------------------------------------------------------------
+
+
+def test_a_submission_opens_one_case(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    assert case.state == CaseState.OPENED and case.due_on == date(2027, 6, 10)
+    (opened,) = world.uow.events("assessment.case.opened")
+    assert opened.data["case_id"] == str(case.id)
+    event = received("portfolio.submitted", {
+        "portfolio_id": case.portfolio_id, "cycle_id": case.cycle_id, "submission_id": case.submission_id,
+        "account_id": coach.account_id, "certificate_id": certificate.id,
+        "certificate_expires_on": certificate.valid_until, "submitted_at": world.instant,
+        "snapshot_hash": "ab" * 32, "pe_activity_ids": [], "pe_points_counted": Decimal(75),
+        "reflection_meetings": 4, "is_new_portfolio_after_negative": False}, producer="portfolio",
+        subject=coach.account_id)
+    world.handle(world.handlers.on_submitted, event)
+    assert len(world.uow.cases.rows) == 1 and len(world.uow.events("assessment.case.opened")) == 1
+
+
+def test_a_payment_before_its_case_is_kept_and_applied_when_the_case_opens(world):
+    coach, certificate = world.coach_with_certificate()
+    submission_id = uuid.uuid4()
+    world.handle(world.handlers.on_invoice_paid, received("billing.invoice.paid", {
+        "invoice_id": uuid.uuid4(), "number": "DNV-2027-0002", "issuer": "DNV",
+        "account_id": coach.account_id,
+        "kind": "recertification", "submission_id": submission_id, "case_id": None,
+        "amount": {"amount": Decimal("242.00"), "currency": "EUR"}, "paid_on": world.day},
+        producer="billing", subject=coach.account_id))
+    world.handle(world.handlers.on_submitted, received("portfolio.submitted", {
+        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
+        "account_id": coach.account_id, "certificate_id": certificate.id,
+        "certificate_expires_on": certificate.valid_until, "submitted_at": world.instant,
+        "snapshot_hash": "ab" * 32, "pe_activity_ids": [], "pe_points_counted": Decimal(75),
+        "reflection_meetings": 4, "is_new_portfolio_after_negative": False}, producer="portfolio",
+        subject=coach.account_id))
+    case = world.uow.cases.by_submission(submission_id)
+    assert case.paid_at is not None and world.uow.audit.actions(case.id)[-1] == "invoice_paid"
+
+
+def test_payments_of_others_and_redelivered_payments_change_nothing(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    world.handle(world.handlers.on_invoice_paid, received("billing.invoice.paid", {
+        "invoice_id": uuid.uuid4(), "number": "NOL-2027-0001", "issuer": "Noloc",
+        "account_id": coach.account_id,
+        "kind": "register_fee", "submission_id": None, "case_id": None,
+        "amount": {"amount": Decimal("212.50"), "currency": "EUR"}, "paid_on": world.day},
+        producer="billing", subject=coach.account_id))
+    assert world.uow.paid_invoices.rows == {}
+    world.pay(coach, case)
+    paid_at = world.case(case.id).paid_at
+    world.instant += timedelta(hours=1)
+    world.pay(coach, case)  # a second recertification payment for the same case
+    assert world.case(case.id).paid_at == paid_at
+    assert world.uow.audit.actions(case.id).count("invoice_paid") == 1
+
+
+def test_a_withdrawal_ends_the_case_only_before_an_assessor(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    withdrawn = received("portfolio.withdrawn", {
+        "portfolio_id": case.portfolio_id, "cycle_id": case.cycle_id, "submission_id": case.submission_id,
+        "account_id": coach.account_id, "reason": "Toch later."},
+        producer="portfolio", subject=coach.account_id)
+    world.handle(world.handlers.on_withdrawn, withdrawn)
+    assert world.case(case.id).state == CaseState.WITHDRAWN
+    world.handle(world.handlers.on_withdrawn, withdrawn)  # redelivered: nothing more
+    assert world.uow.audit.actions(case.id).count("case_withdrawn") == 1
+    _, _, _, assigned = world.advised()
+    world.handle(world.handlers.on_withdrawn, received("portfolio.withdrawn", {
+        "portfolio_id": assigned.portfolio_id, "cycle_id": assigned.cycle_id,
+        "submission_id": assigned.submission_id, "account_id": assigned.account_id, "reason": None},
+        producer="portfolio", subject=assigned.account_id))
+    assert world.case(assigned.id).state == CaseState.ADVISED
+
+
+def test_a_supplement_for_an_unknown_case_is_retried_later(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    event = supplement_event(world, case, ["A1"])
+    world.uow.cases.rows.clear()
+    with pytest.raises(NotYetKnown):
+        world.handle(world.handlers.on_supplement, event)
+
+
+def test_a_supplement_goes_back_to_the_assessor_once_the_reassessment_is_paid(world):
+    coach, _, assessor, case = world.advised(postponed_form())
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    event = supplement_event(world, world.case(case.id), ["A1"])
+    world.handle(world.handlers.on_supplement, event)
+    assert world.case(case.id).state == CaseState.SUPPLEMENT_RECEIVED
+    world.handle(world.handlers.on_supplement, event)  # redelivered
+    assert world.uow.audit.actions(case.id).count("supplement_submitted") == 1
+    world.pay(coach, world.case(case.id), kind="reassessment")
+    case = world.case(case.id)
+    assert case.state == CaseState.REASSESSING and case.reassessment_paid_at is not None
+    assert world.uow.audit.actions(case.id)[-1] == "supplement_to_assessor"
+
+
+def test_a_supplement_for_a_case_that_waits_for_none_is_ignored(world):
+    _, _, case = world.ready()
+    world.handle(world.handlers.on_supplement, supplement_event(world, case, ["A1"]))
+    assert world.uow.supplements.rows == {} and world.case(case.id).state == CaseState.READY_FOR_ASSIGNMENT
+
+
+def test_a_supplement_for_b_brings_new_activities_and_goes_back_to_the_pe_check(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
+    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    world.pay(coach, world.case(case.id), kind="reassessment")  # paid before the supplement came
+    more = [world.activity(coach, "45"), world.activity(coach, "30")]
+    world.handle(world.handlers.on_supplement, supplement_event(
+        world, world.case(case.id), ["B"], pe_activity_ids=more, pe_points_counted=Decimal(75)))
+    case = world.case(case.id)
+    assert case.state == CaseState.OPENED and case.pe_activity_ids == tuple(more)
+    assert world.uow.audit.actions(case.id)[-1] == "supplement_to_pe_check"
+    assert world.service.pe_check(world.officer, case.id).proposal.summary.met

@@ -1,0 +1,463 @@
+"""Every use case of assessment against the fake unit of work: outcomes, refusals, the events published and
+none published when refused. No database, broker or network."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from assessment_fakes import EXPIRES, HEADER, World, positive_form, postponed_form, principal
+
+from recert_assessment.certificate_csv import LineError
+from recert_assessment.domain import (
+    AssessmentForm,
+    AssessorNotAllowed,
+    CertificateState,
+    ClaimCodeRejected,
+    ClaimThrottled,
+    CsvRowsRejected,
+    CsvUnreadable,
+    Finding,
+    FormRefused,
+    InvalidInput,
+    NoCertificate,
+    ObjectionRefused,
+    PeRulesNotMet,
+    StepOutOfOrder,
+)
+from recert_assessment.states import CaseState
+from recert_common.domain_errors import NotFoundError
+from recert_common.states import TransitionNotAllowed
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def refused_without_events(world: World, call, error):
+    before = list(world.uow.published)
+    with pytest.raises(error) as refused:
+        call()
+    assert world.uow.published == before
+    return refused.value
+
+
+# --- reading ---------------------------------------------------------------------------------------------
+
+
+def test_who_may_see_a_case(world):
+    coach, _, case = world.ready()
+    assert world.service.view(coach, case.id).case.id == case.id
+    assert world.service.view(world.officer, case.id).stage == "assessment"
+    with pytest.raises(NotFoundError):
+        world.service.view(principal("jobcoach"), case.id)
+    with pytest.raises(NotFoundError):
+        world.service.view(principal("assessor"), case.id)
+
+
+def test_the_jobcoach_reads_the_advice_only_with_the_decision_on_it(world):
+    coach, _, _, case = world.advised()
+    assert world.service.view(coach, case.id).advices == ()
+    assert len(world.service.view(world.officer, case.id).advices) == 1
+    world.service.decide(world.officer, case.id, decision="positive", reason=None)
+    assert len(world.service.view(coach, case.id).advices) == 1
+
+
+def test_list_cases_by_role(world):
+    coach, _, assessor, case = world.advised()
+    other_coach, other_certificate = world.coach_with_certificate()
+    world.submit(other_coach, other_certificate)
+    assert world.service.list_cases(world.officer, account_id=None, assessor_id=None, state=None, page=1,
+                                    page_size=20)[1] == 2
+    assert [c.id for c in world.service.list_cases(coach, account_id=other_coach.account_id, assessor_id=None,
+                                                    state=None, page=1, page_size=20)[0]] == [case.id]
+    assert [c.id for c in world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None,
+                                                    page=1, page_size=20)[0]] == [case.id]
+
+
+def test_the_audit_trail_and_the_overdue_list(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    assert world.service.audit_trail(world.officer, case.id)[0].action == "case_opened"
+    assert world.service.overdue() == []
+    world.day = case.due_on - timedelta(days=3)
+    (soon,) = world.service.overdue()
+    assert (soon.status, soon.stage, soon.days_overdue) == ("due_soon", "pe_check", 0)
+    world.day = case.due_on + timedelta(days=2)
+    (late,) = world.service.overdue()
+    assert (late.status, late.days_overdue) == ("overdue", 2)
+
+
+# --- PE check --------------------------------------------------------------------------------------------
+
+
+def test_the_pe_check_proposal_is_for_dnv_and_assessors_only(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    view = world.service.pe_check(world.officer, case.id)
+    assert view.proposal.summary.met and view.check is None
+    with pytest.raises(NotFoundError):
+        world.service.pe_check(coach, case.id)
+
+
+def test_rejecting_and_withdrawing_a_rejection(world):
+    coach, certificate = world.coach_with_certificate()
+    first, second = world.activity(coach, "45"), world.activity(coach, "30")
+    case = world.submit(coach, certificate, activities=[first, second])
+    view = world.service.reject_activity(world.officer, case.id, second, "Geen bewijs.")
+    assert not view.proposal.summary.met
+    refused_without_events(world, lambda: world.service.reject_activity(world.officer, case.id, uuid.uuid4(),
+                                                                         "?"), InvalidInput)
+    assert world.service.withdraw_rejection(world.officer, case.id, second).proposal.summary.met
+    with pytest.raises(NotFoundError):
+        world.service.withdraw_rejection(world.officer, case.id, second)
+    assert world.uow.audit.actions(case.id)[-2:] == ["pe_activity_rejected",
+                                                     "pe_activity_rejection_withdrawn"]
+    assert world.uow.published_types() == ["certification.certificate.registered", "assessment.case.opened"]
+
+
+def test_rejecting_after_the_pe_check_is_out_of_order(world):
+    _, _, case = world.ready()
+    error = refused_without_events(
+        world, lambda: world.service.reject_activity(world.officer, case.id, case.pe_activity_ids[0], "x"),
+        StepOutOfOrder)
+    assert error.action == "reject_activity"
+    with pytest.raises(StepOutOfOrder):
+        world.service.withdraw_rejection(world.officer, case.id, case.pe_activity_ids[0])
+
+
+def test_a_passed_pe_check_waits_for_payment_then_goes_to_an_assessor(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    view = world.service.complete_pe_check(world.officer, case.id, passed=True, findings=[])
+    assert view.case.state == CaseState.AWAITING_PAYMENT and view.check.passed
+    (event,) = world.uow.events("assessment.pe_check.completed")
+    assert event.data["passed"] is True and event.data["pe_points_counted"] == "75"
+    world.pay(coach, case)
+    assert world.case(case.id).state == CaseState.READY_FOR_ASSIGNMENT
+
+
+def test_a_payment_before_the_pe_check_lets_the_check_send_the_case_on(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    world.pay(coach, case)
+    assert world.case(case.id).paid_at is not None
+    view = world.service.complete_pe_check(world.officer, case.id, passed=True, findings=[])
+    assert view.case.state == CaseState.READY_FOR_ASSIGNMENT
+
+
+def test_a_pe_check_cannot_pass_below_the_rules_and_fails_only_with_findings(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
+    refused_without_events(world, lambda: world.service.complete_pe_check(world.officer, case.id, passed=True,
+                                                                           findings=[]), PeRulesNotMet)
+    error = refused_without_events(world, lambda: world.service.complete_pe_check(
+        world.officer, case.id, passed=False, findings=[]), InvalidInput)
+    assert error.code == "assessment.field.findings_required"
+    view = world.service.complete_pe_check(world.officer, case.id, passed=False,
+                                           findings=[Finding("Te weinig punten.")])
+    assert view.case.state == CaseState.PE_CHECK_FAILED
+    refused_without_events(world, lambda: world.service.complete_pe_check(
+        world.officer, case.id, passed=False, findings=[Finding("x")]), TransitionNotAllowed)
+
+
+# --- assessor and advice ---------------------------------------------------------------------------------
+
+
+def test_declaring_a_mentor(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    mentor = world.account("assessor")
+    assert world.service.declare_mentor(coach, case.id, mentor.account_id) == (mentor.account_id,)
+    assert world.service.declare_mentor(coach, case.id, mentor.account_id) == (mentor.account_id,)
+    assert world.uow.audit.actions(case.id).count("mentor_declared") == 1
+    with pytest.raises(InvalidInput):
+        world.service.declare_mentor(coach, case.id, world.account("jobcoach").account_id)
+
+
+def test_assigning_refuses_conflicts_and_announces_the_assessor(world):
+    coach, _, case = world.ready()
+    mentor = world.account("assessor")
+    world.service.declare_mentor(coach, case.id, mentor.account_id)
+    error = refused_without_events(
+        world, lambda: world.service.assign(world.officer, case.id, mentor.account_id), AssessorNotAllowed)
+    assert error.conflict == "mentor"
+    refused_without_events(world, lambda: world.service.assign(world.officer, case.id, coach.account_id),
+                           InvalidInput)
+    assessor = world.account("assessor")
+    view = world.service.assign(world.officer, case.id, assessor.account_id)
+    assert view.case.state == CaseState.ASSIGNED and view.case.assessor_id == assessor.account_id
+    (event,) = world.uow.events("assessment.assessor.assigned")
+    assert event.data["assessor_id"] == str(assessor.account_id)
+    world.service.assign(world.officer, case.id, assessor.account_id)  # the same again changes nothing
+    assert len(world.uow.events("assessment.assessor.assigned")) == 1
+
+
+def test_assigning_before_the_pe_check_is_out_of_order(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    refused_without_events(world, lambda: world.service.assign(world.officer, case.id,
+                                                               world.account("assessor").account_id),
+                           TransitionNotAllowed)
+
+
+def test_the_advice_is_given_by_the_assigned_assessor_and_must_fit_the_verdicts(world):
+    _, _, case = world.ready()
+    assessor = world.account("assessor")
+    world.service.assign(world.officer, case.id, assessor.account_id)
+    with pytest.raises(NotFoundError):
+        world.service.give_advice(principal("assessor"), case.id, positive_form())
+    unfit = AssessmentForm(verdicts=positive_form().verdicts, feedback={}, development_advice="x",
+                           advice="negative")
+    error = refused_without_events(world, lambda: world.service.give_advice(assessor, case.id, unfit),
+                                   FormRefused)
+    assert "advice" in error.errors
+    given = world.service.give_advice(assessor, case.id, positive_form())
+    assert given.round == 1 and world.case(case.id).state == CaseState.ADVISED
+    (event,) = world.uow.events("assessment.advice.given")
+    assert event.data["advice"] == "positive" and event.data["is_reassessment"] is False
+    refused_without_events(world, lambda: world.service.give_advice(assessor, case.id, positive_form()),
+                           TransitionNotAllowed)
+
+
+def test_the_form_and_its_pdf(world):
+    coach, _, assessor, case = world.advised()
+    header, advice = world.service.form(assessor, case.id)
+    assert advice.round == 1 and header.certificate_number.startswith("RJ-")
+    with pytest.raises(NotFoundError):
+        world.service.form(coach, case.id)  # not before DNV decided
+    with pytest.raises(NotFoundError):
+        world.service.form(world.officer, case.id, 2)
+    document, round_ = world.service.form_pdf(world.officer, case.id)
+    assert document.startswith(b"%PDF") and round_ == 1
+
+
+# --- decision --------------------------------------------------------------------------------------------
+
+
+def test_a_positive_decision_renews_the_certificate_from_its_old_expiry_date(world):
+    coach, certificate, _, case = world.advised()
+    decision = world.service.decide(world.officer, case.id, decision="positive", reason=None)
+    assert decision.follows_advice and world.case(case.id).state == CaseState.DECIDED
+    renewed = world.uow.certificates.get(certificate.id)
+    assert (renewed.valid_from, renewed.valid_until) == (EXPIRES, date(2031, 6, 30))
+    assert world.uow.published_types()[-2:] == ["certification.decision.made",
+                                                "certification.certificate.renewed"]
+    assert world.uow.audit.actions(case.id)[-2:] == ["decision_made", "certificate_renewed"]
+
+
+def test_departing_from_the_advice_needs_a_reason(world):
+    _, _, _, case = world.advised()
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="negative", reason=None),
+                                   InvalidInput)
+    assert error.field_name == "reason"
+    decision = world.service.decide(world.officer, case.id, decision="negative", reason="Onvoldoende.")
+    assert not decision.follows_advice and decision.new_portfolio_deadline is not None
+    # Before the expiry date a negative decision lets nothing lapse yet.
+    assert world.uow.certificates.of_account(decision.decided_by) is None
+    assert "certification.certificate.lapsed" not in world.uow.published_types()
+
+
+def test_a_negative_decision_after_expiry_lapses_the_certificate(world):
+    coach, certificate, _, case = world.advised()
+    world.day = EXPIRES + timedelta(days=1)
+    world.service.decide(world.officer, case.id, decision="negative", reason="Onvoldoende.")
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.LAPSED
+    (lapsed,) = world.uow.events("certification.certificate.lapsed")
+    assert lapsed.data["reason"] == "negative_decision"
+
+
+def test_a_postponed_decision_opens_the_supplement_once(world):
+    coach, _, assessor, case = world.advised(postponed_form())
+    decision = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    case = world.case(case.id)
+    assert case.state == CaseState.SUPPLEMENT_DUE and case.supplement_due_on == decision.supplement_due_on
+    (event,) = world.uow.events("certification.decision.made")
+    assert event.data["supplements"] == [{"part": "A1", "assignment": "Werk A1 opnieuw uit."}]
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="negative", reason="x"),
+                                   InvalidInput)
+    assert error.code == "assessment.field.supplement_still_due"
+    world.day = case.supplement_due_on + timedelta(days=1)
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="positive", reason="x"),
+                                   InvalidInput)
+    assert error.code == "assessment.field.negative_only_without_supplement"
+    world.service.decide(world.officer, case.id, decision="negative", reason="Geen aanvulling.")
+    assert world.case(case.id).state == CaseState.DECIDED
+
+
+def test_a_postponed_decision_needs_a_postponed_advice(world):
+    _, _, _, case = world.advised()
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="postponed", reason="x"),
+                                   InvalidInput)
+    assert error.code == "assessment.field.postponed_needs_postponed_advice"
+
+
+def test_a_failed_pe_check_is_decided_on_part_b(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
+    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="negative", reason=None),
+                                   InvalidInput)
+    assert error.code == "assessment.field.failed_pe_check_postponed_first"
+    decision = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    assert decision.round == 0 and world.case(case.id).state == CaseState.PE_SUPPLEMENT_DUE
+    (event,) = world.uow.events("certification.decision.made")
+    assert event.data["supplements"][0]["part"] == "B"
+    assert "Te weinig." in event.data["supplements"][0]["assignment"]
+
+
+def test_deciding_is_out_of_order_before_the_advice(world):
+    _, _, case = world.ready()
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="positive", reason=None),
+                                   TransitionNotAllowed)
+    assert (error.state, error.action) == (CaseState.READY_FOR_ASSIGNMENT, "decide")
+
+
+# --- objection -------------------------------------------------------------------------------------------
+
+
+def test_an_objection_against_a_negative_decision_within_its_term(world):
+    coach, _, _, case = world.advised()
+    refused_without_events(world, lambda: world.service.file_objection(coach, case.id, "Oneens."),
+                           ObjectionRefused)
+    decision = world.service.decide(world.officer, case.id, decision="negative", reason="Onvoldoende.")
+    objection = world.service.file_objection(coach, case.id, "Oneens.")
+    assert objection.decision_id == decision.id
+    assert world.uow.published_types()[-1] == "assessment.objection.filed"
+    error = refused_without_events(world, lambda: world.service.file_objection(coach, case.id, "Nog eens."),
+                                   ObjectionRefused)
+    assert error.reason == "already_filed"
+    upheld = world.service.decide_objection(world.officer, case.id, objection.id, outcome="upheld",
+                                            reason="Terecht.")
+    assert upheld.outcome == "upheld" and world.case(case.id).state == CaseState.OBJECTION_UPHELD
+    assert world.uow.published_types()[-1] == "assessment.objection.decided"
+    error = refused_without_events(world, lambda: world.service.decide_objection(
+        world.officer, case.id, objection.id, outcome="rejected", reason="x"), ObjectionRefused)
+    assert error.reason == "already_decided"
+
+
+def test_no_objection_after_the_term_or_against_a_positive_decision(world):
+    coach, _, _, case = world.advised()
+    decision = world.service.decide(world.officer, case.id, decision="negative", reason="Onvoldoende.")
+    world.day = decision.objection_deadline + timedelta(days=1)
+    error = refused_without_events(world, lambda: world.service.file_objection(coach, case.id, "Oneens."),
+                                   ObjectionRefused)
+    assert (error.reason, error.deadline) == ("term_passed", decision.objection_deadline)
+    other, _, _, positive = world.advised()
+    world.service.decide(world.officer, positive.id, decision="positive", reason=None)
+    assert refused_without_events(world, lambda: world.service.file_objection(other, positive.id, "x"),
+                                  ObjectionRefused).reason == "positive_decision"
+
+
+def test_a_rejected_objection_leaves_the_decision_standing(world):
+    coach, _, _, case = world.advised()
+    world.service.decide(world.officer, case.id, decision="negative", reason="Onvoldoende.")
+    objection = world.service.file_objection(coach, case.id, "Oneens.")
+    world.service.decide_objection(world.officer, case.id, objection.id, outcome="rejected", reason="Nee.")
+    assert world.case(case.id).state == CaseState.DECIDED
+    with pytest.raises(NotFoundError):
+        world.service.decide_objection(world.officer, case.id, uuid.uuid4(), outcome="rejected", reason="x")
+
+
+# --- certificates ----------------------------------------------------------------------------------------
+
+
+def test_the_import_is_all_or_nothing_and_idempotent(world):
+    good = f"{HEADER}12345678,RJ-1,2027-06-30,a@example.org,An\n"
+    assert world.service.certificates.import_csv(good.encode()).created == 1
+    again = world.service.certificates.import_csv(good.encode())
+    assert (again.created, again.unchanged) == (0, 1)
+    bad = f"{HEADER}87654321,RJ-2,2027-06-30,b@example.org,Bo\n12345679,RJ-1,2027-06-30,c@example.org,Cy\n"
+    error = refused_without_events(world, lambda: world.service.certificates.import_csv(bad.encode()),
+                                   CsvRowsRejected)
+    assert [e.code for e in error.errors if isinstance(e, LineError)] == ["number_taken"]
+    assert world.uow.certificates.by_number("RJ-2") is None  # nothing of the refused file stayed
+    with pytest.raises(CsvUnreadable):
+        world.service.certificates.import_csv(b"")
+
+
+def test_the_tile_and_dnvs_list(world):
+    coach, certificate = world.coach_with_certificate()
+    tile = world.service.certificates.tile(coach.account_id)
+    assert tile.window_open and tile.days_left == (EXPIRES - world.day).days
+    with pytest.raises(NoCertificate):
+        world.service.certificates.tile(uuid.uuid4())
+    view = world.service.certificates.get(certificate.id)
+    assert view.name and view.certificate.number == certificate.number
+    assert world.service.certificates.get(uuid.uuid4()) is None
+    items, total = world.service.certificates.list(number=certificate.number, account_id=None, state=None,
+                                                   page=1, page_size=20)
+    assert total == 1 and items[0].certificate.id == certificate.id
+
+
+def test_the_register_lists_active_certificates_only(world):
+    _, certificate = world.coach_with_certificate()
+    assert world.service.certificates.register_entry(certificate.number.lower()).name == "Jet"
+    assert [e.certificate_number for e in world.service.certificates.search_register(" Jet ")] == [
+        certificate.number]
+    world.day = EXPIRES + timedelta(days=1)
+    world.scheduler.run_in(lambda: world.uow)
+    assert world.service.certificates.register_entry(certificate.number) is None
+    assert world.service.certificates.search_register(certificate.number) == []
+
+
+def test_a_claim_code_links_the_waiting_certificate(world):
+    number = "23456789"
+    world.service.certificates.import_csv(f"{HEADER}{number},RJ-9,2027-06-30,noloc@example.org,Jet\n".encode())
+    coach = world.account(number=number, email="other@example.org")  # another address: not linked
+    certificate = world.uow.certificates.by_number("RJ-9")
+    assert certificate.account_id is None
+    code, _ = world.service.certificates.issue_claim_code(certificate.id, issued_by=world.admin.account_id)
+    refused_without_events(world, lambda: world.service.certificates.redeem_claim_code(coach.account_id,
+                                                                                        "WRONG-CODE-0"),
+                           ClaimCodeRejected)
+    claimed = world.service.certificates.redeem_claim_code(coach.account_id, code)
+    assert claimed.account_id == coach.account_id
+    assert world.uow.published_types()[-1] == "certification.certificate.registered"
+    with pytest.raises(NotFoundError):
+        world.service.certificates.issue_claim_code(uuid.uuid4(), issued_by=world.admin.account_id)
+
+
+def test_wrong_claim_codes_are_throttled(world):
+    coach = world.account(number="34567890")
+    for _ in range(5):
+        with pytest.raises(ClaimCodeRejected):
+            world.service.certificates.redeem_claim_code(coach.account_id, "WRONG-CODE-0")
+    with pytest.raises(ClaimThrottled):
+        world.service.certificates.redeem_claim_code(coach.account_id, "WRONG-CODE-0")
+
+
+# --- the schedule ----------------------------------------------------------------------------------------
+
+
+def test_the_schedule_reminds_lapses_and_reports_once(world):
+    coach, certificate = world.coach_with_certificate()
+    world.day = date(2027, 5, 30)
+    assert world.scheduler.run_in(lambda: world.uow).expiring == 1
+    assert world.scheduler.run_in(lambda: world.uow).expiring == 0
+    (reminder,) = world.uow.events("certification.certificate.expiring")
+    assert reminder.data["months_before"] == 1
+    other, other_certificate = world.coach_with_certificate(date(2027, 9, 30))
+    case = world.submit(other, other_certificate)
+    world.day = EXPIRES + timedelta(days=1)
+    report = world.scheduler.run_in(lambda: world.uow)
+    assert report.lapsed == 1 and report.overdue == 1
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.LAPSED
+    (overdue,) = world.uow.events("assessment.case.overdue")
+    assert overdue.data["case_id"] == str(case.id) and overdue.data["stage"] == "pe_check"
+    assert world.scheduler.run_in(lambda: world.uow) == type(report)()
+
+
+def test_a_running_case_holds_the_certificate_past_expiry(world):
+    coach, certificate, _, case = world.advised()
+    world.day = EXPIRES + timedelta(days=1)
+    assert world.scheduler.run_in(lambda: world.uow).lapsed == 0
+    world.service.decide(world.officer, case.id, decision="positive", reason=None)
+    assert world.uow.certificates.get(certificate.id).valid_until == date(2031, 6, 30)
