@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import psycopg
 from marshmallow import Schema, fields
 from psycopg.rows import dict_row
 
-from recert_common.auth import Role
 from recert_common.clock import utcnow
+from recert_common.roles import Role
 from recert_common.schemas import PageSchema, UtcDateTime
 
 # The role that let a reader in, most powerful first: what the jobcoach sees as "as whom".
@@ -46,8 +47,21 @@ def record_read(conn: psycopg.Connection, *, owner_id: UUID, reader_id: UUID, re
     return True
 
 
+@dataclass(frozen=True)
+class Read:
+    """One line of a jobcoach's access log."""
+
+    id: UUID
+    reader_id: UUID
+    reader_role: str
+    kind: str
+    object_id: UUID
+    label: str | None
+    read_at: datetime
+
+
 def list_reads(conn: psycopg.Connection, owner_id: UUID, *, page: int, page_size: int
-               ) -> tuple[list[dict[str, Any]], int]:
+               ) -> tuple[list[Read], int]:
     """The owner's log, latest read first, one page."""
     with conn.cursor(row_factory=dict_row) as cur:
         total = cur.execute("SELECT count(*) AS n FROM access_log WHERE owner_id = %s",
@@ -56,7 +70,7 @@ def list_reads(conn: psycopg.Connection, owner_id: UUID, *, page: int, page_size
             "SELECT id, reader_id, reader_role, kind, object_id, label, read_at FROM access_log"
             " WHERE owner_id = %s ORDER BY read_at DESC, id LIMIT %s OFFSET %s",
             (owner_id, page_size, (page - 1) * page_size)).fetchall()
-    return rows, total
+    return [Read(**row) for row in rows], total
 
 
 def forget(conn: psycopg.Connection, account_id: UUID) -> int:
@@ -64,6 +78,46 @@ def forget(conn: psycopg.Connection, account_id: UUID) -> int:
     many rows went."""
     return conn.execute("DELETE FROM access_log WHERE owner_id = %s OR reader_id = %s",
                         (account_id, account_id)).rowcount
+
+
+class AccessLog:
+    """The access log as a repository of a service's unit of work (pe-registry's and portfolio's)."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def record(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
+               object_id: UUID, label: str | None = None) -> None:
+        record_read(self.conn, owner_id=owner_id, reader_id=reader_id, reader_roles=reader_roles, kind=kind,
+                    object_id=object_id, label=label)
+
+    def page(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[Read], int]:
+        return list_reads(self.conn, owner_id, page=page, page_size=page_size)
+
+    def forget(self, account_id: UUID) -> int:
+        return forget(self.conn, account_id)
+
+
+class MemoryAccessLog:
+    """``AccessLog``'s in-memory twin, for the services' fast tests: the same answers, kept in a list."""
+
+    def __init__(self, reads: list[tuple[UUID, Read]] | None = None):
+        self.reads = reads if reads is not None else []  # (owner_id, read), oldest first
+
+    def record(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
+               object_id: UUID, label: str | None = None) -> None:
+        if reader_id != owner_id:
+            self.reads.append((owner_id, Read(uuid.uuid4(), reader_id, reader_role(reader_roles), kind,
+                                              object_id, label, utcnow())))
+
+    def page(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[Read], int]:
+        mine = [read for owner, read in reversed(self.reads) if owner == owner_id]
+        return mine[(page - 1) * page_size:page * page_size], len(mine)
+
+    def forget(self, account_id: UUID) -> int:
+        kept = [(owner, read) for owner, read in self.reads if account_id not in (owner, read.reader_id)]
+        gone, self.reads[:] = len(self.reads) - len(kept), kept
+        return gone
 
 
 class AccessLogEntrySchema(Schema):

@@ -15,6 +15,7 @@ here wants to leave without committing, and a forgotten ``commit()`` would silen
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
@@ -99,13 +100,25 @@ class SqlUnitOfWork(UnitOfWork):
 
 class FakeUnitOfWork(UnitOfWork):
     """The unit of work of the fast tests: repositories in memory, events kept in ``published`` once the
-    block commits (a block that raises publishes nothing, as the outbox would not). Events are checked
-    against their schemas as the outbox checks them."""
+    block commits. Events are checked against their schemas as the outbox checks them.
+
+    A subclass keeps its in-memory tables as the attributes of one object, ``data``, which its repositories
+    read and write. A block that raises leaves ``data`` as it found it and publishes nothing, as a
+    rolled-back transaction would; the tables are restored in place, so a repository holding one of them
+    keeps seeing the live table.
+    """
+
+    data: Any = None
 
     def __init__(self) -> None:
         self.published: list[Event] = []
         self._pending: list[Event] = []
+        self._before: dict[str, Any] | None = None
         self.commits = 0
+
+    def __enter__(self) -> Self:
+        self._before = copy.deepcopy(vars(self.data)) if self.data is not None else None
+        return self
 
     def publish(self, event_type: str, data: Mapping[str, Any], *, subject: Any = None) -> None:
         self._pending.append(new_event(event_type, dict(data), producer=self.producer, subject=subject))
@@ -113,13 +126,27 @@ class FakeUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         self.published.extend(self._pending)
         self._pending.clear()
+        self._before = None
         self.commits += 1
 
     def rollback(self) -> None:
         self._pending.clear()
+        if self._before is not None:
+            _restore(self.data, self._before)
+            self._before = None
 
     def published_types(self) -> list[str]:
         return [event.type for event in self.published]
+
+
+def _restore(data: Any, saved: dict[str, Any]) -> None:
+    for name, value in saved.items():
+        current = getattr(data, name, None)
+        if isinstance(current, list | dict | set) and type(current) is type(value):
+            current.clear()
+            (current.extend if isinstance(current, list) else current.update)(value)
+        else:
+            setattr(data, name, value)
 
 
 U = TypeVar("U", bound=UnitOfWork)

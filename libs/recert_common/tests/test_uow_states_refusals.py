@@ -137,3 +137,29 @@ def test_fields_refused_by_the_domain_are_a_422_with_the_field_errors_in_every_m
     answer = app.test_client().get("/", headers={"Accept-Language": "en"})
     assert answer.status_code == 422
     assert answer.json["errors"] == {"password": ["May not be blank."]}
+
+
+def test_a_block_that_raises_leaves_the_fake_tables_as_it_found_them_in_place():
+    class Tables:
+        def __init__(self):
+            self.rows: list[str] = ["kept"]
+            self.by_id: dict[int, str] = {1: "one"}
+            self.counter = 0
+
+    class TablesUow(Uow):
+        def __init__(self):
+            super().__init__()
+            self.data = Tables()
+
+    uow = TablesUow()
+    rows = uow.data.rows  # what a repository holds on to
+    with pytest.raises(RuntimeError), uow:
+        uow.data.rows.append("half-written")
+        uow.data.by_id[2] = "two"
+        uow.data.counter = 5
+        raise RuntimeError("refused")
+    assert (rows, uow.data.by_id, uow.data.counter) == (["kept"], {1: "one"}, 0)
+    assert rows is uow.data.rows
+    with uow:
+        rows.append("written")
+    assert uow.data.rows == ["kept", "written"]

@@ -276,10 +276,15 @@ def may_read(invoice: Invoice, reader_id: UUID | None, staff_issuers: Collection
     return invoice.account_id == reader_id or invoice.issuer in staff_issuers
 
 
-# The reasons a credit note gives, as message codes (their Dutch and English texts are in the catalogue,
-# ``problems.py``); credit notes are written in Dutch.
+# The reasons a credit note gives, as message codes. Credit notes and their events carry the Dutch text,
+# which the use case writes when it cancels: the texts are registered here, beside the rule that picks them.
 WITHDRAWN = "billing.credit_note.withdrawn"
 WITHDRAWN_PAID = "billing.credit_note.withdrawn_paid"
+i18n.register_messages({
+    WITHDRAWN: {"nl": "Portfolio ingetrokken door de jobcoach", "en": "Portfolio withdrawn by the jobcoach"},
+    WITHDRAWN_PAID: {"nl": "Portfolio ingetrokken door de jobcoach; het betaalde bedrag wordt terugbetaald",
+                     "en": "Portfolio withdrawn by the jobcoach; the amount paid will be refunded"},
+})
 
 
 def withdrawal_credit_reason(invoice: Invoice | None) -> str | None:

@@ -2,7 +2,7 @@
 and English (ADR 0004)."""
 from __future__ import annotations
 
-from recert_billing.domain import WITHDRAWN, WITHDRAWN_PAID, InvoiceNotFound, NoCreditNote
+from recert_billing.domain import InvoiceNotFound, NoCreditNote
 from recert_common import i18n
 from recert_common.domain_errors import ProblemMap
 from recert_common.errors import NotFound, Unauthorized
@@ -35,10 +35,6 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "billing.field.required_for_payment": {"nl": "Verplicht bij een geslaagde betaling.",
                                            "en": "Required for a successful payment."},
     "billing.field.two_decimals": {"nl": "Hoogstens twee decimalen.", "en": "At most two decimals."},
-    # The reasons credit notes give (written in Dutch: the credit note and its event carry the Dutch text).
-    WITHDRAWN: {"nl": "Portfolio ingetrokken door de jobcoach", "en": "Portfolio withdrawn by the jobcoach"},
-    WITHDRAWN_PAID: {"nl": "Portfolio ingetrokken door de jobcoach; het betaalde bedrag wordt terugbetaald",
-                     "en": "Portfolio withdrawn by the jobcoach; the amount paid will be refunded"},
 }
 
 i18n.register_messages(_MESSAGES)

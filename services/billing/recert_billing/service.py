@@ -24,7 +24,6 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from recert_billing import pdf
-from recert_billing import problems as _catalogue  # noqa: F401  (a credit note's reason comes from it)
 from recert_billing.domain import (
     CreditNote,
     Draft,

@@ -1,11 +1,10 @@
-"""Identity's service on the in-memory unit of work (``fakes.py``): no database, broker or network."""
+"""Identity's service on the in-memory unit of work (``identity_fakes.py``): no database, broker or
+network."""
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+import identity_fakes as fakes
 import pytest
 
 from recert_identity.crypto import SecretBox, new_key
@@ -13,20 +12,6 @@ from recert_identity.domain import PasswordHasher
 from recert_identity.keys import KeyRing
 from recert_identity.service import IdentityService
 from recert_identity.settings import IdentitySettings
-
-
-def _load_fakes():
-    # Loaded under a name of its own: other services' tests have a fakes.py too (pytest's importlib mode).
-    name = "recert_identity_tests_fakes"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fakes.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fakes = _load_fakes()
 
 T0 = datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)  # 10 s into a 30-second TOTP step
 

@@ -1,18 +1,16 @@
-"""Notifications' service and handlers on the in-memory unit of work (``fakes.py``): no database, broker, SMTP
-server or network. ``world`` is one test's service with its fake database, mailer and calendar day, and the
-events other services publish, as the consumer hands them over."""
+"""Notifications' service and handlers on the in-memory unit of work (``notifications_fakes.py``): no
+database, broker, SMTP server or network. ``world`` is one test's service with its fake database, mailer
+and calendar day, and the events other services publish, as the consumer hands them over."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import notifications_fakes as fakes
 import pytest
 
 from recert_common.events import Event, load_event, new_event
@@ -25,20 +23,6 @@ from recert_notifications.templates import Renderer, Support
 
 PRODUCERS = {"identity": "identity", "portfolio": "portfolio", "assessment": "assessment",
              "certification": "assessment", "billing": "billing"}
-
-
-def _load_fakes():
-    # Loaded under a name of its own: other services' tests have a fakes.py too (pytest's importlib mode).
-    name = "recert_notifications_tests_fakes"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fakes.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fakes = _load_fakes()
 
 
 @dataclasses.dataclass

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 from uuid import UUID
 
+from recert_common.access_log import Read
 from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.rules import load_framework, normalise_registration_number
@@ -117,10 +118,10 @@ class PeRegistryService:
             _log_read(uow, viewer, account_id, "activities", account_id, None)
             return activities, total
 
-    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[dict], int]:
+    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[Read], int]:
         """Who else read the jobcoach's activities and evidence, latest first."""
         with self.uow() as uow:
-            return uow.access_log.reads(account_id, page=page, page_size=page_size)
+            return uow.access_log.page(account_id, page=page, page_size=page_size)
 
     def activity(self, viewer: Viewer, activity_id: UUID) -> Activity:
         with self.uow() as uow:
@@ -319,7 +320,7 @@ def _readable_evidence(uow: UnitOfWork, viewer: Viewer, evidence_id: UUID) -> Ev
 def _log_read(uow: UnitOfWork, viewer: Viewer, owner_id: UUID, kind: str, object_id: UUID,
               label: str | None) -> None:
     """Someone else's read of a jobcoach's evidence, in the reading transaction (ADR 0020)."""
-    uow.access_log.record_read(owner_id=owner_id, reader_id=viewer.account_id, reader_roles=viewer.roles,
+    uow.access_log.record(owner_id=owner_id, reader_id=viewer.account_id, reader_roles=viewer.roles,
                                kind=kind, object_id=object_id, label=label)
 
 

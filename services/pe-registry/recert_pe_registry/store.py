@@ -414,24 +414,8 @@ class RetentionRepository:
         if number and number["membership_number"]:
             self.conn.execute("DELETE FROM pending_noloc_activities WHERE membership_number = %s",
                               (number["membership_number"],))
-        access_log.forget(self.conn, account_id)
+        access_log.AccessLog(self.conn).forget(account_id)
         return keys
-
-
-class AccessLogRepository:
-    """Who else read a jobcoach's activities and evidence (``recert_common.access_log``)."""
-
-    def __init__(self, conn: psycopg.Connection):
-        self.conn = conn
-
-    def record_read(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
-                    object_id: UUID, label: str | None) -> None:
-        access_log.record_read(self.conn, owner_id=owner_id, reader_id=reader_id, reader_roles=reader_roles,
-                               kind=kind, object_id=object_id, label=label)
-
-    def reads(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-        """One page of the owner's log, latest first, as ``recert_common.access_log`` gives it."""
-        return access_log.list_reads(self.conn, owner_id, page=page, page_size=page_size)
 
 
 class SqlPeRegistryUnitOfWork(SqlUnitOfWork):
@@ -445,4 +429,4 @@ class SqlPeRegistryUnitOfWork(SqlUnitOfWork):
         self.periods = CertificatePeriodRepository(conn)
         self.cases = CaseRepository(conn)
         self.retention = RetentionRepository(conn)
-        self.access_log = AccessLogRepository(conn)
+        self.access_log = access_log.AccessLog(conn)

@@ -1,22 +1,13 @@
 """The PE registry's fast tests: the service and the event handlers on the in-memory unit of work of
-``fakes.py`` (imported as ``pe_registry_fakes``: every service's tests have a ``fakes`` module, and the
-suites run in one process)."""
+``pe_registry_fakes.py``."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
+import pe_registry_fakes as fakes
 import pytest
 
-_spec = importlib.util.spec_from_file_location("pe_registry_fakes", Path(__file__).with_name("fakes.py"))
-fakes = importlib.util.module_from_spec(_spec)
-sys.modules["pe_registry_fakes"] = fakes
-_spec.loader.exec_module(fakes)
-
-from recert_pe_registry.handlers import Handlers  # noqa: E402
-from recert_pe_registry.service import PeRegistryService  # noqa: E402
-from recert_pe_registry.settings import PeRegistrySettings  # noqa: E402
+from recert_pe_registry.handlers import Handlers
+from recert_pe_registry.service import PeRegistryService
+from recert_pe_registry.settings import PeRegistrySettings
 
 
 @pytest.fixture

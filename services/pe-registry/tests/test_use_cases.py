@@ -137,11 +137,11 @@ def test_an_assessor_reads_only_the_snapshot_of_a_running_case_and_the_read_is_l
     items, total = service.list_activities(assessor, coach)
     assert ([a.id for a in items], total) == ([submitted_activity.id], 1)
     assert service.activity(assessor, submitted_activity.id).id == submitted_activity.id
-    [listing, one] = db.reads
-    assert (listing["kind"], listing["reader_role"], one["kind"], one["label"]) == (
+    [(_, listing), (_, one)] = db.reads
+    assert (listing.kind, listing.reader_role, one.kind, one.label) == (
         "activities", "assessor", "activity", "Webinar")
     page, total = service.access_log(coach, page=1, page_size=10)
-    assert total == 2 and page[0]["kind"] == "activity"
+    assert total == 2 and page[0].kind == "activity"
 
     handle(uow, handlers.on_decision_made, decided(coach, case_id, "positive"))
     with pytest.raises(ActivityNotFound):
@@ -301,7 +301,7 @@ def test_evidence_and_its_content_are_read_by_the_owner_and_dnv_and_logged_for_d
     officer = _officer()
     found, chunks = service.open_evidence(officer, evidence.id)
     assert (found, b"".join(chunks)) == (evidence, PDF)
-    assert [r["kind"] for r in db.reads] == ["evidence_content"]
+    assert [read.kind for _, read in db.reads] == ["evidence_content"]
     with pytest.raises(EvidenceNotFound):
         service.evidence(_owner(uuid.uuid4()), evidence.id)
     objects.objects.clear()

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 from uuid import UUID
 
+from recert_common.access_log import Read
 from recert_common.auth import Principal, Role
 from recert_common.clock import utcnow
 from recert_common.db import Database
@@ -347,13 +348,13 @@ class PortfolioService:
         if principal.account_id == owner_id:
             return
         with self.uow() as uow:
-            uow.reads.record(owner_id=owner_id, reader_id=principal.account_id, reader_roles=principal.roles,
-                             kind=kind, object_id=object_id, label=label)
+            uow.access_log.record(owner_id=owner_id, reader_id=principal.account_id,
+                                  reader_roles=principal.roles, kind=kind, object_id=object_id, label=label)
 
-    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[dict], int]:
+    def access_log(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[Read], int]:
         """Who else read the jobcoach's cycles, proofs and snapshots, latest first."""
         with self.uow() as uow:
-            return uow.reads.page(account_id, page=page, page_size=page_size)
+            return uow.access_log.page(account_id, page=page, page_size=page_size)
 
     def may_read(self, principal: Principal, submission: Submission) -> bool:
         """The owner, DNV officers, and the assessor of a case about this submission."""

@@ -450,16 +450,6 @@ class SupplementRepository(_Repository):
 # --- who read what, and forgetting (ADR 0020) -----------------------------------------------------------
 
 
-class AccessLogRepository(_Repository):
-    def record(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
-               object_id: UUID, label: str | None = None) -> None:
-        access_log.record_read(self.conn, owner_id=owner_id, reader_id=reader_id, reader_roles=reader_roles,
-                               kind=kind, object_id=object_id, label=label)
-
-    def page(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-        return access_log.list_reads(self.conn, owner_id, page=page, page_size=page_size)
-
-
 class RetentionRepository(_Repository):
     """The only deletes of submitted snapshots: the database refuses them unless the transaction has
     ``recert.retention`` on, which these methods set."""
@@ -539,5 +529,5 @@ class SqlPortfolioUnitOfWork(SqlUnitOfWork):
         self.proofs = ProofRepository(conn)
         self.submissions = SubmissionRepository(conn)
         self.supplements = SupplementRepository(conn)
-        self.reads = AccessLogRepository(conn)
+        self.access_log = access_log.AccessLog(conn)
         self.retention = RetentionRepository(conn)

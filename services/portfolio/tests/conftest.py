@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib.util
-import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import portfolio_fakes as fakes
 import pytest
 
 from recert_common.events import load_event, new_event
@@ -35,20 +33,6 @@ from recert_portfolio.handlers import Handlers, routes
 from recert_portfolio.service import PortfolioService
 from recert_portfolio.settings import PortfolioSettings
 
-
-def _load_fakes():
-    """tests/fakes.py under a name of its own: every service has a tests/fakes.py, and one pytest run
-    (import mode importlib, no test folder on the path) may collect them all."""
-    name = "recert_portfolio_test_fakes"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("fakes.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-fakes = _load_fakes()
 FakePortfolioUnitOfWork, FakeProofStore = fakes.FakePortfolioUnitOfWork, fakes.FakeProofStore
 
 T0 = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)

@@ -350,8 +350,8 @@ def test_reads_by_others_are_logged_for_the_owner(world):
                            submission_id)
     world.service.log_read(officer, coach.account_id, "submission", submission_id)
     items, total = world.service.access_log(coach.account_id, page=1, page_size=10)
-    assert total == 1 and items[0]["reader_id"] == officer.account_id
-    assert items[0]["reader_role"] == "dnv_officer" and items[0]["kind"] == "submission"
+    assert total == 1 and items[0].reader_id == officer.account_id
+    assert items[0].reader_role == "dnv_officer" and items[0].kind == "submission"
 
 
 # --- retention -------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from recert_common.access_log import reader_role
+from recert_common.access_log import MemoryAccessLog, Read
 from recert_common.events import Event
 from recert_common.filetypes import SNIFF_BYTES, check_upload, safe_filename
 from recert_common.storage import ObjectNotFound, StoredObject, UploadEmpty, UploadTooLarge
@@ -270,24 +270,8 @@ class FakeRetention:
         db.accounts.pop(account_id, None)
         if number:
             db.parked = {k: v for k, v in db.parked.items() if k[0] != number}
-        db.reads = [r for r in db.reads if account_id not in (r["owner_id"], r["reader_id"])]
+        MemoryAccessLog(db.reads).forget(account_id)
         return keys
-
-
-class FakeAccessLog:
-    def __init__(self, db: FakeDatabase):
-        self.db = db
-
-    def record_read(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
-                    object_id: UUID, label: str | None) -> None:
-        if reader_id != owner_id:
-            self.db.reads.append({"owner_id": owner_id, "reader_id": reader_id,
-                                  "reader_role": reader_role(reader_roles), "kind": kind,
-                                  "object_id": object_id, "label": label, "read_at": _now()})
-
-    def reads(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-        mine = [r for r in reversed(self.db.reads) if r["owner_id"] == owner_id]
-        return mine[(page - 1) * page_size:page * page_size], len(mine)
 
 
 @dataclasses.dataclass
@@ -308,7 +292,7 @@ class FakeDatabase:
     case_access: dict[UUID, tuple[bool, datetime]] = dataclasses.field(default_factory=dict)
     # decision_id -> [account_id, decided_at, purged_at]
     final_decisions: dict[UUID, list] = dataclasses.field(default_factory=dict)
-    reads: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    reads: list[tuple[UUID, Read]] = dataclasses.field(default_factory=list)  # MemoryAccessLog's
     account_locks: list[UUID] = dataclasses.field(default_factory=list)
     number_locks: list[str] = dataclasses.field(default_factory=list)
 
@@ -323,14 +307,13 @@ class FakeDatabase:
 
 
 class FakePeRegistryUnitOfWork(FakeUnitOfWork):
-    """A unit of work on ``FakeDatabase``. Writes are immediate (no rollback of the tables): the tests look at
-    what a use case published and whether it refused, and refusals come before any write."""
+    """A unit of work on ``FakeDatabase``, rolled back as the real one is when a block raises."""
 
     producer = "pe-registry"
 
     def __init__(self, db: FakeDatabase | None = None):
         super().__init__()
-        self.db = db or FakeDatabase()
+        self.db = self.data = db or FakeDatabase()
         self.activities = FakeActivities(self.db)
         self.evidence = FakeEvidence(self.db)
         self.noloc = FakeNoloc(self.db)
@@ -338,7 +321,7 @@ class FakePeRegistryUnitOfWork(FakeUnitOfWork):
         self.periods = FakePeriods(self.db)
         self.cases = FakeCases(self.db)
         self.retention = FakeRetention(self.db)
-        self.access_log = FakeAccessLog(self.db)
+        self.access_log = MemoryAccessLog(self.db.reads)
 
 
 class FakeObjectStore:

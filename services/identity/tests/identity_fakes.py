@@ -6,7 +6,6 @@ published. ``FakeIdentityDatabase`` is shared by every unit of work a test's ser
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -40,13 +39,6 @@ class FakeIdentityDatabase:
         self.signing_keys: list[SigningKey] = []
         self.revoked_sessions: dict[UUID, dict[str, Any]] = {}
         self.account_revocations: dict[UUID, dict[str, Any]] = {}
-
-    def snapshot(self) -> dict[str, Any]:
-        return copy.deepcopy(self.__dict__)
-
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        self.__dict__.clear()
-        self.__dict__.update(snapshot)
 
     def erase_account(self, account_id: UUID) -> None:
         """What ``ON DELETE CASCADE`` removes with the account row."""
@@ -296,8 +288,7 @@ class FakeIdentityUnitOfWork(FakeUnitOfWork):
 
     def __init__(self, db: FakeIdentityDatabase | None = None):
         super().__init__()
-        self.db = db or FakeIdentityDatabase()
-        self._snapshot: dict[str, Any] | None = None
+        self.db = self.data = db or FakeIdentityDatabase()  # restored by FakeUnitOfWork on a rollback
         self.accounts = FakeAccounts(self.db)
         self.recovery_codes = FakeRecoveryCodes(self.db)
         self.email_tokens = FakeEmailTokens(self.db)
@@ -308,16 +299,3 @@ class FakeIdentityUnitOfWork(FakeUnitOfWork):
         self.signing_keys = FakeSigningKeys(self.db)
         self.housekeeping = FakeHousekeeping(self.db, self)
 
-    def __enter__(self) -> FakeIdentityUnitOfWork:
-        self._snapshot = self.db.snapshot()
-        return self
-
-    def commit(self) -> None:
-        self._snapshot = None
-        super().commit()
-
-    def rollback(self) -> None:
-        if self._snapshot is not None:
-            self.db.restore(self._snapshot)
-            self._snapshot = None
-        super().rollback()

@@ -52,14 +52,7 @@ class FakeNotificationsDatabase:
     def advance(self, delta: timedelta) -> None:
         self.clock += delta
 
-    _TABLES = ("contacts", "submissions", "deadlines", "parked", "messages", "final_decisions")
 
-    def snapshot(self) -> dict[str, Any]:
-        return {name: copy.deepcopy(getattr(self, name)) for name in self._TABLES}
-
-    def restore(self, saved: dict[str, Any]) -> None:
-        for name, value in saved.items():
-            setattr(self, name, value)
 
 
 class _Repository:
@@ -288,7 +281,7 @@ class FakeNotificationsUnitOfWork(FakeUnitOfWork):
 
     def __init__(self, db: FakeNotificationsDatabase | None = None):
         super().__init__()
-        self.db = db or FakeNotificationsDatabase()
+        self.db = self.data = db or FakeNotificationsDatabase()  # restored by FakeUnitOfWork on a rollback
         self.published = self.db.published
         self.contacts = FakeContactRepository(self.db)
         self.submissions = FakeSubmissionRepository(self.db)
@@ -296,20 +289,6 @@ class FakeNotificationsUnitOfWork(FakeUnitOfWork):
         self.parked = FakeParkedNoticeRepository(self.db)
         self.messages = FakeMessageRepository(self.db)
         self.final_decisions = FakeFinalDecisionRepository(self.db)
-        self._saved: dict[str, Any] | None = None
-
-    def __enter__(self):
-        self._saved = self.db.snapshot()
-        return super().__enter__()
-
-    def rollback(self) -> None:
-        super().rollback()
-        if self._saved is not None:
-            self.db.restore(self._saved)
-
-    def commit(self) -> None:
-        super().commit()
-        self._saved = None
 
 
 class FakeMailer:

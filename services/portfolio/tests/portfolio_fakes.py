@@ -3,7 +3,6 @@ methods, uniqueness rules and orderings, so that the use cases and handlers run 
 block that raises leaves the data as it was (as the transaction would roll back)."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import itertools
 import json
@@ -13,8 +12,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from recert_common.auth import Role
-from recert_common.clock import utcnow
+from recert_common.access_log import MemoryAccessLog, Read
 from recert_common.storage import ObjectNotFound, StoredObject, UploadEmpty, UploadTooLarge
 from recert_common.uow import FakeUnitOfWork
 from recert_portfolio.domain import (
@@ -50,7 +48,7 @@ class Data:
     submissions: dict[UUID, Submission] = field(default_factory=dict)
     withdrawals: dict[UUID, tuple[datetime, str | None]] = field(default_factory=dict)
     supplements: dict[UUID, Supplement] = field(default_factory=dict)
-    reads: list[dict[str, Any]] = field(default_factory=list)
+    reads: list[tuple[UUID, Read]] = field(default_factory=list)  # MemoryAccessLog's
     clock: itertools.count = field(default_factory=itertools.count)  # stands in for now() in updated_at
 
 
@@ -316,21 +314,6 @@ class FakeSupplements(_Repository):
             supplement_submission_id=supplement.supplement_submission_id)
 
 
-class FakeReads(_Repository):
-    def record(self, *, owner_id: UUID, reader_id: UUID, reader_roles: Iterable[str], kind: str,
-               object_id: UUID, label: str | None = None) -> None:
-        if reader_id != owner_id:
-            roles = set(reader_roles)
-            role = Role.DNV_OFFICER if Role.DNV_OFFICER in roles else sorted(roles)[0]
-            self.data.reads.append({"owner_id": owner_id, "reader_id": reader_id, "reader_role": str(role),
-                                    "kind": kind, "object_id": object_id, "label": label,
-                                    "read_at": utcnow()})
-
-    def page(self, owner_id: UUID, *, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
-        found = [r for r in reversed(self.data.reads) if r["owner_id"] == owner_id]
-        return found[(page - 1) * page_size:page * page_size], len(found)
-
-
 class FakeRetention(_Repository):
     def purge_cycle_snapshots(self, cycle_id: UUID) -> tuple[int, list[str]]:
         data = self.data
@@ -371,7 +354,7 @@ class FakeRetention(_Repository):
         data.attendance = {k: f for k, f in data.attendance.items()
                            if f.account_id != account_id and not (number and f.membership_number == number)}
         data.accounts.pop(account_id, None)
-        data.reads = [r for r in data.reads if account_id not in (r["owner_id"], r["reader_id"])]
+        MemoryAccessLog(data.reads).forget(account_id)
         keys = [p.object_key for p in data.proofs.values() if p.account_id == account_id]
         data.proofs = {k: p for k, p in data.proofs.items() if p.account_id != account_id}
         return keys
@@ -385,7 +368,6 @@ class FakePortfolioUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
         self.data = Data()
-        self._before: Data | None = None
         self.accounts = FakeAccounts(self)
         self.attendance = FakeAttendance(self)
         self.pe = FakePe(self)
@@ -396,17 +378,9 @@ class FakePortfolioUnitOfWork(FakeUnitOfWork):
         self.proofs = FakeProofRows(self)
         self.submissions = FakeSubmissions(self)
         self.supplements = FakeSupplements(self)
-        self.reads = FakeReads(self)
+        self.access_log = MemoryAccessLog(self.data.reads)
         self.retention = FakeRetention(self)
 
-    def __enter__(self) -> FakePortfolioUnitOfWork:
-        self._before = copy.deepcopy(self.data)
-        return self
-
-    def rollback(self) -> None:
-        super().rollback()
-        if self._before is not None:
-            self.data = self._before
 
 
 class FakeProofStore:
