@@ -1,8 +1,10 @@
 """The worker process every service runs beside its web process: the outbox relay, the service's consumers
 and its schedules, each in a thread, stopped together on SIGTERM or SIGINT.
 
-A service's ``worker.py`` is a few lines: build settings and the database, then
-``Worker(settings, db, SUBSCRIPTIONS, SCHEDULES).run_forever()``.
+A service does not start it itself: its ``ServiceSpec`` (``__main__.py``) names ``handlers.subscriptions``
+and ``worker.schedules``, each ``(settings, db) -> [...]``, and ``python -m recert_<svc> worker`` runs
+``recert_common.runtime.run_worker``, which adds the shared consumers and schedules (the revocation read
+model) and sizes the database pool for every thread.
 """
 from __future__ import annotations
 
