@@ -7,10 +7,11 @@ raised anywhere below a view becomes that answer.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from recert_common.errors import Problem
+from recert_common.i18n import Message
 
 
 class DomainError(Exception):
@@ -32,10 +33,11 @@ class PermissionRefused(DomainError):
 
 class FieldsRefused(DomainError):
     """Input that passed its schema breaks a rule the domain checks (a guessable password, a wrong
-    registration password): ``errors`` maps each field to its message codes. Answered as 422 with the
+    registration password): ``errors`` maps each field to its messages, each a code or an ``i18n.Message``
+    (a code with parameters: ``Message("pe.field.date_in_future", day=Day(d))``). Answered as 422 with the
     field errors unless the service's map says otherwise."""
 
-    def __init__(self, errors: Mapping[str, list[str]], detail_code: str | None = None):
+    def __init__(self, errors: Mapping[str, Sequence[str | Message]], detail_code: str | None = None):
         super().__init__("fields refused")
         self.errors = {name: list(codes) for name, codes in errors.items()}
         self.detail_code = detail_code

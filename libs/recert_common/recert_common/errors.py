@@ -153,14 +153,24 @@ class ValidationProblem(Problem):
     """Input that was understood but is not acceptable: 422 with ``errors`` per field.
 
     ``errors`` may be marshmallow's nested messages; they are flattened to dotted paths
-    (``{"address.city": [...], "items.0.points": [...]}``). Messages are translated when rendered.
+    (``{"address.city": [...], "items.0.points": [...]}``). Messages (codes, marshmallow's sentences or
+    ``i18n.Message`` values) are translated when rendered. With ``detail_from_errors`` and no detail of its
+    own, the detail repeats every message, so a client showing only the detail still names the problem.
     """
 
     status, slug, title_code = 422, "validation-failed", "problem.validation_failed"
 
-    def __init__(self, errors: Mapping[Any, Any], detail: str | None = None, **kwargs: Any):
+    def __init__(self, errors: Mapping[Any, Any], detail: str | None = None, *,
+                 detail_from_errors: bool = False, **kwargs: Any):
         super().__init__(detail, **kwargs)
-        self.errors: dict[str, list[str]] = flatten_field_errors(errors)
+        self.errors: dict[str, list[str | i18n.Message]] = flatten_field_errors(errors)
+        self.detail_from_errors = detail_from_errors
+
+    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
+        if self.detail_from_errors and self.detail is None and self.code is None:
+            return " ".join(i18n.translate_field_message(message, language)
+                            for messages in self.errors.values() for message in messages)
+        return super().detail_text(language)
 
     @classmethod
     def from_marshmallow(cls, error: ma.ValidationError, **kwargs: Any) -> ValidationProblem:
@@ -287,7 +297,7 @@ i18n.register_messages({
     "problem.multipart_refused": {"nl": "Stuur het bestand zelf, geen formulier",
                                   "en": "Send the file itself, not a form"},
     "detail.body_too_large": {"nl": "Het verzoek mag hoogstens {limit} groot zijn.",
-                              "en": "The request may be at most {limit_en}."},
+                              "en": "The request may be at most {limit}."},
 })
 
 
@@ -363,23 +373,6 @@ UPLOAD_PROBLEMS: Sequence[type[UploadProblem]] = tuple(
     upload_problem_class(code, status) for code, status in UPLOAD_REFUSALS)
 
 
-MiB = 1024 * 1024
-
-
-def size_text(size: int) -> tuple[str, str]:
-    """A size as people read it, in Dutch and English, with the exact number of bytes: MiB written as "MB"
-    (one decimal at most, Dutch decimal comma), kB below that ("20 MB (20971520 bytes)"), else bytes. Every
-    limit a problem states (the gateway's and the services') is written this way, beside ``max_bytes``."""
-    if size >= MiB:
-        value, unit = size / MiB, "MB"
-    elif size >= 1024:
-        value, unit = size / 1024, "kB"
-    else:
-        return f"{size} bytes", f"{size} bytes"
-    text = f"{value:.1f}".removesuffix(".0")
-    return f"{text.replace('.', ',')} {unit} ({size} bytes)", f"{text} {unit} ({size} bytes)"
-
-
 # --- the answers in the OpenAPI documents ---------------------------------------------------------------
 
 #: The type every status has when nothing more specific is declared.
@@ -445,12 +438,16 @@ def _status_phrase(status: int) -> str:
         return f"HTTP {status}"
 
 
-def flatten_field_errors(messages: Mapping[Any, Any]) -> dict[str, list[str]]:
-    """marshmallow's nested messages as ``{"dotted.path": ["message", ...]}``.
+def flatten_field_errors(messages: Mapping[Any, Any]) -> dict[str, list[str | i18n.Message]]:
+    """marshmallow's nested messages as ``{"dotted.path": ["message", ...]}``; an ``i18n.Message`` stays one
+    (it is rendered in the reader's language with the answer).
 
     A schema-level message of a nested object belongs to the object's path; at the top it is ``_schema``.
     """
-    flat: dict[str, list[str]] = {}
+    flat: dict[str, list[str | i18n.Message]] = {}
+
+    def kept(item: Any) -> str | i18n.Message:
+        return item if isinstance(item, i18n.Message) else str(item)
 
     def walk(node: Any, path: tuple[str, ...]) -> None:
         if isinstance(node, Mapping):
@@ -460,9 +457,9 @@ def flatten_field_errors(messages: Mapping[Any, Any]) -> dict[str, list[str]]:
             for item in node:
                 walk(item, path)
         elif isinstance(node, (list, tuple)):
-            flat.setdefault(".".join(path) or "_schema", []).extend(str(item) for item in node)
+            flat.setdefault(".".join(path) or "_schema", []).extend(kept(item) for item in node)
         else:
-            flat.setdefault(".".join(path) or "_schema", []).append(str(node))
+            flat.setdefault(".".join(path) or "_schema", []).append(kept(node))
 
     walk(messages, ())
     return flat
@@ -571,8 +568,8 @@ def body_too_large(**kwargs: Any) -> Problem:
         problem.headers.update(kwargs.get("headers") or {})
         return problem
     limit = _body_limit()
-    nl, en = size_text(limit) if isinstance(limit, int) else (str(limit), str(limit))
-    return PayloadTooLarge(code="detail.body_too_large", params={"limit": nl, "limit_en": en},
+    return PayloadTooLarge(code="detail.body_too_large",
+                           params={"limit": i18n.Size(limit) if isinstance(limit, int) else str(limit)},
                            extensions={"max_bytes": limit}, **kwargs)
 
 
@@ -639,7 +636,7 @@ __all__: Sequence[str] = (
     "PROBLEMS_BY_STATUS", "problem_for_status", "PROBLEM_TYPES", "ProblemType", "register_problem_type",
     "extension_members",
     "UploadProblem", "upload_problem", "upload_problem_class", "UPLOAD_PROBLEMS", "UPLOAD_REFUSALS",
-    "size_text", "accept_upload", "body_too_large", "GENERIC_TYPES", "problem_schema", "problem_answer",
+    "accept_upload", "body_too_large", "GENERIC_TYPES", "problem_schema", "problem_answer",
     "flatten_field_errors", "request_language", "problem_response", "problem_from_http_exception",
     "register_error_handlers", "ProblemSchema",
 )

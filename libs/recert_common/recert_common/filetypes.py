@@ -37,6 +37,8 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from recert_common.i18n import Listing, Message, register_messages
+
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
@@ -74,37 +76,18 @@ EXTENSIONS: Mapping[str, frozenset[str]] = {
     DOCX: frozenset({".docx"}),
 }
 
-# kind -> (Dutch, English) description, for messages a jobcoach reads.
-_KIND_LABELS: Mapping[str, tuple[str, str]] = {
-    "pdf": ("een PDF-document", "a PDF document"),
-    "png": ("een PNG-afbeelding", "a PNG image"),
-    "jpeg": ("een JPEG-afbeelding", "a JPEG image"),
-    "text": ("platte tekst", "plain text"),
-    "email": ("een e-mailbericht", "an e-mail message"),
-    "docx": ("een Word-document (.docx)", "a Word document (.docx)"),
-    "elf": ("een programma (ELF)", "a program (ELF)"),
-    "pe": ("een Windows-programma", "a Windows program"),
-    "mach-o": ("een macOS-programma", "a macOS program"),
-    "zip": ("een ZIP-archief dat geen Word-document is (zoals .zip of .xlsx), of een Word-document dat "
-            "we niet herkennen (bewaar het dan als PDF)",
-            "a ZIP archive that is not a Word document (such as .zip or .xlsx), or a Word document we do "
-            "not recognise (save it as PDF then)"),
-    "ole": ("een oud Office-bestand (.doc, .xls)", "an old Office file (.doc, .xls)"),
-    "archive": ("een gecomprimeerd archief", "a compressed archive"),
-    "image": ("een afbeelding van een niet-toegestaan type", "an image of a type that is not allowed"),
-    "html": ("een HTML- of XML-document", "an HTML or XML document"),
-    "script": ("een script", "a script"),
-    "empty": ("een leeg bestand", "an empty file"),
-    "unknown": ("een onbekend bestandstype", "an unknown file type"),
-}
+# kind -> what a jobcoach reads for it: the catalogue code ``upload.kind.<kind>`` (texts at the end).
+_KINDS = ("pdf", "png", "jpeg", "text", "email", "docx", "elf", "pe", "mach-o", "zip", "ole", "archive",
+          "image", "html", "script", "empty", "unknown")
 
-_ALLOWED_LABELS: Mapping[str, tuple[str, str]] = {
-    PDF: ("PDF", "PDF"),
-    PNG: ("PNG", "PNG"),
-    JPEG: ("JPEG", "JPEG"),
-    TEXT: ("platte tekst (.txt)", "plain text (.txt)"),
-    EMAIL: ("e-mail (.eml)", "e-mail (.eml)"),
-    DOCX: ("Word (.docx)", "Word (.docx)"),
+#: An allowed type as a jobcoach reads it in the list of what is allowed, in this order.
+_ALLOWED_LABELS: Mapping[str, Message] = {
+    PDF: Message("upload.allowed.pdf"),
+    PNG: Message("upload.allowed.png"),
+    JPEG: Message("upload.allowed.jpeg"),
+    TEXT: Message("upload.allowed.text"),
+    EMAIL: Message("upload.allowed.email"),
+    DOCX: Message("upload.allowed.docx"),
 }
 
 _ALLOWED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
@@ -163,22 +146,23 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u20
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Refusals: a machine code for the API, and a message in Dutch (default) and English for the jobcoach.
+# Refusals: a machine code for the API, and a catalogue message for the jobcoach (Dutch by default).
 
 
 class UploadRefused(Exception):
-    """An upload we will not store. ``code`` is stable for clients; the messages are for people."""
+    """An upload we will not store. ``code`` is stable for clients; ``text`` (an ``i18n.Message``) is for
+    people, rendered in their language by ``message(language)``; ``str()`` is the English text, for logs."""
 
     code = "upload_refused"
 
-    def __init__(self, message_nl: str, message_en: str, **details):
-        super().__init__(message_en)
-        self.message_nl = message_nl
-        self.message_en = message_en
+    def __init__(self, text: Message, **details):
+        super().__init__(text.render("en"))
+        self.text = text
         self.details = details
 
     def message(self, language: str = "nl") -> str:
-        return self.message_en if language.lower().startswith("en") else self.message_nl
+        """The text for a reader of ``language`` (any English variant gives English, the rest Dutch)."""
+        return self.text.render("en" if language.lower().startswith("en") else "nl")
 
 
 class UploadTypeRefused(UploadRefused):
@@ -187,11 +171,9 @@ class UploadTypeRefused(UploadRefused):
     code = "upload_type_refused"
 
     def __init__(self, kind: str, allowed: Collection[str] = DEFAULT_ALLOWED):
-        nl, en = _KIND_LABELS.get(kind, _KIND_LABELS["unknown"])
-        allowed_nl, allowed_en = _allowed_list(allowed)
         super().__init__(
-            f"Dit bestand is {nl}; dat kunnen we niet aannemen. Toegestaan zijn: {allowed_nl}.",
-            f"This file is {en}, which we cannot accept. Allowed are: {allowed_en}.",
+            Message("upload.detail.type_refused", kind=_kind(kind if kind in _KINDS else "unknown"),
+                    allowed=Listing(*(label for t, label in _ALLOWED_LABELS.items() if t in allowed))),
             kind=kind,
         )
         self.kind = kind
@@ -203,29 +185,22 @@ class UploadTypeMismatch(UploadTypeRefused):
     code = "upload_type_mismatch"
 
     def __init__(self, kind: str, extension: str):
-        nl, en = _KIND_LABELS[kind]
+        if kind not in _KINDS:
+            raise KeyError(kind)
         UploadRefused.__init__(
-            self,
-            f"De bestandsnaam eindigt op '{extension}', maar de inhoud is {nl}. "
-            "Geef het bestand de juiste extensie.",
-            f"The filename ends in '{extension}' but the content is {en}. Give the file the right extension.",
+            self, Message("upload.detail.type_mismatch", extension=extension, kind=_kind(kind)),
             kind=kind, extension=extension,
         )
         self.kind = kind
         self.extension = extension
 
 
-_FILENAME_REASONS: Mapping[str, tuple[str, str]] = {
-    "empty": ("hij is leeg", "it is empty"),
-    "too_long": (
-        f"hij is langer dan {MAX_FILENAME_BYTES} bytes", f"it is longer than {MAX_FILENAME_BYTES} bytes",
-    ),
-    "encoding": ("hij bevat ongeldige tekens", "it contains invalid characters"),
-    "path": ("hij bevat een pad (/ of \\)", "it contains a path (/ or \\)"),
-    "control": ("hij bevat onzichtbare of stuurtekens", "it contains invisible or control characters"),
-    "dot": ("hij begint of eindigt met een punt", "it starts or ends with a dot"),
-    "reserved": ("het is een gereserveerde naam van Windows", "it is a name Windows reserves"),
-}
+def _kind(kind: str) -> Message:
+    return Message(f"upload.kind.{kind}")
+
+
+#: Why a filename is refused: the catalogue code ``upload.filename.<reason>`` says it to the jobcoach.
+_FILENAME_REASONS = ("empty", "too_long", "encoding", "path", "control", "dot", "reserved")
 
 
 class UnsafeFilename(UploadRefused):
@@ -234,18 +209,70 @@ class UnsafeFilename(UploadRefused):
     code = "filename_refused"
 
     def __init__(self, reason: str):
-        nl, en = _FILENAME_REASONS[reason]
+        if reason not in _FILENAME_REASONS:
+            raise KeyError(reason)
         super().__init__(
-            f"Deze bestandsnaam kunnen we niet gebruiken: {nl}. Geef het bestand een andere naam.",
-            f"We cannot use this filename: {en}. Please rename the file.",
+            Message("upload.detail.filename_refused",
+                    reason=Message(f"upload.filename.{reason}", max_bytes=MAX_FILENAME_BYTES)),
             reason=reason,
         )
         self.reason = reason
 
 
-def _allowed_list(allowed: Collection[str]) -> tuple[str, str]:
-    labels = [_ALLOWED_LABELS[t] for t in _ALLOWED_LABELS if t in allowed]
-    return ", ".join(nl for nl, _ in labels), ", ".join(en for _, en in labels)
+register_messages({
+    "upload.detail.type_refused": {
+        "nl": "Dit bestand is {kind}; dat kunnen we niet aannemen. Toegestaan zijn: {allowed}.",
+        "en": "This file is {kind}, which we cannot accept. Allowed are: {allowed}."},
+    "upload.detail.type_mismatch": {
+        "nl": "De bestandsnaam eindigt op '{extension}', maar de inhoud is {kind}. "
+              "Geef het bestand de juiste extensie.",
+        "en": "The filename ends in '{extension}' but the content is {kind}. "
+              "Give the file the right extension."},
+    "upload.detail.filename_refused": {
+        "nl": "Deze bestandsnaam kunnen we niet gebruiken: {reason}. Geef het bestand een andere naam.",
+        "en": "We cannot use this filename: {reason}. Please rename the file."},
+    # What a file was found to be (``{kind}`` above).
+    "upload.kind.pdf": {"nl": "een PDF-document", "en": "a PDF document"},
+    "upload.kind.png": {"nl": "een PNG-afbeelding", "en": "a PNG image"},
+    "upload.kind.jpeg": {"nl": "een JPEG-afbeelding", "en": "a JPEG image"},
+    "upload.kind.text": {"nl": "platte tekst", "en": "plain text"},
+    "upload.kind.email": {"nl": "een e-mailbericht", "en": "an e-mail message"},
+    "upload.kind.docx": {"nl": "een Word-document (.docx)", "en": "a Word document (.docx)"},
+    "upload.kind.elf": {"nl": "een programma (ELF)", "en": "a program (ELF)"},
+    "upload.kind.pe": {"nl": "een Windows-programma", "en": "a Windows program"},
+    "upload.kind.mach-o": {"nl": "een macOS-programma", "en": "a macOS program"},
+    "upload.kind.zip": {
+        "nl": "een ZIP-archief dat geen Word-document is (zoals .zip of .xlsx), of een Word-document dat we "
+              "niet herkennen (bewaar het dan als PDF)",
+        "en": "a ZIP archive that is not a Word document (such as .zip or .xlsx), or a Word document we do "
+              "not recognise (save it as PDF then)"},
+    "upload.kind.ole": {"nl": "een oud Office-bestand (.doc, .xls)", "en": "an old Office file (.doc, .xls)"},
+    "upload.kind.archive": {"nl": "een gecomprimeerd archief", "en": "a compressed archive"},
+    "upload.kind.image": {"nl": "een afbeelding van een niet-toegestaan type",
+                          "en": "an image of a type that is not allowed"},
+    "upload.kind.html": {"nl": "een HTML- of XML-document", "en": "an HTML or XML document"},
+    "upload.kind.script": {"nl": "een script", "en": "a script"},
+    "upload.kind.empty": {"nl": "een leeg bestand", "en": "an empty file"},
+    "upload.kind.unknown": {"nl": "een onbekend bestandstype", "en": "an unknown file type"},
+    # The allowed types (``{allowed}`` above).
+    "upload.allowed.pdf": {"nl": "PDF", "en": "PDF"},
+    "upload.allowed.png": {"nl": "PNG", "en": "PNG"},
+    "upload.allowed.jpeg": {"nl": "JPEG", "en": "JPEG"},
+    "upload.allowed.text": {"nl": "platte tekst (.txt)", "en": "plain text (.txt)"},
+    "upload.allowed.email": {"nl": "e-mail (.eml)", "en": "e-mail (.eml)"},
+    "upload.allowed.docx": {"nl": "Word (.docx)", "en": "Word (.docx)"},
+    # Why a filename is refused (``{reason}`` above).
+    "upload.filename.empty": {"nl": "hij is leeg", "en": "it is empty"},
+    "upload.filename.too_long": {"nl": "hij is langer dan {max_bytes} bytes",
+                                 "en": "it is longer than {max_bytes} bytes"},
+    "upload.filename.encoding": {"nl": "hij bevat ongeldige tekens", "en": "it contains invalid characters"},
+    "upload.filename.path": {"nl": "hij bevat een pad (/ of \\)", "en": "it contains a path (/ or \\)"},
+    "upload.filename.control": {"nl": "hij bevat onzichtbare of stuurtekens",
+                                "en": "it contains invisible or control characters"},
+    "upload.filename.dot": {"nl": "hij begint of eindigt met een punt", "en": "it starts or ends with a dot"},
+    "upload.filename.reserved": {"nl": "het is een gereserveerde naam van Windows",
+                                 "en": "it is a name Windows reserves"},
+})
 
 
 # ---------------------------------------------------------------------------------------------------------

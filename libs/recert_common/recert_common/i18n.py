@@ -9,6 +9,13 @@ parameter that is a code is passed as ``Label("awaiting_payment")`` and written 
 ("wacht op betaling", "awaiting payment"): one table for every service. Dates are written one way in each
 language, "15 januari 2027" / "15 January 2027" (``format_date``); a date parameter is passed as ``Day(d)``.
 
+A text a person reads is written one way: a catalogue code with parameters. Code that must hand a text
+on before the reader's language is known (a refusal from the domain, a field error) passes a
+``Message("pe.field.date_in_future", day=Day(d))``, rendered (``translate``) where the answer is made; a
+parameter with its own words per language is a ``Label``, ``Day``, ``Number``, ``Size``, ``Listing`` or
+another ``Message``. ``recert_common.rules.Localized`` is only for texts that arrive as data in both
+languages (the assessment framework's names of categories and units); such a value may be a parameter too.
+
 Field messages from marshmallow arrive as English sentences; ``translate_field_message`` recognises
 marshmallow's default sentences and renders them in Dutch, so a jobcoach never sees a mix of languages.
 """
@@ -18,6 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 DEFAULT_LANGUAGE = "nl"
@@ -109,6 +117,61 @@ class Day:
         return self.day.isoformat()
 
 
+def format_number(value: Decimal | int, language: str = DEFAULT_LANGUAGE) -> str:
+    """``Decimal("12.50")`` -> "12,5" (nl) or "12.5" (en); whole numbers without decimals, never exponents."""
+    text = format(Decimal(value).normalize(), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text == "-0":
+        text = "0"
+    return text.replace(".", ",") if language == "nl" else text
+
+
+@dataclass(frozen=True)
+class Number:
+    """A message parameter that is a number, written with ``format_number`` (decimal comma in Dutch)."""
+
+    value: Decimal | int
+
+    def render(self, language: str) -> str:
+        return format_number(self.value, language)
+
+    def __str__(self) -> str:
+        return format_number(self.value, "en")
+
+
+MiB = 1024 * 1024
+
+
+def format_size(size: int, language: str = DEFAULT_LANGUAGE) -> str:
+    """A size as people read it, with the exact number of bytes: MiB written as "MB" (one decimal at most,
+    Dutch decimal comma), kB below that ("20 MB (20971520 bytes)"), else bytes. Every limit a problem states
+    (the gateway's and the services') is written this way."""
+    if size >= MiB:
+        value, unit = size / MiB, "MB"
+    elif size >= 1024:
+        value, unit = size / 1024, "kB"
+    else:
+        return f"{size} bytes"
+    text = f"{value:.1f}".removesuffix(".0")
+    if language == "nl":
+        text = text.replace(".", ",")
+    return f"{text} {unit} ({size} bytes)"
+
+
+@dataclass(frozen=True)
+class Size:
+    """A message parameter that is a number of bytes, written with ``format_size``."""
+
+    size: int
+
+    def render(self, language: str) -> str:
+        return format_size(self.size, language)
+
+    def __str__(self) -> str:
+        return f"{self.size} bytes"
+
+
 def label(code: str, language: str = DEFAULT_LANGUAGE) -> str:
     """The word for a state, stage or role code in ``language``; an unknown code as it is."""
     words = LABELS.get(str(code))
@@ -131,6 +194,55 @@ class Label:
 
     def __str__(self) -> str:
         return ", ".join(self.codes)
+
+
+@dataclass(frozen=True, init=False)
+class Listing:
+    """A message parameter that is several texts (``Message``, ``Label``, ...), each rendered and joined by
+    commas: "PDF, PNG, platte tekst (.txt)"."""
+
+    parts: tuple[Any, ...]
+
+    def __init__(self, *parts: Any):
+        object.__setattr__(self, "parts", tuple(parts))
+
+    def render(self, language: str) -> str:
+        return ", ".join(_rendered(part, language) for part in self.parts)
+
+    def __str__(self) -> str:
+        return ", ".join(str(part) for part in self.parts)
+
+
+@dataclass(frozen=True, init=False)
+class Message:
+    """A text a person will read, not yet in a language: a catalogue code and its parameters.
+
+    ``Message("pe.field.category_unknown", category=9, known="1, 2, 3")`` travels from the domain to the
+    edge (in a refusal, among field errors) and is rendered there in the reader's language. It compares by
+    value; ``str()`` gives the code and parameters, for logs.
+    """
+
+    code: str
+    params: tuple[tuple[str, Any], ...]
+
+    def __init__(self, code: str, /, **params: Any):
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "params", tuple(params.items()))
+
+    def render(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return translate(self.code, language, **dict(self.params))
+
+    def __str__(self) -> str:
+        if not self.params:
+            return self.code
+        return f"{self.code}({', '.join(f'{name}={value}' for name, value in self.params)})"
+
+
+def _rendered(value: Any, language: str) -> Any:
+    """A parameter in ``language``: anything with ``render(language)`` (``Label``, ``Day``, ``Number``,
+    ``Size``, ``Listing``, ``Message``, a ``Localized`` text from data) is rendered, the rest is as it is."""
+    render = getattr(value, "render", None)
+    return render(language) if callable(render) else value
 
 
 def register_messages(messages: Mapping[str, Mapping[str, str]]) -> None:
@@ -169,9 +281,10 @@ def translate(code: str, language: str = DEFAULT_LANGUAGE, /, **params: Any) -> 
     texts = _CATALOGUE.get(code)
     if texts is None:
         return code
-    template = texts.get(language) or texts[DEFAULT_LANGUAGE]
-    params = {name: value.render(language) if isinstance(value, (Label, Day)) else value
-              for name, value in params.items()}
+    if not texts.get(language):
+        language = DEFAULT_LANGUAGE
+    template = texts[language]
+    params = {name: _rendered(value, language) for name, value in params.items()}
     try:
         return template.format_map(_KeepMissing(params))
     except (ValueError, IndexError, AttributeError):
@@ -237,12 +350,14 @@ _FIELD_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-def translate_field_message(message: str, language: str = DEFAULT_LANGUAGE) -> str:
+def translate_field_message(message: str | Message, language: str = DEFAULT_LANGUAGE) -> str:
     """A validation message for one field in ``language``.
 
-    A message that is a code of ours is translated; a marshmallow default sentence becomes ours; anything
-    else (a service's own sentence) passes unchanged.
+    A ``Message`` is rendered; a message that is a code of ours is translated; a marshmallow default
+    sentence becomes ours; anything else (a service's own sentence) passes unchanged.
     """
+    if isinstance(message, Message):
+        return message.render(language)
     if message in _CATALOGUE:
         return translate(message, language)
     for pattern, code in _FIELD_PATTERNS:

@@ -39,7 +39,6 @@ from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 from urllib3.util import Retry, Timeout
 
-from recert_common.errors import size_text
 from recert_common.filetypes import (
     DEFAULT_ALLOWED,
     SNIFF_BYTES,
@@ -50,6 +49,7 @@ from recert_common.filetypes import (
     check_upload,
     safe_filename,
 )
+from recert_common.i18n import Message, Size, register_messages
 
 __all__ = [
     "DEFAULT_ALLOWED", "DEFAULT_PART_SIZE", "ObjectChunks", "ObjectNotFound", "ObjectStore", "StorageError",
@@ -87,12 +87,7 @@ class UploadTooLarge(UploadRefused):
     code = "upload_too_large"
 
     def __init__(self, max_bytes: int):
-        nl, en = size_text(max_bytes)
-        super().__init__(
-            f"Het bestand is groter dan de toegestane {nl}.",
-            f"The file is larger than the allowed {en}.",
-            max_bytes=max_bytes,
-        )
+        super().__init__(Message("upload.detail.too_large", limit=Size(max_bytes)), max_bytes=max_bytes)
         self.max_bytes = max_bytes
 
 
@@ -100,7 +95,14 @@ class UploadEmpty(UploadRefused):
     code = "upload_empty"
 
     def __init__(self):
-        super().__init__("Het bestand is leeg.", "The file is empty.")
+        super().__init__(Message("upload.detail.empty"))
+
+
+register_messages({
+    "upload.detail.too_large": {"nl": "Het bestand is groter dan de toegestane {limit}.",
+                                "en": "The file is larger than the allowed {limit}."},
+    "upload.detail.empty": {"nl": "Het bestand is leeg.", "en": "The file is empty."},
+})
 
 
 @dataclass(frozen=True)

@@ -348,3 +348,55 @@ def test_a_database_outage_is_a_503_problem_that_says_come_back(client, path):
     body = _problem(response, 503)
     assert response.headers["Retry-After"] == "5"
     assert "try again" in body["detail"] and "127.0.0.1" not in body["detail"]
+
+
+# --- messages: a catalogue code with parameters, rendered where the answer is made -------------------------
+
+i18n.register_messages({
+    "test.field.too_early": {"nl": "De datum {day} ligt vóór {first} ({points} punten, {size}).",
+                             "en": "The date {day} is before {first} ({points} points, {size})."},
+    "test.field.choose": {"nl": "Kies uit {choices}.", "en": "Choose from {choices}."},
+    "test.word.one": {"nl": "een", "en": "one"},
+})
+
+
+def test_a_message_is_a_value_rendered_in_the_readers_language():
+    from datetime import date
+    from decimal import Decimal
+
+    def make() -> i18n.Message:
+        return i18n.Message("test.field.too_early", day=i18n.Day(date(2024, 3, 1)),
+                            first=i18n.Day(date(2024, 4, 1)), points=i18n.Number(Decimal("2.50")),
+                            size=i18n.Size(20 * 1024 * 1024))
+
+    message = make()
+    assert message.render("nl") == ("De datum 1 maart 2024 ligt vóór 1 april 2024 (2,5 punten, "
+                                    "20 MB (20971520 bytes)).")
+    assert message.render("en") == ("The date 1 March 2024 is before 1 April 2024 (2.5 points, "
+                                    "20 MB (20971520 bytes)).")
+    # A language without texts gets Dutch throughout, parameters included.
+    assert message.render("de") == message.render("nl")
+    assert message == make() and hash(message) == hash(make())
+    assert str(i18n.Message("test.word.one")) == "test.word.one"
+    assert str(i18n.Message("test.field.choose", choices="a, b")) == "test.field.choose(choices=a, b)"
+    listing = i18n.Listing(i18n.Message("test.word.one"), i18n.Label("assessor"))
+    assert i18n.Message("test.field.choose", choices=listing).render("nl") == "Kies uit een, beoordelaar."
+    assert i18n.Message("test.field.choose", choices=listing).render("en") == "Choose from one, assessor."
+
+
+def test_field_errors_keep_messages_and_render_them_with_the_answer():
+    from recert_common.domain_errors import FieldsRefused, ProblemMap
+
+    message = i18n.Message("test.field.choose", choices="1, 2")
+    flat = errors.flatten_field_errors({"a": [message, "field.required"], "b": {"c": message}})
+    assert flat == {"a": [message, "field.required"], "b.c": [message]}
+    assert i18n.translate_field_message(message, "en") == "Choose from 1, 2."
+
+    refused = FieldsRefused({"category": [message], "amount": ["field.required"]})
+    plain = ProblemMap({}).problem_for(refused).to_dict("en")
+    assert plain["errors"] == {"category": ["Choose from 1, 2."],
+                               "amount": ["Missing data for required field."]}
+    assert "detail" not in plain
+    repeated = ValidationProblem(refused.errors, detail_from_errors=True).to_dict("nl")
+    assert repeated["detail"] == "Kies uit 1, 2. Dit veld is verplicht."
+    assert repeated["errors"] == {"category": ["Kies uit 1, 2."], "amount": ["Dit veld is verplicht."]}

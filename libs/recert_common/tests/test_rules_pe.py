@@ -77,16 +77,16 @@ def test_impossible_amounts_are_rejected(amount, unit, reason):
         pe_points(amount, unit)
     assert caught.value.params["reason"] == reason
     assert caught.value.code == "invalid_pe_amount"
-    assert caught.value.message.nl and caught.value.message.en
-    assert str(caught.value) == caught.value.message.nl
+    assert caught.value.text("nl") and caught.value.text("en")
+    assert str(caught.value) == caught.value.text("nl")
 
 
 def test_too_large_names_the_maximum_in_both_languages():
     with pytest.raises(InvalidPeAmount) as caught:
         pe_points(D("21"), UNIT_ECTS)
     assert caught.value.params["maximum"] == D("20")
-    assert caught.value.message.nl == "Meer dan 20 ECTS-studiepunten voor één activiteit is niet aannemelijk."
-    assert caught.value.message.en == "More than 20 ECTS credits for one activity is not plausible."
+    assert caught.value.text("nl") == "Meer dan 20 ECTS-studiepunten voor één activiteit is niet aannemelijk."
+    assert caught.value.text("en") == "More than 20 ECTS credits for one activity is not plausible."
 
 
 def test_unknown_unit_and_floats_are_refused():

@@ -169,6 +169,13 @@ class Draft:
         return self.net + self.vat
 
 
+REGISTER_FEE_LINE = "billing.line.register_fee"
+i18n.register_messages({
+    REGISTER_FEE_LINE: {"nl": "{fee}, certificaatjaar {first} t/m {last}",
+                        "en": "{fee}, certificate year {first} to {last}"},
+})
+
+
 def draft_invoice(kind: InvoiceKind | str, *, account_id: UUID, issued_on: date,
                   submission_id: UUID | None = None, case_id: UUID | None = None,
                   supplement_id: UUID | None = None, period: CertificateYear | None = None) -> Draft:
@@ -182,9 +189,12 @@ def draft_invoice(kind: InvoiceKind | str, *, account_id: UUID, issued_on: date,
     description = fee.name
     if period is not None:
         fee = register_fee_amount(period, issued_on)
-        description = Localized(
-            nl=f"{fee.name.nl}, certificaatjaar {dutch_date(period.first)} t/m {dutch_date(period.last)}",
-            en=f"{fee.name.en}, certificate year {english_date(period.first)} to {english_date(period.last)}")
+        # The line keeps its text in both languages as issued (stored with the invoice), written from the
+        # catalogue.
+        texts = {language: i18n.translate(REGISTER_FEE_LINE, language, fee=fee.name,
+                                          first=i18n.Day(period.first), last=i18n.Day(period.last))
+                 for language in ("nl", "en")}
+        description = Localized(**texts)
     line = Line(description=description, vat_rate=fee.vat_rate, net=fee.net, vat=fee.vat, gross=fee.gross)
     return Draft(kind=kind, issuer=ISSUERS[fee.issuer], account_id=account_id, issued_on=issued_on,
                  due_on=issued_on + PAYMENT_TERM, lines=(line,), vat_rate=fee.vat_rate,

@@ -280,7 +280,7 @@ def _summary_body(found: Summary) -> dict[str, Any]:
         "activities_without_evidence": [{
             "activity_id": item.activity_id, "title": item.title, "completed_on": item.completed_on,
             "category": item.category, "points": item.points,
-            "message": evidence_missing_message(item).get(language),
+            "message": evidence_missing_message(item).render(language),
         } for item in found.without_evidence],
     }
 

@@ -14,9 +14,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from recert_common.domain_errors import DomainError, NotFoundError
+from recert_common.domain_errors import DomainError, FieldsRefused, NotFoundError
 from recert_common.filetypes import UploadRefused, safe_filename
-from recert_common.i18n import format_date
+from recert_common.i18n import Day, Message, Number, format_date, register_messages
 from recert_common.roles import Role
 from recert_common.rules import (
     UNIT_ECTS,
@@ -24,11 +24,9 @@ from recert_common.rules import (
     UNIT_POINTS,
     Framework,
     InvalidPeAmount,
-    Localized,
     PeSummary,
     UnknownUnit,
     add_years,
-    format_number,
     load_framework,
     pe_period_last_day,
     pe_points,
@@ -147,11 +145,8 @@ def requested_period(default: Period, first: date | None, last: date | None) -> 
         return default
     period = Period(first or default.first, last or default.last, PERIOD_REQUESTED)
     if period.first > period.last:
-        raise InvalidInput({"from": [Localized(
-            nl=f"De begindatum ({day_text(period.first, 'nl')}) ligt na de einddatum "
-               f"({day_text(period.last, 'nl')}).",
-            en=f"The start date ({day_text(period.first, 'en')}) is after the end date "
-               f"({day_text(period.last, 'en')}).")]})
+        raise FieldsRefused({"from": [
+            Message("pe.field.period_reversed", first=Day(period.first), last=Day(period.last))]})
     return period
 
 
@@ -193,14 +188,6 @@ def day_text(day: date, language: str) -> str:
 # --- activities -------------------------------------------------------------------------------------------
 
 
-class InvalidInput(DomainError):
-    """Input that breaks a rule, with a message in both languages per field."""
-
-    def __init__(self, errors: Mapping[str, Sequence[Localized]]):
-        super().__init__("; ".join(message.en for messages in errors.values() for message in messages))
-        self.errors = {name: list(messages) for name, messages in errors.items()}
-
-
 @dataclass(frozen=True)
 class StudyLoad:
     """What an activity claims: an amount in a unit, and the PE points that follow."""
@@ -210,21 +197,19 @@ class StudyLoad:
     points: Decimal
 
 
-def category_message(category: int, framework: Framework) -> Localized | None:
+def category_message(category: int, framework: Framework) -> Message | None:
     """Why ``category`` cannot be used, or None when it can."""
     if framework.pe.category(category) is not None:
         return None
     known = ", ".join(str(c.number) for c in framework.pe.categories)
-    return Localized(nl=f"Categorie {category} bestaat niet; kies uit {known}.",
-                     en=f"Category {category} does not exist; choose from {known}.")
+    return Message("pe.field.category_unknown", category=category, known=known)
 
 
 def study_load(amount: Decimal, unit: str, framework: Framework) -> StudyLoad:
     """The points of ``amount`` in ``unit`` (an API unit), or ``InvalidPeAmount``/``UnknownUnit``."""
     if unit not in UNITS:
         known = ", ".join(UNITS)
-        raise UnknownUnit(Localized(nl=f"Onbekende eenheid {unit!r}; kies uit {known}.",
-                                    en=f"Unknown unit {unit!r}; use {known}."), unit=unit)
+        raise UnknownUnit(Message("rules.pe.unknown_unit", unit=unit, known=known), unit=unit)
     points = pe_points(amount, UNITS[unit], framework=framework)
     return StudyLoad(_plain(Decimal(amount)), unit, _plain(points))
 
@@ -236,13 +221,13 @@ def _plain(value: Decimal) -> Decimal:
 
 def check_activity(*, category: int, amount: Decimal, unit: str, completed_on: date, framework: Framework,
                    period_start: date, today: date) -> StudyLoad:
-    """Every rule a jobcoach's activity must meet; all broken rules at once in ``InvalidInput``.
+    """Every rule a jobcoach's activity must meet; all broken rules at once in ``FieldsRefused``.
 
     The category must be in the framework; the amount positive and plausible for one activity (the
     framework's maximum per unit, e.g. 500 hours or 20 ECTS); the date not after today and not before the
     current period.
     """
-    errors: dict[str, list[Localized]] = {}
+    errors: dict[str, list[Message]] = {}
     message = category_message(category, framework)
     if message is not None:
         errors["category"] = [message]
@@ -252,17 +237,12 @@ def check_activity(*, category: int, amount: Decimal, unit: str, completed_on: d
     except (InvalidPeAmount, UnknownUnit) as exc:
         errors["unit" if isinstance(exc, UnknownUnit) else "amount"] = [exc.message]
     if completed_on > today:
-        errors["completed_on"] = [Localized(
-            nl=f"De datum {day_text(completed_on, 'nl')} ligt in de toekomst.",
-            en=f"The date {day_text(completed_on, 'en')} is in the future.")]
+        errors["completed_on"] = [Message("pe.field.date_in_future", day=Day(completed_on))]
     elif completed_on < period_start:
-        errors["completed_on"] = [Localized(
-            nl=f"De datum {day_text(completed_on, 'nl')} ligt vóór het begin van je huidige periode "
-               f"({day_text(period_start, 'nl')}); die activiteit telt niet meer mee.",
-            en=f"The date {day_text(completed_on, 'en')} is before the start of your current period "
-               f"({day_text(period_start, 'en')}); that activity no longer counts.")]
+        errors["completed_on"] = [
+            Message("pe.field.date_before_period", day=Day(completed_on), period_start=Day(period_start))]
     if errors:
-        raise InvalidInput(errors)
+        raise FieldsRefused(errors)
     assert load is not None
     return load
 
@@ -274,7 +254,7 @@ def noloc_study_load(*, amount: Decimal | None, unit: str | None, points: Decima
         return study_load(points, "points", framework)
     if amount is None or unit is None:
         raise InvalidPeAmount(
-            Localized(nl="Geen studielast en geen punten.", en="No study load and no points."),
+            Message("pe.field.no_study_load"),
             amount=None, unit=unit, reason="not_a_number")
     return study_load(amount, unit, framework)
 
@@ -331,7 +311,7 @@ class ActivityDraft:
 def manual_activity(activity_id: UUID, account_id: UUID, *, title: str, provider: str, completed_on: date,
                     category: int, amount: Decimal, unit: str, description: str | None, period_start: date,
                     today: date) -> ActivityDraft:
-    """An activity the jobcoach records, checked (``InvalidInput``) against the framework of its year."""
+    """An activity the jobcoach records, checked (``FieldsRefused``) against the framework of its year."""
     framework = load_framework(completed_on.year)
     load = check_activity(category=category, amount=amount, unit=unit, completed_on=completed_on,
                           framework=framework, period_start=period_start, today=today)
@@ -370,7 +350,7 @@ def revised_values(activity: Activity, changes: Mapping[str, Any], *, period_sta
                    today: date) -> dict[str, Any]:
     """What to store for ``changes`` to ``activity``: refused when submitted (``ActivityLocked``), for what
     Noloc vouches for (``ImportedActivityReadOnly``) or when the new study load or date breaks a rule
-    (``InvalidInput``); with the points computed again when the study load changes.
+    (``FieldsRefused``); with the points computed again when the study load changes.
 
     ``period_start`` is needed only when the date changes: an unchanged date is not judged again, as the
     period may have moved on since the activity was recorded.
@@ -415,10 +395,7 @@ class FilenameMissing(UploadRefused):
     code = "filename_missing"
 
     def __init__(self) -> None:
-        super().__init__(
-            "Geef de naam van het bestand mee (in de kop Content-Disposition of als ?filename=).",
-            "Give the file's name (in the Content-Disposition header or as ?filename=).",
-        )
+        super().__init__(Message("pe.upload.filename_missing"))
 
 
 class MultipartRefused(UploadRefused):
@@ -427,10 +404,7 @@ class MultipartRefused(UploadRefused):
     code = "multipart_refused"
 
     def __init__(self) -> None:
-        super().__init__(
-            "Stuur het bestand zelf als inhoud van het verzoek, niet als formulier (multipart).",
-            "Send the file itself as the request body, not as a form (multipart).",
-        )
+        super().__init__(Message("pe.upload.multipart_refused"))
 
 
 def evidence_filename(content_type: str | None, filename: str | None) -> str:
@@ -494,12 +468,9 @@ def has_proof(source: str, evidence_count: int) -> bool:
     return source != SOURCE_MANUAL or evidence_count > 0
 
 
-def evidence_missing_message(item: SummaryItem) -> Localized:
-    return Localized(
-        nl=f"Bewijs ontbreekt bij '{item.title}' ({day_text(item.completed_on, 'nl')}): voeg een bewijsstuk "
-           f"toe, dan tellen de {format_number(item.points, 'nl')} punten mee.",
-        en=f"Evidence missing for '{item.title}' ({day_text(item.completed_on, 'en')}): add a piece of "
-           f"evidence and its {format_number(item.points, 'en')} points count.")
+def evidence_missing_message(item: SummaryItem) -> Message:
+    return Message("pe.summary.evidence_missing", title=item.title, day=Day(item.completed_on),
+                   points=Number(item.points))
 
 
 @dataclass(frozen=True)
@@ -542,3 +513,32 @@ def summarise(account_id: UUID, period: Period, items: Iterable[SummaryItem],
                            key=lambda item: (item.completed_on, str(item.activity_id))))
     result = pe_summary([(item.category, item.points) for item in proven], framework=framework)
     return Summary(account_id, period, result, framework, counts, lacking)
+
+
+register_messages({
+    "pe.field.period_reversed": {
+        "nl": "De begindatum ({first}) ligt na de einddatum ({last}).",
+        "en": "The start date ({first}) is after the end date ({last})."},
+    "pe.field.category_unknown": {
+        "nl": "Categorie {category} bestaat niet; kies uit {known}.",
+        "en": "Category {category} does not exist; choose from {known}."},
+    "pe.field.date_in_future": {
+        "nl": "De datum {day} ligt in de toekomst.", "en": "The date {day} is in the future."},
+    "pe.field.date_before_period": {
+        "nl": "De datum {day} ligt vóór het begin van je huidige periode ({period_start}); die activiteit "
+              "telt niet meer mee.",
+        "en": "The date {day} is before the start of your current period ({period_start}); that activity no "
+              "longer counts."},
+    "pe.field.no_study_load": {"nl": "Geen studielast en geen punten.", "en": "No study load and no points."},
+    "pe.upload.filename_missing": {
+        "nl": "Geef de naam van het bestand mee (in de kop Content-Disposition of als ?filename=).",
+        "en": "Give the file's name (in the Content-Disposition header or as ?filename=)."},
+    "pe.upload.multipart_refused": {
+        "nl": "Stuur het bestand zelf als inhoud van het verzoek, niet als formulier (multipart).",
+        "en": "Send the file itself as the request body, not as a form (multipart)."},
+    "pe.summary.evidence_missing": {
+        "nl": "Bewijs ontbreekt bij '{title}' ({day}): voeg een bewijsstuk toe, dan tellen de {points} "
+              "punten mee.",
+        "en": "Evidence missing for '{title}' ({day}): add a piece of evidence and its {points} points "
+              "count."},
+})

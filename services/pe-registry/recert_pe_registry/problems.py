@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from recert_common import i18n
-from recert_common.domain_errors import ProblemMap
+from recert_common.domain_errors import FieldsRefused, ProblemMap
 from recert_common.errors import (
     Conflict,
     NotFound,
@@ -16,7 +16,6 @@ from recert_common.errors import (
     upload_problem_class,
 )
 from recert_common.filetypes import UploadRefused
-from recert_common.rules import Localized
 from recert_pe_registry.domain import (
     AccountNotFound,
     ActivityLocked,
@@ -26,27 +25,8 @@ from recert_pe_registry.domain import (
     EvidenceRefused,
     FilenameMissing,
     ImportedActivityReadOnly,
-    InvalidInput,
     MultipartRefused,
 )
-
-
-class InvalidActivity(ValidationProblem):
-    """422 with the broken rules per field; the detail repeats them, so a client showing only the detail
-    still names the problem."""
-
-    def __init__(self, errors: Mapping[str, Sequence[Localized]]):
-        super().__init__({})
-        self.localized = {name: list(messages) for name, messages in errors.items()}
-
-    def detail_text(self, language: str = i18n.DEFAULT_LANGUAGE) -> str | None:
-        return " ".join(message.get(language) for messages in self.localized.values() for message in messages)
-
-    def to_dict(self, language: str = i18n.DEFAULT_LANGUAGE, *, request_id: str | None = None) -> dict:
-        body = super().to_dict(language, request_id=request_id)
-        body["errors"] = {name: [message.get(language) for message in messages]
-                          for name, messages in self.localized.items()}
-        return body
 
 
 class ActivityLockedProblem(Conflict):
@@ -80,7 +60,9 @@ def upload_refused(refusal: UploadRefused) -> UploadProblem:
 
 
 PROBLEMS = ProblemMap({
-    InvalidInput: lambda error: InvalidActivity(error.errors),
+    # 422 with the broken rules per field; the detail repeats them, so a client showing only the detail
+    # still names the problem.
+    FieldsRefused: lambda error: ValidationProblem(error.errors, detail_from_errors=True),
     ActivityNotFound: lambda error: NotFound(code="pe.detail.activity_not_found"),
     EvidenceNotFound: lambda error: NotFound(code="pe.detail.evidence_not_found"),
     AccountNotFound: lambda error: NotFound(code="pe.detail.account_not_found"),

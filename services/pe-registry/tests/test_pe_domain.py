@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from recert_common.domain_errors import FieldsRefused
 from recert_common.rules import InvalidPeAmount, UnknownUnit, load_framework
 from recert_pe_registry.domain import (
     PERIOD_FALLBACK,
@@ -18,7 +19,6 @@ from recert_pe_registry.domain import (
     Activity,
     Dedup,
     Evidence,
-    InvalidInput,
     Period,
     SummaryItem,
     Viewer,
@@ -52,9 +52,9 @@ def _check(**overrides):
 
 
 def _errors(**overrides) -> dict[str, list[str]]:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(FieldsRefused) as caught:
         _check(**overrides)
-    return {name: [m.nl for m in messages] for name, messages in caught.value.errors.items()}
+    return {name: [m.render("nl") for m in messages] for name, messages in caught.value.errors.items()}
 
 
 @pytest.mark.parametrize(("amount", "unit", "plain_amount", "points"), [
@@ -98,10 +98,10 @@ def test_each_broken_rule_is_named_on_its_field(overrides, field, text):
 
 
 def test_all_broken_rules_are_reported_together_and_in_english_too():
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(FieldsRefused) as caught:
         _check(category=9, amount=Decimal("-2"), completed_on=date(2025, 1, 1))
     assert set(caught.value.errors) == {"category", "amount", "completed_on"}
-    assert caught.value.errors["completed_on"][0].en == "The date 1 January 2025 is in the future."
+    assert caught.value.errors["completed_on"][0].render("en") == "The date 1 January 2025 is in the future."
 
 
 def test_the_day_of_a_decision_is_the_day_in_amsterdam():
@@ -118,9 +118,9 @@ def test_a_requested_period_fills_in_from_the_default_and_must_run_forward():
     assert requested_period(default, None, None) is default
     assert requested_period(default, date(2024, 1, 1), None) == Period(date(2024, 1, 1), date(2026, 12, 31),
                                                                        PERIOD_REQUESTED)
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(FieldsRefused) as caught:
         requested_period(default, date(2027, 1, 1), None)
-    assert "ligt na de einddatum" in caught.value.errors["from"][0].nl
+    assert "ligt na de einddatum" in caught.value.errors["from"][0].render("nl")
 
 
 OWNER = uuid.uuid4()
@@ -209,9 +209,10 @@ def test_only_activities_with_proof_count_and_the_others_are_named():
     assert summary.activity_counts == {1: 1}
     assert summary.without_evidence == (lacking,)
     message = evidence_missing_message(lacking)
-    assert message.nl.startswith(f"Bewijs ontbreekt bij 'Webinar' ({day_text(date(2024, 5, 1), 'nl')})")
-    assert "2,5 punten" in message.nl
-    assert message.en.startswith("Evidence missing for 'Webinar'") and "2.5 points" in message.en
+    nl, en = message.render("nl"), message.render("en")
+    assert nl.startswith(f"Bewijs ontbreekt bij 'Webinar' ({day_text(date(2024, 5, 1), 'nl')})")
+    assert "2,5 punten" in nl
+    assert en.startswith("Evidence missing for 'Webinar'") and "2.5 points" in en
 
 
 def test_a_noloc_import_is_its_own_proof_a_manual_activity_needs_a_file():

@@ -20,6 +20,7 @@ from pe_registry_fakes import (
 )
 
 from recert_common.auth import Role
+from recert_common.domain_errors import FieldsRefused
 from recert_common.filetypes import UnsafeFilename, UploadTypeRefused
 from recert_common.storage import UploadTooLarge
 from recert_pe_registry.domain import (
@@ -32,7 +33,6 @@ from recert_pe_registry.domain import (
     EvidenceRefused,
     FilenameMissing,
     ImportedActivityReadOnly,
-    InvalidInput,
     MultipartRefused,
     Viewer,
 )
@@ -93,10 +93,10 @@ def test_recording_an_activity_computes_its_points_and_announces_it(service, uow
 
 def test_an_activity_breaking_rules_is_refused_and_nothing_is_announced(service, uow, db):
     coach = _certified(db)
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(FieldsRefused) as refused:
         _record(service, coach, completed_on=TODAY + timedelta(days=1), category=99)
     assert set(refused.value.errors) == {"completed_on", "category"}
-    with pytest.raises(InvalidInput):
+    with pytest.raises(FieldsRefused):
         _record(service, coach, completed_on=START - timedelta(days=1))
     assert uow.published == [] and db.activities == {}
 
@@ -104,7 +104,7 @@ def test_an_activity_breaking_rules_is_refused_and_nothing_is_announced(service,
 def test_without_a_certificate_the_period_is_the_last_validity_up_to_today(service, db):
     coach = uuid.uuid4()
     assert _record(service, coach, completed_on=date(2023, 1, 1)).completed_on == date(2023, 1, 1)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(FieldsRefused):
         _record(service, coach, completed_on=date(2021, 1, 1))
 
 
@@ -176,7 +176,7 @@ def test_a_change_breaking_a_rule_or_of_someone_else_is_refused_without_an_event
     coach = _certified(db)
     activity = _record(service, coach)
     published = len(uow.published)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(FieldsRefused):
         service.update_activity(coach, activity.id, {"completed_on": START - timedelta(days=1)})
     with pytest.raises(ActivityNotFound):
         service.update_activity(uuid.uuid4(), activity.id, {"title": "Mine"})
@@ -339,7 +339,7 @@ def test_the_summary_counts_activities_with_proof_in_the_period(service, db):
 
 def test_a_summary_of_a_backwards_period_or_of_someone_else_is_refused(service, db):
     coach = _certified(db)
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(FieldsRefused) as refused:
         service.summary(_owner(coach), coach, first=date(2026, 3, 1), last=date(2026, 2, 1))
     assert list(refused.value.errors) == ["from"]
     with pytest.raises(AccountNotFound):

@@ -1,12 +1,16 @@
 """Exceptions of the rules package.
 
-Each error a jobcoach may see carries a stable ``code``, the values it is about (``params``) and a message in
-Dutch and English (``message.nl`` / ``message.en``); ``str(error)`` is the Dutch text, so a web layer can map
-``code`` to a problem type and pick the language it needs.
+Each error a jobcoach may see carries a stable ``code``, the values it is about (``params``) and its
+``message``: a catalogue ``Message`` (``recert_common.i18n``) rendered in the reader's language with
+``text(language)``; ``str(error)`` is the Dutch text, so a web layer can map ``code`` to a problem type and
+pick the language it needs. (``InvalidRegistrationNumber`` still carries a ``Localized`` pair: identity's
+schema reads it as one.)
 """
 from __future__ import annotations
 
 from typing import Any
+
+from recert_common.i18n import DEFAULT_LANGUAGE, Message
 
 from .text import Localized
 
@@ -16,10 +20,16 @@ class RulesError(ValueError):
 
     code = "rules_error"
 
-    def __init__(self, message: Localized, **params: Any):
-        super().__init__(message.nl)
+    def __init__(self, message: Message | Localized, **params: Any):
         self.message = message
         self.params = params
+        super().__init__(self.text(DEFAULT_LANGUAGE))
+
+    def text(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The message in ``language``."""
+        if isinstance(self.message, Localized):
+            return self.message.get(language)
+        return self.message.render("en" if language.lower().startswith("en") else DEFAULT_LANGUAGE)
 
 
 class InvalidPeAmount(RulesError):

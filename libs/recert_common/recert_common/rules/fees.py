@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from recert_common.i18n import Message, register_messages
+
 from .errors import FrameworkNotFound, UnknownFeeKind
 from .framework import Framework, available_frameworks, load_framework
 from .text import Localized
@@ -58,11 +60,7 @@ def fee_amount(kind: str, year: int, *, framework: Framework | None = None) -> F
     definition = framework.fees.items.get(kind)
     if definition is None:
         known = ", ".join(framework.fees.items)
-        raise UnknownFeeKind(
-            Localized(nl=f"Onbekend soort kosten {kind!r}; kies uit {known}.",
-                      en=f"Unknown fee kind {kind!r}; use {known}."),
-            kind=kind,
-        )
+        raise UnknownFeeKind(Message("rules.fees.unknown_kind", kind=kind, known=known), kind=kind)
     net, vat, gross = vat_breakdown(definition.net, framework.fees.vat_rate)
     return FeeAmount(
         kind=kind,
@@ -76,3 +74,9 @@ def fee_amount(kind: str, year: int, *, framework: Framework | None = None) -> F
         vat=vat,
         gross=gross,
     )
+
+
+register_messages({
+    "rules.fees.unknown_kind": {"nl": "Onbekend soort kosten {kind!r}; kies uit {known}.",
+                                "en": "Unknown fee kind {kind!r}; use {known}."},
+})

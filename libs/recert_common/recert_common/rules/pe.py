@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from recert_common.i18n import Message, Number, register_messages
+
 from .errors import InvalidPeAmount, UnknownCategory, UnknownUnit
 from .framework import Framework, PeCategory, load_framework
 from .text import Localized, format_number
@@ -41,38 +43,28 @@ def pe_points(amount: Decimal | int | str, unit: str, *, framework: Framework | 
     spec = framework.pe.units.get(unit)
     if spec is None:
         known = ", ".join(framework.pe.units)
-        raise UnknownUnit(
-            Localized(nl=f"Onbekende eenheid {unit!r}; kies uit {known}.",
-                      en=f"Unknown unit {unit!r}; use {known}."),
-            unit=unit,
-        )
+        raise UnknownUnit(Message("rules.pe.unknown_unit", unit=unit, known=known), unit=unit)
     value = _decimal(amount)
     name = spec.name
     if not value.is_finite():
         raise InvalidPeAmount(
-            Localized(nl=f"Het aantal {name.nl} is geen geldig getal.",
-                      en=f"The number of {name.en} is not valid."),
+            Message("rules.pe.amount_not_a_number", unit_name=name),
             amount=amount, unit=unit, reason="not_a_number",
         )
     if value < 0:
         raise InvalidPeAmount(
-            Localized(nl="Het aantal mag niet negatief zijn.", en="The amount may not be negative."),
+            Message("rules.pe.amount_negative"),
             amount=amount, unit=unit, reason="negative",
         )
     if value == 0:
         # A zero-point activity is a typing error more often than a real activity.
         raise InvalidPeAmount(
-            Localized(nl="Het aantal moet groter dan nul zijn.", en="The amount must be greater than zero."),
+            Message("rules.pe.amount_zero"),
             amount=amount, unit=unit, reason="zero",
         )
     if value > spec.max_per_activity:
-        limit = spec.max_per_activity
-        limit_nl, limit_en = format_number(limit, "nl"), format_number(limit, "en")
         raise InvalidPeAmount(
-            Localized(
-                nl=f"Meer dan {limit_nl} {name.nl} voor één activiteit is niet aannemelijk.",
-                en=f"More than {limit_en} {name.en} for one activity is not plausible.",
-            ),
+            Message("rules.pe.amount_too_large", maximum=Number(spec.max_per_activity), unit_name=name),
             amount=amount, unit=unit, reason="too_large", maximum=spec.max_per_activity,
         )
     return value * spec.points_per_unit
@@ -176,18 +168,12 @@ def pe_summary(
     for category_number, points in items:
         if category_number not in raw:
             known = ", ".join(str(number) for number in raw)
-            raise UnknownCategory(
-                Localized(
-                    nl=f"Onbekende PE-categorie {category_number!r}; kies uit {known}.",
-                    en=f"Unknown PE category {category_number!r}; use {known}.",
-                ),
-                category=category_number,
-            )
+            raise UnknownCategory(Message("rules.pe.unknown_category", category=category_number, known=known),
+                                  category=category_number)
         value = _decimal(points)
         if not value.is_finite() or value < 0:
             raise InvalidPeAmount(
-                Localized(nl="PE-punten moeten een getal van 0 of meer zijn.",
-                          en="PE points must be a number of 0 or more."),
+                Message("rules.pe.points_negative"),
                 amount=points, unit="points", reason="negative" if value.is_finite() else "not_a_number",
             )
         raw[category_number] += value
@@ -260,3 +246,22 @@ def _total_sentence(missing_total: Decimal, short: list[CategorySummary]) -> Mis
     return MissingPoints(
         code=MISSING_TOTAL, points=missing_total, category=None, message=Localized(nl=f"{nl}.", en=f"{en}.")
     )
+
+
+register_messages({
+    "rules.pe.unknown_unit": {"nl": "Onbekende eenheid {unit!r}; kies uit {known}.",
+                              "en": "Unknown unit {unit!r}; use {known}."},
+    "rules.pe.amount_not_a_number": {"nl": "Het aantal {unit_name} is geen geldig getal.",
+                                     "en": "The number of {unit_name} is not valid."},
+    "rules.pe.amount_negative": {"nl": "Het aantal mag niet negatief zijn.",
+                                 "en": "The amount may not be negative."},
+    "rules.pe.amount_zero": {"nl": "Het aantal moet groter dan nul zijn.",
+                             "en": "The amount must be greater than zero."},
+    "rules.pe.amount_too_large": {
+        "nl": "Meer dan {maximum} {unit_name} voor één activiteit is niet aannemelijk.",
+        "en": "More than {maximum} {unit_name} for one activity is not plausible."},
+    "rules.pe.unknown_category": {"nl": "Onbekende PE-categorie {category!r}; kies uit {known}.",
+                                  "en": "Unknown PE category {category!r}; use {known}."},
+    "rules.pe.points_negative": {"nl": "PE-punten moeten een getal van 0 of meer zijn.",
+                                 "en": "PE points must be a number of 0 or more."},
+})

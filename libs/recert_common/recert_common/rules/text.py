@@ -1,8 +1,13 @@
-"""Texts in Dutch and English, and numbers written the way each language writes them."""
+"""Texts that come as data in Dutch and English, and numbers written the way each language writes them.
+
+``Localized`` holds a text the assessment framework's files give in both languages (the name of a category,
+a unit, a fee). Texts of our own are catalogue codes (``recert_common.i18n.Message``), not ``Localized``.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+
+from recert_common.i18n import format_number
 
 LANGUAGES = ("nl", "en")
 
@@ -16,12 +21,9 @@ class Localized:
         """The text in ``language``; anything but "en" gives Dutch, the platform's first language."""
         return self.en if (language or "").lower().startswith("en") else self.nl
 
+    def render(self, language: str) -> str:
+        """As a message parameter (``translate(code, language, unit=name)``): the text in ``language``."""
+        return self.get(language)
 
-def format_number(value: Decimal, language: str = "nl") -> str:
-    """``Decimal("12.50")`` -> "12,5" (nl) or "12.5" (en); whole numbers without decimals, never exponents."""
-    text = format(value.normalize(), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
-    return text.replace(".", ",") if language == "nl" else text
+
+__all__ = ["LANGUAGES", "Localized", "format_number"]
