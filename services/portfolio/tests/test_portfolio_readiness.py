@@ -112,8 +112,8 @@ def test_pe_counts_only_the_cycles_period_and_known_categories(build):
     assert result.uncountable_activity_ids == (str(unknown.activity_id),)
     b = result.part("B").missing
     assert [m.code for m in b] == ["pe_category_minimum", "pe_total"]
-    assert b[0].message.nl == "Nog 10 punten in categorie 1 nodig."
-    assert b[0].message.en == "10 more points needed in category 1."
+    assert b[0].message.render("nl") == "Nog 10 punten in categorie 1 nodig."
+    assert b[0].message.render("en") == "10 more points needed in category 1."
 
 
 def test_category_maxima_apply(build):

@@ -12,6 +12,8 @@ from typing import Any
 
 from recert_common.i18n import DEFAULT_LANGUAGE, Message
 
+from .text import reader_language
+
 
 class RulesError(ValueError):
     """Base class: the input breaks a rule of the assessment framework."""
@@ -25,7 +27,7 @@ class RulesError(ValueError):
 
     def text(self, language: str = DEFAULT_LANGUAGE) -> str:
         """The message in ``language`` ("en", "en-GB": English; anything else: Dutch)."""
-        return self.message.render("en" if language.lower().startswith("en") else DEFAULT_LANGUAGE)
+        return self.message.render(reader_language(language))
 
 
 class InvalidPeAmount(RulesError):
