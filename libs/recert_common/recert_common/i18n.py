@@ -199,15 +199,19 @@ class Label:
 @dataclass(frozen=True, init=False)
 class Listing:
     """A message parameter that is several texts (``Message``, ``Label``, ...), each rendered and joined by
-    commas: "PDF, PNG, platte tekst (.txt)"."""
+    commas: "PDF, PNG, platte tekst (.txt)"; or, with ``joined_by`` (a catalogue code such as ``list.and``),
+    by that word in the reader's language: "12 in categorie 1 en 5 in categorie 2"."""
 
     parts: tuple[Any, ...]
+    joined_by: str | None
 
-    def __init__(self, *parts: Any):
+    def __init__(self, *parts: Any, joined_by: str | None = None):
         object.__setattr__(self, "parts", tuple(parts))
+        object.__setattr__(self, "joined_by", joined_by)
 
     def render(self, language: str) -> str:
-        return ", ".join(_rendered(part, language) for part in self.parts)
+        separator = ", " if self.joined_by is None else translate(self.joined_by, language)
+        return separator.join(_rendered(part, language) for part in self.parts)
 
     def __str__(self) -> str:
         return ", ".join(str(part) for part in self.parts)
@@ -387,6 +391,8 @@ register_messages({
         "nl": "Achterliggende dienst antwoordt niet op tijd", "en": "Upstream service timed out"},
     "problem.http_error": {
         "nl": "Het verzoek kon niet worden verwerkt", "en": "The request could not be processed"},
+    # Words between the parts of a Listing(..., joined_by=code).
+    "list.and": {"nl": " en ", "en": " and "},
     # Field messages every service uses.
     "field.blank": {"nl": "Mag niet leeg zijn.", "en": "May not be blank."},
     # Details.

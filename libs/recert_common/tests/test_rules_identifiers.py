@@ -43,15 +43,15 @@ def test_valid_numbers_are_classified_and_normalised(raw, kind, value):
 def test_invalid_numbers_are_refused(raw):
     with pytest.raises(InvalidRegistrationNumber) as caught:
         parse_registration_number(raw)
-    assert "lidmaatschapsnummer" in caught.value.message.nl
-    assert "membership number" in caught.value.message.en
+    assert "lidmaatschapsnummer" in caught.value.text("nl")
+    assert "membership number" in caught.value.text("en")
 
 
 def test_expected_kind_is_enforced():
     with pytest.raises(InvalidRegistrationNumber) as caught:
         parse_registration_number("EXT-000123", expected_kind=KIND_MEMBER)
     assert caught.value.params["kind"] == KIND_AFFILIATE
-    assert caught.value.message.nl == (
+    assert caught.value.text("nl") == (
         "'EXT-000123' is geen geldig Noloc-lidmaatschapsnummer (bijvoorbeeld 1234567)."
     )
     assert is_membership_number("1234567") and not is_membership_number("EXT-000123")

@@ -4,7 +4,6 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from recert_common.auth import ROLES
-from recert_common.errors import request_language
 from recert_common.rules import InvalidRegistrationNumber, parse_registration_number
 from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, not_blank
 from recert_identity.domain import (
@@ -92,7 +91,8 @@ class RegistrationSchema(Strict):
         try:
             parse_registration_number(data["membership_number"], expected_kind=data["membership_kind"])
         except InvalidRegistrationNumber as exc:
-            raise ValidationError(exc.message.get(request_language()), "membership_number") from None
+            # The catalogue message itself: the 422 answer renders it in the request's language.
+            raise ValidationError([exc.message], "membership_number") from None
 
     @post_load
     def _parse_number(self, data, **kwargs):

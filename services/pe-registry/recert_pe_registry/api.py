@@ -276,7 +276,7 @@ def _summary_body(found: Summary) -> dict[str, Any]:
             "points_without_evidence": lacking_points.get(c.number, Decimal(0)),
         } for c in result.categories],
         "missing": [{"code": m.code, "category": m.category, "points": m.points,
-                     "message": m.message.get(language)} for m in result.missing],
+                     "message": m.message.render(language)} for m in result.missing],
         "activities_without_evidence": [{
             "activity_id": item.activity_id, "title": item.title, "completed_on": item.completed_on,
             "category": item.category, "points": item.points,

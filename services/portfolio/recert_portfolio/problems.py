@@ -77,7 +77,7 @@ class PortfolioNotReady(Conflict):
     def to_dict(self, language: str = i18n.DEFAULT_LANGUAGE, *, request_id: str | None = None) -> dict:
         body = super().to_dict(language, request_id=request_id)
         body["missing"] = {
-            part.part: [{"code": m.code, "message": m.message.get(language)} for m in part.missing]
+            part.part: [{"code": m.code, "message": m.message.render(language)} for m in part.missing]
             for part in self.readiness.parts if part.missing
         }
         return body

@@ -1,11 +1,12 @@
 """The readiness check: per part, what is still missing before a portfolio can be submitted.
 
-Each missing item has a stable ``code`` (for clients and tests), its parameters and a sentence in Dutch and
-English. Part B (PE) is judged by ``recert_common.rules.pe_summary`` over the activities in the cycle's
-period (``domain.pe_period``: up to the supplement deadline once a supplement is granted) that have proof
-(an evidence file, or imported from the Noloc Academie), with the framework of the expiry year. Activities
-without proof are named (``pe_evidence_missing``) while part B is short, and never counted: the same rule
-as pe-registry's summary.
+Each missing item has a stable ``code`` (for clients and tests), its parameters and its sentence: a catalogue
+``Message`` (``portfolio.readiness.<code>``, PE shortfalls ``rules.pe.missing.*``), rendered in the reader's
+language where the answer is made. Part B (PE) is judged by ``recert_common.rules.pe_summary`` over the
+activities in the cycle's period (``domain.pe_period``: up to the supplement deadline once a supplement is
+granted) that have proof (an evidence file, or imported from the Noloc Academie), with the framework of the
+expiry year. Activities without proof are named (``pe_evidence_missing``) while part B is short, and never
+counted: the same rule as pe-registry's summary.
 """
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from recert_common.i18n import format_date
-from recert_common.rules import DateRange, Framework, Localized, PeSummary, format_number, pe_summary
+from recert_common.i18n import Day, Message, Number, register_messages
+from recert_common.rules import DateRange, Framework, PeSummary, pe_summary
 from recert_portfolio.domain import Cycle, Meeting, Part, PeActivity, Supplement, pe_period
 
 
 @dataclass(frozen=True)
 class Missing:
     code: str
-    message: Localized
+    message: Message
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -59,46 +60,32 @@ class Readiness:
         return {p.part: [m.code for m in p.missing] for p in self.parts if p.missing}
 
 
-def _empty(code: str, nl: str, en: str) -> Missing:
-    return Missing(code, Localized(nl=nl, en=en))
+def _empty(code: str) -> Missing:
+    """A missing item whose sentence has no parameters: ``portfolio.readiness.<code>``."""
+    return Missing(code, Message(f"portfolio.readiness.{code}"))
 
 
 def _a1(part: Part) -> list[Missing]:
     missing = []
     if not part.has_text:
-        missing.append(_empty("a1_text_missing", "Het beroepsgerichte cv (A1) is nog leeg.",
-                              "The professional CV (A1) is still empty."))
+        missing.append(_empty("a1_text_missing"))
     if part.declared_at is None:
-        missing.append(_empty(
-            "a1_declaration_missing",
-            "Vink de verklaring aan dat je de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
-            "Tick the declaration that you worked as executive jobcoach in the past four years."))
+        missing.append(_empty("a1_declaration_missing"))
     if part.works_now_declared_at is None:
-        missing.append(_empty(
-            "a1_current_declaration_missing",
-            "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt.",
-            "Tick the declaration that you work as executive jobcoach now."))
+        missing.append(_empty("a1_current_declaration_missing"))
     return missing
 
 
 def _a2(part: Part) -> list[Missing]:
     if part.has_text:
         return []
-    return [_empty("a2_text_missing", "De terugblik op het ontwikkelplan (A2) is nog leeg.",
-                   "The retrospective on the development plan (A2) is still empty.")]
+    return [_empty("a2_text_missing")]
 
 
 def _a4(part: Part) -> list[Missing]:
     if part.has_text:
         return []
-    return [_empty("a4_text_missing", "Het ontwikkelplan (A4) is nog leeg.",
-                   "The development plan (A4) is still empty.")]
-
-
-def _meetings_word(count: int, language: str) -> str:
-    if language == "nl":
-        return "reflectiebijeenkomst" if count == 1 else "reflectiebijeenkomsten"
-    return "reflection meeting" if count == 1 else "reflection meetings"
+    return [_empty("a4_text_missing")]
 
 
 def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, reports: int) -> list[Missing]:
@@ -109,37 +96,27 @@ def _a3(cycle: Cycle, part: Part, meetings: Sequence[Meeting], required: int, re
     written = 1 if part.has_text else 0
     if written < reports:
         if reports == 1:
-            message = Localized(nl="Het reflectieverslag (A3) is nog leeg.",
-                                en="The reflection report (A3) is still empty.")
+            message = Message("portfolio.readiness.a3_report_missing")
         else:
-            message = Localized(
-                nl=f"Het toetsingskader vraagt {reports} reflectieverslagen; A3 bevat er {written}.",
-                en=f"The assessment framework asks for {reports} reflection reports; A3 holds {written}.")
+            message = Message("portfolio.readiness.a3_reports_missing", required=reports, written=written)
         missing.append(Missing("a3_report_missing", message, {"required": reports, "written": written}))
     if part.meeting_id is None or all(m.id != part.meeting_id for m in meetings):
-        missing.append(_empty("a3_report_meeting_missing",
-                              "Kies over welke reflectiebijeenkomst het reflectieverslag gaat.",
-                              "Choose the reflection meeting the reflection report is about."))
+        missing.append(_empty("a3_report_meeting_missing"))
     proven = sum(1 for m in meetings if m.proven)
     if proven < required:
         short = required - proven
         year = cycle.expires_on.year
         missing.append(Missing(
             "a3_meetings_missing",
-            Localized(
-                nl=f"Nog {short} {_meetings_word(short, 'nl')} met bewijs nodig: voor een certificaat dat in "
-                   f"{year} verloopt zijn er {required} vereist, er zijn er nu {proven}.",
-                en=f"{short} more {_meetings_word(short, 'en')} with proof needed: a certificate expiring in "
-                   f"{year} requires {required}, there are {proven} now."),
+            Message(f"portfolio.readiness.a3_meetings_missing.{'one' if short == 1 else 'other'}",
+                    short=short, year=year, required=required, proven=proven),
             {"required": required, "proven": proven, "short": short, "expiry_year": year},
         ))
         for meeting in meetings:
             if not meeting.proven:
                 missing.append(Missing(
                     "a3_proof_missing",
-                    Localized(nl=f"Bij de bijeenkomst van {format_date(meeting.met_on, 'nl')} ontbreekt nog "
-                                 "het bewijs.",
-                              en=f"The meeting of {format_date(meeting.met_on, 'en')} has no proof yet."),
+                    Message("portfolio.readiness.a3_proof_missing", day=Day(meeting.met_on)),
                     {"meeting_id": str(meeting.id)},
                 ))
     return missing
@@ -176,14 +153,11 @@ def _b(summary: PeSummary, unproven: Sequence[PeActivity]) -> list[Missing]:
                for item in summary.missing]
     if missing:
         for activity in unproven:
-            title, points = activity.title, activity.points
-            nl_day, en_day = (format_date(activity.completed_on, lang) for lang in ("nl", "en"))
+            points = activity.points
             missing.append(Missing(
                 "pe_evidence_missing",
-                Localized(nl=f"Bewijs ontbreekt bij '{title}' ({nl_day}): voeg in je PE-overzicht een "
-                             f"bewijsstuk toe, dan tellen de {format_number(points, 'nl')} punten mee.",
-                          en=f"Evidence missing for '{title}' ({en_day}): add a piece of evidence in "
-                             f"your PE overview and its {format_number(points, 'en')} points count."),
+                Message("portfolio.readiness.pe_evidence_missing", title=activity.title,
+                        day=Day(activity.completed_on), points=Number(points)),
                 {"activity_id": str(activity.activity_id), "points": str(points)}))
     return missing
 
@@ -216,3 +190,47 @@ def assess(cycle: Cycle, parts: Mapping[str, Part], meetings: Sequence[Meeting],
         unproven_activities=unproven,
         period=pe_period(cycle, supplement),
     )
+
+
+register_messages({
+    "portfolio.readiness.a1_text_missing": {
+        "nl": "Het beroepsgerichte cv (A1) is nog leeg.", "en": "The professional CV (A1) is still empty."},
+    "portfolio.readiness.a1_declaration_missing": {
+        "nl": "Vink de verklaring aan dat je de afgelopen vier jaar als uitvoerend jobcoach hebt gewerkt.",
+        "en": "Tick the declaration that you worked as executive jobcoach in the past four years."},
+    "portfolio.readiness.a1_current_declaration_missing": {
+        "nl": "Vink de verklaring aan dat je nu als uitvoerend jobcoach werkt.",
+        "en": "Tick the declaration that you work as executive jobcoach now."},
+    "portfolio.readiness.a2_text_missing": {
+        "nl": "De terugblik op het ontwikkelplan (A2) is nog leeg.",
+        "en": "The retrospective on the development plan (A2) is still empty."},
+    "portfolio.readiness.a4_text_missing": {
+        "nl": "Het ontwikkelplan (A4) is nog leeg.", "en": "The development plan (A4) is still empty."},
+    "portfolio.readiness.a3_report_missing": {
+        "nl": "Het reflectieverslag (A3) is nog leeg.", "en": "The reflection report (A3) is still empty."},
+    "portfolio.readiness.a3_reports_missing": {
+        "nl": "Het toetsingskader vraagt {required} reflectieverslagen; A3 bevat er {written}.",
+        "en": "The assessment framework asks for {required} reflection reports; A3 holds {written}."},
+    "portfolio.readiness.a3_report_meeting_missing": {
+        "nl": "Kies over welke reflectiebijeenkomst het reflectieverslag gaat.",
+        "en": "Choose the reflection meeting the reflection report is about."},
+    # "one": exactly one meeting short.
+    "portfolio.readiness.a3_meetings_missing.one": {
+        "nl": "Nog {short} reflectiebijeenkomst met bewijs nodig: voor een certificaat dat in {year} "
+              "verloopt zijn er {required} vereist, er zijn er nu {proven}.",
+        "en": "{short} more reflection meeting with proof needed: a certificate expiring in {year} requires "
+              "{required}, there are {proven} now."},
+    "portfolio.readiness.a3_meetings_missing.other": {
+        "nl": "Nog {short} reflectiebijeenkomsten met bewijs nodig: voor een certificaat dat in {year} "
+              "verloopt zijn er {required} vereist, er zijn er nu {proven}.",
+        "en": "{short} more reflection meetings with proof needed: a certificate expiring in {year} requires "
+              "{required}, there are {proven} now."},
+    "portfolio.readiness.a3_proof_missing": {
+        "nl": "Bij de bijeenkomst van {day} ontbreekt nog het bewijs.",
+        "en": "The meeting of {day} has no proof yet."},
+    "portfolio.readiness.pe_evidence_missing": {
+        "nl": "Bewijs ontbreekt bij '{title}' ({day}): voeg in je PE-overzicht een bewijsstuk toe, dan "
+              "tellen de {points} punten mee.",
+        "en": "Evidence missing for '{title}' ({day}): add a piece of evidence in your PE overview and its "
+              "{points} points count."},
+})

@@ -303,7 +303,7 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
         "required_reflection_reports": readiness.required_reports,
         "parts": {
             part.part: {"complete": part.complete,
-                        "missing": [{"code": m.code, "message": m.message.get(language),
+                        "missing": [{"code": m.code, "message": m.message.render(language),
                                      "params": dict(m.params)} for m in part.missing]}
             for part in readiness.parts
         },

@@ -34,8 +34,8 @@ def test_an_empty_portfolio_misses_something_in_every_part(build):
     }
     meetings = next(m for m in result.part("A3").missing if m.code == "a3_meetings_missing")
     assert dict(meetings.params) == {"required": 4, "proven": 0, "short": 4, "expiry_year": 2027}
-    assert "2027" in meetings.message.nl and "4" in meetings.message.nl
-    assert meetings.message.en.startswith("4 more reflection meetings with proof needed")
+    assert "2027" in meetings.message.render("nl") and "4" in meetings.message.render("nl")
+    assert meetings.message.render("en").startswith("4 more reflection meetings with proof needed")
 
 
 def test_the_required_number_of_meetings_depends_on_the_expiry_year(build):
@@ -112,8 +112,8 @@ def test_pe_counts_only_the_cycles_period_and_known_categories(build):
     assert result.uncountable_activity_ids == (str(unknown.activity_id),)
     b = result.part("B").missing
     assert [m.code for m in b] == ["pe_category_minimum", "pe_total"]
-    assert b[0].message.nl == "Nog 10 punten in categorie 1 nodig."
-    assert b[0].message.en == "10 more points needed in category 1."
+    assert b[0].message.render("nl") == "Nog 10 punten in categorie 1 nodig."
+    assert b[0].message.render("en") == "10 more points needed in category 1."
 
 
 def test_category_maxima_apply(build):
@@ -146,7 +146,7 @@ def test_the_reflection_reports_asked_for_come_from_the_framework_data(build):
     assert result.required_reports == 2 and not result.ready
     [missing] = result.part("A3").missing
     assert (missing.code, dict(missing.params)) == ("a3_report_missing", {"required": 2, "written": 1})
-    assert missing.message.nl == "Het toetsingskader vraagt 2 reflectieverslagen; A3 bevat er 1."
+    assert missing.message.render("nl") == "Het toetsingskader vraagt 2 reflectieverslagen; A3 bevat er 1."
 
 
 def test_activities_without_evidence_do_not_count_and_are_named(build):
@@ -162,4 +162,4 @@ def test_activities_without_evidence_do_not_count_and_are_named(build):
     assert bare.activity_id not in {a.activity_id for a in result.pe_activities}
     evidence_items = [m for m in result.part("B").missing if m.code == "pe_evidence_missing"]
     assert [m.params["activity_id"] for m in evidence_items] == [str(bare.activity_id)]
-    assert evidence_items[0].message.nl.startswith("Bewijs ontbreekt bij 'Cursus'")
+    assert evidence_items[0].message.render("nl").startswith("Bewijs ontbreekt bij 'Cursus'")

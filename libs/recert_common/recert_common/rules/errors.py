@@ -2,9 +2,9 @@
 
 Each error a jobcoach may see carries a stable ``code``, the values it is about (``params``) and its
 ``message``: a catalogue ``Message`` (``recert_common.i18n``) rendered in the reader's language with
-``text(language)``; ``str(error)`` is the Dutch text, so a web layer can map ``code`` to a problem type and
-pick the language it needs. (``InvalidRegistrationNumber`` still carries a ``Localized`` pair: identity's
-schema reads it as one.)
+``text(language)`` (or handed on as it is, e.g. as a field error, to be rendered with the answer);
+``str(error)`` is the Dutch text, so a web layer can map ``code`` to a problem type and pick the language it
+needs.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from recert_common.i18n import DEFAULT_LANGUAGE, Message
 
-from .text import Localized
+from .text import reader_language
 
 
 class RulesError(ValueError):
@@ -20,16 +20,14 @@ class RulesError(ValueError):
 
     code = "rules_error"
 
-    def __init__(self, message: Message | Localized, **params: Any):
+    def __init__(self, message: Message, **params: Any):
         self.message = message
         self.params = params
         super().__init__(self.text(DEFAULT_LANGUAGE))
 
     def text(self, language: str = DEFAULT_LANGUAGE) -> str:
-        """The message in ``language``."""
-        if isinstance(self.message, Localized):
-            return self.message.get(language)
-        return self.message.render("en" if language.lower().startswith("en") else DEFAULT_LANGUAGE)
+        """The message in ``language`` ("en", "en-GB": English; anything else: Dutch)."""
+        return self.message.render(reader_language(language))
 
 
 class InvalidPeAmount(RulesError):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from recert_common.i18n import Message, register_messages
+
 from .errors import InvalidRegistrationNumber
 from .framework import Framework, load_framework
-from .text import Localized
 
 KIND_MEMBER = "member"
 KIND_AFFILIATE = "affiliate"
@@ -42,23 +43,11 @@ def parse_registration_number(
         kind = KIND_AFFILIATE
     member_example, affiliate_example = rules.membership_number.example, rules.affiliate_number.example
     if kind is None or (expected_kind is not None and kind != expected_kind):
-        if expected_kind == KIND_MEMBER:
-            message = Localized(
-                nl=f"{raw!r} is geen geldig Noloc-lidmaatschapsnummer (bijvoorbeeld {member_example}).",
-                en=f"{raw!r} is not a valid Noloc membership number (for example {member_example}).",
-            )
-        elif expected_kind == KIND_AFFILIATE:
-            message = Localized(
-                nl=f"{raw!r} is geen geldig aansluitnummer (bijvoorbeeld {affiliate_example}).",
-                en=f"{raw!r} is not a valid affiliate number (for example {affiliate_example}).",
-            )
-        else:
-            message = Localized(
-                nl=f"{raw!r} is geen lidmaatschapsnummer (bijvoorbeeld {member_example}) "
-                f"en geen aansluitnummer (bijvoorbeeld {affiliate_example}).",
-                en=f"{raw!r} is neither a membership number (for example {member_example}) "
-                f"nor an affiliate number (for example {affiliate_example}).",
-            )
+        code = {KIND_MEMBER: "rules.identifiers.not_a_membership_number",
+                KIND_AFFILIATE: "rules.identifiers.not_an_affiliate_number"}.get(
+            expected_kind, "rules.identifiers.neither_number")
+        message = Message(code, value=raw, member_example=member_example,
+                          affiliate_example=affiliate_example)
         raise InvalidRegistrationNumber(message, value=raw, expected_kind=expected_kind, kind=kind)
     return RegistrationNumber(kind=kind, value=value)
 
@@ -88,3 +77,18 @@ def format_affiliate_number(sequence: int, *, framework: Framework | None = None
     if value is None or not rules.pattern.fullmatch(value):
         raise ValueError(f"sequence {sequence} does not fit the affiliate-number format")
     return value
+
+
+register_messages({
+    "rules.identifiers.not_a_membership_number": {
+        "nl": "{value!r} is geen geldig Noloc-lidmaatschapsnummer (bijvoorbeeld {member_example}).",
+        "en": "{value!r} is not a valid Noloc membership number (for example {member_example})."},
+    "rules.identifiers.not_an_affiliate_number": {
+        "nl": "{value!r} is geen geldig aansluitnummer (bijvoorbeeld {affiliate_example}).",
+        "en": "{value!r} is not a valid affiliate number (for example {affiliate_example})."},
+    "rules.identifiers.neither_number": {
+        "nl": "{value!r} is geen lidmaatschapsnummer (bijvoorbeeld {member_example}) "
+              "en geen aansluitnummer (bijvoorbeeld {affiliate_example}).",
+        "en": "{value!r} is neither a membership number (for example {member_example}) "
+              "nor an affiliate number (for example {affiliate_example})."},
+})

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from recert_common.i18n import Message, Number, register_messages
+from recert_common.i18n import Listing, Message, Number, register_messages
 
 from .errors import InvalidPeAmount, UnknownCategory, UnknownUnit
 from .framework import Framework, PeCategory, load_framework
-from .text import Localized, format_number
+from .text import Localized, reader_language
 
 MISSING_CATEGORY_MINIMUM = "category_minimum"
 MISSING_TOTAL = "total"
@@ -105,12 +105,13 @@ class CategorySummary:
 
 @dataclass(frozen=True)
 class MissingPoints:
-    """One thing still missing, with its sentence in both languages."""
+    """One thing still missing, with its sentence (a catalogue ``Message``, rendered in the reader's
+    language)."""
 
     code: str  # MISSING_CATEGORY_MINIMUM or MISSING_TOTAL
     points: Decimal
     category: int | None
-    message: Localized
+    message: Message
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class PeSummary:
         raise KeyError(number)
 
     def missing_messages(self, language: str = "nl") -> list[str]:
-        return [item.message.get(language) for item in self.missing]
+        return [item.message.render(reader_language(language)) for item in self.missing]
 
 
 def pe_summary(
@@ -213,13 +214,9 @@ def _summarise(category: PeCategory, raw: Decimal) -> CategorySummary:
     )
 
 
-def _points(value: Decimal, language: str) -> str:
-    word = {"nl": ("punt", "punten"), "en": ("point", "points")}[language][0 if value == 1 else 1]
-    return f"{format_number(value, language)} {word}"
-
-
-def _more_points(value: Decimal) -> str:
-    return f"{format_number(value, 'en')} more {'point' if value == 1 else 'points'}"
+def _counted(code: str, value: Decimal) -> str:
+    """``code`` + ".one" for exactly one point, else ".other" (either language: "1 punt", "1,5 punten")."""
+    return f"{code}.{'one' if value == 1 else 'other'}"
 
 
 def _category_sentence(summary: CategorySummary) -> MissingPoints:
@@ -228,24 +225,19 @@ def _category_sentence(summary: CategorySummary) -> MissingPoints:
         code=MISSING_CATEGORY_MINIMUM,
         points=value,
         category=n,
-        message=Localized(
-            nl=f"Nog {_points(value, 'nl')} in categorie {n} nodig.",
-            en=f"{_more_points(value)} needed in category {n}.",
-        ),
+        message=Message(_counted("rules.pe.missing.category", value), points=Number(value), category=n),
     )
 
 
 def _total_sentence(missing_total: Decimal, short: list[CategorySummary]) -> MissingPoints:
-    nl = f"Nog {_points(missing_total, 'nl')} in totaal nodig"
-    en = f"{_more_points(missing_total)} needed in total"
     if short:
-        parts_nl = " en ".join(f"{format_number(s.missing, 'nl')} in categorie {s.number}" for s in short)
-        parts_en = " and ".join(f"{format_number(s.missing, 'en')} in category {s.number}" for s in short)
-        nl += f", waarvan minstens {parts_nl}"
-        en += f", of which at least {parts_en}"
-    return MissingPoints(
-        code=MISSING_TOTAL, points=missing_total, category=None, message=Localized(nl=f"{nl}.", en=f"{en}.")
-    )
+        parts = Listing(*(Message("rules.pe.missing.part", points=Number(s.missing), category=s.number)
+                          for s in short), joined_by="list.and")
+        message = Message(_counted("rules.pe.missing.total_of_which", missing_total),
+                          points=Number(missing_total), parts=parts)
+    else:
+        message = Message(_counted("rules.pe.missing.total", missing_total), points=Number(missing_total))
+    return MissingPoints(code=MISSING_TOTAL, points=missing_total, category=None, message=message)
 
 
 register_messages({
@@ -264,4 +256,21 @@ register_messages({
                                   "en": "Unknown PE category {category!r}; use {known}."},
     "rules.pe.points_negative": {"nl": "PE-punten moeten een getal van 0 of meer zijn.",
                                  "en": "PE points must be a number of 0 or more."},
+    # What the summary still misses ("one": exactly 1 point).
+    "rules.pe.missing.category.one": {"nl": "Nog {points} punt in categorie {category} nodig.",
+                                      "en": "{points} more point needed in category {category}."},
+    "rules.pe.missing.category.other": {"nl": "Nog {points} punten in categorie {category} nodig.",
+                                        "en": "{points} more points needed in category {category}."},
+    "rules.pe.missing.total.one": {"nl": "Nog {points} punt in totaal nodig.",
+                                   "en": "{points} more point needed in total."},
+    "rules.pe.missing.total.other": {"nl": "Nog {points} punten in totaal nodig.",
+                                     "en": "{points} more points needed in total."},
+    "rules.pe.missing.total_of_which.one": {
+        "nl": "Nog {points} punt in totaal nodig, waarvan minstens {parts}.",
+        "en": "{points} more point needed in total, of which at least {parts}."},
+    "rules.pe.missing.total_of_which.other": {
+        "nl": "Nog {points} punten in totaal nodig, waarvan minstens {parts}.",
+        "en": "{points} more points needed in total, of which at least {parts}."},
+    "rules.pe.missing.part": {"nl": "{points} in categorie {category}",
+                              "en": "{points} in category {category}"},
 })

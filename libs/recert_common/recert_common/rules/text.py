@@ -12,6 +12,12 @@ from recert_common.i18n import format_number
 LANGUAGES = ("nl", "en")
 
 
+def reader_language(language: str | None) -> str:
+    """The language the rules' texts are given in for ``language``: "en" for "en", "en-GB" and the like,
+    else Dutch, the platform's first language."""
+    return "en" if (language or "").lower().startswith("en") else "nl"
+
+
 @dataclass(frozen=True)
 class Localized:
     nl: str
@@ -19,11 +25,11 @@ class Localized:
 
     def get(self, language: str | None = "nl") -> str:
         """The text in ``language``; anything but "en" gives Dutch, the platform's first language."""
-        return self.en if (language or "").lower().startswith("en") else self.nl
+        return self.en if reader_language(language) == "en" else self.nl
 
     def render(self, language: str) -> str:
         """As a message parameter (``translate(code, language, unit=name)``): the text in ``language``."""
         return self.get(language)
 
 
-__all__ = ["LANGUAGES", "Localized", "format_number"]
+__all__ = ["LANGUAGES", "Localized", "format_number", "reader_language"]
