@@ -37,6 +37,7 @@ import zlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from recert_common import i18n
 from recert_common.i18n import Listing, Message, register_messages
 
 PDF = "application/pdf"
@@ -162,7 +163,7 @@ class UploadRefused(Exception):
 
     def message(self, language: str = "nl") -> str:
         """The text for a reader of ``language`` (any English variant gives English, the rest Dutch)."""
-        return self.text.render("en" if language.lower().startswith("en") else "nl")
+        return self.text.render(i18n.reader_language(language))
 
 
 class UploadTypeRefused(UploadRefused):

@@ -295,6 +295,12 @@ def translate(code: str, language: str = DEFAULT_LANGUAGE, /, **params: Any) -> 
         return template
 
 
+def reader_language(language: str | None) -> str:
+    """The language a text is given in for ``language``: "en" for "en", "en-GB" and the like, else Dutch,
+    the platform's first language."""
+    return "en" if (language or "").lower().startswith("en") else "nl"
+
+
 def negotiate_language(accept_language: str | None, supported: Iterable[str] = LANGUAGES) -> str:
     """The best supported language for an ``Accept-Language`` header, honouring quality values.
 

@@ -267,3 +267,19 @@ def test_points_still_needed_in_category_1_complete_the_cycle(entries):
         assert pe_summary([*entries, (1, summary.points_still_needed)]).met
         if summary.points_still_needed > D("0.01"):
             assert not pe_summary([*entries, (1, summary.points_still_needed - D("0.01"))]).met
+
+
+def test_with_minima_in_two_categories_the_total_names_both_joined_by_and():
+    import dataclasses
+
+    base = load_framework()
+    categories = tuple(dataclasses.replace(c, minimum=Decimal(10)) if c.number == 2 else c
+                       for c in base.pe.categories)
+    framework = dataclasses.replace(base, pe=dataclasses.replace(base.pe, categories=categories))
+    summary = pe_summary([(1, D(18)), (2, D(4))], framework=framework)
+    short = {m.code for m in summary.missing}
+    assert short == {MISSING_CATEGORY_MINIMUM, MISSING_TOTAL}
+    assert summary.missing_messages("nl")[-1].endswith(
+        "waarvan minstens 12 in categorie 1 en 6 in categorie 2.")
+    assert summary.missing_messages("en")[-1].endswith(
+        "of which at least 12 in category 1 and 6 in category 2.")

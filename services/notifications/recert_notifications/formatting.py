@@ -17,9 +17,6 @@ _AT = {"nl": "om", "en": "at"}
 _CURRENCY_SIGNS = {"EUR": "€"}
 
 
-def language_of(language: str | None) -> str:
-    """"en" for English, Dutch for anything else: Dutch is the platform's first language."""
-    return "en" if (language or "").lower().startswith("en") else "nl"
 
 
 def format_datetime(instant: datetime, zone: ZoneInfo, language: str = "nl") -> str:
@@ -27,7 +24,7 @@ def format_datetime(instant: datetime, zone: ZoneInfo, language: str = "nl") -> 
     if instant.tzinfo is None:
         raise ValueError("an instant needs its time zone")
     local = instant.astimezone(zone)
-    language = language_of(language)
+    language = i18n.reader_language(language)
     return f"{i18n.format_date(local.date(), language)} {_AT[language]} {local:%H:%M}"
 
 
@@ -50,7 +47,7 @@ def format_money(money: Mapping[str, Any] | Decimal, language: str = "nl", curre
     amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     whole, cents = format(amount, "f").split(".")
     sign = _CURRENCY_SIGNS.get(currency, currency + " ")
-    if language_of(language) == "nl":
+    if i18n.reader_language(language) == "nl":
         # Dutch puts a space after the sign: "€ 242,00".
         return f"{sign.rstrip()} {_group_thousands(whole, '.')},{cents}"
     return f"{sign}{_group_thousands(whole, ',')}.{cents}"
@@ -58,4 +55,4 @@ def format_money(money: Mapping[str, Any] | Decimal, language: str = "nl", curre
 
 def format_number(value: Decimal | int, language: str = "nl") -> str:
     """``Decimal("12.50")`` -> "12,5" (nl) or "12.5" (en); whole numbers without decimals."""
-    return _format_number(Decimal(value), language_of(language))
+    return _format_number(Decimal(value), i18n.reader_language(language))

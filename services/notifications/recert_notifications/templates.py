@@ -78,8 +78,8 @@ class Renderer:
         return frozenset(name for name, parts in names.items() if parts == set(PARTS))
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> Rendered:
-        env = self._environments[formatting.language_of(language)]
-        values = {**context, "language": formatting.language_of(language)}
+        env = self._environments[i18n.reader_language(language)]
+        values = {**context, "language": i18n.reader_language(language)}
         subject = env.get_template(f"{template}.subject.j2").render(values)
         text = env.get_template(f"{template}.txt.j2").render(values)
         html = env.get_template(f"{template}.html.j2").render(values)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from recert_common.i18n import format_date
-from recert_notifications.formatting import format_datetime, format_money, format_number, language_of
+from recert_common.i18n import format_date, reader_language
+from recert_notifications.formatting import format_datetime, format_money, format_number
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
@@ -25,8 +25,8 @@ def test_every_month_has_its_name_in_both_languages(month, nl, en):
 
 def test_a_date_is_written_out_and_anything_but_english_is_dutch():
     assert format_date(date(2026, 11, 28)) == "28 november 2026"
-    assert format_date(date(2026, 11, 28), language_of("en-GB")) == "28 November 2026"
-    assert format_date(date(2026, 11, 28), language_of("de")) == "28 november 2026"
+    assert format_date(date(2026, 11, 28), reader_language("en-GB")) == "28 November 2026"
+    assert format_date(date(2026, 11, 28), reader_language("de")) == "28 november 2026"
     with pytest.raises(TypeError):
         format_date(datetime(2026, 11, 28, tzinfo=UTC))
 

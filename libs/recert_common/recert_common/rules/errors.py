@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from recert_common.i18n import DEFAULT_LANGUAGE, Message
-
-from .text import reader_language
+from recert_common.i18n import DEFAULT_LANGUAGE, Message, reader_language
 
 
 class RulesError(ValueError):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
-from recert_common.i18n import Listing, Message, Number, register_messages
+from recert_common.i18n import Listing, Message, Number, reader_language, register_messages
 
 from .errors import InvalidPeAmount, UnknownCategory, UnknownUnit
 from .framework import Framework, PeCategory, load_framework
-from .text import Localized, reader_language
+from .text import Localized
 
 MISSING_CATEGORY_MINIMUM = "category_minimum"
 MISSING_TOTAL = "total"

@@ -7,15 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from recert_common.i18n import format_number
+from recert_common.i18n import format_number, reader_language
 
 LANGUAGES = ("nl", "en")
-
-
-def reader_language(language: str | None) -> str:
-    """The language the rules' texts are given in for ``language``: "en" for "en", "en-GB" and the like,
-    else Dutch, the platform's first language."""
-    return "en" if (language or "").lower().startswith("en") else "nl"
 
 
 @dataclass(frozen=True)
