@@ -19,6 +19,7 @@ from recert_common.auth import current_principal
 from recert_common.context import get_correlation_id
 from recert_common.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests, accept_upload
 from recert_common.events.asyncapi import asyncapi_document
+from recert_gateway import browser_session
 from recert_gateway.compose import Composer
 from recert_gateway.openapi import MergedOpenAPI
 from recert_gateway.peers import resolve_peer
@@ -98,9 +99,14 @@ def _forward(gateway: Gateway, path: str) -> Response:
     if route.is_upload(method, segments):
         accept_upload(settings.max_upload_bytes)  # over it: the same upload-too-large problem as a service
 
-    return gateway.forwarder.forward(
-        request, service=route.service, base_url=settings.service_url(route.service),
-        path="v1/" + quote(path, safe=_PATH_SAFE), peer=peer, request_id=get_correlation_id(), body=body)
+    def send(body: bytes | None) -> Response:
+        return gateway.forwarder.forward(
+            request, service=route.service, base_url=settings.service_url(route.service),
+            path="v1/" + quote(path, safe=_PATH_SAFE), peer=peer, request_id=get_correlation_id(), body=body)
+
+    if browser_session.applies(request, segments):
+        return browser_session.forward(request, segments, send)
+    return send(body)
 
 
 def _enforce(limiter: SharedLimiter, checks) -> None:

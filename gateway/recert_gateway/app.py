@@ -4,6 +4,8 @@ It has no database: it is ready when the services it routes to answer their ``/h
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask, g, request
 
 from recert_common.auth import TokenVerifier
@@ -12,6 +14,7 @@ from recert_common.metrics import app_registry
 from recert_common.web import CLIENT_SCHEME, create_base_app
 from recert_gateway import (
     archive,
+    browser_session,
     messages,  # noqa: F401 - registers the gateway's message texts
 )
 from recert_gateway.api import Gateway, gateway_blueprint
@@ -22,6 +25,7 @@ from recert_gateway.cors import install_cors
 from recert_gateway.docs import docs_blueprint
 from recert_gateway.openapi import MergedOpenAPI
 from recert_gateway.peers import resolve_peer
+from recert_gateway.portal import DEFAULT_WEB_ROOT, portal_blueprint
 from recert_gateway.proxy import Forwarder, new_session
 from recert_gateway.ratelimit import SharedLimiter
 from recert_gateway.routes import ROUTES, RouteTable
@@ -79,11 +83,14 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
         app.register_blueprint(archive.archive_blueprint(clients, session, urls,
                                                          timeout=settings.read_timeout))
     app.register_blueprint(gateway_blueprint(gateway))
+    web_root = Path(settings.web_root) if settings.web_root else DEFAULT_WEB_ROOT
+    app.register_blueprint(portal_blueprint(web_root))
     return app
 
 
 def _extend(document: dict, composed, services) -> None:
     document_composed(document, composed)
+    browser_session.document(document)
     if archive.available(services):
         archive.document_archive(document)
 

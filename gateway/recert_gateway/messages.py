@@ -16,6 +16,12 @@ register_messages({
     "detail.rate_limit_store_unavailable": {
         "nl": "Inloggen en registreren kunnen even niet. Probeer het over enkele ogenblikken opnieuw.",
         "en": "Logging in and registering are briefly unavailable. Please try again in a moment."},
+    "detail.no_browser_session": {
+        "nl": "Je bent niet (meer) ingelogd in deze browser. Log opnieuw in.",
+        "en": "You are not (or no longer) logged in in this browser. Please log in again."},
+    "detail.portal_not_built": {
+        "nl": "Het portaal is op deze server niet geïnstalleerd; de API werkt wel (/api/v1).",
+        "en": "The portal is not installed on this server; the API works (/api/v1)."},
     "detail.body_unreadable": {
         "nl": "De inhoud van het verzoek kon niet volledig worden ontvangen.",
         "en": "The request body could not be received completely."},

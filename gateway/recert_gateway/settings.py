@@ -86,6 +86,8 @@ class GatewaySettings(ServiceSettings):
     # How long a composed endpoint (dashboard, work list, overview) waits for each service; what has not
     # arrived by then is listed as missing.
     compose_timeout: float = env_field("RECERT_GATEWAY_COMPOSE_TIMEOUT", 2.0)
+    # The built portal (web/dist) served at "/"; empty: the repository's web/dist.
+    web_root: str = env_field("RECERT_GATEWAY_WEB_ROOT", "")
 
     @classmethod
     def from_env(cls, service: str = "gateway", env: Mapping[str, str] | None = None, **overrides: Any):
