@@ -60,7 +60,9 @@ def gateway_for(start_gateway, fleet):
     """Starts a gateway in front of the fleet; ``down`` names services to replace by a closed port."""
     _, urls = fleet
 
-    def start(*, down=(), timeout="0.5"):
+    # A generous compose timeout unless a test is about timing out: on a loaded machine (two test workers
+    # starting systems) a fake service can take longer than half a second to answer.
+    def start(*, down=(), timeout="5"):
         services = {**urls, **{name: unused_url() for name in down}}
         return start_gateway(routes=ROUTES, services=services, RECERT_GATEWAY_COMPOSE_TIMEOUT=timeout)
 
