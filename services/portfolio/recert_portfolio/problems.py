@@ -68,7 +68,6 @@ class PortfolioNotReady(Conflict):
 
     slug, title_code = "portfolio-not-ready", "portfolio.problem.not_ready"
     members = extension_members(missing={"type": "object", "description": "Per part: code and message"})
-    members = extension_members(reason="string", part="string")
 
     def __init__(self, readiness: Readiness):
         super().__init__(code="portfolio.detail.not_ready")

@@ -374,3 +374,9 @@ def test_snapshots_and_proofs_go_after_the_retention_period_of_a_final_decision(
     assert world.service.submission(submission_id) is None and key in world.objects.deleted
     assert world.service.submission(kept_submission) is not None
     assert world.service.purge_expired_snapshots(world.today + retention * 2) == (0, 0, 0)
+
+
+def test_the_not_ready_problem_documents_its_missing_member():
+    from recert_portfolio.problems import PortfolioNotReady
+
+    assert set(PortfolioNotReady.members) == {"missing"}
