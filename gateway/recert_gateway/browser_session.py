@@ -24,7 +24,7 @@ from typing import Any
 
 from flask import Request, Response
 
-from recert_common.errors import PROBLEM_JSON, Unauthorized
+from recert_common.errors import PROBLEM_JSON, Unauthorized, problem_answer
 
 CLIENT_HEADER = "X-Recert-Client"
 WEB_CLIENT = "web"
@@ -104,10 +104,26 @@ def document(openapi: dict[str, Any]) -> None:
             text += notes["issues"]
         if segments in SPENDS_TOKENS:
             text += notes["spends"]
-            operation.setdefault("responses", {}).setdefault("401", {
-                "description": "No refresh token: neither in the body nor in the portal's cookie.",
-                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+            _add_unauthorized(operation.setdefault("responses", {}))
         operation["description"] = text.strip()
+
+
+def _add_unauthorized(responses: dict[str, Any]) -> None:
+    """Add the gateway's own 401 (no refresh token at all) to an operation's 401 answer, keeping the types
+    the service documented: its ``x-problem-types`` and the ``enum`` of the ``type`` member."""
+    ours = problem_answer(401, ["unauthorized"], "No valid refresh token, or none at all")
+    existing = responses.get("401")
+    if existing is None:
+        responses["401"] = ours
+        return
+    types = [*existing.get("x-problem-types", []), *ours["x-problem-types"]]
+    responses["401"] = problem_answer(401, (), "No valid refresh token, or none at all")
+    merged = responses["401"]
+    merged["x-problem-types"] = types
+    merged["description"] = "No valid refresh token, or none at all. Problem types: " + "; ".join(
+        f"`{t['type']}`" for t in types) + "."
+    merged["content"][PROBLEM_JSON]["schema"]["allOf"][1]["properties"]["type"]["enum"] = [
+        t["type"] for t in types]
 
 
 def _clear_cookie(response: Response) -> None:

@@ -159,3 +159,31 @@ def test_without_a_build_the_portal_says_so_and_the_api_still_answers(start_gate
     answer = requests.get(gateway + "/", headers={"Accept-Language": "en"})
     assert answer.status_code == 404 and "portal is not installed" in answer.json()["detail"]
     assert requests.get(gateway + "/healthz").status_code == 200
+
+
+def test_the_document_names_the_header_and_the_gateways_own_401_beside_identitys():
+    from recert_gateway import browser_session
+
+    identity_401 = {"description": "x", "x-problem-types": [
+        {"type": "https://recert.noloc.nl/problems/refresh-token-invalid", "title": "Sessie verlopen",
+         "members": []}],
+        "content": {"application/problem+json": {"schema": {"allOf": [
+            {"$ref": "#/components/schemas/Problem"},
+            {"type": "object", "properties": {"type": {"type": "string", "enum": [
+                "https://recert.noloc.nl/problems/refresh-token-invalid"]}}}]}}}}
+    document = {"paths": {
+        "/api/v1/auth/refresh": {"post": {"description": "Refresh.", "responses": {"401": identity_401}}},
+        "/api/v1/auth/logout": {"post": {"responses": {"204": {"description": "Gone."}}}},
+        "/api/v1/auth/login/verify": {"post": {"responses": {"200": {"description": "Tokens."}}}}}}
+    browser_session.document(document)
+    refresh = document["paths"]["/api/v1/auth/refresh"]["post"]
+    enum = refresh["responses"]["401"]["content"]["application/problem+json"]["schema"]["allOf"][1][
+        "properties"]["type"]["enum"]
+    assert enum == ["https://recert.noloc.nl/problems/refresh-token-invalid",
+                    "https://recert.noloc.nl/problems/unauthorized"]
+    assert [p["name"] for p in refresh["parameters"]] == [CLIENT_HEADER]
+    assert "cookie" in refresh["description"]
+    logout = document["paths"]["/api/v1/auth/logout"]["post"]
+    assert "401" in logout["responses"] and "204" in logout["responses"]
+    verify = document["paths"]["/api/v1/auth/login/verify"]["post"]
+    assert "401" not in verify["responses"] and COOKIE in verify["description"]

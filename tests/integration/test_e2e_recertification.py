@@ -274,10 +274,16 @@ def test_a_failed_pe_check_stops_the_case_for_a_supplement_term_on_b(app, office
     assert "B (permanente educatie)" in text and finding in text
 
     # The jobcoach adds PE and hands in the supplement; after the reassessment fee DNV checks the PE again.
+    def counted_activities():
+        return ok(app.get("portfolio/cycles/current/readiness", person))["pe"]["activity_ids"]
+
     extra = ok(app.post("pe/activities", person, json={
         "title": "Cursus gespreksvoering", "provider": "Opleider B.V.", "category": 1,
         "completed_on": str(TODAY - timedelta(days=10)), "amount": "12", "unit": "sbu"}), 201)
     ok(upload(app, person, extra["id"], PDF + b"extra"), 201)
+    # Portfolio hears of the activity and its evidence by events: the supplement lists what it has heard.
+    eventually(lambda: extra["id"] in counted_activities(), what="the new activity with its evidence in "
+               "portfolio's view")
     ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
     office.pay(person, "reassessment")
     eventually(lambda: office.case(case["id"])["state"] == "opened", what="the PE check again")
