@@ -48,12 +48,15 @@ export function refresh(): Promise<boolean> {
   return refreshing;
 }
 
-async function loadAccount(): Promise<boolean> {
+/** The account (GET /api/v1/accounts/me) becomes the session; `first` runs just before, in the same
+ * tick (the login moves to its next screen there, before the login screen sees a session and leaves). */
+async function loadAccount(first?: () => void): Promise<boolean> {
   const answer = await authorized(() => api.GET("/api/v1/accounts/me"));
   if (!answer.ok) return false;
   const account = answer.data;
   const preferred = account.preferred_language;
   if (preferred === "nl" || preferred === "en") language.set(preferred);
+  first?.();
   session.set({ status: "authenticated", account });
   return true;
 }
@@ -65,11 +68,12 @@ export async function restore(): Promise<void> {
   session.set({ status: "anonymous" });
 }
 
-/** After step 2 of the login: the access token from the answer (the refresh token went into the cookie). */
-export async function begin(tokens: Tokens): Promise<boolean> {
+/** After step 2 of the login: the access token from the answer (the refresh token went into the cookie);
+ * `next` moves on to the screen after the login. */
+export async function begin(tokens: Tokens, next: () => void): Promise<boolean> {
   if (!tokens.access_token) return false;
   setAccessToken(tokens.access_token, tokens.expires_in ?? 0);
-  return loadAccount();
+  return loadAccount(next);
 }
 
 export async function logout(): Promise<void> {

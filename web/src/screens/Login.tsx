@@ -80,13 +80,14 @@ function SecondStep({ challenge, restart }: { challenge: Challenge; restart: () 
         }),
       ),
     async (tokens) => {
-      if (!(await begin(tokens))) return;
-      if (tokens.recovery_codes?.length) {
-        keepRecoveryCodes(tokens.recovery_codes);
-        navigate("/herstelcodes", { replace: true });
-      } else {
-        navigate(next?.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
-      }
+      await begin(tokens, () => {
+        if (tokens.recovery_codes?.length) {
+          keepRecoveryCodes(tokens.recovery_codes);
+          navigate("/herstelcodes", { replace: true });
+        } else {
+          navigate(next?.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+        }
+      });
     },
   );
   const secret = secretOf(challenge.otpauth_uri);

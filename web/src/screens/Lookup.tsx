@@ -48,7 +48,7 @@ export function Lookup() {
             {found.items.length ? t("lookup.count", { count: found.items.length }) : t("lookup.none", { q: found.q })}
           </p>
           {found.items.length > 0 && (
-            <div class="table-scroll">
+            <div class="table-scroll" tabIndex={0} role="region" aria-labelledby="results-title">
               <table>
                 <thead>
                   <tr>
