@@ -51,13 +51,13 @@ class Mailbox:
         return "250 OK"
 
     def link(self, address: str, path: str) -> str | None:
-        """The newest link to ``path`` (``/e-mailadres-bevestigen``) in the e-mails to ``address``, as the path
-        and query the person's browser opens."""
+        """The newest link to ``path`` (``/e-mailadres-bevestigen``) in the e-mails to ``address``, as the
+        path and query the person's browser opens."""
         with self.lock:
             texts = [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages
                      if address.lower() in str(m["To"]).lower()]
-        found = [m.group(1) for text in texts
-                 for m in re.finditer(r"https?://[^/\s]+(" + re.escape(path) + r"\?token=[A-Za-z0-9_-]+)", text)]
+        link = re.compile(r"https?://[^/\s]+(" + re.escape(path) + r"\?token=[A-Za-z0-9_-]+)")
+        found = [m.group(1) for text in texts for m in link.finditer(text)]
         return found[-1] if found else None
 
 
