@@ -21,7 +21,8 @@ infra:
 	bash scripts/ensure-infra.sh
 
 # The portal (web/): npm ci when package-lock.json is newer than node_modules, then a build into web/dist
-# (which the gateway serves at /) when a source changed since the last one.
+# (which the gateway serves at /) when a source changed since the last one, and the first screen's size
+# checked against its budget (200 KB of compressed JavaScript and CSS).
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
 	web/tsconfig.json web/package.json
 web: web/dist/index.html
@@ -31,7 +32,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 	touch $@
 
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
-	cd web && npm run build
+	cd web && npm run build && npm run --silent size
 
 # The API types generated from the merged OpenAPI document (built offline from the services' code), then
 # tsc: an API change that breaks the portal fails here.
