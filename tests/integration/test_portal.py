@@ -19,14 +19,13 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import sync_playwright
 from portal_browser import CHROMIUM, Mailbox, check_screen, dutch_date, missing_build_message, tab_to
 
 from e2e_fixtures import running_system
 from frontend import PASSWORD, Frontend, Person, totp_code, unique_email, unique_member_number
 from journeys import TODAY, eventually, ok
 from processes import free_port
-
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 # What this slice's screens use. The dashboard's other parts come from services this module does not start:
 # the gateway finds nobody at their address, and the overview must show those parts as missing.
@@ -78,7 +77,7 @@ def admin(system, api) -> Person:
 @pytest.fixture(scope="module")
 def browser(system):
     """Chromium, closed before the system stops (its open connections would hold the gateway's workers)."""
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM)
         yield chromium
         chromium.close()
