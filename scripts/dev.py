@@ -4,8 +4,13 @@ PostgreSQL and RabbitMQ must answer already (`make dev` runs scripts/ensure-infr
 starts an S3 endpoint (a MinIO binary when one is on PATH, else moto's server from PyPI) and an SMTP sink,
 provisions the broker (vhost "recert", one broker user per service and for Noloc's and DNV's systems, with
 passwords generated into .dev/secrets.json), migrates every service's database, seeds the demo accounts,
-writes a Procfile with every service's web and worker process (each with its own broker user) and the
-gateway, and hands over to honcho. Ctrl-C stops everything it started.
+writes a Procfile with every service's web and worker process (each with its own broker user), the
+gateway and the portal's rebuilder, and hands over to honcho. Ctrl-C stops everything it started.
+
+The portal (web/) is built by `make web` before this script runs and served by the gateway at "/"; under
+honcho `vite build --watch` rebuilds it into web/dist whenever its sources change (reload the page to see
+it). `python scripts/dev.py web-watch <port>` is that process: it prints the portal's address once the
+gateway answers, then runs the watcher.
 """
 from __future__ import annotations
 
@@ -106,6 +111,8 @@ def procfile(services: list[str], amqp: dict[str, str]) -> str:
         lines.append(f"{short}_worker: {own} {PYTHON} -m {module(name)} worker")
     if (ROOT / "gateway" / "pyproject.toml").exists():
         lines.append(f"gateway: {PYTHON} -m recert_gateway web --port {GATEWAY_PORT}")
+    if (ROOT / "web" / "package.json").exists() and shutil.which("npm"):
+        lines.append(f"web: {PYTHON} {ROOT / 'scripts' / 'dev.py'} web-watch {GATEWAY_PORT}")
     lines.append(f"banner: {PYTHON} {ROOT / 'scripts' / 'dev_banner.py'} {DEV / 'seed.json'} {GATEWAY_PORT}")
     return "\n".join(lines) + "\n"
 
@@ -153,5 +160,25 @@ def main() -> int:
     os.execvpe(PYTHON, honcho, {**os.environ, **env})
 
 
+def web_watch(port: int) -> int:
+    """The portal's address once the gateway is ready, then `vite build --watch` while honcho runs."""
+    import time
+    import urllib.request
+
+    portal = f"http://127.0.0.1:{port}/"
+    for _ in range(600):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    print(f"\n  Portal:         {portal}  (rebuilt into web/dist when web/src changes; reload the page)\n",
+          flush=True)
+    os.chdir(ROOT / "web")
+    os.execvp("npm", ["npm", "run", "--silent", "watch"])
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["web-watch"]:
+        sys.exit(web_watch(int(sys.argv[2])))
     sys.exit(main())

@@ -62,4 +62,9 @@ if ! answers 6379; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no || true
   wait_for_port 6379 Redis
 fi
-echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer"
+# The portal's browser tests (tests/integration/test_portal.py) drive Debian's Chromium through Playwright
+# (executable_path=/usr/bin/chromium): no browser download.
+if ! command -v chromium >/dev/null; then
+  apt_install chromium
+fi
+echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer; Chromium is installed"

@@ -1,0 +1,103 @@
+import type { ComponentType } from "preact";
+import { useEffect } from "preact/hooks";
+import { session } from "./auth";
+import { Layout, Page } from "./components/Layout";
+import { useT } from "./i18n";
+import { Link, navigate, usePlace } from "./router";
+import { Home } from "./screens/Home";
+import { Login } from "./screens/Login";
+import { Lookup } from "./screens/Lookup";
+import { RecoveryCodes } from "./screens/RecoveryCodes";
+import { Register } from "./screens/Register";
+import { VerifyEmail } from "./screens/VerifyEmail";
+import { useStore } from "./store";
+
+interface Route {
+  screen: ComponentType;
+  /** Who may open it: everyone, only a logged-in account, or only someone not logged in (else home). */
+  access: "public" | "account" | "guest";
+}
+
+// Dutch paths: the e-mails link to /e-mailadres-bevestigen and /nieuw-wachtwoord (notifications' templates).
+const ROUTES: Record<string, Route> = {
+  "/": { screen: Start, access: "public" },
+  "/inloggen": { screen: Login, access: "guest" },
+  "/registreren": { screen: Register, access: "guest" },
+  "/e-mailadres-bevestigen": { screen: VerifyEmail, access: "public" },
+  "/herstelcodes": { screen: RecoveryCodes, access: "account" },
+  "/register": { screen: Lookup, access: "public" },
+  "/uitgelogd": { screen: LoggedOut, access: "public" },
+};
+
+export function App() {
+  const t = useT();
+  const { path, query } = usePlace();
+  const current = useStore(session);
+  const route = ROUTES[path.length > 1 ? path.replace(/\/+$/, "") : path];
+
+  const redirect =
+    current.status === "unknown" || !route
+      ? null
+      : route.access === "account" && current.status === "anonymous"
+        ? `/inloggen?terug=${encodeURIComponent(path + (query.size ? `?${query}` : ""))}`
+        : route.access === "guest" && current.status === "authenticated"
+          ? "/"
+          : null;
+  useEffect(() => {
+    if (redirect) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  let content;
+  if (!route) content = <NotFound />;
+  else if (current.status === "unknown" && route.access !== "public") content = <p>{t("app.loading")}</p>;
+  else if (redirect) content = null;
+  else content = <route.screen key={path} />;
+  return <Layout>{content}</Layout>;
+}
+
+/** "/": the jobcoach's overview when logged in, a welcome otherwise. */
+function Start() {
+  const t = useT();
+  const current = useStore(session);
+  if (current.status === "authenticated") return <Home />;
+  if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;
+  return (
+    <Page title={t("welcome.title")}>
+      <p>{t("welcome.intro")}</p>
+      <ul class="links">
+        <li>
+          <Link href="/inloggen">{t("welcome.login")}</Link>
+        </li>
+        <li>
+          <Link href="/registreren">{t("welcome.register")}</Link>
+        </li>
+        <li>
+          <Link href="/register">{t("welcome.lookup")}</Link>
+        </li>
+      </ul>
+    </Page>
+  );
+}
+
+function LoggedOut() {
+  const t = useT();
+  return (
+    <Page title={t("loggedout.title")}>
+      <p>
+        <Link href="/inloggen">{t("app.login")}</Link>
+      </p>
+    </Page>
+  );
+}
+
+function NotFound() {
+  const t = useT();
+  return (
+    <Page title={t("notfound.title")}>
+      <p>{t("notfound.detail")}</p>
+      <p>
+        <Link href="/">{t("app.home")}</Link>
+      </p>
+    </Page>
+  );
+}

@@ -1,0 +1,96 @@
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+import { chooseLanguage, logout, session } from "../auth";
+import { language, useT } from "../i18n";
+import { hasNavigated, Link, navigate, usePlace } from "../router";
+import { useStore } from "../store";
+
+export function Layout({ children }: { children: ComponentChildren }) {
+  const t = useT();
+  const current = useStore(session);
+  const lang = useStore(language);
+  const { path } = usePlace();
+  const link = (href: string, text: string) => (
+    <li>
+      <Link href={href} aria-current={path === href ? "page" : undefined}>
+        {text}
+      </Link>
+    </li>
+  );
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        {t("app.skip")}
+      </a>
+      <header class="site-header">
+        <div class="bar">
+          <Link href="/" class="brand">
+            {t("app.name")}
+          </Link>
+          <button
+            type="button"
+            class="link-button language"
+            lang={lang === "nl" ? "en" : "nl"}
+            aria-label={t("app.language.label")}
+            onClick={() => void chooseLanguage(lang === "nl" ? "en" : "nl")}
+          >
+            {t("app.language.switch")}
+          </button>
+        </div>
+        <nav aria-label={t("app.nav")}>
+          <ul>
+            {current.status === "authenticated" ? (
+              <>
+                {link("/", t("app.home"))}
+                {link("/register", t("app.lookup"))}
+                <li>
+                  <button
+                    type="button"
+                    class="link-button"
+                    onClick={() => void logout().then(() => navigate("/uitgelogd"))}
+                  >
+                    {t("app.logout")}
+                  </button>
+                </li>
+              </>
+            ) : (
+              <>
+                {link("/inloggen", t("app.login"))}
+                {link("/registreren", t("app.register"))}
+                {link("/register", t("app.lookup"))}
+              </>
+            )}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+      <footer class="site-footer">
+        <p>{t("app.footer")}</p>
+      </footer>
+    </>
+  );
+}
+
+/** A screen: its heading (focused when the screen opens, so a screen reader announces the new page and
+ * the keyboard starts from there) and the document's title. */
+export function Page({ title, children }: { title: string; children: ComponentChildren }) {
+  const t = useT();
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = t("app.page_title", { page: title });
+  }, [title]);
+  useEffect(() => {
+    // Not on the very first page load: there the browser starts at the top, as with any page.
+    if (hasNavigated()) heading.current?.focus();
+  }, []);
+  return (
+    <div class="page">
+      <h1 tabIndex={-1} ref={heading}>
+        {title}
+      </h1>
+      {children}
+    </div>
+  );
+}
