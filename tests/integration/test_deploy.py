@@ -153,3 +153,20 @@ def test_only_the_gateway_is_published_so_its_limits_cannot_be_skipped():
     assert set(published) - {"rabbitmq", "mailpit"} == {"gateway"}
     for name in ("rabbitmq", "mailpit"):
         assert all(str(port).startswith("127.0.0.1:") for port in published.get(name, []))
+
+
+def test_the_image_builds_the_portal_from_every_source_it_has_and_the_gateway_serves_it():
+    """No Docker engine here: what can be checked is that the image's Node stage copies every tracked
+    source of web/ (a new one forgotten there would be missing from the built portal) and that the final
+    image serves the result."""
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    copied = {Path(source).name for line in dockerfile.splitlines() if line.startswith("COPY web/")
+              for source in line.split()[1:-1]}
+    ignored = {".gitignore", "node_modules", "dist", "openapi"}
+    sources = {entry.name for entry in (ROOT / "web").iterdir()} - ignored
+    assert sources <= copied, f"web/ sources the image does not copy: {sorted(sources - copied)}"
+    assert "FROM node:20" in dockerfile and "npm ci" in dockerfile and "npm run build" in dockerfile
+    assert "COPY --from=portal /web/dist ./web/dist" in dockerfile
+    assert "ENV RECERT_GATEWAY_WEB_ROOT=/app/web/dist" in dockerfile
+    ignore = (ROOT / ".dockerignore").read_text().split()
+    assert "**/node_modules" in ignore and "web/dist" in ignore
