@@ -18,6 +18,7 @@ cannot set it, and SameSite=Strict keeps the cookie off cross-site requests anyw
 """
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -105,7 +106,25 @@ def document(openapi: dict[str, Any]) -> None:
         if segments in SPENDS_TOKENS:
             text += notes["spends"]
             _add_unauthorized(operation.setdefault("responses", {}))
+            _token_optional(openapi, operation)
         operation["description"] = text.strip()
+
+
+def _token_optional(openapi: dict[str, Any], operation: dict[str, Any]) -> None:
+    """The body's ``refresh_token`` is optional for the portal (the cookie brings it): the operation gets its
+    own copy of the body schema without it among the required fields."""
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+    ref = body.get("schema", {}).get("$ref", "")
+    component = openapi.get("components", {}).get("schemas", {}).get(ref.rsplit("/", 1)[-1])
+    if component is None:
+        return
+    schema = copy.deepcopy(component)
+    schema["required"] = [name for name in schema.get("required", []) if name != "refresh_token"]
+    if not schema["required"]:
+        del schema["required"]
+    schema["description"] = (f"`refresh_token` is required unless the request has `{CLIENT_HEADER}: web` "
+                             f"and the cookie `{COOKIE}`.")
+    body["schema"] = schema
 
 
 def _add_unauthorized(responses: dict[str, Any]) -> None:

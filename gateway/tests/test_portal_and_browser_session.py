@@ -171,8 +171,13 @@ def test_the_document_names_the_header_and_the_gateways_own_401_beside_identitys
             {"$ref": "#/components/schemas/Problem"},
             {"type": "object", "properties": {"type": {"type": "string", "enum": [
                 "https://recert.noloc.nl/problems/refresh-token-invalid"]}}}]}}}}
-    document = {"paths": {
-        "/api/v1/auth/refresh": {"post": {"description": "Refresh.", "responses": {"401": identity_401}}},
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefreshToken"}}}}
+    document = {"components": {"schemas": {"RefreshToken": {
+        "type": "object", "properties": {"refresh_token": {"type": "string"}},
+        "required": ["refresh_token"]}}},
+        "paths": {
+        "/api/v1/auth/refresh": {"post": {"description": "Refresh.", "requestBody": body,
+                                          "responses": {"401": identity_401}}},
         "/api/v1/auth/logout": {"post": {"responses": {"204": {"description": "Gone."}}}},
         "/api/v1/auth/login/verify": {"post": {"responses": {"200": {"description": "Tokens."}}}}}}
     browser_session.document(document)
@@ -183,6 +188,10 @@ def test_the_document_names_the_header_and_the_gateways_own_401_beside_identitys
                     "https://recert.noloc.nl/problems/unauthorized"]
     assert [p["name"] for p in refresh["parameters"]] == [CLIENT_HEADER]
     assert "cookie" in refresh["description"]
+    schema = refresh["requestBody"]["content"]["application/json"]["schema"]
+    assert "required" not in schema and "refresh_token" in schema["properties"]
+    # The shared component keeps it required for every other use.
+    assert document["components"]["schemas"]["RefreshToken"]["required"] == ["refresh_token"]
     logout = document["paths"]["/api/v1/auth/logout"]["post"]
     assert "401" in logout["responses"] and "204" in logout["responses"]
     verify = document["paths"]["/api/v1/auth/login/verify"]["post"]

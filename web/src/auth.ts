@@ -7,7 +7,6 @@ import {
   hasAccessToken,
   type Outcome,
   outcome,
-  type Schemas,
   setAccessToken,
   type Tokens,
   WEB_CLIENT,
@@ -31,9 +30,8 @@ export function refresh(): Promise<boolean> {
     const answer = await outcome(() =>
       api.POST("/api/v1/auth/refresh", {
         params: { header: WEB_CLIENT },
-        // API gap (reported): the document still requires `refresh_token` in the body, while with
-        // `X-Recert-Client: web` the gateway takes it from the cookie and the portal sends `{}`.
-        body: {} as Schemas["RefreshToken"],
+        // With `X-Recert-Client: web` the gateway takes the refresh token from the cookie (ADR 0022).
+        body: {},
       }),
     );
     if (answer.ok && answer.data.access_token) {
@@ -80,7 +78,7 @@ export async function logout(): Promise<void> {
   await outcome(() =>
     api.POST("/api/v1/auth/logout", {
       params: { header: WEB_CLIENT },
-      body: {} as Schemas["RefreshToken"], // the same gap as refresh's: the cookie's token is used
+      body: {}, // the cookie's token is used
     }),
   );
   setAccessToken(null);
