@@ -149,6 +149,7 @@ ROUTES = RouteTable([
           rate_limited=("POST auth/login", "POST auth/login/verify", "POST auth/password-reset")),
     Route("admin/accounts", "identity"),
     Route(".well-known", "identity", public=("GET .well-known/jwks.json",)),
+    Route("support", "identity", public=("GET support",)),
     Route("pe", "pe-registry", uploads=("POST pe/activities/*/evidence",)),
     Route("portfolio", "portfolio", uploads=("POST portfolio/meetings/*/proof",)),
     Route("cases", "assessment"),

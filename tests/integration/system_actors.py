@@ -486,6 +486,7 @@ DRAFT = {"owner": D, "persona": D}
 OPERATIONS: dict[str, Operation] = {
     # identity
     "GET /.well-known/jwks.json": Operation(persona=None),
+    "GET /support": Operation(persona=None),
     "POST /accounts": Operation(persona=None, json=_registration),
     "POST /accounts/verify-email": Operation(persona=None, build=_verify_email),
     "GET /accounts/me": Operation(),

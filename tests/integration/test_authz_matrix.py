@@ -49,6 +49,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     #                                                          anon owner other asg unasg  dnv admin
     # identity: public, one's own account, administration by a Noloc admin
     "GET /.well-known/jwks.json":                              (200, 200, 200, 200, 200, 200, 200),
+    "GET /support":                                            (200, 200, 200, 200, 200, 200, 200),
     "POST /accounts":                                          (202, 202, 202, 202, 202, 202, 202),
     "POST /accounts/verify-email":                             (200, 200, 200, 200, 200, 200, 200),
     "GET /accounts/me":                                        (401, 200, 200, 200, 200, 200, 200),

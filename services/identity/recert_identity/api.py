@@ -48,6 +48,7 @@ from recert_identity.schemas import (
     RefreshTokenSchema,
     RegistrationSchema,
     StaffAccountSchema,
+    SupportSchema,
     TokensSchema,
     VerifySchema,
 )
@@ -64,7 +65,9 @@ admin = Blueprint("admin", __name__, url_prefix="/v1/admin",
                   description="Staff accounts (noloc_admin); an authenticator reset also by a dnv_officer.")
 well_known = Blueprint("jwks", __name__, url_prefix="/v1/.well-known",
                        description="The public keys that verify access tokens.")
-BLUEPRINTS = (accounts, auth, admin, well_known)
+support = Blueprint("support", __name__, url_prefix="/v1/support",
+                    description="Who helps: DNV's support desk, for every frontend to show (no login).")
+BLUEPRINTS = (accounts, auth, admin, well_known, support)
 
 
 def _service() -> IdentityService:
@@ -300,6 +303,17 @@ def reset_totp(data: dict[str, Any], account_id: UUID):
     principal = current_principal()
     return _service().reset_totp(account_id, by=principal.account_id, reason=data.get("reason"),
                                  by_roles=principal.roles)
+
+
+# --- support ---------------------------------------------------------------------------------------------
+
+
+@support.get("")
+@support.response(200, SupportSchema)
+def support_contact():
+    """DNV's support desk, as the answers to login trouble and the e-mails name it."""
+    contact = _service().settings.support
+    return {"email": contact.email, "phone": contact.phone}, {"Cache-Control": "public, max-age=300"}
 
 
 # --- keys ------------------------------------------------------------------------------------------------

@@ -208,5 +208,11 @@ class AdminActionSchema(Strict):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+class SupportSchema(Schema):
+    email = fields.String(metadata={"description": "DNV's support desk: login, two-step verification, the "
+                                                   "portal (RECERT_SUPPORT_EMAIL)."})
+    phone = fields.String(metadata={"description": "Its phone number; empty when there is none."})
+
+
 class JwksSchema(Schema):
     keys = fields.List(fields.Dict())

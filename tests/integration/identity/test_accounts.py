@@ -331,3 +331,11 @@ def test_a_long_password_is_judged_not_a_server_error(client):
     assert client.post("/v1/accounts", json=registration(password=long_and_strong)).status_code == 202
     long_and_common = client.post("/v1/accounts", json=registration(password="password1234" * 20))
     assert long_and_common.status_code == 422
+
+
+def test_anyone_can_ask_who_helps(make_client):
+    client = make_client(support_email="hulp@dnv.example", support_phone="088 123 45 67")
+    answer = client.get("/v1/support")
+    assert answer.status_code == 200
+    assert answer.json == {"email": "hulp@dnv.example", "phone": "088 123 45 67"}
+    assert "max-age=300" in answer.headers["Cache-Control"]
