@@ -9,8 +9,8 @@ gateway and the portal's rebuilder, and hands over to honcho. Ctrl-C stops every
 
 The portal (web/) is built by `make web` before this script runs and served by the gateway at "/"; under
 honcho `vite build --watch` rebuilds it into web/dist whenever its sources change (reload the page to see
-it). `python scripts/dev.py web-watch <port>` is that process: it prints the portal's address once the
-gateway answers, then runs the watcher.
+it). `python scripts/dev.py web-watch` is that process; the banner (scripts/dev_banner.py) prints the
+portal's address with the others once the gateway answers.
 """
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def procfile(services: list[str], amqp: dict[str, str]) -> str:
     if (ROOT / "gateway" / "pyproject.toml").exists():
         lines.append(f"gateway: {PYTHON} -m recert_gateway web --port {GATEWAY_PORT}")
     if (ROOT / "web" / "package.json").exists() and shutil.which("npm"):
-        lines.append(f"web: {PYTHON} {ROOT / 'scripts' / 'dev.py'} web-watch {GATEWAY_PORT}")
+        lines.append(f"web: {PYTHON} {ROOT / 'scripts' / 'dev.py'} web-watch")
     lines.append(f"banner: {PYTHON} {ROOT / 'scripts' / 'dev_banner.py'} {DEV / 'seed.json'} {GATEWAY_PORT}")
     return "\n".join(lines) + "\n"
 
@@ -160,25 +160,14 @@ def main() -> int:
     os.execvpe(PYTHON, honcho, {**os.environ, **env})
 
 
-def web_watch(port: int) -> int:
-    """The portal's address once the gateway is ready, then `vite build --watch` while honcho runs."""
-    import time
-    import urllib.request
-
-    portal = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                break
-        except OSError:
-            time.sleep(0.5)
-    print(f"\n  Portal:         {portal}  (rebuilt into web/dist when web/src changes; reload the page)\n",
-          flush=True)
+def web_watch() -> int:
+    """`vite build --watch` while honcho runs: the portal (its address is in the banner) is rebuilt into
+    web/dist when web/src changes; a reload of the page shows it."""
     os.chdir(ROOT / "web")
     os.execvp("npm", ["npm", "run", "--silent", "watch"])
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["web-watch"]:
-        sys.exit(web_watch(int(sys.argv[2])))
+        sys.exit(web_watch())
     sys.exit(main())

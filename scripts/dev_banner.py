@@ -17,7 +17,7 @@ import requests
 
 def banner(seed: dict[str, Any], gateway: str, dev_dir: Path) -> str:
     """What ``make dev`` prints once the gateway is ready: addresses, and how to log in as each account."""
-    lines = ["", "=" * 78, f"  Gateway:        {gateway}/api/v1/",
+    lines = ["", "=" * 78, f"  Portal:         {gateway}/", f"  Gateway:        {gateway}/api/v1/",
              f"  API reference:  {gateway}/api/v1/docs", "",
              "  Demo accounts (password, then a code from an authenticator app with the TOTP secret):"]
     for account in seed.get("accounts", []):
