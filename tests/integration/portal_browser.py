@@ -6,11 +6,7 @@ axe-core is the pinned npm package in ``web/node_modules`` (``make web`` install
 """
 from __future__ import annotations
 
-import email
-import re
-import threading
 from datetime import date
-from email.policy import default as default_policy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,29 +32,6 @@ def missing_build_message() -> str | None:
     if not Path(CHROMIUM).is_file():
         return "Chromium is missing: run `make infra` (apt-get install chromium)"
     return None
-
-
-class Mailbox:
-    """A real SMTP server's handler: every message it accepts, parsed."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def link(self, address: str, path: str) -> str | None:
-        """The newest link to ``path`` (``/e-mailadres-bevestigen``) in the e-mails to ``address``, as the
-        path and query the person's browser opens."""
-        with self.lock:
-            texts = [m.get_body(preferencelist=("plain",)).get_content() for m in self.messages
-                     if address.lower() in str(m["To"]).lower()]
-        link = re.compile(r"https?://[^/\s]+(" + re.escape(path) + r"\?token=[A-Za-z0-9_-]+)")
-        found = [m.group(1) for text in texts for m in link.finditer(text)]
-        return found[-1] if found else None
 
 
 def check_screen(page, screen: str, *, axe: bool = True) -> None:

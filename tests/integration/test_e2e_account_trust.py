@@ -7,15 +7,12 @@ Every person here opens the links from the e-mails the SMTP server caught, as th
 """
 from __future__ import annotations
 
-import email
-import threading
 import time
 import uuid
 from datetime import timedelta
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
+from smtp_mailbox import mailbox_fixture
 
 from e2e_fixtures import office_fixture, running_system
 from frontend import (
@@ -24,53 +21,16 @@ from frontend import (
     VERIFY_EMAIL,
     Frontend,
     Person,
-    token_in_mail,
     unique_email,
     unique_member_number,
 )
 from journeys import TODAY, eventually, ok
-from processes import free_port
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 CSV_HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 
 
-class Mailbox:
-    """A real SMTP server: every message it accepts, parsed."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
-
-    def texts(self, address: str) -> list[tuple[str, str]]:
-        """(subject, plain text) of every e-mail to ``address``, in arrival order."""
-        return [(str(m["Subject"]), m.get_body(preferencelist=("plain",)).get_content())
-                for m in self.to(address)]
-
-    def token(self, address: str, kind: str) -> str | None:
-        """The token of the newest link of ``kind`` in the e-mails to ``address`` (what the person clicks)."""
-        path = {VERIFY_EMAIL: "/e-mailadres-bevestigen?", RESET_PASSWORD: "/nieuw-wachtwoord?"}[kind]
-        found = [token_in_mail(text) for _, text in self.texts(address) if path in text]
-        return found[-1] if found else None
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    box = Mailbox()
-    box.port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
+mailbox = mailbox_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,11 @@ an operator's clock would move.
 """
 from __future__ import annotations
 
-import email
-import threading
 import time
 from datetime import timedelta
-from email.policy import default as default_policy
 
 import pytest
-from aiosmtpd.controller import Controller
+from smtp_mailbox import Mailbox, mailbox_fixture
 
 from recert_common.i18n import format_date
 from recert_common.rules import add_years, supplement_deadline
@@ -25,38 +22,12 @@ from recert_common.rules import add_years, supplement_deadline
 from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person
 from journeys import PDF, TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, form, ok, upload
-from processes import free_port
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 
 
-class Mailbox:
-    """A real SMTP server: every message it accepts, parsed."""
-
-    def __init__(self):
-        self.messages: list[email.message.EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
-        with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if address in m["To"]]
-
-
-@pytest.fixture(scope="module")
-def mailbox():
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    box.port = port
-    yield box
-    controller.stop()
+mailbox = mailbox_fixture()
 
 
 @pytest.fixture(scope="module")

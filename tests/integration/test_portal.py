@@ -18,14 +18,13 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import sync_playwright
-from portal_browser import CHROMIUM, Mailbox, check_screen, dutch_date, missing_build_message, tab_to
+from portal_browser import CHROMIUM, check_screen, dutch_date, missing_build_message, tab_to
+from smtp_mailbox import Mailbox, mailbox_fixture
 
 from e2e_fixtures import running_system
 from frontend import PASSWORD, Frontend, Person, totp_code, unique_email, unique_member_number
 from journeys import TODAY, eventually, ok
-from processes import free_port
 
 # What this slice's screens use. The dashboard's other parts come from services this module does not start:
 # the gateway finds nobody at their address, and the overview must show those parts as missing.
@@ -35,14 +34,7 @@ VERIFY_PATH = "/e-mailadres-bevestigen"
 CSV_HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 
 
-@pytest.fixture(scope="module")
-def mailbox():
-    box = Mailbox()
-    box.port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
+mailbox = mailbox_fixture()
 
 
 @pytest.fixture(scope="module")
