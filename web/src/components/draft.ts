@@ -14,7 +14,7 @@ export type DraftStatus =
 
 const PREFIX = "recert.draft.";
 const PAUSE = 800; // ms after the last key press
-const RETRY = 5000;
+const RETRY = 3000;
 
 function readLocal(key: string): string | null {
   try {
