@@ -73,9 +73,9 @@ export function InputField(
 }
 
 export function TextAreaField(
-  props: Shell & { value: string; onValue: (value: string) => void; onBlur?: () => void; rows?: number; maxLength?: number },
+  props: Shell & { value: string; onValue: (value: string) => void; onBlur?: () => void; rows?: number; maxLength?: number; readOnly?: boolean },
 ) {
-  const { name, label, hint, required, problem, errorKey, value, onValue, onBlur, rows = 14, maxLength } = props;
+  const { name, label, hint, required, problem, errorKey, value, onValue, onBlur, rows = 14, maxLength, readOnly } = props;
   const messages = problem?.errors[errorKey ?? name] ?? [];
   return (
     <Wrapper name={name} label={label} hint={hint} required={required} messages={messages}>
@@ -83,6 +83,7 @@ export function TextAreaField(
         name={name}
         rows={rows}
         maxLength={maxLength}
+        readOnly={readOnly}
         value={value}
         spellcheck
         onInput={(event) => onValue(event.currentTarget.value)}

@@ -346,6 +346,7 @@ export function Editor() {
             onBlur={draft.flush}
             problem={draft.problem}
             maxLength={100000}
+            readOnly={!editable}
           />
           <StatusLine status={draft.status} />
           {part === "A1" && <Declarations cycle={data} text={() => draft.text} />}
