@@ -301,9 +301,10 @@ function StatusLine({ status }: { status: DraftStatus }) {
           : status.kind === "refused"
             ? t("portfolio.draft.refused")
             : "";
+  // Read out when saved or not saved; "saving…" after every pause in typing only shows (it would chatter).
   return (
     <p class={`pf-status pf-status-${status.kind}`} role="status" data-field="draft-status">
-      {text}
+      {status.kind === "saving" ? <span aria-hidden="true">{text}</span> : text}
     </p>
   );
 }
