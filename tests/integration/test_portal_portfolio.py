@@ -1,0 +1,218 @@
+"""The jobcoach's portfolio in the portal (issue 13) in real Chromium against the real system.
+
+A jobcoach with a certificate whose submission window is open, and PE activities with evidence (set up
+through the API: the PE screens are another part of the portal), logs in through the portal and, every step
+through its screens at 360 px: writes A1-A4 (a reload in the middle of typing keeps the text; a failed save
+says so and is tried again; A4 by keyboard alone), ticks the declarations, adds reflection meetings with
+their proof, sees the readiness checklist go green, submits after the confirmation that shows what goes in,
+and sees the case's progress with the expected date. axe-core finds no serious or critical violation on
+any of these screens.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from portal_browser import CHROMIUM, check_screen, dutch_date, missing_build_message, tab_to
+
+from e2e_fixtures import app_fixture, running_system
+from frontend import PASSWORD, Frontend, Person, unique_email
+from journeys import PDF, TODAY, eventually, ok, record, upload
+
+SERVICES = ["identity", "pe-registry", "portfolio", "assessment"]
+NOT_RUNNING = {f"RECERT_{name}_URL": "http://127.0.0.1:9" for name in ("BILLING", "NOTIFICATIONS")}
+VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
+SAVED = re.compile(r"Opgeslagen om \d{2}:\d{2}")
+
+
+@pytest.fixture(scope="module")
+def system(infra, tmp_path_factory):
+    problem = missing_build_message()
+    assert problem is None, problem
+    with running_system(infra, tmp_path_factory, SERVICES,
+                        {"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off", **NOT_RUNNING}) as system:
+        yield system
+
+
+app = app_fixture()
+
+
+@pytest.fixture(scope="module")
+def admin(system, app) -> Person:
+    """Noloc's administrator, who loads the certificate by CSV (journeys.Office without DNV's staff, whom
+    these screens do not need)."""
+    person = Person(unique_email("admin"), PASSWORD)
+    result = subprocess.run(
+        [sys.executable, "-m", "recert_identity", "create-admin", person.email, "Ada Beheer",
+         "--password-stdin"], input=PASSWORD, env=system.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return app.login(person)
+
+
+def _certify(app: Frontend, admin: Person, person: Person, valid_until: date) -> None:
+    number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
+    row = (f"{person.account['membership_number']},{number},{valid_until.isoformat()},{person.email},"
+           f"{person.account['full_name']}")
+    ok(app.post("certificates/import", admin, data=f"noloc_number,certificate_number,valid_until,email,name\n"
+                f"{row}\n".encode(), headers={"Content-Type": "text/csv"}))
+    eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200, what="the cycle")
+    eventually(lambda: ok(app.get("pe/summary", person))["period"]["source"] == "certificate",
+               what="the PE period")
+
+
+@pytest.fixture(scope="module")
+def browser(system):
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield chromium
+        chromium.close()
+
+
+def _heading(page, text: str):
+    heading = page.get_by_role("heading", level=1, name=text)
+    heading.wait_for()
+    return heading
+
+
+def _write(page, part: str, text: str):
+    area = page.get_by_label(f"Tekst van {part}")
+    area.fill(text)
+    expect(page.locator("[data-field=draft-status]")).to_have_text(SAVED)
+    return area
+
+
+def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, admin):
+    person = app.login(app.register(full_name="Petra Portfolio"))
+    _certify(app, admin, person, VALID_UNTIL)
+    for amount, days_ago in ((45, 30), (30, 60)):
+        activity = record(app, person, 1, amount, days_ago=days_ago)
+        ok(upload(app, person, activity["id"], PDF + str(amount).encode()), 201)
+    required = ok(app.get("portfolio/cycles/current/readiness", person))["required_reflection_meetings"]
+    eventually(lambda: ok(app.get("portfolio/cycles/current/readiness", person))["parts"]["B"]["complete"],
+               what="her PE counted")
+
+    context = browser.new_context(base_url=system.gateway, locale="nl-NL",
+                                  viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.goto("/inloggen")
+    _heading(page, "Inloggen")
+    page.get_by_label("E-mailadres").fill(person.email)
+    page.get_by_label("Wachtwoord").fill(person.password)
+    page.get_by_role("button", name="Volgende").click()
+    page.get_by_role("textbox", name="Code").fill(person.fresh_code())
+    page.get_by_role("button", name="Inloggen").click()
+    _heading(page, "Mijn overzicht")
+
+    # The overview: every A part still to do, each missing item a link; B is complete.
+    page.get_by_role("navigation").get_by_role("link", name="Portfolio").click()
+    _heading(page, "Je portfolio")
+    checklist = page.locator(".pf-checklist")
+    expect(checklist.locator("[data-part=B]")).to_have_class(re.compile("pf-done"))
+    for part in ("A1", "A2", "A3", "A4"):
+        expect(checklist.locator(f"[data-part={part}]")).to_have_class(re.compile("pf-todo"))
+    check_screen(page, "portfolio overview")
+
+    # A1: typed, saved; more typed and the page reloaded before the save: the text is still there.
+    checklist.get_by_role("link", name="Het beroepsgerichte cv (A1) is nog leeg.").click()
+    _heading(page, "A1 Beroepsgericht cv")
+    check_screen(page, "A1 editor")
+    area = _write(page, "A1", "Sinds 2019 werk ik als jobcoach bij Werkt B.V.")
+    area.press("End")
+    area.press_sequentially(" Daarvoor was ik jobcoach bij de gemeente.", delay=5)
+    page.reload()
+    _heading(page, "A1 Beroepsgericht cv")
+    full = "Sinds 2019 werk ik als jobcoach bij Werkt B.V. Daarvoor was ik jobcoach bij de gemeente."
+    expect(page.get_by_label("Tekst van A1")).to_have_value(full)
+    page.get_by_text("We hebben tekst teruggezet die nog niet was opgeslagen.").wait_for()
+    expect(page.locator("[data-field=draft-status]")).to_have_text(SAVED)
+    eventually(lambda: ok(app.get("portfolio/cycles/current", person))["parts"]["A1"]["text"] == full,
+               what="the restored text saved")
+    stored = page.evaluate("() => JSON.stringify({...localStorage, ...sessionStorage})")
+    assert "token" not in stored.lower() and person.access_token not in stored
+    page.get_by_label("Ik verklaar dat ik de afgelopen vier jaar als uitvoerend jobcoach heb gewerkt."
+                      ).check()
+    page.get_by_label("Ik verklaar dat ik nu als uitvoerend jobcoach werk.").check()
+    expect(page.locator("#verklaringen [role=status]")).to_have_text(SAVED)
+
+    # A2: a failed save says so, keeps the text and is tried again by itself.
+    page.get_by_role("link", name="Terug naar je portfolio").click()
+    _heading(page, "Je portfolio")
+    page.locator(".pf-checklist").get_by_role("link", name="A2 Terugblik op je ontwikkelplan").click()
+    _heading(page, "A2 Terugblik op je ontwikkelplan")
+    page.route("**/api/v1/portfolio/cycles/current/parts/A2", lambda route: route.abort())
+    page.get_by_label("Tekst van A2").fill("Mijn vorige plan heb ik grotendeels uitgevoerd.")
+    expect(page.locator("[data-field=draft-status]")).to_have_text(
+        re.compile("Niet opgeslagen, we proberen het opnieuw"))
+    check_screen(page, "A2 editor, save failed")
+    page.unroute("**/api/v1/portfolio/cycles/current/parts/A2")
+    expect(page.locator("[data-field=draft-status]")).to_have_text(SAVED)
+
+    # A4 by keyboard alone.
+    page.goto("/portfolio/a4")
+    _heading(page, "A4 Ontwikkelplan")
+    tab_to(page, page.get_by_label("Tekst van A4"))
+    page.keyboard.type("Ik wil me verdiepen in arbeidsrecht en in coaching op afstand.")
+    expect(page.locator("[data-field=draft-status]")).to_have_text(SAVED)
+
+    # The reflection meetings, each with its proof.
+    page.goto("/portfolio")
+    _heading(page, "Je portfolio")
+    page.get_by_role("link", name="Naar je reflectiebijeenkomsten").click()
+    _heading(page, "Reflectiebijeenkomsten")
+    check_screen(page, "meetings, none yet")
+    for n in range(required):
+        met_on = TODAY - timedelta(days=40 + n)
+        page.get_by_label("Datum").fill(met_on.isoformat())
+        page.get_by_label("Soort bijeenkomst").select_option("intervision")
+        page.get_by_label("Naam van de groep").fill("Intervisiegroep Oost")
+        page.get_by_role("button", name="Bijeenkomst toevoegen").click()
+        name = f"Intervisie op {dutch_date(met_on)}"
+        meeting = page.locator(".pf-meeting").filter(has=page.get_by_role("heading", name=name))
+        meeting.wait_for()
+        meeting.get_by_label(f"Bewijs voor {name}").set_input_files(
+            {"name": f"presentielijst-{n}.pdf", "mimeType": "application/pdf", "buffer": PDF + bytes([n])})
+        meeting.get_by_role("button", name="Bewijs uploaden").click()
+        expect(meeting.locator("[data-field=proof]")).to_have_text(f"✓ Bewijs: presentielijst-{n}.pdf")
+    check_screen(page, "meetings with proof")
+
+    # A3: the report and the meeting it is about.
+    page.goto("/portfolio/a3")
+    _heading(page, "A3 Reflectieverslag")
+    _write(page, "A3", "In de intervisie leerde ik scherper door te vragen.")
+    first = f"Intervisie op {dutch_date(TODAY - timedelta(days=40))}"
+    page.get_by_label("Over welke reflectiebijeenkomst gaat je verslag?").select_option(label=first)
+    expect(page.locator("main [role=status]").last).to_have_text(SAVED)
+    check_screen(page, "A3 editor")
+
+    # Everything green; the confirmation shows what goes in; submitted, the progress with the expected date.
+    page.goto("/portfolio")
+    _heading(page, "Je portfolio")
+    page.get_by_text("Alles is compleet. Je portfolio is klaar om in te dienen.").wait_for()
+    for part in ("A1", "A2", "A3", "A4", "B"):
+        expect(page.locator(f".pf-checklist [data-part={part}]")).to_have_class(re.compile("pf-done"))
+    check_screen(page, "portfolio overview, ready")
+    page.get_by_role("link", name="Bekijken en indienen").click()
+    _heading(page, "Portfolio indienen")
+    summary = page.locator(".pf-summary")
+    assert "Daarvoor was ik jobcoach bij de gemeente." in summary.locator("[data-part=A1]").inner_text()
+    assert "75 punten" in summary.locator("[data-field=pe]").inner_text()
+    assert "presentielijst-0.pdf" in summary.inner_text()
+    check_screen(page, "confirmation")
+    page.get_by_label("Ik heb alles gecontroleerd en wil mijn portfolio nu indienen.").check()
+    page.get_by_role("button", name="Portfolio indienen").click()
+    _heading(page, "Je portfolio")
+    expected = page.locator("[data-field=expected]")
+    expected.wait_for(timeout=30_000)
+    case = ok(app.get("cases", person))["items"][0]
+    assert dutch_date(date.fromisoformat(case["due_on"])) in expected.inner_text()
+    expect(page.locator("[data-step=submitted]")).to_have_class(re.compile("pf-done"))
+    expect(page.locator("[data-step=pe_check]")).to_have_attribute("aria-current", "step")
+    check_screen(page, "progress")
+    context.close()
+    app.http.close()  # no keep-alive connection left to hold the gateway's workers at the end
