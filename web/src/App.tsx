@@ -10,6 +10,7 @@ import { Lookup } from "./screens/Lookup";
 import { RecoveryCodes } from "./screens/RecoveryCodes";
 import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
+import * as account from "./screens/account/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -27,6 +28,7 @@ const ROUTES: Record<string, Route> = {
   "/herstelcodes": { screen: RecoveryCodes, access: "account" },
   "/register": { screen: Lookup, access: "public" },
   "/uitgelogd": { screen: LoggedOut, access: "public" },
+  ...account.ROUTES,
 };
 
 export function App() {

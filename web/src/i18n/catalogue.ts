@@ -4,7 +4,10 @@
 // A key names where a text is used: "<screen>.<what>". Parameters are written {name} and filled by t().
 // Every key of `nl` must be in `en`: the type below makes a missing English text a type error.
 
+import { accountEn, accountNl } from "./account";
+
 export const nl = {
+  ...accountNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -142,6 +145,7 @@ export const nl = {
 export type TextKey = keyof typeof nl;
 
 export const en: Record<TextKey, string> = {
+  ...accountEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",
