@@ -159,13 +159,15 @@ function AccountRow({ account, onAction }: { account: Account; onAction: (action
       </dl>
       <div class="actions">
         {!account.disabled && (
-          <button type="button" aria-label={t("staff.disable.of", { name })} onClick={() => onAction("disable")}>
+          <button type="button" onClick={() => onAction("disable")}>
             {t("staff.disable")}
+            <span class="visually-hidden">: {name}</span>
           </button>
         )}
         {account.totp_enrolled && (
-          <button type="button" aria-label={t("staff.reset.of", { name })} onClick={() => onAction("reset")}>
+          <button type="button" onClick={() => onAction("reset")}>
             {t("staff.reset")}
+            <span class="visually-hidden">: {name}</span>
           </button>
         )}
       </div>
