@@ -261,6 +261,9 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     new = page.get_by_role("region", name="Nieuw medewerkersaccount")
     new.get_by_label("Volledige naam").fill("Anna Assessor")
     new.get_by_label("E-mailadres").fill(assessor.email)
+    page.reload()  # a draft survives a reload (its password is never kept)
+    _heading(page, "Medewerkers en accounts")
+    assert new.get_by_label("E-mailadres").input_value() == assessor.email
     password = new.get_by_label("Eerste wachtwoord")
     password.fill(GUESSABLE)
     new.get_by_role("radio", name="Assessor").check()

@@ -1,7 +1,9 @@
 // /mijn-account: the account's facts, its language (stored on the account: PATCH /api/v1/accounts/me, so
 // e-mails follow it too) and the way to change the password.
 import { useState } from "preact/hooks";
-import { chooseLanguage, session } from "../../auth";
+import { api, type Shown } from "../../api/client";
+import { authorized, session } from "../../auth";
+import { ProblemBox } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { type Language, language, useT } from "../../i18n";
 import { Link } from "../../router";
@@ -14,11 +16,23 @@ export function MyAccount() {
   const current = useStore(session);
   const lang = useStore(language);
   const [saved, setSaved] = useState(false);
+  const [problem, setProblem] = useState<Shown | null>(null);
   if (current.status !== "authenticated") return null;
   const { account } = current;
-  const choose = (value: Language) => {
+  // As the header's switch does (auth.chooseLanguage), but a refusal is shown here.
+  const choose = async (value: Language) => {
     setSaved(false);
-    void chooseLanguage(value).then(() => setSaved(true));
+    setProblem(null);
+    language.set(value);
+    const answer = await authorized(() =>
+      api.PATCH("/api/v1/accounts/me", { body: { preferred_language: value } }),
+    );
+    if (answer.ok) {
+      session.set({ status: "authenticated", account: answer.data });
+      setSaved(true);
+    } else {
+      setProblem(answer.problem);
+    }
   };
   return (
     <Page title={t("me.title")}>
@@ -30,12 +44,13 @@ export function MyAccount() {
         <dt>{t("me.roles")}</dt>
         <dd>{(account.roles ?? []).map((role) => roleName(t, role)).join(", ")}</dd>
       </dl>
+      <ProblemBox problem={problem} />
       <fieldset class="choice">
         <legend>{t("me.language")}</legend>
         {(["nl", "en"] as const).map((value) => (
           <label key={value} lang={value}>
             <input type="radio" name="preferred_language" value={value} checked={lang === value}
-              onChange={() => choose(value)} />
+              onChange={() => void choose(value)} />
             {t(`language.${value}`)}
           </label>
         ))}

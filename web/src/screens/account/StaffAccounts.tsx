@@ -219,13 +219,37 @@ function Confirm({ pending, onCancel, onDone }: {
   );
 }
 
+type StaffDraft = { name: string; email: string; role: (typeof STAFF_ROLES)[number]; lang: Language };
+const DRAFT = "recert.draft.staff";
+const EMPTY: StaffDraft = { name: "", email: "", role: "assessor", lang: "nl" };
+
+/** The new account's draft (never its password) survives a reload or a closed tab in this tab's storage. */
+function readDraft(): StaffDraft {
+  try {
+    return { ...EMPTY, ...(JSON.parse(sessionStorage.getItem(DRAFT) ?? "{}") as Partial<StaffDraft>) };
+  } catch {
+    return EMPTY;
+  }
+}
+
+function keepDraft(draft: StaffDraft): void {
+  try {
+    if (draft.name || draft.email) sessionStorage.setItem(DRAFT, JSON.stringify(draft));
+    else sessionStorage.removeItem(DRAFT);
+  } catch {
+    // storage refused: the draft lives as long as the screen
+  }
+}
+
 function NewStaff({ onCreated }: { onCreated: (account: Account) => void }) {
   const t = useT();
-  const [name, setName] = useState("");
-  const [email, setEmail] = useState("");
+  const [draft] = useState(readDraft);
+  const [name, setName] = useState(draft.name);
+  const [email, setEmail] = useState(draft.email);
   const [password, setPassword] = useState("");
-  const [role, setRole] = useState<(typeof STAFF_ROLES)[number]>("assessor");
-  const [lang, setLang] = useState<Language>("nl");
+  const [role, setRole] = useState<StaffDraft["role"]>(draft.role);
+  const [lang, setLang] = useState<Language>(draft.lang);
+  useEffect(() => keepDraft({ name, email, role, lang }), [name, email, role, lang]);
   const form = useSubmit(
     () =>
       authorized(() =>
@@ -237,6 +261,7 @@ function NewStaff({ onCreated }: { onCreated: (account: Account) => void }) {
       setName("");
       setEmail("");
       setPassword("");
+      keepDraft(EMPTY);
       onCreated(account);
     },
   );
