@@ -279,9 +279,14 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     check_screen(page, "staff created")
 
     # Disabling an account, with a reason for the log.
-    page.locator(f"[data-account='{leaving.email}']").get_by_role("button", name="Uitschakelen").click()
+    disable = page.locator(f"[data-account='{leaving.email}']").get_by_role("button", name="Uitschakelen")
+    disable.click()
     _confirm = page.get_by_role("region", name="Vera Vertrek uitschakelen?")
+    _confirm.get_by_role("button", name="Annuleren").click()  # asked once more: cancel returns to the card
+    eventually(lambda: disable.evaluate("(el) => document.activeElement === el"), what="the focus back")
+    disable.click()
     _confirm.wait_for()
+    assert page.evaluate("() => document.activeElement.textContent") == "Vera Vertrek uitschakelen?"
     check_screen(page, "confirm disable")
     _confirm.get_by_label("Reden (voor het logboek)").fill("Uit dienst")
     _confirm.get_by_role("button", name="Ja, doorgaan").click()

@@ -124,11 +124,9 @@ export function ChangePassword() {
   return (
     <Page title={t("change.title")}>
       <p>{t("change.intro")}</p>
-      {done && (
-        <p role="status" class="notice done">
-          {t("change.done")}
-        </p>
-      )}
+      <p role="status" class={done ? "notice done" : undefined}>
+        {done ? t("change.done") : ""}
+      </p>
       <form
         onSubmit={(event) => {
           setDone(false);

@@ -19,6 +19,7 @@ export default function StaffAccounts() {
   const t = useT();
   const current = useStore(session);
   const admin = current.status === "authenticated" && (current.account.roles ?? []).includes("noloc_admin");
+  const ownId = current.status === "authenticated" ? current.account.id : undefined;
   const [role, setRole] = useState<Role | "">("");
   const [shownRole, setShownRole] = useState<Role | "">("");
   const [page, setPage] = useState(1);
@@ -27,6 +28,7 @@ export default function StaffAccounts() {
   const [pending, setPending] = useState<Pending | null>(null);
   const [notice, setNotice] = useState("");
   const noticeRef = useRef<HTMLParagraphElement>(null);
+  const opener = useRef<HTMLElement | null>(null);
 
   const load = async (wanted: number, wantedRole = shownRole) => {
     const query: { page: number; page_size: number; role?: Role } = { page: wanted, page_size: PAGE_SIZE };
@@ -66,7 +68,10 @@ export default function StaffAccounts() {
       {pending && (
         <Confirm
           pending={pending}
-          onCancel={() => setPending(null)}
+          onCancel={() => {
+            setPending(null);
+            setTimeout(() => opener.current?.focus(), 0); // back to the button that asked
+          }}
           onDone={(account) => {
             setPending(null);
             tell(t(pending.action === "disable" ? "staff.done.disable" : "staff.done.reset",
@@ -103,13 +108,16 @@ export default function StaffAccounts() {
             {list.items && list.items.length > 0 && (
               <ul class="account-list">
                 {list.items.map((account) => (
-                  <AccountRow key={account.id} account={account}
-                    onAction={(action) => setPending({ account, action })} />
+                  <AccountRow key={account.id} account={account} own={account.id === ownId}
+                    onAction={(action) => {
+                      opener.current = document.activeElement as HTMLElement | null;
+                      setPending({ account, action });
+                    }} />
                 ))}
               </ul>
             )}
             {pages > 1 && (
-              <nav class="actions" aria-label={t("staff.list")}>
+              <nav class="actions" aria-label={t("staff.pages")}>
                 <button type="button" disabled={page <= 1} onClick={() => void load(page - 1)}>
                   {t("staff.prev")}
                 </button>
@@ -135,7 +143,11 @@ export default function StaffAccounts() {
 
 /** One account: who, which role, its state, and what the administrator can do with it. A list of cards
  * rather than a table, so that it reads well at 360 px. */
-function AccountRow({ account, onAction }: { account: Account; onAction: (action: Action) => void }) {
+function AccountRow({ account, own, onAction }: {
+  account: Account;
+  own: boolean;
+  onAction: (action: Action) => void;
+}) {
   const t = useT();
   const name = account.full_name || account.email || "";
   const states = [
@@ -158,7 +170,7 @@ function AccountRow({ account, onAction }: { account: Account; onAction: (action
         <dd data-field="state">{states.join(" · ")}</dd>
       </dl>
       <div class="actions">
-        {!account.disabled && (
+        {!account.disabled && !own && (
           <button type="button" onClick={() => onAction("disable")}>
             {t("staff.disable")}
             <span class="visually-hidden">: {name}</span>
