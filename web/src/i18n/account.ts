@@ -31,7 +31,7 @@ export const accountNl = {
   "me.roles": "Rol",
   "me.language": "Taal van het portaal en je e-mails",
   "me.language.saved": "Opgeslagen: je ziet het portaal en krijgt je e-mails voortaan in het Nederlands.",
-  "me.password": "Wachtwoord wijzigen",
+  "me.password": "Inloggen en beveiliging",
   "me.recovery": "Ben je je telefoon kwijt? Log dan in met een van je herstelcodes en neem contact op met de support van DNV.",
 
   "change.title": "Wachtwoord wijzigen",
@@ -121,7 +121,7 @@ export const accountEn: Record<keyof typeof accountNl, string> = {
   "me.roles": "Role",
   "me.language": "Language of the portal and your e-mails",
   "me.language.saved": "Saved: you'll see the portal and get your e-mails in English from now on.",
-  "me.password": "Change password",
+  "me.password": "Login and security",
   "me.recovery": "Lost your phone? Log in with one of your recovery codes and contact DNV's support.",
 
   "change.title": "Change password",

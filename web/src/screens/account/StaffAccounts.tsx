@@ -255,13 +255,19 @@ function keepDraft(draft: StaffDraft): void {
 
 function NewStaff({ onCreated }: { onCreated: (account: Account) => void }) {
   const t = useT();
-  const [draft] = useState(readDraft);
-  const [name, setName] = useState(draft.name);
-  const [email, setEmail] = useState(draft.email);
+  const [draft, setDraft] = useState(readDraft);
   const [password, setPassword] = useState("");
-  const [role, setRole] = useState<StaffDraft["role"]>(draft.role);
-  const [lang, setLang] = useState<Language>(draft.lang);
-  useEffect(() => keepDraft({ name, email, role, lang }), [name, email, role, lang]);
+  const { name, email, role, lang } = draft;
+  // Kept as each key is typed (not after the next paint): a tab closed right away loses nothing.
+  const change = (patch: Partial<StaffDraft>) => {
+    const next = { ...draft, ...patch };
+    keepDraft(next);
+    setDraft(next);
+  };
+  const setName = (value: string) => change({ name: value });
+  const setEmail = (value: string) => change({ email: value });
+  const setRole = (value: StaffDraft["role"]) => change({ role: value });
+  const setLang = (value: Language) => change({ lang: value });
   const form = useSubmit(
     () =>
       authorized(() =>
@@ -270,10 +276,8 @@ function NewStaff({ onCreated }: { onCreated: (account: Account) => void }) {
         }),
       ),
     (account) => {
-      setName("");
-      setEmail("");
+      change({ name: "", email: "" });
       setPassword("");
-      keepDraft(EMPTY);
       onCreated(account);
     },
   );
