@@ -111,6 +111,7 @@ export default function StaffAccounts() {
                   <AccountRow key={account.id} account={account} own={account.id === ownId}
                     onAction={(action) => {
                       opener.current = document.activeElement as HTMLElement | null;
+                      setNotice(""); // the last outcome is told; this is a new question
                       setPending({ account, action });
                     }} />
                 ))}
