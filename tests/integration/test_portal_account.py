@@ -13,14 +13,13 @@ import subprocess
 import sys
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import sync_playwright
-from portal_browser import CHROMIUM, Mailbox, check_screen, missing_build_message, tab_to
+from portal_browser import CHROMIUM, check_screen, missing_build_message, tab_to
+from smtp_mailbox import Mailbox, mailbox_fixture
 
 from e2e_fixtures import running_system
 from frontend import PASSWORD, Frontend, Person, outbox_tokens, unique_email
 from journeys import eventually, ok
-from processes import free_port
 
 SERVICES = ["identity", "notifications"]
 NOT_RUNNING = {f"RECERT_{name}_URL": "http://127.0.0.1:9"
@@ -30,14 +29,7 @@ GUESSABLE = "wachtwoord1234"
 PHONE = {"width": 360, "height": 740}
 
 
-@pytest.fixture(scope="module")
-def mailbox():
-    box = Mailbox()
-    box.port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
+mailbox = mailbox_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,67 @@
+"""A real SMTP server for the end-to-end tests: notifications sends its e-mails to it, and the tests read
+them as the person would in their mailbox (the subject, the text, the link in it)."""
+from __future__ import annotations
+
+import email
+import re
+import threading
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from frontend import RESET_PASSWORD, VERIFY_EMAIL, token_in_mail
+from processes import free_port
+
+LINK_PATHS = {VERIFY_EMAIL: "/e-mailadres-bevestigen", RESET_PASSWORD: "/nieuw-wachtwoord"}
+
+
+class Mailbox:
+    """aiosmtpd's handler: every message it accepts, parsed. ``port`` is where the server listens."""
+
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+        self.port = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+
+    def texts(self, address: str) -> list[tuple[str, str]]:
+        """(subject, plain text) of every e-mail to ``address``, in arrival order."""
+        return [(str(m["Subject"]), m.get_body(preferencelist=("plain",)).get_content())
+                for m in self.to(address)]
+
+    def token(self, address: str, kind: str) -> str | None:
+        """The token of the newest link of ``kind`` in the e-mails to ``address`` (what the person clicks)."""
+        path = LINK_PATHS[kind] + "?"
+        found = [token_in_mail(text) for _, text in self.texts(address) if path in text]
+        return found[-1] if found else None
+
+    def link(self, address: str, path: str) -> str | None:
+        """The newest link to ``path`` (``/e-mailadres-bevestigen``) in the e-mails to ``address``, as the
+        path and query the person's browser opens."""
+        pattern = re.compile(r"https?://[^/\s]+(" + re.escape(path) + r"\?token=[A-Za-z0-9_-]+)")
+        found = [m.group(1) for _, text in self.texts(address) for m in pattern.finditer(text)]
+        return found[-1] if found else None
+
+
+def mailbox_fixture():
+    """A module-scoped ``mailbox`` fixture: the SMTP server runs while the module's tests do."""
+
+    @pytest.fixture(scope="module")
+    def mailbox():
+        box = Mailbox()
+        box.port = free_port()
+        controller = Controller(box, hostname="127.0.0.1", port=box.port)
+        controller.start()
+        yield box
+        controller.stop()
+
+    return mailbox
