@@ -177,7 +177,7 @@ function AccountRow({ account, own, onAction }: {
             <span class="visually-hidden">: {name}</span>
           </button>
         )}
-        {account.totp_enrolled && (
+        {account.totp_enrolled && !own && (
           <button type="button" onClick={() => onAction("reset")}>
             {t("staff.reset")}
             <span class="visually-hidden">: {name}</span>
