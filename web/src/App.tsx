@@ -11,6 +11,7 @@ import { RecoveryCodes } from "./screens/RecoveryCodes";
 import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
 import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
+import * as account from "./screens/account/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -29,6 +30,7 @@ const ROUTES: Record<string, Route> = {
   "/register": { screen: Lookup, access: "public" },
   "/uitgelogd": { screen: LoggedOut, access: "public" },
   ...PORTFOLIO_ROUTES,
+  ...account.ROUTES,
 };
 
 export function App() {

@@ -4,6 +4,7 @@ import { chooseLanguage, logout, session } from "../auth";
 import { language, useT } from "../i18n";
 import { hasNavigated, Link, navigate, usePlace } from "../router";
 import { useStore } from "../store";
+import { menu as accountMenu } from "../screens/account/routes";
 
 export function Layout({ children }: { children: ComponentChildren }) {
   const t = useT();
@@ -44,6 +45,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 {link("/", t("app.home"))}
                 {current.account.roles?.includes("jobcoach") && link("/portfolio", t("portfolio.menu"))}
                 {link("/register", t("app.lookup"))}
+                {accountMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 <li>
                   <button
                     type="button"

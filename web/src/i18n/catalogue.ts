@@ -4,10 +4,12 @@
 // A key names where a text is used: "<screen>.<what>". Parameters are written {name} and filled by t().
 // Every key of `nl` must be in `en`: the type below makes a missing English text a type error.
 
+import { accountEn, accountNl } from "./account";
 import { portfolioEn, portfolioNl } from "./portfolio";
 
 export const nl = {
   ...portfolioNl,
+  ...accountNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -146,6 +148,7 @@ export type TextKey = keyof typeof nl;
 
 export const en: Record<TextKey, string> = {
   ...portfolioEn,
+  ...accountEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",

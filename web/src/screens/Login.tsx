@@ -53,6 +53,9 @@ function FirstStep({ onChallenge }: { onChallenge: (challenge: Challenge) => voi
         <Submit busy={form.busy}>{t("login.submit")}</Submit>
       </form>
       <p>
+        <Link href="/wachtwoord-vergeten">{t("forgot.link")}</Link>
+      </p>
+      <p>
         {t("login.no_account")} <Link href="/registreren">{t("app.register")}</Link>
       </p>
     </Page>
