@@ -42,6 +42,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             {current.status === "authenticated" ? (
               <>
                 {link("/", t("app.home"))}
+                {current.account.roles?.includes("jobcoach") && link("/pe", t("pe.nav"))}
                 {link("/register", t("app.lookup"))}
                 <li>
                   <button

@@ -4,6 +4,8 @@
 // A key names where a text is used: "<screen>.<what>". Parameters are written {name} and filled by t().
 // Every key of `nl` must be in `en`: the type below makes a missing English text a type error.
 
+import * as pe from "./pe";
+
 export const nl = {
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
@@ -137,6 +139,7 @@ export const nl = {
   "notfound.title": "Pagina niet gevonden",
   "notfound.detail": "Deze pagina bestaat niet (meer). Ga naar je overzicht of gebruik het menu.",
   "loggedout.title": "Je bent uitgelogd",
+  ...pe.nl,
 } as const;
 
 export type TextKey = keyof typeof nl;
@@ -274,4 +277,5 @@ export const en: Record<TextKey, string> = {
   "notfound.title": "Page not found",
   "notfound.detail": "This page does not exist (any more). Go to your overview or use the menu.",
   "loggedout.title": "You are logged out",
+  ...pe.en,
 };
