@@ -5,9 +5,8 @@ import { OtherErrors, ProblemBox, Submit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { formatNumber, language, useT } from "../../i18n";
 import { Link, navigate, usePlace } from "../../router";
-import { useStore } from "../../store";
 import { Select, TextArea, TextInput } from "./controls";
-import { type Activity, type Categories, flash, loadCategories, points, useLoad } from "./data";
+import { type Activity, type Categories, flash, loadCategories, useFlash, points, useLoad } from "./data";
 import { Evidence } from "./Evidence";
 import { livePoints, normaliseAmount } from "./points";
 import "./pe.css";
@@ -90,8 +89,7 @@ export function PeActivity() {
     return { ok: true, data: [categories.data, activity.data], response: activity.response };
   }, [id]);
   const title = t(id ? "pe.form.edit.title" : "pe.form.add.title");
-  const message = useStore(flash);
-  useEffect(() => () => flash.set(null), []);
+  const message = useFlash();
   return (
     <Page title={title}>
       <p>
@@ -175,10 +173,10 @@ function ActivityForm({ categories, activity, saved }: { categories: Categories;
         writeDraft(activityId, null);
         const pts = points(answer.data.points);
         if (activityId) {
-          flash.set(t("pe.form.saved", { points: pts }));
+          flash.set({ to: "/pe/activiteit", text: t("pe.form.saved", { points: pts }) });
           saved(answer.data);
         } else {
-          flash.set(t("pe.form.created", { points: pts }));
+          flash.set({ to: "/pe/activiteit", text: t("pe.form.created", { points: pts }) });
           navigate(`/pe/activiteit?id=${encodeURIComponent(answer.data.id ?? "")}`);
         }
       })
@@ -268,7 +266,7 @@ function Remove({ activity }: { activity: Activity }) {
           return;
         }
         writeDraft(activity.id ?? null, null);
-        flash.set(t("pe.remove.done", { title: activity.title ?? "" }));
+        flash.set({ to: "/pe", text: t("pe.remove.done", { title: activity.title ?? "" }) });
         navigate("/pe");
       })
       .finally(() => setBusy(false));

@@ -1,19 +1,16 @@
-import { useEffect } from "preact/hooks";
 import { api } from "../../api/client";
 import { authorized } from "../../auth";
 import { ProblemBox } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { formatDate, useT } from "../../i18n";
 import { Link } from "../../router";
-import { useStore } from "../../store";
-import { type Activity, type Categories, combine, flash, loadCategories, points, type Summary, useLoad, useUnitName } from "./data";
+import { type Activity, type Categories, combine, loadCategories, useFlash, points, type Summary, useLoad, useUnitName } from "./data";
 import "./pe.css";
 
 /** /pe: the activities of the current period, each with its points and whether evidence is missing. */
 export function PeList() {
   const t = useT();
-  const message = useStore(flash);
-  useEffect(() => () => flash.set(null), []);
+  const message = useFlash();
   const loaded = useLoad(async () => {
     const first = combine(await loadCategories(), await authorized(() => api.GET("/api/v1/pe/summary")));
     if (!first.ok) return first;

@@ -4,6 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Outcome, type Schemas, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
 import { formatNumber, language, useT } from "../../i18n";
+import { usePlace } from "../../router";
 import { Store, useStore } from "../../store";
 
 export type Categories = Schemas["Categories"];
@@ -21,8 +22,24 @@ export async function loadCategories(): Promise<Outcome<Categories>> {
   return answer;
 }
 
-/** A message for the next screen (role=status there), e.g. "the activity was removed". */
-export const flash = new Store<string | null>(null);
+/** A message for a screen (`to`, its path), shown there as role=status: "the activity was removed". */
+export const flash = new Store<{ to: string; text: string } | null>(null);
+
+/** The message for this screen: set before it opened, or while it is open; taken once. */
+export function useFlash(): string | null {
+  const { path } = usePlace();
+  const initial = flash.get();
+  const [message, setMessage] = useState(initial?.to === path ? initial.text : null);
+  useEffect(() => {
+    if (flash.get()?.to === path) flash.set(null);
+    return flash.subscribe((next) => {
+      if (next?.to !== path) return;
+      setMessage(next.text);
+      flash.set(null);
+    });
+  }, []);
+  return message;
+}
 
 /** Loads `run` when the component mounts and again when `deps` or the language change. */
 export function useLoad<T>(run: () => Promise<Outcome<T>>, deps: unknown[] = []) {
