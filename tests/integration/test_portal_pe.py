@@ -240,9 +240,16 @@ def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, a
     page.keyboard.type("Uitgeverij Voorbeeld")
     page.keyboard.press("Tab")
     day = TODAY - timedelta(days=3)
-    page.keyboard.type(f"{day.day:02d}{day.month:02d}{day.year}")  # Chromium's date field: dd-mm-jjjj
-    assert page.get_by_label("Datum waarop je de activiteit afrondde").input_value() == day.isoformat()
-    page.keyboard.press("Tab")
+    # Chromium's date field orders its parts by the browser's own language (dd-mm-jjjj or mm/dd/yyyy).
+    field = page.get_by_label("Datum waarop je de activiteit afrondde")
+    for typed in (f"{day.day:02d}{day.month:02d}{day.year}", f"{day.month:02d}{day.day:02d}{day.year}"):
+        page.keyboard.type(typed)
+        if field.input_value() == day.isoformat():
+            break
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+    assert field.input_value() == day.isoformat()
+    tab_to(page, page.get_by_label("Categorie"))
     for _ in range(5):  # category 6: self-study
         page.keyboard.press("ArrowDown")
     assert page.get_by_label("Categorie").input_value() == "6"
