@@ -108,6 +108,12 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     check_screen(page, "PE add")
     page.get_by_label("Naam van de activiteit").fill("Training motiverende gespreksvoering")
     page.get_by_label("Aanbieder").fill("Noloc Academie")
+    # A reload loses nothing she typed (the draft, kept in this tab).
+    page.reload()
+    _heading(page, "PE-activiteit toevoegen")
+    page.get_by_text("We hebben teruggezet wat je eerder typte").wait_for()
+    assert page.get_by_label("Naam van de activiteit").input_value() == "Training motiverende gespreksvoering"
+    assert page.get_by_label("Aanbieder").input_value() == "Noloc Academie"
     page.get_by_label("Datum waarop je de activiteit afrondde").fill((TODAY - timedelta(days=20)).isoformat())
     page.get_by_label("Categorie").select_option("1")
     amount = page.get_by_label("Omvang")
@@ -145,6 +151,14 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     evidence.get_by_role("list", name="Toegevoegd bewijs").get_by_text("certificaat.pdf").wait_for()
     assert evidence.get_by_text("Bewijs ontbreekt").count() == 0
     check_screen(page, "PE evidence added")
+    # A file the API refuses: its problem shown, nothing added.
+    page.get_by_label("Kies een bestand").set_input_files(
+        files=[{"name": "programma.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ\x90" * 64}])
+    refusal = evidence.get_by_role("alert")
+    refusal.wait_for()
+    assert len(refusal.locator("p").all_inner_texts()) >= 1
+    check_screen(page, "PE evidence refused")
+    assert evidence.get_by_role("list", name="Toegevoegd bewijs").get_by_role("listitem").count() == 1
 
     # The second activity, its evidence dropped onto the drop zone.
     page.get_by_role("link", name="Terug naar je activiteiten").click()
@@ -263,7 +277,7 @@ def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, a
     # The evidence: the file chooser opened from the keyboard.
     tab_to(page, page.get_by_label("Kies een bestand"))
     with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+        page.keyboard.press("Space")
     chooser.value.set_files(
         files=[{"name": "samenvatting.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     page.get_by_text("samenvatting.pdf is toegevoegd.").wait_for()
