@@ -59,7 +59,7 @@ def browser(system):
 
 
 def _context(browser, system, **options):
-    context = browser.new_context(base_url=system.gateway, locale="nl-NL", **options)
+    context = browser.new_context(base_url=system.gateway, locale="nl-NL", accept_downloads=True, **options)
     context.set_default_timeout(10_000)
     return context
 
@@ -151,6 +151,11 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     evidence.get_by_role("list", name="Toegevoegd bewijs").get_by_text("certificaat.pdf").wait_for()
     assert evidence.get_by_text("Bewijs ontbreekt").count() == 0
     check_screen(page, "PE evidence added")
+    with page.expect_download() as download:
+        evidence.get_by_role("button", name="certificaat.pdf downloaden").click()
+    assert download.value.suggested_filename == "certificaat.pdf"
+    with open(download.value.path(), "rb") as stored:
+        assert stored.read() == PDF
     # A file the API refuses: its problem shown, nothing added.
     page.get_by_label("Kies een bestand").set_input_files(
         files=[{"name": "programma.exe", "mimeType": "application/x-msdownload", "buffer": b"MZ\x90" * 64}])

@@ -54,6 +54,27 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
     });
   };
 
+  // The file is fetched with the access token (a plain link carries none) and handed to the browser as a
+  // download: nothing of it runs in the portal's page.
+  const open = (id: string, name: string) => {
+    void authorized(() =>
+      api.GET("/api/v1/pe/evidence/{evidence_id}/content", { params: { path: { evidence_id: id } }, parseAs: "blob" }),
+    ).then((answer) => {
+      if (!answer.ok) {
+        setProblem(answer.problem);
+        return;
+      }
+      const url = URL.createObjectURL(answer.data as unknown as Blob);
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    });
+  };
+
   const remove = (id: string, name: string) => {
     void authorized(() => api.DELETE("/api/v1/pe/evidence/{evidence_id}", { params: { path: { evidence_id: id } } })).then((answer) => {
       if (!answer.ok) {
@@ -84,6 +105,9 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
               <span class="small">
                 ({t(`pe.upload.kind.${file.kind ?? "other"}` as TextKey)}, {size(file.size ?? 0)})
               </span>{" "}
+              <button type="button" class="link-button" aria-label={t("pe.upload.open", { name: file.filename ?? "" })} onClick={() => open(file.id ?? "", file.filename ?? "")}>
+                {t("pe.upload.download")}
+              </button>{" "}
               <button type="button" class="link-button" aria-label={t("pe.upload.remove.label", { name: file.filename ?? "" })} onClick={() => remove(file.id ?? "", file.filename ?? "")}>
                 {t("pe.upload.remove")}
               </button>
