@@ -195,7 +195,7 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     second = _activity(page, "Workshop geven op het Noloc-congres")
     assert first.locator("[data-field=points]").inner_text() == "21 PE-punten"
     assert second.locator("[data-field=points]").inner_text() == "25 PE-punten"
-    assert first.locator("[data-field=evidence]").inner_text() == "Bewijs: 1 bestand(en)"
+    assert first.locator("[data-field=evidence]").inner_text() == "Bewijs: 1 bestand"
     check_screen(page, "PE list with two activities")
 
     # Changing the first: its form comes back filled in, the new amount's points live, then the API's.
@@ -292,7 +292,7 @@ def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, a
     page.keyboard.press("Enter")
     _heading(page, "Je PE-activiteiten")
     item = _activity(page, "Boek over loopbaanbegeleiding")
-    assert item.locator("[data-field=evidence]").inner_text() == "Bewijs: 1 bestand(en)"
+    assert item.locator("[data-field=evidence]").inner_text() == "Bewijs: 1 bestand"
     tab_to(page, page.get_by_role("link", name="Overzicht per categorie"))
     page.keyboard.press("Enter")
     _heading(page, "Je PE-punten per categorie")

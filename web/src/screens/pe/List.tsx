@@ -94,7 +94,7 @@ function ActivityItem({ activity, categories }: { activity: Activity; categories
           </strong>
         ) : (
           <span class="pe-badge" data-field="evidence">
-            {t("pe.evidence.count", { count: evidence })}
+            {evidence === 1 ? t("pe.evidence.one") : t("pe.evidence.count", { count: evidence })}
           </span>
         )}
       </p>

@@ -78,6 +78,13 @@ const RIGHT = 8;
 const ROW = 64;
 const BAR = 18;
 
+/** A category's name cut at a word to fit the chart's width (the table gives it whole). */
+function short(name: string, room = 46): string {
+  if (name.length <= room) return name;
+  const cut = name.slice(0, room);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(" "), 10))}…`;
+}
+
 function n(value: string | null | undefined): number {
   return value ? Number(value) : 0;
 }
@@ -115,7 +122,7 @@ function Chart({ categories }: { categories: CategorySummary[] }) {
           return (
             <g key={c.number} data-category={c.number}>
               <text x={LEFT} y={top - 6} class="pe-chart-label">
-                {`${c.number}. ${c.name ?? ""}`.slice(0, 48)} — {points(c.counted)}
+                {short(`${c.number}. ${c.name ?? ""}`)} — {points(c.counted)}
               </text>
               <rect x={LEFT} y={top} width={span} height={BAR} class="pe-chart-track" />
               {counted > 0 && <rect x={LEFT} y={top} width={x(counted) - LEFT} height={BAR} class="pe-chart-counted" />}
