@@ -7,6 +7,7 @@ import { Link, navigate, usePlace } from "./router";
 import { Home } from "./screens/Home";
 import { Login } from "./screens/Login";
 import { Lookup } from "./screens/Lookup";
+import { PeActivity, PeList, PeSummary } from "./screens/pe";
 import { RecoveryCodes } from "./screens/RecoveryCodes";
 import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
@@ -31,6 +32,10 @@ const ROUTES: Record<string, Route> = {
   "/uitgelogd": { screen: LoggedOut, access: "public" },
   ...PORTFOLIO_ROUTES,
   ...account.ROUTES,
+  "/pe": { screen: PeList, access: "account" },
+  "/pe/nieuw": { screen: PeActivity, access: "account" },
+  "/pe/activiteit": { screen: PeActivity, access: "account" },
+  "/pe/overzicht": { screen: PeSummary, access: "account" },
 };
 
 export function App() {

@@ -33,6 +33,11 @@ export function setAccessToken(token: string | null, expiresIn = 0): void {
   expiresAt = token ? Date.now() + expiresIn * 1000 : 0;
 }
 
+/** For the few calls openapi-fetch cannot make (an upload with progress, XMLHttpRequest): never stored. */
+export function currentAccessToken(): string | null {
+  return accessToken;
+}
+
 export function hasAccessToken(): boolean {
   return accessToken !== null;
 }

@@ -43,6 +43,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             {current.status === "authenticated" ? (
               <>
                 {link("/", t("app.home"))}
+                {current.account.roles?.includes("jobcoach") && link("/pe", t("pe.nav"))}
                 {current.account.roles?.includes("jobcoach") && link("/portfolio", t("portfolio.menu"))}
                 {link("/register", t("app.lookup"))}
                 {accountMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}

@@ -6,6 +6,7 @@
 
 import { accountEn, accountNl } from "./account";
 import { portfolioEn, portfolioNl } from "./portfolio";
+import * as pe from "./pe";
 
 export const nl = {
   ...portfolioNl,
@@ -142,6 +143,7 @@ export const nl = {
   "notfound.title": "Pagina niet gevonden",
   "notfound.detail": "Deze pagina bestaat niet (meer). Ga naar je overzicht of gebruik het menu.",
   "loggedout.title": "Je bent uitgelogd",
+  ...pe.nl,
 } as const;
 
 export type TextKey = keyof typeof nl;
@@ -281,4 +283,5 @@ export const en: Record<TextKey, string> = {
   "notfound.title": "Page not found",
   "notfound.detail": "This page does not exist (any more). Go to your overview or use the menu.",
   "loggedout.title": "You are logged out",
+  ...pe.en,
 };

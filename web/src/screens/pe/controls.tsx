@@ -1,0 +1,113 @@
+// The PE form's controls: like forms.tsx's Field (label, hint, the problem's field errors next to the field,
+// aria-invalid/aria-describedby) for the kinds Field does not offer: date, number text, select, textarea.
+import type { ComponentChildren } from "preact";
+import type { Shown } from "../../api/client";
+import { useT } from "../../i18n";
+
+type Common = {
+  name: string;
+  label: string;
+  hint?: string;
+  problem?: Shown | null;
+  required?: boolean;
+  /** Extra ids that describe the control (the live points). */
+  describedBy?: string;
+};
+
+function useParts({ name, hint, problem, describedBy }: Common) {
+  const id = `pe-${name}`;
+  const messages = problem?.errors[name] ?? [];
+  const described = [hint ? `${id}-hint` : "", messages.length ? `${id}-error` : "", describedBy ?? ""]
+    .filter(Boolean)
+    .join(" ");
+  return { id, messages, described: described || undefined, invalid: messages.length ? ("true" as const) : undefined };
+}
+
+function Wrap({ common, id, messages, children }: { common: Common; id: string; messages: string[]; children: ComponentChildren }) {
+  const t = useT();
+  return (
+    <div class={messages.length ? "field field-invalid" : "field"}>
+      <label for={id}>
+        {common.label}
+        {common.required && <span class="required"> ({t("form.required")})</span>}
+      </label>
+      {common.hint && (
+        <p class="hint" id={`${id}-hint`}>
+          {common.hint}
+        </p>
+      )}
+      {messages.length > 0 && (
+        <ul class="field-error" id={`${id}-error`}>
+          {messages.map((message) => (
+            <li key={message}>{message}</li>
+          ))}
+        </ul>
+      )}
+      {children}
+    </div>
+  );
+}
+
+export function TextInput(
+  props: Common & { value: string; onValue: (v: string) => void; type?: "text" | "date"; inputMode?: "decimal" | "text"; max?: string; autoComplete?: string },
+) {
+  const parts = useParts(props);
+  return (
+    <Wrap common={props} id={parts.id} messages={parts.messages}>
+      <input
+        type={props.type ?? "text"}
+        id={parts.id}
+        name={props.name}
+        value={props.value}
+        required={props.required}
+        inputMode={props.inputMode}
+        max={props.max}
+        autoComplete={props.autoComplete ?? "off"}
+        aria-invalid={parts.invalid}
+        aria-describedby={parts.described}
+        onInput={(event) => props.onValue(event.currentTarget.value)}
+      />
+    </Wrap>
+  );
+}
+
+export function Select(
+  props: Common & { value: string; onValue: (v: string) => void; options: { value: string; label: string }[] },
+) {
+  const parts = useParts(props);
+  return (
+    <Wrap common={props} id={parts.id} messages={parts.messages}>
+      <select
+        id={parts.id}
+        name={props.name}
+        required={props.required}
+        aria-invalid={parts.invalid}
+        aria-describedby={parts.described}
+        onChange={(event) => props.onValue(event.currentTarget.value)}
+      >
+        {props.options.map((option) => (
+          <option key={option.value} value={option.value} selected={option.value === props.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </Wrap>
+  );
+}
+
+export function TextArea(props: Common & { value: string; onValue: (v: string) => void }) {
+  const parts = useParts(props);
+  return (
+    <Wrap common={props} id={parts.id} messages={parts.messages}>
+      <textarea
+        id={parts.id}
+        name={props.name}
+        rows={4}
+        value={props.value}
+        aria-invalid={parts.invalid}
+        aria-describedby={parts.described}
+        onInput={(event) => props.onValue(event.currentTarget.value)}
+      />
+    </Wrap>
+  );
+}
