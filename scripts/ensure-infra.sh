@@ -34,6 +34,18 @@ fi
 # Trust authentication on loopback is what the default URLs expect (user postgres, no password).
 if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
   echo "ensure-infra: PostgreSQL answers but 'psql -h 127.0.0.1 -U postgres' fails; set RECERT_POSTGRES_URL" >&2
+else
+  # Two test workers each run a whole system (six services with their pools: about 35 connections at the
+  # peak) beside the services' own test databases; PostgreSQL's default of 100 leaves no room for anything
+  # else on the machine. Raised once (it needs a restart), on a cluster this machine runs.
+  connections=$(psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SHOW max_connections')
+  if [ "$connections" -lt 300 ] && command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    echo "ensure-infra: raising PostgreSQL's max_connections from $connections to 300 (restart)"
+    psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'ALTER SYSTEM SET max_connections = 300' >/dev/null
+    pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+    wait_for_port 5432 PostgreSQL
+  fi
 fi
 
 if ! answers 5672; then
