@@ -6,8 +6,13 @@ axe-core is the pinned npm package in ``web/node_modules`` (``make web`` install
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB_DIST = ROOT / "web" / "dist"
@@ -60,3 +65,56 @@ def tab_to(page, locator, presses: int = 40) -> None:
             return
         page.keyboard.press("Tab")
     raise AssertionError(f"{locator} never got the focus in {presses} presses of Tab")
+
+
+def browser_fixture():
+    """A module-scoped ``browser``: Chromium, closed before the module's system stops (its open connections
+    would hold the gateway's workers)."""
+
+    @pytest.fixture(scope="module")
+    def browser(system):
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM)
+            yield chromium
+            chromium.close()
+
+    return browser
+
+
+def new_context(browser, system, **options):
+    """A fresh browser profile on the system's gateway, in Dutch, with a 10 s patience per step."""
+    options.setdefault("accept_downloads", True)
+    context = browser.new_context(base_url=system.gateway, locale="nl-NL", **options)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def heading(page, text: str):
+    """The screen's h1 ``text``, once it shows."""
+    found = page.get_by_role("heading", level=1, name=text)
+    found.wait_for()
+    return found
+
+
+def login(page, person, password: str | None = None) -> None:
+    """Log in through the screens: e-mail and password, then a fresh code from the person's authenticator."""
+    page.goto("/inloggen")
+    heading(page, "Inloggen")
+    page.get_by_label("E-mailadres").fill(person.email)
+    page.get_by_label("Wachtwoord").fill(password or person.password)
+    page.get_by_role("button", name="Volgende").click()
+    heading(page, "Code uit je authenticator-app")
+    page.get_by_role("textbox", name="Code").fill(person.fresh_code())
+    page.get_by_role("button", name="Inloggen").click()
+
+
+def create_admin(system, api, name: str = "Ada Beheer"):
+    """Noloc's administrator, made with identity's command (as an operator does) and logged in by the API."""
+    from frontend import PASSWORD, Person, unique_email
+
+    person = Person(unique_email("beheer"), PASSWORD)
+    result = subprocess.run(
+        [sys.executable, "-m", "recert_identity", "create-admin", person.email, name, "--password-stdin"],
+        input=PASSWORD, env=system.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return api.login(person)

@@ -12,18 +12,24 @@ with the real Content-Security-Policy in force.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import sync_playwright
-from portal_browser import CHROMIUM, check_screen, dutch_date, missing_build_message, tab_to
+from portal_browser import (
+    browser_fixture,
+    check_screen,
+    create_admin,
+    dutch_date,
+    heading,
+    missing_build_message,
+    new_context,
+    tab_to,
+)
 from smtp_mailbox import Mailbox, mailbox_fixture
 
 from e2e_fixtures import running_system
-from frontend import PASSWORD, Frontend, Person, totp_code, unique_email, unique_member_number
+from frontend import Frontend, Person, totp_code, unique_email, unique_member_number
 from journeys import TODAY, eventually, ok
 
 # What this slice's screens use. The dashboard's other parts come from services this module does not start:
@@ -58,33 +64,10 @@ def api(system) -> Frontend:
 @pytest.fixture(scope="module")
 def admin(system, api) -> Person:
     """Noloc's administrator, who loads the certificates (through the API: that screen comes later)."""
-    person = Person(unique_email("admin"), PASSWORD)
-    result = subprocess.run(
-        [sys.executable, "-m", "recert_identity", "create-admin", person.email, "Ada Beheer",
-         "--password-stdin"], input=PASSWORD, env=system.env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return api.login(person)
+    return create_admin(system, api)
 
 
-@pytest.fixture(scope="module")
-def browser(system):
-    """Chromium, closed before the system stops (its open connections would hold the gateway's workers)."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
-
-
-def _context(browser, system, **options):
-    context = browser.new_context(base_url=system.gateway, locale="nl-NL", accept_downloads=True, **options)
-    context.set_default_timeout(10_000)
-    return context
-
-
-def _heading(page, text: str):
-    heading = page.get_by_role("heading", level=1, name=text)
-    heading.wait_for()
-    return heading
+browser = browser_fixture()
 
 
 def _verification_link(mailbox: Mailbox, address: str) -> str:
@@ -101,15 +84,15 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
               "password": "lange zinnen zijn sterke wachtwoorden"}
     # The jobcoach's phone: 360 px wide. axe-core is injected, so this context leaves the CSP aside (the
     # keyboard test below runs with it).
-    context = _context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
     page = context.new_page()
 
     # The welcome screen, then registration.
     page.goto("/")
-    _heading(page, "Welkom bij Register Jobcoach")
+    heading(page, "Welkom bij Register Jobcoach")
     check_screen(page, "welcome")
     page.get_by_role("link", name="Registreren").first.click()
-    _heading(page, "Registreren")
+    heading(page, "Registreren")
     check_screen(page, "registration")
     page.get_by_label("Volledige naam").fill(person["name"])
     page.get_by_label("E-mailadres").fill(person["email"])
@@ -126,25 +109,25 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
     check_screen(page, "registration refused")
     password.fill(person["password"])
     page.get_by_role("button", name="Account aanmaken").click()
-    _heading(page, "Kijk in je mailbox")
+    heading(page, "Kijk in je mailbox")
     check_screen(page, "registration received")
 
     # The link from the e-mail, opened in the browser.
     page.goto(_verification_link(mailbox, person["email"]))
-    _heading(page, "E-mailadres bevestigen")
+    heading(page, "E-mailadres bevestigen")
     check_screen(page, "verify e-mail")
     page.get_by_label("Wachtwoord").fill(person["password"])
     page.get_by_role("button", name="Bevestigen").click()
-    _heading(page, "Je e-mailadres is bevestigd")
+    heading(page, "Je e-mailadres is bevestigd")
     page.get_by_role("main").get_by_role("link", name="Inloggen").click()
 
     # Login: step 1, then linking the authenticator app with the key shown on screen.
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     check_screen(page, "login")
     page.get_by_label("E-mailadres").fill(person["email"])
     page.get_by_label("Wachtwoord").fill(person["password"])
     page.get_by_role("button", name="Volgende").click()
-    _heading(page, "Koppel een authenticator-app")
+    heading(page, "Koppel een authenticator-app")
     qr = page.get_by_role("img", name="QR-code om Register Jobcoach aan je authenticator-app toe te voegen")
     qr.wait_for()
     assert qr.evaluate("(el) => el.tagName.toLowerCase()") == "svg"
@@ -155,7 +138,7 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
     page.get_by_role("button", name="Koppelen en inloggen").click()
 
     # The recovery codes, shown once: downloaded, then confirmed stored.
-    _heading(page, "Je herstelcodes")
+    heading(page, "Je herstelcodes")
     check_screen(page, "recovery codes")
     codes = page.locator("ol.codes li").all_inner_texts()
     assert len(codes) == 10
@@ -168,14 +151,14 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
 
     # Her overview: no certificate yet, and the parts whose services are down named as missing. A reload
     # keeps her logged in (the refresh cookie).
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
     page.get_by_text("Er is nog geen certificaat aan je account gekoppeld.").wait_for()
     missing = page.get_by_role("status").filter(has_text="Niet alles kon worden geladen")
     parts = set(missing.get_by_role("listitem").all_inner_texts())
     assert {"je PE-punten", "je portfolio", "je facturen"} <= parts, parts
     check_screen(page, "overview without certificate")
     page.reload()
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
     assert "access_token" not in page.evaluate("() => JSON.stringify({...localStorage, ...sessionStorage})")
     cookies = {c["name"]: c for c in context.cookies()}
     assert cookies["recert_refresh"]["httpOnly"] and cookies["recert_refresh"]["sameSite"] == "Strict"
@@ -198,26 +181,26 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
 
     # English, kept with her account across a reload; then Dutch again.
     page.get_by_role("button", name="Switch to English").click()
-    _heading(page, "My overview")
+    heading(page, "My overview")
     tile = page.get_by_role("region", name="Your certificate")
     assert tile.locator("[data-field=days_left]").inner_text() == "400 days"
     page.reload()
-    _heading(page, "My overview")
+    heading(page, "My overview")
     check_screen(page, "overview in English")
     page.get_by_role("button", name="Schakel naar Nederlands").click()
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
 
     # Logging out ends the session: a reload does not bring it back.
     page.get_by_role("button", name="Uitloggen").click()
-    _heading(page, "Je bent uitgelogd")
+    heading(page, "Je bent uitgelogd")
     check_screen(page, "logged out")
     page.goto("/")
-    _heading(page, "Welkom bij Register Jobcoach")
+    heading(page, "Welkom bij Register Jobcoach")
     assert "recert_refresh" not in {c["name"] for c in context.cookies()}
 
     # The public register, without login: a query too short is refused next to its field; hers is found.
     page.get_by_role("navigation").get_by_role("link", name="Register raadplegen").click()
-    _heading(page, "Openbaar register")
+    heading(page, "Openbaar register")
     check_screen(page, "register lookup")
     query = page.get_by_label("Naam of certificaatnummer")
     query.fill("RJ")
@@ -237,7 +220,7 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
 
 
 def test_registration_and_login_by_keyboard_alone_under_the_real_csp(browser, system, mailbox):
-    context = _context(browser, system, viewport={"width": 1280, "height": 900})
+    context = new_context(browser, system, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text)
@@ -245,7 +228,7 @@ def test_registration_and_login_by_keyboard_alone_under_the_real_csp(browser, sy
     email, password = unique_email("toetsenbord"), "alleen met het toetsenbord"
 
     page.goto("/registreren")
-    _heading(page, "Registreren")
+    heading(page, "Registreren")
     # The skip link is the first stop and leads to the content.
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent") == "Naar de inhoud"
@@ -259,18 +242,18 @@ def test_registration_and_login_by_keyboard_alone_under_the_real_csp(browser, sy
     tab_to(page, page.get_by_label("Lidmaatschapsnummer"))
     page.keyboard.type(unique_member_number())
     page.keyboard.press("Enter")
-    _heading(page, "Kijk in je mailbox")
+    heading(page, "Kijk in je mailbox")
 
     page.goto(_verification_link(mailbox, email))
-    _heading(page, "E-mailadres bevestigen")
+    heading(page, "E-mailadres bevestigen")
     tab_to(page, page.get_by_label("Wachtwoord"))
     page.keyboard.type(password)
     page.keyboard.press("Enter")
-    _heading(page, "Je e-mailadres is bevestigd")
+    heading(page, "Je e-mailadres is bevestigd")
     tab_to(page, page.get_by_role("main").get_by_role("link", name="Inloggen"))
     page.keyboard.press("Enter")
 
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     tab_to(page, page.get_by_label("E-mailadres"))
     page.keyboard.type(email)
     page.keyboard.press("Tab")
@@ -286,17 +269,17 @@ def test_registration_and_login_by_keyboard_alone_under_the_real_csp(browser, sy
     page.keyboard.type(password)
     page.keyboard.press("Enter")
 
-    _heading(page, "Koppel een authenticator-app")
+    heading(page, "Koppel een authenticator-app")
     secret = _secret_on_screen(page)
     tab_to(page, page.get_by_role("textbox", name="Code"))
     page.keyboard.type(totp_code(secret))
     page.keyboard.press("Enter")
 
-    _heading(page, "Je herstelcodes")
+    heading(page, "Je herstelcodes")
     tab_to(page, page.get_by_label("Ik heb mijn herstelcodes bewaard"))
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
     assert not refused, refused
     context.close()

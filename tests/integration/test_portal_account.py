@@ -9,12 +9,16 @@ by keyboard alone under the real Content-Security-Policy.
 """
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from playwright.sync_api import sync_playwright
-from portal_browser import CHROMIUM, check_screen, missing_build_message, tab_to
+from portal_browser import (
+    browser_fixture,
+    check_screen,
+    create_admin,
+    heading,
+    missing_build_message,
+    new_context,
+    tab_to,
+)
 from smtp_mailbox import Mailbox, mailbox_fixture
 
 from e2e_fixtures import running_system
@@ -53,32 +57,10 @@ def api(system) -> Frontend:
 @pytest.fixture(scope="module")
 def admin(system, api) -> Person:
     """Noloc's administrator, created with identity's command and enrolled through the API."""
-    person = Person(unique_email("beheer"), PASSWORD)
-    result = subprocess.run(
-        [sys.executable, "-m", "recert_identity", "create-admin", person.email, "Ada Beheer",
-         "--password-stdin"], input=PASSWORD, env=system.env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return api.login(person)
+    return create_admin(system, api)
 
 
-@pytest.fixture(scope="module")
-def browser(system):
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
-
-
-def _context(browser, system, **options):
-    context = browser.new_context(base_url=system.gateway, locale="nl-NL", **options)
-    context.set_default_timeout(10_000)
-    return context
-
-
-def _heading(page, text: str):
-    heading = page.get_by_role("heading", level=1, name=text)
-    heading.wait_for()
-    return heading
+browser = browser_fixture()
 
 
 def _jobcoach(api: Frontend, name: str) -> Person:
@@ -91,11 +73,11 @@ def _reset_link(mailbox: Mailbox, address: str) -> str:
 
 
 def _login(page, person: Person, password: str) -> None:
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     page.get_by_label("E-mailadres").fill(person.email)
     page.get_by_label("Wachtwoord").fill(password)
     page.get_by_role("button", name="Volgende").click()
-    _heading(page, "Code uit je authenticator-app")
+    heading(page, "Code uit je authenticator-app")
     page.get_by_role("textbox", name="Code").fill(person.fresh_code())
     page.get_by_role("button", name="Inloggen").click()
 
@@ -111,23 +93,23 @@ def _refused_next_to(page, field) -> None:
 def test_a_jobcoach_resets_her_password_changes_it_and_keeps_her_language(browser, system, mailbox, api,
                                                                           admin):
     coach = _jobcoach(api, "Wies Wachtwoord")
-    context = _context(browser, system, viewport=PHONE, bypass_csp=True)  # axe-core is injected
+    context = new_context(browser, system, viewport=PHONE, bypass_csp=True)  # axe-core is injected
     page = context.new_page()
 
     # Forgotten: from the login screen to the request, then the mailbox.
     page.goto("/inloggen")
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     page.get_by_role("link", name="Wachtwoord vergeten?").click()
-    _heading(page, "Wachtwoord vergeten")
+    heading(page, "Wachtwoord vergeten")
     check_screen(page, "forgotten password")
     page.get_by_label("E-mailadres").fill(coach.email)
     page.get_by_role("button", name="Stuur me een link").click()
-    _heading(page, "Kijk in je mailbox")
+    heading(page, "Kijk in je mailbox")
     check_screen(page, "reset requested")
 
     # The link from the e-mail: a guessable password is refused next to its field, a good one is saved.
     page.goto(_reset_link(mailbox, coach.email))
-    _heading(page, "Kies een nieuw wachtwoord")
+    heading(page, "Kies een nieuw wachtwoord")
     check_screen(page, "new password")
     field = page.get_by_label("Nieuw wachtwoord")
     field.fill(GUESSABLE)
@@ -137,30 +119,30 @@ def test_a_jobcoach_resets_her_password_changes_it_and_keeps_her_language(browse
     reset_password = "fietsen langs de grachten in maart"
     field.fill(reset_password)
     page.get_by_role("button", name="Wachtwoord opslaan").click()
-    _heading(page, "Je nieuwe wachtwoord is opgeslagen")
+    heading(page, "Je nieuwe wachtwoord is opgeslagen")
     check_screen(page, "new password saved")
     page.get_by_role("main").get_by_role("link", name="Inloggen").click()
     _login(page, coach, reset_password)
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
 
     # My account: the language is kept on the account (what e-mails follow too).
     page.get_by_role("navigation").get_by_role("link", name="Mijn account").click()
-    _heading(page, "Mijn account")
+    heading(page, "Mijn account")
     check_screen(page, "my account")
     page.get_by_role("radio", name="English").check()
-    _heading(page, "My account")
+    heading(page, "My account")
     page.get_by_text("Saved: you'll see the portal").wait_for()
     check_screen(page, "my account in English")
     assert eventually(lambda: ok(api.get(f"admin/accounts/{coach.id}", admin))["preferred_language"] == "en",
                       what="English kept on the account")
     page.get_by_role("radio", name="Nederlands").check()
-    _heading(page, "Mijn account")
+    heading(page, "Mijn account")
     assert eventually(lambda: ok(api.get(f"admin/accounts/{coach.id}", admin))["preferred_language"] == "nl",
                       what="Dutch kept on the account")
 
     # Changing the password while logged in: a wrong current one is refused next to its field.
     page.get_by_role("link", name="Wachtwoord wijzigen").click()
-    _heading(page, "Wachtwoord wijzigen")
+    heading(page, "Wachtwoord wijzigen")
     check_screen(page, "change password")
     current = page.get_by_label("Huidig wachtwoord")
     current.fill("niet mijn wachtwoord")
@@ -180,24 +162,24 @@ def test_a_jobcoach_resets_her_password_changes_it_and_keeps_her_language(browse
 
 def test_the_reset_flow_by_keyboard_alone_under_the_real_csp(browser, system, mailbox, api):
     coach = _jobcoach(api, "Toon Toetsenbord")
-    context = _context(browser, system, viewport={"width": 1280, "height": 900})
+    context = new_context(browser, system, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text)
             if "Content Security Policy" in message.text else None)
 
     page.goto("/inloggen")
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     tab_to(page, page.get_by_role("link", name="Wachtwoord vergeten?"))
     page.keyboard.press("Enter")
-    _heading(page, "Wachtwoord vergeten")
+    heading(page, "Wachtwoord vergeten")
     tab_to(page, page.get_by_label("E-mailadres"))
     page.keyboard.type(coach.email)
     page.keyboard.press("Enter")
-    _heading(page, "Kijk in je mailbox")
+    heading(page, "Kijk in je mailbox")
 
     page.goto(_reset_link(mailbox, coach.email))
-    _heading(page, "Kies een nieuw wachtwoord")
+    heading(page, "Kies een nieuw wachtwoord")
     tab_to(page, page.get_by_label("Nieuw wachtwoord"))
     page.keyboard.type(GUESSABLE)
     page.keyboard.press("Enter")
@@ -209,21 +191,21 @@ def test_the_reset_flow_by_keyboard_alone_under_the_real_csp(browser, system, ma
     new_password = "toetsen tikken zonder muis vandaag"
     page.keyboard.type(new_password)
     page.keyboard.press("Enter")
-    _heading(page, "Je nieuwe wachtwoord is opgeslagen")
+    heading(page, "Je nieuwe wachtwoord is opgeslagen")
     tab_to(page, page.get_by_role("main").get_by_role("link", name="Inloggen"))
     page.keyboard.press("Enter")
 
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     tab_to(page, page.get_by_label("E-mailadres"))
     page.keyboard.type(coach.email)
     page.keyboard.press("Tab")
     page.keyboard.type(new_password)
     page.keyboard.press("Enter")
-    _heading(page, "Code uit je authenticator-app")
+    heading(page, "Code uit je authenticator-app")
     tab_to(page, page.get_by_role("textbox", name="Code"))
     page.keyboard.type(coach.fresh_code())
     page.keyboard.press("Enter")
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
     assert not refused, refused
     context.close()
 
@@ -238,13 +220,13 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
                                                "password": PASSWORD, "roles": ["assessor"]}), 201)
     api.login(phone_lost)
 
-    context = _context(browser, system, viewport=PHONE, bypass_csp=True)
+    context = new_context(browser, system, viewport=PHONE, bypass_csp=True)
     page = context.new_page()
     page.goto("/inloggen")
     _login(page, admin, PASSWORD)
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
     page.get_by_role("navigation").get_by_role("link", name="Medewerkers").click()
-    _heading(page, "Medewerkers en accounts")
+    heading(page, "Medewerkers en accounts")
     page.locator(f"[data-account='{phone_lost.email}']").wait_for()
     check_screen(page, "staff accounts")
 
@@ -254,7 +236,7 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     new.get_by_label("Volledige naam").fill("Anna Assessor")
     new.get_by_label("E-mailadres").fill(assessor.email)
     page.reload()  # a draft survives a reload (its password is never kept)
-    _heading(page, "Medewerkers en accounts")
+    heading(page, "Medewerkers en accounts")
     assert new.get_by_label("E-mailadres").input_value() == assessor.email
     password = new.get_by_label("Eerste wachtwoord")
     password.fill(GUESSABLE)
@@ -299,16 +281,16 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     context.close()
 
     # The new assessor logs in and links an app on the foundation's screens.
-    context = _context(browser, system, viewport=PHONE)
+    context = new_context(browser, system, viewport=PHONE)
     page = context.new_page()
     page.goto("/inloggen")
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     page.get_by_label("E-mailadres").fill(assessor.email)
     page.get_by_label("Wachtwoord").fill(assessor.password)
     page.get_by_role("button", name="Volgende").click()
-    _heading(page, "Koppel een authenticator-app")
+    heading(page, "Koppel een authenticator-app")
     assessor.secret = page.locator("[data-secret]").inner_text().replace(" ", "")
     page.get_by_role("textbox", name="Code").fill(assessor.fresh_code())
     page.get_by_role("button", name="Koppelen en inloggen").click()
-    _heading(page, "Je herstelcodes")
+    heading(page, "Je herstelcodes")
     context.close()

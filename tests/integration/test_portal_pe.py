@@ -14,8 +14,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from playwright.sync_api import sync_playwright
-from portal_browser import CHROMIUM, check_screen, missing_build_message, tab_to
+from portal_browser import (
+    browser_fixture,
+    check_screen,
+    heading,
+    missing_build_message,
+    new_context,
+    tab_to,
+)
 
 from e2e_fixtures import running_system
 from frontend import Frontend, Person, outbox_tokens
@@ -50,35 +56,18 @@ def _jobcoach(app: Frontend, name: str) -> Person:
     return app.login(app.register(full_name=name))
 
 
-@pytest.fixture(scope="module")
-def browser(system):
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
-
-
-def _context(browser, system, **options):
-    context = browser.new_context(base_url=system.gateway, locale="nl-NL", accept_downloads=True, **options)
-    context.set_default_timeout(10_000)
-    return context
-
-
-def _heading(page, text: str):
-    heading = page.get_by_role("heading", level=1, name=text)
-    heading.wait_for()
-    return heading
+browser = browser_fixture()
 
 
 def _login(page, person: Person) -> None:
     page.goto("/inloggen")
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     page.get_by_label("E-mailadres").fill(person.email)
     page.get_by_label("Wachtwoord").fill(person.password)
     page.get_by_role("button", name="Volgende").click()
     page.get_by_role("textbox", name="Code").fill(person.fresh_code())
     page.get_by_role("button", name="Inloggen").click()
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
 
 
 def _live(page) -> str:
@@ -91,26 +80,26 @@ def _activity(page, title: str):
 
 def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_summary(browser, system, app):
     person = _jobcoach(app, "Petra Punten")
-    context = _context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
     page = context.new_page()
     _login(page, person)
 
     # The menu leads to her activities: none yet.
     page.get_by_role("navigation").get_by_role("link", name="PE-punten").click()
-    _heading(page, "Je PE-activiteiten")
+    heading(page, "Je PE-activiteiten")
     page.get_by_text("Je hebt in deze periode nog geen activiteiten vastgelegd.").wait_for()
     check_screen(page, "PE list, empty")
 
     # The first activity: the points follow what she types (hours, then ECTS), a refusal of the API is shown
     # next to its field, then it is saved with the points the API settled.
     page.get_by_role("link", name="Activiteit toevoegen").click()
-    _heading(page, "PE-activiteit toevoegen")
+    heading(page, "PE-activiteit toevoegen")
     check_screen(page, "PE add")
     page.get_by_label("Naam van de activiteit").fill("Training motiverende gespreksvoering")
     page.get_by_label("Aanbieder").fill("Noloc Academie")
     # A reload loses nothing she typed (the draft, kept in this tab).
     page.reload()
-    _heading(page, "PE-activiteit toevoegen")
+    heading(page, "PE-activiteit toevoegen")
     page.get_by_text("We hebben teruggezet wat je eerder typte").wait_for()
     assert page.get_by_label("Naam van de activiteit").input_value() == "Training motiverende gespreksvoering"
     assert page.get_by_label("Aanbieder").input_value() == "Noloc Academie"
@@ -132,7 +121,7 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     amount.fill("0,75")
     assert _live(page) == "Dit levert 21 PE-punten op."
     page.get_by_role("button", name="Activiteit opslaan").click()
-    _heading(page, "PE-activiteit wijzigen")
+    heading(page, "PE-activiteit wijzigen")
     page.get_by_role("status").filter(has_text="levert 21 PE-punten op").wait_for()
     evidence = page.get_by_role("region", name="Bewijs")
     evidence.get_by_text("Bewijs ontbreekt").wait_for()
@@ -167,9 +156,9 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
 
     # The second activity, its evidence dropped onto the drop zone.
     page.get_by_role("link", name="Terug naar je activiteiten").click()
-    _heading(page, "Je PE-activiteiten")
+    heading(page, "Je PE-activiteiten")
     page.get_by_role("link", name="Activiteit toevoegen").click()
-    _heading(page, "PE-activiteit toevoegen")
+    heading(page, "PE-activiteit toevoegen")
     page.get_by_label("Naam van de activiteit").fill("Workshop geven op het Noloc-congres")
     page.get_by_label("Aanbieder").fill("Noloc")
     page.get_by_label("Datum waarop je de activiteit afrondde").fill((TODAY - timedelta(days=5)).isoformat())
@@ -178,7 +167,7 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     page.get_by_label("Eenheid").select_option("points")
     assert _live(page) == "Dit levert 25 PE-punten op."
     page.get_by_role("button", name="Activiteit opslaan").click()
-    _heading(page, "PE-activiteit wijzigen")
+    heading(page, "PE-activiteit wijzigen")
     page.locator("[data-dropzone]").evaluate("""(zone, bytes) => {
         const transfer = new DataTransfer();
         transfer.items.add(new File([new Uint8Array(bytes)], "foto-workshop.png", {type: "image/png"}));
@@ -190,7 +179,7 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
 
     # Both in the list with their points and evidence.
     page.get_by_role("link", name="Terug naar je activiteiten").click()
-    _heading(page, "Je PE-activiteiten")
+    heading(page, "Je PE-activiteiten")
     first = _activity(page, "Training motiverende gespreksvoering")
     second = _activity(page, "Workshop geven op het Noloc-congres")
     assert first.locator("[data-field=points]").inner_text() == "21 PE-punten"
@@ -200,7 +189,7 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
 
     # Changing the first: its form comes back filled in, the new amount's points live, then the API's.
     first.get_by_role("link", name="Wijzigen").click()
-    _heading(page, "PE-activiteit wijzigen")
+    heading(page, "PE-activiteit wijzigen")
     amount = page.get_by_label("Omvang")
     assert amount.input_value() == "0,75"
     page.get_by_label("Eenheid").select_option("sbu")
@@ -213,18 +202,18 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     # Removing the second, after a confirmation.
     page.get_by_role("link", name="Terug naar je activiteiten").click()
     _activity(page, "Workshop geven op het Noloc-congres").get_by_role("link", name="Wijzigen").click()
-    _heading(page, "PE-activiteit wijzigen")
+    heading(page, "PE-activiteit wijzigen")
     page.get_by_role("button", name="Deze activiteit verwijderen").click()
     check_screen(page, "PE remove confirmation")
     page.get_by_role("button", name="Ja, verwijderen").click()
-    _heading(page, "Je PE-activiteiten")
+    heading(page, "Je PE-activiteiten")
     page.get_by_role("status").filter(has_text="is verwijderd").wait_for()
     _activity(page, "Training motiverende gespreksvoering").wait_for()
     assert _activity(page, "Workshop geven op het Noloc-congres").count() == 0
 
     # The summary: the chart (an image with a name), the table, the API's sentences.
     page.get_by_role("link", name="Overzicht per categorie").click()
-    _heading(page, "Je PE-punten per categorie")
+    heading(page, "Je PE-punten per categorie")
     page.get_by_role("img", name="PE-punten per categorie").wait_for()
     row = page.locator("tr[data-category='1']")
     assert row.get_by_role("rowheader").inner_text().startswith("1. Bij- en nascholing")
@@ -240,7 +229,7 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
 
 def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, app):
     person = _jobcoach(app, "Kees Toetsenbord")
-    context = _context(browser, system, viewport={"width": 1280, "height": 900})
+    context = new_context(browser, system, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     refused: list[str] = []
     page.on("console", lambda message: refused.append(message.text)
@@ -249,10 +238,10 @@ def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, a
 
     tab_to(page, page.get_by_role("navigation").get_by_role("link", name="PE-punten"))
     page.keyboard.press("Enter")
-    _heading(page, "Je PE-activiteiten")
+    heading(page, "Je PE-activiteiten")
     tab_to(page, page.get_by_role("link", name="Activiteit toevoegen"))
     page.keyboard.press("Enter")
-    _heading(page, "PE-activiteit toevoegen")
+    heading(page, "PE-activiteit toevoegen")
     tab_to(page, page.get_by_label("Naam van de activiteit"))
     page.keyboard.type("Boek over loopbaanbegeleiding")
     page.keyboard.press("Tab")
@@ -277,7 +266,7 @@ def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, a
     assert _live(page) == "Dit levert 6 PE-punten op."
     tab_to(page, page.get_by_role("button", name="Activiteit opslaan"))
     page.keyboard.press("Enter")
-    _heading(page, "PE-activiteit wijzigen")
+    heading(page, "PE-activiteit wijzigen")
 
     # The evidence: the file chooser opened from the keyboard.
     tab_to(page, page.get_by_label("Kies een bestand"))
@@ -290,12 +279,12 @@ def test_pe_registration_by_keyboard_alone_under_the_real_csp(browser, system, a
     # Back to the list and on to the summary.
     tab_to(page, page.get_by_role("link", name="Terug naar je activiteiten"), presses=60)
     page.keyboard.press("Enter")
-    _heading(page, "Je PE-activiteiten")
+    heading(page, "Je PE-activiteiten")
     item = _activity(page, "Boek over loopbaanbegeleiding")
     assert item.locator("[data-field=evidence]").inner_text() == "Bewijs: 1 bestand"
     tab_to(page, page.get_by_role("link", name="Overzicht per categorie"))
     page.keyboard.press("Enter")
-    _heading(page, "Je PE-punten per categorie")
+    heading(page, "Je PE-punten per categorie")
     assert "Nog 30 punten in categorie 1 nodig." in page.locator("[data-field=missing]").inner_text()
     assert not refused, refused
     context.close()

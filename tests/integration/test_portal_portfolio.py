@@ -11,17 +11,24 @@ any of these screens.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
 from datetime import date, timedelta
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from portal_browser import CHROMIUM, check_screen, dutch_date, missing_build_message, tab_to
+from playwright.sync_api import expect
+from portal_browser import (
+    browser_fixture,
+    check_screen,
+    create_admin,
+    dutch_date,
+    heading,
+    missing_build_message,
+    new_context,
+    tab_to,
+)
 
 from e2e_fixtures import app_fixture, running_system
-from frontend import PASSWORD, Frontend, Person, unique_email
+from frontend import Frontend, Person
 from journeys import PDF, TODAY, eventually, ok, record, upload
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment"]
@@ -46,12 +53,7 @@ app = app_fixture()
 def admin(system, app) -> Person:
     """Noloc's administrator, who loads the certificate by CSV (journeys.Office without DNV's staff, whom
     these screens do not need)."""
-    person = Person(unique_email("admin"), PASSWORD)
-    result = subprocess.run(
-        [sys.executable, "-m", "recert_identity", "create-admin", person.email, "Ada Beheer",
-         "--password-stdin"], input=PASSWORD, env=system.env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return app.login(person)
+    return create_admin(system, app)
 
 
 def _certify(app: Frontend, admin: Person, person: Person, valid_until: date) -> None:
@@ -65,18 +67,7 @@ def _certify(app: Frontend, admin: Person, person: Person, valid_until: date) ->
                what="the PE period")
 
 
-@pytest.fixture(scope="module")
-def browser(system):
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
-
-
-def _heading(page, text: str):
-    heading = page.get_by_role("heading", level=1, name=text)
-    heading.wait_for()
-    return heading
+browser = browser_fixture()
 
 
 def _write(page, part: str, text: str):
@@ -96,22 +87,20 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
     eventually(lambda: ok(app.get("portfolio/cycles/current/readiness", person))["parts"]["B"]["complete"],
                what="her PE counted")
 
-    context = browser.new_context(base_url=system.gateway, locale="nl-NL",
-                                  viewport={"width": 360, "height": 740}, bypass_csp=True)
-    context.set_default_timeout(10_000)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
     page = context.new_page()
     page.goto("/inloggen")
-    _heading(page, "Inloggen")
+    heading(page, "Inloggen")
     page.get_by_label("E-mailadres").fill(person.email)
     page.get_by_label("Wachtwoord").fill(person.password)
     page.get_by_role("button", name="Volgende").click()
     page.get_by_role("textbox", name="Code").fill(person.fresh_code())
     page.get_by_role("button", name="Inloggen").click()
-    _heading(page, "Mijn overzicht")
+    heading(page, "Mijn overzicht")
 
     # The overview: every A part still to do, each missing item a link; B is complete.
     page.get_by_role("navigation").get_by_role("link", name="Portfolio").click()
-    _heading(page, "Je portfolio")
+    heading(page, "Je portfolio")
     checklist = page.locator(".pf-checklist")
     expect(checklist.locator("[data-part=B]")).to_have_class(re.compile("pf-done"))
     for part in ("A1", "A2", "A3", "A4"):
@@ -120,13 +109,13 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
 
     # A1: typed, saved; more typed and the page reloaded before the save: the text is still there.
     checklist.get_by_role("link", name="Het beroepsgerichte cv (A1) is nog leeg.").click()
-    _heading(page, "A1 Beroepsgericht cv")
+    heading(page, "A1 Beroepsgericht cv")
     check_screen(page, "A1 editor")
     area = _write(page, "A1", "Sinds 2019 werk ik als jobcoach bij Werkt B.V.")
     area.press("End")
     area.press_sequentially(" Daarvoor was ik jobcoach bij de gemeente.", delay=5)
     page.reload()
-    _heading(page, "A1 Beroepsgericht cv")
+    heading(page, "A1 Beroepsgericht cv")
     full = "Sinds 2019 werk ik als jobcoach bij Werkt B.V. Daarvoor was ik jobcoach bij de gemeente."
     expect(page.get_by_label("Tekst van A1")).to_have_value(full)
     page.get_by_text("We hebben tekst teruggezet die nog niet was opgeslagen.").wait_for()
@@ -142,9 +131,9 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
 
     # A2: a failed save says so, keeps the text and is tried again by itself.
     page.get_by_role("link", name="Terug naar je portfolio").click()
-    _heading(page, "Je portfolio")
+    heading(page, "Je portfolio")
     page.locator(".pf-checklist").get_by_role("link", name="A2 Terugblik op je ontwikkelplan").click()
-    _heading(page, "A2 Terugblik op je ontwikkelplan")
+    heading(page, "A2 Terugblik op je ontwikkelplan")
     page.route("**/api/v1/portfolio/cycles/current/parts/A2", lambda route: route.abort())
     page.get_by_label("Tekst van A2").fill("Mijn vorige plan heb ik grotendeels uitgevoerd.")
     expect(page.locator("[data-field=draft-status]")).to_have_text(
@@ -155,16 +144,16 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
 
     # A4 by keyboard alone.
     page.goto("/portfolio/a4")
-    _heading(page, "A4 Ontwikkelplan")
+    heading(page, "A4 Ontwikkelplan")
     tab_to(page, page.get_by_label("Tekst van A4"))
     page.keyboard.type("Ik wil me verdiepen in arbeidsrecht en in coaching op afstand.")
     expect(page.locator("[data-field=draft-status]")).to_have_text(SAVED)
 
     # The reflection meetings, each with its proof.
     page.goto("/portfolio")
-    _heading(page, "Je portfolio")
+    heading(page, "Je portfolio")
     page.get_by_role("link", name="Naar je reflectiebijeenkomsten").click()
-    _heading(page, "Reflectiebijeenkomsten")
+    heading(page, "Reflectiebijeenkomsten")
     check_screen(page, "meetings, none yet")
     for n in range(required):
         met_on = TODAY - timedelta(days=40 + n)
@@ -183,7 +172,7 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
 
     # A3: the report and the meeting it is about.
     page.goto("/portfolio/a3")
-    _heading(page, "A3 Reflectieverslag")
+    heading(page, "A3 Reflectieverslag")
     _write(page, "A3", "In de intervisie leerde ik scherper door te vragen.")
     first = f"Intervisie op {dutch_date(TODAY - timedelta(days=40))}"
     page.get_by_label("Over welke reflectiebijeenkomst gaat je verslag?").select_option(label=first)
@@ -192,13 +181,13 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
 
     # Everything green; the confirmation shows what goes in; submitted, the progress with the expected date.
     page.goto("/portfolio")
-    _heading(page, "Je portfolio")
+    heading(page, "Je portfolio")
     page.get_by_text("Alles is compleet. Je portfolio is klaar om in te dienen.").wait_for()
     for part in ("A1", "A2", "A3", "A4", "B"):
         expect(page.locator(f".pf-checklist [data-part={part}]")).to_have_class(re.compile("pf-done"))
     check_screen(page, "portfolio overview, ready")
     page.get_by_role("link", name="Bekijken en indienen").click()
-    _heading(page, "Portfolio indienen")
+    heading(page, "Portfolio indienen")
     summary = page.locator(".pf-summary")
     assert "Daarvoor was ik jobcoach bij de gemeente." in summary.locator("[data-part=A1]").inner_text()
     assert "75 punten" in summary.locator("[data-field=pe]").inner_text()
@@ -206,7 +195,7 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
     check_screen(page, "confirmation")
     page.get_by_label("Ik heb alles gecontroleerd en wil mijn portfolio nu indienen.").check()
     page.get_by_role("button", name="Portfolio indienen").click()
-    _heading(page, "Je portfolio")
+    heading(page, "Je portfolio")
     expected = page.locator("[data-field=expected]")
     expected.wait_for(timeout=30_000)
     case = ok(app.get("cases", person))["items"][0]
