@@ -1,8 +1,8 @@
 // Fields forms.tsx does not have (a text area, a select, a date, a number, a file), with the same label,
 // hint and field errors next to the field (aria-describedby, aria-invalid) as forms.tsx's Field.
-import type { ComponentChildren, JSX } from "preact";
+import type { JSX } from "preact";
 import type { Shown } from "../api/client";
-import { useT } from "../i18n";
+import { FieldShell } from "./forms";
 
 interface Shell {
   name: string;
@@ -23,32 +23,6 @@ function described(name: string, hint: string | undefined, messages: string[]) {
   };
 }
 
-function Wrapper({ name, label, hint, required, messages, children }: Shell & { messages: string[]; children: ComponentChildren }) {
-  const t = useT();
-  const id = `field-${name}`;
-  return (
-    <div class={messages.length ? "field field-invalid" : "field"}>
-      <label for={id}>
-        {label}
-        {required && <span class="required"> ({t("form.required")})</span>}
-      </label>
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {messages.length > 0 && (
-        <ul class="field-error" id={`${id}-error`}>
-          {messages.map((message) => (
-            <li key={message}>{message}</li>
-          ))}
-        </ul>
-      )}
-      {children}
-    </div>
-  );
-}
-
 type Extra = Omit<JSX.HTMLAttributes<HTMLInputElement>, "value" | "onInput" | "name" | "label" | "type">;
 
 /** An input of a type forms.tsx's Field does not take: date, number. */
@@ -58,7 +32,7 @@ export function InputField(
   const { name, label, hint, required, problem, errorKey, type, value, onValue, ...rest } = props;
   const messages = problem?.errors[errorKey ?? name] ?? [];
   return (
-    <Wrapper name={name} label={label} hint={hint} required={required} messages={messages}>
+    <FieldShell id={`field-${name}`} label={label} hint={hint} required={required} messages={messages}>
       <input
         type={type}
         name={name}
@@ -68,7 +42,7 @@ export function InputField(
         {...described(name, hint, messages)}
         {...rest}
       />
-    </Wrapper>
+    </FieldShell>
   );
 }
 
@@ -78,7 +52,7 @@ export function TextAreaField(
   const { name, label, hint, required, problem, errorKey, value, onValue, onBlur, rows = 14, maxLength, readOnly } = props;
   const messages = problem?.errors[errorKey ?? name] ?? [];
   return (
-    <Wrapper name={name} label={label} hint={hint} required={required} messages={messages}>
+    <FieldShell id={`field-${name}`} label={label} hint={hint} required={required} messages={messages}>
       <textarea
         name={name}
         rows={rows}
@@ -90,7 +64,7 @@ export function TextAreaField(
         onBlur={onBlur}
         {...described(name, hint, messages)}
       />
-    </Wrapper>
+    </FieldShell>
   );
 }
 
@@ -100,7 +74,7 @@ export function SelectField(
   const { name, label, hint, required, problem, errorKey, value, onValue, options } = props;
   const messages = problem?.errors[errorKey ?? name] ?? [];
   return (
-    <Wrapper name={name} label={label} hint={hint} required={required} messages={messages}>
+    <FieldShell id={`field-${name}`} label={label} hint={hint} required={required} messages={messages}>
       <select
         name={name}
         value={value}
@@ -114,6 +88,6 @@ export function SelectField(
           </option>
         ))}
       </select>
-    </Wrapper>
+    </FieldShell>
   );
 }

@@ -44,10 +44,37 @@ type InputProps = {
 
 /** A labelled input with its hint and its field errors next to it (aria-describedby, aria-invalid). */
 export function Field({ name, label, value, onValue, hint, problem, errorKey, required, type = "text", ...rest }: InputProps) {
-  const t = useT();
   const id = `field-${name}`;
   const messages = problem?.errors[errorKey ?? name] ?? [];
   const described = [hint ? `${id}-hint` : "", messages.length ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return (
+    <FieldShell id={id} label={label} hint={hint} required={required} messages={messages}>
+      <input
+        type={type}
+        id={id}
+        name={name}
+        value={value}
+        required={required}
+        aria-invalid={messages.length ? "true" : undefined}
+        aria-describedby={described || undefined}
+        onInput={(event) => onValue(event.currentTarget.value)}
+        {...rest}
+      />
+    </FieldShell>
+  );
+}
+
+/** A field's frame: the label, the hint (`<id>-hint`) and the field's errors (`<id>-error`) next to it; the
+ * control inside carries `id` and describes itself with those ids. Every kind of field uses it. */
+export function FieldShell({ id, label, hint, required, messages, children }: {
+  id: string;
+  label: string;
+  hint?: string;
+  required?: boolean;
+  messages: string[];
+  children: ComponentChildren;
+}) {
+  const t = useT();
   return (
     <div class={messages.length ? "field field-invalid" : "field"}>
       <label for={id}>
@@ -66,17 +93,7 @@ export function Field({ name, label, value, onValue, hint, problem, errorKey, re
           ))}
         </ul>
       )}
-      <input
-        type={type}
-        id={id}
-        name={name}
-        value={value}
-        required={required}
-        aria-invalid={messages.length ? "true" : undefined}
-        aria-describedby={described || undefined}
-        onInput={(event) => onValue(event.currentTarget.value)}
-        {...rest}
-      />
+      {children}
     </div>
   );
 }

@@ -1,8 +1,7 @@
 // The PE form's controls: like forms.tsx's Field (label, hint, the problem's field errors next to the field,
 // aria-invalid/aria-describedby) for the kinds Field does not offer: date, number text, select, textarea.
-import type { ComponentChildren } from "preact";
 import type { Shown } from "../../api/client";
-import { useT } from "../../i18n";
+import { FieldShell } from "../../components/forms";
 
 type Common = {
   name: string;
@@ -23,37 +22,12 @@ function useParts({ name, hint, problem, describedBy }: Common) {
   return { id, messages, described: described || undefined, invalid: messages.length ? ("true" as const) : undefined };
 }
 
-function Wrap({ common, id, messages, children }: { common: Common; id: string; messages: string[]; children: ComponentChildren }) {
-  const t = useT();
-  return (
-    <div class={messages.length ? "field field-invalid" : "field"}>
-      <label for={id}>
-        {common.label}
-        {common.required && <span class="required"> ({t("form.required")})</span>}
-      </label>
-      {common.hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {common.hint}
-        </p>
-      )}
-      {messages.length > 0 && (
-        <ul class="field-error" id={`${id}-error`}>
-          {messages.map((message) => (
-            <li key={message}>{message}</li>
-          ))}
-        </ul>
-      )}
-      {children}
-    </div>
-  );
-}
-
 export function TextInput(
   props: Common & { value: string; onValue: (v: string) => void; type?: "text" | "date"; inputMode?: "decimal" | "text"; max?: string; autoComplete?: string },
 ) {
   const parts = useParts(props);
   return (
-    <Wrap common={props} id={parts.id} messages={parts.messages}>
+    <FieldShell id={parts.id} label={props.label} hint={props.hint} required={props.required} messages={parts.messages}>
       <input
         type={props.type ?? "text"}
         id={parts.id}
@@ -67,7 +41,7 @@ export function TextInput(
         aria-describedby={parts.described}
         onInput={(event) => props.onValue(event.currentTarget.value)}
       />
-    </Wrap>
+    </FieldShell>
   );
 }
 
@@ -76,7 +50,7 @@ export function Select(
 ) {
   const parts = useParts(props);
   return (
-    <Wrap common={props} id={parts.id} messages={parts.messages}>
+    <FieldShell id={parts.id} label={props.label} hint={props.hint} required={props.required} messages={parts.messages}>
       <select
         id={parts.id}
         name={props.name}
@@ -91,14 +65,14 @@ export function Select(
           </option>
         ))}
       </select>
-    </Wrap>
+    </FieldShell>
   );
 }
 
 export function TextArea(props: Common & { value: string; onValue: (v: string) => void }) {
   const parts = useParts(props);
   return (
-    <Wrap common={props} id={parts.id} messages={parts.messages}>
+    <FieldShell id={parts.id} label={props.label} hint={props.hint} required={props.required} messages={parts.messages}>
       <textarea
         id={parts.id}
         name={props.name}
@@ -108,6 +82,6 @@ export function TextArea(props: Common & { value: string; onValue: (v: string) =
         aria-describedby={parts.described}
         onInput={(event) => props.onValue(event.currentTarget.value)}
       />
-    </Wrap>
+    </FieldShell>
   );
 }
