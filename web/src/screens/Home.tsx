@@ -1,8 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
-import { api, type Schemas, type Shown } from "../api/client";
+import { api, type Schemas } from "../api/client";
 import { authorized, session } from "../auth";
 import { ProblemBox } from "../components/forms";
 import { Page } from "../components/Layout";
+import { useLoad } from "../components/useLoad";
 import { formatDate, type TextKey, useT } from "../i18n";
 import { Link } from "../router";
 import { useStore } from "../store";
@@ -35,25 +35,7 @@ export function Home() {
 
 function JobcoachDashboard() {
   const t = useT();
-  const [dashboard, setDashboard] = useState<Dashboard | null>(null);
-  const [problem, setProblem] = useState<Shown | null>(null);
-  const [loads, setLoads] = useState(0);
-
-  useEffect(() => {
-    let live = true;
-    void authorized(() => api.GET("/api/v1/dashboard")).then((answer) => {
-      if (!live) return;
-      if (answer.ok) {
-        setDashboard(answer.data);
-        setProblem(null);
-      } else {
-        setProblem(answer.problem);
-      }
-    });
-    return () => {
-      live = false;
-    };
-  }, [loads]);
+  const { data: dashboard, problem, reload } = useLoad(() => authorized(() => api.GET("/api/v1/dashboard")));
 
   if (problem) return <ProblemBox problem={problem} />;
   if (!dashboard) return <p aria-busy="true">{t("app.loading")}</p>;
@@ -61,7 +43,7 @@ function JobcoachDashboard() {
   return (
     <>
       {dashboard.missing.length > 0 && (
-        <Missing parts={dashboard.missing} retry={() => setLoads((n) => n + 1)} />
+        <Missing parts={dashboard.missing} retry={reload} />
       )}
       <section class="tile" aria-labelledby="tile-title">
         <h2 id="tile-title">{t("home.certificate")}</h2>

@@ -1,11 +1,11 @@
 // What the PE screens load: the framework's categories and units (GET /api/v1/pe/categories, once per
 // language), and a message to show on the next screen (after removing an activity).
 import { useEffect, useState } from "preact/hooks";
-import { api, type Outcome, type Schemas, type Shown } from "../../api/client";
+import { api, type Outcome, type Schemas } from "../../api/client";
 import { authorized } from "../../auth";
 import { formatNumber, language, useT } from "../../i18n";
 import { usePlace } from "../../router";
-import { Store, useStore } from "../../store";
+import { Store } from "../../store";
 
 export type Categories = Schemas["Categories"];
 export type Activity = Schemas["Activity"];
@@ -41,27 +41,7 @@ export function useFlash(): string | null {
   return message;
 }
 
-/** Loads `run` when the component mounts and again when `deps` or the language change. */
-export function useLoad<T>(run: () => Promise<Outcome<T>>, deps: unknown[] = []) {
-  const lang = useStore(language);
-  const [data, setData] = useState<T | null>(null);
-  const [problem, setProblem] = useState<Shown | null>(null);
-  const [loads, setLoads] = useState(0);
-  useEffect(() => {
-    let live = true;
-    void run().then((answer) => {
-      if (!live) return;
-      if (answer.ok) {
-        setData(answer.data);
-        setProblem(null);
-      } else setProblem(answer.problem);
-    });
-    return () => {
-      live = false;
-    };
-  }, [lang, loads, ...deps]);
-  return { data, problem, reload: () => setLoads((n) => n + 1), setData };
-}
+export { useLoad } from "../../components/useLoad";
 
 /** PE points as the portal writes them: "1,5" / "1.5". */
 export function points(value: string | undefined): string {

@@ -9,6 +9,7 @@ import { type DraftStatus, useDraft } from "../../components/draft";
 import { InputField, SelectField, TextAreaField } from "../../components/fields";
 import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
+import { useLoad } from "../../components/useLoad";
 import { formatDate, formatNumber, language, type TextKey, useT } from "../../i18n";
 import { Link, navigate, usePlace } from "../../router";
 import { useStore } from "../../store";
@@ -47,27 +48,6 @@ function time(at: Date): string {
     hour: "2-digit",
     minute: "2-digit",
   }).format(at);
-}
-
-/** Loads what a screen needs; `reload` fetches again. */
-function useLoad<T>(load: () => Promise<{ ok: true; data: T } | { ok: false; problem: Shown }>) {
-  const [data, setData] = useState<T | null>(null);
-  const [problem, setProblem] = useState<Shown | null>(null);
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    let live = true;
-    void load().then((answer) => {
-      if (!live) return;
-      if (answer.ok) {
-        setData(answer.data);
-        setProblem(null);
-      } else setProblem(answer.problem);
-    });
-    return () => {
-      live = false;
-    };
-  }, [round]);
-  return { data, problem, reload: () => setRound((n) => n + 1) };
 }
 
 const getCycle = () => authorized(() => api.GET("/api/v1/portfolio/cycles/current"));
