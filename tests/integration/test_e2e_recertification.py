@@ -105,7 +105,9 @@ def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, o
     ok(office.assign(case, assessor))
     # The assessor sees this case and, through it, the snapshot.
     assert [c["id"] for c in ok(app.get("cases", assessor))["items"]] == [case["id"]]
-    ok(app.get(f"portfolio/submissions/{case['submission_id']}", assessor))
+    # Portfolio hears of the assignment by event, so the snapshot opens to the assessor a moment later.
+    eventually(lambda: app.get(f"portfolio/submissions/{case['submission_id']}", assessor).status_code == 200,
+               what="the snapshot open to the assessor")
     ok(office.advise(case, assessor, form("positive")), 201)
     register_says(office, number, "active", VALID_UNTIL)
     office.decide(case, "positive")
