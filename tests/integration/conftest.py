@@ -203,3 +203,7 @@ def infra():
                 db.drop_database(url)
         with contextlib.suppress(Exception):
             _remove_broker_names(infrastructure)
+
+
+# The portal's whole system, one per worker for every module that asks (portal_system.py says why).
+from portal_system import portal_app, portal_mailbox, portal_office, portal_system  # noqa: E402,F401
