@@ -1,7 +1,7 @@
 // The portfolio's routes (issue 13, jobcoach): App.tsx spreads them into its ROUTES table. The screens are
 // fetched only when first opened (import()): the first screen stays within its budget.
 import type { ComponentType } from "preact";
-import { lazyScreen } from "../../components/Lazy";
+import { lazyScreen } from "../../components/lazyScreen";
 
 const load = (name: "Overview" | "Editor" | "Meetings" | "Confirm") =>
   lazyScreen(() => import("./screens").then((module) => module[name] as ComponentType));
