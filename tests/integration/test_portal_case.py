@@ -34,9 +34,9 @@ def _decided(app, office, full_name: str, decision: str, assessor):
     ok(app.post("portfolio/cycles/current/submit", person), 201)
     case = office.ready_for_assessor(person)
     ok(office.assign(case, assessor))
-    advice = form("postponed", failing=("A3",)) if decision == "postponed" else form("negative", failing=("A3",))
-    ok(office.advise(case, assessor, advice), 201)
-    office.decide(case, decision, reason="De reflectie blijft aan de oppervlakte." if decision == "negative" else None)
+    ok(office.advise(case, assessor, form(decision, failing=("A3",))), 201)
+    reason = "De reflectie blijft aan de oppervlakte." if decision == "negative" else None
+    office.decide(case, decision, reason=reason)
     # The decision's message has reached her inbox: what the screens start from has settled.
     eventually(lambda: any(m.get("trigger_event_type") == "certification.decision.made"
                            for m in ok(app.get("messages", person))["items"]), what="the decision's message")
@@ -101,11 +101,13 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
     heading(page, "Je aanvraag")
     steps = page.locator(".case-steps")
-    expect(steps.locator("[data-step=submitted-1]")).to_contain_text(f"Klaar, op {dutch_date(submitted_on)}")
+    expect(steps.locator("[data-step=submitted-1]")).to_contain_text(
+        f"Klaar, op {dutch_date(submitted_on)}")
     pe_checked = date.fromisoformat(case["progress"][1]["done_on"])
     expect(steps.locator("[data-step=pe_check-1]")).to_contain_text(f"Klaar, op {dutch_date(pe_checked)}")
     assessed = date.fromisoformat(case["progress"][2]["done_on"])
-    expect(steps.locator("[data-step=assessment-1]")).to_contain_text(f"Klaar, op {dutch_date(assessed)}")
+    expect(steps.locator("[data-step=assessment-1]")).to_contain_text(
+        f"Klaar, op {dutch_date(assessed)}")
     expect(steps.locator("[data-step=decision-1]")).to_contain_text(
         f"Klaar, op {dutch_date(date.fromisoformat(decision['decided_on']))}")
     current = steps.locator("[data-step=supplement-2]")
@@ -114,11 +116,13 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     expect(steps.locator("[data-step=decision-2]")).to_contain_text("Nog niet begonnen")
     expect(page.locator("[data-field=supplement-notice]")).to_contain_text(
         f"Lever je aanvulling in uiterlijk op {dutch_date(due_on)}.")
-    expect(page.locator("[data-decision=postponed] h3")).to_have_text("Uitgesteld: je mag je portfolio aanvullen")
+    expect(page.locator("[data-decision=postponed] h3")).to_have_text(
+        "Uitgesteld: je mag je portfolio aanvullen")
     check_screen(page, "application, postponed")
 
     # The assessment form of the decision, as a real PDF.
-    assert _pdf(page, page.get_by_role("button", name="Beoordelingsformulier downloaden (pdf)")).startswith(b"%PDF")
+    form_pdf = _pdf(page, page.get_by_role("button", name="Beoordelingsformulier downloaden (pdf)"))
+    assert form_pdf.startswith(b"%PDF")
     page.get_by_text("Het beoordelingsformulier is gedownload.").wait_for()
 
     # The invoices: the paid recertification fee, its PDF.
@@ -139,7 +143,8 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     heading(page, "Je aanvraag")
     page.get_by_role("link", name="Naar je aanvulling").click()
     heading(page, "Je aanvulling")
-    expect(page.locator("[data-field=deadline]")).to_contain_text(f"Inleveren uiterlijk op {dutch_date(due_on)}")
+    expect(page.locator("[data-field=deadline]")).to_contain_text(
+        f"Inleveren uiterlijk op {dutch_date(due_on)}")
     a3 = page.locator("[data-part=A3]")
     expect(a3.locator("[data-field=assignment]")).to_have_text("Werk A3 opnieuw uit.")
     expect(a3.locator("[data-field=revised]")).to_have_text("! Nog niet aangepast")
@@ -175,7 +180,14 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
     heading(page, "Je aanvraag")
     expect(page.locator("[data-step=supplement-2]")).to_contain_text(f"Klaar, op {dutch_date(TODAY)}")
-    expect(page.locator("[data-step=reassessment-2]")).to_have_attribute("aria-current", "step")
+    reassessment = page.locator("[data-step=reassessment-2]")
+    expect(reassessment).to_have_attribute("aria-current", "step")
+    result_due = date.fromisoformat(office.case(case["id"])["due_on"])
+    assert result_due == TODAY + timedelta(weeks=8)
+    expect(reassessment).to_contain_text(f"Hier zijn we nu, verwacht uiterlijk {dutch_date(result_due)}")
+    expect(page.locator("[data-step=decision-2]")).to_contain_text(
+        f"verwacht uiterlijk {dutch_date(result_due)}")
+    check_screen(page, "application, supplement submitted")
     context.close()
 
 

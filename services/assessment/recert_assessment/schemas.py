@@ -241,13 +241,15 @@ class ProgressStepSchema(Schema):
     round = fields.Integer(metadata={"description": "1: the portfolio; 2: the supplement after a postponed "
                                                     "decision."})
     status = fields.String(metadata={"enum": ["done", "current", "upcoming"]})
-    done_on = fields.Date(allow_none=True, metadata={"description": "When the step was done (null while open, "
-                                                                    "and for an advice the jobcoach may not see yet)."})
+    done_on = fields.Date(allow_none=True, metadata={
+        "description": "When the step was done (null while open, and for an advice the jobcoach may not see "
+                       "yet)."})
     expected_from = fields.Date(allow_none=True, metadata={
         "description": "An open decision: the day its normal window opens (6 weeks after the submission)."})
     expected_by = fields.Date(allow_none=True, metadata={
         "description": "An open step: the day it is expected by (the result's due date, 8 weeks after the "
-                       "submission or the supplement; the supplement: its deadline). null when not yet known."})
+                       "submission or the supplement; the supplement: its deadline). null when not yet "
+                       "known."})
 
 
 class CaseDetailSchema(Schema):

@@ -30,9 +30,9 @@ from recert_assessment.domain import (
     ObjectionRefused,
     PeCheck,
     PeCheckProposal,
+    ProgressStep,
     Rejection,
     Supplement,
-    ProgressStep,
     assignment,
     audit_entry,
     case_progress,
@@ -103,8 +103,8 @@ class CaseView:
 
     @property
     def progress(self) -> tuple[ProgressStep, ...]:
-        return case_progress(self.case, pe_check=self.pe_check, advices=self.advices, decisions=self.decisions,
-                             supplement=self.supplement, zone=self.zone)
+        return case_progress(self.case, pe_check=self.pe_check, advices=self.advices,
+                             decisions=self.decisions, supplement=self.supplement, zone=self.zone)
 
 
 @dataclass(frozen=True)
