@@ -6,7 +6,8 @@ the date of each step, reads her messages (the menu's unread badge drops), downl
 and her paid invoice as PDFs, and, in supplement mode, sees the assignment and the deadline, opens the A3
 editor from there, revises A3 and submits the supplement after its confirmation. A second jobcoach, decided
 negative, objects in the browser: her text survives a reload, a refusal shows next to the field, and the
-objection shows with its state afterwards. axe-core and the 360 px check on every screen.
+objection shows with its state afterwards. A third, decided positive, sees her certificate's renewed
+validity. axe-core and the 360 px check on every screen.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context
 from portal_system import shared_fixtures
+
+from recert_common.rules import add_years
 
 from journeys import TODAY, complete_portfolio, eventually, form, ok
 
@@ -34,7 +37,7 @@ def _decided(app, office, full_name: str, decision: str, assessor):
     ok(app.post("portfolio/cycles/current/submit", person), 201)
     case = office.ready_for_assessor(person)
     ok(office.assign(case, assessor))
-    ok(office.advise(case, assessor, form(decision, failing=("A3",))), 201)
+    ok(office.advise(case, assessor, form(decision, failing=() if decision == "positive" else ("A3",))), 201)
     reason = "De reflectie blijft aan de oppervlakte." if decision == "negative" else None
     office.decide(case, decision, reason=reason)
     # The decision's message has reached her inbox: what the screens start from has settled.
@@ -238,4 +241,23 @@ def test_an_objection_against_a_negative_decision(browser, system, app, office):
     assert objection["reason"] == reason and objection["decision_id"] == decision["id"]
     assert objection["outcome"] is None
     assert "objection" not in page.evaluate("() => Object.keys(localStorage).join(' ')")
+    context.close()
+
+
+def test_a_positive_decision_shows_the_renewed_validity(browser, system, app, office):
+    person, case = _decided(app, office, "Petra Positief", "positive", office.assessors[0])
+    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    page = context.new_page()
+    login(page, person)
+    heading(page, "Mijn overzicht")
+    page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
+    heading(page, "Je aanvraag")
+    item = page.locator("[data-decision=positive]")
+    expect(item.locator("h3")).to_have_text("Positief: je bent gehercertificeerd")
+    expect(item.locator("[data-field=valid-until]")).to_have_text(
+        f"Je certificaat is nu geldig tot en met {dutch_date(add_years(VALID_UNTIL, 4))}.")
+    expect(page.locator(".case-step.case-done")).to_have_count(4)
+    expect(page.get_by_label("Waarom maak je bezwaar?")).to_have_count(0)
+    check_screen(page, "application, positive")
+    assert ok(app.get("certificates/mine", person))["valid_until"] == add_years(VALID_UNTIL, 4).isoformat()
     context.close()
