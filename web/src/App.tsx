@@ -13,6 +13,7 @@ import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
 import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
 import * as account from "./screens/account/routes";
+import { CASE_ROUTES } from "./screens/case/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -32,6 +33,7 @@ const ROUTES: Record<string, Route> = {
   "/uitgelogd": { screen: LoggedOut, access: "public" },
   ...PORTFOLIO_ROUTES,
   ...account.ROUTES,
+  ...CASE_ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },

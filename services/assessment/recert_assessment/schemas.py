@@ -235,6 +235,23 @@ class SupplementSchema(Schema):
     snapshot_hash = fields.String()
 
 
+class ProgressStepSchema(Schema):
+    step = fields.String(metadata={"enum": ["submitted", "pe_check", "assessment", "decision", "supplement",
+                                            "reassessment"]})
+    round = fields.Integer(metadata={"description": "1: the portfolio; 2: the supplement after a postponed "
+                                                    "decision."})
+    status = fields.String(metadata={"enum": ["done", "current", "upcoming"]})
+    done_on = fields.Date(allow_none=True, metadata={
+        "description": "When the step was done (null while open, and for an advice the jobcoach may not see "
+                       "yet)."})
+    expected_from = fields.Date(allow_none=True, metadata={
+        "description": "An open decision: the day its normal window opens (6 weeks after the submission)."})
+    expected_by = fields.Date(allow_none=True, metadata={
+        "description": "An open step: the day it is expected by (the result's due date, 8 weeks after the "
+                       "submission or the supplement; the supplement: its deadline). null when not yet "
+                       "known."})
+
+
 class CaseDetailSchema(Schema):
     """A ``CaseView``."""
 
@@ -270,6 +287,9 @@ class CaseDetailSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionSchema))
     objections = fields.List(fields.Nested(ObjectionSchema))
     supplement = fields.Nested(SupplementSchema, allow_none=True)
+    progress = fields.List(fields.Nested(ProgressStepSchema), metadata={
+        "description": "The case's steps as the jobcoach's portal shows them, each done on its day or "
+                       "expected by one."})
 
     def _jobcoach_name(self, view) -> str | None:
         return view.names.get(view.case.account_id)

@@ -30,10 +30,12 @@ from recert_assessment.domain import (
     ObjectionRefused,
     PeCheck,
     PeCheckProposal,
+    ProgressStep,
     Rejection,
     Supplement,
     assignment,
     audit_entry,
+    case_progress,
     check_rejectable,
     check_rejection_withdrawable,
     completed_pe_check,
@@ -93,10 +95,16 @@ class CaseView:
     mentor_ids: tuple[UUID, ...]
     names: Mapping[UUID, str]
     today: date
+    zone: Any = None  # the service's calendar, for the progress's days
 
     @property
     def stage(self) -> str | None:
         return stage(self.case.state) if is_open(self.case.state) else None
+
+    @property
+    def progress(self) -> tuple[ProgressStep, ...]:
+        return case_progress(self.case, pe_check=self.pe_check, advices=self.advices,
+                             decisions=self.decisions, supplement=self.supplement, zone=self.zone)
 
 
 @dataclass(frozen=True)
@@ -166,7 +174,8 @@ class AssessmentService:
                         objections=tuple(uow.objections.of_case(case.id)),
                         supplement=uow.supplements.of_case(case.id),
                         mentor_ids=tuple(uow.cases.mentors(case.account_id)),
-                        names=uow.accounts.names([case.account_id, case.assessor_id]), today=self.today())
+                        names=uow.accounts.names([case.account_id, case.assessor_id]), today=self.today(),
+                        zone=self.settings.zone)
 
     def list_cases(self, principal: Principal, *, account_id: UUID | None, assessor_id: UUID | None,
                    state: str | None, page: int, page_size: int) -> tuple[list[Case], int]:

@@ -461,3 +461,20 @@ def test_a_running_case_holds_the_certificate_past_expiry(world):
     assert world.scheduler.run_in(lambda: world.uow).lapsed == 0
     world.service.decide(world.officer, case.id, decision="positive", reason=None)
     assert world.uow.certificates.get(certificate.id).valid_until == date(2031, 6, 30)
+
+
+def test_the_jobcoach_follows_her_case_step_by_step_with_its_dates(world):
+    coach, _, _, case = world.advised(postponed_form())
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.status) for s in steps] == [
+        ("submitted", "done"), ("pe_check", "done"), ("assessment", "done"), ("decision", "current")]
+    assert steps[2].done_on is None  # the advice stays DNV's until the decision
+    assert steps[3].expected_by == case.due_on and steps[3].expected_from < case.due_on
+    assert world.service.view(world.officer, case.id).progress[2].done_on is not None
+    decision = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.round, s.status) for s in steps] == [
+        ("submitted", 1, "done"), ("pe_check", 1, "done"), ("assessment", 1, "done"), ("decision", 1, "done"),
+        ("supplement", 2, "current"), ("reassessment", 2, "upcoming"), ("decision", 2, "upcoming")]
+    assert steps[3].done_on == decision.decided_on and steps[2].done_on is not None
+    assert steps[4].expected_by == decision.supplement_due_on and steps[5].expected_by is None
