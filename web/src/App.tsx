@@ -13,6 +13,7 @@ import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
 import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
 import * as account from "./screens/account/routes";
+import * as assessor from "./screens/assessor/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -32,6 +33,7 @@ const ROUTES: Record<string, Route> = {
   "/uitgelogd": { screen: LoggedOut, access: "public" },
   ...PORTFOLIO_ROUTES,
   ...account.ROUTES,
+  ...assessor.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },
@@ -68,7 +70,10 @@ export function App() {
 function Start() {
   const t = useT();
   const current = useStore(session);
-  if (current.status === "authenticated") return <Home />;
+  if (current.status === "authenticated") {
+    if (assessor.startsWithWorklist(current.account.roles)) return <assessor.START />;
+    return <Home />;
+  }
   if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;
   return (
     <Page title={t("welcome.title")}>
