@@ -99,7 +99,7 @@ export const assessorNl = {
   "assessor.file.image": "Bewijsstuk {file}",
 
   "assessor.form.title": "Beoordelingsformulier",
-  "assessor.form.title.named": "Beoordelingsformulier voor {name}",
+  "assessor.form.title.named": "Beoordeling van {name}",
   "assessor.form.back": "Terug naar het dossier",
   "assessor.form.fill.1": "Je beoordeling",
   "assessor.form.fill.2": "Je beoordeling van de aanvulling",
@@ -232,7 +232,7 @@ export const assessorEn: Record<keyof typeof assessorNl, string> = {
   "assessor.file.image": "Evidence {file}",
 
   "assessor.form.title": "Assessment form",
-  "assessor.form.title.named": "Assessment form for {name}",
+  "assessor.form.title.named": "Assessment of {name}",
   "assessor.form.back": "Back to the case",
   "assessor.form.fill.1": "Your assessment",
   "assessor.form.fill.2": "Your assessment of the supplement",
