@@ -23,18 +23,21 @@ from playwright.sync_api import expect
 from portal_browser import AXE, browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
 from portal_system import shared_fixtures
 
-from journeys import TODAY, complete_portfolio, eventually, form, ok, record, upload
+from journeys import TODAY, complete_portfolio, eventually, ok, record, upload
 
 system, app, office, mailbox = shared_fixtures()
 browser = browser_fixture()
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
+A1_FINDINGS = "Helder cv met de laatste vier jaar in detail."
+ASSIGNMENT = "Schrijf de reflectie opnieuw, met wat je anders gaat doen."
 
 
 def _png(width: int = 3, height: int = 2) -> bytes:
     """A small real PNG (red pixels): PE evidence a browser can draw."""
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
     rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
@@ -48,8 +51,9 @@ def _screen(page, name: str) -> None:
         page.evaluate(AXE.read_text() + "\n;undefined")
     wide = page.evaluate("""() => [...document.querySelectorAll("body *")]
         .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5
-                        || el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible")
-        .slice(0, 5).map((el) => el.tagName + "." + el.className + ": " + (el.textContent || "").slice(0, 40))""")
+            || el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible")
+        .slice(0, 5).map((el) => el.tagName + "." + el.className + ": " + (el.textContent || "").slice(0, 40))
+    """)
     assert not wide, f"{name}: wider than the window: {wide}"
     check_screen(page, name)
 
@@ -59,8 +63,10 @@ def _assigned_case(app, office, assessor):
     office.certify(person, VALID_UNTIL)
     complete_portfolio(app, person)
     photo = record(app, person, 1, 4, days_ago=20)
-    ok(upload(app, person, photo["id"], _png(), filename="foto-certificaat.png", content_type="image/png"), 201)
-    eventually(lambda: photo["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"]["activity_ids"],
+    ok(upload(app, person, photo["id"], _png(), filename="foto-certificaat.png", content_type="image/png"),
+       201)
+    eventually(lambda: photo["id"] in ok(app.get("portfolio/cycles/current/readiness",
+                                                 person))["pe"]["activity_ids"],
                what="the photographed activity in the portfolio")
     ok(app.post("portfolio/cycles/current/submit", person), 201)
     case = office.ready_for_assessor(person)
@@ -99,7 +105,8 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     heading(page, f"Dossier van {name}")
     expect(page.locator("[data-part=A1] [data-field=text]")).to_have_text(
         "Mijn loopbaan; de laatste vier jaar in detail.")
-    expect(page.locator("[data-part=A4] [data-field=text]")).to_have_text("Ontwikkelplan voor de komende jaren.")
+    expect(page.locator("[data-part=A4] [data-field=text]")).to_have_text(
+        "Ontwikkelplan voor de komende jaren.")
     expect(page.locator("[data-meeting]").first).to_contain_text("Intervisie op")
     expect(page.locator("[data-meeting]").first).to_contain_text("Oost")
     expect(page.locator("[data-activity]")).to_have_count(3)
@@ -124,7 +131,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     expect(a1.get_by_role("radio", name="Voldoet", exact=True)).to_be_checked()
     page.keyboard.press("Tab")
     expect(page.get_by_label("Bevindingen bij A1")).to_be_focused()
-    page.keyboard.type("Helder cv met de laatste vier jaar in detail.", delay=5)
+    page.keyboard.type(A1_FINDINGS, delay=5)
     a3 = page.locator("fieldset[data-part=A3]")
     a3.get_by_role("radio", name="Voldoet niet").check()
     page.get_by_label("Bevindingen bij A3").fill("De reflectie blijft aan de oppervlakte.")
@@ -135,7 +142,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     page.reload()
     heading(page, f"Beoordeling van {name}")
     page.get_by_text("We hebben je eerdere invoer op dit formulier teruggezet.").wait_for()
-    expect(page.get_by_label("Bevindingen bij A1")).to_have_value("Helder cv met de laatste vier jaar in detail.")
+    expect(page.get_by_label("Bevindingen bij A1")).to_have_value(A1_FINDINGS)
     expect(a3.get_by_role("radio", name="Voldoet niet")).to_be_checked()
     page.get_by_label("Ontwikkeladvies").fill("Verdiep je in intervisiemethoden.")
 
@@ -146,7 +153,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     expect(page.locator("#field-supplements .field-error")).to_have_text(
         "Geef een aanvullende opdracht voor elk onderdeel dat niet voldoet.")
     assert office.case(case["id"])["advices"] == []
-    page.get_by_label("Opdracht voor A3").fill("Schrijf de reflectie opnieuw, met wat je anders gaat doen.")
+    page.get_by_label("Opdracht voor A3").fill(ASSIGNMENT)
     _screen(page, "assessment form with a refusal")
     page.get_by_role("button", name="Formulier versturen").click()
 
@@ -155,6 +162,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     expect(given.locator("[data-field=advice]")).to_contain_text("Advies uitgesteld, verstuurd op")
     expect(given.locator("[data-assignment=A3]")).to_contain_text("Schrijf de reflectie opnieuw")
     expect(page.get_by_role("button", name="Formulier versturen")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Beoordelingsformulier ronde 1")).to_be_focused()
     with page.expect_download() as download:
         given.get_by_role("button", name="Download het formulier van ronde 1 (PDF)").click()
     pdf = tmp_path / "formulier.pdf"
@@ -163,10 +171,9 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     assert download.value.suggested_filename.endswith(".pdf")
     sent = ok(app.get(f"cases/{case['id']}/form", office.dnv))
     assert sent["advice"] == "postponed" and sent["round"] == 1
-    assert sent["parts"]["A1"] == {"verdict": "meets", "findings": "Helder cv met de laatste vier jaar in detail."}
+    assert sent["parts"]["A1"] == {"verdict": "meets", "findings": A1_FINDINGS}
     assert sent["parts"]["A3"]["verdict"] == "does_not_meet"
-    assert sent["supplements"] == [{"part": "A3",
-                                    "assignment": "Schrijf de reflectie opnieuw, met wat je anders gaat doen."}]
+    assert sent["supplements"] == [{"part": "A3", "assignment": ASSIGNMENT}]
     assert sent["feedback"]["A4"] == "Maak je plan concreter."
     assert "recert.draft.assessment" not in page.evaluate("() => Object.keys(localStorage).join(' ')")
 
@@ -190,7 +197,8 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     expect(row).to_contain_text("Aanvulling beoordelen (tweede ronde)")
     row.get_by_role("link", name=name).click()
     heading(page, f"Dossier van {name}")
-    expect(page.locator("[data-part=A3] [data-field=text]")).to_have_text("Een verdiepte reflectie op de intervisie.")
+    expect(page.locator("[data-part=A3] [data-field=text]")).to_have_text(
+        "Een verdiepte reflectie op de intervisie.")
     expect(page.locator("[data-part=A3]")).to_contain_text("(aangevuld)")
     page.get_by_role("link", name="Beoordeel de aanvulling").click()
     heading(page, f"Beoordeling van {name}")
@@ -205,7 +213,8 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     page.get_by_role("radio", name="positief").check()
     _screen(page, "assessment form, second round")
     page.get_by_role("button", name="Formulier versturen").click()
-    expect(page.locator("[data-round='2'] [data-field=advice]")).to_contain_text("Advies positief, verstuurd op")
+    expect(page.locator("[data-round='2'] [data-field=advice]")).to_contain_text(
+        "Advies positief, verstuurd op")
     latest = ok(app.get(f"cases/{case['id']}/form", office.dnv))
     assert (latest["round"], latest["advice"]) == (2, "positive")
     assert [a["advice"] for a in office.case(case["id"])["advices"]] == ["postponed", "positive"]

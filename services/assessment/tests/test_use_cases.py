@@ -77,7 +77,8 @@ def test_list_cases_by_role(world):
                                       page_size=20)[0]
     assert [c.case.id for c in listed] == [case.id]
     # The work list names the jobcoach without opening the case.
-    assert [c.jobcoach_name for c in listed] == [world.service.view(assessor, case.id).names[coach.account_id]]
+    names = world.service.view(assessor, case.id).names
+    assert [c.jobcoach_name for c in listed] == [names[coach.account_id]]
 
 
 def test_the_audit_trail_and_the_overdue_list(world):

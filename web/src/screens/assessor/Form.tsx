@@ -2,7 +2,7 @@
 // A2 and A4, the development advice, the advice, and for a postponed advice the supplementary assignment per
 // part that does not meet. Kept in this browser as one types; refusals shown next to their fields. Once sent,
 // the form is shown read-only with the PDF. After a supplement the same screen takes the second round.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
 import { TextAreaField } from "../../components/fields";
@@ -69,6 +69,7 @@ export function FormScreen() {
   const { data, problem, reload } = useLoad(() => load(id), [id]);
   const name = data?.found.jobcoach_name;
   const round = data ? roundToFill(data.found) : null;
+  const [justSent, setJustSent] = useState(false);
   return (
     <Page title={name ? t("assessor.form.title.named", { name: String(name) }) : t("assessor.form.title")}>
       <p>
@@ -81,10 +82,23 @@ export function FormScreen() {
       ) : (
         <>
           {data.forms.map((form) => (
-            <GivenForm key={form.round} form={form} caseId={id} open={round === null && form === data.forms[data.forms.length - 1]} />
+            <GivenForm
+              key={form.round}
+              form={form}
+              caseId={id}
+              open={round === null && form === data.forms[data.forms.length - 1]}
+              justSent={justSent}
+            />
           ))}
           {round !== null ? (
-            <AdviceForm found={data.found} round={round} sent={reload} />
+            <AdviceForm
+              found={data.found}
+              round={round}
+              sent={() => {
+                setJustSent(true);
+                reload();
+              }}
+            />
           ) : (
             data.forms.length === 0 && <p>{t("assessor.case.no_form")}</p>
           )}
@@ -96,8 +110,13 @@ export function FormScreen() {
 
 // --- a form that was sent: read-only, with its PDF --------------------------------------------------------
 
-function GivenForm({ form, caseId, open }: { form: Form; caseId: string; open: boolean }) {
+function GivenForm({ form, caseId, open, justSent }: { form: Form; caseId: string; open: boolean; justSent: boolean }) {
   const t = useT();
+  const title = useRef<HTMLHeadingElement>(null);
+  // Just sent: the focus moves from the form that is gone to the form as sent.
+  useEffect(() => {
+    if (open && justSent) title.current?.focus();
+  }, [open, justSent]);
   const parts = partsOf(form);
   const feedback = feedbackOf(form);
   const round = form.round === 2 ? 2 : 1;
@@ -166,7 +185,9 @@ function GivenForm({ form, caseId, open }: { form: Form; caseId: string; open: b
   );
   return (
     <section aria-labelledby={`given-${round}`} class="as-given-form" data-round={round}>
-      <h2 id={`given-${round}`}>{t("assessor.form.round", { round })}</h2>
+      <h2 id={`given-${round}`} tabIndex={-1} ref={title}>
+        {t("assessor.form.round", { round })}
+      </h2>
       {open ? body : (
         <details>
           <summary>{t("assessor.form.show_round", { round })}</summary>
