@@ -4,7 +4,8 @@ A certified jobcoach's complete portfolio (one PE activity with a photo as evide
 paid and assigned through the API. The assessor logs in through the portal at 360 px and, through its screens:
 finds the case on her work list (her start screen) with the jobcoach's name, what to do and the due date;
 opens the case and reads the parts, a reflection meeting and the PE activities with their points; views the
-photo inline (fetched with her token into a Blob, under the portal's real Content-Security-Policy); fills the
+photo inline (fetched with her token into a Blob, under the portal's real Content-Security-Policy) and saves
+a meeting's PDF proof as a file; fills the
 assessment form partly by keyboard (a reload in the middle keeps what she typed); is refused a postponed
 advice without an assignment, next to the assignments; sends the postponed advice; downloads the form as a
 real PDF. The API then holds that advice. After DNV's postponed decision and the jobcoach's supplement, the
@@ -120,6 +121,13 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     assert image.get_attribute("src").startswith("blob:")
     page.wait_for_function("(img) => img.complete && img.naturalWidth === 3", arg=image.element_handle())
     _screen(page, "assessor case")
+    # A meeting's proof, a PDF: saved as a file, never opened in a frame of the portal.
+    with page.expect_download() as proof:
+        page.get_by_role("button", name="Download verslag-0.pdf").click()
+    assert proof.value.suggested_filename == "verslag-0.pdf"
+    proof.value.save_as(tmp_path / "verslag-0.pdf")
+    assert (tmp_path / "verslag-0.pdf").read_bytes().startswith(b"%PDF")
+    expect(page.locator("iframe, object, embed")).to_have_count(0)
 
     # The form: A1 by keyboard alone, the rest typed; a reload in the middle keeps everything.
     page.get_by_role("link", name="Vul het beoordelingsformulier in").click()
