@@ -4,13 +4,13 @@ A certified jobcoach's complete portfolio (one PE activity with a photo as evide
 paid and assigned through the API. The assessor logs in through the portal at 360 px and, through its screens:
 finds the case on her work list (her start screen) with the jobcoach's name, what to do and the due date;
 opens the case and reads the parts, a reflection meeting and the PE activities with their points; views the
-photo inline (fetched with her token into a Blob, under the portal's real Content-Security-Policy) and saves
-a meeting's PDF proof as a file; fills the
-assessment form partly by keyboard (a reload in the middle keeps what she typed); is refused a postponed
-advice without an assignment, next to the assignments; sends the postponed advice; downloads the form as a
-real PDF. The API then holds that advice. After DNV's postponed decision and the jobcoach's supplement, the
-case comes back to her: the second round shows the first form read-only and takes a positive advice.
-axe-core finds no serious or critical violation on the work list, the case and the form.
+photo inline (fetched with her token into a Blob, under the portal's real Content-Security-Policy) and saves a
+meeting's PDF proof as a file; fills the assessment form partly by keyboard (a reload in the middle keeps what
+she typed); is refused a postponed advice without an assignment, next to the assignments; sends the postponed
+advice; downloads the form as a real PDF. The API then holds that advice. After DNV's postponed decision and
+the jobcoach's supplement, the case comes back to her: the second round shows the first form read-only and
+takes a positive advice. axe-core finds no serious or critical violation on the work list, the case and the
+form.
 """
 from __future__ import annotations
 
