@@ -141,6 +141,18 @@ def test_every_page_of_the_portal_answers_its_index_uncached_with_a_strict_csp(p
     assert "connect-src 'self'" in PORTAL_CONTENT_SECURITY_POLICY
 
 
+def test_the_csp_lets_evidence_images_show_from_blobs_but_never_run_a_file(portal):
+    """The assessor's and DNV's screens fetch evidence with the token into a Blob and draw an image as
+    <img src="blob:...">: images from blob: are allowed; scripts come only from the portal's own files, and
+    no plugin (a PDF viewer's <object>) may load."""
+    policy = {directive.split()[0]: directive.split()[1:]
+              for directive in requests.get(portal + "/beoordelingen/dossier").headers[
+                  "Content-Security-Policy"].split("; ")}
+    assert "blob:" in policy["img-src"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+
+
 def test_hashed_assets_are_cached_for_a_year_and_other_files_briefly(portal):
     asset = requests.get(portal + "/assets/app-1a2b.js")
     assert asset.status_code == 200 and asset.text == "console.log('portal')"

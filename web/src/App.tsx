@@ -14,6 +14,7 @@ import { VerifyEmail } from "./screens/VerifyEmail";
 import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
 import * as account from "./screens/account/routes";
 import { CASE_ROUTES } from "./screens/case/routes";
+import * as assessor from "./screens/assessor/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -34,6 +35,7 @@ const ROUTES: Record<string, Route> = {
   ...PORTFOLIO_ROUTES,
   ...account.ROUTES,
   ...CASE_ROUTES,
+  ...assessor.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },
@@ -70,7 +72,10 @@ export function App() {
 function Start() {
   const t = useT();
   const current = useStore(session);
-  if (current.status === "authenticated") return <Home />;
+  if (current.status === "authenticated") {
+    if (assessor.startsWithWorklist(current.account.roles)) return <assessor.START />;
+    return <Home />;
+  }
   if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;
   return (
     <Page title={t("welcome.title")}>

@@ -159,8 +159,20 @@ class CaseSummarySchema(Schema):
     opened_at = UtcDateTime()
 
 
+class CaseListItemSchema(CaseSummarySchema):
+    """A ``CaseListItem``: the case's summary and the jobcoach's name."""
+
+    jobcoach_name = fields.String(allow_none=True, metadata={
+        "description": "The jobcoach's full name (null when assessment has not heard it yet)."})
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "jobcoach_name":
+            return obj.jobcoach_name
+        return super().get_attribute(obj.case, attr, default)
+
+
 class CasePageSchema(PageSchema):
-    items = fields.List(fields.Nested(CaseSummarySchema))
+    items = fields.List(fields.Nested(CaseListItemSchema))
 
 
 class FindingOutSchema(Schema):

@@ -115,6 +115,14 @@ class PeCheckView:
 
 
 @dataclass(frozen=True)
+class CaseListItem:
+    """A case in a list, with the jobcoach's name: a work list need not open every case to name it."""
+
+    case: Case
+    jobcoach_name: str | None
+
+
+@dataclass(frozen=True)
 class OverdueItem:
     case: Case
     status: str  # overdue | due_soon
@@ -178,17 +186,19 @@ class AssessmentService:
                         zone=self.settings.zone)
 
     def list_cases(self, principal: Principal, *, account_id: UUID | None, assessor_id: UUID | None,
-                   state: str | None, page: int, page_size: int) -> tuple[list[Case], int]:
+                   state: str | None, page: int, page_size: int) -> tuple[list[CaseListItem], int]:
         """DNV officers: every case (filtered as asked); assessors: the cases assigned to them; a jobcoach:
-        their own."""
+        their own. Each with the jobcoach's name."""
         if not principal.has_any_role(Role.DNV_OFFICER):
             if principal.has_any_role(Role.ASSESSOR):
                 assessor_id, account_id = principal.account_id, None
             else:
                 account_id, assessor_id = principal.account_id, None
         with self.uow() as uow:
-            return uow.cases.list(account_id=account_id, assessor_id=assessor_id, state=state, page=page,
-                                  page_size=page_size)
+            cases, total = uow.cases.list(account_id=account_id, assessor_id=assessor_id, state=state,
+                                          page=page, page_size=page_size)
+            names = uow.accounts.names(case.account_id for case in cases)
+        return [CaseListItem(case, names.get(case.account_id)) for case in cases], total
 
     def audit_trail(self, principal: Principal, case_id: UUID) -> list[AuditEntry]:
         with self.uow() as uow:

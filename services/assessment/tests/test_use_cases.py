@@ -70,10 +70,15 @@ def test_list_cases_by_role(world):
     world.submit(other_coach, other_certificate)
     assert world.service.list_cases(world.officer, account_id=None, assessor_id=None, state=None, page=1,
                                     page_size=20)[1] == 2
-    assert [c.id for c in world.service.list_cases(coach, account_id=other_coach.account_id, assessor_id=None,
-                                                    state=None, page=1, page_size=20)[0]] == [case.id]
-    assert [c.id for c in world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None,
-                                                    page=1, page_size=20)[0]] == [case.id]
+    assert [c.case.id for c in world.service.list_cases(coach, account_id=other_coach.account_id,
+                                                         assessor_id=None, state=None, page=1,
+                                                         page_size=20)[0]] == [case.id]
+    listed = world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None, page=1,
+                                      page_size=20)[0]
+    assert [c.case.id for c in listed] == [case.id]
+    # The work list names the jobcoach without opening the case.
+    names = world.service.view(assessor, case.id).names
+    assert [c.jobcoach_name for c in listed] == [names[coach.account_id]]
 
 
 def test_the_audit_trail_and_the_overdue_list(world):

@@ -6,6 +6,7 @@
 
 import { accountEn, accountNl } from "./account";
 import { caseEn, caseNl } from "./case";
+import { assessorEn, assessorNl } from "./assessor";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 
@@ -13,6 +14,7 @@ export const nl = {
   ...portfolioNl,
   ...accountNl,
   ...caseNl,
+  ...assessorNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -154,6 +156,7 @@ export const en: Record<TextKey, string> = {
   ...portfolioEn,
   ...accountEn,
   ...caseEn,
+  ...assessorEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",
