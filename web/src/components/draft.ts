@@ -163,3 +163,52 @@ export function useDraft(
 
   return { text, status, problem, change, flush: () => void flush(), restored };
 }
+
+/** A form kept only in this browser as one types, for forms the API takes once, whole (an advice, an
+ * objection): a closed tab or a reload loses nothing; `clear` removes the copy once the API has accepted the
+ * form. Only the form's values are stored, never a token; same storage prefix as the drafts above. */
+export function useLocalDraft<T>(key: string | null, empty: () => T) {
+  const [value, setValue] = useState<T>(empty);
+  const [restored, setRestored] = useState(false);
+  const [savedAt, setSavedAt] = useState<Date | null>(null);
+  const keyRef = useRef(key);
+  keyRef.current = key;
+
+  useEffect(() => {
+    if (key === null) return;
+    const kept = readLocalValue<T>(key);
+    if (kept !== null) {
+      const base = empty();
+      setValue(typeof base === "object" && base !== null ? { ...base, ...kept } : kept);
+      setRestored(true);
+    }
+  }, [key]);
+
+  const change = (next: T) => {
+    setValue(next);
+    if (keyRef.current === null) return;
+    try {
+      localStorage.setItem(PREFIX + keyRef.current, JSON.stringify({ value: next, at: new Date().toISOString() }));
+      setSavedAt(new Date());
+    } catch {
+      // storage full or refused: the form still works, it is just not kept
+    }
+  };
+
+  const clear = () => {
+    if (keyRef.current !== null) removeLocal(keyRef.current);
+  };
+
+  return { value, change, restored, savedAt, clear };
+}
+
+function readLocalValue<T>(key: string): T | null {
+  try {
+    const raw = localStorage.getItem(PREFIX + key);
+    if (raw === null) return null;
+    const parsed = JSON.parse(raw) as { value?: T };
+    return parsed.value ?? null;
+  } catch {
+    return null;
+  }
+}

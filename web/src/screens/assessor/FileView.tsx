@@ -5,7 +5,8 @@ import { useEffect, useState } from "preact/hooks";
 import type { Shown } from "../../api/client";
 import { ProblemBox } from "../../components/forms";
 import { formatNumber, useT } from "../../i18n";
-import { type FileSource, fetchFile, saveBlob, showsInline } from "./data";
+import { saveBlob } from "../../components/files";
+import { type FileSource, fetchFile, showsInline } from "./data";
 
 function size(bytes: number | undefined): string {
   if (!bytes) return "";

@@ -27,10 +27,10 @@ import {
   getForm,
   partsOf,
   roundToFill,
-  saveBlob,
   type Verdict,
 } from "./data";
-import { useFormDraft } from "./formDraft";
+import { useLocalDraft } from "../../components/draft";
+import { saveBlob } from "../../components/files";
 import "./assessor.css";
 
 interface Values {
@@ -208,7 +208,7 @@ function AdviceForm({ found, round, sent }: { found: CaseDetail; round: 1 | 2; s
   const t = useT();
   const current = useStore(session);
   const accountId = current.status === "authenticated" ? current.account.id : "";
-  const draft = useFormDraft<Values>(`assessment.${accountId}.${found.id}.${round}`, empty);
+  const draft = useLocalDraft<Values>(`assessment.${accountId}.${found.id}.${round}`, empty);
   const values = draft.value;
   const [sentParts, setSentParts] = useState<AssessedPart[]>([]);
   const failing = ASSESSED.filter((part) => values.parts[part].verdict === "does_not_meet");

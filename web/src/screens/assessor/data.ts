@@ -142,16 +142,3 @@ export function fetchFile(source: FileSource): Promise<Outcome<Blob>> {
 export function showsInline(contentType: string | undefined): boolean {
   return contentType === "image/png" || contentType === "image/jpeg";
 }
-
-/** Saves a Blob as a file with this name (a temporary link with `download`; the object URL is freed after). */
-export function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, "_") || "bestand";
-  link.rel = "noopener";
-  document.body.append(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 60_000);
-}

@@ -12,8 +12,8 @@ import { useLoad } from "../../components/useLoad";
 import { formatDate, type TextKey, useT } from "../../i18n";
 import { Link } from "../../router";
 import { useStore } from "../../store";
-import { download } from "./download";
-import { useLocalDraft } from "./localDraft";
+import { download } from "../../components/files";
+import { useLocalDraft } from "../../components/draft";
 import "./case.css";
 
 type CaseDetail = Schemas["CaseDetail"];
@@ -252,7 +252,7 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
   const t = useT();
   const current = useStore(session);
   const accountId = current.status === "authenticated" ? current.account.id : "";
-  const draft = useLocalDraft(`${accountId}.objection.${decision.id ?? ""}`);
+  const draft = useLocalDraft<string>(`${accountId}.objection.${decision.id ?? ""}`, () => "");
   const [sure, setSure] = useState(false);
   const [unsure, setUnsure] = useState(false);
   const form = useSubmit(
@@ -260,7 +260,7 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
       authorized(() =>
         api.POST("/api/v1/cases/{case_id}/objections", {
           params: { path: { case_id: found.id ?? "" } },
-          body: { reason: draft.text },
+          body: { reason: draft.value },
         }),
       ),
     () => {
@@ -293,7 +293,7 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
           required
           rows={8}
           maxLength={5000}
-          value={draft.text}
+          value={draft.value}
           onValue={draft.change}
           problem={form.problem}
         />

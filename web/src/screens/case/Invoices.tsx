@@ -7,7 +7,7 @@ import { ProblemBox } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, formatMoney, type TextKey, useT } from "../../i18n";
-import { download } from "./download";
+import { download } from "../../components/files";
 import "./case.css";
 
 type Invoice = Schemas["Invoice"];

@@ -1,6 +1,7 @@
 import { useRef, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
+import { saveBlob } from "../../components/files";
 import { ProblemBox } from "../../components/forms";
 import { formatNumber, type TextKey, useT } from "../../i18n";
 import type { Activity } from "./data";
@@ -64,14 +65,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
         setProblem(answer.problem);
         return;
       }
-      const url = URL.createObjectURL(answer.data as unknown as Blob);
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = name;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(answer.data as unknown as Blob, name);
     });
   };
 
