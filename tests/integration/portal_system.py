@@ -16,13 +16,13 @@ from collections.abc import Iterator
 
 import pytest
 from aiosmtpd.controller import Controller
+from portal_browser import missing_build_message
+from smtp_mailbox import Mailbox
 
 from e2e_fixtures import running_system
 from frontend import Frontend, outbox_tokens
 from journeys import WEBHOOK_SECRET, Office
-from portal_browser import missing_build_message
 from processes import System, free_port
-from smtp_mailbox import Mailbox
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 

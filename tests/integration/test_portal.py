@@ -84,7 +84,7 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
               "password": "lange zinnen zijn sterke wachtwoorden"}
     # The jobcoach's phone: 360 px wide. axe-core is injected, so this context leaves the CSP aside (the
     # keyboard test below runs with it).
-    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
 
     # The welcome screen, then registration.

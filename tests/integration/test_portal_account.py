@@ -93,7 +93,7 @@ def _refused_next_to(page, field) -> None:
 def test_a_jobcoach_resets_her_password_changes_it_and_keeps_her_language(browser, system, mailbox, api,
                                                                           admin):
     coach = _jobcoach(api, "Wies Wachtwoord")
-    context = new_context(browser, system, viewport=PHONE, bypass_csp=True)  # axe-core is injected
+    context = new_context(browser, system, viewport=PHONE)
     page = context.new_page()
 
     # Forgotten: from the login screen to the request, then the mailbox.
@@ -220,7 +220,7 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
                                                "password": PASSWORD, "roles": ["assessor"]}), 201)
     api.login(phone_lost)
 
-    context = new_context(browser, system, viewport=PHONE, bypass_csp=True)
+    context = new_context(browser, system, viewport=PHONE)
     page = context.new_page()
     page.goto("/inloggen")
     _login(page, admin, PASSWORD)
@@ -261,8 +261,8 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     disable.click()
     _confirm.wait_for()
     # The focus moves to the question once it shows (an effect after the render).
-    eventually(lambda: page.evaluate("() => document.activeElement.textContent") == "Vera Vertrek uitschakelen?",
-               what="the focus on the question")
+    eventually(lambda: page.evaluate("() => document.activeElement.textContent")
+               == "Vera Vertrek uitschakelen?", what="the focus on the question")
     check_screen(page, "confirm disable")
     _confirm.get_by_label("Reden (voor het logboek)").fill("Uit dienst")
     _confirm.get_by_role("button", name="Ja, doorgaan").click()

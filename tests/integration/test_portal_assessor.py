@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect
-from portal_browser import AXE, browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
+from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
 from portal_system import shared_fixtures
 
 from journeys import TODAY, complete_portfolio, eventually, ok, record, upload
@@ -42,21 +42,6 @@ def _png(width: int = 3, height: int = 2) -> bytes:
     rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-
-
-def _screen(page, name: str) -> None:
-    """check_screen under the portal's real CSP: axe-core is put in through the DevTools protocol (which no
-    page policy governs) rather than as a <script> tag, which the policy would refuse."""
-    page.wait_for_load_state("networkidle")
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE.read_text() + "\n;undefined")
-    wide = page.evaluate("""() => [...document.querySelectorAll("body *")]
-        .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5
-            || el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === "visible")
-        .slice(0, 5).map((el) => el.tagName + "." + el.className + ": " + (el.textContent || "").slice(0, 40))
-    """)
-    assert not wide, f"{name}: wider than the window: {wide}"
-    check_screen(page, name)
 
 
 def _assigned_case(app, office, assessor):
@@ -99,7 +84,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     expect(row).to_contain_text(name)
     expect(row).to_contain_text("Portfolio beoordelen en advies geven")
     expect(row.locator("[data-field=due]")).to_have_text(dutch_date(TODAY + timedelta(weeks=8)))
-    _screen(page, "assessor work list")
+    check_screen(page, "assessor work list")
 
     # The case: the parts as written, a reflection meeting, the PE activities with their points.
     row.get_by_role("link", name=name).click()
@@ -120,7 +105,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     expect(image).to_be_visible()
     assert image.get_attribute("src").startswith("blob:")
     page.wait_for_function("(img) => img.complete && img.naturalWidth === 3", arg=image.element_handle())
-    _screen(page, "assessor case")
+    check_screen(page, "assessor case")
     # A meeting's proof, a PDF: saved as a file, never opened in a frame of the portal.
     with page.expect_download() as proof:
         page.get_by_role("button", name="Download verslag-0.pdf").click()
@@ -132,7 +117,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     # The form: A1 by keyboard alone, the rest typed; a reload in the middle keeps everything.
     page.get_by_role("link", name="Vul het beoordelingsformulier in").click()
     heading(page, f"Beoordeling van {name}")
-    _screen(page, "assessment form")
+    check_screen(page, "assessment form")
     a1 = page.locator("fieldset[data-part=A1]")
     tab_to(page, a1.get_by_role("radio", name="Voldoet", exact=True))
     page.keyboard.press("Space")
@@ -162,7 +147,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
         "Geef een aanvullende opdracht voor elk onderdeel dat niet voldoet.")
     assert office.case(case["id"])["advices"] == []
     page.get_by_label("Opdracht voor A3").fill(ASSIGNMENT)
-    _screen(page, "assessment form with a refusal")
+    check_screen(page, "assessment form with a refusal")
     page.get_by_role("button", name="Formulier versturen").click()
 
     # Sent: read-only, with the PDF; the API holds the advice; the browser's copy is gone.
@@ -219,7 +204,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
         page.get_by_label(f"Bevindingen bij {part}").fill(findings)
     page.get_by_label("Ontwikkeladvies").fill("Blijf reflecteren in intervisie.")
     page.get_by_role("radio", name="positief").check()
-    _screen(page, "assessment form, second round")
+    check_screen(page, "assessment form, second round")
     page.get_by_role("button", name="Formulier versturen").click()
     expect(page.locator("[data-round='2'] [data-field=advice]")).to_contain_text(
         "Advies positief, verstuurd op")

@@ -70,7 +70,7 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     due_on = date.fromisoformat(decision["supplement_due_on"])
     submitted_on = date.fromisoformat(case["progress"][0]["done_on"])
 
-    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
     login(page, person)
     heading(page, "Mijn overzicht")
@@ -197,7 +197,7 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
 def test_an_objection_against_a_negative_decision(browser, system, app, office):
     person, case = _decided(app, office, "Olga Object", "negative", office.assessors[1])
     decision = case["decisions"][-1]
-    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
     login(page, person)
     heading(page, "Mijn overzicht")
@@ -246,7 +246,7 @@ def test_an_objection_against_a_negative_decision(browser, system, app, office):
 
 def test_a_positive_decision_shows_the_renewed_validity(browser, system, app, office):
     person, case = _decided(app, office, "Petra Positief", "positive", office.assessors[0])
-    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
     login(page, person)
     heading(page, "Mijn overzicht")

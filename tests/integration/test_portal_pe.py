@@ -80,7 +80,7 @@ def _activity(page, title: str):
 
 def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_summary(browser, system, app):
     person = _jobcoach(app, "Petra Punten")
-    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
     _login(page, person)
 

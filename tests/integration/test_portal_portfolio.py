@@ -87,7 +87,7 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
     eventually(lambda: ok(app.get("portfolio/cycles/current/readiness", person))["parts"]["B"]["complete"],
                what="her PE counted")
 
-    context = new_context(browser, system, viewport={"width": 360, "height": 740}, bypass_csp=True)
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto("/inloggen")
     heading(page, "Inloggen")
