@@ -1,14 +1,14 @@
 """The jobcoach's dashboard in Chromium: bytes over the wire and the time until the certificate tile shows.
 
 Every service runs as a real process behind the gateway, which serves the built portal (web/dist) as in
-production; one certified jobcoach logs in through the portal's screens once, and her browser (with its refresh-token
-cookie) makes each measured load. Three ways, alternating in rounds so that a drift
-of the machine falls on all:
+production; one certified jobcoach logs in through the portal's screens once, and her browser (with its
+refresh-token cookie) makes each measured load. Three ways, alternating in rounds so that a drift of the
+machine falls on all:
 
-- ``dashboard_cold``: the logged-in jobcoach's browser, its cache emptied, opens ``/`` in a new tab: index.html, the first screen's
-  JavaScript and CSS, the session refresh, the account and the composed ``GET /api/v1/dashboard``; timed from
-  navigation start until the tile's certificate number is in the page (a MutationObserver set before any of
-  the page's scripts runs records the moment).
+- ``dashboard_cold``: the logged-in jobcoach's browser, its cache emptied, opens ``/`` in a new tab:
+  index.html, the first screen's JavaScript and CSS, the session refresh, the account and the composed
+  ``GET /api/v1/dashboard``; timed from navigation start until the tile's certificate number is in the page
+  (a MutationObserver set before any of the page's scripts runs records the moment).
 - ``dashboard_warm``: the same browser opens ``/`` again: the hashed assets come from the browser's cache.
 - ``static_page`` (the baseline): a plain HTML page with the portal's stylesheet, served by the same gateway
   from the same directory, timed until its heading is in the page.
@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
+from portal_browser import CHROMIUM, login  # noqa: E402
 
 from common import drop_databases, percentile, write_result  # noqa: E402
 from conftest import _from_local_machine  # noqa: E402
 from frontend import Frontend, outbox_tokens  # noqa: E402
 from journeys import Office  # noqa: E402
-from portal_browser import CHROMIUM, login  # noqa: E402
 from processes import System  # noqa: E402
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
@@ -48,15 +48,16 @@ STATIC_PAGE = "bench-static.html"
 # heading, is first in the document.
 WATCH = """
 (() => {
-  const seen = () => document.querySelector('%s') || document.querySelector('h1#static-heading');
+  const seen = () => document.querySelector('TILE') || document.querySelector('h1#static-heading');
   const mark = () => { if (!window.__shownAt && seen()) window.__shownAt = performance.now(); };
   new MutationObserver(mark).observe(document, { childList: true, subtree: true });
 })();
-""" % TILE
+""".replace("TILE", TILE)
 
 MEASURED = """
 () => {
-  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  const entries = [...performance.getEntriesByType('navigation'),
+                   ...performance.getEntriesByType('resource')];
   const bytes = { portal: 0, api: 0 };
   for (const entry of entries) {
     const path = new URL(entry.name).pathname;

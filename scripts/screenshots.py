@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tests" / "integration"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
+from portal_browser import CHROMIUM, heading, login  # noqa: E402
 
 from common import drop_databases  # noqa: E402
 from conftest import _from_local_machine  # noqa: E402
@@ -33,7 +34,6 @@ from journeys import (  # noqa: E402
     record,
     upload,
 )
-from portal_browser import CHROMIUM, heading, login  # noqa: E402
 from processes import System  # noqa: E402
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
