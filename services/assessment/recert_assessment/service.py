@@ -19,7 +19,9 @@ from recert_assessment import certificates
 from recert_assessment.certificates import CertificateService
 from recert_assessment.domain import (
     SYSTEM,
+    Account,
     AssessmentForm,
+    AssessorConflict,
     AuditEntry,
     Case,
     Decision,
@@ -32,6 +34,7 @@ from recert_assessment.domain import (
     PeCheckProposal,
     Rejection,
     Supplement,
+    assessor_conflict,
     assignment,
     audit_entry,
     check_rejectable,
@@ -104,6 +107,19 @@ class PeCheckView:
     case: Case
     proposal: PeCheckProposal
     check: PeCheck | None
+
+
+@dataclass(frozen=True)
+class AssessorOption:
+    """An assessor as a candidate for one case: excluded (``conflict``) or not, and whether assigned now."""
+
+    account: Account
+    conflict: AssessorConflict | None
+    assigned: bool
+
+    @property
+    def eligible(self) -> bool:
+        return self.conflict is None
 
 
 @dataclass(frozen=True)
@@ -274,6 +290,16 @@ class AssessmentService:
                 record_audit(uow, case.id, "mentor_declared", actor=principal, role=role, at=now,
                              mentor_id=mentor_id)
             return tuple(uow.cases.mentors(case.account_id))
+
+    def assessors_for(self, officer: Principal, case_id: UUID) -> list[AssessorOption]:
+        """Every assessor, each with the conflict of interest that excludes them from this case (the rules
+        ``assign`` applies), by name."""
+        with self.uow() as uow:
+            case = self._case(uow, officer, case_id, for_update=False)
+            mentors, previous = uow.cases.mentors(case.account_id), uow.cases.previous_assessor(case)
+            return [AssessorOption(account, assessor_conflict(account.account_id, case, mentors, previous),
+                                   account.account_id == case.assessor_id)
+                    for account in uow.accounts.with_role(Role.ASSESSOR)]
 
     def assign(self, officer: Principal, case_id: UUID, assessor_id: UUID) -> CaseView:
         now = self.now()

@@ -194,6 +194,20 @@ def test_assigning_refuses_conflicts_and_announces_the_assessor(world):
     assert len(world.uow.events("assessment.assessor.assigned")) == 1
 
 
+def test_the_assessors_for_a_case_say_who_is_excluded_and_why(world):
+    coach, _, case = world.ready()
+    mentor, free = world.account("assessor"), world.account("assessor")
+    world.account("dnv_officer")  # not an assessor: not listed
+    world.service.declare_mentor(coach, case.id, mentor.account_id)
+    world.service.assign(world.officer, case.id, free.account_id)
+    options = {o.account.account_id: o for o in world.service.assessors_for(world.officer, case.id)}
+    assert set(options) == {mentor.account_id, free.account_id}
+    assert (options[mentor.account_id].eligible, options[mentor.account_id].conflict) == (False, "mentor")
+    assert options[free.account_id].eligible and options[free.account_id].assigned
+    with pytest.raises(NotFoundError):
+        world.service.assessors_for(world.officer, uuid.uuid4())
+
+
 def test_assigning_before_the_pe_check_is_out_of_order(world):
     coach, certificate = world.coach_with_certificate()
     case = world.submit(coach, certificate)
