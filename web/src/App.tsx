@@ -13,6 +13,7 @@ import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
 import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
 import * as account from "./screens/account/routes";
+import * as dnv from "./screens/dnv/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -32,6 +33,7 @@ const ROUTES: Record<string, Route> = {
   "/uitgelogd": { screen: LoggedOut, access: "public" },
   ...PORTFOLIO_ROUTES,
   ...account.ROUTES,
+  ...dnv.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },

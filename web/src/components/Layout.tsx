@@ -5,6 +5,7 @@ import { language, useT } from "../i18n";
 import { hasNavigated, Link, navigate, usePlace } from "../router";
 import { useStore } from "../store";
 import { menu as accountMenu } from "../screens/account/routes";
+import { menu as dnvMenu } from "../screens/dnv/routes";
 
 export function Layout({ children }: { children: ComponentChildren }) {
   const t = useT();
@@ -45,6 +46,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 {link("/", t("app.home"))}
                 {current.account.roles?.includes("jobcoach") && link("/pe", t("pe.nav"))}
                 {current.account.roles?.includes("jobcoach") && link("/portfolio", t("portfolio.menu"))}
+                {dnvMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 {link("/register", t("app.lookup"))}
                 {accountMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 <li>

@@ -5,12 +5,14 @@
 // Every key of `nl` must be in `en`: the type below makes a missing English text a type error.
 
 import { accountEn, accountNl } from "./account";
+import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 
 export const nl = {
   ...portfolioNl,
   ...accountNl,
+  ...dnvNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -151,6 +153,7 @@ export type TextKey = keyof typeof nl;
 export const en: Record<TextKey, string> = {
   ...portfolioEn,
   ...accountEn,
+  ...dnvEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",
