@@ -1,0 +1,254 @@
+"""The DNV officer's screens in the portal (issue 13) in real Chromium against the shared whole system.
+
+A jobcoach, set up through the API, is certified and has submitted a complete portfolio (with a photo as
+the evidence of one activity) and named one assessor as her mentor. DNV's officer logs in through the
+portal at 360 px and, every step through its screens: sees the overview (and, when one of its parts does
+not arrive, that part said as missing), finds the case by its state, opens it (jobcoach, state, due date,
+audit trail), does the PE check (the photo shown inline, a PDF downloaded with the access token, one
+activity rejected with a reason and the rules' result following, the rejection undone) and passes it; once
+the test has paid as the payment provider would, assigns an assessor (the mentor shown as excluded, with
+the reason); once the assessor advised positive through the API, decides (departing from the advice without
+a reason is refused next to the field). The API shows each effect. Finally a certificate CSV with one good
+and one wrong line shows the wrong line's error by its line number, and the corrected file loads.
+
+The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in as an init script,
+which the policy does not govern, so the inline photo proves that `img-src blob:` is allowed.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from playwright.sync_api import expect
+from portal_browser import AXE, browser_fixture, check_screen, dutch_date, heading, login, new_context
+from portal_system import shared_fixtures
+
+from journeys import TODAY, complete_portfolio, eventually, form, ok, record, upload
+
+system, app, office, mailbox = shared_fixtures()
+browser = browser_fixture()
+
+VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+NAME = "Dora Dossier"
+ACTIVITY = "Activiteit categorie 1"
+
+
+def _points(value: str) -> str:
+    """A decimal as the portal shows it in Dutch: 75.00 -> "75", 7.50 -> "7,5"."""
+    number = Decimal(value).normalize()
+    text = format(number, "f")
+    return text.replace(".", ",")
+
+
+def _submitted(app, office):
+    """A certified jobcoach whose complete portfolio is in, with a photo among the evidence and a named
+    mentor; returns her, her case and the mentor."""
+    person = app.login(app.register(full_name=NAME))
+    office.certify(person, VALID_UNTIL)
+    complete_portfolio(app, person)
+    photo = record(app, person, 1, 5, days_ago=20)
+    ok(upload(app, person, photo["id"], PNG, filename="foto.png", content_type="image/png"), 201)
+    eventually(lambda: photo["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
+        "activity_ids"], what="the photo's activity in the portfolio")
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    case = office.case_of(person)
+    mentor = office.assessors[0]
+    ok(app.post(f"cases/{case['id']}/mentors", person, json={"mentor_id": mentor.id}))
+    return person, case, mentor
+
+
+def test_dnv_checks_assigns_and_decides_and_imports(browser, system, app, office):
+    person, case, mentor = _submitted(app, office)
+    assessor = office.assessors[1]
+    case_id = case["id"]
+
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
+    context.add_init_script(path=str(AXE))
+    page = context.new_page()
+    login(page, office.dnv)
+    heading(page, "Mijn overzicht")
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="Zaken")).to_be_visible()
+    expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
+    expect(nav.get_by_role("link", name="Mislukte e-mails")).to_have_count(0)  # Noloc's, not DNV's
+
+    # The overview: the three parts; the count of cases waiting for the PE check includes hers.
+    nav.get_by_role("link", name="DNV-overzicht").click()
+    heading(page, "DNV-overzicht")
+    waiting = ok(app.get("overview", office.dnv))["pe_checks_waiting"]["total"]
+    assert waiting >= 1
+    expect(page.locator("[data-state=opened] strong")).to_have_text(re.compile(r"\d+"))
+    page.get_by_role("heading", name="Te laat of bijna te laat").wait_for()
+    check_screen(page, "DNV overview")
+
+    # A part that does not arrive is said as missing; the rest still shows.
+    def without_overdue(route):
+        body = route.fetch().json()
+        body.update(overdue=None, missing=["overdue"], partial=True)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/v1/overview", without_overdue)
+    page.get_by_role("link", name="Zaken", exact=True).click()
+    heading(page, "Zaken")
+    page.get_by_role("navigation").get_by_role("link", name="DNV-overzicht").click()
+    heading(page, "DNV-overzicht")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Niet alles kon worden geladen")
+    expect(alert).to_contain_text("Te laat of bijna te laat")
+    expect(page.locator("#dnv-overdue + p")).to_have_text("Dit deel is nu niet beschikbaar.")
+    expect(page.locator("[data-state=opened]")).to_be_visible()
+    check_screen(page, "DNV overview, a part missing")
+    page.unroute("**/api/v1/overview")
+
+    # The cases, her own (the system is shared), filtered by state through the screen.
+    page.goto(f"/dnv/zaken?jobcoach={person.id}")
+    heading(page, "Zaken")
+    page.get_by_label("Toon zaken met status").select_option(label="Ingediend, PE-toets nog te doen")
+    expect(page).to_have_url(re.compile(r"status=opened"))
+    rows = page.locator("[data-list=cases] tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-case", case_id)
+    check_screen(page, "cases by state")
+    page.get_by_label("Toon zaken met status").select_option(label="Besluit genomen")
+    expect(page.get_by_text("Geen zaken.")).to_be_visible()
+    page.get_by_label("Toon zaken met status").select_option(label="Ingediend, PE-toets nog te doen")
+    rows.first.get_by_role("link").click()
+
+    # The case: jobcoach, state, due date, audit trail.
+    heading(page, f"Zaak van {NAME}")
+    expect(page.locator("[data-field=jobcoach]")).to_have_text(NAME)
+    expect(page.locator("[data-field=state]")).to_have_text("Ingediend, PE-toets nog te doen")
+    expect(page.locator("[data-field=due]")).to_have_text(dutch_date(date.fromisoformat(case["due_on"])))
+    expect(page.locator(".dnv-audit li").first).to_be_visible()
+    check_screen(page, "case")
+
+    # The PE check: evidence, a rejection with the rules following, undone, passed.
+    page.get_by_role("link", name="De PE-toets doen").click()
+    heading(page, f"PE-toets voor {NAME}")
+    rules = page.locator("[data-field=rules]")
+    expect(rules).to_contain_text("De regels zijn gehaald")
+    before = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))
+    expect(rules).to_contain_text(f"er tellen {_points(before['counted_total'])} punten")
+    by_amount = {Decimal(a["amount"]): a["activity_id"] for a in before["activities"]}
+    photo_card = page.locator(f"[data-activity='{by_amount[Decimal(5)]}']")
+    photo_card.get_by_role("button", name="Toon bewijs foto.png").click()
+    image = photo_card.get_by_role("img", name="foto.png")
+    expect(image).to_be_visible()
+    assert image.evaluate("(img) => img.complete && img.naturalWidth") == 1  # loaded under the CSP
+    assert image.get_attribute("src").startswith("blob:")
+    pdf_card = page.locator(f"[data-activity='{by_amount[Decimal(30)]}']")
+    with page.expect_download() as download:
+        pdf_card.get_by_role("button", name=re.compile("Download bewijs certificaat.pdf")).click()
+    assert download.value.suggested_filename == "certificaat.pdf"
+    assert open(download.value.path(), "rb").read().startswith(b"%PDF")
+
+    pdf_card.get_by_role("button", name=f"Keur {ACTIVITY} af").click()
+    pdf_card.get_by_label(f"Waarom keur je {ACTIVITY} af?").fill("Het bewijs hoort bij een andere cursus.")
+    pdf_card.get_by_role("button", name="Afkeuren", exact=True).click()
+    expect(pdf_card.locator("[data-field=rejection]")).to_have_text(
+        "Afgekeurd: Het bewijs hoort bij een andere cursus.")
+    expect(pdf_card.locator("[data-field=counted]")).to_have_text("nee")
+    rejected = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))
+    assert Decimal(rejected["counted_total"]) < Decimal(before["counted_total"])
+    expect(rules).to_contain_text(f"er tellen {_points(rejected['counted_total'])} punten")
+    expect(page.locator(".dnv-status")).to_contain_text("is afgekeurd")
+    check_screen(page, "PE check, one activity rejected")
+    pdf_card.get_by_role("button", name=f"Afkeuring van {ACTIVITY} intrekken").click()
+    expect(pdf_card.locator("[data-field=counted]")).to_have_text("ja")
+    expect(rules).to_contain_text(f"er tellen {_points(before['counted_total'])} punten")
+    page.get_by_label("Behaald", exact=True).check()
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("[data-field=result]")).to_contain_text("Behaald op")
+    check_screen(page, "PE check, completed")
+    done = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))
+    assert done["completed"]["passed"] is True
+    assert all(a["rejection"] is None for a in done["activities"])
+    actions = [e["action"] for e in ok(app.get(f"cases/{case_id}/audit", office.dnv))]
+    assert actions.count("pe_activity_rejected") == 1 and "pe_activity_rejection_withdrawn" in actions
+
+    # The payment provider reports the recertification fee paid.
+    office.pay(person, "recertification")
+    eventually(lambda: office.case(case_id)["state"] == "ready_for_assignment", what="payment applied")
+
+    # Assigning: the mentor is excluded with the reason; the other assessor is assigned.
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, f"Zaak van {NAME}")
+    expect(page.locator("[data-field=state]")).to_have_text("Klaar voor een beoordelaar")
+    page.get_by_role("link", name="Een beoordelaar toewijzen").click()
+    heading(page, f"Beoordelaar voor {NAME}")
+    excluded = page.locator(f"[data-assessor='{mentor.id}']")
+    expect(excluded.get_by_role("radio")).to_be_disabled()
+    expect(excluded.locator("[data-field=excluded]")).to_have_text(
+        "Kan niet: Deze beoordelaar is de mentor van de jobcoach.")
+    check_screen(page, "assign an assessor")
+    page.locator(f"[data-assessor='{assessor.id}']").get_by_role("radio").check()
+    page.get_by_role("button", name="Beoordelaar toewijzen").click()
+    assessor_name = assessor.account["full_name"]
+    expect(page.get_by_role("status")).to_contain_text(f"{assessor_name} is de beoordelaar van deze zaak.")
+    assert office.case(case_id)["assessor_id"] == assessor.id
+    expect(page.locator("[data-field=assessor]")).to_have_text(assessor_name)
+
+    # The assessor advises positive (their screens are another part of the portal).
+    eventually(lambda: app.get(f"portfolio/submissions/{case['submission_id']}", assessor).status_code == 200,
+               what="the snapshot open to the assessor")
+    ok(office.advise(office.case(case_id), assessor, form("positive")), 201)
+
+    # The decision: departing without a reason is refused next to the field; following the advice is taken.
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, f"Zaak van {NAME}")
+    expect(page.locator("[data-advice='1']")).to_contain_text("advies positief")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, f"Besluit voor {NAME}")
+    expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: positief.")
+    page.get_by_label("Negatief: het certificaat vervalt op de vervaldatum").check()
+    reason = page.get_by_label("Waarom wijk je af van het advies?")
+    expect(reason).to_be_visible()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#field-reason-error")).to_be_visible()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    check_screen(page, "decision, departing without a reason")
+    assert office.case(case_id)["decisions"] == []
+    page.get_by_label(re.compile(r"^Positief: het certificaat wordt verlengd")).check()
+    expect(reason).to_have_count(0)
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.get_by_role("status")).to_contain_text("Je besluit is vastgelegd.")
+    expect(page.get_by_role("status")).to_contain_text("Volgt het advies.")
+    check_screen(page, "decision recorded")
+    decided = office.case(case_id)
+    assert decided["state"] == "decided"
+    assert [(d["decision"], d["follows_advice"]) for d in decided["decisions"]] == [("positive", True)]
+
+    # The certificate CSV: a wrong line is shown by its number, nothing loads; corrected, it loads.
+    number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
+    members = [str(uuid.uuid4().int % 90_000_000 + 10_000_000) for _ in range(2)]
+    good = f"{members[0]},{number},{VALID_UNTIL.isoformat()},gerda-{number.lower()}@example.org,Gerda Goed"
+    bad = f"{members[1]},RJ-X{number[3:]},31-31-2031,bert-{number.lower()}@example.org,Bert Fout"
+    header = "noloc_number,certificate_number,valid_until,email,name"
+    page.get_by_role("navigation").get_by_role("link", name="Certificaten importeren").click()
+    heading(page, "Certificaten importeren")
+    check_screen(page, "certificate import")
+    page.get_by_label("CSV-bestand").set_input_files(
+        {"name": "houders.csv", "mimeType": "text/csv", "buffer": f"{header}\n{good}\n{bad}\n".encode()})
+    csv_area = page.get_by_label("Regels van het bestand")
+    expect(csv_area).to_have_value(f"{header}\n{good}\n{bad}\n")
+    page.get_by_role("button", name="Importeren").click()
+    wrong = page.locator("[data-list=line-errors] tbody tr")
+    expect(wrong).to_have_count(1)
+    expect(wrong.first).to_have_attribute("data-line", "3")
+    expect(wrong.first.locator("th")).to_have_text("3")
+    expect(wrong.first).to_contain_text("valid_until")
+    check_screen(page, "certificate import, a wrong line")
+    listed = ok(app.get("certificates", office.dnv, params={"number": number}))
+    assert listed["items"] == []  # all or nothing
+    csv_area.fill(f"{header}\n{good}\n")
+    page.get_by_role("button", name="Importeren").click()
+    expect(page.locator("[data-field=import-result]")).to_contain_text("Nieuw: 1")
+    expect(wrong).to_have_count(0)
+    loaded = ok(app.get("certificates", office.dnv, params={"number": number}))["items"]
+    assert [c["number"] for c in loaded] == [number]
+    context.close()
