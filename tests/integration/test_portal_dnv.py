@@ -113,6 +113,7 @@ def test_dnv_checks_assigns_and_decides_and_imports(browser, system, app, office
     rows = page.locator("[data-list=cases] tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-case", case_id)
+    expect(rows.first.get_by_role("link")).to_have_text(NAME)  # the jobcoach's name in the list
     check_screen(page, "cases by state")
     page.get_by_label("Toon zaken met status").select_option(label="Besluit genomen")
     expect(page.get_by_text("Geen zaken.")).to_be_visible()

@@ -160,6 +160,8 @@ class CaseSummarySchema(Schema):
     is_new_portfolio_after_negative = fields.Boolean()
     assessor_id = fields.UUID(allow_none=True)
     opened_at = UtcDateTime()
+    jobcoach_name = fields.String(allow_none=True, metadata={
+        "description": "The jobcoach's name as identity announced it (null until it has)."})
 
 
 class CasePageSchema(PageSchema):

@@ -9,8 +9,8 @@ cases in ``certificates``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -110,6 +110,20 @@ class PeCheckView:
 
 
 @dataclass(frozen=True)
+class ListedCase(Case):
+    """A case in a list, with its jobcoach's name (as identity announced it; None until then)."""
+
+    jobcoach_name: str | None = None
+
+
+def _named(uow: Any, cases: Iterable[Case]) -> list[ListedCase]:
+    cases = list(cases)
+    names = uow.accounts.names(case.account_id for case in cases)
+    return [ListedCase(**{f.name: getattr(case, f.name) for f in fields(Case)},
+                       jobcoach_name=names.get(case.account_id)) for case in cases]
+
+
+@dataclass(frozen=True)
 class AssessorOption:
     """An assessor as a candidate for one case: excluded (``conflict``) or not, and whether assigned now."""
 
@@ -185,17 +199,18 @@ class AssessmentService:
                         names=uow.accounts.names([case.account_id, case.assessor_id]), today=self.today())
 
     def list_cases(self, principal: Principal, *, account_id: UUID | None, assessor_id: UUID | None,
-                   state: str | None, page: int, page_size: int) -> tuple[list[Case], int]:
+                   state: str | None, page: int, page_size: int) -> tuple[list[ListedCase], int]:
         """DNV officers: every case (filtered as asked); assessors: the cases assigned to them; a jobcoach:
-        their own."""
+        their own. Each with the jobcoach's name."""
         if not principal.has_any_role(Role.DNV_OFFICER):
             if principal.has_any_role(Role.ASSESSOR):
                 assessor_id, account_id = principal.account_id, None
             else:
                 account_id, assessor_id = principal.account_id, None
         with self.uow() as uow:
-            return uow.cases.list(account_id=account_id, assessor_id=assessor_id, state=state, page=page,
-                                  page_size=page_size)
+            cases, total = uow.cases.list(account_id=account_id, assessor_id=assessor_id, state=state,
+                                          page=page, page_size=page_size)
+            return _named(uow, cases), total
 
     def audit_trail(self, principal: Principal, case_id: UUID) -> list[AuditEntry]:
         with self.uow() as uow:
@@ -206,7 +221,7 @@ class AssessmentService:
         """Open cases past their due date or due within the configured number of days, soonest first."""
         today = self.today()
         with self.uow() as uow:
-            cases = uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days))
+            cases = _named(uow, uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days)))
         return [OverdueItem(case, overdue_status(case.due_on, today), stage(case.state),
                             max((today - case.due_on).days, 0)) for case in cases]
 

@@ -89,8 +89,9 @@ class AccountRepository(_Repository):
 
     def with_role(self, role: str) -> list[Account]:
         """The accounts holding ``role``, by name."""
-        return [_account(r) for r in self.conn.execute(
-            "SELECT * FROM accounts WHERE %s = ANY(roles) ORDER BY full_name, account_id", (role,)).fetchall()]
+        rows = self.conn.execute(
+            "SELECT * FROM accounts WHERE %s = ANY(roles) ORDER BY full_name, account_id", (role,)).fetchall()
+        return [_account(r) for r in rows]
 
     def names(self, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
         wanted = [i for i in set(account_ids) if i is not None]

@@ -74,6 +74,9 @@ def test_list_cases_by_role(world):
                                                     state=None, page=1, page_size=20)[0]] == [case.id]
     assert [c.id for c in world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None,
                                                     page=1, page_size=20)[0]] == [case.id]
+    (listed,) = world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None, page=1,
+                                         page_size=20)[0]
+    assert listed.jobcoach_name == world.uow.accounts.get(coach.account_id).full_name
 
 
 def test_the_audit_trail_and_the_overdue_list(world):
@@ -87,6 +90,7 @@ def test_the_audit_trail_and_the_overdue_list(world):
     world.day = case.due_on + timedelta(days=2)
     (late,) = world.service.overdue()
     assert (late.status, late.days_overdue) == ("overdue", 2)
+    assert late.case.jobcoach_name == world.uow.accounts.get(coach.account_id).full_name
 
 
 # --- PE check --------------------------------------------------------------------------------------------

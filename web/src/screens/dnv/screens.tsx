@@ -123,12 +123,12 @@ export function Overview() {
                   {t("dnv.overdue.count", { overdue: data.overdue.overdue ?? 0, soon: data.overdue.due_soon ?? 0 })}
                 </p>
                 {(data.overdue.items ?? []).length > 0 && (
-                  <div class="table-scroll">
+                  <div class="table-scroll" tabIndex={0} role="region" aria-label={t("dnv.part.overdue")}>
                     <table class="dnv-table" data-list="overdue">
                       <caption class="visually-hidden">{t("dnv.part.overdue")}</caption>
                       <thead>
                         <tr>
-                          <th scope="col">{t("dnv.col.case")}</th>
+                          <th scope="col">{t("dnv.col.jobcoach")}</th>
                           <th scope="col">{t("dnv.col.due")}</th>
                           <th scope="col">{t("dnv.col.status")}</th>
                         </tr>
@@ -137,7 +137,7 @@ export function Overview() {
                         {(data.overdue.items ?? []).map((item) => (
                           <tr key={item.case?.id} data-case={item.case?.id}>
                             <td>
-                              <Link href={caseHref(item.case?.id)}>{t("dnv.case.ref", { ref: reference(item.case?.id) })}</Link>
+                              <Link href={caseHref(item.case?.id)}>{item.case?.jobcoach_name ?? t("dnv.case.ref", { ref: reference(item.case?.id) })}</Link>
                             </td>
                             <td>{date(item.case?.due_on)}</td>
                             <td>
@@ -180,12 +180,12 @@ function CaseTable({ cases, caption }: { cases: CaseSummary[]; caption: string }
   const t = useT();
   if (!cases.length) return <p>{t("dnv.cases.none")}</p>;
   return (
-    <div class="table-scroll">
+    <div class="table-scroll" tabIndex={0} role="region" aria-label={caption}>
       <table class="dnv-table" data-list="cases">
         <caption class="visually-hidden">{caption}</caption>
         <thead>
           <tr>
-            <th scope="col">{t("dnv.col.case")}</th>
+            <th scope="col">{t("dnv.col.jobcoach")}</th>
             <th scope="col">{t("dnv.col.state")}</th>
             <th scope="col">{t("dnv.col.submitted")}</th>
             <th scope="col">{t("dnv.col.due")}</th>
@@ -195,7 +195,7 @@ function CaseTable({ cases, caption }: { cases: CaseSummary[]; caption: string }
           {cases.map((item) => (
             <tr key={item.id} data-case={item.id}>
               <td>
-                <Link href={caseHref(item.id)}>{t("dnv.case.ref", { ref: reference(item.id) })}</Link>
+                <Link href={caseHref(item.id)}>{item.jobcoach_name ?? t("dnv.case.ref", { ref: reference(item.id) })}</Link>
               </td>
               <td>{t(stateKey(item.state))}</td>
               <td>{date(item.submitted_at)}</td>
@@ -504,7 +504,7 @@ function ObjectionOutcome({ caseId, objectionId, changed }: { caseId: string; ob
     },
   );
   return (
-    <form onSubmit={submit.onSubmit} noValidate>
+    <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
       <ProblemBox problem={submit.problem} />
       <fieldset>
         <legend>{t("dnv.objections.outcome")}</legend>
@@ -611,7 +611,7 @@ function Rules({ check }: { check: PeCheckData }) {
         })}
       </p>
       <p class="small">{t("dnv.pe.claimed", { points: points(check.points_claimed) })}</p>
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} role="region" aria-label={t("dnv.pe.rules")}>
         <table class="dnv-table">
           <caption class="visually-hidden">{t("dnv.pe.rules")}</caption>
           <thead>
@@ -703,7 +703,7 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
       ) : (
         open &&
         (rejecting ? (
-          <form onSubmit={reject.onSubmit} noValidate>
+          <form class="dnv-form" onSubmit={reject.onSubmit} noValidate>
             <ProblemBox problem={reject.problem} />
             <TextAreaField
               name={`reason-${activityId}`}
@@ -828,7 +828,7 @@ function CompleteForm({ caseId, rulesMet, done }: { caseId: string; rulesMet: bo
   return (
     <section aria-labelledby="dnv-complete" class="dnv-section">
       <h2 id="dnv-complete">{t("dnv.pe.complete")}</h2>
-      <form onSubmit={submit.onSubmit} noValidate>
+      <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
         <ProblemBox problem={submit.problem} />
         <fieldset>
           <legend>{t("dnv.pe.outcome")}</legend>
@@ -891,7 +891,7 @@ export function Assign() {
         <>
           <CaseFacts view={data.view} />
           {ASSIGNABLE.has(data.view.state ?? "") ? (
-            <form onSubmit={submit.onSubmit} noValidate>
+            <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
               <ProblemBox problem={submit.problem} />
               <fieldset class="dnv-assessors">
                 <legend>{t("dnv.assign.choose")}</legend>
@@ -985,7 +985,7 @@ export function Decide() {
           <p data-field="advice">
             {advice ? t("dnv.decide.advice", { advice: adviceText(t, advice) }) : t("dnv.decide.no_advice")}
           </p>
-          <form onSubmit={submit.onSubmit} noValidate>
+          <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
             <ProblemBox problem={submit.problem} />
             <fieldset>
               <legend>{t("dnv.decide.choose")}</legend>
@@ -1054,10 +1054,10 @@ export function Import() {
     <Page title={t("dnv.import.title")}>
       <p>{t("dnv.import.intro")}</p>
       <p class="small">{t("dnv.import.columns")}</p>
-      <form onSubmit={submit.onSubmit} noValidate>
+      <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
         <ProblemBox problem={submit.problem} />
         {lines.length > 0 && (
-          <div class="table-scroll">
+          <div class="table-scroll" tabIndex={0} role="region" aria-label={t("dnv.import.lines")}>
             <table class="dnv-table" data-list="line-errors">
               <caption>{t("dnv.import.lines")}</caption>
               <thead>
