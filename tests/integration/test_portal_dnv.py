@@ -22,10 +22,13 @@ import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import expect
 from portal_browser import AXE, browser_fixture, check_screen, dutch_date, heading, login, new_context
 from portal_system import shared_fixtures
+from smtp_mailbox import REFUSED_PREFIX
 
+from frontend import PASSWORD, unique_member_number
 from journeys import TODAY, complete_portfolio, eventually, form, ok, record, upload
 
 system, app, office, mailbox = shared_fixtures()
@@ -45,10 +48,10 @@ def _points(value: str) -> str:
     return text.replace(".", ",")
 
 
-def _submitted(app, office):
+def _submitted(app, office, name: str = NAME):
     """A certified jobcoach whose complete portfolio is in, with a photo among the evidence and a named
     mentor; returns her, her case and the mentor."""
-    person = app.login(app.register(full_name=NAME))
+    person = app.login(app.register(full_name=name))
     office.certify(person, VALID_UNTIL)
     complete_portfolio(app, person)
     photo = record(app, person, 1, 5, days_ago=20)
@@ -62,16 +65,29 @@ def _submitted(app, office):
     return person, case, mentor
 
 
-def test_dnv_checks_assigns_and_decides_and_imports(browser, system, app, office):
-    person, case, mentor = _submitted(app, office)
-    assessor = office.assessors[1]
-    case_id = case["id"]
-
+def _phone(browser, system):
+    """A browser profile at 360 px under the gateway's real CSP, with axe-core as an init script."""
     context = new_context(browser, system, viewport={"width": 360, "height": 740})
     context.add_init_script(path=str(AXE))
+    return context
+
+
+@pytest.fixture(scope="module")
+def officer(browser, system, office):
+    """DNV's officer, logged in through the portal once for the module's tests."""
+    context = _phone(browser, system)
     page = context.new_page()
     login(page, office.dnv)
     heading(page, "Mijn overzicht")
+    yield page
+    context.close()
+
+
+def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
+    person, case, mentor = _submitted(app, office)
+    assessor = office.assessors[1]
+    case_id = case["id"]
+    page = officer
     nav = page.get_by_role("navigation")
     expect(nav.get_by_role("link", name="Zaken")).to_be_visible()
     expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
@@ -252,4 +268,82 @@ def test_dnv_checks_assigns_and_decides_and_imports(browser, system, app, office
     expect(wrong).to_have_count(0)
     loaded = ok(app.get("certificates", office.dnv, params={"number": number}))["items"]
     assert [c["number"] for c in loaded] == [number]
+
+
+def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office):
+    person, case, _ = _submitted(app, office, name="Olga Oponent")
+    case = office.ready_for_assessor(person)
+    case_id, assessor = case["id"], office.assessors[1]
+    ok(office.assign(case, assessor))
+    eventually(lambda: app.get(f"portfolio/submissions/{case['submission_id']}", assessor).status_code == 200,
+               what="the snapshot open to the assessor")
+    ok(office.advise(case, assessor, form("postponed", failing=("A3",))), 201)
+
+    page = officer
+    page.goto(f"/dnv/zaken?jobcoach={person.id}")
+    heading(page, "Zaken")
+    page.get_by_label("Toon zaken met status").select_option(label="Advies gegeven")
+    page.locator("[data-list=cases]").get_by_role("link", name="Olga Oponent").click()
+    heading(page, "Zaak van Olga Oponent")
+    expect(page.locator("[data-advice='1']")).to_contain_text("advies aanhouden")
+    expect(page.locator("[data-advice='1']")).to_contain_text("A3: Werk A3 opnieuw uit.")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, "Besluit voor Olga Oponent")
+    expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: aanhouden.")
+    page.get_by_label(re.compile(r"^Aanhouden: de jobcoach vult het portfolio aan")).check()
+    expect(page.get_by_text("De jobcoach krijgt drie maanden")).to_be_visible()
+    expect(page.get_by_label("Waarom wijk je af van het advies?")).to_have_count(0)  # as advised
+    check_screen(page, "decision, postponed chosen")
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.get_by_role("status")).to_contain_text("Je besluit is vastgelegd.")
+    decision = office.case(case_id)["decisions"][-1]
+    assert (decision["decision"], decision["follows_advice"]) == ("postponed", True)
+    due = dutch_date(date.fromisoformat(decision["supplement_due_on"]))
+    expect(page.locator("[data-field=supplement-due]")).to_have_text(
+        f"De aanvulling moet uiterlijk {due} binnen zijn.")
+
+    # The jobcoach objects; the officer finds the objection unfounded.
+    ok(app.post(f"cases/{case_id}/objections", person, json={"reason": "Mijn A3 was volledig."}), 201)
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, "Zaak van Olga Oponent")
+    objections = page.locator("section[aria-labelledby=dnv-objections]")
+    expect(objections).to_contain_text("Mijn A3 was volledig.")
+    check_screen(page, "case with an objection")
+    objections.get_by_label("Ongegrond: het besluit blijft staan").check()
+    objections.get_by_label("Toelichting bij je oordeel").fill("De opdracht voor A3 blijft nodig.")
+    objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+    expect(objections).to_contain_text("Ongegrond verklaard. De opdracht voor A3 blijft nodig.")
+    (objection,) = office.case(case_id)["objections"]
+    assert objection["outcome"] == "rejected"
+    assert objection["outcome_reason"] == "De opdracht voor A3 blijft nodig."
+
+
+def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office):
+    """Failed e-mails are Noloc's (GET /messages/failed is for Noloc admins); so is the CSV import."""
+    address = f"{REFUSED_PREFIX}{uuid.uuid4().hex[:10]}@example.org"
+    registered = app.post("accounts", json={"email": address, "full_name": "Wim Weg", "password": PASSWORD,
+                                            "membership_number": unique_member_number()})
+    assert registered.status_code == 202, registered.text
+
+    def failed():
+        items = ok(app.get("messages/failed", office.admin, params={"page_size": 50}))["items"]
+        return next((m for m in items if m["email_address"] == address), None)
+
+    first = eventually(failed, what="the verification e-mail failed")
+    context = _phone(browser, system)
+    page = context.new_page()
+    login(page, office.admin)
+    heading(page, "Mijn overzicht")
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
+    expect(nav.get_by_role("link", name="DNV-overzicht")).to_have_count(0)
+    nav.get_by_role("link", name="Mislukte e-mails").click()
+    heading(page, "Mislukte e-mails")
+    item = page.locator(f"[data-message='{first['id']}']")
+    expect(item).to_contain_text(address)
+    check_screen(page, "failed e-mails")
+    item.get_by_role("button", name=f"Opnieuw versturen naar {address}").click()
+    expect(page.get_by_role("status")).to_have_text(f"De e-mail aan {address} wordt opnieuw verstuurd.")
+    # Sent again (and refused again by the same server): a new series of tries.
+    eventually(lambda: (failed() or first)["failed_at"] != first["failed_at"], what="the e-mail tried again")
     context.close()
