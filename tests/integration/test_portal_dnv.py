@@ -141,7 +141,7 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     expect(page.locator("[data-field=jobcoach]")).to_have_text(NAME)
     expect(page.locator("[data-field=state]")).to_have_text("Ingediend, PE-toets nog te doen")
     expect(page.locator("[data-field=due]")).to_have_text(dutch_date(date.fromisoformat(case["due_on"])))
-    expect(page.locator(".dnv-audit li").first).to_be_visible()
+    expect(page.locator(".dnv-audit li").first).to_contain_text("Zaak geopend (systeem)")
     check_screen(page, "case")
 
     # The PE check: evidence, a rejection with the rules following, undone, passed.

@@ -110,3 +110,15 @@ export function useKeptText(key: string): [string, (value: string) => void, () =
   }, [storageKey, value]);
   return [value, setValue, () => setValue("")];
 }
+
+const AUDIT_ACTIONS = [
+  "advice_given", "assessor_assigned", "case_opened", "case_withdrawn", "certificate_lapsed", "certificate_renewed",
+  "decision_made", "invoice_paid", "mentor_declared", "objection_decided", "objection_filed", "pe_activity_rejected",
+  "pe_activity_rejection_withdrawn", "pe_check_completed", "ready_for_assignment", "supplement_submitted",
+  "supplement_to_assessor", "supplement_to_pe_check",
+];
+
+/** An audit-trail action said in words; one this portal does not know yet (a newer API) as sent. */
+export function auditAction(t: (key: TextKey) => string, action: string | undefined): string {
+  return AUDIT_ACTIONS.includes(action ?? "") ? t(`dnv.audit.action.${action}` as TextKey) : (action ?? "");
+}

@@ -14,6 +14,7 @@ import { useStore } from "../../store";
 import { roleName } from "../account/roles";
 import {
   type Advice,
+  auditAction,
   type AssessorOption,
   type CaseDetail,
   type CaseSummary,
@@ -370,7 +371,7 @@ export function Case() {
                   <li key={n}>
                     <span class="small">{dateTime(entry.at)}</span>{" "}
                     {t("dnv.audit.entry", {
-                      action: (entry.action ?? "").replaceAll("_", " "),
+                      action: auditAction(t, entry.action),
                       who: entry.actor_id ? roleName(t, entry.role ?? "") : t("dnv.audit.system"),
                     })}
                   </li>
