@@ -1,13 +1,14 @@
 """The DNV officer's screens in the portal (issue 13) in real Chromium against the shared whole system.
 
 A jobcoach, set up through the API, is certified and has submitted a complete portfolio (with a photo as
-the evidence of one activity) and named one assessor as her mentor. DNV's officer logs in through the
+the evidence of one activity). DNV's officer logs in through the
 portal at 360 px and, every step through its screens: sees the overview (and, when one of its parts does
 not arrive, that part said as missing), finds the case by its state, opens it (jobcoach, state, due date,
 audit trail), does the PE check (the photo shown inline, a PDF downloaded with the access token, one
 activity rejected with a reason and the rules' result following, the rejection undone) and passes it; once
-the test has paid as the payment provider would, assigns an assessor (the mentor shown as excluded, with
-the reason); once the assessor advised positive through the API, decides (departing from the advice without
+the test has paid as the payment provider would, records an assessor as the jobcoach's mentor and sees
+them excluded with the reason, assigns the other; once the assessor advised positive through the API,
+downloads the assessment form and decides (departing from the advice without
 a reason is refused next to the field). The API shows each effect. Finally a certificate CSV with one good
 and one wrong line shows the wrong line's error by its line number, and the corrected file loads.
 
@@ -49,8 +50,8 @@ def _points(value: str) -> str:
 
 
 def _submitted(app, office, name: str = NAME):
-    """A certified jobcoach whose complete portfolio is in, with a photo among the evidence and a named
-    mentor; returns her, her case and the mentor."""
+    """A certified jobcoach whose complete portfolio is in, with a photo among the evidence; returns her and
+    her case."""
     person = app.login(app.register(full_name=name))
     office.certify(person, VALID_UNTIL)
     complete_portfolio(app, person)
@@ -59,10 +60,7 @@ def _submitted(app, office, name: str = NAME):
     eventually(lambda: photo["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
         "activity_ids"], what="the photo's activity in the portfolio")
     ok(app.post("portfolio/cycles/current/submit", person), 201)
-    case = office.case_of(person)
-    mentor = office.assessors[0]
-    ok(app.post(f"cases/{case['id']}/mentors", person, json={"mentor_id": mentor.id}))
-    return person, case, mentor
+    return person, office.case_of(person)
 
 
 def _phone(browser, system):
@@ -84,8 +82,8 @@ def officer(browser, system, office):
 
 
 def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
-    person, case, mentor = _submitted(app, office)
-    assessor = office.assessors[1]
+    person, case = _submitted(app, office)
+    mentor, assessor = office.assessors
     case_id = case["id"]
     page = officer
     nav = page.get_by_role("navigation")
@@ -198,6 +196,11 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     expect(page.locator("[data-field=state]")).to_have_text("Klaar voor een beoordelaar")
     page.get_by_role("link", name="Een beoordelaar toewijzen").click()
     heading(page, f"Beoordelaar voor {NAME}")
+    expect(page.locator(f"[data-assessor='{mentor.id}']").get_by_role("radio")).to_be_enabled()
+    page.get_by_role("combobox", name="Mentor").select_option(value=mentor.id)
+    page.get_by_role("button", name="Als mentor vastleggen").click()
+    expect(page.locator("#dnv-mentor ~ [role=status]")).to_contain_text("is vastgelegd als mentor")
+    assert mentor.id in office.case(case_id)["mentor_ids"]
     excluded = page.locator(f"[data-assessor='{mentor.id}']")
     expect(excluded.get_by_role("radio")).to_be_disabled()
     expect(excluded.locator("[data-field=excluded]")).to_have_text(
@@ -206,7 +209,7 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     page.locator(f"[data-assessor='{assessor.id}']").get_by_role("radio").check()
     page.get_by_role("button", name="Beoordelaar toewijzen").click()
     assessor_name = assessor.account["full_name"]
-    expect(page.get_by_role("status")).to_contain_text(f"{assessor_name} is de beoordelaar van deze zaak.")
+    expect(page.locator(".notice.done")).to_contain_text(f"{assessor_name} is de beoordelaar van deze zaak.")
     assert office.case(case_id)["assessor_id"] == assessor.id
     expect(page.locator("[data-field=assessor]")).to_have_text(assessor_name)
 
@@ -219,6 +222,9 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     page.get_by_role("link", name="Terug naar de zaak").click()
     heading(page, f"Zaak van {NAME}")
     expect(page.locator("[data-advice='1']")).to_contain_text("advies positief")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download het beoordelingsformulier van ronde 1 (PDF)").click()
+    assert open(download.value.path(), "rb").read().startswith(b"%PDF")
     page.get_by_role("link", name="Het besluit nemen").click()
     heading(page, f"Besluit voor {NAME}")
     expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: positief.")
@@ -271,7 +277,7 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
 
 
 def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office):
-    person, case, _ = _submitted(app, office, name="Olga Oponent")
+    person, _ = _submitted(app, office, name="Olga Oponent")
     case = office.ready_for_assessor(person)
     case_id, assessor = case["id"], office.assessors[1]
     ok(office.assign(case, assessor))

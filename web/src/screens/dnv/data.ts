@@ -122,3 +122,15 @@ const AUDIT_ACTIONS = [
 export function auditAction(t: (key: TextKey) => string, action: string | undefined): string {
   return AUDIT_ACTIONS.includes(action ?? "") ? t(`dnv.audit.action.${action}` as TextKey) : (action ?? "");
 }
+
+/** Hands a file fetched with the access token to the browser as a download: nothing of it runs here. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -31,6 +31,7 @@ import {
   type Overview as OverviewData,
   type PeCheck as PeCheckData,
   reference,
+  saveBlob,
   STATES,
   stateKey,
   text,
@@ -404,6 +405,7 @@ function Advices({ view }: { view: CaseDetail }) {
               <p>
                 {t("dnv.advices.item", { round: advice.round ?? 0, advice: adviceText(t, advice.advice), at: dateTime(advice.given_at) })}
               </p>
+              <FormPdf caseId={view.id ?? ""} round={advice.round ?? 1} />
               {(advice.supplements ?? []).length > 0 && (
                 <ul>
                   {(advice.supplements ?? []).map((s) => (
@@ -418,6 +420,31 @@ function Advices({ view }: { view: CaseDetail }) {
         </ul>
       )}
     </section>
+  );
+}
+
+/** The assessment form of one round as PDF, fetched with the access token and downloaded. */
+function FormPdf({ caseId, round }: { caseId: string; round: number }) {
+  const t = useT();
+  const [problem, setProblem] = useState<Shown | null>(null);
+  const download = () =>
+    void authorized(() =>
+      api.GET("/api/v1/cases/{case_id}/form.pdf", {
+        params: { path: { case_id: caseId }, query: { round: round === 2 ? 2 : 1 } },
+        parseAs: "blob",
+      }),
+    ).then((answer) => {
+      if (!answer.ok) return setProblem(answer.problem);
+      setProblem(null);
+      saveBlob(answer.data as unknown as Blob, `beoordelingsformulier-ronde-${round}.pdf`);
+    });
+  return (
+    <>
+      <ProblemBox problem={problem} />
+      <button type="button" class="link-button" onClick={download}>
+        {t("dnv.advices.pdf", { round })}
+      </button>
+    </>
   );
 }
 
@@ -749,18 +776,13 @@ function EvidenceList({ files, failed }: { files: EvidenceFile[]; failed: (probl
   const view = (file: EvidenceFile) =>
     void fetchFile(file).then((answer) => {
       if (!answer.ok) return failed(answer.problem);
-      const url = URL.createObjectURL(answer.data as unknown as Blob);
+      const blob = answer.data as unknown as Blob; // parseAs "blob": openapi-fetch types it as the JSON
       if (file.content_type.startsWith("image/")) {
+        const url = URL.createObjectURL(blob);
         setShown((current) => ({ ...current, [file.evidence_id]: url }));
         return;
       }
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = file.filename;
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveBlob(blob, file.filename);
     });
   return (
     <ul class="dnv-evidence">
@@ -907,9 +929,57 @@ export function Assign() {
           ) : (
             <p>{t("dnv.assign.not_now", { state: t(stateKey(data.view.state)) })}</p>
           )}
+          <MentorForm caseId={id} options={data.assessors} mentorIds={data.view.mentor_ids ?? []} changed={reload} />
         </>
       )}
     </Page>
+  );
+}
+
+/** A DNV officer records the jobcoach's mentor (POST .../mentors), who is then excluded as her assessor. */
+function MentorForm({ caseId, options, mentorIds, changed }: {
+  caseId: string;
+  options: AssessorOption[];
+  mentorIds: string[];
+  changed: () => void;
+}) {
+  const t = useT();
+  const [mentor, setMentor] = useState("");
+  const [said, setSaid] = useState("");
+  const candidates = options.filter((option) => !mentorIds.includes(option.assessor_id ?? ""));
+  const submit = useSubmit(
+    () => authorized(() => api.POST("/api/v1/cases/{case_id}/mentors", { params: { path: { case_id: caseId } }, body: { mentor_id: mentor } })),
+    () => {
+      const name = options.find((option) => option.assessor_id === mentor)?.full_name ?? "";
+      setSaid(t("dnv.mentor.done", { name }));
+      setMentor("");
+      changed();
+    },
+  );
+  return (
+    <section aria-labelledby="dnv-mentor" class="dnv-section">
+      <h2 id="dnv-mentor">{t("dnv.mentor.title")}</h2>
+      <p>{t("dnv.mentor.intro")}</p>
+      <p role="status">{said}</p>
+      {candidates.length > 0 && (
+        <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
+          <ProblemBox problem={submit.problem} />
+          <SelectField
+            name="mentor_id"
+            label={t("dnv.mentor.label")}
+            required
+            value={mentor}
+            onValue={setMentor}
+            problem={submit.problem}
+            options={[
+              { value: "", text: t("dnv.mentor.choose") },
+              ...candidates.map((option) => ({ value: option.assessor_id ?? "", text: option.full_name ?? "" })),
+            ]}
+          />
+          <Submit busy={submit.busy}>{t("dnv.mentor.submit")}</Submit>
+        </form>
+      )}
+    </section>
   );
 }
 
