@@ -25,7 +25,16 @@ from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
-from portal_browser import AXE, browser_fixture, check_screen, dutch_date, heading, login, new_context
+from portal_browser import (
+    AXE,
+    browser_fixture,
+    check_screen,
+    dutch_date,
+    heading,
+    login,
+    new_context,
+    tab_to,
+)
 from portal_system import shared_fixtures
 from smtp_mailbox import REFUSED_PREFIX
 
@@ -296,11 +305,15 @@ def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office
     page.get_by_role("link", name="Het besluit nemen").click()
     heading(page, "Besluit voor Olga Oponent")
     expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: aanhouden.")
-    page.get_by_label(re.compile(r"^Aanhouden: de jobcoach vult het portfolio aan")).check()
+    # By keyboard alone: into the group of decisions, the arrow to "Aanhouden", Tab to the button, Enter.
+    tab_to(page, page.get_by_label(re.compile(r"^Positief: het certificaat wordt verlengd")))
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label(re.compile(r"^Aanhouden: de jobcoach vult het portfolio aan"))).to_be_checked()
     expect(page.get_by_text("De jobcoach krijgt drie maanden")).to_be_visible()
     expect(page.get_by_label("Waarom wijk je af van het advies?")).to_have_count(0)  # as advised
     check_screen(page, "decision, postponed chosen")
-    page.get_by_role("button", name="Besluit vastleggen").click()
+    tab_to(page, page.get_by_role("button", name="Besluit vastleggen"))
+    page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Je besluit is vastgelegd.")
     decision = office.case(case_id)["decisions"][-1]
     assert (decision["decision"], decision["follows_advice"]) == ("postponed", True)
