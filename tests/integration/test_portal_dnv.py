@@ -9,7 +9,10 @@ activity rejected with a reason and the rules' result following, the rejection u
 the test has paid as the payment provider would, records an assessor as the jobcoach's mentor and sees
 them excluded with the reason, assigns the other; once the assessor advised positive through the API,
 downloads the assessment form and decides (departing from the advice without
-a reason is refused next to the field). The API shows each effect. Finally a certificate CSV with one good
+a reason is refused next to the field). The API shows each effect. A postponed decision as advised (by
+keyboard alone) shows the supplement's deadline, and an objection is found unfounded; a PE check that misses
+the rules cannot pass, fails with findings, and the decision on part B postpones it. Noloc's administrator
+sends a failed e-mail again. Finally a certificate CSV with one good
 and one wrong line shows the wrong line's error by its line number, and the corrected file loads.
 
 The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in as an init script,
@@ -335,6 +338,55 @@ def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office
     (objection,) = office.case(case_id)["objections"]
     assert objection["outcome"] == "rejected"
     assert objection["outcome_reason"] == "De opdracht voor A3 blijft nodig."
+
+
+def test_dnv_fails_the_pe_check_with_findings_and_postpones_on_b(officer, app, office):
+    person, case = _submitted(app, office, name="Frida Fout")
+    case_id = case["id"]
+    activities = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))["activities"]
+    biggest = next(a["activity_id"] for a in activities if Decimal(a["amount"]) == 45)
+
+    page = officer
+    page.goto(f"/dnv/zaak/pe-toets?id={case_id}")
+    heading(page, "PE-toets voor Frida Fout")
+    card = page.locator(f"[data-activity='{biggest}']")
+    card.get_by_role("button", name=f"Keur {ACTIVITY} af").click()
+    card.get_by_label(f"Waarom keur je {ACTIVITY} af?").fill("Geen bewijs van deelname.")
+    card.get_by_role("button", name="Afkeuren", exact=True).click()
+    expect(page.locator("[data-field=rules]")).to_contain_text("De regels zijn niet gehaald")
+    # Passing against the rules is refused, and the API's reason is shown.
+    page.get_by_label("Behaald", exact=True).check()
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.get_by_role("alert")).to_contain_text("De PE-punten voldoen niet aan de regels")
+    check_screen(page, "PE check, passing refused")
+    page.get_by_label("Niet behaald", exact=True).check()
+    page.get_by_label(re.compile(r"^Bevindingen")).fill(
+        "Er ontbreken punten in categorie 1.\nLever bewijs van deelname aan.")
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("[data-field=result]")).to_contain_text("Niet behaald op")
+    completed = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))["completed"]
+    assert completed["passed"] is False
+    # The rejected activity's reason comes with the findings typed, one per line.
+    assert [f["text"] for f in completed["findings"]] == [
+        "Geen bewijs van deelname.", "Er ontbreken punten in categorie 1.", "Lever bewijs van deelname aan."]
+    eventually(lambda: office.case(case_id)["state"] == "pe_check_failed", what="the case stopped")
+
+    # The decision on part B: postponed, with the supplement's deadline.
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, "Zaak van Frida Fout")
+    expect(page.locator("[data-field=state]")).to_have_text("PE-toets niet behaald")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, "Besluit voor Frida Fout")
+    expect(page.locator("[data-field=advice]")).to_have_text(
+        "Er is geen advies: het besluit gaat over de PE-toets.")
+    page.get_by_label(re.compile(r"^Aanhouden")).check()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator(".notice.done")).to_contain_text("Je besluit is vastgelegd.")
+    decision = office.case(case_id)["decisions"][-1]
+    assert decision["decision"] == "postponed"
+    due = dutch_date(date.fromisoformat(decision["supplement_due_on"]))
+    expect(page.locator("[data-field=supplement-due]")).to_have_text(
+        f"De aanvulling moet uiterlijk {due} binnen zijn.")
 
 
 def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office):
