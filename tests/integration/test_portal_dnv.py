@@ -1,22 +1,23 @@
 """The DNV officer's screens in the portal (issue 13) in real Chromium against the shared whole system.
 
-A jobcoach, set up through the API, is certified and has submitted a complete portfolio (with a photo as
-the evidence of one activity). DNV's officer logs in through the
-portal at 360 px and, every step through its screens: sees the overview (and, when one of its parts does
-not arrive, that part said as missing), finds the case by its state, opens it (jobcoach, state, due date,
-audit trail), does the PE check (the photo shown inline, a PDF downloaded with the access token, one
-activity rejected with a reason and the rules' result following, the rejection undone) and passes it; once
-the test has paid as the payment provider would, records an assessor as the jobcoach's mentor and sees
-them excluded with the reason, assigns the other; once the assessor advised positive through the API,
-downloads the assessment form and decides (departing from the advice without
-a reason is refused next to the field). The API shows each effect. A postponed decision as advised (by
-keyboard alone) shows the supplement's deadline, and an objection is found unfounded; a PE check that misses
-the rules cannot pass, fails with findings, and the decision on part B postpones it. Noloc's administrator
-sends a failed e-mail again. Finally a certificate CSV with one good
-and one wrong line shows the wrong line's error by its line number, and the corrected file loads.
+Each test sets up its own jobcoach through the API: certified, her complete portfolio submitted (with a
+photo as the evidence of one activity). DNV's officer, logged in through the portal once, at 360 px:
 
-The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in as an init script,
-which the policy does not govern, so the inline photo proves that `img-src blob:` is allowed.
+- sees the overview (and a part that does not arrive said as missing), finds the case by its state, opens
+  it (jobcoach, state, due date, audit trail), does the PE check (the photo shown inline, a PDF downloaded
+  with the access token, one activity rejected with a reason and the rules' result following, the
+  rejection undone) and passes it; once the test has paid as the payment provider would, records an
+  assessor as the jobcoach's mentor and sees them excluded with the reason, assigns the other; once the
+  assessor advised positive through the API, downloads the assessment form and decides (departing from
+  the advice without a reason is refused next to the field); then loads a certificate CSV whose wrong line
+  is shown by its line number, and the corrected file;
+- decides postponed as advised by keyboard alone and sees the supplement's deadline; finds the jobcoach's
+  objection unfounded;
+- cannot pass a PE check that misses the rules, fails it with findings, and postpones on part B.
+
+Noloc's administrator sends a failed e-mail again (the failed e-mails are Noloc's). The API shows each
+effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in as an init
+script, which the policy does not govern, so the inline photo proves that `img-src blob:` is allowed.
 """
 from __future__ import annotations
 
