@@ -7,7 +7,7 @@ PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.
 PYTEST_ARGS ?=
 
 .PHONY: install test unit integration lint dev demo bench bench-bus bench-upload bench-gateway bench-dataset \
-	bench-story infra clean web web-typecheck
+	bench-story bench-portal screenshots infra clean web web-typecheck
 
 install: $(VENV)/.installed
 
@@ -74,7 +74,14 @@ bench-dataset: install infra
 bench-story: install infra
 	$(BIN)/python bench/bench_story.py --out bench-results/story.json
 
-bench: bench-bus bench-upload bench-gateway bench-story bench-dataset
+# A PNG of each main screen of the portal in docs/screenshots (the README shows them).
+screenshots: install infra web
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots
+
+bench-portal: install infra web
+	$(BIN)/python bench/bench_portal.py --out bench-results/portal.json
+
+bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal
 
 demo: install
 	$(BIN)/python scripts/demo.py

@@ -1,6 +1,8 @@
 """The portal (``web/``, built into ``web/dist``) served at ``/``, beside the API at ``/api/v1``.
 
-- ``/assets/...``: the build's content-hashed files, cached for a year (a new build has new names).
+- ``/assets/...``: the build's content-hashed files, cached for a year (a new build has new names); to a
+  browser that accepts gzip, the ``.gz`` copy the build wrote beside a file (web/scripts/compress.mjs) with
+  ``Content-Encoding: gzip``, so that no compressing proxy is needed for the portal to be light.
 - Any other path that names a file of the build (the manifest, icons) is served with a short cache.
 - Any other path answers ``index.html``, uncached, so that a deep link (``/pe/activiteiten``) opens the app,
   which routes it itself.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, request, send_from_directory
 from werkzeug.security import safe_join
 
 from recert_common.errors import NotFound
@@ -42,11 +44,17 @@ def portal_blueprint(web_root: Path) -> Blueprint:
         found = safe_join(str(web_root), path) if path else None
         if found is not None and Path(found).is_file():
             immutable = path.startswith("assets/")
-            response = send_from_directory(web_root, path,
-                                           max_age=ASSET_MAX_AGE if immutable else OTHER_FILE_MAX_AGE)
+            if immutable and _compressed_copy(web_root, path):
+                response = send_from_directory(web_root, f"{path}.gz", max_age=ASSET_MAX_AGE,
+                                               mimetype=_mimetype(path))
+                response.content_encoding = "gzip"
+            else:
+                response = send_from_directory(web_root, path,
+                                               max_age=ASSET_MAX_AGE if immutable else OTHER_FILE_MAX_AGE)
             if immutable:
                 response.cache_control.immutable = True
                 response.cache_control.public = True
+                response.vary.add("Accept-Encoding")
         else:
             response = send_from_directory(web_root, "index.html", max_age=0)
             response.cache_control.no_cache = True
@@ -54,3 +62,14 @@ def portal_blueprint(web_root: Path) -> Blueprint:
         return response
 
     return blueprint
+
+
+def _compressed_copy(web_root: Path, path: str) -> bool:
+    """Whether the browser takes gzip and the build wrote a ``.gz`` copy of ``path``."""
+    return "gzip" in request.accept_encodings and (web_root / f"{path}.gz").is_file()
+
+
+def _mimetype(path: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(path)[0] or "application/octet-stream"

@@ -2,12 +2,14 @@
 HttpOnly cookie for requests that say they come from the portal, in the body for every other client."""
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 from http.cookies import SimpleCookie
 
 import pytest
 import requests
+import urllib3
 from gateway_fakes import serve
 from werkzeug.wrappers import Request, Response
 
@@ -122,6 +124,8 @@ def portal(start_gateway, tmp_path):
     (tmp_path / "index.html").write_text('<!doctype html><script type="module" src="/assets/app-1a2b.js">'
                                          "</script>")
     (tmp_path / "assets" / "app-1a2b.js").write_text("console.log('portal')")
+    (tmp_path / "assets" / "app-3c4d.css").write_text("body { color: black }" * 20)
+    (tmp_path / "assets" / "app-3c4d.css.gz").write_bytes(gzip.compress(b"body { color: black }" * 20))
     (tmp_path / "manifest.webmanifest").write_text("{}")
     return start_gateway(RECERT_GATEWAY_WEB_ROOT=str(tmp_path))
 
@@ -137,6 +141,18 @@ def test_every_page_of_the_portal_answers_its_index_uncached_with_a_strict_csp(p
     assert "connect-src 'self'" in PORTAL_CONTENT_SECURITY_POLICY
 
 
+def test_the_csp_lets_evidence_images_show_from_blobs_but_never_run_a_file(portal):
+    """The assessor's and DNV's screens fetch evidence with the token into a Blob and draw an image as
+    <img src="blob:...">: images from blob: are allowed; scripts come only from the portal's own files, and
+    no plugin (a PDF viewer's <object>) may load."""
+    policy = {directive.split()[0]: directive.split()[1:]
+              for directive in requests.get(portal + "/beoordelingen/dossier").headers[
+                  "Content-Security-Policy"].split("; ")}
+    assert "blob:" in policy["img-src"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+
+
 def test_hashed_assets_are_cached_for_a_year_and_other_files_briefly(portal):
     asset = requests.get(portal + "/assets/app-1a2b.js")
     assert asset.status_code == 200 and asset.text == "console.log('portal')"
@@ -144,6 +160,22 @@ def test_hashed_assets_are_cached_for_a_year_and_other_files_briefly(portal):
     assert "immutable" in cache and "max-age=31536000" in cache
     manifest = requests.get(portal + "/manifest.webmanifest")
     assert manifest.status_code == 200 and "max-age=300" in manifest.headers["Cache-Control"]
+
+
+def test_an_asset_with_a_gzip_copy_goes_compressed_to_a_browser_that_takes_gzip(portal):
+    raw = urllib3.PoolManager().request("GET", portal + "/assets/app-3c4d.css",
+                                        headers={"Accept-Encoding": "gzip, br"}, decode_content=False)
+    assert raw.status == 200 and raw.headers["Content-Encoding"] == "gzip"
+    assert raw.headers["Content-Type"].startswith("text/css") and "Accept-Encoding" in raw.headers["Vary"]
+    assert gzip.decompress(raw.data) == b"body { color: black }" * 20
+    assert "immutable" in raw.headers["Cache-Control"]
+    plain = urllib3.PoolManager().request("GET", portal + "/assets/app-3c4d.css",
+                                          headers={"Accept-Encoding": "identity"}, decode_content=False)
+    assert "Content-Encoding" not in plain.headers and plain.data == b"body { color: black }" * 20
+    # No copy: the file as it is, whatever the browser takes.
+    js = urllib3.PoolManager().request("GET", portal + "/assets/app-1a2b.js",
+                                       headers={"Accept-Encoding": "gzip"}, decode_content=False)
+    assert "Content-Encoding" not in js.headers and js.data == b"console.log('portal')"
 
 
 def test_the_api_and_files_outside_the_build_are_not_the_portals(portal):

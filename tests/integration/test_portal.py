@@ -226,9 +226,14 @@ def test_registration_and_login_by_keyboard_alone_under_the_real_csp(browser, sy
     page.on("console", lambda message: refused.append(message.text)
             if "Content Security Policy" in message.text else None)
     email, password = unique_email("toetsenbord"), "alleen met het toetsenbord"
+    api_calls: list[str] = []
+    page.on("request", lambda request: api_calls.append(request.url) if "/api/" in request.url else None)
 
     page.goto("/registreren")
     heading(page, "Registreren")
+    # A browser that never logged in asks for no session refresh (it could only fail).
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in api_calls if url.endswith("/auth/refresh")], api_calls
     # The skip link is the first stop and leads to the content.
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.textContent") == "Naar de inhoud"

@@ -260,7 +260,9 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     eventually(lambda: disable.evaluate("(el) => document.activeElement === el"), what="the focus back")
     disable.click()
     _confirm.wait_for()
-    assert page.evaluate("() => document.activeElement.textContent") == "Vera Vertrek uitschakelen?"
+    # The focus moves to the question once it shows (an effect after the render).
+    eventually(lambda: page.evaluate("() => document.activeElement.textContent") == "Vera Vertrek uitschakelen?",
+               what="the focus on the question")
     check_screen(page, "confirm disable")
     _confirm.get_by_label("Reden (voor het logboek)").fill("Uit dienst")
     _confirm.get_by_role("button", name="Ja, doorgaan").click()

@@ -13,6 +13,8 @@ import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
 import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
 import * as account from "./screens/account/routes";
+import { CASE_ROUTES } from "./screens/case/routes";
+import * as assessor from "./screens/assessor/routes";
 import * as dnv from "./screens/dnv/routes";
 import { useStore } from "./store";
 
@@ -33,6 +35,8 @@ const ROUTES: Record<string, Route> = {
   "/uitgelogd": { screen: LoggedOut, access: "public" },
   ...PORTFOLIO_ROUTES,
   ...account.ROUTES,
+  ...CASE_ROUTES,
+  ...assessor.ROUTES,
   ...dnv.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
@@ -70,7 +74,10 @@ export function App() {
 function Start() {
   const t = useT();
   const current = useStore(session);
-  if (current.status === "authenticated") return <Home />;
+  if (current.status === "authenticated") {
+    if (assessor.startsWithWorklist(current.account.roles)) return <assessor.START />;
+    return <Home />;
+  }
   if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;
   return (
     <Page title={t("welcome.title")}>

@@ -23,6 +23,28 @@ export const session = new Store<Session>({ status: "unknown" });
 
 let refreshing: Promise<boolean> | null = null;
 
+// Whether this browser logged in and has not logged out since: without it a visitor's first page load
+// would ask for a refresh that can only fail (a 401 in every anonymous visit's log). It holds no secret;
+// the HttpOnly cookie still decides.
+const SIGNED_IN = "recert.signed-in";
+
+function rememberSignedIn(yes: boolean): void {
+  try {
+    if (yes) localStorage.setItem(SIGNED_IN, "1");
+    else localStorage.removeItem(SIGNED_IN);
+  } catch {
+    // storage refused (private mode): the refresh is then always tried
+  }
+}
+
+function maybeSignedIn(): boolean {
+  try {
+    return localStorage.getItem(SIGNED_IN) !== null;
+  } catch {
+    return true;
+  }
+}
+
 /** A new access token with the refresh cookie. One at a time: the refresh token is single use, two
  * refreshes at once would spend it twice (and identity then ends the session as stolen). */
 export function refresh(): Promise<boolean> {
@@ -59,9 +81,10 @@ async function loadAccount(first?: () => void): Promise<boolean> {
   return true;
 }
 
-/** On start: logged in when the cookie still holds a live session. */
+/** On start: logged in when the cookie still holds a live session (asked only if this browser logged in). */
 export async function restore(): Promise<void> {
-  if ((await refresh()) && (await loadAccount())) return;
+  if (maybeSignedIn() && (await refresh()) && (await loadAccount())) return;
+  rememberSignedIn(false);
   setAccessToken(null);
   session.set({ status: "anonymous" });
 }
@@ -71,6 +94,7 @@ export async function restore(): Promise<void> {
 export async function begin(tokens: Tokens, next: () => void): Promise<boolean> {
   if (!tokens.access_token) return false;
   setAccessToken(tokens.access_token, tokens.expires_in ?? 0);
+  rememberSignedIn(true);
   return loadAccount(next);
 }
 
@@ -81,6 +105,7 @@ export async function logout(): Promise<void> {
       body: {}, // the cookie's token is used
     }),
   );
+  rememberSignedIn(false);
   setAccessToken(null);
   session.set({ status: "anonymous" });
 }
@@ -108,6 +133,7 @@ async function ended<T>(
 }
 
 function sessionEnded(): void {
+  rememberSignedIn(false);
   setAccessToken(null);
   if (session.get().status !== "anonymous") session.set({ status: "anonymous" });
 }

@@ -31,6 +31,7 @@ from recert_common.rules import (
     pe_summary,
     renewed_validity,
     result_due_on,
+    result_expected_window,
     submission_window,
     supplement_deadline,
 )
@@ -759,6 +760,71 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
         supplement_due_on=supplement_deadline(today) if decision == "postponed" else None,
         decided_by=decided_by, decided_at=decided_at)
     return DecisionOutcome(record, state, supplements)
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    """One step of the case as the jobcoach follows it: done (on its day), the current one, or still to
+    come; an open step carries the day it is expected by (and the decision the day its normal window
+    opens), taken from the rules' terms."""
+
+    step: str  # submitted | pe_check | assessment | decision | supplement | reassessment
+    round: int  # 1: the portfolio; 2: the supplement after a postponed decision
+    status: str  # done | current | upcoming
+    done_on: date | None = None
+    expected_from: date | None = None
+    expected_by: date | None = None
+
+
+def case_progress(case: Case, *, pe_check: PeCheck | None, advices: Sequence[GivenAdvice],
+                  decisions: Sequence[Decision], supplement: Supplement | None,
+                  zone: Any) -> tuple[ProgressStep, ...]:
+    """The case's steps for the jobcoach's portal: submitted, PE check, assessment, decision; after a
+    postponed decision also the supplement, its reassessment and the decision on it. ``advices`` as the
+    caller may see them (the jobcoach: only those DNV decided on). Dates in ``zone``, the service's
+    calendar. Open steps are expected by the case's due date (8 weeks after the submission, or after the
+    supplement), the supplement by its deadline; the decision normally comes from week 6 on."""
+    def day(at: datetime | None) -> date | None:
+        return at.astimezone(zone).date() if at is not None else None
+
+    submitted_on = day(case.submitted_at) or case.due_on
+    window = result_expected_window(submitted_on)
+    first = next((d for d in decisions if d.round in (0, 1)), None)
+    postponed = first if first is not None and first.decision == "postponed" else None
+    rows: list[tuple[str, int, date | None, bool, date | None, date | None]] = [
+        ("submitted", 1, submitted_on, True, None, None),
+        ("pe_check", 1, day(pe_check.completed_at) if pe_check else None, pe_check is not None,
+         None, case.due_on if first is None else None),
+    ]
+    advice1 = next((a for a in advices if a.round == 1), None)
+    assessed = advice1 is not None or (first is not None and first.round == 1) or case.state in (
+        CaseState.ADVISED, CaseState.OBJECTION_UPHELD)
+    if not (first is not None and first.round == 0):  # a failed PE check is decided before any assessor
+        rows.append(("assessment", 1, day(advice1.given_at) if advice1 else None, assessed, None,
+                     case.due_on if first is None else None))
+    rows.append(("decision", 1, first.decided_on if first else None, first is not None,
+                 window.first if first is None else None, window.last if first is None else None))
+    if postponed is not None:
+        received = supplement is not None
+        second = next((d for d in decisions if d.round == 2 or (d is not first and d.round == 0)), None)
+        open_due = case.due_on if received and second is None else None
+        advice2 = next((a for a in advices if a.round == 2), None)
+        rows += [
+            ("supplement", 2, day(supplement.submitted_at) if supplement else None, received, None,
+             postponed.supplement_due_on if not received else None),
+            ("reassessment", 2, day(advice2.given_at) if advice2 else None,
+             advice2 is not None or second is not None or case.state == CaseState.REASSESSED, None, open_due),
+            ("decision", 2, second.decided_on if second else None, second is not None, None, open_due),
+        ]
+    if case.state == CaseState.OBJECTION_UPHELD:  # the objection reopened the case for a new decision
+        rows.append(("decision", rows[-1][1], None, False, None, case.due_on))
+    steps, current_found = [], case.state in (CaseState.DECIDED, CaseState.WITHDRAWN)
+    for name, round_, on, done, expected_from, expected_by in rows:
+        status = "done" if done else "upcoming" if current_found else "current"
+        current_found = current_found or status == "current"
+        steps.append(ProgressStep(name, round_, status, on if done else None,
+                                  None if done else expected_from, None if done else expected_by))
+    return tuple(steps)
 
 
 def objected_decision(decisions: Sequence[Decision], today: date) -> Decision:

@@ -160,12 +160,22 @@ class CaseSummarySchema(Schema):
     is_new_portfolio_after_negative = fields.Boolean()
     assessor_id = fields.UUID(allow_none=True)
     opened_at = UtcDateTime()
+
+
+class CaseListItemSchema(CaseSummarySchema):
+    """A ``CaseListItem``: the case's summary and the jobcoach's name."""
+
     jobcoach_name = fields.String(allow_none=True, metadata={
-        "description": "The jobcoach's name as identity announced it (null until it has)."})
+        "description": "The jobcoach's full name (null when assessment has not heard it yet)."})
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "jobcoach_name":
+            return obj.jobcoach_name
+        return super().get_attribute(obj.case, attr, default)
 
 
 class CasePageSchema(PageSchema):
-    items = fields.List(fields.Nested(CaseSummarySchema))
+    items = fields.List(fields.Nested(CaseListItemSchema))
 
 
 class FindingOutSchema(Schema):
@@ -240,6 +250,23 @@ class SupplementSchema(Schema):
     snapshot_hash = fields.String()
 
 
+class ProgressStepSchema(Schema):
+    step = fields.String(metadata={"enum": ["submitted", "pe_check", "assessment", "decision", "supplement",
+                                            "reassessment"]})
+    round = fields.Integer(metadata={"description": "1: the portfolio; 2: the supplement after a postponed "
+                                                    "decision."})
+    status = fields.String(metadata={"enum": ["done", "current", "upcoming"]})
+    done_on = fields.Date(allow_none=True, metadata={
+        "description": "When the step was done (null while open, and for an advice the jobcoach may not see "
+                       "yet)."})
+    expected_from = fields.Date(allow_none=True, metadata={
+        "description": "An open decision: the day its normal window opens (6 weeks after the submission)."})
+    expected_by = fields.Date(allow_none=True, metadata={
+        "description": "An open step: the day it is expected by (the result's due date, 8 weeks after the "
+                       "submission or the supplement; the supplement: its deadline). null when not yet "
+                       "known."})
+
+
 class CaseDetailSchema(Schema):
     """A ``CaseView``."""
 
@@ -275,6 +302,9 @@ class CaseDetailSchema(Schema):
     decisions = fields.List(fields.Nested(DecisionSchema))
     objections = fields.List(fields.Nested(ObjectionSchema))
     supplement = fields.Nested(SupplementSchema, allow_none=True)
+    progress = fields.List(fields.Nested(ProgressStepSchema), metadata={
+        "description": "The case's steps as the jobcoach's portal shows them, each done on its day or "
+                       "expected by one."})
 
     def _jobcoach_name(self, view) -> str | None:
         return view.names.get(view.case.account_id)
@@ -423,7 +453,7 @@ class AuditEntrySchema(Schema):
 class OverdueItemSchema(Schema):
     """An ``OverdueItem``."""
 
-    case = fields.Nested(CaseSummarySchema)
+    case = fields.Nested(CaseListItemSchema)
     status = fields.String(metadata={"enum": ["overdue", "due_soon"]})
     stage = fields.String(metadata={"enum": ["pe_check", "assessment", "supplement", "decision"]})
     days_overdue = fields.Integer()

@@ -9,8 +9,8 @@ cases in ``certificates``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -32,11 +32,13 @@ from recert_assessment.domain import (
     ObjectionRefused,
     PeCheck,
     PeCheckProposal,
+    ProgressStep,
     Rejection,
     Supplement,
     assessor_conflict,
     assignment,
     audit_entry,
+    case_progress,
     check_rejectable,
     check_rejection_withdrawable,
     completed_pe_check,
@@ -96,10 +98,16 @@ class CaseView:
     mentor_ids: tuple[UUID, ...]
     names: Mapping[UUID, str]
     today: date
+    zone: Any = None  # the service's calendar, for the progress's days
 
     @property
     def stage(self) -> str | None:
         return stage(self.case.state) if is_open(self.case.state) else None
+
+    @property
+    def progress(self) -> tuple[ProgressStep, ...]:
+        return case_progress(self.case, pe_check=self.pe_check, advices=self.advices,
+                             decisions=self.decisions, supplement=self.supplement, zone=self.zone)
 
 
 @dataclass(frozen=True)
@@ -110,17 +118,11 @@ class PeCheckView:
 
 
 @dataclass(frozen=True)
-class ListedCase(Case):
-    """A case in a list, with its jobcoach's name (as identity announced it; None until then)."""
+class CaseListItem:
+    """A case in a list, with the jobcoach's name: a work list need not open every case to name it."""
 
-    jobcoach_name: str | None = None
-
-
-def _named(uow: Any, cases: Iterable[Case]) -> list[ListedCase]:
-    cases = list(cases)
-    names = uow.accounts.names(case.account_id for case in cases)
-    return [ListedCase(**{f.name: getattr(case, f.name) for f in fields(Case)},
-                       jobcoach_name=names.get(case.account_id)) for case in cases]
+    case: Case
+    jobcoach_name: str | None
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ class AssessorOption:
 
 @dataclass(frozen=True)
 class OverdueItem:
-    case: Case
+    case: CaseListItem
     status: str  # overdue | due_soon
     stage: str
     days_overdue: int
@@ -196,10 +198,11 @@ class AssessmentService:
                         objections=tuple(uow.objections.of_case(case.id)),
                         supplement=uow.supplements.of_case(case.id),
                         mentor_ids=tuple(uow.cases.mentors(case.account_id)),
-                        names=uow.accounts.names([case.account_id, case.assessor_id]), today=self.today())
+                        names=uow.accounts.names([case.account_id, case.assessor_id]), today=self.today(),
+                        zone=self.settings.zone)
 
     def list_cases(self, principal: Principal, *, account_id: UUID | None, assessor_id: UUID | None,
-                   state: str | None, page: int, page_size: int) -> tuple[list[ListedCase], int]:
+                   state: str | None, page: int, page_size: int) -> tuple[list[CaseListItem], int]:
         """DNV officers: every case (filtered as asked); assessors: the cases assigned to them; a jobcoach:
         their own. Each with the jobcoach's name."""
         if not principal.has_any_role(Role.DNV_OFFICER):
@@ -210,7 +213,8 @@ class AssessmentService:
         with self.uow() as uow:
             cases, total = uow.cases.list(account_id=account_id, assessor_id=assessor_id, state=state,
                                           page=page, page_size=page_size)
-            return _named(uow, cases), total
+            names = uow.accounts.names(case.account_id for case in cases)
+        return [CaseListItem(case, names.get(case.account_id)) for case in cases], total
 
     def audit_trail(self, principal: Principal, case_id: UUID) -> list[AuditEntry]:
         with self.uow() as uow:
@@ -218,11 +222,14 @@ class AssessmentService:
             return uow.audit.of_case(case_id)
 
     def overdue(self) -> list[OverdueItem]:
-        """Open cases past their due date or due within the configured number of days, soonest first."""
+        """Open cases past their due date or due within the configured number of days, soonest first; each
+        with the jobcoach's name."""
         today = self.today()
         with self.uow() as uow:
-            cases = _named(uow, uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days)))
-        return [OverdueItem(case, overdue_status(case.due_on, today), stage(case.state),
+            cases = uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days))
+            names = uow.accounts.names(case.account_id for case in cases)
+        return [OverdueItem(CaseListItem(case, names.get(case.account_id)),
+                            overdue_status(case.due_on, today), stage(case.state),
                             max((today - case.due_on).days, 0)) for case in cases]
 
     # --- PE check ------------------------------------------------------------------------------------

@@ -70,13 +70,15 @@ def test_list_cases_by_role(world):
     world.submit(other_coach, other_certificate)
     assert world.service.list_cases(world.officer, account_id=None, assessor_id=None, state=None, page=1,
                                     page_size=20)[1] == 2
-    assert [c.id for c in world.service.list_cases(coach, account_id=other_coach.account_id, assessor_id=None,
-                                                    state=None, page=1, page_size=20)[0]] == [case.id]
-    assert [c.id for c in world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None,
-                                                    page=1, page_size=20)[0]] == [case.id]
-    (listed,) = world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None, page=1,
-                                         page_size=20)[0]
-    assert listed.jobcoach_name == world.uow.accounts.get(coach.account_id).full_name
+    assert [c.case.id for c in world.service.list_cases(coach, account_id=other_coach.account_id,
+                                                         assessor_id=None, state=None, page=1,
+                                                         page_size=20)[0]] == [case.id]
+    listed = world.service.list_cases(assessor, account_id=None, assessor_id=None, state=None, page=1,
+                                      page_size=20)[0]
+    assert [c.case.id for c in listed] == [case.id]
+    # The work list names the jobcoach without opening the case.
+    names = world.service.view(assessor, case.id).names
+    assert [c.jobcoach_name for c in listed] == [names[coach.account_id]]
 
 
 def test_the_audit_trail_and_the_overdue_list(world):
@@ -479,3 +481,20 @@ def test_a_running_case_holds_the_certificate_past_expiry(world):
     assert world.scheduler.run_in(lambda: world.uow).lapsed == 0
     world.service.decide(world.officer, case.id, decision="positive", reason=None)
     assert world.uow.certificates.get(certificate.id).valid_until == date(2031, 6, 30)
+
+
+def test_the_jobcoach_follows_her_case_step_by_step_with_its_dates(world):
+    coach, _, _, case = world.advised(postponed_form())
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.status) for s in steps] == [
+        ("submitted", "done"), ("pe_check", "done"), ("assessment", "done"), ("decision", "current")]
+    assert steps[2].done_on is None  # the advice stays DNV's until the decision
+    assert steps[3].expected_by == case.due_on and steps[3].expected_from < case.due_on
+    assert world.service.view(world.officer, case.id).progress[2].done_on is not None
+    decision = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.round, s.status) for s in steps] == [
+        ("submitted", 1, "done"), ("pe_check", 1, "done"), ("assessment", 1, "done"), ("decision", 1, "done"),
+        ("supplement", 2, "current"), ("reassessment", 2, "upcoming"), ("decision", 2, "upcoming")]
+    assert steps[3].done_on == decision.decided_on and steps[2].done_on is not None
+    assert steps[4].expected_by == decision.supplement_due_on and steps[5].expected_by is None

@@ -5,6 +5,8 @@ import { language, useT } from "../i18n";
 import { hasNavigated, Link, navigate, usePlace } from "../router";
 import { useStore } from "../store";
 import { menu as accountMenu } from "../screens/account/routes";
+import { CaseMenu } from "../screens/case/menu";
+import { menu as assessorMenu } from "../screens/assessor/routes";
 import { menu as dnvMenu } from "../screens/dnv/routes";
 
 export function Layout({ children }: { children: ComponentChildren }) {
@@ -46,6 +48,8 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 {link("/", t("app.home"))}
                 {current.account.roles?.includes("jobcoach") && link("/pe", t("pe.nav"))}
                 {current.account.roles?.includes("jobcoach") && link("/portfolio", t("portfolio.menu"))}
+                {current.account.roles?.includes("jobcoach") && <CaseMenu path={path} />}
+                {assessorMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 {dnvMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 {link("/register", t("app.lookup"))}
                 {accountMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}

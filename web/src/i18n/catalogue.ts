@@ -5,6 +5,8 @@
 // Every key of `nl` must be in `en`: the type below makes a missing English text a type error.
 
 import { accountEn, accountNl } from "./account";
+import { caseEn, caseNl } from "./case";
+import { assessorEn, assessorNl } from "./assessor";
 import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
@@ -12,6 +14,8 @@ import * as pe from "./pe";
 export const nl = {
   ...portfolioNl,
   ...accountNl,
+  ...caseNl,
+  ...assessorNl,
   ...dnvNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
@@ -153,6 +157,8 @@ export type TextKey = keyof typeof nl;
 export const en: Record<TextKey, string> = {
   ...portfolioEn,
   ...accountEn,
+  ...caseEn,
+  ...assessorEn,
   ...dnvEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",

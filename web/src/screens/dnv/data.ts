@@ -9,7 +9,7 @@ import type { Language, TextKey } from "../../i18n";
 
 type Schemas = components["schemas"];
 export type CaseDetail = Schemas["CaseDetail"];
-export type CaseSummary = Schemas["CaseSummary"];
+export type CaseSummary = Schemas["CaseListItem"];
 export type CaseState = NonNullable<CaseSummary["state"]>;
 export type PeCheck = Schemas["PeCheck"];
 export type CheckedActivity = Schemas["CheckedActivity"];

@@ -232,6 +232,11 @@ function Progress({ cycle }: { cycle: Cycle }) {
     <section aria-labelledby="progress-title">
       <h2 id="progress-title">{t("portfolio.progress")}</h2>
       <p>{t("portfolio.progress.intro")}</p>
+      <p>
+        <Link href={cycle.state === "supplement_open" ? "/aanvraag/aanvulling" : "/aanvraag"}>
+          {t(cycle.state === "supplement_open" ? "case.supplement.go" : "case.progress.more")}
+        </Link>
+      </p>
       <ProblemBox problem={problem} />
       <ol class="pf-steps">
         {STEPS.map((step, index) => {

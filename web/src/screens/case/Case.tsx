@@ -1,0 +1,320 @@
+// The jobcoach's application after submitting (issue 13): the case's progress, each step with its day or
+// the day it is expected (GET /cases/{id}'s `progress`), the supplement's deadline when DNV postponed,
+// DNV's decisions with the assessment form as PDF, and the objection against a decision that is not
+// positive, within its term.
+import { useState } from "preact/hooks";
+import { api, type Schemas, type Shown } from "../../api/client";
+import { authorized, session } from "../../auth";
+import { TextAreaField } from "../../components/fields";
+import { ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { Page } from "../../components/Layout";
+import { useLoad } from "../../components/useLoad";
+import { formatDate, type TextKey, useT } from "../../i18n";
+import { Link } from "../../router";
+import { useStore } from "../../store";
+import { download } from "./download";
+import { useLocalDraft } from "./localDraft";
+import "./case.css";
+
+type CaseDetail = Schemas["CaseDetail"];
+type Decision = Schemas["Decision"];
+type Objection = Schemas["Objection"];
+type Step = Schemas["ProgressStep"];
+
+/** The jobcoach's current case: her newest (the API lists her own cases, newest first), in full. */
+export async function currentCase(): Promise<{ ok: true; data: { found: CaseDetail | null } } | { ok: false; problem: Shown }> {
+  const list = await authorized(() => api.GET("/api/v1/cases", { params: { query: { page_size: 1 } } }));
+  if (!list.ok) return list;
+  const id = list.data.items?.[0]?.id;
+  if (!id) return { ok: true, data: { found: null } };
+  const detail = await authorized(() => api.GET("/api/v1/cases/{case_id}", { params: { path: { case_id: id } } }));
+  return detail.ok ? { ok: true, data: { found: detail.data } } : detail;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+export function CaseScreen() {
+  const t = useT();
+  const { data, problem, reload } = useLoad(currentCase);
+  return (
+    <Page title={t("case.title")}>
+      {problem ? (
+        <ProblemBox problem={problem} />
+      ) : data === null ? (
+        <p aria-busy="true">{t("app.loading")}</p>
+      ) : data.found === null ? (
+        <>
+          <p>{t("case.none")}</p>
+          <p>
+            <Link href="/portfolio">{t("case.to_portfolio")}</Link>
+          </p>
+        </>
+      ) : (
+        <CaseView found={data.found} changed={reload} />
+      )}
+    </Page>
+  );
+}
+
+function CaseView({ found, changed }: { found: CaseDetail; changed: () => void }) {
+  const t = useT();
+  const decisions = [...(found.decisions ?? [])].reverse(); // newest first
+  const latest = decisions[0];
+  const supplementOpen = found.stage === "supplement" && !found.supplement;
+  return (
+    <>
+      {supplementOpen && found.supplement_due_on && (
+        <div class="notice case-deadline" data-field="supplement-notice">
+          <p class="problem-title">{t("case.supplement.notice", { date: formatDate(found.supplement_due_on) })}</p>
+          <p>
+            <Link href="/aanvraag/aanvulling" class="button primary">
+              {t("case.supplement.go")}
+            </Link>
+          </p>
+        </div>
+      )}
+      <Progress found={found} />
+      {latest && (
+        <section aria-labelledby="decision-title">
+          <h2 id="decision-title">{t("case.decisions")}</h2>
+          {decisions.map((decision, index) => (
+            <DecisionItem key={decision.id} found={found} decision={decision} latest={index === 0} changed={changed} />
+          ))}
+        </section>
+      )}
+    </>
+  );
+}
+
+function stepName(step: Step): TextKey {
+  return step.step === "decision" && (step.round ?? 1) > 1 ? "case.step.decision.2" : (`case.step.${step.step}` as TextKey);
+}
+
+function when(step: Step, t: ReturnType<typeof useT>): string {
+  if (step.status === "done") return step.done_on ? t("case.when.done", { date: formatDate(step.done_on) }) : "";
+  if (step.step === "supplement" && step.expected_by) return t("case.when.deadline", { date: formatDate(step.expected_by) });
+  if (step.expected_from && step.expected_by) {
+    return t("case.when.between", { from: formatDate(step.expected_from), by: formatDate(step.expected_by) });
+  }
+  return step.expected_by ? t("case.when.by", { date: formatDate(step.expected_by) }) : "";
+}
+
+function Progress({ found }: { found: CaseDetail }) {
+  const t = useT();
+  const steps = found.progress ?? [];
+  return (
+    <section aria-labelledby="progress-title">
+      <h2 id="progress-title">{t("case.progress")}</h2>
+      <p>{t("case.progress.intro")}</p>
+      <ol class="case-steps">
+        {steps.map((step, index) => (
+          <li
+            key={`${step.step}-${index}`}
+            class={`case-step case-${step.status ?? "upcoming"}`}
+            aria-current={step.status === "current" ? "step" : undefined}
+            data-step={`${step.step}-${step.round ?? 1}`}
+          >
+            <span class="case-mark" aria-hidden="true">
+              {step.status === "done" ? "✓" : index + 1}
+            </span>
+            <span>
+              <strong>{t(stepName(step))}</strong>
+              <span class="case-state">
+                {t(`case.status.${step.status ?? "upcoming"}` as TextKey)}
+                {when(step, t) ? `, ${when(step, t)}` : ""}
+              </span>
+            </span>
+          </li>
+        ))}
+      </ol>
+      {found.state === "awaiting_payment" && (
+        <p class="notice">
+          {t("case.payment")} <Link href="/facturen">{t("case.payment.link")}</Link>
+        </p>
+      )}
+      {found.assessor_name ? <p>{t("case.assessor", { name: String(found.assessor_name) })}</p> : null}
+    </section>
+  );
+}
+
+function DecisionItem({ found, decision, latest, changed }: {
+  found: CaseDetail;
+  decision: Decision;
+  latest: boolean;
+  changed: () => void;
+}) {
+  const t = useT();
+  const objection = (found.objections ?? []).find((o) => o.decision_id === decision.id);
+  const hasForm = (decision.round ?? 0) > 0 && (found.advices ?? []).some((a) => a.round === decision.round);
+  const mayObject = latest && decision.decision !== "positive" && !objection && decision.objection_deadline;
+  return (
+    <article class="case-decision" data-decision={decision.decision} aria-labelledby={`decision-${decision.id}`}>
+      <h3 id={`decision-${decision.id}`}>{t(`case.decision.${decision.decision ?? "positive"}` as TextKey)}</h3>
+      <p data-field="decided-on">{t("case.decision.on", { date: formatDate(decision.decided_on ?? "") })}</p>
+      {decision.reason && (
+        <>
+          <h4>{t("case.decision.reason")}</h4>
+          <p class="case-text" data-field="reason">
+            {decision.reason}
+          </p>
+        </>
+      )}
+      {decision.decision === "positive" && latest && <RenewedValidity />}
+      {decision.decision === "postponed" && decision.supplement_due_on && (
+        <p>{t("case.decision.supplement_due", { date: formatDate(decision.supplement_due_on) })}</p>
+      )}
+      {decision.decision === "negative" && decision.new_portfolio_deadline && (
+        <p>{t("case.decision.new_portfolio", { date: formatDate(decision.new_portfolio_deadline) })}</p>
+      )}
+      {hasForm && <FormPdf caseId={found.id ?? ""} round={decision.round === 2 ? 2 : 1} />}
+      {objection ? (
+        <ObjectionState objection={objection} />
+      ) : mayObject && decision.objection_deadline ? (
+        decision.objection_deadline >= today() ? (
+          <ObjectionForm found={found} decision={decision} filed={changed} />
+        ) : (
+          <p>{t("case.objection.closed")}</p>
+        )
+      ) : null}
+    </article>
+  );
+}
+
+/** After a positive decision: the certificate's new expiry date, as the tile has it. */
+function RenewedValidity() {
+  const t = useT();
+  const { data } = useLoad(() => authorized(() => api.GET("/api/v1/certificates/mine")));
+  if (!data?.valid_until) return null;
+  return (
+    <p class="case-renewed" data-field="valid-until">
+      {t("case.decision.valid_until", { date: formatDate(data.valid_until) })}
+    </p>
+  );
+}
+
+function FormPdf({ caseId, round }: { caseId: string; round: 1 | 2 }) {
+  const t = useT();
+  const [busy, setBusy] = useState(false);
+  const [done, setDone] = useState(false);
+  const [problem, setProblem] = useState<Shown | null>(null);
+  const fetchPdf = async () => {
+    if (busy) return;
+    setBusy(true);
+    const answer = await download(
+      () =>
+        authorized(() =>
+          api.GET("/api/v1/cases/{case_id}/form.pdf", {
+            params: { path: { case_id: caseId }, query: { round } },
+            parseAs: "blob",
+          }),
+        ),
+      t("case.form.file"),
+    );
+    setBusy(false);
+    setDone(answer.ok);
+    setProblem(answer.ok ? null : answer.problem);
+  };
+  return (
+    <div class="case-pdf">
+      <ProblemBox problem={problem} />
+      <button type="button" class="button" aria-disabled={busy ? "true" : undefined} onClick={() => void fetchPdf()}>
+        {busy ? t("case.form.busy") : t("case.form.download")}
+      </button>
+      <p class="small" role="status">
+        {done ? t("case.form.done") : ""}
+      </p>
+    </div>
+  );
+}
+
+function ObjectionState({ objection }: { objection: Objection }) {
+  const t = useT();
+  return (
+    <section class="case-objection" aria-labelledby="objection-state-title" data-field="objection">
+      <h4 id="objection-state-title">{t("case.objection.state")}</h4>
+      <p>{t("case.objection.filed", { date: formatDate(objection.filed_at ?? "") })}</p>
+      <p class="case-text">{objection.reason}</p>
+      <p data-field="objection-state">
+        <strong>
+          {objection.outcome === "upheld"
+            ? t("case.objection.upheld")
+            : objection.outcome === "rejected"
+              ? t("case.objection.rejected")
+              : t("case.objection.open")}
+        </strong>
+      </p>
+      {objection.outcome_reason && <p>{t("case.objection.outcome_reason", { reason: objection.outcome_reason })}</p>}
+    </section>
+  );
+}
+
+function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision: Decision; filed: () => void }) {
+  const t = useT();
+  const current = useStore(session);
+  const accountId = current.status === "authenticated" ? current.account.id : "";
+  const draft = useLocalDraft(`${accountId}.objection.${decision.id ?? ""}`);
+  const [sure, setSure] = useState(false);
+  const [unsure, setUnsure] = useState(false);
+  const form = useSubmit(
+    () =>
+      authorized(() =>
+        api.POST("/api/v1/cases/{case_id}/objections", {
+          params: { path: { case_id: found.id ?? "" } },
+          body: { reason: draft.text },
+        }),
+      ),
+    () => {
+      draft.clear();
+      filed();
+    },
+  );
+  return (
+    <section class="case-objection" aria-labelledby="objection-title">
+      <h4 id="objection-title">{t("case.objection")}</h4>
+      <p>{t("case.decision.objection_until", { date: formatDate(decision.objection_deadline ?? "") })}</p>
+      <p>{t("case.objection.intro")}</p>
+      {draft.restored && <p class="notice">{t("case.objection.restored")}</p>}
+      <form
+        noValidate
+        onSubmit={(event) => {
+          if (!sure) {
+            event.preventDefault();
+            setUnsure(true);
+            return;
+          }
+          form.onSubmit(event);
+        }}
+      >
+        <ProblemBox problem={form.problem} />
+        <TextAreaField
+          name="reason"
+          label={t("case.objection.reason")}
+          hint={t("case.objection.reason.hint")}
+          required
+          rows={8}
+          maxLength={5000}
+          value={draft.text}
+          onValue={draft.change}
+          problem={form.problem}
+        />
+        <div class="check">
+          <input
+            type="checkbox"
+            id="objection-sure"
+            checked={sure}
+            aria-invalid={unsure && !sure ? "true" : undefined}
+            aria-describedby={unsure && !sure ? "objection-sure-error" : undefined}
+            onChange={(e) => setSure(e.currentTarget.checked)}
+          />
+          <label for="objection-sure">{t("case.objection.check")}</label>
+        </div>
+        {unsure && !sure && (
+          <p class="field-error" id="objection-sure-error" role="alert">
+            {t("case.confirm.needed")}
+          </p>
+        )}
+        <Submit busy={form.busy}>{t("case.objection.submit")}</Submit>
+      </form>
+    </section>
+  );
+}

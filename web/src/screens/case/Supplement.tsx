@@ -1,0 +1,180 @@
+// Supplement mode (issue 13): after DNV's postponed decision, the assignments per reopened part with the
+// deadline shown first, a link to each part's editor (the portfolio's A1-A4 editors, which let her change
+// exactly the reopened parts; part B: the PE screens), and the confirmation before the supplement is sent.
+import { useState } from "preact/hooks";
+import { api, type Schemas } from "../../api/client";
+import { authorized } from "../../auth";
+import { ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { Page } from "../../components/Layout";
+import { useLoad } from "../../components/useLoad";
+import { formatDate, type TextKey, useT } from "../../i18n";
+import { Link } from "../../router";
+import "./case.css";
+
+type Supplement = Schemas["Supplement"];
+
+const getSupplement = () => authorized(() => api.GET("/api/v1/portfolio/cycles/current/supplement"));
+
+function editorOf(part: string): string {
+  return part === "B" ? "/pe" : `/portfolio/${part.toLowerCase()}`;
+}
+
+function daysUntil(iso: string): number {
+  const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
+  const due = Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1);
+  const now = new Date();
+  const today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+  return Math.round((due - today) / 86_400_000);
+}
+
+export function SupplementScreen() {
+  const t = useT();
+  const { data, problem, reload } = useLoad(getSupplement);
+  return (
+    <Page title={t("supplement.title")}>
+      <p>
+        <Link href="/aanvraag">{t("supplement.back")}</Link>
+      </p>
+      {problem ? (
+        problem.status === 404 ? (
+          <p>{t("supplement.none")}</p>
+        ) : (
+          <ProblemBox problem={problem} />
+        )
+      ) : !data ? (
+        <p aria-busy="true">{t("app.loading")}</p>
+      ) : (
+        <SupplementView supplement={data} submitted={reload} />
+      )}
+    </Page>
+  );
+}
+
+function Deadline({ due }: { due: string }) {
+  const t = useT();
+  const left = daysUntil(due);
+  return (
+    <div class="notice case-deadline" data-field="deadline">
+      <p class="case-deadline-date">{t("supplement.deadline", { date: formatDate(due) })}</p>
+      <p>
+        {left > 1
+          ? t("supplement.days_left", { count: left })
+          : left === 1
+            ? t("supplement.day_left")
+            : left === 0
+              ? t("supplement.last_day")
+              : t("supplement.past")}
+      </p>
+    </div>
+  );
+}
+
+function SupplementView({ supplement, submitted }: { supplement: Supplement; submitted: () => void }) {
+  const t = useT();
+  const parts = supplement.parts ?? [];
+  const revised = new Set(supplement.revised_parts ?? []);
+  const assignments = supplement.assignments ?? [];
+  const done = Boolean(supplement.submitted_at);
+  return (
+    <>
+      {done ? (
+        <p class="notice" role="status" data-field="submitted">
+          {t("supplement.submitted", { date: formatDate(supplement.submitted_at ?? "") })}
+        </p>
+      ) : (
+        supplement.due_on && <Deadline due={supplement.due_on} />
+      )}
+      <p>{t("supplement.intro")}</p>
+      <section aria-labelledby="assignments-title">
+        <h2 id="assignments-title">{t("supplement.assignments")}</h2>
+        <ul class="case-parts">
+          {parts.map((part) => {
+            const isRevised = revised.has(part);
+            const name = t(`portfolio.part.${part}` as TextKey);
+            return (
+              <li key={part} data-part={part} class={isRevised ? "case-revised" : undefined}>
+                <h3>{name}</h3>
+                {assignments
+                  .filter((a) => a.part === part)
+                  .map((a, index) => (
+                    <div key={index}>
+                      <p class="case-label">{t("supplement.assignment")}</p>
+                      <p class="case-text" data-field="assignment">
+                        {a.assignment}
+                      </p>
+                    </div>
+                  ))}
+                <p data-field="revised">
+                  <span aria-hidden="true">{isRevised ? "✓ " : "! "}</span>
+                  {isRevised ? t("supplement.revised") : t("supplement.not_revised")}
+                </p>
+                {!done && (
+                  <p>
+                    <Link href={editorOf(part)} class="button">
+                      {part === "B" ? t("supplement.edit.B") : t("supplement.edit", { part })}
+                    </Link>
+                  </p>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+      {!done && <Confirm supplement={supplement} submitted={submitted} />}
+    </>
+  );
+}
+
+function Confirm({ supplement, submitted }: { supplement: Supplement; submitted: () => void }) {
+  const t = useT();
+  const [sure, setSure] = useState(false);
+  const [unsure, setUnsure] = useState(false);
+  const parts = supplement.parts ?? [];
+  const revised = new Set(supplement.revised_parts ?? []);
+  const ready = parts.filter((p) => p !== "B").every((p) => revised.has(p));
+  const form = useSubmit(() => authorized(() => api.POST("/api/v1/portfolio/cycles/current/supplement/submit")), submitted);
+  return (
+    <section aria-labelledby="confirm-title">
+      <h2 id="confirm-title">{t("supplement.confirm")}</h2>
+      {!ready && <p>{t("supplement.confirm.not_ready")}</p>}
+      <p>{t("supplement.confirm.intro")}</p>
+      <ul>
+        {parts.map((part) => (
+          <li key={part}>
+            {t(`portfolio.part.${part}` as TextKey)}: {revised.has(part) ? t("supplement.revised") : t("supplement.not_revised")}
+          </li>
+        ))}
+      </ul>
+      <form
+        noValidate
+        onSubmit={(event) => {
+          if (!sure) {
+            event.preventDefault();
+            setUnsure(true);
+            return;
+          }
+          form.onSubmit(event);
+        }}
+      >
+        <ProblemBox problem={form.problem} />
+        <div class="check">
+          <input
+            type="checkbox"
+            id="supplement-sure"
+            checked={sure}
+            aria-invalid={unsure && !sure ? "true" : undefined}
+            aria-describedby={unsure && !sure ? "supplement-sure-error" : undefined}
+            onChange={(e) => setSure(e.currentTarget.checked)}
+          />
+          <label for="supplement-sure">{t("supplement.confirm.check")}</label>
+        </div>
+        {unsure && !sure && (
+          <p class="field-error" id="supplement-sure-error" role="alert">
+            {t("case.confirm.needed")}
+          </p>
+        )}
+        <Submit busy={form.busy}>{t("supplement.confirm.submit")}</Submit>
+      </form>
+    </section>
+  );
+}
