@@ -70,7 +70,10 @@ export function App() {
 function Start() {
   const t = useT();
   const current = useStore(session);
-  if (current.status === "authenticated") return <Home />;
+  if (current.status === "authenticated") {
+    if (dnv.startsWithOverview(current.account.roles)) return <dnv.START />;
+    return <Home />;
+  }
   if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;
   return (
     <Page title={t("welcome.title")}>
