@@ -89,7 +89,7 @@ def officer(browser, system, office):
     context = _phone(browser, system)
     page = context.new_page()
     login(page, office.dnv)
-    heading(page, "Mijn overzicht")
+    heading(page, "DNV-overzicht")  # a DNV officer starts on the overview
     yield page
     context.close()
 

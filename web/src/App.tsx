@@ -76,6 +76,7 @@ function Start() {
   const current = useStore(session);
   if (current.status === "authenticated") {
     if (assessor.startsWithWorklist(current.account.roles)) return <assessor.START />;
+    if (dnv.startsWithOverview(current.account.roles)) return <dnv.START />;
     return <Home />;
   }
   if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;
