@@ -1,7 +1,7 @@
 // The DNV officer's screens (issue 13): the overview (GET /api/v1/overview, composed: its missing parts
 // shown as such), the cases by state, a case with its audit trail, the PE check, assigning an assessor, the
 // decision and the objections; the certificate CSV import; the e-mails that failed to send.
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
 import { SelectField, TextAreaField } from "../../components/fields";
@@ -680,6 +680,16 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
   const title = activity.title ?? t("dnv.pe.unknown_activity");
   const [rejecting, setRejecting] = useState(false);
   const [reason, setReason, clearReason] = useKeptText(`reject.${caseId}.${activityId}`);
+  // After each step the focus goes where the next one is (the button it pressed is gone by then).
+  const card = useRef<HTMLLIElement>(null);
+  const focusNext = useRef<"reason" | "withdraw" | "reject" | null>(null);
+  useEffect(() => {
+    const target = focusNext.current;
+    if (!target) return;
+    focusNext.current = null;
+    const selector = target === "reason" ? "textarea" : `button[data-action=${target}]`;
+    card.current?.querySelector<HTMLElement>(selector)?.focus();
+  });
   const reject = useSubmit(
     () =>
       authorized(() =>
@@ -691,6 +701,7 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
     (check) => {
       clearReason();
       setRejecting(false);
+      focusNext.current = "withdraw";
       done(check, t("dnv.pe.rejected", { title }));
     },
   );
@@ -699,10 +710,19 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
       api.DELETE("/api/v1/cases/{case_id}/pe-check/rejections/{activity_id}", {
         params: { path: { case_id: caseId, activity_id: activityId } },
       }),
-    ).then((answer) => (answer.ok ? done(answer.data, t("dnv.pe.withdrawn", { title })) : failed(answer.problem)));
+    ).then((answer) => {
+      if (!answer.ok) return failed(answer.problem);
+      focusNext.current = "reject";
+      done(answer.data, t("dnv.pe.withdrawn", { title }));
+    });
   const headingId = `activity-${activityId}`;
   return (
-    <li class={activity.rejection ? "dnv-activity dnv-rejected" : "dnv-activity"} data-activity={activityId} aria-labelledby={headingId}>
+    <li
+      ref={card}
+      class={activity.rejection ? "dnv-activity dnv-rejected" : "dnv-activity"}
+      data-activity={activityId}
+      aria-labelledby={headingId}
+    >
       <h3 id={headingId}>{title}</h3>
       <dl class="facts">
         <dt>{t("dnv.pe.category")}</dt>
@@ -723,7 +743,7 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
         <div class="dnv-rejection">
           <p data-field="rejection">{t("dnv.pe.rejection", { reason: activity.rejection.reason ?? "" })}</p>
           {open && (
-            <button type="button" class="button" onClick={withdraw}>
+            <button type="button" class="button" data-action="withdraw" onClick={withdraw}>
               {t("dnv.pe.withdraw", { title })}
             </button>
           )}
@@ -745,13 +765,28 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
             />
             <div class="actions">
               <Submit busy={reject.busy}>{t("dnv.pe.reject.submit")}</Submit>
-              <button type="button" class="button" onClick={() => setRejecting(false)}>
+              <button
+                type="button"
+                class="button"
+                onClick={() => {
+                  focusNext.current = "reject";
+                  setRejecting(false);
+                }}
+              >
                 {t("dnv.cancel")}
               </button>
             </div>
           </form>
         ) : (
-          <button type="button" class="button" onClick={() => setRejecting(true)}>
+          <button
+            type="button"
+            class="button"
+            data-action="reject"
+            onClick={() => {
+              focusNext.current = "reason";
+              setRejecting(true);
+            }}
+          >
             {t("dnv.pe.reject", { title })}
           </button>
         ))
