@@ -16,6 +16,9 @@ from processes import free_port
 LINK_PATHS = {VERIFY_EMAIL: "/e-mailadres-bevestigen", RESET_PASSWORD: "/nieuw-wachtwoord"}
 
 
+REFUSED_PREFIX = "geweigerd-"
+
+
 class Mailbox:
     """aiosmtpd's handler: every message it accepts, parsed. ``port`` is where the server listens."""
 
@@ -23,6 +26,14 @@ class Mailbox:
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
         self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        """Refuse an address starting with REFUSED_PREFIX for good (550), as a server refuses an unknown
+        mailbox: the e-mail to it fails."""
+        if address.lower().startswith(REFUSED_PREFIX):
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         with self.lock:

@@ -514,6 +514,7 @@ OPERATIONS: dict[str, Operation] = {
     "POST /cases/{case_id}/advice": Operation(persona="assessor", json=POSTPONED_ADVICE),
     "POST /cases/{case_id}/assessor": Operation(persona=DNV, json=lambda w: {
         "assessor_id": w.people["assessor"].id}),
+    "GET /cases/{case_id}/assessors": Operation(persona=DNV),
     "GET /cases/{case_id}/audit": Operation(persona=DNV),
     "POST /cases/{case_id}/decision": Operation(persona=DNV, json={"decision": "negative"}),
     "GET /cases/{case_id}/form": Operation(persona=DNV),

@@ -73,6 +73,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /cases/{case_id}":                                    (401, 200, 404, 200, 404, 200, 403),
     "POST /cases/{case_id}/advice":                            (401, 403, 403, 409, 404, 403, 403),
     "POST /cases/{case_id}/assessor":                          (401, 403, 403, 403, 403, 409, 403),
+    "GET /cases/{case_id}/assessors":                          (401, 403, 403, 403, 403, 200, 403),
     "GET /cases/{case_id}/audit":                              (401, 403, 403, 403, 403, 200, 403),
     "POST /cases/{case_id}/decision":                          (401, 403, 403, 403, 403, 422, 403),
     "GET /cases/{case_id}/form":                               (401, 200, 404, 200, 404, 200, 403),

@@ -15,6 +15,7 @@ import { PORTFOLIO_ROUTES } from "./screens/portfolio/routes";
 import * as account from "./screens/account/routes";
 import { CASE_ROUTES } from "./screens/case/routes";
 import * as assessor from "./screens/assessor/routes";
+import * as dnv from "./screens/dnv/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -36,6 +37,7 @@ const ROUTES: Record<string, Route> = {
   ...account.ROUTES,
   ...CASE_ROUTES,
   ...assessor.ROUTES,
+  ...dnv.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },
@@ -74,6 +76,7 @@ function Start() {
   const current = useStore(session);
   if (current.status === "authenticated") {
     if (assessor.startsWithWorklist(current.account.roles)) return <assessor.START />;
+    if (dnv.startsWithOverview(current.account.roles)) return <dnv.START />;
     return <Home />;
   }
   if (current.status === "unknown") return <p aria-busy="true">{t("app.loading")}</p>;

@@ -30,6 +30,7 @@ from recert_assessment.problems import (
 )
 from recert_assessment.schemas import (
     AdviceInputSchema,
+    AssessorOptionSchema,
     AssignInputSchema,
     AuditEntrySchema,
     CaseDetailSchema,
@@ -171,6 +172,16 @@ def declare_mentor(data: dict[str, Any], case_id: UUID):
     """The jobcoach (their own case) or a DNV officer names the jobcoach's mentor (an assessor's account),
     who will not be assigned as their assessor."""
     return {"mentor_ids": _service().declare_mentor(current_principal(), case_id, data["mentor_id"])}
+
+
+@cases.get("/<uuid:case_id>/assessors")
+@require_roles(STAFF)
+@cases.response(200, AssessorOptionSchema(many=True))
+def assessors_for_case(case_id: UUID):
+    """Every assessor, by name, each eligible for this case or excluded with the reason: the jobcoach
+    themselves, the jobcoach's named mentor (POST .../mentors), or the assessor of their previous portfolio.
+    POST .../assessor refuses the excluded ones."""
+    return _service().assessors_for(current_principal(), case_id)
 
 
 @cases.post("/<uuid:case_id>/assessor")

@@ -127,8 +127,8 @@ class CsvRowsRejectedProblem(Problem):
 
     status, slug, title_code = 422, "csv-rows-rejected", "assessment.problem.csv_rows_rejected"
     members = extension_members(lines={"type": "array", "items": {"type": "object"},
-                                       "description": "Each wrong line: line, field, code, message"})
-    members = extension_members(code="string")
+                                       "description": "Each wrong line: line, field, code, message"},
+                                lines_total="integer", code="string")
     MAX_LISTED = 1000
 
     def __init__(self, errors: Iterable[LineError]):

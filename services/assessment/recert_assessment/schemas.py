@@ -12,11 +12,14 @@ from recert_assessment.domain import (
     TEXT_MAX_LENGTH,
     VERDICTS,
     AssessmentForm,
+    AssessorConflict,
     Finding,
     PartVerdict,
     SupplementAssignment,
 )
 from recert_assessment.states import CaseState
+from recert_common import i18n
+from recert_common.errors import request_language
 from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, not_blank
 from recert_common.schemas import text as text_field
 
@@ -417,6 +420,27 @@ class MentorsSchema(Schema):
     mentor_ids = fields.List(fields.UUID())
 
 
+class AssessorOptionSchema(Schema):
+    """An ``AssessorOption``: an assessor and whether they may assess this case."""
+
+    assessor_id = fields.UUID(attribute="account.account_id")
+    full_name = fields.String(attribute="account.full_name")
+    eligible = fields.Boolean(metadata={"description": "false: a conflict of interest excludes them."})
+    conflict = fields.String(allow_none=True, metadata={
+        "enum": [str(c) for c in AssessorConflict],
+        "description": "Why they are excluded (null when eligible): the jobcoach themselves, the "
+                       "jobcoach's named mentor, or the assessor of the jobcoach's previous portfolio."})
+    reason = fields.Method("_reason", allow_none=True, metadata={
+        "type": "string",
+        "description": "The exclusion said in the request's language (null when eligible)."})
+    assigned = fields.Boolean(metadata={"description": "Whether they are this case's assessor now."})
+
+    def _reason(self, option: Any) -> str | None:
+        if option.conflict is None:
+            return None
+        return i18n.translate(f"assessment.detail.assessor_{option.conflict}", request_language())
+
+
 class AuditEntrySchema(Schema):
     at = UtcDateTime()
     actor_id = fields.UUID(allow_none=True, metadata={"description": "null: the system (an event, the "
@@ -429,7 +453,7 @@ class AuditEntrySchema(Schema):
 class OverdueItemSchema(Schema):
     """An ``OverdueItem``."""
 
-    case = fields.Nested(CaseSummarySchema)
+    case = fields.Nested(CaseListItemSchema)
     status = fields.String(metadata={"enum": ["overdue", "due_soon"]})
     stage = fields.String(metadata={"enum": ["pe_check", "assessment", "supplement", "decision"]})
     days_overdue = fields.Integer()

@@ -19,7 +19,9 @@ from recert_assessment import certificates
 from recert_assessment.certificates import CertificateService
 from recert_assessment.domain import (
     SYSTEM,
+    Account,
     AssessmentForm,
+    AssessorConflict,
     AuditEntry,
     Case,
     Decision,
@@ -33,6 +35,7 @@ from recert_assessment.domain import (
     ProgressStep,
     Rejection,
     Supplement,
+    assessor_conflict,
     assignment,
     audit_entry,
     case_progress,
@@ -123,8 +126,21 @@ class CaseListItem:
 
 
 @dataclass(frozen=True)
+class AssessorOption:
+    """An assessor as a candidate for one case: excluded (``conflict``) or not, and whether assigned now."""
+
+    account: Account
+    conflict: AssessorConflict | None
+    assigned: bool
+
+    @property
+    def eligible(self) -> bool:
+        return self.conflict is None
+
+
+@dataclass(frozen=True)
 class OverdueItem:
-    case: Case
+    case: CaseListItem
     status: str  # overdue | due_soon
     stage: str
     days_overdue: int
@@ -206,11 +222,14 @@ class AssessmentService:
             return uow.audit.of_case(case_id)
 
     def overdue(self) -> list[OverdueItem]:
-        """Open cases past their due date or due within the configured number of days, soonest first."""
+        """Open cases past their due date or due within the configured number of days, soonest first; each
+        with the jobcoach's name."""
         today = self.today()
         with self.uow() as uow:
             cases = uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days))
-        return [OverdueItem(case, overdue_status(case.due_on, today), stage(case.state),
+            names = uow.accounts.names(case.account_id for case in cases)
+        return [OverdueItem(CaseListItem(case, names.get(case.account_id)),
+                            overdue_status(case.due_on, today), stage(case.state),
                             max((today - case.due_on).days, 0)) for case in cases]
 
     # --- PE check ------------------------------------------------------------------------------------
@@ -293,6 +312,16 @@ class AssessmentService:
                 record_audit(uow, case.id, "mentor_declared", actor=principal, role=role, at=now,
                              mentor_id=mentor_id)
             return tuple(uow.cases.mentors(case.account_id))
+
+    def assessors_for(self, officer: Principal, case_id: UUID) -> list[AssessorOption]:
+        """Every assessor, each with the conflict of interest that excludes them from this case (the rules
+        ``assign`` applies), by name."""
+        with self.uow() as uow:
+            case = self._case(uow, officer, case_id, for_update=False)
+            mentors, previous = uow.cases.mentors(case.account_id), uow.cases.previous_assessor(case)
+            return [AssessorOption(account, assessor_conflict(account.account_id, case, mentors, previous),
+                                   account.account_id == case.assessor_id)
+                    for account in uow.accounts.with_role(Role.ASSESSOR)]
 
     def assign(self, officer: Principal, case_id: UUID, assessor_id: UUID) -> CaseView:
         now = self.now()

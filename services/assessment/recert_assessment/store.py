@@ -87,6 +87,12 @@ class AccountRepository(_Repository):
             "SELECT * FROM accounts WHERE membership_number = %s ORDER BY updated_at",
             (membership_number,)).fetchall()]
 
+    def with_role(self, role: str) -> list[Account]:
+        """The accounts holding ``role``, by name."""
+        rows = self.conn.execute(
+            "SELECT * FROM accounts WHERE %s = ANY(roles) ORDER BY full_name, account_id", (role,)).fetchall()
+        return [_account(r) for r in rows]
+
     def names(self, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
         wanted = [i for i in set(account_ids) if i is not None]
         if not wanted:

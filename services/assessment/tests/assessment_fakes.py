@@ -71,6 +71,10 @@ class FakeAccounts:
         found = [a for a in self.rows.values() if a.membership_number == membership_number]
         return sorted(found, key=lambda a: self.order[a.account_id])
 
+    def with_role(self, role: str) -> list[Account]:
+        return sorted((a for a in self.rows.values() if a.has_role(role)),
+                      key=lambda a: (a.full_name, str(a.account_id)))
+
     def names(self, account_ids: Iterable[UUID | None]) -> dict[UUID, str]:
         return {i: self.rows[i].full_name for i in set(account_ids) if i is not None and i in self.rows}
 

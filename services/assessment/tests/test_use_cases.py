@@ -92,6 +92,7 @@ def test_the_audit_trail_and_the_overdue_list(world):
     world.day = case.due_on + timedelta(days=2)
     (late,) = world.service.overdue()
     assert (late.status, late.days_overdue) == ("overdue", 2)
+    assert late.case.jobcoach_name == world.uow.accounts.get(coach.account_id).full_name
 
 
 # --- PE check --------------------------------------------------------------------------------------------
@@ -197,6 +198,20 @@ def test_assigning_refuses_conflicts_and_announces_the_assessor(world):
     assert event.data["assessor_id"] == str(assessor.account_id)
     world.service.assign(world.officer, case.id, assessor.account_id)  # the same again changes nothing
     assert len(world.uow.events("assessment.assessor.assigned")) == 1
+
+
+def test_the_assessors_for_a_case_say_who_is_excluded_and_why(world):
+    coach, _, case = world.ready()
+    mentor, free = world.account("assessor"), world.account("assessor")
+    world.account("dnv_officer")  # not an assessor: not listed
+    world.service.declare_mentor(coach, case.id, mentor.account_id)
+    world.service.assign(world.officer, case.id, free.account_id)
+    options = {o.account.account_id: o for o in world.service.assessors_for(world.officer, case.id)}
+    assert set(options) == {mentor.account_id, free.account_id}
+    assert (options[mentor.account_id].eligible, options[mentor.account_id].conflict) == (False, "mentor")
+    assert options[free.account_id].eligible and options[free.account_id].assigned
+    with pytest.raises(NotFoundError):
+        world.service.assessors_for(world.officer, uuid.uuid4())
 
 
 def test_assigning_before_the_pe_check_is_out_of_order(world):

@@ -7,6 +7,7 @@ import { useStore } from "../store";
 import { menu as accountMenu } from "../screens/account/routes";
 import { CaseMenu } from "../screens/case/menu";
 import { menu as assessorMenu } from "../screens/assessor/routes";
+import { menu as dnvMenu } from "../screens/dnv/routes";
 
 export function Layout({ children }: { children: ComponentChildren }) {
   const t = useT();
@@ -49,6 +50,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 {current.account.roles?.includes("jobcoach") && link("/portfolio", t("portfolio.menu"))}
                 {current.account.roles?.includes("jobcoach") && <CaseMenu path={path} />}
                 {assessorMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
+                {dnvMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 {link("/register", t("app.lookup"))}
                 {accountMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 <li>

@@ -7,6 +7,7 @@
 import { accountEn, accountNl } from "./account";
 import { caseEn, caseNl } from "./case";
 import { assessorEn, assessorNl } from "./assessor";
+import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 
@@ -15,6 +16,7 @@ export const nl = {
   ...accountNl,
   ...caseNl,
   ...assessorNl,
+  ...dnvNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -157,6 +159,7 @@ export const en: Record<TextKey, string> = {
   ...accountEn,
   ...caseEn,
   ...assessorEn,
+  ...dnvEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",

@@ -1,0 +1,428 @@
+"""The DNV officer's screens in the portal (issue 13) in real Chromium against the shared whole system.
+
+Each test sets up its own jobcoach through the API: certified, her complete portfolio submitted (with a
+photo as the evidence of one activity). DNV's officer, logged in through the portal once, at 360 px:
+
+- sees the overview (and a part that does not arrive said as missing), finds the case by its state, opens
+  it (jobcoach, state, due date, audit trail), does the PE check (the photo shown inline, a PDF downloaded
+  with the access token, one activity rejected with a reason and the rules' result following, the
+  rejection undone) and passes it; once the test has paid as the payment provider would, records an
+  assessor as the jobcoach's mentor and sees them excluded with the reason, assigns the other; once the
+  assessor advised positive through the API, downloads the assessment form and decides (departing from
+  the advice without a reason is refused next to the field); then loads a certificate CSV whose wrong line
+  is shown by its line number, and the corrected file;
+- decides postponed as advised by keyboard alone and sees the supplement's deadline; finds the jobcoach's
+  objection unfounded;
+- cannot pass a PE check that misses the rules, fails it with findings, and postpones on part B.
+
+Noloc's administrator sends a failed e-mail again (the failed e-mails are Noloc's). The API shows each
+effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in as an init
+script, which the policy does not govern, so the inline photo proves that `img-src blob:` is allowed.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+from portal_browser import (
+    AXE,
+    browser_fixture,
+    check_screen,
+    dutch_date,
+    heading,
+    login,
+    new_context,
+    tab_to,
+)
+from portal_system import shared_fixtures
+from smtp_mailbox import REFUSED_PREFIX
+
+from frontend import PASSWORD, unique_member_number
+from journeys import TODAY, complete_portfolio, eventually, form, ok, record, upload
+
+system, app, office, mailbox = shared_fixtures()
+browser = browser_fixture()
+
+VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+NAME = "Dora Dossier"
+ACTIVITY = "Activiteit categorie 1"
+
+
+def _points(value: str) -> str:
+    """A decimal as the portal shows it in Dutch: 75.00 -> "75", 7.50 -> "7,5"."""
+    number = Decimal(value).normalize()
+    text = format(number, "f")
+    return text.replace(".", ",")
+
+
+def _submitted(app, office, name: str = NAME):
+    """A certified jobcoach whose complete portfolio is in, with a photo among the evidence; returns her and
+    her case."""
+    person = app.login(app.register(full_name=name))
+    office.certify(person, VALID_UNTIL)
+    complete_portfolio(app, person)
+    photo = record(app, person, 1, 5, days_ago=20)
+    ok(upload(app, person, photo["id"], PNG, filename="foto.png", content_type="image/png"), 201)
+    eventually(lambda: photo["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
+        "activity_ids"], what="the photo's activity in the portfolio")
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    return person, office.case_of(person)
+
+
+def _phone(browser, system):
+    """A browser profile at 360 px under the gateway's real CSP, with axe-core as an init script."""
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
+    context.add_init_script(path=str(AXE))
+    return context
+
+
+@pytest.fixture(scope="module")
+def officer(browser, system, office):
+    """DNV's officer, logged in through the portal once for the module's tests."""
+    context = _phone(browser, system)
+    page = context.new_page()
+    login(page, office.dnv)
+    heading(page, "DNV-overzicht")  # a DNV officer starts on the overview
+    yield page
+    context.close()
+
+
+def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
+    person, case = _submitted(app, office)
+    mentor, assessor = office.assessors
+    case_id = case["id"]
+    page = officer
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="Zaken")).to_be_visible()
+    expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
+    expect(nav.get_by_role("link", name="Mislukte e-mails")).to_have_count(0)  # Noloc's, not DNV's
+
+    # The overview: the three parts; the count of cases waiting for the PE check includes hers.
+    nav.get_by_role("link", name="DNV-overzicht").click()
+    heading(page, "DNV-overzicht")
+    waiting = ok(app.get("overview", office.dnv))["pe_checks_waiting"]["total"]
+    assert waiting >= 1
+    expect(page.locator("[data-state=opened] strong")).to_have_text(re.compile(r"\d+"))
+    page.get_by_role("heading", name="Te laat of bijna te laat").wait_for()
+    check_screen(page, "DNV overview")
+
+    # A part that does not arrive is said as missing; the rest still shows.
+    def without_overdue(route):
+        body = route.fetch().json()
+        body.update(overdue=None, missing=["overdue"], partial=True)
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/v1/overview", without_overdue)
+    page.get_by_role("link", name="Zaken", exact=True).click()
+    heading(page, "Zaken")
+    page.get_by_role("navigation").get_by_role("link", name="DNV-overzicht").click()
+    heading(page, "DNV-overzicht")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Niet alles kon worden geladen")
+    expect(alert).to_contain_text("Te laat of bijna te laat")
+    expect(page.locator("#dnv-overdue + p")).to_have_text("Dit deel is nu niet beschikbaar.")
+    expect(page.locator("[data-state=opened]")).to_be_visible()
+    check_screen(page, "DNV overview, a part missing")
+    page.unroute("**/api/v1/overview")
+
+    # The cases, her own (the system is shared), filtered by state through the screen.
+    page.goto(f"/dnv/zaken?jobcoach={person.id}")
+    heading(page, "Zaken")
+    page.get_by_label("Toon zaken met status").select_option(label="Ingediend, PE-toets nog te doen")
+    expect(page).to_have_url(re.compile(r"status=opened"))
+    rows = page.locator("[data-list=cases] tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-case", case_id)
+    expect(rows.first.get_by_role("link")).to_have_text(NAME)  # the jobcoach's name in the list
+    check_screen(page, "cases by state")
+    page.get_by_label("Toon zaken met status").select_option(label="Besluit genomen")
+    expect(page.get_by_text("Geen zaken.")).to_be_visible()
+    page.get_by_label("Toon zaken met status").select_option(label="Ingediend, PE-toets nog te doen")
+    rows.first.get_by_role("link").click()
+
+    # The case: jobcoach, state, due date, audit trail.
+    heading(page, f"Zaak van {NAME}")
+    expect(page.locator("[data-field=jobcoach]")).to_have_text(NAME)
+    expect(page.locator("[data-field=state]")).to_have_text("Ingediend, PE-toets nog te doen")
+    expect(page.locator("[data-field=due]")).to_have_text(dutch_date(date.fromisoformat(case["due_on"])))
+    expect(page.locator(".dnv-audit li").first).to_contain_text("Zaak geopend (systeem)")
+    check_screen(page, "case")
+
+    # The PE check: evidence, a rejection with the rules following, undone, passed.
+    page.get_by_role("link", name="De PE-toets doen").click()
+    heading(page, f"PE-toets voor {NAME}")
+    rules = page.locator("[data-field=rules]")
+    expect(rules).to_contain_text("De regels zijn gehaald")
+    before = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))
+    expect(rules).to_contain_text(f"er tellen {_points(before['counted_total'])} punten")
+    by_amount = {Decimal(a["amount"]): a["activity_id"] for a in before["activities"]}
+    photo_card = page.locator(f"[data-activity='{by_amount[Decimal(5)]}']")
+    photo_card.get_by_role("button", name="Toon bewijs foto.png").click()
+    image = photo_card.get_by_role("img", name="foto.png")
+    expect(image).to_be_visible()
+    assert image.evaluate("(img) => img.complete && img.naturalWidth") == 1  # loaded under the CSP
+    assert image.get_attribute("src").startswith("blob:")
+    pdf_card = page.locator(f"[data-activity='{by_amount[Decimal(30)]}']")
+    with page.expect_download() as download:
+        pdf_card.get_by_role("button", name=re.compile("Download bewijs certificaat.pdf")).click()
+    assert download.value.suggested_filename == "certificaat.pdf"
+    assert open(download.value.path(), "rb").read().startswith(b"%PDF")
+
+    pdf_card.get_by_role("button", name=f"Keur {ACTIVITY} af").click()
+    pdf_card.get_by_label(f"Waarom keur je {ACTIVITY} af?").fill("Het bewijs hoort bij een andere cursus.")
+    pdf_card.get_by_role("button", name="Afkeuren", exact=True).click()
+    expect(pdf_card.locator("[data-field=rejection]")).to_have_text(
+        "Afgekeurd: Het bewijs hoort bij een andere cursus.")
+    expect(pdf_card.locator("[data-field=counted]")).to_have_text("nee")
+    rejected = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))
+    assert Decimal(rejected["counted_total"]) < Decimal(before["counted_total"])
+    expect(rules).to_contain_text(f"er tellen {_points(rejected['counted_total'])} punten")
+    expect(page.locator(".dnv-status")).to_contain_text("is afgekeurd")
+    check_screen(page, "PE check, one activity rejected")
+    pdf_card.get_by_role("button", name=f"Afkeuring van {ACTIVITY} intrekken").click()
+    expect(pdf_card.locator("[data-field=counted]")).to_have_text("ja")
+    expect(pdf_card.get_by_role("button", name=f"Keur {ACTIVITY} af")).to_be_focused()
+    expect(rules).to_contain_text(f"er tellen {_points(before['counted_total'])} punten")
+    page.get_by_label("Behaald", exact=True).check()
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("[data-field=result]")).to_contain_text("Behaald op")
+    check_screen(page, "PE check, completed")
+    done = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))
+    assert done["completed"]["passed"] is True
+    assert all(a["rejection"] is None for a in done["activities"])
+    actions = [e["action"] for e in ok(app.get(f"cases/{case_id}/audit", office.dnv))]
+    assert actions.count("pe_activity_rejected") == 1 and "pe_activity_rejection_withdrawn" in actions
+
+    # The payment provider reports the recertification fee paid.
+    office.pay(person, "recertification")
+    eventually(lambda: office.case(case_id)["state"] == "ready_for_assignment", what="payment applied")
+
+    # Assigning: the mentor is excluded with the reason; the other assessor is assigned.
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, f"Zaak van {NAME}")
+    expect(page.locator("[data-field=state]")).to_have_text("Klaar voor een beoordelaar")
+    page.get_by_role("link", name="Een beoordelaar toewijzen").click()
+    heading(page, f"Beoordelaar voor {NAME}")
+    expect(page.locator(f"[data-assessor='{mentor.id}']").get_by_role("radio")).to_be_enabled()
+    page.get_by_role("combobox", name="Mentor").select_option(value=mentor.id)
+    page.get_by_role("button", name="Als mentor vastleggen").click()
+    expect(page.locator("#dnv-mentor ~ [role=status]")).to_contain_text("is vastgelegd als mentor")
+    assert mentor.id in office.case(case_id)["mentor_ids"]
+    excluded = page.locator(f"[data-assessor='{mentor.id}']")
+    expect(excluded.get_by_role("radio")).to_be_disabled()
+    expect(excluded.locator("[data-field=excluded]")).to_have_text(
+        "Kan niet: Deze beoordelaar is de mentor van de jobcoach.")
+    check_screen(page, "assign an assessor")
+    page.locator(f"[data-assessor='{assessor.id}']").get_by_role("radio").check()
+    page.get_by_role("button", name="Beoordelaar toewijzen").click()
+    assessor_name = assessor.account["full_name"]
+    expect(page.locator(".notice.done")).to_contain_text(f"{assessor_name} is de beoordelaar van deze zaak.")
+    assert office.case(case_id)["assessor_id"] == assessor.id
+    expect(page.locator("[data-field=assessor]")).to_have_text(assessor_name)
+
+    # The assessor advises positive (their screens are another part of the portal).
+    eventually(lambda: app.get(f"portfolio/submissions/{case['submission_id']}", assessor).status_code == 200,
+               what="the snapshot open to the assessor")
+    ok(office.advise(office.case(case_id), assessor, form("positive")), 201)
+
+    # The decision: departing without a reason is refused next to the field; following the advice is taken.
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, f"Zaak van {NAME}")
+    expect(page.locator("[data-advice='1']")).to_contain_text("advies positief")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download het beoordelingsformulier van ronde 1 (PDF)").click()
+    assert open(download.value.path(), "rb").read().startswith(b"%PDF")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, f"Besluit voor {NAME}")
+    expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: positief.")
+    page.get_by_label("Negatief: het certificaat vervalt op de vervaldatum").check()
+    reason = page.get_by_label("Waarom wijk je af van het advies?")
+    expect(reason).to_be_visible()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("#field-reason-error")).to_be_visible()
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    check_screen(page, "decision, departing without a reason")
+    assert office.case(case_id)["decisions"] == []
+    page.get_by_label(re.compile(r"^Positief: het certificaat wordt verlengd")).check()
+    expect(reason).to_have_count(0)
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.get_by_role("status")).to_contain_text("Je besluit is vastgelegd.")
+    expect(page.get_by_role("status")).to_contain_text("Volgt het advies.")
+    check_screen(page, "decision recorded")
+    decided = office.case(case_id)
+    assert decided["state"] == "decided"
+    assert [(d["decision"], d["follows_advice"]) for d in decided["decisions"]] == [("positive", True)]
+
+    # The certificate CSV: a wrong line is shown by its number, nothing loads; corrected, it loads.
+    number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
+    members = [str(uuid.uuid4().int % 90_000_000 + 10_000_000) for _ in range(2)]
+    good = f"{members[0]},{number},{VALID_UNTIL.isoformat()},gerda-{number.lower()}@example.org,Gerda Goed"
+    bad = f"{members[1]},RJ-X{number[3:]},31-31-2031,bert-{number.lower()}@example.org,Bert Fout"
+    header = "noloc_number,certificate_number,valid_until,email,name"
+    page.get_by_role("navigation").get_by_role("link", name="Certificaten importeren").click()
+    heading(page, "Certificaten importeren")
+    check_screen(page, "certificate import")
+    page.get_by_label("CSV-bestand").set_input_files(
+        {"name": "houders.csv", "mimeType": "text/csv", "buffer": f"{header}\n{good}\n{bad}\n".encode()})
+    csv_area = page.get_by_label("Regels van het bestand")
+    expect(csv_area).to_have_value(f"{header}\n{good}\n{bad}\n")
+    page.get_by_role("button", name="Importeren").click()
+    wrong = page.locator("[data-list=line-errors] tbody tr")
+    expect(wrong).to_have_count(1)
+    expect(wrong.first).to_have_attribute("data-line", "3")
+    expect(wrong.first.locator("th")).to_have_text("3")
+    expect(wrong.first).to_contain_text("valid_until")
+    check_screen(page, "certificate import, a wrong line")
+    listed = ok(app.get("certificates", office.dnv, params={"number": number}))
+    assert listed["items"] == []  # all or nothing
+    csv_area.fill(f"{header}\n{good}\n")
+    page.get_by_role("button", name="Importeren").click()
+    expect(page.locator("[data-field=import-result]")).to_contain_text("Nieuw: 1")
+    expect(wrong).to_have_count(0)
+    loaded = ok(app.get("certificates", office.dnv, params={"number": number}))["items"]
+    assert [c["number"] for c in loaded] == [number]
+
+
+def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office):
+    person, _ = _submitted(app, office, name="Olga Oponent")
+    case = office.ready_for_assessor(person)
+    case_id, assessor = case["id"], office.assessors[1]
+    ok(office.assign(case, assessor))
+    eventually(lambda: app.get(f"portfolio/submissions/{case['submission_id']}", assessor).status_code == 200,
+               what="the snapshot open to the assessor")
+    ok(office.advise(case, assessor, form("postponed", failing=("A3",))), 201)
+
+    page = officer
+    page.goto(f"/dnv/zaken?jobcoach={person.id}")
+    heading(page, "Zaken")
+    page.get_by_label("Toon zaken met status").select_option(label="Advies gegeven")
+    page.locator("[data-list=cases]").get_by_role("link", name="Olga Oponent").click()
+    heading(page, "Zaak van Olga Oponent")
+    expect(page.locator("[data-advice='1']")).to_contain_text("advies aanhouden")
+    expect(page.locator("[data-advice='1']")).to_contain_text("A3: Werk A3 opnieuw uit.")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, "Besluit voor Olga Oponent")
+    expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: aanhouden.")
+    # By keyboard alone: into the group of decisions, the arrow to "Aanhouden", Tab to the button, Enter.
+    tab_to(page, page.get_by_label(re.compile(r"^Positief: het certificaat wordt verlengd")))
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label(re.compile(r"^Aanhouden: de jobcoach vult het portfolio aan"))).to_be_checked()
+    expect(page.get_by_text("De jobcoach krijgt drie maanden")).to_be_visible()
+    expect(page.get_by_label("Waarom wijk je af van het advies?")).to_have_count(0)  # as advised
+    check_screen(page, "decision, postponed chosen")
+    tab_to(page, page.get_by_role("button", name="Besluit vastleggen"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("Je besluit is vastgelegd.")
+    decision = office.case(case_id)["decisions"][-1]
+    assert (decision["decision"], decision["follows_advice"]) == ("postponed", True)
+    due = dutch_date(date.fromisoformat(decision["supplement_due_on"]))
+    expect(page.locator("[data-field=supplement-due]")).to_have_text(
+        f"De aanvulling moet uiterlijk {due} binnen zijn.")
+
+    # The jobcoach objects; the officer finds the objection unfounded.
+    ok(app.post(f"cases/{case_id}/objections", person, json={"reason": "Mijn A3 was volledig."}), 201)
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, "Zaak van Olga Oponent")
+    objections = page.locator("section[aria-labelledby=dnv-objections]")
+    expect(objections).to_contain_text("Mijn A3 was volledig.")
+    check_screen(page, "case with an objection")
+    objections.get_by_label("Ongegrond: het besluit blijft staan").check()
+    objections.get_by_label("Toelichting bij je oordeel").fill("De opdracht voor A3 blijft nodig.")
+    objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+    expect(objections).to_contain_text("Ongegrond verklaard. De opdracht voor A3 blijft nodig.")
+    (objection,) = office.case(case_id)["objections"]
+    assert objection["outcome"] == "rejected"
+    assert objection["outcome_reason"] == "De opdracht voor A3 blijft nodig."
+
+
+def test_dnv_fails_the_pe_check_with_findings_and_postpones_on_b(officer, app, office):
+    person, case = _submitted(app, office, name="Frida Fout")
+    case_id = case["id"]
+    activities = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))["activities"]
+    biggest = next(a["activity_id"] for a in activities if Decimal(a["amount"]) == 45)
+
+    page = officer
+    page.goto(f"/dnv/zaak/pe-toets?id={case_id}")
+    heading(page, "PE-toets voor Frida Fout")
+    card = page.locator(f"[data-activity='{biggest}']")
+    # By keyboard alone; after each step the focus is where the next one is.
+    tab_to(page, card.get_by_role("button", name=f"Keur {ACTIVITY} af"))
+    page.keyboard.press("Enter")
+    expect(card.get_by_label(f"Waarom keur je {ACTIVITY} af?")).to_be_focused()
+    page.keyboard.type("Geen bewijs van deelname.")
+    page.keyboard.press("Tab")
+    expect(card.get_by_role("button", name="Afkeuren", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("[data-field=rules]")).to_contain_text("De regels zijn niet gehaald")
+    expect(card.get_by_role("button", name=f"Afkeuring van {ACTIVITY} intrekken")).to_be_focused()
+    # Passing against the rules is refused, and the API's reason is shown.
+    page.get_by_label("Behaald", exact=True).check()
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.get_by_role("alert")).to_contain_text("De PE-punten voldoen niet aan de regels")
+    check_screen(page, "PE check, passing refused")
+    page.get_by_label("Niet behaald", exact=True).check()
+    page.get_by_label(re.compile(r"^Bevindingen")).fill(
+        "Er ontbreken punten in categorie 1.\nLever bewijs van deelname aan.")
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("[data-field=result]")).to_contain_text("Niet behaald op")
+    completed = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))["completed"]
+    assert completed["passed"] is False
+    # The rejected activity's reason comes with the findings typed, one per line.
+    assert [f["text"] for f in completed["findings"]] == [
+        "Geen bewijs van deelname.", "Er ontbreken punten in categorie 1.", "Lever bewijs van deelname aan."]
+    eventually(lambda: office.case(case_id)["state"] == "pe_check_failed", what="the case stopped")
+
+    # The decision on part B: postponed, with the supplement's deadline.
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, "Zaak van Frida Fout")
+    expect(page.locator("[data-field=state]")).to_have_text("PE-toets niet behaald")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, "Besluit voor Frida Fout")
+    expect(page.locator("[data-field=advice]")).to_have_text(
+        "Er is geen advies: het besluit gaat over de PE-toets.")
+    page.get_by_label(re.compile(r"^Aanhouden")).check()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator(".notice.done")).to_contain_text("Je besluit is vastgelegd.")
+    decision = office.case(case_id)["decisions"][-1]
+    assert decision["decision"] == "postponed"
+    due = dutch_date(date.fromisoformat(decision["supplement_due_on"]))
+    expect(page.locator("[data-field=supplement-due]")).to_have_text(
+        f"De aanvulling moet uiterlijk {due} binnen zijn.")
+
+
+def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office):
+    """Failed e-mails are Noloc's (GET /messages/failed is for Noloc admins); so is the CSV import."""
+    address = f"{REFUSED_PREFIX}{uuid.uuid4().hex[:10]}@example.org"
+    registered = app.post("accounts", json={"email": address, "full_name": "Wim Weg", "password": PASSWORD,
+                                            "membership_number": unique_member_number()})
+    assert registered.status_code == 202, registered.text
+
+    def failed():
+        items = ok(app.get("messages/failed", office.admin, params={"page_size": 50}))["items"]
+        return next((m for m in items if m["email_address"] == address), None)
+
+    first = eventually(failed, what="the verification e-mail failed")
+    context = _phone(browser, system)
+    page = context.new_page()
+    login(page, office.admin)
+    heading(page, "Mijn overzicht")
+    nav = page.get_by_role("navigation")
+    expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
+    expect(nav.get_by_role("link", name="DNV-overzicht")).to_have_count(0)
+    nav.get_by_role("link", name="Mislukte e-mails").click()
+    heading(page, "Mislukte e-mails")
+    item = page.locator(f"[data-message='{first['id']}']")
+    expect(item).to_contain_text(address)
+    check_screen(page, "failed e-mails")
+    item.get_by_role("button", name=f"Opnieuw versturen naar {address}").click()
+    expect(page.get_by_role("status")).to_have_text(f"De e-mail aan {address} wordt opnieuw verstuurd.")
+    # Sent again (and refused again by the same server): a new series of tries.
+    eventually(lambda: (failed() or first)["failed_at"] != first["failed_at"], what="the e-mail tried again")
+    context.close()
