@@ -16,8 +16,8 @@ photo as the evidence of one activity). DNV's officer, logged in through the por
 - cannot pass a PE check that misses the rules, fails it with findings, and postpones on part B.
 
 Noloc's administrator sends a failed e-mail again (the failed e-mails are Noloc's). The API shows each
-effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in as an init
-script, which the policy does not govern, so the inline photo proves that `img-src blob:` is allowed.
+effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in through DevTools,
+which the policy does not govern, so the inline photo proves that `img-src blob:` is allowed.
 """
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 from portal_browser import (
-    AXE,
     browser_fixture,
     check_screen,
     dutch_date,
@@ -77,10 +76,8 @@ def _submitted(app, office, name: str = NAME):
 
 
 def _phone(browser, system):
-    """A browser profile at 360 px under the gateway's real CSP, with axe-core as an init script."""
-    context = new_context(browser, system, viewport={"width": 360, "height": 740})
-    context.add_init_script(path=str(AXE))
-    return context
+    """A browser profile at 360 px under the gateway's real CSP."""
+    return new_context(browser, system, viewport={"width": 360, "height": 740})
 
 
 @pytest.fixture(scope="module")

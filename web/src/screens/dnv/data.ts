@@ -1,10 +1,10 @@
 // What the DNV screens read from the API, and the few answers the OpenAPI document leaves untyped
 // (marshmallow Method fields: the evidence of a checked activity, a category's name, the names of a case's
 // jobcoach and assessor; a csv-rows-rejected problem's lines), read here with checks instead of casts.
-import { useEffect, useState } from "preact/hooks";
 import { api } from "../../api/client";
 import type { components } from "../../api/schema";
 import { authorized } from "../../auth";
+import { useLocalDraft } from "../../components/draft";
 import type { Language, TextKey } from "../../i18n";
 
 type Schemas = components["schemas"];
@@ -90,25 +90,14 @@ export function linesOf(error: unknown): LineProblem[] {
 export const getCase = (id: string) =>
   authorized(() => api.GET("/api/v1/cases/{case_id}", { params: { path: { case_id: id } } }));
 
-/** A text typed into a form, kept in this tab's sessionStorage until it is sent: a reload loses nothing. */
+/** A text typed into a form, kept in this browser until it is sent (draft.useLocalDraft): a reload or a
+ * closed tab loses nothing. The third function forgets it (once sent). */
 export function useKeptText(key: string): [string, (value: string) => void, () => void] {
-  const storageKey = `recert.dnv.${key}`;
-  const [value, setValue] = useState(() => {
-    try {
-      return sessionStorage.getItem(storageKey) ?? "";
-    } catch {
-      return "";
-    }
-  });
-  useEffect(() => {
-    try {
-      if (value) sessionStorage.setItem(storageKey, value);
-      else sessionStorage.removeItem(storageKey);
-    } catch {
-      // storage refused: the text stays on the screen
-    }
-  }, [storageKey, value]);
-  return [value, setValue, () => setValue("")];
+  const draft = useLocalDraft<string>(`dnv.${key}`, () => "");
+  return [draft.value, draft.change, () => {
+    draft.change("");
+    draft.clear();
+  }];
 }
 
 const AUDIT_ACTIONS = [
@@ -123,14 +112,3 @@ export function auditAction(t: (key: TextKey) => string, action: string | undefi
   return AUDIT_ACTIONS.includes(action ?? "") ? t(`dnv.audit.action.${action}` as TextKey) : (action ?? "");
 }
 
-/** Hands a file fetched with the access token to the browser as a download: nothing of it runs here. */
-export function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = filename;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}

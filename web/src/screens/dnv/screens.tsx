@@ -31,12 +31,12 @@ import {
   type Overview as OverviewData,
   type PeCheck as PeCheckData,
   reference,
-  saveBlob,
   STATES,
   stateKey,
   text,
   useKeptText,
 } from "./data";
+import { saveBlob } from "../../components/files";
 import "./dnv.css";
 
 function Loading() {
