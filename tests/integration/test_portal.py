@@ -82,8 +82,7 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
                                                                            admin):
     person = {"name": "Fenna Fictief", "email": unique_email("fenna"), "number": unique_member_number(),
               "password": "lange zinnen zijn sterke wachtwoorden"}
-    # The jobcoach's phone: 360 px wide. axe-core is injected, so this context leaves the CSP aside (the
-    # keyboard test below runs with it).
+    # The jobcoach's phone: 360 px wide, under the portal's real CSP.
     context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
 

@@ -302,15 +302,15 @@ def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office
     page.get_by_label("Toon zaken met status").select_option(label="Advies gegeven")
     page.locator("[data-list=cases]").get_by_role("link", name="Olga Oponent").click()
     heading(page, "Zaak van Olga Oponent")
-    expect(page.locator("[data-advice='1']")).to_contain_text("advies aanhouden")
+    expect(page.locator("[data-advice='1']")).to_contain_text("advies uitgesteld")
     expect(page.locator("[data-advice='1']")).to_contain_text("A3: Werk A3 opnieuw uit.")
     page.get_by_role("link", name="Het besluit nemen").click()
     heading(page, "Besluit voor Olga Oponent")
-    expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: aanhouden.")
-    # By keyboard alone: into the group of decisions, the arrow to "Aanhouden", Tab to the button, Enter.
+    expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: uitgesteld.")
+    # By keyboard alone: into the group of decisions, the arrow to "Uitgesteld", Tab to the button, Enter.
     tab_to(page, page.get_by_label(re.compile(r"^Positief: het certificaat wordt verlengd")))
     page.keyboard.press("ArrowDown")
-    expect(page.get_by_label(re.compile(r"^Aanhouden: de jobcoach vult het portfolio aan"))).to_be_checked()
+    expect(page.get_by_label(re.compile(r"^Uitgesteld: de jobcoach vult het portfolio aan"))).to_be_checked()
     expect(page.get_by_text("De jobcoach krijgt drie maanden")).to_be_visible()
     expect(page.get_by_label("Waarom wijk je af van het advies?")).to_have_count(0)  # as advised
     check_screen(page, "decision, postponed chosen")
@@ -384,7 +384,7 @@ def test_dnv_fails_the_pe_check_with_findings_and_postpones_on_b(officer, app, o
     heading(page, "Besluit voor Frida Fout")
     expect(page.locator("[data-field=advice]")).to_have_text(
         "Er is geen advies: het besluit gaat over de PE-toets.")
-    page.get_by_label(re.compile(r"^Aanhouden")).check()
+    page.get_by_label(re.compile(r"^Uitgesteld")).check()
     page.get_by_role("button", name="Besluit vastleggen").click()
     expect(page.locator(".notice.done")).to_contain_text("Je besluit is vastgelegd.")
     decision = office.case(case_id)["decisions"][-1]
