@@ -17,6 +17,7 @@ from datetime import timedelta
 
 import pytest
 from portal_browser import (
+    VERIFY_PATH,
     browser_fixture,
     check_screen,
     create_admin,
@@ -36,7 +37,6 @@ from journeys import TODAY, eventually, ok
 # the gateway finds nobody at their address, and the overview must show those parts as missing.
 SERVICES = ["identity", "assessment", "notifications"]
 NOT_RUNNING = {f"RECERT_{name}_URL": "http://127.0.0.1:9" for name in ("PE_REGISTRY", "PORTFOLIO", "BILLING")}
-VERIFY_PATH = "/e-mailadres-bevestigen"
 CSV_HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 
 
