@@ -3,7 +3,8 @@
 Every service runs as a process behind the gateway serving the built portal, as in the browser tests; the
 data is made through the public API as the browser tests make it (a certified jobcoach with PE, a written
 portfolio, a case with its assessor), then each screen is opened in headless Chromium as the person who
-uses it and photographed at 1280 x 900 (the dashboard also at a phone's 390 x 844).
+uses it and photographed at 1280 x 900 (the dashboard also at a phone's 390 x 844): the jobcoach's dashboard, PE summary and portfolio editor, the
+assessor's form and DNV's overview.
 """
 from __future__ import annotations
 
@@ -63,7 +64,8 @@ def prepare(system: System) -> dict:
     ok(office.assign(case, assessor))
     eventually(lambda: app.get(f"portfolio/submissions/{case['submission_id']}", assessor).status_code == 200,
                what="the snapshot open to the assessor")
-    return {"writer": writer, "assessor": assessor, "dnv": office.dnv, "case": case}
+    return {"writer": writer, "assessor": assessor, "dnv": office.dnv, "case": case,
+            "submitter_name": submitter.account["full_name"]}
 
 
 def photograph(browser, system: System, people: dict, out: Path) -> list[Path]:
@@ -88,6 +90,10 @@ def photograph(browser, system: System, people: dict, out: Path) -> list[Path]:
     shoot(writer, "/", "Mijn overzicht", "jobcoach-dashboard-phone", viewport=PHONE)
     shoot(writer, "/pe/overzicht", "Je PE-punten per categorie", "pe-summary")
     shoot(writer, "/portfolio/a2", "A2 Terugblik op je ontwikkelplan", "portfolio-editor")
+    case, name = people["case"], people["submitter_name"]
+    shoot(people["assessor"], f"/beoordelingen/formulier?id={case['id']}", f"Beoordeling van {name}",
+          "assessor-form")
+    shoot(people["dnv"], "/dnv", "DNV-overzicht", "dnv-overview")
     return written
 
 
