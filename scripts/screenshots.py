@@ -3,8 +3,8 @@
 Every service runs as a process behind the gateway serving the built portal, as in the browser tests; the
 data is made through the public API as the browser tests make it (a certified jobcoach with PE, a written
 portfolio, a case with its assessor), then each screen is opened in headless Chromium as the person who
-uses it and photographed at 1280 x 900 (the dashboard also at a phone's 390 x 844): the jobcoach's dashboard, PE summary and portfolio editor, the
-assessor's form and DNV's overview.
+uses it and photographed at 1280 x 900 (the dashboard also at a phone's 390 x 844): the jobcoach's
+dashboard, PE summary and portfolio editor, the assessor's form and DNV's overview.
 """
 from __future__ import annotations
 

@@ -15,26 +15,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
 from portal_browser import missing_build_message
-from smtp_mailbox import Mailbox
+from smtp_mailbox import mailbox_fixture
 
 from e2e_fixtures import running_system
 from frontend import Frontend, outbox_tokens
 from journeys import WEBHOOK_SECRET, Office
-from processes import System, free_port
+from processes import System
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 
 
-@pytest.fixture(scope="session")
-def portal_mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
+portal_mailbox = mailbox_fixture(scope="session", name="portal_mailbox")
 
 
 @pytest.fixture(scope="session")

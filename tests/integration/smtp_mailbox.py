@@ -63,10 +63,10 @@ class Mailbox:
         return found[-1] if found else None
 
 
-def mailbox_fixture():
-    """A module-scoped ``mailbox`` fixture: the SMTP server runs while the module's tests do."""
+def mailbox_fixture(scope: str = "module", name: str = "mailbox"):
+    """A ``mailbox`` fixture (module-scoped unless said): the SMTP server runs while the scope's tests do."""
 
-    @pytest.fixture(scope="module")
+    @pytest.fixture(scope=scope, name=name)
     def mailbox():
         box = Mailbox()
         box.port = free_port()

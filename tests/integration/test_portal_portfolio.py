@@ -1,4 +1,5 @@
-"""The jobcoach's portfolio in the portal (issue 13) in real Chromium against the real system.
+"""The jobcoach's portfolio in the portal (issue 13) in real Chromium against the shared whole system
+(portal_system.py).
 
 A jobcoach with a certificate whose submission window is open, and PE activities with evidence (set up
 through the API: the PE screens are another part of the portal), logs in through the portal and, every step
@@ -11,62 +12,18 @@ any of these screens.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date, timedelta
 
-import pytest
 from playwright.sync_api import expect
-from portal_browser import (
-    browser_fixture,
-    check_screen,
-    create_admin,
-    dutch_date,
-    heading,
-    missing_build_message,
-    new_context,
-    tab_to,
-)
+from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
+from portal_system import shared_fixtures
 
-from e2e_fixtures import app_fixture, running_system
-from frontend import Frontend, Person
 from journeys import PDF, TODAY, eventually, ok, record, upload
 
-SERVICES = ["identity", "pe-registry", "portfolio", "assessment"]
-NOT_RUNNING = {f"RECERT_{name}_URL": "http://127.0.0.1:9" for name in ("BILLING", "NOTIFICATIONS")}
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
 SAVED = re.compile(r"Opgeslagen om \d{2}:\d{2}")
 
-
-@pytest.fixture(scope="module")
-def system(infra, tmp_path_factory):
-    problem = missing_build_message()
-    assert problem is None, problem
-    with running_system(infra, tmp_path_factory, SERVICES,
-                        {"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off", **NOT_RUNNING}) as system:
-        yield system
-
-
-app = app_fixture()
-
-
-@pytest.fixture(scope="module")
-def admin(system, app) -> Person:
-    """Noloc's administrator, who loads the certificate by CSV (journeys.Office without DNV's staff, whom
-    these screens do not need)."""
-    return create_admin(system, app)
-
-
-def _certify(app: Frontend, admin: Person, person: Person, valid_until: date) -> None:
-    number = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-    row = (f"{person.account['membership_number']},{number},{valid_until.isoformat()},{person.email},"
-           f"{person.account['full_name']}")
-    ok(app.post("certificates/import", admin, data=f"noloc_number,certificate_number,valid_until,email,name\n"
-                f"{row}\n".encode(), headers={"Content-Type": "text/csv"}))
-    eventually(lambda: app.get("portfolio/cycles/current", person).status_code == 200, what="the cycle")
-    eventually(lambda: ok(app.get("pe/summary", person))["period"]["source"] == "certificate",
-               what="the PE period")
-
-
+system, app, office, mailbox = shared_fixtures()
 browser = browser_fixture()
 
 
@@ -77,9 +34,9 @@ def _write(page, part: str, text: str):
     return area
 
 
-def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, admin):
+def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, office):
     person = app.login(app.register(full_name="Petra Portfolio"))
-    _certify(app, admin, person, VALID_UNTIL)
+    office.certify(person, VALID_UNTIL)
     for amount, days_ago in ((45, 30), (30, 60)):
         activity = record(app, person, 1, amount, days_ago=days_ago)
         ok(upload(app, person, activity["id"], PDF + str(amount).encode()), 201)
@@ -89,13 +46,7 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
 
     context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
-    page.goto("/inloggen")
-    heading(page, "Inloggen")
-    page.get_by_label("E-mailadres").fill(person.email)
-    page.get_by_label("Wachtwoord").fill(person.password)
-    page.get_by_role("button", name="Volgende").click()
-    page.get_by_role("textbox", name="Code").fill(person.fresh_code())
-    page.get_by_role("button", name="Inloggen").click()
+    login(page, person)
     heading(page, "Mijn overzicht")
 
     # The overview: every A part still to do, each missing item a link; B is complete.
@@ -204,4 +155,3 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, ad
     expect(page.locator("[data-step=pe_check]")).to_have_attribute("aria-current", "step")
     check_screen(page, "progress")
     context.close()
-    app.http.close()  # no keep-alive connection left to hold the gateway's workers at the end

@@ -143,3 +143,36 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
     </button>
   );
 }
+
+/** "I have checked this and want to send it": a tick box a form needs before it sends (a portfolio part,
+ * a supplement, an objection). `missing` shows the refusal next to it when one tried to send without it. */
+export function ConfirmCheck({ id, label, checked, onChange, missing, message }: {
+  id: string;
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  missing: boolean;
+  message: string;
+}) {
+  const shown = missing && !checked;
+  return (
+    <>
+      <div class="check">
+        <input
+          type="checkbox"
+          id={id}
+          checked={checked}
+          aria-invalid={shown ? "true" : undefined}
+          aria-describedby={shown ? `${id}-error` : undefined}
+          onChange={(e) => onChange(e.currentTarget.checked)}
+        />
+        <label for={id}>{label}</label>
+      </div>
+      {shown && (
+        <p class="field-error" id={`${id}-error`} role="alert">
+          {message}
+        </p>
+      )}
+    </>
+  );
+}

@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { api, type Schemas, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
 import { TextAreaField } from "../../components/fields";
-import { ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { ConfirmCheck, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, type TextKey, useT } from "../../i18n";
@@ -297,22 +297,14 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
           onValue={draft.change}
           problem={form.problem}
         />
-        <div class="check">
-          <input
-            type="checkbox"
-            id="objection-sure"
-            checked={sure}
-            aria-invalid={unsure && !sure ? "true" : undefined}
-            aria-describedby={unsure && !sure ? "objection-sure-error" : undefined}
-            onChange={(e) => setSure(e.currentTarget.checked)}
-          />
-          <label for="objection-sure">{t("case.objection.check")}</label>
-        </div>
-        {unsure && !sure && (
-          <p class="field-error" id="objection-sure-error" role="alert">
-            {t("case.confirm.needed")}
-          </p>
-        )}
+        <ConfirmCheck
+          id="objection-sure"
+          label={t("case.objection.check")}
+          checked={sure}
+          onChange={setSure}
+          missing={unsure}
+          message={t("case.confirm.needed")}
+        />
         <Submit busy={form.busy}>{t("case.objection.submit")}</Submit>
       </form>
     </section>

@@ -4,7 +4,7 @@
 import { useState } from "preact/hooks";
 import { api, type Schemas } from "../../api/client";
 import { authorized } from "../../auth";
-import { ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { ConfirmCheck, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, type TextKey, useT } from "../../i18n";
@@ -157,22 +157,14 @@ function Confirm({ supplement, submitted }: { supplement: Supplement; submitted:
         }}
       >
         <ProblemBox problem={form.problem} />
-        <div class="check">
-          <input
-            type="checkbox"
-            id="supplement-sure"
-            checked={sure}
-            aria-invalid={unsure && !sure ? "true" : undefined}
-            aria-describedby={unsure && !sure ? "supplement-sure-error" : undefined}
-            onChange={(e) => setSure(e.currentTarget.checked)}
-          />
-          <label for="supplement-sure">{t("supplement.confirm.check")}</label>
-        </div>
-        {unsure && !sure && (
-          <p class="field-error" id="supplement-sure-error" role="alert">
-            {t("case.confirm.needed")}
-          </p>
-        )}
+        <ConfirmCheck
+          id="supplement-sure"
+          label={t("supplement.confirm.check")}
+          checked={sure}
+          onChange={setSure}
+          missing={unsure}
+          message={t("case.confirm.needed")}
+        />
         <Submit busy={form.busy}>{t("supplement.confirm.submit")}</Submit>
       </form>
     </section>

@@ -42,7 +42,7 @@ export function CaseMenu({ path }: { path: string }) {
               <span aria-hidden="true">
                 {t("inbox.menu")} <span class="case-badge">{count}</span>
               </span>
-              <span class="case-hidden">{t("inbox.menu.unread", { count })}</span>
+              <span class="visually-hidden">{t("inbox.menu.unread", { count })}</span>
             </>
           ) : (
             t("inbox.menu")
