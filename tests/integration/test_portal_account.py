@@ -225,6 +225,11 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     page.goto("/inloggen")
     _login(page, admin, PASSWORD)
     heading(page, "Mijn overzicht")
+    # Her start screen: what Noloc's admin can do here, each a link.
+    todo = page.get_by_role("main").get_by_role("listitem")
+    assert todo.all_inner_texts() == ["Certificaten importeren", "Mislukte e-mails", "Medewerkers",
+                                      "Mijn account"]
+    check_screen(page, "Noloc's start")
     page.get_by_role("navigation").get_by_role("link", name="Medewerkers").click()
     heading(page, "Medewerkers en accounts")
     page.locator(f"[data-account='{phone_lost.email}']").wait_for()

@@ -4,10 +4,9 @@ import { chooseLanguage, logout, session } from "../auth";
 import { language, useT } from "../i18n";
 import { hasNavigated, Link, navigate, usePlace } from "../router";
 import { useStore } from "../store";
-import { menu as accountMenu } from "../screens/account/routes";
 import { CaseMenu } from "../screens/case/menu";
-import { menu as assessorMenu } from "../screens/assessor/routes";
-import { menu as dnvMenu } from "../screens/dnv/routes";
+import { menu as accountMenu } from "../screens/account/routes";
+import { roleMenu } from "../screens/roleMenu";
 
 export function Layout({ children }: { children: ComponentChildren }) {
   const t = useT();
@@ -49,8 +48,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
                 {current.account.roles?.includes("jobcoach") && link("/pe", t("pe.nav"))}
                 {current.account.roles?.includes("jobcoach") && link("/portfolio", t("portfolio.menu"))}
                 {current.account.roles?.includes("jobcoach") && <CaseMenu path={path} />}
-                {assessorMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
-                {dnvMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
+                {roleMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 {link("/register", t("app.lookup"))}
                 {accountMenu(current.account.roles).map((entry) => link(entry.href, t(entry.key)))}
                 <li>

@@ -128,7 +128,7 @@ export const nl = {
   "home.part.messages": "je berichten",
   "home.messages": "Ongelezen berichten: {count}",
   "home.invoices": "Openstaande facturen: {count}",
-  "home.staff": "De schermen voor jouw rol komen binnenkort in dit portaal.",
+  "home.staff": "Wat je hier kunt doen",
 
   "lookup.title": "Openbaar register",
   "lookup.intro": "Zoek op naam of certificaatnummer. Het register toont alleen Register Jobcoaches met een geldig certificaat.",
@@ -271,7 +271,7 @@ export const en: Record<TextKey, string> = {
   "home.part.messages": "your messages",
   "home.messages": "Unread messages: {count}",
   "home.invoices": "Open invoices: {count}",
-  "home.staff": "The screens for your role are coming to this portal soon.",
+  "home.staff": "What you can do here",
 
   "lookup.title": "Public register",
   "lookup.intro": "Search by name or certificate number. The register lists only Register Jobcoaches with a valid certificate.",

@@ -5,6 +5,8 @@ import { Page } from "../components/Layout";
 import { useLoad } from "../components/useLoad";
 import { formatDate, type TextKey, useT } from "../i18n";
 import { Link } from "../router";
+import { menu as accountMenu } from "./account/routes";
+import { roleMenu } from "./roleMenu";
 import { useStore } from "../store";
 
 type Dashboard = Schemas["ComposedDashboard"];
@@ -21,7 +23,14 @@ export function Home() {
     return (
       <Page title={title}>
         <p>{t("home.greeting", { name: account.full_name ?? "" })}</p>
-        <p>{t("home.staff")}</p>
+        <h2>{t("home.staff")}</h2>
+        <ul class="links">
+          {[...roleMenu(account.roles), ...accountMenu(account.roles)].map((entry) => (
+            <li key={entry.href}>
+              <Link href={entry.href}>{t(entry.key)}</Link>
+            </li>
+          ))}
+        </ul>
       </Page>
     );
   }

@@ -1,0 +1,15 @@
+// The entries of the staff roles' own screens, in the menu's order: the menu shows them (Layout.tsx) and so
+// does the start screen of a staff account without a start screen of its own (Home.tsx), e.g. Noloc's admin.
+import type { TextKey } from "../i18n";
+import { menu as assessorMenu } from "./assessor/routes";
+import { menu as dnvMenu } from "./dnv/routes";
+
+export interface MenuEntry {
+  href: string;
+  key: TextKey;
+}
+
+/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens). */
+export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
+  return [...assessorMenu(roles), ...dnvMenu(roles)];
+}
