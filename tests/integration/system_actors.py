@@ -560,6 +560,7 @@ OPERATIONS: dict[str, Operation] = {
     "POST /messages/{message_id}/retry": Operation(persona=ADMIN, ids={"message_id": "failed_email_id"}),
     # pe-registry
     "GET /pe/categories": Operation(),
+    "GET /pe/evidence-rules": Operation(),
     "GET /pe/summary": Operation(),
     "GET /pe/activities": Operation(),
     "POST /pe/activities": Operation(**DRAFT, json={

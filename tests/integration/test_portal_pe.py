@@ -125,7 +125,11 @@ def test_a_jobcoach_records_changes_and_removes_pe_with_evidence_and_sees_her_su
     page.get_by_role("status").filter(has_text="levert 21 PE-punten op").wait_for()
     evidence = page.get_by_role("region", name="Bewijs")
     evidence.get_by_text("Bewijs ontbreekt").wait_for()
-    assert "20 MB" in evidence.get_by_text("Toegestaan:").inner_text()
+    # What may be uploaded, as pe-registry publishes it (GET /pe/evidence-rules), before any upload.
+    assert evidence.get_by_text("Toegestaan:").inner_text() == (
+        "Toegestaan: PDF, PNG, JPEG, platte tekst (.txt), e-mail (.eml) en Word (.docx), hoogstens 20 MB per "
+        "bestand.")
+    assert ".docx" in page.get_by_label("Kies een bestand").get_attribute("accept")
     check_screen(page, "PE change with evidence missing")
 
     # Evidence with the file chooser (the camera's input takes images only): a progress bar, then the file.

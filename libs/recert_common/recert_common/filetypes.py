@@ -91,6 +91,23 @@ _ALLOWED_LABELS: Mapping[str, Message] = {
     DOCX: Message("upload.allowed.docx"),
 }
 
+
+
+@dataclass(frozen=True)
+class AllowedType:
+    """An allowed type as a frontend offers it: the type, the extensions its name may carry, its name."""
+
+    content_type: str
+    extensions: tuple[str, ...]
+    name: Message
+
+
+def allowed_types(allowed: Collection[str] = DEFAULT_ALLOWED) -> list[AllowedType]:
+    """The allowed types in the order a jobcoach reads them (a frontend's file chooser, its hint)."""
+    return [AllowedType(content_type, tuple(sorted(EXTENSIONS[content_type])), label)
+            for content_type, label in _ALLOWED_LABELS.items() if content_type in allowed]
+
+
 _ALLOWED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF-", PDF, "pdf"),
     (b"\x89PNG\r\n\x1a\n", PNG, "png"),

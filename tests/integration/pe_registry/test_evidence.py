@@ -320,3 +320,23 @@ def test_proof_from_the_planning_tool_is_a_kind_of_evidence(pe, coach_activity):
     coach, activity = coach_activity
     response = pe.upload(coach, activity["id"], pdf_bytes("planningstool"), query="?kind=planning_tool")
     assert response.status_code == 201 and response.get_json()["kind"] == "planning_tool"
+
+
+def test_the_published_rules_are_the_ones_an_upload_is_held_to(pe, coach_activity):
+    coach, activity = coach_activity
+    rules = pe.call("GET", "/v1/pe/evidence-rules", coach).get_json()
+    assert rules["max_bytes"] == 20 * MiB
+    assert [t["content_type"] for t in rules["types"]] == [
+        "application/pdf", "image/png", "image/jpeg", "text/plain", "message/rfc822",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+    by_type = {t["content_type"]: t for t in rules["types"]}
+    assert by_type["image/jpeg"]["extensions"] == [".jfif", ".jpe", ".jpeg", ".jpg"]
+    assert by_type["text/plain"]["name"] == "platte tekst (.txt)"
+    english = pe.call("GET", "/v1/pe/evidence-rules", coach, headers={"Accept-Language": "en"}).get_json()
+    assert {t["name"] for t in english["types"]} >= {"plain text (.txt)", "Word (.docx)"}
+    # One byte over the published size is refused; a type outside the list is refused.
+    over = pe.upload(coach, activity["id"], GeneratedFile(PDF_HEAD, rules["max_bytes"] + 1, seed=3))
+    assert over.status_code == 413
+    gif = pe.upload(coach, activity["id"], b"GIF89a" + b"\0" * 64, filename="plaatje.gif")
+    assert gif.status_code == 415
+    assert pe.call("GET", "/v1/pe/evidence-rules", None).status_code == 401

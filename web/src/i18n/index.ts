@@ -75,6 +75,11 @@ export function formatMoney(amount: string, currency = "EUR", lang: Language = l
   return format.format(amount as unknown as number);
 }
 
+/** A list as a sentence says it: "PDF, PNG en Word" / "PDF, PNG and Word". */
+export function formatList(items: string[], lang: Language = language.get()): string {
+  return new Intl.ListFormat(LOCALES[lang], { style: "long", type: "conjunction" }).format(items);
+}
+
 export function formatNumber(value: number | string, lang: Language = language.get()): string {
   return new Intl.NumberFormat(LOCALES[lang]).format(value as unknown as number);
 }

@@ -3,9 +3,10 @@ import { api, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
 import { saveBlob } from "../../components/files";
 import { ProblemBox } from "../../components/forms";
-import { formatNumber, type TextKey, useT } from "../../i18n";
+import { formatList, formatNumber, type TextKey, useT } from "../../i18n";
+import { useLoad } from "../../components/useLoad";
 import type { Activity } from "./data";
-import { ACCEPT, type EvidenceKind, MAX_BYTES, uploadEvidence } from "./upload";
+import { acceptOf, type EvidenceKind, evidenceRules, uploadEvidence } from "./upload";
 
 const KINDS: NonNullable<EvidenceKind>[] = ["certificate", "confirmation_email", "screenshot", "invoice", "report", "planning_tool", "other"];
 
@@ -26,7 +27,8 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
   const chooser = useRef<HTMLInputElement>(null);
   const camera = useRef<HTMLInputElement>(null);
   const files = activity.evidence ?? [];
-  const limit = size(MAX_BYTES);
+  const rules = useLoad(evidenceRules).data;
+  const limit = rules ? size(rules.max_bytes) : "";
 
   const upload = (file: File | undefined) => {
     if (!file) return;
@@ -35,7 +37,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
       return;
     }
     setProblem(null);
-    if (file.size > MAX_BYTES) {
+    if (rules && file.size > rules.max_bytes) {
       setStatus(t("pe.upload.too_large", { name: file.name, size: limit }));
       return;
     }
@@ -140,7 +142,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
         <p class="pe-pickers">
           <label class="button primary pe-picker">
             {t("pe.upload.choose")}
-            <input ref={chooser} type="file" class="pe-file-input" accept={ACCEPT} aria-describedby="pe-upload-types" onChange={(event) => upload(event.currentTarget.files?.[0])} />
+            <input ref={chooser} type="file" class="pe-file-input" accept={rules ? acceptOf(rules) : undefined} aria-describedby="pe-upload-types" onChange={(event) => upload(event.currentTarget.files?.[0])} />
           </label>
           <label class="button pe-picker">
             {t("pe.upload.camera")}
@@ -148,7 +150,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
           </label>
         </p>
         <p id="pe-upload-types" class="hint">
-          {t("pe.upload.types", { size: limit })}
+          {rules ? t("pe.upload.types", { types: formatList(rules.types.map((type) => type.name)), size: limit }) : ""}
         </p>
       </div>
       {progress && (
