@@ -261,5 +261,5 @@ class EvidenceRulesSchema(Schema):
     max_bytes = fields.Integer(required=True, metadata={"description": "The largest evidence file, in bytes "
                                                         "(RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES)."})
     types = fields.List(fields.Nested(EvidenceTypeSchema), required=True,
-                        metadata={"description": "The types an evidence file may have, in the order to show."})
+                        metadata={"description": "The types an evidence file may have, in order."})
 
