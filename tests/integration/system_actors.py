@@ -561,6 +561,7 @@ OPERATIONS: dict[str, Operation] = {
     # pe-registry
     "GET /pe/categories": Operation(),
     "GET /pe/evidence-rules": Operation(),
+    "GET /portfolio/meetings/proof-rules": Operation(),
     "GET /pe/summary": Operation(),
     "GET /pe/activities": Operation(),
     "POST /pe/activities": Operation(**DRAFT, json={

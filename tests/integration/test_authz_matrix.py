@@ -117,6 +117,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     # snapshot only while it is assessed (ADR 0017): here it is decided (postponed), so 404 as for anyone else
     "GET /pe/categories":                                      (401, 200, 200, 200, 200, 200, 200),
     "GET /pe/evidence-rules":                                  (401, 200, 200, 200, 200, 200, 200),
+    "GET /portfolio/meetings/proof-rules":                     (401, 200, 200, 200, 200, 200, 200),
     "GET /pe/summary":                                         (401, 200, 200, 403, 403, 403, 403),
     "GET /pe/activities":                                      (401, 200, 200, 403, 403, 403, 403),
     "POST /pe/activities":                                     (401, 201, 201, 403, 403, 403, 403),

@@ -115,7 +115,13 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
         name = f"Intervisie op {dutch_date(met_on)}"
         meeting = page.locator(".pf-meeting").filter(has=page.get_by_role("heading", name=name))
         meeting.wait_for()
-        meeting.get_by_label(f"Bewijs voor {name}").set_input_files(
+        chooser = meeting.get_by_label(f"Bewijs voor {name}")
+        # What portfolio takes as proof, as it publishes it: a Word form too, and its size.
+        expect(meeting.locator(".hint")).to_have_text(
+            "Toegestaan: PDF, PNG, JPEG, platte tekst (.txt), e-mail (.eml) en Word (.docx), hoogstens 20 MB "
+            "per bestand.")
+        assert ".docx" in chooser.get_attribute("accept")
+        chooser.set_input_files(
             {"name": f"presentielijst-{n}.pdf", "mimeType": "application/pdf", "buffer": PDF + bytes([n])})
         meeting.get_by_role("button", name="Bewijs uploaden").click()
         expect(meeting.locator("[data-field=proof]")).to_have_text(f"✓ Bewijs: presentielijst-{n}.pdf")

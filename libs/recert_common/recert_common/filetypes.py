@@ -108,6 +108,14 @@ def allowed_types(allowed: Collection[str] = DEFAULT_ALLOWED) -> list[AllowedTyp
             for content_type, label in _ALLOWED_LABELS.items() if content_type in allowed]
 
 
+def upload_rules(max_bytes: int, language: str, allowed: Collection[str] = DEFAULT_ALLOWED) -> dict:
+    """What a service publishes about the files it takes (``schemas.UploadRulesSchema``), so that a
+    frontend can say it before the upload: the types and the largest size."""
+    return {"max_bytes": max_bytes,
+            "types": [{"content_type": t.content_type, "extensions": list(t.extensions),
+                       "name": t.name.render(language)} for t in allowed_types(allowed)]}
+
+
 _ALLOWED_MAGIC: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF-", PDF, "pdf"),
     (b"\x89PNG\r\n\x1a\n", PNG, "png"),

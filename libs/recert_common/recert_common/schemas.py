@@ -72,3 +72,21 @@ class PageSchema(Schema):
 def page_body(items: Sequence[Any], total: int, query: Mapping[str, Any]) -> dict[str, Any]:
     """The body a ``PageSchema`` writes: the items of the page ``query`` asked for, and how many there are."""
     return {"items": items, "page": query["page"], "page_size": query["page_size"], "total": total}
+
+
+class AllowedTypeSchema(Schema):
+    content_type = fields.String(required=True, metadata={
+        "description": "The type, as decided from the file's content (never from its name)."})
+    extensions = fields.List(fields.String(), required=True,
+                             metadata={"description": "The extensions a file of this type may carry."})
+    name = fields.String(required=True, metadata={
+        "description": "The type as a person reads it, in the request's language."})
+
+
+class UploadRulesSchema(Schema):
+    """What a service takes as an uploaded file (``filetypes.upload_rules``): an upload is still checked."""
+
+    max_bytes = fields.Integer(required=True, metadata={"description": "The largest file, in bytes."})
+    types = fields.List(fields.Nested(AllowedTypeSchema), required=True,
+                        metadata={"description": "The types a file may have, in the order to show."})
+

@@ -24,9 +24,9 @@ from recert_common.access_log import AccessLogPageSchema
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, filename_from_disposition
-from recert_common.filetypes import UnsafeFilename, allowed_types, openapi_file_content
+from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
 from recert_common.rules import load_framework
-from recert_common.schemas import PageQuerySchema, page_body
+from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
 from recert_common.web import answers
 from recert_pe_registry.domain import UNITS, EvidenceRefused, Summary, Viewer, evidence_missing_message
 from recert_pe_registry.problems import EVIDENCE_PROBLEMS, ActivityLockedProblem, ImportedActivityProblem
@@ -37,7 +37,6 @@ from recert_pe_registry.schemas import (
     ActivitySchema,
     ActivityUpdateSchema,
     CategoriesSchema,
-    EvidenceRulesSchema,
     EvidenceSchema,
     EvidenceUploadQuerySchema,
     EvidenceUploadSchema,
@@ -288,15 +287,12 @@ def _summary_body(found: Summary) -> dict[str, Any]:
 
 @pe.get("/evidence-rules")
 @require_auth
-@pe.response(200, EvidenceRulesSchema)
+@pe.response(200, UploadRulesSchema)
 def evidence_rules():
     """What an evidence file may be, so that a frontend can say so before the upload: the types (decided by
     the file's content, with the extensions its name may carry) and the largest size this deployment
-    takes. An upload is still checked against them."""
-    language = request_language()
-    return {"max_bytes": _service().settings.max_evidence_bytes,
-            "types": [{"content_type": allowed.content_type, "extensions": list(allowed.extensions),
-                       "name": allowed.name.render(language)} for allowed in allowed_types()]}
+    takes (RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES). An upload is still checked against them."""
+    return upload_rules(_service().settings.max_evidence_bytes, request_language())
 
 
 @pe.get("/categories")

@@ -246,20 +246,3 @@ class CategoriesSchema(Schema):
     required_total = Points()
     units = fields.List(fields.Nested(UnitSchema))
     categories = fields.List(fields.Nested(CategorySchema))
-
-
-class EvidenceTypeSchema(Schema):
-    content_type = fields.String(required=True, metadata={"description": "The type, as decided from the "
-                                                          "file's content (never from its name)."})
-    extensions = fields.List(fields.String(), required=True,
-                             metadata={"description": "The extensions a file of this type may carry."})
-    name = fields.String(required=True, metadata={"description": "The type as a jobcoach reads it, in the "
-                                                  "request's language."})
-
-
-class EvidenceRulesSchema(Schema):
-    max_bytes = fields.Integer(required=True, metadata={"description": "The largest evidence file, in bytes "
-                                                        "(RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES)."})
-    types = fields.List(fields.Nested(EvidenceTypeSchema), required=True,
-                        metadata={"description": "The types an evidence file may have, in order."})
-

@@ -13,11 +13,11 @@ from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
 from recert_common.access_log import AccessLogPageSchema
-from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
+from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_auth, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, upload_filename
-from recert_common.filetypes import UnsafeFilename, openapi_file_content
-from recert_common.schemas import PageQuerySchema, page_body
+from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
+from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_common.web import answers
 from recert_portfolio.domain import UNCHANGED, Meeting, Proof, Submission
@@ -228,6 +228,16 @@ def _visible_meeting(meeting_id: UUID) -> Meeting:
         raise not_found()
     ensure_owner_or_roles(meeting.account_id, Role.DNV_OFFICER, problem=not_found())
     return meeting
+
+
+@meetings.get("/proof-rules")
+@require_auth
+@meetings.response(200, UploadRulesSchema)
+def proof_rules():
+    """What a meeting's proof may be, so that a frontend can say so before the upload: the types (decided
+    by the file's content, with the extensions its name may carry) and the largest size this deployment
+    takes (RECERT_PORTFOLIO_PROOF_MAX_BYTES). An upload is still checked against them."""
+    return upload_rules(_service().settings.proof_max_bytes, request_language())
 
 
 @meetings.get("/<uuid:meeting_id>")

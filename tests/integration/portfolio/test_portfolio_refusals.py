@@ -210,3 +210,15 @@ def test_requests_without_a_token_or_role_are_refused(portfolio, coach):
     _, assessor = portfolio.staff("assessor")
     problem(portfolio.get(CURRENT, assessor), 403, "forbidden")
     problem(portfolio.put(f"{CURRENT}/parts/A1", assessor, json={"text": "x"}), 403)
+
+
+def test_the_published_proof_rules_are_the_ones_an_upload_is_held_to(portfolio, coach, entered_meeting):
+    rules = portfolio.get("/v1/portfolio/meetings/proof-rules", coach.token).get_json()
+    assert rules["max_bytes"] == portfolio.settings.proof_max_bytes == 64 * 1024
+    by_type = {t["content_type"]: t for t in rules["types"]}
+    assert ".docx" in by_type["application/vnd.openxmlformats-officedocument.wordprocessingml.document"][
+        "extensions"]  # the reflection meeting's form is often a Word document
+    assert by_type["application/pdf"]["name"] == "PDF"
+    path = f"/v1/portfolio/meetings/{entered_meeting['id']}/proof?filename=groot.pdf"
+    problem(portfolio.post(path, coach.token, data=PDF + bytes(rules["max_bytes"])), 413, "upload-too-large")
+    assert portfolio.get("/v1/portfolio/meetings/proof-rules", None).status_code == 401

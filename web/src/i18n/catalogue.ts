@@ -29,6 +29,7 @@ export const nl = {
   "app.language.label": "Switch to English",
   "app.footer": "Vragen over inloggen of over dit portaal? De support van DNV helpt je.",
   "app.loading": "Even geduld…",
+  "upload.rules": "Toegestaan: {types}, hoogstens {size} per bestand.",
   "app.page_title": "{page} – Register Jobcoach",
 
   "problem.network.title": "Geen verbinding",
@@ -172,6 +173,7 @@ export const en: Record<TextKey, string> = {
   "app.language.label": "Schakel naar Nederlands",
   "app.footer": "Questions about logging in or about this portal? DNV's support will help you.",
   "app.loading": "One moment…",
+  "upload.rules": "Allowed: {types}, at most {size} per file.",
   "app.page_title": "{page} – Register Jobcoach",
 
   "problem.network.title": "No connection",

@@ -64,7 +64,6 @@ export const nl = {
 
   "pe.upload.title": "Bewijs",
   "pe.upload.intro": "Voeg een certificaat, deelnamebewijs, factuur of iets vergelijkbaars toe. Zonder bewijs tellen de punten niet mee.",
-  "pe.upload.types": "Toegestaan: {types}, hoogstens {size} per bestand.",
   "pe.upload.kind": "Soort bewijs",
   "pe.upload.kind.certificate": "Certificaat of deelnamebewijs",
   "pe.upload.kind.confirmation_email": "Bevestigingsmail",
@@ -181,7 +180,6 @@ export const en: Record<keyof typeof nl, string> = {
 
   "pe.upload.title": "Evidence",
   "pe.upload.intro": "Add a certificate, proof of attendance, invoice or something similar. Without evidence the points do not count.",
-  "pe.upload.types": "Allowed: {types}, at most {size} per file.",
   "pe.upload.kind": "Kind of evidence",
   "pe.upload.kind.certificate": "Certificate or proof of attendance",
   "pe.upload.kind.confirmation_email": "Confirmation e-mail",

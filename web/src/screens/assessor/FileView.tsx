@@ -4,16 +4,10 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Shown } from "../../api/client";
 import { ProblemBox } from "../../components/forms";
-import { formatNumber, useT } from "../../i18n";
+import { useT } from "../../i18n";
 import { saveBlob } from "../../components/files";
+import { formatSize } from "../../components/uploadRules";
 import { type FileSource, fetchFile, showsInline } from "./data";
-
-function size(bytes: number | undefined): string {
-  if (!bytes) return "";
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${formatNumber(Math.round(bytes / 102.4) / 10)} kB`;
-  return `${formatNumber(Math.round(bytes / (1024 * 102.4)) / 10)} MB`;
-}
 
 export function FileView({ source, filename, contentType, bytes }: {
   source: FileSource;
@@ -42,7 +36,7 @@ export function FileView({ source, filename, contentType, bytes }: {
     else saveBlob(answer.data, filename);
   };
 
-  const about = [contentType === "application/pdf" ? "PDF" : "", size(bytes)].filter(Boolean).join(", ");
+  const about = [contentType === "application/pdf" ? "PDF" : "", bytes ? formatSize(bytes) : ""].filter(Boolean).join(", ");
   return (
     <div class="as-file">
       <p>

@@ -3,18 +3,12 @@ import { api, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
 import { saveBlob } from "../../components/files";
 import { ProblemBox } from "../../components/forms";
-import { formatList, formatNumber, type TextKey, useT } from "../../i18n";
-import { useLoad } from "../../components/useLoad";
+import { type TextKey, useT } from "../../i18n";
+import { acceptOf, formatSize, rulesHint, useUploadRules } from "../../components/uploadRules";
 import type { Activity } from "./data";
-import { acceptOf, type EvidenceKind, evidenceRules, uploadEvidence } from "./upload";
+import { type EvidenceKind, uploadEvidence } from "./upload";
 
 const KINDS: NonNullable<EvidenceKind>[] = ["certificate", "confirmation_email", "screenshot", "invoice", "report", "planning_tool", "other"];
-
-function size(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${formatNumber((bytes / (1024 * 1024)).toFixed(1))} MB`;
-  if (bytes >= 1024) return `${formatNumber(Math.ceil(bytes / 1024))} kB`;
-  return `${formatNumber(bytes)} B`;
-}
 
 /** The evidence of one activity: the files added, and a drop zone with a file chooser and the camera. */
 export function Evidence({ activity, changed }: { activity: Activity; changed: () => void }) {
@@ -27,8 +21,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
   const chooser = useRef<HTMLInputElement>(null);
   const camera = useRef<HTMLInputElement>(null);
   const files = activity.evidence ?? [];
-  const rules = useLoad(evidenceRules).data;
-  const limit = rules ? size(rules.max_bytes) : "";
+  const rules = useUploadRules("evidence");
 
   const upload = (file: File | undefined) => {
     if (!file) return;
@@ -38,7 +31,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
     }
     setProblem(null);
     if (rules && file.size > rules.max_bytes) {
-      setStatus(t("pe.upload.too_large", { name: file.name, size: limit }));
+      setStatus(t("pe.upload.too_large", { name: file.name, size: formatSize(rules.max_bytes) }));
       return;
     }
     setStatus(null);
@@ -99,7 +92,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
             <li key={file.id}>
               <span class="pe-file-name">{file.filename}</span>{" "}
               <span class="small">
-                ({t(`pe.upload.kind.${file.kind ?? "other"}` as TextKey)}, {size(file.size ?? 0)})
+                ({t(`pe.upload.kind.${file.kind ?? "other"}` as TextKey)}, {formatSize(file.size ?? 0)})
               </span>{" "}
               <button type="button" class="link-button" aria-label={t("pe.upload.open", { name: file.filename ?? "" })} onClick={() => open(file.id ?? "", file.filename ?? "")}>
                 {t("pe.upload.download")}
@@ -142,7 +135,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
         <p class="pe-pickers">
           <label class="button primary pe-picker">
             {t("pe.upload.choose")}
-            <input ref={chooser} type="file" class="pe-file-input" accept={rules ? acceptOf(rules) : undefined} aria-describedby="pe-upload-types" onChange={(event) => upload(event.currentTarget.files?.[0])} />
+            <input ref={chooser} type="file" class="pe-file-input" accept={acceptOf(rules)} aria-describedby="pe-upload-types" onChange={(event) => upload(event.currentTarget.files?.[0])} />
           </label>
           <label class="button pe-picker">
             {t("pe.upload.camera")}
@@ -150,7 +143,7 @@ export function Evidence({ activity, changed }: { activity: Activity; changed: (
           </label>
         </p>
         <p id="pe-upload-types" class="hint">
-          {rules ? t("pe.upload.types", { types: formatList(rules.types.map((type) => type.name)), size: limit }) : ""}
+          {rulesHint(t, rules)}
         </p>
       </div>
       {progress && (

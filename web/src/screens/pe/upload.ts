@@ -1,36 +1,14 @@
 // Evidence upload with progress: XMLHttpRequest (fetch has no upload progress), the raw file as the body
 // (POST /api/v1/pe/activities/{id}/evidence?filename=&kind=), the access token from memory (auth.ts: refreshed
 // first when stale, once more after a 401). The answer is shown as any other: the evidence or the problem.
-import {
-  accessTokenStale,
-  api,
-  currentAccessToken,
-  networkProblem,
-  type Outcome,
-  type Schemas,
-  type Shown,
-  toShown,
-} from "../../api/client";
-import { authorized, refresh } from "../../auth";
+import { accessTokenStale, currentAccessToken, networkProblem, type Schemas, type Shown, toShown } from "../../api/client";
+import { refresh } from "../../auth";
 import { language } from "../../i18n";
 
 export type EvidenceKind = Schemas["Evidence"]["kind"];
 export type UploadOutcome =
   | { ok: true; status: number; evidence: Schemas["EvidenceUpload"] }
   | { ok: false; problem: Shown };
-
-export type EvidenceRules = Schemas["EvidenceRules"];
-
-/** What an evidence file may be, as pe-registry publishes it (GET /api/v1/pe/evidence-rules): shown before
- * the upload and used for the file chooser; the upload is still checked by the API. */
-export function evidenceRules(): Promise<Outcome<EvidenceRules>> {
-  return authorized(() => api.GET("/api/v1/pe/evidence-rules"));
-}
-
-/** The file chooser's `accept`: every allowed type and the extensions its name may carry. */
-export function acceptOf(rules: EvidenceRules): string {
-  return rules.types.flatMap((type) => [type.content_type, ...type.extensions]).join(",");
-}
 
 function send(
   url: string,

@@ -9,6 +9,7 @@ import { type DraftStatus, useDraft } from "../../components/draft";
 import { InputField, SelectField, TextAreaField } from "../../components/fields";
 import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
+import { acceptOf, rulesHint, useUploadRules } from "../../components/uploadRules";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, formatNumber, language, type TextKey, useT } from "../../i18n";
 import { Link, navigate, usePlace } from "../../router";
@@ -492,6 +493,7 @@ function MeetingItem({ meeting, changed }: { meeting: Meeting; changed: () => vo
   const t = useT();
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
+  const rules = useUploadRules("proof");
   const [problem, setProblem] = useState<Shown | null>(null);
   const id = meeting.id ?? "";
   const name = meetingName(meeting, t);
@@ -540,12 +542,12 @@ function MeetingItem({ meeting, changed }: { meeting: Meeting; changed: () => vo
           <div class="field">
             <label for={`proof-${id}`}>{t("portfolio.proof.label", { meeting: name })}</label>
             <p class="hint" id={`proof-${id}-hint`}>
-              {t("portfolio.proof.hint")}
+              {rulesHint(t, rules)}
             </p>
             <input
               type="file"
               id={`proof-${id}`}
-              accept="application/pdf,image/png,image/jpeg,text/plain,message/rfc822,.eml"
+              accept={acceptOf(rules)}
               aria-describedby={`proof-${id}-hint`}
               onChange={(event) => setFile(event.currentTarget.files?.[0] ?? null)}
             />
