@@ -38,6 +38,10 @@ def portal_system(infra, tmp_path_factory, portal_mailbox) -> Iterator[System]:
         "RECERT_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(portal_mailbox.port),
         "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
+        # A composed screen (work list, overview, dashboard) says a part is missing when a service does not
+        # answer within this time. Two test workers, Chromium and two whole systems share two cores here, so
+        # a slow moment must not read as a missing part; a part of a stopped service still fails at once.
+        "RECERT_GATEWAY_COMPOSE_TIMEOUT": "10",
     }) as system:
         yield system
 
