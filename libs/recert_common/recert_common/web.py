@@ -51,6 +51,7 @@ from recert_common.errors import (
 )
 from recert_common.logging import configure_logging
 from recert_common.metrics import install_metrics
+from recert_common.schemas import Computed
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What we accept from outside as a request id: UUIDs and the usual trace ids. Anything else (too long, or with
@@ -217,6 +218,7 @@ def create_base_app(
     # flask-smorest registered ProblemSchema as "Problem"; the document's version names every member.
     api.spec.components.schemas["Problem"] = problem_schema()
     api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
+    api.ma_plugin.converter.add_attribute_function(_computed_as_shown)
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     install_probes(app, readiness or {}, timeout=readiness_timeout)
@@ -284,6 +286,15 @@ def _decimal_as_string(self, field, **kwargs) -> dict:
     so clients and the fuzzer read the answers the way they are written."""
     if isinstance(field, ma_fields.Decimal) and field.as_string:
         return {"type": "string", "format": "decimal"}
+    return {}
+
+
+def _computed_as_shown(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a ``schemas.Computed`` value is documented as the typed field it names
+    (its own description, nullability and required flag kept)."""
+    if isinstance(field, Computed):
+        shown = self.field2property(field.shown_as)
+        return {key: value for key, value in shown.items() if key not in ret or key in ("type", "items")}
     return {}
 
 

@@ -23,7 +23,8 @@ class InboxMessageSchema(Schema):
     body_text = fields.String()
     body_html = fields.String(metadata={"description": "The same text as HTML (escaped, safe to show)."})
     created_at = UtcDateTime()
-    read = fields.Function(lambda message: message.read_at is not None, dump_only=True)
+    read = fields.Function(lambda message: message.read_at is not None, dump_only=True,
+                           metadata={"type": "boolean"})
     read_at = UtcDateTime(allow_none=True)
     trigger_event_type = fields.String(allow_none=True)
 
