@@ -54,18 +54,27 @@ class Computed(fields.Method):
         self.shown_as._bind_to_schema(field_name, parent)
 
 
-def always_sent(schema: type[Schema]) -> type[Schema]:
-    """Class decorator for a response schema: every field is always in the answer (null when it has no
-    value), so the OpenAPI document marks each one ``required`` and a client need not test for absence.
-    Marshmallow ignores ``required`` when dumping: the answer is unchanged. The fields are copies, so a base
-    schema shared with another answer keeps its own."""
-    marked = {}
-    for name, field in schema._declared_fields.items():
-        field = copy.copy(field)
-        field.required = True
-        marked[name] = field
-    schema._declared_fields = marked
-    return schema
+def always_sent(schema: Any = None, *, except_: Sequence[str] = ()) -> Any:
+    """Class decorator for a response schema: every field (but ``except_``) is always in the answer (null
+    when it has no value), so the OpenAPI document marks each one ``required`` and a client need not test
+    for absence. Marshmallow ignores ``required`` when dumping: the answer is unchanged. The fields are
+    copies, so a base schema shared with another answer keeps its own.
+
+    ``@always_sent`` or ``@always_sent(except_=("parts",))``."""
+    def mark(cls: Any) -> Any:
+        unknown = set(except_) - set(cls._declared_fields)
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field {sorted(unknown)}")
+        marked = {}
+        for name, field in cls._declared_fields.items():
+            if name not in except_:
+                field = copy.copy(field)
+                field.required = True
+            marked[name] = field
+        cls._declared_fields = marked
+        return cls
+
+    return mark if schema is None else mark(schema)
 
 
 BLANK = "field.blank"

@@ -26,6 +26,7 @@ from recert_common.schemas import (
     PageSchema,
     Strict,
     UtcDateTime,
+    always_sent,
     not_blank,
 )
 from recert_common.schemas import text as text_field
@@ -169,6 +170,7 @@ class CaseSummarySchema(Schema):
     opened_at = UtcDateTime()
 
 
+@always_sent
 class CaseListItemSchema(CaseSummarySchema):
     """A ``CaseListItem``: the case's summary and the jobcoach's name."""
 
@@ -205,6 +207,7 @@ class SupplementAssignmentSchema(Schema):
     assignment = fields.String()
 
 
+@always_sent
 class AdviceSummarySchema(Schema):
     round = fields.Integer()
     advice = fields.String(metadata={"enum": list(ADVICES)})
@@ -220,6 +223,7 @@ class AdviceSummarySchema(Schema):
         return {v.part: v.verdict for v in advice.form.verdicts}
 
 
+@always_sent
 class DecisionSchema(Schema):
     id = fields.UUID()
     round = fields.Integer(metadata={"description": "0: the decision on part B after a failed PE check; 1: "
@@ -250,6 +254,7 @@ class ObjectionSchema(Schema):
     decided_at = UtcDateTime(allow_none=True)
 
 
+@always_sent
 class SupplementSchema(Schema):
     supplement_id = fields.UUID()
     submission_id = fields.UUID()
@@ -258,6 +263,7 @@ class SupplementSchema(Schema):
     snapshot_hash = fields.String()
 
 
+@always_sent
 class ProgressStepSchema(Schema):
     step = fields.String(metadata={"enum": ["submitted", "pe_check", "assessment", "decision", "supplement",
                                             "reassessment"]})
@@ -275,6 +281,7 @@ class ProgressStepSchema(Schema):
                        "known."})
 
 
+@always_sent
 class CaseDetailSchema(Schema):
     """A ``CaseView``."""
 
@@ -405,6 +412,7 @@ class PeCheckSchema(Schema):
     completed = fields.Nested(PeCheckResultSchema, attribute="check", allow_none=True)
 
 
+@always_sent
 class VerdictSchema(Schema):
     verdict = fields.String(metadata={"enum": list(VERDICTS)})
     findings = fields.String()
@@ -417,6 +425,7 @@ class FeedbackSchema(Schema):
     A4 = fields.String(required=True, allow_none=True)
 
 
+@always_sent
 class FormSchema(Schema):
     """A ``GivenAdvice``: the whole assessment form."""
 
@@ -505,11 +514,13 @@ class CertificatePageSchema(PageSchema):
     items = fields.List(fields.Nested(CertificateSchema))
 
 
+@always_sent
 class WindowSchema(Schema):
     opens_on = fields.Date(attribute="first")
     closes_on = fields.Date(attribute="last")
 
 
+@always_sent
 class TileSchema(Schema):
     """A ``Tile``: what the jobcoach's dashboard shows of the certificate."""
 

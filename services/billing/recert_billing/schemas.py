@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from recert_billing.domain import PAYMENT_SUCCEEDED, InvoiceKind, InvoiceState, PaymentOutcome, vat_percent
 from recert_common.errors import request_language
-from recert_common.schemas import Computed, PageQuerySchema, PageSchema, UtcDateTime
+from recert_common.schemas import Computed, PageQuerySchema, PageSchema, UtcDateTime, always_sent
 
 
 def money(amount: Decimal, currency: str) -> dict[str, str]:
@@ -85,6 +85,7 @@ class PaymentNotificationSchema(Schema):
 # --- output ----------------------------------------------------------------------------------------------
 
 
+@always_sent
 class LineSchema(Schema):
     description = Computed("_description", fields.String(),
                            metadata={"description": "In the Accept-Language."})
@@ -109,6 +110,7 @@ class LineSchema(Schema):
         return money(line.gross, "EUR")
 
 
+@always_sent
 class CreditNoteSchema(Schema):
     id = fields.UUID()
     number = fields.String(metadata={"example": "DNV-C-2026-000001"})
@@ -129,6 +131,7 @@ class CreditNoteSchema(Schema):
         return money(note.gross, "EUR")
 
 
+@always_sent
 class InvoiceSchema(Schema):
     id = fields.UUID()
     number = fields.String(metadata={"description": "Gapless per issuer and year.",

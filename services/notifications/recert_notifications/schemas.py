@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime
+from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime, always_sent
 
 # --- input -----------------------------------------------------------------------------------------------
 
@@ -15,6 +15,7 @@ class InboxQuerySchema(PageQuerySchema):
 # --- output ----------------------------------------------------------------------------------------------
 
 
+@always_sent
 class InboxMessageSchema(Schema):
     id = fields.UUID()
     template = fields.String(metadata={"description": "What the message is about, e.g. portfolio_submitted."})

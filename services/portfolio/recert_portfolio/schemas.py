@@ -84,6 +84,7 @@ class SubmissionQuerySchema(PageQuerySchema):
 # --- output ----------------------------------------------------------------------------------------------
 
 
+@always_sent
 class ProofSchema(Schema):
     id = fields.UUID()
     sha256 = fields.String()
@@ -93,6 +94,7 @@ class ProofSchema(Schema):
     uploaded_at = UtcDateTime()
 
 
+@always_sent
 class MeetingSchema(Schema):
     id = fields.UUID()
     cycle_id = fields.UUID()
@@ -108,6 +110,7 @@ class MeetingSchema(Schema):
     proof = fields.Nested(ProofSchema, allow_none=True)
 
 
+@always_sent
 class PartSchema(Schema):
     part = fields.String(metadata={"enum": list(A_PARTS)})
     text = fields.String()
@@ -138,11 +141,13 @@ class PartSchema(Schema):
         return str(part.meeting_id) if part.meeting_id else None
 
 
+@always_sent
 class AssignmentSchema(Schema):
     part = fields.String(metadata={"enum": list(ALL_PARTS)})
     assignment = fields.String()
 
 
+@always_sent
 class SupplementSchema(Schema):
     id = fields.UUID()
     case_id = fields.UUID()
@@ -185,6 +190,8 @@ class CycleSummarySchema(Schema):
     required_reflection_meetings = fields.Integer(attribute="cycle.required_meetings")
 
 
+# The dashboard (gateway) sends a cycle without its parts and meetings.
+@always_sent(except_=("parts", "meetings"))
 class CycleSchema(CycleSummarySchema):
     today = fields.Date()
     window_open_today = fields.Boolean()
@@ -329,6 +336,7 @@ class SubmissionPageSchema(PageSchema):
     items = fields.List(fields.Nested(SubmissionSchema))
 
 
+@always_sent
 class MissingSchema(Schema):
     code = fields.String()
     message = fields.String()
@@ -338,11 +346,13 @@ class MissingSchema(Schema):
         metadata={"oneOf": [{"type": "integer"}, {"type": "string"}]}))
 
 
+@always_sent
 class PartReadinessSchema(Schema):
     complete = fields.Boolean()
     missing = fields.List(fields.Nested(MissingSchema))
 
 
+@always_sent
 class PeCategorySchema(Schema):
     number = fields.Integer()
     key = fields.String()
@@ -354,6 +364,7 @@ class PeCategorySchema(Schema):
     missing = fields.Decimal(as_string=True)
 
 
+@always_sent
 class PeReadinessSchema(Schema):
     framework_version = fields.String()
     met = fields.Boolean()
@@ -377,12 +388,14 @@ class PeReadinessSchema(Schema):
                        "deadline."})
 
 
+@always_sent
 class WindowSchema(Schema):
     opens_on = fields.Date()
     closes_on = fields.Date()
     open_today = fields.Boolean()
 
 
+@always_sent
 class ReadinessSchema(Schema):
     cycle_id = fields.UUID()
     state = fields.String()
