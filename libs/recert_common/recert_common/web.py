@@ -219,6 +219,7 @@ def create_base_app(
     api.spec.components.schemas["Problem"] = problem_schema()
     api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
     api.ma_plugin.converter.add_attribute_function(_computed_as_shown)
+    api.ma_plugin.converter.add_attribute_function(_nullable_reference)
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     install_probes(app, readiness or {}, timeout=readiness_timeout)
@@ -295,6 +296,18 @@ def _computed_as_shown(self, field, ret, **kwargs) -> dict:
     if isinstance(field, Computed):
         shown = self.field2property(field.shown_as)
         return {key: value for key, value in shown.items() if key not in ret or key in ("type", "items")}
+    return {}
+
+
+def _nullable_reference(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a nested schema that may be null is documented as that schema or null
+    (``allOf: [$ref], nullable: true``), not as apispec's ``anyOf`` of it and an object without members,
+    which a client's generated types read as ``{} | null | Schema`` and must test member by member."""
+    any_of = ret.get("anyOf")
+    empty = {"type": "object", "nullable": True}
+    if field.allow_none and isinstance(any_of, list) and len(any_of) == 2 and empty in any_of:
+        del ret["anyOf"]
+        return {"allOf": [next(item for item in any_of if item != empty)], "nullable": True}
     return {}
 
 

@@ -335,6 +335,7 @@ class CaseDetailSchema(Schema):
         return view.case.reassessment_paid_at is not None
 
 
+@always_sent
 class EvidenceSchema(Schema):
     evidence_id = fields.UUID()
     filename = fields.String()

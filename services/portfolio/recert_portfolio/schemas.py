@@ -318,6 +318,7 @@ class SubmissionSchema(Schema):
     withdraw_reason = fields.String(allow_none=True)
 
 
+@always_sent
 class SubmissionDetailSchema(SubmissionSchema):
     snapshot = Computed("_snapshot", fields.Nested(SnapshotSchema), metadata={
         "description": "The frozen portfolio. Serialised with sorted keys and no whitespace (UTF-8) it "

@@ -19,8 +19,6 @@ import {
   isOverdue,
   type PeCheck,
   roundToFill,
-  type Snapshot,
-  snapshotOf,
   type Submission,
 } from "./data";
 import { FileView } from "./FileView";
@@ -74,7 +72,7 @@ export function CaseScreen() {
   const { data, problem, reload } = useLoad(() => load(id), [id]);
   const name = data?.found.jobcoach_name;
   return (
-    <Page title={name ? t("assessor.case.title", { name: String(name) }) : t("assessor.case.title.plain")}>
+    <Page title={name ? t("assessor.case.title", { name }) : t("assessor.case.title.plain")}>
       <p>
         <Link href="/beoordelingen">{t("assessor.back")}</Link>
       </p>
@@ -180,12 +178,12 @@ function Fact({ term, children }: { term: string; children: ComponentChildren })
 
 function Portfolio({ found, submission }: { found: CaseDetail; submission: Submission }) {
   const t = useT();
-  const snapshot: Snapshot = snapshotOf(submission);
-  const parts = snapshot.parts ?? {};
-  const meetings = snapshot.reflection_meetings ?? [];
+  const snapshot = submission.snapshot;
+  const parts = snapshot.parts;
+  const meetings = snapshot.reflection_meetings;
   const revised = new Set(snapshot.supplement?.parts ?? []);
-  const reportMeeting = parts.A3?.meeting_id;
-  const submissionId = submission.id ?? "";
+  const reportMeeting = parts.A3.meeting_id;
+  const submissionId = submission.id;
   return (
     <>
       <section aria-labelledby="parts-title">
@@ -269,7 +267,7 @@ function Portfolio({ found, submission }: { found: CaseDetail; submission: Submi
           })}
         </ul>
       </section>
-      {found.pe_check && "passed" in found.pe_check && (
+      {found.pe_check && (
         <p data-field="pe-check">
           {found.pe_check.passed ? t("assessor.pe.check.passed") : t("assessor.pe.check.failed")}
         </p>
@@ -318,7 +316,7 @@ function ActivityItem({ activity }: { activity: CheckedActivity }) {
       <p data-field="points">
         <strong>{t("assessor.pe.points", { points: formatNumber(activity.points ?? "0") })}</strong>
         {activity.counted === false && ` · ${t("assessor.pe.not_counted")}`}
-        {activity.rejection && "reason" in activity.rejection && ` · ${t("assessor.pe.rejected", { reason: activity.rejection.reason ?? "" })}`}
+        {activity.rejection && ` · ${t("assessor.pe.rejected", { reason: activity.rejection.reason ?? "" })}`}
       </p>
       {files.length === 0 ? (
         <p class="small">{activity.source === "noloc_academy" ? t("assessor.pe.academy") : t("assessor.pe.no_evidence")}</p>
