@@ -257,7 +257,10 @@ class ObjectionSchema(Schema):
 @always_sent
 class SupplementSchema(Schema):
     supplement_id = fields.UUID()
-    submission_id = fields.UUID()
+    submission_id = fields.UUID(metadata={"description": "The original submission the case is about."})
+    supplement_submission_id = fields.UUID(allow_none=True, metadata={
+        "description": "The supplement's own snapshot: GET /v1/portfolio/submissions/{id} (null for a "
+                       "supplement received before portfolio's event carried it)."})
     parts = fields.List(fields.String())
     submitted_at = UtcDateTime()
     snapshot_hash = fields.String()

@@ -1,8 +1,7 @@
 // One case as the assigned assessor reads it: the frozen portfolio (A1-A4 as written, the reflection
 // meetings with their proof), the PE activities with their points and evidence, and the way to the form.
 import type { ComponentChildren } from "preact";
-import { api, type Shown } from "../../api/client";
-import { authorized } from "../../auth";
+import type { Shown } from "../../api/client";
 import { ProblemBox } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
@@ -37,11 +36,8 @@ interface Loaded {
 async function load(id: string): Promise<{ ok: true; data: Loaded } | { ok: false; problem: Shown }> {
   const found = await getCase(id);
   if (!found.ok) return found;
-  // After a supplement the portfolio to read is the supplement's snapshot (the revised parts in it).
-  const supplementId = found.data.supplement && "supplement_id" in found.data.supplement
-    ? found.data.supplement.supplement_id
-    : undefined;
-  const submissionId = (supplementId && (await supplementSubmission(found.data, supplementId))) || found.data.submission_id || "";
+  // After a supplement the portfolio to read is the supplement's own snapshot (the revised parts in it).
+  const submissionId = found.data.supplement?.supplement_submission_id ?? found.data.submission_id;
   const [submission, pe] = await Promise.all([getSubmission(submissionId), getPeCheck(id)]);
   return {
     ok: true,
@@ -53,16 +49,6 @@ async function load(id: string): Promise<{ ok: true; data: Loaded } | { ok: fals
       peProblem: pe.ok ? null : pe.problem,
     },
   };
-}
-
-/** The supplement's own snapshot. The case names only the original submission (its `supplement.submission_id`
- * is the original's too), so it is found among the cycle's submissions by its supplement id. */
-async function supplementSubmission(found: CaseDetail, supplementId: string): Promise<string | undefined> {
-  const answer = await authorized(() =>
-    api.GET("/api/v1/portfolio/submissions", { params: { query: { cycle_id: found.cycle_id ?? "", page_size: 100 } } }),
-  );
-  if (!answer.ok) return undefined;
-  return (answer.data.items ?? []).find((item) => item.kind === "supplement" && item.supplement_id === supplementId)?.id;
 }
 
 export function CaseScreen() {
