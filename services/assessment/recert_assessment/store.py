@@ -624,7 +624,8 @@ class SupplementRepository(_Repository):
                                     snapshot_hash, supplement_submission_id)
                VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING supplement_id""",
             (supplement.supplement_id, supplement.case_id, supplement.submission_id, list(supplement.parts),
-            supplement.submitted_at, supplement.snapshot_hash, supplement.supplement_submission_id)).fetchone()
+            supplement.submitted_at, supplement.snapshot_hash, supplement.supplement_submission_id),
+        ).fetchone()
         return row is not None
 
     def of_case(self, case_id: UUID) -> Supplement | None:
