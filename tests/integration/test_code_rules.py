@@ -128,3 +128,44 @@ def test_stores_return_domain_types():
                     or returns in ("dict", "Mapping", "tuple", "list"):
                 found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.name} -> {returns}")
     assert found == []
+
+
+# --- the API document a frontend can trust (issue 13) -----------------------------------------------------
+
+# What types a value in a JSON schema; an object says its members or that its map's values have a type.
+_TYPING = ("type", "$ref", "allOf", "oneOf", "anyOf", "enum", "items")
+
+
+def _untyped(schema: dict) -> bool:
+    if not any(key in schema for key in _TYPING):
+        return True
+    if schema.get("type") == "object" and "properties" not in schema and "additionalProperties" not in schema:
+        return True
+    # additionalProperties: {} says nothing about the values; a genuinely free-form map says so with true
+    # (and a comment in its schema saying why).
+    return schema.get("additionalProperties") == {}
+
+
+def test_every_property_of_the_merged_document_has_a_type(tmp_path):
+    """The portal's API types are generated from the merged document: an untyped property is ``unknown``
+    there, and every screen must check it at run time. No allow-list: a free-form map is documented as
+    ``additionalProperties: true`` where its schema says why."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "api.json"
+    subprocess.run([sys.executable, str(ROOT / "scripts/openapi_document.py"), "--out", str(out)],
+                   capture_output=True, check=True, timeout=120)
+    untyped = []
+    for name, schema in json.loads(out.read_text())["components"]["schemas"].items():
+        for member, value in (schema.get("properties") or {}).items():
+            where = f"{name}.{member}"
+            if _untyped(value):
+                untyped.append(where)
+            if isinstance(value.get("items"), dict) and _untyped(value["items"]):
+                untyped.append(where + "[]")
+            if isinstance(value.get("additionalProperties"), dict) and value["additionalProperties"] \
+                    and _untyped(value["additionalProperties"]):
+                untyped.append(where + "{}")
+    assert untyped == []

@@ -187,11 +187,15 @@ def test_postponed_then_positive_after_the_supplement(app, office, mailbox, syst
         assert refused.status_code == 409
         ok(app.put("portfolio/cycles/current/supplement/parts/A3", person,
                    json={"text": "Een verdiepte reflectie op de intervisie."}))
-        ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+        handed_in = ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
 
         office.pay(person, "reassessment")
         eventually(lambda: office.case(case["id"])["state"] == "reassessing", what="back with the assessor")
         assert office.case(case["id"])["assessor_id"] == assessor.id  # the same assessor
+        # The case names the supplement's own snapshot next to the original submission it is about.
+        answered = office.case(case["id"])["supplement"]
+        assert answered["submission_id"] == case["submission_id"] != handed_in["id"]
+        assert answered["supplement_submission_id"] == handed_in["id"]
         # A second postponement is not possible.
         again = office.advise(case, assessor, form("postponed", failing=("A3",)))
         assert again.status_code == 422

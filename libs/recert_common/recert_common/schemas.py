@@ -5,6 +5,7 @@ instants alike and pages its lists alike.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +36,45 @@ class UtcDateTime(fields.DateTime):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return utc_text(value)
+
+
+class Computed(fields.Method):
+    """A value a method of the schema computes (as ``fields.Method``), documented as ``shown_as``: a typed
+    field (``fields.Boolean()``, ``fields.Nested(SomeSchema)``, ``fields.Dict(values=...)``) that says what
+    the method returns, so that the OpenAPI document gives a client its type (issue 13). The value on the
+    wire is the method's, unchanged; ``shown_as`` only describes it (``web.py`` documents it so)."""
+
+    def __init__(self, method: str, shown_as: fields.Field, **kwargs: Any):
+        super().__init__(method, **kwargs)
+        shown_as.allow_none = self.allow_none
+        self.shown_as = shown_as
+
+    def _bind_to_schema(self, field_name: str, parent: Any) -> None:
+        super()._bind_to_schema(field_name, parent)
+        self.shown_as._bind_to_schema(field_name, parent)
+
+
+def always_sent(schema: Any = None, *, except_: Sequence[str] = ()) -> Any:
+    """Class decorator for a response schema: every field (but ``except_``) is always in the answer (null
+    when it has no value), so the OpenAPI document marks each one ``required`` and a client need not test
+    for absence. Marshmallow ignores ``required`` when dumping: the answer is unchanged. The fields are
+    copies, so a base schema shared with another answer keeps its own.
+
+    ``@always_sent`` or ``@always_sent(except_=("parts",))``."""
+    def mark(cls: Any) -> Any:
+        unknown = set(except_) - set(cls._declared_fields)
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no field {sorted(unknown)}")
+        marked = {}
+        for name, field in cls._declared_fields.items():
+            if name not in except_:
+                field = copy.copy(field)
+                field.required = True
+            marked[name] = field
+        cls._declared_fields = marked
+        return cls
+
+    return mark if schema is None else mark(schema)
 
 
 BLANK = "field.blank"

@@ -51,6 +51,7 @@ from recert_common.errors import (
 )
 from recert_common.logging import configure_logging
 from recert_common.metrics import install_metrics
+from recert_common.schemas import Computed
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # What we accept from outside as a request id: UUIDs and the usual trace ids. Anything else (too long, or with
@@ -217,6 +218,8 @@ def create_base_app(
     # flask-smorest registered ProblemSchema as "Problem"; the document's version names every member.
     api.spec.components.schemas["Problem"] = problem_schema()
     api.ma_plugin.converter.add_attribute_function(_decimal_as_string)
+    api.ma_plugin.converter.add_attribute_function(_computed_as_shown)
+    api.ma_plugin.converter.add_attribute_function(_nullable_reference)
     api.spec.components.security_scheme(
         BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     install_probes(app, readiness or {}, timeout=readiness_timeout)
@@ -284,6 +287,27 @@ def _decimal_as_string(self, field, **kwargs) -> dict:
     so clients and the fuzzer read the answers the way they are written."""
     if isinstance(field, ma_fields.Decimal) and field.as_string:
         return {"type": "string", "format": "decimal"}
+    return {}
+
+
+def _computed_as_shown(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a ``schemas.Computed`` value is documented as the typed field it names
+    (its own description, nullability and required flag kept)."""
+    if isinstance(field, Computed):
+        shown = self.field2property(field.shown_as)
+        return {key: value for key, value in shown.items() if key not in ret or key in ("type", "items")}
+    return {}
+
+
+def _nullable_reference(self, field, ret, **kwargs) -> dict:
+    """apispec attribute function: a nested schema that may be null is documented as that schema or null
+    (``allOf: [$ref], nullable: true``), not as apispec's ``anyOf`` of it and an object without members,
+    which a client's generated types read as ``{} | null | Schema`` and must test member by member."""
+    any_of = ret.get("anyOf")
+    empty = {"type": "object", "nullable": True}
+    if field.allow_none and isinstance(any_of, list) and len(any_of) == 2 and empty in any_of:
+        del ret["anyOf"]
+        return {"allOf": [next(item for item in any_of if item != empty)], "nullable": True}
     return {}
 
 

@@ -335,3 +335,56 @@ def test_body_limit_comes_from_settings(client):
     response = client.post("/v1/things/echo", data=b"x" * 513)
     assert response.status_code == 413
     assert response.mimetype == PROBLEM_JSON
+
+
+def test_computed_values_are_documented_as_their_shape_and_always_sent_fields_as_required():
+    """Issue 13: a method's value has the type its ``shown_as`` field says; ``always_sent`` marks every
+    field required (but those it is told); a nested schema that may be null is that schema or null."""
+    from marshmallow import Schema, fields
+
+    from recert_common.schemas import Computed, always_sent
+
+    class InnerSchema(Schema):
+        name = fields.String(required=True)
+
+    @always_sent(except_=("extra",))
+    class OuterSchema(Schema):
+        flag = Computed("_flag", fields.Boolean(), metadata={"description": "A flag."})
+        inner = Computed("_inner", fields.Nested(InnerSchema), allow_none=True)
+        many = Computed("_many", fields.Dict(keys=fields.String(), values=fields.Nested(InnerSchema)))
+        maybe = fields.Nested(InnerSchema, allow_none=True, metadata={"description": "Or none."})
+        extra = fields.String()
+
+        def _flag(self, obj):
+            return obj["flag"]
+
+        def _inner(self, obj):
+            return None
+
+        def _many(self, obj):
+            return {"a": {"name": "A"}}
+
+    app, api = create_base_app(ServiceSettings.from_env("webtest", env={}), title="Web test")
+    blp = Blueprint("outer", __name__, url_prefix="/v1/outer")
+
+    @blp.route("/")
+    @blp.response(200, OuterSchema)
+    def outer():
+        return {"flag": "yes", "maybe": None, "extra": "x"}
+
+    api.register_blueprint(blp)
+    client = app.test_client()
+    # The wire is the methods' values, untouched (a Boolean field would have refused "yes").
+    assert client.get("/v1/outer/").get_json() == {"flag": "yes", "inner": None, "many": {"a": {"name": "A"}},
+                                                   "maybe": None, "extra": "x"}
+    schema = client.get("/v1/openapi.json").get_json()["components"]["schemas"]["Outer"]
+    properties = schema["properties"]
+    assert properties["flag"]["type"] == "boolean" and properties["flag"]["description"] == "A flag."
+    assert properties["inner"]["allOf"] == [{"$ref": "#/components/schemas/Inner"}]
+    assert properties["inner"]["nullable"] is True and "anyOf" not in properties["inner"]
+    assert properties["many"]["additionalProperties"] == {"$ref": "#/components/schemas/Inner"}
+    assert properties["maybe"]["allOf"] == [{"$ref": "#/components/schemas/Inner"}]
+    assert properties["maybe"]["nullable"] is True
+    assert sorted(schema["required"]) == ["flag", "inner", "many", "maybe"]
+    with pytest.raises(ValueError, match="no field"):
+        always_sent(except_=("nothing",))(InnerSchema)

@@ -318,10 +318,12 @@ class Objection:
 class Supplement:
     supplement_id: UUID
     case_id: UUID
-    submission_id: UUID
+    submission_id: UUID  # the original submission the case is about
     parts: tuple[str, ...]
     submitted_at: datetime
     snapshot_hash: str
+    # The supplement's own snapshot; None for one received before portfolio's event carried it.
+    supplement_submission_id: UUID | None = None
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,8 @@ class Handlers:
             return
         supplement = Supplement(supplement_id=data["supplement_id"], case_id=case.id,
                                 submission_id=data["submission_id"], parts=tuple(data["parts"]),
-                                submitted_at=data["submitted_at"], snapshot_hash=data["snapshot_hash"])
+                                submitted_at=data["submitted_at"], snapshot_hash=data["snapshot_hash"],
+                                supplement_submission_id=data.get("supplement_submission_id"))
         if not uow.supplements.add(supplement):
             return
         record_audit(uow, case.id, "supplement_submitted", actor=None, role=SYSTEM, at=now,

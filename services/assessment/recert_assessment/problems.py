@@ -126,7 +126,12 @@ class CsvRowsRejectedProblem(Problem):
     """Lines of the file are wrong: nothing was imported; each wrong line is listed."""
 
     status, slug, title_code = 422, "csv-rows-rejected", "assessment.problem.csv_rows_rejected"
-    members = extension_members(lines={"type": "array", "items": {"type": "object"},
+    members = extension_members(lines={"type": "array", "items": {
+                                           "type": "object", "required": ["line", "field", "code", "message"],
+                                           "properties": {"line": {"type": "integer"},
+                                                          "field": {"type": "string"},
+                                                          "code": {"type": "string"},
+                                                          "message": {"type": "string"}}},
                                        "description": "Each wrong line: line, field, code, message"},
                                 lines_total="integer", code="string")
     MAX_LISTED = 1000

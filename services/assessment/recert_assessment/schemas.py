@@ -20,7 +20,15 @@ from recert_assessment.domain import (
 from recert_assessment.states import CaseState
 from recert_common import i18n
 from recert_common.errors import request_language
-from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, not_blank
+from recert_common.schemas import (
+    Computed,
+    PageQuerySchema,
+    PageSchema,
+    Strict,
+    UtcDateTime,
+    always_sent,
+    not_blank,
+)
 from recert_common.schemas import text as text_field
 
 # --- input -----------------------------------------------------------------------------------------------
@@ -162,6 +170,7 @@ class CaseSummarySchema(Schema):
     opened_at = UtcDateTime()
 
 
+@always_sent
 class CaseListItemSchema(CaseSummarySchema):
     """A ``CaseListItem``: the case's summary and the jobcoach's name."""
 
@@ -198,6 +207,7 @@ class SupplementAssignmentSchema(Schema):
     assignment = fields.String()
 
 
+@always_sent
 class AdviceSummarySchema(Schema):
     round = fields.Integer()
     advice = fields.String(metadata={"enum": list(ADVICES)})
@@ -205,13 +215,15 @@ class AdviceSummarySchema(Schema):
     given_at = UtcDateTime()
     supplement_due_on = fields.Date(allow_none=True, metadata={
         "description": "Only on advices given before ADR 0011; the term runs from DNV's postponed decision."})
-    verdicts = fields.Method("_verdicts")
+    verdicts = Computed("_verdicts", fields.Dict(keys=fields.String(), values=fields.String(
+        metadata={"enum": list(VERDICTS)})), metadata={"description": "The verdict per assessed part."})
     supplements = fields.List(fields.Nested(SupplementAssignmentSchema), attribute="form.supplements")
 
     def _verdicts(self, advice) -> dict[str, str]:
         return {v.part: v.verdict for v in advice.form.verdicts}
 
 
+@always_sent
 class DecisionSchema(Schema):
     id = fields.UUID()
     round = fields.Integer(metadata={"description": "0: the decision on part B after a failed PE check; 1: "
@@ -242,14 +254,19 @@ class ObjectionSchema(Schema):
     decided_at = UtcDateTime(allow_none=True)
 
 
+@always_sent
 class SupplementSchema(Schema):
     supplement_id = fields.UUID()
-    submission_id = fields.UUID()
+    submission_id = fields.UUID(metadata={"description": "The original submission the case is about."})
+    supplement_submission_id = fields.UUID(allow_none=True, metadata={
+        "description": "The supplement's own snapshot: GET /v1/portfolio/submissions/{id} (null for a "
+                       "supplement received before portfolio's event carried it)."})
     parts = fields.List(fields.String())
     submitted_at = UtcDateTime()
     snapshot_hash = fields.String()
 
 
+@always_sent
 class ProgressStepSchema(Schema):
     step = fields.String(metadata={"enum": ["submitted", "pe_check", "assessment", "decision", "supplement",
                                             "reassessment"]})
@@ -267,12 +284,13 @@ class ProgressStepSchema(Schema):
                        "known."})
 
 
+@always_sent
 class CaseDetailSchema(Schema):
     """A ``CaseView``."""
 
     id = fields.UUID(attribute="case.id")
     account_id = fields.UUID(attribute="case.account_id")
-    jobcoach_name = fields.Method("_jobcoach_name", allow_none=True)
+    jobcoach_name = Computed("_jobcoach_name", fields.String(), allow_none=True)
     certificate_id = fields.UUID(attribute="case.certificate_id")
     portfolio_id = fields.UUID(attribute="case.portfolio_id")
     cycle_id = fields.UUID(attribute="case.cycle_id")
@@ -287,13 +305,14 @@ class CaseDetailSchema(Schema):
         "enum": ["pe_check", "assessment", "supplement", "decision"], "description": "null once closed."})
     due_on = fields.Date(attribute="case.due_on")
     opened_at = UtcDateTime(attribute="case.opened_at")
-    paid = fields.Method("_paid", metadata={"description": "The recertification invoice is paid."})
-    reassessment_paid = fields.Method("_reassessment_paid")
+    paid = Computed("_paid", fields.Boolean(),
+                    metadata={"description": "The recertification invoice is paid."})
+    reassessment_paid = Computed("_reassessment_paid", fields.Boolean())
     pe_activity_ids = fields.List(fields.UUID(), attribute="case.pe_activity_ids")
     pe_points_claimed = fields.Decimal(as_string=True, attribute="case.pe_points_claimed")
     reflection_meetings = fields.Integer(attribute="case.reflection_meetings")
     assessor_id = fields.UUID(attribute="case.assessor_id", allow_none=True)
-    assessor_name = fields.Method("_assessor_name", allow_none=True)
+    assessor_name = Computed("_assessor_name", fields.String(), allow_none=True)
     supplement_due_on = fields.Date(attribute="case.supplement_due_on", allow_none=True)
     mentor_ids = fields.List(fields.UUID())
     pe_check = fields.Nested(PeCheckResultSchema, allow_none=True)
@@ -319,6 +338,7 @@ class CaseDetailSchema(Schema):
         return view.case.reassessment_paid_at is not None
 
 
+@always_sent
 class EvidenceSchema(Schema):
     evidence_id = fields.UUID()
     filename = fields.String()
@@ -335,7 +355,7 @@ class RejectionSchema(Schema):
 
 class CheckedActivitySchema(Schema):
     activity_id = fields.UUID()
-    known = fields.Method("_known", metadata={
+    known = Computed("_known", fields.Boolean(), metadata={
         "description": "false: the snapshot names it but pe-registry's event has not arrived yet."})
     title = fields.String(attribute="activity.title", allow_none=True)
     category = fields.String(attribute="activity.category", allow_none=True)
@@ -347,7 +367,7 @@ class CheckedActivitySchema(Schema):
     source = fields.String(attribute="activity.source", allow_none=True)
     counted = fields.Boolean()
     rejection = fields.Nested(RejectionSchema, allow_none=True)
-    evidence = fields.Method("_evidence", metadata={
+    evidence = Computed("_evidence", fields.List(fields.Nested(EvidenceSchema)), metadata={
         "description": "Files at pe-registry (GET /v1/pe/... for the assigned assessor and DNV officers)."})
 
     def _known(self, item) -> bool:
@@ -357,10 +377,17 @@ class CheckedActivitySchema(Schema):
         return EvidenceSchema(many=True).dump(item.activity.evidence if item.activity else ())
 
 
+class TextsSchema(Schema):
+    """A text in each language the portal speaks."""
+
+    nl = fields.String(required=True)
+    en = fields.String(required=True)
+
+
 class PeCategorySchema(Schema):
     number = fields.Integer()
     key = fields.String()
-    name = fields.Method("_name")
+    name = Computed("_name", fields.Nested(TextsSchema))
     minimum = fields.Decimal(as_string=True)
     maximum = fields.Decimal(as_string=True, allow_none=True)
     raw = fields.Decimal(as_string=True)
@@ -389,11 +416,20 @@ class PeCheckSchema(Schema):
     completed = fields.Nested(PeCheckResultSchema, attribute="check", allow_none=True)
 
 
+@always_sent
 class VerdictSchema(Schema):
     verdict = fields.String(metadata={"enum": list(VERDICTS)})
     findings = fields.String()
 
 
+class FeedbackSchema(Schema):
+    """The assessor's feedback on the parts that are not assessed (null: none)."""
+
+    A2 = fields.String(required=True, allow_none=True)
+    A4 = fields.String(required=True, allow_none=True)
+
+
+@always_sent
 class FormSchema(Schema):
     """A ``GivenAdvice``: the whole assessment form."""
 
@@ -402,8 +438,9 @@ class FormSchema(Schema):
     assessor_id = fields.UUID()
     given_at = UtcDateTime()
     advice = fields.String(metadata={"enum": list(ADVICES)})
-    parts = fields.Method("_parts")
-    feedback = fields.Method("_feedback")
+    parts = Computed("_parts", fields.Dict(keys=fields.String(), values=fields.Nested(VerdictSchema)),
+                     metadata={"description": "The verdict and findings per assessed part."})
+    feedback = Computed("_feedback", fields.Nested(FeedbackSchema))
     development_advice = fields.String(attribute="form.development_advice")
     supplements = fields.List(fields.Nested(SupplementAssignmentSchema), attribute="form.supplements")
     supplement_due_on = fields.Date(allow_none=True, metadata={
@@ -447,7 +484,9 @@ class AuditEntrySchema(Schema):
                                                                      "scheduler)."})
     role = fields.String()
     action = fields.String()
-    details = fields.Dict()
+    # Genuinely free-form: each action keeps its own details (ids, dates, amounts, lists of parts), written
+    # by the use case that records it; a client shows them as they are.
+    details = fields.Dict(keys=fields.String(), metadata={"additionalProperties": True})
 
 
 class OverdueItemSchema(Schema):
@@ -479,11 +518,13 @@ class CertificatePageSchema(PageSchema):
     items = fields.List(fields.Nested(CertificateSchema))
 
 
+@always_sent
 class WindowSchema(Schema):
     opens_on = fields.Date(attribute="first")
     closes_on = fields.Date(attribute="last")
 
 
+@always_sent
 class TileSchema(Schema):
     """A ``Tile``: what the jobcoach's dashboard shows of the certificate."""
 

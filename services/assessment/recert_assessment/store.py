@@ -621,10 +621,11 @@ class SupplementRepository(_Repository):
     def add(self, supplement: Supplement) -> bool:
         row = self.conn.execute(
             """INSERT INTO supplements (supplement_id, case_id, submission_id, parts, submitted_at,
-                                    snapshot_hash)
-               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING supplement_id""",
+                                    snapshot_hash, supplement_submission_id)
+               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING supplement_id""",
             (supplement.supplement_id, supplement.case_id, supplement.submission_id, list(supplement.parts),
-            supplement.submitted_at, supplement.snapshot_hash)).fetchone()
+            supplement.submitted_at, supplement.snapshot_hash, supplement.supplement_submission_id),
+        ).fetchone()
         return row is not None
 
     def of_case(self, case_id: UUID) -> Supplement | None:
@@ -632,7 +633,7 @@ class SupplementRepository(_Repository):
         if row is None:
             return None
         return Supplement(row["supplement_id"], row["case_id"], row["submission_id"], tuple(row["parts"]),
-                          row["submitted_at"], row["snapshot_hash"])
+                          row["submitted_at"], row["snapshot_hash"], row["supplement_submission_id"])
 
 
 class AuditRepository(_Repository):

@@ -173,9 +173,12 @@ def test_a_supplement_for_an_unknown_case_is_retried_later(world):
 def test_a_supplement_goes_back_to_the_assessor_once_the_reassessment_is_paid(world):
     coach, _, assessor, case = world.advised(postponed_form())
     world.service.decide(world.officer, case.id, decision="postponed", reason=None)
-    event = supplement_event(world, world.case(case.id), ["A1"])
+    own = uuid.uuid4()
+    event = supplement_event(world, world.case(case.id), ["A1"], supplement_submission_id=own)
     world.handle(world.handlers.on_supplement, event)
     assert world.case(case.id).state == CaseState.SUPPLEMENT_RECEIVED
+    supplement = world.uow.supplements.of_case(case.id)
+    assert supplement.submission_id == case.submission_id and supplement.supplement_submission_id == own
     world.handle(world.handlers.on_supplement, event)  # redelivered
     assert world.uow.audit.actions(case.id).count("supplement_submitted") == 1
     world.pay(coach, world.case(case.id), kind="reassessment")

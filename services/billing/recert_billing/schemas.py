@@ -8,17 +8,21 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from recert_billing.domain import PAYMENT_SUCCEEDED, InvoiceKind, InvoiceState, PaymentOutcome, vat_percent
 from recert_common.errors import request_language
-from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime
+from recert_common.schemas import Computed, PageQuerySchema, PageSchema, UtcDateTime, always_sent
 
 
 def money(amount: Decimal, currency: str) -> dict[str, str]:
     return {"amount": format(amount.quantize(Decimal("0.01")), "f"), "currency": currency}
 
 
-def _money_field(name: str, description: str) -> fields.Method:
-    return fields.Method(f"_{name}", metadata={"description": description, "type": "object",
-                                               "properties": {"amount": {"type": "string"},
-                                                              "currency": {"type": "string"}}})
+class MoneySchema(Schema):
+    amount = fields.String(required=True, metadata={"example": "242.00"})
+    currency = fields.String(required=True, metadata={"example": "EUR"})
+
+
+def _money_field(name: str, description: str | None = None) -> fields.Method:
+    return Computed(f"_{name}", fields.Nested(MoneySchema),
+                    metadata={"description": description} if description else {})
 
 
 # --- input -----------------------------------------------------------------------------------------------
@@ -81,9 +85,11 @@ class PaymentNotificationSchema(Schema):
 # --- output ----------------------------------------------------------------------------------------------
 
 
+@always_sent
 class LineSchema(Schema):
-    description = fields.Method("_description", metadata={"description": "In the Accept-Language."})
-    vat_rate = fields.Method("_vat_rate", metadata={"description": "Percent, e.g. \"21\"."})
+    description = Computed("_description", fields.String(),
+                           metadata={"description": "In the Accept-Language."})
+    vat_rate = Computed("_vat_rate", fields.String(), metadata={"description": "Percent, e.g. \"21\"."})
     net = _money_field("net", "Excluding VAT.")
     vat = _money_field("vat", "VAT on net, rounded half-up to cents.")
     gross = _money_field("gross", "net + vat.")
@@ -104,15 +110,16 @@ class LineSchema(Schema):
         return money(line.gross, "EUR")
 
 
+@always_sent
 class CreditNoteSchema(Schema):
     id = fields.UUID()
     number = fields.String(metadata={"example": "DNV-C-2026-000001"})
     issued_on = fields.Date()
     reason = fields.String()
     refund_due = fields.Boolean(metadata={"description": "The invoice had been paid: the issuer refunds it."})
-    net = fields.Method("_net")
-    vat = fields.Method("_vat")
-    gross = fields.Method("_gross")
+    net = _money_field("net")
+    vat = _money_field("vat")
+    gross = _money_field("gross")
 
     def _net(self, note):
         return money(note.net, "EUR")
@@ -124,6 +131,7 @@ class CreditNoteSchema(Schema):
         return money(note.gross, "EUR")
 
 
+@always_sent
 class InvoiceSchema(Schema):
     id = fields.UUID()
     number = fields.String(metadata={"description": "Gapless per issuer and year.",
@@ -147,7 +155,7 @@ class InvoiceSchema(Schema):
     issued_on = fields.Date()
     due_on = fields.Date()
     currency = fields.String(metadata={"enum": ["EUR"]})
-    vat_rate = fields.Method("_vat_rate", metadata={"description": "Percent, e.g. \"21\"."})
+    vat_rate = Computed("_vat_rate", fields.String(), metadata={"description": "Percent, e.g. \"21\"."})
     net = _money_field("net", "Excluding VAT.")
     vat = _money_field("vat", "The VAT.")
     gross = _money_field("gross", "The total to pay: net + vat.")

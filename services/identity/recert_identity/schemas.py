@@ -215,4 +215,6 @@ class SupportSchema(Schema):
 
 
 class JwksSchema(Schema):
-    keys = fields.List(fields.Dict())
+    # Each a public JWK (RFC 7517): kty, crv, x, kid, ... all text; a map so that a member a key has is
+    # published as it is.
+    keys = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime
+from recert_common.schemas import PageQuerySchema, PageSchema, UtcDateTime, always_sent
 
 # --- input -----------------------------------------------------------------------------------------------
 
@@ -15,6 +15,7 @@ class InboxQuerySchema(PageQuerySchema):
 # --- output ----------------------------------------------------------------------------------------------
 
 
+@always_sent
 class InboxMessageSchema(Schema):
     id = fields.UUID()
     template = fields.String(metadata={"description": "What the message is about, e.g. portfolio_submitted."})
@@ -23,7 +24,8 @@ class InboxMessageSchema(Schema):
     body_text = fields.String()
     body_html = fields.String(metadata={"description": "The same text as HTML (escaped, safe to show)."})
     created_at = UtcDateTime()
-    read = fields.Function(lambda message: message.read_at is not None, dump_only=True)
+    read = fields.Function(lambda message: message.read_at is not None, dump_only=True,
+                           metadata={"type": "boolean"})
     read_at = UtcDateTime(allow_none=True)
     trigger_event_type = fields.String(allow_none=True)
 

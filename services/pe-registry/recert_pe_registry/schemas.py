@@ -9,7 +9,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from recert_common.rules import format_number
-from recert_common.schemas import MAX_PAGE, PageSchema, Strict, UtcDateTime, text
+from recert_common.schemas import MAX_PAGE, PageSchema, Strict, UtcDateTime, always_sent, text
 from recert_pe_registry.domain import EVIDENCE_KINDS, UNITS
 
 _UNIT_DESCRIPTION = ("sbu: study-load hours (1 PE point each); ects: ECTS credits (28 PE points each); "
@@ -78,6 +78,7 @@ class ActivityUpdateSchema(Strict):
             raise ValidationError("pe.field.nothing_to_change")
 
 
+@always_sent
 class EvidenceSchema(Schema):
     id = fields.UUID()
     activity_id = fields.UUID()
@@ -90,6 +91,7 @@ class EvidenceSchema(Schema):
     created_at = UtcDateTime()
 
 
+@always_sent
 class ActivitySchema(Schema):
     id = fields.UUID()
     account_id = fields.UUID()
@@ -156,6 +158,7 @@ class SummaryQuerySchema(Strict):
     to = fields.Date(load_default=None, metadata={"description": "Default: the certificate's expiry date."})
 
 
+@always_sent
 class PeriodSchema(Schema):
     from_ = fields.Date(data_key="from")
     to = fields.Date()
@@ -164,6 +167,7 @@ class PeriodSchema(Schema):
         "years up to today; requested: from/to as asked.")})
 
 
+@always_sent
 class CategorySummarySchema(Schema):
     number = fields.Integer()
     key = fields.String()
@@ -180,6 +184,7 @@ class CategorySummarySchema(Schema):
     points_without_evidence = Points()
 
 
+@always_sent
 class WithoutEvidenceSchema(Schema):
     activity_id = fields.UUID()
     title = fields.String()
@@ -190,6 +195,7 @@ class WithoutEvidenceSchema(Schema):
                                                     "Accept-Language."})
 
 
+@always_sent
 class MissingSchema(Schema):
     code = fields.String(metadata={"enum": ["category_minimum", "total"]})
     category = fields.Integer(allow_none=True)
@@ -197,6 +203,7 @@ class MissingSchema(Schema):
     message = fields.String(metadata={"description": "In the language of Accept-Language."})
 
 
+@always_sent
 class SummarySchema(Schema):
     account_id = fields.UUID()
     period = fields.Nested(PeriodSchema)

@@ -67,7 +67,11 @@ class PortfolioNotReady(Conflict):
     """Submit while something is missing; ``missing`` lists it per part, as the readiness check does."""
 
     slug, title_code = "portfolio-not-ready", "portfolio.problem.not_ready"
-    members = extension_members(missing={"type": "object", "description": "Per part: code and message"})
+    members = extension_members(missing={
+        "type": "object", "description": "Per part: code and message",
+        "additionalProperties": {"type": "array", "items": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}})
 
     def __init__(self, readiness: Readiness):
         super().__init__(code="portfolio.detail.not_ready")

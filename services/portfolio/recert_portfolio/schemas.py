@@ -5,7 +5,15 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from recert_common.schemas import PageQuerySchema, PageSchema, Strict, UtcDateTime, utc_text
+from recert_common.schemas import (
+    Computed,
+    PageQuerySchema,
+    PageSchema,
+    Strict,
+    UtcDateTime,
+    always_sent,
+    utc_text,
+)
 from recert_portfolio import snapshot
 from recert_portfolio.domain import (
     A_PARTS,
@@ -76,6 +84,7 @@ class SubmissionQuerySchema(PageQuerySchema):
 # --- output ----------------------------------------------------------------------------------------------
 
 
+@always_sent
 class ProofSchema(Schema):
     id = fields.UUID()
     sha256 = fields.String()
@@ -85,6 +94,7 @@ class ProofSchema(Schema):
     uploaded_at = UtcDateTime()
 
 
+@always_sent
 class MeetingSchema(Schema):
     id = fields.UUID()
     cycle_id = fields.UUID()
@@ -100,15 +110,19 @@ class MeetingSchema(Schema):
     proof = fields.Nested(ProofSchema, allow_none=True)
 
 
+@always_sent
 class PartSchema(Schema):
     part = fields.String(metadata={"enum": list(A_PARTS)})
     text = fields.String()
-    executive_jobcoach_declared = fields.Method("_declared", metadata={"description": "A1 only; else null."})
-    executive_jobcoach_declared_at = fields.Method("_declared_at")
-    currently_executive_jobcoach_declared = fields.Method(
-        "_declared_now", metadata={"description": "A1 only ('works as executive jobcoach now'); else null."})
-    currently_executive_jobcoach_declared_at = fields.Method("_declared_now_at")
-    meeting_id = fields.Method("_meeting_id", metadata={"description": "A3 only; else null."})
+    executive_jobcoach_declared = Computed("_declared", fields.Boolean(), allow_none=True,
+                                           metadata={"description": "A1 only; else null."})
+    executive_jobcoach_declared_at = Computed("_declared_at", UtcDateTime(), allow_none=True)
+    currently_executive_jobcoach_declared = Computed(
+        "_declared_now", fields.Boolean(), allow_none=True,
+        metadata={"description": "A1 only ('works as executive jobcoach now'); else null."})
+    currently_executive_jobcoach_declared_at = Computed("_declared_now_at", UtcDateTime(), allow_none=True)
+    meeting_id = Computed("_meeting_id", fields.UUID(), allow_none=True,
+                          metadata={"description": "A3 only; else null."})
     updated_at = UtcDateTime(allow_none=True)
 
     def _declared(self, part) -> bool | None:
@@ -127,11 +141,13 @@ class PartSchema(Schema):
         return str(part.meeting_id) if part.meeting_id else None
 
 
+@always_sent
 class AssignmentSchema(Schema):
     part = fields.String(metadata={"enum": list(ALL_PARTS)})
     assignment = fields.String()
 
 
+@always_sent
 class SupplementSchema(Schema):
     id = fields.UUID()
     case_id = fields.UUID()
@@ -144,6 +160,15 @@ class SupplementSchema(Schema):
     revised_parts = fields.List(fields.String())
     submitted_at = UtcDateTime(allow_none=True)
     supplement_submission_id = fields.UUID(allow_none=True)
+
+
+class PartsSchema(Schema):
+    """The cycle's parts A1-A4 by name (documentation of ``CycleSchema.parts``)."""
+
+    A1 = fields.Nested(PartSchema, required=True)
+    A2 = fields.Nested(PartSchema, required=True)
+    A3 = fields.Nested(PartSchema, required=True)
+    A4 = fields.Nested(PartSchema, required=True)
 
 
 class CycleSummarySchema(Schema):
@@ -165,13 +190,15 @@ class CycleSummarySchema(Schema):
     required_reflection_meetings = fields.Integer(attribute="cycle.required_meetings")
 
 
+# The dashboard (gateway) sends a cycle without its parts and meetings.
+@always_sent(except_=("parts", "meetings"))
 class CycleSchema(CycleSummarySchema):
     today = fields.Date()
     window_open_today = fields.Boolean()
     editable_parts = fields.List(fields.String())
-    parts = fields.Method("_parts")
-    meetings = fields.Method("_meetings")
-    supplement = fields.Method("_supplement", allow_none=True)
+    parts = Computed("_parts", fields.Nested(PartsSchema))
+    meetings = Computed("_meetings", fields.List(fields.Nested(MeetingSchema)))
+    supplement = Computed("_supplement", fields.Nested(SupplementSchema), allow_none=True)
 
     def _parts(self, view: CycleView) -> dict[str, Any]:
         return {name: PartSchema().dump(view.portfolio.part(name)) for name in A_PARTS}
@@ -186,6 +213,94 @@ class CycleSchema(CycleSummarySchema):
 
 class CyclePageSchema(PageSchema):
     items = fields.List(fields.Nested(CycleSummarySchema))
+
+
+class SnapshotPartSchema(Schema):
+    text = fields.String(required=True)
+    executive_jobcoach_declared_at = UtcDateTime(allow_none=True, metadata={"description": "A1 only."})
+    currently_executive_jobcoach_declared_at = UtcDateTime(allow_none=True,
+                                                           metadata={"description": "A1 only."})
+    meeting_id = fields.UUID(allow_none=True, metadata={"description": "A3 only."})
+
+
+class SnapshotPartsSchema(Schema):
+    A1 = fields.Nested(SnapshotPartSchema, required=True)
+    A2 = fields.Nested(SnapshotPartSchema, required=True)
+    A3 = fields.Nested(SnapshotPartSchema, required=True)
+    A4 = fields.Nested(SnapshotPartSchema, required=True)
+
+
+class SnapshotProofSchema(Schema):
+    id = fields.UUID(required=True)
+    sha256 = fields.String(required=True)
+    size = fields.Integer(required=True)
+    content_type = fields.String(required=True)
+    filename = fields.String(required=True, allow_none=True)
+
+
+@always_sent
+class SnapshotMeetingSchema(Schema):
+    id = fields.UUID()
+    met_on = fields.Date()
+    kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
+    group_name = fields.String(allow_none=True)
+    supervisor_name = fields.String(allow_none=True)
+    duration_minutes = fields.Integer(allow_none=True)
+    source = fields.String()
+    external_id = fields.String(allow_none=True)
+    proof = fields.Nested(SnapshotProofSchema, allow_none=True)
+
+
+@always_sent
+class SnapshotActivitySchema(Schema):
+    activity_id = fields.UUID()
+    category = fields.String()
+    title = fields.String()
+    completed_on = fields.Date()
+    points = fields.Decimal(as_string=True)
+    evidence_sha256s = fields.List(fields.String())
+
+
+@always_sent
+class SnapshotPeSchema(Schema):
+    framework_version = fields.String()
+    activity_ids = fields.List(fields.UUID())
+    activities = fields.List(fields.Nested(SnapshotActivitySchema))
+    points_counted = fields.Decimal(as_string=True)
+    points_required = fields.Decimal(as_string=True)
+
+
+@always_sent
+class SnapshotSupplementSchema(Schema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    original_submission_id = fields.UUID()
+    parts = fields.List(fields.String())
+    assignments = fields.List(fields.Nested(AssignmentSchema))
+    due_on = fields.Date()
+
+
+class SnapshotSchema(Schema):
+    """The frozen portfolio as ``snapshot.build`` writes it (documentation of ``SubmissionDetail.snapshot``;
+    the answer is the stored JSON itself, so that it still hashes to ``snapshot_hash``)."""
+
+    format = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["submission", "supplement"]})
+    submission_id = fields.UUID(required=True)
+    submitted_at = UtcDateTime(required=True)
+    portfolio_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    certificate_id = fields.UUID(required=True)
+    certificate_expires_on = fields.Date(required=True)
+    period_starts_on = fields.Date(required=True)
+    period_ends_on = fields.Date(required=True)
+    is_new_portfolio_after_negative = fields.Boolean(required=True)
+    parts = fields.Nested(SnapshotPartsSchema, required=True)
+    reflection_meetings = fields.List(fields.Nested(SnapshotMeetingSchema), required=True)
+    required_reflection_meetings = fields.Integer(required=True)
+    pe = fields.Nested(SnapshotPeSchema, required=True)
+    supplement = fields.Nested(SnapshotSupplementSchema, metadata={"description": "A supplement's only."})
 
 
 class SubmissionSchema(Schema):
@@ -203,11 +318,12 @@ class SubmissionSchema(Schema):
     withdraw_reason = fields.String(allow_none=True)
 
 
+@always_sent
 class SubmissionDetailSchema(SubmissionSchema):
-    snapshot = fields.Method("_snapshot", metadata={
+    snapshot = Computed("_snapshot", fields.Nested(SnapshotSchema), metadata={
         "description": "The frozen portfolio. Serialised with sorted keys and no whitespace (UTF-8) it "
                        "hashes to snapshot_hash."})
-    hash_verified = fields.Method("_verified", metadata={
+    hash_verified = Computed("_verified", fields.Boolean(), metadata={
         "description": "Whether the stored snapshot still hashes to snapshot_hash."})
 
     def _snapshot(self, submission) -> dict[str, Any]:
@@ -221,17 +337,23 @@ class SubmissionPageSchema(PageSchema):
     items = fields.List(fields.Nested(SubmissionSchema))
 
 
+@always_sent
 class MissingSchema(Schema):
     code = fields.String()
     message = fields.String()
-    params = fields.Dict()
+    # The message's parameters by name (a count, a part, an id): what the message says, for a client that
+    # words it itself; which names a code has depends on the code, its values are counts or text.
+    params = fields.Dict(keys=fields.String(), values=fields.Raw(
+        metadata={"oneOf": [{"type": "integer"}, {"type": "string"}]}))
 
 
+@always_sent
 class PartReadinessSchema(Schema):
     complete = fields.Boolean()
     missing = fields.List(fields.Nested(MissingSchema))
 
 
+@always_sent
 class PeCategorySchema(Schema):
     number = fields.Integer()
     key = fields.String()
@@ -243,6 +365,7 @@ class PeCategorySchema(Schema):
     missing = fields.Decimal(as_string=True)
 
 
+@always_sent
 class PeReadinessSchema(Schema):
     framework_version = fields.String()
     met = fields.Boolean()
@@ -266,12 +389,14 @@ class PeReadinessSchema(Schema):
                        "deadline."})
 
 
+@always_sent
 class WindowSchema(Schema):
     opens_on = fields.Date()
     closes_on = fields.Date()
     open_today = fields.Boolean()
 
 
+@always_sent
 class ReadinessSchema(Schema):
     cycle_id = fields.UUID()
     state = fields.String()

@@ -302,7 +302,8 @@ class PortfolioService:
             uow.publish("portfolio.supplement.submitted", {
                 "supplement_id": supplement.id, "case_id": supplement.case_id,
                 "portfolio_id": cycle.portfolio_id, "submission_id": supplement.submission_id,
-                "account_id": account_id, "parts": list(supplement.parts), "submitted_at": now,
+                "supplement_submission_id": submission.id, "account_id": account_id,
+                "parts": list(supplement.parts), "submitted_at": now,
                 "snapshot_hash": submission.snapshot_hash,
                 # Part B supplemented: DNV's PE check is done again on these (ADR 0011).
                 **({"pe_activity_ids": [a.activity_id for a in readiness.pe_activities],

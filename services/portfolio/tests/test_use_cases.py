@@ -282,6 +282,8 @@ def test_a_supplement_reopens_its_parts_until_they_are_revised_and_submitted(wor
     assert done.submitted_at == world.now and done.supplement_submission_id == submission.id
     [event] = world.published("portfolio.supplement.submitted")
     assert event.data["case_id"] == str(case_id) and event.data["parts"] == ["A2", "B"]
+    assert event.data["submission_id"] == str(submission_id)
+    assert event.data["supplement_submission_id"] == str(submission.id)
     assert event.data["pe_points_counted"] == "75"  # B supplemented: the PE check is done again
     refused = _refused(world, WrongState, world.service.submit_supplement, coach.account_id)
     assert refused.reason == StateRefusal.NO_SUPPLEMENT

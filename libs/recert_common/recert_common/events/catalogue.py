@@ -342,6 +342,9 @@ class SupplementSubmitted(EventData):
     case_id = fields.UUID(required=True)
     portfolio_id = fields.UUID(required=True)
     submission_id = fields.UUID(required=True, metadata=_doc("The original submission the case is about."))
+    # Optional, so no new version: an event sent before it was added has none (null).
+    supplement_submission_id = fields.UUID(load_default=None, allow_none=True, metadata=_doc(
+        "The supplement's own snapshot (its submission, which snapshot_hash is the hash of)."))
     account_id = fields.UUID(required=True)
     parts = fields.List(_enum(PARTS), required=True, validate=validate.Length(min=1))
     submitted_at = fields.AwareDateTime(required=True, format="iso")

@@ -1,8 +1,7 @@
 // One case as the assigned assessor reads it: the frozen portfolio (A1-A4 as written, the reflection
 // meetings with their proof), the PE activities with their points and evidence, and the way to the form.
 import type { ComponentChildren } from "preact";
-import { api, type Shown } from "../../api/client";
-import { authorized } from "../../auth";
+import type { Shown } from "../../api/client";
 import { ProblemBox } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
@@ -19,8 +18,6 @@ import {
   isOverdue,
   type PeCheck,
   roundToFill,
-  type Snapshot,
-  snapshotOf,
   type Submission,
 } from "./data";
 import { FileView } from "./FileView";
@@ -39,11 +36,8 @@ interface Loaded {
 async function load(id: string): Promise<{ ok: true; data: Loaded } | { ok: false; problem: Shown }> {
   const found = await getCase(id);
   if (!found.ok) return found;
-  // After a supplement the portfolio to read is the supplement's snapshot (the revised parts in it).
-  const supplementId = found.data.supplement && "supplement_id" in found.data.supplement
-    ? found.data.supplement.supplement_id
-    : undefined;
-  const submissionId = (supplementId && (await supplementSubmission(found.data, supplementId))) || found.data.submission_id || "";
+  // After a supplement the portfolio to read is the supplement's own snapshot (the revised parts in it).
+  const submissionId = found.data.supplement?.supplement_submission_id ?? found.data.submission_id;
   const [submission, pe] = await Promise.all([getSubmission(submissionId), getPeCheck(id)]);
   return {
     ok: true,
@@ -57,16 +51,6 @@ async function load(id: string): Promise<{ ok: true; data: Loaded } | { ok: fals
   };
 }
 
-/** The supplement's own snapshot. The case names only the original submission (its `supplement.submission_id`
- * is the original's too), so it is found among the cycle's submissions by its supplement id. */
-async function supplementSubmission(found: CaseDetail, supplementId: string): Promise<string | undefined> {
-  const answer = await authorized(() =>
-    api.GET("/api/v1/portfolio/submissions", { params: { query: { cycle_id: found.cycle_id ?? "", page_size: 100 } } }),
-  );
-  if (!answer.ok) return undefined;
-  return (answer.data.items ?? []).find((item) => item.kind === "supplement" && item.supplement_id === supplementId)?.id;
-}
-
 export function CaseScreen() {
   const t = useT();
   const { query } = usePlace();
@@ -74,7 +58,7 @@ export function CaseScreen() {
   const { data, problem, reload } = useLoad(() => load(id), [id]);
   const name = data?.found.jobcoach_name;
   return (
-    <Page title={name ? t("assessor.case.title", { name: String(name) }) : t("assessor.case.title.plain")}>
+    <Page title={name ? t("assessor.case.title", { name }) : t("assessor.case.title.plain")}>
       <p>
         <Link href="/beoordelingen">{t("assessor.back")}</Link>
       </p>
@@ -180,12 +164,12 @@ function Fact({ term, children }: { term: string; children: ComponentChildren })
 
 function Portfolio({ found, submission }: { found: CaseDetail; submission: Submission }) {
   const t = useT();
-  const snapshot: Snapshot = snapshotOf(submission);
-  const parts = snapshot.parts ?? {};
-  const meetings = snapshot.reflection_meetings ?? [];
+  const snapshot = submission.snapshot;
+  const parts = snapshot.parts;
+  const meetings = snapshot.reflection_meetings;
   const revised = new Set(snapshot.supplement?.parts ?? []);
-  const reportMeeting = parts.A3?.meeting_id;
-  const submissionId = submission.id ?? "";
+  const reportMeeting = parts.A3.meeting_id;
+  const submissionId = submission.id;
   return (
     <>
       <section aria-labelledby="parts-title">
@@ -269,7 +253,7 @@ function Portfolio({ found, submission }: { found: CaseDetail; submission: Submi
           })}
         </ul>
       </section>
-      {found.pe_check && "passed" in found.pe_check && (
+      {found.pe_check && (
         <p data-field="pe-check">
           {found.pe_check.passed ? t("assessor.pe.check.passed") : t("assessor.pe.check.failed")}
         </p>
@@ -318,7 +302,7 @@ function ActivityItem({ activity }: { activity: CheckedActivity }) {
       <p data-field="points">
         <strong>{t("assessor.pe.points", { points: formatNumber(activity.points ?? "0") })}</strong>
         {activity.counted === false && ` · ${t("assessor.pe.not_counted")}`}
-        {activity.rejection && "reason" in activity.rejection && ` · ${t("assessor.pe.rejected", { reason: activity.rejection.reason ?? "" })}`}
+        {activity.rejection && ` · ${t("assessor.pe.rejected", { reason: activity.rejection.reason ?? "" })}`}
       </p>
       {files.length === 0 ? (
         <p class="small">{activity.source === "noloc_academy" ? t("assessor.pe.academy") : t("assessor.pe.no_evidence")}</p>

@@ -71,7 +71,7 @@ export function FormScreen() {
   const round = data ? roundToFill(data.found) : null;
   const [justSent, setJustSent] = useState(false);
   return (
-    <Page title={name ? t("assessor.form.title.named", { name: String(name) }) : t("assessor.form.title")}>
+    <Page title={name ? t("assessor.form.title.named", { name }) : t("assessor.form.title")}>
       <p>
         <Link href={caseHref(id)}>{t("assessor.form.back")}</Link>
       </p>

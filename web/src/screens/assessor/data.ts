@@ -1,4 +1,4 @@
-// What the assessor's screens read from the API, and the few shapes the OpenAPI document leaves untyped.
+// What the assessor's screens read from the API, as the OpenAPI document types it.
 import { api, type Outcome, type Schemas } from "../../api/client";
 import type { paths } from "../../api/schema";
 import { authorized } from "../../auth";
@@ -26,50 +26,20 @@ export const A_PARTS = ["A1", "A2", "A3", "A4"] as const;
 export type Verdict = "meets" | "does_not_meet";
 export type Advice = "positive" | "postponed" | "negative";
 
-// API gaps: these members are marshmallow Method fields, untyped in the document. Their shapes are those of
-// portfolio's snapshot.py (the snapshot), assessment's EvidenceSchema (a checked activity's evidence) and
-// assessment's FormSchema (a form's parts and feedback). Read defensively: every member may be absent.
-export interface SnapshotMeeting {
-  id?: string;
-  met_on?: string;
-  kind?: string;
-  group_name?: string | null;
-  supervisor_name?: string | null;
-  duration_minutes?: number | null;
-  source?: string;
-  proof?: { id?: string; filename?: string; content_type?: string; size?: number } | null;
-}
-export interface Snapshot {
-  parts?: Partial<Record<(typeof A_PARTS)[number], {
-    text?: string;
-    meeting_id?: string | null;
-    executive_jobcoach_declared_at?: string | null;
-    currently_executive_jobcoach_declared_at?: string | null;
-  }>>;
-  reflection_meetings?: SnapshotMeeting[];
-  required_reflection_meetings?: number;
-  supplement?: { parts?: string[]; assignments?: { part?: string; assignment?: string }[]; due_on?: string };
-}
-export interface EvidenceFile {
-  evidence_id?: string;
-  filename?: string;
-  content_type?: string;
-  size?: number;
-}
-export type FormParts = Partial<Record<AssessedPart, { verdict?: Verdict; findings?: string }>>;
-export type FormFeedback = Partial<Record<"A2" | "A4", string | null>>;
+export type Snapshot = Schemas["Snapshot"];
+export type SnapshotMeeting = Schemas["SnapshotMeeting"];
+export type EvidenceFile = Schemas["Evidence_assessment"];
+export type FormParts = NonNullable<Form["parts"]>;
+export type FormFeedback = Schemas["Feedback"];
 
-export function snapshotOf(submission: Submission): Snapshot {
-  return (submission.snapshot ?? {}) as Snapshot;
-}
 export function evidenceOf(activity: CheckedActivity): EvidenceFile[] {
-  return Array.isArray(activity.evidence) ? (activity.evidence as EvidenceFile[]) : [];
+  return activity.evidence ?? [];
 }
 export function partsOf(form: Form): FormParts {
-  return (form.parts ?? {}) as FormParts;
+  return form.parts;
 }
 export function feedbackOf(form: Form): FormFeedback {
-  return (form.feedback ?? {}) as FormFeedback;
+  return form.feedback;
 }
 
 /** The round the assessor is to fill in now (1: the assessment; 2: the reassessment after a supplement),

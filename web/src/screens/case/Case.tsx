@@ -132,7 +132,7 @@ function Progress({ found }: { found: CaseDetail }) {
           {t("case.payment")} <Link href="/facturen">{t("case.payment.link")}</Link>
         </p>
       )}
-      {found.assessor_name ? <p>{t("case.assessor", { name: String(found.assessor_name) })}</p> : null}
+      {found.assessor_name ? <p>{t("case.assessor", { name: found.assessor_name })}</p> : null}
     </section>
   );
 }

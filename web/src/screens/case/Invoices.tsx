@@ -51,13 +51,13 @@ function InvoiceItem({ invoice, save }: {
   save: (fetchPdf: () => ReturnType<typeof download>, file: string) => Promise<void>;
 }) {
   const t = useT();
-  const id = invoice.id ?? "";
-  const number = invoice.number ?? "";
-  const state = String(invoice.state ?? "open");
-  const credit = invoice.credit_note && "number" in invoice.credit_note ? invoice.credit_note : null;
+  const id = invoice.id;
+  const number = invoice.number;
+  const state = invoice.state;
+  const credit = invoice.credit_note;
   return (
     <li class={`case-invoice case-invoice-${state}`} data-invoice={number}>
-      <h2 class="case-invoice-title">{t(`invoices.kind.${String(invoice.kind)}` as TextKey)}</h2>
+      <h2 class="case-invoice-title">{t(`invoices.kind.${invoice.kind}` as TextKey)}</h2>
       <dl>
         <div>
           <dt>{t("invoices.number")}</dt>

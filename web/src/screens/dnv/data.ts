@@ -1,6 +1,4 @@
-// What the DNV screens read from the API, and the few answers the OpenAPI document leaves untyped
-// (marshmallow Method fields: the evidence of a checked activity, a category's name, the names of a case's
-// jobcoach and assessor; a csv-rows-rejected problem's lines), read here with checks instead of casts.
+// What the DNV screens read from the API, as the OpenAPI document types it.
 import { api } from "../../api/client";
 import type { components } from "../../api/schema";
 import { authorized } from "../../auth";
@@ -39,52 +37,23 @@ export function caseHref(id: string | undefined, screen = ""): string {
   return `/dnv/zaak${screen}?id=${encodeURIComponent(id ?? "")}`;
 }
 
-export function text(value: unknown): string | null {
-  return typeof value === "string" ? value : null;
-}
+export type EvidenceFile = Schemas["Evidence_assessment"];
 
-export interface EvidenceFile {
-  evidence_id: string;
-  filename: string;
-  content_type: string;
-  size: number;
-}
-
-function isEvidence(value: unknown): value is EvidenceFile {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return typeof v.evidence_id === "string" && typeof v.filename === "string" && typeof v.content_type === "string";
-}
-
-/** A checked activity's evidence (assessment's EvidenceSchema: evidence_id, filename, content_type, size). */
+/** A checked activity's evidence files. */
 export function evidenceOf(activity: CheckedActivity): EvidenceFile[] {
-  return Array.isArray(activity.evidence) ? activity.evidence.filter(isEvidence) : [];
+  return activity.evidence ?? [];
 }
 
-/** A PE category's name, {nl, en}. */
-export function categoryName(value: unknown, lang: Language): string | null {
-  if (typeof value !== "object" || value === null) return null;
-  const name = (value as Record<string, unknown>)[lang];
-  return typeof name === "string" ? name : null;
+/** A PE category's name in the screen's language. */
+export function categoryName(name: Schemas["Texts"] | undefined, lang: Language): string | null {
+  return name?.[lang] ?? null;
 }
 
-export interface LineProblem {
-  line: number;
-  field: string;
-  message: string;
-}
+export type LineProblem = NonNullable<Schemas["Problem"]["lines"]>[number];
 
-/** The wrong lines of a csv-rows-rejected problem. */
-export function linesOf(error: unknown): LineProblem[] {
-  if (typeof error !== "object" || error === null) return [];
-  const lines = (error as Record<string, unknown>).lines;
-  if (!Array.isArray(lines)) return [];
-  return lines.flatMap((item: unknown) => {
-    if (typeof item !== "object" || item === null) return [];
-    const v = item as Record<string, unknown>;
-    if (typeof v.line !== "number" || typeof v.message !== "string") return [];
-    return [{ line: v.line, field: typeof v.field === "string" ? v.field : "", message: v.message }];
-  });
+/** The wrong lines of a csv-rows-rejected problem (none for any other answer). */
+export function linesOf(error: Schemas["Problem"] | undefined): LineProblem[] {
+  return error?.lines ?? [];
 }
 
 export const getCase = (id: string) =>

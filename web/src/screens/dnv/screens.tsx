@@ -33,7 +33,6 @@ import {
   reference,
   STATES,
   stateKey,
-  text,
   useKeptText,
 } from "./data";
 import { saveBlob } from "../../components/files";
@@ -292,7 +291,7 @@ function CaseFacts({ view }: { view: CaseDetail }) {
   return (
     <dl class="facts dnv-facts">
       <dt>{t("dnv.case.jobcoach")}</dt>
-      <dd data-field="jobcoach">{text(view.jobcoach_name) ?? t("dnv.case.unknown_name")}</dd>
+      <dd data-field="jobcoach">{view.jobcoach_name ?? t("dnv.case.unknown_name")}</dd>
       <dt>{t("dnv.col.state")}</dt>
       <dd data-field="state">{t(stateKey(view.state))}</dd>
       <dt>{t("dnv.col.due")}</dt>
@@ -302,7 +301,7 @@ function CaseFacts({ view }: { view: CaseDetail }) {
       <dt>{t("dnv.case.expires")}</dt>
       <dd>{date(view.certificate_expires_on)}</dd>
       <dt>{t("dnv.case.assessor")}</dt>
-      <dd data-field="assessor">{text(view.assessor_name) ?? t("dnv.case.no_assessor")}</dd>
+      <dd data-field="assessor">{view.assessor_name ?? t("dnv.case.no_assessor")}</dd>
       <dt>{t("dnv.case.paid")}</dt>
       <dd data-field="paid">{view.paid === true ? t("dnv.yes") : t("dnv.no")}</dd>
       {view.supplement_due_on && (
@@ -327,7 +326,7 @@ export function Case() {
     return { ok: true as const, data: { view: view.data, audit: audit.ok ? audit.data : null } };
   }, [id]);
   const view = data?.view;
-  const name = view ? text(view.jobcoach_name) ?? t("dnv.case.unknown_name") : "";
+  const name = view ? view.jobcoach_name ?? t("dnv.case.unknown_name") : "";
   return (
     <Page title={view ? t("dnv.case.title", { name }) : t("dnv.case.title.plain")}>
       <p>
@@ -585,7 +584,7 @@ export function PeCheck() {
     setActionProblem(null);
     setStatus(said);
   };
-  const name = data ? text(data.view.jobcoach_name) ?? t("dnv.case.unknown_name") : "";
+  const name = data ? data.view.jobcoach_name ?? t("dnv.case.unknown_name") : "";
   const check = data?.check;
   const open = check ? !check.completed : false;
   return (
@@ -934,11 +933,11 @@ export function Assign() {
   const submit = useSubmit(
     () => authorized(() => api.POST("/api/v1/cases/{case_id}/assessor", { params: { path: { case_id: id } }, body: { assessor_id: chosen } })),
     (view) => {
-      setSaid(t("dnv.assign.done", { name: text(view.assessor_name) ?? "" }));
+      setSaid(t("dnv.assign.done", { name: view.assessor_name ?? "" }));
       reload();
     },
   );
-  const name = data ? text(data.view.jobcoach_name) ?? t("dnv.case.unknown_name") : "";
+  const name = data ? data.view.jobcoach_name ?? t("dnv.case.unknown_name") : "";
   return (
     <Page title={data ? t("dnv.assign.title", { name }) : t("dnv.assign.title.plain")}>
       <BackToCase id={id} />
@@ -1073,7 +1072,7 @@ export function Decide() {
       reload();
     },
   );
-  const name = data ? text(data.jobcoach_name) ?? t("dnv.case.unknown_name") : "";
+  const name = data ? data.jobcoach_name ?? t("dnv.case.unknown_name") : "";
   return (
     <Page title={data ? t("dnv.decide.title", { name }) : t("dnv.decide.title.plain")}>
       <BackToCase id={id} />

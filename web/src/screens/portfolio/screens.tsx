@@ -31,10 +31,9 @@ type Readiness = Json<"/api/v1/portfolio/cycles/current/readiness", "get">;
 type Meeting = Json<"/api/v1/portfolio/cycles/current/meetings", "post">;
 type CaseDetail = Json<"/api/v1/cases/{case_id}", "get">;
 type Part = Json<"/api/v1/portfolio/cycles/current/parts/{part}", "put">;
-// API gap: the cycle's `parts` and `meetings` are untyped in the document (marshmallow Method fields);
-// they hold PartSchema per part and MeetingSchema items.
+/** The cycle's parts A1-A4 (none in the dashboard's copy of the cycle, which leaves them out). */
 function partsOf(cycle: Cycle): Partial<Record<PartName, Part>> {
-  return (cycle.parts ?? {}) as Partial<Record<PartName, Part>>;
+  return cycle.parts ?? {};
 }
 
 const PARTS = ["A1", "A2", "A3", "A4"] as const;
@@ -92,7 +91,7 @@ export function Overview() {
   );
 }
 
-function whereTo(part: string, code: string, params: Record<string, unknown> | undefined): string {
+function whereTo(part: string, code: string, params: Record<string, number | string> | undefined): string {
   if (part === "B") return PE_PATH;
   if (code === "a3_meetings_missing") return "/portfolio/bijeenkomsten";
   if (code === "a3_proof_missing") return `/portfolio/bijeenkomsten#bijeenkomst-${String(params?.["meeting_id"] ?? "")}`;
@@ -142,7 +141,7 @@ function Checklist({ cycle, readiness }: { cycle: Cycle; readiness: Readiness })
                     <ul>
                       {(part?.missing ?? []).map((item, index) => (
                         <li key={`${item.code}-${index}`}>
-                          <Link href={whereTo(name, item.code ?? "", item.params as Record<string, unknown>)}>
+                          <Link href={whereTo(name, item.code ?? "", item.params)}>
                             {item.message}
                           </Link>
                         </li>
@@ -264,7 +263,7 @@ function Progress({ cycle }: { cycle: Cycle }) {
           {found.due_on && found.stage && (
             <p data-field="expected">{t("portfolio.progress.expected", { date: formatDate(found.due_on) })}</p>
           )}
-          {found.assessor_name && <p>{t("portfolio.progress.assessor", { name: String(found.assessor_name) })}</p>}
+          {found.assessor_name && <p>{t("portfolio.progress.assessor", { name: found.assessor_name })}</p>}
         </>
       ) : (
         !problem && <p aria-busy="true">{t("portfolio.progress.opening")}</p>
@@ -409,8 +408,8 @@ function meetingName(meeting: Meeting, t: (key: TextKey, params?: Record<string,
 
 function ReportMeeting({ cycle, text }: { cycle: Cycle; text: () => string }) {
   const t = useT();
-  const meetings = (cycle.meetings ?? []) as Meeting[];
-  const [chosen, setChosen] = useState<string>((partsOf(cycle).A3?.meeting_id as string | null | undefined) ?? "");
+  const meetings = cycle.meetings ?? [];
+  const [chosen, setChosen] = useState<string>(partsOf(cycle).A3?.meeting_id ?? "");
   const [problem, setProblem] = useState<Shown | null>(null);
   const [saved, setSaved] = useState<Date | null>(null);
   if (!meetings.length) {
@@ -478,7 +477,7 @@ export function Meetings() {
           ) : (
             <ul class="pf-meetings">
               {data.map((meeting) => (
-                <MeetingItem key={meeting.id} meeting={meeting as Meeting} changed={reload} />
+                <MeetingItem key={meeting.id} meeting={meeting} changed={reload} />
               ))}
             </ul>
           )}
@@ -674,7 +673,7 @@ export function Confirm() {
                 <dt>{t("portfolio.meetings")}</dt>
                 <dd>
                   <ul>
-                    {((data.cycle.meetings ?? []) as Meeting[]).map((m) => (
+                    {(data.cycle.meetings ?? []).map((m) => (
                       <li key={m.id}>
                         {meetingName(m, t)}
                         {m.proof?.filename ? ` (${m.proof.filename})` : ""}
