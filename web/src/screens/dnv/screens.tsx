@@ -799,6 +799,9 @@ function ActivityCard({ caseId, activity, open, done, failed }: {
 function EvidenceList({ files, failed }: { files: EvidenceFile[]; failed: (problem: Shown) => void }) {
   const t = useT();
   const [shown, setShown] = useState<Record<string, string>>({});
+  const urls = useRef<string[]>([]);
+  // The images' blob: addresses are freed when the list goes (ADR 0025).
+  useEffect(() => () => urls.current.forEach((url) => URL.revokeObjectURL(url)), []);
   if (!files.length) return <p>{t("dnv.pe.no_evidence")}</p>;
   const fetchFile = (file: EvidenceFile) =>
     authorized(() =>
@@ -813,6 +816,7 @@ function EvidenceList({ files, failed }: { files: EvidenceFile[]; failed: (probl
       const blob = answer.data as unknown as Blob; // parseAs "blob": openapi-fetch types it as the JSON
       if (file.content_type.startsWith("image/")) {
         const url = URL.createObjectURL(blob);
+        urls.current.push(url);
         setShown((current) => ({ ...current, [file.evidence_id]: url }));
         return;
       }
