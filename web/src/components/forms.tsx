@@ -144,27 +144,45 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
   );
 }
 
-/** "I have checked this and want to send it": a tick box a form needs before it sends (a portfolio part,
- * a supplement, an objection). `missing` shows the refusal next to it when one tried to send without it. */
-export function ConfirmCheck({ id, label, checked, onChange, missing, message }: {
+/** The state of a form's "I have checked this" tick box: `guard` wraps the form's submit so that it sends
+ * only when the box is ticked, and otherwise shows the refusal next to the box. */
+export function useConfirmation() {
+  const [checked, setChecked] = useState(false);
+  const [missing, setMissing] = useState(false);
+  return {
+    checked,
+    missing,
+    setChecked,
+    guard: (submit: (event: Event) => void) => (event: Event) => {
+      if (!checked) {
+        event.preventDefault();
+        setMissing(true);
+        return;
+      }
+      submit(event);
+    },
+  };
+}
+
+/** "I have checked this and want to send it": a tick box a form needs before it sends (a supplement, an
+ * objection), with the refusal next to it when one tried to send without it. */
+export function ConfirmCheck({ id, label, message, confirmation }: {
   id: string;
   label: string;
-  checked: boolean;
-  onChange: (checked: boolean) => void;
-  missing: boolean;
   message: string;
+  confirmation: ReturnType<typeof useConfirmation>;
 }) {
-  const shown = missing && !checked;
+  const shown = confirmation.missing && !confirmation.checked;
   return (
     <>
       <div class="check">
         <input
           type="checkbox"
           id={id}
-          checked={checked}
+          checked={confirmation.checked}
           aria-invalid={shown ? "true" : undefined}
           aria-describedby={shown ? `${id}-error` : undefined}
-          onChange={(e) => onChange(e.currentTarget.checked)}
+          onChange={(e) => confirmation.setChecked(e.currentTarget.checked)}
         />
         <label for={id}>{label}</label>
       </div>

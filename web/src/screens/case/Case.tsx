@@ -6,7 +6,7 @@ import { useState } from "preact/hooks";
 import { api, type Schemas, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
 import { TextAreaField } from "../../components/fields";
-import { ConfirmCheck, ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, type TextKey, useT } from "../../i18n";
@@ -253,8 +253,7 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
   const current = useStore(session);
   const accountId = current.status === "authenticated" ? current.account.id : "";
   const draft = useLocalDraft<string>(`${accountId}.objection.${decision.id ?? ""}`, () => "");
-  const [sure, setSure] = useState(false);
-  const [unsure, setUnsure] = useState(false);
+  const confirmation = useConfirmation();
   const form = useSubmit(
     () =>
       authorized(() =>
@@ -276,14 +275,7 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
       {draft.restored && <p class="notice">{t("case.objection.restored")}</p>}
       <form
         noValidate
-        onSubmit={(event) => {
-          if (!sure) {
-            event.preventDefault();
-            setUnsure(true);
-            return;
-          }
-          form.onSubmit(event);
-        }}
+        onSubmit={confirmation.guard(form.onSubmit)}
       >
         <ProblemBox problem={form.problem} />
         <TextAreaField
@@ -300,10 +292,8 @@ function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision
         <ConfirmCheck
           id="objection-sure"
           label={t("case.objection.check")}
-          checked={sure}
-          onChange={setSure}
-          missing={unsure}
           message={t("case.confirm.needed")}
+          confirmation={confirmation}
         />
         <Submit busy={form.busy}>{t("case.objection.submit")}</Submit>
       </form>

@@ -1,10 +1,9 @@
 // Supplement mode (issue 13): after DNV's postponed decision, the assignments per reopened part with the
 // deadline shown first, a link to each part's editor (the portfolio's A1-A4 editors, which let her change
 // exactly the reopened parts; part B: the PE screens), and the confirmation before the supplement is sent.
-import { useState } from "preact/hooks";
 import { api, type Schemas } from "../../api/client";
 import { authorized } from "../../auth";
-import { ConfirmCheck, ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, type TextKey, useT } from "../../i18n";
@@ -127,8 +126,7 @@ function SupplementView({ supplement, submitted }: { supplement: Supplement; sub
 
 function Confirm({ supplement, submitted }: { supplement: Supplement; submitted: () => void }) {
   const t = useT();
-  const [sure, setSure] = useState(false);
-  const [unsure, setUnsure] = useState(false);
+  const confirmation = useConfirmation();
   const parts = supplement.parts ?? [];
   const revised = new Set(supplement.revised_parts ?? []);
   const ready = parts.filter((p) => p !== "B").every((p) => revised.has(p));
@@ -147,23 +145,14 @@ function Confirm({ supplement, submitted }: { supplement: Supplement; submitted:
       </ul>
       <form
         noValidate
-        onSubmit={(event) => {
-          if (!sure) {
-            event.preventDefault();
-            setUnsure(true);
-            return;
-          }
-          form.onSubmit(event);
-        }}
+        onSubmit={confirmation.guard(form.onSubmit)}
       >
         <ProblemBox problem={form.problem} />
         <ConfirmCheck
           id="supplement-sure"
           label={t("supplement.confirm.check")}
-          checked={sure}
-          onChange={setSure}
-          missing={unsure}
           message={t("case.confirm.needed")}
+          confirmation={confirmation}
         />
         <Submit busy={form.busy}>{t("supplement.confirm.submit")}</Submit>
       </form>
