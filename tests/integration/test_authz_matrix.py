@@ -105,11 +105,11 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "GET /invoices/{invoice_id}/credit-note/pdf":              (401, 200, 404, 403, 403, 200, 404),
     # signed by the payment provider, not by a token: anyone may deliver it (an unknown invoice: kept)
     "POST /payments/webhook":                                  (202, 202, 202, 202, 202, 202, 202),
-    # notifications: everyone their own inbox; failed e-mail for Noloc admins
+    # notifications: everyone their own inbox; failed e-mail seen by Noloc admins and DNV, sent again by Noloc
     "GET /messages":                                           (401, 200, 200, 200, 200, 200, 200),
     "GET /messages/unread-count":                              (401, 200, 200, 200, 200, 200, 200),
     "POST /messages/read-all":                                 (401, 200, 200, 200, 200, 200, 200),
-    "GET /messages/failed":                                    (401, 403, 403, 403, 403, 403, 200),
+    "GET /messages/failed":                                    (401, 403, 403, 403, 403, 200, 200),
     "GET /messages/{message_id}":                              (401, 200, 404, 404, 404, 404, 404),
     "POST /messages/{message_id}/read":                        (401, 200, 404, 404, 404, 404, 404),
     "POST /messages/{message_id}/retry":                       (401, 403, 403, 403, 403, 403, 200),

@@ -99,7 +99,7 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     nav = page.get_by_role("navigation")
     expect(nav.get_by_role("link", name="Zaken")).to_be_visible()
     expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
-    expect(nav.get_by_role("link", name="Mislukte e-mails")).to_have_count(0)  # Noloc's, not DNV's
+    expect(nav.get_by_role("link", name="Mislukte e-mails")).to_be_visible()  # seen by DNV, resent by Noloc
 
     # The overview: the three parts; the count of cases waiting for the PE check includes hers.
     nav.get_by_role("link", name="DNV-overzicht").click()
@@ -394,8 +394,9 @@ def test_dnv_fails_the_pe_check_with_findings_and_postpones_on_b(officer, app, o
         f"De aanvulling moet uiterlijk {due} binnen zijn.")
 
 
-def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office):
-    """Failed e-mails are Noloc's (GET /messages/failed is for Noloc admins); so is the CSV import."""
+def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office, officer):
+    """Noloc's admin sends a failed e-mail again; DNV's officer sees it, without sending (Noloc runs the
+    e-mail)."""
     address = f"{REFUSED_PREFIX}{uuid.uuid4().hex[:10]}@example.org"
     registered = app.post("accounts", json={"email": address, "full_name": "Wim Weg", "password": PASSWORD,
                                             "membership_number": unique_member_number()})
@@ -423,3 +424,11 @@ def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, 
     # Sent again (and refused again by the same server): a new series of tries.
     eventually(lambda: (failed() or first)["failed_at"] != first["failed_at"], what="the e-mail tried again")
     context.close()
+
+    officer.get_by_role("navigation").get_by_role("link", name="Mislukte e-mails").click()
+    heading(officer, "Mislukte e-mails")
+    expect(officer.locator(f"[data-message='{first['id']}']")).to_contain_text(address)
+    expect(officer.get_by_text("Noloc kan ze opnieuw laten versturen zodra het adres klopt.")).to_be_visible()
+    expect(officer.get_by_role("button", name=re.compile("^Opnieuw versturen"))).to_have_count(0)
+    check_screen(officer, "failed e-mails, DNV")
+    assert app.post(f"messages/{first['id']}/retry", office.dnv).status_code == 403

@@ -2,7 +2,9 @@
 
 Who sees what: everyone signed in (jobcoach, assessor, DNV officer, Noloc admin) reads and marks only their
 own in-app messages; anyone else's answers 404, as if it did not exist. Noloc admins, who operate the
-platform, also see the e-mails that failed for good and may send one again.
+platform, also see the e-mails that failed for good and may send one again; DNV officers see them too (a
+decision or an assignment that did not reach its reader is theirs to follow up), and ask Noloc to send
+one again once the address is right.
 """
 from __future__ import annotations
 
@@ -69,7 +71,7 @@ def read_all():
 
 
 @messages.get("/failed")
-@require_roles(Role.NOLOC_ADMIN)
+@require_roles(Role.NOLOC_ADMIN, Role.DNV_OFFICER)
 @messages.arguments(PageQuerySchema, location="query")
 @messages.response(200, EmailDeliveryPageSchema)
 def list_failed(query: dict[str, Any]):

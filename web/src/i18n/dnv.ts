@@ -208,6 +208,7 @@ export const dnvNl = {
 
   "dnv.failed.title": "Mislukte e-mails",
   "dnv.failed.intro": "Deze e-mails konden ook na de laatste poging niet worden verstuurd. Je kunt ze opnieuw laten versturen.",
+  "dnv.failed.intro.dnv": "Deze e-mails konden ook na de laatste poging niet worden verstuurd. Noloc kan ze opnieuw laten versturen zodra het adres klopt.",
   "dnv.failed.none": "Er zijn geen mislukte e-mails.",
   "dnv.failed.to": "Aan",
   "dnv.failed.at": "Mislukt op",
@@ -423,6 +424,7 @@ export const dnvEn: Record<keyof typeof dnvNl, string> = {
 
   "dnv.failed.title": "Failed e-mails",
   "dnv.failed.intro": "These e-mails could not be sent, even after the last try. You can have them sent again.",
+  "dnv.failed.intro.dnv": "These e-mails could not be sent, even after the last try. Noloc can have them sent again once the address is right.",
   "dnv.failed.none": "There are no failed e-mails.",
   "dnv.failed.to": "To",
   "dnv.failed.at": "Failed on",

@@ -1,6 +1,6 @@
 // The DNV officer's screens (issue 13): the overview, the cases, a case with its PE check, assigning an
 // assessor and the decision; the certificate CSV import (DNV officers and Noloc admins, as the API allows)
-// and the e-mails that failed to send (Noloc admins, as the API allows). App.tsx spreads ROUTES into its
+// and the e-mails that failed to send (both see them; Noloc admins send one again, as the API allows). App.tsx spreads ROUTES into its
 // table; Layout.tsx shows `menu(roles)`; "/" shows a DNV officer the overview (START). Every screen's
 // module is fetched when first opened.
 import type { ComponentType } from "preact";
@@ -32,13 +32,13 @@ export function startsWithOverview(roles: readonly string[] = []): boolean {
 type MenuKey = "dnv.menu.overview" | "dnv.menu.cases" | "dnv.menu.import" | "dnv.menu.failed";
 
 /** The menu's entries for an account with these roles: the case screens for DNV officers; the import for
- * DNV officers and Noloc admins; the failed e-mails for Noloc admins (GET /messages/failed is theirs). */
+ * DNV officers and Noloc admins; the failed e-mails for both (sending one again is Noloc's). */
 export function menu(roles: readonly string[] = []): { href: string; key: MenuKey }[] {
   const entries: { href: string; key: MenuKey }[] = [];
   const dnv = roles.includes("dnv_officer");
   const admin = roles.includes("noloc_admin");
   if (dnv) entries.push({ href: "/dnv", key: "dnv.menu.overview" }, { href: "/dnv/zaken", key: "dnv.menu.cases" });
   if (dnv || admin) entries.push({ href: "/certificaten-importeren", key: "dnv.menu.import" });
-  if (admin) entries.push({ href: "/mislukte-berichten", key: "dnv.menu.failed" });
+  if (dnv || admin) entries.push({ href: "/mislukte-berichten", key: "dnv.menu.failed" });
   return entries;
 }

@@ -3,7 +3,7 @@
 // decision and the objections; the certificate CSV import; the e-mails that failed to send.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
-import { authorized } from "../../auth";
+import { authorized, session } from "../../auth";
 import { SelectField, TextAreaField } from "../../components/fields";
 import { OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
@@ -1249,6 +1249,9 @@ function ImportCounts({ counts }: { counts: ImportResult }) {
 
 export function FailedMessages() {
   const t = useT();
+  const current = useStore(session);
+  // Noloc operates the e-mail: its admins send one again; DNV's officers see what did not arrive.
+  const mayRetry = current.status === "authenticated" && (current.account.roles ?? []).includes("noloc_admin");
   const { data, problem, reload } = useLoad(() =>
     authorized(() => api.GET("/api/v1/messages/failed", { params: { query: { page: 1, page_size: 50 } } })),
   );
@@ -1265,7 +1268,7 @@ export function FailedMessages() {
     );
   return (
     <Page title={t("dnv.failed.title")}>
-      <p>{t("dnv.failed.intro")}</p>
+      <p>{t(mayRetry ? "dnv.failed.intro" : "dnv.failed.intro.dnv")}</p>
       <ProblemBox problem={problem ?? retryProblem} />
       <p role="status">{said}</p>
       {!data && !problem && <Loading />}
@@ -1287,9 +1290,11 @@ export function FailedMessages() {
                   <dt>{t("dnv.failed.error")}</dt>
                   <dd>{message.last_error ?? "–"}</dd>
                 </dl>
-                <button type="button" class="button" onClick={() => retry(message.id ?? "", message.email_address ?? "")}>
-                  {t("dnv.failed.retry", { to: message.email_address ?? "" })}
-                </button>
+                {mayRetry && (
+                  <button type="button" class="button" onClick={() => retry(message.id ?? "", message.email_address ?? "")}>
+                    {t("dnv.failed.retry", { to: message.email_address ?? "" })}
+                  </button>
+                )}
               </li>
             ))}
           </ul>
