@@ -1,10 +1,12 @@
 import { defineConfig } from "vite";
+import { gzipCopies } from "./scripts/compress.mjs";
 
 // The portal is served by the gateway at "/" (web/dist): hashed files under /assets are cached for a year,
 // every other path answers index.html (deep links). The Content-Security-Policy allows no inline script or
 // style, so nothing may be inlined into index.html.
 export default defineConfig({
   base: "/",
+  plugins: [gzipCopies()],
   build: {
     outDir: "dist",
     assetsDir: "assets",
