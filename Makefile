@@ -24,7 +24,7 @@ infra:
 # (which the gateway serves at /) when a source changed since the last one, and the first screen's size
 # checked against its budget (200 KB of compressed JavaScript and CSS).
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
-	web/tsconfig.json web/package.json
+	web/tsconfig.json web/package.json $(wildcard web/scripts/*)
 web: web/dist/index.html
 
 web/node_modules/.package-lock.json: web/package-lock.json
