@@ -95,9 +95,13 @@ def test_a_server_that_keeps_refusing_fails_after_the_last_try_and_operators_can
     assert (item["email_address"], item["template"], item["subject"], item["attempts"]) == (
         jet.email, "account_locked", LOCKED, MAX_ATTEMPTS)
     assert item["last_error"].startswith("recipient refused: 451")
-    for role in ("jobcoach", "dnv_officer", "assessor"):
+    for role in ("jobcoach", "assessor"):
         assert h.get("/v1/messages/failed", h.token(uuid.uuid4(), role)).status_code == 403
-    assert h.post(f"/v1/messages/{row['id']}/retry", jet.token).status_code == 403
+    # DNV sees what did not arrive; sending again is Noloc's, which runs the e-mail.
+    dnv = h.token(uuid.uuid4(), "dnv_officer")
+    assert str(row["id"]) in [m["id"] for m in h.get("/v1/messages/failed", dnv).get_json()["items"]]
+    for token in (jet.token, dnv):
+        assert h.post(f"/v1/messages/{row['id']}/retry", token).status_code == 403
 
     del h.mailbox.refusals[jet.email]
     response = h.post(f"/v1/messages/{row['id']}/retry", admin)
