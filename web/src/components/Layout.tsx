@@ -102,3 +102,18 @@ export function Page({ title, children }: { title: string; children: ComponentCh
     </div>
   );
 }
+
+/** A flow that ended well and leads to the login (an address confirmed, a password set anew). */
+export function DoneThenLogin({ title, message }: { title: string; message: string }) {
+  const t = useT();
+  return (
+    <Page title={title}>
+      <p role="status">{message}</p>
+      <p>
+        <Link href="/inloggen" class="button primary">
+          {t("app.login")}
+        </Link>
+      </p>
+    </Page>
+  );
+}

@@ -1,7 +1,7 @@
 import { useState } from "preact/hooks";
 import { api, outcome } from "../api/client";
 import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../components/forms";
-import { Page } from "../components/Layout";
+import { DoneThenLogin, Page } from "../components/Layout";
 import { useT } from "../i18n";
 import { Link, usePlace } from "../router";
 
@@ -17,16 +17,7 @@ export function VerifyEmail() {
   );
 
   if (done) {
-    return (
-      <Page title={t("verify.done.title")}>
-        <p role="status">{t("verify.done.next")}</p>
-        <p>
-          <Link href="/inloggen" class="button primary">
-            {t("app.login")}
-          </Link>
-        </p>
-      </Page>
-    );
+    return <DoneThenLogin title={t("verify.done.title")} message={t("verify.done.next")} />;
   }
   if (!token) {
     return (

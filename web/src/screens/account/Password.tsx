@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api, outcome } from "../../api/client";
 import { authorized } from "../../auth";
 import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
-import { Page } from "../../components/Layout";
+import { DoneThenLogin, Page } from "../../components/Layout";
 import { useT } from "../../i18n";
 import { Link, usePlace } from "../../router";
 import "./account.css";
@@ -61,16 +61,7 @@ export function NewPassword() {
     },
   );
   if (done) {
-    return (
-      <Page title={t("reset.done.title")}>
-        <p role="status">{t("reset.done.next")}</p>
-        <p>
-          <Link href="/inloggen" class="button primary">
-            {t("app.login")}
-          </Link>
-        </p>
-      </Page>
-    );
+    return <DoneThenLogin title={t("reset.done.title")} message={t("reset.done.next")} />;
   }
   if (!token) {
     return (
