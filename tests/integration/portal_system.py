@@ -13,6 +13,7 @@ the modules that need it keep a system of their own).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from portal_browser import missing_build_message
@@ -26,18 +27,29 @@ from processes import System
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 
 
+@contextmanager
+def running_portal(infra, tmp_path_factory, services: list[str], mailbox,
+                   extra_env: dict[str, str] | None = None) -> Iterator[System]:
+    """``services`` and the gateway serving the built portal, their e-mail going to ``mailbox``: what every
+    browser module with e-mail starts (this module's shared system, or a module's own smaller one)."""
+    problem = missing_build_message()
+    assert problem is None, problem
+    with running_system(infra, tmp_path_factory, services, {
+        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
+        "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(mailbox.port),
+        "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
+        **(extra_env or {}),
+    }) as system:
+        yield system
+
+
 portal_mailbox = mailbox_fixture(scope="session", name="portal_mailbox")
 
 
 @pytest.fixture(scope="session")
 def portal_system(infra, tmp_path_factory, portal_mailbox) -> Iterator[System]:
-    problem = missing_build_message()
-    assert problem is None, problem
-    with running_system(infra, tmp_path_factory, SERVICES, {
-        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
+    with running_portal(infra, tmp_path_factory, SERVICES, portal_mailbox, {
         "RECERT_BILLING_WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(portal_mailbox.port),
-        "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
         # A composed screen (work list, overview, dashboard) says a part is missing when a service does not
         # answer within this time. Two test workers, Chromium and two whole systems share two cores here, so
         # a slow moment must not read as a missing part; a part of a stopped service still fails at once.

@@ -23,13 +23,12 @@ from portal_browser import (
     create_admin,
     dutch_date,
     heading,
-    missing_build_message,
     new_context,
     tab_to,
 )
+from portal_system import running_portal
 from smtp_mailbox import Mailbox, mailbox_fixture
 
-from e2e_fixtures import running_system
 from frontend import Frontend, Person, totp_code, unique_email, unique_member_number
 from journeys import TODAY, eventually, ok
 
@@ -45,14 +44,7 @@ mailbox = mailbox_fixture()
 
 @pytest.fixture(scope="module")
 def system(infra, tmp_path_factory, mailbox):
-    problem = missing_build_message()
-    assert problem is None, problem
-    with running_system(infra, tmp_path_factory, SERVICES, {
-        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
-        "RECERT_SMTP_HOST": "127.0.0.1", "RECERT_SMTP_PORT": str(mailbox.port),
-        "RECERT_NOTIFICATIONS_SEND_POLL_SECONDS": "0.3",
-        **NOT_RUNNING,
-    }) as system:
+    with running_portal(infra, tmp_path_factory, SERVICES, mailbox, NOT_RUNNING) as system:
         yield system
 
 
