@@ -46,6 +46,16 @@ def _decided(app, office, full_name: str, decision: str, assessor):
     return person, ok(app.get(f"cases/{case['id']}", person))
 
 
+def _her_application(context, person):
+    """She logs in on her phone and opens her application from the menu; its page."""
+    page = context.new_page()
+    login(page, person)
+    heading(page, "Mijn overzicht")
+    page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
+    heading(page, "Je aanvraag")
+    return page
+
+
 def _unread(app, person) -> int:
     return ok(app.get("messages/unread-count", person))["unread"]
 
@@ -198,11 +208,7 @@ def test_an_objection_against_a_negative_decision(browser, system, app, office):
     person, case = _decided(app, office, "Olga Object", "negative", office.assessors[1])
     decision = case["decisions"][-1]
     context = new_context(browser, system, viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    login(page, person)
-    heading(page, "Mijn overzicht")
-    page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
-    heading(page, "Je aanvraag")
+    page = _her_application(context, person)
     item = page.locator("[data-decision=negative]")
     expect(item.locator("h3")).to_have_text("Negatief: je bent niet gehercertificeerd")
     expect(item.locator("[data-field=decided-on]")).to_have_text(
@@ -247,11 +253,7 @@ def test_an_objection_against_a_negative_decision(browser, system, app, office):
 def test_a_positive_decision_shows_the_renewed_validity(browser, system, app, office):
     person, case = _decided(app, office, "Petra Positief", "positive", office.assessors[0])
     context = new_context(browser, system, viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    login(page, person)
-    heading(page, "Mijn overzicht")
-    page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
-    heading(page, "Je aanvraag")
+    page = _her_application(context, person)
     item = page.locator("[data-decision=positive]")
     expect(item.locator("h3")).to_have_text("Positief: je bent gehercertificeerd")
     expect(item.locator("[data-field=valid-until]")).to_have_text(
