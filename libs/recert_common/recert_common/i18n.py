@@ -41,6 +41,7 @@ LABELS: dict[str, dict[str, str]] = {
     "dnv_officer": {"nl": "DNV-medewerker", "en": "DNV officer"},
     "noloc_admin": {"nl": "Noloc-beheerder", "en": "Noloc admin"},
     "mentor": {"nl": "mentor", "en": "mentor"},
+    "dnv_support": {"nl": "DNV-support", "en": "DNV support"},
     # assessment cases
     "opened": {"nl": "wacht op de PE-toets", "en": "awaiting the PE check"},
     "awaiting_payment": {"nl": "wacht op betaling", "en": "awaiting payment"},

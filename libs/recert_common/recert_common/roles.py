@@ -10,6 +10,10 @@ class Role(enum.StrEnum):
     ASSESSOR = "assessor"
     DNV_OFFICER = "dnv_officer"
     NOLOC_ADMIN = "noloc_admin"
+    # A Register Jobcoach who guides others through recertification; reads what a jobcoach shares (issue 14).
+    MENTOR = "mentor"
+    # DNV's support staff: answer the service desk and may reset a jobcoach's authenticator app (issue 14).
+    DNV_SUPPORT = "dnv_support"
 
 
 ROLES: frozenset[str] = frozenset(role.value for role in Role)

@@ -23,7 +23,8 @@ from zxcvbn import zxcvbn
 from recert_common.domain_errors import DomainError, NotFoundError, PermissionRefused
 from recert_common.roles import Role
 
-STAFF_ROLES: frozenset[str] = frozenset({Role.ASSESSOR, Role.DNV_OFFICER, Role.NOLOC_ADMIN})
+STAFF_ROLES: frozenset[str] = frozenset(
+    {Role.ASSESSOR, Role.DNV_OFFICER, Role.NOLOC_ADMIN, Role.MENTOR, Role.DNV_SUPPORT})
 LANGUAGES = ("nl", "en")
 # Who may unlink someone's authenticator app: a Noloc admin anyone's; a DNV officer (DNV's support helps with
 # login) that of a jobcoach or an assessor, not of another DNV officer or a Noloc admin, whose accounts carry

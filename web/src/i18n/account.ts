@@ -45,6 +45,8 @@ export const accountNl = {
   "role.assessor": "Assessor",
   "role.dnv_officer": "Medewerker DNV",
   "role.noloc_admin": "Beheerder Noloc",
+  "role.mentor": "Mentor",
+  "role.dnv_support": "Support DNV",
 
   "staff.title": "Medewerkers en accounts",
   "staff.forbidden": "Dit scherm is alleen voor de beheerders van Noloc.",
@@ -135,6 +137,8 @@ export const accountEn: Record<keyof typeof accountNl, string> = {
   "role.assessor": "Assessor",
   "role.dnv_officer": "DNV officer",
   "role.noloc_admin": "Noloc administrator",
+  "role.mentor": "Mentor",
+  "role.dnv_support": "DNV support",
 
   "staff.title": "Staff and accounts",
   "staff.forbidden": "This screen is for Noloc's administrators only.",

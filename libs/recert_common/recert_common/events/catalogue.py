@@ -25,7 +25,7 @@ from recert_common.events.registry import event_type
 
 # --- vocabularies that consumers switch on -------------------------------------------------------------
 
-ROLES = ("jobcoach", "assessor", "dnv_officer", "noloc_admin")
+ROLES = ("jobcoach", "assessor", "dnv_officer", "noloc_admin", "mentor", "dnv_support")
 LANGUAGES = ("nl", "en")
 MEMBERSHIP_KINDS = ("member", "affiliate")
 PARTS = ("A1", "A2", "A3", "A4", "B")
