@@ -15,19 +15,19 @@ from uuid import UUID
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
-from recert_assessment.domain import Finding
 from recert_assessment.credential_pdf import CertificatePage, render_certificate
+from recert_assessment.domain import Finding
 from recert_assessment.problems import (
     AssessorNotAllowedProblem,
     CertificateConflictProblem,
-    CredentialUnavailableProblem,
-    StatusListFullProblem,
     ClaimCodeRejectedProblem,
     ClaimThrottledProblem,
+    CredentialUnavailableProblem,
     CsvRowsRejectedProblem,
     CsvUnreadableProblem,
     ObjectionRefusedProblem,
     PeRulesNotMetProblem,
+    StatusListFullProblem,
     StepOutOfOrderProblem,
     not_found,
 )
@@ -46,17 +46,13 @@ from recert_assessment.schemas import (
     ClaimedSchema,
     ClaimInputSchema,
     CredentialDownloadSchema,
-    IssuerProfileSchema,
-    JwksSchema,
-    RevokedCredentialsSchema,
-    RotatedKeySchema,
-    VerificationSchema,
-    VerifyInputSchema,
     DecisionInputSchema,
     DecisionSchema,
     FormQuerySchema,
     FormSchema,
     ImportResultSchema,
+    IssuerProfileSchema,
+    JwksSchema,
     MentorInputSchema,
     MentorsSchema,
     ObjectionInputSchema,
@@ -69,7 +65,11 @@ from recert_assessment.schemas import (
     RegisterQuerySchema,
     RegisterResultSchema,
     RejectionInputSchema,
+    RevokedCredentialsSchema,
+    RotatedKeySchema,
     TileSchema,
+    VerificationSchema,
+    VerifyInputSchema,
 )
 from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles

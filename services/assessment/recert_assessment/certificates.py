@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from recert_assessment.certificate_csv import CsvRow, LineError, MalformedCsv, parse_certificate_csv
+from recert_assessment.credentials import LAPSED, revoke_for_certificate
 from recert_assessment.domain import (
     CLAIM_CODE_VALID,
     CLAIM_FAILURE_WINDOW,
@@ -38,7 +39,6 @@ from recert_assessment.domain import (
     renewed_certificate,
     tile,
 )
-from recert_assessment.credentials import LAPSED, revoke_for_certificate
 from recert_common.clock import utcnow
 from recert_common.domain_errors import NotFoundError
 from recert_common.uow import UnitOfWork

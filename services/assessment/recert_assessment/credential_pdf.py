@@ -80,7 +80,8 @@ def render_certificate(page: CertificatePage) -> bytes:
     pdf.set_y(-30)
     pdf.set_font("Helvetica", size=7)
     pdf.multi_cell(width, 4, printable(
-        f"Digitaal ondertekende credential (W3C Verifiable Credential / Open Badges 3.0): {page.credential_id}, "
-        f"sleutel {page.kid}. De credential zelf (JSON) is de bron; dit document is een weergave ervan."),
+        "Digitaal ondertekende credential (W3C Verifiable Credential / Open Badges 3.0): "
+        f"{page.credential_id}, sleutel {page.kid}. De credential zelf (JSON) is de bron; dit document is "
+        "een weergave ervan."),
         align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -162,15 +162,16 @@ class IssuerKeyRing:
         return key
 
     @staticmethod
-    def jwks(keys: Sequence[IssuerKey], now: datetime) -> dict[str, Any]:
-        """Every key that has signed or signs now, the current one last."""
-        return {"keys": [dict(key.public_jwk) for key in keys if key.activates_at <= now]}
+    def jwks(keys: Sequence[IssuerKey]) -> dict[str, Any]:
+        """Every key, the current one last."""
+        return {"keys": [dict(key.public_jwk) for key in keys]}
 
 
 # --- inside a caller's transaction ---------------------------------------------------------------------
 
 
-def revoke_for_certificate(uow: Any, certificate: Certificate, reason: str, now: datetime) -> list[Credential]:
+def revoke_for_certificate(uow: Any, certificate: Certificate, reason: str,
+                           now: datetime) -> list[Credential]:
     """Set the status bit of every live credential of the certificate and announce each; used by the lapse
     (``certificates.lapse_if_due``) and by DNV's revocation, in their transaction."""
     revoked = uow.credentials.revoke_all(certificate.id, reason, now)
@@ -274,7 +275,7 @@ class CredentialService:
 
     def jwks(self) -> dict[str, Any]:
         with self.uow() as uow:
-            return self.ring.jwks(uow.issuer_keys.all(), self.now())
+            return self.ring.jwks(uow.issuer_keys.all())
 
     def status_list(self, number: int) -> str:
         """The status list credential, signed now with the current key."""
@@ -286,7 +287,8 @@ class CredentialService:
             for index in uow.credentials.revoked_indexes(number):
                 bits.set(index)
             kid, private = self.ring.signing_key(uow.issuer_keys, now)
-        document = model.status_list_credential(self.issuer, self.urls.status_list(number), bits.encode(), now)
+        url = self.urls.status_list(number)
+        document = model.status_list_credential(self.issuer, url, bits.encode(), now)
         return jose.sign(document, private, kid, now)
 
     def _own_status(self, url: str) -> str:

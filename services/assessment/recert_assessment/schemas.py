@@ -19,6 +19,7 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CaseState
 from recert_common import i18n
+from recert_common.credentials.verify import REASONS
 from recert_common.errors import request_language
 from recert_common.schemas import (
     Computed,
@@ -584,8 +585,7 @@ class ImportResultSchema(Schema):
 
 # --- verifiable credentials (ADR 0030) --------------------------------------------------------------------
 
-REFUSAL_REASONS = ("malformed", "unsupported", "unknown_key", "bad_signature", "invalid_shape", "wrong_issuer",
-                   "not_yet_valid", "expired", "status_unavailable", "status_list_invalid", "revoked")
+REFUSAL_REASONS = tuple(REASONS)
 
 
 @always_sent

@@ -40,8 +40,8 @@ class AssessmentSettings(CalendarSettings, ServiceSettings):
         if self.due_soon_days < 0:
             raise ConfigError("RECERT_ASSESSMENT_DUE_SOON_DAYS may not be negative")
         if not self.secrets_key:
-            raise ConfigError("RECERT_ASSESSMENT_SECRETS_KEY must be set; make one with: python -c "
-                              "\"import base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())\"")
+            raise ConfigError("RECERT_ASSESSMENT_SECRETS_KEY must be set; make one with: python -c \"import "
+                              "base64,os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())\"")
         if not self.public_url.startswith(("https://", "http://")):
             raise ConfigError("RECERT_ASSESSMENT_PUBLIC_URL must be an http(s) URL")
         self.check_calendar()

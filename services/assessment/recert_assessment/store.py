@@ -12,6 +12,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_assessment.credentials import Credential, IssuerKey
 from recert_assessment.domain import (
     Account,
     AssessmentForm,
@@ -33,7 +34,6 @@ from recert_assessment.domain import (
     Supplement,
     SupplementAssignment,
 )
-from recert_assessment.credentials import Credential, IssuerKey
 from recert_assessment.states import CLOSED_STATES, CaseState
 from recert_common import accounts
 from recert_common.uow import SqlUnitOfWork
@@ -711,10 +711,10 @@ class CredentialRepository(_Repository):
         """False when the status index is taken (nothing written)."""
         c = credential
         row = self.conn.execute(
-            f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES ({', '.join(['%s'] * 11)}) "
             "ON CONFLICT (status_list, status_index) DO NOTHING RETURNING id",
-            (c.id, c.certificate_id, c.status_list, c.status_index, c.valid_from, c.valid_until, c.kid, c.token,
-             c.issued_at, c.revoked_at, c.revocation_reason)).fetchone()
+            (c.id, c.certificate_id, c.status_list, c.status_index, c.valid_from, c.valid_until, c.kid,
+             c.token, c.issued_at, c.revoked_at, c.revocation_reason)).fetchone()
         return row is not None
 
     def get(self, credential_id: UUID) -> Credential | None:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from recert_assessment.credentials import Credential, IssuerKey
 from recert_assessment.domain import (
     Account,
     AssessmentForm,
@@ -32,7 +33,6 @@ from recert_assessment.domain import (
     Supplement,
     SupplementAssignment,
 )
-from recert_assessment.credentials import Credential, IssuerKey
 from recert_assessment.handlers import Handlers
 from recert_assessment.schedule import Scheduler
 from recert_assessment.service import AssessmentService

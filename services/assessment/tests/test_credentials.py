@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 import zxingcpp
+from assessment_fakes import World
 from pypdf import PdfReader
 
-from assessment_fakes import World
 from recert_assessment.credential_pdf import CertificatePage, render_certificate
 from recert_assessment.credentials import CredentialUnavailable
 from recert_common.credentials import jose
@@ -53,7 +53,7 @@ def test_a_lapse_revokes_the_credential_with_its_event(world):
     assert world.scheduler.run_in(lambda: world.uow).lapsed == 1
     (revoked,) = world.uow.events("certification.credential.revoked")
     assert revoked.data["reason"] == "lapsed" and revoked.data["credential_id"] == str(held.credential.id)
-    world.instant = world.instant.replace(year=certificate.valid_until.year - 1)  # still within validity
+    world.instant = world.instant.replace(year=certificate.valid_until.year + 1)  # its validUntil has passed
     assert world.service.credentials.verify(held.credential.token).reason == "revoked"
     with pytest.raises(CredentialUnavailable):
         world.service.credentials.mine(coach.account_id)
@@ -92,7 +92,8 @@ def test_the_pdf_carries_a_qr_code_of_the_verification_page(world):
     pdf = render_certificate(CertificatePage(
         holder_name="Jet Ødegård", certificate_number=certificate.number, valid_from=certificate.valid_from,
         valid_until=certificate.valid_until, issuer_name="Register Jobcoach",
-        verification_url=held.verification_url, credential_id=str(held.credential.id), kid=held.credential.kid))
+        verification_url=held.verification_url, credential_id=str(held.credential.id),
+        kid=held.credential.kid))
     page = PdfReader(io.BytesIO(pdf)).pages[0]
     text = page.extract_text()
     assert certificate.number in text and "Jet Ødegård" in text

@@ -5,7 +5,8 @@ status list (the vc+jwt at the credential's ``statusListCredential`` URL); or fe
 Exit status 0: valid; 1: refused (the reason is printed); 2: the files could not be read.
 
     recert-verify certificaat.json --keys keys.json --status-list status.jwt
-    recert-verify certificaat.json --keys https://mijn.registerjobcoach.nl/api/v1/credentials/keys --fetch-status
+    recert-verify certificaat.json --fetch-status \
+        --keys https://mijn.registerjobcoach.nl/api/v1/credentials/keys
 """
 from __future__ import annotations
 

@@ -94,8 +94,9 @@ def certificate_credential(issuer: Issuer, claim: CertificateClaim) -> dict[str,
                 "name": ACHIEVEMENT_NAME,
                 "description": "Certificaat Register Jobcoach: de houder staat in het Register Jobcoach "
                                "(certification of the Register Jobcoach).",
-                "criteria": {"narrative": "Gecertificeerd na beoordeling van het (her)certificeringsportfolio "
-                                          "door de certificerende instelling; geldig vier jaar."},
+                "criteria": {"narrative": "Gecertificeerd na beoordeling van het "
+                                          "(her)certificeringsportfolio door de certificerende instelling; "
+                                          "geldig vier jaar."},
             },
         },
         "credentialStatus": {
@@ -148,7 +149,7 @@ def shape_problem(credential: Any) -> str | None:
         return "type is not VerifiableCredential, OpenBadgeCredential"
     if issuer_id(credential) is None:
         return "no issuer"
-    if parse_instant(credential.get("validFrom")) is None or parse_instant(credential.get("validUntil")) is None:
+    if None in (parse_instant(credential.get("validFrom")), parse_instant(credential.get("validUntil"))):
         return "validFrom or validUntil is not a date-time"
     subject = credential.get("credentialSubject")
     if not isinstance(subject, Mapping) or "AchievementSubject" not in _types(subject.get("type")):
@@ -188,7 +189,8 @@ def status_list_problem(credential: Any) -> str | None:
         return "type is not BitstringStatusListCredential"
     subject = credential.get("credentialSubject")
     if not isinstance(subject, Mapping) or subject.get("type") != "BitstringStatusList" \
-            or subject.get("statusPurpose") != STATUS_PURPOSE or not isinstance(subject.get("encodedList"), str):
+            or subject.get("statusPurpose") != STATUS_PURPOSE \
+            or not isinstance(subject.get("encodedList"), str):
         return "credentialSubject is not a revocation BitstringStatusList"
     return None
 

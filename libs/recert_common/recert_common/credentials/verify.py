@@ -3,9 +3,9 @@ portal's verification page and the command-line verifier (``recert-verify``).
 
 In order, each step refusing with its own reason: the JWT's form (``typ vc+jwt``, ``alg EdDSA``, a ``kid``);
 the signature, by ``kid``, against the issuer's published keys; the credential's shape (VC 2.0 / Open
-Badges 3.0); its validity dates; and its revocation bit in the status list, after the status list
-credential's own signature, issuer and shape have been verified. Nothing here fetches anything: the caller
-hands in the key set and a way to get a status list credential (from a file, a URL or the database).
+Badges 3.0) and issuer; its revocation bit in the status list, after the status list credential's own
+signature, issuer and shape have been verified; and its validity dates. Nothing here fetches anything: the
+caller hands in the key set and a way to get a status list credential (from a file, a URL or the database).
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ REASONS: dict[str, tuple[str, str]] = {
                     "EdDSA)."),
     "unknown_key": ("De credential is ondertekend met een sleutel die het Register Jobcoach niet heeft "
                     "gepubliceerd. Hij komt niet van ons.",
-                    "The credential is signed with a key the Register Jobcoach has not published. It does not "
-                    "come from us."),
+                    "The credential is signed with a key the Register Jobcoach has not published. It does "
+                    "not come from us."),
     "bad_signature": ("De handtekening klopt niet: de inhoud is na het ondertekenen veranderd.",
                       "The signature does not match: the content was changed after it was signed."),
     "invalid_shape": ("De credential heeft niet de vorm van een certificaat Register Jobcoach.",
@@ -129,14 +129,15 @@ def verify(token: str, keys: KeySet, status_source: StatusSource, now: datetime,
         named = model.issuer_id(credential)
         if (issuer is not None and named != issuer) or payload.get("iss", named) != named:
             raise _Refused("wrong_issuer")
-        if now < summary.valid_from:
-            raise _Refused("not_yet_valid")
-        if now > summary.valid_until:
-            raise _Refused("expired")
-        entry = model.status_entry(credential)
-        revoked, as_of = _status(entry, keys, status_source, named)
+        # The status before the dates: a lapsed certificate's credential has passed its validUntil too,
+        # and "revoked" is what tells the reader that it lapsed rather than ran out after a renewal.
+        revoked, as_of = _status(model.status_entry(credential), keys, status_source, named)
         if revoked:
             return Verdict("revoked", summary, kid, as_of, credential)
+        if now < summary.valid_from:
+            return Verdict("not_yet_valid", summary, kid, as_of, credential)
+        if now > summary.valid_until:
+            return Verdict("expired", summary, kid, as_of, credential)
         return Verdict(None, summary, kid, as_of, credential)
     except _Refused as refused:
         return Verdict(refused.reason, summary, kid, None, credential)
