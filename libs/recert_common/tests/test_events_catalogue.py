@@ -164,8 +164,8 @@ SAMPLES: dict[str, dict] = {
     # verifiable credentials (issue 14, ADR 0030)
     "certification.credential.issued": {
         "certificate_id": CERTIFICATE, "certificate_number": "RJ-2022-0417", "account_id": ACCOUNT,
-        "credential_id": _id("credential/1"), "valid_from": date(2026, 6, 1), "valid_until": date(2030, 5, 31),
-        "kid": "rj-20260601-0a1b2c3d", "status_list_index": 48213,
+        "credential_id": _id("credential/1"), "valid_from": date(2026, 6, 1),
+        "valid_until": date(2030, 5, 31), "kid": "rj-20260601-0a1b2c3d", "status_list_index": 48213,
     },
     "certification.credential.revoked": {
         "certificate_id": CERTIFICATE, "certificate_number": "RJ-2022-0417", "account_id": ACCOUNT,
