@@ -468,6 +468,12 @@ def _upload(path: str) -> Callable[[World, str | None], Call]:
     return build
 
 
+def _credential_verification(world: World, who: str | None) -> Call:
+    """The verification of the jobcoach's credential (made by their download, if none was yet)."""
+    credential = _ok(world.app.get("certificates/mine/credential", world.people["jobcoach"]))
+    return Call("GET", f"credentials/{credential['id']}/verification")
+
+
 def _registration(world: World) -> dict[str, Any]:
     return {"email": unique_email(), "full_name": "Nieuwe Jobcoach", "password": PASSWORD,
             "membership_number": unique_member_number()}
@@ -611,6 +617,17 @@ OPERATIONS: dict[str, Operation] = {
     "GET /portfolio/submissions": Operation(),
     "GET /portfolio/submissions/{submission_id}": Operation(),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof": Operation(),
+    # verifiable credentials (issue 14, ADR 0030)
+    "GET /certificates/mine/credential": Operation(),
+    "GET /certificates/mine/credential.pdf": Operation(),
+    "POST /certificates/{certificate_id}/credential/revoke": Operation(persona=DNV),
+    "GET /credentials/keys": Operation(persona=None),
+    "GET /credentials/issuer": Operation(persona=None),
+    "GET /credentials/status/{number}": Operation(persona=None, build=lambda w, who: Call(
+        "GET", "credentials/status/1")),
+    "POST /credentials/verify": Operation(persona=None, json={"credential": "geen credential"}),
+    "GET /credentials/{credential_id}/verification": Operation(persona=None, build=_credential_verification),
+    "POST /credentials/keys/rotate": Operation(persona=ADMIN),
 }
 
 

@@ -5,6 +5,7 @@ Pure functions on plain dictionaries (JSON): what the issuer builds and what eve
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -177,7 +178,7 @@ def status_entry(credential: Mapping[str, Any]) -> StatusEntry | None:
                 or entry.get("statusPurpose") != STATUS_PURPOSE:
             continue
         url, index = entry.get("statusListCredential"), entry.get("statusListIndex")
-        if isinstance(url, str) and url and isinstance(index, str) and index.isdigit():
+        if isinstance(url, str) and url and isinstance(index, str) and re.fullmatch(r"[0-9]{1,9}", index):
             return StatusEntry(url, int(index))
     return None
 
