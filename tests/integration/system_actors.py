@@ -469,9 +469,12 @@ def _upload(path: str) -> Callable[[World, str | None], Call]:
 
 
 def _credential_verification(world: World, who: str | None) -> Call:
-    """The verification of the jobcoach's credential (made by their download, if none was yet)."""
-    credential = _ok(world.app.get("certificates/mine/credential", world.people["jobcoach"]))
-    return Call("GET", f"credentials/{credential['id']}/verification")
+    """The verification of the jobcoach's credential, made by their download the first time it is asked
+    for (while their session lives) and remembered."""
+    if "credential_id" not in world.resources:
+        credential = _ok(world.app.get("certificates/mine/credential", world.people["jobcoach"]))
+        world.resources["credential_id"] = credential["id"]
+    return Call("GET", f"credentials/{world.resources['credential_id']}/verification")
 
 
 def _registration(world: World) -> dict[str, Any]:
