@@ -132,6 +132,7 @@ def test_each_refusal_has_its_reason(key):
     assert _check(forged, [public], status).reason == "bad_signature"
     assert {reason: verdict.reason for reason, verdict in cases.items()} == {r: r for r in cases}
     assert cases["bad_signature"].summary.certificate_number == "RJ-9999"  # shown, and refused
+    assert cases["malformed"].summary == model.NOTHING_READ
     assert set(REASONS) >= set(cases)
     assert all(REASONS[reason][0] != REASONS[reason][1] for reason in REASONS)
 

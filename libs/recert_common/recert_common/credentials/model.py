@@ -208,6 +208,10 @@ class Summary:
     valid_until: datetime | None
 
 
+# What a verifier shows of a credential it cannot read.
+NOTHING_READ = Summary(None, None, None, None, None, None)
+
+
 def summary(credential: Mapping[str, Any]) -> Summary:
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, Mapping) else {}

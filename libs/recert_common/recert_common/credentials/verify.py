@@ -67,7 +67,7 @@ StatusSource = Callable[[str], str]  # status list URL -> its vc+jwt
 @dataclass(frozen=True)
 class Verdict:
     reason: str | None  # None: valid
-    summary: model.Summary | None = None
+    summary: model.Summary = model.NOTHING_READ
     kid: str | None = None
     status_as_of: datetime | None = None
     credential: dict[str, Any] | None = field(default=None, compare=False)
@@ -114,7 +114,7 @@ def verify(token: str, keys: KeySet, status_source: StatusSource, now: datetime,
            issuer: str | None = None) -> Verdict:
     """The verdict on one vc+jwt. ``issuer``: the issuer id the credential must name (the verifier's own
     setting); None accepts the issuer of the keys handed in."""
-    summary = kid = credential = None
+    summary, kid, credential = model.NOTHING_READ, None, None
     try:
         try:
             credential = jose.credential_from_jwt_payload(jose.unverified(token)[1])
