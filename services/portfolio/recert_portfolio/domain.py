@@ -494,7 +494,7 @@ class CalendarFeed:
 
 
 class CalendarUnavailable(DomainError):
-    """The platform has no calendar key (RECERT_PORTFOLIO_CALENDAR_KEY): no feed can be made or read."""
+    """The platform has no calendar key (RECERT_PORTFOLIO_CALENDAR_SECRET): no feed can be made or read."""
 
 
 @dataclass(frozen=True)

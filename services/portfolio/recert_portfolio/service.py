@@ -328,14 +328,14 @@ class PortfolioService:
         with self.uow() as uow:
             return self._wegwijzer(uow, self._current(uow, account_id), self.today())
 
-    def _calendar_key(self) -> str:
-        if not self.settings.calendar_key:
+    def _calendar_secret(self) -> str:
+        if not self.settings.calendar_secret:
             raise CalendarUnavailable()
-        return self.settings.calendar_key
+        return self.settings.calendar_secret
 
     def calendar_feed(self, account_id: UUID) -> tuple[CalendarFeed, str]:
         """The jobcoach's feed and its token, made the first time it is asked for."""
-        key = self._calendar_key()
+        key = self._calendar_secret()
         with self.uow() as uow:
             feed = uow.calendar_feeds.get(account_id)
             if feed is None:
@@ -346,7 +346,7 @@ class PortfolioService:
 
     def renew_calendar_feed(self, account_id: UUID) -> tuple[CalendarFeed, str]:
         """A new address for the feed; the old one stops at once."""
-        key = self._calendar_key()
+        key = self._calendar_secret()
         feed = CalendarFeed(account_id, calendar_feed.new_nonce(), self.now())
         token = calendar_feed.feed_token(key, account_id, feed.nonce)
         with self.uow() as uow:
@@ -356,7 +356,7 @@ class PortfolioService:
 
     def calendar(self, token: str, language: str) -> bytes:
         """The feed of the token's owner (NotFoundError for a token that is not, or no longer, a feed's)."""
-        self._calendar_key()
+        self._calendar_secret()
         with self.uow() as uow:
             account_id = uow.calendar_feeds.owner_of(calendar_feed.token_hash(token))
             if account_id is None:

@@ -25,7 +25,7 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
 
     # The key the secret calendar feed addresses are made with (HMAC-SHA256; ADR 0026): at least 32
     # characters. Empty: no calendar feeds (the operations answer 503). Changing it ends every feed address.
-    calendar_key: str = env_field("RECERT_PORTFOLIO_CALENDAR_KEY", "")
+    calendar_secret: str = env_field("RECERT_PORTFOLIO_CALENDAR_SECRET", "")
     # How often the worker looks for milestones that turned "behind" (the nudge): once a day.
     wegwijzer_interval_seconds: float = env_field("RECERT_PORTFOLIO_WEGWIJZER_INTERVAL_SECONDS", 86400.0)
 
@@ -34,7 +34,7 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
         if self.proof_max_bytes < 1:
             raise ConfigError("RECERT_PORTFOLIO_PROOF_MAX_BYTES must be at least 1")
         self.check_calendar()
-        if self.calendar_key and len(self.calendar_key) < 32:
-            raise ConfigError("RECERT_PORTFOLIO_CALENDAR_KEY must be at least 32 characters (or empty)")
+        if self.calendar_secret and len(self.calendar_secret) < 32:
+            raise ConfigError("RECERT_PORTFOLIO_CALENDAR_SECRET must be at least 32 characters (or empty)")
         if self.retention_days < 0:
             raise ConfigError("RECERT_PORTFOLIO_RETENTION_DAYS must not be negative")

@@ -16,7 +16,7 @@ KEY = "k" * 40
 
 @pytest.fixture
 def keyed(world):
-    world.service.settings = dataclasses.replace(world.settings, calendar_key=KEY)
+    world.service.settings = dataclasses.replace(world.settings, calendar_secret=KEY)
     return world
 
 
@@ -25,7 +25,7 @@ def _events(body: bytes) -> dict[str, icalendar.Event]:
     return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
 
 
-def test_without_a_calendar_key_there_is_no_feed(world):
+def test_without_a_calendar_secret_there_is_no_feed(world):
     coach = world.coach()
     world.certificate(coach)
     with pytest.raises(CalendarUnavailable):

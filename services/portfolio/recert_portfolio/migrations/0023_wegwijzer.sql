@@ -1,7 +1,7 @@
 -- The wegwijzer (issue 14, ADR 0026).
 
 -- Each jobcoach's secret calendar feed. The token itself is never stored: it is HMAC-SHA256 of the account and
--- the nonce under RECERT_PORTFOLIO_CALENDAR_KEY (so the jobcoach can see the current address again), and only
+-- the nonce under RECERT_PORTFOLIO_CALENDAR_SECRET (so the jobcoach can see the current address again), and only
 -- its SHA-256 is kept to find the feed by. Renewing draws a new nonce: the old address stops at once.
 CREATE TABLE calendar_feeds (
     account_id   uuid PRIMARY KEY,
