@@ -17,10 +17,11 @@ import pytest
 import requests
 from smtp_mailbox import mailbox_fixture
 
+from recert_common.rules import add_months, add_years
+
 from e2e_fixtures import running_system
 from frontend import Frontend
 from journeys import TODAY, certified_coach, complete_portfolio, eventually, ok
-from recert_common.rules import add_months, add_years
 
 SERVICES = ["identity", "pe-registry", "portfolio", "notifications"]
 NUDGE_SUBJECT = "Je wegwijzer: je loopt achter met"

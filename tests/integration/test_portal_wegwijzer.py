@@ -1,5 +1,5 @@
-"""The jobcoach's wegwijzer screen (issue 14, web/src/screens/wegwijzer) in real Chromium at 360 px against the
-shared whole system.
+"""The jobcoach's wegwijzer screen (issue 14, web/src/screens/wegwijzer) in real Chromium at 360 px against
+the shared whole system.
 
 A jobcoach whose certificate expires in seven months (certified through DNV's office) opens the wegwijzer from
 the menu: her next step links to where it is done, the milestones show their date, state and estimate, the PE
@@ -38,7 +38,8 @@ def test_a_late_jobcoach_reads_her_wegwijzer_and_renews_her_calendar_link(browse
     page.get_by_role("navigation").get_by_role("link", name="Wegwijzer").click()
     heading(page, "Je wegwijzer")
     page.locator("[data-field=case-state]").filter(has_text=dutch_date(expires)).wait_for()
-    assert page.locator("[data-field=next-step]").inner_text() == "Verzamel PE-punten en leg ze vast met bewijs."
+    next_step = page.locator("[data-field=next-step]").inner_text()
+    assert next_step == "Verzamel PE-punten en leg ze vast met bewijs."
     assert page.get_by_role("link", name="Ga naar de plek waar je dit doet").get_attribute("href") == "/pe"
 
     opens = add_months(expires, -3)

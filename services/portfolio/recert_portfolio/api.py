@@ -36,7 +36,6 @@ from recert_portfolio.schemas import (
     WEGWIJZER_ASSUMPTIONS,
     CalendarFeedSchema,
     CalendarQuerySchema,
-    WegwijzerSchema,
     CyclePageSchema,
     CycleQuerySchema,
     CycleSchema,
@@ -50,6 +49,7 @@ from recert_portfolio.schemas import (
     SubmissionQuerySchema,
     SubmissionSchema,
     SupplementSchema,
+    WegwijzerSchema,
     WithdrawInputSchema,
     readiness_body,
 )
@@ -66,8 +66,8 @@ submissions = Blueprint("submissions", __name__, url_prefix="/v1/portfolio/submi
 access = Blueprint("access-log", __name__, url_prefix="/v1/portfolio/access-log",
                    description="Who else read the jobcoach's portfolio, proofs and snapshots (the AVG).")
 wegwijzer = Blueprint("wegwijzer", __name__, url_prefix="/v1/portfolio/wegwijzer",
-                      description="The jobcoach's personal wegwijzer: milestones, next step, PE pace, and the "
-                                  "secret address of its calendar feed (ADR 0026).")
+                      description="The jobcoach's personal wegwijzer: milestones, next step, PE pace, and "
+                                  "the secret address of its calendar feed (ADR 0026).")
 calendar = Blueprint("calendar", __name__, url_prefix="/v1/portfolio/calendar",
                      description="The wegwijzer as an iCalendar feed, public by its secret token (no login).")
 BLUEPRINTS = (current, cycles, meetings, submissions, access, wegwijzer, calendar)

@@ -520,23 +520,25 @@ class RetentionRepository(_Repository):
 
 class CalendarFeedRepository(_Repository):
     def get(self, account_id: UUID) -> CalendarFeed | None:
-        row = self.conn.execute("SELECT account_id, nonce, created_at FROM calendar_feeds WHERE account_id = %s",
-                                (account_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT account_id, nonce, created_at FROM calendar_feeds WHERE account_id = %s",
+            (account_id,)).fetchone()
         return CalendarFeed(**row) if row else None
 
     def add(self, feed: CalendarFeed, token_sha256: str) -> CalendarFeed:
         """The account's feed: this one, or the one another request stored first."""
         self.conn.execute(
-            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (account_id) DO NOTHING", (feed.account_id, feed.nonce, token_sha256, feed.created_at))
+            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO NOTHING",
+            (feed.account_id, feed.nonce, token_sha256, feed.created_at))
         found = self.get(feed.account_id)
         assert found is not None
         return found
 
     def replace(self, feed: CalendarFeed, token_sha256: str) -> None:
         self.conn.execute(
-            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT (account_id) DO UPDATE SET nonce = EXCLUDED.nonce, "
+            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO UPDATE SET nonce = EXCLUDED.nonce, "
             "token_sha256 = EXCLUDED.token_sha256, created_at = EXCLUDED.created_at",
             (feed.account_id, feed.nonce, token_sha256, feed.created_at))
 
@@ -550,8 +552,9 @@ class NudgeRepository(_Repository):
     def add(self, cycle_id: UUID, milestone: str, account_id: UUID, at: datetime) -> bool:
         """True the first time this milestone of this cycle is nudged about."""
         row = self.conn.execute(
-            "INSERT INTO milestone_nudges (cycle_id, milestone, account_id, nudged_at) VALUES (%s, %s, %s, %s) "
-            "ON CONFLICT DO NOTHING RETURNING cycle_id", (cycle_id, milestone, account_id, at)).fetchone()
+            "INSERT INTO milestone_nudges (cycle_id, milestone, account_id, nudged_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING cycle_id",
+            (cycle_id, milestone, account_id, at)).fetchone()
         return row is not None
 
     def open_cycle_ids(self) -> list[UUID]:

@@ -184,7 +184,8 @@ def situation(cycle: Cycle, today: date, *, parts: Mapping[str, Part], missing: 
               pe: PeSummary, meetings_required: int, meetings_proven: int,
               supplement: Supplement | None = None) -> Situation:
     """``missing``: readiness's missing codes per part (``Readiness.missing_codes``)."""
-    done = frozenset(p for p in A_PARTS if not set(missing.get(p, ())) - (_MEETING_CODES if p == "A3" else set()))
+    done = frozenset(p for p in A_PARTS
+                     if not set(missing.get(p, ())) - (_MEETING_CODES if p == "A3" else set()))
     started = pe.raw_total > 0 or meetings_proven > 0 or any(part.has_text for part in parts.values())
     return Situation(cycle=cycle, today=today, pe=pe, meetings_required=meetings_required,
                      meetings_proven=meetings_proven, parts_done=done, started=started, supplement=supplement)
@@ -313,7 +314,8 @@ def _regular(s: Situation) -> list[Milestone]:
     work = _portfolio_milestones(s, opens, MilestoneKey.EXPIRY, cycle.submit_by, submitted)
     window = Milestone(MilestoneKey.WINDOW_OPENS, opens,
                        MilestoneState.DONE if today >= opens else MilestoneState.ON_TRACK)
-    return [Milestone(MilestoneKey.PLAN_START, start, start_state, Estimate.none()), *work[:3], window, work[3]]
+    start_milestone = Milestone(MilestoneKey.PLAN_START, start, start_state, Estimate.none())
+    return [start_milestone, *work[:3], window, work[3]]
 
 
 def _negative(s: Situation) -> list[Milestone]:
@@ -375,5 +377,6 @@ def compute(s: Situation) -> Wegwijzer:
     pe_milestone = next((m for m in milestones if m.key == MilestoneKey.PE_POINTS), None)
     pace = pe_pace(s.pe, s.today, pe_milestone.date if pe_milestone else deadline, deadline)
     return Wegwijzer(cycle=s.cycle, today=s.today, case_state=state, milestones=tuple(milestones),
-                     next_step=_next_step(state, milestones), pace=pace, meetings_required=s.meetings_required,
-                     meetings_proven=s.meetings_proven, deadline=deadline)
+                     next_step=_next_step(state, milestones), pace=pace,
+                     meetings_required=s.meetings_required, meetings_proven=s.meetings_proven,
+                     deadline=deadline)

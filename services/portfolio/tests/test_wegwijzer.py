@@ -155,7 +155,8 @@ def test_a_submitted_portfolio_is_done_and_waits(build):
 
 def _supplement(cycle, due_on, parts=("A2", "B"), revised=()):
     return Supplement(id=uuid.uuid4(), cycle_id=cycle.id, case_id=uuid.uuid4(), submission_id=uuid.uuid4(),
-                      parts=tuple(parts), assignments=tuple(SupplementAssignment(p, "Vul aan.") for p in parts),
+                      parts=tuple(parts),
+                      assignments=tuple(SupplementAssignment(p, "Vul aan.") for p in parts),
                       due_on=due_on, opened_at=datetime(2027, 7, 1, tzinfo=UTC), revised_parts=tuple(revised))
 
 
