@@ -1,4 +1,4 @@
-"""Issue 14 (ADR 0026): the wegwijzer's calendar feed is public and rate limited; the rest of portfolio not."""
+"""Issue 14 (ADR 0026): the calendar feed is public and rate limited; the rest of portfolio is not."""
 from __future__ import annotations
 
 from recert_gateway.routes import ROUTES, split_path
