@@ -160,4 +160,8 @@ ROUTES = RouteTable([
     Route("invoices", "billing"),
     # The payment provider's webhook carries its own HMAC signature instead of an access token.
     Route("payments", "billing", public=("POST payments/webhook",)),
+    # Issue 14 (ADR 0026): the wegwijzer's calendar feed is read by calendar apps with its secret token (in
+    # the query string, which no log line keeps), without a login; limited per client address.
+    Route("portfolio/calendar", "portfolio", public=("GET portfolio/calendar",),
+          rate_limited=("GET portfolio/calendar",)),
 ])
