@@ -8,6 +8,12 @@ PUT/POST/DELETE on the jobcoach's things refused), and comments per part, which 
 The mentor who is also an assessor is excluded as the jobcoach's assessor automatically: the assessors list
 says why and assigning is refused with a clear title. Once the jobcoach ends the access the mentor gets 404
 in portfolio at once and in pe-registry as soon as the event arrives; the past mentor stays excluded.
+
+In the portal at 360 px (axe-core finds no serious or critical violation on any of these screens): the
+jobcoach finds a mentor in /mentoren, is refused without consent to each item, invites; the mentor opens her
+jobcoach from the start screen, reads the drafts and PE points read-only, writes a comment that a reload
+keeps, posts it, and edits the profile; the jobcoach reads the comment in the editor of the part and ends the
+access after a confirmation, after which the mentor's screen finds nothing.
 """
 from __future__ import annotations
 
@@ -16,6 +22,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
+from portal_browser import browser_fixture, check_screen, heading, login, new_context
 from portal_system import shared_fixtures
 
 from frontend import PASSWORD, Frontend, Person, unique_email
@@ -162,3 +170,101 @@ def test_consent_read_only_access_comments_exclusion_and_the_end(app, office, pe
                            for o in ok(app.get(f"cases/{case['id']}/assessors", office.dnv))),
                what="the past mentor still excluded")
     assert office.assign(case, mentor).status_code == 409
+
+
+# --- the portal (web/src/screens/mentors), at 360 px, axe-clean ----------------------------------------
+
+browser = browser_fixture()
+
+
+def _phone(browser, system):
+    return new_context(browser, system, viewport={"width": 360, "height": 740})
+
+
+def test_the_jobcoach_and_the_mentor_in_the_portal(browser, system, app, office):
+    mentor = make_mentor(app, office, "Lotte Leesmee")
+    coach = app.login(app.register(full_name="Bo Begeleid"))
+    office.certify(coach, TODAY + timedelta(days=300))
+    ok(app.put("portfolio/cycles/current/parts/A2", coach,
+               json={"text": "Mijn terugblik op het vorige plan."}))
+    ok(app.put(f"portfolio/mentors/{mentor.id}", mentor, json={"region": "Drenthe", "about": "Oud-docent."}))
+    eventually(lambda: listed(app, coach, mentor), what="the mentor in the list")
+
+    # The jobcoach finds the mentor, sees the fee, and invites with consent (refused without it).
+    her = _phone(browser, system).new_page()
+    login(her, coach)
+    heading(her, "Mijn overzicht")
+    her.get_by_role("navigation").get_by_role("link", name="Mentoren").click()
+    heading(her, "Mentoren")
+    expect(her.locator("[data-field=fee]")).to_contain_text("rechtstreeks aan de mentor")
+    card = her.locator(f"[data-mentor='{mentor.id}']")
+    expect(card).to_contain_text("Drenthe")
+    card.get_by_role("button", name="Vraag Lotte Leesmee als mentor").click()
+    card.get_by_label("De concepten van A1 tot en met A4").check()
+    card.get_by_role("button", name="Toestemming geven en mentor vragen").click()
+    expect(card.locator(".field-error")).to_contain_text("Geef toestemming voor elk onderdeel")
+    check_screen(her, "mentors: consent refused")
+    card.get_by_label("Mijn reflectiebijeenkomsten").check()
+    card.get_by_label("Mijn overzicht van PE-punten").check()
+    card.get_by_role("button", name="Toestemming geven en mentor vragen").click()
+    expect(her.locator("main [role=status]").last).to_have_text("Lotte Leesmee kijkt nu met je mee.")
+    expect(her.locator("[data-mentorship]")).to_contain_text("Kijkt mee sinds")
+    check_screen(her, "mentors: her mentors")
+
+    # The mentor: her jobcoaches from the start screen, the portfolio read-only, a comment kept on reload.
+    his = _phone(browser, system).new_page()
+    login(his, mentor)
+    heading(his, "Mijn overzicht")
+    his.get_by_role("main").get_by_role("link", name="Mijn jobcoaches").click()
+    heading(his, "Mijn jobcoaches")
+    check_screen(his, "mentor: jobcoaches")
+    his.get_by_role("link", name="Portfolio van Bo Begeleid lezen").click()
+    heading(his, "Portfolio van Bo Begeleid")
+    a2 = his.locator("[data-part=A2]")
+    expect(a2).to_contain_text("Mijn terugblik op het vorige plan.")
+    expect(his.locator("[data-field=pe-total]")).to_contain_text("van de 75 punten")
+    expect(a2.get_by_role("textbox")).to_have_count(1)  # no editor of the part: only the comment
+    a2.get_by_label("Je reactie op A2").fill("Welk doel uit je vorige plan is gehaald?")
+    his.reload()
+    heading(his, "Portfolio van Bo Begeleid")
+    a2 = his.locator("[data-part=A2]")
+    expect(a2.get_by_label("Je reactie op A2")).to_have_value("Welk doel uit je vorige plan is gehaald?")
+    check_screen(his, "mentor: read-only portfolio")
+    a2.get_by_role("button", name="Reactie plaatsen").click()
+    expect(a2.get_by_role("status")).to_have_text("Je reactie is geplaatst.")
+    expect(a2.locator(".mentors-comment-list")).to_contain_text("Welk doel uit je vorige plan is gehaald?")
+    expect(a2.get_by_label("Je reactie op A2")).to_have_value("")
+
+    # The mentor edits the profile.
+    his.get_by_role("navigation").get_by_role("link", name="Mijn mentorprofiel").click()
+    heading(his, "Mijn mentorprofiel")
+    his.get_by_label("Regio").fill("Drenthe en Groningen")
+    his.get_by_role("button", name="Profiel opslaan").click()
+    expect(his.locator("main [role=status]")).to_have_text("Je profiel is opgeslagen.")
+    check_screen(his, "mentor: profile")
+    assert listed(app, coach, mentor)["region"] == "Drenthe en Groningen"
+
+    # The jobcoach reads the comment in her editor of A2.
+    her.goto("/portfolio/a2")
+    heading(her, "A2 Terugblik op je ontwikkelplan")
+    comments = her.get_by_role("region", name="Reacties van je mentor")
+    expect(comments).to_contain_text("Welk doel uit je vorige plan is gehaald?")
+    expect(comments).to_contain_text("Lotte Leesmee")
+    check_screen(her, "portfolio editor with comments")
+
+    # She ends the access, after a confirmation; the mentor's screen then finds nothing.
+    her.get_by_role("navigation").get_by_role("link", name="Mentoren").click()
+    heading(her, "Mentoren")
+    mine = her.locator("[data-mentorship]")
+    mine.get_by_role("button", name="Meekijken van Lotte Leesmee stoppen").click()
+    expect(mine).to_contain_text("kan je portfolio, bijeenkomsten en PE-punten dan meteen niet meer lezen")
+    check_screen(her, "mentors: confirm the end")
+    mine.get_by_role("button", name="Ja, stoppen").click()
+    expect(her.locator("main [role=status]").last).to_have_text("Lotte Leesmee kijkt niet meer mee.")
+    expect(mine).to_contain_text("Gestopt op")
+    his.go_back()
+    heading(his, "Portfolio van Bo Begeleid")
+    his.reload()
+    expect(his.get_by_role("alert")).to_contain_text("niet gevonden")
+    her.context.close()
+    his.context.close()
