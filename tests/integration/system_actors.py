@@ -13,6 +13,7 @@ comes from identity's ``create-admin`` command as an operator makes one):
   the DNV officer passes the PE check, the payment provider's signed webhook pays the invoice, the DNV
   officer assigns ``assessor``, who advises "postponed", the DNV officer decides so, and the jobcoach
   objects: a case in ``supplement_due`` with a form, a decision, an objection and a supplement;
+- ``jobcoach`` (and ``draft_jobcoach``) invited ``mentor`` with consent (ADR 0028); a spare mentor waits;
 - ``draft_jobcoach`` has a cycle in progress with spare resources that may be changed or deleted;
   ``visitor`` (a jobcoach without certificate) is the one the tests of login, refresh and logout use.
 

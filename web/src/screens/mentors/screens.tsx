@@ -337,7 +337,7 @@ function CommentForm({ mentorshipId, part, posted }: { mentorshipId: string; par
     },
   );
   return (
-    <form onSubmit={form.onSubmit} noValidate aria-label={t("mentor.comment.label", { part })}>
+    <form onSubmit={form.onSubmit} noValidate>
       <ProblemBox problem={form.problem} />
       <TextAreaField
         name={`comment-${part}`}
