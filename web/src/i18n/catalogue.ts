@@ -11,6 +11,7 @@ import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
+import { mentorsEn, mentorsNl } from "./mentors";
 
 export const nl = {
   ...portfolioNl,
@@ -18,6 +19,7 @@ export const nl = {
   ...caseNl,
   ...assessorNl,
   ...dnvNl,
+  ...mentorsNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -163,6 +165,7 @@ export const en: Record<TextKey, string> = {
   ...caseEn,
   ...assessorEn,
   ...dnvEn,
+  ...mentorsEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",
