@@ -166,4 +166,8 @@ ROUTES = RouteTable([
           public=("GET credentials/keys", "GET credentials/issuer", "GET credentials/status/*",
                   "POST credentials/verify", "GET credentials/*/verification"),
           rate_limited=("POST credentials/verify",)),
+    # Issue 14 (ADR 0026): the wegwijzer's calendar feed is read by calendar apps with its secret token (in
+    # the query string, which no log line keeps), without a login; limited per client address.
+    Route("portfolio/calendar", "portfolio", public=("GET portfolio/calendar",),
+          rate_limited=("GET portfolio/calendar",)),
 ])

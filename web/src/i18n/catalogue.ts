@@ -11,6 +11,8 @@ import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 import { credentialsEn, credentialsNl } from "./credentials";
+import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
+import { mentorsEn, mentorsNl } from "./mentors";
 
 export const nl = {
   ...portfolioNl,
@@ -19,6 +21,7 @@ export const nl = {
   ...assessorNl,
   ...dnvNl,
   ...credentialsNl,
+  ...mentorsNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -153,6 +156,7 @@ export const nl = {
   "notfound.detail": "Deze pagina bestaat niet (meer). Ga naar je overzicht of gebruik het menu.",
   "loggedout.title": "Je bent uitgelogd",
   ...pe.nl,
+  ...wegwijzerNl,
 } as const;
 
 export type TextKey = keyof typeof nl;
@@ -164,6 +168,7 @@ export const en: Record<TextKey, string> = {
   ...assessorEn,
   ...dnvEn,
   ...credentialsEn,
+  ...mentorsEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",
@@ -298,4 +303,5 @@ export const en: Record<TextKey, string> = {
   "notfound.detail": "This page does not exist (any more). Go to your overview or use the menu.",
   "loggedout.title": "You are logged out",
   ...pe.en,
+  ...wegwijzerEn,
 };

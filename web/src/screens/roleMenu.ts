@@ -3,6 +3,8 @@
 import type { TextKey } from "../i18n";
 import { menu as assessorMenu } from "./assessor/routes";
 import { menu as dnvMenu } from "./dnv/routes";
+import { menu as wegwijzerMenu } from "./wegwijzer/routes";
+import { menu as mentorsMenu } from "./mentors/routes";
 import { menu as credentialsMenu } from "./credentials/routes";
 
 export interface MenuEntry {
@@ -10,7 +12,14 @@ export interface MenuEntry {
   key: TextKey;
 }
 
-/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens). */
+/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens; the jobcoach's
+ * wegwijzer and mentors, a mentor's screens: issue 14). */
 export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
-  return [...assessorMenu(roles), ...dnvMenu(roles), ...credentialsMenu(roles)];
+  return [
+    ...assessorMenu(roles),
+    ...dnvMenu(roles),
+    ...wegwijzerMenu(roles),
+    ...mentorsMenu(roles),
+    ...credentialsMenu(roles),
+  ];
 }
