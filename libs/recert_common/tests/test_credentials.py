@@ -64,8 +64,10 @@ def test_the_encoded_list_is_multibase_base64url_gzip_with_bit_zero_leftmost():
     assert len(decoded) == 131_072
 
 
-@pytest.mark.parametrize("encoded", ["", "zabc", "u!!!", "u" + base64.urlsafe_b64encode(b"not gzip").decode(),
-                                     "u" + base64.urlsafe_b64encode(gzip.compress(b"\0" * 100)).decode()])
+@pytest.mark.parametrize("encoded", [
+    "", "zabc", "u!!!", "u" + base64.urlsafe_b64encode(b"not gzip").decode(),
+    "u" + base64.urlsafe_b64encode(gzip.compress(b"\0" * 100, mtime=0)).decode(),
+], ids=["empty", "not-base64url", "not-base64", "not-gzip", "too-short"])
 def test_a_wrong_encoded_list_is_refused(encoded):
     with pytest.raises(StatusListError):
         Bitstring.decode(encoded)
