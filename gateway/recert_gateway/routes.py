@@ -160,4 +160,6 @@ ROUTES = RouteTable([
     Route("invoices", "billing"),
     # The payment provider's webhook carries its own HMAC signature instead of an access token.
     Route("payments", "billing", public=("POST payments/webhook",)),
+    # Evidence read for the jobcoach (issue 14, ADR 0027): the document to be read is an upload.
+    Route("pe/readings", "pe-registry", uploads=("POST pe/readings",)),
 ])
