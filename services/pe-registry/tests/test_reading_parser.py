@@ -119,4 +119,5 @@ def test_a_proposal_carries_the_points_and_never_guesses_a_category():
 
 def test_a_text_without_facts_proposes_nothing_rather_than_guessing():
     proposal = propose("Hallo,\n\nTot ziens!\n", TODAY)
-    assert (proposal.completed_on, proposal.amount, proposal.unit, proposal.points) == (None, None, None, None)
+    assert proposal.completed_on is None and proposal.amount is None
+    assert proposal.unit is None and proposal.points is None
