@@ -13,6 +13,7 @@ that header is absent, in ``?filename=``.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -308,7 +309,10 @@ def dismiss_reading(reading_id: UUID):
 
 def _reading_body(found: Reading) -> dict[str, Any]:
     language = request_language()
-    return {**dataclasses.asdict(found), "proposal": dict(found.proposal) if found.proposal else None,
+    proposal = dict(found.proposal) if found.proposal else None
+    if proposal and proposal.get("completed_on"):
+        proposal["completed_on"] = date.fromisoformat(proposal["completed_on"])
+    return {**dataclasses.asdict(found), "proposal": proposal,
             "failure_message": (reading_failure_message(found.failure).render(language)
                                 if found.failure else None)}
 
