@@ -10,6 +10,7 @@ import { assessorEn, assessorNl } from "./assessor";
 import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
+import { readingEn, readingNl } from "./reading";
 
 export const nl = {
   ...portfolioNl,
@@ -151,6 +152,7 @@ export const nl = {
   "notfound.detail": "Deze pagina bestaat niet (meer). Ga naar je overzicht of gebruik het menu.",
   "loggedout.title": "Je bent uitgelogd",
   ...pe.nl,
+  ...readingNl,
 } as const;
 
 export type TextKey = keyof typeof nl;
@@ -295,4 +297,5 @@ export const en: Record<TextKey, string> = {
   "notfound.detail": "This page does not exist (any more). Go to your overview or use the menu.",
   "loggedout.title": "You are logged out",
   ...pe.en,
+  ...readingEn,
 };
