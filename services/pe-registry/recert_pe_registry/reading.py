@@ -23,7 +23,7 @@ The rules of thumb, each chosen for the documents jobcoaches upload:
   ("heeft deelgenomen aan", "has attended", "georganiseerd door", "organised by"), a quoted title, the
   e-mail's subject and sender, or the letterhead (the first line). These are proposals: the jobcoach
   confirms or corrects every field.
-- **Category**: not guessed. The category list is a default of this platform, not Noloc's (ADR 0010), and
+- **Category**: not guessed. The category list is a default of this platform, not Noloc's (ADR 0003), and
   nothing on a certificate says which one applies; the jobcoach chooses.
 """
 from __future__ import annotations
