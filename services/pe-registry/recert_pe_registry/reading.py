@@ -195,7 +195,8 @@ def _clock_spans(text: str) -> list[tuple[int, int]]:
         is_range = match.group(3) is not None
         colon = ":" in whole
         before = text[max(0, match.start() - 20):match.start()]
-        suffixed = whole.rstrip() != f"{match.group(1)}{whole[len(match.group(1))]}{match.group(2)}"
+        # "14.00 uur": a unit right after hours and minutes (len("14.00") == hours + 3).
+        suffixed = len(whole.rstrip()) > len(match.group(1)) + 3
         if is_range or colon or _CLOCK_CONTEXT.search(before) or (suffixed and match.group(2) in (
                 "00", "15", "30", "45")):
             spans.append((match.start(), match.end()))
@@ -232,8 +233,6 @@ def amount_candidates(text: str) -> list[_Candidate]:
     for match in _AMOUNT.finditer(masked):
         low, number = match.group(1), match.group(2)
         unit = _unit_of(match.groups()[2:])
-        if unit == "sbu" and match.group(5).lower() == "u" and not re.match(r"\d", number):
-            continue
         value = parse_number(low if low is not None else number)
         if value is None:
             continue
