@@ -117,8 +117,8 @@ SAMPLES: dict[str, dict] = {
     # evidence read for the jobcoach (issue 14): a found field may be absent
     "pe.reading.proposed": {
         "reading_id": _id("reading/1"), "account_id": ACCOUNT, "method": "ocr",
-        "title": "Motiverende gespreksvoering", "provider": "Academie Noord", "completed_on": date(2026, 3, 15),
-        "amount": Decimal("2.5"), "unit": "sbu", "points": Decimal("2.5"),
+        "title": "Motiverende gespreksvoering", "provider": "Academie Noord",
+        "completed_on": date(2026, 3, 15), "amount": Decimal("2.5"), "unit": "sbu", "points": Decimal("2.5"),
     },
     "pe.reading.failed": {"reading_id": _id("reading/2"), "account_id": ACCOUNT, "reason": "no_text"},
     "assessment.case.opened": {"case_id": CASE, "account_id": ACCOUNT, "portfolio_id": PORTFOLIO,
