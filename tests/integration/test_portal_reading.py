@@ -89,6 +89,14 @@ def test_a_jobcoach_has_her_certificate_read_checks_the_proposal_and_confirms(br
     heading(page, "Voorstel uit je document")
     expect(page.locator("p[role=status][data-state]")).to_have_attribute("data-state", "proposed",
                                                                          timeout=60_000)
+    # Back in her list the e-mail waits with its proposal; from there she opens it again.
+    page.get_by_role("link", name="Terug naar je documenten").click()
+    heading(page, "Laat je bewijs lezen")
+    page.get_by_text("Voorstel klaar").wait_for()
+    check_screen(page, "reading: list")
+    page.get_by_role("link", name=f"Voorstel bekijken: {MAIL.filename}").click()
+    heading(page, "Voorstel uit je document")
+    expect(page.get_by_label("Naam van de activiteit")).to_have_value(MAIL.truth.title)
     page.get_by_role("button", name="Weggooien").click()
     heading(page, "Laat je bewijs lezen")
     page.get_by_role("status").filter(has_text=f"{MAIL.filename} is weggegooid").wait_for()

@@ -24,6 +24,11 @@ type Unit = Schemas["ActivityCreate"]["unit"];
 
 const STATE = { pending: "reading.state.pending", proposed: "reading.state.proposed", failed: "reading.state.failed" } as const;
 
+/** The link's text (its accessible name adds the file's name, after the visible words). */
+function action(reading: Reading) {
+  return reading.state === "pending" ? "reading.list.follow" : "reading.list.open";
+}
+
 /** How often a screen asks again while a document is being read. */
 const POLL_MS = 2000;
 
@@ -70,8 +75,8 @@ export function PeReading() {
                   <span class={reading.state === "failed" ? "pe-badge pe-badge-missing" : "pe-badge"}>{t(STATE[reading.state ?? "pending"])}</span>
                 </p>
                 <p>
-                  <Link href={`/pe/lezen/voorstel?id=${encodeURIComponent(reading.id ?? "")}`} aria-label={t("reading.list.open.label", { name: reading.filename ?? "" })}>
-                    {t(reading.state === "pending" ? "reading.list.follow" : "reading.list.open")}
+                  <Link href={`/pe/lezen/voorstel?id=${encodeURIComponent(reading.id ?? "")}`} aria-label={`${t(action(reading))}: ${reading.filename ?? ""}`}>
+                    {t(action(reading))}
                   </Link>
                 </p>
               </li>
