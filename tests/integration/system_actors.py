@@ -401,6 +401,17 @@ class Operation:
         return Call(method, re.sub(r"\{(\w+)\}", value, path).removeprefix("/"), **given)
 
 
+def _calendar_feed(world: World, who: str | None) -> Call:
+    """The jobcoach's calendar feed at its current secret address; public: the token is the secret. Once her
+    session has ended (the tests after the matrix), the address last seen."""
+    answer = world.app.get("portfolio/wegwijzer/calendar", world.person("jobcoach"))
+    if answer.status_code == 200:
+        world.resources["calendar_feed_path"] = answer.json()["path"]
+    path = world.resources["calendar_feed_path"]
+    route, _, token = path.removeprefix("/api/v1/").partition("?token=")
+    return Call("GET", route, params={"token": token})
+
+
 def _verify_email(world: World, who: str | None) -> Call:
     """A fresh registration's link (each token works once), as its owner opens it."""
     body = _registration(world)
@@ -627,6 +638,11 @@ OPERATIONS: dict[str, Operation] = {
     "GET /portfolio/submissions": Operation(),
     "GET /portfolio/submissions/{submission_id}": Operation(),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof": Operation(),
+    # issue 14, the wegwijzer (ADR 0026)
+    "GET /portfolio/wegwijzer": Operation(),
+    "GET /portfolio/wegwijzer/calendar": Operation(),
+    "POST /portfolio/wegwijzer/calendar/renew": Operation(),
+    "GET /portfolio/calendar": Operation(persona=None, build=_calendar_feed),
 }
 
 

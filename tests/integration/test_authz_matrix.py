@@ -165,6 +165,11 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403, 403, 403),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof":
                                                                (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    # issue 14, the wegwijzer (ADR 0026): each jobcoach their own; the calendar feed is public by its token
+    "GET /portfolio/wegwijzer":                                (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/wegwijzer/calendar":                       (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /portfolio/wegwijzer/calendar/renew":                (401, 201, 201, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/calendar":                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
     # these move the case on, so they come last
     "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403, 403, 403),
     "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403, 403, 403),

@@ -33,6 +33,9 @@ from recert_portfolio.problems import (
     not_found,
 )
 from recert_portfolio.schemas import (
+    WEGWIJZER_ASSUMPTIONS,
+    CalendarFeedSchema,
+    CalendarQuerySchema,
     CyclePageSchema,
     CycleQuerySchema,
     CycleSchema,
@@ -46,6 +49,7 @@ from recert_portfolio.schemas import (
     SubmissionQuerySchema,
     SubmissionSchema,
     SupplementSchema,
+    WegwijzerSchema,
     WithdrawInputSchema,
     readiness_body,
 )
@@ -61,7 +65,12 @@ submissions = Blueprint("submissions", __name__, url_prefix="/v1/portfolio/submi
                         description="Submitted snapshots: the owner, the assigned assessor and DNV officers.")
 access = Blueprint("access-log", __name__, url_prefix="/v1/portfolio/access-log",
                    description="Who else read the jobcoach's portfolio, proofs and snapshots (the AVG).")
-BLUEPRINTS = (current, cycles, meetings, submissions, access)
+wegwijzer = Blueprint("wegwijzer", __name__, url_prefix="/v1/portfolio/wegwijzer",
+                      description="The jobcoach's personal wegwijzer: milestones, next step, PE pace, and "
+                                  "the secret address of its calendar feed (ADR 0026).")
+calendar = Blueprint("calendar", __name__, url_prefix="/v1/portfolio/calendar",
+                     description="The wegwijzer as an iCalendar feed, public by its secret token (no login).")
+BLUEPRINTS = (current, cycles, meetings, submissions, access, wegwijzer, calendar)
 
 _UPLOAD_BODY = {
     "required": True,
@@ -364,3 +373,55 @@ def download_submitted_proof(submission_id: UUID, meeting_id: UUID):
     _service().log_read(current_principal(), submission.account_id, "submitted_proof", proof.id,
                         proof.filename)
     return _file_response(proof)
+
+
+# --- the wegwijzer (ADR 0026) ----------------------------------------------------------------------------
+
+_CALENDAR_RESPONSE = {"200": {"description": "The milestones as all-day events (RFC 5545).",
+                              "content": {"text/calendar": {"schema": {"type": "string"}}}}}
+
+
+def _feed_body(feed_and_token) -> dict[str, Any]:
+    feed, token = feed_and_token
+    return {"path": f"/api/v1/portfolio/calendar?token={token}", "created_at": feed.created_at}
+
+
+@wegwijzer.get("")
+@answers(404)
+@require_roles(Role.JOBCOACH)
+@wegwijzer.response(200, WegwijzerSchema)
+@wegwijzer.doc(description="The jobcoach's milestones (date, state, estimate), the next best step and the PE "
+                           "pace, computed today from the cycle in progress; 404 when there is none. "
+                           + WEGWIJZER_ASSUMPTIONS)
+def get_wegwijzer():
+    """The jobcoach's wegwijzer."""
+    return _service().wegwijzer(_me())
+
+
+@wegwijzer.get("/calendar")
+@require_roles(Role.JOBCOACH)
+@wegwijzer.response(200, CalendarFeedSchema)
+def get_calendar_feed():
+    """The current secret address of the jobcoach's calendar feed (made the first time it is asked for).
+    503 when the platform has no calendar key."""
+    return _feed_body(_service().calendar_feed(_me()))
+
+
+@wegwijzer.post("/calendar/renew")
+@require_roles(Role.JOBCOACH)
+@wegwijzer.response(201, CalendarFeedSchema)
+def renew_calendar_feed():
+    """A new secret address for the feed: the old one answers 404 from now on."""
+    return _feed_body(_service().renew_calendar_feed(_me()))
+
+
+@calendar.route("", methods=["GET"])
+@calendar.arguments(CalendarQuerySchema, location="query")
+@calendar.doc(responses=_CALENDAR_RESPONSE)
+@answers(404)
+def calendar_feed(query: dict[str, Any]):
+    """The wegwijzer of the token's owner as an iCalendar feed, for any calendar app; no login: the token is
+    the secret (404 for a token that is not, or no longer, a feed's). Texts in ``lang`` (nl or en)."""
+    body = _service().calendar(query["token"], query["lang"])
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": 'inline; filename="wegwijzer.ics"', "Cache-Control": "private, max-age=900"})

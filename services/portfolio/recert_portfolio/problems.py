@@ -7,9 +7,17 @@ from typing import Any
 
 from recert_common import i18n
 from recert_common.domain_errors import NotFoundError, ProblemMap
-from recert_common.errors import Conflict, NotFound, ValidationProblem, extension_members, upload_problem
+from recert_common.errors import (
+    Conflict,
+    NotFound,
+    ServiceUnavailable,
+    ValidationProblem,
+    extension_members,
+    upload_problem,
+)
 from recert_portfolio.domain import (
     AssessorAssigned,
+    CalendarUnavailable,
     DateRefusal,
     EditRefusal,
     EditRefused,
@@ -223,6 +231,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "portfolio.field.only_for_a3": {"nl": "Alleen voor onderdeel A3.", "en": "Only for part A3."},
     "portfolio.field.group_or_supervisor": {
         "nl": "Noem de groep of de supervisor.", "en": "Name the group or the supervisor."},
+    "portfolio.detail.calendar_unavailable": {
+        "nl": "De agenda-koppeling is op dit platform niet ingesteld.",
+        "en": "The calendar feed is not set up on this platform."},
 }
 
 i18n.register_messages(_MESSAGES)
@@ -244,6 +255,7 @@ PROBLEMS = ProblemMap({
     AssessorAssigned: lambda error: WithdrawNotAllowed(),
     SupplementUnrevised: lambda error: SupplementIncomplete(error.parts),
     ProofRefused: lambda error: UploadProblem(error.refusal),
+    CalendarUnavailable: lambda error: ServiceUnavailable(code="portfolio.detail.calendar_unavailable"),
 })
 
 __all__: list[Any] = [

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from recert_common import access_log, accounts
 from recert_common.uow import SqlUnitOfWork
 from recert_portfolio.domain import (
+    CalendarFeed,
     Case,
     Cycle,
     CycleKind,
@@ -490,6 +491,8 @@ class RetentionRepository(_Repository):
         number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
                               {"a": account_id}).fetchone()
         for statement in (
+                "DELETE FROM calendar_feeds WHERE account_id = %(a)s",
+                "DELETE FROM milestone_nudges WHERE account_id = %(a)s",
                 f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
                 f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
                 "DELETE FROM submissions WHERE account_id = %(a)s",
@@ -512,6 +515,54 @@ class RetentionRepository(_Repository):
             "DELETE FROM proofs WHERE account_id = %s RETURNING object_key", (account_id,)).fetchall()]
 
 
+# --- the wegwijzer (ADR 0026) ----------------------------------------------------------------------------
+
+
+class CalendarFeedRepository(_Repository):
+    def get(self, account_id: UUID) -> CalendarFeed | None:
+        row = self.conn.execute(
+            "SELECT account_id, nonce, created_at FROM calendar_feeds WHERE account_id = %s",
+            (account_id,)).fetchone()
+        return CalendarFeed(**row) if row else None
+
+    def add(self, feed: CalendarFeed, token_sha256: str) -> CalendarFeed:
+        """The account's feed: this one, or the one another request stored first."""
+        self.conn.execute(
+            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO NOTHING",
+            (feed.account_id, feed.nonce, token_sha256, feed.created_at))
+        found = self.get(feed.account_id)
+        assert found is not None
+        return found
+
+    def replace(self, feed: CalendarFeed, token_sha256: str) -> None:
+        self.conn.execute(
+            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO UPDATE SET nonce = EXCLUDED.nonce, "
+            "token_sha256 = EXCLUDED.token_sha256, created_at = EXCLUDED.created_at",
+            (feed.account_id, feed.nonce, token_sha256, feed.created_at))
+
+    def owner_of(self, token_sha256: str) -> UUID | None:
+        row = self.conn.execute("SELECT account_id FROM calendar_feeds WHERE token_sha256 = %s",
+                                (token_sha256,)).fetchone()
+        return row["account_id"] if row else None
+
+
+class NudgeRepository(_Repository):
+    def add(self, cycle_id: UUID, milestone: str, account_id: UUID, at: datetime) -> bool:
+        """True the first time this milestone of this cycle is nudged about."""
+        row = self.conn.execute(
+            "INSERT INTO milestone_nudges (cycle_id, milestone, account_id, nudged_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING cycle_id",
+            (cycle_id, milestone, account_id, at)).fetchone()
+        return row is not None
+
+    def open_cycle_ids(self) -> list[UUID]:
+        """Cycles in which the jobcoach has work to do: open, or with a supplement open."""
+        return [row["id"] for row in self.conn.execute(
+            "SELECT id FROM cycles WHERE state IN ('open', 'supplement_open') ORDER BY id").fetchall()]
+
+
 # --- the unit of work ------------------------------------------------------------------------------------
 
 
@@ -531,3 +582,5 @@ class SqlPortfolioUnitOfWork(SqlUnitOfWork):
         self.supplements = SupplementRepository(conn)
         self.access_log = access_log.AccessLog(conn)
         self.retention = RetentionRepository(conn)
+        self.calendar_feeds = CalendarFeedRepository(conn)
+        self.nudges = NudgeRepository(conn)

@@ -16,6 +16,7 @@ from recert_common.access_log import MemoryAccessLog, Read
 from recert_common.storage import ObjectNotFound, StoredObject, UploadEmpty, UploadTooLarge
 from recert_common.uow import FakeUnitOfWork
 from recert_portfolio.domain import (
+    CalendarFeed,
     Case,
     Cycle,
     CycleKind,
@@ -49,6 +50,8 @@ class Data:
     withdrawals: dict[UUID, tuple[datetime, str | None]] = field(default_factory=dict)
     supplements: dict[UUID, Supplement] = field(default_factory=dict)
     reads: list[tuple[UUID, Read]] = field(default_factory=list)  # MemoryAccessLog's
+    calendar_feeds: dict[UUID, tuple[CalendarFeed, str]] = field(default_factory=dict)  # feed, token hash
+    nudges: dict[tuple[UUID, str], UUID] = field(default_factory=dict)  # (cycle, milestone) -> account
     clock: itertools.count = field(default_factory=itertools.count)  # stands in for now() in updated_at
 
 
@@ -354,10 +357,41 @@ class FakeRetention(_Repository):
         data.attendance = {k: f for k, f in data.attendance.items()
                            if f.account_id != account_id and not (number and f.membership_number == number)}
         data.accounts.pop(account_id, None)
+        data.calendar_feeds.pop(account_id, None)
+        data.nudges = {k: a for k, a in data.nudges.items() if a != account_id}
         MemoryAccessLog(data.reads).forget(account_id)
         keys = [p.object_key for p in data.proofs.values() if p.account_id == account_id]
         data.proofs = {k: p for k, p in data.proofs.items() if p.account_id != account_id}
         return keys
+
+
+class FakeCalendarFeeds(_Repository):
+    def get(self, account_id: UUID) -> CalendarFeed | None:
+        found = self.data.calendar_feeds.get(account_id)
+        return found[0] if found else None
+
+    def add(self, feed: CalendarFeed, token_sha256: str) -> CalendarFeed:
+        self.data.calendar_feeds.setdefault(feed.account_id, (feed, token_sha256))
+        return self.data.calendar_feeds[feed.account_id][0]
+
+    def replace(self, feed: CalendarFeed, token_sha256: str) -> None:
+        self.data.calendar_feeds[feed.account_id] = (feed, token_sha256)
+
+    def owner_of(self, token_sha256: str) -> UUID | None:
+        return next((account for account, (_, hashed) in self.data.calendar_feeds.items()
+                     if hashed == token_sha256), None)
+
+
+class FakeNudges(_Repository):
+    def add(self, cycle_id: UUID, milestone: str, account_id: UUID, at: datetime) -> bool:
+        if (cycle_id, milestone) in self.data.nudges:
+            return False
+        self.data.nudges[(cycle_id, milestone)] = account_id
+        return True
+
+    def open_cycle_ids(self) -> list[UUID]:
+        return sorted(c.id for c in self.data.cycles.values()
+                      if c.state in (CycleState.OPEN, CycleState.SUPPLEMENT_OPEN))
 
 
 class FakePortfolioUnitOfWork(FakeUnitOfWork):
@@ -380,6 +414,8 @@ class FakePortfolioUnitOfWork(FakeUnitOfWork):
         self.supplements = FakeSupplements(self)
         self.access_log = MemoryAccessLog(self.data.reads)
         self.retention = FakeRetention(self)
+        self.calendar_feeds = FakeCalendarFeeds(self)
+        self.nudges = FakeNudges(self)
 
 
 

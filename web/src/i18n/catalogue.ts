@@ -11,6 +11,7 @@ import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 import { readingEn, readingNl } from "./reading";
+import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
 
 export const nl = {
   ...portfolioNl,
@@ -153,6 +154,7 @@ export const nl = {
   "loggedout.title": "Je bent uitgelogd",
   ...pe.nl,
   ...readingNl,
+  ...wegwijzerNl,
 } as const;
 
 export type TextKey = keyof typeof nl;
@@ -298,4 +300,5 @@ export const en: Record<TextKey, string> = {
   "loggedout.title": "You are logged out",
   ...pe.en,
   ...readingEn,
+  ...wegwijzerEn,
 };

@@ -3,13 +3,15 @@
 import type { TextKey } from "../i18n";
 import { menu as assessorMenu } from "./assessor/routes";
 import { menu as dnvMenu } from "./dnv/routes";
+import { menu as wegwijzerMenu } from "./wegwijzer/routes";
 
 export interface MenuEntry {
   href: string;
   key: TextKey;
 }
 
-/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens). */
+/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens; the jobcoach's
+ * wegwijzer, issue 14). */
 export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
-  return [...assessorMenu(roles), ...dnvMenu(roles)];
+  return [...assessorMenu(roles), ...dnvMenu(roles), ...wegwijzerMenu(roles)];
 }

@@ -356,6 +356,31 @@ class SupplementSubmitted(EventData):
         "When part B is supplemented: the points the snapshot counts."))
 
 
+# Issue 14 (ADR 0026): the wegwijzer's nudge.
+WEGWIJZER_MILESTONES = ("plan_start", "pe_points", "reflection_meetings", "portfolio_parts", "window_opens",
+                        "expiry", "supplement_parts", "supplement_deadline", "new_portfolio_deadline")
+
+
+@_event("portfolio.milestone.behind", producer="portfolio", consumers=("notifications",),
+        summary="A milestone of the jobcoach's wegwijzer turned 'behind'; sent once per milestone per cycle.")
+class MilestoneBehind(EventData):
+    account_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    milestone = _enum(WEGWIJZER_MILESTONES, required=True)
+    milestone_date = fields.Date(required=True, metadata=_doc("The day the milestone is planned for."))
+    case_state = _enum(("building", "awaiting_decision", "postponed", "negative"), required=True)
+    deadline = fields.Date(required=True, metadata=_doc(
+        "The last day to submit: the expiry, the supplement deadline or the new-portfolio deadline."))
+    estimate_hours = fields.Integer(load_default=None, allow_none=True, metadata=_doc("Work left, in hours."))
+    estimate_weeks = fields.Integer(load_default=None, allow_none=True, metadata=_doc(
+        "Calendar weeks the work left takes at the wegwijzer's assumed pace."))
+    pe_points_needed = WireDecimal(required=True, metadata=_doc(
+        "PE points still needed (after the category maxima, the category-1 minimum included)."))
+    pe_points_per_month = WireDecimal(required=True, metadata=_doc("The PE pace needed per month from now."))
+    meetings_required = fields.Integer(required=True, validate=validate.Range(min=0))
+    meetings_proven = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 # --- pe-registry ---------------------------------------------------------------------------------------
 
 
