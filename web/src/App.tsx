@@ -17,6 +17,7 @@ import { CASE_ROUTES } from "./screens/case/routes";
 import * as assessor from "./screens/assessor/routes";
 import * as dnv from "./screens/dnv/routes";
 import { WEGWIJZER_ROUTES } from "./screens/wegwijzer/routes";
+import * as mentors from "./screens/mentors/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -40,6 +41,7 @@ const ROUTES: Record<string, Route> = {
   ...assessor.ROUTES,
   ...dnv.ROUTES,
   ...WEGWIJZER_ROUTES,
+  ...mentors.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },

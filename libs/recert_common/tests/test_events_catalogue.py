@@ -211,6 +211,13 @@ SAMPLES: dict[str, dict] = {
         "external_id": "PLAN-5521", "membership_number": "N-204518", "met_on": date(2025, 10, 7),
         "kind": "intervision", "group_name": "Intervisiegroep Utrecht 3", "duration_minutes": 150,
     },
+    # mentors (ADR 0028)
+    "portfolio.mentorship.started": {
+        "mentorship_id": _id("mentorship/1"), "account_id": ACCOUNT, "mentor_id": _id("mentor/1"),
+        "shared": ["drafts", "meetings", "pe_summary"], "started_at": SUBMITTED_AT - timedelta(days=90)},
+    "portfolio.mentorship.ended": {
+        "mentorship_id": _id("mentorship/1"), "account_id": ACCOUNT, "mentor_id": _id("mentor/1"),
+        "started_at": SUBMITTED_AT - timedelta(days=90), "ended_at": SUBMITTED_AT - timedelta(days=10)},
 }
 
 

@@ -333,6 +333,9 @@ def test_decisions_say_how_to_object_and_offer_a_mentor_only_when_they_can_be_ob
             rendered = _find("decision_made", language, decision=decision)[0]
             assert objection in rendered.text and mentor in rendered.text, (language, decision)
             assert mentor in rendered.html
+            # The platform's list of mentors (ADR 0028), and the fee paid to the mentor directly.
+            assert "/mentoren" in rendered.text and 'href="https://' in rendered.html
+            assert "/mentoren\"" in rendered.html and "€75" in rendered.text
         positive = _find("decision_made", language, decision="positive")[0]
         for text in (positive.text, positive.html):
             assert "bezwaar" not in text and "objection" not in text and "mentor" not in text

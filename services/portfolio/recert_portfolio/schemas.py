@@ -12,6 +12,7 @@ from recert_common.schemas import (
     Strict,
     UtcDateTime,
     always_sent,
+    text,
     utc_text,
 )
 from recert_portfolio import snapshot, wegwijzer
@@ -24,6 +25,7 @@ from recert_portfolio.domain import (
     CycleState,
     CycleView,
 )
+from recert_portfolio.mentors import COMMENT_PARTS, SHARED
 from recert_portfolio.readiness import Readiness
 
 
@@ -532,3 +534,103 @@ class CalendarQuerySchema(Strict):
     token = fields.String(required=True, validate=validate.Length(min=20, max=100), metadata={
         "description": "The feed's secret (from GET /v1/portfolio/wegwijzer/calendar)."})
     lang = fields.String(load_default="nl", validate=validate.OneOf(("nl", "en")))
+# --- mentors (ADR 0028) ----------------------------------------------------------------------------------
+
+class MentorProfileInputSchema(Strict):
+    region = fields.String(required=True, validate=validate.Length(max=100),
+                           metadata={"description": "Where the mentor works, e.g. a province or city."})
+    about = fields.String(required=True, validate=validate.Length(max=1000),
+                          metadata={"description": "A short text about the mentor, for the list."})
+
+
+class ConsentInputSchema(Strict):
+    drafts = fields.Boolean(required=True, metadata={"description": "Consent: the drafts of A1-A4."})
+    meetings = fields.Boolean(required=True, metadata={"description": "Consent: the reflection meetings."})
+    pe_summary = fields.Boolean(required=True, metadata={"description": "Consent: the PE summary."})
+
+
+class MentorshipInputSchema(Strict):
+    mentor_id = fields.UUID(required=True)
+    consent = fields.Nested(ConsentInputSchema, required=True, metadata={
+        "description": "The jobcoach's explicit consent to each shared item (read-only); each must be true."})
+
+
+class CommentInputSchema(Strict):
+    part = fields.String(required=True, validate=validate.OneOf(COMMENT_PARTS))
+    text = text(4000, required=True)
+
+
+class CommentQuerySchema(Strict):
+    part = fields.String(validate=validate.OneOf(COMMENT_PARTS))
+
+
+@always_sent
+class MentorSchema(Schema):
+    account_id = fields.UUID()
+    full_name = fields.String()
+    region = fields.String()
+    about = fields.String()
+
+
+@always_sent
+class MentorFeeSchema(Schema):
+    amount = fields.String(metadata={"description": "A decimal string: the mentor's fee."})
+    currency = fields.String(metadata={"enum": ["EUR"]})
+    paid_to = fields.String(metadata={"enum": ["mentor"], "description": "Paid to the mentor directly."})
+    invoiced_by_platform = fields.Boolean(metadata={"description": "Always false: the platform invoices "
+                                                                   "nothing for a mentor."})
+    note = fields.String(metadata={"description": "The same, said in the request's language."})
+
+
+@always_sent
+class MentorListSchema(Schema):
+    items = fields.List(fields.Nested(MentorSchema))
+    fee = fields.Nested(MentorFeeSchema)
+
+
+@always_sent
+class MentorshipSchema(Schema):
+    id = fields.UUID()
+    account_id = fields.UUID(metadata={"description": "The jobcoach."})
+    jobcoach_name = fields.String(allow_none=True)
+    mentor_id = fields.UUID()
+    mentor_name = fields.String(allow_none=True)
+    shared = fields.List(fields.String(metadata={"enum": list(SHARED)}))
+    consented_at = UtcDateTime()
+    started_at = UtcDateTime()
+    ended_at = UtcDateTime(allow_none=True)
+    active = fields.Boolean()
+
+
+@always_sent
+class MenteeMeetingSchema(Schema):
+    id = fields.UUID()
+    met_on = fields.Date()
+    kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
+    group_name = fields.String(allow_none=True)
+    supervisor_name = fields.String(allow_none=True)
+    duration_minutes = fields.Integer(allow_none=True)
+    source = fields.String()
+    proven = fields.Boolean()
+
+
+@always_sent
+class MenteePortfolioSchema(Schema):
+    """What the mentor reads, read-only: the current cycle's drafts and meetings (the PE summary comes from
+    pe-registry: GET /pe/accounts/{account_id}/summary)."""
+
+    mentorship = fields.Nested(MentorshipSchema)
+    cycle = fields.Nested(CycleSummarySchema, allow_none=True)
+    parts = fields.List(fields.Nested(PartSchema))
+    meetings = fields.List(fields.Nested(MenteeMeetingSchema))
+
+
+@always_sent
+class MentorCommentSchema(Schema):
+    id = fields.UUID()
+    mentorship_id = fields.UUID()
+    mentor_id = fields.UUID()
+    mentor_name = fields.String(allow_none=True)
+    part = fields.String(metadata={"enum": list(COMMENT_PARTS)})
+    text = fields.String()
+    created_at = UtcDateTime()

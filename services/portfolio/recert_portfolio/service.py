@@ -51,6 +51,7 @@ from recert_portfolio.domain import (
     check_meeting_date,
     check_part_input,
 )
+from recert_portfolio.mentoring import MentoringUseCases
 from recert_portfolio.readiness import Readiness, assess
 from recert_portfolio.settings import PortfolioSettings
 from recert_portfolio.store import SqlPortfolioUnitOfWork
@@ -61,7 +62,7 @@ _log = logging.getLogger(__name__)
 PortfolioUnitOfWork = Any
 
 
-class PortfolioService:
+class PortfolioService(MentoringUseCases):
     """``db`` is only for the app's readiness probe and revocation checks; use cases go through ``uow``."""
 
     def __init__(self, uow: Callable[[], UnitOfWork], settings: PortfolioSettings, proofs: ObjectStore, *,

@@ -30,6 +30,7 @@ from recert_portfolio.domain import (
     Submission,
     Supplement,
 )
+from recert_portfolio.mentors import MentorAccount, MentorComment, Mentorship
 
 
 @dataclass
@@ -52,6 +53,9 @@ class Data:
     reads: list[tuple[UUID, Read]] = field(default_factory=list)  # MemoryAccessLog's
     calendar_feeds: dict[UUID, tuple[CalendarFeed, str]] = field(default_factory=dict)  # feed, token hash
     nudges: dict[tuple[UUID, str], UUID] = field(default_factory=dict)  # (cycle, milestone) -> account
+    mentor_profiles: dict[UUID, tuple[str, str]] = field(default_factory=dict)  # region, about
+    mentorships: dict[UUID, Mentorship] = field(default_factory=dict)
+    mentor_comments: list[MentorComment] = field(default_factory=list)
     clock: itertools.count = field(default_factory=itertools.count)  # stands in for now() in updated_at
 
 
@@ -66,11 +70,13 @@ class _Repository:
 
 class FakeAccounts(_Repository):
     def upsert(self, account_id: UUID, membership_number: str | None, roles: Iterable[str],
-               occurred_at: datetime) -> bool:
+               occurred_at: datetime, *, full_name: str | None = None,
+               membership_kind: str | None = None) -> bool:
         stored = self.data.accounts.get(account_id)
         if stored is not None and stored["occurred_at"] > occurred_at:
             return False
         self.data.accounts[account_id] = {"membership_number": membership_number, "roles": list(roles),
+                                          "full_name": full_name, "membership_kind": membership_kind,
                                           "occurred_at": occurred_at, "updated_at": next(self.data.clock)}
         return True
 
@@ -392,6 +398,61 @@ class FakeNudges(_Repository):
     def open_cycle_ids(self) -> list[UUID]:
         return sorted(c.id for c in self.data.cycles.values()
                       if c.state in (CycleState.OPEN, CycleState.SUPPLEMENT_OPEN))
+class FakeMentors(_Repository):
+    def _name(self, account_id: UUID) -> str | None:
+        return (self.data.accounts.get(account_id) or {}).get("full_name")
+
+    def membership_kind_of(self, account_id: UUID) -> str | None:
+        return (self.data.accounts.get(account_id) or {}).get("membership_kind")
+
+    def _mentor(self, account_id: UUID) -> MentorAccount:
+        row = self.data.accounts[account_id]
+        region, about = self.data.mentor_profiles.get(account_id, ("", ""))
+        return MentorAccount(account_id, row["full_name"] or "", region, about, "mentor" in row["roles"])
+
+    def directory(self) -> list[MentorAccount]:
+        found = [self._mentor(a) for a, row in self.data.accounts.items() if "mentor" in row["roles"]]
+        return sorted(found, key=lambda m: (m.full_name, str(m.account_id)))
+
+    def mentor(self, account_id: UUID) -> MentorAccount | None:
+        return self._mentor(account_id) if account_id in self.data.accounts else None
+
+    def save_profile(self, account_id: UUID, *, region: str, about: str, by: UUID) -> None:
+        self.data.mentor_profiles[account_id] = (region, about)
+
+    def _named(self, m: Mentorship) -> Mentorship:
+        return replace(m, jobcoach_name=self._name(m.account_id), mentor_name=self._name(m.mentor_id))
+
+    def add(self, mentorship: Mentorship) -> bool:
+        if any(m.account_id == mentorship.account_id and m.mentor_id == mentorship.mentor_id and m.active
+               for m in self.data.mentorships.values()):
+            return False
+        self.data.mentorships[mentorship.id] = mentorship
+        return True
+
+    def get(self, mentorship_id: UUID, *, for_update: bool = False) -> Mentorship | None:
+        found = self.data.mentorships.get(mentorship_id)
+        return self._named(found) if found else None
+
+    def save_end(self, mentorship: Mentorship) -> None:
+        self.data.mentorships[mentorship.id] = replace(mentorship, jobcoach_name=None, mentor_name=None)
+
+    def of_jobcoach(self, account_id: UUID) -> list[Mentorship]:
+        found = [self._named(m) for m in self.data.mentorships.values() if m.account_id == account_id]
+        return sorted(found, key=lambda m: (not m.active, -m.started_at.timestamp()))
+
+    def of_mentor(self, mentor_id: UUID) -> list[Mentorship]:
+        found = [self._named(m) for m in self.data.mentorships.values()
+                 if m.mentor_id == mentor_id and m.active]
+        return sorted(found, key=lambda m: -m.started_at.timestamp())
+
+    def add_comment(self, comment: MentorComment) -> None:
+        self.data.mentor_comments.append(replace(comment, mentor_name=None))
+
+    def comments(self, *, mentorship_id: UUID | None = None, account_id: UUID | None = None
+                 ) -> list[MentorComment]:
+        return [replace(c, mentor_name=self._name(c.mentor_id)) for c in self.data.mentor_comments
+                if (c.mentorship_id == mentorship_id if mentorship_id else c.account_id == account_id)]
 
 
 class FakePortfolioUnitOfWork(FakeUnitOfWork):
@@ -416,6 +477,7 @@ class FakePortfolioUnitOfWork(FakeUnitOfWork):
         self.retention = FakeRetention(self)
         self.calendar_feeds = FakeCalendarFeeds(self)
         self.nudges = FakeNudges(self)
+        self.mentors = FakeMentors(self)
 
 
 

@@ -12,6 +12,7 @@ import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
 import { readingEn, readingNl } from "./reading";
 import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
+import { mentorsEn, mentorsNl } from "./mentors";
 
 export const nl = {
   ...portfolioNl,
@@ -19,6 +20,7 @@ export const nl = {
   ...caseNl,
   ...assessorNl,
   ...dnvNl,
+  ...mentorsNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -165,6 +167,7 @@ export const en: Record<TextKey, string> = {
   ...caseEn,
   ...assessorEn,
   ...dnvEn,
+  ...mentorsEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",

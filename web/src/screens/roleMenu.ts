@@ -4,6 +4,7 @@ import type { TextKey } from "../i18n";
 import { menu as assessorMenu } from "./assessor/routes";
 import { menu as dnvMenu } from "./dnv/routes";
 import { menu as wegwijzerMenu } from "./wegwijzer/routes";
+import { menu as mentorsMenu } from "./mentors/routes";
 
 export interface MenuEntry {
   href: string;
@@ -11,7 +12,7 @@ export interface MenuEntry {
 }
 
 /** The role screens' entries before the register lookup (assessor, DNV and Noloc screens; the jobcoach's
- * wegwijzer, issue 14). */
+ * wegwijzer and mentors, a mentor's screens: issue 14). */
 export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
-  return [...assessorMenu(roles), ...dnvMenu(roles), ...wegwijzerMenu(roles)];
+  return [...assessorMenu(roles), ...dnvMenu(roles), ...wegwijzerMenu(roles), ...mentorsMenu(roles)];
 }

@@ -834,3 +834,31 @@ class MeetingAttended(EventData):
     def _group_or_supervisor(self, data, **kwargs):
         if not (data.get("group_name") or data.get("supervisor_name")):
             raise ValidationError("Name the group or the supervisor.", "group_name")
+
+
+# --- mentors (issue 14, ADR 0028) ------------------------------------------------------------------------
+
+MENTOR_SHARED = ("drafts", "meetings", "pe_summary")
+
+
+@_event("portfolio.mentorship.started", producer="portfolio", consumers=("pe-registry", "assessment"),
+        summary="A jobcoach invited a mentor with explicit consent: from now on the mentor reads the shared "
+                "items read-only (pe-registry: the PE summary) and may never be the jobcoach's assessor.")
+class MentorshipStarted(EventData):
+    mentorship_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True, metadata=_doc("The jobcoach."))
+    mentor_id = fields.UUID(required=True, metadata=_doc("The mentor's account."))
+    shared = fields.List(_enum(MENTOR_SHARED), required=True, metadata=_doc(
+        "What the jobcoach consented to share, read-only."))
+    started_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("portfolio.mentorship.ended", producer="portfolio", consumers=("pe-registry", "assessment"),
+        summary="The jobcoach ended a mentor's access: the mentor reads nothing of the jobcoach from now on. "
+                "A past mentor stays excluded as the jobcoach's assessor in that certificate period.")
+class MentorshipEnded(EventData):
+    mentorship_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True, metadata=_doc("The jobcoach."))
+    mentor_id = fields.UUID(required=True, metadata=_doc("The mentor's account."))
+    started_at = fields.AwareDateTime(required=True, format="iso")
+    ended_at = fields.AwareDateTime(required=True, format="iso")
