@@ -160,4 +160,12 @@ ROUTES = RouteTable([
     Route("invoices", "billing"),
     # The payment provider's webhook carries its own HMAC signature instead of an access token.
     Route("payments", "billing", public=("POST payments/webhook",)),
+    # The service desk (issue 14, ADR 0029): a person who cannot log in opens a request with an e-mail
+    # address and follows it through the e-mailed links, without a token and rate limited per client address.
+    Route("desk", "notifications",
+          public=("POST desk/public/requests", "POST desk/public/confirm", "POST desk/public/thread",
+                  "POST desk/public/replies"),
+          rate_limited=("POST desk/public/requests", "POST desk/public/confirm", "POST desk/public/thread",
+                        "POST desk/public/replies"),
+          uploads=("POST desk/requests/*/attachments",)),
 ])
