@@ -24,8 +24,7 @@ CREATE TABLE service_requests (
     confirmed_at timestamptz,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    CHECK ((state = 'unconfirmed') = (confirmed_at IS NULL)),
-    CHECK (requester_account_id IS NOT NULL OR confirm_token_sha256 IS NOT NULL)
+    CHECK ((state = 'unconfirmed') = (confirmed_at IS NULL))
 );
 CREATE INDEX service_requests_queue ON service_requests (state, updated_at DESC) WHERE state <> 'unconfirmed';
 CREATE INDEX service_requests_requester ON service_requests (requester_account_id, created_at DESC);
