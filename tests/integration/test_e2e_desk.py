@@ -201,7 +201,8 @@ def test_a_logged_in_request_with_an_attachment_and_a_bad_one_refused(app, mailb
     assert len(inbox) == 1
 
 
-def test_support_resets_the_app_of_the_jobcoach_a_confirmed_request_is_matched_to(app, mailbox, office, support):
+def test_support_resets_the_app_of_the_jobcoach_a_confirmed_request_is_matched_to(app, mailbox, office,
+                                                                                   support):
     coach = app.login(app.register(full_name="Kees Kwijt"))
     # Kees lost his phone: he writes in without logging in, from the address of his account.
     confirmed = _logged_out_request(app, mailbox, coach.email, "Telefoon kwijt", name="Kees Kwijt")

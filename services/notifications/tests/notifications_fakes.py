@@ -332,7 +332,8 @@ class FakeServiceRequestRepository(_Repository):
     def unconfirmed_since(self, email: str, since: datetime) -> int:
         return sum(1 for row in self.db.requests.values()
                    if row["request"].requester_email.lower() == email.lower()
-                   and row["request"].state == RequestState.UNCONFIRMED and row["request"].created_at >= since)
+                   and row["request"].state == RequestState.UNCONFIRMED
+                   and row["request"].created_at >= since)
 
     def confirm(self, token_sha256: str, now: datetime, matched) -> ServiceRequest | None:
         for row in self.db.requests.values():
@@ -396,7 +397,8 @@ class FakeServiceRequestRepository(_Repository):
         return self._request(found[0])
 
     def forget(self, account_id: UUID) -> list[str]:
-        doomed = {k for k, row in self.db.requests.items() if row["request"].requester_account_id == account_id}
+        doomed = {k for k, row in self.db.requests.items()
+                  if row["request"].requester_account_id == account_id}
         keys = [a.object_key for a in self.db.attachments if a.request_id in doomed]
         self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
         self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
