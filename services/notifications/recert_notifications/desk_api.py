@@ -15,10 +15,10 @@ from flask import current_app, request
 from flask_smorest import Blueprint
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
-from recert_common.errors import UPLOAD_PROBLEMS
+from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, filename_from_disposition
-from recert_common.filetypes import UnsafeFilename, openapi_file_content
-from recert_common.schemas import page_body
+from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
+from recert_common.schemas import UploadRulesSchema, page_body
 from recert_common.web import answers
 from recert_notifications import desk
 from recert_notifications.problems import ContactNotKnownYetProblem, LinkNotValidProblem, RequestClosedProblem
@@ -141,6 +141,15 @@ def my_attachment(request_id: UUID, attachment_id: UUID):
     """A file of your request, streamed."""
     found, chunks = _desk().open_attachment(request_id, attachment_id, account_id=_me())
     return file_response(chunks, filename=found.filename, mimetype=found.content_type, length=found.size)
+
+
+@service_desk.get("/attachment-rules")
+@require_auth
+@service_desk.response(200, UploadRulesSchema)
+def attachment_rules():
+    """What an attachment may be, so that a frontend can say so before the upload: the types (decided by the
+    file's content) and the largest size (RECERT_NOTIFICATIONS_DESK_MAX_ATTACHMENT_BYTES)."""
+    return upload_rules(_desk().settings.desk_max_attachment_bytes, request_language())
 
 
 # --- a person who cannot log in ------------------------------------------------------------------------

@@ -322,12 +322,12 @@ class ServiceDesk:
                    language="nl", context={
                        "request_subject": request.subject, "requester_name": request.requester_name,
                        "requester_email": request.requester_email, "logged_in": request.logged_in,
-                       "text": text, "thread_url": self._url(f"/ondersteuning/verzoeken/{request.id}")})
+                       "text": text, "thread_url": self._url(f"/ondersteuning/verzoek?id={request.id}")})
 
     def _mail_requester(self, uow: Any, request: ServiceRequest, post_id: UUID, text: str) -> None:
         context: dict[str, Any] = {"request_subject": request.subject, "text": text}
         if request.logged_in:
-            context.update(by_link=False, thread_url=self._url(f"/hulp/verzoeken/{request.id}"))
+            context.update(by_link=False, thread_url=self._url(f"/hulp/verzoek?id={request.id}"))
         else:
             token, expires_at = self._new_link(uow, request.id)
             context.update(by_link=True, thread_url=self._url(f"/hulp/gesprek?token={token}"),

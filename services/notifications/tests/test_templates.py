@@ -215,15 +215,15 @@ def _desk_renders(renderer: Renderer):
         (domain.DESK_CONFIRM, {**base, "recipient": requester, "token": "t0ken", "expires_at": expires}),
         (domain.DESK_REQUEST_OPENED, {**base, "recipient": support, "requester_name": "Jet de Vries",
                                       "requester_email": "jet@example.org", "logged_in": False,
-                                      "thread_url": "https://mijn.example.org/ondersteuning/verzoeken/1"}),
+                                      "thread_url": "https://mijn.example.org/ondersteuning/verzoek?id=1"}),
         (domain.DESK_REQUEST_REPLIED, {**base, "recipient": support, "requester_name": "Jet de Vries",
                                        "requester_email": "jet@example.org", "logged_in": True,
-                                       "thread_url": "https://mijn.example.org/ondersteuning/verzoeken/1"}),
+                                       "thread_url": "https://mijn.example.org/ondersteuning/verzoek?id=1"}),
         (domain.DESK_REQUEST_ANSWERED, {**base, "recipient": requester, "by_link": True,
                                         "thread_url": "https://mijn.example.org/hulp/gesprek?token=t0ken",
                                         "link_expires_at": expires}),
         (domain.DESK_REQUEST_ANSWERED, {**base, "recipient": requester, "by_link": False,
-                                        "thread_url": "https://mijn.example.org/hulp/verzoeken/1"}),
+                                        "thread_url": "https://mijn.example.org/hulp/verzoek?id=1"}),
     ]
     return [(template, language, renderer.render(template, language, context), context)
             for template, context in samples for language in LANGUAGES]
