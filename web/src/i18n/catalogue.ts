@@ -10,6 +10,7 @@ import { assessorEn, assessorNl } from "./assessor";
 import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
+import { deskEn, deskNl } from "./desk";
 
 export const nl = {
   ...portfolioNl,
@@ -17,6 +18,7 @@ export const nl = {
   ...caseNl,
   ...assessorNl,
   ...dnvNl,
+  ...deskNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -161,6 +163,7 @@ export const en: Record<TextKey, string> = {
   ...caseEn,
   ...assessorEn,
   ...dnvEn,
+  ...deskEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",

@@ -3,6 +3,8 @@
 import type { TextKey } from "../i18n";
 import { menu as assessorMenu } from "./assessor/routes";
 import { menu as dnvMenu } from "./dnv/routes";
+// The service desk (issue 14): DNV's support staff's queue.
+import { menu as deskMenu } from "./desk/routes";
 
 export interface MenuEntry {
   href: string;
@@ -11,5 +13,5 @@ export interface MenuEntry {
 
 /** The role screens' entries before the register lookup (assessor, DNV and Noloc screens). */
 export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
-  return [...assessorMenu(roles), ...dnvMenu(roles)];
+  return [...assessorMenu(roles), ...dnvMenu(roles), ...deskMenu(roles)];
 }
