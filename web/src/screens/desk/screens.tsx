@@ -650,7 +650,7 @@ export function SupportRequest() {
       {!view && !loadProblem && <Loading />}
       {view && (
         <>
-          <dl class="facts">
+          <dl class="facts desk-facts">
             <dt>{t("desk.support.requester")}</dt>
             <dd>{view.request.requester_name}</dd>
             <dt>{t("desk.support.email")}</dt>
