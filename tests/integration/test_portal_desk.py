@@ -122,10 +122,11 @@ def test_a_jobcoach_asks_with_an_attachment_and_support_unlinks_her_app_after_ch
     page.get_by_role("link", name="Stel een vraag").click()
     heading(page, "Stel een vraag")
     page.get_by_label("Onderwerp").fill(subject)
-    page.get_by_label("Je vraag").fill("Mijn oude telefoon is stuk; hierbij mijn lidmaatschapsbewijs.")
+    question = "Mijn oude telefoon is stuk; hierbij mijn lidmaatschapsbewijs."
+    page.get_by_label("Je vraag").fill(question)
     page.reload()  # the typed question is kept
     heading(page, "Stel een vraag")
-    expect(page.get_by_label("Je vraag")).to_have_value("Mijn oude telefoon is stuk; hierbij mijn lidmaatschapsbewijs.")
+    expect(page.get_by_label("Je vraag")).to_have_value(question)
     page.get_by_label("Bijlage (niet verplicht)").set_input_files(
         {"name": "lidmaatschap.pdf", "mimeType": "application/pdf", "buffer": PDF})
     check_screen(page, "new request")
@@ -148,7 +149,8 @@ def test_a_jobcoach_asks_with_an_attachment_and_support_unlinks_her_app_after_ch
     assert ok(app.get("accounts/me", coach))["totp_enrolled"] is True  # nothing happened yet
     desk.get_by_label("Ik heb de identiteit gecontroleerd").check()
     desk.get_by_role("button", name="App loskoppelen").click()
-    expect(desk.get_by_role("status").filter(has_text="De authenticator-app is losgekoppeld.")).to_be_visible()
+    done = desk.get_by_role("status").filter(has_text="De authenticator-app is losgekoppeld.")
+    expect(done).to_be_visible()
     expect(desk.locator("[data-kind=note]")).to_contain_text("Teruggebeld; lidnummer klopt.", timeout=15_000)
     check_screen(desk, "support's request after the reset")
     assert app.login_step1(coach).json()["kind"] == "enrol"
