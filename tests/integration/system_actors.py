@@ -245,6 +245,8 @@ def populate(system: System) -> World:
     people["assessor"] = world.create_staff("assessor", "Bram Beoordelaar")
     people["other_assessor"] = world.create_staff("assessor", "Ria Beoordelaar")
     people["dnv_officer"] = dnv = world.create_staff("dnv_officer", "Dirk Visser")
+    people["mentor"] = world.create_staff("mentor", "Mila Mentor")
+    people["dnv_support"] = world.create_staff("dnv_support", "Sam Support")
     people["jobcoach"] = coach = world.register_jobcoach("Anna de Vries")
     people["draft_jobcoach"] = draft = world.register_jobcoach("Piet Concept")
     # Logs in and refreshes on behalf of the tests of the login endpoints, so that nobody else's session

@@ -2,13 +2,13 @@
 OpenAPI document, asked well (``system_actors.OPERATIONS``) by each kind of caller, gets exactly the answer
 the design allows.
 
-The callers: nobody (no token), the jobcoach who owns the resource, another jobcoach, the assessor assigned
-to the owner's case and one who is not, a DNV officer and a Noloc admin. The rules (DESIGN.md section 4 and
-each service's api.py): public routes (registration and its e-mailed link, login, the password reset,
-refresh, logout, JWKS, the register, the signed payment webhook) are open to anyone; everything else is
-401 without a token; a route for jobcoaches is 403 for staff and a staff route 403 for jobcoaches;
-someone else's resource is 404, never 403, and looks exactly like one that does not exist; an assessor
-sees only the cases assigned to them (others 404).
+The callers: nobody (no token), the jobcoach who owns the resource, another jobcoach, the assessor assigned to
+the owner's case and one who is not, a DNV officer, a Noloc admin, a mentor and DNV's support staff. The rules
+(DESIGN.md section 4 and each service's api.py): public routes (registration and its e-mailed link, login, the
+password reset, refresh, logout, JWKS, the register, the signed payment webhook) are open to anyone;
+everything else is 401 without a token; a route for jobcoaches is 403 for staff and a staff route 403 for
+jobcoaches; someone else's resource is 404, never 403, and looks exactly like one that does not exist; an
+assessor sees only the cases assigned to them (others 404).
 
 An operation the document gains without a row here fails the test; so does a row for an operation it lost.
 Where the system answers otherwise than the design allows, the cell keeps the design's answer and
@@ -34,7 +34,8 @@ from recert_gateway.routes import ROUTES, split_path
 from system_actors import OPERATIONS, World, world_fixture
 
 PREFIX = "/api/v1"
-CALLERS = ("anonymous", "owner", "other_jobcoach", "assessor", "other_assessor", "dnv_officer", "noloc_admin")
+CALLERS = ("anonymous", "owner", "other_jobcoach", "assessor", "other_assessor", "dnv_officer", "noloc_admin",
+           "mentor", "dnv_support")
 DENIED = (401, 403, 404)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -42,123 +43,125 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 #  anon   = no token                    owner  = the jobcoach whose resource it is (or their own things)
 #  other  = another jobcoach            asg    = the assessor assigned to the owner's case
 #  unasg  = an assessor not assigned    dnv    = a DNV officer            admin = a Noloc admin
+#  mentor = a mentor                    supp   = DNV's support staff (dnv_support)
 # Answers that are not a refusal are those a well-formed request gets in the world's state: the case is in
 # supplement_due with a decision and an objection, so steps out of order are 409 (or 422 for a decision
 # before the supplement's due date), which shows the caller got past the authorization.
-MATRIX: dict[str, tuple[int, int, int, int, int, int, int]] = {
-    #                                                          anon owner other asg unasg  dnv admin
+MATRIX: dict[str, tuple[int, ...]] = {
+    #                                                          anon owner other asg unasg  dnv admin mnt supp
     # identity: public, one's own account, administration by a Noloc admin
-    "GET /.well-known/jwks.json":                              (200, 200, 200, 200, 200, 200, 200),
-    "GET /support":                                            (200, 200, 200, 200, 200, 200, 200),
-    "POST /accounts":                                          (202, 202, 202, 202, 202, 202, 202),
-    "POST /accounts/verify-email":                             (200, 200, 200, 200, 200, 200, 200),
-    "GET /accounts/me":                                        (401, 200, 200, 200, 200, 200, 200),
-    "PATCH /accounts/me":                                      (401, 200, 200, 200, 200, 200, 200),
-    "POST /accounts/me/password":                              (401, 204, 204, 204, 204, 204, 204),
-    "GET /admin/accounts":                                     (401, 403, 403, 403, 403, 403, 200),
-    "POST /admin/accounts":                                    (401, 403, 403, 403, 403, 403, 201),
-    "GET /admin/accounts/{account_id}":                        (401, 403, 403, 403, 403, 403, 200),
-    "POST /admin/accounts/{account_id}/disable":               (401, 403, 403, 403, 403, 403, 200),
+    "GET /.well-known/jwks.json":                              (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /support":                                            (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /accounts":                                          (202, 202, 202, 202, 202, 202, 202, 202, 202),
+    "POST /accounts/verify-email":                             (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /accounts/me":                                        (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "PATCH /accounts/me":                                      (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /accounts/me/password":                              (401, 204, 204, 204, 204, 204, 204, 204, 204),
+    "GET /admin/accounts":                                     (401, 403, 403, 403, 403, 403, 200, 403, 403),
+    "POST /admin/accounts":                                    (401, 403, 403, 403, 403, 403, 201, 403, 403),
+    "GET /admin/accounts/{account_id}":                        (401, 403, 403, 403, 403, 403, 200, 403, 403),
+    "POST /admin/accounts/{account_id}/disable":               (401, 403, 403, 403, 403, 403, 200, 403, 403),
     # DNV's support (a DNV officer) resets an assessor's app; the admin after them finds nothing to reset
-    "POST /admin/accounts/{account_id}/totp-reset":            (401, 403, 403, 403, 403, 200, 409),
-    "POST /auth/login":                                        (200, 200, 200, 200, 200, 200, 200),
-    "POST /auth/login/verify":                                 (200, 200, 200, 200, 200, 200, 200),
-    "POST /auth/logout":                                       (204, 204, 204, 204, 204, 204, 204),
-    "POST /auth/refresh":                                      (200, 200, 200, 200, 200, 200, 200),
-    "POST /auth/password-reset":                               (202, 202, 202, 202, 202, 202, 202),
-    "POST /auth/password-reset/confirm":                       (204, 204, 204, 204, 204, 204, 204),
+    "POST /admin/accounts/{account_id}/totp-reset":            (401, 403, 403, 403, 403, 200, 409, 403, 403),
+    "POST /auth/login":                                        (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /auth/login/verify":                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /auth/logout":                                       (204, 204, 204, 204, 204, 204, 204, 204, 204),
+    "POST /auth/refresh":                                      (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /auth/password-reset":                               (202, 202, 202, 202, 202, 202, 202, 202, 202),
+    "POST /auth/password-reset/confirm":                       (204, 204, 204, 204, 204, 204, 204, 204, 204),
     # assessment: each reader their own cases; DNV every case; the assigned assessor advises
-    "GET /cases":                                              (401, 200, 200, 200, 200, 200, 403),
-    "GET /cases/overdue":                                      (401, 403, 403, 403, 403, 200, 403),
-    "GET /cases/{case_id}":                                    (401, 200, 404, 200, 404, 200, 403),
-    "POST /cases/{case_id}/advice":                            (401, 403, 403, 409, 404, 403, 403),
-    "POST /cases/{case_id}/assessor":                          (401, 403, 403, 403, 403, 409, 403),
-    "GET /cases/{case_id}/assessors":                          (401, 403, 403, 403, 403, 200, 403),
-    "GET /cases/{case_id}/audit":                              (401, 403, 403, 403, 403, 200, 403),
-    "POST /cases/{case_id}/decision":                          (401, 403, 403, 403, 403, 422, 403),
-    "GET /cases/{case_id}/form":                               (401, 200, 404, 200, 404, 200, 403),
-    "GET /cases/{case_id}/form.pdf":                           (401, 200, 404, 200, 404, 200, 403),
-    "POST /cases/{case_id}/mentors":                           (401, 200, 404, 403, 403, 200, 403),
-    "POST /cases/{case_id}/objections":                        (401, 409, 404, 403, 403, 403, 403),
-    "GET /cases/{case_id}/pe-check":                           (401, 403, 403, 200, 404, 200, 403),
-    "POST /cases/{case_id}/pe-check":                          (401, 403, 403, 403, 403, 409, 403),
-    "POST /cases/{case_id}/pe-check/rejections":               (401, 403, 403, 403, 403, 409, 403),
-    "DELETE /cases/{case_id}/pe-check/rejections/{activity_id}": (401, 403, 403, 403, 403, 409, 403),
+    "GET /cases":                                              (401, 200, 200, 200, 200, 200, 403, 403, 403),
+    "GET /cases/overdue":                                      (401, 403, 403, 403, 403, 200, 403, 403, 403),
+    "GET /cases/{case_id}":                                    (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    "POST /cases/{case_id}/advice":                            (401, 403, 403, 409, 404, 403, 403, 403, 403),
+    "POST /cases/{case_id}/assessor":                          (401, 403, 403, 403, 403, 409, 403, 403, 403),
+    "GET /cases/{case_id}/assessors":                          (401, 403, 403, 403, 403, 200, 403, 403, 403),
+    "GET /cases/{case_id}/audit":                              (401, 403, 403, 403, 403, 200, 403, 403, 403),
+    "POST /cases/{case_id}/decision":                          (401, 403, 403, 403, 403, 422, 403, 403, 403),
+    "GET /cases/{case_id}/form":                               (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    "GET /cases/{case_id}/form.pdf":                           (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    "POST /cases/{case_id}/mentors":                           (401, 200, 404, 403, 403, 200, 403, 403, 403),
+    "POST /cases/{case_id}/objections":                        (401, 409, 404, 403, 403, 403, 403, 403, 403),
+    "GET /cases/{case_id}/pe-check":                           (401, 403, 403, 200, 404, 200, 403, 403, 403),
+    "POST /cases/{case_id}/pe-check":                          (401, 403, 403, 403, 403, 409, 403, 403, 403),
+    "POST /cases/{case_id}/pe-check/rejections":               (401, 403, 403, 403, 403, 409, 403, 403, 403),
+    "DELETE /cases/{case_id}/pe-check/rejections/{activity_id}":
+                                                               (401, 403, 403, 403, 403, 409, 403, 403, 403),
     # assessment: certificates (the holder; DNV and Noloc all) and the public register
-    "GET /certificates":                                       (401, 403, 403, 403, 403, 200, 200),
-    "POST /certificates/import":                               (401, 403, 403, 403, 403, 200, 200),
-    "GET /certificates/mine":                                  (401, 200, 200, 403, 403, 403, 403),
-    "GET /certificates/{certificate_id}":                      (401, 200, 404, 403, 403, 200, 200),
-    "POST /certificates/{certificate_id}/claim-codes":         (401, 403, 403, 403, 403, 201, 201),
-    "POST /certificates/claim":                                (401, 422, 422, 403, 403, 403, 403),
-    "GET /register":                                           (200, 200, 200, 200, 200, 200, 200),
-    "GET /register/{certificate_number}":                      (200, 200, 200, 200, 200, 200, 200),
+    "GET /certificates":                                       (401, 403, 403, 403, 403, 200, 200, 403, 403),
+    "POST /certificates/import":                               (401, 403, 403, 403, 403, 200, 200, 403, 403),
+    "GET /certificates/mine":                                  (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /certificates/{certificate_id}":                      (401, 200, 404, 403, 403, 200, 200, 403, 403),
+    "POST /certificates/{certificate_id}/claim-codes":         (401, 403, 403, 403, 403, 201, 201, 403, 403),
+    "POST /certificates/claim":                                (401, 422, 422, 403, 403, 403, 403, 403, 403),
+    "GET /register":                                           (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /register/{certificate_number}":                      (200, 200, 200, 200, 200, 200, 200, 200, 200),
     # the gateway's composed answers, one role each
-    "GET /dashboard":                                          (401, 200, 200, 403, 403, 403, 403),
-    "GET /worklist":                                           (401, 403, 403, 200, 200, 403, 403),
-    "GET /overview":                                           (401, 403, 403, 403, 403, 200, 403),
-    "GET /my-data/archive":                                    (401, 200, 200, 403, 403, 403, 403),
+    "GET /dashboard":                                          (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /worklist":                                           (401, 403, 403, 200, 200, 403, 403, 403, 403),
+    "GET /overview":                                           (401, 403, 403, 403, 403, 200, 403, 403, 403),
+    "GET /my-data/archive":                                    (401, 200, 200, 403, 403, 403, 403, 403, 403),
     # billing: the jobcoach their own invoices, DNV those DNV issued (this one), Noloc Noloc's: 404 here
-    "GET /invoices":                                           (401, 200, 200, 403, 403, 200, 200),
-    "GET /invoices/{invoice_id}":                              (401, 200, 404, 403, 403, 200, 404),
-    "GET /invoices/{invoice_id}/pdf":                          (401, 200, 404, 403, 403, 200, 404),
-    "GET /invoices/{invoice_id}/credit-note/pdf":              (401, 200, 404, 403, 403, 200, 404),
+    "GET /invoices":                                           (401, 200, 200, 403, 403, 200, 200, 403, 403),
+    "GET /invoices/{invoice_id}":                              (401, 200, 404, 403, 403, 200, 404, 403, 403),
+    "GET /invoices/{invoice_id}/pdf":                          (401, 200, 404, 403, 403, 200, 404, 403, 403),
+    "GET /invoices/{invoice_id}/credit-note/pdf":              (401, 200, 404, 403, 403, 200, 404, 403, 403),
     # signed by the payment provider, not by a token: anyone may deliver it (an unknown invoice: kept)
-    "POST /payments/webhook":                                  (202, 202, 202, 202, 202, 202, 202),
+    "POST /payments/webhook":                                  (202, 202, 202, 202, 202, 202, 202, 202, 202),
     # notifications: everyone their own inbox; failed e-mail seen by Noloc admins and DNV, sent again by Noloc
-    "GET /messages":                                           (401, 200, 200, 200, 200, 200, 200),
-    "GET /messages/unread-count":                              (401, 200, 200, 200, 200, 200, 200),
-    "POST /messages/read-all":                                 (401, 200, 200, 200, 200, 200, 200),
-    "GET /messages/failed":                                    (401, 403, 403, 403, 403, 200, 200),
-    "GET /messages/{message_id}":                              (401, 200, 404, 404, 404, 404, 404),
-    "POST /messages/{message_id}/read":                        (401, 200, 404, 404, 404, 404, 404),
-    "POST /messages/{message_id}/retry":                       (401, 403, 403, 403, 403, 403, 200),
+    "GET /messages":                                           (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /messages/unread-count":                              (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /messages/read-all":                                 (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /messages/failed":                                    (401, 403, 403, 403, 403, 200, 200, 403, 403),
+    "GET /messages/{message_id}":                              (401, 200, 404, 404, 404, 404, 404, 404, 404),
+    "POST /messages/{message_id}/read":                        (401, 200, 404, 404, 404, 404, 404, 404, 404),
+    "POST /messages/{message_id}/retry":                       (401, 403, 403, 403, 403, 403, 200, 403, 403),
     # pe-registry: the jobcoach records; the owner and DNV read; the assigned assessor reads the case's
     # snapshot only while it is assessed (ADR 0017): here it is decided (postponed), so 404 as for anyone else
-    "GET /pe/categories":                                      (401, 200, 200, 200, 200, 200, 200),
-    "GET /pe/evidence-rules":                                  (401, 200, 200, 200, 200, 200, 200),
-    "GET /portfolio/meetings/proof-rules":                     (401, 200, 200, 200, 200, 200, 200),
-    "GET /pe/summary":                                         (401, 200, 200, 403, 403, 403, 403),
-    "GET /pe/activities":                                      (401, 200, 200, 403, 403, 403, 403),
-    "POST /pe/activities":                                     (401, 201, 201, 403, 403, 403, 403),
-    "GET /pe/activities/{activity_id}":                        (401, 200, 404, 404, 404, 200, 404),
-    "PATCH /pe/activities/{activity_id}":                      (401, 200, 404, 403, 403, 403, 403),
-    "DELETE /pe/activities/{activity_id}":                     (401, 204, 404, 403, 403, 403, 403),
-    "POST /pe/activities/{activity_id}/evidence":              (401, 201, 404, 403, 403, 403, 403),
-    "GET /pe/evidence/{evidence_id}":                          (401, 200, 404, 404, 404, 200, 404),
-    "GET /pe/evidence/{evidence_id}/content":                  (401, 200, 404, 404, 404, 200, 404),
-    "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403),
-    "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 404, 404, 200, 404),
-    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404),
+    "GET /pe/categories":                                      (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /pe/evidence-rules":                                  (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /portfolio/meetings/proof-rules":                     (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /pe/summary":                                         (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /pe/activities":                                      (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /pe/activities":                                     (401, 201, 201, 403, 403, 403, 403, 403, 403),
+    "GET /pe/activities/{activity_id}":                        (401, 200, 404, 404, 404, 200, 404, 404, 404),
+    "PATCH /pe/activities/{activity_id}":                      (401, 200, 404, 403, 403, 403, 403, 403, 403),
+    "DELETE /pe/activities/{activity_id}":                     (401, 204, 404, 403, 403, 403, 403, 403, 403),
+    "POST /pe/activities/{activity_id}/evidence":              (401, 201, 404, 403, 403, 403, 403, 403, 403),
+    "GET /pe/evidence/{evidence_id}":                          (401, 200, 404, 404, 404, 200, 404, 404, 404),
+    "GET /pe/evidence/{evidence_id}/content":                  (401, 200, 404, 404, 404, 200, 404, 404, 404),
+    "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403, 403, 403),
+    "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 404, 404, 200, 404, 404, 404),
+    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404, 404, 404),
     # the AVG: a jobcoach sees who else read their evidence / portfolio (their own log; staff have none)
-    "GET /pe/access-log":                                      (401, 200, 200, 403, 403, 403, 403),
-    "GET /portfolio/access-log":                               (401, 200, 200, 403, 403, 403, 403),
+    "GET /pe/access-log":                                      (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/access-log":                               (401, 200, 200, 403, 403, 403, 403, 403, 403),
     # portfolio: the jobcoach's own cycle in progress (the other jobcoach's is submitted: 409, or has no
     # supplement: 404); cycles and meetings by id for the owner and DNV; snapshots also for the assessor
-    "GET /portfolio/cycles/current":                           (401, 200, 200, 403, 403, 403, 403),
-    "PUT /portfolio/cycles/current/parts/{part}":              (401, 200, 409, 403, 403, 403, 403),
-    "GET /portfolio/cycles/current/meetings":                  (401, 200, 200, 403, 403, 403, 403),
-    "POST /portfolio/cycles/current/meetings":                 (401, 201, 409, 403, 403, 403, 403),
-    "GET /portfolio/cycles/current/readiness":                 (401, 200, 200, 403, 403, 403, 403),
-    "POST /portfolio/cycles/current/submit":                   (401, 409, 409, 403, 403, 403, 403),
-    "POST /portfolio/cycles/current/withdraw":                 (401, 409, 409, 403, 403, 403, 403),
-    "GET /portfolio/cycles/current/supplement":                (401, 200, 404, 403, 403, 403, 403),
-    "PUT /portfolio/cycles/current/supplement/parts/{part}":   (401, 200, 409, 403, 403, 403, 403),
-    "GET /portfolio/cycles":                                   (401, 200, 200, 403, 403, 200, 403),
-    "GET /portfolio/cycles/{cycle_id}":                        (401, 200, 404, 403, 403, 200, 403),
-    "GET /portfolio/meetings/{meeting_id}":                    (401, 200, 404, 403, 403, 200, 403),
-    "DELETE /portfolio/meetings/{meeting_id}":                 (401, 204, 404, 403, 403, 403, 403),
-    "GET /portfolio/meetings/{meeting_id}/proof":              (401, 200, 404, 403, 403, 200, 403),
-    "POST /portfolio/meetings/{meeting_id}/proof":             (401, 201, 404, 403, 403, 403, 403),
-    "GET /portfolio/submissions":                              (401, 200, 200, 200, 200, 200, 403),
-    "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403),
+    "GET /portfolio/cycles/current":                           (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "PUT /portfolio/cycles/current/parts/{part}":              (401, 200, 409, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/cycles/current/meetings":                  (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /portfolio/cycles/current/meetings":                 (401, 201, 409, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/cycles/current/readiness":                 (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /portfolio/cycles/current/submit":                   (401, 409, 409, 403, 403, 403, 403, 403, 403),
+    "POST /portfolio/cycles/current/withdraw":                 (401, 409, 409, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/cycles/current/supplement":                (401, 200, 404, 403, 403, 403, 403, 403, 403),
+    "PUT /portfolio/cycles/current/supplement/parts/{part}":   (401, 200, 409, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/cycles":                                   (401, 200, 200, 403, 403, 200, 403, 403, 403),
+    "GET /portfolio/cycles/{cycle_id}":                        (401, 200, 404, 403, 403, 200, 403, 403, 403),
+    "GET /portfolio/meetings/{meeting_id}":                    (401, 200, 404, 403, 403, 200, 403, 403, 403),
+    "DELETE /portfolio/meetings/{meeting_id}":                 (401, 204, 404, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/meetings/{meeting_id}/proof":              (401, 200, 404, 403, 403, 200, 403, 403, 403),
+    "POST /portfolio/meetings/{meeting_id}/proof":             (401, 201, 404, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/submissions":                              (401, 200, 200, 200, 200, 200, 403, 403, 403),
+    "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403, 403, 403),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof":
-                                                               (401, 200, 404, 200, 404, 200, 403),
+                                                               (401, 200, 404, 200, 404, 200, 403, 403, 403),
     # these move the case on, so they come last
-    "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403),
-    "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403),
+    "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403, 403, 403),
+    "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403, 403, 403),
     # the AVG: closing one's own account (the other jobcoach closes theirs); last, as it ends a person
-    "POST /accounts/me/close":                                 (401, 204, 204, 403, 403, 403, 403),
+    "POST /accounts/me/close":                                 (401, 204, 204, 403, 403, 403, 403, 403, 403),
 }
 
 # (operation, caller) -> the finding that explains why the system answers otherwise than MATRIX says.
