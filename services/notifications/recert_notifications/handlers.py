@@ -60,7 +60,7 @@ class Handlers:
         # The service requests the person opened while logged in, with their attachments (ADR 0029).
         keys = uow.desk.forget(account_id)
         if keys:
-            store = self.service.desk._store()
+            store = self.service.desk.store()
             for key in keys:
                 store.delete(key)
 

@@ -414,7 +414,7 @@ class ServiceDesk:
             request = desk.visible_to_requester(uow.desk.get(request_id), account_id)
             if request.state == RequestState.CLOSED:
                 raise desk.RequestClosed()
-        store = self._store()
+        store = self.store()
         key = f"desk/{request_id}/{uuid.uuid4()}"
         try:
             store.ensure_bucket()
@@ -433,7 +433,8 @@ class ServiceDesk:
             raise
         return attachment
 
-    def _store(self) -> ObjectStore:
+    def store(self) -> ObjectStore:
+        """The attachments' bucket, made on first need."""
         if self.n.desk_store is None:
             self.n.desk_store = ObjectStore.from_settings(self.settings, self.settings.desk_bucket)
         return self.n.desk_store
@@ -451,7 +452,7 @@ class ServiceDesk:
         if found is None:
             raise desk.AttachmentNotFound()
         try:
-            return found, self._store().stream(found.object_key)
+            return found, self.store().stream(found.object_key)
         except ObjectNotFound:
             _log.error("desk attachment object missing", extra={"attachment_id": str(attachment_id)})
             raise desk.AttachmentNotFound() from None
