@@ -512,6 +512,14 @@ class ServiceDesk:
         with self.uow() as uow:
             return self._reply(uow, self._by_link(uow, token, for_update=True), text, author_account_id=None)
 
+    def purge_unconfirmed(self, now: datetime | None = None) -> int:
+        """Delete the logged-out requests never confirmed, a day after their link expired (ADR 0029)."""
+        with self.uow() as uow:
+            deleted = uow.desk.delete_unconfirmed((now or self.n.now()) - timedelta(days=1))
+        if deleted:
+            _log.info("unconfirmed service requests deleted", extra={"requests": deleted})
+        return deleted
+
     # -- DNV's support --
 
     def queue(self, *, state: str | None, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:

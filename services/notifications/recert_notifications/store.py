@@ -481,6 +481,12 @@ class ServiceRequestRepository:
             "WHERE l.token_sha256 = %s AND l.expires_at > %s" + (" FOR UPDATE OF r" if for_update else ""),
             (token_sha256, now)).fetchone())
 
+    def delete_unconfirmed(self, expired_before: datetime) -> int:
+        """Logged-out requests whose confirmation link expired before ``expired_before``, never confirmed:
+        nobody but their author (maybe not even they) ever saw them."""
+        return self.conn.execute("DELETE FROM service_requests WHERE state = 'unconfirmed' "
+                                 "AND confirm_expires_at < %s", (expired_before,)).rowcount
+
     def forget(self, account_id: UUID) -> list[str]:
         """The requests the account opened (their threads, links and attachments with them); returns the
         object keys of the attachments, for the caller to delete."""

@@ -396,6 +396,13 @@ class FakeServiceRequestRepository(_Repository):
             return None
         return self._request(found[0])
 
+    def delete_unconfirmed(self, expired_before: datetime) -> int:
+        doomed = {k for k, row in self.db.requests.items()
+                  if row["request"].state == RequestState.UNCONFIRMED and row["expires_at"] < expired_before}
+        self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
+        self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
+        return len(doomed)
+
     def forget(self, account_id: UUID) -> list[str]:
         doomed = {k for k, row in self.db.requests.items()
                   if row["request"].requester_account_id == account_id}

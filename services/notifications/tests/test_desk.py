@@ -152,3 +152,14 @@ def test_a_totp_reset_naming_a_request_is_noted_in_its_thread_once(world):
     fake_handled(world.uow(), world.handlers.table()["identity.totp.reset"], event)  # redelivered
     notes = [p for p in world.service.desk.support_thread(thread.request.id).posts if p.kind == "note"]
     assert len(notes) == 1 and "Teruggebeld." in notes[0].text and notes[0].author_name == "Sanne Helpdesk"
+
+
+def test_a_request_never_confirmed_is_deleted_a_day_after_its_link_expired(world):
+    service = world.service.desk
+    for address in ("oud@example.org", "bevestigd@example.org"):
+        service.open_request_logged_out(email=address, name="X", subject="S", text="T", language="nl")
+    service.confirm(_token(world, "bevestigd@example.org", "/hulp/bevestigen"))
+    hours = world.settings.desk_confirm_hours
+    assert service.purge_unconfirmed(world.db.clock + timedelta(hours=hours + 23)) == 0
+    assert service.purge_unconfirmed(world.db.clock + timedelta(hours=hours + 25)) == 1
+    assert [row["request"].requester_email for row in world.db.requests.values()] == ["bevestigd@example.org"]
