@@ -123,8 +123,23 @@ def attach(query: dict[str, Any], request_id: UUID):
             raise UnsafeFilename("empty")
     except UnsafeFilename as refusal:
         raise desk.AttachmentRefused(refusal=refusal) from None
-    return service.attach(_me(), request_id, _RequestBody(), filename=filename,
-                          declared_length=request.content_length)
+    try:
+        return service.attach(_me(), request_id, _RequestBody(), filename=filename,
+                              declared_length=request.content_length)
+    except desk.AttachmentRefused:
+        _drain()
+        raise
+
+
+def _drain() -> None:
+    """Read what is left of a refused upload's body (the gateway bounds it), so that the connection it came
+    on stays usable: refused with its body unread, the connection was closed under the gateway's next
+    request on it (a 502)."""
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    while stream.read(64 * 1024):
+        pass
 
 
 class _RequestBody:
