@@ -57,7 +57,8 @@ class Handlers:
         for repository in (uow.messages, uow.parked, uow.deadlines, uow.submissions, uow.final_decisions,
                            uow.contacts):
             repository.forget(account_id)
-        # The service requests the person opened while logged in, with their attachments (ADR 0029).
+        # The service requests the person opened, or that were matched to them, with their attachments
+        # (ADR 0029).
         keys = uow.desk.forget(account_id)
         if keys:
             store = self.service.desk.store()

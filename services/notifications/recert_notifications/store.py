@@ -488,12 +488,14 @@ class ServiceRequestRepository:
                                  "AND confirm_expires_at < %s", (expired_before,)).rowcount
 
     def forget(self, account_id: UUID) -> list[str]:
-        """The requests the account opened (their threads, links and attachments with them); returns the
-        object keys of the attachments, for the caller to delete."""
+        """The requests the account opened, or that were matched to it by its address (their threads, links
+        and attachments with them); returns the object keys of the attachments, for the caller to delete."""
         keys = [row["object_key"] for row in self.conn.execute(
             "SELECT a.object_key FROM service_request_attachments a JOIN service_requests r "
-            "ON r.id = a.request_id WHERE r.requester_account_id = %s", (account_id,)).fetchall()]
-        self.conn.execute("DELETE FROM service_requests WHERE requester_account_id = %s", (account_id,))
+            "ON r.id = a.request_id WHERE r.requester_account_id = %s OR r.matched_account_id = %s",
+            (account_id, account_id)).fetchall()]
+        self.conn.execute("DELETE FROM service_requests WHERE requester_account_id = %s "
+                          "OR matched_account_id = %s", (account_id, account_id))
         return keys
 
 

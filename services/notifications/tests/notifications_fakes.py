@@ -405,7 +405,7 @@ class FakeServiceRequestRepository(_Repository):
 
     def forget(self, account_id: UUID) -> list[str]:
         doomed = {k for k, row in self.db.requests.items()
-                  if row["request"].requester_account_id == account_id}
+                  if account_id in (row["request"].requester_account_id, row["request"].matched_account_id)}
         keys = [a.object_key for a in self.db.attachments if a.request_id in doomed]
         self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
         self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]

@@ -163,3 +163,16 @@ def test_a_request_never_confirmed_is_deleted_a_day_after_its_link_expired(world
     assert service.purge_unconfirmed(world.db.clock + timedelta(hours=hours + 23)) == 0
     assert service.purge_unconfirmed(world.db.clock + timedelta(hours=hours + 25)) == 1
     assert [row["request"].requester_email for row in world.db.requests.values()] == ["bevestigd@example.org"]
+
+
+def test_an_erased_account_takes_its_requests_with_it_and_others_stay(world):
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    service = world.service.desk
+    service.open_request(jet.account_id, subject="Eigen", text="Vraag")
+    service.open_request_logged_out(email=jet.email, name="Jet", subject="Zonder login", text="Vraag",
+                                    language="nl")
+    service.confirm(_token(world, jet.email, "/hulp/bevestigen"))
+    kept = service.open_request(piet.account_id, subject="Van Piet", text="Vraag").request.id
+    world.handle("identity.account.erased", {"account_id": jet.account_id, "closed_at": world.db.clock})
+    assert list(world.db.requests) == [kept]
+    assert {p.request_id for p in world.db.posts} == {kept}
