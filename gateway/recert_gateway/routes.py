@@ -160,6 +160,10 @@ ROUTES = RouteTable([
     Route("invoices", "billing"),
     # The payment provider's webhook carries its own HMAC signature instead of an access token.
     Route("payments", "billing", public=("POST payments/webhook",)),
+    # Issue 14 (ADR 0026): the wegwijzer's calendar feed is read by calendar apps with its secret token (in
+    # the query string, which no log line keeps), without a login; limited per client address.
+    Route("portfolio/calendar", "portfolio", public=("GET portfolio/calendar",),
+          rate_limited=("GET portfolio/calendar",)),
     # The service desk (issue 14, ADR 0029): a person who cannot log in opens a request with an e-mail
     # address and follows it through the e-mailed links, without a token and rate limited per client address.
     Route("desk", "notifications",

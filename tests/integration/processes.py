@@ -140,6 +140,8 @@ class System:
             "RECERT_IDENTITY_ARGON2_TIME_COST": "1",
             "RECERT_IDENTITY_ARGON2_MEMORY_KIB": "1024",
             "RECERT_IDENTITY_ARGON2_PARALLELISM": "1",
+            # Issue 14 (ADR 0026): the key of the wegwijzer's secret calendar feed addresses.
+            "RECERT_PORTFOLIO_CALENDAR_SECRET": base64.urlsafe_b64encode(os.urandom(32)).decode(),
         })
         env.update(self.extra_env)
         if self.broker_users:

@@ -13,6 +13,7 @@ comes from identity's ``create-admin`` command as an operator makes one):
   the DNV officer passes the PE check, the payment provider's signed webhook pays the invoice, the DNV
   officer assigns ``assessor``, who advises "postponed", the DNV officer decides so, and the jobcoach
   objects: a case in ``supplement_due`` with a form, a decision, an objection and a supplement;
+- ``jobcoach`` (and ``draft_jobcoach``) invited ``mentor`` with consent (ADR 0028); a spare mentor waits;
 - ``draft_jobcoach`` has a cycle in progress with spare resources that may be changed or deleted;
   ``visitor`` (a jobcoach without certificate) is the one the tests of login, refresh and logout use.
 
@@ -316,6 +317,19 @@ def populate(system: System) -> World:
     res["second_spare_account_id"] = world.create_staff("assessor", "Reserve Twee").id
     res["draft_part"], res["supplement_part"] = "A2", "A1"
 
+    # Mentors (ADR 0028): ``mentor`` is the jobcoach's mentor, invited with her consent (and the draft
+    # jobcoach's, whose mentorship a test ends); a spare mentor whom both may still invite.
+    consent = {"drafts": True, "meetings": True, "pe_summary": True}
+    for name, key in (("jobcoach", "mentorship_id"), (D, "spare_mentorship_id")):
+        res[key] = eventually(lambda name=name: (r := app.post("portfolio/mentorships", people[name], json={
+            "mentor_id": people["mentor"].id, "consent": consent})).status_code == 201 and r.json()["id"],
+            what="the mentor known to portfolio")
+    eventually(lambda: app.get(f"pe/accounts/{coach.id}/summary", people["mentor"]).status_code == 200,
+               what="the PE registry learning of the mentorship")
+    res["spare_mentor_id"] = world.create_staff("mentor", "Reserve Mentor", login=False).id
+    eventually(lambda: any(m["account_id"] == res["spare_mentor_id"] for m in app.get(
+        "portfolio/mentors", coach).json()["items"]), what="the spare mentor known to portfolio")
+
     res["message_id"] = eventually(lambda: (app.get("messages", coach).json()["items"] or [{}])[0].get("id"),
                                    what="a message in the jobcoach's inbox")
     res["failed_email_id"] = eventually(
@@ -403,6 +417,17 @@ class Operation:
         given = {key: item(world) if callable(item) else item
                  for key, item in (("json", self.json), ("params", self.params)) if item is not None}
         return Call(method, re.sub(r"\{(\w+)\}", value, path).removeprefix("/"), **given)
+
+
+def _calendar_feed(world: World, who: str | None) -> Call:
+    """The jobcoach's calendar feed at its current secret address; public: the token is the secret. Once her
+    session has ended (the tests after the matrix), the address last seen."""
+    answer = world.app.get("portfolio/wegwijzer/calendar", world.person("jobcoach"))
+    if answer.status_code == 200:
+        world.resources["calendar_feed_path"] = answer.json()["path"]
+    path = world.resources["calendar_feed_path"]
+    route, _, token = path.removeprefix("/api/v1/").partition("?token=")
+    return Call("GET", route, params={"token": token})
 
 
 def _verify_email(world: World, who: str | None) -> Call:
@@ -549,7 +574,6 @@ OPERATIONS: dict[str, Operation] = {
     "POST /cases/{case_id}/decision": Operation(persona=DNV, json={"decision": "negative"}),
     "GET /cases/{case_id}/form": Operation(persona=DNV),
     "GET /cases/{case_id}/form.pdf": Operation(persona=DNV),
-    "POST /cases/{case_id}/mentors": Operation(json=lambda w: {"mentor_id": w.people["other_assessor"].id}),
     "POST /cases/{case_id}/objections": Operation(json={"reason": "Nog een bezwaar."}),
     "POST /cases/{case_id}/objections/{objection_id}/outcome": Operation(
         persona=DNV, json={"outcome": "rejected", "reason": "Het besluit blijft staan."}),
@@ -664,6 +688,27 @@ OPERATIONS: dict[str, Operation] = {
     "GET /portfolio/submissions": Operation(),
     "GET /portfolio/submissions/{submission_id}": Operation(),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof": Operation(),
+    # issue 14, the wegwijzer (ADR 0026)
+    "GET /portfolio/wegwijzer": Operation(),
+    "GET /portfolio/wegwijzer/calendar": Operation(),
+    "POST /portfolio/wegwijzer/calendar/renew": Operation(),
+    "GET /portfolio/calendar": Operation(persona=None, build=_calendar_feed),
+    # portfolio: mentors (ADR 0028); ``mentor`` is the jobcoach's mentor
+    "GET /portfolio/mentors": Operation(),
+    "GET /portfolio/mentors/{mentor_id}": Operation(persona="mentor", people={"mentor_id": "mentor"}),
+    "PUT /portfolio/mentors/{mentor_id}": Operation(persona="mentor", people={"mentor_id": "mentor"}, json={
+        "region": "Gelderland", "about": "Jobcoach sinds 2010; ik lees graag mee met je reflectie."}),
+    "GET /portfolio/mentorships": Operation(),
+    "POST /portfolio/mentorships": Operation(json=lambda w: {
+        "mentor_id": w.resources["spare_mentor_id"],
+        "consent": {"drafts": True, "meetings": True, "pe_summary": True}}),
+    "GET /portfolio/mentorships/{mentorship_id}/portfolio": Operation(persona="mentor"),
+    "GET /portfolio/mentorships/{mentorship_id}/comments": Operation(),
+    "POST /portfolio/mentorships/{mentorship_id}/comments": Operation(persona="mentor", json={
+        "part": "A2", "text": "Wat heb je van dat doel echt gedaan?"}),
+    "GET /portfolio/mentor-comments": Operation(params={"part": "A2"}),
+    "POST /portfolio/mentorships/{mentorship_id}/end": Operation(
+        **DRAFT, ids={"mentorship_id": "spare_mentorship_id"}),
 }
 
 

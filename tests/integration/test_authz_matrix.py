@@ -81,7 +81,6 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /cases/{case_id}/decision":                          (401, 403, 403, 403, 403, 422, 403, 403, 403),
     "GET /cases/{case_id}/form":                               (401, 200, 404, 200, 404, 200, 403, 403, 403),
     "GET /cases/{case_id}/form.pdf":                           (401, 200, 404, 200, 404, 200, 403, 403, 403),
-    "POST /cases/{case_id}/mentors":                           (401, 200, 404, 403, 403, 200, 403, 403, 403),
     "POST /cases/{case_id}/objections":                        (401, 409, 404, 403, 403, 403, 403, 403, 403),
     "GET /cases/{case_id}/pe-check":                           (401, 403, 403, 200, 404, 200, 403, 403, 403),
     "POST /cases/{case_id}/pe-check":                          (401, 403, 403, 403, 403, 409, 403, 403, 403),
@@ -153,7 +152,8 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /pe/evidence/{evidence_id}/content":                  (401, 200, 404, 404, 404, 200, 404, 404, 404),
     "DELETE /pe/evidence/{evidence_id}":                       (401, 204, 404, 403, 403, 403, 403, 403, 403),
     "GET /pe/accounts/{account_id}/activities":                (401, 200, 404, 404, 404, 200, 404, 404, 404),
-    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404, 404, 404),
+    # ... and the jobcoach's mentor reads her summary (not her activities) while the mentorship runs
+    "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404, 200, 404),
     # the AVG: a jobcoach sees who else read their evidence / portfolio (their own log; staff have none)
     "GET /pe/access-log":                                      (401, 200, 200, 403, 403, 403, 403, 403, 403),
     "GET /portfolio/access-log":                               (401, 200, 200, 403, 403, 403, 403, 403, 403),
@@ -178,6 +178,25 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403, 403, 403),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof":
                                                                (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    # issue 14, the wegwijzer (ADR 0026): each jobcoach their own; the calendar feed is public by its token
+    "GET /portfolio/wegwijzer":                                (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/wegwijzer/calendar":                       (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /portfolio/wegwijzer/calendar/renew":                (401, 201, 201, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/calendar":                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    # portfolio: mentors (ADR 0028). The list for members (both jobcoaches are) and Noloc admins; a
+    # mentor's profile for the mentor and Noloc admins; a jobcoach invites (a spare mentor: 201) and ends
+    # (the draft jobcoach's mentorship: someone else's is 404); ``mentor`` is the owner's mentor and reads
+    # her drafts and meetings, comments, and is refused everything of hers that changes (the rows above)
+    "GET /portfolio/mentors":                                  (401, 200, 200, 403, 403, 403, 200, 403, 403),
+    "GET /portfolio/mentors/{mentor_id}":                      (401, 403, 403, 403, 403, 403, 200, 200, 403),
+    "PUT /portfolio/mentors/{mentor_id}":                      (401, 403, 403, 403, 403, 403, 200, 200, 403),
+    "GET /portfolio/mentorships":                              (401, 200, 200, 403, 403, 403, 403, 200, 403),
+    "POST /portfolio/mentorships":                             (401, 201, 201, 403, 403, 403, 403, 403, 403),
+    "GET /portfolio/mentorships/{mentorship_id}/portfolio":    (401, 403, 403, 403, 403, 403, 403, 200, 403),
+    "GET /portfolio/mentorships/{mentorship_id}/comments":     (401, 200, 404, 403, 403, 403, 403, 200, 403),
+    "POST /portfolio/mentorships/{mentorship_id}/comments":    (401, 403, 403, 403, 403, 403, 403, 201, 403),
+    "GET /portfolio/mentor-comments":                          (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /portfolio/mentorships/{mentorship_id}/end":         (401, 200, 404, 403, 403, 403, 403, 403, 403),
     # these move the case on, so they come last
     "POST /cases/{case_id}/objections/{objection_id}/outcome": (401, 403, 403, 403, 403, 200, 403, 403, 403),
     "POST /portfolio/cycles/current/supplement/submit":        (401, 201, 409, 403, 403, 403, 403, 403, 403),

@@ -213,6 +213,8 @@ def _path_values(world: World, persona: str, label: str) -> dict[str, str]:
                                             "meeting_id", "submission_id", "cycle_id", "certificate_id",
                                             "invoice_id", "message_id", "certificate_number")}
     values.update(account_id=people["jobcoach"].id, part="A1")
+    # mentors (ADR 0028): the jobcoach's mentor and their mentorship
+    values.update(mentor_id=people["mentor"].id, mentorship_id=res["mentorship_id"])
     if persona == "draft_jobcoach":
         values.update(activity_id=res["draft_activity_id"], evidence_id=res["spare_evidence_id"],
                       meeting_id=res["draft_meeting_id"], part="A2", account_id=people[persona].id)

@@ -216,6 +216,9 @@ def test_an_objection_against_a_negative_decision(browser, system, app, office):
     expect(item.locator("[data-field=reason]")).to_have_text("De reflectie blijft aan de oppervlakte.")
     expect(item).to_contain_text(
         f"Je kunt bezwaar maken tot en met {dutch_date(date.fromisoformat(decision['objection_deadline']))}")
+    # After a negative (or postponed) decision she is pointed to the mentors (issue 14, ADR 0028).
+    pointer = item.locator("[data-field=mentors]").get_by_role("link", name="Naar de mentoren")
+    expect(pointer).to_have_attribute("href", "/mentoren")
     check_screen(page, "application, negative")
 
     # An empty reason: the API's refusal next to the field.
@@ -260,6 +263,7 @@ def test_a_positive_decision_shows_the_renewed_validity(browser, system, app, of
         f"Je certificaat is nu geldig tot en met {dutch_date(add_years(VALID_UNTIL, 4))}.")
     expect(page.locator(".case-step.case-done")).to_have_count(4)
     expect(page.get_by_label("Waarom maak je bezwaar?")).to_have_count(0)
+    expect(page.locator("[data-field=mentors]")).to_have_count(0)  # no pointer to the mentors
     check_screen(page, "application, positive")
     assert ok(app.get("certificates/mine", person))["valid_until"] == add_years(VALID_UNTIL, 4).isoformat()
     context.close()

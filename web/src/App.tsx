@@ -16,6 +16,8 @@ import * as account from "./screens/account/routes";
 import { CASE_ROUTES } from "./screens/case/routes";
 import * as assessor from "./screens/assessor/routes";
 import * as dnv from "./screens/dnv/routes";
+import { WEGWIJZER_ROUTES } from "./screens/wegwijzer/routes";
+import * as mentors from "./screens/mentors/routes";
 // The service desk (issue 14).
 import * as desk from "./screens/desk/routes";
 import { useStore } from "./store";
@@ -40,6 +42,8 @@ const ROUTES: Record<string, Route> = {
   ...CASE_ROUTES,
   ...assessor.ROUTES,
   ...dnv.ROUTES,
+  ...WEGWIJZER_ROUTES,
+  ...mentors.ROUTES,
   ...desk.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },

@@ -25,7 +25,8 @@ from recert_common.roles import Role
 from recert_common.schemas import PageSchema, UtcDateTime
 
 # The role that let a reader in, most powerful first: what the jobcoach sees as "as whom".
-_ROLE_ORDER = (Role.DNV_OFFICER, Role.DNV_SUPPORT, Role.ASSESSOR, Role.NOLOC_ADMIN, Role.MENTOR, Role.JOBCOACH)
+_ROLE_ORDER = (Role.DNV_OFFICER, Role.DNV_SUPPORT, Role.ASSESSOR, Role.NOLOC_ADMIN, Role.MENTOR,
+               Role.JOBCOACH)
 
 
 def reader_role(roles: Iterable[str]) -> str:

@@ -100,6 +100,13 @@ SAMPLES: dict[str, dict] = {
         "submission_id": SUBMISSION, "account_id": ACCOUNT, "parts": ["A1", "A3"],
         "submitted_at": SUBMITTED_AT + timedelta(days=70), "snapshot_hash": SNAPSHOT[::-1],
     },
+    # issue 14: the wegwijzer's nudge
+    "portfolio.milestone.behind": {
+        "account_id": ACCOUNT, "cycle_id": _id("cycle/1"), "milestone": "pe_points",
+        "milestone_date": date(2027, 3, 30), "case_state": "building", "deadline": date(2027, 6, 30),
+        "estimate_hours": 75, "estimate_weeks": 41, "pe_points_needed": Decimal("75"),
+        "pe_points_per_month": Decimal("9"), "meetings_required": 4, "meetings_proven": 1,
+    },
     "pe.activity.recorded": PE_ACTIVITY,
     "pe.activity.updated": {**PE_ACTIVITY, "source": "manual", "external_id": None, "category": "3",
                             "unit": "ects", "amount": Decimal("1"), "points": Decimal("28"),
@@ -206,6 +213,13 @@ SAMPLES: dict[str, dict] = {
         "external_id": "PLAN-5521", "membership_number": "N-204518", "met_on": date(2025, 10, 7),
         "kind": "intervision", "group_name": "Intervisiegroep Utrecht 3", "duration_minutes": 150,
     },
+    # mentors (ADR 0028)
+    "portfolio.mentorship.started": {
+        "mentorship_id": _id("mentorship/1"), "account_id": ACCOUNT, "mentor_id": _id("mentor/1"),
+        "shared": ["drafts", "meetings", "pe_summary"], "started_at": SUBMITTED_AT - timedelta(days=90)},
+    "portfolio.mentorship.ended": {
+        "mentorship_id": _id("mentorship/1"), "account_id": ACCOUNT, "mentor_id": _id("mentor/1"),
+        "started_at": SUBMITTED_AT - timedelta(days=90), "ended_at": SUBMITTED_AT - timedelta(days=10)},
 }
 
 
@@ -293,6 +307,7 @@ INVALID = [
     ("portfolio.submitted", {"pe_activity_ids": ["not-a-uuid"]}, "pe_activity_ids"),
     ("portfolio.supplement.submitted", {"parts": ["C"]}, "parts"),
     ("portfolio.supplement.submitted", {"parts": []}, "parts"),
+    ("portfolio.milestone.behind", {"milestone": "lunch"}, "milestone"),
     ("pe.activity.recorded", {"unit": "hours"}, "unit"),
     ("pe.activity.recorded", {"external_id": None}, "external_id"),  # imported without Noloc's id
     ("pe.evidence.attached", {"content_type": "application/x-msdownload"}, "content_type"),

@@ -47,8 +47,6 @@ from recert_assessment.schemas import (
     FormQuerySchema,
     FormSchema,
     ImportResultSchema,
-    MentorInputSchema,
-    MentorsSchema,
     ObjectionInputSchema,
     ObjectionOutcomeInputSchema,
     ObjectionSchema,
@@ -164,22 +162,13 @@ def complete_pe_check(data: dict[str, Any], case_id: UUID):
                                         findings=findings)
 
 
-@cases.post("/<uuid:case_id>/mentors")
-@require_roles(Role.JOBCOACH, STAFF)
-@cases.arguments(MentorInputSchema)
-@cases.response(200, MentorsSchema)
-def declare_mentor(data: dict[str, Any], case_id: UUID):
-    """The jobcoach (their own case) or a DNV officer names the jobcoach's mentor (an assessor's account),
-    who will not be assigned as their assessor."""
-    return {"mentor_ids": _service().declare_mentor(current_principal(), case_id, data["mentor_id"])}
-
-
 @cases.get("/<uuid:case_id>/assessors")
 @require_roles(STAFF)
 @cases.response(200, AssessorOptionSchema(many=True))
 def assessors_for_case(case_id: UUID):
     """Every assessor, by name, each eligible for this case or excluded with the reason: the jobcoach
-    themselves, the jobcoach's named mentor (POST .../mentors), or the assessor of their previous portfolio.
+    themselves, a mentor of the jobcoach (a mentorship of the jobcoach's own, running or ended in the
+    certificate period: excluded automatically), or the assessor of their previous portfolio.
     POST .../assessor refuses the excluded ones."""
     return _service().assessors_for(current_principal(), case_id)
 

@@ -550,6 +550,12 @@ class AssessorConflict(enum.StrEnum):
     PREVIOUS_ASSESSOR = "previous_assessor"
 
 
+def mentor_period_start(case: Case) -> date:
+    """A mentor is excluded as the jobcoach's assessor when the mentorship runs or ran in the certificate
+    period the case is about: the 4 years up to the certificate's expiry (ADR 0028)."""
+    return imported_valid_from(case.certificate_expires_on)
+
+
 def assessor_conflict(assessor_id: UUID, case: Case, mentors: Iterable[UUID],
                       previous_assessor: UUID | None) -> AssessorConflict | None:
     if assessor_id == case.account_id:

@@ -149,6 +149,19 @@ class Handlers:
         if case.reassessment_paid_at is not None:
             _reassessment_paid(uow, case, now)
 
+    def on_mentorship_started(self, uow: Any, event: Event) -> None:
+        """A mentor of the jobcoach: never their assessor (ADR 0028)."""
+        data = event.data
+        uow.cases.mentorship_started(mentorship_id=data["mentorship_id"], account_id=data["account_id"],
+                                     mentor_id=data["mentor_id"], started_at=data["started_at"])
+
+    def on_mentorship_ended(self, uow: Any, event: Event) -> None:
+        """A past mentor stays excluded for the certificate period the mentorship ran in."""
+        data = event.data
+        uow.cases.mentorship_ended(mentorship_id=data["mentorship_id"], account_id=data["account_id"],
+                                   mentor_id=data["mentor_id"], started_at=data["started_at"],
+                                   ended_at=data["ended_at"])
+
     def on_invoice_paid(self, uow: Any, event: Event) -> None:
         """billing.invoice.paid: DNV's recertification fee lets the case go to an assessor, the reassessment
         fee lets the supplement go back to the assessor. Kept when the case is not there yet."""
@@ -205,4 +218,6 @@ def subscriptions(settings: AssessmentSettings, db: Database) -> Sequence[Subscr
         "portfolio.withdrawn": handled_in(joining, h.on_withdrawn),
         "portfolio.supplement.submitted": handled_in(joining, h.on_supplement),
         "billing.invoice.paid": handled_in(joining, h.on_invoice_paid),
+        "portfolio.mentorship.started": handled_in(joining, h.on_mentorship_started),
+        "portfolio.mentorship.ended": handled_in(joining, h.on_mentorship_ended),
     }),)

@@ -283,8 +283,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                         "en": "Check the fields marked."},
     "assessment.detail.assessor_is_jobcoach": {"nl": "Een jobcoach kan zijn eigen portfolio niet beoordelen.",
                                                "en": "A jobcoach cannot assess their own portfolio."},
-    "assessment.detail.assessor_mentor": {"nl": "Deze beoordelaar is de mentor van de jobcoach.",
-                                          "en": "This assessor is the jobcoach's mentor."},
+    "assessment.detail.assessor_mentor": {"nl": "Mentor van deze jobcoach.",
+                                          "en": "Mentor of this jobcoach."},
     "assessment.detail.assessor_previous_assessor": {
         "nl": "Deze beoordelaar heeft het vorige portfolio van de jobcoach beoordeeld.",
         "en": "This assessor assessed the jobcoach's previous portfolio."},

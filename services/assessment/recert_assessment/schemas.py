@@ -66,10 +66,6 @@ class AssignInputSchema(Strict):
     assessor_id = fields.UUID(required=True)
 
 
-class MentorInputSchema(Strict):
-    mentor_id = fields.UUID(required=True, metadata={"description": "The mentor's (assessor) account id."})
-
-
 class VerdictInputSchema(Strict):
     verdict = fields.String(required=True, validate=validate.OneOf(VERDICTS))
     findings = text_field(TEXT_MAX_LENGTH, required=True)
@@ -314,7 +310,9 @@ class CaseDetailSchema(Schema):
     assessor_id = fields.UUID(attribute="case.assessor_id", allow_none=True)
     assessor_name = Computed("_assessor_name", fields.String(), allow_none=True)
     supplement_due_on = fields.Date(attribute="case.supplement_due_on", allow_none=True)
-    mentor_ids = fields.List(fields.UUID())
+    mentor_ids = fields.List(fields.UUID(), metadata={
+        "description": "The jobcoach's mentors (portfolio's mentorships, running or ended in the certificate "
+                       "period): never the jobcoach's assessor."})
     pe_check = fields.Nested(PeCheckResultSchema, allow_none=True)
     advices = fields.List(fields.Nested(AdviceSummarySchema), metadata={
         "description": "The jobcoach sees an advice once DNV decided on it."})
@@ -453,10 +451,6 @@ class FormSchema(Schema):
         return {part: given.form.feedback.get(part) for part in ("A2", "A4")}
 
 
-class MentorsSchema(Schema):
-    mentor_ids = fields.List(fields.UUID())
-
-
 class AssessorOptionSchema(Schema):
     """An ``AssessorOption``: an assessor and whether they may assess this case."""
 
@@ -466,7 +460,8 @@ class AssessorOptionSchema(Schema):
     conflict = fields.String(allow_none=True, metadata={
         "enum": [str(c) for c in AssessorConflict],
         "description": "Why they are excluded (null when eligible): the jobcoach themselves, the "
-                       "jobcoach's named mentor, or the assessor of the jobcoach's previous portfolio."})
+                       "jobcoach's mentor (current or past in the certificate period), or the assessor "
+                       "of the jobcoach's previous portfolio."})
     reason = fields.Method("_reason", allow_none=True, metadata={
         "type": "string",
         "description": "The exclusion said in the request's language (null when eligible)."})

@@ -27,7 +27,6 @@ from recert_assessment.domain import (
     Decision,
     Finding,
     GivenAdvice,
-    InvalidInput,
     Objection,
     ObjectionRefused,
     PeCheck,
@@ -45,6 +44,7 @@ from recert_assessment.domain import (
     decision_on,
     framework_for,
     given_advice,
+    mentor_period_start,
     objected_decision,
     objection_outcome,
     overdue_status,
@@ -197,7 +197,7 @@ class AssessmentService:
         return CaseView(case=case, pe_check=uow.pe_checks.get(case.id), advices=advices, decisions=decisions,
                         objections=tuple(uow.objections.of_case(case.id)),
                         supplement=uow.supplements.of_case(case.id),
-                        mentor_ids=tuple(uow.cases.mentors(case.account_id)),
+                        mentor_ids=tuple(uow.cases.mentors(case.account_id, mentor_period_start(case))),
                         names=uow.accounts.names([case.account_id, case.assessor_id]), today=self.today(),
                         zone=self.settings.zone)
 
@@ -297,28 +297,13 @@ class AssessmentService:
 
     # --- assessor ------------------------------------------------------------------------------------
 
-    def declare_mentor(self, principal: Principal, case_id: UUID, mentor_id: UUID) -> tuple[UUID, ...]:
-        """The jobcoach (or a DNV officer) names a mentor, who will never be the jobcoach's assessor."""
-        now = self.now()
-        with self.uow() as uow:
-            case = self._case(uow, principal, case_id)
-            if principal.account_id != case.account_id and not principal.has_any_role(Role.DNV_OFFICER):
-                raise NotFoundError("case")
-            mentor = uow.accounts.get(mentor_id)
-            if mentor is None or not mentor.has_role(Role.ASSESSOR):
-                raise InvalidInput("mentor_id", "assessment.field.not_an_assessor")
-            if uow.cases.add_mentor(case.account_id, mentor_id, principal.account_id):
-                role = Role.JOBCOACH if principal.account_id == case.account_id else Role.DNV_OFFICER
-                record_audit(uow, case.id, "mentor_declared", actor=principal, role=role, at=now,
-                             mentor_id=mentor_id)
-            return tuple(uow.cases.mentors(case.account_id))
-
     def assessors_for(self, officer: Principal, case_id: UUID) -> list[AssessorOption]:
         """Every assessor, each with the conflict of interest that excludes them from this case (the rules
         ``assign`` applies), by name."""
         with self.uow() as uow:
             case = self._case(uow, officer, case_id, for_update=False)
-            mentors, previous = uow.cases.mentors(case.account_id), uow.cases.previous_assessor(case)
+            mentors = uow.cases.mentors(case.account_id, mentor_period_start(case))
+            previous = uow.cases.previous_assessor(case)
             return [AssessorOption(account, assessor_conflict(account.account_id, case, mentors, previous),
                                    account.account_id == case.assessor_id)
                     for account in uow.accounts.with_role(Role.ASSESSOR)]
@@ -327,7 +312,8 @@ class AssessmentService:
         now = self.now()
         with self.uow() as uow:
             case = self._case(uow, officer, case_id)
-            state = assignment(case, uow.accounts.get(assessor_id), uow.cases.mentors(case.account_id),
+            state = assignment(case, uow.accounts.get(assessor_id),
+                               uow.cases.mentors(case.account_id, mentor_period_start(case)),
                                uow.cases.previous_assessor(case))
             if state is not None:
                 uow.cases.update(case.id, state=state, assessor_id=assessor_id)

@@ -453,17 +453,29 @@ class CaseRepository(_Repository):
                            (certificate_id, expires_on)).fetchone()
         return row["found"]
 
-    def add_mentor(self, account_id: UUID, mentor_id: UUID, declared_by: UUID) -> bool:
-        row = self.conn.execute(
-            "INSERT INTO mentors (account_id, mentor_id, declared_by) VALUES (%s, %s, %s) "
-            "ON CONFLICT DO NOTHING RETURNING mentor_id", (account_id, mentor_id, declared_by)
-            ).fetchone()
-        return row is not None
+    def mentorship_started(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID,
+                           started_at: datetime) -> None:
+        """portfolio.mentorship.started (ADR 0028); an end that came first is kept."""
+        self.conn.execute(
+            "INSERT INTO mentorships (mentorship_id, account_id, mentor_id, started_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (mentorship_id) DO NOTHING",
+            (mentorship_id, account_id, mentor_id, started_at))
 
-    def mentors(self, account_id: UUID) -> list[UUID]:
+    def mentorship_ended(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID,
+                         started_at: datetime, ended_at: datetime) -> None:
+        self.conn.execute(
+            """INSERT INTO mentorships (mentorship_id, account_id, mentor_id, started_at, ended_at)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (mentorship_id) DO UPDATE SET ended_at = EXCLUDED.ended_at""",
+            (mentorship_id, account_id, mentor_id, started_at, ended_at))
+
+    def mentors(self, account_id: UUID, since: date) -> list[UUID]:
+        """The jobcoach's mentors whose mentorship runs, or ended on or after ``since`` (the start of the
+        certificate period): current and past mentors of the period, first started first."""
         return [r["mentor_id"] for r in self.conn.execute(
-            "SELECT mentor_id FROM mentors WHERE account_id = %s ORDER BY declared_at", (account_id,
-            )).fetchall()]
+            """SELECT mentor_id, min(started_at) AS first FROM mentorships
+               WHERE account_id = %s AND (ended_at IS NULL OR ended_at >= %s)
+               GROUP BY mentor_id ORDER BY first, mentor_id""", (account_id, since)).fetchall()]
 
 
 # --- PE check ---

@@ -265,7 +265,8 @@ class FakeCases:
     def __init__(self) -> None:
         self.rows: dict[UUID, Case] = {}
         self.overdue_notices: set[tuple[UUID, date]] = set()
-        self.mentor_rows: list[tuple[UUID, UUID]] = []
+        # mentorship_id -> [account_id, mentor_id, started_at, ended_at]
+        self.mentorships: dict[UUID, list] = {}
 
     def add(self, case: Case) -> bool:
         if any(c.submission_id == case.submission_id for c in self.rows.values()):
@@ -313,14 +314,18 @@ class FakeCases:
                    and not (regular_only and c.is_new_portfolio_after_negative)
                    for c in self.rows.values())
 
-    def add_mentor(self, account_id: UUID, mentor_id: UUID, declared_by: UUID) -> bool:
-        if (account_id, mentor_id) in self.mentor_rows:
-            return False
-        self.mentor_rows.append((account_id, mentor_id))
-        return True
+    def mentorship_started(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID,
+                           started_at: datetime) -> None:
+        self.mentorships.setdefault(mentorship_id, [account_id, mentor_id, started_at, None])
 
-    def mentors(self, account_id: UUID) -> list[UUID]:
-        return [m for a, m in self.mentor_rows if a == account_id]
+    def mentorship_ended(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID,
+                         started_at: datetime, ended_at: datetime) -> None:
+        self.mentorships[mentorship_id] = [account_id, mentor_id, started_at, ended_at]
+
+    def mentors(self, account_id: UUID, since: date) -> list[UUID]:
+        rows = sorted((started, mentor) for a, mentor, started, ended in self.mentorships.values()
+                      if a == account_id and (ended is None or ended.date() >= since))
+        return list(dict.fromkeys(mentor for _, mentor in rows))
 
 
 class FakePeChecks:
@@ -527,11 +532,11 @@ class World:
             handler(self.uow, event)
 
     def account(self, role: str = "jobcoach", *, number: str | None = None, email: str | None = None,
-                occurred_at: datetime | None = None):
+                occurred_at: datetime | None = None, roles: tuple[str, ...] | None = None):
         person = principal(role)
         self.handle(self.handlers.on_account, received("identity.account.registered", {
             "account_id": person.account_id, "email": email or f"{person.account_id}@example.org",
-            "full_name": f"{role} {str(person.account_id)[:4]}", "roles": [role],
+            "full_name": f"{role} {str(person.account_id)[:4]}", "roles": list(roles or (role,)),
             "membership_kind": "member" if number else None, "membership_number": number,
             "preferred_language": "nl"}, producer="identity", subject=person.account_id,
             occurred_at=occurred_at))

@@ -3,10 +3,10 @@ none published when refused. No database, broker or network."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from assessment_fakes import EXPIRES, HEADER, World, positive_form, postponed_form, principal
+from assessment_fakes import EXPIRES, HEADER, World, positive_form, postponed_form, principal, received
 
 from recert_assessment.certificate_csv import LineError
 from recert_assessment.domain import (
@@ -171,21 +171,39 @@ def test_a_pe_check_cannot_pass_below_the_rules_and_fails_only_with_findings(wor
 # --- assessor and advice ---------------------------------------------------------------------------------
 
 
-def test_declaring_a_mentor(world):
+def _mentorship(world, coach, mentor, *, started_at=None, ended_at=None) -> uuid.UUID:
+    """portfolio's events about a mentorship of ``coach`` with ``mentor`` (ended when ``ended_at``)."""
+    ids = {"mentorship_id": uuid.uuid4(), "account_id": coach.account_id, "mentor_id": mentor.account_id}
+    started_at = started_at or world.instant
+    world.handle(world.handlers.on_mentorship_started, received("portfolio.mentorship.started", {
+        **ids, "shared": ["drafts", "meetings", "pe_summary"], "started_at": started_at},
+        producer="portfolio"))
+    if ended_at is not None:
+        world.handle(world.handlers.on_mentorship_ended, received("portfolio.mentorship.ended", {
+            **ids, "started_at": started_at, "ended_at": ended_at}, producer="portfolio"))
+    return ids["mentorship_id"]
+
+
+def test_a_mentor_of_the_period_running_or_ended_is_excluded_and_one_ended_before_it_is_not(world):
     coach, certificate = world.coach_with_certificate()
     case = world.submit(coach, certificate)
-    mentor = world.account("assessor")
-    assert world.service.declare_mentor(coach, case.id, mentor.account_id) == (mentor.account_id,)
-    assert world.service.declare_mentor(coach, case.id, mentor.account_id) == (mentor.account_id,)
-    assert world.uow.audit.actions(case.id).count("mentor_declared") == 1
-    with pytest.raises(InvalidInput):
-        world.service.declare_mentor(coach, case.id, world.account("jobcoach").account_id)
+    current, past, long_ago = (world.account("assessor", roles=("assessor", "mentor")) for _ in range(3))
+    _mentorship(world, coach, current)
+    _mentorship(world, coach, past, ended_at=world.instant - timedelta(days=30))
+    period_start = case.certificate_expires_on.replace(year=case.certificate_expires_on.year - 4)
+    before = datetime.combine(period_start - timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+    _mentorship(world, coach, long_ago, started_at=before - timedelta(days=300), ended_at=before)
+    view = world.service.view(world.officer, case.id)
+    assert set(view.mentor_ids) == {current.account_id, past.account_id}
+    options = {o.account.account_id: o for o in world.service.assessors_for(world.officer, case.id)}
+    assert options[long_ago.account_id].eligible
+    assert [options[m.account_id].conflict for m in (current, past)] == ["mentor", "mentor"]
 
 
 def test_assigning_refuses_conflicts_and_announces_the_assessor(world):
     coach, _, case = world.ready()
-    mentor = world.account("assessor")
-    world.service.declare_mentor(coach, case.id, mentor.account_id)
+    mentor = world.account("assessor", roles=("assessor", "mentor"))
+    _mentorship(world, coach, mentor)
     error = refused_without_events(
         world, lambda: world.service.assign(world.officer, case.id, mentor.account_id), AssessorNotAllowed)
     assert error.conflict == "mentor"
@@ -204,7 +222,7 @@ def test_the_assessors_for_a_case_say_who_is_excluded_and_why(world):
     coach, _, case = world.ready()
     mentor, free = world.account("assessor"), world.account("assessor")
     world.account("dnv_officer")  # not an assessor: not listed
-    world.service.declare_mentor(coach, case.id, mentor.account_id)
+    _mentorship(world, coach, mentor, ended_at=world.instant)
     world.service.assign(world.officer, case.id, free.account_id)
     options = {o.account.account_id: o for o in world.service.assessors_for(world.officer, case.id)}
     assert set(options) == {mentor.account_id, free.account_id}

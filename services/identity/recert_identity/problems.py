@@ -297,9 +297,10 @@ i18n.register_messages({
     "identity.field.current_password_wrong": {
         "nl": "Het huidige wachtwoord klopt niet.", "en": "The current password is wrong."},
     "identity.field.staff_roles_only": {
-        "nl": "Alleen de rollen beoordelaar, DNV-medewerker, Noloc-beheerder, mentor en DNV-support zijn hier "
-              "toegestaan.",
-        "en": "Only the roles assessor, dnv_officer, noloc_admin, mentor and dnv_support are allowed here."},
+        "nl": "Alleen de rollen beoordelaar, DNV-medewerker, Noloc-beheerder, mentor en DNV-support zijn "
+              "hier toegestaan.",
+        "en": "Only the roles assessor, dnv_officer, noloc_admin, mentor and dnv_support are allowed "
+              "here."},
     "identity.field.nothing_to_change": {
         "nl": "Geef minstens één veld om te wijzigen.", "en": "Give at least one field to change."},
     "identity.password.too_short": {

@@ -210,6 +210,8 @@ ROUTES: dict[str, tuple[Route, ...]] = {
     "billing.invoice.issued": (Route("invoice_issued", _PERSON, ("invoice_id",)),),
     "billing.invoice.paid": (Route("invoice_paid", _PERSON, ("invoice_id",)),),
     "billing.invoice.cancelled": (Route("invoice_cancelled", _PERSON, ("invoice_id",)),),
+    # Issue 14 (ADR 0026): the wegwijzer's nudge, once per milestone per cycle.
+    "portfolio.milestone.behind": (Route("milestone_behind", _PERSON, ("cycle_id", "milestone")),),
 }
 
 # Messages carrying a secret link: by e-mail only, never copied into the in-app inbox (whoever reads the

@@ -67,6 +67,13 @@ def _euro(amount: str) -> dict:
     return {"amount": Decimal(amount), "currency": "EUR"}
 
 
+def _behind(milestone: str) -> dict:
+    return {"account_id": JET.account_id, "cycle_id": CASE, "milestone": milestone,
+            "milestone_date": date(2027, 3, 30), "case_state": "building", "deadline": date(2027, 6, 30),
+            "estimate_hours": 75, "estimate_weeks": 41, "pe_points_needed": Decimal("75"),
+            "pe_points_per_month": Decimal("9"), "meetings_required": 4, "meetings_proven": 1}
+
+
 # (event type, data, already_submitted): every branch of every template at least once.
 SAMPLES: list[tuple[str, dict, bool]] = [
     ("identity.account.registered", PROFILE, False),
@@ -156,6 +163,9 @@ SAMPLES: list[tuple[str, dict, bool]] = [
     ("billing.invoice.paid", {**INVOICE, "amount": GROSS, "paid_on": date(2027, 4, 20)}, False),
     ("billing.invoice.cancelled", {**INVOICE, "credit_note_number": "DNV-2027-00043",
                                    "reason": "Dubbel gefactureerd."}, False),
+    # Issue 14: the wegwijzer's nudge, with and without the PE and meeting sentences.
+    *[("portfolio.milestone.behind", _behind(milestone), False)
+      for milestone in ("pe_points", "reflection_meetings", "expiry")],
 ]
 PEOPLE = {c.account_id: c for c in (JET, ANNA, OLGA)}
 
@@ -349,6 +359,9 @@ def test_decisions_say_how_to_object_and_offer_a_mentor_only_when_they_can_be_ob
             rendered = _find("decision_made", language, decision=decision)[0]
             assert objection in rendered.text and mentor in rendered.text, (language, decision)
             assert mentor in rendered.html
+            # The platform's list of mentors (ADR 0028), and the fee paid to the mentor directly.
+            assert "/mentoren" in rendered.text and 'href="https://' in rendered.html
+            assert "/mentoren\"" in rendered.html and "€75" in rendered.text
         positive = _find("decision_made", language, decision="positive")[0]
         for text in (positive.text, positive.html):
             assert "bezwaar" not in text and "objection" not in text and "mentor" not in text
@@ -411,3 +424,13 @@ def test_login_and_authenticator_messages_name_dnvs_support_as_configured():
             assert "hulp@dnv.test" in rendered.text and "088 123 45 67" in rendered.html
             assert "contact op met Noloc" not in rendered.text and "contact Noloc" not in rendered.text
         assert "de support van DNV (hulp@dnv.test, telefoon 088 123 45 67)" in dutch.text
+
+
+def test_the_nudge_names_the_milestone_its_date_the_pace_and_the_wegwijzer():
+    pe = _find("milestone_behind", "nl", milestone="pe_points")[0]
+    assert pe.subject == "Je wegwijzer: je loopt achter met 75 PE-punten, waarvan 30 in categorie 1"
+    assert "gepland voor 30 maart 2027" in pe.text and "75 uur, verdeeld over 41 weken" in pe.text
+    assert "ongeveer 9 punten per maand" in pe.text and "https://mijn.example.org/wegwijzer" in pe.text
+    meetings = _find("milestone_behind", "en", milestone="reflection_meetings")[0]
+    assert "You have 1 of the 4 reflection meetings with proof" in meetings.text
+    assert "30 June 2027" in _find("milestone_behind", "en", milestone="expiry")[0].text

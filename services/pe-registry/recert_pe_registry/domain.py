@@ -113,6 +113,12 @@ def may_read(viewer: Viewer, owner_id: UUID, *, assigned: bool) -> bool:
     return Role.ASSESSOR in viewer.roles and assigned
 
 
+def may_read_summary(viewer: Viewer, owner_id: UUID, *, assigned: bool, mentoring: bool) -> bool:
+    """The summary is read by those who read the PE, and by the jobcoach's mentor while the mentorship runs
+    (ADR 0028): the mentor reads the summary only, never the activities or their evidence."""
+    return may_read(viewer, owner_id, assigned=assigned) or (Role.MENTOR in viewer.roles and mentoring)
+
+
 def needs_assignment_check(viewer: Viewer, owner_id: UUID) -> bool:
     """Whether ``may_read`` depends on an assignment (so the caller need not look one up otherwise)."""
     return (viewer.account_id != owner_id and Role.DNV_OFFICER not in viewer.roles

@@ -140,6 +140,19 @@ class Handlers:
         _log.info("account forgotten", extra={"account_id": str(event.data["account_id"]),
                                               "objects": len(keys)})
 
+    def on_mentorship_started(self, uow: UnitOfWork, event: Event) -> None:
+        """The mentor reads the jobcoach's PE summary from now on (ADR 0028)."""
+        data = event.data
+        uow.mentorships.started(mentorship_id=data["mentorship_id"], account_id=data["account_id"],
+                                mentor_id=data["mentor_id"], started_at=data["started_at"])
+
+    def on_mentorship_ended(self, uow: UnitOfWork, event: Event) -> None:
+        """The mentor reads nothing of the jobcoach any more."""
+        data = event.data
+        uow.mentorships.ended(mentorship_id=data["mentorship_id"], account_id=data["account_id"],
+                              mentor_id=data["mentor_id"], started_at=data["started_at"],
+                              ended_at=data["ended_at"])
+
     def by_type(self) -> dict:
         """Event type -> handler ``(uow, event)``."""
         return {
@@ -156,6 +169,8 @@ class Handlers:
             "portfolio.supplement.submitted": self.on_supplement_submitted,
             "portfolio.submitted": self.on_portfolio_submitted,
             "portfolio.withdrawn": self.on_portfolio_withdrawn,
+            "portfolio.mentorship.started": self.on_mentorship_started,
+            "portfolio.mentorship.ended": self.on_mentorship_ended,
         }
 
 

@@ -19,6 +19,7 @@ from uuid import UUID
 from recert_common.access_log import Read
 from recert_common.clock import utcnow
 from recert_common.db import Database
+from recert_common.roles import Role
 from recert_common.rules import load_framework, normalise_registration_number
 from recert_common.storage import (
     ObjectChunks,
@@ -47,6 +48,7 @@ from recert_pe_registry.domain import (
     local_day,
     manual_activity,
     may_read,
+    may_read_summary,
     needs_assignment_check,
     noloc_activity,
     requested_period,
@@ -247,7 +249,10 @@ class PeRegistryService:
         """Points per category in a period: by default the current certificate period."""
         today = self.today()
         with self.uow() as uow:
-            if not _may_read(uow, viewer, account_id):
+            mentoring = Role.MENTOR in viewer.roles and uow.mentorships.is_mentoring(viewer.account_id,
+                                                                                     account_id)
+            if not _may_read(uow, viewer, account_id) and not may_read_summary(
+                    viewer, account_id, assigned=False, mentoring=mentoring):
                 raise AccountNotFound()
             period = requested_period(current_period(uow.periods.get(account_id), today), first, last)
             items = uow.activities.summary_items(account_id, period.first, period.last)

@@ -368,6 +368,36 @@ class CaseRepository:
                                  (assessor_id, account_id, activity_id)).fetchone() is not None
 
 
+# --- mentors (ADR 0028) ----------------------------------------------------------------------------------
+
+
+class MentorshipRepository:
+    """Portfolio's mentorships, as far as a mentor's reading of the PE summary goes."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def started(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID,
+                started_at: datetime) -> None:
+        self.conn.execute(
+            "INSERT INTO mentorships (mentorship_id, account_id, mentor_id, started_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (mentorship_id) DO NOTHING",
+            (mentorship_id, account_id, mentor_id, started_at))
+
+    def ended(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID, started_at: datetime,
+              ended_at: datetime) -> None:
+        self.conn.execute(
+            """INSERT INTO mentorships (mentorship_id, account_id, mentor_id, started_at, ended_at)
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (mentorship_id) DO UPDATE SET ended_at = EXCLUDED.ended_at""",
+            (mentorship_id, account_id, mentor_id, started_at, ended_at))
+
+    def is_mentoring(self, mentor_id: UUID, account_id: UUID) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM mentorships WHERE mentor_id = %s AND account_id = %s AND ended_at IS NULL LIMIT 1",
+            (mentor_id, account_id)).fetchone() is not None
+
+
 # --- the person's data (ADR 0020) -------------------------------------------------------------------------
 
 
@@ -409,8 +439,9 @@ class RetentionRepository:
         number = self.conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
                                    (account_id,)).fetchone()
         for table in ("evidence", "submission_locks", "activities", "noloc_imports", "certificate_periods",
-                      "case_assignments", "final_decisions", "accounts"):
+                      "case_assignments", "final_decisions", "accounts", "mentorships"):
             self.conn.execute(f"DELETE FROM {table} WHERE account_id = %s", (account_id,))  # noqa: S608 (fixed names)
+        self.conn.execute("DELETE FROM mentorships WHERE mentor_id = %s", (account_id,))
         if number and number["membership_number"]:
             self.conn.execute("DELETE FROM pending_noloc_activities WHERE membership_number = %s",
                               (number["membership_number"],))
@@ -429,4 +460,5 @@ class SqlPeRegistryUnitOfWork(SqlUnitOfWork):
         self.periods = CertificatePeriodRepository(conn)
         self.cases = CaseRepository(conn)
         self.retention = RetentionRepository(conn)
+        self.mentorships = MentorshipRepository(conn)
         self.access_log = access_log.AccessLog(conn)

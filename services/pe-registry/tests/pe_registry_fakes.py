@@ -294,6 +294,8 @@ class FakeDatabase:
     final_decisions: dict[UUID, list] = dataclasses.field(default_factory=dict)
     reads: list[tuple[UUID, Read]] = dataclasses.field(default_factory=list)  # MemoryAccessLog's
     account_locks: list[UUID] = dataclasses.field(default_factory=list)
+    # mentorship_id -> [account_id, mentor_id, ended_at]
+    mentorships: dict[UUID, list] = dataclasses.field(default_factory=dict)
     number_locks: list[str] = dataclasses.field(default_factory=list)
 
     def assessable(self, assessor_id: UUID, account_id: UUID) -> set[UUID]:
@@ -304,6 +306,22 @@ class FakeDatabase:
                        and self.case_access.get(case_id, (False,))[0]}
         return {activity_id for activity_id, submission_id in self.submission_locks
                 if submission_id in submissions}
+
+
+class FakeMentorships:
+    def __init__(self, db: FakeDatabase):
+        self.db = db
+
+    def started(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID,
+                started_at: datetime) -> None:
+        self.db.mentorships.setdefault(mentorship_id, [account_id, mentor_id, None])
+
+    def ended(self, *, mentorship_id: UUID, account_id: UUID, mentor_id: UUID, started_at: datetime,
+              ended_at: datetime) -> None:
+        self.db.mentorships[mentorship_id] = [account_id, mentor_id, ended_at]
+
+    def is_mentoring(self, mentor_id: UUID, account_id: UUID) -> bool:
+        return [account_id, mentor_id, None] in self.db.mentorships.values()
 
 
 class FakePeRegistryUnitOfWork(FakeUnitOfWork):
@@ -321,6 +339,7 @@ class FakePeRegistryUnitOfWork(FakeUnitOfWork):
         self.periods = FakePeriods(self.db)
         self.cases = FakeCases(self.db)
         self.retention = FakeRetention(self.db)
+        self.mentorships = FakeMentorships(self.db)
         self.access_log = MemoryAccessLog(self.db.reads)
 
 

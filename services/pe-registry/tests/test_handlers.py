@@ -187,7 +187,8 @@ def test_every_consumed_type_has_a_handler_and_runs_in_a_joined_unit_of_work(set
         "noloc.academy.activity.completed", "certification.certificate.registered",
         "certification.certificate.renewed", "certification.certificate.reactivated",
         "assessment.case.opened", "assessment.assessor.assigned", "certification.decision.made",
-        "portfolio.supplement.submitted", "portfolio.submitted", "portfolio.withdrawn"}
+        "portfolio.supplement.submitted", "portfolio.submitted", "portfolio.withdrawn",
+        "portfolio.mentorship.started", "portfolio.mentorship.ended"}
     assert subscription.handlers["portfolio.withdrawn"].__name__ == "on_portfolio_withdrawn"
 
 

@@ -374,3 +374,30 @@ def test_dates_and_instants_are_what_the_domain_returns(service, db):
     coach = _certified(db)
     activity = _record(service, coach)
     assert isinstance(activity.created_at, datetime) and activity.evidence == ()
+
+
+# --- mentors (ADR 0028) -----------------------------------------------------------------------------------
+
+
+def test_a_mentor_reads_the_summary_only_while_the_mentorship_runs_and_never_the_activities(
+        service, uow, db, handlers):
+    from pe_registry_fakes import event
+
+    coach = _certified(db)
+    _record(service, coach)
+    mentor = Viewer(uuid.uuid4(), frozenset({Role.MENTOR}))
+    with pytest.raises(AccountNotFound):
+        service.summary(mentor, coach)
+    ids = {"mentorship_id": uuid.uuid4(), "account_id": coach, "mentor_id": mentor.account_id}
+    handle(uow, handlers.by_type()["portfolio.mentorship.started"], event("portfolio.mentorship.started", {
+        **ids, "shared": ["drafts", "meetings", "pe_summary"], "started_at": NOW}))
+    assert service.summary(mentor, coach).account_id == coach
+    with pytest.raises(AccountNotFound):  # the summary, not the activities
+        service.list_activities(mentor, coach, page=1, page_size=10)
+    other_coach = _certified(db)
+    with pytest.raises(AccountNotFound):
+        service.summary(mentor, other_coach)
+    handle(uow, handlers.by_type()["portfolio.mentorship.ended"], event("portfolio.mentorship.ended", {
+        **ids, "started_at": NOW, "ended_at": NOW + timedelta(hours=1)}))
+    with pytest.raises(AccountNotFound):
+        service.summary(mentor, coach)

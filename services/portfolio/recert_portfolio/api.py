@@ -21,8 +21,11 @@ from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_common.web import answers
 from recert_portfolio.domain import UNCHANGED, Meeting, Proof, Submission
+from recert_portfolio.mentors import MENTOR_FEE
 from recert_portfolio.problems import (
     MeetingConflict,
+    MentorsForMembers,
+    MentorshipConflictProblem,
     PortfolioLocked,
     PortfolioNotReady,
     StateConflict,
@@ -33,11 +36,23 @@ from recert_portfolio.problems import (
     not_found,
 )
 from recert_portfolio.schemas import (
+    WEGWIJZER_ASSUMPTIONS,
+    CalendarFeedSchema,
+    CalendarQuerySchema,
+    CommentInputSchema,
+    CommentQuerySchema,
     CyclePageSchema,
     CycleQuerySchema,
     CycleSchema,
     MeetingInputSchema,
     MeetingSchema,
+    MenteePortfolioSchema,
+    MentorCommentSchema,
+    MentorListSchema,
+    MentorProfileInputSchema,
+    MentorSchema,
+    MentorshipInputSchema,
+    MentorshipSchema,
     PartInputSchema,
     PartSchema,
     ReadinessSchema,
@@ -46,6 +61,7 @@ from recert_portfolio.schemas import (
     SubmissionQuerySchema,
     SubmissionSchema,
     SupplementSchema,
+    WegwijzerSchema,
     WithdrawInputSchema,
     readiness_body,
 )
@@ -61,7 +77,12 @@ submissions = Blueprint("submissions", __name__, url_prefix="/v1/portfolio/submi
                         description="Submitted snapshots: the owner, the assigned assessor and DNV officers.")
 access = Blueprint("access-log", __name__, url_prefix="/v1/portfolio/access-log",
                    description="Who else read the jobcoach's portfolio, proofs and snapshots (the AVG).")
-BLUEPRINTS = (current, cycles, meetings, submissions, access)
+wegwijzer = Blueprint("wegwijzer", __name__, url_prefix="/v1/portfolio/wegwijzer",
+                      description="The jobcoach's personal wegwijzer: milestones, next step, PE pace, and "
+                                  "the secret address of its calendar feed (ADR 0026).")
+calendar = Blueprint("calendar", __name__, url_prefix="/v1/portfolio/calendar",
+                     description="The wegwijzer as an iCalendar feed, public by its secret token (no login).")
+BLUEPRINTS = (current, cycles, meetings, submissions, access, wegwijzer, calendar)
 
 _UPLOAD_BODY = {
     "required": True,
@@ -364,3 +385,172 @@ def download_submitted_proof(submission_id: UUID, meeting_id: UUID):
     _service().log_read(current_principal(), submission.account_id, "submitted_proof", proof.id,
                         proof.filename)
     return _file_response(proof)
+
+
+# --- the wegwijzer (ADR 0026) ----------------------------------------------------------------------------
+
+_CALENDAR_RESPONSE = {"200": {"description": "The milestones as all-day events (RFC 5545).",
+                              "content": {"text/calendar": {"schema": {"type": "string"}}}}}
+
+
+def _feed_body(feed_and_token) -> dict[str, Any]:
+    feed, token = feed_and_token
+    return {"path": f"/api/v1/portfolio/calendar?token={token}", "created_at": feed.created_at}
+
+
+@wegwijzer.get("")
+@answers(404)
+@require_roles(Role.JOBCOACH)
+@wegwijzer.response(200, WegwijzerSchema)
+@wegwijzer.doc(description="The jobcoach's milestones (date, state, estimate), the next best step and the PE "
+                           "pace, computed today from the cycle in progress; 404 when there is none. "
+                           + WEGWIJZER_ASSUMPTIONS)
+def get_wegwijzer():
+    """The jobcoach's wegwijzer."""
+    return _service().wegwijzer(_me())
+
+
+@wegwijzer.get("/calendar")
+@require_roles(Role.JOBCOACH)
+@wegwijzer.response(200, CalendarFeedSchema)
+def get_calendar_feed():
+    """The current secret address of the jobcoach's calendar feed (made the first time it is asked for).
+    503 when the platform has no calendar key."""
+    return _feed_body(_service().calendar_feed(_me()))
+
+
+@wegwijzer.post("/calendar/renew")
+@require_roles(Role.JOBCOACH)
+@wegwijzer.response(201, CalendarFeedSchema)
+def renew_calendar_feed():
+    """A new secret address for the feed: the old one answers 404 from now on."""
+    return _feed_body(_service().renew_calendar_feed(_me()))
+
+
+@calendar.route("", methods=["GET"])
+@calendar.arguments(CalendarQuerySchema, location="query")
+@calendar.doc(responses=_CALENDAR_RESPONSE)
+@answers(404)
+def calendar_feed(query: dict[str, Any]):
+    """The wegwijzer of the token's owner as an iCalendar feed, for any calendar app; no login: the token is
+    the secret (404 for a token that is not, or no longer, a feed's). Texts in ``lang`` (nl or en)."""
+    body = _service().calendar(query["token"], query["lang"])
+    return Response(body, mimetype="text/calendar", headers={
+        "Content-Disposition": 'inline; filename="wegwijzer.ics"', "Cache-Control": "private, max-age=900"})
+# --- mentors (ADR 0028) ----------------------------------------------------------------------------------
+
+mentors = Blueprint("mentors", __name__, url_prefix="/v1/portfolio/mentors",
+                    description="The mentor list for Noloc members, and each mentor's profile.")
+mentorships = Blueprint("mentorships", __name__, url_prefix="/v1/portfolio/mentorships",
+                        description="A jobcoach's mentors (invited with consent, ended at any time); a "
+                                    "mentor's jobcoaches, their shared drafts and meetings (read-only) and "
+                                    "comments.")
+mentor_comments = Blueprint("mentor-comments", __name__, url_prefix="/v1/portfolio/mentor-comments",
+                            description="The comments a jobcoach's mentors made, per part.")
+BLUEPRINTS = (*BLUEPRINTS, mentors, mentorships, mentor_comments)
+
+_FEE_NOTE = {
+    "nl": "Een mentor kost €75. Dat betaal je rechtstreeks aan de mentor; dit platform stuurt je daarvoor "
+          "geen factuur.",
+    "en": "A mentor costs €75. You pay this directly to the mentor; this platform sends you no invoice for "
+          "it.",
+}
+
+
+@mentors.get("")
+@answers(MentorsForMembers)
+@require_roles(Role.JOBCOACH, Role.NOLOC_ADMIN)
+@mentors.response(200, MentorListSchema)
+def list_mentors():
+    """The mentors with name, region and a short text: for Noloc members (an external affiliate gets 403)
+    and Noloc admins. The mentor's fee (€75) is paid to the mentor directly: the platform invoices nothing."""
+    language = request_language()
+    return {"items": _service().mentor_directory(current_principal()),
+            "fee": {"amount": str(MENTOR_FEE), "currency": "EUR", "paid_to": "mentor",
+                    "invoiced_by_platform": False, "note": _FEE_NOTE.get(language, _FEE_NOTE["nl"])}}
+
+
+@mentors.get("/<uuid:mentor_id>")
+@require_roles(Role.MENTOR, Role.NOLOC_ADMIN)
+@mentors.response(200, MentorSchema)
+def get_mentor(mentor_id: UUID):
+    """A mentor's own profile; a Noloc admin reads any mentor's."""
+    return _service().mentor_profile(current_principal(), mentor_id)
+
+
+@mentors.put("/<uuid:mentor_id>")
+@require_roles(Role.MENTOR, Role.NOLOC_ADMIN)
+@mentors.arguments(MentorProfileInputSchema)
+@mentors.response(200, MentorSchema)
+def save_mentor(data: dict[str, Any], mentor_id: UUID):
+    """The mentor (their own) or a Noloc admin sets the region and the short text of the list."""
+    return _service().save_mentor_profile(current_principal(), mentor_id, region=data["region"],
+                                          about=data["about"])
+
+
+@mentorships.get("")
+@require_roles(Role.JOBCOACH, Role.MENTOR)
+@mentorships.response(200, MentorshipSchema(many=True))
+def list_mentorships():
+    """A jobcoach's mentors (running ones first, then the ended ones); a mentor's jobcoaches (running)."""
+    return _service().mentorships(current_principal())
+
+
+@mentorships.post("")
+@answers(404, MentorsForMembers, MentorshipConflictProblem)
+@require_roles(Role.JOBCOACH)
+@mentorships.arguments(MentorshipInputSchema)
+@mentorships.response(201, MentorshipSchema)
+def invite_mentor(data: dict[str, Any]):
+    """Invite a mentor with explicit consent to what is shared, read-only: the drafts of A1-A4, the
+    reflection meetings and the PE summary (each consent must be true). The mentor reads from now on, until
+    the jobcoach ends it; the mentor is never the jobcoach's assessor."""
+    mentorship = _service().invite_mentor(_me(), data["mentor_id"], data["consent"])
+    return mentorship, 201, {"Location": url_for("mentorships.mentee_portfolio", mentorship_id=mentorship.id)}
+
+
+@mentorships.post("/<uuid:mentorship_id>/end")
+@answers(MentorshipConflictProblem)
+@require_roles(Role.JOBCOACH)
+@mentorships.response(200, MentorshipSchema)
+def end_mentorship(mentorship_id: UUID):
+    """End the mentor's access at once: from now on the mentor gets 404 for everything of the jobcoach."""
+    return _service().end_mentorship(_me(), mentorship_id)
+
+
+@mentorships.get("/<uuid:mentorship_id>/portfolio")
+@require_roles(Role.MENTOR)
+@mentorships.response(200, MenteePortfolioSchema)
+def mentee_portfolio(mentorship_id: UUID):
+    """For the mentor while the mentorship runs: the jobcoach's current drafts and reflection meetings,
+    read-only (404 once it has ended)."""
+    found = _service().mentee_portfolio(current_principal(), mentorship_id)
+    return {"mentorship": found.mentorship,
+            "cycle": None if found.cycle is None else {"cycle": found.cycle},
+            "parts": found.parts, "meetings": found.meetings}
+
+
+@mentorships.get("/<uuid:mentorship_id>/comments")
+@require_roles(Role.JOBCOACH, Role.MENTOR)
+@mentorships.response(200, MentorCommentSchema(many=True))
+def list_comments(mentorship_id: UUID):
+    """The mentorship's comments, oldest first: for the jobcoach, and the mentor while it runs."""
+    return _service().mentorship_comments(current_principal(), mentorship_id)
+
+
+@mentorships.post("/<uuid:mentorship_id>/comments")
+@require_roles(Role.MENTOR)
+@mentorships.arguments(CommentInputSchema)
+@mentorships.response(201, MentorCommentSchema)
+def add_comment(data: dict[str, Any], mentorship_id: UUID):
+    """The mentor comments on one part (A1-A4) while the mentorship runs."""
+    return _service().add_comment(_me(), mentorship_id, part=data["part"], text=data["text"]), 201
+
+
+@mentor_comments.get("")
+@require_roles(Role.JOBCOACH)
+@mentor_comments.arguments(CommentQuerySchema, location="query")
+@mentor_comments.response(200, MentorCommentSchema(many=True))
+def received_comments(query: dict[str, Any]):
+    """Every comment one's mentors made (also of ended mentorships), optionally of one part; oldest first."""
+    return _service().received_comments(_me(), query.get("part"))

@@ -484,6 +484,20 @@ class Case:
 
 
 @dataclass(frozen=True)
+class CalendarFeed:
+    """A jobcoach's secret calendar feed (ADR 0026): its token is made from ``nonce`` under the platform's
+    calendar key, never stored; a new nonce ends the old address."""
+
+    account_id: UUID
+    nonce: str
+    created_at: datetime
+
+
+class CalendarUnavailable(DomainError):
+    """The platform has no calendar key (RECERT_PORTFOLIO_CALENDAR_SECRET): no feed can be made or read."""
+
+
+@dataclass(frozen=True)
 class DueDecision:
     """A final decision whose cycle's snapshots and proofs are past their retention."""
 

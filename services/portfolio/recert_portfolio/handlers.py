@@ -62,7 +62,8 @@ class Handlers:
         after a newer one changes nothing."""
         data = event.data
         account_id, number = data["account_id"], data["membership_number"]
-        if uow.accounts.upsert(account_id, number, data["roles"], event.occurred_at):
+        if uow.accounts.upsert(account_id, number, data["roles"], event.occurred_at,
+                               full_name=data["full_name"], membership_kind=data["membership_kind"]):
             self._claim_attendance(uow, account_id, number)
 
     def on_account_erased(self, uow: PortfolioUnitOfWork, event: Event) -> None:

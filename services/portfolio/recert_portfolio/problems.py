@@ -7,9 +7,18 @@ from typing import Any
 
 from recert_common import i18n
 from recert_common.domain_errors import NotFoundError, ProblemMap
-from recert_common.errors import Conflict, NotFound, ValidationProblem, extension_members, upload_problem
+from recert_common.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    ValidationProblem,
+    extension_members,
+    upload_problem,
+)
 from recert_portfolio.domain import (
     AssessorAssigned,
+    CalendarUnavailable,
     DateRefusal,
     EditRefusal,
     EditRefused,
@@ -25,6 +34,7 @@ from recert_portfolio.domain import (
     WindowRefusal,
     WrongState,
 )
+from recert_portfolio.mentors import ConsentMissing, MentorRefusal, MentorsForMembersOnly, MentorshipConflict
 from recert_portfolio.readiness import Readiness
 
 
@@ -117,6 +127,23 @@ class MeetingConflict(Conflict):
 
     def __init__(self, code: str):
         super().__init__(code=code)
+
+
+class MentorsForMembers(Forbidden):
+    """The mentor list and invitations are for Noloc members (issue 14)."""
+
+    slug, title_code = "mentors-for-members", "portfolio.problem.mentors_for_members"
+
+    def __init__(self) -> None:
+        super().__init__(code="portfolio.detail.mentors_for_members")
+
+
+class MentorshipConflictProblem(Conflict):
+    slug, title_code = "mentorship-conflict", "portfolio.problem.mentorship_conflict"
+    members = extension_members(reason="string")
+
+    def __init__(self, reason: MentorRefusal):
+        super().__init__(code=f"portfolio.detail.mentorship_{reason}", extensions={"reason": str(reason)})
 
 
 def invalid_meeting_date(refusal: DateRefusal, *, starts_on: date, today: date, ends_on: date
@@ -221,8 +248,26 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "This meeting is not in your list of reflection meetings."},
     "portfolio.field.only_for_a1": {"nl": "Alleen voor onderdeel A1.", "en": "Only for part A1."},
     "portfolio.field.only_for_a3": {"nl": "Alleen voor onderdeel A3.", "en": "Only for part A3."},
+    # mentors (ADR 0028)
+    "portfolio.problem.mentors_for_members": {"nl": "Mentoren zijn er voor leden van Noloc",
+                                              "en": "Mentors are for Noloc members"},
+    "portfolio.detail.mentors_for_members": {
+        "nl": "Je bent aangesloten als externe; de mentoren op dit platform zijn er voor leden van Noloc.",
+        "en": "You are an external affiliate; the mentors on this platform are for Noloc members."},
+    "portfolio.problem.mentorship_conflict": {"nl": "Dit kan niet bij dit mentorschap",
+                                              "en": "Not possible for this mentorship"},
+    "portfolio.detail.mentorship_already_mentor": {
+        "nl": "Deze mentor kijkt al met je mee.", "en": "This mentor is already your mentor."},
+    "portfolio.detail.mentorship_ended": {
+        "nl": "Dit mentorschap is al beëindigd.", "en": "This mentorship has ended already."},
+    "portfolio.field.consent_required": {
+        "nl": "Geef toestemming voor elk onderdeel dat de mentor mag lezen.",
+        "en": "Give your consent for each item the mentor may read."},
     "portfolio.field.group_or_supervisor": {
         "nl": "Noem de groep of de supervisor.", "en": "Name the group or the supervisor."},
+    "portfolio.detail.calendar_unavailable": {
+        "nl": "De agenda-koppeling is op dit platform niet ingesteld.",
+        "en": "The calendar feed is not set up on this platform."},
 }
 
 i18n.register_messages(_MESSAGES)
@@ -244,10 +289,15 @@ PROBLEMS = ProblemMap({
     AssessorAssigned: lambda error: WithdrawNotAllowed(),
     SupplementUnrevised: lambda error: SupplementIncomplete(error.parts),
     ProofRefused: lambda error: UploadProblem(error.refusal),
+    CalendarUnavailable: lambda error: ServiceUnavailable(code="portfolio.detail.calendar_unavailable"),
+    MentorsForMembersOnly: lambda error: MentorsForMembers(),
+    ConsentMissing: lambda error: invalid_field("consent", "portfolio.field.consent_required"),
+    MentorshipConflict: lambda error: MentorshipConflictProblem(error.reason),
 })
 
 __all__: list[Any] = [
-    "PROBLEMS", "MeetingConflict", "PortfolioLocked", "PortfolioNotReady", "StateConflict",
+    "PROBLEMS", "MeetingConflict", "MentorsForMembers", "MentorshipConflictProblem", "PortfolioLocked",
+    "PortfolioNotReady", "StateConflict",
     "SubmissionWindowClosed", "SupplementIncomplete", "UploadProblem", "WithdrawNotAllowed", "invalid_field",
     "invalid_meeting_date", "no_current_cycle", "not_found", "unknown_part",
 ]

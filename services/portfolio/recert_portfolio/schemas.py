@@ -12,9 +12,10 @@ from recert_common.schemas import (
     Strict,
     UtcDateTime,
     always_sent,
+    text,
     utc_text,
 )
-from recert_portfolio import snapshot
+from recert_portfolio import snapshot, wegwijzer
 from recert_portfolio.domain import (
     A_PARTS,
     ALL_PARTS,
@@ -24,6 +25,7 @@ from recert_portfolio.domain import (
     CycleState,
     CycleView,
 )
+from recert_portfolio.mentors import COMMENT_PARTS, SHARED
 from recert_portfolio.readiness import Readiness
 
 
@@ -450,3 +452,185 @@ def readiness_body(view: CycleView, readiness: Readiness, language: str) -> dict
             "period_ends_on": readiness.period.last,
         },
     }
+
+
+# --- the wegwijzer (ADR 0026) ----------------------------------------------------------------------------
+
+WEGWIJZER_ASSUMPTIONS = (
+    "Each milestone's estimate is the work left (hours) and the calendar weeks it takes at an assumed pace; "
+    "a milestone is 'behind' when that no longer fits before its date. Assumptions: 1 PE point is 1 "
+    f"study-load hour, at {wegwijzer.PE_POINTS_PER_MONTH} points a month; a reflection meeting every "
+    f"{wegwijzer.MEETING_INTERVAL_WEEKS} weeks, {wegwijzer.MEETING_HOURS} hours each with preparation; the "
+    f"portfolio (A1-A4 with the reflection report) in {wegwijzer.PORTFOLIO_WEEKS} weeks (three months) at "
+    f"half a day ({wegwijzer.HOURS_PER_WEEK} hours) a week, a quarter of it per part, written once the PE "
+    f"points are in; a supplementary assignment in {wegwijzer.SUPPLEMENT_PART_WEEKS} weeks at half a day a "
+    f"week per reopened part. The plan starts {wegwijzer.PLAN_MONTHS_AHEAD} months before the submission "
+    "window opens (3 months before expiry); PE points, meetings and parts are due by the window's opening "
+    "(by the supplement or new-portfolio deadline after a postponed or negative decision).")
+
+
+@always_sent
+class EstimateSchema(Schema):
+    hours = fields.Integer(metadata={"description": "Hours of work left."})
+    weeks = fields.Integer(metadata={"description": "Calendar weeks the work takes at the assumed pace."})
+
+
+@always_sent
+class MilestoneSchema(Schema):
+    key = fields.String(metadata={"enum": [str(k) for k in wegwijzer.MilestoneKey]})
+    date = fields.Date()
+    state = fields.String(metadata={"enum": [str(s) for s in wegwijzer.MilestoneState]})
+    estimate = fields.Nested(EstimateSchema, allow_none=True, metadata={
+        "description": "null for a date to know rather than work to do (the window's opening)."})
+
+
+@always_sent
+class NextStepSchema(Schema):
+    action = fields.String(metadata={"enum": [str(a) for a in wegwijzer.Action]})
+    milestone = fields.String(allow_none=True, metadata={"enum": [str(k) for k in wegwijzer.MilestoneKey]})
+    date = fields.Date(allow_none=True)
+
+
+@always_sent
+class PaceSchema(Schema):
+    target = fields.Date(allow_none=True, metadata={
+        "description": "The day part B should be complete: the PE milestone's date, once that passed the "
+                       "deadline; null when both passed."})
+    points_needed = fields.Decimal(as_string=True)
+    category_1_needed = fields.Decimal(as_string=True)
+    months_left = fields.Decimal(as_string=True)
+    points_per_month = fields.Decimal(as_string=True, metadata={
+        "description": "Whole points per month from today to the target (rounded up)."})
+    category_1_per_month = fields.Decimal(as_string=True)
+    sustainable_per_month = fields.Decimal(as_string=True, metadata={
+        "description": "The pace the wegwijzer assumes a jobcoach keeps up."})
+
+
+@always_sent
+class WegwijzerSchema(Schema):
+    cycle_id = fields.UUID(attribute="cycle.id")
+    today = fields.Date()
+    case_state = fields.String(metadata={"enum": [str(s) for s in wegwijzer.CaseState]})
+    expires_on = fields.Date(attribute="cycle.expires_on")
+    window_opens_on = fields.Date(attribute="cycle.window_opens_on")
+    deadline = fields.Date(metadata={
+        "description": "The last day to submit: the expiry, the supplement or the new-portfolio deadline."})
+    milestones = fields.List(fields.Nested(MilestoneSchema))
+    next_step = fields.Nested(NextStepSchema)
+    pace = fields.Nested(PaceSchema)
+    meetings_required = fields.Integer()
+    meetings_proven = fields.Integer()
+
+
+@always_sent
+class CalendarFeedSchema(Schema):
+    path = fields.String(metadata={
+        "description": "The feed's secret address on the gateway (append it to the portal's origin). Anyone "
+                       "with it can read the feed: renew it to end it."})
+    created_at = UtcDateTime()
+
+
+class CalendarQuerySchema(Strict):
+    token = fields.String(required=True, validate=validate.Length(min=20, max=100), metadata={
+        "description": "The feed's secret (from GET /v1/portfolio/wegwijzer/calendar)."})
+    lang = fields.String(load_default="nl", validate=validate.OneOf(("nl", "en")))
+# --- mentors (ADR 0028) ----------------------------------------------------------------------------------
+
+class MentorProfileInputSchema(Strict):
+    region = fields.String(required=True, validate=validate.Length(max=100),
+                           metadata={"description": "Where the mentor works, e.g. a province or city."})
+    about = fields.String(required=True, validate=validate.Length(max=1000),
+                          metadata={"description": "A short text about the mentor, for the list."})
+
+
+class ConsentInputSchema(Strict):
+    drafts = fields.Boolean(required=True, metadata={"description": "Consent: the drafts of A1-A4."})
+    meetings = fields.Boolean(required=True, metadata={"description": "Consent: the reflection meetings."})
+    pe_summary = fields.Boolean(required=True, metadata={"description": "Consent: the PE summary."})
+
+
+class MentorshipInputSchema(Strict):
+    mentor_id = fields.UUID(required=True)
+    consent = fields.Nested(ConsentInputSchema, required=True, metadata={
+        "description": "The jobcoach's explicit consent to each shared item (read-only); each must be true."})
+
+
+class CommentInputSchema(Strict):
+    part = fields.String(required=True, validate=validate.OneOf(COMMENT_PARTS))
+    text = text(4000, required=True)
+
+
+class CommentQuerySchema(Strict):
+    part = fields.String(validate=validate.OneOf(COMMENT_PARTS))
+
+
+@always_sent
+class MentorSchema(Schema):
+    account_id = fields.UUID()
+    full_name = fields.String()
+    region = fields.String()
+    about = fields.String()
+
+
+@always_sent
+class MentorFeeSchema(Schema):
+    amount = fields.String(metadata={"description": "A decimal string: the mentor's fee."})
+    currency = fields.String(metadata={"enum": ["EUR"]})
+    paid_to = fields.String(metadata={"enum": ["mentor"], "description": "Paid to the mentor directly."})
+    invoiced_by_platform = fields.Boolean(metadata={"description": "Always false: the platform invoices "
+                                                                   "nothing for a mentor."})
+    note = fields.String(metadata={"description": "The same, said in the request's language."})
+
+
+@always_sent
+class MentorListSchema(Schema):
+    items = fields.List(fields.Nested(MentorSchema))
+    fee = fields.Nested(MentorFeeSchema)
+
+
+@always_sent
+class MentorshipSchema(Schema):
+    id = fields.UUID()
+    account_id = fields.UUID(metadata={"description": "The jobcoach."})
+    jobcoach_name = fields.String(allow_none=True)
+    mentor_id = fields.UUID()
+    mentor_name = fields.String(allow_none=True)
+    shared = fields.List(fields.String(metadata={"enum": list(SHARED)}))
+    consented_at = UtcDateTime()
+    started_at = UtcDateTime()
+    ended_at = UtcDateTime(allow_none=True)
+    active = fields.Boolean()
+
+
+@always_sent
+class MenteeMeetingSchema(Schema):
+    id = fields.UUID()
+    met_on = fields.Date()
+    kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
+    group_name = fields.String(allow_none=True)
+    supervisor_name = fields.String(allow_none=True)
+    duration_minutes = fields.Integer(allow_none=True)
+    source = fields.String()
+    proven = fields.Boolean()
+
+
+@always_sent
+class MenteePortfolioSchema(Schema):
+    """What the mentor reads, read-only: the current cycle's drafts and meetings (the PE summary comes from
+    pe-registry: GET /pe/accounts/{account_id}/summary)."""
+
+    mentorship = fields.Nested(MentorshipSchema)
+    cycle = fields.Nested(CycleSummarySchema, allow_none=True)
+    parts = fields.List(fields.Nested(PartSchema))
+    meetings = fields.List(fields.Nested(MenteeMeetingSchema))
+
+
+@always_sent
+class MentorCommentSchema(Schema):
+    id = fields.UUID()
+    mentorship_id = fields.UUID()
+    mentor_id = fields.UUID()
+    mentor_name = fields.String(allow_none=True)
+    part = fields.String(metadata={"enum": list(COMMENT_PARTS)})
+    text = fields.String()
+    created_at = UtcDateTime()

@@ -23,10 +23,12 @@ from recert_common.db import Database
 from recert_common.domain_errors import NotFoundError
 from recert_common.storage import ObjectChunks, ObjectStore, StorageError, UploadRefused
 from recert_common.uow import UnitOfWork
-from recert_portfolio import snapshot
+from recert_portfolio import calendar_feed, snapshot, wegwijzer
 from recert_portfolio.domain import (
     SOURCE_UPLOAD,
     UNCHANGED,
+    CalendarFeed,
+    CalendarUnavailable,
     Cycle,
     CycleState,
     CycleView,
@@ -49,6 +51,7 @@ from recert_portfolio.domain import (
     check_meeting_date,
     check_part_input,
 )
+from recert_portfolio.mentoring import MentoringUseCases
 from recert_portfolio.readiness import Readiness, assess
 from recert_portfolio.settings import PortfolioSettings
 from recert_portfolio.store import SqlPortfolioUnitOfWork
@@ -59,7 +62,7 @@ _log = logging.getLogger(__name__)
 PortfolioUnitOfWork = Any
 
 
-class PortfolioService:
+class PortfolioService(MentoringUseCases):
     """``db`` is only for the app's readiness probe and revocation checks; use cases go through ``uow``."""
 
     def __init__(self, uow: Callable[[], UnitOfWork], settings: PortfolioSettings, proofs: ObjectStore, *,
@@ -310,6 +313,89 @@ class PortfolioService:
                     "pe_points_counted": readiness.pe.counted_total} if "B" in supplement.parts else {}),
             }, subject=account_id)
         return submission
+
+    # --- the wegwijzer (ADR 0026) ------------------------------------------------------------------------
+
+    def _wegwijzer(self, uow: PortfolioUnitOfWork, cycle: Cycle, today: date) -> wegwijzer.Wegwijzer:
+        portfolio = self._portfolio(uow, cycle)
+        readiness = self._assess(uow, portfolio)
+        return wegwijzer.compute(wegwijzer.situation(
+            cycle, today, parts=portfolio.parts, missing=readiness.missing_codes, pe=readiness.pe,
+            meetings_required=readiness.required_meetings, meetings_proven=readiness.proven_meetings,
+            supplement=portfolio.supplement))
+
+    def wegwijzer(self, account_id: UUID) -> wegwijzer.Wegwijzer:
+        """The jobcoach's milestones, pace and next step today; NoCurrentCycle when there is no cycle."""
+        with self.uow() as uow:
+            return self._wegwijzer(uow, self._current(uow, account_id), self.today())
+
+    def _calendar_secret(self) -> str:
+        if not self.settings.calendar_secret:
+            raise CalendarUnavailable()
+        return self.settings.calendar_secret
+
+    def calendar_feed(self, account_id: UUID) -> tuple[CalendarFeed, str]:
+        """The jobcoach's feed and its token, made the first time it is asked for."""
+        key = self._calendar_secret()
+        with self.uow() as uow:
+            feed = uow.calendar_feeds.get(account_id)
+            if feed is None:
+                made = CalendarFeed(account_id, calendar_feed.new_nonce(), self.now())
+                feed = uow.calendar_feeds.add(
+                    made, calendar_feed.token_hash(calendar_feed.feed_token(key, account_id, made.nonce)))
+        return feed, calendar_feed.feed_token(key, account_id, feed.nonce)
+
+    def renew_calendar_feed(self, account_id: UUID) -> tuple[CalendarFeed, str]:
+        """A new address for the feed; the old one stops at once."""
+        key = self._calendar_secret()
+        feed = CalendarFeed(account_id, calendar_feed.new_nonce(), self.now())
+        token = calendar_feed.feed_token(key, account_id, feed.nonce)
+        with self.uow() as uow:
+            uow.calendar_feeds.replace(feed, calendar_feed.token_hash(token))
+        _log.info("calendar feed renewed", extra={"account_id": str(account_id)})
+        return feed, token
+
+    def calendar(self, token: str, language: str) -> bytes:
+        """The feed of the token's owner (NotFoundError for a token that is not, or no longer, a feed's)."""
+        self._calendar_secret()
+        with self.uow() as uow:
+            account_id = uow.calendar_feeds.owner_of(calendar_feed.token_hash(token))
+            if account_id is None:
+                raise NotFoundError()
+            cycle = uow.cycles.current(account_id)
+            found = self._wegwijzer(uow, cycle, self.today()) if cycle is not None else None
+        return calendar_feed.render(found, now=self.now(), language=language)
+
+    def nudge_behind(self) -> int:
+        """The daily check: every milestone that is behind in a cycle where the jobcoach has work to do is
+        announced once per cycle (portfolio.milestone.behind), in the unit of work that records it."""
+        today, announced = self.today(), 0
+        with self.uow() as uow:
+            cycle_ids = uow.nudges.open_cycle_ids()
+        for cycle_id in cycle_ids:
+            with self.uow() as uow:
+                cycle = uow.cycles.get(cycle_id)
+                if cycle is None or cycle.state not in (CycleState.OPEN, CycleState.SUPPLEMENT_OPEN):
+                    continue
+                found = self._wegwijzer(uow, cycle, today)
+                for milestone in found.behind:
+                    if not uow.nudges.add(cycle.id, str(milestone.key), cycle.account_id, self.now()):
+                        continue
+                    uow.publish("portfolio.milestone.behind", {
+                        "account_id": cycle.account_id, "cycle_id": cycle.id, "milestone": str(milestone.key),
+                        "milestone_date": milestone.date, "case_state": str(found.case_state),
+                        "deadline": found.deadline,
+                        "estimate_hours": milestone.estimate.hours if milestone.estimate else None,
+                        "estimate_weeks": milestone.estimate.weeks if milestone.estimate else None,
+                        "pe_points_needed": found.pace.points_needed,
+                        "pe_points_per_month": found.pace.points_per_month,
+                        "meetings_required": found.meetings_required,
+                        "meetings_proven": found.meetings_proven,
+                    }, subject=cycle.account_id)
+                    announced += 1
+        if announced:
+            _log.info("milestones behind announced", extra={"events": announced})
+        return announced
 
     # --- snapshots ---------------------------------------------------------------------------------------
 

@@ -23,10 +23,18 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
     # How often the worker looks for snapshots past their retention.
     retention_interval_seconds: float = env_field("RECERT_PORTFOLIO_RETENTION_INTERVAL_SECONDS", 3600.0)
 
+    # The key the secret calendar feed addresses are made with (HMAC-SHA256; ADR 0026): at least 32
+    # characters. Empty: no calendar feeds (the operations answer 503). Changing it ends every feed address.
+    calendar_secret: str = env_field("RECERT_PORTFOLIO_CALENDAR_SECRET", "")
+    # How often the worker looks for milestones that turned "behind" (the nudge): once a day.
+    wegwijzer_interval_seconds: float = env_field("RECERT_PORTFOLIO_WEGWIJZER_INTERVAL_SECONDS", 86400.0)
+
     def __post_init__(self):
         super().__post_init__()
         if self.proof_max_bytes < 1:
             raise ConfigError("RECERT_PORTFOLIO_PROOF_MAX_BYTES must be at least 1")
         self.check_calendar()
+        if self.calendar_secret and len(self.calendar_secret) < 32:
+            raise ConfigError("RECERT_PORTFOLIO_CALENDAR_SECRET must be at least 32 characters (or empty)")
         if self.retention_days < 0:
             raise ConfigError("RECERT_PORTFOLIO_RETENTION_DAYS must not be negative")

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from recert_common import access_log, accounts
 from recert_common.uow import SqlUnitOfWork
 from recert_portfolio.domain import (
+    CalendarFeed,
     Case,
     Cycle,
     CycleKind,
@@ -28,6 +29,7 @@ from recert_portfolio.domain import (
     Supplement,
     SupplementAssignment,
 )
+from recert_portfolio.mentors import MentorAccount, MentorComment, Mentorship
 
 Conn = psycopg.Connection
 
@@ -46,12 +48,14 @@ class _Repository:
 
 class AccountRepository(_Repository):
     def upsert(self, account_id: UUID, membership_number: str | None, roles: Iterable[str],
-               occurred_at: datetime) -> bool:
+               occurred_at: datetime, *, full_name: str | None = None,
+               membership_kind: str | None = None) -> bool:
         """Keep the account as of ``occurred_at`` unless a newer state is stored (recert_common.accounts);
         returns whether it was written."""
         # Several accounts may give one number (ADR 0018): ``holder_of_number`` tells whose it is.
         return accounts.upsert_account(self.conn, "accounts", account_id, occurred_at,
-                                       {"membership_number": membership_number, "roles": list(roles)},
+                                       {"membership_number": membership_number, "roles": list(roles),
+                                        "full_name": full_name, "membership_kind": membership_kind},
                                        touch=("updated_at",))
 
     def holder_of_number(self, membership_number: str) -> UUID | None:
@@ -490,6 +494,8 @@ class RetentionRepository(_Repository):
         number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
                               {"a": account_id}).fetchone()
         for statement in (
+                "DELETE FROM calendar_feeds WHERE account_id = %(a)s",
+                "DELETE FROM milestone_nudges WHERE account_id = %(a)s",
                 f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
                 f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
                 "DELETE FROM submissions WHERE account_id = %(a)s",
@@ -502,6 +508,8 @@ class RetentionRepository(_Repository):
                 "DELETE FROM pe_evidence WHERE account_id = %(a)s",
                 "DELETE FROM pe_activities WHERE account_id = %(a)s",
                 "DELETE FROM noloc_attendance WHERE account_id = %(a)s",
+                "DELETE FROM mentorships WHERE account_id = %(a)s OR mentor_id = %(a)s",
+                "DELETE FROM mentor_profiles WHERE account_id = %(a)s",
                 "DELETE FROM accounts WHERE account_id = %(a)s"):
             conn.execute(statement, {"a": account_id})
         access_log.forget(conn, account_id)
@@ -510,6 +518,157 @@ class RetentionRepository(_Repository):
                          (number["membership_number"],))
         return [row["object_key"] for row in conn.execute(
             "DELETE FROM proofs WHERE account_id = %s RETURNING object_key", (account_id,)).fetchall()]
+
+
+# --- the wegwijzer (ADR 0026) ----------------------------------------------------------------------------
+
+
+class CalendarFeedRepository(_Repository):
+    def get(self, account_id: UUID) -> CalendarFeed | None:
+        row = self.conn.execute(
+            "SELECT account_id, nonce, created_at FROM calendar_feeds WHERE account_id = %s",
+            (account_id,)).fetchone()
+        return CalendarFeed(**row) if row else None
+
+    def add(self, feed: CalendarFeed, token_sha256: str) -> CalendarFeed:
+        """The account's feed: this one, or the one another request stored first."""
+        self.conn.execute(
+            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO NOTHING",
+            (feed.account_id, feed.nonce, token_sha256, feed.created_at))
+        found = self.get(feed.account_id)
+        assert found is not None
+        return found
+
+    def replace(self, feed: CalendarFeed, token_sha256: str) -> None:
+        self.conn.execute(
+            "INSERT INTO calendar_feeds (account_id, nonce, token_sha256, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO UPDATE SET nonce = EXCLUDED.nonce, "
+            "token_sha256 = EXCLUDED.token_sha256, created_at = EXCLUDED.created_at",
+            (feed.account_id, feed.nonce, token_sha256, feed.created_at))
+
+    def owner_of(self, token_sha256: str) -> UUID | None:
+        row = self.conn.execute("SELECT account_id FROM calendar_feeds WHERE token_sha256 = %s",
+                                (token_sha256,)).fetchone()
+        return row["account_id"] if row else None
+
+
+class NudgeRepository(_Repository):
+    def add(self, cycle_id: UUID, milestone: str, account_id: UUID, at: datetime) -> bool:
+        """True the first time this milestone of this cycle is nudged about."""
+        row = self.conn.execute(
+            "INSERT INTO milestone_nudges (cycle_id, milestone, account_id, nudged_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING cycle_id",
+            (cycle_id, milestone, account_id, at)).fetchone()
+        return row is not None
+
+    def open_cycle_ids(self) -> list[UUID]:
+        """Cycles in which the jobcoach has work to do: open, or with a supplement open."""
+        return [row["id"] for row in self.conn.execute(
+            "SELECT id FROM cycles WHERE state IN ('open', 'supplement_open') ORDER BY id").fetchall()]
+# --- mentors (ADR 0028) -----------------------------------------------------------------------------------
+
+_MENTORSHIP_SELECT = """
+    SELECT m.*, j.full_name AS jobcoach_name, t.full_name AS mentor_name
+    FROM mentorships m LEFT JOIN accounts j ON j.account_id = m.account_id
+         LEFT JOIN accounts t ON t.account_id = m.mentor_id"""
+
+
+def _mentorship(row: Mapping[str, Any] | None) -> Mentorship | None:
+    if row is None:
+        return None
+    return Mentorship(id=row["id"], account_id=row["account_id"], mentor_id=row["mentor_id"],
+                      shared=tuple(row["shared"]), consented_at=row["consented_at"],
+                      started_at=row["started_at"], ended_at=row["ended_at"], ended_by=row["ended_by"],
+                      jobcoach_name=row["jobcoach_name"], mentor_name=row["mentor_name"])
+
+
+def _mentor(row: Mapping[str, Any]) -> MentorAccount:
+    return MentorAccount(account_id=row["account_id"], full_name=row["full_name"] or "",
+                         region=row["region"] or "", about=row["about"] or "",
+                         active="mentor" in (row["roles"] or []))
+
+
+class MentorRepository(_Repository):
+    """The mentor list (accounts with the mentor role and their profiles), mentorships and comments."""
+
+    def membership_kind_of(self, account_id: UUID) -> str | None:
+        row = self.conn.execute("SELECT membership_kind FROM accounts WHERE account_id = %s",
+                                (account_id,)).fetchone()
+        return row["membership_kind"] if row else None
+
+    def directory(self) -> list[MentorAccount]:
+        rows = self.conn.execute(
+            """SELECT a.account_id, a.full_name, a.roles, p.region, p.about
+               FROM accounts a LEFT JOIN mentor_profiles p ON p.account_id = a.account_id
+               WHERE 'mentor' = ANY (a.roles) ORDER BY a.full_name, a.account_id""").fetchall()
+        return [_mentor(r) for r in rows]
+
+    def mentor(self, account_id: UUID) -> MentorAccount | None:
+        """The account with its profile, whatever its roles now (``active`` tells)."""
+        row = self.conn.execute(
+            """SELECT a.account_id, a.full_name, a.roles, p.region, p.about
+               FROM accounts a LEFT JOIN mentor_profiles p ON p.account_id = a.account_id
+               WHERE a.account_id = %s""", (account_id,)).fetchone()
+        return _mentor(row) if row else None
+
+    def save_profile(self, account_id: UUID, *, region: str, about: str, by: UUID) -> None:
+        self.conn.execute(
+            """INSERT INTO mentor_profiles (account_id, region, about, updated_at, updated_by)
+               VALUES (%s, %s, %s, now(), %s)
+               ON CONFLICT (account_id) DO UPDATE SET region = EXCLUDED.region, about = EXCLUDED.about,
+                   updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by""",
+            (account_id, region, about, by))
+
+    def add(self, mentorship: Mentorship) -> bool:
+        """False when the jobcoach has this mentor already."""
+        row = self.conn.execute(
+            """INSERT INTO mentorships (id, account_id, mentor_id, shared, consented_at, started_at)
+               VALUES (%s, %s, %s, %s, %s, %s)
+               ON CONFLICT (account_id, mentor_id) WHERE ended_at IS NULL DO NOTHING RETURNING id""",
+            (mentorship.id, mentorship.account_id, mentorship.mentor_id, list(mentorship.shared),
+             mentorship.consented_at, mentorship.started_at)).fetchone()
+        return row is not None
+
+    def get(self, mentorship_id: UUID, *, for_update: bool = False) -> Mentorship | None:
+        return _mentorship(self.conn.execute(
+            f"{_MENTORSHIP_SELECT} WHERE m.id = %s{' FOR UPDATE OF m' if for_update else ''}",
+            (mentorship_id,)).fetchone())
+
+    def save_end(self, mentorship: Mentorship) -> None:
+        self.conn.execute("UPDATE mentorships SET ended_at = %s, ended_by = %s WHERE id = %s",
+                          (mentorship.ended_at, mentorship.ended_by, mentorship.id))
+
+    def of_jobcoach(self, account_id: UUID) -> list[Mentorship]:
+        rows = self.conn.execute(f"{_MENTORSHIP_SELECT} WHERE m.account_id = %s "
+                                 "ORDER BY m.ended_at IS NOT NULL, m.started_at DESC",
+                                 (account_id,)).fetchall()
+        return [_mentorship(r) for r in rows]
+
+    def of_mentor(self, mentor_id: UUID) -> list[Mentorship]:
+        """The mentor's running mentorships: an ended one is gone for the mentor."""
+        rows = self.conn.execute(f"{_MENTORSHIP_SELECT} WHERE m.mentor_id = %s AND m.ended_at IS NULL "
+                                 "ORDER BY m.started_at DESC", (mentor_id,)).fetchall()
+        return [_mentorship(r) for r in rows]
+
+    def add_comment(self, comment: MentorComment) -> None:
+        self.conn.execute(
+            "INSERT INTO mentor_comments (id, mentorship_id, part, text, created_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (comment.id, comment.mentorship_id, comment.part, comment.text, comment.created_at))
+
+    def comments(self, *, mentorship_id: UUID | None = None, account_id: UUID | None = None
+                 ) -> list[MentorComment]:
+        """The comments of one mentorship, or every comment a jobcoach received; oldest first."""
+        where, value = ("m.id = %s", mentorship_id) if mentorship_id else ("m.account_id = %s", account_id)
+        rows = self.conn.execute(
+            f"""SELECT c.*, m.account_id, m.mentor_id, t.full_name AS mentor_name
+                FROM mentor_comments c JOIN mentorships m ON m.id = c.mentorship_id
+                     LEFT JOIN accounts t ON t.account_id = m.mentor_id
+                WHERE {where} ORDER BY c.created_at, c.id""", (value,)).fetchall()
+        return [MentorComment(id=r["id"], mentorship_id=r["mentorship_id"], account_id=r["account_id"],
+                              mentor_id=r["mentor_id"], part=r["part"], text=r["text"],
+                              created_at=r["created_at"], mentor_name=r["mentor_name"]) for r in rows]
 
 
 # --- the unit of work ------------------------------------------------------------------------------------
@@ -531,3 +690,6 @@ class SqlPortfolioUnitOfWork(SqlUnitOfWork):
         self.supplements = SupplementRepository(conn)
         self.access_log = access_log.AccessLog(conn)
         self.retention = RetentionRepository(conn)
+        self.calendar_feeds = CalendarFeedRepository(conn)
+        self.nudges = NudgeRepository(conn)
+        self.mentors = MentorRepository(conn)

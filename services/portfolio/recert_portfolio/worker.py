@@ -1,7 +1,8 @@
 """What portfolio's worker runs besides the outbox relay (``python -m recert_portfolio worker``; the loop is
 ``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and the retention of
-snapshots and proofs after a final decision (ADR 0020). Deadlines (window, supplement) are checked when a
-jobcoach acts, so nothing else has to run on a timer."""
+snapshots and proofs after a final decision (ADR 0020), and the wegwijzer's daily nudge (ADR 0026): a
+milestone that turned "behind" is announced once per cycle. Deadlines (window, supplement) are checked when a
+jobcoach acts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -15,4 +16,6 @@ from recert_portfolio.settings import PortfolioSettings
 def schedules(settings: PortfolioSettings, db: Database) -> Sequence[Schedule]:
     service = build_service(settings, db)
     return (Schedule("portfolio.retention", settings.retention_interval_seconds,
-                     lambda _db: service.purge_expired_snapshots()),)
+                     lambda _db: service.purge_expired_snapshots()),
+            Schedule("portfolio.wegwijzer-nudge", settings.wegwijzer_interval_seconds,
+                     lambda _db: service.nudge_behind()))

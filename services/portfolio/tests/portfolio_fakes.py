@@ -16,6 +16,7 @@ from recert_common.access_log import MemoryAccessLog, Read
 from recert_common.storage import ObjectNotFound, StoredObject, UploadEmpty, UploadTooLarge
 from recert_common.uow import FakeUnitOfWork
 from recert_portfolio.domain import (
+    CalendarFeed,
     Case,
     Cycle,
     CycleKind,
@@ -29,6 +30,7 @@ from recert_portfolio.domain import (
     Submission,
     Supplement,
 )
+from recert_portfolio.mentors import MentorAccount, MentorComment, Mentorship
 
 
 @dataclass
@@ -49,6 +51,11 @@ class Data:
     withdrawals: dict[UUID, tuple[datetime, str | None]] = field(default_factory=dict)
     supplements: dict[UUID, Supplement] = field(default_factory=dict)
     reads: list[tuple[UUID, Read]] = field(default_factory=list)  # MemoryAccessLog's
+    calendar_feeds: dict[UUID, tuple[CalendarFeed, str]] = field(default_factory=dict)  # feed, token hash
+    nudges: dict[tuple[UUID, str], UUID] = field(default_factory=dict)  # (cycle, milestone) -> account
+    mentor_profiles: dict[UUID, tuple[str, str]] = field(default_factory=dict)  # region, about
+    mentorships: dict[UUID, Mentorship] = field(default_factory=dict)
+    mentor_comments: list[MentorComment] = field(default_factory=list)
     clock: itertools.count = field(default_factory=itertools.count)  # stands in for now() in updated_at
 
 
@@ -63,11 +70,13 @@ class _Repository:
 
 class FakeAccounts(_Repository):
     def upsert(self, account_id: UUID, membership_number: str | None, roles: Iterable[str],
-               occurred_at: datetime) -> bool:
+               occurred_at: datetime, *, full_name: str | None = None,
+               membership_kind: str | None = None) -> bool:
         stored = self.data.accounts.get(account_id)
         if stored is not None and stored["occurred_at"] > occurred_at:
             return False
         self.data.accounts[account_id] = {"membership_number": membership_number, "roles": list(roles),
+                                          "full_name": full_name, "membership_kind": membership_kind,
                                           "occurred_at": occurred_at, "updated_at": next(self.data.clock)}
         return True
 
@@ -354,10 +363,96 @@ class FakeRetention(_Repository):
         data.attendance = {k: f for k, f in data.attendance.items()
                            if f.account_id != account_id and not (number and f.membership_number == number)}
         data.accounts.pop(account_id, None)
+        data.calendar_feeds.pop(account_id, None)
+        data.nudges = {k: a for k, a in data.nudges.items() if a != account_id}
         MemoryAccessLog(data.reads).forget(account_id)
         keys = [p.object_key for p in data.proofs.values() if p.account_id == account_id]
         data.proofs = {k: p for k, p in data.proofs.items() if p.account_id != account_id}
         return keys
+
+
+class FakeCalendarFeeds(_Repository):
+    def get(self, account_id: UUID) -> CalendarFeed | None:
+        found = self.data.calendar_feeds.get(account_id)
+        return found[0] if found else None
+
+    def add(self, feed: CalendarFeed, token_sha256: str) -> CalendarFeed:
+        self.data.calendar_feeds.setdefault(feed.account_id, (feed, token_sha256))
+        return self.data.calendar_feeds[feed.account_id][0]
+
+    def replace(self, feed: CalendarFeed, token_sha256: str) -> None:
+        self.data.calendar_feeds[feed.account_id] = (feed, token_sha256)
+
+    def owner_of(self, token_sha256: str) -> UUID | None:
+        return next((account for account, (_, hashed) in self.data.calendar_feeds.items()
+                     if hashed == token_sha256), None)
+
+
+class FakeNudges(_Repository):
+    def add(self, cycle_id: UUID, milestone: str, account_id: UUID, at: datetime) -> bool:
+        if (cycle_id, milestone) in self.data.nudges:
+            return False
+        self.data.nudges[(cycle_id, milestone)] = account_id
+        return True
+
+    def open_cycle_ids(self) -> list[UUID]:
+        return sorted(c.id for c in self.data.cycles.values()
+                      if c.state in (CycleState.OPEN, CycleState.SUPPLEMENT_OPEN))
+class FakeMentors(_Repository):
+    def _name(self, account_id: UUID) -> str | None:
+        return (self.data.accounts.get(account_id) or {}).get("full_name")
+
+    def membership_kind_of(self, account_id: UUID) -> str | None:
+        return (self.data.accounts.get(account_id) or {}).get("membership_kind")
+
+    def _mentor(self, account_id: UUID) -> MentorAccount:
+        row = self.data.accounts[account_id]
+        region, about = self.data.mentor_profiles.get(account_id, ("", ""))
+        return MentorAccount(account_id, row["full_name"] or "", region, about, "mentor" in row["roles"])
+
+    def directory(self) -> list[MentorAccount]:
+        found = [self._mentor(a) for a, row in self.data.accounts.items() if "mentor" in row["roles"]]
+        return sorted(found, key=lambda m: (m.full_name, str(m.account_id)))
+
+    def mentor(self, account_id: UUID) -> MentorAccount | None:
+        return self._mentor(account_id) if account_id in self.data.accounts else None
+
+    def save_profile(self, account_id: UUID, *, region: str, about: str, by: UUID) -> None:
+        self.data.mentor_profiles[account_id] = (region, about)
+
+    def _named(self, m: Mentorship) -> Mentorship:
+        return replace(m, jobcoach_name=self._name(m.account_id), mentor_name=self._name(m.mentor_id))
+
+    def add(self, mentorship: Mentorship) -> bool:
+        if any(m.account_id == mentorship.account_id and m.mentor_id == mentorship.mentor_id and m.active
+               for m in self.data.mentorships.values()):
+            return False
+        self.data.mentorships[mentorship.id] = mentorship
+        return True
+
+    def get(self, mentorship_id: UUID, *, for_update: bool = False) -> Mentorship | None:
+        found = self.data.mentorships.get(mentorship_id)
+        return self._named(found) if found else None
+
+    def save_end(self, mentorship: Mentorship) -> None:
+        self.data.mentorships[mentorship.id] = replace(mentorship, jobcoach_name=None, mentor_name=None)
+
+    def of_jobcoach(self, account_id: UUID) -> list[Mentorship]:
+        found = [self._named(m) for m in self.data.mentorships.values() if m.account_id == account_id]
+        return sorted(found, key=lambda m: (not m.active, -m.started_at.timestamp()))
+
+    def of_mentor(self, mentor_id: UUID) -> list[Mentorship]:
+        found = [self._named(m) for m in self.data.mentorships.values()
+                 if m.mentor_id == mentor_id and m.active]
+        return sorted(found, key=lambda m: -m.started_at.timestamp())
+
+    def add_comment(self, comment: MentorComment) -> None:
+        self.data.mentor_comments.append(replace(comment, mentor_name=None))
+
+    def comments(self, *, mentorship_id: UUID | None = None, account_id: UUID | None = None
+                 ) -> list[MentorComment]:
+        return [replace(c, mentor_name=self._name(c.mentor_id)) for c in self.data.mentor_comments
+                if (c.mentorship_id == mentorship_id if mentorship_id else c.account_id == account_id)]
 
 
 class FakePortfolioUnitOfWork(FakeUnitOfWork):
@@ -380,6 +475,9 @@ class FakePortfolioUnitOfWork(FakeUnitOfWork):
         self.supplements = FakeSupplements(self)
         self.access_log = MemoryAccessLog(self.data.reads)
         self.retention = FakeRetention(self)
+        self.calendar_feeds = FakeCalendarFeeds(self)
+        self.nudges = FakeNudges(self)
+        self.mentors = FakeMentors(self)
 
 
 

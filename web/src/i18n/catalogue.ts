@@ -10,6 +10,8 @@ import { assessorEn, assessorNl } from "./assessor";
 import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
+import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
+import { mentorsEn, mentorsNl } from "./mentors";
 import { deskEn, deskNl } from "./desk";
 
 export const nl = {
@@ -18,6 +20,7 @@ export const nl = {
   ...caseNl,
   ...assessorNl,
   ...dnvNl,
+  ...mentorsNl,
   ...deskNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
@@ -153,6 +156,7 @@ export const nl = {
   "notfound.detail": "Deze pagina bestaat niet (meer). Ga naar je overzicht of gebruik het menu.",
   "loggedout.title": "Je bent uitgelogd",
   ...pe.nl,
+  ...wegwijzerNl,
 } as const;
 
 export type TextKey = keyof typeof nl;
@@ -163,6 +167,7 @@ export const en: Record<TextKey, string> = {
   ...caseEn,
   ...assessorEn,
   ...dnvEn,
+  ...mentorsEn,
   ...deskEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
@@ -298,4 +303,5 @@ export const en: Record<TextKey, string> = {
   "notfound.detail": "This page does not exist (any more). Go to your overview or use the menu.",
   "loggedout.title": "You are logged out",
   ...pe.en,
+  ...wegwijzerEn,
 };

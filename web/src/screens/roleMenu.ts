@@ -3,6 +3,8 @@
 import type { TextKey } from "../i18n";
 import { menu as assessorMenu } from "./assessor/routes";
 import { menu as dnvMenu } from "./dnv/routes";
+import { menu as wegwijzerMenu } from "./wegwijzer/routes";
+import { menu as mentorsMenu } from "./mentors/routes";
 // The service desk (issue 14): DNV's support staff's queue.
 import { menu as deskMenu } from "./desk/routes";
 
@@ -11,7 +13,9 @@ export interface MenuEntry {
   key: TextKey;
 }
 
-/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens). */
+/** The role screens' entries before the register lookup (assessor, DNV and Noloc screens; the jobcoach's
+ * wegwijzer and mentors, a mentor's screens: issue 14). */
 export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
-  return [...assessorMenu(roles), ...dnvMenu(roles), ...deskMenu(roles)];
+  return [...assessorMenu(roles), ...dnvMenu(roles), ...wegwijzerMenu(roles), ...mentorsMenu(roles),
+    ...deskMenu(roles)];
 }

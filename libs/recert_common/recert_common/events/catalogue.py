@@ -362,6 +362,31 @@ class SupplementSubmitted(EventData):
         "When part B is supplemented: the points the snapshot counts."))
 
 
+# Issue 14 (ADR 0026): the wegwijzer's nudge.
+WEGWIJZER_MILESTONES = ("plan_start", "pe_points", "reflection_meetings", "portfolio_parts", "window_opens",
+                        "expiry", "supplement_parts", "supplement_deadline", "new_portfolio_deadline")
+
+
+@_event("portfolio.milestone.behind", producer="portfolio", consumers=("notifications",),
+        summary="A milestone of the jobcoach's wegwijzer turned 'behind'; sent once per milestone per cycle.")
+class MilestoneBehind(EventData):
+    account_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    milestone = _enum(WEGWIJZER_MILESTONES, required=True)
+    milestone_date = fields.Date(required=True, metadata=_doc("The day the milestone is planned for."))
+    case_state = _enum(("building", "awaiting_decision", "postponed", "negative"), required=True)
+    deadline = fields.Date(required=True, metadata=_doc(
+        "The last day to submit: the expiry, the supplement deadline or the new-portfolio deadline."))
+    estimate_hours = fields.Integer(load_default=None, allow_none=True, metadata=_doc("Work left, in hours."))
+    estimate_weeks = fields.Integer(load_default=None, allow_none=True, metadata=_doc(
+        "Calendar weeks the work left takes at the wegwijzer's assumed pace."))
+    pe_points_needed = WireDecimal(required=True, metadata=_doc(
+        "PE points still needed (after the category maxima, the category-1 minimum included)."))
+    pe_points_per_month = WireDecimal(required=True, metadata=_doc("The PE pace needed per month from now."))
+    meetings_required = fields.Integer(required=True, validate=validate.Range(min=0))
+    meetings_proven = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 # --- pe-registry ---------------------------------------------------------------------------------------
 
 
@@ -831,3 +856,31 @@ class MeetingAttended(EventData):
     def _group_or_supervisor(self, data, **kwargs):
         if not (data.get("group_name") or data.get("supervisor_name")):
             raise ValidationError("Name the group or the supervisor.", "group_name")
+
+
+# --- mentors (issue 14, ADR 0028) ------------------------------------------------------------------------
+
+MENTOR_SHARED = ("drafts", "meetings", "pe_summary")
+
+
+@_event("portfolio.mentorship.started", producer="portfolio", consumers=("pe-registry", "assessment"),
+        summary="A jobcoach invited a mentor with explicit consent: from now on the mentor reads the shared "
+                "items read-only (pe-registry: the PE summary) and may never be the jobcoach's assessor.")
+class MentorshipStarted(EventData):
+    mentorship_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True, metadata=_doc("The jobcoach."))
+    mentor_id = fields.UUID(required=True, metadata=_doc("The mentor's account."))
+    shared = fields.List(_enum(MENTOR_SHARED), required=True, metadata=_doc(
+        "What the jobcoach consented to share, read-only."))
+    started_at = fields.AwareDateTime(required=True, format="iso")
+
+
+@_event("portfolio.mentorship.ended", producer="portfolio", consumers=("pe-registry", "assessment"),
+        summary="The jobcoach ended a mentor's access: the mentor reads nothing of the jobcoach from now on. "
+                "A past mentor stays excluded as the jobcoach's assessor in that certificate period.")
+class MentorshipEnded(EventData):
+    mentorship_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True, metadata=_doc("The jobcoach."))
+    mentor_id = fields.UUID(required=True, metadata=_doc("The mentor's account."))
+    started_at = fields.AwareDateTime(required=True, format="iso")
+    ended_at = fields.AwareDateTime(required=True, format="iso")

@@ -14,6 +14,7 @@ import { Link } from "../../router";
 import { useStore } from "../../store";
 import { download } from "../../components/files";
 import { useLocalDraft } from "../../components/draft";
+import { MentorPointer } from "../mentors/screens";
 import "./case.css";
 
 type CaseDetail = Schemas["CaseDetail"];
@@ -166,6 +167,7 @@ function DecisionItem({ found, decision, latest, changed }: {
       {decision.decision === "negative" && decision.new_portfolio_deadline && (
         <p>{t("case.decision.new_portfolio", { date: formatDate(decision.new_portfolio_deadline) })}</p>
       )}
+      {latest && decision.decision !== "positive" && <MentorPointer />}
       {hasForm && <FormPdf caseId={found.id ?? ""} round={decision.round === 2 ? 2 : 1} />}
       {objection ? (
         <ObjectionState objection={objection} />

@@ -967,57 +967,9 @@ export function Assign() {
           ) : (
             <p>{t("dnv.assign.not_now", { state: t(stateKey(data.view.state)) })}</p>
           )}
-          <MentorForm caseId={id} options={data.assessors} mentorIds={data.view.mentor_ids ?? []} changed={reload} />
         </>
       )}
     </Page>
-  );
-}
-
-/** A DNV officer records the jobcoach's mentor (POST .../mentors), who is then excluded as her assessor. */
-function MentorForm({ caseId, options, mentorIds, changed }: {
-  caseId: string;
-  options: AssessorOption[];
-  mentorIds: string[];
-  changed: () => void;
-}) {
-  const t = useT();
-  const [mentor, setMentor] = useState("");
-  const [said, setSaid] = useState("");
-  const candidates = options.filter((option) => !mentorIds.includes(option.assessor_id ?? ""));
-  const submit = useSubmit(
-    () => authorized(() => api.POST("/api/v1/cases/{case_id}/mentors", { params: { path: { case_id: caseId } }, body: { mentor_id: mentor } })),
-    () => {
-      const name = options.find((option) => option.assessor_id === mentor)?.full_name ?? "";
-      setSaid(t("dnv.mentor.done", { name }));
-      setMentor("");
-      changed();
-    },
-  );
-  return (
-    <section aria-labelledby="dnv-mentor" class="dnv-section">
-      <h2 id="dnv-mentor">{t("dnv.mentor.title")}</h2>
-      <p>{t("dnv.mentor.intro")}</p>
-      <p role="status">{said}</p>
-      {candidates.length > 0 && (
-        <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
-          <ProblemBox problem={submit.problem} />
-          <SelectField
-            name="mentor_id"
-            label={t("dnv.mentor.label")}
-            required
-            value={mentor}
-            onValue={setMentor}
-            problem={submit.problem}
-            options={[
-              { value: "", text: t("dnv.mentor.choose") },
-              ...candidates.map((option) => ({ value: option.assessor_id ?? "", text: option.full_name ?? "" })),
-            ]}
-          />
-          <Submit busy={submit.busy}>{t("dnv.mentor.submit")}</Submit>
-        </form>
-      )}
-    </section>
   );
 }
 

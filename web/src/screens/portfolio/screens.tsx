@@ -15,6 +15,7 @@ import { formatDate, formatNumber, language, type TextKey, useT } from "../../i1
 import { Link, navigate, usePlace } from "../../router";
 import { useStore } from "../../store";
 import "./portfolio.css";
+import { MentorComments } from "../mentors/screens";
 
 type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
   responses: infer R;
@@ -337,6 +338,7 @@ export function Editor() {
           <StatusLine status={draft.status} />
           {part === "A1" && <Declarations cycle={data} text={() => draft.text} />}
           {part === "A3" && <ReportMeeting cycle={data} text={() => draft.text} />}
+          <MentorComments part={part} />
         </>
       )}
     </Page>
