@@ -7,7 +7,7 @@ PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.
 PYTEST_ARGS ?=
 
 .PHONY: install test unit integration lint dev demo bench bench-bus bench-upload bench-gateway bench-dataset \
-	bench-story bench-portal screenshots infra clean web web-typecheck
+	bench-story bench-portal screenshots infra clean web web-typecheck bench-reading
 
 install: $(VENV)/.installed
 
@@ -81,7 +81,12 @@ screenshots: install infra web
 bench-portal: install infra web
 	$(BIN)/python bench/bench_portal.py --out bench-results/portal.json
 
-bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal
+# Evidence read for the jobcoach (issue 14, ADR 0027): accuracy per field and time per document on the
+# generated corpus.
+bench-reading: install infra
+	$(BIN)/python bench/bench_reading.py --out bench-results/reading.json
+
+bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal bench-reading
 
 demo: install
 	$(BIN)/python scripts/demo.py

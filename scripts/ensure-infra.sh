@@ -79,4 +79,11 @@ fi
 if ! command -v chromium >/dev/null; then
   apt_install chromium
 fi
+# Evidence read for the jobcoach (issue 14, ADR 0027): pe-registry's worker runs Tesseract with its Dutch,
+# English and orientation data; the reading corpus of the tests draws its certificates in DejaVu.
+if ! command -v tesseract >/dev/null || [ ! -e /usr/share/tesseract-ocr/5/tessdata/nld.traineddata ] \
+    || [ ! -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ] \
+    || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  apt_install tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
+fi
 echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer; Chromium is installed"

@@ -160,6 +160,8 @@ ROUTES = RouteTable([
     Route("invoices", "billing"),
     # The payment provider's webhook carries its own HMAC signature instead of an access token.
     Route("payments", "billing", public=("POST payments/webhook",)),
+    # Evidence read for the jobcoach (issue 14, ADR 0027): the document to be read is an upload.
+    Route("pe/readings", "pe-registry", uploads=("POST pe/readings",)),
     # Issue 14 (ADR 0026): the wegwijzer's calendar feed is read by calendar apps with its secret token (in
     # the query string, which no log line keeps), without a login; limited per client address.
     Route("portfolio/calendar", "portfolio", public=("GET portfolio/calendar",),

@@ -316,6 +316,12 @@ def populate(system: System) -> World:
     # Logged in once, so that it has an authenticator app to reset.
     res["second_spare_account_id"] = world.create_staff("assessor", "Reserve Twee").id
     res["draft_part"], res["supplement_part"] = "A2", "A1"
+    # Evidence read for the jobcoach (issue 14): documents of the draft jobcoach, read by pe-registry's
+    # worker; one to look at, one to confirm, one to dismiss.
+    for name in ("reading_id", "confirm_reading_id", "dismiss_reading_id"):
+        res[name] = _ok(app.post("pe/readings", draft, data=PDF + name.encode(), headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": 'attachment; filename="certificaat.pdf"'}), 202)["id"]
 
     # Mentors (ADR 0028): ``mentor`` is the jobcoach's mentor, invited with her consent (and the draft
     # jobcoach's, whose mentorship a test ends); a spare mentor whom both may still invite.
@@ -658,6 +664,16 @@ OPERATIONS: dict[str, Operation] = {
     "GET /pe/accounts/{account_id}/activities": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/accounts/{account_id}/summary": Operation(persona=DNV, people={"account_id": "jobcoach"}),
     "GET /pe/access-log": Operation(),
+    # pe-registry: evidence read for the jobcoach (issue 14)
+    "GET /pe/reading-rules": Operation(),
+    "POST /pe/readings": Operation(**DRAFT, build=_upload("pe/readings")),
+    "GET /pe/readings": Operation(**DRAFT),
+    "GET /pe/readings/{reading_id}": Operation(**DRAFT),
+    "POST /pe/readings/{reading_id}/confirm": Operation(
+        **DRAFT, ids={"reading_id": "confirm_reading_id"}, json={
+            "title": "Webinar gelezen", "provider": "Opleider B.V.",
+            "completed_on": str(TODAY - timedelta(days=5)), "category": 1, "amount": "2", "unit": "sbu"}),
+    "DELETE /pe/readings/{reading_id}": Operation(**DRAFT, ids={"reading_id": "dismiss_reading_id"}),
     "GET /my-data/archive": Operation(),
     "POST /accounts/me/close": Operation(owner="closing_jobcoach", persona="closing_jobcoach",
                                          build=_close_account),

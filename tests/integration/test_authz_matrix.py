@@ -156,6 +156,14 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /pe/accounts/{account_id}/summary":                   (401, 200, 404, 404, 404, 200, 404, 200, 404),
     # the AVG: a jobcoach sees who else read their evidence / portfolio (their own log; staff have none)
     "GET /pe/access-log":                                      (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    # evidence read for the jobcoach (issue 14): one's own readings only; staff have none (403), another
+    # jobcoach finds none of the owner's (404); anyone logged in may read what a document may be
+    "GET /pe/reading-rules":                                   (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /pe/readings":                                       (401, 202, 202, 403, 403, 403, 403, 403, 403),
+    "GET /pe/readings":                                        (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /pe/readings/{reading_id}":                           (401, 200, 404, 403, 403, 403, 403, 403, 403),
+    "POST /pe/readings/{reading_id}/confirm":                  (401, 201, 404, 403, 403, 403, 403, 403, 403),
+    "DELETE /pe/readings/{reading_id}":                        (401, 204, 404, 403, 403, 403, 403, 403, 403),
     "GET /portfolio/access-log":                               (401, 200, 200, 403, 403, 403, 403, 403, 403),
     # portfolio: the jobcoach's own cycle in progress (the other jobcoach's is submitted: 409, or has no
     # supplement: 404); cycles and meetings by id for the owner and DNV; snapshots also for the assessor

@@ -213,6 +213,7 @@ def _path_values(world: World, persona: str, label: str) -> dict[str, str]:
                                             "meeting_id", "submission_id", "cycle_id", "certificate_id",
                                             "invoice_id", "message_id", "certificate_number")}
     values.update(account_id=people["jobcoach"].id, part="A1")
+    values.update(reading_id=res["reading_id"])  # the draft jobcoach's (issue 14): others get 404
     # mentors (ADR 0028): the jobcoach's mentor and their mentorship
     values.update(mentor_id=people["mentor"].id, mentorship_id=res["mentorship_id"])
     if persona == "draft_jobcoach":

@@ -7,7 +7,7 @@ import { Link, navigate, usePlace } from "./router";
 import { Home } from "./screens/Home";
 import { Login } from "./screens/Login";
 import { Lookup } from "./screens/Lookup";
-import { PeActivity, PeList, PeSummary } from "./screens/pe";
+import { PeActivity, PeList, PeReading, PeReadingProposal, PeSummary } from "./screens/pe";
 import { RecoveryCodes } from "./screens/RecoveryCodes";
 import { Register } from "./screens/Register";
 import { VerifyEmail } from "./screens/VerifyEmail";
@@ -49,6 +49,9 @@ const ROUTES: Record<string, Route> = {
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },
   "/pe/overzicht": { screen: PeSummary, access: "account" },
+  // Evidence read for the jobcoach (issue 14).
+  "/pe/lezen": { screen: PeReading, access: "account" },
+  "/pe/lezen/voorstel": { screen: PeReadingProposal, access: "account" },
 };
 
 export function App() {

@@ -121,6 +121,13 @@ SAMPLES: dict[str, dict] = {
     "pe.evidence.removed": {
         "evidence_id": _id("evidence/1"), "activity_id": ACTIVITY, "account_id": ACCOUNT, "sha256": SNAPSHOT,
     },
+    # evidence read for the jobcoach (issue 14): a found field may be absent
+    "pe.reading.proposed": {
+        "reading_id": _id("reading/1"), "account_id": ACCOUNT, "method": "ocr",
+        "title": "Motiverende gespreksvoering", "provider": "Academie Noord",
+        "completed_on": date(2026, 3, 15), "amount": Decimal("2.5"), "unit": "sbu", "points": Decimal("2.5"),
+    },
+    "pe.reading.failed": {"reading_id": _id("reading/2"), "account_id": ACCOUNT, "reason": "no_text"},
     "assessment.case.opened": {"case_id": CASE, "account_id": ACCOUNT, "portfolio_id": PORTFOLIO,
                                "submission_id": SUBMISSION, "due_on": date(2026, 4, 27)},
     "assessment.pe_check.completed": {

@@ -13,6 +13,7 @@ that header is absent, in ``?filename=``.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -28,7 +29,16 @@ from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload
 from recert_common.rules import load_framework
 from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
 from recert_common.web import answers
-from recert_pe_registry.domain import UNITS, EvidenceRefused, Summary, Viewer, evidence_missing_message
+from recert_pe_registry.domain import (
+    UNITS,
+    EvidenceRefused,
+    Reading,
+    Summary,
+    Viewer,
+    evidence_missing_message,
+    reading_failure_message,
+)
+from recert_pe_registry.extraction import READABLE_TYPES
 from recert_pe_registry.problems import EVIDENCE_PROBLEMS, ActivityLockedProblem, ImportedActivityProblem
 from recert_pe_registry.schemas import (
     ActivityCreateSchema,
@@ -40,6 +50,9 @@ from recert_pe_registry.schemas import (
     EvidenceSchema,
     EvidenceUploadQuerySchema,
     EvidenceUploadSchema,
+    ReadingPageSchema,
+    ReadingSchema,
+    ReadingUploadQuerySchema,
     SummaryQuerySchema,
     SummarySchema,
 )
@@ -217,6 +230,99 @@ def evidence_content(evidence_id: UUID):
 def remove_evidence(evidence_id: UUID):
     """Remove an evidence file of one's activity while the activity is not part of a submitted portfolio."""
     _service().remove_evidence(_me(), evidence_id)
+
+
+# --- evidence read for the jobcoach (ADR 0027) ------------------------------------------------------------
+
+_READING_BODY = {
+    "required": True,
+    "description": "The document to be read: a certificate of attendance (PDF with text), a confirmation "
+                   "e-mail (.eml), a screenshot or photo (PNG, JPEG) or plain text; at most 20 MB by "
+                   "default. "
+                   "Its type is decided from its first bytes. Name the file in Content-Disposition "
+                   "(attachment; filename=\"...\") or in ?filename=.",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+@pe.post("/readings")
+@answers(*UPLOAD_PROBLEMS, *EVIDENCE_PROBLEMS)
+@require_roles(Role.JOBCOACH)
+@pe.arguments(ReadingUploadQuerySchema, location="query")
+@pe.response(202, ReadingSchema)
+@pe.doc(requestBody=_READING_BODY)
+def upload_for_reading(query: dict[str, Any]):
+    """Upload a document to have it read (the raw file as the body, streamed to storage, checked like
+    evidence). The answer comes at once with the reading ``pending``; the worker reads the document and
+    the reading turns ``proposed`` (or ``failed``), announced as ``pe.reading.proposed``. Nothing is
+    recorded until the jobcoach confirms."""
+    service = _service()
+    request.max_content_length = service.settings.max_evidence_bytes + 1
+    try:
+        filename = filename_from_disposition(request.headers.get("Content-Disposition"))
+    except UnsafeFilename as refusal:
+        raise EvidenceRefused(refusal=refusal) from None
+    found = service.upload_for_reading(
+        _me(), _RequestBody(), filename=filename if filename is not None else query["filename"],
+        declared_length=request.content_length, content_type=request.mimetype)
+    return _reading_body(found), 202, {"Location": url_for("pe.reading", reading_id=found.id)}
+
+
+@pe.get("/readings")
+@answers(404)
+@require_roles(Role.JOBCOACH)
+@pe.arguments(PageQuerySchema, location="query")
+@pe.response(200, ReadingPageSchema)
+def list_readings(query: dict[str, Any]):
+    """One's documents being read or waiting for confirmation, newest first. A confirmed or dismissed
+    reading is gone from the list."""
+    items, total = _service().list_readings(_me(), page=query["page"], page_size=query["page_size"])
+    return page_body([_reading_body(item) for item in items], total, query)
+
+
+@pe.get("/readings/<uuid:reading_id>")
+@require_roles(Role.JOBCOACH)
+@pe.response(200, ReadingSchema)
+def reading(reading_id: UUID):
+    """One of one's readings, with its proposal once read (poll it, or listen for pe.reading.proposed)."""
+    return _reading_body(_service().reading(_me(), reading_id))
+
+
+@pe.post("/readings/<uuid:reading_id>/confirm")
+@require_roles(Role.JOBCOACH)
+@pe.arguments(ActivityCreateSchema)
+@pe.response(201, ActivitySchema)
+def confirm_reading(data: dict[str, Any], reading_id: UUID):
+    """Record the activity as confirmed or corrected (every field of a new activity, checked the same
+    way), with the read document as its evidence; the reading is done with."""
+    activity = _service().confirm_reading(_me(), reading_id, **data)
+    return activity, 201, {"Location": url_for("pe.activity", activity_id=activity.id)}
+
+
+@pe.delete("/readings/<uuid:reading_id>")
+@require_roles(Role.JOBCOACH)
+@pe.response(204)
+def dismiss_reading(reading_id: UUID):
+    """Dismiss a reading: it and its document are removed, nothing is recorded."""
+    _service().dismiss_reading(_me(), reading_id)
+
+
+def _reading_body(found: Reading) -> dict[str, Any]:
+    language = request_language()
+    proposal = dict(found.proposal) if found.proposal else None
+    if proposal and proposal.get("completed_on"):
+        proposal["completed_on"] = date.fromisoformat(proposal["completed_on"])
+    return {**dataclasses.asdict(found), "proposal": proposal,
+            "failure_message": (reading_failure_message(found.failure).render(language)
+                                if found.failure else None)}
+
+
+@pe.get("/reading-rules")
+@require_auth
+@pe.response(200, UploadRulesSchema)
+def reading_rules():
+    """What a document to be read may be (PDF, PNG, JPEG, e-mail, plain text) and the largest size."""
+    return upload_rules(_service().settings.max_evidence_bytes, request_language(), READABLE_TYPES)
 
 
 # --- summary and categories ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from recert_common.domain_errors import DomainError, FieldsRefused, NotFoundError
+from recert_common.events.catalogue import READING_FAILURES  # noqa: F401 (the vocabulary, re-exported)
 from recert_common.filetypes import UploadRefused, safe_filename
 from recert_common.i18n import Day, Message, Number, format_date, register_messages
 from recert_common.roles import Role
@@ -547,4 +548,80 @@ register_messages({
               "punten mee.",
         "en": "Evidence missing for '{title}' ({day}): add a piece of evidence and its {points} points "
               "count."},
+})
+
+
+# --- evidence read for the jobcoach (ADR 0027) --------------------------------------------------------------
+
+READING_PENDING, READING_PROPOSED, READING_FAILED = "pending", "proposed", "failed"
+#: Why a reading failed (READING_FAILURES): the file could not be opened, held no text, the OCR program is
+#: missing (an operator must install it), or every attempt failed for another reason.
+
+
+class ReadingNotFound(NotFoundError):
+    """No such reading, or not one of the caller's."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    id: UUID
+    account_id: UUID
+    object_key: str
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+    state: str
+    attempts: int
+    method: str | None
+    failure: str | None
+    proposal: Mapping[str, Any] | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+#: The evidence kind a confirmed reading's file gets, by its type.
+_READING_EVIDENCE_KINDS = {"application/pdf": "certificate", "message/rfc822": "confirmation_email",
+                           "image/png": "screenshot", "image/jpeg": "screenshot"}
+
+
+def reading_evidence_kind(content_type: str) -> str:
+    return _READING_EVIDENCE_KINDS.get(content_type, "other")
+
+
+def proposal_data(proposal: Any) -> dict[str, Any]:
+    """A ``reading.Proposal`` as stored and sent: dates ISO, numbers as decimal strings, absent as None."""
+    return {
+        "title": proposal.title, "provider": proposal.provider,
+        "completed_on": proposal.completed_on.isoformat() if proposal.completed_on else None,
+        "amount": str(proposal.amount) if proposal.amount is not None else None, "unit": proposal.unit,
+        "points": str(proposal.points) if proposal.points is not None else None,
+        "category": proposal.category,
+    }
+
+
+def reading_retry_delay(attempts: int, base_seconds: float) -> float:
+    """Seconds before a failed attempt is tried again: doubling from ``base_seconds``."""
+    return base_seconds * (2 ** max(0, attempts - 1))
+
+
+def reading_failure_message(reason: str) -> Message:
+    return Message(f"pe.reading.failure.{reason}")
+
+
+register_messages({
+    "pe.reading.failure.unreadable": {
+        "nl": "We konden dit bestand niet openen. Vul de activiteit zelf in, of probeer een ander bestand.",
+        "en": "We could not open this file. Fill in the activity yourself, or try another file."},
+    "pe.reading.failure.no_text": {
+        "nl": "We vonden geen tekst in dit bestand. Een scan als PDF lezen we niet: stuur een foto of "
+              "schermafbeelding, of vul de activiteit zelf in.",
+        "en": "We found no text in this file. We do not read a scan saved as PDF: send a photo or "
+              "screenshot, or fill in the activity yourself."},
+    "pe.reading.failure.ocr_missing": {
+        "nl": "Afbeeldingen lezen is nu niet mogelijk. Vul de activiteit zelf in; je bestand blijft bewaard.",
+        "en": "Reading images is not possible right now. Fill in the activity yourself; your file is kept."},
+    "pe.reading.failure.gave_up": {
+        "nl": "Het lezen is een paar keer mislukt. Vul de activiteit zelf in; je bestand blijft bewaard.",
+        "en": "Reading failed a few times. Fill in the activity yourself; your file is kept."},
 })

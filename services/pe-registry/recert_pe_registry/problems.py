@@ -26,6 +26,7 @@ from recert_pe_registry.domain import (
     FilenameMissing,
     ImportedActivityReadOnly,
     MultipartRefused,
+    ReadingNotFound,
 )
 
 
@@ -70,6 +71,7 @@ PROBLEMS = ProblemMap({
     ActivityLocked: lambda error: ActivityLockedProblem(),
     ImportedActivityReadOnly: lambda error: ImportedActivityProblem(error.fields),
     EvidenceRefused: lambda error: upload_refused(error.refusal),
+    ReadingNotFound: lambda error: NotFound(code="pe.detail.reading_not_found"),
 })
 
 
@@ -97,6 +99,9 @@ i18n.register_messages({
     "pe.detail.account_not_found": {
         "nl": "Er zijn geen PE-gegevens van deze jobcoach voor jou beschikbaar.",
         "en": "No PE records of this jobcoach are available to you."},
+    "pe.detail.reading_not_found": {
+        "nl": "Er is geen document met dit kenmerk dat voor je wordt gelezen.",
+        "en": "There is no document with this id being read for you."},
     "pe.field.two_decimals": {
         "nl": "Gebruik hoogstens twee decimalen.", "en": "Use at most two decimals."},
     "pe.field.nothing_to_change": {

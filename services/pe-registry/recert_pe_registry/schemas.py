@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from recert_common.rules import format_number
 from recert_common.schemas import MAX_PAGE, PageSchema, Strict, UtcDateTime, always_sent, text
-from recert_pe_registry.domain import EVIDENCE_KINDS, UNITS
+from recert_pe_registry.domain import EVIDENCE_KINDS, READING_FAILURES, UNITS
 
 _UNIT_DESCRIPTION = ("sbu: study-load hours (1 PE point each); ects: ECTS credits (28 PE points each); "
                      "points: PE points awarded directly by the provider.")
@@ -253,3 +253,51 @@ class CategoriesSchema(Schema):
     required_total = Points()
     units = fields.List(fields.Nested(UnitSchema))
     categories = fields.List(fields.Nested(CategorySchema))
+
+
+# --- evidence read for the jobcoach (ADR 0027) --------------------------------------------------------------
+
+
+class ReadingUploadQuerySchema(Strict):
+    filename = fields.String(load_default=None, metadata={
+        "description": "The file's name, when the request has no Content-Disposition header."})
+
+
+@always_sent
+class ProposalSchema(Schema):
+    """What the reading found; null where the document did not say it clearly."""
+
+    title = fields.String(allow_none=True)
+    provider = fields.String(allow_none=True)
+    completed_on = fields.Date(allow_none=True, metadata={
+        "description": "The day the activity was held (the last day of a range)."})
+    amount = Points(allow_none=True, metadata={"description": "The study load, in unit."})
+    unit = fields.String(allow_none=True, metadata={"enum": [*UNITS, None], "description": _UNIT_DESCRIPTION})
+    points = Points(allow_none=True, metadata={"description": "The PE points the amount gives."})
+    category = fields.Integer(allow_none=True, metadata={
+        "description": "Never guessed (the category list is the platform's default): the jobcoach chooses."})
+
+
+@always_sent
+class ReadingSchema(Schema):
+    id = fields.UUID()
+    account_id = fields.UUID()
+    state = fields.String(metadata={"enum": ["pending", "proposed", "failed"], "description": (
+        "pending: waiting for or being read; proposed: see proposal; failed: see failure.")})
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "The real type, from the file's first bytes."})
+    size = fields.Integer(metadata={"description": "Bytes."})
+    sha256 = fields.String()
+    method = fields.String(allow_none=True, metadata={
+        "enum": ["pdf_text", "email", "text", "ocr", None],
+        "description": "How the text was taken from the file."})
+    proposal = fields.Nested(ProposalSchema, allow_none=True)
+    failure = fields.String(allow_none=True, metadata={"enum": [*READING_FAILURES, None]})
+    failure_message = fields.String(allow_none=True, metadata={
+        "description": "Why the reading failed and what to do, in the language of Accept-Language."})
+    created_at = UtcDateTime()
+    read_at = UtcDateTime(allow_none=True)
+
+
+class ReadingPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ReadingSchema))

@@ -30,6 +30,7 @@ from recert_common.storage import (
     UploadTooLarge,
 )
 from recert_common.uow import UnitOfWork
+from recert_pe_registry import extraction, reading
 from recert_pe_registry.domain import (
     AccountNotFound,
     Activity,
@@ -39,6 +40,8 @@ from recert_pe_registry.domain import (
     EvidenceContentMissing,
     EvidenceNotFound,
     EvidenceRefused,
+    Reading,
+    ReadingNotFound,
     Summary,
     Viewer,
     current_period,
@@ -51,6 +54,9 @@ from recert_pe_registry.domain import (
     may_read_summary,
     needs_assignment_check,
     noloc_activity,
+    proposal_data,
+    reading_evidence_kind,
+    reading_retry_delay,
     requested_period,
     revised_values,
     summarise,
@@ -242,6 +248,149 @@ class PeRegistryService:
             orphans = uow.evidence.unreferenced([evidence.object_key])
         self._discard(orphans)
 
+    # --- evidence read for the jobcoach (ADR 0027) ------------------------------------------------------
+
+    def upload_for_reading(self, account_id: UUID, stream: BinaryIO, *, filename: str | None,
+                           declared_length: int | None = None, content_type: str | None = None) -> Reading:
+        """Stream a document into the bucket, checked like evidence (PDF, PNG, JPEG, e-mail or plain text),
+        and leave it for the worker to read. Nothing is read here, in the request."""
+        limit = self.settings.max_evidence_bytes
+        display = evidence_filename(content_type, filename)
+        if declared_length is not None and declared_length > limit:
+            raise EvidenceRefused(refusal=UploadTooLarge(limit))
+        reading_id = uuid.uuid4()
+        key = evidence_object_key(account_id, reading_id)
+        try:
+            self.evidence_store.ensure_bucket()
+            stored = self.evidence_store.put_stream(key, stream, max_bytes=limit, filename=display,
+                                                    allowed_types=extraction.READABLE_TYPES)
+        except UploadRefused as refusal:
+            raise EvidenceRefused(refusal=refusal) from None
+        try:
+            with self.uow() as uow:
+                return uow.readings.add(id=reading_id, account_id=account_id, object_key=key,
+                                        sha256=stored.sha256, size=stored.size,
+                                        content_type=stored.content_type, filename=display)
+        except BaseException:
+            self._discard([key])
+            raise
+
+    def list_readings(self, account_id: UUID, *, page: int = 1, page_size: int = 20
+                      ) -> tuple[list[Reading], int]:
+        with self.uow() as uow:
+            return uow.readings.page(account_id, limit=page_size, offset=(page - 1) * page_size)
+
+    def reading(self, account_id: UUID, reading_id: UUID) -> Reading:
+        with self.uow() as uow:
+            return _own_reading(uow, account_id, reading_id)
+
+    def confirm_reading(self, account_id: UUID, reading_id: UUID, *, title: str, provider: str,
+                        completed_on: date, category: int, amount: Decimal, unit: str,
+                        description: str | None = None) -> Activity:
+        """Record the activity as the jobcoach confirmed or corrected it, with the read file as its
+        evidence, in one unit of work (``pe.activity.recorded`` and ``pe.evidence.attached``); the reading
+        is done with. Checked like any new activity."""
+        today = self.today()
+        discard: list[str] = []
+        with self.uow() as uow:
+            uow.activities.lock_account(account_id)
+            found = _own_reading(uow, account_id, reading_id, for_update=True)
+            period = current_period(uow.periods.get(account_id), today)
+            draft = manual_activity(uuid.uuid4(), account_id, title=title, provider=provider,
+                                    completed_on=completed_on, category=category, amount=amount, unit=unit,
+                                    description=description, period_start=period.first, today=today)
+            activity = uow.activities.add(draft)
+            publish_activity(uow, "pe.activity.recorded", activity)
+            # The same bytes stored before as this jobcoach's evidence: link that object, drop this copy.
+            same = uow.evidence.with_sha256(account_id, found.sha256)
+            object_key = same[0].object_key if same else found.object_key
+            if same:
+                discard.append(found.object_key)
+            evidence = uow.evidence.add(
+                id=uuid.uuid4(), activity_id=activity.id, account_id=account_id, object_key=object_key,
+                sha256=found.sha256, size=found.size, content_type=found.content_type,
+                filename=found.filename, kind=reading_evidence_kind(found.content_type))
+            uow.publish("pe.evidence.attached", {
+                "evidence_id": evidence.id, "activity_id": activity.id, "account_id": account_id,
+                "sha256": evidence.sha256, "size": evidence.size, "content_type": evidence.content_type,
+                "filename": evidence.filename,
+            }, subject=account_id)
+            uow.readings.delete(reading_id)
+            recorded = uow.activities.get(activity.id, with_evidence=True)
+        self._discard(discard)
+        return recorded
+
+    def dismiss_reading(self, account_id: UUID, reading_id: UUID) -> None:
+        """Forget the reading and its file: nothing was recorded."""
+        with self.uow() as uow:
+            found = _own_reading(uow, account_id, reading_id, for_update=True)
+            uow.readings.delete(reading_id)
+        self._discard([found.object_key])
+
+    def read_next(self) -> Reading | None:
+        """The worker's step: claim the oldest due reading, read its file (outside any transaction: OCR
+        takes seconds) and store the proposal or the failure with its event in one unit of work. None
+        when nothing was due. A failure that is not the document's (storage, a crash of the reader) is
+        tried again later, at most ``reading_max_attempts`` times in all."""
+        settings = self.settings
+        with self.uow() as uow:
+            claimed = uow.readings.claim(settings.reading_lease_seconds)
+        if claimed is None:
+            return None
+        method: str | None = None
+        try:
+            with self.evidence_store.stream(claimed.object_key) as chunks:
+                data = b"".join(chunks)
+            extracted = extraction.extract_text(claimed.content_type, data)
+            method = extracted.method
+            proposal = reading.propose(extracted.text, self.today())
+        except extraction.ReadingFailed as failed:
+            if failed.reason != "ocr_missing" or claimed.attempts >= settings.reading_max_attempts:
+                return self._finish_reading(claimed, failure=failed.reason, method=method)
+            return self._retry_reading(claimed)
+        except Exception:
+            _log.exception("reading failed", extra={"reading_id": str(claimed.id)})
+            if claimed.attempts >= settings.reading_max_attempts:
+                return self._finish_reading(claimed, failure="gave_up", method=method)
+            return self._retry_reading(claimed)
+        return self._finish_reading(claimed, proposal=proposal, method=method)
+
+    def read_pending(self) -> int:
+        """Read every due reading; how many were finished or put back."""
+        count = 0
+        while self.read_next() is not None:
+            count += 1
+        return count
+
+    def _retry_reading(self, claimed: Reading) -> Reading:
+        with self.uow() as uow:
+            uow.readings.retry_later(claimed.id, reading_retry_delay(claimed.attempts,
+                                                                     self.settings.reading_retry_seconds))
+        return claimed
+
+    def _finish_reading(self, claimed: Reading, *, method: str | None, failure: str | None = None,
+                        proposal: reading.Proposal | None = None) -> Reading:
+        with self.uow() as uow:
+            current = uow.readings.get(claimed.id, for_update=True)
+            if current is None or current.state != claimed.state:
+                return claimed  # dismissed or confirmed while it was read: nothing to announce
+            if proposal is not None:
+                done = uow.readings.propose(claimed.id, method=method, proposal=proposal_data(proposal))
+                found = {"title": proposal.title, "provider": proposal.provider,
+                         "completed_on": proposal.completed_on, "amount": proposal.amount,
+                         "unit": proposal.unit, "points": proposal.points}
+                uow.publish("pe.reading.proposed", {
+                    "reading_id": done.id, "account_id": done.account_id, "method": method,
+                    **{key: value for key, value in found.items() if value is not None},
+                }, subject=done.account_id)
+            else:
+                done = uow.readings.fail(claimed.id, reason=failure, method=method)
+                uow.publish("pe.reading.failed", {
+                    "reading_id": done.id, "account_id": done.account_id, "reason": failure,
+                }, subject=done.account_id)
+        _log.info("document read", extra={"reading_id": str(done.id), "state": done.state, "method": method})
+        return done
+
     # --- summary ---------------------------------------------------------------------------------------
 
     def summary(self, viewer: Viewer, account_id: UUID, *, first: date | None = None,
@@ -313,6 +462,14 @@ def _own_activity(uow: UnitOfWork, account_id: UUID, activity_id: UUID, *, writa
     if writable:
         activity.ensure_writable()
     return activity
+
+
+def _own_reading(uow: UnitOfWork, account_id: UUID, reading_id: UUID, *, for_update: bool = False) -> Reading:
+    """The caller's reading; not found for anyone else's (also for DNV: a reading is not evidence yet)."""
+    found = uow.readings.get(reading_id, for_update=for_update)
+    if found is None or found.account_id != account_id:
+        raise ReadingNotFound()
+    return found
 
 
 def _readable_evidence(uow: UnitOfWork, viewer: Viewer, evidence_id: UUID) -> Evidence:

@@ -24,10 +24,21 @@ class PeRegistrySettings(CalendarSettings, ServiceSettings):
     # decided (the next PE period starts the day after) are days in this zone.
     time_zone: str = env_field("RECERT_PE_REGISTRY_TIME_ZONE", DEFAULT_TIME_ZONE)
 
+    # Evidence read for the jobcoach (ADR 0027): how often the worker tries to read one document before it
+    # gives up, how long one attempt may hold it (a worker that dies frees it after this), the first
+    # wait before another attempt (doubling), and how long the worker sleeps between looks when no
+    # NOTIFY wakes it.
+    reading_max_attempts: int = env_field("RECERT_PE_REGISTRY_READING_MAX_ATTEMPTS", 3)
+    reading_lease_seconds: float = env_field("RECERT_PE_REGISTRY_READING_LEASE_SECONDS", 300.0)
+    reading_retry_seconds: float = env_field("RECERT_PE_REGISTRY_READING_RETRY_SECONDS", 30.0)
+    reading_poll_seconds: float = env_field("RECERT_PE_REGISTRY_READING_POLL_SECONDS", 5.0)
+
     def __post_init__(self):
         super().__post_init__()
         if self.max_evidence_bytes < 1:
             raise ConfigError("RECERT_PE_REGISTRY_MAX_EVIDENCE_BYTES must be at least 1")
         self.check_calendar()
+        if self.reading_max_attempts < 1:
+            raise ConfigError("RECERT_PE_REGISTRY_READING_MAX_ATTEMPTS must be at least 1")
         if self.evidence_retention_days < 0:
             raise ConfigError("RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS must not be negative")

@@ -18,10 +18,14 @@ from recert_common import access_log, accounts
 from recert_common.events import registry
 from recert_common.uow import SqlUnitOfWork
 from recert_pe_registry.domain import (
+    READING_FAILED,
+    READING_PENDING,
+    READING_PROPOSED,
     Activity,
     ActivityDraft,
     CertificatePeriod,
     Evidence,
+    Reading,
     SummaryItem,
     has_proof,
 )
@@ -206,6 +210,72 @@ class EvidenceRepository:
         used = {row["object_key"] for row in self.conn.execute(
             "SELECT DISTINCT object_key FROM evidence WHERE object_key = ANY(%s)", (keys,)).fetchall()}
         return [key for key in keys if key not in used]
+
+
+# --- evidence read for the jobcoach (ADR 0027) ------------------------------------------------------------
+
+#: The channel the worker listens on; an upload notifies it when its transaction commits.
+READINGS_CHANNEL = "pe_readings"
+_READING_FIELDS = tuple(f.name for f in fields(Reading))
+
+
+def _reading(row: Mapping[str, Any]) -> Reading:
+    return Reading(**{name: row[name] for name in _READING_FIELDS})
+
+
+class ReadingRepository:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def add(self, *, id: UUID, account_id: UUID, object_key: str, sha256: str, size: int,  # noqa: A002
+            content_type: str, filename: str) -> Reading:
+        row = self.conn.execute(
+            "INSERT INTO readings (id, account_id, object_key, sha256, size, content_type, filename, state)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING *",
+            (id, account_id, object_key, sha256, size, content_type, filename, READING_PENDING)).fetchone()
+        self.conn.execute(f"NOTIFY {READINGS_CHANNEL}")
+        return _reading(row)
+
+    def get(self, reading_id: UUID, *, for_update: bool = False) -> Reading | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = self.conn.execute("SELECT * FROM readings WHERE id = %s" + lock, (reading_id,)).fetchone()
+        return _reading(row) if row else None
+
+    def page(self, account_id: UUID, *, limit: int, offset: int) -> tuple[list[Reading], int]:
+        total = self.conn.execute("SELECT count(*) AS n FROM readings WHERE account_id = %s",
+                                  (account_id,)).fetchone()["n"]
+        rows = self.conn.execute(
+            "SELECT * FROM readings WHERE account_id = %s ORDER BY created_at DESC, id LIMIT %s OFFSET %s",
+            (account_id, limit, offset)).fetchall()
+        return [_reading(row) for row in rows], total
+
+    def claim(self, lease_seconds: float) -> Reading | None:
+        """The oldest pending reading that is due, its attempt counted and leased (``not_before`` moved a
+        lease ahead), or None. Skips rows another worker holds."""
+        row = self.conn.execute(
+            """UPDATE readings SET attempts = attempts + 1,
+                      not_before = now() + make_interval(secs => %s)
+               WHERE id = (SELECT id FROM readings WHERE state = %s AND not_before <= now()
+                           ORDER BY not_before, created_at FOR UPDATE SKIP LOCKED LIMIT 1)
+               RETURNING *""", (lease_seconds, READING_PENDING)).fetchone()
+        return _reading(row) if row else None
+
+    def retry_later(self, reading_id: UUID, delay_seconds: float) -> None:
+        self.conn.execute("UPDATE readings SET not_before = now() + make_interval(secs => %s) WHERE id = %s"
+                          " AND state = %s", (delay_seconds, reading_id, READING_PENDING))
+
+    def propose(self, reading_id: UUID, *, method: str, proposal: Mapping[str, Any]) -> Reading:
+        return _reading(self.conn.execute(
+            "UPDATE readings SET state = %s, method = %s, proposal = %s, read_at = now() WHERE id = %s"
+            " RETURNING *", (READING_PROPOSED, method, Jsonb(dict(proposal)), reading_id)).fetchone())
+
+    def fail(self, reading_id: UUID, *, reason: str, method: str | None) -> Reading:
+        return _reading(self.conn.execute(
+            "UPDATE readings SET state = %s, failure = %s, method = %s, read_at = now() WHERE id = %s"
+            " RETURNING *", (READING_FAILED, reason, method, reading_id)).fetchone())
+
+    def delete(self, reading_id: UUID) -> None:
+        self.conn.execute("DELETE FROM readings WHERE id = %s", (reading_id,))
 
 
 # --- Noloc Academie imports -------------------------------------------------------------------------------
@@ -435,11 +505,13 @@ class RetentionRepository:
         """Delete every row about the account (identity.account.erased); returns the object keys of its
         evidence, for the caller to delete from the object store."""
         keys = [row["object_key"] for row in self.conn.execute(
-            "SELECT DISTINCT object_key FROM evidence WHERE account_id = %s", (account_id,)).fetchall()]
+            "SELECT DISTINCT object_key FROM evidence WHERE account_id = %s"
+            " UNION SELECT object_key FROM readings WHERE account_id = %s",
+            (account_id, account_id)).fetchall()]
         number = self.conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
                                    (account_id,)).fetchone()
         for table in ("evidence", "submission_locks", "activities", "noloc_imports", "certificate_periods",
-                      "case_assignments", "final_decisions", "accounts", "mentorships"):
+                      "case_assignments", "final_decisions", "accounts", "mentorships", "readings"):
             self.conn.execute(f"DELETE FROM {table} WHERE account_id = %s", (account_id,))  # noqa: S608 (fixed names)
         self.conn.execute("DELETE FROM mentorships WHERE mentor_id = %s", (account_id,))
         if number and number["membership_number"]:
@@ -461,4 +533,5 @@ class SqlPeRegistryUnitOfWork(SqlUnitOfWork):
         self.cases = CaseRepository(conn)
         self.retention = RetentionRepository(conn)
         self.mentorships = MentorshipRepository(conn)
+        self.readings = ReadingRepository(conn)
         self.access_log = access_log.AccessLog(conn)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from recert_common.access_log import MemoryAccessLog, Read
 from recert_common.events import Event
-from recert_common.filetypes import SNIFF_BYTES, check_upload, safe_filename
+from recert_common.filetypes import DEFAULT_ALLOWED, SNIFF_BYTES, check_upload, safe_filename
 from recert_common.storage import ObjectNotFound, StoredObject, UploadEmpty, UploadTooLarge
 from recert_common.uow import FakeUnitOfWork, fake_handled
 from recert_pe_registry.domain import (
@@ -23,6 +23,7 @@ from recert_pe_registry.domain import (
     ActivityDraft,
     CertificatePeriod,
     Evidence,
+    Reading,
     SummaryItem,
     has_proof,
 )
@@ -258,7 +259,9 @@ class FakeRetention:
 
     def forget_account(self, account_id: UUID) -> list[str]:
         db = self.db
-        keys = sorted({e.object_key for e in db.evidence.values() if e.account_id == account_id})
+        keys = sorted({e.object_key for e in db.evidence.values() if e.account_id == account_id}
+                      | {r.object_key for r in db.readings.values() if r.account_id == account_id})
+        db.readings = {k: r for k, r in db.readings.items() if r.account_id != account_id}
         number = db.accounts.get(account_id, (None,))[0]
         db.evidence = {k: e for k, e in db.evidence.items() if e.account_id != account_id}
         db.activities = {k: a for k, a in db.activities.items() if a.account_id != account_id}
@@ -272,6 +275,60 @@ class FakeRetention:
             db.parked = {k: v for k, v in db.parked.items() if k[0] != number}
         MemoryAccessLog(db.reads).forget(account_id)
         return keys
+
+
+class FakeReadings:
+    """Documents to be read (ADR 0027); ``not_before`` kept beside each reading as the SQL keeps it."""
+
+    def __init__(self, db: FakeDatabase):
+        self.db = db
+
+    def add(self, *, id: UUID, account_id: UUID, object_key: str, sha256: str, size: int,  # noqa: A002
+            content_type: str, filename: str) -> Reading:
+        reading = Reading(id, account_id, object_key, sha256, size, content_type, filename, "pending", 0,
+                          None, None, None, _now(), None)
+        self.db.readings[id] = reading
+        self.db.not_before[id] = _now()
+        self.db.notified += 1
+        return reading
+
+    def get(self, reading_id: UUID, *, for_update: bool = False) -> Reading | None:
+        return self.db.readings.get(reading_id)
+
+    def page(self, account_id: UUID, *, limit: int, offset: int) -> tuple[list[Reading], int]:
+        found = sorted((r for r in self.db.readings.values() if r.account_id == account_id),
+                       key=lambda r: r.created_at, reverse=True)
+        return found[offset:offset + limit], len(found)
+
+    def claim(self, lease_seconds: float) -> Reading | None:
+        now = _now()
+        due = sorted((r for r in self.db.readings.values()
+                      if r.state == "pending" and self.db.not_before[r.id] <= now),
+                     key=lambda r: (self.db.not_before[r.id], r.created_at))
+        if not due:
+            return None
+        claimed = dataclasses.replace(due[0], attempts=due[0].attempts + 1)
+        self.db.readings[claimed.id] = claimed
+        self.db.not_before[claimed.id] = now + timedelta(seconds=lease_seconds)
+        return claimed
+
+    def retry_later(self, reading_id: UUID, delay_seconds: float) -> None:
+        self.db.not_before[reading_id] = _now() + timedelta(seconds=delay_seconds)
+
+    def propose(self, reading_id: UUID, *, method: str, proposal: Mapping[str, Any]) -> Reading:
+        done = dataclasses.replace(self.db.readings[reading_id], state="proposed", method=method,
+                                   proposal=dict(proposal), read_at=_now())
+        self.db.readings[reading_id] = done
+        return done
+
+    def fail(self, reading_id: UUID, *, reason: str, method: str | None) -> Reading:
+        done = dataclasses.replace(self.db.readings[reading_id], state="failed", failure=reason,
+                                   method=method, read_at=_now())
+        self.db.readings[reading_id] = done
+        return done
+
+    def delete(self, reading_id: UUID) -> None:
+        self.db.readings.pop(reading_id, None)
 
 
 @dataclasses.dataclass
@@ -297,6 +354,9 @@ class FakeDatabase:
     # mentorship_id -> [account_id, mentor_id, ended_at]
     mentorships: dict[UUID, list] = dataclasses.field(default_factory=dict)
     number_locks: list[str] = dataclasses.field(default_factory=list)
+    readings: dict[UUID, Reading] = dataclasses.field(default_factory=dict)
+    not_before: dict[UUID, datetime] = dataclasses.field(default_factory=dict)
+    notified: int = 0  # NOTIFYs sent to the reading worker
 
     def assessable(self, assessor_id: UUID, account_id: UUID) -> set[UUID]:
         """The activities of the running cases of ``account_id`` assigned to ``assessor_id``."""
@@ -341,6 +401,7 @@ class FakePeRegistryUnitOfWork(FakeUnitOfWork):
         self.retention = FakeRetention(self.db)
         self.mentorships = FakeMentorships(self.db)
         self.access_log = MemoryAccessLog(self.db.reads)
+        self.readings = FakeReadings(self.db)
 
 
 class FakeObjectStore:
@@ -358,14 +419,16 @@ class FakeObjectStore:
     def ping(self) -> bool:
         return self.bucket_ensured
 
-    def put_stream(self, key: str, stream, *, max_bytes: int, filename: str | None = None) -> StoredObject:
+    def put_stream(self, key: str, stream, *, max_bytes: int, filename: str | None = None,
+                   allowed_types=DEFAULT_ALLOWED) -> StoredObject:
         display = safe_filename(filename) if filename is not None else None
         body = stream.read(max_bytes + 1)
         if not body:
             raise UploadEmpty()
         if len(body) > max_bytes:
             raise UploadTooLarge(max_bytes)
-        accepted = check_upload(body[:SNIFF_BYTES], complete=len(body) <= SNIFF_BYTES, filename=display)
+        accepted = check_upload(body[:SNIFF_BYTES], complete=len(body) <= SNIFF_BYTES, filename=display,
+                                allowed=allowed_types)
         sha256 = hashlib.sha256(body).hexdigest()
         stored = StoredObject(key, len(body), sha256, accepted.content_type, display)
         self.objects[key] = (body, stored)
@@ -374,11 +437,24 @@ class FakeObjectStore:
     def stream(self, key: str):
         if key not in self.objects:
             raise ObjectNotFound(key)
-        return iter([self.objects[key][0]])
+        return _Chunks([self.objects[key][0]])
 
     def delete(self, key: str) -> None:
         self.deleted.append(key)
         self.objects.pop(key, None)
+
+
+class _Chunks(list):
+    """A download as ``ObjectChunks`` is: iterable, closable, a context manager."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        pass
 
 
 # --- events as the consumer hands them to a handler (data loaded: UUIDs, dates, decimals) -----------------

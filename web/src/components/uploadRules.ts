@@ -11,6 +11,7 @@ export type UploadRules = Schemas["UploadRules"];
 const RULES = {
   evidence: () => authorized(() => api.GET("/api/v1/pe/evidence-rules")),
   proof: () => authorized(() => api.GET("/api/v1/portfolio/meetings/proof-rules")),
+  reading: () => authorized(() => api.GET("/api/v1/pe/reading-rules")),
   desk: () => authorized(() => api.GET("/api/v1/desk/attachment-rules")),
 } satisfies Record<string, () => Promise<Outcome<UploadRules>>>;
 

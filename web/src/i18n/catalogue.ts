@@ -10,6 +10,7 @@ import { assessorEn, assessorNl } from "./assessor";
 import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
+import { readingEn, readingNl } from "./reading";
 import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
 import { mentorsEn, mentorsNl } from "./mentors";
 import { deskEn, deskNl } from "./desk";
@@ -156,6 +157,7 @@ export const nl = {
   "notfound.detail": "Deze pagina bestaat niet (meer). Ga naar je overzicht of gebruik het menu.",
   "loggedout.title": "Je bent uitgelogd",
   ...pe.nl,
+  ...readingNl,
   ...wegwijzerNl,
 } as const;
 
@@ -303,5 +305,6 @@ export const en: Record<TextKey, string> = {
   "notfound.detail": "This page does not exist (any more). Go to your overview or use the menu.",
   "loggedout.title": "You are logged out",
   ...pe.en,
+  ...readingEn,
   ...wegwijzerEn,
 };

@@ -460,6 +460,37 @@ class PeEvidenceRemoved(EventData):
     sha256 = fields.String(required=True, validate=SHA256_HEX)
 
 
+# Evidence read for the jobcoach (issue 14, ADR 0027): the proposal for an uploaded document. Nothing is
+# recorded until the jobcoach confirms; that confirmation is an ordinary pe.activity.recorded with its
+# pe.evidence.attached.
+READING_METHODS = ("pdf_text", "email", "text", "ocr")
+READING_FAILURES = ("unreadable", "no_text", "ocr_missing", "gave_up")
+
+
+@_event("pe.reading.proposed", producer="pe-registry", consumers=(),
+        summary="An uploaded document was read: the activity it proposes, for the jobcoach to confirm.")
+class PeReadingProposed(EventData):
+    """Each found field; a field the document did not state clearly is left out."""
+
+    reading_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    method = _enum(READING_METHODS, required=True, metadata=_doc("How the text was taken from the file."))
+    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    provider = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    completed_on = fields.Date(load_default=None, allow_none=True)
+    amount = WireDecimal(load_default=None, allow_none=True, metadata=_doc("The study load, in unit."))
+    unit = _enum(PE_UNITS, load_default=None, allow_none=True)
+    points = WireDecimal(load_default=None, allow_none=True)
+
+
+@_event("pe.reading.failed", producer="pe-registry", consumers=(),
+        summary="An uploaded document could not be read; the jobcoach fills the activity in by hand.")
+class PeReadingFailed(EventData):
+    reading_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    reason = _enum(READING_FAILURES, required=True)
+
+
 # --- assessment ----------------------------------------------------------------------------------------
 
 

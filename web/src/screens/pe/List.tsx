@@ -40,6 +40,9 @@ export function PeList() {
             <Link href="/pe/overzicht" class="button">
               {t("pe.list.summary")}
             </Link>
+            <Link href="/pe/lezen" class="button">
+              {t("reading.nav")}
+            </Link>
           </p>
           {data.activities.length === 0 ? (
             <p>{t("pe.list.none")}</p>

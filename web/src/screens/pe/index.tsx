@@ -30,3 +30,6 @@ function lazy(load: () => Promise<ComponentType>): ComponentType {
 export const PeList = lazy(() => import("./List").then((m) => m.PeList));
 export const PeActivity = lazy(() => import("./Activity").then((m) => m.PeActivity));
 export const PeSummary = lazy(() => import("./Summary").then((m) => m.PeSummary));
+// Evidence read for the jobcoach (issue 14).
+export const PeReading = lazy(() => import("./Reading").then((m) => m.PeReading));
+export const PeReadingProposal = lazy(() => import("./Reading").then((m) => m.PeReadingProposal));

@@ -48,6 +48,16 @@ export async function uploadEvidence(
 ): Promise<UploadOutcome> {
   const query = new URLSearchParams({ filename: file.name || "bewijs", kind: kind ?? "other" });
   const url = `/api/v1/pe/activities/${encodeURIComponent(activityId)}/evidence?${query}`;
+  const answer = await uploadFile<Schemas["EvidenceUpload"]>(url, file, onProgress);
+  return answer.ok ? { ok: true, status: answer.status, evidence: answer.body } : answer;
+}
+
+/** POST `file` as the raw body of `url` with progress; the answer's body, or the problem as any other. */
+export async function uploadFile<T>(
+  url: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+): Promise<{ ok: true; status: number; body: T } | { ok: false; problem: Shown }> {
   if (accessTokenStale()) await refresh();
   let answer = await send(url, file, currentAccessToken(), onProgress);
   if (answer?.status === 401 && (await refresh())) {
@@ -56,7 +66,7 @@ export async function uploadEvidence(
   }
   if (!answer) return { ok: false, problem: networkProblem() };
   if (answer.status >= 200 && answer.status < 300) {
-    return { ok: true, status: answer.status, evidence: answer.body as Schemas["EvidenceUpload"] };
+    return { ok: true, status: answer.status, body: answer.body as T };
   }
   const headers = new Headers();
   for (const line of answer.headers.trim().split(/[\r\n]+/)) {
