@@ -18,6 +18,8 @@ import * as assessor from "./screens/assessor/routes";
 import * as dnv from "./screens/dnv/routes";
 import { WEGWIJZER_ROUTES } from "./screens/wegwijzer/routes";
 import * as mentors from "./screens/mentors/routes";
+// The service desk (issue 14).
+import * as desk from "./screens/desk/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -42,6 +44,7 @@ const ROUTES: Record<string, Route> = {
   ...dnv.ROUTES,
   ...WEGWIJZER_ROUTES,
   ...mentors.ROUTES,
+  ...desk.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },

@@ -13,6 +13,7 @@ import * as pe from "./pe";
 import { readingEn, readingNl } from "./reading";
 import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
 import { mentorsEn, mentorsNl } from "./mentors";
+import { deskEn, deskNl } from "./desk";
 
 export const nl = {
   ...portfolioNl,
@@ -21,6 +22,7 @@ export const nl = {
   ...assessorNl,
   ...dnvNl,
   ...mentorsNl,
+  ...deskNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -168,6 +170,7 @@ export const en: Record<TextKey, string> = {
   ...assessorEn,
   ...dnvEn,
   ...mentorsEn,
+  ...deskEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",
