@@ -172,4 +172,12 @@ ROUTES = RouteTable([
     # the query string, which no log line keeps), without a login; limited per client address.
     Route("portfolio/calendar", "portfolio", public=("GET portfolio/calendar",),
           rate_limited=("GET portfolio/calendar",)),
+    # The service desk (issue 14, ADR 0029): a person who cannot log in opens a request with an e-mail
+    # address and follows it through the e-mailed links, without a token and rate limited per client address.
+    Route("desk", "notifications",
+          public=("POST desk/public/requests", "POST desk/public/confirm", "POST desk/public/thread",
+                  "POST desk/public/replies"),
+          rate_limited=("POST desk/public/requests", "POST desk/public/confirm", "POST desk/public/thread",
+                        "POST desk/public/replies"),
+          uploads=("POST desk/requests/*/attachments",)),
 ])

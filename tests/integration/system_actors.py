@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from recert_billing import signature
@@ -340,6 +341,15 @@ def populate(system: System) -> World:
     res["failed_email_id"] = eventually(
         lambda: (app.get("messages/failed", people["noloc_admin"]).json()["items"] or [{}])[0].get("id"),
         what="an e-mail that failed for good")
+
+    # The service desk (issue 14, ADR 0029): the jobcoach's request with an attachment, and a logged-out
+    # person's request confirmed by the link in its e-mail, whose confirmation gives a link to its thread.
+    request = _ok(app.post("desk/requests", coach, json={"subject": "Inloggen", "text": "Het lukt niet."}),
+                  201)
+    res["desk_request_id"] = request["request"]["id"]
+    attach = _upload("desk/requests/{desk_request_id}/attachments")(world, "jobcoach")
+    res["desk_attachment_id"] = _ok(attach.send(world, coach.access_token), 201)["id"]
+    res["desk_link_token"] = _ok(_desk_confirm(world, None).send(world, None))["token"]
     return world
 
 
@@ -522,7 +532,25 @@ def _visitor_login(world: World) -> dict[str, Any]:
     return {"email": world.people["visitor"].email, "password": world.people["visitor"].password}
 
 
+def _desk_request(world: World) -> dict[str, Any]:
+    return {"email": unique_email("zonder"), "name": "Rosa Zonder Login", "subject": "Telefoon kwijt",
+            "text": "Ik kan niet inloggen."}
+
+
+def _desk_confirm(world: World, who: str | None) -> Call:
+    """A fresh logged-out request's confirmation link (each works once), read from the e-mail notifications
+    made (there is no mailbox here)."""
+    body = _desk_request(world)
+    _ok(world.app.post("desk/public/requests", json=body), 202)
+    with psycopg.connect(world.system.database_url("notifications")) as conn:
+        row = conn.execute("SELECT body_text FROM messages WHERE email_address = %s "
+                           "AND template = 'desk_confirm'", (body["email"],)).fetchone()
+    token = re.search(r"/hulp/bevestigen\?token=([A-Za-z0-9_-]+)", row[0]).group(1)
+    return Call("POST", "desk/public/confirm", json={"token": token})
+
+
 DNV, ADMIN, D = "dnv_officer", "noloc_admin", "draft_jobcoach"
+SUPPORT = "dnv_support"
 DRAFT = {"owner": D, "persona": D}
 # Keyed by "METHOD path" as the merged OpenAPI document has it, without its /api/v1 prefix.
 OPERATIONS: dict[str, Operation] = {
@@ -599,6 +627,31 @@ OPERATIONS: dict[str, Operation] = {
     "GET /messages/{message_id}": Operation(),
     "POST /messages/{message_id}/read": Operation(),
     "POST /messages/{message_id}/retry": Operation(persona=ADMIN, ids={"message_id": "failed_email_id"}),
+    # notifications: the service desk (issue 14, ADR 0029)
+    "POST /desk/requests": Operation(json={"subject": "Vraag", "text": "Hoe voeg ik een bijlage toe?"}),
+    "GET /desk/requests": Operation(),
+    "GET /desk/requests/{request_id}": Operation(ids={"request_id": "desk_request_id"}),
+    "POST /desk/requests/{request_id}/replies": Operation(ids={"request_id": "desk_request_id"},
+                                                          json={"text": "Nog een vraag."}),
+    "POST /desk/requests/{request_id}/attachments": Operation(
+        build=_upload("desk/requests/{desk_request_id}/attachments")),
+    "GET /desk/requests/{request_id}/attachments/{attachment_id}": Operation(
+        ids={"request_id": "desk_request_id", "attachment_id": "desk_attachment_id"}),
+    "GET /desk/attachment-rules": Operation(),
+    "POST /desk/public/requests": Operation(persona=None, json=_desk_request),
+    "POST /desk/public/confirm": Operation(persona=None, build=_desk_confirm),
+    "POST /desk/public/thread": Operation(persona=None,
+                                          json=lambda w: {"token": w.resources["desk_link_token"]}),
+    "POST /desk/public/replies": Operation(persona=None, json=lambda w: {
+        "token": w.resources["desk_link_token"], "text": "Dank je wel."}),
+    "GET /desk/queue": Operation(persona=SUPPORT, params={"state": "open"}),
+    "GET /desk/queue/{request_id}": Operation(persona=SUPPORT, ids={"request_id": "desk_request_id"}),
+    "POST /desk/queue/{request_id}/answers": Operation(persona=SUPPORT, ids={"request_id": "desk_request_id"},
+                                                       json={"text": "Kies Bijlage toevoegen."}),
+    "POST /desk/queue/{request_id}/state": Operation(persona=SUPPORT, ids={"request_id": "desk_request_id"},
+                                                     json={"state": "open"}),
+    "GET /desk/queue/{request_id}/attachments/{attachment_id}": Operation(
+        persona=SUPPORT, ids={"request_id": "desk_request_id", "attachment_id": "desk_attachment_id"}),
     # pe-registry
     "GET /pe/categories": Operation(),
     "GET /pe/evidence-rules": Operation(),

@@ -62,8 +62,9 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /admin/accounts":                                    (401, 403, 403, 403, 403, 403, 201, 403, 403),
     "GET /admin/accounts/{account_id}":                        (401, 403, 403, 403, 403, 403, 200, 403, 403),
     "POST /admin/accounts/{account_id}/disable":               (401, 403, 403, 403, 403, 403, 200, 403, 403),
-    # DNV's support (a DNV officer) resets an assessor's app; the admin after them finds nothing to reset
-    "POST /admin/accounts/{account_id}/totp-reset":            (401, 403, 403, 403, 403, 200, 409, 403, 403),
+    # DNV's support (a DNV officer) resets an assessor's app; the admin after them finds nothing to reset;
+    # DNV's support staff may reset only from a service request, which this request does not name (ADR 0029)
+    "POST /admin/accounts/{account_id}/totp-reset":            (401, 403, 403, 403, 403, 200, 409, 403, 422),
     "POST /auth/login":                                        (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "POST /auth/login/verify":                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
     "POST /auth/logout":                                       (204, 204, 204, 204, 204, 204, 204, 204, 204),
@@ -116,6 +117,26 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /messages/{message_id}":                              (401, 200, 404, 404, 404, 404, 404, 404, 404),
     "POST /messages/{message_id}/read":                        (401, 200, 404, 404, 404, 404, 404, 404, 404),
     "POST /messages/{message_id}/retry":                       (401, 403, 403, 403, 403, 403, 200, 403, 403),
+    # notifications: the service desk (issue 14, ADR 0029): everyone their own requests (anyone else's 404),
+    # a logged-out person by the e-mailed links (no token), DNV's support staff the queue
+    "POST /desk/requests":                                     (401, 201, 201, 201, 201, 201, 201, 201, 201),
+    "GET /desk/requests":                                      (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /desk/requests/{request_id}":                         (401, 200, 404, 404, 404, 404, 404, 404, 404),
+    "POST /desk/requests/{request_id}/replies":                (401, 201, 404, 404, 404, 404, 404, 404, 404),
+    "POST /desk/requests/{request_id}/attachments":            (401, 201, 404, 404, 404, 404, 404, 404, 404),
+    "GET /desk/requests/{request_id}/attachments/{attachment_id}":
+                                                               (401, 200, 404, 404, 404, 404, 404, 404, 404),
+    "GET /desk/attachment-rules":                              (401, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /desk/public/requests":                              (202, 202, 202, 202, 202, 202, 202, 202, 202),
+    "POST /desk/public/confirm":                               (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /desk/public/thread":                                (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /desk/public/replies":                               (201, 201, 201, 201, 201, 201, 201, 201, 201),
+    "GET /desk/queue":                                         (401, 403, 403, 403, 403, 403, 403, 403, 200),
+    "GET /desk/queue/{request_id}":                            (401, 403, 403, 403, 403, 403, 403, 403, 200),
+    "POST /desk/queue/{request_id}/answers":                   (401, 403, 403, 403, 403, 403, 403, 403, 201),
+    "POST /desk/queue/{request_id}/state":                     (401, 403, 403, 403, 403, 403, 403, 403, 200),
+    "GET /desk/queue/{request_id}/attachments/{attachment_id}":
+                                                               (401, 403, 403, 403, 403, 403, 403, 403, 200),
     # pe-registry: the jobcoach records; the owner and DNV read; the assigned assessor reads the case's
     # snapshot only while it is assessed (ADR 0017): here it is decided (postponed), so 404 as for anyone else
     "GET /pe/categories":                                      (401, 200, 200, 200, 200, 200, 200, 200, 200),

@@ -19,6 +19,8 @@ import * as dnv from "./screens/dnv/routes";
 import * as credentials from "./screens/credentials/routes";
 import { WEGWIJZER_ROUTES } from "./screens/wegwijzer/routes";
 import * as mentors from "./screens/mentors/routes";
+// The service desk (issue 14).
+import * as desk from "./screens/desk/routes";
 import { useStore } from "./store";
 
 interface Route {
@@ -44,6 +46,7 @@ const ROUTES: Record<string, Route> = {
   ...credentials.ROUTES,
   ...WEGWIJZER_ROUTES,
   ...mentors.ROUTES,
+  ...desk.ROUTES,
   "/pe": { screen: PeList, access: "account" },
   "/pe/nieuw": { screen: PeActivity, access: "account" },
   "/pe/activiteit": { screen: PeActivity, access: "account" },

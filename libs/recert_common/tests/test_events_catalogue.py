@@ -214,6 +214,15 @@ SAMPLES: dict[str, dict] = {
         "template": "invoice_issued", "trigger_event_id": None, "attempts": 5, "permanent": True,
         "error": "550 5.1.1 mailbox unavailable",
     },
+    # the service desk (issue 14, ADR 0029)
+    "notifications.service_request.opened": {"request_id": _id("request/1"), "account_id": None,
+                                             "matched_account_id": ACCOUNT, "logged_in": False},
+    "notifications.service_request.replied": {"request_id": _id("request/1"), "post_id": _id("post/2"),
+                                              "account_id": None},
+    "notifications.service_request.answered": {"request_id": _id("request/1"), "post_id": _id("post/3"),
+                                               "answered_by": ADMIN},
+    "notifications.service_request.state_changed": {"request_id": _id("request/1"), "state": "closed",
+                                                    "previous_state": "answered", "changed_by": ADMIN},
     "noloc.academy.activity.completed": {
         "external_id": "NA-88213", "membership_number": "N-204518", "title": "Podcast Loopbaan in balans",
         "provider": "Noloc Academie", "completed_on": date(2025, 11, 12), "points": Decimal("1"),

@@ -25,6 +25,7 @@ from recert_identity.problems import (
     AccountLocked,
     ChallengeInvalid,
     CodeRejected,
+    DeskResetProblem,
     EmailNotVerified,
     EmailTokenInvalid,
     InvalidCredentials,
@@ -50,6 +51,7 @@ from recert_identity.schemas import (
     StaffAccountSchema,
     SupportSchema,
     TokensSchema,
+    TotpResetSchema,
     VerifySchema,
 )
 from recert_identity.service import IdentityService, LoginChallenge, Tokens
@@ -291,18 +293,22 @@ def disable(data: dict[str, Any], account_id: UUID):
 
 
 @admin.post("/accounts/<uuid:account_id>/totp-reset")
-@answers(409)
+@answers(409, DeskResetProblem, 502, 503, 504)
 @require_roles(*TOTP_RESETTER_ROLES)
-@admin.arguments(AdminActionSchema, required=False)
+@admin.arguments(TotpResetSchema, required=False)
 @admin.response(200, AccountSchema)
 def reset_totp(data: dict[str, Any], account_id: UUID):
     """Unlink the authenticator app: the next login enrols a new one. Sessions and recovery codes end.
 
     A Noloc admin may reset anyone's; a DNV officer (DNV's support helps with login) a jobcoach's or an
-    assessor's, and is refused (403) for a DNV officer's or a Noloc admin's account."""
+    assessor's, and is refused (403) for a DNV officer's or a Noloc admin's account. DNV's support staff
+    (``dnv_support``) a jobcoach's, an assessor's or a mentor's, only from a service request
+    (``service_request_id``, with ``identity_check``: how identity was checked) whose requester is matched to
+    the account by a confirmed e-mail address (409 otherwise); the reset is noted in the request's thread."""
     principal = current_principal()
     return _service().reset_totp(account_id, by=principal.account_id, reason=data.get("reason"),
-                                 by_roles=principal.roles)
+                                 by_roles=principal.roles, service_request_id=data.get("service_request_id"),
+                                 identity_check=data.get("identity_check"), token=principal.token)
 
 
 # --- support ---------------------------------------------------------------------------------------------

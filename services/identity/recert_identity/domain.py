@@ -28,16 +28,48 @@ STAFF_ROLES: frozenset[str] = frozenset(
 LANGUAGES = ("nl", "en")
 # Who may unlink someone's authenticator app: a Noloc admin anyone's; a DNV officer (DNV's support helps with
 # login) that of a jobcoach or an assessor, not of another DNV officer or a Noloc admin, whose accounts carry
-# more power than the officer's own.
-_TOTP_RESETTERS = frozenset({Role.NOLOC_ADMIN, Role.DNV_OFFICER})
+# more power than the officer's own. DNV's support staff (issue 14, ADR 0029) that of a jobcoach, an assessor
+# or a mentor, and only from a service request whose requester is matched to the account
+# (``support_reset_refusal``); never a staff account with DNV's or Noloc's powers.
+_TOTP_RESETTERS = frozenset({Role.NOLOC_ADMIN, Role.DNV_OFFICER, Role.DNV_SUPPORT})
 _RESET_ONLY_BY_ADMIN = frozenset({Role.DNV_OFFICER, Role.NOLOC_ADMIN})
+_RESET_BY_SUPPORT = frozenset({Role.JOBCOACH, Role.ASSESSOR, Role.MENTOR})
 
 
 def may_reset_totp(actor_roles: frozenset[str] | set[str], target_roles: tuple[str, ...]) -> bool:
     """Whether someone with ``actor_roles`` may reset the TOTP of an account with ``target_roles``."""
     if Role.NOLOC_ADMIN in actor_roles:
         return True
-    return Role.DNV_OFFICER in actor_roles and not _RESET_ONLY_BY_ADMIN.intersection(target_roles)
+    if Role.DNV_OFFICER in actor_roles and not _RESET_ONLY_BY_ADMIN.intersection(target_roles):
+        return True
+    return Role.DNV_SUPPORT in actor_roles and bool(target_roles) and set(target_roles) <= _RESET_BY_SUPPORT
+
+
+def resets_through_desk(actor_roles: frozenset[str] | set[str]) -> bool:
+    """DNV's support resets only from a service request (naming it and how identity was checked); a Noloc
+    admin or a DNV officer may name one, and need not."""
+    return Role.DNV_SUPPORT in actor_roles and not actor_roles & {Role.NOLOC_ADMIN, Role.DNV_OFFICER}
+
+
+@dataclass(frozen=True)
+class DeskRequest:
+    """What identity needs to know of a service request (notifications' desk): whose it is, and its state."""
+
+    id: UUID
+    matched_account_id: UUID | None
+    state: str
+
+
+def support_reset_refusal(request: DeskRequest | None, account_id: UUID) -> str | None:
+    """Why a reset from this service request is refused (None: allowed): the request must exist, be still
+    open or answered, and its requester be matched to this account by a confirmed e-mail address."""
+    if request is None:
+        return "request_not_found"
+    if request.matched_account_id != account_id:
+        return "request_not_matched"
+    if request.state == "closed":
+        return "request_closed"
+    return None
 
 
 TOTP_RESETTER_ROLES: tuple[str, ...] = tuple(sorted(_TOTP_RESETTERS))
@@ -462,3 +494,10 @@ class TotpNotEnrolled(DomainError):
 
 class TotpResetNotAllowed(PermissionRefused):
     """Only a Noloc admin unlinks the app of a DNV officer or a Noloc admin (``may_reset_totp``)."""
+
+
+class DeskResetRefused(DomainError):
+    """DNV's support asked a reset from a service request that does not allow it: ``reason`` is one of
+    ``support_reset_refusal``'s (not found, not matched to the account, closed)."""
+
+    reason: str

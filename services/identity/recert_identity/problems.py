@@ -27,6 +27,7 @@ from recert_identity.domain import (
     ChallengeRefused,
     CodeRefused,
     CredentialsRejected,
+    DeskResetRefused,
     DisablingOneself,
     EmailLinkInvalid,
     EmailUnverified,
@@ -162,6 +163,17 @@ class StateConflict(Conflict):
         super().__init__(code=code)
 
 
+class DeskResetProblem(Conflict):
+    """DNV's support may reset an authenticator app only from a service request whose requester is matched
+    to the account by a confirmed e-mail address, while the request is not closed (ADR 0029)."""
+
+    slug, title_code = "totp-reset-request-refused", "identity.problem.totp_reset_request_refused"
+    members = extension_members(reason="string")
+
+    def __init__(self, reason: str):
+        super().__init__(code=f"identity.detail.totp_reset_{reason}", extensions={"reason": reason})
+
+
 def problem_map(support: SupportContact) -> ProblemMap:
     """The answer to each refusal of identity's domain and use cases. Several name DNV's ``support``
     (configured, so the table is made with the settings: ``create_app``, and the commands' error output)."""
@@ -180,6 +192,7 @@ def problem_map(support: SupportContact) -> ProblemMap:
         DisablingOneself: lambda error: StateConflict("identity.detail.disable_self"),
         TotpNotEnrolled: lambda error: StateConflict("identity.detail.totp_not_enrolled"),
         TotpResetNotAllowed: lambda error: Forbidden(code="identity.detail.totp_reset_by_admin_only"),
+        DeskResetRefused: lambda error: DeskResetProblem(error.reason),
     })
 
 
@@ -250,6 +263,20 @@ i18n.register_messages({
     "identity.detail.totp_not_enrolled": {
         "nl": "Dit account heeft nog geen authenticator-app gekoppeld.",
         "en": "This account has no authenticator app linked yet."},
+    "identity.problem.totp_reset_request_refused": {
+        "nl": "Niet te doen vanuit deze hulpvraag", "en": "Not possible from this service request"},
+    "identity.detail.totp_reset_request_not_found": {
+        "nl": "Deze hulpvraag is niet gevonden.", "en": "This service request was not found."},
+    "identity.detail.totp_reset_request_not_matched": {
+        "nl": "Het bevestigde e-mailadres van deze hulpvraag hoort niet bij dit account.",
+        "en": "The confirmed e-mail address of this service request does not belong to this account."},
+    "identity.detail.totp_reset_request_closed": {
+        "nl": "Deze hulpvraag is gesloten.", "en": "This service request is closed."},
+    "identity.field.desk_reset_required": {
+        "nl": "Vul dit in: de helpdesk koppelt een app alleen los vanuit een hulpvraag, na controle van de "
+              "identiteit.",
+        "en": "Fill this in: the help desk unlinks an app only from a service request, after checking "
+              "identity."},
     "identity.detail.totp_reset_by_admin_only": {
         "nl": "De authenticator-app van een DNV-medewerker of Noloc-beheerder kan alleen een Noloc-beheerder "
               "loskoppelen.",

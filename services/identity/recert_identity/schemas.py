@@ -208,6 +208,14 @@ class AdminActionSchema(Strict):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+class TotpResetSchema(AdminActionSchema):
+    service_request_id = fields.UUID(allow_none=True, metadata={
+        "description": "The service request the reset is asked from; required for DNV's support (ADR 0029)."})
+    identity_check = fields.String(allow_none=True, validate=validate.Length(min=1, max=1000),
+                                   metadata={"description": "How the requester's identity was checked; "
+                                                            "required for DNV's support."})
+
+
 class SupportSchema(Schema):
     email = fields.String(metadata={"description": "DNV's support desk: login, two-step verification, the "
                                                    "portal (RECERT_SUPPORT_EMAIL)."})

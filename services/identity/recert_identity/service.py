@@ -10,6 +10,7 @@ tokens itself in the same instant; it consumes none of those events.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,6 +25,7 @@ from recert_common.db import Database
 from recert_common.rules import RegistrationNumber
 from recert_common.uow import UnitOfWork
 from recert_identity.crypto import SecretBox
+from recert_identity.desk_client import DeskClient
 from recert_identity.domain import (
     Account,
     AccountExists,
@@ -35,6 +37,7 @@ from recert_identity.domain import (
     ChallengeRefused,
     CodeRefused,
     CredentialsRejected,
+    DeskResetRefused,
     DisablingOneself,
     EmailLinkInvalid,
     EmailTokenPurpose,
@@ -58,7 +61,9 @@ from recert_identity.domain import (
     otpauth_uri,
     password_policy_violations,
     recovery_code_hash,
+    resets_through_desk,
     second_factor_kind,
+    support_reset_refusal,
     token_hash,
 )
 from recert_identity.keys import KeyRing
@@ -104,6 +109,8 @@ class IdentityService:
         self.keys = keys
         self.clock = clock
         self.lockout_policy = LockoutPolicy(settings.lock_threshold, settings.lock_seconds)
+        # notifications' service desk, asked before DNV's support resets an app from a request (ADR 0029).
+        self.desk: Callable[[], Any] = functools.cache(lambda: DeskClient(settings.notifications_url))
 
     # --- accounts ----------------------------------------------------------------------------------------
 
@@ -344,13 +351,36 @@ class IdentityService:
         return account
 
     def reset_totp(self, account_id: UUID, *, by: UUID | None, reason: str | None = None,
-                   by_roles: Iterable[str] = (Role.NOLOC_ADMIN,)) -> Account:
+                   by_roles: Iterable[str] = (Role.NOLOC_ADMIN,), service_request_id: UUID | None = None,
+                   identity_check: str | None = None, token: str | None = None) -> Account:
         """Unlink the authenticator: the next login enrols a new one. Sessions end and recovery codes go.
-        ``by_roles``: the caller's roles; a DNV officer may reset only a jobcoach's or an assessor's."""
+        ``by_roles``: the caller's roles; a DNV officer may reset only a jobcoach's or an assessor's.
+
+        DNV's support (ADR 0029) resets a jobcoach's, an assessor's or a mentor's, only from a service request
+        (``service_request_id``, ``identity_check``) whose requester notifications' desk matched to this
+        account; asked with the caller's ``token``. The event names the request, so the thread notes it."""
+        roles = frozenset(by_roles)
+        if resets_through_desk(roles):
+            missing = {name: ["identity.field.desk_reset_required"]
+                       for name, value in (("service_request_id", service_request_id),
+                                           ("identity_check", (identity_check or "").strip()))
+                       if not value}
+            if missing:
+                raise InputRefused(missing)
         now = self.clock()
         with self.uow() as uow:
+            account = self._existing(uow, account_id)
+            if not may_reset_totp(roles, account.roles):
+                raise TotpResetNotAllowed()
+        if service_request_id is not None and resets_through_desk(roles):
+            assert token is not None, "a reset through the desk is asked with the caller's token"
+            found = self.desk().request(service_request_id, token=token)
+            refusal = support_reset_refusal(found, account_id)
+            if refusal is not None:
+                raise DeskResetRefused(reason=refusal)
+        with self.uow() as uow:
             account = self._existing(uow, account_id, for_update=True)
-            if not may_reset_totp(frozenset(by_roles), account.roles):
+            if not may_reset_totp(roles, account.roles):
                 raise TotpResetNotAllowed()
             if not account.totp_enrolled:
                 raise TotpNotEnrolled()
@@ -360,8 +390,9 @@ class IdentityService:
             uow.recovery_codes.delete_all(account.id)
             uow.challenges.delete_all(account.id)
             self._end_every_session(uow, account.id, now=now, reason="totp_reset")
-            uow.publish("identity.totp.reset", {"account_id": account.id, "reset_by": by, "reason": reason},
-                        subject=account.id)
+            uow.publish("identity.totp.reset", {"account_id": account.id, "reset_by": by, "reason": reason,
+                                                "service_request_id": service_request_id,
+                                                "identity_check": identity_check}, subject=account.id)
         return account
 
     def enrol_totp(self, account_id: UUID, secret: str) -> list[str]:

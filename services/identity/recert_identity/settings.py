@@ -37,6 +37,9 @@ class IdentitySettings(ServiceSettings):
     # the same variables for its e-mails: one support desk for the platform).
     support_email: str = env_field("RECERT_SUPPORT_EMAIL", "support@registerjobcoach.nl")
     support_phone: str = env_field("RECERT_SUPPORT_PHONE", "")
+    # Notifications, whose service desk identity asks whether a service request is the account's before DNV's
+    # support resets an authenticator app from it (ADR 0029); the gateway reads the same variable.
+    notifications_url: str = env_field("RECERT_NOTIFICATIONS_URL", "http://127.0.0.1:8005")
 
     @property
     def support(self) -> SupportContact:

@@ -213,3 +213,21 @@ def test_a_noloc_admin_resets_anyones_totp_a_dnv_officer_a_jobcoachs_or_assessor
     assert not may_reset_totp(officer, ("assessor", "noloc_admin"))
     assert not may_reset_totp(frozenset({"assessor"}), ("jobcoach",))
     assert not may_reset_totp(frozenset({"jobcoach"}), ("jobcoach",))
+
+
+def test_dnv_support_resets_a_jobcoachs_assessors_or_mentors_app_only_from_a_matched_open_request():
+    import uuid
+
+    from recert_identity.domain import DeskRequest, may_reset_totp, resets_through_desk, support_reset_refusal
+    support = frozenset({"dnv_support"})
+    for target in (("jobcoach",), ("assessor",), ("mentor",), ("assessor", "mentor")):
+        assert may_reset_totp(support, target)
+    for target in (("dnv_officer",), ("noloc_admin",), ("dnv_support",), ("assessor", "dnv_officer"), ()):
+        assert not may_reset_totp(support, target)
+    assert resets_through_desk(support) and not resets_through_desk(frozenset({"dnv_support", "dnv_officer"}))
+    account, other = uuid.uuid4(), uuid.uuid4()
+    assert support_reset_refusal(None, account) == "request_not_found"
+    assert support_reset_refusal(DeskRequest(uuid.uuid4(), None, "open"), account) == "request_not_matched"
+    assert support_reset_refusal(DeskRequest(uuid.uuid4(), other, "open"), account) == "request_not_matched"
+    assert support_reset_refusal(DeskRequest(uuid.uuid4(), account, "closed"), account) == "request_closed"
+    assert support_reset_refusal(DeskRequest(uuid.uuid4(), account, "answered"), account) is None

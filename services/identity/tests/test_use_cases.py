@@ -240,6 +240,44 @@ def test_a_totp_reset_unlinks_the_app_ends_sessions_and_only_an_admin_resets_sta
     assert service.start_login(person.account.email, PASSWORD, HERE).kind is ChallengeKind.ENROL
 
 
+def test_dnv_support_resets_from_a_service_request_the_desk_matched_to_the_account(service, uow, clock):
+    import uuid
+
+    from recert_identity.domain import DeskRequest, DeskResetRefused, InputRefused
+    person = enrolled(service, clock)
+    helper = staff(service, roles=[Role.DNV_SUPPORT], email="helpdesk@example.org")
+    officer = staff(service, roles=[Role.DNV_OFFICER], email="dnv@example.org")
+    requests = {}
+    asked = []
+
+    class Desk:
+        def request(self, request_id, *, token):
+            asked.append(token)
+            return requests.get(request_id)
+
+    service.desk = lambda: Desk()
+    with pytest.raises(InputRefused) as missing:
+        service.reset_totp(person.id, by=helper.id, by_roles=[Role.DNV_SUPPORT], token="t")
+    assert set(missing.value.errors) == {"service_request_id", "identity_check"}
+    unmatched, matched = uuid.uuid4(), uuid.uuid4()
+    requests[unmatched] = DeskRequest(unmatched, None, "open")
+    requests[matched] = DeskRequest(matched, person.id, "open")
+    with pytest.raises(DeskResetRefused) as refused:
+        service.reset_totp(person.id, by=helper.id, by_roles=[Role.DNV_SUPPORT], service_request_id=unmatched,
+                           identity_check="Gebeld", token="t")
+    assert refused.value.reason == "request_not_matched"
+    with pytest.raises(TotpResetNotAllowed):  # an officer's account: refused before the desk is asked
+        service.reset_totp(officer.id, by=helper.id, by_roles=[Role.DNV_SUPPORT], service_request_id=matched,
+                           identity_check="Gebeld", token="t")
+    assert asked == ["t"]
+    reset = service.reset_totp(person.id, by=helper.id, by_roles=[Role.DNV_SUPPORT],
+                               service_request_id=matched, identity_check="Gebeld", token="t")
+    assert not reset.totp_enrolled
+    event = uow.published[-1]
+    assert event.type == "identity.totp.reset"
+    assert (event.data["service_request_id"], event.data["identity_check"]) == (str(matched), "Gebeld")
+
+
 def test_the_seed_enrols_an_app_without_a_login(service, uow):
     account = staff(service)
     assert service.totp_secret(account.id) is None

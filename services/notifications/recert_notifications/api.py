@@ -32,7 +32,9 @@ from recert_notifications.service import NotificationsService
 
 messages = Blueprint("messages", __name__, url_prefix="/v1/messages",
                      description="The in-app inbox of the signed-in person, and failed e-mail for operators.")
-BLUEPRINTS = (messages,)
+from recert_notifications.desk_api import service_desk  # noqa: E402 (after messages, as documented)
+
+BLUEPRINTS = (messages, service_desk)
 
 
 def _service() -> NotificationsService:

@@ -57,7 +57,7 @@ class Message:
     """One message to one person on one channel, with its delivery state."""
 
     id: UUID
-    recipient_id: UUID
+    recipient_id: UUID | None  # None: an e-mail to an address that is no account (the service desk)
     channel: Channel
     template: str
     fact_key: str
@@ -83,7 +83,7 @@ class NewMessage:
     """A message about to be made: e-mail starts pending and due at once, in-app is delivered at once."""
 
     id: UUID
-    recipient_id: UUID
+    recipient_id: UUID | None  # None: an e-mail to an address that is no account (the service desk)
     channel: Channel
     template: str
     fact_key: str
@@ -221,9 +221,19 @@ EMAIL_ONLY: frozenset[str] = frozenset({"email_verification", "password_reset_li
 # Made by the worker's schedule, not by an event: a reminder before a supplement's due date.
 SUPPLEMENT_DUE_SOON = "supplement_due_soon"
 
+# Made by the service desk's use cases (ADR 0029), in the transaction of what they report: the link that
+# confirms a logged-out person's request, a new request and a requester's reply to DNV's support address,
+# support's answer to the requester.
+DESK_CONFIRM = "desk_confirm"
+DESK_REQUEST_OPENED = "desk_request_opened"
+DESK_REQUEST_REPLIED = "desk_request_replied"
+DESK_REQUEST_ANSWERED = "desk_request_answered"
+DESK_TEMPLATES = frozenset({DESK_CONFIRM, DESK_REQUEST_OPENED, DESK_REQUEST_REPLIED, DESK_REQUEST_ANSWERED})
+
 # Every template the service can make; the template files must match this set exactly.
 TEMPLATES: frozenset[str] = frozenset(
-    {route.template for routes in ROUTES.values() for route in routes} | {SUPPLEMENT_DUE_SOON})
+    {route.template for routes in ROUTES.values() for route in routes} | {SUPPLEMENT_DUE_SOON}
+    | DESK_TEMPLATES)
 
 
 def channels_for(template: str) -> tuple[Channel, ...]:

@@ -28,13 +28,16 @@ class Handlers:
     # --- identity: the contact read model ----------------------------------------------------------------
 
     @staticmethod
-    def _keep_contact(uow: Any, event: Event) -> None:
+    def _keep_contact(uow: Any, event: Event) -> bool:
         data = event.data
-        uow.contacts.upsert(account_id=data["account_id"], full_name=data["full_name"], email=data["email"],
-                            language=data["preferred_language"], roles=data["roles"], as_of=event.occurred_at)
+        return uow.contacts.upsert(account_id=data["account_id"], full_name=data["full_name"],
+                                   email=data["email"], language=data["preferred_language"],
+                                   roles=data["roles"], as_of=event.occurred_at)
 
     def on_account(self, uow: Any, event: Event) -> None:
-        self._keep_contact(uow, event)
+        if self._keep_contact(uow, event):
+            # Announced by identity: a verified address, which a logged-out service request is matched by.
+            uow.contacts.confirm_email(event.data["account_id"], event.data["email"])
         self.service.notify(uow, event)
         self.service.deliver_parked(uow, event.data["account_id"])
 
@@ -54,6 +57,19 @@ class Handlers:
         for repository in (uow.messages, uow.parked, uow.deadlines, uow.submissions, uow.final_decisions,
                            uow.contacts):
             repository.forget(account_id)
+        # The service requests the person opened, or that were matched to them, with their attachments
+        # (ADR 0029).
+        keys = uow.desk.forget(account_id)
+        if keys:
+            store = self.service.desk.store()
+            for key in keys:
+                store.delete(key)
+
+    def on_totp_reset(self, uow: Any, event: Event) -> None:
+        """The message to the person, and, when support reset it from a service request, the note in that
+        request's thread (ADR 0029)."""
+        self.service.notify(uow, event)
+        self.service.desk.note_totp_reset(uow, event)
 
     # --- read models that word and time the messages -----------------------------------------------------
 
@@ -100,6 +116,7 @@ class Handlers:
             "identity.account.disabled": self.on_account_disabled,
             "identity.account.erased": self.on_account_erased,
             "identity.email.verification_requested": self.on_verification_requested,
+            "identity.totp.reset": self.on_totp_reset,
             "portfolio.submitted": self.on_portfolio_submitted,
             "portfolio.withdrawn": self.on_portfolio_withdrawn,
             "portfolio.supplement.submitted": self.on_supplement_submitted,

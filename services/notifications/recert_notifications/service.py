@@ -19,16 +19,18 @@ import functools
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, BinaryIO
 from uuid import UUID
 
 from recert_common.clock import utcnow
 from recert_common.db import Database
 from recert_common.events import Event, load_event
 from recert_common.events import get as event_schema
+from recert_common.storage import ObjectChunks, ObjectNotFound, ObjectStore, UploadRefused, UploadTooLarge
 from recert_common.uow import UnitOfWork
-from recert_notifications import domain
+from recert_notifications import desk, domain
+from recert_notifications.desk import Attachment, PostKind, RequestState, ServiceRequest, Thread
 from recert_notifications.domain import Channel, Contact, DueEmail, Message, NewMessage, Notice, State
 from recert_notifications.mailer import Mail, SendFailed, SmtpMailer
 from recert_notifications.settings import NotificationsSettings
@@ -42,7 +44,7 @@ class NotificationsService:
     def __init__(self, uow: Callable[[], UnitOfWork], settings: NotificationsSettings, *,
                  renderer: Renderer | None = None, mailer_factory: Callable[[], Any] | None = None,
                  today: Callable[[], date] | None = None, now: Callable[[], datetime] = utcnow,
-                 db: Database | None = None):
+                 db: Database | None = None, desk_store: ObjectStore | None = None):
         self.uow = uow
         # The web app's readiness check and revocation read model use the database itself.
         self.db = db
@@ -52,6 +54,9 @@ class NotificationsService:
         self.mailer_factory = mailer_factory or (lambda: SmtpMailer(settings))
         self.now = now
         self.today = today or settings.calendar_today()
+        # The service desk (ADR 0029) and its attachments' bucket (made on first need).
+        self.desk_store = desk_store
+        self.desk = ServiceDesk(self)
 
     # --- making messages (in the event handler's unit of work) -------------------------------------------
 
@@ -197,8 +202,9 @@ class NotificationsService:
             self._record_failure(uow, message, attempts, failure)
             return failure
         uow.messages.mark_sent(message.id, attempts)
-        self._record_sent(uow, message.id, message.recipient_id, Channel.EMAIL, message.template,
-                          message.trigger_event_id)
+        if message.recipient_id is not None:  # an e-mail to an address that is no account has no subject
+            self._record_sent(uow, message.id, message.recipient_id, Channel.EMAIL, message.template,
+                              message.trigger_event_id)
         return None
 
     def _record_failure(self, uow: Any, message: Message, attempts: int, failure: SendFailed) -> None:
@@ -211,6 +217,8 @@ class NotificationsService:
         final = outcome.state == State.FAILED
         (_log.error if final else _log.warning)("e-mail not delivered", extra={
             "message_id": str(message.id), "attempts": attempts, "final": final, "error": failure.error})
+        if message.recipient_id is None:  # no account: operators see it in the failed e-mails, no event
+            return
         uow.publish("notifications.message.failed", {
             "message_id": message.id, "account_id": message.recipient_id, "channel": str(Channel.EMAIL),
             "template": message.template, "trigger_event_id": message.trigger_event_id, "attempts": attempts,
@@ -268,6 +276,305 @@ class NotificationsService:
         return requeued
 
 
+class ServiceDesk:
+    """The service desk's use cases (ADR 0029), each one unit of work: the request's state, its thread,
+    the e-mails it calls for and its events commit together, so each e-mail is made exactly once with what
+    it reports. The secret of a link exists only in the e-mail that carries it; the database keeps its
+    SHA-256."""
+
+    def __init__(self, notifications: NotificationsService):
+        self.n = notifications
+        self.settings = notifications.settings
+
+    @property
+    def uow(self) -> Callable[[], UnitOfWork]:
+        return self.n.uow
+
+    # -- e-mail --
+
+    def _url(self, path: str) -> str:
+        return self.settings.portal_url.rstrip("/") + path
+
+    def _mail(self, uow: Any, template: str, fact: str, *, address: str, name: str, language: str,
+              context: dict[str, Any], account_id: UUID | None = None) -> None:
+        """One message of ``template`` about ``fact``: to the account (e-mail and inbox, unless it carries a
+        secret link) or, without one, to the address (e-mail only)."""
+        rendered = self.n.renderer.render(template, language, {
+            **context, "recipient": {"full_name": name, "email": address, "account_id": account_id},
+            "portal_url": self.settings.portal_url.rstrip("/")})
+        fact_key = f"{template}:{fact}"
+        channels = domain.channels_for(template) if account_id is not None else (Channel.EMAIL,)
+        for channel in channels:
+            message = NewMessage(
+                id=uuid.uuid4(), recipient_id=account_id, channel=channel, template=template,
+                fact_key=fact_key,
+                trigger_event_id=None, trigger_event_type=None, language=language, subject=rendered.subject,
+                body_text=rendered.text, body_html=rendered.html,
+                email_address=address if channel == Channel.EMAIL else None)
+            if account_id is None:
+                uow.messages.add_to_address(message)
+            elif uow.messages.add(message) and channel == Channel.IN_APP:
+                self.n._record_sent(uow, message.id, account_id, channel, template, None)
+
+    def _mail_support(self, uow: Any, template: str, request: ServiceRequest, post_id: UUID,
+                      text: str) -> None:
+        self._mail(uow, template, f"post={post_id}", address=self.settings.support_email, name="helpdesk",
+                   language="nl", context={
+                       "request_subject": request.subject, "requester_name": request.requester_name,
+                       "requester_email": request.requester_email, "logged_in": request.logged_in,
+                       "text": text, "thread_url": self._url(f"/ondersteuning/verzoek?id={request.id}")})
+
+    def _mail_requester(self, uow: Any, request: ServiceRequest, post_id: UUID, text: str) -> None:
+        context: dict[str, Any] = {"request_subject": request.subject, "text": text}
+        if request.logged_in:
+            context.update(by_link=False, thread_url=self._url(f"/hulp/verzoek?id={request.id}"))
+        else:
+            token, expires_at = self._new_link(uow, request.id)
+            context.update(by_link=True, thread_url=self._url(f"/hulp/gesprek?token={token}"),
+                           link_expires_at=expires_at)
+        self._mail(uow, domain.DESK_REQUEST_ANSWERED, f"post={post_id}", address=request.requester_email,
+                   name=request.requester_name, language=request.language, context=context,
+                   account_id=request.requester_account_id)
+
+    def _new_link(self, uow: Any, request_id: UUID) -> tuple[str, datetime]:
+        token, digest = desk.new_token()
+        expires_at = desk.link_expiry(self.n.now(), self.settings.desk_link_days)
+        uow.desk.add_link(digest, request_id, expires_at)
+        return token, expires_at
+
+    def _publish(self, uow: Any, event_type: str, request: ServiceRequest, data: dict[str, Any]) -> None:
+        uow.publish(event_type, {"request_id": request.id, **data},
+                    subject=request.requester_account_id or request.matched_account_id)
+
+    def _opened(self, uow: Any, request: ServiceRequest, question: str, post_id: UUID) -> None:
+        self._mail_support(uow, domain.DESK_REQUEST_OPENED, request, post_id, question)
+        self._publish(uow, "notifications.service_request.opened", request, {
+            "account_id": request.requester_account_id, "matched_account_id": request.matched_account_id,
+            "logged_in": request.logged_in})
+
+    def _thread(self, uow: Any, request: ServiceRequest) -> Thread:
+        return Thread(request, uow.desk.posts(request.id), uow.desk.attachments(request.id))
+
+    @staticmethod
+    def _name(uow: Any, account_id: UUID, fallback: str) -> str:
+        contact = uow.contacts.get(account_id)
+        return contact.full_name if contact else fallback
+
+    # -- a logged-in person --
+
+    def open_request(self, account_id: UUID, *, subject: str, text: str) -> Thread:
+        with self.uow() as uow:
+            contact = uow.contacts.get(account_id)
+            if contact is None:
+                raise desk.ContactNotKnownYet()
+            request = uow.desk.add(
+                id=uuid.uuid4(), requester_account_id=account_id, requester_email=contact.email,
+                requester_name=contact.full_name, language=contact.language, subject=subject,
+                state=RequestState.OPEN, matched_account_id=account_id)
+            post = uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.QUESTION,
+                                     author_account_id=account_id, author_name=contact.full_name, text=text)
+            assert post is not None
+            self._opened(uow, request, text, post.id)
+            return self._thread(uow, request)
+
+    def my_requests(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
+        with self.uow() as uow:
+            return uow.desk.mine(account_id, page=page, page_size=page_size)
+
+    def my_thread(self, account_id: UUID, request_id: UUID) -> Thread:
+        with self.uow() as uow:
+            return self._thread(uow, desk.visible_to_requester(uow.desk.get(request_id), account_id))
+
+    def reply(self, account_id: UUID, request_id: UUID, text: str) -> Thread:
+        with self.uow() as uow:
+            request = desk.visible_to_requester(uow.desk.get(request_id, for_update=True), account_id)
+            return self._reply(uow, request, text, author_account_id=account_id)
+
+    def _reply(self, uow: Any, request: ServiceRequest, text: str, *,
+               author_account_id: UUID | None) -> Thread:
+        state = desk.after_reply(request)
+        post = uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.REPLY,
+                                 author_account_id=author_account_id, author_name=request.requester_name,
+                                 text=text)
+        assert post is not None
+        request = uow.desk.set_state(request.id, state)
+        self._mail_support(uow, domain.DESK_REQUEST_REPLIED, request, post.id, text)
+        self._publish(uow, "notifications.service_request.replied", request, {
+            "post_id": post.id, "account_id": request.requester_account_id})
+        return self._thread(uow, request)
+
+    def attach(self, account_id: UUID, request_id: UUID, stream: BinaryIO, *, filename: str,
+               declared_length: int | None) -> Attachment:
+        """Stream a file into the desk's bucket as an attachment of one's request, checked as evidence is:
+        size while streaming, real type from the first bytes against the allow-list."""
+        limit = self.settings.desk_max_attachment_bytes
+        if declared_length is not None and declared_length > limit:
+            raise desk.AttachmentRefused(refusal=UploadTooLarge(limit))
+        with self.uow() as uow:
+            request = desk.visible_to_requester(uow.desk.get(request_id), account_id)
+            if request.state == RequestState.CLOSED:
+                raise desk.RequestClosed()
+        store = self.store()
+        key = f"desk/{request_id}/{uuid.uuid4()}"
+        try:
+            store.ensure_bucket()
+            stored = store.put_stream(key, stream, max_bytes=limit, filename=filename)
+        except UploadRefused as refusal:
+            raise desk.AttachmentRefused(refusal=refusal) from None
+        attachment = Attachment(id=uuid.uuid4(), request_id=request_id, object_key=key,
+                                filename=stored.filename or filename, content_type=stored.content_type,
+                                size=stored.size, sha256=stored.sha256, uploaded_by=account_id,
+                                created_at=self.n.now())
+        try:
+            with self.uow() as uow:
+                uow.desk.add_attachment(attachment)
+        except BaseException:
+            store.delete(key)
+            raise
+        return attachment
+
+    def store(self) -> ObjectStore:
+        """The attachments' bucket, made on first need."""
+        if self.n.desk_store is None:
+            self.n.desk_store = ObjectStore.from_settings(self.settings, self.settings.desk_bucket)
+        return self.n.desk_store
+
+    def open_attachment(self, request_id: UUID, attachment_id: UUID, *,
+                        account_id: UUID | None) -> tuple[Attachment, ObjectChunks]:
+        """The file: for the requester (``account_id``) or, with None, for support."""
+        with self.uow() as uow:
+            request = uow.desk.get(request_id)
+            if account_id is None:
+                desk.visible_to_support(request)
+            else:
+                desk.visible_to_requester(request, account_id)
+            found = uow.desk.attachment(request_id, attachment_id)
+        if found is None:
+            raise desk.AttachmentNotFound()
+        try:
+            return found, self.store().stream(found.object_key)
+        except ObjectNotFound:
+            _log.error("desk attachment object missing", extra={"attachment_id": str(attachment_id)})
+            raise desk.AttachmentNotFound() from None
+
+    # -- a person who cannot log in --
+
+    def open_request_logged_out(self, *, email: str, name: str, subject: str, text: str,
+                                language: str) -> None:
+        """An unconfirmed request and the e-mail with its confirmation link. Answers the same whether or not
+        the address has an account, and whether or not the address's daily limit stopped the e-mail."""
+        email = desk.normalised_email(email)
+        now = self.n.now()
+        with self.uow() as uow:
+            recent = uow.desk.unconfirmed_since(email, now - timedelta(days=1))
+            if not desk.may_open_unconfirmed(recent, self.settings.desk_unconfirmed_per_address):
+                _log.warning("service request refused: too many unconfirmed for the address")
+                return
+            token, digest = desk.new_token()
+            expires_at = desk.confirm_expiry(now, self.settings.desk_confirm_hours)
+            request = uow.desk.add(
+                id=uuid.uuid4(), requester_account_id=None, requester_email=email, requester_name=name,
+                language=language, subject=subject, state=RequestState.UNCONFIRMED, matched_account_id=None,
+                confirm_token_sha256=digest, confirm_expires_at=expires_at)
+            uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.QUESTION,
+                              author_account_id=None, author_name=name, text=text)
+            self._mail(uow, domain.DESK_CONFIRM, f"request={request.id}", address=email, name=name,
+                       language=language, context={"request_subject": subject, "token": token,
+                                                   "expires_at": expires_at})
+
+    def confirm(self, token: str) -> tuple[Thread, str]:
+        """The request of the link, confirmed: support sees it now and hears of it. Returns its thread and a
+        new secret link to it for the confirmation page."""
+        with self.uow() as uow:
+            def matched(address: str) -> UUID | None:
+                found = uow.contacts.by_confirmed_email(address)
+                return found[0].account_id if len(found) == 1 else None
+
+            request = uow.desk.confirm(desk.token_hash(token), self.n.now(), matched)
+            if request is None:
+                raise desk.LinkNotValid()
+            posts = uow.desk.posts(request.id)
+            self._opened(uow, request, posts[0].text if posts else "", posts[0].id if posts else request.id)
+            link, _ = self._new_link(uow, request.id)
+            return self._thread(uow, request), link
+
+    def _by_link(self, uow: Any, token: str, *, for_update: bool = False) -> ServiceRequest:
+        request = uow.desk.by_link(desk.token_hash(token), self.n.now(), for_update=for_update)
+        if request is None:
+            raise desk.LinkNotValid()
+        return request
+
+    def link_thread(self, token: str) -> Thread:
+        with self.uow() as uow:
+            return self._thread(uow, self._by_link(uow, token))
+
+    def link_reply(self, token: str, text: str) -> Thread:
+        with self.uow() as uow:
+            return self._reply(uow, self._by_link(uow, token, for_update=True), text, author_account_id=None)
+
+    def purge_unconfirmed(self, now: datetime | None = None) -> int:
+        """Delete the logged-out requests never confirmed, a day after their link expired (ADR 0029)."""
+        with self.uow() as uow:
+            deleted = uow.desk.delete_unconfirmed((now or self.n.now()) - timedelta(days=1))
+        if deleted:
+            _log.info("unconfirmed service requests deleted", extra={"requests": deleted})
+        return deleted
+
+    # -- DNV's support --
+
+    def queue(self, *, state: str | None, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
+        with self.uow() as uow:
+            return uow.desk.queue(state=state, page=page, page_size=page_size)
+
+    def support_thread(self, request_id: UUID) -> Thread:
+        with self.uow() as uow:
+            return self._thread(uow, desk.visible_to_support(uow.desk.get(request_id)))
+
+    def answer(self, support_id: UUID, request_id: UUID, text: str) -> Thread:
+        with self.uow() as uow:
+            request = desk.visible_to_support(uow.desk.get(request_id, for_update=True))
+            state = desk.after_answer(request)
+            post = uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.ANSWER,
+                                     author_account_id=support_id,
+                                     author_name=self._name(uow, support_id, "helpdesk"), text=text)
+            assert post is not None
+            request = uow.desk.set_state(request.id, state)
+            self._mail_requester(uow, request, post.id, text)
+            self._publish(uow, "notifications.service_request.answered", request, {
+                "post_id": post.id, "answered_by": support_id})
+            return self._thread(uow, request)
+
+    def set_state(self, support_id: UUID, request_id: UUID, state: str) -> Thread:
+        wanted = desk.settable(state)
+        with self.uow() as uow:
+            request = desk.visible_to_support(uow.desk.get(request_id, for_update=True))
+            if request.state != wanted:
+                previous = request.state
+                request = uow.desk.set_state(request.id, wanted)
+                self._publish(uow, "notifications.service_request.state_changed", request, {
+                    "state": str(wanted), "previous_state": str(previous), "changed_by": support_id})
+            return self._thread(uow, request)
+
+    # -- identity's reset of an authenticator app, asked from a request --
+
+    def note_totp_reset(self, uow: Any, event: Event) -> None:
+        """identity.totp.reset naming a service request: the note in its thread (once per event)."""
+        data = event.data
+        request_id = data.get("service_request_id")
+        if request_id is None:
+            return
+        request = uow.desk.get(request_id, for_update=True)
+        if request is None:
+            _log.warning("totp reset names an unknown service request", extra={"request_id": str(request_id)})
+            return
+        by = self._name(uow, data["reset_by"], "helpdesk") if data.get("reset_by") else "helpdesk"
+        uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.NOTE,
+                          author_account_id=data.get("reset_by"), author_name=by,
+                          text=desk.identity_note(request.language, by=by,
+                                                  identity_check=data.get("identity_check")),
+                          source_event_id=event.id)
+
+
 def _envelope(event: Event) -> dict[str, Any]:
     """The event as it came, JSON-safe again (its data dumped through its schema), for ``load_event``."""
     schema = event_schema(event.type, event.version).schema()
@@ -282,4 +589,4 @@ def build_service(settings: NotificationsSettings, db: Database | None = None, *
     return NotificationsService(functools.partial(SqlNotificationsUnitOfWork, db), settings, db=db, **options)
 
 
-__all__ = ["NotificationsService", "build_service"]
+__all__ = ["NotificationsService", "ServiceDesk", "build_service"]

@@ -44,6 +44,17 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
     # DNV's support, named in the messages about login and the authenticator app (identity reads the same).
     support_email: str = env_field("RECERT_SUPPORT_EMAIL", "support@registerjobcoach.nl")
     support_phone: str = env_field("RECERT_SUPPORT_PHONE", "")
+    # The service desk (ADR 0029): the bucket of the attachments (no other service writes to it) and the
+    # largest attachment (10 MiB, shown as "10 MB").
+    desk_bucket: str = env_field("RECERT_NOTIFICATIONS_DESK_BUCKET", "desk-attachments")
+    desk_max_attachment_bytes: int = env_field("RECERT_NOTIFICATIONS_DESK_MAX_ATTACHMENT_BYTES", 10 << 20)
+    # How long the confirmation link of a logged-out person's request works, and the link to the thread in
+    # each later e-mail to them.
+    desk_confirm_hours: int = env_field("RECERT_NOTIFICATIONS_DESK_CONFIRM_HOURS", 24)
+    desk_link_days: int = env_field("RECERT_NOTIFICATIONS_DESK_LINK_DAYS", 60)
+    # At most this many unconfirmed requests (and confirmation e-mails) per address a day; the gateway limits
+    # the requests per client address besides.
+    desk_unconfirmed_per_address: int = env_field("RECERT_NOTIFICATIONS_DESK_UNCONFIRMED_PER_ADDRESS", 3)
 
     def __post_init__(self):
         super().__post_init__()
@@ -55,7 +66,9 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
             raise ConfigError(f"RECERT_SUPPORT_EMAIL: not an e-mail address: {self.support_email!r}")
         if "@" not in parseaddr(self.smtp_from)[1]:
             raise ConfigError(f"RECERT_SMTP_FROM: not an address: {self.smtp_from!r}")
-        for name in ("send_max_attempts", "send_batch_size", "supplement_reminder_days"):
+        for name in ("send_max_attempts", "send_batch_size", "supplement_reminder_days",
+                     "desk_max_attachment_bytes", "desk_confirm_hours", "desk_link_days",
+                     "desk_unconfirmed_per_address"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         for name in ("send_retry_base_seconds", "send_retry_max_seconds", "send_poll_seconds",

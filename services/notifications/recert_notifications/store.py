@@ -2,7 +2,7 @@
 running it on the unit of work's connection (psycopg 3, dict rows); they return domain types."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from recert_common import accounts
 from recert_common.uow import SqlUnitOfWork
+from recert_notifications.desk import Attachment, Post, PostKind, RequestState, ServiceRequest
 from recert_notifications.domain import (
     Channel,
     Contact,
@@ -54,6 +55,18 @@ class ContactRepository:
             self.conn, "contacts", account_id, as_of,
             {"full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles))},
             as_of_column="profile_as_of", touch=("updated_at",))
+
+    def confirm_email(self, account_id: UUID, email: str) -> None:
+        """The address identity announced for the account (verified, ADR 0018): what a logged-out
+        requester is matched by."""
+        self.conn.execute("UPDATE contacts SET confirmed_email = %s WHERE account_id = %s",
+                          (email, account_id))
+
+    def by_confirmed_email(self, email: str) -> list[Contact]:
+        """The enabled contacts whose announced address is ``email`` (case-insensitive)."""
+        rows = self.conn.execute("SELECT * FROM contacts WHERE lower(confirmed_email) = lower(%s) "
+                                 "AND disabled_at IS NULL ORDER BY account_id", (email,)).fetchall()
+        return [_contact(row) for row in rows]  # type: ignore[misc]
 
     def disable(self, account_id: UUID, at: datetime) -> None:
         self.conn.execute("UPDATE contacts SET disabled_at = COALESCE(disabled_at, %s), updated_at = now() "
@@ -190,6 +203,22 @@ class MessageRepository:
         ).fetchone()
         return row is not None
 
+    def add_to_address(self, message: NewMessage) -> bool:
+        """An e-mail to an address that is no account (``recipient_id`` None): DNV's support desk, a
+        logged-out requester. False when the fact was mailed to this address already."""
+        assert message.recipient_id is None and message.channel == Channel.EMAIL and message.email_address
+        row = self.conn.execute(
+            """INSERT INTO messages (id, recipient_id, channel, template, fact_key, trigger_event_id,
+                                     trigger_event_type, language, subject, body_text, body_html,
+                                     email_address, state, next_attempt_at)
+               VALUES (%s, NULL, 'email', %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', clock_timestamp())
+               ON CONFLICT (fact_key, email_address) WHERE recipient_id IS NULL DO NOTHING RETURNING id""",
+            (message.id, message.template, message.fact_key, message.trigger_event_id,
+             message.trigger_event_type, message.language, message.subject, message.body_text,
+             message.body_html, message.email_address),
+        ).fetchone()
+        return row is not None
+
     def claim_due_email(self) -> DueEmail | None:
         """The e-mail due longest, locked for this transaction; others skip it."""
         row = self.conn.execute(
@@ -307,6 +336,169 @@ class FinalDecisionRepository:
         self.conn.execute("DELETE FROM final_decisions WHERE account_id = %s", (account_id,))
 
 
+def _request(row: dict[str, Any] | None) -> ServiceRequest | None:
+    if row is None:
+        return None
+    return ServiceRequest(
+        id=row["id"], requester_account_id=row["requester_account_id"],
+        requester_email=row["requester_email"],
+        requester_name=row["requester_name"], language=row["language"], subject=row["subject"],
+        state=RequestState(row["state"]), matched_account_id=row["matched_account_id"],
+        confirmed_at=row["confirmed_at"], created_at=row["created_at"], updated_at=row["updated_at"])
+
+
+def _post(row: dict[str, Any]) -> Post:
+    return Post(id=row["id"], request_id=row["request_id"], kind=PostKind(row["kind"]),
+                author_account_id=row["author_account_id"], author_name=row["author_name"], text=row["text"],
+                created_at=row["created_at"])
+
+
+_ATTACHMENT_COLUMNS = ("id, request_id, object_key, filename, content_type, size, sha256, uploaded_by, "
+                       "created_at")
+
+
+class ServiceRequestRepository:
+    """The service desk (ADR 0029): requests, their threads, attachments and the secret links."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def add(self, *, id: UUID, requester_account_id: UUID | None, requester_email: str, requester_name: str,
+            language: str, subject: str, state: RequestState, matched_account_id: UUID | None,
+            confirm_token_sha256: str | None = None, confirm_expires_at: datetime | None = None
+            ) -> ServiceRequest:
+        row = self.conn.execute(
+            """INSERT INTO service_requests (id, requester_account_id, requester_email, requester_name,
+                                             language, subject, state, matched_account_id,
+                                             confirm_token_sha256, confirm_expires_at, confirmed_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                       CASE WHEN %s = 'unconfirmed' THEN NULL ELSE clock_timestamp() END)
+               RETURNING *""",
+            (id, requester_account_id, requester_email, requester_name, language, subject, str(state),
+             matched_account_id, confirm_token_sha256, confirm_expires_at, str(state))).fetchone()
+        return _request(row)  # type: ignore[return-value]
+
+    def get(self, request_id: UUID, *, for_update: bool = False) -> ServiceRequest | None:
+        return _request(self.conn.execute(
+            "SELECT * FROM service_requests WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
+            (request_id,)).fetchone())
+
+    def unconfirmed_since(self, email: str, since: datetime) -> int:
+        return self.conn.execute(
+            "SELECT count(*) AS n FROM service_requests WHERE lower(requester_email) = lower(%s) "
+            "AND state = 'unconfirmed' AND created_at >= %s", (email, since)).fetchone()["n"]
+
+    def confirm(self, token_sha256: str, now: datetime,
+                matched: Callable[[str], UUID | None]) -> ServiceRequest | None:
+        """The unconfirmed request of the token, confirmed (open) now; None for an unknown, used or expired
+        token. ``matched`` gives the account its address belongs to."""
+        row = self.conn.execute(
+            "SELECT * FROM service_requests WHERE confirm_token_sha256 = %s AND state = 'unconfirmed' "
+            "AND confirm_expires_at > %s FOR UPDATE", (token_sha256, now)).fetchone()
+        if row is None:
+            return None
+        return _request(self.conn.execute(
+            """UPDATE service_requests SET state = 'open', confirmed_at = clock_timestamp(),
+                                           updated_at = clock_timestamp(), confirm_token_sha256 = NULL,
+                                           matched_account_id = %s
+               WHERE id = %s RETURNING *""", (matched(row["requester_email"]), row["id"])).fetchone())
+
+    def set_state(self, request_id: UUID, state: RequestState) -> ServiceRequest:
+        return _request(self.conn.execute(
+            "UPDATE service_requests SET state = %s, updated_at = clock_timestamp() WHERE id = %s "
+            "RETURNING *",
+            (str(state), request_id)).fetchone())  # type: ignore[return-value]
+
+    def mine(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
+        total = self.conn.execute(
+            "SELECT count(*) AS n FROM service_requests WHERE requester_account_id = %s",
+            (account_id,)).fetchone()["n"]
+        rows = self.conn.execute(
+            "SELECT * FROM service_requests WHERE requester_account_id = %s ORDER BY created_at DESC, id "
+            "LIMIT %s OFFSET %s", (account_id, page_size, (page - 1) * page_size)).fetchall()
+        return [_request(row) for row in rows], total  # type: ignore[misc]
+
+    def queue(self, *, state: str | None, page: int,
+              page_size: int) -> tuple[list[ServiceRequest], int]:
+        """Confirmed requests, the longest untouched first; ``state`` filters."""
+        where = "state <> 'unconfirmed'" + (" AND state = %(state)s" if state else "")
+        params = {"state": state, "limit": page_size, "offset": (page - 1) * page_size}
+        total = self.conn.execute(f"SELECT count(*) AS n FROM service_requests WHERE {where}",
+                                  params).fetchone()["n"]
+        rows = self.conn.execute(
+            f"SELECT * FROM service_requests WHERE {where} ORDER BY updated_at, id "
+            "LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
+        return [_request(row) for row in rows], total  # type: ignore[misc]
+
+    # -- the thread --
+
+    def add_post(self, *, id: UUID, request_id: UUID, kind: PostKind, author_account_id: UUID | None,
+                 author_name: str, text: str, source_event_id: UUID | None = None) -> Post | None:
+        """None when a note of ``source_event_id`` is there already."""
+        row = self.conn.execute(
+            """INSERT INTO service_request_posts (id, request_id, kind, author_account_id, author_name, text,
+                                                  source_event_id)
+               VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (source_event_id) DO NOTHING RETURNING *""",
+            (id, request_id, str(kind), author_account_id, author_name, text, source_event_id)).fetchone()
+        if row is None:
+            return None
+        self.conn.execute("UPDATE service_requests SET updated_at = clock_timestamp() WHERE id = %s",
+                          (request_id,))
+        return _post(row)
+
+    def posts(self, request_id: UUID) -> list[Post]:
+        rows = self.conn.execute("SELECT * FROM service_request_posts WHERE request_id = %s "
+                                 "ORDER BY created_at, id", (request_id,)).fetchall()
+        return [_post(row) for row in rows]
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        a = attachment
+        self.conn.execute(
+            f"INSERT INTO service_request_attachments ({_ATTACHMENT_COLUMNS}) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (a.id, a.request_id, a.object_key, a.filename, a.content_type, a.size, a.sha256, a.uploaded_by,
+             a.created_at))
+
+    def attachments(self, request_id: UUID) -> list[Attachment]:
+        rows = self.conn.execute(f"SELECT {_ATTACHMENT_COLUMNS} FROM service_request_attachments "
+                                 "WHERE request_id = %s ORDER BY created_at, id", (request_id,)).fetchall()
+        return [Attachment(**row) for row in rows]
+
+    def attachment(self, request_id: UUID, attachment_id: UUID) -> Attachment | None:
+        row = self.conn.execute(f"SELECT {_ATTACHMENT_COLUMNS} FROM service_request_attachments "
+                                "WHERE request_id = %s AND id = %s", (request_id, attachment_id)).fetchone()
+        return Attachment(**row) if row else None
+
+    # -- the secret links of a logged-out requester --
+
+    def add_link(self, token_sha256: str, request_id: UUID, expires_at: datetime) -> None:
+        self.conn.execute("INSERT INTO service_request_links (token_sha256, request_id, expires_at) "
+                          "VALUES (%s, %s, %s)", (token_sha256, request_id, expires_at))
+
+    def by_link(self, token_sha256: str, now: datetime, *, for_update: bool = False) -> ServiceRequest | None:
+        return _request(self.conn.execute(
+            "SELECT r.* FROM service_request_links l JOIN service_requests r ON r.id = l.request_id "
+            "WHERE l.token_sha256 = %s AND l.expires_at > %s" + (" FOR UPDATE OF r" if for_update else ""),
+            (token_sha256, now)).fetchone())
+
+    def delete_unconfirmed(self, expired_before: datetime) -> int:
+        """Logged-out requests whose confirmation link expired before ``expired_before``, never confirmed:
+        nobody but their author (maybe not even they) ever saw them."""
+        return self.conn.execute("DELETE FROM service_requests WHERE state = 'unconfirmed' "
+                                 "AND confirm_expires_at < %s", (expired_before,)).rowcount
+
+    def forget(self, account_id: UUID) -> list[str]:
+        """The requests the account opened, or that were matched to it by its address (their threads, links
+        and attachments with them); returns the object keys of the attachments, for the caller to delete."""
+        keys = [row["object_key"] for row in self.conn.execute(
+            "SELECT a.object_key FROM service_request_attachments a JOIN service_requests r "
+            "ON r.id = a.request_id WHERE r.requester_account_id = %s OR r.matched_account_id = %s",
+            (account_id, account_id)).fetchall()]
+        self.conn.execute("DELETE FROM service_requests WHERE requester_account_id = %s "
+                          "OR matched_account_id = %s", (account_id, account_id))
+        return keys
+
+
 class SqlNotificationsUnitOfWork(SqlUnitOfWork):
     producer = "notifications"
 
@@ -317,7 +509,9 @@ class SqlNotificationsUnitOfWork(SqlUnitOfWork):
         self.parked = ParkedNoticeRepository(conn)
         self.messages = MessageRepository(conn)
         self.final_decisions = FinalDecisionRepository(conn)
+        self.desk = ServiceRequestRepository(conn)
 
 
 __all__ = ["ContactRepository", "FinalDecisionRepository", "MessageRepository", "ParkedNoticeRepository",
-           "SqlNotificationsUnitOfWork", "SubmissionRepository", "SupplementDeadlineRepository"]
+           "ServiceRequestRepository", "SqlNotificationsUnitOfWork", "SubmissionRepository",
+           "SupplementDeadlineRepository"]

@@ -6,7 +6,9 @@
 - ``notifications.supplement-reminders``: every ``RECERT_NOTIFICATIONS_REMINDER_POLL_SECONDS``, remind
   jobcoaches of supplements due within ``RECERT_NOTIFICATIONS_SUPPLEMENT_REMINDER_DAYS``;
 - ``notifications.retention``: every ``RECERT_NOTIFICATIONS_RETENTION_INTERVAL_SECONDS``, delete the messages
-  a jobcoach had before a final decision ``RECERT_NOTIFICATIONS_RETENTION_DAYS`` after it (ADR 0020).
+  a jobcoach had before a final decision ``RECERT_NOTIFICATIONS_RETENTION_DAYS`` after it (ADR 0020);
+- ``notifications.desk-unconfirmed``: as often, delete the service requests of logged-out people that were
+  never confirmed, a day after their link expired (ADR 0029).
 
 All are safe in several workers at once: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
 """
@@ -29,4 +31,6 @@ def schedules(settings: NotificationsSettings, db: Database, *,
                  lambda _db: service.send_reminders()),
         Schedule("notifications.retention", settings.retention_interval_seconds,
                  lambda _db: service.purge_expired_messages()),
+        Schedule("notifications.desk-unconfirmed", settings.retention_interval_seconds,
+                 lambda _db: service.desk.purge_unconfirmed()),
     )

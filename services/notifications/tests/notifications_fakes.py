@@ -19,6 +19,7 @@ from uuid import UUID
 
 from recert_common.events import Event
 from recert_common.uow import FakeUnitOfWork
+from recert_notifications.desk import Attachment, Post, PostKind, RequestState, ServiceRequest
 from recert_notifications.domain import (
     Channel,
     Contact,
@@ -42,6 +43,12 @@ class FakeNotificationsDatabase:
         self.parked: dict[tuple[str, UUID], dict[str, Any]] = {}
         self.messages: dict[UUID, Message] = {}
         self.final_decisions: dict[UUID, dict[str, Any]] = {}
+        # The service desk: requests (with their confirmation token's hash and expiry), posts, attachments
+        # and the secret links (hash -> request id, expiry).
+        self.requests: dict[UUID, dict[str, Any]] = {}
+        self.posts: list[Post] = []
+        self.attachments: list[Attachment] = []
+        self.links: dict[str, tuple[UUID, datetime]] = {}
         # What every unit of work on this database committed, in order.
         self.published: list[Event] = []
 
@@ -68,8 +75,17 @@ class FakeContactRepository(_Repository):
             return False
         self.db.contacts[account_id] = {
             "full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles)),
-            "profile_as_of": as_of, "disabled_at": row["disabled_at"] if row else None}
+            "profile_as_of": as_of, "disabled_at": row["disabled_at"] if row else None,
+            "confirmed_email": row.get("confirmed_email") if row else None}
         return True
+
+    def confirm_email(self, account_id: UUID, email: str) -> None:
+        if account_id in self.db.contacts:
+            self.db.contacts[account_id]["confirmed_email"] = email
+
+    def by_confirmed_email(self, email: str) -> list[Contact]:
+        return [self.get(account_id) for account_id, row in sorted(self.db.contacts.items())  # type: ignore
+                if (row.get("confirmed_email") or "").lower() == email.lower() and row["disabled_at"] is None]
 
     def disable(self, account_id: UUID, at: datetime) -> None:
         row = self.db.contacts.get(account_id)
@@ -175,6 +191,18 @@ class FakeMessageRepository(_Repository):
             sent_at=None if email else now, created_at=now)
         return True
 
+    def add_to_address(self, message: NewMessage) -> bool:
+        assert message.recipient_id is None and message.channel == Channel.EMAIL
+        key = (message.fact_key, message.email_address)
+        if any(m.recipient_id is None and (m.fact_key, m.email_address) == key
+               for m in self.db.messages.values()):
+            return False
+        now = self.db.now()
+        self.db.messages[message.id] = Message(
+            **{field.name: getattr(message, field.name) for field in dataclasses.fields(NewMessage)},
+            state=State.PENDING, next_attempt_at=now, created_at=now)
+        return True
+
     def claim_due_email(self) -> DueEmail | None:
         now = self.db.now()
         due = [m for m in self.db.messages.values()
@@ -276,6 +304,115 @@ class FakeFinalDecisionRepository(_Repository):
                                    if v["account_id"] != account_id}
 
 
+class FakeServiceRequestRepository(_Repository):
+    def _request(self, request_id: UUID) -> ServiceRequest | None:
+        row = self.db.requests.get(request_id)
+        return row["request"] if row else None
+
+    def _save(self, request: ServiceRequest, **extra: Any) -> ServiceRequest:
+        row = self.db.requests.setdefault(request.id, {})
+        row.update(request=request, **extra)
+        return request
+
+    def add(self, *, id: UUID, requester_account_id: UUID | None, requester_email: str, requester_name: str,
+            language: str, subject: str, state: RequestState, matched_account_id: UUID | None,
+            confirm_token_sha256: str | None = None, confirm_expires_at: datetime | None = None
+            ) -> ServiceRequest:
+        now = self.db.now()
+        request = ServiceRequest(
+            id=id, requester_account_id=requester_account_id, requester_email=requester_email,
+            requester_name=requester_name, language=language, subject=subject, state=state,
+            matched_account_id=matched_account_id,
+            confirmed_at=None if state == RequestState.UNCONFIRMED else now, created_at=now, updated_at=now)
+        return self._save(request, token=confirm_token_sha256, expires_at=confirm_expires_at)
+
+    def get(self, request_id: UUID, *, for_update: bool = False) -> ServiceRequest | None:
+        return self._request(request_id)
+
+    def unconfirmed_since(self, email: str, since: datetime) -> int:
+        return sum(1 for row in self.db.requests.values()
+                   if row["request"].requester_email.lower() == email.lower()
+                   and row["request"].state == RequestState.UNCONFIRMED
+                   and row["request"].created_at >= since)
+
+    def confirm(self, token_sha256: str, now: datetime, matched) -> ServiceRequest | None:
+        for row in self.db.requests.values():
+            request = row["request"]
+            if row.get("token") == token_sha256 and request.state == RequestState.UNCONFIRMED \
+                    and row["expires_at"] > now:
+                changed = dataclasses.replace(request, state=RequestState.OPEN, confirmed_at=self.db.now(),
+                                              updated_at=self.db.now(),
+                                              matched_account_id=matched(request.requester_email))
+                return self._save(changed, token=None)
+        return None
+
+    def set_state(self, request_id: UUID, state: RequestState) -> ServiceRequest:
+        request = self._request(request_id)
+        assert request is not None
+        return self._save(dataclasses.replace(request, state=state, updated_at=self.db.now()))
+
+    def mine(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
+        found = sorted((row["request"] for row in self.db.requests.values()
+                        if row["request"].requester_account_id == account_id),
+                       key=lambda r: r.created_at, reverse=True)
+        return found[(page - 1) * page_size:page * page_size], len(found)
+
+    def queue(self, *, state: str | None, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
+        found = sorted((row["request"] for row in self.db.requests.values()
+                        if row["request"].state != RequestState.UNCONFIRMED
+                        and (state is None or row["request"].state == state)),
+                       key=lambda r: (r.updated_at, str(r.id)))
+        return found[(page - 1) * page_size:page * page_size], len(found)
+
+    def add_post(self, *, id: UUID, request_id: UUID, kind: PostKind, author_account_id: UUID | None,
+                 author_name: str, text: str, source_event_id: UUID | None = None) -> Post | None:
+        if source_event_id is not None and any(
+                getattr(p, "_source", None) == source_event_id for p in self.db.posts):
+            return None
+        post = Post(id=id, request_id=request_id, kind=kind, author_account_id=author_account_id,
+                    author_name=author_name, text=text, created_at=self.db.now())
+        object.__setattr__(post, "_source", source_event_id)
+        self.db.posts.append(post)
+        return post
+
+    def posts(self, request_id: UUID) -> list[Post]:
+        return [p for p in self.db.posts if p.request_id == request_id]
+
+    def add_attachment(self, attachment: Attachment) -> None:
+        self.db.attachments.append(attachment)
+
+    def attachments(self, request_id: UUID) -> list[Attachment]:
+        return [a for a in self.db.attachments if a.request_id == request_id]
+
+    def attachment(self, request_id: UUID, attachment_id: UUID) -> Attachment | None:
+        return next((a for a in self.attachments(request_id) if a.id == attachment_id), None)
+
+    def add_link(self, token_sha256: str, request_id: UUID, expires_at: datetime) -> None:
+        self.db.links[token_sha256] = (request_id, expires_at)
+
+    def by_link(self, token_sha256: str, now: datetime, *, for_update: bool = False) -> ServiceRequest | None:
+        found = self.db.links.get(token_sha256)
+        if found is None or found[1] <= now:
+            return None
+        return self._request(found[0])
+
+    def delete_unconfirmed(self, expired_before: datetime) -> int:
+        doomed = {k for k, row in self.db.requests.items()
+                  if row["request"].state == RequestState.UNCONFIRMED and row["expires_at"] < expired_before}
+        self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
+        self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
+        return len(doomed)
+
+    def forget(self, account_id: UUID) -> list[str]:
+        doomed = {k for k, row in self.db.requests.items()
+                  if account_id in (row["request"].requester_account_id, row["request"].matched_account_id)}
+        keys = [a.object_key for a in self.db.attachments if a.request_id in doomed]
+        self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
+        self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
+        self.db.attachments = [a for a in self.db.attachments if a.request_id not in doomed]
+        return keys
+
+
 class FakeNotificationsUnitOfWork(FakeUnitOfWork):
     producer = "notifications"
 
@@ -289,6 +426,7 @@ class FakeNotificationsUnitOfWork(FakeUnitOfWork):
         self.parked = FakeParkedNoticeRepository(self.db)
         self.messages = FakeMessageRepository(self.db)
         self.final_decisions = FakeFinalDecisionRepository(self.db)
+        self.desk = FakeServiceRequestRepository(self.db)
 
 
 class FakeMailer:

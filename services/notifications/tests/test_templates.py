@@ -210,7 +210,33 @@ def _renders():
                 portal_url="https://mijn.example.org", occurred_at=datetime.now(UTC), zone=ZONE, today=today)
             out.append((reminder.template, language, renderer.render(reminder.template, language, context),
                         data))
+    out.extend(_desk_renders(renderer))
     return out
+
+
+def _desk_renders(renderer: Renderer):
+    """The service desk's e-mails (ADR 0029), with the context ``service.ServiceDesk`` gives them."""
+    base = {"portal_url": "https://mijn.example.org", "request_subject": "Inloggen lukt niet " + SCRIPT,
+            "text": "Mijn telefoon is kwijt.\nWat nu? " + SCRIPT}
+    requester = {"full_name": "Jet de Vries", "email": "jet@example.org", "account_id": None}
+    support = {"full_name": "helpdesk", "email": "support@example.org", "account_id": None}
+    expires = datetime(2027, 7, 19, 10, 0, tzinfo=UTC)
+    samples = [
+        (domain.DESK_CONFIRM, {**base, "recipient": requester, "token": "t0ken", "expires_at": expires}),
+        (domain.DESK_REQUEST_OPENED, {**base, "recipient": support, "requester_name": "Jet de Vries",
+                                      "requester_email": "jet@example.org", "logged_in": False,
+                                      "thread_url": "https://mijn.example.org/ondersteuning/verzoek?id=1"}),
+        (domain.DESK_REQUEST_REPLIED, {**base, "recipient": support, "requester_name": "Jet de Vries",
+                                       "requester_email": "jet@example.org", "logged_in": True,
+                                       "thread_url": "https://mijn.example.org/ondersteuning/verzoek?id=1"}),
+        (domain.DESK_REQUEST_ANSWERED, {**base, "recipient": requester, "by_link": True,
+                                        "thread_url": "https://mijn.example.org/hulp/gesprek?token=t0ken",
+                                        "link_expires_at": expires}),
+        (domain.DESK_REQUEST_ANSWERED, {**base, "recipient": requester, "by_link": False,
+                                        "thread_url": "https://mijn.example.org/hulp/verzoek?id=1"}),
+    ]
+    return [(template, language, renderer.render(template, language, context), context)
+            for template, context in samples for language in LANGUAGES]
 
 
 RENDERS = _renders()

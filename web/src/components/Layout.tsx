@@ -30,6 +30,10 @@ export function Layout({ children }: { children: ComponentChildren }) {
           <Link href="/" class="brand">
             {t("app.name")}
           </Link>
+          {/* The service button (issue 14): DNV's help desk, on every page, logged in or not. */}
+          <Link href="/hulp" class="help-button" aria-current={path.startsWith("/hulp") ? "page" : undefined}>
+            {t("desk.button")}
+          </Link>
           <button
             type="button"
             class="link-button language"

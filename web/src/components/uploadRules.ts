@@ -12,6 +12,7 @@ const RULES = {
   evidence: () => authorized(() => api.GET("/api/v1/pe/evidence-rules")),
   proof: () => authorized(() => api.GET("/api/v1/portfolio/meetings/proof-rules")),
   reading: () => authorized(() => api.GET("/api/v1/pe/reading-rules")),
+  desk: () => authorized(() => api.GET("/api/v1/desk/attachment-rules")),
 } satisfies Record<string, () => Promise<Outcome<UploadRules>>>;
 
 // Asked once per kind and language (the names come in the request's language), however many file

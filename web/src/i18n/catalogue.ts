@@ -14,6 +14,7 @@ import { credentialsEn, credentialsNl } from "./credentials";
 import { readingEn, readingNl } from "./reading";
 import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
 import { mentorsEn, mentorsNl } from "./mentors";
+import { deskEn, deskNl } from "./desk";
 
 export const nl = {
   ...portfolioNl,
@@ -23,6 +24,7 @@ export const nl = {
   ...dnvNl,
   ...credentialsNl,
   ...mentorsNl,
+  ...deskNl,
   "app.name": "Register Jobcoach",
   "app.skip": "Naar de inhoud",
   "app.nav": "Hoofdmenu",
@@ -171,6 +173,7 @@ export const en: Record<TextKey, string> = {
   ...dnvEn,
   ...credentialsEn,
   ...mentorsEn,
+  ...deskEn,
   "app.name": "Register Jobcoach",
   "app.skip": "Skip to content",
   "app.nav": "Main menu",

@@ -5,6 +5,8 @@ import { menu as assessorMenu } from "./assessor/routes";
 import { menu as dnvMenu } from "./dnv/routes";
 import { menu as wegwijzerMenu } from "./wegwijzer/routes";
 import { menu as mentorsMenu } from "./mentors/routes";
+// The service desk (issue 14): DNV's support staff's queue.
+import { menu as deskMenu } from "./desk/routes";
 import { menu as credentialsMenu } from "./credentials/routes";
 
 export interface MenuEntry {
@@ -20,6 +22,7 @@ export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
     ...dnvMenu(roles),
     ...wegwijzerMenu(roles),
     ...mentorsMenu(roles),
+    ...deskMenu(roles),
     ...credentialsMenu(roles),
   ];
 }

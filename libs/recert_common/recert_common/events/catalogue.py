@@ -225,6 +225,12 @@ class TotpReset(EventData):
     reset_by = fields.UUID(required=True, allow_none=True,
                            metadata=_doc("The admin who reset it; null when the jobcoach did it."))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    # Issue 14 (ADR 0029): a reset by DNV's support from a service request names it, with how the
+    # requester's identity was checked; notifications notes the reset in the request's thread.
+    service_request_id = fields.UUID(load_default=None, allow_none=True, metadata=_doc(
+        "The service request the reset was asked in; null for a reset outside the service desk."))
+    identity_check = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000),
+                                   metadata=_doc("How support checked the requester's identity."))
 
 
 @_event("identity.account.locked", producer="identity", consumers=_IDENTITY_CONSUMERS,
@@ -808,6 +814,53 @@ class MessageFailed(_Message):
     attempts = fields.Integer(required=True, validate=validate.Range(min=1))
     permanent = fields.Boolean(required=True)
     error = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+# --- notifications: the service desk (issue 14, ADR 0029) ---------------------------------------------
+
+SERVICE_REQUEST_STATES = ("open", "answered", "closed")
+
+
+class _ServiceRequest(EventData):
+    """The envelope's subject is the requester's account, or the account the request is matched to by a
+    confirmed address; none for a logged-out person matched to no account. No texts: they stay in the
+    thread."""
+
+    request_id = fields.UUID(required=True)
+
+
+@_event("notifications.service_request.opened", producer="notifications", consumers=(),
+        summary="A service request reached DNV's support: opened by a logged-in person, or confirmed by the "
+                "e-mailed link of a person who could not log in.")
+class ServiceRequestOpened(_ServiceRequest):
+    account_id = fields.UUID(required=True, allow_none=True,
+                             metadata=_doc("The logged-in requester; null for a request opened by e-mail."))
+    matched_account_id = fields.UUID(required=True, allow_none=True, metadata=_doc(
+        "The account whose confirmed address is the requester's; null when none is."))
+    logged_in = fields.Boolean(required=True)
+
+
+@_event("notifications.service_request.replied", producer="notifications", consumers=(),
+        summary="The requester replied in the thread; the request is open again.")
+class ServiceRequestReplied(_ServiceRequest):
+    post_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True, allow_none=True,
+                             metadata=_doc("The logged-in requester; null for a reply by an e-mailed link."))
+
+
+@_event("notifications.service_request.answered", producer="notifications", consumers=(),
+        summary="DNV's support answered in the thread; the answer was mailed to the requester.")
+class ServiceRequestAnswered(_ServiceRequest):
+    post_id = fields.UUID(required=True)
+    answered_by = fields.UUID(required=True)
+
+
+@_event("notifications.service_request.state_changed", producer="notifications", consumers=(),
+        summary="DNV's support set the request's state (open, answered, closed).")
+class ServiceRequestStateChanged(_ServiceRequest):
+    state = _enum(SERVICE_REQUEST_STATES, required=True)
+    previous_state = _enum(SERVICE_REQUEST_STATES, required=True)
+    changed_by = fields.UUID(required=True)
 
 
 # --- from Noloc's systems ------------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+"""The service desk's rules and use cases on the in-memory unit of work (ADR 0029)."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from recert_notifications import desk
+from recert_notifications.desk import RequestState
+
+SUPPORT = "support@example.org"
+
+
+@pytest.fixture
+def world(make_world):
+    return make_world(support_email=SUPPORT)
+
+
+def _emails_to(world, address: str) -> list:
+    return [m for m in world.db.messages.values() if m.email_address == address]
+
+
+def _token(world, address: str, path: str) -> str:
+    texts = [m.body_text for m in _emails_to(world, address)]
+    found = [t for text in texts for t in re.findall(re.escape(path) + r"\?token=([A-Za-z0-9_-]+)", text)]
+    assert found, texts
+    return found[-1]
+
+
+# --- rules -----------------------------------------------------------------------------------------------
+
+
+def test_a_token_is_kept_only_as_its_hash_and_each_is_new():
+    token, digest = desk.new_token()
+    other, _ = desk.new_token()
+    assert token != other and len(token) >= 43 and desk.token_hash(token) == digest and token not in digest
+
+
+def test_replies_open_a_request_again_answers_answer_it_and_closed_takes_neither(world):
+    person = world.person("Jet de Vries")
+    thread = world.service.desk.open_request(person.account_id, subject="Vraag", text="Hoi")
+    request = thread.request
+    assert desk.after_answer(request) == RequestState.ANSWERED
+    assert desk.after_reply(request) == RequestState.OPEN
+    closed = world.service.desk.set_state(uuid.uuid4(), request.id, "closed").request
+    with pytest.raises(desk.RequestClosed):
+        desk.after_reply(closed)
+    with pytest.raises(desk.RequestClosed):
+        desk.after_answer(closed)
+    with pytest.raises(desk.StateNotSettable):
+        desk.settable("unconfirmed")
+
+
+# --- use cases -------------------------------------------------------------------------------------------
+
+
+def test_a_logged_out_request_exists_for_support_only_once_confirmed(world):
+    service = world.service.desk
+    service.open_request_logged_out(email="rosa@example.org", name="Rosa", subject="Kwijt", text="Telefoon",
+                                    language="nl")
+    assert service.queue(state=None, page=1, page_size=10) == ([], 0)
+    assert _emails_to(world, SUPPORT) == []
+    [confirmation] = _emails_to(world, "rosa@example.org")
+    assert confirmation.recipient_id is None and confirmation.template == "desk_confirm"
+
+    thread, link = service.confirm(_token(world, "rosa@example.org", "/hulp/bevestigen"))
+    assert thread.request.state == RequestState.OPEN and thread.request.matched_account_id is None
+    assert [r.id for r in service.queue(state="open", page=1, page_size=10)[0]] == [thread.request.id]
+    assert [m.template for m in _emails_to(world, SUPPORT)] == ["desk_request_opened"]
+    assert service.link_thread(link).request.id == thread.request.id
+    with pytest.raises(desk.LinkNotValid):  # once
+        service.confirm(_token(world, "rosa@example.org", "/hulp/bevestigen"))
+    assert [e.type for e in world.db.published if e.type.startswith("notifications.service_request")] == [
+        "notifications.service_request.opened"]
+
+
+def test_a_confirmation_link_expires(world):
+    service = world.service.desk
+    service.open_request_logged_out(email="rosa@example.org", name="Rosa", subject="Kwijt", text="Telefoon",
+                                    language="en")
+    world.db.advance(timedelta(hours=world.settings.desk_confirm_hours, seconds=1))
+    with pytest.raises(desk.LinkNotValid):
+        service.confirm(_token(world, "rosa@example.org", "/hulp/bevestigen"))
+
+
+def test_an_address_gets_at_most_its_daily_confirmation_e_mails_and_the_answer_stays_the_same(world):
+    limit = world.settings.desk_unconfirmed_per_address
+    for _ in range(limit + 2):
+        assert world.service.desk.open_request_logged_out(
+            email="Flood@Example.org", name="X", subject="S", text="T", language="nl") is None
+    assert len(_emails_to(world, "Flood@Example.org")) == limit
+
+
+def test_a_confirmed_address_matches_the_account_identity_announced_not_one_only_asked_to_verify(world):
+    jet = world.person("Jet de Vries")
+    # Someone asked to verify Jet's address for another account: that does not make it theirs.
+    other = world.person("Ander Iemand", register=False)
+    world.handle("identity.email.verification_requested", {
+        **world.profile(other, email=jet.email), "token": "t" * 32,
+        "expires_at": world.db.clock + timedelta(days=1)})
+    service = world.service.desk
+    service.open_request_logged_out(email=jet.email.upper(), name="Jet", subject="App kwijt", text="Help",
+                                    language="nl")
+    thread, _ = service.confirm(_token(world, jet.email.upper(), "/hulp/bevestigen"))
+    assert thread.request.matched_account_id == jet.account_id
+
+
+def test_answer_mails_the_requester_once_with_a_new_secret_link_and_a_reply_mails_support(world):
+    service = world.service.desk
+    service.open_request_logged_out(email="rosa@example.org", name="Rosa", subject="Kwijt", text="Telefoon",
+                                    language="nl")
+    thread, _ = service.confirm(_token(world, "rosa@example.org", "/hulp/bevestigen"))
+    helper = world.person("Sanne Helpdesk", "dnv_support")
+    answered = service.answer(helper.account_id, thread.request.id, "Bel ons even.")
+    assert answered.request.state == RequestState.ANSWERED
+    assert [p.author_name for p in answered.posts] == ["Rosa", "Sanne Helpdesk"]
+    answers = [m for m in _emails_to(world, "rosa@example.org") if m.template == "desk_request_answered"]
+    assert len(answers) == 1 and "Bel ons even." in answers[0].body_text
+    link = _token(world, "rosa@example.org", "/hulp/gesprek")
+    replied = service.link_reply(link, "Ik bel morgen.")
+    assert replied.request.state == RequestState.OPEN
+    assert [m.template for m in _emails_to(world, SUPPORT)] == ["desk_request_opened", "desk_request_replied"]
+    service.set_state(helper.account_id, thread.request.id, "closed")
+    with pytest.raises(desk.RequestClosed):
+        service.link_reply(link, "Nog iets")
+    with pytest.raises(desk.LinkNotValid):
+        service.link_thread("x" * 43)
+
+
+def test_a_logged_in_requester_reads_only_their_own_and_hears_in_the_inbox_without_a_secret(world):
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    service = world.service.desk
+    thread = service.open_request(jet.account_id, subject="Upload", text="Lukt niet")
+    with pytest.raises(desk.RequestNotFound):
+        service.my_thread(piet.account_id, thread.request.id)
+    service.answer(uuid.uuid4(), thread.request.id, "Probeer een pdf.")
+    mails = world.messages(jet)
+    assert {m.channel.value for m in mails if m.template == "desk_request_answered"} == {"email", "in_app"}
+    assert all("token=" not in m.body_text for m in mails)
+
+
+def test_a_totp_reset_naming_a_request_is_noted_in_its_thread_once(world):
+    jet = world.person("Jet de Vries")
+    helper = world.person("Sanne Helpdesk", "dnv_support")
+    thread = world.service.desk.open_request(jet.account_id, subject="App kwijt", text="Help")
+    event = world.handle("identity.totp.reset", {
+        "account_id": jet.account_id, "reset_by": helper.account_id, "reason": None,
+        "service_request_id": thread.request.id, "identity_check": "Teruggebeld."})
+    from recert_common.uow import fake_handled
+    fake_handled(world.uow(), world.handlers.table()["identity.totp.reset"], event)  # redelivered
+    notes = [p for p in world.service.desk.support_thread(thread.request.id).posts if p.kind == "note"]
+    assert len(notes) == 1 and "Teruggebeld." in notes[0].text and notes[0].author_name == "Sanne Helpdesk"
+
+
+def test_a_request_never_confirmed_is_deleted_a_day_after_its_link_expired(world):
+    service = world.service.desk
+    for address in ("oud@example.org", "bevestigd@example.org"):
+        service.open_request_logged_out(email=address, name="X", subject="S", text="T", language="nl")
+    service.confirm(_token(world, "bevestigd@example.org", "/hulp/bevestigen"))
+    hours = world.settings.desk_confirm_hours
+    assert service.purge_unconfirmed(world.db.clock + timedelta(hours=hours + 23)) == 0
+    assert service.purge_unconfirmed(world.db.clock + timedelta(hours=hours + 25)) == 1
+    assert [row["request"].requester_email for row in world.db.requests.values()] == ["bevestigd@example.org"]
+
+
+def test_an_erased_account_takes_its_requests_with_it_and_others_stay(world):
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    service = world.service.desk
+    service.open_request(jet.account_id, subject="Eigen", text="Vraag")
+    service.open_request_logged_out(email=jet.email, name="Jet", subject="Zonder login", text="Vraag",
+                                    language="nl")
+    service.confirm(_token(world, jet.email, "/hulp/bevestigen"))
+    kept = service.open_request(piet.account_id, subject="Van Piet", text="Vraag").request.id
+    world.handle("identity.account.erased", {"account_id": jet.account_id, "closed_at": world.db.clock})
+    assert list(world.db.requests) == [kept]
+    assert {p.request_id for p in world.db.posts} == {kept}
