@@ -83,6 +83,8 @@ def environment(services: list[str]) -> dict[str, str]:
             "identity_secrets_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
         "RECERT_BILLING_WEBHOOK_SECRET": persistent_secret("billing_webhook_secret",
                                                            lambda: secrets.token_urlsafe(32)),
+        "RECERT_ASSESSMENT_SECRETS_KEY": persistent_secret(
+            "assessment_secrets_key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()),
         "RECERT_PORTFOLIO_CALENDAR_SECRET": persistent_secret("portfolio_calendar_secret",
                                                               lambda: secrets.token_urlsafe(32)),
         "RECERT_GATEWAY_CORS_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",

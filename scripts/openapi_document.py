@@ -33,6 +33,7 @@ _OFFLINE_ENV = {
     "RECERT_AMQP_URL": "amqp://offline:offline@127.0.0.1:9//",
     "RECERT_IDENTITY_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "RECERT_BILLING_WEBHOOK_SECRET": "offline-openapi-document",
+    "RECERT_ASSESSMENT_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
     "RECERT_JWKS_URL": "http://127.0.0.1:9/v1/.well-known/jwks.json",
     "RECERT_LOG_LEVEL": "CRITICAL",
 }

@@ -160,6 +160,12 @@ ROUTES = RouteTable([
     Route("invoices", "billing"),
     # The payment provider's webhook carries its own HMAC signature instead of an access token.
     Route("payments", "billing", public=("POST payments/webhook",)),
+    # Verifiable credentials (ADR 0030): anyone may fetch the keys and the status list and verify; only
+    # the key rotation needs a login. Verifying a pasted credential is rate limited per client address.
+    Route("credentials", "assessment",
+          public=("GET credentials/keys", "GET credentials/issuer", "GET credentials/status/*",
+                  "POST credentials/verify", "GET credentials/*/verification"),
+          rate_limited=("POST credentials/verify",)),
     # Evidence read for the jobcoach (issue 14, ADR 0027): the document to be read is an upload.
     Route("pe/readings", "pe-registry", uploads=("POST pe/readings",)),
     # Issue 14 (ADR 0026): the wegwijzer's calendar feed is read by calendar apps with its secret token (in

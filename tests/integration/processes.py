@@ -136,6 +136,9 @@ class System:
             "RECERT_DB_POOL_SIZE": "4",
             "PYTHONUNBUFFERED": "1",
             "RECERT_IDENTITY_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            "RECERT_ASSESSMENT_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            # Credentials name the gateway as the platform's public address (ADR 0030).
+            "RECERT_ASSESSMENT_PUBLIC_URL": self.url("gateway"),
             # Cheap argon2 parameters keep the suite fast; the algorithm (argon2id) is the production one.
             "RECERT_IDENTITY_ARGON2_TIME_COST": "1",
             "RECERT_IDENTITY_ARGON2_MEMORY_KIB": "1024",

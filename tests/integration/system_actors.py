@@ -509,6 +509,15 @@ def _upload(path: str) -> Callable[[World, str | None], Call]:
     return build
 
 
+def _credential_verification(world: World, who: str | None) -> Call:
+    """The verification of the jobcoach's credential, made by their download the first time it is asked
+    for (while their session lives) and remembered."""
+    if "credential_id" not in world.resources:
+        credential = _ok(world.app.get("certificates/mine/credential", world.people["jobcoach"]))
+        world.resources["credential_id"] = credential["id"]
+    return Call("GET", f"credentials/{world.resources['credential_id']}/verification")
+
+
 def _registration(world: World) -> dict[str, Any]:
     return {"email": unique_email(), "full_name": "Nieuwe Jobcoach", "password": PASSWORD,
             "membership_number": unique_member_number()}
@@ -704,6 +713,17 @@ OPERATIONS: dict[str, Operation] = {
     "GET /portfolio/submissions": Operation(),
     "GET /portfolio/submissions/{submission_id}": Operation(),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof": Operation(),
+    # verifiable credentials (issue 14, ADR 0030)
+    "GET /certificates/mine/credential": Operation(),
+    "GET /certificates/mine/credential.pdf": Operation(),
+    "POST /certificates/{certificate_id}/credential/revoke": Operation(persona=DNV),
+    "GET /credentials/keys": Operation(persona=None),
+    "GET /credentials/issuer": Operation(persona=None),
+    "GET /credentials/status/{number}": Operation(persona=None, build=lambda w, who: Call(
+        "GET", "credentials/status/1")),
+    "POST /credentials/verify": Operation(persona=None, json={"credential": "geen credential"}),
+    "GET /credentials/{credential_id}/verification": Operation(persona=None, build=_credential_verification),
+    "POST /credentials/keys/rotate": Operation(persona=ADMIN),
     # issue 14, the wegwijzer (ADR 0026)
     "GET /portfolio/wegwijzer": Operation(),
     "GET /portfolio/wegwijzer/calendar": Operation(),

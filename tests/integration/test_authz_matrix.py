@@ -5,7 +5,8 @@ the design allows.
 The callers: nobody (no token), the jobcoach who owns the resource, another jobcoach, the assessor assigned to
 the owner's case and one who is not, a DNV officer, a Noloc admin, a mentor and DNV's support staff. The rules
 (DESIGN.md section 4 and each service's api.py): public routes (registration and its e-mailed link, login, the
-password reset, refresh, logout, JWKS, the register, the signed payment webhook) are open to anyone;
+password reset, refresh, logout, JWKS, the register, the signed payment webhook, the credentials' keys,
+status list and verification) are open to anyone;
 everything else is 401 without a token; a route for jobcoaches is 403 for staff and a staff route 403 for
 jobcoaches; someone else's resource is 404, never 403, and looks exactly like one that does not exist; an
 assessor sees only the cases assigned to them (others 404).
@@ -186,6 +187,18 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403, 403, 403),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof":
                                                                (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    # verifiable credentials (issue 14, ADR 0030): the holder downloads; DNV revokes (after the holder's
+    # download made one); anyone fetches the keys, the issuer and the status list and verifies; a Noloc admin
+    # rotates the issuer key
+    "GET /certificates/mine/credential":                       (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "GET /certificates/mine/credential.pdf":                   (401, 200, 200, 403, 403, 403, 403, 403, 403),
+    "POST /certificates/{certificate_id}/credential/revoke":   (401, 403, 403, 403, 403, 200, 403, 403, 403),
+    "GET /credentials/keys":                                   (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /credentials/issuer":                                 (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /credentials/status/{number}":                        (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /credentials/verify":                                (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "GET /credentials/{credential_id}/verification":           (200, 200, 200, 200, 200, 200, 200, 200, 200),
+    "POST /credentials/keys/rotate":                           (401, 403, 403, 403, 403, 403, 201, 403, 403),
     # issue 14, the wegwijzer (ADR 0026): each jobcoach their own; the calendar feed is public by its token
     "GET /portfolio/wegwijzer":                                (401, 200, 200, 403, 403, 403, 403, 403, 403),
     "GET /portfolio/wegwijzer/calendar":                       (401, 200, 200, 403, 403, 403, 403, 403, 403),

@@ -98,6 +98,7 @@ def test_every_health_check_asks_a_real_endpoint(name, infra, monkeypatch):
     for key, value in infra.settings_env(name).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("RECERT_IDENTITY_SECRETS_KEY", "A" * 43 + "=")
+    monkeypatch.setenv("RECERT_ASSESSMENT_SECRETS_KEY", "A" * 43 + "=")
     spec = importlib.import_module(f"{module(name)}.__main__").SPEC
     app = spec.create_app(spec.settings())
     routes = {rule.rule for rule in app.url_map.iter_rules()}
@@ -137,7 +138,8 @@ def test_compose_refuses_to_start_without_its_secrets_and_the_examples_hold_none
     assert secrets, "the compose file names its secrets"
     assert [name for name, op in secrets if op != ":?"] == []
     for required in ("POSTGRES_PASSWORD", "MINIO_ROOT_PASSWORD", "RECERT_IDENTITY_SECRETS_KEY",
-                     "RECERT_BILLING_WEBHOOK_SECRET", "RABBITMQ_ADMIN_PASSWORD"):
+                     "RECERT_BILLING_WEBHOOK_SECRET", "RABBITMQ_ADMIN_PASSWORD",
+                     "RECERT_ASSESSMENT_SECRETS_KEY"):
         assert (required, ":?") in secrets, required
     for example in ("example.env", "example.broker.env"):
         filled = [line for line in (ROOT / "deploy" / example).read_text().splitlines()

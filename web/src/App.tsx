@@ -16,6 +16,7 @@ import * as account from "./screens/account/routes";
 import { CASE_ROUTES } from "./screens/case/routes";
 import * as assessor from "./screens/assessor/routes";
 import * as dnv from "./screens/dnv/routes";
+import * as credentials from "./screens/credentials/routes";
 import { WEGWIJZER_ROUTES } from "./screens/wegwijzer/routes";
 import * as mentors from "./screens/mentors/routes";
 // The service desk (issue 14).
@@ -42,6 +43,7 @@ const ROUTES: Record<string, Route> = {
   ...CASE_ROUTES,
   ...assessor.ROUTES,
   ...dnv.ROUTES,
+  ...credentials.ROUTES,
   ...WEGWIJZER_ROUTES,
   ...mentors.ROUTES,
   ...desk.ROUTES,
@@ -102,6 +104,9 @@ function Start() {
         </li>
         <li>
           <Link href="/register">{t("welcome.lookup")}</Link>
+        </li>
+        <li>
+          <Link href="/verifieren">{t("verification.title")}</Link>
         </li>
       </ul>
     </Page>

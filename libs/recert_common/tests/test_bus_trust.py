@@ -161,7 +161,8 @@ def test_the_asyncapi_document_says_who_may_publish_and_what_each_outside_party_
     assert dnv["mayPublish"] == [] and dnv["queue"] == "dnv.events"
     assert dnv["receives"] and all(t.startswith("certification.") for t in dnv["receives"])
     assert noloc["mayPublish"] == ["noloc.academy.activity.completed", "noloc.meeting.attended"]
-    assert all(t.startswith("certification.certificate.") for t in noloc["receives"])
+    assert all(t.startswith(("certification.certificate.", "certification.credential."))
+               for t in noloc["receives"])
     assert "user_id" in document["info"]["description"]
     assert _matches("certification.#", "certification.decision.made")
     assert _matches("a.*.c", "a.b.c") and not _matches("a.*", "a.b.c") and _matches("a.#", "a")

@@ -175,6 +175,17 @@ SAMPLES: dict[str, dict] = {
         "certificate_id": CERTIFICATE, "certificate_number": "RJ-2022-0417", "account_id": ACCOUNT,
         "decision_id": _id("decision/2"), "valid_from": date(2026, 6, 1), "valid_until": date(2030, 5, 31),
     },
+    # verifiable credentials (issue 14, ADR 0030)
+    "certification.credential.issued": {
+        "certificate_id": CERTIFICATE, "certificate_number": "RJ-2022-0417", "account_id": ACCOUNT,
+        "credential_id": _id("credential/1"), "valid_from": date(2026, 6, 1),
+        "valid_until": date(2030, 5, 31), "kid": "rj-20260601-0a1b2c3d", "status_list_index": 48213,
+    },
+    "certification.credential.revoked": {
+        "certificate_id": CERTIFICATE, "certificate_number": "RJ-2022-0417", "account_id": ACCOUNT,
+        "credential_id": _id("credential/1"), "reason": "lapsed",
+        "revoked_at": datetime(2030, 6, 1, 2, 0, tzinfo=UTC), "status_list_index": 48213,
+    },
     "certification.decision.made": {
         "decision_id": DECISION, "case_id": CASE, "account_id": ACCOUNT, "certificate_id": CERTIFICATE,
         "decision": "negative", "follows_advice": True, "reason": None,

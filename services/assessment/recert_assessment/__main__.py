@@ -1,10 +1,10 @@
-"""``python -m recert_assessment migrate|web|worker|openapi``."""
+"""``python -m recert_assessment migrate|web|worker|openapi|rotate-credential-key``."""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from recert_assessment import handlers, worker
+from recert_assessment import commands, handlers, worker
 from recert_assessment.app import create_app
 from recert_assessment.settings import AssessmentSettings
 from recert_common.runtime import ServiceSpec, main
@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
     default_port=8004,
+    commands={"rotate-credential-key": commands.rotate_credential_key},
 )
 
 if __name__ == "__main__":

@@ -12,19 +12,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from flask import current_app, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
 
+from recert_assessment.credential_pdf import CertificatePage, render_certificate
 from recert_assessment.domain import Finding
 from recert_assessment.problems import (
     AssessorNotAllowedProblem,
     CertificateConflictProblem,
     ClaimCodeRejectedProblem,
     ClaimThrottledProblem,
+    CredentialUnavailableProblem,
     CsvRowsRejectedProblem,
     CsvUnreadableProblem,
     ObjectionRefusedProblem,
     PeRulesNotMetProblem,
+    StatusListFullProblem,
     StepOutOfOrderProblem,
     not_found,
 )
@@ -42,11 +45,14 @@ from recert_assessment.schemas import (
     ClaimCodeSchema,
     ClaimedSchema,
     ClaimInputSchema,
+    CredentialDownloadSchema,
     DecisionInputSchema,
     DecisionSchema,
     FormQuerySchema,
     FormSchema,
     ImportResultSchema,
+    IssuerProfileSchema,
+    JwksSchema,
     ObjectionInputSchema,
     ObjectionOutcomeInputSchema,
     ObjectionSchema,
@@ -57,7 +63,11 @@ from recert_assessment.schemas import (
     RegisterQuerySchema,
     RegisterResultSchema,
     RejectionInputSchema,
+    RevokedCredentialsSchema,
+    RotatedKeySchema,
     TileSchema,
+    VerificationSchema,
+    VerifyInputSchema,
 )
 from recert_assessment.service import AssessmentService
 from recert_common.auth import Role, current_principal, ensure_owner_or_roles, require_roles
@@ -72,7 +82,10 @@ certificates = Blueprint("certificates", __name__, url_prefix="/v1/certificates"
                          description="Certificates: the jobcoach's tile, DNV's list, the CSV of holders.")
 register = Blueprint("register", __name__, url_prefix="/v1/register",
                      description="The public register of Register Jobcoaches (no login).")
-BLUEPRINTS = (cases, certificates, register)
+credentials = Blueprint("credentials", __name__, url_prefix="/v1/credentials", description=(
+    "Verifiable credentials of certificates (W3C VC 2.0 / Open Badges 3.0, VC-JOSE with Ed25519): the "
+    "issuer's published keys, the status list, and verification; public (no login) but for key rotation."))
+BLUEPRINTS = (cases, certificates, register, credentials)
 
 STAFF = Role.DNV_OFFICER
 _NO_STORE = {"Cache-Control": "no-store"}  # a claim code must not stay in any cache
@@ -375,3 +388,103 @@ def register_entry(certificate_number: str):
     if entry is None:
         raise not_found()
     return entry
+
+
+# --- verifiable credentials (ADR 0030) -----------------------------------------------------------------
+
+
+@certificates.get("/mine/credential")
+@answers(404, CredentialUnavailableProblem, StatusListFullProblem)
+@require_roles(Role.JOBCOACH)
+@certificates.response(200, CredentialDownloadSchema)
+def my_credential():
+    """The jobcoach's certificate as a verifiable credential: the signed JWT and the credential it carries.
+    Made on the first request in a certificate period (announced as certification.credential.issued) and
+    the same after; 409 for a lapsed certificate."""
+    return _service().credentials.mine(current_principal().account_id), 200, _NO_STORE
+
+
+@certificates.route("/mine/credential.pdf", methods=["GET"])
+@answers(404, CredentialUnavailableProblem, StatusListFullProblem)
+@require_roles(Role.JOBCOACH)
+@certificates.doc(responses={"200": {"description": "The certificate as PDF with a QR code that opens its "
+                                                    "public verification page.", "content": {
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+def my_credential_pdf():
+    service = _service().credentials
+    held = service.mine(current_principal().account_id)
+    document = render_certificate(CertificatePage(
+        holder_name=held.holder_name, certificate_number=held.certificate.number,
+        valid_from=held.credential.valid_from, valid_until=held.credential.valid_until,
+        issuer_name=service.issuer.name, verification_url=held.verification_url,
+        credential_id=str(held.credential.id), kid=held.credential.kid))
+    return file_response(document, filename=f"certificaat-{held.certificate.number}.pdf",
+                         mimetype="application/pdf")
+
+
+@certificates.post("/<uuid:certificate_id>/credential/revoke")
+@answers(404)
+@require_roles(STAFF)
+@certificates.response(200, RevokedCredentialsSchema)
+def revoke_credential(certificate_id: UUID):
+    """DNV revokes the certificate's credentials: their bits are set in the status list, so every verifier
+    refuses them from now on (announced as certification.credential.revoked). 404 when it has none. While
+    the certificate is active its holder may download a new credential."""
+    revoked = _service().credentials.revoke(certificate_id)
+    return {"credential_ids": [credential.id for credential in revoked]}
+
+
+_PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+
+
+@credentials.get("/keys")
+@credentials.response(200, JwksSchema)
+def credential_keys():
+    """The issuer's public keys (JWKS): every key that has signed a credential, the current one last. A
+    verifier finds a credential's key by the JWT's kid."""
+    return _service().credentials.jwks(), 200, _PUBLIC_CACHE
+
+
+@credentials.get("/issuer")
+@credentials.response(200, IssuerProfileSchema)
+def credential_issuer():
+    """The issuer profile every credential names (its id is this address)."""
+    return _service().credentials.issuer_profile(), 200, _PUBLIC_CACHE
+
+
+@credentials.route("/status/<int:number>", methods=["GET"])
+@answers(404)
+@credentials.doc(responses={"200": {
+    "description": "The BitstringStatusListCredential (revocation), signed now: a vc+jwt.",
+    "content": {"application/vc+jwt": {"schema": {"type": "string"}}}}})
+def status_list(number: int):
+    token = _service().credentials.status_list(number)
+    return Response(token, status=200, mimetype="application/vc+jwt",
+                    headers={"Cache-Control": "public, max-age=60"})
+
+
+@credentials.post("/verify")
+@credentials.arguments(VerifyInputSchema)
+@credentials.response(200, VerificationSchema)
+def verify_credential(data: dict[str, Any]):
+    """Verify a credential (its JWT, or the JSON download that holds it): signature by kid against the
+    published keys, the VC shape, the validity dates and the status bit. A refusal is 200 with valid
+    false and the reason."""
+    return _service().credentials.verify(data["credential"])
+
+
+@credentials.get("/<uuid:credential_id>/verification")
+@answers(404)
+@credentials.response(200, VerificationSchema)
+def stored_verification(credential_id: UUID):
+    """Verify a credential this platform issued, by its id: what the PDF's QR code opens."""
+    return _service().credentials.verify_stored(credential_id)[1]
+
+
+@credentials.post("/keys/rotate")
+@require_roles(Role.NOLOC_ADMIN)
+@credentials.response(201, RotatedKeySchema)
+def rotate_credential_key():
+    """Make a new current issuer key (at once; the earlier one's private half is dropped). Every earlier key
+    stays published, so every credential signed before still verifies."""
+    return _service().credentials.rotate_key(), 201

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from recert_assessment.certificate_csv import CsvRow, LineError, MalformedCsv, parse_certificate_csv
+from recert_assessment.credentials import LAPSED, revoke_for_certificate
 from recert_assessment.domain import (
     CLAIM_CODE_VALID,
     CLAIM_FAILURE_WINDOW,
@@ -38,6 +39,7 @@ from recert_assessment.domain import (
     renewed_certificate,
     tile,
 )
+from recert_common.clock import utcnow
 from recert_common.domain_errors import NotFoundError
 from recert_common.uow import UnitOfWork
 
@@ -108,9 +110,10 @@ def renew_after_positive(uow: Any, case: Case, decision: Decision) -> Certificat
     return renewed
 
 
-def lapse_if_due(uow: Any, certificate: Certificate, today: date) -> bool:
+def lapse_if_due(uow: Any, certificate: Certificate, today: date, now: datetime | None = None) -> bool:
     """Lapse an active certificate whose expiry date has passed without a positive decision (the rule:
-    ``domain.lapse_reason``); announced when the certificate has its account."""
+    ``domain.lapse_reason``); announced when the certificate has its account. Its credentials are revoked
+    with it (their status bits set, ADR 0030)."""
     if certificate.state != CertificateState.ACTIVE or today <= certificate.valid_until:
         return False
     negative = None
@@ -126,6 +129,7 @@ def lapse_if_due(uow: Any, certificate: Certificate, today: date) -> bool:
             "account_id": certificate.account_id, "lapsed_on": today, "reason": str(reason),
             "new_portfolio_deadline": negative.new_portfolio_deadline if negative else None,
         }, subject=certificate.account_id)
+    revoke_for_certificate(uow, certificate, LAPSED, now or utcnow())
     return True
 
 

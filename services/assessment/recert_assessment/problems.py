@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from recert_assessment import domain
+from recert_assessment import credentials, domain
 from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.domain import AssessorConflict
 from recert_assessment.states import CaseAction, CaseState
@@ -152,6 +152,25 @@ class CsvRowsRejectedProblem(Problem):
         return body
 
 
+class CredentialUnavailableProblem(Conflict):
+    """The certificate lapsed: no credential is issued for it (ADR 0030)."""
+
+    slug, title_code = "credential-unavailable", "assessment.problem.credential_unavailable"
+    members = extension_members(reason="string")
+
+    def __init__(self, reason: str):
+        super().__init__(code=f"assessment.detail.credential_{reason}", extensions={"reason": reason})
+
+
+class StatusListFullProblem(Problem):
+    """No free place in the status list: an operator starts the next list (ADR 0030)."""
+
+    status, slug, title_code = 503, "status-list-full", "assessment.problem.status_list_full"
+
+    def __init__(self) -> None:
+        super().__init__(code="assessment.detail.status_list_full")
+
+
 PROBLEMS = ProblemMap({
     NotFoundError: lambda e: not_found(),
     domain.NoCertificate: lambda e: no_certificate(),
@@ -168,6 +187,8 @@ PROBLEMS = ProblemMap({
     domain.ClaimThrottled: lambda e: ClaimThrottledProblem(e.retry_after),
     domain.CsvUnreadable: lambda e: CsvUnreadableProblem(e.malformed),
     domain.CsvRowsRejected: lambda e: CsvRowsRejectedProblem(e.errors),
+    credentials.CredentialUnavailable: lambda e: CredentialUnavailableProblem(e.reason),
+    credentials.StatusListFull: lambda e: StatusListFullProblem(),
 })
 
 
@@ -379,5 +400,19 @@ for action, (nl, en) in _NOT_NOW.items():
     _MESSAGES[f"assessment.detail.not_now_{action}"] = {"nl": nl, "en": en}
 for code, (nl, en) in _IMPORT.items():
     _MESSAGES[f"assessment.import.{code}"] = {"nl": nl, "en": en}
+
+# --- verifiable credentials (ADR 0030) ---
+_MESSAGES.update({
+    "assessment.problem.credential_unavailable": {"nl": "Geen credential voor dit certificaat",
+                                                  "en": "No credential for this certificate"},
+    "assessment.detail.credential_certificate_lapsed": {
+        "nl": "Je certificaat is vervallen. Een credential kan alleen voor een geldig certificaat.",
+        "en": "Your certificate has lapsed. A credential is issued for a valid certificate only."},
+    "assessment.problem.status_list_full": {"nl": "De statuslijst is vol", "en": "The status list is full"},
+    "assessment.detail.status_list_full": {
+        "nl": "Er kan nu geen credential worden gemaakt. Probeer het later opnieuw of neem contact op met "
+              "de helpdesk.",
+        "en": "No credential can be made now. Try again later or contact the help desk."},
+})
 
 i18n.register_messages(_MESSAGES)

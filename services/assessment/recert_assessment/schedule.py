@@ -90,7 +90,7 @@ class Scheduler:
                 certificate = work.certificates.lock_active(certificate_id)
                 if certificate is None:
                     continue  # lapsed or being handled by another worker
-                lapsed += certificates.lapse_if_due(work, certificate, today)
+                lapsed += certificates.lapse_if_due(work, certificate, today, self.now())
         return lapsed
 
     def report_overdue(self, uow: Callable[[], UnitOfWork], today: date) -> int:

@@ -19,6 +19,7 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CaseState
 from recert_common import i18n
+from recert_common.credentials.verify import REASONS
 from recert_common.errors import request_language
 from recert_common.schemas import (
     Computed,
@@ -575,3 +576,86 @@ class ImportResultSchema(Schema):
     linked = fields.Integer(metadata={"description": "Created and linked to a known account (announced)."})
     awaiting_account = fields.Integer(metadata={
         "description": "Created; linked and announced once an account with the Noloc number registers."})
+
+
+# --- verifiable credentials (ADR 0030) --------------------------------------------------------------------
+
+REFUSAL_REASONS = tuple(REASONS)
+
+
+@always_sent
+class CredentialDownloadSchema(Schema):
+    """The holder's credential: the signed JWT (what a verifier checks) and the credential it carries."""
+
+    id = fields.UUID(attribute="credential.id")
+    jwt = fields.String(attribute="credential.token", metadata={
+        "description": "The credential secured with VC-JOSE (media type application/vc+jwt)."})
+    credential = fields.Dict(keys=fields.String(), attribute="credential.document", metadata={
+        "additionalProperties": True,
+        "description": "The W3C VC 2.0 / Open Badges 3.0 credential in the JWT, decoded: JSON-LD whose "
+                       "members the standards define, so it is not restated here."})
+    certificate_number = fields.String(attribute="certificate.number")
+    holder_name = fields.String()
+    valid_from = fields.Date(attribute="credential.valid_from")
+    valid_until = fields.Date(attribute="credential.valid_until")
+    kid = fields.String(attribute="credential.kid")
+    issued_at = UtcDateTime(attribute="credential.issued_at")
+    verification_url = fields.String(metadata={"description": "The public verification page (the PDF's QR)."})
+
+
+class VerifyInputSchema(Strict):
+    credential = fields.String(required=True, validate=validate.Length(min=1, max=64 * 1024), metadata={
+        "description": "The credential's JWT, or the JSON download that holds it (its member jwt)."})
+
+
+@always_sent
+class VerificationSchema(Schema):
+    """The verifier's verdict: valid, or refused with a reason; and what the credential says (also when
+    refused, so that a person sees what was refused)."""
+
+    valid = fields.Boolean()
+    reason = fields.String(allow_none=True, metadata={"enum": [*REFUSAL_REASONS, None],
+                                                      "description": "null when valid"})
+    message = Computed("_message", fields.String(), metadata={
+        "description": "The verdict for a person, in the language of Accept-Language."})
+    credential_id = fields.String(attribute="summary.credential_id", allow_none=True)
+    certificate_number = fields.String(attribute="summary.certificate_number", allow_none=True)
+    holder_name = fields.String(attribute="summary.holder_name", allow_none=True)
+    issuer_name = fields.String(attribute="summary.issuer_name", allow_none=True)
+    valid_from = UtcDateTime(attribute="summary.valid_from", allow_none=True)
+    valid_until = UtcDateTime(attribute="summary.valid_until", allow_none=True)
+    kid = fields.String(allow_none=True)
+    status_as_of = UtcDateTime(allow_none=True, metadata={
+        "description": "When the status list that was read was signed; null when it was not read."})
+
+    def _message(self, verdict: Any) -> str:
+        return verdict.text(request_language())
+
+
+class JwkSchema(Schema):
+    kty = fields.String(metadata={"enum": ["OKP"]})
+    crv = fields.String(metadata={"enum": ["Ed25519"]})
+    x = fields.String()
+    kid = fields.String()
+    alg = fields.String(metadata={"enum": ["EdDSA"]})
+    use = fields.String(metadata={"enum": ["sig"]})
+
+
+class JwksSchema(Schema):
+    keys = fields.List(fields.Nested(JwkSchema))
+
+
+class IssuerProfileSchema(Schema):
+    id = fields.String()
+    type = fields.List(fields.String())
+    name = fields.String()
+    url = fields.String()
+
+
+class RotatedKeySchema(Schema):
+    kid = fields.String()
+    activates_at = UtcDateTime()
+
+
+class RevokedCredentialsSchema(Schema):
+    credential_ids = fields.List(fields.UUID())

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from recert_assessment import certificates
 from recert_assessment.certificates import CertificateService
+from recert_assessment.credentials import SECRETS_LABEL, CredentialService
 from recert_assessment.domain import (
     SYSTEM,
     Account,
@@ -56,6 +57,7 @@ from recert_assessment.states import CASE_MACHINE, CaseAction, CaseState, is_ope
 from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.auth import Principal, Role
 from recert_common.clock import utcnow
+from recert_common.crypto import SecretBox
 from recert_common.db import Database
 from recert_common.domain_errors import NotFoundError
 from recert_common.uow import UnitOfWork
@@ -156,6 +158,9 @@ class AssessmentService:
         self.now = now
         self.db = db  # for the app's readiness check and token revocations only
         self.certificates = CertificateService(uow, today=self.today, now=now)
+        self.credentials = CredentialService(
+            uow, box=SecretBox.from_setting(settings.secrets_key, label=SECRETS_LABEL),
+            public_url=settings.public_url, issuer_name=settings.credential_issuer_name, now=now)
 
     # --- access --------------------------------------------------------------------------------------
 
@@ -410,7 +415,7 @@ class AssessmentService:
             elif outcome.may_lapse_certificate:
                 certificate = uow.certificates.get(case.certificate_id, for_update=True)
                 if certificate is not None and certificate.valid_until == case.certificate_expires_on \
-                        and certificates.lapse_if_due(uow, certificate, today):
+                        and certificates.lapse_if_due(uow, certificate, today, now):
                     record_audit(uow, case.id, "certificate_lapsed", actor=None, role=SYSTEM, at=now,
                                  certificate_id=certificate.id)
             return record

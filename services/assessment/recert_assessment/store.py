@@ -12,6 +12,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
+from recert_assessment.credentials import Credential, IssuerKey
 from recert_assessment.domain import (
     Account,
     AssessmentForm,
@@ -680,3 +681,74 @@ class SqlAssessmentUnitOfWork(SqlUnitOfWork):
         self.objections = ObjectionRepository(conn)
         self.supplements = SupplementRepository(conn)
         self.audit = AuditRepository(conn)
+        self.issuer_keys = IssuerKeyRepository(conn)
+        self.credentials = CredentialRepository(conn)
+
+
+# --- verifiable credentials (ADR 0030) --------------------------------------------------------------------
+
+
+class IssuerKeyRepository(_Repository):
+    """The Ed25519 keys that sign credentials (private halves encrypted)."""
+
+    def lock(self) -> None:
+        """Serialise key creation across processes for the rest of the transaction."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('recert_assessment.issuer_keys'))")
+
+    def all(self) -> list[IssuerKey]:
+        """Every key, oldest activation first."""
+        rows = self.conn.execute("SELECT kid, public_jwk, private_jwk_encrypted, created_at, activates_at "
+                                 "FROM issuer_keys ORDER BY activates_at, created_at").fetchall()
+        return [IssuerKey(**row) for row in rows]
+
+    def add(self, key: IssuerKey) -> None:
+        self.conn.execute(
+            "INSERT INTO issuer_keys (kid, public_jwk, private_jwk_encrypted, created_at, activates_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (key.kid, Jsonb(key.public_jwk), key.private_jwk_encrypted, key.created_at, key.activates_at))
+
+    def drop_private_halves(self, kids: Sequence[str]) -> None:
+        self.conn.execute("UPDATE issuer_keys SET private_jwk_encrypted = NULL WHERE kid = ANY(%s)",
+                          (list(kids),))
+
+
+_CREDENTIAL_COLUMNS = ("id, certificate_id, status_list, status_index, valid_from, valid_until, kid, token, "
+                       "issued_at, revoked_at, revocation_reason")
+
+
+class CredentialRepository(_Repository):
+    """The credentials issued, with their place in the status list."""
+
+    def add(self, credential: Credential) -> bool:
+        """False when the status index is taken (nothing written)."""
+        c = credential
+        row = self.conn.execute(
+            f"INSERT INTO credentials ({_CREDENTIAL_COLUMNS}) VALUES ({', '.join(['%s'] * 11)}) "
+            "ON CONFLICT (status_list, status_index) DO NOTHING RETURNING id",
+            (c.id, c.certificate_id, c.status_list, c.status_index, c.valid_from, c.valid_until, c.kid,
+             c.token, c.issued_at, c.revoked_at, c.revocation_reason)).fetchone()
+        return row is not None
+
+    def get(self, credential_id: UUID) -> Credential | None:
+        row = self.conn.execute(f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE id = %s",
+                                (credential_id,)).fetchone()
+        return Credential(**row) if row else None
+
+    def live(self, certificate_id: UUID, valid_until: date) -> Credential | None:
+        """The certificate's unrevoked credential for the period that ends on ``valid_until``."""
+        row = self.conn.execute(
+            f"SELECT {_CREDENTIAL_COLUMNS} FROM credentials WHERE certificate_id = %s AND valid_until = %s "
+            "AND revoked_at IS NULL", (certificate_id, valid_until)).fetchone()
+        return Credential(**row) if row else None
+
+    def revoke_all(self, certificate_id: UUID, reason: str, now: datetime) -> list[Credential]:
+        rows = self.conn.execute(
+            f"UPDATE credentials SET revoked_at = %s, revocation_reason = %s "
+            f"WHERE certificate_id = %s AND revoked_at IS NULL RETURNING {_CREDENTIAL_COLUMNS}",
+            (now, reason, certificate_id)).fetchall()
+        return [Credential(**row) for row in rows]
+
+    def revoked_indexes(self, status_list: int) -> list[int]:
+        rows = self.conn.execute("SELECT status_index FROM credentials WHERE status_list = %s "
+                                 "AND revoked_at IS NOT NULL", (status_list,)).fetchall()
+        return [row["status_index"] for row in rows]

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from recert_assessment.credentials import Credential, IssuerKey
 from recert_assessment.domain import (
     Account,
     AssessmentForm,
@@ -37,6 +38,7 @@ from recert_assessment.schedule import Scheduler
 from recert_assessment.service import AssessmentService
 from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CLOSED_STATES
+from recert_common.crypto import new_key
 from recert_common.uow import FakeUnitOfWork
 
 _ACTIVITY_FIELDS = ("activity_id", "account_id", "category", "title", "completed_on", "unit", "amount",
@@ -437,8 +439,59 @@ class FakeAudit:
         return [e.action for e in self.of_case(case_id)]
 
 
+class FakeIssuerKeys:
+    def __init__(self) -> None:
+        self.keys: list[IssuerKey] = []
+        self.locks = 0
+
+    def lock(self) -> None:
+        self.locks += 1
+
+    def all(self) -> list[IssuerKey]:
+        return sorted(self.keys, key=lambda k: (k.activates_at, k.created_at))
+
+    def add(self, key: IssuerKey) -> None:
+        self.keys.append(key)
+
+    def drop_private_halves(self, kids: Sequence[str]) -> None:
+        self.keys = [dataclasses.replace(k, private_jwk_encrypted=None) if k.kid in kids else k
+                     for k in self.keys]
+
+
+class FakeCredentials:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Credential] = {}
+
+    def add(self, credential: Credential) -> bool:
+        if any((c.status_list, c.status_index) == (credential.status_list, credential.status_index)
+               for c in self.rows.values()):
+            return False
+        self.rows[credential.id] = credential
+        return True
+
+    def get(self, credential_id: UUID) -> Credential | None:
+        return self.rows.get(credential_id)
+
+    def live(self, certificate_id: UUID, valid_until: date) -> Credential | None:
+        return next((c for c in self.rows.values() if c.certificate_id == certificate_id
+                     and c.valid_until == valid_until and c.revoked_at is None), None)
+
+    def revoke_all(self, certificate_id: UUID, reason: str, now: datetime) -> list[Credential]:
+        revoked = []
+        for c in list(self.rows.values()):
+            if c.certificate_id == certificate_id and c.revoked_at is None:
+                self.rows[c.id] = dataclasses.replace(c, revoked_at=now, revocation_reason=reason)
+                revoked.append(self.rows[c.id])
+        return revoked
+
+    def revoked_indexes(self, status_list: int) -> list[int]:
+        return [c.status_index for c in self.rows.values()
+                if c.status_list == status_list and c.revoked_at is not None]
+
+
 _REPOSITORIES = ("accounts", "pe_activities", "paid_invoices", "certificates", "claim_codes", "cases",
-                 "pe_checks", "advices", "decisions", "objections", "supplements", "audit")
+                 "pe_checks", "advices", "decisions", "objections", "supplements", "audit", "issuer_keys",
+                 "credentials")
 
 
 class FakeAssessmentUnitOfWork(FakeUnitOfWork):
@@ -458,6 +511,8 @@ class FakeAssessmentUnitOfWork(FakeUnitOfWork):
         self.objections = FakeObjections()
         self.supplements = FakeSupplements()
         self.audit = FakeAudit()
+        self.issuer_keys = FakeIssuerKeys()
+        self.credentials = FakeCredentials()
         self._saved: dict[str, dict[str, Any]] | None = None
 
     def __enter__(self):
@@ -519,7 +574,8 @@ class World:
         self.uow = FakeAssessmentUnitOfWork()
         self.day = date(2027, 4, 15)
         self.instant = datetime(2027, 4, 15, 9, tzinfo=UTC)
-        self.settings = AssessmentSettings.from_env("assessment", env={})
+        self.settings = AssessmentSettings.from_env("assessment", env={}, secrets_key=new_key(),
+                                                    public_url="https://register.test")
         self.service = AssessmentService(lambda: self.uow, self.settings, today=lambda: self.day,
                                          now=lambda: self.instant)
         self.handlers = Handlers(self.settings.zone, now=lambda: self.instant)

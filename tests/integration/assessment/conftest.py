@@ -18,6 +18,7 @@ from recert_assessment.app import create_app  # noqa: E402
 from recert_assessment.handlers import subscriptions  # noqa: E402
 from recert_assessment.service import build_service  # noqa: E402
 from recert_assessment.settings import AssessmentSettings  # noqa: E402
+from recert_common.crypto import new_key  # noqa: E402
 
 from service_harness import bus_settings, fresh_database, real_today_fixture, running_service  # noqa: E402
 
@@ -28,7 +29,7 @@ IMPORT_MAX_BYTES = 64 * 1024  # small, so that "too large" needs no 5 MB body
 def assessment_settings(infra):
     tag, url = fresh_database(infra, "assessment", recert_assessment)
     return AssessmentSettings.from_env("assessment", env={}, **bus_settings(infra, url, tag),
-                                       import_max_bytes=IMPORT_MAX_BYTES)
+                                       import_max_bytes=IMPORT_MAX_BYTES, secrets_key=new_key())
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import { assessorEn, assessorNl } from "./assessor";
 import { dnvEn, dnvNl } from "./dnv";
 import { portfolioEn, portfolioNl } from "./portfolio";
 import * as pe from "./pe";
+import { credentialsEn, credentialsNl } from "./credentials";
 import { readingEn, readingNl } from "./reading";
 import { wegwijzerEn, wegwijzerNl } from "./wegwijzer";
 import { mentorsEn, mentorsNl } from "./mentors";
@@ -21,6 +22,7 @@ export const nl = {
   ...caseNl,
   ...assessorNl,
   ...dnvNl,
+  ...credentialsNl,
   ...mentorsNl,
   ...deskNl,
   "app.name": "Register Jobcoach",
@@ -169,6 +171,7 @@ export const en: Record<TextKey, string> = {
   ...caseEn,
   ...assessorEn,
   ...dnvEn,
+  ...credentialsEn,
   ...mentorsEn,
   ...deskEn,
   "app.name": "Register Jobcoach",

@@ -7,6 +7,7 @@ import { menu as wegwijzerMenu } from "./wegwijzer/routes";
 import { menu as mentorsMenu } from "./mentors/routes";
 // The service desk (issue 14): DNV's support staff's queue.
 import { menu as deskMenu } from "./desk/routes";
+import { menu as credentialsMenu } from "./credentials/routes";
 
 export interface MenuEntry {
   href: string;
@@ -16,6 +17,12 @@ export interface MenuEntry {
 /** The role screens' entries before the register lookup (assessor, DNV and Noloc screens; the jobcoach's
  * wegwijzer and mentors, a mentor's screens: issue 14). */
 export function roleMenu(roles: readonly string[] = []): MenuEntry[] {
-  return [...assessorMenu(roles), ...dnvMenu(roles), ...wegwijzerMenu(roles), ...mentorsMenu(roles),
-    ...deskMenu(roles)];
+  return [
+    ...assessorMenu(roles),
+    ...dnvMenu(roles),
+    ...wegwijzerMenu(roles),
+    ...mentorsMenu(roles),
+    ...deskMenu(roles),
+    ...credentialsMenu(roles),
+  ];
 }

@@ -30,7 +30,7 @@ DEFAULT_VHOST = "recert"
 # identity, portfolio or PE data).
 OUTSIDE_SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "dnv": ("certification.#",),
-    "noloc": ("certification.certificate.#",),
+    "noloc": ("certification.certificate.#", "certification.credential.#"),
 }
 OUTSIDE_PARTIES = tuple(OUTSIDE_SUBSCRIPTIONS)
 

@@ -662,6 +662,31 @@ class CertificateReactivated(_CertificatePeriod):
     decision_id = fields.UUID(required=True)
 
 
+# --- verifiable credentials (issue 14, ADR 0030) ---
+# No service of the platform acts on these; DNV's and Noloc's systems may subscribe (read-only users).
+
+CREDENTIAL_REVOCATION_REASONS = ("lapsed", "revoked_by_dnv")
+
+
+@_event("certification.credential.issued", producer="assessment", consumers=(),
+        summary="A verifiable credential (W3C VC 2.0 / Open Badges 3.0, vc+jwt) was issued for a certificate "
+                "period, signed with the issuer key kid; its revocation bit is status_list_index.")
+class CredentialIssued(_CertificatePeriod):
+    credential_id = fields.UUID(required=True)
+    kid = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    status_list_index = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+@_event("certification.credential.revoked", producer="assessment", consumers=(),
+        summary="A credential's bit was set in the status list: every verifier refuses it from now on.")
+class CredentialRevoked(_Certificate):
+    credential_id = fields.UUID(required=True)
+    reason = _enum(CREDENTIAL_REVOCATION_REASONS, required=True, metadata=_doc(
+        "lapsed: the certificate lapsed; revoked_by_dnv: DNV revoked the credential."))
+    revoked_at = fields.AwareDateTime(required=True)
+    status_list_index = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 @_event("certification.decision.made", producer="assessment",
         consumers=("portfolio", "pe-registry", "notifications"),
         summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
