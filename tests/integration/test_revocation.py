@@ -3,6 +3,7 @@
 measured here too (printed; ADR 0019 quotes it)."""
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -117,6 +118,9 @@ def test_the_check_costs_one_short_query(db):
     assert per_check_ms < 20  # generous for a shared 2-core machine; the figure is printed
 
 
+SECRETS_KEY = base64.urlsafe_b64encode(bytes(32)).decode()
+
+
 def test_every_service_but_identity_consumes_identitys_session_events():
     """The wiring (``ServiceSpec.all_subscriptions``) agrees with what the catalogue says services hear."""
     import importlib
@@ -127,7 +131,8 @@ def test_every_service_but_identity_consumes_identitys_session_events():
     assert identity.consumes_revocations is False  # it writes its read model in its own transactions
     for service in ("portfolio", "pe-registry", "assessment", "notifications", "billing"):
         spec = importlib.import_module(f"recert_{service.replace('-', '_')}.__main__").SPEC
-        settings = spec.settings_cls.from_env(service, env={})
+        # Assessment signs credentials (ADR 0030): it does not start without its secrets key.
+        settings = spec.settings_cls.from_env(service, env={"RECERT_ASSESSMENT_SECRETS_KEY": SECRETS_KEY})
         assert revocation.SUBSCRIPTION in spec.all_subscriptions(settings, None), service
         assert "revocations.purge" in {s.name for s in spec.all_schedules(settings, None)}, service
         for event_type in revocation.HANDLERS:

@@ -24,7 +24,7 @@ def schedules(settings: PeRegistrySettings, db: Database) -> Sequence[Schedule]:
     return (Schedule("pe-registry.evidence-retention", settings.retention_interval_seconds,
                      lambda _db: service.purge_expired_evidence()),
             Schedule("pe-registry.readings", 0.0,
-                     ReadingLoop(service, db.url, settings.reading_poll_seconds)))
+                     ReadingLoop(service, settings.reading_poll_seconds)))
 
 
 class ReadingLoop:
@@ -32,16 +32,15 @@ class ReadingLoop:
     its transaction commits) or ``poll_seconds`` (the fallback that also picks up retries and leases run
     out). Several workers may run it: each claims its rows with SKIP LOCKED."""
 
-    def __init__(self, service: PeRegistryService, url: str, poll_seconds: float):
+    def __init__(self, service: PeRegistryService, poll_seconds: float):
         self.service = service
-        self.url = url
         self.poll_seconds = poll_seconds
         self._listener: psycopg.Connection | None = None
 
-    def __call__(self, _db: Database) -> int:
+    def __call__(self, db: Database) -> int:
         try:
             if self._listener is None:
-                self._listener = psycopg.connect(self.url, autocommit=True)
+                self._listener = psycopg.connect(db.url, autocommit=True)
                 self._listener.execute(f"LISTEN {READINGS_CHANNEL}")
             done = self.service.read_pending()
             for _ in self._listener.notifies(timeout=self.poll_seconds, stop_after=1):

@@ -96,10 +96,11 @@ class ProofSchema(Schema):
     uploaded_at = UtcDateTime()
 
 
-@always_sent
-class MeetingSchema(Schema):
+class MeetingFieldsSchema(Schema):
+    """What every answer about a reflection meeting says of it: the jobcoach's list, a submission's copy and
+    the mentor's read-only view."""
+
     id = fields.UUID()
-    cycle_id = fields.UUID()
     met_on = fields.Date()
     kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
     group_name = fields.String(allow_none=True)
@@ -107,6 +108,11 @@ class MeetingSchema(Schema):
     duration_minutes = fields.Integer(allow_none=True)
     source = fields.String(metadata={"description": "upload: entered by the jobcoach (proof is a file); "
                                                     "noloc: from Noloc's planning tool (its own proof)."})
+
+
+@always_sent
+class MeetingSchema(MeetingFieldsSchema):
+    cycle_id = fields.UUID()
     external_id = fields.String(allow_none=True)
     proven = fields.Boolean()
     proof = fields.Nested(ProofSchema, allow_none=True)
@@ -241,14 +247,7 @@ class SnapshotProofSchema(Schema):
 
 
 @always_sent
-class SnapshotMeetingSchema(Schema):
-    id = fields.UUID()
-    met_on = fields.Date()
-    kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
-    group_name = fields.String(allow_none=True)
-    supervisor_name = fields.String(allow_none=True)
-    duration_minutes = fields.Integer(allow_none=True)
-    source = fields.String()
+class SnapshotMeetingSchema(MeetingFieldsSchema):
     external_id = fields.String(allow_none=True)
     proof = fields.Nested(SnapshotProofSchema, allow_none=True)
 
@@ -603,14 +602,7 @@ class MentorshipSchema(Schema):
 
 
 @always_sent
-class MenteeMeetingSchema(Schema):
-    id = fields.UUID()
-    met_on = fields.Date()
-    kind = fields.String(metadata={"enum": list(MEETING_KINDS)})
-    group_name = fields.String(allow_none=True)
-    supervisor_name = fields.String(allow_none=True)
-    duration_minutes = fields.Integer(allow_none=True)
-    source = fields.String()
+class MenteeMeetingSchema(MeetingFieldsSchema):
     proven = fields.Boolean()
 
 

@@ -207,7 +207,7 @@ class Harness(ServiceHarness):
     def state(self) -> dict[str, Any]:
         """Everything a refused request must leave as it was."""
         tables = ("certificates", "cases", "pe_check_rejections", "pe_checks", "advices", "decisions",
-                  "objections", "supplements", "mentors", "audit_trail", "expiry_notices", "outbox")
+                  "objections", "supplements", "mentorships", "audit_trail", "expiry_notices", "outbox")
         counts: dict[str, Any] = {t: self.scalar(f"SELECT count(*) FROM {t}") for t in tables}
         counts["cases_rows"] = self.rows("SELECT id, state, assessor_id, due_on, paid_at, supplement_due_on "
                                          "FROM cases ORDER BY id")

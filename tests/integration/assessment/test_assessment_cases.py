@@ -1,9 +1,9 @@
 """The steps of a case besides the three paths: the PE check with rejected activities, payments in any order,
-mentors, withdrawal, objections, and a supplement that never comes."""
+mentors (from portfolio's mentorships), withdrawal, objections, and a supplement that never comes."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from assessment_support import at, form
@@ -87,20 +87,22 @@ def test_a_payment_before_the_case_opens_is_kept_and_applied(assessment):
                              coach.account_id) == 1
 
 
-def test_a_declared_mentor_is_never_the_assessor(assessment):
+def test_a_mentor_from_portfolios_mentorships_is_never_the_assessor(assessment):
+    """ADR 0028: portfolio's events, not a declaration on the case, say who mentors the jobcoach; a mentor
+    whose access has ended stays excluded in that certificate period."""
     assessment.clock.day = date(2027, 4, 1)
     coach, mentor, other = assessment.person(), assessment.person("assessor"), assessment.person("assessor")
     case = assessment.ready_for_assessor(coach, assessment.certificate(coach, EXPIRES))
-    path = f"/v1/cases/{case['id']}/mentors"
-    nobody = assessment.person()
-    body = problem(assessment.post(path, coach.token, json={"mentor_id": str(nobody.account_id)}), 422)
-    assert body["errors"] == {"mentor_id": ["Dit account is geen beoordelaar."]}
-    declared = assessment.ok(assessment.post(path, coach.token, json={"mentor_id": str(mentor.account_id)}))
-    assert declared == {"mentor_ids": [str(mentor.account_id)]}
+    mentorship = {"mentorship_id": str(uuid.uuid4()), "account_id": coach.account_id,
+                  "mentor_id": mentor.account_id, "started_at": datetime(2027, 1, 10, 9, tzinfo=UTC)}
+    assessment.publish("portfolio.mentorship.started", {**mentorship, "shared": ["drafts"]},
+                       subject=coach.account_id)
+    assessment.publish("portfolio.mentorship.ended", {**mentorship, "ended_at": datetime(2027, 3, 1, 9, tzinfo=UTC)},
+                       subject=coach.account_id)
 
     before = assessment.state()
     body = problem(assessment.assign(case, mentor), 409, "assessor-conflict")
-    assert body["conflict"] == "mentor" and body["detail"] == "Deze beoordelaar is de mentor van de jobcoach."
+    assert body["conflict"] == "mentor" and body["detail"] == "Mentor van deze jobcoach."
     body = problem(assessment.post(f"/v1/cases/{case['id']}/assessor", assessment.officer.token,
                                    json={"assessor_id": str(coach.account_id)}), 422)
     assert list(body["errors"]) == ["assessor_id"]  # the jobcoach is no assessor

@@ -121,7 +121,8 @@ def test_a_totp_reset_makes_the_next_login_enrol_again(client, db, admin):
     assert response.status_code == 200 and response.get_json()["totp_enrolled"] is False
     reset = outbox(db, person.id)[-1]
     assert reset["type"] == "identity.totp.reset"
-    assert reset["data"] == {"account_id": person.id, "reset_by": admin.id, "reason": "new phone"}
+    assert reset["data"] == {"account_id": person.id, "reset_by": admin.id, "reason": "new phone",
+                             "service_request_id": None, "identity_check": None}
     assert client.post("/v1/auth/refresh", json={"refresh_token": person.tokens["refresh_token"]}
                        ).status_code == 401
     assert client.post(f"/v1/admin/accounts/{person.id}/totp-reset", token=token).status_code == 409

@@ -306,22 +306,36 @@ export function NewRequest() {
 
 // --- one's request (logged in) ------------------------------------------------------------------------
 
-export function MyRequest() {
-  const t = useT();
+/** What both thread screens (the requester's and support's) hold: the request's id from the address, the
+ * thread as loaded, a status line, and opening an attachment (``problem``: its failure). */
+function useThreadScreen<T>(
+  load: (id: string) => Promise<Outcome<T>>,
+  attachment: (id: string, file: Attachment) => Promise<Outcome<unknown>>,
+) {
   const id = usePlace().query.get("id") ?? "";
   const [status, setStatus] = useState<string | null>(null);
   const [problem, setProblem] = useState<Shown | null>(null);
-  const { data, problem: loadProblem, reload, setData } = useLoad(
-    () => authorized(() => api.GET("/api/v1/desk/requests/{request_id}", { params: { path: { request_id: id } } })),
-    [id],
-  );
+  const loaded = useLoad(() => load(id), [id]);
   const open = (file: Attachment) =>
-    void authorized(() =>
-      api.GET("/api/v1/desk/requests/{request_id}/attachments/{attachment_id}", {
-        params: { path: { request_id: id, attachment_id: file.id } },
-        parseAs: "blob",
-      }),
-    ).then((answer) => (answer.ok ? saveBlob(answer.data as unknown as Blob, file.filename) : setProblem(answer.problem)));
+    void attachment(id, file).then((answer) =>
+      answer.ok ? saveBlob(answer.data as Blob, file.filename) : setProblem(answer.problem),
+    );
+  return { id, status, setStatus, open, problem, loadProblem: loaded.problem, data: loaded.data,
+    reload: loaded.reload, setData: loaded.setData };
+}
+
+export function MyRequest() {
+  const t = useT();
+  const { id, status, setStatus, open, data, problem, loadProblem, reload, setData } = useThreadScreen(
+    (id) => authorized(() => api.GET("/api/v1/desk/requests/{request_id}", { params: { path: { request_id: id } } })),
+    (id, file) =>
+      authorized(() =>
+        api.GET("/api/v1/desk/requests/{request_id}/attachments/{attachment_id}", {
+          params: { path: { request_id: id, attachment_id: file.id } },
+          parseAs: "blob",
+        }),
+      ),
+  );
   return (
     <Page title={data ? t("desk.request.title", { subject: data.request.subject }) : t("desk.help.mine")}>
       <p>
@@ -625,20 +639,16 @@ export function Queue() {
 
 export function SupportRequest() {
   const t = useT();
-  const id = usePlace().query.get("id") ?? "";
-  const [status, setStatus] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Shown | null>(null);
-  const { data, problem: loadProblem, reload, setData } = useLoad(
-    () => authorized(() => api.GET("/api/v1/desk/queue/{request_id}", { params: { path: { request_id: id } } })),
-    [id],
+  const { id, status, setStatus, open, data, problem, loadProblem, reload, setData } = useThreadScreen(
+    (id) => authorized(() => api.GET("/api/v1/desk/queue/{request_id}", { params: { path: { request_id: id } } })),
+    (id, file) =>
+      authorized(() =>
+        api.GET("/api/v1/desk/queue/{request_id}/attachments/{attachment_id}", {
+          params: { path: { request_id: id, attachment_id: file.id } },
+          parseAs: "blob",
+        }),
+      ),
   );
-  const open = (file: Attachment) =>
-    void authorized(() =>
-      api.GET("/api/v1/desk/queue/{request_id}/attachments/{attachment_id}", {
-        params: { path: { request_id: id, attachment_id: file.id } },
-        parseAs: "blob",
-      }),
-    ).then((answer) => (answer.ok ? saveBlob(answer.data as unknown as Blob, file.filename) : setProblem(answer.problem)));
   const view: SupportThread | null = data;
   return (
     <Page title={view ? t("desk.support.title", { subject: view.request.subject }) : t("desk.queue.title")}>

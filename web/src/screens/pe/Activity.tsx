@@ -1,40 +1,21 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { api, type Outcome, type Schemas, type Shown } from "../../api/client";
+import { api, type Outcome, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
 import { OtherErrors, ProblemBox, Submit } from "../../components/forms";
 import { Page } from "../../components/Layout";
-import { formatNumber, language, useT } from "../../i18n";
+import { formatNumber, useT } from "../../i18n";
 import { Link, navigate, usePlace } from "../../router";
 import { Select, TextArea, TextInput } from "./controls";
 import { type Activity, type Categories, flash, loadCategories, useFlash, points, useLoad } from "./data";
 import { Evidence } from "./Evidence";
-import { livePoints, normaliseAmount } from "./points";
+import { livePoints } from "./points";
+import { ACTIVITY_FIELDS, type ActivityDraft as Draft, activityBody, typedAmount } from "./activityDraft";
 import "./pe.css";
-
-type Unit = Schemas["ActivityCreate"]["unit"];
-
-interface Draft {
-  title: string;
-  provider: string;
-  completed_on: string;
-  category: string;
-  amount: string;
-  unit: string;
-  description: string;
-}
-
-const FIELDS = ["title", "provider", "completed_on", "category", "amount", "unit", "description"];
 
 function today(): string {
   const now = new Date();
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
-
-/** The API's "1.50" as the jobcoach would type it: "1,5" in Dutch, "1.5" in English. */
-function typedAmount(amount: string): string {
-  const plain = amount.includes(".") ? amount.replace(/0+$/, "").replace(/\.$/, "") : amount;
-  return language.get() === "nl" ? plain.replace(".", ",") : plain;
 }
 
 function fromActivity(activity: Activity | null): Draft {
@@ -149,17 +130,7 @@ function ActivityForm({ categories, activity, saved }: { categories: Categories;
     event.preventDefault();
     if (busy || locked) return;
     setBusy(true);
-    const amount = normaliseAmount(draft.amount);
-    const body = {
-      title: draft.title.trim(),
-      provider: draft.provider.trim(),
-      completed_on: draft.completed_on,
-      category: Number(draft.category),
-      // The API takes a decimal number; a typed "1,5" goes as 1.5 (the API refuses what is not a number).
-      amount: amount === null ? (draft.amount as unknown as number) : Number(amount),
-      unit: draft.unit as Unit,
-      description: draft.description.trim() || null,
-    };
+    const body = activityBody(draft);
     const call: Promise<Outcome<Activity>> = activityId
       ? authorized(() => api.PATCH("/api/v1/pe/activities/{activity_id}", { params: { path: { activity_id: activityId } }, body }))
       : authorized(() => api.POST("/api/v1/pe/activities", { body }));
@@ -199,7 +170,7 @@ function ActivityForm({ categories, activity, saved }: { categories: Categories;
     <form class="pe-form" onSubmit={submit} noValidate>
       {restored && <p class="notice">{t("pe.form.draft.restored")}</p>}
       <ProblemBox problem={problem} />
-      <OtherErrors problem={problem} shown={FIELDS} />
+      <OtherErrors problem={problem} shown={ACTIVITY_FIELDS} />
       <fieldset class="pe-fieldset">
         <legend>{t("pe.form.details")}</legend>
         <TextInput name="title" label={t("pe.form.title")} hint={t("pe.form.title.hint")} required value={draft.title} onValue={set("title")} problem={problem} />

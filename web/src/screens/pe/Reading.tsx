@@ -11,16 +11,16 @@ import { useLocalDraft } from "../../components/draft";
 import { OtherErrors, ProblemBox, Submit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { acceptOf, formatSize, rulesHint, useUploadRules } from "../../components/uploadRules";
-import { formatDate, formatNumber, language, useT } from "../../i18n";
+import { formatDate, formatNumber, useT } from "../../i18n";
 import { Link, navigate, usePlace } from "../../router";
 import { Select, TextArea, TextInput } from "./controls";
 import { type Categories, flash, loadCategories, points, useFlash, useLoad } from "./data";
-import { livePoints, normaliseAmount } from "./points";
+import { livePoints } from "./points";
+import { ACTIVITY_FIELDS, type ActivityDraft as Draft, activityBody, typedAmount } from "./activityDraft";
 import { uploadFile } from "./upload";
 import "./pe.css";
 
 type Reading = Schemas["Reading"];
-type Unit = Schemas["ActivityCreate"]["unit"];
 
 const STATE = { pending: "reading.state.pending", proposed: "reading.state.proposed", failed: "reading.state.failed" } as const;
 
@@ -185,23 +185,6 @@ export function PeReadingProposal() {
   );
 }
 
-interface Draft {
-  title: string;
-  provider: string;
-  completed_on: string;
-  category: string;
-  amount: string;
-  unit: string;
-  description: string;
-}
-
-const FIELDS = ["title", "provider", "completed_on", "category", "amount", "unit", "description"];
-
-function typed(amount: string | null | undefined): string {
-  if (!amount) return "";
-  return language.get() === "nl" ? amount.replace(".", ",") : amount;
-}
-
 function ProposalForm({ categories, reading }: { categories: Categories; reading: Reading }) {
   const t = useT();
   const proposal = reading.proposal;
@@ -212,7 +195,7 @@ function ProposalForm({ categories, reading }: { categories: Categories; reading
     provider: proposal?.provider ?? "",
     completed_on: proposal?.completed_on ?? "",
     category: "",
-    amount: typed(proposal?.amount),
+    amount: proposal?.amount ? typedAmount(proposal.amount) : "",
     unit: proposal?.unit ?? "sbu",
     description: "",
   }));
@@ -228,16 +211,7 @@ function ProposalForm({ categories, reading }: { categories: Categories; reading
     event.preventDefault();
     if (busy) return;
     setBusy(true);
-    const amount = normaliseAmount(value.amount);
-    const body = {
-      title: value.title.trim(),
-      provider: value.provider.trim(),
-      completed_on: value.completed_on,
-      category: value.category ? Number(value.category) : (value.category as unknown as number),
-      amount: amount === null ? (value.amount as unknown as number) : Number(amount),
-      unit: value.unit as Unit,
-      description: value.description.trim() || null,
-    };
+    const body = activityBody(value);
     void authorized(() => api.POST("/api/v1/pe/readings/{reading_id}/confirm", { params: { path: { reading_id: reading.id ?? "" } }, body }))
       .then((answer) => {
         if (!answer.ok) {
@@ -257,7 +231,7 @@ function ProposalForm({ categories, reading }: { categories: Categories; reading
       <p class="hint">{t("reading.form.check")}</p>
       {draft.restored && <p class="notice">{t("pe.form.draft.restored")}</p>}
       <ProblemBox problem={problem} />
-      <OtherErrors problem={problem} shown={FIELDS} />
+      <OtherErrors problem={problem} shown={ACTIVITY_FIELDS} />
       <fieldset class="pe-fieldset">
         <legend>{t("pe.form.details")}</legend>
         <TextInput name="title" label={t("pe.form.title")} required value={value.title} onValue={set("title")} problem={problem} />
