@@ -98,7 +98,8 @@ def test_a_mentor_from_portfolios_mentorships_is_never_the_assessor(assessment):
     assessment.publish("portfolio.mentorship.started", {**mentorship, "shared": ["drafts"]},
                        subject=coach.account_id)
     ended = datetime(2027, 3, 1, 9, tzinfo=UTC)
-    assessment.publish("portfolio.mentorship.ended", {**mentorship, "ended_at": ended}, subject=coach.account_id)
+    assessment.publish("portfolio.mentorship.ended", {**mentorship, "ended_at": ended},
+                       subject=coach.account_id)
 
     before = assessment.state()
     body = problem(assessment.assign(case, mentor), 409, "assessor-conflict")
