@@ -102,6 +102,42 @@ function Attachments({ files, open }: { files: Attachment[]; open: (file: Attach
 }
 
 /** A reply in a thread: kept locally while typed (a reload loses nothing), cleared once sent. */
+function StateLine({ state }: { state: string }) {
+  const t = useT();
+  return (
+    <p>
+      {t("desk.col.state")}: <strong data-field="state">{t(stateKey(state))}</strong>
+    </p>
+  );
+}
+
+/** The requester's reply in a thread, logged in or by the e-mailed link: ``replied`` gets the thread as it is
+ * after the reply. */
+function RequesterReply({ draftKey, send, replied }: {
+  draftKey: string;
+  send: (text: string) => Promise<Outcome<Thread>>;
+  replied: (thread: Thread) => void;
+}) {
+  const t = useT();
+  return (
+    <section aria-labelledby="desk-reply-title">
+      <h2 id="desk-reply-title">{t("desk.reply.title")}</h2>
+      <ReplyForm
+        draftKey={draftKey}
+        label="desk.reply.field"
+        submit="desk.reply.submit"
+        send={(text) =>
+          send(text).then((answer) => {
+            if (answer.ok) replied(answer.data);
+            return answer;
+          })
+        }
+        done={() => undefined}
+      />
+    </section>
+  );
+}
+
 function ReplyForm({ draftKey, label, submit, send, done, hint }: {
   draftKey: string;
   label: TextKey;
@@ -346,35 +382,28 @@ export function MyRequest() {
       {!data && !loadProblem && <Loading />}
       {data && (
         <>
-          <p>
-            {t("desk.col.state")}: <strong data-field="state">{t(stateKey(data.request.state))}</strong>
-          </p>
+          <StateLine state={data.request.state} />
           <Posts posts={data.posts} />
           <Attachments files={data.attachments} open={open} />
           {data.request.state === "closed" ? (
             <p>{t("desk.reply.closed")}</p>
           ) : (
             <>
-              <section aria-labelledby="desk-reply-title">
-                <h2 id="desk-reply-title">{t("desk.reply.title")}</h2>
-                <ReplyForm
-                  draftKey={`${accountId()}.desk.reply.${id}`}
-                  label="desk.reply.field"
-                  submit="desk.reply.submit"
-                  send={(text) =>
-                    authorized(() =>
-                      api.POST("/api/v1/desk/requests/{request_id}/replies", {
-                        params: { path: { request_id: id } },
-                        body: { text },
-                      }),
-                    ).then((answer) => {
-                      if (answer.ok) setData(answer.data);
-                      return answer;
-                    })
-                  }
-                  done={() => setStatus(t("desk.reply.done"))}
-                />
-              </section>
+              <RequesterReply
+                draftKey={`${accountId()}.desk.reply.${id}`}
+                send={(text) =>
+                  authorized(() =>
+                    api.POST("/api/v1/desk/requests/{request_id}/replies", {
+                      params: { path: { request_id: id } },
+                      body: { text },
+                    }),
+                  )
+                }
+                replied={(thread) => {
+                  setData(thread);
+                  setStatus(t("desk.reply.done"));
+                }}
+              />
               <AddAttachment requestId={id} added={(name) => {
                 setStatus(t("desk.attach.done", { name }));
                 reload();
@@ -545,28 +574,19 @@ export function LinkThread() {
       {!thread && !problem && <Loading />}
       {thread && (
         <>
-          <p>
-            {t("desk.col.state")}: <strong data-field="state">{t(stateKey(thread.request.state))}</strong>
-          </p>
+          <StateLine state={thread.request.state} />
           <Posts posts={thread.posts} />
           {thread.request.state === "closed" ? (
             <p>{t("desk.reply.closed")}</p>
           ) : (
-            <section aria-labelledby="desk-reply-title">
-              <h2 id="desk-reply-title">{t("desk.reply.title")}</h2>
-              <ReplyForm
-                draftKey={`desk.link.${thread.request.id}`}
-                label="desk.reply.field"
-                submit="desk.reply.submit"
-                send={(text) =>
-                  outcome(() => api.POST("/api/v1/desk/public/replies", { body: { token, text } })).then((answer) => {
-                    if (answer.ok) setData(answer.data);
-                    return answer;
-                  })
-                }
-                done={() => setStatus(t("desk.reply.done"))}
-              />
-            </section>
+            <RequesterReply
+              draftKey={`desk.link.${thread.request.id}`}
+              send={(text) => outcome(() => api.POST("/api/v1/desk/public/replies", { body: { token, text } }))}
+              replied={(next) => {
+                setData(next);
+                setStatus(t("desk.reply.done"));
+              }}
+            />
           )}
         </>
       )}
