@@ -22,10 +22,10 @@ import requests
 import urllib3
 from flask import Request, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from requests.adapters import HTTPAdapter
 from werkzeug.exceptions import HTTPException
 
 from recert_common.errors import BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable
+from recert_common.http import pooled_session
 from recert_gateway.peers import Peer
 
 CHUNK_SIZE = 64 * 1024
@@ -152,13 +152,9 @@ def request_body(request: Request) -> RequestBody | None:
 def new_session(pool_size: int) -> requests.Session:
     """A session for forwarding: no proxies or netrc from the environment, no default headers, no retries,
     and no cookie jar (a cookie one client's answer sets must never be sent with another client's request)."""
-    session = requests.Session()
-    session.trust_env = False
+    session = pooled_session(pool_size=pool_size)
     session.headers.clear()
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = HTTPAdapter(pool_connections=16, pool_maxsize=pool_size, max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
     return session
 
 

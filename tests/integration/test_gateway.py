@@ -257,3 +257,25 @@ def test_30_mib_streams_both_ways_with_bounded_worker_memory(gateway, auth):
 
     growth = peak_rss(worker) - before
     assert growth < RSS_BOUND, f"the worker's peak RSS grew by {growth / MiB:.1f} MiB for 30 MiB bodies"
+
+
+def test_an_idle_keep_alive_connection_outlives_what_clients_reuse(gateway):
+    """gunicorn's default closes an idle connection after 2 s, racing a client that reuses it at that moment
+    (a reset, which the gateway would answer with 502): ours keep it longer than our clients' idle limit."""
+    import http.client
+    url, _ = gateway
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=5)
+    try:
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+        socket_before = connection.sock
+        time.sleep(3.5)  # past gunicorn's default of 2 s and its 1 s sweep
+        connection.request("GET", "/healthz")
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 200
+        assert connection.sock is socket_before  # the same connection, still open
+    finally:
+        connection.close()

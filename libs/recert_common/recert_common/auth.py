@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from flask import Flask, current_app, g, has_request_context, request
 
 from recert_common.errors import Forbidden, NotFound, Problem, ServiceUnavailable, Unauthorized
+from recert_common.http import pooled_session
 from recert_common.i18n import Label
 from recert_common.roles import ROLES, Role  # noqa: F401  (re-exported: where most callers look)
 
@@ -154,8 +155,7 @@ class JWKSClient:
         if session is None:
             # Keys come from our own identity service: never through proxies or credentials that the
             # environment (HTTP_PROXY, ~/.netrc) might configure for other traffic.
-            session = requests.Session()
-            session.trust_env = False
+            session = pooled_session()
         self._session = session
         self._clock = clock
         self._lock = threading.Lock()

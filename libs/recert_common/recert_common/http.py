@@ -13,11 +13,64 @@ from collections.abc import Mapping
 from typing import Any
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
 
 from recert_common.context import get_correlation_id
 from recert_common.errors import PROBLEM_JSON, BadGateway, GatewayTimeout, Problem, ServiceUnavailable
 
 _log = logging.getLogger(__name__)
+
+# A server closes a keep-alive connection that stayed idle for its keep-alive time; a client that picks that
+# connection from its pool at the same moment sends its request into the closing socket and gets a
+# "connection reset" (measured: 2 in 1,047 requests against gunicorn's default of 2 s). Our servers keep idle
+# connections for SERVER_KEEPALIVE_SECONDS and our clients never reuse one idle for CLIENT_IDLE_SECONDS or
+# longer, so the server is never the one to close a connection a client may still pick.
+SERVER_KEEPALIVE_SECONDS = 75
+CLIENT_IDLE_SECONDS = 30.0
+
+
+class _IdleLimited:
+    """A connection pool that reconnects instead of reusing a connection idle for ``idle_seconds``."""
+
+    idle_seconds = CLIENT_IDLE_SECONDS
+
+    def _put_conn(self, conn):
+        if conn is not None:
+            conn.recert_idle_since = time.monotonic()
+        super()._put_conn(conn)
+
+    def _get_conn(self, timeout=None):
+        conn = super()._get_conn(timeout)
+        idle_since = getattr(conn, "recert_idle_since", None)
+        if idle_since is not None and time.monotonic() - idle_since >= self.idle_seconds:
+            conn.close()  # the next request on it opens a fresh socket
+        return conn
+
+
+class _IdleLimitedAdapter(HTTPAdapter):
+    def __init__(self, *, idle_seconds: float, **kwargs: Any):
+        self._pool_classes = {
+            scheme: type(f"IdleLimited{base.__name__}", (_IdleLimited, base), {"idle_seconds": idle_seconds})
+            for scheme, base in (("http", urllib3.HTTPConnectionPool),
+                                 ("https", urllib3.HTTPSConnectionPool))}
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
+
+
+def pooled_session(*, pool_size: int = 10, idle_seconds: float = CLIENT_IDLE_SECONDS) -> requests.Session:
+    """A session for calls between our processes: no proxies or netrc from the environment, no retries (a
+    caller decides what may be repeated), and no reuse of a connection the server may be closing."""
+    session = requests.Session()
+    session.trust_env = False
+    adapter = _IdleLimitedAdapter(idle_seconds=idle_seconds, pool_connections=16, pool_maxsize=pool_size,
+                                  max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 class ServiceCallError(Exception):
@@ -81,7 +134,7 @@ class ServiceClient:
         self.base_url = base_url.rstrip("/")
         self.service = service or self.base_url
         self.timeout = timeout
-        self._session = session or requests.Session()
+        self._session = session or pooled_session()
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.request("GET", path, **kwargs)

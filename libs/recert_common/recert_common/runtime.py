@@ -19,6 +19,7 @@ from pathlib import Path
 
 from recert_common.config import ServiceSettings
 from recert_common.db import Database, migrate_service
+from recert_common.http import SERVER_KEEPALIVE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, 
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 120)
+            # Longer than any client of ours keeps an idle connection (recert_common.http).
+            self.cfg.set("keepalive", SERVER_KEEPALIVE_SECONDS)
             self.cfg.set("accesslog", None)
             # Our access log is JSON from the app; gunicorn's control socket is one path per user, which
             # several services on one machine would fight over.

@@ -152,3 +152,54 @@ def test_uncaught_call_errors_become_gateway_problems(upstream, path, status, de
     assert response.status_code == status
     assert response.mimetype == PROBLEM_JSON
     assert response.get_json(force=True)["detail"] == detail
+
+
+def _port_echo_server():
+    """A keep-alive HTTP/1.1 server that answers with the client's port: one port, one connection."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = str(self.client_address[1]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_pooled_connection_is_reused_until_it_has_been_idle_too_long():
+    from recert_common.http import pooled_session
+
+    server = _port_echo_server()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    session = pooled_session(idle_seconds=0.3)
+    try:
+        first = session.get(url, timeout=5).text
+        assert session.get(url, timeout=5).text == first  # kept alive and reused
+        time.sleep(0.4)
+        fresh = session.get(url, timeout=5).text
+        assert fresh != first  # idle 0.4 s > 0.3 s: a new connection, not one the server may be closing
+        assert session.get(url, timeout=5).text == fresh
+    finally:
+        session.close()
+        server.shutdown()
+        server.server_close()
+
+
+def test_our_servers_keep_idle_connections_longer_than_our_clients_reuse_them():
+    from recert_common.http import CLIENT_IDLE_SECONDS, SERVER_KEEPALIVE_SECONDS, pooled_session
+
+    assert SERVER_KEEPALIVE_SECONDS >= 2 * CLIENT_IDLE_SECONDS
+    adapter = pooled_session().get_adapter("http://service/")
+    pool = adapter.poolmanager.connection_from_url("http://service/")
+    assert pool.idle_seconds == CLIENT_IDLE_SECONDS
