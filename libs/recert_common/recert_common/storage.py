@@ -242,7 +242,8 @@ class ObjectStore(abc.ABC):
     @abc.abstractmethod
     def ensure_bucket(self) -> None:
         """Create the bucket unless it exists (safe when several processes start at once). ``migrate``
-        calls it; services call it again before an upload, which asks the store only once per object."""
+        calls it; services call it again before an upload, which costs little (S3 is asked once per
+        ``ObjectStore``, the filesystem backend makes sure its directory is there)."""
 
     @abc.abstractmethod
     def ping(self) -> bool:
@@ -262,7 +263,8 @@ class ObjectStore(abc.ABC):
         """Store a stream of unknown length under ``key``, or raise an ``UploadRefused`` leaving nothing.
 
         Refusals: ``UnsafeFilename`` and ``UploadTypeRefused``/``UploadTypeMismatch`` before anything is
-        written, ``UploadEmpty``, and ``UploadTooLarge`` as soon as byte ``max_bytes + 1`` is read.
+        written, ``UploadEmpty``, and ``UploadTooLarge`` as soon as byte ``max_bytes + 1`` is read. A key
+        the backend cannot store (``UnsafeKey``, filesystem) is refused before the stream is read.
         """
         self._check_key(key)
         display = safe_filename(filename) if filename is not None else None
