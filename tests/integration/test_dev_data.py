@@ -23,7 +23,7 @@ import requests
 
 from recert_common import db
 from recert_common.bus.access import parties
-from recert_common.bus.provision import BrokerAdmin, provision
+from recert_common.bus.provision import BrokerAdmin
 from recert_common.runtime import ensure_buckets
 from recert_common.storage import S3ObjectStore
 
@@ -163,48 +163,47 @@ def test_two_checkouts_have_their_own_names_and_a_reset_removes_only_its_own(inf
     monkeypatch.delenv("RECERT_STORAGE", raising=False)
     monkeypatch.setenv("RECERT_POSTGRES_URL", infra.postgres_url)
     monkeypatch.setenv("RECERT_BROKER_ADMIN_URL", infra.broker_admin_url)
-    services = ["identity", "pe-registry"]
     first, second = tmp_path / "first" / ".dev", tmp_path / "second" / ".dev"
-    names = {dev_: dev.Names.of(dev_) for dev_ in (first, second)}
-    a, b = names[first], names[second]
+    a, b = dev.Names.of(first), dev.Names.of(second)
     assert dev.Names.of(first) == a  # kept in the checkout's .dev: the same at every start
     assert a.checkout_id != b.checkout_id
-    assert {a.database(s) for s in services}.isdisjoint({b.database(s) for s in services})
+    assert {a.database(s) for s in SERVICES}.isdisjoint({b.database(s) for s in SERVICES})
     assert (a.vhost, a.user_prefix) != (b.vhost, b.user_prefix)
-    env = dev.environment(services, first)
+    env = dev.environment(SERVICES, first)
     assert env["RECERT_PE_REGISTRY_DATABASE_URL"].endswith(f"/recert_{a.checkout_id}_pe_registry")
     assert env["RECERT_BROKER_USER_PREFIX"] == a.user_prefix
     assert env["RECERT_STORAGE_DIR"] == str(first / "objects")
     assert "RECERT_S3_ENDPOINT" not in env
 
+    # Both checkouts' dev data as `make dev` names it: one database each and two broker users each stand
+    # for all of them (fewer slow CREATE/DROP DATABASE and broker calls).
     admin = BrokerAdmin(infra.broker_admin_url)
-    table = parties()
+    services, table = ["pe-registry"], parties()[:2]
     try:
-        for n in (a, b):  # both checkouts' dev systems as `make dev` makes them
-            for service in services:
-                db.ensure_database(n.database_url(infra.postgres_url, service))
-            provision(admin, {p.name: uuid.uuid4().hex for p in table}, vhost=n.vhost,
-                      user_prefix=n.user_prefix, table=table)
+        for n in (a, b):
+            db.ensure_database(n.database_url(infra.postgres_url, "pe-registry"))
+            admin.put_vhost(n.vhost)
+            for party in table:
+                admin.put_user(party.user(n.user_prefix), uuid.uuid4().hex)
         (second / "objects").mkdir()
 
         removed = dev.reset(first, services)
 
-        assert f"database {a.database('identity')}" in removed and f"vhost {a.vhost}" in removed
+        assert f"database {a.database('pe-registry')}" in removed and f"vhost {a.vhost}" in removed
         databases = _databases(infra)
-        assert {a.database(s) for s in services}.isdisjoint(databases)
-        assert {b.database(s) for s in services} <= databases
+        assert a.database("pe-registry") not in databases and b.database("pe-registry") in databases
         assert not _vhost_exists(admin, a.vhost) and _vhost_exists(admin, b.vhost)
         users = admin.users()
         assert {p.user(a.user_prefix) for p in table}.isdisjoint(users)
         assert {p.user(b.user_prefix) for p in table} <= users
         assert not first.exists() and (second / "secrets.json").exists() and (second / "objects").is_dir()
-        assert dev.reset(first, services) == []  # nothing of its own left; still nothing else touched
-        assert {b.database(s) for s in services} <= _databases(infra)
+        assert dev.reset(first, services) == []  # nothing of its own left, and nothing else touched
+        assert b.database("pe-registry") in _databases(infra)
     finally:
         dev.reset(second, services)
         if first.exists():
             dev.reset(first, services)
-    assert {b.database(s) for s in services}.isdisjoint(_databases(infra))
+    assert b.database("pe-registry") not in _databases(infra)
 
 
 # -- migrate makes the buckets on S3 too -----------------------------------------------------------------
