@@ -110,6 +110,10 @@ class ServiceSettings:
     broker_user_prefix: str = env_field("RECERT_BROKER_USER_PREFIX", "recert-")
     # Test harness only: broker users (comma-separated) believed for every producer. Empty: strict.
     bus_trusted_users: str = env_field("RECERT_BUS_TRUSTED_USERS", "")
+    # Where files are kept (ADR 0031): "s3" (MinIO or any S3, the s3_* fields) or "filesystem" (one machine:
+    # a directory per bucket under storage_dir, what `make dev` runs).
+    storage: str = env_field("RECERT_STORAGE", "s3")
+    storage_dir: str = env_field("RECERT_STORAGE_DIR", "")
     s3_endpoint: str = env_field("RECERT_S3_ENDPOINT", "127.0.0.1:9000")
     s3_access_key: str = env_field("RECERT_S3_ACCESS_KEY", "recert")
     s3_secret_key: str = env_field("RECERT_S3_SECRET_KEY", "recert-secret")
@@ -135,6 +139,8 @@ class ServiceSettings:
                                                        parse=parse_networks)
 
     def __post_init__(self):
+        if self.storage not in ("s3", "filesystem"):
+            raise ConfigError(f"RECERT_STORAGE: {self.storage!r} is neither 's3' nor 'filesystem'")
         if not self.database_url:
             db_name = "recert_" + self.service.replace("-", "_")
             object.__setattr__(self, "database_url", f"{self.postgres_url.rstrip('/')}/{db_name}")

@@ -35,6 +35,8 @@ class ServiceSpec:
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
     # False for identity, the producer of the session events: it writes its read model itself.
     consumes_revocations: bool = True
+    # The object-storage buckets the service keeps files in: ``migrate`` creates them, as it declares queues.
+    buckets: Callable[[ServiceSettings], Sequence[str]] = lambda settings: ()
 
     def settings(self) -> ServiceSettings:
         return self.settings_cls.from_env(self.name)
@@ -64,7 +66,8 @@ def _revocation_purge():
 
 
 def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
-    """The database's migrations, then the consumers' queues (see ``worker.declare_queues``)."""
+    """The database's migrations, then the consumers' queues (see ``worker.declare_queues``) and the
+    object-storage buckets (``ensure_buckets``)."""
     from recert_common.worker import declare_queues
 
     if spec.migrations is None:
@@ -75,7 +78,24 @@ def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
         queues = declare_queues(settings, spec.all_subscriptions(settings, db))
     finally:
         db.close()
-    return [f"applied {name}" for name in applied] + [f"declared queue {name}" for name in queues]
+    return ([f"applied {name}" for name in applied] + [f"declared queue {name}" for name in queues]
+            + ensure_buckets(settings, spec.buckets(settings)))
+
+
+def ensure_buckets(settings: ServiceSettings, buckets: Sequence[str]) -> list[str]:
+    """Create the service's buckets unless they exist, so that ``/readyz`` (which asks whether they are
+    there) is ready before the first upload; on the filesystem, also remove what uploads killed more than
+    a day ago left behind (MinIO does that itself)."""
+    from recert_common.storage import FileObjectStore, ObjectStore
+
+    done = []
+    for bucket in buckets:
+        store = ObjectStore.from_settings(settings, bucket)
+        store.ensure_bucket()
+        done.append(f"bucket {bucket} ready")
+        if isinstance(store, FileObjectStore):
+            done += [f"removed incomplete upload {name}" for name in store.discard_incomplete()]
+    return done
 
 
 def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:

@@ -1,34 +1,48 @@
-"""Object storage (MinIO or any S3) through the ``minio`` SDK: streamed, checked uploads and downloads.
+"""Object storage: one bucket behind ``ObjectStore``, kept in an S3-compatible store (MinIO or any S3) or
+on the local disk. Streamed, checked uploads and downloads either way.
+
+``ObjectStore.from_settings`` picks the backend from ``RECERT_STORAGE`` (ADR 0031): ``s3`` (the default, what
+compose and production run: ``S3ObjectStore``) or ``filesystem`` (one machine, ``RECERT_STORAGE_DIR``:
+``FileObjectStore``, what ``make dev`` runs so that evidence survives a restart).
 
 An upload is never held whole in memory. ``ObjectStore.put_stream`` reads the first bytes, decides the
-real type (``recert_common.filetypes``) and only then starts sending; the rest passes through a metering
-reader that counts, hashes (SHA-256) and stops the moment the size limit is passed. The SDK uploads a
-stream of unknown length as a multipart upload in parts of ``part_size`` (5 MiB, the S3 minimum), one part
-at a time, so an upload in flight holds at most about three parts (≈15 MiB) whatever the file's size:
-the part being sent, and the next one while the SDK copies it together. A file smaller than one part is
-sent in a single PUT after it has been read (and checked) completely.
+real type (``recert_common.filetypes``) and only then starts writing; the rest passes through a metering
+reader that counts, hashes (SHA-256) and stops the moment the size limit is passed. Both backends refuse
+the same way and leave nothing behind after a refusal.
 
-When an upload is refused after parts were sent, the SDK aborts the multipart upload, so no object and no
-incomplete upload remain. A process killed mid-upload cannot abort: MinIO removes such stale uploads
-itself (24 hours by default); on AWS S3 a bucket lifecycle rule must do it.
+S3: the SDK uploads a stream of unknown length as a multipart upload in parts of ``part_size`` (5 MiB, the
+S3 minimum), one part at a time, so an upload in flight holds at most about three parts (≈15 MiB) whatever
+the file's size: the part being sent, and the next one while the SDK copies it together. A file smaller
+than one part is sent in a single PUT after it has been read (and checked) completely. When an upload is
+refused after parts were sent, the SDK aborts the multipart upload, so no object and no incomplete upload
+remain. A process killed mid-upload cannot abort: MinIO removes such stale uploads itself (24 hours by
+default); on AWS S3 a bucket lifecycle rule must do it. The SHA-256 and the original filename are stored
+as user metadata (``x-amz-meta-sha256``, ``x-amz-meta-filename``, percent-encoded because headers are
+ASCII). S3 wants metadata before the body, and the hash is known only after it, so the object is first
+stored with its filename and type, then its metadata is replaced by a server-side copy onto itself, guarded
+by the ETag we just wrote.
 
-The SHA-256 and the original filename are stored as user metadata (``x-amz-meta-sha256``,
-``x-amz-meta-filename``, percent-encoded because headers are ASCII). S3 wants metadata before the body, and
-the hash is known only after it, so the object is first stored with its filename and type, then its
-metadata is replaced by a server-side copy onto itself, guarded by the ETag we just wrote.
+Filesystem: see ``FileObjectStore`` (one file per object, written to a temporary file, fsynced and renamed
+into place, so an object is there whole or not at all).
 
 Keys are the caller's choice. There is no content-addressed key helper: the key must be chosen before the
 bytes are seen, so dedup belongs to the caller (compare the returned ``sha256`` with what it has stored).
 """
 from __future__ import annotations
 
+import abc
 import contextlib
 import hashlib
+import json
 import logging
 import os
+import re
+import tempfile
 import threading
-from collections.abc import Collection, Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import quote, unquote
 
@@ -39,6 +53,7 @@ from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 from urllib3.util import Retry, Timeout
 
+from recert_common.config import ConfigError
 from recert_common.filetypes import (
     DEFAULT_ALLOWED,
     SNIFF_BYTES,
@@ -52,9 +67,9 @@ from recert_common.filetypes import (
 from recert_common.i18n import Message, Size, register_messages
 
 __all__ = [
-    "DEFAULT_ALLOWED", "DEFAULT_PART_SIZE", "ObjectChunks", "ObjectNotFound", "ObjectStore", "StorageError",
-    "StoredObject", "UnsafeFilename", "UploadEmpty", "UploadRefused", "UploadTooLarge", "UploadTypeMismatch",
-    "UploadTypeRefused",
+    "DEFAULT_ALLOWED", "DEFAULT_PART_SIZE", "FileObjectStore", "ObjectChunks", "ObjectNotFound",
+    "ObjectStore", "S3ObjectStore", "StorageError", "StoredObject", "UnsafeFilename", "UnsafeKey",
+    "UploadEmpty", "UploadRefused", "UploadTooLarge", "UploadTypeMismatch", "UploadTypeRefused",
 ]
 
 log = logging.getLogger(__name__)
@@ -172,12 +187,12 @@ class ObjectChunks:
     """A download as an iterator of byte chunks, with what is known about the object.
 
     Iterate it to the end or ``close()`` it (Flask/Werkzeug close a response body for you): either
-    returns the connection to the pool.
+    releases what the download holds (the connection back to the pool, or the open file).
     """
 
-    def __init__(self, response: urllib3.BaseHTTPResponse, info: StoredObject, chunk_size: int):
-        self._response = response
-        self._chunks = response.stream(chunk_size)
+    def __init__(self, chunks: Iterator[bytes], info: StoredObject, release: Callable[[], None]):
+        self._chunks = chunks
+        self._release = release
         self.info = info
         self._closed = False
 
@@ -194,14 +209,110 @@ class ObjectChunks:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._response.close()
-            self._response.release_conn()
+            self._release()
 
     def __enter__(self) -> ObjectChunks:
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+class ObjectStore(abc.ABC):
+    """One bucket of object storage. ``from_settings`` gives the configured backend; the refusals of an
+    upload are decided here, once, and each backend only writes, reads and deletes."""
+
+    bucket: str
+
+    @classmethod
+    def from_settings(cls, settings, bucket: str, **options) -> ObjectStore:
+        """From ``recert_common.config.ServiceSettings``: its ``storage`` (``s3`` with the ``s3_*`` fields,
+        or ``filesystem`` with ``storage_dir``)."""
+        if settings.storage == "filesystem":
+            if not settings.storage_dir:
+                raise ConfigError("RECERT_STORAGE_DIR must be set when RECERT_STORAGE=filesystem")
+            return FileObjectStore(settings.storage_dir, bucket)  # ``options`` are the S3 client's
+        return S3ObjectStore(
+            settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, bucket,
+            secure=settings.s3_secure, region=settings.s3_region, **options,
+        )
+
+    # -- bucket and health ---------------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def ensure_bucket(self) -> None:
+        """Create the bucket unless it exists (safe when several processes start at once). ``migrate``
+        calls it; services call it again before an upload, which costs little (S3 is asked once per
+        ``ObjectStore``, the filesystem backend makes sure its directory is there)."""
+
+    @abc.abstractmethod
+    def ping(self) -> bool:
+        """For ``/readyz``: does the store answer quickly and does our bucket exist? Never raises."""
+
+    # -- upload --------------------------------------------------------------------------------------------
+
+    def put_stream(
+        self,
+        key: str,
+        stream: Readable | BinaryIO,
+        *,
+        max_bytes: int,
+        filename: str | None = None,
+        allowed_types: Collection[str] = DEFAULT_ALLOWED,
+    ) -> StoredObject:
+        """Store a stream of unknown length under ``key``, or raise an ``UploadRefused`` leaving nothing.
+
+        Refusals: ``UnsafeFilename`` and ``UploadTypeRefused``/``UploadTypeMismatch`` before anything is
+        written, ``UploadEmpty``, and ``UploadTooLarge`` as soon as byte ``max_bytes + 1`` is read. A key
+        the backend cannot store (``UnsafeKey``, filesystem) is refused before the stream is read.
+        """
+        self._check_key(key)
+        display = safe_filename(filename) if filename is not None else None
+        prefix = _read_prefix(stream, min(SNIFF_BYTES + 1, max_bytes + 1))
+        if not prefix:
+            raise UploadEmpty()
+        if len(prefix) > max_bytes:
+            raise UploadTooLarge(max_bytes)
+        # One byte beyond the sniff window tells whether the window is the whole file.
+        accepted = check_upload(
+            prefix[:SNIFF_BYTES], complete=len(prefix) <= SNIFF_BYTES,
+            filename=display, allowed=allowed_types,
+        )
+        reader = _MeteredReader(stream, prefix, max_bytes)
+        self._write(key, reader, accepted.content_type, display)
+        return StoredObject(key, reader.size, reader.sha256, accepted.content_type, display)
+
+    def _check_key(self, key: str) -> None:  # noqa: B027 - a hook: S3 takes any key
+        """Refuse a key the backend cannot store, before the stream is read."""
+
+    @abc.abstractmethod
+    def _write(self, key: str, reader: _MeteredReader, content_type: str, filename: str | None) -> None:
+        """Store everything ``reader`` gives under ``key`` with its hash, or nothing when reading raises."""
+
+    # -- download and the rest -----------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def stream(self, key: str, chunk_size: int = DEFAULT_DOWNLOAD_CHUNK) -> ObjectChunks:
+        """The object's bytes in chunks. ``ObjectNotFound`` is raised here, before the first chunk."""
+
+    @abc.abstractmethod
+    def open_stream(self, key: str) -> contextlib.AbstractContextManager[BinaryIO]:
+        """The object as a readable file (read it from the start); released when the block ends."""
+
+    @abc.abstractmethod
+    def stat(self, key: str) -> StoredObject:
+        """What is known about the object, or ``ObjectNotFound``."""
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove the object; removing one that is not there is not an error."""
 
 
 def _default_http_client(connect: float, read: float, retries: int) -> urllib3.PoolManager:
@@ -215,8 +326,8 @@ def _default_http_client(connect: float, read: float, retries: int) -> urllib3.P
     )
 
 
-class ObjectStore:
-    """One bucket of an S3-compatible object store."""
+class S3ObjectStore(ObjectStore):
+    """One bucket of an S3-compatible object store, through the ``minio`` SDK."""
 
     def __init__(
         self,
@@ -242,20 +353,7 @@ class ObjectStore:
         self.client = Minio(**self._connection, http_client=http_client or _default_http_client(10, 120, 3))
         self._probe: Minio | None = None
 
-    @classmethod
-    def from_settings(cls, settings, bucket: str, **options) -> ObjectStore:
-        """From ``recert_common.config.ServiceSettings`` (its ``s3_*`` fields)."""
-        return cls(
-            settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, bucket,
-            secure=settings.s3_secure, region=settings.s3_region, **options,
-        )
-
-    # -- bucket and health ---------------------------------------------------------------------------------
-
     def ensure_bucket(self) -> None:
-        """Create the bucket unless it exists (safe when several processes start at once). Asks the store
-        once per object: services call it before every upload, so the bucket can be created on first need
-        rather than at start-up, while the store may still be coming up."""
         if self._bucket_known:
             return
         with self._bucket_lock, _translated():
@@ -270,7 +368,6 @@ class ObjectStore:
             self._bucket_known = True
 
     def ping(self) -> bool:
-        """For ``/readyz``: does the store answer quickly and does our bucket exist? Never raises."""
         if self._probe is None:
             self._probe = Minio(**self._connection, http_client=_default_http_client(2, 3, 0))
         try:
@@ -279,39 +376,12 @@ class ObjectStore:
             log.warning("object store not ready: %s", exc)
             return False
 
-    # -- upload --------------------------------------------------------------------------------------------
-
-    def put_stream(
-        self,
-        key: str,
-        stream: Readable | BinaryIO,
-        *,
-        max_bytes: int,
-        filename: str | None = None,
-        allowed_types: Collection[str] = DEFAULT_ALLOWED,
-    ) -> StoredObject:
-        """Store a stream of unknown length under ``key``, or raise an ``UploadRefused`` leaving nothing.
-
-        Refusals: ``UnsafeFilename`` and ``UploadTypeRefused``/``UploadTypeMismatch`` before anything is
-        sent, ``UploadEmpty``, and ``UploadTooLarge`` as soon as byte ``max_bytes + 1`` is read.
-        """
-        display = safe_filename(filename) if filename is not None else None
-        prefix = _read_prefix(stream, min(SNIFF_BYTES + 1, max_bytes + 1))
-        if not prefix:
-            raise UploadEmpty()
-        if len(prefix) > max_bytes:
-            raise UploadTooLarge(max_bytes)
-        # One byte beyond the sniff window tells whether the window is the whole file.
-        accepted = check_upload(
-            prefix[:SNIFF_BYTES], complete=len(prefix) <= SNIFF_BYTES,
-            filename=display, allowed=allowed_types,
-        )
-        reader = _MeteredReader(stream, prefix, max_bytes)
-        metadata = {_META_FILENAME: quote(display, safe="")} if display is not None else {}
+    def _write(self, key: str, reader: _MeteredReader, content_type: str, filename: str | None) -> None:
+        metadata = {_META_FILENAME: quote(filename, safe="")} if filename is not None else {}
         try:
             written = self.client.put_object(
                 self.bucket, key, reader, length=-1, part_size=self.part_size, num_parallel_uploads=1,
-                content_type=accepted.content_type, metadata=metadata,
+                content_type=content_type, metadata=metadata,
             )
         except Exception as exc:
             if reader.refusal is None:
@@ -322,9 +392,8 @@ class ObjectStore:
                 log.warning("abort of refused upload %s failed: %s", key, exc)
                 raise reader.refusal from exc
             raise
-        stored = StoredObject(key, reader.size, reader.sha256, accepted.content_type, display)
+        stored = StoredObject(key, reader.size, reader.sha256, content_type, filename)
         self._record_sha256(stored, written.etag)
-        return stored
 
     def _record_sha256(self, stored: StoredObject, etag: str) -> None:
         metadata = {"Content-Type": stored.content_type, _META_SHA256: stored.sha256}
@@ -337,17 +406,18 @@ class ObjectStore:
                 metadata=metadata, metadata_directive=REPLACE,
             )
 
-    # -- download and the rest -----------------------------------------------------------------------------
-
     def stream(self, key: str, chunk_size: int = DEFAULT_DOWNLOAD_CHUNK) -> ObjectChunks:
-        """The object's bytes in chunks. ``ObjectNotFound`` is raised here, before the first chunk."""
         with _translated(key):
             response = self.client.get_object(self.bucket, key)
-        return ObjectChunks(response, _stored_object(key, response.headers), chunk_size)
+
+        def release() -> None:
+            response.close()
+            response.release_conn()
+
+        return ObjectChunks(response.stream(chunk_size), _stored_object(key, response.headers), release)
 
     @contextlib.contextmanager
     def open_stream(self, key: str) -> Iterator[BinaryIO]:
-        """The object as a readable file; the connection is released when the block ends."""
         with _translated(key):
             response = self.client.get_object(self.bucket, key)
         try:
@@ -361,15 +431,7 @@ class ObjectStore:
             info = self.client.stat_object(self.bucket, key)
         return _stored_object(key, info.metadata)
 
-    def exists(self, key: str) -> bool:
-        try:
-            self.stat(key)
-        except ObjectNotFound:
-            return False
-        return True
-
     def delete(self, key: str) -> None:
-        """Remove the object; removing one that is not there is not an error."""
         with _translated(key):
             self.client.remove_object(self.bucket, key)
 
@@ -394,3 +456,224 @@ def _translated(key: str | None = None):
         if isinstance(exc, S3Error) and exc.code == "NoSuchKey" and key is not None:
             raise ObjectNotFound(key) from exc
         raise StorageError(str(exc)) from exc
+
+
+# -- the filesystem backend --------------------------------------------------------------------------------
+
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+#: The bytes before an object's body in its file: its metadata as one JSON line, padded with spaces.
+HEADER_BYTES = 4096
+_FORMAT = "recert-object/1"
+MAX_KEY_BYTES = 1024
+MAX_SEGMENT_BYTES = 255
+#: Where uploads are written before they are renamed into place; a name no key can take (keys' segments
+#: never start with a dot).
+INCOMING = ".incoming"
+
+
+class UnsafeKey(StorageError, ValueError):
+    """A key that would leave the bucket's directory or clash with the store's own files."""
+
+    def __init__(self, key: str, reason: str):
+        super().__init__(f"unsafe object key {key!r}: {reason}")
+        self.key = key
+
+
+class FileObjectStore(ObjectStore):
+    """One bucket as a directory ``<root>/<bucket>`` on the local disk, for single-machine installations.
+
+    An object is one file at ``<root>/<bucket>/<key>`` (a key's ``/`` separates directories): a header of
+    ``HEADER_BYTES`` holding its metadata as JSON (size, SHA-256, type, filename), then the bytes as they
+    were uploaded (``tail -c +4097 FILE`` gives them back). The header and the body are one file, so they
+    are replaced together.
+
+    An upload is written to a temporary file in ``<bucket>/.incoming``, flushed to disk (``fsync``) and
+    renamed onto the key (atomic on one filesystem), and the directory entry is flushed too: a reader sees
+    the old object or the new one whole, never a part; after a crash or a power cut the object is there
+    whole or not at all. A refused or failed upload removes its temporary file; one left by a killed
+    process is removed by ``discard_incomplete`` (``migrate`` runs it, as MinIO cleans stale uploads).
+
+    Keys are checked (``UnsafeKey``): relative, no empty, ``.`` or ``..`` segment, no segment starting with
+    a dot (those names are the store's), no NUL, at most 1024 bytes, each segment at most 255; the path is
+    resolved and must lie inside the bucket's directory (so neither ``..`` nor a symlink leads out).
+    Files are created readable by the owner only: evidence is personal data.
+    """
+
+    def __init__(self, root: str | os.PathLike, bucket: str):
+        if not _BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+            raise ValueError(f"not a bucket name: {bucket!r}")
+        self.bucket = bucket
+        self.root = Path(root).absolute()
+        self.directory = self.root / bucket
+        self.incoming = self.directory / INCOMING
+
+    # -- bucket and health ---------------------------------------------------------------------------------
+
+    def ensure_bucket(self) -> None:
+        try:
+            self.incoming.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create bucket directory {self.directory}: {exc}") from exc
+
+    def ping(self) -> bool:
+        ready = self.incoming.is_dir() and os.access(self.incoming, os.W_OK | os.X_OK)
+        if not ready:
+            log.warning("object store not ready: %s is missing or not writable", self.incoming)
+        return ready
+
+    def discard_incomplete(self, older_than: float = 24 * 3600) -> list[str]:
+        """Remove temporary files of uploads that a killed process left, older than ``older_than``
+        seconds (younger ones may still be written). Returns their names."""
+        removed = []
+        limit = time.time() - older_than
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(self.incoming):
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < limit:
+                        os.unlink(entry.path)
+                        removed.append(entry.name)
+        return removed
+
+    def incomplete(self) -> list[str]:
+        """Names of the uploads being written now (or left by a killed process)."""
+        try:
+            return sorted(os.listdir(self.incoming))
+        except FileNotFoundError:
+            return []
+
+    # -- keys ----------------------------------------------------------------------------------------------
+
+    def path(self, key: str) -> Path:
+        """The file of ``key``, or ``UnsafeKey``."""
+        if not isinstance(key, str) or not key:
+            raise UnsafeKey(str(key), "empty")
+        if "\0" in key:
+            raise UnsafeKey(key, "NUL")
+        if len(key.encode("utf-8", "surrogatepass")) > MAX_KEY_BYTES:
+            raise UnsafeKey(key, "too long")
+        segments = key.split("/")
+        for segment in segments:
+            if not segment or segment.startswith("."):
+                raise UnsafeKey(key, "empty segment or one starting with a dot")
+            if len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES:
+                raise UnsafeKey(key, "segment too long")
+        path = self.directory.joinpath(*segments)
+        # Belt and braces against a symlink planted inside the bucket.
+        if not path.resolve().is_relative_to(self.directory.resolve()):
+            raise UnsafeKey(key, "outside the bucket")
+        return path
+
+    # -- upload --------------------------------------------------------------------------------------------
+
+    def _check_key(self, key: str) -> None:
+        self.path(key)
+
+    def _write(self, key: str, reader: _MeteredReader, content_type: str, filename: str | None) -> None:
+        path = self.path(key)
+        if not self.incoming.is_dir():
+            raise StorageError(f"no bucket {self.bucket!r} in {self.root}")
+        try:
+            descriptor, temporary = self._open_incoming()
+        except OSError as exc:
+            raise StorageError(f"cannot store {key!r}: {exc}") from exc
+        from_source: BaseException | None = None
+        try:
+            with os.fdopen(descriptor, "wb") as out:
+                out.seek(HEADER_BYTES)
+                while True:  # an upload holds one chunk in memory
+                    try:
+                        chunk = reader.read(READ_CHUNK)
+                    except BaseException as exc:  # a refusal, or the client gone: passed on as it is
+                        from_source = exc
+                        raise
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                header = json.dumps({
+                    "format": _FORMAT, "size": reader.size, "sha256": reader.sha256,
+                    "content_type": content_type, "filename": filename,
+                }, ensure_ascii=False).encode()
+                if len(header) >= HEADER_BYTES:  # cannot happen: filenames are at most 255 bytes
+                    raise StorageError(f"metadata of {key!r} too large")
+                out.seek(0)
+                out.write(header.ljust(HEADER_BYTES - 1) + b"\n")
+                out.flush()
+                os.fsync(out.fileno())
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.replace(temporary, path)
+            _fsync_directory(path.parent)
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            if isinstance(exc, OSError) and exc is not from_source:
+                raise StorageError(f"cannot store {key!r}: {exc}") from exc
+            raise
+
+    def _open_incoming(self) -> tuple[int, str]:
+        """A new temporary file (mode 0600) for an upload: its descriptor and path."""
+        return tempfile.mkstemp(prefix="upload-", dir=self.incoming)
+
+    # -- download and the rest -----------------------------------------------------------------------------
+
+    def _open(self, key: str) -> tuple[BinaryIO, StoredObject]:
+        """The object's file, positioned at its first byte, and its metadata."""
+        try:
+            handle = open(self.path(key), "rb")  # noqa: SIM115 - handed to the caller, who closes it
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise ObjectNotFound(key) from None
+        except OSError as exc:
+            raise StorageError(f"cannot read {key!r}: {exc}") from exc
+        try:
+            info = _read_header(key, handle)
+        except BaseException:
+            handle.close()
+            raise
+        return handle, info
+
+    def stream(self, key: str, chunk_size: int = DEFAULT_DOWNLOAD_CHUNK) -> ObjectChunks:
+        handle, info = self._open(key)
+        return ObjectChunks(iter(lambda: handle.read(chunk_size), b""), info, handle.close)
+
+    @contextlib.contextmanager
+    def open_stream(self, key: str) -> Iterator[BinaryIO]:
+        handle, _ = self._open(key)
+        with handle:
+            yield handle
+
+    def stat(self, key: str) -> StoredObject:
+        handle, info = self._open(key)
+        handle.close()
+        return info
+
+    def delete(self, key: str) -> None:
+        path = self.path(key)
+        try:
+            os.unlink(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot delete {key!r}: {exc}") from exc
+        _fsync_directory(path.parent)
+
+
+def _read_header(key: str, handle: BinaryIO) -> StoredObject:
+    raw = handle.read(HEADER_BYTES)
+    try:
+        header = json.loads(raw)
+        if header.get("format") != _FORMAT:
+            raise ValueError(header.get("format"))
+    except ValueError as exc:
+        raise StorageError(f"{key!r} is not an object of this store") from exc
+    size = os.fstat(handle.fileno()).st_size - HEADER_BYTES
+    if size != header["size"]:  # only a file changed behind the store's back can differ
+        raise StorageError(f"{key!r} holds {size} bytes, its header says {header['size']}")
+    return StoredObject(key, size, header["sha256"], header["content_type"], header["filename"])
+
+
+def _fsync_directory(directory: Path) -> None:
+    """A rename or unlink is durable only once its directory is flushed."""
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

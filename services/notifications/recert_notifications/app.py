@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from recert_common import readiness
 from recert_common.auth import TokenVerifier
 from recert_common.web import create_service_app
 from recert_notifications.api import BLUEPRINTS
@@ -16,4 +17,5 @@ def create_app(settings: NotificationsSettings | None = None, *, service: Notifi
     settings = settings or NotificationsSettings.from_env("notifications")
     service = service or build_service(settings)
     return create_service_app(settings, service, title="Notifications", extension="notifications",
-                              blueprints=BLUEPRINTS, verifier=verifier, problems=PROBLEMS)
+                              blueprints=BLUEPRINTS, verifier=verifier, problems=PROBLEMS,
+                              storage=readiness.storage(service.desk.store()))

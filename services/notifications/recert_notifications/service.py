@@ -54,7 +54,7 @@ class NotificationsService:
         self.mailer_factory = mailer_factory or (lambda: SmtpMailer(settings))
         self.now = now
         self.today = today or settings.calendar_today()
-        # The service desk (ADR 0029) and its attachments' bucket (made on first need).
+        # The service desk (ADR 0029) and its attachments' bucket (made by migrate).
         self.desk_store = desk_store
         self.desk = ServiceDesk(self)
 
@@ -434,7 +434,7 @@ class ServiceDesk:
         return attachment
 
     def store(self) -> ObjectStore:
-        """The attachments' bucket, made on first need."""
+        """The attachments' bucket (``migrate`` makes it; an upload makes sure once more)."""
         if self.n.desk_store is None:
             self.n.desk_store = ObjectStore.from_settings(self.settings, self.settings.desk_bucket)
         return self.n.desk_store

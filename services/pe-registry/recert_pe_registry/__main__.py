@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
+    buckets=lambda settings: [settings.evidence_bucket],
     default_port=8003,
 )
 

@@ -1,19 +1,15 @@
 """The PE registry web app: ``create_app(settings) -> Flask``."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
+from recert_common import readiness
 from recert_common.auth import TokenVerifier
-from recert_common.storage import ObjectStore, StorageError
 from recert_common.web import create_service_app
 from recert_pe_registry.api import BLUEPRINTS
 from recert_pe_registry.problems import PROBLEMS
 from recert_pe_registry.service import PeRegistryService, build_service
 from recert_pe_registry.settings import PeRegistrySettings
-
-_log = logging.getLogger(__name__)
 
 
 def create_app(settings: PeRegistrySettings | None = None, *, service: PeRegistryService | None = None,
@@ -22,15 +18,5 @@ def create_app(settings: PeRegistrySettings | None = None, *, service: PeRegistr
     service = service or build_service(settings)
     return create_service_app(settings, service, title="PE registry", extension="pe_registry",
                               blueprints=BLUEPRINTS, verifier=verifier, problems=PROBLEMS,
-                              storage=lambda: evidence_ready(service.evidence_store))
+                              storage=readiness.storage(service.evidence_store))
 
-
-def evidence_ready(evidence: ObjectStore) -> bool:
-    """For ``/readyz``: the store answers and the evidence bucket exists, created if need be (so a fresh
-    installation is ready before its first upload). Never raises."""
-    try:
-        evidence.ensure_bucket()
-    except StorageError as exc:
-        _log.warning("evidence bucket not ready: %s", exc)
-        return False
-    return evidence.ping()

@@ -182,7 +182,7 @@ class PeRegistryService:
 
         key = evidence_object_key(account_id, uuid.uuid4())
         try:
-            # Created on first need rather than at start-up, while the object store may still be coming up.
+            # `migrate` made the bucket; asked once more per process in case the store was emptied since.
             self.evidence_store.ensure_bucket()
             stored = self.evidence_store.put_stream(key, stream, max_bytes=limit, filename=display)
         except UploadRefused as refusal:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from recert_common import readiness
 from recert_common.auth import TokenVerifier
 from recert_common.web import create_service_app
 from recert_portfolio.api import BLUEPRINTS
@@ -16,5 +17,5 @@ def create_app(settings: PortfolioSettings | None = None, *, service: PortfolioS
     settings = settings or PortfolioSettings.from_env("portfolio")
     service = service or build_service(settings)
     return create_service_app(settings, service, title="Portfolio", extension="portfolio",
-                              blueprints=BLUEPRINTS, verifier=verifier, storage=service.proofs.ping,
-                              problems=PROBLEMS)
+                              blueprints=BLUEPRINTS, verifier=verifier, problems=PROBLEMS,
+                              storage=readiness.storage(service.proofs))
