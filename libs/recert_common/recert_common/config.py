@@ -134,6 +134,9 @@ class ServiceSettings:
     internal_networks: tuple[Network, ...] = env_field("RECERT_INTERNAL_NETWORKS", LOOPBACK,
                                                        parse=parse_networks)
 
+    # The worker's /metrics (recert_common.worker_metrics), for the same callers as above; 0 serves nothing.
+    worker_metrics_port: int = env_field("RECERT_WORKER_METRICS_PORT", 0)
+
     def __post_init__(self):
         if not self.database_url:
             db_name = "recert_" + self.service.replace("-", "_")

@@ -30,6 +30,9 @@ class ServiceSpec:
     # Built from the settings and the database: the consumers and schedules of the worker.
     subscriptions: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     schedules: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
+    # Collectors of the service's own state, served by its worker beside the outbox and queue metrics
+    # (``recert_common.worker_metrics``): objects with ``collect()`` or functions yielding metrics.
+    metrics: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     default_port: int = 8000
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
     # False for identity, the producer of the session events: it writes its read model itself.
@@ -87,10 +90,17 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
     # Each consumer thread, schedule thread and the relay holds at most one connection at a time: a pool
     # smaller than that makes them queue for connections, and after a database outage the pool's reconnect
     # back-off then keeps the threads waiting for a minute or more.
-    threads = len(subscriptions) + len(schedules) + 1
+    # The metrics server's scrapes take one more.
+    threads = len(subscriptions) + len(schedules) + 1 + (1 if settings.worker_metrics_port else 0)
     if db.pool.max_size < threads:
         db.pool.resize(min_size=db.pool.min_size, max_size=threads)
-    Worker(settings, db, subscriptions, schedules).run_forever()
+    worker = Worker(settings, db, subscriptions, schedules)
+    if settings.worker_metrics_port:
+        from recert_common.worker_metrics import serve_metrics, worker_registry
+
+        registry = worker_registry(worker, spec.metrics(settings, db))
+        serve_metrics(registry, settings.worker_metrics_port, settings.internal_networks)
+    worker.run_forever()
     db.close()
     return 0
 

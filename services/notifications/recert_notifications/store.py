@@ -184,6 +184,19 @@ class MessageRepository:
     def __init__(self, conn: Conn):
         self.conn = conn
 
+    def email_delivery(self) -> dict[str, float]:
+        """What the operators' metrics show of e-mail (``worker.metrics``): e-mails given up on, e-mails
+        waiting (of them those that failed at least once and wait for a retry), and the age in seconds of the
+        oldest waiting one (0 when none waits)."""
+        return self.conn.execute(
+            """SELECT count(*) FILTER (WHERE state = 'failed') AS failed,
+                      count(*) FILTER (WHERE state = 'pending') AS pending,
+                      count(*) FILTER (WHERE state = 'pending' AND attempts > 0) AS retrying,
+                      coalesce(extract(epoch FROM clock_timestamp()
+                                                  - min(created_at) FILTER (WHERE state = 'pending')), 0)
+                          AS oldest_pending
+               FROM messages WHERE channel = 'email' AND state IN ('pending', 'failed')""").fetchone()
+
     def add(self, message: NewMessage) -> bool:
         """E-mail starts pending and due now; in-app is delivered at once. False when the fact was
         messaged to this recipient on this channel already."""
