@@ -4,7 +4,8 @@ sends expiry reminders, lapses expired certificates and reports overdue cases (s
 ``RECERT_WORKER_METRICS_PORT``, the number of overdue cases for the operators' alert."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 
 from recert_assessment.schedule import Scheduler
 from recert_assessment.settings import AssessmentSettings
@@ -22,8 +23,9 @@ def schedules(settings: AssessmentSettings, db: Database) -> Sequence[Schedule]:
 OVERDUE_CASES = "recert_assessment_overdue_cases"
 
 
-def metrics(settings: AssessmentSettings, db: Database) -> Sequence[StateGauges]:
-    today = settings.calendar_today()
+def metrics(settings: AssessmentSettings, db: Database, *,
+            today: Callable[[], date] | None = None) -> Sequence[StateGauges]:
+    today = today or settings.calendar_today()
     return (StateGauges(db, {OVERDUE_CASES: "Open cases whose result was due before today (6 to 8 weeks "
                                             "after submission)."},
                         lambda conn: {OVERDUE_CASES: CaseRepository(conn).count_overdue(today())}),)
