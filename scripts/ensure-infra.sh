@@ -86,4 +86,11 @@ if ! command -v tesseract >/dev/null || [ ! -e /usr/share/tesseract-ocr/5/tessda
     || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   apt_install tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
 fi
-echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer; Chromium is installed"
+# The operators' monitoring and deployment files are checked by real tools (issue 15, ADR 0035): promtool
+# (Debian's prometheus package; its service is not started) checks and unit-tests deploy/prometheus, and
+# Debian's docker-compose reads the compose files (`docker-compose config` needs no Docker engine).
+if ! command -v promtool >/dev/null || ! command -v docker-compose >/dev/null; then
+  apt_install --no-install-recommends prometheus docker-compose
+fi
+echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer; Chromium, promtool and" \
+     "docker-compose are installed"
