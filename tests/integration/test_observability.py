@@ -7,18 +7,23 @@ against the metrics the processes really expose:
   collected from a gateway app's registry (its requests and its upstream calls; every service's web process
   has the same request metrics through ``create_base_app``) and from the registries real workers of
   assessment and notifications serve, collected against their migrated databases and the broker;
-- the dashboard reads the data source Grafana is provisioned with, from where compose mounts it.
+- the dashboard reads the data source Grafana is provisioned with, from where compose mounts it;
+- a web command with several processes shows all their requests in every scrape.
 """
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import promql_parser
 import pytest
+import requests
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from recert_assessment.__main__ import SPEC as ASSESSMENT
 from recert_common.db import Database, migrate_service
@@ -28,6 +33,9 @@ from recert_common.worker_metrics import worker_registry
 from recert_gateway.app import create_app as create_gateway
 from recert_gateway.settings import GatewaySettings
 from recert_notifications.__main__ import SPEC as NOTIFICATIONS
+
+from processes import free_port
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -159,3 +167,38 @@ def test_the_dashboard_reads_the_provisioned_data_source_from_where_compose_moun
                 continue
             assert panel["datasource"]["uid"] == source["uid"], panel["title"]
             assert panel["targets"] and all(t["datasource"]["uid"] == source["uid"] for t in panel["targets"])
+
+
+def _healthz_requests(base: str) -> float:
+    text = requests.get(f"{base}/metrics", timeout=10).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == "http_requests_total" and sample.labels["endpoint"] == "/healthz")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def test_a_web_command_with_several_processes_counts_every_request_in_every_scrape(tmp_path):
+    """Compose runs two gunicorn processes per service, and a scrape reaches one of them: each scrape must
+    still show every process's requests (multiprocess mode, ``recert_common.metrics``), or rates jump."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (tmp_path / "gateway.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "recert_gateway", "web", "--port", str(port), "--workers", "2",
+             "--threads", "2"], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "RECERT_LOG_LEVEL": "WARNING"})
+    try:
+        wait_for(lambda: _answers(f"{base}/healthz"), timeout=60, message="the gateway")
+        before = _healthz_requests(base)
+        for _ in range(40):  # each on a connection of its own, so both processes take some
+            assert requests.get(f"{base}/healthz", timeout=5, headers={"Connection": "close"}).ok
+        assert [_healthz_requests(base) for _ in range(8)] == [before + 40] * 8
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert process.returncode == 0, (tmp_path / "gateway.log").read_text()[-2000:]

@@ -108,8 +108,12 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
 def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, workers: int,
             threads: int) -> int:
     """Serve the app with gunicorn (threaded workers, so a slow streamed upload holds a thread, not a
-    process)."""
+    process). Its processes count their requests together (``metrics.use_multiprocess_dir``)."""
+    import shutil
+
     from gunicorn.app.base import BaseApplication
+
+    from recert_common.metrics import use_multiprocess_dir
 
     class _App(BaseApplication):
         def load_config(self):
@@ -126,7 +130,11 @@ def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, 
         def load(self):
             return spec.create_app(settings)
 
-    _App().run()
+    metrics_dir = use_multiprocess_dir()
+    try:
+        _App().run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 
