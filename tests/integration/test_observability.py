@@ -74,10 +74,15 @@ def test_promtool_accepts_the_configuration_and_the_rules_and_every_alert_fires_
     fired = {case["alertname"] for test in cases for case in test.get("alert_rule_test", [])
              if case.get("exp_alerts")}
     assert alerts - fired == set(), "alerts without a unit test in which they fire"
-    for rule in (r for group in yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"]
-                 for r in group["rules"]):
-        anchor = rule["annotations"]["runbook"].split("#", 1)[1]
-        assert anchor == rule["alert"].lower(), rule["alert"]
+
+
+def test_every_alert_says_where_its_runbook_is_and_the_runbook_is_there():
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    for group in yaml.safe_load((PROMETHEUS / "alerts.yml").read_text())["groups"]:
+        for rule in group["rules"]:
+            assert rule["labels"]["severity"] in {"page", "ticket"}, rule["alert"]
+            assert rule["annotations"]["runbook"] == f"docs/operations.md#{rule['alert'].lower()}"
+            assert f"\n### {rule['alert']}\n({rule['labels']['severity']}) " in operations, rule["alert"]
 
 
 def _metric_names(node) -> list[str | None]:
