@@ -5,8 +5,8 @@ against the metrics the processes really expose:
   (deploy/prometheus/alerts.test.yml), in which every alert fires at least once;
 - every metric an alert or a dashboard panel names is one a registry of ours exposes: the names are
   collected from a gateway app's registry (its requests and its upstream calls; every service's web process
-  has the same request metrics through ``create_base_app``) and from the registries real workers of
-  assessment and notifications serve, collected against their migrated databases and the broker;
+  has the same request metrics through ``create_base_app``) and from what real worker processes of
+  assessment and notifications serve over HTTP, against their migrated databases and the broker;
 - the dashboard reads the data source Grafana is provisioned with, from where compose mounts it;
 - a web command with several processes shows all their requests in every scrape.
 """
@@ -26,10 +26,8 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from recert_assessment.__main__ import SPEC as ASSESSMENT
-from recert_common.db import Database, migrate_service
+from recert_common.db import migrate_service
 from recert_common.metrics import app_registry
-from recert_common.worker import Worker
-from recert_common.worker_metrics import worker_registry
 from recert_gateway.app import create_app as create_gateway
 from recert_gateway.settings import GatewaySettings
 from recert_notifications.__main__ import SPEC as NOTIFICATIONS
@@ -116,22 +114,51 @@ def _exposed(registry) -> set[str]:
     return {family.name + suffix for family in registry.collect() for suffix in SUFFIXES[family.type]}
 
 
+def _exposed_by(text: str) -> set[str]:
+    return {family.name + suffix for family in text_string_to_metric_families(text)
+            for suffix in SUFFIXES[family.type]}
+
+
+def _worker_metrics(base: str) -> str | None:
+    try:
+        answer = requests.get(f"{base}/metrics", timeout=5)
+    except requests.RequestException:
+        return None
+    # Ready once its consumers declared their queues: their depths are then in every scrape.
+    return answer.text if answer.ok and "recert_queue_messages_ready{" in answer.text else None
+
+
 @pytest.fixture(scope="module")
-def exposed(infra) -> set[str]:
-    """The sample names our registries expose: a gateway's, and real workers' on migrated databases."""
+def exposed(infra, tmp_path_factory) -> set[str]:
+    """The sample names our processes expose: a gateway app's registry, and what real worker processes of
+    assessment and notifications (``python -m recert_<svc> worker``) serve on RECERT_WORKER_METRICS_PORT,
+    on migrated databases, on an exchange of their own (nothing else in the run reaches their queues)."""
     names = _exposed(app_registry(create_gateway(GatewaySettings.from_env("gateway", env={}))))
-    for spec in (ASSESSMENT, NOTIFICATIONS):
-        env = {**infra.settings_env(spec.name, tag="metrics"),
-               "RECERT_ASSESSMENT_SECRETS_KEY": "A" * 43 + "="}
-        settings = spec.settings_cls.from_env(spec.name, env=env)
-        url = settings.database_url
-        migrate_service(url, spec.name, spec.migrations)
-        db = Database(url, max_size=2).open(wait=True)
-        try:
-            worker = Worker(settings, db, spec.all_subscriptions(settings, db))
-            names |= _exposed(worker_registry(worker, spec.metrics(settings, db)))
-        finally:
-            db.close()
+    workers = []
+    try:
+        for spec in (ASSESSMENT, NOTIFICATIONS):
+            env = {**os.environ, **infra.settings_env(spec.name, tag="metrics"),
+                   "RECERT_EXCHANGE": f"{infra.exchange}.metrics",
+                   "RECERT_QUEUE_PREFIX": f"{infra.queue_prefix}metrics.",
+                   "RECERT_ASSESSMENT_SECRETS_KEY": "A" * 43 + "=", "RECERT_LOG_LEVEL": "WARNING",
+                   "RECERT_WORKER_METRICS_PORT": str(free_port())}
+            infra.exchanges.add(env["RECERT_EXCHANGE"])
+            migrate_service(env[f"RECERT_{spec.name.upper()}_DATABASE_URL"], spec.name, spec.migrations)
+            log = tmp_path_factory.mktemp("workers") / f"{spec.name}.log"
+            with log.open("w") as out:
+                process = subprocess.Popen([sys.executable, "-m", f"recert_{spec.name}", "worker"], env=env,
+                                           stdout=out, stderr=subprocess.STDOUT)
+            workers.append((process, f"http://127.0.0.1:{env['RECERT_WORKER_METRICS_PORT']}", log))
+        for process, base, log in workers:
+            text = wait_for(lambda: process.poll() is None and _worker_metrics(base), timeout=60,  # noqa: B023
+                            message=f"the worker's metrics ({log.read_text()[-1000:]})")
+            assert 'recert_worker_dependency_up{dependency="database"} 1.0' in text
+            assert 'recert_worker_dependency_up{dependency="broker"} 1.0' in text
+            names |= _exposed_by(text)
+    finally:
+        for process, _, _ in workers:
+            process.terminate()
+            process.wait(30)
     return names
 
 
