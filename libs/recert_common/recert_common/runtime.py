@@ -31,7 +31,7 @@ class ServiceSpec:
     subscriptions: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     schedules: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     # Collectors of the service's own state, served by its worker beside the outbox and queue metrics
-    # (``recert_common.worker_metrics``): objects with ``collect()`` or functions yielding metrics.
+    # (``recert_common.worker_metrics``): prometheus_client collectors, e.g. ``StateGauges``.
     metrics: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     default_port: int = 8000
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)

@@ -61,16 +61,6 @@ class StateGauges:
             yield GaugeMetricFamily(name, text, value=float(values[name]))
 
 
-class _Collect:
-    """Adapts a function yielding metrics to prometheus_client's collector interface."""
-
-    def __init__(self, collect: Callable[[], Iterable[Metric]]):
-        self._collect = collect
-
-    def collect(self) -> Iterable[Metric]:
-        return self._collect()
-
-
 class WorkerCollector:
     """The outbox, the consumers' queues and the counts of one worker (``recert_common.worker.Worker``)."""
 
@@ -168,13 +158,11 @@ def _depth(connection: Connection, queue: str) -> tuple[int, int] | None:
             channel.close()
 
 
-def worker_registry(worker: Any, extra: Sequence[Collector | Callable[[], Iterable[Metric]]] = ()
-                    ) -> CollectorRegistry:
+def worker_registry(worker: Any, extra: Sequence[Collector] = ()) -> CollectorRegistry:
     """The registry a worker serves: its ``WorkerCollector`` and the service's own collectors."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(WorkerCollector(worker))
-    for collector in extra:
-        registry.register(collector if hasattr(collector, "collect") else _Collect(collector))
+    for collector in (WorkerCollector(worker), *extra):
+        registry.register(collector)
     return registry
 
 
