@@ -86,4 +86,16 @@ if ! command -v tesseract >/dev/null || [ ! -e /usr/share/tesseract-ocr/5/tessda
     || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
   apt_install tesseract-ocr tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
 fi
+# The operators' monitoring and deployment files are checked by real tools (issue 15, ADR 0035): promtool
+# (Debian's prometheus package; its service is not started) checks and unit-tests deploy/prometheus, and
+# Debian's docker-compose reads the compose files (`docker-compose config` needs no Docker engine).
+# Where they cannot be installed (not root), their tests skip and say why: nothing else needs them.
+if ! command -v promtool >/dev/null || ! command -v docker-compose >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt_install --no-install-recommends prometheus docker-compose
+  else
+    echo "ensure-infra: promtool or docker-compose is missing (apt-get install --no-install-recommends" \
+         "prometheus docker-compose); the tests of deploy/prometheus and of the compose files will skip" >&2
+  fi
+fi
 echo "ensure-infra: PostgreSQL, RabbitMQ (with its management API) and Redis answer; Chromium is installed"

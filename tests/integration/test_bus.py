@@ -1,18 +1,21 @@
 """The event bus against the real broker and database, each test asserting on counts."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 import uuid
 
 import pytest
+import requests
 from kombu import Connection, Exchange, Producer, Queue
 
 from recert_common import bus
-from recert_common.config import ServiceSettings
+from recert_common.config import LOOPBACK, ServiceSettings
 from recert_common.db import Database
 from recert_common.events import new_event
 from recert_common.worker import Worker, consumer_topology, declare_queues
+from recert_common.worker_metrics import serve_metrics, worker_registry
 
 from bus_fixtures import TcpProxy, change_items, effect_counts, make_database, record_effect, wait_for
 
@@ -188,3 +191,67 @@ def test_events_published_before_the_consumer_first_runs_wait_in_its_declared_qu
     names.start(names.consumer, [EFFECTS], relay=False)
     wait_for(lambda: effect_counts(names.consumer)[0] >= 1, message="the early event's effect")
     assert effect_counts(names.consumer) == (1, 1)
+
+
+def test_the_workers_metrics_follow_the_outbox_the_queues_and_the_dead_letters(names, infra):
+    """What an operator's dashboard and alerts read from a worker (recert_common.worker_metrics) moves with
+    what really happens: the outbox fills and drains, a failing event is retried and dead-lettered, a
+    stopped consumer's queue grows, an unreachable broker shows, and the worker serves it all over HTTP."""
+
+    def picky(conn, event):
+        if event.data["item_id"] == 1:
+            raise RuntimeError("item 1 refused")
+        record_effect(conn, event)
+
+    consumer = names.start(names.consumer, [bus.Subscription("picky", {"bustest.item.changed": picky})],
+                           relay=False)
+    queue = consumer.consumers[0].name
+    producer = Worker(names.settings, names.producer)  # its relay is driven by hand below
+    produced, consumed = worker_registry(producer), worker_registry(consumer)
+
+    def value(registry, name, **labels):
+        return registry.get_sample_value(name, labels)
+
+    change_items(names.producer, 3)
+    assert value(produced, "recert_outbox_pending_events") == 3
+    assert value(produced, "recert_outbox_oldest_pending_age_seconds") > 0
+    assert value(produced, "recert_outbox_published_events_total") == 0
+    assert value(produced, "recert_worker_dependency_up", dependency="database") == 1
+    assert value(produced, "recert_worker_dependency_up", dependency="broker") == 1
+    assert producer.relay.drain() == 3
+    assert value(produced, "recert_outbox_pending_events") == 0
+    assert value(produced, "recert_outbox_oldest_pending_age_seconds") == 0
+    assert value(produced, "recert_outbox_published_events_total") == 3
+
+    wait_for(lambda: value(consumed, "recert_dead_letter_messages", queue=queue) == 1,
+             message="a dead letter")
+    assert value(consumed, "recert_consumer_handled_events_total", queue=queue) == 2
+    assert value(consumed, "recert_consumer_retried_events_total", queue=queue) == 2  # max_retries
+    assert value(consumed, "recert_consumer_dead_lettered_events_total", queue=queue) == 1
+    assert value(consumed, "recert_consumer_refused_events_total", queue=queue) == 0
+    assert value(consumed, "recert_queue_consumers", queue=queue) == 1
+    assert value(consumed, "recert_queue_messages_ready", queue=queue) == 0
+
+    consumer.stop()  # its queue keeps what arrives: the lag grows
+    change_items(names.producer, 2, start=3)
+    producer.relay.drain()
+    wait_for(lambda: (value(consumed, "recert_queue_messages_ready", queue=queue),
+                      value(consumed, "recert_queue_consumers", queue=queue)) == (2, 0), message="the lag")
+
+    unreachable = ServiceSettings(**{**names.settings.__dict__, "amqp_url": "amqp://guest:guest@127.0.0.1:9//"})
+    cut_off = Worker(unreachable, names.consumer, [bus.Subscription("picky", {})], relay=False)
+    assert value(worker_registry(cut_off), "recert_worker_dependency_up", dependency="broker") == 0
+    assert value(worker_registry(cut_off), "recert_queue_messages_ready", queue=queue) is None
+
+    server, _ = serve_metrics(produced, 0, LOOPBACK, host="127.0.0.1")
+    outsider, _ = serve_metrics(produced, 0, (ipaddress.ip_network("10.0.0.0/8"),), host="127.0.0.1")
+    try:
+        answer = requests.get(f"http://127.0.0.1:{server.server_port}/metrics")
+        assert answer.status_code == 200 and "recert_outbox_published_events_total 5.0" in answer.text
+        assert requests.get(f"http://127.0.0.1:{server.server_port}/other").status_code == 404
+        assert requests.get(f"http://127.0.0.1:{outsider.server_port}/metrics").status_code == 404
+    finally:
+        for running in (server, outsider):
+            running.shutdown()
+            running.server_close()
+        producer.relay.close()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,7 +22,7 @@ from recert_common.config import ServiceSettings
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
-INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit", "redis"}
+INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit", "redis", "prometheus", "grafana"}
 # Variables read outside the settings classes: the rules' replacement framework files, and the service
 # URLs the gateway reads for each service it routes to.
 READ_ELSEWHERE = {"RECERT_FRAMEWORK_DIR"} | {f"RECERT_{s.upper().replace('-', '_')}_URL" for s in SERVICES}
@@ -152,8 +154,9 @@ def test_only_the_gateway_is_published_so_its_limits_cannot_be_skipped():
     gateway (its rate limits, its token check). Operator views stay on the host's loopback."""
     published = {name: service["ports"] for name, service in COMPOSE["services"].items()
                  if service.get("ports")}
-    assert set(published) - {"rabbitmq", "mailpit"} == {"gateway"}
-    for name in ("rabbitmq", "mailpit"):
+    operator_views = {"rabbitmq", "mailpit", "prometheus", "grafana"}
+    assert set(published) - operator_views == {"gateway"}
+    for name in operator_views:
         assert all(str(port).startswith("127.0.0.1:") for port in published.get(name, []))
 
 
@@ -172,3 +175,90 @@ def test_the_image_builds_the_portal_from_every_source_it_has_and_the_gateway_se
     assert "ENV RECERT_GATEWAY_WEB_ROOT=/app/web/dist" in dockerfile
     ignore = (ROOT / ".dockerignore").read_text().split()
     assert "**/node_modules" in ignore and "web/dist" in ignore
+
+
+# --- a real compose implementation reads the files ------------------------------------------------------
+
+
+def compose_command() -> tuple[list[str], bool]:
+    """Docker's compose plugin where it is installed, else Debian's docker-compose (1.29, installed by
+    scripts/ensure-infra.sh); ``config`` needs no Docker engine. Returns the command and whether it knows the
+    Compose Spec's top-level ``name`` (docker-compose 1.x predates it)."""
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"], True
+    if shutil.which("docker-compose"):
+        return ["docker-compose"], False
+    pytest.skip("no compose implementation: install Debian's docker-compose (scripts/ensure-infra.sh does, "
+                "as root) or Docker's compose plugin")
+
+
+def _compose_config(tmp_path: Path, env: dict[str, str], overrides: list[str]) -> subprocess.CompletedProcess:
+    """``config`` on a copy of deploy/ with ``env`` as its .env (compose reads it for the substitutions and
+    hands it to the containers), so the check neither needs nor touches an operator's deploy/.env."""
+    command, knows_name = compose_command()
+    copy = tmp_path / "deploy"
+    if not copy.exists():
+        shutil.copytree(ROOT / "deploy", copy, ignore=shutil.ignore_patterns(".env", "broker.env"))
+    (copy / ".env").write_text("".join(f"{key}={value}\n" for key, value in env.items()))
+    files = ["docker-compose.yml", *overrides]
+    argv = [*command, "--env-file", str(copy / ".env")]
+    if not knows_name:
+        # The one key 1.x does not know, given the way 1.x takes it: as the project name.
+        for name in files:
+            text = (copy / name).read_text()
+            project = re.search(r"^name: (\S+)\n", text, re.MULTILINE)
+            if project:
+                (copy / name).write_text(text.replace(project.group(0), ""))
+                argv += ["--project-name", project.group(1)]
+    for name in files:
+        argv += ["-f", str(copy / name)]
+    return subprocess.run([*argv, "config"], capture_output=True, text=True, timeout=120, cwd=copy)
+
+
+def _example_env(filled: bool) -> dict[str, str]:
+    env = {}
+    for example in ("example.env", "example.broker.env"):
+        for line in (ROOT / "deploy" / example).read_text().splitlines():
+            match = re.match(r"^([A-Z0-9_]+)=(.*)$", line)
+            if match:
+                key, value = match.groups()
+                # Secrets go into URLs: letters and digits only, as docs/operations.md asks.
+                env[key] = value or (f"secret{len(env)}" if filled and SECRET_NAME.search(key) else value)
+    return env
+
+
+OVERRIDES = sorted(p.name for p in (ROOT / "deploy").glob("docker-compose.*.yml"))
+
+
+@pytest.mark.parametrize("overrides", [[], *[[name] for name in OVERRIDES]],
+                         ids=["docker-compose.yml", *OVERRIDES])
+def test_a_real_compose_implementation_reads_the_files_with_the_examples_filled_in(tmp_path, overrides):
+    done = _compose_config(tmp_path, _example_env(filled=True), overrides)
+    assert done.returncode == 0, done.stderr
+    resolved = yaml.safe_load(done.stdout)
+    assert set(COMPOSE["services"]) <= set(resolved["services"])
+    prometheus = resolved["services"]["prometheus"]
+    address = prometheus["networks"]["default"]["ipv4_address"]
+    for name, service in resolved["services"].items():
+        environment = service.get("environment") or {}
+        if environment.get("RECERT_AMQP_URL") or name == "gateway":
+            # Compose's Prometheus may read every process's /metrics, and nobody else from outside.
+            assert f"{address}/32" in environment["RECERT_INTERNAL_NETWORKS"].split(","), name
+        if name.endswith("-worker"):
+            assert environment["RECERT_WORKER_METRICS_PORT"] == "9100", name
+        for volume in service.get("volumes") or []:
+            source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
+            if source.startswith("/"):  # a file of ours mounted into the container: it must exist
+                assert Path(source).exists(), (name, source)
+    scraped = yaml.safe_load((ROOT / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    targets = {target.split(":")[0] for job in scraped["scrape_configs"] for config in job["static_configs"]
+               for target in config["targets"]}
+    assert targets == {name for name, service in resolved["services"].items()
+                       if service.get("command") and service["command"][3:4] in (["web"], ["worker"])}
+
+
+def test_a_real_compose_implementation_refuses_the_files_while_a_secret_is_unset(tmp_path):
+    done = _compose_config(tmp_path, _example_env(filled=False), [])
+    assert done.returncode != 0
+    assert "set it in deploy/" in done.stderr

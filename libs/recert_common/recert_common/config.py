@@ -138,6 +138,9 @@ class ServiceSettings:
     internal_networks: tuple[Network, ...] = env_field("RECERT_INTERNAL_NETWORKS", LOOPBACK,
                                                        parse=parse_networks)
 
+    # The worker's /metrics (recert_common.worker_metrics), for the same callers as above; 0 serves nothing.
+    worker_metrics_port: int = env_field("RECERT_WORKER_METRICS_PORT", 0)
+
     def __post_init__(self):
         if self.storage not in ("s3", "filesystem"):
             raise ConfigError(f"RECERT_STORAGE: {self.storage!r} is neither 's3' nor 'filesystem'")

@@ -3,13 +3,52 @@
 Each app has its own ``CollectorRegistry`` (kept in ``app.extensions["recert_metrics"]``) so that several apps
 in one process, as in the tests, do not register the same series twice. Services add their own metrics to
 that registry with ``app_registry(app)``.
+
+The ``web`` command runs several gunicorn processes, and a scrape reaches one of them: each would show only
+its own counts, and Prometheus would see a counter jump between processes at every scrape. So ``web`` runs
+prometheus_client's multiprocess mode (``use_multiprocess_dir``): every process writes its values to files in
+one directory, and ``/metrics`` answers with the sum over all of them, whichever process serves it.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 
 from flask import Flask, Response, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
+
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"  # prometheus_client's own variable
+
+
+def use_multiprocess_dir() -> str:
+    """Put this process, and the processes it forks from now on, in multiprocess mode with a fresh directory
+    of their own; returns it (the caller removes it when the processes are done).
+
+    prometheus_client chooses how to keep values when it is imported, which in a service's ``web`` command
+    happens before the command runs: it is chosen again here, before any metric exists (the app, and so its
+    metrics, is made in each forked process).
+    """
+    directory = tempfile.mkdtemp(prefix="recert-metrics-")
+    os.environ[MULTIPROCESS_DIR] = directory
+    values.ValueClass = values.get_value_class()
+    return directory
+
+
+def _exposition(registry: CollectorRegistry) -> bytes:
+    if os.environ.get(MULTIPROCESS_DIR):
+        combined = CollectorRegistry()
+        multiprocess.MultiProcessCollector(combined)
+        return generate_latest(combined)
+    return generate_latest(registry)
 
 _EXTENSION = "recert_metrics"
 UNMATCHED = "<unmatched>"
@@ -45,7 +84,7 @@ def install_metrics(app: Flask, *, path: str = "/metrics") -> CollectorRegistry:
         return response
 
     def metrics() -> Response:
-        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        return Response(_exposition(registry), content_type=CONTENT_TYPE_LATEST)
 
     app.add_url_rule(path, endpoint="recert_metrics", view_func=metrics, methods=["GET"])
     return registry

@@ -31,6 +31,9 @@ class ServiceSpec:
     # Built from the settings and the database: the consumers and schedules of the worker.
     subscriptions: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     schedules: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
+    # Collectors of the service's own state, served by its worker beside the outbox and queue metrics
+    # (``recert_common.worker_metrics``): prometheus_client collectors, e.g. ``StateGauges``.
+    metrics: Callable[[ServiceSettings, Database], Sequence] = lambda settings, db: ()
     default_port: int = 8000
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
     # False for identity, the producer of the session events: it writes its read model itself.
@@ -108,10 +111,17 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
     # Each consumer thread, schedule thread and the relay holds at most one connection at a time: a pool
     # smaller than that makes them queue for connections, and after a database outage the pool's reconnect
     # back-off then keeps the threads waiting for a minute or more.
-    threads = len(subscriptions) + len(schedules) + 1
+    # The metrics server's scrapes take one more.
+    threads = len(subscriptions) + len(schedules) + 1 + (1 if settings.worker_metrics_port else 0)
     if db.pool.max_size < threads:
         db.pool.resize(min_size=db.pool.min_size, max_size=threads)
-    Worker(settings, db, subscriptions, schedules).run_forever()
+    worker = Worker(settings, db, subscriptions, schedules)
+    if settings.worker_metrics_port:
+        from recert_common.worker_metrics import serve_metrics, worker_registry
+
+        registry = worker_registry(worker, spec.metrics(settings, db))
+        serve_metrics(registry, settings.worker_metrics_port, settings.internal_networks)
+    worker.run_forever()
     db.close()
     return 0
 
@@ -119,8 +129,12 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
 def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, workers: int,
             threads: int) -> int:
     """Serve the app with gunicorn (threaded workers, so a slow streamed upload holds a thread, not a
-    process)."""
+    process). Its processes count their requests together (``metrics.use_multiprocess_dir``)."""
+    import shutil
+
     from gunicorn.app.base import BaseApplication
+
+    from recert_common.metrics import use_multiprocess_dir
 
     class _App(BaseApplication):
         def load_config(self):
@@ -139,7 +153,11 @@ def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, 
         def load(self):
             return spec.create_app(settings)
 
-    _App().run()
+    metrics_dir = use_multiprocess_dir()
+    try:
+        _App().run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)
     return 0
 
 

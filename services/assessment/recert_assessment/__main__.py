@@ -16,6 +16,7 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
+    metrics=worker.metrics,
     default_port=8004,
     commands={"rotate-credential-key": commands.rotate_credential_key},
 )

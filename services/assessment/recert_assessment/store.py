@@ -440,6 +440,12 @@ class CaseRepository(_Repository):
             (day,)).fetchall()
         return [_case(r) for r in rows]
 
+    def count_overdue(self, today: date) -> int:
+        """Open cases whose result was due before ``today`` (the operators' metric of late cases)."""
+        return self.conn.execute(
+            f"SELECT count(*) AS n FROM cases WHERE {_OPEN_STATES_SQL} AND due_on < %s", (today,)
+        ).fetchone()["n"]
+
     def add_overdue_notice(self, case_id: UUID, due_on: date) -> bool:
         row = self.conn.execute(
             "INSERT INTO overdue_notices (case_id, due_on) VALUES (%s, %s) ON CONFLICT DO NOTHING "

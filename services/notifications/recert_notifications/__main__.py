@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
     buckets=lambda settings: [settings.desk_bucket],
+    metrics=worker.metrics,
     default_port=8005,
 )
 

@@ -184,6 +184,20 @@ class MessageRepository:
     def __init__(self, conn: Conn):
         self.conn = conn
 
+    def email_delivery(self) -> dict[str, float]:
+        """What the operators' metrics show of e-mail (``worker.metrics``): e-mails given up on, e-mails
+        waiting (of them those that failed at least once and wait for a retry), and the age in seconds of the
+        oldest waiting one (0 when none waits)."""
+        # Only e-mail is ever pending or failed (in-app messages are delivered when made); each part reads one
+        # of the partial indexes on those states, so a scrape does not scan the whole table.
+        row = self.conn.execute(
+            """SELECT (SELECT count(*) FROM messages WHERE state = 'failed') AS failed,
+                      (SELECT count(*) FROM messages WHERE state = 'pending') AS pending,
+                      (SELECT count(*) FROM messages WHERE state = 'pending' AND attempts > 0) AS retrying,
+                      (SELECT coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)
+                       FROM messages WHERE state = 'pending') AS oldest_pending""").fetchone()
+        return {name: float(value) for name, value in row.items()}
+
     def add(self, message: NewMessage) -> bool:
         """E-mail starts pending and due now; in-app is delivered at once. False when the fact was
         messaged to this recipient on this channel already."""

@@ -10,6 +10,9 @@
 - ``notifications.desk-unconfirmed``: as often, delete the service requests of logged-out people that were
   never confirmed, a day after their link expired (ADR 0029).
 
+On ``RECERT_WORKER_METRICS_PORT`` it also serves the e-mails' delivery state (``metrics``) for the operators'
+alerts.
+
 All are safe in several workers at once: rows are claimed with ``FOR UPDATE SKIP LOCKED``.
 """
 from __future__ import annotations
@@ -18,8 +21,10 @@ from collections.abc import Sequence
 
 from recert_common.db import Database
 from recert_common.worker import Schedule
+from recert_common.worker_metrics import StateGauges
 from recert_notifications.service import NotificationsService, build_service
 from recert_notifications.settings import NotificationsSettings
+from recert_notifications.store import MessageRepository
 
 
 def schedules(settings: NotificationsSettings, db: Database, *,
@@ -34,3 +39,22 @@ def schedules(settings: NotificationsSettings, db: Database, *,
         Schedule("notifications.desk-unconfirmed", settings.retention_interval_seconds,
                  lambda _db: service.desk.purge_unconfirmed()),
     )
+
+
+# The e-mails' delivery state, read from the messages table, so every worker replica reports the same.
+EMAIL_GAUGES = {
+    "recert_notifications_emails_failed": "E-mails given up on after their last attempt (state failed).",
+    "recert_notifications_emails_pending": "E-mails waiting to be sent, new or for a retry.",
+    "recert_notifications_emails_retrying": "Waiting e-mails that failed at least once (the server refused "
+                                            "or did not answer).",
+    "recert_notifications_email_oldest_pending_age_seconds": "Age of the oldest waiting e-mail (0: none).",
+}
+_COLUMNS = dict(zip(EMAIL_GAUGES, ("failed", "pending", "retrying", "oldest_pending"), strict=True))
+
+
+def metrics(settings: NotificationsSettings, db: Database) -> Sequence[StateGauges]:
+    def read(conn) -> dict[str, float]:
+        row = MessageRepository(conn).email_delivery()
+        return {name: row[column] for name, column in _COLUMNS.items()}
+
+    return (StateGauges(db, EMAIL_GAUGES, read),)

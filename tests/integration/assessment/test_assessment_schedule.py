@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from assessment_support import HEADER
+from prometheus_client import CollectorRegistry
 
+from recert_assessment import worker as assessment_worker
 from recert_assessment.schedule import Scheduler
 from recert_common.db import Database
 from recert_common.worker import Schedule, Worker
@@ -126,3 +128,29 @@ def test_two_schedulers_report_an_overdue_case_once(assessment):
     [late] = [i for i in assessment.ok(assessment.get("/v1/cases/overdue", assessment.officer.token))
               if i["case"]["id"] == case["id"]]
     assert (late["status"], late["days_overdue"]) == ("overdue", 3)
+
+
+def test_the_overdue_cases_metric_counts_the_open_cases_past_their_due_date(assessment):
+    """The operators' alert CasesOverdue reads this gauge (deploy/prometheus/alerts.yml): it counts what
+    GET /v1/cases/overdue lists as overdue, and a case counts from the day after its due date."""
+    registry = CollectorRegistry()
+    for collector in assessment_worker.metrics(assessment.settings, assessment.db, today=assessment.clock):
+        registry.register(collector)
+
+    def gauge() -> float:
+        return registry.get_sample_value(assessment_worker.OVERDUE_CASES)
+
+    def listed() -> int:
+        listing = assessment.ok(assessment.get("/v1/cases/overdue", assessment.officer.token))
+        return len([item for item in listing if item["status"] == "overdue"])
+
+    assessment.clock.day = date(2027, 8, 3)
+    coach = assessment.person()
+    case = assessment.submit(coach, assessment.certificate(coach, date(2027, 10, 31)),
+                             submitted_on=date(2027, 8, 3))
+    due_on = date.fromisoformat(case["due_on"])
+    assessment.clock.day = due_on
+    before = gauge()
+    assert before == listed()
+    assessment.clock.day = due_on + timedelta(days=1)
+    assert gauge() == before + 1 == listed()

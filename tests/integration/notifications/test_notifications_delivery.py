@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 from notifications_support import MAX_ATTEMPTS, Refusal
+from prometheus_client import CollectorRegistry
+
+from recert_notifications import worker as notifications_worker
 
 from service_harness import wait_for
 
@@ -27,6 +30,14 @@ def _row(h, person, template="account_locked"):
 
 def _events(h, type_, message_id):
     return [b["data"] for b in h.outbox(type_) if b["data"]["message_id"] == str(message_id)]
+
+
+def _email_metrics(h):
+    """The gauges the operators' alerts EmailsFailed and EmailsNotLeaving read (notifications' worker)."""
+    registry = CollectorRegistry()
+    for collector in notifications_worker.metrics(h.settings, h.db):
+        registry.register(collector)
+    return {name: registry.get_sample_value(name) for name in notifications_worker.EMAIL_GAUGES}
 
 
 @pytest.mark.parametrize("refusal", [
@@ -65,6 +76,10 @@ def test_mail_made_while_the_server_is_down_is_delivered_once_it_is_back(notific
         wait_for(lambda: _row(h, jet)["attempts"] >= 2, message="two tries against the dead server")
         row = _row(h, jet)
         assert row["state"] == "pending" and "Connection" in row["last_error"]
+        waiting = _email_metrics(h)  # what the alert EmailsNotLeaving watches
+        assert waiting["recert_notifications_emails_retrying"] >= 1
+        assert waiting["recert_notifications_emails_pending"] >= 1
+        assert waiting["recert_notifications_email_oldest_pending_age_seconds"] > 0
     finally:
         h.smtp.start()
     h.settle()
@@ -72,16 +87,24 @@ def test_mail_made_while_the_server_is_down_is_delivered_once_it_is_back(notific
     assert [r.subject for r in h.mailbox.to(jet.email)] == ["Welkom bij Register Jobcoach", LOCKED]
     row = _row(h, jet)
     assert row["state"] == "sent" and 3 <= row["attempts"] < MAX_ATTEMPTS
+    settled = _email_metrics(h)
+    assert settled["recert_notifications_emails_pending"] == 0
+    assert settled["recert_notifications_emails_retrying"] == 0
 
 
 def test_a_server_that_keeps_refusing_fails_after_the_last_try_and_operators_can_send_it_again(notifications):
     h = notifications
     jet = h.person("Jet Weigering", "jobcoach")
     h.wait_mail(jet)
+    before = _email_metrics(h)
+    assert before["recert_notifications_emails_pending"] == 0
+    assert before["recert_notifications_email_oldest_pending_age_seconds"] == 0
     h.mailbox.refusals[jet.email] = Refusal("451 4.3.0 Mailbox temporarily unavailable")
     _lock(h, jet)
     h.settle()
 
+    after = _email_metrics(h)
+    assert after["recert_notifications_emails_failed"] == before["recert_notifications_emails_failed"] + 1
     row = _row(h, jet)
     assert (row["state"], row["attempts"]) == ("failed", MAX_ATTEMPTS)
     assert row["failed_at"] is not None and row["next_attempt_at"] is None
@@ -110,6 +133,7 @@ def test_a_server_that_keeps_refusing_fails_after_the_last_try_and_operators_can
     h.settle()
     assert [r.subject for r in h.mailbox.to(jet.email)] == ["Welkom bij Register Jobcoach", LOCKED]
     assert _row(h, jet)["state"] == "sent"
+    assert _email_metrics(h) == before
     assert all(i["id"] != str(row["id"]) for i in h.get("/v1/messages/failed", admin).get_json()["items"])
 
     again = h.post(f"/v1/messages/{row['id']}/retry", admin)

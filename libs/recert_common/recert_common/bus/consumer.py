@@ -54,7 +54,10 @@ class EventConsumer(ConsumerMixin):
         self.handlers = handlers
         self.prefetch = prefetch
         self.infrastructure_pause = infrastructure_pause
+        # Counts of this process, served by the worker's metrics (``recert_common.worker_metrics``).
         self.handled = 0
+        self.retried = 0
+        self.dead_lettered = 0
         self.refused = 0
         self.ready = threading.Event()
         self._producer: Producer | None = None
@@ -85,6 +88,7 @@ class EventConsumer(ConsumerMixin):
         except InvalidEvent as exc:
             self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),
                           error=f"unreadable event: {exc}")
+            self.dead_lettered += 1
             message.ack()
             return
         user_id = message.properties.get("user_id")
@@ -96,6 +100,7 @@ class EventConsumer(ConsumerMixin):
             self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),
                           error=f"refused: {refusal}")
             self.refused += 1
+            self.dead_lettered += 1
             message.ack()
             return
         try:
@@ -140,10 +145,12 @@ class EventConsumer(ConsumerMixin):
             log.warning("consumer: handler failed, will retry", extra={
                 "consumer": self.name, "event_id": str(event.id), "retry": retries + 1, "error": error})
             self._forward(message, self.topology.retry_queue(retries + 1), retries=retries + 1, error=error)
+            self.retried += 1
         else:
             log.error("consumer: handler failed for the last time, dead-lettered", extra={
                 "consumer": self.name, "event_id": str(event.id), "error": error})
             self._forward(message, self.topology.dead_letter_queue, retries=retries, error=error)
+            self.dead_lettered += 1
 
     def _forward(self, message, queue: str, *, retries: int, error: str) -> None:
         headers = dict(message.headers or {})
