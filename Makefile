@@ -42,7 +42,7 @@ web-typecheck: install web/node_modules/.package-lock.json
 # Two pytest workers, each test file on one of them (its module-scoped system of services stays whole): on
 # CI's two cores the suite takes 9 minutes instead of 13 serially. PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= 2
-XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 test: install infra web web-typecheck
 	$(BIN)/pytest $(XDIST) $(PYTEST_ARGS)

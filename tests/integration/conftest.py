@@ -207,3 +207,24 @@ def infra():
 
 # The portal's whole system, one per worker for every module that asks (portal_system.py says why).
 from portal_system import portal_app, portal_mailbox, portal_office, portal_system  # noqa: E402,F401
+
+
+# The test modules that take longest, longest first (figures of a full run on 2 workers). Under
+# `--dist loadfile --no-loadscope-reorder` (the Makefile's) a worker takes the modules in the order below:
+# these first, then the other integration modules, then the fast modules of the services and libraries,
+# which fill the gaps at the end; a long module started last would leave the other worker idle for minutes.
+SLOWEST_FIRST = ("test_fuzz_openapi.py", "test_authz_matrix.py", "test_faults.py", "test_portal_desk.py",
+                 "test_e2e_fees_register.py", "test_e2e_recertification.py", "test_portal_story.py",
+                 "test_demo.py", "test_bus.py", "test_e2e_composed.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    integration = os.path.dirname(__file__)
+    rank = {name: place for place, name in enumerate(SLOWEST_FIRST)}
+
+    def place(item) -> tuple[int, int]:
+        if str(item.path).startswith(integration):
+            return (0, rank.get(item.path.name, len(rank)))
+        return (1, 0)
+
+    items.sort(key=place)  # stable: each module's tests keep their order
