@@ -27,7 +27,7 @@ from recert_common.bus.provision import BrokerAdmin
 from recert_common.runtime import ensure_buckets
 from recert_common.storage import S3ObjectStore
 
-from e2e_fixtures import app_fixture
+from e2e_fixtures import app_fixture, running_system
 from frontend import Frontend
 from generated_files import generated_bytes
 from journeys import PDF, TODAY, certified_coach, ok, record, upload
@@ -58,15 +58,8 @@ def dev_dir(tmp_path_factory) -> Path:
 def system(infra, tmp_path_factory, dev_dir):
     storage = dev.storage_environment(dev_dir)
     assert storage == {"RECERT_STORAGE": "filesystem", "RECERT_STORAGE_DIR": str(dev_dir / "objects")}
-    system = System(infra, SERVICES, tmp_path_factory.mktemp("logs"),
-                    extra_env={**storage, "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
-    try:
-        yield system.start()
-    except Exception:
-        print(system.logs())
-        raise
-    finally:
-        system.stop()
+    yield from running_system(infra, tmp_path_factory, SERVICES,
+                              extra_env={**storage, "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
 
 
 app = app_fixture()
