@@ -159,7 +159,7 @@ class System:
         table = parties()
         passwords = {p.name: uuid.uuid4().hex for p in table}
         provision(admin, passwords, vhost=vhost, exchange=env["RECERT_EXCHANGE"], user_prefix=prefix,
-                  queue_prefix=env["RECERT_QUEUE_PREFIX"], table=table)
+                  queue_prefix=env["RECERT_QUEUE_PREFIX"], table=table, queue_type=env["RECERT_QUEUE_TYPE"])
         self._broker_teardown = lambda: deprovision(admin, vhost=vhost, user_prefix=prefix, table=table)
         amqp = Connection(self.infra.amqp_url)
         self.broker = {p.name: amqp_url(amqp.hostname, p.user(prefix), passwords[p.name], vhost,

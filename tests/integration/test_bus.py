@@ -6,9 +6,12 @@ import threading
 import uuid
 
 import pytest
+import requests
 from kombu import Connection, Exchange, Producer, Queue
 
 from recert_common import bus
+from recert_common.bus.broker import QueueTypeMismatch
+from recert_common.bus.provision import BrokerAdmin
 from recert_common.config import ServiceSettings
 from recert_common.db import Database
 from recert_common.events import new_event
@@ -23,6 +26,7 @@ def names(infra):
     tag = uuid.uuid4().hex[:6]
     settings = ServiceSettings.from_env("bustest", env={}, exchange=infra.exchange, amqp_url=infra.amqp_url,
                                         queue_prefix=f"{infra.queue_prefix}{tag}.", queue_expires_ms=600_000,
+                                        queue_type="classic",
                                         consumer_max_retries=2, consumer_retry_base_ms=100,
                                         relay_poll_seconds=1.0, bus_trusted_users=infra.amqp_user)
     producer = make_database(infra, f"producer_{tag}", "producer")
@@ -113,7 +117,8 @@ def test_the_same_event_delivered_twice_has_one_effect(names, infra):
     assert effect_counts(names.consumer) == (2, 2)
 
 
-def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back(names, infra):
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back(names, infra, queue_type):
     calls = []
     healthy = threading.Event()
 
@@ -124,8 +129,12 @@ def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back
         record_effect(conn, event)
 
     worker = names.start(names.consumer, [bus.Subscription("flaky", {"bustest.item.changed": flaky})],
-                         relay=False)
+                         relay=False, queue_type=queue_type)
     queue = worker.consumers[0].topology.queue
+    # Every queue of the consumer is of the type asked for: the retries' way back to the consumer's queue
+    # (dead-lettering when a retry expires) works on both.
+    types = queue_types(infra)
+    assert {types[name] for name in worker.consumers[0].topology.all_queue_names()} == {queue_type}
     event = new_event("bustest.item.changed", {"item_id": 1}, producer="bustest")
     _publish_raw(infra, names.settings.exchange, event.to_json(), "bustest.item.changed")
 
@@ -174,6 +183,24 @@ def test_two_relays_at_once_publish_no_event_twice(names, infra):
     assert first.relay.published + second.relay.published == 1000
     assert len(seen) == 1000
     assert set(seen) == {str(i) for i in ids}
+
+
+def queue_types(infra) -> dict[str, str]:
+    """Each queue of the run's vhost and its type, as the broker's management API reports them."""
+    answer = requests.get(f"{BrokerAdmin(infra.broker_admin_url).base}/api/queues/%2F?columns=name,type",
+                          auth=BrokerAdmin(infra.broker_admin_url).session.auth, timeout=10)
+    answer.raise_for_status()
+    return {queue["name"]: queue["type"] for queue in answer.json()}
+
+
+def test_a_queue_declared_as_another_type_is_refused_with_what_to_do(names, infra):
+    """A queue's type cannot change in place: the broker refuses, and `migrate` says why and what to do."""
+    settings = names.settings
+    infra.queues.update(consumer_topology(settings, EFFECTS).all_queue_names())
+    declare_queues(settings, [EFFECTS])  # classic, as every queue was before RECERT_QUEUE_TYPE
+    with pytest.raises(QueueTypeMismatch, match="RECERT_QUEUE_TYPE=quorum.*docs/operations.md"):
+        declare_queues(ServiceSettings(**{**settings.__dict__, "queue_type": "quorum"}), [EFFECTS])
+    declare_queues(settings, [EFFECTS])  # the type it has is still accepted
 
 
 def test_events_published_before_the_consumer_first_runs_wait_in_its_declared_queue(names, infra):

@@ -18,6 +18,7 @@ from datetime import date
 from kombu import Connection
 
 from recert_common.bus import ConsumerTopology, EventConsumer, OutboxRelay, Subscription
+from recert_common.bus.broker import connect
 from recert_common.bus.topology import ensure_exchange
 from recert_common.bus.trust import BusTrust
 from recert_common.config import ServiceSettings
@@ -40,6 +41,7 @@ def consumer_topology(settings: ServiceSettings, subscription: Subscription) -> 
         exchange=settings.exchange, queue=settings.queue(subscription.purpose),
         routing_keys=tuple(sorted(subscription.handlers)), max_retries=settings.consumer_max_retries,
         retry_base_ms=settings.consumer_retry_base_ms, expires_ms=settings.queue_expires_ms,
+        queue_type=settings.queue_type,
     )
 
 
@@ -52,6 +54,7 @@ def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscripti
     """
     declared = []
     with Connection(settings.amqp_url, connect_timeout=10) as connection:
+        connect(connection)
         ensure_exchange(connection, settings.exchange)
         channel = connection.channel()
         for subscription in subscriptions:

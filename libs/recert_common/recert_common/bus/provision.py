@@ -77,8 +77,11 @@ class BrokerAdmin:
         self._call("PUT", f"exchanges/{self._q(vhost)}/{self._q(name)}",
                    {"type": "topic", "durable": True, "auto_delete": False, "internal": False})
 
-    def put_queue(self, vhost: str, name: str) -> None:
-        self._call("PUT", f"queues/{self._q(vhost)}/{self._q(name)}", {"durable": True, "auto_delete": False})
+    def put_queue(self, vhost: str, name: str, queue_type: str = "quorum") -> None:
+        # A queue that exists with another type is refused (400, "inequivalent arg 'x-queue-type'"): a type
+        # cannot change in place (ADR 0032).
+        self._call("PUT", f"queues/{self._q(vhost)}/{self._q(name)}",
+                   {"durable": True, "auto_delete": False, "arguments": {"x-queue-type": queue_type}})
 
     def bind(self, vhost: str, exchange: str, queue: str, routing_key: str) -> None:
         self._call("POST", f"bindings/{self._q(vhost)}/e/{self._q(exchange)}/q/{self._q(queue)}",
@@ -97,8 +100,9 @@ class Provisioned:
 
 def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = DEFAULT_VHOST,
               exchange: str = "recert.events", user_prefix: str = DEFAULT_USER_PREFIX, queue_prefix: str = "",
-              table: list[Party] | None = None) -> Provisioned:
-    """Make the broker match the table. ``passwords`` maps each party's name to its password."""
+              table: list[Party] | None = None, queue_type: str = "quorum") -> Provisioned:
+    """Make the broker match the table. ``passwords`` maps each party's name to its password; the outside
+    parties' queues are of ``queue_type`` (RECERT_QUEUE_TYPE, as the services' own queues)."""
     table = parties() if table is None else table
     missing = sorted(p.name for p in table if not passwords.get(p.name))
     if missing:
@@ -115,7 +119,7 @@ def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = 
         users[p.name] = user
         queue = p.outside_queue(queue_prefix)
         if queue:
-            admin.put_queue(vhost, queue)
+            admin.put_queue(vhost, queue, queue_type)
             for key in p.receives:
                 admin.bind(vhost, exchange, queue, key)
             queues[p.name] = queue
