@@ -9,8 +9,9 @@ directories under a temporary directory, and the run's own Erlang cookie (in a `
 The nodes form the cluster as they boot (``classic_config`` peer discovery names the first node): the first
 boots alone, the other two join it while they boot, which saves each of them a ``stop_app``,
 ``join_cluster``, ``start_app`` round of the command line (a few seconds each on a loaded machine). A node
-opens its AMQP port only after it has joined. No plugins: the management plugin would want port 15672,
-which the shared broker holds.
+opens its AMQP port only after it has joined. Not all three at once: on RabbitMQ 3.10, nodes that boot
+together can each wait for another's peer discovery lock, and none finishes (seen here). No plugins: the
+management plugin would want port 15672, which the shared broker holds.
 """
 from __future__ import annotations
 
