@@ -203,6 +203,46 @@ def test_a_queue_declared_as_another_type_is_refused_with_what_to_do(names, infr
     declare_queues(settings, [EFFECTS])  # the type it has is still accepted
 
 
+def test_migrate_change_queue_type_keeps_every_message_of_a_classic_consumer(names, infra):
+    """An existing deployment's move to quorum queues (docs/operations.md): the worker stopped, messages
+    waiting in the consumer's queue, in a retry queue and in its dead-letter queue; afterwards every queue
+    is a quorum queue and every message is where the consumer finds it."""
+    classic = ServiceSettings(**{**names.settings.__dict__, "consumer_retry_base_ms": 600_000})
+    quorum = ServiceSettings(**{**classic.__dict__, "queue_type": "quorum"})
+    topology = consumer_topology(classic, EFFECTS)
+    infra.queues.update([*topology.all_queue_names(), f"{topology.queue}.moving",
+                         f"{topology.dead_letter_queue}.moving"])
+    declare_queues(classic, [EFFECTS])
+    waiting = [new_event("bustest.item.changed", {"item_id": n}, producer="bustest") for n in range(3)]
+    for event in waiting:
+        _publish_raw(infra, classic.exchange, event.to_json(), "bustest.item.changed")
+    retried = new_event("bustest.item.changed", {"item_id": 3}, producer="bustest")
+    buried = new_event("bustest.item.changed", {"item_id": 4}, producer="bustest")
+    with Connection(infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.channel())
+        for event, queue, retries in ((retried, topology.retry_queue(1), 1),
+                                      (buried, topology.dead_letter_queue, 2)):
+            producer.publish(event.to_json(), exchange="", routing_key=queue, delivery_mode=2,
+                             content_type="application/json", content_encoding="utf-8", user_id=conn.userid,
+                             headers={"x-retries": retries, "x-last-error": "RuntimeError: broke"})
+
+    with pytest.raises(QueueTypeMismatch):
+        declare_queues(quorum, [EFFECTS])
+    declare_queues(quorum, [EFFECTS], change_type=True)
+    declare_queues(quorum, [EFFECTS], change_type=True)  # a second run finds nothing to change
+
+    types = queue_types(infra)
+    assert {types[name] for name in topology.all_queue_names()} == {"quorum"}
+    assert f"{topology.queue}.moving" not in types and f"{topology.dead_letter_queue}.moving" not in types
+    letters = bus.list_dead_letters(infra.amqp_url, topology.queue)
+    assert [(letter.event_id, letter.retries) for letter in letters] == [(str(buried.id), 2)]
+    names.start(names.consumer, [EFFECTS], relay=False, queue_type="quorum", consumer_retry_base_ms=600_000)
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 4, message="the moved events' effects")
+    with names.consumer.transaction() as conn:
+        handled = {row["event_id"] for row in conn.execute("SELECT event_id FROM effects").fetchall()}
+    assert handled == {event.id for event in [*waiting, retried]}
+
+
 def test_events_published_before_the_consumer_first_runs_wait_in_its_declared_queue(names, infra):
     # What `migrate` does on a fresh deployment, before any worker of any service runs.
     settings = names.settings

@@ -28,5 +28,6 @@ def queue_type_mismatch(exc: Exception, queue: str, wanted: str) -> QueueTypeMis
         return None
     return QueueTypeMismatch(
         f"queue {queue!r} exists with another type than RECERT_QUEUE_TYPE={wanted} ({exc}). A queue's type "
-        "cannot change in place: keep the existing type (set RECERT_QUEUE_TYPE to it) or move the deployment "
-        "to the new type as docs/operations.md ('Moving to quorum queues') describes.")
+        "cannot change in place: keep the existing type (set RECERT_QUEUE_TYPE to it), or stop the service's "
+        "workers and run `python -m recert_<service> migrate --change-queue-type`, which moves the messages "
+        "over (docs/operations.md, 'Moving to quorum queues').")
