@@ -54,7 +54,10 @@ def _provision(args) -> int:
     except ProvisioningError as exc:
         print(f"provision: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"vhost": done.vhost, "users": done.users, "queues": done.queues}))
+    print(json.dumps({"vhost": done.vhost, "users": done.users, "queues": done.queues, "kept": done.kept}))
+    for queue, kind in done.kept.items():
+        print(f"provision: kept {queue} as a {kind} queue (RECERT_QUEUE_TYPE={queue_type}); "
+              "docs/operations.md, 'Moving to quorum queues'", file=sys.stderr)
     return 0
 
 
