@@ -105,8 +105,9 @@ class System:
     broker_users: bool = field(default_factory=lambda: os.environ.get("RECERT_TEST_BROKER_USERS") == "1")
     broker: dict[str, str] = field(default_factory=dict)   # party -> its AMQP URL
     _broker_teardown: object = None
-    # Without the gateway (and identity's keys): a system whose test only moves events between services.
-    gateway_too: bool = True
+    # Workers only, no web processes and no gateway: a system whose test only moves events between services
+    # (half the processes to start on a loaded machine).
+    workers_only: bool = False
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -117,7 +118,7 @@ class System:
 
     def _build_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
-        for name in [*self.services, "gateway"] if self.gateway_too else self.services:
+        for name in self.services if self.workers_only else [*self.services, "gateway"]:
             self.ports[name] = free_port()
         # Databases, an exchange and queue names of this system alone: another module's services, their
         # data (encrypted with another secrets key) or events left in a queue by them never reach this one.
@@ -128,7 +129,7 @@ class System:
         env["RECERT_EXCHANGE"] = f"{self.infra.exchange}.{tag}"
         env["RECERT_QUEUE_PREFIX"] = f"{self.infra.queue_prefix}{tag}."
         self.infra.exchanges.add(env["RECERT_EXCHANGE"])
-        if self.gateway_too:
+        if not self.workers_only:
             env.update({"RECERT_GATEWAY_URL": self.url("gateway"),
                         "RECERT_JWKS_URL": f"{self.url('identity')}/v1/.well-known/jwks.json",
                         # Credentials name the gateway as the platform's public address (ADR 0030).
@@ -229,9 +230,9 @@ class System:
         self.env = self._build_env()
         for name in self.services:
             self.migrate(name)
-        webs = [(name, self.start_web(name)) for name in self.services]
+        webs = [] if self.workers_only else [(name, self.start_web(name)) for name in self.services]
         workers = [self.start_worker(name) for name in self.services]
-        if self.gateway_too:
+        if not self.workers_only:
             webs.append(("gateway", self.start_web("gateway")))
         for name, process in webs:
             self.wait_healthy(name, process)

@@ -12,6 +12,7 @@ exactly once, every outbox drained and no dead letter left. The cluster runs on 
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import threading
@@ -56,7 +57,7 @@ def system(infra, cluster, tmp_path_factory):
     # The run's databases, but the cluster for a broker; its queues and exchange go with the cluster.
     on_cluster = dataclasses.replace(infra, amqp_url=cluster.url, queues=set(), exchanges=set())
     with running_system(on_cluster, tmp_path_factory, SERVICES, {"RECERT_QUEUE_TYPE": "quorum"},
-                        gateway_too=False) as running:
+                        workers_only=True) as running:
         yield running
 
 
@@ -133,12 +134,11 @@ class NolocStream:
 
 
 def test_the_queue_leaders_node_dies_mid_stream_and_comes_back_nothing_lost_or_doubled(cluster, system):
+    # rabbitmqctl takes seconds to start: it asks for the queues' leaders while the stream gets going.
+    asking = concurrent.futures.ThreadPoolExecutor(1)
+    reported = asking.submit(cluster.queues)
     account_id, number = a_certified_jobcoach(system)
     prefix = system.env["RECERT_QUEUE_PREFIX"]
-    queues = {name: q for name, q in cluster.queues().items() if name.startswith(prefix)}
-    nodes = sorted(node.name for node in cluster.nodes)
-    assert queues and all(q["type"] == "quorum" and sorted(q["members"]) == nodes for q in queues.values())
-    leader = cluster.node(queues[f"{prefix}pe-registry.events"]["leader"])
     pids = {process.name: process.popen.pid for process in system.processes}
 
     def imported() -> int:
@@ -151,6 +151,13 @@ def test_the_queue_leaders_node_dies_mid_stream_and_comes_back_nothing_lost_or_d
 
     with NolocStream(system, number) as stream:
         eventually(lambda: in_portfolio() >= 30, what="the stream flowing through both services")
+        queues = {name: q for name, q in reported.result(timeout=60).items() if name.startswith(prefix)}
+        asking.shutdown()
+        nodes = sorted(node.name for node in cluster.nodes)
+        assert queues, "no queue of this system on the cluster"
+        for name, queue in queues.items():  # a replica on every node, or a node's death could lose messages
+            assert (queue["type"], sorted(queue["members"])) == ("quorum", nodes), name
+        leader = cluster.node(queues[f"{prefix}pe-registry.events"]["leader"])
         cluster.kill(leader)
         sent_at_kill = stream.sent
         # While the node is down: everything sent until the kill and after it arrives, through the others.
