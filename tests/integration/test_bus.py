@@ -196,8 +196,16 @@ def queue_types(infra) -> dict[str, str]:
 def test_a_queue_declared_as_another_type_is_refused_with_what_to_do(names, infra):
     """A queue's type cannot change in place: the broker refuses, and `migrate` says why and what to do."""
     settings = names.settings
-    infra.queues.update(consumer_topology(settings, EFFECTS).all_queue_names())
-    declare_queues(settings, [EFFECTS])  # classic, as every queue was before RECERT_QUEUE_TYPE
+    topology = consumer_topology(settings, EFFECTS)
+    infra.queues.update(topology.all_queue_names())
+    # Declared as before RECERT_QUEUE_TYPE (no x-queue-type; as the dev broker's queues of every earlier
+    # `make dev` are): a declaration that says classic accepts them.
+    with Connection(infra.amqp_url) as conn:
+        channel = conn.channel()
+        for queue in [topology.main(), topology.dead(), *topology.retries()]:
+            arguments = {k: v for k, v in queue.queue_arguments.items() if k != "x-queue-type"}
+            Queue(queue.name, durable=True, queue_arguments=arguments)(channel).declare()
+    declare_queues(settings, [EFFECTS])
     with pytest.raises(QueueTypeMismatch, match="RECERT_QUEUE_TYPE=quorum.*docs/operations.md"):
         declare_queues(ServiceSettings(**{**settings.__dict__, "queue_type": "quorum"}), [EFFECTS])
     declare_queues(settings, [EFFECTS])  # the type it has is still accepted
