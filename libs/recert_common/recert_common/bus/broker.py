@@ -17,9 +17,11 @@ def connect(connection: Connection) -> Connection:
     return connection.ensure_connection(max_retries=max(len(connection.alt), 1))
 
 
-class QueueTypeMismatch(RuntimeError):
+class QueueTypeMismatch(PreconditionFailed):
     """A queue exists with another type than RECERT_QUEUE_TYPE asks for: RabbitMQ cannot change a queue's
-    type in place, so it refuses the declaration (``PRECONDITION_FAILED``)."""
+    type in place, so it refuses the declaration (``PRECONDITION_FAILED``). Still a channel error: a
+    consumer that meets it keeps retrying (and logging this) as it does for any other, rather than ending
+    its thread."""
 
 
 def queue_type_mismatch(exc: Exception, queue: str, wanted: str) -> QueueTypeMismatch | None:
