@@ -145,6 +145,9 @@ def environment(services: list[str], dev: Path = DEV) -> dict[str, str]:
                                                               lambda: secrets.token_urlsafe(32), dev),
         "RECERT_GATEWAY_CORS_ORIGINS": "http://localhost:3000,http://127.0.0.1:3000",
         "RECERT_LOG_LEVEL": "INFO",
+        # One local broker: a quorum queue would replicate to nobody. And the dev vhost's queues, made by
+        # every earlier `make dev`, are classic: a queue's type cannot change in place (ADR 0032).
+        "RECERT_QUEUE_TYPE": "classic",
         "PYTHONUNBUFFERED": "1",
     }
     for name in services:

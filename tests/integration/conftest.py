@@ -83,6 +83,9 @@ class Infrastructure:
             "RECERT_EXCHANGE": self.exchange,
             "RECERT_QUEUE_PREFIX": self.queue_prefix,
             "RECERT_QUEUE_EXPIRES_MS": "600000",
+            # The machine's one broker node: classic queues, as `make dev` (ADR 0032). Quorum queues are
+            # tested on a cluster of their own (test_broker_cluster.py) and in test_bus.py.
+            "RECERT_QUEUE_TYPE": "classic",
             # The suite runs every service as the one broker user of the run (guest): the harness opts in
             # to believing that user for every producer. The strict per-producer mapping is tested with
             # real users in test_bus_trust.py and is what compose and `make dev` run.
@@ -207,7 +210,6 @@ def infra():
 
 # The portal's whole system, one per worker for every module that asks (portal_system.py says why).
 from portal_system import portal_app, portal_mailbox, portal_office, portal_system  # noqa: E402,F401
-
 
 # The test modules that take longest, longest first (figures of a full run on 2 workers). Under
 # `--dist loadfile --no-loadscope-reorder` (the Makefile's) a worker takes the modules in the order below:

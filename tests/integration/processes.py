@@ -105,6 +105,9 @@ class System:
     broker_users: bool = field(default_factory=lambda: os.environ.get("RECERT_TEST_BROKER_USERS") == "1")
     broker: dict[str, str] = field(default_factory=dict)   # party -> its AMQP URL
     _broker_teardown: object = None
+    # Workers only, no web processes and no gateway: a system whose test only moves events between services
+    # (half the processes to start on a loaded machine).
+    workers_only: bool = False
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports[name]}"
@@ -115,7 +118,7 @@ class System:
 
     def _build_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RECERT_")}
-        for name in [*self.services, "gateway"]:
+        for name in self.services if self.workers_only else [*self.services, "gateway"]:
             self.ports[name] = free_port()
         # Databases, an exchange and queue names of this system alone: another module's services, their
         # data (encrypted with another secrets key) or events left in a queue by them never reach this one.
@@ -126,9 +129,12 @@ class System:
         env["RECERT_EXCHANGE"] = f"{self.infra.exchange}.{tag}"
         env["RECERT_QUEUE_PREFIX"] = f"{self.infra.queue_prefix}{tag}."
         self.infra.exchanges.add(env["RECERT_EXCHANGE"])
+        if not self.workers_only:
+            env.update({"RECERT_GATEWAY_URL": self.url("gateway"),
+                        "RECERT_JWKS_URL": f"{self.url('identity')}/v1/.well-known/jwks.json",
+                        # Credentials name the gateway as the platform's public address (ADR 0030).
+                        "RECERT_ASSESSMENT_PUBLIC_URL": self.url("gateway")})
         env.update({
-            "RECERT_GATEWAY_URL": self.url("gateway"),
-            "RECERT_JWKS_URL": f"{self.url('identity')}/v1/.well-known/jwks.json",
             "RECERT_LOG_LEVEL": "INFO",
             "RECERT_RELAY_POLL_SECONDS": "1",
             # Six services with a web and a worker pool each must fit in PostgreSQL's default 100
@@ -137,8 +143,6 @@ class System:
             "PYTHONUNBUFFERED": "1",
             "RECERT_IDENTITY_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "RECERT_ASSESSMENT_SECRETS_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
-            # Credentials name the gateway as the platform's public address (ADR 0030).
-            "RECERT_ASSESSMENT_PUBLIC_URL": self.url("gateway"),
             # Cheap argon2 parameters keep the suite fast; the algorithm (argon2id) is the production one.
             "RECERT_IDENTITY_ARGON2_TIME_COST": "1",
             "RECERT_IDENTITY_ARGON2_MEMORY_KIB": "1024",
@@ -159,7 +163,7 @@ class System:
         table = parties()
         passwords = {p.name: uuid.uuid4().hex for p in table}
         provision(admin, passwords, vhost=vhost, exchange=env["RECERT_EXCHANGE"], user_prefix=prefix,
-                  queue_prefix=env["RECERT_QUEUE_PREFIX"], table=table)
+                  queue_prefix=env["RECERT_QUEUE_PREFIX"], table=table, queue_type=env["RECERT_QUEUE_TYPE"])
         self._broker_teardown = lambda: deprovision(admin, vhost=vhost, user_prefix=prefix, table=table)
         amqp = Connection(self.infra.amqp_url)
         self.broker = {p.name: amqp_url(amqp.hostname, p.user(prefix), passwords[p.name], vhost,
@@ -226,9 +230,10 @@ class System:
         self.env = self._build_env()
         for name in self.services:
             self.migrate(name)
-        webs = [(name, self.start_web(name)) for name in self.services]
+        webs = [] if self.workers_only else [(name, self.start_web(name)) for name in self.services]
         workers = [self.start_worker(name) for name in self.services]
-        webs.append(("gateway", self.start_web("gateway")))
+        if not self.workers_only:
+            webs.append(("gateway", self.start_web("gateway")))
         for name, process in webs:
             self.wait_healthy(name, process)
         for process in workers:

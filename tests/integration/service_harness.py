@@ -67,11 +67,12 @@ def fresh_database(infra, service: str, package) -> tuple[str, str]:
 
 def bus_settings(infra, database_url: str, tag: str, **overrides) -> dict[str, Any]:
     """The settings every service's tests give: the run's broker and exchange, queues of this module only
-    (expiring, in case a run dies before it deletes them), a short back-off, and quiet logs."""
+    (expiring, in case a run dies before it deletes them; classic, on the machine's one node), a short
+    back-off, and quiet logs."""
     return {"database_url": database_url, "amqp_url": infra.amqp_url, "exchange": infra.exchange,
             "queue_prefix": f"{infra.queue_prefix}{tag}.", "queue_expires_ms": 600_000,
-            "consumer_max_retries": 4, "consumer_retry_base_ms": 200, "log_level": "WARNING",
-            "bus_trusted_users": infra.amqp_user, **overrides}
+            "queue_type": "classic", "consumer_max_retries": 4, "consumer_retry_base_ms": 200,
+            "log_level": "WARNING", "bus_trusted_users": infra.amqp_user, **overrides}
 
 
 def signing_keys(settings, kid: str) -> tuple[dict, TokenVerifier]:

@@ -11,6 +11,8 @@ import requests
 from kombu import Connection, Exchange, Producer, Queue
 
 from recert_common import bus
+from recert_common.bus.broker import QueueTypeMismatch
+from recert_common.bus.provision import BrokerAdmin
 from recert_common.config import LOOPBACK, ServiceSettings
 from recert_common.db import Database
 from recert_common.events import new_event
@@ -26,6 +28,7 @@ def names(infra):
     tag = uuid.uuid4().hex[:6]
     settings = ServiceSettings.from_env("bustest", env={}, exchange=infra.exchange, amqp_url=infra.amqp_url,
                                         queue_prefix=f"{infra.queue_prefix}{tag}.", queue_expires_ms=600_000,
+                                        queue_type="classic",
                                         consumer_max_retries=2, consumer_retry_base_ms=100,
                                         relay_poll_seconds=1.0, bus_trusted_users=infra.amqp_user)
     producer = make_database(infra, f"producer_{tag}", "producer")
@@ -116,7 +119,8 @@ def test_the_same_event_delivered_twice_has_one_effect(names, infra):
     assert effect_counts(names.consumer) == (2, 2)
 
 
-def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back(names, infra):
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back(names, infra, queue_type):
     calls = []
     healthy = threading.Event()
 
@@ -127,8 +131,12 @@ def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back
         record_effect(conn, event)
 
     worker = names.start(names.consumer, [bus.Subscription("flaky", {"bustest.item.changed": flaky})],
-                         relay=False)
+                         relay=False, queue_type=queue_type)
     queue = worker.consumers[0].topology.queue
+    # Every queue of the consumer is of the type asked for: the retries' way back to the consumer's queue
+    # (dead-lettering when a retry expires) works on both.
+    types = queue_types(infra)
+    assert {types[name] for name in worker.consumers[0].topology.all_queue_names()} == {queue_type}
     event = new_event("bustest.item.changed", {"item_id": 1}, producer="bustest")
     _publish_raw(infra, names.settings.exchange, event.to_json(), "bustest.item.changed")
 
@@ -177,6 +185,72 @@ def test_two_relays_at_once_publish_no_event_twice(names, infra):
     assert first.relay.published + second.relay.published == 1000
     assert len(seen) == 1000
     assert set(seen) == {str(i) for i in ids}
+
+
+def queue_types(infra) -> dict[str, str]:
+    """Each queue of the run's vhost and its type, as the broker's management API reports them."""
+    answer = requests.get(f"{BrokerAdmin(infra.broker_admin_url).base}/api/queues/%2F?columns=name,type",
+                          auth=BrokerAdmin(infra.broker_admin_url).session.auth, timeout=10)
+    answer.raise_for_status()
+    return {queue["name"]: queue["type"] for queue in answer.json()}
+
+
+def test_a_queue_declared_as_another_type_is_refused_with_what_to_do(names, infra):
+    """A queue's type cannot change in place: the broker refuses, and `migrate` says why and what to do."""
+    settings = names.settings
+    topology = consumer_topology(settings, EFFECTS)
+    infra.queues.update(topology.all_queue_names())
+    # Declared as before RECERT_QUEUE_TYPE (no x-queue-type; as the dev broker's queues of every earlier
+    # `make dev` are): a declaration that says classic accepts them.
+    with Connection(infra.amqp_url) as conn:
+        channel = conn.channel()
+        for queue in [topology.main(), topology.dead(), *topology.retries()]:
+            arguments = {k: v for k, v in queue.queue_arguments.items() if k != "x-queue-type"}
+            Queue(queue.name, durable=True, queue_arguments=arguments)(channel).declare()
+    declare_queues(settings, [EFFECTS])
+    with pytest.raises(QueueTypeMismatch, match="RECERT_QUEUE_TYPE=quorum.*docs/operations.md"):
+        declare_queues(ServiceSettings(**{**settings.__dict__, "queue_type": "quorum"}), [EFFECTS])
+    declare_queues(settings, [EFFECTS])  # the type it has is still accepted
+
+
+def test_migrate_change_queue_type_keeps_every_message_of_a_classic_consumer(names, infra):
+    """An existing deployment's move to quorum queues (docs/operations.md): the worker stopped, messages
+    waiting in the consumer's queue, in a retry queue and in its dead-letter queue; afterwards every queue
+    is a quorum queue and every message is where the consumer finds it."""
+    classic = ServiceSettings(**{**names.settings.__dict__, "consumer_retry_base_ms": 600_000})
+    quorum = ServiceSettings(**{**classic.__dict__, "queue_type": "quorum"})
+    topology = consumer_topology(classic, EFFECTS)
+    infra.queues.update([*topology.all_queue_names(), f"{topology.queue}.moving",
+                         f"{topology.dead_letter_queue}.moving"])
+    declare_queues(classic, [EFFECTS])
+    waiting = [new_event("bustest.item.changed", {"item_id": n}, producer="bustest") for n in range(3)]
+    for event in waiting:
+        _publish_raw(infra, classic.exchange, event.to_json(), "bustest.item.changed")
+    retried = new_event("bustest.item.changed", {"item_id": 3}, producer="bustest")
+    buried = new_event("bustest.item.changed", {"item_id": 4}, producer="bustest")
+    with Connection(infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.channel())
+        for event, queue, retries in ((retried, topology.retry_queue(1), 1),
+                                      (buried, topology.dead_letter_queue, 2)):
+            producer.publish(event.to_json(), exchange="", routing_key=queue, delivery_mode=2,
+                             content_type="application/json", content_encoding="utf-8", user_id=conn.userid,
+                             headers={"x-retries": retries, "x-last-error": "RuntimeError: broke"})
+
+    with pytest.raises(QueueTypeMismatch):
+        declare_queues(quorum, [EFFECTS])
+    declare_queues(quorum, [EFFECTS], change_type=True)
+    declare_queues(quorum, [EFFECTS], change_type=True)  # a second run finds nothing to change
+
+    types = queue_types(infra)
+    assert {types[name] for name in topology.all_queue_names()} == {"quorum"}
+    assert f"{topology.queue}.moving" not in types and f"{topology.dead_letter_queue}.moving" not in types
+    letters = bus.list_dead_letters(infra.amqp_url, topology.queue)
+    assert [(letter.event_id, letter.retries) for letter in letters] == [(str(buried.id), 2)]
+    names.start(names.consumer, [EFFECTS], relay=False, queue_type="quorum", consumer_retry_base_ms=600_000)
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 4, message="the moved events' effects")
+    with names.consumer.transaction() as conn:
+        handled = {row["event_id"] for row in conn.execute("SELECT event_id FROM effects").fetchall()}
+    assert handled == {event.id for event in [*waiting, retried]}
 
 
 def test_events_published_before_the_consumer_first_runs_wait_in_its_declared_queue(names, infra):

@@ -7,6 +7,7 @@ reaches a consumer by another road (the default exchange), dead-lettered with th
 """
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import uuid
@@ -333,6 +334,15 @@ def test_the_provision_command_makes_the_table_on_the_broker_and_refuses_a_missi
         monkeypatch.setenv(password_variable("dnv"), "dnv-secret")
         assert main(["provision"]) == 0 and main(["provision"]) == 0  # twice: idempotent
         assert {p.user(prefix) for p in table} <= admin.users()
+        assert admin.queue_type(vhost, "dnv.events") == "quorum"  # RECERT_QUEUE_TYPE's default
+        capsys.readouterr()
+        # Provisioning with the other type keeps the outside parties' queues as they are and says so.
+        monkeypatch.setenv("RECERT_QUEUE_TYPE", "classic")
+        assert main(["provision"]) == 0
+        out, err = capsys.readouterr()
+        assert json.loads(out)["kept"] == {"dnv.events": "quorum", "noloc.events": "quorum"}
+        assert "kept dnv.events as a quorum queue" in err
+        assert admin.queue_type(vhost, "dnv.events") == "quorum"
         amqp = Connection(infra.amqp_url)
         dnv = amqp_url(amqp.hostname, f"{prefix}dnv", "dnv-secret", vhost, amqp.port or 5672)
         with Connection(dnv, connect_timeout=5) as conn:

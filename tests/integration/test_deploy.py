@@ -1,7 +1,8 @@
 """The operators' deployment without a Docker engine: the compose file names every service with a web
 process, a worker and a migration run; each command is one our command line understands; every variable it
 or the example environment sets is one a process reads (and every variable a process reads is documented);
-every health check asks a real endpoint of the app it checks."""
+every health check asks a real endpoint of the app it checks. The broker cluster's override
+(docker-compose.cluster.yml) adds two nodes that join the first and gives every process all three."""
 from __future__ import annotations
 
 import dataclasses
@@ -17,10 +18,12 @@ import yaml
 
 from recert_common.bus.access import parties
 from recert_common.bus.provision import password_variable
-from recert_common.config import ServiceSettings
+from recert_common.config import ServiceSettings, parse_amqp_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "deploy" / "docker-compose.yml").read_text())
+CLUSTER = yaml.safe_load((ROOT / "deploy" / "docker-compose.cluster.yml").read_text())
+NODES = ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
 INFRASTRUCTURE = {"postgres", "rabbitmq", "minio", "mailpit", "redis", "prometheus", "grafana"}
 # Variables read outside the settings classes: the rules' replacement framework files, and the service
@@ -85,7 +88,7 @@ def test_every_variable_set_is_read_and_every_variable_read_is_documented():
     read = variables_read()
     example = documented(ROOT / "deploy" / "example.env") | documented(ROOT / "deploy" / "example.broker.env")
     compose_set = set()
-    for service in COMPOSE["services"].values():
+    for service in [*COMPOSE["services"].values(), *CLUSTER["services"].values()]:
         compose_set |= {key for key in (service.get("environment") or {}) if key.startswith("RECERT_")}
     assert compose_set - read == set(), "compose sets variables nothing reads"
     assert example - read == set(), "example.env documents variables nothing reads"
@@ -129,7 +132,8 @@ def test_each_service_talks_to_the_broker_as_its_own_user_and_provisioning_comes
     assert not any(line.startswith("RECERT_BROKER_PASSWORD_") for line in example)
 
 
-SECRET_NAME = re.compile(r"PASSWORD(?!_RESET)|SECRET|ACCESS_KEY|ROOT_USER")  # not the reset link's lifetime
+# Not the reset link's lifetime (PASSWORD_RESET_...); the cluster's Erlang cookie is one.
+SECRET_NAME = re.compile(r"PASSWORD(?!_RESET)|SECRET|ACCESS_KEY|ROOT_USER|COOKIE")
 
 
 def test_compose_refuses_to_start_without_its_secrets_and_the_examples_hold_none():
@@ -156,6 +160,7 @@ def test_only_the_gateway_is_published_so_its_limits_cannot_be_skipped():
                  if service.get("ports")}
     operator_views = {"rabbitmq", "mailpit", "prometheus", "grafana"}
     assert set(published) - operator_views == {"gateway"}
+    assert [name for name, service in CLUSTER["services"].items() if service.get("ports")] == []
     for name in operator_views:
         assert all(str(port).startswith("127.0.0.1:") for port in published.get(name, []))
 
@@ -262,3 +267,78 @@ def test_a_real_compose_implementation_refuses_the_files_while_a_secret_is_unset
     done = _compose_config(tmp_path, _example_env(filled=False), [])
     assert done.returncode != 0
     assert "set it in deploy/" in done.stderr
+# --- the broker cluster (docker-compose.cluster.yml, an override of docker-compose.yml; ADR 0032) -----------
+
+
+def cluster_service(name: str) -> dict:
+    """What compose makes of ``name`` with the override: the base's keys, the override's environment and
+    dependencies added to the base's (compose merges those mappings key by key)."""
+    base, override = COMPOSE["services"].get(name, {}), CLUSTER["services"][name]
+    merged = {**base, **override}
+    for key in ("environment", "depends_on"):
+        merged[key] = {**(base.get(key) or {}), **(override.get(key) or {})}
+    merged["volumes"] = [*base.get("volumes", []), *override.get("volumes", [])]
+    return merged
+
+
+def test_the_cluster_variant_adds_two_nodes_and_overrides_nothing_that_is_not_there():
+    assert set(CLUSTER["services"]) - set(COMPOSE["services"]) == {"rabbitmq-2", "rabbitmq-3"}
+    first_line = (ROOT / "deploy" / "docker-compose.cluster.yml").read_text().splitlines()[2]
+    assert "-f deploy/docker-compose.yml -f deploy/docker-compose.cluster.yml" in first_line
+
+
+def test_the_clusters_nodes_share_a_cookie_and_join_the_first_once_it_is_up():
+    conf = (ROOT / "deploy" / "rabbitmq-cluster.conf").read_text()
+    assert "cluster_formation.peer_discovery_backend = classic_config" in conf
+    seeds = re.findall(r"^cluster_formation\.classic_config\.nodes\.\d+ = rabbit@(\S+)$", conf, re.M)
+    assert seeds == ["rabbitmq"]
+    data = set()
+    for name in NODES:
+        node = cluster_service(name)
+        assert node["image"] == COMPOSE["services"]["rabbitmq"]["image"]
+        assert node["hostname"] == name  # the node's name, rabbit@<hostname>, which the seed list uses
+        cookie = node["environment"]["RABBITMQ_ERLANG_COOKIE"]
+        assert re.fullmatch(r"\$\{RABBITMQ_ERLANG_COOKIE:\?[^}]+\}", cookie)
+        assert "./rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in node["volumes"]
+        own = [v.split(":")[0] for v in node["volumes"] if v.split(":")[1] == "/var/lib/rabbitmq"]
+        assert len(own) == 1 and own[0] in COMPOSE["volumes"] | CLUSTER["volumes"], name
+        data.add(own[0])
+        assert node["healthcheck"]["test"] == COMPOSE["services"]["rabbitmq"]["healthcheck"]["test"]
+        if name != "rabbitmq":
+            assert node["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    assert len(data) == 3, "each node keeps its own data"
+    assert "RABBITMQ_ERLANG_COOKIE" in (ROOT / "deploy" / "example.broker.env").read_text()
+
+
+def test_every_process_of_a_service_reaches_every_node_as_its_own_user():
+    for name in SERVICES:
+        for suffix in ("", "-worker", "-migrate"):
+            value = cluster_service(f"{name}{suffix}")["environment"]["RECERT_AMQP_URL"]
+            urls, filled = value.split(";"), re.sub(r"\$\{[^}]+\}", "secret", value)
+            assert [urlsplit(url).hostname for url in filled.split(";")] == NODES, (name, suffix)
+            for node, url in zip(NODES, urls, strict=True):
+                own = (re.escape(f"amqp://recert-{name}:${{{password_variable(name)}:?") + r"[^}]+"
+                       + re.escape(f"}}@{node}:5672/recert"))
+                assert re.fullmatch(own, url), (name, suffix, url)
+            # What the settings accept: one user and one vhost on every node.
+            parse_amqp_urls(filled)
+    assert "RECERT_AMQP_URL" not in (CLUSTER["services"].get("gateway") or {}).get("environment", {})
+
+
+def test_nothing_declares_a_queue_before_every_node_is_up():
+    """A quorum queue gets its replicas on the nodes that are in the cluster when it is declared."""
+    for name in ["bus-provision", *(f"{s}-migrate" for s in SERVICES)]:
+        depends = cluster_service(name)["depends_on"]
+        assert {node: depends.get(node) for node in NODES} == {
+            node: {"condition": "service_healthy"} for node in NODES}, name
+        assert depends["bus-provision" if name != "bus-provision" else "rabbitmq"]
+    # The processes wait for every migration (docker-compose.yml), so for every node too.
+    assert all(f"{s}-migrate" in COMPOSE["services"][f"{s}-worker"]["depends_on"] for s in SERVICES)
+
+
+def test_the_cluster_variant_refuses_to_start_without_its_secrets():
+    text = (ROOT / "deploy" / "docker-compose.cluster.yml").read_text()
+    substitutions = re.findall(r"\$\{([A-Z0-9_]+)(:?[-?])?([^}]*)\}", text)
+    assert {name for name, _, _ in substitutions} == {"RABBITMQ_ERLANG_COOKIE"} | {
+        password_variable(s) for s in SERVICES}
+    assert {op for _, op, _ in substitutions} == {":?"}

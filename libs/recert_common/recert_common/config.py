@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 _MISSING = object()
 
@@ -52,6 +53,35 @@ def parse_networks(raw: str) -> tuple[Network, ...]:
 
 
 LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+#: What RECERT_QUEUE_TYPE may say (ADR 0032): quorum queues are replicated over a cluster's nodes; classic
+#: queues live on one node.
+QUEUE_TYPES = ("quorum", "classic")
+
+
+def parse_queue_type(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in QUEUE_TYPES:
+        raise ValueError(f"{raw!r} is not one of {', '.join(QUEUE_TYPES)}")
+    return value
+
+
+def parse_amqp_urls(raw: str) -> str:
+    """One broker URL, or several separated by ``;`` (the nodes of a cluster, tried in turn; kombu's failover
+    syntax). Every URL must name the same user and vhost: the user is who the consumers believe they are
+    (``recert_common.bus.trust``), and the vhost holds the queues."""
+    urls = [part.strip() for part in raw.split(";") if part.strip()]
+    if not urls:
+        raise ValueError("no broker URL")
+    seen = set()
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
+            raise ValueError(f"not an amqp:// URL: {parts.scheme}://{parts.hostname or ''}...")
+        seen.add((parts.username, parts.path))
+    if len(seen) > 1:
+        raise ValueError("the broker URLs name different users or vhosts; a cluster's nodes share both")
+    return ";".join(urls)
 
 
 def env_field(name: str, default: Any = _MISSING, *, parse: Callable[[str], Any] | None = None):
@@ -103,7 +133,8 @@ class ServiceSettings:
     service: str
     postgres_url: str = env_field("RECERT_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
     database_url: str = env_field("RECERT_{service}_DATABASE_URL", "")
-    amqp_url: str = env_field("RECERT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    # One URL, or a cluster's nodes separated by ";" (tried in turn when one goes away).
+    amqp_url: str = env_field("RECERT_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//", parse=parse_amqp_urls)
     exchange: str = env_field("RECERT_EXCHANGE", "recert.events")
     queue_prefix: str = env_field("RECERT_QUEUE_PREFIX", "")
     # Broker users are "<prefix><producer>"; a consumer believes an event only from its producer's user.
@@ -133,6 +164,9 @@ class ServiceSettings:
     consumer_prefetch: int = env_field("RECERT_CONSUMER_PREFETCH", 50)
     # Test runs let their queues expire once unused; production queues never expire (0).
     queue_expires_ms: int = env_field("RECERT_QUEUE_EXPIRES_MS", 0)
+    # quorum (replicated over a cluster's nodes; the default) or classic (one node). A queue's type cannot
+    # change in place: see docs/operations.md before changing it on a running deployment (ADR 0032).
+    queue_type: str = env_field("RECERT_QUEUE_TYPE", "quorum", parse=parse_queue_type)
     # Who may read /metrics and /readyz (addresses or CIDRs, comma-separated): the health checks and the
     # metrics scraper. Anything else, and anything that came through a proxy, gets 404.
     internal_networks: tuple[Network, ...] = env_field("RECERT_INTERNAL_NETWORKS", LOOPBACK,
@@ -144,6 +178,9 @@ class ServiceSettings:
     def __post_init__(self):
         if self.storage not in ("s3", "filesystem"):
             raise ConfigError(f"RECERT_STORAGE: {self.storage!r} is neither 's3' nor 'filesystem'")
+        if self.queue_type not in QUEUE_TYPES:
+            raise ConfigError(f"RECERT_QUEUE_TYPE: {self.queue_type!r} is not one of "
+                              f"{', '.join(QUEUE_TYPES)}")
         if not self.database_url:
             db_name = "recert_" + self.service.replace("-", "_")
             object.__setattr__(self, "database_url", f"{self.postgres_url.rstrip('/')}/{db_name}")

@@ -1,16 +1,18 @@
-"""Readiness checks every service's ``/readyz`` runs: does the broker answer, does object storage answer
-with the service's buckets (the database has ``Database.ping``)."""
+"""Readiness checks every service's ``/readyz`` runs: does the broker answer, any node of a cluster; does
+object storage answer with the service's buckets (the database has ``Database.ping``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from kombu import Connection
 
+from recert_common.bus.broker import connect
+
 
 def broker(amqp_url: str, timeout: float = 2.0) -> Callable[[], None]:
     def check() -> None:
         with Connection(amqp_url, connect_timeout=timeout) as connection:
-            connection.ensure_connection(max_retries=1)
+            connect(connection)
 
     return check
 

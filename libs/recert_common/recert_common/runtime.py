@@ -68,8 +68,10 @@ def _revocation_purge():
     return Schedule("revocations.purge", 3600.0, job)
 
 
-def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
-    """The database's migrations, then the consumers' queues (see ``worker.declare_queues``) and the
+def run_migrations(spec: ServiceSpec, settings: ServiceSettings,
+                   change_queue_type: bool = False) -> list[str]:
+    """The database's migrations, then the consumers' queues (see ``worker.declare_queues``; with
+    ``change_queue_type``, queues of another type than RECERT_QUEUE_TYPE are given that type) and the
     object-storage buckets (``ensure_buckets``)."""
     from recert_common.worker import declare_queues
 
@@ -78,7 +80,7 @@ def run_migrations(spec: ServiceSpec, settings: ServiceSettings) -> list[str]:
     applied = migrate_service(settings.database_url, spec.name, spec.migrations)
     db = Database(settings.database_url, max_size=1, name=f"{spec.name}-migrate")
     try:
-        queues = declare_queues(settings, spec.all_subscriptions(settings, db))
+        queues = declare_queues(settings, spec.all_subscriptions(settings, db), change_type=change_queue_type)
     finally:
         db.close()
     return ([f"applied {name}" for name in applied] + [f"declared queue {name}" for name in queues]
@@ -164,7 +166,10 @@ def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, 
 def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m recert_{spec.name.replace('-', '_')}")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="create the database when missing and apply pending migrations")
+    migrate = sub.add_parser("migrate", help="create the database when missing and apply pending migrations")
+    migrate.add_argument("--change-queue-type", action="store_true",
+                         help="give queues of another type than RECERT_QUEUE_TYPE that type, keeping their "
+                              "messages (stop the service's workers first; docs/operations.md)")
     web = sub.add_parser("web", help="serve the HTTP API")
     web.add_argument("--host", default="127.0.0.1")
     web.add_argument("--port", type=int, default=spec.default_port)
@@ -181,7 +186,7 @@ def main(spec: ServiceSpec, argv: list[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     settings = spec.settings()
     if args.command == "migrate":
-        for name in run_migrations(spec, settings):
+        for name in run_migrations(spec, settings, args.change_queue_type):
             print(name)
         return 0
     if args.command == "web":

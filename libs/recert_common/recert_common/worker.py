@@ -18,6 +18,8 @@ from datetime import date
 from kombu import Connection
 
 from recert_common.bus import ConsumerTopology, EventConsumer, OutboxRelay, Subscription
+from recert_common.bus.broker import connect
+from recert_common.bus.retype import change_queue_type
 from recert_common.bus.topology import ensure_exchange
 from recert_common.bus.trust import BusTrust
 from recert_common.config import ServiceSettings
@@ -40,18 +42,29 @@ def consumer_topology(settings: ServiceSettings, subscription: Subscription) -> 
         exchange=settings.exchange, queue=settings.queue(subscription.purpose),
         routing_keys=tuple(sorted(subscription.handlers)), max_retries=settings.consumer_max_retries,
         retry_base_ms=settings.consumer_retry_base_ms, expires_ms=settings.queue_expires_ms,
+        queue_type=settings.queue_type,
     )
 
 
-def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscription]) -> list[str]:
+def declare_queues(settings: ServiceSettings, subscriptions: Sequence[Subscription], *,
+                   change_type: bool = False) -> list[str]:
     """Declare the consumers' queues and bindings without consuming.
 
     A topic exchange drops what no queue is bound to, so a service's queues must exist before any other
     service publishes what it needs: on a fresh deployment its worker may start after theirs. The
     ``migrate`` command calls this, and every deployment runs all migrations before any process starts.
+
+    A queue of another type than ``settings.queue_type`` raises ``QueueTypeMismatch``; with ``change_type``
+    (``migrate --change-queue-type``, the service's workers stopped) it is given the new type with every
+    message kept (``bus.retype``).
     """
+    if change_type:
+        trust = BusTrust.from_settings(settings, Connection(settings.amqp_url).userid)
+        for subscription in subscriptions:
+            change_queue_type(settings.amqp_url, consumer_topology(settings, subscription), trust)
     declared = []
     with Connection(settings.amqp_url, connect_timeout=10) as connection:
+        connect(connection)
         ensure_exchange(connection, settings.exchange)
         channel = connection.channel()
         for subscription in subscriptions:

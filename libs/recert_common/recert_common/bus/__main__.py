@@ -7,8 +7,9 @@
 ``provision`` creates the vhost, every party's broker user with its permissions and topic permissions, the
 events exchange and the outside parties' queues (``recert_common.bus.access``), idempotently, through the
 management API at RECERT_BROKER_ADMIN_URL (``http://admin:password@rabbitmq:15672``). It reads
-RECERT_BROKER_VHOST (default ``recert``), RECERT_EXCHANGE, RECERT_BROKER_USER_PREFIX and one password per
-party, RECERT_BROKER_PASSWORD_<PARTY>. ``--print`` shows the table without touching the broker.
+RECERT_BROKER_VHOST (default ``recert``), RECERT_EXCHANGE, RECERT_BROKER_USER_PREFIX, RECERT_QUEUE_TYPE
+(default ``quorum``) and one password per party, RECERT_BROKER_PASSWORD_<PARTY>. ``--print`` shows the
+table without touching the broker.
 
 ``<queue>`` is the consumer's queue, e.g. ``notifications.messages``; the broker comes from RECERT_AMQP_URL.
 """
@@ -23,6 +24,7 @@ import sys
 from recert_common.bus.access import DEFAULT_USER_PREFIX, DEFAULT_VHOST, parties
 from recert_common.bus.deadletter import list_dead_letters, replay_dead_letters
 from recert_common.bus.provision import BrokerAdmin, ProvisioningError, passwords_from_env, provision
+from recert_common.config import parse_queue_type
 
 
 def _provision(args) -> int:
@@ -30,6 +32,11 @@ def _provision(args) -> int:
     exchange = env.get("RECERT_EXCHANGE", "recert.events")
     prefix = env.get("RECERT_BROKER_USER_PREFIX", DEFAULT_USER_PREFIX)
     vhost = env.get("RECERT_BROKER_VHOST", DEFAULT_VHOST)
+    try:
+        queue_type = parse_queue_type(env.get("RECERT_QUEUE_TYPE", "quorum"))
+    except ValueError as exc:
+        print(f"provision: RECERT_QUEUE_TYPE: {exc}", file=sys.stderr)
+        return 2
     table = parties()
     if args.print:
         for p in table:
@@ -43,11 +50,14 @@ def _provision(args) -> int:
         return 2
     try:
         done = provision(BrokerAdmin(admin_url), passwords_from_env(env, table), vhost=vhost,
-                         exchange=exchange, user_prefix=prefix, table=table)
+                         exchange=exchange, user_prefix=prefix, table=table, queue_type=queue_type)
     except ProvisioningError as exc:
         print(f"provision: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"vhost": done.vhost, "users": done.users, "queues": done.queues}))
+    print(json.dumps({"vhost": done.vhost, "users": done.users, "queues": done.queues, "kept": done.kept}))
+    for queue, kind in done.kept.items():
+        print(f"provision: kept {queue} as a {kind} queue (RECERT_QUEUE_TYPE={queue_type}); "
+              "docs/operations.md, 'Moving to quorum queues'", file=sys.stderr)
     return 0
 
 

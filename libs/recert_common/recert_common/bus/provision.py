@@ -77,8 +77,16 @@ class BrokerAdmin:
         self._call("PUT", f"exchanges/{self._q(vhost)}/{self._q(name)}",
                    {"type": "topic", "durable": True, "auto_delete": False, "internal": False})
 
-    def put_queue(self, vhost: str, name: str) -> None:
-        self._call("PUT", f"queues/{self._q(vhost)}/{self._q(name)}", {"durable": True, "auto_delete": False})
+    def queue_type(self, vhost: str, name: str) -> str | None:
+        """The type of an existing queue, or None when there is none."""
+        response = self._call("GET", f"queues/{self._q(vhost)}/{self._q(name)}", ok=(200, 404))
+        return response.json().get("type") if response.status_code == 200 else None
+
+    def put_queue(self, vhost: str, name: str, queue_type: str = "quorum") -> None:
+        # A queue that exists with another type is refused (400, "inequivalent arg 'x-queue-type'"): a type
+        # cannot change in place (ADR 0032).
+        self._call("PUT", f"queues/{self._q(vhost)}/{self._q(name)}",
+                   {"durable": True, "auto_delete": False, "arguments": {"x-queue-type": queue_type}})
 
     def bind(self, vhost: str, exchange: str, queue: str, routing_key: str) -> None:
         self._call("POST", f"bindings/{self._q(vhost)}/e/{self._q(exchange)}/q/{self._q(queue)}",
@@ -93,12 +101,17 @@ class Provisioned:
     vhost: str
     users: dict[str, str]          # party -> broker user
     queues: dict[str, str]         # outside party -> its queue
+    kept: dict[str, str] = field(default_factory=dict)  # queue -> its type, where that is not queue_type
 
 
 def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = DEFAULT_VHOST,
               exchange: str = "recert.events", user_prefix: str = DEFAULT_USER_PREFIX, queue_prefix: str = "",
-              table: list[Party] | None = None) -> Provisioned:
-    """Make the broker match the table. ``passwords`` maps each party's name to its password."""
+              table: list[Party] | None = None, queue_type: str = "quorum") -> Provisioned:
+    """Make the broker match the table. ``passwords`` maps each party's name to its password; the outside
+    parties' queues are of ``queue_type`` (RECERT_QUEUE_TYPE, as the services' own queues). An outside
+    party's queue that exists with another type is kept as it is and reported in ``kept``: its type cannot
+    change in place, and the messages in it are the party's (docs/operations.md, "Moving to quorum
+    queues")."""
     table = parties() if table is None else table
     missing = sorted(p.name for p in table if not passwords.get(p.name))
     if missing:
@@ -106,7 +119,7 @@ def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = 
             f"{name} ({password_variable(name)})" for name in missing))
     admin.put_vhost(vhost)
     admin.put_exchange(vhost, exchange)
-    users, queues = {}, {}
+    users, queues, kept = {}, {}, {}
     for p in table:
         user = p.user(user_prefix)
         admin.put_user(user, passwords[p.name])
@@ -115,11 +128,15 @@ def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = 
         users[p.name] = user
         queue = p.outside_queue(queue_prefix)
         if queue:
-            admin.put_queue(vhost, queue)
+            existing = admin.queue_type(vhost, queue)
+            if existing not in (None, queue_type):
+                kept[queue] = existing
+            else:
+                admin.put_queue(vhost, queue, queue_type)
             for key in p.receives:
                 admin.bind(vhost, exchange, queue, key)
             queues[p.name] = queue
-    return Provisioned(vhost, users, queues)
+    return Provisioned(vhost, users, queues, kept)
 
 
 def deprovision(admin: BrokerAdmin, *, vhost: str, user_prefix: str,

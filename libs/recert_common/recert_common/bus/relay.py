@@ -21,6 +21,7 @@ import threading
 import psycopg
 from kombu import Connection, Producer
 
+from recert_common.bus.broker import connect
 from recert_common.bus.topology import ensure_exchange, events_exchange
 from recert_common.db import Database
 
@@ -50,7 +51,7 @@ class OutboxRelay:
         if self._producer is None:
             connection = Connection(self.amqp_url, transport_options={"confirm_publish": True},
                                     connect_timeout=5, heartbeat=0)
-            connection.ensure_connection(max_retries=1)
+            connect(connection)  # a cluster's nodes in turn: this batch goes to the first that answers
             ensure_exchange(connection, self.exchange.name)
             channel = connection.channel()
             self._connection, self._producer = connection, Producer(channel, exchange=self.exchange,

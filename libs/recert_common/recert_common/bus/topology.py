@@ -1,10 +1,13 @@
 """Names and shapes on the broker: the topic exchange, and per consumer a durable queue, its retry queues
-and its dead-letter queue.
+and its dead-letter queue, all of one type (``x-queue-type``): quorum queues, replicated over a cluster's
+nodes, or classic ones (ADR 0032).
 
 Retries wait in one queue per attempt (``<queue>.retry.<n>``) whose TTL doubles with ``n`` and whose
 expired messages are dead-lettered back to the consumer's queue through the default exchange. One queue
 per attempt, rather than per-message TTLs in a single queue, because RabbitMQ only expires messages at the
-head of a queue: a short delay would otherwise wait behind a long one.
+head of a queue: a short delay would otherwise wait behind a long one. A quorum retry queue dead-letters
+at least once (``x-dead-letter-strategy``, which needs ``x-overflow: reject-publish``): by default a quorum
+queue's dead-lettering is at most once, and a retry could be lost when a node dies as it expires.
 """
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ from dataclasses import dataclass
 
 from amqp.exceptions import NotFound
 from kombu import Connection, Exchange, Queue, binding
+
+from recert_common.bus.broker import queue_type_mismatch
 
 
 def events_exchange(name: str) -> Exchange:
@@ -46,9 +51,13 @@ class ConsumerTopology:
     max_retries: int = 5
     retry_base_ms: int = 1000
     expires_ms: int = 0
+    queue_type: str = "quorum"
 
     def _arguments(self, **extra) -> dict:
-        arguments = dict(extra)
+        # Always named, classic too: a declaration that says its type fails loudly on a queue of another type
+        # (PRECONDITION_FAILED) instead of quietly using it; a classic queue declared before the argument
+        # existed accepts "classic".
+        arguments = {"x-queue-type": self.queue_type, **extra}
         if self.expires_ms:
             arguments["x-expires"] = self.expires_ms
         return arguments
@@ -70,27 +79,37 @@ class ConsumerTopology:
         return Queue(
             self.queue, exchange=exchange, durable=True,
             bindings=[binding(exchange, routing_key=key) for key in self.routing_keys],
-            queue_arguments=self._arguments() or None,
+            queue_arguments=self._arguments(),
         )
 
     def retries(self) -> list[Queue]:
+        at_least_once = ({"x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+                         if self.queue_type == "quorum" else {})
         return [
             Queue(self.retry_queue(n), durable=True, queue_arguments=self._arguments(**{
                 "x-message-ttl": self.retry_delay_ms(n),
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": self.queue,
+                **at_least_once,
             }))
             for n in range(1, self.max_retries + 1)
         ]
 
     def dead(self) -> Queue:
-        return Queue(self.dead_letter_queue, durable=True, queue_arguments=self._arguments() or None)
+        return Queue(self.dead_letter_queue, durable=True, queue_arguments=self._arguments())
 
     def all_queue_names(self) -> list[str]:
         retries = [self.retry_queue(n) for n in range(1, self.max_retries + 1)]
         return [self.queue, self.dead_letter_queue, *retries]
 
     def declare(self, channel) -> None:
-        """The queues and bindings; the exchange must exist (``ensure_exchange``)."""
+        """The queues and bindings; the exchange must exist (``ensure_exchange``). Raises
+        ``QueueTypeMismatch`` when a queue exists with another type."""
         for queue in [self.main(), self.dead(), *self.retries()]:
-            queue(channel).declare()
+            try:
+                queue(channel).declare()
+            except Exception as exc:
+                mismatch = queue_type_mismatch(exc, queue.name, self.queue_type)
+                if mismatch is None:
+                    raise
+                raise mismatch from exc
