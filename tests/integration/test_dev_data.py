@@ -58,8 +58,9 @@ def dev_dir(tmp_path_factory) -> Path:
 def system(infra, tmp_path_factory, dev_dir):
     storage = dev.storage_environment(dev_dir)
     assert storage == {"RECERT_STORAGE": "filesystem", "RECERT_STORAGE_DIR": str(dev_dir / "objects")}
-    yield from running_system(infra, tmp_path_factory, SERVICES,
-                              extra_env={**storage, "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
+    with running_system(infra, tmp_path_factory, SERVICES,
+                        extra_env={**storage, "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"}) as started:
+        yield started
 
 
 app = app_fixture()
