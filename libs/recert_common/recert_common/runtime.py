@@ -34,6 +34,9 @@ class ServiceSpec:
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
     # False for identity, the producer of the session events: it writes its read model itself.
     consumes_revocations: bool = True
+    # The buckets the service keeps files in, by role (``{"evidence": settings.evidence_bucket}``): the
+    # backup (``recert_common.backup``) copies them and a restore maps each role onto the target's bucket.
+    buckets: Callable[[ServiceSettings], dict[str, str]] = lambda settings: {}
 
     def settings(self) -> ServiceSettings:
         return self.settings_cls.from_env(self.name)

@@ -373,6 +373,32 @@ class ObjectStore:
         with _translated(key):
             self.client.remove_object(self.bucket, key)
 
+    # -- what a backup needs (recert_common.backup) ---------------------------------------------------------
+
+    def keys(self) -> Iterator[str]:
+        """Every object's key, in the store's order; none when the bucket does not exist (yet)."""
+        with _translated():
+            if not self.client.bucket_exists(self.bucket):
+                return
+            for item in self.client.list_objects(self.bucket, recursive=True):
+                yield item.object_name
+
+    def put_verbatim(self, key: str, source: Readable | BinaryIO, size: int, *, content_type: str,
+                     filename: str | None, sha256: str) -> None:
+        """Store an object as a backup holds it: its bytes, type, filename and hash as they were.
+
+        No type check and no size limit: the object passed them when it was first uploaded, and a restore
+        must not refuse what the system once accepted. The caller has checked the bytes against ``sha256``
+        (the backup's manifest), so the hash goes in with the body and no copy onto itself is needed.
+        """
+        metadata = {_META_SHA256: sha256}
+        if filename is not None:
+            metadata[_META_FILENAME] = quote(filename, safe="")
+        self.ensure_bucket()
+        with _translated(key):
+            self.client.put_object(self.bucket, key, source, length=size, part_size=self.part_size,
+                                   content_type=content_type, metadata=metadata)
+
 
 def _stored_object(key: str, headers) -> StoredObject:
     filename = headers.get(_META_FILENAME)

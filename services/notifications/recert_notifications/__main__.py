@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
     default_port=8005,
+    buckets=lambda settings: {"desk": settings.desk_bucket},
 )
 
 if __name__ == "__main__":

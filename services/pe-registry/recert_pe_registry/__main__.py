@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
     default_port=8003,
+    buckets=lambda settings: {"evidence": settings.evidence_bucket},
 )
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ SPEC = ServiceSpec(
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
     default_port=8002,
+    buckets=lambda settings: {"proof": settings.proof_bucket},
 )
 
 if __name__ == "__main__":
