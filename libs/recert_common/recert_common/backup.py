@@ -54,6 +54,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,7 +63,7 @@ import psycopg
 from psycopg import conninfo, sql
 
 from recert_common import db
-from recert_common.config import ServiceSettings
+from recert_common.config import ConfigError, ServiceSettings
 from recert_common.runtime import ServiceSpec
 from recert_common.storage import ObjectStore
 
@@ -70,6 +71,8 @@ SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications
 FORMAT = 1
 MANIFEST = "manifest.json"
 DEFAULT_REPUBLISH_HOURS = 24.0
+# Dumps and restores run this many databases side by side: each is mostly waiting for its server.
+DATABASES_AT_ONCE = 3
 _CHUNK = 1024 * 1024
 
 
@@ -218,25 +221,9 @@ def backup(directory: Path, services: Sequence[Service], *, log=print) -> dict:
     with _snapshots(services) as snapshots:
         instants = [s.taken_at for s in snapshots]
         manifest["snapshot_spread_ms"] = round((max(instants) - min(instants)).total_seconds() * 1000, 3)
-        for snapshot in snapshots:
-            name = snapshot.service.name
-            path = directory / "databases" / f"{name}.dump"
-            begun = time.monotonic()
-            # The exporting transaction stays open until pg_dump has finished: its snapshot lives as long.
-            _run_client([pg_dump, "--format=custom", f"--snapshot={snapshot.snapshot_id}", f"--file={path}"],
-                        snapshot.service.database_url)
-            manifest["databases"][name] = {
-                "database": db.database_name(snapshot.service.database_url),
-                "file": f"databases/{name}.dump",
-                "sha256": _file_sha256(path),
-                "bytes": path.stat().st_size,
-                "snapshot_at": snapshot.taken_at.isoformat(),
-                "tables": table_counts(snapshot.conn),
-                "outbox": outbox_state(snapshot.conn),
-                # The inbox names each consumer by its queue, prefix included (see restore).
-                "queue_prefix": snapshot.service.settings.queue_prefix,
-            }
-            log(f"backup: {name}: database dumped in {time.monotonic() - begun:.1f}s")
+        with ThreadPoolExecutor(DATABASES_AT_ONCE) as pool:
+            for name, entry in pool.map(lambda snapshot: _dump(snapshot, directory, pg_dump, log), snapshots):
+                manifest["databases"][name] = entry
 
     for item in services:
         for role, bucket in item.buckets.items():
@@ -250,6 +237,28 @@ def backup(directory: Path, services: Sequence[Service], *, log=print) -> dict:
     written.write_text(json.dumps(manifest, indent=2, sort_keys=True))
     os.replace(written, directory / MANIFEST)
     return manifest
+
+
+def _dump(snapshot: _Snapshot, directory: Path, pg_dump: str, log) -> tuple[str, dict]:
+    name = snapshot.service.name
+    path = directory / "databases" / f"{name}.dump"
+    begun = time.monotonic()
+    # The exporting transaction stays open until pg_dump has finished: its snapshot lives as long.
+    _run_client([pg_dump, "--format=custom", f"--snapshot={snapshot.snapshot_id}", f"--file={path}"],
+                snapshot.service.database_url)
+    entry = {
+        "database": db.database_name(snapshot.service.database_url),
+        "file": f"databases/{name}.dump",
+        "sha256": _file_sha256(path),
+        "bytes": path.stat().st_size,
+        "snapshot_at": snapshot.taken_at.isoformat(),
+        "tables": table_counts(snapshot.conn),
+        "outbox": outbox_state(snapshot.conn),
+        # The inbox names each consumer by its queue, prefix included (see restore).
+        "queue_prefix": snapshot.service.settings.queue_prefix,
+    }
+    log(f"backup: {name}: database dumped in {time.monotonic() - begun:.1f}s")
+    return name, entry
 
 
 def _copy_bucket(item: Service, role: str, objects: Path) -> list[dict]:
@@ -403,8 +412,9 @@ def restore(directory: Path, services: dict[str, Service], *, replace: bool = Fa
 
     since = datetime.fromisoformat(manifest["started_at"]) - timedelta(hours=republish_hours)
     summary: dict = {"databases": {}, "objects": 0, "republish_since": since.isoformat()}
-    for name, entry in manifest["databases"].items():
-        url = services[name].database_url
+
+    def restore_database(name: str) -> None:
+        entry, url = manifest["databases"][name], services[name].database_url
         if replace:
             db.drop_database(url)
         db.ensure_database(url)
@@ -420,17 +430,20 @@ def restore(directory: Path, services: dict[str, Service], *, replace: bool = Fa
         summary["databases"][name] = {"republish": republished}
         log(f"restore: {name}: database restored; {republished} events will be published again")
 
-    for name, role in _bucket_roles(manifest):
-        store = services[name].store(role)
+    with ThreadPoolExecutor(DATABASES_AT_ONCE) as pool:
+        list(pool.map(restore_database, manifest["databases"]))
+
+    stores = {(name, role): services[name].store(role) for name, role in _bucket_roles(manifest)}
+    for store in stores.values():
         store.ensure_bucket()
         if replace:
             for key in list(store.keys()):
                 store.delete(key)
     for entry in manifest["objects"]:
-        store = services[entry["service"]].store(entry["bucket"])
         with open(directory / "objects" / entry["sha256"], "rb") as source:
-            store.put_verbatim(entry["key"], source, entry["size"], content_type=entry["content_type"],
-                               filename=entry["filename"], sha256=entry["sha256"])
+            stores[entry["service"], entry["bucket"]].put_verbatim(
+                entry["key"], source, entry["size"], content_type=entry["content_type"],
+                filename=entry["filename"], sha256=entry["sha256"])
         summary["objects"] += 1
     log(f"restore: {summary['objects']} objects put back")
 
@@ -489,7 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     except RestoreRefused as exc:
         err(f"restore refused: {exc}")
         return 2
-    except BackupError as exc:
+    except (BackupError, ConfigError, ImportError) as exc:
+        # ConfigError: a service's settings are incomplete (the backup reads them all, secrets included).
         err(f"{args.command} failed: {exc}")
         return 1
 
