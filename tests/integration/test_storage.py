@@ -286,6 +286,27 @@ def test_an_overwrite_replaces_bytes_and_metadata(store):
     assert b"".join(store.stream("overwrite/x")) == PDF_HEAD
 
 
+def test_keys_lists_every_object_and_put_verbatim_restores_one_as_it_was(infra, store):
+    """What a backup needs (ADR 0034): every key of a bucket, and an object put back with its type, filename
+    and hash, past the upload checks it passed once (a type no longer allowed, a size above today's limit)."""
+    original = store.put_stream("keys/deep/a.pdf", BytesSource(PDF_HEAD), max_bytes=MiB, filename="Één.pdf")
+    store.put_stream("keys/b.txt", BytesSource(b"b\n"), max_bytes=MiB)
+    assert {"keys/deep/a.pdf", "keys/b.txt"} <= set(store.keys())
+    assert list(_store(infra, f"recert-never-made-{infra.run_id}").keys()) == []
+
+    other = _store(infra, f"recert-restored-{infra.run_id}")
+    try:
+        other.put_verbatim("keys/deep/a.pdf", BytesSource(PDF_HEAD), len(PDF_HEAD),
+                           content_type=original.content_type, filename=original.filename,
+                           sha256=original.sha256)
+        assert other.stat("keys/deep/a.pdf") == original
+        assert b"".join(other.stream("keys/deep/a.pdf")) == PDF_HEAD
+        assert list(other.keys()) == ["keys/deep/a.pdf"]
+    finally:
+        other.delete("keys/deep/a.pdf")
+        other.client.remove_bucket(other.bucket)
+
+
 def test_ensure_bucket_creates_once_and_ping_reports_readiness(infra):
     http = RecordingHttp()
     store = _store(infra, f"recert-ensure-{infra.run_id}", http_client=http)
