@@ -171,7 +171,19 @@ def web_watch() -> int:
     os.execvp("npm", ["npm", "run", "--silent", "watch"])
 
 
+def backup(args: list[str]) -> int:
+    """`python -m recert_common.backup ARGS` against the running `make dev` system, with the environment it
+    was started with (.dev/dev.env), e.g. `make backup`."""
+    written = DEV / "dev.env"
+    if not written.exists():
+        sys.exit("dev: no .dev/dev.env: start the system with `make dev` first")
+    env = dict(line.split("=", 1) for line in written.read_text().splitlines() if "=" in line)
+    os.execvpe(PYTHON, [PYTHON, "-m", "recert_common.backup", *args], {**os.environ, **env})
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["web-watch"]:
         sys.exit(web_watch())
+    if sys.argv[1:2] == ["backup"]:
+        sys.exit(backup(sys.argv[2:]))
     sys.exit(main())
