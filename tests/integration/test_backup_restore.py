@@ -6,7 +6,8 @@ The cases at backup time: a jobcoach with evidence and a service request with an
 submitted portfolio, one whose case is assigned to an assessor, one whose case has the assessor's advice.
 That advice was given while notifications' worker was down, so its event sits in the old system's queue
 when the backup is made: the broker is not backed up, and only the restore's republishing brings it to
-notifications in the new system. A tap queue on the new exchange sees every event the new system
+notifications in the new system. One of the evidence files is gone from the store before the backup: the
+manifest names it. A tap queue on the new exchange sees every event the new system
 publishes: each once. After DNV's decision on the advised case, every consumer has handled every event it
 subscribes to exactly once (its inbox), and every e-mail went out once.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import shutil
 import subprocess
@@ -229,6 +231,11 @@ def backed_up(infra, tmp_path_factory, mailbox):
         assert notifications_inbox(old, advice) == []
         advised_state = office.case(cases["Dirk Advies"]["id"])["state"]
         populated = time.monotonic() - begun
+        # One of Ans's files is gone from the store (lost, or deleted after a snapshot): the backup says so.
+        lost = query(old, "pe-registry", "SELECT object_key FROM evidence WHERE account_id = %s",
+                     uuid.UUID(coaches["Ans Begin"].id))[0][0]
+        Minio(old.env["RECERT_S3_ENDPOINT"], old.env["RECERT_S3_ACCESS_KEY"], old.env["RECERT_S3_SECRET_KEY"],
+              secure=False).remove_object(old.env["RECERT_PE_REGISTRY_EVIDENCE_BUCKET"], lost)
 
         counts, objects = all_counts(old), object_hashes(old)
         directory = tmp_path_factory.mktemp("backup") / "recert"
@@ -243,7 +250,7 @@ def backed_up(infra, tmp_path_factory, mailbox):
         print(f"backup-restore: populated in {populated:.1f}s, backed up in {took:.1f}s")
         yield {"system": old, "app": app, "office": office, "coaches": coaches, "cases": cases,
                "advice": advice, "advised_state": advised_state, "counts": counts, "objects": objects,
-               "directory": directory, "mails": mails, "output": made.stderr}
+               "directory": directory, "mails": mails, "output": made.stderr, "lost": lost}
 
 
 def test_the_backup_holds_every_database_and_object(backed_up, tmp_path):
@@ -263,6 +270,8 @@ def test_the_backup_holds_every_database_and_object(backed_up, tmp_path):
     assert all(backed_up["objects"][role] for role in BUCKETS.values())  # every bucket had files
     # Dirk's advice was unpublished nowhere: published by assessment, unhandled by notifications.
     assert manifest["databases"]["assessment"]["outbox"]["unpublished"] == 0
+    assert manifest["missing_objects"] == [{"service": "pe-registry", "bucket": "evidence",
+                                            "key": backed_up["lost"]}]
 
     assert backup_command(backed_up["system"], "verify", str(directory)).returncode == 0
     damaged = tmp_path / "damaged"
@@ -421,3 +430,25 @@ def test_a_restore_refuses_a_target_that_is_not_empty(backed_up, restored):
     assert f"bucket {new.env['RECERT_PE_REGISTRY_EVIDENCE_BUCKET']} (pe-registry evidence) has objects" \
         in str(refused.value)
     assert row_counts(new.database_url("pe-registry")) == before
+
+
+def test_a_restore_with_replace_overwrites_what_is_there(backed_up, infra):
+    """``--replace``: a target holding something else (a stray table, a stray file) holds the backup after."""
+    tag = uuid.uuid4().hex[:6]
+    env = {**backed_up["system"].env, **buckets(f"r{tag}")}
+    for name in SERVICES:
+        env[f"RECERT_{name.upper().replace('-', '_')}_DATABASE_URL"] = infra.database_url(f"r{tag}_{name}")
+    target = {name: backup.service(name, env) for name in SERVICES}
+    with psycopg.connect(target["billing"].database_url) as conn:
+        conn.execute("CREATE TABLE stray (n integer)")
+    stray = target["portfolio"].store("proof")
+    stray.put_verbatim("stray.txt", io.BytesIO(b"stray\n"), 6, content_type="text/plain", filename=None,
+                       sha256=hashlib.sha256(b"stray\n").hexdigest())
+    with pytest.raises(backup.RestoreRefused):
+        backup.restore(backed_up["directory"], target, log=lambda line: None)
+
+    backup.restore(backed_up["directory"], target, replace=True, log=lambda line: None)
+    for name in SERVICES:
+        assert row_counts(target[name].database_url) == backed_up["counts"][name], name
+    assert not stray.exists("stray.txt")
+    assert sorted(stray.keys()) == sorted(backed_up["objects"]["proof"])

@@ -32,10 +32,12 @@ Events in flight at backup time (published, not yet handled; in a queue or a dea
 the broker, which is not backed up. ``restore`` therefore marks the outbox rows published in the
 ``--republish-hours`` before the backup (24 by default) as unpublished: the restored relays publish them
 again, every consumer handles what its inbox does not hold yet, and ignores the rest (inboxes are never
-pruned). Subscribers outside the platform (DNV, Noloc) receive those events again, with their ids.
+pruned). Subscribers outside the platform (DNV, Noloc) receive those events again, with their ids. An inbox
+names its consumer by the queue, prefix included: a target with another ``RECERT_QUEUE_PREFIX`` gets its
+inbox rows renamed to its own prefix, or it would handle every republished event a second time.
 
 A restore refuses a target database that has tables or a target bucket that has objects, unless
-``--replace`` is given, which drops those databases and empties those buckets first. After restoring it
+``--replace`` is given, which drops the target's databases and empties its buckets first. After restoring it
 checks the target against the manifest (``verify --system``). Then run every service's ``migrate`` (it
 declares the consumers' queues, so nothing the relays publish is dropped) and start the services.
 """
@@ -55,7 +57,7 @@ import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,11 +90,13 @@ class RestoreRefused(BackupError):
 
 @dataclass(frozen=True)
 class Service:
-    """One service as the backup sees it: its database and its buckets (role -> bucket name)."""
+    """One service as the backup sees it: its database, its buckets (role -> bucket name) and the queries
+    listing the keys its rows name (role -> SQL)."""
 
     name: str
     settings: ServiceSettings
     buckets: dict[str, str]
+    object_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def database_url(self) -> str:
@@ -110,7 +114,7 @@ def spec_of(name: str) -> ServiceSpec:
 def service(name: str, env: dict[str, str] | None = None) -> Service:
     spec = spec_of(name)
     settings = spec.settings_cls.from_env(name, env)
-    return Service(name, settings, dict(spec.buckets(settings)))
+    return Service(name, settings, dict(spec.buckets(settings)), dict(spec.object_keys))
 
 
 def installed_services() -> list[str]:
@@ -216,7 +220,7 @@ def backup(directory: Path, services: Sequence[Service], *, log=print) -> dict:
     (directory / "objects").mkdir(exist_ok=True)
     started_at = _now()
     manifest: dict = {"format": FORMAT, "started_at": started_at.isoformat(), "databases": {}, "buckets": {},
-                      "objects": []}
+                      "objects": [], "missing_objects": []}
 
     with _snapshots(services) as snapshots:
         instants = [s.taken_at for s in snapshots]
@@ -224,6 +228,8 @@ def backup(directory: Path, services: Sequence[Service], *, log=print) -> dict:
         with ThreadPoolExecutor(DATABASES_AT_ONCE) as pool:
             for name, entry in pool.map(lambda snapshot: _dump(snapshot, directory, pg_dump, log), snapshots):
                 manifest["databases"][name] = entry
+        named = {(s.service.name, role): {row[0] for row in s.conn.execute(query)}
+                 for s in snapshots for role, query in s.service.object_keys.items()}
 
     for item in services:
         for role, bucket in item.buckets.items():
@@ -231,6 +237,13 @@ def backup(directory: Path, services: Sequence[Service], *, log=print) -> dict:
             manifest["buckets"].setdefault(item.name, {})[role] = {"bucket": bucket, "objects": len(copied)}
             manifest["objects"].extend(copied)
             log(f"backup: {item.name}: {len(copied)} objects of bucket {bucket} ({role})")
+            # A row whose file is not in the store: deleted after the snapshot, or lost before it. The backup
+            # cannot have it; the manifest says which, so that nobody finds out on a download.
+            missing = sorted(named.get((item.name, role), set()) - {entry["key"] for entry in copied})
+            manifest["missing_objects"].extend(
+                {"service": item.name, "bucket": role, "key": key} for key in missing)
+            if missing:
+                log(f"backup: {item.name}: {len(missing)} files its database names are not in {bucket}")
 
     manifest["finished_at"] = _now().isoformat()
     written = directory / f"{MANIFEST}.partial"
@@ -446,6 +459,9 @@ def restore(directory: Path, services: dict[str, Service], *, replace: bool = Fa
                 filename=entry["filename"], sha256=entry["sha256"])
         summary["objects"] += 1
     log(f"restore: {summary['objects']} objects put back")
+    if manifest["missing_objects"]:
+        log(f"restore: note: {len(manifest['missing_objects'])} files the databases name were not in the "
+            "store at backup time (verify lists them)")
 
     problems = verify_system(manifest, services)
     if problems:
@@ -494,6 +510,9 @@ def main(argv: list[str] | None = None) -> int:
                 problems += verify_system(manifest, {name: service(name) for name in manifest["databases"]})
             for problem in problems:
                 err(f"verify: {problem}")
+            for entry in manifest["missing_objects"]:
+                err(f"verify: note: {entry['service']} names {entry['bucket']}/{entry['key']}, which was not "
+                    "in the store at backup time")
             err(f"verify: {'the backup is sound' if not problems else f'{len(problems)} problems'}")
             return 1 if problems else 0
         services = {name: service(name) for name in manifest["databases"]}

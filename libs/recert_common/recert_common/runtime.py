@@ -37,6 +37,9 @@ class ServiceSpec:
     # The buckets the service keeps files in, by role (``{"evidence": settings.evidence_bucket}``): the
     # backup (``recert_common.backup``) copies them and a restore maps each role onto the target's bucket.
     buckets: Callable[[ServiceSettings], dict[str, str]] = lambda settings: {}
+    # Per bucket role, the query listing every key the database names: the backup reports rows whose file
+    # it did not find in the store (deleted after the database's snapshot, or lost before).
+    object_keys: dict[str, str] = field(default_factory=dict)
 
     def settings(self) -> ServiceSettings:
         return self.settings_cls.from_env(self.name)

@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     schedules=worker.schedules,
     default_port=8005,
     buckets=lambda settings: {"desk": settings.desk_bucket},
+    object_keys={"desk": "SELECT object_key FROM service_request_attachments"},
 )
 
 if __name__ == "__main__":

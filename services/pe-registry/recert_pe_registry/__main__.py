@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     schedules=worker.schedules,
     default_port=8003,
     buckets=lambda settings: {"evidence": settings.evidence_bucket},
+    object_keys={"evidence": "SELECT object_key FROM evidence UNION SELECT object_key FROM readings"},
 )
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ SPEC = ServiceSpec(
     schedules=worker.schedules,
     default_port=8002,
     buckets=lambda settings: {"proof": settings.proof_bucket},
+    object_keys={"proof": "SELECT object_key FROM proofs"},
 )
 
 if __name__ == "__main__":
