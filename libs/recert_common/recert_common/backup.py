@@ -67,7 +67,7 @@ from psycopg import conninfo, sql
 from recert_common import db
 from recert_common.config import ConfigError, ServiceSettings
 from recert_common.runtime import ServiceSpec
-from recert_common.storage import ObjectStore
+from recert_common.storage import ObjectNotFound, ObjectStore
 
 SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing")
 FORMAT = 1
@@ -288,6 +288,10 @@ def _copy_bucket(item: Service, role: str, objects: Path) -> list[dict]:
                         digest.update(chunk)
                         handle.write(chunk)
                         size += len(chunk)
+            except ObjectNotFound:
+                # Deleted between the listing and now: as if it had gone before the backup began.
+                temporary.unlink(missing_ok=True)
+                continue
             except BaseException:
                 temporary.unlink(missing_ok=True)
                 raise
