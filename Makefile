@@ -7,7 +7,7 @@ PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.
 PYTEST_ARGS ?=
 
 .PHONY: install test unit integration lint dev demo bench bench-bus bench-upload bench-gateway bench-dataset \
-	bench-story bench-portal screenshots infra clean web web-typecheck bench-reading
+	bench-story bench-portal screenshots infra clean web web-typecheck bench-reading backup
 
 install: $(VENV)/.installed
 
@@ -87,6 +87,10 @@ bench-reading: install infra
 	$(BIN)/python bench/bench_reading.py --out bench-results/reading.json
 
 bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal bench-reading
+
+# A backup of the running `make dev` system into .dev/backups/<time> (docs/operations.md "Backups").
+backup: install
+	$(BIN)/python scripts/dev.py backup backup .dev/backups/$$(date +%Y%m%d-%H%M%S)
 
 demo: install
 	$(BIN)/python scripts/demo.py

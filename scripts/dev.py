@@ -236,6 +236,16 @@ def web_watch() -> int:
     os.execvp("npm", ["npm", "run", "--silent", "watch"])
 
 
+def backup(args: list[str]) -> int:
+    """`python -m recert_common.backup ARGS` against the running `make dev` system, with the environment it
+    was started with (.dev/dev.env), e.g. `make backup`."""
+    written = DEV / "dev.env"
+    if not written.exists():
+        sys.exit("dev: no .dev/dev.env: start the system with `make dev` first")
+    env = dict(line.split("=", 1) for line in written.read_text().splitlines() if "=" in line)
+    os.execvpe(PYTHON, [PYTHON, "-m", "recert_common.backup", *args], {**os.environ, **env})
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["web-watch"]:
         sys.exit(web_watch())
@@ -243,4 +253,6 @@ if __name__ == "__main__":
         for line in reset() or ["nothing to reset: no .dev/secrets.json in this checkout"]:
             print(f"dev reset: {line}")
         sys.exit(0)
+    if sys.argv[1:2] == ["backup"]:
+        sys.exit(backup(sys.argv[2:]))
     sys.exit(main())

@@ -31,6 +31,9 @@ if ! answers 5432; then
   pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   wait_for_port 5432 PostgreSQL
 fi
+# The backup (python -m recert_common.backup, ADR 0034) runs pg_dump and pg_restore; the server's package
+# brings them, a machine whose PostgreSQL runs elsewhere needs the client package.
+command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || apt_install postgresql-client
 # Trust authentication on loopback is what the default URLs expect (user postgres, no password).
 if ! psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
   echo "ensure-infra: PostgreSQL answers but 'psql -h 127.0.0.1 -U postgres' fails; set RECERT_POSTGRES_URL" >&2

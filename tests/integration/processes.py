@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -225,9 +226,13 @@ class System:
             time.sleep(0.1)
         raise RuntimeError(f"{process.name} did not become healthy in {timeout}s:\n{process.tail()}")
 
-    def start(self) -> System:
+    def start(self, before_migrate: Callable[[System], None] | None = None) -> System:
+        """Migrate and start every process. ``before_migrate`` runs once the environment (and so each
+        service's new, empty database) exists: a restore puts a backup there."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.env = self._build_env()
+        if before_migrate is not None:
+            before_migrate(self)
         for name in self.services:
             self.migrate(name)
         webs = [] if self.workers_only else [(name, self.start_web(name)) for name in self.services]

@@ -67,9 +67,20 @@ def variables_read() -> set[str]:
 
 def test_compose_names_every_service_with_web_worker_and_migration():
     names = set(COMPOSE["services"])
-    expected = {"gateway", "bus-provision"} | {f"{s}{suffix}" for s in SERVICES
-                                               for suffix in ("", "-worker", "-migrate")}
+    expected = {"gateway", "bus-provision", "backup"} | {f"{s}{suffix}" for s in SERVICES
+                                                         for suffix in ("", "-worker", "-migrate")}
     assert names - INFRASTRUCTURE == expected
+
+
+def test_the_backup_runs_only_when_asked_with_every_services_settings():
+    backup = COMPOSE["services"]["backup"]
+    assert backup["profiles"] == ["tools"] and backup["restart"] == "no"
+    assert backup["entrypoint"] == ["python", "-m", "recert_common.backup"]
+    # Every service's settings are read, and a settings object refuses to be made without its secrets.
+    secrets = {key for service in SERVICES for key in COMPOSE["services"][service]["environment"]
+               if key.startswith("RECERT_") and SECRET_NAME.search(key)}
+    assert secrets and secrets <= set(backup["environment"])
+    assert "postgresql-client" in (ROOT / "deploy" / "Dockerfile").read_text()
 
 
 @pytest.mark.parametrize("name", [*SERVICES, "gateway"])

@@ -219,8 +219,9 @@ def test_every_service_that_keeps_files_has_migrate_make_its_bucket_on_s3(infra,
     store = S3ObjectStore(infra.s3_endpoint, infra.s3_access_key, infra.s3_secret_key, bucket)
     assert store.ping() is False
     try:
-        assert ensure_buckets(settings, spec.buckets(settings)) == [f"bucket {bucket} ready"]
+        buckets = list(spec.buckets(settings).values())
+        assert ensure_buckets(settings, buckets) == [f"bucket {bucket} ready"]
         assert store.ping() is True
-        assert ensure_buckets(settings, spec.buckets(settings)) == [f"bucket {bucket} ready"]  # idempotent
+        assert ensure_buckets(settings, buckets) == [f"bucket {bucket} ready"]  # idempotent
     finally:
         store.client.remove_bucket(bucket)

@@ -401,6 +401,28 @@ def test_an_overwrite_replaces_bytes_and_metadata(store):
     assert b"".join(store.stream("overwrite/x")) == PDF_HEAD
 
 
+def test_keys_lists_every_object_and_put_verbatim_restores_one_as_it_was(backend, infra, store):
+    """What a backup needs (ADR 0034): every key of a bucket, and an object put back with its type, filename
+    and hash, past the upload checks it passed once (a type no longer allowed, a size above today's limit)."""
+    original = store.put_stream("keys/deep/a.pdf", BytesSource(PDF_HEAD), max_bytes=MiB, filename="Één.pdf")
+    store.put_stream("keys/b.txt", BytesSource(b"b\n"), max_bytes=MiB)
+    assert {"keys/deep/a.pdf", "keys/b.txt"} <= set(store.keys())
+    assert list(backend.store(f"recert-never-made-{infra.run_id}").keys()) == []
+
+    other = backend.store(f"recert-restored-{infra.run_id}")
+    try:
+        other.put_verbatim("keys/deep/a.pdf", BytesSource(PDF_HEAD), len(PDF_HEAD),
+                           content_type=original.content_type, filename=original.filename,
+                           sha256=original.sha256)
+        assert other.stat("keys/deep/a.pdf") == original
+        assert b"".join(other.stream("keys/deep/a.pdf")) == PDF_HEAD
+        assert list(other.keys()) == ["keys/deep/a.pdf"]
+    finally:
+        backend.remove_bucket(other)
+    for key in ("keys/deep/a.pdf", "keys/b.txt"):
+        store.delete(key)
+
+
 def test_ensure_bucket_creates_the_bucket_and_ping_reports_readiness(backend, infra):
     store = backend.store(f"recert-ensure-{infra.run_id}")
     assert store.ping() is False  # the store answers, the bucket is not there

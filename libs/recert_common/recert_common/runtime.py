@@ -38,8 +38,13 @@ class ServiceSpec:
     commands: dict[str, Callable[[ServiceSettings, list[str]], int]] = field(default_factory=dict)
     # False for identity, the producer of the session events: it writes its read model itself.
     consumes_revocations: bool = True
-    # The object-storage buckets the service keeps files in: ``migrate`` creates them, as it declares queues.
-    buckets: Callable[[ServiceSettings], Sequence[str]] = lambda settings: ()
+    # The buckets the service keeps files in, by role (``{"evidence": settings.evidence_bucket}``):
+    # ``migrate`` creates them, as it declares queues; the backup (``recert_common.backup``) copies them and
+    # a restore maps each role onto the target's bucket.
+    buckets: Callable[[ServiceSettings], dict[str, str]] = lambda settings: {}
+    # Per bucket role, the query listing every key the database names: the backup reports rows whose file
+    # it did not find in the store (deleted after the database's snapshot, or lost before).
+    object_keys: dict[str, str] = field(default_factory=dict)
 
     def settings(self) -> ServiceSettings:
         return self.settings_cls.from_env(self.name)
@@ -84,7 +89,7 @@ def run_migrations(spec: ServiceSpec, settings: ServiceSettings,
     finally:
         db.close()
     return ([f"applied {name}" for name in applied] + [f"declared queue {name}" for name in queues]
-            + ensure_buckets(settings, spec.buckets(settings)))
+            + ensure_buckets(settings, list(spec.buckets(settings).values())))
 
 
 def ensure_buckets(settings: ServiceSettings, buckets: Sequence[str]) -> list[str]:

@@ -314,6 +314,22 @@ class ObjectStore(abc.ABC):
     def delete(self, key: str) -> None:
         """Remove the object; removing one that is not there is not an error."""
 
+    # -- what a backup needs (recert_common.backup) ---------------------------------------------------------
+
+    @abc.abstractmethod
+    def keys(self) -> Iterator[str]:
+        """Every object's key, in the store's order; none when the bucket does not exist (yet)."""
+
+    @abc.abstractmethod
+    def put_verbatim(self, key: str, source: Readable | BinaryIO, size: int, *, content_type: str,
+                     filename: str | None, sha256: str) -> None:
+        """Store an object as a backup holds it: its bytes, type, filename and hash as they were.
+
+        No type check and no size limit: the object passed them when it was first uploaded, and a restore
+        must not refuse what the system once accepted. The caller has checked the bytes against ``sha256``
+        (the backup's manifest).
+        """
+
 
 def _default_http_client(connect: float, read: float, retries: int) -> urllib3.PoolManager:
     # The SDK's default waits five minutes to connect: far too long for a request a person waits on.
@@ -434,6 +450,26 @@ class S3ObjectStore(ObjectStore):
     def delete(self, key: str) -> None:
         with _translated(key):
             self.client.remove_object(self.bucket, key)
+
+    # -- what a backup needs (recert_common.backup) ---------------------------------------------------------
+
+    def keys(self) -> Iterator[str]:
+        with _translated():
+            if not self.client.bucket_exists(self.bucket):
+                return
+            for item in self.client.list_objects(self.bucket, recursive=True):
+                yield item.object_name
+
+    def put_verbatim(self, key: str, source: Readable | BinaryIO, size: int, *, content_type: str,
+                     filename: str | None, sha256: str) -> None:
+        # The hash goes in with the body, so no copy onto itself is needed.
+        metadata = {_META_SHA256: sha256}
+        if filename is not None:
+            metadata[_META_FILENAME] = quote(filename, safe="")
+        self.ensure_bucket()
+        with _translated(key):
+            self.client.put_object(self.bucket, key, source, length=size, part_size=self.part_size,
+                                   content_type=content_type, metadata=metadata)
 
 
 def _stored_object(key: str, headers) -> StoredObject:
@@ -654,6 +690,26 @@ class FileObjectStore(ObjectStore):
         except OSError as exc:
             raise StorageError(f"cannot delete {key!r}: {exc}") from exc
         _fsync_directory(path.parent)
+
+
+    # -- what a backup needs (recert_common.backup) ---------------------------------------------------------
+
+    def keys(self) -> Iterator[str]:
+        for directory, subdirectories, files in os.walk(self.directory):
+            subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+            relative = Path(directory).relative_to(self.directory)
+            for name in sorted(files):
+                if not name.startswith("."):
+                    yield (relative / name).as_posix()
+
+    def put_verbatim(self, key: str, source: Readable | BinaryIO, size: int, *, content_type: str,
+                     filename: str | None, sha256: str) -> None:
+        self.ensure_bucket()
+        reader = _MeteredReader(source, b"", size)
+        self._write(key, reader, content_type, filename)
+        if reader.size != size or reader.sha256 != sha256:
+            self.delete(key)
+            raise StorageError(f"{key!r}: the bytes given are not the object of the backup")
 
 
 def _read_header(key: str, handle: BinaryIO) -> StoredObject:

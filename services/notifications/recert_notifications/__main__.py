@@ -16,9 +16,10 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
-    buckets=lambda settings: [settings.desk_bucket],
     metrics=worker.metrics,
     default_port=8005,
+    buckets=lambda settings: {"desk": settings.desk_bucket},
+    object_keys={"desk": "SELECT object_key FROM service_request_attachments"},
 )
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
-    buckets=lambda settings: [settings.evidence_bucket],
     default_port=8003,
+    buckets=lambda settings: {"evidence": settings.evidence_bucket},
+    object_keys={"evidence": "SELECT object_key FROM evidence UNION SELECT object_key FROM readings"},
 )
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ SPEC = ServiceSpec(
     migrations=Path(__file__).parent / "migrations",
     subscriptions=handlers.subscriptions,
     schedules=worker.schedules,
-    buckets=lambda settings: [settings.proof_bucket],
     default_port=8002,
+    buckets=lambda settings: {"proof": settings.proof_bucket},
+    object_keys={"proof": "SELECT object_key FROM proofs"},
 )
 
 if __name__ == "__main__":
