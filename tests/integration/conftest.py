@@ -215,10 +215,11 @@ from portal_system import portal_app, portal_mailbox, portal_office, portal_syst
 # `--dist loadfile --no-loadscope-reorder` (the Makefile's) a worker takes the modules in the order below:
 # these first, then the other integration modules, then the fast modules of the services and libraries,
 # which fill the gaps at the end; a long module started last would leave the other worker idle for minutes.
-SLOWEST_FIRST = ("test_fuzz_openapi.py", "test_backup_restore.py", "test_soak.py", "test_authz_matrix.py",
-                 "test_dev_data.py", "test_broker_cluster.py", "test_faults.py", "test_portal_desk.py",
-                 "test_e2e_fees_register.py", "test_e2e_recertification.py", "test_portal_story.py",
-                 "test_demo.py", "test_bus.py", "test_e2e_composed.py", "test_observability.py")
+SLOWEST_FIRST = ("test_fuzz_openapi.py", "test_fuzz_staff.py", "test_backup_restore.py", "test_soak.py",
+                 "test_authz_matrix.py", "test_dev_data.py", "test_broker_cluster.py", "test_faults.py",
+                 "test_portal_desk.py", "test_e2e_fees_register.py", "test_e2e_recertification.py",
+                 "test_portal_story.py", "test_demo.py", "test_bus.py", "test_e2e_composed.py",
+                 "test_observability.py")
 
 
 def pytest_collection_modifyitems(session, config, items):

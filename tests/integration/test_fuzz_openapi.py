@@ -13,7 +13,8 @@ document or the tools change): ``REAL`` well-formed requests whose path names a 
 that person may well see (so the body and query are what varies), ``GENERATED`` with generated path
 values as well, and ``NEGATIVE`` malformed ones (wrong types, missing fields, bad paths). The persons are
 the jobcoach whose case is under assessment, a jobcoach with a portfolio in progress (whose resources may
-still change), the assigned assessor, a DNV officer and a Noloc admin. The payment webhook is fuzzed twice:
+still change), and, in test_fuzz_staff.py against a system of its own (so the two modules run side by side),
+the assigned assessor, a DNV officer and a Noloc admin. The payment webhook is fuzzed twice:
 unsigned with everyone's requests (always 401), and signed as the provider signs, to reach past the check.
 
 Before the fuzzing, each operation is also asked once well (``system_actors.OPERATIONS``), so that the
@@ -31,40 +32,30 @@ from typing import Any
 
 import pytest
 import requests
-import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis.errors import Unsatisfiable
+from hypothesis import given, settings
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
 from schemathesis.core import NOT_SET
 from schemathesis.core.failures import FailureGroup
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from recert_billing import signature
 
-from system_actors import OPERATIONS, World, world_fixture
-from test_authz_matrix import CALLERS, MATRIX
+from fuzzing import (
+    CHECKS,
+    FUZZING,
+    METHODS,
+    PREFIX,
+    REAL,
+    assert_still_well,
+    check,
+    fuzz_persona,
+    fuzzing_schema,
+    merged_document,
+    operations,
+)
+from system_actors import OPERATIONS, world_fixture
 
-PREFIX = "/api/v1"
-PERSONAS = ("jobcoach", "draft_jobcoach", "assessor", "dnv_officer", "noloc_admin")
-REAL, GENERATED, NEGATIVE = 15, 4, 8
-# A persona the matrix refuses by role (403) gets the same answer whatever it sends: a few well-formed
-# requests show that answer is documented; the malformed ones all run, as validation may come first.
-REFUSED_REAL = 2
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
 SERVER_ERROR, UNDOCUMENTED_CONTENT_TYPE, SCHEMA_VIOLATION = "ST101", "ST105", "ST108"
-# Derandomized: hypothesis seeds itself from the test function, so every run sends the same requests.
-# No shrinking: the first failing request is reported as sent, which keeps the run within its time.
-FUZZING = settings(derandomize=True, database=None, deadline=None, phases=[Phase.explicit, Phase.generate],
-                   suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
 NUL = "a\x00b"
-METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
 @dataclass(frozen=True)
@@ -179,63 +170,12 @@ world = world_fixture("fuzz-logs")
 
 @pytest.fixture(scope="module")
 def document(world) -> dict[str, Any]:
-    response = requests.get(f"{world.system.gateway}{PREFIX}/openapi.json", timeout=30)
-    response.raise_for_status()
-    return response.json()
+    return merged_document(world)
 
 
 @pytest.fixture(scope="module")
 def schema(document):
-    """The merged document as the fuzzer reads it. A catch-all ``default`` answer would document every
-    status at once, so it is left out here: only the statuses an operation lists count as documented."""
-    assert document["x-unavailable-services"] == []
-    return schemathesis.openapi.from_dict(_without_catch_all(document))
-
-
-def _without_catch_all(document: dict[str, Any]) -> dict[str, Any]:
-    copy = json.loads(json.dumps(document))
-    for item in copy["paths"].values():
-        for method, operation in item.items():
-            if method in METHODS:
-                operation.get("responses", {}).pop("default", None)
-    return copy
-
-
-def _operations(schema) -> dict[str, Any]:
-    """The document's operations by ``METHOD /path`` without the prefix, in a fixed order."""
-    found = {}
-    for result in schema.get_all_operations():
-        operation = result.ok()
-        found[f"{operation.method.upper()} {operation.path.removeprefix(PREFIX)}"] = operation
-    return dict(sorted(found.items()))
-
-
-def _path_values(world: World, persona: str, label: str) -> dict[str, str]:
-    """For each path parameter, a resource that exists and that ``persona`` may well be allowed to see."""
-    res, people = world.resources, world.people
-    values = {name: res[name] for name in ("case_id", "objection_id", "activity_id", "evidence_id",
-                                            "meeting_id", "submission_id", "cycle_id", "certificate_id",
-                                            "invoice_id", "message_id", "certificate_number")}
-    values.update(account_id=people["jobcoach"].id, part="A1")
-    values.update(reading_id=res["reading_id"])  # the draft jobcoach's (issue 14): others get 404
-    # mentors (ADR 0028): the jobcoach's mentor and their mentorship
-    values.update(mentor_id=people["mentor"].id, mentorship_id=res["mentorship_id"])
-    if persona == "draft_jobcoach":
-        values.update(activity_id=res["draft_activity_id"], evidence_id=res["spare_evidence_id"],
-                      meeting_id=res["draft_meeting_id"], part="A2", account_id=people[persona].id)
-    if label.startswith(("GET /admin/", "POST /admin/")):
-        values["account_id"] = res["spare_account_id"]
-    if label.endswith("/retry"):
-        values["message_id"] = res["failed_email_id"]
-    if "credit-note" in label:
-        values["invoice_id"] = res["cancelled_invoice_id"]
-    return values
-
-
-def _check(label: str, error: BaseException | None) -> None:
-    """Pass, or fail with what was found (every finding so far has been fixed: none is tolerated)."""
-    if error is not None:
-        raise error
+    return fuzzing_schema(document)
 
 
 # --- what the document promises, read without sending anything -----------------------------------------
@@ -360,7 +300,7 @@ def _validate(operation, response) -> BaseException | None:
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: f"{p.finding}-{p.operation}")
 def test_a_fixed_finding_stays_fixed(world, schema, probe):
     """Runs first, while the world is as ``populate`` left it."""
-    operation = _operations(schema)[probe.operation]
+    operation = operations(schema)[probe.operation]
     call = OPERATIONS[probe.operation].call(world, probe.operation, probe.persona)
     call.params = probe.params if probe.params is not None else call.params
     if probe.json is not None and call.data is not None:  # the webhook: signed as the provider signs
@@ -375,68 +315,25 @@ def test_a_fixed_finding_stays_fixed(world, schema, probe):
 
 
 def test_every_operation_asked_well_answers_as_documented(world, schema, subtests):
-    operations = _operations(schema)
-    for label, operation in operations.items():
+    for label, operation in operations(schema).items():
         with subtests.test(msg=label):
             assert label in OPERATIONS, f"{label} has no well-formed request in system_actors.OPERATIONS"
             spec = OPERATIONS[label]
             response = spec.call(world, label, spec.persona).send(
                 world, world.token(spec.persona) if spec.persona else None)
-            _check(label, _validate(operation, response))
+            check(label, _validate(operation, response))
 
 
 # --- fuzzing ---------------------------------------------------------------------------------------------
 
 
-def _fuzz(world: World, operation, token: str, *, mode: GenerationMode, examples: int,
-          path_parameters: dict[str, str] | None) -> BaseException | None:
-    session = requests.Session()
-    session.trust_env = False
-    headers = {"Authorization": f"Bearer {token}"}
-
-    @settings(FUZZING, max_examples=examples)
-    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
-    def run(case):
-        response = case.call(base_url=world.system.gateway, session=session, headers=headers, timeout=30)
-        case.validate_response(response, checks=CHECKS)
-
-    try:
-        run()
-    except Unsatisfiable:
-        # Nothing of the operation can be malformed (no parameters, or any string is a valid path value).
-        assert mode is GenerationMode.NEGATIVE, f"{operation.label}: no well-formed request can be made"
-    except (FailureGroup, AssertionError) as error:
-        return error
-    return None
-
-
-def _refused_by_role(label: str, persona: str) -> bool:
-    """Whether the authorization matrix answers the persona 403 for the operation (a jobcoach persona reads
-    the owner's column: a role refusal does not depend on whose resource it is)."""
-    row = MATRIX.get(label)
-    column = {"jobcoach": "owner", "draft_jobcoach": "owner"}.get(persona, persona)
-    return row is not None and dict(zip(CALLERS, row, strict=True))[column] == 403
+JOBCOACHES = ("jobcoach", "draft_jobcoach")  # the staff: test_fuzz_staff.py
 
 
 @pytest.mark.timeout(240)  # a persona takes about 35 s alone; the guard leaves room for a loaded machine
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", JOBCOACHES)
 def test_fuzzed_requests_get_no_server_error_and_documented_answers(world, schema, persona, subtests):
-    token = world.token(persona)
-    for label, operation in _operations(schema).items():
-        with subtests.test(msg=label):
-            names = [parameter.name for parameter in operation.path_parameters]
-            values = _path_values(world, persona, label)
-            real = {name: values[name] for name in names if name in values}
-            refused = _refused_by_role(label, persona)
-            error = _fuzz(world, operation, token, mode=GenerationMode.POSITIVE,
-                          examples=REFUSED_REAL if refused else REAL, path_parameters=real or None)
-            if error is None and names and not refused:
-                error = _fuzz(world, operation, token, mode=GenerationMode.POSITIVE, examples=GENERATED,
-                              path_parameters=None)
-            if error is None:
-                error = _fuzz(world, operation, token, mode=GenerationMode.NEGATIVE, examples=NEGATIVE,
-                              path_parameters=None)
-            _check(label, error)
+    fuzz_persona(world, schema, persona, subtests)
 
 
 WEBHOOK = "POST /payments/webhook"
@@ -445,7 +342,7 @@ WEBHOOK = "POST /payments/webhook"
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=str)
 def test_fuzzed_payment_notifications_signed_by_the_provider_get_documented_answers(world, schema, mode):
     """Past the signature check: what the webhook does with any body the provider might sign."""
-    operation = _operations(schema)[WEBHOOK]
+    operation = operations(schema)[WEBHOOK]
     session = requests.Session()
     session.trust_env = False
 
@@ -462,16 +359,8 @@ def test_fuzzed_payment_notifications_signed_by_the_provider_get_documented_answ
     try:
         run()
     except (FailureGroup, AssertionError) as error:
-        _check(WEBHOOK, error)
+        check(WEBHOOK, error)
 
 
 def test_the_system_is_still_well_after_the_fuzzing(world):
-    """Hostile input must not break anything for later callers: every process still runs, every service
-    is ready and every person's token still works."""
-    stopped = [process.name for process in world.system.processes if process.popen.poll() is not None]
-    assert stopped == [], world.system.logs()
-    ready = requests.get(f"{world.system.gateway}/readyz", timeout=10)
-    assert ready.status_code == 200, ready.text
-    for persona in PERSONAS:
-        response = world.app.get("accounts/me", token=world.token(persona))
-        assert response.status_code == 200, (persona, response.status_code, response.text[:200])
+    assert_still_well(world, JOBCOACHES)
