@@ -26,12 +26,20 @@ class Mailbox:
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
         self.port = 0
+        # While set, every recipient is refused for now (451), as a server refuses when overloaded or in
+        # maintenance: the sender is to try again later (the soak's fault, soak.py).
+        self.refusing = False
+        self.refused = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         """Refuse an address starting with REFUSED_PREFIX for good (550), as a server refuses an unknown
-        mailbox: the e-mail to it fails."""
+        mailbox: the e-mail to it fails. While ``refusing``, refuse every address for now (451)."""
         if address.lower().startswith(REFUSED_PREFIX):
             return "550 5.1.1 Mailbox unavailable"
+        if self.refusing:
+            with self.lock:
+                self.refused += 1
+            return "451 4.3.2 System not accepting messages now, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
