@@ -545,12 +545,14 @@ class Soak:
                    for n in range(self.coaches)]
         for thread in coaches:
             thread.start()
-        # Past the end only while a kind of fault has not come yet (a machine slower than planned for).
-        while time.monotonic() < until or not self.faults.every_kind_came():
-            time.sleep(1)
-        self.ending.set()
-        self.faults.stop.set()
-        self.faults.thread.join(120)
+        try:
+            # Past the end only while a kind of fault has not come yet (a machine slower than planned for).
+            while time.monotonic() < until or not self.faults.every_kind_came():
+                time.sleep(1)
+        finally:  # also when interrupted: no fault may be under way while everything is stopped
+            self.ending.set()
+            self.faults.stop.set()
+            self.faults.thread.join(120)
         drain_started = time.monotonic()
         for thread in coaches:  # the stories under way finish, without faults now
             thread.join(max(1.0, drain_started + 2 * WAIT_SECONDS + 120 - time.monotonic()))
