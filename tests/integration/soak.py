@@ -352,6 +352,7 @@ class Story:
     certificate_number: str | None = None
     case_id: str | None = None
     step: str = "start"
+    links: int = 1  # how many verification e-mails the story may have caused
     finished: bool = False
     error: str | None = None
     seconds: float = 0.0
@@ -379,12 +380,16 @@ class Soak:
         person = Person(unique_email("soak"), PASSWORD)
         story.email = person.email
         story.step = "registration"
-        answer(app.post("accounts", json={"email": person.email, "full_name": f"Soak Jobcoach {story.n}",
-                                          "password": PASSWORD, "membership_number": unique_member_number()}),
-               202)
+        registered = app.post("accounts", json={
+            "email": person.email, "full_name": f"Soak Jobcoach {story.n}", "password": PASSWORD,
+            "membership_number": unique_member_number()})
+        answer(registered, 202)
         token = wait(lambda: self.mailbox.token(person.email, VERIFY_EMAIL), "the verification e-mail")
         verified = app.post("accounts/verify-email", json={"token": token, "password": PASSWORD})
         answer(verified, 200, done=lambda: app.login_step1(person).status_code == 200)
+        # A repeated registration sends a fresh link, as does a login before the address is verified (checking
+        # a repeated verification): by design (test_e2e_account_trust), so up to one link more for each.
+        story.links = 1 + registered.retried + verified.retried
         story.step = "login"
         self.log_in(app, person)
         story.account_id = person.id
@@ -706,7 +711,8 @@ class Invariants:
             expected = MAILS + MAILS_OUTCOME[story.outcome]
             for start in expected + AT_MOST_ONCE:
                 n = sum(count for subject, count in subjects.items() if subject.startswith(start))
-                if n > 1 or (n == 0 and start not in AT_MOST_ONCE):
+                most = story.links if start == MAILS[0] else 1
+                if n > most or (n == 0 and start not in AT_MOST_ONCE):
                     problems.append(f"story {story.n} ({story.email}): {n} e-mail(s) '{start}...'")
         return problems
 
