@@ -7,7 +7,7 @@ PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.
 PYTEST_ARGS ?=
 
 .PHONY: install test unit integration lint dev demo bench bench-bus bench-upload bench-gateway bench-dataset \
-	bench-story bench-portal screenshots infra clean web web-typecheck bench-reading backup
+	bench-story bench-portal screenshots infra clean web web-typecheck bench-reading backup soak
 
 install: $(VENV)/.installed
 
@@ -91,6 +91,15 @@ bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-port
 # A backup of the running `make dev` system into .dev/backups/<time> (docs/operations.md "Backups").
 backup: install
 	$(BIN)/python scripts/dev.py backup backup .dev/backups/$$(date +%Y%m%d-%H%M%S)
+
+# The soak under faults (issue 15, tests/integration/soak.py): jobcoaches walking the whole story for
+# SOAK_MINUTES while processes are killed, the broker cut, PostgreSQL restarted and the mail server refusing;
+# then the invariants. The counts go to bench-results/soak.json. `make test` runs 90 seconds of it.
+SOAK_MINUTES ?= 10
+SOAK_COACHES ?= 8
+soak: install infra
+	RECERT_SOAK_SECONDS=$$(( $(SOAK_MINUTES) * 60 )) RECERT_SOAK_COACHES=$(SOAK_COACHES) \
+		RECERT_SOAK_REPORT=bench-results/soak.json $(BIN)/pytest -s tests/integration/test_soak.py $(PYTEST_ARGS)
 
 demo: install
 	$(BIN)/python scripts/demo.py

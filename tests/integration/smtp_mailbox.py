@@ -2,6 +2,7 @@
 them as the person would in their mailbox (the subject, the text, the link in it)."""
 from __future__ import annotations
 
+import collections
 import email
 import re
 import threading
@@ -24,25 +25,41 @@ class Mailbox:
 
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        # The same messages by the (lower-case) address they were delivered to: ``to`` is asked many times a
+        # second by many threads in the soak, and reading every message's To header each time starved the
+        # server's own thread until senders timed out.
+        self.mailboxes: dict[str, list[email.message.EmailMessage]] = collections.defaultdict(list)
         self.lock = threading.Lock()
         self.port = 0
+        # While set, every recipient is refused for now (451), as a server refuses when overloaded or in
+        # maintenance: the sender is to try again later (the soak's fault, soak.py).
+        self.refusing = False
+        self.refused = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         """Refuse an address starting with REFUSED_PREFIX for good (550), as a server refuses an unknown
-        mailbox: the e-mail to it fails."""
+        mailbox: the e-mail to it fails. While ``refusing``, refuse every address for now (451)."""
         if address.lower().startswith(REFUSED_PREFIX):
             return "550 5.1.1 Mailbox unavailable"
+        if self.refusing:
+            with self.lock:
+                self.refused += 1
+            return "451 4.3.2 System not accepting messages now, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        message = email.message_from_bytes(envelope.content, policy=default_policy)
         with self.lock:
-            self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
+            self.messages.append(message)
+            for address in envelope.rcpt_tos:
+                self.mailboxes[address.lower()].append(message)
         return "250 OK"
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
+        """The messages delivered to ``address``, in arrival order."""
         with self.lock:
-            return [m for m in self.messages if address.lower() in str(m["To"]).lower()]
+            return list(self.mailboxes.get(address.lower(), ()))
 
     def texts(self, address: str) -> list[tuple[str, str]]:
         """(subject, plain text) of every e-mail to ``address``, in arrival order."""

@@ -1,9 +1,10 @@
 """E-mail over SMTP: building the message and handing it to the configured server.
 
 Every message carries a ``Message-ID`` made from our message id, the same on every attempt: if the server
-accepted a message but we could not record that (a crash between the server's "250" and our commit), the
-next attempt sends it again under the same ``Message-ID``, which receiving systems use to drop duplicates.
-That window is the only way a person can get an e-mail twice; see ``service.NotificationsService.send_due``.
+accepted a message but we could not record that (the process crashed between the server's "250" and our
+commit), the next attempt sends it again under the same ``Message-ID``, which receiving systems use to drop
+duplicates. That window is the only way a person can get an e-mail twice (a database failing there is
+remembered by the worker instead); see ``service.NotificationsService.send_due``.
 
 A failure says whether it is ``permanent`` (the server refused this recipient or message with a 5xx code:
 trying again cannot help) and whether it was the ``connection`` (the server is unreachable: the sender

@@ -5,11 +5,14 @@ the consumer's transaction: the read-model update, the message rows and their ev
 the inbox row of the event.
 
 Sending (``send_due``) claims one due e-mail at a time with ``FOR UPDATE SKIP LOCKED``, hands it to the SMTP
-server and records the outcome in the same unit of work, so two workers never send the same row. The one
-window in which a message can go out twice: the server accepted it and the process died (or the database
-failed) before the commit. The row is then still pending and is sent again, with the same ``Message-ID``
-header (made from the message id) so that mail systems can drop the duplicate. E-mail is therefore
-at-least-once at the SMTP level and exactly-once in our records; in-app messages are exactly-once.
+server and records the outcome in the same unit of work, so two workers never send the same row. When the
+database fails between the server's acceptance and the commit, the worker remembers the message as handed
+over and, once the database is back, records it sent without sending it again (the soak under faults found
+PostgreSQL restarts doubling e-mails before). The one window left in which a message can go out twice: the
+process died after the server accepted it and before the commit. The row is then still pending and is sent
+again, with the same ``Message-ID`` header (made from the message id) so that mail systems can drop the
+duplicate. E-mail is therefore at-least-once at the SMTP level and exactly-once in our records; in-app
+messages are exactly-once.
 
 Reading and marking the inbox, and the operators' view of failed e-mail, are one short unit of work each.
 """
@@ -57,6 +60,9 @@ class NotificationsService:
         # The service desk (ADR 0029) and its attachments' bucket (made by migrate).
         self.desk_store = desk_store
         self.desk = ServiceDesk(self)
+        # E-mails the SMTP server accepted whose unit of work then failed (the database went away before the
+        # commit): still pending in the database, they are recorded sent at their next claim, not sent again.
+        self._handed_over: set[UUID] = set()
 
     # --- making messages (in the event handler's unit of work) -------------------------------------------
 
@@ -183,6 +189,7 @@ class NotificationsService:
                         break
                     tried += 1
                     failure = self._send_one(uow, mailer, due)
+                self._handed_over.discard(due.message.id)  # committed: the row says what happened
                 if failure is not None and failure.connection:
                     break
         finally:
@@ -196,11 +203,16 @@ class NotificationsService:
                     to_address=message.email_address, subject=message.subject, text=message.body_text,
                     html=message.body_html, language=message.language,
                     created_at=message.created_at)  # type: ignore[arg-type]  # both set on every e-mail row
-        try:
-            mailer.send(mail)
-        except SendFailed as failure:
-            self._record_failure(uow, message, attempts, failure)
-            return failure
+        if message.id in self._handed_over:
+            _log.info("e-mail handed over before the database failed: recorded sent, not sent again",
+                      extra={"message_id": str(message.id)})
+        else:
+            try:
+                mailer.send(mail)
+            except SendFailed as failure:
+                self._record_failure(uow, message, attempts, failure)
+                return failure
+            self._handed_over.add(message.id)  # until the commit: see send_due
         uow.messages.mark_sent(message.id, attempts)
         if message.recipient_id is not None:  # an e-mail to an address that is no account has no subject
             self._record_sent(uow, message.id, message.recipient_id, Channel.EMAIL, message.template,

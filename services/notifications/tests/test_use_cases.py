@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
+import psycopg
 import pytest
+from notifications_fakes import FakeMessageRepository
 
 from recert_notifications.domain import Channel, MessageNotFailed, MessageNotFound, State
 from recert_notifications.mailer import SendFailed
@@ -26,6 +28,32 @@ def test_due_e_mails_are_sent_marked_sent_and_announced(world):
     sent = [e for e in world.published("notifications.message.sent") if e.data["channel"] == "email"]
     assert [(e.data["message_id"], e.subject) for e in sent][0] == (email.id, jet.account_id)
     assert world.mailer.closed == 2  # one session per run
+
+
+def test_an_e_mail_accepted_before_the_database_failed_is_recorded_sent_without_sending_it_again(
+        world, monkeypatch):
+    """The soak under faults: PostgreSQL restarting between the SMTP server's 250 and our commit sent the
+    e-mail a second time once the database was back."""
+    jet = world.person("Jet de Vries")
+    recorded = FakeMessageRepository.mark_sent
+
+    def database_gone(self, message_id, attempts):
+        monkeypatch.setattr(FakeMessageRepository, "mark_sent", recorded)  # back for the next run
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(FakeMessageRepository, "mark_sent", database_gone)
+    with pytest.raises(psycopg.OperationalError):
+        world.service.send_due()
+    [email] = world.messages(jet, Channel.EMAIL)
+    assert email.state == State.PENDING and len(world.mailer.sent) == 1  # handed over, not recorded
+
+    assert world.service.send_due() == 1
+    assert len(world.mailer.sent) == 1  # not sent again
+    [email] = world.messages(jet, Channel.EMAIL)
+    assert (email.state, email.attempts) == (State.SENT, 1)
+    sent = [e for e in world.published("notifications.message.sent") if e.data["channel"] == "email"]
+    assert [e.data["message_id"] for e in sent] == [email.id]
+    assert world.service.send_due() == 0 and len(world.mailer.sent) == 1
 
 
 def test_a_temporary_failure_is_retried_with_back_off_until_the_last_try(world):
