@@ -68,6 +68,17 @@ def upload(app: Frontend, person: Person, activity_id: str, content: bytes,
                              "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def payment_notification(invoice: dict) -> tuple[str, dict[str, str]]:
+    """The payment provider's notification that ``invoice`` is paid (a new id each time), and the headers
+    that sign it with the shared secret."""
+    body = json.dumps({"id": f"pay-{uuid.uuid4()}", "type": "payment.succeeded",
+                       "invoice_number": invoice["number"], "amount": invoice["gross"]["amount"],
+                       "currency": "EUR", "paid_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    signed_at = int(time.time())
+    signature = hmac.new(WEBHOOK_SECRET.encode(), f"{signed_at}.{body}".encode(), hashlib.sha256).hexdigest()
+    return body, {"Content-Type": "application/json", "X-Signature": f"t={signed_at},v1={signature}"}
+
+
 def certified_coach(app: Frontend, system: System, valid_until: date, timeout: float = 30.0) -> Person:
     """A jobcoach with a certificate valid until ``valid_until``, announced as certification would, once
     portfolio and pe-registry know it."""
@@ -178,14 +189,8 @@ class Office:
         invoice = eventually(lambda: next(iter(ok(self.app.get(
             "invoices", person, params={"kind": kind, "state": "open"}))["items"]), None),
             what=f"an open {kind} invoice")
-        body = json.dumps({"id": f"pay-{uuid.uuid4()}", "type": "payment.succeeded",
-                           "invoice_number": invoice["number"], "amount": invoice["gross"]["amount"],
-                           "currency": "EUR", "paid_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        signed_at = int(time.time())
-        signature = hmac.new(WEBHOOK_SECRET.encode(), f"{signed_at}.{body}".encode(),
-                             hashlib.sha256).hexdigest()
-        answer = ok(self.app.post("payments/webhook", data=body, headers={
-            "Content-Type": "application/json", "X-Signature": f"t={signed_at},v1={signature}"}))
+        body, headers = payment_notification(invoice)
+        answer = ok(self.app.post("payments/webhook", data=body, headers=headers))
         assert answer["status"] == "paid", answer
         return invoice
 

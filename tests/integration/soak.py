@@ -28,10 +28,7 @@ import collections
 import contextlib
 import dataclasses
 import glob
-import hashlib
-import hmac
 import itertools
-import json
 import logging
 import os
 import random
@@ -57,7 +54,7 @@ from recert_common.bus.deadletter import list_dead_letters
 from recert_common.rules import add_years
 
 from frontend import PASSWORD, VERIFY_EMAIL, Frontend, Person, totp_secret, unique_email, unique_member_number
-from journeys import PDF, WEBHOOK_SECRET, Office, form
+from journeys import PDF, WEBHOOK_SECRET, Office, form, payment_notification
 from processes import Process, System, free_port
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
@@ -518,14 +515,8 @@ class Soak:
         repeated notification is the same one (same id)."""
         invoice = wait(lambda: next(iter(answer(app.get("invoices", person, params={
             "kind": "recertification", "state": "open"}), 200)["items"]), None), "the open invoice")
-        body = json.dumps({"id": f"pay-{uuid.uuid4()}", "type": "payment.succeeded",
-                           "invoice_number": invoice["number"], "amount": invoice["gross"]["amount"],
-                           "currency": "EUR", "paid_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        signed_at = int(time.time())
-        signature = hmac.new(WEBHOOK_SECRET.encode(), f"{signed_at}.{body}".encode(),
-                             hashlib.sha256).hexdigest()
-        response = app.post("payments/webhook", data=body, headers={
-            "Content-Type": "application/json", "X-Signature": f"t={signed_at},v1={signature}"})
+        body, headers = payment_notification(invoice)
+        response = app.post("payments/webhook", data=body, headers=headers)
         paid = answer(response, 200)
         # The same notification again is answered "duplicate": a repeated request's first attempt recorded it.
         if paid["status"] != "paid" and not (paid["status"] == "duplicate" and response.retried):
