@@ -52,6 +52,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def log_tail(log: Path, lines: int) -> str:
+    """The last ``lines`` of a process's log, for a failure's message."""
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
 @dataclass
 class Process:
     name: str
@@ -59,10 +67,7 @@ class Process:
     log: Path
 
     def tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log, lines)
 
     def kill(self) -> None:
         """SIGKILL to the whole process group: no chance to finish anything."""

@@ -55,7 +55,7 @@ from recert_common.rules import add_years
 
 from frontend import PASSWORD, VERIFY_EMAIL, Frontend, Person, totp_secret, unique_email, unique_member_number
 from journeys import PDF, WEBHOOK_SECRET, Office, form, payment_notification
-from processes import Process, System, free_port
+from processes import Process, System, free_port, log_tail
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 TODAY = date.today()
@@ -128,10 +128,7 @@ class PrivatePostgres:
             raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}\n{self.tail()}")
 
     def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log, lines)
 
     def create(self) -> PrivatePostgres:
         if os.geteuid() == 0:
