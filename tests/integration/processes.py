@@ -6,6 +6,7 @@ Each process writes its log to a file; a service that does not come up fails the
 from __future__ import annotations
 
 import base64
+import importlib
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +26,9 @@ from kombu import Connection, Exchange, Producer
 from recert_common.bus.access import parties
 from recert_common.bus.provision import BrokerAdmin, amqp_url, deprovision, provision
 from recert_common.events import new_event
+from recert_common.runtime import run_migrations
 
+import forkserver
 from bus_fixtures import TcpProxy
 
 MODULES = {
@@ -63,7 +67,7 @@ def log_tail(log: Path, lines: int) -> str:
 @dataclass
 class Process:
     name: str
-    popen: subprocess.Popen
+    popen: subprocess.Popen | forkserver.ForkedPopen
     log: Path
 
     def tail(self, lines: int = 40) -> str:
@@ -198,18 +202,31 @@ class System:
 
     def _spawn(self, name: str, args: list[str], service: str = "") -> Process:
         log = self.log_dir / f"{name}.log"
-        handle = open(log, "ab")
-        popen = subprocess.Popen([sys.executable, "-m", *args], env=self.env_of(service), stdout=handle,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        if forkserver.enabled():
+            popen = forkserver.server().spawn(args[0], args[1:], self.env_of(service), log)
+        else:
+            with open(log, "ab") as handle:
+                popen = subprocess.Popen([sys.executable, "-m", *args], env=self.env_of(service),
+                                         stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
         process = Process(name, popen, log)
         self.processes.append(process)
         return process
 
     def migrate(self, name: str) -> None:
-        result = subprocess.run([sys.executable, "-m", MODULES[name], "migrate"], env=self.env_of(name),
-                                capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"migrating {name} failed:\n{result.stdout}\n{result.stderr}")
+        """``name``'s ``migrate`` command, run here with the service's environment: the same function
+        (``runtime.run_migrations``) the command runs, without a second of interpreter start-up per
+        service and system."""
+        spec = importlib.import_module(f"{MODULES[name]}.__main__").SPEC
+        try:
+            run_migrations(spec, spec.settings_cls.from_env(spec.name, self.env_of(name)))
+        except Exception as exc:
+            raise RuntimeError(f"migrating {name} failed: {type(exc).__name__}: {exc}") from exc
+
+    def migrate_all(self) -> None:
+        """Every service's migrations side by side: each has a database of its own, and the time goes in
+        waiting for PostgreSQL and the broker."""
+        with ThreadPoolExecutor(len(self.services)) as pool:
+            list(pool.map(self.migrate, self.services))
 
     def start_web(self, name: str) -> Process:
         return self._spawn(f"{name}-web", [MODULES[name], "web", "--port", str(self.ports[name])], name)
@@ -238,8 +255,7 @@ class System:
         self.env = self._build_env()
         if before_migrate is not None:
             before_migrate(self)
-        for name in self.services:
-            self.migrate(name)
+        self.migrate_all()
         webs = [] if self.workers_only else [(name, self.start_web(name)) for name in self.services]
         workers = [self.start_worker(name) for name in self.services]
         if not self.workers_only:
