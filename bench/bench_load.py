@@ -229,7 +229,7 @@ def seed(system: LoadSystem, counts: dict[str, int]) -> dict:
     loaded, submitting = coaches[:counts["jobcoach"]], coaches[counts["jobcoach"]:]
     # Certificates ending over the next years; the submitting jobcoaches' soon, so that they may submit now.
     numbers = people.certify(dnv[0], coaches,
-                             [TODAY + timedelta(days=200 + n * 7 % 1200) for n in range(len(loaded))]
+                             [TODAY + timedelta(days=200 + n * 7 % 1000) for n in range(len(loaded))]
                              + [TODAY + timedelta(days=60)] * len(submitting))
     people.activities(loaded)
     print("certificates and activities", flush=True)
@@ -300,7 +300,10 @@ def run_load(system: LoadSystem, seed_file: Path, work: Path, args, label: str) 
         locust.wait(timeout=120)
     if not results.exists():
         raise RuntimeError(f"locust wrote no results:\n{(work / f'locust-{label}.log').read_text()[-3000:]}")
-    records = [r for r in json.loads(results.read_text())["records"] if started <= r[0] <= ended]
+    recorded = json.loads(results.read_text())
+    if not recorded["spawning_complete_at"] or recorded["spawning_complete_at"] > started:
+        raise RuntimeError(f"locust had not started every user when the measurement began ({label})")
+    records = [r for r in recorded["records"] if started <= r[0] <= ended]
     seconds = ended - started
     cpu = {name: sum(after[name][pid] - before.get(name, {}).get(pid, 0.0) for pid in after[name])
            for name in after}
@@ -319,6 +322,27 @@ def run_load(system: LoadSystem, seed_file: Path, work: Path, args, label: str) 
                                for name, value in cpu.items()},
         "machine_busy_percent": round(busy * 100, 1),
         "machine_cores": os.cpu_count(),
+        "capacity": capacity(system, cpu, len(records)),
+    }
+
+
+def capacity(system: LoadSystem, cpu: dict[str, float], requests: int) -> dict:
+    """Requests/s the CPU allows, from the CPU each process spent per request (which other sessions on the
+    machine change much less than the wall-clock figures): all processes on this machine's cores, and each
+    web process alone, whose gunicorn workers are Python processes of one core each at most (the GIL)."""
+    per_request = {name: value / max(1, requests) for name, value in cpu.items()}
+    system_ms = sum(value for name, value in per_request.items() if name != "locust") * 1000
+    cores = os.cpu_count() or 1
+    webs = {name: int(system.web_options.get(name, ["--workers", "1"])[1])
+            for name in [*system.services, "gateway"]}
+    return {
+        "system_cpu_ms_per_request": round(system_ms, 2),
+        "machine_requests_per_second_with_locust": round(
+            cores * 1000 / (system_ms + per_request.get("locust", 0) * 1000), 1),
+        "machine_requests_per_second_without_locust": round(cores * 1000 / system_ms, 1),
+        "web_process_requests_per_second": {
+            name: round(workers * 1000 / (per_request[name] * 1000), 1)
+            for name, workers in webs.items() if per_request.get(name)},
     }
 
 
@@ -348,6 +372,12 @@ def show(label: str, figures: dict) -> None:
         print(f"{operation:58} {row['count']:>7} {row['p50_ms']:>8} {row['p99_ms']:>8} {row['errors']:>7}")
     print("CPU, % of one core: " + ", ".join(f"{name} {value}"
                                              for name, value in figures["cpu_percent_of_one_core"].items()))
+    limits = figures["capacity"]
+    print(f"CPU per request: {limits['system_cpu_ms_per_request']} ms in the system; the CPU allows "
+          f"{limits['machine_requests_per_second_with_locust']} requests/s on {figures['machine_cores']} "
+          f"cores with locust beside it, {limits['machine_requests_per_second_without_locust']} without; "
+          "each web process alone: " + ", ".join(f"{name} {value}"
+                                        for name, value in limits["web_process_requests_per_second"].items()))
     for error in figures["error_messages"]:
         print(f"ERROR x{error['count']} {error['operation']}: {error['error']}")
 

@@ -109,7 +109,7 @@ class Jobcoach(PortalUser):
         self.call("POST", "POST /pe/activities", json={
             "title": "Training gespreksvoering", "provider": "Opleider B.V.",
             "category": random.randint(1, 6), "unit": "sbu", "amount": str(random.randint(1, 8)),
-            "completed_on": str(date.today() - timedelta(days=random.randint(1, 300)))})
+            "completed_on": str(date.today() - timedelta(days=random.randint(1, 150)))})
 
     @task(2)
     def portfolio(self) -> None:  # portfolio/screens.tsx: the cycle and its readiness
