@@ -320,6 +320,12 @@ def run_load(system: LoadSystem, seed_file: Path, work: Path, args, label: str) 
                                     for name, value in sorted(cpu.items(), key=lambda item: -item[1])},
         "cpu_ms_per_request": {name: round(value * 1000 / max(1, len(records)), 2)
                                for name, value in cpu.items()},
+        # A web process of several gunicorn workers, each worker's share (keep-alive connections stay with
+        # the worker that accepted them).
+        "gunicorn_workers_cpu_percent": {
+            name: sorted((round((after[name][pid] - before.get(name, {}).get(pid, 0.0)) * 100 / seconds, 1)
+                          for pid in groups[name][1:]), reverse=True)
+            for name in after if len(groups[name]) > 2 and name not in ("postgresql", "locust")},
         "machine_busy_percent": round(busy * 100, 1),
         "machine_cores": os.cpu_count(),
         "capacity": capacity(system, cpu, len(records)),
@@ -372,6 +378,8 @@ def show(label: str, figures: dict) -> None:
         print(f"{operation:58} {row['count']:>7} {row['p50_ms']:>8} {row['p99_ms']:>8} {row['errors']:>7}")
     print("CPU, % of one core: " + ", ".join(f"{name} {value}"
                                              for name, value in figures["cpu_percent_of_one_core"].items()))
+    for name, shares in figures["gunicorn_workers_cpu_percent"].items():
+        print(f"{name}'s gunicorn workers, % of one core each: {shares}")
     limits = figures["capacity"]
     print(f"CPU per request: {limits['system_cpu_ms_per_request']} ms in the system; the CPU allows "
           f"{limits['machine_requests_per_second_with_locust']} requests/s on {figures['machine_cores']} "
