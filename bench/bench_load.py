@@ -236,7 +236,8 @@ def seed(system: LoadSystem, counts: dict[str, int]) -> dict:
     cases = people.cases(dnv[0], submitting, assessors)
     print(f"cases: {len(cases)}", flush=True)
     mentees = people.each(lambda pair: people.mentorships(*pair), [
-        (mentor, loaded[n * MENTEES:(n + 1) * MENTEES]) for n, mentor in enumerate(mentors)])
+        (mentor, [loaded[(n * MENTEES + k) % len(loaded)] for k in range(MENTEES)])
+        for n, mentor in enumerate(mentors)])
     credentials = people.each(people.credential, loaded[:CREDENTIALS])
     people.pool.shutdown()
     return {
