@@ -7,7 +7,7 @@ PYPROJECTS := $(wildcard libs/recert_common/pyproject.toml services/*/pyproject.
 PYTEST_ARGS ?=
 
 .PHONY: install test unit integration lint dev demo bench bench-bus bench-upload bench-gateway bench-dataset \
-	bench-story bench-portal screenshots infra clean web web-typecheck bench-reading backup soak
+	bench-story bench-portal bench-load screenshots infra clean web web-typecheck bench-reading backup soak
 
 install: $(VENV)/.installed
 
@@ -86,7 +86,17 @@ bench-portal: install infra web
 bench-reading: install infra
 	$(BIN)/python bench/bench_reading.py --out bench-results/reading.json
 
-bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal bench-reading
+# The load test (issue 16): LOAD_USERS portal users of every role through the gateway for LOAD_SECONDS, as
+# locust runs them (bench/load_users.py); then the same with LOAD_VARIANT's web processes restarted
+# (NAME:WORKERSxTHREADS; empty: no second run). Per operation p50/p99 and errors, CPU of each process.
+LOAD_USERS ?= 200
+LOAD_SECONDS ?= 120
+LOAD_VARIANT ?= gateway:2x8
+bench-load: install infra
+	LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) LOAD_VARIANT=$(LOAD_VARIANT) \
+		$(BIN)/python bench/bench_load.py --out bench-results/load.json
+
+bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal bench-reading bench-load
 
 # A backup of the running `make dev` system into .dev/backups/<time> (docs/operations.md "Backups").
 backup: install

@@ -46,3 +46,40 @@ def write_result(path: str, name: str, figures: dict) -> None:
     Path(path).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     print(f"written to {path}")
+
+
+# --- CPU time of processes, from /proc ------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of ``pid`` (a gunicorn arbiter's workers); none when it has gone."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of one process, all its threads together (0 when it has gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15 of stat)
+
+
+def backend_pids(database_urls: list[str]) -> list[int]:
+    """The PostgreSQL backends serving these databases (the services' pools), and no one else's."""
+    import psycopg
+
+    from recert_common import db
+
+    names = [db.database_name(url) for url in database_urls]
+    with psycopg.connect(database_urls[0]) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", (names,))]
