@@ -45,11 +45,13 @@ import requests  # noqa: E402
 
 import recert_assessment  # noqa: E402
 import recert_pe_registry  # noqa: E402
+from recert_assessment.domain import EXPIRY_NOTICE_MONTHS  # noqa: E402
 from recert_assessment.settings import AssessmentSettings  # noqa: E402
 from recert_assessment.store import CertificateRepository  # noqa: E402
 from recert_assessment.worker import schedules  # noqa: E402
 from recert_common import db  # noqa: E402
 from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token  # noqa: E402
+from recert_common.crypto import new_key  # noqa: E402
 from recert_common.rules import add_months, add_years, load_framework  # noqa: E402
 from recert_pe_registry import store as pe_store  # noqa: E402
 
@@ -358,7 +360,8 @@ def expiry_scheduler(infra, *, certificates: int, baseline: int) -> dict:
     try:
         db.migrate_service(url, "assessment", ASSESSMENT_MIGRATIONS)
         settings = AssessmentSettings.from_env("assessment", env={}, database_url=url,
-                                               amqp_url=infra.amqp_url, log_level="WARNING")
+                                               amqp_url=infra.amqp_url, log_level="WARNING",
+                                               secrets_key=new_key())
         database = db.Database(url, max_size=4).open(wait=True)
         try:
             (schedule,) = schedules(settings, database)
@@ -380,7 +383,8 @@ def expiry_scheduler(infra, *, certificates: int, baseline: int) -> dict:
                                 "second_pass": one_pass(schedule.job, database, url)}
             with psycopg.connect(url) as conn:
                 explaining = Explaining(conn)
-                CertificateRepository(explaining).to_remind(today, add_months(today, 13))
+                CertificateRepository(explaining).reminders_unsent(today, add_months(today, 13),
+                                                                   EXPIRY_NOTICE_MONTHS)
                 conn.rollback()
             result["candidates_query"] = explaining.plans[0]
         finally:
