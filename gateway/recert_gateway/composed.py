@@ -210,8 +210,8 @@ CASE_STATES: tuple[str, ...] = (
 PE_CHECK_STATE = "opened"  # a submitted case waits for DNV's PE check
 
 
-def _counts(*pages: Mapping[str, Any]) -> dict[str, int]:
-    return {state: page["total"] for state, page in zip(CASE_STATES, pages, strict=True)}
+def _counts(counts: Mapping[str, Any]) -> dict[str, int]:
+    return {state: counts["by_state"][state] for state in CASE_STATES}
 
 
 def _overdue(items: list[Mapping[str, Any]]) -> dict[str, Any]:
@@ -228,14 +228,14 @@ OVERVIEW = Endpoint(
     path="overview",
     role=Role.DNV_OFFICER,
     calls={
-        # Only the count of most states is needed (a page of one); the cases waiting for the PE check are
-        # listed too.
-        **{f"cases_{state}": _cases_in(state, _PAGE if state == PE_CHECK_STATE else 1)
-           for state in CASE_STATES},
+        # The counts of every state in one query (a page of each state was 15 calls); the cases waiting for
+        # the PE check are listed too.
+        "counts": Call("assessment", "/v1/cases/counts"),
+        f"cases_{PE_CHECK_STATE}": _cases_in(PE_CHECK_STATE),
         "overdue": Call("assessment", "/v1/cases/overdue"),
     },
     parts=(
-        Part("cases_by_state", tuple(f"cases_{state}" for state in CASE_STATES), _counts),
+        Part("cases_by_state", ("counts",), _counts),
         Part("overdue", ("overdue",), _overdue),
         Part("pe_checks_waiting", (f"cases_{PE_CHECK_STATE}",), _pe_checks),
     ),

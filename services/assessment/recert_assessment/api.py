@@ -36,6 +36,7 @@ from recert_assessment.schemas import (
     AssessorOptionSchema,
     AssignInputSchema,
     AuditEntrySchema,
+    CaseCountsSchema,
     CaseDetailSchema,
     CasePageSchema,
     CaseQuerySchema,
@@ -119,6 +120,14 @@ def overdue():
     """Open cases past their due date (status overdue) or due within RECERT_ASSESSMENT_DUE_SOON_DAYS
     (due_soon), soonest first."""
     return _service().overdue()
+
+
+@cases.get("/counts")
+@require_roles(STAFF)
+@cases.response(200, CaseCountsSchema)
+def case_counts():
+    """How many cases there are in each state, every state listed (DNV's overview)."""
+    return {"by_state": _service().case_counts()}
 
 
 @cases.get("/<uuid:case_id>")

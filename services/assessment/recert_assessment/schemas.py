@@ -494,6 +494,16 @@ class OverdueItemSchema(Schema):
     days_overdue = fields.Integer()
 
 
+CaseStateCountsSchema = Schema.from_dict(
+    {str(state): fields.Integer(required=True) for state in CaseState}, name="CaseStateCounts")
+
+
+class CaseCountsSchema(Schema):
+    """How many cases there are in each state (every state, 0 included)."""
+
+    by_state = fields.Nested(CaseStateCountsSchema, required=True)
+
+
 class CertificateSchema(Schema):
     """A ``CertificateView``."""
 

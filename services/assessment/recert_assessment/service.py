@@ -226,6 +226,12 @@ class AssessmentService:
             self._case(uow, principal, case_id, for_update=False)
             return uow.audit.of_case(case_id)
 
+    def case_counts(self) -> dict[str, int]:
+        """How many cases are in each state; every state is listed, 0 included."""
+        with self.uow() as uow:
+            found = uow.cases.count_by_state()
+        return {str(state): found.get(str(state), 0) for state in CaseState}
+
     def overdue(self) -> list[OverdueItem]:
         """Open cases past their due date or due within the configured number of days, soonest first; each
         with the jobcoach's name."""

@@ -509,6 +509,11 @@ class CaseRepository(_Repository):
             (day,)).fetchall()
         return [_case(r) for r in rows]
 
+    def count_by_state(self) -> dict[str, int]:
+        """The number of cases in each state that has any."""
+        rows = self.conn.execute("SELECT state, count(*) AS n FROM cases GROUP BY state").fetchall()
+        return {row["state"]: row["n"] for row in rows}
+
     def count_overdue(self, today: date) -> int:
         """Open cases whose result was due before ``today`` (the operators' metric of late cases)."""
         return self.conn.execute(

@@ -312,6 +312,12 @@ class FakeCases:
         found.sort(key=lambda c: (-c.opened_at.timestamp(), str(c.id)))
         return _page(found, page, page_size), len(found)
 
+    def count_by_state(self) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for c in self.rows.values():
+            found[str(c.state)] = found.get(str(c.state), 0) + 1
+        return found
+
     def previous_assessor(self, case: Case) -> UUID | None:
         earlier = [c for c in self.rows.values() if c.account_id == case.account_id and c.id != case.id
                    and c.opened_at <= case.opened_at and c.assessor_id is not None]
