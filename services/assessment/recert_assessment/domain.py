@@ -592,6 +592,15 @@ def assessor_conflict(assessor_id: UUID, case: Case, mentors: Iterable[UUID],
 # --- overdue ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CaseCounts:
+    """Cases by state (only the states that have any), and the open cases overdue and due soon."""
+
+    by_state: Mapping[str, int]
+    overdue: int
+    due_soon: int
+
+
 def overdue_status(due_on: date, today: date) -> str:
     return "overdue" if today > due_on else "due_soon"
 

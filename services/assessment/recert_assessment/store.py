@@ -18,6 +18,7 @@ from recert_assessment.domain import (
     AssessmentForm,
     AuditEntry,
     Case,
+    CaseCounts,
     Certificate,
     CertificateState,
     Decision,
@@ -503,16 +504,25 @@ class CaseRepository(_Repository):
             (case.account_id, case.id, case.opened_at)).fetchone()
         return row["assessor_id"] if row else None
 
-    def open_due_by(self, day: date) -> list[Case]:
+    def open_due_by(self, day: date, *, limit: int | None = None) -> list[Case]:
+        """Open cases due on or before ``day``, soonest first; the first ``limit`` when given."""
         rows = self.conn.execute(
-            f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id",
-            (day,)).fetchall()
+            f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id LIMIT %s",
+            (day, limit)).fetchall()
         return [_case(r) for r in rows]
 
-    def count_by_state(self) -> dict[str, int]:
-        """The number of cases in each state that has any."""
-        rows = self.conn.execute("SELECT state, count(*) AS n FROM cases GROUP BY state").fetchall()
-        return {row["state"]: row["n"] for row in rows}
+    def counts(self, today: date, due_soon_by: date) -> CaseCounts:
+        """The number of cases in each state that has any, and of the open ones due before ``today``
+        (overdue, as ``domain.overdue_status`` says) and from ``today`` to ``due_soon_by`` (due soon): one
+        query."""
+        rows = self.conn.execute(
+            f"""SELECT state, count(*) AS n,
+                       count(*) FILTER (WHERE {_OPEN_STATES_SQL} AND due_on < %(today)s) AS overdue,
+                       count(*) FILTER (WHERE {_OPEN_STATES_SQL} AND due_on BETWEEN %(today)s AND %(soon)s)
+                           AS due_soon
+                FROM cases GROUP BY state""", {"today": today, "soon": due_soon_by}).fetchall()
+        return CaseCounts({row["state"]: row["n"] for row in rows}, sum(row["overdue"] for row in rows),
+                          sum(row["due_soon"] for row in rows))
 
     def count_overdue(self, today: date) -> int:
         """Open cases whose result was due before ``today`` (the operators' metric of late cases)."""

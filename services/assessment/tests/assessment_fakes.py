@@ -18,6 +18,7 @@ from recert_assessment.domain import (
     AssessmentForm,
     AuditEntry,
     Case,
+    CaseCounts,
     Certificate,
     CertificateState,
     Decision,
@@ -312,20 +313,22 @@ class FakeCases:
         found.sort(key=lambda c: (-c.opened_at.timestamp(), str(c.id)))
         return _page(found, page, page_size), len(found)
 
-    def count_by_state(self) -> dict[str, int]:
-        found: dict[str, int] = {}
+    def counts(self, today: date, due_soon_by: date) -> CaseCounts:
+        by_state: dict[str, int] = {}
         for c in self.rows.values():
-            found[str(c.state)] = found.get(str(c.state), 0) + 1
-        return found
+            by_state[str(c.state)] = by_state.get(str(c.state), 0) + 1
+        open_ = [c for c in self.rows.values() if c.state not in CLOSED_STATES]
+        return CaseCounts(by_state, sum(1 for c in open_ if c.due_on < today),
+                          sum(1 for c in open_ if today <= c.due_on <= due_soon_by))
 
     def previous_assessor(self, case: Case) -> UUID | None:
         earlier = [c for c in self.rows.values() if c.account_id == case.account_id and c.id != case.id
                    and c.opened_at <= case.opened_at and c.assessor_id is not None]
         return max(earlier, key=lambda c: c.opened_at).assessor_id if earlier else None
 
-    def open_due_by(self, day: date) -> list[Case]:
+    def open_due_by(self, day: date, *, limit: int | None = None) -> list[Case]:
         return sorted((c for c in self.rows.values() if c.state not in CLOSED_STATES and c.due_on <= day),
-                      key=lambda c: (c.due_on, str(c.id)))
+                      key=lambda c: (c.due_on, str(c.id)))[:limit]
 
     def add_overdue_notice(self, case_id: UUID, due_on: date) -> bool:
         if (case_id, due_on) in self.overdue_notices:

@@ -294,3 +294,29 @@ def test_two_set_based_passes_at_once_send_each_of_thousands_of_reminders_once(a
     assert assessment.scalar("SELECT count(*) FROM expiry_notices WHERE certificate_id = ANY(%s)",
                              ids) == 2_500
     assert sum(reports) >= 2_500  # this module's other certificates may be reminded too
+
+
+def test_the_counts_count_what_the_overdue_list_lists_and_a_limit_keeps_its_head(assessment):
+    """GET /v1/cases/counts (DNV's overview) counts by state in one query, and its overdue and due_soon are
+    what GET /v1/cases/overdue lists with those statuses; ?limit gives the most urgent first."""
+    assessment.clock.day = today = date(2029, 3, 1)
+    with assessment.db.transaction() as conn:
+        ids = _seed(conn, [date(2029, 6, 1)] * 6)
+        for certificate_id, due, state in zip(ids, (-9, -1, 0, 5, 30, -4), ("assigned", "opened", "advised",
+                                                                             "opened", "opened", "decided"),
+                                              strict=True):
+            _open_case(conn, certificate_id, today + timedelta(days=due), state=state)
+    officer = assessment.officer.token
+    counts = assessment.ok(assessment.get("/v1/cases/counts", officer))
+    listed = assessment.ok(assessment.get("/v1/cases/overdue", officer))
+    statuses = Counter(item["status"] for item in listed)
+    assert (counts["overdue"], counts["due_soon"]) == (statuses["overdue"], statuses["due_soon"])
+    assert statuses["overdue"] >= 2 and statuses["due_soon"] >= 2
+    by_state = {r["state"]: r["n"] for r in assessment.rows("SELECT state, count(*) AS n FROM cases "
+                                                            "GROUP BY state")}
+    assert counts["by_state"] == {state: by_state.get(state, 0) for state in counts["by_state"]}
+    assert len(counts["by_state"]) == 15 and counts["by_state"]["decided"] >= 1
+    head = assessment.ok(assessment.get("/v1/cases/overdue?limit=2", officer))
+    assert head == listed[:2]
+    assert assessment.get("/v1/cases/overdue?limit=0", officer).status_code == 422
+    assert assessment.get("/v1/cases/counts", assessment.person("assessor").token).status_code == 403
