@@ -123,8 +123,9 @@ def seed_pe(url: str, accounts: list[uuid.UUID], period: dict, per_account: int,
             rng: random.Random) -> dict:
     """The periods by COPY; the activities made by PostgreSQL itself (``INSERT ... SELECT``, one statement
     per activity number across all jobcoaches): 10,000,000 rows written from Python would take minutes.
-    ``activities_by_account`` is dropped during the load and built again afterwards, as a restore does
-    (the migration's own definition, read from the catalogue)."""
+    The table's primary key and indexes are dropped during the load and built again afterwards, as a
+    restore does (the migrations' own definitions, read from the catalogue): 10,000,000 random UUIDs
+    inserted one by one into a primary key larger than shared_buffers cost minutes more."""
     started = time.perf_counter()
     occurred = datetime.now(UTC)
     versions = {year: load_framework(year).version for year in range(today.year - 5, today.year + 1)}
@@ -138,8 +139,21 @@ def seed_pe(url: str, accounts: list[uuid.UUID], period: dict, per_account: int,
         conn.execute("CREATE TEMP TABLE seed_versions (year integer PRIMARY KEY, version text)")
         for year, version in versions.items():
             conn.execute("INSERT INTO seed_versions VALUES (%s, %s)", (year, version))
-        indexes = conn.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'activities' "
-                               "AND indexname = 'activities_by_account'").fetchall()
+        # The table's keys and indexes (and the foreign keys that need its primary key), as the migrations
+        # made them: dropped for the load and made again afterwards from these definitions.
+        foreign = conn.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE confrelid = 'activities'::regclass AND contype = 'f'").fetchall()
+        keys = conn.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'activities'::regclass AND contype IN ('p', 'u')").fetchall()
+        indexes = conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'activities' AND indexname NOT IN "
+            "(SELECT conname FROM pg_constraint WHERE conrelid = 'activities'::regclass)").fetchall()
+        for table, name, _ in foreign:
+            conn.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        for name, _ in keys:
+            conn.execute(f"ALTER TABLE activities DROP CONSTRAINT {name}")
         for name, _ in indexes:
             conn.execute(f"DROP INDEX {name}")
         conn.execute("SELECT setseed(%s)", (rng.random(),))
@@ -164,8 +178,12 @@ def seed_pe(url: str, accounts: list[uuid.UUID], period: dict, per_account: int,
             conn.commit()
         inserted = time.perf_counter() - started
         conn.execute("SET maintenance_work_mem = '512MB'")
+        for name, definition in keys:
+            conn.execute(f"ALTER TABLE activities ADD CONSTRAINT {name} {definition}")
         for _, definition in indexes:
             conn.execute(definition)
+        for table, name, definition in foreign:
+            conn.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
         conn.commit()
         rows = conn.execute("SELECT count(*) FROM activities").fetchone()[0]
     indexed = time.perf_counter() - started
