@@ -76,15 +76,17 @@ def case_list(key: str, values: Sequence[str], description: str, what: str) -> S
 
 
 def _cases_by_state(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "nullable": True, "description": "How many cases are in each state.",
+    return {"type": "object", "nullable": True,
+            "description": "How many cases are in each state (`GET /api/v1/cases/counts`).",
             "properties": {state: {"type": "integer"} for state in CASE_STATES}}
 
 
 def _overdue(document: Mapping[str, Any]) -> dict[str, Any]:
     item = _item_schema(document, "/api/v1/cases/overdue") or {"type": "object"}
     return {"type": "object", "nullable": True,
-            "description": "What `GET /api/v1/cases/overdue` answers (open cases past their due date or due "
-                           "soon, soonest first), counted by status.",
+            "description": "The open cases past their due date (`overdue`) or due soon (`due_soon`), counted "
+                           "by `GET /api/v1/cases/counts`; `items`: the first 100 that `GET "
+                           "/api/v1/cases/overdue` lists (most urgent first).",
             "properties": {"overdue": {"type": "integer"}, "due_soon": {"type": "integer"},
                            "items": {"type": "array", "items": item}}}
 

@@ -254,22 +254,26 @@ STATES = ("opened", "pe_check_failed", "pe_supplement_due", "pe_supplement_recei
           "reassessing", "reassessed", "objection_upheld", "decided", "withdrawn")
 
 
-def overview_scripts(services, *, failing_state: str | None = None):
+def overview_scripts(services, *, counts_fail: bool = False):
     waiting = [case("opened", "2026-04-01"), case("opened", "2026-03-01")]
     overdue = [{"case": case("assigned", "2026-01-01"), "status": "overdue", "stage": "assessment",
                 "days_overdue": 12},
                {"case": case("opened", "2026-03-01"), "status": "due_soon", "stage": "pe_check",
                 "days_overdue": 0}]
 
-    def answer(request) -> Answer:
-        state = request.args["state"]
-        if state == failing_state:
-            return Answer({"status": 503}, 503)
-        total = STATES.index(state) + 1
-        return Answer({"items": waiting if state == "opened" else [], "total": total, "page": 1,
-                       "page_size": int(request.args["page_size"])})
+    def cases(request) -> Answer:
+        assert request.args["state"] == "opened"
+        return Answer({"items": waiting, "total": 1, "page": 1, "page_size": int(request.args["page_size"])})
 
-    services["assessment"].answers = {"/v1/cases": answer, "/v1/cases/overdue": Answer(overdue)}
+    def overdue_page(request) -> Answer:
+        assert request.args["limit"] == "100"
+        return Answer(overdue)
+
+    # The counts say 7 and 250: more than the first page of the list shows.
+    counts = {"by_state": {state: n + 1 for n, state in enumerate(STATES)}, "overdue": 7, "due_soon": 250}
+    services["assessment"].answers = {"/v1/cases": cases, "/v1/cases/overdue": overdue_page,
+                                      "/v1/cases/counts": Answer({"status": 503}, 503) if counts_fail
+                                      else Answer(counts)}
     return waiting, overdue
 
 
@@ -282,21 +286,23 @@ def test_overview_counts_cases_by_state_and_lists_overdue_cases_and_waiting_pe_c
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["cases_by_state"] == {state: n + 1 for n, state in enumerate(STATES)}
-    assert body["overdue"] == {"overdue": 1, "due_soon": 1, "items": overdue}
+    assert body["overdue"] == {"overdue": 7, "due_soon": 250, "items": overdue}
     assert body["pe_checks_waiting"] == {"total": 1, "items": [waiting[1], waiting[0]]}
     assert (body["missing"], body["partial"], body["absent"]) == ([], False, {})
-    sizes = {parse_qs(seen.query)["state"][0]: parse_qs(seen.query)["page_size"][0]
-             for seen in services["assessment"].requests_to("/v1/cases")}
-    assert sizes == {state: ("100" if state == "opened" else "1") for state in STATES}
+    assert len(services["assessment"].requests_to("/v1/cases/overdue")) == 1
+    # The counts came from /v1/cases/counts (the one listing asked for, of the PE checks, has total 1).
+    [listing] = services["assessment"].requests_to("/v1/cases")
+    assert parse_qs(listing.query) == {"state": ["opened"], "page_size": ["100"]}
     assert not any(service.seen for name, service in services.items() if name != "assessment")
 
 
-def test_overview_without_one_count_leaves_out_the_whole_table(fleet, gateway_for, maker):
+def test_overview_without_the_counts_leaves_out_the_counted_parts(fleet, gateway_for, maker):
     services, _ = fleet
-    overview_scripts(services, failing_state="decided")
+    overview_scripts(services, counts_fail=True)
     body = get(gateway_for(), "overview", maker.token(roles=("dnv_officer",))).json()
-    assert (body["cases_by_state"], body["missing"], body["partial"]) == (None, ["cases_by_state"], True)
-    assert body["pe_checks_waiting"]["total"] == 1 and body["overdue"]["overdue"] == 1
+    assert (body["cases_by_state"], body["overdue"]) == (None, None)
+    assert (body["missing"], body["partial"]) == (["cases_by_state", "overdue"], True)
+    assert body["pe_checks_waiting"]["total"] == 1
 
 
 # --- the OpenAPI document --------------------------------------------------------------------------------

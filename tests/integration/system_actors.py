@@ -579,6 +579,7 @@ OPERATIONS: dict[str, Operation] = {
     "POST /auth/password-reset/confirm": Operation(persona=None, build=_reset_password),
     # assessment: cases
     "GET /cases": Operation(persona=DNV),
+    "GET /cases/counts": Operation(persona=DNV),
     "GET /cases/overdue": Operation(persona=DNV),
     "GET /cases/{case_id}": Operation(persona=DNV),
     "POST /cases/{case_id}/advice": Operation(persona="assessor", json=POSTPONED_ADVICE),

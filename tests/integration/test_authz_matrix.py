@@ -73,6 +73,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /auth/password-reset/confirm":                       (204, 204, 204, 204, 204, 204, 204, 204, 204),
     # assessment: each reader their own cases; DNV every case; the assigned assessor advises
     "GET /cases":                                              (401, 200, 200, 200, 200, 200, 403, 403, 403),
+    "GET /cases/counts":                                       (401, 403, 403, 403, 403, 200, 403, 403, 403),
     "GET /cases/overdue":                                      (401, 403, 403, 403, 403, 200, 403, 403, 403),
     "GET /cases/{case_id}":                                    (401, 200, 404, 200, 404, 200, 403, 403, 403),
     "POST /cases/{case_id}/advice":                            (401, 403, 403, 409, 404, 403, 403, 403, 403),

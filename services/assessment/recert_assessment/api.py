@@ -36,6 +36,7 @@ from recert_assessment.schemas import (
     AssessorOptionSchema,
     AssignInputSchema,
     AuditEntrySchema,
+    CaseCountsSchema,
     CaseDetailSchema,
     CasePageSchema,
     CaseQuerySchema,
@@ -57,6 +58,7 @@ from recert_assessment.schemas import (
     ObjectionOutcomeInputSchema,
     ObjectionSchema,
     OverdueItemSchema,
+    OverdueQuerySchema,
     PeCheckInputSchema,
     PeCheckSchema,
     RegisterEntrySchema,
@@ -114,11 +116,22 @@ def list_cases(query: dict[str, Any]):
 
 @cases.get("/overdue")
 @require_roles(STAFF)
+@cases.arguments(OverdueQuerySchema, location="query")
 @cases.response(200, OverdueItemSchema(many=True))
-def overdue():
+def overdue(query: dict[str, Any]):
     """Open cases past their due date (status overdue) or due within RECERT_ASSESSMENT_DUE_SOON_DAYS
-    (due_soon), soonest first."""
-    return _service().overdue()
+    (due_soon), soonest first; with ``limit``, only the first so many (``/v1/cases/counts`` counts them
+    all)."""
+    return _service().overdue(limit=query.get("limit"))
+
+
+@cases.get("/counts")
+@require_roles(STAFF)
+@cases.response(200, CaseCountsSchema)
+def case_counts():
+    """How many cases there are in each state, every state listed, and how many open cases are overdue or
+    due soon (DNV's overview)."""
+    return _service().case_counts()
 
 
 @cases.get("/<uuid:case_id>")

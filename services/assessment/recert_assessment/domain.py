@@ -411,6 +411,28 @@ def expiry_notice_due(valid_until: date, today: date) -> int | None:
     return min(due) if due else None
 
 
+@dataclass(frozen=True, order=True)
+class ExpiryNotice:
+    """The reminder due today about a certificate: ``months_before`` its expiry on ``valid_until``, and
+    whether a portfolio can be submitted today (the submission window opens on ``window_opens_on``)."""
+
+    certificate_id: UUID
+    months_before: int
+    valid_until: date
+    window_opens_on: date
+    window_open: bool
+
+
+def expiry_notice(certificate_id: UUID, valid_until: date, today: date) -> ExpiryNotice | None:
+    """The reminder due today about the certificate expiring on ``valid_until`` (``expiry_notice_due``), or
+    None."""
+    months = expiry_notice_due(valid_until, today)
+    if months is None:
+        return None
+    window = submission_window(valid_until)
+    return ExpiryNotice(certificate_id, months, valid_until, window.first, today in window)
+
+
 def renewal(certificate: Certificate, expires_on: date) -> tuple[date, date]:
     """valid_from and valid_until after a positive decision about the period ending ``expires_on``: from the
     old expiry date for 4 years, however early or late the decision came."""
@@ -568,6 +590,15 @@ def assessor_conflict(assessor_id: UUID, case: Case, mentors: Iterable[UUID],
 
 
 # --- overdue ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseCounts:
+    """Cases by state (only the states that have any), and the open cases overdue and due soon."""
+
+    by_state: Mapping[str, int]
+    overdue: int
+    due_soon: int
 
 
 def overdue_status(due_on: date, today: date) -> str:

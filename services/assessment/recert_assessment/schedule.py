@@ -1,9 +1,12 @@
 """What the worker does on a timer: expiry reminders, lapsing expired certificates, reporting overdue cases.
 
 Safe with any number of workers running it at once, and after restarts: every reminder and overdue report
-is a row with a primary key, inserted in the unit of work that publishes its event, so only one transaction
-ever records it; a lapse is an update guarded by ``state = 'active'`` on a row locked with SKIP LOCKED.
-Each certificate and case is handled in a unit of work of its own, so one failure does not hold up the rest.
+is a row with a primary key, inserted in the transaction that writes its event to the outbox, so only one
+transaction ever records it; a lapse is an update guarded by ``state = 'active'`` on a row locked with SKIP
+LOCKED. Reminders are recorded set-based, a batch of up to ``NOTICE_BATCH`` in one statement with their
+events (ADR 0038): the first pass over an imported register sends thousands. Which reminder is due is the
+domain's rule (``domain.expiry_notice``), decided here in Python, never in SQL. Each certificate to lapse
+and each overdue case is handled in a unit of work of its own, so one failure does not hold up the rest.
 """
 from __future__ import annotations
 
@@ -11,17 +14,29 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from recert_assessment import certificates
-from recert_assessment.domain import SYSTEM, expiry_notice_due
+from recert_assessment.domain import EXPIRY_NOTICE_MONTHS, SYSTEM, Certificate, ExpiryNotice, expiry_notice
 from recert_assessment.service import record_audit
 from recert_assessment.states import is_open, stage
 from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.db import Database
-from recert_common.rules import add_months, submission_window
+from recert_common.rules import add_months
 from recert_common.uow import UnitOfWork
 
 _log = logging.getLogger(__name__)
+
+NOTICE_BATCH = 1000  # reminders recorded per transaction
+
+
+def expiring_event_data(certificate: Certificate, notice: ExpiryNotice) -> dict[str, Any]:
+    """The data of ``certification.certificate.expiring`` for ``notice`` (the store writes it in SQL; the
+    fakes and the tests that hold the store to it make it here)."""
+    return {"certificate_id": certificate.id, "certificate_number": certificate.number,
+            "account_id": certificate.account_id, "months_before": notice.months_before,
+            "valid_until": notice.valid_until, "window_opens_on": notice.window_opens_on,
+            "window_open": notice.window_open}
 
 
 @dataclass(frozen=True)
@@ -55,30 +70,17 @@ class Scheduler:
         # 13 months: month-end clamping can make a 12-month moment fall a day or two beyond 12 months.
         horizon = add_months(today, 13)
         with uow() as work:
-            listed = work.certificates.to_remind(today, horizon)
-            sent_before = work.certificates.expiry_notices_sent(today, horizon)
-        # Reminders sent in earlier passes are skipped here, so a quiet pass costs two queries rather than a
-        # transaction per certificate; the per-certificate check below still guards two workers racing.
-        candidates = [c.id for c in listed if (months := expiry_notice_due(c.valid_until, today)) is not None
-                      and (c.id, months, c.valid_until) not in sent_before]
+            unsent = work.certificates.reminders_unsent(today, horizon, EXPIRY_NOTICE_MONTHS)
+        # The store narrows the certificates down to those with a reminder to send, so that a quiet pass
+        # reads nothing; which reminder is due stays the domain's to say. The store records them in batches
+        # of one statement each, checking the certificate, its open cases and the reminders recorded
+        # meanwhile by another worker again in that statement.
+        due = [notice for certificate_id, valid_until, _ in unsent
+               if (notice := expiry_notice(certificate_id, valid_until, today)) is not None]
         sent = 0
-        for certificate_id in candidates:
+        for first in range(0, len(due), NOTICE_BATCH):
             with uow() as work:
-                certificate = work.certificates.get(certificate_id)
-                months = expiry_notice_due(certificate.valid_until, today)
-                if months is None or certificate.account_id is None \
-                        or work.cases.open_for_period(certificate.id, certificate.valid_until):
-                    continue
-                if not work.certificates.add_expiry_notice(certificate.id, months, certificate.valid_until):
-                    continue
-                window = submission_window(certificate.valid_until)
-                work.publish("certification.certificate.expiring", {
-                    "certificate_id": certificate.id, "certificate_number": certificate.number,
-                    "account_id": certificate.account_id, "months_before": months,
-                    "valid_until": certificate.valid_until, "window_opens_on": window.first,
-                    "window_open": today in window,
-                }, subject=certificate.account_id)
-                sent += 1
+                sent += len(work.certificates.add_expiry_notices(due[first:first + NOTICE_BATCH]))
         return sent
 
     def lapse_expired(self, uow: Callable[[], UnitOfWork], today: date) -> int:

@@ -494,6 +494,25 @@ class OverdueItemSchema(Schema):
     days_overdue = fields.Integer()
 
 
+CaseStateCountsSchema = Schema.from_dict(
+    {str(state): fields.Integer(required=True) for state in CaseState}, name="CaseStateCounts")
+
+
+class CaseCountsSchema(Schema):
+    """How many cases there are in each state (every state, 0 included), and how many open cases
+    ``GET /v1/cases/overdue`` lists as overdue and as due soon."""
+
+    by_state = fields.Nested(CaseStateCountsSchema, required=True)
+    overdue = fields.Integer(required=True, metadata={"description": "Open cases past their due date."})
+    due_soon = fields.Integer(required=True, metadata={
+        "description": "Open cases due today or within RECERT_ASSESSMENT_DUE_SOON_DAYS."})
+
+
+class OverdueQuerySchema(Strict):
+    limit = fields.Integer(validate=validate.Range(min=1, max=1000), metadata={
+        "description": "At most this many, the most urgent first (default: all)."})
+
+
 class CertificateSchema(Schema):
     """A ``CertificateView``."""
 

@@ -226,12 +226,21 @@ class AssessmentService:
             self._case(uow, principal, case_id, for_update=False)
             return uow.audit.of_case(case_id)
 
-    def overdue(self) -> list[OverdueItem]:
-        """Open cases past their due date or due within the configured number of days, soonest first; each
-        with the jobcoach's name."""
+    def case_counts(self) -> dict[str, Any]:
+        """How many cases are in each state (every state listed, 0 included), and how many open cases
+        ``overdue`` lists as overdue and as due soon."""
         today = self.today()
         with self.uow() as uow:
-            cases = uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days))
+            counts = uow.cases.counts(today, today + timedelta(days=self.settings.due_soon_days))
+        return {"by_state": {str(state): counts.by_state.get(str(state), 0) for state in CaseState},
+                "overdue": counts.overdue, "due_soon": counts.due_soon}
+
+    def overdue(self, *, limit: int | None = None) -> list[OverdueItem]:
+        """Open cases past their due date or due within the configured number of days, soonest first (the
+        first ``limit`` of them when given); each with the jobcoach's name."""
+        today = self.today()
+        with self.uow() as uow:
+            cases = uow.cases.open_due_by(today + timedelta(days=self.settings.due_soon_days), limit=limit)
             names = uow.accounts.names(case.account_id for case in cases)
         return [OverdueItem(CaseListItem(case, names.get(case.account_id)),
                             overdue_status(case.due_on, today), stage(case.state),

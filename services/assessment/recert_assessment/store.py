@@ -18,10 +18,12 @@ from recert_assessment.domain import (
     AssessmentForm,
     AuditEntry,
     Case,
+    CaseCounts,
     Certificate,
     CertificateState,
     Decision,
     Evidence,
+    ExpiryNotice,
     Finding,
     GivenAdvice,
     LapseReason,
@@ -36,9 +38,13 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CLOSED_STATES, CaseState
 from recert_common import accounts
+from recert_common.context import get_correlation_id
+from recert_common.events import registry
 from recert_common.uow import SqlUnitOfWork
 
 Conn = psycopg.Connection
+PRODUCER = "assessment"
+EXPIRING = "certification.certificate.expiring"
 _OPEN_STATES_SQL = f"state NOT IN ({', '.join(repr(str(s)) for s in sorted(CLOSED_STATES))})"
 
 
@@ -301,25 +307,89 @@ class CertificateRepository(_Repository):
                WHERE c.state = 'active' AND upper(c.number) = upper(%s)""", (number,)).fetchone()
         return RegisterEntry(**row) if row else None
 
-    def to_remind(self, today: date, horizon: date) -> list[Certificate]:
+    def reminders_unsent(self, today: date, horizon: date, months: Sequence[int]
+                         ) -> list[tuple[UUID, date, int]]:
+        """(certificate, expiry, months before) of the active, linked certificates expiring from ``today`` to
+        ``horizon`` whose latest reminder due today (the least of ``months`` whose moment, that many months
+        before expiry, has come) is not recorded yet, and about whose period no case is open.
+
+        The same rule as ``domain.expiry_notice_due`` (PostgreSQL's month arithmetic clamps to the month's
+        end as ``rules.add_months`` does), so that a pass with nothing to send reads no row;
+        tests/integration/assessment/test_assessment_schedule.py holds the two together day by day."""
         rows = self.conn.execute(
-            "SELECT * FROM certificates WHERE state = 'active' AND account_id IS NOT NULL "
-            "AND valid_until BETWEEN %s AND %s ORDER BY valid_until", (today,
-            horizon)).fetchall()
-        return [_certificate(r) for r in rows]
+            f"""SELECT c.id, c.valid_until, due.months_before
+                FROM certificates c
+                CROSS JOIN LATERAL (
+                    SELECT min(m) AS months_before FROM unnest(%(months)s::integer[]) AS m
+                    WHERE (c.valid_until - make_interval(months => m))::date <= %(today)s) due
+                WHERE c.state = 'active' AND c.account_id IS NOT NULL
+                  AND c.valid_until BETWEEN %(today)s AND %(horizon)s AND due.months_before IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM expiry_notices n WHERE n.certificate_id = c.id
+                                  AND n.valid_until = c.valid_until AND n.months_before = due.months_before)
+                  AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.certificate_id = c.id
+                                  AND cases.certificate_expires_on = c.valid_until AND {_OPEN_STATES_SQL})
+                ORDER BY c.valid_until, c.id""",
+            {"today": today, "horizon": horizon, "months": list(months)}).fetchall()
+        return [(row["id"], row["valid_until"], row["months_before"]) for row in rows]
 
-    def expiry_notices_sent(self, first: date, last: date) -> set[tuple[UUID, int, date]]:
-        """(certificate, months before, expiry) of every reminder recorded for an expiry in [first, last]."""
-        rows = self.conn.execute("SELECT certificate_id, months_before, valid_until FROM expiry_notices "
-                            "WHERE valid_until BETWEEN %s AND %s", (first, last)).fetchall()
-        return {(r["certificate_id"], r["months_before"], r["valid_until"]) for r in rows}
+    def add_expiry_notices(self, due: Sequence[ExpiryNotice]) -> list[ExpiryNotice]:
+        """Record the reminders ``due`` and write their ``certification.certificate.expiring`` events to the
+        outbox, in one statement. A reminder is recorded only while its certificate is active, has its
+        account and that expiry date, and no case about that period is open; and only once (the primary key:
+        one recorded before, by this or another worker, is skipped). Returns those this call recorded.
 
-    def add_expiry_notice(self, certificate_id: UUID, months_before: int, valid_until: date) -> bool:
-        """False when this reminder was recorded before (by this or another worker)."""
-        row = self.conn.execute("INSERT INTO expiry_notices (certificate_id, months_before, valid_until) "
-                           "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING certificate_id",
-                           (certificate_id, months_before, valid_until)).fetchone()
-        return row is not None
+        Rows go in in certificate order, so two workers recording overlapping batches at once wait for each
+        other's commit (then skip what it recorded) instead of deadlocking. The events are built here rather
+        than by ``UnitOfWork.publish``, whose schema check costs more per event than the whole statement
+        does per reminder; their bodies are what ``new_event`` makes of ``schedule.expiring_event_data``
+        (tests/integration/assessment/test_assessment_schedule.py holds them to that, and to the schema)."""
+        if not due:
+            return []
+        columns = list(zip(*((n.certificate_id, n.months_before, n.valid_until, n.window_opens_on,
+                              n.window_open) for n in due), strict=True))
+        rows = self.conn.execute(
+            f"""WITH due AS (
+                    SELECT * FROM unnest(%(ids)s::uuid[], %(months)s::integer[], %(expiries)s::date[],
+                                         %(opens)s::date[], %(open)s::boolean[])
+                           AS d (certificate_id, months_before, valid_until, window_opens_on, window_open)),
+                recorded AS (
+                    INSERT INTO expiry_notices (certificate_id, months_before, valid_until)
+                    SELECT d.certificate_id, d.months_before, d.valid_until
+                    FROM due d JOIN certificates c ON c.id = d.certificate_id
+                    WHERE c.state = 'active' AND c.account_id IS NOT NULL AND c.valid_until = d.valid_until
+                      AND NOT EXISTS (SELECT 1 FROM cases WHERE cases.certificate_id = c.id
+                                      AND cases.certificate_expires_on = c.valid_until AND {_OPEN_STATES_SQL})
+                    ORDER BY d.certificate_id
+                    ON CONFLICT DO NOTHING
+                    RETURNING certificate_id),
+                events AS (
+                    SELECT gen_random_uuid() AS event_id, c.account_id, d.*,
+                           jsonb_build_object(
+                               'certificate_id', c.id, 'certificate_number', c.number,
+                               'account_id', c.account_id, 'months_before', d.months_before,
+                               'valid_until', d.valid_until, 'window_opens_on', d.window_opens_on,
+                               'window_open', d.window_open) AS data
+                    FROM recorded r JOIN due d USING (certificate_id)
+                    JOIN certificates c ON c.id = r.certificate_id),
+                written AS (
+                    INSERT INTO outbox (event_id, event_type, body)
+                    SELECT event_id, %(type)s::text, jsonb_build_object(
+                        'id', event_id, 'type', %(type)s::text, 'version', %(version)s::integer,
+                        'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
+                                               'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                        'producer', %(producer)s::text,
+                        'correlation_id', coalesce(%(correlation)s::text, gen_random_uuid()::text),
+                        'subject', account_id, 'data', data)
+                    FROM events ORDER BY valid_until, certificate_id
+                    RETURNING event_id)
+                SELECT e.certificate_id, e.months_before, e.valid_until, e.window_opens_on, e.window_open
+                FROM events e JOIN written w USING (event_id)
+                ORDER BY e.valid_until, e.certificate_id""",
+            {"ids": list(columns[0]), "months": list(columns[1]), "expiries": list(columns[2]),
+             "opens": list(columns[3]), "open": list(columns[4]), "type": EXPIRING,
+             "version": registry.get(EXPIRING).version, "producer": PRODUCER,
+             "correlation": get_correlation_id()}).fetchall()
+        return [ExpiryNotice(**row) for row in rows]
 
     def expired(self, today: date) -> list[Certificate]:
         """Active certificates whose expiry date has passed."""
@@ -434,11 +504,25 @@ class CaseRepository(_Repository):
             (case.account_id, case.id, case.opened_at)).fetchone()
         return row["assessor_id"] if row else None
 
-    def open_due_by(self, day: date) -> list[Case]:
+    def open_due_by(self, day: date, *, limit: int | None = None) -> list[Case]:
+        """Open cases due on or before ``day``, soonest first; the first ``limit`` when given."""
         rows = self.conn.execute(
-            f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id",
-            (day,)).fetchall()
+            f"SELECT * FROM cases WHERE {_OPEN_STATES_SQL} AND due_on <= %s ORDER BY due_on, id LIMIT %s",
+            (day, limit)).fetchall()
         return [_case(r) for r in rows]
+
+    def counts(self, today: date, due_soon_by: date) -> CaseCounts:
+        """The number of cases in each state that has any, and of the open ones due before ``today``
+        (overdue, as ``domain.overdue_status`` says) and from ``today`` to ``due_soon_by`` (due soon): one
+        query."""
+        rows = self.conn.execute(
+            f"""SELECT state, count(*) AS n,
+                       count(*) FILTER (WHERE {_OPEN_STATES_SQL} AND due_on < %(today)s) AS overdue,
+                       count(*) FILTER (WHERE {_OPEN_STATES_SQL} AND due_on BETWEEN %(today)s AND %(soon)s)
+                           AS due_soon
+                FROM cases GROUP BY state""", {"today": today, "soon": due_soon_by}).fetchall()
+        return CaseCounts({row["state"]: row["n"] for row in rows}, sum(row["overdue"] for row in rows),
+                          sum(row["due_soon"] for row in rows))
 
     def count_overdue(self, today: date) -> int:
         """Open cases whose result was due before ``today`` (the operators' metric of late cases)."""
@@ -672,7 +756,7 @@ class AuditRepository(_Repository):
 
 
 class SqlAssessmentUnitOfWork(SqlUnitOfWork):
-    producer = "assessment"
+    producer = PRODUCER
 
     def bind(self, conn: Conn) -> None:
         self.accounts = AccountRepository(conn)

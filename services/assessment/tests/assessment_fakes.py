@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,10 +18,12 @@ from recert_assessment.domain import (
     AssessmentForm,
     AuditEntry,
     Case,
+    CaseCounts,
     Certificate,
     CertificateState,
     Decision,
     Evidence,
+    ExpiryNotice,
     GivenAdvice,
     LapseReason,
     Objection,
@@ -34,11 +36,12 @@ from recert_assessment.domain import (
     SupplementAssignment,
 )
 from recert_assessment.handlers import Handlers
-from recert_assessment.schedule import Scheduler
+from recert_assessment.schedule import Scheduler, expiring_event_data
 from recert_assessment.service import AssessmentService
 from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CLOSED_STATES
 from recert_common.crypto import new_key
+from recert_common.rules import add_months
 from recert_common.uow import FakeUnitOfWork
 
 _ACTIVITY_FIELDS = ("activity_id", "account_id", "category", "title", "completed_on", "unit", "amount",
@@ -134,7 +137,9 @@ class FakePaidInvoices:
 
 
 class FakeCertificates:
-    def __init__(self) -> None:
+    def __init__(self, cases: FakeCases, publish: Callable[..., None]) -> None:
+        self._cases = cases
+        self._publish = publish  # the unit of work's: the store writes the reminders' events itself
         self.rows: dict[UUID, Certificate] = {}
         self.fee_paid_until: dict[UUID, date | None] = {}
         self.expiry_notices: set[tuple[UUID, int, date]] = set()
@@ -210,20 +215,33 @@ class FakeCertificates:
                       if c.state == CertificateState.ACTIVE and c.number.upper() == number.upper()), None)
         return self._entry(found) if found else None
 
-    def to_remind(self, today: date, horizon: date) -> list[Certificate]:
-        return sorted((c for c in self.rows.values() if c.state == CertificateState.ACTIVE
-                       and c.account_id is not None and today <= c.valid_until <= horizon),
-                      key=lambda c: c.valid_until)
+    def reminders_unsent(self, today: date, horizon: date, months: Sequence[int]
+                         ) -> list[tuple[UUID, date, int]]:
+        found = []
+        for c in sorted(self.rows.values(), key=lambda c: (c.valid_until, str(c.id))):
+            due = [m for m in months if add_months(c.valid_until, -m) <= today]
+            if c.state != CertificateState.ACTIVE or c.account_id is None \
+                    or not today <= c.valid_until <= horizon or not due \
+                    or (c.id, min(due), c.valid_until) in self.expiry_notices \
+                    or self._cases.open_for_period(c.id, c.valid_until):
+                continue
+            found.append((c.id, c.valid_until, min(due)))
+        return found
 
-    def expiry_notices_sent(self, first: date, last: date) -> set[tuple[UUID, int, date]]:
-        return {n for n in self.expiry_notices if first <= n[2] <= last}
-
-    def add_expiry_notice(self, certificate_id: UUID, months_before: int, valid_until: date) -> bool:
-        key = (certificate_id, months_before, valid_until)
-        if key in self.expiry_notices:
-            return False
-        self.expiry_notices.add(key)
-        return True
+    def add_expiry_notices(self, due: Sequence[ExpiryNotice]) -> list[ExpiryNotice]:
+        recorded = []
+        for notice in sorted(due):
+            key = (notice.certificate_id, notice.months_before, notice.valid_until)
+            c = self.rows.get(notice.certificate_id)
+            if c is None or c.state != CertificateState.ACTIVE or c.account_id is None \
+                    or c.valid_until != notice.valid_until or key in self.expiry_notices \
+                    or self._cases.open_for_period(c.id, c.valid_until):
+                continue
+            self.expiry_notices.add(key)
+            self._publish("certification.certificate.expiring", expiring_event_data(c, notice),
+                          subject=c.account_id)
+            recorded.append(notice)
+        return recorded
 
     def expired(self, today: date) -> list[Certificate]:
         return sorted((c for c in self.rows.values()
@@ -295,14 +313,22 @@ class FakeCases:
         found.sort(key=lambda c: (-c.opened_at.timestamp(), str(c.id)))
         return _page(found, page, page_size), len(found)
 
+    def counts(self, today: date, due_soon_by: date) -> CaseCounts:
+        by_state: dict[str, int] = {}
+        for c in self.rows.values():
+            by_state[str(c.state)] = by_state.get(str(c.state), 0) + 1
+        open_ = [c for c in self.rows.values() if c.state not in CLOSED_STATES]
+        return CaseCounts(by_state, sum(1 for c in open_ if c.due_on < today),
+                          sum(1 for c in open_ if today <= c.due_on <= due_soon_by))
+
     def previous_assessor(self, case: Case) -> UUID | None:
         earlier = [c for c in self.rows.values() if c.account_id == case.account_id and c.id != case.id
                    and c.opened_at <= case.opened_at and c.assessor_id is not None]
         return max(earlier, key=lambda c: c.opened_at).assessor_id if earlier else None
 
-    def open_due_by(self, day: date) -> list[Case]:
+    def open_due_by(self, day: date, *, limit: int | None = None) -> list[Case]:
         return sorted((c for c in self.rows.values() if c.state not in CLOSED_STATES and c.due_on <= day),
-                      key=lambda c: (c.due_on, str(c.id)))
+                      key=lambda c: (c.due_on, str(c.id)))[:limit]
 
     def add_overdue_notice(self, case_id: UUID, due_on: date) -> bool:
         if (case_id, due_on) in self.overdue_notices:
@@ -502,9 +528,9 @@ class FakeAssessmentUnitOfWork(FakeUnitOfWork):
         self.accounts = FakeAccounts()
         self.pe_activities = FakePeActivities()
         self.paid_invoices = FakePaidInvoices()
-        self.certificates = FakeCertificates()
-        self.claim_codes = FakeClaimCodes()
         self.cases = FakeCases()
+        self.certificates = FakeCertificates(self.cases, self.publish)
+        self.claim_codes = FakeClaimCodes()
         self.pe_checks = FakePeChecks()
         self.advices = FakeAdvices()
         self.decisions = FakeDecisions(self.cases)

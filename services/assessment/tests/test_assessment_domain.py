@@ -23,6 +23,7 @@ from recert_assessment.domain import (
     assessor_conflict,
     case_due_on,
     claim_code_hash,
+    expiry_notice,
     expiry_notice_due,
     form_refusals,
     imported_valid_from,
@@ -109,6 +110,17 @@ def test_every_assessed_part_needs_a_verdict():
 ])
 def test_only_the_latest_due_reminder_is_due(today, months):
     assert expiry_notice_due(date(2027, 6, 30), today) == months
+
+
+def test_the_notice_due_carries_the_reminder_and_the_submission_window():
+    certificate_id = uuid.uuid4()
+    assert expiry_notice(certificate_id, date(2027, 6, 30), date(2026, 6, 29)) is None
+    six = expiry_notice(certificate_id, date(2027, 6, 30), date(2027, 1, 5))
+    assert (six.certificate_id, six.months_before, six.valid_until) == (certificate_id, 6, date(2027, 6, 30))
+    assert (six.window_opens_on, six.window_open) == (date(2027, 3, 30), False)
+    # 31 May: the 3-month moment and the window clamp to the end of February, the window is open.
+    late = expiry_notice(certificate_id, date(2027, 5, 31), date(2027, 2, 28))
+    assert (late.months_before, late.window_opens_on, late.window_open) == (3, date(2027, 2, 28), True)
 
 
 def test_a_renewal_runs_four_years_from_the_old_expiry_date():

@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import psycopg
+import pytest
 from assessment_support import HEADER
 from prometheus_client import CollectorRegistry
+from psycopg.rows import dict_row
 
 from recert_assessment import worker as assessment_worker
-from recert_assessment.schedule import Scheduler
+from recert_assessment.domain import EXPIRY_NOTICE_MONTHS, expiry_notice, expiry_notice_due
+from recert_assessment.schedule import Scheduler, expiring_event_data
+from recert_assessment.store import EXPIRING, CertificateRepository, SqlAssessmentUnitOfWork
 from recert_common.db import Database
+from recert_common.events import load_event, new_event
+from recert_common.rules import add_months, add_years
 from recert_common.worker import Schedule, Worker
 
 from service_harness import wait_for
@@ -154,3 +162,161 @@ def test_the_overdue_cases_metric_counts_the_open_cases_past_their_due_date(asse
     assert before == listed()
     assessment.clock.day = due_on + timedelta(days=1)
     assert gauge() == before + 1 == listed()
+
+
+# --- the set-based pass: the store's rule, its events, two passes at once ---------------------------------
+
+def _seed(conn, expiries: list[date], *, linked: bool = True) -> list[uuid.UUID]:
+    """Active certificates expiring on ``expiries``, written straight into the table."""
+    ids = [uuid.uuid4() for _ in expiries]
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO certificates (id, number, membership_number, account_id, valid_from, valid_until, "
+            "state, registered_at) VALUES (%s, %s, %s, %s, %s, %s, 'active', now())",
+            [(i, f"RJ-S{i.hex[:12].upper()}", f"S{i.hex[:16]}", uuid.uuid4() if linked else None,
+              add_years(day, -4), day) for i, day in zip(ids, expiries, strict=True)])
+    return ids
+
+
+def _open_case(conn, certificate_id: uuid.UUID, expires_on: date, state: str = "opened") -> None:
+    conn.execute(
+        "INSERT INTO cases (id, account_id, certificate_id, portfolio_id, cycle_id, submission_id, "
+        "submitted_at, certificate_expires_on, is_new_portfolio_after_negative, pe_activity_ids, "
+        "pe_points_claimed, reflection_meetings, snapshot_hash, state, due_on) "
+        "VALUES (%s, %s, %s, %s, %s, %s, now(), %s, false, '{}', 75, 4, 'x', %s, %s)",
+        (uuid.uuid4(), uuid.uuid4(), certificate_id, uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), expires_on,
+         state, expires_on))
+
+
+@pytest.mark.parametrize("today", [date(2027, 1, 31), date(2027, 2, 28), date(2028, 2, 29), date(2027, 8, 31),
+                                   date(2027, 12, 31), date(2026, 6, 1)])
+def test_the_stores_choice_of_reminder_is_the_domains_day_by_day(assessment, today):
+    """The store narrows the certificates down in SQL with the domain's rule (expiry_notice_due) written
+    again: for every expiry date around the 13 months ahead (month ends and 29 February included) both
+    name the same reminder, and a reminder recorded hides exactly that reminder."""
+    horizon = add_months(today, 13)
+    expiries = [today + timedelta(days=n) for n in range(-3, (horizon - today).days + 4)]
+    with psycopg.connect(assessment.settings.database_url, row_factory=dict_row) as conn:
+        ids = _seed(conn, expiries)
+        store = CertificateRepository(conn)
+
+        def unsent() -> dict[uuid.UUID, int]:
+            return {c: months for c, _, months in store.reminders_unsent(today, horizon, EXPIRY_NOTICE_MONTHS)
+                    if c in set(ids)}
+
+        expected = {c: months for c, day in zip(ids, expiries, strict=True)
+                    if today <= day <= horizon and (months := expiry_notice_due(day, today)) is not None}
+        assert unsent() == expected and set(expected.values()) == set(EXPIRY_NOTICE_MONTHS)
+        by_id = dict(zip(ids, expiries, strict=True))
+        recorded = list(expected)[::2]
+        earlier = [c for c in list(expected)[1::2] if expected[c] != 12]  # an earlier reminder, not today's
+        for c in recorded:
+            conn.execute("INSERT INTO expiry_notices VALUES (%s, %s, %s)", (c, expected[c], by_id[c]))
+        for c in earlier:
+            conn.execute("INSERT INTO expiry_notices VALUES (%s, 12, %s)", (c, by_id[c]))
+        assert unsent() == {c: m for c, m in expected.items() if c not in recorded}
+        conn.rollback()
+
+
+def _pass(assessment, today: date) -> int:
+    return Scheduler(lambda: today).send_expiry_notices(lambda: SqlAssessmentUnitOfWork(assessment.db), today)
+
+
+def test_the_set_based_pass_sends_the_due_reminder_once_with_the_events_new_event_makes(assessment):
+    today = date(2031, 3, 15)
+    expiries = {12: date(2032, 2, 1), 6: date(2031, 9, 15), 3: date(2031, 6, 15), 1: date(2031, 4, 1)}
+    with assessment.db.transaction() as conn:
+        due = dict(zip(expiries, _seed(conn, list(expiries.values())), strict=True))
+        far, unlinked, held, decided = (*_seed(conn, [date(2032, 6, 1)]), *_seed(conn, [date(2031, 5, 1)],
+                                        linked=False), *_seed(conn, [date(2031, 5, 2), date(2031, 5, 3)]))
+        _open_case(conn, held, date(2031, 5, 2))
+        _open_case(conn, decided, date(2031, 5, 3), state="decided")
+        certificates = {c: CertificateRepository(conn).get(c) for c in (*due.values(), decided)}
+    ours = {*due.values(), far, unlinked, held, decided}
+
+    def events() -> list[dict]:
+        return [e for e in assessment.outbox(EXPIRING) if uuid.UUID(e["data"]["certificate_id"]) in ours]
+
+    assert _pass(assessment, today) >= 5
+    sent = events()
+    expected = {**{c: months for months, c in due.items()}, decided: 3}  # a decided case holds nothing back
+    assert {uuid.UUID(e["data"]["certificate_id"]): e["data"]["months_before"] for e in sent} == expected
+    assert len(sent) == len(expected)
+    event_ids = {r["event_id"] for r in assessment.rows("SELECT event_id FROM outbox WHERE event_type = %s",
+                                                           EXPIRING)}
+    for body in sent:
+        certificate = certificates[uuid.UUID(body["data"]["certificate_id"])]
+        notice = expiry_notice(certificate.id, certificate.valid_until, today)
+        made = new_event(EXPIRING, expiring_event_data(certificate, notice), producer="assessment",
+                         subject=certificate.account_id).to_message()
+        generated = ("id", "occurred_at", "correlation_id")
+        assert {k: v for k, v in body.items() if k not in generated} == \
+            {k: v for k, v in made.items() if k not in generated}
+        loaded = load_event(body)  # the envelope and the data fit their schemas
+        assert uuid.UUID(body["id"]) in event_ids and loaded.correlation_id
+        assert abs(loaded.occurred_at - datetime.now(UTC)) < timedelta(minutes=5)
+    assert _pass(assessment, today) == 0 and len(events()) == len(expected)  # not twice
+    later = date(2031, 3, 16)  # the next day the 1-month reminder of the 12-month certificate is not due
+    assert _pass(assessment, later) == 0 and len(events()) == len(expected)
+
+
+def test_two_set_based_passes_at_once_send_each_of_thousands_of_reminders_once(assessment):
+    """Two workers' passes over 2,500 due reminders (three batches each) at the same moment: every
+    reminder once, none skipped, no deadlock, and the two reports add up to the events written."""
+    today = date(2033, 1, 10)
+    with assessment.db.transaction() as conn:
+        ids = _seed(conn, [today + timedelta(days=n % 300) for n in range(2_500)])
+    barrier = threading.Barrier(2)
+    reports: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        db = Database(assessment.settings.database_url, max_size=2).open(wait=True)
+        try:
+            barrier.wait()
+            reports.append(Scheduler(lambda: today).send_expiry_notices(lambda: SqlAssessmentUnitOfWork(db),
+                                                                        today))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert errors == []
+    wanted = set(map(str, ids))
+    sent = Counter(e["data"]["certificate_id"] for e in assessment.outbox(EXPIRING)
+                   if e["data"]["certificate_id"] in wanted)
+    assert sent == Counter(dict.fromkeys(wanted, 1))
+    assert assessment.scalar("SELECT count(*) FROM expiry_notices WHERE certificate_id = ANY(%s)",
+                             ids) == 2_500
+    assert sum(reports) >= 2_500  # this module's other certificates may be reminded too
+
+
+def test_the_counts_count_what_the_overdue_list_lists_and_a_limit_keeps_its_head(assessment):
+    """GET /v1/cases/counts (DNV's overview) counts by state in one query, and its overdue and due_soon are
+    what GET /v1/cases/overdue lists with those statuses; ?limit gives the most urgent first."""
+    assessment.clock.day = today = date(2029, 3, 1)
+    with assessment.db.transaction() as conn:
+        ids = _seed(conn, [date(2029, 6, 1)] * 6)
+        for certificate_id, due, state in zip(ids, (-9, -1, 0, 5, 30, -4), ("assigned", "opened", "advised",
+                                                                             "opened", "opened", "decided"),
+                                              strict=True):
+            _open_case(conn, certificate_id, today + timedelta(days=due), state=state)
+    officer = assessment.officer.token
+    counts = assessment.ok(assessment.get("/v1/cases/counts", officer))
+    listed = assessment.ok(assessment.get("/v1/cases/overdue", officer))
+    statuses = Counter(item["status"] for item in listed)
+    assert (counts["overdue"], counts["due_soon"]) == (statuses["overdue"], statuses["due_soon"])
+    assert statuses["overdue"] >= 2 and statuses["due_soon"] >= 2
+    by_state = {r["state"]: r["n"] for r in assessment.rows("SELECT state, count(*) AS n FROM cases "
+                                                            "GROUP BY state")}
+    assert counts["by_state"] == {state: by_state.get(state, 0) for state in counts["by_state"]}
+    assert len(counts["by_state"]) == 15 and counts["by_state"]["decided"] >= 1
+    head = assessment.ok(assessment.get("/v1/cases/overdue?limit=2", officer))
+    assert head == listed[:2]
+    assert assessment.get("/v1/cases/overdue?limit=0", officer).status_code == 422
+    assert assessment.get("/v1/cases/counts", assessment.person("assessor").token).status_code == 403
