@@ -22,6 +22,7 @@ export const dnvNl = {
   "dnv.part.pe_checks_waiting": "Wachten op de PE-toets",
   "dnv.waiting.count": "Zaken die op de PE-toets wachten: {count}",
   "dnv.overdue.count": "Over de termijn: {overdue}. Binnenkort aan de beurt: {soon}.",
+  "dnv.overdue.shown": "Hieronder staan de {shown} dringendste; de lijst per status toont ze allemaal.",
   "dnv.overdue.days": "{days} dagen te laat",
   "dnv.overdue.soon": "bijna aan de beurt",
 
@@ -232,6 +233,7 @@ export const dnvEn: Record<keyof typeof dnvNl, string> = {
   "dnv.part.pe_checks_waiting": "Waiting for the PE check",
   "dnv.waiting.count": "Cases waiting for the PE check: {count}",
   "dnv.overdue.count": "Past their term: {overdue}. Due soon: {soon}.",
+  "dnv.overdue.shown": "Below are the {shown} most urgent; the list by state shows them all.",
   "dnv.overdue.days": "{days} days overdue",
   "dnv.overdue.soon": "due soon",
 

@@ -123,6 +123,11 @@ export function Overview() {
                 <p>
                   {t("dnv.overdue.count", { overdue: data.overdue.overdue ?? 0, soon: data.overdue.due_soon ?? 0 })}
                 </p>
+                {(data.overdue.items ?? []).length < (data.overdue.overdue ?? 0) + (data.overdue.due_soon ?? 0) && (
+                  <p data-testid="overdue-shown">
+                    {t("dnv.overdue.shown", { shown: (data.overdue.items ?? []).length })}
+                  </p>
+                )}
                 {(data.overdue.items ?? []).length > 0 && (
                   <div class="table-scroll" tabIndex={0} role="region" aria-label={t("dnv.part.overdue")}>
                     <table class="dnv-table" data-list="overdue">
