@@ -96,7 +96,9 @@ bench-load: install infra
 	LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) LOAD_VARIANT=$(LOAD_VARIANT) \
 		$(BIN)/python bench/bench_load.py --out bench-results/load.json
 
+# Every benchmark, then their goals in one table (bench/goals.py; bench-results/goals.json).
 bench: bench-bus bench-upload bench-gateway bench-story bench-dataset bench-portal bench-reading bench-load
+	$(BIN)/python bench/goals.py
 
 # A backup of the running `make dev` system into .dev/backups/<time> (docs/operations.md "Backups").
 backup: install

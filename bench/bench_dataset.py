@@ -57,7 +57,7 @@ from recert_common.crypto import new_key  # noqa: E402
 from recert_common.rules import add_months, add_years, load_framework  # noqa: E402
 from recert_pe_registry import store as pe_store  # noqa: E402
 
-from common import drop_databases, percentile, write_result  # noqa: E402
+from common import drop_databases, goal, percentile, write_result  # noqa: E402
 from conftest import _free_port, _from_local_machine  # noqa: E402
 from frontend import Frontend  # noqa: E402
 from journeys import Office  # noqa: E402
@@ -574,11 +574,6 @@ def dnv_overview(infra, logs: Path, *, cases: int, requests_: int, rng: random.R
     ratios = {f"{q}_ratio_seeded_to_baseline": round(seeded["overview_ms"][q] / empty["overview_ms"][q], 2)
               for q in ("p50", "p99")}
     return {"open_cases": cases, "baseline_empty": empty, "seeded": seeded, **ratios, "memory": memory}
-
-
-def goal(name: str, goal_: str, figure: float, baseline: float, unit: str, *, met: bool) -> dict:
-    return {"what": name, "goal": goal_, "figure": figure, "baseline": baseline, "unit": unit,
-            "ratio": round(figure / baseline, 2) if baseline else None, "met": met}
 
 
 def goals(summary: dict, scheduler: dict, overview: dict) -> list[dict]:

@@ -39,6 +39,13 @@ def machine() -> dict:
             "processor": platform.processor() or platform.machine()}
 
 
+def goal(name: str, goal_: str, figure: float, baseline: float | None, unit: str, *, met: bool) -> dict:
+    """One of a benchmark's goals as every result lists them under ``goals`` (``bench/goals.py`` gathers
+    them into one table): the figure, its baseline measured in the same run, and their ratio."""
+    return {"what": name, "goal": goal_, "figure": figure, "baseline": baseline, "unit": unit,
+            "ratio": round(figure / baseline, 2) if baseline else None, "met": met}
+
+
 def write_result(path: str, name: str, figures: dict) -> None:
     result = {"benchmark": name, "measured_at": datetime.now(UTC).isoformat(), "machine": machine(),
               **figures}
