@@ -53,6 +53,7 @@ from common import (  # noqa: E402
     backend_pids,
     child_pids,
     drop_databases,
+    goal,
     percentile,
     process_cpu_seconds,
     write_result,
@@ -463,6 +464,8 @@ def main() -> int:
         "system_start_seconds": round(startup, 1), "seeding_seconds": round(seeding, 1),
         "servers": "gunicorn gthread, 1 worker x 8 threads per web process; PostgreSQL pools of 10",
         "variant": args.variant or None,
+        "goals": [goal(f"errors among {run['requests']:,} requests of {sum(counts.values())} users ({label})",
+                       "0", run["errors"], None, "", met=run["errors"] == 0) for label, run in runs.items()],
         **runs,
     })
     return 1 if any(run["errors"] for run in runs.values()) else 0
