@@ -1,13 +1,14 @@
 """The idempotent consumer: one durable queue per consumer, handlers run in a transaction that also records
 the event id in the ``inbox`` table, and the message is acknowledged only after that transaction commits.
 
-Messages are taken in batches: up to ``batch_size`` (the prefetch by default) that have arrived, or fewer when
-no other arrives within ``batch_idle_seconds``; the batch's events are handled in one transaction, each in a
-savepoint of its own with its inbox row, which commits once, and then every message of the batch is
-acknowledged. One commit for many events, and still exactly one effect per event: an effect and its inbox
-row commit together or not at all, and a crash before the acknowledgements redelivers messages whose ids
-the inbox already has (ADR 0036). A handler that raises undoes its own savepoint only: the others of the
-batch commit, and only the failed event is retried.
+Messages are taken in batches: up to ``batch_size`` (the prefetch by default, at most 60) that have arrived,
+or fewer when no other arrives within ``batch_idle_seconds``. The batch's events are handled in one
+transaction, which commits once, and then every message of the batch is acknowledged: the batch's inbox rows
+are written by one statement, and each handler runs in a savepoint of its own. One commit for many events,
+and still exactly one effect per event: an effect and its inbox row commit together or not at all, and a
+crash before the acknowledgements redelivers messages whose ids the inbox has only if their effects were
+committed (ADR 0036). A handler that raises is rolled back to its savepoint and its inbox row removed: the
+others of the batch commit, and only the failed event is retried.
 
 A redelivered event finds its id in the inbox and has no second effect. A handler that raises is retried
 through the retry queues (see ``topology``) with doubling delays; after the last retry the message goes to the
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[psycopg.Connection, Event], None]
 _INFRASTRUCTURE_ERRORS = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
+MAX_BATCH = 60
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,10 @@ class EventConsumer(ConsumerMixin):
         self.topology = topology
         self.handlers = handlers
         self.prefetch = prefetch
-        # More than the prefetch never arrive unacknowledged at once: a larger batch would only wait.
-        self.batch_size = max(1, min(batch_size or prefetch, prefetch))
+        # More than the prefetch never arrive unacknowledged at once: a larger batch would only wait. And a
+        # savepoint that writes is a subtransaction: past 64 in one transaction PostgreSQL's per-backend cache
+        # of them overflows and every other session's snapshots get slower, hence the cap.
+        self.batch_size = max(1, min(batch_size or prefetch, prefetch, MAX_BATCH))
         self.batch_idle_seconds = batch_idle_seconds
         self.infrastructure_pause = infrastructure_pause
         # Counts of this process, served by the worker's metrics (``recert_common.worker_metrics``).
