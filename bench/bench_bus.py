@@ -229,6 +229,28 @@ def relay_drain_rate(url: str, exchange: str, count: int, first_item: int) -> fl
     return count / elapsed
 
 
+def consumer_drain_rates(url: str, settings: ServiceSettings, count: int) -> tuple[float, float]:
+    """The consumer alone, in this process, taking ``count`` events that wait in its queue: the first half
+    one event per transaction (``batch_size=1``, as before ADR 0036), the second half in batches."""
+    database = db.Database(url, max_size=4).open(wait=True)
+    rates = []
+    try:
+        for batch_size, until in ((1, count // 2), (None, count)):
+            worker = Worker(settings, database, [SUBSCRIPTION], relay=False)
+            if batch_size:
+                worker.consumers[0].batch_size = batch_size
+            start_effects = count_effects(url)
+            started = time.perf_counter()
+            worker.start().wait_ready()
+            wait_for(lambda until=until: count_effects(url) >= until, timeout=600, interval=0.05,
+                     message="the consumer's effects")
+            rates.append((count_effects(url) - start_effects) / (time.perf_counter() - started))
+            worker.stop()
+    finally:
+        database.close()
+    return rates[0], rates[1]
+
+
 def line(name: str, figure: float, baseline_name: str, baseline: float, goal: str, unit: str = "/s") -> dict:
     ratio = figure / baseline
     print(f"{name:<48} {figure:>9,.0f}{unit}  beside {baseline_name:<34} {baseline:>9,.0f}{unit}  "
@@ -305,6 +327,10 @@ def main() -> int:
         for process in workers:
             process.join(30)
     relay_alone = relay_drain_rate(producer_url, settings.exchange, publishes, 30_000_000)
+    # What the relay just published waits in the (stopped) consumer's queue.
+    with psycopg.connect(consumer_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE effects")
+    consumer_one, consumer_batched = consumer_drain_rates(consumer_url, settings, publishes)
     with Connection(AMQP_URL) as conn:
         channel = conn.channel()
         for name in consumer_topology(settings, SUBSCRIPTION).all_queue_names():
@@ -323,6 +349,8 @@ def main() -> int:
                            "the producers' rate with the outbox", with_outbox, f">= {GOAL_END_TO_END} x"),
         "relay_alone": line("the relay alone draining a filled outbox", relay_alone,
                             "(b) broker, confirms per batch", batched, "(what the broker allows)"),
+        "consumer_alone": line("the consumer alone, batches of 50, one commit each", consumer_batched,
+                               "one event per transaction (before)", consumer_one, "(what batches gain)"),
         "one_at_a_time_publish": line("(c) kombu, a confirm awaited per message", one_at_a_time,
                                       "(b) broker, confirms per batch", batched, "(before ADR 0036)"),
     }
