@@ -7,7 +7,8 @@ Baselines:
 - (c) kombu's publish waiting for each message's confirm, as the relay did before ADR 0036.
 
 Figures, each beside its baseline with the ratio and the goal:
-- the producers' commit rate with the outbox row (8 processes; goal: at least 0.8 x (a));
+- the producers' commit rate with the outbox row (8 processes; goal: at least 0.8 x (a)), with the relay and
+  the consumer at work on the same machine, and without them (in a database of its own);
 - end to end, events/s from the first outbox row to the last effect over the same burst (goal: at least
   0.8 x the producers' rate); the relay alone draining a filled outbox (beside (b));
 - the commit-to-effect latency at a steady 80 % of the end-to-end rate (goal: p99 under 100 ms);
@@ -21,6 +22,7 @@ handler's transaction); both timestamps come from the same PostgreSQL server clo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import multiprocessing
 import os
 import sys
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integ
 
 from recert_common import bus, db  # noqa: E402
 from recert_common.config import ServiceSettings  # noqa: E402
+from recert_common.events import new_event  # noqa: E402
 from recert_common.worker import Worker, consumer_topology  # noqa: E402
 
 from bus_fixtures import MIGRATIONS, record_effect, wait_for  # noqa: E402
@@ -115,10 +118,12 @@ def batched_publish_rate(exchange_name: str, count: int, batch: int, queue_type:
 
 
 # -- producers, relay and consumer as processes ------------------------------------------------------------
-def produce(url: str, with_outbox: bool, first_item: int, count: int, rate: float | None, go,
+def produce(url: str, with_outbox: bool | str, first_item: int, count: int, rate: float | None, go,
             results) -> None:
     """One producer process: ``count`` transactions, each the item's insert (and its outbox row), as fast
-    as it can or at ``rate`` per second."""
+    as it can or at ``rate`` per second. ``with_outbox="premade"``: the outbox row of an event copied from
+    one made before, with a new id, instead of one made (and validated by its schema) per transaction."""
+    template = new_event("bustest.item.changed", {"item_id": 0}, producer="bustest")
     with psycopg.connect(url, autocommit=True) as conn:
         go.wait()
         started = time.perf_counter()
@@ -126,7 +131,9 @@ def produce(url: str, with_outbox: bool, first_item: int, count: int, rate: floa
         for item_id in range(first_item, first_item + count):
             with conn.transaction():
                 conn.execute("INSERT INTO items (id) VALUES (%s)", (item_id,))
-                if with_outbox:
+                if with_outbox == "premade":
+                    bus.add(conn, dataclasses.replace(template, id=uuid.uuid4(), data={"item_id": item_id}))
+                elif with_outbox:
                     bus.record(conn, "bustest.item.changed", {"item_id": item_id}, producer="bustest")
             if rate:
                 next_at += 1.0 / rate
@@ -273,6 +280,7 @@ def main() -> int:
     tag = uuid.uuid4().hex[:8]
     producer_url = f"{POSTGRES_URL}/bench_{tag}_producer"
     consumer_url = f"{POSTGRES_URL}/bench_{tag}_consumer"
+    alone_url = f"{POSTGRES_URL}/bench_{tag}_alone"
     settings = settings_for(tag, args.queue_type)
     publishes = max(args.events // 2, 2000)
     one_at_a_time = one_at_a_time_publish_rate(f"recert.bench.{tag}.one", publishes, args.queue_type)
@@ -281,6 +289,7 @@ def main() -> int:
 
     db.migrate_service(producer_url, "producer", MIGRATIONS / "producer")
     db.migrate_service(consumer_url, "consumer", MIGRATIONS / "consumer")
+    db.migrate_service(alone_url, "producer", MIGRATIONS / "producer")
     stop = ctx.Event()
     workers = []
     try:
@@ -298,6 +307,8 @@ def main() -> int:
         # mean beside the figure: drift shows as the gap.
         events = args.events - args.events % PRODUCERS
         without_before = producers_rate(ctx, producer_url, False, 10_000_000, events)
+        # The outbox's own cost: the same producers where no relay or consumer runs beside them.
+        alone = producers_rate(ctx, alone_url, True, 0, events)
         with_outbox = producers_rate(ctx, producer_url, True, 0, events)
         wait_for(lambda: count_effects(consumer_url) >= events, timeout=600, interval=0.2,
                  message="every effect of the burst")
@@ -311,13 +322,15 @@ def main() -> int:
         without_notify = producers_rate(ctx, producer_url, True, 40_000_000, events)
         with psycopg.connect(producer_url, autocommit=True) as conn:
             conn.execute("ALTER TABLE outbox ENABLE TRIGGER outbox_notify")
-        wait_for(lambda: count_effects(consumer_url) >= 2 * events, timeout=600, interval=0.2,
-                 message="every effect of the run without NOTIFY")
+        # And what making the event costs them: its envelope copied from one made before.
+        premade = producers_rate(ctx, producer_url, "premade", 50_000_000, events)
+        wait_for(lambda: count_effects(consumer_url) >= 3 * events, timeout=600, interval=0.2,
+                 message="every effect of the diagnostic runs")
 
         steady_rate = 0.8 * end_to_end
         steady_count = int(steady_rate * args.steady_seconds) // PRODUCERS * PRODUCERS
         producers_rate(ctx, producer_url, True, events, steady_count, rate=steady_rate)
-        wait_for(lambda: count_effects(consumer_url) >= 2 * events + steady_count, timeout=600, interval=0.2,
+        wait_for(lambda: count_effects(consumer_url) >= 3 * events + steady_count, timeout=600, interval=0.2,
                  message="every effect of the steady run")
         steady = latencies_ms(producer_url, consumer_url, events, events + steady_count)
         with psycopg.connect(consumer_url) as conn:
@@ -338,12 +351,16 @@ def main() -> int:
         channel.exchange_delete(settings.exchange)
     db.drop_database(producer_url)
     db.drop_database(consumer_url)
+    db.drop_database(alone_url)
     load_at_end = load_average()
 
     print(f"\nload average at start {load_at_start}, at end {load_at_end}; queue type {args.queue_type}")
     figures = {
         "producers_commit_rate": line(
             "producers' commits with the outbox row (8 procs)", with_outbox,
+            "(a) the same without the outbox row", without, f">= {GOAL_OUTBOX_COST} x (a)"),
+        "producers_commit_rate_no_relay_beside": line(
+            "the same, no relay or consumer running beside", alone,
             "(a) the same without the outbox row", without, f">= {GOAL_OUTBOX_COST} x (a)"),
         "end_to_end": line("end to end: first outbox row to last effect", end_to_end,
                            "the producers' rate with the outbox", with_outbox, f">= {GOAL_END_TO_END} x"),
@@ -361,6 +378,8 @@ def main() -> int:
     print(f"{'duplicates':<48} {duplicates:>9}  goal 0")
     print(f"{'diagnostic: producers with outbox, no NOTIFY':<48} {without_notify:>9,.0f}/s  "
           f"({without_notify / without:.2f} x (a))")
+    print(f"{'diagnostic: producers with outbox, event premade':<48} {premade:>9,.0f}/s  "
+          f"({premade / without:.2f} x (a))")
     write_result(args.out, "bus", {
         "load_average": {"start": load_at_start, "end": load_at_end},
         "queue_type": args.queue_type,
@@ -373,6 +392,7 @@ def main() -> int:
             "c_kombu_confirm_per_message": round(one_at_a_time, 1),
         },
         "diagnostic_producers_with_outbox_without_notify_per_second": round(without_notify, 1),
+        "diagnostic_producers_with_outbox_event_premade_per_second": round(premade, 1),
         **figures,
         "burst_latency_ms": summary(burst),
         "steady": {"events_per_second": round(steady_rate, 1), "events": steady_count,
