@@ -60,7 +60,7 @@ dev: install infra web
 	$(BIN)/python scripts/dev.py
 
 bench-bus: install infra
-	$(BIN)/python bench/bench_bus.py --events 5000 --out bench-results/bus.json
+	$(BIN)/python bench/bench_bus.py --events 16000 --out bench-results/bus.json
 
 bench-upload: install infra
 	$(BIN)/python bench/bench_upload.py --mb 15 --out bench-results/upload.json

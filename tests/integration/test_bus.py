@@ -1,10 +1,14 @@
 """The event bus against the real broker and database, each test asserting on counts."""
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import subprocess
+import sys
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -329,3 +333,276 @@ def test_the_workers_metrics_follow_the_outbox_the_queues_and_the_dead_letters(n
             running.shutdown()
             running.server_close()
         producer.relay.close()
+
+
+# --- batches: the relay's confirms awaited together, the consumer's events committed together ---------------
+
+
+@pytest.fixture
+def tap(infra, names):
+    """``tap(arguments)``: a plain queue on the run's exchange that sees every event published; removed when
+    the test ends, as the run's later tests publish on the same exchange."""
+    made = []
+
+    def make(arguments: dict | None = None) -> str:
+        queue_name = f"{names.settings.queue_prefix}tap{len(made)}"
+        exchange = Exchange(names.settings.exchange, type="topic", durable=True)
+        with Connection(infra.amqp_url) as conn:
+            Queue(queue_name, exchange=exchange, routing_key="bustest.#", durable=True,
+                  queue_arguments=arguments or {})(conn.channel()).declare()
+        made.append(queue_name)
+        return queue_name
+
+    yield make
+    with Connection(infra.amqp_url) as conn:
+        for queue_name in made:
+            conn.channel().queue_delete(queue_name)
+
+
+def _taken(infra, queue_name: str) -> list[str]:
+    seen = []
+    with Connection(infra.amqp_url) as conn:
+        channel = conn.channel()
+        while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
+            seen.append(json.loads(message.body)["id"])
+    return seen
+
+
+def _outbox(db: Database) -> dict:
+    with db.transaction() as conn:
+        return {row["event_id"]: row for row in conn.execute(
+            "SELECT event_id, published_at, attempts, last_error FROM outbox ORDER BY seq")}
+
+
+def test_messages_the_broker_nacks_mid_batch_stay_in_the_outbox_only_the_confirmed_marked(names, infra, tap):
+    # The broker nacks what a full queue rejects (x-overflow: reject-publish): of 10 events in one batch the
+    # queue takes the first 4 and the broker nacks the other 6.
+    tap = tap({"x-max-length": 4, "x-overflow": "reject-publish"})
+    ids = change_items(names.producer, 10)
+    relay = bus.OutboxRelay(names.producer, infra.amqp_url, names.settings.exchange, batch_size=10)
+    try:
+        assert relay.publish_batch() == 4
+    finally:
+        relay.close()
+    rows = _outbox(names.producer)
+    marked = [event_id for event_id, row in rows.items() if row["published_at"] is not None]
+    assert marked == ids[:4]
+    assert set(_taken(infra, tap)) == {str(event_id) for event_id in marked}
+    for event_id in ids[4:]:
+        assert rows[event_id]["attempts"] == 1 and "MessageNacked" in rows[event_id]["last_error"]
+    for event_id in ids[:4]:
+        assert rows[event_id]["attempts"] == 0 and rows[event_id]["last_error"] is None
+
+
+def test_the_broker_gone_mid_batch_leaves_exactly_the_unconfirmed_rows_which_go_later(names, infra, tap):
+    host, port = Connection(infra.amqp_url).hostname, Connection(infra.amqp_url).port or 5672
+    proxy = TcpProxy(host, port)
+    tap = tap()
+    ids = change_items(names.producer, 40)
+    proxied_url = Connection(infra.amqp_url).clone(hostname="127.0.0.1", port=proxy.port).as_uri(
+        include_password=True)
+    relay = bus.OutboxRelay(names.producer, proxied_url, names.settings.exchange, batch_size=40)
+    make_producer, sent = relay._producer_for_batch, []
+
+    def producer_whose_broker_goes_after_ten():
+        producer = make_producer()
+        if not sent:
+            publish = producer.publish
+
+            def publish_then_cut(*args, **kwargs):
+                publish(*args, **kwargs)
+                sent.append(1)
+                if len(sent) == 10:
+                    proxy.cut()  # the 30 after these reach no broker
+
+            producer.publish = publish_then_cut
+        return producer
+
+    relay._producer_for_batch = producer_whose_broker_goes_after_ten
+    try:
+        try:
+            marked_count = relay.publish_batch()
+        except Exception:  # nothing confirmed before the cut: the batch's failure is raised
+            marked_count = 0
+        rows = _outbox(names.producer)
+        marked = {event_id for event_id, row in rows.items() if row["published_at"] is not None}
+        assert len(marked) == marked_count <= 10
+        # Every row marked was really taken by the broker; every other row keeps the error for the next try.
+        assert {str(event_id) for event_id in marked} <= set(_taken(infra, tap))
+        for event_id in set(ids) - marked:
+            assert rows[event_id]["attempts"] == 1 and rows[event_id]["last_error"], rows[event_id]
+
+        proxy.restore()
+        drained = relay.drain()
+        assert drained == 40 - marked_count, [
+            (row["attempts"], row["last_error"]) for row in _outbox(names.producer).values()
+            if row["published_at"] is None][:3]
+        with names.producer.transaction() as conn:
+            assert bus.pending_count(conn) == 0
+        # What the broker has now: every event, those sent before the cut perhaps twice (at least once).
+        assert set(_taken(infra, tap)) >= {str(event_id) for event_id in set(ids) - marked}
+    finally:
+        relay.close()
+        proxy.close()
+
+
+def test_a_refused_message_in_a_batch_is_singled_out_and_the_rows_before_it_are_marked(names, infra, tap):
+    """The broker closes the channel on a message it refuses; the batch after a failed one goes one message
+    at a time, so the rows before the refused one are marked and it alone keeps the error."""
+    tap = tap()
+    ids = change_items(names.producer, 6)
+    relay = bus.OutboxRelay(names.producer, infra.amqp_url, names.settings.exchange, batch_size=10)
+    make_producer, refused = relay._producer_for_batch, ids[3]
+
+    def producer_refusing_the_fourth():
+        producer = make_producer()
+        publish = producer.publish
+
+        def publish_or_refuse(body, **kwargs):
+            # A user_id that is not the connection's user: the broker refuses it (PRECONDITION_FAILED) and
+            # closes the channel, as it does for a routing key the user may not publish.
+            if kwargs["message_id"] == str(refused):
+                kwargs = {**kwargs, "user_id": "somebody-else"}
+            publish(body, **kwargs)
+
+        producer.publish = publish_or_refuse
+        return producer
+
+    relay._producer_for_batch = producer_refusing_the_fourth
+    try:
+        # The first, pipelined, fails (the confirms cannot say which message was refused); the next go one at
+        # a time: the rows before the refused one are marked, the refused one fails again and stays.
+        for _ in range(3):
+            with contextlib.suppress(Exception):
+                relay.publish_batch()
+        rows = _outbox(names.producer)
+        assert [rows[event_id]["published_at"] is not None for event_id in ids] == [True] * 3 + [False] * 3
+        assert "PRECONDITION_FAILED" in rows[refused]["last_error"]
+    finally:
+        relay.close()
+    assert set(_taken(infra, tap)) >= {str(event_id) for event_id in ids[:3]}
+    assert str(refused) not in _taken(infra, tap)
+
+
+def _consumer_of(names, handlers: dict) -> bus.EventConsumer:
+    """A consumer that is not consuming: its batches handed to it by the test."""
+    worker = Worker(names.settings, names.consumer, [bus.Subscription("direct", handlers)], relay=False)
+    return worker.consumers[0]
+
+
+def test_a_failing_handler_in_a_batch_undoes_only_its_own_event(names):
+    events = [new_event("bustest.item.changed", {"item_id": n}, producer="bustest") for n in range(5)]
+    healthy = threading.Event()
+    transactions: set[int] = set()
+
+    def picky(conn, event):
+        record_effect(conn, event)
+        # The top-level transaction's id (inside a savepoint too): the effects committed together share it.
+        transactions.add(conn.execute("SELECT txid_current() AS tx").fetchone()["tx"])
+        if event.data["item_id"] == 2 and not healthy.is_set():
+            raise RuntimeError("item 2 refused")
+
+    consumer = _consumer_of(names, {"bustest.item.changed": picky})
+    failures = consumer.handle_batch([*events, events[1]])  # with a second copy of one of them
+    assert [failure and type(failure) for failure in failures] == [None, None, RuntimeError, None, None, None]
+    with names.consumer.transaction() as conn:
+        effects = conn.execute("SELECT item_id FROM effects ORDER BY item_id").fetchall()
+        inbox = {row["event_id"] for row in conn.execute("SELECT event_id FROM inbox")}
+    assert [row["item_id"] for row in effects] == [0, 1, 3, 4]
+    assert len(transactions) == 1  # one transaction for the batch
+    assert inbox == {events[n].id for n in (0, 1, 3, 4)}
+    assert consumer.handled == 4
+
+    healthy.set()
+    assert consumer.handle_batch(events) == [None] * 5  # redelivered: only the failed one has an effect now
+    assert effect_counts(names.consumer) == (5, 5)
+    assert consumer.handled == 5
+
+
+def test_in_a_delivered_batch_only_the_failing_event_is_retried(names, infra):
+    calls: dict[int, int] = {}
+    transactions: dict[int, int] = {}
+
+    def picky(conn, event):
+        calls[event.data["item_id"]] = calls.get(event.data["item_id"], 0) + 1
+        transactions[event.data["item_id"]] = conn.execute("SELECT txid_current() AS tx").fetchone()["tx"]
+        if event.data["item_id"] == 3:
+            raise RuntimeError("item 3 refused")
+        record_effect(conn, event)
+
+    settings = names.settings
+    subscription = bus.Subscription("picky", {"bustest.item.changed": picky})
+    declare_queues(settings, [subscription])
+    infra.queues.update(consumer_topology(settings, subscription).all_queue_names())
+    for n in range(10):  # waiting in the queue before the consumer starts: they arrive together
+        _publish_raw(infra, settings.exchange,
+                     new_event("bustest.item.changed", {"item_id": n}, producer="bustest").to_json(),
+                     "bustest.item.changed")
+    worker = Worker(settings, names.consumer, [subscription], relay=False)
+    worker.consumers[0].batch_idle_seconds = 1.0  # one batch even on a slow machine
+    names.workers.append(worker.start().wait_ready())
+    queue = worker.consumers[0].topology.queue
+    wait_for(lambda: bus.list_dead_letters(infra.amqp_url, queue), message="item 3 dead-lettered")
+    assert calls == {**{n: 1 for n in range(10) if n != 3}, 3: 3}  # the first try and two retries
+    assert effect_counts(names.consumer) == (9, 9)
+    # The nine committed in one transaction, undisturbed by the tenth's failure in it.
+    assert len({transactions[n] for n in range(10) if n != 3}) == 1
+    assert worker.consumers[0].retried == 2 and worker.consumers[0].dead_lettered == 1
+
+
+# A consumer in a process of its own, to be killed: its handler says on stdout which event it has just handled
+# (in the batch's transaction, not yet committed) and then takes its time.
+_KILLABLE_CONSUMER = """
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+from recert_common import bus
+from recert_common.config import ServiceSettings
+from recert_common.db import Database
+from recert_common.worker import Worker
+from bus_fixtures import record_effect
+
+def slow(conn, event):
+    record_effect(conn, event)
+    print(event.data["item_id"], flush=True)
+    time.sleep(0.05)
+
+settings = ServiceSettings.from_env("bustest", env={}, **json.loads(sys.argv[1]))
+database = Database(settings.database_url, max_size=2).open(wait=True)
+effects = bus.Subscription("effects", {"bustest.item.changed": slow})
+worker = Worker(settings, database, [effects], relay=False)
+worker.consumers[0].batch_idle_seconds = 1.0  # the 50 prefetched make one batch, even on a slow machine
+worker.start().wait_ready()
+print("started", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_consumer_killed_inside_a_batch_gives_every_effect_exactly_once(names, infra):
+    """SIGKILL after some events of a batch were handled in its transaction, before the commit and the
+    acknowledgements: nothing of the batch is committed, and the redelivered batch has each effect once."""
+    settings = names.settings
+    declare_queues(settings, [EFFECTS])
+    infra.queues.update(consumer_topology(settings, EFFECTS).all_queue_names())
+    change_items(names.producer, 120)
+    names.start(names.producer)
+    with names.producer.transaction() as conn:
+        wait_for(lambda: bus.pending_count(conn) == 0, message="every event published")
+    overrides = {name: getattr(settings, name) for name in (
+        "exchange", "amqp_url", "queue_prefix", "queue_expires_ms", "queue_type", "consumer_max_retries",
+        "consumer_retry_base_ms", "bus_trusted_users")}
+    overrides["database_url"] = names.consumer.url
+    process = subprocess.Popen([sys.executable, "-c", _KILLABLE_CONSUMER, json.dumps(overrides),
+                                str(Path(__file__).parent)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().strip() == "started"
+        handled = [process.stdout.readline() for _ in range(20)]  # 20 of the first batch's 50
+        process.kill()
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert len(handled) == 20
+    assert effect_counts(names.consumer) == (0, 0)  # killed inside the batch's transaction
+    names.start(names.consumer, [EFFECTS], relay=False)
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 120, message="every effect")
+    assert effect_counts(names.consumer) == (120, 120)

@@ -1,13 +1,23 @@
 """The idempotent consumer: one durable queue per consumer, handlers run in a transaction that also records
 the event id in the ``inbox`` table, and the message is acknowledged only after that transaction commits.
 
+Messages are taken in batches: up to ``batch_size`` (the prefetch by default, at most 60) that have arrived,
+or fewer when no other arrives within ``batch_idle_seconds``. The batch's events are handled in one
+transaction, which commits once, and then every message of the batch is acknowledged: the batch's inbox rows
+are written by one statement, and each handler runs in a savepoint of its own. One commit for many events,
+and still exactly one effect per event: an effect and its inbox row commit together or not at all, and a
+crash before the acknowledgements redelivers messages whose ids the inbox has only if their effects were
+committed (ADR 0036). A handler that raises is rolled back to its savepoint and its inbox row removed: the
+others of the batch commit, and only the failed event is retried.
+
 A redelivered event finds its id in the inbox and has no second effect. A handler that raises is retried
 through the retry queues (see ``topology``) with doubling delays; after the last retry the message goes to the
 consumer's dead-letter queue with the error in its headers. A message that cannot be read as an event goes
 there at once: retrying it cannot help. So does an event the consumer must not believe (``trust``: sent by a
 broker user that is not its producer's, or claiming what its producer may not): it has no effect and is not
 retried, and the reason is in its headers. A database outage is not the message's fault: the message is put
-back on the queue after a pause and does not use up its retries.
+back on the queue after a pause and does not use up its retries (in a batch: every message of the batch,
+whose transaction did not commit).
 """
 from __future__ import annotations
 
@@ -33,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[psycopg.Connection, Event], None]
 _INFRASTRUCTURE_ERRORS = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
+MAX_BATCH = 60
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Subscription:
 class EventConsumer(ConsumerMixin):
     def __init__(self, connection: Connection, db: Database, topology: ConsumerTopology,
                  handlers: dict[str, Handler], *, trust: BusTrust, prefetch: int = 50,
+                 batch_size: int | None = None, batch_idle_seconds: float = 0.005,
                  infrastructure_pause: float = 1.0):
         self.connection = connection
         self.trust = trust
@@ -53,6 +65,11 @@ class EventConsumer(ConsumerMixin):
         self.topology = topology
         self.handlers = handlers
         self.prefetch = prefetch
+        # More than the prefetch never arrive unacknowledged at once: a larger batch would only wait. And a
+        # savepoint that writes is a subtransaction: past 64 in one transaction PostgreSQL's per-backend cache
+        # of them overflows and every other session's snapshots get slower, hence the cap.
+        self.batch_size = max(1, min(batch_size or prefetch, prefetch, MAX_BATCH))
+        self.batch_idle_seconds = batch_idle_seconds
         self.infrastructure_pause = infrastructure_pause
         # Counts of this process, served by the worker's metrics (``recert_common.worker_metrics``).
         self.handled = 0
@@ -61,6 +78,7 @@ class EventConsumer(ConsumerMixin):
         self.refused = 0
         self.ready = threading.Event()
         self._producer: Producer | None = None
+        self._batch: list[tuple[Event, object]] = []
 
     @property
     def name(self) -> str:
@@ -81,8 +99,32 @@ class EventConsumer(ConsumerMixin):
     def on_connection_revived(self):
         self._producer = None
 
+    def consume(self, limit=None, timeout=None, safety_interval=1, **kwargs):
+        """kombu's consuming loop (``ConsumerMixin.consume``), which also closes batches: a batch is handled
+        when it is full, or when no message arrived for ``batch_idle_seconds`` while it was open."""
+        with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
+            # Messages of a channel that is gone cannot be acknowledged on the new one: the broker
+            # redelivers them.
+            self._batch = []
+            while not self.should_stop:
+                self.on_iteration()
+                try:
+                    conn.drain_events(timeout=self.batch_idle_seconds if self._batch else safety_interval)
+                except TimeoutError:
+                    if self._batch:
+                        self._handle_batch()
+                    conn.heartbeat_check()
+                except OSError:
+                    if not self.should_stop:
+                        raise
+                else:
+                    if len(self._batch) >= self.batch_size:
+                        self._handle_batch()
+                    yield
+
     # -- handling ------------------------------------------------------------------------------------
     def on_message(self, body, message) -> None:
+        """Take one message: what must not be handled is dead-lettered now, the rest joins the batch."""
         try:
             event = load_event(message.body)
         except InvalidEvent as exc:
@@ -103,34 +145,104 @@ class EventConsumer(ConsumerMixin):
             self.dead_lettered += 1
             message.ack()
             return
+        self._batch.append((event, message))
+
+    def _handle_batch(self) -> None:
+        batch, self._batch = self._batch, []
+        try:
+            failures = self.handle_batch([event for event, _ in batch])
+        except _INFRASTRUCTURE_ERRORS as exc:
+            log.warning("consumer: database unavailable, requeueing", extra={
+                "consumer": self.name, "event_ids": [str(event.id) for event, _ in batch], "error": str(exc)})
+            time.sleep(self.infrastructure_pause)
+            for _, message in batch:
+                message.requeue()
+            return
+        # Only now, after the commit: a crash before this point redelivers the batch, and the inbox has the
+        # ids of what was handled.
+        for (event, message), failure in zip(batch, failures, strict=True):
+            if failure is not None:
+                self._retry_or_bury(message, event, failure)
+            message.ack()
+
+    def handle_batch(self, events: list[Event]) -> list[Exception | None]:
+        """Handle ``events`` in one transaction, each in a savepoint; returns what each handler raised (None
+        when it did not). A database outage raises: then nothing of the batch committed.
+
+        Round trips, not rows, are what a batch costs on a busy server, so the inbox rows of the whole batch
+        are inserted by one statement, and each savepoint is released by the statement that sets the next
+        one. A handler that raises is rolled back to its savepoint, and its inbox row is taken out again."""
+        failures: list[Exception | None] = [None] * len(events)
+        handled = 0
+        try:
+            with self.db.transaction() as conn:
+                new = {row["event_id"] for row in conn.execute(
+                    "INSERT INTO inbox (consumer, event_id, event_type) SELECT %s, * "
+                    "FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+                    (self.name, [event.id for event in events], [event.type for event in events]),
+                ).fetchall()}
+                first = True
+                for n, event in enumerate(events):
+                    if event.id not in new:
+                        continue  # handled before, or a second copy of one in this batch
+                    new.discard(event.id)
+                    handled += 1
+                    handler = self.handlers.get(event.type)
+                    if handler is None:
+                        continue
+                    conn.execute("SAVEPOINT inbox_event" if first
+                                 else "RELEASE SAVEPOINT inbox_event; SAVEPOINT inbox_event")
+                    first = False
+                    try:
+                        with correlation(event.correlation_id):
+                            handler(conn, event)
+                    except _INFRASTRUCTURE_ERRORS:
+                        raise
+                    except Exception as exc:  # this event's savepoint is undone; the others stay
+                        failures[n] = exc
+                        handled -= 1
+                        conn.execute("ROLLBACK TO SAVEPOINT inbox_event")
+                        conn.execute("DELETE FROM inbox WHERE consumer = %s AND event_id = %s",
+                                     (self.name, event.id))
+        except _INFRASTRUCTURE_ERRORS:
+            raise
+        except Exception:
+            # The transaction failed outside any handler's savepoint (at commit, say, a deferred constraint):
+            # which event caused it is unknown, so each is handled again alone.
+            log.warning("consumer: batch failed at commit, handling its events one at a time",
+                        extra={"consumer": self.name, "events": len(events)}, exc_info=True)
+            return [self._handle_alone(event) for event in events]
+        self.handled += handled
+        return failures
+
+    def _handle_alone(self, event: Event) -> Exception | None:
         try:
             self.handle(event)
-        except _INFRASTRUCTURE_ERRORS as exc:
-            log.warning("consumer: database unavailable, requeueing",
-                        extra={"consumer": self.name, "event_id": str(event.id), "error": str(exc)})
-            time.sleep(self.infrastructure_pause)
-            message.requeue()
-            return
+        except _INFRASTRUCTURE_ERRORS:
+            raise
         except Exception as exc:
-            self._retry_or_bury(message, event, exc)
-            message.ack()
-            return
-        message.ack()
+            return exc
+        return None
 
     def handle(self, event: Event) -> bool:
-        """Run the handler once per event id. Returns False when the event had been handled before."""
-        handler = self.handlers.get(event.type)
+        """Run the handler once per event id, in a transaction of its own. Returns False when the event had
+        been handled before."""
         with correlation(event.correlation_id), self.db.transaction() as conn:
-            first_time = conn.execute(
-                "INSERT INTO inbox (consumer, event_id, event_type) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING RETURNING event_id",
-                (self.name, event.id, event.type),
-            ).fetchone()
-            if not first_time:
-                return False
-            if handler is not None:
-                handler(conn, event)
-        self.handled += 1
+            first_time = self._handle_in(conn, event)
+        self.handled += first_time
+        return first_time
+
+    def _handle_in(self, conn: psycopg.Connection, event: Event) -> bool:
+        first_time = conn.execute(
+            "INSERT INTO inbox (consumer, event_id, event_type) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING RETURNING event_id",
+            (self.name, event.id, event.type),
+        ).fetchone()
+        if not first_time:
+            return False
+        handler = self.handlers.get(event.type)
+        if handler is not None:
+            handler(conn, event)
         return True
 
     # -- failures ------------------------------------------------------------------------------------

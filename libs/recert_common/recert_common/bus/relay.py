@@ -3,22 +3,31 @@
 - Several relays may run at once: each batch is claimed with ``FOR UPDATE SKIP LOCKED``, so a row is in one
   relay's hands at a time and is marked sent in the same transaction that held it.
 - Publishing uses publisher confirms and persistent messages; a row is marked sent only after the broker
-  confirmed it. If the broker fails mid-batch, the rows confirmed so far are marked and the rest stay for the
-  next attempt: a crash or an outage delays events, it never loses them. A crash between the confirm and the
-  commit publishes a row again; consumers drop the duplicate by event id.
+  confirmed it. A batch is published without waiting, and its confirms are then awaited together (the
+  broker confirms in batches of its own, after writing them): one wait per batch instead of one per message
+  (ADR 0036). If the broker fails mid-batch or nacks a message, the rows confirmed so far are marked and the
+  rest stay for the next attempt with the error in ``last_error``: a crash or an outage delays events, it
+  never loses them. A crash between the confirm and the commit publishes a row again; consumers drop the
+  duplicate by event id.
 - Every message carries the ``user_id`` property, the relay's broker user: the broker refuses a message whose
   ``user_id`` is not the connection's user, and consumers believe an event only from its producer's user.
   The broker also refuses a routing key the user may not publish (topic permissions); with confirms that is
-  an error here, and the row stays in the outbox with the error in ``last_error``.
-- The relay sleeps on ``LISTEN recert_outbox`` (a trigger notifies on insert) with a slow poll as fallback.
+  an error here, and the row stays in the outbox with the error in ``last_error``. Such a refusal closes the
+  channel, so the messages after it in the batch are not published either; the batch after a failed one is
+  therefore sent one message at a time, as a batch of confirms cannot say which message was refused: the rows
+  before the refused one are marked, and it alone keeps the error, until a batch goes through whole.
+- The relay sleeps on ``LISTEN recert_outbox`` (a trigger notifies on insert) with a slow poll as fallback;
+  woken, it waits ``gather_seconds`` (10 ms) for the commits right behind the first before it claims a batch.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
+import time
 
 import psycopg
+from amqp.exceptions import MessageNacked
 from kombu import Connection, Producer
 
 from recert_common.bus.broker import connect
@@ -33,29 +42,70 @@ _CLAIM = """
 """
 
 
+class _Confirms:
+    """The broker's answers to the messages published on one channel in confirm mode.
+
+    In confirm mode the broker numbers the channel's messages 1, 2, ... (delivery tags) and answers each
+    with ``basic.ack`` or ``basic.nack``, possibly for several at once (``multiple``: every tag up to it)."""
+
+    def __init__(self, channel):
+        self.published = 0  # the delivery tag of the last message published on the channel
+        self.acked: set[int] = set()
+        self.nacked: set[int] = set()
+        self._answered_up_to = 0
+        channel.events["basic_ack"].add(self._on_ack)
+        channel.events["basic_nack"].add(self._on_nack)
+
+    def _answer(self, into: set[int], tag: int, multiple: bool) -> None:
+        if multiple:
+            into.update(t for t in range(self._answered_up_to + 1, tag + 1)
+                        if t not in self.acked and t not in self.nacked)
+        else:
+            into.add(tag)
+        while self._answered_up_to + 1 in self.acked or self._answered_up_to + 1 in self.nacked:
+            self._answered_up_to += 1
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._answer(self.acked, delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._answer(self.nacked, delivery_tag, multiple)
+
+    def all_answered(self) -> bool:
+        return self._answered_up_to >= self.published
+
+
 class OutboxRelay:
-    def __init__(self, db: Database, amqp_url: str, exchange: str, *, batch_size: int = 200,
-                 poll_seconds: float = 5.0, max_backoff_seconds: float = 10.0):
+    def __init__(self, db: Database, amqp_url: str, exchange: str, *, batch_size: int = 500,
+                 poll_seconds: float = 5.0, max_backoff_seconds: float = 10.0,
+                 confirm_timeout_seconds: float = 30.0, gather_seconds: float = 0.01):
         self.db = db
         self.amqp_url = amqp_url
         self.exchange = events_exchange(exchange)
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.confirm_timeout_seconds = confirm_timeout_seconds
+        self.gather_seconds = gather_seconds
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: _Confirms | None = None
+        # After a failed batch, one message at a time until a batch goes through (see the module's docstring).
+        self._one_at_a_time = False
         self.published = 0
 
     # -- broker ---------------------------------------------------------------------------------------
     def _producer_for_batch(self) -> Producer:
         if self._producer is None:
-            connection = Connection(self.amqp_url, transport_options={"confirm_publish": True},
-                                    connect_timeout=5, heartbeat=0)
+            # No ``confirm_publish`` transport option: that makes every publish wait for its own confirm.
+            # The channel is put in confirm mode here and the confirms are counted by ``_Confirms``.
+            connection = Connection(self.amqp_url, connect_timeout=5, heartbeat=0)
             connect(connection)  # a cluster's nodes in turn: this batch goes to the first that answers
             ensure_exchange(connection, self.exchange.name)
             channel = connection.channel()
-            self._connection, self._producer = connection, Producer(channel, exchange=self.exchange,
-                                                                    auto_declare=False)
+            channel.confirm_select()
+            self._connection, self._confirms = connection, _Confirms(channel)
+            self._producer = Producer(channel, exchange=self.exchange, auto_declare=False)
         return self._producer
 
     def _drop_broker(self) -> None:
@@ -64,41 +114,66 @@ class OutboxRelay:
                 self._connection.release()
             except Exception:  # the connection is broken already; nothing more to release
                 pass
-        self._connection = self._producer = None
+        self._connection = self._producer = self._confirms = None
 
     def close(self) -> None:
         self._drop_broker()
+
+    def _await_confirms(self) -> None:
+        deadline = time.monotonic() + self.confirm_timeout_seconds
+        while not self._confirms.all_answered():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"the broker did not confirm within {self.confirm_timeout_seconds} s")
+            self._connection.drain_events(timeout=remaining)
+
+    def _publish(self, rows: list[dict]) -> tuple[dict[int, int], Exception | None]:
+        """Publish ``rows``; returns each published row's delivery tag by seq, and the failure if any
+        (raised by the broker or the network while publishing or awaiting the confirms)."""
+        tags: dict[int, int] = {}
+        try:
+            producer = self._producer_for_batch()
+            for row in rows:
+                producer.publish(
+                    json.dumps(row["body"], separators=(",", ":")),
+                    routing_key=row["event_type"], content_type="application/json",
+                    content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
+                    user_id=self._connection.userid, retry=False,
+                )
+                self._confirms.published += 1
+                tags[row["seq"]] = self._confirms.published
+                if self._one_at_a_time:
+                    self._await_confirms()
+            self._await_confirms()
+        except Exception as exc:  # any broker failure: keep what was confirmed, retry the rest later
+            return tags, exc
+        if self._confirms.nacked & set(tags.values()):
+            return tags, MessageNacked("the broker nacked a message (basic.nack)")
+        return tags, None
 
     # -- one batch ------------------------------------------------------------------------------------
     def publish_batch(self) -> int:
         """Claim, publish and mark one batch. Returns how many were published; raises if the broker failed
         before any row of the batch could be published."""
-        sent: list[int] = []
-        failure: Exception | None = None
         with self.db.transaction() as conn:
             rows = conn.execute(_CLAIM, (self.batch_size,)).fetchall()
             if not rows:
                 return 0
-            try:
-                producer = self._producer_for_batch()
-                for row in rows:
-                    producer.publish(
-                        json.dumps(row["body"], separators=(",", ":")),
-                        routing_key=row["event_type"], content_type="application/json",
-                        content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
-                        user_id=self._connection.userid, retry=False,
-                    )
-                    sent.append(row["seq"])
-            except Exception as exc:  # any broker failure: keep what was confirmed, retry the rest later
-                failure = exc
+            tags, failure = self._publish(rows)
+            acked = self._confirms.acked if self._confirms is not None else set()
+            sent = [seq for seq, tag in tags.items() if tag in acked]
+            if failure is not None:
                 self._drop_broker()
+                confirmed = set(sent)
+                unconfirmed = [row["seq"] for row in rows if row["seq"] not in confirmed]
                 conn.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE seq = %s",
-                    (f"{type(exc).__name__}: {exc}"[:500], rows[len(sent)]["seq"]),
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = %s WHERE seq = ANY(%s)",
+                    (f"{type(failure).__name__}: {failure}"[:500], unconfirmed),
                 )
             if sent:
                 conn.execute("UPDATE outbox SET published_at = clock_timestamp() WHERE seq = ANY(%s)",
                              (sent,))
+        self._one_at_a_time = failure is not None
         self.published += len(sent)
         if failure is not None and not sent:
             raise failure
@@ -127,6 +202,9 @@ class OutboxRelay:
                 # Wake on NOTIFY, or poll slowly in case a notification was missed.
                 for _ in listener.notifies(timeout=self.poll_seconds, stop_after=1):
                     pass
+                # Woken by one commit: the commits right behind it join its batch. Under a stream of commits
+                # that makes a few larger batches instead of a claim, a publish and a commit per event.
+                stop.wait(self.gather_seconds)
             except psycopg.Error as exc:
                 log.warning("relay: database unavailable, retrying", extra={"error": str(exc)})
                 if listener is not None:
