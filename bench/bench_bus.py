@@ -42,7 +42,7 @@ from recert_common.events import new_event  # noqa: E402
 from recert_common.worker import Worker, consumer_topology  # noqa: E402
 
 from bus_fixtures import MIGRATIONS, record_effect, wait_for  # noqa: E402
-from common import AMQP_URL, POSTGRES_URL, percentile, write_result  # noqa: E402
+from common import AMQP_URL, POSTGRES_URL, goal, percentile, write_result  # noqa: E402
 
 PRODUCERS = 8
 GOAL_OUTBOX_COST = 0.8  # producers' rate with the outbox at least this share of the rate without it
@@ -398,6 +398,20 @@ def main() -> int:
         "steady": {"events_per_second": round(steady_rate, 1), "events": steady_count,
                    "latency_ms": steady_summary, "goal_p99_ms": GOAL_P99_MS},
         "duplicates": duplicates,
+        "goals": [
+            goal("producers' commits with the outbox row, 8 processes, relay and consumer beside "
+                 "(baseline: the same without the outbox row)", f">= {GOAL_OUTBOX_COST} x baseline",
+                 round(with_outbox), round(without), "/s", met=with_outbox >= GOAL_OUTBOX_COST * without),
+            goal("end to end, first outbox row to last effect (baseline: the producers' rate)",
+                 f">= {GOAL_END_TO_END} x baseline", round(end_to_end), round(with_outbox), "/s",
+                 met=end_to_end >= GOAL_END_TO_END * with_outbox),
+            goal(f"commit-to-effect p99 at {steady_rate:,.0f} events/s (80 % of end to end)",
+                 f"< {GOAL_P99_MS:.0f} ms", steady_summary["p99"], None, "ms",
+                 met=steady_summary["p99"] < GOAL_P99_MS),
+            goal("the relay alone (baseline: the broker, confirms awaited per batch)", "–",
+                 round(relay_alone), round(batched), "/s", met=True),
+            goal("duplicates", "0", duplicates, None, "", met=duplicates == 0),
+        ],
     })
     met = (with_outbox >= GOAL_OUTBOX_COST * without and end_to_end >= GOAL_END_TO_END * with_outbox
            and steady_summary["p99"] < GOAL_P99_MS)
