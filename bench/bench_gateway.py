@@ -9,12 +9,22 @@ rounds, so that a drift of the machine (a PostgreSQL checkpoint, another process
 Beside the client-side figures it reports the CPU time each process spent per request (from
 /proc/<pid>/stat): on a machine where client, gateway, service and PostgreSQL share the cores, the gateway's
 CPU milliseconds per request are what it costs, whatever the wall-clock figures say.
+
+``--profile FILE`` runs the same load against a gateway whose request threads run under cProfile, timed in
+the thread's CPU time (the whole of gunicorn's handling of each request: parsing, the app, writing the
+answer; not the main thread's polling for connections), and writes the
+statistics to FILE (pstats) and where the time went, by component, to FILE.txt; it writes no figures, since
+the profiler's own cost would be in them.
 """
 from __future__ import annotations
 
 import argparse
+import atexit
+import cProfile
 import os
+import pstats
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -34,7 +44,7 @@ from recert_common.rules import add_years  # noqa: E402
 
 from common import drop_databases, percentile, write_result  # noqa: E402
 from conftest import _from_local_machine  # noqa: E402
-from frontend import Frontend  # noqa: E402
+from frontend import Frontend, outbox_tokens  # noqa: E402
 from processes import System  # noqa: E402
 
 ACTIVITIES = 50
@@ -109,6 +119,130 @@ class Load:
         self.pool.shutdown()
 
 
+# --- profiling ---------------------------------------------------------------------------------------------
+
+# Self time by where the code lives, first match wins; C functions ("~") are counted apart.
+COMPONENTS = (
+    ("token verification (PyJWT, cryptography, recert_common.auth)", ("/jwt/", "/cryptography/",
+                                                                     "recert_common/auth.py")),
+    ("HTTP client to the service (requests, urllib3, http.client)", ("/requests/", "/urllib3/",
+                                                                      "/http/client.py", "/http/cookiejar.py",
+                                                                      "recert_common/http.py")),
+    ("logging (access log, JSON formatter)", ("/logging/", "/pythonjsonlogger/", "recert_common/logging.py",
+                                             "recert_common/context.py")),
+    ("metrics (prometheus_client)", ("/prometheus_client/", "recert_common/metrics.py")),
+    ("rate limiting (flask_limiter, limits)", ("/flask_limiter/", "/limits/", "recert_gateway/ratelimit.py")),
+    ("the gateway's own code (routes, headers, peers, CORS)", ("recert_gateway/",)),
+    ("the services' shared Flask hooks (recert_common.web, errors)", ("recert_common/",)),
+    ("Flask and werkzeug", ("/flask/", "/werkzeug/", "/flask_smorest/", "/blinker/", "/contextvars")),
+    ("gunicorn (HTTP parsing, writing, the thread pool)", ("/gunicorn/", "/concurrent/", "/selectors.py",
+                                                          "/socket.py", "/threading.py", "/queue.py")),
+    ("C functions (socket I/O, locks, builtins)", ("~",)),
+)
+# Cumulative time of the calls that matter: (label, file suffix, function name).
+KEY_CALLS = (
+    ("gunicorn handles one request (all of it)", "gunicorn/workers/gthread.py", "handle"),
+    ("Flask: the app for one request", "flask/app.py", "wsgi_app"),
+    ("Flask: before_request hooks", "flask/app.py", "preprocess_request"),
+    ("Flask: after_request hooks", "flask/app.py", "process_response"),
+    ("TokenVerifier.verify", "recert_common/auth.py", "verify"),
+    ("Forwarder.forward (up to the service's headers)", "recert_gateway/proxy.py", "forward"),
+    ("requests: Session.request", "requests/sessions.py", "request"),
+    ("urllib3: urlopen", "urllib3/connectionpool.py", "urlopen"),
+    ("urllib3/http.client: the service's response headers", "http/client.py", "getresponse"),
+    ("relaying the body (_relay)", "recert_gateway/proxy.py", "_relay"),
+    ("access log line", "recert_common/web.py", "_log_request"),
+    ("metrics hook", "recert_common/metrics.py", "_observe"),
+    ("logging: Logger.handle", "logging/__init__.py", "handle"),
+    ("prometheus: Histogram.observe", "prometheus_client/metrics.py", "observe"),
+    ("prometheus: Counter.inc", "prometheus_client/metrics.py", "inc"),
+)
+
+
+def serve_profiled(out_dir: str, argv: list[str]) -> int:
+    """The gateway's ``web`` command, each request's handling in gunicorn's threads run under cProfile; each
+    worker writes its statistics to ``out_dir`` when it exits."""
+    from gunicorn.workers import gthread
+
+    from recert_common.runtime import main as run
+    from recert_gateway.__main__ import SPEC
+
+    profiles: list[cProfile.Profile] = []
+    local = threading.local()
+    lock = threading.Lock()
+    handle = gthread.ThreadWorker.handle
+
+    def profiled_handle(self, conn):
+        profile = getattr(local, "profile", None)
+        if profile is None:
+            profile = local.profile = cProfile.Profile(time.thread_time)  # CPU time, not waits
+            with lock:
+                profiles.append(profile)
+        profile.enable()
+        try:
+            return handle(self, conn)
+        finally:
+            profile.disable()
+
+    def dump() -> None:
+        with lock:
+            if not profiles:
+                return  # the arbiter, which serves no request
+            stats = pstats.Stats(profiles[0])
+            for profile in profiles[1:]:
+                stats.add(profile)
+        stats.dump_stats(os.path.join(out_dir, f"gateway-{os.getpid()}.pstats"))
+
+    gthread.ThreadWorker.handle = profiled_handle
+    atexit.register(dump)
+    return run(SPEC, argv)
+
+
+def start_profiled_gateway(system: System, out_dir: str) -> None:
+    """Replace the system's gateway by one under the profiler, on the same port and environment."""
+    from processes import Process
+
+    old = next(process for process in system.processes if process.name == "gateway-web")
+    old.stop()
+    system.processes.remove(old)
+    log = Path(system.log_dir) / "gateway-web-profiled.log"
+    popen = subprocess.Popen(
+        [sys.executable, __file__, "--serve-profiled", out_dir, "web", "--port",
+         str(system.ports["gateway"])],
+        env=system.env_of("gateway"), stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    process = Process("gateway-web", popen, log)
+    system.processes.append(process)
+    system.wait_healthy("gateway", process)
+
+
+def summarize_profile(stats: pstats.Stats, requests_: int) -> str:
+    """Where the time went, per request: self time by component, and the cumulative time of key calls."""
+    table = stats.stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in table.values())
+    by_component: dict[str, float] = {}
+    for (filename, _, _), (_, _, own, _, _) in table.items():
+        label = next((name for name, needles in COMPONENTS if any(needle in filename for needle in needles)),
+                     "other Python")
+        by_component[label] = by_component.get(label, 0.0) + own
+    handled = max((entry[1] for key, entry in table.items()
+                   if key[0].endswith("gunicorn/workers/gthread.py") and key[2] == "handle"), default=0)
+    count = handled or requests_
+    lines = [f"requests handled under the profiler: {count}; profiled thread CPU per request: "
+             f"{total * 1000 / count:.3f} ms (cProfile's own cost included)", "",
+             "self time by component (ms per request, share):"]
+    for label, seconds in sorted(by_component.items(), key=lambda item: -item[1]):
+        lines.append(f"  {seconds * 1000 / count:7.3f}  {seconds / total:6.1%}  {label}")
+    lines += ["", "cumulative time of key calls (ms per request, calls per request):"]
+    for label, suffix, name in KEY_CALLS:
+        found = [entry for key, entry in table.items() if key[0].endswith(suffix) and key[2] == name]
+        if found:
+            cumulative = sum(entry[3] for entry in found)
+            calls = sum(entry[1] for entry in found)
+            lines.append(f"  {cumulative * 1000 / count:7.3f}  {calls / count:5.2f}  {label}")
+    return "\n".join(lines)
+
+
 def figures(latencies: list[float], seconds: float, cpu: dict[str, float]) -> dict:
     count = len(latencies)
     return {"requests": count, "requests_per_second": round(count / seconds, 1),
@@ -128,7 +262,7 @@ def overhead(through: dict, direct: dict) -> dict:
 
 def prepare(system: System) -> tuple[str, dict]:
     """A signed-in jobcoach with a certificate period and ``ACTIVITIES`` activities; its token and summary."""
-    app = Frontend(system.gateway)
+    app = Frontend(system.gateway, mail=outbox_tokens(system.database_url("identity")))
     person = app.login(app.register())
     valid_until = date.today() + timedelta(days=400)
     system.publish("certification.certificate.registered", {
@@ -189,19 +323,26 @@ def measure(system: System, token: str, *, requests_: int, threads: int, rounds:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--serve-profiled"]:
+        return serve_profiled(sys.argv[2], sys.argv[3:])
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000, help="requests per way under concurrency")
     parser.add_argument("--threads", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--rounds", type=int, default=4, help="alternations between the two ways")
     parser.add_argument("--out", default="bench-results/gateway.json")
+    parser.add_argument("--profile", metavar="FILE", help="profile the gateway instead (see the docstring)")
     args = parser.parse_args()
     load_before = os.getloadavg()
 
     with _from_local_machine() as infra, tempfile.TemporaryDirectory() as logs:
         system = System(infra, ["identity", "pe-registry"], Path(logs),
                         extra_env={"RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"})
+        profiles = Path(logs) / "profiles"
         try:
             system.start()
+            if args.profile:
+                profiles.mkdir()
+                start_profiled_gateway(system, str(profiles))
             token, summary = prepare(system)
             direct = requests.get(f"{system.url('pe-registry')}/v1/pe/summary", timeout=10,
                                   headers={"Authorization": f"Bearer {token}"})
@@ -212,6 +353,19 @@ def main() -> int:
         finally:
             system.stop()
             drop_databases(infra.databases)
+        if args.profile:
+            dumps = sorted(profiles.glob("*.pstats"))
+            if not dumps:
+                raise RuntimeError("the profiled gateway wrote no statistics")
+            stats = pstats.Stats(*map(str, dumps))
+            stats.dump_stats(args.profile)
+            through = figures_["concurrent"]["through_gateway"]["requests"] + \
+                figures_["sequential"]["through_gateway"]["requests"]
+            summary_text = summarize_profile(stats, through)
+            Path(args.profile + ".txt").write_text(
+                f"load average before {load_before}, after {os.getloadavg()}\n{summary_text}\n")
+            print(summary_text)
+            return 0
 
     write_result(args.out, "gateway", {
         "load_average_before": load_before, "load_average_after": os.getloadavg(),
