@@ -32,6 +32,8 @@ from recert_gateway.routes import ROUTES, RouteTable
 from recert_gateway.settings import GatewaySettings
 
 READINESS_TIMEOUT = 2.0
+# Verified access tokens kept until they expire (ADR 0037): a few kilobytes each, so at most a few MB.
+TOKEN_CACHE_SIZE = 2048
 _EXTENSION = "recert_gateway"
 
 
@@ -50,7 +52,8 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
     readiness = {"identity": _healthz_check(clients["identity"])}
     app, api = create_base_app(
         settings, title="Gateway", readiness=readiness, readiness_timeout=READINESS_TIMEOUT,
-        verifier=verifier or TokenVerifier.from_settings(settings), import_name="recert_gateway")
+        verifier=verifier or TokenVerifier.from_settings(settings, cache_size=TOKEN_CACHE_SIZE),
+        import_name="recert_gateway")
     install_cors(app, settings.cors_origins)
 
     @app.before_request

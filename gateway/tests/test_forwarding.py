@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import urllib3
 from gateway_fakes import FakeService, closing_server, serve, unused_url
 
 from recert_gateway.app import create_app, gateway_of
@@ -182,9 +183,11 @@ def test_readiness_fails_when_a_service_is_down(start_gateway):
 
 
 @pytest.mark.parametrize("failure, status", [
-    (requests.ConnectTimeout("connect timed out"), 503),
-    (requests.ReadTimeout("read timed out"), 504),
-    (requests.exceptions.ChunkedEncodingError("broken"), 502),
+    (urllib3.exceptions.ConnectTimeoutError("connect timed out"), 503),
+    (urllib3.exceptions.NewConnectionError(None, "connection refused"), 503),
+    (urllib3.exceptions.ReadTimeoutError(None, "/v1/auth/login", "read timed out"), 504),
+    (urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError()), 502),
+    (ConnectionResetError("reset"), 502),
 ])
 def test_each_kind_of_failure_has_its_status(identity, failure, status):
     _, identity_url = identity
@@ -195,7 +198,8 @@ def test_each_kind_of_failure_has_its_status(identity, failure, status):
     def fail(*args, **kwargs):
         raise failure
 
-    gateway_of(app).forwarder.session.request = fail
+    pool, _ = gateway_of(app).forwarder.pool(identity_url)
+    pool.urlopen = fail
     response = app.test_client().post("/api/v1/auth/login", json={})
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/problem+json"
