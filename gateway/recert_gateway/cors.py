@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import Headers
 
 from recert_common.errors import Forbidden, problem_response
 
@@ -50,12 +51,26 @@ def install_cors(app: Flask, origins: Iterable[str]) -> None:
     def _mark_allowed_origin(response: Response) -> Response:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             return response
+        headers = response.headers
         # Upstream services know nothing of CORS; whatever they said about it is not ours to pass on.
-        for name in {name for name in response.headers.keys() if name.lower().startswith("access-control-")}:
-            del response.headers[name]
+        for name in {name for name, _ in headers.items() if name[:15].lower() == "access-control-"}:
+            del headers[name]
         origin = request.headers.get("Origin")
         if origin is not None and origin.lower() in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
-        response.vary.add("Origin")
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Access-Control-Expose-Headers"] = _EXPOSED
+        _vary_on_origin(headers)
         return response
+
+
+_EXPOSED = ", ".join(EXPOSED_HEADERS)
+
+
+def _vary_on_origin(headers: Headers) -> None:
+    """``Vary`` names ``Origin``, whatever else it names (``response.vary.add`` without parsing and rewriting
+    the header on every response)."""
+    vary = headers.get("Vary")
+    if not vary:
+        headers["Vary"] = "Origin"
+    elif "origin" not in {item.strip().lower() for item in vary.split(",")}:
+        headers["Vary"] = f"{vary}, Origin"

@@ -48,21 +48,26 @@ UNREACHABLE_RETRY_AFTER = 5
 _log = logging.getLogger(__name__)
 
 
-def _dropped(headers: Iterable[tuple[str, str]], always: frozenset[str]) -> set[str]:
-    headers = list(headers)
-    named = {token.strip().lower() for name, value in headers if name.lower() == "connection"
-             for token in value.split(",")}
-    return {*HOP_BY_HOP, *always, *named}
+# What is never passed on, each way (computed once: these run for every forwarded request).
+_NOT_SENT_ON = HOP_BY_HOP | _SET_BY_GATEWAY
+_NOT_PASSED_BACK = HOP_BY_HOP | _SET_BY_SERVER
+
+
+def _named_in_connection(headers: list[tuple[str, str]]) -> frozenset[str]:
+    """The headers a ``Connection`` header names: hop-by-hop for this one connection (RFC 9110 7.6.1)."""
+    return frozenset(token.strip().lower() for name, value in headers if name.lower() == "connection"
+                     for token in value.split(","))
 
 
 def upstream_request_headers(headers: Iterable[tuple[str, str]], *, peer: Peer, host: str | None,
                              request_id: str | None) -> dict[str, str]:
     """The client's end-to-end headers (``Authorization`` unchanged) plus the gateway's forwarding headers."""
     headers = list(headers)
-    dropped = _dropped(headers, _SET_BY_GATEWAY)
+    named = _named_in_connection(headers)
     sent: dict[str, str] = {}
     for name, value in headers:
-        if name.lower() in dropped:
+        lowered = name.lower()
+        if lowered in _NOT_SENT_ON or lowered in named:
             continue
         # One value per name; repeated request headers are a comma-separated list (RFC 9110).
         sent[name] = f"{sent[name]}, {value}" if name in sent else value
@@ -78,12 +83,13 @@ def upstream_request_headers(headers: Iterable[tuple[str, str]], *, peer: Peer, 
 def client_response_headers(headers: Iterable[tuple[str, str]], base_url: str) -> list[tuple[str, str]]:
     """The service's headers minus hop-by-hop ones, repeated headers (``Set-Cookie``) kept apart."""
     headers = list(headers)
-    dropped = _dropped(headers, _SET_BY_SERVER)
+    named = _named_in_connection(headers)
     kept = []
     for name, value in headers:
-        if name.lower() in dropped:
+        lowered = name.lower()
+        if lowered in _NOT_PASSED_BACK or lowered in named:
             continue
-        if name.lower() == "location":
+        if lowered == "location":
             value = public_location(value, base_url)
         kept.append((name, value))
     return kept
