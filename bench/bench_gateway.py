@@ -283,9 +283,14 @@ def prepare(system: System) -> tuple[str, dict]:
     return person.access_token, app.get("pe/summary", person).json()
 
 
-def measure(system: System, token: str, *, requests_: int, threads: int, rounds: int) -> dict:
+def measure(system: System, token: str, *, requests_: int, threads: int, rounds: int,
+            floor: bool = True) -> dict:
+    # The third way is the floor: a request the gateway answers itself (/healthz: the server, Flask and
+    # every hook but the access line), so that the cost of forwarding can be told from the cost of serving.
     ways = {"through_gateway": f"{system.gateway}/api/v1/pe/summary",
             "direct_to_service": f"{system.url('pe-registry')}/v1/pe/summary"}
+    if floor:
+        ways["gateway_healthz"] = f"{system.gateway}/healthz"
     named = {process.name: process for process in system.processes}
     processes = {"gateway": named["gateway-web"], "pe_registry": named["pe-registry-web"],
                  "identity": named["identity-web"]}
@@ -316,10 +321,39 @@ def measure(system: System, token: str, *, requests_: int, threads: int, rounds:
                     cpu[way][name] = cpu[way].get(name, 0.0) + after[name] - before[name]
         for load in loads.values():
             load.close()
-        through, direct = (figures(latencies[way], seconds[way], cpu[way]) for way in ways)
-        result[label] = {"client_threads": concurrency, "through_gateway": through,
-                         "direct_to_service": direct, "overhead": overhead(through, direct)}
+        measured = {way: figures(latencies[way], seconds[way], cpu[way]) for way in ways}
+        result[label] = {"client_threads": concurrency, **measured,
+                         "overhead": overhead(measured["through_gateway"], measured["direct_to_service"])}
+    if floor:
+        result["goals"] = goals(result)
     return result
+
+
+def goals(result: dict) -> dict:
+    """Issue 16's three goals, each with its figure, its baseline of the same run and whether it is met.
+
+    The gateway's CPU per request is also given beside pe-registry's of the same requests: on a loaded
+    machine every process's CPU per request grows (caches, frequency), the ratio much less."""
+    concurrent, sequential = result["concurrent"], result["sequential"]
+    cpu = concurrent["through_gateway"]["cpu_ms_per_request"]
+    rps = concurrent["overhead"]["requests_per_second_ratio"]
+    added = sequential["overhead"]["p50_ms_added"]
+    return {
+        "gateway_cpu_ms_per_request": {
+            "goal_at_most": 0.7, "figure": cpu["gateway"], "met": cpu["gateway"] <= 0.7,
+            "pe_registry_cpu_ms_per_request_same_requests": cpu["pe_registry"],
+            "ratio_to_pe_registry": round(cpu["gateway"] / cpu["pe_registry"], 3),
+            "floor_healthz_cpu_ms_per_request":
+                concurrent["gateway_healthz"]["cpu_ms_per_request"]["gateway"]},
+        "throughput_ratio_8_threads": {
+            "goal_at_least": 0.8, "figure": rps, "met": rps >= 0.8,
+            "through_gateway_rps": concurrent["through_gateway"]["requests_per_second"],
+            "direct_rps": concurrent["direct_to_service"]["requests_per_second"]},
+        "p50_ms_added_one_at_a_time": {
+            "goal_at_most": 1.0, "figure": added, "met": added <= 1.0,
+            "through_gateway_p50_ms": sequential["through_gateway"]["latency_ms"]["p50"],
+            "direct_p50_ms": sequential["direct_to_service"]["latency_ms"]["p50"]},
+    }
 
 
 def main() -> int:
@@ -349,7 +383,7 @@ def main() -> int:
             if direct.json() != summary:
                 raise RuntimeError("the gateway's answer differs from the service's")
             figures_ = measure(system, token, requests_=args.requests, threads=args.threads,
-                               rounds=args.rounds)
+                               rounds=args.rounds, floor=not args.profile)
         finally:
             system.stop()
             drop_databases(infra.databases)
