@@ -6,6 +6,10 @@ gateway and ``GET /v1/pe/summary`` of pe-registry: first one request at a time (
 then ``--threads`` client threads at once (throughput and latency under load). The two ways alternate in
 rounds, so that a drift of the machine (a PostgreSQL checkpoint, another process waking up) falls on both.
 
+A third way, the gateway's own ``GET /healthz``, is the floor: what any request through the gateway costs
+(gunicorn, Flask and the hooks) without forwarding. ``goals`` in the result has issue 16's three goals, each
+with its figure, its baseline of the same run and whether it is met.
+
 Beside the client-side figures it reports the CPU time each process spent per request (from
 /proc/<pid>/stat): on a machine where client, gateway, service and PostgreSQL share the cores, the gateway's
 CPU milliseconds per request are what it costs, whatever the wall-clock figures say.
