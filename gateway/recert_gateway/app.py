@@ -75,7 +75,7 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
                               cache_seconds=settings.openapi_cache_seconds,
                               extend=lambda document: _extend(document, composed, services)),
         # RECERT_GATEWAY_AUTH_RATE_LIMIT=off switches every limit off (and the store is not used).
-        limiter=(SharedLimiter(app, storage_uri=settings.rate_limit_storage,
+        limiter=(SharedLimiter(storage_uri=settings.rate_limit_storage,
                                prefix=settings.rate_limit_prefix) if settings.auth_rate_limit else None),
         composer=composer,
     )
