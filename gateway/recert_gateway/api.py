@@ -22,7 +22,7 @@ from recert_common.events.asyncapi import asyncapi_document
 from recert_gateway import browser_session
 from recert_gateway.compose import Composer
 from recert_gateway.openapi import MergedOpenAPI
-from recert_gateway.peers import resolve_peer
+from recert_gateway.peers import request_peer
 from recert_gateway.proxy import Forwarder
 from recert_gateway.ratelimit import RateLimitStoreUnavailable, SharedLimiter
 from recert_gateway.routes import METHODS, InvalidPath, RouteTable, split_path
@@ -81,8 +81,7 @@ def _forward(gateway: Gateway, path: str) -> Response:
     # The request itself rather than Flask's proxy of it: the forwarding reads it some twenty times.
     current = request._get_current_object()  # type: ignore[attr-defined]
     method = current.method
-    peer = resolve_peer(current.remote_addr, current.headers.get("X-Forwarded-For"),
-                        current.headers.get("X-Forwarded-Proto"), current.scheme, settings.trusted_proxies)
+    peer = request_peer(current, settings.trusted_proxies)
 
     limit_rule = route.rate_limit_rule(method, segments)
     body = None

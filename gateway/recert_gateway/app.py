@@ -24,7 +24,7 @@ from recert_gateway.composed_docs import document_composed
 from recert_gateway.cors import install_cors
 from recert_gateway.docs import docs_blueprint
 from recert_gateway.openapi import MergedOpenAPI
-from recert_gateway.peers import resolve_peer
+from recert_gateway.peers import request_peer
 from recert_gateway.portal import DEFAULT_WEB_ROOT, portal_blueprint
 from recert_gateway.proxy import Forwarder, new_session
 from recert_gateway.ratelimit import SharedLimiter
@@ -59,9 +59,7 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
     @app.before_request
     def _client_scheme() -> None:
         # The scheme the client used, as far as a trusted proxy tells it: HSTS is sent when it is https.
-        peer = resolve_peer(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                            request.headers.get("X-Forwarded-Proto"), request.scheme,
-                            settings.trusted_proxies)
+        peer = request_peer(request._get_current_object(), settings.trusted_proxies)  # type: ignore[attr-defined]
         g.setdefault(CLIENT_SCHEME, peer.proto)
 
     composer = Composer(clients, max_workers=settings.compose_workers, timeout=settings.openapi_timeout)

@@ -20,6 +20,7 @@ import logging
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -181,6 +182,29 @@ class RecertApi(Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+class RecertFlask(Flask):
+    """Flask, keeping ``ensure_sync``'s answer per function: Flask asks of every hook and view on every
+    request whether it is a coroutine function (``inspect`` walks it each time), a dozen times a request in
+    the gateway (ADR 0037). Weak keys: a function made for one request (``after_this_request``) is not
+    kept alive by the cache."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._synced: weakref.WeakKeyDictionary[Callable, Callable] = weakref.WeakKeyDictionary()
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        try:
+            return self._synced[func]
+        except (KeyError, TypeError):  # TypeError: not weakly referable (a builtin): not kept
+            pass
+        synced = super().ensure_sync(func)
+        try:
+            self._synced[func] = synced
+        except TypeError:
+            pass
+        return synced
+
+
 def create_base_app(
     settings: Any,
     *,
@@ -199,7 +223,7 @@ def create_base_app(
     is given.
     """
     configure_logging(settings.service, settings.log_level)
-    app = Flask(import_name or "recert_" + settings.service.replace("-", "_"), static_folder=None)
+    app = RecertFlask(import_name or "recert_" + settings.service.replace("-", "_"), static_folder=None)
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE=title,
@@ -466,13 +490,15 @@ def install_request_id(app: Flask) -> None:
     def _bind_request_id() -> None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if _REQUEST_ID.fullmatch(incoming) else new_correlation_id()
-        g.request_id = request_id
-        g._recert_correlation_token = set_correlation_id(request_id)
+        bound = g._get_current_object()  # type: ignore[attr-defined]  # one lookup, not one per use
+        bound.request_id = request_id
+        bound._recert_correlation_token = set_correlation_id(request_id)
 
     @app.after_request
     def _echo_request_id(response: Response) -> Response:
-        if "request_id" in g:
-            response.headers[REQUEST_ID_HEADER] = g.request_id
+        request_id = g.get("request_id")
+        if request_id is not None:
+            response.headers[REQUEST_ID_HEADER] = request_id
         return response
 
     @app.teardown_request
@@ -496,16 +522,13 @@ def install_access_log(app: Flask) -> None:
     def _log_request(response: Response) -> Response:
         started = g.pop("_recert_access_started", None)
         duration_ms = round((time.perf_counter() - started) * 1000, 3) if started is not None else None
-        level = logging.DEBUG if request.path in _QUIET_PATHS else logging.INFO
-        _access_log.log(
-            level,
-            "%s %s %s",
-            request.method,
-            request.path,
-            response.status_code,
-            extra={"method": request.method, "path": request.path, "status": response.status_code,
-                   "duration_ms": duration_ms},
-        )
+        current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not five
+        method, path, status = current.method, current.path, response.status_code
+        level = logging.DEBUG if path in _QUIET_PATHS else logging.INFO
+        if _access_log.isEnabledFor(level):
+            _access_log.log(level, "%s %s %s", method, path, status,
+                            extra={"method": method, "path": path, "status": status,
+                                   "duration_ms": duration_ms})
         return response
 
 
