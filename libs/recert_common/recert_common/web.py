@@ -435,6 +435,9 @@ def check_request_input() -> None:
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=31536000"
 CLIENT_SCHEME = "recert_client_scheme"  # in ``g``: the scheme the client used, when a trusted proxy said so
+_SECURITY_HEADERS = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+                     ("Content-Security-Policy", API_CONTENT_SECURITY_POLICY),
+                     ("Referrer-Policy", "no-referrer"))
 
 
 def install_security_headers(app: Flask) -> None:
@@ -446,12 +449,15 @@ def install_security_headers(app: Flask) -> None:
     @app.after_request
     def _security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
-        headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.is_secure or g.get(CLIENT_SCHEME) == "https":
-            headers.setdefault("Strict-Transport-Security", HSTS)
+        # Each added unless the response has it already (as ``setdefault`` would, with one look at the
+        # headers instead of two per name).
+        present = {name.lower() for name, _ in headers.items()}
+        for name, value in _SECURITY_HEADERS:
+            if name.lower() not in present:
+                headers.add(name, value)
+        if (request.is_secure or g.get(CLIENT_SCHEME) == "https") \
+                and "strict-transport-security" not in present:
+            headers.add("Strict-Transport-Security", HSTS)
         return response
 
 
