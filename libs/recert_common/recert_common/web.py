@@ -183,25 +183,24 @@ class RecertApi(Api):
 
 
 class RecertFlask(Flask):
-    """Flask, keeping ``ensure_sync``'s answer per function: Flask asks of every hook and view on every
-    request whether it is a coroutine function (``inspect`` walks it each time), a dozen times a request in
-    the gateway (ADR 0037). Weak keys: a function made for one request (``after_this_request``) is not
-    kept alive by the cache."""
+    """Flask, remembering which functions are plain (not coroutine) functions: Flask asks of every hook and
+    view on every request (``ensure_sync``, where ``inspect`` walks the function each time), a dozen times a
+    request in the gateway (ADR 0037). A weak set: a function made for one request (``after_this_request``)
+    is not kept alive by it; coroutine functions are asked about each time, as before."""
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self._synced: weakref.WeakKeyDictionary[Callable, Callable] = weakref.WeakKeyDictionary()
+        self._plain: weakref.WeakSet[Callable] = weakref.WeakSet()
 
     def ensure_sync(self, func: Callable) -> Callable:
         try:
-            return self._synced[func]
-        except (KeyError, TypeError):  # TypeError: not weakly referable (a builtin): not kept
-            pass
+            if func in self._plain:
+                return func
+        except TypeError:  # not weakly referable (a builtin): asked each time
+            return super().ensure_sync(func)
         synced = super().ensure_sync(func)
-        try:
-            self._synced[func] = synced
-        except TypeError:
-            pass
+        if synced is func:
+            self._plain.add(func)
         return synced
 
 
