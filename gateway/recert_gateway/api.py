@@ -22,7 +22,7 @@ from recert_common.events.asyncapi import asyncapi_document
 from recert_gateway import browser_session
 from recert_gateway.compose import Composer
 from recert_gateway.openapi import MergedOpenAPI
-from recert_gateway.peers import resolve_peer
+from recert_gateway.peers import request_peer
 from recert_gateway.proxy import Forwarder
 from recert_gateway.ratelimit import RateLimitStoreUnavailable, SharedLimiter
 from recert_gateway.routes import METHODS, InvalidPath, RouteTable, split_path
@@ -78,9 +78,10 @@ def _forward(gateway: Gateway, path: str) -> Response:
     if route is None:
         raise NotFound(code="detail.route_not_found")
     settings = gateway.settings
-    method = request.method
-    peer = resolve_peer(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                        request.headers.get("X-Forwarded-Proto"), request.scheme, settings.trusted_proxies)
+    # The request itself rather than Flask's proxy of it: the forwarding reads it some twenty times.
+    current = request._get_current_object()  # type: ignore[attr-defined]
+    method = current.method
+    peer = request_peer(current, settings.trusted_proxies)
 
     limit_rule = route.rate_limit_rule(method, segments)
     body = None
@@ -101,11 +102,11 @@ def _forward(gateway: Gateway, path: str) -> Response:
 
     def send(body: bytes | None) -> Response:
         return gateway.forwarder.forward(
-            request, service=route.service, base_url=settings.service_url(route.service),
+            current, service=route.service, base_url=settings.service_url(route.service),
             path="v1/" + quote(path, safe=_PATH_SAFE), peer=peer, request_id=get_correlation_id(), body=body)
 
-    if browser_session.applies(request, segments):
-        return browser_session.forward(request, segments, send)
+    if browser_session.applies(current, segments):
+        return browser_session.forward(current, segments, send)
     return send(body)
 
 

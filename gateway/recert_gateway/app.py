@@ -24,7 +24,7 @@ from recert_gateway.composed_docs import document_composed
 from recert_gateway.cors import install_cors
 from recert_gateway.docs import docs_blueprint
 from recert_gateway.openapi import MergedOpenAPI
-from recert_gateway.peers import resolve_peer
+from recert_gateway.peers import request_peer
 from recert_gateway.portal import DEFAULT_WEB_ROOT, portal_blueprint
 from recert_gateway.proxy import Forwarder, new_session
 from recert_gateway.ratelimit import SharedLimiter
@@ -32,6 +32,8 @@ from recert_gateway.routes import ROUTES, RouteTable
 from recert_gateway.settings import GatewaySettings
 
 READINESS_TIMEOUT = 2.0
+# Verified access tokens kept until they expire (ADR 0037): a few kilobytes each, so at most a few MB.
+TOKEN_CACHE_SIZE = 2048
 _EXTENSION = "recert_gateway"
 
 
@@ -50,15 +52,14 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
     readiness = {"identity": _healthz_check(clients["identity"])}
     app, api = create_base_app(
         settings, title="Gateway", readiness=readiness, readiness_timeout=READINESS_TIMEOUT,
-        verifier=verifier or TokenVerifier.from_settings(settings), import_name="recert_gateway")
+        verifier=verifier or TokenVerifier.from_settings(settings, cache_size=TOKEN_CACHE_SIZE),
+        import_name="recert_gateway")
     install_cors(app, settings.cors_origins)
 
     @app.before_request
     def _client_scheme() -> None:
         # The scheme the client used, as far as a trusted proxy tells it: HSTS is sent when it is https.
-        peer = resolve_peer(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                            request.headers.get("X-Forwarded-Proto"), request.scheme,
-                            settings.trusted_proxies)
+        peer = request_peer(request._get_current_object(), settings.trusted_proxies)  # type: ignore[attr-defined]
         g.setdefault(CLIENT_SCHEME, peer.proto)
 
     composer = Composer(clients, max_workers=settings.compose_workers, timeout=settings.openapi_timeout)
@@ -72,7 +73,7 @@ def create_app(settings: GatewaySettings | None = None, *, routes: RouteTable | 
                               cache_seconds=settings.openapi_cache_seconds,
                               extend=lambda document: _extend(document, composed, services)),
         # RECERT_GATEWAY_AUTH_RATE_LIMIT=off switches every limit off (and the store is not used).
-        limiter=(SharedLimiter(app, storage_uri=settings.rate_limit_storage,
+        limiter=(SharedLimiter(storage_uri=settings.rate_limit_storage,
                                prefix=settings.rate_limit_prefix) if settings.auth_rate_limit else None),
         composer=composer,
     )

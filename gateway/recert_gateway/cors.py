@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import Headers
 
 from recert_common.errors import Forbidden, problem_response
 
@@ -48,14 +49,39 @@ def install_cors(app: Flask, origins: Iterable[str]) -> None:
 
     @app.after_request
     def _mark_allowed_origin(response: Response) -> Response:
-        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not three
+        if current.method == "OPTIONS" and "Access-Control-Request-Method" in current.headers:
             return response
+        headers = response.headers
+        # One look at the headers: the CORS ones to drop, and the first Vary.
+        theirs: set[str] = set()
+        vary = None
+        for name, value in headers.items():
+            lowered = name.lower()
+            if lowered[:15] == "access-control-":
+                theirs.add(name)
+            elif vary is None and lowered == "vary":
+                vary = value
         # Upstream services know nothing of CORS; whatever they said about it is not ours to pass on.
-        for name in {name for name in response.headers.keys() if name.lower().startswith("access-control-")}:
-            del response.headers[name]
-        origin = request.headers.get("Origin")
+        for name in theirs:
+            del headers[name]
+        origin = current.headers.get("Origin")
         if origin is not None and origin.lower() in allowed:
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
-        response.vary.add("Origin")
+            headers.add("Access-Control-Allow-Origin", origin)  # none left: adding is setting
+            headers.add("Access-Control-Expose-Headers", _EXPOSED)
+        _vary_on_origin(headers, vary)
         return response
+
+
+_EXPOSED = ", ".join(EXPOSED_HEADERS)
+
+
+def _vary_on_origin(headers: Headers, vary: str | None) -> None:
+    """``Vary`` names ``Origin``, whatever else it names (``response.vary.add`` without parsing and rewriting
+    the header on every response); ``vary`` is its first value, ``None`` when there is none."""
+    if vary is None:
+        headers.add("Vary", "Origin")  # none yet: adding is setting
+    elif not vary:
+        headers["Vary"] = "Origin"
+    elif "origin" not in {item.strip().lower() for item in vary.split(",")}:
+        headers["Vary"] = f"{vary}, Origin"

@@ -10,7 +10,11 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import Request, g
+
 from recert_gateway.settings import Network
+
+_PEER = "recert_gateway_peer"  # in ``g``: the request's peer, resolved once
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,18 @@ def _is_trusted(address: str, trusted: Sequence[Network]) -> bool:
     except ValueError:
         return False
     return any(ip in network for network in trusted)
+
+
+def request_peer(request: Request, trusted: Sequence[Network]) -> Peer:
+    """``resolve_peer`` for the request in progress, worked out once (the client-scheme hook and the
+    forwarding both need it)."""
+    peer = g.get(_PEER)
+    if peer is None:
+        headers = request.headers
+        peer = resolve_peer(request.remote_addr, headers.get("X-Forwarded-For"),
+                            headers.get("X-Forwarded-Proto"), request.scheme, trusted)
+        setattr(g, _PEER, peer)
+    return peer
 
 
 def resolve_peer(remote_addr: str | None, forwarded_for: str | None, forwarded_proto: str | None,

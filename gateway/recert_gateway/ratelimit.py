@@ -1,9 +1,11 @@
-"""Rate limits shared by every gateway process, kept in Redis through Flask-Limiter.
+"""Rate limits shared by every gateway process, kept in Redis through the ``limits`` library.
 
 The counters live in one store (``RECERT_GATEWAY_RATE_LIMIT_STORAGE``, Redis by default), so N gateway
-processes or replicas together allow exactly the limit, not N times it. Flask-Limiter holds the storage and
-its moving-window strategy (a Lua script in Redis: exact, atomic across processes); the gateway asks it per
-request because its routes are one catch-all view whose limits depend on the matched route rule.
+processes or replicas together allow exactly the limit, not N times it. ``limits`` holds the storage and its
+moving-window strategy (a Lua script in Redis: exact, atomic across processes); the gateway asks it only for
+the requests of a limited route rule (its routes are one catch-all view whose limits depend on the matched
+rule). Flask-Limiter, which is built on the same library, is not used: it checks its own limits in a hook
+before and after every request, which the gateway paid on every forwarded request for nothing (ADR 0037).
 
 When the store cannot be reached the limited requests are refused with 503 (fail closed: ADR 0017): the limits
 guard passwords and second factors, and an outage of the store must not switch that guard off unseen.
@@ -19,8 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import limits
-from flask import Flask
-from flask_limiter import Limiter
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 
 _log = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ class RateLimit:
         return f"{self.count}/{self.seconds:g}s"
 
     def item(self) -> limits.RateLimitItem:
-        """The limit as the ``limits`` library (Flask-Limiter's) writes it; whole seconds, at least one."""
+        """The limit as the ``limits`` library writes it; whole seconds, at least one."""
         return limits.parse(f"{self.count} per {max(1, math.ceil(self.seconds))} second")
 
 
@@ -76,17 +78,16 @@ class SharedLimiter:
     refused requests are not counted. Raises ``RateLimitStoreUnavailable`` when the store fails.
     """
 
-    def __init__(self, app: Flask, *, storage_uri: str, prefix: str):
-        # No default limits and no decorated views: Flask-Limiter only holds the storage and the strategy.
-        self._limiter = Limiter(key_func=lambda: "", app=app, storage_uri=storage_uri,
-                                storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
-                                strategy="moving-window", key_prefix=prefix, headers_enabled=False)
+    def __init__(self, *, storage_uri: str, prefix: str):
+        # The store's client waits at most a second: past that the store counts as not answering.
+        self._strategy = MovingWindowRateLimiter(
+            storage_from_string(storage_uri, socket_connect_timeout=1, socket_timeout=1))
         self.prefix = prefix
 
     def hit(self, limit: RateLimit, key: Sequence[str]) -> Decision:
         item = limit.item()
         identifiers = (self.prefix, *key)
-        strategy = self._limiter.limiter
+        strategy = self._strategy
         try:
             if strategy.hit(item, *identifiers):
                 return Decision(True)

@@ -76,7 +76,7 @@ class GatewaySettings(ServiceSettings):
     # guessing spread over many addresses. Generous, because anyone can spend it (ADR 0017).
     login_account_rate_limit: RateLimit | None = env_field("RECERT_GATEWAY_LOGIN_ACCOUNT_RATE_LIMIT",
                                                            RateLimit(30, 3600.0), parse=RateLimit.parse)
-    # Where the counters of every gateway process are kept (Flask-Limiter storage URI), and the prefix of
+    # Where the counters of every gateway process are kept (a ``limits`` storage URI), and the prefix of
     # their keys (two deployments sharing one Redis keep apart by it).
     rate_limit_storage: str = env_field("RECERT_GATEWAY_RATE_LIMIT_STORAGE", "redis://127.0.0.1:6379/0")
     rate_limit_prefix: str = env_field("RECERT_GATEWAY_RATE_LIMIT_PREFIX", "recert-gateway")

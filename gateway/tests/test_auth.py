@@ -125,3 +125,29 @@ def test_keys_unavailable_is_503_not_401(start_gateway, identity, maker):
     assert response.headers["Content-Type"] == "application/problem+json"
     assert response.headers["Retry-After"]
     assert service.requests_to("/v1/accounts") == []
+
+
+def test_a_token_is_checked_once_and_a_tampered_copy_of_it_still_refused(identity, maker):
+    """The gateway keeps verified tokens until they expire (ADR 0037): by the whole token, so a copy with
+    other claims and the same signature is checked in full and refused."""
+    from recert_common.auth import TokenVerifier
+    from recert_gateway.app import TOKEN_CACHE_SIZE, create_app
+    from recert_gateway.settings import GatewaySettings
+
+    _, identity_url = identity
+    settings = GatewaySettings.from_env("gateway", env={
+        "RECERT_JWKS_URL": f"{identity_url}/v1/.well-known/jwks.json", "RECERT_LOG_LEVEL": "WARNING",
+        "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off"}, service_urls={"identity": identity_url})
+    app = create_app(settings)
+    verifier: TokenVerifier = app.extensions["recert_auth"]
+    assert verifier.cache is not None and verifier.cache.max_size == TOKEN_CACHE_SIZE
+    client = app.test_client()
+    token = maker.token(roles=("jobcoach",))
+    for _ in range(2):
+        assert client.get(PROTECTED, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert len(verifier.cache) == 1
+    header, _, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+    forged = f"{header}.{_b64({**claims, 'roles': ['noloc_admin']})}.{signature}"
+    assert client.get(PROTECTED, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert len(verifier.cache) == 1

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+import urllib3
 from gateway_fakes import FakeService, closing_server, serve, unused_url
 
 from recert_gateway.app import create_app, gateway_of
@@ -182,9 +183,11 @@ def test_readiness_fails_when_a_service_is_down(start_gateway):
 
 
 @pytest.mark.parametrize("failure, status", [
-    (requests.ConnectTimeout("connect timed out"), 503),
-    (requests.ReadTimeout("read timed out"), 504),
-    (requests.exceptions.ChunkedEncodingError("broken"), 502),
+    (urllib3.exceptions.ConnectTimeoutError("connect timed out"), 503),
+    (urllib3.exceptions.NewConnectionError(None, "connection refused"), 503),
+    (urllib3.exceptions.ReadTimeoutError(None, "/v1/auth/login", "read timed out"), 504),
+    (urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError()), 502),
+    (ConnectionResetError("reset"), 502),
 ])
 def test_each_kind_of_failure_has_its_status(identity, failure, status):
     _, identity_url = identity
@@ -195,7 +198,45 @@ def test_each_kind_of_failure_has_its_status(identity, failure, status):
     def fail(*args, **kwargs):
         raise failure
 
-    gateway_of(app).forwarder.session.request = fail
+    pool, _ = gateway_of(app).forwarder.pool(identity_url)
+    pool.urlopen = fail
     response = app.test_client().post("/api/v1/auth/login", json={})
     assert response.status_code == status
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_forwarded_requests_reuse_the_connection_to_the_service(identity):
+    """urllib3's pool gives the connection back once the answer is read (ADR 0037): the second request goes
+    over the first one's connection, not a new one per request."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Ports(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = str(self.client_address[1]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Ports)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _, identity_url = identity
+    try:
+        settings = GatewaySettings.from_env("gateway", env={
+            "RECERT_LOG_LEVEL": "WARNING", "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
+            "RECERT_JWKS_URL": f"{identity_url}/v1/.well-known/jwks.json"},
+            service_urls={"identity": f"http://127.0.0.1:{server.server_address[1]}"})
+        client = create_app(settings).test_client()
+        ports = [client.post("/api/v1/auth/login", json={}).get_data() for _ in range(3)]
+        assert ports[0] == ports[1] == ports[2]
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -22,6 +22,6 @@ def test_off_means_no_limit():
     assert RateLimit.parse("off") is None
 
 
-def test_a_limit_in_the_words_of_flask_limiter():
+def test_a_limit_in_the_words_of_the_limits_library():
     assert str(RateLimit(3, 60.0).item()) == "3 per 60 second"
     assert RateLimit(5, 0.5).item().get_expiry() == 1  # whole seconds, at least one

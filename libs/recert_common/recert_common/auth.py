@@ -4,7 +4,10 @@ Verification (``TokenVerifier``) accepts only ``alg: EdDSA`` with a ``kid`` that
 ``at+jwt`` (so that no other JWT identity signs can pass as an access token), the configured issuer and
 audience, and a current ``exp``/``nbf``; then, when the verifier has a revocation check (every service's
 has: ``recert_common.revocation``), a token whose session ended or whose account was disabled is refused
-too (``RevokedToken``), so logging out takes effect at once and not when the token expires.
+too (``RevokedToken``), so logging out takes effect at once and not when the token expires. A verifier
+made with ``cache_size`` (the gateway's: ADR 0037) keeps the tokens that passed the signature and claim checks
+until they expire (``VerifiedTokens``), so a token presented again is not decoded and checked again; the
+revocation check is still asked on every request, and a key identity stops listing ends its tokens' entries.
 The Flask part (``init_auth``, ``require_auth``, ``require_roles``,
 ``current_principal``, ``ensure_owner_or_roles``) answers 401 with ``WWW-Authenticate: Bearer`` and 403 as
 problem+json. Signing (``sign_token``, ``generate_ed25519_jwk``, ``access_token_claims``) lives here too, next
@@ -19,6 +22,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -207,33 +211,111 @@ class JWKSClient:
 # --- verification ----------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass(frozen=True)
+class _Verified:
+    principal: Principal
+    kid: str
+    key: jwt.PyJWK
+    valid_until: float  # the wall-clock second from which the decoder would call the token expired
+
+
+class VerifiedTokens:
+    """Tokens that passed the signature and claim checks, by the whole token string, each until it expires.
+
+    At most ``max_size`` are kept; the least recently presented one goes first. Only successes are kept: a
+    forged or malformed token is checked in full every time (and costs what it costs today).
+    """
+
+    def __init__(self, max_size: int, *, clock: Callable[[], float] = time.time):
+        if max_size < 1:
+            raise ValueError("a token cache needs room for at least one token")
+        self.max_size = max_size
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, _Verified] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, token: str) -> _Verified | None:
+        """The entry of ``token`` while it is unexpired, else ``None`` (an expired one is dropped)."""
+        with self._lock:
+            entry = self._entries.get(token)
+            if entry is None:
+                return None
+            if self._clock() >= entry.valid_until:
+                del self._entries[token]
+                return None
+            self._entries.move_to_end(token)
+            return entry
+
+    def put(self, token: str, entry: _Verified) -> None:
+        with self._lock:
+            self._entries[token] = entry
+            self._entries.move_to_end(token)
+            while len(self._entries) > self.max_size:
+                self._entries.popitem(last=False)
+
+    def discard(self, token: str) -> None:
+        with self._lock:
+            self._entries.pop(token, None)
+
+
 class TokenVerifier:
     """Checks an access token and returns its ``Principal``.
 
     Raises ``InvalidToken`` (the client's fault: 401) or ``KeysUnavailable`` (ours: 503). ``revocations``
-    (a ``recert_common.revocation.RevocationCheck``) is asked last, for tokens that passed every other check.
+    (a ``recert_common.revocation.RevocationCheck``) is asked last, for tokens that passed every other check,
+    on every call. With ``cache_size`` the signature and claim checks of a token are done once and kept
+    (``VerifiedTokens``) until the token expires or its key is no longer the one the key source gives.
     """
 
     def __init__(self, keys: KeySource, *, issuer: str, audience: str, leeway_seconds: float = 10.0,
-                 revocations: Any = None):
+                 revocations: Any = None, cache_size: int = 0, clock: Callable[[], float] = time.time):
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway_seconds = leeway_seconds
         self.revocations = revocations
+        self.cache_size = cache_size
+        self._clock = clock
+        self.cache = VerifiedTokens(cache_size, clock=clock) if cache_size else None
 
     def with_revocations(self, revocations: Any) -> TokenVerifier:
         """The same verifier that also refuses the tokens ``revocations`` says have been revoked."""
         return TokenVerifier(self.keys, issuer=self.issuer, audience=self.audience,
-                             leeway_seconds=self.leeway_seconds, revocations=revocations)
+                             leeway_seconds=self.leeway_seconds, revocations=revocations,
+                             cache_size=self.cache_size, clock=self._clock)
 
     @classmethod
-    def from_settings(cls, settings: Any, **client_options: Any) -> TokenVerifier:
+    def from_settings(cls, settings: Any, *, cache_size: int = 0, **client_options: Any) -> TokenVerifier:
         """A verifier for ``settings.jwks_url``, ``jwt_issuer`` and ``jwt_audience``."""
         return cls(JWKSClient(settings.jwks_url, **client_options),
-                   issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+                   issuer=settings.jwt_issuer, audience=settings.jwt_audience, cache_size=cache_size)
 
     def verify(self, token: str) -> Principal:
+        if self.cache is None:
+            return self._not_revoked(self._checked(token).principal)
+        entry = self.cache.get(token)
+        # The key is looked up again: one that identity stopped listing (or replaced) ends the entry, and a
+        # key set older than the JWKS client's cache time is refetched, as without the cache.
+        if entry is not None and self.keys.get_key(entry.kid) is not entry.key:
+            self.cache.discard(token)
+            entry = None
+        if entry is None:
+            entry = self._checked(token)
+            self.cache.put(token, entry)
+        return self._not_revoked(entry.principal)
+
+    def _not_revoked(self, principal: Principal) -> Principal:
+        if self.revocations is not None:
+            reason = self.revocations.refusal(principal.claims, principal.account_id)
+            if reason is not None:
+                raise RevokedToken(reason)
+        return principal
+
+    def _checked(self, token: str) -> _Verified:
+        """Every check but revocation."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -261,12 +343,8 @@ class TokenVerifier:
             raise ExpiredToken(str(exc)) from exc
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        principal = _principal(token, claims)
-        if self.revocations is not None:
-            reason = self.revocations.refusal(principal.claims, principal.account_id)
-            if reason is not None:
-                raise RevokedToken(reason)
-        return principal
+        # PyJWT calls a token expired once ``exp <= now - leeway``: the entry ends at that same second.
+        return _Verified(_principal(token, claims), kid, key, float(claims["exp"]) + self.leeway_seconds)
 
 
 def _principal(token: str, claims: Mapping[str, Any]) -> Principal:
@@ -474,6 +552,7 @@ __all__ = [
     "ALGORITHM", "TOKEN_TYPE", "BEARER_SCHEME", "Role", "ROLES", "Principal", "InvalidToken", "ExpiredToken",
     "UnknownKey", "KeysUnavailable", "RevokedToken",
     "KeySource", "parse_jwks", "StaticKeySource", "JWKSClient",
-    "TokenVerifier", "generate_ed25519_jwk", "sign_token", "access_token_claims", "init_auth",
+    "VerifiedTokens", "TokenVerifier",
+    "generate_ed25519_jwk", "sign_token", "access_token_claims", "init_auth",
     "current_principal", "optional_principal", "require_auth", "require_roles", "ensure_owner_or_roles",
 ]

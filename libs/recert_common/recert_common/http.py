@@ -48,12 +48,15 @@ class _IdleLimited:
         return conn
 
 
+def _idle_limited_pool_classes(idle_seconds: float) -> dict[str, type[urllib3.HTTPConnectionPool]]:
+    bases = (("http", urllib3.HTTPConnectionPool), ("https", urllib3.HTTPSConnectionPool))
+    return {scheme: type(f"IdleLimited{base.__name__}", (_IdleLimited, base), {"idle_seconds": idle_seconds})
+            for scheme, base in bases}
+
+
 class _IdleLimitedAdapter(HTTPAdapter):
     def __init__(self, *, idle_seconds: float, **kwargs: Any):
-        self._pool_classes = {
-            scheme: type(f"IdleLimited{base.__name__}", (_IdleLimited, base), {"idle_seconds": idle_seconds})
-            for scheme, base in (("http", urllib3.HTTPConnectionPool),
-                                 ("https", urllib3.HTTPSConnectionPool))}
+        self._pool_classes = _idle_limited_pool_classes(idle_seconds)
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -71,6 +74,20 @@ def pooled_session(*, pool_size: int = 10, idle_seconds: float = CLIENT_IDLE_SEC
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+def connection_pool(base_url: str, *, pool_size: int = 10, idle_seconds: float = CLIENT_IDLE_SECONDS,
+                    timeout: urllib3.Timeout | None = None) -> urllib3.HTTPConnectionPool:
+    """urllib3's pool of keep-alive connections to one server (``http://host:port``), on the rules of
+    ``pooled_session`` (no retries, no proxies from the environment, no reuse of a connection idle for
+    ``idle_seconds``), for a caller that needs no more than urllib3: the gateway's forwarding, where
+    requests' own work per call cost as much as the exchange itself (docs/performance.md)."""
+    url = urllib3.util.parse_url(base_url)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"not an http(s) URL: {base_url!r}")
+    pool_class = _idle_limited_pool_classes(idle_seconds)[url.scheme]
+    return pool_class(url.host, url.port, maxsize=pool_size, block=False, retries=False,
+                      timeout=timeout or urllib3.Timeout(connect=5.0, read=30.0))
 
 
 class ServiceCallError(Exception):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import (
@@ -67,6 +68,9 @@ def install_metrics(app: Flask, *, path: str = "/metrics") -> CollectorRegistry:
         registry=registry,
     )
     app.extensions[_EXTENSION] = registry
+    # Each label set's two series, found once: ``labels()`` checks and locks on every call. As bounded as
+    # the labels themselves (rules x methods x statuses).
+    series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     @app.before_request
     def _start_timer() -> None:
@@ -77,10 +81,14 @@ def install_metrics(app: Flask, *, path: str = "/metrics") -> CollectorRegistry:
         started = g.pop("_recert_started", None)
         if started is not None:
             # The rule keeps the label set bounded: /v1/cases/<uuid:case_id>, not one label per case.
-            endpoint = request.url_rule.rule if request.url_rule is not None else UNMATCHED
-            labels = (endpoint, request.method, str(response.status_code))
-            requests_total.labels(*labels).inc()
-            latency.labels(*labels).observe(time.perf_counter() - started)
+            current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not three
+            rule = current.url_rule
+            labels = (rule.rule if rule is not None else UNMATCHED, current.method, str(response.status_code))
+            found = series.get(labels)
+            if found is None:
+                found = series.setdefault(labels, (requests_total.labels(*labels), latency.labels(*labels)))
+            found[0].inc()
+            found[1].observe(time.perf_counter() - started)
         return response
 
     def metrics() -> Response:

@@ -23,9 +23,11 @@ from recert_common.auth import (
     JWKSClient,
     KeysUnavailable,
     Principal,
+    RevokedToken,
     StaticKeySource,
     TokenVerifier,
     UnknownKey,
+    VerifiedTokens,
     access_token_claims,
     current_principal,
     ensure_owner_or_roles,
@@ -313,6 +315,143 @@ def test_expired_token_is_refused_as_expired(jwks_server, clock, k1):
     token = sign_token(k1[0], "k1", claims(exp=_in(-60), iat=_in(-400), nbf=_in(-400)))
     with pytest.raises(ExpiredToken):
         make_verifier(jwks_server, clock).verify(token)
+
+
+# --- the cache of verified tokens (the gateway's, ADR 0037) -----------------------------------------------
+
+
+class WallClock:
+    """The time both the verifier's cache and PyJWT's expiry check read, moved by the test."""
+
+    def __init__(self):
+        self.now = datetime.now(UTC).timestamp()
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def wall(monkeypatch):
+    clock = WallClock()
+
+    class Moved(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(clock.now, tz)
+
+    monkeypatch.setattr(jwt.api_jwt, "datetime", Moved)
+    return clock
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """How many times a token's signature and claims were checked."""
+    calls = []
+    decode = jwt.decode
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return decode(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting)
+    return calls
+
+
+class Revocations:
+    """A revocation read model the test writes to: the accounts whose sessions ended."""
+
+    def __init__(self):
+        self.ended: set[uuid.UUID] = set()
+        self.asked = 0
+
+    def refusal(self, claims, account_id):
+        self.asked += 1
+        return "session_ended:logout" if account_id in self.ended else None
+
+
+def cached_verifier(server, clock, wall, *, size=16, revocations=None):
+    client = JWKSClient(server.url, timeout=1.0, cache_seconds=300, min_refetch_seconds=10, clock=clock)
+    return TokenVerifier(client, issuer=ISSUER, audience=AUDIENCE, cache_size=size, clock=wall,
+                         revocations=revocations)
+
+
+def test_a_cached_token_is_checked_once_and_gives_the_same_principal(jwks_server, clock, wall, k1, decodes):
+    jwks_server.publish(k1[1])
+    verifier = cached_verifier(jwks_server, clock, wall)
+    token = sign_token(k1[0], "k1", claims())
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first
+    assert len(decodes) == 1
+    uncached = make_verifier(jwks_server, clock)
+    uncached.verify(token)
+    uncached.verify(token)
+    assert len(decodes) == 3  # without a cache size, every call checks the token
+
+
+def test_a_revoked_session_is_refused_at_once_although_its_token_is_cached(jwks_server, clock, wall, k1):
+    jwks_server.publish(k1[1])
+    revocations = Revocations()
+    verifier = cached_verifier(jwks_server, clock, wall, revocations=revocations)
+    account = uuid.uuid4()
+    token = sign_token(k1[0], "k1", claims(account))
+    verifier.verify(token)
+    verifier.verify(token)
+    revocations.ended.add(account)  # logout: the read model learns it
+    with pytest.raises(RevokedToken):
+        verifier.verify(token)
+    assert revocations.asked == 3  # asked on every call, cached or not
+
+
+def test_an_expired_token_is_refused_even_when_cached(jwks_server, clock, wall, k1):
+    jwks_server.publish(k1[1])
+    verifier = cached_verifier(jwks_server, clock, wall)
+    token = sign_token(k1[0], "k1", claims(exp=int(wall.now) + 60))
+    verifier.verify(token)
+    wall.now += 60 + verifier.leeway_seconds - 1
+    verifier.verify(token)  # within the leeway PyJWT allows: still good
+    wall.now += 1
+    with pytest.raises(ExpiredToken):
+        verifier.verify(token)
+    assert len(verifier.cache) == 0
+
+
+def test_a_key_identity_stops_listing_ends_its_cached_tokens(jwks_server, clock, wall, k1, k2):
+    jwks_server.publish(k1[1], k2[1])
+    verifier = cached_verifier(jwks_server, clock, wall)
+    token = sign_token(k1[0], "k1", claims())
+    verifier.verify(token)
+    jwks_server.publish(k2[1])
+    clock.advance(301)  # the key set is older than the JWKS client's cache time: fetched again
+    with pytest.raises(UnknownKey):
+        verifier.verify(token)
+
+
+def test_the_cache_keeps_at_most_its_size_least_recently_used_out(jwks_server, clock, wall, k1):
+    jwks_server.publish(k1[1])
+    verifier = cached_verifier(jwks_server, clock, wall, size=3)
+    tokens = [sign_token(k1[0], "k1", claims()) for _ in range(5)]
+    for token in tokens:
+        verifier.verify(token)
+    verifier.verify(tokens[2])  # used again: the most recent
+    verifier.verify(tokens[0])  # checked again, pushing out the least recently used (tokens[3])
+    assert len(verifier.cache) == 3
+    assert [verifier.cache.get(token) is not None for token in tokens] == [True, False, True, False, True]
+
+
+def test_refused_tokens_are_not_kept(jwks_server, clock, wall, k1):
+    jwks_server.publish(k1[1])
+    verifier = cached_verifier(jwks_server, clock, wall)
+    for make_token in REFUSED.values():
+        token = make_token(k1[0], "k1")
+        for _ in range(2):
+            with pytest.raises(InvalidToken):
+                verifier.verify(token)
+    assert len(verifier.cache) == 0
+
+
+def test_a_cache_needs_room():
+    with pytest.raises(ValueError):
+        VerifiedTokens(0)
 
 
 @pytest.mark.parametrize("alg", ["none", "HS256", "RS256"])

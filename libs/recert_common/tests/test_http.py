@@ -196,10 +196,41 @@ def test_a_pooled_connection_is_reused_until_it_has_been_idle_too_long():
         server.server_close()
 
 
+def test_a_connection_pool_keeps_the_same_idle_rule():
+    """The gateway forwards through ``connection_pool`` (urllib3 without requests): no reuse of a connection
+    idle for too long there either."""
+    from recert_common.http import connection_pool
+
+    server = _port_echo_server()
+    pool = connection_pool(f"http://127.0.0.1:{server.server_address[1]}", idle_seconds=0.3)
+
+    def port() -> bytes:
+        response = pool.urlopen("GET", "/", retries=False)
+        return response.data
+
+    try:
+        first = port()
+        assert port() == first
+        time.sleep(0.4)
+        fresh = port()
+        assert fresh != first
+        assert port() == fresh
+    finally:
+        pool.close()
+        server.shutdown()
+        server.server_close()
+
+
 def test_our_servers_keep_idle_connections_longer_than_our_clients_reuse_them():
-    from recert_common.http import CLIENT_IDLE_SECONDS, SERVER_KEEPALIVE_SECONDS, pooled_session
+    from recert_common.http import (
+        CLIENT_IDLE_SECONDS,
+        SERVER_KEEPALIVE_SECONDS,
+        connection_pool,
+        pooled_session,
+    )
 
     assert SERVER_KEEPALIVE_SECONDS >= 2 * CLIENT_IDLE_SECONDS
     adapter = pooled_session().get_adapter("http://service/")
     pool = adapter.poolmanager.connection_from_url("http://service/")
     assert pool.idle_seconds == CLIENT_IDLE_SECONDS
+    assert connection_pool("http://service/").idle_seconds == CLIENT_IDLE_SECONDS

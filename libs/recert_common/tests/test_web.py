@@ -1,12 +1,14 @@
 """The app factory pieces: request id, JSON logs, probes, metrics, OpenAPI, body limit."""
 from __future__ import annotations
 
+import gc
 import io
 import json
 import logging
 import threading
 import time
 import uuid
+import weakref
 
 import pytest
 from flask_smorest import Blueprint
@@ -24,7 +26,7 @@ from recert_common.config import ServiceSettings
 from recert_common.context import get_correlation_id
 from recert_common.errors import PROBLEM_JSON, Conflict, NotFound, extension_members
 from recert_common.logging import configure_logging
-from recert_common.web import answers, create_base_app
+from recert_common.web import RecertFlask, answers, create_base_app
 
 PRIVATE, PUBLIC = generate_ed25519_jwk("web-test")
 
@@ -388,3 +390,37 @@ def test_computed_values_are_documented_as_their_shape_and_always_sent_fields_as
     assert sorted(schema["required"]) == ["flag", "inner", "many", "maybe"]
     with pytest.raises(ValueError, match="no field"):
         always_sent(except_=("nothing",))(InnerSchema)
+
+
+def test_whether_a_function_is_a_coroutine_function_is_asked_once(monkeypatch):
+    from flask import Flask
+
+    asked = []
+    flask_answer = Flask.ensure_sync
+
+    def counting(self, func):
+        asked.append(func)
+        return flask_answer(self, func)
+
+    monkeypatch.setattr(Flask, "ensure_sync", counting)
+    app = RecertFlask(__name__)
+
+    def view():
+        return "ok"
+
+    assert app.ensure_sync(view) is view
+    assert app.ensure_sync(view) is view
+    assert asked == [view]
+
+
+def test_functions_asked_about_are_not_kept_alive():
+    app = RecertFlask(__name__)
+
+    def once():
+        return "ok"
+
+    gone = weakref.ref(once)
+    assert app.ensure_sync(once) is once
+    del once
+    gc.collect()
+    assert gone() is None
