@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 
-from recert_common.auth import TokenVerifier
+from recert_common.auth import TOKEN_CACHE_SIZE, TokenVerifier
 from recert_common.http import ServiceClient
 from recert_common.metrics import app_registry
 from recert_common.web import CLIENT_SCHEME, create_base_app
@@ -32,8 +32,6 @@ from recert_gateway.routes import ROUTES, RouteTable
 from recert_gateway.settings import GatewaySettings
 
 READINESS_TIMEOUT = 2.0
-# Verified access tokens kept until they expire (ADR 0037): a few kilobytes each, so at most a few MB.
-TOKEN_CACHE_SIZE = 2048
 _EXTENSION = "recert_gateway"
 
 

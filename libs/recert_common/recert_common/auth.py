@@ -42,6 +42,9 @@ from recert_common.roles import ROLES, Role  # noqa: F401  (re-exported: where m
 ALGORITHM = "EdDSA"
 TOKEN_TYPE = "at+jwt"
 BEARER_SCHEME = "bearerAuth"  # the name of the security scheme in the OpenAPI documents
+# Verified access tokens kept until they expire, by the gateway and the services (ADR 0037): a few kilobytes
+# each, so at most a few MB.
+TOKEN_CACHE_SIZE = 2048
 
 _log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import fields as ma_fields
 
-from recert_common.auth import BEARER_SCHEME, TokenVerifier, init_auth
+from recert_common.auth import BEARER_SCHEME, TOKEN_CACHE_SIZE, TokenVerifier, init_auth
 from recert_common.config import LOOPBACK
 from recert_common.context import new_correlation_id, reset_correlation_id, set_correlation_id
 from recert_common.domain_errors import DomainError, ProblemMap
@@ -280,7 +280,8 @@ def create_service_app(
                                          "broker": readiness.broker(settings.amqp_url)}
     if storage is not None:
         checks["storage"] = storage
-    verifier = verifier or TokenVerifier.from_settings(settings)
+    # The signature and claims are checked once per token; the revocation on every request (ADR 0037).
+    verifier = verifier or TokenVerifier.from_settings(settings, cache_size=TOKEN_CACHE_SIZE)
     if verifier.revocations is None:
         verifier = verifier.with_revocations(DatabaseRevocations(service.db))
     app, api = create_base_app(settings, title=title, version="1.0.0", readiness=checks, verifier=verifier)

@@ -155,3 +155,16 @@ def test_every_answer_carries_the_security_headers():
 def test_a_decimal_sent_as_a_string_is_documented_as_a_string():
     document = make_app(FakeService()).test_client().get("/v1/openapi.json").get_json()
     assert document["components"]["schemas"]["Priced"]["properties"]["price"]["type"] == "string"
+
+
+def test_a_service_keeps_verified_tokens_and_still_asks_for_revocations():
+    """ADR 0037: a service checks a token's signature and claims once, and whether its session ended on
+    every request (``DatabaseRevocations``, ADR 0019)."""
+    from recert_common.auth import TOKEN_CACHE_SIZE
+    from recert_common.revocation import DatabaseRevocations
+
+    settings = ServiceSettings.from_env("things", env={})
+    app = create_service_app(settings, FakeService(), title="Things", extension="things", blueprints=[things])
+    verifier: TokenVerifier = app.extensions["recert_auth"]
+    assert verifier.cache is not None and verifier.cache.max_size == TOKEN_CACHE_SIZE
+    assert isinstance(verifier.revocations, DatabaseRevocations)
