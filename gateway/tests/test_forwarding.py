@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import urllib3
-from gateway_fakes import FakeService, closing_server, serve, unused_url
+from gateway_fakes import FakeService, closing_server, port_echo_server, serve, unused_url
 
 from recert_gateway.app import create_app, gateway_of
 from recert_gateway.routes import ROUTES, Route, RouteTable
@@ -208,26 +208,7 @@ def test_each_kind_of_failure_has_its_status(identity, failure, status):
 def test_forwarded_requests_reuse_the_connection_to_the_service(identity):
     """urllib3's pool gives the connection back once the answer is read (ADR 0037): the second request goes
     over the first one's connection, not a new one per request."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Ports(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = str(self.client_address[1]).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Ports)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = port_echo_server()
     _, identity_url = identity
     try:
         settings = GatewaySettings.from_env("gateway", env={

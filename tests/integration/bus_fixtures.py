@@ -2,12 +2,14 @@
 and a consumer that records one effect per event it handles. Plus a TCP proxy that can cut the broker."""
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import uuid
 from functools import partial
 from pathlib import Path
 
+from kombu import Connection
 from marshmallow import Schema, fields
 
 from recert_common import bus
@@ -128,3 +130,13 @@ class TcpProxy:
         self._closed = True
         self.cut()
         self._server.close()
+
+
+def take_all(amqp_url: str, queue: str) -> list[str]:
+    """Take every message waiting in ``queue`` (acknowledged as taken): the ids of their events."""
+    ids = []
+    with Connection(amqp_url) as conn:
+        channel = conn.channel()
+        while (message := channel.basic_get(queue, no_ack=True)) is not None:
+            ids.append(json.loads(message.body)["id"])
+    return ids

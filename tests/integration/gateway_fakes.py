@@ -1,7 +1,8 @@
 """Real HTTP servers for the gateway's tests: a fake service, an identity-like key set, token making.
 
-Used by ``gateway/tests`` and ``tests/integration/test_gateway.py`` (``pytest.ini`` puts this folder on the
-path); kept out of the gateway's package, which ships only what runs in production.
+Used by ``gateway/tests``, ``tests/integration/test_gateway.py`` and recert_common's HTTP tests
+(``pytest.ini`` puts this folder on the path); kept out of the gateway's package, which ships only what runs
+in production.
 """
 from __future__ import annotations
 
@@ -298,3 +299,31 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: f
 # The gateway's tests fake one service, identity; the other routed services are left out so that nothing
 # on this machine's default ports can answer for them.
 IDENTITY_ROUTES = RouteTable([route for route in ROUTES if route.service == "identity"])
+
+
+def port_echo_server():
+    """A keep-alive HTTP/1.1 server that answers GET and POST with the client's port: one port, one
+    connection. The caller shuts it down (``shutdown``, ``server_close``)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            body = str(self.client_address[1]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

@@ -36,6 +36,7 @@ from recert_common import backup
 from recert_common.db import Database
 from recert_common.rules import add_years
 
+from bus_fixtures import take_all
 from e2e_fixtures import running_system
 from frontend import Frontend, Person, outbox_tokens
 from journeys import (
@@ -333,15 +334,6 @@ def test_the_restored_system_holds_the_same_data(backed_up, restored):
     assert all(new.env[variable] != old.env[variable] for variable in BUCKETS)
 
 
-def drain(infra, queue: str) -> list[str]:
-    ids = []
-    with Connection(infra.amqp_url) as conn:
-        channel = conn.channel()
-        while (message := channel.basic_get(queue, no_ack=True)) is not None:
-            ids.append(json.loads(message.body)["id"])
-    return ids
-
-
 def subscriptions(system: System) -> dict[str, set[str]]:
     """Each consumer's queue name -> the event types it handles, from the services' own specs."""
     found = {}
@@ -385,7 +377,7 @@ def test_the_restored_system_works_on_and_no_event_is_lost_or_doubled(backed_up,
     settle(new)
 
     # Published once each: what the tap saw is exactly what the new relays marked published.
-    tapped = drain(infra, seen["tap"])
+    tapped = take_all(infra.amqp_url, seen["tap"])
     doubled = [event for event, n in Counter(tapped).items() if n > 1]
     assert doubled == []
     published_here = {str(row[0]) for name in SERVICES for row in query(

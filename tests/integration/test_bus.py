@@ -23,7 +23,15 @@ from recert_common.events import new_event
 from recert_common.worker import Worker, consumer_topology, declare_queues
 from recert_common.worker_metrics import serve_metrics, worker_registry
 
-from bus_fixtures import TcpProxy, change_items, effect_counts, make_database, record_effect, wait_for
+from bus_fixtures import (
+    TcpProxy,
+    change_items,
+    effect_counts,
+    make_database,
+    record_effect,
+    take_all,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -359,15 +367,6 @@ def tap(infra, names):
             conn.channel().queue_delete(queue_name)
 
 
-def _taken(infra, queue_name: str) -> list[str]:
-    seen = []
-    with Connection(infra.amqp_url) as conn:
-        channel = conn.channel()
-        while (message := channel.basic_get(queue_name, no_ack=True)) is not None:
-            seen.append(json.loads(message.body)["id"])
-    return seen
-
-
 def _outbox(db: Database) -> dict:
     with db.transaction() as conn:
         return {row["event_id"]: row for row in conn.execute(
@@ -387,7 +386,7 @@ def test_messages_the_broker_nacks_mid_batch_stay_in_the_outbox_only_the_confirm
     rows = _outbox(names.producer)
     marked = [event_id for event_id, row in rows.items() if row["published_at"] is not None]
     assert marked == ids[:4]
-    assert set(_taken(infra, tap)) == {str(event_id) for event_id in marked}
+    assert set(take_all(infra.amqp_url, tap)) == {str(event_id) for event_id in marked}
     for event_id in ids[4:]:
         assert rows[event_id]["attempts"] == 1 and "MessageNacked" in rows[event_id]["last_error"]
     for event_id in ids[:4]:
@@ -428,7 +427,7 @@ def test_the_broker_gone_mid_batch_leaves_exactly_the_unconfirmed_rows_which_go_
         marked = {event_id for event_id, row in rows.items() if row["published_at"] is not None}
         assert len(marked) == marked_count <= 10
         # Every row marked was really taken by the broker; every other row keeps the error for the next try.
-        assert {str(event_id) for event_id in marked} <= set(_taken(infra, tap))
+        assert {str(event_id) for event_id in marked} <= set(take_all(infra.amqp_url, tap))
         for event_id in set(ids) - marked:
             assert rows[event_id]["attempts"] == 1 and rows[event_id]["last_error"], rows[event_id]
 
@@ -440,7 +439,7 @@ def test_the_broker_gone_mid_batch_leaves_exactly_the_unconfirmed_rows_which_go_
         with names.producer.transaction() as conn:
             assert bus.pending_count(conn) == 0
         # What the broker has now: every event, those sent before the cut perhaps twice (at least once).
-        assert set(_taken(infra, tap)) >= {str(event_id) for event_id in set(ids) - marked}
+        assert set(take_all(infra.amqp_url, tap)) >= {str(event_id) for event_id in set(ids) - marked}
     finally:
         relay.close()
         proxy.close()
@@ -480,8 +479,8 @@ def test_a_refused_message_in_a_batch_is_singled_out_and_the_rows_before_it_are_
         assert "PRECONDITION_FAILED" in rows[refused]["last_error"]
     finally:
         relay.close()
-    assert set(_taken(infra, tap)) >= {str(event_id) for event_id in ids[:3]}
-    assert str(refused) not in _taken(infra, tap)
+    assert set(take_all(infra.amqp_url, tap)) >= {str(event_id) for event_id in ids[:3]}
+    assert str(refused) not in take_all(infra.amqp_url, tap)
 
 
 def _consumer_of(names, handlers: dict) -> bus.EventConsumer:

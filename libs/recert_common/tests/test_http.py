@@ -7,6 +7,7 @@ import time
 
 import pytest
 from flask import Flask, request
+from gateway_fakes import port_echo_server
 from werkzeug.serving import make_server
 
 from recert_common.context import correlation
@@ -154,33 +155,10 @@ def test_uncaught_call_errors_become_gateway_problems(upstream, path, status, de
     assert response.get_json(force=True)["detail"] == detail
 
 
-def _port_echo_server():
-    """A keep-alive HTTP/1.1 server that answers with the client's port: one port, one connection."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):
-            body = str(self.client_address[1]).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def test_a_pooled_connection_is_reused_until_it_has_been_idle_too_long():
     from recert_common.http import pooled_session
 
-    server = _port_echo_server()
+    server = port_echo_server()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     session = pooled_session(idle_seconds=0.3)
     try:
@@ -201,7 +179,7 @@ def test_a_connection_pool_keeps_the_same_idle_rule():
     idle for too long there either."""
     from recert_common.http import connection_pool
 
-    server = _port_echo_server()
+    server = port_echo_server()
     pool = connection_pool(f"http://127.0.0.1:{server.server_address[1]}", idle_seconds=0.3)
 
     def port() -> bytes:
