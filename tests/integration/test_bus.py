@@ -373,6 +373,22 @@ def _outbox(db: Database) -> dict:
             "SELECT event_id, published_at, attempts, last_error FROM outbox ORDER BY seq")}
 
 
+def test_the_relay_keeps_no_confirms_past_their_batch(names, infra, tap):
+    """One channel serves batch after batch and numbers their messages ever higher: the broker's answers
+    of a finished batch are dropped, or they would grow with every event the relay ever published."""
+    tap = tap()
+    ids = change_items(names.producer, 30)
+    relay = bus.OutboxRelay(names.producer, infra.amqp_url, names.settings.exchange, batch_size=10)
+    try:
+        for _ in range(3):
+            assert relay.publish_batch() == 10
+            assert relay._confirms.acked == set() and relay._confirms.nacked == set()
+        assert relay._confirms.published == 30  # the same channel throughout
+    finally:
+        relay.close()
+    assert sorted(take_all(infra.amqp_url, tap)) == sorted(str(event_id) for event_id in ids)
+
+
 def test_messages_the_broker_nacks_mid_batch_stay_in_the_outbox_only_the_confirmed_marked(names, infra, tap):
     # The broker nacks what a full queue rejects (x-overflow: reject-publish): of 10 events in one batch the
     # queue takes the first 4 and the broker nacks the other 6.

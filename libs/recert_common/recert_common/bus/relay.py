@@ -74,6 +74,12 @@ class _Confirms:
     def all_answered(self) -> bool:
         return self._answered_up_to >= self.published
 
+    def forget_answered(self) -> None:
+        """Drop the answers of a batch that is done with: the channel lives for many batches, and the tags
+        it numbers only grow, so kept answers would grow with every message the relay ever sent."""
+        self.acked.clear()
+        self.nacked.clear()
+
 
 class OutboxRelay:
     def __init__(self, db: Database, amqp_url: str, exchange: str, *, batch_size: int = 500,
@@ -162,7 +168,9 @@ class OutboxRelay:
             tags, failure = self._publish(rows)
             acked = self._confirms.acked if self._confirms is not None else set()
             sent = [seq for seq, tag in tags.items() if tag in acked]
-            if failure is not None:
+            if failure is None:
+                self._confirms.forget_answered()  # every tag of the batch is answered and read
+            else:
                 self._drop_broker()
                 confirmed = set(sent)
                 unconfirmed = [row["seq"] for row in rows if row["seq"] not in confirmed]
