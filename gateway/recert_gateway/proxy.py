@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from recert_common.errors import BadGateway, BadRequest, GatewayTimeout, ServiceUnavailable
 from recert_common.http import connection_pool, pooled_session
+from recert_common.metrics import Series
 from recert_gateway.peers import Peer
 
 CHUNK_SIZE = 64 * 1024
@@ -208,29 +209,13 @@ class Forwarder:
         self.pool_size = pool_size
         self._pools: dict[str, tuple[urllib3.HTTPConnectionPool, str]] = {}
         self._pools_lock = threading.Lock()
-        self._outcomes = Counter("gateway_upstream_requests_total",
-                                 "Requests forwarded to services, by service and outcome (status or failure)",
-                                 ["service", "outcome"], registry=registry)
-        self._latency = Histogram("gateway_upstream_response_seconds",
-                                  "Time until a service's response headers arrived.", ["service"],
-                                  registry=registry)
-        # Each label set's series, found once (``labels()`` checks and locks on every call); bounded by
-        # services x outcomes.
-        self._series: dict[tuple[str, ...], Any] = {}
-
-    def _count(self, service: str, outcome: str) -> None:
-        key = (service, outcome)
-        counter = self._series.get(key)
-        if counter is None:
-            counter = self._series.setdefault(key, self._outcomes.labels(service, outcome))
-        counter.inc()
-
-    def _observe(self, service: str, seconds: float) -> None:
-        key = (service,)
-        histogram = self._series.get(key)
-        if histogram is None:
-            histogram = self._series.setdefault(key, self._latency.labels(service))
-        histogram.observe(seconds)
+        self._outcomes = Series(Counter(
+            "gateway_upstream_requests_total",
+            "Requests forwarded to services, by service and outcome (status or failure)",
+            ["service", "outcome"], registry=registry))
+        self._latency = Series(Histogram("gateway_upstream_response_seconds",
+                                         "Time until a service's response headers arrived.", ["service"],
+                                         registry=registry))
 
     def pool(self, base_url: str) -> tuple[urllib3.HTTPConnectionPool, str]:
         """The connection pool to the service at ``base_url``, and the path its URLs start with."""
@@ -264,7 +249,7 @@ class Forwarder:
                                     chunked=chunked, preload_content=False, decode_content=False,
                                     release_conn=False)
         except ClientBodyFailed as exc:
-            self._count(service, "client_body_failed")
+            self._outcomes(service, "client_body_failed").inc()
             if isinstance(exc.cause, HTTPException):
                 raise exc.cause from None  # werkzeug's 413 (over the limit) or 400 (client disconnected)
             raise BadRequest(code="detail.body_unreadable") from exc
@@ -275,8 +260,8 @@ class Forwarder:
         except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError) as exc:
             outcome = "unreachable" if _is_connect_failure(exc) else "broken"
             raise self._failed(service, outcome, request, exc) from None
-        self._observe(service, time.perf_counter() - started)
-        self._count(service, str(upstream.status))
+        self._latency(service).observe(time.perf_counter() - started)
+        self._outcomes(service, str(upstream.status)).inc()
         response = _PassThrough(
             _relay(upstream, service),
             status=upstream.status,
@@ -293,7 +278,7 @@ class Forwarder:
             self._pools.clear()
 
     def _failed(self, service: str, outcome: str, request: Request, exc: Exception) -> Exception:
-        self._count(service, outcome)
+        self._outcomes(service, outcome).inc()
         _log.warning("upstream request failed", extra={
             "service": service, "outcome": outcome, "method": request.method, "path": request.path,
             "error": f"{type(exc).__name__}: {exc}"})

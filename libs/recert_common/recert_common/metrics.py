@@ -55,22 +55,34 @@ _EXTENSION = "recert_metrics"
 UNMATCHED = "<unmatched>"
 
 
+class Series:
+    """A labelled metric's series, each found once by its label values: ``labels()`` checks and locks on
+    every call, and these are counted on every request. As bounded as the label values themselves."""
+
+    def __init__(self, metric: Any):
+        self._metric = metric
+        self._found: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str) -> Any:
+        found = self._found.get(values)
+        if found is None:
+            found = self._found.setdefault(values, self._metric.labels(*values))
+        return found
+
+
 def install_metrics(app: Flask, *, path: str = "/metrics") -> CollectorRegistry:
     """Count requests and time them by endpoint (the URL rule, never the raw path), method and status."""
     registry = CollectorRegistry(auto_describe=True)
-    requests_total = Counter(
+    requests_total = Series(Counter(
         "http_requests_total", "HTTP requests answered.", ["endpoint", "method", "status"], registry=registry
-    )
-    latency = Histogram(
+    ))
+    latency = Series(Histogram(
         "http_request_duration_seconds",
         "Time from the start of a request to its response.",
         ["endpoint", "method", "status"],
         registry=registry,
-    )
+    ))
     app.extensions[_EXTENSION] = registry
-    # Each label set's two series, found once: ``labels()`` checks and locks on every call. As bounded as
-    # the labels themselves (rules x methods x statuses).
-    series: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 
     @app.before_request
     def _start_timer() -> None:
@@ -84,11 +96,8 @@ def install_metrics(app: Flask, *, path: str = "/metrics") -> CollectorRegistry:
             current = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not three
             rule = current.url_rule
             labels = (rule.rule if rule is not None else UNMATCHED, current.method, str(response.status_code))
-            found = series.get(labels)
-            if found is None:
-                found = series.setdefault(labels, (requests_total.labels(*labels), latency.labels(*labels)))
-            found[0].inc()
-            found[1].observe(time.perf_counter() - started)
+            requests_total(*labels).inc()
+            latency(*labels).observe(time.perf_counter() - started)
         return response
 
     def metrics() -> Response:

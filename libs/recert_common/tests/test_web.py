@@ -424,3 +424,18 @@ def test_functions_asked_about_are_not_kept_alive():
     del once
     gc.collect()
     assert gone() is None
+
+
+def test_a_series_is_found_once_per_label_values_and_counts_into_its_metric():
+    from prometheus_client import CollectorRegistry, Counter
+
+    from recert_common.metrics import Series
+
+    registry = CollectorRegistry()
+    counted = Series(Counter("things_total", "Things.", ["kind"], registry=registry))
+    assert counted("a") is counted("a") and counted("a") is not counted("b")
+    counted("a").inc()
+    counted("a").inc()
+    counted("b").inc()
+    assert registry.get_sample_value("things_total", {"kind": "a"}) == 2
+    assert registry.get_sample_value("things_total", {"kind": "b"}) == 1
