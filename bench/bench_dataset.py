@@ -57,7 +57,7 @@ from recert_common.crypto import new_key  # noqa: E402
 from recert_common.rules import add_months, add_years, load_framework  # noqa: E402
 from recert_pe_registry import store as pe_store  # noqa: E402
 
-from common import drop_databases, goal, percentile, write_result  # noqa: E402
+from common import child_pids, drop_databases, goal, percentile, write_result  # noqa: E402
 from conftest import _free_port, _from_local_machine  # noqa: E402
 from frontend import Frontend  # noqa: E402
 from journeys import Office  # noqa: E402
@@ -73,13 +73,6 @@ COPY_BLOCK = 5000  # rows per write to the COPY stream
 # --- memory -----------------------------------------------------------------------------------------------
 
 
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
 def _status_mb(pid: int) -> dict[str, float]:
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
     return {f"{key.lower()}_mb": round(int(fields[key].split()[0]) / 1024, 1) for key in ("VmRSS", "VmHWM")}
@@ -88,7 +81,7 @@ def _status_mb(pid: int) -> dict[str, float]:
 def process_memory(pid: int) -> dict:
     """Resident memory now (VmRSS) and at its peak (VmHWM) of a process and of each of its children
     (gunicorn's master and worker), in MB."""
-    return {"process": _status_mb(pid), "children": [_status_mb(child) for child in children(pid)]}
+    return {"process": _status_mb(pid), "children": [_status_mb(child) for child in child_pids(pid)]}
 
 
 # --- seeding pe-registry ----------------------------------------------------------------------------------

@@ -47,46 +47,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 
-import psycopg  # noqa: E402
 import requests  # noqa: E402
 
-from recert_common import db  # noqa: E402
 from recert_common.rules import add_years  # noqa: E402
 
-from common import drop_databases, goal, percentile, write_result  # noqa: E402
+from common import (  # noqa: E402
+    backend_pids,
+    child_pids,
+    drop_databases,
+    goal,
+    percentile,
+    process_cpu_seconds,
+    write_result,
+)
 from conftest import _from_local_machine  # noqa: E402
 from frontend import Frontend, outbox_tokens  # noqa: E402
 from processes import System  # noqa: E402
 
 ACTIVITIES = 50
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU time of ``pids`` (processes that have gone are counted as 0)."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total / TICKS
-
-
-def postgres_pids(database_urls: list[str]) -> list[int]:
-    """The PostgreSQL backends serving these databases (the services' pools), and no one else's."""
-    names = [db.database_name(url) for url in database_urls]
-    with psycopg.connect(database_urls[0]) as conn:
-        return [row[0] for row in conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = ANY(%s) AND pid <> pg_backend_pid()", (names,))]
 
 
 def client_cpu_seconds() -> float:
@@ -305,10 +283,11 @@ def measure(system: System, token: str, *, requests_: int, threads: int, rounds:
     named = {process.name: process for process in system.processes}
     processes = {"gateway": named["gateway-web"], "pe_registry": named["pe-registry-web"],
                  "identity": named["identity-web"]}
-    pids = {name: [process.popen.pid, *children(process.popen.pid)] for name, process in processes.items()}
+    pids = {name: [process.popen.pid, *child_pids(process.popen.pid)] for name, process in processes.items()}
 
     def cpu_now() -> dict[str, float]:
-        return {"client": client_cpu_seconds(), **{name: cpu_seconds(p) for name, p in pids.items()}}
+        return {"client": client_cpu_seconds(),
+                **{name: sum(map(process_cpu_seconds, p)) for name, p in pids.items()}}
 
     result = {}
     for label, concurrency, total in (("sequential", 1, max(requests_ // 4, 200)),
@@ -317,7 +296,7 @@ def measure(system: System, token: str, *, requests_: int, threads: int, rounds:
         for load in loads.values():
             load.run(max(total // 10, 50))  # warm-up: connections, caches, the JWKS fetch
         # After the warm-up: the services' pools have opened the backends this concurrency needs.
-        pids["postgres"] = postgres_pids([system.database_url(name) for name in system.services])
+        pids["postgres"] = backend_pids([system.database_url(name) for name in system.services])
         latencies = {way: [] for way in ways}
         seconds = {way: 0.0 for way in ways}
         cpu = {way: {} for way in ways}
