@@ -3,12 +3,12 @@ the event id in the ``inbox`` table, and the message is acknowledged only after 
 
 Messages are taken in batches: up to ``batch_size`` (the prefetch by default, at most 60) that have arrived,
 or fewer when no other arrives within ``batch_idle_seconds``. The batch's events are handled in one
-transaction, which commits once, and then every message of the batch is acknowledged: the batch's inbox rows
-are written by one statement, and each handler runs in a savepoint of its own. One commit for many events,
-and still exactly one effect per event: an effect and its inbox row commit together or not at all, and a
-crash before the acknowledgements redelivers messages whose ids the inbox has only if their effects were
-committed (ADR 0036). A handler that raises is rolled back to its savepoint and its inbox row removed: the
-others of the batch commit, and only the failed event is retried.
+transaction, which commits once, and then the batch's messages are acknowledged together: the batch's inbox
+rows are written by one statement, then the handlers run. One commit for many events, and still exactly one
+effect per event: an effect and its inbox row commit together or not at all, and a crash before the
+acknowledgement redelivers messages whose ids the inbox has only if their effects were committed (ADR 0036).
+A handler that raises rolls the batch back, and the batch is handled again without its event: the others
+commit, and only the failed event is retried.
 
 A redelivered event finds its id in the inbox and has no second effect. A handler that raises is retried
 through the retry queues (see ``topology``) with doubling delays; after the last retry the message goes to the
@@ -46,6 +46,15 @@ _INFRASTRUCTURE_ERRORS = (psycopg.OperationalError, psycopg_pool.PoolTimeout)
 MAX_BATCH = 60
 
 
+class _HandlerFailed(Exception):
+    """A handler of a batch raised: ``position`` in the batch, ``error`` what it raised."""
+
+    def __init__(self, position: int, error: Exception):
+        super().__init__(position, error)
+        self.position = position
+        self.error = error
+
+
 @dataclass(frozen=True)
 class Subscription:
     """What one consumer of a service listens to: ``purpose`` names its queue ``<service>.<purpose>``."""
@@ -65,9 +74,8 @@ class EventConsumer(ConsumerMixin):
         self.topology = topology
         self.handlers = handlers
         self.prefetch = prefetch
-        # More than the prefetch never arrive unacknowledged at once: a larger batch would only wait. And a
-        # savepoint that writes is a subtransaction: past 64 in one transaction PostgreSQL's per-backend cache
-        # of them overflows and every other session's snapshots get slower, hence the cap.
+        # More than the prefetch never arrive unacknowledged at once: a larger batch would only wait. The cap
+        # bounds what a failing handler makes the others of its batch do again.
         self.batch_size = max(1, min(batch_size or prefetch, prefetch, MAX_BATCH))
         self.batch_idle_seconds = batch_idle_seconds
         self.infrastructure_pause = infrastructure_pause
@@ -159,61 +167,76 @@ class EventConsumer(ConsumerMixin):
                 message.requeue()
             return
         # Only now, after the commit: a crash before this point redelivers the batch, and the inbox has the
-        # ids of what was handled.
+        # ids of what was handled. A failed event's copy is forwarded (with confirms) before any
+        # acknowledgement; then one acknowledgement with ``multiple`` takes the whole batch, whose delivery
+        # tags are the channel's lowest unacknowledged ones (refused messages were acknowledged on arrival).
         for (event, message), failure in zip(batch, failures, strict=True):
             if failure is not None:
                 self._retry_or_bury(message, event, failure)
-            message.ack()
+        batch[-1][1].ack(multiple=True)
 
     def handle_batch(self, events: list[Event]) -> list[Exception | None]:
-        """Handle ``events`` in one transaction, each in a savepoint; returns what each handler raised (None
-        when it did not). A database outage raises: then nothing of the batch committed.
+        """Handle ``events`` in one transaction; returns what each handler raised (None when it did not). A
+        database outage raises: then nothing of the batch committed.
 
-        Round trips, not rows, are what a batch costs on a busy server, so the inbox rows of the whole batch
-        are inserted by one statement, and each savepoint is released by the statement that sets the next
-        one. A handler that raises is rolled back to its savepoint, and its inbox row is taken out again."""
+        Round trips, not rows, are what a batch costs on a busy server: the batch's inbox rows are inserted
+        by one statement, and the handlers run one after the other with nothing in between. A handler that
+        raises rolls the whole transaction back; the batch is then handled again without that event, and
+        after a second failure one event per transaction, so a failing event costs the others a second run
+        rather than every event a savepoint."""
         failures: list[Exception | None] = [None] * len(events)
-        handled = 0
+        together = list(range(len(events)))
         try:
-            with self.db.transaction() as conn:
-                new = {row["event_id"] for row in conn.execute(
-                    "INSERT INTO inbox (consumer, event_id, event_type) SELECT %s, * "
-                    "FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
-                    (self.name, [event.id for event in events], [event.type for event in events]),
-                ).fetchall()}
-                first = True
-                for n, event in enumerate(events):
-                    if event.id not in new:
-                        continue  # handled before, or a second copy of one in this batch
-                    new.discard(event.id)
-                    handled += 1
-                    handler = self.handlers.get(event.type)
-                    if handler is None:
-                        continue
-                    conn.execute("SAVEPOINT inbox_event" if first
-                                 else "RELEASE SAVEPOINT inbox_event; SAVEPOINT inbox_event")
-                    first = False
-                    try:
-                        with correlation(event.correlation_id):
-                            handler(conn, event)
-                    except _INFRASTRUCTURE_ERRORS:
-                        raise
-                    except Exception as exc:  # this event's savepoint is undone; the others stay
-                        failures[n] = exc
-                        handled -= 1
-                        conn.execute("ROLLBACK TO SAVEPOINT inbox_event")
-                        conn.execute("DELETE FROM inbox WHERE consumer = %s AND event_id = %s",
-                                     (self.name, event.id))
+            try:
+                self.handled += self._handle_together([events[n] for n in together])
+                return failures
+            except _HandlerFailed as failed:
+                failures[together.pop(failed.position)] = failed.error
+            try:
+                self.handled += self._handle_together([events[n] for n in together])
+                return failures
+            except _HandlerFailed as failed:
+                failures[together.pop(failed.position)] = failed.error
         except _INFRASTRUCTURE_ERRORS:
             raise
         except Exception:
-            # The transaction failed outside any handler's savepoint (at commit, say, a deferred constraint):
-            # which event caused it is unknown, so each is handled again alone.
+            # The transaction failed outside any handler (at commit, say, a deferred constraint): which
+            # event caused it is unknown, so each is handled again alone.
             log.warning("consumer: batch failed at commit, handling its events one at a time",
                         extra={"consumer": self.name, "events": len(events)}, exc_info=True)
-            return [self._handle_alone(event) for event in events]
-        self.handled += handled
+        for n in together:
+            failures[n] = self._handle_alone(events[n])
         return failures
+
+    def _handle_together(self, events: list[Event]) -> int:
+        """One transaction for ``events``: their inbox rows, then each new event's handler. Returns how many
+        were new; a handler that raises is reported as ``_HandlerFailed`` with its position, and nothing of
+        the transaction stays."""
+        if not events:
+            return 0
+        handled = 0
+        with self.db.transaction() as conn:
+            new = {row["event_id"] for row in conn.execute(
+                "INSERT INTO inbox (consumer, event_id, event_type) SELECT %s, * "
+                "FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+                (self.name, [event.id for event in events], [event.type for event in events]),
+            ).fetchall()}
+            for position, event in enumerate(events):
+                if event.id not in new:
+                    continue  # handled before, or a second copy of one in this batch
+                new.discard(event.id)
+                handled += 1
+                handler = self.handlers.get(event.type)
+                if handler is None:
+                    continue
+                try:
+                    with correlation(event.correlation_id):
+                        handler(conn, event)
+                except _INFRASTRUCTURE_ERRORS:
+                    raise
+                except Exception as exc:
+                    raise _HandlerFailed(position, exc) from exc
+        return handled
 
     def _handle_alone(self, event: Event) -> Exception | None:
         try:
