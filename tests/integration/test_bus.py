@@ -81,6 +81,19 @@ def test_a_thousand_changes_give_a_thousand_effects_none_twice(names):
     assert effect_counts(names.consumer) == (1000, 1000)
 
 
+def test_a_batch_added_at_once_is_published_in_its_order_with_the_bodies_as_made(names):
+    """``outbox.add_many``: one statement, the rows in the batch's order, each body the event's message."""
+    events = [new_event("bustest.item.changed", {"item_id": n}, producer="bustest", subject=uuid.uuid4())
+              for n in (7, 3, 5)]
+    with names.producer.transaction() as conn:
+        bus.add_many(conn, events)
+        bus.add_many(conn, [])
+        rows = conn.execute("SELECT event_id, event_type, body FROM outbox ORDER BY seq").fetchall()
+    assert [row["event_id"] for row in rows] == [event.id for event in events]
+    assert all(row["event_type"] == "bustest.item.changed" for row in rows)
+    assert [row["body"] for row in rows] == [event.to_message() for event in events]
+
+
 def test_broker_unreachable_while_200_changes_are_made_none_lost(names, infra):
     host, port = Connection(infra.amqp_url).hostname, Connection(infra.amqp_url).port or 5672
     proxy = TcpProxy(host, port)

@@ -16,7 +16,7 @@ here wants to leave without committing, and a forgotten ``commit()`` would silen
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Self, TypeVar
 
 from recert_common.bus import outbox
@@ -45,6 +45,12 @@ class UnitOfWork:
     def publish(self, event_type: str, data: Mapping[str, Any], *, subject: Any = None) -> None:
         """Announce ``event_type`` as this service; it leaves with the commit, or not at all."""
         raise NotImplementedError
+
+    def publish_many(self, event_type: str, items: Iterable[tuple[Mapping[str, Any], Any]]) -> None:
+        """Announce one ``event_type`` for each ``(data, subject)`` of ``items``, as ``publish`` does; a
+        batch of thousands (the expiry scheduler's) is written at once."""
+        for data, subject in items:
+            self.publish(event_type, data, subject=subject)
 
     def commit(self) -> None:
         raise NotImplementedError
@@ -96,6 +102,10 @@ class SqlUnitOfWork(UnitOfWork):
 
     def publish(self, event_type: str, data: Mapping[str, Any], *, subject: Any = None) -> None:
         outbox.record(self.conn, event_type, data, producer=self.producer, subject=subject)
+
+    def publish_many(self, event_type: str, items: Iterable[tuple[Mapping[str, Any], Any]]) -> None:
+        outbox.add_many(self.conn, [new_event(event_type, dict(data), producer=self.producer, subject=subject)
+                                    for data, subject in items])
 
 
 class FakeUnitOfWork(UnitOfWork):

@@ -3,10 +3,11 @@
 Safe with any number of workers running it at once, and after restarts: every reminder and overdue report
 is a row with a primary key, inserted in the transaction that writes its event to the outbox, so only one
 transaction ever records it; a lapse is an update guarded by ``state = 'active'`` on a row locked with SKIP
-LOCKED. Reminders are recorded set-based, a batch of up to ``NOTICE_BATCH`` in one statement with their
-events (ADR 0038): the first pass over an imported register sends thousands. Which reminder is due is the
-domain's rule (``domain.expiry_notice``), decided here in Python, never in SQL. Each certificate to lapse
-and each overdue case is handled in a unit of work of its own, so one failure does not hold up the rest.
+LOCKED. Reminders are recorded set-based, a batch of up to ``NOTICE_BATCH`` in one statement and their
+events in one more (ADR 0038): the first pass over an imported register sends thousands. Which reminder is
+due is the domain's rule (``domain.expiry_notice``), decided here in Python, never in SQL. Each certificate
+to lapse and each overdue case is handled in a unit of work of its own, so one failure does not hold up the
+rest.
 """
 from __future__ import annotations
 
@@ -28,11 +29,11 @@ from recert_common.uow import UnitOfWork
 _log = logging.getLogger(__name__)
 
 NOTICE_BATCH = 1000  # reminders recorded per transaction
+EXPIRING = "certification.certificate.expiring"
 
 
 def expiring_event_data(certificate: Certificate, notice: ExpiryNotice) -> dict[str, Any]:
-    """The data of ``certification.certificate.expiring`` for ``notice`` (the store writes it in SQL; the
-    fakes and the tests that hold the store to it make it here)."""
+    """The data of ``certification.certificate.expiring`` for ``notice``."""
     return {"certificate_id": certificate.id, "certificate_number": certificate.number,
             "account_id": certificate.account_id, "months_before": notice.months_before,
             "valid_until": notice.valid_until, "window_opens_on": notice.window_opens_on,
@@ -80,7 +81,11 @@ class Scheduler:
         sent = 0
         for first in range(0, len(due), NOTICE_BATCH):
             with uow() as work:
-                sent += len(work.certificates.add_expiry_notices(due[first:first + NOTICE_BATCH]))
+                recorded = work.certificates.add_expiry_notices(due[first:first + NOTICE_BATCH])
+                work.publish_many(EXPIRING, [
+                    (expiring_event_data(certificate, notice), certificate.account_id)
+                    for notice, certificate in recorded])
+                sent += len(recorded)
         return sent
 
     def lapse_expired(self, uow: Callable[[], UnitOfWork], today: date) -> int:

@@ -38,13 +38,10 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CLOSED_STATES, CaseState
 from recert_common import accounts
-from recert_common.context import get_correlation_id
-from recert_common.events import registry
 from recert_common.uow import SqlUnitOfWork
 
 Conn = psycopg.Connection
 PRODUCER = "assessment"
-EXPIRING = "certification.certificate.expiring"
 _OPEN_STATES_SQL = f"state NOT IN ({', '.join(repr(str(s)) for s in sorted(CLOSED_STATES))})"
 
 
@@ -332,17 +329,14 @@ class CertificateRepository(_Repository):
             {"today": today, "horizon": horizon, "months": list(months)}).fetchall()
         return [(row["id"], row["valid_until"], row["months_before"]) for row in rows]
 
-    def add_expiry_notices(self, due: Sequence[ExpiryNotice]) -> list[ExpiryNotice]:
-        """Record the reminders ``due`` and write their ``certification.certificate.expiring`` events to the
-        outbox, in one statement. A reminder is recorded only while its certificate is active, has its
-        account and that expiry date, and no case about that period is open; and only once (the primary key:
-        one recorded before, by this or another worker, is skipped). Returns those this call recorded.
+    def add_expiry_notices(self, due: Sequence[ExpiryNotice]) -> list[tuple[ExpiryNotice, Certificate]]:
+        """Record the reminders ``due`` in one statement. A reminder is recorded only while its certificate
+        is active, has its account and that expiry date, and no case about that period is open; and only once
+        (the primary key: one recorded before, by this or another worker, is skipped). Returns those this
+        call recorded, each with its certificate, in expiry order.
 
         Rows go in in certificate order, so two workers recording overlapping batches at once wait for each
-        other's commit (then skip what it recorded) instead of deadlocking. The events are built here rather
-        than by ``UnitOfWork.publish``, whose schema check costs more per event than the whole statement
-        does per reminder; their bodies are what ``new_event`` makes of ``schedule.expiring_event_data``
-        (tests/integration/assessment/test_assessment_schedule.py holds them to that, and to the schema)."""
+        other's commit (then skip what it recorded) instead of deadlocking."""
         if not due:
             return []
         columns = list(zip(*((n.certificate_id, n.months_before, n.valid_until, n.window_opens_on,
@@ -361,35 +355,23 @@ class CertificateRepository(_Repository):
                                       AND cases.certificate_expires_on = c.valid_until AND {_OPEN_STATES_SQL})
                     ORDER BY d.certificate_id
                     ON CONFLICT DO NOTHING
-                    RETURNING certificate_id),
-                events AS (
-                    SELECT gen_random_uuid() AS event_id, c.account_id, d.*,
-                           jsonb_build_object(
-                               'certificate_id', c.id, 'certificate_number', c.number,
-                               'account_id', c.account_id, 'months_before', d.months_before,
-                               'valid_until', d.valid_until, 'window_opens_on', d.window_opens_on,
-                               'window_open', d.window_open) AS data
-                    FROM recorded r JOIN due d USING (certificate_id)
-                    JOIN certificates c ON c.id = r.certificate_id),
-                written AS (
-                    INSERT INTO outbox (event_id, event_type, body)
-                    SELECT event_id, %(type)s::text, jsonb_build_object(
-                        'id', event_id, 'type', %(type)s::text, 'version', %(version)s::integer,
-                        'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC',
-                                               'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                        'producer', %(producer)s::text,
-                        'correlation_id', coalesce(%(correlation)s::text, gen_random_uuid()::text),
-                        'subject', account_id, 'data', data)
-                    FROM events ORDER BY valid_until, certificate_id
-                    RETURNING event_id)
-                SELECT e.certificate_id, e.months_before, e.valid_until, e.window_opens_on, e.window_open
-                FROM events e JOIN written w USING (event_id)
-                ORDER BY e.valid_until, e.certificate_id""",
+                    RETURNING certificate_id)
+                SELECT c.*, d.months_before AS notice_months_before,
+                       d.window_opens_on AS notice_window_opens_on, d.window_open AS notice_window_open
+                FROM recorded r JOIN due d USING (certificate_id)
+                JOIN certificates c ON c.id = r.certificate_id
+                ORDER BY c.valid_until, c.id""",
             {"ids": list(columns[0]), "months": list(columns[1]), "expiries": list(columns[2]),
-             "opens": list(columns[3]), "open": list(columns[4]), "type": EXPIRING,
-             "version": registry.get(EXPIRING).version, "producer": PRODUCER,
-             "correlation": get_correlation_id()}).fetchall()
-        return [ExpiryNotice(**row) for row in rows]
+             "opens": list(columns[3]), "open": list(columns[4])}).fetchall()
+        recorded = []
+        for row in rows:
+            row = dict(row)
+            notice = ExpiryNotice(certificate_id=row["id"], months_before=row.pop("notice_months_before"),
+                                  valid_until=row["valid_until"],
+                                  window_opens_on=row.pop("notice_window_opens_on"),
+                                  window_open=row.pop("notice_window_open"))
+            recorded.append((notice, _certificate(row)))
+        return recorded
 
     def expired(self, today: date) -> list[Certificate]:
         """Active certificates whose expiry date has passed."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,7 +36,7 @@ from recert_assessment.domain import (
     SupplementAssignment,
 )
 from recert_assessment.handlers import Handlers
-from recert_assessment.schedule import Scheduler, expiring_event_data
+from recert_assessment.schedule import Scheduler
 from recert_assessment.service import AssessmentService
 from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CLOSED_STATES
@@ -137,9 +137,8 @@ class FakePaidInvoices:
 
 
 class FakeCertificates:
-    def __init__(self, cases: FakeCases, publish: Callable[..., None]) -> None:
+    def __init__(self, cases: FakeCases) -> None:
         self._cases = cases
-        self._publish = publish  # the unit of work's: the store writes the reminders' events itself
         self.rows: dict[UUID, Certificate] = {}
         self.fee_paid_until: dict[UUID, date | None] = {}
         self.expiry_notices: set[tuple[UUID, int, date]] = set()
@@ -228,7 +227,7 @@ class FakeCertificates:
             found.append((c.id, c.valid_until, min(due)))
         return found
 
-    def add_expiry_notices(self, due: Sequence[ExpiryNotice]) -> list[ExpiryNotice]:
+    def add_expiry_notices(self, due: Sequence[ExpiryNotice]) -> list[tuple[ExpiryNotice, Certificate]]:
         recorded = []
         for notice in sorted(due):
             key = (notice.certificate_id, notice.months_before, notice.valid_until)
@@ -238,10 +237,8 @@ class FakeCertificates:
                     or self._cases.open_for_period(c.id, c.valid_until):
                 continue
             self.expiry_notices.add(key)
-            self._publish("certification.certificate.expiring", expiring_event_data(c, notice),
-                          subject=c.account_id)
-            recorded.append(notice)
-        return recorded
+            recorded.append((notice, c))
+        return sorted(recorded, key=lambda pair: (pair[1].valid_until, pair[1].id))
 
     def expired(self, today: date) -> list[Certificate]:
         return sorted((c for c in self.rows.values()
@@ -529,7 +526,7 @@ class FakeAssessmentUnitOfWork(FakeUnitOfWork):
         self.pe_activities = FakePeActivities()
         self.paid_invoices = FakePaidInvoices()
         self.cases = FakeCases()
-        self.certificates = FakeCertificates(self.cases, self.publish)
+        self.certificates = FakeCertificates(self.cases)
         self.claim_codes = FakeClaimCodes()
         self.pe_checks = FakePeChecks()
         self.advices = FakeAdvices()

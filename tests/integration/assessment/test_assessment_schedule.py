@@ -16,8 +16,8 @@ from psycopg.rows import dict_row
 
 from recert_assessment import worker as assessment_worker
 from recert_assessment.domain import EXPIRY_NOTICE_MONTHS, expiry_notice, expiry_notice_due
-from recert_assessment.schedule import Scheduler, expiring_event_data
-from recert_assessment.store import EXPIRING, CertificateRepository, SqlAssessmentUnitOfWork
+from recert_assessment.schedule import EXPIRING, Scheduler, expiring_event_data
+from recert_assessment.store import CertificateRepository, SqlAssessmentUnitOfWork
 from recert_common.db import Database
 from recert_common.events import load_event, new_event
 from recert_common.rules import add_months, add_years

@@ -6,6 +6,7 @@ by the relay only if that transaction commits.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -19,6 +20,19 @@ def add(conn: psycopg.Connection, event: Event) -> Event:
         (event.id, event.type, Jsonb(event.to_message())),
     )
     return event
+
+
+def add_many(conn: psycopg.Connection, events: Sequence[Event]) -> None:
+    """Add ``events`` with one statement, in their order: a batch costs one round trip, not one per event.
+    The bodies travel as one JSON array (a ``jsonb[]`` parameter would escape every quote of every body)."""
+    if not events:
+        return
+    conn.execute(
+        "INSERT INTO outbox (event_id, event_type, body) "
+        "SELECT (body->>'id')::uuid, body->>'type', body "
+        "FROM jsonb_array_elements(%s) WITH ORDINALITY AS e (body, n) ORDER BY n",
+        (Jsonb([event.to_message() for event in events]),),
+    )
 
 
 def record(conn: psycopg.Connection, type_: str, data: dict, *, producer: str,
