@@ -102,9 +102,9 @@ DUTCH_MONTHS = ("januari", "februari", "maart", "april", "mei", "juni", "juli", 
                 "oktober", "november", "december")
 
 
-def _dutch_date(iso: str) -> str:
-    """2027-01-15 -> "15 januari 2027", the one date format of Dutch texts."""
-    day = date.fromisoformat(iso)
+def _dutch_date(day: str | date) -> str:
+    """2027-01-15 (ISO text or a date) -> "15 januari 2027", the one date format of Dutch texts."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
     return f"{day.day} {DUTCH_MONTHS[day.month - 1]} {day.year}"
 
 
@@ -145,8 +145,8 @@ def _short(identifier: str) -> str:
 
 
 def _money(money: dict[str, str]) -> str:
-    if money.get("currency") == "EUR":
-        return f"€ {money['amount']}"
+    if money.get("currency") == "EUR":  # "€ 242,00", as the invoice e-mails write it
+        return f"€ {money['amount'].replace('.', ',')}"
     return f"{money['amount']} {money['currency']}"
 
 
@@ -324,8 +324,9 @@ class Story:
         if cycle["expires_on"] != valid_until.isoformat() or not cycle["window_open_today"]:
             raise StepFailed(f"een cyclus tot {valid_until} met het indienvenster open",
                              f"expires_on {cycle['expires_on']}, venster open: {cycle['window_open_today']}")
-        return [f"{number} geldig tot {valid_until} geladen door de beheerder",
-                f"cyclus open, indienen kan van {cycle['window_opens_on']} t/m {cycle['submit_by']}"]
+        return [f"{number} geldig tot en met {_dutch_date(valid_until)} geladen door de beheerder",
+                f"cyclus open, indienen kan van {_dutch_date(cycle['window_opens_on'])} t/m "
+                f"{_dutch_date(cycle['submit_by'])}"]
 
     def record_pe(self) -> list[str]:
         token = self.coach.token
@@ -398,7 +399,7 @@ class Story:
                 f"ready={body['ready']}, ontbreekt: {json.dumps(missing, ensure_ascii=False)}"
         readiness = self._poll("readiness: klaar om in te dienen", ready)
         return [f"{required} reflectiebijeenkomsten met bewijs; A3 over de "
-                f"{MEETING_NAMES[about['kind']]} van {about['met_on']}",
+                f"{MEETING_NAMES[about['kind']]} van {_dutch_date(about['met_on'])}",
                 f"readiness: klaar om in te dienen ({readiness['proven_reflection_meetings']} bijeenkomsten "
                 f"bewezen, PE {readiness['pe']['counted_total']}/{readiness['pe']['required_total']})"]
 
@@ -413,7 +414,7 @@ class Story:
         if case["state"] != "opened":
             raise StepFailed("de zaak staat open voor de PE-toets", f"state {case['state']}")
         return [f"ingediend, snapshot-hash {submission['snapshot_hash'][:16]}...",
-                f"DNV ziet zaak {_short(case['id'])} (open, uitslag uiterlijk {case['due_on']})"]
+                f"DNV ziet zaak {_short(case['id'])} (open, uitslag uiterlijk {_dutch_date(case['due_on'])})"]
 
     # --- 9-15: DNV and the assessor ----------------------------------------------------------------------
 
@@ -526,7 +527,7 @@ class Story:
             raise StepFailed("een tweede ronde en een besluit dat het advies volgt",
                              f"ronde {given['round']}, volgt advies: {decision['follows_advice']}")
         return [f"beoordelaar: positief (ronde {given['round']}); "
-                f"DNV besluit positief op {decision['decided_on']}"]
+                f"DNV besluit positief op {_dutch_date(decision['decided_on'])}"]
 
     # --- 16-17: the result -------------------------------------------------------------------------------
 
@@ -545,10 +546,10 @@ class Story:
         entry = next((e for e in found["items"] if e["certificate_number"] == number), None)
         if entry is None or entry["state"] != "active" or entry["valid_until"] != new.isoformat():
             raise StepFailed(f"het register toont {number} actief tot {new}", json.dumps(found))
-        return [f"tegel: {tile['certificate_number']} geldig van {tile['valid_from']} tot "
-                f"{tile['valid_until']} (oude einddatum + {VALIDITY_YEARS} jaar)",
+        return [f"tegel: {tile['certificate_number']} geldig van {_dutch_date(tile['valid_from'])} "
+                f"tot en met {_dutch_date(tile['valid_until'])} (oude einddatum + {VALIDITY_YEARS} jaar)",
                 f"openbaar register (zonder login): {entry['name']}, {entry['certificate_number']}, "
-                f"actief tot {entry['valid_until']}"]
+                f"actief tot en met {_dutch_date(entry['valid_until'])}"]
 
     def mails(self) -> list[str]:
         """The e-mails the jobcoach received, read from the SMTP sink's folder (the in-app inbox when the

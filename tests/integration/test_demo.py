@@ -99,6 +99,15 @@ def test_the_story_runs_through_every_step_and_tells_the_truth(first_run, system
     total = len(result.step_seconds)
     assert _step_numbers(output) == list(range(1, total + 1))
     assert f"Klaar: het hele verhaal in {result.seconds:.1f} s" in output
+    # Issue 10's order: the advice stays with DNV, DNV's postponed decision opens the supplement, the same
+    # assessor reassesses after it and DNV decides again; said in Dutch, dates as "15 januari 2027".
+    steps = re.findall(r"^✓ \d+/\d+ ([^:]+):", output, flags=re.MULTILINE)
+    story = ["Toewijzen", "Advies uitgesteld", "Besluit uitgesteld", "Aanvulling", "Herbeoordeling",
+             "Positief besluit", "Verlengd"]
+    assert [step for step in steps if step in story] == story
+    assert "het advies blijft bij DNV: de jobcoach krijgt nog niets te zien" in output
+    assert "(3 maanden na het besluit)" in output
+    assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", output), "an ISO date in a Dutch line"
     assert result.seconds == pytest.approx(sum(s for _, s in result.step_seconds), abs=0.5)
 
     # What the story reports, looked up independently: the public register and the e-mails.

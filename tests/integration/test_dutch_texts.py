@@ -129,6 +129,32 @@ def test_the_pdfs_say_je_and_show_no_codes():
     assert offences == {}
 
 
+PORTAL_TEXTS = ROOT / "web/src/i18n"
+# The portal's Dutch texts that must name codes: the CSV's column names, typed by Noloc's and DNV's staff.
+PORTAL_CODES_ALLOWED = {"dnv.import.columns"}
+
+
+def _portal_dutch_texts() -> dict[str, str]:
+    """The portal's Dutch catalogue (web/src/i18n/*.ts): each ``export const <area>Nl = {...}`` (and
+    ``nl``) block's ``"key": "text"`` entries, a text possibly on the line after its key."""
+    texts = {}
+    for path in sorted(PORTAL_TEXTS.glob("*.ts")):
+        for block in re.finditer(r"^export const (?:\w+Nl|nl) = \{\n(.*?)^\}", path.read_text(),
+                                 flags=re.S | re.M):
+            for entry in re.finditer(r'"([\w.]+)":\s*"((?:[^"\\]|\\.)*)"', block.group(1)):
+                texts[entry.group(1)] = entry.group(2)
+    return texts
+
+
+def test_the_portals_dutch_texts_say_je_and_show_no_codes():
+    """Issue 10: one voice wherever a jobcoach reads, the portal too ("beoordelaar", not "assessor")."""
+    texts = _portal_dutch_texts()
+    assert len(texts) > 1000 and "portfolio.progress.assessor" in texts  # the parser found the catalogue
+    offences = {key: found for key, text in texts.items()
+                if key not in PORTAL_CODES_ALLOWED and (found := _problems(text))}
+    assert offences == {}
+
+
 @pytest.mark.parametrize("text", [
     "Wilt u uw portfolio indienen?", "Uw sessie is verlopen.", "U kunt dit niet doen.",
     "De zaak staat op awaiting_payment.", "Alleen een dnv_officer mag dit.", "De assessor beslist.",

@@ -19,9 +19,12 @@ from frontend import Frontend, Person, unique_email
 LOCK_SECONDS = 3
 
 
+SUPPORT = {"email": "hulp@dnv.test", "phone": "088 123 45 67"}
+
 system = system_fixture(["identity"], extra_env={
     "RECERT_IDENTITY_LOCK_SECONDS": str(LOCK_SECONDS),
     "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
+    "RECERT_SUPPORT_EMAIL": SUPPORT["email"], "RECERT_SUPPORT_PHONE": SUPPORT["phone"],
 })
 app = app_fixture()
 
@@ -69,6 +72,7 @@ def test_a_replayed_code_is_refused(app):
     body = _problem(app.post("auth/login/verify", json={"challenge_id": challenge["challenge_id"],
                                                          "code": replayed}), 401)
     assert body["title"]  # Dutch by default
+    assert body["type"].endswith("/code-rejected") and body["support"] == SUPPORT  # DNV's support helps
     assert app.get("accounts/me", person).status_code == 200  # the earlier login still stands
 
 
@@ -107,6 +111,9 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(app):
         return body
 
     assert comparable(unknown) == comparable(wrong)
+    # Login trouble points to DNV's support as configured (issue 10, ADR 0014), through the gateway.
+    assert wrong.json()["support"] == SUPPORT
+    assert "De support van DNV helpt je: hulp@dnv.test / 088 123 45 67." in wrong.json()["detail"]
 
 
 def _b64(data: dict) -> str:

@@ -85,6 +85,15 @@ def test_noloc_events_create_an_activity_and_a_meeting_once_each(app, system):
     assert [(i["title"], i["source"]) for i in items] == [("Webinar arbeidsrecht", "noloc_academy")]
     assert len(meetings) == 1 and meetings[0]["kind"] == "intervision"
 
+    # Noloc's record is the proof (issue 10, ADR 0012): the activity counts without an evidence file, in
+    # pe-registry's summary and in portfolio's readiness alike.
+    assert app.get(f"pe/activities/{items[0]['id']}", person).json()["evidence"] == []
+    summary = app.get("pe/summary", person).json()
+    assert (Decimal(summary["counted_total"]), summary["activities_without_evidence"]) == (2, [])
+    readiness = eventually(lambda: (pe := app.get("portfolio/cycles/current/readiness", person).json()["pe"])
+                           ["activity_ids"] and pe, what="the Noloc activity counted in readiness")
+    assert readiness["activity_ids"] == [items[0]["id"]] and readiness["without_evidence_activity_ids"] == []
+
 
 def test_readiness_names_what_is_missing_and_submit_only_inside_the_window(app, system):
     early = certified_coach(app, system, TODAY + timedelta(days=200))

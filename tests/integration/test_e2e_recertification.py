@@ -11,7 +11,8 @@ an operator's clock would move.
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from smtp_mailbox import Mailbox, mailbox_fixture
@@ -146,6 +147,30 @@ def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, o
     assert not any("advies" in subject.lower() for subject in subjects)
     unread = ok(app.get("messages/unread-count", person))["unread"]
     assert unread == len(mails) - 1  # the link to confirm the address goes by e-mail only
+
+
+def test_the_expiry_reminder_says_the_days_really_left_not_its_bucket(app, office, mailbox):
+    """Issue 10: 62 days before the expiry date the reminder of the 3-month moment says "over 62 dagen"
+    (not "over 3 maanden"), by e-mail and in the inbox the portal reads through the gateway. The services
+    count days in Europe/Amsterdam, so the test does too."""
+    today = datetime.now(ZoneInfo("Europe/Amsterdam")).date()
+    valid_until = today + timedelta(days=62)
+    person = app.login(app.register(full_name="Rens Herinnering"))
+    office.certify(person, valid_until)
+
+    text = text_of(mailbox, person, "Je certificaat verloopt")
+    [subject] = [s for s in subjects_to(mailbox, person) if s.startswith("Je certificaat verloopt")]
+    assert subject == "Je certificaat verloopt over 62 dagen"
+    assert f"geldig tot en met {format_date(valid_until)}, dus nog 62 dagen." in text
+    assert "maanden" not in text
+
+    def reminder_in_the_inbox():
+        items = ok(app.get("messages", person, params={"page_size": 100}))["items"]
+        return next((m for m in items if m["template"] == "certificate_expiring"), None)
+
+    message = eventually(reminder_in_the_inbox, what="the reminder in the inbox")
+    assert message["subject"] == "Je certificaat verloopt over 62 dagen"
+    assert "dus nog 62 dagen" in message["body_text"] and "maanden" not in message["body_text"]
 
 
 def test_postponed_then_positive_after_the_supplement(app, office, mailbox, system):

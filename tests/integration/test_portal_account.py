@@ -237,7 +237,7 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     assert new.get_by_label("E-mailadres").input_value() == assessor.email
     password = new.get_by_label("Eerste wachtwoord")
     password.fill(GUESSABLE)
-    new.get_by_role("radio", name="Assessor").check()
+    new.get_by_role("radio", name="Beoordelaar").check()
     new.get_by_role("button", name="Account aanmaken").click()
     _refused_next_to(page, password)
     check_screen(page, "new staff refused")
@@ -246,7 +246,7 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     page.get_by_role("status").filter(has_text="Het account van Anna Assessor is aangemaakt.").wait_for()
     card = page.locator(f"[data-account='{assessor.email}']")
     card.wait_for()
-    assert "Assessor" in card.inner_text()
+    assert "Beoordelaar" in card.inner_text()
     check_screen(page, "staff created")
 
     # Disabling an account, with a reason for the log.

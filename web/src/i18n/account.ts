@@ -42,7 +42,7 @@ export const accountNl = {
   "change.done": "Je wachtwoord is gewijzigd. Op je andere apparaten ben je uitgelogd.",
 
   "role.jobcoach": "Jobcoach",
-  "role.assessor": "Assessor",
+  "role.assessor": "Beoordelaar",
   "role.dnv_officer": "Medewerker DNV",
   "role.noloc_admin": "Beheerder Noloc",
   "role.mentor": "Mentor",
