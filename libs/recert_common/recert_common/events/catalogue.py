@@ -312,7 +312,8 @@ class CycleOpened(EventData):
         "PE activities count from this day (the previous (re)certification)."))
 
 
-@_event("portfolio.submitted", producer="portfolio", consumers=("assessment", "billing", "notifications"),
+@_event("portfolio.submitted", producer="portfolio",
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="A portfolio was submitted to DNV; its snapshot is frozen under snapshot_hash.")
 class PortfolioSubmitted(EventData):
     portfolio_id = fields.UUID(required=True)
@@ -330,7 +331,8 @@ class PortfolioSubmitted(EventData):
     is_new_portfolio_after_negative = fields.Boolean(required=True)
 
 
-@_event("portfolio.withdrawn", producer="portfolio", consumers=("assessment", "billing", "notifications"),
+@_event("portfolio.withdrawn", producer="portfolio",
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="The jobcoach withdrew a submitted portfolio before a decision.")
 class PortfolioWithdrawn(EventData):
     portfolio_id = fields.UUID(required=True)
