@@ -168,6 +168,12 @@ def test_a_service_binds_its_own_queues_only_to_the_events_it_consumes(broker, p
         for key in consumed:
             conn.channel().queue_bind(spy, EXCHANGE, key)
         conn.channel().queue_delete(spy)
+        # Nor by an exchange of its own bound to the events exchange (exchange-to-exchange binding).
+        relay = f"{party}.relay-{uuid.uuid4().hex[:6]}"
+        conn.channel().exchange_declare(relay, "fanout", durable=False, auto_delete=False)
+        with pytest.raises(AccessRefused):
+            conn.channel().exchange_bind(relay, EXCHANGE, "identity.password.reset_requested")
+        conn.channel().exchange_delete(relay)
     assert consumed and "identity.password.reset_requested" in others
 
 
