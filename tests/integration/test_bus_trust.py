@@ -291,6 +291,23 @@ def test_forged_events_reaching_a_consumer_are_dead_lettered_with_the_reason_and
     assert consumer.consumers[0].refused == 4
 
 
+def test_a_forgery_dead_lettered_onto_the_exchange_by_a_queue_of_its_own_is_still_refused(broker, consumer):
+    """Topic permissions are not checked when the broker dead-letters: a service may declare a queue of its
+    own whose dead letters go to the events exchange under any routing key, and so get any type routed. The
+    message keeps the ``user_id`` of the service that published it, and the consumer refuses it."""
+    detour = f"billing.detour-{uuid.uuid4().hex[:6]}"
+    with Connection(broker.url("billing"), connect_timeout=5) as conn:
+        conn.channel().queue_declare(detour, durable=False, auto_delete=False, arguments={
+            "x-dead-letter-exchange": EXCHANGE, "x-dead-letter-routing-key": "certification.decision.made",
+            "x-message-ttl": 0})
+        forged = _decision()
+        broker.publish("billing", detour, forged, exchange="")
+        wait_for(lambda: new_id(forged) in _dead(broker, consumer), message="the detoured forgery refused")
+        conn.channel().queue_delete(detour)
+    assert f"published by broker user '{broker.prefix}billing'" in _dead(broker, consumer)[new_id(forged)]
+    assert effect_counts(consumer.db_) == (0, 0)
+
+
 def test_what_noloc_may_not_claim_is_dead_lettered(broker, consumer):
     too_much = _activity(points=None, amount="900", unit="sbu")
     future = _activity(completed_on=date.today() + timedelta(days=30))
