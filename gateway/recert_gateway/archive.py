@@ -5,7 +5,8 @@ The gateway composes it from the services' own answers to the jobcoach (their to
 its own rules and nothing new is exposed): the account (identity), certificates, cases and assessment forms
 (assessment), PE activities with their evidence files (pe-registry), cycles with A1-A4, meetings and their
 proofs, and the submitted snapshots with the proofs they list (portfolio), invoices with their PDFs
-(billing), messages (notifications), and who else read the jobcoach's documents (the access logs).
+(billing), messages and service-desk requests with their attachments (notifications), documents being
+read and the mentorships, and who else read the jobcoach's documents (the access logs).
 
 First every JSON document is fetched (small: one person's rows); when any service fails, the answer is the
 problem (502/503/504) and no archive starts, because an archive that silently lacks a part would be
@@ -156,6 +157,20 @@ def collect(clients: Mapping[str, ServiceClient], token: str, *, timeout: float)
                                      "credit_note_pdf"))
 
     docs["messages.json"] = read.all_pages("notifications", "/v1/messages")
+    # The service desk (ADR 0029): the jobcoach's requests with every post and attachment.
+    threads = []
+    for summary in read.all_pages("notifications", "/v1/desk/requests"):
+        thread = read.get("notifications", f"/v1/desk/requests/{summary['id']}")
+        threads.append(thread)
+        for attachment in thread.get("attachments") or []:
+            out.files.append(FileRef(
+                f"desk/{summary['id']}/{attachment['id']}-{_safe(attachment.get('filename'), 'bijlage')}",
+                "notifications", f"/v1/desk/requests/{summary['id']}/attachments/{attachment['id']}",
+                attachment.get("sha256"), "desk_attachment"))
+    docs["desk-requests.json"] = threads
+    # Documents waiting to be read or confirmed (ADR 0027), and the mentors the jobcoach invited (ADR 0028).
+    docs["pe/readings.json"] = read.all_pages("pe-registry", "/v1/pe/readings")
+    docs["portfolio/mentorships.json"] = read.get("portfolio", "/v1/portfolio/mentorships")
     docs["access-log.json"] = {"pe": read.all_pages("pe-registry", "/v1/pe/access-log"),
                                "portfolio": read.all_pages("portfolio", "/v1/portfolio/access-log")}
     return out
@@ -276,7 +291,8 @@ def document_archive(document: dict[str, Any]) -> None:
         "description": (
             "The jobcoach's account, certificates, cases and assessment forms, PE activities with their "
             "evidence files, cycles with their parts and meeting proofs, submitted snapshots with the "
-            "proofs they list, invoices with their PDFs, messages, and who else read their documents. "
+            "proofs they list, invoices with their PDFs, messages, service-desk requests with their "
+            "attachments, documents being read, mentorships, and who else read their documents. "
             "JSON documents plus the files, streamed. `manifest.json` (the last entry) lists every file "
             "with the SHA-256 its service stored and that of the bytes in the archive. Role: jobcoach."),
         "operationId": "composed_my_data_archive",

@@ -185,9 +185,11 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "GET /portfolio/meetings/{meeting_id}/proof":              (401, 200, 404, 403, 403, 200, 403, 403, 403),
     "POST /portfolio/meetings/{meeting_id}/proof":             (401, 201, 404, 403, 403, 403, 403, 403, 403),
     "GET /portfolio/submissions":                              (401, 200, 200, 200, 200, 200, 403, 403, 403),
-    "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 200, 404, 200, 403, 403, 403),
+    # ... the assigned assessor reads the snapshot and its proofs only while the case is assessed, as in
+    # pe-registry (ADR 0017): decided (postponed, the supplement not yet in) here, so 404 as for anyone else
+    "GET /portfolio/submissions/{submission_id}":              (401, 200, 404, 404, 404, 200, 403, 403, 403),
     "GET /portfolio/submissions/{submission_id}/meetings/{meeting_id}/proof":
-                                                               (401, 200, 404, 200, 404, 200, 403, 403, 403),
+                                                               (401, 200, 404, 404, 404, 200, 403, 403, 403),
     # verifiable credentials (issue 14, ADR 0030): the holder downloads; DNV revokes (after the holder's
     # download made one); anyone fetches the keys, the issuer and the status list and verifies; a Noloc admin
     # rotates the issuer key

@@ -97,6 +97,19 @@ def test_the_archive_holds_everything_and_every_file_matches_its_stored_hash(wor
     messages = _json(archive, "messages.json")
     assert world.resources["message_id"] in {m["id"] for m in messages}
 
+    # The service desk: the request with its posts, its attachment with the hash notifications stored;
+    # the mentor she invited.
+    res = world.resources
+    threads = _json(archive, "desk-requests.json")
+    [thread] = [t for t in threads if t["request"]["id"] == res["desk_request_id"]]
+    assert thread["posts"] and thread["posts"][0]["text"] == "Het lukt niet."
+    [attachment] = [a for a in thread["attachments"] if a["id"] == res["desk_attachment_id"]]
+    [name] = [n for n in names if n.startswith(f"desk/{res['desk_request_id']}/{attachment['id']}-")]
+    assert _sha(archive.read(name)) == attachment["sha256"] == files[name]["stored_sha256"]
+    assert files[name]["what"] == "desk_attachment"
+    assert res["mentorship_id"] in {m["id"] for m in _json(archive, "portfolio/mentorships.json")}
+    assert _json(archive, "pe/readings.json") == []  # hers: none (the draft jobcoach has three)
+
     # The assigned assessor read the snapshot and an activity while populating: the log says so.
     log = _json(archive, "access-log.json")
     assessor = world.person("assessor").id
@@ -112,6 +125,9 @@ def test_nobody_else_gets_a_jobcoach_archive(world):
     assert not any(owner_evidence in name for name in other.namelist())
     assert all(a["account_id"] != owner.id for a in _json(other, "pe/activities.json"))
     assert not any(name.startswith("portfolio/submissions/") for name in other.namelist())
+    assert not any(name.startswith("desk/") for name in other.namelist())
+    assert {r["id"] for r in _json(other, "pe/readings.json")} >= {
+        world.resources[key] for key in ("reading_id", "confirm_reading_id", "dismiss_reading_id")}
     for staff in ("assessor", "dnv_officer", "noloc_admin"):
         response = world.app.get("my-data/archive", world.person(staff))
         assert response.status_code == 403, (staff, response.status_code)

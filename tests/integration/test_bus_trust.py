@@ -7,6 +7,7 @@ reaches a consumer by another road (the default exchange), dead-lettered with th
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import threading
@@ -19,16 +20,17 @@ from amqp.exceptions import AccessRefused, PreconditionFailed
 from kombu import Connection, Exchange, Producer
 
 from recert_common import bus
-from recert_common.bus.access import parties, platform_types
+from recert_common.bus.access import Party, parties, platform_types
 from recert_common.bus.deadletter import list_dead_letters
 from recert_common.bus.provision import BrokerAdmin, amqp_url, deprovision, provision
 from recert_common.config import ServiceSettings
-from recert_common.events import all_types, new_event
+from recert_common.events import all_types, catalogue, new_event
 from recert_common.worker import Worker
 
 from bus_fixtures import effect_counts, make_database, wait_for
 
 EXCHANGE = "recert.events"  # the production name: the vhost is this run's own
+TEST_CONSUMER_EXTRA = ("noloc.academy.activity.completed", "billing.invoice.paid")
 OWN = object()
 
 
@@ -40,6 +42,7 @@ class Broker:
     port: int
     passwords: dict[str, str]
     queues: dict[str, str] = field(default_factory=dict)
+    table: dict[str, Party] = field(default_factory=dict)
 
     def user(self, party: str) -> str:
         return f"{self.prefix}{party}"
@@ -65,12 +68,16 @@ def broker(infra):
     admin = BrokerAdmin(infra.broker_admin_url)
     amqp = Connection(infra.amqp_url)
     vhost, prefix = f"t{infra.run_id}.trust", f"t{infra.run_id}-"
-    table = parties()
+    # The ``consumer`` fixture runs as portfolio's user and also handles two types portfolio does not
+    # consume (to receive Noloc's credits and payments by the exchange): its user may bind those too.
+    table = [dataclasses.replace(p, consumes=tuple(sorted({*p.consumes, *TEST_CONSUMER_EXTRA})))
+             if p.name == "portfolio" else p for p in parties()]
     passwords = {p.name: secrets.token_urlsafe(18) for p in table}
     done = provision(admin, passwords, vhost=vhost, exchange=EXCHANGE, user_prefix=prefix, table=table)
     # Provisioning twice is harmless: the second run changes nothing and fails on nothing.
     provision(admin, passwords, vhost=vhost, exchange=EXCHANGE, user_prefix=prefix, table=table)
-    yield Broker(vhost, prefix, amqp.hostname, amqp.port or 5672, passwords, done.queues)
+    yield Broker(vhost, prefix, amqp.hostname, amqp.port or 5672, passwords, done.queues,
+                 {p.name: p for p in table})
     deprovision(admin, vhost=vhost, user_prefix=prefix, table=table)
 
 
@@ -140,6 +147,52 @@ def test_outside_parties_read_only_their_own_queue_and_cannot_rebind_it(broker):
             channel.queue_bind(broker.queues["dnv"], EXCHANGE, "portfolio.#")
     with Connection(broker.url("dnv"), connect_timeout=5) as conn, pytest.raises(AccessRefused):
         conn.channel().basic_get(broker.queues["noloc"], no_ack=True)
+
+
+@pytest.mark.parametrize("party", ["billing", "portfolio", "pe-registry"])
+def test_a_service_binds_its_own_queues_only_to_the_events_it_consumes(broker, party):
+    """A service declares its own queues, but binding one to the exchange is checked against its topic read
+    permission: it cannot listen to what it does not consume, such as identity's events that carry the
+    password-reset and verification links, nor to everything (``#``)."""
+    spy = f"{party}.spy-{uuid.uuid4().hex[:6]}"
+    consumed = sorted(broker.table[party].consumes)
+    assert set(consumed) == {t for t, consumers in catalogue.CONSUMERS.items() if party in consumers} | (
+        set(TEST_CONSUMER_EXTRA) if party == "portfolio" else set())
+    others = [t.type for t in platform_types() if t.type not in consumed]
+    with Connection(broker.url(party), connect_timeout=5) as conn:
+        conn.channel().queue_declare(spy, durable=False, auto_delete=False)
+        for key in ("identity.password.reset_requested", "identity.email.verification_requested", "#",
+                    "identity.#", "*.*.*", *others):
+            with pytest.raises(AccessRefused):
+                conn.channel().queue_bind(spy, EXCHANGE, key)
+        for key in consumed:
+            conn.channel().queue_bind(spy, EXCHANGE, key)
+        conn.channel().queue_delete(spy)
+        # Nor by an exchange of its own bound to the events exchange (exchange-to-exchange binding).
+        relay = f"{party}.relay-{uuid.uuid4().hex[:6]}"
+        conn.channel().exchange_declare(relay, "fanout", durable=False, auto_delete=False)
+        with pytest.raises(AccessRefused):
+            conn.channel().exchange_bind(relay, EXCHANGE, "identity.password.reset_requested")
+        conn.channel().exchange_delete(relay)
+    assert consumed and "identity.password.reset_requested" in others
+
+
+def test_every_service_subscribes_to_exactly_the_types_the_catalogue_names_it_a_consumer_of():
+    """The broker lets a service bind exactly the catalogue's types for it (``Party.topic_read``): a
+    subscription the catalogue does not list would be refused when the service starts under its own user,
+    and a type it lists but does not handle would be a binding right nobody needs (and a wrong line in
+    docs/events.md and the AsyncAPI document)."""
+    import base64
+    import importlib
+
+    key = base64.urlsafe_b64encode(bytes(32)).decode()
+    env = {"RECERT_ASSESSMENT_SECRETS_KEY": key, "RECERT_IDENTITY_SECRETS_KEY": key}
+    for service in ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"):
+        spec = importlib.import_module(f"recert_{service.replace('-', '_')}.__main__").SPEC
+        subscribed = {t for s in spec.all_subscriptions(spec.settings_cls.from_env(service, env=env), None)
+                      for t in s.handlers}
+        allowed = {t for t, consumers in catalogue.CONSUMERS.items() if service in consumers}
+        assert subscribed == allowed, (service, sorted(subscribed - allowed), sorted(allowed - subscribed))
 
 
 # --- the consumer's user_id check with real users ----------------------------------------------------------
@@ -238,6 +291,23 @@ def test_forged_events_reaching_a_consumer_are_dead_lettered_with_the_reason_and
     assert all(reason.startswith("refused: ") for reason in dead.values())
     assert effect_counts(consumer.db_) == (0, 0)
     assert consumer.consumers[0].refused == 4
+
+
+def test_a_forgery_dead_lettered_onto_the_exchange_by_a_queue_of_its_own_is_still_refused(broker, consumer):
+    """Topic permissions are not checked when the broker dead-letters: a service may declare a queue of its
+    own whose dead letters go to the events exchange under any routing key, and so get any type routed. The
+    message keeps the ``user_id`` of the service that published it, and the consumer refuses it."""
+    detour = f"billing.detour-{uuid.uuid4().hex[:6]}"
+    with Connection(broker.url("billing"), connect_timeout=5) as conn:
+        conn.channel().queue_declare(detour, durable=False, auto_delete=False, arguments={
+            "x-dead-letter-exchange": EXCHANGE, "x-dead-letter-routing-key": "certification.decision.made",
+            "x-message-ttl": 0})
+        forged = _decision()
+        broker.publish("billing", detour, forged, exchange="")
+        wait_for(lambda: new_id(forged) in _dead(broker, consumer), message="the detoured forgery refused")
+        conn.channel().queue_delete(detour)
+    assert f"published by broker user '{broker.prefix}billing'" in _dead(broker, consumer)[new_id(forged)]
+    assert effect_counts(consumer.db_) == (0, 0)
 
 
 def test_what_noloc_may_not_claim_is_dead_lettered(broker, consumer):

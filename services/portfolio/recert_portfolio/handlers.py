@@ -196,8 +196,10 @@ class Handlers:
         uow.cases.upsert(data["case_id"], data["account_id"], submission_id=data["submission_id"])
 
     def on_assessor_assigned(self, uow: PortfolioUnitOfWork, event: Event) -> None:
+        """The assessor reads the case's snapshot from now until the decision (ADR 0017)."""
         data = event.data
         uow.cases.upsert(data["case_id"], data["account_id"], assessor_id=data["assessor_id"])
+        uow.cases.set_access(data["case_id"], open_=True, at=event.occurred_at)
 
     @staticmethod
     def _cycle_of_case(uow: PortfolioUnitOfWork, case_id: UUID) -> tuple[Case, Cycle]:
@@ -226,7 +228,10 @@ class Handlers:
             self._apply_attendance(uow, cycle.account_id, supplement.opened_at)
 
     def on_decision_made(self, uow: PortfolioUnitOfWork, event: Event) -> None:
+        """The case is decided: the assessor's access to its snapshot ends (a supplement's submission opens
+        it again). A postponed decision opens the supplement; a negative one closes the cycle."""
         data = event.data
+        uow.cases.set_access(data["case_id"], open_=False, at=event.occurred_at)
         decided_on = self._day(event)
         uow.cases.add_decision(data["decision_id"], data["case_id"], data["decision"], decided_on)
         if data["decision"] == "postponed":

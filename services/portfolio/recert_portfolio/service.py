@@ -302,6 +302,8 @@ class PortfolioService(MentoringUseCases):
             submission = self._seal(uow, uuid.uuid4(), "supplement", portfolio, readiness, now, supplement)
             uow.supplements.save_submitted(supplement.submitted(submission.id, now))
             uow.cycles.save(submitted)
+            # The same assessor reassesses: the case's snapshots are readable again until the decision.
+            uow.cases.set_access(supplement.case_id, open_=True, at=now)
             uow.publish("portfolio.supplement.submitted", {
                 "supplement_id": supplement.id, "case_id": supplement.case_id,
                 "portfolio_id": cycle.portfolio_id, "submission_id": supplement.submission_id,

@@ -182,10 +182,22 @@ class CaseRepository(_Repository):
         return row["assigned"]
 
     def assessor_may_read(self, about_submission_id: UUID, assessor_id: UUID) -> bool:
+        """Whether ``assessor_id`` is assigned to a case about the submission that is being assessed now
+        (from the assignment, or the supplement's submission, to the decision)."""
         row = self.conn.execute(
-            "SELECT EXISTS (SELECT 1 FROM cases WHERE submission_id = %s AND assessor_id = %s) AS allowed",
+            """SELECT EXISTS (SELECT 1 FROM cases c JOIN case_access x ON x.case_id = c.case_id AND x.open
+                               WHERE c.submission_id = %s AND c.assessor_id = %s) AS allowed""",
             (about_submission_id, assessor_id)).fetchone()
         return row["allowed"]
+
+    def set_access(self, case_id: UUID, *, open_: bool, at: datetime) -> None:
+        """Open or close the assigned assessor's access to the case's snapshot as of ``at``; a change older
+        than the one recorded changes nothing (events may arrive late or be retried)."""
+        self.conn.execute(
+            """INSERT INTO case_access (case_id, open, changed_at) VALUES (%s, %s, %s)
+               ON CONFLICT (case_id) DO UPDATE SET open = EXCLUDED.open, changed_at = EXCLUDED.changed_at
+                   WHERE case_access.changed_at <= EXCLUDED.changed_at""",
+            (case_id, open_, at))
 
     def add_decision(self, decision_id: UUID, case_id: UUID, decision: str, decided_on: date) -> None:
         self.conn.execute(
@@ -491,6 +503,7 @@ class RetentionRepository(_Repository):
         conn = self.conn
         cycles = "SELECT id FROM cycles WHERE account_id = %(a)s"
         submissions = "SELECT id FROM submissions WHERE account_id = %(a)s"
+        cases = "SELECT case_id FROM cases WHERE account_id = %(a)s"
         number = conn.execute("SELECT membership_number FROM accounts WHERE account_id = %(a)s",
                               {"a": account_id}).fetchone()
         for statement in (
@@ -503,7 +516,8 @@ class RetentionRepository(_Repository):
                 "DELETE FROM meetings WHERE account_id = %(a)s",
                 "UPDATE cycles SET previous_cycle_id = NULL WHERE account_id = %(a)s",
                 "DELETE FROM cycles WHERE account_id = %(a)s",
-                "DELETE FROM decisions WHERE case_id IN (SELECT case_id FROM cases WHERE account_id = %(a)s)",
+                f"DELETE FROM decisions WHERE case_id IN ({cases})",
+                f"DELETE FROM case_access WHERE case_id IN ({cases})",
                 "DELETE FROM cases WHERE account_id = %(a)s",
                 "DELETE FROM pe_evidence WHERE account_id = %(a)s",
                 "DELETE FROM pe_activities WHERE account_id = %(a)s",

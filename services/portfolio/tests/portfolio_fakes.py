@@ -43,6 +43,7 @@ class Data:
     pe_evidence: dict[UUID, tuple[UUID, UUID, str]] = field(default_factory=dict)  # activity, account, sha
     cases: dict[UUID, Case] = field(default_factory=dict)
     decisions: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    case_access: dict[UUID, tuple[bool, datetime]] = field(default_factory=dict)  # open, changed_at
     cycles: dict[UUID, Cycle] = field(default_factory=dict)
     parts: dict[tuple[UUID, str], Part] = field(default_factory=dict)
     meetings: dict[UUID, tuple[Meeting, UUID | None]] = field(default_factory=dict)  # without proof, proof id
@@ -159,7 +160,13 @@ class FakeCases(_Repository):
 
     def assessor_may_read(self, about_submission_id: UUID, assessor_id: UUID) -> bool:
         return any(c.submission_id == about_submission_id and c.assessor_id == assessor_id
+                   and self.data.case_access.get(c.case_id, (False,))[0]
                    for c in self.data.cases.values())
+
+    def set_access(self, case_id: UUID, *, open_: bool, at: datetime) -> None:
+        known = self.data.case_access.get(case_id)
+        if known is None or known[1] <= at:
+            self.data.case_access[case_id] = (open_, at)
 
     def add_decision(self, decision_id: UUID, case_id: UUID, decision: str, decided_on: date) -> None:
         self.data.decisions.setdefault(decision_id, {"case_id": case_id, "decision": decision,
@@ -357,6 +364,7 @@ class FakeRetention(_Repository):
         data.cycles = {k: c for k, c in data.cycles.items() if k not in cycles}
         cases = {k for k, c in data.cases.items() if c.account_id == account_id}
         data.decisions = {k: d for k, d in data.decisions.items() if d["case_id"] not in cases}
+        data.case_access = {k: a for k, a in data.case_access.items() if k not in cases}
         data.cases = {k: c for k, c in data.cases.items() if k not in cases}
         data.pe_evidence = {k: e for k, e in data.pe_evidence.items() if e[1] != account_id}
         data.pe_activities = {k: a for k, a in data.pe_activities.items() if a[0] != account_id}

@@ -332,6 +332,25 @@ def test_snapshots_are_read_by_the_owner_dnv_and_the_assigned_assessor_only(worl
         assert total == expected == len(items)
 
 
+def test_the_assessor_reads_a_snapshot_only_until_the_decision_and_a_late_assignment_reopens_nothing(world):
+    coach, submission_id = world.submitted()
+    assessor = uuid.uuid4()
+    case_id = world.case(coach, submission_id, assessor_id=assessor)
+    submission = world.service.submission(submission_id)
+    reader = _principal(assessor, "assessor")
+    assert world.service.may_read(reader, submission)
+    world.event("certification.decision.made", {
+        "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+        "certificate_id": uuid.uuid4(), "decision": "positive", "follows_advice": True,
+        "objection_deadline": world.today + timedelta(days=42)})
+    assert not world.service.may_read(reader, submission)
+    world.event("assessment.assessor.assigned", {
+        "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor,
+        "previous_assessor_id": None, "due_on": world.today}, occurred_at=world.now - timedelta(hours=1))
+    assert not world.service.may_read(reader, submission)
+    assert world.service.may_read(_principal(uuid.uuid4(), "dnv_officer"), submission)
+
+
 def test_the_submitted_proof_is_the_one_the_snapshot_lists(world):
     coach = world.coach()
     world.certificate(coach)

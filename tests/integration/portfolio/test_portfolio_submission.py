@@ -2,14 +2,17 @@
 decision, through the HTTP API with the events that drive them."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
 from portfolio_support import PDF
+
+from recert_common.events import new_event
 
 from service_harness import problem
 
@@ -362,3 +365,60 @@ def test_after_a_negative_decision_a_new_portfolio_may_be_submitted_until_the_de
         subject=coach.account_id)
     problem(portfolio.get(CURRENT, coach.token), 404)
     assert portfolio.scalar("SELECT count(*) FROM cycles WHERE account_id = %s", coach.account_id) == 2
+
+
+def test_the_assessor_reads_the_snapshot_and_its_proofs_only_while_the_case_is_assessed(portfolio):
+    """Issue 11 section 5 (ADR 0017): from the assignment to the decision, again from the supplement's
+    submission to the decision on it; the owner and DNV officers keep reading."""
+    coach = portfolio.coach()
+    portfolio.clock.day = date(2027, 5, 1)
+    cycle = portfolio.certificate(coach, EXPIRES)
+    portfolio.fill_portfolio(coach, cycle, meetings_on=NOLOC_DAYS, pe_on=date(2026, 2, 1))
+    meeting = portfolio.post(f"{CURRENT}/meetings", coach.token, json={
+        "met_on": "2026-11-12", "kind": "quality_circle", "group_name": "Kwaliteitskring Zuid"}).get_json()
+    assert portfolio.post(f"/v1/portfolio/meetings/{meeting['id']}/proof?filename=kring.pdf", coach.token,
+                          data=PDF).status_code == 201
+    submission = portfolio.post(f"{CURRENT}/submit", coach.token).get_json()
+    assessor, assessor_token = portfolio.staff("assessor")
+    _, officer_token = portfolio.staff("dnv_officer")
+    case_id = portfolio.case_opened(coach, submission)
+    portfolio.assign(coach, case_id, assessor)
+    snapshot = f"/v1/portfolio/submissions/{submission['id']}"
+    proof = f"{snapshot}/meetings/{meeting['id']}/proof"
+
+    def reads(token: str, *paths: str) -> list[int]:
+        return [portfolio.get(path, token).status_code for path in (snapshot, proof, *paths)]
+
+    assert reads(assessor_token) == [200, 200]
+    assert portfolio.get(proof, assessor_token).data == PDF
+
+    def decided(decision: str, **extra) -> None:
+        portfolio.publish("certification.decision.made", {
+            "decision_id": uuid.uuid4(), "case_id": case_id, "account_id": coach.account_id,
+            "certificate_id": cycle["certificate_id"], "decision": decision, "follows_advice": True,
+            "objection_deadline": date(2027, 7, 22), **extra}, subject=coach.account_id)
+
+    portfolio.clock.day = date(2027, 6, 10)
+    decided("postponed", supplement_due_on=date(2027, 9, 10), supplements=[
+        {"part": "A2", "assignment": "Werk de terugblik uit met voorbeelden."}])
+    assert reads(assessor_token) == [404, 404]
+    assert reads(officer_token) == [200, 200] and reads(coach.token) == [200, 200]
+
+    # The supplement is reassessed by the same assessor: the original and the supplement's snapshot.
+    assert portfolio.put(f"{CURRENT}/supplement/parts/A2", coach.token,
+                         json={"text": "Terugblik, uitgewerkt met voorbeelden."}).status_code == 200
+    supplement = portfolio.post(f"{CURRENT}/supplement/submit", coach.token).get_json()
+    supplemented = f"/v1/portfolio/submissions/{supplement['id']}"
+    assert reads(assessor_token, supplemented) == [200, 200, 200]
+
+    decided("positive")
+    assert reads(assessor_token, supplemented) == [404, 404, 404]
+    assert reads(officer_token, supplemented) == [200, 200, 200]
+    # A late copy of the assignment, older than the decision, does not open it again.
+    late = dataclasses.replace(new_event("assessment.assessor.assigned", {
+        "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor,
+        "previous_assessor_id": None, "due_on": date(2027, 8, 1)}, producer="assessment",
+        subject=coach.account_id), occurred_at=datetime.now(UTC) - timedelta(days=1))
+    portfolio.publish_raw(late.to_json(), late.type)
+    portfolio.wait_handled(late.id)
+    assert reads(assessor_token, supplemented) == [404, 404, 404]

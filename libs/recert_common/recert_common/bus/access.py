@@ -5,7 +5,10 @@ Every party that talks to the broker has a broker user of its own (``<prefix><pa
 
 - each **service** may publish on the events exchange exactly the event types the catalogue names it the
   producer of (a topic permission whose write pattern lists those routing keys), and may declare, bind and
-  read only its own queues (``<service>.<purpose>`` with their retry and dead-letter queues);
+  read only its own queues (``<service>.<purpose>`` with their retry and dead-letter queues), binding them
+  only to the event types the catalogue names it a consumer of (the topic permission's read pattern, which
+  RabbitMQ checks on ``queue.bind``): a service cannot listen to identity's events that carry the links of
+  a password reset or an address verification, nor to anything else it does not consume;
 - **Noloc's system** may publish exactly the ``noloc.*`` types of the catalogue and read only its own queue;
 - **DNV's system** may publish nothing and read only its own queue.
 
@@ -43,6 +46,7 @@ class Party:
     publishes: tuple[str, ...]
     outside: bool
     receives: tuple[str, ...] = ()
+    consumes: tuple[str, ...] = ()  # exact event types a service binds its queues to
 
     def user(self, prefix: str = DEFAULT_USER_PREFIX) -> str:
         return f"{prefix}{self.name}"
@@ -69,9 +73,19 @@ class Party:
 
     def topic_write(self) -> str:
         """The routing keys this party may publish on the events exchange, or none at all (``^$``)."""
-        if not self.publishes:
-            return "^$"
-        return "^(" + "|".join(re.escape(t) for t in self.publishes) + ")$"
+        return _exactly(self.publishes)
+
+    def topic_read(self) -> str:
+        """The binding keys this party may bind a queue with on the events exchange: exactly the types it
+        consumes. Outside parties bind nothing (their bindings are the operator's, made by ``provision``
+        with the administrator's user)."""
+        return _exactly(self.consumes)
+
+
+def _exactly(types: tuple[str, ...]) -> str:
+    if not types:
+        return "^$"
+    return "^(" + "|".join(re.escape(t) for t in types) + ")$"
 
 
 def platform_types() -> list[registry.EventType]:
@@ -91,11 +105,21 @@ def parties(services: Iterable[str] | None = None) -> list[Party]:
     """The table: every producer of the catalogue and every expected consumer, plus DNV's system.
 
     ``services`` adds services that only consume (none today) or that a test registers."""
-    made = producers()
-    names = set(made) | {c for consumers in catalogue.CONSUMERS.values() for c in consumers}
-    names |= set(services or ()) | set(OUTSIDE_PARTIES)
+    made, heard = producers(), consumers()
+    names = set(made) | set(heard) | set(services or ()) | set(OUTSIDE_PARTIES)
     return [Party(name, made.get(name, ()), outside=name in OUTSIDE_SUBSCRIPTIONS,
-                  receives=OUTSIDE_SUBSCRIPTIONS.get(name, ())) for name in sorted(names)]
+                  receives=OUTSIDE_SUBSCRIPTIONS.get(name, ()),
+                  consumes=() if name in OUTSIDE_SUBSCRIPTIONS else heard.get(name, ()))
+            for name in sorted(names)]
+
+
+def consumers() -> dict[str, tuple[str, ...]]:
+    """Service -> the event types the catalogue names it a consumer of."""
+    found: dict[str, set[str]] = {}
+    for type_, names in catalogue.CONSUMERS.items():
+        for name in names:
+            found.setdefault(name, set()).add(type_)
+    return {name: tuple(sorted(types)) for name, types in sorted(found.items())}
 
 
 def party(name: str) -> Party:

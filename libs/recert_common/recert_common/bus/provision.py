@@ -124,7 +124,7 @@ def provision(admin: BrokerAdmin, passwords: Mapping[str, str], *, vhost: str = 
         user = p.user(user_prefix)
         admin.put_user(user, passwords[p.name])
         admin.put_permissions(vhost, user, p.permissions(exchange, queue_prefix))
-        admin.put_topic_permissions(vhost, user, exchange, write=p.topic_write(), read=".*")
+        admin.put_topic_permissions(vhost, user, exchange, write=p.topic_write(), read=p.topic_read())
         users[p.name] = user
         queue = p.outside_queue(queue_prefix)
         if queue:

@@ -296,7 +296,7 @@ class AccountSessionsEnded(EventData):
 # --- portfolio -----------------------------------------------------------------------------------------
 
 
-@_event("portfolio.cycle.opened", producer="portfolio", consumers=("notifications",),
+@_event("portfolio.cycle.opened", producer="portfolio", consumers=(),
         summary="A recertification cycle started: the jobcoach can build the next portfolio.")
 class CycleOpened(EventData):
     cycle_id = fields.UUID(required=True)
@@ -312,7 +312,8 @@ class CycleOpened(EventData):
         "PE activities count from this day (the previous (re)certification)."))
 
 
-@_event("portfolio.submitted", producer="portfolio", consumers=("assessment", "billing", "notifications"),
+@_event("portfolio.submitted", producer="portfolio",
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="A portfolio was submitted to DNV; its snapshot is frozen under snapshot_hash.")
 class PortfolioSubmitted(EventData):
     portfolio_id = fields.UUID(required=True)
@@ -330,7 +331,8 @@ class PortfolioSubmitted(EventData):
     is_new_portfolio_after_negative = fields.Boolean(required=True)
 
 
-@_event("portfolio.withdrawn", producer="portfolio", consumers=("assessment", "billing", "notifications"),
+@_event("portfolio.withdrawn", producer="portfolio",
+        consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="The jobcoach withdrew a submitted portfolio before a decision.")
 class PortfolioWithdrawn(EventData):
     portfolio_id = fields.UUID(required=True)
@@ -623,7 +625,8 @@ class _CertificatePeriod(_Certificate):
             raise ValidationError("valid_until is after valid_from.", "valid_until")
 
 
-@_event("certification.certificate.registered", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
+@_event("certification.certificate.registered", producer="assessment",
+        consumers=("portfolio", "pe-registry", "billing"),
         summary="A certificate entered the register (first certification or an existing one taken over).")
 class CertificateRegistered(_CertificatePeriod):
     register_fee_paid_until = fields.Date(load_default=None, allow_none=True, metadata=_doc(
@@ -647,7 +650,8 @@ class CertificateRenewed(_CertificatePeriod):
     previous_valid_until = fields.Date(required=True)
 
 
-@_event("certification.certificate.lapsed", producer="assessment", consumers=_CERTIFICATE_CONSUMERS,
+@_event("certification.certificate.lapsed", producer="assessment",
+        consumers=("portfolio", "billing", "notifications"),
         summary="The certificate expired without a positive decision: the jobcoach left the register.")
 class CertificateLapsed(_Certificate):
     lapsed_on = fields.Date(required=True)
@@ -783,7 +787,7 @@ class InvoicePaid(_Invoice):
     paid_on = fields.Date(required=True)
 
 
-@_event("billing.invoice.cancelled", producer="billing", consumers=("assessment", "notifications"),
+@_event("billing.invoice.cancelled", producer="billing", consumers=("notifications",),
         summary="An invoice was cancelled by a credit note.")
 class InvoiceCancelled(_Invoice):
     credit_note_number = fields.String(required=True, validate=validate.Length(min=1, max=32))

@@ -1,0 +1,50 @@
+"""Portfolio's migrations on a database that already holds data: ``0025_assessor_access_ends`` gives the cases
+assigned before it the assessor's access they should have (ADR 0017): open while undecided, or after a
+postponed decision whose supplement was submitted; closed once decided; none for a case without assessor."""
+from __future__ import annotations
+
+import shutil
+import uuid
+from datetime import date
+from pathlib import Path
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+import recert_portfolio
+from recert_common.db import migrate_service
+
+MIGRATIONS = Path(recert_portfolio.__file__).parent / "migrations"
+
+
+def test_cases_assigned_before_the_change_keep_the_access_their_state_gives(infra, tmp_path):
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in MIGRATIONS.glob("*.sql"):
+        if int(path.name.split("_", 1)[0]) < 25:
+            shutil.copy(path, before / path.name)
+    url = infra.database_url(f"portfolio_migrations_{uuid.uuid4().hex[:6]}")
+    migrate_service(url, "portfolio", before)
+
+    undecided, decided, supplemented, decided_twice, unassigned = (uuid.uuid4() for _ in range(5))
+    with psycopg.connect(url, autocommit=True) as conn:
+        for case_id in (undecided, decided, supplemented, decided_twice, unassigned):
+            conn.execute("INSERT INTO cases (case_id, account_id, submission_id, assessor_id) "
+                         "VALUES (%s, %s, %s, %s)", (case_id, uuid.uuid4(), uuid.uuid4(),
+                                                     None if case_id == unassigned else uuid.uuid4()))
+        for case_id, decision in ((decided, "positive"), (supplemented, "postponed"),
+                                  (decided_twice, "postponed"), (decided_twice, "positive")):
+            conn.execute("INSERT INTO decisions (decision_id, case_id, decision, decided_on) "
+                         "VALUES (%s, %s, %s, %s)", (uuid.uuid4(), case_id, decision, date(2027, 6, 10)))
+        # The supplements' cycles and snapshots do not matter here: only whether they were submitted.
+        conn.execute("SET session_replication_role = replica")
+        for case_id in (supplemented, decided_twice):
+            conn.execute(
+                "INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on, "
+                "submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, now())",
+                (uuid.uuid4(), uuid.uuid4(), case_id, uuid.uuid4(), ["A2"], Jsonb([]), date(2027, 9, 10)))
+
+    assert migrate_service(url, "portfolio", MIGRATIONS) == ["portfolio/0025_assessor_access_ends.sql"]
+    with psycopg.connect(url) as conn:
+        access = dict(conn.execute("SELECT case_id, open FROM case_access").fetchall())
+    assert access == {undecided: True, decided: False, supplemented: True, decided_twice: False}
