@@ -29,7 +29,7 @@ from recert_portfolio.domain import (
     Proof,
     regular_cycle_dates,
 )
-from recert_portfolio.handlers import Handlers, routes
+from recert_portfolio.handlers import Handlers
 from recert_portfolio.service import PortfolioService
 from recert_portfolio.settings import PortfolioSettings
 
@@ -105,7 +105,7 @@ class World:
         self.service = PortfolioService(lambda: self.uow, self.settings, self.objects,
                                         today=lambda: self.today, now=lambda: self.now)
         self.handlers = Handlers(ZoneInfo("Europe/Amsterdam"), self.objects, now=lambda: self.now)
-        self.routes = routes(self.handlers)
+        self.routes = self.handlers.table()
 
     @property
     def data(self):
