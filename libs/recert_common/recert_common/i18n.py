@@ -410,9 +410,6 @@ register_messages({
     "detail.method_not_allowed": {
         "nl": "De methode {method} is hier niet toegestaan.",
         "en": "The method {method} is not allowed here."},
-    "detail.payload_too_large": {
-        "nl": "Het verzoek mag hoogstens {limit} bytes groot zijn.",
-        "en": "The request may be at most {limit} bytes."},
     "detail.unsupported_media_type": {
         "nl": "Stuur de inhoud als application/json.", "en": "Send the body as application/json."},
     "detail.internal_error": {
