@@ -238,6 +238,34 @@ def test_worker_schedules_follow_one_convention():
     assert found == []
 
 
+
+def test_every_use_case_and_every_event_consumed_is_exercised_by_the_fast_tests():
+    """Each service's fast suite (``services/<svc>/tests``, on the fake unit of work) names every public
+    use case of ``service.py`` (one its handlers call is exercised through their events) and every event
+    type its ``Handlers.table()`` takes. A name, not a proof of a good test: it catches the use case or
+    event nobody wrote a fast test for."""
+    found = []
+    for package in SERVICES:
+        tests = "".join(p.read_text() for p in sorted((package.parent / "tests").glob("*.py")))
+        handlers = (package / "handlers.py").read_text()
+        tree = ast.parse((package / "service.py").read_text())
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            if any(ast.unparse(base) == "Protocol" for base in cls.bases):
+                continue
+            for method in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+                helper = any(ast.unparse(d) in ("staticmethod", "property") for d in method.decorator_list)
+                if method.name.startswith("_") or helper:
+                    continue
+                if not re.search(rf"\b{method.name}\b", tests) and f".{method.name}(" not in handlers:
+                    found.append(f"{package.name}: {cls.name}.{method.name}")
+        tables = [n for n in ast.walk(ast.parse(handlers))
+                  if isinstance(n, ast.FunctionDef) and n.name == "table"]
+        for node in ast.walk(tables[0]) if tables else ():
+            if isinstance(node, ast.Dict):
+                found += [f"{package.name}: event {key.value}" for key in node.keys
+                          if isinstance(key, ast.Constant) and f'"{key.value}"' not in tests]
+    assert found == []
+
 # Flask's and flask-smorest's own underscore names, used as their documentation says.
 FRAMEWORK_PRIVATES = {"_get_current_object", "_apidoc", "_bind_to_schema"}
 
