@@ -191,8 +191,11 @@ def test_readiness_fails_when_a_service_is_down(start_gateway):
 ])
 def test_each_kind_of_failure_has_its_status(identity, failure, status):
     _, identity_url = identity
-    settings = GatewaySettings.from_env("gateway", env={"RECERT_LOG_LEVEL": "WARNING"},
-                                        service_urls={"identity": identity_url})
+    # Counters of its own: the login is rate limited in the shared Redis, and five runs of this test in a
+    # minute (or another checkout's) would otherwise be answered 429 before the failure is reached.
+    settings = GatewaySettings.from_env("gateway", env={
+        "RECERT_LOG_LEVEL": "WARNING", "RECERT_GATEWAY_RATE_LIMIT_PREFIX": f"test-{uuid.uuid4()}"},
+        service_urls={"identity": identity_url})
     app = create_app(settings)
 
     def fail(*args, **kwargs):

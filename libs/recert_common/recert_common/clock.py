@@ -14,6 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recert_common.config import ConfigError
 
+#: The platform's calendar (the jobcoaches' and DNV's); every ``RECERT_<SVC>_TIME_ZONE`` defaults to it.
+DEFAULT_TIME_ZONE = "Europe/Amsterdam"
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -6,8 +6,8 @@ RFC 6266 ``filename`` and, for names that are not plain ASCII, ``filename*``), n
 type, never cached by a shared cache, and sandboxed with an empty Content-Security-Policy so that a browser
 opening the file (an HTML file uploaded as "text", a PDF with script) runs nothing with our origin.
 
-``upload_filename`` reads the name an upload gives, from ``?filename=`` or a ``Content-Disposition`` header
-(preferring ``filename*``); the service judges the name itself.
+``upload_filename`` reads the name an upload gives, from its ``Content-Disposition`` header (preferring
+``filename*``) or else ``?filename=``; the service judges the name itself.
 """
 from __future__ import annotations
 
@@ -82,7 +82,8 @@ def filename_from_disposition(header: str | None) -> str | None:
 
 
 def upload_filename(request: Request) -> str | None:
-    """The name an upload gives: ``?filename=`` first, else its ``Content-Disposition`` header."""
-    if "filename" in request.args:
-        return request.args["filename"]
-    return filename_from_disposition(request.headers.get("Content-Disposition"))
+    """The name an upload gives: its ``Content-Disposition`` header's or, when that names none,
+    ``?filename=``. Every upload of every service reads its name here (evidence, documents to read, meeting
+    proof, service-desk attachments). Raises ``UnsafeFilename`` for an undecodable ``filename*``."""
+    named = filename_from_disposition(request.headers.get("Content-Disposition"))
+    return named or request.args.get("filename", named)

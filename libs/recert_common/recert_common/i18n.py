@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 DEFAULT_LANGUAGE = "nl"
@@ -126,6 +126,37 @@ def format_number(value: Decimal | int, language: str = DEFAULT_LANGUAGE) -> str
     if text == "-0":
         text = "0"
     return text.replace(".", ",") if language == "nl" else text
+
+
+_CURRENCY_SIGNS = {"EUR": "€"}
+
+
+def _group_thousands(whole: str, separator: str) -> str:
+    digits = whole.lstrip("-")
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return ("-" if whole.startswith("-") else "") + separator.join(groups)
+
+
+def format_money(money: Mapping[str, Any] | Decimal, language: str = DEFAULT_LANGUAGE,
+                 currency: str = "EUR") -> str:
+    """An amount to the cent (half up), the way its reader writes it: ``Decimal("1242.5")`` -> "€ 1.242,50"
+    (nl) or "€1,242.50" (en); negative "€ -200,00". ``money`` may be an API money object
+    (``{"amount": ..., "currency": ...}``). The one money format of e-mails and invoices."""
+    if isinstance(money, Mapping):
+        amount, currency = Decimal(money["amount"]), money["currency"]
+    else:
+        amount = Decimal(money)
+    amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    whole, cents = format(amount, "f").split(".")
+    sign = _CURRENCY_SIGNS.get(currency, currency + " ")
+    if reader_language(language) == "nl":
+        # Dutch puts a space after the sign: "€ 242,00".
+        return f"{sign.rstrip()} {_group_thousands(whole, '.')},{cents}"
+    return f"{sign}{_group_thousands(whole, ',')}.{cents}"
 
 
 @dataclass(frozen=True)
@@ -410,9 +441,6 @@ register_messages({
     "detail.method_not_allowed": {
         "nl": "De methode {method} is hier niet toegestaan.",
         "en": "The method {method} is not allowed here."},
-    "detail.payload_too_large": {
-        "nl": "Het verzoek mag hoogstens {limit} bytes groot zijn.",
-        "en": "The request may be at most {limit} bytes."},
     "detail.unsupported_media_type": {
         "nl": "Stuur de inhoud als application/json.", "en": "Send the body as application/json."},
     "detail.internal_error": {

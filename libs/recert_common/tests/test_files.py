@@ -3,8 +3,9 @@ service (recert_common.files)."""
 from __future__ import annotations
 
 import pytest
+from flask import Flask, request
 
-from recert_common.files import content_disposition, filename_from_disposition
+from recert_common.files import content_disposition, filename_from_disposition, upload_filename
 from recert_common.filetypes import UnsafeFilename
 
 
@@ -30,6 +31,29 @@ def test_the_filename_is_read_from_content_disposition(header, name):
 def test_an_undecodable_extended_filename_is_refused(header):
     with pytest.raises(UnsafeFilename):
         filename_from_disposition(header)
+
+
+@pytest.mark.parametrize(("query", "header", "name"), [
+    ("", None, None),
+    ("?filename=kring.pdf", None, "kring.pdf"),
+    ("", 'attachment; filename="bewijs.pdf"', "bewijs.pdf"),
+    # the header wins where both name the file, in every service
+    ("?filename=kring.pdf", 'attachment; filename="bewijs.pdf"', "bewijs.pdf"),
+    ("?filename=kring.pdf", "attachment", "kring.pdf"),
+    ("?filename=kring.pdf", 'attachment; filename=""', "kring.pdf"),
+    ("", 'attachment; filename=""', ""),
+])
+def test_an_uploads_name_comes_from_its_header_or_else_the_query(query, header, name):
+    headers = {"Content-Disposition": header} if header is not None else {}
+    with Flask(__name__).test_request_context("/upload" + query, method="POST", headers=headers):
+        assert upload_filename(request) == name
+
+
+def test_an_undecodable_header_is_refused_even_with_a_query_name():
+    headers = {"Content-Disposition": "attachment; filename*=UTF-8''%FF%FE.pdf"}
+    with Flask(__name__).test_request_context("/upload?filename=kring.pdf", method="POST", headers=headers):
+        with pytest.raises(UnsafeFilename):
+            upload_filename(request)
 
 
 def test_the_download_names_the_file_for_every_browser():

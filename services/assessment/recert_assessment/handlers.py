@@ -190,6 +190,24 @@ class Handlers:
                      invoice_id=data["invoice_id"])
         _reassessment_paid(uow, case, now)
 
+    def table(self) -> dict[str, Callable[[Any, Event], None]]:
+        """Event type -> the method that handles it with a unit of work."""
+        return {
+            "identity.account.registered": self.on_account,
+            "identity.account.updated": self.on_account,
+            "pe.activity.recorded": self.on_pe_activity,
+            "pe.activity.updated": self.on_pe_activity,
+            "pe.activity.removed": self.on_pe_activity_removed,
+            "pe.evidence.attached": self.on_pe_evidence,
+            "pe.evidence.removed": self.on_pe_evidence_removed,
+            "portfolio.submitted": self.on_submitted,
+            "portfolio.withdrawn": self.on_withdrawn,
+            "portfolio.supplement.submitted": self.on_supplement,
+            "billing.invoice.paid": self.on_invoice_paid,
+            "portfolio.mentorship.started": self.on_mentorship_started,
+            "portfolio.mentorship.ended": self.on_mentorship_ended,
+        }
+
 
 def _reassessment_paid(uow: Any, case: Case, now: datetime) -> None:
     """The supplement goes back to the same assessor, or (a supplement for B after a failed PE check) to
@@ -204,20 +222,5 @@ def _reassessment_paid(uow: Any, case: Case, now: datetime) -> None:
 
 
 def subscriptions(settings: AssessmentSettings, db: Database) -> Sequence[Subscription]:
-    h = Handlers(settings.zone)
-    joining = SqlAssessmentUnitOfWork.joining
-    return (Subscription("events", {
-        "identity.account.registered": handled_in(joining, h.on_account),
-        "identity.account.updated": handled_in(joining, h.on_account),
-        "pe.activity.recorded": handled_in(joining, h.on_pe_activity),
-        "pe.activity.updated": handled_in(joining, h.on_pe_activity),
-        "pe.activity.removed": handled_in(joining, h.on_pe_activity_removed),
-        "pe.evidence.attached": handled_in(joining, h.on_pe_evidence),
-        "pe.evidence.removed": handled_in(joining, h.on_pe_evidence_removed),
-        "portfolio.submitted": handled_in(joining, h.on_submitted),
-        "portfolio.withdrawn": handled_in(joining, h.on_withdrawn),
-        "portfolio.supplement.submitted": handled_in(joining, h.on_supplement),
-        "billing.invoice.paid": handled_in(joining, h.on_invoice_paid),
-        "portfolio.mentorship.started": handled_in(joining, h.on_mentorship_started),
-        "portfolio.mentorship.ended": handled_in(joining, h.on_mentorship_ended),
-    }),)
+    return (Subscription("events", {event_type: handled_in(SqlAssessmentUnitOfWork.joining, handler)
+                                    for event_type, handler in Handlers(settings.zone).table().items()}),)

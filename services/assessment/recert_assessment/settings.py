@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from recert_common.clock import CalendarSettings
+from recert_common.clock import DEFAULT_TIME_ZONE, CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 MiB = 1024 * 1024
@@ -12,7 +12,7 @@ MiB = 1024 * 1024
 @dataclasses.dataclass(frozen=True)
 class AssessmentSettings(CalendarSettings, ServiceSettings):
     # Which calendar day "today" is (expiry, lapse, deadlines) is decided in this zone.
-    time_zone: str = env_field("RECERT_ASSESSMENT_TIME_ZONE", "Europe/Amsterdam")
+    time_zone: str = env_field("RECERT_ASSESSMENT_TIME_ZONE", DEFAULT_TIME_ZONE)
     # A fixed "today" (ISO date) for demonstrations and end-to-end tests; empty in production.
     today: str = env_field("RECERT_ASSESSMENT_TODAY", "")
     # How often the worker looks for expiring and expired certificates and overdue cases.

@@ -40,6 +40,7 @@ from recert_assessment.schedule import Scheduler
 from recert_assessment.service import AssessmentService
 from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CLOSED_STATES
+from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.crypto import new_key
 from recert_common.rules import add_months
 from recert_common.uow import FakeUnitOfWork
@@ -518,7 +519,7 @@ _REPOSITORIES = ("accounts", "pe_activities", "paid_invoices", "certificates", "
 
 
 class FakeAssessmentUnitOfWork(FakeUnitOfWork):
-    producer = "assessment"
+    producer = SqlAssessmentUnitOfWork.producer
 
     def __init__(self) -> None:
         super().__init__()

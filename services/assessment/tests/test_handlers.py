@@ -84,6 +84,19 @@ def test_pe_activities_and_their_evidence_follow_pe_registry(world):
     assert world.uow.pe_activities.get_many([activity_id]) == {}
 
 
+
+def test_an_updated_activity_replaces_what_was_recorded(world):
+    coach = world.account(number="45678904")
+    activity_id = world.activity(coach, "12")
+    updated = received("pe.activity.updated", {
+        "activity_id": activity_id, "account_id": coach.account_id, "category": "2",
+        "title": "Intervisie", "completed_on": date(2025, 4, 1), "unit": "sbu", "amount": Decimal(20),
+        "points": Decimal(20), "source": "manual"}, producer="pe-registry", subject=coach.account_id)
+    world.handle(world.handlers.table()["pe.activity.updated"], updated)
+    world.handle(world.handlers.table()["pe.activity.updated"], updated)  # redelivered
+    (activity,) = world.uow.pe_activities.get_many([activity_id]).values()
+    assert (activity.category, activity.points, activity.title) == ("2", Decimal(20), "Intervisie")
+
 # --- cases -----------------------------------------------------------------------------------------------
 
 

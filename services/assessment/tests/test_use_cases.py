@@ -95,6 +95,22 @@ def test_the_audit_trail_and_the_overdue_list(world):
     assert late.case.jobcoach_name == world.uow.accounts.get(coach.account_id).full_name
 
 
+
+def test_the_case_counts_list_every_state_and_the_overdue_and_due_soon_cases(world):
+    counts = world.service.case_counts()
+    assert set(counts["by_state"]) == {str(state) for state in CaseState}
+    assert sum(counts["by_state"].values()) == 0 and (counts["overdue"], counts["due_soon"]) == (0, 0)
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    other, other_certificate = world.coach_with_certificate()
+    world.submit(other, other_certificate)
+    world.day = case.due_on - timedelta(days=3)
+    counts = world.service.case_counts()
+    assert counts["by_state"]["opened"] == 2 and (counts["overdue"], counts["due_soon"]) == (0, 2)
+    world.day = case.due_on + timedelta(days=1)
+    counts = world.service.case_counts()
+    assert (counts["overdue"], counts["due_soon"]) == (2, 0)
+
 # --- PE check --------------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -35,15 +35,8 @@ _SUBJECTS = {
 
 
 def euro(amount: Decimal) -> str:
-    """``Decimal("1234.5")`` -> "€ 1.234,50"; negative "€ -200,00"."""
-    value = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if value < 0 else ""
-    whole, cents = f"{abs(value):.2f}".split(".")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"€ {sign}{'.'.join(groups)},{cents}"
+    """``Decimal("1234.5")`` -> "€ 1.234,50"; negative "€ -200,00" (``i18n.format_money`` in Dutch)."""
+    return i18n.format_money(amount, "nl")
 
 
 def percent(rate: Decimal) -> str:

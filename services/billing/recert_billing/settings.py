@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from recert_common.clock import CalendarSettings
+from recert_common.clock import DEFAULT_TIME_ZONE, CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 
@@ -27,7 +27,7 @@ class BillingSettings(CalendarSettings, ServiceSettings):
     register_fee_interval_seconds: float = env_field("RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS", 3600.0)
     # Which calendar day it is (issue date, due date, the year of the number and of the fee) is decided in
     # this zone.
-    time_zone: str = env_field("RECERT_BILLING_TIME_ZONE", "Europe/Amsterdam")
+    time_zone: str = env_field("RECERT_BILLING_TIME_ZONE", DEFAULT_TIME_ZONE)
     # A fixed "today" (ISO date) for demonstrations; empty in production.
     today: str = env_field("RECERT_BILLING_TODAY", "")
     # What the PDF prints under each issuer's name (address, KvK and VAT numbers, IBAN): lines separated by

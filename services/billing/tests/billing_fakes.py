@@ -23,6 +23,7 @@ from recert_billing.domain import (
     format_number,
     invoice_series,
 )
+from recert_billing.store import SqlBillingUnitOfWork
 from recert_common.events import Event, load_event, new_event
 from recert_common.rules import KIND_AFFILIATE, add_years
 from recert_common.uow import FakeUnitOfWork, fake_handled
@@ -236,7 +237,7 @@ class FakePayments:
 
 
 class FakeBillingUnitOfWork(FakeUnitOfWork):
-    producer = "billing"
+    producer = SqlBillingUnitOfWork.producer
 
     def __init__(self) -> None:
         super().__init__()

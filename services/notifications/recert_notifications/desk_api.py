@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
-from recert_common.files import file_response, filename_from_disposition
+from recert_common.files import file_response, upload_filename
 from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
 from recert_common.schemas import UploadRulesSchema, page_body
 from recert_common.web import answers
@@ -118,8 +118,8 @@ def attach(query: dict[str, Any], request_id: UUID):
     # Only this route takes large bodies; one byte over the limit proves a stream without a length too big.
     request.max_content_length = service.settings.desk_max_attachment_bytes + 1
     try:
-        filename = filename_from_disposition(request.headers.get("Content-Disposition")) or query["filename"]
-        if filename is None:
+        filename = upload_filename(request)
+        if not filename:
             raise UnsafeFilename("empty")
     except UnsafeFilename as refusal:
         raise desk.AttachmentRefused(refusal=refusal) from None

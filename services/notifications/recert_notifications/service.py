@@ -43,6 +43,16 @@ from recert_notifications.templates import Renderer, Support
 _log = logging.getLogger(__name__)
 
 
+def record_sent(uow: Any, message_id: UUID, account_id: UUID, channel: Channel, template: str,
+                trigger_event_id: UUID | None) -> None:
+    """Announce a message as sent (``notifications.message.sent``), for the in-app and e-mail channels and
+    the service desk's mails alike."""
+    uow.publish("notifications.message.sent", {
+        "message_id": message_id, "account_id": account_id, "channel": str(channel), "template": template,
+        "trigger_event_id": trigger_event_id,
+    }, subject=account_id)
+
+
 class NotificationsService:
     def __init__(self, uow: Callable[[], UnitOfWork], settings: NotificationsSettings, *,
                  renderer: Renderer | None = None, mailer_factory: Callable[[], Any] | None = None,
@@ -132,8 +142,8 @@ class NotificationsService:
                 continue
             made += 1
             if channel == Channel.IN_APP:  # in the inbox from now on: that is its delivery
-                self._record_sent(uow, message.id, recipient.account_id, channel, notice.template,
-                                  message.trigger_event_id)
+                record_sent(uow, message.id, recipient.account_id, channel, notice.template,
+                            message.trigger_event_id)
         return made
 
     # --- retention and supplement reminders (the worker's schedules) -------------------------------------
@@ -215,8 +225,8 @@ class NotificationsService:
             self._handed_over.add(message.id)  # until the commit: see send_due
         uow.messages.mark_sent(message.id, attempts)
         if message.recipient_id is not None:  # an e-mail to an address that is no account has no subject
-            self._record_sent(uow, message.id, message.recipient_id, Channel.EMAIL, message.template,
-                              message.trigger_event_id)
+            record_sent(uow, message.id, message.recipient_id, Channel.EMAIL, message.template,
+                        message.trigger_event_id)
         return None
 
     def _record_failure(self, uow: Any, message: Message, attempts: int, failure: SendFailed) -> None:
@@ -236,13 +246,6 @@ class NotificationsService:
             "template": message.template, "trigger_event_id": message.trigger_event_id, "attempts": attempts,
             "permanent": final, "error": failure.error[:1000] or "unknown error",
         }, subject=message.recipient_id)
-
-    def _record_sent(self, uow: Any, message_id: UUID, account_id: UUID, channel: Channel, template: str,
-                     trigger_event_id: UUID | None) -> None:
-        uow.publish("notifications.message.sent", {
-            "message_id": message_id, "account_id": account_id, "channel": str(channel), "template": template,
-            "trigger_event_id": trigger_event_id,
-        }, subject=account_id)
 
     # --- the inbox (HTTP) --------------------------------------------------------------------------------
 
@@ -326,7 +329,7 @@ class ServiceDesk:
             if account_id is None:
                 uow.messages.add_to_address(message)
             elif uow.messages.add(message) and channel == Channel.IN_APP:
-                self.n._record_sent(uow, message.id, account_id, channel, template, None)
+                record_sent(uow, message.id, account_id, channel, template, None)
 
     def _mail_support(self, uow: Any, template: str, request: ServiceRequest, post_id: UUID,
                       text: str) -> None:

@@ -9,7 +9,7 @@ import dataclasses
 from email.headerregistry import Address
 from email.utils import parseaddr
 
-from recert_common.clock import CalendarSettings
+from recert_common.clock import DEFAULT_TIME_ZONE, CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 
@@ -38,7 +38,7 @@ class NotificationsSettings(CalendarSettings, ServiceSettings):
     retention_days: int = env_field("RECERT_NOTIFICATIONS_RETENTION_DAYS", 730)
     retention_interval_seconds: float = env_field("RECERT_NOTIFICATIONS_RETENTION_INTERVAL_SECONDS", 3600.0)
     # Dates and times in messages, and which day "today" is, are those of this zone.
-    time_zone: str = env_field("RECERT_NOTIFICATIONS_TIME_ZONE", "Europe/Amsterdam")
+    time_zone: str = env_field("RECERT_NOTIFICATIONS_TIME_ZONE", DEFAULT_TIME_ZONE)
     # Where messages send people to act (log in, submit); no trailing slash.
     portal_url: str = env_field("RECERT_NOTIFICATIONS_PORTAL_URL", "https://mijn.registerjobcoach.nl")
     # DNV's support, named in the messages about login and the authenticator app (identity reads the same).

@@ -32,6 +32,7 @@ from recert_notifications.domain import (
     State,
 )
 from recert_notifications.mailer import Mail, SendFailed
+from recert_notifications.store import SqlNotificationsUnitOfWork
 
 
 class FakeNotificationsDatabase:
@@ -414,7 +415,7 @@ class FakeServiceRequestRepository(_Repository):
 
 
 class FakeNotificationsUnitOfWork(FakeUnitOfWork):
-    producer = "notifications"
+    producer = SqlNotificationsUnitOfWork.producer
 
     def __init__(self, db: FakeNotificationsDatabase | None = None):
         super().__init__()

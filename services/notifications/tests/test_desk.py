@@ -1,12 +1,14 @@
 """The service desk's rules and use cases on the in-memory unit of work (ADR 0029)."""
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import timedelta
 
 import pytest
 
+from recert_common.storage import FileObjectStore
 from recert_notifications import desk
 from recert_notifications.desk import RequestState
 
@@ -176,3 +178,40 @@ def test_an_erased_account_takes_its_requests_with_it_and_others_stay(world):
     world.handle("identity.account.erased", {"account_id": jet.account_id, "closed_at": world.db.clock})
     assert list(world.db.requests) == [kept]
     assert {p.request_id for p in world.db.posts} == {kept}
+
+
+def test_a_requester_lists_replies_to_and_attaches_to_their_own_requests_only(world, tmp_path):
+    world.service.desk_store = FileObjectStore(str(tmp_path), world.settings.desk_bucket)
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    service = world.service.desk
+    first = service.open_request(jet.account_id, subject="Upload", text="Lukt niet").request
+    world.db.clock += timedelta(minutes=1)
+    second = service.open_request(jet.account_id, subject="Factuur", text="Klopt niet").request
+    assert service.my_requests(jet.account_id, page=1, page_size=10) == (
+        [service.my_thread(jet.account_id, second.id).request, first], 2)
+    assert service.my_requests(piet.account_id, page=1, page_size=10) == ([], 0)
+
+    service.answer(uuid.uuid4(), first.id, "Probeer een pdf.")
+    thread = service.reply(jet.account_id, first.id, "Dat werkt, dank je.")
+    assert thread.request.state == RequestState.OPEN
+    assert [p.text for p in thread.posts if p.kind == "reply"] == ["Dat werkt, dank je."]
+    with pytest.raises(desk.RequestNotFound):
+        service.reply(piet.account_id, first.id, "Niet van mij")
+
+    pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+    attachment = service.attach(jet.account_id, first.id, io.BytesIO(pdf), filename="bewijs.pdf",
+                                declared_length=len(pdf))
+    assert (attachment.filename, attachment.content_type, attachment.size) == (
+        "bewijs.pdf", "application/pdf", len(pdf))
+    for reader in (jet.account_id, None):  # the requester, and support
+        found, chunks = service.open_attachment(first.id, attachment.id, account_id=reader)
+        assert found == attachment and b"".join(chunks) == pdf
+    with pytest.raises(desk.RequestNotFound):
+        service.open_attachment(first.id, attachment.id, account_id=piet.account_id)
+    with pytest.raises(desk.AttachmentRefused):
+        service.attach(jet.account_id, first.id, io.BytesIO(b"MZ\x90\x00 not a document"), filename="a.exe",
+                       declared_length=None)
+    with pytest.raises(desk.AttachmentRefused):
+        service.attach(jet.account_id, first.id, io.BytesIO(pdf), filename="groot.pdf",
+                       declared_length=world.settings.desk_max_attachment_bytes + 1)
+    assert [a.id for a in world.db.attachments] == [attachment.id]

@@ -24,7 +24,7 @@ from flask_smorest import Blueprint
 from recert_common.access_log import AccessLogPageSchema
 from recert_common.auth import Role, current_principal, require_auth, require_roles
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
-from recert_common.files import file_response, filename_from_disposition
+from recert_common.files import file_response, upload_filename
 from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
 from recert_common.rules import load_framework
 from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
@@ -185,11 +185,11 @@ def attach_evidence(query: dict[str, Any], activity_id: UUID):
     # Only this route takes large bodies; one byte over the limit proves a stream without a length too big.
     request.max_content_length = service.settings.max_evidence_bytes + 1
     try:
-        filename = filename_from_disposition(request.headers.get("Content-Disposition"))
+        filename = upload_filename(request)
     except UnsafeFilename as refusal:
         raise EvidenceRefused(refusal=refusal) from None
     result = service.attach_evidence(
-        _me(), activity_id, _RequestBody(), filename=filename if filename is not None else query["filename"],
+        _me(), activity_id, _RequestBody(), filename=filename,
         kind=query["kind"], declared_length=request.content_length, content_type=request.mimetype)
     body = {**dataclasses.asdict(result.evidence), "deduplicated": result.duplicate_of is not None,
             "duplicate_of": result.duplicate_of}
@@ -259,11 +259,11 @@ def upload_for_reading(query: dict[str, Any]):
     service = _service()
     request.max_content_length = service.settings.max_evidence_bytes + 1
     try:
-        filename = filename_from_disposition(request.headers.get("Content-Disposition"))
+        filename = upload_filename(request)
     except UnsafeFilename as refusal:
         raise EvidenceRefused(refusal=refusal) from None
     found = service.upload_for_reading(
-        _me(), _RequestBody(), filename=filename if filename is not None else query["filename"],
+        _me(), _RequestBody(), filename=filename,
         declared_length=request.content_length, content_type=request.mimetype)
     return _reading_body(found), 202, {"Location": url_for("pe.reading", reading_id=found.id)}
 

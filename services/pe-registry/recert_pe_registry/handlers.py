@@ -11,7 +11,7 @@ holder is known (the account registers, changes to the number, or gets its certi
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from recert_common.bus import Subscription
@@ -153,8 +153,8 @@ class Handlers:
                               mentor_id=data["mentor_id"], started_at=data["started_at"],
                               ended_at=data["ended_at"])
 
-    def by_type(self) -> dict:
-        """Event type -> handler ``(uow, event)``."""
+    def table(self) -> dict[str, Callable[[UnitOfWork, Event], None]]:
+        """Event type -> the method that handles it with a unit of work."""
         return {
             "identity.account.registered": self.on_account,
             "identity.account.updated": self.on_account,
@@ -192,4 +192,4 @@ def subscriptions(settings: PeRegistrySettings, db: Database) -> Sequence[Subscr
     handlers = Handlers(settings, ObjectStore.from_settings(settings, settings.evidence_bucket))
     return (Subscription("events", {
         event_type: handled_in(SqlPeRegistryUnitOfWork.joining, handler)
-        for event_type, handler in handlers.by_type().items()}),)
+        for event_type, handler in handlers.table().items()}),)

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from recert_common.clock import CalendarSettings
+from recert_common.clock import DEFAULT_TIME_ZONE, CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 MiB = 1024 * 1024
-DEFAULT_TIME_ZONE = "Europe/Amsterdam"
 
 
 @dataclasses.dataclass(frozen=True)

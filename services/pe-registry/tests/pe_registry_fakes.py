@@ -27,7 +27,7 @@ from recert_pe_registry.domain import (
     SummaryItem,
     has_proof,
 )
-from recert_pe_registry.store import FinalDecision, ParkedCompletion
+from recert_pe_registry.store import FinalDecision, ParkedCompletion, SqlPeRegistryUnitOfWork
 
 #: The fast tests' clock: 22:30 UTC on 31 March 2026 is already 1 April in Amsterdam (CEST).
 NOW = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
@@ -387,7 +387,7 @@ class FakeMentorships:
 class FakePeRegistryUnitOfWork(FakeUnitOfWork):
     """A unit of work on ``FakeDatabase``, rolled back as the real one is when a block raises."""
 
-    producer = "pe-registry"
+    producer = SqlPeRegistryUnitOfWork.producer
 
     def __init__(self, db: FakeDatabase | None = None):
         super().__init__()

@@ -73,6 +73,13 @@ def test_the_worker_proposes_the_activity_and_announces_it(service, uow, db):
     assert service.read_next() is None  # nothing else is due
 
 
+
+def test_the_worker_reads_every_due_reading_in_one_pass(service, db):
+    first, second = _upload(service), _upload(service)
+    assert service.read_pending() == 2
+    assert {db.readings[r.id].state for r in (first, second)} == {"proposed"}
+    assert service.read_pending() == 0
+
 def test_an_e_mail_is_read_from_its_html(service, uow):
     _upload(service, MAIL_DOC)
     done = service.read_next()

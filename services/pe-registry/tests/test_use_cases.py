@@ -389,7 +389,7 @@ def test_a_mentor_reads_the_summary_only_while_the_mentorship_runs_and_never_the
     with pytest.raises(AccountNotFound):
         service.summary(mentor, coach)
     ids = {"mentorship_id": uuid.uuid4(), "account_id": coach, "mentor_id": mentor.account_id}
-    handle(uow, handlers.by_type()["portfolio.mentorship.started"], event("portfolio.mentorship.started", {
+    handle(uow, handlers.table()["portfolio.mentorship.started"], event("portfolio.mentorship.started", {
         **ids, "shared": ["drafts", "meetings", "pe_summary"], "started_at": NOW}))
     assert service.summary(mentor, coach).account_id == coach
     with pytest.raises(AccountNotFound):  # the summary, not the activities
@@ -397,7 +397,7 @@ def test_a_mentor_reads_the_summary_only_while_the_mentorship_runs_and_never_the
     other_coach = _certified(db)
     with pytest.raises(AccountNotFound):
         service.summary(mentor, other_coach)
-    handle(uow, handlers.by_type()["portfolio.mentorship.ended"], event("portfolio.mentorship.ended", {
+    handle(uow, handlers.table()["portfolio.mentorship.ended"], event("portfolio.mentorship.ended", {
         **ids, "started_at": NOW, "ended_at": NOW + timedelta(hours=1)}))
     with pytest.raises(AccountNotFound):
         service.summary(mentor, coach)

@@ -17,11 +17,12 @@ from recert_common.auth import Role, current_principal, ensure_owner_or_roles, r
 from recert_common.errors import UPLOAD_PROBLEMS, request_language
 from recert_common.files import file_response, upload_filename
 from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
+from recert_common.i18n import translate
 from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
 from recert_common.storage import ObjectNotFound, UploadTooLarge
 from recert_common.web import answers
 from recert_portfolio.domain import UNCHANGED, Meeting, Proof, Submission
-from recert_portfolio.mentors import MENTOR_FEE
+from recert_portfolio.mentors import MENTOR_FEE, MENTOR_FEE_NOTE
 from recert_portfolio.problems import (
     MeetingConflict,
     MentorsForMembers,
@@ -449,14 +450,6 @@ mentor_comments = Blueprint("mentor-comments", __name__, url_prefix="/v1/portfol
                             description="The comments a jobcoach's mentors made, per part.")
 BLUEPRINTS = (*BLUEPRINTS, mentors, mentorships, mentor_comments)
 
-_FEE_NOTE = {
-    "nl": "Een mentor kost €75. Dat betaal je rechtstreeks aan de mentor; dit platform stuurt je daarvoor "
-          "geen factuur.",
-    "en": "A mentor costs €75. You pay this directly to the mentor; this platform sends you no invoice for "
-          "it.",
-}
-
-
 @mentors.get("")
 @answers(MentorsForMembers)
 @require_roles(Role.JOBCOACH, Role.NOLOC_ADMIN)
@@ -467,7 +460,7 @@ def list_mentors():
     language = request_language()
     return {"items": _service().mentor_directory(current_principal()),
             "fee": {"amount": str(MENTOR_FEE), "currency": "EUR", "paid_to": "mentor",
-                    "invoiced_by_platform": False, "note": _FEE_NOTE.get(language, _FEE_NOTE["nl"])}}
+                    "invoiced_by_platform": False, "note": translate(MENTOR_FEE_NOTE, language)}}
 
 
 @mentors.get("/<uuid:mentor_id>")

@@ -251,30 +251,29 @@ class Handlers:
                              kind=CycleKind.AFTER_NEGATIVE, dates=outcome.new_cycle_dates, now=now,
                              previous=cycle)
 
-
-def routes(h: Handlers) -> dict[str, Callable[[PortfolioUnitOfWork, Event], None]]:
-    """Which handler takes which event type."""
-    return {
-        "identity.account.registered": h.on_account,
-        "identity.account.updated": h.on_account,
-        "identity.account.erased": h.on_account_erased,
-        "noloc.meeting.attended": h.on_meeting_attended,
-        "pe.activity.recorded": h.on_pe_activity,
-        "pe.activity.updated": h.on_pe_activity,
-        "pe.activity.removed": h.on_pe_activity_removed,
-        "pe.evidence.attached": h.on_pe_evidence,
-        "pe.evidence.removed": h.on_pe_evidence_removed,
-        "certification.certificate.registered": h.on_certificate_registered,
-        "certification.certificate.renewed": h.on_certificate_renewed,
-        "certification.certificate.reactivated": h.on_certificate_renewed,
-        "certification.certificate.lapsed": h.on_certificate_lapsed,
-        "certification.decision.made": h.on_decision_made,
-        "assessment.case.opened": h.on_case_opened,
-        "assessment.assessor.assigned": h.on_assessor_assigned,
-    }
+    def table(self) -> dict[str, Callable[[PortfolioUnitOfWork, Event], None]]:
+        """Event type -> the method that handles it with a unit of work."""
+        return {
+            "identity.account.registered": self.on_account,
+            "identity.account.updated": self.on_account,
+            "identity.account.erased": self.on_account_erased,
+            "noloc.meeting.attended": self.on_meeting_attended,
+            "pe.activity.recorded": self.on_pe_activity,
+            "pe.activity.updated": self.on_pe_activity,
+            "pe.activity.removed": self.on_pe_activity_removed,
+            "pe.evidence.attached": self.on_pe_evidence,
+            "pe.evidence.removed": self.on_pe_evidence_removed,
+            "certification.certificate.registered": self.on_certificate_registered,
+            "certification.certificate.renewed": self.on_certificate_renewed,
+            "certification.certificate.reactivated": self.on_certificate_renewed,
+            "certification.certificate.lapsed": self.on_certificate_lapsed,
+            "certification.decision.made": self.on_decision_made,
+            "assessment.case.opened": self.on_case_opened,
+            "assessment.assessor.assigned": self.on_assessor_assigned,
+        }
 
 
 def subscriptions(settings: PortfolioSettings, db: Database) -> Sequence[Subscription]:
     h = Handlers(settings.zone, ObjectStore.from_settings(settings, settings.proof_bucket))
     return (Subscription("events", {event_type: handled_in(SqlPortfolioUnitOfWork.joining, handler)
-                                    for event_type, handler in routes(h).items()}),)
+                                    for event_type, handler in h.table().items()}),)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from recert_common.domain_errors import DomainError
+from recert_common.i18n import register_messages
 from recert_common.roles import Role
 
 #: What a mentorship shares with the mentor, read-only; the consent names each of them.
@@ -23,6 +24,15 @@ SHARED = ("drafts", "meetings", "pe_summary")
 COMMENT_PARTS = ("A1", "A2", "A3", "A4")
 #: The mentor's fee (2023 figure), paid to the mentor directly: never invoiced by the platform.
 MENTOR_FEE = Decimal("75.00")
+#: The note beside the fee in the mentor directory.
+MENTOR_FEE_NOTE = "portfolio.mentor.fee_note"
+register_messages({
+    MENTOR_FEE_NOTE: {
+        "nl": "Een mentor kost €75. Dat betaal je rechtstreeks aan de mentor; dit platform stuurt je "
+              "daarvoor geen factuur.",
+        "en": "A mentor costs €75. You pay this directly to the mentor; this platform sends you no invoice "
+              "for it."},
+})
 MEMBER = "member"
 
 
@@ -117,6 +127,6 @@ def may_read_as_mentor(mentorship: Mentorship | None, mentor_id: UUID) -> bool:
     return mentorship is not None and mentorship.mentor_id == mentor_id and mentorship.active
 
 
-__all__ = ["COMMENT_PARTS", "MENTOR_FEE", "SHARED", "ConsentMissing", "MentorAccount", "MentorComment",
-           "MentorRefusal", "Mentorship", "MentorshipConflict", "MentorsForMembersOnly", "check_consent",
-           "check_member", "is_mentor", "may_read_as_mentor"]
+__all__ = ["COMMENT_PARTS", "MENTOR_FEE", "MENTOR_FEE_NOTE", "SHARED", "ConsentMissing", "MentorAccount",
+           "MentorComment", "MentorRefusal", "Mentorship", "MentorshipConflict", "MentorsForMembersOnly",
+           "check_consent", "check_member", "is_mentor", "may_read_as_mentor"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from recert_common.clock import CalendarSettings
+from recert_common.clock import DEFAULT_TIME_ZONE, CalendarSettings
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 MiB = 1024 * 1024
@@ -14,7 +14,7 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
     proof_bucket: str = env_field("RECERT_PORTFOLIO_PROOF_BUCKET", "portfolio-proof")
     proof_max_bytes: int = env_field("RECERT_PORTFOLIO_PROOF_MAX_BYTES", 20 * MiB)
     # Which calendar day "today" is (the submission window, dates in the future) is decided in this zone.
-    time_zone: str = env_field("RECERT_PORTFOLIO_TIME_ZONE", "Europe/Amsterdam")
+    time_zone: str = env_field("RECERT_PORTFOLIO_TIME_ZONE", DEFAULT_TIME_ZONE)
     # A fixed "today" (ISO date) for demonstrations and end-to-end tests of the submission window; empty in
     # production, where the real date is used.
     today: str = env_field("RECERT_PORTFOLIO_TODAY", "")

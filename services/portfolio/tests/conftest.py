@@ -29,7 +29,7 @@ from recert_portfolio.domain import (
     Proof,
     regular_cycle_dates,
 )
-from recert_portfolio.handlers import Handlers, routes
+from recert_portfolio.handlers import Handlers
 from recert_portfolio.service import PortfolioService
 from recert_portfolio.settings import PortfolioSettings
 
@@ -105,7 +105,7 @@ class World:
         self.service = PortfolioService(lambda: self.uow, self.settings, self.objects,
                                         today=lambda: self.today, now=lambda: self.now)
         self.handlers = Handlers(ZoneInfo("Europe/Amsterdam"), self.objects, now=lambda: self.now)
-        self.routes = routes(self.handlers)
+        self.routes = self.handlers.table()
 
     @property
     def data(self):
@@ -131,13 +131,16 @@ class World:
             self.account(coach)
         return coach
 
-    def account(self, coach: Coach, *, number: str | None = None, occurred_at: datetime | None = None
-                ) -> None:
-        self.event("identity.account.registered", {
-            "account_id": coach.account_id, "email": f"{coach.membership_number}@example.org",
-            "full_name": "Jet Coach", "roles": ["jobcoach"], "membership_kind": "member",
-            "membership_number": number or coach.membership_number, "preferred_language": "nl"},
-            occurred_at=occurred_at)
+    def account(self, coach: Coach, *, number: str | None = None, occurred_at: datetime | None = None,
+                updated: bool = False) -> None:
+        """identity.account.registered, or with ``updated`` identity.account.updated (a new number)."""
+        data = {"account_id": coach.account_id, "email": f"{coach.membership_number}@example.org",
+                "full_name": "Jet Coach", "roles": ["jobcoach"], "membership_kind": "member",
+                "membership_number": number or coach.membership_number, "preferred_language": "nl"}
+        if updated:
+            data["changed"] = ["membership_number"]
+        self.event("identity.account.updated" if updated else "identity.account.registered", data,
+                   occurred_at=occurred_at)
 
     def certificate(self, coach: Coach, valid_until: date = EXPIRES, *, certificate_id=None) -> uuid.UUID:
         certificate_id = certificate_id or uuid.uuid4()

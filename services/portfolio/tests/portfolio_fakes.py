@@ -31,6 +31,7 @@ from recert_portfolio.domain import (
     Supplement,
 )
 from recert_portfolio.mentors import MentorAccount, MentorComment, Mentorship
+from recert_portfolio.store import SqlPortfolioUnitOfWork
 
 
 @dataclass
@@ -466,7 +467,7 @@ class FakeMentors(_Repository):
 class FakePortfolioUnitOfWork(FakeUnitOfWork):
     """One fake for a whole test: every use case and handler opens it again (``lambda: uow``)."""
 
-    producer = "portfolio"
+    producer = SqlPortfolioUnitOfWork.producer
 
     def __init__(self) -> None:
         super().__init__()

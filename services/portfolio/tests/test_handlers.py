@@ -32,9 +32,9 @@ def test_every_type_portfolio_subscribes_to_is_one_the_catalogue_names_portfolio
 def test_an_older_account_update_arriving_late_changes_nothing(world):
     coach = world.coach(register=False)
     world.account(coach, number="11111111", occurred_at=world.now)
-    world.account(coach, number="22222222", occurred_at=world.now - timedelta(minutes=5))
+    world.account(coach, number="22222222", occurred_at=world.now - timedelta(minutes=5), updated=True)
     assert world.uow.accounts.membership_number_of(coach.account_id) == "11111111"
-    world.account(coach, number="33333333", occurred_at=world.now + timedelta(minutes=5))
+    world.account(coach, number="33333333", occurred_at=world.now + timedelta(minutes=5), updated=True)
     assert world.uow.accounts.membership_number_of(coach.account_id) == "33333333"
 
 

@@ -13,11 +13,10 @@ import boto3
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from recert_common.clock import utcnow
+from recert_common.clock import DEFAULT_TIME_ZONE, utcnow
 from recert_common.events import get as get_event_type
 from recert_common.events import new_event
 from recert_pe_registry.domain import local_day
-from recert_pe_registry.settings import DEFAULT_TIME_ZONE
 
 from generated_files import BytesSource, GeneratedFile  # noqa: F401  (tests import it from here)
 from service_harness import mint_token, publish_raw, select_bodies, wait_for
