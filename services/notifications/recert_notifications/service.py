@@ -592,7 +592,7 @@ class ServiceDesk:
 
 def _envelope(event: Event) -> dict[str, Any]:
     """The event as it came, JSON-safe again (its data dumped through its schema), for ``load_event``."""
-    schema = event_schema(event.type, event.version).schema()
+    schema = event_schema(event.type, event.version).writer
     message = event.to_message()
     message["data"] = schema.dump(event.data)
     return message

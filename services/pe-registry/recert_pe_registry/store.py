@@ -300,7 +300,7 @@ class NolocRepository:
 
     def park(self, membership_number: str, external_id: str, event_id: UUID, data: Mapping[str, Any]) -> None:
         """Keep ``data`` (loaded by the event's schema) as it travels (JSON)."""
-        wire = registry.get(NOLOC_EVENT).schema().dump(data)
+        wire = registry.get(NOLOC_EVENT).writer.dump(data)
         self.conn.execute(
             "INSERT INTO pending_noloc_activities (membership_number, external_id, event_id, data) "
             "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
@@ -310,7 +310,7 @@ class NolocRepository:
         rows = self.conn.execute(
             "DELETE FROM pending_noloc_activities WHERE membership_number = %s "
             "RETURNING external_id, event_id, data, received_at", (membership_number,)).fetchall()
-        schema = registry.get(NOLOC_EVENT).schema()
+        schema = registry.get(NOLOC_EVENT).writer
         return [ParkedCompletion(row["external_id"], row["event_id"], schema.load(row["data"]),
                                  row["received_at"]) for row in rows]
 
