@@ -13,23 +13,23 @@ is set in the transaction that revokes it (DNV) or lapses its certificate, toget
 """
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any
 from uuid import UUID
 
 from recert_assessment.domain import Certificate, CertificateState, NoCertificate
-from recert_common.auth import generate_ed25519_jwk, parse_jwks
+from recert_common.auth import parse_jwks
 from recert_common.credentials import jose, model
 from recert_common.credentials.statuslist import MIN_ENTRIES, Bitstring
 from recert_common.credentials.verify import StatusUnavailable, Verdict, verify
 from recert_common.crypto import SecretBox
 from recert_common.domain_errors import DomainError, NotFoundError
+from recert_common.keys import KeyStore, StoredKey, make_key, private_jwk
 from recert_common.uow import UnitOfWork
 
 STATUS_LIST = 1  # one list of 131,072 entries; a second list is a new number when the first fills up
@@ -44,13 +44,7 @@ _log = logging.getLogger(__name__)
 # --- domain ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class IssuerKey:
-    kid: str
-    public_jwk: dict[str, Any]
-    private_jwk_encrypted: str | None  # None once a newer key signs: nothing may sign with it again
-    created_at: datetime
-    activates_at: datetime
+IssuerKey = StoredKey  # the record is recert_common's, shared with identity's signing keys
 
 
 @dataclass(frozen=True)
@@ -112,15 +106,7 @@ class Urls:
 # --- the keys --------------------------------------------------------------------------------------------
 
 
-class IssuerKeyStore(Protocol):
-    def lock(self) -> None: ...
-    def all(self) -> list[IssuerKey]: ...
-    def add(self, key: IssuerKey) -> None: ...
-    def drop_private_halves(self, kids: Sequence[str]) -> None: ...
-
-
-def _context(kid: str) -> str:
-    return f"issuer-key:{kid}"
+PURPOSE = "issuer-key"  # what the private halves are encrypted for (``recert_common.keys``)
 
 
 class IssuerKeyRing:
@@ -132,16 +118,13 @@ class IssuerKeyRing:
         active = [key for key in keys if key.activates_at <= now]
         return active[-1] if active else None
 
-    def _create(self, keys: IssuerKeyStore, now: datetime) -> IssuerKey:
+    def _create(self, keys: KeyStore, now: datetime) -> IssuerKey:
         kid = f"rj-{now:%Y%m%d}-{secrets.token_hex(4)}"
-        private, public = generate_ed25519_jwk(kid)
-        key = IssuerKey(kid=kid, public_jwk=public, created_at=now, activates_at=now,
-                        private_jwk_encrypted=self.box.encrypt(json.dumps(private).encode(),
-                                                               context=_context(kid)))
+        key = make_key(self.box, PURPOSE, kid, now=now, activates_at=now)
         keys.add(key)
         return key
 
-    def signing_key(self, keys: IssuerKeyStore, now: datetime) -> tuple[str, dict[str, Any]]:
+    def signing_key(self, keys: KeyStore, now: datetime) -> tuple[str, dict[str, Any]]:
         """``(kid, private JWK)`` of the current key; the very first key is made on first use."""
         current = self.current(keys.all(), now)
         if current is None or current.private_jwk_encrypted is None:
@@ -149,10 +132,9 @@ class IssuerKeyRing:
             current = self.current(keys.all(), now)
             if current is None or current.private_jwk_encrypted is None:
                 current = self._create(keys, now)
-        private = self.box.decrypt(current.private_jwk_encrypted, context=_context(current.kid))
-        return current.kid, json.loads(private)
+        return current.kid, private_jwk(self.box, PURPOSE, current)
 
-    def rotate(self, keys: IssuerKeyStore, now: datetime) -> IssuerKey:
+    def rotate(self, keys: KeyStore, now: datetime) -> IssuerKey:
         """A new current key, at once; the private halves of the earlier ones are dropped."""
         keys.lock()
         key = self._create(keys, now)

@@ -12,7 +12,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from recert_assessment.credentials import Credential, IssuerKey
+from recert_assessment.credentials import Credential
 from recert_assessment.domain import (
     Account,
     AssessmentForm,
@@ -38,6 +38,7 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CLOSED_STATES, CaseState
 from recert_common import accounts
+from recert_common.keys import SqlKeyTable
 from recert_common.uow import SqlUnitOfWork
 
 Conn = psycopg.Connection
@@ -760,28 +761,11 @@ class SqlAssessmentUnitOfWork(SqlUnitOfWork):
 # --- verifiable credentials (ADR 0030) --------------------------------------------------------------------
 
 
-class IssuerKeyRepository(_Repository):
+class IssuerKeyRepository(SqlKeyTable):
     """The Ed25519 keys that sign credentials (private halves encrypted)."""
 
-    def lock(self) -> None:
-        """Serialise key creation across processes for the rest of the transaction."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('recert_assessment.issuer_keys'))")
-
-    def all(self) -> list[IssuerKey]:
-        """Every key, oldest activation first."""
-        rows = self.conn.execute("SELECT kid, public_jwk, private_jwk_encrypted, created_at, activates_at "
-                                 "FROM issuer_keys ORDER BY activates_at, created_at").fetchall()
-        return [IssuerKey(**row) for row in rows]
-
-    def add(self, key: IssuerKey) -> None:
-        self.conn.execute(
-            "INSERT INTO issuer_keys (kid, public_jwk, private_jwk_encrypted, created_at, activates_at) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (key.kid, Jsonb(key.public_jwk), key.private_jwk_encrypted, key.created_at, key.activates_at))
-
-    def drop_private_halves(self, kids: Sequence[str]) -> None:
-        self.conn.execute("UPDATE issuer_keys SET private_jwk_encrypted = NULL WHERE kid = ANY(%s)",
-                          (list(kids),))
+    def __init__(self, conn: Conn):
+        super().__init__(conn, "issuer_keys", lock_name="recert_assessment.issuer_keys")
 
 
 _CREDENTIAL_COLUMNS = ("id, certificate_id, status_list, status_index, valid_from, valid_until, kid, token, "

@@ -21,6 +21,7 @@ import pyotp
 from zxcvbn import zxcvbn
 
 from recert_common.domain_errors import DomainError, NotFoundError, PermissionRefused
+from recert_common.keys import StoredKey
 from recert_common.roles import Role
 
 STAFF_ROLES: frozenset[str] = frozenset(
@@ -417,14 +418,7 @@ class RefreshToken:
 
 # --- signing keys (the ring's timeline is in keys.py) ------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class SigningKey:
-    kid: str
-    public_jwk: dict[str, Any]
-    private_jwk_encrypted: str | None  # None once retired: nothing may sign with it again
-    created_at: datetime
-    activates_at: datetime
+SigningKey = StoredKey  # the record is recert_common's, shared with assessment's issuer keys
 
 
 # --- refusals (``problems.py`` answers each; none says anything about HTTP) ---------------------------------

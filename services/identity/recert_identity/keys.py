@@ -8,30 +8,21 @@ half is dropped: nothing may sign with it again.
 """
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import jwt
 
-from recert_common.auth import ALGORITHM, UnknownKey, generate_ed25519_jwk
+from recert_common.auth import ALGORITHM, UnknownKey
+from recert_common.keys import KeyStore, make_key, private_jwk
 from recert_common.uow import UnitOfWork
 from recert_identity.crypto import SecretBox
 from recert_identity.domain import SigningKey
 
 VERIFIER_CACHE = timedelta(minutes=5)  # how long services keep a fetched key set (recert_common.auth)
-
-
-class SigningKeyStore(Protocol):
-    """The unit of work's ``signing_keys`` repository (``store.SigningKeys`` or the tests' fake)."""
-
-    def lock(self) -> None: ...
-    def all(self) -> list[SigningKey]: ...
-    def add(self, key: SigningKey) -> None: ...
-    def drop_private_halves(self, kids: Sequence[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -58,8 +49,7 @@ def timeline(keys: Sequence[SigningKey], now: datetime, access_token_ttl: timede
     return KeyTimeline(current=current, published=published + pending, retired=retired)
 
 
-def _private_context(kid: str) -> str:
-    return f"signing-key:{kid}"
+PURPOSE = "signing-key"  # what the private halves are encrypted for (``recert_common.keys``)
 
 
 class KeyRing:
@@ -70,18 +60,15 @@ class KeyRing:
         self.access_token_ttl = access_token_ttl
         self.publish_ahead = publish_ahead
 
-    def _timeline(self, keys: SigningKeyStore, now: datetime) -> KeyTimeline:
+    def _timeline(self, keys: KeyStore, now: datetime) -> KeyTimeline:
         return timeline(keys.all(), now, self.access_token_ttl)
 
-    def _create(self, keys: SigningKeyStore, now: datetime, activates_at: datetime) -> str:
+    def _create(self, keys: KeyStore, now: datetime, activates_at: datetime) -> str:
         kid = f"{now:%Y%m%d}-{secrets.token_hex(4)}"
-        private, public = generate_ed25519_jwk(kid)
-        encrypted = self.box.encrypt(json.dumps(private).encode(), context=_private_context(kid))
-        keys.add(SigningKey(kid=kid, public_jwk=public, private_jwk_encrypted=encrypted, created_at=now,
-                            activates_at=activates_at))
+        keys.add(make_key(self.box, PURPOSE, kid, now=now, activates_at=activates_at))
         return kid
 
-    def signing_key(self, keys: SigningKeyStore, now: datetime) -> tuple[str, dict[str, Any]]:
+    def signing_key(self, keys: KeyStore, now: datetime) -> tuple[str, dict[str, Any]]:
         """``(kid, private JWK)`` of the current key; the very first key is made on first use."""
         current = self._timeline(keys, now).current
         if current is None:
@@ -90,10 +77,9 @@ class KeyRing:
             if current is None:
                 self._create(keys, now, activates_at=now)
                 current = self._timeline(keys, now).current
-        private = self.box.decrypt(current.private_jwk_encrypted, context=_private_context(current.kid))
-        return current.kid, json.loads(private)
+        return current.kid, private_jwk(self.box, PURPOSE, current)
 
-    def rotate(self, keys: SigningKeyStore, now: datetime, *, immediately: bool = False) -> dict[str, Any]:
+    def rotate(self, keys: KeyStore, now: datetime, *, immediately: bool = False) -> dict[str, Any]:
         """Make the next key: it signs after ``publish_ahead`` (or at once, for a compromised key)."""
         keys.lock()
         activates_at = now if immediately else now + self.publish_ahead
@@ -101,14 +87,14 @@ class KeyRing:
         self.drop_retired_private_keys(keys, now)
         return {"kid": kid, "activates_at": activates_at.isoformat()}
 
-    def jwks(self, keys: SigningKeyStore, now: datetime) -> dict[str, Any]:
+    def jwks(self, keys: KeyStore, now: datetime) -> dict[str, Any]:
         return {"keys": [dict(key.public_jwk) for key in self._timeline(keys, now).published]}
 
-    def published_key(self, keys: SigningKeyStore, kid: str, now: datetime) -> dict[str, Any] | None:
+    def published_key(self, keys: KeyStore, kid: str, now: datetime) -> dict[str, Any] | None:
         return next((dict(key.public_jwk) for key in self._timeline(keys, now).published if key.kid == kid),
                     None)
 
-    def drop_retired_private_keys(self, keys: SigningKeyStore, now: datetime) -> None:
+    def drop_retired_private_keys(self, keys: KeyStore, now: datetime) -> None:
         retired = [key.kid for key in self._timeline(keys, now).retired if key.private_jwk_encrypted]
         if retired:
             keys.drop_private_halves(retired)

@@ -12,9 +12,9 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from recert_common import revocation
+from recert_common.keys import SqlKeyTable
 from recert_common.uow import SqlUnitOfWork
 from recert_identity.domain import (
     Account,
@@ -24,7 +24,6 @@ from recert_identity.domain import (
     EmailToken,
     Lockout,
     RefreshToken,
-    SigningKey,
     email_key,
 )
 
@@ -262,26 +261,9 @@ class Revocations(_Repository):
         revocation.disable_account(self.conn, account_id=account_id, disabled_at=disabled_at)
 
 
-class SigningKeys(_Repository):
-    def lock(self) -> None:
-        """Serialise key creation across processes for the rest of the transaction."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('recert_identity.signing_keys'))")
-
-    def all(self) -> list[SigningKey]:
-        """Every key, oldest activation first."""
-        rows = self.conn.execute("SELECT kid, public_jwk, private_jwk_encrypted, created_at, activates_at "
-                                 "FROM signing_keys ORDER BY activates_at, created_at").fetchall()
-        return [SigningKey(**row) for row in rows]
-
-    def add(self, key: SigningKey) -> None:
-        self.conn.execute(
-            """INSERT INTO signing_keys (kid, public_jwk, private_jwk_encrypted, created_at, activates_at)
-               VALUES (%s, %s, %s, %s, %s)""",
-            (key.kid, Jsonb(key.public_jwk), key.private_jwk_encrypted, key.created_at, key.activates_at))
-
-    def drop_private_halves(self, kids: Iterable[str]) -> None:
-        self.conn.execute("UPDATE signing_keys SET private_jwk_encrypted = NULL WHERE kid = ANY(%s)",
-                          (list(kids),))
+class SigningKeys(SqlKeyTable):
+    def __init__(self, conn: psycopg.Connection):
+        super().__init__(conn, "signing_keys", lock_name="recert_identity.signing_keys")
 
 
 class Housekeeping(_Repository):
