@@ -187,16 +187,12 @@ class EventConsumer(ConsumerMixin):
         failures: list[Exception | None] = [None] * len(events)
         together = list(range(len(events)))
         try:
-            try:
-                self.handled += self._handle_together([events[n] for n in together])
-                return failures
-            except _HandlerFailed as failed:
-                failures[together.pop(failed.position)] = failed.error
-            try:
-                self.handled += self._handle_together([events[n] for n in together])
-                return failures
-            except _HandlerFailed as failed:
-                failures[together.pop(failed.position)] = failed.error
+            for _ in range(2):  # the whole batch, then the batch without its first failure
+                try:
+                    self.handled += self._handle_together([events[n] for n in together])
+                    return failures
+                except _HandlerFailed as failed:
+                    failures[together.pop(failed.position)] = failed.error
         except _INFRASTRUCTURE_ERRORS:
             raise
         except Exception:
