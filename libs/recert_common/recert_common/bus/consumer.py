@@ -235,34 +235,16 @@ class EventConsumer(ConsumerMixin):
         return handled
 
     def _handle_alone(self, event: Event) -> Exception | None:
+        """``event`` in a transaction of its own; returns what its handler (or the commit) raised."""
         try:
-            self.handle(event)
+            self.handled += self._handle_together([event])
+        except _HandlerFailed as failed:
+            return failed.error
         except _INFRASTRUCTURE_ERRORS:
             raise
         except Exception as exc:
             return exc
         return None
-
-    def handle(self, event: Event) -> bool:
-        """Run the handler once per event id, in a transaction of its own. Returns False when the event had
-        been handled before."""
-        with correlation(event.correlation_id), self.db.transaction() as conn:
-            first_time = self._handle_in(conn, event)
-        self.handled += first_time
-        return first_time
-
-    def _handle_in(self, conn: psycopg.Connection, event: Event) -> bool:
-        first_time = conn.execute(
-            "INSERT INTO inbox (consumer, event_id, event_type) VALUES (%s, %s, %s) "
-            "ON CONFLICT DO NOTHING RETURNING event_id",
-            (self.name, event.id, event.type),
-        ).fetchone()
-        if not first_time:
-            return False
-        handler = self.handlers.get(event.type)
-        if handler is not None:
-            handler(conn, event)
-        return True
 
     # -- failures ------------------------------------------------------------------------------------
     @staticmethod
