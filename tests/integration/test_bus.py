@@ -7,9 +7,11 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
 from kombu import Connection, Exchange, Producer, Queue
@@ -17,6 +19,7 @@ from kombu import Connection, Exchange, Producer, Queue
 from recert_common import bus
 from recert_common.bus.broker import QueueTypeMismatch
 from recert_common.bus.provision import BrokerAdmin
+from recert_common.bus.relay import RELAY_ASLEEP_LOCK
 from recert_common.config import LOOPBACK, ServiceSettings
 from recert_common.db import Database
 from recert_common.events import new_event
@@ -655,3 +658,91 @@ def test_a_consumer_killed_inside_a_batch_gives_every_effect_exactly_once(names,
     names.start(names.consumer, [EFFECTS], relay=False)
     wait_for(lambda: effect_counts(names.consumer)[0] >= 120, message="every effect")
     assert effect_counts(names.consumer) == (120, 120)
+
+
+# -- waking the relay: producers notify only while a relay sleeps (migration 0003) ---------------------------
+def _notified_within(listener, seconds: float) -> bool:
+    return any(True for _ in listener.notifies(timeout=seconds, stop_after=1))
+
+
+def _relay_asleep(db: Database) -> bool:
+    high, low = divmod(RELAY_ASLEEP_LOCK, 1 << 32)
+    with db.transaction() as conn:
+        return conn.execute(
+            "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' "
+            "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND classid = %s AND objid = %s AND objsubid = 1", (high, low)).fetchone()["n"] == 1
+
+
+def _published(db: Database, event_id: uuid.UUID) -> bool:
+    with db.transaction() as conn:
+        row = conn.execute("SELECT published_at IS NOT NULL AS sent FROM outbox WHERE event_id = %s",
+                           (event_id,)).fetchone()
+    return row is not None and row["sent"]  # no row: its transaction has not committed yet
+
+
+def test_a_producer_notifies_only_while_a_relay_holds_the_asleep_lock(names):
+    with psycopg.connect(names.producer.url, autocommit=True) as listener, \
+            psycopg.connect(names.producer.url, autocommit=True) as relay_session:
+        listener.execute("LISTEN recert_outbox")
+        change_items(names.producer, 1)
+        assert not _notified_within(listener, 0.3), "no relay sleeps, yet the producer notified"
+
+        relay_session.execute("SELECT pg_advisory_lock(%s)", (RELAY_ASLEEP_LOCK,))
+        change_items(names.producer, 1, start=1)
+        assert _notified_within(listener, 2.0), "a relay sleeps, and the producer did not wake it"
+
+        relay_session.execute("SELECT pg_advisory_unlock(%s)", (RELAY_ASLEEP_LOCK,))
+        change_items(names.producer, 1, start=2)
+        assert not _notified_within(listener, 0.3)
+
+
+def test_a_row_committed_while_the_relay_sleeps_is_published_at_once_not_at_the_poll(names):
+    worker = names.start(names.producer, relay_poll_seconds=60.0)
+    wait_for(lambda: _relay_asleep(names.producer), timeout=10, message="the relay asleep")
+    [event_id] = change_items(names.producer, 1)
+    wait_for(lambda: _published(names.producer, event_id), timeout=3, message="the row published")
+    assert worker.relay.published == 1
+    wait_for(lambda: _relay_asleep(names.producer), timeout=10, message="the relay asleep again")
+
+
+def test_a_producer_between_its_row_and_its_commit_keeps_the_relay_from_sleeping_past_its_row(names):
+    """The race the lock closes: the producer saw no relay asleep (so it will not notify), and commits after
+    the relay's last empty claim. The relay must not fall asleep before that commit, or the row would wait
+    for the poll (60 s here)."""
+    with names.producer.transaction() as producer:
+        event_id = bus.record(producer, "bustest.item.changed", {"item_id": 1}, producer="bustest").id
+        worker = names.start(names.producer, relay_poll_seconds=60.0)
+        time.sleep(0.5)  # the relay has claimed, found nothing it can see, and tried to fall asleep
+        assert not _relay_asleep(names.producer)
+        assert worker.relay.published == 0
+    wait_for(lambda: _published(names.producer, event_id), timeout=3, message="the row published")
+    wait_for(lambda: _relay_asleep(names.producer), timeout=10, message="the relay asleep after the commit")
+
+
+def test_a_commit_between_the_relays_last_empty_claim_and_its_sleep_is_published(names, infra):
+    """The narrower race: the producer commits after the relay's claim found nothing and before the relay
+    takes the asleep lock. The relay must claim once more with the lock held, or the row waits for the
+    poll."""
+    producer = psycopg.connect(names.producer.url)
+    event_id = bus.record(producer, "bustest.item.changed", {"item_id": 1}, producer="bustest").id
+    relay = bus.OutboxRelay(names.producer, infra.amqp_url, names.settings.exchange, poll_seconds=60.0)
+    claims = []
+
+    def drain_then_let_the_producer_commit():
+        claims.append(relay.publish_batch())
+        if len(claims) == 1:
+            producer.commit()  # after the first, empty claim: exactly the window of the race
+        return claims[-1]
+
+    relay.drain = drain_then_let_the_producer_commit
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: _published(names.producer, event_id), timeout=3, message="the row published")
+        assert claims[:2] == [0, 1]
+    finally:
+        stop.set()
+        thread.join(5)
+        producer.close()

@@ -31,13 +31,15 @@ def test_migrations_apply_once_in_order_and_record_themselves(url, tmp_path):
     _write(tmp_path, "0002_more.sql", "ALTER TABLE things ADD COLUMN name text;")
     applied = db.migrate_service(url, "svc", tmp_path)
     assert applied == ["recert_common/0001_outbox_inbox.sql", "recert_common/0002_revocations.sql",
+                       "recert_common/0003_outbox_notify_only_a_sleeping_relay.sql",
                        "svc/0001_things.sql", "svc/0002_more.sql"]
     assert db.migrate_service(url, "svc", tmp_path) == []
     _write(tmp_path, "0003_index.sql", "CREATE INDEX things_name ON things (name);")
     assert db.migrate_service(url, "svc", tmp_path) == ["svc/0003_index.sql"]
     with psycopg.connect(url) as conn:
         rows = conn.execute("SELECT component, number FROM schema_migrations ORDER BY 1, 2").fetchall()
-    assert rows == [("recert_common", 1), ("recert_common", 2), ("svc", 1), ("svc", 2), ("svc", 3)]
+    assert rows == [("recert_common", 1), ("recert_common", 2), ("recert_common", 3),
+                    ("svc", 1), ("svc", 2), ("svc", 3)]
 
 
 def test_a_failing_migration_leaves_nothing_of_itself(url, tmp_path):

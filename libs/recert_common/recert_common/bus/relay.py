@@ -16,8 +16,18 @@
   channel, so the messages after it in the batch are not published either; the batch after a failed one is
   therefore sent one message at a time, as a batch of confirms cannot say which message was refused: the rows
   before the refused one are marked, and it alone keeps the error, until a batch goes through whole.
-- The relay sleeps on ``LISTEN recert_outbox`` (a trigger notifies on insert) with a slow poll as fallback;
-  woken, it waits ``gather_seconds`` (10 ms) for the commits right behind the first before it claims a batch.
+- At work, the relay claims the next batch ``gather_seconds`` (10 ms) after the last, so that the commits
+  right behind one make a batch with it. When a claim finds nothing, it falls asleep on ``LISTEN
+  recert_outbox`` with a slow poll as fallback. Producers notify only while a relay sleeps: PostgreSQL
+  serialises the commits of notifying transactions, a cost the producers paid on every commit when the
+  trigger notified always (migration 0003). A sleeping relay holds ``RELAY_ASLEEP_LOCK`` exclusively; a
+  producer that finds it free holds it shared until its commit and does not notify. So a relay can take the
+  lock only when no such producer is between its outbox row and its commit, and after taking it, it claims
+  once more before it sleeps: a row committed before the lock was taken is in that claim, a row written after
+  notifies. Failing to take it (a producer has not committed yet, or another relay sleeps), the relay looks
+  again after 10 ms, then less often up to ``busy_poll_seconds`` (0.1 s), waking on any notification: a
+  long transaction that wrote an event keeps the relay from sleeping, and the events committed meanwhile
+  wait at most that long.
 """
 from __future__ import annotations
 
@@ -35,6 +45,9 @@ from recert_common.bus.topology import ensure_exchange, events_exchange
 from recert_common.db import Database
 
 log = logging.getLogger(__name__)
+
+# Held exclusively by a sleeping relay; producers notify only when they cannot take it shared (0003).
+RELAY_ASLEEP_LOCK = 0x6f7574626f78  # "outbox"
 
 _CLAIM = """
     SELECT seq, event_id, event_type, body FROM outbox
@@ -84,7 +97,8 @@ class _Confirms:
 class OutboxRelay:
     def __init__(self, db: Database, amqp_url: str, exchange: str, *, batch_size: int = 500,
                  poll_seconds: float = 5.0, max_backoff_seconds: float = 10.0,
-                 confirm_timeout_seconds: float = 30.0, gather_seconds: float = 0.01):
+                 confirm_timeout_seconds: float = 30.0, gather_seconds: float = 0.01,
+                 busy_poll_seconds: float = 0.1):
         self.db = db
         self.amqp_url = amqp_url
         self.exchange = events_exchange(exchange)
@@ -93,6 +107,7 @@ class OutboxRelay:
         self.max_backoff_seconds = max_backoff_seconds
         self.confirm_timeout_seconds = confirm_timeout_seconds
         self.gather_seconds = gather_seconds
+        self.busy_poll_seconds = busy_poll_seconds
         self._connection: Connection | None = None
         self._producer: Producer | None = None
         self._confirms: _Confirms | None = None
@@ -197,26 +212,49 @@ class OutboxRelay:
                 return total
 
     # -- the loop -------------------------------------------------------------------------------------
+    @staticmethod
+    def _take_asleep_lock(listener: psycopg.Connection) -> bool:
+        return listener.execute("SELECT pg_try_advisory_lock(%s)", (RELAY_ASLEEP_LOCK,)).fetchone()[0]
+
+    @staticmethod
+    def _wait_for_notification(listener: psycopg.Connection, timeout: float, stop: threading.Event) -> None:
+        """Until a notification, ``timeout`` or ``stop``; in slices, so that stopping takes at most half a
+        second however long the poll."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set() and (remaining := deadline - time.monotonic()) > 0:
+            for _ in listener.notifies(timeout=min(remaining, 0.5), stop_after=1):
+                return
+
     def run(self, stop: threading.Event) -> None:
         backoff = 0.5
+        retry_lock = self.gather_seconds
         listener: psycopg.Connection | None = None
         while not stop.is_set():
             try:
                 if listener is None:
                     listener = psycopg.connect(self.db.url, autocommit=True)
                     listener.execute("LISTEN recert_outbox")
-                self.drain()
-                backoff = 0.5
-                # Wake on NOTIFY, or poll slowly in case a notification was missed.
-                for _ in listener.notifies(timeout=self.poll_seconds, stop_after=1):
-                    pass
-                # Woken by one commit: the commits right behind it join its batch. Under a stream of commits
-                # that makes a few larger batches instead of a claim, a publish and a commit per event.
+                if self.drain():
+                    # At work, no producer notifies: look again once the commits behind these are in.
+                    backoff, retry_lock = 0.5, self.gather_seconds
+                    stop.wait(self.gather_seconds)
+                    continue
+                if not self._take_asleep_lock(listener):
+                    self._wait_for_notification(listener, retry_lock, stop)
+                    retry_lock = min(retry_lock * 2, self.busy_poll_seconds)
+                    continue
+                try:
+                    # Rows committed before the lock was taken are visible now; rows written after notify.
+                    if not self.drain():
+                        self._wait_for_notification(listener, self.poll_seconds, stop)
+                finally:
+                    listener.execute("SELECT pg_advisory_unlock(%s)", (RELAY_ASLEEP_LOCK,))
+                backoff, retry_lock = 0.5, self.gather_seconds
                 stop.wait(self.gather_seconds)
             except psycopg.Error as exc:
                 log.warning("relay: database unavailable, retrying", extra={"error": str(exc)})
                 if listener is not None:
-                    listener.close()
+                    listener.close()  # its session's lock goes with it
                 listener = None
                 stop.wait(backoff)
                 backoff = min(backoff * 2, self.max_backoff_seconds)
