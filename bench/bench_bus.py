@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime
+import decimal
 import multiprocessing
 import os
 import sys
@@ -33,6 +35,8 @@ from pathlib import Path
 import amqp
 import psycopg
 from kombu import Connection, Exchange, Producer
+
+import recert_pe_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "integration"))
 
@@ -48,6 +52,7 @@ PRODUCERS = 8
 GOAL_OUTBOX_COST = 0.8  # producers' rate with the outbox at least this share of the rate without it
 GOAL_END_TO_END = 0.8  # end-to-end events/s at least this share of the producers' rate
 GOAL_P99_MS = 100.0
+PE_REGISTRY_MIGRATIONS = Path(recert_pe_registry.__file__).parent / "migrations"
 
 
 def load_average() -> list[float]:
@@ -155,6 +160,49 @@ def producers_rate(ctx, url: str, with_outbox: bool, first_item: int, total: int
     for process in processes:
         process.start()
     time.sleep(1.0)  # every process started and connected before the clock starts
+    go.set()
+    spans = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+    return each * PRODUCERS / (max(end for _, end in spans) - min(start for start, _ in spans))
+
+
+def record_activities(url: str, with_outbox: bool, count: int, go, results) -> None:
+    """One process of a real producer: pe-registry's own use case, recording a PE activity (its read of the
+    certificate's period, the domain's checks, its insert and its ``pe.activity.recorded`` event), through
+    its unit of work on a pooled connection as the service does. ``with_outbox=False``: the same transaction
+    with ``publish`` doing nothing, the baseline of what the outbox row costs a real transaction."""
+    from recert_pe_registry.service import PeRegistryService
+    from recert_pe_registry.settings import PeRegistrySettings
+    from recert_pe_registry.store import SqlPeRegistryUnitOfWork
+
+    class WithoutOutbox(SqlPeRegistryUnitOfWork):
+        def publish(self, event_type, data, *, subject=None) -> None:
+            pass
+
+    database = db.Database(url, max_size=1).open(wait=True)
+    unit = SqlPeRegistryUnitOfWork if with_outbox else WithoutOutbox
+    service = PeRegistryService(lambda: unit(database), PeRegistrySettings.from_env("pe-registry", env={}),
+                                evidence_store=None)
+    account_id, completed_on = uuid.uuid4(), service.today() - datetime.timedelta(days=10)
+    go.wait()
+    started = time.perf_counter()
+    for n in range(count):
+        service.record_activity(account_id, title=f"Intervisie {n}", provider="Noloc", category=1,
+                                completed_on=completed_on, amount=decimal.Decimal(2), unit="sbu")
+    results.put((started, time.perf_counter()))
+    database.close()
+
+
+def use_case_rate(ctx, url: str, with_outbox: bool, total: int) -> float:
+    """Activities recorded per second by ``PRODUCERS`` processes together."""
+    each = total // PRODUCERS
+    go, results = ctx.Event(), ctx.Queue()
+    processes = [ctx.Process(target=record_activities, args=(url, with_outbox, each, go, results))
+                 for _ in range(PRODUCERS)]
+    for process in processes:
+        process.start()
+    time.sleep(1.5)
     go.set()
     spans = [results.get(timeout=600) for _ in processes]
     for process in processes:
@@ -281,6 +329,7 @@ def main() -> int:
     producer_url = f"{POSTGRES_URL}/bench_{tag}_producer"
     consumer_url = f"{POSTGRES_URL}/bench_{tag}_consumer"
     alone_url = f"{POSTGRES_URL}/bench_{tag}_alone"
+    use_case_url = f"{POSTGRES_URL}/bench_{tag}_pe_registry"
     settings = settings_for(tag, args.queue_type)
     publishes = max(args.events // 2, 2000)
     one_at_a_time = one_at_a_time_publish_rate(f"recert.bench.{tag}.one", publishes, args.queue_type)
@@ -335,6 +384,13 @@ def main() -> int:
         steady = latencies_ms(producer_url, consumer_url, events, events + steady_count)
         with psycopg.connect(consumer_url) as conn:
             duplicates = conn.execute("SELECT count(*) - count(DISTINCT event_id) FROM effects").fetchone()[0]
+
+        # The outbox's cost against a real producer's transaction rather than one INSERT: pe-registry
+        # recording activities in a database of its own (no relay beside), the baseline before and after.
+        db.migrate_service(use_case_url, "pe-registry", PE_REGISTRY_MIGRATIONS)
+        use_case_before = use_case_rate(ctx, use_case_url, False, events // 2)
+        use_case = use_case_rate(ctx, use_case_url, True, events // 2)
+        use_case_without = (use_case_before + use_case_rate(ctx, use_case_url, False, events // 2)) / 2
     finally:
         stop.set()
         for process in workers:
@@ -352,6 +408,7 @@ def main() -> int:
     db.drop_database(producer_url)
     db.drop_database(consumer_url)
     db.drop_database(alone_url)
+    db.drop_database(use_case_url)
     load_at_end = load_average()
 
     print(f"\nload average at start {load_at_start}, at end {load_at_end}; queue type {args.queue_type}")
@@ -362,6 +419,9 @@ def main() -> int:
         "producers_commit_rate_no_relay_beside": line(
             "the same, no relay or consumer running beside", alone,
             "(a) the same without the outbox row", without, f">= {GOAL_OUTBOX_COST} x (a)"),
+        "use_case_with_outbox": line(
+            "pe-registry recording activities, with the outbox", use_case,
+            "the same use case without its event", use_case_without, "(a real producer)"),
         "end_to_end": line("end to end: first outbox row to last effect", end_to_end,
                            "the producers' rate with the outbox", with_outbox, f">= {GOAL_END_TO_END} x"),
         "relay_alone": line("the relay alone draining a filled outbox", relay_alone,
@@ -402,6 +462,9 @@ def main() -> int:
             goal("producers' commits with the outbox row, 8 processes, relay and consumer beside "
                  "(baseline: the same without the outbox row)", f">= {GOAL_OUTBOX_COST} x baseline",
                  round(with_outbox), round(without), "/s", met=with_outbox >= GOAL_OUTBOX_COST * without),
+            goal("a real producer: pe-registry recording PE activities, 8 processes, with the outbox row "
+                 "(baseline: the same use case without its event), no relay beside", "–",
+                 round(use_case), round(use_case_without), "/s", met=True),
             goal("end to end, first outbox row to last effect (baseline: the producers' rate)",
                  f">= {GOAL_END_TO_END} x baseline", round(end_to_end), round(with_outbox), "/s",
                  met=end_to_end >= GOAL_END_TO_END * with_outbox),
