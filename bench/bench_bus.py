@@ -9,6 +9,8 @@ Baselines:
 Figures, each beside its baseline with the ratio and the goal:
 - the producers' commit rate with the outbox row (8 processes; goal: at least 0.8 x (a)), with the relay and
   the consumer at work on the same machine, and without them (in a database of its own);
+- the same goal against a real producer's transaction: pe-registry recording PE activities through its unit
+  of work, with its event beside the same use case without it (three pairs, the median one);
 - end to end, events/s from the first outbox row to the last effect over the same burst (goal: at least
   0.8 x the producers' rate); the relay alone draining a filled outbox (beside (b));
 - the commit-to-effect latency at a steady 80 % of the end-to-end rate (goal: p99 under 100 ms);
@@ -386,11 +388,14 @@ def main() -> int:
             duplicates = conn.execute("SELECT count(*) - count(DISTINCT event_id) FROM effects").fetchone()[0]
 
         # The outbox's cost against a real producer's transaction rather than one INSERT: pe-registry
-        # recording activities in a database of its own (no relay beside), the baseline before and after.
+        # recording activities in a database of its own (no relay beside). On a shared machine one pair
+        # moves by half either way, so three pairs, each the baseline right before the figure; the median
+        # pair is reported.
         db.migrate_service(use_case_url, "pe-registry", PE_REGISTRY_MIGRATIONS)
-        use_case_before = use_case_rate(ctx, use_case_url, False, events // 2)
-        use_case = use_case_rate(ctx, use_case_url, True, events // 2)
-        use_case_without = (use_case_before + use_case_rate(ctx, use_case_url, False, events // 2)) / 2
+        pairs = sorted(((use_case_rate(ctx, use_case_url, False, events // 4),
+                         use_case_rate(ctx, use_case_url, True, events // 4)) for _ in range(3)),
+                       key=lambda pair: pair[1] / pair[0])
+        use_case_without, use_case = pairs[1]
     finally:
         stop.set()
         for process in workers:
@@ -421,7 +426,7 @@ def main() -> int:
             "(a) the same without the outbox row", without, f">= {GOAL_OUTBOX_COST} x (a)"),
         "use_case_with_outbox": line(
             "pe-registry recording activities, with the outbox", use_case,
-            "the same use case without its event", use_case_without, "(a real producer)"),
+            "the same use case without its event", use_case_without, f">= {GOAL_OUTBOX_COST} x"),
         "end_to_end": line("end to end: first outbox row to last effect", end_to_end,
                            "the producers' rate with the outbox", with_outbox, f">= {GOAL_END_TO_END} x"),
         "relay_alone": line("the relay alone draining a filled outbox", relay_alone,
@@ -452,6 +457,7 @@ def main() -> int:
             "c_kombu_confirm_per_message": round(one_at_a_time, 1),
         },
         "diagnostic_producers_with_outbox_without_notify_per_second": round(without_notify, 1),
+        "use_case_pairs_per_second": [[round(a, 1), round(b, 1)] for a, b in pairs],
         "diagnostic_producers_with_outbox_event_premade_per_second": round(premade, 1),
         **figures,
         "burst_latency_ms": summary(burst),
@@ -463,8 +469,9 @@ def main() -> int:
                  "(baseline: the same without the outbox row)", f">= {GOAL_OUTBOX_COST} x baseline",
                  round(with_outbox), round(without), "/s", met=with_outbox >= GOAL_OUTBOX_COST * without),
             goal("a real producer: pe-registry recording PE activities, 8 processes, with the outbox row "
-                 "(baseline: the same use case without its event), no relay beside", "–",
-                 round(use_case), round(use_case_without), "/s", met=True),
+                 "(baseline: the same use case without its event), no relay beside",
+                 f">= {GOAL_OUTBOX_COST} x baseline", round(use_case), round(use_case_without), "/s",
+                 met=use_case >= GOAL_OUTBOX_COST * use_case_without),
             goal("end to end, first outbox row to last effect (baseline: the producers' rate)",
                  f">= {GOAL_END_TO_END} x baseline", round(end_to_end), round(with_outbox), "/s",
                  met=end_to_end >= GOAL_END_TO_END * with_outbox),
