@@ -15,13 +15,14 @@ import time
 import uuid
 from datetime import date, timedelta
 
+from recert_common.clock import platform_today
 from recert_common.rules import add_years
 
 from frontend import PASSWORD, Frontend, Person, unique_email
 from processes import System
 from waiting import wait_for
 
-TODAY = date.today()
+TODAY = platform_today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WEBHOOK_SECRET = "webhook-secret-of-the-tests"
 

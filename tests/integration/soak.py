@@ -40,7 +40,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,6 +51,7 @@ from psycopg.rows import dict_row
 from smtp_mailbox import Mailbox
 
 from recert_common.bus.deadletter import list_dead_letters
+from recert_common.clock import platform_today
 from recert_common.rules import add_years
 
 from frontend import PASSWORD, VERIFY_EMAIL, Frontend, Person, totp_secret, unique_email, unique_member_number
@@ -58,7 +59,7 @@ from journeys import PDF, WEBHOOK_SECRET, Office, form, payment_notification
 from processes import Process, System, free_port, log_tail
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
-TODAY = date.today()
+TODAY = platform_today()
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
 # The longest a step waits for what events bring about, and for a request to be answered: longer than any
 # fault lasts, so a story fails only when the system does not recover.

@@ -37,6 +37,7 @@ import psycopg
 import pytest
 
 from recert_billing import signature
+from recert_common.clock import platform_today
 
 from frontend import (
     PASSWORD,
@@ -52,7 +53,7 @@ from processes import System, free_port
 from waiting import wait_for
 
 SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing")
-TODAY = date.today()
+TODAY = platform_today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CSV_HEADER = "noloc_number,certificate_number,valid_until,email,name\n"
 

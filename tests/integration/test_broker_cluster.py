@@ -18,7 +18,7 @@ import functools
 import threading
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
@@ -27,6 +27,7 @@ from kombu import Connection, Exchange, Producer
 
 from recert_common.bus import list_dead_letters
 from recert_common.bus.broker import connect
+from recert_common.clock import platform_today
 from recert_common.events import Event, new_event
 
 import journeys
@@ -34,7 +35,7 @@ from e2e_fixtures import running_system
 from processes import System
 from rabbit_cluster import RabbitCluster
 
-TODAY = date.today()
+TODAY = platform_today()
 SERVICES = ["pe-registry", "portfolio"]
 eventually = functools.partial(journeys.eventually, timeout=60.0, interval=0.2)
 

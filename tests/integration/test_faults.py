@@ -11,17 +11,19 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
+
+from recert_common.clock import platform_today
 
 import journeys
 from e2e_fixtures import app_fixture, system_fixture
 from frontend import Frontend, Person
 from processes import System
 
-TODAY = date.today()
+TODAY = platform_today()
 
 
 system = system_fixture(["identity", "pe-registry", "portfolio"], proxied=True, extra_env={

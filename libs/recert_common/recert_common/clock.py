@@ -22,6 +22,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def platform_today() -> date:
+    """Today in the platform's calendar (``DEFAULT_TIME_ZONE``), the day services with the default settings
+    call today. Tests and scripts that talk to such services use it rather than ``date.today()``, the
+    machine's day, which in UTC is the day before for the last hour or two before midnight in Amsterdam."""
+    return datetime.now(ZoneInfo(DEFAULT_TIME_ZONE)).date()
+
+
 def today_in(zone: ZoneInfo, fixed: str = "") -> Callable[[], date]:
     """A clock of calendar days: the fixed ISO day when given, else today's date in ``zone``."""
     if fixed:
