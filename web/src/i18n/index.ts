@@ -1,3 +1,4 @@
+import { platformDay } from "../calendar";
 import { Store, useStore } from "../store";
 import { en, nl, type TextKey } from "./catalogue";
 
@@ -55,16 +56,19 @@ export function locale(lang: Language = language.get()): string {
   return LOCALES[lang];
 }
 
-/** An ISO date (2031-02-02) as "2 februari 2031" / "2 February 2031". */
+/** An ISO date (2031-02-02) as "2 februari 2031" / "2 February 2031"; an instant (2026-12-06T23:30:00Z) as
+ * the day it falls on in the platform's calendar (7 december 2026, in Amsterdam). */
 export function formatDate(iso: string, lang: Language = language.get()): string {
-  const [year, month, day] = iso.slice(0, 10).split("-").map(Number);
-  if (!year || !month || !day) return iso;
+  const instant = iso.length > 10 ? new Date(iso) : null;
+  const day = instant && !Number.isNaN(instant.getTime()) ? platformDay(instant) : iso.slice(0, 10);
+  const [year, month, date] = day.split("-").map(Number);
+  if (!year || !month || !date) return iso;
   return new Intl.DateTimeFormat(LOCALES[lang], {
     day: "numeric",
     month: "long",
     year: "numeric",
     timeZone: "UTC",
-  }).format(new Date(Date.UTC(year, month - 1, day)));
+  }).format(new Date(Date.UTC(year, month - 1, date)));
 }
 
 /** The API's money ("242.00", "EUR") as "€ 242,00" / "€242.00". The amount is a decimal string: it is

@@ -2,6 +2,7 @@
 import { api, type Outcome, type Schemas } from "../../api/client";
 import type { paths } from "../../api/schema";
 import { authorized } from "../../auth";
+import { platformToday } from "../../calendar";
 
 type Json<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends { responses: infer R }
   ? R extends { 200: { content: { "application/json": infer T } } }
@@ -50,12 +51,10 @@ export function roundToFill(found: CaseDetail): 1 | 2 | null {
   return null;
 }
 
-/** Whether a date (ISO) lies before today, in the browser's day. */
+/** Whether a date (ISO) lies before today in the platform's calendar, as the services count deadlines. */
 export function isOverdue(due: string | undefined): boolean {
   if (!due) return false;
-  const now = new Date();
-  const today = `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
-  return due.slice(0, 10) < today;
+  return due.slice(0, 10) < platformToday();
 }
 
 export const getCase = (id: string) =>

@@ -5,6 +5,7 @@
 import { useState } from "preact/hooks";
 import { api, type Schemas, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
+import { platformToday } from "../../calendar";
 import { TextAreaField } from "../../components/fields";
 import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
@@ -31,8 +32,6 @@ export async function currentCase(): Promise<{ ok: true; data: { found: CaseDeta
   const detail = await authorized(() => api.GET("/api/v1/cases/{case_id}", { params: { path: { case_id: id } } }));
   return detail.ok ? { ok: true, data: { found: detail.data } } : detail;
 }
-
-const today = () => new Date().toISOString().slice(0, 10);
 
 export function CaseScreen() {
   const t = useT();
@@ -172,7 +171,7 @@ function DecisionItem({ found, decision, latest, changed }: {
       {objection ? (
         <ObjectionState objection={objection} />
       ) : mayObject && decision.objection_deadline ? (
-        decision.objection_deadline >= today() ? (
+        decision.objection_deadline >= platformToday() ? (
           <ObjectionForm found={found} decision={decision} filed={changed} />
         ) : (
           <p>{t("case.objection.closed")}</p>

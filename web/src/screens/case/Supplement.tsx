@@ -3,6 +3,7 @@
 // exactly the reopened parts; part B: the PE screens), and the confirmation before the supplement is sent.
 import { api, type Schemas } from "../../api/client";
 import { authorized } from "../../auth";
+import { platformToday } from "../../calendar";
 import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
@@ -21,8 +22,8 @@ function editorOf(part: string): string {
 function daysUntil(iso: string): number {
   const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
   const due = Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1);
-  const now = new Date();
-  const today = Date.UTC(now.getFullYear(), now.getMonth(), now.getDate());
+  const [ty, tm, td] = platformToday().split("-").map(Number);
+  const today = Date.UTC(ty ?? 0, (tm ?? 1) - 1, td ?? 1);
   return Math.round((due - today) / 86_400_000);
 }
 

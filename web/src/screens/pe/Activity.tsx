@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, type Outcome, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
+import { platformToday } from "../../calendar";
 import { OtherErrors, ProblemBox, Submit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { formatNumber, useT } from "../../i18n";
@@ -11,12 +12,6 @@ import { Evidence } from "./Evidence";
 import { livePoints } from "./points";
 import { ACTIVITY_FIELDS, type ActivityDraft as Draft, activityBody, typedAmount } from "./activityDraft";
 import "./pe.css";
-
-function today(): string {
-  const now = new Date();
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
-}
 
 function fromActivity(activity: Activity | null): Draft {
   return {
@@ -175,7 +170,7 @@ function ActivityForm({ categories, activity, saved }: { categories: Categories;
         <legend>{t("pe.form.details")}</legend>
         <TextInput name="title" label={t("pe.form.title")} hint={t("pe.form.title.hint")} required value={draft.title} onValue={set("title")} problem={problem} />
         <TextInput name="provider" label={t("pe.form.provider")} hint={t("pe.form.provider.hint")} required value={draft.provider} onValue={set("provider")} problem={problem} />
-        <TextInput name="completed_on" type="date" label={t("pe.form.completed_on")} required max={today()} value={draft.completed_on} onValue={set("completed_on")} problem={problem} />
+        <TextInput name="completed_on" type="date" label={t("pe.form.completed_on")} required max={platformToday()} value={draft.completed_on} onValue={set("completed_on")} problem={problem} />
         <Select
           name="category"
           label={t("pe.form.category")}
