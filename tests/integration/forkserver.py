@@ -89,6 +89,9 @@ class ForkServer:
 
     def spawn(self, module: str, args: list[str], env: dict[str, str], log: Path) -> ForkedPopen:
         """``python -m module *args`` with ``env``, in a session of its own, its output added to ``log``."""
+        # The log exists when this returns, as with ``Popen``: the child opens it only once it runs, and a
+        # caller may read it before that.
+        log.touch()
         pid = self.request(op="spawn", module=module, args=args, env=env, log=str(log),
                            cwd=os.getcwd())["pid"]
         return ForkedPopen(self, pid, [module, *args])
