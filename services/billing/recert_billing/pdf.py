@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import tzinfo
 from decimal import Decimal
 
 from fpdf import FPDF
@@ -134,7 +135,8 @@ class _Document(FPDF):
                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def render_invoice(invoice: Invoice, issuer_details: Sequence[str] = ()) -> bytes:
+def render_invoice(invoice: Invoice, issuer_details: Sequence[str] = (), *, zone: tzinfo) -> bytes:
+    """The invoice as PDF; ``zone`` is the calendar the day of its payment is written in (the service's)."""
     doc = _Document(f"Factuur {invoice.number}")
     doc.header_block(invoice.issuer, issuer_details, "Factuur")
     doc.recipient(invoice)
@@ -151,7 +153,7 @@ def render_invoice(invoice: Invoice, issuer_details: Sequence[str] = ()) -> byte
         doc.text_line(f"Betaal het totaalbedrag van {euro(invoice.gross)} uiterlijk op "
                       f"{dutch_date(invoice.due_on)} en vermeld daarbij factuurnummer {invoice.number}.")
     if invoice.paid_at is not None:
-        doc.text_line(f"Betaald op {dutch_date(invoice.paid_at.date())}. Hartelijk dank.")
+        doc.text_line(f"Betaald op {dutch_date(invoice.paid_at.astimezone(zone).date())}. Hartelijk dank.")
     if invoice.credit_note is not None:
         doc.text_line(f"Deze factuur is geannuleerd met creditnota {invoice.credit_note.number} van "
                       f"{dutch_date(invoice.credit_note.issued_on)}.")

@@ -191,7 +191,8 @@ class BillingService:
                                      page_size=page_size)
 
     def invoice_pdf(self, invoice: Invoice) -> bytes:
-        return pdf.render_invoice(invoice, self.settings.issuer_details(invoice.issuer))
+        return pdf.render_invoice(invoice, self.settings.issuer_details(invoice.issuer),
+                                  zone=self.settings.zone)
 
     def credit_note_pdf(self, invoice: Invoice) -> bytes:
         """``NoCreditNote`` when the invoice was not cancelled."""

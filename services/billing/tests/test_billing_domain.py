@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -33,6 +34,7 @@ from recert_billing.domain import (
 from recert_common.rules import FrameworkNotFound, UnknownFeeKind
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def framework_files() -> dict[int, dict]:
@@ -214,9 +216,17 @@ def test_dutch_money_and_dates_on_paper():
     assert pdf.printable("Dvořák") == "Dvorák"
 
 
+def test_a_payment_late_in_the_evening_is_on_paper_on_its_day_in_amsterdam():
+    """Paid at 00:30 in Amsterdam on 3 March is 23:30 UTC on 2 March: the paper says 3 March."""
+    invoice = replace(_invoice(InvoiceState.PAID), paid_at=datetime(2026, 3, 2, 23, 30, tzinfo=UTC))
+    text = PdfReader(io.BytesIO(pdf.render_invoice(invoice, zone=AMSTERDAM))).pages[0].extract_text()
+    assert "Betaald op 3 maart 2026" in text
+
+
 def test_an_invoice_and_its_credit_note_as_pdf():
     invoice = replace(_invoice(InvoiceState.PAID), recipient_name="Zoë de Vries")
-    text = PdfReader(io.BytesIO(pdf.render_invoice(invoice, ["Adresregel 1"]))).pages[0].extract_text()
+    text = PdfReader(io.BytesIO(pdf.render_invoice(invoice, ["Adresregel 1"], zone=AMSTERDAM))).pages[0] \
+        .extract_text()
     for expected_text in ("Factuur", "DNV-2026-000007", "Zoë de Vries", "Factuurdatum", "2 maart 2026",
                           "Vervaldatum", "1 april 2026", "Bedrag excl. btw", "€ 200,00", "Btw 21%", "€ 42,00",
                           "Totaal te betalen", "€ 242,00", "Betaald op 2 maart 2026", "Adresregel 1"):
