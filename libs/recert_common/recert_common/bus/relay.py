@@ -234,21 +234,18 @@ class OutboxRelay:
                 if listener is None:
                     listener = psycopg.connect(self.db.url, autocommit=True)
                     listener.execute("LISTEN recert_outbox")
-                if self.drain():
-                    # At work, no producer notifies: look again once the commits behind these are in.
-                    backoff, retry_lock = 0.5, self.gather_seconds
-                    stop.wait(self.gather_seconds)
-                    continue
-                if not self._take_asleep_lock(listener):
-                    self._wait_for_notification(listener, retry_lock, stop)
-                    retry_lock = min(retry_lock * 2, self.busy_poll_seconds)
-                    continue
-                try:
-                    # Rows committed before the lock was taken are visible now; rows written after notify.
-                    if not self.drain():
-                        self._wait_for_notification(listener, self.poll_seconds, stop)
-                finally:
-                    listener.execute("SELECT pg_advisory_unlock(%s)", (RELAY_ASLEEP_LOCK,))
+                if not self.drain():
+                    if not self._take_asleep_lock(listener):
+                        self._wait_for_notification(listener, retry_lock, stop)
+                        retry_lock = min(retry_lock * 2, self.busy_poll_seconds)
+                        continue
+                    try:
+                        # Rows committed before the lock was taken are visible now; rows written after notify.
+                        if not self.drain():
+                            self._wait_for_notification(listener, self.poll_seconds, stop)
+                    finally:
+                        listener.execute("SELECT pg_advisory_unlock(%s)", (RELAY_ASLEEP_LOCK,))
+                # At work or woken, and no producer notifies: look again once the commits behind are in.
                 backoff, retry_lock = 0.5, self.gather_seconds
                 stop.wait(self.gather_seconds)
             except psycopg.Error as exc:
