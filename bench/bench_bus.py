@@ -150,23 +150,27 @@ def produce(url: str, with_outbox: bool | str, first_item: int, count: int, rate
         results.put((started, time.perf_counter()))
 
 
-def producers_rate(ctx, url: str, with_outbox: bool, first_item: int, total: int,
-                   rate: float | None = None) -> float:
-    """Commits/s of ``PRODUCERS`` processes making ``total`` transactions together (from the first one's
-    start to the last one's end)."""
-    each = total // PRODUCERS
+def together(ctx, target, args_of, each: int) -> float:
+    """Transactions/s of ``PRODUCERS`` processes, the n-th running ``target(*args_of(n), go, results)`` for
+    ``each`` transactions, all started on one signal (from the first one's start to the last one's end)."""
     go, results = ctx.Event(), ctx.Queue()
-    processes = [ctx.Process(target=produce, args=(url, with_outbox, first_item + n * each, each,
-                                                  rate / PRODUCERS if rate else None, go, results))
-                 for n in range(PRODUCERS)]
+    processes = [ctx.Process(target=target, args=(*args_of(n), go, results)) for n in range(PRODUCERS)]
     for process in processes:
         process.start()
-    time.sleep(1.0)  # every process started and connected before the clock starts
+    time.sleep(1.5)  # every process started, its imports done and connected, before the clock starts
     go.set()
     spans = [results.get(timeout=600) for _ in processes]
     for process in processes:
         process.join()
     return each * PRODUCERS / (max(end for _, end in spans) - min(start for start, _ in spans))
+
+
+def producers_rate(ctx, url: str, with_outbox: bool, first_item: int, total: int,
+                   rate: float | None = None) -> float:
+    """Commits/s of ``PRODUCERS`` processes making ``total`` transactions together."""
+    each = total // PRODUCERS
+    return together(ctx, produce, lambda n: (url, with_outbox, first_item + n * each, each,
+                                             rate / PRODUCERS if rate else None), each)
 
 
 def record_activities(url: str, with_outbox: bool, count: int, go, results) -> None:
@@ -199,17 +203,7 @@ def record_activities(url: str, with_outbox: bool, count: int, go, results) -> N
 def use_case_rate(ctx, url: str, with_outbox: bool, total: int) -> float:
     """Activities recorded per second by ``PRODUCERS`` processes together."""
     each = total // PRODUCERS
-    go, results = ctx.Event(), ctx.Queue()
-    processes = [ctx.Process(target=record_activities, args=(url, with_outbox, each, go, results))
-                 for _ in range(PRODUCERS)]
-    for process in processes:
-        process.start()
-    time.sleep(1.5)
-    go.set()
-    spans = [results.get(timeout=600) for _ in processes]
-    for process in processes:
-        process.join()
-    return each * PRODUCERS / (max(end for _, end in spans) - min(start for start, _ in spans))
+    return together(ctx, record_activities, lambda n: (url, with_outbox, each), each)
 
 
 def settings_for(tag: str, queue_type: str) -> ServiceSettings:
