@@ -7,16 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import boto3
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from recert_common.clock import DEFAULT_TIME_ZONE, utcnow
+from recert_common.clock import platform_today, utcnow
 from recert_common.events import get as get_event_type
 from recert_common.events import new_event
-from recert_pe_registry.domain import local_day
 
 from generated_files import BytesSource, GeneratedFile  # noqa: F401  (tests import it from here)
 from service_harness import mint_token, publish_raw, select_bodies, wait_for
@@ -26,8 +24,7 @@ PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
 ELF_HEAD = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00"
 
 
-def today() -> date:
-    return local_day(utcnow(), ZoneInfo(DEFAULT_TIME_ZONE))
+today = platform_today  # the tests' "today": the platform's day, as the service counts it
 
 
 def pdf_bytes(text: str = "certificaat") -> bytes:
