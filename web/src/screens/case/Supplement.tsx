@@ -19,12 +19,14 @@ function editorOf(part: string): string {
   return part === "B" ? "/pe" : `/portfolio/${part.toLowerCase()}`;
 }
 
-function daysUntil(iso: string): number {
+/** An ISO date as a count of days, so that two dates subtract to the days between them. */
+function dayNumber(iso: string): number {
   const [y, m, d] = iso.slice(0, 10).split("-").map(Number);
-  const due = Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1);
-  const [ty, tm, td] = platformToday().split("-").map(Number);
-  const today = Date.UTC(ty ?? 0, (tm ?? 1) - 1, td ?? 1);
-  return Math.round((due - today) / 86_400_000);
+  return Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1) / 86_400_000;
+}
+
+function daysUntil(iso: string): number {
+  return Math.round(dayNumber(iso) - dayNumber(platformToday()));
 }
 
 export function SupplementScreen() {
