@@ -15,7 +15,7 @@ import enum
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -276,13 +276,13 @@ class Cycle:
             raise AssessorAssigned()
         return self._after(CycleAction.WITHDRAW, submission_id=None)
 
-    def submit_supplement(self, supplement: Supplement | None, *, today: date) -> Cycle:
+    def submit_supplement(self, supplement: Supplement | None, *, today: date, zone: tzinfo) -> Cycle:
         """The supplement submitted: one is open, its due date has not passed, and every part it reopened
-        was revised."""
+        was revised. ``zone`` is the service's calendar, in which the refusal names the day it opened."""
         if supplement is None or not CYCLE.allows(self.state, CycleAction.SUBMIT_SUPPLEMENT):
             raise WrongState(StateRefusal.NO_SUPPLEMENT, self.state)
         if today > supplement.due_on:
-            raise OutsideWindow(WindowRefusal.CLOSED, opens_on=supplement.opened_at.date(),
+            raise OutsideWindow(WindowRefusal.CLOSED, opens_on=supplement.opened_at.astimezone(zone).date(),
                                 closes_on=supplement.due_on)
         if supplement.unrevised_parts:
             raise SupplementUnrevised(supplement.unrevised_parts)

@@ -296,7 +296,7 @@ class PortfolioService(MentoringUseCases):
         with self.uow() as uow:
             cycle = self._current(uow, account_id, for_update=True)
             supplement = uow.supplements.latest(cycle.id)
-            submitted = cycle.submit_supplement(supplement, today=today)
+            submitted = cycle.submit_supplement(supplement, today=today, zone=self.settings.zone)
             portfolio = self._portfolio(uow, cycle)
             readiness = self._assess(uow, portfolio)
             submission = self._seal(uow, uuid.uuid4(), "supplement", portfolio, readiness, now, supplement)

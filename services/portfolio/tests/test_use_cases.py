@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -299,6 +299,16 @@ def test_a_supplement_after_its_due_date_is_refused(world):
     assert (refused.reason, refused.closes_on) == (WindowRefusal.CLOSED, due_on)
     refused = _refused(world, EditRefused, world.service.save_part, coach.account_id, "A2", text="te laat")
     assert refused.reason == EditRefusal.SUPPLEMENT_OVERDUE and refused.due_on == due_on
+
+
+def test_a_late_supplement_is_told_the_day_it_opened_in_the_services_calendar(world):
+    coach, submission_id = world.submitted()
+    world.now = datetime(2027, 4, 15, 22, 30, tzinfo=UTC)  # 16 April, 00:30 in Amsterdam
+    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
+    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    world.today = world.service.supplement(coach.account_id).due_on + timedelta(days=1)
+    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id)
+    assert refused.opens_on == date(2027, 4, 16)
 
 
 def test_without_part_b_the_supplement_event_carries_no_pe(world):
