@@ -125,10 +125,11 @@ def test_broker_unreachable_while_200_changes_are_made_none_lost(names, infra):
         proxy.close()
 
 
-def _publish_raw(infra, exchange: str, body: str, routing_key: str):
+def _publish_raw(infra, exchange: str, body: str | bytes, routing_key: str,
+                 content_type: str = "application/json"):
     with Connection(infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
         Producer(conn.channel()).publish(body, exchange=Exchange(exchange, type="topic", durable=True),
-                                         routing_key=routing_key, content_type="application/json",
+                                         routing_key=routing_key, content_type=content_type,
                                          content_encoding="utf-8", delivery_mode=2, user_id=conn.userid)
 
 
@@ -185,13 +186,28 @@ def test_a_failing_handler_ends_in_the_dead_letter_queue_and_replay_puts_it_back
     assert bus.list_dead_letters(infra.amqp_url, queue) == []
 
 
-def test_an_unreadable_message_goes_to_the_dead_letter_queue_at_once(names, infra):
+@pytest.mark.parametrize("body, content_type, reason", [
+    (json.dumps({"type": "bustest.item.changed"}), "application/json", "malformed envelope"),
+    (b"{not json", "application/json", "not JSON"),
+    # A pickle (protocol 4, the integer 1): never unpickled, whatever its content type claims.
+    (b"\x80\x04K\x01.", "application/x-python-serialize", "content type"),
+    (new_event("bustest.item.changed", {"item_id": 9}, producer="bustest").to_json(), "text/plain",
+     "content type"),
+], ids=["malformed-envelope", "not-json", "pickle", "text-plain"])
+def test_an_unreadable_message_goes_to_the_dead_letter_queue_at_once(names, infra, body, content_type,
+                                                                      reason):
     worker = names.start(names.consumer, [EFFECTS], relay=False)
-    _publish_raw(infra, names.settings.exchange, json.dumps({"type": "bustest.item.changed"}),
-                 "bustest.item.changed")
+    _publish_raw(infra, names.settings.exchange, body, "bustest.item.changed", content_type)
     letters = wait_for(lambda: bus.list_dead_letters(infra.amqp_url, worker.consumers[0].topology.queue),
                        message="a dead letter")
-    assert len(letters) == 1 and letters[0].retries == 0 and "unreadable" in letters[0].error
+    assert len(letters) == 1 and letters[0].retries == 0
+    assert "unreadable" in letters[0].error and reason in letters[0].error
+    assert effect_counts(names.consumer) == (0, 0)
+    # The consumer goes on with the next message.
+    _publish_raw(infra, names.settings.exchange,
+                 new_event("bustest.item.changed", {"item_id": 10}, producer="bustest").to_json(),
+                 "bustest.item.changed")
+    wait_for(lambda: effect_counts(names.consumer)[0] >= 1, message="the next event's effect")
 
 
 def test_two_relays_at_once_publish_no_event_twice(names, infra):

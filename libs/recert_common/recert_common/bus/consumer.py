@@ -37,7 +37,7 @@ from recert_common.bus.topology import ConsumerTopology, ensure_exchange
 from recert_common.bus.trust import ORIGINAL_USER_HEADER, BusTrust
 from recert_common.context import correlation
 from recert_common.db import Database
-from recert_common.events import Event, InvalidEvent, load_event
+from recert_common.events import CONTENT_TYPE, Event, InvalidEvent, load_event
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +98,11 @@ class EventConsumer(ConsumerMixin):
         # Retries and dead letters are published on a channel of their own, with confirms, before the
         # original is acknowledged: a crash in between redelivers the original rather than losing it.
         self._producer = Producer(self.connection.channel())
-        return [Consumer(queues=[self.topology.main()], callbacks=[self.on_message],
-                         accept=["application/json"], prefetch_count=self.prefetch)]
+        # ``on_message`` takes each message as it came. Given ``callbacks`` instead, kombu decodes every body
+        # first (a second JSON parse, through a Python hook per object, whose result went unused) and acks
+        # and drops one it cannot decode, where the dead-letter queue is the place for it.
+        return [Consumer(queues=[self.topology.main()], on_message=self.on_message,
+                         prefetch_count=self.prefetch)]
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
         self.ready.set()
@@ -131,9 +134,11 @@ class EventConsumer(ConsumerMixin):
                     yield
 
     # -- handling ------------------------------------------------------------------------------------
-    def on_message(self, body, message) -> None:
+    def on_message(self, message) -> None:
         """Take one message: what must not be handled is dead-lettered now, the rest joins the batch."""
         try:
+            if message.content_type != CONTENT_TYPE:
+                raise InvalidEvent(f"content type {message.content_type!r}, not {CONTENT_TYPE}")
             event = load_event(message.body)
         except InvalidEvent as exc:
             self._forward(message, self.topology.dead_letter_queue, retries=self._retries(message),

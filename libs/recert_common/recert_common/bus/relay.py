@@ -43,6 +43,7 @@ from kombu import Connection, Producer
 from recert_common.bus.broker import connect
 from recert_common.bus.topology import ensure_exchange, events_exchange
 from recert_common.db import Database
+from recert_common.events import CONTENT_TYPE
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class OutboxRelay:
             for row in rows:
                 producer.publish(
                     json.dumps(row["body"], separators=(",", ":")),
-                    routing_key=row["event_type"], content_type="application/json",
+                    routing_key=row["event_type"], content_type=CONTENT_TYPE,
                     content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
                     user_id=self._connection.userid, retry=False,
                 )

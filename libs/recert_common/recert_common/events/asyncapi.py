@@ -20,7 +20,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields, validate
 
 from recert_common.events import catalogue, registry
-from recert_common.events.envelope import EnvelopeSchema
+from recert_common.events.envelope import CONTENT_TYPE, EnvelopeSchema
 
 ASYNCAPI_VERSION = "3.0.0"
 EXCHANGE = "recert.events"
@@ -120,7 +120,7 @@ def asyncapi_document() -> dict:
             ),
             "tags": [{"name": producer} for producer in sorted({e.producer for e in entries})],
         },
-        "defaultContentType": "application/json",
+        "defaultContentType": CONTENT_TYPE,
         "servers": {
             "rabbitmq": {
                 "host": "{host}:{port}",
@@ -170,7 +170,7 @@ def _message(entry: registry.EventType) -> dict:
         "name": entry.type,
         "title": f"{entry.type} v{entry.version}",
         "summary": entry.summary,
-        "contentType": "application/json",
+        "contentType": CONTENT_TYPE,
         "correlationId": {"description": "Follows one request through every service and event.",
                           "location": "$message.payload#/correlation_id"},
         "tags": [{"name": entry.area}],

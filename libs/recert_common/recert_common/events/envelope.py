@@ -17,6 +17,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from recert_common.context import get_correlation_id
 from recert_common.events import registry
 
+#: The content type of every event message: the relay sends it, consumers refuse any other, and the AsyncAPI
+#: document states it.
+CONTENT_TYPE = "application/json"
+
 
 class InvalidEvent(ValueError):
     def __init__(self, message: str, errors: Any = None):
