@@ -35,6 +35,11 @@ class EventType:
         return self.schema()
 
     @cached_property
+    def data_keys(self) -> frozenset[str]:
+        """The keys the data may have: anything else is a producer's mistake."""
+        return frozenset(field.data_key or name for name, field in self.writer.fields.items())
+
+    @cached_property
     def reader(self) -> Schema:
         """The schema consumers load the data with: fields a newer producer added are left out."""
         return self.schema(unknown=EXCLUDE)
