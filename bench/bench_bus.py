@@ -16,6 +16,10 @@ Figures, each beside its baseline with the ratio and the goal:
 - the commit-to-effect latency at a steady 80 % of the end-to-end rate (goal: p99 under 100 ms);
 - duplicate effects (goal: 0).
 
+And what an event costs in CPU time, which moves far less between runs than a rate on shared cores: per
+activity pe-registry records (its process and its database backend, without the event, with the event made
+but not written, and with the outbox row), and per event for the relay and the consumer alone.
+
 The relay and the consumer run as a worker process each (a producing and a consuming service), with the
 consumer's queue of the type production uses (quorum; ``--queue-type``). Latency of one event: from its
 outbox row's creation (inside the committing transaction) to the consumer's effect row (inside the
@@ -48,7 +52,16 @@ from recert_common.events import new_event  # noqa: E402
 from recert_common.worker import Worker, consumer_topology  # noqa: E402
 
 from bus_fixtures import MIGRATIONS, record_effect, wait_for  # noqa: E402
-from common import AMQP_URL, POSTGRES_URL, goal, percentile, write_result  # noqa: E402
+from common import (  # noqa: E402
+    AMQP_URL,
+    POSTGRES_URL,
+    backends_cpu,
+    cpu_between,
+    goal,
+    percentile,
+    process_cpu_seconds,
+    write_result,
+)
 
 PRODUCERS = 8
 GOAL_OUTBOX_COST = 0.8  # producers' rate with the outbox at least this share of the rate without it
@@ -173,31 +186,83 @@ def producers_rate(ctx, url: str, with_outbox: bool, first_item: int, total: int
                                              rate / PRODUCERS if rate else None), each)
 
 
-def record_activities(url: str, with_outbox: bool, count: int, go, results) -> None:
-    """One process of a real producer: pe-registry's own use case, recording a PE activity (its read of the
-    certificate's period, the domain's checks, its insert and its ``pe.activity.recorded`` event), through
-    its unit of work on a pooled connection as the service does. ``with_outbox=False``: the same transaction
-    with ``publish`` doing nothing, the baseline of what the outbox row costs a real transaction."""
+def activity_recorder(url: str, publishing: str):
+    """pe-registry's own use case, recording a PE activity (its read of the certificate's period, the
+    domain's checks, its insert and its ``pe.activity.recorded`` event), for one new jobcoach, through its
+    unit of work on one pooled connection as the service does. ``publishing``: "outbox" as the service
+    does; "event" makes the event (its schema checked) but writes no row; "nothing" does neither, the
+    baseline of what the event costs a real transaction. Returns the pool and ``record(n)``."""
+    from recert_common.events import new_event
     from recert_pe_registry.service import PeRegistryService
     from recert_pe_registry.settings import PeRegistrySettings
     from recert_pe_registry.store import SqlPeRegistryUnitOfWork
 
-    class WithoutOutbox(SqlPeRegistryUnitOfWork):
+    class EventOnly(SqlPeRegistryUnitOfWork):
+        def publish(self, event_type, data, *, subject=None) -> None:
+            new_event(event_type, dict(data), producer=self.producer, subject=subject)
+
+    class Nothing(SqlPeRegistryUnitOfWork):
         def publish(self, event_type, data, *, subject=None) -> None:
             pass
 
+    unit = {"outbox": SqlPeRegistryUnitOfWork, "event": EventOnly, "nothing": Nothing}[publishing]
     database = db.Database(url, max_size=1).open(wait=True)
-    unit = SqlPeRegistryUnitOfWork if with_outbox else WithoutOutbox
     service = PeRegistryService(lambda: unit(database), PeRegistrySettings.from_env("pe-registry", env={}),
                                 evidence_store=None)
     account_id, completed_on = uuid.uuid4(), service.today() - datetime.timedelta(days=10)
+
+    def record(n: int) -> None:
+        service.record_activity(account_id, title=f"Intervisie {n}", provider="Noloc", category=1,
+                                completed_on=completed_on, amount=decimal.Decimal(2), unit="sbu")
+
+    return database, record
+
+
+def record_activities(url: str, with_outbox: bool, count: int, go, results) -> None:
+    """One process of a real producer (``activity_recorder``), with its event or with ``publish`` doing
+    nothing."""
+    database, record = activity_recorder(url, "outbox" if with_outbox else "nothing")
     go.wait()
     started = time.perf_counter()
     for n in range(count):
-        service.record_activity(account_id, title=f"Intervisie {n}", provider="Noloc", category=1,
-                                completed_on=completed_on, amount=decimal.Decimal(2), unit="sbu")
+        record(n)
     results.put((started, time.perf_counter()))
     database.close()
+
+
+def use_case_cpu(url: str, rounds: int = 5, each: int = 1000) -> dict:
+    """CPU per recorded activity, in microseconds, of the service's process and of its database backend,
+    for each way of ``activity_recorder`` publishing: alternated in ``rounds`` in this process, the median
+    round of each. On two shared cores a rate moves by half between runs; a CPU time by a few per cent. The
+    backend's CPU is read from /proc in clock ticks (10 ms), so a round of 1,000 reads it to 10 µs."""
+    ways = ("nothing", "event", "outbox")
+    recorders = {way: activity_recorder(url, way) for way in ways}
+    backend = {}
+    for way, (database, record) in recorders.items():
+        with database.transaction() as conn:
+            backend[way] = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()["pid"]
+        for n in range(50):  # the statements prepared, the caches warm
+            record(n)
+    samples: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
+    for _ in range(rounds):
+        for way in ways:
+            record = recorders[way][1]
+            server, client = process_cpu_seconds(backend[way]), time.process_time()
+            for n in range(each):
+                record(n)
+            samples[way].append(((time.process_time() - client) / each * 1e6,
+                                 (process_cpu_seconds(backend[way]) - server) / each * 1e6))
+    for database, _ in recorders.values():
+        database.close()
+    result = {}
+    for way in ways:
+        client, server = sorted(samples[way], key=sum)[rounds // 2]
+        result[way] = {"service_us": round(client, 1), "database_us": round(server, 1),
+                       "total_us": round(client + server, 1)}
+    result["making_the_event_us"] = round(result["event"]["total_us"] - result["nothing"]["total_us"], 1)
+    result["writing_its_row_us"] = round(result["outbox"]["total_us"] - result["event"]["total_us"], 1)
+    result["ratio"] = round(result["nothing"]["total_us"] / result["outbox"]["total_us"], 3)
+    return result
 
 
 def use_case_rate(ctx, url: str, with_outbox: bool, total: int) -> float:
@@ -261,45 +326,64 @@ def summary(values: list[float]) -> dict:
             "max": round(max(values), 2)}
 
 
-def relay_drain_rate(url: str, exchange: str, count: int, first_item: int) -> float:
+def relay_drain_rate(url: str, exchange: str, count: int, first_item: int) -> tuple[float, dict]:
     """The relay alone: ``count`` events already in the outbox (written in one transaction), drained by
-    one ``OutboxRelay`` in this process; nobody consumes (the consumer's queue keeps them)."""
+    one ``OutboxRelay`` in this process; nobody consumes (the consumer's queue keeps them). Returns the
+    rate and the CPU per event (``cpu_per_event``)."""
     database = db.Database(url, max_size=2).open(wait=True)
     with database.transaction() as conn:
         for item_id in range(first_item, first_item + count):
             bus.record(conn, "bustest.item.changed", {"item_id": item_id}, producer="bustest")
     relay = bus.OutboxRelay(database, AMQP_URL, exchange)
     try:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), (time.process_time(), backends_cpu([url]))
         drained = relay.drain()
         elapsed = time.perf_counter() - started
+        cpu_used = cpu_per_event(*cpu, url, count)
     finally:
         relay.close()
         database.close()
     assert drained == count, f"the relay drained {drained} of {count}"
-    return count / elapsed
+    return count / elapsed, cpu_used
 
 
-def consumer_drain_rates(url: str, settings: ServiceSettings, count: int) -> tuple[float, float]:
+def cpu_per_event(process_before: float, backends_before: dict, url: str, count: int) -> dict:
+    """Microseconds of CPU per event since the two readings: this process (every thread) and the backends
+    of ``url``'s database."""
+    process = (time.process_time() - process_before) / count * 1e6
+    database = cpu_between(backends_before, backends_cpu([url])) / count * 1e6
+    return {"process_us": round(process, 1), "database_us": round(database, 1),
+            "total_us": round(process + database, 1)}
+
+
+def consumer_drain_rates(url: str, settings: ServiceSettings, count: int) -> tuple[float, float, dict]:
     """The consumer alone, in this process, taking ``count`` events that wait in its queue: the first half
-    one event per transaction (``batch_size=1``, as before ADR 0036), the second half in batches."""
+    one event per transaction (``batch_size=1``, as before ADR 0036), the second half in batches. Returns
+    both rates and the batches' CPU per event (``cpu_per_event``; the effects are counted on one
+    connection, whose polls are a small part of it)."""
     database = db.Database(url, max_size=4).open(wait=True)
     rates = []
     try:
-        for batch_size, until in ((1, count // 2), (None, count)):
-            worker = Worker(settings, database, [SUBSCRIPTION], relay=False)
-            if batch_size:
-                worker.consumers[0].batch_size = batch_size
-            start_effects = count_effects(url)
-            started = time.perf_counter()
-            worker.start().wait_ready()
-            wait_for(lambda until=until: count_effects(url) >= until, timeout=600, interval=0.05,
-                     message="the consumer's effects")
-            rates.append((count_effects(url) - start_effects) / (time.perf_counter() - started))
-            worker.stop()
+        with psycopg.connect(url, autocommit=True) as counter:
+            def effects() -> int:
+                return counter.execute("SELECT count(*) FROM effects").fetchone()[0]
+
+            for batch_size, until in ((1, count // 2), (None, count)):
+                worker = Worker(settings, database, [SUBSCRIPTION], relay=False)
+                if batch_size:
+                    worker.consumers[0].batch_size = batch_size
+                start_effects = effects()
+                started, cpu = time.perf_counter(), (time.process_time(), backends_cpu([url]))
+                worker.start().wait_ready()
+                wait_for(lambda until=until: effects() >= until, timeout=600, interval=0.05,
+                         message="the consumer's effects")
+                handled = effects() - start_effects
+                rates.append(handled / (time.perf_counter() - started))
+                cpu_used = cpu_per_event(*cpu, url, handled)
+                worker.stop()
     finally:
         database.close()
-    return rates[0], rates[1]
+    return rates[0], rates[1], cpu_used
 
 
 def line(name: str, figure: float, baseline_name: str, baseline: float, goal: str, unit: str = "/s") -> dict:
@@ -394,11 +478,12 @@ def main() -> int:
         stop.set()
         for process in workers:
             process.join(30)
-    relay_alone = relay_drain_rate(producer_url, settings.exchange, publishes, 30_000_000)
+    relay_alone, relay_cpu = relay_drain_rate(producer_url, settings.exchange, publishes, 30_000_000)
+    use_case_costs = use_case_cpu(use_case_url)
     # What the relay just published waits in the (stopped) consumer's queue.
     with psycopg.connect(consumer_url, autocommit=True) as conn:
         conn.execute("TRUNCATE effects")
-    consumer_one, consumer_batched = consumer_drain_rates(consumer_url, settings, publishes)
+    consumer_one, consumer_batched, consumer_cpu = consumer_drain_rates(consumer_url, settings, publishes)
     with Connection(AMQP_URL) as conn:
         channel = conn.channel()
         for name in consumer_topology(settings, SUBSCRIPTION).all_queue_names():
@@ -435,6 +520,15 @@ def main() -> int:
           f"p50 {steady_summary['p50']} "
           f"p99 {steady_summary['p99']} max {steady_summary['max']} ms  goal p99 < {GOAL_P99_MS:.0f} ms")
     print(f"{'duplicates':<48} {duplicates:>9}  goal 0")
+    costs = use_case_costs
+    print(f"{'CPU per activity recorded (service + database)':<48} "
+          f"{costs['outbox']['total_us']:>7,.0f} µs  "
+          f"beside without its event {costs['nothing']['total_us']:,.0f} µs  ratio {costs['ratio']:.2f}: "
+          f"making the event {costs['making_the_event_us']:,.0f} µs, "
+          f"writing its row {costs['writing_its_row_us']:,.0f} µs")
+    for name, cpu in (("relay alone", relay_cpu), ("consumer alone, batches", consumer_cpu)):
+        print(f"{'CPU per event, the ' + name:<48} {cpu['total_us']:>7,.0f} µs  "
+              f"(process {cpu['process_us']:,.0f}, database {cpu['database_us']:,.0f})")
     print(f"{'diagnostic: producers with outbox, no NOTIFY':<48} {without_notify:>9,.0f}/s  "
           f"({without_notify / without:.2f} x (a))")
     print(f"{'diagnostic: producers with outbox, event premade':<48} {premade:>9,.0f}/s  "
@@ -454,6 +548,8 @@ def main() -> int:
         "use_case_pairs_per_second": [[round(a, 1), round(b, 1)] for a, b in pairs],
         "diagnostic_producers_with_outbox_event_premade_per_second": round(premade, 1),
         **figures,
+        "cpu_per_event": {"use_case": use_case_costs, "relay_alone": relay_cpu,
+                          "consumer_alone_batches": consumer_cpu},
         "burst_latency_ms": summary(burst),
         "steady": {"events_per_second": round(steady_rate, 1), "events": steady_count,
                    "latency_ms": steady_summary, "goal_p99_ms": GOAL_P99_MS},

@@ -80,6 +80,16 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14 and 15 of stat)
 
 
+def backends_cpu(database_urls: list[str]) -> dict[int, float]:
+    """CPU seconds so far of each backend serving these databases; two readings give ``cpu_between``."""
+    return {pid: process_cpu_seconds(pid) for pid in backend_pids(database_urls)}
+
+
+def cpu_between(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes read in ``after`` spent since ``before`` (all of it for one that is new)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def backend_pids(database_urls: list[str]) -> list[int]:
     """The PostgreSQL backends serving these databases (the services' pools), and no one else's."""
     import psycopg
