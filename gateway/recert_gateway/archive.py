@@ -28,11 +28,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import requests
 from flask import Blueprint, Response, stream_with_context
 
 from recert_common.auth import BEARER_SCHEME, Role, current_principal, require_roles
+from recert_common.clock import DEFAULT_TIME_ZONE
 from recert_common.context import get_correlation_id
 from recert_common.errors import PROBLEM_JSON
 from recert_common.http import ServiceCallError, ServiceClient, ServiceResponseError
@@ -43,6 +45,7 @@ _log = logging.getLogger(__name__)
 PATH = "my-data/archive"
 SERVICES = ("identity", "assessment", "pe-registry", "portfolio", "billing", "notifications")
 CHUNK = 64 * 1024
+PLATFORM_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 _PAGE = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -198,12 +201,20 @@ def _json_bytes(document: Any) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
 
 
+def archive_filename(now: datetime) -> str:
+    """The download's name, with the day it was made in the platform's calendar: the day the jobcoach calls
+    today, also just after midnight."""
+    return f"mijn-gegevens-{now.astimezone(PLATFORM_ZONE).date().isoformat()}.zip"
+
+
 def stream_archive(contents: Contents, fetch: Callable[[FileRef], Iterator[bytes]], *,
-                   account_id: str) -> Iterator[bytes]:
-    """The ZIP's bytes, entry by entry; ``fetch`` gives a file's chunks."""
+                   account_id: str, now: datetime | None = None) -> Iterator[bytes]:
+    """The ZIP's bytes, entry by entry; ``fetch`` gives a file's chunks. The entries' times are wall-clock
+    times in the platform's calendar (the ZIP format has no time zone, and unzip tools show them as local);
+    the manifest's ``made_at`` is the instant in UTC."""
     sink = _Sink()
-    now = datetime.now(UTC)
-    stamp = now.timetuple()[:6]
+    now = now or datetime.now(UTC)
+    stamp = now.astimezone(PLATFORM_ZONE).timetuple()[:6]
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         for path, document in contents.documents.items():
             archive.writestr(zipfile.ZipInfo(path, stamp), _json_bytes(document),
@@ -264,8 +275,8 @@ def archive_blueprint(clients: Mapping[str, ServiceClient], session: requests.Se
         fetch = _file_fetcher(session, urls, principal.token, timeout=timeout)
         body = stream_with_context(stream_archive(contents, fetch, account_id=str(principal.account_id)))
         response = Response(body, mimetype="application/zip")
-        day = datetime.now(UTC).date().isoformat()
-        response.headers["Content-Disposition"] = f'attachment; filename="mijn-gegevens-{day}.zip"'
+        name = archive_filename(datetime.now(UTC))
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response

@@ -8,8 +8,9 @@ import io
 import json
 import tracemalloc
 import zipfile
+from datetime import UTC, datetime
 
-from recert_gateway.archive import CHUNK, Contents, FileRef, stream_archive
+from recert_gateway.archive import CHUNK, Contents, FileRef, archive_filename, stream_archive
 
 MiB = 1024 * 1024
 
@@ -67,3 +68,15 @@ def test_the_archive_is_a_valid_zip_with_a_manifest_of_hashes():
         assert entry["sha256"] == hashlib.sha256(body).hexdigest() and entry["size"] == len(body)
         assert entry["stored_sha256"] == ref.stored_sha256
     assert by_path["pe/evidence/1-a.pdf"]["sha256"] == by_path["pe/evidence/1-a.pdf"]["stored_sha256"]
+
+
+def test_the_archive_is_dated_in_the_platforms_calendar():
+    # 23:30 UTC on 6 December is half past midnight on 7 December in Amsterdam.
+    now = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+    assert archive_filename(now) == "mijn-gegevens-2026-12-07.zip"
+    assert archive_filename(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == "mijn-gegevens-2026-07-01.zip"
+    contents = Contents(documents={"account.json": {"id": "x"}}, files=[])
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(stream_archive(contents, lambda ref: iter(()),
+                                                                 account_id="x", now=now))))
+    assert archive.getinfo("account.json").date_time == (2026, 12, 7, 0, 30, 0)
+    assert json.loads(archive.read("manifest.json"))["made_at"] == "2026-12-06T23:30:00Z"
