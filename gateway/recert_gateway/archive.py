@@ -28,13 +28,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 from flask import Blueprint, Response, stream_with_context
 
 from recert_common.auth import BEARER_SCHEME, Role, current_principal, require_roles
-from recert_common.clock import DEFAULT_TIME_ZONE
+from recert_common.clock import PLATFORM_ZONE
 from recert_common.context import get_correlation_id
 from recert_common.errors import PROBLEM_JSON
 from recert_common.http import ServiceCallError, ServiceClient, ServiceResponseError
@@ -45,7 +44,6 @@ _log = logging.getLogger(__name__)
 PATH = "my-data/archive"
 SERVICES = ("identity", "assessment", "pe-registry", "portfolio", "billing", "notifications")
 CHUNK = 64 * 1024
-PLATFORM_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 _PAGE = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

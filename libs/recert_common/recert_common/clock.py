@@ -16,6 +16,8 @@ from recert_common.config import ConfigError
 
 #: The platform's calendar (the jobcoaches' and DNV's); every ``RECERT_<SVC>_TIME_ZONE`` defaults to it.
 DEFAULT_TIME_ZONE = "Europe/Amsterdam"
+#: The same, as a zone: for what has no setting of its own (the gateway's archive names).
+PLATFORM_ZONE = ZoneInfo(DEFAULT_TIME_ZONE)
 
 
 def utcnow() -> datetime:
@@ -26,7 +28,7 @@ def platform_today() -> date:
     """Today in the platform's calendar (``DEFAULT_TIME_ZONE``), the day services with the default settings
     call today. Tests and scripts that talk to such services use it rather than ``date.today()``, the
     machine's day, which in UTC is the day before for the last hour or two before midnight in Amsterdam."""
-    return datetime.now(ZoneInfo(DEFAULT_TIME_ZONE)).date()
+    return datetime.now(PLATFORM_ZONE).date()
 
 
 def today_in(zone: ZoneInfo, fixed: str = "") -> Callable[[], date]:
