@@ -400,6 +400,8 @@ def main() -> int:
     parser.add_argument("--steady-seconds", type=float, default=10.0)
     parser.add_argument("--publish-batch", type=int, default=500)
     parser.add_argument("--queue-type", default="quorum", choices=["quorum", "classic"])
+    parser.add_argument("--consumers", type=int, default=1,
+                        help="consuming worker processes on the one queue (competing consumers)")
     parser.add_argument("--out", default="bench-results/bus.json")
     args = parser.parse_args()
     ctx = multiprocessing.get_context("spawn")
@@ -422,7 +424,7 @@ def main() -> int:
     stop = ctx.Event()
     workers = []
     try:
-        for consuming in (True, False):
+        for consuming in [True] * args.consumers + [False]:
             ready = ctx.Event()
             process = ctx.Process(target=run_worker, args=(tag, args.queue_type,
                                                            consumer_url if consuming else producer_url,
@@ -495,7 +497,8 @@ def main() -> int:
     db.drop_database(use_case_url)
     load_at_end = load_average()
 
-    print(f"\nload average at start {load_at_start}, at end {load_at_end}; queue type {args.queue_type}")
+    print(f"\nload average at start {load_at_start}, at end {load_at_end}; queue type {args.queue_type}; "
+          f"{args.consumers} consuming process(es)")
     figures = {
         "producers_commit_rate": line(
             "producers' commits with the outbox row (8 procs)", with_outbox,
@@ -536,6 +539,7 @@ def main() -> int:
     write_result(args.out, "bus", {
         "load_average": {"start": load_at_start, "end": load_at_end},
         "queue_type": args.queue_type,
+        "consumer_processes": args.consumers,
         "producers": PRODUCERS,
         "events": events,
         "baselines_per_second": {
