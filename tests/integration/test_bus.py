@@ -210,6 +210,36 @@ def test_an_unreadable_message_goes_to_the_dead_letter_queue_at_once(names, infr
     wait_for(lambda: effect_counts(names.consumer)[0] >= 1, message="the next event's effect")
 
 
+def test_headers_a_publisher_forged_neither_stop_the_consumer_nor_cut_its_retries(names, infra):
+    # Any publisher can set headers. A retry count that is no number stopped the consumer at that message
+    # (ValueError on every redelivery), and the dead-letter tools at a replay count that is no number.
+    calls = []
+
+    def failing(conn, event):
+        calls.append(event.id)
+        raise RuntimeError("handler broke")
+
+    worker = names.start(names.consumer, [bus.Subscription("failing", {"bustest.item.changed": failing})],
+                         relay=False)
+    queue = worker.consumers[0].topology.queue
+    forged = {"x-retries": "abc", "x-replayed": "many"}
+    event = new_event("bustest.item.changed", {"item_id": 1}, producer="bustest")
+    with Connection(infra.amqp_url, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.channel())
+        exchange = Exchange(names.settings.exchange, type="topic", durable=True)
+        for body in (b"{not json", event.to_json()):
+            producer.publish(body, exchange=exchange, routing_key="bustest.item.changed",
+                             content_type="application/json", content_encoding="utf-8", delivery_mode=2,
+                             user_id=conn.userid, headers=forged)
+    letters = wait_for(lambda: (found := bus.list_dead_letters(infra.amqp_url, queue)) and len(found) == 2
+                       and found, message="both messages dead-lettered")
+    by_id = {letter.event_id: letter for letter in letters}
+    assert by_id[str(event.id)].retries == 2 and len(calls) == 3  # the first try and both retries
+    assert "unreadable" in by_id[None].error and by_id[None].retries == 0
+    assert {letter.event_type for letter in letters} == {"bustest.item.changed"}
+    assert bus.replay_dead_letters(infra.amqp_url, queue) == 2
+
+
 def test_two_relays_at_once_publish_no_event_twice(names, infra):
     # A plain queue sees every published message, before any deduplication by a consumer.
     queue_name = f"{names.settings.queue_prefix}tap"

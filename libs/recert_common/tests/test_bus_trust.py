@@ -195,3 +195,39 @@ def test_a_type_registered_outside_the_catalogue_gets_no_broker_rights(monkeypat
     assert "trustprobe.thing.happened" in {t.type for t in all_types()}
     assert "trustprobe.thing.happened" not in {t.type for t in platform_types()}
     assert "trustprobe.thing.happened" not in party("portfolio").publishes
+
+
+@pytest.mark.parametrize("count, believed", [
+    (2, 2), (0, 0), (None, 0), ("abc", 0), (b"1", 0), (1.5, 0), (True, 0), (-1, 0), (3, 0), (10**6, 0)])
+def test_a_retry_count_is_believed_only_as_a_whole_number_in_range(count, believed):
+    headers = {} if count is None else {"x-retries": count}
+    assert STRICT.retries("recert-portfolio", headers, max_retries=2) == believed
+
+
+def test_a_retry_count_from_another_user_counts_for_nothing():
+    # Set by the publisher, it would send the event to the dead-letter queue at its first failure (or
+    # past the last retry queue); only the consumer's own forwards carry a count it believes.
+    assert STRICT.retries("recert-noloc", {"x-retries": 2}, max_retries=2) == 0
+    assert STRICT.retries(None, {"x-retries": 1}, max_retries=2) == 0
+    assert STRICT.retries("recert-portfolio", None, max_retries=2) == 0
+
+
+def test_a_forward_keeps_the_senders_user_and_routing_key_believed_only_from_its_own_user():
+    from recert_common.bus.consumer import forwarded_headers
+
+    at = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
+    # From another user: what it claims in the headers is replaced by what the broker says.
+    forged = {ORIGINAL_USER_HEADER: "recert-assessment", "x-original-routing-key": "somewhere.else",
+              "x-retries": "abc", "x-custom": "kept"}
+    first = forwarded_headers(STRICT, "recert-noloc", forged, "noloc.meeting.attended", retries=1,
+                              error="RuntimeError: broke", failed_at=at)
+    assert first[ORIGINAL_USER_HEADER] == "recert-noloc"
+    assert first["x-original-routing-key"] == "noloc.meeting.attended"
+    assert first["x-retries"] == 1 and first["x-last-error"] == "RuntimeError: broke"
+    assert first["x-failed-at"] == "2026-12-07T01:00:00+00:00" and first["x-custom"] == "kept"
+    # Back from the retry queue, sent by the consumer's own user: its own earlier forward is believed.
+    second = forwarded_headers(STRICT, "recert-portfolio", first, "recert-portfolio.retry.1", retries=2,
+                               error="x" * 2000, failed_at=at)
+    assert second[ORIGINAL_USER_HEADER] == "recert-noloc"
+    assert second["x-original-routing-key"] == "noloc.meeting.attended"
+    assert second["x-retries"] == 2 and len(second["x-last-error"]) == 1000

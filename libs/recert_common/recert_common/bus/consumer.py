@@ -34,7 +34,7 @@ from kombu import Connection, Producer
 from kombu.mixins import ConsumerMixin
 
 from recert_common.bus.topology import ConsumerTopology, ensure_exchange
-from recert_common.bus.trust import ORIGINAL_USER_HEADER, BusTrust
+from recert_common.bus.trust import ORIGINAL_USER_HEADER, RETRIES_HEADER, BusTrust
 from recert_common.context import correlation
 from recert_common.db import Database
 from recert_common.events import CONTENT_TYPE, Event, InvalidEvent, load_event
@@ -61,6 +61,24 @@ class Subscription:
 
     purpose: str
     handlers: dict[str, Handler] = field(default_factory=dict)
+
+
+def forwarded_headers(trust: BusTrust, user_id: str | None, headers: dict | None, routing_key: str | None, *,
+                      retries: int, error: str, failed_at: datetime) -> dict:
+    """The headers of a message this consumer sends on to a retry or dead-letter queue. The copy is sent by
+    the consumer's own user, so who sent the original is kept in a header, and so is the routing key it
+    came with. Both are believed from an earlier forward only on a message from the consumer's own user (see
+    ``trust``); from anyone else they are what the broker says."""
+    forwarded = dict(headers or {})
+    own = user_id == trust.own_user
+    forwarded[ORIGINAL_USER_HEADER] = trust.sender(user_id, forwarded) or ""
+    forwarded.update({
+        RETRIES_HEADER: retries,
+        "x-last-error": error[:1000],
+        "x-failed-at": failed_at.isoformat(),
+        "x-original-routing-key": (own and forwarded.get("x-original-routing-key")) or routing_key,
+    })
+    return forwarded
 
 
 class EventConsumer(ConsumerMixin):
@@ -252,9 +270,9 @@ class EventConsumer(ConsumerMixin):
         return None
 
     # -- failures ------------------------------------------------------------------------------------
-    @staticmethod
-    def _retries(message) -> int:
-        return int((message.headers or {}).get("x-retries", 0))
+    def _retries(self, message) -> int:
+        return self.trust.retries(message.properties.get("user_id"), message.headers,
+                                  self.topology.max_retries)
 
     def _retry_or_bury(self, message, event: Event, exc: Exception) -> None:
         retries = self._retries(message)
@@ -271,17 +289,9 @@ class EventConsumer(ConsumerMixin):
             self.dead_lettered += 1
 
     def _forward(self, message, queue: str, *, retries: int, error: str) -> None:
-        headers = dict(message.headers or {})
-        # The forwarded copy is sent by this consumer's user; who sent the original stays in a header that
-        # the consumer believes only on messages from its own user (see ``trust``).
-        headers[ORIGINAL_USER_HEADER] = self.trust.sender(message.properties.get("user_id"), headers) or ""
-        headers.update({
-            "x-retries": retries,
-            "x-last-error": error[:1000],
-            "x-failed-at": datetime.now(UTC).isoformat(),
-            "x-original-routing-key": message.delivery_info.get("routing_key")
-            if not headers.get("x-original-routing-key") else headers["x-original-routing-key"],
-        })
+        headers = forwarded_headers(self.trust, message.properties.get("user_id"), message.headers,
+                                    message.delivery_info.get("routing_key"), retries=retries, error=error,
+                                    failed_at=datetime.now(UTC))
         if self._producer is None:
             self._producer = Producer(self.connection.channel())
         self._producer.publish(

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from kombu import Connection, Producer
 
+from recert_common.bus.trust import RETRIES_HEADER
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -27,6 +29,13 @@ class DeadLetter:
 
 def _connection(amqp_url: str) -> Connection:
     return Connection(amqp_url, transport_options={"confirm_publish": True}, connect_timeout=5)
+
+
+def _count(headers: dict, name: str) -> int:
+    """A count in a header; 0 when it is none. The original publisher's headers travel with a dead letter,
+    and one that is not a number must not stop the listing or the replay at that message."""
+    value = headers.get(name, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _get(channel, queue: str):
@@ -42,8 +51,9 @@ def _describe(message) -> DeadLetter:
         body = {}
     return DeadLetter(
         event_id=body.get("id") if isinstance(body, dict) else None,
-        event_type=body.get("type") if isinstance(body, dict) else headers.get("x-original-routing-key"),
-        retries=int(headers.get("x-retries", 0)), error=str(headers.get("x-last-error", "")),
+        event_type=((body.get("type") if isinstance(body, dict) else None)
+                    or headers.get("x-original-routing-key")),
+        retries=_count(headers, RETRIES_HEADER), error=str(headers.get("x-last-error", "")),
         failed_at=headers.get("x-failed-at"),
     )
 
@@ -65,17 +75,22 @@ def list_dead_letters(amqp_url: str, queue: str, limit: int = 1000) -> list[Dead
 
 
 def replay_dead_letters(amqp_url: str, queue: str, limit: int | None = None) -> int:
-    """Move dead letters back to ``queue``; each is acknowledged only after its republish was confirmed."""
+    """Move the dead letters waiting when it starts (at most ``limit``) back to ``queue``; each is
+    acknowledged only after its republish was confirmed. One that fails again while the replay runs comes
+    back behind them and is not moved a second time: otherwise a message that is dead-lettered at once
+    (one that cannot be read) kept the replay going round for as long as the consumer ran."""
     moved = 0
     with _connection(amqp_url) as conn:
         channel = conn.channel()
         producer = Producer(conn.channel())
-        while limit is None or moved < limit:
+        waiting = channel.queue_declare(f"{queue}.dead", passive=True).message_count
+        limit = waiting if limit is None else min(limit, waiting)
+        while moved < limit:
             message = _get(channel, f"{queue}.dead")
             if message is None:
                 break
-            headers = {k: v for k, v in (message.headers or {}).items() if k != "x-retries"}
-            headers["x-replayed"] = int(headers.get("x-replayed", 0)) + 1
+            headers = {k: v for k, v in (message.headers or {}).items() if k != RETRIES_HEADER}
+            headers["x-replayed"] = _count(headers, "x-replayed") + 1
             producer.publish(
                 message.body, exchange="", routing_key=queue, headers=headers, delivery_mode=2,
                 content_type=message.content_type, content_encoding=message.content_encoding,

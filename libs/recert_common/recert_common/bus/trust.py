@@ -9,6 +9,8 @@ it, so ``user_id`` says which broker user sent it. An event is accepted only whe
 and, for what Noloc's system sends, only when it is something Noloc may claim (``OUTSIDE_CLAIMS``). A
 message the consumer itself forwarded to its retry queue carries its own ``user_id``; the original sender is
 kept in the ``x-original-user-id`` header, which is believed only on messages sent by the consumer's own user.
+So is the retry count in ``x-retries`` (``retries``): any publisher can set headers, and an unreadable or
+forged count must neither stop the consumer nor move an event past its retries.
 
 ``trusted_users`` is the single-user mode of the test harness (everything on ``guest``): a message from one
 of those users passes the ``user_id`` comparison. Empty by default: the strict mapping is what runs.
@@ -24,6 +26,7 @@ from recert_common.clock import CalendarSettings
 from recert_common.events import Event, registry
 
 ORIGINAL_USER_HEADER = "x-original-user-id"
+RETRIES_HEADER = "x-retries"
 
 
 def _utc_today() -> date:
@@ -85,6 +88,15 @@ class BusTrust:
             original = headers[ORIGINAL_USER_HEADER]
             return (original.decode() if isinstance(original, bytes) else str(original)) or None
         return user_id
+
+    def retries(self, user_id: str | None, headers: dict | None, max_retries: int) -> int:
+        """How often the event was retried: the count this consumer wrote when it sent the message to its
+        retry queue. 0 on a message from anyone else, and on a count that is not a whole number from 0 to
+        ``max_retries``."""
+        count = (headers or {}).get(RETRIES_HEADER, 0) if user_id == self.own_user else 0
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= max_retries:
+            return 0
+        return count
 
     def refusal(self, event: Event, user_id: str | None, headers: dict | None = None) -> str | None:
         """Why ``event`` must not be believed, or None when it may."""
