@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from kombu import Connection, Producer
 
-from recert_common.bus.trust import RETRIES_HEADER
+from recert_common.bus.trust import RETRIES_HEADER, header_count
 
 
 @dataclass(frozen=True)
@@ -29,13 +29,6 @@ class DeadLetter:
 
 def _connection(amqp_url: str) -> Connection:
     return Connection(amqp_url, transport_options={"confirm_publish": True}, connect_timeout=5)
-
-
-def _count(headers: dict, name: str) -> int:
-    """A count in a header; 0 when it is none. The original publisher's headers travel with a dead letter,
-    and one that is not a number must not stop the listing or the replay at that message."""
-    value = headers.get(name, 0)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _get(channel, queue: str):
@@ -53,7 +46,7 @@ def _describe(message) -> DeadLetter:
         event_id=body.get("id") if isinstance(body, dict) else None,
         event_type=((body.get("type") if isinstance(body, dict) else None)
                     or headers.get("x-original-routing-key")),
-        retries=_count(headers, RETRIES_HEADER), error=str(headers.get("x-last-error", "")),
+        retries=header_count(headers, RETRIES_HEADER), error=str(headers.get("x-last-error", "")),
         failed_at=headers.get("x-failed-at"),
     )
 
@@ -90,7 +83,7 @@ def replay_dead_letters(amqp_url: str, queue: str, limit: int | None = None) -> 
             if message is None:
                 break
             headers = {k: v for k, v in (message.headers or {}).items() if k != RETRIES_HEADER}
-            headers["x-replayed"] = _count(headers, "x-replayed") + 1
+            headers["x-replayed"] = header_count(headers, "x-replayed") + 1
             producer.publish(
                 message.body, exchange="", routing_key=queue, headers=headers, delivery_mode=2,
                 content_type=message.content_type, content_encoding=message.content_encoding,

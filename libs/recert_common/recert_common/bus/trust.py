@@ -29,6 +29,13 @@ ORIGINAL_USER_HEADER = "x-original-user-id"
 RETRIES_HEADER = "x-retries"
 
 
+def header_count(headers: dict | None, name: str) -> int:
+    """A count kept in a message header: a whole number from 0 up, else 0. Headers come from whoever
+    published, and a count that is no number must not stop whoever reads it."""
+    value = (headers or {}).get(name, 0)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
 def _utc_today() -> date:
     return datetime.now(UTC).date()
 
@@ -93,10 +100,8 @@ class BusTrust:
         """How often the event was retried: the count this consumer wrote when it sent the message to its
         retry queue. 0 on a message from anyone else, and on a count that is not a whole number from 0 to
         ``max_retries``."""
-        count = (headers or {}).get(RETRIES_HEADER, 0) if user_id == self.own_user else 0
-        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= max_retries:
-            return 0
-        return count
+        count = header_count(headers, RETRIES_HEADER) if user_id == self.own_user else 0
+        return count if count <= max_retries else 0
 
     def refusal(self, event: Event, user_id: str | None, headers: dict | None = None) -> str | None:
         """Why ``event`` must not be believed, or None when it may."""
