@@ -33,7 +33,7 @@ import requests
 from flask import Blueprint, Response, stream_with_context
 
 from recert_common.auth import BEARER_SCHEME, Role, current_principal, require_roles
-from recert_common.clock import PLATFORM_ZONE
+from recert_common.clock import PLATFORM_ZONE, local_day
 from recert_common.context import get_correlation_id
 from recert_common.errors import PROBLEM_JSON
 from recert_common.http import ServiceCallError, ServiceClient, ServiceResponseError
@@ -202,7 +202,7 @@ def _json_bytes(document: Any) -> bytes:
 def archive_filename(now: datetime) -> str:
     """The download's name, with the day it was made in the platform's calendar: the day the jobcoach calls
     today, also just after midnight."""
-    return f"mijn-gegevens-{now.astimezone(PLATFORM_ZONE).date().isoformat()}.zip"
+    return f"mijn-gegevens-{local_day(now, PLATFORM_ZONE).isoformat()}.zip"
 
 
 def stream_archive(contents: Contents, fetch: Callable[[FileRef], Iterator[bytes]], *,

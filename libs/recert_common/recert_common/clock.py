@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from recert_common.config import ConfigError
@@ -29,6 +29,11 @@ def platform_today() -> date:
     call today. Tests and scripts that talk to such services use it rather than ``date.today()``, the
     machine's day, which in UTC is the day before for the last hour or two before midnight in Amsterdam."""
     return datetime.now(PLATFORM_ZONE).date()
+
+
+def local_day(instant: datetime, zone: tzinfo) -> date:
+    """The calendar day ``instant`` falls on in ``zone`` (a service's configured time zone)."""
+    return instant.astimezone(zone).date()
 
 
 def today_in(zone: ZoneInfo, fixed: str = "") -> Callable[[], date]:

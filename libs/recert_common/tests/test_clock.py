@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from recert_common.clock import CalendarSettings, today_in, utcnow
+from recert_common.clock import CalendarSettings, local_day, today_in, utcnow
 from recert_common.config import ConfigError, ServiceSettings, env_field
 
 
@@ -35,6 +35,12 @@ def test_utcnow_is_an_aware_instant_in_utc():
     now = utcnow()
     assert now.tzinfo is UTC
     assert before <= now <= datetime.now(UTC)
+
+
+def test_an_instants_day_is_its_day_in_the_zone():
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    assert local_day(datetime(2024, 3, 31, 22, 30, tzinfo=UTC), amsterdam) == date(2024, 4, 1)  # 00:30 CEST
+    assert local_day(datetime(2024, 12, 31, 22, 59, tzinfo=UTC), amsterdam) == date(2024, 12, 31)  # 23:59 CET
 
 
 def test_a_fixed_day_is_today_whatever_the_clock_says():

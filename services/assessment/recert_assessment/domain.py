@@ -19,6 +19,7 @@ from uuid import UUID
 
 from recert_assessment.certificate_csv import LineError, MalformedCsv
 from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState
+from recert_common.clock import local_day
 from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import (
     DateRange,
@@ -824,7 +825,7 @@ def case_progress(case: Case, *, pe_check: PeCheck | None, advices: Sequence[Giv
     calendar. Open steps are expected by the case's due date (8 weeks after the submission, or after the
     supplement), the supplement by its deadline; the decision normally comes from week 6 on."""
     def day(at: datetime | None) -> date | None:
-        return at.astimezone(zone).date() if at is not None else None
+        return local_day(at, zone) if at is not None else None
 
     submitted_on = day(case.submitted_at) or case.due_on
     window = result_expected_window(submitted_on)

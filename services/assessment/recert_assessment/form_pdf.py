@@ -14,6 +14,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from recert_assessment.domain import ASSESSED_PARTS, FEEDBACK_PARTS, GivenAdvice
+from recert_common.clock import local_day
 from recert_common.i18n import format_date
 
 PART_NAMES = {
@@ -94,7 +95,7 @@ def render_form(header: FormHeader, advice: GivenAdvice, zone: ZoneInfo) -> byte
         pdf.multi_cell(width, 5.5, printable(text.strip() or "-"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     heading("Beoordelingsformulier hercertificering Register Jobcoach", 15)
-    given_on = advice.given_at.astimezone(zone).date()
+    given_on = local_day(advice.given_at, zone)
     kind = "Herbeoordeling na aanvulling" if advice.round == 2 else "Beoordeling portfolio"
     line("Soort", kind)
     line("Dossier", header.case_id)

@@ -22,7 +22,7 @@ from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState
 from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.bus import Subscription
-from recert_common.clock import utcnow
+from recert_common.clock import local_day, utcnow
 from recert_common.db import Database
 from recert_common.domain_errors import NotYetKnown
 from recert_common.events import Event
@@ -73,7 +73,7 @@ class Handlers:
             case_id=uuid.uuid4(), account_id=data["account_id"], certificate_id=data["certificate_id"],
             portfolio_id=data["portfolio_id"], cycle_id=data["cycle_id"], submission_id=data["submission_id"],
             submitted_at=data["submitted_at"],
-            submitted_on=data["submitted_at"].astimezone(self.zone).date(),
+            submitted_on=local_day(data["submitted_at"], self.zone),
             certificate_expires_on=data["certificate_expires_on"],
             is_new_portfolio_after_negative=data["is_new_portfolio_after_negative"],
             pe_activity_ids=data["pe_activity_ids"], pe_points_claimed=data["pe_points_counted"],
@@ -140,7 +140,7 @@ class Handlers:
         if not CASE_MACHINE.allows(case.state, CaseAction.RECEIVE_SUPPLEMENT):
             return
         move(uow, case, CaseAction.RECEIVE_SUPPLEMENT,
-             due_on=case_due_on(supplement.submitted_at.astimezone(self.zone).date()))
+             due_on=case_due_on(local_day(supplement.submitted_at, self.zone)))
         case = uow.cases.get(case.id)
         if case.reassessment_paid_at is None \
                 and uow.paid_invoices.reassessment_paid(case.id, case.submission_id):

@@ -56,7 +56,7 @@ from recert_assessment.settings import AssessmentSettings
 from recert_assessment.states import CASE_MACHINE, CaseAction, CaseState, is_open, stage
 from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.auth import Principal, Role
-from recert_common.clock import utcnow
+from recert_common.clock import local_day, utcnow
 from recert_common.crypto import SecretBox
 from recert_common.db import Database
 from recert_common.domain_errors import NotFoundError
@@ -380,7 +380,7 @@ class AssessmentService:
                             certificate_number=certificate.number if certificate else None,
                             certificate_expires_on=case.certificate_expires_on,
                             assessor_name=names.get(advice.assessor_id),
-                            submitted_on=case.submitted_at.astimezone(self.settings.zone).date())
+                            submitted_on=local_day(case.submitted_at, self.settings.zone))
         return header, advice
 
     def form_pdf(self, principal: Principal, case_id: UUID, round_: int | None = None) -> tuple[bytes, int]:

@@ -25,6 +25,7 @@ from recert_billing.domain import (
     vat_percent,
 )
 from recert_common import i18n
+from recert_common.clock import local_day
 
 ENCODING = "windows-1252"
 _SUBJECTS = {
@@ -153,7 +154,7 @@ def render_invoice(invoice: Invoice, issuer_details: Sequence[str] = (), *, zone
         doc.text_line(f"Betaal het totaalbedrag van {euro(invoice.gross)} uiterlijk op "
                       f"{dutch_date(invoice.due_on)} en vermeld daarbij factuurnummer {invoice.number}.")
     if invoice.paid_at is not None:
-        doc.text_line(f"Betaald op {dutch_date(invoice.paid_at.astimezone(zone).date())}. Hartelijk dank.")
+        doc.text_line(f"Betaald op {dutch_date(local_day(invoice.paid_at, zone))}. Hartelijk dank.")
     if invoice.credit_note is not None:
         doc.text_line(f"Deze factuur is geannuleerd met creditnota {invoice.credit_note.number} van "
                       f"{dutch_date(invoice.credit_note.issued_on)}.")

@@ -44,7 +44,7 @@ from recert_billing.settings import BillingSettings
 from recert_billing.store import SqlBillingUnitOfWork
 from recert_common import i18n
 from recert_common.auth import Principal, Role
-from recert_common.clock import utcnow
+from recert_common.clock import local_day, utcnow
 from recert_common.db import Database
 
 # Which issuer's invoices each staff role sees (besides anyone's own).
@@ -223,7 +223,7 @@ class BillingService:
                 uow.invoices.mark_paid(invoice.id, paid_at)
                 uow.publish("billing.invoice.paid", {
                     **_about(invoice), "amount": _money(invoice.gross, invoice.currency),
-                    "paid_on": paid_at.astimezone(self.settings.zone).date(),
+                    "paid_on": local_day(paid_at, self.settings.zone),
                 }, subject=invoice.account_id)
         if not outcome.settles_invoice:
             _log.warning("payment notification not applied", extra={

@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from recert_common.clock import local_day
 from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import result_expected_window
 
@@ -287,7 +288,7 @@ def retention_cutoff(now: datetime, retention_days: int) -> datetime:
 def _extras(template: str, data: Mapping[str, Any], *, zone: ZoneInfo, today: date) -> dict[str, Any]:
     """Values a template needs besides the event's data: computed here, so templates only format."""
     if template == "portfolio_submitted":
-        submitted_on = data["submitted_at"].astimezone(zone).date()
+        submitted_on = local_day(data["submitted_at"], zone)
         window = result_expected_window(submitted_on)
         return {"submitted_on": submitted_on, "result_from": window.first, "result_until": window.last}
     if template == SUPPLEMENT_DUE_SOON:

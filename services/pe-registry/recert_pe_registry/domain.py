@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -155,11 +155,6 @@ def requested_period(default: Period, first: date | None, last: date | None) -> 
         raise FieldsRefused({"from": [
             Message("pe.field.period_reversed", first=Day(period.first), last=Day(period.last))]})
     return period
-
-
-def local_day(instant: datetime, zone: tzinfo) -> date:
-    """The calendar day ``instant`` falls on in ``zone`` (the service's configured time zone)."""
-    return instant.astimezone(zone).date()
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from collections.abc import Callable, Sequence
 from uuid import UUID
 
 from recert_common.bus import Subscription
+from recert_common.clock import local_day
 from recert_common.db import Database
 from recert_common.events import Event
 from recert_common.rules import load_framework, pe_period_first_day
 from recert_common.storage import ObjectStore
 from recert_common.uow import UnitOfWork, handled_in
-from recert_pe_registry.domain import CertificatePeriod, local_day, noloc_study_load
+from recert_pe_registry.domain import CertificatePeriod, noloc_study_load
 from recert_pe_registry.service import discard_objects, import_noloc_activity, normalised_number
 from recert_pe_registry.settings import PeRegistrySettings
 from recert_pe_registry.store import SqlPeRegistryUnitOfWork

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from uuid import UUID
 
 from recert_common.access_log import Read
-from recert_common.clock import utcnow
+from recert_common.clock import local_day, utcnow
 from recert_common.db import Database
 from recert_common.roles import Role
 from recert_common.rules import load_framework, normalise_registration_number
@@ -48,7 +48,6 @@ from recert_pe_registry.domain import (
     dedup,
     evidence_filename,
     evidence_object_key,
-    local_day,
     manual_activity,
     may_read,
     may_read_summary,

@@ -28,7 +28,6 @@ from recert_pe_registry.domain import (
     evidence_missing_message,
     fallback_period,
     has_proof,
-    local_day,
     may_read,
     needs_assignment_check,
     noloc_study_load,
@@ -102,10 +101,6 @@ def test_all_broken_rules_are_reported_together_and_in_english_too():
         _check(category=9, amount=Decimal("-2"), completed_on=date(2025, 1, 1))
     assert set(caught.value.errors) == {"category", "amount", "completed_on"}
     assert caught.value.errors["completed_on"][0].render("en") == "The date 1 January 2025 is in the future."
-
-
-def test_the_day_of_a_decision_is_the_day_in_amsterdam():
-    assert local_day(datetime(2024, 3, 31, 22, 30, tzinfo=UTC), AMSTERDAM) == date(2024, 4, 1)  # 00:30 CEST
 
 
 def test_without_a_certificate_the_period_is_one_validity_up_to_today():

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from recert_common.clock import local_day
 from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import (
     DateRange,
@@ -282,7 +283,7 @@ class Cycle:
         if supplement is None or not CYCLE.allows(self.state, CycleAction.SUBMIT_SUPPLEMENT):
             raise WrongState(StateRefusal.NO_SUPPLEMENT, self.state)
         if today > supplement.due_on:
-            raise OutsideWindow(WindowRefusal.CLOSED, opens_on=supplement.opened_at.astimezone(zone).date(),
+            raise OutsideWindow(WindowRefusal.CLOSED, opens_on=local_day(supplement.opened_at, zone),
                                 closes_on=supplement.due_on)
         if supplement.unrevised_parts:
             raise SupplementUnrevised(supplement.unrevised_parts)

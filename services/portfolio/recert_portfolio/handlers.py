@@ -16,7 +16,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from recert_common.bus import Subscription
-from recert_common.clock import utcnow
+from recert_common.clock import local_day, utcnow
 from recert_common.db import Database
 from recert_common.domain_errors import NotYetKnown
 from recert_common.events import Event
@@ -52,7 +52,7 @@ class Handlers:
 
     def _day(self, event: Event) -> date:
         """The calendar day the event happened on, where the jobcoach lives."""
-        return event.occurred_at.astimezone(self.zone).date()
+        return local_day(event.occurred_at, self.zone)
 
     # --- identity ----------------------------------------------------------------------------------------
 
