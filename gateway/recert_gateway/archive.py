@@ -271,10 +271,11 @@ def archive_blueprint(clients: Mapping[str, ServiceClient], session: requests.Se
             _log.warning("archive not started: a service failed", extra={"service": exc.service})
             raise exc.to_problem() from None
         fetch = _file_fetcher(session, urls, principal.token, timeout=timeout)
-        body = stream_with_context(stream_archive(contents, fetch, account_id=str(principal.account_id)))
+        now = datetime.now(UTC)  # one instant for the name and the entries, also at midnight
+        body = stream_with_context(stream_archive(contents, fetch, account_id=str(principal.account_id),
+                                                  now=now))
         response = Response(body, mimetype="application/zip")
-        name = archive_filename(datetime.now(UTC))
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{archive_filename(now)}"'
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "private, no-store"
         return response
