@@ -58,9 +58,10 @@ from recert_common.rules import add_months, add_years, load_framework  # noqa: E
 from recert_pe_registry import store as pe_store  # noqa: E402
 
 from common import child_pids, drop_databases, goal, percentile, write_result  # noqa: E402
-from conftest import _free_port, _from_local_machine  # noqa: E402
+from conftest import _from_local_machine  # noqa: E402
 from frontend import Frontend  # noqa: E402
 from journeys import Office  # noqa: E402
+from ports import free_port  # noqa: E402
 from processes import System  # noqa: E402
 
 PE_MIGRATIONS = Path(recert_pe_registry.__file__).parent / "migrations"
@@ -262,7 +263,7 @@ def jwks_server(public_jwk: dict) -> Iterator[str]:
 
 @contextlib.contextmanager
 def pe_web(env: dict[str, str], log: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with open(log, "ab") as handle:
         process = subprocess.Popen([sys.executable, "-m", "recert_pe_registry", "web", "--port", str(port)],
                                    env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import uuid
 from dataclasses import dataclass, field
 
@@ -23,6 +22,8 @@ import pytest
 from kombu import Connection
 
 from recert_common import db
+
+from ports import free_port
 
 HOW_TO_START = {
     "postgres": "start it with: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
@@ -122,12 +123,6 @@ def _docker_answers() -> bool:
         return False
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _from_environment():
     yield Infrastructure(
@@ -162,7 +157,7 @@ def _from_testcontainers():
 def _from_local_machine():
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

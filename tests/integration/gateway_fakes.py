@@ -25,6 +25,8 @@ from werkzeug.wrappers import Request, Response
 from recert_common.auth import access_token_claims, generate_ed25519_jwk, sign_token
 from recert_gateway.routes import ROUTES, RouteTable
 
+from ports import free_port
+
 CHUNK = 64 * 1024
 # How often a served fake looks whether it is to stop: ``shutdown`` waits up to this long, once per server,
 # and a composed-endpoint test stops six of them (0.05 s made a third of the fast suite's time teardown).
@@ -119,11 +121,9 @@ def closing_server(host: str = "127.0.0.1") -> Iterator[str]:
         listener.close()
 
 
-def unused_url(host: str = "127.0.0.1") -> str:
+def unused_url() -> str:
     """A URL at which nothing listens (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return f"http://{host}:{sock.getsockname()[1]}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @dataclass

@@ -9,7 +9,6 @@ import base64
 import importlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from recert_common.runtime import run_migrations
 
 import forkserver
 from bus_fixtures import TcpProxy
+from ports import free_port
 
 MODULES = {
     "identity": "recert_identity",
@@ -48,12 +48,6 @@ def _via(url: str, port: int) -> str:
     credentials = parts.netloc.rpartition("@")[0]
     netloc = f"{credentials}@127.0.0.1:{port}" if credentials else f"127.0.0.1:{port}"
     return urlunsplit(parts._replace(netloc=netloc))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def log_tail(log: Path, lines: int) -> str:

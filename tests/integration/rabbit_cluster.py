@@ -26,13 +26,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ports import free_port
+
 BIN = Path(os.environ.get("RECERT_TEST_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _answers(port: int) -> bool:
@@ -68,7 +64,7 @@ class RabbitCluster:
 
     def __post_init__(self):
         self.home = self.base / "home"
-        self.nodes = [Node(f"recert-{self.run}-{letter}@localhost", _free_port(), _free_port(),
+        self.nodes = [Node(f"recert-{self.run}-{letter}@localhost", free_port(), free_port(),
                            self.base / letter) for letter in "abcdefg"[:self.size]]
 
     @property

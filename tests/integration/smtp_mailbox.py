@@ -12,7 +12,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from frontend import RESET_PASSWORD, VERIFY_EMAIL, token_in_mail
-from processes import free_port
+from ports import free_port
 
 LINK_PATHS = {VERIFY_EMAIL: "/e-mailadres-bevestigen", RESET_PASSWORD: "/nieuw-wachtwoord"}
 

@@ -56,7 +56,8 @@ from recert_common.rules import add_years
 
 from frontend import PASSWORD, VERIFY_EMAIL, Frontend, Person, totp_secret, unique_email, unique_member_number
 from journeys import PDF, WEBHOOK_SECRET, Office, form, payment_notification
-from processes import Process, System, free_port, log_tail
+from ports import free_port
+from processes import Process, System, log_tail
 
 SERVICES = ["identity", "pe-registry", "portfolio", "assessment", "billing", "notifications"]
 TODAY = platform_today()

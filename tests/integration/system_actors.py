@@ -49,7 +49,8 @@ from frontend import (
     unique_email,
     unique_member_number,
 )
-from processes import System, free_port
+from ports import free_port
+from processes import System
 from waiting import wait_for
 
 SERVICES = ("identity", "portfolio", "pe-registry", "assessment", "notifications", "billing")

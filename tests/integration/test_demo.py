@@ -23,7 +23,8 @@ import requests
 from aiosmtpd.controller import Controller
 
 from e2e_fixtures import running_system
-from processes import System, free_port
+from ports import free_port
+from processes import System
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]

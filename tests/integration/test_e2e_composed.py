@@ -15,7 +15,8 @@ import requests
 from e2e_fixtures import app_fixture, office_fixture, running_system
 from frontend import Frontend, Person
 from journeys import PDF, TODAY, WEBHOOK_SECRET, complete_portfolio, eventually, ok, record, upload
-from processes import System, free_port
+from ports import free_port
+from processes import System
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
 # Every state of assessment's states.py, written out: the overview must count each.

@@ -22,7 +22,8 @@ from gateway_fakes import FakeService, TokenMaker, pattern_bytes, pattern_sha256
 
 from recert_gateway.routes import ROUTES
 
-from processes import Process, free_port
+from ports import free_port
+from processes import Process
 
 OTHER_SERVICES = [name for name in ROUTES.services() if name != "identity"]
 

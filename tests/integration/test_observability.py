@@ -32,7 +32,7 @@ from recert_gateway.app import create_app as create_gateway
 from recert_gateway.settings import GatewaySettings
 from recert_notifications.__main__ import SPEC as NOTIFICATIONS
 
-from processes import free_port
+from ports import free_port
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

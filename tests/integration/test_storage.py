@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +38,7 @@ from recert_common.storage import (
 )
 
 from generated_files import BytesSource, GeneratedFile, generated_bytes
+from ports import free_port
 
 MiB = 1024 * 1024
 PDF_HEAD = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
@@ -456,10 +456,7 @@ def test_ping_is_false_and_quick_when_the_store_is_not_there(backend, tmp_path):
             store.ensure_bucket()
         assert store.ping() is False
         return
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    store = S3ObjectStore(f"127.0.0.1:{port}", "x", "y", "recert-nowhere")
+    store = S3ObjectStore(f"127.0.0.1:{free_port()}", "x", "y", "recert-nowhere")
     started = time.monotonic()
     assert store.ping() is False
     assert time.monotonic() - started < 5

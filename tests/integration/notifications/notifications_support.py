@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 
 from recert_common.events import Event, load_event
 
-from processes import free_port
+from ports import free_port
 from service_harness import Clock, ServiceHarness, wait_for
 
 # With the test back-off (0.2 s doubling, at most 1 s), an e-mail fails for good 2.5 s after its first try.
