@@ -1,5 +1,6 @@
 """Services as real processes for the end-to-end tests: migrated, then web and worker started with the
-run's infrastructure, waited for on ``/healthz``, and stopped (SIGTERM, then SIGKILL) at the end.
+run's infrastructure, waited for until each has bound its port and answers ``/healthz``, and stopped
+(SIGTERM, then SIGKILL) at the end.
 
 Each process writes its log to a file; a service that does not come up fails the test with the log's tail.
 """
@@ -229,13 +230,18 @@ class System:
         return self._spawn(f"{name}-worker", [MODULES[name], "worker"], name)
 
     def wait_healthy(self, name: str, process: Process, timeout: float = 60.0) -> None:
+        """Until ``process`` has bound its port (gunicorn says so in its log) and answers ``/healthz``. The
+        log line matters: an answer alone may come from another server that holds the port, while ours
+        fails to bind it and exits."""
         deadline = time.monotonic() + timeout
+        bound = f"Listening at: {self.url(name)} ({process.popen.pid})"
         while time.monotonic() < deadline:
             if process.popen.poll() is not None:
                 code = process.popen.returncode
                 raise RuntimeError(f"{process.name} exited with {code}:\n{process.tail()}")
             try:
-                if requests.get(f"{self.url(name)}/healthz", timeout=1).status_code == 200:
+                if (bound in process.log.read_text(errors="replace")
+                        and requests.get(f"{self.url(name)}/healthz", timeout=1).status_code == 200):
                     return
             except requests.RequestException:
                 pass

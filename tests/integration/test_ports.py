@@ -2,14 +2,21 @@
 hand a client connection, nor one something listens on."""
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from gateway_fakes import serve
 
 import ports
 from ports import LOWEST, PortAllocator, ephemeral_range, free_port, worker_range
+from processes import Process, System
 
 LINUX_DEFAULT = (32_768, 60_999)
 
@@ -66,3 +73,38 @@ def test_the_allocator_of_this_process_is_this_workers_share():
     expected = worker_range(os.environ.get("PYTEST_XDIST_WORKER"),
                             int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), ephemeral_range())
     assert ports._allocator.ports == expected
+
+
+
+def _answering_healthz(environ, start_response):
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [b'{"status": "ok"}']
+
+
+@contextlib.contextmanager
+def _web_on_a_held_port(tmp_path: Path) -> Iterator[tuple[System, Process, str]]:
+    """A server answering ``/healthz`` on a port, and a process standing in for the service's web process
+    on that port (it only waits; its log is the test's to write)."""
+    with serve(_answering_healthz) as url:
+        port = int(url.rsplit(":", 1)[1])
+        system = System(infra=None, services=["web"], log_dir=tmp_path, ports={"web": port})
+        waiting = [sys.executable, "-c", "import time; time.sleep(30)"]
+        process = Process("web", subprocess.Popen(waiting, start_new_session=True), tmp_path / "web.log")
+        try:
+            yield system, process, url
+        finally:
+            process.kill()
+
+
+def test_a_health_answer_from_another_server_on_the_port_is_not_the_services(tmp_path):
+    """What CI met: the service could not bind its port, another worker's server answered on it."""
+    with _web_on_a_held_port(tmp_path) as (system, process, _url):
+        process.log.write_text("[ERROR] Connection in use: ('127.0.0.1', port)\n")
+        with pytest.raises(RuntimeError, match="did not become healthy"):
+            system.wait_healthy("web", process, timeout=1.0)
+
+
+def test_a_service_that_says_it_bound_its_port_and_answers_is_healthy(tmp_path):
+    with _web_on_a_held_port(tmp_path) as (system, process, url):
+        process.log.write_text(f"[INFO] Listening at: {url} ({process.popen.pid})\n")
+        system.wait_healthy("web", process, timeout=5.0)
