@@ -31,7 +31,6 @@
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -50,8 +49,10 @@ log = logging.getLogger(__name__)
 # Held exclusively by a sleeping relay; producers notify only when they cannot take it shared (0003).
 RELAY_ASLEEP_LOCK = 0x6f7574626f78  # "outbox"
 
+# The body as PostgreSQL writes jsonb out, sent as it is: parsed into a dict and dumped again, it cost the
+# relay about a tenth of its CPU per event, for the same JSON less a space after each colon and comma.
 _CLAIM = """
-    SELECT seq, event_id, event_type, body FROM outbox
+    SELECT seq, event_id, event_type, body::text AS body FROM outbox
     WHERE published_at IS NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
 """
 
@@ -157,7 +158,7 @@ class OutboxRelay:
             producer = self._producer_for_batch()
             for row in rows:
                 producer.publish(
-                    json.dumps(row["body"], separators=(",", ":")),
+                    row["body"],
                     routing_key=row["event_type"], content_type=CONTENT_TYPE,
                     content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
                     user_id=self._connection.userid, retry=False,
