@@ -61,7 +61,8 @@ from common import (  # noqa: E402
 from conftest import _from_local_machine  # noqa: E402
 from frontend import PASSWORD, Frontend, Person, outbox_tokens, unique_email, unique_member_number  # noqa: E402
 from journeys import WEBHOOK_SECRET, complete_portfolio, eventually, ok, payment_notification  # noqa: E402
-from processes import MODULES, System, free_port  # noqa: E402
+from ports import free_port  # noqa: E402
+from processes import MODULES, System  # noqa: E402
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
 # Of every 100 users (the locustfile's classes have the same names); the jobcoaches take what is left.

@@ -41,7 +41,8 @@ import demo  # noqa: E402
 import smtp_sink  # noqa: E402
 from common import drop_databases, write_result  # noqa: E402
 from conftest import _from_local_machine  # noqa: E402
-from processes import System, free_port  # noqa: E402
+from ports import free_port  # noqa: E402
+from processes import System  # noqa: E402
 
 SERVICES = ["identity", "portfolio", "pe-registry", "assessment", "notifications", "billing"]
 WEBHOOK_SECRET = "bench-story-webhook-secret"
