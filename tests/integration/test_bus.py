@@ -22,7 +22,7 @@ from recert_common.bus.provision import BrokerAdmin
 from recert_common.bus.relay import RELAY_ASLEEP_LOCK
 from recert_common.config import LOOPBACK, ServiceSettings
 from recert_common.db import Database
-from recert_common.events import new_event
+from recert_common.events import CONTENT_TYPE, load_event, new_event
 from recert_common.worker import Worker, consumer_topology, declare_queues
 from recert_common.worker_metrics import serve_metrics, worker_registry
 
@@ -451,6 +451,31 @@ def test_the_relay_keeps_no_confirms_past_their_batch(names, infra, tap):
     finally:
         relay.close()
     assert sorted(take_all(infra.amqp_url, tap)) == sorted(str(event_id) for event_id in ids)
+
+
+def test_the_relay_sends_each_body_as_stored_the_same_json_in_utf_8(names, infra, tap):
+    """The relay publishes the body as PostgreSQL writes the jsonb out: the event's message, with text
+    beyond ASCII in UTF-8 as the content encoding says, read back by ``load_event`` as made."""
+    tap = tap()
+    event = new_event("bustest.item.changed", {"item_id": 1}, producer="bustest", subject=uuid.uuid4(),
+                      correlation_id="één coach, €12 — ü")
+    with names.producer.transaction() as conn:
+        bus.add(conn, event)
+    relay = bus.OutboxRelay(names.producer, infra.amqp_url, names.settings.exchange)
+    try:
+        assert relay.publish_batch() == 1
+    finally:
+        relay.close()
+    with Connection(infra.amqp_url) as conn:
+        message = conn.channel().basic_get(tap, no_ack=True)
+    assert message.properties["content_type"] == CONTENT_TYPE
+    assert message.properties["content_encoding"] == "utf-8"
+    body = message.body if isinstance(message.body, bytes) else message.body.encode("utf-8")
+    assert "één coach, €12 — ü".encode() in body  # UTF-8 itself, not \\u escapes
+    assert json.loads(body) == event.to_message()
+    received = load_event(body)
+    assert (received.id, received.correlation_id) == (event.id, event.correlation_id)
+    assert received.data == {"item_id": 1}
 
 
 def test_messages_the_broker_nacks_mid_batch_stay_in_the_outbox_only_the_confirmed_marked(names, infra, tap):
