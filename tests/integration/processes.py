@@ -90,6 +90,26 @@ class Process:
             self.popen.wait(5)
 
 
+def wait_serving(process: Process, url: str, timeout: float = 60.0) -> None:
+    """Until the web process ``process`` has bound ``url``'s port (gunicorn says so in its log, with the
+    process's pid) and answers ``/healthz`` there. The log line matters: an answer alone may come from
+    another server that holds the port, while ours fails to bind it and exits."""
+    deadline = time.monotonic() + timeout
+    bound = f"Listening at: {url} ({process.popen.pid})"
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            code = process.popen.returncode
+            raise RuntimeError(f"{process.name} exited with {code}:\n{process.tail()}")
+        try:
+            if (bound in process.log.read_text(errors="replace")
+                    and requests.get(f"{url}/healthz", timeout=1).status_code == 200):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{process.name} did not become healthy in {timeout}s:\n{process.tail()}")
+
+
 @dataclass
 class System:
     """The services of one test module, and the environment they share."""
@@ -230,23 +250,7 @@ class System:
         return self._spawn(f"{name}-worker", [MODULES[name], "worker"], name)
 
     def wait_healthy(self, name: str, process: Process, timeout: float = 60.0) -> None:
-        """Until ``process`` has bound its port (gunicorn says so in its log) and answers ``/healthz``. The
-        log line matters: an answer alone may come from another server that holds the port, while ours
-        fails to bind it and exits."""
-        deadline = time.monotonic() + timeout
-        bound = f"Listening at: {self.url(name)} ({process.popen.pid})"
-        while time.monotonic() < deadline:
-            if process.popen.poll() is not None:
-                code = process.popen.returncode
-                raise RuntimeError(f"{process.name} exited with {code}:\n{process.tail()}")
-            try:
-                if (bound in process.log.read_text(errors="replace")
-                        and requests.get(f"{self.url(name)}/healthz", timeout=1).status_code == 200):
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{process.name} did not become healthy in {timeout}s:\n{process.tail()}")
+        wait_serving(process, self.url(name), timeout)
 
     def start(self, before_migrate: Callable[[System], None] | None = None) -> System:
         """Migrate and start every process. ``before_migrate`` runs once the environment (and so each

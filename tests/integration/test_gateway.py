@@ -23,7 +23,7 @@ from gateway_fakes import FakeService, TokenMaker, pattern_bytes, pattern_sha256
 from recert_gateway.routes import ROUTES
 
 from ports import free_port
-from processes import Process
+from processes import Process, wait_serving
 
 OTHER_SERVICES = [name for name in ROUTES.services() if name != "identity"]
 
@@ -54,18 +54,12 @@ def start_gateway(log_dir: Path, name: str, **env: str) -> tuple[str, Process]:
             env=process_env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     process = Process(name, popen, log)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if popen.poll() is not None:
-            raise RuntimeError(f"gateway exited with {popen.returncode}:\n{process.tail()}")
-        try:
-            if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                return url, process
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    process.stop()
-    raise RuntimeError(f"gateway did not come up:\n{process.tail()}")
+    try:
+        wait_serving(process, url, timeout=30)
+    except RuntimeError:
+        process.stop()
+        raise
+    return url, process
 
 
 def worker_pid(master_pid: int) -> int:
