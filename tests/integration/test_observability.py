@@ -33,6 +33,7 @@ from recert_gateway.settings import GatewaySettings
 from recert_notifications.__main__ import SPEC as NOTIFICATIONS
 
 from ports import free_port
+from processes import Process, wait_serving
 from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,13 +208,6 @@ def _healthz_requests(base: str) -> float:
                if sample.name == "http_requests_total" and sample.labels["endpoint"] == "/healthz")
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 def test_a_web_command_with_several_processes_counts_every_request_in_every_scrape(tmp_path):
     """Compose runs two gunicorn processes per service, and a scrape reaches one of them: each scrape must
     still show every process's requests (multiprocess mode, ``recert_common.metrics``), or rates jump."""
@@ -225,7 +219,7 @@ def test_a_web_command_with_several_processes_counts_every_request_in_every_scra
              "--threads", "2"], stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "RECERT_LOG_LEVEL": "WARNING"})
     try:
-        wait_for(lambda: _answers(f"{base}/healthz"), timeout=60, message="the gateway")
+        wait_serving(Process("gateway", process, tmp_path / "gateway.log"), base)
         before = _healthz_requests(base)
         for _ in range(40):  # each on a connection of its own, so both processes take some
             assert requests.get(f"{base}/healthz", timeout=5, headers={"Connection": "close"}).ok
