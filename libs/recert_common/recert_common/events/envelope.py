@@ -58,9 +58,9 @@ def _load_envelope(body: Any) -> dict:
 def _as_sent(body: Any) -> dict | None:
     """The envelope's fields when ``body`` has the form the relay sends (every field present, each of its
     JSON type, the time with its offset), loaded as ``EnvelopeSchema`` loads them: with the same functions
-    (``uuid.UUID``, ``datetime.fromisoformat``, a copy of the data) and the same checks, at a tenth of the
-    schema's cost, which was a fifth of a consumer's CPU per event. ``None`` for any other form: the schema
-    then loads it, or refuses it with its messages."""
+    (``uuid.UUID``, ``datetime.fromisoformat``, a copy of the data) and the same checks, in 4 to 6 µs where
+    the schema takes 30, a fifth of a consumer's CPU per event. ``None`` for any other form: the schema then
+    loads it, or refuses it with its messages."""
     if type(body) is not dict:
         return None
     get = body.get
