@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import psycopg
@@ -190,15 +191,21 @@ def _remove_broker_names(infra: Infrastructure) -> None:
                 channel.exchange_delete(exchange)
 
 
+def _drop_quietly(url: str) -> None:
+    with contextlib.suppress(psycopg.Error):
+        db.drop_database(url)
+
+
 @pytest.fixture(scope="session")
 def infra():
     with _choose() as infrastructure:
         _require_postgres(infrastructure.postgres_url)
         _require_rabbitmq(infrastructure.amqp_url)
         yield infrastructure
-        for url in infrastructure.databases:
-            with contextlib.suppress(psycopg.Error):
-                db.drop_database(url)
+        # Side by side: each DROP DATABASE waits for a checkpoint, and PostgreSQL serves drops that wait
+        # together with one. Forty databases of the bus's tables took 5.5 s one after the other, 3.6 s so.
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(_drop_quietly, infrastructure.databases))
         with contextlib.suppress(Exception):
             _remove_broker_names(infrastructure)
 
