@@ -50,11 +50,6 @@ _ENVELOPE = EnvelopeSchema()
 _WHOLE_TYPE = re.compile(_TYPE)
 
 
-def _load_envelope(body: Any) -> dict:
-    """What ``EnvelopeSchema`` loads from ``body``; ValidationError when it refuses it."""
-    return _as_sent(body) or _ENVELOPE.load(body)
-
-
 def _as_sent(body: Any) -> dict | None:
     """The envelope's fields when ``body`` has the form the relay sends (every field present, each of its
     JSON type, the time with its offset), loaded as ``EnvelopeSchema`` loads them: with the same functions
@@ -142,7 +137,7 @@ def load_event(body: bytes | str | dict) -> Event:
         except ValueError as exc:
             raise InvalidEvent("not JSON") from exc
     try:
-        envelope = _load_envelope(body)
+        envelope = _as_sent(body) or _ENVELOPE.load(body)
     except ValidationError as exc:
         raise InvalidEvent("malformed envelope", exc.messages) from exc
     try:
