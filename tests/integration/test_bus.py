@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -448,6 +449,40 @@ def test_the_relay_keeps_no_confirms_past_their_batch(names, infra, tap):
             assert relay.publish_batch() == 10
             assert relay._confirms.acked == set() and relay._confirms.nacked == set()
         assert relay._confirms.published == 30  # the same channel throughout
+    finally:
+        relay.close()
+    assert sorted(take_all(infra.amqp_url, tap)) == sorted(str(event_id) for event_id in ids)
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_CORK"), reason="TCP_CORK is Linux's")
+def test_a_batch_is_written_corked_and_sent_before_its_confirms_are_awaited(names, infra, tap):
+    """The relay holds a batch's messages in the kernel while it writes them, so that they leave in a few
+    segments, and lets them go before it waits for their confirms; one message at a time (after a failed
+    batch) it holds nothing back, as each is confirmed before the next."""
+    tap = tap()
+    ids = change_items(names.producer, 8)
+    relay = bus.OutboxRelay(names.producer, infra.amqp_url, names.settings.exchange, batch_size=4)
+    seen: list[tuple[str, int]] = []
+
+    def corked() -> int:
+        return relay._socket().getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK)
+
+    def watched(step: str, call):
+        def watching(*args, **kwargs):
+            seen.append((step, corked()))
+            return call(*args, **kwargs)
+        return watching
+
+    try:
+        producer = relay._producer_for_batch()  # the relay's producer, kept for every batch that succeeds
+        producer.publish = watched("publish", producer.publish)
+        relay._await_confirms = watched("await", relay._await_confirms)
+        assert relay.publish_batch() == 4
+        assert seen == [("publish", 1)] * 4 + [("await", 0)]
+        seen.clear()
+        relay._one_at_a_time = True
+        assert relay.publish_batch() == 4
+        assert seen == [("publish", 0), ("await", 0)] * 4 + [("await", 0)]
     finally:
         relay.close()
     assert sorted(take_all(infra.amqp_url, tap)) == sorted(str(event_id) for event_id in ids)

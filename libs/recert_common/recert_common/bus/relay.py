@@ -5,10 +5,11 @@
 - Publishing uses publisher confirms and persistent messages; a row is marked sent only after the broker
   confirmed it. A batch is published without waiting, and its confirms are then awaited together (the
   broker confirms in batches of its own, after writing them): one wait per batch instead of one per message
-  (ADR 0036). If the broker fails mid-batch or nacks a message, the rows confirmed so far are marked and the
-  rest stay for the next attempt with the error in ``last_error``: a crash or an outage delays events, it
-  never loses them. A crash between the confirm and the commit publishes a row again; consumers drop the
-  duplicate by event id.
+  (ADR 0036). The batch's messages leave in as few TCP segments as they fill (``TCP_CORK`` while they are
+  written), so the broker reads them together instead of being woken for each. If the broker fails
+  mid-batch or nacks a message, the rows confirmed so far are marked and the rest stay for the next attempt
+  with the error in ``last_error``: a crash or an outage delays events, it never loses them. A crash between
+  the confirm and the commit publishes a row again; consumers drop the duplicate by event id.
 - Every message carries the ``user_id`` property, the relay's broker user: the broker refuses a message whose
   ``user_id`` is not the connection's user, and consumers believe an event only from its producer's user.
   The broker also refuses a routing key the user may not publish (topic permissions); with confirms that is
@@ -31,7 +32,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 import time
 
@@ -55,6 +58,26 @@ _CLAIM = """
     SELECT seq, event_id, event_type, body::text AS body FROM outbox
     WHERE published_at IS NULL ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED
 """
+
+
+@contextlib.contextmanager
+def _corked(sock: socket.socket):
+    """Hold what is written to ``sock`` in the kernel until the block ends (or a full segment is ready),
+    so that a batch of small messages leaves in a few segments. At a steady trickle of events, each message
+    in its own segment woke the broker once per message: on two cores that cost the broker and the relay
+    together a third more CPU per event, and the backlog it built put the bus's p99 over 100 ms.
+    Where the option does not exist (not Linux), the messages leave as they are written."""
+    cork = getattr(socket, "TCP_CORK", None)
+    if cork is None:
+        yield
+        return
+    sock.setsockopt(socket.IPPROTO_TCP, cork, 1)
+    try:
+        yield
+    finally:
+        # Uncorking sends what is held; on a connection that broke meanwhile there is nothing to send.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, cork, 0)
 
 
 class _Confirms:
@@ -142,6 +165,10 @@ class OutboxRelay:
     def close(self) -> None:
         self._drop_broker()
 
+    def _socket(self) -> socket.socket:
+        """The socket of the broker connection the batch is published on."""
+        return self._connection.connection.transport.sock
+
     def _await_confirms(self) -> None:
         deadline = time.monotonic() + self.confirm_timeout_seconds
         while not self._confirms.all_answered():
@@ -156,18 +183,20 @@ class OutboxRelay:
         tags: dict[int, int] = {}
         try:
             producer = self._producer_for_batch()
-            for row in rows:
-                producer.publish(
-                    row["body"],
-                    routing_key=row["event_type"], content_type=CONTENT_TYPE,
-                    content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
-                    user_id=self._connection.userid, retry=False,
-                )
-                self._confirms.published += 1
-                tags[row["seq"]] = self._confirms.published
-                if self._one_at_a_time:
-                    self._await_confirms()
-            self._await_confirms()
+            # One at a time, each message is sent and confirmed before the next: nothing to hold back.
+            with contextlib.nullcontext() if self._one_at_a_time else _corked(self._socket()):
+                for row in rows:
+                    producer.publish(
+                        row["body"],
+                        routing_key=row["event_type"], content_type=CONTENT_TYPE,
+                        content_encoding="utf-8", delivery_mode=2, message_id=str(row["event_id"]),
+                        user_id=self._connection.userid, retry=False,
+                    )
+                    self._confirms.published += 1
+                    tags[row["seq"]] = self._confirms.published
+                    if self._one_at_a_time:
+                        self._await_confirms()
+            self._await_confirms()  # uncorked: the last messages are on their way
         except Exception as exc:  # any broker failure: keep what was confirmed, retry the rest later
             return tags, exc
         if self._confirms.nacked & set(tags.values()):
