@@ -225,6 +225,13 @@ class CertificateRepository(_Repository):
         return _certificate(self.conn.execute("SELECT * FROM certificates WHERE number = %s", (number,
                                                                                                )).fetchone())
 
+    def lock_holder(self, membership_number: str) -> None:
+        """Serialise an import of this Noloc number and an account change giving it, until the commit. Each
+        side writes its row, then looks for the other's; without the lock both could look before the other
+        committed, and the certificate would wait for its account for good."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                          (f"assessment-holder:{membership_number}",))
+
     def by_member(self, membership_number: str, *, for_update: bool = False
                   ) -> Certificate | None:
         return _certificate(self.conn.execute("SELECT * FROM certificates WHERE membership_number = %s"

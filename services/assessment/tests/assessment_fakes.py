@@ -161,6 +161,10 @@ class FakeCertificates:
     def by_number(self, number: str) -> Certificate | None:
         return self._one(number=number)
 
+    def lock_holder(self, membership_number: str) -> None:
+        """Nothing to serialise: the fast tests run one unit of work at a time (the race it closes is
+        tested against PostgreSQL, test_assessment_certificates.py)."""
+
     def by_member(self, membership_number: str, *, for_update: bool = False) -> Certificate | None:
         return self._one(membership_number=membership_number)
 
