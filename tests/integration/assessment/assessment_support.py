@@ -38,6 +38,13 @@ def _number() -> str:
     return str(uuid.uuid4().int % 90_000_000 + 10_000_000)
 
 
+def account_registered(person: Person, role: str = "jobcoach") -> dict[str, Any]:
+    """The data of identity's ``identity.account.registered`` for ``person``."""
+    return {"account_id": person.account_id, "email": person.email, "full_name": person.name, "roles": [role],
+            "membership_kind": "member" if person.membership_number else None,
+            "membership_number": person.membership_number, "preferred_language": "nl"}
+
+
 def at(day: date, hour: int = 10) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
@@ -82,12 +89,8 @@ class Harness(ServiceHarness):
         return person
 
     def register_account(self, person: Person, role: str = "jobcoach") -> None:
-        self.publish("identity.account.registered", {
-            "account_id": person.account_id, "email": person.email,
-            "full_name": person.name, "roles": [role],
-            "membership_kind": "member" if person.membership_number else None,
-            "membership_number": person.membership_number, "preferred_language": "nl"},
-            subject=person.account_id)
+        self.publish("identity.account.registered", account_registered(person, role),
+                     subject=person.account_id)
 
     def pe_activity(self, coach: Person, points: str, category: str = "1", *, evidence: bool = True
                     ) -> uuid.UUID:

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from assessment_support import HEADER
+from assessment_support import HEADER, account_registered
 
 from recert_assessment.certificates import CertificateService
 from recert_assessment.handlers import Handlers
@@ -314,11 +314,8 @@ def test_claim_codes_cannot_be_guessed(assessment):
 
 # -- an import and the holder's account at the same moment ---------------------------------------------------
 def _holder_account(coach) -> Event:
-    return new_event("identity.account.registered", {
-        "account_id": coach.account_id, "email": coach.email, "full_name": "Lot Tegelijk",
-        "roles": ["jobcoach"], "membership_kind": "member", "membership_number": coach.membership_number,
-        "preferred_language": "nl",
-    }, producer="identity", subject=coach.account_id)
+    return new_event("identity.account.registered", account_registered(coach), producer="identity",
+                     subject=coach.account_id)
 
 
 def _waits_on_a_lock_or_ends(db, thread: threading.Thread) -> None:
