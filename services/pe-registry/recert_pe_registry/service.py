@@ -417,6 +417,11 @@ class PeRegistryService:
         deleted: list[str] = []
         with self.uow() as uow:
             decisions = uow.retention.due_final_decisions(cutoff)
+            # An upload that links to a stored file by its SHA-256 must not look while its row is deleted
+            # here, nor this purge count a file's users while such an upload is uncommitted: either would
+            # delete a file new evidence points at. Sorted, so that two purges cannot deadlock.
+            for account_id in sorted({decision.account_id for decision in decisions}):
+                uow.activities.lock_account(account_id)
             for decision in decisions:
                 deleted += uow.retention.delete_decided_evidence(decision.account_id, decision.decided_at)
                 uow.retention.mark_purged(decision.decision_id, now)

@@ -2,12 +2,12 @@
 account comes later), the public register, the jobcoach's tile and the expiry reminders."""
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import UTC, date, datetime
 
 import pytest
 from assessment_support import HEADER, account_registered
+from races import Beside
 
 from recert_assessment.certificates import CertificateService
 from recert_assessment.handlers import Handlers
@@ -15,7 +15,6 @@ from recert_assessment.store import SqlAssessmentUnitOfWork
 from recert_common.events import Event, new_event
 
 from service_harness import problem
-from waiting import wait_for
 
 
 def _number() -> str:
@@ -318,17 +317,6 @@ def _holder_account(coach) -> Event:
                      subject=coach.account_id)
 
 
-def _waits_on_a_lock_or_ends(db, thread: threading.Thread) -> None:
-    """Until ``thread`` waits for an advisory lock held by another transaction, or has finished."""
-    def blocked_or_done() -> bool:
-        with db.transaction() as conn:
-            waiting = conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
-                                   "AND NOT granted AND database = (SELECT oid FROM pg_database "
-                                   "WHERE datname = current_database())").fetchone()["n"]
-        return waiting > 0 or not thread.is_alive()
-    wait_for(blocked_or_done, timeout=10, message="the other transaction to wait or end")
-
-
 @pytest.mark.parametrize("first", ["account", "import"])
 def test_an_import_and_the_holders_account_at_once_link_in_either_order(assessment, first):
     """Each side writes its row, then looks for the other's. Under READ COMMITTED both could look before
@@ -340,17 +328,6 @@ def test_an_import_and_the_holders_account_at_once_link_in_either_order(assessme
     number = _number()
     text = f"{HEADER}{coach.membership_number},{number},2027-06-30{coach.holder}\n"
     handlers = Handlers(h.settings.zone)
-    failures: list[BaseException] = []
-
-    def in_thread(call) -> threading.Thread:
-        def run():
-            try:
-                call()
-            except BaseException as exc:  # reported by the assertions below
-                failures.append(exc)
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread
 
     def account_alone() -> None:
         with SqlAssessmentUnitOfWork(h.db) as uow:
@@ -360,14 +337,13 @@ def test_an_import_and_the_holders_account_at_once_link_in_either_order(assessme
         joined = SqlAssessmentUnitOfWork.joining(held)
         if first == "account":
             handlers.on_account(joined, _holder_account(coach))
-            second = in_thread(lambda: h.service.certificates.import_csv(text.encode()))
+            second = Beside(lambda: h.service.certificates.import_csv(text.encode()))
         else:
             CertificateService(lambda: joined, today=lambda: h.clock.day, now=lambda: datetime.now(UTC)
                                ).import_csv(text.encode())
-            second = in_thread(account_alone)
-        _waits_on_a_lock_or_ends(h.db, second)
-    second.join(timeout=10)
-    assert not second.is_alive() and failures == []
+            second = Beside(account_alone)
+        second.waits_on_a_lock_or_ends(h.db)
+    assert second.finished(), second.failures
     assert h.scalar("SELECT account_id FROM certificates WHERE number = %s", number) == coach.account_id
     assert [e["data"]["certificate_number"] for e in h.outbox("certification.certificate.registered",
                                                              subject=coach.account_id)] == [number]

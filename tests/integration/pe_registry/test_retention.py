@@ -4,12 +4,17 @@ negative), by the worker's schedule; evidence of what was not submitted, and of 
 recently or only postponed, stays."""
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import timedelta
 
+import pytest
 from pe_support import pdf_bytes, today
+from races import Beside
 
 from recert_common.clock import utcnow
+from recert_pe_registry.service import PeRegistryService
+from recert_pe_registry.store import SqlPeRegistryUnitOfWork
 from recert_pe_registry.worker import schedules
 
 
@@ -111,3 +116,44 @@ def test_an_erased_account_is_forgotten_rows_and_objects(pe):
         assert pe.scalar(f"SELECT count(*) FROM {table} WHERE {column} = %s", (coach.account_id,)) == 0, table
     assert key not in pe.objects()
     assert _stored(pe, kept) == (1, True)
+
+
+@pytest.mark.parametrize("first", ["purge", "upload"])
+def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe, first):
+    """The jobcoach uploads, for a new activity, the very file whose evidence the retention deletes at the
+    same moment. The upload links to the stored file by its SHA-256 and drops its own copy; the purge
+    deletes the files no row uses any more. Unserialised, the upload could link to the row being deleted,
+    or the purge count the file's users before the upload's row committed, and the new evidence pointed at
+    a deleted file. The account's lock, taken by both, makes either come second."""
+    coach = pe.jobcoach()
+    content = pdf_bytes(f"diploma {uuid.uuid4()}")
+    decided = pe.record(coach)
+    assert pe.upload(coach, decided["id"], content).status_code == 201
+    pe.publish_and_wait("portfolio.submitted", _submitted(coach, [decided["id"]]), subject=coach.account_id)
+    _decided(pe, coach, "positive")
+    new = pe.record(coach)
+    after_retention = utcnow() + timedelta(days=pe.settings.evidence_retention_days + 1)
+
+    def service_in(transaction) -> PeRegistryService:
+        return PeRegistryService(lambda: SqlPeRegistryUnitOfWork.joining(transaction), pe.settings,
+                                 pe.service.evidence_store)
+
+    def upload(service: PeRegistryService) -> None:
+        service.attach_evidence(coach.account_id, uuid.UUID(new["id"]), io.BytesIO(content),
+                                filename="diploma.pdf", content_type="application/pdf")
+
+    with pe.service.db.transaction() as held:  # the first side, open until the second waits or ends
+        if first == "purge":
+            assert service_in(held).purge_expired_evidence(after_retention).evidence == 1
+            second = Beside(lambda: upload(pe.service))
+        else:
+            upload(service_in(held))
+            second = Beside(lambda: pe.service.purge_expired_evidence(after_retention))
+        second.waits_on_a_lock_or_ends(pe.service.db)
+    assert second.finished(), second.failures
+
+    [evidence] = pe.rows("SELECT id::text, object_key FROM evidence WHERE activity_id = %s", (new["id"],))
+    assert evidence["object_key"] in pe.objects()
+    read = pe.call("GET", f"/v1/pe/evidence/{evidence['id']}/content", coach)
+    assert read.status_code == 200 and read.data == content
+    assert pe.scalar("SELECT count(*) FROM evidence WHERE activity_id = %s", (decided["id"],)) == 0

@@ -1,0 +1,40 @@
+"""Two transactions at the same moment, made to meet: one side's transaction is held open while the other runs
+in a thread until it waits on a lock that side holds, or ends. A test then commits the first side and checks
+that whatever both did still fits together, whichever order they came in."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from waiting import wait_for
+
+
+class Beside:
+    """``call`` running in a thread; what it raised is kept in ``failures`` for the test to assert on."""
+
+    def __init__(self, call: Callable[[], object]):
+        self.failures: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                call()
+            except BaseException as exc:  # reported by the test's assertions
+                self.failures.append(exc)
+
+        self.thread = threading.Thread(target=run)
+        self.thread.start()
+
+    def waits_on_a_lock_or_ends(self, db) -> None:
+        """Until the thread waits for an advisory lock another transaction holds, or has finished."""
+        def blocked_or_done() -> bool:
+            with db.transaction() as conn:
+                waiting = conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
+                                       "AND NOT granted AND database = (SELECT oid FROM pg_database "
+                                       "WHERE datname = current_database())").fetchone()["n"]
+            return waiting > 0 or not self.thread.is_alive()
+        wait_for(blocked_or_done, timeout=10, message="the other transaction to wait or end")
+
+    def finished(self) -> bool:
+        """Whether the thread ended without raising (waiting up to 10 s for it)."""
+        self.thread.join(timeout=10)
+        return not self.thread.is_alive() and not self.failures
