@@ -676,6 +676,50 @@ def test_two_failing_handlers_in_a_batch_leave_the_others_each_one_effect(names)
     assert consumer.handled == 6
 
 
+def test_two_copies_of_a_consumer_handle_one_batch_at_a_time(names, infra):
+    """Copies of a worker share the consumer's queue, each taking its own messages; a service's handlers
+    still run one batch at a time, each seeing what the batch before committed (ADR 0040). With one message
+    held by each copy, the second copy's batch waits for the first's transaction instead of running beside
+    it."""
+    inside: list[int] = []
+    most = 0
+    counting = threading.Lock()
+    release = threading.Event()
+
+    def slow(conn, event):
+        nonlocal most
+        with counting:
+            inside.append(event.data["item_id"])
+            most = max(most, len(inside))
+        release.wait(20)
+        record_effect(conn, event)
+        with counting:
+            inside.remove(event.data["item_id"])
+
+    subscription = bus.Subscription("serial", {"bustest.item.changed": slow})
+    copies = [names.start(names.consumer, [subscription], relay=False, consumer_prefetch=1) for _ in range(2)]
+    for n in range(2):  # one each: a copy holding its unacknowledged message is not given another
+        _publish_raw(infra, names.settings.exchange,
+                     new_event("bustest.item.changed", {"item_id": n}, producer="bustest").to_json(),
+                     "bustest.item.changed")
+
+    def waiting_on_the_lock() -> int:
+        with names.consumer.transaction() as conn:
+            return conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
+                                "AND NOT granted AND database = (SELECT oid FROM pg_database "
+                                "WHERE datname = current_database())").fetchone()["n"]
+
+    try:
+        wait_for(lambda: len(inside) == 2 or (inside and waiting_on_the_lock()),
+                 message="both handlers in, or the second copy waiting for the first")
+        assert len(inside) == 1 and waiting_on_the_lock() == 1
+    finally:
+        release.set()
+    wait_for(lambda: effect_counts(names.consumer)[0] == 2, message="both effects")
+    assert most == 1 and effect_counts(names.consumer) == (2, 2)
+    assert sorted(copy.consumers[0].handled for copy in copies) == [1, 1]
+
+
 def test_in_a_delivered_batch_only_the_failing_event_is_retried(names, infra):
     calls: dict[int, int] = {}
     transactions: dict[int, int] = {}

@@ -10,6 +10,10 @@ acknowledgement redelivers messages whose ids the inbox has only if their effect
 A handler that raises rolls the batch back, and the batch is handled again without its event: the others
 commit, and only the failed event is retried.
 
+Copies of a worker share the consumer's queue, but their batches are handled one at a time: each batch's
+transaction first takes a lock of the consumer's name, so a handler always sees what the batch before it
+committed, whichever copy handled that (ADR 0040). A second copy stands by rather than adding throughput.
+
 A redelivered event finds its id in the inbox and has no second effect. A handler that raises is retried
 through the retry queues (see ``topology``) with doubling delays; after the last retry the message goes to the
 consumer's dead-letter queue with the error in its headers. A message that cannot be read as an event goes
@@ -235,6 +239,10 @@ class EventConsumer(ConsumerMixin):
             return 0
         handled = 0
         with self.db.transaction() as conn:
+            # One batch at a time across the copies of this consumer (ADR 0040): a service's handlers each
+            # write a row and then look for another's (an account and the certificate waiting for it, a
+            # payment and its case), which two transactions at once would each miss.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"consumer:{self.name}",))
             new = {row["event_id"] for row in conn.execute(
                 "INSERT INTO inbox (consumer, event_id, event_type) SELECT %s, * "
                 "FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
