@@ -481,6 +481,8 @@ class ServiceDesk:
         email = desk.normalised_email(email)
         now = self.n.now()
         with self.uow() as uow:
+            # Requests at the same moment would each count the others' uncommitted rows as absent.
+            uow.desk.lock_address(email)
             recent = uow.desk.unconfirmed_since(email, now - timedelta(days=1))
             if not desk.may_open_unconfirmed(recent, self.settings.desk_unconfirmed_per_address):
                 _log.warning("service request refused: too many unconfirmed for the address")

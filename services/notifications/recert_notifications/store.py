@@ -397,6 +397,11 @@ class ServiceRequestRepository:
             "SELECT * FROM service_requests WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
             (request_id,)).fetchone())
 
+    def lock_address(self, email: str) -> None:
+        """Serialise the logged-out requests of one address, so that its daily limit counts every one."""
+        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                          (f"desk-address:{email.lower()}",))
+
     def unconfirmed_since(self, email: str, since: datetime) -> int:
         return self.conn.execute(
             "SELECT count(*) AS n FROM service_requests WHERE lower(requester_email) = lower(%s) "

@@ -330,6 +330,9 @@ class FakeServiceRequestRepository(_Repository):
     def get(self, request_id: UUID, *, for_update: bool = False) -> ServiceRequest | None:
         return self._request(request_id)
 
+    def lock_address(self, email: str) -> None:
+        """One thread at a time: nothing to serialise."""
+
     def unconfirmed_since(self, email: str, since: datetime) -> int:
         return sum(1 for row in self.db.requests.values()
                    if row["request"].requester_email.lower() == email.lower()
