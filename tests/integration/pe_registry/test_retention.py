@@ -118,13 +118,9 @@ def test_an_erased_account_is_forgotten_rows_and_objects(pe):
     assert _stored(pe, kept) == (1, True)
 
 
-@pytest.mark.parametrize("first", ["purge", "upload"])
-def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe, first):
-    """The jobcoach uploads, for a new activity, the very file whose evidence the retention deletes at the
-    same moment. The upload links to the stored file by its SHA-256 and drops its own copy; the purge
-    deletes the files no row uses any more. Unserialised, the upload could link to the row being deleted,
-    or the purge count the file's users before the upload's row committed, and the new evidence pointed at
-    a deleted file. The account's lock, taken by both, makes either come second."""
+def _decided_and_new_with_one_file(pe):
+    """A jobcoach whose decided portfolio's evidence has the same file as a new activity's: one object, two
+    rows. Returns the jobcoach, the file, the two activities and the cutoff just after the retention."""
     coach = pe.jobcoach()
     content = pdf_bytes(f"diploma {uuid.uuid4()}")
     decided = pe.record(coach)
@@ -132,11 +128,23 @@ def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe,
     pe.publish_and_wait("portfolio.submitted", _submitted(coach, [decided["id"]]), subject=coach.account_id)
     _decided(pe, coach, "positive")
     new = pe.record(coach)
-    after_retention = utcnow() + timedelta(days=pe.settings.evidence_retention_days + 1)
+    return coach, content, decided, new, utcnow() + timedelta(days=pe.settings.evidence_retention_days + 1)
 
-    def service_in(transaction) -> PeRegistryService:
-        return PeRegistryService(lambda: SqlPeRegistryUnitOfWork.joining(transaction), pe.settings,
-                                 pe.service.evidence_store)
+
+def _joined(pe, transaction) -> PeRegistryService:
+    """pe-registry with its use cases inside ``transaction``, left open by the test."""
+    return PeRegistryService(lambda: SqlPeRegistryUnitOfWork.joining(transaction), pe.settings,
+                             pe.service.evidence_store)
+
+
+@pytest.mark.parametrize("first", ["purge", "upload"])
+def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe, first):
+    """The jobcoach uploads, for a new activity, the very file whose evidence the retention deletes at the
+    same moment. The upload links to the stored file by its SHA-256 and drops its own copy; the purge
+    deletes the files no row uses any more. Unserialised, the upload could link to the row being deleted,
+    or the purge count the file's users before the upload's row committed, and the new evidence pointed at
+    a deleted file. The account's lock, taken by both, makes either come second."""
+    coach, content, decided, new, after_retention = _decided_and_new_with_one_file(pe)
 
     def upload(service: PeRegistryService) -> None:
         service.attach_evidence(coach.account_id, uuid.UUID(new["id"]), io.BytesIO(content),
@@ -144,10 +152,10 @@ def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe,
 
     with pe.service.db.transaction() as held:  # the first side, open until the second waits or ends
         if first == "purge":
-            assert service_in(held).purge_expired_evidence(after_retention).evidence == 1
+            assert _joined(pe, held).purge_expired_evidence(after_retention).evidence == 1
             second = Beside(lambda: upload(pe.service))
         else:
-            upload(service_in(held))
+            upload(_joined(pe, held))
             second = Beside(lambda: pe.service.purge_expired_evidence(after_retention))
         second.waits_on_a_lock_or_ends(pe.service.db)
     assert second.finished(), second.failures
@@ -157,3 +165,29 @@ def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe,
     read = pe.call("GET", f"/v1/pe/evidence/{evidence['id']}/content", coach)
     assert read.status_code == 200 and read.data == content
     assert pe.scalar("SELECT count(*) FROM evidence WHERE activity_id = %s", (decided["id"],)) == 0
+
+
+@pytest.mark.parametrize("first", ["purge", "removal"])
+def test_the_purge_and_a_removal_of_the_files_last_two_rows_at_once_delete_the_file(pe, first):
+    """The purge deletes one row of a file while the jobcoach removes the other: each counted the other's
+    row, deleted but not yet committed, as a user of the file, so neither deleted it and it stayed in the
+    bucket for good. Whichever comes second under the account's lock sees the file unused."""
+    coach, content, decided, new, after_retention = _decided_and_new_with_one_file(pe)
+    linked = pe.upload(coach, new["id"], content).get_json()
+    [key] = {row["object_key"] for row in pe.rows("SELECT object_key FROM evidence WHERE account_id = %s",
+                                                  (coach.account_id,))}
+
+    def remove(service: PeRegistryService) -> None:
+        service.remove_evidence(coach.account_id, uuid.UUID(linked["id"]))
+
+    with pe.service.db.transaction() as held:
+        if first == "purge":
+            assert _joined(pe, held).purge_expired_evidence(after_retention).objects == 0
+            second = Beside(lambda: remove(pe.service))
+        else:
+            remove(_joined(pe, held))
+            second = Beside(lambda: pe.service.purge_expired_evidence(after_retention))
+        second.waits_on_a_lock_or_ends(pe.service.db)
+    assert second.finished(), second.failures
+    assert pe.scalar("SELECT count(*) FROM evidence WHERE account_id = %s", (coach.account_id,)) == 0
+    assert key not in pe.objects()
