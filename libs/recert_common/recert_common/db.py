@@ -68,6 +68,17 @@ class Database:
             conn.execute("SELECT 1")
 
 
+def transaction_lock(conn: psycopg.Connection, name: str) -> None:
+    """Wait for the lock called ``name``, then hold it until ``conn``'s transaction ends.
+
+    For two transactions that each write a row and then look for the other's: under READ COMMITTED both
+    could look before the other committed and miss it. Taking the lock of their shared key before they look,
+    the second waits for the first's commit and then sees its row. The name is hashed to PostgreSQL's 64-bit
+    advisory lock key, so names need only be unique per purpose (``"<purpose>:<key>"``).
+    """
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
+
+
 def database_name(url: str) -> str:
     return conninfo_to_dict(url)["dbname"]
 

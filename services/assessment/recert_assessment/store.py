@@ -38,6 +38,7 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CLOSED_STATES, CaseState
 from recert_common import accounts
+from recert_common.db import transaction_lock
 from recert_common.keys import SqlKeyTable
 from recert_common.uow import SqlUnitOfWork
 
@@ -229,8 +230,7 @@ class CertificateRepository(_Repository):
         """Serialise an import of this Noloc number and an account change giving it, until the commit. Each
         side writes its row, then looks for the other's; without the lock both could look before the other
         committed, and the certificate would wait for its account for good."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                          (f"assessment-holder:{membership_number}",))
+        transaction_lock(self.conn, f"assessment-holder:{membership_number}")
 
     def by_member(self, membership_number: str, *, for_update: bool = False
                   ) -> Certificate | None:

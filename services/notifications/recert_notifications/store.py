@@ -11,6 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import accounts
+from recert_common.db import transaction_lock
 from recert_common.uow import SqlUnitOfWork
 from recert_notifications.desk import Attachment, Post, PostKind, RequestState, ServiceRequest
 from recert_notifications.domain import (
@@ -399,8 +400,7 @@ class ServiceRequestRepository:
 
     def lock_address(self, email: str) -> None:
         """Serialise the logged-out requests of one address, so that its daily limit counts every one."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                          (f"desk-address:{email.lower()}",))
+        transaction_lock(self.conn, f"desk-address:{email.lower()}")
 
     def unconfirmed_since(self, email: str, since: datetime) -> int:
         return self.conn.execute(

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import access_log, accounts
+from recert_common.db import transaction_lock
 from recert_common.events import registry
 from recert_common.uow import SqlUnitOfWork
 from recert_pe_registry.domain import (
@@ -75,8 +76,7 @@ class ActivityRepository:
 
     def lock_account(self, account_id: UUID) -> None:
         """Serialise this account's evidence changes (dedup by SHA-256 must see every committed upload)."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                          (f"pe-account:{account_id}",))
+        transaction_lock(self.conn, f"pe-account:{account_id}")
 
     def add(self, draft: ActivityDraft) -> Activity:
         row = {f.name: getattr(draft, f.name) for f in fields(draft)}
@@ -295,8 +295,7 @@ class NolocRepository:
     def lock_membership_number(self, membership_number: str) -> None:
         """Serialise a Noloc event and an account change for one number, so no completion is parked after
         its account's registration looked for parked completions."""
-        self.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                          (f"pe-member:{membership_number}",))
+        transaction_lock(self.conn, f"pe-member:{membership_number}")
 
     def park(self, membership_number: str, external_id: str, event_id: UUID, data: Mapping[str, Any]) -> None:
         """Keep ``data`` (loaded by the event's schema) as it travels (JSON)."""

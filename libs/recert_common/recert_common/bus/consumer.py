@@ -40,7 +40,7 @@ from kombu.mixins import ConsumerMixin
 from recert_common.bus.topology import ConsumerTopology, ensure_exchange
 from recert_common.bus.trust import ORIGINAL_USER_HEADER, RETRIES_HEADER, BusTrust
 from recert_common.context import correlation
-from recert_common.db import Database
+from recert_common.db import Database, transaction_lock
 from recert_common.events import CONTENT_TYPE, Event, InvalidEvent, load_event
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ class EventConsumer(ConsumerMixin):
             # One batch at a time across the copies of this consumer (ADR 0040): a service's handlers each
             # write a row and then look for another's (an account and the certificate waiting for it, a
             # payment and its case), which two transactions at once would each miss.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"consumer:{self.name}",))
+            transaction_lock(conn, f"consumer:{self.name}")
             new = {row["event_id"] for row in conn.execute(
                 "INSERT INTO inbox (consumer, event_id, event_type) SELECT %s, * "
                 "FROM unnest(%s::uuid[], %s::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
