@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -131,10 +132,20 @@ def _decided_and_new_with_one_file(pe):
     return coach, content, decided, new, utcnow() + timedelta(days=pe.settings.evidence_retention_days + 1)
 
 
-def _joined(pe, transaction) -> PeRegistryService:
-    """pe-registry with its use cases inside ``transaction``, left open by the test."""
-    return PeRegistryService(lambda: SqlPeRegistryUnitOfWork.joining(transaction), pe.settings,
-                             pe.service.evidence_store)
+def _beside_the_purge(pe, first: str, after_retention, other: Callable[[PeRegistryService], object]) -> None:
+    """The purge and ``other`` at the same moment: the one ``first`` names ("purge" or not) in a transaction
+    held open until the second, in a thread, waits for a lock it holds or ends."""
+    with pe.service.db.transaction() as held:
+        joined = PeRegistryService(lambda: SqlPeRegistryUnitOfWork.joining(held), pe.settings,
+                                   pe.service.evidence_store)
+        if first == "purge":
+            joined.purge_expired_evidence(after_retention)
+            second = Beside(lambda: other(pe.service))
+        else:
+            other(joined)
+            second = Beside(lambda: pe.service.purge_expired_evidence(after_retention))
+        second.waits_on_a_lock_or_ends(pe.service.db)
+    assert second.finished(), second.failures
 
 
 @pytest.mark.parametrize("first", ["purge", "upload"])
@@ -150,16 +161,7 @@ def test_an_upload_of_a_file_the_purge_deletes_at_that_moment_keeps_its_file(pe,
         service.attach_evidence(coach.account_id, uuid.UUID(new["id"]), io.BytesIO(content),
                                 filename="diploma.pdf", content_type="application/pdf")
 
-    with pe.service.db.transaction() as held:  # the first side, open until the second waits or ends
-        if first == "purge":
-            assert _joined(pe, held).purge_expired_evidence(after_retention).evidence == 1
-            second = Beside(lambda: upload(pe.service))
-        else:
-            upload(_joined(pe, held))
-            second = Beside(lambda: pe.service.purge_expired_evidence(after_retention))
-        second.waits_on_a_lock_or_ends(pe.service.db)
-    assert second.finished(), second.failures
-
+    _beside_the_purge(pe, first, after_retention, upload)
     [evidence] = pe.rows("SELECT id::text, object_key FROM evidence WHERE activity_id = %s", (new["id"],))
     assert evidence["object_key"] in pe.objects()
     read = pe.call("GET", f"/v1/pe/evidence/{evidence['id']}/content", coach)
@@ -180,14 +182,6 @@ def test_the_purge_and_a_removal_of_the_files_last_two_rows_at_once_delete_the_f
     def remove(service: PeRegistryService) -> None:
         service.remove_evidence(coach.account_id, uuid.UUID(linked["id"]))
 
-    with pe.service.db.transaction() as held:
-        if first == "purge":
-            assert _joined(pe, held).purge_expired_evidence(after_retention).objects == 0
-            second = Beside(lambda: remove(pe.service))
-        else:
-            remove(_joined(pe, held))
-            second = Beside(lambda: pe.service.purge_expired_evidence(after_retention))
-        second.waits_on_a_lock_or_ends(pe.service.db)
-    assert second.finished(), second.failures
+    _beside_the_purge(pe, first, after_retention, remove)
     assert pe.scalar("SELECT count(*) FROM evidence WHERE account_id = %s", (coach.account_id,)) == 0
     assert key not in pe.objects()
