@@ -84,7 +84,7 @@ def link_known_account(uow: Any, account_id: UUID, membership_number: str | None
     code from Noloc or DNV."""
     if membership_number is None:
         return False
-    uow.certificates.lock_holder(membership_number)  # an import of this number commits first, or waits
+    uow.certificates.lock_holders()  # a running import commits first, or waits
     certificate = uow.certificates.by_member(membership_number, for_update=True)
     if certificate is None or certificate.account_id is not None:
         return False
@@ -175,9 +175,8 @@ class CertificateService:
         now = self.now()
         with self.uow() as uow:
             # Before any row is read: an account change giving one of these numbers commits first, or waits
-            # for this import. In one order, so that two imports sharing numbers cannot deadlock.
-            for number in sorted({row.membership_number for row in parsed.rows}):
-                uow.certificates.lock_holder(number)
+            # for this import.
+            uow.certificates.lock_holders()
             for row in parsed.rows:
                 outcome = self._import_row(uow, row, now)
                 if isinstance(outcome, LineError):

@@ -226,11 +226,13 @@ class CertificateRepository(_Repository):
         return _certificate(self.conn.execute("SELECT * FROM certificates WHERE number = %s", (number,
                                                                                                )).fetchone())
 
-    def lock_holder(self, membership_number: str) -> None:
-        """Serialise an import of this Noloc number and an account change giving it, until the commit. Each
-        side writes its row, then looks for the other's; without the lock both could look before the other
-        committed, and the certificate would wait for its account for good."""
-        transaction_lock(self.conn, f"assessment-holder:{membership_number}")
+    def lock_holders(self) -> None:
+        """Serialise imports and the account changes that link certificates, until the commit. Each side
+        writes its row, then looks for the other's; without the lock both could look before the other
+        committed, and the certificate would wait for its account for good. One lock for every Noloc number:
+        an import of the whole register holds one lock, not one per holder (PostgreSQL's lock table has room
+        for a few thousand in all), and it lasts seconds, during which account changes wait."""
+        transaction_lock(self.conn, "assessment-holders")
 
     def by_member(self, membership_number: str, *, for_update: bool = False
                   ) -> Certificate | None:

@@ -161,7 +161,7 @@ class FakeCertificates:
     def by_number(self, number: str) -> Certificate | None:
         return self._one(number=number)
 
-    def lock_holder(self, membership_number: str) -> None:
+    def lock_holders(self) -> None:
         """Nothing to serialise: the fast tests run one unit of work at a time (the race it closes is
         tested against PostgreSQL, test_assessment_certificates.py)."""
 

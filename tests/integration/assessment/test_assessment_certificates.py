@@ -347,3 +347,24 @@ def test_an_import_and_the_holders_account_at_once_link_in_either_order(assessme
     assert h.scalar("SELECT account_id FROM certificates WHERE number = %s", number) == coach.account_id
     assert [e["data"]["certificate_number"] for e in h.outbox("certification.certificate.registered",
                                                              subject=coach.account_id)] == [number]
+
+
+def test_an_import_of_many_holders_holds_one_lock_not_one_per_holder(assessment):
+    """The import's lock is one for every Noloc number. PostgreSQL keeps transaction locks in a shared table
+    with room for a few thousand in all (``max_locks_per_transaction`` x ``max_connections``): a lock per
+    holder would fail the import of a whole register with "out of shared memory", and starve every other
+    transaction of locks while it ran."""
+    h = assessment
+    h.clock.day = date(2026, 11, 1)
+    holders = 300
+    first = 10_000_000 + uuid.uuid4().int % 80_000_000
+    lines = "".join(f"{first + n},{_number()},2027-06-30,"
+                    f"holder{n}@example.org,Houder {n}\n" for n in range(holders))
+    with h.db.transaction() as held:
+        result = CertificateService(lambda: SqlAssessmentUnitOfWork.joining(held), today=lambda: h.clock.day,
+                                    now=lambda: datetime.now(UTC)).import_csv(f"{HEADER}{lines}".encode())
+        locks = held.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
+                             "AND pid = pg_backend_pid()").fetchone()["n"]
+        held.rollback()
+    assert result.created == holders
+    assert locks == 1
