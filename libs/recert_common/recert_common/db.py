@@ -74,7 +74,10 @@ def transaction_lock(conn: psycopg.Connection, name: str) -> None:
     For two transactions that each write a row and then look for the other's: under READ COMMITTED both
     could look before the other committed and miss it. Taking the lock of their shared key before they look,
     the second waits for the first's commit and then sees its row. The name is hashed to PostgreSQL's 64-bit
-    advisory lock key, so names need only be unique per purpose (``"<purpose>:<key>"``).
+    advisory lock key, so names need only be unique per purpose (``"<purpose>:<key>"``). Each lock takes a
+    slot of PostgreSQL's shared lock table until the transaction ends, and the table holds a few thousand in
+    all (``max_locks_per_transaction`` x ``max_connections``): take a few per transaction, never one per row
+    of a batch of any size.
     """
     conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (name,))
 

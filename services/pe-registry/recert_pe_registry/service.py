@@ -66,6 +66,10 @@ from recert_pe_registry.store import SqlPeRegistryUnitOfWork
 _log = logging.getLogger(__name__)
 
 
+#: Final decisions whose evidence one transaction of the retention purge deletes.
+PURGE_BATCH = 100
+
+
 @dataclass(frozen=True)
 class PurgeResult:
     decisions: int
@@ -408,29 +412,38 @@ class PeRegistryService:
 
     # --- retention (ADR 0020) ---------------------------------------------------------------------------
 
-    def purge_expired_evidence(self, now: datetime | None = None) -> PurgeResult:
+    def purge_expired_evidence(self, now: datetime | None = None, *, batch: int = PURGE_BATCH) -> PurgeResult:
         """Delete the evidence (rows, then the objects no row uses any more) of every portfolio whose final
         decision is longer ago than the retention period. The activities stay: what was done and its
-        points are the certification's record; the files proving it are not kept for ever."""
+        points are the certification's record; the files proving it are not kept for ever.
+
+        Up to ``batch`` decisions a transaction: each takes a lock per account, and PostgreSQL's lock table
+        holds a few thousand in all, which the first run after a backlog could otherwise need at once."""
         now = now or self.clock()
         cutoff = now - timedelta(days=self.settings.evidence_retention_days)
-        deleted: list[str] = []
-        with self.uow() as uow:
-            decisions = uow.retention.due_final_decisions(cutoff)
-            # An upload that links to a stored file by its SHA-256 must not look while its row is deleted
-            # here, nor this purge count a file's users while such an upload is uncommitted: either would
-            # delete a file new evidence points at. Sorted, so that two purges cannot deadlock.
-            for account_id in sorted({decision.account_id for decision in decisions}):
-                uow.activities.lock_account(account_id)
-            for decision in decisions:
-                deleted += uow.retention.delete_decided_evidence(decision.account_id, decision.decided_at)
-                uow.retention.mark_purged(decision.decision_id, now)
-            orphans = uow.evidence.unreferenced(deleted)
-        self._discard(orphans)
-        if decisions:
+        total = PurgeResult(decisions=0, evidence=0, objects=0)
+        while True:
+            with self.uow() as uow:
+                decisions = uow.retention.due_final_decisions(cutoff, limit=batch)
+                # The lock uploads and removals take: an upload could otherwise link to a file whose row is
+                # deleted here, or this purge count the file's users before such an upload's row committed,
+                # and new evidence would point at a deleted file. Sorted, so that two purges cannot deadlock.
+                for account_id in sorted({decision.account_id for decision in decisions}):
+                    uow.activities.lock_account(account_id)
+                deleted: list[str] = []
+                for decision in decisions:
+                    deleted += uow.retention.delete_decided_evidence(decision.account_id, decision.decided_at)
+                    uow.retention.mark_purged(decision.decision_id, now)
+                orphans = uow.evidence.unreferenced(deleted)
+            self._discard(orphans)
+            total = PurgeResult(decisions=total.decisions + len(decisions),
+                                evidence=total.evidence + len(deleted), objects=total.objects + len(orphans))
+            if len(decisions) < batch:
+                break
+        if total.decisions:
             _log.info("evidence past its retention deleted", extra={
-                "decisions": len(decisions), "evidence": len(deleted), "objects": len(orphans)})
-        return PurgeResult(decisions=len(decisions), evidence=len(deleted), objects=len(orphans))
+                "decisions": total.decisions, "evidence": total.evidence, "objects": total.objects})
+        return total
 
     def _discard(self, keys: Iterable[str]) -> None:
         discard_objects(self.evidence_store, keys)

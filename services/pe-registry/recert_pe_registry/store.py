@@ -479,12 +479,13 @@ class RetentionRepository:
             "INSERT INTO final_decisions (decision_id, account_id, decided_at) VALUES (%s, %s, %s)"
             " ON CONFLICT DO NOTHING", (decision_id, account_id, decided_at))
 
-    def due_final_decisions(self, decided_before: datetime) -> list[FinalDecision]:
-        """Final decisions whose retention has run out and whose evidence is not deleted yet, locked."""
+    def due_final_decisions(self, decided_before: datetime, *, limit: int) -> list[FinalDecision]:
+        """The first ``limit`` final decisions whose retention has run out and whose evidence is not deleted
+        yet, locked."""
         rows = self.conn.execute(
-            "SELECT decision_id, account_id, decided_at FROM final_decisions"
-            " WHERE purged_at IS NULL AND decided_at <= %s ORDER BY decided_at FOR UPDATE SKIP LOCKED",
-            (decided_before,)).fetchall()
+            "SELECT decision_id, account_id, decided_at FROM final_decisions WHERE purged_at IS NULL"
+            " AND decided_at <= %s ORDER BY decided_at LIMIT %s FOR UPDATE SKIP LOCKED",
+            (decided_before, limit)).fetchall()
         return [FinalDecision(**row) for row in rows]
 
     def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[str]:

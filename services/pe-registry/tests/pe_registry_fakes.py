@@ -239,11 +239,11 @@ class FakeRetention:
     def note_final_decision(self, decision_id: UUID, account_id: UUID, decided_at: datetime) -> None:
         self.db.final_decisions.setdefault(decision_id, [account_id, decided_at, None])
 
-    def due_final_decisions(self, decided_before: datetime) -> list[FinalDecision]:
+    def due_final_decisions(self, decided_before: datetime, *, limit: int) -> list[FinalDecision]:
         return [FinalDecision(decision_id, account_id, decided_at)
                 for decision_id, (account_id, decided_at, purged_at) in sorted(
                     self.db.final_decisions.items(), key=lambda item: item[1][1])
-                if purged_at is None and decided_at <= decided_before]
+                if purged_at is None and decided_at <= decided_before][:limit]
 
     def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[str]:
         locked = {activity_id for (activity_id, _), (_, locked_at) in self.db.submission_locks.items()

@@ -89,6 +89,27 @@ def test_evidence_is_deleted_after_the_retention_period_and_not_before(pe):
     assert pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=2)).decisions == 0
 
 
+def test_the_purge_deletes_a_backlog_a_bounded_batch_per_transaction(pe):
+    """Each transaction of the purge takes a lock per account, and PostgreSQL's lock table holds a few
+    thousand in all: the first run after a backlog goes through it in batches, each committed on its own."""
+    coaches = [pe.jobcoach() for _ in range(3)]
+    evidence = [_submitted_with_evidence(pe, coach, f"achterstand {n}")[1] for n, coach in enumerate(coaches)]
+    for coach in coaches:
+        _decided(pe, coach, "positive")
+    accounts = [coach.account_id for coach in coaches]
+
+    result = pe.service.purge_expired_evidence(
+        utcnow() + timedelta(days=pe.settings.evidence_retention_days + 1), batch=2)
+    assert result.decisions >= 3
+    assert pe.scalar("SELECT count(*) FROM evidence WHERE id = ANY(%s::uuid[])",
+                     ([e["id"] for e in evidence],)) == 0
+    assert pe.scalar("SELECT count(*) FROM final_decisions WHERE account_id = ANY(%s) AND purged_at IS NULL",
+                     (accounts,)) == 0
+    # Marked purged by two transactions: two decisions in the first, the third in the next.
+    assert pe.scalar("SELECT count(DISTINCT xmin::text) FROM final_decisions WHERE account_id = ANY(%s)",
+                     (accounts,)) == 2
+
+
 def test_the_worker_schedules_the_retention(pe, make_settings):
     settings = make_settings(evidence_retention_days=0)
     coach = pe.jobcoach()
