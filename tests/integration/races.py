@@ -9,6 +9,14 @@ from collections.abc import Callable
 from waiting import wait_for
 
 
+def waiting_for_advisory_locks(db) -> int:
+    """How many transactions of ``db``'s database wait for an advisory lock another one holds."""
+    with db.transaction() as conn:
+        return conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                            ).fetchone()["n"]
+
+
 class Beside:
     """``call`` running in a thread; what it raised is kept in ``failures`` for the test to assert on."""
 
@@ -26,13 +34,8 @@ class Beside:
 
     def waits_on_a_lock_or_ends(self, db) -> None:
         """Until the thread waits for an advisory lock another transaction holds, or has finished."""
-        def blocked_or_done() -> bool:
-            with db.transaction() as conn:
-                waiting = conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
-                                       "AND NOT granted AND database = (SELECT oid FROM pg_database "
-                                       "WHERE datname = current_database())").fetchone()["n"]
-            return waiting > 0 or not self.thread.is_alive()
-        wait_for(blocked_or_done, timeout=10, message="the other transaction to wait or end")
+        wait_for(lambda: waiting_for_advisory_locks(db) > 0 or not self.thread.is_alive(), timeout=10,
+                 message="the other transaction to wait or end")
 
     def finished(self) -> bool:
         """Whether the thread ended without raising (waiting up to 10 s for it)."""

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import requests
 from kombu import Connection, Exchange, Producer, Queue
+from races import waiting_for_advisory_locks
 
 from recert_common import bus
 from recert_common.bus.broker import QueueTypeMismatch
@@ -703,16 +704,10 @@ def test_two_copies_of_a_consumer_handle_one_batch_at_a_time(names, infra):
                      new_event("bustest.item.changed", {"item_id": n}, producer="bustest").to_json(),
                      "bustest.item.changed")
 
-    def waiting_on_the_lock() -> int:
-        with names.consumer.transaction() as conn:
-            return conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' "
-                                "AND NOT granted AND database = (SELECT oid FROM pg_database "
-                                "WHERE datname = current_database())").fetchone()["n"]
-
     try:
-        wait_for(lambda: len(inside) == 2 or (inside and waiting_on_the_lock()),
+        wait_for(lambda: len(inside) == 2 or (inside and waiting_for_advisory_locks(names.consumer)),
                  message="both handlers in, or the second copy waiting for the first")
-        assert len(inside) == 1 and waiting_on_the_lock() == 1
+        assert len(inside) == 1 and waiting_for_advisory_locks(names.consumer) == 1
     finally:
         release.set()
     wait_for(lambda: effect_counts(names.consumer)[0] == 2, message="both effects")

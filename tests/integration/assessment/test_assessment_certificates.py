@@ -320,8 +320,8 @@ def _holder_account(coach) -> Event:
 @pytest.mark.parametrize("first", ["account", "import"])
 def test_an_import_and_the_holders_account_at_once_link_in_either_order(assessment, first):
     """Each side writes its row, then looks for the other's. Under READ COMMITTED both could look before
-    the other committed, and the certificate waited for its account for good; a lock on the Noloc number
-    makes the second look after the first commit, whichever side comes first."""
+    the other committed, and the certificate waited for its account for good; the lock imports and account
+    changes share makes the second look after the first commit, whichever side comes first."""
     h = assessment
     h.clock.day = date(2026, 11, 1)
     coach = h.person(register=False)
