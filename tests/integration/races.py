@@ -17,6 +17,15 @@ def waiting_for_advisory_locks(db) -> int:
                             ).fetchone()["n"]
 
 
+def waiting_for_row_locks(db) -> int:
+    """How many transactions of ``db``'s database wait for a row another one has written or locked (a wait
+    on the holder's transaction id, which pg_locks ties to no database; the waiter's session names it)."""
+    with db.transaction() as conn:
+        return conn.execute("SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                            "WHERE l.locktype IN ('transactionid', 'tuple') AND NOT l.granted "
+                            "AND a.datname = current_database()").fetchone()["n"]
+
+
 class Beside:
     """``call`` running in a thread; what it raised is kept in ``failures`` for the test to assert on."""
 

@@ -93,6 +93,9 @@ SAMPLES: dict[str, dict] = {
         "pe_activity_ids": [ACTIVITY, _id("pe-activity/2")], "pe_points_counted": Decimal("78.5"),
         "reflection_meetings": 3, "is_new_portfolio_after_negative": False,
     },
+    "portfolio.withdrawal.requested": {
+        "portfolio_id": PORTFOLIO, "cycle_id": CYCLE, "submission_id": SUBMISSION, "account_id": ACCOUNT,
+        "requested_at": SUBMITTED_AT + timedelta(days=3), "reason": "Verkeerde bijlage bij A3"},
     "portfolio.withdrawn": {"portfolio_id": PORTFOLIO, "cycle_id": CYCLE, "submission_id": SUBMISSION,
                             "account_id": ACCOUNT, "reason": "Verkeerde bijlage bij A3"},
     "portfolio.supplement.submitted": {
@@ -130,6 +133,10 @@ SAMPLES: dict[str, dict] = {
     "pe.reading.failed": {"reading_id": _id("reading/2"), "account_id": ACCOUNT, "reason": "no_text"},
     "assessment.case.opened": {"case_id": CASE, "account_id": ACCOUNT, "portfolio_id": PORTFOLIO,
                                "submission_id": SUBMISSION, "due_on": date(2026, 4, 27)},
+    "assessment.case.withdrawn": {"case_id": CASE, "account_id": ACCOUNT, "submission_id": SUBMISSION,
+                                  "reason": "Verkeerde bijlage bij A3"},
+    "assessment.withdrawal.refused": {"case_id": CASE, "account_id": ACCOUNT, "submission_id": SUBMISSION,
+                                      "stage": "assigned"},
     "assessment.pe_check.completed": {
         "case_id": CASE, "account_id": ACCOUNT, "passed": False, "pe_points_counted": Decimal("71"),
         "pe_points_required": Decimal("75"),

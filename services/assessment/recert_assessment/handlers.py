@@ -2,9 +2,9 @@
 bus dedupes event ids with its inbox row in that same transaction).
 
 All arrive on one queue, ``assessment.events``, so one producer's events are handled in the order they were
-published (a portfolio is submitted before it is withdrawn). An event about a case not known yet raises
-``NotYetKnown`` and is retried with back-off. A payment may come before its case: it is kept and applied when
-the case opens.
+published (a portfolio is submitted before its withdrawal is asked). An event about a case not known yet
+raises ``NotYetKnown`` and is retried with back-off. A payment may come before its case: it is kept and
+applied when the case opens.
 """
 from __future__ import annotations
 
@@ -94,19 +94,29 @@ class Handlers:
                          kind="recertification")
         return case
 
-    def on_withdrawn(self, uow: Any, event: Event) -> None:
-        """portfolio.withdrawn: possible until an assessor is assigned (portfolio checks the same)."""
-        data = event.data
+    def on_withdrawal_requested(self, uow: Any, event: Event) -> None:
+        """portfolio.withdrawal.requested: assessment decides, since it assigns the assessors (ADR 0041).
+        Granted until an assessor is assigned (``assessment.case.withdrawn``), refused after that
+        (``assessment.withdrawal.refused``); portfolio acts on the answer. The case row's lock orders this
+        against an assignment of the same case."""
+        data, now = event.data, self.now()
         case = uow.cases.by_submission(data["submission_id"], for_update=True)
         if case is None:
-            return
-        if not CASE_MACHINE.allows(case.state, CaseAction.WITHDRAW):
-            _log.warning("withdrawal of a case that can no longer be withdrawn",
-                         extra={"case_id": str(case.id), "state": str(case.state)})
-            return
-        move(uow, case, CaseAction.WITHDRAW)
-        record_audit(uow, case.id, "case_withdrawn", actor=None, role=SYSTEM, at=self.now(),
-                     reason=data.get("reason"))
+            raise NotYetKnown(f"submission {data['submission_id']}")
+        if case.state == CaseState.WITHDRAWN:
+            return  # granted already
+        facts = {"case_id": case.id, "account_id": case.account_id, "submission_id": case.submission_id}
+        if CASE_MACHINE.allows(case.state, CaseAction.WITHDRAW):
+            move(uow, case, CaseAction.WITHDRAW)
+            record_audit(uow, case.id, "case_withdrawn", actor=None, role=SYSTEM, at=now,
+                         reason=data.get("reason"))
+            uow.publish("assessment.case.withdrawn", {**facts, "reason": data.get("reason")},
+                        subject=case.account_id)
+        else:
+            record_audit(uow, case.id, "withdrawal_refused", actor=None, role=SYSTEM, at=now,
+                         stage=str(case.state))
+            uow.publish("assessment.withdrawal.refused", {**facts, "stage": str(case.state)},
+                        subject=case.account_id)
 
     def on_supplement(self, uow: Any, event: Event) -> None:
         """portfolio.supplement.submitted. Portfolio opens the supplement only on DNV's postponed decision,
@@ -201,7 +211,7 @@ class Handlers:
             "pe.evidence.attached": self.on_pe_evidence,
             "pe.evidence.removed": self.on_pe_evidence_removed,
             "portfolio.submitted": self.on_submitted,
-            "portfolio.withdrawn": self.on_withdrawn,
+            "portfolio.withdrawal.requested": self.on_withdrawal_requested,
             "portfolio.supplement.submitted": self.on_supplement,
             "billing.invoice.paid": self.on_invoice_paid,
             "portfolio.mentorship.started": self.on_mentorship_started,

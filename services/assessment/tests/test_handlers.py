@@ -155,23 +155,45 @@ def test_payments_of_others_and_redelivered_payments_change_nothing(world):
     assert world.uow.audit.actions(case.id).count("invoice_paid") == 1
 
 
-def test_a_withdrawal_ends_the_case_only_before_an_assessor(world):
+def _withdrawal_requested(case, reason=None):
+    return received("portfolio.withdrawal.requested", {
+        "portfolio_id": case.portfolio_id, "cycle_id": case.cycle_id, "submission_id": case.submission_id,
+        "account_id": case.account_id, "requested_at": datetime(2027, 4, 15, 10, tzinfo=UTC),
+        "reason": reason},
+        producer="portfolio", subject=case.account_id)
+
+
+def test_a_request_to_withdraw_ends_the_case_before_an_assessor_and_is_answered(world):
     coach, certificate = world.coach_with_certificate()
     case = world.submit(coach, certificate)
-    withdrawn = received("portfolio.withdrawn", {
-        "portfolio_id": case.portfolio_id, "cycle_id": case.cycle_id, "submission_id": case.submission_id,
-        "account_id": coach.account_id, "reason": "Toch later."},
-        producer="portfolio", subject=coach.account_id)
-    world.handle(world.handlers.on_withdrawn, withdrawn)
+    asked = _withdrawal_requested(case, "Toch later.")
+    world.handle(world.handlers.on_withdrawal_requested, asked)
     assert world.case(case.id).state == CaseState.WITHDRAWN
-    world.handle(world.handlers.on_withdrawn, withdrawn)  # redelivered: nothing more
+    [granted] = world.uow.events("assessment.case.withdrawn")
+    assert granted.data == {"case_id": str(case.id), "account_id": str(coach.account_id),
+                            "submission_id": str(case.submission_id), "reason": "Toch later."}
+    world.handle(world.handlers.on_withdrawal_requested, asked)  # redelivered: nothing more
     assert world.uow.audit.actions(case.id).count("case_withdrawn") == 1
+    assert len(world.uow.events("assessment.case.withdrawn")) == 1
+    assert world.uow.events("assessment.withdrawal.refused") == []
+
+
+def test_a_request_to_withdraw_after_the_assignment_is_refused_and_the_case_goes_on(world):
     _, _, _, assigned = world.advised()
-    world.handle(world.handlers.on_withdrawn, received("portfolio.withdrawn", {
-        "portfolio_id": assigned.portfolio_id, "cycle_id": assigned.cycle_id,
-        "submission_id": assigned.submission_id, "account_id": assigned.account_id, "reason": None},
-        producer="portfolio", subject=assigned.account_id))
+    world.handle(world.handlers.on_withdrawal_requested, _withdrawal_requested(assigned))
     assert world.case(assigned.id).state == CaseState.ADVISED
+    [refused] = world.uow.events("assessment.withdrawal.refused")
+    assert (refused.data["case_id"], refused.data["stage"]) == (str(assigned.id), "advised")
+    assert world.uow.audit.actions(assigned.id)[-1] == "withdrawal_refused"
+    assert world.uow.events("assessment.case.withdrawn") == []
+
+
+def test_a_request_to_withdraw_a_case_not_opened_yet_is_retried_later(world):
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate)
+    world.uow.cases.rows.clear()
+    with pytest.raises(NotYetKnown):
+        world.handle(world.handlers.on_withdrawal_requested, _withdrawal_requested(case))
 
 
 def test_a_supplement_for_an_unknown_case_is_retried_later(world):

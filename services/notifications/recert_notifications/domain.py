@@ -196,6 +196,8 @@ ROUTES: dict[str, tuple[Route, ...]] = {
     "assessment.case.opened": (Route("case_opened", _OFFICERS, ("case_id",)),),
     "assessment.case.overdue": (Route("case_overdue", _OFFICERS, ("case_id", "stage", "due_on")),),
     "assessment.pe_check.completed": (Route("pe_check_completed", _PERSON, ("case_id",)),),
+    # Each refusal answers a request of its own (ADR 0041): the event is the fact.
+    "assessment.withdrawal.refused": (Route("withdrawal_refused", _PERSON),),
     "assessment.assessor.assigned": (Route("assessor_assigned", _ASSESSOR, ("case_id", "assessor_id")),),
     # The advice is internal to DNV until DNV decides (ADR 0011): its officers hear of it, the jobcoach not.
     "assessment.advice.given": (Route("advice_given", _OFFICERS, ("case_id", "is_reassessment")),),

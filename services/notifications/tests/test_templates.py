@@ -112,6 +112,7 @@ SAMPLES: list[tuple[str, dict, bool]] = [
         "supplement_id": uuid.uuid4(), "case_id": CASE, "portfolio_id": uuid.uuid4(),
         "submission_id": uuid.uuid4(), "account_id": JET.account_id, "parts": ["A2", "A3"],
         "submitted_at": datetime(2027, 7, 20, 10, 0, tzinfo=UTC), "snapshot_hash": "b" * 64}, False),
+    ("assessment.withdrawal.refused", _case(submission_id=uuid.uuid4(), stage="assigned"), False),
     ("assessment.case.opened", _case(portfolio_id=uuid.uuid4(), submission_id=uuid.uuid4(),
                                      due_on=date(2027, 5, 28)), False),
     ("assessment.case.overdue", _case(due_on=date(2027, 5, 28), stage="assessment",

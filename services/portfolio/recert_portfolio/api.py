@@ -174,10 +174,12 @@ def submit():
 @answers(404, StateConflict, WithdrawNotAllowed)
 @require_roles(Role.JOBCOACH)
 @current.arguments(WithdrawInputSchema, required=False)
-@current.response(200, CycleSchema)
+@current.response(202, CycleSchema)
 def withdraw(data: dict[str, Any]):
-    """Withdraw the submitted portfolio; possible until an assessor is assigned. The parts reopen."""
-    return _service().withdraw(_me(), (data or {}).get("reason"))
+    """Ask to withdraw the submitted portfolio; possible until an assessor is assigned. Assessment decides
+    within moments (ADR 0041): meanwhile the cycle shows ``withdrawal.state`` pending; once granted the
+    cycle is open again and the parts can be edited, and if an assessor came first it shows refused."""
+    return _service().withdraw(_me(), (data or {}).get("reason")), 202
 
 
 @current.get("/supplement")

@@ -161,6 +161,7 @@ class OutsideWindow(DomainError):
 class StateRefusal(enum.StrEnum):
     ALREADY_SUBMITTED = "already_submitted"
     NOT_SUBMITTED = "not_submitted"
+    WITHDRAWAL_PENDING = "withdrawal_pending"  # asked already; assessment has not answered yet
     NO_SUPPLEMENT = "no_supplement"
 
 
@@ -269,12 +270,23 @@ class Cycle:
             raise NotReady(readiness)
         return self._after(CycleAction.SUBMIT, submission_id=submission_id)
 
-    def withdraw(self, *, assessor_assigned: bool) -> Cycle:
-        """Back to open: possible until an assessor is assigned to the submission's case."""
+    def request_withdrawal(self, reason: str | None, *, now: datetime, assessor_assigned: bool,
+                           earlier: WithdrawalRequest | None) -> WithdrawalRequest:
+        """The jobcoach's request to withdraw the submission (ADR 0041): only a submitted cycle, not twice at
+        once, and not when the read model already knows of an assessor. Assessment decides in the end."""
         if not CYCLE.allows(self.state, CycleAction.WITHDRAW):
             raise WrongState(StateRefusal.NOT_SUBMITTED, self.state)
         if assessor_assigned:
             raise AssessorAssigned()
+        if earlier is not None and earlier.pending:
+            raise WrongState(StateRefusal.WITHDRAWAL_PENDING, self.state)
+        return WithdrawalRequest(submission_id=self.submission_id, requested_at=now, reason=reason)
+
+    def withdraw(self, submission_id: UUID) -> Cycle | None:
+        """Back to open once assessment closed the case of ``submission_id``; None when this cycle no longer
+        waits on that submission (it was closed meanwhile by a lapse or a new certificate period)."""
+        if self.submission_id != submission_id or not CYCLE.allows(self.state, CycleAction.WITHDRAW):
+            return None
         return self._after(CycleAction.WITHDRAW, submission_id=None)
 
     def submit_supplement(self, supplement: Supplement | None, *, today: date, zone: tzinfo) -> Cycle:
@@ -475,6 +487,27 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class WithdrawalRequest:
+    """A jobcoach's request to withdraw a submission. Pending until assessment answers; refused when the
+    case was past assignment by then (``refused_stage``, the case's state). An accepted request leaves
+    the submission withdrawn (``Submission.withdrawn_at``)."""
+
+    submission_id: UUID
+    requested_at: datetime
+    reason: str | None
+    refused_at: datetime | None = None
+    refused_stage: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.refused_at is None
+
+    @property
+    def state(self) -> str:
+        return "pending" if self.pending else "refused"
+
+
+@dataclass(frozen=True)
 class Case:
     """Assessment's case about a submission, as far as its events have told (read model)."""
 
@@ -515,6 +548,7 @@ class Portfolio:
     meetings: tuple[Meeting, ...]
     supplement: Supplement | None = None
     pe_activities: tuple[PeActivity, ...] = field(default=())
+    withdrawal: WithdrawalRequest | None = None  # the latest request about the submission in progress
 
     def part(self, name: str) -> Part:
         return self.parts.get(name) or Part(name)

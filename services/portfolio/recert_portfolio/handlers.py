@@ -201,6 +201,39 @@ class Handlers:
         uow.cases.upsert(data["case_id"], data["account_id"], assessor_id=data["assessor_id"])
         uow.cases.set_access(data["case_id"], open_=True, at=event.occurred_at)
 
+    def on_case_withdrawn(self, uow: PortfolioUnitOfWork, event: Event) -> None:
+        """assessment.case.withdrawn: assessment granted the jobcoach's request (ADR 0041). The submission is
+        withdrawn and everyone else hears ``portfolio.withdrawn``; the cycle reopens unless a lapse or a new
+        certificate period closed it meanwhile."""
+        data, now = event.data, self.now()
+        submission_id = data["submission_id"]
+        cycle = uow.cycles.of_submission(submission_id, for_update=True)
+        request = uow.submissions.withdrawal_request(submission_id)
+        # The request committed with the event assessment answers, so it is missing only when the account
+        # was erased meanwhile; and assessment answers a request once.
+        if cycle is None or request is None or uow.submissions.get(submission_id).withdrawn_at is not None:
+            _log.warning("withdrawal granted for no pending request",
+                         extra={"submission_id": str(submission_id)})
+            return
+        uow.submissions.withdraw(submission_id, now, request.reason)
+        reopened = cycle.withdraw(submission_id)
+        if reopened is not None:
+            uow.cycles.save(reopened)
+        else:
+            _log.warning("withdrawal granted for a cycle that no longer waits on it",
+                         extra={"submission_id": str(submission_id), "state": str(cycle.state)})
+        uow.publish("portfolio.withdrawn", {
+            "portfolio_id": cycle.portfolio_id, "cycle_id": cycle.id, "submission_id": submission_id,
+            "account_id": cycle.account_id, "reason": request.reason,
+        }, subject=cycle.account_id)
+
+    def on_withdrawal_refused(self, uow: PortfolioUnitOfWork, event: Event) -> None:
+        """assessment.withdrawal.refused: the case was past assignment; the submission stands."""
+        data = event.data
+        if not uow.submissions.refuse_withdrawal(data["submission_id"], event.occurred_at, data["stage"]):
+            _log.warning("withdrawal refused for no pending request",
+                         extra={"submission_id": str(data["submission_id"])})
+
     @staticmethod
     def _cycle_of_case(uow: PortfolioUnitOfWork, case_id: UUID) -> tuple[Case, Cycle]:
         case = uow.cases.get(case_id)
@@ -270,6 +303,8 @@ class Handlers:
             "certification.decision.made": self.on_decision_made,
             "assessment.case.opened": self.on_case_opened,
             "assessment.assessor.assigned": self.on_assessor_assigned,
+            "assessment.case.withdrawn": self.on_case_withdrawn,
+            "assessment.withdrawal.refused": self.on_withdrawal_refused,
         }
 
 

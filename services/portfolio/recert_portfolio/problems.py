@@ -213,6 +213,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "portfolio.detail.not_submitted": {
         "nl": "Er is geen ingediend portfolio om in te trekken (fase: {state}).",
         "en": "There is no submitted portfolio to withdraw (stage: {state})."},
+    "portfolio.detail.withdrawal_pending": {
+        "nl": "Je hebt al gevraagd dit portfolio in te trekken; het antwoord volgt zo.",
+        "en": "You have asked to withdraw this portfolio already; the answer follows shortly."},
     "portfolio.detail.no_supplement": {
         "nl": "Er staat geen aanvulling open (fase: {state}).",
         "en": "No supplement is open (stage: {state})."},

@@ -198,6 +198,18 @@ class CycleSummarySchema(Schema):
     required_reflection_meetings = fields.Integer(attribute="cycle.required_meetings")
 
 
+@always_sent
+class WithdrawalRequestSchema(Schema):
+    state = fields.String(metadata={"enum": ["pending", "refused"], "description":
+                                    "pending: assessment has not answered yet; refused: an assessor was "
+                                    "assigned first, and the submission stands."})
+    requested_at = UtcDateTime()
+    reason = fields.String(allow_none=True)
+    refused_at = UtcDateTime(allow_none=True)
+    refused_stage = fields.String(allow_none=True, metadata={
+        "description": "The assessment case's state when the request was refused."})
+
+
 # The dashboard (gateway) sends a cycle without its parts and meetings.
 @always_sent(except_=("parts", "meetings"))
 class CycleSchema(CycleSummarySchema):
@@ -207,6 +219,13 @@ class CycleSchema(CycleSummarySchema):
     parts = Computed("_parts", fields.Nested(PartsSchema))
     meetings = Computed("_meetings", fields.List(fields.Nested(MeetingSchema)))
     supplement = Computed("_supplement", fields.Nested(SupplementSchema), allow_none=True)
+    withdrawal = Computed("_withdrawal", fields.Nested(WithdrawalRequestSchema), allow_none=True, metadata={
+        "description": "The latest request to withdraw the submission in progress (ADR 0041); null when "
+                       "there is none. A granted request leaves the cycle open and this null."})
+
+    def _withdrawal(self, view: CycleView) -> dict[str, Any] | None:
+        request = view.portfolio.withdrawal
+        return None if request is None else WithdrawalRequestSchema().dump(request)
 
     def _parts(self, view: CycleView) -> dict[str, Any]:
         return {name: PartSchema().dump(view.portfolio.part(name)) for name in A_PARTS}

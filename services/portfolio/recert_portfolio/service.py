@@ -81,7 +81,8 @@ class PortfolioService(MentoringUseCases):
     def _portfolio(uow: PortfolioUnitOfWork, cycle: Cycle) -> Portfolio:
         supplement = uow.supplements.latest(cycle.id)
         return Portfolio(cycle=cycle, parts=uow.parts.of_cycle(cycle.id),
-                         meetings=uow.meetings.of_cycle(cycle.id), supplement=supplement)
+                         meetings=uow.meetings.of_cycle(cycle.id), supplement=supplement,
+                         withdrawal=uow.submissions.withdrawal_request(cycle.submission_id))
 
     @staticmethod
     def _current(uow: PortfolioUnitOfWork, account_id: UUID, *, for_update: bool = False) -> Cycle:
@@ -279,17 +280,21 @@ class PortfolioService(MentoringUseCases):
         return submission
 
     def withdraw(self, account_id: UUID, reason: str | None = None) -> CycleView:
+        """Ask to withdraw the submitted portfolio. Assessment, which assigns assessors, decides (ADR 0041):
+        the cycle stays submitted, with its request pending, until its answer comes back as an event."""
         now = self.now()
         with self.uow() as uow:
             cycle = self._current(uow, account_id, for_update=True)
-            withdrawn = cycle.withdraw(assessor_assigned=uow.cases.assessor_assigned(cycle.submission_id))
-            uow.submissions.withdraw(cycle.submission_id, now, reason)
-            uow.cycles.save(withdrawn)
-            uow.publish("portfolio.withdrawn", {
+            request = cycle.request_withdrawal(
+                reason, now=now, assessor_assigned=uow.cases.assessor_assigned(cycle.submission_id),
+                earlier=uow.submissions.withdrawal_request(cycle.submission_id))
+            uow.submissions.request_withdrawal(request)
+            uow.publish("portfolio.withdrawal.requested", {
                 "portfolio_id": cycle.portfolio_id, "cycle_id": cycle.id,
-                "submission_id": cycle.submission_id, "account_id": account_id, "reason": reason,
+                "submission_id": cycle.submission_id, "account_id": account_id, "requested_at": now,
+                "reason": reason,
             }, subject=account_id)
-            return CycleView(self._portfolio(uow, withdrawn), self.today())
+            return CycleView(self._portfolio(uow, cycle), self.today())
 
     def submit_supplement(self, account_id: UUID) -> Submission:
         today, now = self.today(), self.now()

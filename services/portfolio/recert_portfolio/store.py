@@ -28,6 +28,7 @@ from recert_portfolio.domain import (
     Submission,
     Supplement,
     SupplementAssignment,
+    WithdrawalRequest,
 )
 from recert_portfolio.mentors import MentorAccount, MentorComment, Mentorship
 
@@ -401,6 +402,26 @@ class SubmissionRepository(_Repository):
         self.conn.execute("INSERT INTO withdrawals (submission_id, withdrawn_at, reason) VALUES (%s, %s, %s)",
                           (submission_id, withdrawn_at, reason))
 
+    def request_withdrawal(self, request: WithdrawalRequest) -> None:
+        """Store a new request; one after a refusal replaces the refused one."""
+        self.conn.execute(
+            "INSERT INTO withdrawal_requests (submission_id, requested_at, reason) VALUES (%s, %s, %s) "
+            "ON CONFLICT (submission_id) DO UPDATE SET requested_at = EXCLUDED.requested_at, "
+            "reason = EXCLUDED.reason, refused_at = NULL, refused_stage = NULL",
+            (request.submission_id, request.requested_at, request.reason))
+
+    def withdrawal_request(self, submission_id: UUID | None) -> WithdrawalRequest | None:
+        row = self.conn.execute("SELECT * FROM withdrawal_requests WHERE submission_id = %s",
+                                (submission_id,)).fetchone() if submission_id else None
+        return WithdrawalRequest(**row) if row else None
+
+    def refuse_withdrawal(self, submission_id: UUID, refused_at: datetime, stage: str) -> bool:
+        """Mark the pending request refused; False when there is none (the answer came twice)."""
+        return self.conn.execute(
+            "UPDATE withdrawal_requests SET refused_at = %s, refused_stage = %s "
+            "WHERE submission_id = %s AND refused_at IS NULL",
+            (refused_at, stage, submission_id)).rowcount == 1
+
     def page(self, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
              cycle_id: UUID | None = None, page: int, page_size: int) -> tuple[list[Submission], int]:
         conditions, params = [], {}
@@ -487,8 +508,9 @@ class RetentionRepository(_Repository):
             " WHERE s.cycle_id = %s AND jsonb_typeof(m.value -> 'proof') = 'object'",
             (cycle_id, cycle_id)).fetchall()]
         conn.execute("UPDATE meetings SET proof_id = NULL WHERE cycle_id = %s", (cycle_id,))
-        conn.execute("DELETE FROM withdrawals WHERE submission_id IN (SELECT id FROM submissions"
-                     " WHERE cycle_id = %s)", (cycle_id,))
+        for table in ("withdrawals", "withdrawal_requests"):
+            conn.execute(f"DELETE FROM {table} WHERE submission_id IN (SELECT id FROM submissions"
+                         " WHERE cycle_id = %s)", (cycle_id,))
         conn.execute("DELETE FROM supplements WHERE cycle_id = %s", (cycle_id,))
         snapshots = conn.execute("DELETE FROM submissions WHERE cycle_id = %s", (cycle_id,)).rowcount
         keys = [row["object_key"] for row in conn.execute(
@@ -510,6 +532,7 @@ class RetentionRepository(_Repository):
                 "DELETE FROM calendar_feeds WHERE account_id = %(a)s",
                 "DELETE FROM milestone_nudges WHERE account_id = %(a)s",
                 f"DELETE FROM withdrawals WHERE submission_id IN ({submissions})",
+                f"DELETE FROM withdrawal_requests WHERE submission_id IN ({submissions})",
                 f"DELETE FROM supplements WHERE cycle_id IN ({cycles})",
                 "DELETE FROM submissions WHERE account_id = %(a)s",
                 f"DELETE FROM parts WHERE cycle_id IN ({cycles})",

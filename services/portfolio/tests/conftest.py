@@ -190,6 +190,20 @@ class World:
             "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor_id,
             "previous_assessor_id": None, "due_on": self.today + timedelta(weeks=8)})
 
+    def withdrawal_answered(self, coach: Coach, case_id: uuid.UUID, submission_id: uuid.UUID, *,
+                            refused_at_stage: str | None = None) -> None:
+        """Assessment's answer to the request to withdraw: granted, or refused at the case's stage."""
+        facts = {"case_id": case_id, "account_id": coach.account_id, "submission_id": submission_id}
+        if refused_at_stage is None:
+            self.event("assessment.case.withdrawn", facts)
+        else:
+            self.event("assessment.withdrawal.refused", {**facts, "stage": refused_at_stage})
+
+    def withdrawn(self, coach: Coach, case_id: uuid.UUID, submission_id: uuid.UUID, reason=None) -> None:
+        """The jobcoach asks to withdraw and assessment grants it."""
+        self.service.withdraw(coach.account_id, reason)
+        self.withdrawal_answered(coach, case_id, submission_id)
+
     def decide(self, coach: Coach, case_id: uuid.UUID, decision: str, *, parts=("A2",),
                certificate_id=None) -> uuid.UUID:
         decision_id = uuid.uuid4()

@@ -29,6 +29,7 @@ from recert_portfolio.domain import (
     Proof,
     Submission,
     Supplement,
+    WithdrawalRequest,
 )
 from recert_portfolio.mentors import MentorAccount, MentorComment, Mentorship
 from recert_portfolio.store import SqlPortfolioUnitOfWork
@@ -51,6 +52,7 @@ class Data:
     proofs: dict[UUID, Proof] = field(default_factory=dict)
     submissions: dict[UUID, Submission] = field(default_factory=dict)
     withdrawals: dict[UUID, tuple[datetime, str | None]] = field(default_factory=dict)
+    withdrawal_requests: dict[UUID, WithdrawalRequest] = field(default_factory=dict)
     supplements: dict[UUID, Supplement] = field(default_factory=dict)
     reads: list[tuple[UUID, Read]] = field(default_factory=list)  # MemoryAccessLog's
     calendar_feeds: dict[UUID, tuple[CalendarFeed, str]] = field(default_factory=dict)  # feed, token hash
@@ -292,6 +294,20 @@ class FakeSubmissions(_Repository):
         assert submission_id not in self.data.withdrawals, "withdrawals has one row per submission"
         self.data.withdrawals[submission_id] = (withdrawn_at, reason)
 
+    def request_withdrawal(self, request: WithdrawalRequest) -> None:
+        self.data.withdrawal_requests[request.submission_id] = request
+
+    def withdrawal_request(self, submission_id: UUID | None) -> WithdrawalRequest | None:
+        return self.data.withdrawal_requests.get(submission_id)
+
+    def refuse_withdrawal(self, submission_id: UUID, refused_at: datetime, stage: str) -> bool:
+        request = self.data.withdrawal_requests.get(submission_id)
+        if request is None or not request.pending:
+            return False
+        self.data.withdrawal_requests[submission_id] = replace(request, refused_at=refused_at,
+                                                               refused_stage=stage)
+        return True
+
     def page(self, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
              cycle_id: UUID | None = None, page: int, page_size: int) -> tuple[list[Submission], int]:
         found = [self._withdrawn(s) for s in self.data.submissions.values()
@@ -345,6 +361,7 @@ class FakeRetention(_Repository):
                 data.meetings[meeting_id] = (meeting, None)
         for submission in gone:
             data.withdrawals.pop(submission.id, None)
+            data.withdrawal_requests.pop(submission.id, None)
             del data.submissions[submission.id]
         data.supplements = {k: s for k, s in data.supplements.items() if s.cycle_id != cycle_id}
         in_use = {p for _, p in data.meetings.values() if p}
@@ -358,6 +375,7 @@ class FakeRetention(_Repository):
         submissions = {s.id for s in data.submissions.values() if s.account_id == account_id}
         number = data.accounts.get(account_id, {}).get("membership_number")
         data.withdrawals = {k: v for k, v in data.withdrawals.items() if k not in submissions}
+        data.withdrawal_requests = {k: v for k, v in data.withdrawal_requests.items() if k not in submissions}
         data.supplements = {k: s for k, s in data.supplements.items() if s.cycle_id not in cycles}
         data.submissions = {k: s for k, s in data.submissions.items() if k not in submissions}
         data.parts = {k: p for k, p in data.parts.items() if k[0] not in cycles}

@@ -209,7 +209,7 @@ def test_a_postponed_decision_opens_the_supplement_and_extends_the_period(world)
 def test_a_postponed_decision_for_a_cycle_not_waiting_for_it_is_ignored(world):
     coach, submission_id = world.submitted()
     case_id = world.case(coach, submission_id)
-    world.service.withdraw(coach.account_id)
+    world.withdrawn(coach, case_id, submission_id)
     world.decide(coach, case_id, "postponed")
     assert world.data.supplements == {}
     assert world.service.current(coach.account_id).cycle.state == CycleState.OPEN

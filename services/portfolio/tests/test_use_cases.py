@@ -240,21 +240,73 @@ def test_a_submission_freezes_the_snapshot_and_announces_it(world):
     assert refused.reason == StateRefusal.ALREADY_SUBMITTED
 
 
-def test_a_submission_is_withdrawn_until_an_assessor_is_assigned(world):
+def test_a_withdrawal_is_asked_of_assessment_and_takes_effect_when_it_grants_it(world):
     coach = world.coach()
     world.certificate(coach)
     refused = _refused(world, WrongState, world.service.withdraw, coach.account_id)
     assert (refused.reason, refused.state) == (StateRefusal.NOT_SUBMITTED, CycleState.OPEN)
     coach, submission_id = world.submitted(coach)
+    case_id = world.case(coach, submission_id)
+
     view = world.service.withdraw(coach.account_id, "nog niet af")
-    assert view.cycle.state == CycleState.OPEN and view.cycle.submission_id is None
+    # Only asked: the cycle stays submitted and nobody but assessment hears of it yet.
+    assert view.cycle.state == CycleState.SUBMITTED and view.cycle.submission_id == submission_id
+    assert (view.portfolio.withdrawal.state, view.portfolio.withdrawal.reason) == ("pending", "nog niet af")
+    [asked] = world.published("portfolio.withdrawal.requested")
+    assert asked.data["submission_id"] == str(submission_id) and asked.data["reason"] == "nog niet af"
+    assert world.published("portfolio.withdrawn") == []
+    assert world.service.submission(submission_id).withdrawn_at is None
+    refused = _refused(world, WrongState, world.service.withdraw, coach.account_id)
+    assert refused.reason == StateRefusal.WITHDRAWAL_PENDING
+
+    world.now += timedelta(seconds=1)
+    world.withdrawal_answered(coach, case_id, submission_id)
+    cycle = world.service.current(coach.account_id)
+    assert cycle.cycle.state == CycleState.OPEN and cycle.cycle.submission_id is None
+    assert cycle.portfolio.withdrawal is None
     withdrawn = world.service.submission(submission_id)
     assert withdrawn.withdrawn_at == world.now and withdrawn.withdraw_reason == "nog niet af"
     [event] = world.published("portfolio.withdrawn")
     assert event.data["submission_id"] == str(submission_id) and event.data["reason"] == "nog niet af"
+    world.withdrawal_answered(coach, case_id, submission_id)  # the same answer again changes nothing
+    assert len(world.published("portfolio.withdrawn")) == 1
+
     again = world.service.submit(coach.account_id).id
     world.case(coach, again, assessor_id=uuid.uuid4())
     _refused(world, AssessorAssigned, world.service.withdraw, coach.account_id)
+
+
+def test_a_withdrawal_refused_by_assessment_leaves_the_submission_standing(world):
+    """The assessor was assigned in assessment before the request got there (ADR 0041)."""
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.service.withdraw(coach.account_id, "toch niet")
+    world.withdrawal_answered(coach, case_id, submission_id, refused_at_stage="assigned")
+
+    view = world.service.current(coach.account_id)
+    assert view.cycle.state == CycleState.SUBMITTED and view.cycle.submission_id == submission_id
+    request = view.portfolio.withdrawal
+    assert (request.state, request.refused_at, request.refused_stage) == ("refused", world.now, "assigned")
+    assert world.published("portfolio.withdrawn") == []
+    assert world.service.submission(submission_id).withdrawn_at is None
+    # Asking again is the portfolio's own refusal once the assignment is known.
+    world.assign(coach, case_id, uuid.uuid4())
+    _refused(world, AssessorAssigned, world.service.withdraw, coach.account_id)
+
+
+def test_a_withdrawal_granted_after_the_cycle_closed_still_withdraws_the_submission(world):
+    """A lapse closed the cycle while the request travelled: the case is withdrawn in assessment, so the
+    submission is too (billing credits, pe-registry unlocks), and the closed cycle stays closed."""
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    cycle = world.service.current(coach.account_id).cycle
+    world.service.withdraw(coach.account_id)
+    world.uow.cycles.save(cycle.close(world.now))
+    world.withdrawal_answered(coach, case_id, submission_id)
+    assert world.service.submission(submission_id).withdrawn_at == world.now
+    assert world.data.cycles[cycle.id].state == CycleState.CLOSED
+    [event] = world.published("portfolio.withdrawn")
+    assert event.data["cycle_id"] == str(cycle.id)
 
 
 # --- the supplement --------------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from assessment_support import at, form
+from races import waiting_for_row_locks
 
 from service_harness import problem
+from waiting import wait_for
 
 EXPIRES = date(2027, 6, 30)
 
@@ -112,17 +114,57 @@ def test_a_mentor_from_portfolios_mentorships_is_never_the_assessor(assessment):
     assert assessment.case(case["id"])["mentor_ids"] == [str(mentor.account_id)]
 
 
-def test_a_withdrawn_portfolio_closes_its_case_before_assignment(assessment):
+def _withdrawal_requested(case: dict, coach) -> dict:
+    return {"portfolio_id": case["portfolio_id"], "cycle_id": case["cycle_id"],
+            "submission_id": case["submission_id"], "account_id": coach.account_id,
+            "requested_at": datetime.now(UTC), "reason": "Nog een bijeenkomst."}
+
+
+def test_a_request_to_withdraw_closes_the_case_before_assignment_and_is_answered(assessment):
     assessment.clock.day = date(2027, 4, 1)
     coach = assessment.person()
     case = assessment.submit(coach, assessment.certificate(coach, EXPIRES))
-    assessment.publish("portfolio.withdrawn", {
-        "portfolio_id": case["portfolio_id"], "cycle_id": case["cycle_id"],
-        "submission_id": case["submission_id"],
-        "account_id": coach.account_id, "reason": "Nog een bijeenkomst."}, subject=coach.account_id)
+    assessment.publish("portfolio.withdrawal.requested", _withdrawal_requested(case, coach),
+                       subject=coach.account_id)
     case = assessment.case(case["id"])
     assert (case["state"], case["stage"]) == ("withdrawn", None)
+    [granted] = assessment.outbox("assessment.case.withdrawn", subject=coach.account_id)
+    assert granted["data"] == {"case_id": case["id"], "account_id": str(coach.account_id),
+                               "submission_id": case["submission_id"], "reason": "Nog een bijeenkomst."}
     problem(assessment.complete_pe_check(case), 409, "step-out-of-order")
+
+
+def test_a_request_to_withdraw_after_the_assignment_is_refused(assessment):
+    assessment.clock.day = date(2027, 4, 1)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    case = assessment.ready_for_assessor(coach, assessment.certificate(coach, EXPIRES))
+    assessment.ok(assessment.assign(case, assessor))
+    assessment.publish("portfolio.withdrawal.requested", _withdrawal_requested(case, coach),
+                       subject=coach.account_id)
+    assert assessment.case(case["id"])["state"] == "assigned"
+    [refused] = assessment.outbox("assessment.withdrawal.refused", subject=coach.account_id)
+    assert (refused["data"]["case_id"], refused["data"]["stage"]) == (case["id"], "assigned")
+    assert assessment.outbox("assessment.case.withdrawn", subject=coach.account_id) == []
+
+
+def test_a_request_to_withdraw_waits_for_an_assignment_in_progress_and_is_refused(assessment):
+    """The case's row lock orders the two: a request handled while the assignment's transaction is open
+    sees the assessor once it commits. Reading the case without the lock, the handler withdrew an
+    assigned case (the lost update of ADR 0041)."""
+    assessment.clock.day = date(2027, 4, 1)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    case = assessment.ready_for_assessor(coach, assessment.certificate(coach, EXPIRES))
+    with assessment.db.transaction() as conn:  # the assignment's write, held open
+        conn.execute("UPDATE cases SET state = 'assigned', assessor_id = %s WHERE id = %s",
+                     (assessor.account_id, case["id"]))
+        event = assessment.publish("portfolio.withdrawal.requested", _withdrawal_requested(case, coach),
+                                   subject=coach.account_id, wait=False)
+        wait_for(lambda: waiting_for_row_locks(assessment.db) > 0, timeout=10,
+                 message="the handler to wait for the case's row")
+    assessment.wait_handled(event.id)
+    assert assessment.case(case["id"])["state"] == "assigned"
+    assert [e["data"]["stage"] for e in assessment.outbox("assessment.withdrawal.refused",
+                                                          subject=coach.account_id)] == ["assigned"]
 
 
 def test_an_objection_is_filed_within_the_term_and_an_upheld_one_reopens_the_decision(assessment):

@@ -112,6 +112,16 @@ class Harness(ServiceHarness):
             "previous_assessor_id": previous, "due_on": self.clock() + timedelta(weeks=8)},
             subject=coach.account_id)
 
+    def withdrawal_answered(self, coach: Coach, case_id: uuid.UUID, submission: dict, *,
+                            refused_at_stage: str | None = None) -> None:
+        """Assessment's answer to the request to withdraw (ADR 0041): granted, or refused at a stage."""
+        facts = {"case_id": case_id, "account_id": coach.account_id, "submission_id": submission["id"]}
+        if refused_at_stage is None:
+            self.publish("assessment.case.withdrawn", {**facts, "reason": None}, subject=coach.account_id)
+        else:
+            self.publish("assessment.withdrawal.refused", {**facts, "stage": refused_at_stage},
+                         subject=coach.account_id)
+
     def open_supplement(self, coach: Coach, *, parts: tuple[str, ...], due_on: date) -> uuid.UUID:
         """Open a supplement on the coach's submitted cycle as portfolio's handler does (its repositories),
         whichever event triggers it (an advice or DNV's postponed decision): these tests are about what

@@ -44,7 +44,8 @@ def test_cases_assigned_before_the_change_keep_the_access_their_state_gives(infr
                 "submitted_at) VALUES (%s, %s, %s, %s, %s, %s, %s, now())",
                 (uuid.uuid4(), uuid.uuid4(), case_id, uuid.uuid4(), ["A2"], Jsonb([]), date(2027, 9, 10)))
 
-    assert migrate_service(url, "portfolio", MIGRATIONS) == ["portfolio/0025_assessor_access_ends.sql"]
+    applied = migrate_service(url, "portfolio", MIGRATIONS)
+    assert applied[0] == "portfolio/0025_assessor_access_ends.sql"  # then any later ones
     with psycopg.connect(url) as conn:
         access = dict(conn.execute("SELECT case_id, open FROM case_access").fetchall())
     assert access == {undecided: True, decided: False, supplemented: True, decided_twice: False}

@@ -211,13 +211,28 @@ def test_the_snapshot_does_not_change_when_later_edits_are_attempted(portfolio):
     assert portfolio.get(path, coach.token).get_json() == frozen
 
 
-def test_withdraw_is_possible_until_an_assessor_is_assigned(portfolio):
+def test_withdraw_is_asked_and_takes_effect_when_assessment_grants_it(portfolio):
     coach = portfolio.coach()
     cycle, first = _ready_and_submitted(portfolio, coach)
-    portfolio.case_opened(coach, first)  # a case without an assessor yet
+    case_id = portfolio.case_opened(coach, first)  # a case without an assessor yet
     response = portfolio.post(f"{CURRENT}/withdraw", coach.token, json={"reason": "Nog een bijeenkomst."})
-    assert response.status_code == 200, response.get_json()
-    assert response.get_json()["state"] == "open" and response.get_json()["submission_id"] is None
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    assert (body["state"], body["submission_id"]) == ("submitted", first["id"])
+    assert body["withdrawal"]["state"] == "pending" and body["withdrawal"]["reason"] == "Nog een bijeenkomst."
+    [asked] = portfolio.outbox("portfolio.withdrawal.requested", subject=coach.account_id)
+    assert asked["data"] == {"portfolio_id": cycle["portfolio_id"], "cycle_id": cycle["id"],
+                             "submission_id": first["id"], "account_id": str(coach.account_id),
+                             "requested_at": asked["data"]["requested_at"], "reason": "Nog een bijeenkomst."}
+    assert portfolio.outbox("portfolio.withdrawn", subject=coach.account_id) == []
+    # Until assessment answers, the parts stay read-only and a second request is refused.
+    problem(portfolio.put(f"{CURRENT}/parts/A2", coach.token, json={"text": "Beter."}), 409)
+    body = problem(portfolio.post(f"{CURRENT}/withdraw", coach.token), 409, "invalid-state")
+    assert "al gevraagd" in body["detail"]
+
+    portfolio.withdrawal_answered(coach, case_id, first)
+    current = portfolio.get(CURRENT, coach.token).get_json()
+    assert (current["state"], current["submission_id"], current["withdrawal"]) == ("open", None, None)
     [event] = portfolio.outbox("portfolio.withdrawn", subject=coach.account_id)
     assert event["data"] == {"portfolio_id": cycle["portfolio_id"], "cycle_id": cycle["id"],
                              "submission_id": first["id"], "account_id": str(coach.account_id),
@@ -236,6 +251,21 @@ def test_withdraw_is_possible_until_an_assessor_is_assigned(portfolio):
     body = problem(portfolio.post(f"{CURRENT}/withdraw", coach.token), 409, "withdraw-not-allowed")
     assert "beoordelaar" in body["detail"]
     assert portfolio.state() == before
+
+
+def test_a_withdrawal_refused_by_assessment_leaves_the_portfolio_submitted(portfolio):
+    """The assessor was assigned in assessment while the request was on its way (ADR 0041)."""
+    coach = portfolio.coach()
+    _, submission = _ready_and_submitted(portfolio, coach)
+    case_id = portfolio.case_opened(coach, submission)
+    assert portfolio.post(f"{CURRENT}/withdraw", coach.token).status_code == 202
+    portfolio.withdrawal_answered(coach, case_id, submission, refused_at_stage="assigned")
+    current = portfolio.get(CURRENT, coach.token).get_json()
+    assert (current["state"], current["submission_id"]) == ("submitted", submission["id"])
+    assert (current["withdrawal"]["state"], current["withdrawal"]["refused_stage"]) == ("refused", "assigned")
+    assert portfolio.outbox("portfolio.withdrawn", subject=coach.account_id) == []
+    assert portfolio.get(f"/v1/portfolio/submissions/{submission['id']}",
+                         coach.token).get_json()["withdrawn_at"] is None
 
 
 def test_only_the_assigned_assessor_and_dnv_officers_read_a_snapshot(portfolio):

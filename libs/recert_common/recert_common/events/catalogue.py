@@ -331,9 +331,22 @@ class PortfolioSubmitted(EventData):
     is_new_portfolio_after_negative = fields.Boolean(required=True)
 
 
+@_event("portfolio.withdrawal.requested", producer="portfolio", consumers=("assessment",),
+        summary="The jobcoach asked to withdraw a submitted portfolio. Assessment, which assigns assessors, "
+                "answers with assessment.case.withdrawn or assessment.withdrawal.refused (ADR 0041).")
+class WithdrawalRequested(EventData):
+    portfolio_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    requested_at = fields.AwareDateTime(required=True, format="iso")
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
 @_event("portfolio.withdrawn", producer="portfolio",
-        consumers=("assessment", "billing", "notifications", "pe-registry"),
-        summary="The jobcoach withdrew a submitted portfolio before a decision.")
+        consumers=("billing", "notifications", "pe-registry"),
+        summary="A submitted portfolio was withdrawn before a decision: assessment closed its case on the "
+                "jobcoach's request, and the portfolio is open again.")
 class PortfolioWithdrawn(EventData):
     portfolio_id = fields.UUID(required=True)
     cycle_id = fields.UUID(required=True)
@@ -511,6 +524,26 @@ class PeFinding(EventData):
     text = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     activity_id = fields.UUID(load_default=None, allow_none=True)
     category = fields.String(load_default=None, allow_none=True)
+
+
+@_event("assessment.case.withdrawn", producer="assessment", consumers=("portfolio",),
+        summary="A case was closed on the jobcoach's request to withdraw its portfolio (no assessor was "
+                "assigned yet); portfolio then announces portfolio.withdrawn.")
+class CaseWithdrawn(EventData):
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+@_event("assessment.withdrawal.refused", producer="assessment", consumers=("notifications", "portfolio"),
+        summary="A request to withdraw a portfolio came too late: its case had an assessor assigned already "
+                "(or was further on). The submission stands.")
+class WithdrawalRefused(EventData):
+    case_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True)
+    stage = fields.String(required=True, metadata=_doc("The case's state when the request was handled."))
 
 
 @_event("assessment.pe_check.completed", producer="assessment", consumers=("notifications",),
