@@ -6,8 +6,9 @@ through the API: the PE screens are another part of the portal), logs in through
 through its screens at 360 px: writes A1-A4 (a reload in the middle of typing keeps the text; a failed save
 says so and is tried again; A4 by keyboard alone), ticks the declarations, adds reflection meetings with
 their proof, sees the readiness checklist go green, submits after the confirmation that shows what goes in,
-and sees the case's progress with the expected date. axe-core finds no serious or critical violation on
-any of these screens.
+and sees the case's progress with the expected date; then withdraws it again (the reason kept over a
+reload) and is back at the checklist once assessment has granted it. axe-core finds no serious or critical
+violation on any of these screens.
 """
 from __future__ import annotations
 
@@ -160,4 +161,29 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
     expect(page.locator("[data-step=submitted]")).to_have_class(re.compile("pf-done"))
     expect(page.locator("[data-step=pe_check]")).to_have_attribute("aria-current", "step")
     check_screen(page, "progress")
+
+    # Withdrawn again before an assessor (ADR 0041): the reason survives a reload, the box must be ticked,
+    # and once assessment has granted it the overview is the checklist again, the invoice credited.
+    reason = page.get_by_label("Waarom trek je je portfolio in? (niet verplicht)")
+    reason.fill("Ik wil A2 nog aanscherpen.")
+    page.reload()
+    heading(page, "Je portfolio")
+    expect(page.get_by_label("Waarom trek je je portfolio in? (niet verplicht)")).to_have_value(
+        "Ik wil A2 nog aanscherpen.")
+    page.get_by_text("We hebben je reden teruggezet zoals je die had getypt.").wait_for()
+    check_screen(page, "progress with the withdrawal form")
+    page.get_by_role("button", name="Portfolio intrekken").click()
+    page.get_by_text("Vink eerst aan dat je je portfolio wilt intrekken.").wait_for()
+    assert ok(app.get("portfolio/cycles/current", person))["state"] == "submitted"
+    page.get_by_label("Ik wil mijn ingediende portfolio intrekken.").check()
+    page.get_by_role("button", name="Portfolio intrekken").click()
+    page.get_by_text("Alles is compleet. Je portfolio is klaar om in te dienen.").wait_for(timeout=30_000)
+    expect(page.locator(".pf-checklist [data-part=A2]")).to_have_class(re.compile("pf-done"))
+    check_screen(page, "portfolio overview, withdrawn")
+    withdrawn = ok(app.get(f"portfolio/submissions/{case['submission_id']}", person))
+    assert withdrawn["withdrawn_at"] and withdrawn["withdraw_reason"] == "Ik wil A2 nog aanscherpen."
+    eventually(lambda: ok(app.get(f"cases/{case['id']}", person))["state"] == "withdrawn",
+               what="the case withdrawn")
+    stored = page.evaluate("() => JSON.stringify({...localStorage})")
+    assert "aanscherpen" not in stored  # the kept reason went once the request was accepted
     context.close()

@@ -87,6 +87,16 @@ export const portfolioNl = {
   "portfolio.step.done": "Klaar",
   "portfolio.step.current": "Hier zijn we nu",
   "portfolio.step.later": "Nog niet begonnen",
+  "portfolio.withdraw": "Portfolio intrekken",
+  "portfolio.withdraw.intro": "Wil je nog iets veranderen? Zolang er geen beoordelaar aan je aanvraag is toegewezen, kun je je portfolio intrekken. Je factuur wordt dan gecrediteerd; daarna kun je je portfolio aanpassen en opnieuw indienen, zolang de termijn loopt.",
+  "portfolio.withdraw.reason": "Waarom trek je je portfolio in? (niet verplicht)",
+  "portfolio.withdraw.reason.hint": "Hoogstens 1000 tekens. DNV leest dit mee.",
+  "portfolio.withdraw.check": "Ik wil mijn ingediende portfolio intrekken.",
+  "portfolio.withdraw.confirm_needed": "Vink eerst aan dat je je portfolio wilt intrekken.",
+  "portfolio.withdraw.submit": "Portfolio intrekken",
+  "portfolio.withdraw.restored": "We hebben je reden teruggezet zoals je die had getypt.",
+  "portfolio.withdraw.pending": "Je verzoek om in te trekken is verstuurd. DNV verwerkt het meestal binnen een paar seconden; deze pagina werkt zich dan vanzelf bij.",
+  "portfolio.withdraw.refused": "Je portfolio kon niet meer worden ingetrokken: er was al een beoordelaar aan je aanvraag toegewezen. De beoordeling gaat gewoon door.",
 } as const;
 
 export const portfolioEn: Record<keyof typeof portfolioNl, string> = {
@@ -175,4 +185,14 @@ export const portfolioEn: Record<keyof typeof portfolioNl, string> = {
   "portfolio.step.done": "Done",
   "portfolio.step.current": "We are here now",
   "portfolio.step.later": "Not started yet",
+  "portfolio.withdraw": "Withdraw your portfolio",
+  "portfolio.withdraw.intro": "Want to change something? As long as no assessor has been assigned to your application, you can withdraw your portfolio. Your invoice is then credited; after that you can change your portfolio and submit it again while the period lasts.",
+  "portfolio.withdraw.reason": "Why are you withdrawing your portfolio? (optional)",
+  "portfolio.withdraw.reason.hint": "At most 1000 characters. DNV reads this too.",
+  "portfolio.withdraw.check": "I want to withdraw my submitted portfolio.",
+  "portfolio.withdraw.confirm_needed": "First tick that you want to withdraw your portfolio.",
+  "portfolio.withdraw.submit": "Withdraw portfolio",
+  "portfolio.withdraw.restored": "We have put back your reason as you had typed it.",
+  "portfolio.withdraw.pending": "Your request to withdraw has been sent. DNV usually handles it within a few seconds; this page then updates by itself.",
+  "portfolio.withdraw.refused": "Your portfolio could no longer be withdrawn: an assessor had already been assigned to your application. The assessment goes on.",
 };

@@ -5,9 +5,9 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
 import type { paths } from "../../api/schema";
 import { authorized, session } from "../../auth";
-import { type DraftStatus, useDraft } from "../../components/draft";
+import { type DraftStatus, useDraft, useLocalDraft } from "../../components/draft";
 import { InputField, SelectField, TextAreaField } from "../../components/fields";
-import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { ConfirmCheck, Field, OtherErrors, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { acceptOf, rulesHint, useUploadRules } from "../../components/uploadRules";
 import { useLoad } from "../../components/useLoad";
@@ -76,7 +76,7 @@ function Loading() {
 
 export function Overview() {
   const t = useT();
-  const { data, problem } = useLoad(both);
+  const { data, problem, reload } = useLoad(both);
   return (
     <Page title={t("portfolio.title")}>
       {problem ? (
@@ -84,7 +84,7 @@ export function Overview() {
       ) : !data ? (
         <Loading />
       ) : SUBMITTED_STATES.has(data.cycle.state ?? "") ? (
-        <Progress cycle={data.cycle} />
+        <Progress cycle={data.cycle} changed={reload} />
       ) : (
         <Checklist cycle={data.cycle} readiness={data.readiness} />
       )}
@@ -203,7 +203,7 @@ function stepOf(found: CaseDetail | null): number {
   }
 }
 
-function Progress({ cycle }: { cycle: Cycle }) {
+function Progress({ cycle, changed }: { cycle: Cycle; changed: () => void }) {
   const t = useT();
   const [found, setFound] = useState<CaseDetail | null>(null);
   const [problem, setProblem] = useState<Shown | null>(null);
@@ -269,6 +269,92 @@ function Progress({ cycle }: { cycle: Cycle }) {
       ) : (
         !problem && <p aria-busy="true">{t("portfolio.progress.opening")}</p>
       )}
+      {cycle.state === "submitted" && <Withdrawal cycle={cycle} found={found} changed={changed} />}
+    </section>
+  );
+}
+
+/** The case states in which a withdrawal is still granted: before an assessor is assigned. */
+const WITHDRAWABLE = new Set(["opened", "pe_check_failed", "awaiting_payment", "ready_for_assignment"]);
+
+/** Taking the submitted portfolio back to change it (ADR 0041). The portal asks; assessment, which assigns
+ * the assessors, decides within moments. Until its answer has come back the request shows as pending and
+ * the cycle is asked for again; then the overview loads anew: open again, or the refusal. */
+function Withdrawal({ cycle, found, changed }: { cycle: Cycle; found: CaseDetail | null; changed: () => void }) {
+  const t = useT();
+  const current = useStore(session);
+  const accountId = current.status === "authenticated" ? current.account.id : "";
+  const draft = useLocalDraft<string>(`${accountId}.withdrawal.${cycle.submission_id ?? ""}`, () => "");
+  const confirmation = useConfirmation();
+  const [asked, setAsked] = useState(cycle.withdrawal?.state === "pending");
+  const form = useSubmit(
+    () =>
+      authorized(() =>
+        api.POST("/api/v1/portfolio/cycles/current/withdraw", { body: { reason: draft.value.trim() || null } }),
+      ),
+    () => {
+      draft.clear();
+      setAsked(true);
+    },
+  );
+  useEffect(() => {
+    if (!asked) return;
+    let live = true;
+    let tries = 0;
+    let timer = 0;
+    const poll = () =>
+      void getCycle().then((answer) => {
+        if (!live) return;
+        if (answer.ok && answer.data.withdrawal?.state !== "pending") return changed();
+        if (++tries < 60) timer = window.setTimeout(poll, 1000);
+      });
+    timer = window.setTimeout(poll, 500);
+    return () => {
+      live = false;
+      window.clearTimeout(timer);
+    };
+  }, [asked]);
+
+  if (cycle.withdrawal?.state === "refused") {
+    return (
+      <p class="notice" data-field="withdrawal">
+        {t("portfolio.withdraw.refused")}
+      </p>
+    );
+  }
+  if (asked) {
+    return (
+      <p class="notice" role="status" data-field="withdrawal">
+        {t("portfolio.withdraw.pending")}
+      </p>
+    );
+  }
+  if (!found || !WITHDRAWABLE.has(found.state ?? "")) return null;
+  return (
+    <section aria-labelledby="withdraw-title" class="pf-withdraw">
+      <h2 id="withdraw-title">{t("portfolio.withdraw")}</h2>
+      <p>{t("portfolio.withdraw.intro")}</p>
+      {draft.restored && <p class="notice">{t("portfolio.withdraw.restored")}</p>}
+      <form noValidate onSubmit={confirmation.guard(form.onSubmit)}>
+        <ProblemBox problem={form.problem} />
+        <TextAreaField
+          name="reason"
+          label={t("portfolio.withdraw.reason")}
+          hint={t("portfolio.withdraw.reason.hint")}
+          rows={3}
+          maxLength={1000}
+          value={draft.value}
+          onValue={draft.change}
+          problem={form.problem}
+        />
+        <ConfirmCheck
+          id="withdraw-sure"
+          label={t("portfolio.withdraw.check")}
+          message={t("portfolio.withdraw.confirm_needed")}
+          confirmation={confirmation}
+        />
+        <Submit busy={form.busy}>{t("portfolio.withdraw.submit")}</Submit>
+      </form>
     </section>
   );
 }
