@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 
 import psycopg
@@ -97,5 +98,51 @@ def test_transaction_rolls_back_on_error(url, tmp_path):
             conn.execute("INSERT INTO t VALUES (2)")
         with database.transaction() as conn:
             assert [r["id"] for r in conn.execute("SELECT id FROM t")] == [2]
+    finally:
+        database.close()
+
+
+NAMES = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count",
+         "idle_in_transaction_session_timeout")
+
+
+def test_service_sessions_bound_a_vanished_or_idle_client(url):
+    """Server-side keepalives and the idle-in-transaction timeout are asked for by every pooled session,
+    and an option the URL names comes after them and wins."""
+    db.ensure_database(url)
+    database = db.Database(f"{url}?options=-c%20tcp_keepalives_count%3D5", min_size=1).open(wait=True)
+    try:
+        with database.transaction() as conn:
+            shown = {name: conn.execute(f"SHOW {name}").fetchone()[name] for name in NAMES}
+        with database.listener() as listener:  # the relay's LISTEN connection, outside the pool
+            listening = {name: listener.execute(f"SHOW {name}").fetchone()[0] for name in NAMES}
+    finally:
+        database.close()
+    assert shown == listening == {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10",
+                                  "tcp_keepalives_count": "5", "idle_in_transaction_session_timeout": "5min"}
+
+
+def test_a_transaction_left_idle_is_ended_and_its_locks_released(url):
+    """What a hung worker's batch would hold (ADR 0040): its lock goes when PostgreSQL ends the idle
+    transaction, here after 1 s, and the pool hands out a working connection afterwards."""
+    db.ensure_database(url)
+    database = db.Database(url, min_size=1, max_size=1,
+                           session_settings={"idle_in_transaction_session_timeout": "1s"}).open(wait=True)
+    try:
+        with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout), database.transaction() as conn:
+            db.transaction_lock(conn, "consumer:test.idle")
+            with psycopg.connect(url, autocommit=True) as other:
+                taken = other.execute("SELECT pg_try_advisory_lock(hashtextextended('consumer:test.idle', 0))"
+                                      ).fetchone()[0]
+                assert taken is False  # held while the transaction is alive
+                deadline = time.monotonic() + 10
+                while not taken and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    taken = other.execute(
+                        "SELECT pg_try_advisory_lock(hashtextextended('consumer:test.idle', 0))").fetchone()[0]
+                assert taken is True
+            conn.execute("SELECT 1")  # the session is gone
+        with database.transaction() as conn:
+            assert conn.execute("SELECT 1 AS one").fetchone()["one"] == 1
     finally:
         database.close()

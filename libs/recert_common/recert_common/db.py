@@ -27,16 +27,41 @@ _MIGRATION_LOCK = 0x7265636572  # "recer": one advisory lock id for every servic
 
 RECONNECT_TIMEOUT_SECONDS = 10.0
 
+# A process cut off from the database (a network partition) or hung leaves its open transaction, and the
+# locks it holds (a consumer's batch lock, ADR 0040), in place until PostgreSQL ends its session. PostgreSQL
+# notices a vanished client by TCP keepalives, which with the kernel's defaults take two hours. Each session
+# of a service therefore asks for keepalives after 30 s of silence, every 10 s, given up after 3 unanswered
+# (about a minute), and ends a transaction left idle for 5 minutes. No use case holds a transaction across
+# a client's or the object store's I/O (uploads and downloads stream outside their units of work), so the
+# timeout ends no healthy one. Options in the database URL come after these and win.
+SESSION_SETTINGS: dict[str, str] = {
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+    "idle_in_transaction_session_timeout": "5min",
+}
+
+
+def session_options(url: str, settings: dict[str, str] | None = None) -> str:
+    """libpq's ``options`` for a service session: ``SESSION_SETTINGS`` (with ``settings`` over them), then
+    whatever ``options`` the URL names."""
+    wanted = {**SESSION_SETTINGS, **(settings or {})}
+    ours = " ".join(f"-c {name}={value}" for name, value in wanted.items())
+    theirs = conninfo_to_dict(url).get("options")
+    return f"{ours} {theirs}" if theirs else ours
+
 
 class Database:
-    """A pool of connections to one service database; rows come back as dicts."""
+    """A pool of connections to one service database; rows come back as dicts. ``session_settings`` change
+    PostgreSQL settings of its sessions from ``SESSION_SETTINGS``."""
 
     def __init__(self, url: str, *, min_size: int = 1, max_size: int = 10, name: str | None = None,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, session_settings: dict[str, str] | None = None):
         self.url = url
+        self.options = session_options(url, session_settings)
         self.pool = ConnectionPool(
             url, min_size=min_size, max_size=max_size, name=name, open=False, timeout=timeout,
-            kwargs={"row_factory": dict_row, "autocommit": False},
+            kwargs={"row_factory": dict_row, "autocommit": False, "options": self.options},
             check=ConnectionPool.check_connection,
             # psycopg_pool doubles the wait between attempts to replace a lost connection without a cap, so
             # after a long database outage a worker could wait minutes for a slot. Giving an attempt up
@@ -62,6 +87,11 @@ class Database:
         """One transaction: commits when the block ends, rolls back when it raises."""
         with self.pool.connection() as conn:
             yield conn
+
+    def listener(self) -> psycopg.Connection:
+        """A connection of its own outside the pool, in autocommit, for ``LISTEN`` and session locks; the
+        caller closes it. Its session has the pool's settings, so a partition ends it as it ends theirs."""
+        return psycopg.connect(self.url, autocommit=True, options=self.options)
 
     def ping(self) -> None:
         with self.pool.connection(timeout=2.0) as conn:

@@ -40,7 +40,7 @@ class ReadingLoop:
     def __call__(self, db: Database) -> int:
         try:
             if self._listener is None:
-                self._listener = psycopg.connect(db.url, autocommit=True)
+                self._listener = db.listener()
                 self._listener.execute(f"LISTEN {READINGS_CHANNEL}")
             done = self.service.read_pending()
             for _ in self._listener.notifies(timeout=self.poll_seconds, stop_after=1):

@@ -263,7 +263,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 if listener is None:
-                    listener = psycopg.connect(self.db.url, autocommit=True)
+                    listener = self.db.listener()
                     listener.execute("LISTEN recert_outbox")
                 if not self.drain():
                     if not self._take_asleep_lock(listener):
