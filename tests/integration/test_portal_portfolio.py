@@ -19,7 +19,8 @@ from playwright.sync_api import expect
 from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
 from portal_system import shared_fixtures
 
-from journeys import PDF, TODAY, eventually, ok, record, upload
+from journeys import PDF, TODAY, complete_portfolio, eventually, ok, record, upload
+from recert_common.db import Database
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
 SAVED = re.compile(r"Opgeslagen om \d{2}:\d{2}")
@@ -186,4 +187,49 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
                what="the case withdrawn")
     stored = page.evaluate("() => JSON.stringify({...localStorage})")
     assert "aanscherpen" not in stored  # the kept reason went once the request was accepted
+    context.close()
+
+
+def test_a_withdrawal_that_crosses_an_assignment_is_refused_and_said_so(browser, system, app, office, mailbox):
+    """ADR 0041 on the running system. The jobcoach opens her progress while the case waits for an assessor;
+    DNV assigns one before she clicks. Portfolio's copy of the case is made to lag, as it does while the
+    assignment event travels (the one thing simulated: the assessor is taken out of portfolio's read model),
+    so portfolio takes the request; assessment refuses it, the portal says so, and so does an e-mail."""
+    person = app.login(app.register(full_name="Wim Weigering"))
+    office.certify(person, VALID_UNTIL)
+    complete_portfolio(app, person)
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    case = office.ready_for_assessor(person)
+
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    login(page, person)
+    page.goto("/portfolio")
+    heading(page, "Je portfolio")
+    page.get_by_role("heading", name="Portfolio intrekken").wait_for()
+
+    ok(office.assign(case, office.assessors[0]))
+    portfolio = Database(system.database_url("portfolio"), max_size=1, name="test-lag").open(wait=True)
+    try:
+        def assessor_known() -> bool:
+            with portfolio.transaction() as conn:
+                return conn.execute("SELECT assessor_id FROM cases WHERE case_id = %s",
+                                    (case["id"],)).fetchone()["assessor_id"] is not None
+        eventually(assessor_known, what="portfolio told of the assignment")
+        with portfolio.transaction() as conn:
+            conn.execute("UPDATE cases SET assessor_id = NULL WHERE case_id = %s", (case["id"],))
+    finally:
+        portfolio.close()
+
+    page.get_by_label("Ik wil mijn ingediende portfolio intrekken.").check()
+    page.get_by_role("button", name="Portfolio intrekken").click()
+    refused = page.locator("[data-field=withdrawal]")
+    expect(refused).to_have_text(re.compile("kon niet meer worden ingetrokken"), timeout=30_000)
+    check_screen(page, "progress, withdrawal refused")
+    cycle = ok(app.get("portfolio/cycles/current", person))
+    assert (cycle["state"], cycle["withdrawal"]["state"]) == ("submitted", "refused")
+    assert office.case(case["id"])["state"] == "assigned"
+    subjects = eventually(lambda: [m["Subject"] for m in mailbox.to(person.email)
+                                   if "ingetrokken" in m["Subject"]] or None, what="the e-mail")
+    assert subjects == ["Je portfolio kon niet meer worden ingetrokken"]
     context.close()

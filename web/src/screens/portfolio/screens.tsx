@@ -317,7 +317,7 @@ function Withdrawal({ cycle, found, changed }: { cycle: Cycle; found: CaseDetail
 
   if (cycle.withdrawal?.state === "refused") {
     return (
-      <p class="notice" data-field="withdrawal">
+      <p class="notice" role="status" data-field="withdrawal">
         {t("portfolio.withdraw.refused")}
       </p>
     );
