@@ -132,14 +132,15 @@ def test_a_transaction_left_idle_is_ended_and_its_locks_released(url):
         with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout), database.transaction() as conn:
             db.transaction_lock(conn, "consumer:test.idle")
             with psycopg.connect(url, autocommit=True) as other:
-                taken = other.execute("SELECT pg_try_advisory_lock(hashtextextended('consumer:test.idle', 0))"
-                                      ).fetchone()[0]
+                def take() -> bool:
+                    return other.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))",
+                                         ("consumer:test.idle",)).fetchone()[0]
+                taken = take()
                 assert taken is False  # held while the transaction is alive
                 deadline = time.monotonic() + 10
                 while not taken and time.monotonic() < deadline:
                     time.sleep(0.2)
-                    taken = other.execute(
-                        "SELECT pg_try_advisory_lock(hashtextextended('consumer:test.idle', 0))").fetchone()[0]
+                    taken = take()
                 assert taken is True
             conn.execute("SELECT 1")  # the session is gone
         with database.transaction() as conn:

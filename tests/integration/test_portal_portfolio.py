@@ -19,8 +19,9 @@ from playwright.sync_api import expect
 from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
 from portal_system import shared_fixtures
 
-from journeys import PDF, TODAY, complete_portfolio, eventually, ok, record, upload
 from recert_common.db import Database
+
+from journeys import PDF, TODAY, complete_portfolio, eventually, ok, record, upload
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
 SAVED = re.compile(r"Opgeslagen om \d{2}:\d{2}")
@@ -190,7 +191,7 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
     context.close()
 
 
-def test_a_withdrawal_that_crosses_an_assignment_is_refused_and_said_so(browser, system, app, office, mailbox):
+def test_a_withdrawal_crossing_an_assignment_is_refused_and_said_so(browser, system, app, office, mailbox):
     """ADR 0041 on the running system. The jobcoach opens her progress while the case waits for an assessor;
     DNV assigns one before she clicks. Portfolio's copy of the case is made to lag, as it does while the
     assignment event travels (the one thing simulated: the assessor is taken out of portfolio's read model),
