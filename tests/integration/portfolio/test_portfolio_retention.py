@@ -91,12 +91,17 @@ def test_snapshots_and_proofs_are_deleted_after_the_retention_period(portfolio):
 
 def test_the_worker_schedules_the_retention(portfolio):
     coach, _, submission, case_id = _submitted_with_proof(portfolio)
+    # A request to withdraw that came too late goes with its snapshot.
+    assert portfolio.post(f"{CURRENT}/withdraw", coach.token).status_code == 202
+    portfolio.withdrawal_answered(coach, case_id, submission, refused_at_stage="assigned")
     _decide(portfolio, coach, case_id, "negative")
     settings = type(portfolio.settings)(**{**portfolio.settings.__dict__, "retention_days": 0})
     [job] = [s for s in schedules(settings, portfolio.service.db) if s.name == "portfolio.retention"]
     assert job.every_seconds == settings.retention_interval_seconds
     job.job(portfolio.service.db)
     assert _count(portfolio, "SELECT count(*) FROM submissions WHERE id = %s", submission["id"]) == 0
+    assert _count(portfolio, "SELECT count(*) FROM withdrawal_requests WHERE submission_id = %s",
+                  submission["id"]) == 0
 
 
 def test_an_erased_account_is_forgotten_snapshots_proofs_and_all(portfolio):
@@ -105,6 +110,7 @@ def test_an_erased_account_is_forgotten_snapshots_proofs_and_all(portfolio):
     proof_key = portfolio.service.meeting(uuid.UUID(meeting["id"])).proof.object_key
     _, officer = portfolio.staff("dnv_officer")
     assert portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", officer).status_code == 200
+    assert portfolio.post(f"{CURRENT}/withdraw", coach.token, json={"reason": "Persoonlijk."}).status_code == 202
 
     portfolio.publish("identity.account.erased", {"account_id": coach.account_id,
                                                   "closed_at": portfolio.service.now()},
@@ -114,6 +120,8 @@ def test_an_erased_account_is_forgotten_snapshots_proofs_and_all(portfolio):
                           ("pe_activities", "account_id"), ("access_log", "owner_id")):
         assert _count(portfolio, f"SELECT count(*) FROM {table} WHERE {column} = %s",
                       coach.account_id) == 0, table
+    assert _count(portfolio, "SELECT count(*) FROM withdrawal_requests WHERE submission_id = %s",
+                  submission["id"]) == 0
     assert proof_key not in portfolio.objects()
     assert portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", officer).status_code == 404
     assert portfolio.get(f"/v1/portfolio/submissions/{other_submission['id']}", officer).status_code == 200
