@@ -170,8 +170,8 @@ class Harness(ServiceHarness):
 
     def state(self) -> dict[str, Any]:
         """Everything a refused request must leave as it was."""
-        tables = ("cycles", "parts", "meetings", "proofs", "submissions", "withdrawals", "withdrawal_requests",
-                  "supplements", "outbox")
+        tables = ("cycles", "parts", "meetings", "proofs", "submissions", "withdrawals",
+                  "withdrawal_requests", "supplements", "outbox")
         counts = {t: self.scalar(f"SELECT count(*) FROM {t}") for t in tables}
         counts["parts_content"] = self.rows("SELECT cycle_id, part, text, declared_at, "
                                             "works_now_declared_at, meeting_id, updated_at FROM parts"
