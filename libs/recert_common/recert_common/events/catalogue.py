@@ -130,6 +130,12 @@ def _enum(choices, **kwargs) -> fields.String:
     return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
+def _withdrawal_reason() -> fields.String:
+    """What the jobcoach gave as the reason to withdraw, optional; it travels with the request and both
+    answers that carry it."""
+    return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
 # --- identity ------------------------------------------------------------------------------------------
 
 _IDENTITY_CONSUMERS = ("notifications",)
@@ -340,7 +346,7 @@ class WithdrawalRequested(EventData):
     submission_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
     requested_at = fields.AwareDateTime(required=True, format="iso")
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = _withdrawal_reason()
 
 
 @_event("portfolio.withdrawn", producer="portfolio",
@@ -352,7 +358,7 @@ class PortfolioWithdrawn(EventData):
     cycle_id = fields.UUID(required=True)
     submission_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = _withdrawal_reason()
 
 
 @_event("portfolio.supplement.submitted", producer="portfolio",
@@ -533,7 +539,7 @@ class CaseWithdrawn(EventData):
     case_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
     submission_id = fields.UUID(required=True)
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    reason = _withdrawal_reason()
 
 
 @_event("assessment.withdrawal.refused", producer="assessment", consumers=("notifications", "portfolio"),
