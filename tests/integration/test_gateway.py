@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -274,3 +275,15 @@ def test_an_idle_keep_alive_connection_outlives_what_clients_reuse(gateway):
         assert connection.sock is socket_before  # the same connection, still open
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize("coding", ["", "gzip2", "gzip2, chunked"])
+def test_a_transfer_coding_the_server_cannot_read_is_a_client_error(gateway, coding):
+    """gunicorn answers these with 501 of its own (web_worker): 400, as any request it cannot read."""
+    url, _ = gateway
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(f"POST /api/v1/auth/login HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: {coding}\r\n"
+                     f"Content-Type: application/json\r\n\r\n".encode())
+        status_line = conn.makefile("rb").readline().decode()
+    assert status_line.split()[1] == "400", status_line

@@ -136,19 +136,21 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
 def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, workers: int,
             threads: int) -> int:
     """Serve the app with gunicorn (threaded workers, so a slow streamed upload holds a thread, not a
-    process). Its processes count their requests together (``metrics.use_multiprocess_dir``)."""
+    process; ``web_worker`` answers a transfer coding it cannot read with 400). Its processes count their
+    requests together (``metrics.use_multiprocess_dir``)."""
     import shutil
 
     from gunicorn.app.base import BaseApplication
 
     from recert_common.metrics import use_multiprocess_dir
+    from recert_common.web_worker import WORKER_CLASS
 
     class _App(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", WORKER_CLASS)
             self.cfg.set("timeout", 120)
             # Longer than any client of ours keeps an idle connection (recert_common.http).
             self.cfg.set("keepalive", SERVER_KEEPALIVE_SECONDS)
