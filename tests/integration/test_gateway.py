@@ -7,6 +7,7 @@ growing far less than the body, timeouts hold under gunicorn, and the command li
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -277,13 +278,33 @@ def test_an_idle_keep_alive_connection_outlives_what_clients_reuse(gateway):
         connection.close()
 
 
-@pytest.mark.parametrize("coding", ["", "gzip2", "gzip2, chunked"])
-def test_a_transfer_coding_the_server_cannot_read_is_a_client_error(gateway, coding):
-    """gunicorn answers these with 501 of its own (web_worker): 400, as any request it cannot read."""
-    url, _ = gateway
+def _raw(url: str, head: str) -> tuple[str, dict[str, str], bytes]:
+    """Send ``head`` (a request line and headers) as it is; the answer's status line, headers and body."""
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=5) as conn:
-        conn.sendall(f"POST /api/v1/auth/login HTTP/1.1\r\nHost: {host}\r\nTransfer-Encoding: {coding}\r\n"
-                     f"Content-Type: application/json\r\n\r\n".encode())
-        status_line = conn.makefile("rb").readline().decode()
-    assert status_line.split()[1] == "400", status_line
+        conn.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n")
+        answer = conn.makefile("rb").read()
+    top, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *lines = top.decode("latin-1").split("\r\n")
+    return status_line, {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}, body
+
+
+@pytest.mark.parametrize("head, status", [
+    ("POST /api/v1/auth/login HTTP/1.1\nHost: x\nTransfer-Encoding: \n", 400),  # gunicorn: 501
+    ("POST /api/v1/auth/login HTTP/1.1\nHost: x\nTransfer-Encoding: gzip2\n", 400),
+    ("POST /api/v1/auth/login HTTP/1.1\nHost: x\nTransfer-Encoding: gzip2, chunked\n", 400),
+    ("GET /api/v1/healthz HTTP/1.1\nHost: x\nBad Header: 1\n", 400),
+    (f"GET /api/v1/{'x' * 5000} HTTP/1.1\nHost: x\n", 414),
+])
+def test_a_request_the_server_cannot_read_gets_a_problem_document(gateway, head, status):
+    """What gunicorn refuses before the app sees it is answered as the app answers (web_worker)."""
+    url, _ = gateway
+    status_line, headers, body = _raw(url, head)
+    assert status_line.split()[1] == str(status), status_line
+    assert headers["content-type"] == "application/problem+json"
+    problem = json.loads(body)
+    # Our type where we name one (errors.problem_for_status), RFC 9457's about:blank for a status we do not.
+    assert problem["status"] == status
+    ours = "https://recert.noloc.nl/problems/bad-request"
+    assert problem["type"] == (ours if status == 400 else "about:blank")
+    assert problem["title"] and headers["content-language"] == "nl"

@@ -136,7 +136,7 @@ def run_worker(spec: ServiceSpec, settings: ServiceSettings) -> int:
 def run_web(spec: ServiceSpec, settings: ServiceSettings, host: str, port: int, workers: int,
             threads: int) -> int:
     """Serve the app with gunicorn (threaded workers, so a slow streamed upload holds a thread, not a
-    process; ``web_worker`` answers a transfer coding it cannot read with 400). Its processes count their
+    process; ``web_worker`` answers what gunicorn cannot read as problem+json). Its processes count their
     requests together (``metrics.use_multiprocess_dir``)."""
     import shutil
 
