@@ -205,6 +205,7 @@ def test_a_withdrawal_crossing_an_assignment_is_refused_and_said_so(browser, sys
     context = new_context(browser, system, viewport={"width": 360, "height": 740})
     page = context.new_page()
     login(page, person)
+    heading(page, "Mijn overzicht")  # logged in: only now does a new page load keep the session
     page.goto("/portfolio")
     heading(page, "Je portfolio")
     page.get_by_role("heading", name="Portfolio intrekken").wait_for()
