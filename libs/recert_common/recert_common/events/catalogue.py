@@ -337,28 +337,29 @@ class PortfolioSubmitted(EventData):
     is_new_portfolio_after_negative = fields.Boolean(required=True)
 
 
-@_event("portfolio.withdrawal.requested", producer="portfolio", consumers=("assessment",),
-        summary="The jobcoach asked to withdraw a submitted portfolio. Assessment, which assigns assessors, "
-                "answers with assessment.case.withdrawn or assessment.withdrawal.refused (ADR 0041).")
-class WithdrawalRequested(EventData):
+class _SubmissionWithdrawal(EventData):
+    """What a withdrawal's request and its outcome both say: the submission, and the jobcoach's reason."""
+
     portfolio_id = fields.UUID(required=True)
     cycle_id = fields.UUID(required=True)
     submission_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
-    requested_at = fields.AwareDateTime(required=True, format="iso")
     reason = _withdrawal_reason()
+
+
+@_event("portfolio.withdrawal.requested", producer="portfolio", consumers=("assessment",),
+        summary="The jobcoach asked to withdraw a submitted portfolio. Assessment, which assigns assessors, "
+                "answers with assessment.case.withdrawn or assessment.withdrawal.refused (ADR 0041).")
+class WithdrawalRequested(_SubmissionWithdrawal):
+    requested_at = fields.AwareDateTime(required=True, format="iso")
 
 
 @_event("portfolio.withdrawn", producer="portfolio",
         consumers=("billing", "notifications", "pe-registry"),
         summary="A submitted portfolio was withdrawn before a decision: assessment closed its case on the "
                 "jobcoach's request, and the portfolio is open again.")
-class PortfolioWithdrawn(EventData):
-    portfolio_id = fields.UUID(required=True)
-    cycle_id = fields.UUID(required=True)
-    submission_id = fields.UUID(required=True)
-    account_id = fields.UUID(required=True)
-    reason = _withdrawal_reason()
+class PortfolioWithdrawn(_SubmissionWithdrawal):
+    pass
 
 
 @_event("portfolio.supplement.submitted", producer="portfolio",
@@ -532,23 +533,25 @@ class PeFinding(EventData):
     category = fields.String(load_default=None, allow_none=True)
 
 
-@_event("assessment.case.withdrawn", producer="assessment", consumers=("portfolio",),
-        summary="A case was closed on the jobcoach's request to withdraw its portfolio (no assessor was "
-                "assigned yet); portfolio then announces portfolio.withdrawn.")
-class CaseWithdrawn(EventData):
+class _WithdrawalAnswer(EventData):
+    """Assessment's answer to a request to withdraw: the case, and the submission it is about."""
+
     case_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
     submission_id = fields.UUID(required=True)
+
+
+@_event("assessment.case.withdrawn", producer="assessment", consumers=("portfolio",),
+        summary="A case was closed on the jobcoach's request to withdraw its portfolio (no assessor was "
+                "assigned yet); portfolio then announces portfolio.withdrawn.")
+class CaseWithdrawn(_WithdrawalAnswer):
     reason = _withdrawal_reason()
 
 
 @_event("assessment.withdrawal.refused", producer="assessment", consumers=("notifications", "portfolio"),
         summary="A request to withdraw a portfolio came too late: its case had an assessor assigned already "
                 "(or was further on). The submission stands.")
-class WithdrawalRefused(EventData):
-    case_id = fields.UUID(required=True)
-    account_id = fields.UUID(required=True)
-    submission_id = fields.UUID(required=True)
+class WithdrawalRefused(_WithdrawalAnswer):
     stage = fields.String(required=True, metadata=_doc("The case's state when the request was handled."))
 
 
