@@ -4,17 +4,15 @@
 // positive, within its term.
 import { useState } from "preact/hooks";
 import { api, type Schemas, type Shown } from "../../api/client";
-import { authorized, session } from "../../auth";
+import { authorized } from "../../auth";
 import { platformToday } from "../../calendar";
-import { TextAreaField } from "../../components/fields";
-import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
+import { ProblemBox } from "../../components/forms";
+import { KeptTextForm } from "../../components/keptTextForm";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
 import { formatDate, type TextKey, useT } from "../../i18n";
 import { Link } from "../../router";
-import { useStore } from "../../store";
 import { download } from "../../components/files";
-import { useLocalDraft } from "../../components/draft";
 import { MentorPointer } from "../mentors/screens";
 import "./case.css";
 
@@ -251,53 +249,33 @@ function ObjectionState({ objection }: { objection: Objection }) {
 
 function ObjectionForm({ found, decision, filed }: { found: CaseDetail; decision: Decision; filed: () => void }) {
   const t = useT();
-  const current = useStore(session);
-  const accountId = current.status === "authenticated" ? current.account.id : "";
-  const draft = useLocalDraft<string>(`${accountId}.objection.${decision.id ?? ""}`, () => "");
-  const confirmation = useConfirmation();
-  const form = useSubmit(
-    () =>
-      authorized(() =>
-        api.POST("/api/v1/cases/{case_id}/objections", {
-          params: { path: { case_id: found.id ?? "" } },
-          body: { reason: draft.value },
-        }),
-      ),
-    () => {
-      draft.clear();
-      filed();
-    },
-  );
   return (
     <section class="case-objection" aria-labelledby="objection-title">
       <h4 id="objection-title">{t("case.objection")}</h4>
       <p>{t("case.decision.objection_until", { date: formatDate(decision.objection_deadline ?? "") })}</p>
       <p>{t("case.objection.intro")}</p>
-      {draft.restored && <p class="notice">{t("case.objection.restored")}</p>}
-      <form
-        noValidate
-        onSubmit={confirmation.guard(form.onSubmit)}
-      >
-        <ProblemBox problem={form.problem} />
-        <TextAreaField
-          name="reason"
-          label={t("case.objection.reason")}
-          hint={t("case.objection.reason.hint")}
-          required
-          rows={8}
-          maxLength={5000}
-          value={draft.value}
-          onValue={draft.change}
-          problem={form.problem}
-        />
-        <ConfirmCheck
-          id="objection-sure"
-          label={t("case.objection.check")}
-          message={t("case.confirm.needed")}
-          confirmation={confirmation}
-        />
-        <Submit busy={form.busy}>{t("case.objection.submit")}</Submit>
-      </form>
+      <KeptTextForm
+        draftKey={`objection.${decision.id ?? ""}`}
+        send={(reason) =>
+          authorized(() =>
+            api.POST("/api/v1/cases/{case_id}/objections", {
+              params: { path: { case_id: found.id ?? "" } },
+              body: { reason },
+            }),
+          )
+        }
+        sent={filed}
+        restored={t("case.objection.restored")}
+        field={{
+          label: t("case.objection.reason"),
+          hint: t("case.objection.reason.hint"),
+          required: true,
+          rows: 8,
+          maxLength: 5000,
+        }}
+        confirm={{ id: "objection-sure", label: t("case.objection.check"), message: t("case.confirm.needed") }}
+        submit={t("case.objection.submit")}
+      />
     </section>
   );
 }

@@ -5,9 +5,10 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
 import type { paths } from "../../api/schema";
 import { authorized, session } from "../../auth";
-import { type DraftStatus, useDraft, useLocalDraft } from "../../components/draft";
+import { type DraftStatus, useDraft } from "../../components/draft";
 import { InputField, SelectField, TextAreaField } from "../../components/fields";
-import { ConfirmCheck, Field, OtherErrors, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
+import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
+import { KeptTextForm } from "../../components/keptTextForm";
 import { Page } from "../../components/Layout";
 import { acceptOf, rulesHint, useUploadRules } from "../../components/uploadRules";
 import { useLoad } from "../../components/useLoad";
@@ -282,21 +283,7 @@ const WITHDRAWABLE = new Set(["opened", "pe_check_failed", "awaiting_payment", "
  * the cycle is asked for again; then the overview loads anew: open again, or the refusal. */
 function Withdrawal({ cycle, found, changed }: { cycle: Cycle; found: CaseDetail | null; changed: () => void }) {
   const t = useT();
-  const current = useStore(session);
-  const accountId = current.status === "authenticated" ? current.account.id : "";
-  const draft = useLocalDraft<string>(`${accountId}.withdrawal.${cycle.submission_id ?? ""}`, () => "");
-  const confirmation = useConfirmation();
   const [asked, setAsked] = useState(cycle.withdrawal?.state === "pending");
-  const form = useSubmit(
-    () =>
-      authorized(() =>
-        api.POST("/api/v1/portfolio/cycles/current/withdraw", { body: { reason: draft.value.trim() || null } }),
-      ),
-    () => {
-      draft.clear();
-      setAsked(true);
-    },
-  );
   useEffect(() => {
     if (!asked) return;
     let live = true;
@@ -334,27 +321,28 @@ function Withdrawal({ cycle, found, changed }: { cycle: Cycle; found: CaseDetail
     <section aria-labelledby="withdraw-title" class="pf-withdraw">
       <h2 id="withdraw-title">{t("portfolio.withdraw")}</h2>
       <p>{t("portfolio.withdraw.intro")}</p>
-      {draft.restored && <p class="notice">{t("portfolio.withdraw.restored")}</p>}
-      <form noValidate onSubmit={confirmation.guard(form.onSubmit)}>
-        <ProblemBox problem={form.problem} />
-        <TextAreaField
-          name="reason"
-          label={t("portfolio.withdraw.reason")}
-          hint={t("portfolio.withdraw.reason.hint")}
-          rows={3}
-          maxLength={1000}
-          value={draft.value}
-          onValue={draft.change}
-          problem={form.problem}
-        />
-        <ConfirmCheck
-          id="withdraw-sure"
-          label={t("portfolio.withdraw.check")}
-          message={t("portfolio.withdraw.confirm_needed")}
-          confirmation={confirmation}
-        />
-        <Submit busy={form.busy}>{t("portfolio.withdraw.submit")}</Submit>
-      </form>
+      <KeptTextForm
+        draftKey={`withdrawal.${cycle.submission_id ?? ""}`}
+        send={(reason) =>
+          authorized(() =>
+            api.POST("/api/v1/portfolio/cycles/current/withdraw", { body: { reason: reason.trim() || null } }),
+          )
+        }
+        sent={() => setAsked(true)}
+        restored={t("portfolio.withdraw.restored")}
+        field={{
+          label: t("portfolio.withdraw.reason"),
+          hint: t("portfolio.withdraw.reason.hint"),
+          rows: 3,
+          maxLength: 1000,
+        }}
+        confirm={{
+          id: "withdraw-sure",
+          label: t("portfolio.withdraw.check"),
+          message: t("portfolio.withdraw.confirm_needed"),
+        }}
+        submit={t("portfolio.withdraw.submit")}
+      />
     </section>
   );
 }
