@@ -46,7 +46,7 @@ class _Page:
         return int(status_line[1]) if len(status_line) > 1 and status_line[1].isdigit() else 400
 
 
-def problem_answer(status: int) -> bytes:
+def raw_problem_response(status: int) -> bytes:
     """The whole HTTP answer: ``status``'s problem document, in the platform's default language (the
     request's Accept-Language was not read), on a connection that closes."""
     language = i18n.DEFAULT_LANGUAGE
@@ -64,6 +64,6 @@ class ProblemThreadWorker(ThreadWorker):
         page = _Page()
         super().handle_error(req, page, addr, exc)  # logs, and picks the status
         try:
-            util.write_nonblock(client, problem_answer(page.status()))
+            util.write_nonblock(client, raw_problem_response(page.status()))
         except Exception:  # the client is gone: as gunicorn does, nothing more to tell it
             self.log.debug("Failed to send error message.")
