@@ -9,21 +9,23 @@ from collections.abc import Callable
 from waiting import wait_for
 
 
-def waiting_for_advisory_locks(db) -> int:
-    """How many transactions of ``db``'s database wait for an advisory lock another one holds."""
+def _waiting(db, locktypes: tuple[str, ...]) -> int:
+    """How many transactions of ``db``'s database wait for a lock of ``locktypes`` another one holds. The
+    waiter's session names the database: a wait on a transaction id is tied to none in pg_locks."""
     with db.transaction() as conn:
-        return conn.execute("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                            ).fetchone()["n"]
+        return conn.execute("SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
+                            "WHERE l.locktype = ANY(%s) AND NOT l.granted AND a.datname = current_database()",
+                            (list(locktypes),)).fetchone()["n"]
+
+
+def waiting_for_advisory_locks(db) -> int:
+    """Transactions of ``db``'s database waiting for an advisory lock another one holds."""
+    return _waiting(db, ("advisory",))
 
 
 def waiting_for_row_locks(db) -> int:
-    """How many transactions of ``db``'s database wait for a row another one has written or locked (a wait
-    on the holder's transaction id, which pg_locks ties to no database; the waiter's session names it)."""
-    with db.transaction() as conn:
-        return conn.execute("SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) "
-                            "WHERE l.locktype IN ('transactionid', 'tuple') AND NOT l.granted "
-                            "AND a.datname = current_database()").fetchone()["n"]
+    """Transactions of ``db``'s database waiting for a row another one has written or locked."""
+    return _waiting(db, ("transactionid", "tuple"))
 
 
 class Beside:
