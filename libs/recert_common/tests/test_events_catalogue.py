@@ -86,6 +86,9 @@ SAMPLES: dict[str, dict] = {
         "expires_on": date(2026, 5, 31), "window_opens_on": date(2026, 2, 28), "submit_by": date(2026, 5, 31),
         "pe_period_starts_on": date(2022, 6, 1),
     },
+    "portfolio.deadline.missed": {
+        "cycle_id": CYCLE, "account_id": ACCOUNT, "certificate_id": CERTIFICATE, "kind": "regular",
+        "expires_on": date(2026, 5, 31), "submit_by": date(2026, 5, 31)},
     "portfolio.submitted": {
         "portfolio_id": PORTFOLIO, "cycle_id": CYCLE, "submission_id": SUBMISSION, "account_id": ACCOUNT,
         "certificate_id": CERTIFICATE, "certificate_expires_on": date(2026, 5, 31),

@@ -223,6 +223,10 @@ class Cycle:
     previous_cycle_id: UUID | None
     opened_at: datetime
     closed_at: datetime | None
+    # When the daily check announced that the last day to submit passed with nothing submitted
+    # (portfolio.deadline.missed, ADR 0042). Final: assessment lapses the certificate on it, so nothing may be
+    # submitted after it, even by a request that read "today" before midnight.
+    deadline_missed_at: datetime | None = None
 
     @property
     def window(self) -> DateRange:
@@ -269,6 +273,13 @@ class Cycle:
         if not readiness.ready:
             raise NotReady(readiness)
         return self._after(CycleAction.SUBMIT, submission_id=submission_id)
+
+    def miss_deadline(self, *, today: date, now: datetime) -> Cycle | None:
+        """The cycle with its missed deadline recorded: it is open (nothing submitted, or a submission was
+        withdrawn) and its last day to submit has passed. None when it is not, or was announced already."""
+        if self.state != CycleState.OPEN or today <= self.submit_by or self.deadline_missed_at is not None:
+            return None
+        return replace(self, deadline_missed_at=now)
 
     def request_withdrawal(self, reason: str | None, *, now: datetime, assessor_assigned: bool,
                            earlier: WithdrawalRequest | None) -> WithdrawalRequest:
@@ -686,7 +697,7 @@ def accepts_noloc_meeting(cycle: Cycle, met_on: date, supplement: Supplement | N
 def window_refusal(cycle: Cycle, today: date) -> WindowRefusal | None:
     if today < cycle.window_opens_on:
         return WindowRefusal.NOT_YET_OPEN
-    if today > cycle.submit_by:
+    if today > cycle.submit_by or cycle.deadline_missed_at is not None:
         return WindowRefusal.CLOSED
     return None
 

@@ -404,6 +404,31 @@ class PortfolioService(MentoringUseCases):
             _log.info("milestones behind announced", extra={"events": announced})
         return announced
 
+    def announce_missed_deadlines(self) -> int:
+        """The daily check of ADR 0042: every open cycle whose last day to submit has passed is announced
+        once (portfolio.deadline.missed), in the unit of work that records it on the locked cycle row. A
+        submission takes the same lock, so it either stands before the check (nothing to announce) or is
+        refused after it: assessment may lapse the certificate on this event alone."""
+        today, announced = self.today(), 0
+        with self.uow() as uow:
+            cycle_ids = uow.cycles.past_deadline_ids(today)
+        for cycle_id in cycle_ids:
+            with self.uow() as uow:
+                cycle = uow.cycles.get(cycle_id, for_update=True)
+                missed = cycle.miss_deadline(today=today, now=self.now()) if cycle else None
+                if missed is None:
+                    continue
+                uow.cycles.save(missed)
+                uow.publish("portfolio.deadline.missed", {
+                    "cycle_id": missed.id, "account_id": missed.account_id,
+                    "certificate_id": missed.certificate_id, "kind": str(missed.kind),
+                    "expires_on": missed.expires_on, "submit_by": missed.submit_by,
+                }, subject=missed.account_id)
+                announced += 1
+        if announced:
+            _log.info("missed deadlines announced", extra={"events": announced})
+        return announced
+
     # --- snapshots ---------------------------------------------------------------------------------------
 
     def submission(self, submission_id: UUID) -> Submission | None:

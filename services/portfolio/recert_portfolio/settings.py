@@ -28,6 +28,9 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
     calendar_secret: str = env_field("RECERT_PORTFOLIO_CALENDAR_SECRET", "")
     # How often the worker looks for milestones that turned "behind" (the nudge): once a day.
     wegwijzer_interval_seconds: float = env_field("RECERT_PORTFOLIO_WEGWIJZER_INTERVAL_SECONDS", 86400.0)
+    # How often the worker looks for cycles whose last day to submit passed with nothing submitted (ADR 0042):
+    # assessment lapses their certificates on what it announces, so soon after midnight matters.
+    deadline_interval_seconds: float = env_field("RECERT_PORTFOLIO_DEADLINE_INTERVAL_SECONDS", 300.0)
 
     def __post_init__(self):
         super().__post_init__()

@@ -266,9 +266,19 @@ class CycleRepository(_Repository):
             f"{' FOR UPDATE OF c' if for_update else ''}", (submission_id,)).fetchone())
 
     def save(self, cycle: Cycle) -> None:
-        """Write what a transition changes: the state, the submission under assessment, the closing time."""
-        self.conn.execute("UPDATE cycles SET state = %s, submission_id = %s, closed_at = %s WHERE id = %s",
-                          (str(cycle.state), cycle.submission_id, cycle.closed_at, cycle.id))
+        """Write what a transition changes: the state, the submission under assessment, the closing time, the
+        announcement of a missed deadline."""
+        self.conn.execute("UPDATE cycles SET state = %s, submission_id = %s, closed_at = %s, "
+                          "deadline_missed_at = %s WHERE id = %s",
+                          (str(cycle.state), cycle.submission_id, cycle.closed_at, cycle.deadline_missed_at,
+                           cycle.id))
+
+    def past_deadline_ids(self, today: date) -> list[UUID]:
+        """Open cycles whose last day to submit is before ``today`` and not yet announced as missed (the
+        domain decides again on the locked row: ``Cycle.miss_deadline``)."""
+        return [row["id"] for row in self.conn.execute(
+            "SELECT id FROM cycles WHERE state = 'open' AND submit_by < %s AND deadline_missed_at IS NULL "
+            "ORDER BY submit_by, id", (today,)).fetchall()]
 
     def page(self, *, account_id: UUID | None, page: int, page_size: int) -> tuple[list[Cycle], int]:
         where, params = "", {}

@@ -1,8 +1,9 @@
 """What portfolio's worker runs besides the outbox relay (``python -m recert_portfolio worker``; the loop is
 ``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and the retention of
-snapshots and proofs after a final decision (ADR 0020), and the wegwijzer's daily nudge (ADR 0026): a
-milestone that turned "behind" is announced once per cycle. Deadlines (window, supplement) are checked when a
-jobcoach acts."""
+snapshots and proofs after a final decision (ADR 0020), the wegwijzer's daily nudge (ADR 0026): a
+milestone that turned "behind" is announced once per cycle, and the announcement of a last day to submit
+that passed with nothing submitted, on which assessment lapses the certificate (ADR 0042). The supplement's
+deadline is checked when a jobcoach acts."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,4 +19,6 @@ def schedules(settings: PortfolioSettings, db: Database) -> Sequence[Schedule]:
     return (Schedule("portfolio.retention", settings.retention_interval_seconds,
                      lambda _db: service.purge_expired_snapshots()),
             Schedule("portfolio.wegwijzer-nudge", settings.wegwijzer_interval_seconds,
-                     lambda _db: service.nudge_behind()))
+                     lambda _db: service.nudge_behind()),
+            Schedule("portfolio.deadlines", settings.deadline_interval_seconds,
+                     lambda _db: service.announce_missed_deadlines()))

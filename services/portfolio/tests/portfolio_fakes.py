@@ -219,7 +219,13 @@ class FakeCycles(_Repository):
     def save(self, cycle: Cycle) -> None:
         stored = self.data.cycles[cycle.id]
         self.data.cycles[cycle.id] = replace(stored, state=cycle.state, submission_id=cycle.submission_id,
-                                             closed_at=cycle.closed_at)
+                                             closed_at=cycle.closed_at,
+                                             deadline_missed_at=cycle.deadline_missed_at)
+
+    def past_deadline_ids(self, today: date) -> list[UUID]:
+        found = [c for c in self.data.cycles.values()
+                 if c.state == CycleState.OPEN and c.submit_by < today and c.deadline_missed_at is None]
+        return [c.id for c in sorted(found, key=lambda c: (c.submit_by, c.id))]
 
     def page(self, *, account_id: UUID | None, page: int, page_size: int) -> tuple[list[Cycle], int]:
         found = [c for c in self.data.cycles.values() if account_id is None or c.account_id == account_id]

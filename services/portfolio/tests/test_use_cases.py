@@ -34,6 +34,7 @@ from recert_portfolio.domain import (
 )
 
 PDF = b"%PDF-1.7\n%%EOF\n"
+EXPIRES = date(2027, 6, 30)  # the certificate the world registers by default (conftest)
 
 
 def _refused(world, error, call, *args, **kwargs):
@@ -238,6 +239,41 @@ def test_a_submission_freezes_the_snapshot_and_announces_it(world):
     assert event.data["is_new_portfolio_after_negative"] is False
     refused = _refused(world, WrongState, world.service.submit, coach.account_id)
     assert refused.reason == StateRefusal.ALREADY_SUBMITTED
+
+
+def test_a_last_day_passed_with_nothing_submitted_is_announced_once_and_closes_the_window(world):
+    """ADR 0042: assessment lapses the certificate on this announcement alone, so it is final."""
+    late, on_time, waiting = world.coach(), world.coach(), world.coach()
+    world.certificate(late)
+    world.certificate(waiting, date(2027, 7, 31))
+    world.complete(late)
+    world.submitted(on_time)
+    world.today = EXPIRES
+    assert world.service.announce_missed_deadlines() == 0  # the last day itself is still in time
+    world.today, world.now = EXPIRES + timedelta(days=1), datetime(2027, 6, 30, 22, 5, tzinfo=UTC)
+    assert world.service.announce_missed_deadlines() == 1
+    assert world.service.announce_missed_deadlines() == 0
+    [event] = world.published("portfolio.deadline.missed")
+    cycle = world.service.current(late.account_id).cycle
+    assert event.subject == late.account_id
+    assert event.data == {"cycle_id": str(cycle.id), "account_id": str(late.account_id),
+                          "certificate_id": str(cycle.certificate_id), "kind": "regular",
+                          "expires_on": "2027-06-30", "submit_by": "2027-06-30"}
+    assert cycle.state == CycleState.OPEN and cycle.deadline_missed_at == world.now
+    # A submission that read "today" before midnight and got the cycle's lock after the check is refused.
+    world.today = EXPIRES
+    refused = _refused(world, OutsideWindow, world.service.submit, late.account_id)
+    assert refused.reason == WindowRefusal.CLOSED
+
+
+def test_a_submission_withdrawn_after_the_last_day_makes_the_deadline_missed(world):
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.today = EXPIRES + timedelta(days=1)
+    assert world.service.announce_missed_deadlines() == 0  # submitted in time: nothing to announce
+    world.withdrawn(coach, case_id, submission_id)
+    assert world.service.announce_missed_deadlines() == 1
+    assert world.published("portfolio.deadline.missed")[0].data["account_id"] == str(coach.account_id)
 
 
 def test_a_withdrawal_is_asked_of_assessment_and_takes_effect_when_it_grants_it(world):

@@ -318,6 +318,18 @@ class CycleOpened(EventData):
         "PE activities count from this day (the previous (re)certification)."))
 
 
+@_event("portfolio.deadline.missed", producer="portfolio", consumers=("assessment",),
+        summary="A cycle's last day to submit passed with no portfolio submitted; sent once per cycle by "
+                "portfolio's daily check. Assessment lapses the certificate on it (ADR 0042).")
+class DeadlineMissed(EventData):
+    cycle_id = fields.UUID(required=True)
+    account_id = fields.UUID(required=True)
+    certificate_id = fields.UUID(required=True)
+    kind = _enum(("regular", "after_negative"), required=True)
+    expires_on = fields.Date(required=True, metadata=_doc("The certificate's valid_until."))
+    submit_by = fields.Date(required=True, metadata=_doc("The last day a portfolio could be submitted."))
+
+
 @_event("portfolio.submitted", producer="portfolio",
         consumers=("assessment", "billing", "notifications", "pe-registry"),
         summary="A portfolio was submitted to DNV; its snapshot is frozen under snapshot_hash.")
