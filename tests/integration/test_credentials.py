@@ -67,12 +67,13 @@ def _cli(tmp_path, credential: str, *args: str) -> tuple[int, dict]:
 
 
 def _lapse(system, number: str) -> None:
-    """The worker's lapse on the day after the expiry date, for this certificate alone (the system is shared
-    with other modules, whose clocks must not move)."""
+    """The lapse on the day after the expiry date once portfolio said nothing was submitted (ADR 0042), for
+    this certificate alone (the system is shared with other modules, whose clocks must not move)."""
     db = Database(system.database_url("assessment"), max_size=1, name="test-credentials").open(wait=True)
     try:
         with SqlAssessmentUnitOfWork(db) as uow:
             certificate = uow.certificates.by_number(number)
+            uow.certificates.note_deadline_missed(certificate.id, certificate.valid_until)
             locked = uow.certificates.lock_active(certificate.id)
             assert certificates.lapse_if_due(uow, locked, certificate.valid_until + timedelta(days=1))
     finally:

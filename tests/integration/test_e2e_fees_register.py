@@ -38,6 +38,8 @@ def system(infra, tmp_path_factory):
     with running_system(infra, tmp_path_factory, SERVICES, {
         "RECERT_GATEWAY_AUTH_RATE_LIMIT": "off",
         "RECERT_ASSESSMENT_TODAY": IMPORTED_ON.isoformat(),
+        "RECERT_PORTFOLIO_TODAY": IMPORTED_ON.isoformat(),
+        "RECERT_PORTFOLIO_DEADLINE_INTERVAL_SECONDS": "0.5",
         "RECERT_BILLING_TODAY": IMPORTED_ON.isoformat(),
         "RECERT_BILLING_REGISTER_FEE_INTERVAL_SECONDS": "0.5",
     }) as system:
@@ -148,7 +150,10 @@ def test_a_lapsed_certificate_leaves_the_register_and_its_holder_still_sees_it(a
 
     eventually(lambda: found() == [lapsing], what="the register entry found by the holder's surname")
 
-    restart(system, "assessment", date(2025, 2, 2))  # the day after the expiry date: the worker lapses it
+    # The day after the expiry date: portfolio announces that nothing was submitted, and assessment lapses
+    # the certificate on it (ADR 0042).
+    restart(system, "assessment", date(2025, 2, 2))
+    restart(system, "portfolio", date(2025, 2, 2))
 
     def gone():
         return app.get(f"register/{lapsing}").status_code == 404

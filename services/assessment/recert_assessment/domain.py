@@ -151,6 +151,10 @@ class Certificate:
     created_at: datetime | None = None
     holder_email: str | None = None  # the address Noloc holds for the holder (the import's), ADR 0018
     holder_name: str | None = None  # the name the public register shows (the import's)
+    # The period (its valid_until) whose last day to submit portfolio announced as passed with nothing
+    # submitted (portfolio.deadline.missed, ADR 0042); kept, so that a clock a little behind portfolio's
+    # still lapses the certificate on the timer's next pass.
+    deadline_missed_for: date | None = None
 
     def belongs_to(self, email: str | None, membership_number: str | None) -> bool:
         """Whether a verified account with ``email`` and ``membership_number`` is this certificate's holder:
@@ -905,12 +909,28 @@ def renewed_certificate(certificate: Certificate | None, case: Case) -> Certific
                                state=CertificateState.ACTIVE, lapsed_on=None, lapse_reason=None)
 
 
+# How long after expiry assessment waits for portfolio's word that nothing was submitted in time before it
+# lapses a certificate with an account on its own knowledge (ADR 0042). Portfolio looks every few minutes, so
+# only an outage of portfolio's worker or relay this long leaves an expired certificate in the register.
+PORTFOLIO_SILENCE_DAYS = 7
+
+
 def lapse_reason(certificate: Certificate, today: date, *, regular_case_open: bool,
                  negative: Decision | None) -> LapseReason | None:
     """Why an active certificate lapses today, or None while it does not: its expiry date has not passed,
     or a regular case for the period still runs (a portfolio submitted in time is judged, and a positive
     decision renews from the old expiry date). A whole new portfolio after a negative decision does not hold
-    it: the certificate lapses at expiry and a positive decision reactivates it."""
+    it: the certificate lapses at expiry and a positive decision reactivates it.
+
+    Nor does it lapse while a portfolio submitted on the last day may still be on its way to assessment: a
+    certificate with an account lapses without a negative decision once portfolio announced that the
+    period's last day passed with nothing submitted (``deadline_missed_for``), or, should portfolio stay
+    silent, when the expiry is more than ``PORTFOLIO_SILENCE_DAYS`` days past (ADR 0042)."""
     if certificate.state != CertificateState.ACTIVE or today <= certificate.valid_until or regular_case_open:
         return None
-    return LapseReason.NEGATIVE_DECISION if negative else LapseReason.NOT_RECERTIFIED
+    if negative:
+        return LapseReason.NEGATIVE_DECISION
+    portfolio_may_speak = (certificate.account_id is not None
+                           and certificate.deadline_missed_for != certificate.valid_until
+                           and (today - certificate.valid_until).days <= PORTFOLIO_SILENCE_DAYS)
+    return None if portfolio_may_speak else LapseReason.NOT_RECERTIFIED

@@ -8,10 +8,11 @@ applied when the case opens.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,9 +34,12 @@ _log = logging.getLogger(__name__)
 
 
 class Handlers:
-    def __init__(self, zone: ZoneInfo, *, now: Callable[[], datetime] = utcnow):
+    def __init__(self, zone: ZoneInfo, *, now: Callable[[], datetime] = utcnow,
+                 today: Callable[[], date] | None = None):
         self.zone = zone
         self.now = now
+        # The service's calendar day (a fixed one in demonstrations), as the timer reads it.
+        self.today = today or (lambda: local_day(self.now(), self.zone))
 
     # --- read models -----------------------------------------------------------------------------------
 
@@ -93,6 +97,22 @@ class Handlers:
             record_audit(uow, case.id, "invoice_paid", actor=None, role=SYSTEM, at=now,
                          kind="recertification")
         return case
+
+    def on_deadline_missed(self, uow: Any, event: Event) -> None:
+        """portfolio.deadline.missed: the last day to submit passed with nothing submitted, so no portfolio
+        submitted in time is still on its way, and the certificate lapses unless a case holds it (ADR 0042).
+        The word is kept with the certificate: should assessment's calendar not have reached the day after
+        expiry yet (a clock behind portfolio's), the timer's next pass lapses it. Nothing happens when the
+        announcement is about another period (renewed meanwhile) or another account than the
+        certificate's."""
+        data = event.data
+        certificate = uow.certificates.get(data["certificate_id"], for_update=True)
+        if certificate is None or certificate.valid_until != data["expires_on"] \
+                or certificate.account_id != data["account_id"]:
+            return
+        uow.certificates.note_deadline_missed(certificate.id, certificate.valid_until)
+        noted = dataclasses.replace(certificate, deadline_missed_for=certificate.valid_until)
+        certificates.lapse_if_due(uow, noted, self.today(), self.now())
 
     def on_withdrawal_requested(self, uow: Any, event: Event) -> None:
         """portfolio.withdrawal.requested: assessment decides, since it assigns the assessors (ADR 0041).
@@ -212,6 +232,7 @@ class Handlers:
             "pe.evidence.removed": self.on_pe_evidence_removed,
             "portfolio.submitted": self.on_submitted,
             "portfolio.withdrawal.requested": self.on_withdrawal_requested,
+            "portfolio.deadline.missed": self.on_deadline_missed,
             "portfolio.supplement.submitted": self.on_supplement,
             "billing.invoice.paid": self.on_invoice_paid,
             "portfolio.mentorship.started": self.on_mentorship_started,
@@ -231,6 +252,9 @@ def _reassessment_paid(uow: Any, case: Case, now: datetime) -> None:
                          assessor_id=case.assessor_id)
 
 
-def subscriptions(settings: AssessmentSettings, db: Database) -> Sequence[Subscription]:
+def subscriptions(settings: AssessmentSettings, db: Database, *, today: Callable[[], date] | None = None
+                  ) -> Sequence[Subscription]:
+    """``today``: the clock the integration tests set (the settings' calendar otherwise)."""
+    h = Handlers(settings.zone, today=today or settings.calendar_today())
     return (Subscription("events", {event_type: handled_in(SqlAssessmentUnitOfWork.joining, handler)
-                                    for event_type, handler in Handlers(settings.zone).table().items()}),)
+                                    for event_type, handler in h.table().items()}),)

@@ -18,7 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from recert_assessment import certificates
-from recert_assessment.domain import EXPIRY_NOTICE_MONTHS, SYSTEM, Certificate, ExpiryNotice, expiry_notice
+from recert_assessment.domain import (
+    EXPIRY_NOTICE_MONTHS,
+    PORTFOLIO_SILENCE_DAYS,
+    SYSTEM,
+    Certificate,
+    ExpiryNotice,
+    expiry_notice,
+)
 from recert_assessment.service import record_audit
 from recert_assessment.states import is_open, stage
 from recert_assessment.store import SqlAssessmentUnitOfWork
@@ -89,8 +96,11 @@ class Scheduler:
         return sent
 
     def lapse_expired(self, uow: Callable[[], UnitOfWork], today: date) -> int:
+        """Certificates the timer lapses on assessment's own knowledge. One with an account and no
+        negative decision waits for portfolio.deadline.missed (ADR 0042), up to ``PORTFOLIO_SILENCE_DAYS``."""
         with uow() as work:
-            candidates = [c.id for c in work.certificates.expired(today)]
+            silence_from = today - timedelta(days=PORTFOLIO_SILENCE_DAYS)
+            candidates = [c.id for c in work.certificates.lapse_candidates(today, silence_from)]
         lapsed = 0
         for certificate_id in candidates:
             with uow() as work:

@@ -191,7 +191,7 @@ class PaidInvoiceRepository(_Repository):
 
 _CERTIFICATE_COLUMNS = ("id", "number", "membership_number", "account_id", "valid_from", "valid_until",
                         "state", "lapsed_on", "lapse_reason", "registered_at", "created_at", "holder_email",
-                        "holder_name")
+                        "holder_name", "deadline_missed_for")
 
 
 def _certificate(row: Mapping[str, Any] | None) -> Certificate | None:
@@ -383,11 +383,27 @@ class CertificateRepository(_Repository):
             recorded.append((notice, _certificate(row)))
         return recorded
 
-    def expired(self, today: date) -> list[Certificate]:
-        """Active certificates whose expiry date has passed."""
-        rows = self.conn.execute("SELECT * FROM certificates WHERE state = 'active' AND valid_until < %s "
-                            "ORDER BY valid_until", (today,)).fetchall()
+    def lapse_candidates(self, today: date, silence_from: date) -> list[Certificate]:
+        """Active certificates past their expiry date that the timer may lapse without portfolio's word (ADR
+        0042): without an account, expired before ``silence_from``, with portfolio's word that the period's
+        last day passed with nothing submitted, or with a decision about the period. The
+        domain decides on the locked row (``domain.lapse_reason``); the rest wait for
+        portfolio.deadline.missed."""
+        rows = self.conn.execute(
+            """SELECT * FROM certificates ce WHERE ce.state = 'active' AND ce.valid_until < %(today)s
+                 AND (ce.account_id IS NULL OR ce.valid_until < %(silence_from)s
+                      OR ce.deadline_missed_for = ce.valid_until
+                      OR EXISTS (SELECT 1 FROM cases c JOIN decisions d ON d.case_id = c.id
+                                 WHERE c.certificate_id = ce.id
+                                   AND c.certificate_expires_on = ce.valid_until))
+               ORDER BY ce.valid_until""", {"today": today, "silence_from": silence_from}).fetchall()
         return [_certificate(r) for r in rows]
+
+    def note_deadline_missed(self, certificate_id: UUID, valid_until: date) -> None:
+        """Portfolio's word that the period ending ``valid_until`` passed with nothing submitted (ADR
+        0042)."""
+        self.conn.execute("UPDATE certificates SET deadline_missed_for = %s, updated_at = now() "
+                          "WHERE id = %s", (valid_until, certificate_id))
 
     def lock_active(self, certificate_id: UUID) -> Certificate | None:
         """The active certificate, locked; None when it is not active or another worker holds it."""

@@ -245,10 +245,14 @@ class FakeCertificates:
             recorded.append((notice, c))
         return sorted(recorded, key=lambda pair: (pair[1].valid_until, pair[1].id))
 
-    def expired(self, today: date) -> list[Certificate]:
+    def lapse_candidates(self, today: date, silence_from: date) -> list[Certificate]:
+        # Every expired certificate: more than the store's narrowing, which the domain's rule makes harmless.
         return sorted((c for c in self.rows.values()
                        if c.state == CertificateState.ACTIVE and c.valid_until < today),
                       key=lambda c: c.valid_until)
+
+    def note_deadline_missed(self, certificate_id: UUID, valid_until: date) -> None:
+        self._change(certificate_id, deadline_missed_for=valid_until)
 
     def lock_active(self, certificate_id: UUID) -> Certificate | None:
         found = self.rows.get(certificate_id)
@@ -606,7 +610,7 @@ class World:
                                                     public_url="https://register.test")
         self.service = AssessmentService(lambda: self.uow, self.settings, today=lambda: self.day,
                                          now=lambda: self.instant)
-        self.handlers = Handlers(self.settings.zone, now=lambda: self.instant)
+        self.handlers = Handlers(self.settings.zone, now=lambda: self.instant, today=lambda: self.day)
         self.scheduler = Scheduler(lambda: self.day, lambda: self.instant)
         self.officer = principal("dnv_officer")
         self.admin = principal("noloc_admin")
@@ -656,6 +660,15 @@ class World:
             "reflection_meetings": 4, "is_new_portfolio_after_negative": after_negative},
             producer="portfolio", subject=coach.account_id))
         return self.uow.cases.by_submission(submission_id)
+
+    def deadline_missed(self, coach, certificate, *, expires_on: date | None = None):
+        """Portfolio's announcement that the certificate's last day to submit passed with nothing submitted
+        (ADR 0042)."""
+        expires_on = expires_on or certificate.valid_until
+        self.handle(self.handlers.on_deadline_missed, received("portfolio.deadline.missed", {
+            "cycle_id": uuid.uuid4(), "account_id": coach.account_id, "certificate_id": certificate.id,
+            "kind": "regular", "expires_on": expires_on, "submit_by": expires_on},
+            producer="portfolio", subject=coach.account_id))
 
     def pay(self, coach, case, kind: str = "recertification"):
         self.handle(self.handlers.on_invoice_paid, received("billing.invoice.paid", {

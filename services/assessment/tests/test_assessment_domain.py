@@ -16,6 +16,7 @@ from recert_assessment.domain import (
     Certificate,
     CertificateState,
     Decision,
+    LapseReason,
     PartVerdict,
     PeActivity,
     Rejection,
@@ -27,6 +28,7 @@ from recert_assessment.domain import (
     expiry_notice_due,
     form_refusals,
     imported_valid_from,
+    lapse_reason,
     new_claim_code,
     pe_check_proposal,
     renewal,
@@ -159,6 +161,32 @@ def test_after_a_negative_decision_the_window_is_for_a_new_portfolio():
     assert (after.window.first, after.window.last) == (date(2027, 6, 10), date(2027, 9, 10))
     assert not tile(lapsed, date(2027, 9, 11), negative).window_open
     assert tile(lapsed, date(2027, 8, 1), None).window is None
+
+
+def test_a_certificate_with_an_account_waits_for_portfolios_word_before_it_lapses():
+    """ADR 0042: a portfolio submitted on the last day may still be on its way to assessment."""
+    held, unlinked = certificate(date(2027, 6, 30)), replace(certificate(date(2027, 6, 30)), account_id=None)
+    negative = Decision(id=uuid.uuid4(), case_id=uuid.uuid4(), round=1, decision="negative",
+                        follows_advice=True, reason=None, decided_on=date(2027, 5, 10),
+                        objection_deadline=date(2027, 6, 21), new_portfolio_deadline=date(2027, 8, 10),
+                        supplement_due_on=None, decided_by=uuid.uuid4(), decided_at=T0)
+
+    def reason(cert, today, *, deadline_missed=False, negative=None, case_open=False):
+        if deadline_missed:
+            cert = replace(cert, deadline_missed_for=cert.valid_until)
+        return lapse_reason(cert, today, regular_case_open=case_open, negative=negative)
+
+    assert reason(held, date(2027, 6, 30), deadline_missed=True) is None  # not expired yet
+    assert reason(held, date(2027, 7, 1)) is None
+    assert reason(held, date(2027, 7, 1), deadline_missed=True) == LapseReason.NOT_RECERTIFIED
+    assert reason(held, date(2027, 7, 1), deadline_missed=True, case_open=True) is None
+    assert reason(held, date(2027, 7, 1), negative=negative) == LapseReason.NEGATIVE_DECISION
+    assert reason(unlinked, date(2027, 7, 1)) == LapseReason.NOT_RECERTIFIED  # no account, no portfolio
+    # Portfolio silent: 7 days after expiry the timer lapses it on assessment's knowledge alone.
+    assert reason(held, date(2027, 7, 7)) is None
+    assert reason(held, date(2027, 7, 8)) == LapseReason.NOT_RECERTIFIED
+    # Portfolio's word about an earlier period says nothing about this one.
+    assert reason(replace(held, deadline_missed_for=date(2023, 6, 30)), date(2027, 7, 1)) is None
 
 
 # --- the PE check ----------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ none published when refused. No database, broker or network."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from assessment_fakes import EXPIRES, HEADER, World, positive_form, postponed_form, principal, received
@@ -452,12 +452,12 @@ def test_the_tile_and_dnvs_list(world):
 
 
 def test_the_register_lists_active_certificates_only(world):
-    _, certificate = world.coach_with_certificate()
+    coach, certificate = world.coach_with_certificate()
     assert world.service.certificates.register_entry(certificate.number.lower()).name == "Jet"
     assert [e.certificate_number for e in world.service.certificates.search_register(" Jet ")] == [
         certificate.number]
     world.day = EXPIRES + timedelta(days=1)
-    world.scheduler.run_in(lambda: world.uow)
+    world.deadline_missed(coach, certificate)
     assert world.service.certificates.register_entry(certificate.number) is None
     assert world.service.certificates.search_register(certificate.number) == []
 
@@ -502,11 +502,64 @@ def test_the_schedule_reminds_lapses_and_reports_once(world):
     case = world.submit(other, other_certificate)
     world.day = EXPIRES + timedelta(days=1)
     report = world.scheduler.run_in(lambda: world.uow)
-    assert report.lapsed == 1 and report.overdue == 1
-    assert world.uow.certificates.get(certificate.id).state == CertificateState.LAPSED
+    assert report.lapsed == 0 and report.overdue == 1  # the lapse waits for portfolio's word (ADR 0042)
     (overdue,) = world.uow.events("assessment.case.overdue")
     assert overdue.data["case_id"] == str(case.id) and overdue.data["stage"] == "pe_check"
     assert world.scheduler.run_in(lambda: world.uow) == type(report)()
+    world.day = EXPIRES + timedelta(days=8)  # portfolio stayed silent: assessment lapses it on its own
+    assert world.scheduler.run_in(lambda: world.uow) == type(report)(lapsed=1)
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.LAPSED
+    assert world.scheduler.run_in(lambda: world.uow) == type(report)()
+
+
+def test_a_portfolio_submitted_on_the_last_day_and_heard_after_expiry_is_judged_not_lapsed(world):
+    """The race of ADR 0042: the submission's event reaches assessment after the timer's first pass past
+    expiry. The certificate waits for portfolio's word, which never comes for a submitted cycle."""
+    coach, certificate = world.coach_with_certificate()
+    world.day = EXPIRES + timedelta(days=1)
+    assert world.scheduler.run_in(lambda: world.uow).lapsed == 0
+    world.instant = datetime.combine(EXPIRES, time(21, 59), tzinfo=UTC)  # 23:59 in Amsterdam
+    case = world.submit(coach, certificate)
+    assert case is not None and case.certificate_expires_on == EXPIRES
+    world.day = EXPIRES + timedelta(days=30)
+    assert world.scheduler.run_in(lambda: world.uow).lapsed == 0  # the case holds it
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.ACTIVE
+    assert world.uow.events("certification.certificate.lapsed") == []
+
+
+def test_portfolios_word_lapses_the_certificate_once_and_only_for_its_period_and_holder(world):
+    coach, certificate = world.coach_with_certificate()
+    other = world.account(number="99999999")
+    world.day = EXPIRES + timedelta(days=1)
+    world.deadline_missed(other, certificate)  # a cycle of another account: not this certificate's holder
+    world.deadline_missed(coach, certificate, expires_on=EXPIRES - timedelta(days=1461))  # an older period
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.ACTIVE
+    world.deadline_missed(coach, certificate)
+    world.deadline_missed(coach, certificate)
+    lapsed = world.uow.certificates.get(certificate.id)
+    assert (lapsed.state, lapsed.lapsed_on, lapsed.lapse_reason) == (
+        CertificateState.LAPSED, EXPIRES + timedelta(days=1), "not_recertified")
+    (event,) = world.uow.events("certification.certificate.lapsed")
+    assert event.data["reason"] == "not_recertified" and event.data["account_id"] == str(coach.account_id)
+
+
+def test_portfolios_word_heard_before_assessments_day_turned_lapses_on_the_next_pass(world):
+    """Portfolio's clock a little ahead: the word arrives while assessment's calendar still reads the last
+    day. It is kept, and the timer's first pass of the next day lapses the certificate."""
+    coach, certificate = world.coach_with_certificate()
+    world.day = EXPIRES
+    world.deadline_missed(coach, certificate)
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.ACTIVE
+    assert world.scheduler.run_in(lambda: world.uow).lapsed == 0
+    world.day = EXPIRES + timedelta(days=1)
+    assert world.scheduler.run_in(lambda: world.uow).lapsed == 1
+
+
+def test_portfolios_word_does_not_lapse_a_certificate_a_case_holds(world):
+    coach, certificate, _, case = world.advised()
+    world.day = EXPIRES + timedelta(days=1)
+    world.deadline_missed(coach, certificate)
+    assert world.uow.certificates.get(certificate.id).state == CertificateState.ACTIVE
 
 
 def test_a_running_case_holds_the_certificate_past_expiry(world):

@@ -135,6 +135,14 @@ class Harness(ServiceHarness):
     def register_entry(self, number: str) -> dict:
         return self.ok(self.get(f"/v1/register/{number}"))
 
+    def deadline_missed(self, coach: Person, certificate: dict):
+        """Portfolio's word that the certificate period's last day to submit passed with nothing submitted
+        (ADR 0042)."""
+        valid_until = date.fromisoformat(certificate["valid_until"])
+        return self.publish("portfolio.deadline.missed", {
+            "cycle_id": uuid.uuid4(), "account_id": coach.account_id, "certificate_id": certificate["id"],
+            "kind": "regular", "expires_on": valid_until, "submit_by": valid_until}, subject=coach.account_id)
+
     def run_schedule(self):
         return self.scheduler.run(self.db)
 

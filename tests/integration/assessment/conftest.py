@@ -36,7 +36,8 @@ def assessment_settings(infra):
 def assessment(infra, assessment_settings):
     settings = assessment_settings
     with running_service(infra, settings, build_service=build_service, create_app=create_app,
-                         worker_parts=lambda db, service, clock: (subscriptions(settings, db),)) as parts:
+                         worker_parts=lambda db, service, clock: (subscriptions(settings, db, today=clock),)
+                         ) as parts:
         yield Harness(**parts)
 
 

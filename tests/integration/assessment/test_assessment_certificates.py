@@ -135,7 +135,7 @@ def test_a_lapsed_certificate_leaves_the_register_and_its_holder_still_sees_it(a
     certificate = assessment.certificate(coach, date(2027, 6, 30))
     assert [e["certificate_number"] for e in assessment.register("vervallen")] == [certificate["number"]]
     assessment.clock.day = date(2027, 7, 1)
-    assessment.run_schedule()
+    assessment.deadline_missed(coach, certificate)
     assert assessment.scalar("SELECT state FROM certificates WHERE id = %s", certificate["id"]) == "lapsed"
 
     # Lookup: the same answer as a number that never existed (no oracle); search: absent.

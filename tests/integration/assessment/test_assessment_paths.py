@@ -326,15 +326,49 @@ def test_negative_then_lapse_at_expiry_then_reactivation_by_a_new_portfolio(asse
     register_says(assessment, certificate, "active", date(2031, 6, 30))
 
 
-def test_a_certificate_without_a_portfolio_lapses_at_expiry(assessment):
+def test_a_certificate_without_a_portfolio_lapses_on_portfolios_word_the_day_after_expiry(assessment):
     assessment.clock.day = date(2027, 6, 1)
     coach = assessment.person()
     certificate = assessment.certificate(coach, EXPIRES)
     assessment.clock.day = date(2027, 7, 1)
-    assessment.run_schedule()
+    assessment.run_schedule()  # a portfolio submitted on the last day may still be on its way (ADR 0042)
+    register_says(assessment, certificate, "active", EXPIRES)
+    assessment.deadline_missed(coach, certificate)
     register_says(assessment, certificate, "lapsed", EXPIRES)
+    assert assessment.scalar("SELECT lapsed_on FROM certificates WHERE id = %s", certificate["id"]) == \
+        date(2027, 7, 1)
     [lapsed] = assessment.outbox("certification.certificate.lapsed", subject=coach.account_id)
     assert (lapsed["data"]["reason"], lapsed["data"]["new_portfolio_deadline"]) == ("not_recertified", None)
     tile = assessment.ok(assessment.get("/v1/certificates/mine", coach.token))
     assert (tile["state"], tile["days_left"], tile["window_open"], tile["submission_window"]) == (
         "lapsed", 0, False, None)
+
+
+def test_a_portfolio_submitted_on_the_last_day_and_heard_after_the_timers_pass_is_judged(assessment):
+    """The race of ADR 0042: the submission's event reaches assessment after its first pass past expiry
+    (portfolio's relay or assessment's worker was down at midnight)."""
+    assessment.clock.day = date(2027, 6, 1)
+    coach = assessment.person()
+    certificate = assessment.certificate(coach, EXPIRES)
+    assessment.clock.day = date(2027, 7, 1)
+    assessment.run_schedule()
+    case = assessment.submit(coach, certificate, submitted_on=EXPIRES)
+    assert case["state"] == "opened"
+    assessment.clock.day = date(2027, 8, 1)
+    assessment.run_schedule()
+    register_says(assessment, certificate, "active", EXPIRES)
+    assert assessment.outbox("certification.certificate.lapsed", subject=coach.account_id) == []
+
+
+def test_a_certificate_lapses_a_week_after_expiry_when_portfolio_stays_silent(assessment):
+    assessment.clock.day = date(2027, 6, 1)
+    coach = assessment.person()
+    certificate = assessment.certificate(coach, EXPIRES)
+    assessment.clock.day = date(2027, 7, 7)
+    assessment.run_schedule()
+    register_says(assessment, certificate, "active", EXPIRES)
+    assessment.clock.day = date(2027, 7, 8)
+    assessment.run_schedule()
+    register_says(assessment, certificate, "lapsed", EXPIRES)
+    [lapsed] = assessment.outbox("certification.certificate.lapsed", subject=coach.account_id)
+    assert (lapsed["data"]["reason"], lapsed["data"]["lapsed_on"]) == ("not_recertified", "2027-07-08")

@@ -94,9 +94,27 @@ def test_two_schedulers_send_each_expiring_event_exactly_once(assessment):
         runs.wait_both()
         assert expiring() == Counter({(c, m): 1 for c in ids for _, m in MOMENTS})
 
+        def lapsed_count() -> int:
+            return assessment.scalar("SELECT count(*) FROM certificates WHERE id::text = ANY(%s) "
+                                     "AND state = 'lapsed'", list(ids))
+
+        # The day after expiry they wait for portfolio's word (ADR 0042); half of them hear it, while both
+        # timers run; the rest lapse on the timers once portfolio has been silent for a week.
         assessment.clock.day = date(2027, 7, 1)
-        wait_for(lambda: assessment.scalar("SELECT count(*) FROM certificates WHERE id::text = ANY(%s) "
-                                           "AND state = 'lapsed'", list(ids)) == len(ids), message="lapsed")
+        runs.wait_both()
+        assert lapsed_count() == 0
+        holders = {e["data"]["certificate_id"]: e["data"]["account_id"]
+                   for e in assessment.outbox("certification.certificate.registered")}
+        for certificate_id in sorted(ids)[:6]:
+            holder = holders[certificate_id]
+            assessment.publish("portfolio.deadline.missed", {
+                "cycle_id": uuid.uuid4(), "account_id": holder, "certificate_id": certificate_id,
+                "kind": "regular", "expires_on": EXPIRES, "submit_by": EXPIRES}, subject=holder)
+        wait_for(lambda: lapsed_count() == 6, message="lapsed on portfolio's word")
+        runs.wait_both()
+        assert lapsed_count() == 6
+        assessment.clock.day = date(2027, 7, 8)
+        wait_for(lambda: lapsed_count() == len(ids), message="lapsed")
         runs.wait_both()
         lapsed = Counter(e["data"]["certificate_id"]
                          for e in assessment.outbox("certification.certificate.lapsed"))
