@@ -11,6 +11,7 @@ an operator's clock would move.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from recert_common.i18n import format_date
 from recert_common.rules import add_years, supplement_deadline
 
 from e2e_fixtures import app_fixture, office_fixture, running_system
-from frontend import Frontend, Person
+from frontend import Frontend, Person, unique_member_number
 from journeys import PDF, TODAY, WEBHOOK_SECRET, Office, complete_portfolio, eventually, form, ok, upload
 
 VALID_UNTIL = TODAY + timedelta(days=60)  # inside the submission window
@@ -342,3 +343,33 @@ def test_negative_then_lapse_at_expiry_then_reactivation_by_a_new_portfolio(app,
     register_says(office, number, "lapsed", VALID_UNTIL)
     office.decide(new_case, "positive")
     register_says(office, number, "active", add_years(VALID_UNTIL, 4))
+
+
+def test_a_portfolio_submitted_in_time_but_heard_after_expiry_is_judged_not_lapsed(app, office, system):
+    """ADR 0042: the submission's event waits in portfolio's outbox (its worker is down) while assessment's
+    timer runs on the day after the expiry date. The certificate waits for portfolio's word, which does not
+    come for a submitted cycle; the case opens once the worker is back, and the jobcoach stays registered."""
+    assessment_on(system, None)
+    person = app.login(app.register(full_name="Laura Laatkomer"))
+    number = office.certify(person, VALID_UNTIL)
+    complete_portfolio(app, person)
+    # A certificate without an account lapses on the timer's own pass: the sign that the pass ran.
+    unlinked = f"RJ-{uuid.uuid4().hex[:8].upper()}"
+    csv = (f"noloc_number,certificate_number,valid_until,email,name\n"
+           f"{unique_member_number()},{unlinked},{VALID_UNTIL.isoformat()},niemand@example.org,Nora Niemand\n")
+    ok(app.post("certificates/import", office.admin, data=csv.encode(), headers={"Content-Type": "text/csv"}))
+    register_says(office, unlinked, "active", VALID_UNTIL)
+
+    [worker] = [p for p in system.processes if p.name == "portfolio-worker" and p.popen.poll() is None]
+    worker.stop()
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    assessment_on(system, VALID_UNTIL + timedelta(days=1))
+    register_says(office, unlinked, "lapsed", VALID_UNTIL)
+    register_says(office, number, "active", VALID_UNTIL)
+
+    system.wait_for_line(system.start_worker("portfolio"), '"worker started"')
+    case = office.case_of(person)
+    assert case["state"] == "opened" and case["is_new_portfolio_after_negative"] is False
+    register_says(office, number, "active", VALID_UNTIL)
+    mine = ok(app.get("certificates/mine", person))
+    assert (mine["certificate_number"], mine["state"]) == (number, "active")
