@@ -355,8 +355,8 @@ def test_a_portfolio_submitted_in_time_but_heard_after_expiry_is_judged_not_laps
     complete_portfolio(app, person)
     # A certificate without an account lapses on the timer's own pass: the sign that the pass ran.
     unlinked = f"RJ-{uuid.uuid4().hex[:8].upper()}"
-    csv = (f"noloc_number,certificate_number,valid_until,email,name\n"
-           f"{unique_member_number()},{unlinked},{VALID_UNTIL.isoformat()},niemand@example.org,Nora Niemand\n")
+    csv = (f"noloc_number,certificate_number,valid_until,email,name\n{unique_member_number()},{unlinked},"
+           f"{VALID_UNTIL.isoformat()},niemand@example.org,Nora Niemand\n")
     ok(app.post("certificates/import", office.admin, data=csv.encode(), headers={"Content-Type": "text/csv"}))
     register_says(office, unlinked, "active", VALID_UNTIL)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -398,6 +398,21 @@ class CertificateRepository(_Repository):
                                    AND c.certificate_expires_on = ce.valid_until))
                ORDER BY ce.valid_until""", {"today": today, "silence_from": silence_from}).fetchall()
         return [_certificate(r) for r in rows]
+
+    def count_waiting_for_portfolio(self, today: date) -> int:
+        """Active certificates with an account, more than a day past their expiry date, that neither
+        portfolio's word (ADR 0042) nor a regular case or a decision about the period explains: the
+        operators' metric of a portfolio that does not speak. The timer lapses them 7 days after expiry."""
+        return self.conn.execute(
+            f"""SELECT count(*) AS n FROM certificates ce
+                WHERE ce.state = 'active' AND ce.account_id IS NOT NULL AND ce.valid_until < %(since)s
+                  AND ce.deadline_missed_for IS DISTINCT FROM ce.valid_until
+                  AND NOT EXISTS (
+                      SELECT 1 FROM cases c WHERE c.certificate_id = ce.id
+                         AND c.certificate_expires_on = ce.valid_until
+                         AND ((c.{_OPEN_STATES_SQL} AND NOT c.is_new_portfolio_after_negative)
+                              OR EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.id)))""",
+            {"since": today - timedelta(days=1)}).fetchone()["n"]
 
     def note_deadline_missed(self, certificate_id: UUID, valid_until: date) -> None:
         """Portfolio's word that the period ending ``valid_until`` passed with nothing submitted (ADR

@@ -1,7 +1,8 @@
 """What assessment's worker runs besides the outbox relay (``python -m recert_assessment worker``; the loop
 is ``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions`` and one schedule, which
 sends expiry reminders, lapses expired certificates and reports overdue cases (see ``schedule``); and, on
-``RECERT_WORKER_METRICS_PORT``, the number of overdue cases for the operators' alert."""
+``RECERT_WORKER_METRICS_PORT``, the number of overdue cases and of expired certificates waiting for
+portfolio's word (ADR 0042) for the operators' alerts."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -9,7 +10,7 @@ from datetime import date
 
 from recert_assessment.schedule import Scheduler
 from recert_assessment.settings import AssessmentSettings
-from recert_assessment.store import CaseRepository
+from recert_assessment.store import CaseRepository, CertificateRepository
 from recert_common.db import Database
 from recert_common.worker import Schedule
 from recert_common.worker_metrics import StateGauges
@@ -21,11 +22,17 @@ def schedules(settings: AssessmentSettings, db: Database) -> Sequence[Schedule]:
 
 
 OVERDUE_CASES = "recert_assessment_overdue_cases"
+WAITING_FOR_PORTFOLIO = "recert_assessment_lapses_waiting_for_portfolio"
 
 
 def metrics(settings: AssessmentSettings, db: Database, *,
             today: Callable[[], date] | None = None) -> Sequence[StateGauges]:
     today = today or settings.calendar_today()
     return (StateGauges(db, {OVERDUE_CASES: "Open cases whose result was due before today (6 to 8 weeks "
-                                            "after submission)."},
-                        lambda conn: {OVERDUE_CASES: CaseRepository(conn).count_overdue(today())}),)
+                                            "after submission).",
+                             WAITING_FOR_PORTFOLIO: "Certificates with an account more than a day past "
+                                                    "expiry that wait for portfolio.deadline.missed to "
+                                                    "lapse (ADR 0042)."},
+                        lambda conn: {OVERDUE_CASES: CaseRepository(conn).count_overdue(today()),
+                                      WAITING_FOR_PORTFOLIO:
+                                          CertificateRepository(conn).count_waiting_for_portfolio(today())}),)

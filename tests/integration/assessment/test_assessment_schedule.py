@@ -182,6 +182,31 @@ def test_the_overdue_cases_metric_counts_the_open_cases_past_their_due_date(asse
     assert gauge() == before + 1 == listed()
 
 
+def test_the_waiting_for_portfolio_metric_counts_expired_certificates_nothing_explains(assessment):
+    """The operators' alert LapsesWaitingForPortfolio reads this gauge: a certificate with an account more
+    than a day past expiry, without portfolio's word (ADR 0042), a regular case or a decision."""
+    registry = CollectorRegistry()
+    for collector in assessment_worker.metrics(assessment.settings, assessment.db, today=assessment.clock):
+        registry.register(collector)
+
+    def gauge() -> float:
+        return registry.get_sample_value(assessment_worker.WAITING_FOR_PORTFOLIO)
+
+    expires = date(2031, 3, 31)  # a period no other test of the module reaches
+    assessment.clock.day = date(2031, 3, 1)
+    silent, heard, judged = (assessment.person() for _ in range(3))
+    silent_certificate = assessment.certificate(silent, expires)
+    heard_certificate = assessment.certificate(heard, expires)
+    assessment.submit(judged, assessment.certificate(judged, expires), submitted_on=date(2031, 3, 20))
+    assessment.clock.day = expires + timedelta(days=1)
+    before = gauge()
+    assessment.deadline_missed(heard, heard_certificate)
+    assessment.clock.day = expires + timedelta(days=2)
+    assert gauge() == before + 1  # the silent one; the heard one lapsed, the judged one has its case
+    assessment.deadline_missed(silent, silent_certificate)
+    assert gauge() == before
+
+
 # --- the set-based pass: the store's rule, its events, two passes at once ---------------------------------
 
 def _seed(conn, expiries: list[date], *, linked: bool = True) -> list[uuid.UUID]:
