@@ -174,14 +174,18 @@ _METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # What the gateway itself answers for every request it forwards: the service did not answer (502), too late
 # (504), or tokens cannot be checked (503).
 _FORWARDING_ANSWERS = (502, 503, 504)
+# What its server answers for every request it cannot read, before any route (``recert_common.web_worker``):
+# a malformed request (400), a request line too long (414), an Expect it cannot meet (417), header fields
+# too large (431).
+_UNREADABLE_ANSWERS = (400, 414, 417, 431)
 
 
 def document_gateway_answers(document: dict[str, Any], routes: RouteTable) -> None:
     """Add, in place, the error answers the gateway gives itself, each with its problem type: 401 on every
     operation that needs a token, 413 on every one with a body (``upload-too-large`` on uploads), 429 on
-    rate-limited ones, 502/503/504 on every forwarded one, 400 on every one (its server refuses a request
-    it cannot read before any route: ``recert_common.web_worker``); and name the problem types of any error
-    answer that does not name them yet (so each lists its ``x-problem-types``)."""
+    rate-limited ones, 502/503/504 on every forwarded one, 400/414/417/431 on every one (its server
+    refuses a request it cannot read before any route: ``recert_common.web_worker``); and name the problem
+    types of any error answer that does not name them yet (so each lists its ``x-problem-types``)."""
     for path, item in (document.get("paths") or {}).items():
         if not path.startswith(GATEWAY_PREFIX) or not isinstance(item, dict):
             continue
@@ -196,7 +200,7 @@ def document_gateway_answers(document: dict[str, Any], routes: RouteTable) -> No
             responses = operation.setdefault("responses", {})
             own: dict[int, str | None] = {int(s): None for s in responses
                                           if str(s).isdigit() and int(s) >= 400}
-            own[400] = GENERIC_TYPES[400]
+            own.update({status: GENERIC_TYPES[status] for status in _UNREADABLE_ANSWERS})
             if route is not None:
                 own.update({status: GENERIC_TYPES[status] for status in _FORWARDING_ANSWERS})
                 if route.rate_limit_rule(method.upper(), segments) is not None:

@@ -157,13 +157,15 @@ def test_the_gateway_adds_its_own_answers_with_their_types():
 
     verify = "/api/v1/auth/login/verify"
     assert types(verify, "post", "429") == ["account-locked", "too-many-requests"]
-    assert sorted(document["paths"][verify]["post"]["responses"]) == ["200", "400", "429", "502", "503",
-                                                                      "504"]
-    assert types(verify, "post", "400") == ["bad-request"]  # a request its server cannot read
+    assert sorted(document["paths"][verify]["post"]["responses"]) == ["200", "400", "414", "417", "429",
+                                                                      "431", "502", "503", "504"]
+    # What its server answers for a request it cannot read, before any route (web_worker).
+    assert [types(verify, "post", s) for s in ("400", "414", "417", "431")] == [
+        ["bad-request"], ["uri-too-long"], ["expectation-failed"], ["header-fields-too-large"]]
     assert types("/api/v1/files/{id}", "post", "413") == ["payload-too-large", "upload-too-large"]
     assert types("/api/v1/files/{id}", "post", "401") == ["unauthorized"]
     assert types("/api/v1/files/{id}", "post", "502") == ["bad-gateway"]
     dashboard = document["paths"]["/api/v1/dashboard"]["get"]["responses"]
-    assert sorted(dashboard) == ["400", "403"]  # the gateway's own endpoint: nothing forwarded
+    assert sorted(dashboard) == ["400", "403", "414", "417", "431"]  # the gateway's own: nothing forwarded
     assert dashboard["403"]["description"].startswith("Only for jobcoaches. Forbidden. Problem types:")
     assert "max_bytes" in document["components"]["schemas"]["Problem"]["properties"]

@@ -295,6 +295,9 @@ def _raw(url: str, head: str) -> tuple[str, dict[str, str], bytes]:
     ("POST /api/v1/auth/login HTTP/1.1\nHost: x\nTransfer-Encoding: gzip2, chunked\n", 400),
     ("GET /api/v1/healthz HTTP/1.1\nHost: x\nBad Header: 1\n", 400),
     (f"GET /api/v1/{'x' * 5000} HTTP/1.1\nHost: x\n", 414),
+    ("POST /api/v1/auth/login HTTP/1.1\nHost: x\nExpect: 200-ok\nContent-Length: 2\n", 417),
+    (f"GET /api/v1/healthz HTTP/1.1\nHost: x\nX-Big: {'x' * 9000}\n", 431),
+    ("GET /api/v1/healthz HTTP/1.1\nHost: x\n" + "".join(f"X-{n}: 1\n" for n in range(120)), 431),
 ])
 def test_a_request_the_server_cannot_read_gets_a_problem_document(gateway, head, status):
     """What gunicorn refuses before the app sees it is answered as the app answers (web_worker)."""
@@ -303,8 +306,8 @@ def test_a_request_the_server_cannot_read_gets_a_problem_document(gateway, head,
     assert status_line.split()[1] == str(status), status_line
     assert headers["content-type"] == "application/problem+json"
     problem = json.loads(body)
-    # Our type where we name one (errors.problem_for_status), RFC 9457's about:blank for a status we do not.
+    # The type the gateway's OpenAPI document names for that status on every operation.
     assert problem["status"] == status
-    ours = "https://recert.noloc.nl/problems/bad-request"
-    assert problem["type"] == (ours if status == 400 else "about:blank")
+    slug = {400: "bad-request", 414: "uri-too-long", 417: "expectation-failed", 431: "header-fields-too-large"}
+    assert problem["type"] == f"https://recert.noloc.nl/problems/{slug[status]}"
     assert problem["title"] and headers["content-language"] == "nl"

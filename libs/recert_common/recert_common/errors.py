@@ -225,6 +225,24 @@ class UnsupportedMediaType(Problem):
     status, slug, title_code = 415, "unsupported-media-type", "problem.unsupported_media_type"
 
 
+class UriTooLong(Problem):
+    """414: a request line longer than the server reads (answered by ``web_worker``, before any route)."""
+
+    status, slug, title_code = 414, "uri-too-long", "problem.uri_too_long"
+
+
+class ExpectationFailed(Problem):
+    """417: an ``Expect`` header other than ``100-continue`` (answered by ``web_worker``)."""
+
+    status, slug, title_code = 417, "expectation-failed", "problem.expectation_failed"
+
+
+class HeaderFieldsTooLarge(Problem):
+    """431: more header fields, or a longer one, than the server reads (answered by ``web_worker``)."""
+
+    status, slug, title_code = 431, "header-fields-too-large", "problem.header_fields_too_large"
+
+
 class _RetryAfter(Problem):
     def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **kwargs: Any):
         super().__init__(detail, **kwargs)
@@ -269,8 +287,8 @@ class HttpError(Problem):
 PROBLEMS_BY_STATUS: Mapping[int, type[Problem]] = {
     cls.status: cls
     for cls in (BadRequest, Unauthorized, Forbidden, NotFound, MethodNotAllowed, Conflict, PayloadTooLarge,
-                UnsupportedMediaType, ValidationProblem, TooManyRequests, InternalError, BadGateway,
-                ServiceUnavailable, GatewayTimeout)
+                UriTooLong, UnsupportedMediaType, ExpectationFailed, ValidationProblem, TooManyRequests,
+                HeaderFieldsTooLarge, InternalError, BadGateway, ServiceUnavailable, GatewayTimeout)
 }
 
 
@@ -378,8 +396,9 @@ UPLOAD_PROBLEMS: Sequence[type[UploadProblem]] = tuple(
 #: The type every status has when nothing more specific is declared.
 GENERIC_TYPES: Mapping[int, str] = {
     400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-    409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-failed",
-    429: "too-many-requests", 500: "internal-error", 502: "bad-gateway", 503: "service-unavailable",
+    409: "conflict", 413: "payload-too-large", 414: "uri-too-long", 415: "unsupported-media-type",
+    417: "expectation-failed", 422: "validation-failed", 429: "too-many-requests",
+    431: "header-fields-too-large", 500: "internal-error", 502: "bad-gateway", 503: "service-unavailable",
     504: "gateway-timeout",
 }
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"

@@ -124,6 +124,7 @@ def test_type_uris_are_the_published_ones():
         "bad-request", "validation-failed", "unauthorized", "forbidden", "not-found", "method-not-allowed",
         "conflict", "payload-too-large", "unsupported-media-type", "too-many-requests", "internal-error",
         "bad-gateway", "service-unavailable", "gateway-timeout",
+        "uri-too-long", "expectation-failed", "header-fields-too-large",  # web_worker's, before any route
     ])
 
 
