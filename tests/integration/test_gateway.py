@@ -308,6 +308,7 @@ def test_a_request_the_server_cannot_read_gets_a_problem_document(gateway, head,
     problem = json.loads(body)
     # The type the gateway's OpenAPI document names for that status on every operation.
     assert problem["status"] == status
-    slug = {400: "bad-request", 414: "uri-too-long", 417: "expectation-failed", 431: "header-fields-too-large"}
+    slug = {400: "bad-request", 414: "uri-too-long", 417: "expectation-failed",
+            431: "header-fields-too-large"}
     assert problem["type"] == f"https://recert.noloc.nl/problems/{slug[status]}"
     assert problem["title"] and headers["content-language"] == "nl"
