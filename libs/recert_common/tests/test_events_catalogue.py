@@ -106,6 +106,9 @@ SAMPLES: dict[str, dict] = {
         "submission_id": SUBMISSION, "account_id": ACCOUNT, "parts": ["A1", "A3"],
         "submitted_at": SUBMITTED_AT + timedelta(days=70), "snapshot_hash": SNAPSHOT[::-1],
     },
+    "portfolio.supplement.missed": {
+        "supplement_id": _id("supplement/1"), "case_id": CASE, "cycle_id": CYCLE, "submission_id": SUBMISSION,
+        "account_id": ACCOUNT, "due_on": date(2026, 9, 30)},
     # issue 14: the wegwijzer's nudge
     "portfolio.milestone.behind": {
         "account_id": ACCOUNT, "cycle_id": _id("cycle/1"), "milestone": "pe_points",

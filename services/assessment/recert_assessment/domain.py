@@ -44,6 +44,10 @@ ADVICES = ("positive", "postponed", "negative")
 OBJECTION_OUTCOMES = ("upheld", "rejected")
 EXPIRY_NOTICE_MONTHS = (12, 6, 3, 1)
 TEXT_MAX_LENGTH = 20_000
+# How long after a deadline (the expiry date, a supplement's due date) assessment waits for portfolio's word
+# that nothing was handed in before it acts on its own knowledge (ADR 0042). Portfolio looks every few
+# minutes, so only an outage of portfolio's worker or relay this long gets there.
+PORTFOLIO_SILENCE_DAYS = 7
 
 
 class CertificateState(enum.StrEnum):
@@ -191,6 +195,9 @@ class Case:
     assessor_id: UUID | None = None
     supplement_due_on: date | None = None
     updated_at: datetime | None = None
+    # When portfolio said the supplement was not handed in by its due date (portfolio.supplement.missed,
+    # ADR 0042): from then on DNV may decide without it.
+    supplement_missed_at: datetime | None = None
 
     @property
     def round(self) -> int:
@@ -764,8 +771,10 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
     with the advice's assignments. After a failed PE check: postponed on part B, with the check's findings
     as the assignment; negative once the check of the supplement failed too. A postponed decision starts
     the supplement's 3 months from ``today``, the decision date; it is possible once per case. While a
-    supplement is due, only a negative decision, and only after its due date. Departing from the advice
-    needs a reason."""
+    supplement is due, only a negative decision, and only after its due date once portfolio said nothing
+    was handed in (a supplement handed in on the last day may still be on its way; ADR 0042), or
+    ``PORTFOLIO_SILENCE_DAYS`` after it should portfolio stay silent. Departing from the advice needs a
+    reason."""
     state = CASE_MACHINE.transition(
         case.state, CaseAction.POSTPONE if decision == "postponed" else CaseAction.DECIDE)
     supplemented = had_supplement(decisions)
@@ -776,6 +785,10 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
                                due_on=case.supplement_due_on)
         if decision != "negative":
             raise InvalidInput("decision", "assessment.field.negative_only_without_supplement")
+        if case.supplement_missed_at is None \
+                and (today - case.supplement_due_on).days <= PORTFOLIO_SILENCE_DAYS:
+            raise InvalidInput("decision", "assessment.field.supplement_not_reported_missing",
+                               due_on=case.supplement_due_on)
     if decision == "postponed" and supplemented:
         raise InvalidInput("decision", "assessment.field.one_supplement_per_case")
     supplements: tuple[SupplementAssignment, ...] = ()
@@ -907,12 +920,6 @@ def renewed_certificate(certificate: Certificate | None, case: Case) -> Certific
     valid_from, valid_until = renewal(certificate, case.certificate_expires_on)
     return dataclasses.replace(certificate, valid_from=valid_from, valid_until=valid_until,
                                state=CertificateState.ACTIVE, lapsed_on=None, lapse_reason=None)
-
-
-# How long after expiry assessment waits for portfolio's word that nothing was submitted in time before it
-# lapses a certificate with an account on its own knowledge (ADR 0042). Portfolio looks every few minutes, so
-# only an outage of portfolio's worker or relay this long leaves an expired certificate in the register.
-PORTFOLIO_SILENCE_DAYS = 7
 
 
 def lapse_reason(certificate: Certificate, today: date, *, regular_case_open: bool,

@@ -138,6 +138,20 @@ class Handlers:
             uow.publish("assessment.withdrawal.refused", {**facts, "stage": str(case.state)},
                         subject=case.account_id)
 
+    def on_supplement_missed(self, uow: Any, event: Event) -> None:
+        """portfolio.supplement.missed: nothing was handed in by the due date, so no supplement is still on
+        its way and DNV may decide without it (ADR 0042). Kept once, for the case's current term only."""
+        data, now = event.data, self.now()
+        case = uow.cases.get(data["case_id"], for_update=True)
+        if case is None:
+            raise NotYetKnown(f"case {data['case_id']}")
+        if case.state not in SUPPLEMENT_STATES or case.supplement_due_on != data["due_on"] \
+                or case.submission_id != data["submission_id"] or case.supplement_missed_at is not None:
+            return
+        uow.cases.update(case.id, supplement_missed_at=now)
+        record_audit(uow, case.id, "supplement_missed", actor=None, role=SYSTEM, at=now,
+                     due_on=case.supplement_due_on)
+
     def on_supplement(self, uow: Any, event: Event) -> None:
         """portfolio.supplement.submitted. Portfolio opens the supplement only on DNV's postponed decision,
         so the case waits for it. A supplement for B after a failed PE check brings the activities the check
@@ -234,6 +248,7 @@ class Handlers:
             "portfolio.withdrawal.requested": self.on_withdrawal_requested,
             "portfolio.deadline.missed": self.on_deadline_missed,
             "portfolio.supplement.submitted": self.on_supplement,
+            "portfolio.supplement.missed": self.on_supplement_missed,
             "billing.invoice.paid": self.on_invoice_paid,
             "portfolio.mentorship.started": self.on_mentorship_started,
             "portfolio.mentorship.ended": self.on_mentorship_ended,

@@ -386,6 +386,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "besloten.",
         "en": "The supplement is still due; without it a negative decision is possible only after its due "
               "date."},
+    "assessment.field.supplement_not_reported_missing": {
+        "nl": "Het portfolio heeft nog niet bevestigd dat de aanvulling niet is ingeleverd: een aanvulling "
+              "van de laatste dag kan nog onderweg zijn. Probeer het over een paar minuten opnieuw.",
+        "en": "The portfolio has not yet confirmed that the supplement was not handed in: one handed in on "
+              "the last day may still be on its way. Try again in a few minutes."},
     "assessment.field.negative_only_without_supplement": {
         "nl": "Zonder aanvulling kan alleen negatief worden besloten.",
         "en": "Without the supplement only a negative decision is possible."},

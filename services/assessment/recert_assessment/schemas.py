@@ -311,6 +311,9 @@ class CaseDetailSchema(Schema):
     assessor_id = fields.UUID(attribute="case.assessor_id", allow_none=True)
     assessor_name = Computed("_assessor_name", fields.String(), allow_none=True)
     supplement_due_on = fields.Date(attribute="case.supplement_due_on", allow_none=True)
+    supplement_missed_at = UtcDateTime(attribute="case.supplement_missed_at", allow_none=True, metadata={
+        "description": "When portfolio said the supplement was not handed in by its due date (ADR 0042): "
+                       "from then on DNV may decide without it."})
     mentor_ids = fields.List(fields.UUID(), metadata={
         "description": "The jobcoach's mentors (portfolio's mentorships, running or ended in the certificate "
                        "period): never the jobcoach's assessor."})

@@ -472,7 +472,7 @@ def _case(row: Mapping[str, Any] | None) -> Case | None:
 
 
 _UPDATABLE = frozenset({"state", "due_on", "paid_at", "reassessment_paid_at", "assessor_id",
-                        "supplement_due_on", "pe_activity_ids", "pe_points_claimed"})
+                        "supplement_due_on", "pe_activity_ids", "pe_points_claimed", "supplement_missed_at"})
 
 
 class CaseRepository(_Repository):

@@ -670,6 +670,14 @@ class World:
             "kind": "regular", "expires_on": expires_on, "submit_by": expires_on},
             producer="portfolio", subject=coach.account_id))
 
+    def supplement_missed(self, coach, case, *, due_on: date | None = None):
+        """Portfolio's announcement that the case's supplement was not handed in by its due date (ADR
+        0042)."""
+        self.handle(self.handlers.on_supplement_missed, received("portfolio.supplement.missed", {
+            "supplement_id": uuid.uuid4(), "case_id": case.id, "cycle_id": case.cycle_id,
+            "submission_id": case.submission_id, "account_id": coach.account_id,
+            "due_on": due_on or case.supplement_due_on}, producer="portfolio", subject=coach.account_id))
+
     def pay(self, coach, case, kind: str = "recertification"):
         self.handle(self.handlers.on_invoice_paid, received("billing.invoice.paid", {
             "invoice_id": uuid.uuid4(), "number": "DNV-2027-0001", "issuer": "DNV",

@@ -339,8 +339,55 @@ def test_a_postponed_decision_opens_the_supplement_once(world):
                                                                        decision="positive", reason="x"),
                                    InvalidInput)
     assert error.code == "assessment.field.negative_only_without_supplement"
+    world.supplement_missed(coach, case)
     world.service.decide(world.officer, case.id, decision="negative", reason="Geen aanvulling.")
     assert world.case(case.id).state == CaseState.DECIDED
+
+
+def test_a_supplement_handed_in_on_its_due_date_and_heard_late_is_reassessed_not_decided_without(world):
+    """The race of ADR 0042: the officer tries the negative decision the day after the due date, before the
+    supplement's event arrived. Without portfolio's word that nothing came, the decision is refused."""
+    coach, _, _, case = world.advised(postponed_form())
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    case = world.case(case.id)
+    world.day = case.supplement_due_on + timedelta(days=1)
+    error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
+                                                                       decision="negative", reason="x"),
+                                   InvalidInput)
+    assert error.code == "assessment.field.supplement_not_reported_missing"
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["A1"],
+        "submitted_at": datetime.combine(case.supplement_due_on, time(21, 50), tzinfo=UTC),
+        "snapshot_hash": "cd" * 32}, producer="portfolio", subject=coach.account_id))
+    assert world.case(case.id).state == CaseState.SUPPLEMENT_RECEIVED
+
+
+def test_without_portfolios_word_a_week_after_the_due_date_dnv_decides_without_the_supplement(world):
+    coach, _, _, case = world.advised(postponed_form())
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    case = world.case(case.id)
+    world.day = case.supplement_due_on + timedelta(days=7)
+    refused_without_events(world, lambda: world.service.decide(world.officer, case.id, decision="negative",
+                                                               reason="x"), InvalidInput)
+    world.day = case.supplement_due_on + timedelta(days=8)
+    world.service.decide(world.officer, case.id, decision="negative", reason="Geen aanvulling.")
+    assert world.case(case.id).state == CaseState.DECIDED
+
+
+def test_portfolios_word_about_a_supplement_counts_once_and_only_for_the_cases_term(world):
+    coach, _, _, case = world.advised(postponed_form())
+    world.supplement_missed(coach, case, due_on=date(2027, 7, 15))  # no supplement due yet: nothing to say
+    assert world.case(case.id).supplement_missed_at is None
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    case = world.case(case.id)
+    world.day = case.supplement_due_on + timedelta(days=1)
+    world.supplement_missed(coach, case)
+    first = world.case(case.id).supplement_missed_at
+    world.instant += timedelta(hours=1)
+    world.supplement_missed(coach, case)
+    assert first is not None and world.case(case.id).supplement_missed_at == first
+    assert world.uow.audit.actions(case.id).count("supplement_missed") == 1
 
 
 def test_a_postponed_decision_needs_a_postponed_advice(world):

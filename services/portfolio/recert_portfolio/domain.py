@@ -305,7 +305,7 @@ class Cycle:
         was revised. ``zone`` is the service's calendar, in which the refusal names the day it opened."""
         if supplement is None or not CYCLE.allows(self.state, CycleAction.SUBMIT_SUPPLEMENT):
             raise WrongState(StateRefusal.NO_SUPPLEMENT, self.state)
-        if today > supplement.due_on:
+        if today > supplement.due_on or supplement.missed_at is not None:
             raise OutsideWindow(WindowRefusal.CLOSED, opens_on=local_day(supplement.opened_at, zone),
                                 closes_on=supplement.due_on)
         if supplement.unrevised_parts:
@@ -454,6 +454,16 @@ class Supplement:
     revised_parts: tuple[str, ...] = ()
     submitted_at: datetime | None = None
     supplement_submission_id: UUID | None = None
+    # When the daily check announced that the due date passed with nothing handed in
+    # (portfolio.supplement.missed, ADR 0042). Final: DNV may decide on it, so nothing is handed in after it.
+    missed_at: datetime | None = None
+
+    def miss(self, *, today: date, now: datetime) -> Supplement | None:
+        """The supplement with its missed due date recorded: not handed in, and the due date has passed.
+        None when it was handed in, is still due, or was announced already."""
+        if self.submitted_at is not None or today <= self.due_on or self.missed_at is not None:
+            return None
+        return replace(self, missed_at=now)
 
     @property
     def reopened_parts(self) -> frozenset[str]:

@@ -405,11 +405,20 @@ class PortfolioService(MentoringUseCases):
         return announced
 
     def announce_missed_deadlines(self) -> int:
-        """The daily check of ADR 0042: every open cycle whose last day to submit has passed is announced
-        once (portfolio.deadline.missed), in the unit of work that records it on the locked cycle row. A
-        submission takes the same lock, so it either stands before the check (nothing to announce) or is
-        refused after it: assessment may lapse the certificate on this event alone."""
-        today, announced = self.today(), 0
+        """The check of ADR 0042: every open cycle whose last day to submit has passed, and every supplement
+        not handed in by its due date, is announced once (portfolio.deadline.missed,
+        portfolio.supplement.missed), in the unit of work that records it on the locked cycle row. A
+        submission of either takes the same lock, so it either stands before the check (nothing to
+        announce) or is refused after it: assessment may lapse the certificate, and DNV decide without the
+        supplement, on these events alone. Returns the number of events."""
+        today = self.today()
+        announced = self._announce_missed_submissions(today) + self._announce_missed_supplements(today)
+        if announced:
+            _log.info("missed deadlines announced", extra={"events": announced})
+        return announced
+
+    def _announce_missed_submissions(self, today: date) -> int:
+        announced = 0
         with self.uow() as uow:
             cycle_ids = uow.cycles.past_deadline_ids(today)
         for cycle_id in cycle_ids:
@@ -425,8 +434,28 @@ class PortfolioService(MentoringUseCases):
                     "expires_on": missed.expires_on, "submit_by": missed.submit_by,
                 }, subject=missed.account_id)
                 announced += 1
-        if announced:
-            _log.info("missed deadlines announced", extra={"events": announced})
+        return announced
+
+    def _announce_missed_supplements(self, today: date) -> int:
+        announced = 0
+        with self.uow() as uow:
+            cycle_ids = uow.supplements.past_due_cycle_ids(today)
+        for cycle_id in cycle_ids:
+            with self.uow() as uow:
+                cycle = uow.cycles.get(cycle_id, for_update=True)
+                if cycle is None or cycle.state != CycleState.SUPPLEMENT_OPEN:
+                    continue
+                supplement = uow.supplements.latest(cycle.id)
+                missed = supplement.miss(today=today, now=self.now()) if supplement else None
+                if missed is None:
+                    continue
+                uow.supplements.save_missed(missed)
+                uow.publish("portfolio.supplement.missed", {
+                    "supplement_id": missed.id, "case_id": missed.case_id, "cycle_id": cycle.id,
+                    "submission_id": missed.submission_id, "account_id": cycle.account_id,
+                    "due_on": missed.due_on,
+                }, subject=cycle.account_id)
+                announced += 1
         return announced
 
     # --- snapshots ---------------------------------------------------------------------------------------

@@ -464,7 +464,8 @@ def _supplement(row: Mapping[str, Any] | None) -> Supplement | None:
         parts=tuple(row["parts"]),
         assignments=tuple(SupplementAssignment(a["part"], a["assignment"]) for a in row["assignments"]),
         due_on=row["due_on"], opened_at=row["opened_at"], revised_parts=tuple(row["revised_parts"]),
-        submitted_at=row["submitted_at"], supplement_submission_id=row["supplement_submission_id"])
+        submitted_at=row["submitted_at"], supplement_submission_id=row["supplement_submission_id"],
+        missed_at=row["missed_at"])
 
 
 class SupplementRepository(_Repository):
@@ -492,6 +493,18 @@ class SupplementRepository(_Repository):
         self.conn.execute(
             "UPDATE supplements SET submitted_at = %s, supplement_submission_id = %s WHERE id = %s",
             (supplement.submitted_at, supplement.supplement_submission_id, supplement.id))
+
+    def save_missed(self, supplement: Supplement) -> None:
+        self.conn.execute("UPDATE supplements SET missed_at = %s WHERE id = %s",
+                          (supplement.missed_at, supplement.id))
+
+    def past_due_cycle_ids(self, today: date) -> list[UUID]:
+        """Cycles whose open supplement was not handed in by a due date before ``today`` and not yet
+        announced as missed (the domain decides again on the locked cycle: ``Supplement.miss``)."""
+        return [row["cycle_id"] for row in self.conn.execute(
+            "SELECT s.cycle_id FROM supplements s JOIN cycles c ON c.id = s.cycle_id "
+            "WHERE c.state = 'supplement_open' AND s.submitted_at IS NULL AND s.missed_at IS NULL "
+            "AND s.due_on < %s ORDER BY s.due_on, s.cycle_id", (today,)).fetchall()]
 
 
 # --- who read what, and forgetting (ADR 0020) -----------------------------------------------------------

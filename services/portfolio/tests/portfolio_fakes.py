@@ -352,6 +352,17 @@ class FakeSupplements(_Repository):
             stored, submitted_at=supplement.submitted_at,
             supplement_submission_id=supplement.supplement_submission_id)
 
+    def save_missed(self, supplement: Supplement) -> None:
+        self.data.supplements[supplement.id] = replace(self.data.supplements[supplement.id],
+                                                       missed_at=supplement.missed_at)
+
+    def past_due_cycle_ids(self, today: date) -> list[UUID]:
+        cycles = self.data.cycles
+        found = [s for s in self.data.supplements.values()
+                 if cycles[s.cycle_id].state == CycleState.SUPPLEMENT_OPEN and s.submitted_at is None
+                 and s.missed_at is None and s.due_on < today]
+        return [s.cycle_id for s in sorted(found, key=lambda s: (s.due_on, s.cycle_id))]
+
 
 class FakeRetention(_Repository):
     def purge_cycle_snapshots(self, cycle_id: UUID) -> tuple[int, list[str]]:

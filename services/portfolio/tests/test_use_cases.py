@@ -389,6 +389,42 @@ def test_a_supplement_after_its_due_date_is_refused(world):
     assert refused.reason == EditRefusal.SUPPLEMENT_OVERDUE and refused.due_on == due_on
 
 
+def test_a_supplement_not_handed_in_by_its_due_date_is_announced_once_and_closes_it(world):
+    """ADR 0042: DNV may decide without the supplement on this announcement, so it is final."""
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.decide(coach, case_id, "postponed", parts=("A2",))
+    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    supplement = world.service.supplement(coach.account_id)
+    world.today = supplement.due_on
+    assert world.service.announce_missed_deadlines() == 0  # the due date itself is still in time
+    world.today = supplement.due_on + timedelta(days=1)
+    assert world.service.announce_missed_deadlines() == 1
+    assert world.service.announce_missed_deadlines() == 0
+    [event] = world.published("portfolio.supplement.missed")
+    cycle = world.service.current(coach.account_id).cycle
+    assert event.subject == coach.account_id
+    assert event.data == {"supplement_id": str(supplement.id), "case_id": str(case_id),
+                          "cycle_id": str(cycle.id), "submission_id": str(submission_id),
+                          "account_id": str(coach.account_id), "due_on": supplement.due_on.isoformat()}
+    assert world.service.supplement(coach.account_id).missed_at == world.now
+    assert world.published("portfolio.deadline.missed") == []  # the cycle was submitted in time
+    # A hand-in that read "today" before midnight reaches the cycle after the check: refused, as closed.
+    world.today = supplement.due_on
+    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id)
+    assert refused.reason == WindowRefusal.CLOSED
+
+
+def test_a_supplement_handed_in_on_its_due_date_is_not_announced(world):
+    coach, submission_id = world.submitted()
+    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
+    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    world.today = world.service.supplement(coach.account_id).due_on
+    world.service.submit_supplement(coach.account_id)
+    world.today += timedelta(days=1)
+    assert world.service.announce_missed_deadlines() == 0
+
+
 def test_a_late_supplement_is_told_the_day_it_opened_in_the_services_calendar(world):
     coach, submission_id = world.submitted()
     world.now = datetime(2027, 4, 15, 22, 30, tzinfo=UTC)  # 16 April, 00:30 in Amsterdam

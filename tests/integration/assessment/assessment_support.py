@@ -143,6 +143,13 @@ class Harness(ServiceHarness):
             "cycle_id": uuid.uuid4(), "account_id": coach.account_id, "certificate_id": certificate["id"],
             "kind": "regular", "expires_on": valid_until, "submit_by": valid_until}, subject=coach.account_id)
 
+    def supplement_missed(self, coach: Person, case: dict):
+        """Portfolio's word that the case's supplement was not handed in by its due date (ADR 0042)."""
+        return self.publish("portfolio.supplement.missed", {
+            "supplement_id": uuid.uuid4(), "case_id": case["id"], "cycle_id": case["cycle_id"],
+            "submission_id": case["submission_id"], "account_id": coach.account_id,
+            "due_on": date.fromisoformat(case["supplement_due_on"])}, subject=coach.account_id)
+
     def run_schedule(self):
         return self.scheduler.run(self.db)
 

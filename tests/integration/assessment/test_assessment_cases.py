@@ -240,6 +240,8 @@ def test_a_supplement_that_never_comes_ends_in_a_negative_decision_after_its_due
 
     assessment.clock.day = date(2027, 7, 2)
     problem(assessment.decide(case, "positive", "Toch goed"), 422)
+    assessment.supplement_missed(coach, assessment.case(case["id"]))
+    assert assessment.case(case["id"])["supplement_missed_at"] is not None
     final = assessment.ok(assessment.decide(case, "negative", "De aanvulling is niet ingediend."), 201)
     assert (final["follows_advice"], final["new_portfolio_deadline"]) == (False, "2027-10-02")
     # Past the expiry date, the negative decision lets the certificate lapse at once.

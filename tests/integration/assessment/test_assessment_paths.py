@@ -247,6 +247,10 @@ def test_a_pe_supplement_that_never_comes_ends_in_a_negative_decision_after_its_
     assert list(body["errors"]) == ["decision"]
     assessment.clock.day = date(2027, 7, 21)
     problem(assessment.decide(case, "positive", "Toch goed."), 422, "validation-failed")
+    # A supplement handed in on the last day may still be on its way until portfolio says none came.
+    body = problem(assessment.decide(case, "negative", "Geen aanvulling."), 422, "validation-failed")
+    assert body["errors"]["decision"][0].startswith("Het portfolio heeft nog niet bevestigd")
+    assessment.supplement_missed(coach, assessment.case(case["id"]))
     final = assessment.ok(assessment.decide(case, "negative", "De aanvulling is niet ingediend."), 201)
     assert final["new_portfolio_deadline"] == "2027-10-21"
     assert assessment.case(case["id"])["state"] == "decided"

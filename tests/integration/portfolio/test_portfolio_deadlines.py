@@ -90,3 +90,31 @@ def test_two_checks_at_once_announce_a_missed_last_day_once(portfolio):
     _joined(threads)
     assert sorted(announced) == [0, 1]
     assert len(portfolio.outbox("portfolio.deadline.missed", subject=coach.account_id)) == 1
+
+
+def test_a_supplement_not_handed_in_is_announced_once_and_nothing_is_handed_in_after_it(portfolio):
+    coach = portfolio.coach()
+    portfolio.clock.day = date(2027, 5, 1)
+    cycle = portfolio.certificate(coach, EXPIRES)
+    portfolio.fill_portfolio(coach, cycle, meetings_on=NOLOC_DAYS, pe_on=date(2026, 2, 1))
+    submission = portfolio.post(f"{CURRENT}/submit", coach.token).get_json()
+    due_on = date(2027, 8, 1)
+    supplement_id = portfolio.open_supplement(coach, parts=("A2",), due_on=due_on)
+    assert portfolio.put(f"{CURRENT}/parts/A2", coach.token, json={"text": "Aangevuld."}).status_code == 200
+
+    portfolio.clock.day = due_on + timedelta(days=1)
+    with portfolio.db.transaction() as conn:  # both checks read the supplement as a candidate, then wait
+        conn.execute("SELECT id FROM cycles WHERE id = %s FOR UPDATE", (cycle["id"],))
+        threads, announced = _checks_beside(portfolio, 2)
+    _joined(threads)
+    assert sorted(announced) == [0, 1]
+    [event] = portfolio.outbox("portfolio.supplement.missed", subject=coach.account_id)
+    assert (event["data"]["supplement_id"], event["data"]["submission_id"], event["data"]["due_on"]) == (
+        str(supplement_id), submission["id"], due_on.isoformat())
+
+    portfolio.clock.day = due_on  # a hand-in that read the due date before midnight, after the check
+    before = portfolio.state()
+    body = problem(portfolio.post(f"{CURRENT}/supplement/submit", coach.token), 409,
+                   "submission-window-closed")
+    assert body["reason"] == "closed"
+    assert portfolio.state() == before

@@ -401,6 +401,18 @@ WEGWIJZER_MILESTONES = ("plan_start", "pe_points", "reflection_meetings", "portf
                         "expiry", "supplement_parts", "supplement_deadline", "new_portfolio_deadline")
 
 
+@_event("portfolio.supplement.missed", producer="portfolio", consumers=("assessment",),
+        summary="The supplement after a postponed decision was not handed in by its due date; sent once by "
+                "portfolio's check. DNV may then decide without it (ADR 0042).")
+class SupplementMissed(EventData):
+    supplement_id = fields.UUID(required=True)
+    case_id = fields.UUID(required=True)
+    cycle_id = fields.UUID(required=True)
+    submission_id = fields.UUID(required=True, metadata=_doc("The original submission the case is about."))
+    account_id = fields.UUID(required=True)
+    due_on = fields.Date(required=True, metadata=_doc("The last day the supplement could be handed in."))
+
+
 @_event("portfolio.milestone.behind", producer="portfolio", consumers=("notifications",),
         summary="A milestone of the jobcoach's wegwijzer turned 'behind'; sent once per milestone per cycle.")
 class MilestoneBehind(EventData):

@@ -73,7 +73,7 @@ const AUDIT_ACTIONS = [
   "advice_given", "assessor_assigned", "case_opened", "case_withdrawn", "certificate_lapsed", "certificate_renewed",
   "decision_made", "invoice_paid", "mentor_declared", "objection_decided", "objection_filed", "pe_activity_rejected",
   "pe_activity_rejection_withdrawn", "pe_check_completed", "ready_for_assignment", "supplement_submitted",
-  "supplement_to_assessor", "supplement_to_pe_check", "withdrawal_refused",
+  "supplement_missed", "supplement_to_assessor", "supplement_to_pe_check", "withdrawal_refused",
 ];
 
 /** An audit-trail action said in words; one this portal does not know yet (a newer API) as sent. */

@@ -312,7 +312,10 @@ function CaseFacts({ view }: { view: CaseDetail }) {
       {view.supplement_due_on && (
         <>
           <dt>{t("dnv.case.supplement_due")}</dt>
-          <dd>{date(view.supplement_due_on)}</dd>
+          <dd data-field="supplement-due-on">
+            {date(view.supplement_due_on)}
+            {view.supplement_missed_at && <> · {t("dnv.case.supplement_missed", { date: dateTime(view.supplement_missed_at) })}</>}
+          </dd>
         </>
       )}
     </dl>
