@@ -334,10 +334,19 @@ def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office
     expect(page.locator("[data-field=supplement-due]")).to_have_text(
         f"De aanvulling moet uiterlijk {due} binnen zijn.")
 
+    # Portfolio's word that no supplement came (ADR 0042) shows beside the due date on the case.
+    office.system.publish("portfolio.supplement.missed", {
+        "supplement_id": str(uuid.uuid4()), "case_id": case_id, "cycle_id": case["cycle_id"],
+        "submission_id": case["submission_id"], "account_id": person.id,
+        "due_on": date.fromisoformat(decision["supplement_due_on"])}, subject=person.id, producer="portfolio")
+    eventually(lambda: office.case(case_id)["supplement_missed_at"], what="the supplement reported missing")
+
     # The jobcoach objects; the officer finds the objection unfounded.
     ok(app.post(f"cases/{case_id}/objections", person, json={"reason": "Mijn A3 was volledig."}), 201)
     page.get_by_role("link", name="Terug naar de zaak").click()
     heading(page, "Zaak van Olga Oponent")
+    expect(page.locator("[data-field=supplement-due-on]")).to_contain_text(
+        re.compile(rf"^{re.escape(due)} · Niet ingeleverd \(gemeld op \d+ \w+ \d{{4}} (om )?\d\d:\d\d\)$"))
     objections = page.locator("section[aria-labelledby=dnv-objections]")
     expect(objections).to_contain_text("Mijn A3 was volledig.")
     check_screen(page, "case with an objection")
