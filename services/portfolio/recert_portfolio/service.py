@@ -412,51 +412,42 @@ class PortfolioService(MentoringUseCases):
         announce) or is refused after it: assessment may lapse the certificate, and DNV decide without the
         supplement, on these events alone. Returns the number of events."""
         today = self.today()
-        announced = self._announce_missed_submissions(today) + self._announce_missed_supplements(today)
+        with self.uow() as uow:
+            due = [(cycle_id, self._missed_submission) for cycle_id in uow.cycles.past_deadline_ids(today)]
+            due += [(cycle_id, self._missed_supplement)
+                    for cycle_id in uow.supplements.past_due_cycle_ids(today)]
+        announced = 0
+        for cycle_id, announce in due:
+            with self.uow() as uow:
+                cycle = uow.cycles.get(cycle_id, for_update=True)
+                if cycle is not None and announce(uow, cycle, today):
+                    announced += 1
         if announced:
             _log.info("missed deadlines announced", extra={"events": announced})
         return announced
 
-    def _announce_missed_submissions(self, today: date) -> int:
-        announced = 0
-        with self.uow() as uow:
-            cycle_ids = uow.cycles.past_deadline_ids(today)
-        for cycle_id in cycle_ids:
-            with self.uow() as uow:
-                cycle = uow.cycles.get(cycle_id, for_update=True)
-                missed = cycle.miss_deadline(today=today, now=self.now()) if cycle else None
-                if missed is None:
-                    continue
-                uow.cycles.save(missed)
-                uow.publish("portfolio.deadline.missed", {
-                    "cycle_id": missed.id, "account_id": missed.account_id,
-                    "certificate_id": missed.certificate_id, "kind": str(missed.kind),
-                    "expires_on": missed.expires_on, "submit_by": missed.submit_by,
-                }, subject=missed.account_id)
-                announced += 1
-        return announced
+    def _missed_submission(self, uow: PortfolioUnitOfWork, cycle: Cycle, today: date) -> bool:
+        missed = cycle.miss_deadline(today=today, now=self.now())
+        if missed is None:
+            return False
+        uow.cycles.save(missed)
+        uow.publish("portfolio.deadline.missed", {
+            "cycle_id": missed.id, "account_id": missed.account_id, "certificate_id": missed.certificate_id,
+            "kind": str(missed.kind), "expires_on": missed.expires_on, "submit_by": missed.submit_by,
+        }, subject=missed.account_id)
+        return True
 
-    def _announce_missed_supplements(self, today: date) -> int:
-        announced = 0
-        with self.uow() as uow:
-            cycle_ids = uow.supplements.past_due_cycle_ids(today)
-        for cycle_id in cycle_ids:
-            with self.uow() as uow:
-                cycle = uow.cycles.get(cycle_id, for_update=True)
-                if cycle is None or cycle.state != CycleState.SUPPLEMENT_OPEN:
-                    continue
-                supplement = uow.supplements.latest(cycle.id)
-                missed = supplement.miss(today=today, now=self.now()) if supplement else None
-                if missed is None:
-                    continue
-                uow.supplements.save_missed(missed)
-                uow.publish("portfolio.supplement.missed", {
-                    "supplement_id": missed.id, "case_id": missed.case_id, "cycle_id": cycle.id,
-                    "submission_id": missed.submission_id, "account_id": cycle.account_id,
-                    "due_on": missed.due_on,
-                }, subject=cycle.account_id)
-                announced += 1
-        return announced
+    def _missed_supplement(self, uow: PortfolioUnitOfWork, cycle: Cycle, today: date) -> bool:
+        supplement = uow.supplements.latest(cycle.id) if cycle.state == CycleState.SUPPLEMENT_OPEN else None
+        missed = supplement.miss(today=today, now=self.now()) if supplement else None
+        if missed is None:
+            return False
+        uow.supplements.save_missed(missed)
+        uow.publish("portfolio.supplement.missed", {
+            "supplement_id": missed.id, "case_id": missed.case_id, "cycle_id": cycle.id,
+            "submission_id": missed.submission_id, "account_id": cycle.account_id, "due_on": missed.due_on,
+        }, subject=cycle.account_id)
+        return True
 
     # --- snapshots ---------------------------------------------------------------------------------------
 

@@ -34,6 +34,16 @@ def _joined(threads: list[threading.Thread]) -> None:
         assert not thread.is_alive()
 
 
+def _two_checks_at_once(portfolio, cycle_id: str) -> list[int]:
+    """What each of two checks announced, both having read the cycle as a candidate before either locked
+    it: the cycle's row is held open until both wait for it."""
+    with portfolio.db.transaction() as conn:
+        conn.execute("SELECT id FROM cycles WHERE id = %s FOR UPDATE", (cycle_id,))
+        threads, announced = _checks_beside(portfolio, 2)
+    _joined(threads)
+    return announced
+
+
 def test_the_missed_last_day_is_announced_once_and_nothing_is_submitted_after_it(portfolio):
     coach, on_time = portfolio.coach(), portfolio.coach()
     portfolio.clock.day = date(2027, 5, 1)
@@ -84,11 +94,7 @@ def test_two_checks_at_once_announce_a_missed_last_day_once(portfolio):
     portfolio.clock.day = date(2027, 5, 1)
     cycle = portfolio.certificate(coach, EXPIRES)
     portfolio.clock.day = EXPIRES + timedelta(days=1)
-    with portfolio.db.transaction() as conn:  # both checks read the cycle as a candidate, then wait
-        conn.execute("SELECT id FROM cycles WHERE id = %s FOR UPDATE", (cycle["id"],))
-        threads, announced = _checks_beside(portfolio, 2)
-    _joined(threads)
-    assert sorted(announced) == [0, 1]
+    assert sorted(_two_checks_at_once(portfolio, cycle["id"])) == [0, 1]
     assert len(portfolio.outbox("portfolio.deadline.missed", subject=coach.account_id)) == 1
 
 
@@ -103,11 +109,7 @@ def test_a_supplement_not_handed_in_is_announced_once_and_nothing_is_handed_in_a
     assert portfolio.put(f"{CURRENT}/parts/A2", coach.token, json={"text": "Aangevuld."}).status_code == 200
 
     portfolio.clock.day = due_on + timedelta(days=1)
-    with portfolio.db.transaction() as conn:  # both checks read the supplement as a candidate, then wait
-        conn.execute("SELECT id FROM cycles WHERE id = %s FOR UPDATE", (cycle["id"],))
-        threads, announced = _checks_beside(portfolio, 2)
-    _joined(threads)
-    assert sorted(announced) == [0, 1]
+    assert sorted(_two_checks_at_once(portfolio, cycle["id"])) == [0, 1]
     [event] = portfolio.outbox("portfolio.supplement.missed", subject=coach.account_id)
     assert (event["data"]["supplement_id"], event["data"]["submission_id"], event["data"]["due_on"]) == (
         str(supplement_id), submission["id"], due_on.isoformat())

@@ -302,18 +302,23 @@ class AccountSessionsEnded(EventData):
 # --- portfolio -----------------------------------------------------------------------------------------
 
 
-@_event("portfolio.cycle.opened", producer="portfolio", consumers=(),
-        summary="A recertification cycle started: the jobcoach can build the next portfolio.")
-class CycleOpened(EventData):
+class _Cycle(EventData):
+    """What a cycle's events say of it: whose, which certificate period, and its last day to submit."""
+
     cycle_id = fields.UUID(required=True)
     account_id = fields.UUID(required=True)
     certificate_id = fields.UUID(required=True)
     kind = _enum(("regular", "after_negative"), required=True, metadata=_doc(
         "after_negative: the whole new portfolio allowed within 3 months of a negative decision."))
     expires_on = fields.Date(required=True, metadata=_doc("The certificate's valid_until."))
-    window_opens_on = fields.Date(required=True, metadata=_doc("First day a portfolio may be submitted."))
     submit_by = fields.Date(required=True, metadata=_doc(
         "Last day a portfolio may be submitted: expires_on, or the new-portfolio deadline."))
+
+
+@_event("portfolio.cycle.opened", producer="portfolio", consumers=(),
+        summary="A recertification cycle started: the jobcoach can build the next portfolio.")
+class CycleOpened(_Cycle):
+    window_opens_on = fields.Date(required=True, metadata=_doc("First day a portfolio may be submitted."))
     pe_period_starts_on = fields.Date(required=True, metadata=_doc(
         "PE activities count from this day (the previous (re)certification)."))
 
@@ -321,13 +326,8 @@ class CycleOpened(EventData):
 @_event("portfolio.deadline.missed", producer="portfolio", consumers=("assessment",),
         summary="A cycle's last day to submit passed with no portfolio submitted; sent once per cycle by "
                 "portfolio's daily check. Assessment lapses the certificate on it (ADR 0042).")
-class DeadlineMissed(EventData):
-    cycle_id = fields.UUID(required=True)
-    account_id = fields.UUID(required=True)
-    certificate_id = fields.UUID(required=True)
-    kind = _enum(("regular", "after_negative"), required=True)
-    expires_on = fields.Date(required=True, metadata=_doc("The certificate's valid_until."))
-    submit_by = fields.Date(required=True, metadata=_doc("The last day a portfolio could be submitted."))
+class DeadlineMissed(_Cycle):
+    pass
 
 
 @_event("portfolio.submitted", producer="portfolio",
