@@ -12,6 +12,7 @@ violation on any of these screens.
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 
@@ -164,12 +165,29 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
     expect(page.locator("[data-step=pe_check]")).to_have_attribute("aria-current", "step")
     check_screen(page, "progress")
 
+    # Past the last day to submit, withdrawing ends the chance to submit again: the portal says so first.
+    # Portfolio's "today" is made the day after the last one in its answer (the one thing simulated).
+    def after_the_last_day(route):
+        body = route.fetch().json()
+        body["today"] = (date.fromisoformat(body["submit_by"]) + timedelta(days=1)).isoformat()
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page.route("**/api/v1/portfolio/cycles/current", after_the_last_day)
+    page.reload()
+    heading(page, "Je portfolio")
+    expect(page.locator("[data-field=withdraw-after-deadline]")).to_have_text(
+        f"Let op: je kon indienen tot en met {dutch_date(VALID_UNTIL)}. Trek je je portfolio nu in, dan kun je "
+        "het niet opnieuw indienen en vervalt je certificaat.")
+    check_screen(page, "progress with the withdrawal form, past the last day")
+    page.unroute("**/api/v1/portfolio/cycles/current")
+
     # Withdrawn again before an assessor (ADR 0041): the reason survives a reload, the box must be ticked,
     # and once assessment has granted it the overview is the checklist again, the invoice credited.
     reason = page.get_by_label("Waarom trek je je portfolio in? (niet verplicht)")
     reason.fill("Ik wil A2 nog aanscherpen.")
     page.reload()
     heading(page, "Je portfolio")
+    expect(page.locator("[data-field=withdraw-after-deadline]")).to_have_count(0)  # still in time
     expect(page.get_by_label("Waarom trek je je portfolio in? (niet verplicht)")).to_have_value(
         "Ik wil A2 nog aanscherpen.")
     page.get_by_text("We hebben je reden teruggezet zoals je die had getypt.").wait_for()

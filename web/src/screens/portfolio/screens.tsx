@@ -321,6 +321,13 @@ function Withdrawal({ cycle, found, changed }: { cycle: Cycle; found: CaseDetail
     <section aria-labelledby="withdraw-title" class="pf-withdraw">
       <h2 id="withdraw-title">{t("portfolio.withdraw")}</h2>
       <p>{t("portfolio.withdraw.intro")}</p>
+      {cycle.today > cycle.submit_by && (
+        <p class="notice" data-field="withdraw-after-deadline">
+          {t(cycle.kind === "after_negative" ? "portfolio.withdraw.after_deadline.after_negative" : "portfolio.withdraw.after_deadline", {
+            date: formatDate(cycle.submit_by),
+          })}
+        </p>
+      )}
       <KeptTextForm
         draftKey={`withdrawal.${cycle.submission_id ?? ""}`}
         send={(reason) =>
