@@ -176,8 +176,8 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
     page.reload()
     heading(page, "Je portfolio")
     expect(page.locator("[data-field=withdraw-after-deadline]")).to_have_text(
-        f"Let op: je kon indienen tot en met {dutch_date(VALID_UNTIL)}. Trek je je portfolio nu in, dan kun je "
-        "het niet opnieuw indienen en vervalt je certificaat.")
+        f"Let op: je kon indienen tot en met {dutch_date(VALID_UNTIL)}. Trek je je portfolio nu in, dan kun "
+        "je het niet opnieuw indienen en vervalt je certificaat.")
     check_screen(page, "progress with the withdrawal form, past the last day")
     page.unroute("**/api/v1/portfolio/cycles/current")
 
