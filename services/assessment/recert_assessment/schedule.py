@@ -7,7 +7,9 @@ LOCKED. Reminders are recorded set-based, a batch of up to ``NOTICE_BATCH`` in o
 events in one more (ADR 0038): the first pass over an imported register sends thousands. Which reminder is
 due is the domain's rule (``domain.expiry_notice``), decided here in Python, never in SQL. Each certificate
 to lapse and each overdue case is handled in a unit of work of its own, so one failure does not hold up the
-rest.
+rest. A certificate with an account and no negative decision is not the timer's to lapse until portfolio has
+said that nothing was submitted in time, or 7 days after expiry (ADR 0042): the store leaves the others out
+of its candidates, and the domain decides on each locked row.
 """
 from __future__ import annotations
 
