@@ -36,7 +36,7 @@ from recert_assessment.domain import (
     Supplement,
     SupplementAssignment,
 )
-from recert_assessment.states import CLOSED_STATES, CaseState
+from recert_assessment.states import CLOSED_STATES, SUPPLEMENT_STATES, CaseState
 from recert_common import accounts
 from recert_common.db import transaction_lock
 from recert_common.keys import SqlKeyTable
@@ -552,6 +552,15 @@ class CaseRepository(_Repository):
         return self.conn.execute(
             f"SELECT count(*) AS n FROM cases WHERE {_OPEN_STATES_SQL} AND due_on < %s", (today,)
         ).fetchone()["n"]
+
+    def count_waiting_for_portfolio(self, today: date) -> int:
+        """Cases whose supplement is more than a day past its due date without portfolio's word that none
+        was handed in (ADR 0042): DNV cannot decide them until it comes, or 7 days after the due date. The
+        operators' metric of a portfolio that does not speak, beside the certificates'."""
+        return self.conn.execute(
+            "SELECT count(*) AS n FROM cases WHERE state = ANY(%s) AND supplement_due_on < %s "
+            "AND supplement_missed_at IS NULL",
+            ([str(s) for s in sorted(SUPPLEMENT_STATES)], today - timedelta(days=1))).fetchone()["n"]
 
     def add_overdue_notice(self, case_id: UUID, due_on: date) -> bool:
         row = self.conn.execute(

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
-from assessment_support import HEADER
+from assessment_support import HEADER, form
 from prometheus_client import CollectorRegistry
 from psycopg.rows import dict_row
 
@@ -204,6 +204,29 @@ def test_the_waiting_for_portfolio_metric_counts_expired_certificates_nothing_ex
     assessment.clock.day = expires + timedelta(days=2)
     assert gauge() == before + 1  # the silent one; the heard one lapsed, the judged one has its case
     assessment.deadline_missed(silent, silent_certificate)
+    assert gauge() == before
+
+
+def test_the_supplements_waiting_metric_counts_cases_past_the_due_date_without_portfolios_word(assessment):
+    """The other half of the alert WaitingForPortfolio: a case more than a day past its supplement's due date
+    that DNV cannot decide until portfolio says nothing was handed in (ADR 0042)."""
+    registry = CollectorRegistry()
+    for collector in assessment_worker.metrics(assessment.settings, assessment.db, today=assessment.clock):
+        registry.register(collector)
+
+    def gauge() -> float:
+        return registry.get_sample_value(assessment_worker.SUPPLEMENTS_WAITING)
+
+    assessment.clock.day = date(2031, 1, 10)
+    coach, assessor = assessment.person(), assessment.person("assessor")
+    postponed = form("postponed", failing=("A1",), supplements=("A1",))
+    case = assessment.assessed(coach, assessment.certificate(coach, date(2031, 6, 30)), assessor, postponed)
+    due_on = date.fromisoformat(assessment.ok(assessment.decide(case, "postponed"), 201)["supplement_due_on"])
+    assessment.clock.day = due_on + timedelta(days=1)
+    before = gauge()
+    assessment.clock.day = due_on + timedelta(days=2)
+    assert gauge() == before + 1
+    assessment.supplement_missed(coach, assessment.case(case["id"]))
     assert gauge() == before
 
 
