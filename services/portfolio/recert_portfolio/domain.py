@@ -223,7 +223,7 @@ class Cycle:
     previous_cycle_id: UUID | None
     opened_at: datetime
     closed_at: datetime | None
-    # When the daily check announced that the last day to submit passed with nothing submitted
+    # When the deadline check announced that the last day to submit passed with nothing submitted
     # (portfolio.deadline.missed, ADR 0042). Final: assessment lapses the certificate on it, so nothing may be
     # submitted after it, even by a request that read "today" before midnight.
     deadline_missed_at: datetime | None = None
@@ -454,7 +454,7 @@ class Supplement:
     revised_parts: tuple[str, ...] = ()
     submitted_at: datetime | None = None
     supplement_submission_id: UUID | None = None
-    # When the daily check announced that the due date passed with nothing handed in
+    # When the deadline check announced that the due date passed with nothing handed in
     # (portfolio.supplement.missed, ADR 0042). Final: DNV may decide on it, so nothing is handed in after it.
     missed_at: datetime | None = None
 

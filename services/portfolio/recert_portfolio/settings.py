@@ -28,8 +28,8 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
     calendar_secret: str = env_field("RECERT_PORTFOLIO_CALENDAR_SECRET", "")
     # How often the worker looks for milestones that turned "behind" (the nudge): once a day.
     wegwijzer_interval_seconds: float = env_field("RECERT_PORTFOLIO_WEGWIJZER_INTERVAL_SECONDS", 86400.0)
-    # How often the worker looks for cycles whose last day to submit passed with nothing submitted (ADR 0042):
-    # assessment lapses their certificates on what it announces, so soon after midnight matters.
+    # How often the worker looks for a last day to submit, or a supplement's due date, that passed with
+    # nothing handed in (ADR 0042): assessment acts on what it announces, so soon after midnight matters.
     deadline_interval_seconds: float = env_field("RECERT_PORTFOLIO_DEADLINE_INTERVAL_SECONDS", 300.0)
 
     def __post_init__(self):

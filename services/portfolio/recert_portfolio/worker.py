@@ -1,9 +1,9 @@
 """What portfolio's worker runs besides the outbox relay (``python -m recert_portfolio worker``; the loop is
 ``recert_common.runtime.run_worker``): the consumer of ``handlers.subscriptions``, and the retention of
 snapshots and proofs after a final decision (ADR 0020), the wegwijzer's daily nudge (ADR 0026): a
-milestone that turned "behind" is announced once per cycle, and the announcement of a last day to submit
-that passed with nothing submitted, on which assessment lapses the certificate (ADR 0042). The supplement's
-deadline is checked when a jobcoach acts."""
+milestone that turned "behind" is announced once per cycle, and the deadline check (ADR 0042): a last day to
+submit, or a supplement's due date, that passed with nothing handed in is announced once, and assessment
+acts on it (lapses the certificate, lets DNV decide without the supplement)."""
 from __future__ import annotations
 
 from collections.abc import Sequence

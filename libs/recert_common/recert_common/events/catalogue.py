@@ -325,7 +325,7 @@ class CycleOpened(_Cycle):
 
 @_event("portfolio.deadline.missed", producer="portfolio", consumers=("assessment",),
         summary="A cycle's last day to submit passed with no portfolio submitted; sent once per cycle by "
-                "portfolio's daily check. Assessment lapses the certificate on it (ADR 0042).")
+                "portfolio's check, every few minutes. Assessment lapses the certificate on it (ADR 0042).")
 class DeadlineMissed(_Cycle):
     pass
 
