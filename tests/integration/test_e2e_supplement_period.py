@@ -97,3 +97,10 @@ def test_a_supplement_counts_an_activity_and_a_meeting_dated_after_the_expiry_da
     assert late["id"] in snapshot["pe"]["activity_ids"] and Decimal(snapshot["pe"]["points_counted"]) == 81
     assert str(TODAY - timedelta(days=2)) in [m["met_on"] for m in snapshot["reflection_meetings"]]
     assert snapshot["period_ends_on"] == str(DUE_ON)
+
+    # pe-registry hears of the hand-in: the activity added for Part B is read-only from now on, as the
+    # submitted ones are, and part of the case the assessor reassesses (ADR 0043).
+    eventually(lambda: app.get(f"pe/activities/{late['id']}", person).json()["locked"],
+               what="the supplement's activity locked")
+    refused = app.patch(f"pe/activities/{late['id']}", person, json={"title": "Na de aanvulling gewijzigd"})
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/pe-activity-locked")

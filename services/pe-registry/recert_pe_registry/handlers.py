@@ -121,8 +121,20 @@ class Handlers:
         uow.cases.set_access(data["case_id"], open_=True, at=event.occurred_at)
 
     def on_supplement_submitted(self, uow: UnitOfWork, event: Event) -> None:
-        """The supplement is reassessed by the same assessor: access to the case's snapshot returns."""
-        uow.cases.set_access(event.data["case_id"], open_=True, at=event.occurred_at)
+        """The supplement is reassessed by the same assessor: access to the case's snapshots returns. With
+        Part B supplemented, its activities (those added since the submission among them) are locked as the
+        supplement's submission, which becomes part of the case, so that the assessor reads them and the
+        jobcoach can no longer change them (ADR 0043)."""
+        data = event.data
+        uow.cases.set_access(data["case_id"], open_=True, at=event.occurred_at)
+        if data.get("pe_activity_ids") is None:
+            return
+        # An event of an older portfolio has no supplement_submission_id: the case's own submission stands in.
+        submission_id = data.get("supplement_submission_id") or data["submission_id"]
+        uow.cases.record_case(case_id=data["case_id"], submission_id=submission_id,
+                              account_id=data["account_id"])
+        uow.activities.lock_for_submission(submission_id=submission_id, account_id=data["account_id"],
+                                           activity_ids=data["pe_activity_ids"])
 
     def on_portfolio_submitted(self, uow: UnitOfWork, event: Event) -> None:
         data = event.data

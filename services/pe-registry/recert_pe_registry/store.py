@@ -382,8 +382,8 @@ class CertificatePeriodRepository:
             (until, account_id, certificate_id)).fetchone() is not None
 
 
-# The snapshots an assessor may read now: of the cases assigned to them that are running, the submitted
-# activities (parameters: assessor, account).
+# The snapshots an assessor may read now: of the cases assigned to them that are running, the activities of
+# the case's submission and of its supplements' (parameters: assessor, account).
 _ASSESSABLE_ACTIVITIES = """
     SELECT l.activity_id
       FROM case_assignments a
@@ -412,9 +412,10 @@ class CaseRepository:
             (case_id, account_id, assessor_id, assigned_at))
 
     def record_case(self, *, case_id: UUID, submission_id: UUID, account_id: UUID) -> None:
+        """``submission_id`` is part of ``case_id``: the case's own submission, or a supplement's."""
         self.conn.execute(
             "INSERT INTO case_submissions (case_id, submission_id, account_id) VALUES (%s, %s, %s) "
-            "ON CONFLICT (case_id) DO NOTHING", (case_id, submission_id, account_id))
+            "ON CONFLICT DO NOTHING", (case_id, submission_id, account_id))
 
     def set_access(self, case_id: UUID, *, open_: bool, at: datetime) -> None:
         """Open or close the assessor's access to ``case_id`` as of ``at``; an older change than the one

@@ -217,7 +217,7 @@ class FakeCases:
             self.db.assignments[case_id] = (account_id, assessor_id, assigned_at)
 
     def record_case(self, *, case_id: UUID, submission_id: UUID, account_id: UUID) -> None:
-        self.db.case_submissions.setdefault(case_id, submission_id)
+        self.db.case_submissions.add((case_id, submission_id))
 
     def set_access(self, case_id: UUID, *, open_: bool, at: datetime) -> None:
         known = self.db.case_access.get(case_id)
@@ -345,7 +345,7 @@ class FakeDatabase:
     periods: dict[UUID, CertificatePeriod] = dataclasses.field(default_factory=dict)
     # case_id -> (account_id, assessor_id, assigned_at)
     assignments: dict[UUID, tuple[UUID, UUID, datetime]] = dataclasses.field(default_factory=dict)
-    case_submissions: dict[UUID, UUID] = dataclasses.field(default_factory=dict)
+    case_submissions: set[tuple[UUID, UUID]] = dataclasses.field(default_factory=set)  # (case, submission)
     case_access: dict[UUID, tuple[bool, datetime]] = dataclasses.field(default_factory=dict)
     # decision_id -> [account_id, decided_at, purged_at]
     final_decisions: dict[UUID, list] = dataclasses.field(default_factory=dict)
@@ -360,10 +360,9 @@ class FakeDatabase:
 
     def assessable(self, assessor_id: UUID, account_id: UUID) -> set[UUID]:
         """The activities of the running cases of ``account_id`` assigned to ``assessor_id``."""
-        submissions = {self.case_submissions.get(case_id)
-                       for case_id, (account, assessor, _) in self.assignments.items()
-                       if assessor == assessor_id and account == account_id
-                       and self.case_access.get(case_id, (False,))[0]}
+        cases = {case_id for case_id, (account, assessor, _) in self.assignments.items()
+                 if assessor == assessor_id and account == account_id and self.case_access.get(case_id, (False,))[0]}
+        submissions = {submission_id for case_id, submission_id in self.case_submissions if case_id in cases}
         return {activity_id for activity_id, submission_id in self.submission_locks
                 if submission_id in submissions}
 

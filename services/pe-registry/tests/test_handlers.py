@@ -147,6 +147,33 @@ def test_an_assessors_access_opens_on_assignment_and_supplement_and_closes_on_de
     assert not uow.cases.is_assessing(other, coach)
 
 
+def test_a_part_b_supplement_locks_its_activities_and_makes_them_the_cases(handlers, service, uow, db):
+    coach, case_id, assessor = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    first = service.record_activity(coach, title="Cursus", provider="X", completed_on=date(2026, 1, 5),
+                                    category=1, amount=Decimal(2), unit="sbu")
+    submission_id = uuid.uuid4()
+    handle(uow, handlers.on_portfolio_submitted, submitted(coach, submission_id, [first.id]))
+    handle(uow, handlers.on_case_opened, case_opened(coach, case_id, submission_id))
+    handle(uow, handlers.on_assessor_assigned, assessor_assigned(coach, case_id, assessor))
+    handle(uow, handlers.on_decision_made, decided(coach, case_id, "postponed",
+                                                   supplement_due_on=date(2026, 7, 1)))
+    late = service.record_activity(coach, title="Training", provider="Y", completed_on=date(2026, 1, 6),
+                                   category=2, amount=Decimal(3), unit="sbu")
+    supplement = {"case_id": case_id, "account_id": coach, "submission_id": submission_id,
+                  "supplement_submission_id": uuid.uuid4(), "pe_activity_ids": [first.id, late.id]}
+    handle(uow, handlers.on_supplement_submitted,
+           event("portfolio.supplement.submitted", supplement, at=NOW + timedelta(days=1)))
+    assert uow.activities.get(late.id).locked
+    assert uow.cases.is_assessing(assessor, coach, late.id)
+    # Without Part B the event carries no activities and locks nothing.
+    other = service.record_activity(coach, title="Intervisie", provider="Z", completed_on=date(2026, 1, 7),
+                                    category=2, amount=Decimal(1), unit="sbu")
+    handle(uow, handlers.on_supplement_submitted, event("portfolio.supplement.submitted", {
+        **supplement, "supplement_submission_id": uuid.uuid4(), "pe_activity_ids": None},
+        at=NOW + timedelta(days=2)))
+    assert not uow.activities.get(other.id).locked
+
+
 def test_a_submission_locks_its_activities_and_a_withdrawal_releases_them(handlers, service, uow, db):
     coach = uuid.uuid4()
     activity = service.record_activity(coach, title="Cursus", provider="X", completed_on=date(2026, 1, 5),

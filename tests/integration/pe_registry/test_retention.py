@@ -89,6 +89,27 @@ def test_evidence_is_deleted_after_the_retention_period_and_not_before(pe):
     assert pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=2)).decisions == 0
 
 
+def test_the_evidence_a_supplement_added_goes_with_the_rest(pe):
+    """An activity recorded for a Part B supplement is part of the case from the supplement's hand-in (ADR
+    0043): its evidence is deleted with the portfolio's once the final decision's retention runs out. Before,
+    it was never locked and so kept for good."""
+    retention = timedelta(days=pe.settings.evidence_retention_days)
+    coach = pe.jobcoach()
+    submitted, evidence = _submitted_with_evidence(pe, coach, "ingediend")
+    _decided(pe, coach, "postponed")
+    late = pe.record(coach)
+    late_evidence = pe.upload(coach, late["id"], pdf_bytes("aanvulling")).get_json()
+    pe.publish_and_wait("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": uuid.uuid4(), "portfolio_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(), "supplement_submission_id": uuid.uuid4(),
+        "account_id": coach.account_id, "parts": ["B"], "submitted_at": utcnow(), "snapshot_hash": "1" * 64,
+        "pe_activity_ids": [submitted["id"], late["id"]], "pe_points_counted": "6"}, subject=coach.account_id)
+    _decided(pe, coach, "positive")
+
+    pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=1))
+    assert _stored(pe, evidence) == (0, False) and _stored(pe, late_evidence) == (0, False)
+
+
 def test_the_purge_deletes_a_backlog_a_bounded_batch_per_transaction(pe):
     """Each transaction of the purge takes a lock per account, and PostgreSQL's lock table holds a few
     thousand in all: the first run after a backlog goes through it in batches, each committed on its own."""

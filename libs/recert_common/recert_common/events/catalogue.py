@@ -391,7 +391,7 @@ class SupplementSubmitted(EventData):
     snapshot_hash = fields.String(required=True, validate=SHA256_HEX)
     pe_activity_ids = fields.List(fields.UUID(), load_default=None, allow_none=True, metadata=_doc(
         "When part B is supplemented: the activities of the supplement's snapshot, which DNV's PE check is "
-        "done again on (ADR 0011)."))
+        "done again on (ADR 0011); pe-registry makes them read-only from then on (ADR 0043)."))
     pe_points_counted = WireDecimal(load_default=None, allow_none=True, metadata=_doc(
         "When part B is supplemented: the points the snapshot counts."))
 
