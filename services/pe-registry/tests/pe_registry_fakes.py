@@ -361,7 +361,8 @@ class FakeDatabase:
     def assessable(self, assessor_id: UUID, account_id: UUID) -> set[UUID]:
         """The activities of the running cases of ``account_id`` assigned to ``assessor_id``."""
         cases = {case_id for case_id, (account, assessor, _) in self.assignments.items()
-                 if assessor == assessor_id and account == account_id and self.case_access.get(case_id, (False,))[0]}
+                 if assessor == assessor_id and account == account_id
+                 and self.case_access.get(case_id, (False,))[0]}
         submissions = {submission_id for case_id, submission_id in self.case_submissions if case_id in cases}
         return {activity_id for activity_id, submission_id in self.submission_locks
                 if submission_id in submissions}

@@ -335,7 +335,8 @@ def test_a_supplement_without_part_b_locks_nothing_new(pe):
 
     assert pe.scalar("SELECT count(*) FROM submission_locks WHERE account_id = %s",
                      (coach.account_id,)) == locks
-    assert pe.call("PATCH", f"/v1/pe/activities/{later['id']}", coach, json={"title": "Vrij"}).status_code == 200
+    response = pe.call("PATCH", f"/v1/pe/activities/{later['id']}", coach, json={"title": "Vrij"})
+    assert response.status_code == 200
 
 
 def _zip(entries: list[tuple[str, str]]) -> bytes:
