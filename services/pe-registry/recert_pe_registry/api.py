@@ -1,5 +1,5 @@
-"""The PE registry's HTTP API, all under /v1/pe: activities, evidence files, the points summary and the
-category list.
+"""The PE registry's HTTP API, under /v1/pe: activities, evidence files, the points summary and the
+category list; and under /v1/internal the hold portfolio asks for before it seals a submission (ADR 0044).
 
 Who sees what: a jobcoach records and changes their own activities and evidence; the owner, DNV officers
 and an assessor assigned to a case of the jobcoach read activities, evidence and the summary; anyone else
@@ -28,9 +28,11 @@ from recert_common.files import file_response, upload_filename
 from recert_common.filetypes import UnsafeFilename, openapi_file_content, upload_rules
 from recert_common.rules import load_framework
 from recert_common.schemas import PageQuerySchema, UploadRulesSchema, page_body
+from recert_common.submission_holds import SubmissionHeldSchema, SubmissionHoldSchema
 from recert_common.web import answers
 from recert_pe_registry.domain import (
     UNITS,
+    ActivityFacts,
     EvidenceRefused,
     Reading,
     Summary,
@@ -39,7 +41,12 @@ from recert_pe_registry.domain import (
     reading_failure_message,
 )
 from recert_pe_registry.extraction import READABLE_TYPES
-from recert_pe_registry.problems import EVIDENCE_PROBLEMS, ActivityLockedProblem, ImportedActivityProblem
+from recert_pe_registry.problems import (
+    EVIDENCE_PROBLEMS,
+    ActivityLockedProblem,
+    ImportedActivityProblem,
+    PeChangedSinceSeenProblem,
+)
 from recert_pe_registry.schemas import (
     ActivityCreateSchema,
     ActivityPageSchema,
@@ -60,7 +67,10 @@ from recert_pe_registry.service import PeRegistryService
 
 pe = Blueprint("pe", __name__, url_prefix="/v1/pe",
                description="PE activities, their evidence files and the points summary.")
-BLUEPRINTS = (pe,)
+# Asked by portfolio only, with the jobcoach's own token; the gateway routes nothing under /v1/internal.
+internal = Blueprint("internal", __name__, url_prefix="/v1/internal",
+                     description="What portfolio asks before it seals a submission (ADR 0044); not public.")
+BLUEPRINTS = (pe, internal)
 
 _RAW_FILE_BODY = {
     "required": True,
@@ -419,3 +429,31 @@ def categories():
         "categories": [{"number": c.number, "key": c.key, "name": c.name.get(language), "minimum": c.minimum,
                         "maximum": c.maximum} for c in rules.categories],
     }
+
+
+# --- holding a submission's activities (ADR 0044) ---------------------------------------------------------
+
+
+@internal.post("/submission-holds")
+@answers(PeChangedSinceSeenProblem)
+@require_roles(Role.JOBCOACH)
+@internal.arguments(SubmissionHoldSchema)
+@internal.response(201, SubmissionHeldSchema)
+def hold_for_submission(data: dict[str, Any]):
+    """Hold one's activities for a submission portfolio is about to seal: read-only from now on, until
+    portfolio's event makes the hold a lock (or it lapses), provided that every activity portfolio ``seen``
+    in the period is as stored here; 409 naming those that differ otherwise."""
+    seen = [ActivityFacts(**{**facts, "evidence_sha256s": frozenset(facts["evidence_sha256s"])})
+            for facts in data["seen"]]
+    held_until = _service().hold_for_submission(
+        _me(), submission_id=data["submission_id"], first=data["period"]["first"],
+        last=data["period"]["last"], seen=seen, activity_ids=data["activity_ids"])
+    return {"submission_id": data["submission_id"], "held_until": held_until}, 201
+
+
+@internal.delete("/submission-holds/<uuid:submission_id>")
+@require_roles(Role.JOBCOACH)
+@internal.response(204)
+def release_hold(submission_id: UUID):
+    """Let go of one's hold: the submission it was for did not commit. A submission's lock stays."""
+    _service().release_hold(_me(), submission_id)

@@ -393,6 +393,50 @@ class Evidence:
     created_at: datetime
 
 
+# --- holding a submission's activities (ADR 0044) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityFacts:
+    """What a submitted snapshot records of an activity, so what portfolio's copy and pe-registry must agree
+    on for the snapshot to be true."""
+
+    id: UUID
+    category: int
+    title: str
+    completed_on: date
+    points: Decimal
+    evidence_sha256s: frozenset[str]
+
+
+class PeChangedSinceSeen(DomainError):
+    """Portfolio's copy of the jobcoach's activities in the period is not what pe-registry holds: an activity
+    was changed, added or removed since, or its event is still on its way. ``activity_ids`` names them."""
+
+    activity_ids: list[UUID]
+
+
+class HoldOutsideSeen(DomainError):
+    """Activities asked to be held that were not among those seen."""
+
+
+def changed_since_seen(seen: Iterable[ActivityFacts], held: Iterable[ActivityFacts]) -> list[UUID]:
+    """The activities on which ``seen`` (portfolio's copy) and ``held`` (pe-registry's, locked) differ:
+    changed, or present on one side only. Sorted, so that the answer does not depend on the order given."""
+    theirs, ours = {a.id: a for a in seen}, {a.id: a for a in held}
+    return sorted((i for i in theirs.keys() | ours.keys() if theirs.get(i) != ours.get(i)), key=str)
+
+
+def check_hold(seen: Sequence[ActivityFacts], held: Sequence[ActivityFacts],
+               hold_ids: Iterable[UUID]) -> None:
+    """Refuse to hold unless every activity to hold was seen and everything seen is as pe-registry has it."""
+    if not set(hold_ids) <= {a.id for a in seen}:
+        raise HoldOutsideSeen()
+    changed = changed_since_seen(seen, held)
+    if changed:
+        raise PeChangedSinceSeen(activity_ids=changed)
+
+
 class FilenameMissing(UploadRefused):
     code = "filename_missing"
 

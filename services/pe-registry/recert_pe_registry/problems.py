@@ -3,6 +3,7 @@ problem+json answer) and the texts a person reads, in Dutch and English (ADR 000
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from uuid import UUID
 
 from recert_common import i18n
 from recert_common.domain_errors import FieldsRefused, ProblemMap
@@ -16,6 +17,7 @@ from recert_common.errors import (
     upload_problem_class,
 )
 from recert_common.filetypes import UploadRefused
+from recert_common.submission_holds import CHANGED_SLUG
 from recert_pe_registry.domain import (
     AccountNotFound,
     ActivityLocked,
@@ -24,8 +26,10 @@ from recert_pe_registry.domain import (
     EvidenceNotFound,
     EvidenceRefused,
     FilenameMissing,
+    HoldOutsideSeen,
     ImportedActivityReadOnly,
     MultipartRefused,
+    PeChangedSinceSeen,
     ReadingNotFound,
 )
 
@@ -46,6 +50,17 @@ class ImportedActivityProblem(Conflict):
     def __init__(self, fields: Sequence[str]):
         super().__init__(code="pe.detail.activity_imported", params={"fields": ", ".join(fields)},
                          extensions={"fields": list(fields)})
+
+
+class PeChangedSinceSeenProblem(Conflict):
+    """Portfolio's copy of the activities is not what pe-registry holds (ADR 0044); read by portfolio."""
+
+    slug, title_code = CHANGED_SLUG, "pe.problem.changed_since_seen"
+    members = extension_members(activity_ids={"type": "array", "items": {"type": "string", "format": "uuid"}})
+
+    def __init__(self, activity_ids: Sequence[UUID]):
+        super().__init__(code="pe.detail.changed_since_seen",
+                         extensions={"activity_ids": [str(i) for i in activity_ids]})
 
 
 #: The status of the refusals only evidence uploads meet; recert_common's own refusals bring theirs.
@@ -72,6 +87,8 @@ PROBLEMS = ProblemMap({
     ImportedActivityReadOnly: lambda error: ImportedActivityProblem(error.fields),
     EvidenceRefused: lambda error: upload_refused(error.refusal),
     ReadingNotFound: lambda error: NotFound(code="pe.detail.reading_not_found"),
+    PeChangedSinceSeen: lambda error: PeChangedSinceSeenProblem(error.activity_ids),
+    HoldOutsideSeen: lambda error: ValidationProblem({"activity_ids": ["pe.field.hold_outside_seen"]}),
 })
 
 
@@ -104,6 +121,14 @@ i18n.register_messages({
         "en": "There is no document with this id being read for you."},
     "pe.field.two_decimals": {
         "nl": "Gebruik hoogstens twee decimalen.", "en": "Use at most two decimals."},
+    "pe.problem.changed_since_seen": {"nl": "PE-activiteiten zijn gewijzigd",
+                                      "en": "PE activities have changed"},
+    "pe.detail.changed_since_seen": {
+        "nl": "Je PE-activiteiten zijn gewijzigd sinds portfolio ze voor het laatst zag.",
+        "en": "Your PE activities changed since portfolio last saw them."},
+    "pe.field.hold_outside_seen": {
+        "nl": "Houd alleen activiteiten vast die ook vergeleken worden.",
+        "en": "Hold only activities that are compared too."},
     "pe.field.nothing_to_change": {
         "nl": "Geef minstens één veld om te wijzigen.", "en": "Give at least one field to change."},
 })

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -34,6 +34,7 @@ from recert_pe_registry import extraction, reading
 from recert_pe_registry.domain import (
     AccountNotFound,
     Activity,
+    ActivityFacts,
     ActivityNotFound,
     Dedup,
     Evidence,
@@ -44,6 +45,7 @@ from recert_pe_registry.domain import (
     ReadingNotFound,
     Summary,
     Viewer,
+    check_hold,
     current_period,
     dedup,
     evidence_filename,
@@ -165,6 +167,25 @@ class PeRegistryService:
                 "category": str(activity.category), "points": activity.points,
             }, subject=activity.account_id)
         self._discard(orphans)
+
+    # --- holding a submission's activities (ADR 0044) ---------------------------------------------------
+
+    def hold_for_submission(self, account_id: UUID, *, submission_id: UUID, first: date, last: date,
+                            seen: Sequence[ActivityFacts], activity_ids: Sequence[UUID]) -> datetime:
+        """Portfolio is about to seal ``submission_id``: hold ``activity_ids`` so that they cannot change
+        until its event makes the hold a lock, provided that what portfolio ``seen`` of the account's
+        activities from ``first`` to ``last`` is what is stored. Returns until when the hold stands."""
+        with self.uow() as uow:
+            uow.activities.lock_account(account_id)
+            check_hold(seen, uow.activities.facts_in_period(account_id, first, last), activity_ids)
+            return uow.activities.hold_for_submission(
+                submission_id=submission_id, account_id=account_id, activity_ids=activity_ids,
+                seconds=self.settings.submission_hold_seconds)
+
+    def release_hold(self, account_id: UUID, submission_id: UUID) -> None:
+        """The submission the hold was for did not commit: the activities are free again."""
+        with self.uow() as uow:
+            uow.activities.release_hold(submission_id=submission_id, account_id=account_id)
 
     # --- evidence --------------------------------------------------------------------------------------
 

@@ -19,6 +19,10 @@ class PeRegistrySettings(CalendarSettings, ServiceSettings):
     evidence_retention_days: int = env_field("RECERT_PE_REGISTRY_EVIDENCE_RETENTION_DAYS", 730)
     # How often the worker looks for evidence past its retention.
     retention_interval_seconds: float = env_field("RECERT_PE_REGISTRY_RETENTION_INTERVAL_SECONDS", 3600.0)
+    # How long a hold on a submission's activities stands without portfolio's event (ADR 0044): long enough
+    # to outlast an outage of portfolio's relay or this worker, short enough that a hold whose submission
+    # never committed does not keep the jobcoach from their activities for long.
+    submission_hold_seconds: float = env_field("RECERT_PE_REGISTRY_SUBMISSION_HOLD_SECONDS", 86400.0)
     # The jobcoaches' calendar: "today" (no activity dated after it) and the day a (re)certification was
     # decided (the next PE period starts the day after) are days in this zone.
     time_zone: str = env_field("RECERT_PE_REGISTRY_TIME_ZONE", DEFAULT_TIME_ZONE)

@@ -24,6 +24,7 @@ from recert_pe_registry.domain import (
     READING_PROPOSED,
     Activity,
     ActivityDraft,
+    ActivityFacts,
     CertificatePeriod,
     Evidence,
     Reading,
@@ -33,8 +34,11 @@ from recert_pe_registry.domain import (
 
 NOLOC_EVENT = "noloc.academy.activity.completed"
 
-_ACTIVITY = """
-    SELECT a.*, EXISTS (SELECT 1 FROM submission_locks l WHERE l.activity_id = a.id) AS locked
+# A submission's lock, or a hold that has not lapsed (ADR 0044).
+_LOCK_STANDS = "(l.held_until IS NULL OR l.held_until > now())"
+_ACTIVITY = f"""
+    SELECT a.*, EXISTS (SELECT 1 FROM submission_locks l WHERE l.activity_id = a.id AND {_LOCK_STANDS})
+           AS locked
     FROM activities a
 """
 _ACTIVITY_FIELDS = tuple(f.name for f in fields(Activity) if f.name != "evidence")
@@ -143,15 +147,57 @@ class ActivityRepository:
 
     def lock_for_submission(self, *, submission_id: UUID, account_id: UUID,
                             activity_ids: Iterable[UUID]) -> None:
-        """Make the activities read-only as part of ``submission_id``."""
+        """Make the activities read-only as part of ``submission_id``, for good: its hold, if any, becomes
+        the lock."""
         ids = sorted(set(activity_ids))
         if ids:
             # Waits for a change to one of them in flight, which then commits before the lock does.
             self.conn.execute("SELECT id FROM activities WHERE id = ANY(%s) ORDER BY id FOR UPDATE", (ids,))
             self.conn.execute(
                 "INSERT INTO submission_locks (activity_id, submission_id, account_id) "
-                "SELECT id, %s, %s FROM unnest(%s::uuid[]) AS id ON CONFLICT DO NOTHING",
+                "SELECT id, %s, %s FROM unnest(%s::uuid[]) AS id "
+                "ON CONFLICT (activity_id, submission_id) DO UPDATE SET held_until = NULL",
                 (submission_id, account_id, ids))
+
+    def facts_in_period(self, account_id: UUID, first: date, last: date) -> list[ActivityFacts]:
+        """What a snapshot records of each of the account's activities completed from ``first`` to ``last``,
+        row-locked: a change to one of them waits until this transaction ends."""
+        self.conn.execute(
+            "SELECT id FROM activities WHERE account_id = %s AND completed_on BETWEEN %s AND %s"
+            " ORDER BY id FOR UPDATE", (account_id, first, last))
+        rows = self.conn.execute(
+            """SELECT a.id, a.category, a.title, a.completed_on, a.points,
+                      coalesce(array_agg(e.sha256) FILTER (WHERE e.id IS NOT NULL), '{}') AS sha256s
+                 FROM activities a LEFT JOIN evidence e ON e.activity_id = a.id
+                WHERE a.account_id = %s AND a.completed_on BETWEEN %s AND %s
+                GROUP BY a.id""", (account_id, first, last)).fetchall()
+        return [ActivityFacts(id=r["id"], category=r["category"], title=r["title"],
+                              completed_on=r["completed_on"], points=r["points"],
+                              evidence_sha256s=frozenset(r["sha256s"])) for r in rows]
+
+    def hold_for_submission(self, *, submission_id: UUID, account_id: UUID, activity_ids: Iterable[UUID],
+                            seconds: float) -> datetime:
+        """Hold the activities for ``submission_id`` for ``seconds`` by the database's clock, which the
+        ``locked`` flag reads too (ADR 0044); returns until when. The account's holds for other submissions
+        go: portfolio asks again only when the submission they were for did not commit."""
+        self.conn.execute(
+            "DELETE FROM submission_locks WHERE account_id = %s AND held_until IS NOT NULL"
+            " AND submission_id <> %s", (account_id, submission_id))
+        until = self.conn.execute("SELECT now() + make_interval(secs => %s) AS until",
+                                  (seconds,)).fetchone()["until"]
+        self.conn.execute(
+            "INSERT INTO submission_locks (activity_id, submission_id, account_id, held_until) "
+            "SELECT id, %s, %s, %s FROM unnest(%s::uuid[]) AS id "
+            "ON CONFLICT (activity_id, submission_id) DO UPDATE SET held_until = EXCLUDED.held_until "
+            "WHERE submission_locks.held_until IS NOT NULL",
+            (submission_id, account_id, until, sorted(set(activity_ids))))
+        return until
+
+    def release_hold(self, *, submission_id: UUID, account_id: UUID) -> int:
+        """Let go of the account's hold for ``submission_id``; a submission's lock stays."""
+        return self.conn.execute(
+            "DELETE FROM submission_locks WHERE submission_id = %s AND account_id = %s"
+            " AND held_until IS NOT NULL", (submission_id, account_id)).rowcount
 
     def release_submission(self, submission_id: UUID) -> int:
         return self.conn.execute("DELETE FROM submission_locks WHERE submission_id = %s",
@@ -494,7 +540,7 @@ class RetentionRepository:
         the decision; returns the object key of each deleted row (a key once per row)."""
         rows = self.conn.execute(
             "DELETE FROM evidence e WHERE e.account_id = %s AND EXISTS (SELECT 1 FROM submission_locks l"
-            " WHERE l.activity_id = e.activity_id AND l.locked_at <= %s)"
+            " WHERE l.activity_id = e.activity_id AND l.held_until IS NULL AND l.locked_at <= %s)"
             " RETURNING e.object_key", (account_id, decided_at)).fetchall()
         return [row["object_key"] for row in rows]
 

@@ -21,6 +21,7 @@ from recert_common.uow import FakeUnitOfWork, fake_handled
 from recert_pe_registry.domain import (
     Activity,
     ActivityDraft,
+    ActivityFacts,
     CertificatePeriod,
     Evidence,
     Reading,
@@ -57,7 +58,8 @@ class FakeActivities:
         return self._as_read(stored, with_evidence=with_evidence)
 
     def _as_read(self, stored: Activity, *, with_evidence: bool) -> Activity:
-        locked = any(activity_id == stored.id for activity_id, _ in self.db.submission_locks)
+        locked = any(activity_id == stored.id and (held_until is None or held_until > _now())
+                     for (activity_id, _), (_, _, held_until) in self.db.submission_locks.items())
         evidence = tuple(sorted((e for e in self.db.evidence.values() if e.activity_id == stored.id),
                                 key=lambda e: (e.created_at, str(e.id)))) if with_evidence else ()
         return dataclasses.replace(stored, locked=locked, evidence=evidence)
@@ -95,7 +97,36 @@ class FakeActivities:
     def lock_for_submission(self, *, submission_id: UUID, account_id: UUID,
                             activity_ids: Iterable[UUID]) -> None:
         for activity_id in set(activity_ids):
-            self.db.submission_locks.setdefault((activity_id, submission_id), (account_id, _now()))
+            known = self.db.submission_locks.get((activity_id, submission_id))
+            self.db.submission_locks[(activity_id, submission_id)] = (
+                account_id, known[1] if known else _now(), None)
+
+    def facts_in_period(self, account_id: UUID, first: date, last: date) -> list[ActivityFacts]:
+        return [ActivityFacts(id=a.id, category=a.category, title=a.title, completed_on=a.completed_on,
+                              points=a.points, evidence_sha256s=frozenset(
+                                  e.sha256 for e in self.db.evidence.values() if e.activity_id == a.id))
+                for a in self.db.activities.values()
+                if a.account_id == account_id and first <= a.completed_on <= last]
+
+    def hold_for_submission(self, *, submission_id: UUID, account_id: UUID, activity_ids: Iterable[UUID],
+                            seconds: float) -> datetime:
+        until = _now() + timedelta(seconds=seconds)
+        locks = self.db.submission_locks
+        for key in [k for k, (account, _, held_until) in locks.items()
+                    if account == account_id and held_until is not None and k[1] != submission_id]:
+            del locks[key]
+        for activity_id in set(activity_ids):
+            known = locks.get((activity_id, submission_id))
+            if known is None or known[2] is not None:
+                locks[(activity_id, submission_id)] = (account_id, known[1] if known else _now(), until)
+        return until
+
+    def release_hold(self, *, submission_id: UUID, account_id: UUID) -> int:
+        keys = [k for k, (account, _, held_until) in self.db.submission_locks.items()
+                if k[1] == submission_id and account == account_id and held_until is not None]
+        for key in keys:
+            del self.db.submission_locks[key]
+        return len(keys)
 
     def release_submission(self, submission_id: UUID) -> int:
         keys = [key for key in self.db.submission_locks if key[1] == submission_id]
@@ -246,8 +277,9 @@ class FakeRetention:
                 if purged_at is None and decided_at <= decided_before][:limit]
 
     def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[str]:
-        locked = {activity_id for (activity_id, _), (_, locked_at) in self.db.submission_locks.items()
-                  if locked_at <= decided_at}
+        locks = self.db.submission_locks.items()
+        locked = {activity_id for (activity_id, _), (_, locked_at, held_until) in locks
+                  if held_until is None and locked_at <= decided_at}
         gone = [e for e in self.db.evidence.values()
                 if e.account_id == account_id and e.activity_id in locked]
         for evidence in gone:
@@ -337,8 +369,9 @@ class FakeDatabase:
 
     activities: dict[UUID, Activity] = dataclasses.field(default_factory=dict)
     evidence: dict[UUID, Evidence] = dataclasses.field(default_factory=dict)
-    # (activity_id, submission_id) -> (account_id, locked_at)
-    submission_locks: dict[tuple[UUID, UUID], tuple[UUID, datetime]] = dataclasses.field(default_factory=dict)
+    # (activity_id, submission_id) -> (account_id, locked_at, held_until: None for a submission's lock)
+    submission_locks: dict[tuple[UUID, UUID], tuple[UUID, datetime, datetime | None]] = dataclasses.field(
+        default_factory=dict)
     noloc_imports: dict[tuple[UUID, str], UUID] = dataclasses.field(default_factory=dict)
     parked: dict[tuple[str, str], ParkedCompletion] = dataclasses.field(default_factory=dict)
     accounts: dict[UUID, tuple[str | None, datetime]] = dataclasses.field(default_factory=dict)

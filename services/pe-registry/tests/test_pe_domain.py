@@ -17,12 +17,17 @@ from recert_pe_registry.domain import (
     SOURCE_MANUAL,
     SOURCE_NOLOC,
     Activity,
+    ActivityFacts,
     Dedup,
     Evidence,
+    HoldOutsideSeen,
+    PeChangedSinceSeen,
     Period,
     SummaryItem,
     Viewer,
+    changed_since_seen,
     check_activity,
+    check_hold,
     day_text,
     dedup,
     evidence_missing_message,
@@ -213,3 +218,39 @@ def test_only_activities_with_proof_count_and_the_others_are_named():
 def test_a_noloc_import_is_its_own_proof_a_manual_activity_needs_a_file():
     assert has_proof("noloc_academy", 0) and has_proof("manual", 1)
     assert not has_proof("manual", 0)
+
+
+# --- holding a submission's activities (ADR 0044) ---------------------------------------------------------
+
+
+def _facts(**overrides) -> ActivityFacts:
+    values = {"id": uuid.uuid4(), "category": 1, "title": "Training", "completed_on": date(2026, 2, 1),
+              "points": Decimal("2.5"), "evidence_sha256s": frozenset({"a" * 64})}
+    return ActivityFacts(**{**values, **overrides})
+
+
+def test_what_portfolio_saw_must_be_what_is_held_field_by_field():
+    held = _facts()
+    assert changed_since_seen([held], [held]) == []
+    assert changed_since_seen([_facts(id=held.id, points=Decimal("2.50"))], [held]) == []  # same number
+    for change in ({"category": 2}, {"title": "Andere titel"}, {"completed_on": date(2026, 2, 2)},
+                   {"points": Decimal("3")}, {"evidence_sha256s": frozenset()},
+                   {"evidence_sha256s": frozenset({"a" * 64, "b" * 64})}):
+        assert changed_since_seen([_facts(id=held.id, **change)], [held]) == [held.id], change
+
+
+def test_an_activity_on_one_side_only_is_changed_and_the_answer_is_sorted():
+    only_seen, only_held, both = _facts(), _facts(), _facts()
+    assert changed_since_seen([only_seen, both], [both, only_held]) == sorted([only_seen.id, only_held.id],
+                                                                            key=str)
+
+
+def test_a_hold_is_refused_for_an_activity_not_compared_or_when_anything_differs():
+    held = _facts()
+    check_hold([held], [held], [held.id])
+    check_hold([held], [held], [])
+    with pytest.raises(HoldOutsideSeen):
+        check_hold([held], [held], [uuid.uuid4()])
+    with pytest.raises(PeChangedSinceSeen) as refused:
+        check_hold([_facts(id=held.id, title="Oud")], [held], [held.id])
+    assert refused.value.activity_ids == [held.id]

@@ -193,7 +193,7 @@ def test_an_unchanged_date_is_not_judged_again_against_a_later_period(service, d
 def test_a_submitted_activity_cannot_be_changed_removed_or_given_evidence(service, uow, db, objects):
     coach = _certified(db)
     activity = _record(service, coach)
-    db.submission_locks[(activity.id, uuid.uuid4())] = (coach, NOW)
+    db.submission_locks[(activity.id, uuid.uuid4())] = (coach, NOW, None)
     published = len(uow.published)
     with pytest.raises(ActivityLocked):
         service.update_activity(coach, activity.id, {"title": "Anders"})
@@ -352,7 +352,7 @@ def test_evidence_past_its_retention_after_a_final_decision_is_deleted_with_its_
     submitted_activity, kept = _record(service, coach), _record(service, coach, title="Later")
     old = _upload(service, coach, submitted_activity.id).evidence
     _upload(service, coach, kept.id, body=PDF + b"later")
-    db.submission_locks[(submitted_activity.id, uuid.uuid4())] = (coach, NOW - timedelta(days=10))
+    db.submission_locks[(submitted_activity.id, uuid.uuid4())] = (coach, NOW - timedelta(days=10), None)
     decided_at = NOW - timedelta(days=5)
     uow.retention.note_final_decision(uuid.uuid4(), coach, decided_at)
     retention = timedelta(days=settings.evidence_retention_days)

@@ -1,0 +1,174 @@
+"""The hold portfolio asks for before it seals a submission (ADR 0044), against the real database: held only
+when portfolio's copy of the period's activities is what is stored, read-only from then on, made a lock for
+good by portfolio's event, let go of when the submission did not commit, and lapsing on its own."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pe_support import assert_problem, pdf_bytes, today
+
+HOLDS = "/v1/internal/submission-holds"
+
+
+def _seen(pe, coach, *activities: dict) -> list[dict]:
+    """Each activity as portfolio's copy has it when its events have all arrived."""
+    facts = []
+    for activity in activities:
+        stored = pe.call("GET", f"/v1/pe/activities/{activity['id']}", coach).get_json()
+        facts.append({"id": stored["id"], "category": stored["category"], "title": stored["title"],
+                      "completed_on": stored["completed_on"], "points": stored["points"],
+                      "evidence_sha256s": [e["sha256"] for e in stored["evidence"]]})
+    return facts
+
+
+def _period() -> dict:
+    return {"from": str(today() - timedelta(days=400)), "to": str(today())}
+
+
+def _hold(pe, coach, seen: list[dict], activity_ids: list[str], submission_id: uuid.UUID | None = None):
+    return pe.call("POST", HOLDS, coach, json={
+        "submission_id": str(submission_id or uuid.uuid4()), "period": _period(), "seen": seen,
+        "activity_ids": activity_ids})
+
+
+def _locked(pe, coach, activity: dict) -> bool:
+    return pe.call("GET", f"/v1/pe/activities/{activity['id']}", coach).get_json()["locked"]
+
+
+def _holds(pe, coach) -> list[dict]:
+    return pe.rows("SELECT activity_id::text, submission_id, held_until FROM submission_locks"
+                   " WHERE account_id = %s ORDER BY activity_id", (coach.account_id,))
+
+
+@pytest.fixture
+def coach_with_work(pe):
+    coach = pe.jobcoach()
+    proven = pe.record(coach, title="Training gespreksvoering", evidence=True)
+    unproven = pe.record(coach, title="Intervisie zonder bewijs")
+    return coach, proven, unproven
+
+
+def test_a_hold_makes_the_snapshots_activities_read_only_until_the_event_makes_it_a_lock(pe, coach_with_work):
+    coach, proven, unproven = coach_with_work
+    submission_id = uuid.uuid4()
+    response = _hold(pe, coach, _seen(pe, coach, proven, unproven), [proven["id"]], submission_id)
+    assert response.status_code == 201, response.get_json()
+    held_until = datetime.fromisoformat(response.get_json()["held_until"])
+    assert timedelta(hours=23) < held_until - datetime.now(UTC) <= timedelta(hours=24)
+
+    assert _locked(pe, coach, proven) and not _locked(pe, coach, unproven)
+    assert_problem(pe.call("PATCH", f"/v1/pe/activities/{proven['id']}", coach, json={"title": "Later"}), 409)
+    assert_problem(pe.upload(coach, proven["id"], pdf_bytes("erbij")), 409)
+    free = pe.call("PATCH", f"/v1/pe/activities/{unproven['id']}", coach, json={"title": "Vrij"})
+    assert free.status_code == 200
+
+    pe.publish_and_wait("portfolio.submitted", {
+        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
+        "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
+        "certificate_expires_on": today() + timedelta(days=60), "submitted_at": datetime.now(UTC),
+        "snapshot_hash": "a" * 64, "pe_activity_ids": [uuid.UUID(proven["id"])], "pe_points_counted": "3",
+        "reflection_meetings": 2, "is_new_portfolio_after_negative": False}, subject=coach.account_id)
+    [lock] = _holds(pe, coach)
+    assert lock["submission_id"] == submission_id and lock["held_until"] is None
+    # Letting go of a hold leaves a submission's lock alone.
+    assert pe.call("DELETE", f"{HOLDS}/{submission_id}", coach).status_code == 204
+    assert _locked(pe, coach, proven)
+
+
+def test_nothing_is_held_when_portfolios_copy_differs(pe, coach_with_work):
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    missing = str(uuid.uuid4())
+    cases = {
+        "a title changed since": ([{**seen[0], "title": "Oude titel"}, seen[1]], [proven["id"]]),
+        "evidence added since": ([{**seen[0], "evidence_sha256s": []}, seen[1]], [proven["id"]]),
+        "points changed since": ([{**seen[0], "points": "99"}, seen[1]], [proven["id"]]),
+        "an activity portfolio has not heard of yet": ([seen[0]], [proven["id"]]),
+        "an activity removed since": ([*seen, {**seen[1], "id": missing}], [proven["id"]]),
+    }
+    expected = {"a title changed since": [proven["id"]], "evidence added since": [proven["id"]],
+                "points changed since": [proven["id"]],
+                "an activity portfolio has not heard of yet": [unproven["id"]],
+                "an activity removed since": [missing]}
+    for name, (facts, hold) in cases.items():
+        problem = assert_problem(_hold(pe, coach, facts, hold), 409)
+        assert problem["type"].endswith("/pe-changed-since-seen"), name
+        assert problem["activity_ids"] == expected[name], name
+    assert _holds(pe, coach) == []
+    assert not _locked(pe, coach, proven)
+
+    # The same points written otherwise are the same points.
+    assert "." not in seen[0]["points"]
+    same = [{**seen[0], "points": seen[0]["points"] + ".00"}, seen[1]]
+    assert _hold(pe, coach, same, [proven["id"]]).status_code == 201
+
+
+def test_a_released_hold_frees_the_activities_and_a_lapsed_one_frees_them_too(pe, coach_with_work):
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    first = uuid.uuid4()
+    assert _hold(pe, coach, seen, [proven["id"]], first).status_code == 201
+    assert pe.call("DELETE", f"{HOLDS}/{first}", coach).status_code == 204
+    assert not _locked(pe, coach, proven) and _holds(pe, coach) == []
+
+    second = uuid.uuid4()
+    assert _hold(pe, coach, seen, [proven["id"], unproven["id"]], second).status_code == 201
+    assert _locked(pe, coach, unproven)
+    with pe.service.db.transaction() as conn:  # a day later: portfolio's event never came
+        conn.execute("UPDATE submission_locks SET held_until = now() - interval '1 second'"
+                     " WHERE submission_id = %s", (second,))
+    assert not _locked(pe, coach, proven) and not _locked(pe, coach, unproven)
+    assert pe.call("PATCH", f"/v1/pe/activities/{proven['id']}", coach,
+                   json={"title": "Na"}).status_code == 200
+
+
+def test_asking_again_for_another_submission_replaces_the_uncommitted_hold(pe, coach_with_work):
+    """Portfolio asks again only when the submission the first hold was for did not commit (it failed after
+    the hold and could not let go of it): the older hold must not keep an activity the new one leaves out."""
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    assert _hold(pe, coach, seen, [proven["id"], unproven["id"]]).status_code == 201
+    again = uuid.uuid4()
+    assert _hold(pe, coach, seen, [proven["id"]], again).status_code == 201
+    assert [(h["activity_id"], h["submission_id"]) for h in _holds(pe, coach)] == [(proven["id"], again)]
+    assert not _locked(pe, coach, unproven)
+
+
+def test_only_the_jobcoach_holds_and_only_their_own_activities(pe, coach_with_work):
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    body = {"submission_id": str(uuid.uuid4()), "period": _period(), "seen": seen,
+            "activity_ids": [proven["id"]]}
+    assert_problem(pe.call("POST", HOLDS, None, json=body), 401)
+    for role in ("assessor", "dnv_officer", "noloc_admin"):
+        assert_problem(pe.call("POST", HOLDS, pe.person(role), json=body), 403)
+    # Another jobcoach naming this one's activities holds nothing: they are not among theirs.
+    other = pe.jobcoach()
+    problem = assert_problem(pe.call("POST", HOLDS, other, json=body), 409)
+    assert sorted(problem["activity_ids"]) == sorted([proven["id"], unproven["id"]])
+    assert _holds(pe, coach) == [] and _holds(pe, other) == []
+    # Nor can they let go of this one's hold.
+    assert _hold(pe, coach, seen, [proven["id"]], uuid.UUID(body["submission_id"])).status_code == 201
+    assert pe.call("DELETE", f"{HOLDS}/{body['submission_id']}", other).status_code == 204
+    assert _locked(pe, coach, proven)
+    assert_problem(pe.call("DELETE", f"{HOLDS}/{body['submission_id']}", pe.person("dnv_officer")), 403)
+
+
+def test_a_malformed_hold_is_refused(pe, coach_with_work):
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    backwards = {"from": str(today()), "to": str(today() - timedelta(days=1))}
+    for body in (
+        {"submission_id": str(uuid.uuid4()), "period": backwards, "seen": seen, "activity_ids": []},
+        {"submission_id": str(uuid.uuid4()), "period": _period(), "seen": seen, "activity_ids": [],
+         "extra": 1},
+        {"submission_id": str(uuid.uuid4()), "period": _period(),
+         "seen": [{**seen[0], "evidence_sha256s": ["not a digest"]}], "activity_ids": []},
+    ):
+        assert_problem(pe.call("POST", HOLDS, coach, json=body), 422)
+    # Holding what was not compared.
+    problem = assert_problem(_hold(pe, coach, seen, [str(uuid.uuid4())]), 422)
+    assert "activity_ids" in problem["errors"]
+    assert _holds(pe, coach) == []
