@@ -120,6 +120,51 @@ def test_readiness_names_what_is_missing_and_submit_only_inside_the_window(app, 
     assert app.get(f"portfolio/submissions/{submission['id']}", ready).json() == snapshot
 
 
+def _running_worker(system: System, name: str):
+    [worker] = [p for p in system.processes if p.name == f"{name}-worker" and p.popen.poll() is None]
+    return worker
+
+
+def test_the_pe_is_held_before_the_snapshot_is_sealed(app, system):
+    """ADR 0044. A change portfolio has not heard of refuses the submission; a submission holds its activities
+    read-only at once, before pe-registry hears the event (its worker is stopped here). Before, the PE stayed
+    changeable until that event arrived, so a snapshot could name evidence that was gone."""
+    person = certified_coach(app, system, TODAY + timedelta(days=60))
+    complete_portfolio(app, person)
+    activity = app.get("pe/activities", person).json()["items"][0]
+
+    # Portfolio's worker is away: the change reaches pe-registry, not portfolio's copy.
+    _running_worker(system, "portfolio").stop()
+    changed = ok(app.patch(f"pe/activities/{activity['id']}", person, json={"title": "Net hernoemd"}))
+    refused = app.post("portfolio/cycles/current/submit", person)
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/pe-changed-while-submitting")
+    assert refused.json()["activity_ids"] == [activity["id"]]
+    assert ok(app.get("portfolio/cycles/current", person))["state"] == "open"
+    assert app.get(f"pe/activities/{activity['id']}", person).json()["locked"] is False
+    system.wait_for_line(system.start_worker("portfolio"), '"worker started"')
+
+    def copy_caught_up() -> bool:
+        pe = ok(app.get("portfolio/cycles/current/readiness", person))["pe"]
+        return activity["id"] in pe["activity_ids"] and app.post(
+            "portfolio/cycles/current/submit", person).status_code == 201
+    _running_worker(system, "pe-registry").stop()
+    eventually(copy_caught_up, what="portfolio's copy caught up and the portfolio submitted")
+
+    # pe-registry's worker has not seen portfolio.submitted, yet the activity is read-only already.
+    assert app.get(f"pe/activities/{activity['id']}", person).json()["locked"] is True
+    late = app.patch(f"pe/activities/{activity['id']}", person, json={"title": "Na het indienen"})
+    assert late.status_code == 409 and late.json()["type"].endswith("/pe-activity-locked")
+    evidence = app.get(f"pe/activities/{activity['id']}", person).json()["evidence"][0]
+    assert app.delete(f"pe/evidence/{evidence['id']}", person).status_code == 409
+    submission = ok(app.get("portfolio/cycles/current", person))["submission_id"]
+    snapshot = ok(app.get(f"portfolio/submissions/{submission}", person))["snapshot"]
+    [sealed] = [a for a in snapshot["pe"]["activities"] if a["activity_id"] == activity["id"]]
+    assert sealed["title"] == changed["title"] == "Net hernoemd"
+    system.wait_for_line(system.start_worker("pe-registry"), '"worker started"')
+    # The internal question is not on the public API.
+    assert app.post("internal/submission-holds", person, json={}).status_code == 404
+
+
 def test_another_jobcoach_gets_404_on_every_resource(app, system):
     owner = certified_coach(app, system, TODAY + timedelta(days=60))
     stranger = certified_coach(app, system, TODAY + timedelta(days=60))

@@ -27,6 +27,7 @@ from recert_portfolio.problems import (
     MeetingConflict,
     MentorsForMembers,
     MentorshipConflictProblem,
+    PeChangedProblem,
     PortfolioLocked,
     PortfolioNotReady,
     StateConflict,
@@ -161,12 +162,15 @@ def readiness():
 
 
 @current.post("/submit")
-@answers(404, StateConflict, PortfolioNotReady, SubmissionWindowClosed)
+@answers(404, StateConflict, PortfolioNotReady, SubmissionWindowClosed, PeChangedProblem, 502, 503, 504)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit():
-    """Submit to DNV: only inside the window and when nothing is missing; freezes a snapshot."""
-    submission = _service().submit(_me())
+    """Submit to DNV: only inside the window and when nothing is missing; freezes a snapshot. The PE
+    activities it names are held read-only in the PE registry first (ADR 0044): 409
+    ``pe-changed-while-submitting`` when one changed a moment ago (submit again shortly), 503 when the PE
+    registry cannot be reached (nothing submitted either way)."""
+    submission = _service().submit(_me(), token=current_principal().token)
     return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
 
 
@@ -204,14 +208,15 @@ def save_supplement_part(data: dict[str, Any], part: str):
 
 
 @current.post("/supplement/submit")
-@answers(404, StateConflict, SubmissionWindowClosed, SupplementIncomplete)
+@answers(404, StateConflict, SubmissionWindowClosed, SupplementIncomplete, PeChangedProblem, 502, 503, 504)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit_supplement():
     """Submit the supplement for reassessment (every reopened part revised, up to and including the due
     date). Then the reassessment fee is invoiced; once paid, the same assessor reassesses (or, for part B
-    after a failed PE check, DNV checks the PE again) and DNV decides again."""
-    submission = _service().submit_supplement(_me())
+    after a failed PE check, DNV checks the PE again) and DNV decides again. With part B, the PE activities
+    are held first, as for ``submit``."""
+    submission = _service().submit_supplement(_me(), token=current_principal().token)
     return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
 
 

@@ -179,6 +179,13 @@ class NotReady(DomainError):
         super().__init__(readiness=readiness)
 
 
+class PeChangedWhileSubmitting(DomainError):
+    """pe-registry holds other PE activities than portfolio's copy shows (ADR 0044): one changed a moment
+    ago, or its event is still on its way. ``activity_ids`` names them; nothing was submitted."""
+
+    activity_ids: list[UUID]
+
+
 class AssessorAssigned(DomainError):
     """A submission may be withdrawn only until an assessor is assigned to its case."""
 

@@ -2,8 +2,10 @@
 the texts a person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from recert_common import i18n
 from recert_common.domain_errors import NotFoundError, ProblemMap
@@ -28,6 +30,7 @@ from recert_portfolio.domain import (
     NoCurrentCycle,
     NotReady,
     OutsideWindow,
+    PeChangedWhileSubmitting,
     ProofRefused,
     SupplementUnrevised,
     UnknownPart,
@@ -94,6 +97,18 @@ class PortfolioNotReady(Conflict):
             for part in self.readiness.parts if part.missing
         }
         return body
+
+
+class PeChangedProblem(Conflict):
+    """pe-registry holds other PE activities than portfolio's copy showed (ADR 0044): nothing was submitted,
+    and asking again a moment later (the change's event arrived) goes through."""
+
+    slug, title_code = "pe-changed-while-submitting", "portfolio.problem.pe_changed"
+    members = extension_members(activity_ids={"type": "array", "items": {"type": "string", "format": "uuid"}})
+
+    def __init__(self, activity_ids: Sequence[UUID]):
+        super().__init__(code="portfolio.detail.pe_changed",
+                         extensions={"activity_ids": [str(i) for i in activity_ids]})
 
 
 class StateConflict(Conflict):
@@ -169,6 +184,14 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "portfolio.problem.window_closed": {"nl": "Indienen kan nu niet", "en": "Submitting is not possible now"},
     "portfolio.problem.not_ready": {"nl": "Het portfolio is nog niet compleet",
                                     "en": "The portfolio is not complete yet"},
+    "portfolio.problem.pe_changed": {"nl": "Je PE-activiteiten zijn net gewijzigd",
+                                     "en": "Your PE activities have just changed"},
+    "portfolio.detail.pe_changed": {
+        "nl": "Er is niets ingediend: een PE-activiteit is gewijzigd terwijl je indiende, of een wijziging "
+              "is nog niet helemaal verwerkt. Kijk je PE-overzicht na en dien over een paar seconden opnieuw "
+              "in.",
+        "en": "Nothing was submitted: a PE activity changed while you were submitting, or a change has not "
+              "been fully processed yet. Check your PE overview and submit again in a few seconds."},
     "portfolio.problem.invalid_state": {"nl": "Niet mogelijk in deze fase",
                                         "en": "Not possible at this stage"},
     "portfolio.problem.withdraw_not_allowed": {"nl": "Intrekken kan niet meer",
@@ -289,6 +312,7 @@ PROBLEMS = ProblemMap({
                                                         closes_on=error.closes_on),
     WrongState: lambda error: StateConflict(f"portfolio.detail.{error.reason}", state=str(error.state)),
     NotReady: lambda error: PortfolioNotReady(error.readiness),
+    PeChangedWhileSubmitting: lambda error: PeChangedProblem(error.activity_ids),
     AssessorAssigned: lambda error: WithdrawNotAllowed(),
     SupplementUnrevised: lambda error: SupplementIncomplete(error.parts),
     ProofRefused: lambda error: UploadProblem(error.refusal),
@@ -299,7 +323,8 @@ PROBLEMS = ProblemMap({
 })
 
 __all__: list[Any] = [
-    "PROBLEMS", "MeetingConflict", "MentorsForMembers", "MentorshipConflictProblem", "PortfolioLocked",
+    "PROBLEMS", "MeetingConflict", "MentorsForMembers", "MentorshipConflictProblem", "PeChangedProblem",
+    "PortfolioLocked",
     "PortfolioNotReady", "StateConflict",
     "SubmissionWindowClosed", "SupplementIncomplete", "UploadProblem", "WithdrawNotAllowed", "invalid_field",
     "invalid_meeting_date", "no_current_cycle", "not_found", "unknown_part",

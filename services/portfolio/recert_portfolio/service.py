@@ -9,9 +9,11 @@ function so tests can stand on any day, and from the real calendar (in the confi
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, BinaryIO
 from uuid import UUID
@@ -39,6 +41,7 @@ from recert_portfolio.domain import (
     MeetingRefusal,
     NoCurrentCycle,
     Part,
+    PeActivity,
     Portfolio,
     Proof,
     ProofRefused,
@@ -52,6 +55,7 @@ from recert_portfolio.domain import (
     check_part_input,
 )
 from recert_portfolio.mentoring import MentoringUseCases
+from recert_portfolio.pe_holds import PeHolds
 from recert_portfolio.readiness import Readiness, assess
 from recert_portfolio.settings import PortfolioSettings
 from recert_portfolio.store import SqlPortfolioUnitOfWork
@@ -60,6 +64,10 @@ _log = logging.getLogger(__name__)
 
 #: The unit of work with portfolio's repositories (``store.SqlPortfolioUnitOfWork`` or the tests' fake).
 PortfolioUnitOfWork = Any
+
+
+#: ``hold(readiness, cycle, activities)``, as ``PortfolioService._holding_pe`` yields it.
+_HoldPe = Callable[[Readiness, Cycle, Sequence[PeActivity]], None]
 
 
 class PortfolioService(MentoringUseCases):
@@ -74,6 +82,8 @@ class PortfolioService(MentoringUseCases):
         self.today = today or settings.calendar_today()
         self.now = now
         self.db = db
+        # pe-registry holds a submission's activities before the snapshot is sealed (ADR 0044).
+        self.pe_holds: Callable[[], PeHolds] = functools.cache(lambda: PeHolds(settings.pe_registry_url))
 
     # --- reading -----------------------------------------------------------------------------------------
 
@@ -92,9 +102,12 @@ class PortfolioService(MentoringUseCases):
         return cycle
 
     @staticmethod
-    def _assess(uow: PortfolioUnitOfWork, portfolio: Portfolio) -> Readiness:
-        return assess(portfolio.cycle, portfolio.parts, portfolio.meetings,
-                      uow.pe.activities(portfolio.cycle.account_id), supplement=portfolio.supplement)
+    def _assess(uow: PortfolioUnitOfWork, portfolio: Portfolio,
+                activities: Sequence[PeActivity] | None = None) -> Readiness:
+        if activities is None:
+            activities = uow.pe.activities(portfolio.cycle.account_id)
+        return assess(portfolio.cycle, portfolio.parts, portfolio.meetings, activities,
+                      supplement=portfolio.supplement)
 
     def current(self, account_id: UUID) -> CycleView:
         with self.uow() as uow:
@@ -240,14 +253,39 @@ class PortfolioService(MentoringUseCases):
 
     # --- submitting --------------------------------------------------------------------------------------
 
-    def submit(self, account_id: UUID) -> Submission:
+    @contextlib.contextmanager
+    def _holding_pe(self, submission_id: UUID, token: str) -> Iterator[_HoldPe]:
+        """Yields ``hold(readiness, cycle, activities)``, which asks pe-registry to hold the activities the
+        snapshot names, provided that ``activities`` (the copy readiness was assessed on) is what it has
+        (ADR 0044). Should the submission then not commit, the hold is let go of."""
+        holds = self.pe_holds()
+        asked = False
+
+        def hold(readiness: Readiness, cycle: Cycle, activities: Sequence[PeActivity]) -> None:
+            nonlocal asked
+            asked = True
+            holds.hold(submission_id, readiness.period or cycle.period, activities,
+                       [a.activity_id for a in readiness.pe_activities], token=token)
+
+        try:
+            yield hold
+        except BaseException:
+            if asked:
+                holds.release(submission_id, token=token)
+            raise
+
+    def submit(self, account_id: UUID, *, token: str) -> Submission:
+        """Seal the snapshot and send the portfolio to DNV; ``token`` (the jobcoach's) asks pe-registry to
+        hold the PE activities first."""
         today, now = self.today(), self.now()
-        with self.uow() as uow:
+        submission_id = uuid.uuid4()
+        with self._holding_pe(submission_id, token) as hold_pe, self.uow() as uow:
             cycle = self._current(uow, account_id, for_update=True)
             portfolio = self._portfolio(uow, cycle)
-            readiness = self._assess(uow, portfolio)
-            submission_id = uuid.uuid4()
+            activities = uow.pe.activities(account_id)
+            readiness = self._assess(uow, portfolio, activities)
             submitted = cycle.submit(submission_id, today=today, readiness=readiness)
+            hold_pe(readiness, cycle, activities)
             submission = self._seal(uow, submission_id, "submission", portfolio, readiness, now)
             uow.cycles.save(submitted)
             uow.publish("portfolio.submitted", {
@@ -296,15 +334,20 @@ class PortfolioService(MentoringUseCases):
             }, subject=account_id)
             return CycleView(self._portfolio(uow, cycle), self.today())
 
-    def submit_supplement(self, account_id: UUID) -> Submission:
+    def submit_supplement(self, account_id: UUID, *, token: str) -> Submission:
+        """Hand the supplement in; with Part B, pe-registry holds the PE activities first (ADR 0044)."""
         today, now = self.today(), self.now()
-        with self.uow() as uow:
+        submission_id = uuid.uuid4()
+        with self._holding_pe(submission_id, token) as hold_pe, self.uow() as uow:
             cycle = self._current(uow, account_id, for_update=True)
             supplement = uow.supplements.latest(cycle.id)
             submitted = cycle.submit_supplement(supplement, today=today, zone=self.settings.zone)
             portfolio = self._portfolio(uow, cycle)
-            readiness = self._assess(uow, portfolio)
-            submission = self._seal(uow, uuid.uuid4(), "supplement", portfolio, readiness, now, supplement)
+            activities = uow.pe.activities(account_id)
+            readiness = self._assess(uow, portfolio, activities)
+            if "B" in supplement.parts:
+                hold_pe(readiness, cycle, activities)
+            submission = self._seal(uow, submission_id, "supplement", portfolio, readiness, now, supplement)
             uow.supplements.save_submitted(supplement.submitted(submission.id, now))
             uow.cycles.save(submitted)
             # The same assessor reassesses: the case's snapshots are readable again until the decision.

@@ -32,6 +32,10 @@ class PortfolioSettings(CalendarSettings, ServiceSettings):
     # nothing handed in (ADR 0042): assessment acts on what it announces, so soon after midnight matters.
     deadline_interval_seconds: float = env_field("RECERT_PORTFOLIO_DEADLINE_INTERVAL_SECONDS", 300.0)
 
+    # pe-registry, which holds a submission's PE activities before portfolio seals it (ADR 0044); the
+    # gateway reads the same variable.
+    pe_registry_url: str = env_field("RECERT_PE_REGISTRY_URL", "http://127.0.0.1:8003")
+
     def __post_init__(self):
         super().__post_init__()
         if self.proof_max_bytes < 1:

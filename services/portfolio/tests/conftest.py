@@ -93,6 +93,9 @@ class Coach:
     membership_number: str
 
 
+TOKEN = fakes.TOKEN
+
+
 class World:
     """Portfolio's service and handlers on one fake unit of work, standing on a settable day."""
 
@@ -104,6 +107,8 @@ class World:
         self.settings = PortfolioSettings.from_env("portfolio", env={}, proof_max_bytes=1024)
         self.service = PortfolioService(lambda: self.uow, self.settings, self.objects,
                                         today=lambda: self.today, now=lambda: self.now)
+        self.pe_holds = fakes.FakePeHolds()
+        self.service.pe_holds = lambda: self.pe_holds
         self.handlers = Handlers(ZoneInfo("Europe/Amsterdam"), self.objects, now=lambda: self.now)
         self.routes = self.handlers.table()
 
@@ -236,7 +241,7 @@ class World:
         if self.uow.cycles.current(coach.account_id) is None:
             self.certificate(coach)
         self.complete(coach)
-        return coach, self.service.submit(coach.account_id).id
+        return coach, self.service.submit(coach.account_id, token=TOKEN).id
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from recert_common.access_log import MemoryAccessLog, Read
+from recert_common.http import ServiceUnreachable
 from recert_common.storage import ObjectNotFound, StoredObject, UploadEmpty, UploadTooLarge
 from recert_common.uow import FakeUnitOfWork
 from recert_portfolio.domain import (
@@ -26,6 +27,7 @@ from recert_portfolio.domain import (
     NolocAttendance,
     Part,
     PeActivity,
+    PeChangedWhileSubmitting,
     Proof,
     Submission,
     Supplement,
@@ -558,3 +560,40 @@ class FakeProofStore:
         if key not in self.objects:
             raise ObjectNotFound(key)
         return self.objects[key]
+
+
+#: The jobcoach's access token, as the API hands it to the use cases that ask pe-registry (ADR 0044).
+TOKEN = "the jobcoach's access token"
+
+
+@dataclass
+class Hold:
+    submission_id: UUID
+    period: Any
+    seen: tuple[UUID, ...]
+    activity_ids: tuple[UUID, ...]
+    token: str
+
+
+class FakePeHolds:
+    """pe-registry's holds as portfolio sees them (ADR 0044): agreed to unless told to refuse (``changed``:
+    the activities pe-registry reports as changed) or to be away (``away``)."""
+
+    def __init__(self) -> None:
+        self.held: list[Hold] = []
+        self.released: list[UUID] = []
+        self.changed: list[UUID] | None = None
+        self.away = False
+
+    def hold(self, submission_id: UUID, period: Any, activities: Iterable[Any], activity_ids: Iterable[UUID],
+             *, token: str) -> None:
+        if self.away:
+            raise ServiceUnreachable("pe-registry: cannot connect", service="pe-registry", method="POST",
+                                     url="http://pe-registry/v1/internal/submission-holds")
+        if self.changed is not None:
+            raise PeChangedWhileSubmitting(activity_ids=list(self.changed))
+        self.held.append(Hold(submission_id, period, tuple(a.activity_id for a in activities),
+                              tuple(activity_ids), token))
+
+    def release(self, submission_id: UUID, *, token: str) -> None:
+        self.released.append(submission_id)

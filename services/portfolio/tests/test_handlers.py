@@ -6,6 +6,7 @@ import io
 import uuid
 from datetime import date, timedelta
 
+import portfolio_fakes as fakes
 import pytest
 
 from recert_common.domain_errors import NotYetKnown
@@ -239,7 +240,7 @@ def test_a_negative_decision_opens_a_whole_new_portfolio_once(world):
     assert copied.part("A3").meeting_id in {m.id for m in copied.meetings}
     assert not {m.id for m in copied.meetings} & {m.id for m in world.uow.meetings.of_cycle(old.id)}
 
-    second = world.service.submit(coach.account_id).id
+    second = world.service.submit(coach.account_id, token=fakes.TOKEN).id
     world.decide(coach, world.case(coach, second), "negative")
     assert [c.state for c in _cycles(world, coach)] == [CycleState.CLOSED, CycleState.CLOSED]
     assert len(world.published("portfolio.cycle.opened")) == 2  # no third chance

@@ -7,10 +7,12 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
+import portfolio_fakes as fakes
 import pytest
 
 from recert_common.auth import Principal
 from recert_common.domain_errors import NotFoundError
+from recert_common.http import ServiceUnreachable
 from recert_portfolio.domain import (
     AssessorAssigned,
     CycleState,
@@ -25,6 +27,7 @@ from recert_portfolio.domain import (
     NoCurrentCycle,
     NotReady,
     OutsideWindow,
+    PeChangedWhileSubmitting,
     ProofRefused,
     StateRefusal,
     SupplementUnrevised,
@@ -216,11 +219,11 @@ def test_submitting_needs_the_window_and_a_complete_portfolio(world):
     coach = world.coach()
     world.certificate(coach)
     world.today = date(2027, 3, 29)
-    refused = _refused(world, OutsideWindow, world.service.submit, coach.account_id)
+    refused = _refused(world, OutsideWindow, world.service.submit, coach.account_id, token=fakes.TOKEN)
     assert (refused.reason, refused.opens_on, refused.closes_on) == (WindowRefusal.NOT_YET_OPEN,
                                                                      date(2027, 3, 30), date(2027, 6, 30))
     world.today = date(2027, 4, 15)
-    refused = _refused(world, NotReady, world.service.submit, coach.account_id)
+    refused = _refused(world, NotReady, world.service.submit, coach.account_id, token=fakes.TOKEN)
     assert not refused.readiness.ready
 
 
@@ -237,8 +240,62 @@ def test_a_submission_freezes_the_snapshot_and_announces_it(world):
     assert event.data["snapshot_hash"] == submission.snapshot_hash
     assert event.data["reflection_meetings"] == 4 and event.data["pe_points_counted"] == "75"
     assert event.data["is_new_portfolio_after_negative"] is False
-    refused = _refused(world, WrongState, world.service.submit, coach.account_id)
+    refused = _refused(world, WrongState, world.service.submit, coach.account_id, token=fakes.TOKEN)
     assert refused.reason == StateRefusal.ALREADY_SUBMITTED
+
+
+def test_a_submission_has_pe_registry_hold_the_snapshots_activities_first(world):
+    """ADR 0044: the activities the snapshot names are held read-only in pe-registry before it is sealed,
+    compared with every activity of the period as portfolio's copy has it, with the jobcoach's token."""
+    coach = world.coach()
+    world.certificate(coach)
+    world.complete(coach)
+    unproven = world.pe_activity(coach, date(2025, 4, 1), "2", evidence=False)
+    before_period = world.pe_activity(coach, date(2020, 1, 1), "5")
+    _, submission_id = world.submitted(coach)
+    [hold] = world.pe_holds.held
+    snapshot = json.loads(world.service.submission(submission_id).content)
+    assert hold.submission_id == submission_id and hold.token == fakes.TOKEN
+    assert [str(i) for i in hold.activity_ids] == snapshot["pe"]["activity_ids"]
+    assert unproven in hold.seen and before_period in hold.seen  # the whole copy; the client filters
+    assert hold.period.last == date.fromisoformat(snapshot["period_ends_on"])
+    assert world.pe_holds.released == []
+
+
+def test_a_submission_pe_registry_refuses_or_cannot_answer_is_not_made(world):
+    coach = world.coach()
+    world.certificate(coach)
+    world.complete(coach)
+    changed = uuid.uuid4()
+    world.pe_holds.changed = [changed]
+    refused = _refused(world, PeChangedWhileSubmitting, world.service.submit, coach.account_id,
+                       token=fakes.TOKEN)
+    assert refused.activity_ids == [changed]
+    world.pe_holds.changed, world.pe_holds.away = None, True
+    _refused(world, ServiceUnreachable, world.service.submit, coach.account_id, token=fakes.TOKEN)
+    assert world.service.current(coach.account_id).cycle.state == CycleState.OPEN
+    # Asking again once pe-registry agrees goes through.
+    world.pe_holds.away = False
+    world.service.submit(coach.account_id, token=fakes.TOKEN)
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUBMITTED
+
+
+def test_a_hold_whose_submission_fails_is_let_go_of(world, monkeypatch):
+    coach = world.coach()
+    world.certificate(coach)
+    world.complete(coach)
+
+    def broken(submission):
+        raise RuntimeError("the database went away while sealing")
+
+    monkeypatch.setattr(world.uow.submissions, "add", broken)
+    with pytest.raises(RuntimeError):
+        world.service.submit(coach.account_id, token=fakes.TOKEN)
+    [hold] = world.pe_holds.held
+    assert world.pe_holds.released == [hold.submission_id]
+    # A refusal before pe-registry was asked asks nothing.
+    _refused(world, WrongState, world.service.submit_supplement, coach.account_id, token=fakes.TOKEN)
+    assert len(world.pe_holds.held) == 1 and world.pe_holds.released == [hold.submission_id]
 
 
 def test_a_last_day_passed_with_nothing_submitted_is_announced_once_and_closes_the_window(world):
@@ -262,7 +319,7 @@ def test_a_last_day_passed_with_nothing_submitted_is_announced_once_and_closes_t
     assert cycle.state == CycleState.OPEN and cycle.deadline_missed_at == world.now
     # A submission that read "today" before midnight and got the cycle's lock after the check is refused.
     world.today = EXPIRES
-    refused = _refused(world, OutsideWindow, world.service.submit, late.account_id)
+    refused = _refused(world, OutsideWindow, world.service.submit, late.account_id, token=fakes.TOKEN)
     assert refused.reason == WindowRefusal.CLOSED
 
 
@@ -307,7 +364,7 @@ def test_a_withdrawal_is_asked_of_assessment_and_takes_effect_when_it_grants_it(
     world.withdrawal_answered(coach, case_id, submission_id)  # the same answer again changes nothing
     assert len(world.published("portfolio.withdrawn")) == 1
 
-    again = world.service.submit(coach.account_id).id
+    again = world.service.submit(coach.account_id, token=fakes.TOKEN).id
     world.case(coach, again, assessor_id=uuid.uuid4())
     _refused(world, AssessorAssigned, world.service.withdraw, coach.account_id)
 
@@ -358,13 +415,16 @@ def test_a_supplement_reopens_its_parts_until_they_are_revised_and_submitted(wor
     refused = _refused(world, EditRefused, world.service.save_part, coach.account_id, "A1", text="x",
                        supplement_only=True)
     assert refused.reason == EditRefusal.NOT_REOPENED
-    refused = _refused(world, SupplementUnrevised, world.service.submit_supplement, coach.account_id)
+    refused = _refused(world, SupplementUnrevised, world.service.submit_supplement, coach.account_id,
+                       token=fakes.TOKEN)
     assert refused.parts == ("A2",)
     world.service.save_part(coach.account_id, "A2", text="aangevuld", supplement_only=True)
     assert world.service.supplement(coach.account_id).revised_parts == ("A2",)
     world.now += timedelta(days=1)
-    submission = world.service.submit_supplement(coach.account_id)
+    submission = world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
     assert submission.kind == "supplement" and submission.about_submission_id == submission_id
+    # Part B is supplemented: pe-registry held the supplement's activities first (ADR 0044).
+    assert [h.submission_id for h in world.pe_holds.held] == [submission_id, submission.id]
     assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_SUBMITTED
     done = world.service.supplement(coach.account_id)
     assert done.submitted_at == world.now and done.supplement_submission_id == submission.id
@@ -373,7 +433,8 @@ def test_a_supplement_reopens_its_parts_until_they_are_revised_and_submitted(wor
     assert event.data["submission_id"] == str(submission_id)
     assert event.data["supplement_submission_id"] == str(submission.id)
     assert event.data["pe_points_counted"] == "75"  # B supplemented: the PE check is done again
-    refused = _refused(world, WrongState, world.service.submit_supplement, coach.account_id)
+    refused = _refused(world, WrongState, world.service.submit_supplement, coach.account_id,
+                       token=fakes.TOKEN)
     assert refused.reason == StateRefusal.NO_SUPPLEMENT
 
 
@@ -383,7 +444,8 @@ def test_a_supplement_after_its_due_date_is_refused(world):
     world.service.save_part(coach.account_id, "A2", text="aangevuld")
     due_on = world.service.supplement(coach.account_id).due_on
     world.today = due_on + timedelta(days=1)
-    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id)
+    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id,
+                       token=fakes.TOKEN)
     assert (refused.reason, refused.closes_on) == (WindowRefusal.CLOSED, due_on)
     refused = _refused(world, EditRefused, world.service.save_part, coach.account_id, "A2", text="te laat")
     assert refused.reason == EditRefusal.SUPPLEMENT_OVERDUE and refused.due_on == due_on
@@ -411,7 +473,8 @@ def test_a_supplement_not_handed_in_by_its_due_date_is_announced_once_and_closes
     assert world.published("portfolio.deadline.missed") == []  # the cycle was submitted in time
     # A hand-in that read "today" before midnight reaches the cycle after the check: refused, as closed.
     world.today = supplement.due_on
-    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id)
+    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id,
+                       token=fakes.TOKEN)
     assert refused.reason == WindowRefusal.CLOSED
 
 
@@ -420,9 +483,11 @@ def test_a_supplement_handed_in_on_its_due_date_is_not_announced(world):
     world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
     world.service.save_part(coach.account_id, "A2", text="aangevuld")
     world.today = world.service.supplement(coach.account_id).due_on
-    world.service.submit_supplement(coach.account_id)
+    world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
     world.today += timedelta(days=1)
     assert world.service.announce_missed_deadlines() == 0
+    # Without part B no PE is handed in: pe-registry held only the submission's activities.
+    assert [h.submission_id for h in world.pe_holds.held] == [submission_id]
 
 
 def test_a_late_supplement_is_told_the_day_it_opened_in_the_services_calendar(world):
@@ -431,7 +496,8 @@ def test_a_late_supplement_is_told_the_day_it_opened_in_the_services_calendar(wo
     world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
     world.service.save_part(coach.account_id, "A2", text="aangevuld")
     world.today = world.service.supplement(coach.account_id).due_on + timedelta(days=1)
-    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id)
+    refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id,
+                       token=fakes.TOKEN)
     assert refused.opens_on == date(2027, 4, 16)
 
 
@@ -439,7 +505,7 @@ def test_without_part_b_the_supplement_event_carries_no_pe(world):
     coach, submission_id = world.submitted()
     world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
     world.service.save_part(coach.account_id, "A2", text="aangevuld")
-    world.service.submit_supplement(coach.account_id)
+    world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
     [event] = world.published("portfolio.supplement.submitted")
     assert "pe_points_counted" not in event.data and "pe_activity_ids" not in event.data
 

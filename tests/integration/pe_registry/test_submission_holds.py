@@ -3,11 +3,20 @@ when portfolio's copy of the period's activities is what is stored, read-only fr
 good by portfolio's event, let go of when the submission did not commit, and lapsing on its own."""
 from __future__ import annotations
 
+import dataclasses
+import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from pe_support import assert_problem, pdf_bytes, today
+from werkzeug.serving import make_server
+
+from recert_common.http import ServiceUnreachable
+from recert_common.rules.periods import DateRange
+from recert_portfolio.domain import PeActivity, PeChangedWhileSubmitting
+from recert_portfolio.pe_holds import PeHolds
 
 HOLDS = "/v1/internal/submission-holds"
 
@@ -172,3 +181,50 @@ def test_a_malformed_hold_is_refused(pe, coach_with_work):
     problem = assert_problem(_hold(pe, coach, seen, [str(uuid.uuid4())]), 422)
     assert "activity_ids" in problem["errors"]
     assert _holds(pe, coach) == []
+
+
+# --- portfolio's client against pe-registry over HTTP ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pe_url(pe):
+    server = make_server("127.0.0.1", 0, pe.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+def _portfolios_copy(facts: list[dict]) -> list[PeActivity]:
+    """Portfolio's read model of the same activities (its category is text, as the events carry it)."""
+    return [PeActivity(activity_id=uuid.UUID(f["id"]), category=str(f["category"]), title=f["title"],
+                       completed_on=date.fromisoformat(f["completed_on"]), points=Decimal(f["points"]),
+                       evidence_sha256s=tuple(f["evidence_sha256s"])) for f in facts]
+
+
+def test_portfolios_client_is_held_let_go_refused_and_told_when_pe_registry_is_away(pe, pe_url,
+                                                                                    coach_with_work):
+    coach, proven, unproven = coach_with_work
+    copy = _portfolios_copy(_seen(pe, coach, proven, unproven))
+    # An activity before the period is left out by the client, as pe-registry leaves it out too.
+    outside = PeActivity(activity_id=uuid.uuid4(), category="1", title="Oud", completed_on=date(2001, 1, 1),
+                         points=Decimal(1))
+    period = DateRange(today() - timedelta(days=400), today())
+    holds, submission_id = PeHolds(pe_url), uuid.uuid4()
+
+    holds.hold(submission_id, period, [*copy, outside], [copy[0].activity_id], token=coach.token)
+    assert _locked(pe, coach, proven) and not _locked(pe, coach, unproven)
+    holds.release(submission_id, token=coach.token)
+    assert not _locked(pe, coach, proven)
+
+    stale = [dataclasses.replace(copy[0], title="Zoals het was"), copy[1]]
+    with pytest.raises(PeChangedWhileSubmitting) as refused:
+        holds.hold(uuid.uuid4(), period, stale, [copy[0].activity_id], token=coach.token)
+    assert refused.value.activity_ids == [copy[0].activity_id]
+    assert _holds(pe, coach) == []
+
+    away = PeHolds("http://127.0.0.1:9", timeout=2)
+    with pytest.raises(ServiceUnreachable):
+        away.hold(uuid.uuid4(), period, copy, [copy[0].activity_id], token=coach.token)
+    away.release(uuid.uuid4(), token=coach.token)  # logged, not raised: the hold lapses by itself

@@ -10,7 +10,7 @@ import pytest
 # The tests import portfolio_support by name; pytest.ini puts only tests/integration on the path.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from portfolio_support import Harness  # noqa: E402
+from portfolio_support import Harness, PeRegistryAgrees  # noqa: E402
 
 import recert_portfolio  # noqa: E402
 from recert_portfolio.app import create_app  # noqa: E402
@@ -32,6 +32,8 @@ def portfolio(infra):
         proof_bucket=f"portfolio-proof-{tag}", proof_max_bytes=PROOF_MAX_BYTES)
     with running_service(infra, settings, build_service=build_service, create_app=create_app,
                          worker_parts=lambda db, service, clock: (subscriptions(settings, db),)) as parts:
+        holds = PeRegistryAgrees()
+        parts["service"].pe_holds = lambda: holds
         yield Harness(**parts)
 
 

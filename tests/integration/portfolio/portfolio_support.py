@@ -27,6 +27,22 @@ class Coach:
     membership_number: str
 
 
+class PeRegistryAgrees:
+    """pe-registry's half of a submission (ADR 0044) for portfolio alone: every hold is granted and kept in
+    ``held``. The real exchange is tested against pe-registry (``pe_registry/test_submission_holds.py``) and
+    end to end; here pe-registry's copy of the activities is the events these tests publish."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[uuid.UUID, list[uuid.UUID]]] = []
+        self.released: list[uuid.UUID] = []
+
+    def hold(self, submission_id, period, activities, activity_ids, *, token: str) -> None:
+        self.held.append((submission_id, list(activity_ids)))
+
+    def release(self, submission_id, *, token: str) -> None:
+        self.released.append(submission_id)
+
+
 class Harness(ServiceHarness):
     producers = PRODUCERS
 
