@@ -133,19 +133,40 @@ class PeEnv:
 
     # --- a case of assessment, as the other services announce it ---------------------------------------
 
-    def submit_and_assign(self, coach: Person, assessor: Person, activity_ids, *,
-                          case_id: uuid.UUID | None = None) -> uuid.UUID:
-        """The jobcoach submits a portfolio with ``activity_ids`` as its snapshot, DNV opens a case for it
-        and assigns ``assessor``: the events portfolio and assessment publish. Returns the case id."""
-        case_id = case_id or uuid.uuid4()
-        submission_id, portfolio_id = uuid.uuid4(), uuid.uuid4()
+    def submitted(self, coach: Person, activity_ids, *, submission_id: uuid.UUID | None = None,
+                  portfolio_id: uuid.UUID | None = None) -> uuid.UUID:
+        """portfolio.submitted with ``activity_ids`` as the snapshot's PE, handled; returns the submission
+        id."""
+        submission_id = submission_id or uuid.uuid4()
         self.publish_and_wait("portfolio.submitted", {
-            "portfolio_id": portfolio_id, "cycle_id": uuid.uuid4(), "submission_id": submission_id,
-            "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
+            "portfolio_id": portfolio_id or uuid.uuid4(), "cycle_id": uuid.uuid4(),
+            "submission_id": submission_id, "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
             "certificate_expires_on": today() + timedelta(days=60), "submitted_at": utcnow(),
             "snapshot_hash": "a" * 64, "pe_activity_ids": [uuid.UUID(str(i)) for i in activity_ids],
             "pe_points_counted": "3", "reflection_meetings": 2, "is_new_portfolio_after_negative": False},
             subject=coach.account_id)
+        return submission_id
+
+    def supplement_submitted(self, coach: Person, case_id: uuid.UUID, parts: list[str],
+                             activity_ids: list | None) -> uuid.UUID:
+        """portfolio.supplement.submitted for ``case_id``, with ``activity_ids`` as its PE when part B is
+        among ``parts`` (None: no PE, as portfolio sends it otherwise), handled; returns the supplement's
+        own submission id."""
+        supplement_submission_id = uuid.uuid4()
+        pe_part = {} if activity_ids is None else {"pe_activity_ids": activity_ids, "pe_points_counted": "6"}
+        self.publish_and_wait("portfolio.supplement.submitted", {
+            "supplement_id": uuid.uuid4(), "case_id": case_id, "portfolio_id": uuid.uuid4(),
+            "submission_id": uuid.uuid4(), "supplement_submission_id": supplement_submission_id,
+            "account_id": coach.account_id, "parts": parts, "submitted_at": utcnow(),
+            "snapshot_hash": "d" * 64, **pe_part}, subject=coach.account_id)
+        return supplement_submission_id
+
+    def submit_and_assign(self, coach: Person, assessor: Person, activity_ids, *,
+                          case_id: uuid.UUID | None = None) -> uuid.UUID:
+        """The jobcoach submits a portfolio with ``activity_ids`` as its snapshot, DNV opens a case for it
+        and assigns ``assessor``: the events portfolio and assessment publish. Returns the case id."""
+        case_id, portfolio_id = case_id or uuid.uuid4(), uuid.uuid4()
+        submission_id = self.submitted(coach, activity_ids, portfolio_id=portfolio_id)
         self.publish_and_wait("assessment.case.opened", {
             "case_id": case_id, "account_id": coach.account_id, "portfolio_id": portfolio_id,
             "submission_id": submission_id, "due_on": today() + timedelta(days=56)}, subject=coach.account_id)

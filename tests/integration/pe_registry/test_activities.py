@@ -3,7 +3,7 @@ changed."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from pe_support import activity_body, assert_problem, pdf_bytes, today
@@ -198,13 +198,7 @@ def test_a_submitted_activity_is_read_only_until_the_portfolio_is_withdrawn(pe):
     coach = pe.jobcoach()
     submitted, free = pe.record(coach, title="Ingediend"), pe.record(coach, title="Niet ingediend")
     evidence = pe.upload(coach, submitted["id"], pdf_bytes("ingediend bewijs")).get_json()
-    submission_id = uuid.uuid4()
-    pe.publish_and_wait("portfolio.submitted", {
-        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
-        "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
-        "certificate_expires_on": today() + timedelta(days=60), "submitted_at": datetime.now(UTC),
-        "snapshot_hash": "a" * 64, "pe_activity_ids": [uuid.UUID(submitted["id"])], "pe_points_counted": "3",
-        "reflection_meetings": 2, "is_new_portfolio_after_negative": False}, subject=coach.account_id)
+    submission_id = pe.submitted(coach, [submitted["id"]])
     before = pe.counts()
 
     assert pe.call("GET", f"/v1/pe/activities/{submitted['id']}", coach).get_json()["locked"] is True

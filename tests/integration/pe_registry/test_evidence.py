@@ -278,18 +278,6 @@ def test_an_assessor_reads_the_snapshot_only_and_only_while_the_case_is_assessed
     assert pe.call("GET", f"/v1/pe/activities/{submitted['id']}", pe.person("dnv_officer")).status_code == 200
 
 
-def _supplement_submitted(pe, coach, case_id, parts: list[str], activity_ids: list[str] | None) -> uuid.UUID:
-    supplement_submission_id = uuid.uuid4()
-    pe.publish_and_wait("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), "case_id": case_id, "portfolio_id": uuid.uuid4(),
-        "submission_id": uuid.uuid4(), "supplement_submission_id": supplement_submission_id,
-        "account_id": coach.account_id, "parts": parts, "submitted_at": datetime.now(UTC),
-        "snapshot_hash": "d" * 64,
-        **({"pe_activity_ids": activity_ids, "pe_points_counted": "6"} if activity_ids is not None else {})},
-        subject=coach.account_id)
-    return supplement_submission_id
-
-
 def test_a_supplements_new_activities_are_locked_and_the_assessor_reads_them(pe):
     """Part B supplemented with an activity recorded after the submission: from the supplement's hand-in the
     activity is read-only like the submitted ones, and the assessor who reassesses reads it and its evidence
@@ -303,7 +291,7 @@ def test_a_supplements_new_activities_are_locked_and_the_assessor_reads_them(pe)
     late_evidence = pe.upload(coach, late["id"], pdf_bytes("aanvulling")).get_json()
     not_handed_in = pe.record(coach, title="Niet in de aanvulling")
 
-    _supplement_submitted(pe, coach, case_id, ["A3", "B"], [submitted["id"], late["id"]])
+    pe.supplement_submitted(coach, case_id, ["A3", "B"], [submitted["id"], late["id"]])
 
     assert pe.call("GET", f"/v1/pe/activities/{late['id']}", coach).get_json()["locked"] is True
     assert_problem(pe.call("PATCH", f"/v1/pe/activities/{late['id']}", coach, json={"title": "Later"}), 409)
@@ -331,7 +319,7 @@ def test_a_supplement_without_part_b_locks_nothing_new(pe):
     later = pe.record(coach, title="Na het besluit")
     locks = pe.scalar("SELECT count(*) FROM submission_locks WHERE account_id = %s", (coach.account_id,))
 
-    _supplement_submitted(pe, coach, case_id, ["A1"], None)
+    pe.supplement_submitted(coach, case_id, ["A1"], None)
 
     assert pe.scalar("SELECT count(*) FROM submission_locks WHERE account_id = %s",
                      (coach.account_id,)) == locks

@@ -22,16 +22,8 @@ from recert_pe_registry.worker import schedules
 def _submitted_with_evidence(pe, coach, text: str) -> tuple[dict, dict]:
     activity = pe.record(coach)
     evidence = pe.upload(coach, activity["id"], pdf_bytes(text)).get_json()
-    pe.publish_and_wait("portfolio.submitted", _submitted(coach, [activity["id"]]), subject=coach.account_id)
+    pe.submitted(coach, [activity["id"]])
     return activity, evidence
-
-
-def _submitted(coach, activity_ids) -> dict:
-    return {"submission_id": uuid.uuid4(), "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(),
-            "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
-            "certificate_expires_on": today() + timedelta(days=60), "submitted_at": utcnow(),
-            "snapshot_hash": "0" * 64, "pe_activity_ids": activity_ids, "pe_points_counted": "3",
-            "reflection_meetings": 0, "is_new_portfolio_after_negative": False}
 
 
 def _decided(pe, coach, decision: str) -> None:
@@ -99,11 +91,7 @@ def test_the_evidence_a_supplement_added_goes_with_the_rest(pe):
     _decided(pe, coach, "postponed")
     late = pe.record(coach)
     late_evidence = pe.upload(coach, late["id"], pdf_bytes("aanvulling")).get_json()
-    pe.publish_and_wait("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), "case_id": uuid.uuid4(), "portfolio_id": uuid.uuid4(),
-        "submission_id": uuid.uuid4(), "supplement_submission_id": uuid.uuid4(),
-        "account_id": coach.account_id, "parts": ["B"], "submitted_at": utcnow(), "snapshot_hash": "1" * 64,
-        "pe_activity_ids": [submitted["id"], late["id"]], "pe_points_counted": "6"}, subject=coach.account_id)
+    pe.supplement_submitted(coach, uuid.uuid4(), ["B"], [submitted["id"], late["id"]])
     _decided(pe, coach, "positive")
 
     pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=1))
@@ -168,7 +156,7 @@ def _decided_and_new_with_one_file(pe):
     content = pdf_bytes(f"diploma {uuid.uuid4()}")
     decided = pe.record(coach)
     assert pe.upload(coach, decided["id"], content).status_code == 201
-    pe.publish_and_wait("portfolio.submitted", _submitted(coach, [decided["id"]]), subject=coach.account_id)
+    pe.submitted(coach, [decided["id"]])
     _decided(pe, coach, "positive")
     new = pe.record(coach)
     return coach, content, decided, new, utcnow() + timedelta(days=pe.settings.evidence_retention_days + 1)

@@ -73,12 +73,7 @@ def test_a_hold_makes_the_snapshots_activities_read_only_until_the_event_makes_i
     free = pe.call("PATCH", f"/v1/pe/activities/{unproven['id']}", coach, json={"title": "Vrij"})
     assert free.status_code == 200
 
-    pe.publish_and_wait("portfolio.submitted", {
-        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
-        "account_id": coach.account_id, "certificate_id": uuid.uuid4(),
-        "certificate_expires_on": today() + timedelta(days=60), "submitted_at": datetime.now(UTC),
-        "snapshot_hash": "a" * 64, "pe_activity_ids": [uuid.UUID(proven["id"])], "pe_points_counted": "3",
-        "reflection_meetings": 2, "is_new_portfolio_after_negative": False}, subject=coach.account_id)
+    pe.submitted(coach, [proven["id"]], submission_id=submission_id)
     [lock] = _holds(pe, coach)
     assert lock["submission_id"] == submission_id and lock["held_until"] is None
     # Letting go of a hold leaves a submission's lock alone.
