@@ -251,12 +251,18 @@ class CertificateService:
     def redeem_claim_code(self, account_id: UUID, code: str) -> Certificate:
         """The jobcoach claims the certificate with the code Noloc or DNV gave them. Refused (and counted)
         when the code is wrong, used or expired; after ``CLAIM_FAILURES_ALLOWED`` failures in
-        ``CLAIM_FAILURE_WINDOW`` every try is refused (throttled) until the window has passed."""
+        ``CLAIM_FAILURE_WINDOW`` every try is refused (throttled) until the window has passed.
+
+        A try counts as failed from the start, under the account's lock, and is forgotten only when it
+        succeeds or fails for a reason that is not the code's: tries sent at the same moment are counted one
+        after the other, not each against the failures committed before any of them."""
         now = self.now()
         with self.uow() as uow:
+            uow.claim_codes.lock_account(account_id)
             failures = uow.claim_codes.failures_since(account_id, now - CLAIM_FAILURE_WINDOW)
-        if failures >= CLAIM_FAILURES_ALLOWED:
-            raise ClaimThrottled(int(CLAIM_FAILURE_WINDOW.total_seconds()))
+            if failures >= CLAIM_FAILURES_ALLOWED:
+                raise ClaimThrottled(int(CLAIM_FAILURE_WINDOW.total_seconds()))
+            attempt = uow.claim_codes.record_attempt(account_id, now)
         try:
             with self.uow() as uow:  # a refusal rolls back: the code stays usable for its holder
                 account = uow.accounts.get(account_id)
@@ -269,9 +275,12 @@ class CertificateService:
                     raise CertificateConflict("claim_number_differs")
                 if not link_account(uow, certificate, account_id, now):
                     raise CertificateConflict("account_has_certificate")
+                uow.claim_codes.forget_attempt(attempt)
         except (ClaimCodeRejected, CertificateConflict):
-            with self.uow() as uow:
-                uow.claim_codes.record_failure(account_id, now)
+            raise  # the attempt stays counted
+        except Exception:
+            with self.uow() as uow:  # the database or a bug, not the code: not held against the jobcoach
+                uow.claim_codes.forget_attempt(attempt)
             raise
         return replace(certificate, account_id=account_id)
 

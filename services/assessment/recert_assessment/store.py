@@ -448,9 +448,17 @@ class ClaimCodeRepository(_Repository):
                RETURNING certificate_id""", {"now": now, "account": account_id, "hash": code_hash}).fetchone()
         return row["certificate_id"] if row else None
 
-    def record_failure(self, account_id: UUID, now: datetime) -> None:
-        self.conn.execute("INSERT INTO claim_attempts (account_id, attempted_at) VALUES (%s, %s)",
-                          (account_id, now))
+    def lock_account(self, account_id: UUID) -> None:
+        """Serialise the account's claim attempts until this transaction ends."""
+        transaction_lock(self.conn, f"claim-attempts:{account_id}")
+
+    def record_attempt(self, account_id: UUID, now: datetime) -> int:
+        """Count an attempt as failed (until ``forget_attempt``); its id."""
+        return self.conn.execute("INSERT INTO claim_attempts (account_id, attempted_at) VALUES (%s, %s) "
+                                 "RETURNING id", (account_id, now)).fetchone()["id"]
+
+    def forget_attempt(self, attempt_id: int) -> None:
+        self.conn.execute("DELETE FROM claim_attempts WHERE id = %s", (attempt_id,))
 
     def failures_since(self, account_id: UUID, since: datetime) -> int:
         return self.conn.execute("SELECT count(*) AS n FROM claim_attempts WHERE account_id = %s "

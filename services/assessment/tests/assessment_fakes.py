@@ -262,7 +262,8 @@ class FakeCertificates:
 class FakeClaimCodes:
     def __init__(self) -> None:
         self.codes: dict[bytes, dict[str, Any]] = {}
-        self.failures: list[tuple[UUID, datetime]] = []
+        self.failures: list[tuple[UUID, datetime]] = []  # a forgotten one is dated datetime.min
+        self.locked: list[UUID] = []  # accounts whose attempts were serialised
 
     def add(self, *, code_hash: bytes, certificate_id: UUID, issued_by: UUID, created_at: datetime,
             expires_at: datetime) -> None:
@@ -280,8 +281,15 @@ class FakeClaimCodes:
         code.update(used_at=now, used_by=account_id)
         return code["certificate_id"]
 
-    def record_failure(self, account_id: UUID, now: datetime) -> None:
+    def lock_account(self, account_id: UUID) -> None:
+        self.locked.append(account_id)
+
+    def record_attempt(self, account_id: UUID, now: datetime) -> int:
         self.failures.append((account_id, now))
+        return len(self.failures) - 1
+
+    def forget_attempt(self, attempt_id: int) -> None:
+        self.failures[attempt_id] = (self.failures[attempt_id][0], datetime.min.replace(tzinfo=UTC))
 
     def failures_since(self, account_id: UUID, since: datetime) -> int:
         return sum(1 for a, at in self.failures if a == account_id and at > since)

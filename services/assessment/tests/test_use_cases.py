@@ -522,8 +522,24 @@ def test_a_claim_code_links_the_waiting_certificate(world):
     claimed = world.service.certificates.redeem_claim_code(coach.account_id, code)
     assert claimed.account_id == coach.account_id
     assert world.uow.published_types()[-1] == "certification.certificate.registered"
+    # Each try was counted under the account's lock; the one that worked is not a failure.
+    since = world.instant - timedelta(minutes=15)
+    assert world.uow.claim_codes.locked == [coach.account_id] * 2
+    assert world.uow.claim_codes.failures_since(coach.account_id, since) == 1
     with pytest.raises(NotFoundError):
         world.service.certificates.issue_claim_code(uuid.uuid4(), issued_by=world.admin.account_id)
+
+
+def test_a_claim_that_fails_for_another_reason_than_the_code_is_not_counted(world, monkeypatch):
+    coach = world.account(number="45678901")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(world.uow.claim_codes, "take", broken)
+    with pytest.raises(RuntimeError):
+        world.service.certificates.redeem_claim_code(coach.account_id, "ABCD-EFGH-JKMN")
+    assert world.uow.claim_codes.failures_since(coach.account_id, world.instant - timedelta(minutes=15)) == 0
 
 
 def test_wrong_claim_codes_are_throttled(world):

@@ -311,6 +311,26 @@ def test_claim_codes_cannot_be_guessed(assessment):
     assert throttled.mimetype == "application/problem+json"
 
 
+def test_claim_tries_at_the_same_moment_are_counted_one_after_the_other(assessment):
+    """Each try counted against the failures committed before it let tries sent at once each see fewer than
+    five, so more than five went through in the window. A try in flight now holds the account's attempts:
+    here the fifth, its transaction open; the sixth waits for it and is then throttled."""
+    assessment.clock.day = date(2026, 11, 1)
+    coach = assessment.person()
+    for _ in range(4):
+        problem(assessment.post("/v1/certificates/claim", coach.token, json={"code": "ABCD-EFGH-JKMN"}), 422)
+    answers = []
+    with assessment.db.transaction() as fifth:
+        attempts = SqlAssessmentUnitOfWork.joining(fifth).claim_codes
+        attempts.lock_account(coach.account_id)
+        attempts.record_attempt(coach.account_id, datetime.now(UTC))
+        sixth = Beside(lambda: answers.append(assessment.post("/v1/certificates/claim", coach.token,
+                                                              json={"code": "ABCD-EFGH-JKMN"})))
+        sixth.waits_on_a_lock_or_ends(assessment.db)
+    assert sixth.finished()
+    assert [a.status_code for a in answers] == [429]
+
+
 # -- an import and the holder's account at the same moment ---------------------------------------------------
 def _holder_account(coach) -> Event:
     return new_event("identity.account.registered", account_registered(coach), producer="identity",
