@@ -11,12 +11,15 @@ from decimal import Decimal
 
 import pytest
 from pe_support import assert_problem, pdf_bytes, today
+from races import Beside, waiting_for_row_locks
 from werkzeug.serving import make_server
 
 from recert_common.http import ServiceUnreachable
 from recert_common.rules.periods import DateRange
 from recert_portfolio.domain import PeActivity, PeChangedWhileSubmitting
 from recert_portfolio.pe_holds import PeHolds
+
+from waiting import wait_for
 
 HOLDS = "/v1/internal/submission-holds"
 
@@ -107,6 +110,23 @@ def test_nothing_is_held_when_portfolios_copy_differs(pe, coach_with_work):
     assert "." not in seen[0]["points"]
     same = [{**seen[0], "points": seen[0]["points"] + ".00"}, seen[1]]
     assert _hold(pe, coach, same, [proven["id"]]).status_code == 201
+
+
+def test_a_hold_waits_for_an_edit_in_flight_and_then_sees_it(pe, coach_with_work):
+    """An edit that has checked the activity writable but not committed yet must not slip in under the
+    hold: the hold waits for the activity's row and compares with what the edit wrote."""
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    answers = []
+    with pe.service.db.transaction() as editing:  # update_activity's own steps, its commit held back
+        editing.execute("SELECT id FROM activities WHERE id = %s FOR UPDATE", (proven["id"],))
+        editing.execute("UPDATE activities SET title = 'Tijdens het indienen' WHERE id = %s", (proven["id"],))
+        holding = Beside(lambda: answers.append(_hold(pe, coach, seen, [proven["id"]])))
+        wait_for(lambda: waiting_for_row_locks(pe.service.db) > 0 or not holding.thread.is_alive(),
+                 timeout=10, message="the hold to wait for the edit's row")
+    assert holding.finished()
+    problem = assert_problem(answers[0], 409)
+    assert problem["activity_ids"] == [proven["id"]] and _holds(pe, coach) == []
 
 
 def test_a_released_hold_frees_the_activities_and_a_lapsed_one_frees_them_too(pe, coach_with_work):
