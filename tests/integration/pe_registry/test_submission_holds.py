@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from recert_common.http import ServiceUnreachable
 from recert_common.rules.periods import DateRange
+from recert_pe_registry.store import SqlPeRegistryUnitOfWork
 from recert_portfolio.domain import PeActivity, PeChangedWhileSubmitting
 from recert_portfolio.pe_holds import PeHolds
 
@@ -127,6 +128,26 @@ def test_a_hold_waits_for_an_edit_in_flight_and_then_sees_it(pe, coach_with_work
     assert holding.finished()
     problem = assert_problem(answers[0], 409)
     assert problem["activity_ids"] == [proven["id"]] and _holds(pe, coach) == []
+
+
+def test_an_edit_that_waits_for_a_hold_in_flight_is_refused(pe, coach_with_work):
+    """The other order: the hold has the activity's row and has written its lock, not committed yet; an edit
+    arriving then waits for the row and must find the activity locked, not the state from before its wait."""
+    coach, proven, unproven = coach_with_work
+    answers = []
+    with pe.service.db.transaction() as holding:  # the hold's own steps, its commit held back
+        joined = SqlPeRegistryUnitOfWork.joining(holding)
+        joined.activities.lock_account(coach.account_id)
+        joined.activities.facts_in_period(coach.account_id, today() - timedelta(days=400), today())
+        joined.activities.hold_for_submission(submission_id=uuid.uuid4(), account_id=coach.account_id,
+                                              activity_ids=[proven["id"]], seconds=3600)
+        editing = Beside(lambda: answers.append(
+            pe.call("PATCH", f"/v1/pe/activities/{proven['id']}", coach, json={"title": "Erdoorheen"})))
+        wait_for(lambda: waiting_for_row_locks(pe.service.db) > 0 or not editing.thread.is_alive(),
+                 timeout=10, message="the edit to wait for the hold's row")
+    assert editing.finished()
+    assert_problem(answers[0], 409)
+    assert pe.call("GET", f"/v1/pe/activities/{proven['id']}", coach).get_json()["title"] == proven["title"]
 
 
 def test_a_released_hold_frees_the_activities_and_a_lapsed_one_frees_them_too(pe, coach_with_work):
