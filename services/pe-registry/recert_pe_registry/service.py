@@ -265,10 +265,7 @@ class PeRegistryService:
                 raise EvidenceNotFound()
             _own_activity(uow, account_id, evidence.activity_id, writable=True)
             uow.evidence.delete(evidence_id)
-            uow.publish("pe.evidence.removed", {
-                "evidence_id": evidence_id, "activity_id": evidence.activity_id, "account_id": account_id,
-                "sha256": evidence.sha256,
-            }, subject=account_id)
+            publish_evidence_removed(uow, evidence)
             orphans = uow.evidence.unreferenced([evidence.object_key])
         self._discard(orphans)
 
@@ -453,7 +450,10 @@ class PeRegistryService:
                     uow.activities.lock_account(account_id)
                 deleted: list[str] = []
                 for decision in decisions:
-                    deleted += uow.retention.delete_decided_evidence(decision.account_id, decision.decided_at)
+                    for evidence in uow.retention.delete_decided_evidence(decision.account_id,
+                                                                          decision.decided_at):
+                        deleted.append(evidence.object_key)
+                        publish_evidence_removed(uow, evidence)
                     uow.retention.mark_purged(decision.decision_id, now)
                 orphans = uow.evidence.unreferenced(deleted)
             self._discard(orphans)
@@ -471,6 +471,14 @@ class PeRegistryService:
 
 
 # --- shared by the use cases and the event handlers ---------------------------------------------------------
+
+
+def publish_evidence_removed(uow: UnitOfWork, evidence: Evidence) -> None:
+    """The jobcoach removed the file, or its retention ran out: every read model of it forgets it."""
+    uow.publish("pe.evidence.removed", {
+        "evidence_id": evidence.id, "activity_id": evidence.activity_id, "account_id": evidence.account_id,
+        "sha256": evidence.sha256,
+    }, subject=evidence.account_id)
 
 
 def discard_objects(evidence: ObjectStore, keys: Iterable[str]) -> None:

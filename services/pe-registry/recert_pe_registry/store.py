@@ -535,14 +535,14 @@ class RetentionRepository:
             (decided_before, limit)).fetchall()
         return [FinalDecision(**row) for row in rows]
 
-    def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[str]:
+    def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[Evidence]:
         """Delete the evidence of the account's activities that were part of a portfolio submitted before
-        the decision; returns the object key of each deleted row (a key once per row)."""
+        the decision; returns each deleted row."""
         rows = self.conn.execute(
             "DELETE FROM evidence e WHERE e.account_id = %s AND EXISTS (SELECT 1 FROM submission_locks l"
             " WHERE l.activity_id = e.activity_id AND l.held_until IS NULL AND l.locked_at <= %s)"
-            " RETURNING e.object_key", (account_id, decided_at)).fetchall()
-        return [row["object_key"] for row in rows]
+            " RETURNING e.*", (account_id, decided_at)).fetchall()
+        return [_evidence(row) for row in rows]
 
     def mark_purged(self, decision_id: UUID, at: datetime) -> None:
         self.conn.execute("UPDATE final_decisions SET purged_at = %s WHERE decision_id = %s",

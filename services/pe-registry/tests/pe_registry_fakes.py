@@ -276,7 +276,7 @@ class FakeRetention:
                     self.db.final_decisions.items(), key=lambda item: item[1][1])
                 if purged_at is None and decided_at <= decided_before][:limit]
 
-    def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[str]:
+    def delete_decided_evidence(self, account_id: UUID, decided_at: datetime) -> list[Evidence]:
         locks = self.db.submission_locks.items()
         locked = {activity_id for (activity_id, _), (_, locked_at, held_until) in locks
                   if held_until is None and locked_at <= decided_at}
@@ -284,7 +284,7 @@ class FakeRetention:
                 if e.account_id == account_id and e.activity_id in locked]
         for evidence in gone:
             del self.db.evidence[evidence.id]
-        return [evidence.object_key for evidence in gone]
+        return gone
 
     def mark_purged(self, decision_id: UUID, at: datetime) -> None:
         self.db.final_decisions[decision_id][2] = at

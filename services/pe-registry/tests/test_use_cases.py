@@ -358,9 +358,14 @@ def test_evidence_past_its_retention_after_a_final_decision_is_deleted_with_its_
     retention = timedelta(days=settings.evidence_retention_days)
 
     assert service.purge_expired_evidence(decided_at + retention - timedelta(days=1)).evidence == 0
+    before = len(uow.published)
     result = service.purge_expired_evidence(decided_at + retention + timedelta(days=1))
     assert (result.decisions, result.evidence, result.objects) == (1, 1, 1)
     assert old.object_key not in objects.objects and len(objects.objects) == 1
+    # Read models of the evidence (portfolio's, assessment's, DNV's and Noloc's) hear that it is gone.
+    [removed] = uow.published[before:]
+    assert (removed.type, removed.data["evidence_id"], removed.data["sha256"]) == (
+        "pe.evidence.removed", str(old.id), old.sha256)
     assert [e.activity_id for e in db.evidence.values()] == [kept.id]
     assert service.purge_expired_evidence(decided_at + retention + timedelta(days=2)).decisions == 0
     assert set(db.activities) == {submitted_activity.id, kept.id}  # the activities stay

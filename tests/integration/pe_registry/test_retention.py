@@ -68,6 +68,10 @@ def test_evidence_is_deleted_after_the_retention_period_and_not_before(pe):
 
     result = pe.service.purge_expired_evidence(utcnow() + retention + timedelta(days=1))
     assert (result.decisions, result.evidence, result.objects) == (2, 2, 2)
+    # In the same transactions, the read models elsewhere are told (through the outbox).
+    removed = {body["data"]["evidence_id"] for coach in (positive, negative, postponed)
+               for body in pe.outbox(coach.account_id, "pe.evidence.removed")}
+    assert removed == {pos_evidence["id"], neg_evidence["id"]}
     for owner, evidence in ((positive, pos_evidence), (negative, neg_evidence)):
         assert pe.scalar("SELECT count(*) FROM evidence WHERE id = %s", (evidence["id"],)) == 0
         assert object_keys[evidence["id"]] not in pe.objects()

@@ -498,7 +498,8 @@ class PeEvidenceAttached(EventData):
 
 
 @_event("pe.evidence.removed", producer="pe-registry", consumers=("assessment", "portfolio"),
-        summary="A file was removed from a PE activity's evidence.")
+        summary="A file was removed from a PE activity's evidence: by the jobcoach, or by the retention "
+                "after the final decision.")
 class PeEvidenceRemoved(EventData):
     evidence_id = fields.UUID(required=True)
     activity_id = fields.UUID(required=True)
