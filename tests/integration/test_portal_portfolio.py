@@ -155,6 +155,29 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
     assert "presentielijst-0.pdf" in summary.inner_text()
     check_screen(page, "confirmation")
     page.get_by_label("Ik heb alles gecontroleerd en wil mijn portfolio nu indienen.").check()
+
+    # A PE change portfolio has not heard of yet (its copy of one activity made stale: the one thing
+    # simulated) refuses the submission (ADR 0044): nothing is submitted, and the portal says why and what
+    # to do; once the copy is right again, the same click goes through.
+    portfolio = Database(system.database_url("portfolio"), max_size=1, name="test-stale").open(wait=True)
+    try:
+        with portfolio.transaction() as conn:
+            stale = conn.execute("SELECT activity_id, title FROM pe_activities WHERE account_id = %s LIMIT 1",
+                                 (person.id,)).fetchone()
+            conn.execute("UPDATE pe_activities SET title = 'Zoals het was' WHERE activity_id = %s",
+                         (stale["activity_id"],))
+        page.get_by_role("button", name="Portfolio indienen").click()
+        refusal = page.locator("form .problem[role=alert]")
+        expect(refusal).to_contain_text("Je PE-activiteiten zijn net gewijzigd")
+        expect(refusal).to_contain_text("Er is niets ingediend")
+        heading(page, "Portfolio indienen")
+        check_screen(page, "submission refused: PE changed meanwhile")
+        assert ok(app.get("portfolio/cycles/current", person))["state"] == "open"
+        with portfolio.transaction() as conn:
+            conn.execute("UPDATE pe_activities SET title = %s WHERE activity_id = %s",
+                         (stale["title"], stale["activity_id"]))
+    finally:
+        portfolio.close()
     page.get_by_role("button", name="Portfolio indienen").click()
     heading(page, "Je portfolio")
     expected = page.locator("[data-field=expected]")
