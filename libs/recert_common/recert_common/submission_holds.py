@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from recert_common.events.catalogue import SHA256_HEX
 from recert_common.schemas import Strict, UtcDateTime
 
 #: The problem type's slug pe-registry answers when portfolio's copy is not what it holds.
 CHANGED_SLUG = "pe-changed-since-seen"
 
-_SHA256_HEX = validate.Regexp(r"^[0-9a-f]{64}$", error="Not a lower-case hex SHA-256 digest.")
 # Far above what a jobcoach records in a period (about 40 activities is usual), far below a harmful body.
 MAX_ACTIVITIES = 2000
 MAX_EVIDENCE_PER_ACTIVITY = 200
@@ -29,7 +29,7 @@ class ActivityFactsSchema(Strict):
     title = fields.String(required=True, validate=validate.Length(max=300))
     completed_on = fields.Date(required=True)
     points = fields.Decimal(required=True, as_string=True, allow_nan=False)
-    evidence_sha256s = fields.List(fields.String(validate=_SHA256_HEX), required=True,
+    evidence_sha256s = fields.List(fields.String(validate=SHA256_HEX), required=True,
                                    validate=validate.Length(max=MAX_EVIDENCE_PER_ACTIVITY))
 
 
