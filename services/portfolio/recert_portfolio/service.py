@@ -42,6 +42,7 @@ from recert_portfolio.domain import (
     NoCurrentCycle,
     Part,
     PeActivity,
+    PeChangedWhileSubmitting,
     Portfolio,
     Proof,
     ProofRefused,
@@ -257,7 +258,8 @@ class PortfolioService(MentoringUseCases):
     def _holding_pe(self, submission_id: UUID, token: str) -> Iterator[_HoldPe]:
         """Yields ``hold(readiness, cycle, activities)``, which asks pe-registry to hold the activities the
         snapshot names, provided that ``activities`` (the copy readiness was assessed on) is what it has
-        (ADR 0044). Should the submission then not commit, the hold is let go of."""
+        (ADR 0044). Should the submission then not commit, the hold is let go of. Asked is not held for
+        sure (a timeout may come after pe-registry committed), but a refusal says nothing was held."""
         holds = self.pe_holds()
         asked = False
 
@@ -269,6 +271,8 @@ class PortfolioService(MentoringUseCases):
 
         try:
             yield hold
+        except PeChangedWhileSubmitting:
+            raise
         except BaseException:
             if asked:
                 holds.release(submission_id, token=token)

@@ -271,6 +271,7 @@ def test_a_submission_pe_registry_refuses_or_cannot_answer_is_not_made(world):
     refused = _refused(world, PeChangedWhileSubmitting, world.service.submit, coach.account_id,
                        token=fakes.TOKEN)
     assert refused.activity_ids == [changed]
+    assert world.pe_holds.released == []  # a refused hold holds nothing to let go of
     world.pe_holds.changed, world.pe_holds.away = None, True
     _refused(world, ServiceUnreachable, world.service.submit, coach.account_id, token=fakes.TOKEN)
     assert world.service.current(coach.account_id).cycle.state == CycleState.OPEN
