@@ -161,7 +161,9 @@ class ActivityRepository:
 
     def facts_in_period(self, account_id: UUID, first: date, last: date) -> list[ActivityFacts]:
         """What a snapshot records of each of the account's activities completed from ``first`` to ``last``,
-        row-locked: a change to one of them waits until this transaction ends."""
+        row-locked: a change to one of them waits until this transaction ends. Locked first and read in a
+        statement of its own, as ``get`` does: a statement that waited for a row still reads the evidence as
+        it was when it began, and would miss what the change it waited for committed."""
         self.conn.execute(
             "SELECT id FROM activities WHERE account_id = %s AND completed_on BETWEEN %s AND %s"
             " ORDER BY id FOR UPDATE", (account_id, first, last))
