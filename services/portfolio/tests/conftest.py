@@ -243,6 +243,15 @@ class World:
         self.complete(coach)
         return coach, self.service.submit(coach.account_id, token=TOKEN).id
 
+    def supplement_revised(self) -> tuple[Coach, uuid.UUID, uuid.UUID]:
+        """A submitted portfolio whose case DNV postponed for A2, with A2 revised: ready to hand in. Returns
+        the jobcoach, the submission and the case."""
+        coach, submission_id = self.submitted()
+        case_id = self.case(coach, submission_id)
+        self.decide(coach, case_id, "postponed", parts=("A2",))
+        self.service.save_part(coach.account_id, "A2", text="aangevuld")
+        return coach, submission_id, case_id
+
 
 @pytest.fixture
 def world() -> World:

@@ -440,9 +440,7 @@ def test_a_supplement_reopens_its_parts_until_they_are_revised_and_submitted(wor
 
 
 def test_a_supplement_after_its_due_date_is_refused(world):
-    coach, submission_id = world.submitted()
-    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
-    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    coach, _, _ = world.supplement_revised()
     due_on = world.service.supplement(coach.account_id).due_on
     world.today = due_on + timedelta(days=1)
     refused = _refused(world, OutsideWindow, world.service.submit_supplement, coach.account_id,
@@ -454,10 +452,7 @@ def test_a_supplement_after_its_due_date_is_refused(world):
 
 def test_a_supplement_not_handed_in_by_its_due_date_is_announced_once_and_closes_it(world):
     """ADR 0042: DNV may decide without the supplement on this announcement, so it is final."""
-    coach, submission_id = world.submitted()
-    case_id = world.case(coach, submission_id)
-    world.decide(coach, case_id, "postponed", parts=("A2",))
-    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    coach, submission_id, case_id = world.supplement_revised()
     supplement = world.service.supplement(coach.account_id)
     world.today = supplement.due_on
     assert world.service.announce_missed_deadlines() == 0  # the due date itself is still in time
@@ -480,9 +475,7 @@ def test_a_supplement_not_handed_in_by_its_due_date_is_announced_once_and_closes
 
 
 def test_a_supplement_handed_in_on_its_due_date_is_not_announced(world):
-    coach, submission_id = world.submitted()
-    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
-    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    coach, submission_id, _ = world.supplement_revised()
     world.today = world.service.supplement(coach.account_id).due_on
     world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
     world.today += timedelta(days=1)
@@ -503,9 +496,7 @@ def test_a_late_supplement_is_told_the_day_it_opened_in_the_services_calendar(wo
 
 
 def test_without_part_b_the_supplement_event_carries_no_pe(world):
-    coach, submission_id = world.submitted()
-    world.decide(coach, world.case(coach, submission_id), "postponed", parts=("A2",))
-    world.service.save_part(coach.account_id, "A2", text="aangevuld")
+    coach, _, _ = world.supplement_revised()
     world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
     [event] = world.published("portfolio.supplement.submitted")
     assert "pe_points_counted" not in event.data and "pe_activity_ids" not in event.data
