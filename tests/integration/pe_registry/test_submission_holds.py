@@ -130,6 +130,27 @@ def test_a_hold_waits_for_an_edit_in_flight_and_then_sees_it(pe, coach_with_work
     assert problem["activity_ids"] == [proven["id"]] and _holds(pe, coach) == []
 
 
+def test_a_hold_waits_for_evidence_in_flight_and_then_sees_it(pe, coach_with_work):
+    """The evidence is in rows of its own: an upload that has the activity's row and has written its file's
+    row, not committed yet, must be seen by the hold that waited for it, although the activity row itself
+    did not change."""
+    coach, proven, unproven = coach_with_work
+    seen = _seen(pe, coach, proven, unproven)
+    answers = []
+    with pe.service.db.transaction() as uploading:  # attach_evidence's own steps, its commit held back
+        uploading.execute("SELECT id FROM activities WHERE id = %s FOR UPDATE", (unproven["id"],))
+        uploading.execute(
+            "INSERT INTO evidence (id, activity_id, account_id, object_key, sha256, size, content_type,"
+            " filename, kind) SELECT gen_random_uuid(), id, account_id, 'in-flight', %s, 1,"
+            " 'application/pdf', 'x.pdf', 'other' FROM activities WHERE id = %s", ("e" * 64, unproven["id"]))
+        holding = Beside(lambda: answers.append(_hold(pe, coach, seen, [proven["id"]])))
+        wait_for(lambda: waiting_for_row_locks(pe.service.db) > 0 or not holding.thread.is_alive(),
+                 timeout=10, message="the hold to wait for the upload's row")
+    assert holding.finished()
+    problem = assert_problem(answers[0], 409)
+    assert problem["activity_ids"] == [unproven["id"]] and _holds(pe, coach) == []
+
+
 def test_an_edit_that_waits_for_a_hold_in_flight_is_refused(pe, coach_with_work):
     """The other order: the hold has the activity's row and has written its lock, not committed yet; an edit
     arriving then waits for the row and must find the activity locked, not the state from before its wait."""
