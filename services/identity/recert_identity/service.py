@@ -270,11 +270,13 @@ class IdentityService:
             raise InputRefused({"new_password": errors})
         if account.lockout.is_locked(now):
             raise AccountLockedOut(account.locked_until, now)
-        correct = self.hasher.verify(account.password_hash, current_password)
+        checked = account.password_hash
+        correct = self.hasher.verify(checked, current_password)
         new_hash = self.hasher.hash(new_password) if correct else None
         refusal: Exception | None = None
         with self.uow() as uow:
             account = self._existing(uow, account_id, for_update=True)
+            correct = correct and account.password_hash == checked  # changed meanwhile: checked in vain
             if account.lockout.is_locked(now):
                 refusal = AccountLockedOut(account.locked_until, now)
             elif not correct:
@@ -326,7 +328,6 @@ class IdentityService:
             account = self._existing(uow, account.id, for_update=True)
             uow.accounts.save(replace(account, password_hash=new_hash, updated_at=now))
             uow.email_tokens.delete_all(account.id, EmailTokenPurpose.RESET_PASSWORD)
-            uow.challenges.delete_all(account.id)
             # Access tokens too, not only refresh tokens: refused by every service once the event arrives.
             self._end_every_session(uow, account.id, now=now, reason="password_reset")
             uow.publish("identity.password.reset", {"account_id": account.id, "sessions_ended_at": now},
@@ -388,7 +389,6 @@ class IdentityService:
                               updated_at=now)
             uow.accounts.save(account)
             uow.recovery_codes.delete_all(account.id)
-            uow.challenges.delete_all(account.id)
             self._end_every_session(uow, account.id, now=now, reason="totp_reset")
             uow.publish("identity.totp.reset", {"account_id": account.id, "reset_by": by, "reason": reason,
                                                 "service_request_id": service_request_id,
@@ -432,10 +432,12 @@ class IdentityService:
             account = self._existing(uow, account_id)
         if account.lockout.is_locked(now):
             raise AccountLockedOut(account.locked_until, now)
-        correct = self.hasher.verify(account.password_hash, password)
+        checked = account.password_hash
+        correct = self.hasher.verify(checked, password)
         refusal: Exception | None = None
         with self.uow() as uow:
             account = self._existing(uow, account_id, for_update=True)
+            correct = correct and account.password_hash == checked  # changed meanwhile: checked in vain
             if not correct:
                 account = self._record_failure(uow, account, now, "failed_passwords")
                 refusal = InputRefused({"password": ["identity.field.current_password_wrong"]})
@@ -447,6 +449,8 @@ class IdentityService:
                     uow.accounts.save(replace(account, disabled_at=now, disabled_by=None, updated_at=now))
                     uow.challenges.delete_all(account.id)
                     uow.sessions.revoke_all_of(account.id, now, "account_closed")
+                    # Identity does not hear its own events: its read model learns here, as in disable().
+                    uow.revocations.disable_account(account_id=account.id, disabled_at=now)
                     uow.publish("identity.account.disabled", {"account_id": account.id, "disabled_by": None,
                                                               "reason": "closed by its holder"},
                                 subject=account.id)
@@ -482,7 +486,8 @@ class IdentityService:
         with self.uow() as uow:
             account = uow.accounts.find_by_email(email)
             throttle = uow.throttles.get(account.id, source) if account else Lockout()
-        correct = self.hasher.verify(account.password_hash if account else None, password)
+        checked = account.password_hash if account else None
+        correct = self.hasher.verify(checked, password)
         if account is None:
             raise CredentialsRejected()
         # Upgrading a hash made with older argon2 costs takes a second hash: only on the way to a challenge,
@@ -495,6 +500,8 @@ class IdentityService:
         with self.uow() as uow:
             account = self._existing(uow, account.id, for_update=True)
             throttle = uow.throttles.get(account.id, source, for_update=True)
+            # A password changed or reset since it was checked: the old one must not start a login.
+            correct = correct and account.password_hash == checked
             if account.disabled or throttle.is_locked(now):
                 pass  # not counted: a locked counter must not be pushed further by strangers
             elif not correct:
@@ -707,7 +714,9 @@ class IdentityService:
         session's) are refused, here at once and in every other service when
         ``identity.account.sessions_ended`` arrives. ``reason``: one of the catalogue's
         ``ALL_SESSIONS_END_REASONS`` (``password_reset`` for a forgotten password). Returns the sessions
-        that ended."""
+        that ended. Pending login steps end with them: a step 1 taken with the old password (or before the
+        owner ended everything) must not finish into a new session (ADR 0018)."""
+        uow.challenges.delete_all(account_id)
         ended = uow.sessions.revoke_all_of(account_id, now, reason, keep=keep_session_id)
         uow.revocations.end_sessions_of(account_id=account_id, ended_at=now, session_ids=ended,
                                         kept_session_id=keep_session_id, reason=reason)

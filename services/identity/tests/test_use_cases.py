@@ -504,6 +504,63 @@ def test_changing_the_password_keeps_this_session_and_ends_the_others(service, u
         service.start_login(person.account.email, PASSWORD, HERE)
 
 
+def test_ending_every_session_ends_the_pending_login_steps_too(service, uow, clock):
+    """Someone holding the password and a code keeps a step 1 alive; the owner's change or 'log out
+    everywhere' must end it, or the old password still finishes a login (ADR 0018)."""
+    person = enrolled(service, clock)
+    this = uuid.UUID(sid(person.tokens))
+    pending = service.start_login(person.account.email, PASSWORD, THERE)
+    service.change_password(person.id, current_password=PASSWORD, new_password=NEW_PASSWORD, session_id=this)
+    with pytest.raises(ChallengeRefused):
+        service.finish_login(pending.challenge_id, code_at(person.secret, clock(), 1), THERE)
+    pending = service.start_login(person.account.email, NEW_PASSWORD, THERE)
+    service.end_every_session(person.id, reason="administrative", keep_session_id=this)
+    with pytest.raises(ChallengeRefused):
+        service.finish_login(pending.challenge_id, code_at(person.secret, clock(), 1), THERE)
+
+
+class _ChangesDuringCheck:
+    """The hasher's slow check is where another request can commit: ``during`` runs inside it once."""
+
+    def __init__(self, hasher, during):
+        self.hasher, self.during = hasher, during
+
+    def verify(self, stored, password):
+        correct = self.hasher.verify(stored, password)
+        during, self.during = self.during, None
+        if during:
+            during()
+        return correct
+
+    def __getattr__(self, name):
+        return getattr(self.hasher, name)
+
+
+def test_a_password_reset_during_step_1_with_the_old_password_gives_no_challenge(service, clock, hasher,
+                                                                                 monkeypatch):
+    person = enrolled(service, clock)
+    token = service.request_password_reset(person.account.email)
+    monkeypatch.setattr(type(hasher), "needs_rehash", lambda self, h: True)  # nor may a rehash bring it back
+    service.hasher = _ChangesDuringCheck(hasher, lambda: service.reset_password(token, NEW_PASSWORD))
+    with pytest.raises(CredentialsRejected):
+        service.start_login(person.account.email, PASSWORD, HERE)
+    service.hasher = hasher
+    with pytest.raises(CredentialsRejected):
+        service.start_login(person.account.email, PASSWORD, HERE)
+    assert service.start_login(person.account.email, NEW_PASSWORD, HERE).kind is ChallengeKind.TOTP
+
+
+def test_a_password_changed_while_the_old_one_was_checked_is_not_changed_again(service, clock, hasher):
+    person = enrolled(service, clock)
+    token = service.request_password_reset(person.account.email)
+    service.hasher = _ChangesDuringCheck(hasher, lambda: service.reset_password(token, NEW_PASSWORD))
+    with pytest.raises(InputRefused):
+        service.change_password(person.id, current_password=PASSWORD, new_password="nog een lang wachtwoord",
+                                session_id=None)
+    service.hasher = hasher
+    assert service.start_login(person.account.email, NEW_PASSWORD, HERE).kind is ChallengeKind.TOTP
+
+
 def test_a_wrong_current_password_counts_and_locks(service, uow, clock, settings):
     person = enrolled(service, clock)
     with pytest.raises(InputRefused) as same:
@@ -566,6 +623,7 @@ def test_closing_needs_the_password_disables_and_erasure_follows_the_grace_perio
     assert service.account(person.id).disabled
     with pytest.raises(RefreshRefused):
         service.refresh(person.tokens.refresh_token)
+    assert uow.db.account_revocations[person.id]["disabled_at"] == clock()  # identity's own read model
 
     grace = timedelta(days=settings.erase_after_days)
     assert service.erase_closed_accounts(clock() + grace - timedelta(hours=1)) == 0
