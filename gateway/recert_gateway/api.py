@@ -17,7 +17,14 @@ from flask import Blueprint, Response, jsonify, request
 
 from recert_common.auth import current_principal
 from recert_common.context import get_correlation_id
-from recert_common.errors import BadRequest, NotFound, ServiceUnavailable, TooManyRequests, accept_upload
+from recert_common.errors import (
+    BadRequest,
+    NotFound,
+    ServiceUnavailable,
+    TooManyRequests,
+    accept_upload,
+    body_too_large,
+)
 from recert_common.events.asyncapi import asyncapi_document
 from recert_gateway import browser_session
 from recert_gateway.compose import Composer
@@ -124,11 +131,22 @@ def _enforce(limiter: SharedLimiter, checks) -> None:
 
 
 def _small_body() -> bytes | None:
-    """The body of a login request, read whole (it is small: the service's JSON ceiling applies), so that
-    its account can be limited; it is then sent on as read. ``None`` when it is not JSON or too big."""
-    if not request.is_json or request.content_length is None or request.content_length > _LOGIN_BODY_MAX:
+    """The body of a login request, read whole so that its account can be limited; it is then sent on as
+    read. A body over ``_LOGIN_BODY_MAX``, announced or chunked, is refused with 413: sent on unread it would
+    name no account here and slip past the account's limit. ``None`` when it is not JSON (identity reads no
+    password from it)."""
+    if not request.is_json:
         return None
-    return request.get_data(cache=True)
+    request.max_content_length = _LOGIN_BODY_MAX  # the limit the 413 states
+    if request.content_length is not None and request.content_length > _LOGIN_BODY_MAX:
+        raise body_too_large()
+    # werkzeug cuts a chunked body at its limit without a word: one byte more tells "too big" from "fits".
+    request.max_content_length = _LOGIN_BODY_MAX + 1
+    body = request.get_data(cache=True)
+    request.max_content_length = _LOGIN_BODY_MAX
+    if len(body) > _LOGIN_BODY_MAX:
+        raise body_too_large()
+    return body
 
 
 def _login_account(body: bytes | None) -> str | None:

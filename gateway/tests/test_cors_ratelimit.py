@@ -127,6 +127,31 @@ def test_login_is_limited_per_account_from_every_address_together(start_gateway,
     assert len(seen) == 4 and seen[-1].body_sha256 == hashlib.sha256(sent).hexdigest()
 
 
+def test_a_login_body_too_big_to_name_its_account_is_refused_not_passed_on(start_gateway, identity):
+    """Padding the body past what the gateway reads (or sending it chunked) must not skip the account's
+    limit: such a body is refused, and a chunked one small enough still counts for its account."""
+    service, _ = identity
+    gateway = start_gateway(RECERT_GATEWAY_AUTH_RATE_LIMIT="10/minute",
+                            RECERT_GATEWAY_LOGIN_ACCOUNT_RATE_LIMIT="2/minute",
+                            RECERT_GATEWAY_TRUSTED_PROXIES="127.0.0.1")
+    guess = json.dumps({"email": "jet@example.nl", "password": "x"}).encode()
+    headers = {"Content-Type": "application/json", "Accept-Language": "en"}
+
+    def chunked(body: bytes):
+        return requests.post(gateway + "/api/v1/auth/login", data=iter([body[:10], body[10:]]),
+                             headers={**headers, "X-Forwarded-For": "203.0.113.9"})
+
+    padded = requests.post(gateway + "/api/v1/auth/login", data=guess + b" " * 17_000,
+                           headers={**headers, "X-Forwarded-For": "203.0.113.1"})
+    assert padded.status_code == 413
+    assert padded.headers["Content-Type"] == "application/problem+json"
+    assert padded.json()["max_bytes"] == 16 * 1024
+    assert chunked(guess + b" " * 17_000).status_code == 413
+    assert service.requests_to("/v1/auth/login") == []
+    assert [chunked(guess).status_code for _ in range(3)] == [200, 200, 429]
+    assert len(service.requests_to("/v1/auth/login")) == 2
+
+
 def test_without_the_shared_store_limited_requests_are_refused_and_others_pass(start_gateway, maker):
     gateway = start_gateway(RECERT_GATEWAY_RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0")
     refused = requests.post(gateway + "/api/v1/auth/login", json={"email": "a@example.nl", "password": "x"})
