@@ -124,6 +124,38 @@ def test_the_pdf_qr_code_opens_the_verification(app, holder):
     assert ok(app.get(f"credentials/{credential_id}/verification"))["certificate_number"] == number
 
 
+def _assessment_knows_name(system, account_id: str, full_name: str) -> bool:
+    db = Database(system.database_url("assessment"), max_size=1, name="test-account-name").open(wait=True)
+    try:
+        with db.transaction() as conn:
+            row = conn.execute("SELECT full_name FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
+            return row is not None and row["full_name"] == full_name
+    finally:
+        db.close()
+
+
+def test_a_name_the_jobcoach_chose_herself_is_never_signed(app, office, system):
+    """ADR 0018/0030: the credential names the holder as Noloc's import does (what the register shows). The
+    jobcoach may rename her account at will (PATCH /accounts/me); that name must not reach the credential,
+    its PDF, or what the public verification reports as valid."""
+    person, number = _holder(app, office, "Iris Ingevoerd")
+    chosen = "Dr. Iris Zelfgekozen"
+    ok(app.patch("accounts/me", person, json={"full_name": chosen}))
+    eventually(lambda: _assessment_knows_name(system, person.id, chosen), what="assessment hears the new name")
+    download = ok(app.get("certificates/mine/credential", person))
+    assert download["holder_name"] == "Iris Ingevoerd"
+    assert "Zelfgekozen" not in json.dumps(download)
+    names = [i["identityHash"] for i in download["credential"]["credentialSubject"]["identifier"]
+             if i["identityType"] == "name"]
+    assert names == ["Iris Ingevoerd"]
+    verdict = _verify(app, download["jwt"])
+    assert verdict["valid"] is True and verdict["holder_name"] == "Iris Ingevoerd"
+    assert ok(app.get(f"register/{number}"))["name"] == "Iris Ingevoerd"
+    text = PdfReader(io.BytesIO(app.get("certificates/mine/credential.pdf", person).content)).pages[0] \
+        .extract_text()
+    assert "Iris Ingevoerd" in text and "Zelfgekozen" not in text
+
+
 def test_forgeries_are_refused_with_their_reason(app, holder):
     person, _ = holder
     download = ok(app.get("certificates/mine/credential", person))

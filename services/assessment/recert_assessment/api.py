@@ -413,7 +413,8 @@ def register_entry(certificate_number: str):
 def my_credential():
     """The jobcoach's certificate as a verifiable credential: the signed JWT and the credential it carries.
     Made on the first request in a certificate period (announced as certification.credential.issued) and
-    the same after; 409 for a lapsed certificate."""
+    the same after. It names the holder as Noloc's import does (the public register's name), never the
+    account's own name. 409 for a lapsed certificate, or while the import names no holder."""
     return _service().credentials.mine(current_principal().account_id), 200, _NO_STORE
 
 

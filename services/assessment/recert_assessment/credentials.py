@@ -74,6 +74,17 @@ class CredentialUnavailable(DomainError):
         super().__init__(reason, reason=reason)
 
 
+def subject_name(certificate: Certificate) -> str:
+    """The name a credential states about its holder: the certificate's ``holder_name`` from Noloc's import,
+    the name the public register shows (ADR 0018, 0030). Never the account's ``full_name``: its owner may
+    change that at will, and a verifier would then read a self-chosen name as confirmed by the register.
+    Refused while the import has named nobody (a certificate loaded before names were imported)."""
+    name = (certificate.holder_name or "").strip()
+    if not name:
+        raise CredentialUnavailable("holder_name_unknown")
+    return name
+
+
 class StatusListFull(DomainError):
     """No free index was found in the status list (it is nearly full: time for list number 2)."""
 
@@ -174,7 +185,7 @@ class HolderCredential:
     credential: Credential
     verification_url: str
     certificate: Certificate
-    holder_name: str
+    holder_name: str  # the name the credential states (signed in it), which the PDF shows
 
 
 class CredentialService:
@@ -199,10 +210,10 @@ class CredentialService:
             certificate = uow.certificates.get(certificate.id, for_update=True)
             if certificate.state != CertificateState.ACTIVE:
                 raise CredentialUnavailable("certificate_lapsed")
-            name = uow.accounts.names([account_id]).get(account_id) or certificate.holder_name or ""
             credential = uow.credentials.live(certificate.id, certificate.valid_until)
             if credential is None:
-                credential = self._issue(uow, certificate, name, now)
+                credential = self._issue(uow, certificate, subject_name(certificate), now)
+            name = model.summary(credential.document).holder_name or ""
             return HolderCredential(credential, self.urls.verification_page(credential.id), certificate, name)
 
     def _issue(self, uow: Any, certificate: Certificate, name: str, now: datetime) -> Credential:

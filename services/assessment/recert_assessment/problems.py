@@ -153,7 +153,7 @@ class CsvRowsRejectedProblem(Problem):
 
 
 class CredentialUnavailableProblem(Conflict):
-    """The certificate lapsed: no credential is issued for it (ADR 0030)."""
+    """The certificate lapsed, or Noloc's import names no holder: no credential is issued for it (ADR 0030)."""
 
     slug, title_code = "credential-unavailable", "assessment.problem.credential_unavailable"
     members = extension_members(reason="string")
@@ -413,6 +413,11 @@ _MESSAGES.update({
     "assessment.detail.credential_certificate_lapsed": {
         "nl": "Je certificaat is vervallen. Een credential kan alleen voor een geldig certificaat.",
         "en": "Your certificate has lapsed. A credential is issued for a valid certificate only."},
+    "assessment.detail.credential_holder_name_unknown": {
+        "nl": "Noloc heeft nog geen naam bij je certificaat doorgegeven, dus een credential kan nog niet. "
+              "Neem contact op met de helpdesk.",
+        "en": "Noloc has not given a name with your certificate yet, so no credential can be made. Contact "
+              "the help desk."},
     "assessment.problem.status_list_full": {"nl": "De statuslijst is vol", "en": "The status list is full"},
     "assessment.detail.status_list_full": {
         "nl": "Er kan nu geen credential worden gemaakt. Probeer het later opnieuw of neem contact op met "

@@ -2,18 +2,19 @@
 lapse and by DNV (the status bit and the event in one transaction), key rotation, the PDF's QR code."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import zxingcpp
-from assessment_fakes import World
+from assessment_fakes import World, received
 from pypdf import PdfReader
 
 from recert_assessment.credential_pdf import CertificatePage, render_certificate
 from recert_assessment.credentials import CredentialUnavailable
-from recert_common.credentials import jose
+from recert_common.credentials import jose, model
 
 
 @pytest.fixture()
@@ -101,3 +102,38 @@ def test_the_pdf_carries_a_qr_code_of_the_verification_page(world):
     (image,) = page.images
     (code,) = zxingcpp.read_barcodes(image.image)
     assert code.format == zxingcpp.BarcodeFormat.QRCode and code.text == held.verification_url
+
+
+def _rename(world, coach, full_name: str) -> None:
+    """The jobcoach changes her own name (identity's PATCH /v1/accounts/me), as assessment hears it."""
+    world.handle(world.handlers.on_account, received("identity.account.updated", {
+        "account_id": coach.account_id, "email": f"{coach.account_id}@example.org", "full_name": full_name,
+        "roles": ["jobcoach"], "membership_kind": "member",
+        "membership_number": world.uow.certificates.of_account(coach.account_id).membership_number,
+        "preferred_language": "nl", "changed": ["full_name"]}, producer="identity",
+        subject=coach.account_id, occurred_at=datetime.now(UTC) + timedelta(minutes=1)))
+    assert world.uow.accounts.get(coach.account_id).full_name == full_name
+
+
+def test_the_credential_names_the_holder_as_the_import_does_never_the_accounts_own_name(world):
+    """ADR 0018/0030: the credential's subject is the register's name (Noloc's import, "Jet" here), not the
+    account's full_name, which its owner may set to anything."""
+    coach, certificate = world.coach_with_certificate()
+    _rename(world, coach, "Dr. Zelf Gekozen")
+    held = world.service.credentials.mine(coach.account_id)
+    assert held.holder_name == "Jet"
+    assert model.summary(held.credential.document).holder_name == "Jet"
+    assert "Zelf Gekozen" not in json.dumps(held.credential.document)
+    verdict = world.service.credentials.verify(held.credential.token)
+    assert verdict.valid and verdict.summary.holder_name == "Jet"
+    _rename(world, coach, "Nog Een Andere Naam")  # later changes do not reach the credential either
+    assert world.service.credentials.mine(coach.account_id).holder_name == "Jet"
+
+
+def test_no_credential_while_the_import_names_no_holder(world):
+    coach, certificate = world.coach_with_certificate()
+    world.uow.certificates.rows[certificate.id] = dataclasses.replace(certificate, holder_name=None)
+    with pytest.raises(CredentialUnavailable) as refused:
+        world.service.credentials.mine(coach.account_id)
+    assert refused.value.reason == "holder_name_unknown"
+    assert world.uow.events("certification.credential.issued") == []
