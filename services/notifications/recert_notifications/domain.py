@@ -195,10 +195,15 @@ ROUTES: dict[str, tuple[Route, ...]] = {
     "portfolio.supplement.submitted": (Route("supplement_submitted", _PERSON, ("supplement_id",)),),
     "assessment.case.opened": (Route("case_opened", _OFFICERS, ("case_id",)),),
     "assessment.case.overdue": (Route("case_overdue", _OFFICERS, ("case_id", "stage", "due_on")),),
-    "assessment.pe_check.completed": (Route("pe_check_completed", _PERSON, ("case_id",)),),
+    # A case may have two PE checks: the failed one and the one done again after the supplement for B (ADR
+    # 0011). Assessment announces each check once (one outbox row per completed check, a redelivery keeps its
+    # id), and the event carries nothing that tells one check of a case from the other: the event is the fact.
+    "assessment.pe_check.completed": (Route("pe_check_completed", _PERSON),),
     # Each refusal answers a request of its own (ADR 0041): the event is the fact.
     "assessment.withdrawal.refused": (Route("withdrawal_refused", _PERSON),),
-    "assessment.assessor.assigned": (Route("assessor_assigned", _ASSESSOR, ("case_id", "assessor_id")),),
+    # A case can come back to an assessor after a reassignment (A, then B, then A again): each assignment is
+    # announced once by assessment, and each is news to the assessor it names. The event is the fact.
+    "assessment.assessor.assigned": (Route("assessor_assigned", _ASSESSOR),),
     # The advice is internal to DNV until DNV decides (ADR 0011): its officers hear of it, the jobcoach not.
     "assessment.advice.given": (Route("advice_given", _OFFICERS, ("case_id", "is_reassessment")),),
     "assessment.objection.filed": (Route("objection_filed", _PERSON, ("objection_id",)),),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from recert_notifications.domain import Channel, State
 
@@ -212,3 +213,43 @@ def test_a_handler_that_fails_leaves_nothing_behind(world, monkeypatch):
         raise AssertionError("the handler should have failed")
     assert (dict(world.db.contacts), dict(world.db.parked), len(world.published())) == before
     assert world.messages(jet) == []
+
+
+def _pe_check(person, case_id, *, passed: bool, counted: str) -> dict:
+    findings = [] if passed else [{"text": "Categorie 1 heeft te weinig punten.", "activity_id": None,
+                                   "category": "1"}]
+    return {"case_id": case_id, "account_id": person.account_id, "passed": passed,
+            "pe_points_counted": Decimal(counted), "pe_points_required": Decimal("75"), "findings": findings}
+
+
+def test_each_pe_check_of_a_case_is_told_the_failed_one_and_the_one_after_the_supplement(world):
+    """ADR 0011: a failed check, a postponed decision on B, the supplement, and the check done again: the
+    jobcoach hears both results, while a redelivered check still makes nothing new."""
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    failed = world.handle("assessment.pe_check.completed", _pe_check(jet, case, passed=False, counted="60"))
+    world.handle(failed)  # redelivered: nothing new
+    world.handle("certification.decision.made", world.decision(jet, "postponed", case_id=case))
+    world.handle("portfolio.supplement.submitted", world.supplement(jet, case_id=case))
+    world.handle("assessment.pe_check.completed", _pe_check(jet, case, passed=True, counted="76"))
+    checks = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "pe_check_completed"]
+    assert len(checks) == 2
+    assert "60" in checks[0].body_text and "76" in checks[1].body_text
+    assert len([m for m in world.messages(jet, Channel.IN_APP) if m.template == "pe_check_completed"]) == 2
+
+
+def test_an_assessor_given_a_case_back_after_a_reassignment_hears_of_it_again(world):
+    anna, bert = world.person("Anna Assessor", "assessor"), world.person("Bert Assessor", "assessor")
+    jet, case = world.person("Jet de Vries"), uuid.uuid4()
+
+    def assigned(assessor, previous):
+        return world.handle("assessment.assessor.assigned", {
+            "case_id": case, "account_id": jet.account_id, "assessor_id": assessor.account_id,
+            "previous_assessor_id": previous.account_id if previous else None, "due_on": date(2027, 9, 1)})
+
+    first = assigned(anna, None)
+    assigned(bert, anna)
+    assigned(anna, bert)
+    world.handle(first)  # redelivered: nothing new
+    assert world.templates(anna, Channel.EMAIL).count("assessor_assigned") == 2
+    assert world.templates(bert, Channel.EMAIL).count("assessor_assigned") == 1
