@@ -41,6 +41,7 @@ class KeyStore(Protocol):
     def all(self) -> list[StoredKey]: ...
     def add(self, key: StoredKey) -> None: ...
     def drop_private_halves(self, kids: Sequence[str]) -> None: ...
+    def remove(self, kids: Sequence[str]) -> None: ...
 
 
 def make_key(box: SecretBox, purpose: str, kid: str, *, now: datetime, activates_at: datetime) -> StoredKey:
@@ -87,3 +88,7 @@ class SqlKeyTable:
     def drop_private_halves(self, kids: Sequence[str]) -> None:
         self.conn.execute(sql.SQL("UPDATE {} SET private_jwk_encrypted = NULL WHERE kid = ANY(%s)")
                           .format(self._table), (list(kids),))
+
+    def remove(self, kids: Sequence[str]) -> None:
+        """Keys withdrawn for good: no longer published, so nothing they signed verifies."""
+        self.conn.execute(sql.SQL("DELETE FROM {} WHERE kid = ANY(%s)").format(self._table), (list(kids),))

@@ -80,12 +80,18 @@ class KeyRing:
         return current.kid, private_jwk(self.box, PURPOSE, current)
 
     def rotate(self, keys: KeyStore, now: datetime, *, immediately: bool = False) -> dict[str, Any]:
-        """Make the next key: it signs after ``publish_ahead`` (or at once, for a compromised key)."""
+        """Make the next key: it signs after ``publish_ahead``. ``immediately`` is for a leaked key: the new
+        key signs at once and every key that has signed until now is withdrawn, so that tokens made with a
+        leaked key stop verifying (here at once, in services when their cached key set expires) instead of
+        for another token lifetime. Sessions go on: their next refresh gets a token from the new key."""
         keys.lock()
+        withdrawn = [key.kid for key in keys.all() if key.activates_at <= now] if immediately else []
+        if withdrawn:
+            keys.remove(withdrawn)
         activates_at = now if immediately else now + self.publish_ahead
         kid = self._create(keys, now, activates_at=activates_at)
         self.drop_retired_private_keys(keys, now)
-        return {"kid": kid, "activates_at": activates_at.isoformat()}
+        return {"kid": kid, "activates_at": activates_at.isoformat(), "withdrawn": withdrawn}
 
     def jwks(self, keys: KeyStore, now: datetime) -> dict[str, Any]:
         return {"keys": [dict(key.public_jwk) for key in self._timeline(keys, now).published]}

@@ -254,6 +254,10 @@ class FakeSigningKeys(_Repository):
         self.db.signing_keys = [dataclasses.replace(k, private_jwk_encrypted=None) if k.kid in kids else k
                                 for k in self.db.signing_keys]
 
+    def remove(self, kids: Iterable[str]) -> None:
+        kids = set(kids)
+        self.db.signing_keys = [k for k in self.db.signing_keys if k.kid not in kids]
+
 
 class FakeHousekeeping(_Repository):
     def __init__(self, db: FakeIdentityDatabase, uow: FakeIdentityUnitOfWork):

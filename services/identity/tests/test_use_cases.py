@@ -642,6 +642,9 @@ def test_the_key_set_is_never_empty_and_a_rotation_publishes_ahead(service, uow,
     rotated = service.rotate_keys()
     assert {k["kid"] for k in service.jwks()["keys"]} == {first["kid"], rotated["kid"]}
     immediate = service.rotate_keys(immediately=True)
+    # A leak: the key that signed until now is withdrawn; the one published ahead never signed, it stays.
+    assert immediate["withdrawn"] == [first["kid"]]
+    assert {k["kid"] for k in service.jwks()["keys"]} == {rotated["kid"], immediate["kid"]}
     person = enrolled(service, clock)
     import jwt
     assert jwt.get_unverified_header(person.tokens.access_token)["kid"] == immediate["kid"]
