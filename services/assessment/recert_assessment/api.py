@@ -284,7 +284,9 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 @cases.arguments(ObjectionOutcomeInputSchema)
 @cases.response(200, ObjectionSchema)
 def decide_objection(data: dict[str, Any], case_id: UUID, objection_id: UUID):
-    """upheld: the case reopens for a new decision; rejected: the decision stands."""
+    """upheld: the case reopens for a new decision; rejected: the decision stands. Upholding is refused (409
+    objection-refused, reason decision_replaced) once a later decision replaced the objected one (the
+    decision on the supplement after a postponed one); rejecting stays possible."""
     return _service().decide_objection(current_principal(), case_id, objection_id, outcome=data["outcome"],
                                        reason=data["reason"].strip())
 

@@ -896,12 +896,20 @@ def objected_decision(decisions: Sequence[Decision], today: date) -> Decision:
     return decision
 
 
-def objection_outcome(case: Case, objection: Objection, outcome: str) -> CaseState | None:
+def objection_outcome(case: Case, objection: Objection, outcome: str, decisions: Sequence[Decision]
+                      ) -> CaseState | None:
     """The case's state after DNV's outcome on the objection: upheld reopens it for a new decision
-    (None: rejected, the decision stands)."""
+    (None: rejected, the decision stands).
+
+    Upheld only while the objected decision is still the case's latest (``decisions`` in the order they were
+    taken): an objection against a postponed decision may still be open when the decision on the supplement
+    replaced it, and upholding it then would reopen a case decided since (a certificate renewed) into a
+    state it cannot leave cleanly. Rejected stays possible: the objection still gets its answer."""
     if objection.outcome is not None:
         raise ObjectionRefused("already_decided")
     if outcome == "upheld":
+        if not decisions or decisions[-1].id != objection.decision_id:
+            raise ObjectionRefused("decision_replaced")
         return CASE_MACHINE.transition(case.state, CaseAction.UPHOLD_OBJECTION)
     return None
 

@@ -326,6 +326,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "assessment.detail.objection_no_decision": {
         "nl": "Er is nog geen besluit om bezwaar tegen te maken.",
         "en": "There is no decision to object to yet."},
+    "assessment.detail.objection_decision_replaced": {
+        "nl": "Na het besluit waartegen dit bezwaar is gemaakt, is al een nieuw besluit genomen. Het bezwaar "
+              "kan niet meer worden toegewezen; je kunt het nog wel afwijzen, met een toelichting.",
+        "en": "A new decision has been taken since the decision this objection is against. The objection can "
+              "no longer be upheld; you can still reject it, with an explanation."},
     "assessment.detail.objection_already_decided": {
         "nl": "Over dit bezwaar is al beslist.", "en": "This objection has been decided already."},
     "assessment.detail.certificate_missing": {

@@ -452,14 +452,15 @@ class AssessmentService:
 
     def decide_objection(self, officer: Principal, case_id: UUID, objection_id: UUID, *, outcome: str,
                          reason: str) -> Objection:
-        """Rejected: the decision stands. Upheld: the case reopens for a new decision."""
+        """Rejected: the decision stands. Upheld: the case reopens for a new decision, only while the objected
+        decision is still the case's latest (``domain.objection_outcome``)."""
         now = self.now()
         with self.uow() as uow:
             case = self._case(uow, officer, case_id)
             objection = uow.objections.get(objection_id, for_update=True)
             if objection is None or objection.case_id != case.id:
                 raise NotFoundError("objection")
-            state = objection_outcome(case, objection, outcome)
+            state = objection_outcome(case, objection, outcome, uow.decisions.of_case(case.id))
             if state is not None:
                 uow.cases.update(case.id, state=state)
             uow.objections.decide(objection.id, outcome, reason, officer.account_id, now)

@@ -467,6 +467,41 @@ def test_a_rejected_objection_leaves_the_decision_standing(world):
         world.service.decide_objection(world.officer, case.id, uuid.uuid4(), outcome="rejected", reason="x")
 
 
+def test_an_objection_against_a_replaced_decision_cannot_be_upheld_but_gets_its_answer(world):
+    """An objection against a postponed decision may still be open when the decision on the supplement has
+    replaced it (here: positive, the certificate renewed). Upholding it then would reopen a decided case."""
+    coach, certificate, assessor, case = world.advised(postponed_form())
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    objection = world.service.file_objection(coach, case.id, "Het uitstel is onterecht.")
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["A1"],
+        "submitted_at": world.instant, "snapshot_hash": "cd" * 32}, producer="portfolio",
+        subject=coach.account_id))
+    world.pay(coach, world.case(case.id), "reassessment")
+    world.service.give_advice(assessor, case.id, positive_form())
+    world.service.decide(world.officer, case.id, decision="positive", reason=None)
+    renewed = world.uow.certificates.get(certificate.id)
+    assert renewed.valid_until > certificate.valid_until
+
+    error = refused_without_events(world, lambda: world.service.decide_objection(
+        world.officer, case.id, objection.id, outcome="upheld", reason="Terecht."), ObjectionRefused)
+    assert error.reason == "decision_replaced"
+    assert world.case(case.id).state == CaseState.DECIDED
+    answered = world.service.decide_objection(world.officer, case.id, objection.id, outcome="rejected",
+                                              reason="Het besluit is vervangen door een positief besluit.")
+    assert answered.outcome == "rejected" and world.case(case.id).state == CaseState.DECIDED
+    assert world.uow.certificates.get(certificate.id) == renewed
+
+
+def test_an_objection_against_a_postponed_decision_is_upheld_while_that_decision_stands(world):
+    coach, _, _, case = world.advised(postponed_form())
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    objection = world.service.file_objection(coach, case.id, "Het uitstel is onterecht.")
+    world.service.decide_objection(world.officer, case.id, objection.id, outcome="upheld", reason="Terecht.")
+    assert world.case(case.id).state == CaseState.OBJECTION_UPHELD
+
+
 # --- certificates ----------------------------------------------------------------------------------------
 
 
