@@ -119,21 +119,33 @@ class Handlers:
 
     # --- pe-registry -------------------------------------------------------------------------------------
 
+    # Events about one activity may arrive out of order (a retry goes to the back of the queue, an operator
+    # replays a dead letter): the repository keeps the newest and never brings back what was removed, since
+    # the copy is what pe-registry's hold compares a submission with (ADR 0044, amended).
+
     def on_pe_activity(self, uow: PortfolioUnitOfWork, event: Event) -> None:
         data = event.data
-        uow.pe.upsert_activity(data["account_id"], PeActivity(
-            activity_id=data["activity_id"], category=data["category"], title=data["title"],
-            completed_on=data["completed_on"], points=data["points"], source=data["source"]))
+        if not uow.pe.upsert_activity(data["account_id"], PeActivity(
+                activity_id=data["activity_id"], category=data["category"], title=data["title"],
+                completed_on=data["completed_on"], points=data["points"], source=data["source"]),
+                event.occurred_at):
+            _log.info("late PE activity event ignored", extra={"activity_id": str(data["activity_id"]),
+                                                               "event_type": event.type})
 
     def on_pe_activity_removed(self, uow: PortfolioUnitOfWork, event: Event) -> None:
-        uow.pe.remove_activity(event.data["activity_id"])
+        data = event.data
+        uow.pe.remove_activity(data["activity_id"], data["account_id"], event.occurred_at)
 
     def on_pe_evidence(self, uow: PortfolioUnitOfWork, event: Event) -> None:
         data = event.data
-        uow.pe.add_evidence(data["evidence_id"], data["activity_id"], data["account_id"], data["sha256"])
+        if not uow.pe.add_evidence(data["evidence_id"], data["activity_id"], data["account_id"],
+                                   data["sha256"]):
+            _log.info("PE evidence event ignored: known, or removed already",
+                      extra={"evidence_id": str(data["evidence_id"])})
 
     def on_pe_evidence_removed(self, uow: PortfolioUnitOfWork, event: Event) -> None:
-        uow.pe.remove_evidence(event.data["evidence_id"])
+        data = event.data
+        uow.pe.remove_evidence(data["evidence_id"], data["account_id"], event.occurred_at)
 
     # --- certificates ------------------------------------------------------------------------------------
 

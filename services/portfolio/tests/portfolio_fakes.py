@@ -45,6 +45,9 @@ class Data:
     attendance: dict[str, NolocAttendance] = field(default_factory=dict)
     pe_activities: dict[UUID, tuple[UUID, PeActivity]] = field(default_factory=dict)
     pe_evidence: dict[UUID, tuple[UUID, UUID, str]] = field(default_factory=dict)  # activity, account, sha
+    pe_activity_as_of: dict[UUID, datetime | None] = field(default_factory=dict)  # occurred_at
+    pe_removed_activities: dict[UUID, tuple[UUID, datetime]] = field(default_factory=dict)  # account, at
+    pe_removed_evidence: dict[UUID, tuple[UUID, datetime]] = field(default_factory=dict)  # account, at
     cases: dict[UUID, Case] = field(default_factory=dict)
     decisions: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     case_access: dict[UUID, tuple[bool, datetime]] = field(default_factory=dict)  # open, changed_at
@@ -122,17 +125,31 @@ class FakeAttendance(_Repository):
 
 
 class FakePe(_Repository):
-    def upsert_activity(self, account_id: UUID, activity: PeActivity) -> None:
+    def upsert_activity(self, account_id: UUID, activity: PeActivity, occurred_at: datetime) -> bool:
+        if activity.activity_id in self.data.pe_removed_activities:
+            return False
+        stored = self.data.pe_activity_as_of.get(activity.activity_id)
+        if activity.activity_id in self.data.pe_activities and stored is not None and stored > occurred_at:
+            return False
         self.data.pe_activities[activity.activity_id] = (account_id, replace(activity, evidence_sha256s=()))
+        self.data.pe_activity_as_of[activity.activity_id] = occurred_at
+        return True
 
-    def remove_activity(self, activity_id: UUID) -> None:
+    def remove_activity(self, activity_id: UUID, account_id: UUID, removed_at: datetime) -> None:
+        self.data.pe_removed_activities.setdefault(activity_id, (account_id, removed_at))
         self.data.pe_evidence = {k: v for k, v in self.data.pe_evidence.items() if v[0] != activity_id}
         self.data.pe_activities.pop(activity_id, None)
+        self.data.pe_activity_as_of.pop(activity_id, None)
 
-    def add_evidence(self, evidence_id: UUID, activity_id: UUID, account_id: UUID, sha256: str) -> None:
-        self.data.pe_evidence.setdefault(evidence_id, (activity_id, account_id, sha256))
+    def add_evidence(self, evidence_id: UUID, activity_id: UUID, account_id: UUID, sha256: str) -> bool:
+        if evidence_id in self.data.pe_evidence or evidence_id in self.data.pe_removed_evidence \
+                or activity_id in self.data.pe_removed_activities:
+            return False
+        self.data.pe_evidence[evidence_id] = (activity_id, account_id, sha256)
+        return True
 
-    def remove_evidence(self, evidence_id: UUID) -> None:
+    def remove_evidence(self, evidence_id: UUID, account_id: UUID, removed_at: datetime) -> None:
+        self.data.pe_removed_evidence.setdefault(evidence_id, (account_id, removed_at))
         self.data.pe_evidence.pop(evidence_id, None)
 
     def activities(self, account_id: UUID) -> tuple[PeActivity, ...]:
@@ -405,7 +422,12 @@ class FakeRetention(_Repository):
         data.case_access = {k: a for k, a in data.case_access.items() if k not in cases}
         data.cases = {k: c for k, c in data.cases.items() if k not in cases}
         data.pe_evidence = {k: e for k, e in data.pe_evidence.items() if e[1] != account_id}
+        data.pe_activity_as_of = {k: t for k, t in data.pe_activity_as_of.items()
+                                  if data.pe_activities.get(k, (None,))[0] != account_id}
         data.pe_activities = {k: a for k, a in data.pe_activities.items() if a[0] != account_id}
+        data.pe_removed_activities = {k: r for k, r in data.pe_removed_activities.items()
+                                      if r[0] != account_id}
+        data.pe_removed_evidence = {k: r for k, r in data.pe_removed_evidence.items() if r[0] != account_id}
         data.attendance = {k: f for k, f in data.attendance.items()
                            if f.account_id != account_id and not (number and f.membership_number == number)}
         data.accounts.pop(account_id, None)

@@ -118,6 +118,91 @@ def test_pe_activities_and_their_evidence_follow_pe_registry(world):
     assert world.uow.pe.activities(coach.account_id) == ()
 
 
+def _activity_event(world, coach, type_, activity_id, *, title="Training", points="40", at):
+    world.event(type_, {
+        "activity_id": activity_id, "account_id": coach.account_id, "category": "1", "title": title,
+        "completed_on": date(2025, 3, 1), "unit": "sbu", "amount": points, "points": points,
+        "source": "manual", "external_id": None}, occurred_at=at)
+
+
+def _removed(world, coach, activity_id, *, at):
+    world.event("pe.activity.removed", {"activity_id": activity_id, "account_id": coach.account_id,
+                                        "category": "1", "points": "40"}, occurred_at=at)
+
+
+def test_an_update_handled_after_the_removal_brings_no_activity_back(world):
+    """A retried or replayed pe.activity.updated handled after pe.activity.removed: the activity stays gone,
+    or every later hold of the jobcoach's submission would be refused (ADR 0044)."""
+    coach = world.coach()
+    world.certificate(coach)
+    t = world.now - timedelta(hours=1)
+    activity_id = uuid.uuid4()
+    _activity_event(world, coach, "pe.activity.recorded", activity_id, at=t)
+    _removed(world, coach, activity_id, at=t + timedelta(minutes=2))
+    _activity_event(world, coach, "pe.activity.updated", activity_id, title="Later",
+                    at=t + timedelta(minutes=1))
+    assert world.uow.pe.activities(coach.account_id) == ()
+    # Nor does a recorded event that failed at first and is replayed after the removal.
+    other = uuid.uuid4()
+    _removed(world, coach, other, at=t + timedelta(minutes=4))
+    _activity_event(world, coach, "pe.activity.recorded", other, at=t + timedelta(minutes=3))
+    assert world.uow.pe.activities(coach.account_id) == ()
+
+
+def test_an_older_update_handled_after_a_newer_one_changes_nothing(world):
+    coach = world.coach()
+    world.certificate(coach)
+    t = world.now - timedelta(hours=1)
+    activity_id = uuid.uuid4()
+    _activity_event(world, coach, "pe.activity.recorded", activity_id, title="Eerst", at=t)
+    _activity_event(world, coach, "pe.activity.updated", activity_id, title="Nieuwst", points="50",
+                    at=t + timedelta(minutes=2))
+    _activity_event(world, coach, "pe.activity.updated", activity_id, title="Tussen", points="45",
+                    at=t + timedelta(minutes=1))
+    _activity_event(world, coach, "pe.activity.recorded", activity_id, title="Eerst", at=t)
+    [activity] = world.uow.pe.activities(coach.account_id)
+    assert (activity.title, activity.points) == ("Nieuwst", 50)
+    # A newer event still applies.
+    _activity_event(world, coach, "pe.activity.updated", activity_id, title="Laatst",
+                    at=t + timedelta(minutes=3))
+    assert world.uow.pe.activities(coach.account_id)[0].title == "Laatst"
+
+
+def test_evidence_attached_after_its_removal_or_its_activitys_stays_gone(world):
+    """pe.evidence.attached handled after pe.evidence.removed (or after its activity's removal) adds no
+    evidence hash to the copy: the hold compares them (ADR 0044)."""
+    coach = world.coach()
+    world.certificate(coach)
+    t = world.now - timedelta(hours=1)
+    activity_id = uuid.uuid4()
+    _activity_event(world, coach, "pe.activity.recorded", activity_id, at=t)
+    evidence_id, sha = uuid.uuid4(), "a" * 64
+    attached = {"evidence_id": evidence_id, "activity_id": activity_id, "account_id": coach.account_id,
+                "sha256": sha, "size": 10, "content_type": "application/pdf", "filename": "bewijs.pdf"}
+    world.event("pe.evidence.removed", {"evidence_id": evidence_id, "activity_id": activity_id,
+                                        "account_id": coach.account_id, "sha256": sha},
+                occurred_at=t + timedelta(minutes=2))
+    world.event("pe.evidence.attached", attached, occurred_at=t + timedelta(minutes=1))
+    [activity] = world.uow.pe.activities(coach.account_id)
+    assert activity.evidence_sha256s == () and not activity.proven
+
+    gone, gone_evidence = uuid.uuid4(), uuid.uuid4()
+    _activity_event(world, coach, "pe.activity.recorded", gone, at=t)
+    _removed(world, coach, gone, at=t + timedelta(minutes=2))
+    world.event("pe.evidence.attached", {**attached, "evidence_id": gone_evidence, "activity_id": gone},
+                occurred_at=t + timedelta(minutes=1))
+    assert gone_evidence not in world.data.pe_evidence
+
+
+def test_an_erased_account_leaves_no_tombstones_of_its_pe(world):
+    coach = world.coach()
+    world.certificate(coach)
+    activity_id = world.pe_activity(coach, date(2025, 3, 1), "40")
+    _removed(world, coach, activity_id, at=world.now)
+    world.event("identity.account.erased", {"account_id": coach.account_id, "closed_at": world.now})
+    assert world.data.pe_removed_activities == {} and world.data.pe_removed_evidence == {}
+
+
 # --- certificates ----------------------------------------------------------------------------------------
 
 
