@@ -103,10 +103,12 @@ class NewMessage:
 
 @dataclass(frozen=True)
 class DueEmail:
-    """An e-mail claimed for its next try, with the name to address it to (None: contact not known)."""
+    """An e-mail claimed for its next try, with the name and the current address of its recipient's contact
+    (None: no contact, or not known)."""
 
     message: Message
     recipient_name: str | None
+    recipient_email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -344,6 +346,21 @@ def after_failed_attempt(attempts: int, *, permanent: bool, max_attempts: int, b
         return AttemptOutcome(State.FAILED, None)
     return AttemptOutcome(State.PENDING, retry_delay(attempts, base_seconds=base_seconds,
                                                      max_seconds=max_seconds))
+
+
+# Messages that belong to the address they were made for, whatever the contact says later: the link of an
+# e-mail verification proves that very address (ADR 0018), so it never follows a change.
+ADDRESS_BOUND: frozenset[str] = frozenset({"email_verification"})
+
+
+def address_for(message: Message, current: str | None) -> str | None:
+    """Where an e-mail goes at its next try: the address its recipient has now (``current``, the contact's),
+    so that a retry after a corrected address and an e-mail still waiting when someone changed theirs reach
+    the right mailbox; the stored address when there is no contact (an address that is no account, or a
+    contact not known) and for a message bound to its address (``ADDRESS_BOUND``)."""
+    if current is None or message.recipient_id is None or message.template in ADDRESS_BOUND:
+        return message.email_address
+    return current
 
 
 def check_retry(message: Message | None, message_id: UUID) -> Message:

@@ -209,8 +209,13 @@ class NotificationsService:
     def _send_one(self, uow: Any, mailer: Any, due: DueEmail) -> SendFailed | None:
         message = due.message
         attempts = message.attempts + 1
+        address = domain.address_for(message, due.recipient_email)
+        if address != message.email_address:
+            # The recipient's address changed since the message was made (corrected after a failure, or
+            # changed by its owner): the next try goes to the address known now, and the row says so.
+            uow.messages.readdress(message.id, address)
         mail = Mail(message_id=message.id, to_name=due.recipient_name or "",
-                    to_address=message.email_address, subject=message.subject, text=message.body_text,
+                    to_address=address, subject=message.subject, text=message.body_text,
                     html=message.body_html, language=message.language,
                     created_at=message.created_at)  # type: ignore[arg-type]  # both set on every e-mail row
         if message.id in self._handed_over:
@@ -283,10 +288,13 @@ class NotificationsService:
             return uow.messages.failed_emails(page=page, page_size=page_size)
 
     def retry(self, message_id: UUID) -> Message:
-        """A failed e-mail gets a new series of tries, from now."""
+        """A failed e-mail gets a new series of tries, from now, to the address its recipient has now (the
+        runbook corrects the address in identity first; docs/operations.md, EmailsFailed)."""
         with self.uow() as uow:
-            domain.check_retry(uow.messages.get(message_id, for_update=True), message_id)
-            requeued = uow.messages.requeue_failed(message_id)
+            failed = domain.check_retry(uow.messages.get(message_id, for_update=True), message_id)
+            contact = uow.contacts.get(failed.recipient_id)
+            address = domain.address_for(failed, contact.email if contact else None)
+            requeued = uow.messages.requeue_failed(message_id, address)
         assert requeued is not None  # it was failed, and locked since
         return requeued
 

@@ -235,16 +235,21 @@ class MessageRepository:
         return row is not None
 
     def claim_due_email(self) -> DueEmail | None:
-        """The e-mail due longest, locked for this transaction; others skip it."""
+        """The e-mail due longest, locked for this transaction; others skip it. With its recipient's name
+        and current address from the contact, when there is one."""
         row = self.conn.execute(
-            """SELECT m.*, c.full_name AS recipient_name FROM messages m
+            """SELECT m.*, c.full_name AS recipient_name, c.email AS recipient_email FROM messages m
                LEFT JOIN contacts c ON c.account_id = m.recipient_id
                WHERE m.state = 'pending' AND m.next_attempt_at <= clock_timestamp()
                ORDER BY m.next_attempt_at, m.created_at LIMIT 1 FOR UPDATE OF m SKIP LOCKED""").fetchone()
         if row is None:
             return None
-        name = row.pop("recipient_name")
-        return DueEmail(_message(row), name)  # type: ignore[arg-type]
+        name, email = row.pop("recipient_name"), row.pop("recipient_email")
+        return DueEmail(_message(row), name, email)  # type: ignore[arg-type]
+
+    def readdress(self, message_id: UUID, email_address: str) -> None:
+        """The address an e-mail goes to from its next try on (its row then says where it went)."""
+        self.conn.execute("UPDATE messages SET email_address = %s WHERE id = %s", (email_address, message_id))
 
     def mark_sent(self, message_id: UUID, attempts: int) -> None:
         self.conn.execute(
@@ -269,12 +274,13 @@ class MessageRepository:
             "SELECT * FROM messages WHERE id = %s" + (" FOR UPDATE" if for_update else ""),
             (message_id,)).fetchone())
 
-    def requeue_failed(self, message_id: UUID) -> Message | None:
-        """A failed e-mail back to pending with a fresh series of tries; None when it was not failed."""
+    def requeue_failed(self, message_id: UUID, email_address: str | None = None) -> Message | None:
+        """A failed e-mail back to pending with a fresh series of tries, to ``email_address`` when given;
+        None when it was not failed."""
         return _message(self.conn.execute(
             """UPDATE messages SET state = 'pending', attempts = 0, next_attempt_at = clock_timestamp(),
-                                   failed_at = NULL
-               WHERE id = %s AND state = 'failed' RETURNING *""", (message_id,)).fetchone())
+                                   failed_at = NULL, email_address = COALESCE(%s, email_address)
+               WHERE id = %s AND state = 'failed' RETURNING *""", (email_address, message_id)).fetchone())
 
     def inbox(self, recipient_id: UUID, *, unread_only: bool, page: int,
               page_size: int) -> tuple[list[Message], int]:

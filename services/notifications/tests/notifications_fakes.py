@@ -212,7 +212,10 @@ class FakeMessageRepository(_Repository):
             return None
         message = min(due, key=lambda m: (m.next_attempt_at, m.created_at))
         contact = self.db.contacts.get(message.recipient_id)
-        return DueEmail(message, contact["full_name"] if contact else None)
+        return DueEmail(message, contact["full_name"] if contact else None, contact["email"] if contact else None)
+
+    def readdress(self, message_id: UUID, email_address: str) -> None:
+        self._replace(self.db.messages[message_id], email_address=email_address)
 
     def mark_sent(self, message_id: UUID, attempts: int) -> None:
         self._replace(self.db.messages[message_id], state=State.SENT, attempts=attempts,
@@ -229,12 +232,12 @@ class FakeMessageRepository(_Repository):
     def get(self, message_id: UUID, *, for_update: bool = False) -> Message | None:
         return self.db.messages.get(message_id)
 
-    def requeue_failed(self, message_id: UUID) -> Message | None:
+    def requeue_failed(self, message_id: UUID, email_address: str | None = None) -> Message | None:
         message = self.db.messages.get(message_id)
         if message is None or message.state != State.FAILED:
             return None
         return self._replace(message, state=State.PENDING, attempts=0, next_attempt_at=self.db.now(),
-                             failed_at=None)
+                             failed_at=None, email_address=email_address or message.email_address)
 
     def _inbox(self, recipient_id: UUID) -> list[Message]:
         return [m for m in self.db.messages.values()

@@ -3,7 +3,7 @@ operators' retry, supplement reminders and retention; refusals publish nothing."
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -171,6 +171,45 @@ def test_failed_e_mails_are_listed_latest_first_and_may_be_sent_again(world):
     assert (requeued.state, requeued.attempts, requeued.failed_at) == (State.PENDING, 0, None)
     assert world.service.send_due() == 1 and world.mailer.sent[-1].to_address == jet.email
     assert world.service.failed_emails(page=1, page_size=20)[1] == 1
+
+
+def _moved(world, person, address):
+    person.email = address
+    world.handle("identity.account.updated", {**world.profile(person), "changed": ["email"]})
+
+
+def test_a_failed_e_mail_sent_again_after_the_address_was_corrected_goes_to_the_new_address(world):
+    jet = world.person("Jet de Vries")
+    old = jet.email
+    world.mailer.fail(old, SendFailed("550 no such user", permanent=True))
+    world.service.send_due()
+    [failed] = world.service.failed_emails(page=1, page_size=20)[0]
+    _moved(world, jet, "jet@juist.example.org")
+    assert world.service.retry(failed.id).email_address == "jet@juist.example.org"
+    world.service.send_due()
+    assert [m.to_address for m in world.mailer.sent] == ["jet@juist.example.org"]
+    assert world.db.messages[failed.id].email_address == "jet@juist.example.org"
+
+
+def test_an_e_mail_waiting_when_its_reader_changed_address_goes_to_the_new_address(world):
+    jet = world.person("Jet de Vries")  # the welcome waits
+    _moved(world, jet, "jet@nieuw.example.org")
+    world.service.send_due()
+    assert [m.to_address for m in world.mailer.sent] == ["jet@nieuw.example.org"]
+    [email] = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "account_registered"]
+    assert (email.state, email.email_address) == (State.SENT, "jet@nieuw.example.org")
+
+
+def test_a_verification_link_stays_with_the_address_it_verifies(world):
+    jet = world.person("Jet de Vries", register=False)
+    world.handle("identity.email.verification_requested", {
+        **world.profile(jet), "token": "t0ken-Abc_123-" * 3,
+        "expires_at": datetime(2027, 7, 19, 9, 0, tzinfo=UTC)})
+    verified_address = jet.email
+    _moved(world, jet, "jet@anders.example.org")
+    world.service.send_due()
+    [link] = [m for m in world.mailer.sent if "t0ken" in m.text]
+    assert link.to_address == verified_address
 
 
 def test_only_a_failed_e_mail_may_be_retried(world):

@@ -157,3 +157,67 @@ def test_a_permanent_refusal_fails_at_once(notifications):
     assert row["last_error"] == "recipient refused: 550 5.1.1 No such user here"
     [failed] = _events(h, "notifications.message.failed", row["id"])
     assert failed["permanent"] is True and failed["attempts"] == 1
+
+
+def _moved(h, person, address: str) -> None:
+    """identity.account.updated: the person's address changed (corrected by Noloc, or by the person)."""
+    person.email = address
+    h.publish("identity.account.updated", {**h.profile(person), "changed": ["email"]})
+
+
+def test_a_failed_e_mail_sent_again_after_the_address_was_corrected_goes_to_the_new_address(notifications):
+    """The runbook for EmailsFailed (docs/operations.md): correct the address in identity, then send again.
+    The retry goes to the address known now, not to the one the e-mail was first made for."""
+    h = notifications
+    jet = h.person("Jet Typfout", "jobcoach")
+    h.wait_mail(jet)
+    h.settle()
+    old = jet.email
+    h.mailbox.refusals[old] = Refusal("550 5.1.1 No such user here")
+    _lock(h, jet)
+    h.settle()
+    row = _row(h, jet)
+    assert (row["state"], row["email_address"]) == ("failed", old)
+
+    _moved(h, jet, f"jet.juist.{uuid.uuid4().hex[:6]}@example.org")
+    admin = h.token(uuid.uuid4(), "noloc_admin")
+    response = h.post(f"/v1/messages/{row['id']}/retry", admin)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["email_address"] == jet.email  # where the next try goes
+    h.settle()
+
+    assert [r.subject for r in h.mailbox.to(jet.email)] == [LOCKED]
+    assert [r.subject for r in h.mailbox.to(old)] == ["Welkom bij Register Jobcoach"]
+    row = _row(h, jet)
+    assert (row["state"], row["email_address"]) == ("sent", jet.email)  # the record says where it went
+
+
+def test_an_e_mail_waiting_to_be_sent_goes_to_the_address_its_reader_has_when_it_is_sent(notifications):
+    h = notifications
+    jet = h.person("Jet Verhuist", "jobcoach")
+    h.wait_mail(jet)
+    h.settle()
+    old = jet.email
+    h.smtp.stop()
+    try:
+        _lock(h, jet)
+        wait_for(lambda: _row(h, jet)["attempts"] >= 1, message="a try against the dead server")
+        _moved(h, jet, f"jet.nieuw.{uuid.uuid4().hex[:6]}@example.org")
+    finally:
+        h.smtp.start()
+    h.settle()
+
+    assert [r.subject for r in h.mailbox.to(jet.email)] == [LOCKED]
+    assert [r.subject for r in h.mailbox.to(old)] == ["Welkom bij Register Jobcoach"]
+    assert _row(h, jet)["email_address"] == jet.email
+
+
+def test_an_e_mail_to_an_address_that_is_no_account_keeps_its_address(notifications):
+    """No contact to follow (the service desk's mails to an address): the stored address is the address."""
+    h = notifications
+    address = f"iemand.{uuid.uuid4().hex[:6]}@example.org"
+    h.service.desk.open_request_logged_out(email=address, name="Iemand Zonder Account", subject="Inloggen",
+                                           text="Ik kom er niet in.", language="nl")
+    h.settle()
+    [received] = h.mailbox.to(address)
+    assert received.recipients == [address]
