@@ -250,6 +250,18 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     page.get_by_role("link", name="Het besluit nemen").click()
     heading(page, f"Besluit voor {NAME}")
     expect(page.locator("[data-field=advice]")).to_have_text("De beoordelaar adviseert: positief.")
+    # Nothing chosen: nothing is sent (no positive decision by default); the choice is asked for next to the
+    # group of decisions, and the problem has the focus.
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    problem = page.locator("form .problem")
+    expect(problem).to_be_focused()
+    expect(problem).to_contain_text("Je hebt nog niets gekozen")
+    expect(page.locator("#field-decision-error")).to_have_text("Kies je besluit: positief, uitgesteld of negatief.")
+    for radio in page.locator("#field-decision").get_by_role("radio").all():
+        expect(radio).to_have_attribute("aria-invalid", "true")
+        expect(radio).to_have_attribute("aria-describedby", "field-decision-error")
+    check_screen(page, "decision, nothing chosen")
+    assert office.case(case_id)["decisions"] == []
     page.get_by_label("Negatief: het certificaat vervalt op de vervaldatum").check()
     reason = page.get_by_label("Waarom wijk je af van het advies?")
     expect(reason).to_be_visible()
@@ -260,6 +272,21 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     assert office.case(case_id)["decisions"] == []
     page.get_by_label(re.compile(r"^Positief: het certificaat wordt verlengd")).check()
     expect(reason).to_have_count(0)
+    # The API names the reason although the choice follows the advice (an advice that came in meanwhile):
+    # the reason's field comes back with the error next to it, never hidden.
+    said = "Geef een reden: je besluit wijkt af van het nieuwe advies."
+
+    def reason_asked(route):
+        route.fulfill(status=422, content_type="application/problem+json", body=json.dumps({
+            "type": "about:blank", "title": "Het advies is intussen gewijzigd", "status": 422,
+            "errors": {"reason": [said]}}))
+
+    page.route(f"**/api/v1/cases/{case_id}/decision", reason_asked)
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator("form .problem")).to_contain_text("Het advies is intussen gewijzigd")
+    expect(page.locator("#field-reason-error")).to_have_text(said)
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    page.unroute(f"**/api/v1/cases/{case_id}/decision")
     page.get_by_role("button", name="Besluit vastleggen").click()
     expect(page.get_by_role("status")).to_contain_text("Je besluit is vastgelegd.")
     expect(page.get_by_role("status")).to_contain_text("Volgt het advies.")
@@ -350,6 +377,15 @@ def test_dnv_postpones_as_advised_and_rejects_the_objection(officer, app, office
     objections = page.locator("section[aria-labelledby=dnv-objections]")
     expect(objections).to_contain_text("Mijn A3 was volledig.")
     check_screen(page, "case with an objection")
+    # Nothing chosen: nothing is sent (no "rejected" by default); the choice is asked for next to it.
+    objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+    expect(objections.locator(".problem")).to_be_focused()
+    expect(objections.locator("fieldset .field-error")).to_have_text(
+        "Kies of het bezwaar gegrond of ongegrond is.")
+    expect(objections.get_by_label("Gegrond: de zaak gaat terug voor een nieuw besluit")).to_have_attribute(
+        "aria-invalid", "true")
+    check_screen(page, "objection, nothing chosen")
+    assert office.case(case_id)["objections"][0]["outcome"] is None
     objections.get_by_label("Ongegrond: het besluit blijft staan").check()
     objections.get_by_label("Toelichting bij je oordeel").fill("De opdracht voor A3 blijft nodig.")
     objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
@@ -379,6 +415,13 @@ def test_dnv_fails_the_pe_check_with_findings_and_postpones_on_b(officer, app, o
     page.keyboard.press("Enter")
     expect(page.locator("[data-field=rules]")).to_contain_text("De regels zijn niet gehaald")
     expect(card.get_by_role("button", name=f"Afkeuring van {ACTIVITY} intrekken")).to_be_focused()
+    # Nothing chosen: nothing is sent (no failed check by default); the choice is asked for next to it.
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("form .problem")).to_be_focused()
+    expect(page.locator("#field-pe-error")).to_have_text("Kies of de PE-toets behaald of niet behaald is.")
+    expect(page.get_by_label("Niet behaald", exact=True)).to_have_attribute("aria-invalid", "true")
+    check_screen(page, "PE check, nothing chosen")
+    assert not ok(app.get(f"cases/{case_id}/pe-check", office.dnv)).get("completed")
     # Passing against the rules is refused, and the API's reason is shown.
     page.get_by_label("Behaald", exact=True).check()
     page.get_by_role("button", name="PE-toets afronden").click()

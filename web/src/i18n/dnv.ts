@@ -10,6 +10,11 @@ export const dnvNl = {
   "dnv.yes": "ja",
   "dnv.no": "nee",
   "dnv.cancel": "Annuleren",
+  "dnv.choice.missing": "Je hebt nog niets gekozen",
+  "dnv.choice.missing.detail": "Er is niets vastgelegd. Maak eerst een keuze.",
+  "dnv.objections.outcome.missing": "Kies of het bezwaar gegrond of ongegrond is.",
+  "dnv.pe.outcome.missing": "Kies of de PE-toets behaald of niet behaald is.",
+  "dnv.decide.missing": "Kies je besluit: positief, uitgesteld of negatief.",
   "dnv.unavailable": "Dit deel is nu niet beschikbaar.",
   "dnv.back.overview": "Terug naar het DNV-overzicht",
 
@@ -224,6 +229,11 @@ export const dnvEn: Record<keyof typeof dnvNl, string> = {
   "dnv.yes": "yes",
   "dnv.no": "no",
   "dnv.cancel": "Cancel",
+  "dnv.choice.missing": "You have not chosen anything yet",
+  "dnv.choice.missing.detail": "Nothing has been recorded. Make a choice first.",
+  "dnv.objections.outcome.missing": "Choose whether the objection is upheld or rejected.",
+  "dnv.pe.outcome.missing": "Choose whether the PE check is passed or failed.",
+  "dnv.decide.missing": "Choose your decision: positive, postponed or negative.",
   "dnv.unavailable": "This part is not available right now.",
   "dnv.back.overview": "Back to the DNV overview",
 

@@ -2,7 +2,7 @@
 // shown as such), the cases by state, a case with its audit trail, the PE check, assigning an assessor, the
 // decision and the objections; the certificate CSV import; the e-mails that failed to send.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type Shown } from "../../api/client";
+import { api, type Outcome, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
 import { SelectField, TextAreaField } from "../../components/fields";
 import { OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
@@ -64,6 +64,60 @@ function Notice({ children }: { children: preact.ComponentChildren }) {
       {children}
     </div>
   );
+}
+
+/** Radio buttons in a fieldset with their errors next to them (aria-invalid and aria-describedby on each
+ * button, as the assessor's form has them): the API's errors on `errorKey`, or the form's own when nothing
+ * was chosen. */
+function ChoiceGroup<V extends string>({ name, errorKey, legend, options, value, choose, problem }: {
+  name: string;
+  errorKey: string;
+  legend: string;
+  options: { value: V; text: string }[];
+  value: V | "";
+  choose: (value: V) => void;
+  problem: Shown | null;
+}) {
+  const t = useT();
+  const messages = problem?.errors[errorKey] ?? [];
+  const errorId = `field-${name}-error`;
+  return (
+    <fieldset id={`field-${name}`} class={messages.length ? "field-invalid" : undefined}>
+      <legend>
+        {legend} <span class="required">({t("form.required")})</span>
+      </legend>
+      {messages.length > 0 && (
+        <ul class="field-error" id={errorId}>
+          {messages.map((message) => (
+            <li key={message}>{message}</li>
+          ))}
+        </ul>
+      )}
+      {options.map((option) => (
+        <div class="check" key={option.value}>
+          <input
+            type="radio"
+            id={`${name}-${option.value}`}
+            name={name}
+            checked={value === option.value}
+            aria-invalid={messages.length ? "true" : undefined}
+            aria-describedby={messages.length ? errorId : undefined}
+            onChange={() => choose(option.value)}
+          />
+          <label for={`${name}-${option.value}`}>{option.text}</label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+/** The refusal of a form sent without its required choice: shown as the API's refusals are (the problem
+ * box, focused, and the message next to the choice), and nothing sent. */
+function nothingChosen(t: ReturnType<typeof useT>, field: string, message: string): Promise<Outcome<never>> {
+  return Promise.resolve({
+    ok: false,
+    problem: { status: 422, title: t("dnv.choice.missing"), detail: t("dnv.choice.missing.detail"), errors: { [field]: [message] } },
+  });
 }
 
 function BackToCase({ id }: { id: string }) {
@@ -526,13 +580,15 @@ function ObjectionOutcome({ caseId, objectionId, changed }: { caseId: string; ob
   const [outcome, setOutcome] = useState<"upheld" | "rejected" | "">("");
   const [reason, setReason, clearReason] = useKeptText(`objection.${objectionId}`);
   const submit = useSubmit(
-    () =>
-      authorized(() =>
+    () => {
+      if (!outcome) return nothingChosen(t, "outcome", t("dnv.objections.outcome.missing"));
+      return authorized(() =>
         api.POST("/api/v1/cases/{case_id}/objections/{objection_id}/outcome", {
           params: { path: { case_id: caseId, objection_id: objectionId } },
-          body: { outcome: outcome || "rejected", reason },
+          body: { outcome, reason },
         }),
-      ),
+      );
+    },
     () => {
       clearReason();
       changed();
@@ -541,21 +597,15 @@ function ObjectionOutcome({ caseId, objectionId, changed }: { caseId: string; ob
   return (
     <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
       <ProblemBox problem={submit.problem} />
-      <fieldset>
-        <legend>{t("dnv.objections.outcome")}</legend>
-        {(["upheld", "rejected"] as const).map((value) => (
-          <div class="check" key={value}>
-            <input
-              type="radio"
-              id={`outcome-${objectionId}-${value}`}
-              name={`outcome-${objectionId}`}
-              checked={outcome === value}
-              onChange={() => setOutcome(value)}
-            />
-            <label for={`outcome-${objectionId}-${value}`}>{t(`dnv.objections.choose.${value}`)}</label>
-          </div>
-        ))}
-      </fieldset>
+      <ChoiceGroup
+        name={`outcome-${objectionId}`}
+        errorKey="outcome"
+        legend={t("dnv.objections.outcome")}
+        options={(["upheld", "rejected"] as const).map((value) => ({ value, text: t(`dnv.objections.choose.${value}`) }))}
+        value={outcome}
+        choose={setOutcome}
+        problem={submit.problem}
+      />
       <TextAreaField
         name={`objection-reason-${objectionId}`}
         errorKey="reason"
@@ -566,6 +616,7 @@ function ObjectionOutcome({ caseId, objectionId, changed }: { caseId: string; ob
         onValue={setReason}
         problem={submit.problem}
       />
+      <OtherErrors problem={submit.problem} shown={["outcome", "reason"]} />
       <Submit busy={submit.busy}>{t("dnv.objections.submit")}</Submit>
     </form>
   );
@@ -875,8 +926,9 @@ function CompleteForm({ caseId, rulesMet, done }: { caseId: string; rulesMet: bo
   const [passed, setPassed] = useState<"" | "passed" | "failed">("");
   const [findings, setFindings, clearFindings] = useKeptText(`findings.${caseId}`);
   const submit = useSubmit(
-    () =>
-      authorized(() =>
+    () => {
+      if (!passed) return nothingChosen(t, "passed", t("dnv.pe.outcome.missing"));
+      return authorized(() =>
         api.POST("/api/v1/cases/{case_id}/pe-check", {
           params: { path: { case_id: caseId } },
           body: {
@@ -888,7 +940,8 @@ function CompleteForm({ caseId, rulesMet, done }: { caseId: string; rulesMet: bo
               .map((line) => ({ text: line })),
           },
         }),
-      ),
+      );
+    },
     (check) => {
       clearFindings();
       done(check);
@@ -899,15 +952,15 @@ function CompleteForm({ caseId, rulesMet, done }: { caseId: string; rulesMet: bo
       <h2 id="dnv-complete">{t("dnv.pe.complete")}</h2>
       <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
         <ProblemBox problem={submit.problem} />
-        <fieldset>
-          <legend>{t("dnv.pe.outcome")}</legend>
-          {(["passed", "failed"] as const).map((value) => (
-            <div class="check" key={value}>
-              <input type="radio" id={`pe-${value}`} name="pe-outcome" checked={passed === value} onChange={() => setPassed(value)} />
-              <label for={`pe-${value}`}>{t(`dnv.pe.outcome.${value}`)}</label>
-            </div>
-          ))}
-        </fieldset>
+        <ChoiceGroup
+          name="pe"
+          errorKey="passed"
+          legend={t("dnv.pe.outcome")}
+          options={(["passed", "failed"] as const).map((value) => ({ value, text: t(`dnv.pe.outcome.${value}`) }))}
+          value={passed}
+          choose={setPassed}
+          problem={submit.problem}
+        />
         {!rulesMet && <p class="hint">{t("dnv.pe.not_met.hint")}</p>}
         <TextAreaField
           name="findings"
@@ -919,7 +972,7 @@ function CompleteForm({ caseId, rulesMet, done }: { caseId: string; rulesMet: bo
           onValue={setFindings}
           problem={submit.problem}
         />
-        <OtherErrors problem={submit.problem} shown={["findings"]} />
+        <OtherErrors problem={submit.problem} shown={["passed", "findings"]} />
         <Submit busy={submit.busy}>{t("dnv.pe.complete.submit")}</Submit>
       </form>
     </section>
@@ -1022,20 +1075,29 @@ export function Decide() {
   const advices = data?.advices ?? [];
   const advice = advices.length ? advices[advices.length - 1]?.advice : undefined;
   const departs = choice !== "" && advice !== undefined && choice !== advice;
+  const sent = useRef<Advice | "">("");
   const submit = useSubmit(
-    () =>
-      authorized(() =>
+    () => {
+      if (!choice) return nothingChosen(t, "decision", t("dnv.decide.missing"));
+      sent.current = choice;
+      return authorized(() =>
         api.POST("/api/v1/cases/{case_id}/decision", {
           params: { path: { case_id: id } },
-          body: { decision: choice || "positive", reason: departs ? reason : null },
+          body: { decision: choice, reason: asksReason ? reason : null },
         }),
-      ),
+      );
+    },
     (decision) => {
       clearReason();
       setDecided(decision);
       reload();
     },
   );
+  // The reason's field: when the choice departs from the advice, and when the API asked a reason for the
+  // choice still made (an advice that came in meanwhile), so that it can be given next to its error. Any
+  // other reason error is listed with the problem: never hidden.
+  const asksReason: boolean =
+    departs || ((submit.problem?.errors["reason"] ?? []).length > 0 && choice === sent.current);
   const name = data ? data.jobcoach_name ?? t("dnv.case.unknown_name") : "";
   return (
     <Page title={data ? t("dnv.decide.title", { name }) : t("dnv.decide.title.plain")}>
@@ -1056,20 +1118,20 @@ export function Decide() {
           </p>
           <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
             <ProblemBox problem={submit.problem} />
-            <fieldset>
-              <legend>{t("dnv.decide.choose")}</legend>
-              {DECISIONS.map((value) => (
-                <div class="check" key={value}>
-                  <input type="radio" id={`decision-${value}`} name="decision" checked={choice === value} onChange={() => setChoice(value)} />
-                  <label for={`decision-${value}`}>
-                    {t(`dnv.decide.option.${value}`)}
-                    {value === advice && ` (${t("dnv.decide.as_advised")})`}
-                  </label>
-                </div>
-              ))}
-            </fieldset>
+            <ChoiceGroup
+              name="decision"
+              errorKey="decision"
+              legend={t("dnv.decide.choose")}
+              options={DECISIONS.map((value) => ({
+                value,
+                text: t(`dnv.decide.option.${value}`) + (value === advice ? ` (${t("dnv.decide.as_advised")})` : ""),
+              }))}
+              value={choice}
+              choose={setChoice}
+              problem={submit.problem}
+            />
             {choice === "postponed" && <p class="hint">{t("dnv.decide.postponed.hint")}</p>}
-            {departs && (
+            {asksReason && (
               <TextAreaField
                 name="reason"
                 label={t("dnv.decide.reason")}
@@ -1081,7 +1143,7 @@ export function Decide() {
                 problem={submit.problem}
               />
             )}
-            <OtherErrors problem={submit.problem} shown={["reason"]} />
+            <OtherErrors problem={submit.problem} shown={asksReason ? ["decision", "reason"] : ["decision"]} />
             <Submit busy={submit.busy}>{t("dnv.decide.submit")}</Submit>
           </form>
         </>
