@@ -9,7 +9,10 @@ by keyboard alone under the real Content-Security-Policy.
 """
 from __future__ import annotations
 
+import json
+
 import pytest
+from playwright.sync_api import expect
 from portal_browser import (
     browser_fixture,
     check_screen,
@@ -292,4 +295,56 @@ def test_noloc_admin_creates_an_assessor_disables_an_account_and_resets_a_2fa(br
     page.get_by_role("textbox", name="Code").fill(assessor.fresh_code())
     page.get_by_role("button", name="Koppelen en inloggen").click()
     heading(page, "Je herstelcodes")
+    context.close()
+
+
+def test_the_recovery_codes_stay_when_the_account_does_not_load_after_linking(browser, system, api):
+    """At the first login the app is linked and the codes come once; when the account then does not load (a
+    moment of trouble), the codes are shown anyway, with the problem and a way to try again."""
+    person = api.register(unique_email("eerste"), full_name="Eva Eerste")  # verified, no app linked yet
+    context = new_context(browser, system, viewport=PHONE)
+    page = context.new_page()
+    page.goto("/inloggen")
+    heading(page, "Inloggen")
+    page.get_by_label("E-mailadres").fill(person.email)
+    page.get_by_label("Wachtwoord").fill(person.password)
+    page.get_by_role("button", name="Volgende").click()
+    heading(page, "Koppel een authenticator-app")
+    person.secret = page.locator("[data-secret]").inner_text().replace(" ", "")
+
+    def unavailable(route):
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        route.fulfill(status=503, content_type="application/problem+json", body=json.dumps({
+            "type": "about:blank", "title": "De dienst is even niet beschikbaar", "status": 503,
+            "detail": "Probeer het zo nog eens.", "request_id": "req-test-503"}))
+
+    page.route("**/api/v1/accounts/me", unavailable)
+    page.get_by_role("textbox", name="Code").fill(person.fresh_code())
+    page.get_by_role("button", name="Koppelen en inloggen").click()
+    heading(page, "Je herstelcodes")
+    problem = page.get_by_role("alert")
+    expect(problem).to_be_focused()
+    expect(problem).to_contain_text("De dienst is even niet beschikbaar")
+    expect(problem).to_contain_text("req-test-503")
+    codes = page.locator("ol.codes li").all_inner_texts()
+    assert len(codes) == 10
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Downloaden als tekstbestand").click()
+    stored = open(download.value.path(), encoding="utf-8").read()
+    assert all(code in stored for code in codes) and person.email in stored
+    check_screen(page, "recovery codes, account not loaded")
+
+    # Still down: the new problem; then up again: the codes' own screen, with the same codes.
+    page.get_by_role("button", name="Opnieuw proberen").click()
+    expect(problem).to_contain_text("De dienst is even niet beschikbaar")
+    page.unroute("**/api/v1/accounts/me")
+    page.get_by_role("button", name="Opnieuw proberen").click()
+    page.get_by_label("Ik heb mijn herstelcodes bewaard").wait_for()
+    heading(page, "Je herstelcodes")
+    assert page.locator("ol.codes li").all_inner_texts() == codes
+    page.get_by_label("Ik heb mijn herstelcodes bewaard").check()
+    page.get_by_role("button", name="Verder naar mijn overzicht").click()
+    heading(page, "Mijn overzicht")
     context.close()

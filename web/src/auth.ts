@@ -8,10 +8,11 @@ import {
   type Outcome,
   outcome,
   setAccessToken,
+  type Shown,
   type Tokens,
   WEB_CLIENT,
 } from "./api/client";
-import { type Language, language } from "./i18n";
+import { type Language, language, t } from "./i18n";
 import { Store } from "./store";
 
 export type Session =
@@ -69,30 +70,34 @@ export function refresh(): Promise<boolean> {
 }
 
 /** The account (GET /api/v1/accounts/me) becomes the session; `first` runs just before, in the same
- * tick (the login moves to its next screen there, before the login screen sees a session and leaves). */
-async function loadAccount(first?: () => void): Promise<boolean> {
+ * tick (the login moves to its next screen there, before the login screen sees a session and leaves).
+ * The answer's problem when it did not load (null when it did). */
+export async function loadAccount(first?: () => void): Promise<Shown | null> {
   const answer = await authorized(() => api.GET("/api/v1/accounts/me"));
-  if (!answer.ok) return false;
+  if (!answer.ok) return answer.problem;
   const account = answer.data;
   const preferred = account.preferred_language;
   if (preferred === "nl" || preferred === "en") language.set(preferred);
   first?.();
   session.set({ status: "authenticated", account });
-  return true;
+  return null;
 }
 
 /** On start: logged in when the cookie still holds a live session (asked only if this browser logged in). */
 export async function restore(): Promise<void> {
-  if (maybeSignedIn() && (await refresh()) && (await loadAccount())) return;
+  if (maybeSignedIn() && (await refresh()) && (await loadAccount()) === null) return;
   rememberSignedIn(false);
   setAccessToken(null);
   session.set({ status: "anonymous" });
 }
 
 /** After step 2 of the login: the access token from the answer (the refresh token went into the cookie);
- * `next` moves on to the screen after the login. */
-export async function begin(tokens: Tokens, next: () => void): Promise<boolean> {
-  if (!tokens.access_token) return false;
+ * `next` moves on to the screen after the login. The problem when the account did not load (then
+ * `loadAccount(next)` tries again with the same token), null when it did. */
+export async function begin(tokens: Tokens, next: () => void): Promise<Shown | null> {
+  if (!tokens.access_token) {
+    return { status: 0, title: t("problem.unexpected.title"), detail: t("problem.unexpected.detail"), errors: {} };
+  }
   setAccessToken(tokens.access_token, tokens.expires_in ?? 0);
   rememberSignedIn(true);
   return loadAccount(next);

@@ -98,6 +98,10 @@ export const nl = {
   "login.enrol.secret": "Sleutel om over te typen",
   "login.enrol.code": "Vul daarna de code van 6 cijfers uit de app in.",
   "login.enrol.submit": "Koppelen en inloggen",
+  "login.unloaded.title": "Je account kon niet worden geladen",
+  "login.unloaded.intro": "Je bent ingelogd, maar je account kon niet worden geladen. Probeer het opnieuw.",
+  "login.unloaded.codes": "Je app is gekoppeld en je bent ingelogd, maar je account kon niet worden geladen. Bewaar eerst je herstelcodes hieronder: je ziet ze maar één keer. Probeer het daarna opnieuw.",
+  "login.unloaded.retry": "Opnieuw proberen",
 
   "codes.title": "Je herstelcodes",
   "codes.intro": "Kun je je authenticator-app niet gebruiken, bijvoorbeeld omdat je telefoon kwijt is? Dan log je in met een van deze codes. Elke code werkt één keer.",
@@ -247,6 +251,10 @@ export const en: Record<TextKey, string> = {
   "login.enrol.secret": "Key to type in",
   "login.enrol.code": "Then enter the 6-digit code from the app.",
   "login.enrol.submit": "Link and log in",
+  "login.unloaded.title": "Your account could not be loaded",
+  "login.unloaded.intro": "You are logged in, but your account could not be loaded. Please try again.",
+  "login.unloaded.codes": "Your app is linked and you are logged in, but your account could not be loaded. First keep your recovery codes below: you see them only once. Then try again.",
+  "login.unloaded.retry": "Try again",
 
   "codes.title": "Your recovery codes",
   "codes.intro": "Can't use your authenticator app, for instance because you lost your phone? Then log in with one of these codes. Each code works once.",

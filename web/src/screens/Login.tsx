@@ -1,12 +1,12 @@
 import type { ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, outcome, type Schemas, WEB_CLIENT } from "../api/client";
-import { begin } from "../auth";
+import { api, outcome, type Schemas, type Shown, WEB_CLIENT } from "../api/client";
+import { begin, loadAccount } from "../auth";
 import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../components/forms";
 import { Page } from "../components/Layout";
 import { useT } from "../i18n";
 import { Link, navigate, usePlace } from "../router";
-import { keepRecoveryCodes } from "./RecoveryCodes";
+import { CodesList, keepRecoveryCodes } from "./RecoveryCodes";
 
 type QrProps = { text: string; label: string };
 
@@ -25,21 +25,21 @@ type Challenge = Schemas["LoginChallenge"];
 /** Login in two steps: e-mail and password, then the authenticator's code. The first time the second step
  * links the app: the QR code and the key as text, and the codes answered once (recovery codes). */
 export function Login() {
-  const [challenge, setChallenge] = useState<Challenge | null>(null);
+  const [challenge, setChallenge] = useState<{ challenge: Challenge; email: string } | null>(null);
   return challenge ? (
-    <SecondStep challenge={challenge} restart={() => setChallenge(null)} />
+    <SecondStep challenge={challenge.challenge} email={challenge.email} restart={() => setChallenge(null)} />
   ) : (
-    <FirstStep onChallenge={setChallenge} />
+    <FirstStep onChallenge={(found, email) => setChallenge({ challenge: found, email })} />
   );
 }
 
-function FirstStep({ onChallenge }: { onChallenge: (challenge: Challenge) => void }) {
+function FirstStep({ onChallenge }: { onChallenge: (challenge: Challenge, email: string) => void }) {
   const t = useT();
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const form = useSubmit(
     () => outcome(() => api.POST("/api/v1/auth/login", { body: { email, password } })),
-    onChallenge,
+    (found) => onChallenge(found, email),
   );
   return (
     <Page title={t("login.title")}>
@@ -69,11 +69,19 @@ function secretOf(uri: string | undefined): string {
   return secret.replace(/(.{4})(?=.)/g, "$1 ");
 }
 
-function SecondStep({ challenge, restart }: { challenge: Challenge; restart: () => void }) {
+function SecondStep({ challenge, email, restart }: { challenge: Challenge; email: string; restart: () => void }) {
   const t = useT();
   const next = usePlace().query.get("terug");
   const [code, setCode] = useState("");
+  // Logged in, but the account did not load: its problem, and the recovery codes the linking gave (they
+  // come only once, so they are shown here rather than lost).
+  const [unloaded, setUnloaded] = useState<{ problem: Shown; codes: string[] } | null>(null);
+  const [retrying, setRetrying] = useState(false);
   const enrol = challenge.kind === "enrol";
+  const onward = (codes: string[]) => () => {
+    if (codes.length) navigate("/herstelcodes", { replace: true });
+    else navigate(next?.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
+  };
   const form = useSubmit(
     () =>
       outcome(() =>
@@ -83,16 +91,35 @@ function SecondStep({ challenge, restart }: { challenge: Challenge; restart: () 
         }),
       ),
     async (tokens) => {
-      await begin(tokens, () => {
-        if (tokens.recovery_codes?.length) {
-          keepRecoveryCodes(tokens.recovery_codes);
-          navigate("/herstelcodes", { replace: true });
-        } else {
-          navigate(next?.startsWith("/") && !next.startsWith("//") ? next : "/", { replace: true });
-        }
-      });
+      const codes = tokens.recovery_codes ?? [];
+      if (codes.length) keepRecoveryCodes(codes); // before the account loads: kept whatever it answers
+      const problem = await begin(tokens, onward(codes));
+      if (problem) setUnloaded({ problem, codes });
     },
   );
+  const retry = async () => {
+    if (!unloaded || retrying) return;
+    setRetrying(true);
+    const problem = await loadAccount(onward(unloaded.codes));
+    setRetrying(false);
+    if (problem) setUnloaded({ ...unloaded, problem });
+  };
+  if (unloaded) {
+    // A screen of its own (key: a new heading, focused and announced).
+    return (
+      <Page key="unloaded" title={unloaded.codes.length ? t("codes.title") : t("login.unloaded.title")}>
+        <ProblemBox problem={unloaded.problem} />
+        <p>{unloaded.codes.length ? t("login.unloaded.codes") : t("login.unloaded.intro")}</p>
+        <p>
+          <button type="button" class="button primary" aria-disabled={retrying ? "true" : undefined}
+            onClick={() => void retry()}>
+            {retrying ? t("app.loading") : t("login.unloaded.retry")}
+          </button>
+        </p>
+        {unloaded.codes.length > 0 && <CodesList codes={unloaded.codes} email={email} />}
+      </Page>
+    );
+  }
   const secret = secretOf(challenge.otpauth_uri);
   return (
     <Page title={enrol ? t("login.enrol.title") : t("login.code.title")}>

@@ -17,16 +17,10 @@ export function RecoveryCodes() {
   const current = useStore(session);
   const [codes] = useState(() => pending);
   const [stored, setStored] = useState(false);
-  const [download, setDownload] = useState<string | null>(null);
   const email = current.status === "authenticated" ? (current.account.email ?? "") : "";
 
   useEffect(() => {
     pending = null; // shown now: a reload or a later visit does not show them again
-    if (!codes) return undefined;
-    const file = t("codes.file", { email, codes: codes.join("\n") });
-    const url = URL.createObjectURL(new Blob([file], { type: "text/plain;charset=utf-8" }));
-    setDownload(url);
-    return () => URL.revokeObjectURL(url);
   }, []);
 
   if (!codes) {
@@ -38,6 +32,42 @@ export function RecoveryCodes() {
   }
   return (
     <Page title={t("codes.title")}>
+      <CodesList codes={codes} email={email} />
+      <form
+        class="no-print"
+        onSubmit={(event) => {
+          event.preventDefault();
+          if (stored) navigate("/", { replace: true });
+        }}
+      >
+        <div class="check">
+          <input id="codes-stored" type="checkbox" checked={stored}
+            onChange={(event) => setStored(event.currentTarget.checked)} />
+          <label for="codes-stored">{t("codes.stored")}</label>
+        </div>
+        <button type="submit" class="primary" disabled={!stored}>
+          {t("codes.continue")}
+        </button>
+      </form>
+    </Page>
+  );
+}
+
+/** The codes with what they are for, to download as a text file or to print. Also on the login when the
+ * account did not load after the app was linked: the codes come only once and must not be lost then. */
+export function CodesList({ codes, email }: { codes: string[]; email: string }) {
+  const t = useT();
+  const [download, setDownload] = useState<string | null>(null);
+
+  useEffect(() => {
+    const file = t("codes.file", { email, codes: codes.join("\n") });
+    const url = URL.createObjectURL(new Blob([file], { type: "text/plain;charset=utf-8" }));
+    setDownload(url);
+    return () => URL.revokeObjectURL(url);
+  }, []);
+
+  return (
+    <>
       <p>{t("codes.intro")}</p>
       <p class="notice">
         <strong>{t("codes.once")}</strong>
@@ -62,22 +92,6 @@ export function RecoveryCodes() {
           {t("codes.print")}
         </button>
       </p>
-      <form
-        class="no-print"
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (stored) navigate("/", { replace: true });
-        }}
-      >
-        <div class="check">
-          <input id="codes-stored" type="checkbox" checked={stored}
-            onChange={(event) => setStored(event.currentTarget.checked)} />
-          <label for="codes-stored">{t("codes.stored")}</label>
-        </div>
-        <button type="submit" class="primary" disabled={!stored}>
-          {t("codes.continue")}
-        </button>
-      </form>
-    </Page>
+    </>
   );
 }
