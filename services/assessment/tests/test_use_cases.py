@@ -473,6 +473,7 @@ def test_an_objection_against_a_replaced_decision_cannot_be_upheld_but_gets_its_
     coach, certificate, assessor, case = world.advised(postponed_form())
     world.service.decide(world.officer, case.id, decision="postponed", reason=None)
     objection = world.service.file_objection(coach, case.id, "Het uitstel is onterecht.")
+    world.instant += timedelta(days=20)  # the decisions are ordered by their time, as in the database
     world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
         "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
         "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["A1"],
