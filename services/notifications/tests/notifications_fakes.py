@@ -212,7 +212,9 @@ class FakeMessageRepository(_Repository):
             return None
         message = min(due, key=lambda m: (m.next_attempt_at, m.created_at))
         contact = self.db.contacts.get(message.recipient_id)
-        return DueEmail(message, contact["full_name"] if contact else None, contact["email"] if contact else None)
+        if contact is None:
+            return DueEmail(message, None, None)
+        return DueEmail(message, contact["full_name"], contact["email"])
 
     def readdress(self, message_id: UUID, email_address: str) -> None:
         self._replace(self.db.messages[message_id], email_address=email_address)
