@@ -122,16 +122,19 @@ class CertificateRepository:
 
     def accounts_with_register_fee_due(self, today: date) -> list[UUID]:
         """Candidates for the schedule: affiliates with an active certificate whose register fee has begun
-        by ``today`` and who have no register-fee invoice for a certificate year that started in the last
-        year (the running one). The schedule works out each one's due years
-        (``domain.register_fees_due``)."""
+        by ``today`` and who have no register-fee invoice for the certificate year running today (one whose
+        period reaches today). The schedule works out each one's due years (``domain.register_fees_due``).
+
+        The running year is told by the invoice's own last day, not by "started less than a year ago":
+        ``today - interval '1 year'`` is 2024-02-28 on 2025-02-28, so a year from 29 February 2024 looked
+        running on the first day of the next one (28 February 2025, ADR 0013) and was invoiced a day late."""
         rows = self.conn.execute(
             """SELECT DISTINCT a.account_id FROM accounts a JOIN certificates c ON c.account_id = a.account_id
                WHERE a.membership_kind = 'affiliate' AND c.state = 'active'
                  AND c.register_fee_from <= %(today)s AND c.valid_until > c.register_fee_from
                  AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.account_id = a.account_id
                                  AND i.kind = 'register_fee' AND i.period_start >= c.register_fee_from
-                                 AND i.period_start > %(today)s - interval '1 year')
+                                 AND i.period_end >= %(today)s)
                ORDER BY a.account_id""", {"today": today}).fetchall()
         return [row["account_id"] for row in rows]
 

@@ -94,7 +94,6 @@ class FakeCertificates:
                       key=lambda c: c.valid_from)
 
     def accounts_with_register_fee_due(self, today: date) -> list[UUID]:
-        year_ago = add_years(today, -1)
         due = set()
         for c in self.rows.values():
             account = self._accounts.get(c.account_id)
@@ -103,7 +102,7 @@ class FakeCertificates:
                     or c.valid_until is None or not c.valid_until > c.register_fee_from:
                 continue
             if not any(i.account_id == c.account_id and i.kind == InvoiceKind.REGISTER_FEE
-                       and i.period_start >= c.register_fee_from and i.period_start > year_ago
+                       and i.period_start >= c.register_fee_from and i.period_end >= today
                        for i in self._invoices.rows.values()):
                 due.add(c.account_id)
         return sorted(due)

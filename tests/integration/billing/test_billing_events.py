@@ -128,6 +128,29 @@ def test_an_affiliate_pays_the_register_fee_once_per_certificate_year_while_cert
     assert billing.periods(coach.account_id) == [first, second]
 
 
+def test_a_certificate_year_starting_on_28_february_after_a_leap_day_start_is_invoiced_on_its_first_day(
+        billing):
+    """ADR 0013: 29 February counts as 28 February in other years, and each year is invoiced on its first
+    day. The schedule's candidates once looked for an invoice started less than a calendar year ago, which
+    2024-02-29 still was on 2025-02-28 (one interval year back is 2024-02-28): the year came a day late."""
+    billing.clock.day = date(2024, 3, 10)
+    coach = billing.coach("affiliate")
+    billing.certificate(coach, valid_from=date(2024, 2, 29))
+    first = (date(2024, 2, 29), date(2025, 2, 27))
+    assert billing.periods(coach.account_id) == [first]
+
+    billing.clock.day = date(2025, 2, 27)  # the first year's last day: nothing yet
+    register_fee_schedule(billing).job(billing.db)
+    assert billing.periods(coach.account_id) == [first]
+    billing.clock.day = date(2025, 2, 28)  # the second year's first day
+    register_fee_schedule(billing).job(billing.db)
+    second = (date(2025, 2, 28), date(2026, 2, 27))
+    assert billing.periods(coach.account_id) == [first, second]
+    billing.clock.day = date(2025, 3, 1)
+    register_fee_schedule(billing).job(billing.db)
+    assert billing.periods(coach.account_id) == [first, second]
+
+
 def test_two_workers_invoice_a_certificate_year_once(billing):
     billing.clock.day = date(2025, 1, 10)
     coaches = [billing.coach("affiliate") for _ in range(6)]
