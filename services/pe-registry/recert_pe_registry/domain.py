@@ -182,6 +182,16 @@ def current_period(certificate: CertificatePeriod | None, today: date) -> Period
     return fallback_period(today, load_framework(today.year))
 
 
+def summary_framework(certificate: CertificatePeriod | None, period: Period) -> Framework:
+    """The framework a summary of ``period`` is weighed with: that of the certificate's expiry year when the
+    period ends within the certificate's PE period, as portfolio weighs the cycle's readiness and snapshot
+    (``Cycle.framework``) also when a supplement or a new portfolio extends the period into a later year
+    (ADR 0012, amended); else, no certificate being known for it, the year of the period's last day."""
+    if certificate is not None and period.last in certificate.pe_period():
+        return load_framework(certificate.valid_until.year)
+    return load_framework(period.last.year)
+
+
 def day_text(day: date, language: str) -> str:
     """A date as the platform writes it: "1 maart 2024" / "1 March 2024" (``recert_common.i18n``)."""
     return format_date(day, language)

@@ -20,7 +20,7 @@ from recert_common.access_log import Read
 from recert_common.clock import local_day, utcnow
 from recert_common.db import Database
 from recert_common.roles import Role
-from recert_common.rules import load_framework, normalise_registration_number
+from recert_common.rules import normalise_registration_number
 from recert_common.storage import (
     ObjectChunks,
     ObjectNotFound,
@@ -61,6 +61,7 @@ from recert_pe_registry.domain import (
     requested_period,
     revised_values,
     summarise,
+    summary_framework,
 )
 from recert_pe_registry.settings import PeRegistrySettings
 from recert_pe_registry.store import SqlPeRegistryUnitOfWork
@@ -424,9 +425,10 @@ class PeRegistryService:
             if not _may_read(uow, viewer, account_id) and not may_read_summary(
                     viewer, account_id, assigned=False, mentoring=mentoring):
                 raise AccountNotFound()
-            period = requested_period(current_period(uow.periods.get(account_id), today), first, last)
+            certificate = uow.periods.get(account_id)
+            period = requested_period(current_period(certificate, today), first, last)
             items = uow.activities.summary_items(account_id, period.first, period.last)
-        return summarise(account_id, period, items, load_framework(period.last.year))
+        return summarise(account_id, period, items, summary_framework(certificate, period))
 
     # --- retention (ADR 0020) ---------------------------------------------------------------------------
 

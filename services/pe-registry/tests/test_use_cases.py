@@ -2,10 +2,13 @@
 what it publishes (and that a refusal publishes nothing)."""
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from importlib import resources
 
 import pytest
 from pe_registry_fakes import (
@@ -22,6 +25,7 @@ from pe_registry_fakes import (
 from recert_common.auth import Role
 from recert_common.domain_errors import FieldsRefused
 from recert_common.filetypes import UnsafeFilename, UploadTypeRefused
+from recert_common.rules import FRAMEWORK_DIR_ENV, clear_framework_cache
 from recert_common.storage import UploadTooLarge
 from recert_pe_registry.domain import (
     AccountNotFound,
@@ -335,6 +339,41 @@ def test_the_summary_counts_activities_with_proof_in_the_period(service, db):
     assert [item.title for item in summary.without_evidence] == ["Zonder bewijs"]
     requested = service.summary(_officer(), coach, first=date(2026, 3, 2))
     assert (requested.period.source, requested.recorded_total) == ("requested", Decimal(0))
+
+
+@pytest.fixture
+def frameworks_2027_and_2028(tmp_path, monkeypatch):
+    """Two framework years that weigh category 2 differently: at most 20 points in 2027, 5 in 2028."""
+    packaged = resources.files("recert_common.rules").joinpath("frameworks/2024.json")
+    raw = json.loads(packaged.read_text("utf-8"))
+    for year, maximum in ((2027, "20"), (2028, "5")):
+        raw["year"] = year
+        raw["pe"]["categories"]["items"][1]["maximum"] = maximum
+        (tmp_path / f"{year}.json").write_text(json.dumps(raw), encoding="utf-8")
+    monkeypatch.setenv(FRAMEWORK_DIR_ENV, str(tmp_path))
+    clear_framework_cache()
+    yield
+    clear_framework_cache()
+
+
+def test_a_period_extended_into_the_next_year_is_weighed_with_the_certificates_expiry_year(
+        service, db, frameworks_2027_and_2028):
+    """A postponed decision's supplement runs into 2028; the certificate expires in 2027, and portfolio weighs
+    the period with the 2027 framework (``Cycle.framework``): so does the summary."""
+    coach = _certified(db)  # expires 2027-12-31
+    db.periods[coach] = dataclasses.replace(db.periods[coach], extended_until=date(2028, 3, 31))
+    activity = _record(service, coach, category=2, amount=Decimal(15))
+    _upload(service, coach, activity.id)
+    summary = service.summary(_owner(coach), coach)
+    assert summary.period.last == date(2028, 3, 31)
+    assert summary.framework.year == 2027
+    assert summary.result.category(2).counted == 15
+    # A period the caller asks for within the certificate's is the certificate's too.
+    asked = service.summary(_officer(), coach, first=date(2026, 1, 1), last=date(2028, 2, 1))
+    assert (asked.framework.year, asked.result.category(2).counted) == (2027, 15)
+    # Beyond the certificate's period pe-registry knows no certificate: the year of the period's end.
+    assert service.summary(_officer(), coach, first=date(2026, 1, 1), last=date(2028, 6, 1)).framework.year \
+        == 2028
 
 
 def test_a_summary_of_a_backwards_period_or_of_someone_else_is_refused(service, db):

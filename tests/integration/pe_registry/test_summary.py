@@ -2,12 +2,16 @@
 is missing in words, and the period it covers (the certificate read model fed by events)."""
 from __future__ import annotations
 
+import json
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
+from importlib import resources
 
+import pytest
 from pe_support import assert_problem, pdf_bytes, today
 
 from recert_common.events import registry
+from recert_common.rules import FRAMEWORK_DIR_ENV, clear_framework_cache
 
 
 def _proven(pe, coach, **overrides) -> dict:
@@ -200,3 +204,50 @@ def test_a_postponed_decision_lets_the_period_run_to_the_supplement_deadline(pe)
     assert summary["period"]["to"] == due_on.isoformat() and summary["counted_total"] == "6"
     listed = pe.call("GET", "/v1/pe/activities", coach).get_json()["items"]
     assert [a["id"] for a in listed] == [after_expiry["id"]]
+
+
+@pytest.fixture
+def framework_dir(tmp_path, monkeypatch):
+    """Framework files written by the test (``write(year, category_2_maximum)``), overlaying the packaged
+    ones for the service running in this process."""
+    packaged = json.loads(resources.files("recert_common.rules").joinpath("frameworks/2024.json")
+                          .read_text("utf-8"))
+
+    def write(year: int, category_2_maximum: str) -> None:
+        raw = {**packaged, "year": year}
+        raw["pe"] = json.loads(json.dumps(packaged["pe"]))
+        raw["pe"]["categories"]["items"][1]["maximum"] = category_2_maximum
+        (tmp_path / f"{year}.json").write_text(json.dumps(raw), encoding="utf-8")
+
+    monkeypatch.setenv(FRAMEWORK_DIR_ENV, str(tmp_path))
+    clear_framework_cache()
+    yield write
+    clear_framework_cache()
+
+
+def test_a_period_extended_into_the_next_year_is_weighed_with_the_expiry_years_framework(pe, framework_dir):
+    """Portfolio weighs a cycle with the framework of the certificate's expiry year (``Cycle.framework``),
+    also while a supplement runs into the next year; the summary must agree, or the jobcoach's summary, the
+    readiness and the snapshot count differently (ADR 0012, amended)."""
+    old_until = today() - timedelta(days=20)
+    due_on = date(old_until.year + 1, 3, 1)
+    framework_dir(old_until.year, "20")
+    framework_dir(due_on.year, "5")
+    coach = pe.jobcoach(period_start=old_until - timedelta(days=4 * 365), valid_until=old_until)
+    with pe.service.db.transaction() as conn:
+        certificate_id = conn.execute("SELECT certificate_id FROM certificate_periods WHERE account_id = %s",
+                                      (coach.account_id,)).fetchone()["certificate_id"]
+    _proven(pe, coach, category=2, amount="15", unit="points", title="Training gegeven",
+            completed_on=(old_until - timedelta(days=30)).isoformat())
+    decision = {
+        "decision_id": uuid.uuid4(), "case_id": uuid.uuid4(), "account_id": coach.account_id,
+        "certificate_id": certificate_id, "decision": "postponed", "follows_advice": True,
+        "objection_deadline": today() + timedelta(weeks=6), "supplement_due_on": due_on}
+    if "supplements" in registry.get("certification.decision.made").schema().fields:
+        decision["supplements"] = [{"part": "B", "assignment": "Vul de PE-punten aan."}]
+    pe.publish_and_wait("certification.decision.made", decision, subject=coach.account_id)
+
+    summary = pe.call("GET", "/v1/pe/summary", coach).get_json()
+    assert summary["period"]["to"] == due_on.isoformat()
+    assert summary["framework_version"] == f"{old_until.year}.1"
+    assert _categories(summary)[2] == ("15", "15", "0")
