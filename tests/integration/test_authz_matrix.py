@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
@@ -32,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from recert_common.auth import access_token_claims, sign_token
 from recert_gateway.routes import ROUTES, split_path
 
-from system_actors import OPERATIONS, World, world_fixture
+from system_actors import OPERATIONS, TODAY, Operation, World, world_fixture
 
 PREFIX = "/api/v1"
 CALLERS = ("anonymous", "owner", "other_jobcoach", "assessor", "other_assessor", "dnv_officer", "noloc_admin",
@@ -228,6 +229,26 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "POST /accounts/me/close":                                 (401, 204, 204, 403, 403, 403, 403, 403, 403),
 }
 
+# The assigned assessor of a case that has been decided (DESIGN.md section 4: an assessor sees the cases
+# assigned to them only while the case runs; ADR 0017 for pe-registry and portfolio). ``decided_jobcoach``
+# owns the case, which ``assessor`` assessed (positive) and DNV decided positive; the other jobcoach is
+# ``draft_jobcoach`` (``jobcoach`` closed her account by then). The assigned assessor now gets the 404 anyone gets for a case that is not theirs.
+DECIDED_CASE: dict[str, tuple[int, ...]] = {
+    #                                                          anon owner other asg unasg  dnv admin mnt supp
+    "GET /cases/{case_id}":                                    (401, 200, 404, 404, 404, 200, 403, 403, 403),
+    "GET /cases/{case_id}/form":                               (401, 200, 404, 404, 404, 200, 403, 403, 403),
+    "GET /cases/{case_id}/form.pdf":                           (401, 200, 404, 404, 404, 200, 403, 403, 403),
+    "GET /cases/{case_id}/pe-check":                           (401, 403, 403, 404, 404, 200, 403, 403, 403),
+    "GET /cases/{case_id}/audit":                              (401, 403, 403, 403, 403, 200, 403, 403, 403),
+}
+
+POSITIVE_ADVICE = {
+    "parts": {"A1": {"verdict": "meets", "findings": "Volledig."},
+              "A3": {"verdict": "meets", "findings": "Een diepgaande reflectie."},
+              "B": {"verdict": "meets", "findings": "Ruim voldoende PE."}},
+    "development_advice": "Verdiep je in arbeidsrecht.", "advice": "positive", "supplements": [],
+}
+
 # (operation, caller) -> the finding that explains why the system answers otherwise than MATRIX says.
 # Empty: the one finding (F1, a 500 listing meetings) has been fixed.
 FINDINGS: dict[tuple[str, str], str] = {}
@@ -317,6 +338,57 @@ def test_every_operation_answers_each_caller_as_the_design_allows(world, subtest
             assert not fixed, f"{label}: {fixed} now answer as designed; remove their FINDINGS entries"
             if known:
                 pytest.xfail("; ".join(sorted(set(known.values()))))
+
+
+@pytest.fixture(scope="module")
+def decided_case(world) -> str:
+    """A second jobcoach's case, assessed by ``assessor`` and decided positive by DNV; its id."""
+    app, people, dnv = world.app, world.people, world.people["dnv_officer"]
+    people["decided_jobcoach"] = coach = world.register_jobcoach("Door Beslist")
+    world.load_certificate(coach, TODAY + timedelta(days=60))
+    world.complete_portfolio(coach)
+    submission = app.post("portfolio/cycles/current/submit", coach)
+    assert submission.status_code == 201, submission.text
+    case_id = world.case_of(coach, "opened")["id"]
+    assert app.post(f"cases/{case_id}/pe-check", dnv, json={"passed": True}).status_code == 200
+    world.pay(world.invoice_of(coach, submission.json()["id"]))
+    world.case_of(coach, "ready_for_assignment")
+    assert app.post(f"cases/{case_id}/assessor", dnv, json={"assessor_id": people["assessor"].id}
+                    ).status_code == 200
+    assert app.post(f"cases/{case_id}/advice", people["assessor"], json=POSITIVE_ADVICE).status_code == 201
+    assert app.post(f"cases/{case_id}/decision", dnv, json={"decision": "positive"}).status_code == 201
+    world.resources["decided_case_id"] = case_id
+    return case_id
+
+
+def test_the_assigned_assessor_no_longer_reads_a_decided_case(world, decided_case, subtests):
+    """The rows of ``DECIDED_CASE``, asked as the matrix asks, on the decided case; and the assessor's list
+    of cases leaves it out, also when asked for decided cases."""
+    for label, cells in DECIDED_CASE.items():
+        with subtests.test(msg=label):
+            expected = dict(zip(CALLERS, cells, strict=True))
+            operation = OPERATIONS[label]
+            answers, flaws = {}, {}
+            for caller in sorted(CALLERS, key=lambda c: expected[c] not in DENIED):
+                who = {"anonymous": None, "owner": "decided_jobcoach", "other_jobcoach": "draft_jobcoach"}.get(
+                    caller, caller)
+                call = Operation(owner="decided_jobcoach", persona=operation.persona,
+                                 ids={"case_id": "decided_case_id"}).call(world, label, who)
+                response = call.send(world, world.token(who) if who else None)
+                answers[caller] = response.status_code
+                if response.status_code in DENIED:
+                    flaw = _refusal_is_well_formed(world, label, who, call, response)
+                    if flaw:
+                        flaws[caller] = flaw
+            assert not flaws, f"{label}: refusals not as the design says: {flaws}"
+            wrong = {c: (expected[c], status) for c, status in answers.items() if status != expected[c]}
+            assert not wrong, f"{label}: (expected, got) per caller: {wrong}"
+    for params in ({}, {"state": "decided"}):
+        listed = world.app.get("cases", world.person("assessor"), params=params)
+        assert listed.status_code == 200
+        assert decided_case not in [case["id"] for case in listed.json()["items"]], params
+    listed = world.app.get("cases", world.person("dnv_officer"), params={"state": "decided"}).json()["items"]
+    assert decided_case in [case["id"] for case in listed]
 
 
 def _forged_token(world: World) -> str:

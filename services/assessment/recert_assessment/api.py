@@ -1,7 +1,7 @@
 """Assessment's HTTP API: /v1/cases, /v1/certificates and the public /v1/register.
 
 Who sees what: a DNV officer sees and acts on every case; an assessor sees only the cases assigned to them
-now and gives their advice; a jobcoach sees their own cases (an advice once DNV decided on it), declares a
+now, while they run (not once decided or withdrawn), and gives their advice; a jobcoach sees their own cases (an advice once DNV decided on it), declares a
 mentor and files objections. Any other case answers 404, as if it did not exist; an endpoint for another
 role answers 403. Certificates: a jobcoach reads their own (the tile), DNV officers and Noloc admins all,
 and load the CSV of existing holders. The register is public and tells name, number, validity and state of
@@ -107,7 +107,7 @@ def _service() -> AssessmentService:
 @cases.response(200, CasePageSchema)
 def list_cases(query: dict[str, Any]):
     """DNV officers: every case (filters account_id, assessor_id, state); assessors: the cases assigned to
-    them; a jobcoach: their own. Newest first."""
+    them that still run (a decided or withdrawn case is left out); a jobcoach: their own. Newest first."""
     items, total = _service().list_cases(current_principal(), account_id=query.get("account_id"),
                                          assessor_id=query.get("assessor_id"), state=query.get("state"),
                                          page=query["page"], page_size=query["page_size"])

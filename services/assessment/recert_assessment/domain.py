@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from recert_assessment.certificate_csv import LineError, MalformedCsv
-from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState
+from recert_assessment.states import CASE_MACHINE, SUPPLEMENT_STATES, CaseAction, CaseState, is_open
 from recert_common.clock import local_day
 from recert_common.domain_errors import DomainError, NotFoundError
 from recert_common.rules import (
@@ -391,6 +391,17 @@ def audit_entry(case_id: UUID, action: str, *, actor_id: UUID | None, role: str,
     scheduler."""
     return AuditEntry(case_id=case_id, at=at, actor_id=actor_id, role=role, action=action,
                       details=_plain(details))
+
+
+# --- who reads a case ------------------------------------------------------------------------------------
+
+
+def assessor_reads(case: Case, assessor_id: UUID) -> bool:
+    """Whether an assessor may read the case (its details, PE check, form): only when it is assigned to them
+    and only while it runs (DESIGN.md section 4; ADR 0017 for pe-registry's and portfolio's copies). A case
+    waiting for a supplement, or reopened by an upheld objection, still runs; a decided or withdrawn one
+    does not."""
+    return case.assessor_id == assessor_id and is_open(case.state)
 
 
 # --- dates -----------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The case's use cases. Each opens one unit of work: it loads the case (locked), lets the domain decide
 whether and how the step is taken, and writes the change, its audit-trail entry and its event together.
 
-Who may see a case: DNV officers every case, an assessor the cases assigned to them now, a jobcoach their
-own; anyone else is refused as if it did not exist. "Today" (decision dates, deadlines) comes from an
+Who may see a case: DNV officers every case, an assessor the cases assigned to them now and only while they
+run, a jobcoach their own; anyone else is refused as if it did not exist. "Today" (decision dates, deadlines) comes from an
 injectable clock so tests can stand on any day. The event handlers are in ``handlers``, the certificate use
 cases in ``certificates``.
 """
@@ -36,6 +36,7 @@ from recert_assessment.domain import (
     Rejection,
     Supplement,
     assessor_conflict,
+    assessor_reads,
     assignment,
     audit_entry,
     case_progress,
@@ -168,7 +169,7 @@ class AssessmentService:
     def may_see(principal: Principal, case: Case) -> bool:
         if principal.has_any_role(Role.DNV_OFFICER):
             return True
-        if principal.has_any_role(Role.ASSESSOR) and case.assessor_id == principal.account_id:
+        if principal.has_any_role(Role.ASSESSOR) and assessor_reads(case, principal.account_id):
             return True
         return principal.account_id == case.account_id
 
@@ -208,16 +209,17 @@ class AssessmentService:
 
     def list_cases(self, principal: Principal, *, account_id: UUID | None, assessor_id: UUID | None,
                    state: str | None, page: int, page_size: int) -> tuple[list[CaseListItem], int]:
-        """DNV officers: every case (filtered as asked); assessors: the cases assigned to them; a jobcoach:
-        their own. Each with the jobcoach's name."""
+        """DNV officers: every case (filtered as asked); assessors: the cases assigned to them that still run
+        (``domain.assessor_reads``); a jobcoach: their own. Each with the jobcoach's name."""
+        open_only = False
         if not principal.has_any_role(Role.DNV_OFFICER):
             if principal.has_any_role(Role.ASSESSOR):
-                assessor_id, account_id = principal.account_id, None
+                assessor_id, account_id, open_only = principal.account_id, None, True
             else:
                 account_id, assessor_id = principal.account_id, None
         with self.uow() as uow:
             cases, total = uow.cases.list(account_id=account_id, assessor_id=assessor_id, state=state,
-                                          page=page, page_size=page_size)
+                                          open_only=open_only, page=page, page_size=page_size)
             names = uow.accounts.names(case.account_id for case in cases)
         return [CaseListItem(case, names.get(case.account_id)) for case in cases], total
 

@@ -514,8 +514,10 @@ class CaseRepository(_Repository):
                      {**values, "case_id": case_id})
 
     def list(self, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
-             state: str | None = None, page: int = 1, page_size: int = 20) -> tuple[list[Case], int]:
-        where, params = ["TRUE"], []
+             state: str | None = None, open_only: bool = False, page: int = 1, page_size: int = 20
+             ) -> tuple[list[Case], int]:
+        """``open_only``: only cases that still run (not decided or withdrawn)."""
+        where, params = [_OPEN_STATES_SQL if open_only else "TRUE"], []
         for column, value in (("account_id", account_id), ("assessor_id", assessor_id), ("state", state)):
             if value is not None:
                 where.append(f"{column} = %s")

@@ -320,10 +320,12 @@ class FakeCases:
         self.rows[case_id] = dataclasses.replace(self.rows[case_id], **changes)
 
     def list(self, *, account_id: UUID | None = None, assessor_id: UUID | None = None,
-             state: str | None = None, page: int = 1, page_size: int = 20) -> tuple[list[Case], int]:
+             state: str | None = None, open_only: bool = False, page: int = 1, page_size: int = 20
+             ) -> tuple[list[Case], int]:
         found = [c for c in self.rows.values() if (account_id is None or c.account_id == account_id)
                  and (assessor_id is None or c.assessor_id == assessor_id)
-                 and (state is None or c.state == state)]
+                 and (state is None or c.state == state)
+                 and not (open_only and c.state in CLOSED_STATES)]
         found.sort(key=lambda c: (-c.opened_at.timestamp(), str(c.id)))
         return _page(found, page, page_size), len(found)
 

@@ -56,6 +56,38 @@ def test_who_may_see_a_case(world):
         world.service.view(principal("assessor"), case.id)
 
 
+def _assessor_lists(world, assessor) -> list:
+    return [item.case.id for item in world.service.list_cases(
+        assessor, account_id=None, assessor_id=None, state=None, page=1, page_size=20)[0]]
+
+
+def test_the_assigned_assessor_reads_the_case_only_while_it_runs(world):
+    """DESIGN.md section 4, ADR 0017: an assessor sees the cases assigned to them only while the case runs.
+    Waiting for the supplement it still runs; once decided the assessor finds nothing, as for any other
+    case, while DNV and the jobcoach keep reading."""
+    coach, _, assessor, case = world.advised(postponed_form())
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    assert world.case(case.id).state == CaseState.SUPPLEMENT_DUE
+    assert world.service.view(assessor, case.id).case.id == case.id
+    assert world.service.pe_check(assessor, case.id).case.id == case.id
+    assert world.service.form(assessor, case.id)[1].round == 1
+    assert _assessor_lists(world, assessor) == [case.id]
+
+    decided_coach, _, decided_assessor, decided = world.advised()
+    assert decided_assessor != assessor
+    world.service.decide(world.officer, decided.id, decision="positive", reason=None)
+    for read in (world.service.view, world.service.pe_check, world.service.form, world.service.form_pdf,
+                 world.service.audit_trail):
+        with pytest.raises(NotFoundError):
+            read(decided_assessor, decided.id)
+    assert _assessor_lists(world, decided_assessor) == []
+    assert world.service.list_cases(decided_assessor, account_id=None, assessor_id=None, state="decided",
+                                    page=1, page_size=20) == ([], 0)
+    assert world.service.view(world.officer, decided.id).case.id == decided.id
+    assert world.service.view(decided_coach, decided.id).case.id == decided.id
+    assert world.service.form(decided_coach, decided.id)[1].round == 1
+
+
 def test_the_jobcoach_reads_the_advice_only_with_the_decision_on_it(world):
     coach, _, _, case = world.advised()
     assert world.service.view(coach, case.id).advices == ()
