@@ -139,6 +139,25 @@ def test_each_refusal_has_its_reason(key):
     assert all(REASONS[reason][0] != REASONS[reason][1] for reason in REASONS)
 
 
+def _unsigned(header: dict, payload: str) -> str:
+    def part(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return f"{part(json.dumps(header))}.{part(payload)}.c2ln"
+
+
+@pytest.mark.parametrize("payload", [
+    json.dumps({"credentialSubject": {"identifier": 1, "licenseNumber": 7}, "issuer": [], "validFrom": 3}),
+    '{"a":' + "[" * 30_000,
+])
+def test_whatever_an_unsigned_part_holds_is_a_refusal_not_an_error(key, payload):
+    """The public check reads a credential before its signature: no type or depth in it may raise."""
+    private, public = key
+    token = _unsigned({"alg": "EdDSA", "typ": "vc+jwt", "kid": "k1"}, payload)
+    verdict = _check(token, [public], _status(private))
+    assert verdict.reason in ("malformed", "bad_signature")
+    assert verdict.summary.holder_name is None and verdict.summary.certificate_number is None
+
+
 def test_a_status_list_for_another_url_or_with_a_bad_list_is_refused(key):
     private, public = key
     token = jose.sign(model.certificate_credential(ISSUER, _claim()), private, "k1", NOW)
@@ -175,6 +194,8 @@ def test_the_download_json_or_the_bare_token_are_read():
     assert jose.token_in("a.b.c\n") == "a.b.c"
     with pytest.raises(jose.NotAJwt):
         jose.token_in('{"credential": {}}')
+    with pytest.raises(jose.NotAJwt):
+        jose.token_in('{"a":' + "[" * 30_000)
 
 
 # --- the command line ------------------------------------------------------------------------------------

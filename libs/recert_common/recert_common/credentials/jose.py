@@ -42,7 +42,7 @@ def sign(credential: Mapping[str, Any], private_jwk: Mapping[str, Any], kid: str
 def _segment(text: str) -> Any:
     try:
         return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):  # too deep is no JSON of ours
         raise NotAJwt("a part is not base64url JSON") from None
 
 
@@ -72,7 +72,7 @@ def token_in(text: str) -> str:
     if stripped.startswith("{") or stripped.startswith('"'):
         try:
             document = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise NotAJwt("neither a JWT nor JSON") from None
         if isinstance(document, Mapping):
             document = document.get("jwt")

@@ -213,9 +213,12 @@ NOTHING_READ = Summary(None, None, None, None, None, None)
 
 
 def summary(credential: Mapping[str, Any]) -> Summary:
+    """What ``credential`` says, any part of any type: it is read before its signature is checked."""
     subject = credential.get("credentialSubject")
     subject = subject if isinstance(subject, Mapping) else {}
-    names = [i.get("identityHash") for i in subject.get("identifier") or []
+    identifiers = subject.get("identifier")
+    identifiers = identifiers if isinstance(identifiers, list) else []
+    names = [i.get("identityHash") for i in identifiers
              if isinstance(i, Mapping) and i.get("identityType") == "name" and not i.get("hashed")]
     issuer = credential.get("issuer")
     number = subject.get("licenseNumber")
