@@ -288,6 +288,7 @@ def may_read(invoice: Invoice, reader_id: UUID | None, staff_issuers: Collection
 
 # The reasons a credit note gives, as message codes. Credit notes and their events carry the Dutch text,
 # which the use case writes when it cancels: the texts are registered here, beside the rule that picks them.
+# The events carry the reason as a code too (EVENT_REASON_CODES), which notifications words for its reader.
 WITHDRAWN = "billing.credit_note.withdrawn"
 WITHDRAWN_PAID = "billing.credit_note.withdrawn_paid"
 i18n.register_messages({
@@ -295,6 +296,11 @@ i18n.register_messages({
     WITHDRAWN_PAID: {"nl": "Portfolio ingetrokken door de jobcoach; het betaalde bedrag wordt terugbetaald",
                      "en": "Portfolio withdrawn by the jobcoach; the amount paid will be refunded"},
 })
+
+
+# The same reasons as the codes billing.invoice.cancelled carries (``reason_code``), for readers to word in
+# their own language; whether a refund is due travels beside it (``refund_due``), not inside the reason.
+EVENT_REASON_CODES = {WITHDRAWN: "portfolio_withdrawn", WITHDRAWN_PAID: "portfolio_withdrawn"}
 
 
 def withdrawal_credit_reason(invoice: Invoice | None) -> str | None:
@@ -457,7 +463,8 @@ def judge_payment(notification: PaymentNotification, invoice: Invoice | None, *,
 
 
 __all__ = [
-    "CURRENCY", "ISSUERS", "PAYMENT_SUCCEEDED", "PAYMENT_TERM", "WITHDRAWN", "WITHDRAWN_PAID", "Account",
+    "CURRENCY", "EVENT_REASON_CODES", "ISSUERS", "PAYMENT_SUCCEEDED", "PAYMENT_TERM", "WITHDRAWN",
+    "WITHDRAWN_PAID", "Account",
     "Certificate", "CertificateYear", "CreditNote", "Draft", "Invoice", "InvoiceKind", "InvoiceNotFound",
     "InvoiceState", "Line", "NoCreditNote", "PaymentNotification", "PaymentOutcome", "becomes_affiliate",
     "certificate_year", "credit_note_for", "credit_note_series", "draft_invoice", "dutch_date",

@@ -25,6 +25,7 @@ from uuid import UUID
 
 from recert_billing import pdf
 from recert_billing.domain import (
+    EVENT_REASON_CODES,
     CreditNote,
     Draft,
     Invoice,
@@ -106,7 +107,11 @@ def cancel_invoice(uow: BillingUnitOfWork, invoice: Invoice, *, reason_code: str
                    now: datetime) -> CreditNote:
     """Cancel ``invoice`` (locked by the caller) with a credit note from the issuer's credit series, giving
     the reason of ``reason_code`` in Dutch (the language of the credit note), and publish
-    ``billing.invoice.cancelled``. A paid invoice is cancelled too: its credit note says a refund is due."""
+    ``billing.invoice.cancelled``. A paid invoice is cancelled too: its credit note says a refund is due.
+
+    The event carries the Dutch text in ``reason`` (as before, for DNV's and Noloc's systems) and, for
+    readers in other languages, the reason as a code (``reason_code``) and whether a refund is due
+    (``refund_due``): notifications words both in the jobcoach's language."""
     reason = i18n.translate(reason_code)
     note = credit_note_for(invoice, seq=uow.numbers.next(credit_note_series(invoice.issuer), today.year),
                            issued_on=today, issued_at=now, reason=reason)
@@ -114,6 +119,7 @@ def cancel_invoice(uow: BillingUnitOfWork, invoice: Invoice, *, reason_code: str
     uow.invoices.mark_cancelled(invoice.id, now)
     uow.publish("billing.invoice.cancelled", {
         **_about(invoice), "credit_note_number": note.number, "reason": reason,
+        "reason_code": EVENT_REASON_CODES[reason_code], "refund_due": note.refund_due,
     }, subject=invoice.account_id)
     return note
 

@@ -106,7 +106,8 @@ def test_a_withdrawn_portfolio_cancels_its_open_invoice_with_a_credit_note(story
     assert event.data == {"invoice_id": str(invoice.id), "number": invoice.number, "issuer": "DNV",
                           "account_id": str(coach.account_id), "kind": "recertification",
                           "submission_id": str(submission_id), "case_id": None,
-                          "credit_note_number": note.number, "reason": note.reason}
+                          "credit_note_number": note.number, "reason": note.reason,
+                          "reason_code": "portfolio_withdrawn", "refund_due": False}
 
     story.withdrawn(coach, submission_id)  # a redelivery: still one credit note, nothing published
     assert len(story.published("billing.invoice.cancelled")) == 1
@@ -127,6 +128,8 @@ def test_a_withdrawn_paid_invoice_is_credited_with_a_refund_due(story, uow):
         "Portfolio ingetrokken door de jobcoach; het betaalde bedrag wordt terugbetaald"
     [event] = story.published("billing.invoice.cancelled", coach.account_id)
     assert event.data["reason"] == cancelled.credit_note.reason
+    # The reason as a code and the refund beside it, for a reader in another language (notifications).
+    assert (event.data["reason_code"], event.data["refund_due"]) == ("portfolio_withdrawn", True)
 
 
 def test_a_withdrawal_handled_before_its_submission_leaves_it_uninvoiced(story):

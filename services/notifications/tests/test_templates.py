@@ -162,8 +162,13 @@ SAMPLES: list[tuple[str, dict, bool]] = [
                                 "vat_rate": Decimal("21"), "issued_on": date(2027, 1, 2),
                                 "due_on": date(2027, 2, 1)}, False),
     ("billing.invoice.paid", {**INVOICE, "amount": GROSS, "paid_on": date(2027, 4, 20)}, False),
+    # From before reason_code and refund_due: billing's Dutch reason, and no word on payment either way.
     ("billing.invoice.cancelled", {**INVOICE, "credit_note_number": "DNV-2027-00043",
                                    "reason": "Dubbel gefactureerd."}, False),
+    *[("billing.invoice.cancelled", {**INVOICE, "credit_note_number": "DNV-C-2027-00044",
+                                     "reason": "Portfolio ingetrokken door de jobcoach",
+                                     "reason_code": "portfolio_withdrawn", "refund_due": refund_due}, False)
+      for refund_due in (False, True)],
     # Issue 14: the wegwijzer's nudge, with and without the PE and meeting sentences.
     *[("portfolio.milestone.behind", _behind(milestone), False)
       for milestone in ("pe_points", "reflection_meetings", "expiry")],
@@ -435,3 +440,33 @@ def test_the_nudge_names_the_milestone_its_date_the_pace_and_the_wegwijzer():
     meetings = _find("milestone_behind", "en", milestone="reflection_meetings")[0]
     assert "You have 1 of the 4 reflection meetings with proof" in meetings.text
     assert "30 June 2027" in _find("milestone_behind", "en", milestone="expiry")[0].text
+
+
+def test_a_cancelled_invoice_gives_its_reason_and_the_refund_in_the_readers_language():
+    """billing.invoice.cancelled's reason_code and refund_due, worded by us: an English reader gets no Dutch
+    reason, and a paid invoice is not "not to be paid" but refunded."""
+    [open_nl] = _find("invoice_cancelled", "nl", refund_due=False)
+    [paid_nl] = _find("invoice_cancelled", "nl", refund_due=True)
+    [open_en] = _find("invoice_cancelled", "en", refund_due=False)
+    [paid_en] = _find("invoice_cancelled", "en", refund_due=True)
+    for rendered in (open_nl, paid_nl):
+        assert "Reden: je hebt het portfolio ingetrokken waarvoor deze factuur was." in rendered.text
+        assert "door de jobcoach" not in rendered.text  # billing's text, about the jobcoach: not ours
+    assert "Deze factuur hoef je niet te betalen." in open_nl.text
+    assert "Je had deze factuur al betaald: DNV betaalt het bedrag aan je terug." in paid_nl.text
+    assert "niet te betalen" not in paid_nl.text and "niet te betalen" not in paid_nl.html
+    for rendered in (open_en, paid_en):
+        assert "Reason: you withdrew the portfolio this invoice was for." in rendered.text
+        assert "ingetrokken" not in rendered.text and "ingetrokken" not in rendered.html
+    assert "You do not need to pay this invoice." in open_en.text
+    assert "You had already paid this invoice: DNV will refund the amount to you." in paid_en.text
+    assert "do not need to pay" not in paid_en.text and "do not need to pay" not in paid_en.html
+
+
+def test_a_cancelled_invoice_from_before_the_reason_code_says_both_what_to_do_and_no_dutch_in_english():
+    [old_nl] = _find("invoice_cancelled", "nl", refund_due=None)
+    [old_en] = _find("invoice_cancelled", "en", refund_due=None)
+    assert "Reden: Dubbel gefactureerd." in old_nl.text  # billing's text is Dutch: fine for a Dutch reader
+    assert "Heb je al betaald, dan krijg je het bedrag terug." in old_nl.text
+    assert "Dubbel" not in old_en.text and "Reason" not in old_en.text
+    assert "If you have paid it, the amount will be refunded to you." in old_en.text

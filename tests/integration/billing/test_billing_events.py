@@ -279,6 +279,8 @@ def test_a_withdrawn_portfolio_cancels_its_open_invoice_with_a_credit_note(billi
     assert cancelled["data"]["number"] == invoice["number"]
     assert cancelled["data"]["credit_note_number"] == note["number"]
     assert cancelled["data"]["submission_id"] == str(submission_id) and cancelled["data"]["reason"]
+    data = cancelled["data"]
+    assert (data["reason_code"], data["refund_due"]) == ("portfolio_withdrawn", False)
 
     # Withdrawn again (a redelivery): still one credit note. Resubmitted: a new invoice.
     billing.withdrawn(coach, submission_id)
@@ -297,8 +299,10 @@ def test_a_withdrawn_paid_invoice_is_credited_with_a_refund_due(billing):
     body = billing.invoice_body(coach, invoice["id"])
     assert body["state"] == "cancelled" and body["paid_at"] is not None
     assert body["credit_note"]["refund_due"] is True
-    assert "terugbetaald" in billing.outbox("billing.invoice.cancelled", subject=coach.account_id)[0]["data"][
-        "reason"]
+    [cancelled] = billing.outbox("billing.invoice.cancelled", subject=coach.account_id)
+    data = cancelled["data"]
+    assert "terugbetaald" in data["reason"]  # the Dutch text, as DNV's and Noloc's systems read it
+    assert (data["reason_code"], data["refund_due"]) == ("portfolio_withdrawn", True)
 
 
 def test_a_withdrawal_handled_before_its_submission_leaves_it_uninvoiced(billing):

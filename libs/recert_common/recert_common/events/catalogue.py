@@ -858,7 +858,16 @@ class InvoicePaid(_Invoice):
         summary="An invoice was cancelled by a credit note.")
 class InvoiceCancelled(_Invoice):
     credit_note_number = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata=_doc(
+        "The reason in Dutch, as the credit note states it."))
+    reason_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=64),
+                                metadata=_doc(
+        "The reason as a code, for a reader to word in its own language: `portfolio_withdrawn` (the "
+        "jobcoach withdrew the portfolio the invoice was for). More codes may follow: a consumer that does "
+        "not know one falls back on `reason`. Absent on events from before it was added."))
+    refund_due = fields.Boolean(load_default=None, allow_none=True, metadata=_doc(
+        "The invoice was paid before it was cancelled: the amount paid is refunded. Absent (null) on events "
+        "from before it was added."))
 
 
 # --- notifications -------------------------------------------------------------------------------------
