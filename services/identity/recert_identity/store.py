@@ -14,6 +14,7 @@ from uuid import UUID
 import psycopg
 
 from recert_common import revocation
+from recert_common.bus import outbox
 from recert_common.keys import SqlKeyTable
 from recert_common.uow import SqlUnitOfWork
 from recert_identity.domain import (
@@ -295,8 +296,7 @@ class Housekeeping(_Repository):
 
     def forget_sent_events_about(self, account_id: UUID) -> None:
         """What identity sent about the person before (their profile in registered/updated events)."""
-        self.conn.execute("DELETE FROM outbox WHERE published_at IS NOT NULL AND body ->> 'subject' = %s",
-                          (str(account_id),))
+        outbox.forget_published_about(self.conn, account_id)
 
 
 class SqlIdentityUnitOfWork(SqlUnitOfWork):

@@ -15,6 +15,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import access_log, accounts
+from recert_common.bus import outbox
 from recert_common.db import transaction_lock
 from recert_common.events import registry
 from recert_common.uow import SqlUnitOfWork
@@ -567,6 +568,7 @@ class RetentionRepository:
             self.conn.execute("DELETE FROM pending_noloc_activities WHERE membership_number = %s",
                               (number["membership_number"],))
         access_log.AccessLog(self.conn).forget(account_id)
+        outbox.forget_published_about(self.conn, account_id)  # titles, file names, readings sent before
         return keys
 
 

@@ -12,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import access_log, accounts
+from recert_common.bus import outbox
 from recert_common.uow import SqlUnitOfWork
 from recert_portfolio.domain import (
     CalendarFeed,
@@ -605,6 +606,7 @@ class RetentionRepository(_Repository):
                 "DELETE FROM accounts WHERE account_id = %(a)s"):
             conn.execute(statement, {"a": account_id})
         access_log.forget(conn, account_id)
+        outbox.forget_published_about(conn, account_id)  # reasons and titles sent before
         if number and number["membership_number"]:
             conn.execute("DELETE FROM noloc_attendance WHERE membership_number = %s",
                          (number["membership_number"],))

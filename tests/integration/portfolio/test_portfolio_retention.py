@@ -112,10 +112,18 @@ def test_an_erased_account_is_forgotten_snapshots_proofs_and_all(portfolio):
     assert portfolio.get(f"/v1/portfolio/submissions/{submission['id']}", officer).status_code == 200
     asked = portfolio.post(f"{CURRENT}/withdraw", coach.token, json={"reason": "Persoonlijk."})
     assert asked.status_code == 202
+    # What was sent about the person (the withdrawal's reason among it) is kept for audit once published;
+    # the relay does not run here, so the rows are marked as it would.
+    about = "SELECT count(*) FROM outbox WHERE body ->> 'subject' = %s"
+    with portfolio.service.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET published_at = now()")
+    assert _count(portfolio, about, str(coach.account_id)) >= 2  # submitted, withdrawal asked
 
     portfolio.publish("identity.account.erased", {"account_id": coach.account_id,
                                                   "closed_at": portfolio.service.now()},
                       subject=coach.account_id)
+    assert _count(portfolio, about, str(coach.account_id)) == 0
+    assert _count(portfolio, about, str(other.account_id)) >= 1
     for table, column in (("cycles", "account_id"), ("submissions", "account_id"), ("meetings", "account_id"),
                           ("proofs", "account_id"), ("accounts", "account_id"), ("cases", "account_id"),
                           ("pe_activities", "account_id"), ("access_log", "owner_id")):

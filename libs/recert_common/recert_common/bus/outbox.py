@@ -41,6 +41,14 @@ def record(conn: psycopg.Connection, type_: str, data: dict, *, producer: str,
     return add(conn, new_event(type_, data, producer=producer, subject=subject))
 
 
+def forget_published_about(conn: psycopg.Connection, subject: uuid.UUID | str) -> None:
+    """Delete the published events about ``subject`` (a person being erased, ADR 0020): the rows kept for
+    audit hold what the person wrote (titles, file names, reasons). Unpublished ones stay: their consumers
+    have yet to hear them, and each forgets the person itself."""
+    conn.execute("DELETE FROM outbox WHERE published_at IS NOT NULL AND body ->> 'subject' = %s",
+                 (str(subject),))
+
+
 def pending_count(conn: psycopg.Connection) -> int:
     row = conn.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").fetchone()
     return row["n"] if isinstance(row, dict) else row[0]
