@@ -12,7 +12,7 @@ import { TextAreaField } from "../../components/fields";
 import { Field, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { Page } from "../../components/Layout";
 import { useLoad } from "../../components/useLoad";
-import { formatDate, type TextKey, useT } from "../../i18n";
+import { formatDate, formatNumber, type TextKey, useT } from "../../i18n";
 import { Link, usePlace } from "../../router";
 import { useStore } from "../../store";
 import "./mentors.css";
@@ -39,6 +39,7 @@ export function MentorsScreen() {
     <Page title={t("mentors.title")}>
       <p>{t("mentors.intro")}</p>
       <ProblemBox problem={list.problem} />
+      <ProblemBox problem={mine.problem} />
       {list.data && (
         <>
           <section aria-labelledby="mentors-fee" class="notice">
@@ -251,6 +252,7 @@ export function ReadScreen() {
         <Link href="/mentor">{t("mentor.jobcoaches.title")}</Link>
       </p>
       <ProblemBox problem={read.problem} />
+      <ProblemBox problem={comments.problem} />
       {!data && !read.problem && <p aria-busy="true">{t("app.loading")}</p>}
       {data && (
         <>
@@ -304,9 +306,14 @@ function PeSummary({ accountId }: { accountId: string }) {
       <ProblemBox problem={problem} />
       {data && (
         <>
-          <p data-field="pe-total">{t("mentor.read.pe.total", { counted: data.counted_total ?? "0", required: data.required_total ?? "75" })}</p>
-          {data.points_still_needed && data.points_still_needed !== "0" && data.points_still_needed !== "0.00" && (
-            <p>{t("mentor.read.pe.missing", { points: data.points_still_needed })}</p>
+          <p data-field="pe-total">
+            {t("mentor.read.pe.total", {
+              counted: formatNumber(data.counted_total ?? "0"),
+              required: formatNumber(data.required_total ?? "75"),
+            })}
+          </p>
+          {Number(data.points_still_needed ?? "0") > 0 && (
+            <p data-field="pe-missing">{t("mentor.read.pe.missing", { points: formatNumber(data.points_still_needed ?? "0") })}</p>
           )}
         </>
       )}
