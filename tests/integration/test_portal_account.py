@@ -24,7 +24,7 @@ from portal_browser import (
 from portal_system import running_portal
 from smtp_mailbox import Mailbox, mailbox_fixture
 
-from frontend import PASSWORD, Frontend, Person, outbox_tokens, unique_email
+from frontend import PASSWORD, Frontend, Person, outbox_tokens, unique_email, unique_member_number
 from journeys import eventually, ok
 
 SERVICES = ["identity", "notifications"]
@@ -347,4 +347,22 @@ def test_the_recovery_codes_stay_when_the_account_does_not_load_after_linking(br
     page.get_by_label("Ik heb mijn herstelcodes bewaard").check()
     page.get_by_role("button", name="Verder naar mijn overzicht").click()
     heading(page, "Mijn overzicht")
+    context.close()
+
+
+def test_after_registering_the_new_screen_has_the_focus(browser, system):
+    """Sent from the page as first loaded (no navigation before it): "check your mailbox" is a new screen, its
+    heading focused (not the page's body) so that a screen reader reads it."""
+    context = new_context(browser, system, viewport=PHONE)
+    page = context.new_page()
+    page.goto("/registreren")
+    heading(page, "Registreren")
+    page.get_by_label("Volledige naam").fill("Rik Registreert")
+    page.get_by_label("E-mailadres").fill(unique_email("rik"))
+    page.get_by_label("Kies een wachtwoord").fill(PASSWORD)
+    page.get_by_label("Lidmaatschapsnummer").fill(unique_member_number())
+    page.get_by_role("button", name="Account aanmaken").click()
+    expect(heading(page, "Kijk in je mailbox")).to_be_focused()
+    expect(page.get_by_role("status")).to_contain_text("Open de link in de e-mail")
+    check_screen(page, "registration received")
     context.close()

@@ -63,13 +63,15 @@ def test_a_logged_out_question_confirmed_answered_replied_and_closed_in_the_port
     page.get_by_label("Je vraag").fill("Ik heb een nieuwe telefoon en kan niet meer inloggen.")
     check_screen(page, "ask without logging in")
     page.get_by_role("button", name="Vraag versturen").click()
-    heading(page, "Kijk in je mailbox")
+    # The screen after sending is a new screen: its heading has the focus (not the page's body).
+    expect(heading(page, "Kijk in je mailbox")).to_be_focused()
 
     page.goto(_mail_link(mailbox, address, "/hulp/bevestigen"))
     heading(page, "Je vraag bevestigen")
     check_screen(page, "confirm")
     page.get_by_role("button", name="Ja, bevestig mijn vraag").click()
-    heading(page, "Je vraag is bevestigd")
+    # Also on the page the e-mail's link opened (no navigation before it).
+    expect(heading(page, "Je vraag is bevestigd")).to_be_focused()
 
     staff = new_context(browser, system, **PHONE)
     desk = staff.new_page()

@@ -86,8 +86,14 @@ export function Layout({ children }: { children: ComponentChildren }) {
 }
 
 /** A screen: its heading (focused when the screen opens, so a screen reader announces the new page and
- * the keyboard starts from there) and the document's title. */
-export function Page({ title, children }: { title: string; children: ComponentChildren }) {
+ * the keyboard starts from there) and the document's title.
+ *
+ * `outcome`: the screen that follows the person's own act on the screen before it, in the same place (a
+ * form sent, "check your mailbox"): its heading takes the focus even when the app has not navigated yet
+ * (the page was opened from an e-mail's link). Such a screen needs a `key` of its own where the screen
+ * before it is a Page too, so that it opens as a new Page (and its heading is focused) rather than as the
+ * same Page with new content (the focus then left on a button that is gone, nothing announced). */
+export function Page({ title, outcome, children }: { title: string; outcome?: boolean; children: ComponentChildren }) {
   const t = useT();
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
@@ -95,7 +101,7 @@ export function Page({ title, children }: { title: string; children: ComponentCh
   }, [title]);
   useEffect(() => {
     // Not on the very first page load: there the browser starts at the top, as with any page.
-    if (hasNavigated()) heading.current?.focus();
+    if (outcome || hasNavigated()) heading.current?.focus();
   }, []);
   return (
     <div class="page">
@@ -111,7 +117,7 @@ export function Page({ title, children }: { title: string; children: ComponentCh
 export function DoneThenLogin({ title, message }: { title: string; message: string }) {
   const t = useT();
   return (
-    <Page title={title}>
+    <Page title={title} outcome>
       <p role="status">{message}</p>
       <p>
         <Link href="/inloggen" class="button primary">

@@ -35,7 +35,7 @@ export function Register() {
 
   if (done !== null) {
     return (
-      <Page title={t("register.done.title")}>
+      <Page key="done" title={t("register.done.title")} outcome>
         <div role="status">
           {done && <p>{done}</p>}
           <p>{t("register.done.next")}</p>

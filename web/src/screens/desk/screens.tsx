@@ -301,7 +301,7 @@ export function NewRequest() {
   );
   if (sentWithout) {
     return (
-      <Page title={t("desk.new.title")}>
+      <Page key="sent" title={t("desk.new.title")} outcome>
         <p role="status">{t("desk.new.sent_without_file")}</p>
         <ProblemBox problem={sentWithout.problem} />
         <p>
@@ -483,7 +483,7 @@ export function AskLoggedOut() {
   );
   if (sent) {
     return (
-      <Page title={t("desk.public.sent.title")}>
+      <Page key="sent" title={t("desk.public.sent.title")} outcome>
         <p role="status">{t("desk.public.sent")}</p>
       </Page>
     );
@@ -522,7 +522,7 @@ export function Confirm() {
   );
   if (done !== null) {
     return (
-      <Page title={t("desk.confirm.done.title")}>
+      <Page key="done" title={t("desk.confirm.done.title")} outcome>
         <p role="status">{t("desk.confirm.done")}</p>
         <p>
           <Link href={`/hulp/gesprek?token=${encodeURIComponent(done)}`}>{t("desk.confirm.to_thread")}</Link>
