@@ -110,6 +110,41 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
     page.get_by_role("link", name="Naar je reflectiebijeenkomsten").click()
     heading(page, "Reflectiebijeenkomsten")
     check_screen(page, "meetings, none yet")
+
+    # A meeting typed, then the session ends as it is added: after logging in again it is all still there.
+    first_on = TODAY - timedelta(days=40)
+    page.get_by_label("Datum").fill(first_on.isoformat())
+    page.get_by_label("Soort bijeenkomst").select_option("supervision")
+    page.get_by_label("Naam van de groep").fill("Intervisiegroep Oost")
+    page.get_by_label("Naam van de begeleider").fill("Bert Begeleider")
+    page.get_by_label("Duur in minuten").fill("90")
+    meetings = page.url
+
+    def expired(route):
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fulfill(status=401, content_type="application/problem+json", body=json.dumps({
+            "type": "about:blank", "title": "Je sessie is verlopen", "status": 401}))
+
+    context.clear_cookies()  # the refresh token gone too: the session has ended
+    page.route("**/api/v1/portfolio/cycles/current/meetings", expired)
+    page.get_by_role("button", name="Bijeenkomst toevoegen").click()
+    heading(page, "Inloggen")
+    page.unroute("**/api/v1/portfolio/cycles/current/meetings")
+    login(page, person)
+    heading(page, "Mijn overzicht")
+    page.goto(meetings)
+    heading(page, "Reflectiebijeenkomsten")
+    expect(page.get_by_text("We hebben de bijeenkomst teruggezet")).to_be_visible()
+    expect(page.get_by_label("Datum")).to_have_value(first_on.isoformat())
+    expect(page.get_by_label("Soort bijeenkomst")).to_have_value("supervision")
+    expect(page.get_by_label("Naam van de groep")).to_have_value("Intervisiegroep Oost")
+    expect(page.get_by_label("Naam van de begeleider")).to_have_value("Bert Begeleider")
+    expect(page.get_by_label("Duur in minuten")).to_have_value("90")
+    check_screen(page, "meetings, a typed meeting put back")
+    page.get_by_label("Naam van de begeleider").fill("")
+    page.get_by_label("Duur in minuten").fill("")
     for n in range(required):
         met_on = TODAY - timedelta(days=40 + n)
         page.get_by_label("Datum").fill(met_on.isoformat())
@@ -129,6 +164,10 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
             {"name": f"presentielijst-{n}.pdf", "mimeType": "application/pdf", "buffer": PDF + bytes([n])})
         meeting.get_by_role("button", name="Bewijs uploaden").click()
         expect(meeting.locator("[data-field=proof]")).to_have_text(f"✓ Bewijs: presentielijst-{n}.pdf")
+        # Added: the kept copy is gone, the form empty again.
+        assert page.evaluate("() => Object.keys(localStorage).filter((k) => k.endsWith('.meeting.new'))") == []
+        expect(page.get_by_label("Naam van de groep")).to_have_value("")
+        expect(page.get_by_text("We hebben de bijeenkomst teruggezet")).to_have_count(0)
     check_screen(page, "meetings with proof")
 
     # A3: the report and the meeting it is about.

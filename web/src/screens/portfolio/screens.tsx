@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, type Shown } from "../../api/client";
 import type { paths } from "../../api/schema";
 import { authorized, session } from "../../auth";
-import { type DraftStatus, useDraft } from "../../components/draft";
+import { type DraftStatus, useDraft, useLocalDraft } from "../../components/draft";
 import { InputField, SelectField, TextAreaField } from "../../components/fields";
 import { Field, OtherErrors, ProblemBox, Submit, useSubmit } from "../../components/forms";
 import { KeptTextForm } from "../../components/keptTextForm";
@@ -650,52 +650,67 @@ function MeetingItem({ meeting, changed }: { meeting: Meeting; changed: () => vo
   );
 }
 
+interface MeetingValues {
+  met_on: string;
+  kind: string;
+  group_name: string;
+  supervisor_name: string;
+  duration_minutes: string;
+}
+
+const noMeeting = (): MeetingValues => ({
+  met_on: "", kind: "intervision", group_name: "", supervisor_name: "", duration_minutes: "",
+});
+
+/** A new meeting, kept in this browser as it is typed (a reload, a closed tab or the login after a session
+ * ended loses nothing) until portfolio has it. */
 function AddMeeting({ added }: { added: () => void }) {
   const t = useT();
-  const [metOn, setMetOn] = useState("");
-  const [kind, setKind] = useState<string>("intervision");
-  const [group, setGroup] = useState("");
-  const [supervisor, setSupervisor] = useState("");
-  const [minutes, setMinutes] = useState("");
+  const current = useStore(session);
+  const accountId = current.status === "authenticated" ? current.account.id : null;
+  const draft = useLocalDraft<MeetingValues>(accountId ? `${accountId}.meeting.new` : null, noMeeting);
+  const values = draft.value;
+  const [addedOne, setAddedOne] = useState(false);
+  const set = (field: keyof MeetingValues) => (value: string) => draft.change({ ...values, [field]: value });
   const form = useSubmit(
     () =>
       authorized(() =>
         api.POST("/api/v1/portfolio/cycles/current/meetings", {
           body: {
-            met_on: metOn,
-            kind: kind as (typeof KINDS)[number],
-            group_name: group || null,
-            supervisor_name: supervisor || null,
-            duration_minutes: minutes ? Number(minutes) : null,
+            met_on: values.met_on,
+            kind: values.kind as (typeof KINDS)[number],
+            group_name: values.group_name || null,
+            supervisor_name: values.supervisor_name || null,
+            duration_minutes: values.duration_minutes ? Number(values.duration_minutes) : null,
           },
         }),
       ),
     () => {
-      setMetOn("");
-      setGroup("");
-      setSupervisor("");
-      setMinutes("");
+      draft.change(noMeeting());
+      draft.clear();
+      setAddedOne(true);
       added();
     },
   );
   return (
     <section aria-labelledby="add-meeting-title">
       <h2 id="add-meeting-title">{t("portfolio.meeting.add")}</h2>
+      {draft.restored && !addedOne && <p class="notice">{t("portfolio.meeting.restored")}</p>}
       <form onSubmit={form.onSubmit} noValidate>
         <ProblemBox problem={form.problem} />
-        <InputField type="date" name="met_on" label={t("portfolio.meeting.date")} required value={metOn} onValue={setMetOn} problem={form.problem} />
+        <InputField type="date" name="met_on" label={t("portfolio.meeting.date")} required value={values.met_on} onValue={set("met_on")} problem={form.problem} />
         <SelectField
           name="kind"
           label={t("portfolio.meeting.kind")}
           required
-          value={kind}
-          onValue={setKind}
+          value={values.kind}
+          onValue={set("kind")}
           problem={form.problem}
           options={KINDS.map((k) => ({ value: k, text: t(`portfolio.kind.${k}` as TextKey) }))}
         />
-        <Field name="group_name" label={t("portfolio.meeting.group")} hint={t("portfolio.meeting.group.hint")} value={group} onValue={setGroup} problem={form.problem} />
-        <Field name="supervisor_name" label={t("portfolio.meeting.supervisor")} value={supervisor} onValue={setSupervisor} problem={form.problem} />
-        <InputField type="number" name="duration_minutes" label={t("portfolio.meeting.duration")} value={minutes} onValue={setMinutes} problem={form.problem} />
+        <Field name="group_name" label={t("portfolio.meeting.group")} hint={t("portfolio.meeting.group.hint")} value={values.group_name} onValue={set("group_name")} problem={form.problem} />
+        <Field name="supervisor_name" label={t("portfolio.meeting.supervisor")} value={values.supervisor_name} onValue={set("supervisor_name")} problem={form.problem} />
+        <InputField type="number" name="duration_minutes" label={t("portfolio.meeting.duration")} value={values.duration_minutes} onValue={set("duration_minutes")} problem={form.problem} />
         <OtherErrors problem={form.problem} shown={["met_on", "kind", "group_name", "supervisor_name", "duration_minutes"]} />
         <Submit busy={form.busy}>{t("portfolio.meeting.save")}</Submit>
       </form>
