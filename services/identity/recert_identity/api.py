@@ -304,7 +304,8 @@ def reset_totp(data: dict[str, Any], account_id: UUID):
     assessor's, and is refused (403) for a DNV officer's or a Noloc admin's account. DNV's support staff
     (``dnv_support``) a jobcoach's, an assessor's or a mentor's, only from a service request
     (``service_request_id``, with ``identity_check``: how identity was checked) whose requester is matched to
-    the account by a confirmed e-mail address (409 otherwise); the reset is noted in the request's thread."""
+    the account by a confirmed e-mail address (409 otherwise); the reset is noted in the request's thread.
+    Only callers with ``dnv_support`` may name a request (422 otherwise), and it is checked whoever does."""
     principal = current_principal()
     return _service().reset_totp(account_id, by=principal.account_id, reason=data.get("reason"),
                                  by_roles=principal.roles, service_request_id=data.get("service_request_id"),

@@ -277,6 +277,9 @@ i18n.register_messages({
               "identiteit.",
         "en": "Fill this in: the help desk unlinks an app only from a service request, after checking "
               "identity."},
+    "identity.field.desk_request_support_only": {
+        "nl": "Alleen de helpdesk koppelt een app los vanuit een hulpvraag. Laat dit veld leeg.",
+        "en": "Only the help desk unlinks an app from a service request. Leave this field empty."},
     "identity.detail.totp_reset_by_admin_only": {
         "nl": "De authenticator-app van een DNV-medewerker of Noloc-beheerder kan alleen een Noloc-beheerder "
               "loskoppelen.",

@@ -359,8 +359,12 @@ class IdentityService:
 
         DNV's support (ADR 0029) resets a jobcoach's, an assessor's or a mentor's, only from a service request
         (``service_request_id``, ``identity_check``) whose requester notifications' desk matched to this
-        account; asked with the caller's ``token``. The event names the request, so the thread notes it."""
+        account; asked with the caller's ``token``. The event names the request, so the thread notes it. A
+        request is checked whoever names it, and only those who read the desk may name one: the thread would
+        otherwise carry the note, and the identity check, into another person's request."""
         roles = frozenset(by_roles)
+        if service_request_id is not None and Role.DNV_SUPPORT not in roles:
+            raise InputRefused({"service_request_id": ["identity.field.desk_request_support_only"]})
         if resets_through_desk(roles):
             missing = {name: ["identity.field.desk_reset_required"]
                        for name, value in (("service_request_id", service_request_id),
@@ -373,7 +377,7 @@ class IdentityService:
             account = self._existing(uow, account_id)
             if not may_reset_totp(roles, account.roles):
                 raise TotpResetNotAllowed()
-        if service_request_id is not None and resets_through_desk(roles):
+        if service_request_id is not None:
             assert token is not None, "a reset through the desk is asked with the caller's token"
             found = self.desk().request(service_request_id, token=token)
             refusal = support_reset_refusal(found, account_id)

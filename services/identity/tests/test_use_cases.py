@@ -278,6 +278,36 @@ def test_dnv_support_resets_from_a_service_request_the_desk_matched_to_the_accou
     assert (event.data["service_request_id"], event.data["identity_check"]) == (str(matched), "Gebeld")
 
 
+def test_a_service_request_named_in_a_reset_is_always_checked_and_named_only_by_the_desk(service, uow, clock):
+    """The event's request gets the reset noted in its thread, with the identity check: an officer or an
+    admin naming another person's request (or a support officer who is a DNV officer too) must not put it
+    there."""
+    import uuid
+
+    from recert_identity.domain import DeskRequest, DeskResetRefused, InputRefused
+    person = enrolled(service, clock)
+    other = uuid.uuid4()
+    someone_elses = uuid.uuid4()
+
+    class Desk:
+        def request(self, request_id, *, token):
+            return {someone_elses: DeskRequest(someone_elses, other, "open")}.get(request_id)
+
+    service.desk = lambda: Desk()
+    published = len(uow.published)
+    for roles in ([Role.DNV_OFFICER], [Role.NOLOC_ADMIN]):
+        with pytest.raises(InputRefused) as refused:
+            service.reset_totp(person.id, by=uuid.uuid4(), by_roles=roles, service_request_id=someone_elses,
+                               identity_check="Paspoort", token="t")
+        assert refused.value.errors == {"service_request_id": ["identity.field.desk_request_support_only"]}
+    with pytest.raises(DeskResetRefused) as not_hers:
+        service.reset_totp(person.id, by=uuid.uuid4(), by_roles=[Role.DNV_SUPPORT, Role.DNV_OFFICER],
+                           service_request_id=someone_elses, identity_check="Paspoort", token="t")
+    assert not_hers.value.reason == "request_not_matched"
+    assert len(uow.published) == published and service.account(person.id).totp_enrolled
+    assert not service.reset_totp(person.id, by=uuid.uuid4(), by_roles=[Role.DNV_OFFICER]).totp_enrolled
+
+
 def test_the_seed_enrols_an_app_without_a_login(service, uow):
     account = staff(service)
     assert service.totp_secret(account.id) is None
