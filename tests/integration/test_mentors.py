@@ -181,6 +181,26 @@ def _phone(browser, system):
     return new_context(browser, system, viewport={"width": 360, "height": 740})
 
 
+def test_closing_her_account_ends_the_mentors_reading_in_both_services(app, office, people):
+    """A jobcoach who closed her account cannot log in to end a mentorship, and her data stays 30 days
+    before erasure: the closing ends it, in portfolio and then in pe-registry."""
+    coach = app.login(app.register(full_name="Sterre Stopt"))
+    office.certify(coach, TODAY + timedelta(days=60))
+    mentor = people["other"]
+    mid = ok(app.post("portfolio/mentorships", coach, json={"mentor_id": mentor.id, "consent": CONSENT}),
+             201)["id"]
+    eventually(lambda: app.get(f"pe/accounts/{coach.id}/summary", mentor).status_code == 200,
+               what="pe-registry lets the mentor read")
+    assert app.get(f"portfolio/mentorships/{mid}/portfolio", mentor).status_code == 200
+
+    assert app.post("accounts/me/close", coach, json={"password": PASSWORD}).status_code == 204
+    eventually(lambda: app.get(f"portfolio/mentorships/{mid}/portfolio", mentor).status_code == 404,
+               what="portfolio ends the mentorship")
+    eventually(lambda: app.get(f"pe/accounts/{coach.id}/summary", mentor).status_code == 404,
+               what="pe-registry hears it ended")
+    assert all(m["id"] != mid for m in ok(app.get("portfolio/mentorships", mentor)))
+
+
 def test_the_jobcoach_and_the_mentor_in_the_portal(browser, system, app, office):
     mentor = make_mentor(app, office, "Lotte Leesmee")
     coach = app.login(app.register(full_name="Bo Begeleid"))

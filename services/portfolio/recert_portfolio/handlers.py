@@ -22,6 +22,7 @@ from recert_common.domain_errors import NotYetKnown
 from recert_common.events import Event
 from recert_common.storage import ObjectStore, StorageError
 from recert_common.uow import handled_in
+from recert_portfolio import mentoring
 from recert_portfolio.domain import (
     Case,
     Cycle,
@@ -65,6 +66,17 @@ class Handlers:
         if uow.accounts.upsert(account_id, number, data["roles"], event.occurred_at,
                                full_name=data["full_name"], membership_kind=data["membership_kind"]):
             self._claim_attendance(uow, account_id, number)
+
+    def on_account_disabled(self, uow: PortfolioUnitOfWork, event: Event) -> None:
+        """A closed (or disabled) account ends its mentorships, as jobcoach and as mentor: a jobcoach who
+        closed her account cannot log in to end a mentor's reading of her drafts during the 30 days before
+        erasure (ADR 0028). Ended ones are left alone, so a redelivery ends nothing twice."""
+        account_id = event.data["account_id"]
+        as_jobcoach = [m for m in uow.mentors.of_jobcoach(account_id) if m.active]
+        for found in as_jobcoach + uow.mentors.of_mentor(account_id):
+            mentorship = uow.mentors.get(found.id, for_update=True)
+            if mentorship is not None and mentorship.active:
+                mentoring.end(uow, mentorship, by=account_id, now=event.occurred_at)
 
     def on_account_erased(self, uow: PortfolioUnitOfWork, event: Event) -> None:
         """Forget the person (ADR 0020): cycles, parts, meetings, snapshots, the read models, and the proof
@@ -301,6 +313,7 @@ class Handlers:
         return {
             "identity.account.registered": self.on_account,
             "identity.account.updated": self.on_account,
+            "identity.account.disabled": self.on_account_disabled,
             "identity.account.erased": self.on_account_erased,
             "noloc.meeting.attended": self.on_meeting_attended,
             "pe.activity.recorded": self.on_pe_activity,

@@ -109,13 +109,7 @@ class MentoringUseCases:
             mentorship = uow.mentors.get(mentorship_id, for_update=True)
             if mentorship is None or mentorship.account_id != account_id:
                 raise NotFoundError()
-            ended = mentorship.ended(by=account_id, now=now)
-            uow.mentors.save_end(ended)
-            uow.publish("portfolio.mentorship.ended", {
-                "mentorship_id": ended.id, "account_id": account_id, "mentor_id": ended.mentor_id,
-                "started_at": ended.started_at, "ended_at": now,
-            }, subject=account_id)
-            return ended
+            return end(uow, mentorship, by=account_id, now=now)
 
     def _mentoring(self, uow: Any, mentor_id: UUID, mentorship_id: UUID) -> Mentorship:
         mentorship = uow.mentors.get(mentorship_id)
@@ -163,4 +157,17 @@ class MentoringUseCases:
             return [c for c in uow.mentors.comments(account_id=account_id) if part is None or c.part == part]
 
 
-__all__ = ["MenteePortfolio", "MentoringUseCases"]
+def end(uow: Any, mentorship: Mentorship, *, by: UUID, now: datetime) -> Mentorship:
+    """End a running mentorship (locked by the caller) and announce it: pe-registry stops the mentor's
+    reads, assessment keeps the past mentor from assessing the jobcoach."""
+    ended = mentorship.ended(by=by, now=now)
+    uow.mentors.save_end(ended)
+    uow.publish("portfolio.mentorship.ended", {
+        "mentorship_id": ended.id, "account_id": ended.account_id, "mentor_id": ended.mentor_id,
+        "started_at": ended.started_at, "ended_at": now,
+    }, subject=ended.account_id)
+    return ended
+
+
+__all__ = ["MenteePortfolio", "MentoringUseCases", "end"]
+

@@ -109,3 +109,25 @@ def test_the_mentor_reads_and_comments_while_it_runs_and_nothing_once_it_ended(w
         world.service.end_mentorship(coach.account_id, mentorship.id)
     # Invited again later: a new mentorship.
     assert world.service.invite_mentor(coach.account_id, mentor, CONSENT).id != mentorship.id
+
+
+def test_a_closed_account_ends_its_mentorships_as_jobcoach_and_as_mentor(world):
+    """She closed her account and cannot log in to end the mentor's reading of her drafts: the closing
+    (identity.account.disabled) ends it, once, and announces it as her own ending would."""
+    coach, other = world.coach(), world.coach()
+    mentor, leaving_mentor = _mentor(world), _mentor(world, "Lex Weg")
+    hers = world.service.invite_mentor(coach.account_id, mentor, CONSENT)
+    others = world.service.invite_mentor(other.account_id, leaving_mentor, CONSENT)
+    untouched = world.service.invite_mentor(other.account_id, mentor, CONSENT)
+
+    closed = {"account_id": coach.account_id, "disabled_by": None, "reason": "closed by its holder"}
+    world.event("identity.account.disabled", closed)
+    world.event("identity.account.disabled", closed)  # a second delivery ends nothing more
+    world.event("identity.account.disabled", {"account_id": leaving_mentor, "disabled_by": None,
+                                              "reason": "closed by its holder"})
+
+    ended = world.published("portfolio.mentorship.ended")
+    assert sorted(e.data["mentorship_id"] for e in ended) == sorted([str(hers.id), str(others.id)])
+    with pytest.raises(NotFoundError):
+        world.service.mentee_portfolio(_principal(mentor, Role.MENTOR), hers.id)
+    assert world.service.mentee_portfolio(_principal(mentor, Role.MENTOR), untouched.id)
