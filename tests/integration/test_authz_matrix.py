@@ -232,7 +232,8 @@ MATRIX: dict[str, tuple[int, ...]] = {
 # The assigned assessor of a case that has been decided (DESIGN.md section 4: an assessor sees the cases
 # assigned to them only while the case runs; ADR 0017 for pe-registry and portfolio). ``decided_jobcoach``
 # owns the case, which ``assessor`` assessed (positive) and DNV decided positive; the other jobcoach is
-# ``draft_jobcoach`` (``jobcoach`` closed her account by then). The assigned assessor now gets the 404 anyone gets for a case that is not theirs.
+# ``draft_jobcoach`` (``jobcoach`` closed her account by then). The assigned assessor now gets the 404 anyone
+# gets for a case that is not theirs.
 DECIDED_CASE: dict[str, tuple[int, ...]] = {
     #                                                          anon owner other asg unasg  dnv admin mnt supp
     "GET /cases/{case_id}":                                    (401, 200, 404, 404, 404, 200, 403, 403, 403),
@@ -370,8 +371,8 @@ def test_the_assigned_assessor_no_longer_reads_a_decided_case(world, decided_cas
             operation = OPERATIONS[label]
             answers, flaws = {}, {}
             for caller in sorted(CALLERS, key=lambda c: expected[c] not in DENIED):
-                who = {"anonymous": None, "owner": "decided_jobcoach", "other_jobcoach": "draft_jobcoach"}.get(
-                    caller, caller)
+                who = {"anonymous": None, "owner": "decided_jobcoach",
+                       "other_jobcoach": "draft_jobcoach"}.get(caller, caller)
                 call = Operation(owner="decided_jobcoach", persona=operation.persona,
                                  ids={"case_id": "decided_case_id"}).call(world, label, who)
                 response = call.send(world, world.token(who) if who else None)

@@ -128,7 +128,8 @@ def _assessment_knows_name(system, account_id: str, full_name: str) -> bool:
     db = Database(system.database_url("assessment"), max_size=1, name="test-account-name").open(wait=True)
     try:
         with db.transaction() as conn:
-            row = conn.execute("SELECT full_name FROM accounts WHERE account_id = %s", (account_id,)).fetchone()
+            row = conn.execute("SELECT full_name FROM accounts WHERE account_id = %s",
+                               (account_id,)).fetchone()
             return row is not None and row["full_name"] == full_name
     finally:
         db.close()
@@ -141,7 +142,8 @@ def test_a_name_the_jobcoach_chose_herself_is_never_signed(app, office, system):
     person, number = _holder(app, office, "Iris Ingevoerd")
     chosen = "Dr. Iris Zelfgekozen"
     ok(app.patch("accounts/me", person, json={"full_name": chosen}))
-    eventually(lambda: _assessment_knows_name(system, person.id, chosen), what="assessment hears the new name")
+    eventually(lambda: _assessment_knows_name(system, person.id, chosen),
+               what="assessment hears the new name")
     download = ok(app.get("certificates/mine/credential", person))
     assert download["holder_name"] == "Iris Ingevoerd"
     assert "Zelfgekozen" not in json.dumps(download)

@@ -256,7 +256,8 @@ def test_dnv_checks_assigns_and_decides_and_imports(officer, app, office):
     problem = page.locator("form .problem")
     expect(problem).to_be_focused()
     expect(problem).to_contain_text("Je hebt nog niets gekozen")
-    expect(page.locator("#field-decision-error")).to_have_text("Kies je besluit: positief, uitgesteld of negatief.")
+    expect(page.locator("#field-decision-error")).to_have_text(
+        "Kies je besluit: positief, uitgesteld of negatief.")
     for radio in page.locator("#field-decision").get_by_role("radio").all():
         expect(radio).to_have_attribute("aria-invalid", "true")
         expect(radio).to_have_attribute("aria-describedby", "field-decision-error")

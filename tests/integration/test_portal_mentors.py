@@ -58,10 +58,13 @@ def test_the_mentor_reads_points_in_dutch_and_is_told_when_comments_do_not_load(
     mentorship = eventually(lambda: (r := app.post("portfolio/mentorships", coach, json={
         "mentor_id": mentor.id, "consent": CONSENT})).status_code == 201 and r.json(),
         what="the mentor known to portfolio")
-    ok(app.put(f"portfolio/mentors/{mentor.id}", mentor, json={"region": "Gelderland", "about": "Oud-jobcoach."}))
+    ok(app.put(f"portfolio/mentors/{mentor.id}", mentor,
+               json={"region": "Gelderland", "about": "Oud-jobcoach."}))
     summary = eventually(lambda: (r := app.get(f"pe/accounts/{coach.id}/summary", mentor)).status_code == 200
-                         and Decimal(r.json()["counted_total"]) > 0 and r.json(), what="her points to the mentor")
-    counted, required, needed = summary["counted_total"], summary["required_total"], summary["points_still_needed"]
+                         and Decimal(r.json()["counted_total"]) > 0 and r.json(),
+                         what="her points to the mentor")
+    counted, required = summary["counted_total"], summary["required_total"]
+    needed = summary["points_still_needed"]
     assert "." in counted and Decimal(needed) > 0, summary  # not whole: the API's "12.5" differs from Dutch
 
     page = _phone(browser, system).new_page()

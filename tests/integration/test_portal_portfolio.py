@@ -165,7 +165,8 @@ def test_a_jobcoach_writes_her_portfolio_and_submits_it(browser, system, app, of
         meeting.get_by_role("button", name="Bewijs uploaden").click()
         expect(meeting.locator("[data-field=proof]")).to_have_text(f"✓ Bewijs: presentielijst-{n}.pdf")
         # Added: the kept copy is gone, the form empty again.
-        assert page.evaluate("() => Object.keys(localStorage).filter((k) => k.endsWith('.meeting.new'))") == []
+        kept = "() => Object.keys(localStorage).filter((k) => k.endsWith('.meeting.new'))"
+        assert page.evaluate(kept) == []
         expect(page.get_by_label("Naam van de groep")).to_have_value("")
         expect(page.get_by_text("We hebben de bijeenkomst teruggezet")).to_have_count(0)
     check_screen(page, "meetings with proof")
