@@ -349,8 +349,10 @@ INVALID = [
     ("assessment.objection.decided", {"outcome": "partly"}, "outcome"),
     ("certification.certificate.expiring", {"months_before": 2}, "months_before"),
     ("certification.certificate.registered", {"valid_until": date(2022, 6, 1)}, "valid_until"),
-    # negative without deadline
-    ("certification.decision.made", {"new_portfolio_deadline": None}, "new_portfolio_deadline"),
+    # postponed with a new-portfolio deadline
+    ("certification.decision.made", {"decision": "postponed", "supplement_due_on": date(2026, 7, 20),
+                                     "supplements": [{"part": "B", "assignment": "Meer PE."}]},
+     "new_portfolio_deadline"),
     # positive with a new-portfolio deadline
     ("certification.decision.made", {"decision": "positive"}, "new_portfolio_deadline"),
     # departs from the advice without reason
@@ -394,6 +396,8 @@ def test_cross_field_rules_allow_their_valid_other_branch():
                                          supervisor_name="J. Bakker"))
     _make("identity.account.registered", _with("identity.account.registered", roles=["assessor"],
                                               membership_kind=None, membership_number=None))
+    # The negative decision on the new portfolio after a negative one opens no further portfolio (ADR 0009).
+    _make("certification.decision.made", _with("certification.decision.made", new_portfolio_deadline=None))
     _make("certification.decision.made", _with("certification.decision.made", decision="postponed",
                                               new_portfolio_deadline=None,
                                               supplement_due_on=date(2026, 7, 20),

@@ -484,10 +484,13 @@ class Tile:
 
 def tile(certificate: Certificate, today: date, negative: Decision | None) -> Tile:
     """After a negative decision about the current period the window is the one for a whole new portfolio:
-    from the decision up to its new-portfolio deadline. Otherwise the 3 months before expiry, while the
+    from the decision up to its new-portfolio deadline; none when that decision was on the new portfolio
+    itself (it has no deadline: one second chance only). Otherwise the 3 months before expiry, while the
     certificate is active."""
-    if negative is not None and negative.new_portfolio_deadline is not None:
-        window: DateRange | None = DateRange(negative.decided_on, negative.new_portfolio_deadline)
+    window: DateRange | None
+    if negative is not None:
+        window = (DateRange(negative.decided_on, negative.new_portfolio_deadline)
+                  if negative.new_portfolio_deadline is not None else None)
     elif certificate.state == CertificateState.LAPSED:
         window = None
     else:
@@ -775,6 +778,12 @@ class DecisionOutcome:
         return self.decision.decision == "negative"
 
 
+def negative_opens_new_portfolio(case: Case, decision: str) -> bool:
+    """A negative decision opens a whole new portfolio, with its deadline, once: not when the case is itself
+    that new portfolio (ADR 0009: one second chance only)."""
+    return decision == "negative" and not case.is_new_portfolio_after_negative
+
+
 def decision_on(case: Case, *, decision: str, reason: str | None, advices: Sequence[GivenAdvice],
                 decisions: Sequence[Decision], pe_check: PeCheck | None, today: date, objection_weeks: int,
                 decision_id: UUID, decided_by: UUID, decided_at: datetime) -> DecisionOutcome:
@@ -824,7 +833,8 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
     record = Decision(
         id=decision_id, case_id=case.id, round=round_, decision=decision, follows_advice=follows,
         reason=reason, decided_on=today, objection_deadline=objection_deadline(today, objection_weeks),
-        new_portfolio_deadline=new_portfolio_deadline(today) if decision == "negative" else None,
+        new_portfolio_deadline=new_portfolio_deadline(today) if negative_opens_new_portfolio(case, decision)
+        else None,
         supplement_due_on=supplement_deadline(today) if decision == "postponed" else None,
         decided_by=decided_by, decided_at=decided_at)
     return DecisionOutcome(record, state, supplements)

@@ -555,7 +555,8 @@ class TileSchema(Schema):
     days_left = fields.Integer(metadata={"description": "Days until the expiry date; 0 on and after it."})
     submission_window = fields.Nested(WindowSchema, attribute="window", allow_none=True, metadata={
         "description": "3 months before expiry; after a negative decision: up to the new-portfolio "
-                       "deadline."})
+                       "deadline; null once lapsed, or after the negative decision on that new portfolio "
+                       "(one second chance only)."})
     window_open = fields.Boolean()
 
 

@@ -163,6 +163,18 @@ def test_after_a_negative_decision_the_window_is_for_a_new_portfolio():
     assert tile(lapsed, date(2027, 8, 1), None).window is None
 
 
+def test_after_the_negative_decision_on_the_new_portfolio_no_window_opens():
+    """ADR 0009: one second chance only. That decision has no new-portfolio deadline, and the tile shows no
+    submission window, whether the certificate has lapsed yet or not."""
+    last = Decision(id=uuid.uuid4(), case_id=uuid.uuid4(), round=1, decision="negative",
+                    follows_advice=True, reason=None, decided_on=date(2027, 6, 10),
+                    objection_deadline=date(2027, 7, 22), new_portfolio_deadline=None,
+                    supplement_due_on=None, decided_by=uuid.uuid4(), decided_at=T0)
+    for state in (CertificateState.ACTIVE, CertificateState.LAPSED):
+        after = tile(certificate(date(2027, 6, 30), state), date(2027, 6, 15), last)
+        assert after.window is None and not after.window_open
+
+
 def test_a_certificate_with_an_account_waits_for_portfolios_word_before_it_lapses():
     """ADR 0042: a portfolio submitted on the last day may still be on its way to assessment."""
     held, unlinked = certificate(date(2027, 6, 30)), replace(certificate(date(2027, 6, 30)), account_id=None)

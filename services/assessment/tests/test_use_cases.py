@@ -355,6 +355,33 @@ def test_a_negative_decision_after_expiry_lapses_the_certificate(world):
     assert lapsed.data["reason"] == "negative_decision"
 
 
+def test_a_negative_decision_on_the_new_portfolio_after_a_negative_one_opens_no_third(world):
+    """ADR 0009: one second chance only. The negative decision on the whole new portfolio has no new-portfolio
+    deadline, so neither the e-mails nor the tile promise a third portfolio."""
+    coach, certificate, assessor, case = world.advised()
+    first = world.service.decide(world.officer, case.id, decision="negative", reason="Onvoldoende.")
+    assert first.new_portfolio_deadline is not None
+    assert world.service.certificates.tile(coach.account_id).window.last == first.new_portfolio_deadline
+
+    world.instant += timedelta(days=1)  # the decisions are ordered by their time, as in the database
+    again = world.submit(coach, certificate, after_negative=True)
+    world.service.complete_pe_check(world.officer, again.id, passed=True, findings=[])
+    world.pay(coach, world.case(again.id))
+    second_assessor = world.account("assessor")
+    world.service.assign(world.officer, again.id, second_assessor.account_id)
+    world.service.give_advice(second_assessor, again.id, positive_form())
+    world.instant += timedelta(days=1)
+    last = world.service.decide(world.officer, again.id, decision="negative", reason="Weer onvoldoende.")
+    assert last.new_portfolio_deadline is None
+    assert world.uow.events("certification.decision.made")[-1].data["new_portfolio_deadline"] is None
+    tile = world.service.certificates.tile(coach.account_id)
+    assert tile.window is None and not tile.window_open
+    world.day = EXPIRES + timedelta(days=1)  # the lapse promises no new portfolio either
+    world.scheduler.run_in(lambda: world.uow)
+    (lapsed,) = world.uow.events("certification.certificate.lapsed")
+    assert lapsed.data["new_portfolio_deadline"] is None
+
+
 def test_a_postponed_decision_opens_the_supplement_once(world):
     coach, _, assessor, case = world.advised(postponed_form())
     decision = world.service.decide(world.officer, case.id, decision="postponed", reason=None)

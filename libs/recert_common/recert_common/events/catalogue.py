@@ -763,10 +763,12 @@ class CredentialRevoked(_Certificate):
         summary="DNV's certification decision on a case. Positive is followed by certificate.renewed or "
                 "reactivated; negative by certificate.lapsed at expiry.")
 class DecisionMade(EventData):
-    """A decision that does not follow the advice gives a reason. Exactly the negative decisions have a
-    new_portfolio_deadline, and exactly the postponed ones a supplement_due_on (3 months from the decision
-    date) and the supplementary assignments per part: the postponed advice's, or after a failed PE check
-    one for part B. A postponed decision is what reopens those parts for the jobcoach (ADR 0011)."""
+    """A decision that does not follow the advice gives a reason. Only negative decisions have a
+    new_portfolio_deadline, and every one of them except the negative decision on a whole new portfolio after
+    a negative decision (one second chance only, ADR 0009): that one opens no new portfolio. Exactly the
+    postponed ones have a supplement_due_on (3 months from the decision date) and the supplementary
+    assignments per part: the postponed advice's, or after a failed PE check one for part B. A postponed
+    decision is what reopens those parts for the jobcoach (ADR 0011)."""
 
     decision_id = fields.UUID(required=True)
     case_id = fields.UUID(required=True)
@@ -776,8 +778,9 @@ class DecisionMade(EventData):
     follows_advice = fields.Boolean(required=True)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=5000))
     objection_deadline = fields.Date(required=True)
-    new_portfolio_deadline = fields.Date(load_default=None, allow_none=True,
-                                         metadata=_doc("Negative decisions only."))
+    new_portfolio_deadline = fields.Date(load_default=None, allow_none=True, metadata=_doc(
+        "Negative decisions only: the last day for a whole new portfolio. Null on a negative decision about "
+        "that new portfolio itself, which opens no further one (one second chance only)."))
     supplement_due_on = fields.Date(load_default=None, allow_none=True, metadata=_doc(
         "Postponed decisions only: the last day for the supplement, 3 months from the decision date."))
     supplements = fields.List(fields.Nested(SupplementAssignment), load_default=list, metadata=_doc(
@@ -788,8 +791,8 @@ class DecisionMade(EventData):
         decision = data.get("decision")
         if not data.get("follows_advice", True) and not data.get("reason"):
             raise ValidationError("A decision that departs from the advice gives its reason.", "reason")
-        if (decision == "negative") != (data.get("new_portfolio_deadline") is not None):
-            raise ValidationError("Exactly a negative decision has a new-portfolio deadline.",
+        if decision != "negative" and data.get("new_portfolio_deadline") is not None:
+            raise ValidationError("Only a negative decision has a new-portfolio deadline.",
                                   "new_portfolio_deadline")
         if (decision == "postponed") != (data.get("supplement_due_on") is not None):
             raise ValidationError("Exactly a postponed decision has a supplement due date.",
