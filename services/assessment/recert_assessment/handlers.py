@@ -54,17 +54,27 @@ class Handlers:
                                occurred_at=event.occurred_at):
             certificates.link_known_account(uow, data["account_id"], number, data["email"], self.now())
 
+    # Events about one activity may arrive out of order (a retry goes to the back of the queue, an operator
+    # replays a dead letter): the repository keeps the newest and never brings back what was removed, since
+    # the copy is what DNV's PE check weighs (ADR 0044, amended).
+
     def on_pe_activity(self, uow: Any, event: Event) -> None:
-        uow.pe_activities.upsert(event.data)
+        if not uow.pe_activities.upsert(event.data, event.occurred_at):
+            _log.info("late PE activity event ignored", extra={
+                "activity_id": str(event.data["activity_id"]), "event_type": event.type})
 
     def on_pe_activity_removed(self, uow: Any, event: Event) -> None:
-        uow.pe_activities.delete(event.data["activity_id"])
+        data = event.data
+        uow.pe_activities.delete(data["activity_id"], data["account_id"], event.occurred_at)
 
     def on_pe_evidence(self, uow: Any, event: Event) -> None:
-        uow.pe_activities.add_evidence(event.data)
+        if not uow.pe_activities.add_evidence(event.data):
+            _log.info("PE evidence event ignored: known, or removed already",
+                      extra={"evidence_id": str(event.data["evidence_id"])})
 
     def on_pe_evidence_removed(self, uow: Any, event: Event) -> None:
-        uow.pe_activities.delete_evidence(event.data["evidence_id"])
+        data = event.data
+        uow.pe_activities.delete_evidence(data["evidence_id"], data["account_id"], event.occurred_at)
 
     # --- cases -----------------------------------------------------------------------------------------
 

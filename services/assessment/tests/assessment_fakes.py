@@ -86,21 +86,41 @@ class FakeAccounts:
 
 
 class FakePeActivities:
+    """As the SQL repository: newest event wins, removals are final (tombstones)."""
+
     def __init__(self) -> None:
         self.rows: dict[UUID, dict[str, Any]] = {}
+        self.occurred: dict[UUID, datetime | None] = {}
         self.evidence: dict[UUID, dict[str, Any]] = {}
+        self.removed_activities: dict[UUID, UUID] = {}
+        self.removed_evidence: dict[UUID, UUID] = {}
 
-    def upsert(self, data: Mapping[str, Any]) -> None:
-        self.rows[data["activity_id"]] = {name: data[name] for name in _ACTIVITY_FIELDS}
+    def upsert(self, data: Mapping[str, Any], occurred_at: datetime) -> bool:
+        activity_id = data["activity_id"]
+        if activity_id in self.removed_activities:
+            return False
+        stored = self.occurred.get(activity_id)
+        if activity_id in self.rows and stored is not None and stored > occurred_at:
+            return False
+        self.rows[activity_id] = {name: data[name] for name in _ACTIVITY_FIELDS}
+        self.occurred[activity_id] = occurred_at
+        return True
 
-    def delete(self, activity_id: UUID) -> None:
+    def delete(self, activity_id: UUID, account_id: UUID, removed_at: datetime) -> None:
+        self.removed_activities.setdefault(activity_id, account_id)
         self.rows.pop(activity_id, None)
+        self.occurred.pop(activity_id, None)
         self.evidence = {k: v for k, v in self.evidence.items() if v["activity_id"] != activity_id}
 
-    def add_evidence(self, data: Mapping[str, Any]) -> None:
-        self.evidence.setdefault(data["evidence_id"], dict(data))
+    def add_evidence(self, data: Mapping[str, Any]) -> bool:
+        if data["evidence_id"] in self.removed_evidence or data["activity_id"] in self.removed_activities \
+                or data["evidence_id"] in self.evidence:
+            return False
+        self.evidence[data["evidence_id"]] = dict(data)
+        return True
 
-    def delete_evidence(self, evidence_id: UUID) -> None:
+    def delete_evidence(self, evidence_id: UUID, account_id: UUID, removed_at: datetime) -> None:
+        self.removed_evidence.setdefault(evidence_id, account_id)
         self.evidence.pop(evidence_id, None)
 
     def get_many(self, activity_ids: Sequence[UUID]) -> dict[UUID, PeActivity]:

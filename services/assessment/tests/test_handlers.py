@@ -97,6 +97,67 @@ def test_an_updated_activity_replaces_what_was_recorded(world):
     (activity,) = world.uow.pe_activities.get_many([activity_id]).values()
     assert (activity.category, activity.points, activity.title) == ("2", Decimal(20), "Intervisie")
 
+
+def _activity_event(coach, activity_id, event_type: str, points: str, at: datetime, title: str = "Training"):
+    return received(event_type, {
+        "activity_id": activity_id, "account_id": coach.account_id, "category": "1", "title": title,
+        "completed_on": date(2025, 4, 1), "unit": "sbu", "amount": Decimal(points), "points": Decimal(points),
+        "source": "manual"}, producer="pe-registry", subject=coach.account_id, occurred_at=at)
+
+
+def _evidence_event(coach, activity_id, evidence_id, event_type: str, at: datetime):
+    data = {"evidence_id": evidence_id, "activity_id": activity_id, "account_id": coach.account_id,
+            "sha256": "ab" * 32}
+    if event_type == "pe.evidence.attached":
+        data |= {"size": 10, "content_type": "application/pdf", "filename": "bewijs.pdf"}
+    return received(event_type, data, producer="pe-registry", subject=coach.account_id, occurred_at=at)
+
+
+def test_an_older_activity_event_handled_late_does_not_overwrite_a_newer_one(world):
+    """ADR 0044 (amended): a retried event goes to the back of the queue; a dead letter is replayed later."""
+    coach = world.account(number="45678904")
+    activity_id, t0 = uuid.uuid4(), datetime(2027, 3, 1, 10, tzinfo=UTC)
+    handle = world.handlers.table()
+    world.handle(handle["pe.activity.recorded"], _activity_event(coach, activity_id, "pe.activity.recorded",
+                                                                  "12", t0))
+    world.handle(handle["pe.activity.updated"], _activity_event(
+        coach, activity_id, "pe.activity.updated", "30", t0 + timedelta(minutes=2), "Nieuw"))
+    world.handle(handle["pe.activity.updated"], _activity_event(  # the older update, retried
+        coach, activity_id, "pe.activity.updated", "20", t0 + timedelta(minutes=1), "Oud"))
+    world.handle(handle["pe.activity.recorded"], _activity_event(coach, activity_id, "pe.activity.recorded",
+                                                                  "12", t0))  # replayed
+    (activity,) = world.uow.pe_activities.get_many([activity_id]).values()
+    assert (activity.points, activity.title) == (Decimal(30), "Nieuw")
+
+
+def test_a_removed_activity_or_evidence_is_not_brought_back_by_a_late_event(world):
+    coach = world.account(number="45678904")
+    activity_id, evidence_id, kept_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    t0 = datetime(2027, 3, 1, 10, tzinfo=UTC)
+    handle = world.handlers.table()
+    world.handle(handle["pe.activity.recorded"], _activity_event(coach, activity_id, "pe.activity.recorded",
+                                                                  "12", t0))
+    world.handle(handle["pe.activity.removed"], received("pe.activity.removed", {
+        "activity_id": activity_id, "account_id": coach.account_id, "category": "1", "points": Decimal(12)},
+        producer="pe-registry", subject=coach.account_id, occurred_at=t0 + timedelta(minutes=5)))
+    # An update made before the removal, retried after it, and the evidence's attachment, also late.
+    world.handle(handle["pe.activity.updated"], _activity_event(
+        coach, activity_id, "pe.activity.updated", "20", t0 + timedelta(minutes=1)))
+    world.handle(handle["pe.evidence.attached"], _evidence_event(
+        coach, activity_id, evidence_id, "pe.evidence.attached", t0 + timedelta(minutes=2)))
+    assert world.uow.pe_activities.get_many([activity_id]) == {}
+    assert evidence_id not in world.uow.pe_activities.evidence
+
+    # Evidence removed from an activity that stays: a late attachment does not bring the file back.
+    world.handle(handle["pe.activity.recorded"], _activity_event(coach, kept_id, "pe.activity.recorded",
+                                                                  "8", t0))
+    world.handle(handle["pe.evidence.removed"], _evidence_event(
+        coach, kept_id, evidence_id, "pe.evidence.removed", t0 + timedelta(minutes=3)))
+    world.handle(handle["pe.evidence.attached"], _evidence_event(
+        coach, kept_id, evidence_id, "pe.evidence.attached", t0 + timedelta(minutes=1)))
+    assert world.uow.pe_activities.get_many([kept_id])[kept_id].evidence == ()
+
+
 # --- cases -----------------------------------------------------------------------------------------------
 
 
