@@ -77,6 +77,7 @@ class Message:
     failed_at: datetime | None = None
     read_at: datetime | None = None
     created_at: datetime | None = None
+    service_request_id: UUID | None = None  # the service desk's request an e-mail is about (ADR 0029)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,8 @@ class NewMessage:
     body_text: str
     body_html: str
     email_address: str | None
+    # The service desk's request the message is about: deleting the request deletes it (ADR 0029).
+    service_request_id: UUID | None = None
 
     @property
     def initial_state(self) -> State:

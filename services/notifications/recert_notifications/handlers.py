@@ -52,14 +52,19 @@ class Handlers:
 
     def on_account_erased(self, uow: Any, event: Event) -> None:
         """identity.account.erased: forget the person (ADR 0020): their messages (an e-mail not sent yet
-        included), parked notices, deadlines, submissions, final decisions and contact."""
+        included), parked notices, deadlines, submissions, final decisions, contact and the events published
+        about them."""
         account_id = event.data["account_id"]
-        for repository in (uow.messages, uow.parked, uow.deadlines, uow.submissions, uow.final_decisions,
-                           uow.contacts):
+        # Read before the contact goes: the address the person's logged-out requests and e-mails were sent to.
+        address = uow.contacts.confirmed_email(account_id)
+        # The service requests the person opened, that were matched to them, or that were made logged out
+        # from their address (also while the account was closed, when they matched nobody), with their
+        # posts, e-mails and attachments (ADR 0029).
+        keys = uow.desk.forget(account_id, address)
+        uow.messages.forget(account_id, address)
+        for repository in (uow.parked, uow.deadlines, uow.submissions, uow.final_decisions, uow.contacts):
             repository.forget(account_id)
-        # The service requests the person opened, or that were matched to them, with their attachments
-        # (ADR 0029).
-        keys = uow.desk.forget(account_id)
+        uow.outbox.forget_published_about(account_id)
         if keys:
             store = self.service.desk.store()
             for key in keys:

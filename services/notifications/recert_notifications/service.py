@@ -318,10 +318,11 @@ class ServiceDesk:
     def _url(self, path: str) -> str:
         return self.settings.portal_url.rstrip("/") + path
 
-    def _mail(self, uow: Any, template: str, fact: str, *, address: str, name: str, language: str,
-              context: dict[str, Any], account_id: UUID | None = None) -> None:
-        """One message of ``template`` about ``fact``: to the account (e-mail and inbox, unless it carries a
-        secret link) or, without one, to the address (e-mail only)."""
+    def _mail(self, uow: Any, template: str, fact: str, *, request_id: UUID, address: str, name: str,
+              language: str, context: dict[str, Any], account_id: UUID | None = None) -> None:
+        """One message of ``template`` about ``fact`` of the request ``request_id``: to the account (e-mail
+        and inbox, unless it carries a secret link) or, without one, to the address (e-mail only). The
+        messages belong to the request: they are deleted with it (erasure, ADR 0020 and 0029)."""
         rendered = self.n.renderer.render(template, language, {
             **context, "recipient": {"full_name": name, "email": address, "account_id": account_id},
             "portal_url": self.settings.portal_url.rstrip("/")})
@@ -333,7 +334,7 @@ class ServiceDesk:
                 fact_key=fact_key,
                 trigger_event_id=None, trigger_event_type=None, language=language, subject=rendered.subject,
                 body_text=rendered.text, body_html=rendered.html,
-                email_address=address if channel == Channel.EMAIL else None)
+                email_address=address if channel == Channel.EMAIL else None, service_request_id=request_id)
             if account_id is None:
                 uow.messages.add_to_address(message)
             elif uow.messages.add(message) and channel == Channel.IN_APP:
@@ -341,8 +342,8 @@ class ServiceDesk:
 
     def _mail_support(self, uow: Any, template: str, request: ServiceRequest, post_id: UUID,
                       text: str) -> None:
-        self._mail(uow, template, f"post={post_id}", address=self.settings.support_email, name="helpdesk",
-                   language="nl", context={
+        self._mail(uow, template, f"post={post_id}", request_id=request.id,
+                   address=self.settings.support_email, name="helpdesk", language="nl", context={
                        "request_subject": request.subject, "requester_name": request.requester_name,
                        "requester_email": request.requester_email, "logged_in": request.logged_in,
                        "text": text, "thread_url": self._url(f"/ondersteuning/verzoek?id={request.id}")})
@@ -355,9 +356,9 @@ class ServiceDesk:
             token, expires_at = self._new_link(uow, request.id)
             context.update(by_link=True, thread_url=self._url(f"/hulp/gesprek?token={token}"),
                            link_expires_at=expires_at)
-        self._mail(uow, domain.DESK_REQUEST_ANSWERED, f"post={post_id}", address=request.requester_email,
-                   name=request.requester_name, language=request.language, context=context,
-                   account_id=request.requester_account_id)
+        self._mail(uow, domain.DESK_REQUEST_ANSWERED, f"post={post_id}", request_id=request.id,
+                   address=request.requester_email, name=request.requester_name, language=request.language,
+                   context=context, account_id=request.requester_account_id)
 
     def _new_link(self, uow: Any, request_id: UUID) -> tuple[str, datetime]:
         token, digest = desk.new_token()
@@ -503,9 +504,9 @@ class ServiceDesk:
                 confirm_token_sha256=digest, confirm_expires_at=expires_at)
             uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.QUESTION,
                               author_account_id=None, author_name=name, text=text)
-            self._mail(uow, domain.DESK_CONFIRM, f"request={request.id}", address=email, name=name,
-                       language=language, context={"request_subject": subject, "token": token,
-                                                   "expires_at": expires_at})
+            self._mail(uow, domain.DESK_CONFIRM, f"request={request.id}", request_id=request.id,
+                       address=email, name=name, language=language,
+                       context={"request_subject": subject, "token": token, "expires_at": expires_at})
 
     def confirm(self, token: str) -> tuple[Thread, str]:
         """The request of the link, confirmed: support sees it now and hears of it. Returns its thread and a

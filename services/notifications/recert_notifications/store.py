@@ -11,6 +11,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from recert_common import accounts
+from recert_common.bus import outbox
 from recert_common.db import transaction_lock
 from recert_common.uow import SqlUnitOfWork
 from recert_notifications.desk import Attachment, Post, PostKind, RequestState, ServiceRequest
@@ -68,6 +69,13 @@ class ContactRepository:
         rows = self.conn.execute("SELECT * FROM contacts WHERE lower(confirmed_email) = lower(%s) "
                                  "AND disabled_at IS NULL ORDER BY account_id", (email,)).fetchall()
         return [_contact(row) for row in rows]  # type: ignore[misc]
+
+    def confirmed_email(self, account_id: UUID) -> str | None:
+        """The address identity announced for the account, disabled or not (what its logged-out requests
+        were sent from)."""
+        row = self.conn.execute("SELECT confirmed_email FROM contacts WHERE account_id = %s",
+                                (account_id,)).fetchone()
+        return row["confirmed_email"] if row else None
 
     def disable(self, account_id: UUID, at: datetime) -> None:
         self.conn.execute("UPDATE contacts SET disabled_at = COALESCE(disabled_at, %s), updated_at = now() "
@@ -206,15 +214,15 @@ class MessageRepository:
         row = self.conn.execute(
             """INSERT INTO messages (id, recipient_id, channel, template, fact_key, trigger_event_id,
                                      trigger_event_type, language, subject, body_text, body_html,
-                                     email_address, state, next_attempt_at, sent_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                                     email_address, service_request_id, state, next_attempt_at, sent_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                        CASE WHEN %s THEN clock_timestamp() END,
                        CASE WHEN %s THEN NULL ELSE clock_timestamp() END)
                ON CONFLICT (fact_key, recipient_id, channel) DO NOTHING RETURNING id""",
             (message.id, message.recipient_id, str(message.channel), message.template, message.fact_key,
              message.trigger_event_id, message.trigger_event_type, message.language, message.subject,
-             message.body_text, message.body_html, message.email_address, str(message.initial_state),
-             email, email),
+             message.body_text, message.body_html, message.email_address, message.service_request_id,
+             str(message.initial_state), email, email),
         ).fetchone()
         return row is not None
 
@@ -225,12 +233,13 @@ class MessageRepository:
         row = self.conn.execute(
             """INSERT INTO messages (id, recipient_id, channel, template, fact_key, trigger_event_id,
                                      trigger_event_type, language, subject, body_text, body_html,
-                                     email_address, state, next_attempt_at)
-               VALUES (%s, NULL, 'email', %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending', clock_timestamp())
+                                     email_address, service_request_id, state, next_attempt_at)
+               VALUES (%s, NULL, 'email', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'pending',
+                       clock_timestamp())
                ON CONFLICT (fact_key, email_address) WHERE recipient_id IS NULL DO NOTHING RETURNING id""",
             (message.id, message.template, message.fact_key, message.trigger_event_id,
              message.trigger_event_type, message.language, message.subject, message.body_text,
-             message.body_html, message.email_address),
+             message.body_html, message.email_address, message.service_request_id),
         ).fetchone()
         return row is not None
 
@@ -321,14 +330,29 @@ class MessageRepository:
         return [_message(row) for row in rows], total  # type: ignore[misc]
 
     def delete_settled_before(self, recipient_id: UUID, before: datetime) -> int:
-        """Delete the recipient's messages made before ``before``, except e-mails still being sent."""
+        """Delete the recipient's messages made before ``before``, except e-mails still being sent: those to
+        the account, and the service desk's e-mails to the address of a request made logged out and matched
+        to the account (its confirmation link and answers, which have no recipient)."""
         return self.conn.execute(
-            "DELETE FROM messages WHERE recipient_id = %s AND created_at < %s AND state <> 'pending'",
-            (recipient_id, before)).rowcount
+            """DELETE FROM messages m
+               WHERE m.created_at < %(before)s AND m.state <> 'pending'
+                 AND (m.recipient_id = %(account)s
+                      OR (m.recipient_id IS NULL AND EXISTS (
+                              SELECT 1 FROM service_requests r
+                              WHERE r.id = m.service_request_id AND r.requester_account_id IS NULL
+                                AND r.matched_account_id = %(account)s
+                                AND m.email_address = r.requester_email)))""",
+            {"account": recipient_id, "before": before}).rowcount
 
-    def forget(self, account_id: UUID) -> None:
-        """Every message of the account, an e-mail not sent yet included."""
+    def forget(self, account_id: UUID, address: str | None = None) -> None:
+        """Every message of the account, an e-mail not sent yet included; with ``address`` (the account's
+        confirmed one) also the e-mails to that address without a recipient that belong to no request (the
+        desk's e-mails of a request go with the request, ``ServiceRequestRepository.forget``)."""
         self.conn.execute("DELETE FROM messages WHERE recipient_id = %s", (account_id,))
+        if address:
+            self.conn.execute("DELETE FROM messages WHERE recipient_id IS NULL "
+                              "AND service_request_id IS NULL AND lower(email_address) = lower(%s)",
+                              (address,))
 
 
 class FinalDecisionRepository:
@@ -512,16 +536,39 @@ class ServiceRequestRepository:
         return self.conn.execute("DELETE FROM service_requests WHERE state = 'unconfirmed' "
                                  "AND confirm_expires_at < %s", (expired_before,)).rowcount
 
-    def forget(self, account_id: UUID) -> list[str]:
-        """The requests the account opened, or that were matched to it by its address (their threads, links
-        and attachments with them); returns the object keys of the attachments, for the caller to delete."""
+    def forget(self, account_id: UUID, address: str | None = None) -> list[str]:
+        """The requests the account opened, or that were matched to it by its address, and (``address``, the
+        account's confirmed address) those made logged out from that address and matched to no other account:
+        also those confirmed while the account was closed, which matched nobody. Their threads, links,
+        attachments and e-mails go with them (ON DELETE CASCADE), and the events published about them.
+        Returns the object keys of the attachments, for the caller to delete."""
+        ids = [row["id"] for row in self.conn.execute(
+            """SELECT id FROM service_requests
+               WHERE requester_account_id = %(account)s OR matched_account_id = %(account)s
+                  OR (requester_account_id IS NULL AND matched_account_id IS NULL
+                      AND lower(requester_email) = lower(%(address)s))""",
+            {"account": account_id, "address": address}).fetchall()]
+        if not ids:
+            return []
         keys = [row["object_key"] for row in self.conn.execute(
-            "SELECT a.object_key FROM service_request_attachments a JOIN service_requests r "
-            "ON r.id = a.request_id WHERE r.requester_account_id = %s OR r.matched_account_id = %s",
-            (account_id, account_id)).fetchall()]
-        self.conn.execute("DELETE FROM service_requests WHERE requester_account_id = %s "
-                          "OR matched_account_id = %s", (account_id, account_id))
+            "SELECT object_key FROM service_request_attachments WHERE request_id = ANY(%s)",
+            (ids,)).fetchall()]
+        self.conn.execute("DELETE FROM service_requests WHERE id = ANY(%s)", (ids,))
+        # A request matched to nobody was announced without a subject: its events go by the request's id.
+        self.conn.execute("DELETE FROM outbox WHERE published_at IS NOT NULL "
+                          "AND body -> 'data' ->> 'request_id' = ANY(%s)", ([str(i) for i in ids],))
         return keys
+
+
+class OutboxRepository:
+    """Notifications' own outbox, beyond publishing."""
+
+    def __init__(self, conn: Conn):
+        self.conn = conn
+
+    def forget_published_about(self, account_id: UUID) -> None:
+        """The published events about an erased person (ADR 0020): messages sent, requests answered."""
+        outbox.forget_published_about(self.conn, account_id)
 
 
 class SqlNotificationsUnitOfWork(SqlUnitOfWork):
@@ -535,8 +582,9 @@ class SqlNotificationsUnitOfWork(SqlUnitOfWork):
         self.messages = MessageRepository(conn)
         self.final_decisions = FinalDecisionRepository(conn)
         self.desk = ServiceRequestRepository(conn)
+        self.outbox = OutboxRepository(conn)
 
 
-__all__ = ["ContactRepository", "FinalDecisionRepository", "MessageRepository", "ParkedNoticeRepository",
-           "ServiceRequestRepository", "SqlNotificationsUnitOfWork", "SubmissionRepository",
-           "SupplementDeadlineRepository"]
+__all__ = ["ContactRepository", "FinalDecisionRepository", "MessageRepository", "OutboxRepository",
+           "ParkedNoticeRepository", "ServiceRequestRepository", "SqlNotificationsUnitOfWork",
+           "SubmissionRepository", "SupplementDeadlineRepository"]

@@ -88,6 +88,10 @@ class FakeContactRepository(_Repository):
         return [self.get(account_id) for account_id, row in sorted(self.db.contacts.items())  # type: ignore
                 if (row.get("confirmed_email") or "").lower() == email.lower() and row["disabled_at"] is None]
 
+    def confirmed_email(self, account_id: UUID) -> str | None:
+        row = self.db.contacts.get(account_id)
+        return row.get("confirmed_email") if row else None
+
     def disable(self, account_id: UUID, at: datetime) -> None:
         row = self.db.contacts.get(account_id)
         if row is not None and row["disabled_at"] is None:
@@ -281,15 +285,28 @@ class FakeMessageRepository(_Repository):
         found.sort(key=lambda m: m.failed_at, reverse=True)  # type: ignore[arg-type, return-value]
         return self._page(found, page, page_size), len(found)
 
+    def _matched_requesters_mail(self, m: Message, account_id: UUID) -> bool:
+        """An e-mail to the address of a request made logged out and matched to ``account_id``."""
+        row = self.db.requests.get(m.service_request_id) if m.service_request_id else None
+        request = row["request"] if row else None
+        return (m.recipient_id is None and request is not None and request.requester_account_id is None
+                and request.matched_account_id == account_id and m.email_address == request.requester_email)
+
     def delete_settled_before(self, recipient_id: UUID, before: datetime) -> int:
-        doomed = [m.id for m in self.db.messages.values() if m.recipient_id == recipient_id
+        doomed = [m.id for m in self.db.messages.values()
+                  if (m.recipient_id == recipient_id or self._matched_requesters_mail(m, recipient_id))
                   and m.created_at < before and m.state != State.PENDING]  # type: ignore[operator]
         for message_id in doomed:
             del self.db.messages[message_id]
         return len(doomed)
 
-    def forget(self, account_id: UUID) -> None:
-        self.db.messages = {k: m for k, m in self.db.messages.items() if m.recipient_id != account_id}
+    def forget(self, account_id: UUID, address: str | None = None) -> None:
+        def doomed(m: Message) -> bool:
+            return m.recipient_id == account_id or (
+                bool(address) and m.recipient_id is None and m.service_request_id is None
+                and (m.email_address or "").lower() == address.lower())  # type: ignore[union-attr]
+
+        self.db.messages = {k: m for k, m in self.db.messages.items() if not doomed(m)}
 
 
 class FakeFinalDecisionRepository(_Repository):
@@ -360,6 +377,13 @@ class FakeServiceRequestRepository(_Repository):
         assert request is not None
         return self._save(dataclasses.replace(request, state=state, updated_at=self.db.now()))
 
+    def _drop(self, doomed: set[UUID]) -> None:
+        """The requests, and with them (ON DELETE CASCADE) their posts, attachments and e-mails."""
+        self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
+        self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
+        self.db.attachments = [a for a in self.db.attachments if a.request_id not in doomed]
+        self.db.messages = {k: m for k, m in self.db.messages.items() if m.service_request_id not in doomed}
+
     def mine(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
         found = sorted((row["request"] for row in self.db.requests.values()
                         if row["request"].requester_account_id == account_id),
@@ -408,18 +432,27 @@ class FakeServiceRequestRepository(_Repository):
     def delete_unconfirmed(self, expired_before: datetime) -> int:
         doomed = {k for k, row in self.db.requests.items()
                   if row["request"].state == RequestState.UNCONFIRMED and row["expires_at"] < expired_before}
-        self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
-        self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
+        self._drop(doomed)
         return len(doomed)
 
-    def forget(self, account_id: UUID) -> list[str]:
-        doomed = {k for k, row in self.db.requests.items()
-                  if account_id in (row["request"].requester_account_id, row["request"].matched_account_id)}
+    def forget(self, account_id: UUID, address: str | None = None) -> list[str]:
+        def theirs(request: ServiceRequest) -> bool:
+            return account_id in (request.requester_account_id, request.matched_account_id) or (
+                bool(address) and request.requester_account_id is None and request.matched_account_id is None
+                and request.requester_email.lower() == address.lower())  # type: ignore[union-attr]
+
+        doomed = {k for k, row in self.db.requests.items() if theirs(row["request"])}
         keys = [a.object_key for a in self.db.attachments if a.request_id in doomed]
-        self.db.requests = {k: v for k, v in self.db.requests.items() if k not in doomed}
-        self.db.posts = [p for p in self.db.posts if p.request_id not in doomed]
-        self.db.attachments = [a for a in self.db.attachments if a.request_id not in doomed]
+        self._drop(doomed)
+        self.db.published[:] = [e for e in self.db.published if e.data.get("request_id") not in doomed]
         return keys
+
+
+class FakeOutboxRepository(_Repository):
+    """Every event a unit of work committed counts as published here."""
+
+    def forget_published_about(self, account_id: UUID) -> None:
+        self.db.published[:] = [e for e in self.db.published if e.subject != account_id]
 
 
 class FakeNotificationsUnitOfWork(FakeUnitOfWork):
@@ -436,6 +469,7 @@ class FakeNotificationsUnitOfWork(FakeUnitOfWork):
         self.messages = FakeMessageRepository(self.db)
         self.final_decisions = FakeFinalDecisionRepository(self.db)
         self.desk = FakeServiceRequestRepository(self.db)
+        self.outbox = FakeOutboxRepository(self.db)
 
 
 class FakeMailer:

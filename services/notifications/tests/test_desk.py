@@ -215,3 +215,84 @@ def test_a_requester_lists_replies_to_and_attaches_to_their_own_requests_only(wo
         service.attach(jet.account_id, first.id, io.BytesIO(pdf), filename="groot.pdf",
                        declared_length=world.settings.desk_max_attachment_bytes + 1)
     assert [a.id for a in world.db.attachments] == [attachment.id]
+
+
+def _mentions(world, *texts: str) -> list:
+    """Every message whose address or body holds one of ``texts``."""
+    return [m for m in world.db.messages.values()
+            if any(t in (m.email_address or "") or t in m.body_text for t in texts)]
+
+
+def test_an_erasure_takes_the_e_mails_of_the_persons_logged_out_requests_with_them(world):
+    """The e-mails to a logged-out requester (the confirmation link, support's answers) and those to
+    support about the request have no recipient: they went only with the recipient, so a matched request's
+    e-mails (name, address, subject, the answer, the thread link) stayed for good (ADR 0020, 0029)."""
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    service = world.service.desk
+    for person in (jet, piet):
+        service.open_request_logged_out(email=person.email, name=person.full_name, subject="Telefoon kwijt",
+                                        text=f"Vraag van {person.full_name}", language="nl")
+        thread, _ = service.confirm(_token(world, person.email, "/hulp/bevestigen"))
+        assert thread.request.matched_account_id == person.account_id
+        service.answer(uuid.uuid4(), thread.request.id, f"Antwoord aan {person.full_name}")
+    assert {m.template for m in _mentions(world, jet.email, "Jet de Vries") if m.recipient_id is None} == {
+        "desk_confirm", "desk_request_opened", "desk_request_answered"}
+    kept = {m.id for m in _mentions(world, piet.email, "Piet Puk")}
+
+    world.handle("identity.account.erased", {"account_id": jet.account_id, "closed_at": world.db.clock})
+    assert _mentions(world, jet.email, "Jet de Vries") == []
+    assert {m.id for m in _mentions(world, piet.email, "Piet Puk")} == kept
+
+
+def test_an_erasure_takes_the_requests_made_from_the_persons_address_while_the_account_was_closed(world):
+    """A person who closed her account by mistake asks support through the public form: her address matches
+    no enabled account, so the request is matched to none, and erasure by account left it (ADR 0029)."""
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    world.handle("identity.account.disabled", {"account_id": jet.account_id, "disabled_by": jet.account_id})
+    service = world.service.desk
+    service.open_request_logged_out(email=jet.email.upper(), name="Jet", subject="Per ongeluk opgezegd",
+                                    text="Kan het terug?", language="nl")
+    thread, _ = service.confirm(_token(world, jet.email.upper(), "/hulp/bevestigen"))
+    assert thread.request.matched_account_id is None
+    service.answer(uuid.uuid4(), thread.request.id, "Dat kan.")
+    kept = service.open_request_logged_out(email="ander@example.org", name="Ander", subject="S", text="T",
+                                           language="nl")
+    assert kept is None
+    service.confirm(_token(world, "ander@example.org", "/hulp/bevestigen"))
+
+    world.handle("identity.account.erased", {"account_id": jet.account_id, "closed_at": world.db.clock})
+    assert [row["request"].requester_email for row in world.db.requests.values()] == ["ander@example.org"]
+    assert {p.request_id for p in world.db.posts} == set(world.db.requests)
+    assert _mentions(world, jet.email.upper(), "Jet", "Kan het terug?", "Dat kan.") == []
+    assert all(e.data.get("request_id") != thread.request.id for e in world.db.published)
+    assert piet.account_id  # another person's contact, untouched
+    assert world.service.uow().contacts.get(piet.account_id) is not None
+
+
+def test_an_erasure_takes_the_events_published_about_the_person(world):
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    for person in (jet, piet):
+        world.service.desk.open_request(person.account_id, subject="Vraag", text="Hoi")
+    assert any(e.subject == jet.account_id for e in world.db.published)
+    world.handle("identity.account.erased", {"account_id": jet.account_id, "closed_at": world.db.clock})
+    assert [e for e in world.db.published if e.subject == jet.account_id] == []
+    assert any(e.subject == piet.account_id for e in world.db.published)
+
+
+def test_retention_takes_the_e_mails_of_a_logged_out_request_matched_to_the_jobcoach(world):
+    """The jobcoach's messages before a final decision go after the retention period, also those she got
+    as a logged-out requester whose address matched her account; those to support stay with the request."""
+    jet = world.person("Jet de Vries")
+    service = world.service.desk
+    service.open_request_logged_out(email=jet.email, name="Jet", subject="Kwijt", text="Help", language="nl")
+    thread, _ = service.confirm(_token(world, jet.email, "/hulp/bevestigen"))
+    service.answer(uuid.uuid4(), thread.request.id, "Bel ons.")
+    world.service.send_due()
+    world.db.advance(timedelta(days=1))
+    world.handle("certification.decision.made", world.decision(jet, "positive", case_id=uuid.uuid4()),
+                 occurred_at=world.db.clock)
+    world.service.send_due()
+    world.db.advance(timedelta(days=world.settings.retention_days + 1))
+    world.service.purge_expired_messages(world.db.clock)
+    assert [m.template for m in _emails_to(world, jet.email)] == ["decision_made"]
+    assert [m.template for m in _emails_to(world, SUPPORT)] == ["desk_request_opened"]

@@ -2,10 +2,14 @@
 (services/notifications/tests/test_desk.py) cannot show, requests at the same moment."""
 from __future__ import annotations
 
+import re
 import uuid
+from pathlib import Path
 
 from races import Beside
 
+import recert_notifications
+from recert_common.clock import utcnow
 from recert_notifications.service import NotificationsService
 from recert_notifications.store import SqlNotificationsUnitOfWork
 
@@ -32,3 +36,77 @@ def test_requests_for_one_address_at_the_same_moment_keep_its_daily_limit(notifi
     assert second.finished(), second.failures
     assert h.scalar("SELECT count(*) FROM service_requests WHERE requester_email = %s", address) == limit
     assert h.scalar("SELECT count(*) FROM messages WHERE email_address = %s", address) == limit
+
+
+_MIGRATION = Path(recert_notifications.__file__).parent / "migrations" / "0029_desk_messages.sql"
+
+
+def _confirm_link(h, address: str) -> str:
+    [body] = [r["body_text"] for r in h.rows(
+        "SELECT body_text FROM messages WHERE template = 'desk_confirm' AND email_address = %s "
+        "ORDER BY created_at DESC LIMIT 1", address)]
+    return re.search(r"/hulp/bevestigen\?token=([A-Za-z0-9_-]+)", body).group(1)
+
+
+def _ask_logged_out(h, address: str, name: str, text: str, answer: str | None = None):
+    h.service.desk.open_request_logged_out(email=address, name=name, subject="Telefoon kwijt", text=text,
+                                           language="nl")
+    thread, _ = h.service.desk.confirm(_confirm_link(h, address))
+    if answer is not None:
+        h.service.desk.answer(uuid.uuid4(), thread.request.id, answer)
+    return thread.request
+
+
+def test_an_erasure_forgets_the_persons_desk_requests_their_e_mails_and_the_events_about_them(notifications):
+    """ADR 0020 and 0029: erasure deletes the person's requests and messages. The e-mails of a logged-out
+    request (the confirmation link, support's answer with its thread link, the mail to support) have no
+    recipient and stayed even when the request was matched to the account; a request made from her address
+    while her account was closed matched nobody and stayed whole; and the events published about her stayed
+    in the outbox."""
+    h = notifications
+    jet, piet = h.person("Jet Wisser", "jobcoach"), h.person("Piet Blijver", "jobcoach")
+    matched = _ask_logged_out(h, jet.email, "Jet Wisser", "Mijn telefoon is weg (jet).", "Bel ons (jet).")
+    assert matched.matched_account_id == jet.account_id
+    h.service.desk.open_request(jet.account_id, subject="Ingelogd", text="Een vraag ingelogd (jet).")
+    other = _ask_logged_out(h, piet.email, "Piet Blijver", "Mijn telefoon is weg (piet).", "Bel ons (piet).")
+    h.publish("identity.account.disabled", {"account_id": jet.account_id, "disabled_by": jet.account_id})
+    unmatched = _ask_logged_out(h, jet.email.upper(), "Jet W.", "Per ongeluk opgezegd (jet).", "Kan (jet).")
+    assert unmatched.matched_account_id is None
+    # The requests' events are kept for audit once published; the relay does not run here.
+    with h.db.transaction() as conn:
+        conn.execute("UPDATE outbox SET published_at = now() WHERE published_at IS NULL")
+
+    # The e-mails made before migration 0029 get their request from their fact, as the new ones have it.
+    with h.db.transaction() as conn:
+        conn.execute("UPDATE messages SET service_request_id = NULL")
+        for statement in _MIGRATION.read_text().split(";"):
+            code = "\n".join(line for line in statement.splitlines() if not line.startswith("--")).strip()
+            if code.startswith("UPDATE"):
+                conn.execute(code)
+    about_request = "SELECT count(*) FROM messages WHERE service_request_id = %s"
+    assert h.scalar(about_request, matched.id) == 3  # confirmation, to support, the answer
+    assert h.scalar(about_request, unmatched.id) == 3
+
+    jets = ["jet", "Jet W"]
+    mentions = ("SELECT count(*) FROM messages WHERE lower(email_address) = lower(%s) "
+                "OR body_text LIKE '%%(' || %s || ')%%' OR body_text LIKE '%%' || %s || '%%'")
+    assert h.scalar(mentions, jet.email, *jets) >= 6
+    kept = h.scalar(mentions, piet.email, "piet", "Piet Blijver")
+    assert kept >= 3
+    subject = "SELECT count(*) FROM outbox WHERE body ->> 'subject' = %s"
+    assert h.scalar(subject, str(jet.account_id)) >= 2 and h.scalar(subject, str(piet.account_id)) >= 1
+    by_request = "SELECT count(*) FROM outbox WHERE body -> 'data' ->> 'request_id' = %s"
+    assert h.scalar(by_request, str(unmatched.id)) == 2  # opened, answered: no subject
+
+    h.publish("identity.account.erased", {"account_id": jet.account_id, "closed_at": utcnow()},
+              subject=jet.account_id)
+    assert h.scalar("SELECT count(*) FROM service_requests WHERE lower(requester_email) = lower(%s)",
+                    jet.email) == 0
+    assert h.scalar("SELECT count(*) FROM service_request_posts WHERE text LIKE '%%(jet)%%'") == 0
+    assert h.scalar(mentions, jet.email, *jets) == 0
+    assert h.scalar(subject, str(jet.account_id)) == 0
+    assert h.scalar(by_request, str(unmatched.id)) == 0
+    # Another person's request, e-mails and events stay.
+    assert h.scalar("SELECT count(*) FROM service_requests WHERE id = %s", other.id) == 1
+    assert h.scalar(mentions, piet.email, "piet", "Piet Blijver") == kept
+    assert h.scalar(subject, str(piet.account_id)) >= 1

@@ -3,6 +3,7 @@ deleted RECERT_NOTIFICATIONS_RETENTION_DAYS after it, by the worker's schedule; 
 later ones, other people's, and those after a postponed (not final) decision stay."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import timedelta
 
@@ -75,3 +76,30 @@ def test_an_erased_account_is_forgotten(notifications):
     assert h.scalar("SELECT count(*) FROM contacts WHERE account_id = %s", gone.account_id) == 0
     assert h.messages(stays)
     assert h.scalar("SELECT count(*) FROM contacts WHERE account_id = %s", stays.account_id) == 1
+
+
+def test_retention_takes_the_e_mails_of_a_logged_out_request_matched_to_the_jobcoach(notifications):
+    """The e-mails to a logged-out requester whose address matched the jobcoach's account (the confirmation
+    link, support's answer) have no recipient, so the retention, which went by recipient, kept them; they
+    are the jobcoach's messages as much as the answer to a request made logged in. The mail to support
+    stays with the request."""
+    h = notifications
+    coach = h.person("Rosa Bewaard", "jobcoach")
+    h.service.desk.open_request_logged_out(email=coach.email, name="Rosa", subject="Kwijt", text="Help",
+                                           language="nl")
+    [body] = [r["body_text"] for r in h.rows("SELECT body_text FROM messages WHERE template = 'desk_confirm' "
+                                              "AND email_address = %s", coach.email)]
+    thread, _ = h.service.desk.confirm(re.search(r"\?token=([A-Za-z0-9_-]+)", body).group(1))
+    assert thread.request.matched_account_id == coach.account_id
+    h.service.desk.answer(uuid.uuid4(), thread.request.id, "Bel ons.")
+    h.settle()
+    to_request = "SELECT template FROM messages WHERE service_request_id = %s AND email_address = %s"
+    assert {r["template"] for r in h.rows(to_request, thread.request.id, coach.email)} == {
+        "desk_confirm", "desk_request_answered"}
+    _decision(h, coach, "positive")
+    h.settle()
+
+    h.service.purge_expired_messages(utcnow() + timedelta(days=h.service.settings.retention_days + 1))
+    assert h.rows(to_request, thread.request.id, coach.email) == []
+    assert [r["template"] for r in h.rows("SELECT template FROM messages WHERE service_request_id = %s",
+                                          thread.request.id)] == ["desk_request_opened"]
