@@ -818,6 +818,11 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
             raise InvalidInput("decision", "assessment.field.final_decision_only" if supplemented
                                else "assessment.field.failed_pe_check_postponed_first")
     if not advices:  # the failed PE check's own path: there is no advice to follow or depart from
+        if decision == "positive":
+            # Nobody assessed A1 and A3, and the recertification fee was never required (DESIGN.md §1: DNV
+            # checks the PE, then an assessor advises). Reached after an upheld objection against a decision
+            # taken on the PE check alone (ADR 0011, amended).
+            raise InvalidInput("decision", "assessment.field.positive_needs_advice")
         round_, follows = 0, True
         if decision == "postponed":
             supplements = (pe_supplement_assignment(pe_check.findings if pe_check else ()),)

@@ -383,6 +383,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "(besluit: uitgesteld).",
         "en": "After a failed PE check the jobcoach first gets a supplement term for B (decision: "
               "postponed)."},
+    "assessment.field.positive_needs_advice": {
+        "nl": "Een positief besluit kan pas na het advies van een beoordelaar: in dit dossier heeft nog "
+              "niemand het portfolio (A1 en A3) beoordeeld.",
+        "en": "A positive decision needs an assessor's advice: nobody has assessed the portfolio (A1 and A3) "
+              "in this case yet."},
     "assessment.field.final_decision_only": {
         "nl": "In deze fase is het besluit positief of negatief.",
         "en": "At this stage the decision is positive or negative."},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from assessment_fakes import EXPIRES, HEADER, World, positive_form, postponed_form, principal, received
@@ -470,6 +471,47 @@ def test_a_failed_pe_check_is_decided_on_part_b(world):
     (event,) = world.uow.events("certification.decision.made")
     assert event.data["supplements"][0]["part"] == "B"
     assert "Te weinig." in event.data["supplements"][0]["assignment"]
+
+
+def test_no_positive_decision_without_an_advice_after_an_upheld_objection_on_the_pe_path(world):
+    """DESIGN.md §1: DNV checks the PE, then an assessor advises. An objection upheld against a decision taken
+    on the PE check alone (postponed on B, or negative at round 0) left a case without any advice in which
+    DNV could decide positive: the certificate renewed with nobody assessing A1/A3 and no fee paid."""
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
+    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    objection = world.service.file_objection(coach, case.id, "Mijn PE is wel voldoende.")
+    world.service.decide_objection(world.officer, case.id, objection.id, outcome="upheld", reason="Terecht.")
+    assert world.case(case.id).state == CaseState.OBJECTION_UPHELD
+    error = refused_without_events(world, lambda: world.service.decide(
+        world.officer, case.id, decision="positive", reason="Bezwaar gegrond."), InvalidInput)
+    assert (error.field_name, error.code) == ("decision", "assessment.field.positive_needs_advice")
+    assert world.uow.certificates.get(certificate.id).valid_until == certificate.valid_until
+
+    # The same after an objection upheld against the round-0 negative decision (the PE supplement failed).
+    other, other_certificate = world.coach_with_certificate()
+    failed = world.submit(other, other_certificate, activities=[world.activity(other, "20")])
+    world.service.complete_pe_check(world.officer, failed.id, passed=False, findings=[Finding("Te weinig.")])
+    world.service.decide(world.officer, failed.id, decision="postponed", reason=None)
+    world.instant += timedelta(days=1)
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": failed.id, "portfolio_id": failed.portfolio_id,
+        "submission_id": failed.submission_id, "account_id": other.account_id, "parts": ["B"],
+        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
+        "pe_activity_ids": [world.activity(other, "20")], "pe_points_counted": Decimal(40)},
+        producer="portfolio", subject=other.account_id))
+    world.pay(other, world.case(failed.id), "reassessment")
+    world.service.complete_pe_check(world.officer, failed.id, passed=False, findings=[Finding("Nog steeds.")])
+    world.instant += timedelta(days=1)
+    negative = world.service.decide(world.officer, failed.id, decision="negative", reason=None)
+    assert negative.round == 0
+    objection = world.service.file_objection(other, failed.id, "Oneens.")
+    world.service.decide_objection(world.officer, failed.id, objection.id, outcome="upheld",
+                                   reason="Terecht.")
+    error = refused_without_events(world, lambda: world.service.decide(
+        world.officer, failed.id, decision="positive", reason="Bezwaar gegrond."), InvalidInput)
+    assert error.code == "assessment.field.positive_needs_advice"
 
 
 def test_deciding_is_out_of_order_before_the_advice(world):
