@@ -158,7 +158,8 @@ def collect(clients: Mapping[str, ServiceClient], token: str, *, timeout: float)
                                      "credit_note_pdf"))
 
     docs["messages.json"] = read.all_pages("notifications", "/v1/messages")
-    # The service desk (ADR 0029): the jobcoach's requests with every post and attachment.
+    # The service desk (ADR 0029): the jobcoach's requests with every post and attachment, those made logged
+    # out from her address and matched to her account included (notifications lists them as hers).
     threads = []
     for summary in read.all_pages("notifications", "/v1/desk/requests"):
         thread = read.get("notifications", f"/v1/desk/requests/{summary['id']}")

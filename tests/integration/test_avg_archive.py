@@ -7,7 +7,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
+
+import psycopg
 
 from system_actors import world_fixture
 
@@ -134,3 +137,27 @@ def test_nobody_else_gets_a_jobcoach_archive(world):
         assert response.headers["Content-Type"].startswith("application/problem+json")
     response = world.app.get("my-data/archive")
     assert response.status_code == 401
+
+
+def test_the_archive_holds_a_request_made_logged_out_and_matched_to_the_account(world):
+    """ADR 0020 and 0029: a request made without logging in from the jobcoach's address is matched to her
+    account when confirmed, and erasure deletes it as hers; her archive left it out, since the list it reads
+    held only the requests she opened logged in."""
+    coach = world.person("jobcoach")
+    body = {"email": coach.email, "name": "Anna de Vries", "subject": "Telefoon kwijt",
+            "text": "Ik kan niet inloggen (archief)."}
+    assert world.app.post("desk/public/requests", json=body).status_code == 202
+    with psycopg.connect(world.system.database_url("notifications")) as conn:
+        row = conn.execute("SELECT body_text FROM messages WHERE email_address = %s "
+                           "AND template = 'desk_confirm' ORDER BY created_at DESC LIMIT 1",
+                           (coach.email,)).fetchone()
+    token = re.search(r"/hulp/bevestigen\?token=([A-Za-z0-9_-]+)", row[0]).group(1)
+    confirmed = world.app.post("desk/public/confirm", json={"token": token})
+    assert confirmed.status_code == 200, confirmed.text[:500]
+    request_id = confirmed.json()["thread"]["request"]["id"]
+
+    threads = _json(_download(world, "jobcoach"), "desk-requests.json")
+    [thread] = [t for t in threads if t["request"]["id"] == request_id]
+    assert [p["text"] for p in thread["posts"]] == ["Ik kan niet inloggen (archief)."]
+    other = _json(_download(world, "draft_jobcoach"), "desk-requests.json")
+    assert request_id not in {t["request"]["id"] for t in other}

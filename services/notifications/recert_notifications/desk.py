@@ -180,8 +180,16 @@ def settable(state: str) -> RequestState:
     return RequestState(state)
 
 
+def belongs_to(request: ServiceRequest, account_id: UUID) -> bool:
+    """The account's request: opened by it logged in, or opened logged out from the address identity
+    announced for it and matched to it when confirmed (whoever confirmed it reads that mailbox)."""
+    return account_id in (request.requester_account_id, request.matched_account_id)
+
+
 def visible_to_requester(request: ServiceRequest | None, account_id: UUID) -> ServiceRequest:
-    if request is None or request.requester_account_id != account_id:
+    """The request for its person, logged in: theirs (``belongs_to``) or it does not exist for them. A
+    logged-out requester follows it through the links, which never say whether the address matched."""
+    if request is None or not belongs_to(request, account_id):
         raise RequestNotFound()
     return request
 

@@ -459,12 +459,15 @@ class ServiceRequestRepository:
             (str(state), request_id)).fetchone())  # type: ignore[return-value]
 
     def mine(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
-        total = self.conn.execute(
-            "SELECT count(*) AS n FROM service_requests WHERE requester_account_id = %s",
-            (account_id,)).fetchone()["n"]
+        """The account's requests: opened logged in, or logged out and matched to it by its confirmed
+        address (what erasure deletes as the person's, and the archive therefore holds)."""
+        where = "requester_account_id = %(a)s OR matched_account_id = %(a)s"
+        total = self.conn.execute(f"SELECT count(*) AS n FROM service_requests WHERE {where}",
+                                  {"a": account_id}).fetchone()["n"]
         rows = self.conn.execute(
-            "SELECT * FROM service_requests WHERE requester_account_id = %s ORDER BY created_at DESC, id "
-            "LIMIT %s OFFSET %s", (account_id, page_size, (page - 1) * page_size)).fetchall()
+            f"SELECT * FROM service_requests WHERE {where} ORDER BY created_at DESC, id "
+            "LIMIT %(limit)s OFFSET %(offset)s",
+            {"a": account_id, "limit": page_size, "offset": (page - 1) * page_size}).fetchall()
         return [_request(row) for row in rows], total  # type: ignore[misc]
 
     def queue(self, *, state: str | None, page: int,

@@ -386,7 +386,8 @@ class FakeServiceRequestRepository(_Repository):
 
     def mine(self, account_id: UUID, *, page: int, page_size: int) -> tuple[list[ServiceRequest], int]:
         found = sorted((row["request"] for row in self.db.requests.values()
-                        if row["request"].requester_account_id == account_id),
+                        if account_id in (row["request"].requester_account_id,
+                                          row["request"].matched_account_id)),
                        key=lambda r: r.created_at, reverse=True)
         return found[(page - 1) * page_size:page * page_size], len(found)
 

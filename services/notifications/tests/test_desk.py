@@ -11,6 +11,7 @@ import pytest
 from recert_common.storage import FileObjectStore
 from recert_notifications import desk
 from recert_notifications.desk import RequestState
+from recert_notifications.schemas import ThreadSchema
 
 SUPPORT = "support@example.org"
 
@@ -296,3 +297,35 @@ def test_retention_takes_the_e_mails_of_a_logged_out_request_matched_to_the_jobc
     world.service.purge_expired_messages(world.db.clock)
     assert [m.template for m in _emails_to(world, jet.email)] == ["decision_made"]
     assert [m.template for m in _emails_to(world, SUPPORT)] == ["desk_request_opened"]
+
+
+def test_a_request_made_logged_out_and_matched_to_an_account_is_that_persons_in_the_portal(world):
+    """Erasure treats a request matched to the account as the person's; her list, and so her archive (ADR
+    0020), left it out. She sees it, with its thread, once logged in; nobody else does, and the link's view
+    stays the same whether or not the address matched (ADR 0029)."""
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    service = world.service.desk
+    service.open_request_logged_out(email=jet.email, name="Jet", subject="App kwijt", text="Help",
+                                    language="nl")
+    matched, link = service.confirm(_token(world, jet.email, "/hulp/bevestigen"))
+    service.open_request_logged_out(email="rosa@example.org", name="Rosa", subject="App kwijt", text="Help",
+                                    language="nl")
+    unmatched, other_link = service.confirm(_token(world, "rosa@example.org", "/hulp/bevestigen"))
+    assert matched.request.matched_account_id == jet.account_id
+    assert unmatched.request.matched_account_id is None
+    service.answer(uuid.uuid4(), matched.request.id, "Bel ons.")
+
+    mine, total = service.my_requests(jet.account_id, page=1, page_size=10)
+    assert [r.id for r in mine] == [matched.request.id] and total == 1
+    assert service.my_requests(piet.account_id, page=1, page_size=10) == ([], 0)
+    thread = service.my_thread(jet.account_id, matched.request.id)
+    assert [(p.kind, p.text) for p in thread.posts] == [("question", "Help"), ("answer", "Bel ons.")]
+    with pytest.raises(desk.RequestNotFound):
+        service.my_thread(piet.account_id, matched.request.id)
+    with pytest.raises(desk.RequestNotFound):
+        service.my_thread(jet.account_id, unmatched.request.id)
+    # What the link shows is the same for both.
+    shown = [ThreadSchema().dump(service.link_thread(t)) for t in (link, other_link)]
+    assert shown[0]["request"].keys() == shown[1]["request"].keys()
+    assert str(jet.account_id) not in str(shown[0])
+    assert shown[0]["request"]["logged_in"] is shown[1]["request"]["logged_in"] is False

@@ -110,3 +110,38 @@ def test_an_erasure_forgets_the_persons_desk_requests_their_e_mails_and_the_even
     assert h.scalar("SELECT count(*) FROM service_requests WHERE id = %s", other.id) == 1
     assert h.scalar(mentions, piet.email, "piet", "Piet Blijver") == kept
     assert h.scalar(subject, str(piet.account_id)) >= 1
+
+
+def test_a_request_matched_to_the_account_is_in_its_list_with_its_posts_and_the_link_shows_no_match(
+        notifications):
+    """ADR 0020 and 0029: a request made logged out and matched to the jobcoach's account is hers (erasure
+    deletes it as hers), so her list, which the my-data archive reads, holds it with its thread. The link's
+    view says nothing of a match: a matched and an unmatched request look alike."""
+    h = notifications
+    jet, piet = h.person("Jet Lijst", "jobcoach"), h.person("Piet Lijst", "jobcoach")
+    matched = _ask_logged_out(h, jet.email, "Jet Lijst", "Telefoon kwijt (lijst).", "Bel ons (lijst).")
+    stranger = f"rosa-{uuid.uuid4().hex[:8]}@example.org"
+    unmatched = _ask_logged_out(h, stranger, "Rosa", "Telefoon kwijt (rosa).", "Bel ons (rosa).")
+    assert matched.matched_account_id == jet.account_id and unmatched.matched_account_id is None
+
+    listed = h.get("/v1/desk/requests", jet.token)
+    assert listed.status_code == 200 and [r["id"] for r in listed.get_json()["items"]] == [str(matched.id)]
+    assert h.get("/v1/desk/requests", piet.token).get_json()["items"] == []
+    thread = h.get(f"/v1/desk/requests/{matched.id}", jet.token)
+    assert thread.status_code == 200
+    assert [(p["kind"], p["text"]) for p in thread.get_json()["posts"]] == [
+        ("question", "Telefoon kwijt (lijst)."), ("answer", "Bel ons (lijst).")]
+    assert h.get(f"/v1/desk/requests/{matched.id}", piet.token).status_code == 404
+    assert h.get(f"/v1/desk/requests/{unmatched.id}", jet.token).status_code == 404
+
+    shown = []
+    for request, address in ((matched, jet.email), (unmatched, stranger)):
+        [body] = [r["body_text"] for r in h.rows(
+            "SELECT body_text FROM messages WHERE service_request_id = %s AND email_address = %s "
+            "AND template = 'desk_request_answered'", request.id, address)]
+        token = re.search(r"/hulp/gesprek\?token=([A-Za-z0-9_-]+)", body).group(1)
+        answer = h.post("/v1/desk/public/thread", None, json={"token": token})
+        assert answer.status_code == 200
+        shown.append(answer.get_json())
+    assert shown[0].keys() == shown[1].keys() and shown[0]["request"].keys() == shown[1]["request"].keys()
+    assert str(jet.account_id) not in str(shown[0]) and not shown[0]["request"]["logged_in"]
