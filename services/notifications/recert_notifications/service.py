@@ -584,7 +584,8 @@ class ServiceDesk:
     # -- identity's reset of an authenticator app, asked from a request --
 
     def note_totp_reset(self, uow: Any, event: Event) -> None:
-        """identity.totp.reset naming a service request: the note in its thread (once per event)."""
+        """identity.totp.reset naming a service request: the note in its thread (once per event), when the
+        request is the reset account's (opened by it or matched to it)."""
         data = event.data
         request_id = data.get("service_request_id")
         if request_id is None:
@@ -592,6 +593,14 @@ class ServiceDesk:
         request = uow.desk.get(request_id, for_update=True)
         if request is None:
             _log.warning("totp reset names an unknown service request", extra={"request_id": str(request_id)})
+            return
+        if not desk.belongs_to(request, data["account_id"]):
+            # A reset may name only a request of the account it reset (ADR 0029): identity checks that for
+            # support, not for an officer or an admin, and the note (with how identity was checked) must not
+            # land in someone else's thread.
+            _log.warning("totp reset names a service request of another account: no note", extra={
+                "request_id": str(request_id), "account_id": str(data["account_id"]),
+                "event_id": str(event.id)})
             return
         by = self._name(uow, data["reset_by"], "helpdesk") if data.get("reset_by") else "helpdesk"
         uow.desk.add_post(id=uuid.uuid4(), request_id=request.id, kind=PostKind.NOTE,

@@ -329,3 +329,25 @@ def test_a_request_made_logged_out_and_matched_to_an_account_is_that_persons_in_
     assert shown[0]["request"].keys() == shown[1]["request"].keys()
     assert str(jet.account_id) not in str(shown[0])
     assert shown[0]["request"]["logged_in"] is shown[1]["request"]["logged_in"] is False
+
+
+def test_a_totp_reset_naming_someone_elses_request_adds_no_note(world, caplog):
+    """An officer's or an admin's reset may name any request (identity checks the request only for
+    support); the note, with how identity was checked, landed in that thread, someone else's (ADR 0029)."""
+    jet, piet = world.person("Jet de Vries"), world.person("Piet Puk")
+    officer = world.person("Dirk Visser", "dnv_officer")
+    service = world.service.desk
+    pieces = service.open_request(piet.account_id, subject="Factuur", text="Vraag").request
+    service.open_request_logged_out(email=jet.email, name="Jet", subject="App kwijt", text="Help",
+                                    language="nl")
+    matched, _ = service.confirm(_token(world, jet.email, "/hulp/bevestigen"))
+    for request_id in (pieces.id, matched.request.id):
+        world.handle("identity.totp.reset", {
+            "account_id": jet.account_id, "reset_by": officer.account_id, "reason": None,
+            "service_request_id": request_id, "identity_check": "Paspoort gezien."})
+    assert [p.kind for p in service.support_thread(pieces.id).posts] == ["question"]
+    assert "another account" in caplog.text
+    # A request matched to the account is hers: the note is added there.
+    notes = [p for p in service.support_thread(matched.request.id).posts if p.kind == "note"]
+    assert len(notes) == 1 and "Paspoort gezien." in notes[0].text
+    assert world.templates(jet).count("totp_reset") == 4  # she hears of both resets (e-mail and inbox)

@@ -145,3 +145,20 @@ def test_a_request_matched_to_the_account_is_in_its_list_with_its_posts_and_the_
         shown.append(answer.get_json())
     assert shown[0].keys() == shown[1].keys() and shown[0]["request"].keys() == shown[1]["request"].keys()
     assert str(jet.account_id) not in str(shown[0]) and not shown[0]["request"]["logged_in"]
+
+
+def test_a_totp_reset_adds_its_note_only_to_a_request_of_the_account_it_reset(notifications):
+    """identity checks the request a reset names only for support; an officer's or an admin's reset may name
+    any. The note, with how identity was checked, went into that thread, someone else's (ADR 0029)."""
+    h = notifications
+    jet, piet = h.person("Jet Reset", "jobcoach"), h.person("Piet Anders", "jobcoach")
+    officer = h.person("Dirk Officier", "dnv_officer")
+    pieces = h.service.desk.open_request(piet.account_id, subject="Factuur", text="Een vraag.").request
+    jets = h.service.desk.open_request(jet.account_id, subject="App kwijt", text="Help.").request
+    for request_id in (pieces.id, jets.id):
+        h.publish("identity.totp.reset", {
+            "account_id": jet.account_id, "reset_by": officer.account_id, "reason": None,
+            "service_request_id": request_id, "identity_check": "Paspoort gezien (reset)."})
+    notes = "SELECT request_id FROM service_request_posts WHERE kind = 'note' AND text LIKE '%%(reset)%%'"
+    assert [r["request_id"] for r in h.rows(notes)] == [jets.id]
+    assert [p.kind for p in h.service.desk.support_thread(pieces.id).posts] == ["question"]
