@@ -1,11 +1,11 @@
 """Assessment's HTTP API: /v1/cases, /v1/certificates and the public /v1/register.
 
 Who sees what: a DNV officer sees and acts on every case; an assessor sees only the cases assigned to them
-now, while they run (not once decided or withdrawn), and gives their advice; a jobcoach sees their own cases (an advice once DNV decided on it), declares a
-mentor and files objections. Any other case answers 404, as if it did not exist; an endpoint for another
-role answers 403. Certificates: a jobcoach reads their own (the tile), DNV officers and Noloc admins all,
-and load the CSV of existing holders. The register is public and tells name, number, validity and state of
-active certificates only (a lapsed one has left the register).
+now, while they run (not once decided or withdrawn), and gives their advice; a jobcoach sees their own cases
+(an advice once DNV decided on it), declares a mentor and files objections. Any other case answers 404, as if
+it did not exist; an endpoint for another role answers 403. Certificates: a jobcoach reads their own (the
+tile), DNV officers and Noloc admins all, and load the CSV of existing holders. The register is public and
+tells name, number, validity and state of active certificates only (a lapsed one has left the register).
 """
 from __future__ import annotations
 
@@ -286,7 +286,8 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 def decide_objection(data: dict[str, Any], case_id: UUID, objection_id: UUID):
     """upheld: the case reopens for a new decision; rejected: the decision stands. Upholding is refused (409
     objection-refused, reason decision_replaced) once a later decision replaced the objected one (the
-    decision on the supplement after a postponed one); rejecting stays possible."""
+    decision on the supplement after a postponed one), and (reason decided_on_pe_check) against a decision
+    taken on the failed PE check alone; rejecting stays possible."""
     return _service().decide_objection(current_principal(), case_id, objection_id, outcome=data["outcome"],
                                        reason=data["reason"].strip())
 

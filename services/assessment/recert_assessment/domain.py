@@ -930,12 +930,19 @@ def objection_outcome(case: Case, objection: Objection, outcome: str, decisions:
     Upheld only while the objected decision is still the case's latest (``decisions`` in the order they were
     taken): an objection against a postponed decision may still be open when the decision on the supplement
     replaced it, and upholding it then would reopen a case decided since (a certificate renewed) into a
-    state it cannot leave cleanly. Rejected stays possible: the objection still gets its answer."""
+    state it cannot leave cleanly. Rejected stays possible: the objection still gets its answer.
+
+    Not upheld either against a decision taken on the failed PE check alone (round 0): the case would reopen
+    without an assessor's advice, where only a negative decision may follow (ADR 0011, amended), while the
+    jobcoach's open supplement for B, or whole new portfolio, would be taken from her. Until the case can
+    resume at the PE check, the objection stays open or is rejected."""
     if objection.outcome is not None:
         raise ObjectionRefused("already_decided")
     if outcome == "upheld":
         if not decisions or decisions[-1].id != objection.decision_id:
             raise ObjectionRefused("decision_replaced")
+        if decisions[-1].round == 0:
+            raise ObjectionRefused("decided_on_pe_check")
         return CASE_MACHINE.transition(case.state, CaseAction.UPHOLD_OBJECTION)
     return None
 

@@ -153,7 +153,8 @@ class CsvRowsRejectedProblem(Problem):
 
 
 class CredentialUnavailableProblem(Conflict):
-    """The certificate lapsed, or Noloc's import names no holder: no credential is issued for it (ADR 0030)."""
+    """The certificate lapsed, or Noloc's import names no holder: no credential is issued for it
+    (ADR 0030)."""
 
     slug, title_code = "credential-unavailable", "assessment.problem.credential_unavailable"
     members = extension_members(reason="string")
@@ -331,6 +332,13 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "kan niet meer worden toegewezen; je kunt het nog wel afwijzen, met een toelichting.",
         "en": "A new decision has been taken since the decision this objection is against. The objection can "
               "no longer be upheld; you can still reject it, with an explanation."},
+    "assessment.detail.objection_decided_on_pe_check": {
+        "nl": "Dit bezwaar gaat over een besluit dat alleen op de PE-toets rust. Toewijzen kan hier nog "
+              "niet: de zaak zou dan zonder advies van een beoordelaar verder moeten. Laat het bezwaar open "
+              "en handel het buiten het platform af, of wijs het af met een toelichting.",
+        "en": "This objection is against a decision taken on the PE check alone. It cannot be upheld here "
+              "yet: the case would go on without an assessor's advice. Leave the objection open and settle "
+              "it outside the platform, or reject it with an explanation."},
     "assessment.detail.objection_already_decided": {
         "nl": "Over dit bezwaar is al beslist.", "en": "This objection has been decided already."},
     "assessment.detail.certificate_missing": {

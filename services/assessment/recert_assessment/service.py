@@ -2,9 +2,9 @@
 whether and how the step is taken, and writes the change, its audit-trail entry and its event together.
 
 Who may see a case: DNV officers every case, an assessor the cases assigned to them now and only while they
-run, a jobcoach their own; anyone else is refused as if it did not exist. "Today" (decision dates, deadlines) comes from an
-injectable clock so tests can stand on any day. The event handlers are in ``handlers``, the certificate use
-cases in ``certificates``.
+run, a jobcoach their own; anyone else is refused as if it did not exist. "Today" (decision dates, deadlines)
+comes from an injectable clock so tests can stand on any day. The event handlers are in ``handlers``, the
+certificate use cases in ``certificates``.
 """
 from __future__ import annotations
 

@@ -473,23 +473,24 @@ def test_a_failed_pe_check_is_decided_on_part_b(world):
     assert "Te weinig." in event.data["supplements"][0]["assignment"]
 
 
-def test_no_positive_decision_without_an_advice_after_an_upheld_objection_on_the_pe_path(world):
-    """DESIGN.md §1: DNV checks the PE, then an assessor advises. An objection upheld against a decision taken
-    on the PE check alone (postponed on B, or negative at round 0) left a case without any advice in which
-    DNV could decide positive: the certificate renewed with nobody assessing A1/A3 and no fee paid."""
+def test_an_objection_against_a_decision_on_the_pe_check_alone_is_not_upheld(world):
+    """DESIGN.md §1: DNV checks the PE, then an assessor advises. Upheld, an objection against a decision
+    taken on the PE check alone (postponed on B, or negative at round 0) reopened the case without any advice,
+    where DNV could decide positive (the certificate renewed with nobody assessing A1/A3 and no fee paid) or,
+    since that is refused, only negative, with the jobcoach's supplement window gone. Upholding is refused
+    until the case can resume at the PE check; rejecting stays possible (ADR 0011, amended)."""
     coach, certificate = world.coach_with_certificate()
     case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
     world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
     world.service.decide(world.officer, case.id, decision="postponed", reason=None)
     objection = world.service.file_objection(coach, case.id, "Mijn PE is wel voldoende.")
-    world.service.decide_objection(world.officer, case.id, objection.id, outcome="upheld", reason="Terecht.")
-    assert world.case(case.id).state == CaseState.OBJECTION_UPHELD
-    error = refused_without_events(world, lambda: world.service.decide(
-        world.officer, case.id, decision="positive", reason="Bezwaar gegrond."), InvalidInput)
-    assert (error.field_name, error.code) == ("decision", "assessment.field.positive_needs_advice")
-    assert world.uow.certificates.get(certificate.id).valid_until == certificate.valid_until
+    error = refused_without_events(world, lambda: world.service.decide_objection(
+        world.officer, case.id, objection.id, outcome="upheld", reason="Terecht."), ObjectionRefused)
+    assert error.reason == "decided_on_pe_check"
+    assert world.case(case.id).state == CaseState.PE_SUPPLEMENT_DUE  # the supplement for B stays open
+    world.service.decide_objection(world.officer, case.id, objection.id, outcome="rejected", reason="Nee.")
 
-    # The same after an objection upheld against the round-0 negative decision (the PE supplement failed).
+    # The same against the round-0 negative decision (the PE supplement failed too).
     other, other_certificate = world.coach_with_certificate()
     failed = world.submit(other, other_certificate, activities=[world.activity(other, "20")])
     world.service.complete_pe_check(world.officer, failed.id, passed=False, findings=[Finding("Te weinig.")])
@@ -507,11 +508,23 @@ def test_no_positive_decision_without_an_advice_after_an_upheld_objection_on_the
     negative = world.service.decide(world.officer, failed.id, decision="negative", reason=None)
     assert negative.round == 0
     objection = world.service.file_objection(other, failed.id, "Oneens.")
-    world.service.decide_objection(world.officer, failed.id, objection.id, outcome="upheld",
-                                   reason="Terecht.")
+    error = refused_without_events(world, lambda: world.service.decide_objection(
+        world.officer, failed.id, objection.id, outcome="upheld", reason="Terecht."), ObjectionRefused)
+    assert error.reason == "decided_on_pe_check" and world.case(failed.id).state == CaseState.DECIDED
+
+
+def test_no_positive_decision_in_a_case_without_an_advice(world):
+    """Kept beside the refusal above: a case without an advice (reopened by an objection upheld before
+    that refusal existed) still never gets a positive decision."""
+    coach, certificate = world.coach_with_certificate()
+    case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
+    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    world.uow.cases.update(case.id, state=CaseState.OBJECTION_UPHELD)
     error = refused_without_events(world, lambda: world.service.decide(
-        world.officer, failed.id, decision="positive", reason="Bezwaar gegrond."), InvalidInput)
-    assert error.code == "assessment.field.positive_needs_advice"
+        world.officer, case.id, decision="positive", reason="Bezwaar gegrond."), InvalidInput)
+    assert (error.field_name, error.code) == ("decision", "assessment.field.positive_needs_advice")
+    assert world.uow.certificates.get(certificate.id).valid_until == certificate.valid_until
 
 
 def test_deciding_is_out_of_order_before_the_advice(world):

@@ -207,9 +207,9 @@ def test_an_objection_is_filed_within_the_term_and_an_upheld_one_reopens_the_dec
 
 
 def test_an_objection_against_a_postponed_decision_replaced_since_is_not_upheld(assessment):
-    """The objection against the postponed decision is still open when the decision on the supplement (positive,
-    the certificate renewed) replaces it: upholding it is refused (409) and changes nothing; rejecting it is
-    the answer DNV still gives."""
+    """The objection against the postponed decision is still open when the decision on the supplement
+    (positive, the certificate renewed) replaces it: upholding it is refused (409) and changes nothing;
+    rejecting it is the answer DNV still gives."""
     assessment.clock.day = date(2027, 4, 20)
     coach, assessor = assessment.person(), assessment.person("assessor")
     certificate = assessment.certificate(coach, EXPIRES)
@@ -217,7 +217,8 @@ def test_an_objection_against_a_postponed_decision_replaced_since_is_not_upheld(
                                form("postponed", failing=("A3",), supplements=("A3",)))
     postponed = assessment.ok(assessment.decide(case, "postponed"), 201)
     path = f"/v1/cases/{case['id']}/objections"
-    objection = assessment.ok(assessment.post(path, coach.token, json={"reason": "Uitstel is onterecht."}), 201)
+    objection = assessment.ok(assessment.post(path, coach.token, json={"reason": "Uitstel is onterecht."}),
+                              201)
     assert objection["decision_id"] == postponed["id"]
     assessment.supplement(coach, case, date(2027, 5, 10), ["A3"])
     assessment.pay(coach, submission_id=case["submission_id"], kind="reassessment", case_id=case["id"])
@@ -227,11 +228,12 @@ def test_an_objection_against_a_postponed_decision_replaced_since_is_not_upheld(
 
     outcome = f"{path}/{objection['id']}/outcome"
     body = problem(assessment.post(outcome, assessment.officer.token,
-                                   json={"outcome": "upheld", "reason": "Terecht."}), 409, "objection-refused")
+                                   json={"outcome": "upheld", "reason": "Terecht."}),
+                   409, "objection-refused")
     assert body["reason"] == "decision_replaced"
     assert body["detail"].startswith("Na het besluit waartegen dit bezwaar is gemaakt")
-    assert (assessment.case(case["id"])["state"], assessment.outbox("assessment.objection.decided",
-                                                                    subject=coach.account_id)) == ("decided", [])
+    assert assessment.case(case["id"])["state"] == "decided"
+    assert assessment.outbox("assessment.objection.decided", subject=coach.account_id) == []
     answered = assessment.ok(assessment.post(outcome, assessment.officer.token, json={
         "outcome": "rejected", "reason": "Het uitstel is vervangen door een positief besluit."}))
     assert answered["outcome"] == "rejected" and assessment.case(case["id"])["state"] == "decided"

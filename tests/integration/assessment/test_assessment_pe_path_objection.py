@@ -1,6 +1,7 @@
-"""DESIGN.md §1: DNV checks the PE, then an assessor advises. An objection upheld against a decision taken on
-the failed PE check alone (postponed on B) leaves a case without any advice: DNV may not decide positive there
-(ADR 0011, amended 2026-12-07), on the real database and through the API, in Dutch and English."""
+"""DESIGN.md §1: DNV checks the PE, then an assessor advises. An objection against a decision taken on the
+failed PE check alone (postponed on B) cannot be upheld: the case would reopen without any advice (ADR 0011,
+amended 2026-12-07). On the real database and through the API, in Dutch and English; nothing changes, and
+rejecting it stays possible."""
 from __future__ import annotations
 
 from datetime import date
@@ -10,7 +11,7 @@ from service_harness import problem
 EXPIRES = date(2027, 6, 30)
 
 
-def test_no_positive_decision_without_an_advice_after_an_upheld_objection(assessment):
+def test_an_objection_against_a_decision_on_the_pe_check_alone_is_not_upheld(assessment):
     assessment.clock.day = date(2027, 4, 20)
     coach = assessment.person()
     certificate = assessment.certificate(coach, EXPIRES)
@@ -19,17 +20,20 @@ def test_no_positive_decision_without_an_advice_after_an_upheld_objection(assess
     assessment.ok(assessment.decide(case, "postponed"), 201)
     path = f"/v1/cases/{case['id']}/objections"
     objection = assessment.ok(assessment.post(path, coach.token, json={"reason": "PE compleet."}), 201)
-    assessment.ok(assessment.post(f"{path}/{objection['id']}/outcome", assessment.officer.token,
-                                  json={"outcome": "upheld", "reason": "Het bewijs was er wel."}))
-    assert assessment.case(case["id"])["state"] == "objection_upheld"
+    outcome = f"{path}/{objection['id']}/outcome"
 
     before = assessment.state()
-    for language, text in (("nl", "Een positief besluit kan pas na het advies van een beoordelaar"),
-                           ("en", "A positive decision needs an assessor's advice")):
-        response = assessment.post(f"/v1/cases/{case['id']}/decision", assessment.officer.token,
-                                   json={"decision": "positive", "reason": "Bezwaar gegrond."},
+    for language, text in (("nl", "Dit bezwaar gaat over een besluit dat alleen op de PE-toets rust"),
+                           ("en", "This objection is against a decision taken on the PE check alone")):
+        response = assessment.post(outcome, assessment.officer.token,
+                                   json={"outcome": "upheld", "reason": "Het bewijs was er wel."},
                                    headers={"Accept-Language": language})
-        body = problem(response, 422, "validation-failed")
-        assert list(body["errors"]) == ["decision"] and body["errors"]["decision"][0].startswith(text), body
+        body = problem(response, 409, "objection-refused")
+        assert body["reason"] == "decided_on_pe_check" and body["detail"].startswith(text), body
     assert assessment.state() == before
-    assert assessment.outbox("certification.certificate.renewed", subject=coach.account_id) == []
+    assert assessment.case(case["id"])["state"] == "pe_supplement_due"
+    assert assessment.outbox("assessment.objection.decided", subject=coach.account_id) == []
+
+    assessment.ok(assessment.post(outcome, assessment.officer.token, json={
+        "outcome": "rejected", "reason": "Lever het bewijs aan als aanvulling."}))
+    assert assessment.case(case["id"])["state"] == "pe_supplement_due"
