@@ -133,16 +133,27 @@ class Handlers:
         submission_id = data.get("supplement_submission_id") or data["submission_id"]
         uow.cases.record_case(case_id=data["case_id"], submission_id=submission_id,
                               account_id=data["account_id"])
-        uow.activities.lock_for_submission(submission_id=submission_id, account_id=data["account_id"],
-                                           activity_ids=data["pe_activity_ids"])
+        if not uow.activities.lock_for_submission(submission_id=submission_id, account_id=data["account_id"],
+                                                  activity_ids=data["pe_activity_ids"]):
+            _log.info("supplement of a withdrawn submission: nothing locked", extra={
+                "submission_id": str(submission_id), "event_id": str(event.id)})
 
     def on_portfolio_submitted(self, uow: UnitOfWork, event: Event) -> None:
+        """Lock the snapshot's activities for good, unless the submission was withdrawn already: then this
+        event is a late one (retried or replayed after the withdrawal was handled) and locks nothing, since
+        no withdrawal would come again to release the locks."""
         data = event.data
-        uow.activities.lock_for_submission(submission_id=data["submission_id"], account_id=data["account_id"],
-                                           activity_ids=data["pe_activity_ids"])
+        if not uow.activities.lock_for_submission(submission_id=data["submission_id"],
+                                                  account_id=data["account_id"],
+                                                  activity_ids=data["pe_activity_ids"]):
+            _log.info("late portfolio.submitted of a withdrawn submission: nothing locked", extra={
+                "submission_id": str(data["submission_id"]), "event_id": str(event.id)})
 
     def on_portfolio_withdrawn(self, uow: UnitOfWork, event: Event) -> None:
-        uow.activities.release_submission(event.data["submission_id"])
+        """Release the submission's locks and remember it as withdrawn (a withdrawal is final)."""
+        data = event.data
+        uow.activities.release_submission(data["submission_id"], account_id=data["account_id"],
+                                          withdrawn_at=event.occurred_at)
 
     def on_account_erased(self, uow: UnitOfWork, event: Event) -> None:
         """identity.account.erased: forget the person (ADR 0020): every row about them, and their evidence

@@ -147,9 +147,12 @@ class ActivityRepository:
                             has_proof(row["source"], row["evidence_count"])) for row in rows]
 
     def lock_for_submission(self, *, submission_id: UUID, account_id: UUID,
-                            activity_ids: Iterable[UUID]) -> None:
+                            activity_ids: Iterable[UUID]) -> bool:
         """Make the activities read-only as part of ``submission_id``, for good: its hold, if any, becomes
-        the lock."""
+        the lock. False, and nothing locked, when the submission was withdrawn already (a late event)."""
+        if self.conn.execute("SELECT 1 FROM withdrawn_submissions WHERE submission_id = %s",
+                             (submission_id,)).fetchone() is not None:
+            return False
         ids = sorted(set(activity_ids))
         if ids:
             # Waits for a change to one of them in flight, which then commits before the lock does.
@@ -159,6 +162,7 @@ class ActivityRepository:
                 "SELECT id, %s, %s FROM unnest(%s::uuid[]) AS id "
                 "ON CONFLICT (activity_id, submission_id) DO UPDATE SET held_until = NULL",
                 (submission_id, account_id, ids))
+        return True
 
     def facts_in_period(self, account_id: UUID, first: date, last: date) -> list[ActivityFacts]:
         """What a snapshot records of each of the account's activities completed from ``first`` to ``last``,
@@ -202,7 +206,12 @@ class ActivityRepository:
             "DELETE FROM submission_locks WHERE submission_id = %s AND account_id = %s"
             " AND held_until IS NOT NULL", (submission_id, account_id)).rowcount
 
-    def release_submission(self, submission_id: UUID) -> int:
+    def release_submission(self, submission_id: UUID, *, account_id: UUID, withdrawn_at: datetime) -> int:
+        """The submission was withdrawn: its locks (and hold) go, and it is remembered as withdrawn, so that
+        its own event handled later (retried or replayed) locks nothing. Returns how many locks went."""
+        self.conn.execute(
+            "INSERT INTO withdrawn_submissions (submission_id, account_id, withdrawn_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (submission_id) DO NOTHING", (submission_id, account_id, withdrawn_at))
         return self.conn.execute("DELETE FROM submission_locks WHERE submission_id = %s",
                                  (submission_id,)).rowcount
 
@@ -561,7 +570,8 @@ class RetentionRepository:
         number = self.conn.execute("SELECT membership_number FROM accounts WHERE account_id = %s",
                                    (account_id,)).fetchone()
         for table in ("evidence", "submission_locks", "activities", "noloc_imports", "certificate_periods",
-                      "case_assignments", "final_decisions", "accounts", "mentorships", "readings"):
+                      "case_assignments", "final_decisions", "accounts", "mentorships", "readings",
+                      "withdrawn_submissions"):
             self.conn.execute(f"DELETE FROM {table} WHERE account_id = %s", (account_id,))  # noqa: S608 (fixed names)
         self.conn.execute("DELETE FROM mentorships WHERE mentor_id = %s", (account_id,))
         if number and number["membership_number"]:

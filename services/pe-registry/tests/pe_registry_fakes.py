@@ -95,11 +95,14 @@ class FakeActivities:
                 if a.account_id == account_id and first <= a.completed_on <= last]
 
     def lock_for_submission(self, *, submission_id: UUID, account_id: UUID,
-                            activity_ids: Iterable[UUID]) -> None:
+                            activity_ids: Iterable[UUID]) -> bool:
+        if submission_id in self.db.withdrawn_submissions:
+            return False
         for activity_id in set(activity_ids):
             known = self.db.submission_locks.get((activity_id, submission_id))
             self.db.submission_locks[(activity_id, submission_id)] = (
                 account_id, known[1] if known else _now(), None)
+        return True
 
     def facts_in_period(self, account_id: UUID, first: date, last: date) -> list[ActivityFacts]:
         return [ActivityFacts(id=a.id, category=a.category, title=a.title, completed_on=a.completed_on,
@@ -128,7 +131,8 @@ class FakeActivities:
             del self.db.submission_locks[key]
         return len(keys)
 
-    def release_submission(self, submission_id: UUID) -> int:
+    def release_submission(self, submission_id: UUID, *, account_id: UUID, withdrawn_at: datetime) -> int:
+        self.db.withdrawn_submissions.setdefault(submission_id, (account_id, withdrawn_at))
         keys = [key for key in self.db.submission_locks if key[1] == submission_id]
         for key in keys:
             del self.db.submission_locks[key]
@@ -298,6 +302,7 @@ class FakeRetention:
         db.evidence = {k: e for k, e in db.evidence.items() if e.account_id != account_id}
         db.activities = {k: a for k, a in db.activities.items() if a.account_id != account_id}
         db.submission_locks = {k: v for k, v in db.submission_locks.items() if v[0] != account_id}
+        db.withdrawn_submissions = {k: v for k, v in db.withdrawn_submissions.items() if v[0] != account_id}
         db.noloc_imports = {k: v for k, v in db.noloc_imports.items() if k[0] != account_id}
         db.periods.pop(account_id, None)
         db.assignments = {k: v for k, v in db.assignments.items() if v[0] != account_id}
@@ -372,6 +377,8 @@ class FakeDatabase:
     # (activity_id, submission_id) -> (account_id, locked_at, held_until: None for a submission's lock)
     submission_locks: dict[tuple[UUID, UUID], tuple[UUID, datetime, datetime | None]] = dataclasses.field(
         default_factory=dict)
+    # submission_id -> (account_id, withdrawn_at): withdrawn submissions, which lock nothing any more
+    withdrawn_submissions: dict[UUID, tuple[UUID, datetime]] = dataclasses.field(default_factory=dict)
     noloc_imports: dict[tuple[UUID, str], UUID] = dataclasses.field(default_factory=dict)
     parked: dict[tuple[str, str], ParkedCompletion] = dataclasses.field(default_factory=dict)
     accounts: dict[UUID, tuple[str | None, datetime]] = dataclasses.field(default_factory=dict)

@@ -183,8 +183,52 @@ def test_a_submission_locks_its_activities_and_a_withdrawal_releases_them(handle
     handle(uow, handlers.on_portfolio_submitted, submitted(coach, submission_id, [activity.id]))  # again
     assert uow.activities.get(activity.id).locked
     handle(uow, handlers.on_portfolio_withdrawn,
-           event("portfolio.withdrawn", {"submission_id": submission_id}))
+           event("portfolio.withdrawn", {"submission_id": submission_id, "account_id": coach}))
     assert not uow.activities.get(activity.id).locked
+
+
+def _facts(uow, coach):
+    return uow.activities.facts_in_period(coach, date(2025, 1, 1), date(2026, 3, 31))
+
+
+def test_a_submitted_event_handled_after_the_withdrawal_locks_nothing(handlers, service, uow, db):
+    """portfolio.submitted failed and was dead-lettered; the withdrawal was granted and handled (its hold
+    went); then the dead letter is replayed. Nothing may stay locked: no withdrawal comes again."""
+    coach = uuid.uuid4()
+    activity = service.record_activity(coach, title="Cursus", provider="X", completed_on=date(2026, 1, 5),
+                                       category=1, amount=Decimal(2), unit="sbu")
+    submission_id = uuid.uuid4()
+    service.hold_for_submission(coach, submission_id=submission_id, first=date(2025, 1, 1),
+                                last=date(2026, 3, 31), seen=_facts(uow, coach), activity_ids=[activity.id])
+    assert uow.activities.get(activity.id).locked
+    handle(uow, handlers.on_portfolio_withdrawn,
+           event("portfolio.withdrawn", {"submission_id": submission_id, "account_id": coach},
+                 at=NOW + timedelta(minutes=5)))
+    assert not uow.activities.get(activity.id).locked
+
+    handle(uow, handlers.on_portfolio_submitted, submitted(coach, submission_id, [activity.id]))  # replayed
+    assert not uow.activities.get(activity.id).locked
+    assert db.submission_locks == {}
+    assert service.update_activity(coach, activity.id, {"title": "Na intrekken"}).title == "Na intrekken"
+    # A later submission of the same activities locks them as usual.
+    handle(uow, handlers.on_portfolio_submitted, submitted(coach, uuid.uuid4(), [activity.id]))
+    assert uow.activities.get(activity.id).locked
+
+
+def test_a_supplement_under_a_withdrawn_submission_locks_nothing(handlers, service, uow, db):
+    """An older supplement event (no supplement_submission_id) locks under the case's own submission; once
+    that submission is withdrawn, such an event handled late locks nothing either (ADR 0043)."""
+    coach, case_id = uuid.uuid4(), uuid.uuid4()
+    activity = service.record_activity(coach, title="Cursus", provider="X", completed_on=date(2026, 1, 5),
+                                       category=1, amount=Decimal(2), unit="sbu")
+    submission_id = uuid.uuid4()
+    handle(uow, handlers.on_portfolio_withdrawn,
+           event("portfolio.withdrawn", {"submission_id": submission_id, "account_id": coach}))
+    handle(uow, handlers.on_supplement_submitted, event("portfolio.supplement.submitted", {
+        "case_id": case_id, "account_id": coach, "submission_id": submission_id,
+        "pe_activity_ids": [activity.id]}, at=NOW + timedelta(days=1)))
+    assert not uow.activities.get(activity.id).locked
+    assert db.submission_locks == {}
 
 
 # --- erasure ---------------------------------------------------------------------------------------------
@@ -195,10 +239,12 @@ def test_an_erased_account_is_forgotten_with_its_files(handlers, service, uow, d
     activity = service.record_activity(coach, title="Cursus", provider="X", completed_on=date(2026, 1, 5),
                                        category=1, amount=Decimal(2), unit="sbu")
     service.attach_evidence(coach, activity.id, io.BytesIO(b"%PDF-1.7\nbewijs\n%%EOF\n"), filename="b.pdf")
+    handle(uow, handlers.on_portfolio_withdrawn,
+           event("portfolio.withdrawn", {"submission_id": uuid.uuid4(), "account_id": coach}))
     other = _holder(uow, handlers, "87654321")
     handle(uow, handlers.on_account_erased, event("identity.account.erased", {
         "account_id": coach, "closed_at": datetime(2026, 1, 1, tzinfo=UTC)}))
-    assert (db.activities, db.evidence, objects.objects) == ({}, {}, {})
+    assert (db.activities, db.evidence, objects.objects, db.withdrawn_submissions) == ({}, {}, {}, {})
     assert set(db.accounts) == {other} and set(db.periods) == {other}
     handle(uow, handlers.on_account_erased, event("identity.account.erased", {  # redelivered: no error
         "account_id": coach, "closed_at": datetime(2026, 1, 1, tzinfo=UTC)}))

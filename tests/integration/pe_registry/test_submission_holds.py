@@ -190,6 +190,58 @@ def test_a_released_hold_frees_the_activities_and_a_lapsed_one_frees_them_too(pe
                    json={"title": "Na"}).status_code == 200
 
 
+def _withdrawn(pe, coach, submission_id: uuid.UUID) -> None:
+    pe.publish_and_wait("portfolio.withdrawn", {
+        "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": submission_id,
+        "account_id": coach.account_id, "reason": None}, subject=coach.account_id)
+
+
+def test_a_submitted_event_replayed_after_the_withdrawal_locks_nothing(pe, coach_with_work):
+    """portfolio.submitted failed in pe-registry and was dead-lettered; assessment granted the withdrawal and
+    portfolio.withdrawn was handled (the hold went with it); then an operator replays the dead letter. It
+    must lock nothing: no withdrawal comes again to release the locks."""
+    coach, proven, unproven = coach_with_work
+    submission_id = uuid.uuid4()
+    seen = _seen(pe, coach, proven, unproven)
+    assert _hold(pe, coach, seen, [proven["id"], unproven["id"]], submission_id).status_code == 201
+    _withdrawn(pe, coach, submission_id)
+    assert _holds(pe, coach) == []
+
+    pe.submitted(coach, [proven["id"], unproven["id"]], submission_id=submission_id)  # the replayed event
+    assert _holds(pe, coach) == []
+    assert not _locked(pe, coach, proven) and not _locked(pe, coach, unproven)
+    assert pe.call("PATCH", f"/v1/pe/activities/{proven['id']}", coach,
+                   json={"title": "Na intrekken"}).status_code == 200
+    assert pe.upload(coach, unproven["id"], pdf_bytes("na intrekken")).status_code == 201
+    # The next submission locks them as always.
+    again = pe.submitted(coach, [proven["id"]])
+    assert [(h["activity_id"], h["submission_id"]) for h in _holds(pe, coach)] == [(proven["id"], again)]
+
+
+def test_a_supplement_locking_under_a_withdrawn_submission_locks_nothing(pe, coach_with_work):
+    """A supplement event from before supplement_submission_id locks under the case's own submission
+    (ADR 0043); that submission withdrawn, such an event handled late locks nothing either."""
+    coach, proven, _ = coach_with_work
+    submission_id = uuid.uuid4()
+    _withdrawn(pe, coach, submission_id)
+    pe.publish_and_wait("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": uuid.uuid4(), "portfolio_id": uuid.uuid4(),
+        "submission_id": submission_id, "account_id": coach.account_id, "parts": ["B"],
+        "submitted_at": datetime.now(UTC), "snapshot_hash": "d" * 64, "pe_activity_ids": [proven["id"]],
+        "pe_points_counted": "3"}, subject=coach.account_id)
+    assert _holds(pe, coach) == [] and not _locked(pe, coach, proven)
+
+
+def test_a_withdrawn_submission_is_forgotten_with_the_account(pe, coach_with_work):
+    coach, _, _ = coach_with_work
+    _withdrawn(pe, coach, uuid.uuid4())
+    count = "SELECT count(*) FROM withdrawn_submissions WHERE account_id = %s"
+    assert pe.scalar(count, (coach.account_id,)) == 1
+    pe.publish_and_wait("identity.account.erased", {
+        "account_id": coach.account_id, "closed_at": datetime.now(UTC)}, subject=coach.account_id)
+    assert pe.scalar(count, (coach.account_id,)) == 0
+
+
 def test_asking_again_for_another_submission_replaces_the_uncommitted_hold(pe, coach_with_work):
     """Portfolio asks again only when the submission the first hold was for did not commit (it failed after
     the hold and could not let go of it): the older hold must not keep an activity the new one leaves out."""
