@@ -8,6 +8,7 @@ end it in the dead-letter queue.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from recert_notifications import domain
 from recert_notifications.service import NotificationsService, build_service
 from recert_notifications.settings import NotificationsSettings
 from recert_notifications.store import SqlNotificationsUnitOfWork
+
+_log = logging.getLogger(__name__)
 
 
 class Handlers:
@@ -78,16 +81,24 @@ class Handlers:
 
     # --- read models that word and time the messages -----------------------------------------------------
 
+    # portfolio.submitted and portfolio.withdrawn may be handled in either order: a failed handler is retried
+    # at the back of the queue, and a dead letter is replayed after later events (ADR 0010, amended).
+
     def on_portfolio_submitted(self, uow: Any, event: Event) -> None:
         data = event.data
-        uow.submissions.record(submission_id=data["submission_id"], account_id=data["account_id"],
-                               certificate_id=data["certificate_id"],
-                               certificate_expires_on=data["certificate_expires_on"],
-                               submitted_at=data["submitted_at"])
+        if not uow.submissions.record(submission_id=data["submission_id"], account_id=data["account_id"],
+                                      certificate_id=data["certificate_id"],
+                                      certificate_expires_on=data["certificate_expires_on"],
+                                      submitted_at=data["submitted_at"]):
+            # Its withdrawal was told already: "we received your portfolio" now would say it is in.
+            _log.info("submission handled after its withdrawal: not told", extra={
+                "submission_id": str(data["submission_id"]), "event_id": str(event.id)})
+            return
         self.service.notify(uow, event)
 
     def on_portfolio_withdrawn(self, uow: Any, event: Event) -> None:
-        uow.submissions.withdraw(event.data["submission_id"], event.occurred_at)
+        data = event.data
+        uow.submissions.withdraw(data["submission_id"], data["account_id"], event.occurred_at)
         self.service.notify(uow, event)
 
     def on_decision_made(self, uow: Any, event: Event) -> None:

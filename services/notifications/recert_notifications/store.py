@@ -98,22 +98,39 @@ class ContactRepository:
 
 
 class SubmissionRepository:
-    """portfolio.submitted / withdrawn: whether a certificate period has a portfolio in."""
+    """portfolio.submitted / withdrawn: whether a certificate period has a portfolio in.
+
+    The two events may be handled in either order (a failed handler is retried at the back of the queue, a
+    dead letter is replayed days later), and a withdrawal is final: one handled first keeps a row (a
+    tombstone with the submission, account and time only), which the submission fills in and leaves withdrawn
+    (ADR 0010, amended 2026-12-07)."""
 
     def __init__(self, conn: Conn):
         self.conn = conn
 
     def record(self, *, submission_id: UUID, account_id: UUID, certificate_id: UUID,
-               certificate_expires_on: date, submitted_at: datetime) -> None:
-        self.conn.execute(
+               certificate_expires_on: date, submitted_at: datetime) -> bool:
+        """Keep the submission; returns whether it stands (False when its withdrawal was handled first)."""
+        row = self.conn.execute(
             """INSERT INTO submissions (submission_id, account_id, certificate_id, certificate_expires_on,
                                         submitted_at)
-               VALUES (%s, %s, %s, %s, %s) ON CONFLICT (submission_id) DO NOTHING""",
-            (submission_id, account_id, certificate_id, certificate_expires_on, submitted_at))
+               VALUES (%s, %s, %s, %s, %s)
+               ON CONFLICT (submission_id) DO UPDATE
+                   SET certificate_id = COALESCE(submissions.certificate_id, EXCLUDED.certificate_id),
+                       certificate_expires_on = COALESCE(submissions.certificate_expires_on,
+                                                         EXCLUDED.certificate_expires_on),
+                       submitted_at = COALESCE(submissions.submitted_at, EXCLUDED.submitted_at)
+               RETURNING withdrawn_at""",
+            (submission_id, account_id, certificate_id, certificate_expires_on, submitted_at)).fetchone()
+        return row["withdrawn_at"] is None
 
-    def withdraw(self, submission_id: UUID, at: datetime) -> None:
-        self.conn.execute("UPDATE submissions SET withdrawn_at = COALESCE(withdrawn_at, %s) "
-                          "WHERE submission_id = %s", (at, submission_id))
+    def withdraw(self, submission_id: UUID, account_id: UUID, at: datetime) -> None:
+        """The submission is withdrawn as of ``at`` (the first withdrawal's time stays), known yet or not."""
+        self.conn.execute(
+            """INSERT INTO submissions (submission_id, account_id, withdrawn_at) VALUES (%s, %s, %s)
+               ON CONFLICT (submission_id) DO UPDATE
+                   SET withdrawn_at = COALESCE(submissions.withdrawn_at, EXCLUDED.withdrawn_at)""",
+            (submission_id, account_id, at))
 
     def has_submission(self, certificate_id: UUID, expires_on: date) -> bool:
         return self.conn.execute(

@@ -115,15 +115,20 @@ class FakeContactRepository(_Repository):
 
 class FakeSubmissionRepository(_Repository):
     def record(self, *, submission_id: UUID, account_id: UUID, certificate_id: UUID,
-               certificate_expires_on: date, submitted_at: datetime) -> None:
-        self.db.submissions.setdefault(submission_id, {
-            "account_id": account_id, "certificate_id": certificate_id,
-            "certificate_expires_on": certificate_expires_on, "submitted_at": submitted_at,
-            "withdrawn_at": None})
+               certificate_expires_on: date, submitted_at: datetime) -> bool:
+        row = self.db.submissions.setdefault(submission_id, {"account_id": account_id, "withdrawn_at": None})
+        given = {"certificate_id": certificate_id, "certificate_expires_on": certificate_expires_on,
+                 "submitted_at": submitted_at}
+        for name, value in given.items():
+            if row.get(name) is None:
+                row[name] = value
+        return row["withdrawn_at"] is None
 
-    def withdraw(self, submission_id: UUID, at: datetime) -> None:
-        row = self.db.submissions.get(submission_id)
-        if row is not None and row["withdrawn_at"] is None:
+    def withdraw(self, submission_id: UUID, account_id: UUID, at: datetime) -> None:
+        row = self.db.submissions.setdefault(submission_id, {
+            "account_id": account_id, "certificate_id": None, "certificate_expires_on": None,
+            "submitted_at": None, "withdrawn_at": None})
+        if row["withdrawn_at"] is None:
             row["withdrawn_at"] = at
 
     def has_submission(self, certificate_id: UUID, expires_on: date) -> bool:

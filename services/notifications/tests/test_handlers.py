@@ -144,6 +144,39 @@ def test_an_expiry_reminder_knows_whether_a_portfolio_is_in(world):
     assert {"portfolio_submitted", "portfolio_withdrawn"} <= set(world.templates(jet))
 
 
+def _withdrawn(world, person, submission: dict, **options):
+    return world.event("portfolio.withdrawn", {
+        "portfolio_id": submission["portfolio_id"], "cycle_id": submission["cycle_id"],
+        "submission_id": submission["submission_id"], "account_id": person.account_id,
+        "reason": "Nog niet compleet"}, **options)
+
+
+def test_a_submission_handled_after_its_withdrawal_stays_withdrawn(world):
+    """portfolio.submitted failed, went to the dead letters and was replayed after portfolio.withdrawn: the
+    period has no portfolio in, so the expiry reminder still warns of the lapse, and the late "portfolio
+    received" is not sent after the withdrawal was (ADR 0010, amended)."""
+    jet = world.person("Jet de Vries")
+    certificate = uuid.uuid4()
+    t = datetime(2027, 7, 1, 9, 30, tzinfo=UTC)
+    submission = world.submitted(jet, certificate_id=certificate)
+    late = world.event("portfolio.submitted", submission, occurred_at=t)
+    world.handle(_withdrawn(world, jet, submission, occurred_at=t + timedelta(days=2)))
+    world.handle(late)
+    assert world.db.submissions[submission["submission_id"]]["withdrawn_at"] == t + timedelta(days=2)
+    assert "portfolio_submitted" not in world.templates(jet)
+    world.handle("certification.certificate.expiring", world.expiring(jet, certificate_id=certificate))
+    [email] = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "certificate_expiring"]
+    assert "Je hebt je portfolio al ingediend" not in email.body_text
+    assert "dien je niet op tijd in, dan vervalt je certificaat" in email.body_text
+    # A later submission of the same period is in, and is told.
+    world.handle("portfolio.submitted", world.submitted(jet, certificate_id=certificate))
+    assert world.templates(jet, Channel.EMAIL).count("portfolio_submitted") == 1
+    world.handle("certification.certificate.expiring", world.expiring(jet, certificate_id=certificate,
+                                                                      months_before=3))
+    last = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "certificate_expiring"][-1]
+    assert "Je hebt je portfolio al ingediend" in last.body_text
+
+
 def test_a_postponed_decision_opens_a_supplement_term_and_a_supplement_or_final_decision_closes_it(world):
     jet = world.person("Jet de Vries")
     one, two = uuid.uuid4(), uuid.uuid4()
