@@ -220,9 +220,11 @@ class Handlers:
         uow.cases.upsert(data["case_id"], data["account_id"], submission_id=data["submission_id"])
 
     def on_assessor_assigned(self, uow: PortfolioUnitOfWork, event: Event) -> None:
-        """The assessor reads the case's snapshot from now until the decision (ADR 0017)."""
+        """The assessor reads the case's snapshot from now until the decision (ADR 0017). A reassignment
+        replaces the assessor; an older assignment handled after it (retried or replayed) changes nothing."""
         data = event.data
-        uow.cases.upsert(data["case_id"], data["account_id"], assessor_id=data["assessor_id"])
+        uow.cases.upsert(data["case_id"], data["account_id"], assessor_id=data["assessor_id"],
+                         assigned_at=event.occurred_at)
         uow.cases.set_access(data["case_id"], open_=True, at=event.occurred_at)
 
     def on_case_withdrawn(self, uow: PortfolioUnitOfWork, event: Event) -> None:

@@ -190,17 +190,29 @@ class PeRepository(_Repository):
 # --- assessment cases and decisions (read models) --------------------------------------------------------
 
 
+# Whether the assignment being upserted (EXCLUDED) is to replace the stored one: it names an assessor and is
+# not older than the stored assignment (a stored row without assessor or time takes it).
+_NEWER_ASSIGNMENT = ("(EXCLUDED.assessor_id IS NOT NULL AND (cases.assessor_id IS NULL"
+                     " OR cases.assigned_at IS NULL OR cases.assigned_at <= EXCLUDED.assigned_at))")
+
+
 class CaseRepository(_Repository):
     def upsert(self, case_id: UUID, account_id: UUID, *, submission_id: UUID | None = None,
-               assessor_id: UUID | None = None) -> None:
-        """Either event may come first after a retry; each fills in what it knows."""
+               assessor_id: UUID | None = None, assigned_at: datetime | None = None) -> None:
+        """Either event may come first after a retry; each fills in what it knows. An assignment
+        (``assessor_id`` with ``assigned_at``, the event's time) older than the one stored leaves the
+        assessor alone: a late or replayed assignment must not undo a reassignment. Equal times apply; a row
+        without a time (from before the column) takes the next assignment."""
         self.conn.execute(
-            """INSERT INTO cases (case_id, account_id, submission_id, assessor_id) VALUES (%s, %s, %s, %s)
+            """INSERT INTO cases (case_id, account_id, submission_id, assessor_id, assigned_at)
+               VALUES (%(case)s, %(account)s, %(submission)s, %(assessor)s, %(at)s)
                ON CONFLICT (case_id) DO UPDATE
                    SET submission_id = coalesce(EXCLUDED.submission_id, cases.submission_id),
-                       assessor_id = coalesce(EXCLUDED.assessor_id, cases.assessor_id),
-                       updated_at = now()""",
-            (case_id, account_id, submission_id, assessor_id),
+                       assessor_id = CASE WHEN %(newer)s THEN EXCLUDED.assessor_id ELSE cases.assessor_id END,
+                       assigned_at = CASE WHEN %(newer)s THEN EXCLUDED.assigned_at ELSE cases.assigned_at END,
+                       updated_at = now()""".replace("%(newer)s", _NEWER_ASSIGNMENT),
+            {"case": case_id, "account": account_id, "submission": submission_id, "assessor": assessor_id,
+             "at": assigned_at},
         )
 
     def get(self, case_id: UUID) -> Case | None:

@@ -51,6 +51,7 @@ class Data:
     cases: dict[UUID, Case] = field(default_factory=dict)
     decisions: dict[UUID, dict[str, Any]] = field(default_factory=dict)
     case_access: dict[UUID, tuple[bool, datetime]] = field(default_factory=dict)  # open, changed_at
+    case_assigned_at: dict[UUID, datetime | None] = field(default_factory=dict)  # the assignment's time
     cycles: dict[UUID, Cycle] = field(default_factory=dict)
     parts: dict[tuple[UUID, str], Part] = field(default_factory=dict)
     meetings: dict[UUID, tuple[Meeting, UUID | None]] = field(default_factory=dict)  # without proof, proof id
@@ -165,13 +166,18 @@ class FakePe(_Repository):
 
 class FakeCases(_Repository):
     def upsert(self, case_id: UUID, account_id: UUID, *, submission_id: UUID | None = None,
-               assessor_id: UUID | None = None) -> None:
+               assessor_id: UUID | None = None, assigned_at: datetime | None = None) -> None:
         known = self.data.cases.get(case_id)
+        stored_at = self.data.case_assigned_at.get(case_id)
+        newer = assessor_id is not None and (known is None or known.assessor_id is None or stored_at is None
+                                             or stored_at <= assigned_at)
+        if newer:
+            self.data.case_assigned_at[case_id] = assigned_at
         if known is None:
             self.data.cases[case_id] = Case(case_id, account_id, submission_id, assessor_id)
         else:
             self.data.cases[case_id] = replace(known, submission_id=submission_id or known.submission_id,
-                                               assessor_id=assessor_id or known.assessor_id)
+                                               assessor_id=assessor_id if newer else known.assessor_id)
 
     def get(self, case_id: UUID) -> Case | None:
         return self.data.cases.get(case_id)
@@ -420,6 +426,7 @@ class FakeRetention(_Repository):
         cases = {k for k, c in data.cases.items() if c.account_id == account_id}
         data.decisions = {k: d for k, d in data.decisions.items() if d["case_id"] not in cases}
         data.case_access = {k: a for k, a in data.case_access.items() if k not in cases}
+        data.case_assigned_at = {k: t for k, t in data.case_assigned_at.items() if k not in cases}
         data.cases = {k: c for k, c in data.cases.items() if k not in cases}
         data.pe_evidence = {k: e for k, e in data.pe_evidence.items() if e[1] != account_id}
         data.pe_activity_as_of = {k: t for k, t in data.pe_activity_as_of.items()

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import portfolio_fakes as fakes
 import pytest
 
+from recert_common.auth import Principal
 from recert_common.domain_errors import NotYetKnown
 from recert_common.events import registry as event_registry
 from recert_common.rules import add_years
@@ -264,6 +265,36 @@ def test_a_case_is_known_from_either_event_first(world):
         "submission_id": submission_id, "due_on": world.today + timedelta(weeks=8)})
     case = world.uow.cases.get(case_id)
     assert (case.submission_id, case.assessor_id) == (submission_id, assessor_id)
+
+
+def _assessor(account_id):
+    return Principal(account_id=account_id, roles=frozenset({"assessor"}), amr=frozenset(), token="",
+                     claims={})
+
+
+def _assigned(world, coach, case_id, assessor_id, *, at):
+    world.event("assessment.assessor.assigned", {
+        "case_id": case_id, "account_id": coach.account_id, "assessor_id": assessor_id,
+        "previous_assessor_id": None, "due_on": world.today + timedelta(weeks=8)}, occurred_at=at)
+
+
+def test_an_assignment_handled_after_the_reassignment_leaves_the_case_with_the_new_assessor(world):
+    """Assessment assigned A, then reassigned the case to B (A had a conflict of interest); A's event failed
+    in portfolio and came back after B's (a retry at the back of the queue, or a replayed dead letter)."""
+    coach, submission_id = world.submitted()
+    first, second = uuid.uuid4(), uuid.uuid4()
+    case_id = world.case(coach, submission_id)
+    _assigned(world, coach, case_id, second, at=world.now + timedelta(hours=1))
+    _assigned(world, coach, case_id, first, at=world.now)  # the late one
+    assert world.uow.cases.get(case_id).assessor_id == second
+    submission = world.service.submission(submission_id)
+    assert world.service.may_read(_assessor(second), submission)
+    assert not world.service.may_read(_assessor(first), submission)
+    # A reassignment newer than the one stored applies, and so does one of the same time.
+    _assigned(world, coach, case_id, first, at=world.now + timedelta(hours=2))
+    assert world.uow.cases.get(case_id).assessor_id == first
+    _assigned(world, coach, case_id, second, at=world.now + timedelta(hours=2))
+    assert world.uow.cases.get(case_id).assessor_id == second
 
 
 def test_a_decision_about_an_unknown_case_is_retried_later(world):
