@@ -103,18 +103,20 @@ class Handlers:
 
     def on_decision_made(self, uow: Any, event: Event) -> None:
         """Only DNV's postponed decision starts a supplement term (ADR 0011), which the reminder schedule
-        watches; any other decision ends the one that ran."""
+        watches; any other decision ends the one that ran. A postponement handled after the supplement or
+        the final decision (a replayed dead letter) opens nothing (ADR 0010, amended)."""
         data = event.data
         if data["decision"] == "postponed":
-            uow.deadlines.open(data["case_id"], data["account_id"], data["supplement_due_on"])
+            uow.deadlines.open(data["case_id"], data["account_id"], data["supplement_due_on"],
+                               event.occurred_at)
         else:
-            uow.deadlines.close(data["case_id"], event.occurred_at)
+            uow.deadlines.close(data["case_id"], data["account_id"], event.occurred_at)
             # Final: the messages before it are kept for the retention period only (ADR 0020).
             uow.final_decisions.note(data["decision_id"], data["account_id"], event.occurred_at)
         self.service.notify(uow, event)
 
     def on_supplement_submitted(self, uow: Any, event: Event) -> None:
-        uow.deadlines.close(event.data["case_id"], event.occurred_at)
+        uow.deadlines.close(event.data["case_id"], event.data["account_id"], event.occurred_at)
         self.service.notify(uow, event)
 
     # --- everything else only becomes messages -----------------------------------------------------------

@@ -142,24 +142,44 @@ class SubmissionRepository:
 
 
 class SupplementDeadlineRepository:
-    """When a supplement is due (DNV's postponed decision), for the reminder schedule."""
+    """When a supplement is due (DNV's postponed decision), for the reminder schedule.
+
+    The events that open a term (a postponed decision) and close it (the supplement, the final decision) may
+    be handled in any order: a failed handler is retried at the back of the queue, a dead letter is replayed
+    later. Each row therefore keeps the time of the postponement its date comes from (``opened_as_of``) and
+    of the latest close (``closed_at``, an event time); a close handled first keeps a closed row without a
+    date (ADR 0010, amended 2026-12-07)."""
 
     def __init__(self, conn: Conn):
         self.conn = conn
 
-    def open(self, case_id: UUID, account_id: UUID, due_on: date) -> None:
-        """A supplement is due on ``due_on``; a new date reopens a deadline the old date had closed."""
+    def open(self, case_id: UUID, account_id: UUID, due_on: date, at: datetime) -> None:
+        """A supplement is due on ``due_on`` by a postponed decision of ``at``. It opens the term unless the
+        term was closed at or after ``at`` (the decision is handled late); a newer postponement, after an
+        upheld objection, opens it again with its date; an older one than the row's changes nothing."""
         self.conn.execute(
-            """INSERT INTO supplement_deadlines (case_id, account_id, due_on) VALUES (%s, %s, %s)
+            """INSERT INTO supplement_deadlines (case_id, account_id, due_on, opened_as_of)
+               VALUES (%(case)s, %(account)s, %(due_on)s, %(at)s)
                ON CONFLICT (case_id) DO UPDATE
-                   SET due_on = EXCLUDED.due_on, updated_at = now(),
-                       closed_at = CASE WHEN supplement_deadlines.due_on = EXCLUDED.due_on
-                                        THEN supplement_deadlines.closed_at END""",
-            (case_id, account_id, due_on))
+                   SET due_on = EXCLUDED.due_on, opened_as_of = EXCLUDED.opened_as_of, updated_at = now(),
+                       closed_at = CASE WHEN supplement_deadlines.closed_at >= EXCLUDED.opened_as_of
+                                        THEN supplement_deadlines.closed_at END
+                   WHERE supplement_deadlines.opened_as_of IS NULL
+                      OR supplement_deadlines.opened_as_of <= EXCLUDED.opened_as_of""",
+            {"case": case_id, "account": account_id, "due_on": due_on, "at": at})
 
-    def close(self, case_id: UUID, at: datetime) -> None:
-        self.conn.execute("UPDATE supplement_deadlines SET closed_at = COALESCE(closed_at, %s), "
-                          "updated_at = now() WHERE case_id = %s", (at, case_id))
+    def close(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
+        """The term ends at ``at`` (the supplement came in, or the case was decided), known yet or not; a
+        close older than the postponement the row holds belongs to an earlier term and changes nothing."""
+        self.conn.execute(
+            """INSERT INTO supplement_deadlines (case_id, account_id, closed_at)
+               VALUES (%(case)s, %(account)s, %(at)s)
+               ON CONFLICT (case_id) DO UPDATE
+                   SET closed_at = GREATEST(supplement_deadlines.closed_at, EXCLUDED.closed_at),
+                       updated_at = now()
+                   WHERE supplement_deadlines.opened_as_of IS NULL
+                      OR supplement_deadlines.opened_as_of <= EXCLUDED.closed_at""",
+            {"case": case_id, "account": account_id, "at": at})
 
     def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
         """Open deadlines due in [first_due_on, last_due_on] not reminded of for their date, locked."""

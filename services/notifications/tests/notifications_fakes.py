@@ -140,25 +140,31 @@ class FakeSubmissionRepository(_Repository):
 
 
 class FakeSupplementDeadlineRepository(_Repository):
-    def open(self, case_id: UUID, account_id: UUID, due_on: date) -> None:
+    def open(self, case_id: UUID, account_id: UUID, due_on: date, at: datetime) -> None:
         row = self.db.deadlines.get(case_id)
         if row is None:
             self.db.deadlines[case_id] = {"account_id": account_id, "due_on": due_on, "closed_at": None,
-                                          "reminded_for": None}
+                                          "reminded_for": None, "opened_as_of": at}
             return
-        if row["due_on"] != due_on:
+        if row["opened_as_of"] is not None and row["opened_as_of"] > at:
+            return
+        if row["closed_at"] is not None and row["closed_at"] < at:
             row["closed_at"] = None
-        row["due_on"] = due_on
+        row.update(due_on=due_on, opened_as_of=at)
 
-    def close(self, case_id: UUID, at: datetime) -> None:
-        row = self.db.deadlines.get(case_id)
-        if row is not None and row["closed_at"] is None:
-            row["closed_at"] = at
+    def close(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
+        row = self.db.deadlines.setdefault(case_id, {
+            "account_id": account_id, "due_on": None, "closed_at": None, "reminded_for": None,
+            "opened_as_of": None})
+        if row["opened_as_of"] is not None and row["opened_as_of"] > at:
+            return
+        row["closed_at"] = at if row["closed_at"] is None else max(row["closed_at"], at)
 
     def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
         due = [DueReminder(case_id, row["account_id"], row["due_on"])
                for case_id, row in self.db.deadlines.items()
-               if row["closed_at"] is None and first_due_on <= row["due_on"] <= last_due_on
+               if row["closed_at"] is None and row["due_on"] is not None
+               and first_due_on <= row["due_on"] <= last_due_on
                and row["reminded_for"] != row["due_on"]]
         return sorted(due, key=lambda d: (d.due_on, d.case_id))[:limit]
 

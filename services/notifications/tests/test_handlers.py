@@ -201,6 +201,51 @@ def test_a_new_due_date_reopens_a_closed_supplement_term(world):
     assert world.db.deadlines[case]["due_on"] == date(2027, 8, 20)
 
 
+def test_a_postponed_decision_handled_after_the_supplement_or_the_final_decision_opens_no_term(world):
+    """certification.decision.made (postponed) failed and was replayed from the dead letters after the
+    supplement came in, or after the final decision: no term is opened, so no "your supplement is due"
+    reminder follows (ADR 0010, amended)."""
+    jet = world.person("Jet de Vries")
+    t = datetime(2027, 5, 1, 9, 0, tzinfo=UTC)
+    handed_in, decided, both = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for case, later in ((handed_in, ("supplement",)), (decided, ("final",)), (both, ("supplement", "final"))):
+        postponed = world.event("certification.decision.made", world.decision(jet, "postponed", case_id=case),
+                                occurred_at=t)
+        if "supplement" in later:
+            world.handle(world.event("portfolio.supplement.submitted", world.supplement(jet, case_id=case),
+                                     occurred_at=t + timedelta(days=20)))
+        if "final" in later:
+            world.handle(world.event("certification.decision.made",
+                                     world.decision(jet, "positive", case_id=case),
+                                     occurred_at=t + timedelta(days=50)))
+        world.handle(postponed)
+    assert all(row["closed_at"] is not None for row in world.db.deadlines.values())
+    assert world.service.send_reminders() == 0
+    assert "supplement_due_soon" not in world.templates(jet)
+
+
+def test_supplement_terms_follow_the_decisions_order_not_the_queues(world):
+    jet = world.person("Jet de Vries")
+    t = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    case = uuid.uuid4()
+    first = world.event("certification.decision.made", world.decision(
+        jet, "postponed", case_id=case, supplement_due_on=date(2027, 6, 1)), occurred_at=t)
+    handed_in = world.event("portfolio.supplement.submitted", world.supplement(jet, case_id=case),
+                            occurred_at=t + timedelta(days=20))
+    second = world.event("certification.decision.made", world.decision(
+        jet, "postponed", case_id=case, supplement_due_on=date(2027, 8, 1)),
+        occurred_at=t + timedelta(days=40))
+    # The second postponement (after an upheld objection) is handled; then the first term's events, late.
+    world.handle(second)
+    world.handle(handed_in)
+    world.handle(first)
+    row = world.db.deadlines[case]
+    assert (row["due_on"], row["closed_at"]) == (date(2027, 8, 1), None)
+    assert world.service.send_reminders() == 2
+    [email] = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "supplement_due_soon"]
+    assert "1 augustus 2027" in email.subject
+
+
 def test_an_erased_account_is_forgotten_entirely(world):
     jet, olga = world.person("Jet de Vries"), world.person("Olga Officer", "dnv_officer")
     certificate, case = uuid.uuid4(), uuid.uuid4()

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from recert_common.events import Event, new_event
-from recert_notifications.store import SubmissionRepository
+from recert_notifications.store import SubmissionRepository, SupplementDeadlineRepository
 
 from service_harness import wait_for
 
@@ -103,3 +103,81 @@ def test_the_submissions_store_keeps_a_withdrawal_that_came_first(notifications)
     assert rows == [
         {"submission_id": withdrawn_id, "submitted_at": t0, "withdrawn_at": t0 + timedelta(days=1)},
         {"submission_id": standing_id, "submitted_at": t0 + timedelta(days=2), "withdrawn_at": None}]
+
+
+# --- a postponed decision replayed after the supplement or the final decision ----------------------------
+
+
+def _decision(person, case, decision: str, at: datetime, due_on: date | None = None) -> Event:
+    data = {"decision_id": uuid.uuid4(), "case_id": case, "account_id": person.account_id,
+            "certificate_id": uuid.uuid4(), "decision": decision, "follows_advice": True,
+            "objection_deadline": date(2027, 8, 15)}
+    if decision == "postponed":
+        data.update(supplement_due_on=due_on, supplements=[{"part": "A3", "assignment": "Verdiep het."}])
+    if decision == "negative":
+        data.update(new_portfolio_deadline=date(2027, 10, 1))
+    return _event("certification.decision.made", data, at)
+
+
+def _supplement(person, case, at: datetime) -> Event:
+    return _event("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case, "portfolio_id": uuid.uuid4(),
+        "submission_id": uuid.uuid4(), "account_id": person.account_id, "parts": ["A3"], "submitted_at": at,
+        "snapshot_hash": "e" * 64}, at)
+
+
+def test_a_postponed_decision_replayed_after_the_supplement_or_the_final_decision_reminds_of_nothing(
+        notifications):
+    h = notifications
+    sara = h.person("Sara Laat", "jobcoach")
+    h.wait_mail(sara)
+    t0 = datetime.now(UTC) - timedelta(days=60)
+    handed_in, decided = uuid.uuid4(), uuid.uuid4()
+    due_on = date(2027, 8, 1)
+    # Each postponed decision was dead-lettered and replayed after what came next in its case.
+    _deliver(h, _supplement(sara, handed_in, t0 + timedelta(days=20)),
+             _decision(sara, handed_in, "postponed", t0, due_on),
+             _supplement(sara, decided, t0 + timedelta(days=20)),
+             _decision(sara, decided, "negative", t0 + timedelta(days=40)),
+             _decision(sara, decided, "postponed", t0, due_on))
+    rows = h.rows("SELECT case_id, due_on, closed_at FROM supplement_deadlines WHERE account_id = %s",
+                  sara.account_id)
+    assert len(rows) == 2 and all(row["closed_at"] is not None and row["due_on"] == due_on for row in rows)
+
+    h.clock.day = date(2027, 7, 25)
+    assert h.service.send_reminders() == 0
+    h.settle()
+    assert [r for r in h.mailbox.to(sara.email) if r.subject.startswith("Herinnering")] == []
+
+
+def test_the_deadline_store_keeps_each_term_as_its_decisions_say(notifications):
+    """The guard itself, on the real database: a close handled first keeps a closed row that an older
+    postponement leaves closed; a newer postponement opens the term again with its date, which an older close
+    or an older postponement handled after it does not change."""
+    h = notifications
+    account, case = uuid.uuid4(), uuid.uuid4()
+    t0 = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+    def state(conn):
+        return conn.execute("SELECT due_on, closed_at FROM supplement_deadlines WHERE case_id = %s",
+                            (case,)).fetchone()
+
+    with h.db.transaction() as conn:
+        deadlines = SupplementDeadlineRepository(conn)
+        deadlines.close(case, account, t0 + timedelta(days=20))  # the supplement, handled first
+        assert state(conn) == {"due_on": None, "closed_at": t0 + timedelta(days=20)}
+        deadlines.open(case, account, date(2027, 6, 1), t0)  # its postponed decision, late
+        assert state(conn) == {"due_on": date(2027, 6, 1), "closed_at": t0 + timedelta(days=20)}
+        deadlines.open(case, account, date(2027, 8, 1), t0 + timedelta(days=40))  # a new postponement
+        assert state(conn) == {"due_on": date(2027, 8, 1), "closed_at": None}
+        deadlines.close(case, account, t0 + timedelta(days=20))  # the first supplement again, late
+        deadlines.open(case, account, date(2027, 6, 1), t0)  # the first postponement again, late
+        assert state(conn) == {"due_on": date(2027, 8, 1), "closed_at": None}
+        found = deadlines.due_for_reminder(first_due_on=date(2027, 7, 25), last_due_on=date(2027, 8, 8),
+                                           limit=10)
+        assert [d.case_id for d in found] == [case]
+        deadlines.close(case, account, t0 + timedelta(days=70))  # the final decision
+        deadlines.open(case, account, date(2027, 8, 1), t0 + timedelta(days=40))  # the new one, late
+        assert state(conn) == {"due_on": date(2027, 8, 1), "closed_at": t0 + timedelta(days=70)}
+        assert deadlines.due_for_reminder(first_due_on=date(2027, 7, 25), last_due_on=date(2027, 8, 8),
+                                          limit=10) == []
