@@ -50,6 +50,9 @@ class Handlers:
         self._keep_contact(uow, event)
         self.service.notify(uow, event)
 
+    # A registration or profile may be handled after the account was disabled or erased (a failed handler is
+    # retried at the back of the queue, a dead letter replayed later): the contact keeps both (ADR 0010).
+
     def on_account_disabled(self, uow: Any, event: Event) -> None:
         uow.contacts.disable(event.data["account_id"], event.occurred_at)
 
@@ -65,8 +68,10 @@ class Handlers:
         # posts, e-mails and attachments (ADR 0029).
         keys = uow.desk.forget(account_id, address)
         uow.messages.forget(account_id, address)
-        for repository in (uow.parked, uow.deadlines, uow.submissions, uow.final_decisions, uow.contacts):
+        for repository in (uow.parked, uow.deadlines, uow.submissions, uow.final_decisions):
             repository.forget(account_id)
+        # The bare id and the time stay, so that a profile handled late makes no contact again (ADR 0020).
+        uow.contacts.erase(account_id, event.occurred_at)
         uow.outbox.forget_published_about(account_id)
         if keys:
             store = self.service.desk.store()

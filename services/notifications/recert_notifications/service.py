@@ -101,6 +101,12 @@ class NotificationsService:
             return sum(self._make(uow, holder, notice, event.data, event) for holder in holders)
         assert notice.account_id is not None
         recipient = uow.contacts.get(notice.account_id)
+        if recipient is None and uow.contacts.erased(notice.account_id):
+            # An event about an erased person handled late (ADR 0020): nobody to tell, and parking it would
+            # keep what it says of them.
+            _log.info("no messages for an erased account", extra={
+                "account_id": str(notice.account_id), "template": notice.template, "event_id": str(event.id)})
+            return 0
         if recipient is None:
             # Identity's account event has not arrived yet: keep the event and make the message then.
             uow.parked.park(fact_key=notice.fact_key, recipient_id=notice.account_id,

@@ -45,18 +45,32 @@ def _contact(row: dict[str, Any] | None) -> Contact | None:
 
 
 class ContactRepository:
-    """The contact read model (identity.account.*): whom to write to, in which language."""
+    """The contact read model (identity.account.*): whom to write to, in which language.
+
+    identity's events about one account may be handled in any order (a failed handler is retried at the back
+    of the queue, a dead letter is replayed later), and disabling and erasing an account are final here:
+    each leaves a tombstone (``contact_tombstones``: the account id and the times, no personal data) that a
+    profile handled later respects (ADR 0010 and ADR 0020, amended 2026-12-07)."""
 
     def __init__(self, conn: Conn):
         self.conn = conn
 
+    def _tombstone(self, account_id: UUID) -> dict[str, Any] | None:
+        return self.conn.execute("SELECT disabled_at, erased_at FROM contact_tombstones "
+                                 "WHERE account_id = %s", (account_id,)).fetchone()
+
     def upsert(self, *, account_id: UUID, full_name: str, email: str, language: str, roles: Iterable[str],
                as_of: datetime) -> bool:
-        """Keep the profile unless a newer one is known already. Returns whether it was written."""
+        """Keep the profile unless a newer one is known already or the account was erased; a disabled
+        account's contact stays disabled. Returns whether it was written."""
+        ended = self._tombstone(account_id)
+        if ended is not None and ended["erased_at"] is not None:
+            return False
         return accounts.upsert_account(
             self.conn, "contacts", account_id, as_of,
-            {"full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles))},
-            as_of_column="profile_as_of", touch=("updated_at",))
+            {"full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles)),
+             "disabled_at": ended["disabled_at"] if ended else None},
+            as_of_column="profile_as_of", keep_if_null=("disabled_at",), touch=("updated_at",))
 
     def confirm_email(self, account_id: UUID, email: str) -> None:
         """The address identity announced for the account (verified, ADR 0018): what a logged-out
@@ -78,8 +92,19 @@ class ContactRepository:
         return row["confirmed_email"] if row else None
 
     def disable(self, account_id: UUID, at: datetime) -> None:
+        """The account is disabled as of ``at`` (the first time stays), its contact known yet or not."""
+        self.conn.execute(
+            """INSERT INTO contact_tombstones (account_id, disabled_at) VALUES (%s, %s)
+               ON CONFLICT (account_id) DO UPDATE
+                   SET disabled_at = COALESCE(contact_tombstones.disabled_at, EXCLUDED.disabled_at)""",
+            (account_id, at))
         self.conn.execute("UPDATE contacts SET disabled_at = COALESCE(disabled_at, %s), updated_at = now() "
                           "WHERE account_id = %s", (at, account_id))
+
+    def erased(self, account_id: UUID) -> bool:
+        """Whether identity erased the account (no contact will be made for it again)."""
+        ended = self._tombstone(account_id)
+        return ended is not None and ended["erased_at"] is not None
 
     def get(self, account_id: UUID | None) -> Contact | None:
         if account_id is None:
@@ -93,8 +118,14 @@ class ContactRepository:
                                  "ORDER BY account_id", (role,)).fetchall()
         return [_contact(row) for row in rows]  # type: ignore[misc]
 
-    def forget(self, account_id: UUID) -> None:
+    def erase(self, account_id: UUID, at: datetime) -> None:
+        """Forget the contact, keeping only that the account was erased at ``at`` (the first time stays)."""
         self.conn.execute("DELETE FROM contacts WHERE account_id = %s", (account_id,))
+        self.conn.execute(
+            """INSERT INTO contact_tombstones (account_id, erased_at) VALUES (%s, %s)
+               ON CONFLICT (account_id) DO UPDATE
+                   SET erased_at = COALESCE(contact_tombstones.erased_at, EXCLUDED.erased_at)""",
+            (account_id, at))
 
 
 class SubmissionRepository:

@@ -39,6 +39,7 @@ class FakeNotificationsDatabase:
     def __init__(self, now: datetime = datetime(2027, 7, 18, 8, 0, tzinfo=UTC)) -> None:
         self.clock = now
         self.contacts: dict[UUID, dict[str, Any]] = {}
+        self.contact_tombstones: dict[UUID, dict[str, Any]] = {}  # disabled_at, erased_at
         self.submissions: dict[UUID, dict[str, Any]] = {}
         self.deadlines: dict[UUID, dict[str, Any]] = {}
         self.parked: dict[tuple[str, UUID], dict[str, Any]] = {}
@@ -71,12 +72,16 @@ class _Repository:
 class FakeContactRepository(_Repository):
     def upsert(self, *, account_id: UUID, full_name: str, email: str, language: str, roles: Iterable[str],
                as_of: datetime) -> bool:
+        ended = self.db.contact_tombstones.get(account_id, {})
+        if ended.get("erased_at") is not None:
+            return False
         row = self.db.contacts.get(account_id)
         if row is not None and row["profile_as_of"] > as_of:
             return False
         self.db.contacts[account_id] = {
             "full_name": full_name, "email": email, "language": language, "roles": sorted(set(roles)),
-            "profile_as_of": as_of, "disabled_at": row["disabled_at"] if row else None,
+            "profile_as_of": as_of,
+            "disabled_at": ended.get("disabled_at") or (row["disabled_at"] if row else None),
             "confirmed_email": row.get("confirmed_email") if row else None}
         return True
 
@@ -93,9 +98,15 @@ class FakeContactRepository(_Repository):
         return row.get("confirmed_email") if row else None
 
     def disable(self, account_id: UUID, at: datetime) -> None:
+        ended = self.db.contact_tombstones.setdefault(account_id, {"disabled_at": None, "erased_at": None})
+        if ended["disabled_at"] is None:
+            ended["disabled_at"] = at
         row = self.db.contacts.get(account_id)
         if row is not None and row["disabled_at"] is None:
             row["disabled_at"] = at
+
+    def erased(self, account_id: UUID) -> bool:
+        return self.db.contact_tombstones.get(account_id, {}).get("erased_at") is not None
 
     def get(self, account_id: UUID | None) -> Contact | None:
         row = self.db.contacts.get(account_id) if account_id is not None else None
@@ -109,8 +120,11 @@ class FakeContactRepository(_Repository):
         return [self.get(account_id) for account_id, row in sorted(self.db.contacts.items())  # type: ignore
                 if role in row["roles"] and row["disabled_at"] is None]
 
-    def forget(self, account_id: UUID) -> None:
+    def erase(self, account_id: UUID, at: datetime) -> None:
         self.db.contacts.pop(account_id, None)
+        ended = self.db.contact_tombstones.setdefault(account_id, {"disabled_at": None, "erased_at": None})
+        if ended["erased_at"] is None:
+            ended["erased_at"] = at
 
 
 class FakeSubmissionRepository(_Repository):

@@ -99,6 +99,55 @@ def test_a_disabled_account_gets_no_new_messages_and_leaves_its_role(world):
     assert world.templates(olga) == ["account_registered", "account_registered"]
 
 
+def test_an_account_disabled_before_its_registration_was_handled_stays_disabled(world):
+    """identity.account.registered failed and was replayed after identity.account.disabled: the contact it
+    makes is disabled, so the closed account gets no e-mail, the staff member no role's notices, and the
+    address matches no logged-out service request (ADR 0010, amended)."""
+    t = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
+    olga = world.person("Olga Officer", "dnv_officer", register=False)
+    jet = world.person("Jet de Vries", register=False)
+    for person in (olga, jet):
+        world.handle("identity.account.disabled", {"account_id": person.account_id, "disabled_by": None},
+                     occurred_at=t + timedelta(hours=1))
+        world.handle("identity.account.registered", world.profile(person), occurred_at=t)
+    with world.uow() as uow:
+        assert uow.contacts.get(olga.account_id).disabled and uow.contacts.get(jet.account_id).disabled
+        assert uow.contacts.with_role("dnv_officer") == []
+        assert uow.contacts.by_confirmed_email(jet.email) == []
+    otto = world.person("Otto Officer", "dnv_officer")
+    world.handle("assessment.case.opened", {"case_id": uuid.uuid4(), "account_id": jet.account_id,
+                                            "portfolio_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+                                            "due_on": date(2027, 9, 1)})
+    world.handle("identity.totp.enrolled", {"account_id": jet.account_id, "after_reset": False})
+    assert world.messages(olga) == [] and world.messages(jet) == []
+    assert "case_opened" in world.templates(otto)
+    # A profile change handled after that leaves the account disabled too.
+    world.handle("identity.account.updated", {**world.profile(jet, full_name="Jet de Wit"),
+                                              "changed": ["full_name"]}, occurred_at=t + timedelta(hours=2))
+    with world.uow() as uow:
+        assert uow.contacts.get(jet.account_id).disabled
+
+
+def test_a_profile_handled_after_the_erasure_brings_the_person_back_nowhere(world):
+    """identity.account.updated (or registered) replayed after identity.account.erased makes no contact, no
+    message and no parked notice with the person's data; a bare tombstone (the id and when) remains."""
+    t = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
+    jet = world.person("Jet de Vries", register=False)
+    updated = world.event("identity.account.updated", {**world.profile(jet), "changed": ["email"]},
+                          occurred_at=t - timedelta(days=40))
+    registered = world.event("identity.account.registered", world.profile(jet),
+                             occurred_at=t - timedelta(days=90))
+    world.handle("identity.account.registered", world.profile(jet), occurred_at=t - timedelta(days=100))
+    world.handle("identity.account.erased", {"account_id": jet.account_id,
+                                             "closed_at": t - timedelta(days=30)}, occurred_at=t)
+    world.handle(updated)
+    world.handle(registered)
+    world.handle("certification.decision.made", world.decision(jet, "positive", case_id=uuid.uuid4()))
+    assert jet.account_id not in world.db.contacts
+    assert world.messages(jet) == [] and world.db.parked == {}
+    assert world.db.contact_tombstones == {jet.account_id: {"disabled_at": None, "erased_at": t}}
+
+
 def test_a_new_case_goes_to_every_dnv_officer_and_an_assignment_to_the_assessor(world):
     olga, otto = world.person("Olga Officer", "dnv_officer"), world.person("Otto Officer", "dnv_officer")
     anna, jet = world.person("Anna Assessor", "assessor"), world.person("Jet de Vries")

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from recert_common.events import Event, new_event
-from recert_notifications.store import SubmissionRepository, SupplementDeadlineRepository
+from recert_notifications.store import ContactRepository, SubmissionRepository, SupplementDeadlineRepository
 
 from service_harness import wait_for
 
@@ -181,3 +181,89 @@ def test_the_deadline_store_keeps_each_term_as_its_decisions_say(notifications):
         assert state(conn) == {"due_on": date(2027, 8, 1), "closed_at": t0 + timedelta(days=70)}
         assert deadlines.due_for_reminder(first_due_on=date(2027, 7, 25), last_due_on=date(2027, 8, 8),
                                           limit=10) == []
+
+
+# --- an account's registration or profile replayed after it was disabled or erased -----------------------
+
+
+def test_an_account_registered_late_after_it_was_disabled_hears_nothing_and_matches_nothing(notifications):
+    h = notifications
+    t0 = datetime.now(UTC) - timedelta(hours=2)
+    olga = h.person("Olga Weg", "dnv_officer", register=False)
+    ria = h.person("Ria Dicht", "jobcoach", register=False)
+    for person in (olga, ria):
+        # The registration failed and was dead-lettered; the account was disabled; the operator replayed.
+        _deliver(h, _event("identity.account.disabled", {"account_id": person.account_id,
+                                                         "disabled_by": None, "reason": "Vertrokken"},
+                           t0 + timedelta(hours=1)),
+                 _event("identity.account.registered", h.profile(person), t0))
+    contacts = h.rows("SELECT account_id, disabled_at FROM contacts WHERE account_id = ANY(%s)",
+                      [olga.account_id, ria.account_id])
+    assert len(contacts) == 2 and all(c["disabled_at"] == t0 + timedelta(hours=1) for c in contacts)
+
+    otto = h.person("Otto Blijft", "dnv_officer")
+    h.publish("assessment.case.opened", {"case_id": uuid.uuid4(), "account_id": ria.account_id,
+                                         "portfolio_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
+                                         "due_on": date(2027, 9, 1)})
+    h.publish("identity.totp.enrolled", {"account_id": ria.account_id, "after_reset": False})
+    wait_for(lambda: len(h.mailbox.to(otto.email)) >= 2, message="Otto's welcome and the new case")
+    h.settle()
+    assert h.messages(olga) == [] and h.messages(ria) == []
+    assert h.mailbox.to(olga.email) == [] and h.mailbox.to(ria.email) == []
+    with h.db.transaction() as conn:
+        contacts = ContactRepository(conn)
+        assert olga.account_id not in [c.account_id for c in contacts.with_role("dnv_officer")]
+        assert contacts.by_confirmed_email(ria.email) == []
+
+
+def test_a_profile_replayed_after_the_erasure_brings_no_personal_data_back(notifications):
+    h = notifications
+    t0 = datetime.now(UTC) - timedelta(days=40)
+    jan = h.person("Jan Vergeten", "jobcoach", register=False)
+    updated = _event("identity.account.updated", {**h.profile(jan), "changed": ["full_name"]},
+                     t0 + timedelta(days=1))
+    erased = _event("identity.account.erased", {"account_id": jan.account_id, "closed_at": t0},
+                    t0 + timedelta(days=30))
+    _deliver(h, _event("identity.account.registered", h.profile(jan), t0 - timedelta(days=1)), erased,
+             updated)
+    h.publish("identity.totp.enrolled", {"account_id": jan.account_id, "after_reset": False})
+    h.settle()
+    assert h.rows("SELECT * FROM contacts WHERE account_id = %s", jan.account_id) == []
+    assert h.rows("SELECT * FROM parked_notices WHERE recipient_id = %s", jan.account_id) == []
+    assert h.messages(jan) == []
+    assert h.rows("SELECT * FROM contact_tombstones WHERE account_id = %s", jan.account_id) == [
+        {"account_id": jan.account_id, "disabled_at": None, "erased_at": erased.occurred_at}]
+
+
+def test_the_contact_store_keeps_what_identity_ended(notifications):
+    """The guard itself, on the real database: a disablement of an account not known yet is kept and the
+    contact made later is disabled; an erasure leaves only the id and its time, and no later profile makes
+    the contact again."""
+    h = notifications
+    disabled_first, erased = uuid.uuid4(), uuid.uuid4()
+    t0 = datetime(2027, 7, 1, 9, 0, tzinfo=UTC)
+
+    def profile(account_id, at: datetime) -> dict:
+        return {"account_id": account_id, "full_name": "Iemand", "email": f"{account_id.hex}@example.org",
+                "language": "nl", "roles": ["dnv_officer"], "as_of": at}
+
+    with h.db.transaction() as conn:
+        contacts = ContactRepository(conn)
+        contacts.disable(disabled_first, t0 + timedelta(hours=1))
+        assert contacts.get(disabled_first) is None
+        assert contacts.upsert(**profile(disabled_first, t0))
+        contacts.confirm_email(disabled_first, f"{disabled_first.hex}@example.org")
+        assert contacts.get(disabled_first).disabled
+        assert contacts.upsert(**profile(disabled_first, t0 + timedelta(hours=2)))
+        assert contacts.get(disabled_first).disabled
+        assert disabled_first not in [c.account_id for c in contacts.with_role("dnv_officer")]
+        assert contacts.by_confirmed_email(f"{disabled_first.hex}@example.org") == []
+
+        assert contacts.upsert(**profile(erased, t0))
+        contacts.erase(erased, t0 + timedelta(days=30))
+        assert contacts.erased(erased) and not contacts.erased(disabled_first)
+        assert not contacts.upsert(**profile(erased, t0 + timedelta(days=1)))
+        assert not contacts.upsert(**profile(erased, t0 + timedelta(days=31)))
+        assert contacts.get(erased) is None
+        assert conn.execute("SELECT * FROM contact_tombstones WHERE account_id = %s", (erased,)).fetchall() \
+            == [{"account_id": erased, "disabled_at": None, "erased_at": t0 + timedelta(days=30)}]
