@@ -7,13 +7,16 @@ certificate of an account billing does not know yet is kept and its fees are inv
 event arrives; a withdrawal handled before its submission keeps the submission from being invoiced. A
 redelivered or repeated event issues nothing new: each invoice has a unique trigger (see the migration).
 
-Invoices are issued on the day the event is handled (the service's "today").
+Invoices are issued on the day the event is handled (the service's "today"); the certificate year a register
+fee starts from is the one running on the day the event happened (``service.event_day``), so that a late
+event (a retry, a replayed dead letter) still invoices the year running then.
 """
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from recert_billing.domain import (
     InvoiceKind,
@@ -24,6 +27,7 @@ from recert_billing.domain import (
 from recert_billing.service import (
     BillingUnitOfWork,
     cancel_invoice,
+    event_day,
     issue_invoice,
     issue_noloc_fees,
     start_register_fee,
@@ -31,7 +35,7 @@ from recert_billing.service import (
 from recert_billing.settings import BillingSettings
 from recert_billing.store import SqlBillingUnitOfWork
 from recert_common.bus import Subscription
-from recert_common.clock import utcnow
+from recert_common.clock import DEFAULT_TIME_ZONE, utcnow
 from recert_common.db import Database
 from recert_common.events import Event
 from recert_common.uow import handled_in
@@ -40,9 +44,15 @@ _log = logging.getLogger(__name__)
 
 
 class Handlers:
-    def __init__(self, today: Callable[[], date], now: Callable[[], datetime] = utcnow):
+    def __init__(self, today: Callable[[], date], now: Callable[[], datetime] = utcnow, *,
+                 zone: tzinfo = ZoneInfo(DEFAULT_TIME_ZONE)):
         self.today = today
         self.now = now
+        self.zone = zone
+
+    def _day(self, event: Event) -> date:
+        """The day ``event`` happened on, in billing's calendar (never after today)."""
+        return event_day(event.occurred_at, self.zone, self.today())
 
     # --- identity ----------------------------------------------------------------------------------------
 
@@ -50,7 +60,8 @@ class Handlers:
         """Keep the recipient's details. Registering charges nothing (no affiliate-number fee: ADR 0013).
         An affiliate whose certificate arrived first gets the register fees due for it now; a member who
         becomes an affiliate owes them from the certificate year running then, not for the years before.
-        An older update arriving after a newer one changes nothing."""
+        An older update arriving after a newer one changes nothing. "Then" is the day the update happened,
+        not the day it is handled."""
         data = event.data
         account_id = data["account_id"]
         before = uow.accounts.get(account_id)
@@ -59,7 +70,7 @@ class Handlers:
         uow.invoices.fill_in_recipient(account_id, data["full_name"], data["membership_number"])
         if becomes_affiliate(before, data.get("membership_kind")):
             for certificate in uow.certificates.active(account_id):
-                start_register_fee(uow, certificate.certificate_id, today=self.today())
+                start_register_fee(uow, certificate.certificate_id, known_on=self._day(event))
         issue_noloc_fees(uow, account_id, today=self.today(), now=self.now())
 
     # --- portfolio ---------------------------------------------------------------------------------------
@@ -96,15 +107,16 @@ class Handlers:
 
     def on_certificate_active(self, uow: BillingUnitOfWork, event: Event) -> None:
         """Registered, renewed or reactivated: an affiliate owes the register fee per certificate year from
-        the year running today on (or from the first year after ``register_fee_paid_until``, when the
-        import states that Noloc was paid up to then); the years due now are invoiced at once, each later
-        one by the worker's schedule when it starts."""
+        the year running on the day this happened on (or from the first year after
+        ``register_fee_paid_until``, when the import states that Noloc was paid up to then); the years due
+        now are invoiced at once (also the year running then, when the event is handled after the next one
+        started), each later one by the worker's schedule when it starts."""
         data = event.data
         uow.certificates.upsert(certificate_id=data["certificate_id"], account_id=data["account_id"],
                                 certificate_number=data["certificate_number"], state="active",
                                 as_of=event.occurred_at, valid_from=data["valid_from"],
                                 valid_until=data["valid_until"])
-        start_register_fee(uow, data["certificate_id"], today=self.today(),
+        start_register_fee(uow, data["certificate_id"], known_on=self._day(event),
                            paid_until=data.get("register_fee_paid_until"))
         issue_noloc_fees(uow, data["account_id"], today=self.today(), now=self.now())
 
@@ -133,6 +145,6 @@ class Handlers:
 def subscriptions(settings: BillingSettings, db: Database, *, today: Callable[[], date] | None = None,
                   now: Callable[[], datetime] = utcnow) -> Sequence[Subscription]:
     """``today``/``now``: the clocks the integration tests set (the settings' calendar otherwise)."""
-    h = Handlers(today or settings.calendar_today(), now)
+    h = Handlers(today or settings.calendar_today(), now, zone=settings.zone)
     return (Subscription("events", {event_type: handled_in(SqlBillingUnitOfWork.joining, handler)
                                     for event_type, handler in h.table().items()}),)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Protocol
 from uuid import UUID
@@ -124,16 +124,24 @@ def cancel_invoice(uow: BillingUnitOfWork, invoice: Invoice, *, reason_code: str
     return note
 
 
-def start_register_fee(uow: BillingUnitOfWork, certificate_id: UUID, *, today: date,
+def start_register_fee(uow: BillingUnitOfWork, certificate_id: UUID, *, known_on: date,
                        paid_until: date | None = None) -> None:
-    """A certificate became active (registered, renewed, reactivated) or its holder an affiliate, as billing
-    learns on ``today``: from which certificate year its register fee is invoiced
-    (``domain.first_register_fee_year``; never moved back)."""
+    """A certificate became active (registered, renewed, reactivated) or its holder an affiliate on
+    ``known_on`` (the day that happened, not the day billing handles it: ``event_day``): from which
+    certificate year its register fee is invoiced (``domain.first_register_fee_year``; never moved back)."""
     certificate = uow.certificates.get(certificate_id, for_update=True)
     if certificate is None or certificate.valid_from is None:
         return
-    first = first_register_fee_year(certificate.valid_from, known_on=today, paid_until=paid_until)
+    first = first_register_fee_year(certificate.valid_from, known_on=known_on, paid_until=paid_until)
     uow.certificates.set_register_fee_from(certificate_id, first, paid_until)
+
+
+def event_day(occurred_at: datetime, zone: tzinfo, today: date) -> date:
+    """The calendar day in ``zone`` an event happened on, as far as billing's calendar goes: never after
+    ``today``. A late event (retried, or a dead letter replayed days later) counts from the day it happened;
+    a day fixed for a demonstration (``RECERT_BILLING_TODAY``) that lies before the real clock's stays
+    today."""
+    return min(local_day(occurred_at, zone), today)
 
 
 def issue_noloc_fees(uow: BillingUnitOfWork, account_id: UUID, *, today: date, now: datetime
@@ -265,4 +273,5 @@ def build_service(settings: BillingSettings, db: Database | None = None, *,
 
 
 __all__ = ["STAFF_ISSUERS", "BillingService", "BillingUnitOfWork", "PaymentResult", "build_service",
-           "cancel_invoice", "issue_invoice", "issue_noloc_fees", "start_register_fee"]
+           "cancel_invoice", "event_day", "issue_invoice", "issue_noloc_fees",
+           "start_register_fee"]

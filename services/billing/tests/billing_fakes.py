@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -280,8 +280,9 @@ class Story:
         self._tick = datetime(2020, 1, 1, tzinfo=UTC)
 
     def event(self, type_: str, data: dict[str, Any], *, producer: str, at: datetime | None = None) -> Event:
-        # Each event happens after the one before unless a test says when.
-        self._tick += timedelta(seconds=1)
+        # Each event happens on the clock's day (late morning in Amsterdam), after the one before, unless a
+        # test says when.
+        self._tick = max(self._tick + timedelta(seconds=1), datetime.combine(self.clock(), time(10), UTC))
         made = new_event(type_, data, producer=producer, subject=data["account_id"])
         return dataclasses.replace(load_event(made.to_message()), occurred_at=at or self._tick)
 

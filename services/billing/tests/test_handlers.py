@@ -3,11 +3,13 @@ come of it, which events billing publishes, and that a redelivery or a late, old
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from recert_billing.domain import InvoiceKind, InvoiceState
 from recert_billing.handlers import subscriptions
+from recert_billing.service import event_day
 from recert_billing.settings import BillingSettings
 
 # --- identity --------------------------------------------------------------------------------------------
@@ -62,6 +64,52 @@ def test_a_member_who_becomes_an_affiliate_pays_from_then_on(story, service, clo
     coach.kind, coach.number = "affiliate", "EXT-000042"
     story.account_event(coach, "identity.account.updated")
     assert story.periods(coach.account_id) == [(date(2026, 9, 1), date(2027, 8, 31))]
+
+
+def _amsterdam(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZoneInfo("Europe/Amsterdam"))
+
+
+def test_a_certificate_event_handled_after_the_next_year_started_invoices_the_year_running_then(story, clock):
+    """certification.certificate.registered happened on 20 August 2025, in the certificate year from
+    1 September 2024; billing handles it (a retry, a replayed dead letter) on 3 September 2025. The year
+    running at registration is owed, and the one that started since too."""
+    coach = story.coach("affiliate")
+    clock.day = date(2025, 9, 3)
+    story.certificate(coach, valid_from=date(2024, 9, 1), at=_amsterdam(date(2025, 8, 20), 14))
+    assert story.periods(coach.account_id) == [(date(2024, 9, 1), date(2025, 8, 31)),
+                                               (date(2025, 9, 1), date(2026, 8, 31))]
+    assert {i.issued_on for i in story.invoices(coach.account_id)} == {clock.day}
+
+
+def test_the_day_an_event_happened_is_amsterdams(story, clock):
+    """22:30 UTC on 31 August is 1 September in Amsterdam: the certificate year from 1 September."""
+    late, early = story.coach("affiliate"), story.coach("affiliate")
+    clock.day = date(2025, 9, 3)
+    story.certificate(late, valid_from=date(2024, 9, 1), at=datetime(2025, 8, 31, 22, 30, tzinfo=UTC))
+    story.certificate(early, valid_from=date(2024, 9, 1), at=_amsterdam(date(2025, 8, 31), 23, 59))
+    assert story.periods(late.account_id) == [(date(2025, 9, 1), date(2026, 8, 31))]
+    assert story.periods(early.account_id) == [(date(2024, 9, 1), date(2025, 8, 31)),
+                                               (date(2025, 9, 1), date(2026, 8, 31))]
+
+
+def test_a_member_whose_change_to_affiliate_is_handled_late_pays_from_the_year_running_at_the_change(
+        story, clock):
+    clock.day = date(2025, 1, 10)
+    coach = story.coach("member")
+    story.certificate(coach, valid_from=date(2024, 9, 1))
+    coach.kind, coach.number = "affiliate", "EXT-000043"
+    clock.day = date(2026, 9, 2)
+    story.account_event(coach, "identity.account.updated", at=_amsterdam(date(2026, 8, 25), 9))
+    assert story.periods(coach.account_id) == [(date(2025, 9, 1), date(2026, 8, 31)),
+                                               (date(2026, 9, 1), date(2027, 8, 31))]
+
+
+def test_an_event_day_is_never_after_billings_today():
+    """A day fixed for a demonstration (RECERT_BILLING_TODAY) before the real clock stays today."""
+    zone = ZoneInfo("Europe/Amsterdam")
+    assert event_day(datetime(2026, 12, 7, 12, tzinfo=UTC), zone, date(2025, 1, 10)) == date(2025, 1, 10)
+    assert event_day(datetime(2025, 8, 31, 22, 30, tzinfo=UTC), zone, date(2025, 9, 3)) == date(2025, 9, 1)
 
 
 def test_a_staff_account_is_never_invoiced_noloc_fees(story):

@@ -119,11 +119,11 @@ def test_the_first_register_fee_year_is_never_moved_back(uow):
     account_id = _account(uow, "affiliate")
     certificate_id = _certificate(uow, account_id, date(2024, 9, 1))
     with uow:
-        start_register_fee(uow, certificate_id, today=date(2026, 1, 10))
+        start_register_fee(uow, certificate_id, known_on=date(2026, 1, 10))
         assert uow.certificates.get(certificate_id).register_fee_from == date(2025, 9, 1)
-        start_register_fee(uow, certificate_id, today=date(2025, 1, 10))  # an older event, late
+        start_register_fee(uow, certificate_id, known_on=date(2025, 1, 10))  # an older event, late
         assert uow.certificates.get(certificate_id).register_fee_from == date(2025, 9, 1)
-        start_register_fee(uow, uuid.uuid4(), today=date(2025, 1, 10))  # unknown: nothing to do
+        start_register_fee(uow, uuid.uuid4(), known_on=date(2025, 1, 10))  # unknown: nothing to do
     assert uow.published == []
 
 
@@ -131,7 +131,7 @@ def test_noloc_fees_go_to_affiliates_only_once_per_certificate_year(uow):
     affiliate, member = _account(uow, "affiliate"), _account(uow, "member")
     for account_id in (affiliate, member):
         start = _certificate(uow, account_id, date(2024, 9, 1))
-        start_register_fee(uow, start, today=date(2024, 9, 1))
+        start_register_fee(uow, start, known_on=date(2024, 9, 1))
     with uow:
         issued = issue_noloc_fees(uow, affiliate, today=date(2025, 9, 1), now=NOW)
         assert [i.period_start for i in issued] == [date(2024, 9, 1), date(2025, 9, 1)]

@@ -2,6 +2,7 @@
 the signed webhook, and the function the concurrency test runs in other processes."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import uuid
@@ -10,6 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from recert_billing import signature
+from recert_common.clock import PLATFORM_ZONE
+from recert_common.events import Event, new_event
 from recert_common.rules import add_years
 
 from service_harness import ServiceHarness
@@ -51,6 +54,27 @@ class Harness(ServiceHarness):
 
     # --- events ------------------------------------------------------------------------------------------
 
+    _last_occurred_at = datetime.min.replace(tzinfo=UTC)
+
+    def reset_event_order(self) -> None:
+        """A new test: its events happen from its own days on, not after the events of the tests before."""
+        self._last_occurred_at = datetime.min.replace(tzinfo=UTC)
+
+    def publish(self, type_: str, data: dict, *, subject=None, wait: bool = True,
+                at: datetime | None = None) -> Event:
+        """As the producing service would, the event happening ``at`` or else on the harness's day (at this
+        moment's time of day in Amsterdam, after the event before): billing counts a register fee from the
+        day a certificate event happened, so an event of the real day would not fit a test's day."""
+        event = new_event(type_, data, producer=self.producers[type_.split(".")[0]], subject=subject)
+        if at is None:
+            at = datetime.combine(self.clock(), datetime.now(PLATFORM_ZONE).timetz()).astimezone(UTC)
+            at = self._last_occurred_at = max(at, self._last_occurred_at + timedelta(milliseconds=1))
+        event = dataclasses.replace(event, occurred_at=at)
+        self.publish_raw(event.to_json(), type_)
+        if wait:
+            self.wait_handled(event.id)
+        return event
+
     def coach(self, kind: str = "member", *, register: bool = True) -> Coach:
         account_id = uuid.uuid4()
         digits = uuid.uuid4().int
@@ -62,15 +86,17 @@ class Harness(ServiceHarness):
             self.account_event(coach)
         return coach
 
-    def account_event(self, coach: Coach, type_: str = "identity.account.registered", **changes):
+    def account_event(self, coach: Coach, type_: str = "identity.account.registered", *,
+                      at: datetime | None = None, **changes):
         data = {"account_id": coach.account_id, "email": f"{coach.account_id.hex[:10]}@example.org",
                 "full_name": coach.name, "roles": ["jobcoach"], "membership_kind": coach.kind,
                 "membership_number": coach.number, "preferred_language": "nl", **changes}
         if type_ == "identity.account.updated":
             data.setdefault("changed", ["membership_kind", "membership_number"])
-        return self.publish(type_, data, subject=coach.account_id)
+        return self.publish(type_, data, subject=coach.account_id, at=at)
 
-    def certificate(self, coach: Coach, type_: str = "registered", *, certificate_id=None, **extra):
+    def certificate(self, coach: Coach, type_: str = "registered", *, certificate_id=None,
+                    at: datetime | None = None, **extra):
         certificate_id = certificate_id or uuid.uuid4()
         valid_from = extra.pop("valid_from", self.clock())
         data = {"certificate_id": certificate_id, "certificate_number": f"RJ-{str(certificate_id)[:8]}",
@@ -86,7 +112,7 @@ class Harness(ServiceHarness):
         if type_ == "renewed":
             data["previous_valid_until"] = valid_from
         data.update(extra)
-        self.publish(f"certification.certificate.{type_}", data, subject=coach.account_id)
+        self.publish(f"certification.certificate.{type_}", data, subject=coach.account_id, at=at)
         return certificate_id
 
     def submitted(self, coach: Coach, *, submission_id=None, wait: bool = True):

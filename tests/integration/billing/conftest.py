@@ -34,3 +34,9 @@ def billing(infra):
 
 
 _today_is_real = real_today_fixture("billing")
+
+
+@pytest.fixture(autouse=True)
+def _events_happen_on_the_tests_days(request):
+    if "billing" in request.fixturenames:
+        request.getfixturevalue("billing").reset_event_order()
