@@ -3,43 +3,11 @@ which DNV's PE check weighs, keeps the newest state of each activity and never b
 on the real database through the real consumer."""
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from recert_common.events import new_event
-
-
-def _event(coach, type_: str, data: dict, at: datetime):
-    event = new_event(type_, {"account_id": coach.account_id, **data}, producer="pe-registry",
-                      subject=coach.account_id)
-    return dataclasses.replace(event, occurred_at=at)
-
-
-def _activity(coach, type_: str, activity_id, at: datetime, *, title: str = "Training", points: str = "40"):
-    return _event(coach, type_, {
-        "activity_id": activity_id, "category": "1", "title": title, "completed_on": date(2026, 3, 1),
-        "unit": "sbu", "amount": Decimal(points), "points": Decimal(points), "source": "manual",
-        "external_id": None}, at)
-
-
-def _removed(coach, activity_id, at: datetime):
-    return _event(coach, "pe.activity.removed", {"activity_id": activity_id, "category": "1",
-                                                 "points": Decimal("40")}, at)
-
-
-def _evidence(coach, type_: str, evidence_id, activity_id, at: datetime):
-    extra = {"size": 1234, "content_type": "application/pdf", "filename": "certificaat.pdf"} \
-        if type_ == "pe.evidence.attached" else {}
-    return _event(coach, type_, {"evidence_id": evidence_id, "activity_id": activity_id,
-                                 "sha256": "c" * 64, **extra}, at)
-
-
-def _deliver(h, *events) -> None:
-    for event in events:
-        h.publish_raw(event.to_json(), event.type)
-        h.wait_handled(event.id)
+from pe_events import activity_event, deliver, evidence_event, removed_event
 
 
 def _copy(h, coach) -> list[dict]:
@@ -52,11 +20,12 @@ def test_an_update_handled_after_the_removal_brings_no_activity_back(assessment)
     coach = h.person()
     t0 = datetime.now(UTC) - timedelta(hours=1)
     activity_id, replayed = uuid.uuid4(), uuid.uuid4()
-    _deliver(h, _activity(coach, "pe.activity.recorded", activity_id, t0),
-             _removed(coach, activity_id, t0 + timedelta(minutes=2)),
-             _activity(coach, "pe.activity.updated", activity_id, t0 + timedelta(minutes=1), title="Later"),
-             _removed(coach, replayed, t0 + timedelta(minutes=3)),
-             _activity(coach, "pe.activity.recorded", replayed, t0))
+    deliver(h, activity_event(coach, "pe.activity.recorded", activity_id, t0),
+             removed_event(coach, activity_id, t0 + timedelta(minutes=2)),
+             activity_event(coach, "pe.activity.updated", activity_id, t0 + timedelta(minutes=1),
+                            title="Later"),
+             removed_event(coach, replayed, t0 + timedelta(minutes=3)),
+             activity_event(coach, "pe.activity.recorded", replayed, t0))
     assert _copy(h, coach) == []
     assert h.scalar("SELECT count(*) FROM pe_removed_activities WHERE account_id = %s", coach.account_id) == 2
 
@@ -66,12 +35,12 @@ def test_an_older_update_handled_after_a_newer_one_changes_nothing(assessment):
     coach = h.person()
     t0 = datetime.now(UTC) - timedelta(hours=1)
     activity_id = uuid.uuid4()
-    _deliver(h, _activity(coach, "pe.activity.recorded", activity_id, t0, title="Eerst"),
-             _activity(coach, "pe.activity.updated", activity_id, t0 + timedelta(minutes=2), title="Nieuwst",
-                       points="50"),
-             _activity(coach, "pe.activity.updated", activity_id, t0 + timedelta(minutes=1), title="Tussen",
-                       points="45"),
-             _activity(coach, "pe.activity.recorded", activity_id, t0, title="Eerst"))
+    deliver(h, activity_event(coach, "pe.activity.recorded", activity_id, t0, title="Eerst"),
+             activity_event(coach, "pe.activity.updated", activity_id, t0 + timedelta(minutes=2),
+                            title="Nieuwst", points="50"),
+             activity_event(coach, "pe.activity.updated", activity_id, t0 + timedelta(minutes=1),
+                            title="Tussen", points="45"),
+             activity_event(coach, "pe.activity.recorded", activity_id, t0, title="Eerst"))
     assert _copy(h, coach) == [{"activity_id": activity_id, "title": "Nieuwst", "points": Decimal("50")}]
     assert h.scalar("SELECT occurred_at FROM pe_activities WHERE activity_id = %s", activity_id) \
         == t0 + timedelta(minutes=2)
@@ -83,12 +52,12 @@ def test_removed_evidence_is_not_brought_back_by_a_late_attachment(assessment):
     t0 = datetime.now(UTC) - timedelta(hours=1)
     kept, gone = uuid.uuid4(), uuid.uuid4()
     evidence_of_kept, evidence_of_gone = uuid.uuid4(), uuid.uuid4()
-    _deliver(h, _activity(coach, "pe.activity.recorded", kept, t0),
-             _activity(coach, "pe.activity.recorded", gone, t0),
-             _evidence(coach, "pe.evidence.removed", evidence_of_kept, kept, t0 + timedelta(minutes=2)),
-             _evidence(coach, "pe.evidence.attached", evidence_of_kept, kept, t0 + timedelta(minutes=1)),
-             _removed(coach, gone, t0 + timedelta(minutes=3)),
-             _evidence(coach, "pe.evidence.attached", evidence_of_gone, gone, t0 + timedelta(minutes=1)))
+    deliver(h, activity_event(coach, "pe.activity.recorded", kept, t0),
+             activity_event(coach, "pe.activity.recorded", gone, t0),
+             evidence_event(coach, "pe.evidence.removed", evidence_of_kept, kept, t0 + timedelta(minutes=2)),
+             evidence_event(coach, "pe.evidence.attached", evidence_of_kept, kept, t0 + timedelta(minutes=1)),
+             removed_event(coach, gone, t0 + timedelta(minutes=3)),
+             evidence_event(coach, "pe.evidence.attached", evidence_of_gone, gone, t0 + timedelta(minutes=1)))
     assert h.scalar("SELECT count(*) FROM pe_evidence WHERE account_id = %s", coach.account_id) == 0
     assert [r["activity_id"] for r in _copy(h, coach)] == [kept]
     # DNV's PE check weighs the copy: the kept activity has no evidence, the removed one is unknown.

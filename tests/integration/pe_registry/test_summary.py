@@ -180,6 +180,19 @@ def test_a_renewal_decided_after_the_expiry_counts_from_the_day_after_the_decisi
     assert summary["recorded_total"] == "0"
 
 
+def _postponed(pe, coach, certificate_id, due_on) -> None:
+    """A postponed decision on part B with its supplement due on ``due_on``, as assessment announces it."""
+    decision = {
+        "decision_id": uuid.uuid4(), "case_id": uuid.uuid4(), "account_id": coach.account_id,
+        "certificate_id": certificate_id, "decision": "postponed", "follows_advice": True,
+        "objection_deadline": today() + timedelta(weeks=6), "supplement_due_on": due_on}
+    if "supplements" in registry.get("certification.decision.made").schema().fields:
+        # The postponed decision names its assignments once the decision (not the advice) opens the
+        # supplement (issue 10, another branch); pe-registry reads only the deadline.
+        decision["supplements"] = [{"part": "B", "assignment": "Vul de PE-punten aan."}]
+    pe.publish_and_wait("certification.decision.made", decision, subject=coach.account_id)
+
+
 def test_a_postponed_decision_lets_the_period_run_to_the_supplement_deadline(pe):
     old_until = today() - timedelta(days=20)
     coach = pe.jobcoach(period_start=old_until - timedelta(days=4 * 365), valid_until=old_until)
@@ -191,15 +204,7 @@ def test_a_postponed_decision_lets_the_period_run_to_the_supplement_deadline(pe)
     assert pe.call("GET", "/v1/pe/summary", coach).get_json()["recorded_total"] == "0"
 
     due_on = today() + timedelta(days=70)
-    decision = {
-        "decision_id": uuid.uuid4(), "case_id": uuid.uuid4(), "account_id": coach.account_id,
-        "certificate_id": certificate_id, "decision": "postponed", "follows_advice": True,
-        "objection_deadline": today() + timedelta(weeks=6), "supplement_due_on": due_on}
-    if "supplements" in registry.get("certification.decision.made").schema().fields:
-        # The postponed decision names its assignments once the decision (not the advice) opens the
-        # supplement (issue 10, another branch); pe-registry reads only the deadline.
-        decision["supplements"] = [{"part": "B", "assignment": "Vul de PE-punten aan."}]
-    pe.publish_and_wait("certification.decision.made", decision, subject=coach.account_id)
+    _postponed(pe, coach, certificate_id, due_on)
     summary = pe.call("GET", "/v1/pe/summary", coach).get_json()
     assert summary["period"]["to"] == due_on.isoformat() and summary["counted_total"] == "6"
     listed = pe.call("GET", "/v1/pe/activities", coach).get_json()["items"]
@@ -239,13 +244,7 @@ def test_a_period_extended_into_the_next_year_is_weighed_with_the_expiry_years_f
                                       (coach.account_id,)).fetchone()["certificate_id"]
     _proven(pe, coach, category=2, amount="15", unit="points", title="Training gegeven",
             completed_on=(old_until - timedelta(days=30)).isoformat())
-    decision = {
-        "decision_id": uuid.uuid4(), "case_id": uuid.uuid4(), "account_id": coach.account_id,
-        "certificate_id": certificate_id, "decision": "postponed", "follows_advice": True,
-        "objection_deadline": today() + timedelta(weeks=6), "supplement_due_on": due_on}
-    if "supplements" in registry.get("certification.decision.made").schema().fields:
-        decision["supplements"] = [{"part": "B", "assignment": "Vul de PE-punten aan."}]
-    pe.publish_and_wait("certification.decision.made", decision, subject=coach.account_id)
+    _postponed(pe, coach, certificate_id, due_on)
 
     summary = pe.call("GET", "/v1/pe/summary", coach).get_json()
     assert summary["period"]["to"] == due_on.isoformat()
