@@ -38,8 +38,8 @@ export function MentorsScreen() {
   return (
     <Page title={t("mentors.title")}>
       <p>{t("mentors.intro")}</p>
-      <ProblemBox problem={list.problem} />
-      <ProblemBox problem={mine.problem} />
+      {/* One alert when both loads fail (the same cause, as a rule); the list's says it. */}
+      <ProblemBox problem={list.problem ?? mine.problem} />
       {list.data && (
         <>
           <section aria-labelledby="mentors-fee" class="notice">
@@ -252,7 +252,9 @@ export function ReadScreen() {
         <Link href="/mentor">{t("mentor.jobcoaches.title")}</Link>
       </p>
       <ProblemBox problem={read.problem} />
-      <ProblemBox problem={comments.problem} />
+      {/* The comments' own problem only beside a portfolio that loaded: a mentorship that ended answers
+          404 to both, and one alert says it. */}
+      {data && <ProblemBox problem={comments.problem} />}
       {!data && !read.problem && <p aria-busy="true">{t("app.loading")}</p>}
       {data && (
         <>
