@@ -434,10 +434,15 @@ class Soak:
 
     def log_in(self, app: SoakFrontend, person: Person) -> None:
         """Both steps of the login, from the start again when the second's answer was lost (its code is
-        spent then): the authenticator enrolled at the first login that took."""
-        for _ in range(5):
+        spent then): the authenticator enrolled at the first login that took. Tried until ``WAIT_SECONDS``
+        as every other wait: five tries a second apart failed a story when identity or its database was
+        restarting on a loaded machine (the full suite's two workers beside the soak)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        last = "no answer"
+        while time.monotonic() < deadline:
             step1 = app.login_step1(person)
             if step1.status_code != 200:
+                last = f"step 1: {step1.status_code} {step1.text[:300]}"
                 time.sleep(1)
                 continue
             challenge = step1.json()
@@ -450,7 +455,8 @@ class Soak:
                 person.refresh_token = step2.json()["refresh_token"]
                 person.account = answer(app.get("accounts/me", person), 200)
                 return
-        raise StoryFailed(f"no login for {person.email}: {step1.status_code} {step1.text[:300]}")
+            last = f"step 2: {step2.status_code} {step2.text[:300]}"
+        raise StoryFailed(f"no login for {person.email} in {WAIT_SECONDS:.0f} s; last {last}")
 
     def certify(self, app: SoakFrontend, office: Office, person: Person) -> str:
         """Noloc's administrator loads the certificate by CSV (a row loaded twice is the same certificate)."""
