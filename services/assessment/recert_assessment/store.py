@@ -37,7 +37,7 @@ from recert_assessment.domain import (
     SupplementAssignment,
 )
 from recert_assessment.states import CLOSED_STATES, SUPPLEMENT_STATES, CaseState
-from recert_common import accounts
+from recert_common import accounts, pe_copy
 from recert_common.db import transaction_lock
 from recert_common.keys import SqlKeyTable
 from recert_common.uow import SqlUnitOfWork
@@ -115,61 +115,23 @@ _ACTIVITY_FIELDS = ("activity_id", "account_id", "category", "title", "completed
 
 
 class PeActivityRepository(_Repository):
-    """The PE activities and their evidence as pe-registry announced them, kept in pe-registry's order
-    whatever order the events arrive in (ADR 0044, amended): a retried event goes to the back of the queue
-    and an operator may replay a dead letter days later. pe-registry never uses an activity or evidence id
-    again, so a removal is final (a tombstone), and a recorded or updated event older than the one stored
-    changes nothing. The events carry no version of their own; their ``occurred_at`` is taken after
-    pe-registry locked the activity's row, so it orders the events about one activity."""
+    """The PE activities and their evidence as pe-registry announced them, in pe-registry's order whatever
+    order the events arrive in (``recert_common.pe_copy``)."""
 
     def upsert(self, data: Mapping[str, Any], occurred_at: datetime) -> bool:
-        """Keep the activity as of ``occurred_at`` unless the row holds a newer event or the activity was
-        removed; returns whether it was written. Events with the same time are applied (the later arrival
-        wins); a row from before the copy kept the time (``NULL``) takes any event."""
+        """Keep the activity as of ``occurred_at`` (``pe_copy.upsert_activity``); whether it was written."""
         values = {name: data[name] for name in _ACTIVITY_FIELDS}
-        row = self.conn.execute(
-            f"""INSERT INTO pe_activities ({', '.join(_ACTIVITY_FIELDS)}, occurred_at)
-               SELECT {', '.join(f'%({n})s' for n in _ACTIVITY_FIELDS)}, %(occurred_at)s
-               WHERE NOT EXISTS (SELECT 1 FROM pe_removed_activities WHERE activity_id = %(activity_id)s)
-               ON CONFLICT (activity_id) DO UPDATE
-               SET category = EXCLUDED.category, title = EXCLUDED.title,
-               completed_on = EXCLUDED.completed_on, unit = EXCLUDED.unit, amount = EXCLUDED.amount,
-               points = EXCLUDED.points, source = EXCLUDED.source, occurred_at = EXCLUDED.occurred_at,
-               updated_at = now()
-               WHERE pe_activities.occurred_at IS NULL OR pe_activities.occurred_at <= EXCLUDED.occurred_at
-               RETURNING activity_id""",
-            {**values, "occurred_at": occurred_at}).fetchone()
-        return row is not None
+        return pe_copy.upsert_activity(self.conn, values, occurred_at)
 
     def delete(self, activity_id: UUID, account_id: UUID, removed_at: datetime) -> None:
-        """Forget the activity and its evidence, and remember that it was removed."""
-        self.conn.execute(
-            "INSERT INTO pe_removed_activities (activity_id, account_id, removed_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (activity_id) DO NOTHING", (activity_id, account_id, removed_at))
-        self.conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
-        self.conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+        pe_copy.remove_activity(self.conn, activity_id, account_id, removed_at)
 
     def add_evidence(self, data: Mapping[str, Any]) -> bool:
-        """Keep the evidence unless it or its activity was removed (its event was handled late); returns
-        whether it was added."""
-        row = self.conn.execute(
-            """INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256, size, content_type,
-               filename)
-               SELECT %(evidence_id)s, %(activity_id)s, %(account_id)s, %(sha256)s, %(size)s,
-                   %(content_type)s, %(filename)s
-               WHERE NOT EXISTS (SELECT 1 FROM pe_removed_evidence WHERE evidence_id = %(evidence_id)s)
-                 AND NOT EXISTS (SELECT 1 FROM pe_removed_activities WHERE activity_id = %(activity_id)s)
-               ON CONFLICT (evidence_id) DO NOTHING RETURNING evidence_id""",
-            {name: data[name] for name in ("evidence_id", "activity_id", "account_id", "sha256", "size",
-            "content_type", "filename")}).fetchone()
-        return row is not None
+        return pe_copy.add_evidence(self.conn, {name: data[name] for name in (
+            "evidence_id", "activity_id", "account_id", "sha256", "size", "content_type", "filename")})
 
     def delete_evidence(self, evidence_id: UUID, account_id: UUID, removed_at: datetime) -> None:
-        """Forget the evidence, and remember that it was removed."""
-        self.conn.execute(
-            "INSERT INTO pe_removed_evidence (evidence_id, account_id, removed_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (evidence_id) DO NOTHING", (evidence_id, account_id, removed_at))
-        self.conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
+        pe_copy.remove_evidence(self.conn, evidence_id, account_id, removed_at)
 
     def get_many(self, activity_ids: Sequence[UUID]) -> dict[UUID, PeActivity]:
         if not activity_ids:

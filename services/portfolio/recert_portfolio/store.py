@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from recert_common import access_log, accounts
+from recert_common import access_log, accounts, pe_copy
 from recert_common.bus import outbox
 from recert_common.uow import SqlUnitOfWork
 from recert_portfolio.domain import (
@@ -117,62 +117,25 @@ class AttendanceRepository(_Repository):
 
 
 class PeRepository(_Repository):
-    """Portfolio's copy of pe-registry's activities and evidence hashes, kept in pe-registry's order whatever
-    order the events arrive in (ADR 0044, amended): a retried event goes to the back of the queue and an
-    operator may replay a dead letter days later. pe-registry never uses an activity or evidence id again, so
-    a removal is final (a tombstone), and a recorded or updated event older than the one stored changes
-    nothing. The events carry no version of their own; their ``occurred_at`` is taken after pe-registry
-    locked the activity's row, so it orders the events about one activity."""
+    """Portfolio's copy of pe-registry's activities and evidence hashes, in pe-registry's order whatever
+    order the events arrive in (``recert_common.pe_copy``)."""
 
     def upsert_activity(self, account_id: UUID, activity: PeActivity, occurred_at: datetime) -> bool:
-        """Keep ``activity`` as of ``occurred_at`` unless the row holds a newer event or the activity was
-        removed; returns whether it was written. Events with the same time are applied (the later arrival
-        wins); a row from before the copy kept the time (``NULL``) takes any event."""
-        row = self.conn.execute(
-            """INSERT INTO pe_activities (activity_id, account_id, category, title, completed_on, points,
-                                          source, occurred_at)
-               SELECT %(activity_id)s, %(account_id)s, %(category)s, %(title)s, %(completed_on)s,
-                      %(points)s, %(source)s, %(occurred_at)s
-               WHERE NOT EXISTS (SELECT 1 FROM pe_removed_activities WHERE activity_id = %(activity_id)s)
-               ON CONFLICT (activity_id) DO UPDATE
-                   SET category = EXCLUDED.category, title = EXCLUDED.title,
-                       completed_on = EXCLUDED.completed_on, points = EXCLUDED.points,
-                       source = EXCLUDED.source, occurred_at = EXCLUDED.occurred_at, updated_at = now()
-                   WHERE pe_activities.occurred_at IS NULL
-                      OR pe_activities.occurred_at <= EXCLUDED.occurred_at
-               RETURNING activity_id""",
-            {"activity_id": activity.activity_id, "account_id": account_id, "category": activity.category,
-             "title": activity.title, "completed_on": activity.completed_on, "points": activity.points,
-             "source": activity.source, "occurred_at": occurred_at},
-        ).fetchone()
-        return row is not None
+        """Keep ``activity`` as of ``occurred_at`` (``pe_copy.upsert_activity``); whether it was written."""
+        return pe_copy.upsert_activity(self.conn, {
+            "activity_id": activity.activity_id, "account_id": account_id, "category": activity.category,
+            "title": activity.title, "completed_on": activity.completed_on, "points": activity.points,
+            "source": activity.source}, occurred_at)
 
     def remove_activity(self, activity_id: UUID, account_id: UUID, removed_at: datetime) -> None:
-        """Forget the activity and its evidence, and remember that it was removed."""
-        self.conn.execute(
-            "INSERT INTO pe_removed_activities (activity_id, account_id, removed_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (activity_id) DO NOTHING", (activity_id, account_id, removed_at))
-        self.conn.execute("DELETE FROM pe_evidence WHERE activity_id = %s", (activity_id,))
-        self.conn.execute("DELETE FROM pe_activities WHERE activity_id = %s", (activity_id,))
+        pe_copy.remove_activity(self.conn, activity_id, account_id, removed_at)
 
     def add_evidence(self, evidence_id: UUID, activity_id: UUID, account_id: UUID, sha256: str) -> bool:
-        """Keep the evidence's hash unless it or its activity was removed (its event was handled late);
-        returns whether it was added."""
-        row = self.conn.execute(
-            """INSERT INTO pe_evidence (evidence_id, activity_id, account_id, sha256)
-               SELECT %(e)s, %(a)s, %(account)s, %(sha)s
-               WHERE NOT EXISTS (SELECT 1 FROM pe_removed_evidence WHERE evidence_id = %(e)s)
-                 AND NOT EXISTS (SELECT 1 FROM pe_removed_activities WHERE activity_id = %(a)s)
-               ON CONFLICT (evidence_id) DO NOTHING RETURNING evidence_id""",
-            {"e": evidence_id, "a": activity_id, "account": account_id, "sha": sha256}).fetchone()
-        return row is not None
+        return pe_copy.add_evidence(self.conn, {"evidence_id": evidence_id, "activity_id": activity_id,
+                                                "account_id": account_id, "sha256": sha256})
 
     def remove_evidence(self, evidence_id: UUID, account_id: UUID, removed_at: datetime) -> None:
-        """Forget the evidence's hash, and remember that it was removed."""
-        self.conn.execute(
-            "INSERT INTO pe_removed_evidence (evidence_id, account_id, removed_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (evidence_id) DO NOTHING", (evidence_id, account_id, removed_at))
-        self.conn.execute("DELETE FROM pe_evidence WHERE evidence_id = %s", (evidence_id,))
+        pe_copy.remove_evidence(self.conn, evidence_id, account_id, removed_at)
 
     def activities(self, account_id: UUID) -> tuple[PeActivity, ...]:
         rows = self.conn.execute(
