@@ -312,13 +312,17 @@ def test_the_recovery_codes_stay_when_the_account_does_not_load_after_linking(br
     heading(page, "Koppel een authenticator-app")
     person.secret = page.locator("[data-secret]").inner_text().replace(" ", "")
 
+    refused = []
+
     def unavailable(route):
         if route.request.method != "GET":
             route.continue_()
             return
+        refused.append(route.request.url)
+        # Each refusal its own request id, so that the test can tell the retry's problem from the first one.
         route.fulfill(status=503, content_type="application/problem+json", body=json.dumps({
             "type": "about:blank", "title": "De dienst is even niet beschikbaar", "status": 503,
-            "detail": "Probeer het zo nog eens.", "request_id": "req-test-503"}))
+            "detail": "Probeer het zo nog eens.", "request_id": f"req-test-503-{len(refused)}"}))
 
     page.route("**/api/v1/accounts/me", unavailable)
     page.get_by_role("textbox", name="Code").fill(person.fresh_code())
@@ -327,7 +331,7 @@ def test_the_recovery_codes_stay_when_the_account_does_not_load_after_linking(br
     problem = page.get_by_role("alert")
     expect(problem).to_be_focused()
     expect(problem).to_contain_text("De dienst is even niet beschikbaar")
-    expect(problem).to_contain_text("req-test-503")
+    expect(problem).to_contain_text("req-test-503-1")
     codes = page.locator("ol.codes li").all_inner_texts()
     assert len(codes) == 10
     with page.expect_download() as download:
@@ -338,6 +342,8 @@ def test_the_recovery_codes_stay_when_the_account_does_not_load_after_linking(br
 
     # Still down: the new problem; then up again: the codes' own screen, with the same codes.
     page.get_by_role("button", name="Opnieuw proberen").click()
+    # The retry's own answer, not the first problem still on screen: only then is no request in flight.
+    expect(problem).to_contain_text("req-test-503-2")
     expect(problem).to_contain_text("De dienst is even niet beschikbaar")
     page.unroute("**/api/v1/accounts/me")
     page.get_by_role("button", name="Opnieuw proberen").click()
