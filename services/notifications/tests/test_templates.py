@@ -150,8 +150,14 @@ SAMPLES: list[tuple[str, dict, bool]] = [
     ("certification.certificate.lapsed", _certificate(
         lapsed_on=date(2027, 7, 1), reason="not_recertified", new_portfolio_deadline=None), False),
     ("assessment.objection.filed", _objection(filed_at=datetime(2027, 6, 1, 8, 0, tzinfo=UTC)), False),
+    # From before next_step: an upheld objection then was always followed by a new decision.
     ("assessment.objection.decided", _objection(outcome="upheld",
                                                 reason="Het besluit was onvoldoende gemotiveerd."), False),
+    ("assessment.objection.decided", _objection(outcome="upheld", next_step="new_decision",
+                                                reason="Het besluit was onvoldoende gemotiveerd."), False),
+    # Upheld against the postponed decision on the failed PE check alone: back to the PE check (ADR 0011).
+    ("assessment.objection.decided", _objection(outcome="upheld", next_step="pe_check",
+                                                reason="De PE-toets telde een cursus niet mee."), False),
     ("assessment.objection.decided", _objection(outcome="rejected", reason="Het besluit blijft staan."),
      False),
     ("billing.invoice.issued", {**INVOICE, "net": MONEY, "vat": VAT, "gross": GROSS,
@@ -470,3 +476,51 @@ def test_a_cancelled_invoice_from_before_the_reason_code_says_both_what_to_do_an
     assert "Heb je al betaald, dan krijg je het bedrag terug." in old_nl.text
     assert "Dubbel" not in old_en.text and "Reason" not in old_en.text
     assert "If you have paid it, the amount will be refunded to you." in old_en.text
+
+
+def test_an_objection_upheld_back_to_the_pe_check_says_the_postponement_and_its_supplement_are_gone():
+    """ADR 0011 (amended): the postponed decision on the failed PE check is annulled with the PE supplement it
+    asked for; DNV checks the PE again, and a passed check takes the portfolio on to an assessor."""
+    [nl] = _find("objection_decided", "nl", next_step="pe_check")
+    [en] = _find("objection_decided", "en", next_step="pe_check")
+    assert nl.subject == "Je bezwaar is gegrond verklaard: DNV toetst je PE opnieuw"
+    assert en.subject == "Your objection has been upheld: DNV will check your PE again"
+    for text in (nl.text, nl.html):
+        assert "gegrond" in text
+        assert "Het uitgestelde besluit dat DNV nam omdat je de PE-toets niet had gehaald, geldt daarom " \
+               "niet meer." in text
+        assert "aanvulling op je permanente educatie (PE) waar dat besluit om vroeg, is niet meer " \
+               "nodig" in text
+        assert "DNV toetst je PE opnieuw" in text
+        assert "Voldoet je PE, dan gaat je portfolio door naar een beoordelaar" in text
+        assert "nieuw besluit" not in text and "ongegrond" not in text
+        assert "Toelichting van DNV: De PE-toets telde een cursus niet mee." in text
+    for text in (en.text, en.html):
+        assert "upheld" in text
+        assert "The postponed decision DNV took because you did not pass the PE check therefore no longer " \
+               "applies." in text
+        assert "Nor does the supplement to your continuing education (PE) that decision asked for" in text
+        assert "DNV will check your PE again" in text
+        assert "If your PE meets the requirements, your portfolio goes on to an assessor" in text
+        assert "new decision" not in text and "rejected" not in text
+
+
+@pytest.mark.parametrize("next_step", [None, "new_decision"])
+def test_an_ordinary_upheld_objection_and_one_from_before_next_step_promise_a_new_decision(next_step):
+    [nl] = _find("objection_decided", "nl", outcome="upheld", next_step=next_step)
+    [en] = _find("objection_decided", "en", outcome="upheld", next_step=next_step)
+    assert nl.subject == "Je bezwaar is gegrond verklaard"
+    assert "Je bezwaar is gegrond: DNV neemt een nieuw besluit over je hercertificering." in nl.text
+    assert en.subject == "Your objection has been upheld"
+    assert "Your objection is upheld: DNV will take a new decision on your recertification." in en.text
+    for text in (nl.text, nl.html, en.text, en.html):
+        assert "PE-toets" not in text and "PE check" not in text and "beoordelaar" not in text
+
+
+def test_a_rejected_objection_says_the_decision_stands():
+    [nl] = _find("objection_decided", "nl", outcome="rejected")
+    [en] = _find("objection_decided", "en", outcome="rejected")
+    assert nl.subject == "Je bezwaar is ongegrond verklaard"
+    assert "Je bezwaar is ongegrond: het eerdere besluit blijft staan." in nl.text
+    assert en.subject == "Your objection has been rejected"
+    assert "Your objection is rejected: the earlier decision stands." in en.text
