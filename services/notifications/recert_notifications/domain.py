@@ -281,6 +281,13 @@ def notices_for(event_type: str, data: Mapping[str, Any], event_id: UUID) -> lis
     return notices
 
 
+def annuls_supplement(objection: Mapping[str, Any]) -> bool:
+    """Whether ``assessment.objection.decided`` annulled the postponed decision taken on the failed PE check
+    alone, with the PE supplement it asked for (ADR 0011, amended): upheld, and the case goes back to the PE
+    check. An upheld objection from before ``next_step`` existed (None) was followed by a new decision."""
+    return objection["outcome"] == "upheld" and objection.get("next_step") == "pe_check"
+
+
 def supplement_reminder(case_id: UUID, account_id: UUID, due_on: date) -> Notice:
     """Once per case and due date: a later postponement with a new date is reminded of again."""
     return Notice(SUPPLEMENT_DUE_SOON, fact({"case_id": case_id, "due_on": due_on}), account_id=account_id)

@@ -109,11 +109,15 @@ class Handlers:
     def on_decision_made(self, uow: Any, event: Event) -> None:
         """Only DNV's postponed decision starts a supplement term (ADR 0011), which the reminder schedule
         watches; any other decision ends the one that ran. A postponement handled after the supplement or
-        the final decision (a replayed dead letter) opens nothing (ADR 0010, amended)."""
+        the final decision (a replayed dead letter) opens nothing (ADR 0010, amended); one handled after an
+        upheld objection annulled it is not told either: the jobcoach heard it no longer applies."""
         data = event.data
         if data["decision"] == "postponed":
-            uow.deadlines.open(data["case_id"], data["account_id"], data["supplement_due_on"],
-                               event.occurred_at)
+            if not uow.deadlines.open(data["case_id"], data["account_id"], data["supplement_due_on"],
+                                      event.occurred_at):
+                _log.info("postponed decision handled after its annulment: not told", extra={
+                    "decision_id": str(data["decision_id"]), "event_id": str(event.id)})
+                return
         else:
             uow.deadlines.close(data["case_id"], data["account_id"], event.occurred_at)
             # Final: the messages before it are kept for the retention period only (ADR 0020).
@@ -122,6 +126,16 @@ class Handlers:
 
     def on_supplement_submitted(self, uow: Any, event: Event) -> None:
         uow.deadlines.close(event.data["case_id"], event.data["account_id"], event.occurred_at)
+        self.service.notify(uow, event)
+
+    def on_objection_decided(self, uow: Any, event: Event) -> None:
+        """An objection upheld against the postponed decision DNV took on the failed PE check alone
+        (``next_step`` "pe_check") annuls that decision with the PE supplement it asked for, and the case goes
+        back to the PE check (ADR 0011, amended): the supplement term ends, so no reminder follows, and a
+        postponement of before, handled late, opens it no more. Any other outcome leaves the term as it is."""
+        data = event.data
+        if domain.annuls_supplement(data):
+            uow.deadlines.annul(data["case_id"], data["account_id"], event.occurred_at)
         self.service.notify(uow, event)
 
     # --- everything else only becomes messages -----------------------------------------------------------
@@ -144,6 +158,7 @@ class Handlers:
             "portfolio.withdrawn": self.on_portfolio_withdrawn,
             "portfolio.supplement.submitted": self.on_supplement_submitted,
             "certification.decision.made": self.on_decision_made,
+            "assessment.objection.decided": self.on_objection_decided,
         })
         return handlers
 

@@ -179,15 +179,18 @@ class SupplementDeadlineRepository:
     be handled in any order: a failed handler is retried at the back of the queue, a dead letter is replayed
     later. Each row therefore keeps the time of the postponement its date comes from (``opened_as_of``) and
     of the latest close (``closed_at``, an event time); a close handled first keeps a closed row without a
-    date (ADR 0010, amended 2026-12-07)."""
+    date (ADR 0010, amended 2026-12-07). An annulment (an upheld objection that sends the case back to the
+    PE check, ADR 0011 amended) is a close that also keeps its time (``annulled_at``): a postponement of
+    that time or before is no longer told."""
 
     def __init__(self, conn: Conn):
         self.conn = conn
 
-    def open(self, case_id: UUID, account_id: UUID, due_on: date, at: datetime) -> None:
+    def open(self, case_id: UUID, account_id: UUID, due_on: date, at: datetime) -> bool:
         """A supplement is due on ``due_on`` by a postponed decision of ``at``. It opens the term unless the
         term was closed at or after ``at`` (the decision is handled late); a newer postponement, after an
-        upheld objection, opens it again with its date; an older one than the row's changes nothing."""
+        upheld objection, opens it again with its date; an older one than the row's changes nothing.
+        Returns False when the postponement was annulled (``annul``) at or after ``at``: not to be told."""
         self.conn.execute(
             """INSERT INTO supplement_deadlines (case_id, account_id, due_on, opened_as_of)
                VALUES (%(case)s, %(account)s, %(due_on)s, %(at)s)
@@ -198,19 +201,32 @@ class SupplementDeadlineRepository:
                    WHERE supplement_deadlines.opened_as_of IS NULL
                       OR supplement_deadlines.opened_as_of <= EXCLUDED.opened_as_of""",
             {"case": case_id, "account": account_id, "due_on": due_on, "at": at})
+        annulled = self.conn.execute(
+            "SELECT 1 FROM supplement_deadlines WHERE case_id = %s AND annulled_at >= %s", (case_id, at))
+        return annulled.fetchone() is None
 
     def close(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
         """The term ends at ``at`` (the supplement came in, or the case was decided), known yet or not; a
         close older than the postponement the row holds belongs to an earlier term and changes nothing."""
+        self._close(case_id, account_id, at, annulled=False)
+
+    def annul(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
+        """An objection upheld at ``at`` annulled the postponed decision and the supplement it asked for (the
+        case goes back to the PE check): the term ends as by ``close``, and a postponement of ``at`` or
+        before, handled late, neither opens it again nor is told (``open`` answers False)."""
+        self._close(case_id, account_id, at, annulled=True)
+
+    def _close(self, case_id: UUID, account_id: UUID, at: datetime, *, annulled: bool) -> None:
         self.conn.execute(
-            """INSERT INTO supplement_deadlines (case_id, account_id, closed_at)
-               VALUES (%(case)s, %(account)s, %(at)s)
+            """INSERT INTO supplement_deadlines (case_id, account_id, closed_at, annulled_at)
+               VALUES (%(case)s, %(account)s, %(at)s, %(annulled_at)s)
                ON CONFLICT (case_id) DO UPDATE
                    SET closed_at = GREATEST(supplement_deadlines.closed_at, EXCLUDED.closed_at),
+                       annulled_at = GREATEST(supplement_deadlines.annulled_at, EXCLUDED.annulled_at),
                        updated_at = now()
                    WHERE supplement_deadlines.opened_as_of IS NULL
                       OR supplement_deadlines.opened_as_of <= EXCLUDED.closed_at""",
-            {"case": case_id, "account": account_id, "at": at})
+            {"case": case_id, "account": account_id, "at": at, "annulled_at": at if annulled else None})
 
     def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
         """Open deadlines due in [first_due_on, last_due_on] not reminded of for their date, locked."""

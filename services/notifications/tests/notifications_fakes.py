@@ -154,25 +154,33 @@ class FakeSubmissionRepository(_Repository):
 
 
 class FakeSupplementDeadlineRepository(_Repository):
-    def open(self, case_id: UUID, account_id: UUID, due_on: date, at: datetime) -> None:
+    def open(self, case_id: UUID, account_id: UUID, due_on: date, at: datetime) -> bool:
         row = self.db.deadlines.get(case_id)
         if row is None:
             self.db.deadlines[case_id] = {"account_id": account_id, "due_on": due_on, "closed_at": None,
-                                          "reminded_for": None, "opened_as_of": at}
-            return
-        if row["opened_as_of"] is not None and row["opened_as_of"] > at:
-            return
-        if row["closed_at"] is not None and row["closed_at"] < at:
-            row["closed_at"] = None
-        row.update(due_on=due_on, opened_as_of=at)
+                                          "reminded_for": None, "opened_as_of": at, "annulled_at": None}
+            return True
+        if row["opened_as_of"] is None or row["opened_as_of"] <= at:
+            if row["closed_at"] is not None and row["closed_at"] < at:
+                row["closed_at"] = None
+            row.update(due_on=due_on, opened_as_of=at)
+        return row["annulled_at"] is None or row["annulled_at"] < at
 
     def close(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
+        self._close(case_id, account_id, at, annulled=False)
+
+    def annul(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
+        self._close(case_id, account_id, at, annulled=True)
+
+    def _close(self, case_id: UUID, account_id: UUID, at: datetime, *, annulled: bool) -> None:
         row = self.db.deadlines.setdefault(case_id, {
             "account_id": account_id, "due_on": None, "closed_at": None, "reminded_for": None,
-            "opened_as_of": None})
+            "opened_as_of": None, "annulled_at": None})
         if row["opened_as_of"] is not None and row["opened_as_of"] > at:
             return
         row["closed_at"] = at if row["closed_at"] is None else max(row["closed_at"], at)
+        if annulled:
+            row["annulled_at"] = at if row["annulled_at"] is None else max(row["annulled_at"], at)
 
     def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
         due = [DueReminder(case_id, row["account_id"], row["due_on"])

@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from recert_notifications.domain import Channel, State
 
 
@@ -380,3 +382,87 @@ def test_an_assessor_given_a_case_back_after_a_reassignment_hears_of_it_again(wo
     world.handle(first)  # redelivered: nothing new
     assert world.templates(anna, Channel.EMAIL).count("assessor_assigned") == 2
     assert world.templates(bert, Channel.EMAIL).count("assessor_assigned") == 1
+
+
+# --- an objection upheld against the postponed decision on the failed PE check (ADR 0011, amended) --------
+
+
+def _pe_postponed(world, person, case_id):
+    return world.decision(person, "postponed", case_id=case_id, supplement_due_on=date(2027, 8, 1),
+                          supplements=[{"part": "B", "assignment": "Vul je permanente educatie aan. Wat de "
+                                                                   "PE-toets mist: categorie 1."}])
+
+
+def _objection_decided(person, case_id, outcome: str, next_step: str | None = None, **extra) -> dict:
+    data = {"objection_id": uuid.uuid4(), "case_id": case_id, "decision_id": uuid.uuid4(),
+            "account_id": person.account_id, "outcome": outcome,
+            "reason": "De PE-toets telde een cursus niet.", **extra}
+    if next_step is not None:
+        data["next_step"] = next_step
+    return data
+
+
+def test_an_objection_upheld_back_to_the_pe_check_ends_the_supplement_term_and_is_told_once(world):
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    t = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+    world.handle(world.event("certification.decision.made", _pe_postponed(world, jet, case), occurred_at=t))
+    upheld = world.handle(world.event("assessment.objection.decided",
+                                      _objection_decided(jet, case, "upheld", "pe_check"),
+                                      occurred_at=t + timedelta(days=20)))
+    row = world.db.deadlines[case]
+    assert (row["due_on"], row["closed_at"]) == (date(2027, 8, 1), upheld.occurred_at)
+    # 18 July: two weeks before the supplement's date, which no longer applies.
+    assert world.service.send_reminders() == 0
+    world.day = date(2027, 8, 1)
+    assert world.service.send_reminders() == 0
+    assert "supplement_due_soon" not in world.templates(jet)
+
+    told = [m for m in world.messages(jet) if m.template == "objection_decided"]
+    assert sorted(m.channel for m in told) == [Channel.EMAIL, Channel.IN_APP]
+    assert {m.subject for m in told} == {"Je bezwaar is gegrond verklaard: DNV toetst je PE opnieuw"}
+    assert "DNV toetst je PE opnieuw" in told[0].body_text
+    before = (len(world.db.messages), len(world.published()), dict(row))
+    world.handle(upheld)  # redelivered
+    world.again(upheld)  # the same objection in a new envelope
+    assert (len(world.db.messages), len(world.published()), dict(world.db.deadlines[case])) == before
+
+
+@pytest.mark.parametrize(("outcome", "next_step"), [("upheld", "new_decision"), ("upheld", None),
+                                                    ("rejected", None)])
+def test_other_objection_outcomes_leave_the_supplement_term_running(world, outcome, next_step):
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    world.handle("certification.decision.made", _pe_postponed(world, jet, case))
+    world.handle("assessment.objection.decided", _objection_decided(jet, case, outcome, next_step))
+    assert world.db.deadlines[case]["closed_at"] is None
+    assert world.service.send_reminders() == 2
+    [told] = [m for m in world.messages(jet, Channel.EMAIL) if m.template == "objection_decided"]
+    assert "PE-toets" not in told.subject
+
+
+def test_a_postponed_decision_handled_after_the_objection_that_annulled_it_opens_nothing_and_is_not_told(
+        world):
+    """The postponed decision failed and was replayed from the dead letters after the upheld objection: no
+    term, no reminder, and no "hand in your supplement by ..." after "you need not hand anything in"."""
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    t = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+    postponed = world.event("certification.decision.made", _pe_postponed(world, jet, case), occurred_at=t)
+    upheld = _objection_decided(jet, case, "upheld", "pe_check")
+    world.handle(world.event("assessment.objection.decided", upheld, occurred_at=t + timedelta(days=20)))
+    world.handle(postponed)
+    row = world.db.deadlines[case]
+    assert (row["due_on"], row["closed_at"]) == (date(2027, 8, 1), t + timedelta(days=20))
+    assert world.service.send_reminders() == 0
+    assert world.templates(jet, Channel.EMAIL) == ["account_registered", "objection_decided"]
+
+    # A postponement after the annulment (a new one on the case) opens a term with its date and is told.
+    newer = world.handle(world.event("certification.decision.made", world.decision(
+        jet, "postponed", case_id=case, supplement_due_on=date(2027, 7, 30)),
+        occurred_at=t + timedelta(days=40)))
+    assert (row["due_on"], row["closed_at"]) == (date(2027, 7, 30), None)
+    assert world.templates(jet, Channel.EMAIL)[-1] == "decision_made"
+    world.handle(postponed)  # the annulled one once more, late: changes nothing, tells nothing
+    assert row["due_on"] == date(2027, 7, 30) and row["opened_as_of"] == newer.occurred_at
+    assert world.templates(jet, Channel.EMAIL).count("decision_made") == 1
