@@ -182,7 +182,8 @@ def complete_pe_check(data: dict[str, Any], case_id: UUID):
     goes to an assessor. Failed: the case stops (state pe_check_failed) for DNV's decision on part B
     (POST .../decision, "postponed": B reopens for 3 months from the decision, the findings are the
     assignment). After that supplement and its reassessment fee the check is done again on the supplement's
-    activities; a second failure ends in a negative decision. See ADR 0011."""
+    activities; after an objection upheld against that postponed decision it is done again on the
+    submission's activities. A second failure ends in a negative decision. See ADR 0011."""
     findings: list[Finding] = data["findings"]
     return _service().complete_pe_check(current_principal(), case_id, passed=data["passed"],
                                         findings=findings)
@@ -263,7 +264,9 @@ def decide(data: dict[str, Any], case_id: UUID):
     assessor advises positive or negative. 5. DNV decides again. Deciding positive or negative on a
     postponed advice reopens nothing. While a supplement is due only a negative decision is possible, after
     its due date. After a failed PE check the decision is postponed on part B (the check's findings are the
-    assignment), or negative once the check of the supplement failed too."""
+    assignment), or negative once the case had its postponed decision: the check of the supplement failed
+    too, or the check done again after an objection upheld against that decision (an annulled postponed
+    decision counts)."""
     return _service().decide(current_principal(), case_id, decision=data["decision"], reason=data["reason"])
 
 
@@ -284,10 +287,16 @@ def file_objection(data: dict[str, Any], case_id: UUID):
 @cases.arguments(ObjectionOutcomeInputSchema)
 @cases.response(200, ObjectionSchema)
 def decide_objection(data: dict[str, Any], case_id: UUID, objection_id: UUID):
-    """upheld: the case reopens for a new decision; rejected: the decision stands. Upholding is refused (409
-    objection-refused, reason decision_replaced) once a later decision replaced the objected one (the
-    decision on the supplement after a postponed one), and (reason decided_on_pe_check) against a decision
-    taken on the failed PE check alone; rejecting stays possible."""
+    """upheld: the case reopens for a new decision (objection_upheld); rejected: the decision stands.
+    Upheld against DNV's postponed decision on part B after a failed PE check (round 0, the case waits for
+    the PE supplement): that decision is annulled with the supplement it asked for (the decision's
+    annulled_at), and the case goes back to DNV's PE check (opened) on the submission's activities, due 8
+    weeks from today; it still counts as the case's one postponed decision, so a check that fails again ends
+    in a negative decision. assessment.objection.decided says which (next_step: new_decision or pe_check).
+    Upholding is refused (409 objection-refused, reason decision_replaced) once a later decision replaced
+    the objected one (the decision on the supplement after a postponed one), and (reason
+    decided_on_pe_check) against a negative decision taken on the failed PE check alone; rejecting stays
+    possible. Once the PE supplement was handed in, upholding is out of order (409 step-out-of-order)."""
     return _service().decide_objection(current_principal(), case_id, objection_id, outcome=data["outcome"],
                                        reason=data["reason"].strip())
 

@@ -310,6 +310,16 @@ class Decision:
     supplement_due_on: date | None
     decided_by: UUID
     decided_at: datetime
+    # Set when an objection upheld against it annulled it (only DNV's round-0 postponed decision, ADR 0011
+    # amended): it stands no more, opens no supplement and no objection; it still counts as the case's one
+    # postponed decision (``had_supplement``).
+    annulled_at: datetime | None = None
+    annulled_by_objection_id: UUID | None = None
+
+
+def live_decisions(decisions: Iterable[Decision]) -> list[Decision]:
+    """The decisions that stand, in their order: those no upheld objection annulled."""
+    return [d for d in decisions if d.annulled_at is None]
 
 
 @dataclass(frozen=True)
@@ -546,14 +556,16 @@ def framework_for(case: Case) -> Framework:
 # --- the assessment form ---------------------------------------------------------------------------------
 
 
-def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: bool = False
-                  ) -> dict[str, list[str]]:
+def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: bool = False,
+                  postponed_annulled: bool = False) -> dict[str, list[str]]:
     """Why the form cannot be accepted, per field (message codes); empty when it can.
 
     The advice must fit the verdicts: positive only when every assessed part meets; postponed or negative
     only when at least one does not; a postponed advice gives an assignment for every part that does not
     meet, and only for those; a reassessment (and any advice after the case had its one supplement) ends
-    in positive or negative. Part B never meets against a failed PE check of DNV.
+    in positive or negative, and so does an advice in a case whose one postponed decision was annulled by an
+    upheld objection (``postponed_annulled``: it still counts, ADR 0011 amended). Part B never meets against
+    a failed PE check of DNV.
     """
     errors: dict[str, list[str]] = {}
     b = form.verdict("B")
@@ -571,6 +583,8 @@ def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: 
     if form.advice == "postponed":
         if reassessment:
             errors.setdefault("advice", []).append("assessment.field.reassessment_not_postponed")
+        elif postponed_annulled:
+            errors.setdefault("advice", []).append("assessment.field.postponed_decision_annulled")
         named = {s.part for s in form.supplements}
         if named - failing:
             errors.setdefault("supplements", []).append("assessment.field.supplement_for_met_part")
@@ -729,7 +743,9 @@ def assignment(case: Case, assessor: Account | None, mentors: Iterable[UUID],
 
 
 def had_supplement(decisions: Iterable[Decision]) -> bool:
-    """One supplement per case (ADR 0011): a postponed decision was taken already."""
+    """One supplement per case (ADR 0011): a postponed decision was taken already. One annulled by an upheld
+    objection counts too (ADR 0011, amended): the jobcoach had her supplement term for B, and a PE check that
+    fails again after the objection ends in a negative decision, not in a second term."""
     return any(d.decision == "postponed" for d in decisions)
 
 
@@ -746,8 +762,10 @@ def given_advice(case: Case, form: AssessmentForm, *, assessor_id: UUID, pe_chec
     starts no term; DNV's decision does."""
     state = CASE_MACHINE.transition(case.state, CaseAction.ADVISE)
     reassessment = case.state == CaseState.REASSESSING
-    refusals = form_refusals(form, reassessment=reassessment or had_supplement(decisions),
-                             pe_check_failed=pe_check is not None and not pe_check.passed)
+    standing = had_supplement(live_decisions(decisions))
+    refusals = form_refusals(form, reassessment=reassessment or standing,
+                             pe_check_failed=pe_check is not None and not pe_check.passed,
+                             postponed_annulled=had_supplement(decisions) and not standing)
     if refusals:
         raise FormRefused(refusals)
     advice = GivenAdvice(case_id=case.id, round=2 if reassessment else 1, assessor_id=assessor_id, form=form,
@@ -789,8 +807,10 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
                 decision_id: UUID, decided_by: UUID, decided_at: datetime) -> DecisionOutcome:
     """DNV's decision (ADR 0011). After the advice: positive, negative, or postponed on a postponed advice,
     with the advice's assignments. After a failed PE check: postponed on part B, with the check's findings
-    as the assignment; negative once the check of the supplement failed too. A postponed decision starts
-    the supplement's 3 months from ``today``, the decision date; it is possible once per case. While a
+    as the assignment; negative once the case had its postponed decision (the check of the supplement
+    failed too, or the check done again after an objection upheld against that decision). A postponed
+    decision starts the supplement's 3 months from ``today``, the decision date; it is possible once per
+    case, and one annulled by an upheld objection counts (ADR 0011, amended). While a
     supplement is due, only a negative decision, and only after its due date once portfolio said nothing
     was handed in (a supplement handed in on the last day may still be on its way; ADR 0042), or
     ``PORTFOLIO_SILENCE_DAYS`` after it should portfolio stay silent. Departing from the advice needs a
@@ -809,14 +829,16 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
                 and (today - case.supplement_due_on).days <= PORTFOLIO_SILENCE_DAYS:
             raise InvalidInput("decision", "assessment.field.supplement_not_reported_missing",
                                due_on=case.supplement_due_on)
+    if case.state == CaseState.PE_CHECK_FAILED:
+        # Negative once the case had its postponed decision, so that a check failing again never waits for a
+        # second supplement term that cannot come.
+        wanted = "negative" if supplemented else "postponed"
+        if decision != wanted:
+            raise InvalidInput("decision", "assessment.field.failed_pe_check_negative_only" if supplemented
+                               else "assessment.field.failed_pe_check_postponed_first")
     if decision == "postponed" and supplemented:
         raise InvalidInput("decision", "assessment.field.one_supplement_per_case")
     supplements: tuple[SupplementAssignment, ...] = ()
-    if case.state == CaseState.PE_CHECK_FAILED:
-        wanted = "negative" if supplemented else "postponed"
-        if decision != wanted:
-            raise InvalidInput("decision", "assessment.field.final_decision_only" if supplemented
-                               else "assessment.field.failed_pe_check_postponed_first")
     if not advices:  # the failed PE check's own path: there is no advice to follow or depart from
         if decision == "positive":
             # Nobody assessed A1 and A3, and the recertification fee was never required (DESIGN.md §1: DNV
@@ -866,27 +888,40 @@ def case_progress(case: Case, *, pe_check: PeCheck | None, advices: Sequence[Giv
     postponed decision also the supplement, its reassessment and the decision on it. ``advices`` as the
     caller may see them (the jobcoach: only those DNV decided on). Dates in ``zone``, the service's
     calendar. Open steps are expected by the case's due date (8 weeks after the submission, or after the
-    supplement), the supplement by its deadline; the decision normally comes from week 6 on."""
+    supplement), the supplement by its deadline; the decision normally comes from week 6 on.
+
+    A decision annulled by an upheld objection is not a step (the case view lists it, annulled): the case
+    resumed at the PE check (ADR 0011, amended), so its steps are those of a case that had no decision yet,
+    the PE check done only once it was done again, and every open step expected by the case's due date (8
+    weeks from the resumption; the decision without the window of a submission, as after a supplement). A
+    failed PE check is decided by DNV before any assessor, so no assessment step shows while the case waits
+    for that decision."""
     def day(at: datetime | None) -> date | None:
         return local_day(at, zone) if at is not None else None
 
+    resumed_at = max((d.annulled_at for d in decisions if d.annulled_at is not None), default=None)
+    decisions = live_decisions(decisions)
     submitted_on = day(case.submitted_at) or case.due_on
     window = result_expected_window(submitted_on)
+    # After a resumption, by the case's due date: the window of a submission does not apply.
+    decision_from, decision_by = (window.first, window.last) if resumed_at is None else (None, case.due_on)
     first = next((d for d in decisions if d.round in (0, 1)), None)
     postponed = first if first is not None and first.decision == "postponed" else None
+    checked = pe_check is not None and (resumed_at is None or pe_check.completed_at >= resumed_at)
     rows: list[tuple[str, int, date | None, bool, date | None, date | None]] = [
         ("submitted", 1, submitted_on, True, None, None),
-        ("pe_check", 1, day(pe_check.completed_at) if pe_check else None, pe_check is not None,
+        ("pe_check", 1, day(pe_check.completed_at) if checked else None, checked,
          None, case.due_on if first is None else None),
     ]
     advice1 = next((a for a in advices if a.round == 1), None)
     assessed = advice1 is not None or (first is not None and first.round == 1) or case.state in (
         CaseState.ADVISED, CaseState.OBJECTION_UPHELD)
-    if not (first is not None and first.round == 0):  # a failed PE check is decided before any assessor
+    # A failed PE check is decided before any assessor.
+    if not (first is not None and first.round == 0) and case.state != CaseState.PE_CHECK_FAILED:
         rows.append(("assessment", 1, day(advice1.given_at) if advice1 else None, assessed, None,
                      case.due_on if first is None else None))
     rows.append(("decision", 1, first.decided_on if first else None, first is not None,
-                 window.first if first is None else None, window.last if first is None else None))
+                 decision_from if first is None else None, decision_by if first is None else None))
     if postponed is not None:
         received = supplement is not None
         second = next((d for d in decisions if d.round == 2 or (d is not first and d.round == 0)), None)
@@ -911,7 +946,9 @@ def case_progress(case: Case, *, pe_check: PeCheck | None, advices: Sequence[Giv
 
 
 def objected_decision(decisions: Sequence[Decision], today: date) -> Decision:
-    """The decision an objection filed today is against: the latest, not a positive one, within its term."""
+    """The decision an objection filed today is against: the latest that stands (an annulled one is no
+    decision to object to), not a positive one, within its term."""
+    decisions = live_decisions(decisions)
     if not decisions:
         raise ObjectionRefused("no_decision")
     decision = decisions[-1]
@@ -922,29 +959,57 @@ def objected_decision(decisions: Sequence[Decision], today: date) -> Decision:
     return decision
 
 
-def objection_outcome(case: Case, objection: Objection, outcome: str, decisions: Sequence[Decision]
-                      ) -> CaseState | None:
-    """The case's state after DNV's outcome on the objection: upheld reopens it for a new decision
-    (None: rejected, the decision stands).
+NEXT_NEW_DECISION = "new_decision"  # an upheld objection: DNV decides again
+NEXT_PE_CHECK = "pe_check"  # upheld against the round-0 postponed decision: DNV checks the PE again
 
-    Upheld only while the objected decision is still the case's latest (``decisions`` in the order they were
-    taken): an objection against a postponed decision may still be open when the decision on the supplement
-    replaced it, and upholding it then would reopen a case decided since (a certificate renewed) into a
-    state it cannot leave cleanly. Rejected stays possible: the objection still gets its answer.
 
-    Not upheld either against a decision taken on the failed PE check alone (round 0): the case would reopen
-    without an assessor's advice, where only a negative decision may follow (ADR 0011, amended), while the
-    jobcoach's open supplement for B, or whole new portfolio, would be taken from her. Until the case can
-    resume at the PE check, the objection stays open or is rejected."""
+@dataclass(frozen=True)
+class ObjectionOutcome:
+    """What DNV's outcome on an objection does to the case. Rejected: nothing (``state`` None, the decision
+    stands). Upheld: the case's next state and ``next_step`` (as ``assessment.objection.decided`` carries
+    it); against the round-0 postponed decision also the decision it annuls (``annuls``) and the case's new
+    dates (``case_changes``)."""
+
+    state: CaseState | None = None
+    next_step: str | None = None
+    annuls: Decision | None = None
+    case_changes: Mapping[str, Any] = field(default_factory=dict)
+
+
+def objection_outcome(case: Case, objection: Objection, outcome: str, decisions: Sequence[Decision], *,
+                      today: date) -> ObjectionOutcome:
+    """What DNV's outcome on the objection does (``decisions`` in the order they were taken). Rejected: the
+    decision stands. Upheld against a decision after the assessment: the case reopens for a new decision
+    (``objection_upheld``).
+
+    Upheld against DNV's round-0 postponed decision (on part B, after a failed PE check; the case waits for
+    the PE supplement): the PE verdict was wrong, so the decision is annulled together with the supplement
+    it asked for, and the case goes back to DNV's PE check on the submission's activities (``opened``), due
+    8 weeks from ``today`` as after a submission; then on to payment and an assessor as any case, or, should
+    the check fail again, a negative decision (the annulled decision still counts as the case's one
+    postponed decision; ADR 0011, amended).
+
+    Upheld only while the objected decision is still the case's latest standing one: an objection against a
+    postponed decision may still be open when the decision on the supplement replaced it, and upholding it
+    then would reopen a case decided since (a certificate renewed) into a state it cannot leave cleanly. Not
+    upheld either against the round-0 negative decision (the PE check of the supplement failed too): by
+    then a whole new portfolio may be under way and the certificate may have lapsed, which the platform
+    cannot undo yet. Rejected stays possible: the objection still gets its answer."""
     if objection.outcome is not None:
         raise ObjectionRefused("already_decided")
-    if outcome == "upheld":
-        if not decisions or decisions[-1].id != objection.decision_id:
-            raise ObjectionRefused("decision_replaced")
-        if decisions[-1].round == 0:
-            raise ObjectionRefused("decided_on_pe_check")
-        return CASE_MACHINE.transition(case.state, CaseAction.UPHOLD_OBJECTION)
-    return None
+    if outcome != "upheld":
+        return ObjectionOutcome()
+    standing = live_decisions(decisions)
+    if not standing or standing[-1].id != objection.decision_id:
+        raise ObjectionRefused("decision_replaced")
+    objected = standing[-1]
+    if objected.round == 0 and objected.decision != "postponed":
+        raise ObjectionRefused("decided_on_pe_check")
+    state = CASE_MACHINE.transition(case.state, CaseAction.UPHOLD_OBJECTION)
+    if objected.round != 0:
+        return ObjectionOutcome(state, NEXT_NEW_DECISION)
+    return ObjectionOutcome(state, NEXT_PE_CHECK, annuls=objected, case_changes={
+        "due_on": case_due_on(today), "supplement_due_on": None, "supplement_missed_at": None})
 
 
 # --- the certificate's part ------------------------------------------------------------------------------

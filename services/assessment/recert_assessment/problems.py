@@ -333,12 +333,14 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "A new decision has been taken since the decision this objection is against. The objection can "
               "no longer be upheld; you can still reject it, with an explanation."},
     "assessment.detail.objection_decided_on_pe_check": {
-        "nl": "Dit bezwaar gaat over een besluit dat alleen op de PE-toets rust. Toewijzen kan hier nog "
-              "niet: de zaak zou dan zonder advies van een beoordelaar verder moeten. Laat het bezwaar open "
-              "en handel het buiten het platform af, of wijs het af met een toelichting.",
-        "en": "This objection is against a decision taken on the PE check alone. It cannot be upheld here "
-              "yet: the case would go on without an assessor's advice. Leave the objection open and settle "
-              "it outside the platform, or reject it with an explanation."},
+        "nl": "Dit bezwaar gaat over een negatief besluit dat alleen op de PE-toets rust. Toewijzen kan hier "
+              "nog niet: de jobcoach kan intussen een heel nieuw portfolio maken en het certificaat kan zijn "
+              "vervallen. Laat het bezwaar open en handel het buiten het platform af, of wijs het af met een "
+              "toelichting.",
+        "en": "This objection is against a negative decision taken on the PE check alone. It cannot be "
+              "upheld here yet: the jobcoach may be building a whole new portfolio meanwhile and the "
+              "certificate may have lapsed. Leave the objection open and settle it outside the platform, or "
+              "reject it with an explanation."},
     "assessment.detail.objection_already_decided": {
         "nl": "Over dit bezwaar is al beslist.", "en": "This objection has been decided already."},
     "assessment.detail.certificate_missing": {
@@ -384,8 +386,15 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nl": "DNV heeft de PE-toets niet goedgekeurd: onderdeel B kan dan niet voldoen.",
         "en": "DNV's PE check failed: part B cannot meet the requirements."},
     "assessment.field.one_supplement_per_case": {
-        "nl": "Er is in dit dossier al een aanvulling geweest; het besluit is nu positief of negatief.",
-        "en": "This case had its supplement already; the decision is now positive or negative."},
+        "nl": "Dit dossier heeft zijn ene uitgestelde besluit al gehad (ook een na bezwaar vernietigd "
+              "besluit telt mee); het besluit is nu positief of negatief.",
+        "en": "This case has had its one postponed decision already (one annulled after an objection "
+              "counts too); the decision is now positive or negative."},
+    "assessment.field.postponed_decision_annulled": {
+        "nl": "Dit dossier heeft al een uitgesteld besluit gehad, dat na bezwaar is vernietigd; het telt als "
+              "de ene aanvullingstermijn van het dossier. Het advies is positief of negatief.",
+        "en": "This case has had a postponed decision already, annulled after an objection; it counts as "
+              "the case's one supplement term. The advice is positive or negative."},
     "assessment.field.failed_pe_check_postponed_first": {
         "nl": "Na een niet behaalde PE-toets krijgt de jobcoach eerst een aanvullingstermijn voor B "
               "(besluit: uitgesteld).",
@@ -396,9 +405,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "niemand het portfolio (A1 en A3) beoordeeld.",
         "en": "A positive decision needs an assessor's advice: nobody has assessed the portfolio (A1 and A3) "
               "in this case yet."},
-    "assessment.field.final_decision_only": {
-        "nl": "In deze fase is het besluit positief of negatief.",
-        "en": "At this stage the decision is positive or negative."},
+    "assessment.field.failed_pe_check_negative_only": {
+        "nl": "De PE-toets is opnieuw niet behaald en dit dossier heeft zijn ene uitgestelde besluit al "
+              "gehad (ook een na bezwaar vernietigd besluit telt mee): alleen een negatief besluit is nog "
+              "mogelijk.",
+        "en": "The PE check failed again and this case has had its one postponed decision (one annulled "
+              "after an objection counts too): only a negative decision is possible now."},
     "assessment.field.supplement_still_due": {
         "nl": "De termijn voor de aanvulling loopt nog; zonder aanvulling kan pas daarna negatief worden "
               "besloten.",

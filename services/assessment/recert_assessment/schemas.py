@@ -236,6 +236,12 @@ class DecisionSchema(Schema):
     new_portfolio_deadline = fields.Date(allow_none=True)
     supplement_due_on = fields.Date(allow_none=True, metadata={
         "description": "Postponed only: the last day for the supplement, 3 months from decided_on."})
+    annulled_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When an objection upheld against it annulled the decision (only the postponed "
+                       "decision on part B after a failed PE check, round 0): it no longer stands, its "
+                       "supplement is void and the case went back to DNV's PE check. null: it stands."})
+    annulled_by_objection_id = fields.UUID(allow_none=True, metadata={
+        "description": "The upheld objection that annulled the decision."})
 
 
 class ObjectionSchema(Schema):
@@ -274,11 +280,12 @@ class ProgressStepSchema(Schema):
         "description": "When the step was done (null while open, and for an advice the jobcoach may not see "
                        "yet)."})
     expected_from = fields.Date(allow_none=True, metadata={
-        "description": "An open decision: the day its normal window opens (6 weeks after the submission)."})
+        "description": "An open decision: the day its normal window opens (6 weeks after the submission); "
+                       "null in a case that went back to the PE check after an upheld objection."})
     expected_by = fields.Date(allow_none=True, metadata={
         "description": "An open step: the day it is expected by (the result's due date, 8 weeks after the "
-                       "submission or the supplement; the supplement: its deadline). null when not yet "
-                       "known."})
+                       "submission, the supplement, or the return to the PE check after an upheld "
+                       "objection; the supplement: its deadline). null when not yet known."})
 
 
 @always_sent

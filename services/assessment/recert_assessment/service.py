@@ -46,6 +46,7 @@ from recert_assessment.domain import (
     decision_on,
     framework_for,
     given_advice,
+    live_decisions,
     mentor_period_start,
     objected_decision,
     objection_outcome,
@@ -198,7 +199,7 @@ class AssessmentService:
         advices = tuple(uow.advices.of_case(case.id))
         if not principal.has_any_role(Role.DNV_OFFICER, Role.ASSESSOR):
             # The jobcoach reads an advice with the decision on it, not before.
-            decided = {d.round for d in decisions}
+            decided = {d.round for d in live_decisions(decisions)}
             advices = tuple(a for a in advices if a.round in decided)
         return CaseView(case=case, pe_check=uow.pe_checks.get(case.id), advices=advices, decisions=decisions,
                         objections=tuple(uow.objections.of_case(case.id)),
@@ -256,11 +257,15 @@ class AssessmentService:
                                  uow.pe_checks.rejections(case.id), framework_for(case))
 
     def pe_check(self, principal: Principal, case_id: UUID) -> PeCheckView:
+        """The rules applied to the case's activities, and the completed check; none while the check is open
+        (``opened``), also when it is done again (after a PE supplement, or after an objection upheld
+        against the decision on the failed check): the earlier one stays in the case and the audit trail."""
         with self.uow() as uow:
             case = self._case(uow, principal, case_id, for_update=False)
             if not principal.has_any_role(Role.DNV_OFFICER, Role.ASSESSOR):
                 raise NotFoundError("case")
-            return PeCheckView(case, self._proposal(uow, case), uow.pe_checks.get(case.id))
+            check = None if case.state == CaseState.OPENED else uow.pe_checks.get(case.id)
+            return PeCheckView(case, self._proposal(uow, case), check)
 
     def reject_activity(self, officer: Principal, case_id: UUID, activity_id: UUID, reason: str
                         ) -> PeCheckView:
@@ -455,22 +460,34 @@ class AssessmentService:
     def decide_objection(self, officer: Principal, case_id: UUID, objection_id: UUID, *, outcome: str,
                          reason: str) -> Objection:
         """Rejected: the decision stands. Upheld: the case reopens for a new decision, only while the objected
-        decision is still the case's latest (``domain.objection_outcome``)."""
-        now = self.now()
+        decision is still the case's latest; upheld against the round-0 postponed decision, that decision is
+        annulled with its supplement and the case goes back to DNV's PE check (``domain.objection_outcome``).
+        ``assessment.objection.decided`` says which (``next_step``), so that portfolio closes the supplement
+        and notifications ends its term."""
+        today, now = self.today(), self.now()
         with self.uow() as uow:
             case = self._case(uow, officer, case_id)
             objection = uow.objections.get(objection_id, for_update=True)
             if objection is None or objection.case_id != case.id:
                 raise NotFoundError("objection")
-            state = objection_outcome(case, objection, outcome, uow.decisions.of_case(case.id))
-            if state is not None:
-                uow.cases.update(case.id, state=state)
+            result = objection_outcome(case, objection, outcome, uow.decisions.of_case(case.id), today=today)
+            if result.state is not None:
+                uow.cases.update(case.id, state=result.state, **result.case_changes)
             uow.objections.decide(objection.id, outcome, reason, officer.account_id, now)
             record_audit(uow, case.id, "objection_decided", actor=officer, role=Role.DNV_OFFICER, at=now,
-                         objection_id=objection.id, outcome=outcome, reason=reason)
+                         objection_id=objection.id, outcome=outcome, reason=reason,
+                         next_step=result.next_step)
+            if result.annuls is not None:
+                annulled = result.annuls
+                uow.decisions.annul(annulled.id, objection_id=objection.id, at=now)
+                record_audit(uow, case.id, "case_resumed_at_pe_check", actor=officer, role=Role.DNV_OFFICER,
+                             at=now, objection_id=objection.id, annulled_decision_id=annulled.id,
+                             annulled_supplement_due_on=annulled.supplement_due_on,
+                             due_on=result.case_changes["due_on"])
             uow.publish("assessment.objection.decided", {
                 "objection_id": objection.id, "case_id": case.id, "decision_id": objection.decision_id,
                 "account_id": case.account_id, "outcome": outcome, "reason": reason,
+                "next_step": result.next_step,
             }, subject=case.account_id)
             return uow.objections.get(objection.id)
 

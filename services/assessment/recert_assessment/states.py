@@ -17,11 +17,14 @@ A failed PE check stops the case before payment and assessor (ADR 0011): DNV dec
     pe_supplement_due --receive_supplement--> pe_supplement_received
     pe_supplement_received --reassessment_paid--> opened                (the PE check is done again)
     pe_supplement_due --decide--> decided                             (negative: supplement not delivered)
-    pe_check_failed --decide--> decided               (negative: the check of the supplement failed too)
+    pe_check_failed --decide--> decided      (negative: the check of the supplement, or the check again after
+                                              an upheld objection, failed too: one postponed decision a case)
 
 Objections and withdrawal:
 
-    decided | supplement_due | pe_supplement_due --uphold_objection--> objection_upheld --decide--> decided
+    decided | supplement_due --uphold_objection--> objection_upheld --decide--> decided
+    pe_supplement_due --uphold_objection--> opened       (the round-0 postponed decision is annulled with the
+                                                          supplement it asked for: the PE check is done again)
     opened | pe_check_failed | awaiting_payment | ready_for_assignment --withdraw--> withdrawn
 """
 from __future__ import annotations
@@ -70,7 +73,8 @@ TRANSITIONS: Mapping[tuple[CaseState, CaseAction], CaseState] = {
     (S.OPENED, A.COMPLETE_PE_CHECK): S.AWAITING_PAYMENT,
     (S.OPENED, A.FAIL_PE_CHECK): S.PE_CHECK_FAILED,
     # The failed PE check's own decision path: one supplement for B, then the PE check again. The service
-    # allows "postponed" only once per case, and "negative" only once the supplement was checked again.
+    # allows "postponed" only once per case (an annulled one counts), and "negative" only once the case had
+    # it: after the check of the supplement, or the check again after an upheld objection, failed too.
     (S.PE_CHECK_FAILED, A.POSTPONE): S.PE_SUPPLEMENT_DUE,
     (S.PE_CHECK_FAILED, A.DECIDE): S.DECIDED,
     (S.PE_SUPPLEMENT_DUE, A.RECEIVE_SUPPLEMENT): S.PE_SUPPLEMENT_RECEIVED,
@@ -91,7 +95,10 @@ TRANSITIONS: Mapping[tuple[CaseState, CaseAction], CaseState] = {
     (S.SUPPLEMENT_DUE, A.DECIDE): S.DECIDED,
     (S.DECIDED, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
     (S.SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
-    (S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    # Only DNV's round-0 postponed decision (after a failed PE check) leads here. Upheld, it is annulled with
+    # the supplement it asked for and DNV checks the submission's PE again (ADR 0011, amended); the annulled
+    # decision still counts as the case's one postponed decision.
+    (S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OPENED,
     (S.OBJECTION_UPHELD, A.DECIDE): S.DECIDED,
     # Portfolio allows withdrawing only until an assessor is assigned.
     (S.OPENED, A.WITHDRAW): S.WITHDRAWN,

@@ -382,7 +382,7 @@ class CertificateRepository(_Repository):
                  AND (ce.account_id IS NULL OR ce.valid_until < %(silence_from)s
                       OR ce.deadline_missed_for = ce.valid_until
                       OR EXISTS (SELECT 1 FROM cases c JOIN decisions d ON d.case_id = c.id
-                                 WHERE c.certificate_id = ce.id
+                                 WHERE c.certificate_id = ce.id AND d.annulled_at IS NULL
                                    AND c.certificate_expires_on = ce.valid_until))
                ORDER BY ce.valid_until""", {"today": today, "silence_from": silence_from}).fetchall()
         return [_certificate(r) for r in rows]
@@ -399,7 +399,8 @@ class CertificateRepository(_Repository):
                       SELECT 1 FROM cases c WHERE c.certificate_id = ce.id
                          AND c.certificate_expires_on = ce.valid_until
                          AND ((c.{_OPEN_STATES_SQL} AND NOT c.is_new_portfolio_after_negative)
-                              OR EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.id)))""",
+                              OR EXISTS (SELECT 1 FROM decisions d WHERE d.case_id = c.id
+                                         AND d.annulled_at IS NULL)))""",
             {"since": today - timedelta(days=1)}).fetchone()["n"]
 
     def note_deadline_missed(self, certificate_id: UUID, valid_until: date) -> None:
@@ -695,7 +696,7 @@ _DECISION_COLUMNS = tuple(f.name for f in dataclasses.fields(Decision))
 
 
 class DecisionRepository(_Repository):
-    """DNV's decisions."""
+    """DNV's decisions, annulled ones included (``domain.live_decisions`` tells those that stand)."""
 
     def add(self, decision: Decision) -> None:
         values = {name: getattr(decision, name) for name in _DECISION_COLUMNS}
@@ -707,11 +708,16 @@ class DecisionRepository(_Repository):
                             (case_id,)).fetchall()
         return [Decision(**{n: r[n] for n in _DECISION_COLUMNS}) for r in rows]
 
+    def annul(self, decision_id: UUID, *, objection_id: UUID, at: datetime) -> None:
+        """An objection upheld against the decision annulled it (ADR 0011, amended)."""
+        self.conn.execute("UPDATE decisions SET annulled_at = %s, annulled_by_objection_id = %s "
+                          "WHERE id = %s AND annulled_at IS NULL", (at, objection_id, decision_id))
+
     def negative_for_period(self, certificate_id: UUID, expires_on: date) -> Decision | None:
-        """The latest decision about this certificate period, when it is negative and final."""
+        """The latest standing decision about this certificate period, when it is negative and final."""
         row = self.conn.execute(
             """SELECT d.* FROM decisions d JOIN cases c ON c.id = d.case_id
-               WHERE c.certificate_id = %s AND c.certificate_expires_on = %s
+               WHERE c.certificate_id = %s AND c.certificate_expires_on = %s AND d.annulled_at IS NULL
                ORDER BY d.decided_at DESC, d.id DESC LIMIT 1""", (certificate_id, expires_on)).fetchone()
         if row is None or row["decision"] != "negative":
             return None

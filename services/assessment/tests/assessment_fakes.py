@@ -440,8 +440,13 @@ class FakeDecisions:
         return sorted((d for d in self.rows if d.case_id == case_id),
                       key=lambda d: (d.decided_at, str(d.id)))
 
+    def annul(self, decision_id: UUID, *, objection_id: UUID, at: datetime) -> None:
+        self.rows = [dataclasses.replace(d, annulled_at=at, annulled_by_objection_id=objection_id)
+                     if d.id == decision_id and d.annulled_at is None else d for d in self.rows]
+
     def negative_for_period(self, certificate_id: UUID, expires_on: date) -> Decision | None:
         about = [d for d in self.rows if (case := self._cases.rows.get(d.case_id)) is not None
+                 and d.annulled_at is None
                  and case.certificate_id == certificate_id and case.certificate_expires_on == expires_on]
         if not about:
             return None

@@ -21,7 +21,7 @@ ALLOWED = {
     (S.PE_SUPPLEMENT_DUE, A.RECEIVE_SUPPLEMENT): S.PE_SUPPLEMENT_RECEIVED,
     (S.PE_SUPPLEMENT_RECEIVED, A.REASSESSMENT_PAID): S.OPENED,
     (S.PE_SUPPLEMENT_DUE, A.DECIDE): S.DECIDED,
-    (S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
+    (S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OPENED,
     (S.PE_CHECK_FAILED, A.WITHDRAW): S.WITHDRAWN,
     (S.AWAITING_PAYMENT, A.PAYMENT_RECEIVED): S.READY_FOR_ASSIGNMENT,
     (S.READY_FOR_ASSIGNMENT, A.ASSIGN): S.ASSIGNED,
@@ -79,6 +79,17 @@ def test_a_failed_pe_check_goes_to_dnv_not_to_payment_or_an_assessor():
     # After the supplement (and the reassessment fee) the PE check is done again.
     received = transition(due, A.RECEIVE_SUPPLEMENT)
     assert transition(received, A.REASSESSMENT_PAID) == S.OPENED
+
+
+def test_an_objection_upheld_against_the_pe_postponement_goes_back_to_the_pe_check():
+    """ADR 0011, amended: upheld against DNV's round-0 postponed decision, the case is checked again
+    (not reopened for a new decision without any advice); once the supplement is in, it cannot be upheld."""
+    assert transition(S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION) == S.OPENED
+    assert stage(S.OPENED) == "pe_check"
+    assert allows(S.OPENED, A.COMPLETE_PE_CHECK) and allows(S.OPENED, A.FAIL_PE_CHECK)
+    assert not allows(S.PE_SUPPLEMENT_RECEIVED, A.UPHOLD_OBJECTION)
+    assert not allows(S.PE_CHECK_FAILED, A.UPHOLD_OBJECTION)
+    assert not allows(S.OPENED, A.UPHOLD_OBJECTION)
 
 
 def test_only_a_decision_opens_a_supplement_never_the_advice():

@@ -23,6 +23,7 @@ from recert_assessment.domain import (
     InvalidInput,
     NoCertificate,
     ObjectionRefused,
+    PartVerdict,
     PeRulesNotMet,
     StepOutOfOrder,
 )
@@ -462,6 +463,9 @@ def test_a_failed_pe_check_is_decided_on_part_b(world):
     coach, certificate = world.coach_with_certificate()
     case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
     world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
+    # DNV decides next, before any assessor: no assessment step shows.
+    assert [(s.step, s.status) for s in world.service.view(coach, case.id).progress] == [
+        ("submitted", "done"), ("pe_check", "done"), ("decision", "current")]
     error = refused_without_events(world, lambda: world.service.decide(world.officer, case.id,
                                                                        decision="negative", reason=None),
                                    InvalidInput)
@@ -473,44 +477,196 @@ def test_a_failed_pe_check_is_decided_on_part_b(world):
     assert "Te weinig." in event.data["supplements"][0]["assignment"]
 
 
-def test_an_objection_against_a_decision_on_the_pe_check_alone_is_not_upheld(world):
-    """DESIGN.md §1: DNV checks the PE, then an assessor advises. Upheld, an objection against a decision
-    taken on the PE check alone (postponed on B, or negative at round 0) reopened the case without any advice,
-    where DNV could decide positive (the certificate renewed with nobody assessing A1/A3 and no fee paid) or,
-    since that is refused, only negative, with the jobcoach's supplement window gone. Upholding is refused
-    until the case can resume at the PE check; rejecting stays possible (ADR 0011, amended)."""
-    coach, certificate = world.coach_with_certificate()
-    case = world.submit(coach, certificate, activities=[world.activity(coach, "20")])
-    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
-    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+def _postponed_on_the_pe_check(world, *, after_negative: bool = False, coach=None, certificate=None):
+    """A case whose PE check failed on an activity DNV rejected, and DNV's postponed decision on B (round 0).
+    Returns the jobcoach, the certificate, the case, that decision and the rejected activity."""
+    if coach is None:
+        coach, certificate = world.coach_with_certificate()
+    rejected = world.activity(coach, "45")
+    case = world.submit(coach, certificate, activities=[rejected, world.activity(coach, "30")],
+                        after_negative=after_negative)
+    world.service.reject_activity(world.officer, case.id, rejected, "Het bewijs ontbreekt.")
+    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[])
+    decision = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    assert decision.round == 0 and world.case(case.id).state == CaseState.PE_SUPPLEMENT_DUE
+    return coach, certificate, world.case(case.id), decision, rejected
+
+
+def _later(world, days: int) -> None:
+    world.day += timedelta(days=days)
+    world.instant += timedelta(days=days)
+
+
+def _uphold(world, coach, case, reason: str = "Het bewijs zat er wel bij.", *, days: int = 1):
+    """The jobcoach objects; ``days`` later DNV upholds the objection."""
     objection = world.service.file_objection(coach, case.id, "Mijn PE is wel voldoende.")
+    _later(world, days)
+    world.service.decide_objection(world.officer, case.id, objection.id, outcome="upheld", reason=reason)
+    return objection
+
+
+def test_an_objection_upheld_against_the_postponement_on_the_pe_check_sends_the_case_back_to_the_check(world):
+    """ADR 0011, amended: the PE verdict was wrong, so DNV's round-0 postponed decision is annulled with the
+    supplement it asked for, and the case goes back to DNV's PE check on the submission's activities, due 8
+    weeks from the uphold; then on to payment and an assessor as any case. Before, upholding was refused."""
+    coach, certificate, case, decision, rejected = _postponed_on_the_pe_check(world)
+    world.pay(coach, case)  # the recertification fee, paid while the case waited for the supplement
+    before = world.service.case_counts()
+    objection = _uphold(world, coach, case, days=60)  # past the case's first due date
+    assert world.day > case.opened_at.date() + timedelta(weeks=8)
+
+    resumed = world.case(case.id)
+    assert (resumed.state, resumed.due_on, resumed.supplement_due_on, resumed.supplement_missed_at) == (
+        CaseState.OPENED, world.day + timedelta(weeks=8), None, None)
+    assert resumed.pe_activity_ids == case.pe_activity_ids and resumed.paid_at is not None
+    (annulled,) = world.uow.decisions.of_case(case.id)
+    assert (annulled.id, annulled.annulled_at, annulled.annulled_by_objection_id) == (
+        decision.id, world.instant, objection.id)
+    (event,) = world.uow.events("assessment.objection.decided")
+    assert (event.data["outcome"], event.data["next_step"], event.data["decision_id"]) == (
+        "upheld", "pe_check", str(decision.id))
+    decided, resumption = world.uow.audit.of_case(case.id)[-2:]
+    assert (decided.action, decided.details["next_step"]) == ("objection_decided", "pe_check")
+    assert (resumption.action, resumption.role, resumption.actor_id) == (
+        "case_resumed_at_pe_check", "dnv_officer", world.officer.account_id)
+    assert resumption.details == {
+        "objection_id": str(objection.id), "annulled_decision_id": str(decision.id),
+        "annulled_supplement_due_on": decision.supplement_due_on.isoformat(),
+        "due_on": resumed.due_on.isoformat()}
+
+    # DNV's overview: back in "opened", not overdue (the new due date), no supplement waiting.
+    counts = world.service.case_counts()
+    assert (counts["by_state"]["opened"], counts["by_state"]["pe_supplement_due"]) == (
+        before["by_state"]["opened"] + 1, before["by_state"]["pe_supplement_due"] - 1)
+    assert counts["overdue"] == 0 and world.service.overdue() == []
+
+    # The annulled decision stands no more: nothing to object to, no step of the progress.
+    error = refused_without_events(world, lambda: world.service.file_objection(coach, case.id, "Nog eens."),
+                                   ObjectionRefused)
+    assert error.reason == "no_decision"
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.status) for s in steps] == [
+        ("submitted", "done"), ("pe_check", "current"), ("assessment", "upcoming"), ("decision", "upcoming")]
+    assert [s.expected_by for s in steps[1:]] == [resumed.due_on] * 3
+    assert steps[3].expected_from is None  # not the window of the submission, long past
+
+    # The check again: the submission's activities, the earlier rejection still there to withdraw, and no
+    # completed check while it is open.
+    view = world.service.pe_check(world.officer, case.id)
+    assert [a.activity_id for a in view.proposal.activities] == list(case.pe_activity_ids)
+    assert view.check is None and view.proposal.activities[0].rejection is not None
+    _later(world, 3)
+    world.service.withdraw_rejection(world.officer, case.id, rejected)
+    world.service.complete_pe_check(world.officer, case.id, passed=True, findings=[])
+    assert world.case(case.id).state == CaseState.READY_FOR_ASSIGNMENT  # the fee paid before applies
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.status) for s in steps] == [
+        ("submitted", "done"), ("pe_check", "done"), ("assessment", "current"), ("decision", "upcoming")]
+    assert steps[1].done_on == world.day
+
+    # On to an assessor as any case; the annulled decision was the case's one postponed decision.
+    assessor = world.account("assessor")
+    world.service.assign(world.officer, case.id, assessor.account_id)
+    error = refused_without_events(world, lambda: world.service.give_advice(assessor, case.id,
+                                                                            postponed_form()), FormRefused)
+    assert error.errors == {"advice": ["assessment.field.postponed_decision_annulled"]}
+    world.service.give_advice(assessor, case.id, positive_form())
+    positive = world.service.decide(world.officer, case.id, decision="positive", reason=None)
+    assert (positive.round, positive.follows_advice) == (1, True)
+    assert world.uow.certificates.get(certificate.id).valid_until == date(2031, 6, 30)
+    steps = world.service.view(coach, case.id).progress
+    assert [s.status for s in steps] == ["done"] * 4 and steps[3].done_on == positive.decided_on
+
+
+def test_after_the_objection_a_pe_check_failing_again_ends_in_a_negative_decision(world):
+    """The annulled postponed decision still counts as the case's one postponed decision: no second
+    supplement term. DNV decides negative, which stays decidable (the case does not wait for a supplement
+    that cannot come), and an objection against that negative decision is still not upheld here."""
+    coach, certificate, case, decision, rejected = _postponed_on_the_pe_check(world)
+    _uphold(world, coach, case)
+    _later(world, 2)
+    world.service.complete_pe_check(world.officer, case.id, passed=False,
+                                    findings=[Finding("Het bewijs ontbreekt nog steeds.")])
+    assert world.case(case.id).state == CaseState.PE_CHECK_FAILED
+    steps = world.service.view(coach, case.id).progress
+    assert [(s.step, s.status) for s in steps] == [
+        ("submitted", "done"), ("pe_check", "done"), ("decision", "current")]
+    assert steps[1].done_on == world.day
+    for attempt in ("postponed", "positive"):
+        error = refused_without_events(world, lambda attempt=attempt: world.service.decide(
+            world.officer, case.id, decision=attempt, reason="x"), InvalidInput)
+        assert (error.field_name, error.code) == (
+            "decision", "assessment.field.failed_pe_check_negative_only")
+    negative = world.service.decide(world.officer, case.id, decision="negative", reason=None)
+    assert (negative.round, negative.follows_advice, negative.supplement_due_on) == (0, True, None)
+    assert negative.new_portfolio_deadline is not None
+    assert world.case(case.id).state == CaseState.DECIDED
+    assert [s.status for s in world.service.view(coach, case.id).progress] == ["done"] * 3
+
+    objection = world.service.file_objection(coach, case.id, "Oneens.")
+    assert objection.decision_id == negative.id
     error = refused_without_events(world, lambda: world.service.decide_objection(
         world.officer, case.id, objection.id, outcome="upheld", reason="Terecht."), ObjectionRefused)
-    assert error.reason == "decided_on_pe_check"
-    assert world.case(case.id).state == CaseState.PE_SUPPLEMENT_DUE  # the supplement for B stays open
+    assert error.reason == "decided_on_pe_check" and world.case(case.id).state == CaseState.DECIDED
     world.service.decide_objection(world.officer, case.id, objection.id, outcome="rejected", reason="Nee.")
+    assert world.uow.events("assessment.objection.decided")[-1].data["next_step"] is None
 
-    # The same against the round-0 negative decision (the PE supplement failed too).
-    other, other_certificate = world.coach_with_certificate()
-    failed = world.submit(other, other_certificate, activities=[world.activity(other, "20")])
-    world.service.complete_pe_check(world.officer, failed.id, passed=False, findings=[Finding("Te weinig.")])
-    world.service.decide(world.officer, failed.id, decision="postponed", reason=None)
-    world.instant += timedelta(days=1)
+
+def test_a_supplement_or_portfolios_word_about_it_heard_after_the_uphold_changes_nothing(world):
+    """Portfolio hears of the uphold only from the event: a supplement handed in meanwhile, its invoice
+    paid, or the word that none came by the annulled due date, leave the resumed case at the PE check on the
+    submission's activities."""
+    coach, _, case, decision, _ = _postponed_on_the_pe_check(world)
+    _uphold(world, coach, case)
     world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), "case_id": failed.id, "portfolio_id": failed.portfolio_id,
-        "submission_id": failed.submission_id, "account_id": other.account_id, "parts": ["B"],
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
         "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
-        "pe_activity_ids": [world.activity(other, "20")], "pe_points_counted": Decimal(40)},
-        producer="portfolio", subject=other.account_id))
-    world.pay(other, world.case(failed.id), "reassessment")
-    world.service.complete_pe_check(world.officer, failed.id, passed=False, findings=[Finding("Nog steeds.")])
-    world.instant += timedelta(days=1)
-    negative = world.service.decide(world.officer, failed.id, decision="negative", reason=None)
-    assert negative.round == 0
-    objection = world.service.file_objection(other, failed.id, "Oneens.")
+        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
+        producer="portfolio", subject=coach.account_id))
+    world.pay(coach, world.case(case.id), "reassessment")
+    world.day = decision.supplement_due_on + timedelta(days=1)
+    world.supplement_missed(coach, case, due_on=decision.supplement_due_on)
+    resumed = world.case(case.id)
+    assert (resumed.state, resumed.pe_activity_ids, resumed.supplement_missed_at) == (
+        CaseState.OPENED, case.pe_activity_ids, None)
+    assert world.uow.supplements.of_case(case.id) is None
+    assert "supplement_submitted" not in world.uow.audit.actions(case.id)
+
+
+def test_once_the_pe_supplement_is_handed_in_the_objection_is_no_longer_upheld(world):
+    """The table has no way back from pe_supplement_received: the case goes on with the supplement (the
+    check again on its activities); the objection can be rejected, or waits until a later decision
+    replaces the postponed one."""
+    coach, _, case, decision, _ = _postponed_on_the_pe_check(world)
+    objection = world.service.file_objection(coach, case.id, "Mijn PE is wel voldoende.")
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
+        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
+        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
+        producer="portfolio", subject=coach.account_id))
     error = refused_without_events(world, lambda: world.service.decide_objection(
-        world.officer, failed.id, objection.id, outcome="upheld", reason="Terecht."), ObjectionRefused)
-    assert error.reason == "decided_on_pe_check" and world.case(failed.id).state == CaseState.DECIDED
+        world.officer, case.id, objection.id, outcome="upheld", reason="Terecht."), TransitionNotAllowed)
+    assert (error.state, error.action) == (CaseState.PE_SUPPLEMENT_RECEIVED, "uphold_objection")
+    assert world.uow.decisions.of_case(case.id)[0].annulled_at is None
+
+
+def test_after_the_uphold_in_a_new_portfolio_the_tile_offers_the_window_of_the_negative_decision(world):
+    """The annulled decision is not the period's latest: as before any decision on the new portfolio, the
+    jobcoach's tile shows the window the negative decision opened (not the regular 3 months)."""
+    negative_form = AssessmentForm(
+        verdicts=(PartVerdict("A1", "does_not_meet", "Te summier."), PartVerdict("A3", "meets", "Goed."),
+                  PartVerdict("B", "meets", "Goed.")),
+        feedback={}, development_advice="Verdiep je.", advice="negative")
+    coach, certificate, _, regular = world.advised(negative_form)
+    negative = world.service.decide(world.officer, regular.id, decision="negative", reason=None)
+    _later(world, 5)
+    _, _, case, _, _ = _postponed_on_the_pe_check(world, after_negative=True, coach=coach,
+                                                  certificate=certificate)
+    _uphold(world, coach, case)
+    tile = world.service.certificates.tile(coach.account_id)
+    assert (tile.window.first, tile.window.last) == (negative.decided_on, negative.new_portfolio_deadline)
 
 
 def test_no_positive_decision_in_a_case_without_an_advice(world):
@@ -553,6 +709,7 @@ def test_an_objection_against_a_negative_decision_within_its_term(world):
                                             reason="Terecht.")
     assert upheld.outcome == "upheld" and world.case(case.id).state == CaseState.OBJECTION_UPHELD
     assert world.uow.published_types()[-1] == "assessment.objection.decided"
+    assert world.uow.events("assessment.objection.decided")[-1].data["next_step"] == "new_decision"
     error = refused_without_events(world, lambda: world.service.decide_objection(
         world.officer, case.id, objection.id, outcome="rejected", reason="x"), ObjectionRefused)
     assert error.reason == "already_decided"
@@ -577,6 +734,7 @@ def test_a_rejected_objection_leaves_the_decision_standing(world):
     objection = world.service.file_objection(coach, case.id, "Oneens.")
     world.service.decide_objection(world.officer, case.id, objection.id, outcome="rejected", reason="Nee.")
     assert world.case(case.id).state == CaseState.DECIDED
+    assert world.uow.events("assessment.objection.decided")[-1].data["next_step"] is None
     with pytest.raises(NotFoundError):
         world.service.decide_objection(world.officer, case.id, uuid.uuid4(), outcome="rejected", reason="x")
 
