@@ -4,6 +4,10 @@ supplement, a whole new portfolio, a lapse). Rules return the outcome (the next 
 a ``NegativeOutcome``) or raise a refusal (a ``DomainError``, answered at the edge by ``problems.PROBLEMS``).
 No Flask, no SQL, no broker; numbers come from ``recert_common.rules``.
 
+An upheld objection against DNV's postponed decision taken on the failed PE check alone annuls that
+decision with the supplement it asked for (ADR 0011, amended): ``annul_for_upheld_objection`` puts the
+cycle back to submitted, its submission waiting for DNV's PE check again.
+
 A cycle is one certificate period. It opens when a certificate is registered, renewed or reactivated, or
 (kind ``after_negative``) when a negative decision allows a whole new portfolio within 3 months. Its
 portfolio is parts A1-A4 and the list of reflection meetings; part B (PE) lives in pe-registry and is read
@@ -61,6 +65,7 @@ class CycleAction(enum.StrEnum):
     WITHDRAW = "withdraw"
     OPEN_SUPPLEMENT = "open_supplement"
     SUBMIT_SUPPLEMENT = "submit_supplement"
+    ANNUL_SUPPLEMENT = "annul_supplement"
     CLOSE = "close"
 
 
@@ -77,6 +82,8 @@ TRANSITIONS: Mapping[tuple[CycleState, CycleAction], CycleState] = {
     (S.SUBMITTED, A.WITHDRAW): S.OPEN,
     (S.SUBMITTED, A.OPEN_SUPPLEMENT): S.SUPPLEMENT_OPEN,
     (S.SUPPLEMENT_OPEN, A.SUBMIT_SUPPLEMENT): S.SUPPLEMENT_SUBMITTED,
+    # The postponed decision annulled with its supplement: the submission waits for assessment again.
+    (S.SUPPLEMENT_OPEN, A.ANNUL_SUPPLEMENT): S.SUBMITTED,
     # A new certificate period, a lapse or a negative decision ends a cycle in any live state.
     (S.OPEN, A.CLOSE): S.CLOSED,
     (S.SUBMITTED, A.CLOSE): S.CLOSED,
@@ -188,6 +195,14 @@ class PeChangedWhileSubmitting(DomainError):
 
 class AssessorAssigned(DomainError):
     """A submission may be withdrawn only until an assessor is assigned to its case."""
+
+
+class SupplementAnnulled(DomainError):
+    """The supplement is no longer due: DNV upheld the objection against the postponed decision that asked
+    for it, and checks the PE of the original submission again (ADR 0011, amended)."""
+
+    def __init__(self, annulled_at: datetime):
+        super().__init__(annulled_at=annulled_at)
 
 
 class SupplementUnrevised(DomainError):
@@ -307,11 +322,19 @@ class Cycle:
             return None
         return self._after(CycleAction.WITHDRAW, submission_id=None)
 
-    def submit_supplement(self, supplement: Supplement | None, *, today: date, zone: tzinfo) -> Cycle:
-        """The supplement submitted: one is open, its due date has not passed, and every part it reopened
-        was revised. ``zone`` is the service's calendar, in which the refusal names the day it opened."""
+    def check_supplement_open(self, supplement: Supplement | None) -> None:
+        """Refuse work on a supplement unless ``supplement`` (the cycle's latest) is open: one annulled by an
+        upheld objection is told as such, anything else as no supplement open."""
+        if supplement is not None and supplement.annulled_at is not None:
+            raise SupplementAnnulled(supplement.annulled_at)
         if supplement is None or not CYCLE.allows(self.state, CycleAction.SUBMIT_SUPPLEMENT):
             raise WrongState(StateRefusal.NO_SUPPLEMENT, self.state)
+
+    def submit_supplement(self, supplement: Supplement | None, *, today: date, zone: tzinfo) -> Cycle:
+        """The supplement submitted: one is open (not annulled), its due date has not passed, and every part
+        it reopened was revised. ``zone`` is the service's calendar, in which the refusal names the day it
+        opened."""
+        self.check_supplement_open(supplement)
         if today > supplement.due_on or supplement.missed_at is not None:
             raise OutsideWindow(WindowRefusal.CLOSED, opens_on=local_day(supplement.opened_at, zone),
                                 closes_on=supplement.due_on)
@@ -321,6 +344,14 @@ class Cycle:
 
     def open_supplement(self) -> Cycle:
         return self._after(CycleAction.OPEN_SUPPLEMENT)
+
+    def annul_supplement(self, supplement: Supplement) -> Cycle | None:
+        """Back to submitted, as before ``supplement`` opened: its submission waits for assessment again.
+        None when the cycle no longer has that supplement open (it was closed meanwhile)."""
+        if supplement.submission_id != self.submission_id \
+                or not CYCLE.allows(self.state, CycleAction.ANNUL_SUPPLEMENT):
+            return None
+        return self._after(CycleAction.ANNUL_SUPPLEMENT)
 
     def close(self, now: datetime) -> Cycle:
         return self._after(CycleAction.CLOSE, closed_at=now)
@@ -442,6 +473,13 @@ class PeActivity:
         return self.source != PE_SOURCE_MANUAL or bool(self.evidence_sha256s)
 
 
+class SupplementState(enum.StrEnum):
+    OPEN = "open"  # due, or past its due date but not yet announced as missed
+    SUBMITTED = "submitted"
+    MISSED = "missed"  # announced as not handed in by its due date
+    ANNULLED = "annulled"  # no longer due: an upheld objection annulled the decision that asked for it
+
+
 @dataclass(frozen=True)
 class SupplementAssignment:
     part: str
@@ -464,11 +502,23 @@ class Supplement:
     # When the deadline check announced that the due date passed with nothing handed in
     # (portfolio.supplement.missed, ADR 0042). Final: DNV may decide on it, so nothing is handed in after it.
     missed_at: datetime | None = None
+    # When an upheld objection annulled the postponed decision that asked for it (ADR 0011, amended): no
+    # longer due, never handed in or announced as missed, and no longer extending the PE period.
+    annulled_at: datetime | None = None
+
+    @property
+    def state(self) -> SupplementState:
+        if self.annulled_at is not None:
+            return SupplementState.ANNULLED
+        if self.submitted_at is not None:
+            return SupplementState.SUBMITTED
+        return SupplementState.MISSED if self.missed_at is not None else SupplementState.OPEN
 
     def miss(self, *, today: date, now: datetime) -> Supplement | None:
         """The supplement with its missed due date recorded: not handed in, and the due date has passed.
-        None when it was handed in, is still due, or was announced already."""
-        if self.submitted_at is not None or today <= self.due_on or self.missed_at is not None:
+        None when it was handed in or annulled, is still due, or was announced already."""
+        if self.submitted_at is not None or self.annulled_at is not None or today <= self.due_on \
+                or self.missed_at is not None:
             return None
         return replace(self, missed_at=now)
 
@@ -496,6 +546,56 @@ def supplement_for_decision(cycle: Cycle, *, case_id: UUID, case_submission_id: 
     return Supplement(id=uuid.uuid4(), cycle_id=cycle.id, case_id=case_id, submission_id=case_submission_id,
                       parts=tuple(dict.fromkeys(a.part for a in assignments)), assignments=tuple(assignments),
                       due_on=due_on, opened_at=now)
+
+
+def objection_annuls_supplement(outcome: str, next_step: str | None) -> bool:
+    """Whether assessment.objection.decided concerns portfolio: only an objection upheld against a decision
+    taken on the failed PE check alone sends the case back to DNV's PE check (``next_step`` pe_check, ADR
+    0011 amended). A rejected one, or one upheld for a new decision (``new_decision``, or none on older
+    events), leaves everything here as it is: the new decision tells what follows."""
+    return outcome == "upheld" and next_step == "pe_check"
+
+
+class AnnulmentSkip(enum.StrEnum):
+    """Why an upheld objection that sends the case back to the PE check annuls nothing here."""
+
+    NOT_POSTPONED = "not_postponed"  # the objected decision was not a postponed one: it asked for nothing
+    NO_SUPPLEMENT = "no_supplement"  # the postponed decision opened none (the cycle was not waiting for it)
+    ALREADY_ANNULLED = "already_annulled"  # the event came again
+    HANDED_IN = "handed_in"  # the jobcoach handed it in before portfolio heard of the objection
+
+
+@dataclass(frozen=True)
+class SupplementAnnulment:
+    """The outcome of ``annul_for_upheld_objection``: the supplement annulled and the cycle put back, or
+    why nothing changes (``skipped``)."""
+
+    supplement: Supplement | None = None
+    cycle: Cycle | None = None  # the cycle back to submitted; None when it does not change
+    skipped: AnnulmentSkip | None = None
+
+
+def annul_for_upheld_objection(cycle: Cycle, supplement: Supplement | None, *, objected_decision: str,
+                               now: datetime) -> SupplementAnnulment:
+    """DNV upheld the objection against its postponed decision taken on the failed PE check alone: that
+    decision is annulled with ``supplement``, the one it asked for (no longer due, not to be handed in, never
+    announced as missed), and the cycle goes back to submitted, its submission waiting for DNV's PE check
+    again. ``objected_decision`` is the kind of decision objected to, as portfolio recorded it.
+
+    A supplement handed in already stays (assessment has it; it was handed in before portfolio heard of
+    the objection), and so does one annulled already. The Noloc meetings that joined the cycle while the
+    supplement extended its period stay in it (they are real meetings); the annulled supplement extends the
+    period no further (``pe_period``)."""
+    if objected_decision != "postponed":
+        return SupplementAnnulment(skipped=AnnulmentSkip.NOT_POSTPONED)
+    if supplement is None:
+        return SupplementAnnulment(skipped=AnnulmentSkip.NO_SUPPLEMENT)
+    if supplement.annulled_at is not None:
+        return SupplementAnnulment(skipped=AnnulmentSkip.ALREADY_ANNULLED)
+    if supplement.submitted_at is not None:
+        return SupplementAnnulment(skipped=AnnulmentSkip.HANDED_IN)
+    return SupplementAnnulment(supplement=replace(supplement, annulled_at=now),
+                               cycle=cycle.annul_supplement(supplement))
 
 
 @dataclass(frozen=True)
@@ -599,8 +699,10 @@ def regular_cycle_dates(valid_until: date, *, valid_from: date, decided_on: date
 def pe_period(cycle: Cycle, supplement: Supplement | None = None) -> DateRange:
     """Days the cycle's PE activities and meetings may fall on. Once a supplement is granted, its deadline
     ends the period when it is later than the expiry date: a supplement for B or A3 may use activities and
-    meetings dated after expiry, up to the supplement deadline (``rules.pe_period_last_day``)."""
-    if supplement is None or supplement.cycle_id != cycle.id:
+    meetings dated after expiry, up to the supplement deadline (``rules.pe_period_last_day``). An annulled
+    supplement extends nothing: the submission is judged on its own period again (the meetings that joined
+    the cycle meanwhile stay, see ``annul_for_upheld_objection``)."""
+    if supplement is None or supplement.cycle_id != cycle.id or supplement.annulled_at is not None:
         return cycle.period
     return DateRange(cycle.starts_on, pe_period_last_day(cycle.period.last, extended_until=supplement.due_on))
 

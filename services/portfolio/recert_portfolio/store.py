@@ -211,6 +211,12 @@ class CaseRepository(_Repository):
             "INSERT INTO decisions (decision_id, case_id, decision, decided_on) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (decision_id) DO NOTHING", (decision_id, case_id, decision, decided_on))
 
+    def decision_kind(self, decision_id: UUID) -> str | None:
+        """The decision (positive, postponed, negative) as recorded; None before its event is handled."""
+        row = self.conn.execute("SELECT decision FROM decisions WHERE decision_id = %s",
+                                (decision_id,)).fetchone()
+        return row["decision"] if row else None
+
     def decision_day(self, decision_id: UUID) -> date | None:
         row = self.conn.execute("SELECT decided_on FROM decisions WHERE decision_id = %s",
                                 (decision_id,)).fetchone()
@@ -471,16 +477,17 @@ def _supplement(row: Mapping[str, Any] | None) -> Supplement | None:
         assignments=tuple(SupplementAssignment(a["part"], a["assignment"]) for a in row["assignments"]),
         due_on=row["due_on"], opened_at=row["opened_at"], revised_parts=tuple(row["revised_parts"]),
         submitted_at=row["submitted_at"], supplement_submission_id=row["supplement_submission_id"],
-        missed_at=row["missed_at"])
+        missed_at=row["missed_at"], annulled_at=row["annulled_at"])
 
 
 class SupplementRepository(_Repository):
     def add(self, supplement: Supplement) -> bool:
-        """False when the case has its supplement already."""
+        """False when the case has a supplement in force already (one not annulled)."""
         row = self.conn.execute(
             """INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on,
                                         opened_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (case_id) DO NOTHING RETURNING id""",
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+               ON CONFLICT (case_id) WHERE annulled_at IS NULL DO NOTHING RETURNING id""",
             (supplement.id, supplement.cycle_id, supplement.case_id, supplement.submission_id,
              list(supplement.parts), Jsonb([{"part": a.part, "assignment": a.assignment}
                                             for a in supplement.assignments]),
@@ -488,8 +495,14 @@ class SupplementRepository(_Repository):
         return row is not None
 
     def latest(self, cycle_id: UUID) -> Supplement | None:
+        """The cycle's latest supplement, whatever its state (an annulled one too)."""
         return _supplement(self.conn.execute("SELECT * FROM supplements WHERE cycle_id = %s "
                                              "ORDER BY opened_at DESC, id LIMIT 1", (cycle_id,)).fetchone())
+
+    def of_case(self, case_id: UUID) -> Supplement | None:
+        """The case's latest supplement, whatever its state."""
+        return _supplement(self.conn.execute("SELECT * FROM supplements WHERE case_id = %s "
+                                             "ORDER BY opened_at DESC, id LIMIT 1", (case_id,)).fetchone())
 
     def mark_revised(self, supplement_id: UUID, part: str) -> None:
         self.conn.execute("UPDATE supplements SET revised_parts = array_append(revised_parts, %s) "
@@ -504,13 +517,17 @@ class SupplementRepository(_Repository):
         self.conn.execute("UPDATE supplements SET missed_at = %s WHERE id = %s",
                           (supplement.missed_at, supplement.id))
 
+    def save_annulled(self, supplement: Supplement) -> None:
+        self.conn.execute("UPDATE supplements SET annulled_at = %s WHERE id = %s",
+                          (supplement.annulled_at, supplement.id))
+
     def past_due_cycle_ids(self, today: date) -> list[UUID]:
-        """Cycles whose open supplement was not handed in by a due date before ``today`` and not yet
-        announced as missed (the domain decides again on the locked cycle: ``Supplement.miss``)."""
+        """Cycles whose open supplement was not handed in by a due date before ``today``, not annulled and not
+        yet announced as missed (the domain decides again on the locked cycle: ``Supplement.miss``)."""
         return [row["cycle_id"] for row in self.conn.execute(
             "SELECT s.cycle_id FROM supplements s JOIN cycles c ON c.id = s.cycle_id "
             "WHERE c.state = 'supplement_open' AND s.submitted_at IS NULL AND s.missed_at IS NULL "
-            "AND s.due_on < %s ORDER BY s.due_on, s.cycle_id", (today,)).fetchall()]
+            "AND s.annulled_at IS NULL AND s.due_on < %s ORDER BY s.due_on, s.cycle_id", (today,)).fetchall()]
 
 
 # --- who read what, and forgetting (ADR 0020) -----------------------------------------------------------

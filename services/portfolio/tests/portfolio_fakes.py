@@ -200,6 +200,10 @@ class FakeCases(_Repository):
         self.data.decisions.setdefault(decision_id, {"case_id": case_id, "decision": decision,
                                                      "decided_on": decided_on, "purged_at": None})
 
+    def decision_kind(self, decision_id: UUID) -> str | None:
+        row = self.data.decisions.get(decision_id)
+        return row["decision"] if row else None
+
     def decision_day(self, decision_id: UUID) -> date | None:
         row = self.data.decisions.get(decision_id)
         return row["decided_on"] if row else None
@@ -354,16 +358,24 @@ class FakeSubmissions(_Repository):
 
 class FakeSupplements(_Repository):
     def add(self, supplement: Supplement) -> bool:
-        if any(s.case_id == supplement.case_id for s in self.data.supplements.values()):
+        if any(s.case_id == supplement.case_id and s.annulled_at is None
+               for s in self.data.supplements.values()):
             return False
         self.data.supplements[supplement.id] = supplement
         return True
 
-    def latest(self, cycle_id: UUID) -> Supplement | None:
-        found = sorted((s for s in self.data.supplements.values() if s.cycle_id == cycle_id),
+    def _latest(self, **where: UUID) -> Supplement | None:
+        found = sorted((s for s in self.data.supplements.values()
+                        if all(getattr(s, name) == value for name, value in where.items())),
                        key=lambda s: s.id)
         found.sort(key=lambda s: s.opened_at, reverse=True)
         return found[0] if found else None
+
+    def latest(self, cycle_id: UUID) -> Supplement | None:
+        return self._latest(cycle_id=cycle_id)
+
+    def of_case(self, case_id: UUID) -> Supplement | None:
+        return self._latest(case_id=case_id)
 
     def mark_revised(self, supplement_id: UUID, part: str) -> None:
         supplement = self.data.supplements[supplement_id]
@@ -381,11 +393,16 @@ class FakeSupplements(_Repository):
         self.data.supplements[supplement.id] = replace(self.data.supplements[supplement.id],
                                                        missed_at=supplement.missed_at)
 
+    def save_annulled(self, supplement: Supplement) -> None:
+        stored = self.data.supplements[supplement.id]
+        assert stored.submitted_at is None, "an annulled supplement is never handed in (database check)"
+        self.data.supplements[supplement.id] = replace(stored, annulled_at=supplement.annulled_at)
+
     def past_due_cycle_ids(self, today: date) -> list[UUID]:
         cycles = self.data.cycles
         found = [s for s in self.data.supplements.values()
                  if cycles[s.cycle_id].state == CycleState.SUPPLEMENT_OPEN and s.submitted_at is None
-                 and s.missed_at is None and s.due_on < today]
+                 and s.missed_at is None and s.annulled_at is None and s.due_on < today]
         return [s.cycle_id for s in sorted(found, key=lambda s: (s.due_on, s.cycle_id))]
 
 

@@ -12,19 +12,26 @@ from recert_common.states import TransitionNotAllowed
 from recert_portfolio.domain import (
     CYCLE,
     TRANSITIONS,
+    AnnulmentSkip,
     CycleAction,
     CycleKind,
     CycleState,
     DateRefusal,
     EditRefusal,
+    StateRefusal,
     Supplement,
+    SupplementAnnulled,
+    SupplementState,
     WindowRefusal,
+    WrongState,
     accepts_noloc_meeting,
     after_negative_cycle_dates,
+    annul_for_upheld_objection,
     edit_refusal,
     editable_parts,
     meeting_date_refusal,
     negative_allows_new_portfolio,
+    objection_annuls_supplement,
     pe_period,
     regular_cycle_dates,
     window_refusal,
@@ -38,6 +45,8 @@ EXPECTED = {
     (S.SUBMITTED, A.WITHDRAW): S.OPEN,
     (S.SUBMITTED, A.OPEN_SUPPLEMENT): S.SUPPLEMENT_OPEN,
     (S.SUPPLEMENT_OPEN, A.SUBMIT_SUPPLEMENT): S.SUPPLEMENT_SUBMITTED,
+    # An upheld objection annuls the postponed decision with its supplement (ADR 0011, amended).
+    (S.SUPPLEMENT_OPEN, A.ANNUL_SUPPLEMENT): S.SUBMITTED,
     (S.OPEN, A.CLOSE): S.CLOSED,
     (S.SUBMITTED, A.CLOSE): S.CLOSED,
     (S.SUPPLEMENT_OPEN, A.CLOSE): S.CLOSED,
@@ -203,3 +212,94 @@ def test_a_supplement_deadline_after_expiry_extends_the_period(build):
     assert pe_period(cycle, supplement).last == date(2027, 9, 30)
     assert meeting_date_refusal(cycle, date(2027, 8, 1), date(2027, 8, 2)) == DateRefusal.AFTER_PERIOD
     assert meeting_date_refusal(cycle, date(2027, 8, 1), date(2027, 8, 2), supplement) is None
+
+
+# --- an upheld objection against the postponed decision on the failed PE check (ADR 0011, amended) -------
+
+ZONE = UTC
+ANNULLED_AT = datetime(2027, 8, 1, 12, 0, tzinfo=UTC)
+
+
+def _pe_supplement(build, **changes):
+    """A submitted cycle whose round-0 postponed decision (failed PE check) opened a supplement for B that
+    runs past the expiry date; the cycle and the supplement."""
+    submitted = dataclasses.replace(build.cycle(expires_on=date(2027, 6, 30), state=S.SUBMITTED),
+                                    submission_id=uuid.uuid4())
+    supplement = dataclasses.replace(_supplement(submitted, parts=("B",), due_on=date(2027, 9, 30)),
+                                     submission_id=submitted.submission_id, **changes)
+    return submitted.open_supplement(), supplement
+
+
+@pytest.mark.parametrize(("outcome", "next_step", "annuls"), [
+    ("upheld", "pe_check", True),
+    ("upheld", "new_decision", False),
+    ("upheld", None, False),  # published before next_step existed: a new decision follows
+    ("rejected", None, False),
+])
+def test_only_an_objection_upheld_back_to_the_pe_check_annuls_a_supplement(outcome, next_step, annuls):
+    assert objection_annuls_supplement(outcome, next_step) is annuls
+
+
+def test_the_upheld_objection_annuls_the_open_supplement_and_the_submission_waits_again(build):
+    cycle, supplement = _pe_supplement(build)
+    annulment = annul_for_upheld_objection(cycle, supplement, objected_decision="postponed", now=ANNULLED_AT)
+    assert annulment.skipped is None
+    assert annulment.supplement == dataclasses.replace(supplement, annulled_at=ANNULLED_AT)
+    assert annulment.supplement.state == SupplementState.ANNULLED
+    # The state the cycle had before the supplement opened: submitted, the same submission.
+    assert annulment.cycle == dataclasses.replace(cycle, state=S.SUBMITTED)
+    assert annulment.cycle.submission_id == supplement.submission_id
+
+
+def test_a_missed_supplement_is_annulled_too(build):
+    """The objection may be decided after the due date passed: the supplement is not due either way."""
+    cycle, supplement = _pe_supplement(build, missed_at=ANNULLED_AT - timedelta(days=1))
+    annulment = annul_for_upheld_objection(cycle, supplement, objected_decision="postponed", now=ANNULLED_AT)
+    assert annulment.supplement.state == SupplementState.ANNULLED and annulment.cycle.state == S.SUBMITTED
+
+
+def test_a_supplement_annulled_in_a_cycle_closed_meanwhile_leaves_the_cycle_closed(build):
+    cycle, supplement = _pe_supplement(build)
+    closed = cycle.close(ANNULLED_AT)
+    annulment = annul_for_upheld_objection(closed, supplement, objected_decision="postponed", now=ANNULLED_AT)
+    assert annulment.supplement.annulled_at == ANNULLED_AT and annulment.cycle is None
+
+
+@pytest.mark.parametrize(("changes", "objected", "skipped"), [
+    ({"submitted_at": ANNULLED_AT - timedelta(hours=1)}, "postponed", AnnulmentSkip.HANDED_IN),
+    ({"annulled_at": ANNULLED_AT - timedelta(hours=1)}, "postponed", AnnulmentSkip.ALREADY_ANNULLED),
+    (None, "postponed", AnnulmentSkip.NO_SUPPLEMENT),
+    ({}, "negative", AnnulmentSkip.NOT_POSTPONED),
+])
+def test_an_upheld_objection_leaves_what_it_cannot_annul(build, changes, objected, skipped):
+    cycle, supplement = _pe_supplement(build, **(changes or {}))
+    annulment = annul_for_upheld_objection(cycle, None if changes is None else supplement,
+                                           objected_decision=objected, now=ANNULLED_AT)
+    assert (annulment.skipped, annulment.supplement, annulment.cycle) == (skipped, None, None)
+
+
+def test_an_annulled_supplement_is_not_due_and_extends_the_period_no_further(build):
+    cycle, supplement = _pe_supplement(build)
+    annulled = dataclasses.replace(supplement, annulled_at=ANNULLED_AT)
+    assert pe_period(cycle, supplement).last == date(2027, 9, 30)
+    assert pe_period(cycle, annulled).last == date(2027, 6, 30)
+    assert annulled.miss(today=date(2027, 10, 1), now=ANNULLED_AT) is None
+    assert supplement.miss(today=date(2027, 10, 1), now=ANNULLED_AT) is not None
+    with pytest.raises(SupplementAnnulled) as refused:
+        cycle.submit_supplement(annulled, today=date(2027, 8, 2), zone=ZONE)
+    assert refused.value.annulled_at == ANNULLED_AT
+    # The cycle put back to submitted refuses it the same way, not as "no supplement".
+    with pytest.raises(SupplementAnnulled):
+        cycle.annul_supplement(supplement).check_supplement_open(annulled)
+    with pytest.raises(WrongState) as refused:
+        cycle.annul_supplement(supplement).check_supplement_open(None)
+    assert refused.value.reason == StateRefusal.NO_SUPPLEMENT
+
+
+def test_a_supplement_tells_its_state(build):
+    _, supplement = _pe_supplement(build)
+    assert supplement.state == SupplementState.OPEN
+    assert dataclasses.replace(supplement, missed_at=ANNULLED_AT).state == SupplementState.MISSED
+    assert dataclasses.replace(supplement, submitted_at=ANNULLED_AT).state == SupplementState.SUBMITTED
+    assert dataclasses.replace(supplement, missed_at=ANNULLED_AT, annulled_at=ANNULLED_AT).state \
+        == SupplementState.ANNULLED
