@@ -164,7 +164,7 @@ SAMPLES: dict[str, dict] = {
                                    "filed_at": datetime(2026, 5, 4, 14, 0, tzinfo=UTC)},
     "assessment.objection.decided": {"objection_id": _id("objection/1"), "case_id": CASE,
                                      "decision_id": DECISION, "account_id": ACCOUNT, "outcome": "rejected",
-                                     "reason": "De beoordeling volgt het toetsingskader."},
+                                     "reason": "De beoordeling volgt het toetsingskader.", "next_step": None},
     "certification.certificate.registered": {
         "certificate_id": CERTIFICATE, "certificate_number": "RJ-2022-0417", "account_id": ACCOUNT,
         "valid_from": date(2022, 6, 1), "valid_until": date(2026, 5, 31),
@@ -347,6 +347,7 @@ INVALID = [
     ("assessment.advice.given", {"is_reassessment": True}, "advice"),  # a reassessment is never postponed
     ("assessment.advice.given", {"advice": "positive"}, "supplements"),  # positive with assignments
     ("assessment.objection.decided", {"outcome": "partly"}, "outcome"),
+    ("assessment.objection.decided", {"outcome": "upheld", "next_step": "assessor"}, "next_step"),
     ("certification.certificate.expiring", {"months_before": 2}, "months_before"),
     ("certification.certificate.registered", {"valid_until": date(2022, 6, 1)}, "valid_until"),
     # postponed with a new-portfolio deadline
@@ -402,6 +403,18 @@ def test_cross_field_rules_allow_their_valid_other_branch():
                                               new_portfolio_deadline=None,
                                               supplement_due_on=date(2026, 7, 20),
                                               supplements=[{"part": "A3", "assignment": "Verdiep A3."}]))
+
+
+def test_an_upheld_objection_says_where_the_case_goes_and_older_events_load_without():
+    """``next_step`` (since 2026-12-07, without a new version; ADR 0011 amended): ``new_decision``, or
+    ``pe_check`` after the round-0 postponed decision was annulled; an event from before it loads as null."""
+    for next_step in ("new_decision", "pe_check"):
+        sent = _make("assessment.objection.decided", _with("assessment.objection.decided", outcome="upheld",
+                                                           next_step=next_step))
+        assert load_event(sent.to_json()).data["next_step"] == next_step
+    message = _wire("assessment.objection.decided")
+    del message["data"]["next_step"]
+    assert load_event(message).data["next_step"] is None
 
 
 def _wire(type_: str) -> dict:
