@@ -24,6 +24,7 @@ from recert_common.storage import ObjectStore, StorageError
 from recert_common.uow import handled_in
 from recert_portfolio import mentoring
 from recert_portfolio.domain import (
+    AnnulmentSkip,
     Case,
     Cycle,
     CycleDates,
@@ -32,8 +33,10 @@ from recert_portfolio.domain import (
     PeActivity,
     SupplementAssignment,
     after_negative_decision,
+    annul_for_upheld_objection,
     carried_over,
     lapse_closes,
+    objection_annuls_supplement,
     regular_cycle_dates,
     supplement_for_decision,
 )
@@ -283,7 +286,8 @@ class Handlers:
         if uow.supplements.add(supplement):
             uow.cycles.save(cycle.open_supplement())
             # The period now runs to the supplement's deadline: Noloc meetings dated after the expiry date
-            # that were waiting for that join the cycle.
+            # that were waiting for that join the cycle. Should an upheld objection annul the supplement
+            # later (on_objection_decided), they stay in the cycle; only the extension itself ends.
             self._apply_attendance(uow, cycle.account_id, supplement.opened_at)
 
     def on_decision_made(self, uow: PortfolioUnitOfWork, event: Event) -> None:
@@ -310,6 +314,51 @@ class Handlers:
                              kind=CycleKind.AFTER_NEGATIVE, dates=outcome.new_cycle_dates, now=now,
                              previous=cycle)
 
+    def on_objection_decided(self, uow: PortfolioUnitOfWork, event: Event) -> None:
+        """assessment.objection.decided. Only an objection upheld against DNV's postponed decision taken on
+        the failed PE check alone (``next_step`` pe_check, ADR 0011 amended) changes anything here: that
+        decision is annulled with the supplement it asked for, so the supplement is no longer due (a hand-in
+        is refused, the deadline check passes it by, the API shows it annulled) and the cycle is submitted
+        again, its submission waiting for DNV's PE check. Rejected objections and those followed by a new
+        decision change nothing: that decision's own event says what follows.
+
+        The case, its cycle and the objected decision come before the objection; should one not be here yet
+        (its event is being retried), this event waits for it (``NotYetKnown``). A supplement handed in
+        before this event arrived stays (warned: assessment and billing hold the hand-in), and one annulled
+        already changes nothing. The Noloc meetings that joined the cycle because the supplement extended
+        its period (``_apply_attendance`` when it opened) are left in it; from now on the annulled
+        supplement extends the period no further (``domain.pe_period``). pe-registry's own extension of the
+        PE period is its concern."""
+        data = event.data
+        if not objection_annuls_supplement(data["outcome"], data.get("next_step")):
+            return
+        case, cycle = self._cycle_of_case(uow, data["case_id"])
+        objected = uow.cases.decision_kind(data["decision_id"])
+        if objected is None:
+            raise NotYetKnown(f"decision {data['decision_id']}")
+        annulment = annul_for_upheld_objection(cycle, uow.supplements.of_case(case.case_id),
+                                               objected_decision=objected, now=self.now())
+        facts = {"case_id": str(case.case_id), "decision_id": str(data["decision_id"])}
+        if annulment.skipped == AnnulmentSkip.HANDED_IN:
+            _log.warning("upheld objection: the supplement was handed in before it arrived; it stays",
+                         extra=facts)
+            return
+        if annulment.skipped == AnnulmentSkip.NOT_POSTPONED:
+            _log.warning("upheld objection back to the PE check against a decision that was not postponed; "
+                         "nothing changes in portfolio", extra={**facts, "decision": objected})
+            return
+        if annulment.skipped is not None:
+            _log.info("upheld objection annuls no supplement", extra={**facts,
+                                                                       "reason": str(annulment.skipped)})
+            return
+        uow.supplements.save_annulled(annulment.supplement)
+        if annulment.cycle is not None:
+            uow.cycles.save(annulment.cycle)
+        else:
+            _log.warning("supplement annulled in a cycle that no longer has it open",
+                         extra={**facts, "state": str(cycle.state)})
+        _log.info("supplement annulled: the case is back at the PE check", extra=facts)
+
     def table(self) -> dict[str, Callable[[PortfolioUnitOfWork, Event], None]]:
         """Event type -> the method that handles it with a unit of work."""
         return {
@@ -332,6 +381,7 @@ class Handlers:
             "assessment.assessor.assigned": self.on_assessor_assigned,
             "assessment.case.withdrawn": self.on_case_withdrawn,
             "assessment.withdrawal.refused": self.on_withdrawal_refused,
+            "assessment.objection.decided": self.on_objection_decided,
         }
 
 

@@ -210,8 +210,8 @@ class World:
         self.withdrawal_answered(coach, case_id, submission_id)
 
     def decide(self, coach: Coach, case_id: uuid.UUID, decision: str, *, parts=("A2",),
-               certificate_id=None) -> uuid.UUID:
-        decision_id = uuid.uuid4()
+               certificate_id=None, decision_id: uuid.UUID | None = None) -> uuid.UUID:
+        decision_id = decision_id or uuid.uuid4()
         data = {"decision_id": decision_id, "case_id": case_id, "account_id": coach.account_id,
                 "certificate_id": certificate_id or uuid.uuid4(), "decision": decision,
                 "follows_advice": True, "objection_deadline": self.today + timedelta(days=42)}
@@ -222,6 +222,25 @@ class World:
             data["supplements"] = [{"part": p, "assignment": f"Vul {p} aan."} for p in parts]
         self.event("certification.decision.made", data)
         return decision_id
+
+    def objection_decided(self, coach: Coach, case_id: uuid.UUID, decision_id: uuid.UUID, *,
+                          outcome: str = "upheld", next_step: str | None = "pe_check",
+                          objection_id: uuid.UUID | None = None):
+        """assessment.objection.decided about ``decision_id``; by default upheld against the postponed
+        decision on the failed PE check alone, so the case goes back to DNV's PE check (ADR 0011)."""
+        data = {"objection_id": objection_id or uuid.uuid4(), "case_id": case_id, "decision_id": decision_id,
+                "account_id": coach.account_id, "outcome": outcome, "reason": "De PE-toets telde verkeerd."}
+        if next_step is not None:
+            data["next_step"] = next_step
+        return self.event("assessment.objection.decided", data)
+
+    def pe_postponed(self) -> tuple[Coach, uuid.UUID, uuid.UUID, uuid.UUID]:
+        """A submitted portfolio whose PE check failed: DNV's round-0 postponed decision on part B opened a
+        supplement for B. Returns the jobcoach, the submission, the case and the decision."""
+        coach, submission_id = self.submitted()
+        case_id = self.case(coach, submission_id)
+        decision_id = self.decide(coach, case_id, "postponed", parts=("B",))
+        return coach, submission_id, case_id, decision_id
 
     # --- the jobcoach ------------------------------------------------------------------------------------
 

@@ -369,3 +369,122 @@ def test_a_negative_decision_on_a_closed_cycle_changes_nothing(world):
     before = len(world.uow.published)
     world.decide(coach, case_id, "negative")
     assert len(world.uow.published) == before and len(_cycles(world, coach)) == 2
+
+
+# --- an upheld objection sends the case back to DNV's PE check (ADR 0011, amended) ---------------------
+
+
+def test_an_objection_upheld_back_to_the_pe_check_annuls_the_supplement_and_the_submission_waits(world):
+    coach, submission_id, case_id, decision_id = world.pe_postponed()
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_OPEN
+    published = len(world.uow.published)
+    world.now += timedelta(days=20)
+    world.objection_decided(coach, case_id, decision_id)
+
+    cycle = world.service.current(coach.account_id).cycle
+    assert (cycle.state, cycle.submission_id) == (CycleState.SUBMITTED, submission_id)
+    [supplement] = world.data.supplements.values()
+    assert (supplement.case_id, supplement.annulled_at, supplement.submitted_at) == (case_id, world.now, None)
+    assert len(world.uow.published) == published  # nothing to announce: assessment decided it
+    # Delivered again (replayed from the dead letters under a new id, say): nothing changes any more.
+    before = repr(world.data)
+    world.now += timedelta(hours=1)
+    world.objection_decided(coach, case_id, decision_id)
+    assert repr(world.data) == before and len(world.uow.published) == published
+
+
+@pytest.mark.parametrize(("outcome", "next_step"), [
+    ("rejected", None), ("upheld", "new_decision"), ("upheld", None)])
+def test_an_objection_rejected_or_followed_by_a_new_decision_changes_nothing_here(world, outcome, next_step):
+    coach, _, case_id, decision_id = world.pe_postponed()
+    before, published = repr(world.data), len(world.uow.published)
+    world.objection_decided(coach, case_id, decision_id, outcome=outcome, next_step=next_step)
+    assert repr(world.data) == before and len(world.uow.published) == published
+
+
+def test_a_supplement_handed_in_before_the_upheld_objection_arrived_stays(world, caplog):
+    """The jobcoach handed the supplement in after DNV upheld her objection, before portfolio heard of it:
+    assessment (and billing) have the hand-in; portfolio keeps it and says so."""
+    coach, _, case_id, decision_id = world.pe_postponed()
+    handed_in = world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
+    before = repr(world.data)
+    with caplog.at_level("WARNING", logger="recert_portfolio.handlers"):
+        world.objection_decided(coach, case_id, decision_id)
+    assert repr(world.data) == before
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_SUBMITTED
+    assert world.service.supplement(coach.account_id).supplement_submission_id == handed_in.id
+    assert any("handed in" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+def test_an_upheld_objection_waits_for_its_case_and_for_the_decision_objected_to(world):
+    coach, submission_id = world.submitted()
+    case_id, decision_id = uuid.uuid4(), uuid.uuid4()
+    before = repr(world.data)
+    with pytest.raises(NotYetKnown):  # the case's opening is being retried
+        world.objection_decided(coach, case_id, decision_id)
+    assert repr(world.data) == before
+    cycle = world.service.current(coach.account_id).cycle
+    world.event("assessment.case.opened", {
+        "case_id": case_id, "account_id": coach.account_id, "portfolio_id": cycle.portfolio_id,
+        "submission_id": submission_id, "due_on": world.today + timedelta(weeks=8)})
+    before = repr(world.data)
+    with pytest.raises(NotYetKnown):  # the postponed decision is being retried
+        world.objection_decided(coach, case_id, decision_id)
+    assert repr(world.data) == before
+
+    world.decide(coach, case_id, "postponed", parts=("B",), decision_id=decision_id)
+    world.objection_decided(coach, case_id, decision_id)  # the retry
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUBMITTED
+    assert world.uow.supplements.of_case(case_id).annulled_at == world.now
+
+
+def test_an_upheld_objection_about_a_decision_that_opened_no_supplement_changes_nothing(world):
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.withdrawn(coach, case_id, submission_id)
+    decision_id = world.decide(coach, case_id, "postponed")  # the cycle was not waiting for it
+    before = repr(world.data)
+    world.objection_decided(coach, case_id, decision_id)
+    assert repr(world.data) == before and world.data.supplements == {}
+
+
+def test_an_upheld_objection_back_to_the_pe_check_against_a_negative_decision_changes_nothing(world):
+    """Not built here (ADR 0011, amended): the round-0 negative closed the cycle and opened a new one."""
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    decision_id = world.decide(coach, case_id, "negative")
+    before = repr(world.data)
+    world.objection_decided(coach, case_id, decision_id)
+    assert repr(world.data) == before
+
+
+def test_noloc_meetings_that_joined_while_the_supplement_ran_stay_and_no_more_join_after_it(world):
+    """The supplement's due date extended the period past the expiry date: Noloc meetings after the expiry
+    joined the cycle. They stay (they are proof of real meetings); the annulled supplement extends the
+    period no further, so a later one waits as it did before the supplement."""
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.today, world.now = date(2027, 8, 1), world.now + timedelta(days=108)
+    joined = world.noloc_meeting(coach, date(2027, 7, 15))
+    decision_id = world.decide(coach, case_id, "postponed", parts=("B",))
+    assert world.data.attendance[joined].meeting_id is not None
+    world.objection_decided(coach, case_id, decision_id)
+    later = world.noloc_meeting(coach, date(2027, 7, 20))
+    meetings = {m.id for m in world.service.meetings(coach.account_id)}
+    assert world.data.attendance[joined].meeting_id in meetings
+    assert world.data.attendance[later].meeting_id is None
+    _, readiness = world.service.readiness(coach.account_id)
+    assert readiness.period.last == date(2027, 6, 30)
+
+
+def test_a_later_postponed_decision_on_the_case_opens_a_supplement_of_its_own(world):
+    """Back at the PE check the case goes on as any case; should DNV postpone it again (its rule, not
+    portfolio's), the annulled supplement does not stand in the way."""
+    coach, _, case_id, decision_id = world.pe_postponed()
+    world.objection_decided(coach, case_id, decision_id)
+    world.now += timedelta(days=30)
+    world.decide(coach, case_id, "postponed", parts=("A2",))
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_OPEN
+    supplement = world.service.supplement(coach.account_id)
+    assert (supplement.parts, supplement.annulled_at, supplement.opened_at) == (("A2",), None, world.now)
+    assert len(world.data.supplements) == 2
