@@ -32,6 +32,7 @@ from recert_portfolio.problems import (
     PortfolioNotReady,
     StateConflict,
     SubmissionWindowClosed,
+    SupplementAnnulledProblem,
     SupplementIncomplete,
     UploadProblem,
     WithdrawNotAllowed,
@@ -193,29 +194,35 @@ def withdraw(data: dict[str, Any]):
 def get_supplement():
     """The supplementary assignments of DNV's postponed decision, per part, with the due date (3 months
     from the decision date); 404 when there are none. The assessor's advice alone opens nothing: the
-    supplement exists from DNV's postponed decision on (ADR 0011)."""
+    supplement exists from DNV's postponed decision on (ADR 0011). 404 too once an upheld objection annulled
+    the decision with its supplement: nothing is asked of the jobcoach any more (the cycle's ``supplement``
+    shows it, state annulled)."""
     return _service().supplement(_me())
 
 
 @current.put("/supplement/parts/<string:part>")
-@answers(StateConflict, PortfolioLocked)
+@answers(StateConflict, PortfolioLocked, SupplementAnnulledProblem)
 @require_roles(Role.JOBCOACH)
 @current.arguments(PartInputSchema)
 @current.response(200, PartSchema)
 def save_supplement_part(data: dict[str, Any], part: str):
-    """Revise a part DNV's postponed decision reopened, until its due date."""
+    """Revise a part DNV's postponed decision reopened, until its due date; 409 ``supplement-annulled`` once
+    an upheld objection annulled the decision with its supplement."""
     return _service().save_part(_me(), part, supplement_only=True, **_part_arguments(data))
 
 
 @current.post("/supplement/submit")
-@answers(404, StateConflict, SubmissionWindowClosed, SupplementIncomplete, PeChangedProblem, 502, 503, 504)
+@answers(404, StateConflict, SubmissionWindowClosed, SupplementIncomplete, SupplementAnnulledProblem,
+         PeChangedProblem, 502, 503, 504)
 @require_roles(Role.JOBCOACH)
 @current.response(201, SubmissionSchema)
 def submit_supplement():
     """Submit the supplement for reassessment (every reopened part revised, up to and including the due
     date). Then the reassessment fee is invoiced; once paid, the same assessor reassesses (or, for part B
     after a failed PE check, DNV checks the PE again) and DNV decides again. With part B, the PE activities
-    are held first, as for ``submit``."""
+    are held first, as for ``submit``. 409 ``supplement-annulled`` once an upheld objection annulled the
+    postponed decision with its supplement: DNV checks the PE of the submitted portfolio again, and nothing
+    is to be handed in."""
     submission = _service().submit_supplement(_me(), token=current_principal().token)
     return submission, 201, {"Location": url_for("submissions.get_submission", submission_id=submission.id)}
 

@@ -3,7 +3,7 @@ the texts a person reads, in Dutch and English (ADR 0004)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -18,6 +18,7 @@ from recert_common.errors import (
     extension_members,
     upload_problem,
 )
+from recert_common.schemas import utc_text
 from recert_portfolio.domain import (
     AssessorAssigned,
     CalendarUnavailable,
@@ -32,6 +33,7 @@ from recert_portfolio.domain import (
     OutsideWindow,
     PeChangedWhileSubmitting,
     ProofRefused,
+    SupplementAnnulled,
     SupplementUnrevised,
     UnknownPart,
     WindowRefusal,
@@ -137,6 +139,18 @@ class SupplementIncomplete(Conflict):
                          extensions={"parts": list(parts)})
 
 
+class SupplementAnnulledProblem(Conflict):
+    """The supplement is no longer due: DNV upheld the objection against the postponed decision that asked
+    for it and checks the PE of the submitted portfolio again (ADR 0011, amended)."""
+
+    slug, title_code = "supplement-annulled", "portfolio.problem.supplement_annulled"
+    members = extension_members(annulled_at={"type": "string", "format": "date-time"})
+
+    def __init__(self, annulled_at: datetime):
+        super().__init__(code="portfolio.detail.supplement_annulled",
+                         extensions={"annulled_at": utc_text(annulled_at)})
+
+
 class MeetingConflict(Conflict):
     slug, title_code = "meeting-not-changeable", "portfolio.problem.meeting_not_changeable"
 
@@ -198,6 +212,16 @@ _MESSAGES: dict[str, dict[str, str]] = {
                                                "en": "The portfolio can no longer be withdrawn"},
     "portfolio.problem.supplement_incomplete": {"nl": "De aanvulling is nog niet compleet",
                                                 "en": "The supplement is not complete yet"},
+    "portfolio.problem.supplement_annulled": {"nl": "Deze aanvulling is vervallen",
+                                              "en": "This supplement has been annulled"},
+    "portfolio.detail.supplement_annulled": {
+        "nl": "Je hoeft deze aanvulling niet meer in te leveren: DNV heeft je bezwaar toegewezen, en het "
+              "besluit tot uitstel is vervallen met de aanvulling die het vroeg. DNV toetst je permanente "
+              "educatie opnieuw op het portfolio dat je al hebt ingediend; daarna gaat je aanvraag verder.",
+        "en": "You no longer need to hand in this supplement: DNV upheld your objection, and the decision "
+              "to postpone has been annulled together with the supplement it asked for. DNV will check "
+              "your permanent education again on the portfolio you already submitted; then your "
+              "application continues."},
     "portfolio.problem.meeting_not_changeable": {"nl": "Deze bijeenkomst kan niet worden gewijzigd",
                                                  "en": "This meeting cannot be changed"},
     "portfolio.detail.no_cycle": {
@@ -315,6 +339,7 @@ PROBLEMS = ProblemMap({
     PeChangedWhileSubmitting: lambda error: PeChangedProblem(error.activity_ids),
     AssessorAssigned: lambda error: WithdrawNotAllowed(),
     SupplementUnrevised: lambda error: SupplementIncomplete(error.parts),
+    SupplementAnnulled: lambda error: SupplementAnnulledProblem(error.annulled_at),
     ProofRefused: lambda error: UploadProblem(error.refusal),
     CalendarUnavailable: lambda error: ServiceUnavailable(code="portfolio.detail.calendar_unavailable"),
     MentorsForMembersOnly: lambda error: MentorsForMembers(),
@@ -326,6 +351,7 @@ __all__: list[Any] = [
     "PROBLEMS", "MeetingConflict", "MentorsForMembers", "MentorshipConflictProblem", "PeChangedProblem",
     "PortfolioLocked",
     "PortfolioNotReady", "StateConflict",
-    "SubmissionWindowClosed", "SupplementIncomplete", "UploadProblem", "WithdrawNotAllowed", "invalid_field",
+    "SubmissionWindowClosed", "SupplementAnnulledProblem", "SupplementIncomplete", "UploadProblem",
+    "WithdrawNotAllowed", "invalid_field",
     "invalid_meeting_date", "no_current_cycle", "not_found", "unknown_part",
 ]

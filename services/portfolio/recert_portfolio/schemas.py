@@ -24,6 +24,7 @@ from recert_portfolio.domain import (
     CycleKind,
     CycleState,
     CycleView,
+    SupplementState,
 )
 from recert_portfolio.mentors import COMMENT_PARTS, SHARED
 from recert_portfolio.readiness import Readiness
@@ -168,6 +169,14 @@ class SupplementSchema(Schema):
     revised_parts = fields.List(fields.String())
     submitted_at = UtcDateTime(allow_none=True)
     supplement_submission_id = fields.UUID(allow_none=True)
+    state = fields.String(metadata={"enum": [str(s) for s in SupplementState], "description":
+                                    "open: to be handed in by due_on; submitted: handed in; missed: not "
+                                    "handed in by due_on, and nothing is handed in after it; annulled: DNV "
+                                    "upheld the objection against the postponed decision that asked for it "
+                                    "and checks the PE of the submitted portfolio again, so it is no longer "
+                                    "due (ADR 0011)."})
+    annulled_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When the supplement was annulled; null unless state is annulled."})
 
 
 class PartsSchema(Schema):
@@ -218,7 +227,9 @@ class CycleSchema(CycleSummarySchema):
     editable_parts = fields.List(fields.String())
     parts = Computed("_parts", fields.Nested(PartsSchema))
     meetings = Computed("_meetings", fields.List(fields.Nested(MeetingSchema)))
-    supplement = Computed("_supplement", fields.Nested(SupplementSchema), allow_none=True)
+    supplement = Computed("_supplement", fields.Nested(SupplementSchema), allow_none=True, metadata={
+        "description": "The cycle's latest supplement, in whatever state; null when DNV never asked for one. "
+                       "An annulled one stays here (state annulled) while the cycle is submitted again."})
     withdrawal = Computed("_withdrawal", fields.Nested(WithdrawalRequestSchema), allow_none=True, metadata={
         "description": "The latest request to withdraw the submission in progress (ADR 0041); null when "
                        "there is none. A granted request leaves the cycle open and this null."})

@@ -46,10 +46,9 @@ from recert_portfolio.domain import (
     Portfolio,
     Proof,
     ProofRefused,
-    StateRefusal,
     Submission,
     Supplement,
-    WrongState,
+    SupplementState,
     check_editable,
     check_meeting_changeable,
     check_meeting_date,
@@ -139,9 +138,12 @@ class PortfolioService(MentoringUseCases):
         return CycleView(portfolio, self.today()), result
 
     def supplement(self, account_id: UUID) -> Supplement:
+        """The supplement asked of the jobcoach: the current cycle's latest, handed in or not. None was asked
+        (NotFoundError) when there is none, or it was annulled with the postponed decision that asked for it
+        (the cycle's view still shows it, annulled)."""
         with self.uow() as uow:
             supplement = uow.supplements.latest(self._current(uow, account_id).id)
-        if supplement is None:
+        if supplement is None or supplement.state == SupplementState.ANNULLED:
             raise NotFoundError()
         return supplement
 
@@ -162,8 +164,8 @@ class PortfolioService(MentoringUseCases):
         now = self.now()
         with self.uow() as uow:
             cycle = self._current(uow, account_id, for_update=True)
-            if supplement_only and cycle.state != CycleState.SUPPLEMENT_OPEN:
-                raise WrongState(StateRefusal.NO_SUPPLEMENT, cycle.state)
+            if supplement_only:
+                cycle.check_supplement_open(uow.supplements.latest(cycle.id))
             supplement = self._editable(uow, cycle, part)
             if meeting_id is not UNCHANGED and meeting_id is not None:
                 meeting = uow.meetings.get(meeting_id)
@@ -453,8 +455,9 @@ class PortfolioService(MentoringUseCases):
 
     def announce_missed_deadlines(self) -> int:
         """The check of ADR 0042: every open cycle whose last day to submit has passed, and every supplement
-        not handed in by its due date, is announced once (portfolio.deadline.missed,
-        portfolio.supplement.missed), in the unit of work that records it on the locked cycle row. A
+        not handed in by its due date (an annulled one is not due), is announced once
+        (portfolio.deadline.missed, portfolio.supplement.missed), in the unit of work that records it on the
+        locked cycle row. A
         submission of either takes the same lock, so it either stands before the check (nothing to
         announce) or is refused after it: assessment may lapse the certificate, and DNV decide without the
         supplement, on these events alone. Returns the number of events."""

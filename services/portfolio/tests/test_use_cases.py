@@ -30,6 +30,8 @@ from recert_portfolio.domain import (
     PeChangedWhileSubmitting,
     ProofRefused,
     StateRefusal,
+    SupplementAnnulled,
+    SupplementState,
     SupplementUnrevised,
     UnknownPart,
     WindowRefusal,
@@ -500,6 +502,49 @@ def test_without_part_b_the_supplement_event_carries_no_pe(world):
     world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
     [event] = world.published("portfolio.supplement.submitted")
     assert "pe_points_counted" not in event.data and "pe_activity_ids" not in event.data
+
+
+# --- the supplement annulled by an upheld objection (ADR 0011, amended) ---------------------------------
+
+
+def test_an_annulled_supplement_is_refused_at_hand_in_and_asked_of_no_one(world):
+    """The jobcoach's page still offers the hand-in after DNV upheld her objection: the refusal says why."""
+    coach, submission_id, case_id, decision_id = world.pe_postponed()
+    world.now += timedelta(days=10)
+    world.objection_decided(coach, case_id, decision_id)
+    refused = _refused(world, SupplementAnnulled, world.service.submit_supplement, coach.account_id,
+                       token=fakes.TOKEN)
+    assert refused.annulled_at == world.now
+    assert world.pe_holds.held[-1].submission_id == submission_id  # pe-registry was asked for nothing
+    _refused(world, SupplementAnnulled, world.service.save_part, coach.account_id, "A2", text="x",
+             supplement_only=True)
+    _refused(world, NotFoundError, world.service.supplement, coach.account_id)
+    view = world.service.current(coach.account_id)
+    assert view.cycle.state == CycleState.SUBMITTED and view.editable_parts == ()
+    assert view.portfolio.supplement.state == SupplementState.ANNULLED  # the cycle's view shows it so
+
+
+def test_an_annulled_supplement_is_never_announced_as_missed(world):
+    coach, _, case_id, decision_id = world.pe_postponed()
+    due_on = world.service.supplement(coach.account_id).due_on
+    world.objection_decided(coach, case_id, decision_id)
+    world.today = due_on + timedelta(days=1)
+    assert world.service.announce_missed_deadlines() == 0
+    assert world.published("portfolio.supplement.missed") == []
+
+
+def test_after_the_annulment_the_wegwijzer_and_readiness_read_as_before_the_supplement(world):
+    coach, submission_id = world.submitted()
+    case_id = world.case(coach, submission_id)
+    world.today, world.now = date(2027, 8, 1), world.now + timedelta(days=108)  # after expiry
+    before = world.service.wegwijzer(coach.account_id), world.service.readiness(coach.account_id)[1]
+    decision_id = world.decide(coach, case_id, "postponed", parts=("B",))
+    assert world.service.wegwijzer(coach.account_id) != before[0]  # the supplement's deadline
+    world.objection_decided(coach, case_id, decision_id)
+    after = world.service.wegwijzer(coach.account_id), world.service.readiness(coach.account_id)[1]
+    assert after == before
+    assert after[0].deadline == EXPIRES and after[1].period.last == EXPIRES
+    assert world.service.nudge_behind() == 0  # DNV's turn: nothing for the jobcoach to catch up on
 
 
 # --- who reads the snapshots -----------------------------------------------------------------------------
