@@ -657,8 +657,9 @@ class ObjectionFiled(EventData):
     filed_at = fields.AwareDateTime(required=True, format="iso")
 
 
-@_event("assessment.objection.decided", producer="assessment", consumers=("notifications",),
-        summary="DNV decided on an objection; an upheld objection is followed by a new decision.")
+@_event("assessment.objection.decided", producer="assessment", consumers=("portfolio", "notifications"),
+        summary="DNV decided on an objection; an upheld objection is followed by a new decision, or, against "
+                "a decision taken on the failed PE check alone, by the PE check again.")
 class ObjectionDecided(EventData):
     objection_id = fields.UUID(required=True)
     case_id = fields.UUID(required=True)
@@ -666,6 +667,11 @@ class ObjectionDecided(EventData):
     account_id = fields.UUID(required=True)
     outcome = _enum(("upheld", "rejected"), required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+    # Where an upheld objection takes the case (ADR 0011, amended): ``new_decision``, DNV decides again;
+    # ``pe_check``, the objected decision was the postponed one taken on the failed PE check alone, so it is
+    # annulled with the supplement it asked for and the case goes back to DNV's PE check. Null when rejected,
+    # and on events published before the field existed (those upheld ones all meant ``new_decision``).
+    next_step = _enum(("new_decision", "pe_check"), load_default=None, allow_none=True)
 
 
 # --- certification (produced by assessment, which owns certificates and the public register) -----------
