@@ -291,8 +291,9 @@ def decide_objection(data: dict[str, Any], case_id: UUID, objection_id: UUID):
     Upheld against DNV's postponed decision on part B after a failed PE check (round 0, the case waits for
     the PE supplement): that decision is annulled with the supplement it asked for (the decision's
     annulled_at), and the case goes back to DNV's PE check (opened) on the submission's activities, due 8
-    weeks from today; it still counts as the case's one postponed decision, so a check that fails again ends
-    in a negative decision. assessment.objection.decided says which (next_step: new_decision or pe_check).
+    weeks from today; it does not count as the case's one postponed decision, so a check that fails again is
+    postponed on part B as a first one. assessment.objection.decided says which (next_step: new_decision or
+    pe_check).
     Upholding is refused (409 objection-refused, reason decision_replaced) once a later decision replaced
     the objected one (the decision on the supplement after a postponed one), and (reason
     decided_on_pe_check) against a negative decision taken on the failed PE check alone; rejecting stays

@@ -311,8 +311,8 @@ class Decision:
     decided_by: UUID
     decided_at: datetime
     # Set when an objection upheld against it annulled it (only DNV's round-0 postponed decision, ADR 0011
-    # amended): it stands no more, opens no supplement and no objection; it still counts as the case's one
-    # postponed decision (``had_supplement``).
+    # amended): it stands no more, opens no supplement and no objection, and it does not use up the case's
+    # one postponed decision (``had_supplement`` reads the standing decisions only).
     annulled_at: datetime | None = None
     annulled_by_objection_id: UUID | None = None
 
@@ -556,16 +556,14 @@ def framework_for(case: Case) -> Framework:
 # --- the assessment form ---------------------------------------------------------------------------------
 
 
-def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: bool = False,
-                  postponed_annulled: bool = False) -> dict[str, list[str]]:
+def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: bool = False
+                  ) -> dict[str, list[str]]:
     """Why the form cannot be accepted, per field (message codes); empty when it can.
 
     The advice must fit the verdicts: positive only when every assessed part meets; postponed or negative
     only when at least one does not; a postponed advice gives an assignment for every part that does not
     meet, and only for those; a reassessment (and any advice after the case had its one supplement) ends
-    in positive or negative, and so does an advice in a case whose one postponed decision was annulled by an
-    upheld objection (``postponed_annulled``: it still counts, ADR 0011 amended). Part B never meets against
-    a failed PE check of DNV.
+    in positive or negative. Part B never meets against a failed PE check of DNV.
     """
     errors: dict[str, list[str]] = {}
     b = form.verdict("B")
@@ -583,8 +581,6 @@ def form_refusals(form: AssessmentForm, *, reassessment: bool, pe_check_failed: 
     if form.advice == "postponed":
         if reassessment:
             errors.setdefault("advice", []).append("assessment.field.reassessment_not_postponed")
-        elif postponed_annulled:
-            errors.setdefault("advice", []).append("assessment.field.postponed_decision_annulled")
         named = {s.part for s in form.supplements}
         if named - failing:
             errors.setdefault("supplements", []).append("assessment.field.supplement_for_met_part")
@@ -743,10 +739,12 @@ def assignment(case: Case, assessor: Account | None, mentors: Iterable[UUID],
 
 
 def had_supplement(decisions: Iterable[Decision]) -> bool:
-    """One supplement per case (ADR 0011): a postponed decision was taken already. One annulled by an upheld
-    objection counts too (ADR 0011, amended): the jobcoach had her supplement term for B, and a PE check that
-    fails again after the objection ends in a negative decision, not in a second term."""
-    return any(d.decision == "postponed" for d in decisions)
+    """One supplement per case (ADR 0011): a postponed decision that stands was taken already. One annulled
+    by an upheld objection does not count (ADR 0011, amended): an annulled decision has no effect, so the
+    jobcoach whose objection succeeded is never worse off than had the mistake not been made. A PE check
+    that fails again after the objection gets its postponed decision on B (with the findings of the check
+    done again), and the assessor may advise postponed on A1 or A3, as in any case."""
+    return any(d.decision == "postponed" for d in live_decisions(decisions))
 
 
 @dataclass(frozen=True)
@@ -762,10 +760,8 @@ def given_advice(case: Case, form: AssessmentForm, *, assessor_id: UUID, pe_chec
     starts no term; DNV's decision does."""
     state = CASE_MACHINE.transition(case.state, CaseAction.ADVISE)
     reassessment = case.state == CaseState.REASSESSING
-    standing = had_supplement(live_decisions(decisions))
-    refusals = form_refusals(form, reassessment=reassessment or standing,
-                             pe_check_failed=pe_check is not None and not pe_check.passed,
-                             postponed_annulled=had_supplement(decisions) and not standing)
+    refusals = form_refusals(form, reassessment=reassessment or had_supplement(decisions),
+                             pe_check_failed=pe_check is not None and not pe_check.passed)
     if refusals:
         raise FormRefused(refusals)
     advice = GivenAdvice(case_id=case.id, round=2 if reassessment else 1, assessor_id=assessor_id, form=form,
@@ -808,9 +804,9 @@ def decision_on(case: Case, *, decision: str, reason: str | None, advices: Seque
     """DNV's decision (ADR 0011). After the advice: positive, negative, or postponed on a postponed advice,
     with the advice's assignments. After a failed PE check: postponed on part B, with the check's findings
     as the assignment; negative once the case had its postponed decision (the check of the supplement
-    failed too, or the check done again after an objection upheld against that decision). A postponed
-    decision starts the supplement's 3 months from ``today``, the decision date; it is possible once per
-    case, and one annulled by an upheld objection counts (ADR 0011, amended). While a
+    failed too). A postponed decision starts the supplement's 3 months from ``today``, the decision date;
+    it is possible once per case, where one annulled by an upheld objection does not count (ADR 0011,
+    amended: a check that fails again after that objection is postponed on B as a first one). While a
     supplement is due, only a negative decision, and only after its due date once portfolio said nothing
     was handed in (a supplement handed in on the last day may still be on its way; ADR 0042), or
     ``PORTFOLIO_SILENCE_DAYS`` after it should portfolio stay silent. Departing from the advice needs a
@@ -986,8 +982,8 @@ def objection_outcome(case: Case, objection: Objection, outcome: str, decisions:
     the PE supplement): the PE verdict was wrong, so the decision is annulled together with the supplement
     it asked for, and the case goes back to DNV's PE check on the submission's activities (``opened``), due
     8 weeks from ``today`` as after a submission; then on to payment and an assessor as any case, or, should
-    the check fail again, a negative decision (the annulled decision still counts as the case's one
-    postponed decision; ADR 0011, amended).
+    the check fail again, a postponed decision on B as after any failed check (the annulled decision does
+    not count as the case's one postponed decision; ADR 0011, amended).
 
     Upheld only while the objected decision is still the case's latest standing one: an objection against a
     postponed decision may still be open when the decision on the supplement replaced it, and upholding it

@@ -386,15 +386,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "nl": "DNV heeft de PE-toets niet goedgekeurd: onderdeel B kan dan niet voldoen.",
         "en": "DNV's PE check failed: part B cannot meet the requirements."},
     "assessment.field.one_supplement_per_case": {
-        "nl": "Dit dossier heeft zijn ene uitgestelde besluit al gehad (ook een na bezwaar vernietigd "
-              "besluit telt mee); het besluit is nu positief of negatief.",
-        "en": "This case has had its one postponed decision already (one annulled after an objection "
-              "counts too); the decision is now positive or negative."},
-    "assessment.field.postponed_decision_annulled": {
-        "nl": "Dit dossier heeft al een uitgesteld besluit gehad, dat na bezwaar is vernietigd; het telt als "
-              "de ene aanvullingstermijn van het dossier. Het advies is positief of negatief.",
-        "en": "This case has had a postponed decision already, annulled after an objection; it counts as "
-              "the case's one supplement term. The advice is positive or negative."},
+        "nl": "Dit dossier heeft zijn ene uitgestelde besluit al gehad; het besluit is nu positief of "
+              "negatief.",
+        "en": "This case has had its one postponed decision already; the decision is now positive or "
+              "negative."},
     "assessment.field.failed_pe_check_postponed_first": {
         "nl": "Na een niet behaalde PE-toets krijgt de jobcoach eerst een aanvullingstermijn voor B "
               "(besluit: uitgesteld).",
@@ -407,10 +402,9 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "in this case yet."},
     "assessment.field.failed_pe_check_negative_only": {
         "nl": "De PE-toets is opnieuw niet behaald en dit dossier heeft zijn ene uitgestelde besluit al "
-              "gehad (ook een na bezwaar vernietigd besluit telt mee): alleen een negatief besluit is nog "
-              "mogelijk.",
-        "en": "The PE check failed again and this case has had its one postponed decision (one annulled "
-              "after an objection counts too): only a negative decision is possible now."},
+              "gehad: alleen een negatief besluit is nog mogelijk.",
+        "en": "The PE check failed again and this case has had its one postponed decision: only a "
+              "negative decision is possible now."},
     "assessment.field.supplement_still_due": {
         "nl": "De termijn voor de aanvulling loopt nog; zonder aanvulling kan pas daarna negatief worden "
               "besloten.",

@@ -97,7 +97,7 @@ TRANSITIONS: Mapping[tuple[CaseState, CaseAction], CaseState] = {
     (S.SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OBJECTION_UPHELD,
     # Only DNV's round-0 postponed decision (after a failed PE check) leads here. Upheld, it is annulled with
     # the supplement it asked for and DNV checks the submission's PE again (ADR 0011, amended); the annulled
-    # decision still counts as the case's one postponed decision.
+    # decision does not use up the case's one postponed decision.
     (S.PE_SUPPLEMENT_DUE, A.UPHOLD_OBJECTION): S.OPENED,
     (S.OBJECTION_UPHELD, A.DECIDE): S.DECIDED,
     # Portfolio allows withdrawing only until an assessor is assigned.

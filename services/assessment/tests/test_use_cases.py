@@ -29,6 +29,7 @@ from recert_assessment.domain import (
 )
 from recert_assessment.states import CaseState
 from recert_common.domain_errors import NotFoundError
+from recert_common.rules import supplement_deadline
 from recert_common.states import TransitionNotAllowed
 
 
@@ -564,12 +565,9 @@ def test_an_objection_upheld_against_the_postponement_on_the_pe_check_sends_the_
         ("submitted", "done"), ("pe_check", "done"), ("assessment", "current"), ("decision", "upcoming")]
     assert steps[1].done_on == world.day
 
-    # On to an assessor as any case; the annulled decision was the case's one postponed decision.
+    # On to an assessor as any case.
     assessor = world.account("assessor")
     world.service.assign(world.officer, case.id, assessor.account_id)
-    error = refused_without_events(world, lambda: world.service.give_advice(assessor, case.id,
-                                                                            postponed_form()), FormRefused)
-    assert error.errors == {"advice": ["assessment.field.postponed_decision_annulled"]}
     world.service.give_advice(assessor, case.id, positive_form())
     positive = world.service.decide(world.officer, case.id, decision="positive", reason=None)
     assert (positive.round, positive.follows_advice) == (1, True)
@@ -578,10 +576,12 @@ def test_an_objection_upheld_against_the_postponement_on_the_pe_check_sends_the_
     assert [s.status for s in steps] == ["done"] * 4 and steps[3].done_on == positive.decided_on
 
 
-def test_after_the_objection_a_pe_check_failing_again_ends_in_a_negative_decision(world):
-    """The annulled postponed decision still counts as the case's one postponed decision: no second
-    supplement term. DNV decides negative, which stays decidable (the case does not wait for a supplement
-    that cannot come), and an objection against that negative decision is still not upheld here."""
+def test_after_the_objection_a_pe_check_failing_again_is_postponed_on_b_as_a_first_one(world):
+    """The annulled postponed decision does not use up the case's one postponed decision (ADR 0011, amended):
+    a successful objection must not leave the jobcoach worse off than had DNV not erred. A check that fails
+    again gets its postponed decision on B, with the findings of the check done again, and a supplement term
+    from that decision; negative and positive are refused as after any failed check. That new postponed
+    decision is the case's one: after its supplement fails the check, only negative follows."""
     coach, certificate, case, decision, rejected = _postponed_on_the_pe_check(world)
     _uphold(world, coach, case)
     _later(world, 2)
@@ -592,24 +592,62 @@ def test_after_the_objection_a_pe_check_failing_again_ends_in_a_negative_decisio
     assert [(s.step, s.status) for s in steps] == [
         ("submitted", "done"), ("pe_check", "done"), ("decision", "current")]
     assert steps[1].done_on == world.day
+    for attempt in ("negative", "positive"):
+        error = refused_without_events(world, lambda attempt=attempt: world.service.decide(
+            world.officer, case.id, decision=attempt, reason="x"), InvalidInput)
+        assert (error.field_name, error.code) == (
+            "decision", "assessment.field.failed_pe_check_postponed_first")
+
+    again = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    assert (again.round, again.follows_advice) == (0, True)
+    assert again.supplement_due_on == supplement_deadline(world.day) != decision.supplement_due_on
+    resumed = world.case(case.id)
+    assert (resumed.state, resumed.supplement_due_on) == (
+        CaseState.PE_SUPPLEMENT_DUE, again.supplement_due_on)
+    made = world.uow.events("certification.decision.made")[-1].data
+    assert (made["decision_id"], made["decision"], made["supplement_due_on"]) == (
+        str(again.id), "postponed", again.supplement_due_on.isoformat())
+    assert [s["part"] for s in made["supplements"]] == ["B"]
+    assert "Het bewijs ontbreekt nog steeds." in made["supplements"][0]["assignment"]
+    # The new decision stands: an objection is against it, not the annulled one.
+    objection = world.service.file_objection(coach, case.id, "Weer oneens.")
+    assert objection.decision_id == again.id
+
+    # Its supplement handed in, paid, and failing the check too: now only negative.
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
+        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
+        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
+        producer="portfolio", subject=coach.account_id))
+    world.pay(coach, case, kind="reassessment")
+    assert world.case(case.id).state == CaseState.OPENED
+    world.service.complete_pe_check(world.officer, case.id, passed=False,
+                                    findings=[Finding("Nog altijd te weinig punten.")])
     for attempt in ("postponed", "positive"):
         error = refused_without_events(world, lambda attempt=attempt: world.service.decide(
             world.officer, case.id, decision=attempt, reason="x"), InvalidInput)
         assert (error.field_name, error.code) == (
             "decision", "assessment.field.failed_pe_check_negative_only")
     negative = world.service.decide(world.officer, case.id, decision="negative", reason=None)
-    assert (negative.round, negative.follows_advice, negative.supplement_due_on) == (0, True, None)
-    assert negative.new_portfolio_deadline is not None
+    assert (negative.round, negative.supplement_due_on) == (0, None)
     assert world.case(case.id).state == CaseState.DECIDED
-    assert [s.status for s in world.service.view(coach, case.id).progress] == ["done"] * 3
 
-    objection = world.service.file_objection(coach, case.id, "Oneens.")
-    assert objection.decision_id == negative.id
-    error = refused_without_events(world, lambda: world.service.decide_objection(
-        world.officer, case.id, objection.id, outcome="upheld", reason="Terecht."), ObjectionRefused)
-    assert error.reason == "decided_on_pe_check" and world.case(case.id).state == CaseState.DECIDED
-    world.service.decide_objection(world.officer, case.id, objection.id, outcome="rejected", reason="Nee.")
-    assert world.uow.events("assessment.objection.decided")[-1].data["next_step"] is None
+
+def test_after_the_objection_the_assessor_may_advise_postponed_and_dnv_postpone(world):
+    """The annulled decision used up nothing: in the resumed case the assessor may advise postponed on A1 or
+    A3, and DNV's postponed decision opens the supplement term for them, as in any case."""
+    coach, certificate, case, decision, rejected = _postponed_on_the_pe_check(world)
+    world.pay(coach, case)
+    _uphold(world, coach, case)
+    world.service.withdraw_rejection(world.officer, case.id, rejected)
+    world.service.complete_pe_check(world.officer, case.id, passed=True, findings=[])
+    assessor = world.account("assessor")
+    world.service.assign(world.officer, case.id, assessor.account_id)
+    world.service.give_advice(assessor, case.id, postponed_form())
+    postponed = world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    assert postponed.round == 1 and postponed.supplement_due_on == supplement_deadline(world.day)
+    assert world.case(case.id).state == CaseState.SUPPLEMENT_DUE
 
 
 def test_a_supplement_or_portfolios_word_about_it_heard_after_the_uphold_changes_nothing(world):

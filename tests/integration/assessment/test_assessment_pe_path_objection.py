@@ -1,9 +1,9 @@
 """An objection against DNV's decisions taken on the failed PE check alone (ADR 0011, amended 2026-12-07), on
 the real database and through the API. Upheld against the round-0 postponed decision (on part B), that
 decision is annulled with the supplement it asked for and the case goes back to DNV's PE check on the
-submission's activities, then on as any case; the annulled decision still counts as the case's one postponed
-decision, so a check that fails again ends in a negative decision. An objection against that round-0
-negative decision is still not upheld (Dutch and English), and rejecting stays possible."""
+submission's activities, then on as any case; the annulled decision does not count as the case's one
+postponed decision, so a check that fails again is postponed on B as a first one. An objection against the
+round-0 negative decision is still not upheld (Dutch and English), and rejecting stays possible."""
 from __future__ import annotations
 
 import uuid
@@ -131,12 +131,8 @@ def test_upheld_against_the_postponement_on_the_pe_check_the_case_is_checked_aga
     assert _steps(assessment.case(case["id"], coach.token))[:3] == [
         ("submitted", "done"), ("pe_check", "done"), ("assessment", "current")]
 
-    # An assessor, as for any case; the annulled decision was the case's one postponed decision.
+    # An assessor, as for any case.
     assessment.ok(assessment.assign(case, assessor))
-    body = problem(assessment.advise(case, assessor, form("postponed", failing=("A1",), supplements=("A1",))),
-                   422, "validation-failed")
-    [said] = body["errors"]["advice"]
-    assert said.startswith("Dit dossier heeft al een uitgesteld besluit gehad, dat na bezwaar is vernietigd")
     assessment.ok(assessment.advise(case, assessor, form("positive")), 201)
     final = assessment.ok(assessment.decide(case, "positive"), 201)
     assert (final["round"], final["follows_advice"]) == (1, True)
@@ -144,10 +140,13 @@ def test_upheld_against_the_postponement_on_the_pe_check_the_case_is_checked_aga
     assert (entry["state"], entry["valid_until"]) == ("active", "2031-06-30")
 
 
-def test_a_check_failing_again_after_the_objection_ends_in_a_negative_decision_only(assessment):
+def test_a_check_failing_again_after_the_objection_is_postponed_on_b_as_a_first_one(assessment):
+    """The annulled decision does not use up the case's one postponed decision: a check failing again is
+    postponed on B (negative and positive refused, Dutch and English), with a new supplement term; after
+    that supplement fails the check too, only negative."""
     assessment.clock.day = date(2027, 4, 20)
     coach = assessment.person()
-    case, _, _ = _postponed_on_the_pe_check(assessment, coach, assessment.certificate(coach, EXPIRES))
+    case, first, _ = _postponed_on_the_pe_check(assessment, coach, assessment.certificate(coach, EXPIRES))
     assessment.clock.day = date(2027, 5, 1)
     _uphold(assessment, _objection(assessment, coach, case))
     assessment.clock.day = date(2027, 5, 3)
@@ -156,18 +155,40 @@ def test_a_check_failing_again_after_the_objection_ends_in_a_negative_decision_o
     assert _steps(assessment.case(case["id"], coach.token)) == [
         ("submitted", "done"), ("pe_check", "done"), ("decision", "current")]
 
-    before = assessment.state()
-    for decision in ("postponed", "positive"):
-        for language, text in (("nl", "De PE-toets is opnieuw niet behaald"),
-                               ("en", "The PE check failed again")):
-            response = assessment.post(f"/v1/cases/{case['id']}/decision", assessment.officer.token,
-                                       json={"decision": decision, "reason": "x"},
-                                       headers={"Accept-Language": language})
-            [said] = problem(response, 422, "validation-failed")["errors"]["decision"]
-            assert said.startswith(text), said
-    assert assessment.state() == before
+    def refused(decisions: tuple[str, ...], nl: str, en: str) -> None:
+        before = assessment.state()
+        for decision in decisions:
+            for language, text in (("nl", nl), ("en", en)):
+                response = assessment.post(f"/v1/cases/{case['id']}/decision", assessment.officer.token,
+                                           json={"decision": decision, "reason": "x"},
+                                           headers={"Accept-Language": language})
+                [said] = problem(response, 422, "validation-failed")["errors"]["decision"]
+                assert said.startswith(text), said
+        assert assessment.state() == before
+
+    refused(("negative", "positive"), "Na een niet behaalde PE-toets krijgt de jobcoach eerst",
+            "After a failed PE check the jobcoach first gets")
+    again = assessment.ok(assessment.decide(case, "postponed"), 201)
+    assert (again["round"], again["supplement_due_on"]) == (0, "2027-08-03")
+    assert first["supplement_due_on"] != again["supplement_due_on"]
+    view = assessment.case(case["id"])
+    assert (view["state"], view["supplement_due_on"]) == ("pe_supplement_due", "2027-08-03")
+    [made] = [m for m in assessment.outbox("certification.decision.made", subject=coach.account_id)
+              if m["data"]["decision_id"] == again["id"]]
+    assert [s["part"] for s in made["data"]["supplements"]] == ["B"]
+    assert "Het bewijs ontbreekt nog steeds." in made["data"]["supplements"][0]["assignment"]
+
+    # That postponement is the case's one: its supplement failing the check too ends in negative only.
+    assessment.clock.day = date(2027, 6, 1)
+    _supplement_for_b(assessment, coach, case, date(2027, 6, 1))
+    assert assessment.case(case["id"])["state"] == "pe_supplement_received"
+    assessment.pay(coach, submission_id=case["submission_id"], kind="reassessment", case_id=case["id"])
+    assert assessment.case(case["id"])["state"] == "opened"
+    assessment.pe_check(case, passed=False, findings=[{"text": "Nog altijd te weinig punten."}])
+    refused(("postponed", "positive"), "De PE-toets is opnieuw niet behaald",
+            "The PE check failed again")
     negative = assessment.ok(assessment.decide(case, "negative"), 201)
-    assert (negative["round"], negative["new_portfolio_deadline"]) == (0, "2027-08-03")
+    assert (negative["round"], negative["new_portfolio_deadline"]) == (0, "2027-09-01")
     assert assessment.case(case["id"])["state"] == "decided"
 
     # The round-0 negative decision: an objection against it is still not upheld here.

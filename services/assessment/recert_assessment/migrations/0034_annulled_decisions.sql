@@ -2,8 +2,8 @@
 -- after a failed PE check) annuls that decision together with the supplement it asked for, and the case goes
 -- back to DNV's PE check. The decision stays (the objection is against it, the audit trail names it), marked
 -- with when and by which objection it was annulled: it stands no more (no supplement term, no step in the
--- case's progress, not the latest decision for a new objection or a lapse), but still counts as the case's one
--- postponed decision. Only that decision is annulled today; the round-0 negative one is not (yet).
+-- case's progress, not the latest decision for a new objection or a lapse, not the case's one postponed
+-- decision). Only that decision is annulled today; the round-0 negative one is not (yet).
 ALTER TABLE decisions
     ADD COLUMN annulled_at timestamptz,
     ADD COLUMN annulled_by_objection_id uuid REFERENCES objections (id),
