@@ -94,6 +94,11 @@ def certified_coach(app: Frontend, system: System, valid_until: date, timeout: f
     return person
 
 
+def file_objection(app: Frontend, person: Person, case: dict, reason: str) -> dict:
+    """The jobcoach objects (bezwaar) to the case's latest decision."""
+    return ok(app.post(f"cases/{case['id']}/objections", person, json={"reason": reason}), 201)
+
+
 def missing_parts(app: Frontend, person: Person) -> dict[str, list[str]]:
     readiness = ok(app.get("portfolio/cycles/current/readiness", person))
     return {part: [m["code"] for m in body["missing"]] for part, body in readiness["parts"].items()
@@ -181,9 +186,10 @@ class Office:
     def case(self, case_id: str) -> dict:
         return ok(self.app.get(f"cases/{case_id}", self.dnv))
 
-    def pe_check(self, case: dict) -> dict:
+    def pe_check(self, case: dict, *, passed: bool = True, findings: tuple[str, ...] = ()) -> dict:
+        """DNV completes the PE check: passed, or failed with ``findings`` (their texts)."""
         return ok(self.app.post(f"cases/{case['id']}/pe-check", self.dnv,
-                                json={"passed": True, "findings": []}))
+                                json={"passed": passed, "findings": [{"text": text} for text in findings]}))
 
     def pay(self, person: Person, kind: str) -> dict:
         """The payment provider reports the open invoice of ``kind`` paid, signed with the shared secret."""
@@ -211,3 +217,8 @@ class Office:
     def decide(self, case: dict, decision: str, reason: str | None = None) -> dict:
         return ok(self.app.post(f"cases/{case['id']}/decision", self.dnv,
                                 json={"decision": decision, **({"reason": reason} if reason else {})}), 201)
+
+    def decide_objection(self, case: dict, objection: dict, outcome: str, reason: str) -> dict:
+        """DNV's outcome of the jobcoach's ``objection`` (upheld or rejected), with its reason."""
+        return ok(self.app.post(f"cases/{case['id']}/objections/{objection['id']}/outcome", self.dnv,
+                                json={"outcome": outcome, "reason": reason}))
