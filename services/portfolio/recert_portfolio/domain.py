@@ -505,6 +505,8 @@ class Supplement:
     # When an upheld objection annulled the postponed decision that asked for it (ADR 0011, amended): no
     # longer due, never handed in or announced as missed, and no longer extending the PE period.
     annulled_at: datetime | None = None
+    # The postponed decision that asked for it (None on supplements opened before portfolio kept it).
+    decision_id: UUID | None = None
 
     @property
     def state(self) -> SupplementState:
@@ -536,8 +538,8 @@ class Supplement:
 
 
 def supplement_for_decision(cycle: Cycle, *, case_id: UUID, case_submission_id: UUID,
-                            assignments: Sequence[SupplementAssignment], due_on: date, now: datetime
-                            ) -> Supplement | None:
+                            assignments: Sequence[SupplementAssignment], due_on: date, now: datetime,
+                            decision_id: UUID | None = None) -> Supplement | None:
     """DNV's postponed decision (never the assessor's advice, ADR 0011) reopens the parts it names until
     ``due_on`` (3 months from the decision date), which also extends the PE period to that date. None when
     the cycle is not waiting for a decision on this submission."""
@@ -545,7 +547,16 @@ def supplement_for_decision(cycle: Cycle, *, case_id: UUID, case_submission_id: 
         return None
     return Supplement(id=uuid.uuid4(), cycle_id=cycle.id, case_id=case_id, submission_id=case_submission_id,
                       parts=tuple(dict.fromkeys(a.part for a in assignments)), assignments=tuple(assignments),
-                      due_on=due_on, opened_at=now)
+                      due_on=due_on, opened_at=now, decision_id=decision_id)
+
+
+def awaits_annulment(cycle: Cycle, in_force: Supplement | None, *, decision_id: UUID) -> bool:
+    """Whether a postponed decision that opened no supplement (``supplement_for_decision`` gave None) must
+    wait: the case's supplement in force was asked for by another postponed decision. A second one on a case
+    comes only after an upheld objection annulled the first (ADR 0011), so that objection's event is late
+    (being retried) and annuls the supplement in force; then this decision opens its own."""
+    return (cycle.state == CycleState.SUPPLEMENT_OPEN and in_force is not None
+            and in_force.annulled_at is None and in_force.decision_id not in (None, decision_id))
 
 
 def objection_annuls_supplement(outcome: str, next_step: str | None) -> bool:
@@ -562,6 +573,9 @@ class AnnulmentSkip(enum.StrEnum):
     NOT_POSTPONED = "not_postponed"  # the objected decision was not a postponed one: it asked for nothing
     NO_SUPPLEMENT = "no_supplement"  # the postponed decision opened none (the cycle was not waiting for it)
     ALREADY_ANNULLED = "already_annulled"  # the event came again
+    # The case's latest supplement was asked for by a later postponed decision: the objected decision's own
+    # was annulled already, and this event came late (retried, or replayed from the dead letters).
+    LATER_DECISION = "later_decision"
     HANDED_IN = "handed_in"  # the jobcoach handed it in before portfolio heard of the objection
 
 
@@ -576,11 +590,14 @@ class SupplementAnnulment:
 
 
 def annul_for_upheld_objection(cycle: Cycle, supplement: Supplement | None, *, objected_decision: str,
-                               now: datetime) -> SupplementAnnulment:
+                               now: datetime, objected_decision_id: UUID | None = None
+                               ) -> SupplementAnnulment:
     """DNV upheld the objection against its postponed decision taken on the failed PE check alone: that
     decision is annulled with ``supplement``, the one it asked for (no longer due, not to be handed in, never
     announced as missed), and the cycle goes back to submitted, its submission waiting for DNV's PE check
-    again. ``objected_decision`` is the kind of decision objected to, as portfolio recorded it.
+    again. ``objected_decision`` is the kind of decision objected to, as portfolio recorded it, and
+    ``supplement`` the case's latest: annulled only when ``objected_decision_id`` asked for it (or it predates
+    the link), never one a later postponed decision asked for.
 
     A supplement handed in already stays (assessment has it; it was handed in before portfolio heard of
     the objection), and so does one annulled already. The Noloc meetings that joined the cycle while the
@@ -590,6 +607,8 @@ def annul_for_upheld_objection(cycle: Cycle, supplement: Supplement | None, *, o
         return SupplementAnnulment(skipped=AnnulmentSkip.NOT_POSTPONED)
     if supplement is None:
         return SupplementAnnulment(skipped=AnnulmentSkip.NO_SUPPLEMENT)
+    if supplement.decision_id is not None and supplement.decision_id != objected_decision_id:
+        return SupplementAnnulment(skipped=AnnulmentSkip.LATER_DECISION)
     if supplement.annulled_at is not None:
         return SupplementAnnulment(skipped=AnnulmentSkip.ALREADY_ANNULLED)
     if supplement.submitted_at is not None:

@@ -34,6 +34,7 @@ from recert_portfolio.domain import (
     SupplementAssignment,
     after_negative_decision,
     annul_for_upheld_objection,
+    awaits_annulment,
     carried_over,
     lapse_closes,
     objection_annuls_supplement,
@@ -278,8 +279,11 @@ class Handlers:
         supplement = supplement_for_decision(
             cycle, case_id=data["case_id"], case_submission_id=case.submission_id,
             assignments=[SupplementAssignment(s["part"], s["assignment"]) for s in data["supplements"]],
-            due_on=data["supplement_due_on"], now=self.now())
+            due_on=data["supplement_due_on"], now=self.now(), decision_id=data["decision_id"])
         if supplement is None:
+            in_force = uow.supplements.of_case(case.case_id)
+            if awaits_annulment(cycle, in_force, decision_id=data["decision_id"]):
+                raise NotYetKnown(f"the annulment of the supplement of decision {in_force.decision_id}")
             _log.warning("postponed decision for a cycle that is not waiting for it",
                          extra={"case_id": str(data["case_id"]), "state": str(cycle.state)})
             return
@@ -337,7 +341,8 @@ class Handlers:
         if objected is None:
             raise NotYetKnown(f"decision {data['decision_id']}")
         annulment = annul_for_upheld_objection(cycle, uow.supplements.of_case(case.case_id),
-                                               objected_decision=objected, now=self.now())
+                                               objected_decision=objected, now=self.now(),
+                                               objected_decision_id=data["decision_id"])
         facts = {"case_id": str(case.case_id), "decision_id": str(data["decision_id"])}
         if annulment.skipped == AnnulmentSkip.HANDED_IN:
             _log.warning("upheld objection: the supplement was handed in before it arrived; it stays",

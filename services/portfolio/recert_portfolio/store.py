@@ -477,7 +477,7 @@ def _supplement(row: Mapping[str, Any] | None) -> Supplement | None:
         assignments=tuple(SupplementAssignment(a["part"], a["assignment"]) for a in row["assignments"]),
         due_on=row["due_on"], opened_at=row["opened_at"], revised_parts=tuple(row["revised_parts"]),
         submitted_at=row["submitted_at"], supplement_submission_id=row["supplement_submission_id"],
-        missed_at=row["missed_at"], annulled_at=row["annulled_at"])
+        missed_at=row["missed_at"], annulled_at=row["annulled_at"], decision_id=row["decision_id"])
 
 
 class SupplementRepository(_Repository):
@@ -485,13 +485,13 @@ class SupplementRepository(_Repository):
         """False when the case has a supplement in force already (one not annulled)."""
         row = self.conn.execute(
             """INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on,
-                                        opened_at)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                                        opened_at, decision_id)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
                ON CONFLICT (case_id) WHERE annulled_at IS NULL DO NOTHING RETURNING id""",
             (supplement.id, supplement.cycle_id, supplement.case_id, supplement.submission_id,
              list(supplement.parts), Jsonb([{"part": a.part, "assignment": a.assignment}
                                             for a in supplement.assignments]),
-             supplement.due_on, supplement.opened_at)).fetchone()
+             supplement.due_on, supplement.opened_at, supplement.decision_id)).fetchone()
         return row is not None
 
     def latest(self, cycle_id: UUID) -> Supplement | None:

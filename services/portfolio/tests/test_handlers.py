@@ -311,7 +311,7 @@ def test_a_postponed_decision_opens_the_supplement_and_extends_the_period(world)
     world.today, world.now = date(2027, 8, 1), world.now + timedelta(days=108)
     late = world.noloc_meeting(coach, date(2027, 7, 15))  # after expiry: waits for the supplement
     assert world.data.attendance[late].meeting_id is None
-    world.decide(coach, case_id, "postponed", parts=("A3", "B"))
+    decision_id = world.decide(coach, case_id, "postponed", parts=("A3", "B"))
     cycle = world.service.current(coach.account_id).cycle
     supplement = world.service.supplement(coach.account_id)
     assert cycle.state == CycleState.SUPPLEMENT_OPEN
@@ -319,8 +319,15 @@ def test_a_postponed_decision_opens_the_supplement_and_extends_the_period(world)
                                                                                 ("A3", "B"))
     assert supplement.due_on == date(2027, 10, 30) and supplement.opened_at == world.now
     assert world.data.attendance[late].meeting_id is not None
-    world.decide(coach, case_id, "postponed")  # another decision on the same case opens nothing more
-    assert len(world.data.supplements) == 1
+    assert supplement.decision_id == decision_id
+    before = repr(world.data)
+    world.decide(coach, case_id, "postponed", parts=("A3", "B"), decision_id=decision_id)  # delivered again
+    assert repr(world.data) == before
+    # Another postponed decision while this one's supplement is in force comes only after an upheld
+    # objection annulled it (ADR 0011): it waits for that objection's event, opening nothing meanwhile.
+    with pytest.raises(NotYetKnown):
+        world.decide(coach, case_id, "postponed")
+    assert repr(world.data) == before
 
 
 def test_a_postponed_decision_for_a_cycle_not_waiting_for_it_is_ignored(world):
@@ -488,3 +495,38 @@ def test_a_later_postponed_decision_on_the_case_opens_a_supplement_of_its_own(wo
     supplement = world.service.supplement(coach.account_id)
     assert (supplement.parts, supplement.annulled_at, supplement.opened_at) == (("A2",), None, world.now)
     assert len(world.data.supplements) == 2
+
+
+def test_an_upheld_objection_handled_after_the_next_postponement_leaves_that_ones_supplement(world):
+    """The case went back to the PE check, failed it again and DNV postponed once more: the new supplement is
+    the new decision's. The objection's event, handled again now (under a new id, as a replay by hand would
+    be), annuls nothing: the supplement of the decision it was against was annulled already."""
+    coach, _, case_id, first = world.pe_postponed()
+    objection_id = uuid.uuid4()
+    world.objection_decided(coach, case_id, first, objection_id=objection_id)
+    world.now += timedelta(days=30)
+    second = world.decide(coach, case_id, "postponed", parts=("B",))
+    assert world.service.supplement(coach.account_id).decision_id == second
+    before = repr(world.data)
+    world.objection_decided(coach, case_id, first, objection_id=objection_id)
+    assert repr(world.data) == before
+    assert world.service.supplement(coach.account_id).annulled_at is None
+
+
+def test_the_next_postponement_heard_before_the_objection_that_annulled_the_first_waits_for_it(world):
+    """The other order: DNV's second postponed decision reaches portfolio while the objection's event, which
+    annulled the first one's supplement, is being retried. The decision waits for it (``NotYetKnown``), then
+    opens its own supplement; the objection annuls the first one's, not the new one."""
+    coach, _, case_id, first = world.pe_postponed()
+    world.now += timedelta(days=30)
+    before = repr(world.data)
+    second = uuid.uuid4()
+    with pytest.raises(NotYetKnown):
+        world.decide(coach, case_id, "postponed", parts=("B",), decision_id=second)
+    assert repr(world.data) == before
+    world.objection_decided(coach, case_id, first)
+    world.decide(coach, case_id, "postponed", parts=("B",), decision_id=second)  # the retry
+    supplement = world.service.supplement(coach.account_id)
+    assert (supplement.decision_id, supplement.annulled_at) == (second, None)
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_OPEN
+    assert sorted(s.decision_id == first for s in world.data.supplements.values()) == [False, True]

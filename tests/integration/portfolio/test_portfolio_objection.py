@@ -140,3 +140,23 @@ def test_a_later_postponed_decision_on_the_case_opens_a_supplement_of_its_own(po
     supplement = portfolio.get(f"{CURRENT}/supplement", coach.token).get_json()
     assert supplement["id"] == current["supplement"]["id"]
     assert [row["annulled_at"] is not None for row in _supplements(portfolio, case_id)] == [True, False]
+
+    # The objection's event once more (replayed by hand under another id): the supplement in force is the
+    # later decision's, which it leaves alone.
+    before = portfolio.state()
+    _upheld(portfolio, coach, case_id, decision_id)
+    assert portfolio.state() == before
+    assert portfolio.current(coach)["supplement"]["state"] == "open"
+
+
+def test_a_later_postponed_decision_heard_before_the_objection_waits_for_it(portfolio):
+    """The second postponed decision reaches portfolio while the objection's event, which annulled the first
+    one's supplement, is being retried: the decision waits for it, then opens its own supplement."""
+    coach, cycle, case_id = _submitted(portfolio)
+    first, _ = _postponed_on_b(portfolio, coach, cycle, case_id)
+    _, second = _postponed_on_b(portfolio, coach, cycle, case_id, part="A2", wait=False)
+    objection = _upheld(portfolio, coach, case_id, first, wait=False)
+    portfolio.wait_handled(second.id, objection.id)
+    current = portfolio.current(coach)
+    assert (current["state"], current["supplement"]["parts"]) == ("supplement_open", ["A2"])
+    assert [row["annulled_at"] is not None for row in _supplements(portfolio, case_id)] == [True, False]
