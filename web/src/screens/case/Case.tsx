@@ -1,7 +1,10 @@
 // The jobcoach's application after submitting (issue 13): the case's progress, each step with its day or
 // the day it is expected (GET /cases/{id}'s `progress`), the supplement's deadline when DNV postponed,
 // DNV's decisions with the assessment form as PDF, and the objection against a decision that is not
-// positive, within its term.
+// positive, within its term. A decision an upheld objection annulled (DNV's postponement on part B after a
+// failed PE check, ADR 0011 amended) is shown as annulled: no deadline, no objection form, no mentor pointer;
+// the objection that annulled it says that the postponement and the PE supplement lapsed and DNV checks
+// the PE again.
 import { useState } from "preact/hooks";
 import { api, type Schemas, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
@@ -58,6 +61,8 @@ function CaseView({ found, changed }: { found: CaseDetail; changed: () => void }
   const t = useT();
   const decisions = [...(found.decisions ?? [])].reverse(); // newest first
   const latest = decisions[0];
+  // The newest decision that stands: an annulled one is not "the" decision any more (ADR 0011 amended).
+  const standing = decisions.find((decision) => !decision.annulled_at);
   const supplementOpen = found.stage === "supplement" && !found.supplement;
   return (
     <>
@@ -76,7 +81,13 @@ function CaseView({ found, changed }: { found: CaseDetail; changed: () => void }
         <section aria-labelledby="decision-title">
           <h2 id="decision-title">{t("case.decisions")}</h2>
           {decisions.map((decision, index) => (
-            <DecisionItem key={decision.id} found={found} decision={decision} latest={index === 0} changed={changed} />
+            <DecisionItem
+              key={decision.id}
+              found={found}
+              decision={decision}
+              latest={index === 0 && decision === standing}
+              changed={changed}
+            />
           ))}
         </section>
       )}
@@ -143,6 +154,7 @@ function DecisionItem({ found, decision, latest, changed }: {
 }) {
   const t = useT();
   const objection = (found.objections ?? []).find((o) => o.decision_id === decision.id);
+  if (decision.annulled_at) return <AnnulledDecision decision={decision} objection={objection} />;
   const hasForm = (decision.round ?? 0) > 0 && (found.advices ?? []).some((a) => a.round === decision.round);
   const mayObject = latest && decision.decision !== "positive" && !objection && decision.objection_deadline;
   return (
@@ -175,6 +187,28 @@ function DecisionItem({ found, decision, latest, changed }: {
           <p>{t("case.objection.closed")}</p>
         )
       ) : null}
+    </article>
+  );
+}
+
+/** A decision an upheld objection annulled: what it was and that it no longer applies, with the objection
+ * that annulled it. Its supplement's deadline is void, and nothing is to be objected to. */
+function AnnulledDecision({ decision, objection }: { decision: Decision; objection: Objection | undefined }) {
+  const t = useT();
+  return (
+    <article
+      class="case-decision case-annulled"
+      data-decision={decision.decision}
+      data-annulled="true"
+      aria-labelledby={`decision-${decision.id}`}
+    >
+      <h3 id={`decision-${decision.id}`}>
+        {t(decision.decision === "postponed" ? "case.decision.annulled.postponed" : "case.decision.annulled", {
+          date: formatDate(decision.decided_on),
+        })}
+      </h3>
+      <p data-field="annulled">{t("case.decision.annulled.on", { date: formatDate(decision.annulled_at ?? "") })}</p>
+      {objection && <ObjectionState objection={objection} annulled={decision.annulled_by_objection_id === objection.id} />}
     </article>
   );
 }
@@ -226,17 +260,19 @@ function FormPdf({ caseId, round }: { caseId: string; round: 1 | 2 }) {
   );
 }
 
-function ObjectionState({ objection }: { objection: Objection }) {
+/** The objection's state. `annulled`: upheld, it annulled the decision (the postponement after a failed PE
+ * check), and the case went back to DNV's PE check rather than to a new decision. */
+function ObjectionState({ objection, annulled = false }: { objection: Objection; annulled?: boolean }) {
   const t = useT();
   return (
-    <section class="case-objection" aria-labelledby="objection-state-title" data-field="objection">
-      <h4 id="objection-state-title">{t("case.objection.state")}</h4>
+    <section class="case-objection" aria-labelledby={`objection-state-${objection.id ?? ""}`} data-field="objection">
+      <h4 id={`objection-state-${objection.id ?? ""}`}>{t("case.objection.state")}</h4>
       <p>{t("case.objection.filed", { date: formatDate(objection.filed_at ?? "") })}</p>
       <p class="case-text">{objection.reason}</p>
       <p data-field="objection-state">
         <strong>
           {objection.outcome === "upheld"
-            ? t("case.objection.upheld")
+            ? t(annulled ? "case.objection.upheld.pe_check" : "case.objection.upheld")
             : objection.outcome === "rejected"
               ? t("case.objection.rejected")
               : t("case.objection.open")}

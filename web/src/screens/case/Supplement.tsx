@@ -1,7 +1,9 @@
 // Supplement mode (issue 13): after DNV's postponed decision, the assignments per reopened part with the
 // deadline shown first, a link to each part's editor (the portfolio's A1-A4 editors, which let her change
 // exactly the reopened parts; part B: the PE screens), and the confirmation before the supplement is sent.
-import { api, type Schemas } from "../../api/client";
+// A supplement annulled with the postponed decision that asked for it (an upheld objection, ADR 0011
+// amended) is shown as such, with why: portfolio answers 404 for it, and its cycle shows it annulled.
+import { api, type Schemas, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
 import { platformToday } from "../../calendar";
 import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
@@ -14,6 +16,16 @@ import "./case.css";
 type Supplement = Schemas["Supplement"];
 
 const getSupplement = () => authorized(() => api.GET("/api/v1/portfolio/cycles/current/supplement"));
+
+/** The supplement asked of her; when none is (404), the cycle's annulled one if an upheld objection
+ * annulled it, else the 404 (no supplement asked). */
+async function loadSupplement(): Promise<{ ok: true; data: Supplement } | { ok: false; problem: Shown }> {
+  const answer = await getSupplement();
+  if (answer.ok || answer.problem.status !== 404) return answer;
+  const cycle = await authorized(() => api.GET("/api/v1/portfolio/cycles/current"));
+  if (cycle.ok && cycle.data.supplement?.state === "annulled") return { ok: true, data: cycle.data.supplement };
+  return answer;
+}
 
 function editorOf(part: string): string {
   return part === "B" ? "/pe" : `/portfolio/${part.toLowerCase()}`;
@@ -31,7 +43,7 @@ function daysUntil(iso: string): number {
 
 export function SupplementScreen() {
   const t = useT();
-  const { data, problem, reload } = useLoad(getSupplement);
+  const { data, problem, reload } = useLoad(loadSupplement);
   return (
     <Page title={t("supplement.title")}>
       <p>
@@ -45,10 +57,23 @@ export function SupplementScreen() {
         )
       ) : !data ? (
         <p aria-busy="true">{t("app.loading")}</p>
+      ) : data.state === "annulled" ? (
+        <Annulled supplement={data} />
       ) : (
         <SupplementView supplement={data} submitted={reload} />
       )}
     </Page>
+  );
+}
+
+/** No longer due: the postponed decision that asked for it was annulled when DNV upheld her objection. */
+function Annulled({ supplement }: { supplement: Supplement }) {
+  const t = useT();
+  return (
+    <div class="notice case-annulled" data-field="annulled">
+      <p class="problem-title">{t("supplement.annulled", { date: formatDate(supplement.annulled_at ?? "") })}</p>
+      <p>{t("supplement.annulled.why")}</p>
+    </div>
   );
 }
 
