@@ -239,6 +239,11 @@ function Progress({ cycle, changed }: { cycle: Cycle; changed: () => void }) {
           {t(cycle.state === "supplement_open" ? "case.supplement.go" : "case.progress.more")}
         </Link>
       </p>
+      {cycle.supplement?.state === "annulled" && cycle.state === "submitted" && (
+        <p class="notice" data-field="supplement-annulled">
+          {t("portfolio.progress.supplement_annulled", { date: formatDate(cycle.supplement.annulled_at ?? "") })}
+        </p>
+      )}
       <ProblemBox problem={problem} />
       <ol class="pf-steps">
         {STEPS.map((step, index) => {
