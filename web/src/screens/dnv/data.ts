@@ -3,7 +3,7 @@ import { api } from "../../api/client";
 import type { components } from "../../api/schema";
 import { authorized } from "../../auth";
 import { useLocalDraft } from "../../components/draft";
-import type { Language, TextKey } from "../../i18n";
+import type { Language, Params, TextKey } from "../../i18n";
 
 type Schemas = components["schemas"];
 export type CaseDetail = Schemas["CaseDetail"];
@@ -69,15 +69,21 @@ export function useKeptText(key: string): [string, (value: string) => void, () =
   }];
 }
 
+/** Every action assessment writes to a case's audit trail (record_audit), and mentor_declared, which older
+ * cases still have. */
 const AUDIT_ACTIONS = [
-  "advice_given", "assessor_assigned", "case_opened", "case_withdrawn", "certificate_lapsed", "certificate_renewed",
-  "decision_made", "invoice_paid", "mentor_declared", "objection_decided", "objection_filed", "pe_activity_rejected",
-  "pe_activity_rejection_withdrawn", "pe_check_completed", "ready_for_assignment", "supplement_submitted",
-  "supplement_missed", "supplement_to_assessor", "supplement_to_pe_check", "withdrawal_refused",
+  "advice_given", "assessor_assigned", "case_opened", "case_overdue", "case_resumed_at_pe_check", "case_withdrawn",
+  "certificate_lapsed", "certificate_renewed", "decision_made", "invoice_paid", "mentor_declared",
+  "objection_decided", "objection_filed", "pe_activity_rejected", "pe_activity_rejection_withdrawn",
+  "pe_check_completed", "ready_for_assignment", "supplement_submitted", "supplement_missed",
+  "supplement_to_assessor", "supplement_to_pe_check", "withdrawal_refused",
 ];
 
-/** An audit-trail action said in words; one this portal does not know yet (a newer API) as sent. */
-export function auditAction(t: (key: TextKey) => string, action: string | undefined): string {
-  return AUDIT_ACTIONS.includes(action ?? "") ? t(`dnv.audit.action.${action}` as TextKey) : (action ?? "");
+/** An audit-trail action said in words; one this portal does not know yet (a newer API) as "another
+ * event", with its name for whoever asks the service desk. */
+export function auditAction(t: (key: TextKey, params?: Params) => string, action: string | undefined): string {
+  return AUDIT_ACTIONS.includes(action ?? "")
+    ? t(`dnv.audit.action.${action}` as TextKey)
+    : t("dnv.audit.action.unknown", { action: action ?? "" });
 }
 

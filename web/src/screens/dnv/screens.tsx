@@ -1,6 +1,9 @@
 // The DNV officer's screens (issue 13): the overview (GET /api/v1/overview, composed: its missing parts
 // shown as such), the cases by state, a case with its audit trail, the PE check, assigning an assessor, the
-// decision and the objections; the certificate CSV import; the e-mails that failed to send.
+// decision and the objections; the certificate CSV import; the e-mails that failed to send. An objection
+// against the postponement on part B after a failed PE check (pe_supplement_due) says before it is upheld
+// what that does there: the decision and its supplement lapse and the case goes back to the PE check
+// (ADR 0011 amended), where the PE check screen offers the check again.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Outcome, type Shown } from "../../api/client";
 import { authorized, session } from "../../auth";
@@ -511,6 +514,7 @@ function FormPdf({ caseId, round }: { caseId: string; round: number }) {
 
 function DecisionFacts({ decision }: { decision: Decision }) {
   const t = useT();
+  const annulled = Boolean(decision.annulled_at);
   return (
     <>
       <p>
@@ -518,10 +522,15 @@ function DecisionFacts({ decision }: { decision: Decision }) {
         {decision.follows_advice ? t("dnv.decisions.follows") : t("dnv.decisions.departs")}
       </p>
       {decision.reason && <p>{t("dnv.decisions.reason", { reason: decision.reason })}</p>}
-      {decision.supplement_due_on && (
+      {annulled && (
+        <p data-field="annulled">
+          <strong>{t("dnv.decisions.annulled", { date: date(decision.annulled_at) })}</strong>
+        </p>
+      )}
+      {!annulled && decision.supplement_due_on && (
         <p data-field="supplement-due">{t("dnv.decisions.supplement_due", { date: date(decision.supplement_due_on) })}</p>
       )}
-      {decision.objection_deadline && decision.decision !== "positive" && (
+      {!annulled && decision.objection_deadline && decision.decision !== "positive" && (
         <p>{t("dnv.decisions.objection_deadline", { date: date(decision.objection_deadline) })}</p>
       )}
     </>
@@ -538,7 +547,7 @@ function Decisions({ decisions }: { decisions: Decision[] }) {
       ) : (
         <ul class="dnv-cards">
           {decisions.map((decision) => (
-            <li key={decision.id} data-decision={decision.decision}>
+            <li key={decision.id} data-decision={decision.decision} data-annulled={decision.annulled_at ? "true" : undefined}>
               <DecisionFacts decision={decision} />
             </li>
           ))}
@@ -548,10 +557,24 @@ function Decisions({ decisions }: { decisions: Decision[] }) {
   );
 }
 
+/** Whether upholding `objection` sends the case back to the PE check: it is against DNV's postponement on
+ * part B after a failed PE check (round 0), which still stands while the PE supplement is due. */
+function upholdingResumesPeCheck(view: CaseDetail, decisionId: string): boolean {
+  const decision = (view.decisions ?? []).find((d) => d.id === decisionId);
+  return (
+    view.state === "pe_supplement_due" &&
+    decision?.round === 0 &&
+    decision.decision === "postponed" &&
+    !decision.annulled_at
+  );
+}
+
 function Objections({ view, changed }: { view: CaseDetail; changed: () => void }) {
   const t = useT();
   const objections = view.objections ?? [];
   if (!objections.length) return null;
+  // The objections whose upholding annulled their decision (and sent the case back to the PE check).
+  const annulledBy = new Set((view.decisions ?? []).flatMap((d) => (d.annulled_by_objection_id ? [d.annulled_by_objection_id] : [])));
   return (
     <section aria-labelledby="dnv-objections" class="dnv-section">
       <h2 id="dnv-objections">{t("dnv.objections.title")}</h2>
@@ -561,12 +584,23 @@ function Objections({ view, changed }: { view: CaseDetail; changed: () => void }
             <p>{t("dnv.objections.filed", { at: dateTime(objection.filed_at) })}</p>
             <blockquote>{objection.reason}</blockquote>
             {objection.outcome ? (
-              <p>
-                {t(objection.outcome === "upheld" ? "dnv.objections.upheld" : "dnv.objections.rejected")}{" "}
+              <p data-field="objection-outcome">
+                {t(
+                  objection.outcome === "rejected"
+                    ? "dnv.objections.rejected"
+                    : annulledBy.has(objection.id ?? "")
+                      ? "dnv.objections.upheld.pe_check"
+                      : "dnv.objections.upheld",
+                )}{" "}
                 {objection.outcome_reason}
               </p>
             ) : (
-              <ObjectionOutcome caseId={view.id ?? ""} objectionId={objection.id ?? ""} changed={changed} />
+              <ObjectionOutcome
+                caseId={view.id ?? ""}
+                objectionId={objection.id ?? ""}
+                resumesPeCheck={upholdingResumesPeCheck(view, objection.decision_id ?? "")}
+                changed={changed}
+              />
             )}
           </li>
         ))}
@@ -575,7 +609,12 @@ function Objections({ view, changed }: { view: CaseDetail; changed: () => void }
   );
 }
 
-function ObjectionOutcome({ caseId, objectionId, changed }: { caseId: string; objectionId: string; changed: () => void }) {
+function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, changed }: {
+  caseId: string;
+  objectionId: string;
+  resumesPeCheck: boolean;
+  changed: () => void;
+}) {
   const t = useT();
   const [outcome, setOutcome] = useState<"upheld" | "rejected" | "">("");
   const [reason, setReason, clearReason] = useKeptText(`objection.${objectionId}`);
@@ -597,11 +636,19 @@ function ObjectionOutcome({ caseId, objectionId, changed }: { caseId: string; ob
   return (
     <form class="dnv-form" onSubmit={submit.onSubmit} noValidate>
       <ProblemBox problem={submit.problem} />
+      {resumesPeCheck && (
+        <p class="notice" data-field="uphold-effect">
+          {t("dnv.objections.pe_check.explained")}
+        </p>
+      )}
       <ChoiceGroup
         name={`outcome-${objectionId}`}
         errorKey="outcome"
         legend={t("dnv.objections.outcome")}
-        options={(["upheld", "rejected"] as const).map((value) => ({ value, text: t(`dnv.objections.choose.${value}`) }))}
+        options={(["upheld", "rejected"] as const).map((value) => ({
+          value,
+          text: t(value === "upheld" && resumesPeCheck ? "dnv.objections.choose.upheld.pe_check" : `dnv.objections.choose.${value}`),
+        }))}
         value={outcome}
         choose={setOutcome}
         problem={submit.problem}
@@ -653,6 +700,11 @@ export function PeCheck() {
       {!data && !problem && <Loading />}
       {data && check && (
         <>
+          {open && data.view.state === "opened" && (data.view.decisions ?? []).some((d) => d.annulled_at) && (
+            <p class="notice" data-field="resumed">
+              {t("dnv.pe.resumed")}
+            </p>
+          )}
           <Rules check={check} />
           <p role="status" class="dnv-status">
             {status}
