@@ -14,7 +14,13 @@ photo as the evidence of one activity). DNV's officer, logged in through the por
   is shown by its line number, and the corrected file;
 - decides postponed as advised by keyboard alone and sees the supplement's deadline; finds the jobcoach's
   objection unfounded;
-- cannot pass a PE check that misses the rules, fails it with findings, and postpones on part B.
+- cannot pass a PE check that misses the rules, fails it with findings, and postpones on part B;
+- after such a postponement (set up through the API), upholds the jobcoach's objection (filed in the
+  portal) once told what that does there: the decision and its PE supplement lapse (the jobcoach's
+  application, supplement, portfolio and wegwijzer say so on her phone; her hand-in from a tab still open
+  is refused), and the case is back at the PE check, which the officer does again: passed, on to payment;
+- after a PE supplement, fails the check again and sees anything but a negative decision refused next to
+  the choices.
 
 Noloc's administrator sends a failed e-mail again (the failed e-mails are Noloc's). The API shows each
 effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in through DevTools,
@@ -456,6 +462,229 @@ def test_dnv_fails_the_pe_check_with_findings_and_postpones_on_b(officer, app, o
     due = dutch_date(date.fromisoformat(decision["supplement_due_on"]))
     expect(page.locator("[data-field=supplement-due]")).to_have_text(
         f"De aanvulling moet uiterlijk {due} binnen zijn.")
+
+
+def _postponed_on_a_failed_pe_check(app, office, name: str):
+    """A jobcoach whose submitted portfolio failed DNV's PE check (the biggest activity rejected) and whose
+    case DNV postponed on part B, through the API (the screens for that are the test above): her, the case,
+    the rejected activity's id, and the open supplement once portfolio has it."""
+    person, case = _submitted(app, office, name=name)
+    case_id = case["id"]
+    activities = ok(app.get(f"cases/{case_id}/pe-check", office.dnv))["activities"]
+    rejected = next(a["activity_id"] for a in activities if Decimal(a["amount"]) == 45)
+    ok(app.post(f"cases/{case_id}/pe-check/rejections", office.dnv, json={
+        "activity_id": rejected, "reason": "Geen bewijs van deelname."}), 201)
+    ok(app.post(f"cases/{case_id}/pe-check", office.dnv, json={
+        "passed": False, "findings": [{"text": "Er ontbreken punten in categorie 1."}]}))
+    eventually(lambda: office.case(case_id)["state"] == "pe_check_failed", what="the case stopped")
+    decision = office.decide(case, "postponed")
+    assert (decision["round"], decision["decision"]) == (0, "postponed")
+    supplement = eventually(lambda: (lambda r: r.status_code == 200 and r.json())(
+        app.get("portfolio/cycles/current/supplement", person)), what="the PE supplement opened")
+    assert supplement["parts"] == ["B"] and supplement["state"] == "open"
+    return person, case, rejected, decision
+
+
+def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_to_the_pe_check(
+        browser, system, officer, app, office):
+    """ADR 0011 amended: the jobcoach objects to the postponement after a failed PE check; DNV, told first
+    what upholding does there, upholds it; the decision and its PE supplement lapse (her screens say so, a
+    hand-in of the supplement still open in another tab is refused), and DNV checks the PE again in the
+    portal: passed, the case goes on to the payment."""
+    name = "Bram Bezwaar"
+    person, case, rejected, decision = _postponed_on_a_failed_pe_check(app, office, name)
+    case_id = case["id"]
+    decided_on = dutch_date(date.fromisoformat(decision["decided_on"]))
+
+    # The jobcoach, on her phone, objects to the postponement in the portal.
+    context = _phone(browser, system)
+    coach = context.new_page()
+    login(coach, person)
+    heading(coach, "Mijn overzicht")
+    coach.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
+    heading(coach, "Je aanvraag")
+    expect(coach.locator("[data-decision=postponed] h3")).to_have_text(
+        "Uitgesteld: je mag je portfolio aanvullen")
+    expect(coach.locator("[data-field=supplement-notice]")).to_be_visible()
+    reason = "Het bewijs van mijn cursus zat er wel bij: zie het certificaat bij de tweede activiteit."
+    coach.get_by_label("Waarom maak je bezwaar?").fill(reason)
+    coach.get_by_label("Ik wil dit bezwaar indienen. Daarna kan ik het niet meer aanpassen.").check()
+    coach.get_by_role("button", name="Bezwaar indienen").click()
+    expect(coach.locator("[data-field=objection-state]")).to_have_text(
+        "DNV behandelt je bezwaar. Je hoort het zodra er een besluit over is.")
+    # Her supplement, open in another tab while DNV handles the objection.
+    tab = context.new_page()
+    tab.goto("/aanvraag/aanvulling")
+    heading(tab, "Je aanvulling")
+    expect(tab.locator("[data-part=B] [data-field=assignment]")).to_contain_text(
+        "Er ontbreken punten in categorie 1.")
+
+    # DNV's officer reads what upholding does here before choosing it, and upholds.
+    page = officer
+    page.goto(f"/dnv/zaak?id={case_id}")
+    heading(page, f"Zaak van {name}")
+    expect(page.locator("[data-field=state]")).to_have_text("Aanvulling PE gevraagd")
+    objections = page.locator("section[aria-labelledby=dnv-objections]")
+    expect(objections).to_contain_text(reason)
+    effect = objections.locator("[data-field=uphold-effect]")
+    expect(effect).to_contain_text(
+        "Verklaar je het gegrond, dan vervallen dat besluit en de aanvulling van de PE")
+    expect(effect).to_contain_text("gaat de zaak terug naar de PE-toets")
+    check_screen(page, "objection against the postponement on B")
+    objections.get_by_label(
+        "Gegrond: het uitstel en de aanvulling vervallen, de zaak gaat terug naar de PE-toets").check()
+    objections.get_by_label("Toelichting bij je oordeel").fill("Het bewijs zat er wel bij.")
+    objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+    expect(objections.locator("[data-field=objection-outcome]")).to_have_text(
+        "Gegrond verklaard: het besluit tot uitstel en de aanvulling van de PE zijn vervallen, en de zaak "
+        "ging terug naar de PE-toets. Het bewijs zat er wel bij.")
+    expect(page.locator("[data-field=state]")).to_have_text("Ingediend, PE-toets nog te doen")
+    annulled = page.locator("[data-decision=postponed][data-annulled=true]")
+    expect(annulled.locator("[data-field=annulled]")).to_have_text(
+        f"Vervallen op {dutch_date(TODAY)}: het bezwaar ertegen is gegrond verklaard. De aanvulling die het "
+        "vroeg, is ook vervallen.")
+    expect(annulled.locator("[data-field=supplement-due]")).to_have_count(0)
+    expect(page.locator("[data-field=supplement-due-on]")).to_have_count(0)
+    audit = page.locator(".dnv-audit li")
+    expect(audit.last).to_contain_text(
+        "Terug naar de PE-toets: het besluit tot uitstel en de aanvulling zijn vervallen (Medewerker DNV)")
+    # Every action of the trail in words: no code such as case_resumed_at_pe_check shows.
+    assert not [text for text in audit.all_inner_texts() if re.search(r"\b[a-z]+(?:_[a-z]+)+\b", text)]
+    check_screen(page, "case back at the PE check")
+    resumed = office.case(case_id)
+    assert resumed["state"] == "opened" and resumed["decisions"][0]["annulled_at"]
+    (objection,) = resumed["objections"]
+    assert objection["outcome"] == "upheld" and resumed["decisions"][0]["annulled_by_objection_id"] == \
+        objection["id"]
+
+    # Her supplement is annulled: the hand-in from the other tab is refused, and the screen says why.
+    eventually(lambda: ok(app.get("portfolio/cycles/current", person))["supplement"]["state"] == "annulled",
+               what="portfolio annulled the supplement")
+    tab.get_by_label("Ik heb mijn aanvulling gecontroleerd en wil hem indienen.").check()
+    tab.get_by_role("button", name="Ja, aanvulling indienen").click()
+    refusal = tab.locator(".problem[role=alert]")
+    expect(refusal).to_be_focused()
+    expect(refusal).to_contain_text("Deze aanvulling is vervallen")
+    check_screen(tab, "supplement refused, annulled")
+    tab.reload()
+    heading(tab, "Je aanvulling")
+    annulled_supplement = tab.locator("[data-field=annulled]")
+    expect(annulled_supplement).to_contain_text(f"Deze aanvulling is vervallen op {dutch_date(TODAY)}.")
+    expect(annulled_supplement).to_contain_text("je hoeft niets meer in te leveren")
+    expect(tab.get_by_text("Er is geen aanvulling gevraagd.")).to_have_count(0)
+    expect(tab.get_by_role("button", name="Ja, aanvulling indienen")).to_have_count(0)
+    check_screen(tab, "supplement annulled")
+    tab.close()
+
+    # Her application: the decision annulled by her upheld objection, no supplement asked, the PE check next.
+    coach.reload()
+    heading(coach, "Je aanvraag")
+    item = coach.locator("[data-decision=postponed][data-annulled=true]")
+    expect(item.locator("h3")).to_have_text(f"Vervallen: het besluit tot uitstel van {decided_on}")
+    expect(item.locator("[data-field=annulled]")).to_have_text(
+        f"Dit besluit geldt niet meer sinds {dutch_date(TODAY)}: DNV heeft je bezwaar ertegen gegrond "
+        "verklaard.")
+    expect(item.locator("[data-field=objection-state]")).to_have_text(
+        "Gegrond: het uitstel en de aanvulling van je PE vervallen. DNV toetst je PE opnieuw, op het "
+        "portfolio dat je al hebt ingediend. Daarna gaat je aanvraag verder.")
+    expect(coach.get_by_text("DNV neemt een nieuw besluit")).to_have_count(0)
+    expect(coach.locator("[data-field=supplement-notice]")).to_have_count(0)
+    expect(coach.get_by_text("Je aanvulling moet uiterlijk")).to_have_count(0)
+    expect(coach.get_by_label("Waarom maak je bezwaar?")).to_have_count(0)
+    expect(coach.locator("[data-field=mentors]")).to_have_count(0)
+    expect(coach.locator("[data-step=pe_check-1]")).to_have_attribute("aria-current", "step")
+    expect(coach.locator("[data-step^=supplement]")).to_have_count(0)
+    check_screen(coach, "application, postponement annulled")
+    coach.get_by_role("navigation").get_by_role("link", name="Portfolio").click()
+    heading(coach, "Je portfolio")
+    expect(coach.locator("[data-field=supplement-annulled]")).to_have_text(
+        f"Je aanvulling is vervallen op {dutch_date(TODAY)}: DNV heeft je bezwaar tegen het besluit tot "
+        "uitstel gegrond verklaard en toetst je PE opnieuw. Je hoeft niets meer in te leveren.")
+    expect(coach.get_by_role("link", name="Naar je aanvulling")).to_have_count(0)
+    check_screen(coach, "portfolio, supplement annulled")
+    coach.get_by_role("navigation").get_by_role("link", name="Wegwijzer").click()
+    heading(coach, "Je wegwijzer")
+    expect(coach.locator("[data-field=case-state]")).to_have_text(
+        "Je portfolio is ingediend. DNV is nu aan zet; je hoeft niets te doen.")
+    expect(coach.locator("[data-milestone^=supplement]")).to_have_count(0)
+
+    # DNV checks the PE again in the portal: the earlier rejection withdrawn, passed; on to the payment.
+    page.get_by_role("link", name="De PE-toets doen").click()
+    heading(page, f"PE-toets voor {name}")
+    expect(page.locator("[data-field=resumed]")).to_contain_text("Deze zaak is terug bij de PE-toets")
+    rules = page.locator("[data-field=rules]")
+    expect(rules).to_contain_text("De regels zijn niet gehaald")
+    expect(page.locator("[data-field=result]")).to_have_count(0)  # the failed check is not shown as done
+    card = page.locator(f"[data-activity='{rejected}']")
+    expect(card.locator("[data-field=rejection]")).to_have_text("Afgekeurd: Geen bewijs van deelname.")
+    check_screen(page, "PE check again")
+    card.get_by_role("button", name=f"Afkeuring van {ACTIVITY} intrekken").click()
+    expect(rules).to_contain_text("De regels zijn gehaald")
+    page.get_by_label("Behaald", exact=True).check()
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("[data-field=result]")).to_contain_text("Behaald op")
+    eventually(lambda: office.case(case_id)["state"] == "awaiting_payment", what="the case on to the payment")
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, f"Zaak van {name}")
+    expect(page.locator("[data-field=state]")).to_have_text("Wacht op betaling")
+    expect(page.get_by_role("link", name="De PE-toets bekijken")).to_be_visible()
+    coach.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
+    heading(coach, "Je aanvraag")
+    expect(coach.locator("[data-step=pe_check-1]")).to_contain_text(f"Klaar, op {dutch_date(TODAY)}")
+    expect(coach.locator(".notice").filter(has_text="We wachten nog op de betaling van je factuur.")) \
+        .to_be_visible()
+    context.close()
+
+
+def test_after_the_pe_supplement_fails_the_check_only_a_negative_decision_is_taken(officer, app, office):
+    """The PE supplement handed in (and its fee paid, through the API), DNV checks the PE again in the portal
+    (no earlier check shown as done, nothing said of an objection) and fails it; then anything but a
+    negative decision is refused (``failed_pe_check_negative_only``, 422 on ``decision``) as the other
+    refusals are: the problem focused, the API's message next to the choices. Negative is taken."""
+    name = "Nina Negatief"
+    person, case, _, _ = _postponed_on_a_failed_pe_check(app, office, name)
+    case_id = case["id"]
+    extra = record(app, person, 1, 12, days_ago=10)
+    ok(upload(app, person, extra["id"], b"%PDF-1.4 extra"), 201)
+    eventually(lambda: extra["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
+        "activity_ids"], what="the new activity in the portfolio")
+    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+    office.pay(person, "reassessment")
+    eventually(lambda: office.case(case_id)["state"] == "opened", what="the supplement at the PE check")
+
+    page = officer
+    page.goto(f"/dnv/zaak?id={case_id}")
+    heading(page, f"Zaak van {name}")
+    page.get_by_role("link", name="De PE-toets doen").click()
+    heading(page, f"PE-toets voor {name}")
+    expect(page.get_by_role("button", name="PE-toets afronden")).to_be_visible()
+    expect(page.locator("[data-field=result]")).to_have_count(0)
+    expect(page.locator("[data-field=resumed]")).to_have_count(0)  # no objection brought it back here
+    page.get_by_label("Niet behaald", exact=True).check()
+    page.get_by_label(re.compile(r"^Bevindingen")).fill("Ook met de aanvulling te weinig punten.")
+    page.get_by_role("button", name="PE-toets afronden").click()
+    expect(page.locator("[data-field=result]")).to_contain_text("Niet behaald op")
+    eventually(lambda: office.case(case_id)["state"] == "pe_check_failed", what="the case stopped again")
+
+    page.get_by_role("link", name="Terug naar de zaak").click()
+    heading(page, f"Zaak van {name}")
+    page.get_by_role("link", name="Het besluit nemen").click()
+    heading(page, f"Besluit voor {name}")
+    page.get_by_label(re.compile(r"^Uitgesteld")).check()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    problem = page.locator("form .problem")
+    expect(problem).to_be_focused()
+    said = page.locator("#field-decision-error")
+    expect(said).to_contain_text(
+        "De PE-toets is opnieuw niet behaald en dit dossier heeft zijn ene uitgestelde besluit al gehad")
+    expect(page.get_by_label(re.compile(r"^Negatief"))).to_have_attribute("aria-invalid", "true")
+    check_screen(page, "decision refused: negative only")
+    assert len(office.case(case_id)["decisions"]) == 1
+    page.get_by_label(re.compile(r"^Negatief")).check()
+    page.get_by_role("button", name="Besluit vastleggen").click()
+    expect(page.locator(".notice.done")).to_contain_text("Je besluit is vastgelegd.")
+    final = office.case(case_id)["decisions"][-1]
+    assert (final["round"], final["decision"]) == (0, "negative")
 
 
 def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office, officer):
