@@ -133,7 +133,10 @@ def test_every_service_but_identity_consumes_identitys_session_events():
         spec = importlib.import_module(f"recert_{service.replace('-', '_')}.__main__").SPEC
         # Assessment signs credentials (ADR 0030): it does not start without its secrets key.
         settings = spec.settings_cls.from_env(service, env={"RECERT_ASSESSMENT_SECRETS_KEY": SECRETS_KEY})
-        assert revocation.SUBSCRIPTION in spec.all_subscriptions(settings, None), service
-        assert "revocations.purge" in {s.name for s in spec.all_schedules(settings, None)}, service
+        # A pool never opened: given none, notifications' wiring opens one of its own, which would go on
+        # trying to reach a database that does not exist, logging into the tests that run after this one.
+        unopened = Database(settings.database_url)
+        assert revocation.SUBSCRIPTION in spec.all_subscriptions(settings, unopened), service
+        assert "revocations.purge" in {s.name for s in spec.all_schedules(settings, unopened)}, service
         for event_type in revocation.HANDLERS:
             assert service in catalogue.CONSUMERS[event_type], (service, event_type)
