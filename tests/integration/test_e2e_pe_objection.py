@@ -19,6 +19,7 @@ from datetime import timedelta
 import pytest
 from smtp_mailbox import Mailbox, mailbox_fixture
 
+from recert_common.clock import platform_today
 from recert_common.rules import add_years, supplement_deadline
 
 from e2e_fixtures import app_fixture, office_fixture, running_system
@@ -108,7 +109,7 @@ def upheld_back_to_the_pe_check(app: Frontend, office: Office, mailbox: Mailbox,
                 json={"activity_id": course["activity_id"], "reason": "Het bewijs ontbreekt."}), 201)
     office.pe_check(case, passed=False, findings=(FINDING,))
     decision = office.decide(case, "postponed")
-    due_on = supplement_deadline(TODAY)
+    due_on = supplement_deadline(platform_today())
     assert (decision["round"], decision["supplement_due_on"]) == (0, due_on.isoformat())
 
     # Portfolio opens the supplement for B, pe-registry extends the PE period to its due date, and the
@@ -228,7 +229,8 @@ def test_a_check_failing_again_after_the_uphold_gets_a_new_term_for_b_and_then_a
         assert refused_decision(app, office, case, decision).startswith(
             "Na een niet behaalde PE-toets krijgt de jobcoach eerst een aanvullingstermijn voor B")
     postponed = office.decide(case, "postponed")
-    assert (postponed["round"], postponed["supplement_due_on"]) == (0, supplement_deadline(TODAY).isoformat())
+    due_on = supplement_deadline(platform_today()).isoformat()
+    assert (postponed["round"], postponed["supplement_due_on"]) == (0, due_on)
     assert office.case(case["id"])["state"] == "pe_supplement_due"
 
     # Portfolio opens a new supplement for B, and the jobcoach is told its assignment.

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from smtp_mailbox import Mailbox, mailbox_fixture
 
+from recert_common.clock import platform_today
 from recert_common.i18n import format_date
 from recert_common.rules import add_years, supplement_deadline
 
@@ -101,7 +102,7 @@ def register_says(office: Office, number: str, state: str, valid_until) -> None:
 def test_positive_path_renews_from_the_old_expiry_and_tells_everyone_once(app, office, mailbox):
     person, number = submitted(app, office, mailbox)
     case = office.ready_for_assessor(person)
-    assert case["due_on"] == (TODAY + timedelta(weeks=8)).isoformat()
+    assert case["due_on"] == (platform_today() + timedelta(weeks=8)).isoformat()
     register_says(office, number, "active", VALID_UNTIL)
     assessor = office.assessors[0]
     ok(office.assign(case, assessor))
@@ -192,13 +193,14 @@ def test_postponed_then_positive_after_the_supplement(app, office, mailbox, syst
     assert ok(app.get(f"cases/{case['id']}", person))["advices"] == []
 
     # DNV decides a week after the advice: the 3 months run from the decision date.
-    decided_on = TODAY + timedelta(days=7)
+    decided_on = platform_today() + timedelta(days=7)
     assessment_on(system, decided_on)
     try:
         decision = office.decide(case, "postponed")
         due_on = supplement_deadline(decided_on)
         assert decision["decided_on"] == decided_on.isoformat()
-        assert decision["supplement_due_on"] == due_on.isoformat() != supplement_deadline(TODAY).isoformat()
+        regular = supplement_deadline(platform_today()).isoformat()
+        assert decision["supplement_due_on"] == due_on.isoformat() != regular
 
         # Portfolio reopens A3 only, until that date; the jobcoach is told the assignment and the date.
         supplement = eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person))
@@ -269,7 +271,7 @@ def test_a_failed_pe_check_stops_the_case_for_a_supplement_term_on_b(app, office
     assert finding in told and "nog niet naar een beoordelaar" in told
 
     decision = office.decide(case, "postponed")
-    assert decision["supplement_due_on"] == supplement_deadline(TODAY).isoformat()
+    assert decision["supplement_due_on"] == supplement_deadline(platform_today()).isoformat()
     supplement = eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person))
                             .status_code == 200 and r.json(), what="part B reopened")
     assert supplement["parts"] == ["B"]

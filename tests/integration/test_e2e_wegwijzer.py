@@ -17,6 +17,7 @@ import pytest
 import requests
 from smtp_mailbox import mailbox_fixture
 
+from recert_common.clock import platform_today
 from recert_common.rules import add_months, add_years
 
 from e2e_fixtures import running_system
@@ -107,7 +108,7 @@ def test_a_postponed_decision_leads_to_the_supplement_deadline(app, system):
     person, case_id, certificate_id = _submitted(app, system)
     waiting = _wegwijzer(app, person)
     assert waiting["case_state"] == "awaiting_decision" and waiting["next_step"]["action"] == "wait"
-    due = add_months(TODAY, 3)
+    due = add_months(platform_today(), 3)
     _decide(system, person, case_id, certificate_id, "postponed", supplement_due_on=due,
             supplements=[{"part": "A2", "assignment": "Werk de terugblik verder uit."}])
     body = eventually(lambda: (b := _wegwijzer(app, person))["case_state"] == "postponed" and b,
@@ -120,7 +121,7 @@ def test_a_postponed_decision_leads_to_the_supplement_deadline(app, system):
 
 def test_a_negative_decision_leads_to_the_new_portfolio_deadline(app, system):
     person, case_id, certificate_id = _submitted(app, system)
-    deadline = add_months(TODAY, 3)
+    deadline = add_months(platform_today(), 3)
     _decide(system, person, case_id, certificate_id, "negative", new_portfolio_deadline=deadline)
     body = eventually(lambda: (b := _wegwijzer(app, person))["case_state"] == "negative" and b,
                       what="the new portfolio in the wegwijzer")

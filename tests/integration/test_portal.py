@@ -29,8 +29,10 @@ from portal_browser import (
 from portal_system import running_portal
 from smtp_mailbox import Mailbox, mailbox_fixture
 
+from recert_common.clock import platform_today
+
 from frontend import Frontend, Person, totp_code, unique_email, unique_member_number
-from journeys import TODAY, eventually, ok
+from journeys import eventually, ok
 
 # What this slice's screens use. The dashboard's other parts come from services this module does not start:
 # the gateway finds nobody at their address, and the overview must show those parts as missing.
@@ -155,7 +157,7 @@ def test_a_jobcoach_registers_enrols_sees_her_tile_and_is_in_the_register(browse
     assert cookies["recert_refresh"]["httpOnly"] and cookies["recert_refresh"]["sameSite"] == "Strict"
 
     # Noloc loads her certificate; her tile shows it.
-    certificate, valid_until = f"RJ-{uuid.uuid4().hex[:8].upper()}", TODAY + timedelta(days=400)
+    certificate, valid_until = f"RJ-{uuid.uuid4().hex[:8].upper()}", platform_today() + timedelta(days=400)
     line = f"{person['number']},{certificate},{valid_until.isoformat()},{person['email']},{person['name']}"
     ok(api.post("certificates/import", admin, data=f"{CSV_HEADER}{line}\n".encode(),
                 headers={"Content-Type": "text/csv"}))

@@ -24,6 +24,8 @@ from playwright.sync_api import expect
 from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context, tab_to
 from portal_system import shared_fixtures
 
+from recert_common.clock import platform_today
+
 from journeys import TODAY, complete_portfolio, eventually, ok, record, upload
 
 system, app, office, mailbox = shared_fixtures()
@@ -83,7 +85,7 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     row = page.locator(f"[data-case='{case['id']}']")
     expect(row).to_contain_text(name)
     expect(row).to_contain_text("Portfolio beoordelen en advies geven")
-    expect(row.locator("[data-field=due]")).to_have_text(dutch_date(TODAY + timedelta(weeks=8)))
+    expect(row.locator("[data-field=due]")).to_have_text(dutch_date(platform_today() + timedelta(weeks=8)))
     check_screen(page, "assessor work list")
 
     # The case: the parts as written, a reflection meeting, the PE activities with their points.

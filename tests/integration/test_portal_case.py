@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 from portal_browser import browser_fixture, check_screen, dutch_date, heading, login, new_context
 from portal_system import shared_fixtures
 
+from recert_common.clock import platform_today
 from recert_common.rules import add_years
 
 from journeys import TODAY, complete_portfolio, eventually, form, ok
@@ -182,7 +183,7 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     page.get_by_label("Ik heb mijn aanvulling gecontroleerd en wil hem indienen.").check()
     page.get_by_role("button", name="Ja, aanvulling indienen").click()
     expect(page.locator("[data-field=submitted]")).to_contain_text(
-        f"Je aanvulling is ingediend op {dutch_date(TODAY)}")
+        f"Je aanvulling is ingediend op {dutch_date(platform_today())}")
     check_screen(page, "supplement submitted")
     supplement = ok(app.get("portfolio/cycles/current/supplement", person))
     assert supplement["submitted_at"] and supplement["revised_parts"] == ["A3"]
@@ -192,11 +193,12 @@ def test_progress_inbox_pdfs_and_the_supplement_after_a_postponed_decision(brows
     # Her application now waits for the supplement's assessment.
     page.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
     heading(page, "Je aanvraag")
-    expect(page.locator("[data-step=supplement-2]")).to_contain_text(f"Klaar, op {dutch_date(TODAY)}")
+    expect(page.locator("[data-step=supplement-2]")).to_contain_text(
+        f"Klaar, op {dutch_date(platform_today())}")
     reassessment = page.locator("[data-step=reassessment-2]")
     expect(reassessment).to_have_attribute("aria-current", "step")
     result_due = date.fromisoformat(office.case(case["id"])["due_on"])
-    assert result_due == TODAY + timedelta(weeks=8)
+    assert result_due == platform_today() + timedelta(weeks=8)
     expect(reassessment).to_contain_text(f"Hier zijn we nu, verwacht uiterlijk {dutch_date(result_due)}")
     expect(page.locator("[data-step=decision-2]")).to_contain_text(
         f"verwacht uiterlijk {dutch_date(result_due)}")
@@ -243,7 +245,7 @@ def test_an_objection_against_a_negative_decision(browser, system, app, office):
     expect(state.locator("[data-field=objection-state]")).to_have_text(
         "DNV behandelt je bezwaar. Je hoort het zodra er een besluit over is.")
     expect(state).to_contain_text(reason)
-    expect(state).to_contain_text(f"Ingediend op {dutch_date(TODAY)}.")
+    expect(state).to_contain_text(f"Ingediend op {dutch_date(platform_today())}.")
     expect(page.get_by_label("Waarom maak je bezwaar?")).to_have_count(0)
     check_screen(page, "objection filed")
     (objection,) = ok(app.get(f"cases/{case['id']}", person))["objections"]

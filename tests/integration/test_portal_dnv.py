@@ -48,6 +48,8 @@ from portal_browser import (
 from portal_system import shared_fixtures
 from smtp_mailbox import REFUSED_PREFIX
 
+from recert_common.clock import platform_today
+
 from frontend import PASSWORD, Person, unique_member_number
 from journeys import TODAY, complete_portfolio, eventually, form, ok, record, upload
 
@@ -535,13 +537,14 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
         "Gegrond: het uitstel en de aanvulling vervallen, de zaak gaat terug naar de PE-toets").check()
     objections.get_by_label("Toelichting bij je oordeel").fill("Het bewijs zat er wel bij.")
     objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+    upheld_on = dutch_date(platform_today())  # the day of the uphold, in the platform's calendar
     expect(objections.locator("[data-field=objection-outcome]")).to_have_text(
         "Gegrond verklaard: het besluit tot uitstel en de aanvulling van de PE zijn vervallen, en de zaak "
         "ging terug naar de PE-toets. Het bewijs zat er wel bij.")
     expect(page.locator("[data-field=state]")).to_have_text("Ingediend, PE-toets nog te doen")
     annulled = page.locator("[data-decision=postponed][data-annulled=true]")
     expect(annulled.locator("[data-field=annulled]")).to_have_text(
-        f"Vervallen op {dutch_date(TODAY)}: het bezwaar ertegen is gegrond verklaard. De aanvulling die het "
+        f"Vervallen op {upheld_on}: het bezwaar ertegen is gegrond verklaard. De aanvulling die het "
         "vroeg, is ook vervallen.")
     expect(annulled.locator("[data-field=supplement-due]")).to_have_count(0)
     expect(page.locator("[data-field=supplement-due-on]")).to_have_count(0)
@@ -569,7 +572,7 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     tab.reload()
     heading(tab, "Je aanvulling")
     annulled_supplement = tab.locator("[data-field=annulled]")
-    expect(annulled_supplement).to_contain_text(f"Deze aanvulling is vervallen op {dutch_date(TODAY)}.")
+    expect(annulled_supplement).to_contain_text(f"Deze aanvulling is vervallen op {upheld_on}.")
     expect(annulled_supplement).to_contain_text("je hoeft niets meer in te leveren")
     expect(tab.get_by_text("Er is geen aanvulling gevraagd.")).to_have_count(0)
     expect(tab.get_by_role("button", name="Ja, aanvulling indienen")).to_have_count(0)
@@ -582,7 +585,7 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     item = coach.locator("[data-decision=postponed][data-annulled=true]")
     expect(item.locator("h3")).to_have_text(f"Vervallen: het besluit tot uitstel van {decided_on}")
     expect(item.locator("[data-field=annulled]")).to_have_text(
-        f"Dit besluit geldt niet meer sinds {dutch_date(TODAY)}: DNV heeft je bezwaar ertegen gegrond "
+        f"Dit besluit geldt niet meer sinds {upheld_on}: DNV heeft je bezwaar ertegen gegrond "
         "verklaard.")
     expect(item.locator("[data-field=objection-state]")).to_have_text(
         "Gegrond: het uitstel en de aanvulling van je PE vervallen. DNV toetst je PE opnieuw, op het "
@@ -598,7 +601,7 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     coach.get_by_role("navigation").get_by_role("link", name="Portfolio").click()
     heading(coach, "Je portfolio")
     expect(coach.locator("[data-field=supplement-annulled]")).to_have_text(
-        f"Je aanvulling is vervallen op {dutch_date(TODAY)}: DNV heeft je bezwaar tegen het besluit tot "
+        f"Je aanvulling is vervallen op {upheld_on}: DNV heeft je bezwaar tegen het besluit tot "
         "uitstel gegrond verklaard en toetst je PE opnieuw. Je hoeft niets meer in te leveren.")
     expect(coach.get_by_role("link", name="Naar je aanvulling")).to_have_count(0)
     check_screen(coach, "portfolio, supplement annulled")
@@ -630,7 +633,8 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     expect(page.get_by_role("link", name="De PE-toets bekijken")).to_be_visible()
     coach.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
     heading(coach, "Je aanvraag")
-    expect(coach.locator("[data-step=pe_check-1]")).to_contain_text(f"Klaar, op {dutch_date(TODAY)}")
+    expect(coach.locator("[data-step=pe_check-1]")).to_contain_text(
+        f"Klaar, op {dutch_date(platform_today())}")
     expect(coach.locator(".notice").filter(has_text="We wachten nog op de betaling van je factuur.")) \
         .to_be_visible()
     context.close()

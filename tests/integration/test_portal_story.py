@@ -31,6 +31,8 @@ from portal_browser import (
 )
 from portal_system import shared_fixtures
 
+from recert_common.clock import platform_today
+
 from frontend import Person, unique_email, unique_member_number
 from journeys import PDF, TODAY, eventually, ok
 
@@ -289,7 +291,7 @@ def test_the_whole_story_through_the_portal(browser, system, app, office, mailbo
     coach.get_by_label("Ik heb mijn aanvulling gecontroleerd en wil hem indienen.").check()
     coach.get_by_role("button", name="Ja, aanvulling indienen").click()
     expect(coach.locator("[data-field=submitted]")).to_contain_text(
-        f"Je aanvulling is ingediend op {dutch_date(TODAY)}")
+        f"Je aanvulling is ingediend op {dutch_date(platform_today())}")
     office.pay(person, "reassessment")
 
     # The assessor's second round: positive. DNV decides positive.
