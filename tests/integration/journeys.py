@@ -22,6 +22,9 @@ from frontend import PASSWORD, Frontend, Person, unique_email
 from processes import System
 from waiting import wait_for
 
+# The day the module was imported: for inputs (when an activity was done, when a certificate expires). A date
+# the platform derives from the moment of a request is expected as ``platform_today()`` at the assertion: a
+# run may cross midnight in Amsterdam.
 TODAY = platform_today()
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WEBHOOK_SECRET = "webhook-secret-of-the-tests"
