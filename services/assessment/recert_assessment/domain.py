@@ -595,8 +595,12 @@ def pe_supplement_assignment(findings: Iterable[Finding]) -> SupplementAssignmen
     """After a failed PE check DNV's postponed decision is about part B; the assignment is what the check
     found missing, so the jobcoach reads it in the decision."""
     texts = [f.text.strip() for f in findings if f.text.strip()]
+    if not texts:
+        return SupplementAssignment("B", "Vul je permanente educatie aan.")
+    # Each finding is one of DNV's sentences: joined as sentences, never as "… .; …".
+    sentences = [text if text[-1] in ".!?" else f"{text}." for text in texts]
     return SupplementAssignment("B", "Vul je permanente educatie aan. Wat de PE-toets mist: "
-                                + "; ".join(texts))
+                                + " ".join(sentences))
 
 
 # --- conflicts of interest -------------------------------------------------------------------------------

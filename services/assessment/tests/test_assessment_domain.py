@@ -256,8 +256,12 @@ def test_the_pe_supplement_assignment_is_what_the_check_found_missing():
     assignment = pe_supplement_assignment([Finding("Bewijs ontbreekt bij de cursus."), Finding("  "),
                                            Finding("Categorie 1 heeft 20 van de 30 punten.")])
     assert assignment.part == "B"
-    assert assignment.assignment.endswith("Bewijs ontbreekt bij de cursus.; Categorie 1 heeft 20 van de 30 "
-                                          "punten.")
+    assert assignment.assignment == ("Vul je permanente educatie aan. Wat de PE-toets mist: Bewijs ontbreekt "
+                                     "bij de cursus. Categorie 1 heeft 20 van de 30 punten.")
+    # A finding without a full stop becomes a sentence; no findings, no dangling colon.
+    assert pe_supplement_assignment([Finding("Te weinig punten")]).assignment.endswith(
+        "mist: Te weinig punten.")
+    assert pe_supplement_assignment([Finding(" ")]).assignment == "Vul je permanente educatie aan."
 
 
 # --- who holds a certificate (ADR 0018) ------------------------------------------------------------------
