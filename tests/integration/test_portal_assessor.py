@@ -11,6 +11,9 @@ advice; downloads the form as a real PDF. The API then holds that advice. After 
 the jobcoach's supplement, the case comes back to her: the second round shows the first form read-only and
 takes a positive advice. axe-core finds no serious or critical violation on the work list, the case and the
 form.
+
+A case that had its one supplement before the assessment (DNV postponed on part B after a failed PE check, the
+PE supplement passed the check): the form offers only a positive or a negative advice, and says why.
 """
 from __future__ import annotations
 
@@ -213,4 +216,46 @@ def test_an_assessor_reads_a_case_and_gives_a_postponed_then_a_positive_advice(b
     latest = ok(app.get(f"cases/{case['id']}/form", office.dnv))
     assert (latest["round"], latest["advice"]) == (2, "positive")
     assert [a["advice"] for a in office.case(case["id"])["advices"]] == ["postponed", "positive"]
+    context.close()
+
+
+def test_after_the_pe_supplement_the_assessor_advises_positive_or_negative_only(browser, system, app, office):
+    """ADR 0011: one supplement per case. DNV's round-0 postponed decision on B after a failed PE check stands
+    (the PE supplement handed in and passed), so the API refuses a postponed advice: the form does not offer
+    it and says why, as in the second round."""
+    assessor = office.assessors[1]
+    person = app.login(app.register(full_name="Pieter Peaanvulling"))
+    office.certify(person, VALID_UNTIL)
+    complete_portfolio(app, person)
+    ok(app.post("portfolio/cycles/current/submit", person), 201)
+    case = office.case_of(person)
+    office.pe_check(case, passed=False, findings=("Er ontbreken punten in categorie 1.",))
+    eventually(lambda: office.case(case["id"])["state"] == "pe_check_failed", what="the case stopped")
+    assert office.decide(case, "postponed")["round"] == 0
+    eventually(lambda: app.get("portfolio/cycles/current/supplement", person).status_code == 200,
+               what="the PE supplement opened")
+    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+    office.pay(person, "reassessment")
+    eventually(lambda: office.case(case["id"])["state"] == "opened", what="the supplement at the PE check")
+    case = office.ready_for_assessor(person)  # the check passed, the recertification fee paid
+    ok(office.assign(case, assessor))
+    name = person.account["full_name"]
+
+    context = new_context(browser, system, viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    login(page, assessor)
+    heading(page, "Je beoordelingen")
+    page.goto(f"/beoordelingen/formulier?id={case['id']}")
+    heading(page, f"Beoordeling van {name}")
+    expect(page.get_by_role("heading", name="Je beoordeling", exact=True)).to_be_visible()
+    advice = page.locator("#field-advice")
+    expect(advice.get_by_role("radio")).to_have_count(2)
+    expect(advice.get_by_role("radio", name="positief")).to_be_visible()
+    expect(advice.get_by_role("radio", name="negatief")).to_be_visible()
+    expect(advice.get_by_role("radio", name="uitgesteld")).to_have_count(0)
+    expect(advice.locator(".hint")).to_have_text(
+        "DNV heeft in dit dossier al een keer uitgesteld voor een aanvulling, en een dossier krijgt maar één "
+        "aanvulling. Je advies is daarom positief of negatief.")
+    expect(advice.get_by_role("radio", name="negatief")).to_have_attribute("aria-describedby", "advice-hint")
+    check_screen(page, "assessment form after the PE supplement")
     context.close()

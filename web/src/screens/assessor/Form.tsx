@@ -25,6 +25,7 @@ import {
   type Form,
   getCase,
   getForm,
+  hadSupplement,
   partsOf,
   roundToFill,
   type Verdict,
@@ -212,7 +213,12 @@ function AdviceForm({ found, round, sent }: { found: CaseDetail; round: 1 | 2; s
   const values = draft.value;
   const [sentParts, setSentParts] = useState<AssessedPart[]>([]);
   const failing = ASSESSED.filter((part) => values.parts[part].verdict === "does_not_meet");
-  const advices: Advice[] = round === 2 ? ["positive", "negative"] : ["positive", "postponed", "negative"];
+  // One supplement per case (ADR 0011): after a postponed decision that stands (the round-0 one on part B
+  // after a failed PE check, or the one before this second round) the API refuses a postponed advice.
+  const supplemented = hadSupplement(found);
+  const advices: Advice[] = round === 2 || supplemented ? ["positive", "negative"] : ["positive", "postponed", "negative"];
+  // A draft kept from before may hold an advice no longer offered: it counts as not chosen.
+  const chosen: Advice | "" = values.advice && advices.includes(values.advice) ? values.advice : "";
 
   const body = (): AdviceInput => {
     const parts = Object.fromEntries(
@@ -228,8 +234,8 @@ function AdviceForm({ found, round, sent }: { found: CaseDetail; round: 1 | 2; s
       parts,
       feedback: { A2: values.feedback.A2 || null, A4: values.feedback.A4 || null },
       development_advice: values.development_advice,
-      ...(values.advice ? { advice: values.advice } : {}),
-      ...(values.advice === "postponed" ? { supplements } : {}),
+      ...(chosen ? { advice: chosen } : {}),
+      ...(chosen === "postponed" ? { supplements } : {}),
     } as AdviceInput;
   };
 
@@ -324,13 +330,19 @@ function AdviceForm({ found, round, sent }: { found: CaseDetail; round: 1 | 2; s
         <Choice
           name="advice"
           legend={t("assessor.form.advice")}
-          hint={round === 2 ? t("assessor.form.advice.hint.2") : t("assessor.form.advice.hint.1")}
-          value={values.advice}
+          hint={
+            round === 2
+              ? t("assessor.form.advice.hint.2")
+              : supplemented
+                ? t("assessor.form.advice.hint.supplemented")
+                : t("assessor.form.advice.hint.1")
+          }
+          value={chosen}
           options={advices.map((a) => ({ value: a, text: t(`assessor.advice.${a}` as TextKey) }))}
           onValue={(advice) => set((v) => ({ ...v, advice: advice as Advice }))}
           messages={problem?.errors["advice"] ?? []}
         />
-        {values.advice === "postponed" && (
+        {chosen === "postponed" && (
           <fieldset class="as-part-form" id="field-supplements" data-field="supplements">
             <legend>{t("assessor.form.assignments")}</legend>
             <p class="hint" id="field-supplements-hint">

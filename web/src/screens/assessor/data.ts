@@ -51,6 +51,12 @@ export function roundToFill(found: CaseDetail): 1 | 2 | null {
   return null;
 }
 
+/** Whether the case had its one supplement (ADR 0011): a postponed decision of DNV's stands (one annulled by
+ * an upheld objection does not count). Then the assessor's advice is positive or negative. */
+export function hadSupplement(found: CaseDetail): boolean {
+  return (found.decisions ?? []).some((d) => d.decision === "postponed" && !d.annulled_at);
+}
+
 /** Whether a date (ISO) lies before today in the platform's calendar, as the services count deadlines. */
 export function isOverdue(due: string | undefined): boolean {
   if (!due) return false;
