@@ -20,7 +20,8 @@ photo as the evidence of one activity). DNV's officer, logged in through the por
   application, supplement, portfolio and wegwijzer say so on her phone; her hand-in from a tab still open
   is refused), and the case is back at the PE check, which the officer does again: passed, on to payment;
 - after a PE supplement, fails the check again and sees anything but a negative decision refused next to
-  the choices.
+  the choices; the jobcoach's objection against that negative decision is offered only as unfounded, with
+  why (the platform cannot uphold it), and rejected.
 
 Noloc's administrator sends a failed e-mail again (the failed e-mails are Noloc's). The API shows each
 effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in through DevTools,
@@ -51,7 +52,7 @@ from smtp_mailbox import REFUSED_PREFIX
 from recert_common.clock import platform_today
 
 from frontend import PASSWORD, Person, unique_member_number
-from journeys import TODAY, complete_portfolio, eventually, form, ok, record, upload
+from journeys import TODAY, complete_portfolio, eventually, file_objection, form, ok, record, upload
 
 system, app, office, mailbox = shared_fixtures()
 browser = browser_fixture()
@@ -689,6 +690,35 @@ def test_after_the_pe_supplement_fails_the_check_only_a_negative_decision_is_tak
     expect(page.locator(".notice.done")).to_contain_text("Je besluit is vastgelegd.")
     final = office.case(case_id)["decisions"][-1]
     assert (final["round"], final["decision"]) == (0, "negative")
+
+    # Her objection against it cannot be upheld on the platform (409 decided_on_pe_check): the officer is told
+    # so before choosing, and only "ongegrond" is offered.
+    file_objection(app, person, case, "De aanvulling had wel genoeg punten.")
+    page.goto(f"/dnv/zaak?id={case_id}")
+    heading(page, f"Zaak van {name}")
+    objections = page.locator("section[aria-labelledby=dnv-objections]")
+    refused = objections.locator("[data-field=uphold-refused]")
+    expect(refused).to_contain_text(
+        "Dit bezwaar gaat over een negatief besluit dat alleen op de PE-toets rust. Gegrond verklaren kan op "
+        "het platform niet")
+    expect(refused).to_contain_text("een heel nieuw portfolio")
+    expect(refused).to_contain_text("het certificaat kan zijn vervallen")
+    expect(refused).to_contain_text(
+        "Je kunt het bezwaar ongegrond verklaren, met een toelichting. Of je laat het hier open en handelt "
+        "het buiten het platform af.")
+    expect(objections.locator("[data-field=uphold-effect]")).to_have_count(0)
+    expect(objections.get_by_role("radio")).to_have_count(1)
+    expect(objections.get_by_label(re.compile(r"^Gegrond"))).to_have_count(0)
+    rejected = objections.get_by_label("Ongegrond: het besluit blijft staan")
+    expect(rejected).to_have_attribute("aria-describedby", refused.get_attribute("id"))
+    check_screen(page, "objection against a negative decision on the PE check")
+    rejected.check()
+    objections.get_by_label("Toelichting bij je oordeel").fill("Ook met de aanvulling te weinig punten.")
+    objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+    expect(objections.locator("[data-field=objection-outcome]")).to_have_text(
+        "Ongegrond verklaard. Ook met de aanvulling te weinig punten.")
+    (objection,) = office.case(case_id)["objections"]
+    assert objection["outcome"] == "rejected"
 
 
 def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office, officer):

@@ -72,7 +72,7 @@ function Notice({ children }: { children: preact.ComponentChildren }) {
 /** Radio buttons in a fieldset with their errors next to them (aria-invalid and aria-describedby on each
  * button, as the assessor's form has them): the API's errors on `errorKey`, or the form's own when nothing
  * was chosen. */
-function ChoiceGroup<V extends string>({ name, errorKey, legend, options, value, choose, problem }: {
+function ChoiceGroup<V extends string>({ name, errorKey, legend, options, value, choose, problem, describedBy }: {
   name: string;
   errorKey: string;
   legend: string;
@@ -80,10 +80,13 @@ function ChoiceGroup<V extends string>({ name, errorKey, legend, options, value,
   value: V | "";
   choose: (value: V) => void;
   problem: Shown | null;
+  /** The id of a text outside the group that explains the choices offered (read out with each choice). */
+  describedBy?: string;
 }) {
   const t = useT();
   const messages = problem?.errors[errorKey] ?? [];
   const errorId = `field-${name}-error`;
+  const described = [describedBy ?? "", messages.length ? errorId : ""].filter(Boolean).join(" ");
   return (
     <fieldset id={`field-${name}`} class={messages.length ? "field-invalid" : undefined}>
       <legend>
@@ -104,7 +107,7 @@ function ChoiceGroup<V extends string>({ name, errorKey, legend, options, value,
             name={name}
             checked={value === option.value}
             aria-invalid={messages.length ? "true" : undefined}
-            aria-describedby={messages.length ? errorId : undefined}
+            aria-describedby={described || undefined}
             onChange={() => choose(option.value)}
           />
           <label for={`${name}-${option.value}`}>{option.text}</label>
@@ -569,6 +572,15 @@ function upholdingResumesPeCheck(view: CaseDetail, decisionId: string): boolean 
   );
 }
 
+/** Whether upholding `objection` is refused (409 `objection-refused`, `decided_on_pe_check`): it is against
+ * DNV's negative decision taken on the failed PE check alone (round 0, after the PE supplement failed the
+ * check too). A whole new portfolio may be under way and the certificate may have lapsed, which the platform
+ * cannot undo yet (ADR 0011, amended): only rejecting it is possible, or leaving it open. */
+function upholdingRefused(view: CaseDetail, decisionId: string): boolean {
+  const decision = (view.decisions ?? []).find((d) => d.id === decisionId);
+  return decision?.round === 0 && decision.decision === "negative" && !decision.annulled_at;
+}
+
 function Objections({ view, changed }: { view: CaseDetail; changed: () => void }) {
   const t = useT();
   const objections = view.objections ?? [];
@@ -599,6 +611,7 @@ function Objections({ view, changed }: { view: CaseDetail; changed: () => void }
                 caseId={view.id ?? ""}
                 objectionId={objection.id ?? ""}
                 resumesPeCheck={upholdingResumesPeCheck(view, objection.decision_id ?? "")}
+                rejectOnly={upholdingRefused(view, objection.decision_id ?? "")}
                 changed={changed}
               />
             )}
@@ -609,18 +622,24 @@ function Objections({ view, changed }: { view: CaseDetail; changed: () => void }
   );
 }
 
-function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, changed }: {
+function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, rejectOnly, changed }: {
   caseId: string;
   objectionId: string;
   resumesPeCheck: boolean;
+  /** Upholding is refused here: only "rejected" is offered, and the officer is told why first. */
+  rejectOnly: boolean;
   changed: () => void;
 }) {
   const t = useT();
   const [outcome, setOutcome] = useState<"upheld" | "rejected" | "">("");
   const [reason, setReason, clearReason] = useKeptText(`objection.${objectionId}`);
+  const offered = rejectOnly ? (["rejected"] as const) : (["upheld", "rejected"] as const);
+  const refusedId = `uphold-refused-${objectionId}`;
   const submit = useSubmit(
     () => {
-      if (!outcome) return nothingChosen(t, "outcome", t("dnv.objections.outcome.missing"));
+      if (!outcome) {
+        return nothingChosen(t, "outcome", t(rejectOnly ? "dnv.objections.outcome.missing.reject_only" : "dnv.objections.outcome.missing"));
+      }
       return authorized(() =>
         api.POST("/api/v1/cases/{case_id}/objections/{objection_id}/outcome", {
           params: { path: { case_id: caseId, objection_id: objectionId } },
@@ -641,11 +660,17 @@ function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, changed }: {
           {t("dnv.objections.pe_check.explained")}
         </p>
       )}
+      {rejectOnly && (
+        <p class="notice" id={refusedId} data-field="uphold-refused">
+          {t("dnv.objections.pe_check_negative.explained")}
+        </p>
+      )}
       <ChoiceGroup
         name={`outcome-${objectionId}`}
         errorKey="outcome"
         legend={t("dnv.objections.outcome")}
-        options={(["upheld", "rejected"] as const).map((value) => ({
+        describedBy={rejectOnly ? refusedId : undefined}
+        options={offered.map((value) => ({
           value,
           text: t(value === "upheld" && resumesPeCheck ? "dnv.objections.choose.upheld.pe_check" : `dnv.objections.choose.${value}`),
         }))}
