@@ -18,7 +18,8 @@ photo as the evidence of one activity). DNV's officer, logged in through the por
 - after such a postponement (set up through the API), upholds the jobcoach's objection (filed in the
   portal) once told what that does there: the decision and its PE supplement lapse (the jobcoach's
   application, supplement, portfolio and wegwijzer say so on her phone; her hand-in from a tab still open
-  is refused), and the case is back at the PE check, which the officer does again: passed, on to payment;
+  is refused, and that tab then shows the supplement annulled), and the case is back at the PE check,
+  which the officer does again: passed, on to payment;
 - after a PE supplement, fails the check again and sees anything but a negative decision refused next to
   the choices; the jobcoach's objection against that negative decision is offered only as unfounded, with
   why (the platform cannot uphold it), and rejected.
@@ -561,7 +562,8 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     assert objection["outcome"] == "upheld" and resumed["decisions"][0]["annulled_by_objection_id"] == \
         objection["id"]
 
-    # Her supplement is annulled: the hand-in from the other tab is refused, and the screen says why.
+    # Her supplement is annulled: the hand-in from the other tab is refused, the screen says why and, without
+    # a reload, shows the supplement annulled in place of the stale form.
     eventually(lambda: ok(app.get("portfolio/cycles/current", person))["supplement"]["state"] == "annulled",
                what="portfolio annulled the supplement")
     tab.get_by_label("Ik heb mijn aanvulling gecontroleerd en wil hem indienen.").check()
@@ -569,15 +571,19 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     refusal = tab.locator(".problem[role=alert]")
     expect(refusal).to_be_focused()
     expect(refusal).to_contain_text("Deze aanvulling is vervallen")
-    check_screen(tab, "supplement refused, annulled")
-    tab.reload()
-    heading(tab, "Je aanvulling")
     annulled_supplement = tab.locator("[data-field=annulled]")
     expect(annulled_supplement).to_contain_text(f"Deze aanvulling is vervallen op {upheld_on}.")
     expect(annulled_supplement).to_contain_text("je hoeft niets meer in te leveren")
-    expect(tab.get_by_text("Er is geen aanvulling gevraagd.")).to_have_count(0)
     expect(tab.get_by_role("button", name="Ja, aanvulling indienen")).to_have_count(0)
-    check_screen(tab, "supplement annulled")
+    expect(tab.locator("[data-field=assignment]")).to_have_count(0)
+    expect(refusal).to_be_focused()  # still said, where the focus went
+    check_screen(tab, "supplement refused, annulled")
+    # Loaded afresh it is the same, without the refusal.
+    tab.reload()
+    heading(tab, "Je aanvulling")
+    expect(annulled_supplement).to_contain_text(f"Deze aanvulling is vervallen op {upheld_on}.")
+    expect(tab.get_by_text("Er is geen aanvulling gevraagd.")).to_have_count(0)
+    expect(tab.locator(".problem")).to_have_count(0)
     tab.close()
 
     # Her application: the decision annulled by her upheld objection, no supplement asked, the PE check next.

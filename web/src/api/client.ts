@@ -20,6 +20,8 @@ export interface Shown {
   detail?: string;
   errors: Record<string, string[]>;
   requestId?: string;
+  /** The problem's type URI (https://recert.noloc.nl/problems/<slug>), when the API sent one. */
+  type?: string;
 }
 
 export type Outcome<T> = { ok: true; data: T; response: Response } | { ok: false; problem: Shown };
@@ -63,6 +65,11 @@ function isProblem(value: unknown): value is Schemas["Problem"] {
   return typeof value === "object" && value !== null && typeof (value as { title?: unknown }).title === "string";
 }
 
+/** Whether the problem is of the API's type `slug` (the last part of its type URI). */
+export function isProblemType(problem: Shown, slug: string): boolean {
+  return (problem.type ?? "").endsWith(`/problems/${slug}`);
+}
+
 export function networkProblem(): Shown {
   return { status: 0, title: t("problem.network.title"), detail: t("problem.network.detail"), errors: {} };
 }
@@ -73,6 +80,7 @@ export function toShown(error: unknown, response: Response): Shown {
     const shown: Shown = { status: response.status, title: error.title, errors: error.errors ?? {} };
     if (error.detail) shown.detail = error.detail;
     if (error.request_id) shown.requestId = error.request_id;
+    if (error.type) shown.type = error.type;
     return shown;
   }
   const shown: Shown = {

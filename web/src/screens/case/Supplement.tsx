@@ -2,8 +2,11 @@
 // deadline shown first, a link to each part's editor (the portfolio's A1-A4 editors, which let her change
 // exactly the reopened parts; part B: the PE screens), and the confirmation before the supplement is sent.
 // A supplement annulled with the postponed decision that asked for it (an upheld objection, ADR 0011
-// amended) is shown as such, with why: portfolio answers 404 for it, and its cycle shows it annulled.
-import { api, type Schemas, type Shown } from "../../api/client";
+// amended) is shown as such, with why: portfolio answers 404 for it, and its cycle shows it annulled. Annulled
+// while the screen was open, the hand-in is refused (409 supplement-annulled): the refusal stays said and the
+// screen loads the supplement again, so the annulled state replaces the stale form without a reload.
+import { useState } from "preact/hooks";
+import { api, isProblemType, type Schemas, type Shown } from "../../api/client";
 import { authorized } from "../../auth";
 import { platformToday } from "../../calendar";
 import { ConfirmCheck, ProblemBox, Submit, useConfirmation, useSubmit } from "../../components/forms";
@@ -43,24 +46,38 @@ function daysUntil(iso: string): number {
 
 export function SupplementScreen() {
   const t = useT();
-  const { data, problem, reload } = useLoad(loadSupplement);
+  const { data, problem, reload, setData } = useLoad(loadSupplement);
+  // The hand-in refused because the supplement was annulled meanwhile: said above whatever follows (role=alert,
+  // focused), while the supplement is loaded again (`stale` until then: the old form is not shown).
+  const [refusal, setRefusal] = useState<Shown | null>(null);
+  const [stale, setStale] = useState(false);
+  const annulledMeanwhile = (refused: Shown) => {
+    setRefusal(refused);
+    setStale(true);
+    void loadSupplement().then((answer) => {
+      setStale(false);
+      if (answer.ok) setData(answer.data);
+      else reload();
+    });
+  };
   return (
     <Page title={t("supplement.title")}>
       <p>
         <Link href="/aanvraag">{t("supplement.back")}</Link>
       </p>
+      <ProblemBox problem={refusal} />
       {problem ? (
         problem.status === 404 ? (
           <p>{t("supplement.none")}</p>
         ) : (
           <ProblemBox problem={problem} />
         )
-      ) : !data ? (
+      ) : !data || stale ? (
         <p aria-busy="true">{t("app.loading")}</p>
       ) : data.state === "annulled" ? (
         <Annulled supplement={data} />
       ) : (
-        <SupplementView supplement={data} submitted={reload} />
+        <SupplementView supplement={data} submitted={reload} annulled={annulledMeanwhile} />
       )}
     </Page>
   );
@@ -96,7 +113,11 @@ function Deadline({ due }: { due: string }) {
   );
 }
 
-function SupplementView({ supplement, submitted }: { supplement: Supplement; submitted: () => void }) {
+function SupplementView({ supplement, submitted, annulled }: {
+  supplement: Supplement;
+  submitted: () => void;
+  annulled: (refused: Shown) => void;
+}) {
   const t = useT();
   const parts = supplement.parts ?? [];
   const revised = new Set(supplement.revised_parts ?? []);
@@ -147,18 +168,27 @@ function SupplementView({ supplement, submitted }: { supplement: Supplement; sub
           })}
         </ul>
       </section>
-      {!done && <Confirm supplement={supplement} submitted={submitted} />}
+      {!done && <Confirm supplement={supplement} submitted={submitted} annulled={annulled} />}
     </>
   );
 }
 
-function Confirm({ supplement, submitted }: { supplement: Supplement; submitted: () => void }) {
+function Confirm({ supplement, submitted, annulled }: {
+  supplement: Supplement;
+  submitted: () => void;
+  annulled: (refused: Shown) => void;
+}) {
   const t = useT();
   const confirmation = useConfirmation();
   const parts = supplement.parts ?? [];
   const revised = new Set(supplement.revised_parts ?? []);
   const ready = parts.filter((p) => p !== "B").every((p) => revised.has(p));
-  const form = useSubmit(() => authorized(() => api.POST("/api/v1/portfolio/cycles/current/supplement/submit")), submitted);
+  const form = useSubmit(async () => {
+    const answer = await authorized(() => api.POST("/api/v1/portfolio/cycles/current/supplement/submit"));
+    // Annulled meanwhile: the screen says so above and shows the annulled state; this form goes.
+    if (!answer.ok && isProblemType(answer.problem, "supplement-annulled")) annulled(answer.problem);
+    return answer;
+  }, submitted);
   return (
     <section aria-labelledby="confirm-title">
       <h2 id="confirm-title">{t("supplement.confirm")}</h2>
