@@ -183,7 +183,9 @@ def complete_pe_check(data: dict[str, Any], case_id: UUID):
     (POST .../decision, "postponed": B reopens for 3 months from the decision, the findings are the
     assignment). After that supplement and its reassessment fee the check is done again on the supplement's
     activities; after an objection upheld against that postponed decision it is done again on the
-    submission's activities. A second failure ends in a negative decision. See ADR 0011."""
+    submission's activities. A failure after the supplement ends in a negative decision; a failure after
+    the upheld objection is postponed on B again (the annulled decision did not use up the case's one
+    postponement). See ADR 0011."""
     findings: list[Finding] = data["findings"]
     return _service().complete_pe_check(current_principal(), case_id, passed=data["passed"],
                                         findings=findings)
@@ -264,9 +266,8 @@ def decide(data: dict[str, Any], case_id: UUID):
     assessor advises positive or negative. 5. DNV decides again. Deciding positive or negative on a
     postponed advice reopens nothing. While a supplement is due only a negative decision is possible, after
     its due date. After a failed PE check the decision is postponed on part B (the check's findings are the
-    assignment), or negative once the case had its postponed decision: the check of the supplement failed
-    too, or the check done again after an objection upheld against that decision (an annulled postponed
-    decision counts)."""
+    assignment), or negative once the case had its postponed decision and the check of the supplement failed
+    too (a postponed decision annulled by an upheld objection does not count)."""
     return _service().decide(current_principal(), case_id, decision=data["decision"], reason=data["reason"])
 
 

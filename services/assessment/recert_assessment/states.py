@@ -17,8 +17,8 @@ A failed PE check stops the case before payment and assessor (ADR 0011): DNV dec
     pe_supplement_due --receive_supplement--> pe_supplement_received
     pe_supplement_received --reassessment_paid--> opened                (the PE check is done again)
     pe_supplement_due --decide--> decided                             (negative: supplement not delivered)
-    pe_check_failed --decide--> decided      (negative: the check of the supplement, or the check again after
-                                              an upheld objection, failed too: one postponed decision a case)
+    pe_check_failed --decide--> decided      (negative: the check of the supplement failed too: one postponed
+                                              decision a case, an annulled one not counted)
 
 Objections and withdrawal:
 
@@ -73,8 +73,8 @@ TRANSITIONS: Mapping[tuple[CaseState, CaseAction], CaseState] = {
     (S.OPENED, A.COMPLETE_PE_CHECK): S.AWAITING_PAYMENT,
     (S.OPENED, A.FAIL_PE_CHECK): S.PE_CHECK_FAILED,
     # The failed PE check's own decision path: one supplement for B, then the PE check again. The service
-    # allows "postponed" only once per case (an annulled one counts), and "negative" only once the case had
-    # it: after the check of the supplement, or the check again after an upheld objection, failed too.
+    # allows "postponed" only once per case (one annulled by an upheld objection not counted), and
+    # "negative" only once the case had it and the check of the supplement failed too.
     (S.PE_CHECK_FAILED, A.POSTPONE): S.PE_SUPPLEMENT_DUE,
     (S.PE_CHECK_FAILED, A.DECIDE): S.DECIDED,
     (S.PE_SUPPLEMENT_DUE, A.RECEIVE_SUPPLEMENT): S.PE_SUPPLEMENT_RECEIVED,

@@ -295,6 +295,21 @@ def test_html_escapes_what_came_from_outside_and_text_keeps_it_as_written():
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; meer" in rendered.html
 
 
+def test_a_failed_pe_check_promises_no_term_it_may_not_give_and_none_only_to_a_first_check():
+    """A check done again after an upheld objection (ADR 0011, amended) gets a term for B as a first one; a
+    check of a supplement already handed in ends negative. The text says which, without "your first check"."""
+    for language, term, negative in (
+            ("nl", "Was dit niet de toets van een aanvulling die je al hebt ingeleverd, dan krijg je een "
+                   "termijn",
+             "Was het dat wel, dan volgt een negatief besluit."),
+            ("en", "Unless this was the check of a supplement you already handed in, you get a term",
+             "If it was, a negative decision follows.")):
+        [rendered] = _find("pe_check_completed", language, passed=False)
+        for text in (rendered.text, rendered.html):
+            assert term in text and negative in text
+            assert "eerste PE-toets" not in text and "first PE check" not in text
+
+
 def test_the_expiry_reminder_says_you_can_submit_once_the_window_is_open():
     texts = {r.subject: r.text for r in _find("certificate_expiring", "nl")}
     twelve = texts["Je certificaat verloopt over 365 dagen"]
