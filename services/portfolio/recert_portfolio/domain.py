@@ -82,8 +82,11 @@ TRANSITIONS: Mapping[tuple[CycleState, CycleAction], CycleState] = {
     (S.SUBMITTED, A.WITHDRAW): S.OPEN,
     (S.SUBMITTED, A.OPEN_SUPPLEMENT): S.SUPPLEMENT_OPEN,
     (S.SUPPLEMENT_OPEN, A.SUBMIT_SUPPLEMENT): S.SUPPLEMENT_SUBMITTED,
-    # The postponed decision annulled with its supplement: the submission waits for assessment again.
+    # The postponed decision annulled with its supplement: the submission waits for assessment again. Also
+    # when the jobcoach handed the supplement in while DNV upheld the objection: assessment ignores that
+    # hand-in, and a later postponed decision must find the cycle waiting for it.
     (S.SUPPLEMENT_OPEN, A.ANNUL_SUPPLEMENT): S.SUBMITTED,
+    (S.SUPPLEMENT_SUBMITTED, A.ANNUL_SUPPLEMENT): S.SUBMITTED,
     # A new certificate period, a lapse or a negative decision ends a cycle in any live state.
     (S.OPEN, A.CLOSE): S.CLOSED,
     (S.SUBMITTED, A.CLOSE): S.CLOSED,
@@ -576,7 +579,6 @@ class AnnulmentSkip(enum.StrEnum):
     # The case's latest supplement was asked for by a later postponed decision: the objected decision's own
     # was annulled already, and this event came late (retried, or replayed from the dead letters).
     LATER_DECISION = "later_decision"
-    HANDED_IN = "handed_in"  # the jobcoach handed it in before portfolio heard of the objection
 
 
 @dataclass(frozen=True)
@@ -599,10 +601,12 @@ def annul_for_upheld_objection(cycle: Cycle, supplement: Supplement | None, *, o
     ``supplement`` the case's latest: annulled only when ``objected_decision_id`` asked for it (or it predates
     the link), never one a later postponed decision asked for.
 
-    A supplement handed in already stays (assessment has it; it was handed in before portfolio heard of
-    the objection), and so does one annulled already. The Noloc meetings that joined the cycle while the
-    supplement extended its period stay in it (they are real meetings); the annulled supplement extends the
-    period no further (``pe_period``)."""
+    A supplement handed in already is annulled too: it crossed DNV's uphold (handed in just before
+    assessment heard of it, or after, before portfolio heard of the objection), and assessment, whose case
+    left the supplement's term at the uphold, does not take it; a supplement that assessment took would
+    have made the uphold out of order. One annulled already stays as it is. The Noloc meetings that joined
+    the cycle while the supplement extended its period stay in it (they are real meetings); the annulled
+    supplement extends the period no further (``pe_period``)."""
     if objected_decision != "postponed":
         return SupplementAnnulment(skipped=AnnulmentSkip.NOT_POSTPONED)
     if supplement is None:
@@ -611,8 +615,6 @@ def annul_for_upheld_objection(cycle: Cycle, supplement: Supplement | None, *, o
         return SupplementAnnulment(skipped=AnnulmentSkip.LATER_DECISION)
     if supplement.annulled_at is not None:
         return SupplementAnnulment(skipped=AnnulmentSkip.ALREADY_ANNULLED)
-    if supplement.submitted_at is not None:
-        return SupplementAnnulment(skipped=AnnulmentSkip.HANDED_IN)
     return SupplementAnnulment(supplement=replace(supplement, annulled_at=now),
                                cycle=cycle.annul_supplement(supplement))
 

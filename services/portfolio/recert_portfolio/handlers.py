@@ -327,12 +327,12 @@ class Handlers:
         decision change nothing: that decision's own event says what follows.
 
         The case, its cycle and the objected decision come before the objection; should one not be here yet
-        (its event is being retried), this event waits for it (``NotYetKnown``). A supplement handed in
-        before this event arrived stays (warned: assessment and billing hold the hand-in), and one annulled
-        already changes nothing. The Noloc meetings that joined the cycle because the supplement extended
-        its period (``_apply_attendance`` when it opened) are left in it; from now on the annulled
-        supplement extends the period no further (``domain.pe_period``). pe-registry's own extension of the
-        PE period is its concern."""
+        (its event is being retried), this event waits for it (``NotYetKnown``). A supplement handed in as the
+        uphold crossed it is annulled too (warned: assessment ignores it, billing's reassessment invoice for
+        it is credited by hand), and one annulled already changes nothing. The Noloc meetings that joined the
+        cycle because the supplement extended its period (``_apply_attendance`` when it opened) are left in
+        it; from now on the annulled supplement extends the period no further (``domain.pe_period``).
+        pe-registry's own extension of the PE period is its concern."""
         data = event.data
         if not objection_annuls_supplement(data["outcome"], data.get("next_step")):
             return
@@ -344,10 +344,6 @@ class Handlers:
                                                objected_decision=objected, now=self.now(),
                                                objected_decision_id=data["decision_id"])
         facts = {"case_id": str(case.case_id), "decision_id": str(data["decision_id"])}
-        if annulment.skipped == AnnulmentSkip.HANDED_IN:
-            _log.warning("upheld objection: the supplement was handed in before it arrived; it stays",
-                         extra=facts)
-            return
         if annulment.skipped == AnnulmentSkip.NOT_POSTPONED:
             _log.warning("upheld objection back to the PE check against a decision that was not postponed; "
                          "nothing changes in portfolio", extra={**facts, "decision": objected})
@@ -356,6 +352,10 @@ class Handlers:
             _log.info("upheld objection annuls no supplement", extra={**facts,
                                                                        "reason": str(annulment.skipped)})
             return
+        if annulment.supplement.submitted_at is not None:
+            # Billing invoiced the reassessment for the hand-in; DNV credits it (ADR 0011, amended).
+            _log.warning("upheld objection annuls a supplement handed in as it crossed the uphold",
+                         extra={**facts, "supplement_id": str(annulment.supplement.id)})
         uow.supplements.save_annulled(annulment.supplement)
         if annulment.cycle is not None:
             uow.cycles.save(annulment.cycle)

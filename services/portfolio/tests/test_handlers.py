@@ -409,18 +409,26 @@ def test_an_objection_rejected_or_followed_by_a_new_decision_changes_nothing_her
     assert repr(world.data) == before and len(world.uow.published) == published
 
 
-def test_a_supplement_handed_in_before_the_upheld_objection_arrived_stays(world, caplog):
-    """The jobcoach handed the supplement in after DNV upheld her objection, before portfolio heard of it:
-    assessment (and billing) have the hand-in; portfolio keeps it and says so."""
+def test_a_supplement_handed_in_as_the_uphold_crossed_it_is_annulled_and_a_later_postponement_opens_one(
+        world, caplog):
+    """The jobcoach handed the supplement in as DNV upheld her objection (before assessment or portfolio heard
+    of the other): assessment ignores the hand-in, so portfolio annuls it too, says so, and the cycle waits
+    for assessment again. Before, the cycle stayed "supplement submitted" and a later postponed decision on
+    the case found no cycle waiting for it: a term nobody could hand anything in for."""
     coach, _, case_id, decision_id = world.pe_postponed()
     handed_in = world.service.submit_supplement(coach.account_id, token=fakes.TOKEN)
-    before = repr(world.data)
     with caplog.at_level("WARNING", logger="recert_portfolio.handlers"):
         world.objection_decided(coach, case_id, decision_id)
-    assert repr(world.data) == before
-    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_SUBMITTED
-    assert world.service.supplement(coach.account_id).supplement_submission_id == handed_in.id
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUBMITTED
+    [annulled] = world.data.supplements.values()
+    assert (annulled.supplement_submission_id, annulled.annulled_at) == (handed_in.id, world.now)
     assert any("handed in" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+    world.now += timedelta(days=30)
+    second = world.decide(coach, case_id, "postponed", parts=("B",))
+    supplement = world.service.supplement(coach.account_id)
+    assert (supplement.decision_id, supplement.annulled_at, supplement.submitted_at) == (second, None, None)
+    assert world.service.current(coach.account_id).cycle.state == CycleState.SUPPLEMENT_OPEN
 
 
 def test_an_upheld_objection_waits_for_its_case_and_for_the_decision_objected_to(world):

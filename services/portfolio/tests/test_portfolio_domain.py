@@ -47,6 +47,8 @@ EXPECTED = {
     (S.SUPPLEMENT_OPEN, A.SUBMIT_SUPPLEMENT): S.SUPPLEMENT_SUBMITTED,
     # An upheld objection annuls the postponed decision with its supplement (ADR 0011, amended).
     (S.SUPPLEMENT_OPEN, A.ANNUL_SUPPLEMENT): S.SUBMITTED,
+    # Also one handed in as the uphold crossed it: assessment ignores that hand-in.
+    (S.SUPPLEMENT_SUBMITTED, A.ANNUL_SUPPLEMENT): S.SUBMITTED,
     (S.OPEN, A.CLOSE): S.CLOSED,
     (S.SUBMITTED, A.CLOSE): S.CLOSED,
     (S.SUPPLEMENT_OPEN, A.CLOSE): S.CLOSED,
@@ -265,8 +267,20 @@ def test_a_supplement_annulled_in_a_cycle_closed_meanwhile_leaves_the_cycle_clos
     assert annulment.supplement.annulled_at == ANNULLED_AT and annulment.cycle is None
 
 
+def test_a_supplement_handed_in_as_the_uphold_crossed_it_is_annulled_too(build):
+    """Assessment ignores a hand-in that crossed the uphold: the supplement is annulled all the same and the
+    cycle waits for assessment again, where a later postponed decision finds it."""
+    cycle, supplement = _pe_supplement(build)
+    handed_in = dataclasses.replace(supplement, submitted_at=ANNULLED_AT - timedelta(hours=1))
+    submitted = cycle._after(CycleAction.SUBMIT_SUPPLEMENT)
+    annulment = annul_for_upheld_objection(submitted, handed_in, objected_decision="postponed",
+                                           now=ANNULLED_AT)
+    assert annulment.skipped is None and annulment.supplement.state == SupplementState.ANNULLED
+    assert annulment.supplement.submitted_at == handed_in.submitted_at
+    assert annulment.cycle.state == S.SUBMITTED
+
+
 @pytest.mark.parametrize(("changes", "objected", "skipped"), [
-    ({"submitted_at": ANNULLED_AT - timedelta(hours=1)}, "postponed", AnnulmentSkip.HANDED_IN),
     ({"annulled_at": ANNULLED_AT - timedelta(hours=1)}, "postponed", AnnulmentSkip.ALREADY_ANNULLED),
     (None, "postponed", AnnulmentSkip.NO_SUPPLEMENT),
     ({}, "negative", AnnulmentSkip.NOT_POSTPONED),

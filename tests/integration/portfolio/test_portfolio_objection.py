@@ -113,7 +113,8 @@ def test_the_objection_handled_before_its_decision_or_twice_comes_out_the_same(p
     assert portfolio.state() == before and _supplements(portfolio, case_id) == [annulled]
 
 
-def test_a_supplement_handed_in_before_the_objection_arrived_stays_handed_in(portfolio):
+def test_a_supplement_handed_in_as_the_uphold_crossed_it_is_annulled_and_the_next_postponement_opens_one(
+        portfolio):
     coach, cycle, case_id = _submitted(portfolio)
     decision_id, _ = _postponed_on_b(portfolio, coach, cycle, case_id)
     handed_in = portfolio.post(f"{CURRENT}/supplement/submit", coach.token)
@@ -121,9 +122,13 @@ def test_a_supplement_handed_in_before_the_objection_arrived_stays_handed_in(por
 
     _upheld(portfolio, coach, case_id, decision_id)
     current = portfolio.current(coach)
-    assert current["state"] == "supplement_submitted" and current["supplement"]["state"] == "submitted"
+    assert current["state"] == "submitted" and current["supplement"]["state"] == "annulled"
     [row] = _supplements(portfolio, case_id)
-    assert row["annulled_at"] is None and row["submitted_at"] is not None
+    assert row["annulled_at"] is not None and row["submitted_at"] is not None
+
+    _postponed_on_b(portfolio, coach, cycle, case_id)
+    current = portfolio.current(coach)
+    assert current["state"] == "supplement_open" and current["supplement"]["state"] == "open"
 
 
 def test_a_later_postponed_decision_on_the_case_opens_a_supplement_of_its_own(portfolio):
