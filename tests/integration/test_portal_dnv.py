@@ -609,7 +609,7 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     heading(coach, "Je portfolio")
     expect(coach.locator("[data-field=supplement-annulled]")).to_have_text(
         f"Je aanvulling is vervallen op {upheld_on}: DNV heeft je bezwaar tegen het besluit tot "
-        "uitstel gegrond verklaard en toetst je PE opnieuw. Je hoeft niets meer in te leveren.")
+        "uitstel gegrond verklaard. Je hoeft die aanvulling niet meer in te leveren.")
     expect(coach.get_by_role("link", name="Naar je aanvulling")).to_have_count(0)
     check_screen(coach, "portfolio, supplement annulled")
     coach.get_by_role("navigation").get_by_role("link", name="Wegwijzer").click()

@@ -725,7 +725,7 @@ export function PeCheck() {
       {!data && !problem && <Loading />}
       {data && check && (
         <>
-          {open && data.view.state === "opened" && (data.view.decisions ?? []).some((d) => d.annulled_at) && (
+          {open && data.view.state === "opened" && (data.view.decisions ?? []).at(-1)?.annulled_at && (
             <p class="notice" data-field="resumed">
               {t("dnv.pe.resumed")}
             </p>

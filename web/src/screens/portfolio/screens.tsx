@@ -239,7 +239,8 @@ function Progress({ cycle, changed }: { cycle: Cycle; changed: () => void }) {
           {t(cycle.state === "supplement_open" ? "case.supplement.go" : "case.progress.more")}
         </Link>
       </p>
-      {cycle.supplement?.state === "annulled" && cycle.state === "submitted" && (
+      {cycle.supplement?.state === "annulled" && cycle.state === "submitted"
+        && cycle.supplement.submission_id === cycle.submission_id && (
         <p class="notice" data-field="supplement-annulled">
           {t("portfolio.progress.supplement_annulled", { date: formatDate(cycle.supplement.annulled_at ?? "") })}
         </p>
