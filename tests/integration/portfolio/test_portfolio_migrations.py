@@ -1,6 +1,7 @@
 """Portfolio's migrations on a database that already holds data: ``0025_assessor_access_ends`` gives the cases
 assigned before it the assessor's access they should have (ADR 0017): open while undecided, or after a
-postponed decision whose supplement was submitted; closed once decided; none for a case without assessor."""
+postponed decision whose supplement was submitted; closed once decided; none for a case without assessor.
+``0032_supplement_decision`` links the supplements opened before it to their postponed decision."""
 from __future__ import annotations
 
 import shutil
@@ -49,3 +50,33 @@ def test_cases_assigned_before_the_change_keep_the_access_their_state_gives(infr
     with psycopg.connect(url) as conn:
         access = dict(conn.execute("SELECT case_id, open FROM case_access").fetchall())
     assert access == {undecided: True, decided: False, supplemented: True, decided_twice: False}
+
+
+def test_supplements_opened_before_the_change_know_their_postponed_decision(infra, tmp_path):
+    """``0032_supplement_decision``: a supplement gets the case's one postponed decision, so that an upheld
+    objection handled late annuls it and a second postponement waits for that (ADR 0011, amended). A case
+    whose postponed decision portfolio never recorded keeps none."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in MIGRATIONS.glob("*.sql"):
+        if int(path.name.split("_", 1)[0]) < 32:
+            shutil.copy(path, before / path.name)
+    url = infra.database_url(f"portfolio_migrations_{uuid.uuid4().hex[:6]}")
+    migrate_service(url, "portfolio", before)
+
+    known, unknown, postponed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO decisions (decision_id, case_id, decision, decided_on) "
+                     "VALUES (%s, %s, 'postponed', %s)", (postponed, known, date(2027, 6, 10)))
+        conn.execute("SET session_replication_role = replica")  # the cycles do not matter here
+        for case_id in (known, unknown):
+            conn.execute(
+                "INSERT INTO supplements (id, cycle_id, case_id, submission_id, parts, assignments, due_on) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (uuid.uuid4(), uuid.uuid4(), case_id, uuid.uuid4(), ["B"], Jsonb([]), date(2027, 9, 10)))
+
+    applied = migrate_service(url, "portfolio", MIGRATIONS)
+    assert applied[0] == "portfolio/0032_supplement_decision.sql"
+    with psycopg.connect(url) as conn:
+        linked = dict(conn.execute("SELECT case_id, decision_id FROM supplements").fetchall())
+    assert linked == {known: postponed, unknown: None}
