@@ -634,6 +634,29 @@ def test_after_the_objection_a_pe_check_failing_again_is_postponed_on_b_as_a_fir
     assert world.case(case.id).state == CaseState.DECIDED
 
 
+def test_a_reassessment_fee_paid_for_a_hand_in_that_crossed_the_uphold_counts_for_the_next_supplement(world):
+    """ADR 0011, amended: a supplement handed in as DNV's uphold crossed it is ignored here (and annulled in
+    portfolio), but billing invoiced it. Paid, that fee counts for the case's next supplement: the jobcoach
+    does not pay twice for one reassessment."""
+    coach, _, case, _, _ = _postponed_on_the_pe_check(world)
+    _uphold(world, coach, case)
+    supplement = {"case_id": case.id, "portfolio_id": case.portfolio_id, "submission_id": case.submission_id,
+                  "account_id": coach.account_id, "parts": ["B"], "submitted_at": world.instant,
+                  "snapshot_hash": "cd" * 32, "pe_activity_ids": [world.activity(coach, "80")],
+                  "pe_points_counted": Decimal(80)}
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), **supplement}, producer="portfolio", subject=coach.account_id))
+    assert world.case(case.id).state == CaseState.OPENED  # ignored
+    world.pay(coach, case, kind="reassessment")
+    assert world.case(case.id).state == CaseState.OPENED
+    world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
+    world.service.decide(world.officer, case.id, decision="postponed", reason=None)
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), **supplement}, producer="portfolio", subject=coach.account_id))
+    assert world.case(case.id).state == CaseState.OPENED  # received, and on to the check: paid already
+    assert world.uow.audit.actions(case.id).count("supplement_to_pe_check") == 1
+
+
 def test_after_the_objection_the_assessor_may_advise_postponed_and_dnv_postpone(world):
     """The annulled decision used up nothing: in the resumed case the assessor may advise postponed on A1 or
     A3, and DNV's postponed decision opens the supplement term for them, as in any case."""
