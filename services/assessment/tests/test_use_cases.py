@@ -506,6 +506,16 @@ def _uphold(world, coach, case, reason: str = "Het bewijs zat er wel bij.", *, d
     return objection
 
 
+def _hand_in_pe_supplement(world, coach, case) -> None:
+    """Portfolio's word that the jobcoach handed in the supplement for B, with a new activity of 80 points."""
+    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
+        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
+        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
+        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
+        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
+        producer="portfolio", subject=coach.account_id))
+
+
 def test_an_objection_upheld_against_the_postponement_on_the_pe_check_sends_the_case_back_to_the_check(world):
     """ADR 0011, amended: the PE verdict was wrong, so DNV's round-0 postponed decision is annulled with the
     supplement it asked for, and the case goes back to DNV's PE check on the submission's activities, due 8
@@ -614,12 +624,7 @@ def test_after_the_objection_a_pe_check_failing_again_is_postponed_on_b_as_a_fir
     assert objection.decision_id == again.id
 
     # Its supplement handed in, paid, and failing the check too: now only negative.
-    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
-        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
-        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
-        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
-        producer="portfolio", subject=coach.account_id))
+    _hand_in_pe_supplement(world, coach, case)
     world.pay(coach, case, kind="reassessment")
     assert world.case(case.id).state == CaseState.OPENED
     world.service.complete_pe_check(world.officer, case.id, passed=False,
@@ -640,19 +645,13 @@ def test_a_reassessment_fee_paid_for_a_hand_in_that_crossed_the_uphold_counts_fo
     does not pay twice for one reassessment."""
     coach, _, case, _, _ = _postponed_on_the_pe_check(world)
     _uphold(world, coach, case)
-    supplement = {"case_id": case.id, "portfolio_id": case.portfolio_id, "submission_id": case.submission_id,
-                  "account_id": coach.account_id, "parts": ["B"], "submitted_at": world.instant,
-                  "snapshot_hash": "cd" * 32, "pe_activity_ids": [world.activity(coach, "80")],
-                  "pe_points_counted": Decimal(80)}
-    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), **supplement}, producer="portfolio", subject=coach.account_id))
+    _hand_in_pe_supplement(world, coach, case)
     assert world.case(case.id).state == CaseState.OPENED  # ignored
     world.pay(coach, case, kind="reassessment")
     assert world.case(case.id).state == CaseState.OPENED
     world.service.complete_pe_check(world.officer, case.id, passed=False, findings=[Finding("Te weinig.")])
     world.service.decide(world.officer, case.id, decision="postponed", reason=None)
-    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), **supplement}, producer="portfolio", subject=coach.account_id))
+    _hand_in_pe_supplement(world, coach, case)
     assert world.case(case.id).state == CaseState.OPENED  # received, and on to the check: paid already
     assert world.uow.audit.actions(case.id).count("supplement_to_pe_check") == 1
 
@@ -679,12 +678,7 @@ def test_a_supplement_or_portfolios_word_about_it_heard_after_the_uphold_changes
     submission's activities."""
     coach, _, case, decision, _ = _postponed_on_the_pe_check(world)
     _uphold(world, coach, case)
-    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
-        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
-        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
-        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
-        producer="portfolio", subject=coach.account_id))
+    _hand_in_pe_supplement(world, coach, case)
     world.pay(coach, world.case(case.id), "reassessment")
     world.day = decision.supplement_due_on + timedelta(days=1)
     world.supplement_missed(coach, case, due_on=decision.supplement_due_on)
@@ -701,12 +695,7 @@ def test_once_the_pe_supplement_is_handed_in_the_objection_is_no_longer_upheld(w
     replaces the postponed one."""
     coach, _, case, decision, _ = _postponed_on_the_pe_check(world)
     objection = world.service.file_objection(coach, case.id, "Mijn PE is wel voldoende.")
-    world.handle(world.handlers.on_supplement, received("portfolio.supplement.submitted", {
-        "supplement_id": uuid.uuid4(), "case_id": case.id, "portfolio_id": case.portfolio_id,
-        "submission_id": case.submission_id, "account_id": coach.account_id, "parts": ["B"],
-        "submitted_at": world.instant, "snapshot_hash": "cd" * 32,
-        "pe_activity_ids": [world.activity(coach, "80")], "pe_points_counted": Decimal(80)},
-        producer="portfolio", subject=coach.account_id))
+    _hand_in_pe_supplement(world, coach, case)
     error = refused_without_events(world, lambda: world.service.decide_objection(
         world.officer, case.id, objection.id, outcome="upheld", reason="Terecht."), TransitionNotAllowed)
     assert (error.state, error.action) == (CaseState.PE_SUPPLEMENT_RECEIVED, "uphold_objection")

@@ -3,18 +3,20 @@ and can refuse chosen recipients for a while, and a harness (on top of service_h
 services' events, redelivers them, and waits for e-mails."""
 from __future__ import annotations
 
+import dataclasses
 import email
 import threading
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from recert_common.events import Event, load_event
+from recert_common.events import Event, load_event, new_event
 
 from ports import free_port
 from service_harness import Clock, ServiceHarness, wait_for
@@ -205,3 +207,16 @@ class Harness(ServiceHarness):
 
 def subjects(received: list[Received]) -> Counter:
     return Counter((recipient, r.subject) for r in received for recipient in r.recipients)
+
+
+def event_at(type_: str, data: dict, at: datetime) -> Event:
+    """Another service's event as its producer makes it, dated ``at`` (to deliver it late, or early)."""
+    made = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=data.get("account_id"))
+    return dataclasses.replace(made, occurred_at=at)
+
+
+def deliver_in_order(h, *events: Event) -> None:
+    """One after the other, each handled before the next is published: the order they are handled in."""
+    for event in events:
+        h.publish_raw(event.to_json(), event.type)
+        h.wait_handled(event.id)

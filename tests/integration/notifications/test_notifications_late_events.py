@@ -4,36 +4,22 @@ The read models that time and word the messages keep what the later events said,
 through the real consumer."""
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from recert_common.events import Event, new_event
+from notifications_support import deliver_in_order, event_at
+
+from recert_common.events import Event
 from recert_notifications.store import ContactRepository, SubmissionRepository, SupplementDeadlineRepository
 
 from service_harness import wait_for
-
-PRODUCERS = {"identity": "identity", "portfolio": "portfolio", "certification": "assessment"}
-
-
-def _event(type_: str, data: dict, at: datetime) -> Event:
-    made = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=data.get("account_id"))
-    return dataclasses.replace(made, occurred_at=at)
-
-
-def _deliver(h, *events: Event) -> None:
-    """One after the other, each handled before the next is published: the order they are handled in."""
-    for event in events:
-        h.publish_raw(event.to_json(), event.type)
-        h.wait_handled(event.id)
-
 
 # --- a submission replayed after its withdrawal ----------------------------------------------------------
 
 
 def _submitted(person, certificate_id, expires_on: date, at: datetime) -> Event:
-    return _event("portfolio.submitted", {
+    return event_at("portfolio.submitted", {
         "portfolio_id": uuid.uuid4(), "cycle_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
         "account_id": person.account_id, "certificate_id": certificate_id,
         "certificate_expires_on": expires_on, "submitted_at": at, "snapshot_hash": "d" * 64,
@@ -43,7 +29,7 @@ def _submitted(person, certificate_id, expires_on: date, at: datetime) -> Event:
 
 def _withdrawn(submitted: Event, at: datetime) -> Event:
     data = submitted.data
-    return _event("portfolio.withdrawn", {
+    return event_at("portfolio.withdrawn", {
         "portfolio_id": data["portfolio_id"], "cycle_id": data["cycle_id"],
         "submission_id": data["submission_id"], "account_id": data["account_id"],
         "reason": "Nog niet compleet"}, at)
@@ -58,7 +44,7 @@ def test_a_submission_replayed_after_its_withdrawal_leaves_the_period_without_a_
     submitted = _submitted(jet, certificate, expires_on, t0)
     withdrawn = _withdrawn(submitted, t0 + timedelta(days=1))
     # The submission failed and was dead-lettered; the withdrawal was handled; then the operator replayed.
-    _deliver(h, withdrawn, submitted)
+    deliver_in_order(h, withdrawn, submitted)
 
     [row] = h.rows("SELECT certificate_id, certificate_expires_on, withdrawn_at FROM submissions "
                    "WHERE submission_id = %s", submitted.data["submission_id"])
@@ -116,11 +102,11 @@ def _decision(person, case, decision: str, at: datetime, due_on: date | None = N
         data.update(supplement_due_on=due_on, supplements=[{"part": "A3", "assignment": "Verdiep het."}])
     if decision == "negative":
         data.update(new_portfolio_deadline=date(2027, 10, 1))
-    return _event("certification.decision.made", data, at)
+    return event_at("certification.decision.made", data, at)
 
 
 def _supplement(person, case, at: datetime) -> Event:
-    return _event("portfolio.supplement.submitted", {
+    return event_at("portfolio.supplement.submitted", {
         "supplement_id": uuid.uuid4(), "case_id": case, "portfolio_id": uuid.uuid4(),
         "submission_id": uuid.uuid4(), "account_id": person.account_id, "parts": ["A3"], "submitted_at": at,
         "snapshot_hash": "e" * 64}, at)
@@ -135,11 +121,11 @@ def test_a_postponed_decision_replayed_after_the_supplement_or_the_final_decisio
     handed_in, decided = uuid.uuid4(), uuid.uuid4()
     due_on = date(2027, 8, 1)
     # Each postponed decision was dead-lettered and replayed after what came next in its case.
-    _deliver(h, _supplement(sara, handed_in, t0 + timedelta(days=20)),
-             _decision(sara, handed_in, "postponed", t0, due_on),
-             _supplement(sara, decided, t0 + timedelta(days=20)),
-             _decision(sara, decided, "negative", t0 + timedelta(days=40)),
-             _decision(sara, decided, "postponed", t0, due_on))
+    deliver_in_order(h, _supplement(sara, handed_in, t0 + timedelta(days=20)),
+                     _decision(sara, handed_in, "postponed", t0, due_on),
+                     _supplement(sara, decided, t0 + timedelta(days=20)),
+                     _decision(sara, decided, "negative", t0 + timedelta(days=40)),
+                     _decision(sara, decided, "postponed", t0, due_on))
     rows = h.rows("SELECT case_id, due_on, closed_at FROM supplement_deadlines WHERE account_id = %s",
                   sara.account_id)
     assert len(rows) == 2 and all(row["closed_at"] is not None and row["due_on"] == due_on for row in rows)
@@ -193,10 +179,10 @@ def test_an_account_registered_late_after_it_was_disabled_hears_nothing_and_matc
     ria = h.person("Ria Dicht", "jobcoach", register=False)
     for person in (olga, ria):
         # The registration failed and was dead-lettered; the account was disabled; the operator replayed.
-        _deliver(h, _event("identity.account.disabled", {"account_id": person.account_id,
-                                                         "disabled_by": None, "reason": "Vertrokken"},
-                           t0 + timedelta(hours=1)),
-                 _event("identity.account.registered", h.profile(person), t0))
+        disabled = event_at("identity.account.disabled", {
+            "account_id": person.account_id, "disabled_by": None, "reason": "Vertrokken"},
+            t0 + timedelta(hours=1))
+        deliver_in_order(h, disabled, event_at("identity.account.registered", h.profile(person), t0))
     contacts = h.rows("SELECT account_id, disabled_at FROM contacts WHERE account_id = ANY(%s)",
                       [olga.account_id, ria.account_id])
     assert len(contacts) == 2 and all(c["disabled_at"] == t0 + timedelta(hours=1) for c in contacts)
@@ -220,12 +206,12 @@ def test_a_profile_replayed_after_the_erasure_brings_no_personal_data_back(notif
     h = notifications
     t0 = datetime.now(UTC) - timedelta(days=40)
     jan = h.person("Jan Vergeten", "jobcoach", register=False)
-    updated = _event("identity.account.updated", {**h.profile(jan), "changed": ["full_name"]},
-                     t0 + timedelta(days=1))
-    erased = _event("identity.account.erased", {"account_id": jan.account_id, "closed_at": t0},
-                    t0 + timedelta(days=30))
-    _deliver(h, _event("identity.account.registered", h.profile(jan), t0 - timedelta(days=1)), erased,
-             updated)
+    updated = event_at("identity.account.updated", {**h.profile(jan), "changed": ["full_name"]},
+                       t0 + timedelta(days=1))
+    erased = event_at("identity.account.erased", {"account_id": jan.account_id, "closed_at": t0},
+                      t0 + timedelta(days=30))
+    registered = event_at("identity.account.registered", h.profile(jan), t0 - timedelta(days=1))
+    deliver_in_order(h, registered, erased, updated)
     h.publish("identity.totp.enrolled", {"account_id": jan.account_id, "after_reset": False})
     h.settle()
     assert h.rows("SELECT * FROM contacts WHERE account_id = %s", jan.account_id) == []

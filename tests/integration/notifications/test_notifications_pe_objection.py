@@ -6,39 +6,25 @@ objection still promises a new decision. On the real database, through the real 
 server."""
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from notifications_support import subjects
+from notifications_support import deliver_in_order, event_at, subjects
 
-from recert_common.events import Event, new_event
+from recert_common.events import Event
 from recert_notifications.store import SupplementDeadlineRepository
 
 from service_harness import wait_for
 
-PRODUCERS = {"certification": "assessment", "assessment": "assessment"}
 DUE_ON = date(2027, 8, 1)
 REMINDER_DAY = date(2027, 7, 18)  # 14 days before DUE_ON: the schedule's first day to remind
 
 
-def _event(type_: str, data: dict, at: datetime) -> Event:
-    made = new_event(type_, data, producer=PRODUCERS[type_.split(".")[0]], subject=data.get("account_id"))
-    return dataclasses.replace(made, occurred_at=at)
-
-
-def _deliver(h, *events: Event) -> None:
-    """One after the other, each handled before the next is published: the order they are handled in."""
-    for event in events:
-        h.publish_raw(event.to_json(), event.type)
-        h.wait_handled(event.id)
-
-
 def _postponed_on_b(person, case, decision_id, at: datetime) -> Event:
     """DNV's round-0 postponed decision on part B after the failed PE check."""
-    return _event("certification.decision.made", {
+    return event_at("certification.decision.made", {
         "decision_id": decision_id, "case_id": case, "account_id": person.account_id,
         "certificate_id": uuid.uuid4(), "decision": "postponed", "follows_advice": True,
         "objection_deadline": date(2027, 6, 14), "supplement_due_on": DUE_ON,
@@ -47,7 +33,7 @@ def _postponed_on_b(person, case, decision_id, at: datetime) -> Event:
 
 
 def _decided(person, case, decision_id, at: datetime, **outcome) -> Event:
-    return _event("assessment.objection.decided", {
+    return event_at("assessment.objection.decided", {
         "objection_id": uuid.uuid4(), "case_id": case, "decision_id": decision_id,
         "account_id": person.account_id, "reason": "De cursus van maart telt mee in categorie 1.", **outcome},
         at)
@@ -55,12 +41,12 @@ def _decided(person, case, decision_id, at: datetime, **outcome) -> Event:
 
 def _failed_pe_check_and_postponement(h, person, at: datetime) -> tuple[uuid.UUID, uuid.UUID]:
     case, decision = uuid.uuid4(), uuid.uuid4()
-    _deliver(h, _event("assessment.pe_check.completed", {
+    deliver_in_order(h, event_at("assessment.pe_check.completed", {
         "case_id": case, "account_id": person.account_id, "passed": False, "pe_points_counted": Decimal("57"),
         "pe_points_required": Decimal("75"), "findings": [
             {"text": "Categorie 1 heeft 12 van de 30 punten.", "activity_id": None, "category": "1"}]},
         at - timedelta(days=5)), _postponed_on_b(person, case, decision, at))
-    _deliver(h, _event("assessment.objection.filed", {
+    deliver_in_order(h, event_at("assessment.objection.filed", {
         "objection_id": uuid.uuid4(), "case_id": case, "decision_id": decision,
         "account_id": person.account_id, "filed_at": at + timedelta(days=3)}, at + timedelta(days=3)))
     return case, decision
@@ -83,7 +69,7 @@ def test_an_objection_upheld_back_to_the_pe_check_ends_the_supplement_term_and_i
         cases[person.account_id] = case
         outcome = {"outcome": "upheld"} if person is piet else {"outcome": "upheld", "next_step": "pe_check"}
         upheld.append(_decided(person, case, decision, t0 + timedelta(days=20), **outcome))
-    _deliver(h, *upheld)
+    deliver_in_order(h, *upheld)
 
     # The schedule reminds Piet, whose term runs on; Jet and Karen have no term left to be reminded of.
     h.clock.day = REMINDER_DAY
@@ -148,7 +134,7 @@ def test_a_postponed_decision_replayed_after_the_objection_that_annulled_it_open
     upheld = _decided(sara, case, decision, t0 + timedelta(days=20), outcome="upheld", next_step="pe_check")
     # The postponed decision failed and was dead-lettered; the objection's outcome was handled; the operator
     # replayed the decision.
-    _deliver(h, upheld, postponed)
+    deliver_in_order(h, upheld, postponed)
 
     [term] = h.rows("SELECT due_on, closed_at, annulled_at FROM supplement_deadlines WHERE case_id = %s",
                     case)
