@@ -20,6 +20,10 @@ photo as the evidence of one activity). DNV's officer, logged in through the por
   application, supplement, portfolio and wegwijzer say so on her phone; her hand-in from a tab still open
   is refused, and that tab then shows the supplement annulled), and the case is back at the PE check,
   which the officer does again: passed, on to payment;
+- after such an uphold (through the API), the check failing again, a new postponement on B and its
+  supplement handed in and paid: the check of that supplement is not said to be back at the PE check;
+- after such an uphold, the jobcoach's portfolio withdrawn and submitted again (through the API): her
+  overview of the new submission does not show the annulled supplement of the withdrawn one;
 - after a PE supplement, fails the check again and sees anything but a negative decision refused next to
   the choices; the jobcoach's objection against that negative decision is offered only as unfounded, with
   why (the platform cannot uphold it), and rejected.
@@ -644,6 +648,85 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
         f"Klaar, op {dutch_date(platform_today())}")
     expect(coach.locator(".notice").filter(has_text="We wachten nog op de betaling van je factuur.")) \
         .to_be_visible()
+    context.close()
+
+
+def _upheld(app, office, name: str):
+    """A jobcoach whose objection against the postponement on B after a failed PE check DNV upheld, through
+    the API (the screens for that are the test above): her, the case (back at the PE check), the annulled
+    decision, and her cycle once portfolio annulled the supplement."""
+    person, case, _, decision = _postponed_on_a_failed_pe_check(app, office, name)
+    objection = file_objection(app, person, case, "Het bewijs van de cursus zat er wel bij.")
+    office.decide_objection(case, objection, "upheld", "Het bewijs zat er wel bij.")
+    assert office.case(case["id"])["state"] == "opened"
+    cycle = eventually(lambda: (c := ok(app.get("portfolio/cycles/current", person)))["supplement"]["state"]
+                       == "annulled" and c, what="portfolio annulled the supplement")
+    assert cycle["state"] == "submitted"
+    return person, case, decision, cycle
+
+
+def test_the_check_of_a_new_pe_supplement_after_an_uphold_is_not_said_to_be_back_at_the_pe_check(
+        officer, app, office):
+    """After the uphold the check fails again, DNV postpones on B again (the annulled decision does not
+    count) and the jobcoach hands in the new supplement, its fee paid (all through the API): the PE check of
+    that supplement is not the check an objection sent back, so the screen says nothing of it, although the
+    case still has its annulled decision (commit 05c4803)."""
+    name = "Rutger Rondje"
+    person, case, annulled, cycle = _upheld(app, office, name)
+    case_id = case["id"]
+    office.pe_check(case, passed=False, findings=("Het bewijs van de cursus ontbreekt nog steeds.",))
+    postponed = office.decide(case, "postponed")
+    assert (postponed["round"], postponed["decision"]) == (0, "postponed")
+    eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person)).status_code == 200
+               and r.json()["id"] != cycle["supplement"]["id"], what="a new supplement for B")
+    extra = record(app, person, 1, 12, days_ago=10)
+    ok(upload(app, person, extra["id"], b"%PDF-1.4 extra"), 201)
+    eventually(lambda: extra["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
+        "activity_ids"], what="the new activity in the portfolio")
+    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+    office.pay(person, "reassessment")
+    eventually(lambda: office.case(case_id)["state"] == "opened", what="the supplement at the PE check")
+    first, latest = office.case(case_id)["decisions"]
+    assert (first["id"], latest["id"]) == (annulled["id"], postponed["id"])
+    assert first["annulled_at"] and not latest["annulled_at"]
+
+    page = officer
+    page.goto(f"/dnv/zaak/pe-toets?id={case_id}")
+    heading(page, f"PE-toets voor {name}")
+    expect(page.get_by_role("button", name="PE-toets afronden")).to_be_visible()
+    expect(page.locator("[data-field=result]")).to_have_count(0)
+    expect(page.locator("[data-field=resumed]")).to_have_count(0)
+
+
+def test_a_portfolio_withdrawn_after_the_uphold_and_submitted_again_has_no_annulled_supplement(
+        browser, system, app, office):
+    """After the uphold (the case back at the PE check) the jobcoach withdraws her portfolio, assessment
+    grants it, and she submits it again (through the API): her cycle's latest supplement is still the
+    annulled one, of the withdrawn submission, so her portfolio's overview of the new submission says
+    nothing of it (commit 05c4803)."""
+    person, case, _, cycle = _upheld(app, office, "Wies Weerom")
+    ok(app.post("portfolio/cycles/current/withdraw", person, json={"reason": "Ik dien opnieuw in."}), 202)
+    eventually(lambda: ok(app.get("portfolio/cycles/current", person))["state"] == "open",
+               what="the withdrawal granted")
+    assert office.case(case["id"])["state"] == "withdrawn"
+    submission = ok(app.post("portfolio/cycles/current/submit", person), 201)
+    again = office.case_of(person, count=2)
+    assert again["submission_id"] == submission["id"] != case["submission_id"]
+    current = ok(app.get("portfolio/cycles/current", person))
+    assert (current["state"], current["submission_id"]) == ("submitted", submission["id"])
+    assert (current["supplement"]["id"], current["supplement"]["state"], current["supplement"][
+        "submission_id"]) == (cycle["supplement"]["id"], "annulled", case["submission_id"])
+
+    context = _phone(browser, system)
+    coach = context.new_page()
+    login(coach, person)
+    heading(coach, "Mijn overzicht")
+    coach.get_by_role("navigation").get_by_role("link", name="Portfolio").click()
+    heading(coach, "Je portfolio")
+    expect(coach.locator("[data-field=expected]")).to_contain_text(
+        dutch_date(date.fromisoformat(again["due_on"])))
+    expect(coach.locator("[data-step=pe_check]")).to_have_attribute("aria-current", "step")
+    expect(coach.locator("[data-field=supplement-annulled]")).to_have_count(0)
     context.close()
 
 
