@@ -109,6 +109,15 @@ def _phone(browser, system):
     return new_context(browser, system, viewport={"width": 360, "height": 740})
 
 
+def _logged_in_on_phone(browser, system, person):
+    """``person`` logged in on a phone, on her overview: the browser profile and the page."""
+    context = _phone(browser, system)
+    page = context.new_page()
+    login(page, person)
+    heading(page, "Mijn overzicht")
+    return context, page
+
+
 @pytest.fixture(scope="module")
 def officer(browser, system, office):
     """DNV's officer, logged in through the portal once for the module's tests."""
@@ -505,10 +514,7 @@ def test_an_objection_upheld_against_the_postponement_on_b_sends_the_case_back_t
     decided_on = dutch_date(date.fromisoformat(decision["decided_on"]))
 
     # The jobcoach, on her phone, objects to the postponement in the portal.
-    context = _phone(browser, system)
-    coach = context.new_page()
-    login(coach, person)
-    heading(coach, "Mijn overzicht")
+    context, coach = _logged_in_on_phone(browser, system, person)
     coach.get_by_role("navigation").get_by_role("link", name="Mijn aanvraag").click()
     heading(coach, "Je aanvraag")
     expect(coach.locator("[data-decision=postponed] h3")).to_have_text(
@@ -717,10 +723,7 @@ def test_a_portfolio_withdrawn_after_the_uphold_and_submitted_again_has_no_annul
     assert (current["supplement"]["id"], current["supplement"]["state"], current["supplement"][
         "submission_id"]) == (cycle["supplement"]["id"], "annulled", case["submission_id"])
 
-    context = _phone(browser, system)
-    coach = context.new_page()
-    login(coach, person)
-    heading(coach, "Mijn overzicht")
+    context, coach = _logged_in_on_phone(browser, system, person)
     coach.get_by_role("navigation").get_by_role("link", name="Portfolio").click()
     heading(coach, "Je portfolio")
     expect(coach.locator("[data-field=expected]")).to_contain_text(
@@ -823,10 +826,7 @@ def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, 
         return next((m for m in items if m["email_address"] == address), None)
 
     first = eventually(failed, what="the verification e-mail failed")
-    context = _phone(browser, system)
-    page = context.new_page()
-    login(page, office.admin)
-    heading(page, "Mijn overzicht")
+    context, page = _logged_in_on_phone(browser, system, office.admin)
     nav = page.get_by_role("navigation")
     expect(nav.get_by_role("link", name="Certificaten importeren")).to_be_visible()
     expect(nav.get_by_role("link", name="DNV-overzicht")).to_have_count(0)
