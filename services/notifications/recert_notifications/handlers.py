@@ -8,6 +8,7 @@ end it in the dead-letter queue.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -132,10 +133,15 @@ class Handlers:
         """An objection upheld against the postponed decision DNV took on the failed PE check alone
         (``next_step`` "pe_check") annuls that decision with the PE supplement it asked for, and the case goes
         back to the PE check (ADR 0011, amended): the supplement term ends, so no reminder follows, and a
-        postponement of before, handled late, opens it no more. Any other outcome leaves the term as it is."""
+        postponement of before, handled late, opens it no more. Any other outcome leaves the term as it is.
+
+        Handled only after a newer postponement of the case (this event was retried or dead-lettered and
+        replayed): that term stays, and the jobcoach, told of it already, reads the ordinary upheld text (a
+        new decision was taken), not that no term runs."""
         data = event.data
-        if domain.annuls_supplement(data):
-            uow.deadlines.annul(data["case_id"], data["account_id"], event.occurred_at)
+        if domain.annuls_supplement(data) \
+                and not uow.deadlines.annul(data["case_id"], data["account_id"], event.occurred_at):
+            event = dataclasses.replace(event, data={**data, "next_step": "new_decision"})
         self.service.notify(uow, event)
 
     # --- everything else only becomes messages -----------------------------------------------------------

@@ -210,14 +210,15 @@ class SupplementDeadlineRepository:
         close older than the postponement the row holds belongs to an earlier term and changes nothing."""
         self._close(case_id, account_id, at, annulled=False)
 
-    def annul(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
+    def annul(self, case_id: UUID, account_id: UUID, at: datetime) -> bool:
         """An objection upheld at ``at`` annulled the postponed decision and the supplement it asked for (the
         case goes back to the PE check): the term ends as by ``close``, and a postponement of ``at`` or
-        before, handled late, neither opens it again nor is told (``open`` answers False)."""
-        self._close(case_id, account_id, at, annulled=True)
+        before, handled late, neither opens it again nor is told (``open`` answers False). False when a
+        postponement newer than ``at`` holds the term (the objection's event is handled late): it stays."""
+        return self._close(case_id, account_id, at, annulled=True)
 
-    def _close(self, case_id: UUID, account_id: UUID, at: datetime, *, annulled: bool) -> None:
-        self.conn.execute(
+    def _close(self, case_id: UUID, account_id: UUID, at: datetime, *, annulled: bool) -> bool:
+        return self.conn.execute(
             """INSERT INTO supplement_deadlines (case_id, account_id, closed_at, annulled_at)
                VALUES (%(case)s, %(account)s, %(at)s, %(annulled_at)s)
                ON CONFLICT (case_id) DO UPDATE
@@ -225,8 +226,10 @@ class SupplementDeadlineRepository:
                        annulled_at = GREATEST(supplement_deadlines.annulled_at, EXCLUDED.annulled_at),
                        updated_at = now()
                    WHERE supplement_deadlines.opened_as_of IS NULL
-                      OR supplement_deadlines.opened_as_of <= EXCLUDED.closed_at""",
-            {"case": case_id, "account": account_id, "at": at, "annulled_at": at if annulled else None})
+                      OR supplement_deadlines.opened_as_of <= EXCLUDED.closed_at
+               RETURNING case_id""",
+            {"case": case_id, "account": account_id, "at": at, "annulled_at": at if annulled else None}
+        ).fetchone() is not None
 
     def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
         """Open deadlines due in [first_due_on, last_due_on] not reminded of for their date, locked."""

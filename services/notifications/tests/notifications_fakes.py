@@ -169,18 +169,19 @@ class FakeSupplementDeadlineRepository(_Repository):
     def close(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
         self._close(case_id, account_id, at, annulled=False)
 
-    def annul(self, case_id: UUID, account_id: UUID, at: datetime) -> None:
-        self._close(case_id, account_id, at, annulled=True)
+    def annul(self, case_id: UUID, account_id: UUID, at: datetime) -> bool:
+        return self._close(case_id, account_id, at, annulled=True)
 
-    def _close(self, case_id: UUID, account_id: UUID, at: datetime, *, annulled: bool) -> None:
+    def _close(self, case_id: UUID, account_id: UUID, at: datetime, *, annulled: bool) -> bool:
         row = self.db.deadlines.setdefault(case_id, {
             "account_id": account_id, "due_on": None, "closed_at": None, "reminded_for": None,
             "opened_as_of": None, "annulled_at": None})
         if row["opened_as_of"] is not None and row["opened_as_of"] > at:
-            return
+            return False
         row["closed_at"] = at if row["closed_at"] is None else max(row["closed_at"], at)
         if annulled:
             row["annulled_at"] = at if row["annulled_at"] is None else max(row["annulled_at"], at)
+        return True
 
     def due_for_reminder(self, *, first_due_on: date, last_due_on: date, limit: int) -> list[DueReminder]:
         due = [DueReminder(case_id, row["account_id"], row["due_on"])

@@ -441,6 +441,27 @@ def test_other_objection_outcomes_leave_the_supplement_term_running(world, outco
     assert "PE-toets" not in told.subject
 
 
+def test_an_upheld_objection_handled_after_a_newer_postponement_keeps_its_term_and_says_a_new_decision(world):
+    """The objection's event was dead-lettered and replayed after DNV had postponed the case again (the check
+    done again failed): that newer term stays, and the jobcoach, told of it already, reads the ordinary upheld
+    text ("a new decision"), not that the supplement no longer applies."""
+    jet = world.person("Jet de Vries")
+    case = uuid.uuid4()
+    t = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+    world.handle(world.event("certification.decision.made", _pe_postponed(world, jet, case), occurred_at=t))
+    newer = world.handle(world.event("certification.decision.made", world.decision(
+        jet, "postponed", case_id=case, supplement_due_on=date(2027, 8, 30)),
+        occurred_at=t + timedelta(days=30)))
+    world.handle(world.event("assessment.objection.decided",
+                             _objection_decided(jet, case, "upheld", "pe_check"),
+                             occurred_at=t + timedelta(days=20)))
+    row = world.db.deadlines[case]
+    assert (row["due_on"], row["closed_at"]) == (date(2027, 8, 30), None)
+    assert row["opened_as_of"] == newer.occurred_at
+    told = [m for m in world.messages(jet) if m.template == "objection_decided"]
+    assert len(told) == 2 and {m.subject for m in told} == {"Je bezwaar is gegrond verklaard"}
+
+
 def test_a_postponed_decision_handled_after_the_objection_that_annulled_it_opens_nothing_and_is_not_told(
         world):
     """The postponed decision failed and was replayed from the dead letters after the upheld objection: no

@@ -22,12 +22,12 @@ DUE_ON = date(2027, 8, 1)
 REMINDER_DAY = date(2027, 7, 18)  # 14 days before DUE_ON: the schedule's first day to remind
 
 
-def _postponed_on_b(person, case, decision_id, at: datetime) -> Event:
+def _postponed_on_b(person, case, decision_id, at: datetime, due_on: date = DUE_ON) -> Event:
     """DNV's round-0 postponed decision on part B after the failed PE check."""
     return event_at("certification.decision.made", {
         "decision_id": decision_id, "case_id": case, "account_id": person.account_id,
         "certificate_id": uuid.uuid4(), "decision": "postponed", "follows_advice": True,
-        "objection_deadline": date(2027, 6, 14), "supplement_due_on": DUE_ON,
+        "objection_deadline": date(2027, 6, 14), "supplement_due_on": due_on,
         "supplements": [{"part": "B", "assignment": "Vul je permanente educatie aan. Wat de PE-toets mist: "
                                                     "18 punten in categorie 1."}]}, at)
 
@@ -145,6 +145,27 @@ def test_a_postponed_decision_replayed_after_the_objection_that_annulled_it_open
     assert [m["template"] for m in h.messages(sara, "email")] == ["account_registered", "objection_decided"]
     assert [r.subject for r in h.mailbox.to(sara.email)] == [
         "Welkom bij Register Jobcoach", "Je bezwaar is gegrond verklaard: DNV toetst je PE opnieuw"]
+
+
+def test_an_objection_replayed_after_a_newer_postponement_keeps_that_term_and_says_a_new_decision(
+        notifications):
+    h = notifications
+    h.clock.day = date(2027, 5, 1)
+    tom = h.person("Tom Later", "jobcoach")
+    h.wait_mail(tom)
+    t0 = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+    case, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    newer = _postponed_on_b(tom, case, second, t0 + timedelta(days=30), due_on=date(2027, 9, 1))
+    upheld = _decided(tom, case, first, t0 + timedelta(days=20), outcome="upheld", next_step="pe_check")
+    # The objection's outcome failed and was dead-lettered; DNV checked again and postponed once more; the
+    # operator replayed the objection's outcome.
+    deliver_in_order(h, _postponed_on_b(tom, case, first, t0), newer, upheld)
+
+    [term] = h.rows("SELECT due_on, closed_at, annulled_at FROM supplement_deadlines WHERE case_id = %s",
+                    case)
+    assert term == {"due_on": date(2027, 9, 1), "closed_at": None, "annulled_at": None}
+    h.settle()
+    assert [r.subject for r in h.mailbox.to(tom.email)][-1] == "Je bezwaar is gegrond verklaard"
 
 
 def test_the_deadline_store_keeps_an_annulment_whatever_the_order(notifications):
