@@ -25,8 +25,9 @@ photo as the evidence of one activity). DNV's officer, logged in through the por
 - after such an uphold, the jobcoach's portfolio withdrawn and submitted again (through the API): her
   overview of the new submission does not show the annulled supplement of the withdrawn one;
 - after a PE supplement, fails the check again and sees anything but a negative decision refused next to
-  the choices; the jobcoach's objection against that negative decision is offered only as unfounded, with
-  why (the platform cannot uphold it), and rejected.
+  the choices; the jobcoach's objection against that negative decision, and her objection against the
+  postponement still open from before the supplement (replaced by the negative decision), are each offered
+  only as unfounded, with why (the platform cannot uphold them), and rejected.
 
 Noloc's administrator sends a failed e-mail again (the failed e-mails are Noloc's). The API shows each
 effect. The page keeps the gateway's Content-Security-Policy (no bypass): axe-core comes in through DevTools,
@@ -734,13 +735,17 @@ def test_a_portfolio_withdrawn_after_the_uphold_and_submitted_again_has_no_annul
 
 
 def test_after_the_pe_supplement_fails_the_check_only_a_negative_decision_is_taken(officer, app, office):
-    """The PE supplement handed in (and its fee paid, through the API), DNV checks the PE again in the portal
-    (no earlier check shown as done, nothing said of an objection) and fails it; then anything but a
+    """The jobcoach objects to the postponement on B and, the objection still open, hands in the PE supplement
+    (and its fee is paid, all through the API); DNV checks the PE again in the portal (no earlier check
+    shown as done, nothing said of an objection sending the case back) and fails it; then anything but a
     negative decision is refused (``failed_pe_check_negative_only``, 422 on ``decision``) as the other
-    refusals are: the problem focused, the API's message next to the choices. Negative is taken."""
+    refusals are: the problem focused, the API's message next to the choices. Negative is taken. Neither
+    her objection against the postponement (replaced since) nor her objection against the negative decision
+    can be upheld: each says why before the choice and offers only "ongegrond"."""
     name = "Nina Negatief"
     person, case, _, _ = _postponed_on_a_failed_pe_check(app, office, name)
     case_id = case["id"]
+    against_postponed = file_objection(app, person, case, "Het bewijs van de cursus zat er wel bij.")
     extra = record(app, person, 1, 12, days_ago=10)
     ok(upload(app, person, extra["id"], b"%PDF-1.4 extra"), 201)
     eventually(lambda: extra["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
@@ -783,34 +788,49 @@ def test_after_the_pe_supplement_fails_the_check_only_a_negative_decision_is_tak
     final = office.case(case_id)["decisions"][-1]
     assert (final["round"], final["decision"]) == (0, "negative")
 
-    # Her objection against it cannot be upheld on the platform (409 decided_on_pe_check): the officer is told
-    # so before choosing, and only "ongegrond" is offered.
+    # Her objection against the postponement, open all along, cannot be upheld any more (409
+    # decision_replaced: the negative decision replaced the postponement), nor can her objection against the
+    # negative decision (409 decided_on_pe_check). Each form says why before the choice and offers only
+    # "ongegrond"; both are rejected.
+    refused = app.post(f"cases/{case_id}/objections/{against_postponed['id']}/outcome", office.dnv,
+                       json={"outcome": "upheld", "reason": "Terecht."})
+    assert (refused.status_code, refused.json()["reason"]) == (409, "decision_replaced")
     file_objection(app, person, case, "De aanvulling had wel genoeg punten.")
     page.goto(f"/dnv/zaak?id={case_id}")
     heading(page, f"Zaak van {name}")
     objections = page.locator("section[aria-labelledby=dnv-objections]")
-    refused = objections.locator("[data-field=uphold-refused]")
-    expect(refused).to_contain_text(
+    expect(objections.locator("[data-field=uphold-effect]")).to_have_count(0)
+    expect(objections.get_by_label(re.compile(r"^Gegrond"))).to_have_count(0)
+    replaced = objections.locator("li").filter(has_text="Het bewijs van de cursus zat er wel bij.")
+    replaced_said = replaced.locator("[data-field=uphold-refused]")
+    expect(replaced_said).to_have_text(
+        "Dit bezwaar gaat over een besluit dat een later besluit in deze zaak heeft vervangen. Gegrond "
+        "verklaren kan op het platform daarom niet meer: dan zou een zaak weer opengaan waarover intussen "
+        "opnieuw is besloten. Je kunt het bezwaar ongegrond verklaren, met een toelichting.")
+    expect(replaced.get_by_role("radio")).to_have_count(1)
+    negative = objections.locator("li").filter(has_text="De aanvulling had wel genoeg punten.")
+    negative_said = negative.locator("[data-field=uphold-refused]")
+    expect(negative_said).to_contain_text(
         "Dit bezwaar gaat over een negatief besluit dat alleen op de PE-toets rust. Gegrond verklaren kan op "
         "het platform niet")
-    expect(refused).to_contain_text("een heel nieuw portfolio")
-    expect(refused).to_contain_text("het certificaat kan zijn vervallen")
-    expect(refused).to_contain_text(
+    expect(negative_said).to_contain_text("een heel nieuw portfolio")
+    expect(negative_said).to_contain_text("het certificaat kan zijn vervallen")
+    expect(negative_said).to_contain_text(
         "Je kunt het bezwaar ongegrond verklaren, met een toelichting. Of je laat het hier open en handelt "
         "het buiten het platform af.")
-    expect(objections.locator("[data-field=uphold-effect]")).to_have_count(0)
-    expect(objections.get_by_role("radio")).to_have_count(1)
-    expect(objections.get_by_label(re.compile(r"^Gegrond"))).to_have_count(0)
-    rejected = objections.get_by_label("Ongegrond: het besluit blijft staan")
-    expect(rejected).to_have_attribute("aria-describedby", refused.get_attribute("id"))
-    check_screen(page, "objection against a negative decision on the PE check")
-    rejected.check()
-    objections.get_by_label("Toelichting bij je oordeel").fill("Ook met de aanvulling te weinig punten.")
-    objections.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
-    expect(objections.locator("[data-field=objection-outcome]")).to_have_text(
-        "Ongegrond verklaard. Ook met de aanvulling te weinig punten.")
-    (objection,) = office.case(case_id)["objections"]
-    assert objection["outcome"] == "rejected"
+    expect(negative.get_by_role("radio")).to_have_count(1)
+    check_screen(page, "objections against a replaced decision and a negative decision on the PE check")
+    for item, said, explanation in (
+            (replaced, replaced_said, "Het besluit is intussen vervangen door een negatief besluit."),
+            (negative, negative_said, "Ook met de aanvulling te weinig punten.")):
+        rejected = item.get_by_label("Ongegrond: het besluit blijft staan")
+        expect(rejected).to_have_attribute("aria-describedby", said.get_attribute("id"))
+        rejected.check()
+        item.get_by_label("Toelichting bij je oordeel").fill(explanation)
+        item.get_by_role("button", name="Oordeel over het bezwaar vastleggen").click()
+        expect(item.locator("[data-field=objection-outcome]")).to_have_text(
+            f"Ongegrond verklaard. {explanation}")
+    assert [o["outcome"] for o in office.case(case_id)["objections"]] == ["rejected", "rejected"]
 
 
 def test_noloc_sees_the_failed_emails_and_sends_one_again(browser, system, app, office, officer):

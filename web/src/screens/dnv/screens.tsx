@@ -572,13 +572,24 @@ function upholdingResumesPeCheck(view: CaseDetail, decisionId: string): boolean 
   );
 }
 
-/** Whether upholding `objection` is refused (409 `objection-refused`, `decided_on_pe_check`): it is against
- * DNV's negative decision taken on the failed PE check alone (round 0, after the PE supplement failed the
- * check too). A whole new portfolio may be under way and the certificate may have lapsed, which the platform
- * cannot undo yet (ADR 0011, amended): only rejecting it is possible, or leaving it open. */
-function upholdingRefused(view: CaseDetail, decisionId: string): boolean {
-  const decision = (view.decisions ?? []).find((d) => d.id === decisionId);
-  return decision?.round === 0 && decision.decision === "negative" && !decision.annulled_at;
+/** Why the API refuses to uphold an objection (409 `objection-refused`, its `reason`). */
+type UpholdRefusal = "decision_replaced" | "decided_on_pe_check";
+
+/** Why upholding an objection against `decisionId` is refused, as the API checks it (`objection_outcome`),
+ * or null while it may be upheld:
+ * - `decision_replaced`: the decision is no longer the case's latest standing (not annulled) one, as when an
+ *   objection against a postponed decision stayed open while the decision on the supplement replaced it;
+ *   upholding it would reopen a case decided since;
+ * - `decided_on_pe_check`: it is DNV's negative decision taken on the failed PE check alone (round 0, after
+ *   the PE supplement failed the check too); a whole new portfolio may be under way and the certificate may
+ *   have lapsed, which the platform cannot undo yet (ADR 0011, amended).
+ * Either way only rejecting the objection is possible, or leaving it open. */
+function upholdRefusal(view: CaseDetail, decisionId: string): UpholdRefusal | null {
+  const decisions = view.decisions ?? [];
+  const objected = decisions.find((d) => d.id === decisionId);
+  if (!objected) return null;
+  if (decisions.filter((d) => !d.annulled_at).at(-1)?.id !== decisionId) return "decision_replaced";
+  return objected.round === 0 && objected.decision !== "postponed" ? "decided_on_pe_check" : null;
 }
 
 function Objections({ view, changed }: { view: CaseDetail; changed: () => void }) {
@@ -611,7 +622,7 @@ function Objections({ view, changed }: { view: CaseDetail; changed: () => void }
                 caseId={view.id ?? ""}
                 objectionId={objection.id ?? ""}
                 resumesPeCheck={upholdingResumesPeCheck(view, objection.decision_id ?? "")}
-                rejectOnly={upholdingRefused(view, objection.decision_id ?? "")}
+                refused={upholdRefusal(view, objection.decision_id ?? "")}
                 changed={changed}
               />
             )}
@@ -622,17 +633,19 @@ function Objections({ view, changed }: { view: CaseDetail; changed: () => void }
   );
 }
 
-function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, rejectOnly, changed }: {
+function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, refused, changed }: {
   caseId: string;
   objectionId: string;
   resumesPeCheck: boolean;
-  /** Upholding is refused here: only "rejected" is offered, and the officer is told why first. */
-  rejectOnly: boolean;
+  /** Why upholding is refused here, if it is: then only "rejected" is offered, and the officer is told why
+   * first. */
+  refused: UpholdRefusal | null;
   changed: () => void;
 }) {
   const t = useT();
   const [outcome, setOutcome] = useState<"upheld" | "rejected" | "">("");
   const [reason, setReason, clearReason] = useKeptText(`objection.${objectionId}`);
+  const rejectOnly = refused !== null;
   const offered = rejectOnly ? (["rejected"] as const) : (["upheld", "rejected"] as const);
   const refusedId = `uphold-refused-${objectionId}`;
   const submit = useSubmit(
@@ -660,9 +673,9 @@ function ObjectionOutcome({ caseId, objectionId, resumesPeCheck, rejectOnly, cha
           {t("dnv.objections.pe_check.explained")}
         </p>
       )}
-      {rejectOnly && (
-        <p class="notice" id={refusedId} data-field="uphold-refused">
-          {t("dnv.objections.pe_check_negative.explained")}
+      {refused && (
+        <p class="notice" id={refusedId} data-field="uphold-refused" data-reason={refused}>
+          {t(`dnv.objections.uphold_refused.${refused}`)}
         </p>
       )}
       <ChoiceGroup
