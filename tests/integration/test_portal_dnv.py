@@ -110,6 +110,18 @@ def _phone(browser, system):
     return new_context(browser, system, viewport={"width": 360, "height": 740})
 
 
+def _pe_supplement_handed_in_and_paid(app, office, person, case_id) -> None:
+    """The jobcoach adds an activity with its evidence, hands in the supplement for B and pays the
+    reassessment fee: the case is back at DNV's PE check, on the supplement's activities."""
+    extra = record(app, person, 1, 12, days_ago=10)
+    ok(upload(app, person, extra["id"], b"%PDF-1.4 extra"), 201)
+    eventually(lambda: extra["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
+        "activity_ids"], what="the new activity in the portfolio")
+    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
+    office.pay(person, "reassessment")
+    eventually(lambda: office.case(case_id)["state"] == "opened", what="the supplement at the PE check")
+
+
 def _logged_in_on_phone(browser, system, person):
     """``person`` logged in on a phone, on her overview: the browser profile and the page."""
     context = _phone(browser, system)
@@ -686,13 +698,7 @@ def test_the_check_of_a_new_pe_supplement_after_an_uphold_is_not_said_to_be_back
     assert (postponed["round"], postponed["decision"]) == (0, "postponed")
     eventually(lambda: (r := app.get("portfolio/cycles/current/supplement", person)).status_code == 200
                and r.json()["id"] != cycle["supplement"]["id"], what="a new supplement for B")
-    extra = record(app, person, 1, 12, days_ago=10)
-    ok(upload(app, person, extra["id"], b"%PDF-1.4 extra"), 201)
-    eventually(lambda: extra["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
-        "activity_ids"], what="the new activity in the portfolio")
-    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
-    office.pay(person, "reassessment")
-    eventually(lambda: office.case(case_id)["state"] == "opened", what="the supplement at the PE check")
+    _pe_supplement_handed_in_and_paid(app, office, person, case_id)
     first, latest = office.case(case_id)["decisions"]
     assert (first["id"], latest["id"]) == (annulled["id"], postponed["id"])
     assert first["annulled_at"] and not latest["annulled_at"]
@@ -746,13 +752,7 @@ def test_after_the_pe_supplement_fails_the_check_only_a_negative_decision_is_tak
     person, case, _, _ = _postponed_on_a_failed_pe_check(app, office, name)
     case_id = case["id"]
     against_postponed = file_objection(app, person, case, "Het bewijs van de cursus zat er wel bij.")
-    extra = record(app, person, 1, 12, days_ago=10)
-    ok(upload(app, person, extra["id"], b"%PDF-1.4 extra"), 201)
-    eventually(lambda: extra["id"] in ok(app.get("portfolio/cycles/current/readiness", person))["pe"][
-        "activity_ids"], what="the new activity in the portfolio")
-    ok(app.post("portfolio/cycles/current/supplement/submit", person), 201)
-    office.pay(person, "reassessment")
-    eventually(lambda: office.case(case_id)["state"] == "opened", what="the supplement at the PE check")
+    _pe_supplement_handed_in_and_paid(app, office, person, case_id)
 
     page = officer
     page.goto(f"/dnv/zaak?id={case_id}")
