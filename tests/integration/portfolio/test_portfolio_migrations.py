@@ -18,14 +18,20 @@ from recert_common.db import migrate_service
 MIGRATIONS = Path(recert_portfolio.__file__).parent / "migrations"
 
 
-def test_cases_assigned_before_the_change_keep_the_access_their_state_gives(infra, tmp_path):
+def _migrated_before(infra, tmp_path: Path, number: int) -> str:
+    """A new portfolio database with the migrations numbered below ``number`` applied; its URL."""
     before = tmp_path / "migrations"
     before.mkdir()
     for path in MIGRATIONS.glob("*.sql"):
-        if int(path.name.split("_", 1)[0]) < 25:
+        if int(path.name.split("_", 1)[0]) < number:
             shutil.copy(path, before / path.name)
     url = infra.database_url(f"portfolio_migrations_{uuid.uuid4().hex[:6]}")
     migrate_service(url, "portfolio", before)
+    return url
+
+
+def test_cases_assigned_before_the_change_keep_the_access_their_state_gives(infra, tmp_path):
+    url = _migrated_before(infra, tmp_path, 25)
 
     undecided, decided, supplemented, decided_twice, unassigned = (uuid.uuid4() for _ in range(5))
     with psycopg.connect(url, autocommit=True) as conn:
@@ -56,13 +62,7 @@ def test_supplements_opened_before_the_change_know_their_postponed_decision(infr
     """``0032_supplement_decision``: a supplement gets the case's one postponed decision, so that an upheld
     objection handled late annuls it and a second postponement waits for that (ADR 0011, amended). A case
     whose postponed decision portfolio never recorded keeps none."""
-    before = tmp_path / "migrations"
-    before.mkdir()
-    for path in MIGRATIONS.glob("*.sql"):
-        if int(path.name.split("_", 1)[0]) < 32:
-            shutil.copy(path, before / path.name)
-    url = infra.database_url(f"portfolio_migrations_{uuid.uuid4().hex[:6]}")
-    migrate_service(url, "portfolio", before)
+    url = _migrated_before(infra, tmp_path, 32)
 
     known, unknown, postponed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with psycopg.connect(url, autocommit=True) as conn:
